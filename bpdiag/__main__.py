@@ -1,0 +1,5 @@
+"""``python -m bpdiag``."""
+
+from bpdiag.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""Which pairing method two Pairing Request/Response PDUs select.
+
+Bluetooth Core Spec v5.4, Vol 3, Part H, 2.3.5.1 "Selecting key generation method":
+
+- LE legacy pairing (Table 2.6): OOB when *both* sides set the OOB data flag; otherwise Just
+  Works when *neither* side sets MITM; otherwise the IO-capability table.
+- LE Secure Connections (Table 2.7): OOB when *at least one* side sets the OOB data flag;
+  otherwise Just Works when neither sets MITM; otherwise the IO-capability table.
+- Table 2.8 maps (initiator IO capability, responder IO capability) to the method, with one
+  entry for legacy and one for Secure Connections where they differ, and for Passkey Entry
+  which side displays and which side types.
+
+The table is data; ``select_method`` is the one pure function that reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Method(StrEnum):
+    JUST_WORKS = "just_works"
+    NUMERIC_COMPARISON = "numeric_comparison"
+    PASSKEY_ENTRY = "passkey_entry"
+    OOB = "oob"
+
+
+# IO capability values (Vol 3, Part H, 3.5.1, Table 3.4).
+DISPLAY_ONLY = 0x00
+DISPLAY_YES_NO = 0x01
+KEYBOARD_ONLY = 0x02
+NO_INPUT_NO_OUTPUT = 0x03
+KEYBOARD_DISPLAY = 0x04
+
+# One cell of Table 2.8: (method, who displays the passkey) where "who" is "initiator",
+# "responder" or "" (both type the same passkey / not passkey entry).
+Cell = tuple[Method, str]
+_JW: Cell = (Method.JUST_WORKS, "")
+_NC: Cell = (Method.NUMERIC_COMPARISON, "")
+_PE_INIT_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, "initiator")
+_PE_RESP_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, "responder")
+_PE_BOTH_INPUT: Cell = (Method.PASSKEY_ENTRY, "")
+
+# IO_CAPABILITY_TABLE[(initiator, responder)] = (legacy cell, secure connections cell)
+IO_CAPABILITY_TABLE: dict[tuple[int, int], tuple[Cell, Cell]] = {
+    # initiator DisplayOnly
+    (DISPLAY_ONLY, DISPLAY_ONLY): (_JW, _JW),
+    (DISPLAY_ONLY, DISPLAY_YES_NO): (_JW, _JW),
+    (DISPLAY_ONLY, KEYBOARD_ONLY): (_PE_INIT_DISPLAYS, _PE_INIT_DISPLAYS),
+    (DISPLAY_ONLY, NO_INPUT_NO_OUTPUT): (_JW, _JW),
+    (DISPLAY_ONLY, KEYBOARD_DISPLAY): (_PE_INIT_DISPLAYS, _PE_INIT_DISPLAYS),
+    # initiator DisplayYesNo
+    (DISPLAY_YES_NO, DISPLAY_ONLY): (_JW, _JW),
+    (DISPLAY_YES_NO, DISPLAY_YES_NO): (_JW, _NC),
+    (DISPLAY_YES_NO, KEYBOARD_ONLY): (_PE_INIT_DISPLAYS, _PE_INIT_DISPLAYS),
+    (DISPLAY_YES_NO, NO_INPUT_NO_OUTPUT): (_JW, _JW),
+    (DISPLAY_YES_NO, KEYBOARD_DISPLAY): (_PE_INIT_DISPLAYS, _NC),
+    # initiator KeyboardOnly
+    (KEYBOARD_ONLY, DISPLAY_ONLY): (_PE_RESP_DISPLAYS, _PE_RESP_DISPLAYS),
+    (KEYBOARD_ONLY, DISPLAY_YES_NO): (_PE_RESP_DISPLAYS, _PE_RESP_DISPLAYS),
+    (KEYBOARD_ONLY, KEYBOARD_ONLY): (_PE_BOTH_INPUT, _PE_BOTH_INPUT),
+    (KEYBOARD_ONLY, NO_INPUT_NO_OUTPUT): (_JW, _JW),
+    (KEYBOARD_ONLY, KEYBOARD_DISPLAY): (_PE_RESP_DISPLAYS, _PE_RESP_DISPLAYS),
+    # initiator NoInputNoOutput
+    (NO_INPUT_NO_OUTPUT, DISPLAY_ONLY): (_JW, _JW),
+    (NO_INPUT_NO_OUTPUT, DISPLAY_YES_NO): (_JW, _JW),
+    (NO_INPUT_NO_OUTPUT, KEYBOARD_ONLY): (_JW, _JW),
+    (NO_INPUT_NO_OUTPUT, NO_INPUT_NO_OUTPUT): (_JW, _JW),
+    (NO_INPUT_NO_OUTPUT, KEYBOARD_DISPLAY): (_JW, _JW),
+    # initiator KeyboardDisplay
+    (KEYBOARD_DISPLAY, DISPLAY_ONLY): (_PE_RESP_DISPLAYS, _PE_RESP_DISPLAYS),
+    (KEYBOARD_DISPLAY, DISPLAY_YES_NO): (_PE_RESP_DISPLAYS, _NC),
+    (KEYBOARD_DISPLAY, KEYBOARD_ONLY): (_PE_INIT_DISPLAYS, _PE_INIT_DISPLAYS),
+    (KEYBOARD_DISPLAY, NO_INPUT_NO_OUTPUT): (_JW, _JW),
+    (KEYBOARD_DISPLAY, KEYBOARD_DISPLAY): (_PE_RESP_DISPLAYS, _NC),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MethodChoice:
+    """The outcome of method selection and why it came out that way."""
+
+    method: Method
+    because: str  # "oob", "no_mitm" or "io_capabilities"
+    passkey_displayed_by: str = ""  # "initiator" | "responder" | "" (see Cell)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the method gives MITM protection (everything but Just Works)."""
+        return self.method is not Method.JUST_WORKS
+
+
+def select_method(
+    *,
+    initiator_io: int,
+    responder_io: int,
+    initiator_oob: bool,
+    responder_oob: bool,
+    initiator_mitm: bool,
+    responder_mitm: bool,
+    secure_connections: bool,
+) -> MethodChoice | None:
+    """Apply Vol 3, Part H, 2.3.5.1 to the features of both sides.
+
+    Returns ``None`` when the IO-capability table has no cell for the pair (a reserved IO
+    capability value), because then the spec selects no method.
+    """
+    if secure_connections:
+        if initiator_oob or responder_oob:
+            return MethodChoice(Method.OOB, "oob")
+    elif initiator_oob and responder_oob:
+        return MethodChoice(Method.OOB, "oob")
+    if not (initiator_mitm or responder_mitm):
+        return MethodChoice(Method.JUST_WORKS, "no_mitm")
+    cells = IO_CAPABILITY_TABLE.get((initiator_io, responder_io))
+    if cells is None:
+        return None
+    method, displays = cells[1 if secure_connections else 0]
+    return MethodChoice(method, "io_capabilities", displays)
+
+
+def table_method(initiator_io: int, responder_io: int, secure_connections: bool) -> Method | None:
+    """The method Table 2.8 alone gives (what MITM would get), ``None`` for reserved values."""
+    cells = IO_CAPABILITY_TABLE.get((initiator_io, responder_io))
+    if cells is None:
+        return None
+    return cells[1 if secure_connections else 0][0]

@@ -1,0 +1,77 @@
+"""The record: one packet as a capture file stores it, before any protocol decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Direction(IntEnum):
+    """Which way a packet went.
+
+    HCI captures see the host side: ``SENT`` is host → controller (commands, outgoing ACL),
+    ``RECEIVED`` controller → host (events, incoming ACL).  Air captures see the link:
+    ``C_TO_P`` central → peripheral, ``P_TO_C`` the reverse.
+    """
+
+    UNKNOWN = 0
+    SENT = 1
+    RECEIVED = 2
+    C_TO_P = 3
+    P_TO_C = 4
+
+
+class LinkType(IntEnum):
+    """Link types of the records a reader yields.
+
+    Values below 1000 are the pcap LINKTYPE numbers; btsnoop's own datalinks keep their
+    btsnoop numbers (1001 H1, 1002 H4, 2001 Linux monitor).
+    """
+
+    BLUETOOTH_HCI_H4 = 187
+    PPI = 192
+    BLUETOOTH_LE_LL = 251
+    BLUETOOTH_LINUX_MONITOR = 254
+    BLUETOOTH_LE_LL_WITH_PHDR = 256
+    NORDIC_BLE = 272
+    BLUETOOTH_HCI_H4_WITH_PHDR = 201
+    BTSNOOP_H1 = 1001
+    BTSNOOP_H4 = 1002
+    BTSNOOP_MONITOR = 2001
+
+
+@dataclass(slots=True)
+class Record:
+    """One record of a capture file.
+
+    ``index`` is 1-based, as Wireshark numbers frames.  ``timestamp`` is seconds since the
+    Unix epoch (float).  ``payload`` is the record's bytes after the file format's own
+    record header, i.e. starting with the link-layer header of ``link_type``.
+    ``file_offset`` is the offset of the record header in the file.
+
+    ``flags`` carries the per-record information the container holds outside the payload:
+    btsnoop's 32-bit flags word (for datalink 2001 that word is
+    ``adapter_index << 16 | monitor_opcode``), 0 elsewhere.
+    """
+
+    index: int
+    timestamp: float
+    link_type: int
+    payload: bytes
+    file_offset: int
+    direction: Direction = Direction.UNKNOWN
+    flags: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class Problem:
+    """Something wrong in the input that did not stop the analysis.
+
+    ``record`` is the 1-based record index (``None`` for file-level problems), ``offset``
+    the byte offset in the file (``None`` when unknown), ``message`` what was expected.
+    """
+
+    record: int | None
+    offset: int | None
+    message: str
+    layer: str = ""

@@ -1,0 +1,137 @@
+"""L2CAP basic frames and their reassembly from ACL / LL fragments.
+
+Bluetooth Core Spec v5.4:
+- Vol 3, Part A, 3.1 — the basic L2CAP header: ``Length`` (2 octets, little-endian, payload
+  length) and ``Channel ID`` (2 octets); LE fixed channels 0x0004 ATT, 0x0005 LE signalling,
+  0x0006 SMP (0x0007 BR/EDR SMP).
+- Vol 4, Part E, 5.4.2 — HCI ACL data packets: Packet_Boundary_Flag 0b00/0b10 first fragment,
+  0b01 continuing fragment (0b11 complete L2CAP PDU, for AMP / automatically flushable).
+- Vol 6, Part B, 2.4 — LL data PDUs: LLID 0b10 start of an L2CAP message (or complete),
+  0b01 continuation fragment (or an empty PDU).
+
+The reassembler is the only stateful piece here: one partial PDU per (link, direction) key.
+It never raises on bad input; it records what went wrong in ``problems`` (a list of
+``(frame, message)`` the caller drains) and goes on.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+CID_ATT = 0x0004
+CID_LE_SIGNALING = 0x0005
+CID_SMP = 0x0006
+CID_BREDR_SMP = 0x0007
+
+_HDR = struct.Struct("<HH")
+
+
+@dataclass(slots=True)
+class L2capFrame:
+    """A complete L2CAP basic frame (Vol 3, Part A, 3.1)."""
+
+    cid: int
+    payload: bytes
+    first_frame: int
+    last_frame: int
+
+
+@dataclass(slots=True)
+class _Partial:
+    cid: int
+    expected: int  # payload bytes expected in total
+    chunks: list[bytes]
+    have: int
+    first_frame: int
+    wanted: bool
+
+
+class Reassembler:
+    """Rebuilds L2CAP frames from fragments, per key (typically ``(link, direction)``).
+
+    ``wanted`` limits which channels are assembled; fragments of other channels are only
+    counted (so their continuations are not mistaken for orphans) and never copied.
+    """
+
+    __slots__ = ("_partial", "problems", "wanted")
+
+    def __init__(self, wanted: frozenset[int] | None = None) -> None:
+        self.wanted = wanted
+        self._partial: dict[Hashable, _Partial] = {}
+        self.problems: list[tuple[int, str]] = []
+
+    def start(self, key: Hashable, data: bytes, frame: int) -> L2capFrame | None:
+        """Feed a first fragment (HCI PB 0b00/0b10/0b11, LL LLID 0b10)."""
+        old = self._partial.pop(key, None)
+        if old is not None and old.wanted:
+            self.problems.append(
+                (
+                    frame,
+                    f"L2CAP PDU on CID 0x{old.cid:04x} started at frame {old.first_frame} "
+                    f"was cut short: {old.have} of {old.expected} bytes before a new one began",
+                )
+            )
+        if len(data) < 4:
+            self.problems.append(
+                (frame, f"L2CAP start fragment of {len(data)} bytes is shorter than its 4-byte header")
+            )
+            return None
+        length, cid = _HDR.unpack_from(data, 0)
+        body = data[4:]
+        wanted = self.wanted is None or cid in self.wanted
+        if len(body) >= length:
+            if len(body) > length:
+                self.problems.append(
+                    (
+                        frame,
+                        f"L2CAP PDU on CID 0x{cid:04x} carries {len(body)} bytes, "
+                        f"its header says {length}; the extra bytes are ignored",
+                    )
+                )
+                body = body[:length]
+            if not wanted:
+                return None
+            return L2capFrame(cid, bytes(body), frame, frame)
+        self._partial[key] = _Partial(
+            cid, length, [bytes(body)] if wanted else [], len(body), frame, wanted
+        )
+        return None
+
+    def continuation(self, key: Hashable, data: bytes, frame: int) -> L2capFrame | None:
+        """Feed a continuation fragment (HCI PB 0b01, LL LLID 0b01 with payload)."""
+        part = self._partial.get(key)
+        if part is None:
+            if data:
+                self.problems.append(
+                    (frame, f"L2CAP continuation fragment of {len(data)} bytes with no start")
+                )
+            return None
+        part.have += len(data)
+        if part.wanted:
+            part.chunks.append(bytes(data))
+        if part.have < part.expected:
+            return None
+        del self._partial[key]
+        if part.have > part.expected:
+            self.problems.append(
+                (
+                    frame,
+                    f"L2CAP PDU on CID 0x{part.cid:04x} started at frame {part.first_frame} "
+                    f"grew to {part.have} bytes, its header says {part.expected}; "
+                    "the extra bytes are ignored",
+                )
+            )
+        if not part.wanted:
+            return None
+        payload = b"".join(part.chunks)[: part.expected]
+        return L2capFrame(part.cid, payload, part.first_frame, frame)
+
+    def drop(self, key: Hashable) -> None:
+        """Forget a partial PDU (the link went away)."""
+        self._partial.pop(key, None)
+
+    def pending(self) -> list[tuple[Hashable, int, int, int]]:
+        """Partial PDUs still open: (key, cid, bytes had, bytes expected)."""
+        return [(k, p.cid, p.have, p.expected) for k, p in self._partial.items()]

@@ -1,0 +1,58 @@
+"""One exception tree for everything bpdiag reports about bad input.
+
+Every error carries the layer that found it, the 1-based record index (or ``None`` when the
+problem is in a file header) and the byte offset in the file, so a problem can always be
+located with a hex editor.  Readers and decoders raise these and nothing else: no
+``IndexError`` or ``struct.error`` may escape them.
+"""
+
+from __future__ import annotations
+
+
+class BpdiagError(Exception):
+    """Base of every error bpdiag raises on purpose."""
+
+
+class DecodeError(BpdiagError):
+    """Input that could not be decoded.
+
+    ``layer`` names the step that failed (``"btsnoop"``, ``"pcapng"``, ``"smp"`` …),
+    ``record_index`` is the 1-based record number and ``offset`` the byte offset in the file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        layer: str = "",
+        record_index: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.layer = layer
+        self.record_index = record_index
+        self.offset = offset
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Truncated(DecodeError):
+    """Fewer bytes than the format says must follow."""
+
+
+class BadMagic(DecodeError):
+    """The bytes do not start with any format bpdiag knows."""
+
+
+class BadLength(DecodeError):
+    """A length field disagrees with the bytes around it."""
+
+
+class Unsupported(DecodeError):
+    """A well-formed value bpdiag does not handle (e.g. an unknown link type)."""
+
+
+class UnreadableCapture(BpdiagError):
+    """The file cannot be analysed at all (missing, unreadable, unknown format)."""

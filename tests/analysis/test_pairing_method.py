@@ -1,0 +1,140 @@
+"""Vol 3, Part H, 2.3.5.1: every cell of the method table, legacy and SC, with and without MITM.
+
+The expected values come from two independent places: cells spelled out from the spec's
+Table 2.8 below, and Bumble's own table (a real SMP stack) for all 5×5×2×2×OOB cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bpdiag.analysis.pairing_method import (
+    DISPLAY_ONLY,
+    DISPLAY_YES_NO,
+    KEYBOARD_DISPLAY,
+    KEYBOARD_ONLY,
+    NO_INPUT_NO_OUTPUT,
+    Method,
+    select_method,
+    table_method,
+)
+
+IO = [DISPLAY_ONLY, DISPLAY_YES_NO, KEYBOARD_ONLY, NO_INPUT_NO_OUTPUT, KEYBOARD_DISPLAY]
+
+JW, NC, PE = Method.JUST_WORKS, Method.NUMERIC_COMPARISON, Method.PASSKEY_ENTRY
+
+# Table 2.8, rows = initiator, columns = responder (DO, DYN, KO, NINO, KD): (legacy, SC).
+SPEC = {
+    DISPLAY_ONLY: [(JW, JW), (JW, JW), (PE, PE), (JW, JW), (PE, PE)],
+    DISPLAY_YES_NO: [(JW, JW), (JW, NC), (PE, PE), (JW, JW), (PE, NC)],
+    KEYBOARD_ONLY: [(PE, PE), (PE, PE), (PE, PE), (JW, JW), (PE, PE)],
+    NO_INPUT_NO_OUTPUT: [(JW, JW)] * 5,
+    KEYBOARD_DISPLAY: [(PE, PE), (PE, NC), (PE, PE), (JW, JW), (PE, NC)],
+}
+
+
+@pytest.mark.parametrize(
+    ("init", "resp", "sc", "init_mitm", "resp_mitm"),
+    list(itertools.product(IO, IO, [False, True], [False, True], [False, True])),
+)
+def test_every_cell_against_spec_table(
+    init: int, resp: int, sc: bool, init_mitm: bool, resp_mitm: bool
+) -> None:
+    choice = select_method(
+        initiator_io=init,
+        responder_io=resp,
+        initiator_oob=False,
+        responder_oob=False,
+        initiator_mitm=init_mitm,
+        responder_mitm=resp_mitm,
+        secure_connections=sc,
+    )
+    assert choice is not None
+    if not (init_mitm or resp_mitm):
+        assert choice.method is JW
+        assert choice.because == "no_mitm"
+    else:
+        assert choice.method is SPEC[init][IO.index(resp)][1 if sc else 0]
+        assert choice.because == "io_capabilities"
+
+
+def test_passkey_display_roles() -> None:
+    # Initiator KeyboardOnly, responder DisplayOnly: the responder displays, the initiator types.
+    c = select_method(
+        initiator_io=KEYBOARD_ONLY,
+        responder_io=DISPLAY_ONLY,
+        initiator_oob=False,
+        responder_oob=False,
+        initiator_mitm=True,
+        responder_mitm=False,
+        secure_connections=False,
+    )
+    assert c is not None and c.method is PE and c.passkey_displayed_by == "responder"
+    c = select_method(
+        initiator_io=DISPLAY_ONLY,
+        responder_io=KEYBOARD_ONLY,
+        initiator_oob=False,
+        responder_oob=False,
+        initiator_mitm=True,
+        responder_mitm=True,
+        secure_connections=True,
+    )
+    assert c is not None and c.passkey_displayed_by == "initiator"
+
+
+@pytest.mark.parametrize(
+    ("init_oob", "resp_oob", "sc", "expect_oob"),
+    [
+        (True, True, False, True),
+        (True, False, False, False),  # legacy needs both OOB flags
+        (False, True, False, False),
+        (True, False, True, True),  # SC needs one
+        (False, True, True, True),
+        (False, False, True, False),
+    ],
+)
+def test_oob_rules(init_oob: bool, resp_oob: bool, sc: bool, expect_oob: bool) -> None:
+    c = select_method(
+        initiator_io=NO_INPUT_NO_OUTPUT,
+        responder_io=NO_INPUT_NO_OUTPUT,
+        initiator_oob=init_oob,
+        responder_oob=resp_oob,
+        initiator_mitm=False,
+        responder_mitm=False,
+        secure_connections=sc,
+    )
+    assert c is not None
+    assert (c.method is Method.OOB) is expect_oob
+
+
+def test_reserved_io_capability_selects_nothing() -> None:
+    assert (
+        select_method(
+            initiator_io=0x05,
+            responder_io=DISPLAY_ONLY,
+            initiator_oob=False,
+            responder_oob=False,
+            initiator_mitm=True,
+            responder_mitm=False,
+            secure_connections=False,
+        )
+        is None
+    )
+    assert table_method(0x07, DISPLAY_ONLY, True) is None
+
+
+@pytest.mark.parametrize(("init", "resp", "sc"), list(itertools.product(IO, IO, [False, True])))
+def test_matches_bumble_table(init: int, resp: int, sc: bool) -> None:
+    smp = pytest.importorskip("bumble.smp")
+    details = smp.Session.PAIRING_METHODS[init][resp]
+    if isinstance(details, tuple) and len(details) == 2:
+        details = details[1 if sc else 0]
+    bumble_method = details if isinstance(details, smp.PairingMethod) else details[0]
+    names = {
+        smp.PairingMethod.JUST_WORKS: JW,
+        smp.PairingMethod.NUMERIC_COMPARISON: NC,
+        smp.PairingMethod.PASSKEY: PE,
+    }
+    assert table_method(init, resp, sc) is names[bumble_method]
