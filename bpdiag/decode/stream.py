@@ -1,0 +1,110 @@
+"""Records → PDUs: picks the decoder stream for each record's link type.
+
+HCI link types (btsnoop H1/H4/monitor, pcap H4, H4 with phdr, Linux monitor) go to
+``HciStream``; air link types (Nordic BLE, LE LL with and without phdr, PPI) go to
+``LlStream``.  A pcapng file may mix interfaces of several link types; each gets the stream
+of its kind, created on first use.
+"""
+
+from __future__ import annotations
+
+from bpdiag.capture.record import LinkType, Problem, Record
+from bpdiag.decode.pdu import Pdu
+
+HCI_LINK_TYPES = frozenset(
+    {
+        LinkType.BTSNOOP_H1,
+        LinkType.BTSNOOP_H4,
+        LinkType.BTSNOOP_MONITOR,
+        LinkType.BLUETOOTH_HCI_H4,
+        LinkType.BLUETOOTH_HCI_H4_WITH_PHDR,
+        LinkType.BLUETOOTH_LINUX_MONITOR,
+    }
+)
+AIR_LINK_TYPES = frozenset(
+    {
+        LinkType.NORDIC_BLE,
+        LinkType.BLUETOOTH_LE_LL_WITH_PHDR,
+        LinkType.BLUETOOTH_LE_LL,
+        LinkType.PPI,
+    }
+)
+SUPPORTED_LINK_TYPES = HCI_LINK_TYPES | AIR_LINK_TYPES
+
+LINK_TYPE_NAMES = {
+    LinkType.BLUETOOTH_HCI_H4: "BLUETOOTH_HCI_H4",
+    LinkType.PPI: "PPI",
+    LinkType.BLUETOOTH_LE_LL: "BLUETOOTH_LE_LL",
+    LinkType.BLUETOOTH_LINUX_MONITOR: "BLUETOOTH_LINUX_MONITOR",
+    LinkType.BLUETOOTH_LE_LL_WITH_PHDR: "BLUETOOTH_LE_LL_WITH_PHDR",
+    LinkType.NORDIC_BLE: "NORDIC_BLE",
+    LinkType.BLUETOOTH_HCI_H4_WITH_PHDR: "BLUETOOTH_HCI_H4_WITH_PHDR",
+    LinkType.BTSNOOP_H1: "btsnoop H1 (HCI UART without type byte)",
+    LinkType.BTSNOOP_H4: "btsnoop H4 (HCI UART)",
+    LinkType.BTSNOOP_MONITOR: "btsnoop Linux monitor (btmon)",
+}
+
+
+def link_type_name(link_type: int) -> str:
+    try:
+        return LINK_TYPE_NAMES[LinkType(link_type)]
+    except ValueError:
+        return f"unknown ({link_type})"
+
+
+_NONE: list[Pdu] = []
+
+
+class PduStream:
+    """Feed records in order; get the PDUs each completes.  Never raises on bad input."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._hci = None
+        self._ll = None
+        self._unsupported: set[int] = set()
+
+    def _stream_for(self, link_type: int):  # type: ignore[no-untyped-def]
+        if link_type in HCI_LINK_TYPES:
+            if self._hci is None:
+                from bpdiag.decode.hci_stream import HciStream
+
+                self._hci = HciStream()
+            return self._hci
+        if link_type in AIR_LINK_TYPES:
+            if self._ll is None:
+                from bpdiag.decode.ll_stream import LlStream
+
+                self._ll = LlStream()
+            return self._ll
+        return None
+
+    def feed(self, rec: Record) -> list[Pdu]:
+        stream = self._stream_for(rec.link_type)
+        if stream is None:
+            if rec.link_type not in self._unsupported:
+                self._unsupported.add(rec.link_type)
+                self.problems.append(
+                    Problem(
+                        rec.index,
+                        rec.file_offset,
+                        f"link type {rec.link_type} is not a Bluetooth link type bpdiag "
+                        "decodes; records of this link type are skipped",
+                        "capture",
+                    )
+                )
+            return _NONE
+        pdus = stream.feed(rec)
+        if stream.problems:
+            self.problems.extend(stream.problems)
+            stream.problems.clear()
+        return pdus
+
+    def finish(self) -> list[Pdu]:
+        out: list[Pdu] = []
+        for stream in (self._hci, self._ll):
+            if stream is not None:
+                out.extend(stream.finish())
+                self.problems.extend(stream.problems)
+                stream.problems.clear()
+        return out
