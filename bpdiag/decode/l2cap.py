@@ -128,6 +128,10 @@ class Reassembler:
         payload = b"".join(part.chunks)[: part.expected]
         return L2capFrame(part.cid, payload, part.first_frame, frame)
 
+    def is_pending(self, key: Hashable) -> bool:
+        """Whether a PDU is being reassembled for ``key``."""
+        return key in self._partial
+
     def drop(self, key: Hashable) -> None:
         """Forget a partial PDU (the link went away)."""
         self._partial.pop(key, None)

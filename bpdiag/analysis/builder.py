@@ -1,0 +1,471 @@
+"""Connections and pairing sessions, rebuilt from the stream of decoded PDUs.
+
+The analyser is incremental: ``feed`` takes PDUs in capture order and keeps only what the
+report needs (connections, pairings, encryptions, ATT errors), so memory does not grow with
+the number of records.  The rules for grouping SMP PDUs into pairing attempts follow the
+Security Manager's phases (Bluetooth Core Spec v5.4, Vol 3, Part H, 2.1):
+
+- a Security Request (3.6.7) opens an attempt, and the Pairing Request that follows joins it;
+- a Pairing Request (3.5.1) opens a new attempt unless the open one has only a Security
+  Request so far;
+- a Pairing Response (3.5.2) joins the open attempt unless it already has one;
+- phase-2 PDUs join the open attempt (or open one when the capture missed its start);
+- a Pairing Failed (3.5.5) ends the attempt; encryption that follows phase 2 closes phase 2,
+  and the key distribution PDUs of phase 3 (3.6) join the attempt that was encrypted.
+
+The initiator of LE pairing is always the central (2.1), so ``sent_by`` is derived from which
+side of the connection sent the PDU.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from bpdiag.analysis.model import (
+    Advertiser,
+    Analysis,
+    AttError,
+    CaptureInfo,
+    Connection,
+    Encryption,
+    Endpoint,
+    Failure,
+    Features,
+    KeyDistributed,
+    MonitorEvent,
+    Pairing,
+    SecurityRequest,
+    Step,
+)
+from bpdiag.analysis.pairing_method import select_method
+from bpdiag.capture.record import Direction, Problem
+from bpdiag.decode import hci, ll, smp
+from bpdiag.decode.hci import status_name
+from bpdiag.decode.monitor import MonitorRecord
+from bpdiag.decode.pdu import Pdu
+
+MAX_PROBLEMS = 1000
+MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
+
+_KEY_NAMES = {
+    smp.CommandCode.ENCRYPTION_INFORMATION: "LTK",
+    smp.CommandCode.CENTRAL_IDENTIFICATION: "EDIV/Rand",
+    smp.CommandCode.IDENTITY_INFORMATION: "IRK",
+    smp.CommandCode.IDENTITY_ADDRESS_INFORMATION: "Identity Address",
+    smp.CommandCode.SIGNING_INFORMATION: "CSRK",
+}
+
+
+def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
+    return Features(
+        frame=frame,
+        io_capability=cmd.io_capability,
+        io_capability_name=smp.io_capability_name(cmd.io_capability),
+        oob=cmd.oob == 0x01,
+        auth_req=cmd.auth_req,
+        bonding=cmd.bonding,
+        mitm=cmd.mitm,
+        sc=cmd.sc,
+        keypress=cmd.keypress,
+        ct2=cmd.ct2,
+        max_key_size=cmd.max_key_size,
+        initiator_keys=smp.key_distribution_names(cmd.initiator_key_distribution),
+        responder_keys=smp.key_distribution_names(cmd.responder_key_distribution),
+    )
+
+
+class Analyzer:
+    """Feed PDUs in order, then ``finish()`` for the ``Analysis``."""
+
+    def __init__(self, capture: CaptureInfo) -> None:
+        self.analysis = Analysis(capture=capture)
+        self._by_link: dict[Any, Connection] = {}
+        self._adapter_address: dict[int, str] = {}
+        self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
+        self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
+        self._enc_pending: dict[int, int] = {}  # connection id → frame of LL_ENC_REQ
+        self._start_enc_handle: dict[int, int] = {}  # adapter → handle of last LE Start Enc
+        self._seen_adv: dict[str, tuple[Any, Any]] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def add_problems(self, problems: list[Problem]) -> None:
+        room = MAX_PROBLEMS - len(self.analysis.problems)
+        if room > 0:
+            self.analysis.problems.extend(problems[:room])
+        self.analysis.problems_dropped += max(0, len(problems) - max(room, 0))
+
+    def connection_for(self, pdu: Pdu, *, create: bool = True) -> Connection | None:
+        link = pdu.link
+        if link is None:
+            return None
+        conn = self._by_link.get(link)
+        if conn is None and create:
+            conn = self._new_connection(link, pdu.frame)
+        if conn is not None and pdu.frame > conn.last_frame:
+            conn.last_frame = pdu.frame
+        return conn
+
+    def _new_connection(self, link: Any, frame: int, transport: str = "le") -> Connection:
+        conn = Connection(
+            id=len(self.analysis.connections) + 1,
+            link=link,
+            transport=transport,
+            first_frame=frame,
+            last_frame=frame,
+        )
+        if link[0] == "hci":
+            conn.handle = link[2]
+            local = self._adapter_address.get(link[1])
+            if local is not None:
+                conn.central = Endpoint()  # filled once the role is known
+        elif link[0] == "ll":
+            conn.access_address = link[1]
+        self.analysis.connections.append(conn)
+        self._by_link[link] = conn
+        return conn
+
+    def _set_local_role(self, conn: Connection, role: str) -> None:
+        if conn.local_role is not None or conn.link[0] != "hci":
+            return
+        conn.local_role = role
+        local = self._adapter_address.get(conn.link[1])
+        if local is not None:
+            side = conn.central if role == "central" else conn.peripheral
+            if side.address is None:
+                side.address = local
+                side.address_type = "public"
+
+    def _sender(self, conn: Connection, direction: Direction, code: int | None = None) -> str:
+        """Which side sent a PDU: "central", "peripheral" or "unknown"."""
+        if direction is Direction.C_TO_P:
+            return "central"
+        if direction is Direction.P_TO_C:
+            return "peripheral"
+        if direction in (Direction.SENT, Direction.RECEIVED):
+            if conn.local_role is None and code is not None:
+                # The SMP opcode tells the role of its sender (Vol 3, Part H, 3.5/3.6.7).
+                if code == smp.CommandCode.PAIRING_REQUEST:
+                    sender_central = True
+                elif code in (smp.CommandCode.PAIRING_RESPONSE, smp.CommandCode.SECURITY_REQUEST):
+                    sender_central = False
+                else:
+                    return "unknown"
+                local_sent = direction is Direction.SENT
+                self._set_local_role(
+                    conn, "central" if sender_central == local_sent else "peripheral"
+                )
+            if conn.local_role is None:
+                return "unknown"
+            local_sent = direction is Direction.SENT
+            if conn.local_role == "central":
+                return "central" if local_sent else "peripheral"
+            return "peripheral" if local_sent else "central"
+        if code == smp.CommandCode.PAIRING_REQUEST:
+            return "central"
+        if code in (smp.CommandCode.PAIRING_RESPONSE, smp.CommandCode.SECURITY_REQUEST):
+            return "peripheral"
+        return "unknown"
+
+    @staticmethod
+    def _role_word(sender: str) -> str:
+        return {"central": "initiator", "peripheral": "responder"}.get(sender, "unknown")
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, pdu: Pdu) -> Connection | None:
+        """Take one PDU; returns the connection it belongs to (if any)."""
+        layer = pdu.layer
+        if layer == "smp":
+            return self._smp(pdu)
+        if layer == "hci":
+            return self._hci(pdu)
+        if layer == "ll":
+            return self._ll(pdu)
+        if layer == "att":
+            return self._att(pdu)
+        if layer == "adv":
+            return self._adv(pdu)
+        if layer == "monitor":
+            self._monitor(pdu)
+        return None
+
+    # SMP ---------------------------------------------------------------------
+    def _new_pairing(self, conn: Connection, frame: int) -> Pairing:
+        p = Pairing(id=len(self.analysis.pairings) + 1, connection=conn.id, first_frame=frame)
+        self.analysis.pairings.append(p)
+        self._open[conn.id] = p
+        self._last[conn.id] = p
+        return p
+
+    def _smp(self, pdu: Pdu) -> Connection | None:
+        conn = self.connection_for(pdu)
+        if conn is None:
+            return None
+        cmd = pdu.msg
+        code = pdu.opcode
+        sender = self._sender(conn, pdu.direction, code)
+        C = smp.CommandCode
+        p = self._open.get(conn.id)
+        if code == C.SECURITY_REQUEST:
+            if p is None or p.request is not None or p.response is not None or p.phase2_started:
+                p = self._new_pairing(conn, pdu.frame)
+            if p.security_request is None:
+                sr = cast(smp.SecurityRequest, cmd)
+                p.security_request = SecurityRequest(
+                    pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc
+                )
+        elif code == C.PAIRING_REQUEST:
+            if (
+                p is None
+                or p.request is not None
+                or p.response is not None
+                or p.phase2_started
+                or p.encrypted_frame is not None
+            ):
+                p = self._new_pairing(conn, pdu.frame)
+            p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd))
+        elif code == C.PAIRING_RESPONSE:
+            if p is None or p.response is not None or p.phase2_started:
+                p = self._new_pairing(conn, pdu.frame)
+            p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd))
+        elif code in _KEY_NAMES:
+            p = self._last.get(conn.id)
+            if p is None:
+                p = self._new_pairing(conn, pdu.frame)
+            p.keys.append(KeyDistributed(pdu.frame, self._role_word(sender), _KEY_NAMES[code]))
+        else:
+            if p is None:
+                p = self._new_pairing(conn, pdu.frame)
+            if code == C.PAIRING_CONFIRM:
+                p.confirms += 1
+            elif code == C.PAIRING_RANDOM:
+                p.randoms += 1
+            elif code == C.PAIRING_PUBLIC_KEY:
+                p.public_keys += 1
+            elif code == C.PAIRING_DHKEY_CHECK:
+                p.dhkey_checks += 1
+            elif code == C.PAIRING_KEYPRESS_NOTIFICATION:
+                p.keypresses += 1
+            elif code == C.PAIRING_FAILED:
+                reason = cast(smp.PairingFailed, cmd).reason
+                if p.failure is None:
+                    p.failure = Failure(
+                        reason,
+                        smp.error_name(reason),
+                        self._role_word(sender),
+                        pdu.frame,
+                    )
+                    p.ended_frame = pdu.frame
+                self._open.pop(conn.id, None)
+        p.frames.append(pdu.frame)
+        p.steps.append(Step(pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd)))
+        if p.request is not None and p.response is not None and p.method is None:
+            self._choose_method(p)
+        return conn
+
+    @staticmethod
+    def _choose_method(p: Pairing) -> None:
+        req, rsp = p.request, p.response
+        if req is None or rsp is None:
+            return
+        p.secure_connections = req.sc and rsp.sc
+        choice = select_method(
+            initiator_io=req.io_capability,
+            responder_io=rsp.io_capability,
+            initiator_oob=req.oob,
+            responder_oob=rsp.oob,
+            initiator_mitm=req.mitm,
+            responder_mitm=rsp.mitm,
+            secure_connections=p.secure_connections,
+        )
+        if choice is not None:
+            p.method = choice.method.value
+            p.method_because = choice.because
+            p.passkey_displayed_by = choice.passkey_displayed_by or None
+
+    # Encryption --------------------------------------------------------------
+    def _encryption(
+        self,
+        conn: Connection,
+        frame: int,
+        status: int,
+        how: str,
+        key_size: int | None = None,
+    ) -> None:
+        """Record an encryption start (status 0) or refusal; ``how`` starts with its layer."""
+        p = self._open.get(conn.id)
+        after = (
+            p is not None
+            and p.encrypted_frame is None
+            and p.failure is None
+            and (p.request is not None or p.response is not None or p.phase2_started)
+        )
+        enc = Encryption(
+            connection=conn.id,
+            frame=frame,
+            status=status,
+            status_name=status_name(status),
+            after_pairing=after,
+            pairing=p.id if after and p is not None else None,
+            how=how,
+            key_size=key_size,
+        )
+        self.analysis.encryptions.append(enc)
+        if status == 0:
+            conn.encrypted = True
+        if after and p is not None:
+            if status == 0:
+                p.encrypted_frame = frame
+                p.encryption_status = 0
+            else:
+                p.encryption_status = status
+                p.failure = Failure(status, status_name(status), "responder", frame, layer=how.split("-", 1)[0])
+                self._open.pop(conn.id, None)
+            p.ended_frame = frame
+
+    # ATT ---------------------------------------------------------------------
+    def _att(self, pdu: Pdu) -> Connection | None:
+        conn = self.connection_for(pdu)
+        m = pdu.msg
+        last = self._last.get(conn.id) if conn is not None else None
+        self.analysis.att_errors.append(
+            AttError(
+                connection=None if conn is None else conn.id,
+                frame=pdu.frame,
+                request_frame=pdu.answers or None,
+                request_opcode=m.request_opcode,  # type: ignore[attr-defined]
+                request_name=m.fields().get("request_name", ""),  # type: ignore[arg-type]
+                handle=m.handle,  # type: ignore[attr-defined]
+                error=m.error_code,  # type: ignore[attr-defined]
+                error_name=m.fields().get("error_name", ""),  # type: ignore[arg-type]
+                encrypted=bool(conn and conn.encrypted),
+                after_pairing=None if last is None else last.id,
+            )
+        )
+        return conn
+
+    # Advertising / air -------------------------------------------------------
+    def _adv(self, pdu: Pdu) -> Connection | None:
+        m = pdu.msg
+        if isinstance(m, ll.ConnectInd):
+            link = pdu.link
+            old = self._by_link.pop(link, None)
+            if old is not None:
+                old.last_frame = max(old.last_frame, pdu.frame - 1)
+            conn = self._new_connection(link, pdu.frame)
+            conn.established_frame = pdu.frame
+            conn.central = Endpoint(m.init_address, "random" if m.init_address_type else "public")
+            conn.peripheral = Endpoint(m.adv_address, "random" if m.adv_address_type else "public")
+            return conn
+        if isinstance(m, ll.AdvPdu):
+            self.analysis.advertisers.append(
+                Advertiser(m.adv_address, pdu.frame, m.flags, m.local_name)
+            )
+        return None
+
+    def _ll(self, pdu: Pdu) -> Connection | None:
+        conn = self.connection_for(pdu)
+        m = pdu.msg
+        if conn is None or not isinstance(m, ll.LlControl):
+            return conn
+        op = m.opcode
+        if op == 0x03:  # LL_ENC_REQ
+            self._enc_pending[conn.id] = pdu.frame
+        elif op == 0x05:  # LL_START_ENC_REQ: the peripheral has the key; encryption starts
+            self._enc_pending.pop(conn.id, None)
+            self._encryption(conn, pdu.frame, 0, "ll-start-enc")
+        elif op in (0x0D, 0x11) and conn.id in self._enc_pending:
+            rejected = m.reject_opcode
+            if rejected is None or rejected == 0x03:
+                self._enc_pending.pop(conn.id, None)
+                code = m.error_code if m.error_code is not None else 0x1F
+                self._encryption(conn, pdu.frame, code, "ll-reject")
+        elif op == 0x02:  # LL_TERMINATE_IND
+            code = m.error_code if m.error_code is not None else 0
+            conn.disconnect_reason = code
+            conn.disconnect_reason_name = hci.status_name(code)
+            conn.disconnect_frame = pdu.frame
+            conn.disconnected_by = (
+                "central" if pdu.direction is Direction.C_TO_P
+                else "peripheral" if pdu.direction is Direction.P_TO_C else None
+            )
+            self._open.pop(conn.id, None)
+        return conn
+
+    def _hci(self, pdu: Pdu) -> Connection | None:
+        m = pdu.msg
+        if isinstance(m, hci.LeConnectionComplete | hci.ConnectionComplete):
+            if m.status != 0 or pdu.link is None:
+                return None
+            old = self._by_link.pop(pdu.link, None)
+            if old is not None and old.disconnect_frame is None:
+                old.last_frame = max(old.last_frame, pdu.frame - 1)
+            transport = "le" if isinstance(m, hci.LeConnectionComplete) else "br/edr"
+            conn = self._new_connection(pdu.link, pdu.frame, transport)
+            conn.established_frame = pdu.frame
+            if isinstance(m, hci.LeConnectionComplete):
+                role = "central" if m.role == 0 else "peripheral"
+                peer = conn.peripheral if role == "central" else conn.central
+                peer.address = m.peer_address
+                peer.address_type = hci.address_type_name(m.peer_address_type)
+                self._set_local_role(conn, role)
+            else:
+                conn.peripheral.address = m.peer_address
+            return conn
+        if isinstance(m, hci.CommandComplete):
+            if m.bd_addr is not None and m.status == 0:
+                self._adapter_address[pdu.link[1] if pdu.link else 0] = m.bd_addr
+            return None
+        conn = self.connection_for(pdu)
+        if conn is None:
+            return None
+        if isinstance(m, hci.DisconnectionComplete):
+            if m.status == 0:
+                conn.disconnect_reason = m.reason
+                conn.disconnect_reason_name = hci.status_name(m.reason)
+                conn.disconnect_frame = pdu.frame
+                self._by_link.pop(pdu.link, None)
+                self._open.pop(conn.id, None)
+        elif isinstance(m, hci.EncryptionChange):
+            if m.status != 0 or m.encryption_enabled:
+                self._encryption(
+                    conn, pdu.frame, m.status, "hci-encryption-change", m.key_size
+                )
+            else:
+                conn.encrypted = False
+        elif isinstance(m, hci.EncryptionKeyRefreshComplete):
+            self._encryption(conn, pdu.frame, m.status, "hci-key-refresh")
+        elif isinstance(m, hci.CommandStatus):
+            if m.status != 0 and m.opcode == 0x2019:
+                self._encryption(conn, pdu.frame, m.status, "hci-start-encryption-status")
+        elif isinstance(m, hci.LeLtkNegativeReply):
+            # The local host (a peripheral) has no key for the central's LTK request.
+            self._set_local_role(conn, "peripheral")
+            self._encryption(conn, pdu.frame, 0x06, "hci-ltk-negative-reply")
+        elif isinstance(m, hci.LeLtkRequest):
+            self._set_local_role(conn, "peripheral")
+        elif isinstance(m, hci.LeEnableEncryption):
+            self._set_local_role(conn, "central")
+        return conn
+
+    def _monitor(self, pdu: Pdu) -> None:
+        m = pdu.msg
+        if not isinstance(m, MonitorRecord):
+            return
+        if m.opcode in (0, 10):  # New Index / Index Info carry the adapter's address
+            addr = m.get("address")
+            if isinstance(addr, str) and addr != "00:00:00:00:00:00":
+                self._adapter_address[m.adapter] = addr
+        if len(self.analysis.monitor) < MAX_MONITOR:
+            self.analysis.monitor.append(
+                MonitorEvent(pdu.frame, pdu.time, m.adapter, m.opcode, m.name, m.fields())
+            )
+
+    # ------------------------------------------------------------------ finish
+    def finish(self) -> Analysis:
+        for p in self.analysis.pairings:
+            if p.secure_connections is None and p.public_keys:
+                p.secure_connections = True
+        return self.analysis
+
+
+__all__ = ["Analyzer", "Advertiser"]

@@ -1,0 +1,365 @@
+"""What the analysis builds: connections, pairing sessions, encryptions, ATT errors.
+
+These are plain data.  ``to_json`` methods give the documented JSON contract
+(docs/json.md, schema ``bpdiag.analysis/1``); nothing here formats text for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpdiag.capture.record import Problem
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """One side of a connection: address as printed (``AA:BB:…``) and its type."""
+
+    address: str | None = None
+    address_type: str | None = None  # "public" | "random" | "public-identity" | …
+
+    def to_json(self) -> dict[str, Any] | None:
+        if self.address is None:
+            return None
+        return {"address": self.address, "address_type": self.address_type}
+
+
+@dataclass(slots=True)
+class Connection:
+    """One connection: an HCI connection handle's life, or one access address on air."""
+
+    id: int
+    link: tuple[Any, ...]
+    transport: str  # "le" | "br/edr"
+    first_frame: int
+    last_frame: int
+    central: Endpoint = field(default_factory=Endpoint)
+    peripheral: Endpoint = field(default_factory=Endpoint)
+    local_role: str | None = None  # HCI captures: "central" | "peripheral"; air: None
+    handle: int | None = None
+    access_address: int | None = None
+    established_frame: int | None = None  # connection complete / CONNECT_IND
+    disconnect_reason: int | None = None
+    disconnect_reason_name: str | None = None
+    disconnect_frame: int | None = None
+    disconnected_by: str | None = None  # "central" | "peripheral" | "local" | "remote" | None
+    encrypted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "transport": self.transport,
+            "handle": self.handle,
+            "access_address": None
+            if self.access_address is None
+            else f"0x{self.access_address:08x}",
+            "local_role": self.local_role,
+            "central": self.central.to_json(),
+            "peripheral": self.peripheral.to_json(),
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "disconnect_reason": self.disconnect_reason,
+            "disconnect_reason_name": self.disconnect_reason_name,
+            "disconnect_frame": self.disconnect_frame,
+        }
+
+
+@dataclass(slots=True)
+class Features:
+    """The fields of a Pairing Request or Response that decide the pairing."""
+
+    frame: int
+    io_capability: int
+    io_capability_name: str
+    oob: bool
+    auth_req: int
+    bonding: bool
+    mitm: bool
+    sc: bool
+    keypress: bool
+    ct2: bool
+    max_key_size: int
+    initiator_keys: list[str]
+    responder_keys: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frame": self.frame,
+            "io_capability": self.io_capability_name,
+            "oob": self.oob,
+            "auth_req": self.auth_req,
+            "bonding": self.bonding,
+            "mitm": self.mitm,
+            "sc": self.sc,
+            "keypress": self.keypress,
+            "ct2": self.ct2,
+            "max_key_size": self.max_key_size,
+            "initiator_keys": self.initiator_keys,
+            "responder_keys": self.responder_keys,
+        }
+
+
+@dataclass(slots=True)
+class SecurityRequest:
+    frame: int
+    auth_req: int
+    bonding: bool
+    mitm: bool
+    sc: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frame": self.frame,
+            "auth_req": self.auth_req,
+            "bonding": self.bonding,
+            "mitm": self.mitm,
+            "sc": self.sc,
+        }
+
+
+@dataclass(slots=True)
+class Failure:
+    """Why a pairing ended: an SMP Pairing Failed, or encryption refused after pairing."""
+
+    reason: int
+    name: str
+    sent_by: str  # "initiator" | "responder"
+    frame: int
+    layer: str = "smp"  # "smp" | "hci" | "ll"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "name": self.name,
+            "sent_by": self.sent_by,
+            "frame": self.frame,
+            "layer": self.layer,
+        }
+
+
+@dataclass(slots=True)
+class Step:
+    """One SMP PDU of a pairing, as the ladder shows it."""
+
+    frame: int
+    time: float
+    sender: str  # "central" | "peripheral" | "unknown"
+    code: int
+    name: str
+    msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
+
+
+@dataclass(slots=True)
+class KeyDistributed:
+    """A key a side sent in phase 3 (value kept only for ``--show-keys``)."""
+
+    frame: int
+    sent_by: str  # "initiator" | "responder" | "unknown"
+    key: str  # "LTK" | "EDIV/Rand" | "IRK" | "Identity Address" | "CSRK"
+
+
+@dataclass(slots=True)
+class Pairing:
+    """One pairing attempt on a connection (Vol 3, Part H, 2.1: phases 1–3)."""
+
+    id: int
+    connection: int
+    first_frame: int
+    frames: list[int] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    security_request: SecurityRequest | None = None
+    request: Features | None = None
+    response: Features | None = None
+    secure_connections: bool | None = None
+    method: str | None = None
+    method_because: str | None = None
+    passkey_displayed_by: str | None = None
+    confirms: int = 0
+    randoms: int = 0
+    public_keys: int = 0
+    dhkey_checks: int = 0
+    keypresses: int = 0
+    keys: list[KeyDistributed] = field(default_factory=list)
+    failure: Failure | None = None
+    encrypted_frame: int | None = None
+    encryption_status: int | None = None
+    ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
+
+    @property
+    def phase2_complete(self) -> bool:
+        """Whether every phase-2 PDU the selected protocol needs was seen at least once."""
+        if self.secure_connections:
+            needed_confirms = 1
+            if self.method == "passkey_entry":
+                needed_confirms = 20
+            elif self.method == "oob":
+                needed_confirms = 0
+            return (
+                self.public_keys >= 2
+                and self.confirms >= needed_confirms
+                and self.randoms >= 2
+                and self.dhkey_checks >= 2
+            )
+        return self.confirms >= 2 and self.randoms >= 2
+
+    @property
+    def phase2_started(self) -> bool:
+        return bool(self.confirms or self.randoms or self.public_keys or self.dhkey_checks)
+
+    @property
+    def outcome(self) -> str:
+        if self.failure is not None:
+            return "failed"
+        if self.encrypted_frame is not None and self.phase2_started:
+            return "success"
+        if self.keys and self.phase2_started:
+            return "success"
+        return "incomplete"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "connection": self.connection,
+            "frames": self.frames,
+            "security_request": None
+            if self.security_request is None
+            else self.security_request.to_json(),
+            "request": None if self.request is None else self.request.to_json(),
+            "response": None if self.response is None else self.response.to_json(),
+            "secure_connections": self.secure_connections,
+            "method": self.method,
+            "outcome": self.outcome,
+            "failure": None if self.failure is None else self.failure.to_json(),
+            "encrypted_frame": self.encrypted_frame,
+            "phase2": {
+                "confirms": self.confirms,
+                "randoms": self.randoms,
+                "public_keys": self.public_keys,
+                "dhkey_checks": self.dhkey_checks,
+                "complete": self.phase2_complete,
+            },
+            "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in self.keys],
+        }
+
+
+@dataclass(slots=True)
+class Encryption:
+    """Link encryption started (or refused), with a fresh key or a stored one."""
+
+    connection: int
+    frame: int
+    status: int
+    status_name: str
+    after_pairing: bool
+    pairing: int | None = None
+    how: str = ""  # "hci-encryption-change", "ll-start-enc", "ll-reject", "ltk-negative-reply", …
+    key_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "frame": self.frame,
+            "status": self.status,
+            "status_name": self.status_name,
+            "after_pairing": self.after_pairing,
+            "pairing": self.pairing,
+            "how": self.how,
+            "key_size": self.key_size,
+        }
+
+
+@dataclass(slots=True)
+class AttError:
+    """An ATT Error Response and the request it answers."""
+
+    connection: int | None
+    frame: int
+    request_frame: int | None
+    request_opcode: int
+    request_name: str
+    handle: int
+    error: int
+    error_name: str
+    encrypted: bool  # link encrypted when the error came
+    after_pairing: int | None  # id of the last pairing on this connection, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "frame": self.frame,
+            "request_frame": self.request_frame,
+            "request_opcode": self.request_opcode,
+            "request_name": self.request_name,
+            "handle": self.handle,
+            "error": self.error,
+            "error_name": self.error_name,
+            "link_encrypted": self.encrypted,
+        }
+
+
+@dataclass(slots=True)
+class Advertiser:
+    """What a device said about itself in advertising (air captures)."""
+
+    address: str
+    frame: int
+    flags: int | None
+    name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "frame": self.frame, "flags": self.flags, "name": self.name}
+
+
+@dataclass(slots=True)
+class MonitorEvent:
+    """A Linux monitor record that is not an HCI packet (notes, logs, control channel)."""
+
+    frame: int
+    time: float
+    adapter: int
+    opcode: int
+    name: str
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class CaptureInfo:
+    path: str
+    format: str
+    link_type: int
+    link_type_name: str
+    records: int = 0
+    first_time: float | None = None
+    last_time: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "link_type": self.link_type,
+            "link_type_name": self.link_type_name,
+            "records": self.records,
+        }
+
+
+@dataclass(slots=True)
+class Analysis:
+    capture: CaptureInfo
+    problems: list[Problem] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+    pairings: list[Pairing] = field(default_factory=list)
+    encryptions: list[Encryption] = field(default_factory=list)
+    att_errors: list[AttError] = field(default_factory=list)
+    advertisers: list[Advertiser] = field(default_factory=list)
+    monitor: list[MonitorEvent] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+    suggestions: list[Any] = field(default_factory=list)
+    problems_dropped: int = 0  # problems beyond the cap, counted but not kept
+
+    @property
+    def failed(self) -> bool:
+        """Exit status 1: a pairing or an encryption failed."""
+        return any(p.outcome == "failed" for p in self.pairings) or any(
+            e.status != 0 for e in self.encryptions
+        )

@@ -1,0 +1,85 @@
+"""The pipeline in one place: file → records → PDUs → analysis.
+
+``analyze_file`` streams the capture once, in constant memory, and returns the
+``Analysis``.  ``walk_file`` yields each decoded PDU with the connection the analysis put it
+in, for ``bpdiag dump``; both share one loop so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
+from bpdiag.capture import open_capture
+from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.stream import PduStream, link_type_name
+
+Progress = Callable[[int, int], None]  # (bytes read, file size)
+
+
+def walk_file(
+    path: str | os.PathLike[str],
+    analyzer_out: list[Analyzer] | None = None,
+    progress: Progress | None = None,
+    progress_every: int = 65536,
+) -> Iterator[tuple[Pdu, Connection | None]]:
+    """Yield ``(pdu, connection)`` for every decoded PDU of the capture, in order.
+
+    When the iteration ends, ``analyzer_out`` (if given) holds the finished analyser.
+    Raises ``UnreadableCapture`` when the file cannot be opened at all.
+    """
+    with open_capture(path) as cap:
+        info = CaptureInfo(
+            path=os.fspath(path),
+            format=cap.format,
+            link_type=cap.link_type,
+            link_type_name=link_type_name(cap.link_type),
+        )
+        analyzer = Analyzer(info)
+        if analyzer_out is not None:
+            analyzer_out.append(analyzer)
+        stream = PduStream()
+        feed_stream = stream.feed
+        feed = analyzer.feed
+        size = os.path.getsize(path) if progress is not None else 0
+        first_time: float | None = None
+        last_time: float | None = None
+        for rec in cap:
+            if first_time is None:
+                first_time = rec.timestamp
+            last_time = rec.timestamp
+            pdus = feed_stream(rec)
+            if pdus:
+                for pdu in pdus:
+                    yield pdu, feed(pdu)
+            if stream.problems:
+                analyzer.add_problems(stream.problems)
+                stream.problems.clear()
+            if cap.problems:
+                analyzer.add_problems(cap.problems)
+                cap.problems.clear()
+            if progress is not None and rec.index % progress_every == 0:
+                progress(rec.file_offset, size)
+        for pdu in stream.finish():
+            yield pdu, feed(pdu)
+        analyzer.add_problems(stream.problems)
+        stream.problems.clear()
+        analyzer.add_problems(cap.problems)
+        info.records = cap.records
+        info.first_time = first_time
+        info.last_time = last_time
+        analyzer.finish()
+        if progress is not None:
+            progress(size, size)
+
+
+def analyze_file(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
+    """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
+    out: list[Analyzer] = []
+    for _ in walk_file(path, out, progress):
+        pass
+    analysis = out[0].analysis
+    analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))
+    return analysis
