@@ -318,7 +318,9 @@ class Analyzer:
                 p.encryption_status = 0
             else:
                 p.encryption_status = status
-                p.failure = Failure(status, status_name(status), "responder", frame, layer=how.split("-", 1)[0])
+                p.failure = Failure(
+                    status, status_name(status), "responder", frame, layer=how.split("-", 1)[0]
+                )
                 self._open.pop(conn.id, None)
             p.ended_frame = frame
 
@@ -385,8 +387,11 @@ class Analyzer:
             conn.disconnect_reason_name = hci.status_name(code)
             conn.disconnect_frame = pdu.frame
             conn.disconnected_by = (
-                "central" if pdu.direction is Direction.C_TO_P
-                else "peripheral" if pdu.direction is Direction.P_TO_C else None
+                "central"
+                if pdu.direction is Direction.C_TO_P
+                else "peripheral"
+                if pdu.direction is Direction.P_TO_C
+                else None
             )
             self._open.pop(conn.id, None)
         return conn
@@ -427,9 +432,7 @@ class Analyzer:
                 self._open.pop(conn.id, None)
         elif isinstance(m, hci.EncryptionChange):
             if m.status != 0 or m.encryption_enabled:
-                self._encryption(
-                    conn, pdu.frame, m.status, "hci-encryption-change", m.key_size
-                )
+                self._encryption(conn, pdu.frame, m.status, "hci-encryption-change", m.key_size)
             else:
                 conn.encrypted = False
         elif isinstance(m, hci.EncryptionKeyRefreshComplete):
@@ -468,4 +471,4 @@ class Analyzer:
         return self.analysis
 
 
-__all__ = ["Analyzer", "Advertiser"]
+__all__ = ["Advertiser", "Analyzer"]

@@ -308,7 +308,12 @@ class Advertiser:
     name: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "frame": self.frame, "flags": self.flags, "name": self.name}
+        return {
+            "address": self.address,
+            "frame": self.frame,
+            "flags": self.flags,
+            "name": self.name,
+        }
 
 
 @dataclass(slots=True)

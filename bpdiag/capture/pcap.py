@@ -72,7 +72,7 @@ def iter_records(
             base += pos
             pos = 0
             continue
-        sec, frac, incl_len, orig_len = unpack(buf, pos)
+        sec, frac, incl_len, _orig_len = unpack(buf, pos)
         if incl_len > limit:
             problems.append(
                 Problem(

@@ -194,8 +194,9 @@ class PcapngReader:
         direction = Direction.UNKNOWN
         if btype == EPB:
             if len(body) < 20:
-                self._problem(f"enhanced packet block body is {len(body)} bytes, needs 20",
-                              self.index)
+                self._problem(
+                    f"enhanced packet block body is {len(body)} bytes, needs 20", self.index
+                )
                 return None
             iid, hi, lo, caplen, _orig = struct.unpack_from(o + "IIIII", body, 0)
             data_start = 20
@@ -209,8 +210,7 @@ class PcapngReader:
             iface = self._iface(iid)
         else:  # SPB
             if len(body) < 4:
-                self._problem(f"simple packet block body is {len(body)} bytes, needs 4",
-                              self.index)
+                self._problem(f"simple packet block body is {len(body)} bytes, needs 4", self.index)
                 return None
             orig = struct.unpack_from(o + "I", body, 0)[0]
             iface = self._iface(0)

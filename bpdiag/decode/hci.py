@@ -209,7 +209,11 @@ class Disconnect:
     name: str = "Disconnect"
 
     def fields(self) -> dict[str, object]:
-        return {"handle": self.handle, "reason": self.reason, "reason_name": status_name(self.reason)}
+        return {
+            "handle": self.handle,
+            "reason": self.reason,
+            "reason_name": status_name(self.reason),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +244,12 @@ class LeEnableEncryption:
     name: str = "LE Start Encryption"
 
     def fields(self) -> dict[str, object]:
-        return {"handle": self.handle, "rand": self.rand.hex(), "ediv": self.ediv, "ltk": self.ltk.hex()}
+        return {
+            "handle": self.handle,
+            "rand": self.rand.hex(),
+            "ediv": self.ediv,
+            "ltk": self.ltk.hex(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +499,11 @@ class EncryptionKeyRefreshComplete:
     name: str = "Encryption Key Refresh Complete"
 
     def fields(self) -> dict[str, object]:
-        return {"status": self.status, "status_name": status_name(self.status), "handle": self.handle}
+        return {
+            "status": self.status,
+            "status_name": status_name(self.status),
+            "handle": self.handle,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +562,14 @@ def _le_meta(params: bytes) -> object:
         status, handle, role, atype = struct.unpack_from("<BHBB", p)
         interval, latency, timeout = struct.unpack_from("<HHH", p, 11)
         return LeConnectionComplete(
-            sub, status, handle & 0x0FFF, role, atype, address_str(p[5:11]), interval, latency,
+            sub,
+            status,
+            handle & 0x0FFF,
+            role,
+            atype,
+            address_str(p[5:11]),
+            interval,
+            latency,
             timeout,
         )
     if sub in (0x0A, 0x29):
@@ -557,13 +577,23 @@ def _le_meta(params: bytes) -> object:
         status, handle, role, atype = struct.unpack_from("<BHBB", p)
         interval, latency, timeout = struct.unpack_from("<HHH", p, 23)
         return LeConnectionComplete(
-            sub, status, handle & 0x0FFF, role, atype, address_str(p[5:11]), interval, latency,
-            timeout, address_str(p[11:17]), address_str(p[17:23]),
+            sub,
+            status,
+            handle & 0x0FFF,
+            role,
+            atype,
+            address_str(p[5:11]),
+            interval,
+            latency,
+            timeout,
+            address_str(p[11:17]),
+            address_str(p[17:23]),
         )
     if sub == 0x05:
         _need(p, 12, "LE Long Term Key Request")
-        return LeLtkRequest(struct.unpack_from("<H", p)[0] & 0x0FFF, p[2:10],
-                            struct.unpack_from("<H", p, 10)[0])
+        return LeLtkRequest(
+            struct.unpack_from("<H", p)[0] & 0x0FFF, p[2:10], struct.unpack_from("<H", p, 10)[0]
+        )
     return LeMetaEvent(sub, p)
 
 

@@ -107,10 +107,7 @@ class HciStream:
             direction = _MON_DIR[opcode]
             off = 4
         elif lt == LinkType.BTSNOOP_H1:
-            if rec.flags & 2:
-                ptype = 4 if rec.flags & 1 else 1
-            else:
-                ptype = 2
+            ptype = (4 if rec.flags & 1 else 1) if rec.flags & 2 else 2
             off = 0
         else:
             return _NONE
@@ -206,12 +203,23 @@ class HciStream:
             if cid == CID_ATT:
                 msg = att.parse_att(payload)
                 if isinstance(msg, att.AttErrorResponse):
-                    other = Direction.SENT if direction is Direction.RECEIVED else Direction.RECEIVED
+                    other = (
+                        Direction.SENT if direction is Direction.RECEIVED else Direction.RECEIVED
+                    )
                     req = self._last_request.get((adapter, handle, other))
                     answers = req[1] if req is not None and req[0] == msg.request_opcode else 0
                     return [
-                        Pdu(rec.index, rec.timestamp, direction, link, "att", 0x01, msg, first,
-                            answers)
+                        Pdu(
+                            rec.index,
+                            rec.timestamp,
+                            direction,
+                            link,
+                            "att",
+                            0x01,
+                            msg,
+                            first,
+                            answers,
+                        )
                     ]
                 if isinstance(msg, att.AttRequest):
                     self._last_request[(adapter, handle, direction)] = (msg.opcode, rec.index)
@@ -264,8 +272,11 @@ class HciStream:
             msg = parse_monitor(opcode, adapter, data)
         except DecodeError as exc:
             return self._problem(rec, str(exc), exc.layer)
-        return [Pdu(rec.index, rec.timestamp, Direction.UNKNOWN, None, "monitor", opcode, msg,
-                    rec.index)]
+        return [
+            Pdu(
+                rec.index, rec.timestamp, Direction.UNKNOWN, None, "monitor", opcode, msg, rec.index
+            )
+        ]
 
     def finish(self) -> list[Pdu]:
         for ptype, (first, count) in self._unknown_types.items():

@@ -75,7 +75,10 @@ class Reassembler:
             )
         if len(data) < 4:
             self.problems.append(
-                (frame, f"L2CAP start fragment of {len(data)} bytes is shorter than its 4-byte header")
+                (
+                    frame,
+                    f"L2CAP start fragment of {len(data)} bytes is shorter than its 4-byte header",
+                )
             )
             return None
         length, cid = _HDR.unpack_from(data, 0)

@@ -232,14 +232,27 @@ def parse_adv(pdu: bytes) -> ConnectInd | AdvPdu | None:
         win_size = payload[19]
         win_offset, interval, latency, timeout = struct.unpack_from("<HHHH", payload, 20)
         return ConnectInd(
-            ptype, address_str(payload[0:6]), tx_add, address_str(payload[6:12]), rx_add, aa,
-            crc_init, win_size, win_offset, interval, latency, timeout, bytes(payload[28:33]),
-            payload[33] & 0x1F, payload[33] >> 5,
+            ptype,
+            address_str(payload[0:6]),
+            tx_add,
+            address_str(payload[6:12]),
+            rx_add,
+            aa,
+            crc_init,
+            win_size,
+            win_offset,
+            interval,
+            latency,
+            timeout,
+            bytes(payload[28:33]),
+            payload[33] & 0x1F,
+            payload[33] >> 5,
         )
     if ptype in (0, 2, 4, 6):
         if len(payload) < 6:
-            raise Truncated(f"{ADV_PDU_TYPES[ptype]} needs an AdvA, got {len(payload)} bytes",
-                            layer="ll")
+            raise Truncated(
+                f"{ADV_PDU_TYPES[ptype]} needs an AdvA, got {len(payload)} bytes", layer="ll"
+            )
         return AdvPdu(ptype, address_str(payload[0:6]), tx_add, parse_ad(payload[6:]))
     return None
 
@@ -262,8 +275,7 @@ def parse_data_header(pdu: bytes) -> DataHeader:
         raise Truncated("data PDU header needs 2 bytes", layer="ll")
     h = pdu[0]
     start = 3 if h & 0x20 else 2
-    return DataHeader(h & 3, (h >> 2) & 1, (h >> 3) & 1, (h >> 4) & 1, pdu[1],
-                      bytes(pdu[start:]))
+    return DataHeader(h & 3, (h >> 2) & 1, (h >> 3) & 1, (h >> 4) & 1, pdu[1], bytes(pdu[start:]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,11 +311,19 @@ class LlControl:
         if op in (0x02, 0x0D):
             out = {"error_code": d[0], "error_name": status_name(d[0])}
         elif op == 0x11:
-            out = {"reject_opcode": d[0], "reject_name": control_name(d[0]),
-                   "error_code": d[1], "error_name": status_name(d[1])}
+            out = {
+                "reject_opcode": d[0],
+                "reject_name": control_name(d[0]),
+                "error_code": d[1],
+                "error_name": status_name(d[1]),
+            }
         elif op == 0x03:
-            out = {"rand": d[0:8].hex(), "ediv": struct.unpack_from("<H", d, 8)[0],
-                   "skd_c": d[10:18].hex(), "iv_c": d[18:22].hex()}
+            out = {
+                "rand": d[0:8].hex(),
+                "ediv": struct.unpack_from("<H", d, 8)[0],
+                "skd_c": d[10:18].hex(),
+                "iv_c": d[18:22].hex(),
+            }
         elif op == 0x04:
             out = {"skd_p": d[0:8].hex(), "iv_p": d[8:12].hex()}
         elif op == 0x0C:
@@ -313,14 +333,24 @@ class LlControl:
             out = {"features": d[0:8].hex()}
         elif op in (0x14, 0x15):
             rx_oct, rx_t, tx_oct, tx_t = struct.unpack_from("<HHHH", d)
-            out = {"max_rx_octets": rx_oct, "max_rx_time": rx_t, "max_tx_octets": tx_oct,
-                   "max_tx_time": tx_t}
+            out = {
+                "max_rx_octets": rx_oct,
+                "max_rx_time": rx_t,
+                "max_tx_octets": tx_oct,
+                "max_tx_time": tx_t,
+            }
         elif op == 0x07:
             out = {"unknown_type": d[0]}
         elif op == 0x00:
             ws, wo, itv, lat, to, inst = struct.unpack_from("<BHHHHH", d)
-            out = {"win_size": ws, "win_offset": wo, "interval": itv, "latency": lat,
-                   "timeout": to, "instant": inst}
+            out = {
+                "win_size": ws,
+                "win_offset": wo,
+                "interval": itv,
+                "latency": lat,
+                "timeout": to,
+                "instant": inst,
+            }
         elif d:
             out = {"data": d.hex()}
         return out
@@ -334,6 +364,7 @@ def parse_control(payload: bytes) -> LlControl:
     data = bytes(payload[1:])
     need = CONTROL_LENGTHS.get(op)
     if need is not None and len(data) < need:
-        raise Truncated(f"{control_name(op)} needs {need} bytes of CtrData, got {len(data)}",
-                        layer="ll")
+        raise Truncated(
+            f"{control_name(op)} needs {need} bytes of CtrData, got {len(data)}", layer="ll"
+        )
     return LlControl(op, data)

@@ -91,8 +91,14 @@ class LlStream:
         lt = rec.link_type
         if lt == LinkType.NORDIC_BLE:
             n = parse_nordic(rec.payload)
-            return _Air(n.air, C if n.c_to_p else P, n.channel, not n.crc_ok, n.encrypted,
-                        n.encrypted and n.mic_ok)
+            return _Air(
+                n.air,
+                C if n.c_to_p else P,
+                n.channel,
+                not n.crc_ok,
+                n.encrypted,
+                n.encrypted and n.mic_ok,
+            )
         if lt == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
             h = parse_phdr(rec.payload)
             return _Air(h.air, U, h.channel, h.crc_bad, None, h.decrypted)
@@ -124,8 +130,18 @@ class LlStream:
             link = _Link(msg.access_address)
             link.event_gap = max(msg.interval * 1.25e-3 / 2, 0.0008)
             self.links[msg.access_address] = link
-            return [Pdu(rec.index, rec.timestamp, C, ("ll", msg.access_address), "adv",
-                        msg.pdu_type, msg, rec.index)]
+            return [
+                Pdu(
+                    rec.index,
+                    rec.timestamp,
+                    C,
+                    ("ll", msg.access_address),
+                    "adv",
+                    msg.pdu_type,
+                    msg,
+                    rec.index,
+                )
+            ]
         if isinstance(msg, AdvPdu):
             flags, name = msg.flags, msg.local_name
             if flags is None and name is None:
@@ -199,20 +215,33 @@ class LlStream:
             return _NONE
         if frame.cid == CID_SMP:
             cmd = smp.parse_smp(frame.payload)
-            return [Pdu(rec.index, rec.timestamp, d, key_link, "smp", cmd.code, cmd,
-                        frame.first_frame)]
+            return [
+                Pdu(rec.index, rec.timestamp, d, key_link, "smp", cmd.code, cmd, frame.first_frame)
+            ]
         msg = att.parse_att(frame.payload)
         if isinstance(msg, att.AttErrorResponse):
             req = link.last_request.get(P if d is C else C)
             answers = req[1] if req is not None and req[0] == msg.request_opcode else 0
-            return [Pdu(rec.index, rec.timestamp, d, key_link, "att", 0x01, msg,
-                        frame.first_frame, answers)]
+            return [
+                Pdu(
+                    rec.index,
+                    rec.timestamp,
+                    d,
+                    key_link,
+                    "att",
+                    0x01,
+                    msg,
+                    frame.first_frame,
+                    answers,
+                )
+            ]
         if isinstance(msg, att.AttRequest):
             link.last_request[d] = (msg.opcode, frame.first_frame)
         return _NONE
 
-    def _plausible_plaintext(self, llid: int, payload: bytes, key: tuple[int, Direction]
-                             ) -> bytes | None:
+    def _plausible_plaintext(
+        self, llid: int, payload: bytes, key: tuple[int, Direction]
+    ) -> bytes | None:
         """On an encrypted link, a payload that parses exactly as plaintext (with or without a
         4-byte MIC) was written decrypted by the capture tool, or sent in the clear (the
         pause/restart PDUs of 5.1.3.2).  Ciphertext passes these length checks with a

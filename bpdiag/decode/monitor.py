@@ -167,8 +167,7 @@ CONTROL_FORMATS = {0: "RAW", 1: "USER", 2: "MGMT"}
 
 # Management messages whose first parameters are an address and its type.
 _ADDR_COMMANDS = frozenset(
-    {0x0014, 0x0016, 0x0017, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F, 0x0033,
-     0x0034}
+    {0x0014, 0x0016, 0x0017, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F, 0x0033, 0x0034}
 )
 _ADDR_EVENTS = frozenset(
     {0x0009, 0x000A, 0x000B, 0x000C, 0x000D, 0x000E, 0x000F, 0x0010, 0x0011, 0x0016, 0x0017}
@@ -229,20 +228,29 @@ def parse_monitor(opcode: int, adapter: int, data: bytes) -> MonitorRecord:
     v: list[tuple[str, object]] = []
     if opcode == 0:
         _need(data, 16, "New Index")
-        v = [("type", data[0]), ("bus", data[1]), ("address", address_str(data[2:8])),
-             ("name", _cstr(data[8:16]))]
+        v = [
+            ("type", data[0]),
+            ("bus", data[1]),
+            ("address", address_str(data[2:8])),
+            ("name", _cstr(data[8:16])),
+        ]
     elif opcode == 10:
         _need(data, 8, "Index Info")
-        v = [("address", address_str(data[0:6])),
-             ("manufacturer", struct.unpack_from("<H", data, 6)[0])]
+        v = [
+            ("address", address_str(data[0:6])),
+            ("manufacturer", struct.unpack_from("<H", data, 6)[0]),
+        ]
     elif opcode in (11, 12):
         v = [("text", _cstr(data))]
     elif opcode == 13:
         _need(data, 2, "User Logging")
         prio, ident_len = data[0], data[1]
         _need(data, 2 + ident_len, "User Logging ident")
-        v = [("priority", prio), ("ident", _cstr(data[2 : 2 + ident_len])),
-             ("message", _cstr(data[2 + ident_len :]).rstrip("\n"))]
+        v = [
+            ("priority", prio),
+            ("ident", _cstr(data[2 : 2 + ident_len])),
+            ("message", _cstr(data[2 + ident_len :]).rstrip("\n")),
+        ]
     elif opcode == 14:
         _need(data, 13, "Control Open")
         cookie, fmt, version, revision, flags = struct.unpack_from("<IHBHI", data, 0)
@@ -250,9 +258,14 @@ def parse_monitor(opcode: int, adapter: int, data: bytes) -> MonitorRecord:
         if len(data) >= 14:
             comm_len = data[13]
             process = _cstr(data[14 : 14 + comm_len])
-        v = [("cookie", cookie), ("format", CONTROL_FORMATS.get(fmt, f"0x{fmt:04x}")),
-             ("version", version), ("revision", revision), ("trusted", bool(flags & 1)),
-             ("process", process)]
+        v = [
+            ("cookie", cookie),
+            ("format", CONTROL_FORMATS.get(fmt, f"0x{fmt:04x}")),
+            ("version", version),
+            ("revision", revision),
+            ("trusted", bool(flags & 1)),
+            ("process", process),
+        ]
     elif opcode == 15:
         _need(data, 4, "Control Close")
         v = [("cookie", struct.unpack_from("<I", data)[0])]
@@ -275,8 +288,12 @@ def parse_monitor(opcode: int, adapter: int, data: bytes) -> MonitorRecord:
         v = [("cookie", cookie), ("event", ev), ("event_name", mgmt_event_name(ev))]
         if ev in (0x0001, 0x0002) and len(params) >= 3:
             op, status = struct.unpack_from("<HB", params)
-            v += [("command_opcode", op), ("command_name", mgmt_opcode_name(op)),
-                  ("status", status), ("status_name", mgmt_status_name(status))]
+            v += [
+                ("command_opcode", op),
+                ("command_name", mgmt_opcode_name(op)),
+                ("status", status),
+                ("status_name", mgmt_status_name(status)),
+            ]
         elif ev in _ADDR_EVENTS:
             v += _addr_fields(params)
             if ev in (0x000D, 0x0011) and len(params) >= 8:

@@ -28,8 +28,9 @@ def parse_ppi(data: bytes) -> PpiPacket:
         raise Truncated(f"PPI header needs 8 bytes, got {len(data)}", layer="ppi")
     _version, _flags, length, dlt = struct.unpack_from("<BBHI", data)
     if length < 8 or length > len(data):
-        raise Truncated(f"PPI header length {length} does not fit the {len(data)}-byte packet",
-                        layer="ppi")
+        raise Truncated(
+            f"PPI header length {length} does not fit the {len(data)}-byte packet", layer="ppi"
+        )
     if dlt not in INNER_BTLE:
         raise Unsupported(f"PPI carries link type {dlt}, not BLE (147 or 251)", layer="ppi")
     return PpiPacket(dlt, bytes(data[length:]))

@@ -483,7 +483,5 @@ def parse_smp(data: bytes) -> SmpCommand:
     length, parse = entry
     if len(data) != length:
         cls = Truncated if len(data) < length else BadLength
-        raise cls(
-            f"SMP {command_name(code)} must be {length} bytes, got {len(data)}", layer="smp"
-        )
+        raise cls(f"SMP {command_name(code)} must be {length} bytes, got {len(data)}", layer="smp")
     return parse(bytes(data))
