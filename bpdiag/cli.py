@@ -1,0 +1,197 @@
+"""The command line: ``bpdiag analyze``, ``bpdiag dump`` … (no decoding logic here).
+
+Exit codes (docs/cli.md):
+  0  analysed; no pairing and no encryption failed
+  1  analysed; a pairing or an encryption failed
+  2  unreadable input or usage error (one line on stderr)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from bpdiag import __version__
+from bpdiag.errors import BpdiagError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNREADABLE = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"bpdiag: {message}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bpdiag")
+def main() -> None:
+    """Tells you why Bluetooth LE pairing failed, from a capture."""
+
+
+@main.command()
+@click.argument("capture", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (docs/json.md).")
+@click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
+def analyze(capture: str, as_json: bool, show_keys: bool) -> None:
+    """Rebuild every connection's pairing story and say what went wrong."""
+    from bpdiag.diagnose import diagnose_file
+
+    try:
+        analysis = diagnose_file(capture)
+    except BpdiagError as exc:
+        _fail(f"{capture}: {exc}")
+        return
+    except OSError as exc:
+        _fail(f"{capture}: {exc.strerror or exc}")
+        return
+    if as_json:
+        from bpdiag.report.json_report import dumps_analysis
+
+        click.echo(dumps_analysis(analysis))
+    else:
+        from bpdiag.report.text import render_text
+
+        click.echo(render_text(analysis, show_keys=show_keys), nl=False)
+    sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("capture", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
+@click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
+def dump(capture: str, as_json: bool, show_keys: bool) -> None:
+    """List every decoded security-relevant PDU."""
+    from bpdiag.analysis.builder import Analyzer
+    from bpdiag.analysis.run import walk_file
+    from bpdiag.report.json_report import pdu_fields, pdu_to_json
+
+    out: list[Analyzer] = []
+    write = sys.stdout.write
+    try:
+        for pdu, conn in walk_file(capture, out):
+            if as_json:
+                write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
+            else:
+                fields = pdu_fields(pdu, show_keys)
+                text = " ".join(f"{k}={v}" for k, v in fields.items())
+                cid = f"c{conn.id}" if conn is not None else "-"
+                write(
+                    f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
+                    f"{pdu.layer:<7} {pdu.name}  {text}\n"
+                )
+    except BpdiagError as exc:
+        _fail(f"{capture}: {exc}")
+        return
+    except OSError as exc:
+        _fail(f"{capture}: {exc.strerror or exc}")
+        return
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    analysis = out[0].analysis if out else None
+    if analysis is not None and analysis.problems:
+        for p in analysis.problems[:20]:
+            where = f"record {p.record}" if p.record is not None else "file"
+            off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
+            click.echo(f"problem: {where}{off}: {p.message}", err=True)
+    sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.option("--update", is_flag=True, help="Record the current results as the expectations.")
+@click.option(
+    "--file", "exp_file", default=None, help="Expectations file (default DIR/expectations.toml)."
+)
+def check(directory: str, update: bool, exp_file: str | None) -> None:
+    """Compare every capture in DIRECTORY with its recorded expectations (regression test)."""
+    from pathlib import Path
+
+    from bpdiag.diagnose import diagnose_file
+    from bpdiag.report import expectations as ex
+
+    folder = Path(directory)
+    path = Path(exp_file) if exp_file else folder / ex.FILE_NAME
+    try:
+        expected = ex.load(path) if path.exists() else {}
+    except (OSError, ValueError) as exc:
+        _fail(f"{path}: {exc}")
+        return
+    by_file = {e.get("file"): name for name, e in expected.items()}
+    captures = ex.captures_in(folder)
+    if update:
+        entries = {}
+        for cap in captures:
+            name = by_file.get(cap.name, cap.stem)
+            old = expected.get(name, {})
+            try:
+                analysis = diagnose_file(cap)
+            except BpdiagError as exc:
+                _fail(f"{cap}: {exc}")
+                return
+            entries[name] = ex.observed(analysis, cap.name, old.get("description", ""))
+        path.write_text(ex.dumps(entries), encoding="utf-8")
+        click.echo(f"wrote {path} ({len(entries)} captures)")
+        sys.exit(EXIT_OK)
+    mismatches: list[ex.Mismatch] = []
+    checked = 0
+    listed = set(by_file)
+    for cap in captures:
+        name = by_file.get(cap.name)
+        if name is None:
+            mismatches.append(
+                ex.Mismatch(cap.name, "capture has no expectations", "an entry", None)
+            )
+            continue
+        try:
+            analysis = diagnose_file(cap)
+        except BpdiagError as exc:
+            mismatches.append(ex.Mismatch(cap.name, "unreadable", "readable", str(exc)))
+            continue
+        checked += 1
+        mismatches += ex.compare(name, expected[name], ex.observed(analysis, cap.name))
+    for missing in sorted(listed - {c.name for c in captures}):
+        mismatches.append(ex.Mismatch(str(missing), "listed capture is missing", "a file", None))
+    for m in mismatches:
+        click.echo(f"MISMATCH {m}")
+    click.echo(f"{checked} captures checked, {len(mismatches)} mismatches")
+    sys.exit(EXIT_FAILED if mismatches else EXIT_OK)
+
+
+@main.command()
+@click.argument("error", nargs=-1, required=True)
+def explain(error: tuple[str, ...]) -> None:
+    """Explain an OS/library error message: its possible wire causes and how to capture them."""
+    from bpdiag.rules import CATALOGUE
+    from bpdiag.rules.explain import HOW_TO_CAPTURE
+    from bpdiag.rules.explain import explain as lookup
+
+    text = " ".join(error)
+    hits = lookup(text)
+    if not hits:
+        click.echo(
+            f"bpdiag does not know the message {text!r}. Record a capture and run "
+            "`bpdiag analyze` on it:"
+        )
+        for how in HOW_TO_CAPTURE.values():
+            click.echo(f"  - {how}")
+        sys.exit(EXIT_FAILED)
+    for e in hits:
+        click.echo(f"{e.source}")
+        click.echo(f"  {e.meaning}")
+        click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
+        for c in e.causes:
+            title = CATALOGUE[c.finding].title if c.finding in CATALOGUE else ""
+            click.echo(f"    - {c.wire}  →  {c.finding}" + (f" ({title})" if title else ""))
+        click.echo("  To tell them apart, record a capture:")
+        for k in e.capture:
+            click.echo(f"    - {HOW_TO_CAPTURE[k]}")
+        click.echo("")
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,271 @@
+"""The human report of ``bpdiag analyze``: per connection, the pairing ladder and plain words.
+
+This is the only place that turns an ``Analysis`` into text for people.  No colour codes:
+the output is meant for terminals, files and bug reports alike.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+from bpdiag.analysis.model import Analysis, Connection, Encryption, Pairing
+from bpdiag.decode.smp import error_name
+
+METHOD_WORDS = {
+    "just_works": "Just Works",
+    "numeric_comparison": "Numeric Comparison",
+    "passkey_entry": "Passkey Entry",
+    "oob": "Out of Band",
+}
+
+# What each SMP Pairing Failed reason means, in plain words (Vol 3, Part H, 3.5.5, Table 3.7).
+SMP_REASON_MEANING = {
+    0x01: "the user did not enter the passkey or cancelled it",
+    0x02: "out-of-band data was expected but is not available on this side",
+    0x03: "the pairing could not satisfy this side's security requirements "
+    "(MITM protection, Secure Connections or bonding)",
+    0x04: "the confirm value did not match: a mistyped passkey, or the two sides used "
+    "different temporary keys",
+    0x05: "this side does not support pairing (or does not allow it right now)",
+    0x06: "the encryption key would be shorter than this side accepts",
+    0x07: "this side does not support the SMP command it received",
+    0x08: "this side gave no specific reason — devices use it when they are not in pairing "
+    "mode, are busy, or reject the request for a reason of their own",
+    0x09: "too many attempts in a short time; this side waits before it accepts another",
+    0x0A: "a command had invalid parameters (length or value out of range)",
+    0x0B: "the DHKey check value did not match",
+    0x0C: "the numbers shown on the two devices did not match, or the user said no",
+    0x0D: "pairing is already running over BR/EDR",
+    0x0E: "the derived key may not replace an existing, stronger one",
+    0x0F: "the device rejected the distributed key",
+}
+
+
+def _addr(ep_addr: str | None, ep_type: str | None) -> str:
+    if ep_addr is None:
+        return "unknown"
+    return f"{ep_addr} ({ep_type})" if ep_type else ep_addr
+
+
+def _side_word(sent_by: str) -> str:
+    return {
+        "initiator": "the central (initiator)",
+        "responder": "the peripheral (responder)",
+    }.get(sent_by, "one side")
+
+
+def pairing_headline(p: Pairing) -> str:
+    kind = {True: "LE Secure Connections", False: "LE legacy", None: "LE pairing"}[
+        p.secure_connections
+    ]
+    if p.request is None or p.response is None:
+        missing = "Request" if p.request is None else "Response"
+        return f"{kind} · method unknown (no Pairing {missing}) · {p.outcome.upper()}"
+    method = METHOD_WORDS.get(p.method or "", "method unknown")
+    return f"{kind} · {method} · {p.outcome.upper()}"
+
+
+def explain_pairing(p: Pairing, conn: Connection | None) -> str:
+    """One paragraph saying what happened, in plain words."""
+    if p.outcome == "success":
+        keys = ", ".join(sorted({k.key for k in p.keys})) or "none seen"
+        bond = ""
+        if p.request and p.response and not (p.request.bonding and p.response.bonding):
+            bond = " Keys are not kept: bonding was not asked for by both sides."
+        return (
+            f"Paired with {METHOD_WORDS.get(p.method or '', 'an unknown method')}; "
+            f"encryption started at #{p.encrypted_frame}. Keys distributed: {keys}.{bond}"
+        )
+    if p.failure is not None:
+        f = p.failure
+        if f.layer == "smp":
+            meaning = SMP_REASON_MEANING.get(f.reason, "a reason the spec reserves")
+            return (
+                f"{_side_word(f.sent_by).capitalize()} ended the pairing at #{f.frame} with "
+                f"Pairing Failed: {f.name} (0x{f.reason:02x}) — {meaning}."
+            )
+        return (
+            f"Phase 2 finished but starting encryption failed at #{f.frame}: "
+            f"{f.name} (0x{f.reason:02x})."
+        )
+    # incomplete
+    last = p.steps[-1].name if p.steps else "nothing"
+    tail = "the capture ends"
+    if conn is not None and conn.disconnect_frame is not None:
+        tail = f"the link was closed at #{conn.disconnect_frame}" + (
+            f" ({conn.disconnect_reason_name}, 0x{conn.disconnect_reason:02x})"
+            if conn.disconnect_reason is not None
+            else ""
+        )
+    if p.encrypted_frame is not None and not p.phase2_started:
+        return (
+            f"Encryption started at #{p.encrypted_frame} although phase 2 of the pairing "
+            "(Confirm/Random, or Public Key/DHKey Check) never ran — the key cannot have come "
+            "from this pairing."
+        )
+    return f"The pairing did not finish: the last step seen was {last}, then {tail}."
+
+
+def explain_encryption(e: Encryption) -> str:
+    what = "with the key from this pairing" if e.after_pairing else "with a stored key"
+    if e.status == 0:
+        return f"#{e.frame}: encryption started {what}."
+    return f"#{e.frame}: encryption {what} FAILED: {e.status_name} (0x{e.status:02x})."
+
+
+SECURITY_ATT_ERRORS = frozenset({0x05, 0x08, 0x0C, 0x0F})
+
+
+def _render_findings(findings: list[Any], indent: str) -> list[str]:
+    out = []
+    for f in findings:
+        frames = ", ".join(f"#{n}" for n in f.frames)
+        out.append(f"{indent}[{f.severity.upper()}] {f.code}: {f.title}")
+        out.extend(
+            textwrap.wrap(
+                f.detail, 96, initial_indent=indent + "    ", subsequent_indent=indent + "    "
+            )
+        )
+        if frames:
+            out.append(f"{indent}    evidence: {frames}   ({f.spec})")
+        out.extend(
+            textwrap.wrap(
+                "fix: " + f.fix,
+                96,
+                initial_indent=indent + "    ",
+                subsequent_indent=indent + "         ",
+            )
+        )
+    return out
+
+
+def _findings(analysis: Analysis, conn_id: int, pairing_id: int | None) -> list[str]:
+    chosen = [f for f in analysis.findings if f.connection == conn_id and f.pairing == pairing_id]
+    return _render_findings(chosen, "  ") if chosen else []
+
+
+def _suggestion(analysis: Analysis, pairing_id: int) -> list[str]:
+    s = next((s for s in analysis.suggestions if s.pairing == pairing_id), None)
+    if s is None:
+        return []
+    out = [
+        f"  What would work: io={s.io_capability} mitm={'on' if s.mitm else 'off'} "
+        f"sc={'on' if s.sc else 'off'} bonding={'on' if s.bonding else 'off'} "
+        f"key size {s.max_key_size}"
+    ]
+    out.extend(textwrap.wrap(s.why, 96, initial_indent="    ", subsequent_indent="    "))
+    for a in s.also:
+        out.append(f"    also: {a}")
+    for c in s.commands:
+        out.append(f"    $ {c}")
+    return out
+
+
+def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
+    t0 = p.steps[0].time if p.steps else 0.0
+    shown_enc = False
+    for s in p.steps:
+        if s.sender == "central":
+            arrow = "C ──▶ P"
+        elif s.sender == "peripheral":
+            arrow = "C ◀── P"
+        else:
+            arrow = "C ─?─ P"
+        if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
+            shown_enc = True
+            yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
+        summary = s.msg.summary(show_keys=show_keys)
+        yield f"    #{s.frame:<7} {s.time - t0:+9.3f}s  {arrow}  {summary}"
+    if p.encrypted_frame is not None and not shown_enc:
+        yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
+
+
+def render_text(analysis: Analysis, show_keys: bool = False) -> str:
+    """The full human report."""
+    cap = analysis.capture
+    out: list[str] = [
+        f"{cap.path}: {cap.format}, {cap.link_type_name}, {cap.records} records",
+    ]
+    if analysis.problems:
+        n = len(analysis.problems) + analysis.problems_dropped
+        out.append(f"{n} problem(s) reading the capture (analysis went on):")
+        for pr in analysis.problems[:10]:
+            where = f"record {pr.record}" if pr.record is not None else "file"
+            off = f" at offset 0x{pr.offset:x}" if pr.offset is not None else ""
+            out.append(f"  - {where}{off}: {pr.message}")
+        if n > 10:
+            out.append(f"  … and {n - 10} more (see --json)")
+    by_conn: dict[int | None, list[Pairing]] = {}
+    for p in analysis.pairings:
+        by_conn.setdefault(p.connection, []).append(p)
+    enc_by_conn: dict[int, list[Encryption]] = {}
+    for e in analysis.encryptions:
+        enc_by_conn.setdefault(e.connection, []).append(e)
+    shown = 0
+    for conn in analysis.connections:
+        pairings = by_conn.get(conn.id, [])
+        encs = enc_by_conn.get(conn.id, [])
+        atts = [a for a in analysis.att_errors if a.connection == conn.id]
+        sec_atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
+        if not (pairings or encs or sec_atts):
+            continue
+        shown += 1
+        out.append("")
+        what = f"handle 0x{conn.handle:04x}" if conn.handle is not None else ""
+        if conn.access_address is not None:
+            what = f"access address 0x{conn.access_address:08x}"
+        role = f", local role {conn.local_role}" if conn.local_role else ""
+        out.append(f"Connection {conn.id} — {conn.transport.upper()}, {what}{role}")
+        out.append(f"  central    {_addr(conn.central.address, conn.central.address_type)}")
+        out.append(f"  peripheral {_addr(conn.peripheral.address, conn.peripheral.address_type)}")
+        end = f"frames {conn.first_frame}–{conn.last_frame}"
+        if conn.disconnect_reason is not None:
+            end += (
+                f"; disconnected at #{conn.disconnect_frame}: "
+                f"{conn.disconnect_reason_name} (0x{conn.disconnect_reason:02x})"
+            )
+        out.append(f"  {end}")
+        for p in pairings:
+            out.append("")
+            out.append(f"  Pairing {p.id}: {pairing_headline(p)}")
+            for side, feat in (("request", p.request), ("response", p.response)):
+                if feat is not None:
+                    out.append(
+                        f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
+                        f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
+                        f"key_size={feat.max_key_size}"
+                    )
+            out.extend(_ladder(p, show_keys))
+            out.append(f"  → {explain_pairing(p, conn)}")
+            out.extend(_findings(analysis, conn.id, p.id))
+            out.extend(_suggestion(analysis, p.id))
+        stored = [e for e in encs if not e.after_pairing]
+        if stored:
+            out.append("")
+            out.append("  Encryption without pairing on this connection:")
+            for e in stored:
+                out.append(f"    {explain_encryption(e)}")
+        out.extend(_findings(analysis, conn.id, None))
+        atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
+        if atts:
+            out.append("")
+            out.append("  ATT security errors:")
+            for a in atts:
+                req = f" (request #{a.request_frame})" if a.request_frame else ""
+                out.append(
+                    f"    #{a.frame}: {a.request_name} on handle 0x{a.handle:04x}{req} → "
+                    f"{a.error_name} (0x{a.error:02x})"
+                )
+    loose = [f for f in analysis.findings if f.connection is None]
+    if loose:
+        out.append("")
+        out.extend(_render_findings(loose, "  "))
+    if shown == 0:
+        out.append("")
+        out.append("No pairing, encryption or ATT error was found in this capture.")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["error_name", "explain_pairing", "render_text"]
