@@ -1,0 +1,56 @@
+"""The rule catalogue: every finding bpdiag can report (docs/rules.md is generated from it)."""
+
+from __future__ import annotations
+
+from bpdiag.analysis.model import Analysis
+from bpdiag.rules import att_security, links, smp_failures  # noqa: F401  (registers rules)
+from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def run_rules(analysis: Analysis) -> list[Finding]:
+    """Run every check; findings sorted by connection, first evidence frame, severity."""
+    found: list[Finding] = []
+    for check in CHECKS:
+        found.extend(check(analysis))
+    found.sort(
+        key=lambda f: (
+            f.connection if f.connection is not None else 1 << 30,
+            f.frames[0] if f.frames else 0,
+            _SEVERITY_ORDER[f.severity],
+            f.code,
+        )
+    )
+    return found
+
+
+def catalogue_markdown() -> str:
+    """docs/rules.md, generated from the catalogue (tests keep the file in sync)."""
+    lines = [
+        "# Rule catalogue",
+        "",
+        "Generated from `bpdiag/rules` by `python -m bpdiag.rules` — do not edit by hand.",
+        "Each finding carries the code, severity, title, a detail that cites this capture's",
+        "facts, the fix, the spec reference and the evidence frames.",
+        "",
+        "| code | severity | title |",
+        "|---|---|---|",
+    ]
+    infos = sorted(CATALOGUE.values(), key=lambda i: i.code)
+    lines += [f"| `{i.code}` | {i.severity} | {i.title} |" for i in infos]
+    for i in infos:
+        lines += [
+            "",
+            f"## `{i.code}`",
+            "",
+            f"**{i.title}** — severity *{i.severity}*; spec: {i.spec}.",
+            "",
+            i.explanation,
+            "",
+            f"Fix: {i.fix}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["CATALOGUE", "Finding", "RuleInfo", "catalogue_markdown", "run_rules"]

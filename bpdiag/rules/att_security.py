@@ -1,0 +1,125 @@
+"""Findings for ATT errors that ask for more security (Vol 3, Part F, 3.4.1.1, Table 3.4;
+Vol 3, Part C, 10.3 — security requirements of attributes).
+
+The same error means different things depending on what the link had: before any pairing,
+Insufficient Authentication (0x05) is the server asking the client to pair; after a Just
+Works pairing it means the attribute needs an authenticated (MITM) key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bpdiag.analysis.model import Analysis, AttError, Pairing
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+
+INSUF_AUTHN = rule(
+    RuleInfo(
+        code="insufficient-authentication",
+        severity="warning",
+        title="An attribute needs a paired (or MITM-authenticated) link",
+        spec="Vol 3, Part F, 3.4.1.1 (0x05 Insufficient Authentication); Vol 3, Part C, 10.3",
+        explanation=(
+            "The server refused a request with Insufficient Authentication (0x05). Before "
+            "pairing this asks the client to pair; after an unauthenticated (Just Works) "
+            "pairing it means the attribute needs MITM protection."
+        ),
+        fix=(
+            "Pair before touching the attribute (BlueZ `bluetoothctl pair <addr>`, "
+            "`gatttool --sec-level=medium`; bleak `await client.pair()`); if it already paired "
+            "with Just Works, the attribute needs Passkey Entry / Numeric Comparison: give "
+            "this side a display or keyboard IO capability and set MITM."
+        ),
+    )
+)
+INSUF_ENC = rule(
+    RuleInfo(
+        code="insufficient-encryption",
+        severity="warning",
+        title="An attribute needs an encrypted link",
+        spec="Vol 3, Part F, 3.4.1.1 (0x0F Insufficient Encryption)",
+        explanation=(
+            "The server refused a request with Insufficient Encryption (0x0F): the link was "
+            "not encrypted, or not with a key strong enough for the attribute."
+        ),
+        fix=(
+            "Encrypt the link first: with a bond, reconnect and let the stack re-encrypt "
+            "(BlueZ `gatttool --sec-level=medium`); without one, pair."
+        ),
+    )
+)
+INSUF_AUTHZ = rule(
+    RuleInfo(
+        code="insufficient-authorization",
+        severity="warning",
+        title="The server's application refused authorization",
+        spec="Vol 3, Part F, 3.4.1.1 (0x08 Insufficient Authorization)",
+        explanation=(
+            "Authorization is decided by the server's application (a user prompt, an "
+            "allow-list), not by pairing; pairing again does not change it."
+        ),
+        fix="Authorize the client on the server (its app or settings), then retry.",
+    )
+)
+INSUF_KEYSIZE = rule(
+    RuleInfo(
+        code="insufficient-key-size",
+        severity="warning",
+        title="The link's encryption key is too short for the attribute",
+        spec="Vol 3, Part F, 3.4.1.1 (0x0C Insufficient Encryption Key Size)",
+        explanation="The link is encrypted with a key shorter than the attribute requires.",
+        fix="Pair again with a 16-octet maximum key size on both sides.",
+    )
+)
+
+_BY_CODE = {0x05: INSUF_AUTHN, 0x0F: INSUF_ENC, 0x08: INSUF_AUTHZ, 0x0C: INSUF_KEYSIZE}
+
+
+def _pairing_before(analysis: Analysis, err: AttError) -> Pairing | None:
+    before = [
+        p for p in analysis.pairings if p.connection == err.connection and p.first_frame < err.frame
+    ]
+    return before[-1] if before else None
+
+
+def _pairing_after(analysis: Analysis, err: AttError) -> Pairing | None:
+    return next(
+        (
+            p
+            for p in analysis.pairings
+            if p.connection == err.connection and p.first_frame > err.frame
+        ),
+        None,
+    )
+
+
+@check
+def att_security(analysis: Analysis) -> Iterator[Finding]:
+    for err in analysis.att_errors:
+        info = _BY_CODE.get(err.error)
+        if info is None:
+            continue
+        frames = [err.frame] + ([err.request_frame] if err.request_frame else [])
+        what = (
+            f"{err.request_name} on handle 0x{err.handle:04x} was refused with "
+            f"{err.error_name} (0x{err.error:02x}) at #{err.frame}"
+        )
+        before = _pairing_before(analysis, err)
+        after = _pairing_after(analysis, err)
+        if before is not None and before.outcome == "success":
+            how = (before.method or "unknown method").replace("_", " ")
+            detail = f"{what}, after pairing {before.id} succeeded with {how}."
+            if err.error == 0x05 and before.method == "just_works":
+                detail += (
+                    " Just Works gives an unauthenticated key, so the attribute needs MITM "
+                    "protection (Passkey Entry or Numeric Comparison)."
+                )
+            frames.append(before.frames[-1] if before.frames else before.first_frame)
+        elif err.encrypted:
+            detail = f"{what} on a link encrypted with a stored key."
+        else:
+            detail = f"{what} on an unencrypted link."
+            if after is not None:
+                detail += f" Pairing {after.id} followed at #{after.first_frame} ({after.outcome})."
+                frames.append(after.first_frame)
+        yield finding(info, detail, frames, connection=err.connection)

@@ -1,0 +1,100 @@
+"""Findings and the rule catalogue.
+
+A rule (one family per module, like bandit's plugins) reads an ``Analysis`` and yields
+``Finding``s.  Each rule code is declared once in the catalogue with its severity, title,
+spec reference, explanation and the fix for the stacks people use; the finding adds the
+facts of this capture (detail, evidence frames, connection, pairing).  Rules never format
+output and never match rendered text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpdiag.analysis.model import Analysis
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A catalogue entry: what a finding code means, independent of any capture."""
+
+    code: str
+    severity: str
+    title: str
+    spec: str
+    explanation: str
+    fix: str
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    severity: str
+    title: str
+    detail: str
+    fix: str
+    frames: list[int] = field(default_factory=list)
+    connection: int | None = None
+    pairing: int | None = None
+    spec: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "title": self.title,
+            "detail": self.detail,
+            "fix": self.fix,
+            "frames": self.frames,
+            "connection": self.connection,
+            "pairing": self.pairing,
+            "spec": self.spec,
+        }
+
+
+Check = Callable[[Analysis], Iterable[Finding]]
+
+CATALOGUE: dict[str, RuleInfo] = {}
+CHECKS: list[Check] = []
+
+
+def rule(info: RuleInfo) -> RuleInfo:
+    """Register a catalogue entry (codes are unique)."""
+    if info.code in CATALOGUE:
+        raise ValueError(f"duplicate rule code {info.code}")
+    if info.severity not in SEVERITIES:
+        raise ValueError(f"bad severity {info.severity} for {info.code}")
+    CATALOGUE[info.code] = info
+    return info
+
+
+def check(fn: Check) -> Check:
+    """Register a check function."""
+    CHECKS.append(fn)
+    return fn
+
+
+def finding(
+    info: RuleInfo,
+    detail: str,
+    frames: Iterable[int],
+    *,
+    connection: int | None = None,
+    pairing: int | None = None,
+    fix: str | None = None,
+) -> Finding:
+    return Finding(
+        code=info.code,
+        severity=info.severity,
+        title=info.title,
+        detail=detail,
+        fix=fix if fix is not None else info.fix,
+        frames=sorted(set(frames)),
+        connection=connection,
+        pairing=pairing,
+        spec=info.spec,
+    )

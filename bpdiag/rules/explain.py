@@ -1,0 +1,291 @@
+"""``bpdiag explain ERROR``: the messages operating systems show, and the wire causes behind them.
+
+Stacks lose the cause on the way up: Linux reports every SMP Pairing Failed as
+"Authentication Failed" (kernel ``smp_failure`` → MGMT status 0x05 → bluetoothd
+``org.bluez.Error.AuthenticationFailed`` → bleak), Android folds many causes into GATT
+status 133 or bond reason 1.  Each entry lists the possible wire causes with the finding code
+that shows each in a capture, and how to record a capture that tells them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HOW_TO_CAPTURE = {
+    "bluez": (
+        "Linux/BlueZ: run `sudo btmon -w pairing.btsnoop` in a second terminal, reproduce, "
+        "stop btmon with Ctrl-C, then `bpdiag analyze pairing.btsnoop`."
+    ),
+    "android": (
+        "Android: Developer options → Enable Bluetooth HCI snoop log (Full), toggle Bluetooth "
+        "off/on, reproduce, then `adb bugreport bug.zip` and analyse "
+        "FS/data/misc/bluetooth/logs/btsnoop_hci.log from it (a 'filtered' log cuts ACL data: "
+        "choose Full)."
+    ),
+    "air": (
+        "Any stack: an nRF52 dongle with nRF Sniffer for Bluetooth LE in Wireshark, following "
+        "the device from its advertising; save as pcapng (works for peripherals you cannot "
+        "instrument, and for Zephyr/Windows/iOS centrals)."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    wire: str  # what is on the wire
+    finding: str  # the bpdiag finding code that shows it
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    key: str
+    patterns: tuple[str, ...]  # case-insensitive regular expressions
+    source: str
+    meaning: str
+    causes: tuple[Cause, ...]
+    capture: tuple[str, ...] = ("bluez", "air")
+
+
+_SMP_FAILURES = (
+    Cause(
+        "SMP Pairing Failed 0x08 Unspecified Reason right after the Pairing Request",
+        "pairing-mode-inactive",
+    ),
+    Cause(
+        "SMP Pairing Failed 0x03 Authentication Requirements (MITM impossible with the "
+        "IO capabilities)",
+        "mitm-unsatisfiable",
+    ),
+    Cause(
+        "SMP Pairing Failed 0x03 from the peer (it needs MITM we did not offer)",
+        "peer-requires-mitm",
+    ),
+    Cause(
+        "SMP Pairing Failed 0x03 (Secure Connections only vs legacy)", "secure-connections-mismatch"
+    ),
+    Cause("SMP Pairing Failed 0x04 Confirm Value Failed (wrong passkey)", "confirm-value-failed"),
+    Cause("SMP Pairing Failed 0x05 Pairing Not Supported", "pairing-not-supported"),
+    Cause("SMP Pairing Failed 0x09 Repeated Attempts", "repeated-attempts"),
+    Cause("SMP Pairing Failed 0x0B DHKey Check Failed", "dhkey-check-failed"),
+    Cause("SMP Pairing Failed 0x0C Numeric Comparison Failed", "numeric-comparison-failed"),
+    Cause("HCI Encryption Change 0x06 PIN or Key Missing (stale bond)", "bond-lost"),
+)
+
+CATALOGUE: tuple[Explanation, ...] = (
+    Explanation(
+        "bluez-authentication-failed",
+        (
+            r"org\.bluez\.Error\.AuthenticationFailed",
+            r"authentication ?failed",
+            r"AuthenticationFailed",
+        ),
+        "BlueZ D-Bus / bleak / bluetoothctl "
+        "('Failed to pair: org.bluez.Error.AuthenticationFailed')",
+        "BlueZ got MGMT status Authentication Failed (0x05): the kernel reports every SMP "
+        "Pairing Failed, in either direction, and a refused encryption this way.",
+        _SMP_FAILURES,
+    ),
+    Explanation(
+        "bluez-authentication-canceled",
+        (r"AuthenticationCanceled", r"authentication ?cancel"),
+        "BlueZ D-Bus / bleak",
+        "The pairing was cancelled: the agent declined or did not answer, or the link dropped "
+        "during pairing.",
+        (
+            Cause(
+                "No agent registered, or the agent said no (bluetoothd 'No agent available')",
+                "no-agent",
+            ),
+            Cause(
+                "The link was closed during pairing (disconnect reason in the capture)",
+                "pairing-incomplete",
+            ),
+            Cause("SMP Pairing Failed 0x01 Passkey Entry Failed", "passkey-entry-failed"),
+        ),
+    ),
+    Explanation(
+        "bluez-authentication-rejected",
+        (r"AuthenticationRejected", r"authentication ?rejected"),
+        "BlueZ D-Bus / bleak",
+        "MGMT status Rejected / Not Supported: the peer (or the local policy) refused pairing.",
+        (
+            Cause("SMP Pairing Failed 0x05 Pairing Not Supported", "pairing-not-supported"),
+            Cause(
+                "SMP Pairing Failed 0x08 from a device outside its pairing window",
+                "pairing-mode-inactive",
+            ),
+            Cause("Agent rejected the request", "no-agent"),
+        ),
+    ),
+    Explanation(
+        "bluez-authentication-timeout",
+        (r"AuthenticationTimeout", r"authentication ?timeout"),
+        "BlueZ D-Bus / bleak",
+        "No answer within the SMP timeout (30 s): the passkey was not entered, or the peer "
+        "stopped answering.",
+        (
+            Cause(
+                "The pairing stops with no Pairing Failed and no disconnect for 30 s",
+                "pairing-incomplete",
+            ),
+            Cause("A sniffer missed PDUs (check before concluding)", "capture-gap"),
+        ),
+    ),
+    Explanation(
+        "bluez-in-progress",
+        (
+            r"org\.bluez\.Error\.InProgress",
+            r"operation already in progress",
+            r"\bInProgress\b",
+            r"\bBusy\b",
+        ),
+        "BlueZ D-Bus / bleak / MGMT status Busy (0x0A)",
+        "Another connection or pairing to the device is already running — often a second "
+        "tool (bluetoothctl and gatttool, or two bleak clients) driving the same link.",
+        (
+            Cause(
+                "Overlapping connection/pairing commands from two processes (btmon shows them)",
+                "mixed-tools",
+            ),
+        ),
+        ("bluez",),
+    ),
+    Explanation(
+        "pin-or-key-missing",
+        (r"PIN or Key Missing", r"key missing", r"0x06\b.*(encrypt|hci)"),
+        "HCI status 0x06 (btmon, Wireshark, Android logs)",
+        "Encryption with a stored key was refused: the peer has no key for this bond.",
+        (
+            Cause(
+                "HCI Encryption Change / LL_REJECT_IND with 0x06 after LE Start Encryption",
+                "bond-lost",
+            ),
+            Cause(
+                "Two tools on one link: one paired, the other encrypts with a key the link "
+                "does not have yet",
+                "mixed-tools",
+            ),
+        ),
+    ),
+    Explanation(
+        "bluez-connection-abort",
+        (
+            r"le-connection-abort-by-local",
+            r"Software caused connection abort",
+            r"ConnectionAttemptFailed",
+            r"connection ?attempt ?failed",
+        ),
+        "BlueZ D-Bus / bleak",
+        "The connection was closed by the local side before or during service discovery or "
+        "pairing — often a refused pairing or an encryption failure that bluetoothd reacts "
+        "to by disconnecting.",
+        (
+            Cause("A pairing failure right before the disconnect", "pairing-mode-inactive"),
+            Cause("Encryption refused with a stale key", "bond-lost"),
+            Cause("MIC failure (0x3D) on the link", "mic-failure"),
+            Cause("The pairing was cut by the disconnect", "pairing-incomplete"),
+        ),
+    ),
+    Explanation(
+        "mgmt-status",
+        (
+            r"\bmgmt\b.*status",
+            r"Authentication Failed \(0x05\)",
+            r"Not Paired \(0x06\)",
+            r"Rejected \(0x0b\)",
+            r"Busy \(0x0a\)",
+        ),
+        "Linux management interface status (btmgmt, btmon '@ MGMT Event: Command Complete')",
+        "MGMT statuses are summaries: Authentication Failed (0x05) for any SMP failure, "
+        "Busy (0x0A) for overlapping operations, Rejected (0x0B) for refused pairing, "
+        "Not Paired (0x06) when encryption needs a bond that is not there.",
+        _SMP_FAILURES,
+        ("bluez",),
+    ),
+    Explanation(
+        "android-gatt-5",
+        (r"\bGATT_INSUFFICIENT_AUTHENTICATION\b", r"(gatt )?status[ =:]*5\b"),
+        "Android BluetoothGatt status 5",
+        "ATT Insufficient Authentication (0x05): the attribute needs a paired (or MITM) link.",
+        (Cause("ATT Error Response 0x05", "insufficient-authentication"),),
+        ("android", "air"),
+    ),
+    Explanation(
+        "android-gatt-15",
+        (r"\bGATT_INSUFFICIENT_ENCRYPTION\b", r"(gatt )?status[ =:]*15\b"),
+        "Android BluetoothGatt status 15",
+        "ATT Insufficient Encryption (0x0F): the link must be encrypted first.",
+        (Cause("ATT Error Response 0x0F", "insufficient-encryption"),),
+        ("android", "air"),
+    ),
+    Explanation(
+        "android-gatt-133",
+        (r"\bGATT_ERROR\b", r"(gatt )?status[ =:]*133\b", r"0x85\b"),
+        "Android BluetoothGatt status 133 (GATT_ERROR)",
+        "A catch-all: the connection failed or dropped (often while bonding), too many "
+        "connections, or a stale bond.",
+        (
+            Cause("Connection closed during pairing", "pairing-incomplete"),
+            Cause("Encryption with a stored key refused (0x06)", "bond-lost"),
+            Cause("MIC failure 0x3D", "mic-failure"),
+            Cause("Peer refused pairing at once", "pairing-mode-inactive"),
+        ),
+        ("android", "air"),
+    ),
+    Explanation(
+        "android-gatt-137",
+        (r"\bGATT_AUTH_FAIL\b", r"(gatt )?status[ =:]*137\b", r"0x89\b"),
+        "Android BluetoothGatt status 137 (GATT_AUTH_FAIL)",
+        "Pairing/authentication failed while a GATT operation waited for it.",
+        _SMP_FAILURES,
+        ("android", "air"),
+    ),
+    Explanation(
+        "android-unbond-reason",
+        (r"UNBOND_REASON_\w+", r"bond(ing)? failed", r"reason[ =:]*(1|2|3|6|7)\b"),
+        "Android ACTION_BOND_STATE_CHANGED reason (1 AUTH_FAILED, 2 AUTH_REJECTED, "
+        "3 AUTH_CANCELED, 6 AUTH_TIMEOUT, 7 REPEATED_ATTEMPTS)",
+        "The bond failed; the number only says which family of SMP failure.",
+        _SMP_FAILURES,
+        ("android", "air"),
+    ),
+    Explanation(
+        "zephyr-security-err",
+        (r"BT_SECURITY_ERR_\w+", r"security (changed|failed).*err", r"\berr[ =:]*[1-9]\b"),
+        "Zephyr `security_changed` callback / `enum bt_security_err` (1 AUTH_FAIL, "
+        "2 PIN_OR_KEY_MISSING, 3 OOB_NOT_AVAILABLE, 4 AUTH_REQUIREMENT, 5 PAIR_NOT_SUPPORTED, "
+        "6 PAIR_NOT_ALLOWED, 7 INVALID_PARAM, 8 KEY_REJECTED, 9 UNSPECIFIED)",
+        "Zephyr maps SMP reasons and HCI 0x06 onto these numbers.",
+        _SMP_FAILURES,
+        ("air",),
+    ),
+    Explanation(
+        "windows-pairing-result",
+        (
+            r"DevicePairingResultStatus",
+            r"AuthenticationFailure",
+            r"ProtectionLevelCouldNotBeMet",
+            r"AuthenticationNotAllowed",
+            r"RejectedByHandler",
+        ),
+        "Windows DevicePairingResultStatus",
+        "AuthenticationFailure / ProtectionLevelCouldNotBeMet / AuthenticationNotAllowed "
+        "summarise SMP failures; ProtectionLevelCouldNotBeMet is typically MITM requested "
+        "against a device without display or keyboard.",
+        _SMP_FAILURES,
+        ("air",),
+    ),
+)
+
+
+def explain(text: str) -> list[Explanation]:
+    """Entries whose patterns match ``text`` (case-insensitive), best first."""
+    hits = []
+    for e in CATALOGUE:
+        for i, pat in enumerate(e.patterns):
+            if re.search(pat, text, re.IGNORECASE):
+                hits.append((i, e))
+                break
+    hits.sort(key=lambda t: t[0])
+    return [e for _, e in hits]
