@@ -1,0 +1,237 @@
+"""Record the scenario captures in captures/ with Bumble's real SMP stack.
+
+Each scenario runs a central and a peripheral (bumble.device.Device, each with its own
+virtual controller) on an in-process LocalLink and writes the central's HCI traffic as a
+btsnoop file (bpdiag.live.sim).  Run from the repository root:
+
+    python scripts/make_captures.py [--out captures]
+
+The outcome of every scenario is asserted here as it is recorded; captures/expectations.toml
+says what bpdiag must find in each file (checked by the tests and by `bpdiag check`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bumble import smp as bsmp
+
+from bpdiag.live.sim import (
+    BackoffSession,
+    RequireMitmSession,
+    ScOnlySession,
+    Side,
+    SimLink,
+    SpecNumericComparisonSession,
+    StrictMitmInitiator,
+    encrypt,
+    pair,
+    refusing_session,
+    settle,
+)
+
+Scenario = Callable[[Path], Awaitable[None]]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(fn: Scenario) -> Scenario:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+def expect(got: str, want: str, name: str) -> None:
+    if got != want:
+        raise SystemExit(f"{name}: expected {want}, got {got}")
+
+
+async def _one_pairing(path: Path, central: Side, peripheral: Side, want: str) -> None:
+    sim = await SimLink.create(path, central, peripheral)
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), want, path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def legacy_justworks_success(path: Path) -> None:
+    await _one_pairing(path, Side(sc=False), Side(sc=False), "success")
+
+
+@scenario
+async def sc_justworks_success(path: Path) -> None:
+    await _one_pairing(path, Side(sc=True), Side(sc=True), "success")
+
+
+@scenario
+async def sc_numeric_comparison_success(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(io="DisplayYesNo", mitm=True, sc=True),
+        Side(io="DisplayYesNo", mitm=True, sc=True),
+        "success",
+    )
+
+
+@scenario
+async def legacy_passkey_success(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(io="KeyboardOnly", mitm=True, sc=False, entered=123456),
+        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
+        "success",
+    )
+
+
+@scenario
+async def legacy_passkey_wrong(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(io="KeyboardOnly", mitm=True, sc=False, entered=654321),
+        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
+        "CONFIRM_VALUE_FAILED",
+    )
+
+
+@scenario
+async def pairing_not_supported(path: Path) -> None:
+    await _one_pairing(path, Side(), Side(accept=False), "PAIRING_NOT_SUPPORTED")
+
+
+@scenario
+async def not_in_pairing_mode(path: Path) -> None:
+    """The Omron story: the monitor asks for security (Bonding, No MITM, Legacy), the central
+    pairs, the monitor — not in pairing mode — answers Unspecified Reason at once."""
+    monitor = Side(
+        io="NoInputNoOutput",
+        sc=False,
+        bonding=True,
+        mitm=False,
+        session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON),
+    )
+    central = Side(io="KeyboardDisplay", sc=True, mitm=False)
+    sim = await SimLink.create(path, central, monitor)
+    try:
+        c, p = await sim.connect()
+        asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
+        p.request_pairing()
+        await asyncio.wait_for(asked, 5)
+        expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def mitm_unsatisfiable(path: Path) -> None:
+    """`gatttool --sec-level=high` against a NoInputNoOutput device."""
+    await _one_pairing(
+        path,
+        Side(io="KeyboardDisplay", mitm=True, sc=False, session=StrictMitmInitiator),
+        Side(io="NoInputNoOutput", mitm=False, sc=False),
+        "AUTHENTICATION_REQUIREMENTS",
+    )
+
+
+@scenario
+async def peer_requires_mitm(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(io="NoInputNoOutput", mitm=False),
+        Side(io="DisplayOnly", mitm=True, session=RequireMitmSession),
+        "AUTHENTICATION_REQUIREMENTS",
+    )
+
+
+@scenario
+async def sc_only_vs_legacy(path: Path) -> None:
+    """A legacy-only central (MITM, KeyboardDisplay) against a Secure Connections Only
+    peripheral."""
+    await _one_pairing(
+        path,
+        Side(io="KeyboardDisplay", mitm=True, sc=False),
+        Side(io="DisplayOnly", mitm=True, sc=True, session=ScOnlySession),
+        "AUTHENTICATION_REQUIREMENTS",
+    )
+
+
+@scenario
+async def repeated_attempts(path: Path) -> None:
+    """A wrong passkey, then an immediate retry inside the peer's back-off: 0x04, then 0x09."""
+    BackoffSession.failed_at.clear()
+    central = Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111)
+    peripheral = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456, session=BackoffSession)
+    sim = await SimLink.create(path, central, peripheral)
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "CONFIRM_VALUE_FAILED", path.stem)
+        await settle()
+        sim.forget_sessions()
+        expect(await pair(c), "REPEATED_ATTEMPTS", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def bond_lost_reconnect(path: Path) -> None:
+    """Bond, disconnect; the peripheral forgets the bond (it paired with a phone); the central
+    reconnects and encrypts with its stored LTK: PIN or Key Missing."""
+    sim = await SimLink.create(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        await sim.peripheral.keystore.delete_all()  # type: ignore[union-attr]
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        expect(await encrypt(c), "PIN_OR_KEY_MISSING_ERROR", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def numeric_comparison_rejected(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(io="DisplayYesNo", mitm=True, sc=True),
+        Side(
+            io="DisplayYesNo",
+            mitm=True,
+            sc=True,
+            reject_numbers=True,
+            session=SpecNumericComparisonSession,
+        ),
+        "NUMERIC_COMPARISON_FAILED",
+    )
+
+
+@scenario
+async def legacy_justworks_no_bonding(path: Path) -> None:
+    await _one_pairing(path, Side(sc=False, bonding=False), Side(sc=False), "success")
+
+
+async def run(out: Path, names: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        await SCENARIOS[name](out / f"{name}.btsnoop")
+        print(f"recorded {out / (name + '.btsnoop')}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("captures"))
+    ap.add_argument("names", nargs="*", help="scenarios to record (default: all)")
+    args = ap.parse_args()
+    asyncio.run(run(args.out, args.names or list(SCENARIOS)))
+
+
+if __name__ == "__main__":
+    main()
