@@ -65,7 +65,15 @@ class Reassembler:
     def start(self, key: Hashable, data: bytes, frame: int) -> L2capFrame | None:
         """Feed a first fragment (HCI PB 0b00/0b10/0b11, LL LLID 0b10)."""
         old = self._partial.pop(key, None)
-        if old is not None and old.wanted:
+        if old is not None and old.expected < 0:
+            self.problems.append(
+                (
+                    frame,
+                    f"L2CAP fragment started at frame {old.first_frame} ended before its "
+                    f"4-byte header was complete ({old.have} bytes)",
+                )
+            )
+        elif old is not None and old.wanted:
             self.problems.append(
                 (
                     frame,
@@ -74,12 +82,8 @@ class Reassembler:
                 )
             )
         if len(data) < 4:
-            self.problems.append(
-                (
-                    frame,
-                    f"L2CAP start fragment of {len(data)} bytes is shorter than its 4-byte header",
-                )
-            )
+            # Fragments may split the basic header itself; wait for the rest of it.
+            self._partial[key] = _Partial(-1, -1, [bytes(data)], len(data), frame, True)
             return None
         length, cid = _HDR.unpack_from(data, 0)
         body = data[4:]
@@ -111,6 +115,17 @@ class Reassembler:
                     (frame, f"L2CAP continuation fragment of {len(data)} bytes with no start")
                 )
             return None
+        if part.expected < 0:
+            # The header was split: rebuild the start once 4 bytes are in.
+            del self._partial[key]
+            head = b"".join(part.chunks) + bytes(data)
+            if len(head) < 4:
+                self._partial[key] = _Partial(-1, -1, [head], len(head), part.first_frame, True)
+                return None
+            frame_out = self.start(key, head, part.first_frame)
+            if frame_out is not None:
+                frame_out.last_frame = frame
+            return frame_out
         part.have += len(data)
         if part.wanted:
             part.chunks.append(bytes(data))
@@ -140,5 +155,6 @@ class Reassembler:
         self._partial.pop(key, None)
 
     def pending(self) -> list[tuple[Hashable, int, int, int]]:
-        """Partial PDUs still open: (key, cid, bytes had, bytes expected)."""
+        """Partial PDUs still open: (key, cid, bytes had, bytes expected); cid and expected
+        are -1 while the basic header itself is still incomplete."""
         return [(k, p.cid, p.have, p.expected) for k, p in self._partial.items()]

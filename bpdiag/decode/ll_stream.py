@@ -262,6 +262,8 @@ class LlStream:
 
     def finish(self) -> list[Pdu]:
         for key, cid, have, expected in self._reasm.pending():
+            if cid not in (CID_ATT, CID_SMP):
+                continue
             self.problems.append(
                 Problem(
                     None,

@@ -1,0 +1,43 @@
+"""Shared fixtures: where the real captures are, and tshark."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "captures"
+OWN = ROOT / "captures"
+
+
+def shared_captures() -> list[Path]:
+    if not SHARED.is_dir():
+        return []
+    return sorted(p for p in SHARED.iterdir() if p.is_file() and p.suffix != ".md")
+
+
+def own_captures() -> list[Path]:
+    return sorted(OWN.glob("*.btsnoop"))
+
+
+def all_captures() -> list[Path]:
+    return shared_captures() + own_captures()
+
+
+def capture_id(p: Path) -> str:
+    return p.name
+
+
+@pytest.fixture(scope="session")
+def tshark() -> str:
+    exe = shutil.which("tshark")
+    if exe is None:
+        pytest.skip("tshark is not installed (apt-get install tshark); .ci/run installs it")
+    return exe
+
+
+def require_shared() -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared capture corpus is not at {SHARED}")

@@ -1,0 +1,204 @@
+"""Differential tests: every SMP PDU and the HCI security events bpdiag decodes agree with
+tshark (the reference decoder) on every capture available — the shared corpus
+(../shared/captures) and the project's own scenario captures (captures/).
+
+A PDU that tshark shows and bpdiag does not must be a link-layer retransmission: the same
+PDU (opcode and every field) as one bpdiag emitted earlier on the same link.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bpdiag.analysis.run import walk_file
+from tests.conftest import all_captures, capture_id
+
+# Our dump field → tshark field (Vol 3, Part H, 3.5–3.6).
+SMP_FIELDS = {
+    "io_capability": "btsmp.io_capability",
+    "oob": "btsmp.oob_data_flags",
+    "auth_req": "btsmp.authreq",
+    "max_key_size": "btsmp.max_enc_key_size",
+    "initiator_key_distribution": "btsmp.initiator_key_distribution",
+    "responder_key_distribution": "btsmp.responder_key_distribution",
+    "reason": "btsmp.reason",
+    "confirm": "btsmp.cfm_value",
+    "random": "btsmp.random_value",
+    "ltk": "btsmp.long_term_key",
+    "ediv": "btsmp.ediv",
+    "rand": "btsmp.random_value",
+    "irk": "btsmp.id_resolving_key",
+    "address_type": "btsmp.address_type",
+    "address": "btsmp.bd_addr",
+    "csrk": "btsmp.signature_key",
+    "public_key_x": "btsmp.public_key_x",
+    "public_key_y": "btsmp.public_key_y",
+    "dhkey_check": "btsmp.dhkey_check",
+    "notification_type": "btsmp.notification_type",
+}
+TSHARK_FIELDS = sorted(set(SMP_FIELDS.values()))
+UAT = ["-o", 'uat:user_dlts:"User 0 (DLT=147)","btle","0","","0",""']
+
+
+BYTE_FIELDS = frozenset(
+    {
+        "btsmp.cfm_value",
+        "btsmp.random_value",
+        "btsmp.long_term_key",
+        "btsmp.id_resolving_key",
+        "btsmp.signature_key",
+        "btsmp.public_key_x",
+        "btsmp.public_key_y",
+        "btsmp.dhkey_check",
+        "btsmp.bd_addr",
+    }
+)
+
+
+def _norm(v: str, field: str = "") -> object:
+    if v == "":
+        return None
+    if field in BYTE_FIELDS:
+        return v.lower()
+    if v.startswith("0x"):
+        return int(v, 16)
+    if v.isdigit():
+        return int(v)
+    return v.lower()
+
+
+@cache
+def tshark_smp(path: Path, exe: str) -> dict[int, dict[str, object]]:
+    cmd = [
+        exe,
+        "-r",
+        str(path),
+        *UAT,
+        "-Y",
+        "btsmp",
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=f",
+        "-e",
+        "frame.number",
+        "-e",
+        "btsmp.opcode",
+    ]
+    for f in TSHARK_FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rows: dict[int, dict[str, object]] = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 2 or not cols[0]:
+            continue
+        row: dict[str, object] = {"opcode": _norm(cols[1])}
+        row.update({f: _norm(v, f) for f, v in zip(TSHARK_FIELDS, cols[2:], strict=False)})
+        rows[int(cols[0])] = row
+    return rows
+
+
+@cache
+def ours(path: Path) -> tuple[tuple[int, object, str, dict[str, object]], ...]:
+    """(frame, link, layer, fields incl. opcode) for every PDU bpdiag decodes."""
+    out = []
+    for pdu, _conn in walk_file(path):
+        fields = pdu.msg.fields()
+        fields["opcode"] = pdu.opcode
+        out.append((pdu.frame, pdu.link, pdu.layer, fields))
+    return tuple(out)
+
+
+def _as_tshark(fields: dict[str, object]) -> dict[str, object]:
+    t: dict[str, object] = {"opcode": fields["opcode"]}
+    for k, v in fields.items():
+        if k in SMP_FIELDS:
+            t[SMP_FIELDS[k]] = v.lower() if isinstance(v, str) else v
+    return t
+
+
+CAPTURES = all_captures()
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=capture_id)
+def test_smp_fields_agree_with_tshark(path: Path, tshark: str) -> None:
+    theirs = tshark_smp(path, tshark)
+    mine = {f: _as_tshark(fields) for f, _l, layer, fields in ours(path) if layer == "smp"}
+    # Every SMP PDU bpdiag decodes is one tshark decodes, with the same fields.
+    for frame, fields in mine.items():
+        assert frame in theirs, f"frame {frame}: bpdiag decodes SMP, tshark does not"
+        for key, value in fields.items():
+            assert theirs[frame].get(key) == value, (
+                f"frame {frame} {key}: bpdiag {value!r}, tshark {theirs[frame].get(key)!r}"
+            )
+    # Every SMP PDU tshark decodes and bpdiag skipped repeats an earlier one (retransmission).
+    emitted = list(mine.items())
+    for frame, row in theirs.items():
+        if frame in mine:
+            continue
+        earlier = [
+            f
+            for f, fields in emitted
+            if f < frame and fields == {k: v for k, v in row.items() if k in fields}
+        ]
+        assert earlier, f"frame {frame}: tshark decodes SMP {row['opcode']}, bpdiag has nothing"
+
+
+HCI_EVENT_FIELDS = {
+    0x08: ("bthci_evt.status", "bthci_evt.connection_handle", "bthci_evt.encryption_enable"),
+    0x05: ("bthci_evt.status", "bthci_evt.connection_handle", "bthci_evt.reason"),
+}
+
+
+@cache
+def tshark_events(path: Path, exe: str, code: int) -> dict[int, tuple[object, ...]]:
+    cmd = [
+        exe,
+        "-r",
+        str(path),
+        "-Y",
+        f"bthci_evt.code == 0x{code:02x}",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=f",
+        "-e",
+        "frame.number",
+    ]
+    for f in HCI_EVENT_FIELDS[code]:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rows = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if cols[0]:
+            rows[int(cols[0])] = tuple(_norm(c) for c in cols[1:])
+    return rows
+
+
+HCI_CAPTURES = [
+    p
+    for p in CAPTURES
+    if p.name.startswith(("android_", "btmon_", "h4phdr_")) or p.suffix == ".btsnoop"
+]
+
+
+@pytest.mark.parametrize("path", HCI_CAPTURES, ids=capture_id)
+@pytest.mark.parametrize("code", sorted(HCI_EVENT_FIELDS))
+def test_hci_security_events_agree_with_tshark(path: Path, code: int, tshark: str) -> None:
+    theirs = tshark_events(path, tshark, code)
+    mine = {}
+    for frame, _link, layer, fields in ours(path):
+        if layer == "hci" and fields["opcode"] == code:
+            if code == 0x08:
+                mine[frame] = (fields["status"], fields["handle"], fields["encryption_enabled"])
+            else:
+                mine[frame] = (fields["status"], fields["handle"], fields["reason"])
+    assert mine == theirs
