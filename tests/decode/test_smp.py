@@ -3,6 +3,8 @@ and agreement with Bumble's SMP parser on generated PDUs."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,10 +99,8 @@ def test_keys_are_redacted_in_summaries() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=70))
 def test_only_decode_errors_escape(data: bytes) -> None:
-    try:
+    with contextlib.suppress(DecodeError):
         smp.parse_smp(data)
-    except DecodeError:
-        pass
 
 
 @settings(max_examples=200, deadline=None)
@@ -113,7 +113,7 @@ def test_agrees_with_bumble(code_len: tuple[int, int], data: st.DataObject) -> N
         pdu = pdu[:1] + bytes([pdu[1] % 5]) + pdu[2:]  # Bumble rejects reserved IO values
     try:
         theirs = bsmp.SMP_Command.from_bytes(pdu)
-    except Exception:  # noqa: BLE001 — Bumble's own enum checks; nothing to compare then
+    except Exception:
         return
     ours = smp.parse_smp(pdu)
     mapping = {
