@@ -324,6 +324,19 @@ class Analyzer:
                 self._open.pop(conn.id, None)
             p.ended_frame = frame
 
+    def _note_early_encryption(self, conn: Connection, frame: int) -> None:
+        """Encryption requested while a pairing on the link has not run phase 2."""
+        p = self._open.get(conn.id)
+        if (
+            p is not None
+            and p.failure is None
+            and p.encrypted_frame is None
+            and (p.request is not None or p.response is not None)
+            and not p.phase2_started
+            and p.early_encryption_request is None
+        ):
+            p.early_encryption_request = frame
+
     # ATT ---------------------------------------------------------------------
     def _att(self, pdu: Pdu) -> Connection | None:
         conn = self.connection_for(pdu)
@@ -372,6 +385,7 @@ class Analyzer:
         op = m.opcode
         if op == 0x03:  # LL_ENC_REQ
             self._enc_pending[conn.id] = pdu.frame
+            self._note_early_encryption(conn, pdu.frame)
         elif op == 0x05:  # LL_START_ENC_REQ: the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
             self._encryption(conn, pdu.frame, 0, "ll-start-enc")
@@ -416,6 +430,9 @@ class Analyzer:
             else:
                 conn.peripheral.address = m.peer_address
             return conn
+        if isinstance(m, hci.LeCreateConnection):
+            self.analysis.connect_attempts.append((pdu.frame, m.peer_address))
+            return None
         if isinstance(m, hci.CommandComplete):
             if m.bd_addr is not None and m.status == 0:
                 self._adapter_address[pdu.link[1] if pdu.link else 0] = m.bd_addr
@@ -448,6 +465,7 @@ class Analyzer:
             self._set_local_role(conn, "peripheral")
         elif isinstance(m, hci.LeEnableEncryption):
             self._set_local_role(conn, "central")
+            self._note_early_encryption(conn, pdu.frame)
         return conn
 
     def _monitor(self, pdu: Pdu) -> None:

@@ -185,6 +185,7 @@ class Pairing:
     encrypted_frame: int | None = None
     encryption_status: int | None = None
     ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
+    early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
 
     @property
     def phase2_complete(self) -> bool:
@@ -232,6 +233,7 @@ class Pairing:
             "outcome": self.outcome,
             "failure": None if self.failure is None else self.failure.to_json(),
             "encrypted_frame": self.encrypted_frame,
+            "early_encryption_request": self.early_encryption_request,
             "phase2": {
                 "confirms": self.confirms,
                 "randoms": self.randoms,
@@ -335,6 +337,8 @@ class CaptureInfo:
     link_type: int
     link_type_name: str
     records: int = 0
+    truncated_records: int = 0  # records stored shorter than they were (snaplen, filtering)
+    first_truncated: int | None = None
     first_time: float | None = None
     last_time: float | None = None
 
@@ -345,6 +349,7 @@ class CaptureInfo:
             "link_type": self.link_type,
             "link_type_name": self.link_type_name,
             "records": self.records,
+            "truncated_records": self.truncated_records,
         }
 
 
@@ -358,6 +363,7 @@ class Analysis:
     att_errors: list[AttError] = field(default_factory=list)
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
+    connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)
     findings: list[Any] = field(default_factory=list)
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept

@@ -68,6 +68,8 @@ def walk_file(
         stream.problems.clear()
         analyzer.add_problems(cap.problems)
         info.records = cap.records
+        info.truncated_records = cap.stats.get("truncated", 0)
+        info.first_truncated = cap.stats.get("first_truncated")
         info.first_time = first_time
         info.last_time = last_time
         analyzer.finish()

@@ -46,6 +46,7 @@ class Capture:
         self.path = os.fspath(path)
         self.problems: list[Problem] = []
         self.records = 0
+        self.stats: dict[str, int] = {}  # "truncated": records shorter than on the wire
         try:
             self._f: BinaryIO = open(self.path, "rb", buffering=1 << 16)  # noqa: SIM115
         except FileNotFoundError:
@@ -79,12 +80,12 @@ class Capture:
         if fmt == "btsnoop":
             datalink = btsnoop.read_header(f, self.path)
             self.link_type = datalink
-            return btsnoop.iter_records(f, datalink, self.problems)
+            return btsnoop.iter_records(f, datalink, self.problems, self.stats)
         if fmt == "pcap":
             order, tick, snaplen, linktype = pcap.read_header(f)
             self.link_type = linktype
-            return pcap.iter_records(f, order, tick, snaplen, linktype, self.problems)
-        reader = pcapng.PcapngReader(f, self.problems)
+            return pcap.iter_records(f, order, tick, snaplen, linktype, self.problems, self.stats)
+        reader = pcapng.PcapngReader(f, self.problems, self.stats)
         self.link_type = pcapng.first_link_type(self.path)
         return reader.records()
 

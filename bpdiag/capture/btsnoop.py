@@ -65,7 +65,9 @@ def read_header(f: BinaryIO, path: str) -> int:
     return datalink
 
 
-def iter_records(f: BinaryIO, datalink: int, problems: list[Problem]) -> Iterator[Record]:
+def iter_records(
+    f: BinaryIO, datalink: int, problems: list[Problem], stats: dict[str, int]
+) -> Iterator[Record]:
     """Yield every record after the header; damage becomes a ``Problem``, never an exception.
 
     Reads in large chunks and slices records out of them, so memory stays constant and the
@@ -131,6 +133,10 @@ def iter_records(f: BinaryIO, datalink: int, problems: list[Problem]) -> Iterato
             pos = 0
             continue
         index += 1
+        if incl_len < orig_len:
+            if not stats.get("truncated"):
+                stats["first_truncated"] = index
+            stats["truncated"] = stats.get("truncated", 0) + 1
         if monitor:
             direction = mon_dir.get(flags & 0xFFFF, unknown)
         else:

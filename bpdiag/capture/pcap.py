@@ -41,7 +41,13 @@ def read_header(f: BinaryIO) -> tuple[str, float, int, int]:
 
 
 def iter_records(
-    f: BinaryIO, order: str, tick: float, snaplen: int, linktype: int, problems: list[Problem]
+    f: BinaryIO,
+    order: str,
+    tick: float,
+    snaplen: int,
+    linktype: int,
+    problems: list[Problem],
+    stats: dict[str, int],
 ) -> Iterator[Record]:
     """Yield every record; damage becomes a ``Problem`` and ends the file cleanly."""
     rec = struct.Struct(order + "IIII")
@@ -72,7 +78,7 @@ def iter_records(
             base += pos
             pos = 0
             continue
-        sec, frac, incl_len, _orig_len = unpack(buf, pos)
+        sec, frac, incl_len, orig_len = unpack(buf, pos)
         if incl_len > limit:
             problems.append(
                 Problem(
@@ -103,6 +109,10 @@ def iter_records(
             pos = 0
             continue
         index += 1
+        if incl_len < orig_len:
+            if not stats.get("truncated"):
+                stats["first_truncated"] = index
+            stats["truncated"] = stats.get("truncated", 0) + 1
         yield Record(
             index, sec + frac * tick, linktype, buf[pos + hdr : end], base + pos, unknown, 0
         )

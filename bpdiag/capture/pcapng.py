@@ -79,8 +79,11 @@ def _tick(value: bytes) -> float:
 class PcapngReader:
     """Block-by-block reader.  ``problems`` collects damage; iteration never raises."""
 
-    def __init__(self, f: BinaryIO, problems: list[Problem]) -> None:
+    def __init__(
+        self, f: BinaryIO, problems: list[Problem], stats: dict[str, int] | None = None
+    ) -> None:
         self.f = f
+        self.stats: dict[str, int] = {} if stats is None else stats
         self.problems = problems
         self.order = "<"
         self.interfaces: list[Interface] = []
@@ -198,14 +201,14 @@ class PcapngReader:
                     f"enhanced packet block body is {len(body)} bytes, needs 20", self.index
                 )
                 return None
-            iid, hi, lo, caplen, _orig = struct.unpack_from(o + "IIIII", body, 0)
+            iid, hi, lo, caplen, orig = struct.unpack_from(o + "IIIII", body, 0)
             data_start = 20
             iface = self._iface(iid)
         elif btype == PB:
             if len(body) < 20:
                 self._problem(f"packet block body is {len(body)} bytes, needs 20", self.index)
                 return None
-            iid, _drops, hi, lo, caplen, _orig = struct.unpack_from(o + "HHIIII", body, 0)
+            iid, _drops, hi, lo, caplen, orig = struct.unpack_from(o + "HHIIII", body, 0)
             data_start = 20
             iface = self._iface(iid)
         else:  # SPB
@@ -221,6 +224,10 @@ class PcapngReader:
             data_start = 4
         if iface is None:
             return None
+        if caplen < orig:
+            if not self.stats.get("truncated"):
+                self.stats["first_truncated"] = self.index
+            self.stats["truncated"] = self.stats.get("truncated", 0) + 1
         end = data_start + caplen
         if end > len(body):
             self._problem(

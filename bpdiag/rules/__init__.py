@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from bpdiag.analysis.model import Analysis
-from bpdiag.rules import att_security, links, smp_failures  # noqa: F401  (registers rules)
+from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
+    att_security,
+    bluez_host,
+    capture_quality,
+    links,
+    smp_failures,
+)
 from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -55,7 +55,7 @@ VIOLATION = rule(
     RuleInfo(
         code="pairing-protocol-violation",
         severity="error",
-        title="Encryption started before the pairing finished",
+        title="Encryption started or was requested before the pairing finished",
         spec="Vol 3, Part H, 2.3.5.5/2.3.5.6 (phase 2) and 2.4 (encryption after phase 2)",
         explanation=(
             "Link encryption began although phase 2 of the pairing (Confirm/Random for "
@@ -145,6 +145,16 @@ def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
 def session_findings(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where = {"connection": p.connection, "pairing": p.id}
+        if p.early_encryption_request is not None and p.encrypted_frame is None:
+            yield finding(
+                VIOLATION,
+                f"Encryption was requested at #{p.early_encryption_request} during the pairing "
+                f"that began at #{p.first_frame}, before any phase-2 PDU (Confirm/Random or "
+                "Public Key): no key from this pairing can exist yet.",
+                [*p.frames[:3], p.early_encryption_request],
+                **where,
+            )
+            continue
         if p.encrypted_frame is not None and not p.phase2_complete and p.failure is None:
             missing = []
             if p.secure_connections:

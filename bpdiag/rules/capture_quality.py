@@ -1,0 +1,108 @@
+"""Findings about the capture itself: PDUs that must have happened but are not in it, and
+logs that were cut short when written.  They make other conclusions uncertain, and say so.
+
+Spec: the phase-2 PDU counts follow Vol 3, Part H, 2.3.5.5 (legacy: 2 Confirm, 2 Random)
+and 2.3.5.6 (Secure Connections: 2 Public Key, then 1 Confirm + 2 Random for Just Works /
+Numeric Comparison, 20 rounds of Confirm/Random pairs for Passkey Entry, 2 DHKey Check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+
+CAPTURE_GAP = rule(
+    RuleInfo(
+        code="capture-gap",
+        severity="info",
+        title="PDUs that must have been sent are missing from the capture",
+        spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 (phase-2 PDUs), 3.5.1–3.5.2",
+        explanation=(
+            "The pairing shows PDUs whose predecessors are not in the capture (a Pairing "
+            "Response without its Request, fewer Confirm/Random PDUs than the method needs). "
+            "A sniffer missed packets — common on air, where it must follow channel hops — so "
+            "conclusions about this pairing are less certain."
+        ),
+        fix=(
+            "Capture again closer to both devices, with the sniffer following the device from "
+            "its advertising before the connection starts (nRF Sniffer: select the device in "
+            "the Device list)."
+        ),
+    )
+)
+
+TRUNCATED_SNOOP = rule(
+    RuleInfo(
+        code="truncated-snoop",
+        severity="warning",
+        title="The log stores packets cut short",
+        spec="btsnoop format (original vs included length)",
+        explanation=(
+            "Records were saved shorter than they were on the wire — an Android 'filtered' "
+            "HCI snoop log or a btsnooz log keeps only the start of ACL packets — so SMP and "
+            "ATT content may be missing."
+        ),
+        fix=(
+            "Android: Developer options → Enable Bluetooth HCI snoop log → 'Enabled' (full), "
+            "not 'Filtered'; toggle Bluetooth off/on, reproduce, take a bug report."
+        ),
+    )
+)
+
+
+def _expected_confirms(p: Pairing) -> tuple[int, int] | None:
+    """(confirms, randoms) the method needs, or None when it cannot be told."""
+    if p.secure_connections is None or p.method is None:
+        return None
+    if not p.secure_connections:
+        return 0 if p.method == "oob" else 2, 2
+    if p.method == "passkey_entry":
+        return 40, 40
+    if p.method == "oob":
+        return 0, 2
+    return 1, 2
+
+
+@check
+def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
+    for p in analysis.pairings:
+        where = {"connection": p.connection, "pairing": p.id}
+        if p.response is not None and p.request is None:
+            yield finding(
+                CAPTURE_GAP,
+                f"Pairing Response #{p.response.frame} has no Pairing Request before it in "
+                "the capture: the central's request was not captured.",
+                [p.response.frame],
+                **where,
+            )
+            continue
+        if p.outcome != "success":
+            continue
+        want = _expected_confirms(p)
+        if want is None or p.method == "oob":
+            continue
+        confirms, randoms = want
+        if p.confirms < confirms or p.randoms < randoms:
+            yield finding(
+                CAPTURE_GAP,
+                f"The {p.method.replace('_', ' ')} pairing succeeded, but the capture holds "
+                f"{p.confirms} Pairing Confirm and {p.randoms} Pairing Random PDUs where the "
+                f"method needs {confirms} and {randoms}: the sniffer missed some.",
+                p.frames[:2],
+                **where,
+            )
+
+
+@check
+def truncated_records(analysis: Analysis) -> Iterator[Finding]:
+    cap = analysis.capture
+    if cap.truncated_records:
+        first = cap.first_truncated
+        yield finding(
+            TRUNCATED_SNOOP,
+            f"{cap.truncated_records} of {cap.records} records are stored shorter than their "
+            f"original length (first: #{first}).",
+            [first] if first else [],
+        )

@@ -1,0 +1,81 @@
+"""The rule catalogue: docs/rules.md is generated from it and kept in sync; every code that
+`bpdiag explain` points to exists; and golden findings for every shared capture (reviewed by
+hand once, see tests/golden/shared.json) stay exactly as they are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bpdiag.diagnose import diagnose_file
+from bpdiag.rules import CATALOGUE, catalogue_markdown
+from bpdiag.rules.explain import CATALOGUE as EXPLAIN
+from tests.conftest import ROOT, capture_id, shared_captures
+
+GOLDEN = ROOT / "tests" / "golden" / "shared.json"
+
+
+def test_docs_rules_md_is_generated_from_the_catalogue() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text() == catalogue_markdown(), (
+        "regenerate with: python -m bpdiag.rules > docs/rules.md"
+    )
+
+
+def test_issue_codes_exist() -> None:
+    wanted = {
+        "pairing-mode-inactive",
+        "mitm-unsatisfiable",
+        "peer-requires-mitm",
+        "secure-connections-mismatch",
+        "confirm-value-failed",
+        "dhkey-check-failed",
+        "numeric-comparison-failed",
+        "pairing-not-supported",
+        "command-not-supported",
+        "invalid-parameters",
+        "repeated-attempts",
+        "encryption-key-size",
+        "bond-lost",
+        "mic-failure",
+        "pairing-incomplete",
+        "pairing-protocol-violation",
+        "insufficient-authentication",
+        "insufficient-encryption",
+        "insufficient-authorization",
+        "insufficient-key-size",
+        "no-bonding",
+        "mixed-tools",
+        "no-agent",
+        "capture-gap",
+        "truncated-snoop",
+    }
+    assert wanted <= set(CATALOGUE)
+
+
+def test_explain_points_to_real_findings() -> None:
+    for e in EXPLAIN:
+        for cause in e.causes:
+            assert cause.finding in CATALOGUE, (e.key, cause.finding)
+
+
+def summary(path: Path) -> dict[str, object]:
+    a = diagnose_file(path)
+    return {
+        "pairings": [
+            [p.outcome, p.method, p.failure.reason if p.failure else None] for p in a.pairings
+        ],
+        "encryptions": [[e.status, e.after_pairing] for e in a.encryptions],
+        "findings": [[f.code, f.frames] for f in a.findings],
+    }
+
+
+SHARED = shared_captures()
+
+
+@pytest.mark.parametrize("path", SHARED, ids=capture_id)
+def test_golden_findings(path: Path) -> None:
+    golden = json.loads(GOLDEN.read_text())
+    assert path.name in golden, f"no golden entry for {path.name}"
+    assert summary(path) == golden[path.name]
