@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
@@ -41,31 +42,38 @@ def walk_file(
         if analyzer_out is not None:
             analyzer_out.append(analyzer)
         stream = PduStream()
-        feed_stream = stream.feed
+        direct = stream.direct(cap.link_type) if cap.format != "pcapng" else None
+        if direct is not None:
+            feed_stream, stream_problems = direct
+        else:
+            feed_stream, stream_problems = stream.feed, stream.problems
+        cap_problems = cap.problems
         feed = analyzer.feed
         size = os.path.getsize(path) if progress is not None else 0
-        first_time: float | None = None
-        last_time: float | None = None
-        for rec in cap:
-            if first_time is None:
-                first_time = rec.timestamp
-            last_time = rec.timestamp
+        records = iter(cap)
+        first = next(records, None)
+        rec = first
+        for rec in chain((first,), records) if first is not None else ():
             pdus = feed_stream(rec)
             if pdus:
                 for pdu in pdus:
                     yield pdu, feed(pdu)
-            if stream.problems:
-                analyzer.add_problems(stream.problems)
-                stream.problems.clear()
-            if cap.problems:
-                analyzer.add_problems(cap.problems)
-                cap.problems.clear()
+            if stream_problems:
+                analyzer.add_problems(stream_problems)
+                stream_problems.clear()
+            if cap_problems:
+                analyzer.add_problems(cap_problems)
+                cap_problems.clear()
             if progress is not None and rec.index % progress_every == 0:
                 progress(rec.file_offset, size)
+        first_time = first.timestamp if first is not None else None
+        last_time = rec.timestamp if rec is not None else None
         for pdu in stream.finish():
             yield pdu, feed(pdu)
         analyzer.add_problems(stream.problems)
         stream.problems.clear()
+        analyzer.add_problems(stream_problems)
+        stream_problems.clear()
         analyzer.add_problems(cap.problems)
         info.records = cap.records
         info.truncated_records = cap.stats.get("truncated", 0)

@@ -45,7 +45,7 @@ class Capture:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self.problems: list[Problem] = []
-        self.records = 0
+        self._pcapng: pcapng.PcapngReader | None = None
         self.stats: dict[str, int] = {}  # "truncated": records shorter than on the wire
         try:
             self._f: BinaryIO = open(self.path, "rb", buffering=1 << 16)  # noqa: SIM115
@@ -85,22 +85,20 @@ class Capture:
             order, tick, snaplen, linktype = pcap.read_header(f)
             self.link_type = linktype
             return pcap.iter_records(f, order, tick, snaplen, linktype, self.problems, self.stats)
-        reader = pcapng.PcapngReader(f, self.problems, self.stats)
+        reader = self._pcapng = pcapng.PcapngReader(f, self.problems, self.stats)
         self.link_type = pcapng.first_link_type(self.path)
         return reader.records()
 
     def __iter__(self) -> Iterator[Record]:
-        n = 0
-        try:
-            for rec in self._iter:
-                n += 1
-                yield rec
-        except OSError as exc:
-            self.problems.append(
-                Problem(n + 1, None, f"reading stopped: {exc.strerror or exc}", self.format)
-            )
-        finally:
-            self.records = n
+        """The records, once (the reader's own generator: no wrapper on the hot path)."""
+        return self._iter
+
+    @property
+    def records(self) -> int:
+        """Number of packet records read so far (the last frame number)."""
+        if self._pcapng is not None:
+            return self._pcapng.index
+        return self.stats.get("records", 0)
 
     def close(self) -> None:
         self._f.close()

@@ -83,71 +83,74 @@ def iter_records(
     sent, received = Direction.SENT, Direction.RECEIVED
     unknown = Direction.UNKNOWN
     mon_dir = _MONITOR_DIRECTION
-    while True:
-        if len(buf) - pos < hdr:
-            more = f.read(CHUNK)
-            if not more:
-                if len(buf) - pos:
-                    problems.append(
-                        Problem(
-                            index + 1,
-                            base + pos,
-                            f"record {index + 1}: the file ends inside its 24-byte record "
-                            f"header ({len(buf) - pos} bytes left)",
-                            "btsnoop",
+    try:
+        while True:
+            if len(buf) - pos < hdr:
+                more = f.read(CHUNK)
+                if not more:
+                    if len(buf) - pos:
+                        problems.append(
+                            Problem(
+                                index + 1,
+                                base + pos,
+                                f"record {index + 1}: the file ends inside its 24-byte record "
+                                f"header ({len(buf) - pos} bytes left)",
+                                "btsnoop",
+                            )
                         )
-                    )
-                return
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            continue
-        orig_len, incl_len, flags, _drops, ts = unpack(buf, pos)
-        if incl_len > MAX_RECORD or incl_len > orig_len + MAX_RECORD:
-            problems.append(
-                Problem(
-                    index + 1,
-                    base + pos,
-                    f"record {index + 1}: included length {incl_len} is not plausible "
-                    f"(original length {orig_len}); the rest of the file cannot be framed",
-                    "btsnoop",
-                )
-            )
-            return
-        end = pos + hdr + incl_len
-        if end > len(buf):
-            more = f.read(max(CHUNK, end - len(buf)))
-            if not more:
+                    return
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                continue
+            orig_len, incl_len, flags, _drops, ts = unpack(buf, pos)
+            if incl_len > MAX_RECORD or incl_len > orig_len + MAX_RECORD:
                 problems.append(
                     Problem(
                         index + 1,
                         base + pos,
-                        f"record {index + 1}: header says {incl_len} bytes, the file ends "
-                        f"after {len(buf) - pos - hdr}",
+                        f"record {index + 1}: included length {incl_len} is not plausible "
+                        f"(original length {orig_len}); the rest of the file cannot be framed",
                         "btsnoop",
                     )
                 )
                 return
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            continue
-        index += 1
-        if incl_len < orig_len:
-            if not stats.get("truncated"):
-                stats["first_truncated"] = index
-            stats["truncated"] = stats.get("truncated", 0) + 1
-        if monitor:
-            direction = mon_dir.get(flags & 0xFFFF, unknown)
-        else:
-            direction = received if flags & 1 else sent
-        yield Record(
-            index,
-            (ts - EPOCH_DELTA_US) / 1e6,
-            datalink,
-            buf[pos + hdr : end],
-            base + pos,
-            direction,
-            flags,
-        )
-        pos = end
+            end = pos + hdr + incl_len
+            if end > len(buf):
+                more = f.read(max(CHUNK, end - len(buf)))
+                if not more:
+                    problems.append(
+                        Problem(
+                            index + 1,
+                            base + pos,
+                            f"record {index + 1}: header says {incl_len} bytes, the file ends "
+                            f"after {len(buf) - pos - hdr}",
+                            "btsnoop",
+                        )
+                    )
+                    return
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                continue
+            index += 1
+            if incl_len < orig_len:
+                if not stats.get("truncated"):
+                    stats["first_truncated"] = index
+                stats["truncated"] = stats.get("truncated", 0) + 1
+            if monitor:
+                direction = mon_dir.get(flags & 0xFFFF, unknown)
+            else:
+                direction = received if flags & 1 else sent
+            yield Record(
+                index,
+                (ts - EPOCH_DELTA_US) / 1e6,
+                datalink,
+                buf[pos + hdr : end],
+                base + pos,
+                direction,
+                flags,
+            )
+            pos = end
+    finally:
+        stats["records"] = index

@@ -59,61 +59,64 @@ def iter_records(
     base = 24
     index = 0
     unknown = Direction.UNKNOWN
-    while True:
-        if len(buf) - pos < hdr:
-            more = f.read(CHUNK)
-            if not more:
-                if len(buf) - pos:
-                    problems.append(
-                        Problem(
-                            index + 1,
-                            base + pos,
-                            f"record {index + 1}: the file ends inside its 16-byte record "
-                            f"header ({len(buf) - pos} bytes left)",
-                            "pcap",
+    try:
+        while True:
+            if len(buf) - pos < hdr:
+                more = f.read(CHUNK)
+                if not more:
+                    if len(buf) - pos:
+                        problems.append(
+                            Problem(
+                                index + 1,
+                                base + pos,
+                                f"record {index + 1}: the file ends inside its 16-byte record "
+                                f"header ({len(buf) - pos} bytes left)",
+                                "pcap",
+                            )
                         )
-                    )
-                return
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            continue
-        sec, frac, incl_len, orig_len = unpack(buf, pos)
-        if incl_len > limit:
-            problems.append(
-                Problem(
-                    index + 1,
-                    base + pos,
-                    f"record {index + 1}: captured length {incl_len} exceeds the snapshot "
-                    f"length {snaplen}; the rest of the file cannot be framed",
-                    "pcap",
-                )
-            )
-            return
-        end = pos + hdr + incl_len
-        if end > len(buf):
-            more = f.read(max(CHUNK, end - len(buf)))
-            if not more:
+                    return
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                continue
+            sec, frac, incl_len, orig_len = unpack(buf, pos)
+            if incl_len > limit:
                 problems.append(
                     Problem(
                         index + 1,
                         base + pos,
-                        f"record {index + 1}: header says {incl_len} bytes, the file ends "
-                        f"after {len(buf) - pos - hdr}",
+                        f"record {index + 1}: captured length {incl_len} exceeds the snapshot "
+                        f"length {snaplen}; the rest of the file cannot be framed",
                         "pcap",
                     )
                 )
                 return
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            continue
-        index += 1
-        if incl_len < orig_len:
-            if not stats.get("truncated"):
-                stats["first_truncated"] = index
-            stats["truncated"] = stats.get("truncated", 0) + 1
-        yield Record(
-            index, sec + frac * tick, linktype, buf[pos + hdr : end], base + pos, unknown, 0
-        )
-        pos = end
+            end = pos + hdr + incl_len
+            if end > len(buf):
+                more = f.read(max(CHUNK, end - len(buf)))
+                if not more:
+                    problems.append(
+                        Problem(
+                            index + 1,
+                            base + pos,
+                            f"record {index + 1}: header says {incl_len} bytes, the file ends "
+                            f"after {len(buf) - pos - hdr}",
+                            "pcap",
+                        )
+                    )
+                    return
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                continue
+            index += 1
+            if incl_len < orig_len:
+                if not stats.get("truncated"):
+                    stats["first_truncated"] = index
+                stats["truncated"] = stats.get("truncated", 0) + 1
+            yield Record(
+                index, sec + frac * tick, linktype, buf[pos + hdr : end], base + pos, unknown, 0
+            )
+            pos = end
+    finally:
+        stats["records"] = index

@@ -17,6 +17,7 @@ return after a few byte comparisons without allocating anything.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.decode import att, hci, smp
@@ -28,6 +29,7 @@ from bpdiag.errors import DecodeError
 _NONE: list[Pdu] = []
 _U16 = struct.Struct("<H")
 _U16U16 = struct.Struct("<HH")
+_ACL_L2 = struct.Struct("<HHHH")  # ACL handle/flags, ACL length, L2CAP length, CID
 _BE_U32 = struct.Struct(">I")
 _BE_U16U16 = struct.Struct(">HH")
 
@@ -64,6 +66,28 @@ class HciStream:
         self._unknown_types: dict[int, list[int]] = {}
 
     # ------------------------------------------------------------ framing
+    def feeder(self, link_type: int) -> Callable[[Record], list[Pdu]]:
+        """The fastest ``feed`` for records of one link type (btsnoop H4 has its own)."""
+        if link_type == LinkType.BTSNOOP_H4:
+            return self._feed_h4
+        return self.feed
+
+    def _feed_h4(self, rec: Record) -> list[Pdu]:
+        """``feed`` for btsnoop H4 records, with the complete-ACL fast path inlined."""
+        p = rec.payload
+        if len(p) >= 10 and p[0] == 2 and not self._reasm._partial:
+            hf, length, l2len, cid = _ACL_L2.unpack_from(p, 1)
+            if length == len(p) - 5 and l2len == length - 4 and (hf >> 12) & 3 != 1:
+                if cid == CID_ATT:
+                    op = p[9]
+                    if op != 0x01:
+                        if op in _ATT_REQUESTS:
+                            self._last_request[(0, hf & 0x0FFF, rec.direction)] = (op, rec.index)
+                        return _NONE
+                elif cid != CID_SMP and cid != CID_BREDR_SMP:
+                    return _NONE
+        return self.feed(rec)
+
     def feed(self, rec: Record) -> list[Pdu]:
         p = rec.payload
         lt = rec.link_type

@@ -8,6 +8,8 @@ of its kind, created on first use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bpdiag.capture.record import LinkType, Problem, Record
 from bpdiag.decode.pdu import Pdu
 
@@ -78,6 +80,15 @@ class PduStream:
                 self._ll = LlStream()
             return self._ll
         return None
+
+    def direct(self, link_type: int) -> tuple[Callable[[Record], list[Pdu]], list[Problem]] | None:
+        """For a capture of one link type: the decoder's own feed and problem list, which
+        skip this dispatcher on the hot path.  ``None`` for link types bpdiag does not decode."""
+        stream = self._stream_for(link_type)
+        if stream is None:
+            return None
+        feeder = getattr(stream, "feeder", None)
+        return (feeder(link_type) if feeder else stream.feed), stream.problems
 
     def feed(self, rec: Record) -> list[Pdu]:
         stream = self._stream_for(rec.link_type)
