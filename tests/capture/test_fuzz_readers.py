@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bpdiag.analysis.run import walk_file
 from bpdiag.capture import open_capture
 from bpdiag.errors import UnreadableCapture
+from tests.capture.test_btmon_text import STORY
 from tests.capture.test_readers import BTSNOOP_HDR, REC1, REC2, _epb, _idb, _pcap, _shb
 
 SEEDS = [
@@ -19,6 +20,7 @@ SEEDS = [
     _pcap("<", 0xA1B2C3D4, 272, [(1, 2, bytes(40)), (3, 4, bytes(30))]),
     _shb("<") + _idb("<", 256) + _epb("<", 0, 5, bytes(30)) + _epb("<", 0, 6, bytes(12)),
     b"btsnoop\x00\x00\x00\x00\x01\x00\x00\x07\xd1" + REC1,  # monitor datalink
+    STORY.encode(),  # btmon text
 ]
 
 

@@ -91,7 +91,7 @@ def test_btsnoop_absurd_length(tmp_path: Path) -> None:
         (
             b"hello world!",
             "unknown format (first bytes 68 65 6c 6c 6f 20 77 6f); bpdiag reads "
-            "btsnoop, pcap and pcapng",
+            "btsnoop, pcap, pcapng and btmon's text output",
         ),
         (b"btsnoop\x00\x00\x00", "btsnoop header is 16 bytes, the file has only 10"),
         (
