@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from bumble import smp as bsmp
 
 from bpdiag.live.sim import (
     BackoffSession,
+    CorruptDhKeyCheckSession,
     RequireMitmSession,
     ScOnlySession,
     Side,
+    SilentSession,
     SimLink,
     SpecNumericComparisonSession,
     StrictMitmInitiator,
@@ -216,6 +219,85 @@ async def numeric_comparison_rejected(path: Path) -> None:
 @scenario
 async def legacy_justworks_no_bonding(path: Path) -> None:
     await _one_pairing(path, Side(sc=False, bonding=False), Side(sc=False), "success")
+
+
+@scenario
+async def dhkey_check_failed(path: Path) -> None:
+    await _one_pairing(
+        path, Side(sc=True), Side(sc=True, session=CorruptDhKeyCheckSession), "DHKEY_CHECK_FAILED"
+    )
+
+
+@scenario
+async def invalid_parameters(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(),
+        Side(session=refusing_session(bsmp.ErrorCode.INVALID_PARAMETERS)),
+        "INVALID_PARAMETERS",
+    )
+
+
+@scenario
+async def command_not_supported(path: Path) -> None:
+    await _one_pairing(
+        path,
+        Side(),
+        Side(session=refusing_session(bsmp.ErrorCode.COMMAND_NOT_SUPPORTED)),
+        "COMMAND_NOT_SUPPORTED",
+    )
+
+
+@scenario
+async def encryption_key_size(path: Path) -> None:
+    """A peripheral that accepts only 16-octet keys refuses a central offering 7."""
+    await _one_pairing(
+        path,
+        Side(max_key_size=7),
+        Side(session=refusing_session(bsmp.ErrorCode.ENCRYPTION_KEY_SIZE)),
+        "ENCRYPTION_KEY_SIZE",
+    )
+
+
+@scenario
+async def pairing_cut_by_disconnect(path: Path) -> None:
+    """The peripheral never answers the Pairing Request; the central gives up and
+    disconnects before the SMP timeout."""
+    sim = await SimLink.create(path, Side(), Side(session=SilentSession))
+    try:
+        c, _ = await sim.connect()
+        task = asyncio.ensure_future(c.pair())
+        await settle()
+        await sim.disconnect()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, 2)
+    finally:
+        sim.close()
+
+
+@scenario
+async def mic_failure(path: Path) -> None:
+    """Bond, then the peripheral holds a different LTK (it re-paired with someone else and
+    kept the slot): encryption with the stored key ends in a MIC failure (0x3D)."""
+    sim = await SimLink.create(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        store = sim.peripheral.keystore
+        assert store is not None
+        changed: set[int] = set()  # the same PairingKeys may be filed under two names
+        for _name, keys in await store.get_all():
+            if keys.ltk is not None and id(keys.ltk) not in changed:
+                changed.add(id(keys.ltk))
+                keys.ltk.value = bytes(b ^ 0x5A for b in keys.ltk.value)
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        await encrypt(c)
+        await settle()
+    finally:
+        sim.close()
 
 
 async def run(out: Path, names: list[str]) -> None:

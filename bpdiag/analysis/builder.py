@@ -397,6 +397,8 @@ class Analyzer:
                 self._encryption(conn, pdu.frame, code, "ll-reject")
         elif op == 0x02:  # LL_TERMINATE_IND
             code = m.error_code if m.error_code is not None else 0
+            if code == 0x3D:
+                self._encryption(conn, pdu.frame, 0x3D, "ll-terminate-mic-failure")
             conn.disconnect_reason = code
             conn.disconnect_reason_name = hci.status_name(code)
             conn.disconnect_frame = pdu.frame
@@ -441,6 +443,9 @@ class Analyzer:
         if conn is None:
             return None
         if isinstance(m, hci.DisconnectionComplete):
+            if m.status == 0 and m.reason == 0x3D:
+                # The link died on a MIC failure: encryption did not work.
+                self._encryption(conn, pdu.frame, 0x3D, "hci-disconnect-mic-failure")
             if m.status == 0:
                 conn.disconnect_reason = m.reason
                 conn.disconnect_reason_name = hci.status_name(m.reason)

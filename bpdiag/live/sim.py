@@ -184,6 +184,24 @@ class SpecNumericComparisonSession(bsmp.Session):
         self.connection.cancel_on_disconnection(prompt())
 
 
+class CorruptDhKeyCheckSession(bsmp.Session):
+    """A responder whose DHKey Check value is wrong (a faulty stack): the initiator answers
+    DHKey Check Failed (0x0B)."""
+
+    def send_pairing_dhkey_check_command(self) -> None:
+        value = self.ea if self.is_initiator else self.eb
+        self.send_command(
+            bsmp.SMP_Pairing_DHKey_Check_Command(dhkey_check=bytes(b ^ 0xFF for b in value))
+        )
+
+
+class SilentSession(bsmp.Session):
+    """A responder that never answers the Pairing Request (its firmware hangs)."""
+
+    def on_smp_pairing_request_command(self, command: bsmp.SMP_Pairing_Request_Command) -> None:
+        return
+
+
 class BackoffSession(bsmp.Session):
     """A responder that enforces the Repeated Attempts back-off (Vol 3, Part H, 2.3.6):
     after a failed pairing with a peer, a new Pairing Request within ``window`` seconds gets
@@ -260,14 +278,15 @@ class SimLink:
         await settle()
 
     async def remember_bond_by_address(self) -> None:
-        """File the central's keys under the address the peripheral connects from too, so a
+        """File each side's keys under the address its peer connects from too, so a
         reconnect finds them without address resolution (Bumble keys its store by identity
-        address; the virtual peripheral reuses its identity bytes as its random address)."""
-        store = self.central.keystore
-        if store is None:
-            return
-        for _name, keys in await store.get_all():
-            await store.update(str(self.peripheral.random_address), keys)
+        address; the virtual devices reuse their identity bytes as their random address)."""
+        for dev, peer in ((self.central, self.peripheral), (self.peripheral, self.central)):
+            store = dev.keystore
+            if store is None:
+                continue
+            for _name, keys in await store.get_all():
+                await store.update(str(peer.random_address), keys)
 
     def forget_sessions(self) -> None:
         """Drop finished SMP sessions so a new pairing on the same link starts afresh."""
@@ -306,6 +325,9 @@ async def encrypt(conn: Connection) -> str:
         await asyncio.wait_for(conn.encrypt(), timeout=10)
     except ProtocolError as exc:
         return str(exc.error_name or exc)
+    except asyncio.CancelledError:
+        # Bumble cancels the wait when the link drops (e.g. a MIC failure).
+        return "disconnected"
     except TimeoutError:
         return "timeout"
     await settle()

@@ -209,7 +209,8 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
         encs = enc_by_conn.get(conn.id, [])
         atts = [a for a in analysis.att_errors if a.connection == conn.id]
         sec_atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
-        if not (pairings or encs or sec_atts):
+        has_findings = any(f.connection == conn.id for f in analysis.findings)
+        if not (pairings or encs or sec_atts or has_findings):
             continue
         shown += 1
         out.append("")
