@@ -36,7 +36,14 @@ def main() -> None:
 @click.argument("capture", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (docs/json.md).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def analyze(capture: str, as_json: bool, show_keys: bool) -> None:
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write a self-contained HTML report (ladders as SVG) to this file.",
+)
+def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
@@ -48,6 +55,14 @@ def analyze(capture: str, as_json: bool, show_keys: bool) -> None:
     except OSError as exc:
         _fail(f"{capture}: {exc.strerror or exc}")
         return
+    if html_out:
+        from bpdiag.report.html import render_html
+
+        try:
+            with open(html_out, "w", encoding="utf-8") as out:
+                out.write(render_html(analysis))
+        except OSError as exc:
+            _fail(f"{html_out}: {exc.strerror or exc}")
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
@@ -98,6 +113,16 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
             off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
             click.echo(f"problem: {where}{off}: {p.message}", err=True)
     sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("capture", type=click.Path(dir_okay=False, exists=True))
+@click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
+def tui(capture: str, show_keys: bool) -> None:
+    """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
+    from bpdiag.tui.app import make_app
+
+    make_app(capture, show_keys).run()
 
 
 @main.command()

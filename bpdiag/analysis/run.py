@@ -57,6 +57,7 @@ def walk_file(
             pdus = feed_stream(rec)
             if pdus:
                 for pdu in pdus:
+                    pdu.raw = rec.payload
                     yield pdu, feed(pdu)
             if stream_problems:
                 analyzer.add_problems(stream_problems)

@@ -48,6 +48,7 @@ class Pdu:
     msg: Message
     first_frame: int = 0
     answers: int = 0  # frame of the PDU this one answers (ATT request for an Error Response)
+    raw: bytes = b""  # the bytes of the record that completed it (set by analysis.run)
 
     @property
     def name(self) -> str:

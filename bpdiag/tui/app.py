@@ -1,0 +1,294 @@
+"""``bpdiag tui CAPTURE``: connections and pairings, the ladder, findings and packets.
+
+The capture loads in a worker thread that posts typed messages (progress, done) back to the
+UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Static,
+    Tree,
+)
+
+from bpdiag.errors import BpdiagError
+from bpdiag.report.text import pairing_headline
+from bpdiag.tui.model import Loaded, PacketRow, filter_rows, hexdump, ladder_lines, load
+
+HELP = """\
+bpdiag TUI — keys
+  ↑/↓, Enter   move / select in the focused pane
+  Tab          next pane
+  a  s  e      packets: all / security only / errors only
+  c            packets: only the selected connection (again: all connections)
+  /            text filter for packets (Esc clears)
+  r            write a shareable HTML report beside the capture
+  ?            this help
+  q            quit
+Selecting a finding highlights its evidence frames in the ladder and the packet list.
+Key values are redacted unless started with --show-keys."""
+
+
+class Progressed(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+@dataclass
+class LoadFailed(Message):
+    error: str
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+
+class Finished(Message):
+    def __init__(self, loaded: Loaded) -> None:
+        super().__init__()
+        self.loaded = loaded
+
+
+class BpdiagApp(App[None]):
+    CSS = """
+    #left { width: 34; }
+    #tree { height: 1fr; }
+    #ladder { height: 1fr; border: round $primary; overflow-y: auto; }
+    #findings { height: 12; border: round $warning; }
+    #packets { height: 1fr; border: round $secondary; }
+    #detail { height: 12; border: round $secondary; overflow-y: auto; }
+    #filter { display: none; }
+    #filter.visible { display: block; }
+    #problems { height: auto; max-height: 4; color: $error; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("a", "mode('all')", "All"),
+        Binding("s", "mode('security')", "Security"),
+        Binding("e", "mode('errors')", "Errors"),
+        Binding("c", "by_connection", "Connection"),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "report", "HTML report"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, path: str, show_keys: bool = False) -> None:
+        super().__init__()
+        self.path = path
+        self.show_keys = show_keys
+        self.loaded: Loaded | None = None
+        self.mode = "all"
+        self.text = ""
+        self.connection: int | None = None
+        self.selected_connection: int | None = None
+        self.highlight: set[int] = set()
+        self.shown_rows: list[PacketRow] = []
+        self.title = f"bpdiag — {path}"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="problems")
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Tree("capture", id="tree")
+            with Vertical():
+                yield Static("Loading…", id="ladder")
+                yield DataTable(id="findings", cursor_type="row")
+            with Vertical():
+                yield Input(placeholder="filter packets…", id="filter")
+                yield DataTable(id="packets", cursor_type="row")
+                yield Static("", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#findings", DataTable).add_columns("sev", "code", "frames")
+        self.query_one("#packets", DataTable).add_columns("#", "dir", "conn", "layer", "PDU")
+        self.load_capture()
+
+    @work(thread=True, exclusive=True)
+    def load_capture(self) -> None:
+        def progress(done: int, total: int) -> None:
+            self.post_message(Progressed(done, total))
+
+        try:
+            loaded = load(self.path, self.show_keys, progress)
+        except (BpdiagError, OSError) as exc:
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Finished(loaded))
+
+    # ---------------------------------------------------------------- messages
+    def on_progressed(self, msg: Progressed) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(msg.total, 1), progress=msg.done)
+
+    def on_load_failed(self, msg: LoadFailed) -> None:
+        self.query_one("#ladder", Static).update(f"Cannot read {self.path}: {msg.error}")
+
+    def on_finished(self, msg: Finished) -> None:
+        self.loaded = msg.loaded
+        a = msg.loaded.analysis
+        self.query_one("#progress", ProgressBar).display = False
+        if a.problems:
+            first = a.problems[0]
+            self.query_one("#problems", Static).update(
+                f"{len(a.problems) + a.problems_dropped} problem(s) reading the capture; first: "
+                f"record {first.record} offset {first.offset}: {first.message}"
+            )
+        tree = self.query_one("#tree", Tree)
+        tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
+        for conn in a.connections:
+            node = tree.root.add(f"Connection {conn.id}", data=("conn", conn.id), expand=True)
+            for p in (p for p in a.pairings if p.connection == conn.id):
+                mark = {"success": "✓", "failed": "✗", "incomplete": "…"}[p.outcome]
+                node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
+        tree.root.expand()
+        findings = self.query_one("#findings", DataTable)
+        for i, f in enumerate(a.findings):
+            findings.add_row(f.severity, f.code, ", ".join(map(str, f.frames)), key=str(i))
+        first_pairing = next(iter(a.pairings), None)
+        if first_pairing is not None:
+            self.show_pairing(first_pairing.id)
+        else:
+            self.query_one("#ladder", Static).update("No pairing in this capture.")
+        self.refresh_packets()
+
+    # ---------------------------------------------------------------- views
+    def show_pairing(self, pairing_id: int) -> None:
+        if self.loaded is None:
+            return
+        p = next(p for p in self.loaded.analysis.pairings if p.id == pairing_id)
+        self.selected_connection = p.connection
+        lines = [pairing_headline(p), ""]
+        for frame, text in ladder_lines(p, self.show_keys):
+            mark = "▶ " if frame in self.highlight else "  "
+            lines.append(mark + text)
+        self.query_one("#ladder", Static).update("\n".join(lines))
+        self.ladder_pairing = pairing_id
+
+    def refresh_packets(self) -> None:
+        if self.loaded is None:
+            return
+        table = self.query_one("#packets", DataTable)
+        table.clear()
+        self.shown_rows = filter_rows(
+            self.loaded.packets, mode=self.mode, text=self.text, connection=self.connection
+        )
+        for r in self.shown_rows:
+            mark = "▶" if r.frame in self.highlight else ""
+            table.add_row(
+                f"{mark}{r.frame}",
+                r.direction,
+                r.connection or "",
+                r.layer,
+                r.name,
+                key=str(r.frame),
+            )
+
+    def show_detail(self, row: PacketRow) -> None:
+        fields = "\n".join(f"  {k}: {v}" for k, v in row.fields.items())
+        raw = (
+            hexdump(row.raw)
+            if self.show_keys or row.layer != "smp"
+            else "(hex hidden: SMP key material; start with --show-keys)"
+        )
+        self.query_one("#detail", Static).update(
+            f"#{row.frame} {row.layer} {row.name}\n{fields}\n\n{raw}"
+        )
+
+    # ---------------------------------------------------------------- events
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        data = event.node.data
+        if not data:
+            return
+        kind, ident = data
+        if kind == "pairing":
+            self.show_pairing(ident)
+        else:
+            self.selected_connection = ident
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if self.loaded is None:
+            return
+        if event.data_table.id == "findings":
+            self.select_finding(int(event.row_key.value or 0))
+        elif event.data_table.id == "packets":
+            frame = int(event.row_key.value or 0)
+            row = next((r for r in self.shown_rows if r.frame == frame), None)
+            if row is not None:
+                self.show_detail(row)
+
+    def select_finding(self, index: int) -> None:
+        if self.loaded is None:
+            return
+        f = self.loaded.analysis.findings[index]
+        self.highlight = set(f.frames)
+        if f.pairing is not None:
+            self.show_pairing(f.pairing)
+        self.refresh_packets()
+        table = self.query_one("#packets", DataTable)
+        frames = [r.frame for r in self.shown_rows]
+        target = next((n for n in f.frames if n in frames), None)
+        if target is not None:
+            table.move_cursor(row=frames.index(target))
+        self.query_one("#detail", Static).update(
+            f"[{f.severity}] {f.code}: {f.title}\n\n{f.detail}\n\nfix: {f.fix}\n\nspec: {f.spec}"
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        self.refresh_packets()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#packets", DataTable).focus()
+
+    # ---------------------------------------------------------------- actions
+    def action_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.refresh_packets()
+
+    def action_by_connection(self) -> None:
+        self.connection = None if self.connection is not None else self.selected_connection
+        self.refresh_packets()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_report(self) -> None:
+        """Write the shareable HTML report beside the capture."""
+        if self.loaded is None:
+            return
+        from bpdiag.report.html import render_html
+
+        target = f"{self.path}.bpdiag.html"
+        try:
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(render_html(self.loaded.analysis))
+        except OSError as exc:
+            self.notify(f"cannot write {target}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"report written to {target}")
+
+    def action_help(self) -> None:
+        self.query_one("#detail", Static).update(HELP)
+
+
+def make_app(path: str, show_keys: bool = False) -> BpdiagApp:
+    """The one factory the CLI and the tests share."""
+    return BpdiagApp(path, show_keys)

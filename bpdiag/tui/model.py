@@ -1,0 +1,137 @@
+"""What the TUI shows, computed without Textual: packet rows, filters, the ladder, hex dumps.
+
+The app (bpdiag.tui.app) only renders these; tests can use them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.run import walk_file
+from bpdiag.decode.pdu import Pdu
+from bpdiag.diagnose import diagnose
+from bpdiag.report.json_report import pdu_fields
+
+ERROR_NAMES = ("Failed", "Reject", "Error", "TERMINATE", "Disconnection")
+
+
+@dataclass(slots=True)
+class PacketRow:
+    frame: int
+    time: float
+    direction: str
+    connection: int | None
+    layer: str
+    name: str
+    summary: str
+    error: bool
+    fields: dict[str, object]
+    raw: bytes
+
+
+@dataclass(slots=True)
+class Loaded:
+    analysis: Analysis
+    packets: list[PacketRow] = field(default_factory=list)
+
+
+def _is_error(pdu: Pdu, fields: dict[str, object]) -> bool:
+    if pdu.layer == "att":
+        return True
+    if pdu.layer == "smp" and pdu.opcode == 0x05:
+        return True
+    status = fields.get("status")
+    if isinstance(status, int) and status != 0:
+        return True
+    return any(w in pdu.name for w in ("Reject", "TERMINATE")) or fields.get("reason") == 0x3D
+
+
+def load(
+    path: str, show_keys: bool = False, progress: Callable[[int, int], None] | None = None
+) -> Loaded:
+    """Read and diagnose a capture, keeping every decoded PDU as a packet row."""
+    out: list[Analyzer] = []
+    rows: list[PacketRow] = []
+    for pdu, conn in walk_file(path, out, progress):
+        fields = pdu_fields(pdu, show_keys)
+        summary = " ".join(f"{k}={v}" for k, v in fields.items())
+        rows.append(
+            PacketRow(
+                pdu.frame,
+                pdu.time,
+                pdu.direction.name.lower(),
+                None if conn is None else conn.id,
+                pdu.layer,
+                pdu.name,
+                summary,
+                _is_error(pdu, fields),
+                fields,
+                pdu.raw,
+            )
+        )
+    analysis = diagnose(out[0].analysis)
+    return Loaded(analysis, rows)
+
+
+def filter_rows(
+    rows: Iterable[PacketRow], *, mode: str = "all", text: str = "", connection: int | None = None
+) -> list[PacketRow]:
+    """mode: "all", "security" (SMP, encryption, ATT errors) or "errors"."""
+    out = []
+    needle = text.lower()
+    for r in rows:
+        if (
+            mode == "security"
+            and r.layer not in ("smp", "att")
+            and "ncrypt" not in r.name
+            and "ENC" not in r.name
+        ):
+            continue
+        if mode == "errors" and not r.error:
+            continue
+        if connection is not None and r.connection != connection:
+            continue
+        if needle and needle not in f"{r.name} {r.summary} {r.layer}".lower():
+            continue
+        out.append(r)
+    return out
+
+
+def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 78) -> list[tuple[int, str]]:
+    """The pairing as a sequence diagram: (frame, line) pairs; frame 0 for headings."""
+    mid = 24
+    lines: list[tuple[int, str]] = [(0, f"{'Central':<{mid}}{'Peripheral':>{mid}}")]
+    t0 = p.steps[0].time if p.steps else 0.0
+    prev = t0
+    shown_enc = False
+    for s in p.steps:
+        if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
+            shown_enc = True
+            lines.append((p.encrypted_frame, f"{'═' * (2 * mid)}  #{p.encrypted_frame} encrypted"))
+        label = s.msg.summary(show_keys=show_keys)
+        if s.sender == "central":
+            arrow = "─" * (2 * mid - 2) + "▶"
+        elif s.sender == "peripheral":
+            arrow = "◀" + "─" * (2 * mid - 2)
+        else:
+            arrow = "?" * (2 * mid - 1)
+        delta = s.time - prev
+        prev = s.time
+        lines.append((s.frame, f"{arrow}  #{s.frame} +{delta * 1000:.0f} ms"))
+        lines.append((s.frame, f"    {label}"[: width + 40]))
+    if p.encrypted_frame is not None and not shown_enc:
+        lines.append((p.encrypted_frame, f"{'═' * (2 * mid)}  #{p.encrypted_frame} encrypted"))
+    return lines
+
+
+def hexdump(data: bytes, width: int = 16) -> str:
+    out = []
+    for i in range(0, len(data), width):
+        chunk = data[i : i + width]
+        hexpart = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        out.append(f"{i:04x}  {hexpart:<{width * 3}} {text}")
+    return "\n".join(out)

@@ -1,0 +1,108 @@
+"""The TUI on bundled captures: pilot tests that navigate from a finding to its evidence and
+apply filters, and snapshot tests of the main screens at a fixed terminal size."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from bpdiag.tui.app import BpdiagApp, make_app
+from tests.conftest import ROOT
+
+FAILED = "captures/not_in_pairing_mode.btsnoop"
+SC_OK = "captures/sc_justworks_success.btsnoop"
+SIZE = (150, 44)
+
+
+async def _loaded(pilot: object, app: BpdiagApp) -> None:
+    for _ in range(200):
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        if app.loaded is not None:
+            await pilot.pause()  # type: ignore[attr-defined]
+            return
+    raise AssertionError("capture did not load")
+
+
+@pytest.fixture(autouse=True)
+def _cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+async def test_finding_leads_to_evidence_and_filters_apply() -> None:
+    app = make_app(FAILED)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        assert app.loaded is not None
+        assert [f.code for f in app.loaded.analysis.findings] == ["pairing-mode-inactive"]
+        app.query_one("#findings").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.highlight == {32, 33, 35}
+        table = app.query_one("#packets")
+        assert app.shown_rows[table.cursor_row].frame == 32  # first evidence frame selected
+        await pilot.press("e")
+        await pilot.pause()
+        assert [r.frame for r in app.shown_rows] == [35]
+        await pilot.press("a", "slash", *"Security")
+        await pilot.pause()
+        assert [r.name for r in app.shown_rows] == ["Security Request"]
+
+
+async def test_packet_detail_and_help() -> None:
+    app = make_app(SC_OK)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert all(r.layer in ("smp", "att", "hci") for r in app.shown_rows)
+        app.query_one("#packets").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = str(app.query_one("#detail").render())
+        assert "#" in detail
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "Key values are redacted" in str(app.query_one("#detail").render())
+
+
+async def test_report_key_writes_html(tmp_path: Path) -> None:
+    cap = tmp_path / "c.btsnoop"
+    cap.write_bytes((ROOT / FAILED).read_bytes())
+    app = make_app(str(cap))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        await pilot.press("r")
+        await pilot.pause()
+    html = (tmp_path / "c.btsnoop.bpdiag.html").read_text()
+    assert "<svg" in html and "pairing-mode-inactive" in html
+
+
+async def test_problems_are_visible(tmp_path: Path) -> None:
+    cap = tmp_path / "cut.btsnoop"
+    cap.write_bytes((ROOT / "captures/legacy_passkey_wrong.btsnoop").read_bytes()[:-7])
+    app = make_app(str(cap))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        assert "problem(s) reading the capture" in str(app.query_one("#problems").render())
+
+
+def _wait(path: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _loaded(pilot, pilot.app)
+
+    return run_before
+
+
+# tests/data/truncated_passkey_wrong.btsnoop: captures/legacy_passkey_wrong.btsnoop without its
+# last 7 bytes (a record cut short), to show read problems on screen.
+TRUNCATED = "tests/data/truncated_passkey_wrong.btsnoop"
+
+
+@pytest.mark.skipif(os.environ.get("BPDIAG_NO_SNAPSHOTS") == "1", reason="disabled")
+@pytest.mark.parametrize("path", [FAILED, SC_OK, TRUNCATED], ids=["failed", "sc_ok", "problems"])
+def test_snapshots(snap_compare, path: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(path), terminal_size=SIZE, run_before=_wait(path))
