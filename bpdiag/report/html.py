@@ -12,7 +12,8 @@ from bpdiag.report.text import explain_pairing, pairing_headline
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
 h1{font-size:1.4em} h2{font-size:1.15em;margin-top:2em} h3{font-size:1em}
-table{border-collapse:collapse} td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}
+table{border-collapse:collapse}
+td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}
 .error{color:#b00020} .warning{color:#a15c00} .info{color:#555}
 .finding{border-left:4px solid #ccc;padding:.3em .8em;margin:.6em 0}
 .finding.error{border-color:#b00020} .finding.warning{border-color:#e69500}
