@@ -16,7 +16,7 @@ table{border-collapse:collapse}
 td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}
 .error{color:#b00020} .warning{color:#a15c00} .info{color:#555}
 .finding{border-left:4px solid #ccc;padding:.3em .8em;margin:.6em 0}
-.finding.error{border-color:#b00020} .finding.warning{border-color:#e69500}
+.finding.sev-error{border-color:#b00020} .finding.sev-warning{border-color:#e69500}
 code{background:#f4f4f4;padding:0 .2em}
 """
 
@@ -119,7 +119,7 @@ def render_html(analysis: Analysis) -> str:
     for f in analysis.findings:
         frames = ", ".join(f"#{n}" for n in f.frames)
         parts.append(
-            f"<div class='finding {e(f.severity)}'><b class='{e(f.severity)}'>"
+            f"<div class='finding sev-{e(f.severity)}'><b class='{e(f.severity)}'>"
             f"{e(f.severity.upper())} {e(f.code)}</b>: {e(f.title)}<br>{e(f.detail)}<br>"
             f"<small>evidence {e(frames)} · {e(f.spec)}</small><br><b>Fix:</b> {e(f.fix)}</div>"
         )
