@@ -187,6 +187,122 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
 
 
 @main.command()
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(a: str, b: str, as_json: bool) -> None:
+    """Compare the pairings of two captures side by side and say what explains the difference."""
+    from bpdiag.diagnose import diagnose_file
+    from bpdiag.report.compare import compare as do_compare
+    from bpdiag.report.compare import render_compare
+
+    try:
+        result = do_compare(diagnose_file(a), diagnose_file(b))
+    except BpdiagError as exc:
+        _fail(str(exc))
+        return
+    click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
+    if as_json:
+        click.echo("")
+    sys.exit(EXIT_FAILED if any(p["outcome_differs"] for p in result["pairings"]) else EXIT_OK)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--backend", type=click.Choice(["bumble"]), default="bumble", show_default=True)
+@click.option("--transport", default=None, help="Bumble transport, e.g. usb:0, hci-socket:0.")
+@click.option(
+    "--sim",
+    "sim_spec",
+    default=None,
+    help="Simulated peripheral PROFILE[:key=value,…] (omron-bpm, generic).",
+)
+@click.option("--io", default="KeyboardDisplay", show_default=True, help="Local IO capability.")
+@click.option("--mitm/--no-mitm", default=False, show_default=True)
+@click.option("--sc/--legacy", default=True, show_default=True)
+@click.option("--bond/--no-bond", default=True, show_default=True)
+@click.option("--key-size", default=16, show_default=True, type=int)
+@click.option("--passkey", default=None, type=int, help="Passkey to type when asked.")
+@click.option(
+    "--capture",
+    "capture_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Where to write the btsnoop of the attempt (default: a new file here).",
+)
+@click.option(
+    "--compare",
+    "recorded",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Compare the attempt with this recorded capture.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def pair(
+    target: str,
+    backend: str,
+    transport: str | None,
+    sim_spec: str | None,
+    io: str,
+    mitm: bool,
+    sc: bool,
+    bond: bool,
+    key_size: int,
+    passkey: int | None,
+    capture_out: str | None,
+    recorded: str | None,
+    as_json: bool,
+) -> None:
+    """Pair with TARGET using exactly these parameters, record it, and analyse it."""
+    import asyncio
+    import time
+    from pathlib import Path
+
+    from bpdiag.diagnose import diagnose_file
+    from bpdiag.live.base import LiveError, PairParams
+
+    params = PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey)
+    capture = Path(capture_out or f"bpdiag-pair-{time.strftime('%Y%m%d-%H%M%S')}.btsnoop")
+    try:
+        params.check()
+        from bpdiag.live.bumble_backend import BumbleBackend
+        from bpdiag.live.profiles import parse_profile
+
+        sim = parse_profile(sim_spec) if sim_spec else None
+        runner = BumbleBackend(transport=transport, sim=sim)
+        asyncio.run(runner.attempt(target, params, capture))
+        analysis = diagnose_file(capture)
+    except LiveError as exc:
+        _fail(f"{exc} ({exc.reason})")
+        return
+    except BpdiagError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        from bpdiag.report.json_report import dumps_analysis
+
+        click.echo(dumps_analysis(analysis))
+    else:
+        from bpdiag.report.text import render_text
+
+        click.echo(f"attempt recorded in {capture}")
+        click.echo(render_text(analysis), nl=False)
+    if recorded:
+        from bpdiag.report.compare import compare as do_compare
+        from bpdiag.report.compare import render_compare
+
+        try:
+            result = do_compare(diagnose_file(recorded), analysis)
+        except BpdiagError as exc:
+            _fail(f"{recorded}: {exc}")
+            return
+        click.echo("")
+        click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
+    paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
+    sys.exit(EXIT_OK if paired else EXIT_FAILED)
+
+
+@main.command()
 @click.argument("error", nargs=-1, required=True)
 def explain(error: tuple[str, ...]) -> None:
     """Explain an OS/library error message: its possible wire causes and how to capture them."""

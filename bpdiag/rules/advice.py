@@ -82,7 +82,7 @@ def _peer_needs(p: Pairing) -> tuple[bool, bool | None, bool]:
 
 def suggest(p: Pairing) -> Suggestion | None:
     """The least demanding local parameters that satisfy the peer, for a failed pairing."""
-    if p.outcome == "success" or (p.response is None and p.security_request is None):
+    if p.outcome == "success":
         return None
     peer_io = p.response.io_capability if p.response is not None else None
     peer_oob = bool(p.response and p.response.oob)
@@ -95,7 +95,8 @@ def suggest(p: Pairing) -> Suggestion | None:
         and not p.request.sc
         and peer_sc
     )
-    sc = bool(peer_sc) or sc_only_peer
+    # Offering SC costs nothing when the peer's support is unknown: it falls back to legacy.
+    sc = peer_sc is None or bool(peer_sc) or sc_only_peer
     choice = None
     for io in _LOCAL_IO:
         mitm = need_mitm

@@ -1,0 +1,146 @@
+"""The Bumble backend: Bumble's own host stack, either on a simulated link (``--sim``) or
+on any Bumble transport (``usb:0``, ``hci-socket:0``, ``serial:…``, ``tcp-client:…``).
+Every parameter of ``PairParams`` is honoured, and the HCI traffic is recorded with
+``bumble.snoop.BtSnooper``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from bumble import smp as bsmp
+from bumble.core import UUID, ProtocolError
+from bumble.device import Connection, Device, Peer
+from bumble.gatt import Characteristic, Service
+from bumble.snoop import BtSnooper
+
+from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, BLOOD_PRESSURE_SERVICE, SimProfile
+from bpdiag.live.sim import Side, SimLink, StrictMitmInitiator, encrypt, pair, settle
+
+
+def central_side(params: PairParams) -> Side:
+    """The local side as Bumble runs it.  With MITM requested the central gives up (0x03)
+    when the IO capabilities only allow Just Works, as BlueZ does for sec-level high."""
+    return Side(
+        io=params.io,
+        mitm=params.mitm,
+        sc=params.sc,
+        bonding=params.bond,
+        max_key_size=params.key_size,
+        entered=params.passkey,
+        session=StrictMitmInitiator if params.mitm else bsmp.Session,
+    )
+
+
+def _bpm_service() -> Service:
+    measurement = Characteristic(
+        UUID.from_16_bits(BLOOD_PRESSURE_MEASUREMENT),
+        Characteristic.Properties.INDICATE,
+        Characteristic.READABLE,
+        b"\x00" * 7,
+    )
+    return Service(UUID.from_16_bits(BLOOD_PRESSURE_SERVICE), [measurement])
+
+
+class BumbleBackend(PairingBackend):
+    def __init__(self, transport: str | None = None, sim: SimProfile | None = None) -> None:
+        if (transport is None) == (sim is None):
+            raise LiveError("give either --transport SPEC or --sim PROFILE", Reason.USAGE)
+        self.transport = transport
+        self.sim = sim
+
+    async def attempt(self, target: str, params: PairParams, capture: Path) -> str:
+        if self.sim is not None:
+            return await self._simulated(self.sim, params, capture)
+        return await self._real(target, params, capture)
+
+    async def _simulated(self, profile: SimProfile, params: PairParams, capture: Path) -> str:
+        sim = await SimLink.create(capture, central_side(params), profile.side)
+        try:
+            if profile.security_request_on_subscribe:
+                sim.peripheral.add_service(_bpm_service())
+
+                def on_subscription(
+                    _bearer: object, _chr: object, notify: bool, indicate: bool
+                ) -> None:
+                    p = sim.connections.get("peripheral")
+                    if p is not None and (notify or indicate):
+                        p.request_pairing()
+
+                sim.peripheral.on("characteristic_subscription", on_subscription)
+            c, _ = await sim.connect()
+            if profile.forget_bond:
+                first = await pair(c)
+                if first != "success":
+                    return first
+                await sim.remember_bond_by_address()
+                await sim.disconnect()
+                store = sim.peripheral.keystore
+                if store is not None:
+                    await store.delete_all()  # it bonded with another host since
+                sim.forget_sessions()
+                c, _ = await sim.connect()
+                result = await encrypt(c)
+            elif profile.security_request_on_subscribe:
+                result = await self._subscribe_then_pair(c)
+            else:
+                result = await pair(c)
+            await sim.disconnect()
+            return result
+        finally:
+            sim.close()
+
+    @staticmethod
+    async def _subscribe_then_pair(c: Connection) -> str:
+        """Like a phone app or bluetoothd: enable indications on the measurement, and pair
+        when the device answers with a Security Request."""
+        asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
+        peer = Peer(c)
+        await peer.discover_services()
+        for service in peer.services:
+            await service.discover_characteristics()
+        chars = peer.get_characteristics_by_uuid(UUID.from_16_bits(BLOOD_PRESSURE_MEASUREMENT))
+        if not chars:
+            return "no Blood Pressure Measurement characteristic"
+        with contextlib.suppress(ProtocolError, asyncio.TimeoutError):
+            await asyncio.wait_for(peer.subscribe(chars[0], prefer_notify=False), 5)
+        try:
+            await asyncio.wait_for(asked, 5)
+        except TimeoutError:
+            return "no Security Request"
+        await settle()
+        return await pair(c)
+
+    async def _real(self, target: str, params: PairParams, capture: Path) -> str:
+        from bumble.transport import open_transport
+
+        assert self.transport is not None
+        try:
+            transport = await open_transport(self.transport)
+        except Exception as exc:
+            raise LiveError(
+                f"cannot open transport {self.transport}: {exc}", Reason.ENVIRONMENT
+            ) from exc
+        with capture.open("wb") as f:
+            async with transport:
+                device = Device.with_hci(
+                    "bpdiag", "F0:F1:F2:F3:F4:F5", transport.source, transport.sink
+                )
+                device.host.snooper = BtSnooper(f)
+                side = central_side(params)
+                device.pairing_config_factory = lambda _c: side.config()
+                device.smp_session_proxy = side.session
+                await device.power_on()
+                try:
+                    conn = await asyncio.wait_for(device.connect(target), 20)
+                except Exception as exc:
+                    raise LiveError(
+                        f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT
+                    ) from exc
+                result = await pair(conn)
+                with contextlib.suppress(Exception):
+                    await conn.disconnect()
+                return result

@@ -1,0 +1,112 @@
+"""Simulated peripherals built on Bumble, for tests, demos and learning (``--sim PROFILE``).
+
+- ``omron-bpm`` — a blood-pressure monitor like the one in the story: NoInputNoOutput,
+  legacy pairing, bonding, no MITM; it sends a Security Request when indications are enabled
+  on its Blood Pressure Measurement characteristic (0x2A35), accepts pairing only while
+  ``pairing-mode=on`` and answers Unspecified Reason (0x08) otherwise; it keeps one bond and
+  forgets it when it pairs with another host (``forget-bond=on`` replays that: bond, forget,
+  reconnect).
+- ``generic`` — knobs ``io``, ``mitm`` (required), ``sc-only``, ``bonding``, ``max-key-size``,
+  ``refuse`` (an SMP reason code), ``forget-bond``, ``passkey`` (the one it displays).
+
+``PROFILE[:key=value,…]``, e.g. ``omron-bpm:pairing-mode=off``, ``generic:io=DisplayOnly,mitm=on``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bumble import smp as bsmp
+
+from bpdiag.live.base import IO_CAPABILITIES, LiveError, Reason
+from bpdiag.live.sim import RequireMitmSession, ScOnlySession, Side, refusing_session
+
+PROFILES = ("omron-bpm", "generic")
+BLOOD_PRESSURE_SERVICE = 0x1810
+BLOOD_PRESSURE_MEASUREMENT = 0x2A35
+
+_KNOBS = {
+    "omron-bpm": {"pairing-mode", "forget-bond"},
+    "generic": {
+        "io",
+        "mitm",
+        "sc-only",
+        "bonding",
+        "max-key-size",
+        "refuse",
+        "forget-bond",
+        "passkey",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SimProfile:
+    name: str
+    side: Side
+    security_request_on_subscribe: bool
+    forget_bond: bool
+
+
+def _flag(value: str, key: str) -> bool:
+    v = value.lower()
+    if v in ("on", "yes", "true", "1"):
+        return True
+    if v in ("off", "no", "false", "0"):
+        return False
+    raise LiveError(f"{key}={value}: use on or off", Reason.USAGE)
+
+
+def parse_profile(spec: str) -> SimProfile:
+    name, _, rest = spec.partition(":")
+    if name not in PROFILES:
+        raise LiveError(
+            f"unknown simulated peripheral {name!r}; known: {', '.join(PROFILES)}", Reason.USAGE
+        )
+    knobs: dict[str, str] = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in _KNOBS[name]:
+            raise LiveError(
+                f"{name} has no knob {key!r}; knobs: {', '.join(sorted(_KNOBS[name]))}",
+                Reason.USAGE,
+            )
+        knobs[key] = value
+    forget = _flag(knobs.get("forget-bond", "off"), "forget-bond")
+    if name == "omron-bpm":
+        on = _flag(knobs.get("pairing-mode", "on"), "pairing-mode")
+        session = bsmp.Session if on else refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON)
+        side = Side(io="NoInputNoOutput", mitm=False, sc=False, bonding=True, session=session)
+        return SimProfile(name, side, True, forget)
+    io = knobs.get("io", "NoInputNoOutput")
+    if io not in IO_CAPABILITIES:
+        raise LiveError(f"io={io}: use one of {', '.join(IO_CAPABILITIES)}", Reason.USAGE)
+    mitm = _flag(knobs.get("mitm", "off"), "mitm")
+    sc_only = _flag(knobs.get("sc-only", "off"), "sc-only")
+    session: type[bsmp.Session] = bsmp.Session
+    if "refuse" in knobs:
+        try:
+            session = refusing_session(bsmp.ErrorCode(int(knobs["refuse"], 0)))
+        except ValueError:
+            raise LiveError(
+                f"refuse={knobs['refuse']}: not an SMP reason code (0x01–0x0F)", Reason.USAGE
+            ) from None
+    elif sc_only:
+        session = ScOnlySession
+    elif mitm:
+        session = RequireMitmSession
+    try:
+        key_size = int(knobs.get("max-key-size", "16"), 0)
+        passkey = int(knobs.get("passkey", "123456"))
+    except ValueError:
+        raise LiveError("max-key-size and passkey take numbers", Reason.USAGE) from None
+    side = Side(
+        io=io,
+        mitm=mitm,
+        sc=True,
+        bonding=_flag(knobs.get("bonding", "on"), "bonding"),
+        max_key_size=key_size,
+        passkey=passkey,
+        session=session,
+    )
+    return SimProfile(name, side, False, forget)

@@ -1,0 +1,113 @@
+"""``bpdiag compare A B``: two captures' pairings side by side, and the differences that
+explain why one outcome differs from the other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpdiag.analysis.model import Analysis, Pairing
+
+# The parameters that decide a pairing, in the order a reader wants them.
+PARAMS = [
+    ("initiator io", lambda p: p.request and p.request.io_capability_name),
+    ("initiator mitm", lambda p: p.request and p.request.mitm),
+    ("initiator sc", lambda p: p.request and p.request.sc),
+    ("initiator bonding", lambda p: p.request and p.request.bonding),
+    ("initiator key size", lambda p: p.request and p.request.max_key_size),
+    ("responder io", lambda p: p.response and p.response.io_capability_name),
+    ("responder mitm", lambda p: p.response and p.response.mitm),
+    ("responder sc", lambda p: p.response and p.response.sc),
+    ("responder bonding", lambda p: p.response and p.response.bonding),
+    ("responder key size", lambda p: p.response and p.response.max_key_size),
+    ("security request", lambda p: p.security_request is not None),
+    ("method", lambda p: p.method),
+    ("outcome", lambda p: p.outcome),
+    (
+        "failure",
+        lambda p: (
+            p.failure and f"{p.failure.name} (0x{p.failure.reason:02x}) from {p.failure.sent_by}"
+        ),
+    ),
+]
+# Parameters that can change the outcome (everything above "method").
+CAUSES = {name for name, _ in PARAMS[:11]}
+
+
+def _rows(a: Pairing | None, b: Pairing | None) -> list[dict[str, Any]]:
+    rows = []
+    for name, get in PARAMS:
+        va = get(a) if a is not None else None
+        vb = get(b) if b is not None else None
+        rows.append({"parameter": name, "a": va, "b": vb, "differs": va != vb})
+    return rows
+
+
+def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
+    pairs = []
+    n = max(len(a.pairings), len(b.pairings))
+    for i in range(n):
+        pa = a.pairings[i] if i < len(a.pairings) else None
+        pb = b.pairings[i] if i < len(b.pairings) else None
+        rows = _rows(pa, pb)
+        outcome_differs = (pa and pa.outcome) != (pb and pb.outcome) or (
+            (pa and pa.failure and pa.failure.reason) != (pb and pb.failure and pb.failure.reason)
+        )
+        # A parameter explains the difference only when both attempts show it (a missing
+        # Pairing Response is a consequence, not a cause).
+        explaining = [
+            r["parameter"]
+            for r in rows
+            if r["differs"] and r["parameter"] in CAUSES and None not in (r["a"], r["b"])
+        ]
+        if outcome_differs and not explaining:
+            explaining = [
+                "the peer's state, not the parameters: the same request got a "
+                "different answer (pairing mode, a stored bond, a back-off)"
+            ]
+        pairs.append(
+            {
+                "index": i + 1,
+                "rows": rows,
+                "outcome_differs": outcome_differs,
+                "explained_by": explaining if outcome_differs else [],
+            }
+        )
+    return {
+        "schema": "bpdiag.compare/1",
+        "a": a.capture.path,
+        "b": b.capture.path,
+        "pairings": pairs,
+        "findings": {
+            "a": [f.code for f in a.findings],
+            "b": [f.code for f in b.findings],
+        },
+    }
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def render_compare(result: dict[str, Any]) -> str:
+    out = [f"A: {result['a']}", f"B: {result['b']}", ""]
+    for pair in result["pairings"]:
+        out.append(f"Pairing {pair['index']}")
+        out.append(f"  {'':<20}{'A':<46}{'B'}")
+        for r in pair["rows"]:
+            mark = "≠" if r["differs"] else " "
+            out.append(f"{mark} {r['parameter']:<20}{_fmt(r['a']):<46}{_fmt(r['b'])}")
+        if pair["outcome_differs"]:
+            out.append(
+                "  The outcomes differ; what explains it: " + ", ".join(pair["explained_by"])
+            )
+        else:
+            out.append("  Same outcome.")
+        out.append("")
+    fa, fb = result["findings"]["a"], result["findings"]["b"]
+    out.append(f"Findings A: {', '.join(fa) or 'none'}")
+    out.append(f"Findings B: {', '.join(fb) or 'none'}")
+    return "\n".join(out) + "\n"
