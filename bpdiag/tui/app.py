@@ -56,6 +56,14 @@ class LoadFailed(Message):
         super().__init__()
 
 
+class Rows(Message):
+    """Packet rows decoded so far (the screen fills in while the file is read)."""
+
+    def __init__(self, rows: list[PacketRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
 class Finished(Message):
     def __init__(self, loaded: Loaded) -> None:
         super().__init__()
@@ -96,6 +104,7 @@ class BpdiagApp(App[None]):
         self.selected_connection: int | None = None
         self.highlight: set[int] = set()
         self.shown_rows: list[PacketRow] = []
+        self.streamed = 0
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -124,8 +133,11 @@ class BpdiagApp(App[None]):
         def progress(done: int, total: int) -> None:
             self.post_message(Progressed(done, total))
 
+        def rows(batch: list[PacketRow]) -> None:
+            self.post_message(Rows(list(batch)))
+
         try:
-            loaded = load(self.path, self.show_keys, progress)
+            loaded = load(self.path, self.show_keys, progress, rows)
         except (BpdiagError, OSError) as exc:
             self.post_message(LoadFailed(str(exc)))
             return
@@ -135,6 +147,17 @@ class BpdiagApp(App[None]):
     def on_progressed(self, msg: Progressed) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(msg.total, 1), progress=msg.done)
+
+    def on_rows(self, msg: Rows) -> None:
+        if self.loaded is not None:
+            return  # the final rows are already shown
+        table = self.query_one("#packets", DataTable)
+        for r in filter_rows(msg.rows, mode=self.mode, text=self.text):
+            table.add_row(
+                str(r.frame), r.direction, r.connection or "", r.layer, r.name, key=str(r.frame)
+            )
+        self.streamed += len(msg.rows)
+        self.query_one("#ladder", Static).update(f"Reading… {self.streamed} PDUs decoded so far")
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.query_one("#ladder", Static).update(f"Cannot read {self.path}: {msg.error}")

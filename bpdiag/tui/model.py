@@ -50,12 +50,32 @@ def _is_error(pdu: Pdu, fields: dict[str, object]) -> bool:
 
 
 def load(
-    path: str, show_keys: bool = False, progress: Callable[[int, int], None] | None = None
+    path: str,
+    show_keys: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[list[PacketRow]], None] | None = None,
+    batch: int = 200,
 ) -> Loaded:
-    """Read and diagnose a capture, keeping every decoded PDU as a packet row."""
+    """Read and diagnose a capture, keeping every decoded PDU as a packet row.
+
+    ``on_rows`` receives the rows in batches while the file is read, so a screen can fill
+    in as the analysis streams."""
     out: list[Analyzer] = []
     rows: list[PacketRow] = []
-    for pdu, conn in walk_file(path, out, progress):
+    sent = 0
+
+    def flush() -> None:
+        nonlocal sent
+        if on_rows is not None and len(rows) > sent:
+            on_rows(rows[sent:])
+            sent = len(rows)
+
+    def report(done: int, total: int) -> None:
+        flush()
+        if progress is not None:
+            progress(done, total)
+
+    for pdu, conn in walk_file(path, out, report if (progress or on_rows) else None):
         fields = pdu_fields(pdu, show_keys)
         summary = " ".join(f"{k}={v}" for k, v in fields.items())
         rows.append(
@@ -72,6 +92,9 @@ def load(
                 pdu.raw,
             )
         )
+        if len(rows) - sent >= batch:
+            flush()
+    flush()
     analysis = diagnose(out[0].analysis)
     return Loaded(analysis, rows)
 
