@@ -209,7 +209,10 @@ def compare(a: str, b: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("target")
-@click.option("--backend", type=click.Choice(["bumble"]), default="bumble", show_default=True)
+@click.option(
+    "--backend", type=click.Choice(["bumble", "bluez"]), default="bumble", show_default=True
+)
+@click.option("--adapter", default="hci0", show_default=True, help="BlueZ adapter (bluez).")
 @click.option("--transport", default=None, help="Bumble transport, e.g. usb:0, hci-socket:0.")
 @click.option(
     "--sim",
@@ -241,6 +244,7 @@ def compare(a: str, b: str, as_json: bool) -> None:
 def pair(
     target: str,
     backend: str,
+    adapter: str,
     transport: str | None,
     sim_spec: str | None,
     io: str,
@@ -259,18 +263,30 @@ def pair(
     from pathlib import Path
 
     from bpdiag.diagnose import diagnose_file
-    from bpdiag.live.base import LiveError, PairParams
+    from bpdiag.live.base import LiveError, PairParams, Reason
 
     params = PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey)
     capture = Path(capture_out or f"bpdiag-pair-{time.strftime('%Y%m%d-%H%M%S')}.btsnoop")
     try:
         params.check()
-        from bpdiag.live.bumble_backend import BumbleBackend
-        from bpdiag.live.profiles import parse_profile
+        if backend == "bluez":
+            if transport or sim_spec:
+                raise LiveError("--transport and --sim belong to the bumble backend", Reason.USAGE)
+            from bpdiag.live.bluez_backend import BluezBackend
 
-        sim = parse_profile(sim_spec) if sim_spec else None
-        runner = BumbleBackend(transport=transport, sim=sim)
-        asyncio.run(runner.attempt(target, params, capture))
+            stack_result = asyncio.run(BluezBackend(adapter).attempt(target, params, capture))
+        else:
+            from bpdiag.live.bumble_backend import BumbleBackend
+            from bpdiag.live.profiles import parse_profile
+
+            sim = parse_profile(sim_spec) if sim_spec else None
+            runner = BumbleBackend(transport=transport, sim=sim)
+            stack_result = asyncio.run(runner.attempt(target, params, capture))
+        if not _has_pairing(capture):
+            # Nothing could be recorded (btmon missing or not permitted): the stack's answer
+            # is all there is; say what it can mean on the wire.
+            _explain_stack_result(stack_result, as_json)
+            sys.exit(EXIT_OK if stack_result == "success" else EXIT_FAILED)
         analysis = diagnose_file(capture)
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
@@ -300,6 +316,48 @@ def pair(
         click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
     paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
+
+
+def _has_pairing(capture: object) -> bool:
+    """Whether the recorded attempt holds SMP at all (btmon may record nothing useful)."""
+    from pathlib import Path
+
+    from bpdiag.diagnose import diagnose_file
+
+    path = Path(str(capture))
+    if not path.exists() or path.stat().st_size <= 16:
+        return False
+    try:
+        return bool(diagnose_file(path).pairings)
+    except BpdiagError:
+        return False
+
+
+def _explain_stack_result(result: str, as_json: bool) -> None:
+    """Report a live attempt that left no capture: the stack's result and its wire causes."""
+    from bpdiag.rules.explain import explain as lookup
+
+    hits = [] if result == "success" else lookup(result)
+    causes = [{"wire": c.wire, "finding": c.finding} for e in hits for c in e.causes]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "schema": "bpdiag.pair/1",
+                    "result": result,
+                    "capture": None,
+                    "possible_causes": causes,
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"result: {result} (no capture could be recorded: run as root with btmon "
+        "installed to see why)"
+    )
+    for c in causes:
+        click.echo(f"  possible cause: {c['wire']} → {c['finding']}")
 
 
 @main.command()

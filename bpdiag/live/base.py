@@ -24,6 +24,7 @@ IO_CAPABILITIES = (
 
 class BackendKind(StrEnum):
     BUMBLE = "bumble"
+    BLUEZ = "bluez"
 
 
 class Reason(StrEnum):
