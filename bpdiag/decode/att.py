@@ -1,17 +1,23 @@
 """ATT PDUs that matter to security — Bluetooth Core Spec v5.4, Vol 3, Part F, 3.3–3.4.
 
-Only the Error Response (3.4.1.1) is decoded in full; requests that it can answer are
-decoded far enough to know their attribute handle; everything else is kept as a generic PDU.
+The Error Response (3.4.1.1) is decoded in full.  The requests it can answer are decoded just
+far enough to know their opcode and attribute handle (the starting handle of a range, the
+first handle of a set), after checking their length against the spec: a request too short
+for its fixed parameters is ``Truncated``, one with a length the spec does not allow is
+``BadLength`` (both ``layer="att"``).  Every other opcode — responses, notifications,
+indications, commands and reserved opcodes — is kept as a generic ``AttPdu``.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
+from typing import ClassVar
 
-from bpdiag.errors import Truncated
+from bpdiag.errors import BadLength, Truncated
 
-_OPCODES = {
+ERROR_RESPONSE = 0x01
+
+_OPCODES: dict[int, str] = {
     0x01: "Error Response",
     0x02: "Exchange MTU Request",
     0x03: "Exchange MTU Response",
@@ -45,7 +51,8 @@ _OPCODES = {
     0xD2: "Signed Write Command",
 }
 
-_ERRORS = {
+# Vol 3, Part F, 3.4.1.1, Table 3.4
+_ERRORS: dict[int, str] = {
     0x01: "Invalid Handle",
     0x02: "Read Not Permitted",
     0x03: "Write Not Permitted",
@@ -57,7 +64,7 @@ _ERRORS = {
     0x09: "Prepare Queue Full",
     0x0A: "Attribute Not Found",
     0x0B: "Attribute Not Long",
-    0x0C: "Encryption Key Size Too Short",
+    0x0C: "Insufficient Encryption Key Size",
     0x0D: "Invalid Attribute Value Length",
     0x0E: "Unlikely Error",
     0x0F: "Insufficient Encryption",
@@ -65,34 +72,87 @@ _ERRORS = {
     0x11: "Insufficient Resources",
     0x12: "Database Out Of Sync",
     0x13: "Value Not Allowed",
+}
+
+# Supplement to the Core Specification (CSS), Part B, 1.2: Common Profile and Service Error
+# Codes, the range 0xE0–0xFF of Table 3.4.
+_COMMON_PROFILE_ERRORS: dict[int, str] = {
     0xFC: "Write Request Rejected",
     0xFD: "Client Characteristic Configuration Descriptor Improperly Configured",
     0xFE: "Procedure Already in Progress",
     0xFF: "Out of Range",
 }
 
-# Requests an Error Response can answer, and whether their first parameter is a handle.
-REQUESTS_WITH_HANDLE = frozenset({0x04, 0x06, 0x08, 0x0A, 0x0C, 0x10, 0x12, 0x16})
-REQUESTS = REQUESTS_WITH_HANDLE | {0x02, 0x0E, 0x18, 0x20}
+
+@dataclass(frozen=True, slots=True)
+class _RequestShape:
+    """What the spec allows for a request's length: ``lengths`` lists the exact lengths
+    (opcode included) when the request is fixed-size; otherwise it is at least ``minimum``
+    bytes and, when ``handle_list``, carries whole 2-byte handles.  ``has_handle``: its
+    first parameter (after the opcode) is an attribute handle."""
+
+    minimum: int
+    lengths: tuple[int, ...] = ()
+    has_handle: bool = True
+    handle_list: bool = False
+
+
+# Vol 3, Part F, 3.4.2–3.4.6: the requests an Error Response may answer.
+_REQUEST_SHAPES: dict[int, _RequestShape] = {
+    0x02: _RequestShape(3, (3,), has_handle=False),  # 3.4.2.1 Client Rx MTU
+    0x04: _RequestShape(5, (5,)),  # 3.4.3.1 Starting, Ending Handle
+    0x06: _RequestShape(7),  # 3.4.3.3 Starting, Ending Handle, UUID16, Value
+    0x08: _RequestShape(7, (7, 21)),  # 3.4.4.1 Starting, Ending Handle, UUID16/128
+    0x0A: _RequestShape(3, (3,)),  # 3.4.4.3 Handle
+    0x0C: _RequestShape(5, (5,)),  # 3.4.4.5 Handle, Offset
+    0x0E: _RequestShape(5, handle_list=True),  # 3.4.4.7 Set Of Handles (two or more)
+    0x10: _RequestShape(7, (7, 21)),  # 3.4.4.9 Starting, Ending Handle, UUID16/128
+    0x12: _RequestShape(3),  # 3.4.5.1 Handle, Value
+    0x16: _RequestShape(5),  # 3.4.6.1 Handle, Offset, Part Value
+    0x18: _RequestShape(2, (2,), has_handle=False),  # 3.4.6.3 Flags
+    0x20: _RequestShape(5, handle_list=True),  # 3.4.4.11 Set Of Handles (two or more)
+}
+
+REQUESTS: frozenset[int] = frozenset(_REQUEST_SHAPES)
+"""Opcodes of the requests an Error Response can answer."""
+
+REQUESTS_WITH_HANDLE: frozenset[int] = frozenset(
+    op for op, shape in _REQUEST_SHAPES.items() if shape.has_handle
+)
+"""Those of ``REQUESTS`` whose first parameter is an attribute handle."""
+
+
+def _hex(v: int) -> str:
+    return f"0x{v:02x}"
 
 
 def att_opcode_name(op: int) -> str:
-    return _OPCODES.get(op, f"reserved (0x{op:02x})")
+    """Spec name of an ATT opcode (Vol 3, Part F, 3.4.8), ``reserved (0x..)``
+    otherwise."""
+    return _OPCODES.get(op) or f"reserved ({_hex(op)})"
 
 
 def att_error_name(code: int) -> str:
-    if code in _ERRORS:
-        return _ERRORS[code]
+    """Spec name of an ATT error code (Vol 3, Part F, 3.4.1.1, Table 3.4).
+
+    0x80–0x9F are ``Application Error (0x80)`` …, 0xE0–0xFF the Common Profile and
+    Service Error Codes of the CSS (Part B, 1.2) — named where defined, otherwise
+    ``Common Profile and Service Error (0xe0)`` — and anything else ``reserved (0x..)``.
+    """
+    name = _ERRORS.get(code) or _COMMON_PROFILE_ERRORS.get(code)
+    if name:
+        return name
     if 0x80 <= code <= 0x9F:
-        return f"Application Error (0x{code:02x})"
+        return f"Application Error ({_hex(code)})"
     if 0xE0 <= code <= 0xFF:
-        return f"Common Profile and Service Error (0x{code:02x})"
-    return f"reserved (0x{code:02x})"
+        return f"Common Profile and Service Error ({_hex(code)})"
+    return f"reserved ({_hex(code)})"
 
 
 @dataclass(frozen=True, slots=True)
 class AttPdu:
-    """Any ATT PDU bpdiag does not decode further (Vol 3, Part F, 3.3)."""
+    """Any ATT PDU bpdiag does not decode further (Vol 3, Part F, 3.3): the opcode and the
+    parameters after it, raw."""
 
     opcode: int
     payload: bytes = b""
@@ -102,12 +162,17 @@ class AttPdu:
         return att_opcode_name(self.opcode)
 
     def fields(self) -> dict[str, object]:
-        return {}
+        return {"payload": self.payload.hex()}
 
 
 @dataclass(frozen=True, slots=True)
 class AttRequest:
-    """A request an Error Response may answer; ``handle`` is its (starting) attribute handle."""
+    """A request an Error Response may answer (Vol 3, Part F, 3.4.2–3.4.6).
+
+    ``handle`` is its attribute handle: the Starting Handle of a range request, the first
+    handle of a Read Multiple (Variable) set, ``None`` for Exchange MTU and Execute Write,
+    which carry no handle.
+    """
 
     opcode: int
     handle: int | None
@@ -122,44 +187,73 @@ class AttRequest:
 
 @dataclass(frozen=True, slots=True)
 class AttErrorResponse:
-    """Vol 3, Part F, 3.4.1.1 Error Response: request opcode, handle, error code."""
+    """Vol 3, Part F, 3.4.1.1 Error Response: Request Opcode In Error, Attribute Handle In
+    Error, Error Code (5 octets with the opcode)."""
 
     request_opcode: int
     handle: int
     error_code: int
-    opcode: int = 0x01
+    opcode: ClassVar[int] = ERROR_RESPONSE
+    LENGTH: ClassVar[int] = 5
 
     @property
     def name(self) -> str:
-        return "Error Response"
+        return att_opcode_name(ERROR_RESPONSE)
+
+    @property
+    def request_name(self) -> str:
+        return att_opcode_name(self.request_opcode)
+
+    @property
+    def error_name(self) -> str:
+        return att_error_name(self.error_code)
 
     def fields(self) -> dict[str, object]:
         return {
             "request_opcode": self.request_opcode,
-            "request_name": att_opcode_name(self.request_opcode),
+            "request_name": self.request_name,
             "handle": self.handle,
             "error_code": self.error_code,
-            "error_name": att_error_name(self.error_code),
+            "error_name": self.error_name,
         }
 
 
-def parse_att(data: bytes) -> AttPdu | AttRequest | AttErrorResponse:
-    """Decode an ATT PDU (payload of L2CAP CID 0x0004); raises ``Truncated`` if too short."""
+def _check_request(op: int, data: bytes) -> None:
+    shape = _REQUEST_SHAPES[op]
+    n = len(data)
+    what = f"ATT {att_opcode_name(op)}"
+    if shape.lengths:
+        if n in shape.lengths:
+            return
+        allowed = " or ".join(str(length) for length in shape.lengths)
+        error = Truncated if n < shape.minimum else BadLength
+        raise error(f"{what} must be {allowed} bytes, got {n}", layer="att")
+    if n < shape.minimum:
+        raise Truncated(f"{what} must be at least {shape.minimum} bytes, got {n}", layer="att")
+    if shape.handle_list and (n - 1) % 2:
+        raise BadLength(f"{what} must carry whole 2-byte handles, got {n} bytes", layer="att")
+
+
+def parse_att(data: bytes) -> AttPdu | AttErrorResponse | AttRequest:
+    """Decode an ATT PDU (the payload of L2CAP CID 0x0004).
+
+    Raises ``Truncated`` (empty PDU, or an Error Response / request shorter than its fixed
+    parameters) or ``BadLength`` (a length the spec does not allow), with ``layer="att"``.
+    """
     if not data:
         raise Truncated("empty ATT PDU (no opcode)", layer="att")
     op = data[0]
-    if op == 0x01:
-        if len(data) < 5:
-            raise Truncated(f"ATT Error Response must be 5 bytes, got {len(data)}", layer="att")
-        handle = struct.unpack_from("<H", data, 2)[0]
-        return AttErrorResponse(data[1], handle, data[4])
-    if op in REQUESTS_WITH_HANDLE:
-        if len(data) < 3:
-            raise Truncated(
-                f"ATT {att_opcode_name(op)} must carry a handle, got {len(data)} bytes",
+    if op == ERROR_RESPONSE:
+        if len(data) != AttErrorResponse.LENGTH:
+            error = Truncated if len(data) < AttErrorResponse.LENGTH else BadLength
+            raise error(
+                f"ATT Error Response must be {AttErrorResponse.LENGTH} bytes, got {len(data)}",
                 layer="att",
             )
-        return AttRequest(op, struct.unpack_from("<H", data, 1)[0])
-    if op in REQUESTS:
-        return AttRequest(op, None)
+        return AttErrorResponse(data[1], int.from_bytes(data[2:4], "little"), data[4])
+    if op in _REQUEST_SHAPES:
+        _check_request(op, data)
+        if not _REQUEST_SHAPES[op].has_handle:
+            return AttRequest(op, None)
+        return AttRequest(op, int.from_bytes(data[1:3], "little"))
     return AttPdu(op, bytes(data[1:]))

@@ -1,19 +1,29 @@
 """Security Manager Protocol PDUs — Bluetooth Core Spec v5.4, Vol 3, Part H, 3.3–3.6.
 
-One enum per wire code, one frozen dataclass per command, registered by its code.  Every
-command's length is checked exactly against the spec (Table 3.1 and the sections below)
-before any field is read: a PDU one byte short or long is a ``DecodeError``, never a
-silently padded or truncated value.  Reserved values are decoded and named
-(``reserved (0x1f)``), never fatal.
+One enum per wire code and one frozen dataclass per command, registered by its code together
+with its wire layout (``_command``).  The layout gives every command its exact length (Vol 3,
+Part H, 3.3: the length of an SMP command is fixed by its code), and ``parse_smp`` checks that
+length before reading a single field: a PDU one byte short is ``Truncated``, one byte long is
+``BadLength`` — never a silently padded or cut value (Bumble, for one, accepts a 9-byte
+confirm value).
+
+Reserved values are decoded and named (``reserved (0x1f)``), never fatal: a reserved command
+code gives an ``SmpUnknown`` with its raw payload, reserved IO capabilities, AuthReq bits and
+key-distribution bits are kept as the integers they are and named by the ``*_name(s)``
+functions.
+
+``fields()`` is the JSON contract shared with tshark's ``btsmp`` dissector: integers stay
+integers, octet strings are lowercase hex in wire order, and the identity address is printed
+most significant byte first (``AA:BB:CC:DD:EE:FF``), as tshark prints ``btsmp.bd_addr``.
 """
 
 from __future__ import annotations
 
-import struct
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from bpdiag.errors import BadLength, Truncated
 
@@ -68,8 +78,12 @@ class IoCapability(IntEnum):
 
 
 class AuthReq(IntFlag):
-    """AuthReq bits (Vol 3, Part H, 3.5.1, Figure 3.3): Bonding_Flags (2 bits), MITM, SC,
-    Keypress, CT2, 2 reserved bits."""
+    """AuthReq octet (Vol 3, Part H, 3.5.1, Figure 3.3).
+
+    Bits 0–1 are the Bonding_Flags field (0b00 No Bonding, 0b01 Bonding, 0b10 and 0b11
+    reserved), so "bonding" means ``auth_req & BONDING_FLAGS == BONDING``, not a bit test.
+    Bits 6–7 are reserved.
+    """
 
     BONDING = 0x01
     MITM = 0x04
@@ -78,8 +92,14 @@ class AuthReq(IntFlag):
     CT2 = 0x20
 
 
+BONDING_FLAGS = 0x03  # mask of the 2-bit Bonding_Flags field in AuthReq
+
+
 class KeyDistribution(IntFlag):
-    """Key distribution bits (Vol 3, Part H, 3.6.1, Figure 3.11)."""
+    """Initiator / Responder Key Distribution octets (Vol 3, Part H, 3.6.1, Figure 3.11).
+
+    Bits 4–7 are reserved.
+    """
 
     ENC_KEY = 0x01
     ID_KEY = 0x02
@@ -87,7 +107,17 @@ class KeyDistribution(IntFlag):
     LINK_KEY = 0x08
 
 
-_COMMAND_NAMES = {
+class KeypressNotificationType(IntEnum):
+    """Keypress Notification types (Vol 3, Part H, 3.5.8, Table 3.8)."""
+
+    PASSKEY_ENTRY_STARTED = 0
+    PASSKEY_DIGIT_ENTERED = 1
+    PASSKEY_DIGIT_ERASED = 2
+    PASSKEY_CLEARED = 3
+    PASSKEY_ENTRY_COMPLETED = 4
+
+
+_COMMAND_NAMES: dict[int, str] = {
     0x01: "Pairing Request",
     0x02: "Pairing Response",
     0x03: "Pairing Confirm",
@@ -103,7 +133,7 @@ _COMMAND_NAMES = {
     0x0D: "Pairing DHKey Check",
     0x0E: "Pairing Keypress Notification",
 }
-_ERROR_NAMES = {
+_ERROR_NAMES: dict[int, str] = {
     0x01: "Passkey Entry Failed",
     0x02: "OOB Not Available",
     0x03: "Authentication Requirements",
@@ -120,368 +150,500 @@ _ERROR_NAMES = {
     0x0E: "Cross-transport Key Derivation/Generation not allowed",
     0x0F: "Key Rejected",
 }
-_IO_NAMES = {
+_IO_NAMES: dict[int, str] = {
     0x00: "DisplayOnly",
     0x01: "DisplayYesNo",
     0x02: "KeyboardOnly",
     0x03: "NoInputNoOutput",
     0x04: "KeyboardDisplay",
 }
-_KEYPRESS_NAMES = {
+_KEY_DISTRIBUTION_NAMES: tuple[tuple[int, str], ...] = (
+    (0x01, "EncKey"),
+    (0x02, "IdKey"),
+    (0x04, "SignKey"),
+    (0x08, "LinkKey"),
+)
+_AUTH_REQ_NAMES: tuple[tuple[int, str], ...] = (
+    (0x04, "MITM"),
+    (0x08, "SC"),
+    (0x10, "Keypress"),
+    (0x20, "CT2"),
+)
+_KEYPRESS_NAMES: dict[int, str] = {
     0: "Passkey entry started",
     1: "Passkey digit entered",
     2: "Passkey digit erased",
     3: "Passkey cleared",
     4: "Passkey entry completed",
 }
-_ADDRESS_TYPES = {0: "public", 1: "random"}
+_ADDRESS_TYPE_NAMES: dict[int, str] = {0x00: "public", 0x01: "random"}
 
 KEY_FIELDS: frozenset[str] = frozenset({"ltk", "irk", "csrk"})
+"""``fields()`` keys holding key material: redacted unless ``--show-keys``."""
+
 REDACTED = "redacted"
 
 
-def _reserved(v: int) -> str:
-    return f"reserved (0x{v:02x})"
+def reserved_name(value: int) -> str:
+    """How bpdiag names a reserved value: ``reserved (0x1f)``."""
+    return f"reserved (0x{value:02x})"
 
 
 def command_name(code: int) -> str:
-    return _COMMAND_NAMES.get(code, _reserved(code))
+    """Spec name of an SMP command code (Table 3.3), e.g. ``Pairing Request``."""
+    return _COMMAND_NAMES.get(code) or reserved_name(code)
 
 
 def error_name(code: int) -> str:
-    return _ERROR_NAMES.get(code, _reserved(code))
+    """Spec name of a Pairing Failed reason (Table 3.7), e.g. ``Unspecified Reason``."""
+    return _ERROR_NAMES.get(code) or reserved_name(code)
 
 
 def io_capability_name(v: int) -> str:
-    return _IO_NAMES.get(v, _reserved(v))
+    """Spec name of an IO capability (Table 3.4), e.g. ``NoInputNoOutput``."""
+    return _IO_NAMES.get(v) or reserved_name(v)
+
+
+def address_type_name(v: int) -> str:
+    """``public`` / ``random`` for an Identity Address Information AddrType (3.6.5)."""
+    return _ADDRESS_TYPE_NAMES.get(v) or reserved_name(v)
+
+
+def keypress_name(v: int) -> str:
+    """Spec name of a Keypress Notification type (Table 3.8)."""
+    return _KEYPRESS_NAMES.get(v) or reserved_name(v)
 
 
 def key_distribution_names(v: int) -> list[str]:
-    names = []
-    for bit, name in ((0x01, "EncKey"), (0x02, "IdKey"), (0x04, "SignKey"), (0x08, "LinkKey")):
-        if v & bit:
-            names.append(name)
-    for bit in (0x10, 0x20, 0x40, 0x80):
-        if v & bit:
-            names.append(_reserved(bit))
+    """Names of the bits set in a key-distribution octet, reserved bits named by value:
+    ``0x13`` → ``["EncKey", "IdKey", "reserved (0x10)"]``."""
+    names = [name for bit, name in _KEY_DISTRIBUTION_NAMES if v & bit]
+    names.extend(reserved_name(bit) for bit in (0x10, 0x20, 0x40, 0x80) if v & bit)
     return names
 
 
 def auth_req_names(v: int) -> list[str]:
-    """Human names of the AuthReq bits, as a list (reserved bits named)."""
-    bonding = v & 0x03
-    names = ["Bonding" if bonding == 1 else ("No Bonding" if bonding == 0 else _reserved(bonding))]
-    names.append("MITM" if v & 0x04 else "No MITM")
-    names.append("SC" if v & 0x08 else "Legacy")
-    if v & 0x10:
-        names.append("Keypress")
-    if v & 0x20:
-        names.append("CT2")
-    if v & 0xC0:
-        names.append(_reserved(v & 0xC0))
+    """Names of what an AuthReq octet asks for: ``0x2d`` → ``["Bonding", "MITM", "SC",
+    "CT2"]``.  No Bonding (0b00) adds nothing; a reserved Bonding_Flags value is named by
+    its bits (``reserved (0x02)``, ``reserved (0x03)``), as are reserved bits 6 and 7."""
+    names: list[str] = []
+    bonding = v & BONDING_FLAGS
+    if bonding == AuthReq.BONDING:
+        names.append("Bonding")
+    elif bonding:
+        names.append(reserved_name(bonding))
+    names.extend(name for bit, name in _AUTH_REQ_NAMES if v & bit)
+    names.extend(reserved_name(bit) for bit in (0x40, 0x80) if v & bit)
     return names
 
 
-def _address(wire: bytes) -> str:
+def format_bd_addr(wire: bytes) -> str:
+    """A 6-byte BD_ADDR in wire order (least significant byte first) as
+    ``AA:BB:CC:DD:EE:FF``, most significant byte first."""
     return ":".join(f"{b:02X}" for b in reversed(wire))
 
 
-def _key(value: bytes, show_keys: bool) -> str:
-    return value.hex() if show_keys else REDACTED
+def _joined(names: list[str]) -> str:
+    return "|".join(names) or "none"
 
 
+# --------------------------------------------------------------------------- wire layout
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """One parameter of a command on the wire: the dataclass attribute it fills, its size
+    in octets, how it is decoded (``int``: unsigned little-endian; ``octets``: bytes in wire
+    order; ``bd_addr``: 6 octets in wire order, dumped MSB first) and its ``fields()`` key."""
+
+    attr: str
+    size: int
+    kind: str
+    key: str
+
+
+def _int(attr: str, size: int = 1, key: str = "") -> _Param:
+    return _Param(attr, size, "int", key or attr)
+
+
+def _octets(attr: str, size: int, key: str = "") -> _Param:
+    return _Param(attr, size, "octets", key or attr)
+
+
+def _bd_addr(attr: str) -> _Param:
+    return _Param(attr, 6, "bd_addr", attr)
+
+
+_C = TypeVar("_C", bound="SmpCommand")
+_COMMANDS: dict[int, type[SmpCommand]] = {}
+
+
+def _command(code: CommandCode, *params: _Param) -> Callable[[type[_C]], type[_C]]:
+    """Class decorator: give a command class its code and wire layout, and register it."""
+
+    def register(cls: type[_C]) -> type[_C]:
+        attrs = [f.name for f in dataclasses.fields(cls) if f.name != "code"]
+        if attrs != [p.attr for p in params]:
+            raise TypeError(f"{cls.__name__}: layout {params} does not match fields {attrs}")
+        cls.CODE = int(code)
+        cls.PARAMS = params
+        cls.LENGTH = 1 + sum(p.size for p in params)
+        _COMMANDS[int(code)] = cls
+        return cls
+
+    return register
+
+
+# --------------------------------------------------------------------------- commands
 @dataclass(frozen=True, slots=True)
 class SmpCommand:
-    """Base of every SMP command (Vol 3, Part H, 3.3: Code, then data)."""
+    """Base of every SMP command (Vol 3, Part H, 3.3): a one-octet Code, then the command's
+    fixed-length data.  ``code`` is set from the class; the other fields are the command's
+    parameters in wire order, each checked for type and size on construction (so every
+    instance can be encoded again with ``bytes()``)."""
 
-    code: int
-    LENGTH: ClassVar[int] = -1  # total PDU length including the code byte
+    code: int = field(init=False)
+    CODE: ClassVar[int] = -1
+    PARAMS: ClassVar[tuple[_Param, ...]] = ()
+    LENGTH: ClassVar[int] = 1  # total PDU length, code octet included
+
+    def __post_init__(self) -> None:
+        if self.CODE < 0:
+            raise TypeError(f"{type(self).__name__} is not a registered SMP command")
+        object.__setattr__(self, "code", self.CODE)
+        for p in self.PARAMS:
+            value = getattr(self, p.attr)
+            if p.kind == "int":
+                if not isinstance(value, int) or not 0 <= value < 1 << (8 * p.size):
+                    raise ValueError(
+                        f"{type(self).__name__}.{p.attr} must be an integer of {p.size} "
+                        f"octet(s), got {value!r}"
+                    )
+                object.__setattr__(self, p.attr, int(value))
+            else:
+                if not isinstance(value, bytes | bytearray | memoryview) or len(value) != p.size:
+                    raise ValueError(
+                        f"{type(self).__name__}.{p.attr} must be {p.size} bytes, got {value!r}"
+                    )
+                object.__setattr__(self, p.attr, bytes(value))
+
+    @classmethod
+    def _decode(cls: type[_C], pdu: bytes) -> _C:
+        """Build the command from a PDU whose length ``parse_smp`` has already checked."""
+        values: list[int | bytes] = []
+        offset = 1
+        for p in cls.PARAMS:
+            chunk = pdu[offset : offset + p.size]
+            values.append(int.from_bytes(chunk, "little") if p.kind == "int" else bytes(chunk))
+            offset += p.size
+        return cls(*values)
+
+    def to_bytes(self) -> bytes:
+        """The PDU on the wire: code, then each parameter (integers little-endian)."""
+        out = bytearray([self.code])
+        for p in self.PARAMS:
+            value = getattr(self, p.attr)
+            out += value.to_bytes(p.size, "little") if p.kind == "int" else value
+        return bytes(out)
+
+    def __bytes__(self) -> bytes:
+        return self.to_bytes()
 
     @property
     def name(self) -> str:
         return command_name(self.code)
 
     def fields(self) -> dict[str, object]:
-        return {}
+        """The dump fields (a stable JSON contract matching tshark's ``btsmp`` fields)."""
+        out: dict[str, object] = {}
+        for p in self.PARAMS:
+            value = getattr(self, p.attr)
+            if p.kind == "int":
+                out[p.key] = value
+            elif p.kind == "bd_addr":
+                out[p.key] = format_bd_addr(value)
+            else:
+                out[p.key] = value.hex()
+        return out
 
     def summary(self, show_keys: bool = False) -> str:
-        return self.name
+        """One human line: the command name, then ``key=value`` pairs.
+
+        LTK, IRK and CSRK read ``redacted`` unless ``show_keys``.  The pairing values that
+        are not keys but let a listener attack the pairing (confirm, random, DHKey check —
+        legacy pairing's TK falls to a search over them) are left out unless ``show_keys``;
+        ``fields()`` always has them.
+        """
+        parts = [self.name]
+        for key, value in self._summary_items(show_keys):
+            parts.append(f"{key}={REDACTED if key in KEY_FIELDS and not show_keys else value}")
+        return " ".join(parts)
+
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        """The ``key=value`` pairs of ``summary``; by default the fields, the octet strings
+        that are not keys only with ``show_keys``."""
+        shown = [p.key for p in self.PARAMS if p.kind != "octets" or p.key in KEY_FIELDS]
+        fields = self.fields()
+        return [(k, v) for k, v in fields.items() if show_keys or k in shown]
 
 
-class _AuthBits:
+class _AuthReqBits:
+    """The AuthReq booleans shared by Pairing Request/Response and Security Request."""
+
+    __slots__ = ()
     auth_req: int
 
     @property
     def bonding(self) -> bool:
-        return self.auth_req & 0x03 == 0x01
+        """Bonding_Flags == 0b01 (0b10 and 0b11 are reserved, not bonding)."""
+        return self.auth_req & BONDING_FLAGS == AuthReq.BONDING
 
     @property
     def mitm(self) -> bool:
-        return bool(self.auth_req & 0x04)
+        return bool(self.auth_req & AuthReq.MITM)
 
     @property
     def sc(self) -> bool:
-        return bool(self.auth_req & 0x08)
+        return bool(self.auth_req & AuthReq.SC)
 
     @property
     def keypress(self) -> bool:
-        return bool(self.auth_req & 0x10)
+        return bool(self.auth_req & AuthReq.KEYPRESS)
 
     @property
     def ct2(self) -> bool:
-        return bool(self.auth_req & 0x20)
+        return bool(self.auth_req & AuthReq.CT2)
+
+
+_FEATURES = (
+    _int("io_capability"),
+    _int("oob"),
+    _int("auth_req"),
+    _int("max_key_size"),
+    _int("initiator_key_distribution"),
+    _int("responder_key_distribution"),
+)
 
 
 @dataclass(frozen=True, slots=True)
-class _PairingFeatures(SmpCommand, _AuthBits):
-    io_capability: int = 0
-    oob: int = 0
-    auth_req: int = 0
-    max_key_size: int = 0
-    initiator_key_distribution: int = 0
-    responder_key_distribution: int = 0
-    LENGTH: ClassVar[int] = 7
+class _PairingFeatures(_AuthReqBits, SmpCommand):
+    """The Pairing Request / Response parameters (Vol 3, Part H, 3.5.1–3.5.2)."""
 
-    def fields(self) -> dict[str, object]:
-        return {
-            "io_capability": self.io_capability,
-            "oob": self.oob,
-            "auth_req": self.auth_req,
-            "max_key_size": self.max_key_size,
-            "initiator_key_distribution": self.initiator_key_distribution,
-            "responder_key_distribution": self.responder_key_distribution,
-        }
+    io_capability: int
+    oob: int
+    auth_req: int
+    max_key_size: int
+    initiator_key_distribution: int
+    responder_key_distribution: int
 
-    def summary(self, show_keys: bool = False) -> str:
-        ikd = "|".join(key_distribution_names(self.initiator_key_distribution)) or "none"
-        rkd = "|".join(key_distribution_names(self.responder_key_distribution)) or "none"
-        oob = "OOB" if self.oob == 1 else ("no OOB" if self.oob == 0 else _reserved(self.oob))
-        return (
-            f"{self.name}  {io_capability_name(self.io_capability)}, {oob}, "
-            f"{', '.join(auth_req_names(self.auth_req))}, key {self.max_key_size}, "
-            f"init keys {ikd}, resp keys {rkd}"
-        )
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        return [
+            ("io", io_capability_name(self.io_capability)),
+            ("oob", self.oob),
+            ("auth", _joined(auth_req_names(self.auth_req))),
+            ("key", self.max_key_size),
+            ("ikd", _joined(key_distribution_names(self.initiator_key_distribution))),
+            ("rkd", _joined(key_distribution_names(self.responder_key_distribution))),
+        ]
 
 
+@_command(CommandCode.PAIRING_REQUEST, *_FEATURES)
 @dataclass(frozen=True, slots=True)
 class PairingRequest(_PairingFeatures):
-    """Vol 3, Part H, 3.5.1 Pairing Request."""
+    """Vol 3, Part H, 3.5.1 Pairing Request: IO capability, OOB data flag, AuthReq,
+    maximum encryption key size, initiator and responder key distribution (7 octets)."""
 
 
+@_command(CommandCode.PAIRING_RESPONSE, *_FEATURES)
 @dataclass(frozen=True, slots=True)
 class PairingResponse(_PairingFeatures):
-    """Vol 3, Part H, 3.5.2 Pairing Response."""
+    """Vol 3, Part H, 3.5.2 Pairing Response: the same parameters as the Pairing Request
+    (7 octets)."""
 
 
+@_command(CommandCode.PAIRING_CONFIRM, _octets("confirm", 16))
 @dataclass(frozen=True, slots=True)
 class PairingConfirm(SmpCommand):
-    """Vol 3, Part H, 3.5.3 Pairing Confirm (128-bit confirm value)."""
+    """Vol 3, Part H, 3.5.3 Pairing Confirm: the 128-bit confirm value Mconfirm/Sconfirm
+    (Cb in LE Secure Connections) — 17 octets."""
 
-    confirm: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"confirm": self.confirm.hex()}
+    confirm: bytes
 
 
+@_command(CommandCode.PAIRING_RANDOM, _octets("random", 16))
 @dataclass(frozen=True, slots=True)
 class PairingRandom(SmpCommand):
-    """Vol 3, Part H, 3.5.4 Pairing Random (128-bit random value)."""
+    """Vol 3, Part H, 3.5.4 Pairing Random: the 128-bit Mrand/Srand (Na/Nb) — 17 octets."""
 
-    random: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"random": self.random.hex()}
+    random: bytes
 
 
+@_command(CommandCode.PAIRING_FAILED, _int("reason"))
 @dataclass(frozen=True, slots=True)
 class PairingFailed(SmpCommand):
-    """Vol 3, Part H, 3.5.5 Pairing Failed."""
+    """Vol 3, Part H, 3.5.5 Pairing Failed: the reason (Table 3.7) — 2 octets."""
 
-    reason: int = 0
-    LENGTH: ClassVar[int] = 2
-
-    def fields(self) -> dict[str, object]:
-        return {"reason": self.reason}
+    reason: int
 
     def summary(self, show_keys: bool = False) -> str:
-        return f"Pairing Failed  {error_name(self.reason)} (0x{self.reason:02x})"
+        return f"{self.name}: {error_name(self.reason)} (0x{self.reason:02x})"
 
 
-@dataclass(frozen=True, slots=True)
-class PairingPublicKey(SmpCommand):
-    """Vol 3, Part H, 3.5.6 Pairing Public Key (P-256 X and Y, 32 bytes each)."""
-
-    x: bytes = b""
-    y: bytes = b""
-    LENGTH: ClassVar[int] = 65
-
-    def fields(self) -> dict[str, object]:
-        return {"public_key_x": self.x.hex(), "public_key_y": self.y.hex()}
-
-
-@dataclass(frozen=True, slots=True)
-class PairingDhKeyCheck(SmpCommand):
-    """Vol 3, Part H, 3.5.7 Pairing DHKey Check (128-bit check value)."""
-
-    dhkey_check: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"dhkey_check": self.dhkey_check.hex()}
-
-
-@dataclass(frozen=True, slots=True)
-class PairingKeypressNotification(SmpCommand):
-    """Vol 3, Part H, 3.5.8 Keypress Notification."""
-
-    notification_type: int = 0
-    LENGTH: ClassVar[int] = 2
-
-    def fields(self) -> dict[str, object]:
-        return {"notification_type": self.notification_type}
-
-    def summary(self, show_keys: bool = False) -> str:
-        kind = _KEYPRESS_NAMES.get(self.notification_type, _reserved(self.notification_type))
-        return f"{self.name}  {kind}"
-
-
+@_command(CommandCode.ENCRYPTION_INFORMATION, _octets("ltk", 16))
 @dataclass(frozen=True, slots=True)
 class EncryptionInformation(SmpCommand):
-    """Vol 3, Part H, 3.6.2 Encryption Information (LTK)."""
+    """Vol 3, Part H, 3.6.2 Encryption Information: the 128-bit LTK — 17 octets."""
 
-    ltk: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"ltk": self.ltk.hex()}
-
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}  LTK {_key(self.ltk, show_keys)}"
+    ltk: bytes
 
 
+@_command(CommandCode.CENTRAL_IDENTIFICATION, _int("ediv", 2), _octets("rand", 8))
 @dataclass(frozen=True, slots=True)
 class CentralIdentification(SmpCommand):
-    """Vol 3, Part H, 3.6.3 Central Identification (EDIV, Rand)."""
+    """Vol 3, Part H, 3.6.3 Central Identification: EDIV (16 bits) and Rand (64 bits) that
+    identify the LTK — 11 octets."""
 
-    ediv: int = 0
-    rand: bytes = b""
-    LENGTH: ClassVar[int] = 11
+    ediv: int
+    rand: bytes
 
-    def fields(self) -> dict[str, object]:
-        return {"ediv": self.ediv, "rand": self.rand.hex()}
-
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}  EDIV 0x{self.ediv:04x}"
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        items: list[tuple[str, object]] = [("ediv", f"0x{self.ediv:04x}")]
+        return [*items, ("rand", self.rand.hex())] if show_keys else items
 
 
+@_command(CommandCode.IDENTITY_INFORMATION, _octets("irk", 16))
 @dataclass(frozen=True, slots=True)
 class IdentityInformation(SmpCommand):
-    """Vol 3, Part H, 3.6.4 Identity Information (IRK)."""
+    """Vol 3, Part H, 3.6.4 Identity Information: the 128-bit IRK — 17 octets."""
 
-    irk: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"irk": self.irk.hex()}
-
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}  IRK {_key(self.irk, show_keys)}"
+    irk: bytes
 
 
+@_command(CommandCode.IDENTITY_ADDRESS_INFORMATION, _int("address_type"), _bd_addr("address"))
 @dataclass(frozen=True, slots=True)
 class IdentityAddressInformation(SmpCommand):
-    """Vol 3, Part H, 3.6.5 Identity Address Information (type, BD_ADDR)."""
+    """Vol 3, Part H, 3.6.5 Identity Address Information: AddrType (0x00 public, 0x01 static
+    random) and the 48-bit BD_ADDR, kept in wire order (least significant byte first) —
+    8 octets."""
 
-    address_type: int = 0
-    address: bytes = b""  # 6 bytes, wire order (least significant first)
-    LENGTH: ClassVar[int] = 8
+    address_type: int
+    address: bytes
 
-    def fields(self) -> dict[str, object]:
-        return {"address_type": self.address_type, "address": _address(self.address)}
-
-    def summary(self, show_keys: bool = False) -> str:
-        kind = _ADDRESS_TYPES.get(self.address_type, _reserved(self.address_type))
-        return f"{self.name}  {_address(self.address)} ({kind})"
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        return [
+            ("type", address_type_name(self.address_type)),
+            ("address", format_bd_addr(self.address)),
+        ]
 
 
+@_command(CommandCode.SIGNING_INFORMATION, _octets("csrk", 16))
 @dataclass(frozen=True, slots=True)
 class SigningInformation(SmpCommand):
-    """Vol 3, Part H, 3.6.6 Signing Information (CSRK)."""
+    """Vol 3, Part H, 3.6.6 Signing Information: the 128-bit CSRK — 17 octets."""
 
-    csrk: bytes = b""
-    LENGTH: ClassVar[int] = 17
-
-    def fields(self) -> dict[str, object]:
-        return {"csrk": self.csrk.hex()}
-
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}  CSRK {_key(self.csrk, show_keys)}"
+    csrk: bytes
 
 
+@_command(CommandCode.SECURITY_REQUEST, _int("auth_req"))
 @dataclass(frozen=True, slots=True)
-class SecurityRequest(SmpCommand, _AuthBits):
-    """Vol 3, Part H, 3.6.7 Security Request (AuthReq)."""
+class SecurityRequest(_AuthReqBits, SmpCommand):
+    """Vol 3, Part H, 3.6.7 Security Request: the peripheral's AuthReq — 2 octets."""
 
-    auth_req: int = 0
-    LENGTH: ClassVar[int] = 2
+    auth_req: int
 
-    def fields(self) -> dict[str, object]:
-        return {"auth_req": self.auth_req}
-
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}  {', '.join(auth_req_names(self.auth_req))}"
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        return [("auth", _joined(auth_req_names(self.auth_req)))]
 
 
+@_command(
+    CommandCode.PAIRING_PUBLIC_KEY,
+    _octets("x", 32, key="public_key_x"),
+    _octets("y", 32, key="public_key_y"),
+)
 @dataclass(frozen=True, slots=True)
+class PairingPublicKey(SmpCommand):
+    """Vol 3, Part H, 3.5.6 Pairing Public Key: the P-256 public key's X and Y coordinates,
+    32 octets each in wire order (little-endian) — 65 octets."""
+
+    x: bytes
+    y: bytes
+
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        # the coordinates in full are in fields(); a ladder line shows where they start
+        if not show_keys:
+            return []
+        return [("x", self.x.hex()[:16] + "…"), ("y", self.y.hex()[:16] + "…")]
+
+
+@_command(CommandCode.PAIRING_DHKEY_CHECK, _octets("dhkey_check", 16))
+@dataclass(frozen=True, slots=True)
+class PairingDhKeyCheck(SmpCommand):
+    """Vol 3, Part H, 3.5.7 Pairing DHKey Check: the 128-bit check value Ea/Eb —
+    17 octets."""
+
+    dhkey_check: bytes
+
+
+@_command(CommandCode.PAIRING_KEYPRESS_NOTIFICATION, _int("notification_type"))
+@dataclass(frozen=True, slots=True)
+class PairingKeypressNotification(SmpCommand):
+    """Vol 3, Part H, 3.5.8 Keypress Notification: the notification type (Table 3.8) —
+    2 octets."""
+
+    notification_type: int
+
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        return [("type", keypress_name(self.notification_type))]
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class SmpUnknown(SmpCommand):
-    """A reserved command code: kept with its payload, named, not fatal."""
+    """A reserved command code (Vol 3, Part H, 3.3, Table 3.3): kept with its raw payload
+    and named ``reserved (0x1f)``; not an error, since a later spec version may define it."""
 
-    payload: bytes = b""
+    payload: bytes
+
+    def __init__(self, code: int, payload: bytes) -> None:
+        if not 0 <= code <= 0xFF or code in _COMMANDS:
+            raise ValueError(f"SmpUnknown needs a reserved command code, got {code!r}")
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "payload", bytes(payload))
+
+    def to_bytes(self) -> bytes:
+        return bytes([self.code]) + self.payload
 
     def fields(self) -> dict[str, object]:
         return {"payload": self.payload.hex()}
 
+    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        return [("payload", self.payload.hex())]
 
-def _features(cls: type[_PairingFeatures], d: bytes) -> SmpCommand:
-    return cls(d[0], d[1], d[2], d[3], d[4], d[5], d[6])
+
+def smp_length(code: int) -> int | None:
+    """The exact PDU length (code octet included) of a command code, ``None`` if reserved."""
+    cls = _COMMANDS.get(code)
+    return None if cls is None else cls.LENGTH
 
 
-_PARSERS: dict[int, tuple[int, Callable[[bytes], SmpCommand]]] = {
-    0x01: (7, lambda d: _features(PairingRequest, d)),
-    0x02: (7, lambda d: _features(PairingResponse, d)),
-    0x03: (17, lambda d: PairingConfirm(3, d[1:17])),
-    0x04: (17, lambda d: PairingRandom(4, d[1:17])),
-    0x05: (2, lambda d: PairingFailed(5, d[1])),
-    0x06: (17, lambda d: EncryptionInformation(6, d[1:17])),
-    0x07: (11, lambda d: CentralIdentification(7, struct.unpack_from("<H", d, 1)[0], d[3:11])),
-    0x08: (17, lambda d: IdentityInformation(8, d[1:17])),
-    0x09: (8, lambda d: IdentityAddressInformation(9, d[1], d[2:8])),
-    0x0A: (17, lambda d: SigningInformation(10, d[1:17])),
-    0x0B: (2, lambda d: SecurityRequest(11, d[1])),
-    0x0C: (65, lambda d: PairingPublicKey(12, d[1:33], d[33:65])),
-    0x0D: (17, lambda d: PairingDhKeyCheck(13, d[1:17])),
-    0x0E: (2, lambda d: PairingKeypressNotification(14, d[1])),
-}
-
-SMP_LENGTHS = {code: length for code, (length, _) in _PARSERS.items()}
+SMP_LENGTHS: dict[int, int] = {code: cls.LENGTH for code, cls in _COMMANDS.items()}
+"""Exact PDU length of every defined command code, code octet included."""
 
 
 def parse_smp(data: bytes) -> SmpCommand:
-    """Decode one SMP PDU (the payload of L2CAP CID 0x0006 / 0x0007).
+    """Decode one SMP PDU (the payload of L2CAP CID 0x0006, or 0x0007 over BR/EDR).
 
-    Raises ``Truncated`` when the PDU is shorter than its command needs, ``BadLength`` when
-    it is longer (Vol 3, Part H, 3.3: each command has a fixed length).
+    Raises ``Truncated`` when the PDU is shorter than its command's fixed length (or empty)
+    and ``BadLength`` when it is longer, both with ``layer="smp"`` and a message saying the
+    expected and actual lengths.  A reserved command code is not an error: it gives an
+    ``SmpUnknown``.
     """
     if not data:
         raise Truncated("empty SMP PDU (no command code)", layer="smp")
     code = data[0]
-    entry = _PARSERS.get(code)
-    if entry is None:
+    cls = _COMMANDS.get(code)
+    if cls is None:
         return SmpUnknown(code, bytes(data[1:]))
-    length, parse = entry
-    if len(data) != length:
-        cls = Truncated if len(data) < length else BadLength
-        raise cls(f"SMP {command_name(code)} must be {length} bytes, got {len(data)}", layer="smp")
-    return parse(bytes(data))
+    if len(data) != cls.LENGTH:
+        error = Truncated if len(data) < cls.LENGTH else BadLength
+        raise error(
+            f"SMP {command_name(code)} must be {cls.LENGTH} bytes, got {len(data)}", layer="smp"
+        )
+    return cls._decode(bytes(data))
