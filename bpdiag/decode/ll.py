@@ -1,142 +1,311 @@
-"""Link Layer PDUs on air — Bluetooth Core Spec v5.4, Vol 6, Part B, 2.1–2.4.
+"""Link Layer packets on air — Bluetooth Core Spec v5.4, Vol 6, Part B, 2.1–2.4.
 
-The air packet (2.1) is access address (4 octets, little-endian), PDU, CRC (3 octets).
-Advertising physical channel PDUs (2.3) start with a 2-octet header (PDU type, ChSel, TxAdd,
-RxAdd, length); data physical channel PDUs (2.4) with a 2-octet header (LLID, NESN, SN, MD,
-CP, length) and, when CP is set, a CTEInfo octet.  LL control PDUs (2.4.2) are LLID 0b11:
-an opcode and its CtrData.
+- 2.1 The packet: access address (4 octets, little-endian), on the LE Coded PHY a coding
+  indicator, the PDU, CRC (3 octets).  ``split_air_packet`` cuts it by the PDU's own Length.
+- 2.3 Advertising physical channel PDUs: a 2-octet header (PDU Type bits 0–3, RFU, ChSel bit 5,
+  TxAdd bit 6, RxAdd bit 7; Length) and a payload whose layout the PDU type decides
+  (``parse_adv``).  CONNECT_IND (2.3.3.1) and AUX_CONNECT_REQ (2.3.3.2, the same type on a
+  secondary channel) share one 34-octet layout.
+- 2.4 Data physical channel PDUs: a 2-octet header (LLID bits 0–1, NESN, SN, MD, CP bit 5, RFU;
+  Length) and, when CP is set, a CTEInfo octet before the payload (``parse_data_pdu``).
+- 2.4.2 LL control PDUs (LLID 0b11): an opcode and its CtrData (``parse_control``), one class
+  per opcode family; opcodes without a class here come back as a generic ``LlControl``.
+
+Every parser checks each length before reading and raises only ``DecodeError`` subclasses
+(``layer="ll"``).  ``fields()`` prints addresses most significant octet first, as tshark does,
+the access address as ``0x8e89bed6``, byte strings (Rand, SKD, IV, channel map, features) as
+hex in wire order, error codes as ints.  Nothing here is key material: Rand, EDIV, SKD and IV
+travel in clear on purpose (the session key needs the LTK), so ``KEY_FIELDS`` is empty.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 
-from bpdiag.decode.adv import AdStructure, parse_ad
-from bpdiag.decode.hci import address_str, status_name
+from bpdiag.decode.adv import AdvertisingData, parse_ad
 from bpdiag.errors import BadLength, Truncated
 
+try:  # HCI error names (Vol 1, Part F) — the LL uses the same codes.
+    from bpdiag.decode.hci import status_name as _hci_status_name
+except ImportError:  # pragma: no cover - only while hci.py is being rewritten
+    _hci_status_name = None
+
 ADV_ACCESS_ADDRESS = 0x8E89BED6
+KEY_FIELDS: frozenset[str] = frozenset()
+"""``fields()`` keys of this module holding key material: none (see the module docstring)."""
 
-ADV_PDU_TYPES = {
-    0: "ADV_IND",
-    1: "ADV_DIRECT_IND",
-    2: "ADV_NONCONN_IND",
-    3: "SCAN_REQ",
-    4: "SCAN_RSP",
-    5: "CONNECT_IND",
-    6: "ADV_SCAN_IND",
-    7: "ADV_EXT_IND",
-    8: "AUX_CONNECT_RSP",
-}
+_LAYER = "ll"
 
-CONTROL_NAMES = {
-    0x00: "LL_CONNECTION_UPDATE_IND",
-    0x01: "LL_CHANNEL_MAP_IND",
-    0x02: "LL_TERMINATE_IND",
-    0x03: "LL_ENC_REQ",
-    0x04: "LL_ENC_RSP",
-    0x05: "LL_START_ENC_REQ",
-    0x06: "LL_START_ENC_RSP",
-    0x07: "LL_UNKNOWN_RSP",
-    0x08: "LL_FEATURE_REQ",
-    0x09: "LL_FEATURE_RSP",
-    0x0A: "LL_PAUSE_ENC_REQ",
-    0x0B: "LL_PAUSE_ENC_RSP",
-    0x0C: "LL_VERSION_IND",
-    0x0D: "LL_REJECT_IND",
-    0x0E: "LL_PERIPHERAL_FEATURE_REQ",
-    0x0F: "LL_CONNECTION_PARAM_REQ",
-    0x10: "LL_CONNECTION_PARAM_RSP",
-    0x11: "LL_REJECT_EXT_IND",
-    0x12: "LL_PING_REQ",
-    0x13: "LL_PING_RSP",
-    0x14: "LL_LENGTH_REQ",
-    0x15: "LL_LENGTH_RSP",
-    0x16: "LL_PHY_REQ",
-    0x17: "LL_PHY_RSP",
-    0x18: "LL_PHY_UPDATE_IND",
-    0x19: "LL_MIN_USED_CHANNELS_IND",
-    0x1A: "LL_CTE_REQ",
-    0x1B: "LL_CTE_RSP",
-    0x1C: "LL_PERIODIC_SYNC_IND",
-    0x1D: "LL_CLOCK_ACCURACY_REQ",
-    0x1E: "LL_CLOCK_ACCURACY_RSP",
-    0x1F: "LL_CIS_REQ",
-    0x20: "LL_CIS_RSP",
-    0x21: "LL_CIS_IND",
-    0x22: "LL_CIS_TERMINATE_IND",
-    0x23: "LL_POWER_CONTROL_REQ",
-    0x24: "LL_POWER_CONTROL_RSP",
-    0x25: "LL_POWER_CHANGE_IND",
-    0x26: "LL_SUBRATE_REQ",
-    0x27: "LL_SUBRATE_IND",
-    0x28: "LL_CHANNEL_REPORTING_IND",
-    0x29: "LL_CHANNEL_STATUS_IND",
-}
 
-# CtrData lengths (Vol 6, Part B, 2.4.2) for the opcodes whose fields bpdiag decodes.
-CONTROL_LENGTHS = {
-    0x00: 11,
-    0x01: 7,
-    0x02: 1,
-    0x03: 22,
-    0x04: 12,
-    0x05: 0,
-    0x06: 0,
-    0x07: 1,
-    0x08: 8,
-    0x09: 8,
-    0x0A: 0,
-    0x0B: 0,
-    0x0C: 5,
-    0x0D: 1,
-    0x0E: 8,
-    0x11: 2,
-    0x12: 0,
-    0x13: 0,
-    0x14: 8,
-    0x15: 8,
-    0x16: 2,
-    0x17: 2,
-    0x18: 4,
+def reserved_name(value: int) -> str:
+    return f"reserved (0x{value:02x})"
+
+
+_ERROR_FALLBACK = {
+    0x05: "Authentication Failure",
+    0x06: "PIN or Key Missing",
+    0x08: "Connection Timeout",
+    0x11: "Unsupported Feature or Parameter Value",
+    0x13: "Remote User Terminated Connection",
+    0x16: "Connection Terminated By Local Host",
+    0x1A: "Unsupported Remote Feature",
+    0x1E: "Invalid LL Parameters",
+    0x1F: "Unspecified Error",
+    0x22: "LL Response Timeout",
+    0x23: "LL Procedure Collision",
+    0x24: "LMP PDU Not Allowed",
+    0x25: "Encryption Mode Not Acceptable",
+    0x3B: "Unacceptable Connection Parameters",
+    0x3D: "Connection Terminated due to MIC Failure",
+    0x3E: "Connection Failed to be Established",
 }
 
 
-def control_name(op: int) -> str:
-    return CONTROL_NAMES.get(op, f"reserved (0x{op:02x})")
+def error_name(code: int) -> str:
+    """Name of an LL / HCI error code (Vol 1, Part F, 1.3)."""
+    if _hci_status_name is not None:
+        return str(_hci_status_name(code))
+    return _ERROR_FALLBACK.get(code) or reserved_name(code)
 
 
+def address_str(wire: bytes) -> str:
+    """A device address as tshark prints it: most significant octet first, ``AA:BB:…``."""
+    return ":".join(f"{b:02X}" for b in reversed(wire))
+
+
+def _address_type(bit: int) -> str:
+    return "random" if bit else "public"
+
+
+# ===================================================================== the air packet
 @dataclass(frozen=True, slots=True)
 class AirPacket:
-    """One air packet: access address, PDU bytes (header + payload) and CRC."""
+    """One packet as received: access address, coding indicator (LE Coded PHY only), the PDU
+    (header, CTEInfo when present, payload) and the 3 CRC octets."""
 
     access_address: int
     pdu: bytes
     crc: bytes
+    coding_indicator: int | None = None
+
+    @property
+    def is_advertising_aa(self) -> bool:
+        return self.access_address == ADV_ACCESS_ADDRESS
 
 
-def split_air_packet(data: bytes, *, adv: bool | None = None) -> AirPacket:
-    """Split AA + PDU + CRC (Vol 6, Part B, 2.1.1); the PDU length comes from its header."""
-    if len(data) < 6:
-        raise Truncated(f"LL packet needs at least 6 bytes, got {len(data)}", layer="ll")
+def split_air_packet(
+    data: bytes, *, advertising: bool | None = None, coded: bool = False
+) -> AirPacket:
+    """Cut access address + PDU + CRC (Vol 6, Part B, 2.1).
+
+    ``advertising`` says which PDU header the packet has (``None``: decide by the access
+    address, as Wireshark does without other information); only data PDUs have the CP bit.
+    ``coded``: a coding indicator octet follows the access address (LE Coded PHY).
+    """
+    head = 5 if coded else 4
+    if len(data) < head + 2:
+        raise Truncated(
+            f"LL packet needs {head + 2} bytes for its access address and PDU header, "
+            f"got {len(data)}",
+            layer=_LAYER,
+        )
     aa = struct.unpack_from("<I", data)[0]
-    length = data[5]
-    is_data = aa != ADV_ACCESS_ADDRESS if adv is None else not adv
-    extra = 1 if is_data and data[4] & 0x20 else 0  # CTEInfo
-    end = 6 + extra + length
+    is_adv = aa == ADV_ACCESS_ADDRESS if advertising is None else advertising
+    hdr = data[head]
+    length = data[head + 1]
+    cte = 1 if not is_adv and hdr & 0x20 else 0
+    end = head + 2 + cte + length
     if len(data) < end:
         raise Truncated(
-            f"LL PDU header says {length} payload bytes, the packet has {len(data) - 6 - extra}",
-            layer="ll",
+            f"LL PDU header says {length} payload bytes"
+            + (" after a CTEInfo octet" if cte else "")
+            + f", the packet has {max(len(data) - head - 2 - cte, 0)}",
+            layer=_LAYER,
         )
-    return AirPacket(aa, bytes(data[4:end]), bytes(data[end : end + 3]))
+    if len(data) < end + 3:
+        raise Truncated(
+            f"LL packet ends {end + 3 - len(data)} byte(s) short of its 3-byte CRC",
+            layer=_LAYER,
+        )
+    if len(data) > end + 3:
+        raise BadLength(
+            f"LL packet has {len(data) - end - 3} byte(s) after its CRC "
+            f"(PDU header says {length} payload bytes)",
+            layer=_LAYER,
+        )
+    return AirPacket(aa, bytes(data[head:end]), bytes(data[end:]), data[4] if coded else None)
 
 
-# ---------------------------------------------------------------- advertising
+ADV_CRC_INIT = 0x555555
+
+
+def _crc_table() -> tuple[int, ...]:
+    # The CRC shift register (Vol 6, Part B, 3.1.1) shifts towards position 0 and feeds the
+    # PDU least significant bit first: a reflected CRC, polynomial
+    # x^24 + x^10 + x^9 + x^6 + x^4 + x^3 + x + 1 reflected = 0xDA6000.
+    table = []
+    for b in range(256):
+        c = b
+        for _ in range(8):
+            c = (c >> 1) ^ 0xDA6000 if c & 1 else c >> 1
+        table.append(c)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def _reflect24(v: int) -> int:
+    return int(f"{v & 0xFFFFFF:024b}"[::-1], 2)
+
+
+def crc24(pdu: bytes, crc_init: int = ADV_CRC_INIT) -> bytes:
+    """The 3 CRC octets, in air order, of ``pdu`` (header and payload) for a CRCInit as
+    CONNECT_IND carries it (0x555555 on the advertising channels), Vol 6, Part B, 3.1.1."""
+    state = _reflect24(crc_init)
+    table = _CRC_TABLE
+    for byte in pdu:
+        state = (state >> 8) ^ table[(state ^ byte) & 0xFF]
+    return state.to_bytes(3, "little")
+
+
+# ===================================================================== advertising PDUs
+class AdvPduType(IntEnum):
+    """Vol 6, Part B, 2.3, Table 2.3 (names on the primary advertising channels)."""
+
+    ADV_IND = 0
+    ADV_DIRECT_IND = 1
+    ADV_NONCONN_IND = 2
+    SCAN_REQ = 3
+    SCAN_RSP = 4
+    CONNECT_IND = 5
+    ADV_SCAN_IND = 6
+    ADV_EXT_IND = 7
+    AUX_CONNECT_RSP = 8
+
+
+_SECONDARY_NAMES = {3: "AUX_SCAN_REQ", 5: "AUX_CONNECT_REQ", 7: "AUX_ADV_IND"}
+
+
+def adv_pdu_type_name(pdu_type: int, *, secondary: bool = False) -> str:
+    """Name of an advertising PDU type; on a secondary channel (index < 37) types 3, 5 and 7
+    are AUX_SCAN_REQ, AUX_CONNECT_REQ and AUX_* (named after AUX_ADV_IND)."""
+    if secondary and pdu_type in _SECONDARY_NAMES:
+        return _SECONDARY_NAMES[pdu_type]
+    try:
+        return AdvPduType(pdu_type).name
+    except ValueError:
+        return f"reserved (0x{pdu_type:x})"
+
+
+@dataclass(frozen=True, slots=True)
+class AdvHeader:
+    """The advertising PDU header (2.3): PDU type, ChSel, TxAdd, RxAdd, Length."""
+
+    pdu_type: int
+    rfu: int
+    ch_sel: int
+    tx_add: int
+    rx_add: int
+    length: int
+
+
+def parse_adv_header(pdu: bytes) -> AdvHeader:
+    if len(pdu) < 2:
+        raise Truncated(f"advertising PDU header needs 2 bytes, got {len(pdu)}", layer=_LAYER)
+    h = pdu[0]
+    return AdvHeader(h & 0x0F, (h >> 4) & 1, (h >> 5) & 1, (h >> 6) & 1, (h >> 7) & 1, pdu[1])
+
+
+@dataclass(frozen=True, slots=True)
+class AdvPdu:
+    """ADV_IND, ADV_NONCONN_IND, ADV_SCAN_IND (2.3.1.1, 2.3.1.3, 2.3.1.4) and SCAN_RSP
+    (2.3.2.2): AdvA and advertising data."""
+
+    pdu_type: int
+    adv_address: str
+    adv_address_type: int  # TxAdd
+    ad: AdvertisingData
+    ch_sel: int = 0
+
+    @property
+    def name(self) -> str:
+        return adv_pdu_type_name(self.pdu_type)
+
+    @property
+    def flags(self) -> int | None:
+        return self.ad.flags
+
+    @property
+    def local_name(self) -> str | None:
+        return self.ad.local_name
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "adv_address": self.adv_address,
+            "adv_address_type": _address_type(self.adv_address_type),
+            **self.ad.fields(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AdvDirectInd:
+    """ADV_DIRECT_IND (2.3.1.2): AdvA and TargetA, 12 octets."""
+
+    pdu_type: int
+    adv_address: str
+    adv_address_type: int  # TxAdd
+    target_address: str
+    target_address_type: int  # RxAdd
+    ch_sel: int = 0
+
+    @property
+    def name(self) -> str:
+        return "ADV_DIRECT_IND"
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "adv_address": self.adv_address,
+            "adv_address_type": _address_type(self.adv_address_type),
+            "target_address": self.target_address,
+            "target_address_type": _address_type(self.target_address_type),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReq:
+    """SCAN_REQ / AUX_SCAN_REQ (2.3.2.1): ScanA and AdvA, 12 octets."""
+
+    pdu_type: int
+    scan_address: str
+    scan_address_type: int  # TxAdd
+    adv_address: str
+    adv_address_type: int  # RxAdd
+    aux: bool = False
+
+    @property
+    def name(self) -> str:
+        return "AUX_SCAN_REQ" if self.aux else "SCAN_REQ"
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "scan_address": self.scan_address,
+            "scan_address_type": _address_type(self.scan_address_type),
+            "adv_address": self.adv_address,
+            "adv_address_type": _address_type(self.adv_address_type),
+        }
+
+
+CONNECT_IND_LENGTH = 34
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectInd:
-    """Vol 6, Part B, 2.3.3.1 CONNECT_IND (and AUX_CONNECT_REQ, 2.3.3.2, same layout)."""
+    """CONNECT_IND (2.3.3.1) and AUX_CONNECT_REQ (2.3.3.2, same layout): InitA, AdvA and the
+    LLData — AA, CRCInit, WinSize, WinOffset, Interval, Latency, Timeout, ChM, Hop, SCA."""
 
     pdu_type: int
     init_address: str
@@ -153,93 +322,146 @@ class ConnectInd:
     channel_map: bytes
     hop: int
     sca: int
+    ch_sel: int = 0
+    aux: bool = False
 
     @property
     def name(self) -> str:
-        return "CONNECT_IND" if self.pdu_type == 5 else "AUX_CONNECT_REQ"
+        return "AUX_CONNECT_REQ" if self.aux else "CONNECT_IND"
 
     def fields(self) -> dict[str, object]:
         return {
             "init_address": self.init_address,
-            "init_address_type": "random" if self.init_address_type else "public",
+            "init_address_type": _address_type(self.init_address_type),
             "adv_address": self.adv_address,
-            "adv_address_type": "random" if self.adv_address_type else "public",
+            "adv_address_type": _address_type(self.adv_address_type),
             "access_address": f"0x{self.access_address:08x}",
             "crc_init": f"0x{self.crc_init:06x}",
+            "win_size": self.win_size,
+            "win_offset": self.win_offset,
             "interval": self.interval,
             "latency": self.latency,
             "timeout": self.timeout,
             "channel_map": self.channel_map.hex(),
             "hop": self.hop,
             "sca": self.sca,
+            "ch_sel": self.ch_sel,
         }
 
 
 @dataclass(frozen=True, slots=True)
-class AdvPdu:
-    """An advertising PDU with advertiser address and AD structures (2.3.1)."""
+class AdvExtPdu:
+    """ADV_EXT_IND / AUX_* (type 7) and AUX_CONNECT_RSP (type 8): the common extended
+    advertising payload (2.3.4), decoded up to its header — AdvMode, extended header length
+    and flags, and AdvA when the flags say it is there."""
 
     pdu_type: int
-    adv_address: str
+    adv_mode: int
+    ext_header_length: int
+    ext_header_flags: int | None
+    adv_address: str | None
     adv_address_type: int
-    ad: tuple[AdStructure, ...]
+    aux: bool = False
 
     @property
     def name(self) -> str:
-        return ADV_PDU_TYPES.get(self.pdu_type, f"reserved (0x{self.pdu_type:x})")
-
-    @property
-    def flags(self) -> int | None:
-        for s in self.ad:
-            if s.ad_type == 0x01 and s.data:
-                return s.data[0]
-        return None
-
-    @property
-    def local_name(self) -> str | None:
-        for s in self.ad:
-            if s.ad_type in (0x08, 0x09):
-                return s.data.decode("utf-8", "replace")
-        return None
+        return adv_pdu_type_name(self.pdu_type, secondary=self.aux)
 
     def fields(self) -> dict[str, object]:
         return {
+            "adv_mode": self.adv_mode,
+            "ext_header_length": self.ext_header_length,
+            "ext_header_flags": self.ext_header_flags,
             "adv_address": self.adv_address,
-            "adv_address_type": "random" if self.adv_address_type else "public",
-            "flags": self.flags,
-            "local_name": self.local_name,
+            "adv_address_type": None
+            if self.adv_address is None
+            else _address_type(self.adv_address_type),
         }
 
 
-def parse_adv(pdu: bytes) -> ConnectInd | AdvPdu | None:
-    """Decode an advertising channel PDU; ``None`` for types bpdiag does not follow."""
-    if len(pdu) < 2:
-        raise Truncated("advertising PDU header needs 2 bytes", layer="ll")
-    ptype = pdu[0] & 0x0F
-    tx_add = (pdu[0] >> 6) & 1
-    rx_add = (pdu[0] >> 7) & 1
-    payload = pdu[2 : 2 + pdu[1]]
-    if ptype == 5:
-        if len(payload) == 34:
-            pass
-        elif len(payload) < 34:
-            raise Truncated(f"CONNECT_IND needs 34 payload bytes, got {len(payload)}", layer="ll")
-        else:
-            # AUX_CONNECT_REQ on a secondary channel has the same 34-byte layout.
-            raise BadLength(f"CONNECT_IND must be 34 payload bytes, got {len(payload)}", layer="ll")
+@dataclass(frozen=True, slots=True)
+class AdvReserved:
+    """An advertising PDU of a reserved type: kept with its raw payload."""
+
+    pdu_type: int
+    payload: bytes
+
+    @property
+    def name(self) -> str:
+        return adv_pdu_type_name(self.pdu_type)
+
+    def fields(self) -> dict[str, object]:
+        return {"payload": self.payload.hex()}
+
+
+AdvertisingPdu = AdvPdu | AdvDirectInd | ScanReq | ConnectInd | AdvExtPdu | AdvReserved
+
+
+def _need(name: str, payload: bytes, n: int, *, exact: bool) -> None:
+    if len(payload) < n:
+        raise Truncated(f"{name} needs {n} payload bytes, got {len(payload)}", layer=_LAYER)
+    if exact and len(payload) > n:
+        raise BadLength(f"{name} must be {n} payload bytes, got {len(payload)}", layer=_LAYER)
+
+
+def parse_adv(pdu: bytes, *, secondary: bool = False) -> AdvertisingPdu:
+    """Decode an advertising physical channel PDU (header + payload).
+
+    ``secondary``: received on a secondary advertising channel (index < 37), where type 5 is
+    AUX_CONNECT_REQ and type 3 AUX_SCAN_REQ.  Bytes after ``Length`` are refused (BadLength).
+    """
+    h = parse_adv_header(pdu)
+    if len(pdu) < 2 + h.length:
+        raise Truncated(
+            f"advertising PDU header says {h.length} payload bytes, got {len(pdu) - 2}",
+            layer=_LAYER,
+        )
+    if len(pdu) > 2 + h.length:
+        raise BadLength(
+            f"advertising PDU header says {h.length} payload bytes, got {len(pdu) - 2}",
+            layer=_LAYER,
+        )
+    payload = pdu[2:]
+    t = h.pdu_type
+    if t in (0, 2, 4, 6):
+        _need(adv_pdu_type_name(t), payload, 6, exact=False)
+        return AdvPdu(
+            t, address_str(payload[0:6]), h.tx_add, parse_ad(bytes(payload[6:])), h.ch_sel
+        )
+    if t == 1:
+        _need("ADV_DIRECT_IND", payload, 12, exact=True)
+        return AdvDirectInd(
+            t,
+            address_str(payload[0:6]),
+            h.tx_add,
+            address_str(payload[6:12]),
+            h.rx_add,
+            h.ch_sel,
+        )
+    if t == 3:
+        _need(adv_pdu_type_name(t, secondary=secondary), payload, 12, exact=True)
+        return ScanReq(
+            t,
+            address_str(payload[0:6]),
+            h.tx_add,
+            address_str(payload[6:12]),
+            h.rx_add,
+            secondary,
+        )
+    if t == 5:
+        _need(adv_pdu_type_name(t, secondary=secondary), payload, CONNECT_IND_LENGTH, exact=True)
         aa = struct.unpack_from("<I", payload, 12)[0]
         crc_init = int.from_bytes(payload[16:19], "little")
-        win_size = payload[19]
         win_offset, interval, latency, timeout = struct.unpack_from("<HHHH", payload, 20)
         return ConnectInd(
-            ptype,
+            t,
             address_str(payload[0:6]),
-            tx_add,
+            h.tx_add,
             address_str(payload[6:12]),
-            rx_add,
+            h.rx_add,
             aa,
             crc_init,
-            win_size,
+            payload[19],
             win_offset,
             interval,
             latency,
@@ -247,41 +469,305 @@ def parse_adv(pdu: bytes) -> ConnectInd | AdvPdu | None:
             bytes(payload[28:33]),
             payload[33] & 0x1F,
             payload[33] >> 5,
+            h.ch_sel,
+            secondary,
         )
-    if ptype in (0, 2, 4, 6):
-        if len(payload) < 6:
+    if t in (7, 8):
+        _need(adv_pdu_type_name(t, secondary=secondary), payload, 1, exact=False)
+        ext_len = payload[0] & 0x3F
+        mode = payload[0] >> 6
+        if 1 + ext_len > len(payload):
             raise Truncated(
-                f"{ADV_PDU_TYPES[ptype]} needs an AdvA, got {len(payload)} bytes", layer="ll"
+                f"{adv_pdu_type_name(t, secondary=secondary)} extended header says {ext_len} "
+                f"bytes, {len(payload) - 1} follow",
+                layer=_LAYER,
             )
-        return AdvPdu(ptype, address_str(payload[0:6]), tx_add, parse_ad(payload[6:]))
-    return None
+        flags = payload[1] if ext_len >= 1 else None
+        adv_a = None
+        if flags is not None and flags & 0x01:
+            if ext_len < 7:
+                raise Truncated(
+                    f"{adv_pdu_type_name(t, secondary=secondary)} extended header flags "
+                    f"announce AdvA, the header has {ext_len - 1} bytes after the flags",
+                    layer=_LAYER,
+                )
+            adv_a = address_str(payload[2:8])
+        return AdvExtPdu(t, mode, ext_len, flags, adv_a, h.tx_add, secondary)
+    return AdvReserved(t, bytes(payload))
 
 
-# ---------------------------------------------------------------- data channel
+# ===================================================================== data PDUs
+LLID_NAMES = {
+    0: "reserved LLID 0b00",
+    1: "LL Data PDU (continuation or empty)",
+    2: "LL Data PDU (start or complete)",
+    3: "LL Control PDU",
+}
+
+
 @dataclass(frozen=True, slots=True)
-class DataHeader:
-    """Vol 6, Part B, 2.4 data physical channel PDU header."""
+class DataPdu:
+    """A data physical channel PDU (2.4): header fields, CTEInfo (when CP) and payload."""
 
     llid: int
     nesn: int
     sn: int
     md: int
+    cp: int
+    rfu: int
     length: int
+    cte_info: int | None
     payload: bytes
 
+    @property
+    def name(self) -> str:
+        if self.llid == 1 and not self.length:
+            return "Empty PDU"
+        return LLID_NAMES[self.llid]
 
-def parse_data_header(pdu: bytes) -> DataHeader:
+    def fields(self) -> dict[str, object]:
+        return {
+            "llid": self.llid,
+            "nesn": self.nesn,
+            "sn": self.sn,
+            "md": self.md,
+            "cp": self.cp,
+            "length": self.length,
+            "cte_info": self.cte_info,
+        }
+
+
+def parse_data_pdu(pdu: bytes) -> DataPdu:
+    """Decode a data channel PDU (header, CTEInfo when CP is set, exactly Length payload
+    bytes)."""
     if len(pdu) < 2:
-        raise Truncated("data PDU header needs 2 bytes", layer="ll")
+        raise Truncated(f"data PDU header needs 2 bytes, got {len(pdu)}", layer=_LAYER)
     h = pdu[0]
-    start = 3 if h & 0x20 else 2
-    return DataHeader(h & 3, (h >> 2) & 1, (h >> 3) & 1, (h >> 4) & 1, pdu[1], bytes(pdu[start:]))
+    length = pdu[1]
+    cp = (h >> 5) & 1
+    start = 2 + cp
+    if len(pdu) < start + length:
+        raise Truncated(
+            f"data PDU header says {length} payload bytes"
+            + (" after a CTEInfo octet" if cp else "")
+            + f", got {max(len(pdu) - start, 0)}",
+            layer=_LAYER,
+        )
+    if len(pdu) > start + length:
+        raise BadLength(
+            f"data PDU header says {length} payload bytes, got {len(pdu) - start}",
+            layer=_LAYER,
+        )
+    return DataPdu(
+        h & 3,
+        (h >> 2) & 1,
+        (h >> 3) & 1,
+        (h >> 4) & 1,
+        cp,
+        h >> 6,
+        length,
+        pdu[2] if cp else None,
+        bytes(pdu[start:]),
+    )
+
+
+# ===================================================================== LL control PDUs
+class ControlOpcode(IntEnum):
+    """Vol 6, Part B, 2.4.2, Table 2.18 (v5.4) and the opcodes Core v6.0 added."""
+
+    LL_CONNECTION_UPDATE_IND = 0x00
+    LL_CHANNEL_MAP_IND = 0x01
+    LL_TERMINATE_IND = 0x02
+    LL_ENC_REQ = 0x03
+    LL_ENC_RSP = 0x04
+    LL_START_ENC_REQ = 0x05
+    LL_START_ENC_RSP = 0x06
+    LL_UNKNOWN_RSP = 0x07
+    LL_FEATURE_REQ = 0x08
+    LL_FEATURE_RSP = 0x09
+    LL_PAUSE_ENC_REQ = 0x0A
+    LL_PAUSE_ENC_RSP = 0x0B
+    LL_VERSION_IND = 0x0C
+    LL_REJECT_IND = 0x0D
+    LL_PERIPHERAL_FEATURE_REQ = 0x0E
+    LL_CONNECTION_PARAM_REQ = 0x0F
+    LL_CONNECTION_PARAM_RSP = 0x10
+    LL_REJECT_EXT_IND = 0x11
+    LL_PING_REQ = 0x12
+    LL_PING_RSP = 0x13
+    LL_LENGTH_REQ = 0x14
+    LL_LENGTH_RSP = 0x15
+    LL_PHY_REQ = 0x16
+    LL_PHY_RSP = 0x17
+    LL_PHY_UPDATE_IND = 0x18
+    LL_MIN_USED_CHANNELS_IND = 0x19
+    LL_CTE_REQ = 0x1A
+    LL_CTE_RSP = 0x1B
+    LL_PERIODIC_SYNC_IND = 0x1C
+    LL_CLOCK_ACCURACY_REQ = 0x1D
+    LL_CLOCK_ACCURACY_RSP = 0x1E
+    LL_CIS_REQ = 0x1F
+    LL_CIS_RSP = 0x20
+    LL_CIS_IND = 0x21
+    LL_CIS_TERMINATE_IND = 0x22
+    LL_POWER_CONTROL_REQ = 0x23
+    LL_POWER_CONTROL_RSP = 0x24
+    LL_POWER_CHANGE_IND = 0x25
+    LL_SUBRATE_REQ = 0x26
+    LL_SUBRATE_IND = 0x27
+    LL_CHANNEL_REPORTING_IND = 0x28
+    LL_CHANNEL_STATUS_IND = 0x29
+    # Core v6.0
+    LL_PERIODIC_SYNC_WR_IND = 0x2A
+    LL_FEATURE_EXT_REQ = 0x2B
+    LL_FEATURE_EXT_RSP = 0x2C
+    LL_CS_SEC_RSP = 0x2D
+    LL_CS_CAPABILITIES_REQ = 0x2E
+    LL_CS_CAPABILITIES_RSP = 0x2F
+    LL_CS_CONFIG_REQ = 0x30
+    LL_CS_CONFIG_RSP = 0x31
+    LL_CS_REQ = 0x32
+    LL_CS_RSP = 0x33
+    LL_CS_IND = 0x34
+    LL_CS_TERMINATE_REQ = 0x35
+    LL_CS_FAE_REQ = 0x36
+    LL_CS_FAE_RSP = 0x37
+    LL_CS_CHANNEL_MAP_IND = 0x38
+    LL_CS_SEC_REQ = 0x39
+    LL_CS_TERMINATE_RSP = 0x3A
+
+
+def control_name(opcode: int) -> str:
+    """Spec name of an LL control opcode; unassigned ones are ``reserved (0x3f)``."""
+    try:
+        return ControlOpcode(opcode).name
+    except ValueError:
+        return reserved_name(opcode)
+
+
+# CtrData lengths, Vol 6, Part B, 2.4.2.1–2.4.2.42 (v5.4).  Opcodes not listed (Core v6.0
+# additions) are not length-checked.
+CONTROL_LENGTHS: dict[int, int] = {
+    0x00: 11,
+    0x01: 7,
+    0x02: 1,
+    0x03: 22,
+    0x04: 12,
+    0x05: 0,
+    0x06: 0,
+    0x07: 1,
+    0x08: 8,
+    0x09: 8,
+    0x0A: 0,
+    0x0B: 0,
+    0x0C: 5,
+    0x0D: 1,
+    0x0E: 8,
+    0x0F: 23,
+    0x10: 23,
+    0x11: 2,
+    0x12: 0,
+    0x13: 0,
+    0x14: 8,
+    0x15: 8,
+    0x16: 2,
+    0x17: 2,
+    0x18: 4,
+    0x19: 2,
+    0x1A: 1,
+    0x1B: 0,
+    0x1C: 34,
+    0x1D: 1,
+    0x1E: 1,
+    0x1F: 35,
+    0x20: 8,
+    0x21: 15,
+    0x22: 3,
+    0x23: 3,
+    0x24: 4,
+    0x25: 4,
+    0x26: 10,
+    0x27: 10,
+    0x28: 3,
+    0x29: 10,
+}
+
+# LL feature bits (Vol 6, Part B, 4.6, Table 4.5).
+FEATURE_NAMES: dict[int, str] = {
+    0: "LE Encryption",
+    1: "Connection Parameters Request Procedure",
+    2: "Extended Reject Indication",
+    3: "Peripheral-initiated Features Exchange",
+    4: "LE Ping",
+    5: "LE Data Packet Length Extension",
+    6: "LL Privacy",
+    7: "Extended Scanner Filter Policies",
+    8: "LE 2M PHY",
+    9: "Stable Modulation Index - Transmitter",
+    10: "Stable Modulation Index - Receiver",
+    11: "LE Coded PHY",
+    12: "LE Extended Advertising",
+    13: "LE Periodic Advertising",
+    14: "Channel Selection Algorithm #2",
+    15: "LE Power Class 1",
+    16: "Minimum Number of Used Channels Procedure",
+    17: "Connection CTE Request",
+    18: "Connection CTE Response",
+    19: "Connectionless CTE Transmitter",
+    20: "Connectionless CTE Receiver",
+    21: "Antenna Switching During CTE Transmission (AoD)",
+    22: "Antenna Switching During CTE Reception (AoA)",
+    23: "Receiving Constant Tone Extensions",
+    24: "Periodic Advertising Sync Transfer - Sender",
+    25: "Periodic Advertising Sync Transfer - Recipient",
+    26: "Sleep Clock Accuracy Updates",
+    27: "Remote Public Key Validation",
+    28: "Connected Isochronous Stream - Central",
+    29: "Connected Isochronous Stream - Peripheral",
+    30: "Isochronous Broadcaster",
+    31: "Synchronized Receiver",
+    32: "Connected Isochronous Stream (Host Support)",
+    33: "LE Power Control Request",
+    34: "LE Power Control Request",
+    35: "LE Path Loss Monitoring",
+    36: "Periodic Advertising ADI support",
+    37: "Connection Subrating",
+    38: "Connection Subrating (Host Support)",
+    39: "Channel Classification",
+    40: "Advertising Coding Selection",
+    41: "Advertising Coding Selection (Host Support)",
+}
+
+PHY_BITS = {0x01: "LE 1M", 0x02: "LE 2M", 0x04: "LE Coded"}
+
+VERSION_NAMES = {
+    6: "4.0",
+    7: "4.1",
+    8: "4.2",
+    9: "5.0",
+    10: "5.1",
+    11: "5.2",
+    12: "5.3",
+    13: "5.4",
+    14: "6.0",
+    15: "6.1",
+}
+
+
+def feature_names(features: int) -> list[str]:
+    return [FEATURE_NAMES.get(bit, f"bit {bit}") for bit in range(64) if features >> bit & 1]
+
+
+def phy_names(phys: int) -> list[str]:
+    names = [name for bit, name in PHY_BITS.items() if phys & bit]
+    names.extend(reserved_name(bit) for bit in (0x08, 0x10, 0x20, 0x40, 0x80) if phys & bit)
+    return names
 
 
 @dataclass(frozen=True, slots=True)
 class LlControl:
-    """An LL control PDU (Vol 6, Part B, 2.4.2) with its CtrData decoded where bpdiag
-    follows it (encryption start/pause, reject, terminate, version, features, length)."""
+    """An LL control PDU (2.4.2): opcode and raw CtrData.  Opcodes without a class of their
+    own are kept like this, their CtrData shown as hex."""
 
     opcode: int
     data: bytes
@@ -292,79 +778,327 @@ class LlControl:
 
     @property
     def error_code(self) -> int | None:
-        if self.opcode in (0x02, 0x0D) and self.data:
-            return self.data[0]
-        if self.opcode == 0x11 and len(self.data) >= 2:
-            return self.data[1]
         return None
 
     @property
     def reject_opcode(self) -> int | None:
-        if self.opcode == 0x11 and self.data:
-            return self.data[0]
         return None
 
     def fields(self) -> dict[str, object]:
-        d = self.data
-        op = self.opcode
-        out: dict[str, object] = {}
-        if op in (0x02, 0x0D):
-            out = {"error_code": d[0], "error_name": status_name(d[0])}
-        elif op == 0x11:
-            out = {
-                "reject_opcode": d[0],
-                "reject_name": control_name(d[0]),
-                "error_code": d[1],
-                "error_name": status_name(d[1]),
-            }
-        elif op == 0x03:
-            out = {
-                "rand": d[0:8].hex(),
-                "ediv": struct.unpack_from("<H", d, 8)[0],
-                "skd_c": d[10:18].hex(),
-                "iv_c": d[18:22].hex(),
-            }
-        elif op == 0x04:
-            out = {"skd_p": d[0:8].hex(), "iv_p": d[8:12].hex()}
-        elif op == 0x0C:
-            ver, comp, sub = struct.unpack_from("<BHH", d)
-            out = {"version": ver, "company": comp, "subversion": sub}
-        elif op in (0x08, 0x09, 0x0E):
-            out = {"features": d[0:8].hex()}
-        elif op in (0x14, 0x15):
-            rx_oct, rx_t, tx_oct, tx_t = struct.unpack_from("<HHHH", d)
-            out = {
-                "max_rx_octets": rx_oct,
-                "max_rx_time": rx_t,
-                "max_tx_octets": tx_oct,
-                "max_tx_time": tx_t,
-            }
-        elif op == 0x07:
-            out = {"unknown_type": d[0]}
-        elif op == 0x00:
-            ws, wo, itv, lat, to, inst = struct.unpack_from("<BHHHHH", d)
-            out = {
-                "win_size": ws,
-                "win_offset": wo,
-                "interval": itv,
-                "latency": lat,
-                "timeout": to,
-                "instant": inst,
-            }
-        elif d:
-            out = {"data": d.hex()}
-        return out
+        return {"data": self.data.hex()} if self.data else {}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionUpdateInd(LlControl):
+    """LL_CONNECTION_UPDATE_IND (2.4.2.1)."""
+
+    win_size: int = 0
+    win_offset: int = 0
+    interval: int = 0
+    latency: int = 0
+    timeout: int = 0
+    instant: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "win_size": self.win_size,
+            "win_offset": self.win_offset,
+            "interval": self.interval,
+            "latency": self.latency,
+            "timeout": self.timeout,
+            "instant": self.instant,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMapInd(LlControl):
+    """LL_CHANNEL_MAP_IND (2.4.2.2)."""
+
+    channel_map: bytes = b""
+    instant: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {"channel_map": self.channel_map.hex(), "instant": self.instant}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCodePdu(LlControl):
+    """LL_TERMINATE_IND (2.4.2.3) and LL_REJECT_IND (2.4.2.14): one ErrorCode."""
+
+    code: int = 0
+
+    @property
+    def error_code(self) -> int | None:
+        return self.code
+
+    def fields(self) -> dict[str, object]:
+        return {"error_code": self.code, "error_name": error_name(self.code)}
+
+
+@dataclass(frozen=True, slots=True)
+class EncReq(LlControl):
+    """LL_ENC_REQ (2.4.2.4): Rand, EDIV, SKDc (SKDm before v5.3), IVc (IVm)."""
+
+    rand: bytes = b""
+    ediv: int = 0
+    skd_c: bytes = b""
+    iv_c: bytes = b""
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "rand": self.rand.hex(),
+            "ediv": self.ediv,
+            "skd_c": self.skd_c.hex(),
+            "iv_c": self.iv_c.hex(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EncRsp(LlControl):
+    """LL_ENC_RSP (2.4.2.5): SKDp (SKDs before v5.3), IVp (IVs)."""
+
+    skd_p: bytes = b""
+    iv_p: bytes = b""
+
+    def fields(self) -> dict[str, object]:
+        return {"skd_p": self.skd_p.hex(), "iv_p": self.iv_p.hex()}
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownRsp(LlControl):
+    """LL_UNKNOWN_RSP (2.4.2.8): the opcode the sender did not understand."""
+
+    unknown_type: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {"unknown_type": self.unknown_type, "unknown_name": control_name(self.unknown_type)}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureExchange(LlControl):
+    """LL_FEATURE_REQ / LL_FEATURE_RSP / LL_PERIPHERAL_FEATURE_REQ (2.4.2.9, 2.4.2.10,
+    2.4.2.15): FeatureSet, 8 octets."""
+
+    features: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "features": self.data.hex(),
+            "feature_names": feature_names(self.features),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInd(LlControl):
+    """LL_VERSION_IND (2.4.2.13): VersNr, CompId, SubVersNr."""
+
+    version: int = 0
+    company: int = 0
+    subversion: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "version_name": VERSION_NAMES.get(self.version) or reserved_name(self.version),
+            "company": self.company,
+            "subversion": self.subversion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RejectExtInd(LlControl):
+    """LL_REJECT_EXT_IND (2.4.2.18): RejectOpcode, ErrorCode."""
+
+    rejected: int = 0
+    code: int = 0
+
+    @property
+    def error_code(self) -> int | None:
+        return self.code
+
+    @property
+    def reject_opcode(self) -> int | None:
+        return self.rejected
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "reject_opcode": self.rejected,
+            "reject_name": control_name(self.rejected),
+            "error_code": self.code,
+            "error_name": error_name(self.code),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionParamExchange(LlControl):
+    """LL_CONNECTION_PARAM_REQ / _RSP (2.4.2.16, 2.4.2.17)."""
+
+    interval_min: int = 0
+    interval_max: int = 0
+    latency: int = 0
+    timeout: int = 0
+    preferred_periodicity: int = 0
+    reference_event_count: int = 0
+    offsets: tuple[int, ...] = ()
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "interval_min": self.interval_min,
+            "interval_max": self.interval_max,
+            "latency": self.latency,
+            "timeout": self.timeout,
+            "preferred_periodicity": self.preferred_periodicity,
+            "reference_event_count": self.reference_event_count,
+            "offsets": list(self.offsets),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LengthExchange(LlControl):
+    """LL_LENGTH_REQ / LL_LENGTH_RSP (2.4.2.21, 2.4.2.22)."""
+
+    max_rx_octets: int = 0
+    max_rx_time: int = 0
+    max_tx_octets: int = 0
+    max_tx_time: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "max_rx_octets": self.max_rx_octets,
+            "max_rx_time": self.max_rx_time,
+            "max_tx_octets": self.max_tx_octets,
+            "max_tx_time": self.max_tx_time,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PhyExchange(LlControl):
+    """LL_PHY_REQ / LL_PHY_RSP (2.4.2.23, 2.4.2.24): TX_PHYS, RX_PHYS."""
+
+    tx_phys: int = 0
+    rx_phys: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "tx_phys": self.tx_phys,
+            "tx_phy_names": phy_names(self.tx_phys),
+            "rx_phys": self.rx_phys,
+            "rx_phy_names": phy_names(self.rx_phys),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PhyUpdateInd(LlControl):
+    """LL_PHY_UPDATE_IND (2.4.2.25): PHY_C_TO_P, PHY_P_TO_C (0 = unchanged), Instant."""
+
+    phy_c_to_p: int = 0
+    phy_p_to_c: int = 0
+    instant: int = 0
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "phy_c_to_p": self.phy_c_to_p,
+            "phy_c_to_p_names": phy_names(self.phy_c_to_p),
+            "phy_p_to_c": self.phy_p_to_c,
+            "phy_p_to_c_names": phy_names(self.phy_p_to_c),
+            "instant": self.instant,
+        }
+
+
+def _plain(op: int, d: bytes) -> LlControl:
+    return LlControl(op, d)
+
+
+def _connection_update(op: int, d: bytes) -> LlControl:
+    ws, wo, itv, lat, to, inst = struct.unpack_from("<BHHHHH", d)
+    return ConnectionUpdateInd(op, d, ws, wo, itv, lat, to, inst)
+
+
+def _channel_map(op: int, d: bytes) -> LlControl:
+    return ChannelMapInd(op, d, bytes(d[0:5]), struct.unpack_from("<H", d, 5)[0])
+
+
+def _error_code(op: int, d: bytes) -> LlControl:
+    return ErrorCodePdu(op, d, d[0])
+
+
+def _enc_req(op: int, d: bytes) -> LlControl:
+    return EncReq(op, d, bytes(d[0:8]), struct.unpack_from("<H", d, 8)[0], d[10:18], d[18:22])
+
+
+def _enc_rsp(op: int, d: bytes) -> LlControl:
+    return EncRsp(op, d, bytes(d[0:8]), bytes(d[8:12]))
+
+
+def _unknown_rsp(op: int, d: bytes) -> LlControl:
+    return UnknownRsp(op, d, d[0])
+
+
+def _features(op: int, d: bytes) -> LlControl:
+    return FeatureExchange(op, d, int.from_bytes(d[0:8], "little"))
+
+
+def _version(op: int, d: bytes) -> LlControl:
+    ver, comp, sub = struct.unpack_from("<BHH", d)
+    return VersionInd(op, d, ver, comp, sub)
+
+
+def _reject_ext(op: int, d: bytes) -> LlControl:
+    return RejectExtInd(op, d, d[0], d[1])
+
+
+def _connection_param(op: int, d: bytes) -> LlControl:
+    imin, imax, lat, to, per, ref = struct.unpack_from("<HHHHBH", d)
+    offsets = struct.unpack_from("<6H", d, 11)
+    return ConnectionParamExchange(op, d, imin, imax, lat, to, per, ref, offsets)
+
+
+def _length(op: int, d: bytes) -> LlControl:
+    return LengthExchange(op, d, *struct.unpack_from("<HHHH", d))
+
+
+def _phy(op: int, d: bytes) -> LlControl:
+    return PhyExchange(op, d, d[0], d[1])
+
+
+def _phy_update(op: int, d: bytes) -> LlControl:
+    return PhyUpdateInd(op, d, d[0], d[1], struct.unpack_from("<H", d, 2)[0])
+
+
+_CONTROL_PARSERS: dict[int, Callable[[int, bytes], LlControl]] = {
+    0x00: _connection_update,
+    0x01: _channel_map,
+    0x02: _error_code,
+    0x03: _enc_req,
+    0x04: _enc_rsp,
+    0x07: _unknown_rsp,
+    0x08: _features,
+    0x09: _features,
+    0x0C: _version,
+    0x0D: _error_code,
+    0x0E: _features,
+    0x0F: _connection_param,
+    0x10: _connection_param,
+    0x11: _reject_ext,
+    0x14: _length,
+    0x15: _length,
+    0x16: _phy,
+    0x17: _phy,
+    0x18: _phy_update,
+}
 
 
 def parse_control(payload: bytes) -> LlControl:
-    """Decode an LL control PDU payload (opcode + CtrData), length-checked for known opcodes."""
+    """Decode an LL control PDU payload (opcode + CtrData).  For every opcode of v5.4 the
+    CtrData length must be exactly the spec's: shorter is ``Truncated``, longer ``BadLength``."""
     if not payload:
-        raise Truncated("LL control PDU without an opcode", layer="ll")
+        raise Truncated("LL control PDU without an opcode", layer=_LAYER)
     op = payload[0]
     data = bytes(payload[1:])
     need = CONTROL_LENGTHS.get(op)
-    if need is not None and len(data) < need:
-        raise Truncated(
-            f"{control_name(op)} needs {need} bytes of CtrData, got {len(data)}", layer="ll"
+    if need is not None and len(data) != need:
+        cls = Truncated if len(data) < need else BadLength
+        raise cls(
+            f"{control_name(op)} needs {need} bytes of CtrData, got {len(data)}", layer=_LAYER
         )
-    return LlControl(op, data)
+    return _CONTROL_PARSERS.get(op, _plain)(op, data)

@@ -1,40 +1,97 @@
-"""Records → PDUs for air captures: nRF Sniffer (272), LE LL with PHDR (256), LE LL (251)
-and PPI-wrapped BTLE (192).
+"""Records → PDUs for air captures: nRF Sniffer (272), LE LL with PHDR (256), LE LL (251) and
+PPI-wrapped BTLE (192).
 
-Per access address the stream keeps a small link state (Vol 6, Part B):
+What comes out (``Pdu.layer``):
 
-- **Direction.**  nRF Sniffer records carry it.  Otherwise it is inferred from the
-  connection event structure (4.5.1): the central transmits first in every event and the
-  two sides alternate; an event starts on an RF channel change (when the header has the
-  channel) or after a silence longer than half the connection interval (from CONNECT_IND;
-  5 ms when unknown).  The first data PDU after CONNECT_IND is the central's.
-- **Retransmissions** (4.5.9): a PDU with the same SN and the same payload as the previous
-  PDU from the same side is a retransmission of an unacknowledged PDU and is emitted once.
-- **Encryption** (5.1.3): after LL_START_ENC_REQ the link is encrypted; payloads are not
-  decoded unless the capture marks them decrypted (nRF Sniffer: encrypted with MIC OK;
-  PHDR: the decrypted flag), in which case the 4-byte MIC is dropped.  Two plaintext PDUs
-  can still appear on an encrypted link and are recognised by their exact lengths: the
-  central's LL_PAUSE_ENC_RSP (1 octet, 5.1.3.2) and the LL_ENC_REQ that follows it
-  (23 octets); an encrypted PDU would be 4 octets longer.
-- **L2CAP**: LLID 0b10 starts, 0b01 continues (2.4); reassembled per (link, direction).
+- ``"adv"``: CONNECT_IND / AUX_CONNECT_REQ (``opcode`` 5, ``link`` ``("ll", new access
+  address)``, direction central → peripheral), and advertising PDUs that carry AD Flags or a
+  local name — one per advertiser address and distinct (flags, name), never one per packet.
+- ``"ll"``: every LL control PDU (``opcode`` = control opcode), ``link`` ``("ll", AA)``.
+- ``"smp"``: SMP commands on L2CAP CID 6, reassembled from LLID 0b10 start / 0b01
+  continuation fragments per (access address, direction); ``frame`` is the last fragment's
+  record, ``first_frame`` the first's.
+- ``"att"``: ATT Error Responses only; ``answers`` is the frame of the last request with the
+  error's request opcode on that link in the other direction (0 if none was seen).
+
+Per access address the stream keeps a small link state (Core Spec v5.4, Vol 6, Part B):
+
+**Direction.**  From the capture when it says: nRF Sniffer flags, PHDR PDU type 2 / 3.
+Otherwise inferred from the connection event structure (4.5.1): the central transmits first
+in every event and the two sides alternate, T_IFS (150 µs) apart.  A packet starts a new event
+when the time since the previous packet on the link exceeds what one exchange can take —
+T_IFS + both packets' airtime + 0.4 ms slack, at least 1.25 ms, at most 0.9 × the connection
+interval — so a new event is the central's, and within an event the direction flips with
+every packet.  Time comes from the Ubertooth clock of a PPI BTLE field when there is one
+(crackle's PPI files carry broken record timestamps), else from the record.  When time is not
+usable (missing, going backwards, two packets under 100 µs apart) a change of RF channel marks
+a new event instead; with neither, or for the first packet of a link whose CONNECT_IND was not
+captured, the direction is ``UNKNOWN``.  Timing wins over the channel because some writers put
+garbage in the channel octet of the records they cannot place (bsniffhub writes 62 or a
+channel from another event), while their timestamps are exact.  The first data PDU after
+CONNECT_IND is the central's.
+
+**Retransmissions** (4.5.9).  A PDU with the same SN, LLID and payload as the previous PDU
+from the same side is a retransmission and is emitted once, the first time it was seen.  The
+payload must match too, so that a missed packet or a wrongly inferred direction cannot make a
+new PDU disappear.  (An attacker that repeats a PDU with a stale SN — SweynTooth does — is
+repeating what the receiver discards as a duplicate, since its SN is not the receiver's
+NESN, so dropping it matches what the peer's host saw.)  A PDU sent while the direction was
+unknown counts as the previous PDU of whichever side sends next.
+
+**CRC.**  Packets whose CRC the capture tool found bad (nRF Sniffer CRC OK = 0; PHDR CRC
+checked and not valid) are counted, not decoded.  When the tool did not check (PPI, LE LL,
+PHDR without the CRC-checked flag) and the packet carries a CRC (not 000000), bpdiag checks
+it: advertising PDUs against CRCInit 0x555555, data PDUs against the CRCInit of their
+CONNECT_IND when it was captured (Vol 6, Part B, 3.1.1).  Ubertooth captures hold corrupted
+packets that would otherwise decode as nonsense.
+
+**Encryption** (5.1.3).  After LL_START_ENC_REQ every data PDU of the link is encrypted, with
+a 4-byte MIC.  Per packet, the capture may say what it holds: nRF Sniffer — not encrypted, or
+encrypted with MIC OK (the sniffer decrypted it and wrote the plaintext), or encrypted with a
+bad MIC (ciphertext); PHDR — decrypted, or MIC checked and valid (plaintext), or MIC checked and
+invalid (ciphertext).  When the capture says nothing the link state decides: the first
+non-empty PDU after LL_START_ENC_REQ is the central's LL_START_ENC_RSP, 1 byte as plaintext
+and 5 with its MIC, which tells whether the tool wrote decrypted payloads (WHAD does, with no
+flag) or ciphertext (then the link's PDUs are counted and skipped).  A non-empty PDU of 1–4
+bytes can never be ciphertext, so on an encrypted link it is decoded: that is how the central's
+unencrypted LL_PAUSE_ENC_RSP (5.1.3.2) is seen, which pauses encryption until the next
+LL_START_ENC_REQ.  A decrypted payload that still ends in its MIC (its L2CAP or CtrData length
+is exactly 4 short) has the MIC dropped.  A link first seen mid-connection has an unknown
+state: only PDUs that parse exactly as plaintext are decoded (a complete or starting L2CAP
+frame on CID 4, 5 or 6 with a consistent length, a control PDU of its opcode's exact length,
+a continuation of a pending L2CAP frame); others are counted and skipped silently.  The link
+counts as in clear from the first PDU that ciphertext cannot imitate: 1–4 bytes long, or an
+L2CAP header that fits (about 1 in 10^9 for random bytes; a control PDU of the right length
+is decoded but proves nothing, as 1 in ~100 ciphertexts has one).
+
+Several connections may share a capture; a CONNECT_IND starts fresh state for its access
+address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
+never raises.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.decode import att, smp
-from bpdiag.decode.l2cap import CID_ATT, CID_SMP, Reassembler
+from bpdiag.decode.l2cap import CID_ATT, CID_LE_SIGNALING, CID_SMP, Reassembler
 from bpdiag.decode.ll import (
     ADV_ACCESS_ADDRESS,
+    ADV_CRC_INIT,
     CONTROL_LENGTHS,
     AdvPdu,
+    AirPacket,
     ConnectInd,
+    ConnectionUpdateInd,
+    crc24,
     parse_adv,
     parse_control,
-    parse_data_header,
+    parse_data_pdu,
     split_air_packet,
 )
 from bpdiag.decode.nordic import parse_nordic
@@ -43,104 +100,266 @@ from bpdiag.decode.phdr import parse_phdr
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import DecodeError
 
-_NONE: list[Pdu] = []
-_L2HDR = struct.Struct("<HH")
 C, P, U = Direction.C_TO_P, Direction.P_TO_C, Direction.UNKNOWN
-DEFAULT_EVENT_GAP = 0.005
+_OTHER = {C: P, P: C, U: U}
+
+T_IFS = 150e-6
+MIN_EVENT_GAP = 1.25e-3
+EVENT_SLACK = 0.4e-3
+MIN_USABLE_GAP = 100e-6
+ATT_ERROR_RESPONSE = 0x01
+LL_START_ENC_REQ = 0x05
+LL_PAUSE_ENC_RSP = 0x0B
+_PPI_CLOCK_WRAP = 1 << 32
+_L2HDR = struct.Struct("<HH")
+_NONE: list[Pdu] = []
+
+SkipHook = Callable[[int, str, int], None]
+"""``(frame, reason, reference frame)``; reasons ``crc``, ``retransmission`` (reference: the
+frame it repeats), ``encrypted``, ``unknown-encryption``, ``isochronous``."""
+
+
+def airtime(length: int, phy: int = 0) -> float:
+    """Seconds on air of a packet with ``length`` payload octets (Vol 6, Part B, 2.1):
+    preamble, access address, header, payload, CRC; LE Coded counted at S=8."""
+    if phy == 1:
+        return (2 + 4 + 2 + length + 3) * 4e-6
+    if phy == 2:
+        return (80 + 256 + 16 + 24 + (2 + length + 3) * 64 + 24) * 1e-6
+    return (1 + 4 + 2 + length + 3) * 8e-6
+
+
+class _Enc(Enum):
+    CLEAR = "clear"
+    STARTING = "starting"  # LL_START_ENC_REQ seen, not yet known what the capture holds
+    CIPHER = "cipher"  # encrypted on air, the capture holds ciphertext
+    DECRYPTED = "decrypted"  # encrypted on air, the capture tool wrote plaintext
+    UNKNOWN = "unknown"  # link seen mid-connection
+
+
+@dataclass(slots=True)
+class _Sent:
+    """The last PDU seen from one side of a link."""
+
+    sn: int
+    llid: int
+    payload: bytes
+    frame: int
 
 
 @dataclass(slots=True)
 class _Link:
     aa: int
-    event_gap: float = DEFAULT_EVENT_GAP
+    from_connect: bool
+    interval: float | None = None
+    crc_init: int | None = None
+    enc: _Enc = _Enc.CLEAR
     last_time: float | None = None
     last_channel: int | None = None
-    next_dir: Direction = C
-    last: dict[Direction, tuple[int, bytes]] = field(default_factory=dict)
-    encrypted: bool = False
-    last_request: dict[Direction, tuple[int, int]] = field(default_factory=dict)
+    last_length: int = 0
+    last_dir: Direction | None = None  # None: no data PDU yet
+    sent: dict[Direction, _Sent] = field(default_factory=dict)
+    requests: dict[Direction, dict[int, int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class _Air:
-    air: bytes
-    direction: Direction
-    channel: int | None
-    crc_bad: bool
-    encrypted_flag: bool | None  # Nordic: packet was encrypted on air
-    plaintext: bool  # the capture tool decrypted it (MIC verified)
+    """What one record holds, whatever its link type."""
+
+    ble: bytes
+    direction: Direction = U
+    channel: int | None = None
+    time: float | None = None
+    crc_bad: bool = False  # the capture tool checked the CRC and it failed
+    crc_checked: bool = False  # the capture tool checked the CRC (good or bad)
+    advertising: bool | None = None  # None: decide by the access address
+    secondary: bool = False
+    phy: int = 0
+    plaintext: bool | None = None  # the capture's word: True plaintext, False ciphertext
+    decrypted: bool = False  # plaintext because the tool decrypted it (MIC may remain)
+    isochronous: bool = False
 
 
 class LlStream:
-    """Feed air-capture records in order; get the PDUs each completes."""
+    """Feed air-capture records in order; get the PDUs each completes.  Never raises.
+
+    ``problems`` collects what was wrong in the input (the caller drains it).  Counters:
+    ``crc_errors``, ``retransmissions``, ``encrypted_skipped`` (ciphertext),
+    ``unknown_state_skipped`` (mid-connection links), ``isochronous_skipped``.  ``on_skip``,
+    when set, is called for every packet dropped for one of those reasons (``SkipHook``).
+    """
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.links: dict[int, _Link] = {}
-        self._reasm = Reassembler(frozenset({CID_ATT, CID_SMP}))
-        self._adv_seen: set[tuple[str, int | None, str | None]] = set()
         self.crc_errors = 0
-        self.encrypted_skipped = 0
         self.retransmissions = 0
+        self.encrypted_skipped = 0
+        self.unknown_state_skipped = 0
+        self.isochronous_skipped = 0
+        self.on_skip: SkipHook | None = None
+        self._reasm = Reassembler(frozenset({CID_ATT, CID_SMP}))
+        self._frag_start: dict[Hashable, tuple[int, int]] = {}
+        self._unknown_frags: dict[int, list[tuple[bytes, int]]] = {}
+        self._adv_seen: set[tuple[str, int | None, str | None]] = set()
+        self._ppi_clock: tuple[int, int] | None = None  # (last raw clock, wraps)
 
-    def _problem(self, rec: Record, message: str, layer: str) -> list[Pdu]:
-        self.problems.append(Problem(rec.index, rec.file_offset, message, layer))
-        return _NONE
-
-    def _unwrap(self, rec: Record) -> _Air:
-        lt = rec.link_type
-        if lt == LinkType.NORDIC_BLE:
-            n = parse_nordic(rec.payload)
-            return _Air(
-                n.air,
-                C if n.c_to_p else P,
-                n.channel,
-                not n.crc_ok,
-                n.encrypted,
-                n.encrypted and n.mic_ok,
-            )
-        if lt == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
-            h = parse_phdr(rec.payload)
-            return _Air(h.air, U, h.channel, h.crc_bad, None, h.decrypted)
-        if lt == LinkType.PPI:
-            return _Air(parse_ppi(rec.payload).air, U, None, False, None, False)
-        return _Air(bytes(rec.payload), U, None, False, None, False)
-
+    # ================================================================ public API
     def feed(self, rec: Record) -> list[Pdu]:
         try:
             a = self._unwrap(rec)
             if a.crc_bad:
-                self.crc_errors += 1
+                return self._bad_crc(rec, a)
+            if a.isochronous:
+                self.isochronous_skipped += 1
+                self._skip(rec.index, "isochronous", 0)
                 return _NONE
-            pkt = split_air_packet(a.air)
-            if pkt.access_address == ADV_ACCESS_ADDRESS:
-                return self._advertising(rec, pkt.pdu)
+            pkt = split_air_packet(a.ble, advertising=a.advertising, coded=a.phy == 2)
+            adv = pkt.is_advertising_aa if a.advertising is None else a.advertising
+            if not a.crc_checked and pkt.crc != b"\x00\x00\x00" and self._crc_bad(pkt, adv):
+                return self._bad_crc(rec, a)
+            if adv:
+                return self._advertising(rec, a, pkt.pdu)
             return self._data(rec, a, pkt.access_address, pkt.pdu)
         except DecodeError as exc:
-            return self._problem(rec, str(exc), exc.layer)
+            self.problems.append(Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll"))
+            return _NONE
 
-    # ------------------------------------------------------------ advertising
-    def _advertising(self, rec: Record, pdu: bytes) -> list[Pdu]:
-        msg = parse_adv(pdu)
-        if isinstance(msg, ConnectInd):
-            old = self.links.pop(msg.access_address, None)
-            if old is not None:
-                for d in (C, P):
-                    self._reasm.drop((old.aa, d))
-            link = _Link(msg.access_address)
-            link.event_gap = max(msg.interval * 1.25e-3 / 2, 0.0008)
-            self.links[msg.access_address] = link
-            return [
-                Pdu(
-                    rec.index,
-                    rec.timestamp,
-                    C,
-                    ("ll", msg.access_address),
-                    "adv",
-                    msg.pdu_type,
-                    msg,
-                    rec.index,
+    def finish(self) -> list[Pdu]:
+        """Report L2CAP PDUs the capture ended inside of (wanted channels, or not yet known)."""
+        for key, cid, have, expected in self._reasm.pending():
+            if cid not in (CID_ATT, CID_SMP, -1):
+                continue
+            aa, d = cast(tuple[int, Direction], key)
+            start = self._frag_start.get(key)
+            what = "its 4-byte header" if cid < 0 else f"CID 0x{cid:04x}"
+            need = "4" if cid < 0 else str(expected)
+            self.problems.append(
+                Problem(
+                    None if start is None else start[0],
+                    None if start is None else start[1],
+                    f"capture ends inside an L2CAP PDU on access address 0x{aa:08x} "
+                    f"({_dir_word(d)}), {what}: {have} of {need} bytes",
+                    "l2cap",
                 )
+            )
+            self._reasm.drop(key)
+        return _NONE
+
+    # ================================================================ unwrapping
+    def _unwrap(self, rec: Record) -> _Air:
+        lt = rec.link_type
+        if lt == LinkType.NORDIC_BLE:
+            n = parse_nordic(rec.payload)
+            if n.is_advertising:
+                return _Air(
+                    n.ble,
+                    channel=n.channel,
+                    time=rec.timestamp,
+                    crc_bad=not n.crc_ok,
+                    crc_checked=True,
+                    advertising=True,
+                    secondary=n.channel < 37,
+                    phy=n.phy,
+                )
+            return _Air(
+                n.ble,
+                C if n.c_to_p else P,
+                n.channel,
+                rec.timestamp,
+                not n.crc_ok,
+                True,
+                False,
+                phy=n.phy,
+                plaintext=not n.encrypted or n.mic_ok,
+                decrypted=n.mic_ok,
+            )
+        if lt == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
+            h = parse_phdr(rec.payload)
+            c_to_p = h.c_to_p
+            plaintext: bool | None = None
+            if h.decrypted or h.mic_ok:
+                plaintext = True
+            elif h.mic_checked:
+                plaintext = False
+            return _Air(
+                h.ble,
+                U if c_to_p is None else C if c_to_p else P,
+                h.rf_channel,
+                rec.timestamp,
+                h.crc_bad,
+                h.crc_checked,
+                h.is_advertising,
+                h.pdu_type == 1,
+                h.phy,
+                plaintext,
+                bool(plaintext),
+                isochronous=h.pdu_type in (4, 5, 6),
+            )
+        if lt == LinkType.PPI:
+            p = parse_ppi(rec.payload)
+            if p.btle is None:
+                return _Air(p.ble, time=rec.timestamp)
+            rf = p.btle.rf_channel
+            return _Air(
+                p.ble,
+                channel=p.btle.channel_mhz,
+                time=self._ppi_time(p.btle.clk_100ns),
+                secondary=rf is not None and rf not in (0, 12, 39),
+            )
+        return _Air(bytes(rec.payload), time=rec.timestamp)
+
+    def _ppi_time(self, clk: int) -> float:
+        """Ubertooth clock (100 ns units, 32 bits) unwrapped into seconds."""
+        wraps = 0
+        if self._ppi_clock is not None:
+            last, wraps = self._ppi_clock
+            if clk < last - (_PPI_CLOCK_WRAP >> 1):
+                wraps += 1
+        self._ppi_clock = (clk, wraps)
+        return (wraps * _PPI_CLOCK_WRAP + clk) * 1e-7
+
+    def _bad_crc(self, rec: Record, a: _Air) -> list[Pdu]:
+        """Count a packet with a bad CRC.  It is not decoded, but it still took its turn in
+        its connection event, so a known link's direction inference notes it."""
+        self.crc_errors += 1
+        self._skip(rec.index, "crc", 0)
+        if a.advertising is not True and len(a.ble) >= 6:
+            link = self.links.get(int.from_bytes(a.ble[0:4], "little"))
+            if link is not None:
+                self._direction(link, a, a.ble[5])
+        return _NONE
+
+    def _crc_bad(self, pkt: AirPacket, adv: bool) -> bool:
+        """Check a CRC the capture tool did not: advertising channel PDUs against 0x555555,
+        data PDUs against the CRCInit of their CONNECT_IND (when it was captured)."""
+        if adv:
+            if pkt.access_address != ADV_ACCESS_ADDRESS:
+                return False  # periodic advertising: CRCInit from SyncInfo, not followed
+            init = ADV_CRC_INIT
+        else:
+            link = self.links.get(pkt.access_address)
+            if link is None or link.crc_init is None:
+                return False
+            init = link.crc_init
+        return crc24(pkt.pdu, init) != pkt.crc
+
+    def _skip(self, frame: int, reason: str, ref: int) -> None:
+        if self.on_skip is not None:
+            self.on_skip(frame, reason, ref)
+
+    # ================================================================ advertising
+    def _advertising(self, rec: Record, a: _Air, pdu: bytes) -> list[Pdu]:
+        msg = parse_adv(pdu, secondary=a.secondary)
+        if isinstance(msg, ConnectInd):
+            aa = msg.access_address
+            old = self.links.pop(aa, None)
+            if old is not None:
+                for d in (C, P, U):
+                    self._reasm.drop((aa, d))
+            self.links[aa] = _Link(aa, True, msg.interval * 1.25e-3 or None, msg.crc_init)
+            return [
+                Pdu(rec.index, rec.timestamp, C, ("ll", aa), "adv", msg.pdu_type, msg, rec.index)
             ]
         if isinstance(msg, AdvPdu):
             flags, name = msg.flags, msg.local_name
@@ -150,127 +369,261 @@ class LlStream:
             if key in self._adv_seen:
                 return _NONE
             self._adv_seen.add(key)
+            if msg.ad.problem is not None:
+                self.problems.append(
+                    Problem(rec.index, rec.file_offset, msg.ad.problem, "adv"),
+                )
             return [Pdu(rec.index, rec.timestamp, U, None, "adv", msg.pdu_type, msg, rec.index)]
         return _NONE
 
-    # ------------------------------------------------------------ data channel
-    def _direction(self, link: _Link, a: _Air, t: float) -> Direction:
-        if a.direction is not U:
-            link.last_time, link.last_channel = t, a.channel
-            return a.direction
-        new_event = (
-            link.last_time is None
-            or (a.channel is not None and a.channel != link.last_channel)
-            or t - link.last_time > link.event_gap
-        )
-        d = C if new_event else link.next_dir
-        link.next_dir = P if d is C else C
-        link.last_time, link.last_channel = t, a.channel
+    # ================================================================ direction
+    def _direction(self, link: _Link, a: _Air, length: int) -> Direction:
+        d = a.direction
+        if d is U:
+            if link.last_dir is None:
+                d = C if link.from_connect else U
+            else:
+                new_event = self._new_event(link, a, length)
+                if new_event is None:
+                    d = U
+                elif new_event:
+                    d = C
+                else:
+                    d = _OTHER[link.last_dir]
+        link.last_time, link.last_channel = a.time, a.channel
+        link.last_length, link.last_dir = length, d
         return d
 
+    def _new_event(self, link: _Link, a: _Air, length: int) -> bool | None:
+        t, last = a.time, link.last_time
+        if t is not None and last is not None and t - last >= MIN_USABLE_GAP:
+            limit = T_IFS + airtime(link.last_length, a.phy) + airtime(length, a.phy)
+            limit = max(MIN_EVENT_GAP, limit + EVENT_SLACK)
+            if link.interval:
+                limit = min(limit, 0.9 * link.interval)
+            return t - last > limit
+        if a.channel is not None and link.last_channel is not None:
+            return a.channel != link.last_channel
+        return None
+
+    # ================================================================ data channel
     def _data(self, rec: Record, a: _Air, aa: int, pdu: bytes) -> list[Pdu]:
         link = self.links.get(aa)
         if link is None:
-            link = self.links[aa] = _Link(aa)
-        d = self._direction(link, a, rec.timestamp)
-        hdr = parse_data_header(pdu)
+            link = self.links[aa] = _Link(aa, False, enc=_Enc.UNKNOWN)
+        hdr = parse_data_pdu(pdu)
+        d = self._direction(link, a, hdr.length)
         payload = hdr.payload
-        # Retransmission: same SN and payload as this side's previous PDU.
-        prev = link.last.get(d)
-        link.last[d] = (hdr.sn, payload)
-        if prev is not None and prev[0] == hdr.sn and prev[1] == payload and payload:
+
+        # Retransmission (4.5.9).
+        prev = link.sent.get(d)
+        if prev is None and d is not U:
+            prev = link.sent.get(U)  # sent before the direction could be told
+        if (
+            payload
+            and prev is not None
+            and prev.sn == hdr.sn
+            and prev.llid == hdr.llid
+            and prev.payload == payload
+        ):
             self.retransmissions += 1
+            self._skip(rec.index, "retransmission", prev.frame)
             return _NONE
+        link.sent[d] = _Sent(hdr.sn, hdr.llid, payload, rec.index)
         if not payload:
             return _NONE
-        encrypted = a.encrypted_flag if a.encrypted_flag is not None else link.encrypted
-        if encrypted and not a.plaintext:
-            plain = self._plausible_plaintext(hdr.llid, payload, (aa, d))
-            if plain is None:
-                self.encrypted_skipped += 1
-                return _NONE
-            payload = plain
-        key_link = ("ll", aa)
+
+        plain = self._plaintext(rec, link, a, hdr.llid, payload, (aa, d))
+        if plain is None:
+            return _NONE
         if hdr.llid == 3:
-            ctl = parse_control(payload)
-            if ctl.opcode == 0x05:  # LL_START_ENC_REQ: everything after is encrypted
-                link.encrypted = True
-            elif ctl.opcode == 0x0B and d is C:  # central's LL_PAUSE_ENC_RSP
-                link.encrypted = False
-            elif ctl.opcode == 0x03 and link.encrypted and encrypted and not a.plaintext:
-                link.encrypted = False  # plaintext ENC_REQ after a pause
-            return [Pdu(rec.index, rec.timestamp, d, key_link, "ll", ctl.opcode, ctl, rec.index)]
+            return self._control(rec, link, d, plain)
+        if hdr.llid == 0:
+            self.problems.append(
+                Problem(rec.index, rec.file_offset, "data PDU with reserved LLID 0b00", "ll")
+            )
+            return _NONE
+        return self._l2cap(rec, link, d, hdr.llid, plain)
+
+    def _plaintext(
+        self, rec: Record, link: _Link, a: _Air, llid: int, payload: bytes, key: Hashable
+    ) -> bytes | None:
+        """The payload to decode, or ``None`` when it is ciphertext (counted)."""
+        if a.plaintext is not None:
+            if a.plaintext:
+                return _strip_mic(llid, payload) if a.decrypted else payload
+            return self._cipher(rec, "encrypted")
+        state = link.enc
+        if state is _Enc.CLEAR:
+            return payload
+        if state is _Enc.DECRYPTED:
+            return _strip_mic(llid, payload)
+        small = len(payload) <= 4  # shorter than a MIC: cannot be ciphertext
+        if state is _Enc.STARTING:
+            if small:
+                link.enc = _Enc.DECRYPTED
+                return payload
+            link.enc = _Enc.CIPHER
+            return self._cipher(rec, "encrypted")
+        if state is _Enc.CIPHER:
+            return payload if small else self._cipher(rec, "encrypted")
+        # UNKNOWN: a link first seen mid-connection.
+        if small:
+            link.enc = _Enc.CLEAR
+            return payload
+        if self._plausible(llid, payload, key):
+            if llid == 2:
+                link.enc = _Enc.CLEAR  # a consistent L2CAP header: ~1e-9 for ciphertext
+            return payload
+        self.unknown_state_skipped += 1
+        self._skip(rec.index, "unknown-encryption", 0)
+        return None
+
+    def _cipher(self, rec: Record, reason: str) -> None:
+        self.encrypted_skipped += 1
+        self._skip(rec.index, reason, 0)
+        return None
+
+    def _plausible(self, llid: int, payload: bytes, key: Hashable) -> bool:
+        """Does the payload parse exactly as plaintext?"""
+        if llid == 3:
+            need = CONTROL_LENGTHS.get(payload[0])
+            return need is not None and len(payload) == 1 + need
+        if llid == 2:
+            if len(payload) < 4:
+                return False
+            l2len, cid = _L2HDR.unpack_from(payload)
+            return cid in (CID_ATT, CID_LE_SIGNALING, CID_SMP) and l2len + 4 >= len(payload)
+        if llid == 1:
+            return self._reasm.is_pending(key)
+        return False
+
+    # ================================================================ LL control
+    def _control(self, rec: Record, link: _Link, d: Direction, payload: bytes) -> list[Pdu]:
+        ctl = parse_control(payload)
+        op = ctl.opcode
+        if isinstance(ctl, ConnectionUpdateInd) and ctl.interval:
+            # Applies at its instant; until then the shorter interval bounds an event.
+            new = ctl.interval * 1.25e-3
+            link.interval = min(link.interval, new) if link.interval else new
+        elif op == LL_START_ENC_REQ:
+            link.enc = _Enc.STARTING
+        elif op == LL_PAUSE_ENC_RSP and d is not P and link.enc is not _Enc.UNKNOWN:
+            link.enc = _Enc.CLEAR  # the central's, sent in clear (5.1.3.2)
+        return [Pdu(rec.index, rec.timestamp, d, ("ll", link.aa), "ll", op, ctl, rec.index)]
+
+    # ================================================================ L2CAP → SMP / ATT
+    def _l2cap(
+        self, rec: Record, link: _Link, d: Direction, llid: int, payload: bytes
+    ) -> list[Pdu]:
+        key = (link.aa, d)
         reasm = self._reasm
-        if hdr.llid == 2:
-            frame = reasm.start((aa, d), payload, rec.index)
-        elif hdr.llid == 1:
-            frame = reasm.continuation((aa, d), payload, rec.index)
+        if llid == 2:
+            frame = reasm.start(key, payload, rec.index)
+            if frame is None and reasm.is_pending(key):
+                self._frag_start[key] = (rec.index, rec.file_offset)
+            if d is U:
+                self._unknown_frags[link.aa] = [(payload, rec.index)]
         else:
-            return self._problem(rec, "data PDU with reserved LLID 0b00", "ll")
+            if d is not U and not reasm.is_pending(key):
+                self._adopt_unknown(link.aa, key)
+            elif d is U and link.aa in self._unknown_frags:
+                self._unknown_frags[link.aa].append((payload, rec.index))
+            frame = reasm.continuation(key, payload, rec.index)
         if reasm.problems:
             for idx, msg in reasm.problems:
-                self.problems.append(Problem(idx, rec.file_offset, msg, "l2cap"))
+                offset = rec.file_offset if idx == rec.index else None
+                self.problems.append(Problem(idx, offset, msg, "l2cap"))
             reasm.problems.clear()
         if frame is None:
             return _NONE
+        link_key = ("ll", link.aa)
+        data = frame.payload
         if frame.cid == CID_SMP:
-            cmd = smp.parse_smp(frame.payload)
+            if not data:
+                self.problems.append(
+                    Problem(rec.index, rec.file_offset, "empty SMP PDU (no command code)", "smp")
+                )
+                return _NONE
+            cmd = smp.parse_smp(data)
             return [
-                Pdu(rec.index, rec.timestamp, d, key_link, "smp", cmd.code, cmd, frame.first_frame)
+                Pdu(rec.index, rec.timestamp, d, link_key, "smp", data[0], cmd, frame.first_frame)
             ]
-        msg = att.parse_att(frame.payload)
+        # ATT: Error Responses are emitted, requests remembered for ``answers``.
+        if not data:
+            return _NONE
+        op = data[0]
+        if op != ATT_ERROR_RESPONSE and op not in _ATT_REQUESTS:
+            return _NONE
+        msg = att.parse_att(data)
         if isinstance(msg, att.AttErrorResponse):
-            req = link.last_request.get(P if d is C else C)
-            answers = req[1] if req is not None and req[0] == msg.request_opcode else 0
+            answers = self._request_frame(link, d, msg.request_opcode)
             return [
                 Pdu(
                     rec.index,
                     rec.timestamp,
                     d,
-                    key_link,
+                    link_key,
                     "att",
-                    0x01,
+                    ATT_ERROR_RESPONSE,
                     msg,
                     frame.first_frame,
                     answers,
                 )
             ]
         if isinstance(msg, att.AttRequest):
-            link.last_request[d] = (msg.opcode, frame.first_frame)
+            link.requests.setdefault(d, {})[msg.opcode] = frame.last_frame
         return _NONE
 
-    def _plausible_plaintext(
-        self, llid: int, payload: bytes, key: tuple[int, Direction]
-    ) -> bytes | None:
-        """On an encrypted link, a payload that parses exactly as plaintext (with or without a
-        4-byte MIC) was written decrypted by the capture tool, or sent in the clear (the
-        pause/restart PDUs of 5.1.3.2).  Ciphertext passes these length checks with a
-        probability of about 2^-16."""
-        candidates = (payload, payload[:-4]) if len(payload) > 4 else (payload,)
-        for c in candidates:
-            if llid == 3:
-                need = CONTROL_LENGTHS.get(c[0]) if c else None
-                if need is not None and len(c) == 1 + need:
-                    return c
-            elif llid == 2 and len(c) >= 4:
-                l2len, cid = _L2HDR.unpack_from(c)
-                if cid in (CID_ATT, 0x0005, CID_SMP) and l2len + 4 == len(c):
-                    return c
-            elif llid == 1 and self._reasm.is_pending(key):
-                return c
-        return None
+    def _adopt_unknown(self, aa: int, key: tuple[int, Direction]) -> None:
+        """A continuation whose direction is known, with nothing pending in that direction,
+        continues the L2CAP PDU started while the link's direction could not be told yet (the
+        first packets of a connection captured without its CONNECT_IND): move it over."""
+        frags = self._unknown_frags.pop(aa, None)
+        ukey = (aa, U)
+        if frags is None or not self._reasm.is_pending(ukey):
+            return
+        self._reasm.drop(ukey)
+        start = self._frag_start.pop(ukey, None)
+        (first, first_frame), *rest = frags
+        self._reasm.start(key, first, first_frame)
+        for data, frame in rest:
+            self._reasm.continuation(key, data, frame)
+        if start is not None:
+            self._frag_start[key] = start
 
-    def finish(self) -> list[Pdu]:
-        for key, cid, have, expected in self._reasm.pending():
-            if cid not in (CID_ATT, CID_SMP):
-                continue
-            self.problems.append(
-                Problem(
-                    None,
-                    None,
-                    f"capture ends inside an L2CAP PDU on access address 0x{key[0]:08x} "
-                    f"CID 0x{cid:04x}: {have} of {expected} bytes",
-                    "l2cap",
-                )
-            )
-        return _NONE
+    @staticmethod
+    def _request_frame(link: _Link, d: Direction, opcode: int) -> int:
+        """The last request with ``opcode`` the other side sent (either side when the
+        direction is unknown)."""
+        sides = (_OTHER[d],) if d is not U else (C, P, U)
+        frames = [link.requests.get(s, {}).get(opcode, 0) for s in sides]
+        return max(frames)
+
+
+_ATT_REQUESTS: frozenset[int] = getattr(
+    att,
+    "REQUESTS",
+    frozenset({0x02, 0x04, 0x06, 0x08, 0x0A, 0x0C, 0x0E, 0x10, 0x12, 0x16, 0x18, 0x20}),
+)
+
+
+def _strip_mic(llid: int, payload: bytes) -> bytes:
+    """Drop a MIC a decrypting tool left in place: when the L2CAP length (LLID 0b10) or the
+    opcode's CtrData length (LLID 0b11) says the payload is exactly 4 bytes too long."""
+    n = len(payload)
+    if n < 5:
+        return payload
+    if llid == 3:
+        need = CONTROL_LENGTHS.get(payload[0])
+        if need is not None and n == 1 + need + 4:
+            return payload[:-4]
+    elif llid == 2 and n >= 8:
+        l2len = payload[0] | payload[1] << 8
+        if l2len + 8 == n:
+            return payload[:-4]
+    return payload
+
+
+def _dir_word(d: Direction) -> str:
+    return {C: "central→peripheral", P: "peripheral→central"}.get(d, "direction unknown")
