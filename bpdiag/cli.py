@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
 
 import click
 
@@ -21,9 +24,23 @@ EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"bpdiag: {message}", err=True)
     sys.exit(EXIT_UNREADABLE)
+
+
+@contextmanager
+def _reading(capture: str) -> Iterator[None]:
+    """Turn what makes a capture unreadable into one line on stderr and exit 2; a closed
+    output pipe (``bpdiag dump … | head``) is a normal end."""
+    try:
+        yield
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except BpdiagError as exc:
+        _fail(f"{capture}: {exc}")
+    except OSError as exc:
+        _fail(f"{capture}: {exc.strerror or exc}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,14 +64,8 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
-    try:
+    with _reading(capture):
         analysis = diagnose_file(capture)
-    except BpdiagError as exc:
-        _fail(f"{capture}: {exc}")
-        return
-    except OSError as exc:
-        _fail(f"{capture}: {exc.strerror or exc}")
-        return
     if html_out:
         from bpdiag.report.html import render_html
 
@@ -86,7 +97,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
 
     out: list[Analyzer] = []
     write = sys.stdout.write
-    try:
+    with _reading(capture):
         for pdu, conn in walk_file(capture, out):
             if as_json:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
@@ -98,14 +109,6 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                     f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
                     f"{pdu.layer:<7} {pdu.name}  {text}\n"
                 )
-    except BpdiagError as exc:
-        _fail(f"{capture}: {exc}")
-        return
-    except OSError as exc:
-        _fail(f"{capture}: {exc.strerror or exc}")
-        return
-    except BrokenPipeError:
-        sys.exit(EXIT_OK)
     analysis = out[0].analysis if out else None
     if analysis is not None and analysis.problems:
         for p in analysis.problems[:20]:
@@ -144,7 +147,6 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
         expected = ex.load(path) if path.exists() else {}
     except (OSError, ValueError) as exc:
         _fail(f"{path}: {exc}")
-        return
     by_file = {e.get("file"): name for name, e in expected.items()}
     captures = ex.captures_in(folder)
     if update:
@@ -156,7 +158,6 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
                 analysis = diagnose_file(cap)
             except BpdiagError as exc:
                 _fail(f"{cap}: {exc}")
-                return
             entries[name] = ex.observed(analysis, cap.name, old.get("description", ""))
         path.write_text(ex.dumps(entries), encoding="utf-8")
         click.echo(f"wrote {path} ({len(entries)} captures)")
@@ -200,7 +201,6 @@ def compare(a: str, b: str, as_json: bool) -> None:
         result = do_compare(diagnose_file(a), diagnose_file(b))
     except BpdiagError as exc:
         _fail(str(exc))
-        return
     click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
     if as_json:
         click.echo("")
@@ -290,10 +290,8 @@ def pair(
         analysis = diagnose_file(capture)
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
-        return
     except BpdiagError as exc:
         _fail(str(exc))
-        return
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
@@ -311,7 +309,6 @@ def pair(
             result = do_compare(diagnose_file(recorded), analysis)
         except BpdiagError as exc:
             _fail(f"{recorded}: {exc}")
-            return
         click.echo("")
         click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
     paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
