@@ -315,6 +315,33 @@ def pair(
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
 
 
+@main.command()
+@click.argument("profile")
+@click.option("--transport", required=True, help="Bumble transport of the second controller.")
+@click.option(
+    "--address",
+    default="F0:0D:00:00:00:02",
+    show_default=True,
+    help="The simulated peripheral's address.",
+)
+def sim(profile: str, transport: str, address: str) -> None:
+    """Run a simulated peripheral (omron-bpm, generic) on a real controller until Ctrl-C."""
+    import asyncio
+
+    from bpdiag.live.base import LiveError
+    from bpdiag.live.profiles import parse_profile
+    from bpdiag.live.sim_server import serve
+
+    try:
+        spec = parse_profile(profile)
+        click.echo(f"advertising {profile} as {address} on {transport}; Ctrl-C to stop", err=True)
+        asyncio.run(serve(spec, transport, address))
+    except LiveError as exc:
+        _fail(f"{exc} ({exc.reason})")
+    except KeyboardInterrupt:
+        sys.exit(EXIT_OK)
+
+
 def _has_pairing(capture: object) -> bool:
     """Whether the recorded attempt holds SMP at all (btmon may record nothing useful)."""
     from pathlib import Path

@@ -12,11 +12,10 @@ from pathlib import Path
 from bumble import smp as bsmp
 from bumble.core import UUID, ProtocolError
 from bumble.device import Connection, Device, Peer
-from bumble.gatt import Characteristic, Service
 from bumble.snoop import BtSnooper
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
-from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, BLOOD_PRESSURE_SERVICE, SimProfile
+from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
 from bpdiag.live.sim import Side, SimLink, StrictMitmInitiator, encrypt, pair, settle
 
 
@@ -32,16 +31,6 @@ def central_side(params: PairParams) -> Side:
         entered=params.passkey,
         session=StrictMitmInitiator if params.mitm else bsmp.Session,
     )
-
-
-def _bpm_service() -> Service:
-    measurement = Characteristic(
-        UUID.from_16_bits(BLOOD_PRESSURE_MEASUREMENT),
-        Characteristic.Properties.INDICATE,
-        Characteristic.READABLE,
-        b"\x00" * 7,
-    )
-    return Service(UUID.from_16_bits(BLOOD_PRESSURE_SERVICE), [measurement])
 
 
 class BumbleBackend(PairingBackend):
@@ -60,7 +49,7 @@ class BumbleBackend(PairingBackend):
         sim = await SimLink.create(capture, central_side(params), profile.side)
         try:
             if profile.security_request_on_subscribe:
-                sim.peripheral.add_service(_bpm_service())
+                sim.peripheral.add_service(bpm_service())
 
                 def on_subscription(
                     _bearer: object, _chr: object, notify: bool, indicate: bool

@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bumble import smp as bsmp
+from bumble.core import UUID
+from bumble.device import Device
+from bumble.gatt import Characteristic, Service
+from bumble.keys import MemoryKeyStore
 
 from bpdiag.live.base import IO_CAPABILITIES, LiveError, Reason
 from bpdiag.live.sim import RequireMitmSession, ScOnlySession, Side, refusing_session
@@ -110,3 +114,22 @@ def parse_profile(spec: str) -> SimProfile:
         session=session,
     )
     return SimProfile(name, side, False, forget)
+
+
+def bpm_service() -> Service:
+    """The Blood Pressure service with its Measurement characteristic (indicate)."""
+    measurement = Characteristic(
+        UUID.from_16_bits(BLOOD_PRESSURE_MEASUREMENT),
+        Characteristic.Properties.INDICATE,
+        Characteristic.READABLE,
+        b"\x00" * 7,
+    )
+    return Service(UUID.from_16_bits(BLOOD_PRESSURE_SERVICE), [measurement])
+
+
+def peripheral_config(device: Device, profile: SimProfile) -> None:
+    """Give a Bumble device the profile's pairing behaviour and an in-memory key store."""
+    side = profile.side
+    device.keystore = MemoryKeyStore()
+    device.pairing_config_factory = lambda _conn: side.config()
+    device.smp_session_proxy = side.session
