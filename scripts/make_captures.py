@@ -2,12 +2,22 @@
 
 Each scenario runs a central and a peripheral (bumble.device.Device, each with its own
 virtual controller) on an in-process LocalLink and writes the central's HCI traffic as a
-btsnoop file (bpdiag.live.sim).  Run from the repository root:
+btsnoop file (datalink H4), the view an Android HCI snoop log or `btmon -w` gives of the
+central.  The pairing parameters (Side), the refusing SMP sessions and the connect / pair
+helpers (SimLink) are bpdiag.live.sim's, shared with `bpdiag pair`; the controllers are set
+up here (open_link) so that the log shows what a real controller reports.  Run from the
+repository root:
 
-    python scripts/make_captures.py [--out captures]
+    python scripts/make_captures.py [--out captures] [SCENARIO ...]
 
 The outcome of every scenario is asserted here as it is recorded; captures/expectations.toml
-says what bpdiag must find in each file (checked by the tests and by `bpdiag check`).
+says what each file must show (checked against tshark by tests/test_scenario_captures.py and
+against bpdiag's analysis by tests/analysis/test_scenarios.py and `bpdiag check captures`).
+
+Addresses, IO capabilities and passkeys are fixed.  Bumble draws its SMP random values,
+legacy LTKs and ECC keys from the OS (`secrets`, `cryptography`) with no seed to fix, and
+BtSnooper stamps wall-clock time: those bytes change from run to run; the records, their
+order and the outcomes do not.
 """
 
 from __future__ import annotations
@@ -15,12 +25,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bumble import smp as bsmp
+from bumble.controller import Connection as ControllerConnection
+from bumble.controller import Controller
+from bumble.core import PhysicalTransport
+from bumble.device import Device
+from bumble.hci import Address, HCI_AclDataPacket, HCI_Disconnect_Command, HCI_ErrorCode
+from bumble.host import Host
+from bumble.keys import MemoryKeyStore
+from bumble.link import LocalLink
+from bumble.snoop import BtSnooper
+from bumble.transport.common import AsyncPipeSink
 
 from bpdiag.live.sim import (
+    CENTRAL_ADDRESS,
+    PERIPHERAL_ADDRESS,
     BackoffSession,
     CorruptDhKeyCheckSession,
     RequireMitmSession,
@@ -29,7 +52,6 @@ from bpdiag.live.sim import (
     SilentSession,
     SimLink,
     SpecNumericComparisonSession,
-    StrictMitmInitiator,
     encrypt,
     pair,
     refusing_session,
@@ -50,8 +72,130 @@ def expect(got: str, want: str, name: str) -> None:
         raise SystemExit(f"{name}: expected {want}, got {got}")
 
 
-async def _one_pairing(path: Path, central: Side, peripheral: Side, want: str) -> None:
-    sim = await SimLink.create(path, central, peripheral)
+# ------------------------------------------------------------------ local stand-ins
+class HighSecurityInitiator(bsmp.Session):
+    """An initiator at BlueZ's BT_SECURITY_HIGH (`gatttool --sec-level=high`).
+
+    Once the Pairing Response fixes the method, BlueZ's smp_cmd_pairing_rsp refuses Just
+    Works with Authentication Requirements (0x03) before sending any Pairing Confirm or
+    Public Key.  Bumble by itself would carry on with unauthenticated Just Works.
+    """
+
+    def _refuses_just_works(self) -> bool:
+        if (
+            self.is_initiator
+            and self.pairing_config.mitm
+            and self.pairing_method == bsmp.PairingMethod.JUST_WORKS
+        ):
+            self.send_pairing_failed(bsmp.ErrorCode.AUTHENTICATION_REQUIREMENTS)
+            return True
+        return False
+
+    def send_pairing_confirm_command(self) -> None:  # legacy: the initiator's first step
+        if not self._refuses_just_works():
+            super().send_pairing_confirm_command()
+
+    def send_public_key_command(self) -> None:  # LE Secure Connections: the first step
+        if not self._refuses_just_works():
+            super().send_public_key_command()
+
+
+class FaithfulController(Controller):
+    """Bumble's virtual controller, reporting to its host what a real one would where the
+    two differ in a central's snoop log.
+
+    * Data Length Extension (Vol 6, Part B, 4.5.10): LE Read Buffer Size says 251 octets,
+      so the host sends every SMP PDU whole, as the controller delivers received ones.
+    * After the host's own Disconnect, Disconnection Complete carries Connection Terminated
+      By Local Host (0x16, Vol 4, Part E, 7.1.6), not the reason sent to the peer (0x13).
+    """
+
+    le_acl_data_packet_length = 251
+    _disconnecting = False
+
+    def on_hci_disconnect_command(self, command: HCI_Disconnect_Command) -> None:
+        self._disconnecting = True
+        try:
+            super().on_hci_disconnect_command(command)
+        finally:
+            self._disconnecting = False
+
+    def on_le_disconnected(self, connection: ControllerConnection, reason: int) -> None:
+        if self._disconnecting:
+            reason = HCI_ErrorCode.CONNECTION_TERMINATED_BY_LOCAL_HOST_ERROR
+        super().on_le_disconnected(connection, reason)
+
+
+LL_DATA_PAYLOAD = 27  # octets in an LL Data PDU without Data Length Extension (Vol 6, Part B, 2.4)
+
+
+class NoDataLengthExtensionController(FaithfulController):
+    """A controller without Data Length Extension, as many BLE 4.x chips are: its host sends
+    LE ACL data in packets of at most 27 octets, and what arrives over the air reaches the
+    host as it came, one 27-octet LL payload per HCI ACL packet (PB flag 0b10, then 0b01).
+    Bumble's Controller hands each received L2CAP PDU up in one packet, whatever its length.
+    """
+
+    le_acl_data_packet_length = LL_DATA_PAYLOAD
+
+    def on_link_acl_data(
+        self, sender_address: Address, transport: PhysicalTransport, data: bytes
+    ) -> None:
+        connection = self.le_connections.get(sender_address)
+        if transport != PhysicalTransport.LE or connection is None:
+            super().on_link_acl_data(sender_address, transport, data)
+            return
+        for offset in range(0, len(data), LL_DATA_PAYLOAD):
+            chunk = data[offset : offset + LL_DATA_PAYLOAD]
+            pb_flag = 0b10 if offset == 0 else 0b01
+            self.send_hci_packet(
+                HCI_AclDataPacket(connection.handle, pb_flag, 0, len(chunk), chunk)
+            )
+
+
+async def open_link(
+    path: Path,
+    central: Side,
+    peripheral: Side,
+    controller: type[Controller] = FaithfulController,
+) -> SimLink:
+    """A central and a peripheral, each a Device with its own `controller`, on one
+    LocalLink; the central's HCI is written to `path` from its HCI Reset on."""
+    link = LocalLink()
+    devices = []
+    for name, address, side in (
+        ("central", CENTRAL_ADDRESS, central),
+        ("peripheral", PERIPHERAL_ADDRESS, peripheral),
+    ):
+        ctrl = controller(name, link=link, public_address=address)
+        device = Device(address=Address(address), host=Host(ctrl, AsyncPipeSink(ctrl)))
+        device.keystore = MemoryKeyStore()
+        device.pairing_config_factory = lambda _connection, side=side: side.config()
+        device.smp_session_proxy = side.session
+        devices.append(device)
+    snoop_file = path.open("wb")
+    devices[0].host.snooper = BtSnooper(snoop_file)
+    for device in devices:
+        await device.power_on()
+    return SimLink(devices[0], devices[1], snoop_file)
+
+
+async def open_link_without_dle(path: Path, central: Side, peripheral: Side) -> SimLink:
+    return await open_link(path, central, peripheral, NoDataLengthExtensionController)
+
+
+# ------------------------------------------------------------------ scenarios
+LinkFactory = Callable[[Path, Side, Side], Awaitable[SimLink]]
+
+
+async def _one_pairing(
+    path: Path,
+    central: Side,
+    peripheral: Side,
+    want: str,
+    link: LinkFactory = open_link,
+) -> None:
+    sim = await link(path, central, peripheral)
     try:
         c, _ = await sim.connect()
         expect(await pair(c), want, path.stem)
@@ -68,6 +212,14 @@ async def legacy_justworks_success(path: Path) -> None:
 @scenario
 async def sc_justworks_success(path: Path) -> None:
     await _one_pairing(path, Side(sc=True), Side(sc=True), "success")
+
+
+@scenario
+async def sc_justworks_fragmented(path: Path) -> None:
+    """SC Just Works between two controllers without Data Length Extension: each 65-octet
+    Pairing Public Key (69 with its L2CAP header) crosses the HCI in three ACL packets,
+    27 + 27 + 15 octets, in both directions."""
+    await _one_pairing(path, Side(sc=True), Side(sc=True), "success", open_link_without_dle)
 
 
 @scenario
@@ -117,7 +269,7 @@ async def not_in_pairing_mode(path: Path) -> None:
         session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON),
     )
     central = Side(io="KeyboardDisplay", sc=True, mitm=False)
-    sim = await SimLink.create(path, central, monitor)
+    sim = await open_link(path, central, monitor)
     try:
         c, p = await sim.connect()
         asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -135,7 +287,7 @@ async def mitm_unsatisfiable(path: Path) -> None:
     """`gatttool --sec-level=high` against a NoInputNoOutput device."""
     await _one_pairing(
         path,
-        Side(io="KeyboardDisplay", mitm=True, sc=False, session=StrictMitmInitiator),
+        Side(io="KeyboardDisplay", mitm=True, sc=False, session=HighSecurityInitiator),
         Side(io="NoInputNoOutput", mitm=False, sc=False),
         "AUTHENTICATION_REQUIREMENTS",
     )
@@ -169,7 +321,7 @@ async def repeated_attempts(path: Path) -> None:
     BackoffSession.failed_at.clear()
     central = Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111)
     peripheral = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456, session=BackoffSession)
-    sim = await SimLink.create(path, central, peripheral)
+    sim = await open_link(path, central, peripheral)
     try:
         c, _ = await sim.connect()
         expect(await pair(c), "CONFIRM_VALUE_FAILED", path.stem)
@@ -185,7 +337,7 @@ async def repeated_attempts(path: Path) -> None:
 async def bond_lost_reconnect(path: Path) -> None:
     """Bond, disconnect; the peripheral forgets the bond (it paired with a phone); the central
     reconnects and encrypts with its stored LTK: PIN or Key Missing."""
-    sim = await SimLink.create(path, Side(sc=True), Side(sc=True))
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
     try:
         c, _ = await sim.connect()
         expect(await pair(c), "success", path.stem)
@@ -263,7 +415,7 @@ async def encryption_key_size(path: Path) -> None:
 async def pairing_cut_by_disconnect(path: Path) -> None:
     """The peripheral never answers the Pairing Request; the central gives up and
     disconnects before the SMP timeout."""
-    sim = await SimLink.create(path, Side(), Side(session=SilentSession))
+    sim = await open_link(path, Side(), Side(session=SilentSession))
     try:
         c, _ = await sim.connect()
         task = asyncio.ensure_future(c.pair())
@@ -279,7 +431,7 @@ async def pairing_cut_by_disconnect(path: Path) -> None:
 async def mic_failure(path: Path) -> None:
     """Bond, then the peripheral holds a different LTK (it re-paired with someone else and
     kept the slot): encryption with the stored key ends in a MIC failure (0x3D)."""
-    sim = await SimLink.create(path, Side(sc=True), Side(sc=True))
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
     try:
         c, _ = await sim.connect()
         expect(await pair(c), "success", path.stem)
@@ -302,16 +454,24 @@ async def mic_failure(path: Path) -> None:
 
 async def run(out: Path, names: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     for name in names:
+        t = time.perf_counter()
         await SCENARIOS[name](out / f"{name}.btsnoop")
-        print(f"recorded {out / (name + '.btsnoop')}")
+        print(f"recorded {out / (name + '.btsnoop')} ({time.perf_counter() - t:.2f} s)")
+    print(f"{len(names)} captures in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", type=Path, default=Path("captures"))
-    ap.add_argument("names", nargs="*", help="scenarios to record (default: all)")
+    ap.add_argument("names", nargs="*", metavar="SCENARIO", help="scenarios to record (all)")
     args = ap.parse_args()
+    unknown = sorted(set(args.names) - set(SCENARIOS))
+    if unknown:
+        ap.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     asyncio.run(run(args.out, args.names or list(SCENARIOS)))
 
 
