@@ -158,7 +158,9 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
                 analysis = diagnose_file(cap)
             except BpdiagError as exc:
                 _fail(f"{cap}: {exc}")
-            entries[name] = ex.observed(analysis, cap.name, old.get("description", ""))
+            entry = ex.observed(analysis, cap.name, old.get("description", ""))
+            # Keys bpdiag does not compute (e.g. the generator's SMP sequence) are kept.
+            entries[name] = {**{k: v for k, v in old.items() if k not in entry}, **entry}
         path.write_text(ex.dumps(entries), encoding="utf-8")
         click.echo(f"wrote {path} ({len(entries)} captures)")
         sys.exit(EXIT_OK)

@@ -143,7 +143,7 @@ def dumps(entries: dict[str, dict[str, Any]]) -> str:
                 lines.append(f"{field_name} = {_toml_value(e[field_name])}")
         for extra, value in e.items():
             if extra not in ("file", "description", "findings", "pairings", "encryptions"):
-                if not isinstance(value, dict | list):
+                if not isinstance(value, dict):
                     lines.append(f"{extra} = {_toml_value(value)}")
         for table in ("pairings", "encryptions"):
             for item in e.get(table, []):
