@@ -30,11 +30,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bumble import smp as bsmp
-from bumble.controller import Connection as ControllerConnection
 from bumble.controller import Controller
 from bumble.core import PhysicalTransport
 from bumble.device import Device
-from bumble.hci import Address, HCI_AclDataPacket, HCI_Disconnect_Command, HCI_ErrorCode
+from bumble.hci import Address, HCI_AclDataPacket
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
 from bumble.link import LocalLink
@@ -46,6 +45,8 @@ from bpdiag.live.sim import (
     PERIPHERAL_ADDRESS,
     BackoffSession,
     CorruptDhKeyCheckSession,
+    FaithfulController,
+    HighSecurityInitiator,
     RequireMitmSession,
     ScOnlySession,
     Side,
@@ -73,59 +74,6 @@ def expect(got: str, want: str, name: str) -> None:
 
 
 # ------------------------------------------------------------------ local stand-ins
-class HighSecurityInitiator(bsmp.Session):
-    """An initiator at BlueZ's BT_SECURITY_HIGH (`gatttool --sec-level=high`).
-
-    Once the Pairing Response fixes the method, BlueZ's smp_cmd_pairing_rsp refuses Just
-    Works with Authentication Requirements (0x03) before sending any Pairing Confirm or
-    Public Key.  Bumble by itself would carry on with unauthenticated Just Works.
-    """
-
-    def _refuses_just_works(self) -> bool:
-        if (
-            self.is_initiator
-            and self.pairing_config.mitm
-            and self.pairing_method == bsmp.PairingMethod.JUST_WORKS
-        ):
-            self.send_pairing_failed(bsmp.ErrorCode.AUTHENTICATION_REQUIREMENTS)
-            return True
-        return False
-
-    def send_pairing_confirm_command(self) -> None:  # legacy: the initiator's first step
-        if not self._refuses_just_works():
-            super().send_pairing_confirm_command()
-
-    def send_public_key_command(self) -> None:  # LE Secure Connections: the first step
-        if not self._refuses_just_works():
-            super().send_public_key_command()
-
-
-class FaithfulController(Controller):
-    """Bumble's virtual controller, reporting to its host what a real one would where the
-    two differ in a central's snoop log.
-
-    * Data Length Extension (Vol 6, Part B, 4.5.10): LE Read Buffer Size says 251 octets,
-      so the host sends every SMP PDU whole, as the controller delivers received ones.
-    * After the host's own Disconnect, Disconnection Complete carries Connection Terminated
-      By Local Host (0x16, Vol 4, Part E, 7.1.6), not the reason sent to the peer (0x13).
-    """
-
-    le_acl_data_packet_length = 251
-    _disconnecting = False
-
-    def on_hci_disconnect_command(self, command: HCI_Disconnect_Command) -> None:
-        self._disconnecting = True
-        try:
-            super().on_hci_disconnect_command(command)
-        finally:
-            self._disconnecting = False
-
-    def on_le_disconnected(self, connection: ControllerConnection, reason: int) -> None:
-        if self._disconnecting:
-            reason = HCI_ErrorCode.CONNECTION_TERMINATED_BY_LOCAL_HOST_ERROR
-        super().on_le_disconnected(connection, reason)
-
-
 LL_DATA_PAYLOAD = 27  # octets in an LL Data PDU without Data Length Extension (Vol 6, Part B, 2.4)
 
 

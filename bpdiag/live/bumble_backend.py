@@ -16,7 +16,7 @@ from bumble.snoop import BtSnooper
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
 from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
-from bpdiag.live.sim import Side, SimLink, StrictMitmInitiator, encrypt, pair, settle
+from bpdiag.live.sim import Side, SimLink, HighSecurityInitiator, encrypt, pair, settle
 
 
 def central_side(params: PairParams) -> Side:
@@ -29,7 +29,7 @@ def central_side(params: PairParams) -> Side:
         bonding=params.bond,
         max_key_size=params.key_size,
         entered=params.passkey,
-        session=StrictMitmInitiator if params.mitm else bsmp.Session,
+        session=HighSecurityInitiator if params.mitm else bsmp.Session,
     )
 
 

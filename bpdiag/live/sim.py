@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bumble import smp as bsmp
+from bumble.controller import Connection as ControllerConnection
 from bumble.controller import Controller
 from bumble.core import ProtocolError
 from bumble.device import Connection, Device
-from bumble.hci import Address
+from bumble.hci import Address, HCI_Disconnect_Command, HCI_ErrorCode
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
 from bumble.link import LocalLink
@@ -155,18 +156,57 @@ class ScOnlySession(bsmp.Session):
         super().on_smp_pairing_request_command(command)
 
 
-class StrictMitmInitiator(bsmp.Session):
-    """An initiator that asked for MITM and gives up (0x03) when the IO capabilities only
-    allow Just Works — what BlueZ does for ``gatttool --sec-level=high``."""
+class HighSecurityInitiator(bsmp.Session):
+    """An initiator at BlueZ's BT_SECURITY_HIGH (`gatttool --sec-level=high`).
 
-    def on_smp_pairing_response_command(self, command: bsmp.SMP_Pairing_Response_Command) -> None:
-        super().on_smp_pairing_response_command(command)
+    Once the Pairing Response fixes the method, BlueZ's smp_cmd_pairing_rsp refuses Just
+    Works with Authentication Requirements (0x03) before sending any Pairing Confirm or
+    Public Key.  Bumble by itself would carry on with unauthenticated Just Works.
+    """
+
+    def _refuses_just_works(self) -> bool:
         if (
-            not self.completed
+            self.is_initiator
             and self.pairing_config.mitm
             and self.pairing_method == bsmp.PairingMethod.JUST_WORKS
         ):
             self.send_pairing_failed(bsmp.ErrorCode.AUTHENTICATION_REQUIREMENTS)
+            return True
+        return False
+
+    def send_pairing_confirm_command(self) -> None:  # legacy: the initiator's first step
+        if not self._refuses_just_works():
+            super().send_pairing_confirm_command()
+
+    def send_public_key_command(self) -> None:  # LE Secure Connections: the first step
+        if not self._refuses_just_works():
+            super().send_public_key_command()
+
+
+class FaithfulController(Controller):
+    """Bumble's virtual controller, reporting to its host what a real one would where the
+    two differ in a central's snoop log.
+
+    * Data Length Extension (Vol 6, Part B, 4.5.10): LE Read Buffer Size says 251 octets,
+      so the host sends every SMP PDU whole, as the controller delivers received ones.
+    * After the host's own Disconnect, Disconnection Complete carries Connection Terminated
+      By Local Host (0x16, Vol 4, Part E, 7.1.6), not the reason sent to the peer (0x13).
+    """
+
+    le_acl_data_packet_length = 251
+    _disconnecting = False
+
+    def on_hci_disconnect_command(self, command: HCI_Disconnect_Command) -> None:
+        self._disconnecting = True
+        try:
+            super().on_hci_disconnect_command(command)
+        finally:
+            self._disconnecting = False
+
+    def on_le_disconnected(self, connection: ControllerConnection, reason: int) -> None:
+        if self._disconnecting:
+            reason = HCI_ErrorCode.CONNECTION_TERMINATED_BY_LOCAL_HOST_ERROR
+        super().on_le_disconnected(connection, reason)
 
 
 class SpecNumericComparisonSession(bsmp.Session):
@@ -237,8 +277,8 @@ class SimLink:
     @classmethod
     async def create(cls, snoop_path: Path, central: Side, peripheral: Side) -> SimLink:
         link = LocalLink()
-        c_ctrl = Controller("central", link=link, public_address=CENTRAL_ADDRESS)
-        p_ctrl = Controller("peripheral", link=link, public_address=PERIPHERAL_ADDRESS)
+        c_ctrl = FaithfulController("central", link=link, public_address=CENTRAL_ADDRESS)
+        p_ctrl = FaithfulController("peripheral", link=link, public_address=PERIPHERAL_ADDRESS)
         c_dev = Device(address=Address(CENTRAL_ADDRESS), host=Host(c_ctrl, AsyncPipeSink(c_ctrl)))
         p_dev = Device(
             address=Address(PERIPHERAL_ADDRESS), host=Host(p_ctrl, AsyncPipeSink(p_ctrl))
