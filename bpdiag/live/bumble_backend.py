@@ -16,7 +16,7 @@ from bumble.snoop import BtSnooper
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
 from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
-from bpdiag.live.sim import Side, SimLink, HighSecurityInitiator, encrypt, pair, settle
+from bpdiag.live.sim import HighSecurityInitiator, Side, SimLink, encrypt, pair, settle
 
 
 def central_side(params: PairParams) -> Side:
