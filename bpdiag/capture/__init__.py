@@ -1,119 +1,179 @@
 """Capture files → records.  ``open_capture(path)`` picks the format by magic bytes only.
 
 Real files lie about their names (``.pcapng`` files that are classic pcap and the reverse),
-so the extension is never looked at.
+so the extension is never looked at.  Formats, with their documents:
+
+- btsnoop (Frontline btsnoop format, RFC 1761 style; BlueZ ``src/shared/btsnoop.h``):
+  ``bpdiag.capture.btsnoop``;
+- pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
+- pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
+- btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``.
+
+Errors follow one rule: what makes the file unreadable as a whole (missing, empty, unknown
+magic, a file header too short or of an unsupported version or datalink) raises
+``UnreadableCapture`` from ``open_capture`` with one sentence; everything wrong after the
+header is a ``Problem`` in ``Capture.problems`` and iteration goes on where it can.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Generator, Iterator
+from itertools import chain
 from types import TracebackType
-from typing import BinaryIO
 
-from bpdiag.capture import btsnoop, pcap, pcapng
+from bpdiag.capture._io import BatchReader, Source
 from bpdiag.capture.btmon_text import BtmonTextReader, looks_like_btmon_text
+from bpdiag.capture.btsnoop import BtsnoopReader
+from bpdiag.capture.pcap import PcapReader
+from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
 FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text")
 
-
-def sniff_format(path: str | os.PathLike[str]) -> str | None:
-    """The format of a file from its first bytes, or ``None`` if it is none we read."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return None
-    return _format_of(head)
+_SNIFF = 4096
+_READERS: dict[str, type[BatchReader]] = {
+    "btsnoop": BtsnoopReader,
+    "pcap": PcapReader,
+    "pcapng": PcapngReader,
+}
+_PCAP_MAGICS = (b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1")
 
 
-def _format_of(head: bytes) -> str | None:
-    """Binary formats by magic; btmon's printed text by its header lines."""
-    if head.startswith(btsnoop.MAGIC):
+def format_of(head: bytes) -> str | None:
+    """The format of a file from its first bytes (up to 4 KiB), or ``None``.
+
+    btsnoop: ``btsnoop\\0``; pcap: a1b2c3d4 / a1b23c4d in either byte order; pcapng: the
+    Section Header Block type 0a0d0d0a; btmon text: its header lines.
+    """
+    if head.startswith(b"btsnoop\x00"):
         return "btsnoop"
-    if head[:4] in pcap.MAGICS:
+    if head[:4] in _PCAP_MAGICS:
         return "pcap"
-    if head[:4] == b"\x0a\x0d\x0d\x0a":
+    if head.startswith(b"\x0a\x0d\x0d\x0a"):
         return "pcapng"
     if looks_like_btmon_text(head):
         return "btmon-text"
     return None
 
 
+def sniff_format(path: str | os.PathLike[str]) -> str | None:
+    """The format of a file from its first bytes, or ``None`` if it is none bpdiag reads
+    (or cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF)
+    except OSError:
+        return None
+    return format_of(head)
+
+
+def _unknown_format(head: bytes) -> UnreadableCapture:
+    shown = head[:8].hex(" ")
+    return UnreadableCapture(
+        f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
+        "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) "
+        "and btmon's text output"
+    )
+
+
 class Capture:
-    """An open capture: iterate it once for its records; ``problems`` fills as it goes."""
+    """An open capture file.
+
+    Iterate it (once) for its ``Record``s; ``problems`` fills as damage is met, ``records``
+    counts the records handed out so far.  ``format`` is ``"btsnoop"``, ``"pcap"``,
+    ``"pcapng"`` or ``"btmon-text"``; ``link_type`` the btsnoop datalink, the pcap link type
+    or the link type of the first pcapng interface (-1 if the file describes none).
+    ``stats`` counts records stored shorter than they were sent (``"truncated"``,
+    ``"first_truncated"``).  Use it as a context manager, or call ``close()``.
+    """
+
+    path: str
+    format: str
+    problems: list[Problem]
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        self.problems: list[Problem] = []
-        self._pcapng: pcapng.PcapngReader | None = None
+        self.path = os.fsdecode(path)
+        self.problems = []
+        self.stats: dict[str, int] = {}
+        self._reader: BatchReader | None = None
         self._text: BtmonTextReader | None = None
-        self.stats: dict[str, int] = {}  # "truncated": records shorter than on the wire
+        self._link_type = -1
+        self._count = 0
         try:
-            self._f: BinaryIO = open(self.path, "rb", buffering=1 << 16)  # noqa: SIM115
+            self._f = open(self.path, "rb", buffering=0)  # noqa: SIM115
         except FileNotFoundError:
             raise UnreadableCapture("no such file") from None
         except IsADirectoryError:
             raise UnreadableCapture("is a directory, not a capture file") from None
         except OSError as exc:
-            raise UnreadableCapture(f"cannot be read: {exc.strerror or exc}") from None
+            raise UnreadableCapture(f"cannot be opened: {exc.strerror or exc}") from None
         try:
-            head = self._f.read(4096)
-            self._f.seek(0)
-            fmt = _format_of(head)
-            if fmt is None:
-                if not head:
-                    raise UnreadableCapture("the file is empty")
-                raise UnreadableCapture(
-                    f"unknown format (first bytes {head[:8].hex(' ')}); bpdiag reads btsnoop, "
-                    "pcap, pcapng and btmon's text output"
-                )
-            self.format = fmt
-            self._iter = self._open(fmt)
-        except UnreadableCapture:
-            self._f.close()
-            raise
+            self._gen, self._iter = self._open()
         except OSError as exc:
             self._f.close()
             raise UnreadableCapture(f"cannot be read: {exc.strerror or exc}") from None
+        except BaseException:
+            self._f.close()
+            raise
 
-    def _open(self, fmt: str) -> Iterator[Record]:
-        f = self._f
-        if fmt == "btsnoop":
-            datalink = btsnoop.read_header(f, self.path)
-            self.link_type = datalink
-            return btsnoop.iter_records(f, datalink, self.problems, self.stats)
-        if fmt == "pcap":
-            order, tick, snaplen, linktype = pcap.read_header(f)
-            self.link_type = linktype
-            return pcap.iter_records(f, order, tick, snaplen, linktype, self.problems, self.stats)
+    def _open(self) -> tuple[Generator[object, None, None], Iterator[Record]]:
+        """Sniff the format, read the file header; the record iterator (and its generator)."""
+        src = Source(self._f)
+        src.refill(0, _SNIFF)
+        if src.error is not None:
+            raise UnreadableCapture(f"cannot be read: {src.error}")
+        head = src.buf
+        fmt = format_of(head)
+        if fmt is None:
+            if not head:
+                raise UnreadableCapture("the file is empty")
+            raise _unknown_format(head)
+        self.format = fmt
         if fmt == "btmon-text":
-            text = io.TextIOWrapper(f, encoding="utf-8", errors="replace")
+            self._f.seek(0)
+            text = io.TextIOWrapper(io.BufferedReader(self._f), encoding="utf-8", errors="replace")
             self._text = BtmonTextReader(text, self.problems)
-            self.link_type = LinkType.BTSNOOP_MONITOR
-            return self._text.records()
-        reader = self._pcapng = pcapng.PcapngReader(f, self.problems, self.stats)
-        self.link_type = pcapng.first_link_type(self.path)
-        return reader.records()
+            self._link_type = LinkType.BTSNOOP_MONITOR
+            records = self._counted(self._text.records())
+            return records, records
+        reader = _READERS[fmt](src, self.problems, self.stats)
+        self._reader = reader
+        batches = reader.batches()
+        return batches, chain.from_iterable(batches)
+
+    def _counted(self, records: Iterator[Record]) -> Generator[Record, None, None]:
+        """Count records of a reader that yields them one by one (btmon text)."""
+        for rec in records:
+            self._count += 1
+            yield rec
 
     def __iter__(self) -> Iterator[Record]:
-        """The records, once (the reader's own generator: no wrapper on the hot path)."""
+        """The records, once: a second loop continues where the first stopped."""
         return self._iter
 
     @property
+    def link_type(self) -> int:
+        """btsnoop datalink, pcap link type, or the first pcapng interface's link type."""
+        if self._reader is not None:
+            return self._reader.link_type
+        return self._link_type
+
+    @property
     def records(self) -> int:
-        """Number of packet records read so far (the last frame number)."""
-        if self._pcapng is not None:
-            return self._pcapng.index
-        if self._text is not None:
-            return self._text.index
-        return self.stats.get("records", 0)
+        """Number of records yielded so far."""
+        if self._reader is not None:
+            return self._reader.records
+        return self._count
 
     def close(self) -> None:
+        """Close the file; iterating afterwards yields nothing more."""
+        if self._reader is not None:
+            self._reader.stop()
+        self._gen.close()
+        self._iter = iter(())
         self._f.close()
 
     def __enter__(self) -> Capture:
@@ -128,8 +188,12 @@ class Capture:
         self.close()
 
 
-def open_capture(path: str | os.PathLike[str] | Path) -> Capture:
-    """Open a capture file; raises ``UnreadableCapture`` with one clear sentence."""
+def open_capture(path: str | os.PathLike[str]) -> Capture:
+    """Open a capture file, choosing its reader by magic bytes.
+
+    Raises ``UnreadableCapture`` (one sentence) when the file is missing, unreadable, empty,
+    of an unknown format, or its file header is short or unsupported.
+    """
     return Capture(path)
 
 
@@ -140,6 +204,7 @@ __all__ = [
     "LinkType",
     "Problem",
     "Record",
+    "format_of",
     "open_capture",
     "sniff_format",
 ]

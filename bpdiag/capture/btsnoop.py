@@ -1,39 +1,50 @@
-"""btsnoop files: Android HCI snoop logs, btmon ``-w`` output, Frontline-style captures.
+"""btsnoop files: Android HCI snoop logs, ``btmon -w`` output, Frontline-style captures.
 
-Format (big-endian throughout), as documented for the Frontline/Catalyst btsnoop format and
-in BlueZ ``src/shared/btsnoop.h``:
+Format documents: the btsnoop file format as published by Frontline (Catalyst "btsnoop
+file format", modelled on RFC 1761 "Snoop Version 2 Packet Capture File Format", which it
+follows field for field) and BlueZ ``src/shared/btsnoop.h`` (datalink 2001 and the monitor
+opcodes).  Every integer is big-endian.
 
-- file header, 16 bytes: identification pattern ``btsnoop\\0``, version (u32, must be 1),
-  datalink type (u32): 1001 HCI UART without type byte (H1), 1002 HCI UART (H4),
-  2001 Linux monitor (btmon), 1003 BCSP / 1004 three-wire (not supported);
-- each record, 24-byte header: original length (u32), included length (u32), packet flags
-  (u32), cumulative drops (u32), timestamp (i64, microseconds since midnight, January 1st,
-  0 AD) — then ``included length`` bytes of packet data.
-
-Flags for 1001/1002: bit 0 direction (0 sent, 1 received), bit 1 command/event vs data
-(Android writes it unreliably for 1002, so decoders use the H4 type byte instead).
-For 2001 the flags word is ``adapter index << 16 | monitor opcode``.
+- File header, 16 bytes: identification pattern ``btsnoop\\0`` (8), version (u32, 1),
+  datalink type (u32): 1001 HCI UART without the H4 type byte (H1), 1002 HCI UART (H4),
+  1003 BCSP, 1004 three-wire UART, 2001 Linux monitor.  bpdiag reads 1001, 1002 and 2001.
+- Record: original length (u32), included length (u32), packet flags (u32), cumulative
+  drops (u32), timestamp (i64, microseconds since midnight, January 1st, 0 AD — see
+  ``EPOCH_DELTA_US``), then ``included length`` bytes of packet data.
+- Flags for 1001/1002: bit 0 direction (0 sent host → controller, 1 received), bit 1
+  command/event vs data (Android sets it unreliably for 1002; decoders use the H4 type
+  byte instead, so it only stays in ``Record.flags``).  For 2001 the flags word is
+  ``adapter index << 16 | monitor opcode``.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Generator, Iterator
 
+from bpdiag.capture._io import BatchReader, Source
 from bpdiag.capture.record import Direction, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
 MAGIC = b"btsnoop\x00"
 HEADER = struct.Struct(">8sII")
 RECORD = struct.Struct(">IIIIq")
-EPOCH_DELTA_US = 0x00E03AB44A676000  # microseconds from 0 AD to 1970-01-01
-DATALINKS = {1001: "H1", 1002: "H4", 2001: "monitor"}
-MAX_RECORD = 1 << 20  # larger than any HCI packet plus monitor metadata
-CHUNK = 1 << 20
+EPOCH_DELTA_US = 0x00DCDDB30F2F8000
+"""Microseconds from "midnight, January 1st 0 AD" to the Unix epoch: 62,168,256,000 s, the
+value tshark (``KUnixTimeBase``) and btmon read with.
 
-# Monitor opcodes whose direction is known (BlueZ src/shared/btsnoop.h).
-_MONITOR_DIRECTION = {
+The better-known 0x00E03AB44A676000 (BlueZ ``btsnoop.c``, Bumble ``snoop.py``) is the
+delta to January 1st **2000**: those writers subtract 946,684,800 s from Unix time before
+adding it, so what they store is, again, microseconds since 0 AD.  Reading with it would put
+every capture 30 years early; tshark and btmon read with this value."""
+
+DATALINKS = {1001: "H1", 1002: "H4", 2001: "Linux monitor"}
+OTHER_DATALINKS = {1003: "BCSP", 1004: "three-wire UART"}
+MAX_RECORD = 65536 + 1024
+"""Largest plausible included length: a 64 KiB HCI packet plus headers and monitor data."""
+
+# Monitor opcodes whose direction is known (BlueZ src/shared/btsnoop.h, BTSNOOP_OPCODE_*).
+MONITOR_DIRECTIONS = {
     2: Direction.SENT,  # command
     3: Direction.RECEIVED,  # event
     4: Direction.SENT,  # ACL TX
@@ -43,114 +54,156 @@ _MONITOR_DIRECTION = {
     18: Direction.SENT,  # ISO TX
     19: Direction.RECEIVED,  # ISO RX
 }
+_UART_DIRECTIONS = (Direction.SENT, Direction.RECEIVED)  # indexed by flags bit 0
+_MONITOR_TABLE = tuple(MONITOR_DIRECTIONS.get(op, Direction.UNKNOWN) for op in range(1 << 16))
 
 
-def read_header(f: BinaryIO, path: str) -> int:
-    """Check the 16-byte file header; return the datalink type."""
-    head = f.read(HEADER.size)
-    if len(head) < HEADER.size:
-        raise UnreadableCapture(
-            f"btsnoop header is {HEADER.size} bytes, the file has only {len(head)}"
-        )
-    magic, version, datalink = HEADER.unpack(head)
-    if magic != MAGIC:
-        raise UnreadableCapture("not a btsnoop file (bad identification pattern)")
-    if version != 1:
-        raise UnreadableCapture(f"btsnoop version {version} is not supported (only version 1)")
-    if datalink not in DATALINKS:
-        raise UnreadableCapture(
-            f"btsnoop datalink {datalink} is not supported "
-            "(1001 H1, 1002 H4 and 2001 Linux monitor are)"
-        )
-    return datalink
+class BtsnoopReader(BatchReader):
+    """Reads a btsnoop file: the header at construction, records by ``batches()``."""
 
+    format = "btsnoop"
+    layer = "btsnoop"
 
-def iter_records(
-    f: BinaryIO, datalink: int, problems: list[Problem], stats: dict[str, int]
-) -> Iterator[Record]:
-    """Yield every record after the header; damage becomes a ``Problem``, never an exception.
+    def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
+        """Check the 16-byte file header (btsnoop format, "File Header").
 
-    Reads in large chunks and slices records out of them, so memory stays constant and the
-    per-record cost is one ``unpack_from`` and one slice.
-    """
-    unpack = RECORD.unpack_from
-    hdr = RECORD.size
-    buf = b""
-    pos = 0
-    base = HEADER.size  # file offset of buf[0]
-    index = 0
-    monitor = datalink == 2001
-    sent, received = Direction.SENT, Direction.RECEIVED
-    unknown = Direction.UNKNOWN
-    mon_dir = _MONITOR_DIRECTION
-    try:
+        Raises ``UnreadableCapture`` for a short header, a version other than 1 or a
+        datalink other than 1001, 1002 and 2001.
+        """
+        super().__init__(src, problems, stats)
+        if not src.refill(0, HEADER.size):
+            raise UnreadableCapture(
+                f"the btsnoop file header is {HEADER.size} bytes, the file has only {len(src.buf)}"
+            )
+        magic, version, datalink = HEADER.unpack_from(src.buf, 0)
+        if magic != MAGIC:
+            raise UnreadableCapture(
+                f"not a btsnoop file: the identification pattern is {magic!r}, not {MAGIC!r}"
+            )
+        if version != 1:
+            raise UnreadableCapture(
+                f"btsnoop version {version} is not supported (only version 1 is defined)"
+            )
+        if datalink not in DATALINKS:
+            name = OTHER_DATALINKS.get(datalink)
+            what = f"{datalink} ({name})" if name else str(datalink)
+            raise UnreadableCapture(
+                f"btsnoop datalink {what} is not supported; bpdiag reads 1001 (H1), "
+                "1002 (H4) and 2001 (Linux monitor)"
+            )
+        self.link_type = datalink
+
+    def batches(self) -> Generator[Iterator[Record], None, None]:
+        """The records after the file header (btsnoop format, "Packet Record Format").
+
+        Damage becomes a ``Problem`` and never an exception: a record whose included
+        length exceeds its original length is kept with a problem; an implausible length
+        or a file that ends inside a record ends the iteration with a problem.
+        """
+        src = self.src
+        unpack = RECORD.unpack_from
+        hdr = RECORD.size
+        datalink = self.link_type
+        make = Record
+        epoch = EPOCH_DELTA_US
+        limit = MAX_RECORD
+        if datalink == 2001:
+            dirs, mask = _MONITOR_TABLE, 0xFFFF
+        else:
+            dirs, mask = _UART_DIRECTIONS, 1
+        index = 0
+        pos = HEADER.size
+        out: list[Record] = []
         while True:
-            if len(buf) - pos < hdr:
-                more = f.read(CHUNK)
-                if not more:
-                    if len(buf) - pos:
-                        problems.append(
-                            Problem(
-                                index + 1,
-                                base + pos,
-                                f"record {index + 1}: the file ends inside its 24-byte record "
-                                f"header ({len(buf) - pos} bytes left)",
-                                "btsnoop",
-                            )
-                        )
-                    return
-                buf = buf[pos:] + more
-                base += pos
-                pos = 0
-                continue
-            orig_len, incl_len, flags, _drops, ts = unpack(buf, pos)
-            if incl_len > MAX_RECORD or incl_len > orig_len + MAX_RECORD:
-                problems.append(
-                    Problem(
-                        index + 1,
+            buf = src.buf
+            base = src.base
+            n = len(buf)
+            add = out.append
+            truncated = 0
+            first_truncated = 0
+            # Hot loop: one unpack, one slice, one Record per record.
+            while pos + hdr <= n:
+                orig, incl, flags, _drops, ts = unpack(buf, pos)
+                end = pos + hdr + incl
+                if incl != orig or end > n or incl > limit:
+                    if incl > orig or end > n or incl > limit:
+                        break
+                    truncated += 1  # stored shorter than it was: counted, not a problem
+                    if not first_truncated:
+                        first_truncated = index + 1
+                index += 1
+                add(
+                    make(
+                        index,
+                        (ts - epoch) / 1000000,
+                        datalink,
+                        buf[pos + hdr : end],
                         base + pos,
-                        f"record {index + 1}: included length {incl_len} is not plausible "
-                        f"(original length {orig_len}); the rest of the file cannot be framed",
-                        "btsnoop",
+                        dirs[flags & mask],
+                        flags,
                     )
                 )
-                return
-            end = pos + hdr + incl_len
-            if end > len(buf):
-                more = f.read(max(CHUNK, end - len(buf)))
-                if not more:
-                    problems.append(
-                        Problem(
-                            index + 1,
-                            base + pos,
-                            f"record {index + 1}: header says {incl_len} bytes, the file ends "
-                            f"after {len(buf) - pos - hdr}",
-                            "btsnoop",
-                        )
+                pos = end
+            self.truncated(truncated, first_truncated)
+            if out:
+                yield self._emit(out)
+                out = []
+            # The record at ``pos`` is incomplete in the buffer, or odd.
+            offset = base + pos
+            where = f"record {index + 1} at offset 0x{offset:x}"
+            if n - pos < hdr:
+                if src.refill(pos, hdr):
+                    pos = 0
+                    continue
+                left = len(src.buf)
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif left and not src.closed:
+                    self.problem(
+                        index + 1,
+                        offset,
+                        f"{where}: a record header is {hdr} bytes, file ends after {left}",
                     )
-                    return
-                buf = buf[pos:] + more
-                base += pos
-                pos = 0
-                continue
+                return
+            orig, incl, flags, _drops, ts = unpack(buf, pos)
+            if incl > limit:
+                self.problem(
+                    index + 1,
+                    offset,
+                    f"{where}: included length {incl} is more than {limit} bytes, longer than "
+                    "any HCI packet; the rest of the file cannot be framed",
+                )
+                return
+            end = pos + hdr + incl
+            if end > n:
+                if src.refill(pos, hdr + incl):
+                    pos = 0
+                    continue
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif not src.closed:
+                    self.problem(
+                        index + 1,
+                        offset,
+                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
+                    )
+                return
+            # A complete record whose included length exceeds its original length.
             index += 1
-            if incl_len < orig_len:
-                if not stats.get("truncated"):
-                    stats["first_truncated"] = index
-                stats["truncated"] = stats.get("truncated", 0) + 1
-            if monitor:
-                direction = mon_dir.get(flags & 0xFFFF, unknown)
-            else:
-                direction = received if flags & 1 else sent
-            yield Record(
+            self.problem(
                 index,
-                (ts - EPOCH_DELTA_US) / 1e6,
-                datalink,
-                buf[pos + hdr : end],
-                base + pos,
-                direction,
-                flags,
+                offset,
+                f"{where}: included length {incl} is more than the original length {orig}",
+            )
+            out.append(
+                make(
+                    index,
+                    (ts - epoch) / 1000000,
+                    datalink,
+                    buf[pos + hdr : end],
+                    offset,
+                    dirs[flags & mask],
+                    flags,
+                )
             )
             pos = end
-    finally:
-        stats["records"] = index

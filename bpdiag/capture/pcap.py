@@ -1,122 +1,184 @@
-"""Classic libpcap files (draft-ietf-opsawg-pcap, "PCAP Capture File Format").
+"""Classic libpcap files.
 
-File header, 24 bytes: magic (0xA1B2C3D4 µs or 0xA1B23C4D ns, in the writer's byte order),
-version major/minor (u16), reserved (2×u32), snaplen (u32), link type and FCS info (u32: the
-low 16 bits are the LINKTYPE, bits 28–31 FCS length).  Each record: ts seconds (u32), ts
-fraction (u32: µs or ns), captured length (u32), original length (u32), then the data.
+Format document: draft-ietf-opsawg-pcap, "PCAP Capture File Format" (section 4 "General
+File Structure", 4.1 "File Header", 5 "Packet Record"), and the pcap-savefile(5) manual.
+
+- File header, 24 bytes, in the writer's byte order: magic (0xA1B2C3D4 for microsecond
+  timestamps, 0xA1B23C4D for nanoseconds; read byte-swapped it gives the byte order),
+  major and minor version (u16, 2.4), two reserved u32 (formerly ``thiszone`` and
+  ``sigfigs``: writers should leave them 0 and readers must ignore them), snapshot length
+  (u32), and "LinkType and additional information" (u32): the low 16 bits are the LINKTYPE,
+  bits 16–25 are reserved, bit 26 says bits 28–31 hold the FCS length in 16-bit words.
+- Packet record, 16-byte header: timestamp seconds (u32), timestamp fraction (u32, µs or
+  ns), captured length (u32), original length (u32), then the captured bytes.
+
+Quirk handled: old ubertooth-btle / libbtbb writers (the crackle test captures) store
+fractions of a second that are out of range — above one million µs, and values just below
+2**32 that are negative numbers written as unsigned.  The fraction is read as a signed
+32-bit value and simply added, so those records get a time near their neighbours.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Generator, Iterator
 
-from bpdiag.capture.record import Direction, Problem, Record
+from bpdiag.capture._io import BatchReader, Source
+from bpdiag.capture.record import Problem, Record
 from bpdiag.errors import UnreadableCapture
 
-MAGICS = {
-    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+MAGICS: dict[bytes, tuple[str, int]] = {
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000),
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),
 }
-MAX_RECORD = 1 << 20
-CHUNK = 1 << 20
+"""Magic as stored → (byte order, timestamp fraction units per second)."""
+
+HEADER_SIZE = 24
+MAX_RECORD = 262144
+"""Largest captured length accepted beyond the snapshot length (Wireshark's standard
+maximum): anything longer means the record header is damaged."""
+MAX_SNAPLEN = 1 << 24
+"""Snapshot lengths above this (some writers put 2**32 - 1) do not raise the limit further,
+so a damaged length never makes the reader buffer gigabytes."""
 
 
-def read_header(f: BinaryIO) -> tuple[str, float, int, int]:
-    """Parse the 24-byte header: (byte order, tick in seconds, snaplen, link type)."""
-    head = f.read(24)
-    if len(head) < 24:
-        raise UnreadableCapture(f"pcap header is 24 bytes, the file has only {len(head)}")
-    try:
-        order, tick = MAGICS[head[:4]]
-    except KeyError:
-        raise UnreadableCapture("not a pcap file (bad magic)") from None
-    major, _minor, _r1, _r2, snaplen, linktype = struct.unpack(order + "HHIIII", head[4:])
-    if major != 2:
-        raise UnreadableCapture(f"pcap version {major} is not supported (only 2.x)")
-    return order, tick, snaplen, linktype & 0xFFFF
+class PcapReader(BatchReader):
+    """Reads a pcap file: the header at construction, records by ``batches()``."""
 
+    format = "pcap"
+    layer = "pcap"
 
-def iter_records(
-    f: BinaryIO,
-    order: str,
-    tick: float,
-    snaplen: int,
-    linktype: int,
-    problems: list[Problem],
-    stats: dict[str, int],
-) -> Iterator[Record]:
-    """Yield every record; damage becomes a ``Problem`` and ends the file cleanly."""
-    rec = struct.Struct(order + "IIII")
-    unpack = rec.unpack_from
-    hdr = rec.size
-    limit = max(snaplen, MAX_RECORD) if snaplen else MAX_RECORD
-    buf = b""
-    pos = 0
-    base = 24
-    index = 0
-    unknown = Direction.UNKNOWN
-    try:
+    def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
+        """Parse the file header (draft-ietf-opsawg-pcap, 4 "File Header").
+
+        Raises ``UnreadableCapture`` for a short header or a major version other than 2.
+        """
+        super().__init__(src, problems, stats)
+        if not src.refill(0, HEADER_SIZE):
+            raise UnreadableCapture(
+                f"the pcap file header is {HEADER_SIZE} bytes, the file has only {len(src.buf)}"
+            )
+        buf = src.buf
+        try:
+            order, units = MAGICS[buf[:4]]
+        except KeyError:
+            raise UnreadableCapture(f"not a pcap file: the magic is {buf[:4].hex(' ')}") from None
+        major, minor, _reserved1, _reserved2, snaplen, linktype_info = struct.unpack_from(
+            order + "HHIIII", buf, 4
+        )
+        if major != 2:
+            raise UnreadableCapture(
+                f"pcap version {major}.{minor} is not supported (only version 2.x is defined)"
+            )
+        self.order = order
+        self.units = units
+        self.snaplen = snaplen
+        self.link_type = linktype_info & 0xFFFF
+        self.fcs_bytes = (linktype_info >> 28) * 2 if linktype_info & 0x04000000 else None
+        """Length of the frame check sequence at the end of every packet, when stated."""
+
+    def batches(self) -> Generator[Iterator[Record], None, None]:
+        """The packet records (draft-ietf-opsawg-pcap, 5 "Packet Record").
+
+        Damage becomes a ``Problem``, never an exception: a captured length above the
+        snapshot length or the original length is kept with a problem; a captured length
+        that cannot be right, or a file that ends inside a record, ends the iteration.
+        """
+        src = self.src
+        rec = struct.Struct(self.order + "IiII")
+        unpack = rec.unpack_from
+        hdr = rec.size
+        units = self.units
+        link_type = self.link_type
+        snaplen = self.snaplen
+        # captured lengths up to ``fast`` need no check; above ``hard`` framing is lost
+        hard = max(min(snaplen, MAX_SNAPLEN), MAX_RECORD)
+        fast = min(snaplen, MAX_RECORD) if snaplen else MAX_RECORD
+        make = Record
+        index = 0
+        pos = HEADER_SIZE
+        out: list[Record] = []
         while True:
-            if len(buf) - pos < hdr:
-                more = f.read(CHUNK)
-                if not more:
-                    if len(buf) - pos:
-                        problems.append(
-                            Problem(
-                                index + 1,
-                                base + pos,
-                                f"record {index + 1}: the file ends inside its 16-byte record "
-                                f"header ({len(buf) - pos} bytes left)",
-                                "pcap",
-                            )
-                        )
-                    return
-                buf = buf[pos:] + more
-                base += pos
-                pos = 0
-                continue
-            sec, frac, incl_len, orig_len = unpack(buf, pos)
-            if incl_len > limit:
-                problems.append(
-                    Problem(
+            buf = src.buf
+            base = src.base
+            n = len(buf)
+            add = out.append
+            truncated = 0
+            first_truncated = 0
+            # Hot loop: one unpack, one slice, one Record per record.
+            while pos + hdr <= n:
+                sec, frac, incl, orig = unpack(buf, pos)
+                end = pos + hdr + incl
+                if incl != orig or end > n or incl > fast:
+                    if incl > orig or end > n or incl > fast:
+                        break
+                    truncated += 1  # stored shorter than it was: counted, not a problem
+                    if not first_truncated:
+                        first_truncated = index + 1
+                index += 1
+                add(make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos))
+                pos = end
+            self.truncated(truncated, first_truncated)
+            if out:
+                yield self._emit(out)
+                out = []
+            offset = base + pos
+            where = f"record {index + 1} at offset 0x{offset:x}"
+            if n - pos < hdr:
+                if src.refill(pos, hdr):
+                    pos = 0
+                    continue
+                left = len(src.buf)
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif left and not src.closed:
+                    self.problem(
                         index + 1,
-                        base + pos,
-                        f"record {index + 1}: captured length {incl_len} exceeds the snapshot "
-                        f"length {snaplen}; the rest of the file cannot be framed",
-                        "pcap",
+                        offset,
+                        f"{where}: a record header is {hdr} bytes, file ends after {left}",
                     )
+                return
+            sec, frac, incl, orig = unpack(buf, pos)
+            if incl > hard:
+                self.problem(
+                    index + 1,
+                    offset,
+                    f"{where}: captured length {incl} is more than {hard} bytes (snapshot "
+                    f"length {snaplen}); the rest of the file cannot be framed",
                 )
                 return
-            end = pos + hdr + incl_len
-            if end > len(buf):
-                more = f.read(max(CHUNK, end - len(buf)))
-                if not more:
-                    problems.append(
-                        Problem(
-                            index + 1,
-                            base + pos,
-                            f"record {index + 1}: header says {incl_len} bytes, the file ends "
-                            f"after {len(buf) - pos - hdr}",
-                            "pcap",
-                        )
+            end = pos + hdr + incl
+            if end > n:
+                if src.refill(pos, hdr + incl):
+                    pos = 0
+                    continue
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif not src.closed:
+                    self.problem(
+                        index + 1,
+                        offset,
+                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
                     )
-                    return
-                buf = buf[pos:] + more
-                base += pos
-                pos = 0
-                continue
+                return
+            # A complete record whose captured length exceeds the snapshot length or the
+            # original length: kept, with a problem.
             index += 1
-            if incl_len < orig_len:
-                if not stats.get("truncated"):
-                    stats["first_truncated"] = index
-                stats["truncated"] = stats.get("truncated", 0) + 1
-            yield Record(
-                index, sec + frac * tick, linktype, buf[pos + hdr : end], base + pos, unknown, 0
-            )
+            if incl > orig:
+                self.problem(
+                    index,
+                    offset,
+                    f"{where}: captured length {incl} is more than the original length {orig}",
+                )
+            elif incl < orig:
+                self.truncated(1, index)
+            if snaplen and incl > snaplen:
+                self.problem(
+                    index,
+                    offset,
+                    f"{where}: captured length {incl} is more than the snapshot length {snaplen}",
+                )
+            out.append(make(index, sec + frac / units, link_type, buf[pos + hdr : end], offset))
             pos = end
-    finally:
-        stats["records"] = index

@@ -1,250 +1,593 @@
-"""pcapng files (draft-ietf-opsawg-pcapng, "PCAP Now Generic").
+"""pcapng files.
 
-Every block: type (u32), total length (u32), body, total length again (u32); lengths are
-multiples of 4.  The Section Header Block (0x0A0D0D0A) carries the byte-order magic
-0x1A2B3C4D and starts a section: interfaces are numbered per section.  Interface
-Description Blocks (1) give each interface's link type, snaplen and options (``if_tsresol``
-= 9, ``if_tsoffset`` = 14).  Packets come in Enhanced Packet Blocks (6: interface, 64-bit
-timestamp, captured and original length, data, options such as ``epb_flags`` = 2), Simple
-Packet Blocks (3: original length and data, interface 0) and the obsolete Packet Block (2).
-Other blocks (name resolution, statistics, decryption secrets, custom) are skipped.
+Format document: draft-ietf-opsawg-pcapng, "PCAP Now Generic (pcapng) Capture File Format"
+(section 3 "General File Structure", 3.1 block layout, 3.5 options; 4.1 Section Header
+Block, 4.2 Interface Description Block, 4.3 Enhanced Packet Block, 4.4 Simple Packet Block,
+appendix "Packet Block (obsolete)").
+
+- Every block: block type (u32), block total length (u32), body, block total length again
+  (u32).  The length counts all of it and is a multiple of 4.  Integers are in the byte order
+  of the section, which the Section Header Block (type 0x0A0D0D0A, a palindrome) announces
+  with its byte-order magic 0x1A2B3C4D; the SHB then has major/minor version (1.0) and a
+  section length.  A file may hold several sections, each in its own byte order, and each
+  SHB starts the numbering of interfaces again.
+- Interface Description Block (1): link type (u16), reserved (u16), snaplen (u32), options;
+  ``if_tsresol`` (9) gives the timestamp unit — bit 7 clear: 10**-n s, set: 2**-n s,
+  default 10**-6 — and ``if_tsoffset`` (14) seconds to add to every timestamp.
+- Enhanced Packet Block (6): interface id (u32), timestamp high and low (u32 each, in the
+  interface's unit), captured length, original length, data padded to 32 bits, options;
+  ``epb_flags`` (2) bits 0–1: 1 inbound, 2 outbound.
+- Simple Packet Block (3): original length, data (interface 0, no timestamp; captured length
+  = min(original length, snaplen, room in the block)).
+- Packet Block (2, obsolete): interface id (u16), drops count (u16), timestamp, captured and
+  original length, data, options (``pack_flags`` = 2, as ``epb_flags``).
+- Every other block (name resolution, interface statistics, decryption secrets, custom,
+  systemd journal …) is skipped.
+
+A packet block that is damaged but framed consistently is skipped with a problem and keeps
+its frame number, so the frames after it keep Wireshark's numbers.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from collections.abc import Generator, Iterator
 
+from bpdiag.capture._io import BatchReader, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
+SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
 SHB = 0x0A0D0D0A
 IDB = 1
 PB = 2
 SPB = 3
+NRB = 4
+ISB = 5
 EPB = 6
+DSB = 10
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 MAX_BLOCK = 1 << 24
+"""Blocks longer than 16 MiB are taken as damage (Wireshark's limit is of this order)."""
+
+BLOCK_NAMES = {
+    SHB: "section header block",
+    IDB: "interface description block",
+    PB: "packet block",
+    SPB: "simple packet block",
+    NRB: "name resolution block",
+    ISB: "interface statistics block",
+    EPB: "enhanced packet block",
+    DSB: "decryption secrets block",
+}
+KNOWN_TYPES = frozenset(
+    {SHB, IDB, PB, SPB, NRB, ISB, EPB, 7, 8, 9, DSB, 0xBAD, 0x40000BAD, 0x80000001}
+)
+"""Block types a following block may have for a damaged block to be skipped over."""
+
+_DIRECTIONS = (Direction.UNKNOWN, Direction.RECEIVED, Direction.SENT, Direction.UNKNOWN)
+_PACKETS = (EPB, SPB, PB)
+
+Interface = tuple[int, int, int, int]
+"""(link type, timestamp units per second, if_tsoffset seconds, snaplen)."""
 
 
-@dataclass(slots=True)
-class Interface:
-    link_type: int
-    snaplen: int
-    tick: float = 1e-6  # seconds per timestamp unit
-    offset: int = 0  # if_tsoffset, seconds
+class _Structs:
+    """The structs of one byte order."""
+
+    __slots__ = ("epb", "epb_fields", "head", "i64", "idb", "opt", "opt32", "order", "pb", "u32")
+
+    def __init__(self, order: str) -> None:
+        self.order = order
+        self.head = struct.Struct(order + "II")  # block type, total length
+        self.u32 = struct.Struct(order + "I")
+        self.i64 = struct.Struct(order + "q")
+        self.epb = struct.Struct(order + "7I")  # type, length, iface, ts hi, ts lo, cap, orig
+        self.epb_fields = struct.Struct(order + "5I")
+        self.pb = struct.Struct(order + "HH4I")  # iface, drops, ts hi, ts lo, cap, orig
+        self.idb = struct.Struct(order + "HHI")  # link type, reserved, snaplen
+        self.opt = struct.Struct(order + "HH")  # option code, length
+        self.opt32 = struct.Struct(order + "HHI")  # option code, length, u32 value
 
 
-def _order_of(shb_head: bytes) -> str:
-    """Byte order of a section from the 12 first bytes of its SHB."""
-    if struct.unpack_from("<I", shb_head, 8)[0] == BYTE_ORDER_MAGIC:
+_STRUCTS = {"<": _Structs("<"), ">": _Structs(">")}
+
+
+def _order_of(bom: bytes) -> str | None:
+    """The byte order a section's byte-order magic announces (4.1), or ``None``."""
+    if bom == b"\x4d\x3c\x2b\x1a":
         return "<"
-    if struct.unpack_from(">I", shb_head, 8)[0] == BYTE_ORDER_MAGIC:
+    if bom == b"\x1a\x2b\x3c\x4d":
         return ">"
-    raise UnreadableCapture("pcapng section header has a bad byte-order magic")
+    return None
 
 
-def first_link_type(path: str) -> int:
-    """The link type of the first interface (or -1), for ``Capture.link_type``."""
-    with open(path, "rb") as f:
-        problems: list[Problem] = []
-        reader = PcapngReader(f, problems)
-        return reader.first_link_type()
+_POWERS_OF_10: tuple[int, ...] = tuple(10**n for n in range(128))
 
 
-def _options(body: bytes, start: int, order: str) -> Iterator[tuple[int, bytes]]:
-    """Walk an options list (code u16, length u16, value padded to 32 bits)."""
-    pos = start
-    n = len(body)
-    while pos + 4 <= n:
-        code, length = struct.unpack_from(order + "HH", body, pos)
-        if code == 0:
-            return
-        value = body[pos + 4 : pos + 4 + length]
-        if len(value) < length:
-            return
-        yield code, value
-        pos += 4 + ((length + 3) & ~3)
+def _tsresol(value: int) -> int:
+    """``if_tsresol`` (4.2) → timestamp units per second."""
+    if value & 0x80:
+        return 1 << (value & 0x7F)
+    return _POWERS_OF_10[value]
 
 
-def _tick(value: bytes) -> float:
-    v = value[0]
-    if v & 0x80:
-        return 2.0 ** -(v & 0x7F)
-    return 10.0 ** -(v & 0x7F)
+def _block_name(btype: int) -> str:
+    return BLOCK_NAMES.get(btype, f"block of type 0x{btype:08x}")
 
 
-class PcapngReader:
-    """Block-by-block reader.  ``problems`` collects damage; iteration never raises."""
+class PcapngReader(BatchReader):
+    """Reads a pcapng file: the first section header at construction, then ``batches()``."""
 
-    def __init__(
-        self, f: BinaryIO, problems: list[Problem], stats: dict[str, int] | None = None
-    ) -> None:
-        self.f = f
-        self.stats: dict[str, int] = {} if stats is None else stats
-        self.problems = problems
-        self.order = "<"
-        self.interfaces: list[Interface] = []
-        self.offset = 0
-        self.index = 0
-        self._first_link_type = -1
-        head = f.read(12)
-        if len(head) < 12:
-            raise UnreadableCapture("pcapng file is shorter than its section header")
-        self.order = _order_of(head)
-        f.seek(0)
+    format = "pcapng"
+    layer = "pcapng"
 
-    def first_link_type(self) -> int:
-        for _ in self.records(stop_at_first_interface=True):
-            break
-        return self._first_link_type
+    def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
+        """Check the first Section Header Block (draft-ietf-opsawg-pcapng, 4.1) and find
+        the link type of the first interface (4.2).
 
-    def _problem(self, message: str, record: int | None = None) -> None:
-        self.problems.append(Problem(record, self.offset, message, "pcapng"))
-
-    def records(self, stop_at_first_interface: bool = False) -> Iterator[Record]:
-        f = self.f
-        while True:
-            self.offset = f.tell()
-            head = f.read(8)
-            if not head:
-                return
-            if len(head) < 8:
-                self._problem(f"the file ends inside a block header ({len(head)} of 8 bytes)")
-                return
-            btype_raw = head[:4]
-            if btype_raw == b"\x0a\x0d\x0d\x0a":
-                more = f.read(4)
-                if len(more) < 4:
-                    self._problem("the file ends inside a section header block")
-                    return
-                try:
-                    self.order = _order_of(head + more)
-                except UnreadableCapture as exc:
-                    self._problem(str(exc))
-                    return
-                f.seek(-4, 1)
-            btype, total = struct.unpack(self.order + "II", head)
-            if total < 12 or total % 4 or total > MAX_BLOCK:
-                self._problem(
-                    f"block of type 0x{btype:08x} has total length {total}, which is not a "
-                    "multiple of 4 between 12 and 16 MiB; the rest of the file cannot be framed"
-                )
-                return
-            body = f.read(total - 8)
-            if len(body) < total - 8:
-                what = "packet block" if btype in (EPB, SPB, PB) else f"block type 0x{btype:x}"
-                self._problem(
-                    f"{what} says {total} bytes, the file ends after {len(body) + 8}",
-                    self.index + 1 if btype in (EPB, SPB, PB) else None,
-                )
-                return
-            trailer = struct.unpack_from(self.order + "I", body, len(body) - 4)[0]
-            if trailer != total:
-                self._problem(
-                    f"block of type 0x{btype:08x} has leading length {total} but trailing "
-                    f"length {trailer}; the block is skipped",
-                    self.index + 1 if btype in (EPB, SPB, PB) else None,
-                )
-                if btype in (EPB, SPB, PB):
-                    self.index += 1
-                continue
-            body = body[:-4]
-            if btype == SHB:
-                self.interfaces = []
-                continue
-            if btype == IDB:
-                self._idb(body)
-                if stop_at_first_interface:
-                    return
-                continue
-            if btype in (EPB, SPB, PB):
-                self.index += 1
-                rec = self._packet(btype, body)
-                if rec is not None:
-                    yield rec
-            # every other block type is skipped
-
-    def _idb(self, body: bytes) -> None:
-        if len(body) < 8:
-            self._problem(f"interface description block body is {len(body)} bytes, needs 8")
-            return
-        link_type, _reserved, snaplen = struct.unpack_from(self.order + "HHI", body, 0)
-        iface = Interface(link_type, snaplen)
-        for code, value in _options(body, 8, self.order):
-            if code == 9 and len(value) >= 1:
-                iface.tick = _tick(value)
-            elif code == 14 and len(value) >= 8:
-                iface.offset = struct.unpack_from(self.order + "q", value, 0)[0]
-        if self._first_link_type < 0:
-            self._first_link_type = link_type
-        self.interfaces.append(iface)
-
-    def _iface(self, iid: int) -> Interface | None:
-        if iid < len(self.interfaces):
-            return self.interfaces[iid]
-        self._problem(
-            f"packet {self.index} refers to interface {iid}, but the section describes "
-            f"{len(self.interfaces)}; the packet is skipped",
-            self.index,
-        )
-        return None
-
-    def _packet(self, btype: int, body: bytes) -> Record | None:
-        o = self.order
-        direction = Direction.UNKNOWN
-        if btype == EPB:
-            if len(body) < 20:
-                self._problem(
-                    f"enhanced packet block body is {len(body)} bytes, needs 20", self.index
-                )
-                return None
-            iid, hi, lo, caplen, orig = struct.unpack_from(o + "IIIII", body, 0)
-            data_start = 20
-            iface = self._iface(iid)
-        elif btype == PB:
-            if len(body) < 20:
-                self._problem(f"packet block body is {len(body)} bytes, needs 20", self.index)
-                return None
-            iid, _drops, hi, lo, caplen, orig = struct.unpack_from(o + "HHIIII", body, 0)
-            data_start = 20
-            iface = self._iface(iid)
-        else:  # SPB
-            if len(body) < 4:
-                self._problem(f"simple packet block body is {len(body)} bytes, needs 4", self.index)
-                return None
-            orig = struct.unpack_from(o + "I", body, 0)[0]
-            iface = self._iface(0)
-            caplen = min(orig, len(body) - 4)
-            if iface is not None and iface.snaplen:
-                caplen = min(caplen, iface.snaplen)
-            hi = lo = 0
-            data_start = 4
-        if iface is None:
-            return None
-        if caplen < orig:
-            if not self.stats.get("truncated"):
-                self.stats["first_truncated"] = self.index
-            self.stats["truncated"] = self.stats.get("truncated", 0) + 1
-        end = data_start + caplen
-        if end > len(body):
-            self._problem(
-                f"packet {self.index}: captured length {caplen} does not fit in its block "
-                f"({len(body) - data_start} bytes); the packet is cut to fit",
-                self.index,
+        Raises ``UnreadableCapture`` if the SHB is short, has a bad byte-order magic,
+        inconsistent lengths or a major version other than 1.
+        """
+        super().__init__(src, problems, stats)
+        if not src.refill(0, 28):
+            raise UnreadableCapture(
+                f"the pcapng section header block is at least 28 bytes, the file has only "
+                f"{len(src.buf)}"
             )
-            end = len(body)
+        buf = src.buf
+        order = _order_of(buf[8:12])
+        if order is None:
+            raise UnreadableCapture(
+                f"the pcapng byte-order magic is {hexbytes(buf[8:12])}, not 1a 2b 3c 4d in "
+                "either byte order"
+            )
+        st = _STRUCTS[order]
+        total = st.u32.unpack_from(buf, 4)[0]
+        if total < 28 or total % 4 or total > MAX_BLOCK:
+            raise UnreadableCapture(
+                f"the pcapng section header block says it is {total} bytes, which is not a "
+                "multiple of 4 between 28 and 16 MiB"
+            )
+        if not src.refill(0, total):
+            raise UnreadableCapture(
+                f"the pcapng section header block says it is {total} bytes, the file has "
+                f"only {len(src.buf)}"
+            )
+        buf = src.buf
+        trailer = st.u32.unpack_from(buf, total - 4)[0]
+        if trailer != total:
+            raise UnreadableCapture(
+                f"the pcapng section header block's leading length is {total} but its "
+                f"trailing length is {trailer}"
+            )
+        major, minor = struct.unpack_from(order + "HH", buf, 12)
+        if major != 1:
+            raise UnreadableCapture(
+                f"pcapng version {major}.{minor} is not supported (only version 1.x is defined)"
+            )
+        self._st = st
+        self._ifaces: list[Interface | None] = []
+        self._fast: dict[int, tuple[int, int, int]] = {}
+        self._last_ts = 0.0
+        self.sections = 0
+        self.link_type = self._first_link_type()
+
+    def _first_link_type(self) -> int:
+        """The link type of the first interface, if its IDB is in the first chunk, else -1
+        (then the first IDB met while iterating sets it)."""
+        buf = self.src.buf
+        pos = 0
+        st = self._st
+        while pos + 16 <= len(buf):
+            if buf[pos : pos + 4] == SHB_MAGIC:
+                order = _order_of(buf[pos + 8 : pos + 12])
+                if order is None:
+                    return -1
+                st = _STRUCTS[order]
+            btype, total = st.head.unpack_from(buf, pos)
+            if btype == IDB:
+                link_type: int = st.idb.unpack_from(buf, pos + 8)[0]
+                return link_type
+            if total < 12 or total % 4:
+                return -1
+            pos += total
+        return -1
+
+    def batches(self) -> Generator[Iterator[Record], None, None]:
+        """The packets of every section (draft-ietf-opsawg-pcapng, 4.3, 4.4, appendix A).
+
+        Damage becomes a ``Problem``, never an exception: a damaged block whose lengths
+        still frame the file is skipped; when they do not, or the file ends inside a block,
+        the iteration ends.
+        """
+        src = self.src
+        make = Record
+        dirs = _DIRECTIONS
+        unknown = Direction.UNKNOWN
+        index = 0
+        pos = 0
+        out: list[Record] = []
+        while True:
+            buf = src.buf
+            base = src.base
+            n = len(buf)
+            st = self._st
+            head = st.epb.unpack_from
+            u32 = st.u32.unpack_from
+            opt32 = st.opt32.unpack_from
+            get = self._fast.get
+            add = out.append
+            truncated = 0
+            first_truncated = 0
+            # Hot loop: clean Enhanced Packet Blocks whose only (or first) option is
+            # epb_flags; everything else goes to the general code below.
+            while pos + 28 <= n:
+                btype, total, iid, hi, lo, cap, orig = head(buf, pos)
+                end = pos + total
+                if btype != EPB or end > n:
+                    break
+                iface = get(iid)
+                data_end = pos + 28 + cap
+                if iface is None or data_end > end - 4 or total & 3:
+                    break
+                if u32(buf, end - 4)[0] != total:
+                    break
+                opt = pos + 28 + ((cap + 3) & -4)
+                if opt + 8 <= end - 4:
+                    code, length, value = opt32(buf, opt)
+                    if code != 2 or length != 4:
+                        break
+                    direction = dirs[value & 3]
+                else:
+                    direction = unknown
+                if cap != orig:
+                    if cap > orig:
+                        break
+                    truncated += 1
+                    if not first_truncated:
+                        first_truncated = index + 1
+                link_type, units, tsoffset = iface
+                index += 1
+                add(
+                    make(
+                        index,
+                        ((hi << 32) | lo) / units + tsoffset,
+                        link_type,
+                        buf[pos + 28 : data_end],
+                        base + pos,
+                        direction,
+                    )
+                )
+                pos = end
+            self.truncated(truncated, first_truncated)
+
+            # General case: the block at ``pos``.
+            offset = base + pos
+            if n - pos < 12:  # no block is shorter than 12 bytes
+                if out:
+                    yield self._emit(out)
+                    out = []
+                if src.refill(pos, 12):
+                    pos = 0
+                    continue
+                left = src.buf
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif left and not src.closed:
+                    if len(left) >= 8 and left[:4] != SHB_MAGIC:
+                        btype, total = st.head.unpack_from(left, 0)
+                        packet = btype in _PACKETS
+                        self.problem(
+                            index + 1 if packet else None,
+                            offset,
+                            f"{self._where(btype, index, offset)}: block header says {total} "
+                            f"bytes, file ends after {len(left)}",
+                        )
+                    else:
+                        self.problem(
+                            None,
+                            offset,
+                            f"block at offset 0x{offset:x}: a block header is 8 bytes (12 for "
+                            f"a section header), file ends after {len(left)}",
+                        )
+                return
+            if buf[pos : pos + 4] == SHB_MAGIC:
+                order = _order_of(buf[pos + 8 : pos + 12])
+                if order is None:
+                    if out:
+                        yield self._emit(out)
+                        out = []
+                    self.problem(
+                        None,
+                        offset,
+                        f"section header block at offset 0x{offset:x}: byte-order magic is "
+                        f"{hexbytes(buf[pos + 8 : pos + 12])}, not 1a 2b 3c 4d in either byte "
+                        "order; the rest of the file cannot be read",
+                    )
+                    return
+                st = _STRUCTS[order]
+            btype, total = st.head.unpack_from(buf, pos)
+            packet = btype in _PACKETS
+            where = self._where(btype, index, offset)
+            if total < 12 or total > MAX_BLOCK:
+                if out:
+                    yield self._emit(out)
+                    out = []
+                size = "less than the minimum 12" if total < 12 else "more than 16 MiB"
+                self.problem(
+                    index + 1 if packet else None,
+                    offset,
+                    f"{where}: block length {total} is {size}; the rest of the file cannot "
+                    "be framed",
+                )
+                return
+            if n - pos < total:
+                if out:
+                    yield self._emit(out)
+                    out = []
+                if src.refill(pos, total):
+                    pos = 0
+                    continue
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif not src.closed:
+                    self.problem(
+                        index + 1 if packet else None,
+                        offset,
+                        f"{where}: block header says {total} bytes, file ends after {len(src.buf)}",
+                    )
+                return
+            trailer = st.u32.unpack_from(buf, pos + total - 4)[0]
+            if trailer != total or total % 4:
+                if out:
+                    yield self._emit(out)
+                    out = []
+                if trailer == total:
+                    message = f"{where}: block length {total} is not a multiple of 4; block skipped"
+                else:
+                    if n - pos < total + 12:
+                        src.refill(pos, total + 12)  # the next block's header, if any
+                        pos = 0
+                        buf = src.buf
+                    if not self._block_follows(buf, pos + total):
+                        self.problem(
+                            index + 1 if packet else None,
+                            offset,
+                            f"{where}: leading block length is {total} but trailing length is "
+                            f"{trailer}, and no block starts after it; the rest of the file "
+                            "cannot be framed",
+                        )
+                        return
+                    message = (
+                        f"{where}: leading block length is {total} but trailing length is "
+                        f"{trailer}; block skipped"
+                    )
+                if packet:
+                    index += 1
+                self.problem(index if packet else None, offset, message)
+                pos += total
+                continue
+
+            found: list[tuple[int | None, str]] = []
+            rec: Record | None = None
+            stop = False
+            if btype == SHB:
+                stop = self._section(buf, pos, total, st, where, found)
+            elif btype == IDB:
+                self._interface(buf, pos, total, where, found)
+            elif packet:
+                index += 1
+                rec = self._packet(btype, buf, pos, total, index, offset, where, out, found)
+            if found:
+                if out:
+                    yield self._emit(out)
+                    out = []
+                for record, message in found:
+                    self.problem(record, offset, message)
+            if rec is not None:
+                out.append(rec)
+            if stop:
+                if out:
+                    yield self._emit(out)
+                return
+            pos += total
+
+    @staticmethod
+    def _where(btype: int, index: int, offset: int) -> str:
+        """How a message names the block at ``offset`` (the next record, if a packet)."""
+        if btype in _PACKETS:
+            return f"record {index + 1} at offset 0x{offset:x}"
+        return f"{_block_name(btype)} at offset 0x{offset:x}"
+
+    def _emit(self, batch: list[Record]) -> Iterator[Record]:
+        self._last_ts = batch[-1].timestamp
+        return super()._emit(batch)
+
+    @staticmethod
+    def _block_follows(buf: bytes, pos: int) -> bool:
+        """Whether ``pos`` is the end of the file or the start of a plausible block."""
+        if pos == len(buf):
+            return True
+        if pos + 12 > len(buf):
+            return False
+        if buf[pos : pos + 4] == SHB_MAGIC:
+            return _order_of(buf[pos + 8 : pos + 12]) is not None
+        for st in _STRUCTS.values():
+            btype, total = st.head.unpack_from(buf, pos)
+            if btype in KNOWN_TYPES and 12 <= total <= MAX_BLOCK and total % 4 == 0:
+                return True
+        return False
+
+    def _section(
+        self,
+        buf: bytes,
+        pos: int,
+        total: int,
+        st: _Structs,
+        where: str,
+        found: list[tuple[int | None, str]],
+    ) -> bool:
+        """A Section Header Block (4.1): a new byte order, no interfaces.  True = stop."""
+        if total < 28:
+            found.append(
+                (
+                    None,
+                    f"{where}: block length {total} is less than the 28 bytes of a section "
+                    "header; the rest of the file cannot be read",
+                )
+            )
+            return True
+        major, minor = struct.unpack_from(st.order + "HH", buf, pos + 12)
+        if major != 1:
+            found.append(
+                (
+                    None,
+                    f"{where}: version {major}.{minor} is not supported (only 1.x); the rest "
+                    "of the file cannot be read",
+                )
+            )
+            return True
+        self._st = st
+        self._ifaces = []
+        self._fast = {}
+        self.sections += 1
+        return False
+
+    def _interface(
+        self, buf: bytes, pos: int, total: int, where: str, found: list[tuple[int | None, str]]
+    ) -> None:
+        """An Interface Description Block (4.2): link type, snaplen, tsresol, tsoffset."""
+        st = self._st
+        number = len(self._ifaces)
+        if total < 20:
+            found.append(
+                (
+                    None,
+                    f"{where}: block length {total} is less than the 20 bytes of an interface "
+                    f"description; interface {number} of this section cannot be used",
+                )
+            )
+            self._ifaces.append(None)
+            return
+        link_type, _reserved, snaplen = st.idb.unpack_from(buf, pos + 8)
+        units = 1_000_000
+        tsoffset = 0
+        for code, start, length in self._options(buf, pos + 16, pos + total - 4, where, found):
+            if code == 9 and length >= 1:
+                units = _tsresol(buf[start])
+            elif code == 14 and length >= 8:
+                tsoffset = st.i64.unpack_from(buf, start)[0]
+        self._ifaces.append((link_type, units, tsoffset, snaplen))
+        self._fast[number] = (link_type, units, tsoffset)
+        if self.link_type < 0:
+            self.link_type = link_type
+
+    def _options(
+        self, buf: bytes, pos: int, end: int, where: str, found: list[tuple[int | None, str]]
+    ) -> list[tuple[int, int, int]]:
+        """The options of a block (3.5) as (code, value offset, value length), up to
+        ``opt_endofopt`` or ``end``; an option running past ``end`` is a problem."""
+        unpack = self._st.opt.unpack_from
+        options: list[tuple[int, int, int]] = []
+        while pos + 4 <= end:
+            code, length = unpack(buf, pos)
+            if code == 0:
+                break
+            if pos + 4 + length > end:
+                found.append(
+                    (
+                        None,
+                        f"{where}: option {code} says {length} bytes, only {end - pos - 4} are "
+                        "left in the block; the options from there on are ignored",
+                    )
+                )
+                break
+            options.append((code, pos + 4, length))
+            pos += 4 + ((length + 3) & -4)
+        return options
+
+    def _packet(
+        self,
+        btype: int,
+        buf: bytes,
+        pos: int,
+        total: int,
+        index: int,
+        offset: int,
+        where: str,
+        out: list[Record],
+        found: list[tuple[int | None, str]],
+    ) -> Record | None:
+        """An Enhanced (4.3), Simple (4.4) or obsolete Packet Block (appendix A) as a
+        ``Record``, or ``None`` (with a problem) when it cannot be used."""
+        st = self._st
+        name = _block_name(btype)
+        minimum = 16 if btype == SPB else 32
+        if total < minimum:
+            found.append(
+                (
+                    index,
+                    f"{where}: a {name} is at least {minimum} bytes, this one is {total}; "
+                    "packet skipped",
+                )
+            )
+            return None
         if btype == EPB:
-            for code, value in _options(body, data_start + ((caplen + 3) & ~3), o):
-                if code == 2 and len(value) >= 4:
-                    inout = struct.unpack_from(o + "I", value, 0)[0] & 3
-                    if inout == 1:
-                        direction = Direction.RECEIVED
-                    elif inout == 2:
-                        direction = Direction.SENT
-        ts = ((hi << 32) | lo) * iface.tick + iface.offset
-        return Record(
-            self.index, ts, iface.link_type, body[data_start:end], self.offset, direction, 0
-        )
+            iid, hi, lo, cap, orig = st.epb_fields.unpack_from(buf, pos + 8)
+            start = pos + 28
+        elif btype == PB:
+            iid, _drops, hi, lo, cap, orig = st.pb.unpack_from(buf, pos + 8)
+            start = pos + 28
+        else:
+            orig = st.u32.unpack_from(buf, pos + 8)[0]
+            iid = hi = lo = 0
+            start = pos + 12
+            cap = orig
+        if iid >= len(self._ifaces):
+            found.append(
+                (
+                    index,
+                    f"{where}: interface {iid} is not described in this section (it describes "
+                    f"{len(self._ifaces)}); packet skipped",
+                )
+            )
+            return None
+        iface = self._ifaces[iid]
+        if iface is None:
+            found.append(
+                (index, f"{where}: the description of interface {iid} is damaged; packet skipped")
+            )
+            return None
+        link_type, units, tsoffset, snaplen = iface
+        room = pos + total - 4 - start
+        direction = Direction.UNKNOWN
+        if btype == SPB:
+            cap = min(orig, room, snaplen) if snaplen else min(orig, room)
+            timestamp = out[-1].timestamp if out else self._last_ts
+        else:
+            if cap > room:
+                found.append(
+                    (
+                        index,
+                        f"{where}: captured length {cap} does not fit in the block ({room} "
+                        "bytes of room); packet skipped",
+                    )
+                )
+                return None
+            if cap > orig:
+                found.append(
+                    (
+                        index,
+                        f"{where}: captured length {cap} is more than the original length {orig}",
+                    )
+                )
+            timestamp = ((hi << 32) | lo) / units + tsoffset
+            opt_start = start + ((cap + 3) & -4)
+            options = self._options(buf, opt_start, pos + total - 4, where, found)
+            for code, vstart, length in options:
+                if code == 2 and length >= 4:
+                    direction = _DIRECTIONS[st.u32.unpack_from(buf, vstart)[0] & 3]
+        if cap < orig:
+            self.truncated(1, index)
+        return Record(index, timestamp, link_type, buf[start : start + cap], offset, direction)

@@ -1,11 +1,16 @@
-"""Fuzzing the readers: random bytes and mutated/truncated valid files.  Only
-``UnreadableCapture`` may escape ``open_capture``; iterating never raises and ends."""
+"""Fuzzing the readers: random bytes, random bytes behind each magic, well-framed blocks with
+random contents, and mutated or truncated valid files.  Only ``UnreadableCapture`` may escape
+``open_capture``; iterating never raises, always ends, and counts monotonically."""
 
 from __future__ import annotations
 
+import math
+import struct
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,52 +18,143 @@ from bpdiag.analysis.run import walk_file
 from bpdiag.capture import open_capture
 from bpdiag.errors import UnreadableCapture
 from tests.capture.test_btmon_text import STORY
-from tests.capture.test_readers import BTSNOOP_HDR, REC1, REC2, _epb, _idb, _pcap, _shb
+from tests.capture.test_btsnoop import HEADER_H4, REC1, REC2, REC3
+from tests.capture.test_pcap import HEADER_BE_NS, HEADER_LE_US, REC1_BE_NS, REC1_LE, REC2_LE
+from tests.capture.test_pcapng import EPB_1, EPB_2, IDB_251, SHB_LE
 
+MONITOR_HEADER = b"btsnoop\x00\x00\x00\x00\x01\x00\x00\x07\xd1"
 SEEDS = [
-    BTSNOOP_HDR + REC1 + REC2,
-    _pcap("<", 0xA1B2C3D4, 272, [(1, 2, bytes(40)), (3, 4, bytes(30))]),
-    _shb("<") + _idb("<", 256) + _epb("<", 0, 5, bytes(30)) + _epb("<", 0, 6, bytes(12)),
-    b"btsnoop\x00\x00\x00\x00\x01\x00\x00\x07\xd1" + REC1,  # monitor datalink
-    STORY.encode(),  # btmon text
+    HEADER_H4 + REC1 + REC2 + REC3,
+    MONITOR_HEADER + REC1 + REC3,
+    HEADER_LE_US + REC1_LE + REC2_LE,
+    HEADER_BE_NS + REC1_BE_NS + REC1_BE_NS,
+    SHB_LE + IDB_251 + EPB_1 + EPB_2,
+    SHB_LE + IDB_251 + EPB_1 + SHB_LE + IDB_251 + EPB_2,
+    STORY.encode(),
 ]
+MAGICS = [
+    HEADER_H4,
+    MONITOR_HEADER,
+    HEADER_LE_US,
+    HEADER_BE_NS,
+    SHB_LE,
+    SHB_LE + IDB_251,
+]
+FAST = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+
+_DIR = tempfile.TemporaryDirectory(prefix="bpdiag-fuzz-")
 
 
-def _check(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "f"
-        p.write_bytes(data)
-        try:
-            cap = open_capture(p)
-        except UnreadableCapture:
-            return
-        with cap:
-            last = 0
-            for rec in cap:
-                # Frame numbers only grow; a skipped damaged packet keeps its number, so the
-                # frames after it still match Wireshark's.
-                assert rec.index > last
-                last = rec.index
-        # The whole pipeline (decoders and analysis) also takes it without raising.
-        for _ in walk_file(p):
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> Iterator[None]:
+    yield
+    _DIR.cleanup()
+
+
+def _path(data: bytes) -> Path:
+    path = Path(_DIR.name) / "capture"
+    path.write_bytes(data)
+    return path
+
+
+def check(data: bytes, pipeline: bool = False) -> None:
+    """Read ``data`` as a capture and check every invariant of the readers."""
+    path = _path(data)
+    try:
+        cap = open_capture(path)
+    except UnreadableCapture as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    with cap:
+        last = 0
+        count = 0
+        for rec in cap:
+            count += 1
+            # Frame numbers only grow; a skipped damaged packet keeps its number.
+            assert rec.index > last
+            last = rec.index
+            assert cap.records == count
+            assert 0 <= rec.file_offset < max(len(data), 1)
+            assert len(rec.payload) <= len(data)
+            assert isinstance(rec.timestamp, float) and not math.isnan(rec.timestamp)
+            # every binary record takes at least 12 bytes of file (btmon text: a line)
+            assert count <= len(data)
+        assert cap.records == count
+        for p in cap.problems:
+            assert p.message and p.layer
+            assert p.record is None or p.record >= 1
+            assert p.offset is None or 0 <= p.offset <= len(data)
+    if pipeline:
+        # The decoders and the analysis take whatever the readers give without raising.
+        for _ in walk_file(path):
             pass
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=400))
+@FAST
+@given(st.binary(max_size=300))
 def test_random_bytes(data: bytes) -> None:
-    _check(data)
+    check(data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FAST
+@given(st.sampled_from(MAGICS), st.binary(max_size=300))
+def test_random_bytes_behind_each_magic(header: bytes, data: bytes) -> None:
+    check(header + data)
+
+
+def _block(order: str, btype: int, body: bytes) -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    total = len(body) + 12
+    return struct.pack(order + "II", btype, total) + body + struct.pack(order + "I", total)
+
+
+_BLOCK_TYPES = st.sampled_from([1, 2, 3, 4, 5, 6, 6, 6, 10, 0xBAD, 0x0A0D0D0A])
+
+
+@FAST
+@given(
+    st.lists(st.tuples(_BLOCK_TYPES, st.binary(max_size=60)), max_size=12),
+    st.sampled_from(["<", ">"]),
+)
+def test_well_framed_blocks_with_random_bodies(blocks: list[tuple[int, bytes]], order: str) -> None:
+    shb = struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1)
+    data = _block(order, 0x0A0D0D0A, shb)
+    for btype, body in blocks:
+        if btype == 0x0A0D0D0A:
+            body = shb + body
+        data += _block(order, btype, body)
+    check(data)
+
+
+@settings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
 @given(
     st.sampled_from(SEEDS),
     st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=8),
     st.integers(0, 400),
+    st.lists(st.tuples(st.integers(0, 400), st.integers(1, 30)), max_size=2),
 )
-def test_mutated_files(seed: bytes, flips: list[tuple[int, int]], cut: int) -> None:
+def test_mutated_and_truncated_files(
+    seed: bytes,
+    flips: list[tuple[int, int]],
+    cut: int,
+    deletions: list[tuple[int, int]],
+) -> None:
     data = bytearray(seed)
-    for pos, val in flips:
+    for pos, value in flips:
         if pos < len(data):
-            data[pos] = val
-    _check(bytes(data[: max(cut, 1)]) if cut < len(data) else bytes(data))
+            data[pos] = value
+    for pos, length in deletions:
+        del data[pos : pos + length]
+    if cut < len(data):
+        del data[max(cut, 1) :]
+    check(bytes(data), pipeline=len(flips) < 3)

@@ -1,0 +1,150 @@
+"""Plumbing shared by the capture readers: a file read in chunks, and the batch bookkeeping
+behind ``Capture.records`` and ``Capture.problems``.
+
+Readers walk ``Source.buf`` with ``struct.Struct.unpack_from`` and slice payloads out of it,
+so memory stays constant (one chunk plus one batch of records) whatever the file size.  They
+hand records over in batches (lists), which ``Capture`` flattens with
+``itertools.chain.from_iterable``: the consumer's per-record ``next()`` then runs in C, and
+the reader's generator only resumes once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from operator import length_hint
+from typing import BinaryIO
+
+from bpdiag.capture.record import Problem, Record
+
+CHUNK = 1 << 14
+"""Bytes read at a time, and so the payload of one batch.  Small on purpose: a batch of a
+few hundred records is consumed before the garbage collector's first generation fills, so
+records die young and cheaply (1 MiB chunks cost 25 % more time per record)."""
+
+MAX_PROBLEMS = 1000
+"""After this many problems in one capture, further ones are counted, not listed."""
+
+_EMPTY: Iterator[Record] = iter(())
+
+
+class Source:
+    """A binary file read in chunks.
+
+    ``buf`` holds the file's bytes from offset ``base`` on.  ``refill(pos, need)`` drops
+    ``buf[:pos]`` and reads until ``need`` bytes follow, or the file ends.  A read error ends
+    the file early and leaves its reason in ``error``; a file closed under the reader ends it
+    silently (``closed``).
+    """
+
+    __slots__ = ("_f", "base", "buf", "closed", "error")
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self.buf = b""
+        self.base = 0
+        self.error: str | None = None
+        self.closed = False
+
+    def refill(self, pos: int, need: int) -> bool:
+        """Keep ``buf[pos:]``, read until it holds ``need`` bytes; ``False`` at end of file."""
+        rest = self.buf[pos:]
+        self.base += pos
+        have = len(rest)
+        parts = [rest]
+        while have < need and self.error is None and not self.closed:
+            try:
+                more = self._f.read(max(need - have, CHUNK))
+            except ValueError:  # read on a closed file: the Capture was closed mid-iteration
+                self.closed = True
+                break
+            except OSError as exc:
+                self.error = exc.strerror or str(exc)
+                break
+            if not more:
+                break
+            parts.append(more)
+            have += len(more)
+        self.buf = rest if len(parts) == 1 else b"".join(parts)
+        return have >= need
+
+
+class BatchReader:
+    """Base of the binary readers: batches of records, problems, and exact counters.
+
+    ``problems`` is the ``Capture``'s list (its consumer may empty it while iterating).
+    ``stats`` counts records stored shorter than they were on the wire: ``"truncated"``
+    and ``"first_truncated"`` (its index).  A reader appends a problem only after every
+    record before it has been consumed, so problems and records interleave as in the file.
+    """
+
+    format = ""
+    layer = ""
+
+    def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
+        self.src = src
+        self.problems = problems
+        self.stats = stats
+        self.link_type = -1
+        self._problem_count = 0
+        self._batch: list[Record] = []
+        self._it: Iterator[Record] = _EMPTY
+        self._done = 0
+
+    @property
+    def records(self) -> int:
+        """Records handed to the consumer so far."""
+        return self._done + len(self._batch) - length_hint(self._it)
+
+    def batches(self) -> Generator[Iterator[Record], None, None]:
+        """The records, batch by batch (each an iterator over a list)."""
+        raise NotImplementedError
+
+    def _emit(self, batch: list[Record]) -> Iterator[Record]:
+        """Make ``batch`` the current one (the previous one has been consumed)."""
+        self._done += len(self._batch)
+        self._batch = batch
+        self._it = it = iter(batch)
+        return it
+
+    def stop(self) -> None:
+        """Drop the records not yet handed out (the capture is being closed)."""
+        self._done += len(self._batch) - length_hint(self._it)
+        self._batch.clear()
+        self._batch = []
+
+    def problem(self, record: int | None, offset: int | None, message: str) -> None:
+        """Note a problem (only the first ``MAX_PROBLEMS`` are listed)."""
+        self._problem_count += 1
+        if self._problem_count <= MAX_PROBLEMS:
+            self.problems.append(Problem(record, offset, message, self.layer))
+        elif self._problem_count == MAX_PROBLEMS + 1:
+            self.problems.append(
+                Problem(
+                    record,
+                    offset,
+                    f"more than {MAX_PROBLEMS} problems in this capture; the rest are not listed",
+                    self.layer,
+                )
+            )
+
+    def truncated(self, count: int, first: int) -> None:
+        """Count ``count`` records stored shorter than sent, the first of them ``first``."""
+        if count:
+            if not self.stats.get("truncated"):
+                self.stats["first_truncated"] = first
+            self.stats["truncated"] = self.stats.get("truncated", 0) + count
+
+    def read_error(self, record: int, offset: int) -> None:
+        """Report a read error that ended the file early, if there was one."""
+        if self.src.error is not None:
+            self.problem(
+                record,
+                offset,
+                f"record {record} at offset 0x{offset:x}: reading the file failed "
+                f"({self.src.error}); the rest of the file is not read",
+            )
+
+
+def hexbytes(data: bytes) -> str:
+    """``b"\\x0a\\x0d"`` → ``"0a 0d"`` for messages."""
+    return data.hex(" ") if data else "nothing"
