@@ -1,308 +1,441 @@
-"""Records → PDUs for HCI captures: btsnoop H1/H4/monitor, pcap H4, H4 with phdr, monitor.
+"""Records → PDUs for HCI captures (btsnoop 1001 / 1002 / 2001, pcap 187 / 201 / 254).
 
-Transports (how each link type carries an HCI packet):
-- H4 (btsnoop 1002, pcap 187): one packet-type byte (Vol 4, Part A, 2: 0x01 command, 0x02
-  ACL, 0x03 SCO, 0x04 event, 0x05 ISO), then the packet.  pcap 187 has no direction: commands
-  are host→controller, events controller→host, ACL unknown.
-- H1 (btsnoop 1001): no type byte; record flags bit 1 = command/event, bit 0 = direction.
-- pcap 201: a 4-byte big-endian direction (0 sent, 1 received), then H4.
-- Linux monitor (btsnoop 2001: opcode and adapter in the record flags; pcap 254: a 4-byte
-  big-endian header adapter u16, opcode u16): opcodes 2/3/4/5/6/7/18/19 are HCI packets,
-  the rest monitor records (bpdiag.decode.monitor).
+What comes out (``Pdu.layer``):
 
-This is the hot path: most records are ACL data the analysis does not need, and those
-return after a few byte comparisons without allocating anything.
+- ``"hci"``: the commands and events of ``bpdiag.decode.hci`` that matter to connections and
+  security (``COMMANDS`` / ``EVENTS`` / ``LE_SUBEVENTS`` below), Command Complete / Status
+  only when they answer one of those commands.  ``opcode`` is the command opcode or the
+  event code (0x3E for every LE Meta subevent).  ``link`` is ``("hci", adapter, handle)``
+  when the message names a connection: the LTK replies' Command Complete by the handle in
+  its return parameters, a Command Status by the handle of the last such command sent on
+  the adapter (e.g. LE Start Encryption), a connection complete event only when it
+  succeeded (a failed one has no handle).
+- ``"smp"``: SMP PDUs (L2CAP CID 0x0006, and 0x0007 over BR/EDR), reassembled from ACL
+  fragments per (adapter, handle, direction); ``frame`` is the last fragment's record,
+  ``first_frame`` the first's.
+- ``"att"``: ATT Error Responses only (CID 0x0004), ``answers`` = the record of the last
+  request with the errored opcode seen on the same link in the other direction (0 if none).
+- ``"monitor"``: every Linux monitor record that is not an HCI packet (notes, logging,
+  index and control-socket records), ``opcode`` = the monitor opcode.
+
+This is the hot path: a large capture is mostly ACL data nobody here needs.  A complete
+L2CAP frame on a channel we do not want, the fragments of such a frame, ATT PDUs that are
+not Error Responses and events / commands outside the sets above return the shared empty
+list after a few integer comparisons, allocating nothing (ATT requests store one int).
+Fragmented PDUs on unwanted channels are skipped by counting bytes (``_skip``); only SMP
+and ATT Error Responses go through ``l2cap.Reassembler``.
+
+Bad input never raises: it becomes a ``Problem`` in ``problems`` (drained by the caller) and
+the stream goes on.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Final, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
-from bpdiag.decode import att, hci, smp
+from bpdiag.decode import att, h4, hci, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, Reassembler
-from bpdiag.decode.monitor import HCI_OPCODES, parse_monitor
+from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Pdu
 from bpdiag.errors import DecodeError
 
-_NONE: list[Pdu] = []
-_U16 = struct.Struct("<H")
-_U16U16 = struct.Struct("<HH")
-_ACL_L2 = struct.Struct("<HHHH")  # ACL handle/flags, ACL length, L2CAP length, CID
-_BE_U32 = struct.Struct(">I")
-_BE_U16U16 = struct.Struct(">HH")
+_NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
 
-_WANTED_CIDS = frozenset({CID_ATT, CID_SMP, CID_BREDR_SMP})
-_EVENTS = frozenset({0x03, 0x05, 0x08, 0x0E, 0x0F, 0x30, 0x3E, 0x59})
-_LE_SUBEVENTS = frozenset({0x01, 0x05, 0x0A, 0x29})
-_COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x200D, 0x2019, 0x201A, 0x201B, 0x2043})
-_COMPLETE_FOR = frozenset({0x1009, 0x201A, 0x201B})
-_STATUS_FOR = frozenset({0x0406, 0x0411, 0x0413, 0x200D, 0x2019, 0x2043})
+COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x1009, 0x200D, 0x2019, 0x201A, 0x201B, 0x2043})
+EVENTS = frozenset({0x03, 0x05, 0x08, 0x0E, 0x0F, 0x30, 0x3E, 0x59})
+LE_SUBEVENTS = frozenset({0x01, 0x05, 0x0A, 0x29})
+WANTED_CIDS = frozenset({CID_ATT, CID_SMP, CID_BREDR_SMP})
+_HANDLE_COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x2019})  # remembered for Command Status
 _ATT_REQUESTS = att.REQUESTS
+_SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
+_ATT_ERROR = att.ERROR_RESPONSE
 
-# monitor opcode → H4 packet type
-_MON_TYPE = {2: 1, 3: 4, 4: 2, 5: 2, 6: 3, 7: 3, 18: 5, 19: 5}
-_MON_DIR = {
-    2: Direction.SENT,
-    3: Direction.RECEIVED,
-    4: Direction.SENT,
-    5: Direction.RECEIVED,
-    6: Direction.SENT,
-    7: Direction.RECEIVED,
-    18: Direction.SENT,
-    19: Direction.RECEIVED,
-}
+_U16 = struct.Struct("<H").unpack_from
+_U16U16 = struct.Struct("<HH").unpack_from
+_ACL_L2 = struct.Struct("<HHHH").unpack_from  # ACL handle+flags, ACL length, L2CAP len, CID
+
+_SENT = Direction.SENT
+_RECEIVED = Direction.RECEIVED
+_UNKNOWN = Direction.UNKNOWN
+_DIRS = (_UNKNOWN, _SENT, _RECEIVED)
+_OTHER = (0, 2, 1)  # opposite direction value; unknown stays unknown (pcap 187 ACL)
+
+
+def _key(adapter: int, handle: int, d: int) -> int:
+    """One int per (adapter, connection handle, direction value)."""
+    return (adapter << 12 | handle) << 2 | d
 
 
 class HciStream:
-    """Feed HCI-capture records in order; get the PDUs each completes."""
+    """Feed records of HCI link types in order; get the PDUs each completes."""
+
+    __slots__ = (
+        "_cmd_handle",
+        "_formats",
+        "_reasm",
+        "_reasm_keys",
+        "_req",
+        "_req_pending",
+        "_skip",
+        "_unknown_types",
+        "problems",
+    )
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._reasm = Reassembler(_WANTED_CIDS)
-        self._last_request: dict[tuple[int, int, int], tuple[int, int]] = {}
-        self._start_enc_handle: dict[int, int] = {}
-        self._unknown_types: dict[int, list[int]] = {}
+        self._reasm = Reassembler(WANTED_CIDS)
+        self._reasm_keys: set[int] = set()  # keys with a partial PDU in the reassembler
+        self._skip: dict[int, int] = {}  # key → bytes left of an unwanted fragmented PDU
+        self._req: dict[int, int] = {}  # key → last ATT request: record << 8 | opcode
+        self._req_pending: dict[int, int] = {}  # key → opcode of a request still in fragments
+        self._cmd_handle: dict[int, int] = {}  # adapter << 16 | opcode → handle
+        self._formats: dict[tuple[int, int], int] = {}  # (adapter, cookie) → control format
+        self._unknown_types: dict[int, list[int]] = {}  # H4 type → [first record, count]
 
-    # ------------------------------------------------------------ framing
+    # ------------------------------------------------------------ entry points
     def feeder(self, link_type: int) -> Callable[[Record], list[Pdu]]:
-        """The fastest ``feed`` for records of one link type (btsnoop H4 has its own)."""
+        """The fastest ``feed`` for records of one link type."""
         if link_type == LinkType.BTSNOOP_H4:
-            return self._feed_h4
+            return self._feed_btsnoop_h4
+        if link_type == LinkType.BTSNOOP_MONITOR:
+            return self._feed_btsnoop_monitor
         return self.feed
 
-    def _feed_h4(self, rec: Record) -> list[Pdu]:
-        """``feed`` for btsnoop H4 records, with the complete-ACL fast path inlined."""
-        p = rec.payload
-        if len(p) >= 10 and p[0] == 2 and not self._reasm._partial:
-            hf, length, l2len, cid = _ACL_L2.unpack_from(p, 1)
-            if length == len(p) - 5 and l2len == length - 4 and (hf >> 12) & 3 != 1:
-                if cid == CID_ATT:
-                    op = p[9]
-                    if op != 0x01:
-                        if op in _ATT_REQUESTS:
-                            self._last_request[(0, hf & 0x0FFF, rec.direction)] = (op, rec.index)
-                        return _NONE
-                elif cid != CID_SMP and cid != CID_BREDR_SMP:
-                    return _NONE
-        return self.feed(rec)
-
     def feed(self, rec: Record) -> list[Pdu]:
-        p = rec.payload
+        """The PDUs ``rec`` completes (usually none).  Never raises on bad input."""
         lt = rec.link_type
-        adapter = 0
-        direction = rec.direction
-        if lt == LinkType.BTSNOOP_H4 or lt == LinkType.BLUETOOTH_HCI_H4:
-            if not p:
-                return self._problem(rec, "empty H4 packet (no packet type byte)", "h4")
-            ptype = p[0]
-            off = 1
-            if lt == LinkType.BLUETOOTH_HCI_H4 and direction is Direction.UNKNOWN:
-                if ptype == 1:
-                    direction = Direction.SENT
-                elif ptype == 4:
-                    direction = Direction.RECEIVED
-        elif lt == LinkType.BTSNOOP_MONITOR:
-            opcode = rec.flags & 0xFFFF
-            adapter = rec.flags >> 16
-            if opcode not in HCI_OPCODES:
-                return self._monitor(rec, opcode, adapter, p)
-            ptype = _MON_TYPE[opcode]
-            direction = _MON_DIR[opcode]
-            off = 0
-        elif lt == LinkType.BLUETOOTH_HCI_H4_WITH_PHDR:
-            if len(p) < 5:
-                return self._problem(
-                    rec, f"H4 with pseudo-header needs 5 bytes, got {len(p)}", "h4"
-                )
-            direction = Direction.RECEIVED if _BE_U32.unpack_from(p)[0] & 1 else Direction.SENT
-            ptype = p[4]
-            off = 5
-        elif lt == LinkType.BLUETOOTH_LINUX_MONITOR:
-            if len(p) < 4:
-                return self._problem(
-                    rec, f"Linux monitor pseudo-header needs 4 bytes, got {len(p)}", "monitor"
-                )
-            adapter, opcode = _BE_U16U16.unpack_from(p)
-            if opcode not in HCI_OPCODES:
-                return self._monitor(rec, opcode, adapter, p[4:])
-            ptype = _MON_TYPE[opcode]
-            direction = _MON_DIR[opcode]
-            off = 4
-        elif lt == LinkType.BTSNOOP_H1:
-            ptype = (4 if rec.flags & 1 else 1) if rec.flags & 2 else 2
-            off = 0
-        else:
+        if lt == LinkType.BTSNOOP_H4:
+            return self._feed_btsnoop_h4(rec)
+        if lt == LinkType.BTSNOOP_MONITOR:
+            return self._feed_btsnoop_monitor(rec)
+        try:
+            ptype, off, direction, adapter, mon = h4.split(lt, rec.payload, rec.flags)
+        except DecodeError as exc:
+            return self._problem(rec, exc.message, exc.layer)
+        return self._dispatch(rec, rec.payload, ptype, off, direction, adapter, mon)
+
+    def _feed_btsnoop_h4(self, rec: Record) -> list[Pdu]:
+        p = rec.payload
+        if not p:
+            return self._problem(rec, "empty H4 packet: no packet type byte", "h4")
+        t = p[0]
+        if t == 2:
+            # Inlined commonest case: one complete L2CAP frame, no fragment pending anywhere.
+            if len(p) > 9 and not (self._skip or self._reasm_keys):
+                hf, n, l2len, cid = _ACL_L2(p, 1)
+                if n == len(p) - 5 and l2len == n - 4 and hf & 0x3000 != 0x1000:
+                    if cid == CID_ATT:
+                        op = p[9]
+                        if op != _ATT_ERROR:
+                            if op in _ATT_REQUESTS:
+                                key = _key(0, hf & 0x0FFF, 2 if rec.flags & 1 else 1)
+                                self._req[key] = rec.index << 8 | op
+                            return _NONE
+                    elif cid not in _SMP_CIDS:
+                        return _NONE
+            return self._acl(rec, p, 1, 0, 2 if rec.flags & 1 else 1)
+        if t == 4:
+            if len(p) > 1 and p[1] not in EVENTS:
+                return _NONE
+            return self._event(rec, p, 1, 0, _RECEIVED if rec.flags & 1 else _SENT)
+        if t == 1:
+            if len(p) > 2 and _U16(p, 1)[0] not in COMMANDS:
+                return _NONE
+            return self._command(rec, p, 1, 0, _RECEIVED if rec.flags & 1 else _SENT)
+        if t == 3 or t == 5:
             return _NONE
+        return self._unknown_type(rec, t)
+
+    def _feed_btsnoop_monitor(self, rec: Record) -> list[Pdu]:
+        flags = rec.flags
+        op = flags & 0xFFFF
+        if op == 5 or op == 4:
+            return self._acl(rec, rec.payload, 0, flags >> 16, 2 if op == 5 else 1)
+        if op == 3:
+            p = rec.payload
+            if p and p[0] not in EVENTS:
+                return _NONE
+            return self._event(rec, p, 0, flags >> 16, _RECEIVED)
+        if op == 2:
+            p = rec.payload
+            if len(p) > 1 and _U16(p)[0] not in COMMANDS:
+                return _NONE
+            return self._command(rec, p, 0, flags >> 16, _SENT)
+        if op in h4.MONITOR_HCI:
+            return _NONE  # SCO, ISO
+        return self._monitor(rec, op, flags >> 16, rec.payload)
+
+    def _dispatch(
+        self,
+        rec: Record,
+        p: bytes,
+        ptype: int,
+        off: int,
+        direction: Direction,
+        adapter: int,
+        mon: int,
+    ) -> list[Pdu]:
         if ptype == 2:
-            return self._acl(rec, p, off, adapter, direction)
+            return self._acl(rec, p, off, adapter, direction.value)
         if ptype == 4:
-            if len(p) > off and p[off] in _EVENTS:
-                return self._event(rec, p[off:], adapter, direction)
-            return _NONE
+            if len(p) > off and p[off] not in EVENTS:
+                return _NONE
+            return self._event(rec, p, off, adapter, direction)
         if ptype == 1:
-            if len(p) >= off + 2 and _U16.unpack_from(p, off)[0] in _COMMANDS:
-                return self._command(rec, p[off:], adapter, direction)
-            return _NONE
-        if ptype in (3, 5):
+            if len(p) > off + 1 and _U16(p, off)[0] not in COMMANDS:
+                return _NONE
+            return self._command(rec, p, off, adapter, direction)
+        if ptype == h4.MONITOR:
+            return self._monitor(rec, mon, adapter, p[off:] if off else p)
+        if ptype == 3 or ptype == 5:
             return _NONE
         return self._unknown_type(rec, ptype)
 
-    def _unknown_type(self, rec: Record, ptype: int) -> list[Pdu]:
-        """Report the first record of each unknown H4 type; count the rest (see finish)."""
-        seen = self._unknown_types.get(ptype)
-        if seen is None:
-            self._unknown_types[ptype] = [rec.index, 1]
-            return self._problem(
-                rec,
-                f"unknown H4 packet type 0x{ptype:02x}; the record is skipped "
-                "(later records of this type are counted, not listed)",
-                "h4",
-            )
-        seen[1] += 1
-        return _NONE
-
+    # ------------------------------------------------------------ problems
     def _problem(self, rec: Record, message: str, layer: str) -> list[Pdu]:
         self.problems.append(Problem(rec.index, rec.file_offset, message, layer))
         return _NONE
 
-    # ------------------------------------------------------------ ACL / L2CAP
-    def _acl(
-        self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
-    ) -> list[Pdu]:
-        if len(p) < off + 4:
-            return self._problem(rec, f"HCI ACL header needs 4 bytes, got {len(p) - off}", "hci")
-        hf, length = _U16U16.unpack_from(p, off)
-        handle = hf & 0x0FFF
-        pb = (hf >> 12) & 3
-        data = p[off + 4 :]
-        if len(data) != length:
-            msg = f"HCI ACL data length says {length}, got {len(data)}"
-            if len(data) < length:
-                return self._problem(rec, msg, "hci")
-            self.problems.append(Problem(rec.index, rec.file_offset, msg, "hci"))
-            data = data[:length]
-        reasm = self._reasm
-        if pb != 1 and not reasm._partial and len(data) >= 5:
-            # Fast path: a complete L2CAP frame with no reassembly pending anywhere.
-            l2len, cid = _U16U16.unpack_from(data)
-            if l2len == len(data) - 4:
-                if cid == CID_ATT:
-                    op = data[4]
-                    if op != 0x01:
-                        if op in _ATT_REQUESTS:
-                            self._last_request[(adapter, handle, direction)] = (op, rec.index)
-                        return _NONE
-                elif cid != CID_SMP and cid != CID_BREDR_SMP:
-                    return _NONE
-                return self._l2cap(rec, adapter, handle, direction, cid, data[4:], rec.index)
-        key = (adapter, handle, direction)
-        if pb == 1:
-            frame = reasm.continuation(key, data, rec.index)
-        else:
-            frame = reasm.start(key, data, rec.index)
-        if reasm.problems:
-            for idx, msg in reasm.problems:
-                self.problems.append(Problem(idx, rec.file_offset, msg, "l2cap"))
-            reasm.problems.clear()
-        if frame is None:
+    def _unknown_type(self, rec: Record, ptype: int) -> list[Pdu]:
+        """Report the first record of each unknown H4 type; count the rest (see finish)."""
+        seen = self._unknown_types.get(ptype)
+        if seen is not None:
+            seen[1] += 1
             return _NONE
-        return self._l2cap(
-            rec, adapter, handle, direction, frame.cid, frame.payload, frame.first_frame
+        self._unknown_types[ptype] = [rec.index, 1]
+        return self._problem(
+            rec,
+            f"unknown H4 packet type 0x{ptype:02x}; the record is skipped "
+            "(later records of this type are counted, not listed)",
+            "h4",
         )
 
+    def _drain_reassembler(self, rec: Record) -> None:
+        for idx, msg in self._reasm.problems:
+            offset = rec.file_offset if idx == rec.index else None
+            self.problems.append(Problem(idx, offset, msg, "l2cap"))
+        self._reasm.problems.clear()
+
+    # ------------------------------------------------------------ ACL / L2CAP
+    def _acl(self, rec: Record, p: bytes, off: int, adapter: int, d: int) -> list[Pdu]:
+        """ACL data (Vol 4, Part E, 5.4.2) at ``p[off:]``; ``d`` is the Direction value."""
+        n = len(p) - off - 4  # ACL payload bytes present
+        if n < 0:
+            return self._problem(rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci")
+        hf, length = _U16U16(p, off)
+        if length != n:
+            if length > n:
+                return self._problem(rec, f"HCI ACL data length says {length}, got {n}", "hci")
+            self._problem(
+                rec,
+                f"HCI ACL data length says {length}, got {n}; the extra bytes are ignored",
+                "hci",
+            )
+            p = p[: off + 4 + length]
+            n = length
+        handle = hf & 0x0FFF
+        if hf & 0x3000 == 0x1000:  # continuing fragment
+            if self._skip:
+                key = _key(adapter, handle, d)
+                left = self._skip.get(key)
+                if left is not None:
+                    left -= n
+                    if left > 0:
+                        self._skip[key] = left
+                        return _NONE
+                    del self._skip[key]
+                    if self._req_pending:
+                        op = self._req_pending.pop(key, None)
+                        if op is not None:
+                            self._req[key] = rec.index << 8 | op
+                    if left < 0:
+                        return self._problem(
+                            rec,
+                            f"L2CAP PDU on handle 0x{handle:03x} ran {-left} bytes past the "
+                            "length in its header; the extra bytes are ignored",
+                            "l2cap",
+                        )
+                    return _NONE
+            return self._reassemble(rec, p, off, adapter, handle, d, False)
+        # First fragment (PB 0b00 / 0b10) or a complete PDU (0b11).
+        key = -1
+        if self._skip or self._reasm_keys:
+            key = _key(adapter, handle, d)
+            if self._skip.pop(key, None) is not None:  # an unwanted PDU cut short
+                self._req_pending.pop(key, None)
+            if key in self._reasm_keys:
+                return self._reassemble(rec, p, off, adapter, handle, d, True)
+        if n < 5:  # no room for an L2CAP header and one payload byte
+            return self._reassemble(rec, p, off, adapter, handle, d, True)
+        l2len, cid = _U16U16(p, off + 4)
+        have = n - 4
+        if l2len < have or cid in _SMP_CIDS:
+            return self._reassemble(rec, p, off, adapter, handle, d, True)
+        if cid == CID_ATT:
+            op = p[off + 8]
+            if op == _ATT_ERROR:
+                return self._reassemble(rec, p, off, adapter, handle, d, True)
+            if l2len == have:
+                if op in _ATT_REQUESTS:
+                    self._req[_key(adapter, handle, d) if key < 0 else key] = rec.index << 8 | op
+                return _NONE
+            if key < 0:
+                key = _key(adapter, handle, d)
+            self._skip[key] = l2len - have
+            if op in _ATT_REQUESTS:  # known once its last fragment is in
+                self._req_pending[key] = op
+            return _NONE
+        if l2len == have:
+            return _NONE
+        self._skip[_key(adapter, handle, d) if key < 0 else key] = l2len - have
+        return _NONE
+
+    def _reassemble(
+        self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
+    ) -> list[Pdu]:
+        """The slow path: hand the fragment to the L2CAP reassembler."""
+        rkey = (adapter, handle, d)
+        reasm = self._reasm
+        data = p[off + 4 :]
+        if first:
+            frame = reasm.start(rkey, data, rec.index)
+        else:
+            frame = reasm.continuation(rkey, data, rec.index)
+        key = _key(adapter, handle, d)
+        if reasm.is_pending(rkey):
+            self._reasm_keys.add(key)
+        else:
+            self._reasm_keys.discard(key)
+        if reasm.problems:
+            self._drain_reassembler(rec)
+        if frame is None:
+            return _NONE
+        return self._l2cap(rec, adapter, handle, d, frame.cid, frame.payload, frame.first_frame)
+
     def _l2cap(
-        self,
-        rec: Record,
-        adapter: int,
-        handle: int,
-        direction: Direction,
-        cid: int,
-        payload: bytes,
-        first: int,
+        self, rec: Record, adapter: int, handle: int, d: int, cid: int, payload: bytes, first: int
     ) -> list[Pdu]:
         link = ("hci", adapter, handle)
-        try:
-            if cid == CID_ATT:
-                msg = att.parse_att(payload)
-                if isinstance(msg, att.AttErrorResponse):
-                    other = (
-                        Direction.SENT if direction is Direction.RECEIVED else Direction.RECEIVED
-                    )
-                    req = self._last_request.get((adapter, handle, other))
-                    answers = req[1] if req is not None and req[0] == msg.request_opcode else 0
-                    return [
-                        Pdu(
-                            rec.index,
-                            rec.timestamp,
-                            direction,
-                            link,
-                            "att",
-                            0x01,
-                            msg,
-                            first,
-                            answers,
-                        )
-                    ]
-                if isinstance(msg, att.AttRequest):
-                    self._last_request[(adapter, handle, direction)] = (msg.opcode, rec.index)
+        if cid == CID_ATT:
+            if not payload:
+                return self._problem(rec, "empty ATT PDU (no opcode)", "att")
+            op = payload[0]
+            if op != _ATT_ERROR:
+                if op in _ATT_REQUESTS:
+                    self._req[_key(adapter, handle, d)] = rec.index << 8 | op
                 return _NONE
+            try:
+                err = att.parse_att(payload)
+            except DecodeError as exc:
+                return self._problem(rec, exc.message, exc.layer)
+            if not isinstance(err, att.AttErrorResponse):
+                return _NONE
+            req = self._req.get(_key(adapter, handle, _OTHER[d]))
+            answers = req >> 8 if req is not None and req & 0xFF == err.request_opcode else 0
+            return [
+                Pdu(
+                    rec.index, rec.timestamp, _DIRS[d], link, "att", _ATT_ERROR, err, first, answers
+                )
+            ]
+        try:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
-            return self._problem(rec, str(exc), exc.layer)
-        return [Pdu(rec.index, rec.timestamp, direction, link, "smp", cmd.code, cmd, first)]
+            return self._problem(rec, exc.message, exc.layer)
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
-    def _event(self, rec: Record, data: bytes, adapter: int, direction: Direction) -> list[Pdu]:
-        code = data[0]
-        if code == 0x3E and (len(data) < 3 or data[2] not in _LE_SUBEVENTS):
-            return _NONE
-        if code == 0x0E and (len(data) < 5 or _U16.unpack_from(data, 3)[0] not in _COMPLETE_FOR):
-            return _NONE
-        if code == 0x0F and (len(data) < 6 or _U16.unpack_from(data, 4)[0] not in _STATUS_FOR):
+    def _event(
+        self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
+    ) -> list[Pdu]:
+        """An HCI event at ``p[off:]`` whose code is in EVENTS (or that is too short to
+        have one)."""
+        n = len(p) - off
+        if n < 1:
+            return self._problem(rec, "empty HCI event packet (no event code)", "hci")
+        code = p[off]
+        if code == 0x3E:
+            if n > 2 and p[off + 2] not in LE_SUBEVENTS:
+                return _NONE
+        elif code == 0x0E:
+            if n > 4 and _U16(p, off + 3)[0] not in COMMANDS:
+                return _NONE
+        elif code == 0x0F and n > 5 and _U16(p, off + 4)[0] not in COMMANDS:
             return _NONE
         try:
-            msg = hci.parse_event(data)
+            msg = hci.parse_event(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, str(exc), exc.layer)
-        handle = getattr(msg, "handle", None)
-        if isinstance(msg, hci.CommandStatus) and msg.opcode == 0x2019:
-            handle = self._start_enc_handle.get(adapter)
+            return self._problem(rec, exc.message, exc.layer)
+        handle: int | None = None
+        if isinstance(msg, hci.LeConnectionComplete | hci.ConnectionComplete):
+            if msg.status == 0:
+                handle = msg.handle
+                self._forget_link(adapter, handle)  # a new connection on a reused handle
+        elif isinstance(msg, hci.CommandStatus):
+            handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
+        elif isinstance(msg, hci.CommandComplete):
+            handle = msg.handle
+        elif not isinstance(msg, hci.HciEvent | hci.LeMetaEvent):
+            handle = msg.handle
+            if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
+                self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
-        if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
-            for d in (Direction.SENT, Direction.RECEIVED):
-                self._reasm.drop((adapter, msg.handle, d))
-                self._last_request.pop((adapter, msg.handle, d), None)
         return [Pdu(rec.index, rec.timestamp, direction, link, "hci", code, msg, rec.index)]
 
-    def _command(self, rec: Record, data: bytes, adapter: int, direction: Direction) -> list[Pdu]:
+    def _command(
+        self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
+    ) -> list[Pdu]:
         try:
-            msg = hci.parse_command(data)
+            msg = hci.parse_command(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, str(exc), exc.layer)
-        handle = getattr(msg, "handle", None)
-        if isinstance(msg, hci.LeEnableEncryption):
-            self._start_enc_handle[adapter] = msg.handle
+            return self._problem(rec, exc.message, exc.layer)
+        opcode = msg.opcode
+        handle: int | None = getattr(msg, "handle", None)
+        if handle is not None and opcode in _HANDLE_COMMANDS:
+            self._cmd_handle[adapter << 16 | opcode] = handle
         link = None if handle is None else ("hci", adapter, handle)
-        opcode = _U16.unpack_from(data)[0]
         return [Pdu(rec.index, rec.timestamp, direction, link, "hci", opcode, msg, rec.index)]
+
+    def _forget_link(self, adapter: int, handle: int) -> None:
+        """Drop partial PDUs and remembered requests of a connection handle."""
+        for d in (0, 1, 2):
+            key = _key(adapter, handle, d)
+            self._skip.pop(key, None)
+            self._req.pop(key, None)
+            self._req_pending.pop(key, None)
+            if key in self._reasm_keys:
+                self._reasm_keys.discard(key)
+                self._reasm.drop((adapter, handle, d))
+
+    def _forget_adapter(self, adapter: int) -> None:
+        """The controller went away: every connection on it is gone."""
+        keys = (*self._skip, *self._req, *self._req_pending, *self._reasm_keys)
+        for key in [k for k in keys if k >> 14 == adapter]:
+            self._forget_link(adapter, key >> 2 & 0x0FFF)
 
     # ------------------------------------------------------------ monitor
     def _monitor(self, rec: Record, opcode: int, adapter: int, data: bytes) -> list[Pdu]:
-        if opcode == 11:  # vendor diagnostic: binary, controller-specific
-            return _NONE
+        fmt = None
+        if opcode == 16 or opcode == 17:
+            if len(data) >= 4:
+                fmt = self._formats.get((adapter, int.from_bytes(data[:4], "little")))
         try:
-            msg = parse_monitor(opcode, adapter, data)
+            msg = parse_monitor(opcode, adapter, data, fmt)
         except DecodeError as exc:
-            return self._problem(rec, str(exc), exc.layer)
-        return [
-            Pdu(
-                rec.index, rec.timestamp, Direction.UNKNOWN, None, "monitor", opcode, msg, rec.index
-            )
-        ]
+            return self._problem(rec, exc.message, exc.layer)
+        if isinstance(msg, ControlOpen):
+            self._formats[(adapter, msg.cookie)] = msg.format
+        elif isinstance(msg, ControlClose):
+            self._formats.pop((adapter, msg.cookie), None)
+        elif opcode == 1 or opcode == 9:  # Delete Index / Close Index
+            self._forget_adapter(adapter)
+        return [Pdu(rec.index, rec.timestamp, _UNKNOWN, None, "monitor", opcode, msg, rec.index)]
 
+    # ------------------------------------------------------------ end
     def finish(self) -> list[Pdu]:
+        """End of capture: report what was left open.  Returns no PDUs."""
         for ptype, (first, count) in self._unknown_types.items():
             if count > 1:
                 self.problems.append(
@@ -315,14 +448,15 @@ class HciStream:
                     )
                 )
         for key, cid, have, expected in self._reasm.pending():
-            if cid in _WANTED_CIDS:
-                self.problems.append(
-                    Problem(
-                        None,
-                        None,
-                        f"capture ends inside an L2CAP PDU on handle 0x{key[1]:04x} CID "
-                        f"0x{cid:04x}: {have} of {expected} bytes",
-                        "l2cap",
-                    )
-                )
+            adapter, handle, _d = cast(tuple[int, int, int], key)
+            where = f"handle 0x{handle:03x}" + (f" of adapter {adapter}" if adapter else "")
+            if cid < 0:
+                what = f"an L2CAP basic header on {where} ({have} of 4 bytes)"
+            else:
+                what = f"an L2CAP PDU on {where}, CID 0x{cid:04x}: {have} of {expected} bytes"
+            self.problems.append(Problem(None, None, f"capture ends inside {what}", "l2cap"))
+        self._reasm = Reassembler(WANTED_CIDS)
+        self._reasm_keys.clear()
+        self._skip.clear()
+        self._req_pending.clear()
         return _NONE

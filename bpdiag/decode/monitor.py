@@ -1,34 +1,56 @@
-"""Linux monitor records that are not HCI packets (btmon, btsnoop datalink 2001, pcap 254).
+"""Linux monitor records that are not HCI packets (btmon; btsnoop datalink 2001, pcap 254).
 
-Opcodes from BlueZ ``src/shared/btsnoop.h`` (the monitor channel of the kernel's
-``net/bluetooth/hci_sock.c``): 0 New Index, 1 Delete Index, 2–7 HCI packets, 8 Open Index,
-9 Close Index, 10 Index Info, 11 Vendor Diagnostic, 12 System Note, 13 User Logging,
-14 Control Open, 15 Control Close, 16 Control Command, 17 Control Event, 18/19 ISO.
+Opcodes are BlueZ ``src/shared/btsnoop.h``'s ``BTSNOOP_OPCODE_*`` (the kernel's monitor
+channel, ``net/bluetooth/hci_sock.c``): 0 New Index, 1 Delete Index, 2–7 and 18/19 HCI
+packets (see ``bpdiag.decode.h4``), 8 Open Index, 9 Close Index, 10 Index Info, 11 Vendor
+Diagnostic, 12 System Note, 13 User Logging, 14 Control Open, 15 Control Close, 16 Control
+Command, 17 Control Event.
 
-Layouts (all little-endian):
-- New Index: type u8, bus u8, bdaddr[6], name[8].
-- Index Info: bdaddr[6], manufacturer u16.
-- System Note: NUL-terminated text.
-- User Logging: priority u8, ident length u8, ident (with its NUL), message (NUL-terminated).
-- Control Open: cookie u32, format u16 (0 RAW, 1 USER, 2 MGMT control), version u8,
-  revision u16, flags u32 (bit 0 trusted), comm length u8, comm (process name).
-- Control Close: cookie u32.
-- Control Command: cookie u32, management opcode u16, parameters.
-- Control Event: cookie u32, management event u16, parameters (Command Complete 0x0001 /
-  Command Status 0x0002 begin with the command opcode u16 and a status u8).
+Layouts, all little-endian, as BlueZ ``monitor/packet.c`` (``packet_monitor``,
+``packet_ctrl_*``) reads them:
 
-Management opcodes, events and statuses: BlueZ ``doc/mgmt-api.txt`` / ``lib/mgmt.h``.
+- New Index (0): type u8 (0 primary, 1 AMP), bus u8 (``BTSNOOP_BUS_*``), bdaddr[6],
+  name[8] (NUL-padded) — 16 octets.
+- Delete / Open / Close Index (1, 8, 9): no data.
+- Index Info (10): bdaddr[6], manufacturer u16 (company identifier).
+- Vendor Diagnostic (11): controller-specific bytes (kept as hex).
+- System Note (12): text, NUL-terminated (btmon reads at most the record).
+- User Logging (13): priority u8 (syslog levels 0–7), ident_len u8, ident (ident_len octets,
+  NUL included), message (the rest, NUL-terminated).  An ident starting with ``<`` or ``>``
+  marks "User Data" (an L2CAP frame logged by a user-space stack); its message is binary and
+  kept as hex.
+- Control Open (14): cookie u32, format u16 (0 RAW, 1 USER, 2 MGMT); then, for those three
+  formats when at least 8 more octets follow: version u8, revision u16, flags u32 (bit 0:
+  the socket is trusted / privileged), ident_len u8, ident_len octets of process name (the
+  kernel writes the task's 16-octet ``comm``, NUL-padded).  btmon reads the short form
+  (cookie and format only) when fewer than 8 octets follow, and calls the record malformed
+  when the name runs past the end; so does this module (``Truncated``).
+- Control Close (15): cookie u32.
+- Control Command (16): cookie u32, then for a MGMT socket: command opcode u16, parameters.
+- Control Event (17): cookie u32, then for a MGMT socket: event code u16, parameters.  MGMT
+  Command Complete (0x0001) and Command Status (0x0002) parameters start with the command
+  opcode u16 and a status u8 (Complete: return parameters follow).
+
+Whether a Control Command / Event is MGMT depends on the format its cookie was opened with;
+the caller passes it (``control_format``).  btmon leaves a cookie it has not seen opened
+undecoded; bpdiag decodes it as MGMT, the only format the kernel writes these records for.
+
+Management opcodes, events, statuses and parameter layouts: BlueZ ``doc/mgmt-protocol.rst``
+(formerly ``doc/mgmt-api.txt``) and ``lib/bluetooth/mgmt.h``.  Messages that carry key
+material (link keys, LTKs, IRKs, CSRKs, PIN codes, OOB data) never expose their parameter
+bytes: ``params`` says how many were withheld.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import ClassVar
 
 from bpdiag.decode.hci import address_str
-from bpdiag.errors import Truncated
+from bpdiag.errors import Truncated, Unsupported
 
-OPCODE_NAMES = {
+OPCODE_NAMES: dict[int, str] = {
     0: "New Index",
     1: "Delete Index",
     2: "Command",
@@ -51,8 +73,28 @@ OPCODE_NAMES = {
     19: "ISO RX",
 }
 HCI_OPCODES = frozenset({2, 3, 4, 5, 6, 7, 18, 19})
+"""Monitor opcodes that carry HCI packets (decoded by ``bpdiag.decode.hci``, not here)."""
 
-MGMT_OPCODES = {
+BUS_NAMES = {
+    0: "Virtual",
+    1: "USB",
+    2: "PC Card",
+    3: "UART",
+    4: "RS232",
+    5: "PCI",
+    6: "SDIO",
+    7: "SPI",
+    8: "I2C",
+    9: "SMD",
+    10: "VIRTIO",
+    11: "IPC",
+}
+
+CTRL_RAW, CTRL_USER, CTRL_MGMT = 0, 1, 2
+CONTROL_FORMATS = {CTRL_RAW: "RAW", CTRL_USER: "USER", CTRL_MGMT: "MGMT"}
+
+# doc/mgmt-protocol.rst: command codes.
+MGMT_OPCODES: dict[int, str] = {
     0x0001: "Read Management Version Information",
     0x0002: "Read Management Supported Commands",
     0x0003: "Read Controller Index List",
@@ -106,9 +148,49 @@ MGMT_OPCODES = {
     0x0033: "Add Device",
     0x0034: "Remove Device",
     0x0035: "Load Connection Parameters",
+    0x0036: "Read Unconfigured Controller Index List",
+    0x0037: "Read Controller Configuration Information",
+    0x0038: "Set External Configuration",
+    0x0039: "Set Public Address",
+    0x003A: "Start Service Discovery",
+    0x003B: "Read Local Out Of Band Extended Data",
+    0x003C: "Read Extended Controller Index List",
+    0x003D: "Read Advertising Features",
+    0x003E: "Add Advertising",
+    0x003F: "Remove Advertising",
+    0x0040: "Get Advertising Size Information",
+    0x0041: "Start Limited Discovery",
+    0x0042: "Read Extended Controller Information",
+    0x0043: "Set Appearance",
+    0x0044: "Get PHY Configuration",
+    0x0045: "Set PHY Configuration",
+    0x0046: "Load Blocked Keys",
+    0x0047: "Set Wideband Speech",
+    0x0048: "Read Controller Capabilities",
+    0x0049: "Read Experimental Features Information",
+    0x004A: "Set Experimental Feature",
+    0x004B: "Read Default System Configuration",
+    0x004C: "Set Default System Configuration",
+    0x004D: "Read Default Runtime Configuration",
+    0x004E: "Set Default Runtime Configuration",
+    0x004F: "Get Device Flags",
+    0x0050: "Set Device Flags",
+    0x0051: "Read Advertisement Monitor Features",
+    0x0052: "Add Advertisement Patterns Monitor",
+    0x0053: "Remove Advertisement Monitor",
+    0x0054: "Add Extended Advertising Parameters",
+    0x0055: "Add Extended Advertising Data",
+    0x0056: "Add Advertisement Patterns Monitor With RSSI Threshold",
+    0x0057: "Set Mesh Receiver",
+    0x0058: "Read Mesh Features",
+    0x0059: "Transmit Mesh Packet",
+    0x005A: "Cancel Transmit Mesh Packet",
+    0x005B: "Send HCI Command And Wait For Event",
+    0x005C: "Load Connection Subrate",
 }
 
-MGMT_EVENTS = {
+# doc/mgmt-protocol.rst: event codes.
+MGMT_EVENTS: dict[int, str] = {
     0x0001: "Command Complete",
     0x0002: "Command Status",
     0x0003: "Controller Error",
@@ -137,9 +219,33 @@ MGMT_EVENTS = {
     0x001A: "Device Added",
     0x001B: "Device Removed",
     0x001C: "New Connection Parameter",
+    0x001D: "Unconfigured Index Added",
+    0x001E: "Unconfigured Index Removed",
+    0x001F: "New Configuration Options",
+    0x0020: "Extended Index Added",
+    0x0021: "Extended Index Removed",
+    0x0022: "Local Out Of Band Extended Data Updated",
+    0x0023: "Advertising Added",
+    0x0024: "Advertising Removed",
+    0x0025: "Extended Controller Information Changed",
+    0x0026: "PHY Configuration Changed",
+    0x0027: "Experimental Feature Changed",
+    0x0028: "Default System Configuration Changed",
+    0x0029: "Default Runtime Configuration Changed",
+    0x002A: "Device Flags Changed",
+    0x002B: "Advertisement Monitor Added",
+    0x002C: "Advertisement Monitor Removed",
+    0x002D: "Controller Suspend",
+    0x002E: "Controller Resume",
+    0x002F: "Advertisement Monitor Device Found",
+    0x0030: "Advertisement Monitor Device Lost",
+    0x0031: "Mesh Device Found",
+    0x0032: "Mesh Packet Transmit Complete",
+    0x0033: "Connection Subrate",
 }
 
-MGMT_STATUS = {
+# lib/bluetooth/mgmt.h MGMT_STATUS_*.
+MGMT_STATUS: dict[int, str] = {
     0x00: "Success",
     0x01: "Unknown Command",
     0x02: "Not Connected",
@@ -163,27 +269,117 @@ MGMT_STATUS = {
     0x14: "Permission Denied",
 }
 
-CONTROL_FORMATS = {0: "RAW", 1: "USER", 2: "MGMT"}
+# doc/mgmt-protocol.rst, Device Disconnected: Reason.
+MGMT_DISCONNECT_REASONS: dict[int, str] = {
+    0: "Unspecified",
+    1: "Connection timeout",
+    2: "Connection terminated by local host",
+    3: "Connection terminated by remote host",
+    4: "Connection terminated due to authentication failure",
+    5: "Connection terminated by local host for suspend",
+}
 
-# Management messages whose first parameters are an address and its type.
-_ADDR_COMMANDS = frozenset(
-    {0x0014, 0x0016, 0x0017, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F, 0x0033, 0x0034}
+# Parameter layouts (doc/mgmt-protocol.rst) of the messages bpdiag reads: each item is a
+# (name, kind) pair; kind "addr" is Address (6, shown most significant first) plus
+# Address_Type (1: 0 BR/EDR, 1 LE public, 2 LE random), "bdaddr" an address alone.
+_Layout = tuple[tuple[str, str], ...]
+_ADDR: _Layout = (("address", "addr"),)
+_MODE: _Layout = (("mode", "u8"),)
+
+MGMT_COMMAND_LAYOUTS: dict[int, _Layout] = {
+    **dict.fromkeys(
+        (0x0005, 0x0007, 0x0008, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D),
+        _MODE,
+    ),
+    **dict.fromkeys((0x0029, 0x002A, 0x002D, 0x002E), _MODE),
+    0x0006: (("discoverable", "u8"), ("timeout", "u16")),
+    0x0012: (("debug_keys", "u8"), ("key_count", "u16")),
+    0x0013: (("key_count", "u16"),),
+    **dict.fromkeys(
+        (0x0014, 0x0016, 0x0017, 0x001A, 0x001C, 0x001D, 0x001F, 0x0021, 0x0022),
+        _ADDR,
+    ),
+    **dict.fromkeys((0x0026, 0x0027, 0x0031, 0x0032, 0x0034), _ADDR),
+    0x0018: (("io_capability", "u8"),),
+    0x0019: (("address", "addr"), ("io_capability", "u8")),
+    0x001B: (("address", "addr"), ("disconnect", "u8")),
+    0x001E: (("address", "addr"), ("passkey", "u32")),
+    **dict.fromkeys((0x0023, 0x0024, 0x0041), (("address_types", "u8"),)),
+    0x002F: (("privacy", "u8"),),
+    0x0030: (("irk_count", "u16"),),
+    0x0033: (("address", "addr"), ("action", "u8")),
+    0x0046: (("key_count", "u16"),),
+}
+
+MGMT_EVENT_LAYOUTS: dict[int, _Layout] = {
+    0x0003: (("error_code", "u8"),),
+    0x0006: (("settings", "u32"),),
+    0x0009: (("store_hint", "u8"), ("address", "addr"), ("key_type", "u8")),
+    0x000A: (
+        ("store_hint", "u8"),
+        ("address", "addr"),
+        ("key_type", "u8"),
+        ("central", "u8"),
+        ("encryption_size", "u8"),
+    ),
+    0x000B: (("address", "addr"), ("flags", "u32"), ("eir_length", "u16")),
+    0x000C: (("address", "addr"), ("reason", "u8")),
+    0x000D: (("address", "addr"), ("status", "u8")),
+    0x000E: (("address", "addr"), ("secure", "u8")),
+    0x000F: (("address", "addr"), ("confirm_hint", "u8"), ("value", "u32")),
+    0x0010: _ADDR,
+    0x0011: (("address", "addr"), ("status", "u8")),
+    0x0012: (("address", "addr"), ("rssi", "i8"), ("flags", "u32"), ("eir_length", "u16")),
+    0x0013: (("address_types", "u8"), ("discovering", "u8")),
+    **dict.fromkeys((0x0014, 0x0015, 0x0016, 0x001B), _ADDR),
+    0x0017: (("address", "addr"), ("passkey", "u32"), ("entered", "u8")),
+    0x0018: (("store_hint", "u8"), ("random_address", "bdaddr"), ("address", "addr")),
+    0x0019: (("store_hint", "u8"), ("address", "addr"), ("csrk_type", "u8")),
+    0x001A: (("address", "addr"), ("action", "u8")),
+    0x001C: (
+        ("store_hint", "u8"),
+        ("address", "addr"),
+        ("min_interval", "u16"),
+        ("max_interval", "u16"),
+        ("latency", "u16"),
+        ("timeout", "u16"),
+    ),
+}
+
+# Messages whose parameters hold key material: never shown.
+MGMT_KEY_COMMANDS = frozenset({0x0012, 0x0013, 0x0016, 0x0021, 0x002F, 0x0030, 0x0046})
+MGMT_KEY_EVENTS = frozenset({0x0009, 0x000A, 0x0018, 0x0019, 0x0022})
+MGMT_KEY_RETURNS = frozenset({0x0020, 0x003B})  # Read Local OOB (Extended) Data replies
+# Commands whose Command Complete return parameters start with Address and Address_Type.
+MGMT_ADDR_RETURNS = frozenset(
+    {0x0014, 0x0016, 0x0017, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F}
+    | {0x0021, 0x0022, 0x0026, 0x0027, 0x0031, 0x0032, 0x0033, 0x0034}
 )
-_ADDR_EVENTS = frozenset(
-    {0x0009, 0x000A, 0x000B, 0x000C, 0x000D, 0x000E, 0x000F, 0x0010, 0x0011, 0x0016, 0x0017}
-)
+
+_SIZES = {"u8": 1, "i8": 1, "u16": 2, "u32": 4, "addr": 7, "bdaddr": 6}
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+
+
+def opcode_name(op: int) -> str:
+    """Name of a monitor opcode."""
+    return OPCODE_NAMES.get(op) or f"Unknown monitor record (opcode {op})"
 
 
 def mgmt_opcode_name(op: int) -> str:
-    return MGMT_OPCODES.get(op, f"Unknown (0x{op:04x})")
+    return MGMT_OPCODES.get(op) or f"Unknown (0x{op:04x})"
 
 
 def mgmt_event_name(ev: int) -> str:
-    return MGMT_EVENTS.get(ev, f"Unknown (0x{ev:04x})")
+    return MGMT_EVENTS.get(ev) or f"Unknown (0x{ev:04x})"
 
 
 def mgmt_status_name(st: int) -> str:
-    return MGMT_STATUS.get(st, f"reserved (0x{st:02x})")
+    return MGMT_STATUS.get(st) or f"reserved (0x{st:02x})"
+
+
+def control_format_name(fmt: int) -> str:
+    return CONTROL_FORMATS.get(fmt) or f"reserved (0x{fmt:04x})"
 
 
 def _cstr(b: bytes) -> str:
@@ -195,109 +391,400 @@ def _need(data: bytes, n: int, what: str) -> None:
         raise Truncated(f"monitor {what} needs {n} bytes, got {len(data)}", layer="monitor")
 
 
+def _layout_size(layout: _Layout) -> int:
+    return sum(_SIZES[kind] for _, kind in layout)
+
+
+def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str, object], ...]:
+    _need(params, _layout_size(layout), what)
+    out: list[tuple[str, object]] = []
+    pos = 0
+    for key, kind in layout:
+        if kind == "addr":
+            out.append((key, address_str(params[pos : pos + 6])))
+            out.append((f"{key}_type", params[pos + 6]))
+        elif kind == "bdaddr":
+            out.append((key, address_str(params[pos : pos + 6])))
+        elif kind == "u8":
+            out.append((key, params[pos]))
+        elif kind == "i8":
+            out.append((key, params[pos] - 256 if params[pos] > 127 else params[pos]))
+        elif kind == "u16":
+            out.append((key, int(_U16.unpack_from(params, pos)[0])))
+        else:
+            out.append((key, int(_U32.unpack_from(params, pos)[0])))
+        pos += _SIZES[kind]
+        if key == "status":
+            out.append(("status_name", mgmt_status_name(params[pos - 1])))
+        elif key == "reason":
+            reason = params[pos - 1]
+            out.append(
+                ("reason_name", MGMT_DISCONNECT_REASONS.get(reason) or f"reserved ({reason})")
+            )
+    return tuple(out)
+
+
+def _params_field(params: bytes, secret: bool) -> str:
+    if secret:
+        return f"withheld: {len(params)} bytes of key material"
+    return params.hex()
+
+
+# ================================================================ records
 @dataclass(frozen=True, slots=True)
 class MonitorRecord:
-    """A monitor record with a name and its decoded fields."""
+    """Base of every monitor record: the adapter (controller index) it is about."""
 
-    opcode: int
     adapter: int
-    values: tuple[tuple[str, object], ...]
+    OPCODE: ClassVar[int] = -1
+
+    @property
+    def opcode(self) -> int:
+        """The monitor opcode (``BTSNOOP_OPCODE_*``)."""
+        return self.OPCODE
 
     @property
     def name(self) -> str:
-        return OPCODE_NAMES.get(self.opcode, f"Monitor opcode {self.opcode}")
+        return opcode_name(self.opcode)
+
+    def _values(self) -> dict[str, object]:
+        return {}
 
     def fields(self) -> dict[str, object]:
-        return {"adapter": self.adapter, **dict(self.values)}
+        return {"adapter": self.adapter, **self._values()}
 
     def get(self, key: str) -> object:
-        for k, v in self.values:
-            if k == key:
-                return v
-        return None
+        """One of ``fields()``, ``None`` if absent."""
+        return self.fields().get(key)
 
 
-def _addr_fields(params: bytes) -> list[tuple[str, object]]:
-    if len(params) >= 7:
-        return [("address", address_str(params[0:6])), ("address_type", params[6])]
-    return []
+@dataclass(frozen=True, slots=True)
+class NewIndex(MonitorRecord):
+    """BTSNOOP_OPCODE_NEW_INDEX (0): a controller appeared."""
+
+    type: int
+    bus: int
+    address: str
+    controller_name: str
+    OPCODE: ClassVar[int] = 0
+
+    def _values(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "bus": self.bus,
+            "bus_name": BUS_NAMES.get(self.bus) or f"reserved ({self.bus})",
+            "address": self.address,
+            "name": self.controller_name,
+        }
 
 
-def parse_monitor(opcode: int, adapter: int, data: bytes) -> MonitorRecord:
-    """Decode a non-HCI monitor record; raises ``Truncated`` when it is too short."""
-    v: list[tuple[str, object]] = []
+@dataclass(frozen=True, slots=True)
+class DeleteIndex(MonitorRecord):
+    """BTSNOOP_OPCODE_DEL_INDEX (1): the controller went away."""
+
+    OPCODE: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIndex(MonitorRecord):
+    """BTSNOOP_OPCODE_OPEN_INDEX (8): the controller was brought up."""
+
+    OPCODE: ClassVar[int] = 8
+
+
+@dataclass(frozen=True, slots=True)
+class CloseIndex(MonitorRecord):
+    """BTSNOOP_OPCODE_CLOSE_INDEX (9): the controller was brought down."""
+
+    OPCODE: ClassVar[int] = 9
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInfo(MonitorRecord):
+    """BTSNOOP_OPCODE_INDEX_INFO (10): the controller's address and manufacturer."""
+
+    address: str
+    manufacturer: int
+    OPCODE: ClassVar[int] = 10
+
+    def _values(self) -> dict[str, object]:
+        return {"address": self.address, "manufacturer": self.manufacturer}
+
+
+@dataclass(frozen=True, slots=True)
+class VendorDiagnostic(MonitorRecord):
+    """BTSNOOP_OPCODE_VENDOR_DIAG (11): controller-specific diagnostics."""
+
+    data: bytes
+    OPCODE: ClassVar[int] = 11
+
+    def _values(self) -> dict[str, object]:
+        return {"data": self.data.hex()}
+
+
+@dataclass(frozen=True, slots=True)
+class SystemNote(MonitorRecord):
+    """BTSNOOP_OPCODE_SYSTEM_NOTE (12): a note from btmon or the kernel."""
+
+    text: str
+    OPCODE: ClassVar[int] = 12
+
+    def _values(self) -> dict[str, object]:
+        return {"text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class UserLogging(MonitorRecord):
+    """BTSNOOP_OPCODE_USER_LOGGING (13): a log line from a user-space program
+    (bluetoothd logs through it)."""
+
+    priority: int
+    ident: str
+    message: str
+    OPCODE: ClassVar[int] = 13
+
+    def _values(self) -> dict[str, object]:
+        return {"priority": self.priority, "ident": self.ident, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlOpen(MonitorRecord):
+    """BTSNOOP_OPCODE_CTRL_OPEN (14): a program opened a RAW / USER / MGMT socket.
+    ``version`` … ``process`` are ``None`` in the short form (see the module docstring)."""
+
+    cookie: int
+    format: int
+    version: int | None
+    revision: int | None
+    flags: int | None
+    process: str | None
+    OPCODE: ClassVar[int] = 14
+
+    @property
+    def format_name(self) -> str:
+        return control_format_name(self.format)
+
+    @property
+    def trusted(self) -> bool:
+        return bool(self.flags and self.flags & 1)
+
+    def _values(self) -> dict[str, object]:
+        return {
+            "cookie": self.cookie,
+            "format": self.format_name,
+            "version": self.version,
+            "revision": self.revision,
+            "flags": self.flags,
+            "process": self.process,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ControlClose(MonitorRecord):
+    """BTSNOOP_OPCODE_CTRL_CLOSE (15): the socket with this cookie was closed."""
+
+    cookie: int
+    OPCODE: ClassVar[int] = 15
+
+    def _values(self) -> dict[str, object]:
+        return {"cookie": self.cookie}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlCommand(MonitorRecord):
+    """BTSNOOP_OPCODE_CTRL_COMMAND (16): a command a program sent on its control socket.
+    For MGMT, ``command`` is the management opcode and ``details`` the parameters bpdiag
+    reads (address, IO capability, passkey …); otherwise ``command`` is ``None`` and
+    ``params`` everything after the cookie."""
+
+    cookie: int
+    command: int | None
+    params: bytes
+    details: tuple[tuple[str, object], ...] = ()
+    OPCODE: ClassVar[int] = 16
+
+    @property
+    def opcode_name(self) -> str | None:
+        return None if self.command is None else mgmt_opcode_name(self.command)
+
+    @property
+    def name(self) -> str:
+        if self.command is None:
+            return "Control Command"
+        return f"MGMT Command ({mgmt_opcode_name(self.command)})"
+
+    def _values(self) -> dict[str, object]:
+        out: dict[str, object] = {"cookie": self.cookie}
+        if self.command is not None:
+            out["opcode"] = self.command
+            out["opcode_name"] = mgmt_opcode_name(self.command)
+        out.update(self.details)
+        out["params"] = _params_field(self.params, self.command in MGMT_KEY_COMMANDS)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ControlEvent(MonitorRecord):
+    """BTSNOOP_OPCODE_CTRL_EVENT (17): an event the kernel sent to a control socket.
+    For MGMT, ``event`` is the management event code; Command Complete / Status carry
+    ``command_opcode`` and ``status`` in ``details``.  Otherwise ``event`` is ``None``."""
+
+    cookie: int
+    event: int | None
+    params: bytes
+    details: tuple[tuple[str, object], ...] = ()
+    secret: bool = False
+    OPCODE: ClassVar[int] = 17
+
+    @property
+    def name(self) -> str:
+        if self.event is None:
+            return "Control Event"
+        return f"MGMT Event ({mgmt_event_name(self.event)})"
+
+    def _values(self) -> dict[str, object]:
+        out: dict[str, object] = {"cookie": self.cookie}
+        if self.event is not None:
+            out["event"] = self.event
+            out["event_name"] = mgmt_event_name(self.event)
+        out.update(self.details)
+        out["params"] = _params_field(self.params, self.secret)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownMonitorRecord(MonitorRecord):
+    """A monitor opcode BlueZ does not define (btmon prints "Unknown packet")."""
+
+    code: int
+    data: bytes
+
+    @property
+    def opcode(self) -> int:
+        return self.code
+
+    def _values(self) -> dict[str, object]:
+        return {"data": self.data.hex()}
+
+
+# ================================================================ parsing
+def _user_logging(adapter: int, data: bytes) -> UserLogging:
+    _need(data, 2, "User Logging")
+    prio, ident_len = data[0], data[1]
+    _need(data, 2 + ident_len, f"User Logging with a {ident_len}-byte ident")
+    ident = _cstr(data[2 : 2 + ident_len])
+    rest = data[2 + ident_len :]
+    # "User Data" (ident "<"/">" …) is a binary L2CAP frame, not text.
+    user_data = ident[:1] in ("<", ">")
+    message = rest.hex() if user_data else _cstr(rest).rstrip("\n")
+    return UserLogging(adapter, prio, ident, message)
+
+
+def _control_open(adapter: int, data: bytes) -> ControlOpen:
+    _need(data, 6, "Control Open")
+    cookie = int(_U32.unpack_from(data)[0])
+    fmt = int(_U16.unpack_from(data, 4)[0])
+    rest = data[6:]
+    if fmt not in CONTROL_FORMATS or len(rest) < 8:
+        return ControlOpen(adapter, cookie, fmt, None, None, None, None)
+    version = rest[0]
+    revision = int(_U16.unpack_from(rest, 1)[0])
+    flags = int(_U32.unpack_from(rest, 3)[0])
+    ident_len = rest[7]
+    if 8 + ident_len > len(rest):
+        raise Truncated(
+            f"monitor Control Open: process name length says {ident_len}, "
+            f"{len(rest) - 8} bytes follow",
+            layer="monitor",
+        )
+    process = _cstr(rest[8 : 8 + ident_len])
+    return ControlOpen(adapter, cookie, fmt, version, revision, flags, process)
+
+
+def _mgmt_event(adapter: int, cookie: int, data: bytes) -> ControlEvent:
+    _need(data, 6, "MGMT Event")
+    ev = int(_U16.unpack_from(data, 4)[0])
+    params = bytes(data[6:])
+    what = f"MGMT {mgmt_event_name(ev)} event"
+    if ev == 0x0001 or ev == 0x0002:
+        _need(params, 3, what)
+        op = int(_U16.unpack_from(params)[0])
+        status = params[2]
+        details: list[tuple[str, object]] = [
+            ("command_opcode", op),
+            ("command_name", mgmt_opcode_name(op)),
+            ("status", status),
+            ("status_name", mgmt_status_name(status)),
+        ]
+        ret = params[3:]
+        if ev == 0x0001 and op in MGMT_ADDR_RETURNS and len(ret) >= 7:
+            details += [("address", address_str(ret[0:6])), ("address_type", ret[6])]
+        elif ev == 0x0001 and op == 0x0004 and len(ret) >= 17:
+            details += [
+                ("address", address_str(ret[0:6])),
+                # Address, Bluetooth_Version, Manufacturer, Supported_Settings, Current_Settings
+                ("current_settings", int(_U32.unpack_from(ret, 13)[0])),
+            ]
+        secret = ev == 0x0001 and op in MGMT_KEY_RETURNS
+        return ControlEvent(adapter, cookie, ev, ret, tuple(details), secret)
+    layout = MGMT_EVENT_LAYOUTS.get(ev)
+    values = _decode_layout(layout, params, what) if layout else ()
+    return ControlEvent(adapter, cookie, ev, params, values, ev in MGMT_KEY_EVENTS)
+
+
+def parse_monitor(
+    opcode: int, adapter: int, data: bytes, control_format: int | None = None
+) -> MonitorRecord:
+    """Decode a monitor record that is not an HCI packet.
+
+    ``control_format`` is the format the cookie of a Control Command / Event was opened with
+    (``None``: not seen, read as MGMT).  Raises ``Truncated`` (``layer="monitor"``) when the
+    record is shorter than its layout, ``Unsupported`` for the opcodes that carry HCI packets.
+    """
+    data = bytes(data)
+    if opcode == 13:
+        return _user_logging(adapter, data)
+    if opcode == 12:
+        return SystemNote(adapter, _cstr(data))
+    if opcode == 16 or opcode == 17:
+        what = "Control Command" if opcode == 16 else "Control Event"
+        _need(data, 4, what)
+        cookie = int(_U32.unpack_from(data)[0])
+        if control_format is not None and control_format != CTRL_MGMT:
+            if opcode == 16:
+                return ControlCommand(adapter, cookie, None, data[4:])
+            return ControlEvent(adapter, cookie, None, data[4:])
+        if opcode == 17:
+            return _mgmt_event(adapter, cookie, data)
+        _need(data, 6, "MGMT Command")
+        op = int(_U16.unpack_from(data, 4)[0])
+        params = data[6:]
+        layout = MGMT_COMMAND_LAYOUTS.get(op)
+        details = _decode_layout(layout, params, f"MGMT {mgmt_opcode_name(op)}") if layout else ()
+        return ControlCommand(adapter, cookie, op, params, details)
+    if opcode == 14:
+        return _control_open(adapter, data)
+    if opcode == 15:
+        _need(data, 4, "Control Close")
+        return ControlClose(adapter, int(_U32.unpack_from(data)[0]))
     if opcode == 0:
         _need(data, 16, "New Index")
-        v = [
-            ("type", data[0]),
-            ("bus", data[1]),
-            ("address", address_str(data[2:8])),
-            ("name", _cstr(data[8:16])),
-        ]
-    elif opcode == 10:
+        return NewIndex(adapter, data[0], data[1], address_str(data[2:8]), _cstr(data[8:16]))
+    if opcode == 10:
         _need(data, 8, "Index Info")
-        v = [
-            ("address", address_str(data[0:6])),
-            ("manufacturer", struct.unpack_from("<H", data, 6)[0]),
-        ]
-    elif opcode in (11, 12):
-        v = [("text", _cstr(data))]
-    elif opcode == 13:
-        _need(data, 2, "User Logging")
-        prio, ident_len = data[0], data[1]
-        _need(data, 2 + ident_len, "User Logging ident")
-        v = [
-            ("priority", prio),
-            ("ident", _cstr(data[2 : 2 + ident_len])),
-            ("message", _cstr(data[2 + ident_len :]).rstrip("\n")),
-        ]
-    elif opcode == 14:
-        _need(data, 13, "Control Open")
-        cookie, fmt, version, revision, flags = struct.unpack_from("<IHBHI", data, 0)
-        process = ""
-        if len(data) >= 14:
-            comm_len = data[13]
-            process = _cstr(data[14 : 14 + comm_len])
-        v = [
-            ("cookie", cookie),
-            ("format", CONTROL_FORMATS.get(fmt, f"0x{fmt:04x}")),
-            ("version", version),
-            ("revision", revision),
-            ("trusted", bool(flags & 1)),
-            ("process", process),
-        ]
-    elif opcode == 15:
-        _need(data, 4, "Control Close")
-        v = [("cookie", struct.unpack_from("<I", data)[0])]
-    elif opcode == 16:
-        _need(data, 6, "Control Command")
-        cookie, op = struct.unpack_from("<IH", data)
-        params = data[6:]
-        v = [("cookie", cookie), ("opcode", op), ("opcode_name", mgmt_opcode_name(op))]
-        if op in _ADDR_COMMANDS:
-            v += _addr_fields(params)
-        if op == 0x0019 and len(params) >= 8:
-            v.append(("io_capability", params[7]))
-        if op == 0x0018 and len(params) >= 1:
-            v.append(("io_capability", params[0]))
-        v.append(("params", params.hex()))
-    elif opcode == 17:
-        _need(data, 6, "Control Event")
-        cookie, ev = struct.unpack_from("<IH", data)
-        params = data[6:]
-        v = [("cookie", cookie), ("event", ev), ("event_name", mgmt_event_name(ev))]
-        if ev in (0x0001, 0x0002) and len(params) >= 3:
-            op, status = struct.unpack_from("<HB", params)
-            v += [
-                ("command_opcode", op),
-                ("command_name", mgmt_opcode_name(op)),
-                ("status", status),
-                ("status_name", mgmt_status_name(status)),
-            ]
-        elif ev in _ADDR_EVENTS:
-            v += _addr_fields(params)
-            if ev in (0x000D, 0x0011) and len(params) >= 8:
-                v += [("status", params[7]), ("status_name", mgmt_status_name(params[7]))]
-            if ev == 0x000C and len(params) >= 8:
-                v.append(("reason", params[7]))
-    return MonitorRecord(opcode, adapter, tuple(v))
+        return IndexInfo(adapter, address_str(data[0:6]), int(_U16.unpack_from(data, 6)[0]))
+    if opcode == 1:
+        return DeleteIndex(adapter)
+    if opcode == 8:
+        return OpenIndex(adapter)
+    if opcode == 9:
+        return CloseIndex(adapter)
+    if opcode == 11:
+        return VendorDiagnostic(adapter, data)
+    if opcode in HCI_OPCODES:
+        raise Unsupported(
+            f"monitor opcode {opcode} ({OPCODE_NAMES[opcode]}) is an HCI packet, not a "
+            "monitor record",
+            layer="monitor",
+        )
+    return UnknownMonitorRecord(adapter, opcode, data)

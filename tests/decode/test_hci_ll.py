@@ -55,8 +55,9 @@ def test_le_connection_complete_and_ltk_request() -> None:
 
 
 def test_unknown_event_and_command_are_kept() -> None:
-    ev = hci.parse_event(b"\xfe\x01\x00")
-    assert isinstance(ev, hci.HciEvent) and ev.name == "Event (0xfe)"
+    ev = hci.parse_event(b"\xfe\x01\x00")  # 0xFE: reserved for Bluetooth Logo Testing
+    assert isinstance(ev, hci.HciEvent) and ev.name == "Bluetooth Logo Testing"
+    assert hci.parse_event(b"\xfa\x00").name == "reserved (0xfa)"
     cmd = hci.parse_command(b"\x01\xfc\x00")
     assert cmd.name == "Vendor Command (0xfc01)"
     assert hci.status_name(0x99) == "reserved (0x99)"
