@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -25,7 +26,15 @@ from textual.widgets import (
 
 from bpdiag.errors import BpdiagError
 from bpdiag.report.text import pairing_headline
-from bpdiag.tui.model import Loaded, PacketRow, filter_rows, hexdump, ladder_lines, load
+from bpdiag.tui.model import (
+    Loaded,
+    PacketRow,
+    field_spans,
+    filter_rows,
+    hexdump_marked,
+    ladder_lines,
+    load,
+)
 
 HELP = """\
 bpdiag TUI — keys
@@ -77,6 +86,7 @@ class BpdiagApp(App[None]):
     #ladder { height: 1fr; border: round $primary; overflow-y: auto; }
     #findings { height: 12; border: round $warning; }
     #packets { height: 1fr; border: round $secondary; }
+    #fields { height: 9; border: round $secondary; }
     #detail { height: 12; border: round $secondary; overflow-y: auto; }
     #filter { display: none; }
     #filter.visible { display: block; }
@@ -105,6 +115,8 @@ class BpdiagApp(App[None]):
         self.highlight: set[int] = set()
         self.shown_rows: list[PacketRow] = []
         self.streamed = 0
+        self.detail_row: PacketRow | None = None
+        self.detail_span: tuple[int, int] | None = None
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -120,12 +132,14 @@ class BpdiagApp(App[None]):
             with Vertical():
                 yield Input(placeholder="filter packets…", id="filter")
                 yield DataTable(id="packets", cursor_type="row")
+                yield DataTable(id="fields", cursor_type="row")
                 yield Static("", id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#findings", DataTable).add_columns("sev", "code", "frames")
         self.query_one("#packets", DataTable).add_columns("#", "dir", "conn", "layer", "PDU")
+        self.query_one("#fields", DataTable).add_columns("field", "value")
         self.load_capture()
 
     @work(thread=True, exclusive=True)
@@ -222,16 +236,23 @@ class BpdiagApp(App[None]):
                 key=str(r.frame),
             )
 
-    def show_detail(self, row: PacketRow) -> None:
-        fields = "\n".join(f"  {k}: {v}" for k, v in row.fields.items())
-        raw = (
-            hexdump(row.raw)
-            if self.show_keys or row.layer != "smp"
-            else "(hex hidden: SMP key material; start with --show-keys)"
-        )
-        self.query_one("#detail", Static).update(
-            f"#{row.frame} {row.layer} {row.name}\n{fields}\n\n{raw}"
-        )
+    def show_detail(self, row: PacketRow, field: str | None = None) -> None:
+        """Fields of the packet, and its bytes with the selected field's bytes highlighted
+        (hidden when they hold key material and keys are redacted)."""
+        self.detail_row = row
+        table = self.query_one("#fields", DataTable)
+        if field is None:
+            table.clear()
+            for k, v in row.fields.items():
+                table.add_row(k, str(v), key=k)
+        header = Text(f"#{row.frame} {row.layer} {row.name}\n")
+        if "redacted" in row.fields.values() and not self.show_keys:
+            header.append("(bytes hidden: they hold key material; start with --show-keys)")
+            self.query_one("#detail", Static).update(header)
+            return
+        span = field_spans(row).get(field) if field else None
+        self.detail_span = span
+        self.query_one("#detail", Static).update(header + hexdump_marked(row.raw, span))
 
     # ---------------------------------------------------------------- events
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
@@ -244,11 +265,17 @@ class BpdiagApp(App[None]):
         else:
             self.selected_connection = ident
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "fields" and self.detail_row is not None:
+            self.show_detail(self.detail_row, str(event.row_key.value))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if self.loaded is None:
             return
         if event.data_table.id == "findings":
             self.select_finding(int(event.row_key.value or 0))
+        elif event.data_table.id == "fields" and self.detail_row is not None:
+            self.show_detail(self.detail_row, str(event.row_key.value))
         elif event.data_table.id == "packets":
             frame = int(event.row_key.value or 0)
             row = next((r for r in self.shown_rows if r.frame == frame), None)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from rich.text import Text
+
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.run import walk_file
@@ -30,6 +32,7 @@ class PacketRow:
     error: bool
     fields: dict[str, object]
     raw: bytes
+    msg: object = None
 
 
 @dataclass(slots=True)
@@ -90,6 +93,7 @@ def load(
                 _is_error(pdu, fields),
                 fields,
                 pdu.raw,
+                pdu.msg,
             )
         )
         if len(rows) - sent >= batch:
@@ -148,6 +152,42 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 78) -> list[t
     if p.encrypted_frame is not None and not shown_enc:
         lines.append((p.encrypted_frame, f"{'═' * (2 * mid)}  #{p.encrypted_frame} encrypted"))
     return lines
+
+
+def field_spans(row: PacketRow) -> dict[str, tuple[int, int]]:
+    """Where each decoded field's bytes lie in the record (offset, length), for the SMP
+    commands whose wire layout is declared (bpdiag.decode.smp); {} when the PDU is not
+    wholly inside this record (reassembled from several) or has no declared layout."""
+    msg = row.msg
+    params = getattr(msg, "PARAMS", None)
+    if params is None or row.layer != "smp":
+        return {}
+    try:
+        wire = bytes(msg)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return {}
+    start = row.raw.rfind(wire)
+    if start < 0:
+        return {}
+    spans = {"code": (start, 1)}
+    offset = start + 1
+    for p in params:
+        spans[p.key] = (offset, p.size)
+        offset += p.size
+    return spans
+
+
+def hexdump_marked(data: bytes, span: tuple[int, int] | None, width: int = 16) -> Text:
+    """The hex dump as Rich text with the bytes of ``span`` highlighted."""
+    lo, hi = (span[0], span[0] + span[1]) if span else (-1, -1)
+    out = Text()
+    for i in range(0, len(data), width):
+        out.append(f"{i:04x}  ")
+        for j, b in enumerate(data[i : i + width]):
+            out.append(f"{b:02x}", style="reverse bold" if lo <= i + j < hi else "")
+            out.append(" ")
+        out.append("\n")
+    return out
 
 
 def hexdump(data: bytes, width: int = 16) -> str:

@@ -106,3 +106,34 @@ TRUNCATED = "tests/data/truncated_passkey_wrong.btsnoop"
 @pytest.mark.parametrize("path", [FAILED, SC_OK, TRUNCATED], ids=["failed", "sc_ok", "problems"])
 def test_snapshots(snap_compare, path: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(path), terminal_size=SIZE, run_before=_wait(path))
+
+
+async def test_selected_field_bytes_are_highlighted() -> None:
+    from bpdiag.tui.model import field_spans, hexdump_marked
+
+    app = make_app(FAILED)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        assert app.loaded is not None
+        row = next(r for r in app.loaded.packets if r.name == "Pairing Request")
+        spans = field_spans(row)
+        offset, length = spans["io_capability"]
+        assert row.raw[offset] == 0x04 and length == 1  # KeyboardDisplay, on the wire
+        app.show_detail(row, "io_capability")
+        await pilot.pause()
+        assert app.detail_span == (offset, 1)
+        text = hexdump_marked(row.raw, app.detail_span)
+        marked = [s for s in text.spans if "reverse" in str(s.style)]
+        assert len(marked) == 1
+        assert text.plain[marked[0].start : marked[0].end] == "04"
+
+
+async def test_key_bytes_stay_hidden() -> None:
+    app = make_app(SC_OK)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        assert app.loaded is not None
+        row = next(r for r in app.loaded.packets if r.name == "Identity Information")
+        app.show_detail(row)
+        await pilot.pause()
+        assert "bytes hidden" in str(app.query_one("#detail").render())
