@@ -29,8 +29,11 @@ from bpdiag.report.text import pairing_headline
 from bpdiag.tui.model import (
     Loaded,
     PacketRow,
+    RawFrame,
+    dissect,
     field_spans,
     filter_rows,
+    frames_around,
     hexdump_marked,
     ladder_lines,
     load,
@@ -43,6 +46,7 @@ bpdiag TUI — keys
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears)
+  f            every frame around the selected packet, dissected by scapy (again: back)
   r            write a shareable HTML report beside the capture
   ?            this help
   q            quit
@@ -99,6 +103,7 @@ class BpdiagApp(App[None]):
         Binding("e", "mode('errors')", "Errors"),
         Binding("c", "by_connection", "Connection"),
         Binding("slash", "filter", "Filter"),
+        Binding("f", "frames", "Frames around"),
         Binding("r", "report", "HTML report"),
         Binding("question_mark", "help", "Help"),
     ]
@@ -117,6 +122,7 @@ class BpdiagApp(App[None]):
         self.streamed = 0
         self.detail_row: PacketRow | None = None
         self.detail_span: tuple[int, int] | None = None
+        self.raw_frames: dict[int, RawFrame] | None = None
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -220,6 +226,7 @@ class BpdiagApp(App[None]):
     def refresh_packets(self) -> None:
         if self.loaded is None:
             return
+        self.raw_frames = None
         table = self.query_one("#packets", DataTable)
         table.clear()
         self.shown_rows = filter_rows(
@@ -276,6 +283,10 @@ class BpdiagApp(App[None]):
             self.select_finding(int(event.row_key.value or 0))
         elif event.data_table.id == "fields" and self.detail_row is not None:
             self.show_detail(self.detail_row, str(event.row_key.value))
+        elif event.data_table.id == "packets" and str(event.row_key.value).startswith("raw"):
+            raw = (self.raw_frames or {}).get(int(str(event.row_key.value)[3:]))
+            if raw is not None:
+                self.query_one("#detail", Static).update(Text(dissect(raw)[1]))
         elif event.data_table.id == "packets":
             frame = int(event.row_key.value or 0)
             row = next((r for r in self.shown_rows if r.frame == frame), None)
@@ -319,6 +330,22 @@ class BpdiagApp(App[None]):
         box = self.query_one("#filter", Input)
         box.add_class("visible")
         box.focus()
+
+    def action_frames(self) -> None:
+        """Toggle the packet list between decoded PDUs and all raw frames around one."""
+        table = self.query_one("#packets", DataTable)
+        if self.raw_frames is not None:
+            self.raw_frames = None
+            self.refresh_packets()
+            return
+        if not self.shown_rows:
+            return
+        centre = self.shown_rows[min(table.cursor_row, len(self.shown_rows) - 1)].frame
+        self.raw_frames = {f.index: f for f in frames_around(self.path, centre)}
+        table.clear()
+        for f in self.raw_frames.values():
+            summary, _ = dissect(f)
+            table.add_row(str(f.index), "", "", "raw", summary[:60], key=f"raw{f.index}")
 
     def action_report(self) -> None:
         """Write the shareable HTML report beside the capture."""

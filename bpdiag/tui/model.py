@@ -198,3 +198,53 @@ def hexdump(data: bytes, width: int = 16) -> str:
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         out.append(f"{i:04x}  {hexpart:<{width * 3}} {text}")
     return "\n".join(out)
+
+
+@dataclass(slots=True)
+class RawFrame:
+    index: int
+    link_type: int
+    payload: bytes
+
+
+def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
+    """Every record within ``radius`` of ``frame``, decoded or not (read by streaming the
+    file up to there, so memory stays bounded on large captures)."""
+    from bpdiag.capture import open_capture
+
+    out = []
+    with open_capture(path) as cap:
+        for rec in cap:
+            if rec.index < frame - radius:
+                continue
+            if rec.index > frame + radius:
+                break
+            out.append(RawFrame(rec.index, rec.link_type, bytes(rec.payload)))
+    return out
+
+
+def dissect(frame: RawFrame) -> tuple[str, str]:
+    """scapy's one-line summary and full dissection of a record bpdiag does not decode
+    itself (scapy is imported only here, on demand)."""
+    try:
+        from scapy.layers import bluetooth as bt
+        from scapy.layers import bluetooth4LE as le
+    except ImportError:
+        return "scapy is not installed", hexdump(frame.payload)
+    lt, data = frame.link_type, frame.payload
+    try:
+        if lt in (1002, 187):
+            pkt = bt.HCI_Hdr(data)
+        elif lt == 201:
+            pkt = bt.HCI_PHDR_Hdr(data)
+        elif lt == 254:
+            pkt = bt.HCI_Mon_Pcap_Hdr(data)
+        elif lt == 256:
+            pkt = le.BTLE_RF(data)
+        elif lt in (251, 147):
+            pkt = le.BTLE(data)
+        else:
+            return f"link type {lt}: raw bytes", hexdump(data)
+        return pkt.summary(), pkt.show(dump=True)
+    except Exception as exc:
+        return f"scapy could not dissect it: {exc}", hexdump(data)

@@ -137,3 +137,25 @@ async def test_key_bytes_stay_hidden() -> None:
         app.show_detail(row)
         await pilot.pause()
         assert "bytes hidden" in str(app.query_one("#detail").render())
+
+
+async def test_frames_around_are_dissected_by_scapy() -> None:
+    pytest.importorskip("scapy")
+    app = make_app(FAILED)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        app.query_one("#packets").focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.raw_frames is not None
+        assert len(app.raw_frames) == 38  # every record of this small capture
+        from bpdiag.tui.model import dissect
+
+        summary, dump = dissect(app.raw_frames[26])  # Command Complete (Read BD_ADDR)
+        assert "HCI_Event_Command_Complete" in summary and "###[" in dump
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "###[" in str(app.query_one("#detail").render())
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.raw_frames is None
