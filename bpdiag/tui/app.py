@@ -46,12 +46,16 @@ bpdiag TUI — keys
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears)
-  f            every frame around the selected packet, dissected by scapy (again: back)
+  f            every frame (around the selected packet on captures over 20,000 records),
+               dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture
   ?            this help
   q            quit
 Selecting a finding highlights its evidence frames in the ladder and the packet list.
 Key values are redacted unless started with --show-keys."""
+
+
+ALL_FRAMES_LIMIT = 20_000
 
 
 class Progressed(Message):
@@ -123,6 +127,7 @@ class BpdiagApp(App[None]):
         self.detail_row: PacketRow | None = None
         self.detail_span: tuple[int, int] | None = None
         self.raw_frames: dict[int, RawFrame] | None = None
+        self.ladder_text = Text()
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -216,11 +221,21 @@ class BpdiagApp(App[None]):
             return
         p = next(p for p in self.loaded.analysis.pairings if p.id == pairing_id)
         self.selected_connection = p.connection
-        lines = [pairing_headline(p), ""]
+        failed = p.failure.frame if p.failure is not None else None
+        ladder = Text(pairing_headline(p) + "\n\n", style="bold")
         for frame, text in ladder_lines(p, self.show_keys):
             mark = "▶ " if frame in self.highlight else "  "
-            lines.append(mark + text)
-        self.query_one("#ladder", Static).update("\n".join(lines))
+            if frame == failed:
+                style = "bold red"  # Pairing Failed, with its reason
+            elif frame in self.highlight:
+                style = "bold yellow"  # evidence of the selected finding
+            elif "encrypted" in text:
+                style = "green"
+            else:
+                style = ""
+            ladder.append(mark + text + "\n", style=style)
+        self.ladder_text = ladder
+        self.query_one("#ladder", Static).update(ladder)
         self.ladder_pairing = pairing_id
 
     def refresh_packets(self) -> None:
@@ -341,7 +356,13 @@ class BpdiagApp(App[None]):
         if not self.shown_rows:
             return
         centre = self.shown_rows[min(table.cursor_row, len(self.shown_rows) - 1)].frame
-        self.raw_frames = {f.index: f for f in frames_around(self.path, centre)}
+        # Every frame of a capture up to 20,000 records; a window of 400 around the
+        # selected packet on larger ones (a million rows would not be usable anyway).
+        if self.loaded is None:
+            return
+        small = self.loaded.analysis.capture.records <= ALL_FRAMES_LIMIT
+        radius = ALL_FRAMES_LIMIT if small else 200
+        self.raw_frames = {f.index: f for f in frames_around(self.path, centre, radius)}
         table.clear()
         for f in self.raw_frames.values():
             summary, _ = dissect(f)

@@ -159,3 +159,14 @@ async def test_frames_around_are_dissected_by_scapy() -> None:
         await pilot.press("f")
         await pilot.pause()
         assert app.raw_frames is None
+
+
+async def test_pairing_failed_is_red_in_the_ladder() -> None:
+    app = make_app(FAILED)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, app)
+        red = [s for s in app.ladder_text.spans if "red" in str(s.style)]
+        assert red
+        assert any(
+            "Unspecified Reason (0x08)" in app.ladder_text.plain[s.start : s.end] for s in red
+        )
