@@ -134,6 +134,20 @@ class BatchReader:
                 self.stats["first_truncated"] = first
             self.stats["truncated"] = self.stats.get("truncated", 0) + count
 
+    def header_cut_short(self, record: int, offset: int, hdr: int) -> None:
+        """The file ended (or failed) inside the ``hdr``-byte header of ``record``: report a
+        read error, or the cut header; a clean end of file reports nothing."""
+        left = len(self.src.buf)
+        if self.src.error is not None:
+            self.read_error(record, offset)
+        elif left and not self.src.closed:
+            self.problem(
+                record,
+                offset,
+                f"record {record} at offset 0x{offset:x}: a record header is {hdr} bytes, "
+                f"file ends after {left}",
+            )
+
     def read_error(self, record: int, offset: int) -> None:
         """Report a read error that ended the file early, if there was one."""
         if self.src.error is not None:

@@ -155,15 +155,7 @@ class BtsnoopReader(BatchReader):
                 if src.refill(pos, hdr):
                     pos = 0
                     continue
-                left = len(src.buf)
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif left and not src.closed:
-                    self.problem(
-                        index + 1,
-                        offset,
-                        f"{where}: a record header is {hdr} bytes, file ends after {left}",
-                    )
+                self.header_cut_short(index + 1, offset, hdr)
                 return
             orig, incl, flags, _drops, ts = unpack(buf, pos)
             if incl > limit:

@@ -130,15 +130,7 @@ class PcapReader(BatchReader):
                 if src.refill(pos, hdr):
                     pos = 0
                     continue
-                left = len(src.buf)
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif left and not src.closed:
-                    self.problem(
-                        index + 1,
-                        offset,
-                        f"{where}: a record header is {hdr} bytes, file ends after {left}",
-                    )
+                self.header_cut_short(index + 1, offset, hdr)
                 return
             sec, frac, incl, orig = unpack(buf, pos)
             if incl > hard:
