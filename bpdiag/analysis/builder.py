@@ -84,8 +84,6 @@ class Analyzer:
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
         self._enc_pending: dict[int, int] = {}  # connection id → frame of LL_ENC_REQ
-        self._start_enc_handle: dict[int, int] = {}  # adapter → handle of last LE Start Enc
-        self._seen_adv: dict[str, tuple[Any, Any]] = {}
 
     # ------------------------------------------------------------------ helpers
     def add_problems(self, problems: list[Problem]) -> None:
