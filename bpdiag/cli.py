@@ -242,6 +242,25 @@ def compare(a: str, b: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Compare the attempt with this recorded capture.",
 )
+@click.option(
+    "--forget-bond",
+    is_flag=True,
+    help="Save the stored bond with TARGET (and say where), then remove it and pair afresh.",
+)
+@click.option(
+    "--keystore",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Bumble key store (JSON) of the local side; default over a real transport: "
+    "~/.local/share/bpdiag/bumble-keys.json, on --sim: none kept.",
+)
+@click.option(
+    "--scan-timeout",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="Seconds to look for TARGET's advertisements (bluez).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def pair(
     target: str,
@@ -257,64 +276,120 @@ def pair(
     passkey: int | None,
     capture_out: str | None,
     recorded: str | None,
+    forget_bond: bool,
+    keystore: str | None,
+    scan_timeout: float,
     as_json: bool,
 ) -> None:
-    """Pair with TARGET using exactly these parameters, record it, and analyse it."""
+    """Pair with TARGET using exactly these parameters, record it, and analyse it.
+
+    An existing bond with TARGET is never removed unless --forget-bond is given; then it is
+    saved first and the command says where (and how to put it back: bpdiag restore-bond)."""
     import asyncio
     import time
     from pathlib import Path
 
     from bpdiag.diagnose import diagnose_file
-    from bpdiag.live.base import LiveError, PairParams, Reason
+    from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
 
     params = PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey)
     capture = Path(capture_out or f"bpdiag-pair-{time.strftime('%Y%m%d-%H%M%S')}.btsnoop")
+    runner: PairingBackend | None = None
     try:
         params.check()
         if backend == "bluez":
-            if transport or sim_spec:
-                raise LiveError("--transport and --sim belong to the bumble backend", Reason.USAGE)
+            if transport or sim_spec or keystore:
+                raise LiveError(
+                    "--transport, --sim and --keystore belong to the bumble backend", Reason.USAGE
+                )
             from bpdiag.live.bluez_backend import BluezBackend
 
-            stack_result = asyncio.run(BluezBackend(adapter).attempt(target, params, capture))
+            runner = BluezBackend(adapter, forget_bond=forget_bond, scan_timeout=scan_timeout)
         else:
             from bpdiag.live.bumble_backend import BumbleBackend
             from bpdiag.live.profiles import parse_profile
 
             sim = parse_profile(sim_spec) if sim_spec else None
-            runner = BumbleBackend(transport=transport, sim=sim)
+            runner = BumbleBackend(
+                transport=transport,
+                sim=sim,
+                keystore=Path(keystore) if keystore else None,
+                forget_bond=forget_bond,
+            )
+        try:
             stack_result = asyncio.run(runner.attempt(target, params, capture))
+        finally:
+            for line in runner.notes:
+                click.echo(f"bpdiag: {line}", err=True)
+        attempt = {
+            "backend": backend,
+            "via": getattr(runner, "via", "") or backend,
+            "target": target,
+            "params": params.to_json(),
+            "stack_result": stack_result,
+            "capture": str(capture),
+            "bond": runner.bond_backup.as_dict() if runner.bond_backup else None,
+            "notes": list(runner.notes),
+        }
         if not _has_pairing(capture):
             # Nothing could be recorded (btmon missing or not permitted): the stack's answer
             # is all there is; say what it can mean on the wire.
-            _explain_stack_result(stack_result, as_json)
+            _explain_stack_result(stack_result, as_json, attempt)
             sys.exit(EXIT_OK if stack_result == "success" else EXIT_FAILED)
         analysis = diagnose_file(capture)
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
     except BpdiagError as exc:
         _fail(str(exc))
-    if as_json:
-        from bpdiag.report.json_report import dumps_analysis
+    comparison = None
+    if recorded:
+        from bpdiag.report.compare import compare as do_compare
 
-        click.echo(dumps_analysis(analysis))
+        try:
+            comparison = do_compare(diagnose_file(recorded), analysis)
+        except BpdiagError as exc:
+            _fail(f"{recorded}: {exc}")
+    if as_json:
+        from bpdiag.report.json_report import analysis_to_json
+
+        doc = analysis_to_json(analysis)
+        doc["attempt"] = attempt
+        if comparison is not None:
+            doc["comparison"] = comparison
+        click.echo(json.dumps(doc, indent=2))
     else:
+        from bpdiag.report.compare import render_compare
         from bpdiag.report.text import render_text
 
         click.echo(f"attempt recorded in {capture}")
         click.echo(render_text(analysis), nl=False)
-    if recorded:
-        from bpdiag.report.compare import compare as do_compare
-        from bpdiag.report.compare import render_compare
-
-        try:
-            result = do_compare(diagnose_file(recorded), analysis)
-        except BpdiagError as exc:
-            _fail(f"{recorded}: {exc}")
-        click.echo("")
-        click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
+        if comparison is not None:
+            click.echo("")
+            click.echo(render_compare(comparison), nl=False)
     paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
+
+
+@main.command("restore-bond")
+@click.argument("backup", type=click.Path(exists=True))
+def restore_bond(backup: str) -> None:
+    """Put back a bond that `bpdiag pair --forget-bond` saved (the directory it named)."""
+    import asyncio
+    from pathlib import Path
+
+    from bpdiag.live.base import LiveError
+    from bpdiag.live.bonds import read_backup, restore_bluez_bond, restore_bumble_bond
+
+    path = Path(backup)
+    try:
+        doc = read_backup(path)
+        if doc["backend"] == "bluez":
+            message = restore_bluez_bond(doc, path if path.is_dir() else path.parent)
+        else:
+            message = asyncio.run(restore_bumble_bond(doc))
+    except LiveError as exc:
+        _fail(f"{exc} ({exc.reason})")
+    click.echo(message)
 
 
 @main.command()
@@ -359,7 +434,7 @@ def _has_pairing(capture: object) -> bool:
         return False
 
 
-def _explain_stack_result(result: str, as_json: bool) -> None:
+def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]) -> None:
     """Report a live attempt that left no capture: the stack's result and its wire causes."""
     from bpdiag.rules.explain import explain as lookup
 
@@ -373,6 +448,7 @@ def _explain_stack_result(result: str, as_json: bool) -> None:
                     "result": result,
                     "capture": None,
                     "possible_causes": causes,
+                    "attempt": attempt,
                 },
                 indent=2,
             )

@@ -10,8 +10,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bpdiag.errors import BpdiagError
+
+if TYPE_CHECKING:
+    from bpdiag.live.bonds import BondBackup
 
 IO_CAPABILITIES = (
     "DisplayOnly",
@@ -52,6 +56,16 @@ class PairParams:
     key_size: int = 16
     passkey: int | None = None  # what the local user types when asked
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "io": self.io,
+            "mitm": self.mitm,
+            "sc": self.sc,
+            "bond": self.bond,
+            "key_size": self.key_size,
+            "passkey_given": self.passkey is not None,
+        }
+
     def check(self) -> None:
         if self.io not in IO_CAPABILITIES:
             raise LiveError(
@@ -67,7 +81,20 @@ class PairParams:
 
 
 class PairingBackend(ABC):
-    """Connects to a target, pairs with exactly the given parameters, records a btsnoop."""
+    """Connects to a target, pairs with exactly the given parameters, records a btsnoop.
+
+    An existing bond with the target is never removed unless ``forget_bond``; then it is saved
+    first (``bpdiag.live.bonds``) and ``bond_backup`` says where.  ``notes`` are lines for the
+    user about what the backend did besides pairing (a fallback, a bond saved)."""
+
+    forget_bond: bool = False
+    bond_backup: BondBackup | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        if not hasattr(self, "_notes"):
+            self._notes: list[str] = []
+        return self._notes
 
     @abstractmethod
     async def attempt(self, target: str, params: PairParams, capture: Path) -> str:

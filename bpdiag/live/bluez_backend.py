@@ -1,11 +1,20 @@
-"""The BlueZ backend: pairs through bluetoothd's D-Bus API with an ``org.bluez.Agent1`` of
-the chosen IO capability (BlueZ doc/agent-api.txt, doc/device-api.txt), using dbus-fast, and
-records with ``btmon -w`` when it may.
+"""The BlueZ backend: pairs through bluetoothd (BlueZ doc/agent-api.txt, doc/device-api.txt)
+with an ``org.bluez.Agent1`` of the chosen IO capability registered with dbus-fast, connects
+and pairs through bleak, and records with ``btmon -w`` when it may.
 
 BlueZ decides the rest of the Pairing Request itself: MITM follows the agent's capability and
 the security level, Secure Connections is an adapter setting (``btmgmt sc``), bonding is
 always requested by ``Device1.Pair`` and the key size is the kernel's 16.  Parameters BlueZ
 cannot express for one attempt are refused with a clear message, never silently ignored.
+
+bleak supports BlueZ 5.55 and later; on an older BlueZ (Raspberry Pi OS Buster ships 5.50)
+the backend says so and calls ``Device1.Pair`` itself (which connects first), which is what
+bleak's ``pair()`` calls too.
+
+A device BlueZ already has a bond with is never paired again (BlueZ would answer
+``AlreadyExists``) unless ``--forget-bond``: then the bond is copied out of BlueZ's storage
+(``bpdiag.live.bonds``), the device removed (``Adapter1.RemoveDevice``) and found again by
+scanning.
 """
 
 import asyncio
@@ -13,14 +22,20 @@ import contextlib
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from dbus_fast import BusType, DBusError
+from dbus_fast import BusType, DBusError, Variant
 from dbus_fast.aio import MessageBus
+from dbus_fast.errors import InterfaceNotFoundError
 from dbus_fast.service import ServiceInterface, method
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.bonds import save_bluez_bond
 
 AGENT_PATH = "/org/bpdiag/agent"
+BLUEZ = "org.bluez"
+DEVICE_IFACE = "org.bluez.Device1"
+ADAPTER_IFACE = "org.bluez.Adapter1"
 
 
 class Agent(ServiceInterface):
@@ -68,10 +83,20 @@ def device_path(adapter: str, address: str) -> str:
 
 
 class BluezBackend(PairingBackend):
-    def __init__(self, adapter: str = "hci0", record: bool = True) -> None:
+    def __init__(
+        self,
+        adapter: str = "hci0",
+        record: bool = True,
+        *,
+        forget_bond: bool = False,
+        scan_timeout: float = 10.0,
+    ) -> None:
         self.adapter = adapter
         self.record = record
+        self.forget_bond = forget_bond
+        self.scan_timeout = scan_timeout
         self.agent: Agent | None = None
+        self.via = ""  # "bleak" or "Device1.Pair" once an attempt ran
 
     @staticmethod
     def refuse_inexpressible(params: PairParams, defaults: PairParams) -> None:
@@ -96,6 +121,100 @@ class BluezBackend(PairingBackend):
 
     async def attempt(self, target: str, params: PairParams, capture: Path) -> str:
         self.refuse_inexpressible(params, PairParams())
+        try:
+            bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+        except (OSError, DBusError) as exc:
+            raise LiveError(f"cannot reach the system D-Bus: {exc}", Reason.ENVIRONMENT) from exc
+        registered = False
+        try:
+            objects = await self._managed_objects(bus)
+            adapter_path = f"/org/bluez/{self.adapter}"
+            adapter = objects.get(adapter_path, {}).get(ADAPTER_IFACE)
+            if adapter is None:
+                raise LiveError(
+                    f"BlueZ has no adapter {self.adapter} (see `bluetoothctl list`)",
+                    Reason.ENVIRONMENT,
+                )
+            self.agent = Agent(params.passkey)
+            bus.export(AGENT_PATH, self.agent)
+            manager = await self._interface(bus, "/org/bluez", "org.bluez.AgentManager1")
+            await manager.call_register_agent(AGENT_PATH, params.io)  # type: ignore[attr-defined]
+            registered = True
+            await manager.call_request_default_agent(AGENT_PATH)  # type: ignore[attr-defined]
+            path = device_path(self.adapter, target)
+            device = objects.get(path, {}).get(DEVICE_IFACE)
+            await self._settle_bond(bus, adapter_path, adapter, path, device, target)
+            with self._btmon(capture):
+                if await self._bleak_usable():
+                    self.via = "bleak"
+                    return await self._pair_with_bleak(target)
+                self.via = "Device1.Pair"
+                return await self._pair_direct(bus, adapter_path, path, target)
+        except DBusError as exc:
+            raise LiveError(f"BlueZ refused: {exc.type}: {exc.text}", Reason.ENVIRONMENT) from exc
+        finally:
+            if registered:
+                with contextlib.suppress(Exception):
+                    manager = await self._interface(bus, "/org/bluez", "org.bluez.AgentManager1")
+                    await manager.call_unregister_agent(AGENT_PATH)  # type: ignore[attr-defined]
+            bus.disconnect()
+
+    # ------------------------------------------------------------------ D-Bus helpers
+    @staticmethod
+    async def _interface(bus: MessageBus, path: str, iface: str) -> Any:
+        node = await bus.introspect(BLUEZ, path)
+        return bus.get_proxy_object(BLUEZ, path, node).get_interface(iface)
+
+    async def _managed_objects(self, bus: MessageBus) -> dict[str, dict[str, dict[str, Any]]]:
+        try:
+            om = await self._interface(bus, "/", "org.freedesktop.DBus.ObjectManager")
+            raw = await om.call_get_managed_objects()
+        except DBusError as exc:
+            raise LiveError(
+                f"bluetoothd does not answer on D-Bus ({exc.type}): is it running? "
+                "(systemctl status bluetooth)",
+                Reason.ENVIRONMENT,
+            ) from exc
+        return {
+            path: {
+                iface: {k: v.value if isinstance(v, Variant) else v for k, v in props.items()}
+                for iface, props in ifaces.items()
+            }
+            for path, ifaces in raw.items()
+        }
+
+    async def _settle_bond(
+        self,
+        bus: MessageBus,
+        adapter_path: str,
+        adapter: dict[str, Any],
+        path: str,
+        device: dict[str, Any] | None,
+        target: str,
+    ) -> None:
+        """Keep, or save and remove, BlueZ's bond with the target before pairing."""
+        if device is None or not device.get("Paired"):
+            if self.forget_bond:
+                self.notes.append(f"BlueZ has no bond with {target}: nothing to forget")
+            return
+        if not self.forget_bond:
+            raise LiveError(
+                f"BlueZ already has a bond with {target} and would not pair again "
+                "(org.bluez.Error.AlreadyExists). Give --forget-bond to save the bond and "
+                "pair afresh, or remove it yourself (bluetoothctl remove "
+                f"{target}) if you do not need it",
+                Reason.USAGE,
+            )
+        self.bond_backup = save_bluez_bond(str(adapter.get("Address", "")), target)
+        adapter_iface = await self._interface(bus, adapter_path, ADAPTER_IFACE)
+        await adapter_iface.call_remove_device(path)
+        self.notes.append(
+            f"bond with {target} saved to {self.bond_backup.path}, then removed from BlueZ; "
+            f"to put it back: {self.bond_backup.restore}"
+        )
+
+    @contextlib.contextmanager
+    def _btmon(self, capture: Path) -> Any:
         btmon = None
         if self.record and shutil.which("btmon"):
             btmon = subprocess.Popen(
@@ -103,54 +222,106 @@ class BluezBackend(PairingBackend):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            await asyncio.sleep(0.3)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                btmon.wait(timeout=0.3)
+            if btmon.poll() is not None:
+                self.notes.append(
+                    "btmon could not record (it needs root or CAP_NET_RAW); "
+                    "only BlueZ's answer is known"
+                )
+                btmon = None
+        elif self.record:
+            self.notes.append("btmon is not installed (Debian: bluez); nothing was recorded")
         try:
-            return await self._pair(target, params)
+            yield
         finally:
             if btmon is not None:
                 btmon.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     btmon.wait(timeout=5)
 
-    async def _pair(self, target: str, params: PairParams) -> str:
-        try:
-            bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
-        except (OSError, DBusError) as exc:
-            raise LiveError(f"cannot reach the system D-Bus: {exc}", Reason.ENVIRONMENT) from exc
-        try:
-            self.agent = Agent(params.passkey)
-            bus.export(AGENT_PATH, self.agent)
-            root = bus.get_proxy_object(
-                "org.bluez", "/org/bluez", await bus.introspect("org.bluez", "/org/bluez")
+    # ------------------------------------------------------------------ the two paths
+    async def _bleak_usable(self) -> bool:
+        from bleak.backends.bluezdbus.version import BlueZFeatures
+
+        if not BlueZFeatures.checked_bluez_version:
+            await BlueZFeatures.check_bluez_version()
+        if not BlueZFeatures.supported_version:
+            self.notes.append(
+                "this BlueZ is older than bleak supports (5.55): pairing with "
+                "Device1.Pair directly, as bleak's pair() would"
             )
-            manager = root.get_interface("org.bluez.AgentManager1")
-            await manager.call_register_agent(AGENT_PATH, params.io)  # type: ignore[attr-defined]
-            await manager.call_request_default_agent(AGENT_PATH)  # type: ignore[attr-defined]
-            path = device_path(self.adapter, target)
-            try:
-                node = await bus.introspect("org.bluez", path)
-            except DBusError as exc:
-                raise LiveError(
-                    f"BlueZ does not know {target} on {self.adapter} (scan for it "
-                    "first: bluetoothctl scan le)",
-                    Reason.ENVIRONMENT,
-                ) from exc
-            device = bus.get_proxy_object("org.bluez", path, node).get_interface(
-                "org.bluez.Device1"
+            return False
+        return True
+
+    async def _pair_with_bleak(self, target: str) -> str:
+        from bleak import BleakClient, BleakScanner
+        from bleak.exc import BleakDBusError, BleakError
+
+        try:
+            found = await BleakScanner.find_device_by_address(
+                target, timeout=self.scan_timeout, bluez={"adapter": self.adapter}
             )
-            try:
-                await device.call_pair()  # type: ignore[attr-defined]
-            except DBusError as exc:
-                return exc.type
-            return "success"
-        except DBusError as exc:
-            raise LiveError(f"BlueZ refused: {exc.type}: {exc.text}", Reason.ENVIRONMENT) from exc
+        except BleakError as exc:
+            raise LiveError(f"cannot scan on {self.adapter}: {exc}", Reason.ENVIRONMENT) from exc
+        if found is None:
+            raise LiveError(
+                f"{target} was not seen advertising within {self.scan_timeout:g} s on "
+                f"{self.adapter}: is it in range and advertising? (many devices advertise "
+                "only in pairing mode: hold their Bluetooth button)",
+                Reason.ENVIRONMENT,
+            )
+        client = BleakClient(found, timeout=self.scan_timeout + 10)
+        try:
+            await client.connect()
+        except BleakDBusError as exc:
+            self._note_details(exc.dbus_error, exc.dbus_error_details)
+            return exc.dbus_error
+        except (BleakError, TimeoutError) as exc:
+            raise LiveError(f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT) from exc
+        try:
+            await client.pair()
+        except BleakDBusError as exc:
+            self._note_details(exc.dbus_error, exc.dbus_error_details)
+            return exc.dbus_error
         finally:
             with contextlib.suppress(Exception):
-                root = bus.get_proxy_object(
-                    "org.bluez", "/org/bluez", await bus.introspect("org.bluez", "/org/bluez")
-                )
-                await root.get_interface("org.bluez.AgentManager1").call_unregister_agent(  # type: ignore[attr-defined]
-                    AGENT_PATH
-                )
-            bus.disconnect()
+                await client.disconnect()
+        return "success"
+
+    def _note_details(self, error: str, details: str | None) -> None:
+        if details:
+            self.notes.append(f"BlueZ answered {error}: {details}")
+
+    async def _pair_direct(self, bus: MessageBus, adapter_path: str, path: str, target: str) -> str:
+        try:
+            device = await self._interface(bus, path, DEVICE_IFACE)
+        except (DBusError, InterfaceNotFoundError):
+            device = await self._discover(bus, adapter_path, path, target)
+        try:
+            await device.call_pair()
+        except DBusError as exc:
+            self._note_details(exc.type, exc.text)
+            return exc.type
+        return "success"
+
+    async def _discover(self, bus: MessageBus, adapter_path: str, path: str, target: str) -> Any:
+        """Scan until BlueZ creates the device object (it was removed, or never seen)."""
+        adapter = await self._interface(bus, adapter_path, ADAPTER_IFACE)
+        await adapter.call_start_discovery()
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.scan_timeout
+            while loop.time() < deadline:
+                with contextlib.suppress(DBusError, InterfaceNotFoundError):
+                    return await self._interface(bus, path, DEVICE_IFACE)
+                await asyncio.sleep(0.2)
+        finally:
+            with contextlib.suppress(DBusError):
+                await adapter.call_stop_discovery()
+        raise LiveError(
+            f"{target} was not seen advertising within {self.scan_timeout:g} s on "
+            f"{self.adapter}: is it in range and advertising? (many devices advertise only "
+            "in pairing mode: hold their Bluetooth button)",
+            Reason.ENVIRONMENT,
+        )

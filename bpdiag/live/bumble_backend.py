@@ -12,11 +12,21 @@ from pathlib import Path
 from bumble import smp as bsmp
 from bumble.core import UUID, ProtocolError
 from bumble.device import Connection, Device, Peer
+from bumble.keys import JsonKeyStore, KeyStore
 from bumble.snoop import BtSnooper
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.bonds import data_dir, normal_address, save_bumble_bond
 from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
-from bpdiag.live.sim import HighSecurityInitiator, Side, SimLink, encrypt, pair, settle
+from bpdiag.live.sim import (
+    CENTRAL_ADDRESS,
+    HighSecurityInitiator,
+    Side,
+    SimLink,
+    encrypt,
+    pair,
+    settle,
+)
 
 
 def central_side(params: PairParams) -> Side:
@@ -33,12 +43,70 @@ def central_side(params: PairParams) -> Side:
     )
 
 
+def default_keystore() -> Path:
+    """Where bonds made over a real transport are kept between runs, as a host keeps them."""
+    return data_dir() / "bumble-keys.json"
+
+
 class BumbleBackend(PairingBackend):
-    def __init__(self, transport: str | None = None, sim: SimProfile | None = None) -> None:
+    """``keystore``: the JSON key store of the local side.  Over a real transport it defaults
+    to ``default_keystore()``; on a simulated link the two virtual devices start with empty
+    in-memory stores (the simulated peripheral is new each run too) unless one is given."""
+
+    def __init__(
+        self,
+        transport: str | None = None,
+        sim: SimProfile | None = None,
+        *,
+        keystore: Path | None = None,
+        forget_bond: bool = False,
+    ) -> None:
         if (transport is None) == (sim is None):
             raise LiveError("give either --transport SPEC or --sim PROFILE", Reason.USAGE)
         self.transport = transport
         self.sim = sim
+        self.keystore = keystore if keystore is not None or sim is not None else default_keystore()
+        self.forget_bond = forget_bond
+
+    def _open_keystore(self, namespace: str) -> KeyStore | None:
+        if self.keystore is None:
+            return None
+        try:
+            self.keystore.parent.mkdir(parents=True, exist_ok=True)
+            return JsonKeyStore(namespace, str(self.keystore))
+        except (OSError, ValueError) as exc:
+            raise LiveError(
+                f"cannot use the key store {self.keystore}: {exc}", Reason.ENVIRONMENT
+            ) from exc
+
+    async def _settle_bond(self, store: KeyStore, namespace: str, target: str) -> None:
+        """Keep, or save and remove, a stored bond with the target before pairing."""
+        try:
+            entries = await store.get_all()
+        except (OSError, ValueError) as exc:
+            raise LiveError(
+                f"cannot read the key store {self.keystore}: {exc}", Reason.ENVIRONMENT
+            ) from exc
+        found = [(n, k) for n, k in entries if normal_address(n) == normal_address(target)]
+        where = self.keystore or "the in-memory key store"
+        if not found:
+            if self.forget_bond:
+                self.notes.append(f"no bond with {target} in {where}: nothing to forget")
+            return
+        if not self.forget_bond:
+            raise LiveError(
+                f"a bond with {target} is stored in {where}; pairing again would replace it. "
+                "Give --forget-bond to save it first and pair afresh",
+                Reason.USAGE,
+            )
+        name, keys = found[0]
+        self.bond_backup = save_bumble_bond(self.keystore, namespace, name, keys.to_dict())
+        for name, _keys in found:
+            await store.delete(name)
+        self.notes.append(
+            f"bond with {target} saved to {self.bond_backup.path}, then removed from {where}; "
+            f"to put it back: {self.bond_backup.restore}"
+        )
 
     async def attempt(self, target: str, params: PairParams, capture: Path) -> str:
         if self.sim is not None:
@@ -48,6 +116,13 @@ class BumbleBackend(PairingBackend):
     async def _simulated(self, profile: SimProfile, params: PairParams, capture: Path) -> str:
         sim = await SimLink.create(capture, central_side(params), profile.side)
         try:
+            store = self._open_keystore(CENTRAL_ADDRESS)
+            if store is not None:
+                sim.central.keystore = store
+            assert sim.central.keystore is not None
+            await self._settle_bond(
+                sim.central.keystore, CENTRAL_ADDRESS, str(sim.peripheral.random_address)
+            )
             if profile.security_request_on_subscribe:
                 sim.peripheral.add_service(bpm_service())
 
@@ -123,6 +198,16 @@ class BumbleBackend(PairingBackend):
                 device.pairing_config_factory = lambda _c: side.config()
                 device.smp_session_proxy = side.session
                 await device.power_on()
+                public = normal_address(str(device.public_address))
+                namespace = (
+                    public
+                    if public != "00:00:00:00:00:00"
+                    else normal_address(str(device.random_address))
+                )
+                store = self._open_keystore(namespace)
+                assert store is not None
+                device.keystore = store
+                await self._settle_bond(store, namespace, target)
                 try:
                     conn = await asyncio.wait_for(device.connect(target), 20)
                 except Exception as exc:

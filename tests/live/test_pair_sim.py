@@ -114,3 +114,79 @@ def test_compare_explains_the_difference(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     r = CliRunner().invoke(main, ["pair", "x", "--capture", str(tmp_path / "c"), *args])
     assert r.exit_code == 2
+
+
+def _entry(keystore: Path) -> dict:
+    """The central's stored key set for the simulated peripheral (Bumble's JSON key store)."""
+    [namespace] = json.loads(keystore.read_text()).values()
+    [(_name, keys)] = [(n, k) for n, k in namespace.items() if n.startswith("F0:0D:00:00:00:02")]
+    return keys
+
+
+def test_a_stored_bond_is_kept_saved_and_restorable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BPDIAG_STATE_DIR", str(tmp_path / "state"))
+    store = tmp_path / "keys.json"
+    base = ["pair", "sim", "--sim", "omron-bpm:pairing-mode=on", "--keystore", str(store)]
+    runner = CliRunner()
+    cap = ["--capture", str(tmp_path / "a.btsnoop")]
+
+    r = runner.invoke(main, [*base, *cap])
+    assert r.exit_code == 0, r.output
+    first = _entry(store)
+    assert first["ltk_peripheral"]["value"]
+
+    # Pairing again would replace the bond: refused, and the store is untouched.
+    r = runner.invoke(main, [*base, *cap])
+    assert r.exit_code == 2
+    assert "pairing again would replace it" in r.stderr and "--forget-bond" in r.stderr
+    assert _entry(store) == first
+    assert not (tmp_path / "state").exists()
+
+    # --forget-bond: saved first (owner-only), then removed, then a new pairing.
+    r = runner.invoke(main, [*base, *cap, "--forget-bond", "--json"])
+    assert r.exit_code == 0, r.output
+    bond = json.loads(r.stdout)["attempt"]["bond"]
+    backup = Path(bond["backup"])
+    saved = json.loads((backup / "bond.json").read_text())
+    assert saved["keys"] == first and saved["keystore"] == str(store)
+    assert (backup / "bond.json").stat().st_mode & 0o077 == 0
+    assert f"saved to {backup}" in r.stderr
+    second = _entry(store)
+    assert second["ltk_peripheral"]["value"] != first["ltk_peripheral"]["value"]
+
+    # ... and the old bond can be put back.
+    r = runner.invoke(main, ["restore-bond", str(backup)])
+    assert r.exit_code == 0, r.output
+    assert _entry(store) == first
+
+
+def test_forget_bond_without_a_bond_says_so(tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        main,
+        [
+            "pair",
+            "sim",
+            "--sim",
+            "omron-bpm:pairing-mode=on",
+            "--forget-bond",
+            "--capture",
+            str(tmp_path / "a.btsnoop"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "nothing to forget" in r.stderr
+
+
+def test_json_with_compare_is_one_document(tmp_path: Path) -> None:
+    off = tmp_path / "off.btsnoop"
+    CliRunner().invoke(
+        main, ["pair", "sim", "--sim", "omron-bpm:pairing-mode=off", "--capture", str(off)]
+    )
+    rc, doc = pair(tmp_path, "--sim", "omron-bpm:pairing-mode=on", "--compare", str(off))
+    assert rc == 0
+    assert doc["schema"] == "bpdiag.analysis/1"
+    assert doc["comparison"]["schema"] == "bpdiag.compare/1"
+    assert doc["comparison"]["pairings"][0]["outcome_differs"]
+    assert doc["attempt"]["via"] == "bumble" and doc["attempt"]["params"]["sc"] is True

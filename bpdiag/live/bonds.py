@@ -1,0 +1,213 @@
+"""Bonds are never lost: before ``--forget-bond`` removes one, it is saved here, and the
+saved copy says how to put it back.
+
+A bond holds the LTK (and IRK/CSRK) a device and the host agreed in phase 3 (Vol 3, Part H,
+3.6): losing it on the host while the peripheral keeps it is exactly the "lost bond" failure
+(PIN or Key Missing, 0x06) bpdiag diagnoses, so removing one is never a side effect.
+
+Where bonds live:
+- **BlueZ**: ``/var/lib/bluetooth/<adapter address>/<device address>/`` (``info`` holds the
+  keys, ``attributes`` the GATT database) and ``…/cache/<device address>``; readable by root
+  only.  ``BPDIAG_BLUEZ_STORAGE`` points elsewhere (a distribution built with another
+  ``STORAGEDIR``, or a test).
+- **Bumble**: the JSON key store given with ``--keystore`` (``bumble.keys.JsonKeyStore``).
+
+Backups go to ``$BPDIAG_STATE_DIR`` or ``$XDG_STATE_HOME/bpdiag`` (``~/.local/state/bpdiag``)
+under ``bonds/``, readable by the owner only: they contain keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bpdiag.live.base import LiveError, Reason
+
+BLUEZ_STORAGE = Path("/var/lib/bluetooth")
+
+
+def bluez_storage() -> Path:
+    return Path(os.environ.get("BPDIAG_BLUEZ_STORAGE") or BLUEZ_STORAGE)
+
+
+def state_dir() -> Path:
+    if os.environ.get("BPDIAG_STATE_DIR"):
+        return Path(os.environ["BPDIAG_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "bpdiag"
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bpdiag"
+
+
+def normal_address(address: str) -> str:
+    """``aa:bb:…/P`` → ``AA:BB:…`` (Bumble suffixes public addresses with ``/P``)."""
+    return address.split("/", 1)[0].upper()
+
+
+@dataclass(frozen=True, slots=True)
+class BondBackup:
+    """A saved bond: where it is, and the command that puts it back."""
+
+    path: Path
+    restore: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"backup": str(self.path), "restore": self.restore}
+
+
+def _new_backup_dir(backend: str, address: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    root = state_dir() / "bonds"
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = f"{stamp}-{backend}-{normal_address(address).replace(':', '')}"
+        path = root / name
+        n = 1
+        while path.exists():
+            n += 1
+            path = root / f"{name}-{n}"
+        path.mkdir(mode=0o700)
+    except OSError as exc:
+        raise LiveError(
+            f"cannot create a place for the bond backup under {root}: {exc}; "
+            "nothing was removed (set BPDIAG_STATE_DIR to a writable directory)",
+            Reason.ENVIRONMENT,
+        ) from exc
+    return path
+
+
+def _private_copy(src: Path, dst: Path) -> None:
+    shutil.copy2(src, dst)
+    dst.chmod(0o600)
+
+
+def save_bluez_bond(adapter_address: str, device_address: str) -> BondBackup:
+    """Copy BlueZ's stored bond for one device (its directory and GATT cache) aside.
+
+    Raises ``LiveError`` — and nothing may then be removed — when the bond cannot be read."""
+    storage = bluez_storage() / normal_address(adapter_address)
+    device_dir = storage / normal_address(device_address)
+    cache = storage / "cache" / normal_address(device_address)
+    try:
+        files = sorted(p for p in device_dir.iterdir() if p.is_file())
+        if not (device_dir / "info").is_file():
+            raise FileNotFoundError(f"{device_dir / 'info'} does not exist")
+        for f in files:
+            f.read_bytes()  # fail here, before anything is written, if unreadable
+    except OSError as exc:
+        raise LiveError(
+            f"cannot save the bond with {device_address}: {exc}. BlueZ keeps bonds readable "
+            "by root only (run bpdiag with sudo), or copy "
+            f"{device_dir} yourself and remove the device with bluetoothctl; "
+            "nothing was removed",
+            Reason.ENVIRONMENT,
+        ) from exc
+    dest = _new_backup_dir("bluez", device_address)
+    (dest / "device").mkdir(mode=0o700)
+    for f in files:
+        _private_copy(f, dest / "device" / f.name)
+    if cache.is_file():
+        # the GATT cache is rebuilt by discovery; the keys are what matter
+        with contextlib.suppress(OSError):
+            _private_copy(cache, dest / "cache")
+    manual = (
+        f"sudo cp -a {dest / 'device'}/. {device_dir}/ && "
+        + (f"sudo cp {dest / 'cache'} {cache} && " if (dest / "cache").exists() else "")
+        + "sudo systemctl restart bluetooth"
+    )
+    _write_manifest(
+        dest,
+        {
+            "backend": "bluez",
+            "adapter": normal_address(adapter_address),
+            "device": normal_address(device_address),
+            "from": str(device_dir),
+            "restore": f"sudo bpdiag restore-bond {dest}",
+            "restore_by_hand": manual,
+        },
+    )
+    return BondBackup(dest, f"sudo bpdiag restore-bond {dest}")
+
+
+def save_bumble_bond(
+    keystore: Path | None, namespace: str, address: str, keys: dict[str, Any]
+) -> BondBackup:
+    """Write one Bumble key set (``PairingKeys.to_dict()``) aside, with how to put it back."""
+    dest = _new_backup_dir("bumble", address)
+    where = str(keystore) if keystore else "(the in-memory key store of this run)"
+    restore = (
+        f"bpdiag restore-bond {dest}" if keystore else "nothing to restore: the store was in memory"
+    )
+    _write_manifest(
+        dest,
+        {
+            "backend": "bumble",
+            "keystore": where,
+            "namespace": namespace,
+            "device": address,
+            "keys": keys,
+            "restore": restore,
+        },
+    )
+    return BondBackup(dest, restore)
+
+
+def _write_manifest(dest: Path, doc: dict[str, Any]) -> None:
+    path = dest / "bond.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+def read_backup(path: Path) -> dict[str, Any]:
+    manifest = path / "bond.json" if path.is_dir() else path
+    try:
+        doc = json.loads(manifest.read_text())
+    except (OSError, ValueError) as exc:
+        raise LiveError(f"{manifest} is not a bpdiag bond backup: {exc}", Reason.USAGE) from exc
+    if not isinstance(doc, dict) or doc.get("backend") not in ("bluez", "bumble"):
+        raise LiveError(f"{manifest} is not a bpdiag bond backup", Reason.USAGE)
+    return doc
+
+
+def restore_bluez_bond(doc: dict[str, Any], backup: Path) -> str:
+    """Copy a saved BlueZ bond back; bluetoothd reads it when restarted."""
+    storage = bluez_storage() / doc["adapter"]
+    device_dir = storage / doc["device"]
+    try:
+        device_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for f in sorted((backup / "device").iterdir()):
+            _private_copy(f, device_dir / f.name)
+        if (backup / "cache").is_file():
+            (storage / "cache").mkdir(exist_ok=True, mode=0o700)
+            _private_copy(backup / "cache", storage / "cache" / doc["device"])
+    except OSError as exc:
+        raise LiveError(
+            f"cannot write {device_dir}: {exc} (BlueZ's storage needs root: sudo)",
+            Reason.ENVIRONMENT,
+        ) from exc
+    return (
+        f"bond with {doc['device']} restored to {device_dir}; restart bluetoothd to load it "
+        "(sudo systemctl restart bluetooth)"
+    )
+
+
+async def restore_bumble_bond(doc: dict[str, Any]) -> str:
+    from bumble.keys import JsonKeyStore, PairingKeys
+
+    keystore = doc.get("keystore", "")
+    if not keystore or keystore.startswith("("):
+        raise LiveError("this bond was in an in-memory key store: nothing to restore", Reason.USAGE)
+    store = JsonKeyStore(doc["namespace"], keystore)
+    await store.update(doc["device"], PairingKeys.from_dict(doc["keys"]))
+    return f"bond with {doc['device']} restored to {keystore} (namespace {doc['namespace']})"
