@@ -285,52 +285,34 @@ def pair(
 
     An existing bond with TARGET is never removed unless --forget-bond is given; then it is
     saved first and the command says where (and how to put it back: bpdiag restore-bond)."""
-    import asyncio
     import time
     from pathlib import Path
 
     from bpdiag.diagnose import diagnose_file
-    from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+    from bpdiag.live.attempt import AttemptSpec, attempt_json, make_backend
+    from bpdiag.live.attempt import run as run_attempt
+    from bpdiag.live.base import LiveError, PairParams
 
-    params = PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey)
+    spec = AttemptSpec(
+        target=target,
+        params=PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey),
+        backend=backend,
+        sim=sim_spec,
+        transport=transport,
+        adapter=adapter,
+        keystore=Path(keystore) if keystore else None,
+        forget_bond=forget_bond,
+        scan_timeout=scan_timeout,
+    )
     capture = Path(capture_out or f"bpdiag-pair-{time.strftime('%Y%m%d-%H%M%S')}.btsnoop")
-    runner: PairingBackend | None = None
     try:
-        params.check()
-        if backend == "bluez":
-            if transport or sim_spec or keystore:
-                raise LiveError(
-                    "--transport, --sim and --keystore belong to the bumble backend", Reason.USAGE
-                )
-            from bpdiag.live.bluez_backend import BluezBackend
-
-            runner = BluezBackend(adapter, forget_bond=forget_bond, scan_timeout=scan_timeout)
-        else:
-            from bpdiag.live.bumble_backend import BumbleBackend
-            from bpdiag.live.profiles import parse_profile
-
-            sim = parse_profile(sim_spec) if sim_spec else None
-            runner = BumbleBackend(
-                transport=transport,
-                sim=sim,
-                keystore=Path(keystore) if keystore else None,
-                forget_bond=forget_bond,
-            )
+        runner = make_backend(spec)
         try:
-            stack_result = asyncio.run(runner.attempt(target, params, capture))
+            stack_result = run_attempt(runner, spec, capture)
         finally:
             for line in runner.notes:
                 click.echo(f"bpdiag: {line}", err=True)
-        attempt = {
-            "backend": backend,
-            "via": getattr(runner, "via", "") or backend,
-            "target": target,
-            "params": params.to_json(),
-            "stack_result": stack_result,
-            "capture": str(capture),
-            "bond": runner.bond_backup.as_dict() if runner.bond_backup else None,
-            "notes": list(runner.notes),
-        }
+        attempt = attempt_json(spec, runner, stack_result, capture)
         if not _has_pairing(capture):
             # Nothing could be recorded (btmon missing or not permitted): the stack's answer
             # is all there is; say what it can mean on the wire.

@@ -6,8 +6,9 @@
   ``pairing-mode=on`` and answers Unspecified Reason (0x08) otherwise; it keeps one bond and
   forgets it when it pairs with another host (``forget-bond=on`` replays that: bond, forget,
   reconnect).
-- ``generic`` — knobs ``io``, ``mitm`` (required), ``sc-only``, ``bonding``, ``max-key-size``,
-  ``refuse`` (an SMP reason code), ``forget-bond``, ``passkey`` (the one it displays).
+- ``generic`` — knobs ``io``, ``mitm`` (required), ``sc`` (supports Secure Connections; off: a
+  legacy-only device), ``sc-only``, ``bonding``, ``max-key-size``, ``refuse`` (an SMP reason
+  code), ``forget-bond``, ``passkey`` (the one it displays).
 
 ``PROFILE[:key=value,…]``, e.g. ``omron-bpm:pairing-mode=off``, ``generic:io=DisplayOnly,mitm=on``.
 """
@@ -35,6 +36,7 @@ _KNOBS = {
         "io",
         "mitm",
         "sc-only",
+        "sc",
         "bonding",
         "max-key-size",
         "refuse",
@@ -107,7 +109,7 @@ def parse_profile(spec: str) -> SimProfile:
     side = Side(
         io=io,
         mitm=mitm,
-        sc=True,
+        sc=_flag(knobs.get("sc", "on"), "sc"),
         bonding=_flag(knobs.get("bonding", "on"), "bonding"),
         max_key_size=key_size,
         passkey=passkey,

@@ -1,0 +1,72 @@
+"""One live attempt as the CLI (``bpdiag pair``) and the TUI's rerun dialog both run it:
+choose the backend from the options, run it, and analyse the capture it recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+
+
+@dataclass(slots=True)
+class AttemptSpec:
+    """Everything ``bpdiag pair`` takes besides the output options."""
+
+    target: str
+    params: PairParams = field(default_factory=PairParams)
+    backend: str = "bumble"  # "bumble" | "bluez"
+    sim: str | None = None  # PROFILE[:key=value,…]
+    transport: str | None = None
+    adapter: str = "hci0"
+    keystore: Path | None = None
+    forget_bond: bool = False
+    scan_timeout: float = 10.0
+
+
+def make_backend(spec: AttemptSpec) -> PairingBackend:
+    """The backend for a spec; ``LiveError`` (usage) when the options do not fit together."""
+    spec.params.check()
+    if spec.backend == "bluez":
+        if spec.transport or spec.sim or spec.keystore:
+            raise LiveError(
+                "--transport, --sim and --keystore belong to the bumble backend", Reason.USAGE
+            )
+        from bpdiag.live.bluez_backend import BluezBackend
+
+        return BluezBackend(
+            spec.adapter, forget_bond=spec.forget_bond, scan_timeout=spec.scan_timeout
+        )
+    if spec.backend != "bumble":
+        raise LiveError(f"unknown backend {spec.backend!r}: bumble or bluez", Reason.USAGE)
+    from bpdiag.live.bumble_backend import BumbleBackend
+    from bpdiag.live.profiles import parse_profile
+
+    return BumbleBackend(
+        transport=spec.transport or None,
+        sim=parse_profile(spec.sim) if spec.sim else None,
+        keystore=spec.keystore,
+        forget_bond=spec.forget_bond,
+    )
+
+
+def run(backend: PairingBackend, spec: AttemptSpec, capture: Path) -> str:
+    """Run the attempt to the end (its own event loop); returns the stack's result."""
+    return asyncio.run(backend.attempt(spec.target, spec.params, capture))
+
+
+def attempt_json(
+    spec: AttemptSpec, backend: PairingBackend, result: str, capture: Path
+) -> dict[str, object]:
+    """The ``attempt`` object of ``pair --json`` (docs/json.md)."""
+    return {
+        "backend": spec.backend,
+        "via": getattr(backend, "via", "") or spec.backend,
+        "target": spec.target,
+        "params": spec.params.to_json(),
+        "stack_result": result,
+        "capture": str(capture),
+        "bond": backend.bond_backup.as_dict() if backend.bond_backup else None,
+        "notes": list(backend.notes),
+    }
