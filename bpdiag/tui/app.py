@@ -6,7 +6,9 @@ UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -24,6 +26,7 @@ from textual.widgets import (
     Tree,
 )
 
+from bpdiag.analysis.model import Analysis
 from bpdiag.errors import BpdiagError
 from bpdiag.report.text import pairing_headline
 from bpdiag.tui.model import (
@@ -37,7 +40,9 @@ from bpdiag.tui.model import (
     hexdump_marked,
     ladder_lines,
     load,
+    rerun_defaults,
 )
+from bpdiag.tui.rerun import CompareScreen, CompareWithScreen, RerunRequest, RerunScreen
 
 HELP = """\
 bpdiag TUI — keys
@@ -49,6 +54,9 @@ bpdiag TUI — keys
   f            every frame (around the selected packet on captures over 20,000 records),
                dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture
+  p            rerun the selected pairing live with other settings (prefilled from it;
+               a simulated peer modelled on the recorded one, or a real transport/BlueZ)
+  v            compare view: the last rerun against this capture (or ask for a capture)
   ?            this help
   q            quit
 Selecting a finding highlights its evidence frames in the ladder and the packet list.
@@ -81,6 +89,32 @@ class Rows(Message):
         self.rows = rows
 
 
+class RerunDone(Message):
+    """A live attempt ended: its analysis (None when nothing was recorded) or an error."""
+
+    def __init__(
+        self,
+        request: RerunRequest,
+        analysis: Analysis | None,
+        result: str,
+        notes: list[str],
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.request = request
+        self.analysis = analysis
+        self.result = result
+        self.notes = notes
+        self.error = error
+
+
+class Compared(Message):
+    def __init__(self, other: Analysis | None, error: str | None = None) -> None:
+        super().__init__()
+        self.other = other
+        self.error = error
+
+
 class Finished(Message):
     def __init__(self, loaded: Loaded) -> None:
         super().__init__()
@@ -109,6 +143,8 @@ class BpdiagApp(App[None]):
         Binding("slash", "filter", "Filter"),
         Binding("f", "frames", "Frames around"),
         Binding("r", "report", "HTML report"),
+        Binding("p", "rerun", "Rerun"),
+        Binding("v", "compare", "Compare"),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -128,6 +164,8 @@ class BpdiagApp(App[None]):
         self.detail_span: tuple[int, int] | None = None
         self.raw_frames: dict[int, RawFrame] | None = None
         self.ladder_text = Text()
+        self.ladder_pairing: int | None = None
+        self.last_attempt: tuple[Analysis, list[str]] | None = None
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -382,6 +420,97 @@ class BpdiagApp(App[None]):
             self.notify(f"cannot write {target}: {exc.strerror or exc}", severity="error")
             return
         self.notify(f"report written to {target}")
+
+    def action_rerun(self) -> None:
+        """Open the rerun dialog for the selected pairing."""
+        if self.loaded is None or self.ladder_pairing is None:
+            self.notify("select a pairing first", severity="warning")
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        capture = Path.cwd() / f"bpdiag-rerun-{stamp}.btsnoop"
+        defaults = rerun_defaults(self.loaded.analysis, self.ladder_pairing)
+        self.push_screen(RerunScreen(defaults, capture), self._rerun_chosen)
+
+    def _rerun_chosen(self, request: RerunRequest | None) -> None:
+        if request is None:
+            return
+        self.notify(f"pairing with {request.spec.target} … (recording {request.capture})")
+        self.run_rerun(request)
+
+    @work(thread=True, exclusive=True, group="rerun")
+    def run_rerun(self, request: RerunRequest) -> None:
+        """The attempt, exactly as ``bpdiag pair`` runs it, off the UI thread."""
+        from bpdiag.diagnose import diagnose_file
+        from bpdiag.live.attempt import make_backend, run
+        from bpdiag.live.base import LiveError
+
+        notes: list[str] = []
+        try:
+            backend = make_backend(request.spec)
+            try:
+                result = run(backend, request.spec, request.capture)
+            finally:
+                notes = list(backend.notes)
+            cap = request.capture
+            recorded = cap.exists() and cap.stat().st_size > 16
+            analysis = diagnose_file(cap) if recorded else None
+        except LiveError as exc:
+            self.post_message(RerunDone(request, None, "", notes, f"{exc} ({exc.reason})"))
+            return
+        except (BpdiagError, OSError) as exc:
+            self.post_message(RerunDone(request, None, "", notes, str(exc)))
+            return
+        self.post_message(RerunDone(request, analysis, result, notes))
+
+    def on_rerun_done(self, msg: RerunDone) -> None:
+        if msg.error is not None:
+            self.notify(msg.error, severity="error", timeout=10)
+            return
+        if msg.analysis is None:
+            self.notify(
+                f"result: {msg.result} (nothing could be recorded; see bpdiag explain)",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        self.last_attempt = (msg.analysis, msg.notes)
+        self.show_compare(msg.analysis, msg.notes)
+
+    def show_compare(self, other: Analysis, notes: list[str], label: str = "rerun") -> None:
+        if self.loaded is None:
+            return
+        from bpdiag.report.compare import compare
+
+        result = compare(self.loaded.analysis, other)
+        lines = [f"[{f.severity}] {f.code}: {f.title}" for f in other.findings]
+        self.push_screen(CompareScreen(result, lines, notes, ("this capture", label)))
+
+    def action_compare(self) -> None:
+        if self.loaded is None:
+            return
+        if self.last_attempt is not None:
+            self.show_compare(*self.last_attempt)
+            return
+        self.push_screen(CompareWithScreen(), self._compare_chosen)
+
+    def _compare_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.load_other(path)
+
+    @work(thread=True, exclusive=True, group="compare")
+    def load_other(self, path: Path) -> None:
+        from bpdiag.diagnose import diagnose_file
+
+        try:
+            self.post_message(Compared(diagnose_file(path)))
+        except (BpdiagError, OSError) as exc:
+            self.post_message(Compared(None, f"cannot read {path}: {exc}"))
+
+    def on_compared(self, msg: Compared) -> None:
+        if msg.other is None:
+            self.notify(msg.error or "cannot compare", severity="error")
+            return
+        self.show_compare(msg.other, [], "other capture")
 
     def action_help(self) -> None:
         self.query_one("#detail", Static).update(HELP)

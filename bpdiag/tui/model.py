@@ -15,6 +15,7 @@ from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.run import walk_file
 from bpdiag.decode.pdu import Pdu
 from bpdiag.diagnose import diagnose
+from bpdiag.live.base import IO_CAPABILITIES
 from bpdiag.report.json_report import pdu_fields
 
 ERROR_NAMES = ("Failed", "Reject", "Error", "TERMINATE", "Disconnection")
@@ -248,3 +249,86 @@ def dissect(frame: RawFrame) -> tuple[str, str]:
         return pkt.summary(), pkt.show(dump=True)
     except Exception as exc:
         return f"scapy could not dissect it: {exc}", hexdump(data)
+
+
+# ---------------------------------------------------------------- the rerun dialog
+@dataclass(slots=True)
+class RerunDefaults:
+    """What the rerun dialog starts with for one recorded pairing, and why.
+
+    bpdiag pair always runs as the central (the initiator), so the local parameters come from
+    the recorded Pairing Request; the target is the recorded peripheral; and ``sim`` models
+    the recorded responder as a ``generic`` simulated peer (from its Pairing Response, or its
+    refusal), so a rerun can be tried at once without the device — clear it and give a
+    transport or the bluez backend to try the real one."""
+
+    target: str
+    io: str
+    mitm: bool
+    sc: bool
+    bond: bool
+    key_size: int
+    sim: str
+    source: str  # one line: where the values came from
+
+
+def peer_profile(p: Pairing) -> str:
+    """A ``generic`` profile that answers like the recorded responder did."""
+    knobs: list[str] = []
+    r = p.response
+    if r is not None:
+        if r.io_capability_name in IO_CAPABILITIES:
+            knobs.append(f"io={r.io_capability_name}")
+        if r.mitm:
+            knobs.append("mitm=on")
+        if not r.sc:
+            knobs.append("sc=off")
+        if not r.bonding:
+            knobs.append("bonding=off")
+        if r.max_key_size != 16:
+            knobs.append(f"max-key-size={r.max_key_size}")
+    elif p.security_request is not None and not p.security_request.sc:
+        knobs.append("sc=off")
+    if p.failure is not None and p.failure.sent_by == "responder" and r is None:
+        knobs.append(f"refuse=0x{p.failure.reason:02x}")
+    return "generic" + (":" + ",".join(knobs) if knobs else "")
+
+
+def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
+    p = next(p for p in analysis.pairings if p.id == pairing_id)
+    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    target = (conn.peripheral.address if conn is not None else None) or "sim"
+    q = p.request
+    if q is not None:
+        source = f"local side from the Pairing Request (frame {q.frame}); peer modelled on "
+        source += (
+            f"its Pairing Response (frame {p.response.frame})"
+            if p.response is not None
+            else "its refusal"
+            if p.failure is not None
+            else "defaults (no response recorded)"
+        )
+        io = q.io_capability_name
+        if io not in IO_CAPABILITIES:
+            source += f"; its IO capability {io} is not one a host can offer: KeyboardDisplay"
+            io = "KeyboardDisplay"
+        return RerunDefaults(
+            target=target,
+            io=io,
+            mitm=q.mitm,
+            sc=q.sc,
+            bond=q.bonding,
+            key_size=q.max_key_size,
+            sim=peer_profile(p),
+            source=source,
+        )
+    return RerunDefaults(
+        target=target,
+        io="KeyboardDisplay",
+        mitm=False,
+        sc=True,
+        bond=True,
+        key_size=16,
+        sim=peer_profile(p),
+        source="no Pairing Request recorded: bpdiag pair's defaults",
+    )
