@@ -259,7 +259,7 @@ def compare(a: str, b: str, as_json: bool) -> None:
     default=10.0,
     show_default=True,
     type=float,
-    help="Seconds to look for TARGET's advertisements (bluez).",
+    help="Seconds to look for TARGET's advertisements (bluez; bumble over a transport).",
 )
 @click.option("--json", "as_json", is_flag=True)
 def pair(

@@ -48,6 +48,7 @@ def make_backend(spec: AttemptSpec) -> PairingBackend:
         sim=parse_profile(spec.sim) if spec.sim else None,
         keystore=spec.keystore,
         forget_bond=spec.forget_bond,
+        scan_timeout=spec.scan_timeout,
     )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from bumble import smp as bsmp
 from bumble.core import UUID, ProtocolError
 from bumble.device import Connection, Device, Peer
+from bumble.hci import Address
 from bumble.keys import JsonKeyStore, KeyStore
 from bumble.snoop import BtSnooper
 
@@ -60,6 +62,7 @@ class BumbleBackend(PairingBackend):
         *,
         keystore: Path | None = None,
         forget_bond: bool = False,
+        scan_timeout: float = 10.0,
     ) -> None:
         if (transport is None) == (sim is None):
             raise LiveError("give either --transport SPEC or --sim PROFILE", Reason.USAGE)
@@ -67,6 +70,7 @@ class BumbleBackend(PairingBackend):
         self.sim = sim
         self.keystore = keystore if keystore is not None or sim is not None else default_keystore()
         self.forget_bond = forget_bond
+        self.scan_timeout = scan_timeout
 
     def _open_keystore(self, namespace: str) -> KeyStore | None:
         if self.keystore is None:
@@ -178,6 +182,35 @@ class BumbleBackend(PairingBackend):
         await settle()
         return await pair(c)
 
+    async def _find(self, device: Device, target: str) -> Address:
+        """The target's address with its type, from its advertisements (a public address
+        and a random one are different devices); ``AA:…/P`` (Bumble's notation for public)
+        or ``AA:…`` with an explicit type skips the scan."""
+        if "/" in target:
+            return Address(target)
+        want = normal_address(target)
+        found: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
+
+        def on_advertisement(adv: Any) -> None:
+            if normal_address(str(adv.address)) == want and not found.done():
+                found.set_result(adv.address)
+
+        device.on(device.EVENT_ADVERTISEMENT, on_advertisement)
+        await device.start_scanning(filter_duplicates=True)
+        try:
+            return await asyncio.wait_for(found, self.scan_timeout)
+        except TimeoutError:
+            raise LiveError(
+                f"{target} was not seen advertising within {self.scan_timeout:g} s: is it in "
+                "range and advertising? (many devices advertise only in pairing mode: hold "
+                "their Bluetooth button)",
+                Reason.ENVIRONMENT,
+            ) from None
+        finally:
+            device.remove_listener(device.EVENT_ADVERTISEMENT, on_advertisement)
+            with contextlib.suppress(Exception):
+                await device.stop_scanning()
+
     async def _real(self, target: str, params: PairParams, capture: Path) -> str:
         from bumble.transport import open_transport
 
@@ -208,8 +241,9 @@ class BumbleBackend(PairingBackend):
                 assert store is not None
                 device.keystore = store
                 await self._settle_bond(store, namespace, target)
+                peer = await self._find(device, target)
                 try:
-                    conn = await asyncio.wait_for(device.connect(target), 20)
+                    conn = await asyncio.wait_for(device.connect(peer), 20)
                 except Exception as exc:
                     raise LiveError(
                         f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT
