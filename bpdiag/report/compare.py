@@ -84,7 +84,8 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
     }
 
 
-def _fmt(v: Any) -> str:
+def fmt_value(v: Any) -> str:
+    """A compared value as printed: ``—`` for absent, yes/no for flags."""
     if v is None:
         return "—"
     if isinstance(v, bool):
@@ -99,7 +100,7 @@ def render_compare(result: dict[str, Any]) -> str:
         out.append(f"  {'':<20}{'A':<46}{'B'}")
         for r in pair["rows"]:
             mark = "≠" if r["differs"] else " "
-            out.append(f"{mark} {r['parameter']:<20}{_fmt(r['a']):<46}{_fmt(r['b'])}")
+            out.append(f"{mark} {r['parameter']:<20}{fmt_value(r['a']):<46}{fmt_value(r['b'])}")
         if pair["outcome_differs"]:
             out.append(
                 "  The outcomes differ; what explains it: " + ", ".join(pair["explained_by"])

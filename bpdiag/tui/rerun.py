@@ -21,6 +21,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from bpdiag.live.attempt import AttemptSpec
 from bpdiag.live.base import IO_CAPABILITIES, LiveError, PairParams, Reason
+from bpdiag.report.compare import fmt_value
 from bpdiag.tui.model import RerunDefaults
 
 
@@ -28,14 +29,6 @@ from bpdiag.tui.model import RerunDefaults
 class RerunRequest:
     spec: AttemptSpec
     capture: Path
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    return str(v)
 
 
 class RerunScreen(ModalScreen[RerunRequest | None]):
@@ -253,8 +246,8 @@ class CompareScreen(ModalScreen[None]):
                 table.add_row(
                     "≠" if r["differs"] else "",
                     Text(r["parameter"], style=style),
-                    _fmt(r["a"]),
-                    _fmt(r["b"]),
+                    fmt_value(r["a"]),
+                    fmt_value(r["b"]),
                 )
 
     def action_close(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,21 +17,14 @@ from click.testing import CliRunner
 
 pytest.importorskip("bumble")
 
-from bumble.controller import Controller
 from bumble.link import LocalLink
-from bumble.transport import open_transport
 
 from bpdiag.cli import main
 from bpdiag.live.profiles import parse_profile
 from bpdiag.live.sim_server import serve
+from tests.live.virtual import tcp_controller
 
 PERIPHERAL = "F0:0D:00:00:00:02"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -40,33 +32,17 @@ def radio(profile: str) -> Iterator[str]:
     """Two virtual controllers on one link, in a thread of their own: the simulated
     peripheral's host on one, and a TCP server for bpdiag's host on the other.  Yields the
     transport spec for bpdiag."""
-    port_p, port_c = _free_port(), _free_port()
     ready = threading.Event()
     state: dict[str, object] = {}
 
     async def run() -> None:
         link = LocalLink()
-        server_p = await open_transport(f"tcp-server:127.0.0.1:{port_p}")
-        server_c = await open_transport(f"tcp-server:127.0.0.1:{port_c}")
-        Controller(
-            "peripheral",
-            host_source=server_p.source,
-            host_sink=server_p.sink,
-            link=link,
-            public_address=PERIPHERAL,
-        )
-        Controller(
-            "central",
-            host_source=server_c.source,
-            host_sink=server_c.sink,
-            link=link,
-            public_address="C0:FF:EE:00:00:01",
-        )
+        server_p, spec_p = await tcp_controller("peripheral", link, PERIPHERAL)
+        server_c, spec_c = await tcp_controller("central", link, "C0:FF:EE:00:00:01")
+        state["spec"] = spec_c
         stop = asyncio.Event()
         state["stop"] = (asyncio.get_running_loop(), stop)
-        task = asyncio.create_task(
-            serve(parse_profile(profile), f"tcp-client:127.0.0.1:{port_p}", PERIPHERAL, stop)
-        )
+        task = asyncio.create_task(serve(parse_profile(profile), spec_p, PERIPHERAL, stop))
         ready.set()
         await stop.wait()
         await asyncio.wait_for(task, 5)
@@ -77,7 +53,7 @@ def radio(profile: str) -> Iterator[str]:
     thread.start()
     assert ready.wait(10)
     try:
-        yield f"tcp-client:127.0.0.1:{port_c}"
+        yield str(state["spec"])
     finally:
         loop, stop = state["stop"]  # type: ignore[misc]
         loop.call_soon_threadsafe(stop.set)  # type: ignore[attr-defined]

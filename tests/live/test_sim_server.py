@@ -5,7 +5,6 @@ virtual link — the path a user's own central takes against `bpdiag sim … --t
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
@@ -20,34 +19,18 @@ from bumble.host import Host
 from bumble.keys import MemoryKeyStore
 from bumble.link import LocalLink
 from bumble.pairing import PairingConfig, PairingDelegate
-from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink
 
 from bpdiag.live.profiles import parse_profile
 from bpdiag.live.sim_server import serve
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live.virtual import tcp_controller
 
 
 async def _attempt(profile: str) -> str:
-    port = _free_port()
     link = LocalLink()
-    server = await open_transport(f"tcp-server:127.0.0.1:{port}")
-    Controller(
-        "sim-ctrl",
-        host_source=server.source,
-        host_sink=server.sink,
-        link=link,
-        public_address="F0:0D:00:00:00:02",
-    )
+    server, spec = await tcp_controller("sim-ctrl", link, "F0:0D:00:00:00:02")
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        serve(parse_profile(profile), f"tcp-client:127.0.0.1:{port}", "F0:0D:00:00:00:02", stop)
-    )
+    task = asyncio.create_task(serve(parse_profile(profile), spec, "F0:0D:00:00:00:02", stop))
     c_ctrl = Controller("central", link=link, public_address="C0:FF:EE:00:00:01")
     central = Device(address=Address("C0:FF:EE:00:00:01"), host=Host(c_ctrl, AsyncPipeSink(c_ctrl)))
     central.keystore = MemoryKeyStore()

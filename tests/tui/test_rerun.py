@@ -19,24 +19,11 @@ from bpdiag.tui.app import BpdiagApp, make_app
 from bpdiag.tui.model import peer_profile, rerun_defaults
 from bpdiag.tui.rerun import CompareScreen, RerunScreen
 from tests.conftest import ROOT
+from tests.tui.pilot import loaded
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 PASSKEY = "captures/legacy_passkey_success.btsnoop"
 SIZE = (150, 44)
-
-
-@pytest.fixture(autouse=True)
-def _cwd(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-
-
-async def _loaded(pilot: object, app: BpdiagApp) -> None:
-    for _ in range(200):
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-        if app.loaded is not None:
-            await pilot.pause()  # type: ignore[attr-defined]
-            return
-    raise AssertionError("capture did not load")
 
 
 async def _until(pilot: object, app: BpdiagApp, screen: type, tries: int = 400) -> None:
@@ -93,7 +80,7 @@ async def test_dialog_is_prefilled_from_the_selected_pairing(
 ) -> None:
     app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         form = _form(app.screen)
@@ -108,7 +95,7 @@ async def test_dialog_is_prefilled_from_the_selected_pairing(
 async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = "omron-bpm:pairing-mode=on"
@@ -132,7 +119,7 @@ async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
     """Changing a parameter that decides the outcome is marked as the explanation."""
     app = make_app("captures/legacy_justworks_success.btsnoop")
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#io", Select).value = "KeyboardDisplay"
@@ -151,7 +138,7 @@ async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
 async def test_form_errors_keep_the_dialog_open() -> None:
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = ""
@@ -172,7 +159,7 @@ async def test_form_errors_keep_the_dialog_open() -> None:
 async def test_compare_view_with_another_capture() -> None:
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("v")
         await pilot.pause()
         await pilot.press(*"captures/legacy_justworks_success.btsnoop", "enter")

@@ -10,32 +10,19 @@ import pytest
 
 pytest.importorskip("textual")
 
-from bpdiag.tui.app import BpdiagApp, make_app
+from bpdiag.tui.app import make_app
 from tests.conftest import ROOT
+from tests.tui.pilot import loaded
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 SC_OK = "captures/sc_justworks_success.btsnoop"
 SIZE = (150, 44)
 
 
-async def _loaded(pilot: object, app: BpdiagApp) -> None:
-    for _ in range(200):
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-        if app.loaded is not None:
-            await pilot.pause()  # type: ignore[attr-defined]
-            return
-    raise AssertionError("capture did not load")
-
-
-@pytest.fixture(autouse=True)
-def _cwd(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-
-
 async def test_finding_leads_to_evidence_and_filters_apply() -> None:
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         assert app.loaded is not None
         assert [f.code for f in app.loaded.analysis.findings] == ["pairing-mode-inactive"]
         app.query_one("#findings").focus()
@@ -55,7 +42,7 @@ async def test_finding_leads_to_evidence_and_filters_apply() -> None:
 async def test_packet_detail_and_help() -> None:
     app = make_app(SC_OK)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("s")
         await pilot.pause()
         assert all(r.layer in ("smp", "att", "hci") for r in app.shown_rows)
@@ -74,7 +61,7 @@ async def test_report_key_writes_html(tmp_path: Path) -> None:
     cap.write_bytes((ROOT / FAILED).read_bytes())
     app = make_app(str(cap))
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         await pilot.press("r")
         await pilot.pause()
     html = (tmp_path / "c.btsnoop.bpdiag.html").read_text()
@@ -86,13 +73,13 @@ async def test_problems_are_visible(tmp_path: Path) -> None:
     cap.write_bytes((ROOT / "captures/legacy_passkey_wrong.btsnoop").read_bytes()[:-7])
     app = make_app(str(cap))
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         assert "problem(s) reading the capture" in str(app.query_one("#problems").render())
 
 
 def _wait(path: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _loaded(pilot, pilot.app)
+        await loaded(pilot, pilot.app)
 
     return run_before
 
@@ -113,7 +100,7 @@ async def test_selected_field_bytes_are_highlighted() -> None:
 
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         assert app.loaded is not None
         row = next(r for r in app.loaded.packets if r.name == "Pairing Request")
         spans = field_spans(row)
@@ -131,7 +118,7 @@ async def test_selected_field_bytes_are_highlighted() -> None:
 async def test_key_bytes_stay_hidden() -> None:
     app = make_app(SC_OK)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         assert app.loaded is not None
         row = next(r for r in app.loaded.packets if r.name == "Identity Information")
         app.show_detail(row)
@@ -143,7 +130,7 @@ async def test_frames_around_are_dissected_by_scapy() -> None:
     pytest.importorskip("scapy")
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         app.query_one("#packets").focus()
         await pilot.press("f")
         await pilot.pause()
@@ -164,7 +151,7 @@ async def test_frames_around_are_dissected_by_scapy() -> None:
 async def test_pairing_failed_is_red_in_the_ladder() -> None:
     app = make_app(FAILED)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(pilot, app)
+        await loaded(pilot, app)
         red = [s for s in app.ladder_text.spans if "red" in str(s.style)]
         assert red
         assert any(
