@@ -229,6 +229,19 @@ def compare(a: str, b: str, as_json: bool) -> None:
 @click.option("--key-size", default=16, show_default=True, type=int)
 @click.option("--passkey", default=None, type=int, help="Passkey to type when asked.")
 @click.option(
+    "--init-keys",
+    default=None,
+    metavar="KEYS",
+    help="Keys the initiator (we) will distribute: EncKey,IdKey,SignKey,LinkKey or none "
+    "(default: the stack's, EncKey,IdKey on Bumble).",
+)
+@click.option(
+    "--resp-keys",
+    default=None,
+    metavar="KEYS",
+    help="Keys asked of the responder (same names).",
+)
+@click.option(
     "--capture",
     "capture_out",
     default=None,
@@ -274,6 +287,8 @@ def pair(
     bond: bool,
     key_size: int,
     passkey: int | None,
+    init_keys: str | None,
+    resp_keys: str | None,
     capture_out: str | None,
     recorded: str | None,
     forget_bond: bool,
@@ -291,11 +306,24 @@ def pair(
     from bpdiag.diagnose import diagnose_file
     from bpdiag.live.attempt import AttemptSpec, attempt_json, make_backend
     from bpdiag.live.attempt import run as run_attempt
-    from bpdiag.live.base import LiveError, PairParams
+    from bpdiag.live.base import LiveError, PairParams, parse_key_distribution
 
+    try:
+        params = PairParams(
+            io=io,
+            mitm=mitm,
+            sc=sc,
+            bond=bond,
+            key_size=key_size,
+            passkey=passkey,
+            init_keys=None if init_keys is None else parse_key_distribution(init_keys),
+            resp_keys=None if resp_keys is None else parse_key_distribution(resp_keys),
+        )
+    except LiveError as exc:
+        _fail(f"{exc} ({exc.reason})")
     spec = AttemptSpec(
         target=target,
-        params=PairParams(io=io, mitm=mitm, sc=sc, bond=bond, key_size=key_size, passkey=passkey),
+        params=params,
         backend=backend,
         sim=sim_spec,
         transport=transport,

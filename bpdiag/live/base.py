@@ -45,6 +45,31 @@ class LiveError(BpdiagError):
         self.reason = reason
 
 
+KEY_BITS = {"enckey": 0x01, "idkey": 0x02, "signkey": 0x04, "linkkey": 0x08}
+KEY_NAMES = {0x01: "EncKey", 0x02: "IdKey", 0x04: "SignKey", 0x08: "LinkKey"}
+
+
+def parse_key_distribution(text: str) -> int:
+    """``EncKey,IdKey`` → 0x03 (Vol 3, Part H, 3.6.1, Figure 3.11); ``none`` → 0.  The
+    short names ``enc``, ``id``, ``sign``, ``link`` are accepted too."""
+    value = 0
+    for item in filter(None, (t.strip().lower() for t in text.split(","))):
+        if item == "none":
+            continue
+        bit = KEY_BITS.get(item) or KEY_BITS.get(item + "key")
+        if bit is None:
+            raise LiveError(
+                f"unknown key {item!r} in {text!r}: use EncKey, IdKey, SignKey, LinkKey or none",
+                Reason.USAGE,
+            )
+        value |= bit
+    return value
+
+
+def key_distribution_text(value: int) -> str:
+    return ",".join(name for bit, name in KEY_NAMES.items() if value & bit) or "none"
+
+
 @dataclass(frozen=True, slots=True)
 class PairParams:
     """What the local side offers (Vol 3, Part H, 3.5.1)."""
@@ -55,6 +80,9 @@ class PairParams:
     bond: bool = True
     key_size: int = 16
     passkey: int | None = None  # what the local user types when asked
+    # Key distribution bits asked for (3.6.1); None: the stack's default
+    init_keys: int | None = None
+    resp_keys: int | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -64,6 +92,12 @@ class PairParams:
             "bond": self.bond,
             "key_size": self.key_size,
             "passkey_given": self.passkey is not None,
+            "initiator_keys": None
+            if self.init_keys is None
+            else key_distribution_text(self.init_keys),
+            "responder_keys": None
+            if self.resp_keys is None
+            else key_distribution_text(self.resp_keys),
         }
 
     def check(self) -> None:

@@ -114,6 +114,10 @@ class BluezBackend(PairingBackend):
             problems.append("--no-bond (Device1.Pair always bonds)")
         if params.key_size != 16:
             problems.append("--key-size (the kernel always offers 16)")
+        if params.init_keys is not None or params.resp_keys is not None:
+            problems.append(
+                "--init-keys/--resp-keys (the kernel chooses the key distribution itself)"
+            )
         if problems:
             raise LiveError(
                 "the bluez backend cannot express " + "; ".join(problems), Reason.UNSUPPORTED

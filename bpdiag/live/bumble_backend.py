@@ -41,6 +41,8 @@ def central_side(params: PairParams) -> Side:
         bonding=params.bond,
         max_key_size=params.key_size,
         entered=params.passkey,
+        init_keys=params.init_keys,
+        resp_keys=params.resp_keys,
         session=HighSecurityInitiator if params.mitm else bsmp.Session,
     )
 

@@ -60,11 +60,15 @@ class FixedDelegate(PairingDelegate):
         reject_numbers: bool = False,
         max_key_size: int = 16,
         accept: bool = True,
+        init_keys: int | None = None,
+        resp_keys: int | None = None,
     ) -> None:
+        default = PairingDelegate.DEFAULT_KEY_DISTRIBUTION
+        keys = PairingDelegate.KeyDistribution
         super().__init__(
             io_capability=io,
-            local_initiator_key_distribution=PairingDelegate.DEFAULT_KEY_DISTRIBUTION,
-            local_responder_key_distribution=PairingDelegate.DEFAULT_KEY_DISTRIBUTION,
+            local_initiator_key_distribution=default if init_keys is None else keys(init_keys),
+            local_responder_key_distribution=default if resp_keys is None else keys(resp_keys),
             maximum_encryption_key_size=max_key_size,
         )
         self.passkey = passkey
@@ -101,6 +105,8 @@ class Side:
     entered: int | None = None
     accept: bool = True
     reject_numbers: bool = False
+    init_keys: int | None = None
+    resp_keys: int | None = None
     session: type[bsmp.Session] = bsmp.Session
 
     def config(self) -> PairingConfig:
@@ -115,6 +121,8 @@ class Side:
                 reject_numbers=self.reject_numbers,
                 max_key_size=self.max_key_size,
                 accept=self.accept,
+                init_keys=self.init_keys,
+                resp_keys=self.resp_keys,
             ),
         )
 

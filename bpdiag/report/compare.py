@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.model import Analysis, Features, Pairing
+
+
+def _keys(f: Features | None) -> str | None:
+    """A Pairing Request/Response's key distribution: ``init=EncKey,IdKey resp=EncKey``."""
+    if f is None:
+        return None
+    return (
+        f"init={','.join(f.initiator_keys) or 'none'} resp={','.join(f.responder_keys) or 'none'}"
+    )
+
 
 # The parameters that decide a pairing, in the order a reader wants them.
 PARAMS = [
@@ -14,11 +24,13 @@ PARAMS = [
     ("initiator sc", lambda p: p.request and p.request.sc),
     ("initiator bonding", lambda p: p.request and p.request.bonding),
     ("initiator key size", lambda p: p.request and p.request.max_key_size),
+    ("initiator keys", lambda p: _keys(p.request)),
     ("responder io", lambda p: p.response and p.response.io_capability_name),
     ("responder mitm", lambda p: p.response and p.response.mitm),
     ("responder sc", lambda p: p.response and p.response.sc),
     ("responder bonding", lambda p: p.response and p.response.bonding),
     ("responder key size", lambda p: p.response and p.response.max_key_size),
+    ("responder keys", lambda p: _keys(p.response)),
     ("security request", lambda p: p.security_request is not None),
     ("method", lambda p: p.method),
     ("outcome", lambda p: p.outcome),
@@ -30,7 +42,7 @@ PARAMS = [
     ),
 ]
 # Parameters that can change the outcome (everything above "method").
-CAUSES = {name for name, _ in PARAMS[:11]}
+CAUSES = {name for name, _ in PARAMS[: [n for n, _ in PARAMS].index("method")]}
 
 
 def _rows(a: Pairing | None, b: Pairing | None) -> list[dict[str, Any]]:

@@ -270,6 +270,8 @@ class RerunDefaults:
     key_size: int
     sim: str
     source: str  # one line: where the values came from
+    init_keys: str = "EncKey,IdKey"  # key distribution asked for, as --init-keys takes it
+    resp_keys: str = "EncKey,IdKey"
 
 
 def peer_profile(p: Pairing) -> str:
@@ -292,6 +294,10 @@ def peer_profile(p: Pairing) -> str:
     if p.failure is not None and p.failure.sent_by == "responder" and r is None:
         knobs.append(f"refuse=0x{p.failure.reason:02x}")
     return "generic" + (":" + ",".join(knobs) if knobs else "")
+
+
+def _keys_text(names: list[str]) -> str:
+    return ",".join(n for n in names if not n.startswith("reserved")) or "none"
 
 
 def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
@@ -321,6 +327,8 @@ def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
             key_size=q.max_key_size,
             sim=peer_profile(p),
             source=source,
+            init_keys=_keys_text(q.initiator_keys),
+            resp_keys=_keys_text(q.responder_keys),
         )
     return RerunDefaults(
         target=target,

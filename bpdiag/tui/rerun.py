@@ -20,7 +20,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from bpdiag.live.attempt import AttemptSpec
-from bpdiag.live.base import IO_CAPABILITIES, LiveError, PairParams, Reason
+from bpdiag.live.base import (
+    IO_CAPABILITIES,
+    LiveError,
+    PairParams,
+    Reason,
+    parse_key_distribution,
+)
 from bpdiag.report.compare import fmt_value
 from bpdiag.tui.model import RerunDefaults
 
@@ -85,6 +91,10 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
                 )
                 yield Label("Key size")
                 yield Input(str(d.key_size), id="key_size", type="integer")
+                yield Label("Initiator keys")
+                yield Input(d.init_keys, id="init_keys", placeholder="EncKey,IdKey,SignKey or none")
+                yield Label("Responder keys")
+                yield Input(d.resp_keys, id="resp_keys", placeholder="EncKey,IdKey,SignKey or none")
                 yield Label("Passkey")
                 yield Input("", id="passkey", placeholder="six digits, typed when asked")
                 yield Label("Capture")
@@ -101,6 +111,14 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
 
     def _value(self, ident: str) -> str:
         return self.query_one(f"#{ident}", Input).value.strip()
+
+    def _keys(self, ident: str, backend: str) -> int | None:
+        """A key distribution field; on bluez only the kernel's choice can be used, so an
+        unchanged field means "the stack's default" there."""
+        text = self._value(ident)
+        if backend == "bluez" and text == getattr(self.defaults, ident):
+            return None
+        return parse_key_distribution(text) if text else None
 
     def build(self) -> RerunRequest:
         """The request the form describes; ``LiveError`` says what is wrong with it."""
@@ -126,6 +144,8 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
             bond=self.query_one("#bond", Checkbox).value,
             key_size=key_size,
             passkey=passkey,
+            init_keys=self._keys("init_keys", backend),
+            resp_keys=self._keys("resp_keys", backend),
         )
         params.check()
         spec = AttemptSpec(

@@ -293,6 +293,7 @@ def test_forget_bond_refuses_when_the_bond_cannot_be_saved(device: object, tmp_p
         ["--legacy"],
         ["--no-bond"],
         ["--key-size", "10"],
+        ["--init-keys", "EncKey"],
         ["--sim", "omron-bpm"],
         ["--keystore", "k.json"],
     ],

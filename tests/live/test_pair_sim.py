@@ -190,3 +190,20 @@ def test_json_with_compare_is_one_document(tmp_path: Path) -> None:
     assert doc["comparison"]["schema"] == "bpdiag.compare/1"
     assert doc["comparison"]["pairings"][0]["outcome_differs"]
     assert doc["attempt"]["via"] == "bumble" and doc["attempt"]["params"]["sc"] is True
+
+
+def test_key_distribution_is_asked_as_given(tmp_path: Path) -> None:
+    rc, doc = pair(tmp_path, "--sim", "generic", "--init-keys", "none", "--resp-keys", "enc,sign")
+    assert rc == 0
+    [p] = doc["pairings"]
+    assert (p["request"]["initiator_keys"], p["request"]["responder_keys"]) == (
+        [],
+        ["EncKey", "SignKey"],
+    )
+    assert p["response"]["responder_keys"] == ["EncKey"]  # what the peer agrees to give
+    assert doc["attempt"]["params"]["responder_keys"] == "EncKey,SignKey"
+
+
+def test_unknown_key_name_is_a_usage_error(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["pair", "sim", "--sim", "generic", "--init-keys", "EncKey,Foo"])
+    assert r.exit_code == 2 and "unknown key 'foo'" in r.stderr

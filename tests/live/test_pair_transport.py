@@ -102,6 +102,7 @@ def test_every_parameter_reaches_the_pairing_request(tmp_path: Path) -> None:
             tmp_path,
             *("--io", "KeyboardOnly", "--mitm", "--legacy", "--no-bond"),
             *("--key-size", "12", "--passkey", "654321"),
+            *("--init-keys", "IdKey", "--resp-keys", "EncKey,IdKey,SignKey"),
         )
     assert r.exit_code == 0, r.output
     [p] = json.loads(r.stdout)["pairings"]
@@ -113,6 +114,7 @@ def test_every_parameter_reaches_the_pairing_request(tmp_path: Path) -> None:
         False,
         12,
     )
+    assert (q["initiator_keys"], q["responder_keys"]) == (["IdKey"], ["EncKey", "IdKey", "SignKey"])
     assert p["method"] == "passkey_entry" and p["outcome"] == "success"
 
 

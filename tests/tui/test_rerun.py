@@ -60,6 +60,8 @@ def _rows(screen: CompareScreen) -> dict[str, tuple[str, str, str]]:
                 "bond": True,
                 "key_size": "16",
                 "sim": "generic:sc=off,refuse=0x08",
+                "init_keys": "EncKey,IdKey",
+                "resp_keys": "EncKey,IdKey",
             },
         ),
         (
