@@ -18,6 +18,7 @@ import click
 
 from bpdiag import __version__
 from bpdiag.errors import BpdiagError
+from bpdiag.live.base import IO_CAPABILITIES
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -222,7 +223,13 @@ def compare(a: str, b: str, as_json: bool) -> None:
     default=None,
     help="Simulated peripheral PROFILE[:key=value,…] (omron-bpm, generic).",
 )
-@click.option("--io", default="KeyboardDisplay", show_default=True, help="Local IO capability.")
+@click.option(
+    "--io",
+    type=click.Choice(IO_CAPABILITIES),
+    default="KeyboardDisplay",
+    show_default=True,
+    help="Local IO capability.",
+)
 @click.option("--mitm/--no-mitm", default=False, show_default=True)
 @click.option("--sc/--legacy", default=True, show_default=True)
 @click.option("--bond/--no-bond", default=True, show_default=True)
@@ -274,7 +281,7 @@ def compare(a: str, b: str, as_json: bool) -> None:
     type=float,
     help="Seconds to look for TARGET's advertisements (bluez; bumble over a transport).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The analysis as JSON (docs/json.md).")
 def pair(
     target: str,
     backend: str,
