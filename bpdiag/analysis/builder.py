@@ -38,6 +38,7 @@ from bpdiag.analysis.model import (
     Step,
 )
 from bpdiag.analysis.pairing_method import select_method
+from bpdiag.analysis.verify import verify
 from bpdiag.capture.record import Direction, Problem
 from bpdiag.decode import hci, ll, smp
 from bpdiag.decode.hci import status_name
@@ -486,9 +487,11 @@ class Analyzer:
 
     # ------------------------------------------------------------------ finish
     def finish(self) -> Analysis:
+        by_id = {c.id: c for c in self.analysis.connections}
         for p in self.analysis.pairings:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
+            verify(p, by_id.get(p.connection))
         return self.analysis
 
 

@@ -151,6 +151,24 @@ class Step:
 
 
 @dataclass(slots=True)
+class Check:
+    """A spec check redone from the public values of a pairing (bpdiag.analysis.verify)."""
+
+    check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
+    frame: int  # the PDU the check is about
+    result: str  # "match" | "mismatch"
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "frame": self.frame,
+            "result": self.result,
+            "detail": self.detail,
+        }
+
+
+@dataclass(slots=True)
 class KeyDistributed:
     """A key a side sent in phase 3 (value kept only for ``--show-keys``)."""
 
@@ -186,6 +204,8 @@ class Pairing:
     encryption_status: int | None = None
     ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
     early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
+    checks: list[Check] = field(default_factory=list)  # spec checks redone (verify.py)
+    numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
 
     @property
     def phase2_complete(self) -> bool:
@@ -242,6 +262,8 @@ class Pairing:
                 "complete": self.phase2_complete,
             },
             "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in self.keys],
+            "checks": [c.to_json() for c in self.checks],
+            "numeric_comparison_value": self.numeric_value,
         }
 
 

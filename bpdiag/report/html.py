@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.report.text import explain_pairing, pairing_headline
+from bpdiag.report.text import check_lines, explain_pairing, pairing_headline
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
@@ -104,6 +104,13 @@ def render_html(analysis: Analysis) -> str:
             )
         parts.append(_ladder_svg(p))
         parts.append(f"<p>{e(explain_pairing(p, c))}</p>")
+        checks = check_lines(p)
+        if checks:
+            parts.append(
+                "<ul class='checks'>"
+                + "".join(f"<li>{e(x.strip())}</li>" for x in checks)
+                + "</ul>"
+            )
         for s in (s for s in analysis.suggestions if s.pairing == p.id):
             parts.append(
                 f"<h3>What would work</h3><p>io {e(s.io_capability)}, MITM "

@@ -182,6 +182,20 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
         yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
 
 
+def check_lines(p: Pairing) -> list[str]:
+    """The spec checks redone from the capture's public values (analysis/verify.py)."""
+    lines = []
+    if p.numeric_value is not None:
+        lines.append(
+            f"    number to compare (g2 from the exchanged values): {p.numeric_value:06d} — "
+            "both devices should have shown it"
+        )
+    for c in p.checks:
+        mark = "✓" if c.result == "match" else "✗"
+        lines.append(f"    {mark} checked: {c.detail}")
+    return lines
+
+
 def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     """The full human report."""
     cap = analysis.capture
@@ -239,6 +253,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
                         f"key_size={feat.max_key_size}"
                     )
             out.extend(_ladder(p, show_keys))
+            out.extend(check_lines(p))
             out.append(f"  → {explain_pairing(p, conn)}")
             out.extend(_findings(analysis, conn.id, p.id))
             out.extend(_suggestion(analysis, p.id))

@@ -377,6 +377,31 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
     return None
 
 
+def _verified(p: Pairing) -> str:
+    """What the checks redone from the capture's public values say (analysis/verify.py)."""
+    out = ""
+    if p.numeric_value is not None and p.failure is not None and p.failure.reason == 0x0C:
+        out += (
+            f" Both devices should have shown {p.numeric_value:06d} (g2 of the exchanged "
+            "public keys and nonces): if one showed another number, the two were not talking "
+            "to each other directly (a man in the middle) or one stack computes it wrongly; "
+            "if both showed it, a user pressed No or did not answer in time."
+        )
+    mismatches = [c for c in p.checks if c.result == "mismatch"]
+    matches = [c for c in p.checks if c.result == "match"]
+    if mismatches:
+        out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
+    elif matches and p.failure is not None and p.failure.reason in (0x04, 0x0B):
+        out += (
+            " Checked from the capture: "
+            + "; ".join(c.detail for c in matches)
+            + " — so the commitments are right, and the failure lies in what the capture "
+            "cannot show (the secret TK/DHKey, the addresses or IO capabilities each side "
+            "fed into the check value)."
+        )
+    return out
+
+
 def _advertising_note(analysis: Analysis, p: Pairing) -> str:
     conn = next((c for c in analysis.connections if c.id == p.connection), None)
     if conn is None or conn.peripheral.address is None:
@@ -448,6 +473,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         params = _params(p)
         if params:
             detail += f" {params}."
+        detail += _verified(p)
         if f.reason == 0x09:
             earlier = [q for q in analysis.pairings if q.id < p.id and q.outcome == "failed"]
             if earlier:
@@ -456,6 +482,50 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     f"(first at #{earlier[0].first_frame})."
                 )
         yield finding(info, detail, frames, **where)
+
+
+COMMITMENT_NOT_CHECKED = rule(
+    RuleInfo(
+        code="commitment-not-checked",
+        severity="error",
+        title="A confirm value is wrong, yet the peer went on pairing: it does not check it",
+        spec="Vol 3, Part H, 2.3.5.5 and 2.3.5.6.2–2.3.5.6.3 (confirm checks); 3.5.5 (0x04)",
+        explanation=(
+            "Recomputed from the public values in the capture, one side's Pairing Confirm does "
+            "not match its nonce (and public key), or the two sides committed to different "
+            "passkey bits — but the peer did not answer Confirm Value Failed (0x04) and the "
+            "pairing went on. A stack that skips this check gives no protection against a man "
+            "in the middle, whatever the method promises."
+        ),
+        fix=(
+            "Update the firmware of the side that should have refused (the one that received "
+            "the wrong confirm and its nonce); do not trust this bond for anything that needs "
+            "authentication. Report it to the stack's vendor as a security bug."
+        ),
+    )
+)
+
+
+@check
+def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
+    for p in analysis.pairings:
+        if p.failure is not None and p.failure.layer == "smp" and p.failure.reason == 0x04:
+            continue  # the peer did check: reported by smp_failures
+        wrong = [c for c in p.checks if c.result == "mismatch"]
+        if not wrong or not (p.failure is None or p.dhkey_checks or p.keys):
+            continue
+        went_on = (
+            "the pairing succeeded"
+            if p.outcome == "success"
+            else "the pairing went on to the next step"
+        )
+        yield finding(
+            COMMITMENT_NOT_CHECKED,
+            "; ".join(c.detail for c in wrong).capitalize() + f" — and {went_on}.",
+            [c.frame for c in wrong] + _evidence(p),
+            connection=p.connection,
+            pairing=p.id,
+        )
 
 
 @check

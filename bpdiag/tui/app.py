@@ -28,7 +28,7 @@ from textual.widgets import (
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.errors import BpdiagError
-from bpdiag.report.text import pairing_headline
+from bpdiag.report.text import check_lines, pairing_headline
 from bpdiag.tui.model import (
     Loaded,
     PacketRow,
@@ -272,6 +272,9 @@ class BpdiagApp(App[None]):
             else:
                 style = ""
             ladder.append(mark + text + "\n", style=style)
+        for line in check_lines(p):
+            style = "red" if "✗" in line else "green"
+            ladder.append(line + "\n", style=style)
         self.ladder_text = ladder
         self.query_one("#ladder", Static).update(ladder)
         self.ladder_pairing = pairing_id

@@ -1,0 +1,269 @@
+"""What the public values of a pairing prove, recomputed with the SMP toolbox.
+
+A capture holds everything both sides committed to in phase 2 except the secrets (the TK of a
+passkey or OOB legacy pairing, the DHKey). Several of the spec's checks use public values only,
+so bpdiag can redo them and say which side computed what:
+
+- **LE Secure Connections, Just Works and Numeric Comparison** (Vol 3, Part H, 2.3.5.6.2):
+  the responder's commitment ``Cb = f4(PKbx, PKax, Nb, 0)`` — its public key and nonce are in
+  the capture — and the six digits both users were shown, ``g2(PKax, PKbx, Na, Nb) mod 10^6``.
+- **LE Secure Connections, Passkey Entry** (2.3.5.6.3): in round *i* each side commits to one
+  bit of its passkey, ``Cai = f4(PKax, PKbx, Nai, 0x80|ri)``; once the nonce is revealed the
+  bit can be read back. So the capture tells whether both sides used the same passkey, and
+  from which bit they differ — without printing the passkey.
+- **LE legacy, Just Works** (2.3.5.5): the TK is zero, so ``Mconfirm``/``Sconfirm`` can be
+  recomputed with ``c1`` from the Pairing Request/Response and the two addresses.
+
+A check is reported only when every input is in the capture; "mismatch" is said only when the
+inputs are certain (legacy: when the other side's confirm verifies with the same inputs, or
+with any address type the recorded addresses are ambiguous about).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bpdiag.analysis.model import Check, Connection, Pairing
+from bpdiag.decode import smp
+
+
+@dataclass(slots=True)
+class _Values:
+    """The phase-2 values of one pairing, per side, in the order they were sent."""
+
+    pk: dict[str, bytes]  # "i"/"r" → X coordinate (spec order)
+    confirms: dict[str, list[tuple[int, bytes]]]
+    randoms: dict[str, list[tuple[int, bytes]]]
+    preq: bytes | None
+    pres: bytes | None
+    # Per side, one entry per Pairing Random: the Confirm that side sent since its previous
+    # Random (None when the capture missed it) and the Random — a missed PDU shifts nothing.
+    rounds: dict[str, list[tuple[tuple[int, bytes] | None, tuple[int, bytes]]]]
+
+
+def _collect(p: Pairing) -> _Values:
+    from bpdiag.crypto.smp_crypto import from_wire
+
+    side = {"central": "i", "peripheral": "r"}
+    v = _Values({}, {"i": [], "r": []}, {"i": [], "r": []}, None, None, {"i": [], "r": []})
+    pending: dict[str, tuple[int, bytes] | None] = {"i": None, "r": None}
+    for step in p.steps:
+        who = side.get(step.sender)
+        m: Any = step.msg
+        if isinstance(m, smp.PairingRequest):
+            v.preq = bytes(m)
+        elif isinstance(m, smp.PairingResponse):
+            v.pres = bytes(m)
+        elif who is None:
+            continue
+        elif isinstance(m, smp.PairingPublicKey):
+            v.pk.setdefault(who, from_wire(m.x))
+        elif isinstance(m, smp.PairingConfirm):
+            v.confirms[who].append((step.frame, from_wire(m.confirm)))
+            pending[who] = v.confirms[who][-1]
+        elif isinstance(m, smp.PairingRandom):
+            v.randoms[who].append((step.frame, from_wire(m.random)))
+            v.rounds[who].append((pending[who], v.randoms[who][-1]))
+            pending[who] = None
+    return v
+
+
+def verify(p: Pairing, conn: Connection | None) -> None:
+    """Fill ``p.checks`` (and ``p.numeric_value``) from what the capture holds."""
+    if not p.confirms or not p.randoms:
+        return
+    v = _collect(p)
+    if p.secure_connections:
+        if "i" not in v.pk or "r" not in v.pk:
+            return
+        if p.method in ("just_works", "numeric_comparison"):
+            _sc_just_works(p, v)
+        elif p.method == "passkey_entry":
+            _sc_passkey(p, v)
+    elif p.secure_connections is False and p.method == "just_works":
+        _legacy_just_works(p, v, conn)
+
+
+def _sc_just_works(p: Pairing, v: _Values) -> None:
+    from bpdiag.crypto.smp_crypto import f4, g2, numeric_comparison_digits
+
+    pka, pkb = v.pk["i"], v.pk["r"]
+    if v.confirms["r"] and v.randoms["r"]:
+        (cframe, cb), (nframe, nb) = v.confirms["r"][0], v.randoms["r"][0]
+        ok = f4(pkb, pka, nb, b"\x00") == cb
+        p.checks.append(
+            Check(
+                "responder_confirm",
+                cframe,
+                "match" if ok else "mismatch",
+                f"the responder's Pairing Confirm #{cframe} "
+                + ("equals" if ok else "does not equal")
+                + f" f4(PKb, PKa, Nb, 0) computed from its public key and its nonce #{nframe}",
+            )
+        )
+    if p.method == "numeric_comparison" and v.randoms["i"] and v.randoms["r"]:
+        na, nb = v.randoms["i"][0][1], v.randoms["r"][0][1]
+        p.numeric_value = numeric_comparison_digits(g2(pka, pkb, na, nb))
+
+
+_MISSING = -1  # the capture missed this round's Pairing Confirm
+_BAD = -2  # the confirm matches neither bit
+
+
+def _sc_passkey(p: Pairing, v: _Values) -> None:
+    """Read back the passkey bit each side committed to in each round (2.3.5.6.3)."""
+    from bpdiag.crypto.smp_crypto import f4
+
+    pka, pkb = v.pk["i"], v.pk["r"]
+
+    def bits(own: bytes, peer: bytes, rounds: list[Any]) -> list[int]:
+        out: list[int] = []
+        for confirm, (_nf, n) in rounds:
+            if confirm is None:
+                out.append(_MISSING)
+                continue
+            found = [b for b in (0, 1) if f4(own, peer, n, bytes([0x80 | b])) == confirm[1]]
+            out.append(found[0] if found else _BAD)
+        return out
+
+    ib = bits(pka, pkb, v.rounds["i"])
+    rb = bits(pkb, pka, v.rounds["r"])
+    last = max(f for f, _n in v.randoms["i"] + v.randoms["r"])
+    for who, key, side_bits in (("initiator", "i", ib), ("responder", "r", rb)):
+        if _BAD in side_bits:
+            k = side_bits.index(_BAD)
+            confirm = v.rounds[key][k][0]
+            assert confirm is not None
+            p.checks.append(
+                Check(
+                    f"{who}_passkey_commitment",
+                    confirm[0],
+                    "mismatch",
+                    f"the {who}'s confirm in round {k + 1} matches neither passkey bit: it did "
+                    "not compute f4(PKx, PKy, N, 0x80|bit) as the spec defines (a stack bug, "
+                    "not a typing error)",
+                )
+            )
+            return
+    both = [
+        (k, a, b) for k, (a, b) in enumerate(zip(ib, rb, strict=False)) if _MISSING not in (a, b)
+    ]
+    differ = [k for k, a, b in both if a != b]
+    missed = sum(1 for k in range(min(len(ib), len(rb))) if _MISSING in (ib[k], rb[k]))
+    rounds = len(ib)
+    if differ:
+        k = differ[0]
+        p.checks.append(
+            Check(
+                "passkey_agreement",
+                last,
+                "mismatch",
+                f"the two sides used different passkeys: round {k + 1} of 20 reveals "
+                f"different bits (bit {k}, counting from the lowest) — the passkey typed was "
+                "not the one displayed",
+            )
+        )
+    elif rounds > len(rb) and p.failure is not None and p.failure.sent_by == "responder":
+        # The responder checked the initiator's commitment of the last round with its own bit,
+        # found it wrong and stopped before revealing its nonce.
+        p.checks.append(
+            Check(
+                "passkey_agreement",
+                v.randoms["i"][-1][0],
+                "mismatch",
+                f"in round {rounds} of 20 the responder refused the initiator's commitment "
+                f"after {rounds - 1} round(s): the two passkeys differ in bit {rounds - 1} "
+                "(bit 0 is the lowest) — the passkey typed was not the one displayed",
+            )
+        )
+    elif both:
+        gap = f" ({missed} round(s) the capture missed could not be checked)" if missed else ""
+        what = (
+            "all 20 Passkey Entry rounds reveal"
+            if len(both) == 20
+            else f"the {len(both)} round(s) that can be checked reveal"
+        )
+        p.checks.append(
+            Check(
+                "passkey_agreement",
+                last,
+                "match",
+                f"{what} the same bits on both sides: both used the same passkey{gap}",
+            )
+        )
+
+
+def _address(endpoint: Any) -> tuple[bytes, int | None] | None:
+    """An endpoint's address (spec order) and its type bit, None when the type is not certain
+    (an identity address the controller resolved stands for a private one on air)."""
+    from bpdiag.crypto.smp_crypto import bd_addr
+
+    if endpoint is None or not endpoint.address:
+        return None
+    try:
+        value = bd_addr(endpoint.address)
+    except ValueError:
+        return None
+    kind = endpoint.address_type or ""
+    if kind == "public":
+        return value, 0
+    if kind == "random":
+        return value, 1
+    return value, None
+
+
+def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
+    """Recompute Mconfirm and Sconfirm with TK = 0 (2.3.5.5)."""
+    from bpdiag.crypto.smp_crypto import c1, pairing_pdu_value
+
+    if conn is None or v.preq is None or v.pres is None:
+        return
+    ia, ra = _address(conn.central), _address(conn.peripheral)
+    if ia is None or ra is None:
+        return
+    preq, pres = pairing_pdu_value(v.preq[:7]), pairing_pdu_value(v.pres[:7])
+    tk = bytes(16)
+    types = [(ia[1], ra[1])] if None not in (ia[1], ra[1]) else []
+    types += [(a, b) for a in (0, 1) for b in (0, 1) if (a, b) not in types]
+    sides = {
+        who: (v.confirms[key][0], v.randoms[key][0])
+        for who, key in (("initiator", "i"), ("responder", "r"))
+        if v.confirms[key] and v.randoms[key]
+    }
+    if not sides:
+        return
+
+    def matches(iat: int | None, rat: int | None) -> dict[str, bool]:
+        return {
+            who: c1(tk, rand, preq, pres, iat or 0, rat or 0, ia[0], ra[0]) == conf
+            for who, ((_cf, conf), (_nf, rand)) in sides.items()
+        }
+
+    results = [(t, matches(*t)) for t in types]
+    ok = {who: [t for t, r in results if r[who]] for who in sides}
+    for who, ((cframe, _c), _r) in sides.items():
+        name = "Mconfirm" if who == "initiator" else "Sconfirm"
+        if ok[who]:
+            p.checks.append(
+                Check(
+                    f"{who}_confirm",
+                    cframe,
+                    "match",
+                    f"the {who}'s {name} #{cframe} equals c1 with TK = 0 (Just Works) from the "
+                    "Pairing Request, Pairing Response and the two addresses",
+                )
+            )
+        elif any(ok[o] for o in sides if o != who):
+            # Certain only because the other side verifies with the same inputs.
+            p.checks.append(
+                Check(
+                    f"{who}_confirm",
+                    cframe,
+                    "mismatch",
+                    f"the {who}'s {name} #{cframe} does not equal c1 with TK = 0, while the "
+                    "other side's confirm does with the same addresses and Pairing "
+                    f"Request/Response: the {who} computed it from other inputs (a stack "
+                    "bug, e.g. a wrong address or address type, or a TK that is not zero)",
+                )
+            )
