@@ -4,8 +4,9 @@
   legacy pairing, bonding, no MITM; it sends a Security Request when indications are enabled
   on its Blood Pressure Measurement characteristic (0x2A35), accepts pairing only while
   ``pairing-mode=on`` and answers Unspecified Reason (0x08) otherwise; it keeps one bond and
-  forgets it when it pairs with another host (``forget-bond=on`` replays that: bond, forget,
-  reconnect).
+  forgets it when it pairs with another host (under ``bpdiag sim`` a second host pairing makes
+  the first fail with PIN or Key Missing; in ``pair --sim`` with one host, ``forget-bond=on``
+  replays that: bond, forget, reconnect).
 - ``generic`` — knobs ``io``, ``mitm`` (required), ``sc`` (supports Secure Connections; off: a
   legacy-only device), ``sc-only``, ``bonding``, ``max-key-size``, ``refuse`` (an SMP reason
   code), ``forget-bond``, ``passkey`` (the one it displays).
@@ -15,7 +16,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from bumble import smp as bsmp
 from bumble.core import UUID
@@ -52,6 +55,7 @@ class SimProfile:
     side: Side
     security_request_on_subscribe: bool
     forget_bond: bool
+    one_bond: bool = False  # keeps the bond of the last host it paired with only
 
 
 def _flag(value: str, key: str) -> bool:
@@ -83,7 +87,7 @@ def parse_profile(spec: str) -> SimProfile:
         on = _flag(knobs.get("pairing-mode", "on"), "pairing-mode")
         session = bsmp.Session if on else refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON)
         side = Side(io="NoInputNoOutput", mitm=False, sc=False, bonding=True, session=session)
-        return SimProfile(name, side, True, forget)
+        return SimProfile(name, side, True, forget, one_bond=True)
     io = knobs.get("io", "NoInputNoOutput")
     if io not in IO_CAPABILITIES:
         raise LiveError(f"io={io}: use one of {', '.join(IO_CAPABILITIES)}", Reason.USAGE)
@@ -130,8 +134,48 @@ def bpm_service() -> Service:
 
 
 def peripheral_config(device: Device, profile: SimProfile) -> None:
-    """Give a Bumble device the profile's pairing behaviour and an in-memory key store."""
+    """Give a Bumble device the profile's pairing behaviour and an in-memory key store.
+
+    After a pairing the keys are filed under the address the host connected from as well as
+    its identity address, so a host that reconnects from the same address finds its bond
+    (Bumble files them by identity address only); profiles like omron-bpm keep the bond of
+    the last host they paired with only."""
     side = profile.side
     device.keystore = MemoryKeyStore()
     device.pairing_config_factory = lambda _conn: side.config()
     device.smp_session_proxy = side.session
+
+    def on_connection(conn: Any) -> None:
+        connected_from = str(conn.peer_address)  # Bumble replaces it by the identity later
+
+        def on_pairing(keys: Any) -> None:
+            task = asyncio.get_running_loop().create_task(
+                _file_bond(device, connected_from, keys, profile)
+            )
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+
+        conn.on(conn.EVENT_PAIRING, on_pairing)
+
+    device.on(device.EVENT_CONNECTION, on_connection)
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _file_bond(device: Device, here: str, keys: Any, profile: SimProfile) -> None:
+    store = device.keystore
+    if store is None or not profile.side.bonding:
+        return
+    await store.update(here, keys)
+    if not profile.one_bond:
+        return
+    # Like a blood-pressure monitor with room for one host: pairing with a new host forgets
+    # the previous one, which then fails to encrypt with PIN or Key Missing (0x06).
+    peer = {here.split("/")[0]}
+    identity = getattr(keys, "identity_address", None)
+    if identity is not None:
+        peer.add(str(identity).split("/")[0])
+    for name, _k in await store.get_all():
+        if name.split("/")[0] not in peer:
+            await store.delete(name)
