@@ -45,6 +45,20 @@ PARAMS = [
 CAUSES = {name for name, _ in PARAMS[: [n for n, _ in PARAMS].index("method")]}
 
 
+# Findings that blame the peer's state rather than the parameters offered.
+PEER_STATE = ("pairing-mode-inactive", "repeated-attempts")
+
+
+def _peer_state(analysis: Analysis, p: Pairing | None) -> str | None:
+    """The peer-state finding of a failed pairing, as a sentence, if there is one."""
+    if p is None or p.outcome != "failed":
+        return None
+    for f in analysis.findings:
+        if f.pairing == p.id and f.code in PEER_STATE:
+            return f"the peer's state in {{side}}: {f.title[0].lower()}{f.title[1:]} ({f.code})"
+    return None
+
+
 def _rows(a: Pairing | None, b: Pairing | None) -> list[dict[str, Any]]:
     rows = []
     for name, get in PARAMS:
@@ -71,7 +85,17 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
             for r in rows
             if r["differs"] and r["parameter"] in CAUSES and None not in (r["a"], r["b"])
         ]
-        if outcome_differs and not explaining:
+        others: list[str] = []
+        state = [
+            text.format(side=side)
+            for side, text in (("A", _peer_state(a, pa)), ("B", _peer_state(b, pb)))
+            if text is not None
+        ]
+        if outcome_differs and state:
+            # The failing side was refused for its state (not in pairing mode, backing off):
+            # the parameter differences are listed apart, not offered as the cause.
+            explaining, others = state, explaining
+        elif outcome_differs and not explaining:
             explaining = [
                 "the peer's state, not the parameters: the same request got a "
                 "different answer (pairing mode, a stored bond, a back-off)"
@@ -82,6 +106,7 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
                 "rows": rows,
                 "outcome_differs": outcome_differs,
                 "explained_by": explaining if outcome_differs else [],
+                "other_differences": others,
             }
         )
     return {
@@ -117,6 +142,11 @@ def render_compare(result: dict[str, Any]) -> str:
             out.append(
                 "  The outcomes differ; what explains it: " + ", ".join(pair["explained_by"])
             )
+            if pair.get("other_differences"):
+                out.append(
+                    "  Also different (the peer's state explains it without them): "
+                    + ", ".join(pair["other_differences"])
+                )
         else:
             out.append("  Same outcome.")
         out.append("")

@@ -241,6 +241,12 @@ class CompareScreen(ModalScreen[None]):
             if pair["outcome_differs"]:
                 out.append(f"Pairing {pair['index']}: the outcomes differ; explained by: ", "bold")
                 out.append(", ".join(pair["explained_by"]) + "\n", "yellow")
+                if pair.get("other_differences"):
+                    out.append(
+                        "  also different (the peer's state explains it without them): "
+                        + ", ".join(pair["other_differences"])
+                        + "\n"
+                    )
             else:
                 out.append(f"Pairing {pair['index']}: same outcome.\n")
         fa, fb = self.result["findings"]["a"], self.result["findings"]["b"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,15 @@ def test_the_modelled_peer_answers_like_the_recorded_one(name: str, tmp_path: Pa
     [again] = diagnose_file(cap).pairings
     assert again.outcome == p.outcome
     assert (again.failure and again.failure.reason) == (p.failure and p.failure.reason)
+
+
+@pytest.mark.skipif(os.environ.get("BPDIAG_NO_SNAPSHOTS") == "1", reason="disabled")
+def test_compare_view_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await loaded(pilot, pilot.app)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press(*"captures/legacy_justworks_success.btsnoop", "enter")
+        await _until(pilot, pilot.app, CompareScreen)
+
+    assert snap_compare(make_app(FAILED), terminal_size=SIZE, run_before=run_before)
