@@ -342,6 +342,8 @@ def pair(
     capture = Path(capture_out or f"bpdiag-pair-{time.strftime('%Y%m%d-%H%M%S')}.btsnoop")
     try:
         runner = make_backend(spec)
+        if sys.stderr.isatty():
+            runner.progress = lambda what: click.echo(f"bpdiag: {what} …", err=True)
         try:
             stack_result = run_attempt(runner, spec, capture)
         finally:

@@ -25,6 +25,15 @@ class AttemptSpec:
     scan_timeout: float = 10.0
 
 
+def describe(params: PairParams) -> str:
+    """The parameters in one line, as the progress messages show them."""
+    return (
+        f"io={params.io} mitm={'on' if params.mitm else 'off'} "
+        f"{'sc' if params.sc else 'legacy'} bond={'on' if params.bond else 'off'} "
+        f"key size {params.key_size}"
+    )
+
+
 def make_backend(spec: AttemptSpec) -> PairingBackend:
     """The backend for a spec; ``LiveError`` (usage) when the options do not fit together."""
     spec.params.check()
@@ -54,6 +63,7 @@ def make_backend(spec: AttemptSpec) -> PairingBackend:
 
 def run(backend: PairingBackend, spec: AttemptSpec, capture: Path) -> str:
     """Run the attempt to the end (its own event loop); returns the stack's result."""
+    backend.describe = describe(spec.params)
     return asyncio.run(backend.attempt(spec.target, spec.params, capture))
 
 

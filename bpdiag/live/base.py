@@ -7,6 +7,7 @@ btsnoop capture, and bpdiag analyses that capture exactly as ``bpdiag analyze`` 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -123,6 +124,14 @@ class PairingBackend(ABC):
 
     forget_bond: bool = False
     bond_backup: BondBackup | None = None
+    # Told what the attempt is doing (scanning, connecting, pairing); the CLI prints it on a
+    # terminal.  None: silent.
+    progress: Callable[[str], None] | None = None
+    describe: str = ""  # the parameters in one line, for progress messages
+
+    def say(self, what: str) -> None:
+        if self.progress is not None:
+            self.progress(what)
 
     @property
     def notes(self) -> list[str]:

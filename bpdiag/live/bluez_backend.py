@@ -96,6 +96,7 @@ class BluezBackend(PairingBackend):
         self.forget_bond = forget_bond
         self.scan_timeout = scan_timeout
         self.agent: Agent | None = None
+        self.agent_io = ""
         self.via = ""  # "bleak" or "Device1.Pair" once an attempt ran
 
     @staticmethod
@@ -140,6 +141,7 @@ class BluezBackend(PairingBackend):
                     Reason.ENVIRONMENT,
                 )
             self.agent = Agent(params.passkey)
+            self.agent_io = params.io
             bus.export(AGENT_PATH, self.agent)
             manager = await self._interface(bus, "/org/bluez", "org.bluez.AgentManager1")
             await manager.call_register_agent(AGENT_PATH, params.io)  # type: ignore[attr-defined]
@@ -262,6 +264,7 @@ class BluezBackend(PairingBackend):
         from bleak import BleakClient, BleakScanner
         from bleak.exc import BleakDBusError, BleakError
 
+        self.say(f"scanning for {target} on {self.adapter} (up to {self.scan_timeout:g} s)")
         try:
             found = await BleakScanner.find_device_by_address(
                 target, timeout=self.scan_timeout, bluez={"adapter": self.adapter}
@@ -276,6 +279,7 @@ class BluezBackend(PairingBackend):
                 Reason.ENVIRONMENT,
             )
         client = BleakClient(found, timeout=self.scan_timeout + 10)
+        self.say(f"connecting to {target}")
         try:
             await client.connect()
         except BleakDBusError as exc:
@@ -283,6 +287,7 @@ class BluezBackend(PairingBackend):
             return exc.dbus_error
         except (BleakError, TimeoutError) as exc:
             raise LiveError(f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT) from exc
+        self.say(f"pairing with {target} (agent: {self.agent_io})")
         try:
             await client.pair()
         except BleakDBusError as exc:
@@ -302,6 +307,7 @@ class BluezBackend(PairingBackend):
             device = await self._interface(bus, path, DEVICE_IFACE)
         except (DBusError, InterfaceNotFoundError):
             device = await self._discover(bus, adapter_path, path, target)
+        self.say(f"pairing with {target} (agent: {self.agent_io})")
         try:
             await device.call_pair()
         except DBusError as exc:
@@ -312,6 +318,7 @@ class BluezBackend(PairingBackend):
     async def _discover(self, bus: MessageBus, adapter_path: str, path: str, target: str) -> Any:
         """Scan until BlueZ creates the device object (it was removed, or never seen)."""
         adapter = await self._interface(bus, adapter_path, ADAPTER_IFACE)
+        self.say(f"scanning for {target} on {self.adapter} (up to {self.scan_timeout:g} s)")
         await adapter.call_start_discovery()
         try:
             loop = asyncio.get_running_loop()

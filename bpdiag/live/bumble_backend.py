@@ -197,6 +197,7 @@ class BumbleBackend(PairingBackend):
             if normal_address(str(adv.address)) == want and not found.done():
                 found.set_result(adv.address)
 
+        self.say(f"scanning for {target} (up to {self.scan_timeout:g} s)")
         device.on(device.EVENT_ADVERTISEMENT, on_advertisement)
         await device.start_scanning(filter_duplicates=True)
         try:
@@ -217,6 +218,7 @@ class BumbleBackend(PairingBackend):
         from bumble.transport import open_transport
 
         assert self.transport is not None
+        self.say(f"opening {self.transport}")
         try:
             transport = await open_transport(self.transport)
         except Exception as exc:
@@ -244,12 +246,14 @@ class BumbleBackend(PairingBackend):
                 device.keystore = store
                 await self._settle_bond(store, namespace, target)
                 peer = await self._find(device, target)
+                self.say(f"connecting to {peer}")
                 try:
                     conn = await asyncio.wait_for(device.connect(peer), 20)
                 except Exception as exc:
                     raise LiveError(
                         f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT
                     ) from exc
+                self.say(f"pairing with {peer} ({self.describe})")
                 result = await pair(conn)
                 with contextlib.suppress(Exception):
                     await conn.disconnect()

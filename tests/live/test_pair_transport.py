@@ -139,3 +139,24 @@ def test_a_target_that_does_not_advertise(tmp_path: Path) -> None:
         )
     assert r.exit_code == 2
     assert "not seen advertising" in r.stderr
+
+
+def test_progress_is_told(tmp_path: Path) -> None:
+    """What a terminal user sees while the attempt runs (the CLI prints it on a TTY)."""
+    from bpdiag.live.attempt import AttemptSpec, make_backend, run
+    from bpdiag.live.base import PairParams
+
+    told: list[str] = []
+    with radio("generic") as transport:
+        spec = AttemptSpec(
+            target=PERIPHERAL,
+            params=PairParams(io="NoInputNoOutput"),
+            transport=transport,
+            keystore=tmp_path / "k.json",
+            scan_timeout=5,
+        )
+        backend = make_backend(spec)
+        backend.progress = told.append
+        assert run(backend, spec, tmp_path / "a.btsnoop") == "success"
+    assert [t.split()[0] for t in told] == ["opening", "scanning", "connecting", "pairing"]
+    assert "io=NoInputNoOutput mitm=off sc bond=on key size 16" in told[-1]
