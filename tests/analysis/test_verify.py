@@ -12,8 +12,12 @@ import pytest
 pytest.importorskip("bumble")
 
 from bumble import smp as bsmp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bpdiag.analysis.model import Pairing
+from bpdiag.analysis.model import Connection, Endpoint, Pairing, Step
+from bpdiag.analysis.verify import verify
+from bpdiag.decode.smp import parse_smp
 from bpdiag.diagnose import diagnose_file
 from bpdiag.errors import BpdiagError
 from bpdiag.live.sim import FixedDelegate, Side, SimLink, pair
@@ -158,3 +162,41 @@ def test_real_captures_verify() -> None:
     if not shared_captures():
         pytest.skip("../shared/captures is not beside the project")
     assert checked >= 15
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+_PDU = st.one_of(
+    st.binary(min_size=7, max_size=7).map(lambda b: b"\x01" + b[1:]),  # Pairing Request
+    st.binary(min_size=7, max_size=7).map(lambda b: b"\x02" + b[1:]),  # Pairing Response
+    st.binary(min_size=16, max_size=16).map(lambda b: b"\x03" + b),  # Confirm
+    st.binary(min_size=16, max_size=16).map(lambda b: b"\x04" + b),  # Random
+    st.binary(min_size=64, max_size=64).map(lambda b: b"\x0c" + b),  # Public Key
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pdus=st.lists(st.tuples(_PDU, st.sampled_from(["central", "peripheral", "unknown"]))),
+    sc=st.sampled_from([True, False, None]),
+    method=st.sampled_from(["just_works", "numeric_comparison", "passkey_entry", "oob", None]),
+    kinds=st.tuples(
+        st.sampled_from(["public", "random", "public-identity", None]),
+        st.sampled_from(["public", "random", "AA:BB", None]),
+    ),
+)
+def test_verify_never_raises(
+    pdus: list[tuple[bytes, str]], sc: bool | None, method: str | None, kinds: tuple
+) -> None:
+    p = Pairing(id=1, connection=1, first_frame=1)
+    p.secure_connections, p.method = sc, method
+    for i, (raw, sender) in enumerate(pdus, start=1):
+        msg = parse_smp(raw)
+        p.steps.append(Step(i, 0.0, sender, raw[0], msg.name, msg))
+        p.confirms += raw[0] == 0x03
+        p.randoms += raw[0] == 0x04
+    conn = Connection(id=1, link=("ll", 1), transport="le", first_frame=1, last_frame=1)
+    conn.central = Endpoint("11:22:33:44:55:66", kinds[0])
+    conn.peripheral = Endpoint(kinds[1] if kinds[1] == "AA:BB" else "66:55:44:33:22:11", kinds[1])
+    verify(p, conn)
+    assert all(c.result in ("match", "mismatch") for c in p.checks)
