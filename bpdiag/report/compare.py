@@ -91,7 +91,10 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
             for side, text in (("A", _peer_state(a, pa)), ("B", _peer_state(b, pb)))
             if text is not None
         ]
-        if outcome_differs and state:
+        if outcome_differs and (pa is None or pb is None):
+            missing = "A" if pa is None else "B"
+            explaining, others = [f"{missing} holds no pairing {i + 1}: nothing to compare"], []
+        elif outcome_differs and state:
             # The failing side was refused for its state (not in pairing mode, backing off):
             # the parameter differences are listed apart, not offered as the cause.
             explaining, others = state, explaining

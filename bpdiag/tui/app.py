@@ -41,6 +41,7 @@ from bpdiag.tui.model import (
     ladder_lines,
     load,
     rerun_defaults,
+    rerun_defaults_without_pairing,
 )
 from bpdiag.tui.rerun import CompareScreen, CompareWithScreen, RerunRequest, RerunScreen
 
@@ -426,12 +427,16 @@ class BpdiagApp(App[None]):
 
     def action_rerun(self) -> None:
         """Open the rerun dialog for the selected pairing."""
-        if self.loaded is None or self.ladder_pairing is None:
-            self.notify("select a pairing first", severity="warning")
+        if self.loaded is None:
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
         capture = Path.cwd() / f"bpdiag-rerun-{stamp}.btsnoop"
-        defaults = rerun_defaults(self.loaded.analysis, self.ladder_pairing)
+        if self.ladder_pairing is None:
+            defaults = rerun_defaults_without_pairing(
+                self.loaded.analysis, self.selected_connection
+            )
+        else:
+            defaults = rerun_defaults(self.loaded.analysis, self.ladder_pairing)
         self.push_screen(RerunScreen(defaults, capture), self._rerun_chosen)
 
     def _rerun_chosen(self, request: RerunRequest | None) -> None:

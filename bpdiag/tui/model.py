@@ -300,6 +300,22 @@ def _keys_text(names: list[str]) -> str:
     return ",".join(n for n in names if not n.startswith("reserved")) or "none"
 
 
+def rerun_defaults_without_pairing(analysis: Analysis, connection: int | None) -> RerunDefaults:
+    """For a capture (or connection) with no pairing: pair afresh with the peripheral."""
+    conns = [c for c in analysis.connections if connection in (None, c.id)]
+    target = next((c.peripheral.address for c in conns if c.peripheral.address), None)
+    return RerunDefaults(
+        target=target or "sim",
+        io="KeyboardDisplay",
+        mitm=False,
+        sc=True,
+        bond=True,
+        key_size=16,
+        sim="generic",
+        source="no pairing recorded here: bpdiag pair's defaults",
+    )
+
+
 def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
     p = next(p for p in analysis.pairings if p.id == pairing_id)
     conn = next((c for c in analysis.connections if c.id == p.connection), None)

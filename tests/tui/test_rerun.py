@@ -213,3 +213,37 @@ def test_compare_view_snapshot(snap_compare) -> None:  # type: ignore[no-untyped
         await _until(pilot, pilot.app, CompareScreen)
 
     assert snap_compare(make_app(FAILED), terminal_size=SIZE, run_before=run_before)
+
+
+def _first_records(src: Path, dst: Path, n: int) -> None:
+    """A btsnoop with only the first ``n`` records of ``src`` (file header, then records of
+    a 24-byte header and the included bytes)."""
+    data = src.read_bytes()
+    offset = 16
+    for _ in range(n):
+        included = int.from_bytes(data[offset + 4 : offset + 8], "big")
+        offset += 24 + included
+    dst.write_bytes(data[:offset])
+
+
+async def test_rerun_without_a_recorded_pairing(tmp_path: Path) -> None:
+    """A capture that only connects (no SMP at all) can still be rerun: pair afresh."""
+    cap = tmp_path / "connect_only.btsnoop"
+    _first_records(ROOT / FAILED, cap, 31)  # up to the LE Connection Complete
+    app = make_app(str(cap))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        assert app.loaded is not None and not app.loaded.analysis.pairings
+        await pilot.press("p")
+        await _until(pilot, app, RerunScreen)
+        form = _form(app.screen)
+        assert form["target"] == "F0:0D:00:00:00:02" and form["sim"] == "generic"
+        assert "no pairing recorded" in str(app.screen.query_one("#source", Static).render())
+        app.screen.query_one("#capture", Input).value = str(tmp_path / "fresh.btsnoop")
+        app.screen.query_one("#run", Button).press()
+        await _until(pilot, app, CompareScreen)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        [pairing] = screen.result["pairings"]
+        assert {r["parameter"]: r["b"] for r in pairing["rows"]}["outcome"] == "success"
+        assert pairing["explained_by"] == ["A holds no pairing 1: nothing to compare"]
