@@ -56,7 +56,8 @@ bpdiag TUI — keys
                dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture
   p            rerun the selected pairing live with other settings (prefilled from it;
-               a simulated peer modelled on the recorded one, or a real transport/BlueZ)
+               a simulated peer modelled on the recorded one, or a real transport/BlueZ;
+               without a recorded pairing: pair afresh with the peripheral)
   v            compare view: the last rerun against this capture (or ask for a capture)
   ?            this help
   q            quit
