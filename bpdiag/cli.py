@@ -406,6 +406,8 @@ def restore_bond(backup: str) -> None:
             message = restore_bluez_bond(doc, path if path.is_dir() else path.parent)
         else:
             message = asyncio.run(restore_bumble_bond(doc))
+    except ImportError as exc:
+        _fail(f"restoring a Bumble bond needs {exc.name}: pip install 'bpdiag[live]'")
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
     click.echo(message)
@@ -425,9 +427,12 @@ def sim(profile: str, transport: str, address: str) -> None:
     import asyncio
 
     from bpdiag.live.base import LiveError
-    from bpdiag.live.profiles import parse_profile
-    from bpdiag.live.sim_server import serve
 
+    try:
+        from bpdiag.live.profiles import parse_profile
+        from bpdiag.live.sim_server import serve
+    except ImportError as exc:
+        _fail(f"bpdiag sim needs {exc.name}: pip install 'bpdiag[live]'")
     try:
         spec = parse_profile(profile)
         click.echo(f"advertising {profile} as {address} on {transport}; Ctrl-C to stop", err=True)

@@ -35,7 +35,19 @@ def describe(params: PairParams) -> str:
 
 
 def make_backend(spec: AttemptSpec) -> PairingBackend:
-    """The backend for a spec; ``LiveError`` (usage) when the options do not fit together."""
+    """The backend for a spec; ``LiveError`` (usage) when the options do not fit together,
+    (environment) when the libraries of the live extra are not installed."""
+    try:
+        return _make_backend(spec)
+    except ImportError as exc:
+        raise LiveError(
+            f"bpdiag pair needs {exc.name or 'its live libraries'}: "
+            "pip install 'bpdiag[live]' (Bumble, bleak, dbus-fast)",
+            Reason.ENVIRONMENT,
+        ) from exc
+
+
+def _make_backend(spec: AttemptSpec) -> PairingBackend:
     spec.params.check()
     if spec.backend == "bluez":
         if spec.transport or spec.sim or spec.keystore:
