@@ -165,7 +165,10 @@ async def test_compare_view_with_another_capture() -> None:
         await loaded(pilot, app)
         await pilot.press("v")
         await pilot.pause()
-        await pilot.press(*"captures/legacy_justworks_success.btsnoop", "enter")
+        pilot.app.screen.query_one(
+            "#other", Input
+        ).value = "captures/legacy_justworks_success.btsnoop"
+        await pilot.press("enter")
         await _until(pilot, app, CompareScreen)
         screen = app.screen
         assert isinstance(screen, CompareScreen)
@@ -209,7 +212,10 @@ def test_compare_view_snapshot(snap_compare) -> None:  # type: ignore[no-untyped
         await loaded(pilot, pilot.app)
         await pilot.press("v")
         await pilot.pause()
-        await pilot.press(*"captures/legacy_justworks_success.btsnoop", "enter")
+        pilot.app.screen.query_one(
+            "#other", Input
+        ).value = "captures/legacy_justworks_success.btsnoop"
+        await pilot.press("enter")
         await _until(pilot, pilot.app, CompareScreen)
 
     assert snap_compare(make_app(FAILED), terminal_size=SIZE, run_before=run_before)
