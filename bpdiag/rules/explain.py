@@ -279,6 +279,97 @@ CATALOGUE: tuple[Explanation, ...] = (
 )
 
 
+# SMP Pairing Failed reasons as stacks print them (btmon "Reason: Unspecified reason (0x08)",
+# Wireshark "Reason: Unspecified Reason (0x08)", logs "reason=8"), Vol 3, Part H, 3.5.5.
+_SMP_REASONS: tuple[tuple[int, str, tuple[Cause, ...]], ...] = (
+    (0x01, "passkey entry failed", (Cause("SMP Pairing Failed 0x01", "passkey-entry-failed"),)),
+    (0x02, "oob not available", (Cause("SMP Pairing Failed 0x02", "oob-not-available"),)),
+    (0x03, "authentication requirements", _SMP_FAILURES[1:4]),
+    (0x04, "confirm value failed", (_SMP_FAILURES[4],)),
+    (
+        0x05,
+        "pairing not supported",
+        (
+            _SMP_FAILURES[5],
+            Cause(
+                "SMP Pairing Failed 0x05 at once after the peer's own Security Request "
+                "(outside its pairing window)",
+                "pairing-mode-inactive",
+            ),
+        ),
+    ),
+    (0x06, "encryption key size", (Cause("SMP Pairing Failed 0x06", "encryption-key-size"),)),
+    (
+        0x07,
+        "command not supported",
+        (Cause("SMP Pairing Failed 0x07", "command-not-supported"),),
+    ),
+    (
+        0x08,
+        "unspecified reason",
+        (
+            _SMP_FAILURES[0],
+            Cause(
+                "SMP Pairing Failed 0x08 later in the pairing (a reason of the device's own)",
+                "pairing-failed",
+            ),
+        ),
+    ),
+    (0x09, "repeated attempts", (_SMP_FAILURES[6],)),
+    (0x0A, "invalid parameters", (Cause("SMP Pairing Failed 0x0A", "invalid-parameters"),)),
+    (0x0B, "dhkey check failed", (_SMP_FAILURES[7],)),
+    (0x0C, "numeric comparison failed", (_SMP_FAILURES[8],)),
+    (
+        0x0D,
+        "br/edr pairing in progress",
+        (Cause("SMP Pairing Failed 0x0D", "pairing-failed"),),
+    ),
+    (
+        0x0E,
+        "cross-transport key derivation",
+        (Cause("SMP Pairing Failed 0x0E", "pairing-failed"),),
+    ),
+    (0x0F, "key rejected", (Cause("SMP Pairing Failed 0x0F", "pairing-failed"),)),
+)
+
+
+def _smp_reason_entries() -> tuple[Explanation, ...]:
+    from bpdiag.decode.smp import error_name
+    from bpdiag.report.text import SMP_REASON_MEANING
+
+    entries = []
+    for code, words, causes in _SMP_REASONS:
+        hexes = f"0x0?{code:x}"
+        entries.append(
+            Explanation(
+                f"smp-reason-0x{code:02x}",
+                (
+                    # "Reason: Unspecified reason (0x08)": the code in brackets after "reason"
+                    rf"reason\b[^\n()]*\({hexes}\)",
+                    rf"reason\s*[:=]?\s*(?:{hexes}|{code})\b(?!\s*\()",
+                    r"\b" + re.escape(words).replace("\\ ", r"[ _]") + r"\b",
+                ),
+                f"SMP Pairing Failed, reason {error_name(code)} (0x{code:02x}) — btmon, "
+                "Wireshark, stack logs",
+                f"The side that sent it says: {SMP_REASON_MEANING[code]}.",
+                causes,
+            )
+        )
+    return tuple(entries)
+
+
+_SMP_ANY = Explanation(
+    "smp-pairing-failed",
+    (r"pairing failed",),
+    "SMP Pairing Failed without its reason (btmon 'SMP: Pairing Failed (0x05)' — 0x05 is the "
+    "command code, the reason is on the next line)",
+    "One side ended the pairing; the reason octet says why.",
+    _SMP_FAILURES,
+)
+
+CATALOGUE = (*_smp_reason_entries(), _SMP_ANY, *CATALOGUE)
+
+
 def explain(text: str) -> list[Explanation]:
     """Entries whose patterns match ``text`` (case-insensitive), best first."""
     hits = []
@@ -288,4 +379,7 @@ def explain(text: str) -> list[Explanation]:
                 hits.append((i, e))
                 break
     hits.sort(key=lambda t: t[0])
-    return [e for _, e in hits]
+    found = [e for _, e in hits]
+    if any(e.key.startswith("smp-reason-") for e in found):
+        found = [e for e in found if e is not _SMP_ANY]  # the reason says more
+    return found

@@ -1,0 +1,38 @@
+"""``bpdiag explain`` on SMP Pairing Failed messages as btmon, Wireshark and stack logs print
+them: the reason code is taken from the reason, never from the command code 0x05."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpdiag.rules.explain import explain
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # the story's message, as btmon prints it on two lines and people paste on one
+        ("SMP: Pairing Failed (0x05) — Reason: Unspecified reason (0x08)", "smp-reason-0x08"),
+        (
+            "SMP: Pairing Failed (0x05) len 1\n        Reason: Unspecified reason (0x08)",
+            "smp-reason-0x08",
+        ),
+        ("Reason: Repeated Attempts (0x09)", "smp-reason-0x09"),  # Wireshark
+        ("Reason: 0x0c (Numeric Comparison Failed)", "smp-reason-0x0c"),
+        ("smp: pairing failed reason=3", "smp-reason-0x03"),  # a stack log
+        ("Pairing failed: reason 0x0b", "smp-reason-0x0b"),
+        ("SMP_PAIRING_NOT_SUPPORTED / Pairing Not Supported", "smp-reason-0x05"),
+        ("SMP: Pairing Failed (0x05) len 1", "smp-pairing-failed"),  # no reason given
+    ],
+)
+def test_smp_reasons(text: str, key: str) -> None:
+    found = [e.key for e in explain(text)]
+    assert found[0] == key
+    smp = [k for k in found if k.startswith("smp-")]
+    assert smp == [key]  # 0x05 is the command code, not a reason
+
+
+def test_the_story_points_at_pairing_mode() -> None:
+    [entry] = explain("SMP: Pairing Failed (0x05) — Reason: Unspecified reason (0x08)")
+    assert entry.causes[0].finding == "pairing-mode-inactive"
+    assert "not in pairing mode" in entry.meaning
