@@ -204,6 +204,47 @@ CATALOGUE: tuple[Explanation, ...] = (
         ("bluez",),
     ),
     Explanation(
+        "att-insufficient-authentication",
+        (
+            r"requires authentication before read/write",
+            r"insufficient authentication",
+        ),
+        "gatttool / btmon / Wireshark ATT Error Response ('Attribute requires authentication "
+        "before read/write', 'Insufficient Authentication (0x05)')",
+        "The attribute needs an authenticated (paired, maybe MITM) link; the link was not. "
+        "With gatttool: raise --sec-level (medium: paired; high: MITM, which a device without "
+        "display or keyboard cannot give).",
+        (
+            Cause("ATT Error Response 0x05", "insufficient-authentication"),
+            Cause(
+                "the pairing that should have followed failed (MITM impossible)",
+                "mitm-unsatisfiable",
+            ),
+        ),
+    ),
+    Explanation(
+        "att-insufficient-encryption",
+        (
+            r"requires encryption before read/write",
+            r"insufficient encryption\b(?! key)",
+        ),
+        "gatttool / btmon / Wireshark ATT Error Response ('Attribute requires encryption "
+        "before read/write', 'Insufficient Encryption (0x0f)')",
+        "The attribute needs an encrypted link; the link was not encrypted (no bond yet, or "
+        "encryption with the stored key failed).",
+        (
+            Cause("ATT Error Response 0x0F", "insufficient-encryption"),
+            Cause("encryption with the stored key refused (0x06)", "bond-lost"),
+        ),
+    ),
+    Explanation(
+        "att-insufficient-key-size",
+        (r"insufficient encryption key size",),
+        "btmon / Wireshark ATT Error Response 'Insufficient Encryption Key Size (0x0c)'",
+        "The attribute needs a longer encryption key than the pairing produced.",
+        (Cause("ATT Error Response 0x0C", "insufficient-key-size"),),
+    ),
+    Explanation(
         "android-gatt-5",
         (r"\bGATT_INSUFFICIENT_AUTHENTICATION\b", r"(gatt )?status[ =:]*5\b"),
         "Android BluetoothGatt status 5",

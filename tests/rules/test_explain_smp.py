@@ -36,3 +36,20 @@ def test_the_story_points_at_pairing_mode() -> None:
     [entry] = explain("SMP: Pairing Failed (0x05) — Reason: Unspecified reason (0x08)")
     assert entry.causes[0].finding == "pairing-mode-inactive"
     assert "not in pairing mode" in entry.meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "Characteristic value/descriptor read failed: Attribute requires authentication "
+            "before read/write",  # gatttool
+            "att-insufficient-authentication",
+        ),
+        ("Error: Insufficient authentication (5)", "att-insufficient-authentication"),  # btmon
+        ("Attribute requires encryption before read/write", "att-insufficient-encryption"),
+        ("Error: Insufficient Encryption Key Size (12)", "att-insufficient-key-size"),
+    ],
+)
+def test_att_errors(text: str, key: str) -> None:
+    assert explain(text)[0].key == key
