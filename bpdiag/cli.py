@@ -311,7 +311,7 @@ def pair(
     from pathlib import Path
 
     from bpdiag.diagnose import diagnose_file
-    from bpdiag.live.attempt import AttemptSpec, attempt_json, make_backend
+    from bpdiag.live.attempt import AttemptSpec, analyse_recording, attempt_json, make_backend
     from bpdiag.live.attempt import run as run_attempt
     from bpdiag.live.base import LiveError, PairParams, parse_key_distribution
 
@@ -350,12 +350,12 @@ def pair(
             for line in runner.notes:
                 click.echo(f"bpdiag: {line}", err=True)
         attempt = attempt_json(spec, runner, stack_result, capture)
-        if not _has_pairing(capture):
+        analysis = analyse_recording(capture)
+        if analysis is None:
             # Nothing could be recorded (btmon missing or not permitted): the stack's answer
             # is all there is; say what it can mean on the wire.
             _explain_stack_result(stack_result, as_json, attempt)
             sys.exit(EXIT_OK if stack_result == "success" else EXIT_FAILED)
-        analysis = diagnose_file(capture)
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
     except BpdiagError as exc:
@@ -443,23 +443,11 @@ def sim(profile: str, transport: str, address: str) -> None:
         sys.exit(EXIT_OK)
 
 
-def _has_pairing(capture: object) -> bool:
-    """Whether the recorded attempt holds SMP at all (btmon may record nothing useful)."""
+def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]) -> None:
+    """Report a live attempt that left no pairing to analyse: the stack's result and the
+    wire causes it can stand for."""
     from pathlib import Path
 
-    from bpdiag.diagnose import diagnose_file
-
-    path = Path(str(capture))
-    if not path.exists() or path.stat().st_size <= 16:
-        return False
-    try:
-        return bool(diagnose_file(path).pairings)
-    except BpdiagError:
-        return False
-
-
-def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]) -> None:
-    """Report a live attempt that left no capture: the stack's result and its wire causes."""
     from bpdiag.rules.explain import explain as lookup
 
     hits = [] if result == "success" else lookup(result)
@@ -478,10 +466,12 @@ def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]
             )
         )
         return
-    click.echo(
-        f"result: {result} (no capture could be recorded: run as root with btmon "
-        "installed to see why)"
-    )
+    capture = Path(str(attempt["capture"]))
+    if capture.exists() and capture.stat().st_size > 16:
+        why = f"the recording {capture} holds no pairing: the attempt ended before SMP"
+    else:
+        why = "no capture could be recorded: run as root with btmon installed to see why"
+    click.echo(f"result: {result} ({why})")
     for c in causes:
         click.echo(f"  possible cause: {c['wire']} → {c['finding']}")
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+
+if TYPE_CHECKING:
+    from bpdiag.analysis.model import Analysis
 
 
 @dataclass(slots=True)
@@ -77,6 +81,21 @@ def run(backend: PairingBackend, spec: AttemptSpec, capture: Path) -> str:
     """Run the attempt to the end (its own event loop); returns the stack's result."""
     backend.describe = describe(spec.params)
     return asyncio.run(backend.attempt(spec.target, spec.params, capture))
+
+
+def analyse_recording(capture: Path) -> Analysis | None:
+    """The analysis of what the attempt recorded; None when nothing usable was recorded (no
+    file, an empty one, or no SMP at all — btmon missing or not permitted)."""
+    from bpdiag.diagnose import diagnose_file
+    from bpdiag.errors import BpdiagError
+
+    if not capture.exists() or capture.stat().st_size <= 16:
+        return None
+    try:
+        analysis = diagnose_file(capture)
+    except BpdiagError:
+        return None
+    return analysis if analysis.pairings else None
 
 
 def attempt_json(

@@ -449,8 +449,7 @@ class BpdiagApp(App[None]):
     @work(thread=True, exclusive=True, group="rerun")
     def run_rerun(self, request: RerunRequest) -> None:
         """The attempt, exactly as ``bpdiag pair`` runs it, off the UI thread."""
-        from bpdiag.diagnose import diagnose_file
-        from bpdiag.live.attempt import make_backend, run
+        from bpdiag.live.attempt import analyse_recording, make_backend, run
         from bpdiag.live.base import LiveError
 
         notes: list[str] = []
@@ -460,9 +459,7 @@ class BpdiagApp(App[None]):
                 result = run(backend, request.spec, request.capture)
             finally:
                 notes = list(backend.notes)
-            cap = request.capture
-            recorded = cap.exists() and cap.stat().st_size > 16
-            analysis = diagnose_file(cap) if recorded else None
+            analysis = analyse_recording(request.capture)
         except LiveError as exc:
             self.post_message(RerunDone(request, None, "", notes, f"{exc} ({exc.reason})"))
             return
@@ -477,7 +474,8 @@ class BpdiagApp(App[None]):
             return
         if msg.analysis is None:
             self.notify(
-                f"result: {msg.result} (nothing could be recorded; see bpdiag explain)",
+                f"result: {msg.result} — {msg.request.capture} holds no pairing to compare "
+                "(see bpdiag explain)",
                 severity="warning",
                 timeout=10,
             )
