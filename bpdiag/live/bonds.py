@@ -139,9 +139,10 @@ def save_bluez_bond(adapter_address: str, device_address: str) -> BondBackup:
 
 
 def save_bumble_bond(
-    keystore: Path | None, namespace: str, address: str, keys: dict[str, Any]
+    keystore: Path | None, namespace: str, address: str, entries: dict[str, dict[str, Any]]
 ) -> BondBackup:
-    """Write one Bumble key set (``PairingKeys.to_dict()``) aside, with how to put it back."""
+    """Write the Bumble key sets of one device (``PairingKeys.to_dict()`` under each name it
+    is filed by: identity and connection address) aside, with how to put them back."""
     dest = _new_backup_dir("bumble", address)
     where = str(keystore) if keystore else "(the in-memory key store of this run)"
     restore = (
@@ -154,7 +155,7 @@ def save_bumble_bond(
             "keystore": where,
             "namespace": namespace,
             "device": address,
-            "keys": keys,
+            "entries": entries,
             "restore": restore,
         },
     )
@@ -209,5 +210,6 @@ async def restore_bumble_bond(doc: dict[str, Any]) -> str:
     if not keystore or keystore.startswith("("):
         raise LiveError("this bond was in an in-memory key store: nothing to restore", Reason.USAGE)
     store = JsonKeyStore(doc["namespace"], keystore)
-    await store.update(doc["device"], PairingKeys.from_dict(doc["keys"]))
+    for name, keys in doc["entries"].items():
+        await store.update(name, PairingKeys.from_dict(keys))
     return f"bond with {doc['device']} restored to {keystore} (namespace {doc['namespace']})"

@@ -105,8 +105,9 @@ class BumbleBackend(PairingBackend):
                 "Give --forget-bond to save it first and pair afresh",
                 Reason.USAGE,
             )
-        name, keys = found[0]
-        self.bond_backup = save_bumble_bond(self.keystore, namespace, name, keys.to_dict())
+        self.bond_backup = save_bumble_bond(
+            self.keystore, namespace, target, {n: k.to_dict() for n, k in found}
+        )
         for name, _keys in found:
             await store.delete(name)
         self.notes.append(
@@ -186,8 +187,8 @@ class BumbleBackend(PairingBackend):
 
     async def _find(self, device: Device, target: str) -> Address:
         """The target's address with its type, from its advertisements (a public address
-        and a random one are different devices); ``AA:…/P`` (Bumble's notation for public)
-        or ``AA:…`` with an explicit type skips the scan."""
+        and a random one are different devices); a target written with its type
+        (``AA:…/P``, Bumble's notation for public) skips the scan."""
         if "/" in target:
             return Address(target)
         want = normal_address(target)

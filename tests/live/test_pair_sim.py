@@ -150,7 +150,7 @@ def test_a_stored_bond_is_kept_saved_and_restorable(
     bond = json.loads(r.stdout)["attempt"]["bond"]
     backup = Path(bond["backup"])
     saved = json.loads((backup / "bond.json").read_text())
-    assert saved["keys"] == first and saved["keystore"] == str(store)
+    assert list(saved["entries"].values()) == [first] and saved["keystore"] == str(store)
     assert (backup / "bond.json").stat().st_mode & 0o077 == 0
     assert f"saved to {backup}" in r.stderr
     second = _entry(store)
