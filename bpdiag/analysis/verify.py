@@ -33,6 +33,7 @@ class _Values:
     """The phase-2 values of one pairing, per side, in the order they were sent."""
 
     pk: dict[str, bytes]  # "i"/"r" → X coordinate (spec order)
+    pky: dict[str, tuple[int, bytes]]  # "i"/"r" → (frame, Y coordinate, spec order)
     confirms: dict[str, list[tuple[int, bytes]]]
     randoms: dict[str, list[tuple[int, bytes]]]
     preq: bytes | None
@@ -46,7 +47,7 @@ def _collect(p: Pairing) -> _Values:
     from bpdiag.crypto.smp_crypto import from_wire
 
     side = {"central": "i", "peripheral": "r"}
-    v = _Values({}, {"i": [], "r": []}, {"i": [], "r": []}, None, None, {"i": [], "r": []})
+    v = _Values({}, {}, {"i": [], "r": []}, {"i": [], "r": []}, None, None, {"i": [], "r": []})
     pending: dict[str, tuple[int, bytes] | None] = {"i": None, "r": None}
     for step in p.steps:
         who = side.get(step.sender)
@@ -59,6 +60,7 @@ def _collect(p: Pairing) -> _Values:
             continue
         elif isinstance(m, smp.PairingPublicKey):
             v.pk.setdefault(who, from_wire(m.x))
+            v.pky.setdefault(who, (step.frame, from_wire(m.y)))
         elif isinstance(m, smp.PairingConfirm):
             v.confirms[who].append((step.frame, from_wire(m.confirm)))
             pending[who] = v.confirms[who][-1]
@@ -69,11 +71,19 @@ def _collect(p: Pairing) -> _Values:
     return v
 
 
+# The SMP debug key pair's public key (Vol 3, Part H, 2.3.5.6.1), spec order.
+DEBUG_PUBLIC_X = bytes.fromhex("20b003d2f297be2c5e2c83a7e9f9a5b9eff49111acf4fddbcc0301480e359de6")
+DEBUG_PUBLIC_Y = bytes.fromhex("dc809c49652aeb6d63329abf5a52155c766345c28fed3024741c8ed01589d28b")
+
+
 def verify(p: Pairing, conn: Connection | None) -> None:
     """Fill ``p.checks`` (and ``p.numeric_value``) from what the capture holds."""
-    if not p.confirms or not p.randoms:
+    if not p.public_keys and (not p.confirms or not p.randoms):
         return
     v = _collect(p)
+    _public_keys(p, v)
+    if not p.confirms or not p.randoms:
+        return
     if p.secure_connections:
         if "i" not in v.pk or "r" not in v.pk:
             return
@@ -83,6 +93,45 @@ def verify(p: Pairing, conn: Connection | None) -> None:
             _sc_passkey(p, v)
     elif p.secure_connections is False and p.method == "just_works":
         _legacy_just_works(p, v, conn)
+
+
+def _public_keys(p: Pairing, v: _Values) -> None:
+    """Each side's P-256 public key: the debug key (2.3.5.6.1) or not a point on the curve
+    (which the peer must refuse, 2.3.5.6.1) are reported; a valid key is not listed."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    for who, key in (("initiator", "i"), ("responder", "r")):
+        if key not in v.pk:
+            continue
+        x, (frame, y) = v.pk[key], v.pky[key]
+        if x == DEBUG_PUBLIC_X and y == DEBUG_PUBLIC_Y:
+            p.checks.append(
+                Check(
+                    f"{who}_debug_key",
+                    frame,
+                    "mismatch",
+                    f"the {who}'s Pairing Public Key #{frame} is the SMP debug key of the spec "
+                    "(Vol 3, Part H, 2.3.5.6.1): its private key is public, so anyone who "
+                    "recorded this pairing can compute the DHKey and the LTK",
+                )
+            )
+            continue
+        try:
+            numbers = ec.EllipticCurvePublicNumbers(
+                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+            )
+            numbers.public_key()
+        except ValueError:
+            p.checks.append(
+                Check(
+                    f"{who}_public_key",
+                    frame,
+                    "mismatch",
+                    f"the {who}'s Pairing Public Key #{frame} is not a point on the P-256 "
+                    "curve: the peer must refuse it (the invalid-curve attack, CVE-2018-5383), "
+                    "and no DHKey both sides agree on can come from it",
+                )
+            )
 
 
 def _sc_just_works(p: Pairing, v: _Values) -> None:
@@ -129,6 +178,8 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
 
     ib = bits(pka, pkb, v.rounds["i"])
     rb = bits(pkb, pka, v.rounds["r"])
+    if not v.randoms["i"]:
+        return  # the initiator's nonces are missing (or their direction is unknown)
     last = max(f for f, _n in v.randoms["i"] + v.randoms["r"])
     for who, key, side_bits in (("initiator", "i", ib), ("responder", "r", rb)):
         if _BAD in side_bits:

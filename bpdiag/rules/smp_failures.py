@@ -506,12 +506,84 @@ COMMITMENT_NOT_CHECKED = rule(
 )
 
 
+_COMMITMENTS = frozenset(
+    {
+        "initiator_confirm",
+        "responder_confirm",
+        "passkey_agreement",
+        "initiator_passkey_commitment",
+        "responder_passkey_commitment",
+    }
+)
+
+DEBUG_KEY = rule(
+    RuleInfo(
+        code="debug-key",
+        severity="warning",
+        title="A device paired with the SMP debug key: anyone with this capture can compute "
+        "the keys",
+        spec="Vol 3, Part H, 2.3.5.6.1 (Debug mode)",
+        explanation=(
+            "LE Secure Connections protects against eavesdroppers only while each side's "
+            "private key stays secret. The spec publishes one key pair for debugging so that "
+            "air captures can be decrypted; a device that pairs with it gives every listener "
+            "the DHKey and the LTK. Fine on a test bench (sniffers ask for it), never in a "
+            "product."
+        ),
+        fix=(
+            "Turn SMP debug mode off on the side that used it: Zephyr "
+            "CONFIG_BT_USE_DEBUG_KEYS=n; Linux `btmgmt debug-keys off`; nRF5 SDK / SoftDevice: "
+            "generate the key pair instead of loading the debug one; Bumble: "
+            "`smp_manager.debug_mode = False`. Then remove the bond on both sides and pair again."
+        ),
+    )
+)
+
+INVALID_PUBLIC_KEY = rule(
+    RuleInfo(
+        code="invalid-public-key",
+        severity="error",
+        title="A Pairing Public Key is not a point on the P-256 curve",
+        spec="Vol 3, Part H, 2.3.5.6.1 and 3.5.6; Erratum 10734 (CVE-2018-5383)",
+        explanation=(
+            "The public key a side sent does not lie on the P-256 curve. A correct peer checks "
+            "this and refuses the pairing; a peer that goes on is open to the invalid-curve "
+            "attack, and the two sides cannot agree on a DHKey (DHKey Check Failed follows)."
+        ),
+        fix=(
+            "The side that sent it has a broken ECC implementation (or is an attacker); update "
+            "its firmware. If the pairing went on, update the other side too: it must validate "
+            "public keys (fixed in stacks since 2018)."
+        ),
+    )
+)
+
+
+@check
+def public_keys(analysis: Analysis) -> Iterator[Finding]:
+    for p in analysis.pairings:
+        for c in p.checks:
+            if c.check.endswith("_debug_key"):
+                info = DEBUG_KEY
+            elif c.check.endswith("_public_key") and c.result == "mismatch":
+                info = INVALID_PUBLIC_KEY
+            else:
+                continue
+            yield finding(
+                info,
+                c.detail[0].upper() + c.detail[1:] + ".",
+                [c.frame],
+                connection=p.connection,
+                pairing=p.id,
+            )
+
+
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         if p.failure is not None and p.failure.layer == "smp" and p.failure.reason == 0x04:
             continue  # the peer did check: reported by smp_failures
-        wrong = [c for c in p.checks if c.result == "mismatch"]
+        wrong = [c for c in p.checks if c.result == "mismatch" and c.check in _COMMITMENTS]
         if not wrong or not (p.failure is None or p.dhkey_checks or p.keys):
             continue
         went_on = (

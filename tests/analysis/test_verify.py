@@ -83,6 +83,13 @@ def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
     assert _checks(p) == {"passkey_agreement": "match"}
     assert "all 20" in p.checks[0].detail
 
+    # 123456 ^ 123457 == 1: the responder refuses the very first round.
+    result, p = _pairing(
+        tmp_path / "first.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123457), display
+    )
+    assert _checks(p) == {"passkey_agreement": "mismatch"}
+    assert "round 1 of 20" in p.checks[0].detail and "differ in bit 0" in p.checks[0].detail
+
     # 123456 ^ 123464 == 8: the passkeys agree on bits 0-2 and differ in bit 3.
     result, p = _pairing(
         tmp_path / "wrong.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123464), display
@@ -150,18 +157,24 @@ def test_real_captures_verify() -> None:
     a sniffer missed."""
     from tests.conftest import shared_captures
 
-    checked = 0
+    checked = debugged = 0
     for path in shared_captures():
         try:
             analysis = diagnose_file(path)
         except BpdiagError:  # unreadable files are the readers' tests' business
             continue
         for p in analysis.pairings:
-            assert all(c.result == "match" for c in p.checks), (path.name, p.checks)
-            checked += len(p.checks)
+            commitments = [c for c in p.checks if not c.check.endswith("_debug_key")]
+            assert all(c.result == "match" for c in commitments), (path.name, p.checks)
+            checked += len(commitments)
+            # Some of bsniffhub's samples were made with the spec's debug key (LESC
+            # decryption by a sniffer needs one side in debug mode); nothing else uses it.
+            debug = [c.check for c in p.checks if c.check.endswith("_debug_key")]
+            assert not debug or "bsniffhub" in path.name, (path.name, debug)
+            debugged += bool(debug)
     if not shared_captures():
         pytest.skip("../shared/captures is not beside the project")
-    assert checked >= 15
+    assert checked >= 15 and debugged >= 1
 
 
 # --------------------------------------------------------------------------- fuzzing
@@ -200,3 +213,50 @@ def test_verify_never_raises(
     conn.peripheral = Endpoint(kinds[1] if kinds[1] == "AA:BB" else "66:55:44:33:22:11", kinds[1])
     verify(p, conn)
     assert all(c.result in ("match", "mismatch") for c in p.checks)
+
+
+def test_debug_key_is_reported(tmp_path: Path) -> None:
+    """Bumble's own SMP debug mode (the spec's debug key pair) on the central."""
+
+    async def record(path: Path) -> str:
+        sim = await SimLink.create(path, Side(), Side())
+        sim.central.smp_manager.debug_mode = True
+        try:
+            c, _ = await sim.connect()
+            result = await pair(c)
+            await sim.disconnect()
+            return result
+        finally:
+            sim.close()
+
+    path = tmp_path / "debug.btsnoop"
+    assert asyncio.run(record(path)) == "success"
+    analysis = diagnose_file(path)
+    [p] = analysis.pairings
+    assert _checks(p) == {"initiator_debug_key": "mismatch", "responder_confirm": "match"}
+    [f] = [f for f in analysis.findings if f.code == "debug-key"]
+    assert f.severity == "warning" and f.frames == [p.checks[0].frame]
+
+
+class OffCurveKeySession(bsmp.Session):
+    """A responder whose public key is not on P-256 (a broken or attacking ECC stack)."""
+
+    def send_command(self, command: bsmp.SMP_Command) -> None:
+        if isinstance(command, bsmp.SMP_Pairing_Public_Key_Command) and not self.is_initiator:
+            command = bsmp.SMP_Pairing_Public_Key_Command(
+                public_key_x=command.public_key_x,
+                public_key_y=bytes([command.public_key_y[0] ^ 0x01]) + command.public_key_y[1:],
+            )
+        super().send_command(command)
+
+
+def test_off_curve_public_key_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "offcurve.btsnoop"
+    result = asyncio.run(_record(path, Side(), Side(session=OffCurveKeySession)))
+    assert result != "success"
+    analysis = diagnose_file(path)
+    p = analysis.pairings[0]  # Bumble refuses the key (0x08), then runs on a little
+    assert p.failure is not None and p.failure.sent_by == "initiator"
+    assert _checks(p) == {"responder_public_key": "mismatch"}
+    [f] = [f for f in analysis.findings if f.code == "invalid-public-key"]
+    assert f.pairing == p.id
