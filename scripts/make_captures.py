@@ -201,6 +201,33 @@ async def legacy_passkey_wrong(path: Path) -> None:
 
 
 @scenario
+async def sc_passkey_wrong(path: Path) -> None:
+    """SC Passkey Entry with a mistyped passkey (123464 for 123456): the passkeys agree in
+    their three lowest bits, so the peripheral refuses the central's commitment in round 4
+    with Confirm Value Failed (0x04) — bpdiag reads the bits back from the public values."""
+    await _one_pairing(
+        path,
+        Side(io="KeyboardOnly", mitm=True, sc=True, entered=123464),
+        Side(io="DisplayOnly", mitm=True, sc=True, passkey=123456),
+        "CONFIRM_VALUE_FAILED",
+    )
+
+
+@scenario
+async def debug_key_pairing(path: Path) -> None:
+    """SC Just Works where the central runs Bumble's SMP debug mode: its Pairing Public Key
+    is the spec's debug key (Vol 3, Part H, 2.3.5.6.1), so the capture gives away the LTK."""
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
+    sim.central.smp_manager.debug_mode = True
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
 async def pairing_not_supported(path: Path) -> None:
     await _one_pairing(path, Side(), Side(accept=False), "PAIRING_NOT_SUPPORTED")
 
