@@ -10,6 +10,7 @@ pairing window.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
@@ -377,6 +378,11 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
     return None
 
 
+def _relevant_mismatches(p: Pairing) -> list[Any]:
+    """Checks that can explain a failed pairing (a debug key does not: it pairs fine)."""
+    return [c for c in p.checks if c.result == "mismatch" and not c.check.endswith("_debug_key")]
+
+
 def _verified(p: Pairing) -> str:
     """What the checks redone from the capture's public values say (analysis/verify.py)."""
     out = ""
@@ -387,7 +393,7 @@ def _verified(p: Pairing) -> str:
             "to each other directly (a man in the middle) or one stack computes it wrongly; "
             "if both showed it, a user pressed No or did not answer in time."
         )
-    mismatches = [c for c in p.checks if c.result == "mismatch"]
+    mismatches = _relevant_mismatches(p)
     matches = [c for c in p.checks if c.result == "match"]
     if mismatches:
         out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
@@ -474,6 +480,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         if params:
             detail += f" {params}."
         detail += _verified(p)
+        frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
         if f.reason == 0x09:
             earlier = [q for q in analysis.pairings if q.id < p.id and q.outcome == "failed"]
             if earlier:
