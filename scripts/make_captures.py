@@ -142,8 +142,11 @@ async def _one_pairing(
     peripheral: Side,
     want: str,
     link: LinkFactory = open_link,
+    setup: Callable[[SimLink], None] | None = None,
 ) -> None:
     sim = await link(path, central, peripheral)
+    if setup is not None:
+        setup(sim)
     try:
         c, _ = await sim.connect()
         expect(await pair(c), want, path.stem)
@@ -217,14 +220,11 @@ async def sc_passkey_wrong(path: Path) -> None:
 async def debug_key_pairing(path: Path) -> None:
     """SC Just Works where the central runs Bumble's SMP debug mode: its Pairing Public Key
     is the spec's debug key (Vol 3, Part H, 2.3.5.6.1), so the capture gives away the LTK."""
-    sim = await open_link(path, Side(sc=True), Side(sc=True))
-    sim.central.smp_manager.debug_mode = True
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
-        await sim.disconnect()
-    finally:
-        sim.close()
+
+    def debug_mode(sim: SimLink) -> None:
+        sim.central.smp_manager.debug_mode = True
+
+    await _one_pairing(path, Side(sc=True), Side(sc=True), "success", setup=debug_mode)
 
 
 @scenario
