@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,14 @@ ADAPTER_IFACE = "org.bluez.Adapter1"
 
 
 class Agent(ServiceInterface):
-    """org.bluez.Agent1 answering with the attempt's passkey and accepting confirmations."""
+    """org.bluez.Agent1 answering with the attempt's passkey and accepting confirmations;
+    ``tell`` hears what the user must do meanwhile (type a displayed passkey on the device)."""
 
-    def __init__(self, passkey: int | None) -> None:
+    def __init__(self, passkey: int | None, tell: Callable[[str], None] | None = None) -> None:
         super().__init__("org.bluez.Agent1")
         self.passkey = passkey
         self.calls: list[str] = []
+        self.tell = tell or (lambda _msg: None)
 
     @method()
     def Release(self):  # type: ignore[no-untyped-def]
@@ -54,16 +57,23 @@ class Agent(ServiceInterface):
     def RequestPasskey(self, device: "o") -> "u":  # type: ignore[name-defined]  # noqa: F821
         self.calls.append("RequestPasskey")
         if self.passkey is None:
+            self.tell(
+                "the device asked for a passkey and none was given: run again with "
+                "--passkey NNNNNN (the number the device displays)"
+            )
             raise DBusError("org.bluez.Error.Rejected", "no --passkey given")
         return self.passkey
 
     @method()
     def DisplayPasskey(self, device: "o", passkey: "u", entered: "q"):  # type: ignore[name-defined]  # noqa: F821
         self.calls.append(f"DisplayPasskey {passkey:06d}")
+        if entered == 0:
+            self.tell(f"type {passkey:06d} on the device now (BlueZ displays this passkey)")
 
     @method()
     def RequestConfirmation(self, device: "o", passkey: "u"):  # type: ignore[name-defined]  # noqa: F821
         self.calls.append(f"RequestConfirmation {passkey:06d}")
+        self.tell(f"numeric comparison: {passkey:06d}, confirmed here; confirm it on the device")
 
     @method()
     def RequestAuthorization(self, device: "o"):  # type: ignore[name-defined]  # noqa: F821
@@ -140,7 +150,7 @@ class BluezBackend(PairingBackend):
                     f"BlueZ has no adapter {self.adapter} (see `bluetoothctl list`)",
                     Reason.ENVIRONMENT,
                 )
-            self.agent = Agent(params.passkey)
+            self.agent = Agent(params.passkey, self._tell)
             self.agent_io = params.io
             bus.export(AGENT_PATH, self.agent)
             manager = await self._interface(bus, "/org/bluez", "org.bluez.AgentManager1")
@@ -164,6 +174,10 @@ class BluezBackend(PairingBackend):
                     manager = await self._interface(bus, "/org/bluez", "org.bluez.AgentManager1")
                     await manager.call_unregister_agent(AGENT_PATH)  # type: ignore[attr-defined]
             bus.disconnect()
+
+    def _tell(self, message: str) -> None:
+        self.notes.append(message)
+        self.say(message)
 
     # ------------------------------------------------------------------ D-Bus helpers
     @staticmethod

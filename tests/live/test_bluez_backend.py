@@ -305,3 +305,17 @@ def test_inexpressible_parameters_are_refused(
     assert rc == 2
     assert "cannot express" in err or "belong to the bumble backend" in err
     assert _calls(device, DEVICE) == []
+
+
+def test_agent_tells_the_user_what_to_do() -> None:
+    from bpdiag.live.bluez_backend import Agent
+
+    told: list[str] = []
+    agent = Agent(None, told.append)
+    agent.DisplayPasskey("/org/bluez/hci0/dev_X", 42, 0)
+    agent.DisplayPasskey("/org/bluez/hci0/dev_X", 42, 1)  # a keypress: not told again
+    agent.RequestConfirmation("/org/bluez/hci0/dev_X", 123456)
+    with pytest.raises(Exception, match="no --passkey given"):
+        agent.RequestPasskey("/org/bluez/hci0/dev_X")
+    assert told[0] == "type 000042 on the device now (BlueZ displays this passkey)"
+    assert "123456" in told[1] and "--passkey" in told[2] and len(told) == 3
