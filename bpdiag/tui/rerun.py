@@ -62,7 +62,11 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
     def compose(self) -> ComposeResult:
         d = self.defaults
         with VerticalScroll(id="rerun"):
-            yield Static(Text("Rerun this pairing with other settings", style="bold"))
+            yield Static(
+                Text(
+                    "Rerun this pairing with other settings (Enter runs, Esc cancels)", style="bold"
+                )
+            )
             yield Static(
                 d.source + ".\nThe simulated peer answers like the recorded one; edit it "
                 "(e.g. omron-bpm:pairing-mode=on), or clear it and give a transport or choose "
@@ -163,6 +167,14 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
         if event.button.id == "cancel":
             self.dismiss(None)
             return
+        self._run()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in any field runs, as in a form (the Run button may be scrolled away)."""
+        event.stop()
+        self._run()
+
+    def _run(self) -> None:
         try:
             request = self.build()
         except LiveError as exc:

@@ -103,7 +103,8 @@ async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = "omron-bpm:pairing-mode=on"
         app.screen.query_one("#capture", Input).value = str(tmp_path / "rerun.btsnoop")
-        app.screen.query_one("#run", Button).press()
+        app.screen.query_one("#sim", Input).focus()
+        await pilot.press("enter")  # Enter in a field runs, like the Run button
         await _until(pilot, app, CompareScreen)
         rows = _rows(app.screen)  # type: ignore[arg-type]
         assert rows["outcome"] == ("≠", "failed", "success")
