@@ -115,6 +115,17 @@ class PairParams:
             raise LiveError("--passkey must be six digits (0 to 999999)", Reason.USAGE)
 
 
+def not_advertising(target: str, seconds: float, where: str = "") -> LiveError:
+    """The error for a target no scan saw: most often a device outside its pairing mode."""
+    on = f" on {where}" if where else ""
+    return LiveError(
+        f"{target} was not seen advertising within {seconds:g} s{on}: is it in range and "
+        "advertising? (many devices advertise only in pairing mode: hold their Bluetooth "
+        "button)",
+        Reason.ENVIRONMENT,
+    )
+
+
 class PairingBackend(ABC):
     """Connects to a target, pairs with exactly the given parameters, records a btsnoop.
 
@@ -128,6 +139,14 @@ class PairingBackend(ABC):
     # terminal.  None: silent.
     progress: Callable[[str], None] | None = None
     describe: str = ""  # the parameters in one line, for progress messages
+
+    def note_bond_saved(self, target: str, where: str) -> None:
+        """Tell the user where the bond went before it was removed, and how to restore it."""
+        assert self.bond_backup is not None
+        self.notes.append(
+            f"bond with {target} saved to {self.bond_backup.path}, then removed from {where}; "
+            f"to put it back: {self.bond_backup.restore}"
+        )
 
     def say(self, what: str) -> None:
         if self.progress is not None:

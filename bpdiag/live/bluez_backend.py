@@ -30,7 +30,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.errors import InterfaceNotFoundError
 from dbus_fast.service import ServiceInterface, method
 
-from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason, not_advertising
 from bpdiag.live.bonds import save_bluez_bond
 
 AGENT_PATH = "/org/bpdiag/agent"
@@ -228,10 +228,7 @@ class BluezBackend(PairingBackend):
         self.bond_backup = save_bluez_bond(str(adapter.get("Address", "")), target)
         adapter_iface = await self._interface(bus, adapter_path, ADAPTER_IFACE)
         await adapter_iface.call_remove_device(path)
-        self.notes.append(
-            f"bond with {target} saved to {self.bond_backup.path}, then removed from BlueZ; "
-            f"to put it back: {self.bond_backup.restore}"
-        )
+        self.note_bond_saved(target, "BlueZ")
 
     @contextlib.contextmanager
     def _btmon(self, capture: Path) -> Any:
@@ -286,12 +283,7 @@ class BluezBackend(PairingBackend):
         except BleakError as exc:
             raise LiveError(f"cannot scan on {self.adapter}: {exc}", Reason.ENVIRONMENT) from exc
         if found is None:
-            raise LiveError(
-                f"{target} was not seen advertising within {self.scan_timeout:g} s on "
-                f"{self.adapter}: is it in range and advertising? (many devices advertise "
-                "only in pairing mode: hold their Bluetooth button)",
-                Reason.ENVIRONMENT,
-            )
+            raise not_advertising(target, self.scan_timeout, self.adapter)
         client = BleakClient(found, timeout=self.scan_timeout + 10)
         self.say(f"connecting to {target}")
         try:
@@ -344,9 +336,4 @@ class BluezBackend(PairingBackend):
         finally:
             with contextlib.suppress(DBusError):
                 await adapter.call_stop_discovery()
-        raise LiveError(
-            f"{target} was not seen advertising within {self.scan_timeout:g} s on "
-            f"{self.adapter}: is it in range and advertising? (many devices advertise only "
-            "in pairing mode: hold their Bluetooth button)",
-            Reason.ENVIRONMENT,
-        )
+        raise not_advertising(target, self.scan_timeout, self.adapter)

@@ -17,7 +17,7 @@ from bumble.hci import Address
 from bumble.keys import JsonKeyStore, KeyStore
 from bumble.snoop import BtSnooper
 
-from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason, not_advertising
 from bpdiag.live.bonds import data_dir, normal_address, save_bumble_bond
 from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
 from bpdiag.live.sim import (
@@ -110,10 +110,7 @@ class BumbleBackend(PairingBackend):
         )
         for name, _keys in found:
             await store.delete(name)
-        self.notes.append(
-            f"bond with {target} saved to {self.bond_backup.path}, then removed from {where}; "
-            f"to put it back: {self.bond_backup.restore}"
-        )
+        self.note_bond_saved(target, str(where))
 
     async def attempt(self, target: str, params: PairParams, capture: Path) -> str:
         if self.sim is not None:
@@ -204,12 +201,7 @@ class BumbleBackend(PairingBackend):
         try:
             return await asyncio.wait_for(found, self.scan_timeout)
         except TimeoutError:
-            raise LiveError(
-                f"{target} was not seen advertising within {self.scan_timeout:g} s: is it in "
-                "range and advertising? (many devices advertise only in pairing mode: hold "
-                "their Bluetooth button)",
-                Reason.ENVIRONMENT,
-            ) from None
+            raise not_advertising(target, self.scan_timeout) from None
         finally:
             device.remove_listener(device.EVENT_ADVERTISEMENT, on_advertisement)
             with contextlib.suppress(Exception):

@@ -49,13 +49,13 @@ CAUSES = {name for name, _ in PARAMS[: [n for n, _ in PARAMS].index("method")]}
 PEER_STATE = ("pairing-mode-inactive", "repeated-attempts")
 
 
-def _peer_state(analysis: Analysis, p: Pairing | None) -> str | None:
+def _peer_state(analysis: Analysis, p: Pairing | None, side: str) -> str | None:
     """The peer-state finding of a failed pairing, as a sentence, if there is one."""
     if p is None or p.outcome != "failed":
         return None
     for f in analysis.findings:
         if f.pairing == p.id and f.code in PEER_STATE:
-            return f"the peer's state in {{side}}: {f.title[0].lower()}{f.title[1:]} ({f.code})"
+            return f"the peer's state in {side}: {f.title[0].lower()}{f.title[1:]} ({f.code})"
     return None
 
 
@@ -87,9 +87,7 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
         ]
         others: list[str] = []
         state = [
-            text.format(side=side)
-            for side, text in (("A", _peer_state(a, pa)), ("B", _peer_state(b, pb)))
-            if text is not None
+            text for text in (_peer_state(a, pa, "A"), _peer_state(b, pb, "B")) if text is not None
         ]
         if outcome_differs and (pa is None or pb is None):
             missing = "A" if pa is None else "B"
