@@ -191,6 +191,108 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for captures.parquet, pairings.parquet and findings.parquet.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local Dask cluster (default: one per core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Use an existing Dask cluster, e.g. tcp://host:8786, instead of a local one.",
+)
+@click.option(
+    "--resume", is_flag=True, help="Skip files whose sha256 is already in --out (continue a batch)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for --scheduler to answer.",
+)
+def batch(
+    paths: tuple[str, ...],
+    out_dir: str,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    timeout: float,
+) -> None:
+    """Analyse many captures (files, folders, globs) into Parquet tables, on Dask."""
+    if workers is not None and scheduler is not None:
+        _fail("--workers and --scheduler exclude each other (the cluster has its workers)")
+    try:
+        from bpdiag.batch.runner import BatchError, run_batch
+    except ImportError:
+        _fail("bpdiag batch needs Dask and pyarrow: pip install 'bpdiag[batch]'")
+    from bpdiag.report.batch import render_batch_summary
+
+    bar = _batch_progress() if sys.stderr.isatty() else None
+    try:
+        if bar is not None:
+            with bar as (_bar, update):
+                summary = run_batch(
+                    paths,
+                    out_dir,
+                    workers=workers,
+                    scheduler=scheduler,
+                    resume=resume,
+                    timeout=timeout,
+                    progress=update,
+                )
+        else:
+            summary = run_batch(
+                paths, out_dir, workers=workers, scheduler=scheduler, resume=resume, timeout=timeout
+            )
+    except BatchError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{out_dir}: {exc.strerror or exc}")
+    click.echo(render_batch_summary(summary), nl=False)
+    sys.exit(EXIT_OK)
+
+
+@contextmanager
+def _batch_progress() -> Iterator[tuple[object, object]]:
+    """A progress bar on stderr: files done, rate, failures."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.1f} files/s"),
+        TextColumn("{task.fields[failures]} unreadable"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("batch", total=None, rate=0.0, failures=0)
+    import time
+
+    start = time.monotonic()
+
+    def update(done: int, total: int, failures: int) -> None:
+        elapsed = max(time.monotonic() - start, 1e-9)
+        progress.update(task, completed=done, total=total, rate=done / elapsed, failures=failures)
+
+    with progress:
+        yield progress, update
+
+
+@main.command()
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
