@@ -171,6 +171,73 @@ def file_rows(path: str, sha: str | None = None) -> FileRows:
     return rows_from_document(path, sha, size, doc)
 
 
-def chunk_rows(items: list[tuple[str, str | None]]) -> list[FileRows]:
-    """The task a worker runs: every file of one chunk, in order."""
-    return [file_rows(path, sha) for path, sha in items]
+def schemas() -> dict[str, Any]:
+    """The Arrow schema of each table (docs/json.md, "Batch tables")."""
+    import pyarrow as pa
+
+    st, i64, i32, b = pa.string(), pa.int64(), pa.int32(), pa.bool_()
+    types = {
+        "captures": {
+            "size": i64,
+            "link_type": i32,
+            "records": i64,
+            "problems": i64,
+            "pairings": i32,
+        },
+        "pairings": {
+            "connection": i32,
+            "pairing": i32,
+            "secure_connections": b,
+            "failure_reason": i32,
+            "findings": pa.list_(st),
+        },
+        "findings": {"connection": i32, "pairing": i32},
+    }
+    return {
+        table: pa.schema([(c, types[table].get(c, st)) for c in cols])
+        for table, cols in COLUMNS.items()
+    }
+
+
+COLUMNS = {"captures": CAPTURE_COLUMNS, "pairings": PAIRING_COLUMNS, "findings": FINDING_COLUMNS}
+
+
+@dataclass
+class ChunkResult:
+    """One chunk's rows as Arrow tables (cheap to send back from a worker and to write)."""
+
+    tables: dict[str, Any]
+    files: int
+    failures: int
+
+
+def to_tables(results: list[FileRows]) -> ChunkResult:
+    import pyarrow as pa
+
+    rows: dict[str, list[Row]] = {"captures": [], "pairings": [], "findings": []}
+    for r in results:
+        rows["captures"].append(r.capture)
+        rows["pairings"].extend(r.pairings)
+        rows["findings"].extend(r.findings)
+    tables = {}
+    for table, schema in schemas().items():
+        cols = COLUMNS[table]
+        data = {c: [r.get(c) for r in rows[table]] for c in cols}
+        tables[table] = pa.Table.from_pydict(data, schema)
+    return ChunkResult(tables, len(results), sum(r.failed for r in results))
+
+
+def relabel(rows: FileRows, path: str) -> FileRows:
+    """Show the path as the user gave it, not the absolute one the worker opened."""
+    rows.capture["path"] = path
+    for r in rows.pairings:
+        r["capture"] = path
+    for r in rows.findings:
+        r["capture"] = path
+    return rows
+
+
+def chunk_rows(items: list[tuple[str, str, str | None]]) -> ChunkResult:
+    """The task a worker runs: every ``(path to open, path to show, sha256 or None)`` of one
+    chunk, in order, as Arrow tables."""
+    return to_tables([relabel(file_rows(abspath, sha), shown) for abspath, shown, sha in items])

@@ -23,15 +23,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from bpdiag.batch.rows import (
-    CAPTURE_COLUMNS,
-    FINDING_COLUMNS,
-    PAIRING_COLUMNS,
-    FileRows,
+    ChunkResult,
     chunk_rows,
     error_rows,
+    relabel,
+    schemas,
     sha256_of,
+    to_tables,
 )
 
 CHUNK_FILES = 64
@@ -147,75 +148,20 @@ def _chunk_size_for(n_files: int, workers: int) -> int:
 # -- the tables ----------------------------------------------------------------------------
 
 
-def _schemas() -> dict[str, object]:
-    import pyarrow as pa
-
-    s, i64, i32, b = pa.string(), pa.int64(), pa.int32(), pa.bool_()
-    return {
-        "captures": pa.schema(
-            [
-                ("path", s),
-                ("sha256", s),
-                ("size", i64),
-                ("format", s),
-                ("link_type", i32),
-                ("records", i64),
-                ("problems", i64),
-                ("pairings", i32),
-                ("error", s),
-            ]
-        ),
-        "pairings": pa.schema(
-            [
-                ("capture", s),
-                ("sha256", s),
-                ("connection", i32),
-                ("pairing", i32),
-                ("central", s),
-                ("peripheral", s),
-                ("secure_connections", b),
-                ("method", s),
-                ("outcome", s),
-                ("failure_reason", i32),
-                ("failure_reason_name", s),
-                ("failure_sent_by", s),
-                ("io_initiator", s),
-                ("io_responder", s),
-                ("findings", pa.list_(s)),
-            ]
-        ),
-        "findings": pa.schema(
-            [
-                ("capture", s),
-                ("sha256", s),
-                ("connection", i32),
-                ("pairing", i32),
-                ("code", s),
-                ("severity", s),
-            ]
-        ),
-    }
-
-
-COLUMNS = {"captures": CAPTURE_COLUMNS, "pairings": PAIRING_COLUMNS, "findings": FINDING_COLUMNS}
-
-
 class TableWriter:
-    """Buffers rows and writes them to part files every ``FLUSH_FILES`` files."""
+    """Collects the chunks' tables and writes them to part files every ``FLUSH_FILES`` files."""
 
     def __init__(self, out: str) -> None:
         self.out = out
         self.parts = os.path.join(out, PARTS)
         os.makedirs(self.parts, exist_ok=True)
-        self.schemas = _schemas()
-        self.buf: dict[str, list[dict[str, object]]] = {t: [] for t in TABLES}
+        self.buf: dict[str, list[Any]] = {t: [] for t in TABLES}
         self.files = 0
 
-    def add(self, rows: FileRows) -> None:
-        self.buf["captures"].append(rows.capture)
-        self.buf["pairings"].extend(rows.pairings)
-        self.buf["findings"].extend(rows.findings)
-        self.files += 1
+    def add(self, chunk: ChunkResult) -> None:
+        for t in TABLES:
+            self.buf[t].append(chunk.tables[t])
+        self.files += chunk.files
         if self.files >= FLUSH_FILES:
             self.flush()
 
@@ -228,14 +174,11 @@ class TableWriter:
         tag = uuid.uuid4().hex
         # captures last: a part set counts as done (for --resume) only once it is complete
         for table in ("pairings", "findings", "captures"):
-            schema = self.schemas[table]
-            cols = COLUMNS[table]
-            rows = self.buf[table]
-            data = pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows], schema)
+            data = pa.concat_tables(self.buf[table])
             tmp = os.path.join(self.parts, f".{table}-{tag}.tmp")
             pq.write_table(data, tmp)
             os.replace(tmp, os.path.join(self.parts, f"{table}-{tag}.parquet"))
-            rows.clear()
+            self.buf[table].clear()
         self.files = 0
 
 
@@ -273,12 +216,12 @@ def consolidate(out: str) -> None:
     """Join the tables in OUT with the complete part sets, then remove the parts."""
     import pyarrow.parquet as pq
 
-    schemas = _schemas()
+    schema = schemas()
     for table in TABLES:
         sources = _table_files(out, table)
         target = os.path.join(out, f"{table}.parquet")
         tmp = os.path.join(out, f".{table}.tmp")
-        with pq.ParquetWriter(tmp, schemas[table]) as w:
+        with pq.ParquetWriter(tmp, schema[table]) as w:
             for src in sources:
                 pf = pq.ParquetFile(src)
                 for batch in pf.iter_batches():
@@ -417,7 +360,7 @@ def _run(client: object, items: list[Item], writer: TableWriter, progress: Progr
     groups = chunks(items, _chunk_size_for(len(items), n_workers))
     futures = {}
     for group in groups:
-        payload = [(it.abspath, it.sha256) for it in group]
+        payload = [(it.abspath, it.path, it.sha256) for it in group]
         fut = client.submit(chunk_rows, payload, pure=False)  # type: ignore[attr-defined]
         futures[fut] = group
     done = failures = 0
@@ -425,24 +368,15 @@ def _run(client: object, items: list[Item], writer: TableWriter, progress: Progr
     for fut in as_completed(list(futures)):
         group = futures.pop(fut)
         try:
-            results: list[FileRows] = fut.result()
+            result: ChunkResult = fut.result()
         except Exception as exc:  # KilledWorker or a worker-side crash: rows, not a stop
             reason = f"worker failed on this chunk: {type(exc).__name__}"
-            results = [error_rows(it.abspath, it.sha256, None, reason) for it in group]
-        for it, rows in zip(group, results, strict=True):
-            _relabel(rows, it.path)
-            writer.add(rows)
-            done += 1
-            failures += rows.failed
+            result = to_tables(
+                [relabel(error_rows(it.abspath, it.sha256, None, reason), it.path) for it in group]
+            )
+        writer.add(result)
+        done += result.files
+        failures += result.failures
         if progress is not None:
             progress(done, total, failures)
     return done
-
-
-def _relabel(rows: FileRows, path: str) -> None:
-    """Show the path as the user gave it, not the absolute one the worker opened."""
-    rows.capture["path"] = path
-    for r in rows.pairings:
-        r["capture"] = path
-    for r in rows.findings:
-        r["capture"] = path
