@@ -1,9 +1,12 @@
 """The command line: ``bpdiag analyze``, ``bpdiag dump`` … (no decoding logic here).
 
-Exit codes (docs/cli.md):
+Exit codes (docs/cli.md, bpdiag/exits.py):
   0  analysed; no pairing and no encryption failed
   1  analysed; a pairing or an encryption failed
   2  unreadable input or usage error (one line on stderr)
+  3  an unexpected error inside bpdiag (one line on stderr)
+  4  the output could not be written (disk full …)
+  130 interrupted
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 
 from bpdiag import __version__
 from bpdiag.errors import BpdiagError
+from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES
 
 EXIT_OK = 0
@@ -41,10 +45,12 @@ def _reading(capture: str) -> Iterator[None]:
     except BpdiagError as exc:
         _fail(f"{capture}: {exc}")
     except OSError as exc:
+        if is_output_error(exc):
+            raise  # the guard reports it as an output error
         _fail(f"{capture}: {exc.strerror or exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bpdiag")
 def main() -> None:
     """Tells you why Bluetooth LE pairing failed, from a capture."""
