@@ -80,14 +80,14 @@ def _le_conn_complete(handle: int) -> bytes:
     return bytes([0x3E, len(params)]) + params
 
 
-def att_errors(path: Path, n: int) -> None:
+def att_errors(path: Path, n: int, kinds: int = 4) -> None:
     handle = 0x0040
 
     def recs() -> Iterator[tuple[bytes, int]]:
         evt = b"\x04" + _le_conn_complete(handle)
         yield evt, _h4_flags(evt, True)
         for i in range(n):
-            attr = 0x0010 + i % 4
+            attr = 0x0010 + i % kinds
             req = b"\x02" + _acl(handle, 3, 4, b"\x0a" + struct.pack("<H", attr))
             err = b"\x02" + _acl(handle, 5, 4, b"\x01\x0a" + struct.pack("<H", attr) + b"\x05")
             yield req, _h4_flags(req, False)
