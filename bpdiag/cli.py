@@ -30,7 +30,9 @@ EXIT_UNREADABLE = 2
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"bpdiag: {message}", err=True)
+    from bpdiag.report.terminal import escape_line
+
+    click.echo(f"bpdiag: {escape_line(message)}", err=True)
     sys.exit(EXIT_UNREADABLE)
 
 
@@ -86,9 +88,10 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
 
         click.echo(dumps_analysis(analysis))
     else:
+        from bpdiag.report.terminal import escape_controls
         from bpdiag.report.text import render_text
 
-        click.echo(render_text(analysis, show_keys=show_keys), nl=False)
+        click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
     sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
 
 
@@ -101,6 +104,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
+    from bpdiag.report.terminal import escape_line
 
     out: list[Analyzer] = []
     write = sys.stdout.write
@@ -110,7 +114,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
             else:
                 fields = pdu_fields(pdu, show_keys)
-                text = " ".join(f"{k}={v}" for k, v in fields.items())
+                text = escape_line(" ".join(f"{k}={v}" for k, v in fields.items()))
                 cid = f"c{conn.id}" if conn is not None else "-"
                 write(
                     f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
@@ -121,7 +125,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
         for p in analysis.problems[:20]:
             where = f"record {p.record}" if p.record is not None else "file"
             off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
-            click.echo(f"problem: {where}{off}: {p.message}", err=True)
+            click.echo(f"problem: {where}{off}: {escape_line(p.message)}", err=True)
     sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
 
 
@@ -132,7 +136,10 @@ def tui(capture: str, show_keys: bool) -> None:
     """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
     from bpdiag.tui.app import make_app
 
-    make_app(capture, show_keys).run()
+    app = make_app(capture, show_keys)
+    app.run()
+    if app.return_code:  # the app ended on an internal error (said in one line)
+        sys.exit(app.return_code)
 
 
 @main.command()
@@ -210,7 +217,12 @@ def compare(a: str, b: str, as_json: bool) -> None:
         result = do_compare(diagnose_file(a), diagnose_file(b))
     except BpdiagError as exc:
         _fail(str(exc))
-    click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
+    from bpdiag.report.terminal import escape_controls
+
+    click.echo(
+        json.dumps(result, indent=2) if as_json else escape_controls(render_compare(result)),
+        nl=False,
+    )
     if as_json:
         click.echo("")
     sys.exit(EXIT_FAILED if any(p["outcome_differs"] for p in result["pairings"]) else EXIT_OK)
@@ -387,10 +399,12 @@ def pair(
         from bpdiag.report.text import render_text
 
         click.echo(f"attempt recorded in {capture}")
-        click.echo(render_text(analysis), nl=False)
+        from bpdiag.report.terminal import escape_controls
+
+        click.echo(escape_controls(render_text(analysis)), nl=False)
         if comparison is not None:
             click.echo("")
-            click.echo(render_compare(comparison), nl=False)
+            click.echo(escape_controls(render_compare(comparison)), nl=False)
     paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
 
