@@ -73,6 +73,11 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
+    if html_out:
+        from bpdiag.capture._open import same_file
+
+        if same_file(html_out, capture):
+            _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
     with _reading(capture):
         analysis = diagnose_file(capture)
     if html_out:

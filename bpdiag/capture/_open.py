@@ -60,3 +60,14 @@ def open_regular(path: str) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether the paths name one file (through symlinks, ``..`` or hard links): an output
+    must never be written over an input."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+        return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
