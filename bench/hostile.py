@@ -146,7 +146,9 @@ def air_addresses(path: Path, n: int) -> None:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 251))
         buf = bytearray()
         for i in range(n):
-            aa = 0x10000000 + i * 7919
+            aa = (0x10000000 + i * 7919) & 0xFFFFFFFF  # distinct: 7919 is odd
+            if aa == 0x8E89BED6:  # the advertising access address
+                aa = 0x0BADC0DE
             l2 = struct.pack("<HH", 65, 6) + b"\x0c" + bytes(20)  # an SMP start, 25 of 69
             pkt = struct.pack("<I", aa) + bytes([0x02, len(l2)]) + l2 + b"\x00\x00\x00"
             buf += struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000, len(pkt), len(pkt))
