@@ -191,7 +191,7 @@ GENERATORS: dict[str, tuple[Callable[[Path, int], None], int, str]] = {
     "smp_giants": (smp_giants, 8_190, ".btsnoop"),
     "partial_keys": (partial_keys, 1_000_000, ".btsnoop"),
     "air_addresses": (air_addresses, 1_000_000, ".pcap"),
-    "pcapng_options": (pcapng_options, 4 * 1024 * 1024, ".pcapng"),
+    "pcapng_options": (pcapng_options, 4 * 1024 * 1024 - 16, ".pcapng"),  # MAX_BLOCK
     "close_index": (close_index, 40_000, ".btsnoop"),
 }
 
