@@ -1,9 +1,12 @@
 """The command line: ``bpdiag analyze``, ``bpdiag dump`` … (no decoding logic here).
 
-Exit codes (docs/cli.md):
+Exit codes (docs/cli.md, bpdiag/exits.py):
   0  analysed; no pairing and no encryption failed
   1  analysed; a pairing or an encryption failed
   2  unreadable input or usage error (one line on stderr)
+  3  an unexpected error inside bpdiag (one line on stderr)
+  4  the output could not be written (disk full …)
+  130 interrupted
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 
 from bpdiag import __version__
 from bpdiag.errors import BpdiagError
+from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES
 
 EXIT_OK = 0
@@ -26,7 +30,9 @@ EXIT_UNREADABLE = 2
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"bpdiag: {message}", err=True)
+    from bpdiag.report.terminal import escape_line
+
+    click.echo(f"bpdiag: {escape_line(message)}", err=True)
     sys.exit(EXIT_UNREADABLE)
 
 
@@ -41,10 +47,12 @@ def _reading(capture: str) -> Iterator[None]:
     except BpdiagError as exc:
         _fail(f"{capture}: {exc}")
     except OSError as exc:
+        if is_output_error(exc):
+            raise  # the guard reports it as an output error
         _fail(f"{capture}: {exc.strerror or exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bpdiag")
 def main() -> None:
     """Tells you why Bluetooth LE pairing failed, from a capture."""
@@ -65,6 +73,11 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
+    if html_out:
+        from bpdiag.capture._open import same_file
+
+        if same_file(html_out, capture):
+            _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
     with _reading(capture):
         analysis = diagnose_file(capture)
     if html_out:
@@ -80,9 +93,10 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
 
         click.echo(dumps_analysis(analysis))
     else:
+        from bpdiag.report.terminal import escape_controls
         from bpdiag.report.text import render_text
 
-        click.echo(render_text(analysis, show_keys=show_keys), nl=False)
+        click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
     sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
 
 
@@ -95,6 +109,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
+    from bpdiag.report.terminal import escape_line
 
     out: list[Analyzer] = []
     write = sys.stdout.write
@@ -104,7 +119,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
             else:
                 fields = pdu_fields(pdu, show_keys)
-                text = " ".join(f"{k}={v}" for k, v in fields.items())
+                text = escape_line(" ".join(f"{k}={v}" for k, v in fields.items()))
                 cid = f"c{conn.id}" if conn is not None else "-"
                 write(
                     f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
@@ -115,7 +130,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
         for p in analysis.problems[:20]:
             where = f"record {p.record}" if p.record is not None else "file"
             off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
-            click.echo(f"problem: {where}{off}: {p.message}", err=True)
+            click.echo(f"problem: {where}{off}: {escape_line(p.message)}", err=True)
     sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
 
 
@@ -126,7 +141,10 @@ def tui(capture: str, show_keys: bool) -> None:
     """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
     from bpdiag.tui.app import make_app
 
-    make_app(capture, show_keys).run()
+    app = make_app(capture, show_keys)
+    app.run()
+    if app.return_code:  # the app ended on an internal error (said in one line)
+        sys.exit(app.return_code)
 
 
 @main.command()
@@ -306,7 +324,12 @@ def compare(a: str, b: str, as_json: bool) -> None:
         result = do_compare(diagnose_file(a), diagnose_file(b))
     except BpdiagError as exc:
         _fail(str(exc))
-    click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
+    from bpdiag.report.terminal import escape_controls
+
+    click.echo(
+        json.dumps(result, indent=2) if as_json else escape_controls(render_compare(result)),
+        nl=False,
+    )
     if as_json:
         click.echo("")
     sys.exit(EXIT_FAILED if any(p["outcome_differs"] for p in result["pairings"]) else EXIT_OK)
@@ -483,10 +506,12 @@ def pair(
         from bpdiag.report.text import render_text
 
         click.echo(f"attempt recorded in {capture}")
-        click.echo(render_text(analysis), nl=False)
+        from bpdiag.report.terminal import escape_controls
+
+        click.echo(escape_controls(render_text(analysis)), nl=False)
         if comparison is not None:
             click.echo("")
-            click.echo(render_compare(comparison), nl=False)
+            click.echo(escape_controls(render_compare(comparison)), nl=False)
     paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
 

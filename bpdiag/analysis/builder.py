@@ -47,6 +47,8 @@ from bpdiag.decode.pdu import Pdu
 
 MAX_PROBLEMS = 1000
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
+MAX_ATT_ERRORS = 1000  # distinct ATT refusals kept (repeats of one are counted in it)
+ATT_ERROR_FRAMES = 5  # frames kept per distinct ATT refusal
 
 _KEY_NAMES = {
     smp.CommandCode.ENCRYPTION_INFORMATION: "LTK",
@@ -85,6 +87,7 @@ class Analyzer:
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
         self._enc_pending: dict[int, int] = {}  # connection id → frame of LL_ENC_REQ
+        self._att_kinds: dict[tuple[Any, ...], AttError] = {}  # repeats of one ATT refusal
 
     # ------------------------------------------------------------------ helpers
     def add_problems(self, problems: list[Problem]) -> None:
@@ -341,20 +344,34 @@ class Analyzer:
         conn = self.connection_for(pdu)
         m = pdu.msg
         last = self._last.get(conn.id) if conn is not None else None
-        self.analysis.att_errors.append(
-            AttError(
-                connection=None if conn is None else conn.id,
-                frame=pdu.frame,
-                request_frame=pdu.answers or None,
-                request_opcode=m.request_opcode,  # type: ignore[attr-defined]
-                request_name=m.fields().get("request_name", ""),  # type: ignore[arg-type]
-                handle=m.handle,  # type: ignore[attr-defined]
-                error=m.error_code,  # type: ignore[attr-defined]
-                error_name=m.fields().get("error_name", ""),  # type: ignore[arg-type]
-                encrypted=bool(conn and conn.encrypted),
-                after_pairing=None if last is None else last.id,
-            )
+        cid = None if conn is None else conn.id
+        encrypted = bool(conn and conn.encrypted)
+        after = None if last is None else last.id
+        kind = (cid, m.request_opcode, m.handle, m.error_code, encrypted, after)  # type: ignore[attr-defined]
+        seen = self._att_kinds.get(kind)
+        if seen is not None:  # the same refusal again: count it, keep its first frames
+            seen.count += 1
+            if len(seen.frames) < ATT_ERROR_FRAMES:
+                seen.frames.append(pdu.frame)
+            return conn
+        if len(self._att_kinds) >= MAX_ATT_ERRORS:
+            self.analysis.att_errors_dropped += 1
+            return conn
+        err = AttError(
+            connection=cid,
+            frame=pdu.frame,
+            request_frame=pdu.answers or None,
+            request_opcode=m.request_opcode,  # type: ignore[attr-defined]
+            request_name=m.fields().get("request_name", ""),  # type: ignore[arg-type]
+            handle=m.handle,  # type: ignore[attr-defined]
+            error=m.error_code,  # type: ignore[attr-defined]
+            error_name=m.fields().get("error_name", ""),  # type: ignore[arg-type]
+            encrypted=encrypted,
+            after_pairing=after,
+            frames=[pdu.frame],
         )
+        self._att_kinds[kind] = err
+        self.analysis.att_errors.append(err)
         return conn
 
     # Advertising / air -------------------------------------------------------
@@ -487,6 +504,19 @@ class Analyzer:
 
     # ------------------------------------------------------------------ finish
     def finish(self) -> Analysis:
+        if self.analysis.att_errors_dropped:
+            self.add_problems(
+                [
+                    Problem(
+                        None,
+                        None,
+                        f"{self.analysis.att_errors_dropped} ATT Error Responses were counted "
+                        f"but not kept: only {MAX_ATT_ERRORS} distinct refusals (request, "
+                        "handle, error, connection) are analysed",
+                        "att",
+                    )
+                ]
+            )
         by_id = {c.id: c for c in self.analysis.connections}
         for p in self.analysis.pairings:
             if p.secure_connections is None and p.public_keys:

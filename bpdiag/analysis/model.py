@@ -307,6 +307,10 @@ class AttError:
     error_name: str
     encrypted: bool  # link encrypted when the error came
     after_pairing: int | None  # id of the last pairing on this connection, if any
+    # Repeats of the same refusal (connection, request, handle, error, link state) are one
+    # AttError: ``frame`` is the first, ``count`` how many, ``frames`` the first few.
+    count: int = 1
+    frames: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -319,6 +323,8 @@ class AttError:
             "error": self.error,
             "error_name": self.error_name,
             "link_encrypted": self.encrypted,
+            "count": self.count,
+            "frames": self.frames or [self.frame],
         }
 
 
@@ -389,6 +395,7 @@ class Analysis:
     findings: list[Any] = field(default_factory=list)
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
+    att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
 
     @property
     def failed(self) -> bool:

@@ -24,6 +24,7 @@ from itertools import chain
 from types import TracebackType
 
 from bpdiag.capture._io import BatchReader, Source
+from bpdiag.capture._open import open_regular
 from bpdiag.capture.btmon_text import BtmonTextReader, looks_like_btmon_text
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.pcap import PcapReader
@@ -63,9 +64,9 @@ def sniff_format(path: str | os.PathLike[str]) -> str | None:
     """The format of a file from its first bytes, or ``None`` if it is none bpdiag reads
     (or cannot be read)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(os.fspath(path)) as f:  # never blocks on a FIFO
             head = f.read(_SNIFF)
-    except OSError:
+    except (OSError, UnreadableCapture):
         return None
     return format_of(head)
 
@@ -102,14 +103,7 @@ class Capture:
         self._text: BtmonTextReader | None = None
         self._link_type = -1
         self._count = 0
-        try:
-            self._f = open(self.path, "rb", buffering=0)  # noqa: SIM115
-        except FileNotFoundError:
-            raise UnreadableCapture("no such file") from None
-        except IsADirectoryError:
-            raise UnreadableCapture("is a directory, not a capture file") from None
-        except OSError as exc:
-            raise UnreadableCapture(f"cannot be opened: {exc.strerror or exc}") from None
+        self._f = open_regular(self.path)  # refuses FIFOs and devices instead of blocking
         try:
             self._gen, self._iter = self._open()
         except OSError as exc:

@@ -66,6 +66,8 @@ KNOWN_TYPES = frozenset(
 """Block types a following block may have for a damaged block to be skipped over."""
 
 _DIRECTIONS = (Direction.UNKNOWN, Direction.RECEIVED, Direction.SENT, Direction.UNKNOWN)
+_IDB_OPTIONS = frozenset({9, 14})  # if_tsresol, if_tsoffset (4.2)
+_EPB_OPTIONS = frozenset({2})  # epb_flags (4.3.1)
 _PACKETS = (EPB, SPB, PB)
 
 Interface = tuple[int, int, int, int]
@@ -171,6 +173,7 @@ class PcapngReader(BatchReader):
         self._fast: dict[int, tuple[int, int, int]] = {}
         self._last_ts = 0.0
         self.sections = 0
+        self.options_skipped = 0  # options read past because bpdiag does not use them
         self.link_type = self._first_link_type()
 
     def _first_link_type(self) -> int:
@@ -473,7 +476,8 @@ class PcapngReader(BatchReader):
         link_type, _reserved, snaplen = st.idb.unpack_from(buf, pos + 8)
         units = 1_000_000
         tsoffset = 0
-        for code, start, length in self._options(buf, pos + 16, pos + total - 4, where, found):
+        options = self._options(buf, pos + 16, pos + total - 4, where, found, _IDB_OPTIONS)
+        for code, start, length in options:
             if code == 9 and length >= 1:
                 units = _tsresol(buf[start])
             elif code == 14 and length >= 8:
@@ -484,12 +488,21 @@ class PcapngReader(BatchReader):
             self.link_type = link_type
 
     def _options(
-        self, buf: bytes, pos: int, end: int, where: str, found: list[tuple[int | None, str]]
+        self,
+        buf: bytes,
+        pos: int,
+        end: int,
+        where: str,
+        found: list[tuple[int | None, str]],
+        wanted: frozenset[int],
     ) -> list[tuple[int, int, int]]:
-        """The options of a block (3.5) as (code, value offset, value length), up to
-        ``opt_endofopt`` or ``end``; an option running past ``end`` is a problem."""
+        """The options of a block (3.5) whose code is in ``wanted``, as (code, value offset,
+        value length), up to ``opt_endofopt`` or ``end``; an option running past ``end`` is a
+        problem.  The others are only stepped over (counted in ``options_skipped``), so a
+        block of millions of options costs time, not memory."""
         unpack = self._st.opt.unpack_from
         options: list[tuple[int, int, int]] = []
+        skipped = 0
         while pos + 4 <= end:
             code, length = unpack(buf, pos)
             if code == 0:
@@ -503,8 +516,12 @@ class PcapngReader(BatchReader):
                     )
                 )
                 break
-            options.append((code, pos + 4, length))
+            if code in wanted and len(options) < 16:
+                options.append((code, pos + 4, length))
+            else:
+                skipped += 1
             pos += 4 + ((length + 3) & -4)
+        self.options_skipped += skipped
         return options
 
     def _packet(
@@ -584,7 +601,7 @@ class PcapngReader(BatchReader):
                 )
             timestamp = ((hi << 32) | lo) / units + tsoffset
             opt_start = start + ((cap + 3) & -4)
-            options = self._options(buf, opt_start, pos + total - 4, where, found)
+            options = self._options(buf, opt_start, pos + total - 4, where, found, _EPB_OPTIONS)
             for code, vstart, length in options:
                 if code == 2 and length >= 4:
                     direction = _DIRECTIONS[st.u32.unpack_from(buf, vstart)[0] & 3]

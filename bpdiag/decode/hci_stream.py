@@ -37,7 +37,7 @@ from typing import Final, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.decode import att, h4, hci, smp
-from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, Reassembler
+from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, MAX_PARTIAL, Reassembler
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Pdu
 from bpdiag.errors import DecodeError
@@ -73,8 +73,12 @@ class HciStream:
     """Feed records of HCI link types in order; get the PDUs each completes."""
 
     __slots__ = (
+        "_by_adapter",
+        "_closed_at",
         "_cmd_handle",
+        "_evicted",
         "_formats",
+        "_noted",
         "_reasm",
         "_reasm_keys",
         "_req",
@@ -94,6 +98,13 @@ class HciStream:
         self._cmd_handle: dict[int, int] = {}  # adapter << 16 | opcode → handle
         self._formats: dict[tuple[int, int], int] = {}  # (adapter, cookie) → control format
         self._unknown_types: dict[int, list[int]] = {}  # H4 type → [first record, count]
+        # Fragment state by adapter, so a Close Index costs what that adapter had open (a
+        # scan of every key made a capture of many keys and closes quadratic); may hold
+        # keys whose PDU has since finished, compacted every few thousand insertions.
+        self._by_adapter: dict[int, set[int]] = {}
+        self._noted = 0
+        self._evicted = 0  # reassembler evictions already reflected in _reasm_keys
+        self._closed_at: dict[int, int] = {}  # adapter → record of its last Close Index
 
     # ------------------------------------------------------------ entry points
     def feeder(self, link_type: int) -> Callable[[Record], list[Pdu]]:
@@ -287,11 +298,45 @@ class HciStream:
             self._skip[key] = l2len - have
             if op in _ATT_REQUESTS:  # known once its last fragment is in
                 self._req_pending[key] = op
+            self._note(key)
             return _NONE
         if l2len == have:
             return _NONE
-        self._skip[_key(adapter, handle, d) if key < 0 else key] = l2len - have
+        if key < 0:
+            key = _key(adapter, handle, d)
+        self._skip[key] = l2len - have
+        self._note(key)
         return _NONE
+
+    def _note(self, key: int) -> None:
+        """Index a key that now has fragment state; bound ``_skip`` (unwanted PDUs being
+        skipped) like the reassembler bounds its partial PDUs."""
+        self._by_adapter.setdefault(key >> 14, set()).add(key)
+        self._noted += 1
+        if self._noted > 4 * MAX_PARTIAL:
+            self._reindex()
+        if len(self._skip) > MAX_PARTIAL:
+            items = list(self._skip.items())
+            half = len(items) // 2
+            self._skip = dict(items[half:])
+            for old, _left in items[:half]:
+                self._req_pending.pop(old, None)
+            self.problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"more than {MAX_PARTIAL} fragmented L2CAP PDUs were unfinished at once; "
+                    f"the {half} oldest were dropped (their continuations show as orphans)",
+                    "l2cap",
+                )
+            )
+
+    def _reindex(self) -> None:
+        """Rebuild ``_by_adapter`` from the keys that still have fragment state."""
+        self._noted = 0
+        self._by_adapter = {}
+        for key in (*self._skip, *self._req_pending, *self._reasm_keys):
+            self._by_adapter.setdefault(key >> 14, set()).add(key)
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
@@ -306,9 +351,14 @@ class HciStream:
             frame = reasm.continuation(rkey, data, rec.index)
         key = _key(adapter, handle, d)
         if reasm.is_pending(rkey):
-            self._reasm_keys.add(key)
+            if key not in self._reasm_keys:
+                self._reasm_keys.add(key)
+                self._note(key)
         else:
             self._reasm_keys.discard(key)
+        if reasm.evicted != self._evicted:  # it dropped its oldest partial PDUs
+            self._evicted = reasm.evicted
+            self._reasm_keys = {_key(*cast(tuple[int, int, int], k)) for k, *_ in reasm.pending()}
         if reasm.problems:
             self._drain_reassembler(rec)
         if frame is None:
@@ -334,6 +384,8 @@ class HciStream:
             if not isinstance(err, att.AttErrorResponse):
                 return _NONE
             req = self._req.get(_key(adapter, handle, _OTHER[d]))
+            if req is not None and req >> 8 < self._closed_at.get(adapter, -1):
+                req = None  # made before the controller went away
             answers = req >> 8 if req is not None and req & 0xFF == err.request_opcode else 0
             return [
                 Pdu(
@@ -409,10 +461,12 @@ class HciStream:
                 self._reasm_keys.discard(key)
                 self._reasm.drop((adapter, handle, d))
 
-    def _forget_adapter(self, adapter: int) -> None:
-        """The controller went away: every connection on it is gone."""
-        keys = (*self._skip, *self._req, *self._req_pending, *self._reasm_keys)
-        for key in [k for k in keys if k >> 14 == adapter]:
+    def _forget_adapter(self, adapter: int, record: int) -> None:
+        """The controller went away: every connection on it is gone.  Remembered requests
+        older than ``record`` stop counting (``_closed_at``); fragment state is dropped
+        through the per-adapter index, so the cost is what this adapter had open."""
+        self._closed_at[adapter] = record
+        for key in self._by_adapter.pop(adapter, ()):
             self._forget_link(adapter, key >> 2 & 0x0FFF)
 
     # ------------------------------------------------------------ monitor
@@ -430,7 +484,7 @@ class HciStream:
         elif isinstance(msg, ControlClose):
             self._formats.pop((adapter, msg.cookie), None)
         elif opcode == 1 or opcode == 9:  # Delete Index / Close Index
-            self._forget_adapter(adapter)
+            self._forget_adapter(adapter, rec.index)
         return [Pdu(rec.index, rec.timestamp, _UNKNOWN, None, "monitor", opcode, msg, rec.index)]
 
     # ------------------------------------------------------------ end
@@ -456,7 +510,9 @@ class HciStream:
                 what = f"an L2CAP PDU on {where}, CID 0x{cid:04x}: {have} of {expected} bytes"
             self.problems.append(Problem(None, None, f"capture ends inside {what}", "l2cap"))
         self._reasm = Reassembler(WANTED_CIDS)
+        self._evicted = 0
         self._reasm_keys.clear()
+        self._by_adapter.clear()
         self._skip.clear()
         self._req_pending.clear()
         return _NONE

@@ -12,6 +12,14 @@ Bluetooth Core Spec v5.4:
 The reassembler is the only stateful piece here: one partial PDU per (link, direction) key.
 It never raises on bad input; it records what went wrong in ``problems`` (a list of
 ``(frame, message)`` the caller drains) and goes on.
+
+Its memory is bounded whatever the input claims.  A channel bounds its PDUs: an SMP PDU is
+at most 65 octets (the Pairing Public Key, Vol 3, Part H, 3.3 / 3.5.6), and an ATT PDU at
+most ATT_MTU (Vol 3, Part F, 3.2.8), which stacks cap at 517 (a 512-octet attribute value,
+3.2.9, behind a Prepare Write header).  A header claiming more is a problem, and the PDU's
+bytes are counted (so its continuations still line up) but not kept.  At most
+``MAX_PARTIAL`` PDUs are open at once; past that the oldest half are dropped unfinished and
+one problem says how many.
 """
 
 from __future__ import annotations
@@ -26,6 +34,12 @@ CID_SMP = 0x0006
 CID_BREDR_SMP = 0x0007
 
 _HDR = struct.Struct("<HH")
+
+SMP_MAX_PDU = 65  # Pairing Public Key: code + 64 octets (Vol 3, Part H, 3.5.6)
+ATT_MAX_PDU = 517  # the largest ATT_MTU stacks negotiate (512-octet value + 5)
+CHANNEL_LIMITS = {CID_SMP: SMP_MAX_PDU, CID_BREDR_SMP: SMP_MAX_PDU, CID_ATT: ATT_MAX_PDU}
+MAX_PARTIAL = 4096
+"""PDUs open at once; a real capture has a few (one per link and direction in flight)."""
 
 
 @dataclass(slots=True)
@@ -55,12 +69,35 @@ class Reassembler:
     counted (so their continuations are not mistaken for orphans) and never copied.
     """
 
-    __slots__ = ("_partial", "problems", "wanted")
+    __slots__ = ("_partial", "evicted", "limits", "problems", "wanted")
 
-    def __init__(self, wanted: frozenset[int] | None = None) -> None:
+    def __init__(
+        self, wanted: frozenset[int] | None = None, limits: dict[int, int] | None = None
+    ) -> None:
         self.wanted = wanted
+        self.limits = CHANNEL_LIMITS if limits is None else limits
         self._partial: dict[Hashable, _Partial] = {}
         self.problems: list[tuple[int, str]] = []
+        self.evicted = 0  # partial PDUs dropped because too many were open
+
+    def _open(self, key: Hashable, part: _Partial) -> None:
+        """Keep a partial PDU, dropping the oldest half when ``MAX_PARTIAL`` are open (in one
+        batch, so the cost per PDU stays constant)."""
+        partial = self._partial
+        if len(partial) >= MAX_PARTIAL and key not in partial:
+            items = list(partial.items())
+            half = len(items) // 2
+            partial.clear()
+            partial.update(items[half:])
+            self.evicted += half
+            self.problems.append(
+                (
+                    part.first_frame,
+                    f"more than {MAX_PARTIAL} L2CAP PDUs were unfinished at once; the "
+                    f"{half} oldest were dropped (their continuations will show as orphans)",
+                )
+            )
+        partial[key] = part
 
     def start(self, key: Hashable, data: bytes, frame: int) -> L2capFrame | None:
         """Feed a first fragment (HCI PB 0b00/0b10/0b11, LL LLID 0b10)."""
@@ -83,11 +120,21 @@ class Reassembler:
             )
         if len(data) < 4:
             # Fragments may split the basic header itself; wait for the rest of it.
-            self._partial[key] = _Partial(-1, -1, [bytes(data)], len(data), frame, True)
+            self._open(key, _Partial(-1, -1, [bytes(data)], len(data), frame, True))
             return None
         length, cid = _HDR.unpack_from(data, 0)
         body = data[4:]
         wanted = self.wanted is None or cid in self.wanted
+        limit = self.limits.get(cid)
+        if wanted and limit is not None and length > limit:
+            self.problems.append(
+                (
+                    frame,
+                    f"L2CAP PDU on CID 0x{cid:04x} claims {length} bytes, more than the "
+                    f"{limit} a PDU of that channel can have; its bytes are skipped, not kept",
+                )
+            )
+            wanted = False
         if len(body) >= length:
             if len(body) > length:
                 self.problems.append(
@@ -101,8 +148,8 @@ class Reassembler:
             if not wanted:
                 return None
             return L2capFrame(cid, bytes(body), frame, frame)
-        self._partial[key] = _Partial(
-            cid, length, [bytes(body)] if wanted else [], len(body), frame, wanted
+        self._open(
+            key, _Partial(cid, length, [bytes(body)] if wanted else [], len(body), frame, wanted)
         )
         return None
 
@@ -120,7 +167,7 @@ class Reassembler:
             del self._partial[key]
             head = b"".join(part.chunks) + bytes(data)
             if len(head) < 4:
-                self._partial[key] = _Partial(-1, -1, [head], len(head), part.first_frame, True)
+                self._open(key, _Partial(-1, -1, [head], len(head), part.first_frame, True))
                 return None
             frame_out = self.start(key, head, part.first_frame)
             if frame_out is not None:

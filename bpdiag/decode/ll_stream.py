@@ -203,6 +203,8 @@ class LlStream:
         self._unknown_frags: dict[int, list[tuple[bytes, int]]] = {}
         self._adv_seen: set[tuple[str, int | None, str | None]] = set()
         self._ppi_clock: tuple[int, int] | None = None  # (last raw clock, wraps)
+        self._unconfirmed: dict[int, None] = {}  # links no CONNECT_IND announced
+        self.links_expired = 0
 
     # ================================================================ public API
     def feed(self, rec: Record) -> list[Pdu]:
@@ -354,6 +356,7 @@ class LlStream:
         if isinstance(msg, ConnectInd):
             aa = msg.access_address
             old = self.links.pop(aa, None)
+            self._unconfirmed.pop(aa, None)
             if old is not None:
                 for d in (C, P, U):
                     self._reasm.drop((aa, d))
@@ -410,7 +413,7 @@ class LlStream:
     def _data(self, rec: Record, a: _Air, aa: int, pdu: bytes) -> list[Pdu]:
         link = self.links.get(aa)
         if link is None:
-            link = self.links[aa] = _Link(aa, False, enc=_Enc.UNKNOWN)
+            link = self._unconfirmed_link(rec, aa)
         hdr = parse_data_pdu(pdu)
         d = self._direction(link, a, hdr.length)
         payload = hdr.payload
@@ -575,6 +578,39 @@ class LlStream:
             link.requests.setdefault(d, {})[msg.opcode] = frame.last_frame
         return _NONE
 
+    def _unconfirmed_link(self, rec: Record, aa: int) -> _Link:
+        """A link for an access address no CONNECT_IND announced (a connection captured
+        mid-way, or noise).  At most ``MAX_UNCONFIRMED_LINKS`` are kept: past that, the half
+        seen least recently are forgotten in one batch (constant cost per link), with their
+        partial L2CAP PDUs, and one problem says so."""
+        if len(self._unconfirmed) >= MAX_UNCONFIRMED_LINKS:
+            def last_seen(a: int) -> int:
+                link = self.links.get(a)
+                return max((s.frame for s in link.sent.values()), default=0) if link else 0
+
+            stale = sorted(self._unconfirmed, key=last_seen)[: len(self._unconfirmed) // 2]
+            for a in stale:
+                del self._unconfirmed[a]
+                self.links.pop(a, None)
+                self._unknown_frags.pop(a, None)
+                for d in (C, P, U):
+                    self._reasm.drop((a, d))
+                    self._frag_start.pop((a, d), None)
+            self.links_expired += len(stale)
+            self.problems.append(
+                Problem(
+                    rec.index,
+                    rec.file_offset,
+                    f"more than {MAX_UNCONFIRMED_LINKS} access addresses without a CONNECT_IND "
+                    f"were open at once; the {len(stale)} seen least recently were forgotten "
+                    "(a later packet on one starts it over)",
+                    "ll",
+                )
+            )
+        self._unconfirmed[aa] = None
+        link = self.links[aa] = _Link(aa, False, enc=_Enc.UNKNOWN)
+        return link
+
     def _adopt_unknown(self, aa: int, key: tuple[int, Direction]) -> None:
         """A continuation whose direction is known, with nothing pending in that direction,
         continues the L2CAP PDU started while the link's direction could not be told yet (the
@@ -600,6 +636,9 @@ class LlStream:
         frames = [link.requests.get(s, {}).get(opcode, 0) for s in sides]
         return max(frames)
 
+
+MAX_UNCONFIRMED_LINKS = 1024
+"""Links without a CONNECT_IND kept at once (a sniffer follows a handful of connections)."""
 
 _ATT_REQUESTS: frozenset[int] = getattr(
     att,

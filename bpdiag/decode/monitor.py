@@ -346,9 +346,12 @@ MGMT_EVENT_LAYOUTS: dict[int, _Layout] = {
     ),
 }
 
-# Messages whose parameters hold key material: never shown.
-MGMT_KEY_COMMANDS = frozenset({0x0012, 0x0013, 0x0016, 0x0021, 0x002F, 0x0030, 0x0046})
-MGMT_KEY_EVENTS = frozenset({0x0009, 0x000A, 0x0018, 0x0019, 0x0022})
+# Messages whose parameters hold key material: never shown.  The passkey of User Passkey
+# Reply (0x001E) and Passkey Notify (0x0017) is the TK (Vol 3, Part H, 2.3.5.3): with the
+# capture's confirms and randoms it yields the STK, so it is key material too (its decoded
+# ``passkey`` field is redacted like a key unless --show-keys).
+MGMT_KEY_COMMANDS = frozenset({0x0012, 0x0013, 0x0016, 0x001E, 0x0021, 0x002F, 0x0030, 0x0046})
+MGMT_KEY_EVENTS = frozenset({0x0009, 0x000A, 0x0017, 0x0018, 0x0019, 0x0022})
 MGMT_KEY_RETURNS = frozenset({0x0020, 0x003B})  # Read Local OOB (Extended) Data replies
 # Commands whose Command Complete return parameters start with Address and Address_Type.
 MGMT_ADDR_RETURNS = frozenset(

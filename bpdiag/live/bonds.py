@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -144,7 +145,8 @@ def save_bumble_bond(
     """Write the Bumble key sets of one device (``PairingKeys.to_dict()`` under each name it
     is filed by: identity and connection address) aside, with how to put them back."""
     dest = _new_backup_dir("bumble", address)
-    where = str(keystore) if keystore else "(the in-memory key store of this run)"
+    # Absolute: restore-bond may run from any directory.
+    where = str(keystore.resolve()) if keystore else "(the in-memory key store of this run)"
     restore = (
         f"bpdiag restore-bond {dest}" if keystore else "nothing to restore: the store was in memory"
     )
@@ -170,14 +172,45 @@ def _write_manifest(dest: Path, doc: dict[str, Any]) -> None:
         f.write("\n")
 
 
+_ADDRESS = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
+_FIELDS = {
+    "bluez": {"adapter": str, "device": str},
+    "bumble": {"keystore": str, "namespace": str, "device": str, "entries": dict},
+}
+
+
 def read_backup(path: Path) -> dict[str, Any]:
+    """The manifest of a backup, checked: every key present with its type, BlueZ addresses
+    that are addresses (a path such as ``../x`` would write outside BlueZ's storage)."""
     manifest = path / "bond.json" if path.is_dir() else path
     try:
         doc = json.loads(manifest.read_text())
     except (OSError, ValueError) as exc:
         raise LiveError(f"{manifest} is not a bpdiag bond backup: {exc}", Reason.USAGE) from exc
-    if not isinstance(doc, dict) or doc.get("backend") not in ("bluez", "bumble"):
+    if not isinstance(doc, dict) or doc.get("backend") not in _FIELDS:
         raise LiveError(f"{manifest} is not a bpdiag bond backup", Reason.USAGE)
+    for key, kind in _FIELDS[doc["backend"]].items():
+        if not isinstance(doc.get(key), kind):
+            what = "missing" if key not in doc else f"not a {kind.__name__}"
+            raise LiveError(
+                f"{manifest}: {key!r} is {what}; the backup is damaged, nothing was restored",
+                Reason.USAGE,
+            )
+    if doc["backend"] == "bluez":
+        for key in ("adapter", "device"):
+            if not _ADDRESS.fullmatch(doc[key]):
+                raise LiveError(
+                    f"{manifest}: {key!r} is {doc[key]!r}, not a Bluetooth address "
+                    "(AA:BB:CC:DD:EE:FF); nothing was restored",
+                    Reason.USAGE,
+                )
+    else:
+        for name, keys in doc["entries"].items():
+            if not isinstance(keys, dict):
+                raise LiveError(
+                    f"{manifest}: the keys of {name!r} are not an object; nothing was restored",
+                    Reason.USAGE,
+                )
     return doc
 
 
@@ -185,9 +218,15 @@ def restore_bluez_bond(doc: dict[str, Any], backup: Path) -> str:
     """Copy a saved BlueZ bond back; bluetoothd reads it when restarted."""
     storage = bluez_storage() / doc["adapter"]
     device_dir = storage / doc["device"]
+    saved = backup / "device"
+    if not saved.is_dir() or not (saved / "info").is_file():
+        raise LiveError(
+            f"{saved} holds no saved bond (no info file); nothing was restored", Reason.USAGE
+        )
+    files = sorted(f for f in saved.iterdir() if f.is_file() and not f.is_symlink())
     try:
         device_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for f in sorted((backup / "device").iterdir()):
+        for f in files:
             _private_copy(f, device_dir / f.name)
         if (backup / "cache").is_file():
             (storage / "cache").mkdir(exist_ok=True, mode=0o700)
@@ -204,12 +243,50 @@ def restore_bluez_bond(doc: dict[str, Any], backup: Path) -> str:
 
 
 async def restore_bumble_bond(doc: dict[str, Any]) -> str:
-    from bumble.keys import JsonKeyStore, PairingKeys
+    """Put saved Bumble key sets back into the key store they came from, which must exist
+    (a relative or missing path would create a new store elsewhere and restore nothing)."""
+    from bumble.keys import PairingKeys
 
-    keystore = doc.get("keystore", "")
+    from bpdiag.live.keystore import PrivateJsonKeyStore
+
+    keystore = doc["keystore"]
     if not keystore or keystore.startswith("("):
         raise LiveError("this bond was in an in-memory key store: nothing to restore", Reason.USAGE)
-    store = JsonKeyStore(doc["namespace"], keystore)
-    for name, keys in doc["entries"].items():
-        await store.update(name, PairingKeys.from_dict(keys))
+    path = Path(keystore)
+    if not path.is_absolute():
+        raise LiveError(
+            f"the backup names the key store {keystore!r} relative to a directory it does not "
+            "record; restore by hand into the right store (the keys are in bond.json)",
+            Reason.USAGE,
+        )
+    if not path.is_file():
+        raise LiveError(
+            f"the key store {keystore} does not exist (moved or deleted?); nothing was restored",
+            Reason.USAGE,
+        )
+    try:
+        keys = {name: PairingKeys.from_dict(k) for name, k in doc["entries"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise LiveError(
+            f"the saved keys are damaged ({type(exc).__name__}: {exc}); nothing was restored",
+            Reason.USAGE,
+        ) from exc
+    store = PrivateJsonKeyStore(doc["namespace"], keystore)
+    try:
+        db, _ = await store.load()
+        if not isinstance(db, dict) or not all(isinstance(v, dict) for v in db.values()):
+            raise ValueError("not an object of namespaces")
+        for name, k in keys.items():
+            await store.update(name, k)
+    except OSError as exc:
+        raise LiveError(
+            f"cannot write the key store {keystore}: {exc.strerror or exc}; it is unchanged",
+            Reason.ENVIRONMENT,
+        ) from exc
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise LiveError(
+            f"the key store {keystore} is not a Bumble JSON key store ({exc}); "
+            "nothing was restored",
+            Reason.USAGE,
+        ) from exc
     return f"bond with {doc['device']} restored to {keystore} (namespace {doc['namespace']})"

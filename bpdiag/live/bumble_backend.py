@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from bumble import smp as bsmp
 from bumble.core import UUID, ProtocolError
 from bumble.device import Connection, Device, Peer
 from bumble.hci import Address
-from bumble.keys import JsonKeyStore, KeyStore
+from bumble.keys import KeyStore
 from bumble.snoop import BtSnooper
 
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason, not_advertising
 from bpdiag.live.bonds import data_dir, normal_address, save_bumble_bond
+from bpdiag.live.keystore import PrivateJsonKeyStore
 from bpdiag.live.profiles import BLOOD_PRESSURE_MEASUREMENT, SimProfile, bpm_service
 from bpdiag.live.sim import (
     CENTRAL_ADDRESS,
@@ -79,7 +81,7 @@ class BumbleBackend(PairingBackend):
             return None
         try:
             self.keystore.parent.mkdir(parents=True, exist_ok=True)
-            return JsonKeyStore(namespace, str(self.keystore))
+            return PrivateJsonKeyStore(namespace, str(self.keystore))
         except (OSError, ValueError) as exc:
             raise LiveError(
                 f"cannot use the key store {self.keystore}: {exc}", Reason.ENVIRONMENT
@@ -89,9 +91,11 @@ class BumbleBackend(PairingBackend):
         """Keep, or save and remove, a stored bond with the target before pairing."""
         try:
             entries = await store.get_all()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
             raise LiveError(
-                f"cannot read the key store {self.keystore}: {exc}", Reason.ENVIRONMENT
+                f"cannot read the key store {self.keystore}: {exc} (is it a Bumble JSON key "
+                "store?); nothing was changed",
+                Reason.ENVIRONMENT,
             ) from exc
         found = [(n, k) for n, k in entries if normal_address(n) == normal_address(target)]
         where = self.keystore or "the in-memory key store"
@@ -105,11 +109,24 @@ class BumbleBackend(PairingBackend):
                 "Give --forget-bond to save it first and pair afresh",
                 Reason.USAGE,
             )
+        if self.keystore is not None and not os.access(self.keystore.parent, os.W_OK):
+            raise LiveError(
+                f"cannot remove the bond with {target} from {self.keystore}: its directory is "
+                "not writable; nothing was saved or removed",
+                Reason.ENVIRONMENT,
+            )
         self.bond_backup = save_bumble_bond(
             self.keystore, namespace, target, {n: k.to_dict() for n, k in found}
         )
-        for name, _keys in found:
-            await store.delete(name)
+        try:
+            for name, _keys in found:
+                await store.delete(name)
+        except OSError as exc:
+            raise LiveError(
+                f"the bond with {target} was saved in {self.bond_backup.path} but could not be "
+                f"removed from {where}: {exc.strerror or exc}; the store is unchanged",
+                Reason.ENVIRONMENT,
+            ) from exc
         self.note_bond_saved(target, str(where))
 
     async def attempt(self, target: str, params: PairParams, capture: Path) -> str:

@@ -1,7 +1,8 @@
 """The JSON outputs: ``analyze --json`` (schema ``bpdiag.analysis/1``) and ``dump --json``.
 
 The contract is documented in docs/json.md; tests/report/test_json_schema.py keeps the two
-in step.  Key material (LTK, IRK, CSRK) is the string ``"redacted"`` unless ``show_keys``.
+in step.  Key material (LTK, IRK, CSRK, and a passkey, which is the TK) is the string
+``"redacted"`` unless ``show_keys``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ SCHEMA = "bpdiag.analysis/1"
 DUMP_SCHEMA = "bpdiag.dump/1"
 
 REDACTED = "redacted"
-KEY_FIELDS = frozenset({"ltk", "irk", "csrk"})
+KEY_FIELDS = frozenset({"ltk", "irk", "csrk", "passkey"})  # a passkey is the TK
 
 
 def analysis_to_json(analysis: Analysis) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Connection, Encryption, Pairing
+from bpdiag.analysis.model import Analysis, AttError, Connection, Encryption, Pairing
 from bpdiag.decode.smp import error_name
 
 METHOD_WORDS = {
@@ -217,11 +217,14 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     enc_by_conn: dict[int, list[Encryption]] = {}
     for e in analysis.encryptions:
         enc_by_conn.setdefault(e.connection, []).append(e)
+    att_by_conn: dict[int | None, list[AttError]] = {}
+    for a in analysis.att_errors:
+        att_by_conn.setdefault(a.connection, []).append(a)
     shown = 0
     for conn in analysis.connections:
         pairings = by_conn.get(conn.id, [])
         encs = enc_by_conn.get(conn.id, [])
-        atts = [a for a in analysis.att_errors if a.connection == conn.id]
+        atts = att_by_conn.get(conn.id, [])
         sec_atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
         has_findings = any(f.connection == conn.id for f in analysis.findings)
         if not (pairings or encs or sec_atts or has_findings):
@@ -272,7 +275,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
                 req = f" (request #{a.request_frame})" if a.request_frame else ""
                 out.append(
                     f"    #{a.frame}: {a.request_name} on handle 0x{a.handle:04x}{req} → "
-                    f"{a.error_name} (0x{a.error:02x})"
+                    f"{a.error_name} (0x{a.error:02x})" + (f" ×{a.count}" if a.count > 1 else "")
                 )
     loose = [f for f in analysis.findings if f.connection is None]
     if loose:

@@ -100,10 +100,13 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
         if info is None:
             continue
         frames = [err.frame] + ([err.request_frame] if err.request_frame else [])
+        frames += [f for f in err.frames if f not in frames]
         what = (
             f"{err.request_name} on handle 0x{err.handle:04x} was refused with "
             f"{err.error_name} (0x{err.error:02x}) at #{err.frame}"
         )
+        if err.count > 1:
+            what += f" and {err.count - 1} more time{'s' if err.count > 2 else ''} after it"
         before = _pairing_before(analysis, err)
         after = _pairing_after(analysis, err)
         if before is not None and before.outcome == "success":

@@ -44,6 +44,7 @@ from bpdiag.tui.model import (
     rerun_defaults_without_pairing,
 )
 from bpdiag.tui.rerun import CompareScreen, CompareWithScreen, RerunRequest, RerunScreen
+from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
 
 HELP = """\
 bpdiag TUI — keys
@@ -123,7 +124,7 @@ class Finished(Message):
         self.loaded = loaded
 
 
-class BpdiagApp(App[None]):
+class BpdiagApp(SafeCrash, App[None]):
     CSS = """
     #left { width: 34; }
     #tree { height: 1fr; }
@@ -225,7 +226,7 @@ class BpdiagApp(App[None]):
         self.query_one("#ladder", Static).update(f"Reading… {self.streamed} PDUs decoded so far")
 
     def on_load_failed(self, msg: LoadFailed) -> None:
-        self.query_one("#ladder", Static).update(f"Cannot read {self.path}: {msg.error}")
+        self.query_one("#ladder", Static).update(literal(f"Cannot read {self.path}: {msg.error}"))
 
     def on_finished(self, msg: Finished) -> None:
         self.loaded = msg.loaded
@@ -234,8 +235,10 @@ class BpdiagApp(App[None]):
         if a.problems:
             first = a.problems[0]
             self.query_one("#problems", Static).update(
-                f"{len(a.problems) + a.problems_dropped} problem(s) reading the capture; first: "
-                f"record {first.record} offset {first.offset}: {first.message}"
+                literal(
+                    f"{len(a.problems) + a.problems_dropped} problem(s) reading the capture; "
+                    f"first: record {first.record} offset {first.offset}: {first.message}"
+                )
             )
         tree = self.query_one("#tree", Tree)
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
@@ -309,9 +312,9 @@ class BpdiagApp(App[None]):
         if field is None:
             table.clear()
             for k, v in row.fields.items():
-                table.add_row(k, str(v), key=k)
+                table.add_row(k, literal(v), key=k)
         header = Text(f"#{row.frame} {row.layer} {row.name}\n")
-        if "redacted" in row.fields.values() and not self.show_keys:
+        if hides_key_bytes(row.fields, self.show_keys):
             header.append("(bytes hidden: they hold key material; start with --show-keys)")
             self.query_one("#detail", Static).update(header)
             return
@@ -344,7 +347,9 @@ class BpdiagApp(App[None]):
         elif event.data_table.id == "packets" and str(event.row_key.value).startswith("raw"):
             raw = (self.raw_frames or {}).get(int(str(event.row_key.value)[3:]))
             if raw is not None:
-                self.query_one("#detail", Static).update(Text(dissect(raw)[1]))
+                self.query_one("#detail", Static).update(
+                    literal(redact_dissection(dissect(raw)[1], self.show_keys, self._keyed(raw)))
+                )
         elif event.data_table.id == "packets":
             frame = int(event.row_key.value or 0)
             row = next((r for r in self.shown_rows if r.frame == frame), None)
@@ -365,7 +370,10 @@ class BpdiagApp(App[None]):
         if target is not None:
             table.move_cursor(row=frames.index(target))
         self.query_one("#detail", Static).update(
-            f"[{f.severity}] {f.code}: {f.title}\n\n{f.detail}\n\nfix: {f.fix}\n\nspec: {f.spec}"
+            literal(
+                f"[{f.severity}] {f.code}: {f.title}\n\n{f.detail}\n\n"
+                f"fix: {f.fix}\n\nspec: {f.spec}"
+            )
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -409,7 +417,15 @@ class BpdiagApp(App[None]):
         table.clear()
         for f in self.raw_frames.values():
             summary, _ = dissect(f)
-            table.add_row(str(f.index), "", "", "raw", summary[:60], key=f"raw{f.index}")
+            summary = redact_dissection(summary, self.show_keys, False)
+            table.add_row(str(f.index), "", "", "raw", literal(summary[:60]), key=f"raw{f.index}")
+
+    def _keyed(self, raw: RawFrame) -> bool:
+        """Whether bpdiag's decoding of this frame found key material."""
+        if self.loaded is None:
+            return True  # not known yet: assume it does
+        row = next((r for r in self.loaded.packets if r.frame == raw.index), None)
+        return row is not None and hides_key_bytes(row.fields, False)
 
     def action_report(self) -> None:
         """Write the shareable HTML report beside the capture."""
