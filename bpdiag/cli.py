@@ -108,7 +108,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                 cid = f"c{conn.id}" if conn is not None else "-"
                 write(
                     f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                    f"{pdu.layer:<7} {pdu.name}  {text}\n"
+                    f"{pdu.layer:<7} {pdu.name}{' [decrypted]' if pdu.decrypted else ''}  {text}\n"
                 )
     analysis = out[0].analysis if out else None
     if analysis is not None and analysis.problems:

@@ -158,14 +158,20 @@ class Check:
     frame: int  # the PDU the check is about
     result: str  # "match" | "mismatch"
     detail: str
+    # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
+    # never in JSON; the text report shows it with --show-keys only.
+    secret: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "check": self.check,
             "frame": self.frame,
             "result": self.result,
             "detail": self.detail,
         }
+        if self.secret is not None:
+            out["secret"] = "redacted"
+        return out
 
 
 @dataclass(slots=True)
@@ -389,6 +395,7 @@ class Analysis:
     findings: list[Any] = field(default_factory=list)
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
+    decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
 
     @property
     def failed(self) -> bool:

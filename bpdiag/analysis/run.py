@@ -14,8 +14,10 @@ from itertools import chain
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
 from bpdiag.capture import open_capture
+from bpdiag.crypto.decryptor import LinkDecryptor
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
-from bpdiag.decode.stream import PduStream, link_type_name
+from bpdiag.decode.stream import AIR_LINK_TYPES, PduStream, link_type_name
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
 
@@ -25,11 +27,14 @@ def walk_file(
     analyzer_out: list[Analyzer] | None = None,
     progress: Progress | None = None,
     progress_every: int = 65536,
+    keys: Keyring | None = None,
 ) -> Iterator[tuple[Pdu, Connection | None]]:
     """Yield ``(pdu, connection)`` for every decoded PDU of the capture, in order.
 
     When the iteration ends, ``analyzer_out`` (if given) holds the finished analyser.
-    Raises ``UnreadableCapture`` when the file cannot be opened at all.
+    Raises ``UnreadableCapture`` when the file cannot be opened at all.  Encrypted air
+    links are decrypted where a key is known or can be recovered (``keys``: the user's;
+    bpdiag.crypto.decryptor); PDUs from decrypted packets have ``decrypted`` set.
     """
     with open_capture(path) as cap:
         info = CaptureInfo(
@@ -38,10 +43,13 @@ def walk_file(
             link_type=cap.link_type,
             link_type_name=link_type_name(cap.link_type),
         )
-        analyzer = Analyzer(info)
+        keyring = keys if keys is not None else Keyring()
+        analyzer = Analyzer(info, keyring)
         if analyzer_out is not None:
             analyzer_out.append(analyzer)
-        stream = PduStream()
+        decryptor = LinkDecryptor(keyring) if cap.link_type in AIR_LINK_TYPES else None
+        analyzer.decryptor = decryptor
+        stream = PduStream(decryptor)
         direct = stream.direct(cap.link_type) if cap.format != "pcapng" else None
         if direct is not None:
             feed_stream, stream_problems = direct
@@ -56,8 +64,12 @@ def walk_file(
         for rec in chain((first,), records) if first is not None else ():
             pdus = feed_stream(rec)
             if pdus:
+                decrypted = decryptor is not None and decryptor.last_frame == rec.index
                 for pdu in pdus:
                     pdu.raw = rec.payload
+                    if decryptor is not None:
+                        pdu.decrypted = decrypted
+                        decryptor.observe(pdu)
                     yield pdu, feed(pdu)
             if stream_problems:
                 analyzer.add_problems(stream_problems)
@@ -86,10 +98,12 @@ def walk_file(
             progress(size, size)
 
 
-def analyze_file(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
+def analyze_file(
+    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
+) -> Analysis:
     """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
     out: list[Analyzer] = []
-    for _ in walk_file(path, out, progress):
+    for _ in walk_file(path, out, progress, keys=keys):
         pass
     analysis = out[0].analysis
     analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))
