@@ -17,6 +17,7 @@ from typing import NoReturn
 import click
 
 from bpdiag import __version__
+from bpdiag.cli_keys import build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.live.base import IO_CAPABILITIES
 
@@ -61,12 +62,16 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report (ladders as SVG) to this file.",
 )
-def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
+@key_options
+def analyze(
+    capture: str, as_json: bool, show_keys: bool, html_out: str | None, **key_args: tuple[str, ...]
+) -> None:
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
+    keys = build_keyring(**key_args, show_keys=show_keys)
     with _reading(capture):
-        analysis = diagnose_file(capture)
+        analysis = diagnose_file(capture, keys=keys)
     if html_out:
         from bpdiag.report.html import render_html
 
@@ -90,7 +95,8 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
 @click.argument("capture", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def dump(capture: str, as_json: bool, show_keys: bool) -> None:
+@key_options
+def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ...]) -> None:
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
@@ -99,7 +105,8 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     out: list[Analyzer] = []
     write = sys.stdout.write
     with _reading(capture):
-        for pdu, conn in walk_file(capture, out):
+        keys = build_keyring(**key_args, show_keys=show_keys)
+        for pdu, conn in walk_file(capture, out, keys=keys):
             if as_json:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
             else:
@@ -510,3 +517,8 @@ def explain(error: tuple[str, ...]) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from bpdiag.cli_decrypt import decrypt  # noqa: E402  (registered last: a command of its own)
+
+main.add_command(decrypt)

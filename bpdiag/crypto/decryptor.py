@@ -100,6 +100,8 @@ class LinkDecryptor:
         self.failed = 0  # encrypted packets no known key and counter verified
         self.skipped_counters = 0  # counter values skipped (packets the sniffer missed)
         self.last_frame = 0  # the frame of the last packet decrypted
+        self.last_plain = b""  # its plaintext (MIC removed)
+        self.last_from_central: bool | None = None  # its direction, as the MIC proved it
         self.uses: list[KeyUse] = []
         self._frame = 0
 
@@ -178,7 +180,9 @@ class LinkDecryptor:
             return None
         if s.ciphers is None:
             s.ciphers = self._ciphers(st, s)  # type: ignore[arg-type]
-        dirs = [direction is C] if direction is not U else [True, False]
+        # The direction the stream gives first; then the other, since an inferred direction
+        # can be wrong and the MIC (with the direction bit in the nonce) tells the truth.
+        dirs = [direction is not P, direction is P]
         tries = [s.locked] if s.locked is not None else s.ciphers
         for label, cipher in tries:
             for central in dirs:
@@ -196,6 +200,8 @@ class LinkDecryptor:
                         self.uses.append(KeyUse(aa, self._frame, label))
                     self.decrypted += 1
                     self.last_frame = self._frame
+                    self.last_plain = plain
+                    self.last_from_central = central
                     return plain
         self.failed += 1
         return None

@@ -72,7 +72,7 @@ def legacy_tk(
         )
 
     if ok(bytes(16)):
-        return "legacy Just Works, TK 0", bytes(16), None
+        return "legacy, TK 0: Just Works or passkey 000000", bytes(16), None
     for tk in keyring.tks:
         if ok(tk):
             return "legacy OOB, the TK given with --tk", tk, None
@@ -100,7 +100,9 @@ def legacy_stks(
     for d, rand in ((C, mrand), (P, srand)):
         if d not in p.confirm:
             continue
-        found = legacy_tk(from_wire(p.confirm[d]), rand, inputs, keyring)
+        # OOB (both OOB flags set, 2.3.5.1): the TK is not a passkey, so no search.
+        oob = p.preq[2] == 1 and p.pres[2] == 1
+        found = legacy_tk(from_wire(p.confirm[d]), rand, inputs, keyring, search=not oob)
         if found is not None:
             how, tk, _ = found
             return [(f"STK ({how})", s1(tk, srand, mrand))]
