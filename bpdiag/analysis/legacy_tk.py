@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bpdiag.analysis.model import Check, Connection, Pairing
 from bpdiag.crypto.keyring import Keyring
-from bpdiag.crypto.link_keys import find_passkey, legacy_tk
+from bpdiag.crypto.link_keys import find_passkeys, legacy_tk
 from bpdiag.crypto.smp_crypto import pairing_pdu_value
 from bpdiag.crypto.tk_search import C1Inputs, differing_digits
 
@@ -29,11 +29,20 @@ _NAMES = {"initiator": "Mconfirm", "responder": "Sconfirm"}
 _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", 6: "6th"}
 
 
-def _types(ia: tuple[bytes, int | None], ra: tuple[bytes, int | None]) -> list[tuple[int, int]]:
+def _types(
+    ia: tuple[bytes, int | None], ra: tuple[bytes, int | None], air: bool = True
+) -> list[tuple[int, int]]:
     """Address type bits to try: the recorded ones first, then the other three (an HCI
     capture may record the local address type the host asked for, not the one used)."""
     first = (ia[1] or 0, ra[1] or 0)
-    return [first] + [(a, b) for a in (0, 1) for b in (0, 1) if (a, b) != first]
+    # Next, the types a static random address (two most significant bits 0b11, Vol 6,
+    # Part B, 1.3.2.1) suggests: an HCI capture may record a random central as public.
+    guess = tuple(1 if a[0][0] >> 6 == 0b11 else t for a, t in ((ia, first[0]), (ra, first[1])))
+    # On air the types come from the CONNECT_IND (certain); in an HCI capture the guess goes
+    # first.
+    order = [first, guess] if air else [guess, first]
+    order += [(a, b) for a in (0, 1) for b in (0, 1)]
+    return list(dict.fromkeys(order))  # type: ignore[arg-type]
 
 
 def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring) -> None:
@@ -56,13 +65,17 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
         _oob(p, sides, preq, pres, ia, ra, keys)
         return
     found: dict[str, int] = {}
-    for who, ((_cf, confirm), (_nf, rand)) in sides.items():
-        for iat, rat in _types(ia, ra):
-            inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
-            passkey = find_passkey(keys, confirm, rand, inputs)
+    for iat, rat in _types(ia, ra, conn.local_role is None):
+        todo = [who for who in sides if who not in found]
+        if not todo:
+            break
+        inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
+        targets = [(sides[w][0][1], sides[w][1][1]) for w in todo]
+        for who, passkey in zip(todo, find_passkeys(keys, targets, inputs), strict=True):
             if passkey is not None:
                 found[who] = passkey
-                break
+        if found:
+            break  # the address types are settled: the other side uses the same inputs
     success = p.outcome == "success"
     for who, ((cframe, _c), _r) in sides.items():
         name = _NAMES[who]

@@ -18,11 +18,15 @@ class Endpoint:
 
     address: str | None = None
     address_type: str | None = None  # "public" | "random" | "public-identity" | …
+    identity: str | None = None  # the identity address an IRK resolved this RPA to
 
     def to_json(self) -> dict[str, Any] | None:
         if self.address is None:
             return None
-        return {"address": self.address, "address_type": self.address_type}
+        out: dict[str, Any] = {"address": self.address, "address_type": self.address_type}
+        if self.identity is not None:
+            out["identity_address"] = self.identity
+        return out
 
 
 @dataclass(slots=True)
@@ -396,6 +400,8 @@ class Analysis:
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
+    key_checks: list[Any] = field(default_factory=list)  # analysis.key_evidence.KeyCheck
+    sniffer_bad_mic: int = 0  # packets the capture tool flagged encrypted with a bad MIC
 
     @property
     def failed(self) -> bool:

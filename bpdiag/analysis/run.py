@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
 from bpdiag.capture import open_capture
 from bpdiag.crypto.decryptor import LinkDecryptor
@@ -50,6 +51,7 @@ def walk_file(
         decryptor = LinkDecryptor(keyring) if cap.link_type in AIR_LINK_TYPES else None
         analyzer.decryptor = decryptor
         stream = PduStream(decryptor)
+        tracker = KeyTracker(keyring)
         direct = stream.direct(cap.link_type) if cap.format != "pcapng" else None
         if direct is not None:
             feed_stream, stream_problems = direct
@@ -70,7 +72,9 @@ def walk_file(
                     if decryptor is not None:
                         pdu.decrypted = decrypted
                         decryptor.observe(pdu)
-                    yield pdu, feed(pdu)
+                    conn = feed(pdu)
+                    tracker.feed(pdu, conn)
+                    yield pdu, conn
             if stream_problems:
                 analyzer.add_problems(stream_problems)
                 stream_problems.clear()
@@ -93,6 +97,10 @@ def walk_file(
         info.first_truncated = cap.stats.get("first_truncated")
         info.first_time = first_time
         info.last_time = last_time
+        tracker.finish(analyzer.analysis.connections)
+        analyzer.analysis.key_checks = tracker.checks
+        ll = getattr(stream, "_ll", None)
+        analyzer.analysis.sniffer_bad_mic = getattr(ll, "flagged_bad_mic", 0)
         analyzer.finish()
         if progress is not None:
             progress(size, size)

@@ -43,20 +43,26 @@ def c1_inputs(preq: bytes, pres: bytes, central: Side, peripheral: Side) -> C1In
         return None
 
 
+def _cache_key(confirm: bytes, rand: bytes, i: C1Inputs) -> tuple[bytes, ...]:
+    return (confirm, rand, i.preq, i.pres, bytes([i.iat, i.rat]), i.ia, i.ra)
+
+
+def find_passkeys(
+    keyring: Keyring, targets: list[tuple[bytes, bytes]], inputs: C1Inputs
+) -> list[int | None]:
+    """The passkey whose TK gives each ``(confirm, rand)`` (spec order); the sides not yet
+    searched in this run are searched together (one pass, shared key schedules)."""
+    cache = keyring.passkey_cache
+    todo = [t for t in targets if _cache_key(*t, inputs) not in cache]
+    if todo:
+        for t, found in zip(todo, search_passkeys(todo, inputs), strict=True):
+            cache[_cache_key(*t, inputs)] = found
+    return [cache[_cache_key(*t, inputs)] for t in targets]
+
+
 def find_passkey(keyring: Keyring, confirm: bytes, rand: bytes, inputs: C1Inputs) -> int | None:
     """The passkey whose TK gives ``confirm`` (spec order) — searched once per run."""
-    key = (
-        confirm,
-        rand,
-        inputs.preq,
-        inputs.pres,
-        bytes([inputs.iat, inputs.rat]),
-        inputs.ia,
-        inputs.ra,
-    )
-    if key not in keyring.passkey_cache:
-        keyring.passkey_cache[key] = search_passkeys([(confirm, rand)], inputs)[0]
-    return keyring.passkey_cache[key]
+    return find_passkeys(keyring, [(confirm, rand)], inputs)[0]
 
 
 def legacy_tk(

@@ -211,6 +211,7 @@ class LlStream:
         # bpdiag.crypto.decryptor.LinkDecryptor (or None): asked for the plaintext of every
         # payload that would be skipped as ciphertext (``_cipher``), its one call site.
         self.decryptor: Decryptor | None = None
+        self.flagged_bad_mic = 0  # packets the capture tool says are ciphertext (bad MIC)
         self._reasm = Reassembler(frozenset({CID_ATT, CID_SMP}))
         self._frag_start: dict[Hashable, tuple[int, int]] = {}
         self._unknown_frags: dict[int, list[tuple[bytes, int]]] = {}
@@ -465,6 +466,7 @@ class LlStream:
         if a.plaintext is not None:
             if a.plaintext:
                 return _strip_mic(llid, payload) if a.decrypted else payload
+            self.flagged_bad_mic += 1  # the tool could not decrypt it (lacked the key)
             return self._cipher(rec, "encrypted", key, payload, llid)
         state = link.enc
         if state is _Enc.CLEAR:

@@ -37,6 +37,11 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "findings": [f.to_json() for f in analysis.findings],
         "suggestions": [s.to_json() for s in analysis.suggestions],
         **({"decryption": analysis.decryption.to_json()} if analysis.decryption else {}),
+        **(
+            {"key_checks": [k.to_json() for k in analysis.key_checks]}
+            if analysis.key_checks
+            else {}
+        ),
     }
 
 

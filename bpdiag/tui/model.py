@@ -89,7 +89,7 @@ def load(
                 pdu.direction.name.lower(),
                 None if conn is None else conn.id,
                 pdu.layer,
-                pdu.name,
+                pdu.name + (" [decrypted]" if pdu.decrypted else ""),
                 summary,
                 _is_error(pdu, fields),
                 fields,
