@@ -79,7 +79,7 @@ class PduStream:
                 from bpdiag.decode.ll_stream import LlStream
 
                 self._ll = LlStream()
-                self._ll.decryptor = self.decryptor  # type: ignore[assignment]
+                self._ll.decryptor = self.decryptor  # type: ignore[attr-defined]
             return self._ll
         return None
 

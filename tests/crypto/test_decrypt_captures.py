@@ -179,3 +179,43 @@ def test_corrupt_captures_never_crash(tmp_path) -> None:  # type: ignore[no-unty
     res = decrypt_file(str(bad), str(tmp_path / "bad.pcapng"))
     assert res.written + res.unsupported <= res.records
     assert a.capture.records > 0
+
+
+@pytest.mark.parametrize(
+    "name", ["lephdr_legacy_passkey_whad.pcap", "lephdr_legacy_justworks_bsniffhub.pcap"]
+)
+def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
+    tshark: str, tmp_path, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Differential: every SMP PDU bpdiag decrypted is one tshark decodes, with the same
+    command code, from the file ``bpdiag decrypt`` wrote."""
+    require_shared()
+    out = tmp_path / "d.pcapng"
+    decrypt_file(str(SHARED / name), str(out))
+    r = subprocess.run(
+        [
+            tshark,
+            "-r",
+            str(out),
+            "-Y",
+            "btsmp",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "btsmp.opcode",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = {
+        int(f): int(op, 0) for f, op in (line.split("\t")[:2] for line in r.stdout.splitlines())
+    }
+    mine = {
+        p.frame: p.opcode for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"
+    }
+    assert mine
+    for frame, op in mine.items():
+        assert theirs.get(frame) == op, frame
