@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from bpdiag.capture import open_capture
 from bpdiag.capture.record import LinkType, Record
 from bpdiag.crypto.decryptor import LinkDecryptor
-from bpdiag.crypto.keyring import Keyring
+from bpdiag.crypto.keyring import Keyring, redact
 from bpdiag.crypto.pcapng_out import PcapngWriter
 from bpdiag.decode import phdr as ph
 from bpdiag.decode.ll import ADV_ACCESS_ADDRESS, crc24
@@ -122,7 +122,11 @@ def decrypt_file(path: str, out_path: str, keys: Keyring | None = None) -> Decry
             res.written += 1
     res.decrypted, res.not_decrypted = dec.decrypted, dec.failed
     res.counters_skipped = dec.skipped_counters
-    res.keys_used = [f"0x{u.access_address:08x} from #{u.frame}: {u.source}" for u in dec.uses]
+    res.keys_used = [
+        f"0x{u.access_address:08x} from #{u.frame}: {u.source}, key "
+        + redact(u.key, keyring.show_keys)
+        for u in dec.uses
+    ]
     return res
 
 

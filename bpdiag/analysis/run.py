@@ -15,12 +15,14 @@ from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
 from bpdiag.capture import open_capture
+from bpdiag.capture.record import Direction
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
 from bpdiag.decode.stream import AIR_LINK_TYPES, PduStream, link_type_name
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
+C_TO_P, P_TO_C = Direction.C_TO_P, Direction.P_TO_C
 
 
 def walk_file(
@@ -71,6 +73,10 @@ def walk_file(
                     pdu.raw = rec.payload
                     if decryptor is not None:
                         pdu.decrypted = decrypted
+                        if decrypted and decryptor.last_from_central is not None:
+                            # The MIC proved the sender (the nonce's direction bit, Vol 6,
+                            # Part E, 2.1), over a direction the capture gave or bpdiag inferred.
+                            pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
                         decryptor.observe(pdu)
                     conn = feed(pdu)
                     tracker.feed(pdu, conn)

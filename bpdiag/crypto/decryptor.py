@@ -68,6 +68,7 @@ class _Session:
     iv_s: bytes | None = None
     ciphers: list[tuple[str, LinkCipher]] | None = None  # None: not built yet
     locked: tuple[str, LinkCipher] | None = None
+    key_of: dict[str, bytes] = field(default_factory=dict)  # label → LTK/STK
     counter: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})
 
 
@@ -88,6 +89,7 @@ class KeyUse:
     access_address: int
     frame: int  # the first packet it decrypted
     source: str  # "STK (legacy Just Works, TK 0)", "--ltk", "key distribution #123", …
+    key: bytes = b""  # the LTK/STK (spec order): rendered only through keyring.redact
 
 
 class LinkDecryptor:
@@ -197,7 +199,7 @@ class LinkDecryptor:
                     self.skipped_counters += k
                     if s.locked is None:
                         s.locked = (label, cipher)
-                        self.uses.append(KeyUse(aa, self._frame, label))
+                        self.uses.append(KeyUse(aa, self._frame, label, s.key_of.get(label, b"")))
                     self.decrypted += 1
                     self.last_frame = self._frame
                     self.last_plain = plain
@@ -223,6 +225,7 @@ class LinkDecryptor:
             if key in seen:
                 continue
             seen.add(key)
+            s.key_of[label] = key
             out.append((label, LinkCipher(ll_crypto.session_key(key, s.skd_m, s.skd_s), iv)))
         return out
 

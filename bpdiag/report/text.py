@@ -213,6 +213,15 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.append(f"  - {where}{off}: {pr.message}")
         if n > 10:
             out.append(f"  … and {n - 10} more (see --json)")
+    d = analysis.decryption
+    if d is not None:
+        out.append(
+            f"decryption: {d.decrypted} encrypted packet(s) decrypted, {d.not_decrypted} not "
+            f"(no known key verified their MIC), {d.counters_skipped} packet counter value(s) "
+            "skipped (packets the sniffer missed) — docs/decryption.md"
+        )
+        for k in d.keys:
+            out.append(f"  link {k['access_address']} from #{k['frame']}: {k['key']}")
     by_conn: dict[int | None, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
