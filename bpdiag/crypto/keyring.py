@@ -143,9 +143,10 @@ class Keyring:
         return n
 
     def _android(self, parser: configparser.ConfigParser, path: str) -> int:
-        """Android (system/btif btif_storage / bt_config.conf): per device section,
-        ``LE_KEY_PENC`` / ``LE_KEY_LENC`` hold the LTK (16 octets, least significant first),
-        Rand (8) and EDIV (2, little-endian) as hex; ``LE_KEY_PID`` starts with the IRK."""
+        """Android (btif_storage, bt_config.conf): per device section, hex of the stack's
+        structs: ``LE_KEY_PENC`` the peer's LTK (16 octets, least significant first), Rand (8),
+        EDIV (2, little-endian); ``LE_KEY_LENC`` the local LTK (16) then DIV; ``LE_KEY_PID``
+        starts with the peer's IRK."""
         n = 0
         for section in parser.sections():
             s = parser[section]
@@ -155,14 +156,19 @@ class Keyring:
                     continue
                 try:
                     raw = bytes.fromhex(s[name].strip())
-                    if len(raw) < 26:
-                        raise ValueError(f"{len(raw)} octets, expected at least 26")
-                    ltk, rand, ediv = (
-                        raw[:16][::-1],
-                        raw[16:24],
-                        int.from_bytes(raw[24:26], "little"),
-                    )
-                    self.learn_ltk(KnownKey(ltk, f"{path} [{section}] {name}", ediv, rand, address))
+                    # tBTM_LE_PENC_KEYS: ltk (16), rand (8), ediv (2), sec_level, key_size;
+                    # tBTM_LE_LENC_KEYS: ltk (16), div (2), key_size, sec_level — the LTK
+                    # this device gave, whose EDIV/Rand the file does not hold.
+                    need = 26 if name == "LE_KEY_PENC" else 16
+                    if len(raw) < need:
+                        raise ValueError(f"{len(raw)} octets, expected at least {need}")
+                    ltk = raw[:16][::-1]
+                    ediv: int | None = None
+                    rand: bytes | None = None
+                    if name == "LE_KEY_PENC":
+                        rand, ediv = raw[16:24], int.from_bytes(raw[24:26], "little")
+                    source = f"{path} [{section}] {name}"
+                    self.learn_ltk(KnownKey(ltk, source, ediv, rand, address))
                     n += 1
                 except ValueError as exc:
                     self.problems.append(f"{path} [{section}] {name}: unreadable ({exc})")

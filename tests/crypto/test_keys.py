@@ -127,3 +127,12 @@ def test_sniffer_bad_mic_is_capture_quality_never_mic_failure() -> None:
     a = diagnose_file(SHARED / "nrfsniffer4_attinsufauth_lesc_justworks_tesi.pcapng")
     codes = {f.code for f in a.findings}
     assert "sniffer-lacked-key" in codes and "mic-failure" not in codes
+
+
+def test_android_local_ltk_has_no_ediv_rand(tmp_path: Path) -> None:
+    f = tmp_path / "bt_config.conf"
+    lenc = H(LTK)[::-1] + (0x0101).to_bytes(2, "little") + b"\x10\x01"
+    f.write_text(f"[aa:bb:cc:dd:ee:ff]\nLE_KEY_LENC = {lenc.hex()}\n")
+    keys = Keyring()
+    assert keys.load_file(str(f)) == 1
+    assert (keys.ltks[0].ltk, keys.ltks[0].ediv, keys.ltks[0].rand) == (H(LTK), None, None)
