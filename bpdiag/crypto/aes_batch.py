@@ -145,8 +145,8 @@ def encrypt(round_keys: U32, block: U32) -> U32:
             hi |= tmp
             hi >>= 16
             o = out[c]
-            np.take(ta, lo, out=o)
-            np.take(tb, hi, out=tmp)
+            np.take(ta, lo, out=o, mode="clip")
+            np.take(tb, hi, out=tmp, mode="clip")
             o ^= tmp
             o ^= round_keys[4 * rnd + c]
         state, out = out, state
