@@ -33,6 +33,10 @@ from bpdiag.decode import smp
 from bpdiag.decode.pdu import Pdu
 
 MAX_SKIP = 64
+# An encryption whose first packets no candidate key opens is given up after this many, so
+# a capture of a link bpdiag has no key for costs one failed try per key, not a search per
+# packet for the rest of the capture.
+GIVE_UP_AFTER = 16
 # Vol 3, Part H, 2.3.5.6.1: the debug private key (spec order).
 DEBUG_PRIVATE_KEY = 0x3F49F6D4A3C55F3874C9B3E3D2103F504AFF607BEB40B7995899B8A6CD3C1ABD
 DEBUG_PUBLIC_X_WIRE = bytes.fromhex(
@@ -70,6 +74,7 @@ class _Session:
     locked: tuple[str, LinkCipher] | None = None
     key_of: dict[str, bytes] = field(default_factory=dict)  # label → LTK/STK
     counter: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})
+    failures: int = 0  # packets no candidate opened while no key is locked
 
 
 @dataclass(slots=True)
@@ -182,6 +187,9 @@ class LinkDecryptor:
             return None
         if s.ciphers is None:
             s.ciphers = self._ciphers(st, s)  # type: ignore[arg-type]
+        if s.locked is None and (not s.ciphers or s.failures >= GIVE_UP_AFTER):
+            self.failed += 1
+            return None
         # The direction the stream gives first; then the other, since an inferred direction
         # can be wrong and the MIC (with the direction bit in the nonce) tells the truth.
         dirs = [direction is not P, direction is P]
@@ -205,6 +213,8 @@ class LinkDecryptor:
                     self.last_plain = plain
                     self.last_from_central = central
                     return plain
+        if s.locked is None:
+            s.failures += 1
         self.failed += 1
         return None
 
