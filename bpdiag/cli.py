@@ -129,11 +129,12 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ..
 @main.command()
 @click.argument("capture", type=click.Path(dir_okay=False, exists=True))
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def tui(capture: str, show_keys: bool) -> None:
+@key_options
+def tui(capture: str, show_keys: bool, **key_args: tuple[str, ...]) -> None:
     """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
     from bpdiag.tui.app import make_app
 
-    make_app(capture, show_keys).run()
+    make_app(capture, show_keys, build_keyring(**key_args, show_keys=show_keys)).run()
 
 
 @main.command()

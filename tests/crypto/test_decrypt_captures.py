@@ -219,3 +219,15 @@ def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
     assert mine
     for frame, op in mine.items():
         assert theirs.get(frame) == op, frame
+
+
+def test_tui_model_marks_decrypted_rows_with_given_key() -> None:
+    """The TUI's loader takes the key options (``bpdiag tui --ltk``) and marks decrypted rows."""
+    require_shared()
+    from bpdiag.tui.model import load
+
+    name = "lephdr_encrypted_no_pairing_bsniffhub.pcap"
+    without = load(str(SHARED / name))
+    given = load(str(SHARED / name), keys=_keys("063F1154BC631D186D48A05B7F5DCD8F"))
+    assert not any(r.name.endswith("[decrypted]") for r in without.rows)
+    assert any(r.name.endswith("[decrypted]") for r in given.rows)
