@@ -229,5 +229,5 @@ def test_tui_model_marks_decrypted_rows_with_given_key() -> None:
     name = "lephdr_encrypted_no_pairing_bsniffhub.pcap"
     without = load(str(SHARED / name))
     given = load(str(SHARED / name), keys=_keys("063F1154BC631D186D48A05B7F5DCD8F"))
-    assert not any(r.name.endswith("[decrypted]") for r in without.rows)
-    assert any(r.name.endswith("[decrypted]") for r in given.rows)
+    assert not any(r.name.endswith("[decrypted]") for r in without.packets)
+    assert any(r.name.endswith("[decrypted]") for r in given.packets)
