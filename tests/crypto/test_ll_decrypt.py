@@ -131,3 +131,29 @@ def test_wrong_key_or_damage_never_decrypts(
     assert dec.decrypt(0x1234, Direction.P_TO_C, 0x02, wire[:3]) is None  # shorter than a MIC
     assert dec.decrypt(0x9999, Direction.P_TO_C, 0x02, wire) is None  # a link never set up
     assert dec.failed == 3
+
+
+def test_ltk_distributed_in_a_decrypted_pairing_opens_a_later_reconnection() -> None:
+    """Key distribution seen (decrypted) on one link: a later LL_ENC_REQ on another link with
+    that EDIV/Rand is decrypted with it (Vol 3, Part H, 3.6.2–3.6.3; 2.4.4)."""
+    from bpdiag.decode import ll, smp
+    from bpdiag.decode.pdu import Pdu
+
+    ltk = H("00112233445566778899aabbccddeeff")
+    ediv, rand = 0x2345, H("0102030405060708")
+    dec = LinkDecryptor(Keyring())
+
+    def pdu(aa: int, d: Direction, layer: str, op: int, msg: object) -> Pdu:
+        return Pdu(1, 0.0, d, ("ll", aa), layer, op, msg)  # type: ignore[arg-type]
+
+    P = Direction.P_TO_C
+    dec.observe(pdu(1, P, "smp", 6, smp.parse_smp(b"\x06" + ltk[::-1])))
+    dec.observe(pdu(1, P, "smp", 7, smp.parse_smp(b"\x07" + ediv.to_bytes(2, "little") + rand)))
+    req = ll.EncReq(0x03, b"", rand, ediv, SKD_M, IV_M)
+    rsp = ll.EncRsp(0x04, b"", SKD_S, IV_S)
+    dec.observe(pdu(2, Direction.C_TO_P, "ll", 0x03, req))
+    dec.observe(pdu(2, P, "ll", 0x04, rsp))
+    wire = LinkCipher(session_key(ltk, SKD_M, SKD_S), iv(IV_M, IV_S)).encrypt(0, True, 3, b"\x06")
+    dec.at_frame(7)
+    assert dec.decrypt(2, Direction.C_TO_P, 3, wire) == b"\x06"
+    assert dec.uses[0].source.startswith("distributed in the capture")
