@@ -41,6 +41,11 @@ def decrypt(capture: str, out: str, show_keys: bool, **key_args: tuple[str, ...]
             f"  {res.unsupported} record(s) not air packets (left out), {res.damaged} damaged "
             "(copied unchanged)"
         )
+    if res.records and res.unsupported == res.records:
+        click.echo(
+            "  decrypt is for air (sniffer) captures: an HCI capture holds the link's data in "
+            "clear already (the controller decrypts it)"
+        )
     for used in res.keys_used or []:
         click.echo(f"  key: {used}")
     sys.exit(0 if res.decrypted else 1)
