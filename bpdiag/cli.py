@@ -20,6 +20,7 @@ from typing import NoReturn
 import click
 
 from bpdiag import __version__
+from bpdiag.cli_keys import build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES
@@ -69,7 +70,10 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report (ladders as SVG) to this file.",
 )
-def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
+@key_options
+def analyze(
+    capture: str, as_json: bool, show_keys: bool, html_out: str | None, **key_args: tuple[str, ...]
+) -> None:
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
@@ -78,8 +82,9 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
 
         if same_file(html_out, capture):
             _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
+    keys = build_keyring(**key_args, show_keys=show_keys)
     with _reading(capture):
-        analysis = diagnose_file(capture)
+        analysis = diagnose_file(capture, keys=keys)
     if html_out:
         from bpdiag.report.html import render_html
 
@@ -104,7 +109,8 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
 @click.argument("capture", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def dump(capture: str, as_json: bool, show_keys: bool) -> None:
+@key_options
+def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ...]) -> None:
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
@@ -114,7 +120,8 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     out: list[Analyzer] = []
     write = sys.stdout.write
     with _reading(capture):
-        for pdu, conn in walk_file(capture, out):
+        keys = build_keyring(**key_args, show_keys=show_keys)
+        for pdu, conn in walk_file(capture, out, keys=keys):
             if as_json:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
             else:
@@ -123,7 +130,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                 cid = f"c{conn.id}" if conn is not None else "-"
                 write(
                     f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                    f"{pdu.layer:<7} {pdu.name}  {text}\n"
+                    f"{pdu.layer:<7} {pdu.name}{' [decrypted]' if pdu.decrypted else ''}  {text}\n"
                 )
     analysis = out[0].analysis if out else None
     if analysis is not None and analysis.problems:
@@ -137,11 +144,12 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
 @main.command()
 @click.argument("capture", type=click.Path(dir_okay=False, exists=True))
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def tui(capture: str, show_keys: bool) -> None:
+@key_options
+def tui(capture: str, show_keys: bool, **key_args: tuple[str, ...]) -> None:
     """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
     from bpdiag.tui.app import make_app
 
-    app = make_app(capture, show_keys)
+    app = make_app(capture, show_keys, build_keyring(**key_args, show_keys=show_keys))
     app.run()
     if app.return_code:  # the app ended on an internal error (said in one line)
         sys.exit(app.return_code)
@@ -637,3 +645,8 @@ def explain(error: tuple[str, ...]) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from bpdiag.cli_decrypt import decrypt  # noqa: E402  (registered last: a command of its own)
+
+main.add_command(decrypt)

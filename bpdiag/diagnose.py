@@ -10,6 +10,7 @@ import os
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.analysis.run import Progress, analyze_file
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.rules import run_rules
 from bpdiag.rules.advice import suggestions
 
@@ -20,5 +21,7 @@ def diagnose(analysis: Analysis) -> Analysis:
     return analysis
 
 
-def diagnose_file(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
-    return diagnose(analyze_file(path, progress))
+def diagnose_file(
+    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
+) -> Analysis:
+    return diagnose(analyze_file(path, progress, keys))

@@ -19,7 +19,7 @@ CAPTURE = ROOT / "captures" / "legacy_justworks_success.btsnoop"
 def test_an_unexpected_error_exits_3_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import bpdiag.diagnose
 
-    def boom(path: str) -> None:
+    def boom(path: str, **_: object) -> None:
         raise ValueError("bad \x1b]52;c;QUJD\x07 value")
 
     monkeypatch.setattr(bpdiag.diagnose, "diagnose_file", boom)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from bpdiag.analysis.keys import note_decryption
 from bpdiag.analysis.model import (
     Advertiser,
     Analysis,
@@ -40,6 +41,8 @@ from bpdiag.analysis.model import (
 from bpdiag.analysis.pairing_method import select_method
 from bpdiag.analysis.verify import verify
 from bpdiag.capture.record import Direction, Problem
+from bpdiag.crypto.decryptor import LinkDecryptor
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import hci, ll, smp
 from bpdiag.decode.hci import status_name
 from bpdiag.decode.monitor import MonitorRecord
@@ -80,8 +83,10 @@ def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Feat
 class Analyzer:
     """Feed PDUs in order, then ``finish()`` for the ``Analysis``."""
 
-    def __init__(self, capture: CaptureInfo) -> None:
+    def __init__(self, capture: CaptureInfo, keys: Keyring | None = None) -> None:
         self.analysis = Analysis(capture=capture)
+        self.keys = keys if keys is not None else Keyring()
+        self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
         self._adapter_address: dict[int, str] = {}
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
@@ -521,7 +526,8 @@ class Analyzer:
         for p in self.analysis.pairings:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
-            verify(p, by_id.get(p.connection))
+            verify(p, by_id.get(p.connection), self.keys)
+        note_decryption(self.analysis, self.decryptor, self.keys)
         return self.analysis
 
 

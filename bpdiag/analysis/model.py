@@ -18,11 +18,15 @@ class Endpoint:
 
     address: str | None = None
     address_type: str | None = None  # "public" | "random" | "public-identity" | …
+    identity: str | None = None  # the identity address an IRK resolved this RPA to
 
     def to_json(self) -> dict[str, Any] | None:
         if self.address is None:
             return None
-        return {"address": self.address, "address_type": self.address_type}
+        out: dict[str, Any] = {"address": self.address, "address_type": self.address_type}
+        if self.identity is not None:
+            out["identity_address"] = self.identity
+        return out
 
 
 @dataclass(slots=True)
@@ -158,14 +162,20 @@ class Check:
     frame: int  # the PDU the check is about
     result: str  # "match" | "mismatch"
     detail: str
+    # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
+    # never in JSON; the text report shows it with --show-keys only.
+    secret: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "check": self.check,
             "frame": self.frame,
             "result": self.result,
             "detail": self.detail,
         }
+        if self.secret is not None:
+            out["secret"] = "redacted"
+        return out
 
 
 @dataclass(slots=True)
@@ -396,6 +406,9 @@ class Analysis:
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
+    decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
+    key_checks: list[Any] = field(default_factory=list)  # analysis.key_evidence.KeyCheck
+    sniffer_bad_mic: int = 0  # packets the capture tool flagged encrypted with a bad MIC
 
     @property
     def failed(self) -> bool:

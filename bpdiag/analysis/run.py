@@ -12,12 +12,17 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
 from bpdiag.capture import open_capture
+from bpdiag.capture.record import Direction
+from bpdiag.crypto.decryptor import LinkDecryptor
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
-from bpdiag.decode.stream import PduStream, link_type_name
+from bpdiag.decode.stream import AIR_LINK_TYPES, PduStream, link_type_name
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
+C_TO_P, P_TO_C = Direction.C_TO_P, Direction.P_TO_C
 
 
 def walk_file(
@@ -25,11 +30,14 @@ def walk_file(
     analyzer_out: list[Analyzer] | None = None,
     progress: Progress | None = None,
     progress_every: int = 65536,
+    keys: Keyring | None = None,
 ) -> Iterator[tuple[Pdu, Connection | None]]:
     """Yield ``(pdu, connection)`` for every decoded PDU of the capture, in order.
 
     When the iteration ends, ``analyzer_out`` (if given) holds the finished analyser.
-    Raises ``UnreadableCapture`` when the file cannot be opened at all.
+    Raises ``UnreadableCapture`` when the file cannot be opened at all.  Encrypted air
+    links are decrypted where a key is known or can be recovered (``keys``: the user's;
+    bpdiag.crypto.decryptor); PDUs from decrypted packets have ``decrypted`` set.
     """
     with open_capture(path) as cap:
         info = CaptureInfo(
@@ -38,10 +46,14 @@ def walk_file(
             link_type=cap.link_type,
             link_type_name=link_type_name(cap.link_type),
         )
-        analyzer = Analyzer(info)
+        keyring = keys if keys is not None else Keyring()
+        analyzer = Analyzer(info, keyring)
         if analyzer_out is not None:
             analyzer_out.append(analyzer)
-        stream = PduStream()
+        decryptor = LinkDecryptor(keyring) if cap.link_type in AIR_LINK_TYPES else None
+        analyzer.decryptor = decryptor
+        stream = PduStream(decryptor)
+        tracker = KeyTracker(keyring)
         direct = stream.direct(cap.link_type) if cap.format != "pcapng" else None
         if direct is not None:
             feed_stream, stream_problems = direct
@@ -56,9 +68,19 @@ def walk_file(
         for rec in chain((first,), records) if first is not None else ():
             pdus = feed_stream(rec)
             if pdus:
+                decrypted = decryptor is not None and decryptor.last_frame == rec.index
                 for pdu in pdus:
                     pdu.raw = rec.payload
-                    yield pdu, feed(pdu)
+                    if decryptor is not None:
+                        pdu.decrypted = decrypted
+                        if decrypted and decryptor.last_from_central is not None:
+                            # The MIC proved the sender (the nonce's direction bit, Vol 6,
+                            # Part E, 2.1), over a direction the capture gave or bpdiag inferred.
+                            pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
+                        decryptor.observe(pdu)
+                    conn = feed(pdu)
+                    tracker.feed(pdu, conn)
+                    yield pdu, conn
             if stream_problems:
                 analyzer.add_problems(stream_problems)
                 stream_problems.clear()
@@ -81,15 +103,21 @@ def walk_file(
         info.first_truncated = cap.stats.get("first_truncated")
         info.first_time = first_time
         info.last_time = last_time
+        tracker.finish(analyzer.analysis.connections)
+        analyzer.analysis.key_checks = tracker.checks
+        ll = getattr(stream, "_ll", None)
+        analyzer.analysis.sniffer_bad_mic = getattr(ll, "flagged_bad_mic", 0)
         analyzer.finish()
         if progress is not None:
             progress(size, size)
 
 
-def analyze_file(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
+def analyze_file(
+    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
+) -> Analysis:
     """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
     out: list[Analyzer] = []
-    for _ in walk_file(path, out, progress):
+    for _ in walk_file(path, out, progress, keys=keys):
         pass
     analysis = out[0].analysis
     analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))

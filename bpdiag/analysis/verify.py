@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bpdiag.analysis.model import Check, Connection, Pairing
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import smp
 
 
@@ -76,8 +77,9 @@ DEBUG_PUBLIC_X = bytes.fromhex("20b003d2f297be2c5e2c83a7e9f9a5b9eff49111acf4fddb
 DEBUG_PUBLIC_Y = bytes.fromhex("dc809c49652aeb6d63329abf5a52155c766345c28fed3024741c8ed01589d28b")
 
 
-def verify(p: Pairing, conn: Connection | None) -> None:
-    """Fill ``p.checks`` (and ``p.numeric_value``) from what the capture holds."""
+def verify(p: Pairing, conn: Connection | None, keys: Keyring | None = None) -> None:
+    """Fill ``p.checks`` (and ``p.numeric_value``) from what the capture holds; legacy
+    Passkey Entry and OOB TKs are recovered by ``analysis.legacy_tk`` (with ``keys``)."""
     if not p.public_keys and (not p.confirms or not p.randoms):
         return
     v = _collect(p)
@@ -93,6 +95,10 @@ def verify(p: Pairing, conn: Connection | None) -> None:
             _sc_passkey(p, v)
     elif p.secure_connections is False and p.method == "just_works":
         _legacy_just_works(p, v, conn)
+    elif p.secure_connections is False and p.method in ("passkey_entry", "oob"):
+        from bpdiag.analysis.legacy_tk import legacy_secret
+
+        legacy_secret(p, v, conn, keys if keys is not None else Keyring())
 
 
 def _public_keys(p: Pairing, v: _Values) -> None:

@@ -75,7 +75,7 @@ import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import cast
+from typing import Protocol, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.decode import att, smp
@@ -113,6 +113,16 @@ LL_PAUSE_ENC_RSP = 0x0B
 _PPI_CLOCK_WRAP = 1 << 32
 _L2HDR = struct.Struct("<HH")
 _NONE: list[Pdu] = []
+
+class Decryptor(Protocol):
+    """What the stream asks of a link decryptor (bpdiag.crypto.decryptor.LinkDecryptor)."""
+
+    def at_frame(self, frame: int) -> None: ...
+
+    def decrypt(
+        self, aa: int, direction: Direction, header0: int, payload: bytes
+    ) -> bytes | None: ...
+
 
 SkipHook = Callable[[int, str, int], None]
 """``(frame, reason, reference frame)``; reasons ``crc``, ``retransmission`` (reference: the
@@ -198,6 +208,10 @@ class LlStream:
         self.unknown_state_skipped = 0
         self.isochronous_skipped = 0
         self.on_skip: SkipHook | None = None
+        # bpdiag.crypto.decryptor.LinkDecryptor (or None): asked for the plaintext of every
+        # payload that would be skipped as ciphertext (``_cipher``), its one call site.
+        self.decryptor: Decryptor | None = None
+        self.flagged_bad_mic = 0  # packets the capture tool says are ciphertext (bad MIC)
         self._reasm = Reassembler(frozenset({CID_ATT, CID_SMP}))
         self._frag_start: dict[Hashable, tuple[int, int]] = {}
         self._unknown_frags: dict[int, list[tuple[bytes, int]]] = {}
@@ -455,7 +469,8 @@ class LlStream:
         if a.plaintext is not None:
             if a.plaintext:
                 return _strip_mic(llid, payload) if a.decrypted else payload
-            return self._cipher(rec, "encrypted")
+            self.flagged_bad_mic += 1  # the tool could not decrypt it (lacked the key)
+            return self._cipher(rec, "encrypted", key, payload, llid)
         state = link.enc
         if state is _Enc.CLEAR:
             return payload
@@ -467,9 +482,9 @@ class LlStream:
                 link.enc = _Enc.DECRYPTED
                 return payload
             link.enc = _Enc.CIPHER
-            return self._cipher(rec, "encrypted")
+            return self._cipher(rec, "encrypted", key, payload, llid)
         if state is _Enc.CIPHER:
-            return payload if small else self._cipher(rec, "encrypted")
+            return payload if small else self._cipher(rec, "encrypted", key, payload, llid)
         # UNKNOWN: a link first seen mid-connection.
         if small:
             link.enc = _Enc.CLEAR
@@ -482,7 +497,15 @@ class LlStream:
         self._skip(rec.index, "unknown-encryption", 0)
         return None
 
-    def _cipher(self, rec: Record, reason: str) -> None:
+    def _cipher(
+        self, rec: Record, reason: str, key: Hashable, payload: bytes, llid: int
+    ) -> bytes | None:
+        if self.decryptor is not None:
+            aa, d = cast(tuple[int, Direction], key)
+            self.decryptor.at_frame(rec.index)
+            plain = self.decryptor.decrypt(aa, d, llid, payload)  # AAD: CP assumed 0
+            if plain is not None:
+                return plain
         self.encrypted_skipped += 1
         self._skip(rec.index, reason, 0)
         return None

@@ -49,6 +49,7 @@ class Pdu:
     first_frame: int = 0
     answers: int = 0  # frame of the PDU this one answers (ATT request for an Error Response)
     raw: bytes = b""  # the bytes of the record that completed it (set by analysis.run)
+    decrypted: bool = False  # bpdiag decrypted the packet that completed it (analysis.run)
 
     @property
     def name(self) -> str:

@@ -60,8 +60,9 @@ _NONE: list[Pdu] = []
 class PduStream:
     """Feed records in order; get the PDUs each completes.  Never raises on bad input."""
 
-    def __init__(self) -> None:
+    def __init__(self, decryptor: object | None = None) -> None:
         self.problems: list[Problem] = []
+        self.decryptor = decryptor  # handed to the LL stream (bpdiag.crypto.decryptor)
         self._hci = None
         self._ll = None
         self._unsupported: set[int] = set()
@@ -78,6 +79,7 @@ class PduStream:
                 from bpdiag.decode.ll_stream import LlStream
 
                 self._ll = LlStream()
+                self._ll.decryptor = self.decryptor  # type: ignore[attr-defined]
             return self._ll
         return None
 

@@ -37,6 +37,12 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "advertisers": [a.to_json() for a in analysis.advertisers],
         "findings": [f.to_json() for f in analysis.findings],
         "suggestions": [s.to_json() for s in analysis.suggestions],
+        **({"decryption": analysis.decryption.to_json()} if analysis.decryption else {}),
+        **(
+            {"key_checks": [k.to_json() for k in analysis.key_checks]}
+            if analysis.key_checks
+            else {}
+        ),
     }
 
 
@@ -69,4 +75,5 @@ def pdu_to_json(pdu: Pdu, conn: Connection | None, show_keys: bool) -> dict[str,
         "opcode": pdu.opcode,
         "name": pdu.name,
         "fields": pdu_fields(pdu, show_keys),
+        **({"decrypted": True} if pdu.decrypted else {}),
     }

@@ -182,8 +182,9 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
         yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
 
 
-def check_lines(p: Pairing) -> list[str]:
-    """The spec checks redone from the capture's public values (analysis/verify.py)."""
+def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
+    """The spec checks redone from the capture's public values (analysis/verify.py); a
+    recovered secret (the passkey of a successful pairing) only with ``show_keys``."""
     lines = []
     if p.numeric_value is not None:
         lines.append(
@@ -192,7 +193,8 @@ def check_lines(p: Pairing) -> list[str]:
         )
     for c in p.checks:
         mark = "✓" if c.result == "match" else "✗"
-        lines.append(f"    {mark} checked: {c.detail}")
+        secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
+        lines.append(f"    {mark} checked: {c.detail}{secret}")
     return lines
 
 
@@ -211,6 +213,15 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.append(f"  - {where}{off}: {pr.message}")
         if n > 10:
             out.append(f"  … and {n - 10} more (see --json)")
+    d = analysis.decryption
+    if d is not None:
+        out.append(
+            f"decryption: {d.decrypted} encrypted packet(s) decrypted, {d.not_decrypted} not "
+            f"(no known key verified their MIC), {d.counters_skipped} packet counter value(s) "
+            "skipped (packets the sniffer missed) — docs/decryption.md"
+        )
+        for k in d.keys:
+            out.append(f"  link {k['access_address']} from #{k['frame']}: {k['key']}")
     by_conn: dict[int | None, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
@@ -256,7 +267,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
                         f"key_size={feat.max_key_size}"
                     )
             out.extend(_ladder(p, show_keys))
-            out.extend(check_lines(p))
+            out.extend(check_lines(p, show_keys))
             out.append(f"  → {explain_pairing(p, conn)}")
             out.extend(_findings(analysis, conn.id, p.id))
             out.extend(_suggestion(analysis, p.id))

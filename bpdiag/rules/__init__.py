@@ -7,6 +7,7 @@ from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
     att_security,
     bluez_host,
     capture_quality,
+    keys,
     links,
     smp_failures,
 )

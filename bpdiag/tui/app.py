@@ -27,6 +27,7 @@ from textual.widgets import (
 )
 
 from bpdiag.analysis.model import Analysis
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.errors import BpdiagError
 from bpdiag.report.text import check_lines, pairing_headline
 from bpdiag.tui.model import (
@@ -151,10 +152,11 @@ class BpdiagApp(SafeCrash, App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, path: str, show_keys: bool = False) -> None:
+    def __init__(self, path: str, show_keys: bool = False, keys: Keyring | None = None) -> None:
         super().__init__()
         self.path = path
         self.show_keys = show_keys
+        self.keys = keys  # --ltk / --tk / --keys / --keys-from (bpdiag.crypto.keyring)
         self.loaded: Loaded | None = None
         self.mode = "all"
         self.text = ""
@@ -203,7 +205,7 @@ class BpdiagApp(SafeCrash, App[None]):
             self.post_message(Rows(list(batch)))
 
         try:
-            loaded = load(self.path, self.show_keys, progress, rows)
+            loaded = load(self.path, self.show_keys, progress, rows, keys=self.keys)
         except (BpdiagError, OSError) as exc:
             self.post_message(LoadFailed(str(exc)))
             return
@@ -539,6 +541,6 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#detail", Static).update(HELP)
 
 
-def make_app(path: str, show_keys: bool = False) -> BpdiagApp:
+def make_app(path: str, show_keys: bool = False, keys: Keyring | None = None) -> BpdiagApp:
     """The one factory the CLI and the tests share."""
-    return BpdiagApp(path, show_keys)
+    return BpdiagApp(path, show_keys, keys)

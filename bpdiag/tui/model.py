@@ -13,6 +13,7 @@ from rich.text import Text
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.run import walk_file
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
 from bpdiag.diagnose import diagnose
 from bpdiag.live.base import IO_CAPABILITIES
@@ -59,6 +60,7 @@ def load(
     progress: Callable[[int, int], None] | None = None,
     on_rows: Callable[[list[PacketRow]], None] | None = None,
     batch: int = 200,
+    keys: Keyring | None = None,
 ) -> Loaded:
     """Read and diagnose a capture, keeping every decoded PDU as a packet row.
 
@@ -79,7 +81,7 @@ def load(
         if progress is not None:
             progress(done, total)
 
-    for pdu, conn in walk_file(path, out, report if (progress or on_rows) else None):
+    for pdu, conn in walk_file(path, out, report if (progress or on_rows) else None, keys=keys):
         fields = pdu_fields(pdu, show_keys)
         summary = " ".join(f"{k}={v}" for k, v in fields.items())
         rows.append(
@@ -89,7 +91,7 @@ def load(
                 pdu.direction.name.lower(),
                 None if conn is None else conn.id,
                 pdu.layer,
-                pdu.name,
+                pdu.name + (" [decrypted]" if pdu.decrypted else ""),
                 summary,
                 _is_error(pdu, fields),
                 fields,

@@ -5,6 +5,7 @@ values a faulty stack gets wrong (a test-only Session subclass corrupts what it 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -120,14 +121,39 @@ def test_legacy_just_works_confirms(tmp_path: Path) -> None:
     assert _checks(p) == {"initiator_confirm": "match", "responder_confirm": "mismatch"}
 
 
-def test_legacy_passkey_is_not_claimed(tmp_path: Path) -> None:
-    """With a passkey the TK is secret: nothing is claimed about legacy confirms."""
+def test_legacy_passkey_found_and_kept_secret(tmp_path: Path) -> None:
+    """The legacy TK is the passkey (Vol 3, Part H, 2.3.5.3): bpdiag finds it from each
+    side's confirm; for a successful pairing it is a secret (Check.secret), never in the
+    detail or the JSON."""
     _result, p = _pairing(
         tmp_path / "pk.btsnoop",
         Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111),
         Side(io="DisplayOnly", mitm=True, sc=False, passkey=111111),
     )
-    assert p.method == "passkey_entry" and p.checks == []
+    assert p.method == "passkey_entry" and p.outcome == "success"
+    assert _checks(p) == {
+        "initiator_passkey": "match",
+        "responder_passkey": "match",
+        "passkey_agreement": "match",
+    }
+    secrets = {c.check: c.secret for c in p.checks}
+    assert secrets["initiator_passkey"] == secrets["responder_passkey"] == "111111"
+    assert not any("111111" in c.detail for c in p.checks)
+    assert "111111" not in json.dumps([c.to_json() for c in p.checks])
+
+
+def test_legacy_passkey_mistyped_names_the_entered_passkey(tmp_path: Path) -> None:
+    """A failed legacy Passkey Entry: the initiator's passkey comes from its confirm and is
+    stated (it protects nothing); the responder's cannot be known (no Srand was sent)."""
+    _result, p = _pairing(
+        tmp_path / "pkbad.btsnoop",
+        Side(io="KeyboardOnly", mitm=True, sc=False, entered=123465),
+        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
+    )
+    assert p.failure is not None and p.failure.reason == 0x04
+    [check] = [c for c in p.checks if c.check == "initiator_passkey"]
+    assert check.result == "match" and check.secret is None
+    assert "passkey 123465" in check.detail and "cannot be known" in check.detail
 
 
 class TrustingSession(bsmp.Session):

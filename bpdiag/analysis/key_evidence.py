@@ -1,0 +1,170 @@
+"""Keys as evidence: which LTK each encryption used, compared with the keys the capture saw
+distributed, and IRKs that tie resolvable private addresses to their identity.
+
+Facts only (``KeyCheck``); ``rules/keys.py`` words the findings.
+
+- HCI captures (Vol 4, Part E, 7.8.24 LE Enable Encryption: Rand, EDIV, LTK; 7.7.65.5 LE
+  Long Term Key Request: Rand, EDIV, answered by 7.8.25 LE Long Term Key Request Reply: LTK):
+  an encryption right after a pairing on the connection uses that pairing's key (the STK,
+  or the LE Secure Connections LTK, which is then noted as the bond's key).  A later
+  encryption with a stored key is compared with what the capture distributed for the same
+  peer (Vol 3, Part H, 3.6.2 Encryption Information, 3.6.3 Central Identification):
+  the same LTK and EDIV/Rand — ``distributed``; an LTK that is not the one this peer's
+  pairing in the capture gave — ``other-pairing`` (one side kept a key from an older or
+  another pairing: evidence that the bond is lost); no pairing with this peer in the
+  capture — nothing is claimed.
+- IRKs (3.6.4 Identity Information, with 3.6.5 Identity Address Information, or from a key
+  file): a random address whose two most significant bits are 0b01 is resolvable (Vol 6,
+  Part B, 1.3.2.2); ``ah(IRK, prand) == hash`` (Vol 3, Part H, 2.2.2) ties it to the identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpdiag.analysis.model import Connection, Endpoint
+from bpdiag.crypto.keyring import Keyring
+from bpdiag.crypto.smp_crypto import ah, bd_addr
+from bpdiag.decode import smp
+from bpdiag.decode.pdu import Pdu
+
+
+@dataclass(slots=True)
+class KeyCheck:
+    """One encryption's key compared with the capture's keys (no key values)."""
+
+    connection: int
+    frame: int
+    verdict: str  # "distributed" | "other-pairing" | "pairing-key"
+    peer: str | None
+    source_frame: int | None  # where the matching / expected key was distributed
+    how: str  # "le-start-encryption" | "ltk-request-reply"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "frame": self.frame,
+            "verdict": self.verdict,
+            "peer": self.peer,
+            "source_frame": self.source_frame,
+            "how": self.how,
+        }
+
+
+@dataclass(slots=True)
+class _Known:
+    ltk: bytes
+    ediv: int | None
+    rand: bytes | None
+    frame: int
+
+
+@dataclass(slots=True)
+class KeyTracker:
+    keys: Keyring
+    checks: list[KeyCheck] = field(default_factory=list)
+    _by_peer: dict[str, list[_Known]] = field(default_factory=dict)
+    _pending: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # conn → LTK, frame
+    _pairing_open: dict[int, bool] = field(default_factory=dict)  # conn → SC (public keys)
+    _ltk_request: dict[int, tuple[int, bytes]] = field(default_factory=dict)
+    _irks: list[tuple[bytes, str | None, int | None]] = field(default_factory=list)
+    _pending_irk: dict[int, tuple[bytes, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._irks.extend((irk, addr, None) for irk, addr in self.keys.irks)
+
+    def feed(self, pdu: Pdu, conn: Connection | None) -> None:
+        if conn is None:
+            return
+        m: Any = pdu.msg
+        if pdu.layer == "smp":
+            self._smp(pdu, conn, m)
+        elif pdu.layer == "hci":
+            name = type(m).__name__
+            if name == "LeEnableEncryption":
+                self._used(
+                    conn,
+                    pdu.frame,
+                    bytes(m.ltk)[::-1],
+                    m.ediv,
+                    bytes(m.rand),
+                    "le-start-encryption",
+                )
+            elif name == "LeLtkRequest":
+                self._ltk_request[conn.id] = (m.ediv, bytes(m.rand))
+            elif name == "LeLtkReply":
+                ediv, rand = self._ltk_request.pop(conn.id, (None, None))
+                self._used(conn, pdu.frame, bytes(m.ltk)[::-1], ediv, rand, "ltk-request-reply")
+
+    def _peer(self, conn: Connection) -> Endpoint:
+        return conn.central if conn.local_role == "peripheral" else conn.peripheral
+
+    def _peer_key(self, conn: Connection) -> str | None:
+        ep = self._peer(conn)
+        return ep.identity or ep.address  # type: ignore[attr-defined]
+
+    def _smp(self, pdu: Pdu, conn: Connection, m: Any) -> None:
+        if isinstance(m, smp.PairingRequest | smp.PairingResponse):
+            self._pairing_open.setdefault(conn.id, False)
+        elif isinstance(m, smp.PairingPublicKey):
+            self._pairing_open[conn.id] = True
+        elif isinstance(m, smp.EncryptionInformation):
+            self._pending[conn.id] = (bytes(m.ltk)[::-1], pdu.frame)
+        elif isinstance(m, smp.CentralIdentification) and conn.id in self._pending:
+            ltk, frame = self._pending.pop(conn.id)
+            peer = self._peer_key(conn)
+            if peer:
+                self._by_peer.setdefault(peer, []).append(_Known(ltk, m.ediv, bytes(m.rand), frame))
+        elif isinstance(m, smp.IdentityInformation):
+            self._pending_irk[conn.id] = (bytes(m.irk)[::-1], pdu.frame)
+        elif isinstance(m, smp.IdentityAddressInformation) and conn.id in self._pending_irk:
+            irk, frame = self._pending_irk.pop(conn.id)
+            identity = ":".join(f"{b:02X}" for b in bytes(m.address)[::-1])
+            self._irks.append((irk, identity, frame))
+
+    def _used(
+        self,
+        conn: Connection,
+        frame: int,
+        ltk: bytes,
+        ediv: int | None,
+        rand: bytes | None,
+        how: str,
+    ) -> None:
+        self.resolve(self._peer(conn))
+        peer = self._peer_key(conn)
+        if conn.id in self._pairing_open:
+            # The key of the pairing just run on this connection (STK or SC LTK): an SC LTK
+            # (EDIV 0, Rand 0) is the bond's key from now on.
+            sc = self._pairing_open.pop(conn.id)
+            if sc and peer and ediv == 0 and rand == bytes(8):
+                self._by_peer.setdefault(peer, []).append(_Known(ltk, 0, bytes(8), frame))
+            return
+        known = self._by_peer.get(peer or "", [])
+        if not known:
+            return  # no pairing with this peer in the capture: nothing to compare with
+        same = [k for k in known if k.ltk == ltk]
+        verdict = "distributed" if same else "other-pairing"
+        source = (same or known)[-1].frame
+        self.checks.append(KeyCheck(conn.id, frame, verdict, peer, source, how))
+
+    def resolve(self, ep: Endpoint) -> None:
+        """Set ``ep.identity`` when an IRK resolves its resolvable private address."""
+        if ep.address is None or getattr(ep, "identity", None):
+            return
+        try:
+            value = bd_addr(ep.address)
+        except ValueError:
+            return
+        if value[0] >> 6 != 0b01 or (ep.address_type and "public" in ep.address_type):
+            return
+        for irk, identity, _frame in self._irks:
+            if identity and ah(irk, value[:3]) == value[3:]:
+                ep.identity = identity  # type: ignore[attr-defined]
+                return
+
+    def finish(self, connections: list[Connection]) -> None:
+        for c in connections:
+            self.resolve(c.central)
+            self.resolve(c.peripheral)

@@ -1,0 +1,233 @@
+"""Decryption against the shared captures whose secrets are known (MANIFEST.md: bsniffhub
+file names carry the passkey / TK / LTK, crackle's README gives passkey 461140, WHAD's
+decrypted twin of the same connection) and tshark reading what ``bpdiag decrypt`` writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from bpdiag.analysis.decrypt_file import decrypt_file
+from bpdiag.analysis.run import analyze_file, walk_file
+from bpdiag.crypto.keyring import Keyring
+from bpdiag.report.text import render_text
+from tests.conftest import ROOT, SHARED, require_shared
+
+
+def _keys(ltk: str | None = None, tk: str | None = None) -> Keyring:
+    k = Keyring()
+    if ltk:
+        k.add_ltk_text(ltk)
+    if tk:
+        k.add_tk_text(tk)
+    return k
+
+
+@pytest.mark.parametrize(
+    ("name", "passkey"),
+    [
+        ("lephdr_legacy_passkey_initiator_inputs_bsniffhub.pcap", "123456"),
+        ("ubertooth_ppi_legacy_passkey_crackle.pcap", "461140"),
+    ],
+)
+def test_passkey_recovered_and_redacted(name: str, passkey: str) -> None:
+    require_shared()
+    a = analyze_file(SHARED / name)
+    [p] = a.pairings
+    assert p.outcome == "success"
+    secrets = {c.check: c.secret for c in p.checks}
+    assert secrets["initiator_passkey"] == secrets["responder_passkey"] == passkey
+    assert passkey not in render_text(a)
+    assert f"[passkey {passkey}]" in render_text(a, show_keys=True)
+    assert passkey not in json.dumps(a.pairings[0].to_json())
+    assert a.decryption is not None and a.decryption.decrypted > 0
+    assert "LTK" in {k.key for k in p.keys}  # key distribution, read after decryption
+
+
+@pytest.mark.parametrize(
+    ("name", "ltk", "tk"),
+    [
+        ("lephdr_encrypted_no_pairing_bsniffhub.pcap", "063F1154BC631D186D48A05B7F5DCD8F", None),
+        (
+            "lephdr_lesc_justworks_fragmented_bsniffhub.pcap",
+            "BD27012E93C195F13B8F176FE84A2DED",
+            None,
+        ),
+        (
+            "lephdr_lesc_justworks_dumpcap_bsniffhub.pcapng",
+            "064188355D35D1B9C29F31B5F3FD9480",
+            None,
+        ),
+        ("lephdr_legacy_oob_bsniffhub.pcap", None, "5E882417A987222423A1A9EC719AED27"),
+    ],
+)
+def test_given_keys_decrypt_and_other_keys_do_not(
+    name: str, ltk: str | None, tk: str | None
+) -> None:
+    require_shared()
+    a = analyze_file(SHARED / name, keys=_keys(ltk, tk))
+    assert a.decryption is not None and a.decryption.decrypted > 0
+    assert a.decryption.not_decrypted == 0
+    wrong = analyze_file(SHARED / name, keys=_keys(ltk and "00" * 16, tk and "11" * 16))
+    assert wrong.decryption is not None and wrong.decryption.decrypted == 0
+
+
+def test_sc_debug_key_and_legacy_just_works_need_no_key() -> None:
+    require_shared()
+    for name, how in (
+        ("lephdr_lesc_justworks_bsniffhub.pcap", "debug key"),
+        ("lephdr_legacy_justworks_bsniffhub.pcap", "TK 0"),
+    ):
+        a = analyze_file(SHARED / name)
+        assert a.decryption is not None and a.decryption.decrypted > 0, name
+        assert how in a.decryption.keys[0]["key"]
+
+
+def _pdus(path: os.PathLike[str] | str) -> set[tuple[object, ...]]:
+    return {
+        (p.frame, p.layer, p.opcode, json.dumps(p.msg.fields(), sort_keys=True, default=str))
+        for p, _c in walk_file(path)
+    }
+
+
+def test_whad_pair_pdu_for_pdu() -> None:
+    """bpdiag decrypting WHAD's capture gives the PDUs of WHAD's own decrypted file."""
+    require_shared()
+    mine = _pdus(SHARED / "lephdr_legacy_passkey_whad.pcap")
+    theirs = _pdus(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
+    assert mine == theirs
+    decrypted = [
+        p for p, _c in walk_file(SHARED / "lephdr_legacy_passkey_whad.pcap") if p.decrypted
+    ]
+    assert {p.msg.name for p in decrypted} >= {"Encryption Information", "Identity Information"}
+
+
+def _tshark_count(tshark: str, path: os.PathLike[str] | str, what: str) -> int:
+    out = subprocess.run(
+        [tshark, "-r", os.fspath(path), "-Y", what], capture_output=True, text=True, check=True
+    )
+    return len(out.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("name", "ltk"),
+    [
+        ("lephdr_legacy_passkey_whad.pcap", None),
+        ("ubertooth_ppi_legacy_passkey_crackle.pcap", None),
+        ("lephdr_lesc_justworks_bsniffhub.pcap", None),
+        ("nordic_lesc_justworks_bsniffhub.pcap", None),
+        ("lephdr_encrypted_no_pairing_bsniffhub.pcap", "063F1154BC631D186D48A05B7F5DCD8F"),
+    ],
+)
+def test_tshark_reads_decrypt_output_and_decodes_more(
+    tshark: str, tmp_path, name: str, ltk: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    require_shared()
+    out = tmp_path / "out.pcapng"
+    res = decrypt_file(str(SHARED / name), str(out), _keys(ltk))
+    assert res.decrypted > 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    what = "btsmp || btatt || btle.control_opcode"
+    before = _tshark_count(tshark, SHARED / name, what) if not name.startswith("ubertooth") else 0
+    after = _tshark_count(tshark, out, what)
+    assert after > before
+    # every record was written and tshark reads them all
+    assert _tshark_count(tshark, out, "frame") == res.written
+
+
+def test_decrypt_cli_log_redacts_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    require_shared()
+    out = tmp_path / "o.pcapng"
+    ltk = "063F1154BC631D186D48A05B7F5DCD8F"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bpdiag",
+            "decrypt",
+            str(SHARED / "lephdr_encrypted_no_pairing_bsniffhub.pcap"),
+            "-o",
+            str(out),
+            "--ltk",
+            ltk,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "decrypted" in r.stdout and ltk.lower() not in r.stdout.lower()
+
+
+def test_corrupt_captures_never_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Damaged bytes in an encrypted capture: counted, never a crash."""
+    require_shared()
+    data = bytearray((SHARED / "lephdr_legacy_justworks_bsniffhub.pcap").read_bytes())
+    import random
+
+    rnd = random.Random(14)
+    for _ in range(300):
+        data[rnd.randrange(24, len(data))] ^= 1 << rnd.randrange(8)
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(bytes(data))
+    a = analyze_file(bad)
+    res = decrypt_file(str(bad), str(tmp_path / "bad.pcapng"))
+    assert res.written + res.unsupported <= res.records
+    assert a.capture.records > 0
+
+
+@pytest.mark.parametrize(
+    "name", ["lephdr_legacy_passkey_whad.pcap", "lephdr_legacy_justworks_bsniffhub.pcap"]
+)
+def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
+    tshark: str, tmp_path, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Differential: every SMP PDU bpdiag decrypted is one tshark decodes, with the same
+    command code, from the file ``bpdiag decrypt`` wrote."""
+    require_shared()
+    out = tmp_path / "d.pcapng"
+    decrypt_file(str(SHARED / name), str(out))
+    r = subprocess.run(
+        [
+            tshark,
+            "-r",
+            str(out),
+            "-Y",
+            "btsmp",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "btsmp.opcode",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = {
+        int(f): int(op, 0) for f, op in (line.split("\t")[:2] for line in r.stdout.splitlines())
+    }
+    mine = {
+        p.frame: p.opcode for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"
+    }
+    assert mine
+    for frame, op in mine.items():
+        assert theirs.get(frame) == op, frame
+
+
+def test_tui_model_marks_decrypted_rows_with_given_key() -> None:
+    """The TUI's loader takes the key options (``bpdiag tui --ltk``) and marks decrypted rows."""
+    require_shared()
+    from bpdiag.tui.model import load
+
+    name = "lephdr_encrypted_no_pairing_bsniffhub.pcap"
+    without = load(str(SHARED / name))
+    given = load(str(SHARED / name), keys=_keys("063F1154BC631D186D48A05B7F5DCD8F"))
+    assert not any(r.name.endswith("[decrypted]") for r in without.packets)
+    assert any(r.name.endswith("[decrypted]") for r in given.packets)

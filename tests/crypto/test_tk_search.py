@@ -1,0 +1,62 @@
+"""The legacy passkey search (Vol 3, Part H, 2.3.5.3) against c1 (2.2.3)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpdiag.crypto.smp_crypto import c1
+from bpdiag.crypto.tk_search import C1Inputs, differing_digits, passkey_tk, search_passkeys
+
+H = bytes.fromhex
+# The c1 sample of Vol 3, Part H, 2.2.3: preq 0x07071000000101, pres 0x05000800000302,
+# iat 1, rat 0, ia A1A2A3A4A5A6, ra B1B2B3B4B5B6
+INPUTS = C1Inputs(
+    H("07071000000101"), H("05000800000302"), 1, 0, H("A1A2A3A4A5A6"), H("B1B2B3B4B5B6")
+)
+
+
+def _confirm(passkey: int, rand: bytes) -> bytes:
+    i = INPUTS
+    return c1(passkey_tk(passkey), rand, i.preq, i.pres, i.iat, i.rat, i.ia, i.ra)
+
+
+def test_c1_sample_is_found_as_passkey_zero() -> None:
+    r = H("5783D52156AD6F0E6388274EC6702EE0")
+    assert _confirm(0, r) == H("1e1e3fef878988ead2a74dc5bef13b86")  # the spec's value
+    assert search_passkeys([(H("1e1e3fef878988ead2a74dc5bef13b86"), r)], INPUTS, 0, 1000) == [0]
+
+
+@settings(max_examples=15, deadline=None)
+@given(passkey=st.integers(0, 999_999), rand=st.binary(min_size=16, max_size=16))
+def test_each_side_found_on_its_own(passkey: int, rand: bytes) -> None:
+    """Two sides with different passkeys: each is found from its own confirm (a window
+    around each keeps the test fast; the chunk boundaries are crossed)."""
+    other = (passkey + 54_321) % 1_000_000
+    r2 = os.urandom(16)
+    lo = max(0, min(passkey, other) - 20_000)
+    hi = min(1_000_000, max(passkey, other) + 20_000)
+    if hi - lo > 120_000:
+        lo, hi = 0, 1_000_000
+    targets = [(_confirm(passkey, rand), rand), (_confirm(other, r2), r2)]
+    assert search_passkeys(targets, INPUTS, lo, hi) == [passkey, other]
+
+
+def test_not_found_is_none() -> None:
+    assert search_passkeys([(os.urandom(16), os.urandom(16))], INPUTS, 0, 50_000) == [None]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "digits"), [(123456, 123546, [4, 5]), (1, 100001, [1]), (42, 42, [])]
+)
+def test_differing_digits(a: int, b: int, digits: list[int]) -> None:
+    assert differing_digits(a, b) == digits
+
+
+def test_passkey_tk_is_the_passkey_as_128_bits() -> None:
+    assert passkey_tk(123456) == bytes(13) + H("01e240")
+    with pytest.raises(ValueError):
+        passkey_tk(1_000_000)
