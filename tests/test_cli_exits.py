@@ -33,7 +33,7 @@ def test_an_unexpected_error_exits_3_with_one_line(monkeypatch: pytest.MonkeyPat
 def test_ctrl_c_is_not_a_failed_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
     import bpdiag.diagnose
 
-    def interrupted(path: str) -> None:
+    def interrupted(path: str, **_: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(bpdiag.diagnose, "diagnose_file", interrupted)
