@@ -44,11 +44,12 @@ from bpdiag.errors import DecodeError
 
 _NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
 
-COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x1009, 0x200D, 0x2019, 0x201A, 0x201B, 0x2043})
-EVENTS = frozenset({0x03, 0x05, 0x08, 0x0E, 0x0F, 0x30, 0x3E, 0x59})
-LE_SUBEVENTS = frozenset({0x01, 0x05, 0x0A, 0x29})
+# What the hot path lets through: the codes hci.py declares a message for, never a copy.
+COMMANDS = hci.TYPED_COMMANDS
+EVENTS = hci.TYPED_EVENTS
+LE_SUBEVENTS = hci.TYPED_SUBEVENTS
 WANTED_CIDS = frozenset({CID_ATT, CID_SMP, CID_BREDR_SMP})
-_HANDLE_COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x2019})  # remembered for Command Status
+_HANDLE_COMMANDS = hci.HANDLE_STATUS_COMMANDS  # remembered for Command Status
 _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
