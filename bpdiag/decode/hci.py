@@ -25,12 +25,23 @@ first, ``AA:BB:CC:DD:EE:FF``), ``rand`` / ``ltk`` as hex in wire order, codes as
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
+from bpdiag.decode.declare import (
+    D,
+    Declared,
+    Hook,
+    Layout,
+    Param,
+    declare,
+    read_params,
+    reserved_name,
+    size_of,
+)
+from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci_names import COMMAND_NAMES as COMMAND_NAMES
 from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
@@ -46,41 +57,32 @@ ADDRESS_TYPES = {0: "public", 1: "random", 2: "public-identity", 3: "random-iden
 ROLES = {0: "central", 1: "peripheral"}
 
 
-def _reserved(value: int, width: int = 2) -> str:
-    return f"reserved (0x{value:0{width}x})"
-
-
 def status_name(code: int) -> str:
     """Name of an HCI error code (Vol 1, Part F, 1.3); ``reserved (0x..)`` if unassigned."""
-    return STATUS_NAMES.get(code) or _reserved(code)
+    return STATUS_NAMES.get(code) or reserved_name(code)
 
 
 def command_name(opcode: int) -> str:
     """Name of an HCI command opcode; vendor commands (OGF 0x3F) by their opcode."""
     if opcode >> 10 == 0x3F:
         return f"Vendor Command (0x{opcode:04x})"
-    return COMMAND_NAMES.get(opcode) or _reserved(opcode, 4)
+    return COMMAND_NAMES.get(opcode) or reserved_name(opcode, 4)
 
 
 def event_name(code: int) -> str:
-    return EVENT_NAMES.get(code) or _reserved(code)
+    return EVENT_NAMES.get(code) or reserved_name(code)
 
 
 def le_subevent_name(code: int) -> str:
-    return LE_SUBEVENT_NAMES.get(code) or f"LE Meta {_reserved(code)}"
+    return LE_SUBEVENT_NAMES.get(code) or f"LE Meta {reserved_name(code)}"
 
 
 def role_name(role: int) -> str:
-    return ROLES.get(role) or _reserved(role)
-
-
-def address_str(wire: bytes) -> str:
-    """A BD_ADDR as printed: most significant byte first (the wire order is reversed)."""
-    return ":".join(f"{b:02X}" for b in reversed(wire))
+    return ROLES.get(role) or reserved_name(role)
 
 
 def address_type_name(t: int) -> str:
-    return ADDRESS_TYPES.get(t) or _reserved(t)
+    return ADDRESS_TYPES.get(t) or reserved_name(t)
 
 
 def _need(params: bytes, n: int, what: str) -> None:
@@ -89,169 +91,62 @@ def _need(params: bytes, n: int, what: str) -> None:
 
 
 # ================================================================ declarations
-@dataclass(frozen=True, slots=True)
-class _Param:
-    """One parameter on the wire: the attribute it fills (``""``: read past), its size in
-    octets and how it is read — ``int`` unsigned little-endian, ``handle`` a
-    Connection_Handle (the low 12 bits of a u16; the top bits are RFU), ``addr`` a BD_ADDR
-    (shown most significant byte first), ``octets`` bytes in wire order (shown as hex).
-
-    In ``fields()`` the value goes under ``key`` (``""``: not shown) and, when ``names`` is
-    given, its name under ``name_key``; an ``optional`` value is left out when ``None``."""
-
-    attr: str
-    size: int
-    kind: str = "int"
-    key: str = ""
-    names: Callable[[int], str] | None = None
-    name_key: str = ""
-    optional: bool = False
-
-    def read(self, data: bytes, offset: int) -> int | str | bytes:
-        chunk = data[offset : offset + self.size]
-        if self.kind == "addr":
-            return address_str(chunk)
-        if self.kind == "octets":
-            return bytes(chunk)
-        value = int.from_bytes(chunk, "little")
-        return value & 0x0FFF if self.kind == "handle" else value
-
-    def show(self, out: dict[str, object], value: object) -> None:
-        if value is None and self.optional:
-            return
-        if self.key:
-            out[self.key] = value.hex() if isinstance(value, bytes) else value
-        if self.names is not None and isinstance(value, int):
-            out[self.name_key] = self.names(value)
+def _u(attr: str, size: int = 1, *, shown: bool = True, optional: bool = False) -> Param:
+    return Param(attr, size, key=attr if shown else "", optional=optional)
 
 
-def _u(attr: str, size: int = 1, *, shown: bool = True, optional: bool = False) -> _Param:
-    return _Param(attr, size, key=attr if shown else "", optional=optional)
-
-
-def _status(attr: str = "status") -> _Param:
+def _status(attr: str = "status") -> Param:
     """A status or reason: an HCI error code, shown with its name (Vol 1, Part F, 1.3)."""
-    return _Param(attr, 1, key=attr, names=status_name, name_key=f"{attr}_name")
+    return Param(attr, 1, key=attr, names=status_name, name_key=f"{attr}_name")
 
 
-def _handle(optional: bool = False) -> _Param:
-    return _Param("handle", 2, "handle", "handle", optional=optional)
+def _handle(optional: bool = False) -> Param:
+    return Param("handle", 2, "handle", "handle", optional=optional)
 
 
-def _addr(attr: str, optional: bool = False) -> _Param:
-    return _Param(attr, 6, "addr", attr, optional=optional)
+def _addr(attr: str, optional: bool = False) -> Param:
+    return Param(attr, 6, "addr", attr, optional=optional)
 
 
-def _octets(attr: str, size: int) -> _Param:
-    return _Param(attr, size, "octets", attr)
+def _octets(attr: str, size: int) -> Param:
+    return Param(attr, size, "octets", attr)
 
 
-_Hook = Callable[[bytes, dict[str, object]], None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """How one code is read: its class, its fixed parameters (all checked to be there before
-    one is read; parameters a later spec version appends are ignored), the attributes the
-    code itself sets, and a ``hook`` that reads a variable-length rest."""
-
-    cls: Callable[..., Any]
-    params: tuple[_Param, ...]
-    fixed: tuple[tuple[str, int], ...]
-    hook: _Hook | None
-    length: int = 0
-
-    def decode(self, params: bytes, what: str) -> Any:
-        _need(params, self.length, what)
-        values: dict[str, object] = dict(self.fixed)
-        offset = 0
-        for p in self.params:
-            if p.attr:
-                values[p.attr] = p.read(params, offset)
-            offset += p.size
-        if self.hook is not None:
-            self.hook(params, values)
-        return self.cls(**values)
-
-
-class _Declared:
-    """Base of the declared messages: ``fields()`` shows every declared parameter, in the
-    order of the dataclass's attributes (which need not be the wire order)."""
-
-    __slots__ = ()
-    SHOWN: ClassVar[tuple[_Param, ...]] = ()
-
-    def fields(self) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for p in self.SHOWN:
-            p.show(out, getattr(self, p.attr))
-        return out
-
-
-_T = TypeVar("_T", bound=type[_Declared])
-COMMANDS: dict[int, _Layout] = {}
+COMMANDS: dict[int, Layout] = {}
 """Command opcode → how ``parse_command`` reads it."""
-EVENTS: dict[int, _Layout] = {}
+EVENTS: dict[int, Layout] = {}
 """Event code → how ``parse_event`` reads it (LE Meta subevents: ``LE_SUBEVENTS``)."""
-LE_SUBEVENTS: dict[int, _Layout] = {}
-RETURNS: dict[int, tuple[_Param, ...]] = {}
+LE_SUBEVENTS: dict[int, Layout] = {}
+RETURNS: dict[int, tuple[Param, ...]] = {}
 """Opcode → the return parameters its Command Complete carries after Status."""
 STATUS_ANSWERED: set[int] = set()
 """Opcodes the controller answers with Command Status (the command's section says so)."""
 
 
-def _declare(
-    registry: dict[int, _Layout],
-    code_attr: str,
-    code: int,
-    params: tuple[_Param, ...],
-    shown: tuple[_Param, ...] = (),
-    hook: _Hook | None = None,
-) -> Callable[[_T], _T]:
-    """Class decorator: register a dataclass as the message of ``code``, read by ``params``.
-    The code goes into the attribute ``code_attr`` (a class attribute unless the class has a
-    field of that name, as a class declared for several codes does); ``shown`` are
-    parameters a ``hook`` reads."""
-
-    def register(cls: _T) -> _T:
-        attrs = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        named = {p.attr: p for p in (*cls.SHOWN, *params, *shown) if p.attr}
-        if set(named) - set(attrs):
-            raise TypeError(f"{cls.__name__}: no attribute for {set(named) - set(attrs)}")
-        cls.SHOWN = tuple(named[a] for a in attrs if a in named)
-        fixed = ((code_attr, code),) if code_attr in attrs else ()
-        if not fixed:
-            setattr(cls, code_attr, code)
-        registry[code] = _Layout(cls, params, fixed, hook, sum(p.size for p in params))
-        return cls
-
-    return register
-
-
 def _command(
     opcode: int,
-    *params: _Param,
-    returns: tuple[_Param, ...] = (),
+    *params: Param,
+    returns: tuple[Param, ...] = (),
     status: bool = False,
-    hook: _Hook | None = None,
-) -> Callable[[_T], _T]:
+    hook: Hook | None = None,
+) -> Callable[[D], D]:
     """Declare a command: its parameters, the return parameters of its Command Complete,
     and whether the controller answers it with Command Status instead."""
     if returns:
         RETURNS[opcode] = returns
     if status:
         STATUS_ANSWERED.add(opcode)
-    return _declare(COMMANDS, "opcode", opcode, params, hook=hook)
+    return declare(COMMANDS, "opcode", opcode, params, hook=hook)
 
 
 def _event(
-    code: int, *params: _Param, shown: tuple[_Param, ...] = (), hook: _Hook | None = None
-) -> Callable[[_T], _T]:
-    return _declare(EVENTS, "code", code, params, shown, hook)
+    code: int, *params: Param, shown: tuple[Param, ...] = (), hook: Hook | None = None
+) -> Callable[[D], D]:
+    return declare(EVENTS, "code", code, params, shown, hook)
 
 
-def _le_event(subevent: int, *params: _Param) -> Callable[[_T], _T]:
-    return _declare(LE_SUBEVENTS, "subevent", subevent, params)
+def _le_event(subevent: int, *params: Param) -> Callable[[D], D]:
+    return declare(LE_SUBEVENTS, "subevent", subevent, params)
 
 
 # ================================================================ commands
@@ -271,7 +166,7 @@ class HciCommand:
         return {"params": self.params.hex()}
 
 
-class _Command(_Declared):
+class _Command(Declared):
     __slots__ = ()
     opcode: ClassVar[int]
 
@@ -326,7 +221,7 @@ class ReadBdAddr(_Command):
     _u("conn_interval_max", 2),
     _u("max_latency", 2),
     _u("supervision_timeout", 2),
-    _Param("", 4),  # Min_CE_Length, Max_CE_Length
+    Param("", 4),  # Min_CE_Length, Max_CE_Length
     status=True,
 )
 @dataclass(frozen=True, slots=True)
@@ -454,7 +349,8 @@ def parse_command(data: bytes) -> HciCommandMessage:
     layout = COMMANDS.get(opcode)
     if layout is None:
         return HciCommand(opcode, params)
-    msg: HciCommandMessage = layout.decode(params, command_name(opcode))
+    _need(params, layout.length, command_name(opcode))
+    msg: HciCommandMessage = layout.build(params)
     return msg
 
 
@@ -495,7 +391,7 @@ class LeMetaEvent:
         return {"subevent": self.subevent, "params": self.params.hex()}
 
 
-class _Event(_Declared):
+class _Event(Declared):
     __slots__ = ()
 
     @property
@@ -503,10 +399,10 @@ class _Event(_Declared):
         return event_name(self.code)  # type: ignore[attr-defined]
 
 
-class _LeEvent(_Declared):
+class _LeEvent(Declared):
     __slots__ = ()
     code: ClassVar[int] = LE_META
-    SHOWN: ClassVar[tuple[_Param, ...]] = (_u("subevent"),)
+    SHOWN: ClassVar[tuple[Param, ...]] = (_u("subevent"),)
 
     @property
     def name(self) -> str:
@@ -567,7 +463,7 @@ class EncryptionKeyRefreshComplete(_Event):
     handle: int
 
 
-_OPCODE = _Param("opcode", 2, key="command_opcode", names=command_name, name_key="command_name")
+_OPCODE = Param("opcode", 2, key="command_opcode", names=command_name, name_key="command_name")
 
 
 def _return_parameters(params: bytes, values: dict[str, object]) -> None:
@@ -577,15 +473,12 @@ def _return_parameters(params: bytes, values: dict[str, object]) -> None:
     values["status"] = ret[0] if ret else None
     opcode = int.from_bytes(params[1:3], "little")
     returns = RETURNS.get(opcode, ())
-    need = 1 + sum(p.size for p in returns)
+    need = 1 + size_of(returns)
     if not returns or len(ret) < need:
         if returns and ret and ret[0] == 0:
             _need(ret, need, f"Command Complete ({command_name(opcode)}) return")
         return
-    offset = 1
-    for p in returns:
-        values[p.attr] = p.read(ret, offset)
-        offset += p.size
+    read_params(returns, ret[1:], values)
 
 
 @_event(
@@ -598,7 +491,7 @@ def _return_parameters(params: bytes, values: dict[str, object]) -> None:
 @dataclass(frozen=True, slots=True)
 class CommandComplete(_Event):
     """Vol 4, Part E, 7.7.14 HCI_Command_Complete: Num_HCI_Command_Packets, Command_Opcode,
-    Return_Parameters.  ``opcode`` is the command's; ``status`` the first return parameter
+    ReturnParameters.  ``opcode`` is the command's; ``status`` the first return parameter
     (``None`` when there are none), the rest as the command declares them (``RETURNS``) or
     ``None`` when the controller sent the status alone."""
 
@@ -631,7 +524,7 @@ class CommandStatus(_Event):
 _LE_CONNECTION = (
     _status(),
     _handle(),
-    _Param("role", 1, names=role_name, name_key="role"),
+    Param("role", 1, names=role_name, name_key="role"),
     _u("peer_address_type"),
     _addr("peer_address"),
 )
@@ -732,12 +625,14 @@ def parse_event(data: bytes) -> HciEventMessage:
         layout = LE_SUBEVENTS.get(params[0])
         if layout is None:
             return LeMetaEvent(params[0], params[1:])
-        msg = layout.decode(params[1:], le_subevent_name(params[0]))
+        _need(params[1:], layout.length, le_subevent_name(params[0]))
+        msg = layout.build(params[1:])
         return msg
     layout = EVENTS.get(code)
     if layout is None:
         return HciEvent(code, params)
-    msg = layout.decode(params, event_name(code))
+    _need(params, layout.length, event_name(code))
+    msg = layout.build(params)
     return msg
 
 

@@ -1,0 +1,171 @@
+"""How HCI and LL messages are declared: parameters with their wire layout, read and shown.
+
+``hci.py`` and ``ll.py`` declare each message once, as Bumble declares HCI commands: a
+dataclass registered by its code with its parameters in wire order (``Param``).  Reading
+(``read_params``, after the caller has checked the length against ``size_of``) and
+``fields()`` (``show_params``) are derived from that one declaration, so a message cannot be
+parsed one way and dumped another.  ``smp.py`` keeps its own, richer layout (it also encodes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+
+def reserved_name(value: int, width: int = 2) -> str:
+    """How bpdiag names a value the spec leaves unassigned: ``reserved (0x1f)``."""
+    return f"reserved (0x{value:0{width}x})"
+
+
+def address_str(wire: bytes) -> str:
+    """A BD_ADDR / device address as tshark prints it: most significant byte first
+    (``AA:BB:CC:DD:EE:FF``; the wire order is reversed)."""
+    return ":".join(f"{b:02X}" for b in reversed(wire))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter on the wire: the attribute it fills (``""``: read past), its size in
+    octets and how it is read — ``int`` unsigned little-endian, ``handle`` a
+    Connection_Handle (the low 12 bits of a u16; the top bits are RFU), ``addr`` a device
+    address (shown most significant byte first), ``octets`` bytes in wire order (shown as
+    hex), ``u16s`` a run of little-endian u16 (a tuple, shown as a list).
+
+    In ``fields()`` the value goes under ``key`` (``""``: not shown; ``render`` turns it
+    into what is shown) and, when ``names`` is given, its name under ``name_key``; an
+    ``optional`` value is left out when it is ``None``."""
+
+    attr: str
+    size: int
+    kind: str = "int"
+    key: str = ""
+    names: Callable[[int], object] | None = None
+    name_key: str = ""
+    optional: bool = False
+    render: Callable[[Any], object] | None = None
+
+    def read(self, data: bytes, offset: int) -> object:
+        chunk = data[offset : offset + self.size]
+        if self.kind == "addr":
+            return address_str(chunk)
+        if self.kind == "octets":
+            return bytes(chunk)
+        if self.kind == "u16s":
+            return tuple(int.from_bytes(chunk[i : i + 2], "little") for i in range(0, self.size, 2))
+        value = int.from_bytes(chunk, "little")
+        return value & 0x0FFF if self.kind == "handle" else value
+
+    def show(self, out: dict[str, object], value: object) -> None:
+        if value is None and self.optional:
+            return
+        if self.key:
+            if self.render is not None:
+                out[self.key] = self.render(value)
+            elif isinstance(value, bytes):
+                out[self.key] = value.hex()
+            elif isinstance(value, tuple):
+                out[self.key] = list(value)
+            else:
+                out[self.key] = value
+        if self.names is not None and isinstance(value, int):
+            out[self.name_key] = self.names(value)
+
+
+def size_of(params: Iterable[Param]) -> int:
+    """Octets the parameters take on the wire."""
+    return sum(p.size for p in params)
+
+
+def read_params(params: Iterable[Param], data: bytes, values: dict[str, object]) -> None:
+    """Read ``params`` from the start of ``data`` (whose length the caller has checked)
+    into ``values``, by attribute."""
+    offset = 0
+    for p in params:
+        if p.attr:
+            values[p.attr] = p.read(data, offset)
+        offset += p.size
+
+
+def show_params(params: Iterable[Param], message: object) -> dict[str, object]:
+    """The ``fields()`` of ``message``: each parameter shown by its declaration."""
+    out: dict[str, object] = {}
+    for p in params:
+        p.show(out, getattr(message, p.attr))
+    return out
+
+
+def shown_in_order(attrs: list[str], *declared: Iterable[Param]) -> tuple[Param, ...]:
+    """The declared parameters that name an attribute, in the order of ``attrs`` (a
+    dataclass's fields); later declarations of an attribute win.  Raises ``TypeError`` for
+    a parameter whose attribute the class does not have (a typo in a declaration)."""
+    named = {p.attr: p for group in declared for p in group if p.attr}
+    unknown = set(named) - set(attrs)
+    if unknown:
+        raise TypeError(f"declared parameters without an attribute: {sorted(unknown)}")
+    return tuple(named[a] for a in attrs if a in named)
+
+
+Hook = Callable[[bytes, dict[str, object]], None]
+"""Reads what a message's fixed parameters do not describe (a variable-length rest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one code is read: its class, its fixed parameters (``length`` octets, which the
+    caller checks are there before ``build``), the attributes the code itself sets, and a
+    ``hook`` for a variable-length rest."""
+
+    cls: Callable[..., Any]
+    params: tuple[Param, ...]
+    fixed: tuple[tuple[str, int], ...]
+    hook: Hook | None
+    length: int
+
+    def build(self, data: bytes) -> Any:
+        values: dict[str, object] = dict(self.fixed)
+        read_params(self.params, data, values)
+        if self.hook is not None:
+            self.hook(data, values)
+        return self.cls(**values)
+
+
+class Declared:
+    """Base of the declared messages: ``fields()`` shows every declared parameter, in the
+    order of the dataclass's attributes (which need not be the wire order)."""
+
+    __slots__ = ()
+    SHOWN: ClassVar[tuple[Param, ...]] = ()
+
+    def fields(self) -> dict[str, object]:
+        return show_params(self.SHOWN, self)
+
+
+D = TypeVar("D", bound=type[Declared])
+
+
+def declare(
+    registry: dict[int, Layout],
+    code_attr: str,
+    code: int,
+    params: tuple[Param, ...],
+    shown: tuple[Param, ...] = (),
+    hook: Hook | None = None,
+) -> Callable[[D], D]:
+    """Class decorator: register a dataclass in ``registry`` as the message of ``code``,
+    read by ``params``.  The code goes into the attribute ``code_attr``: a field the
+    decoder fills when the class has one (a class declared for several codes), else a class
+    attribute.  ``shown`` are parameters a ``hook`` reads, shown in ``fields()`` too."""
+
+    def register(cls: D) -> D:
+        attrs = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        cls.SHOWN = shown_in_order(attrs, cls.SHOWN, params, shown)
+        fixed = ((code_attr, code),) if code_attr in attrs else ()
+        if not fixed:
+            setattr(cls, code_attr, code)
+        registry[code] = Layout(cls, params, fixed, hook, size_of(params))
+        return cls
+
+    return register
