@@ -150,6 +150,7 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
         _fail(f"{path}: {exc}")
     by_file = {e.get("file"): name for name, e in expected.items()}
     captures = ex.captures_in(folder)
+    name: str | None  # the expectations' name of a capture
     if update:
         entries = {}
         for cap in captures:
@@ -182,7 +183,7 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
             continue
         checked += 1
         mismatches += ex.compare(name, expected[name], ex.observed(analysis, cap.name))
-    for missing in sorted(listed - {c.name for c in captures}):
+    for missing in sorted(listed - {c.name for c in captures}, key=str):
         mismatches.append(ex.Mismatch(str(missing), "listed capture is missing", "a file", None))
     for m in mismatches:
         click.echo(f"MISMATCH {m}")

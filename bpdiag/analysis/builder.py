@@ -48,7 +48,7 @@ from bpdiag.decode.pdu import Pdu
 MAX_PROBLEMS = 1000
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
 
-_KEY_NAMES = {
+_KEY_NAMES: dict[int, str] = {
     smp.CommandCode.ENCRYPTION_INFORMATION: "LTK",
     smp.CommandCode.CENTRAL_IDENTIFICATION: "EDIV/Rand",
     smp.CommandCode.IDENTITY_INFORMATION: "IRK",
@@ -413,6 +413,7 @@ class Analyzer:
 
     def _hci(self, pdu: Pdu) -> Connection | None:
         m = pdu.msg
+        conn: Connection | None  # a new connection, or the one the message is about
         if isinstance(m, hci.LeConnectionComplete | hci.ConnectionComplete):
             if m.status != 0 or pdu.link is None:
                 return None

@@ -479,7 +479,8 @@ class LlStream:
         self._skip(rec.index, "unknown-encryption", 0)
         return None
 
-    def _cipher(self, rec: Record, reason: str) -> None:
+    def _cipher(self, rec: Record, reason: str) -> bytes | None:
+        """Count a PDU that is ciphertext; ``None``, the payload ``_plaintext`` cannot give."""
         self.encrypted_skipped += 1
         self._skip(rec.index, reason, 0)
         return None
@@ -531,9 +532,9 @@ class LlStream:
                 self._unknown_frags[link.aa].append((payload, rec.index))
             frame = reasm.continuation(key, payload, rec.index)
         if reasm.problems:
-            for idx, msg in reasm.problems:
+            for idx, message in reasm.problems:
                 offset = rec.file_offset if idx == rec.index else None
-                self.problems.append(Problem(idx, offset, msg, "l2cap"))
+                self.problems.append(Problem(idx, offset, message, "l2cap"))
             reasm.problems.clear()
         if frame is None:
             return _NONE

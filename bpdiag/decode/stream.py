@@ -9,9 +9,14 @@ of its kind, created on first use.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bpdiag.capture.record import LinkType, Problem, Record
 from bpdiag.decode.pdu import Pdu
+
+if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
+    from bpdiag.decode.hci_stream import HciStream
+    from bpdiag.decode.ll_stream import LlStream
 
 HCI_LINK_TYPES = frozenset(
     {
@@ -62,11 +67,11 @@ class PduStream:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._hci = None
-        self._ll = None
+        self._hci: HciStream | None = None
+        self._ll: LlStream | None = None
         self._unsupported: set[int] = set()
 
-    def _stream_for(self, link_type: int):  # type: ignore[no-untyped-def]
+    def _stream_for(self, link_type: int) -> HciStream | LlStream | None:
         if link_type in HCI_LINK_TYPES:
             if self._hci is None:
                 from bpdiag.decode.hci_stream import HciStream
