@@ -34,8 +34,10 @@ import struct
 from collections.abc import Generator, Iterator
 
 from bpdiag.capture._io import BatchReader, Source, hexbytes
-from bpdiag.capture.record import Direction, Problem, Record
+from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import UnreadableCapture
+
+_Found = list[tuple[int | None, str, ProblemKind]]  # problems a block handler found
 
 SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
 SHB = 0x0A0D0D0A
@@ -283,6 +285,7 @@ class PcapngReader(BatchReader):
                             offset,
                             f"{self._where(btype, index, offset)}: block header says {total} "
                             f"bytes, file ends after {len(left)}",
+                            ProblemKind.TRUNCATED,
                         )
                     else:
                         self.problem(
@@ -290,6 +293,7 @@ class PcapngReader(BatchReader):
                             offset,
                             f"block at offset 0x{offset:x}: a block header is 8 bytes (12 for "
                             f"a section header), file ends after {len(left)}",
+                            ProblemKind.TRUNCATED,
                         )
                 return
             if buf[pos : pos + 4] == SHB_MAGIC:
@@ -304,6 +308,7 @@ class PcapngReader(BatchReader):
                         f"section header block at offset 0x{offset:x}: byte-order magic is "
                         f"{hexbytes(buf[pos + 8 : pos + 12])}, not 1a 2b 3c 4d in either byte "
                         "order; the rest of the file cannot be read",
+                        ProblemKind.BAD_MAGIC,
                     )
                     return
                 st = _STRUCTS[order]
@@ -320,6 +325,7 @@ class PcapngReader(BatchReader):
                     offset,
                     f"{where}: block length {total} is {size}; the rest of the file cannot "
                     "be framed",
+                    ProblemKind.BAD_LENGTH,
                 )
                 return
             if n - pos < total:
@@ -336,6 +342,7 @@ class PcapngReader(BatchReader):
                         index + 1 if packet else None,
                         offset,
                         f"{where}: block header says {total} bytes, file ends after {len(src.buf)}",
+                        ProblemKind.TRUNCATED,
                     )
                 return
             trailer = st.u32.unpack_from(buf, pos + total - 4)[0]
@@ -357,6 +364,7 @@ class PcapngReader(BatchReader):
                             f"{where}: leading block length is {total} but trailing length is "
                             f"{trailer}, and no block starts after it; the rest of the file "
                             "cannot be framed",
+                            ProblemKind.BAD_LENGTH,
                         )
                         return
                     message = (
@@ -365,11 +373,11 @@ class PcapngReader(BatchReader):
                     )
                 if packet:
                     index += 1
-                self.problem(index if packet else None, offset, message)
+                self.problem(index if packet else None, offset, message, ProblemKind.BAD_LENGTH)
                 pos += total
                 continue
 
-            found: list[tuple[int | None, str]] = []
+            found: _Found = []
             rec: Record | None = None
             stop = False
             if btype == SHB:
@@ -383,8 +391,8 @@ class PcapngReader(BatchReader):
                 if out:
                     yield self._emit(out)
                     out = []
-                for record, message in found:
-                    self.problem(record, offset, message)
+                for record, message, kind in found:
+                    self.problem(record, offset, message, kind)
             if rec is not None:
                 out.append(rec)
             if stop:
@@ -426,7 +434,7 @@ class PcapngReader(BatchReader):
         total: int,
         st: _Structs,
         where: str,
-        found: list[tuple[int | None, str]],
+        found: _Found,
     ) -> bool:
         """A Section Header Block (4.1): a new byte order, no interfaces.  True = stop."""
         if total < 28:
@@ -435,6 +443,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: block length {total} is less than the 28 bytes of a section "
                     "header; the rest of the file cannot be read",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             return True
@@ -445,6 +454,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: version {major}.{minor} is not supported (only 1.x); the rest "
                     "of the file cannot be read",
+                    ProblemKind.UNSUPPORTED,
                 )
             )
             return True
@@ -454,9 +464,7 @@ class PcapngReader(BatchReader):
         self.sections += 1
         return False
 
-    def _interface(
-        self, buf: bytes, pos: int, total: int, where: str, found: list[tuple[int | None, str]]
-    ) -> None:
+    def _interface(self, buf: bytes, pos: int, total: int, where: str, found: _Found) -> None:
         """An Interface Description Block (4.2): link type, snaplen, tsresol, tsoffset."""
         st = self._st
         number = len(self._ifaces)
@@ -466,6 +474,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: block length {total} is less than the 20 bytes of an interface "
                     f"description; interface {number} of this section cannot be used",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             self._ifaces.append(None)
@@ -484,7 +493,7 @@ class PcapngReader(BatchReader):
             self.link_type = link_type
 
     def _options(
-        self, buf: bytes, pos: int, end: int, where: str, found: list[tuple[int | None, str]]
+        self, buf: bytes, pos: int, end: int, where: str, found: _Found
     ) -> list[tuple[int, int, int]]:
         """The options of a block (3.5) as (code, value offset, value length), up to
         ``opt_endofopt`` or ``end``; an option running past ``end`` is a problem."""
@@ -500,6 +509,7 @@ class PcapngReader(BatchReader):
                         None,
                         f"{where}: option {code} says {length} bytes, only {end - pos - 4} are "
                         "left in the block; the options from there on are ignored",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 break
@@ -517,7 +527,7 @@ class PcapngReader(BatchReader):
         offset: int,
         where: str,
         out: list[Record],
-        found: list[tuple[int | None, str]],
+        found: _Found,
     ) -> Record | None:
         """An Enhanced (4.3), Simple (4.4) or obsolete Packet Block (appendix A) as a
         ``Record``, or ``None`` (with a problem) when it cannot be used."""
@@ -530,6 +540,7 @@ class PcapngReader(BatchReader):
                     index,
                     f"{where}: a {name} is at least {minimum} bytes, this one is {total}; "
                     "packet skipped",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             return None
@@ -550,13 +561,18 @@ class PcapngReader(BatchReader):
                     index,
                     f"{where}: interface {iid} is not described in this section (it describes "
                     f"{len(self._ifaces)}); packet skipped",
+                    ProblemKind.INVALID,
                 )
             )
             return None
         iface = self._ifaces[iid]
         if iface is None:
             found.append(
-                (index, f"{where}: the description of interface {iid} is damaged; packet skipped")
+                (
+                    index,
+                    f"{where}: the description of interface {iid} is damaged; packet skipped",
+                    ProblemKind.INVALID,
+                )
             )
             return None
         link_type, units, tsoffset, snaplen = iface
@@ -572,6 +588,7 @@ class PcapngReader(BatchReader):
                         index,
                         f"{where}: captured length {cap} does not fit in the block ({room} "
                         "bytes of room); packet skipped",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 return None
@@ -580,6 +597,7 @@ class PcapngReader(BatchReader):
                     (
                         index,
                         f"{where}: captured length {cap} is more than the original length {orig}",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
             timestamp = ((hi << 32) | lo) / units + tsoffset

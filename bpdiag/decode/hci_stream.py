@@ -35,7 +35,7 @@ import struct
 from collections.abc import Callable
 from typing import Final, cast
 
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, h4, hci, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, Reassembler
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
@@ -53,6 +53,7 @@ _HANDLE_COMMANDS = hci.HANDLE_STATUS_COMMANDS  # remembered for Command Status
 _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
+_TRUNCATED = ProblemKind.TRUNCATED
 
 _U16 = struct.Struct("<H").unpack_from
 _U16U16 = struct.Struct("<HH").unpack_from
@@ -115,13 +116,13 @@ class HciStream:
         try:
             ptype, off, direction, adapter, mon = h4.split(lt, rec.payload, rec.flags)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         return self._dispatch(rec, rec.payload, ptype, off, direction, adapter, mon)
 
     def _feed_btsnoop_h4(self, rec: Record) -> list[Pdu]:
         p = rec.payload
         if not p:
-            return self._problem(rec, "empty H4 packet: no packet type byte", "h4")
+            return self._problem(rec, "empty H4 packet: no packet type byte", "h4", _TRUNCATED)
         t = p[0]
         if t == 2:
             # Inlined commonest case: one complete L2CAP frame, no fragment pending anywhere.
@@ -196,9 +197,12 @@ class HciStream:
         return self._unknown_type(rec, ptype)
 
     # ------------------------------------------------------------ problems
-    def _problem(self, rec: Record, message: str, layer: str) -> list[Pdu]:
-        self.problems.append(Problem(rec.index, rec.file_offset, message, layer))
+    def _problem(self, rec: Record, message: str, layer: str, kind: ProblemKind) -> list[Pdu]:
+        self.problems.append(Problem(rec.index, rec.file_offset, message, layer, kind))
         return _NONE
+
+    def _error(self, rec: Record, exc: DecodeError) -> list[Pdu]:
+        return self._problem(rec, exc.message, exc.layer, ProblemKind.of(exc))
 
     def _unknown_type(self, rec: Record, ptype: int) -> list[Pdu]:
         """Report the first record of each unknown H4 type; count the rest (see finish)."""
@@ -212,12 +216,13 @@ class HciStream:
             f"unknown H4 packet type 0x{ptype:02x}; the record is skipped "
             "(later records of this type are counted, not listed)",
             "h4",
+            ProblemKind.UNKNOWN,
         )
 
     def _drain_reassembler(self, rec: Record) -> None:
-        for idx, msg in self._reasm.problems:
+        for idx, msg, kind in self._reasm.problems:
             offset = rec.file_offset if idx == rec.index else None
-            self.problems.append(Problem(idx, offset, msg, "l2cap"))
+            self.problems.append(Problem(idx, offset, msg, "l2cap", kind))
         self._reasm.problems.clear()
 
     # ------------------------------------------------------------ ACL / L2CAP
@@ -225,15 +230,19 @@ class HciStream:
         """ACL data (Vol 4, Part E, 5.4.2) at ``p[off:]``; ``d`` is the Direction value."""
         n = len(p) - off - 4  # ACL payload bytes present
         if n < 0:
-            return self._problem(rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci")
+            return self._problem(
+                rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci", _TRUNCATED
+            )
         hf, length = _U16U16(p, off)
         if length != n:
             if length > n:
-                return self._problem(rec, f"HCI ACL data length says {length}, got {n}", "hci")
+                message = f"HCI ACL data length says {length}, got {n}"
+                return self._problem(rec, message, "hci", _TRUNCATED)
             self._problem(
                 rec,
                 f"HCI ACL data length says {length}, got {n}; the extra bytes are ignored",
                 "hci",
+                ProblemKind.BAD_LENGTH,
             )
             p = p[: off + 4 + length]
             n = length
@@ -258,6 +267,7 @@ class HciStream:
                             f"L2CAP PDU on handle 0x{handle:03x} ran {-left} bytes past the "
                             "length in its header; the extra bytes are ignored",
                             "l2cap",
+                            ProblemKind.BAD_LENGTH,
                         )
                     return _NONE
             return self._reassemble(rec, p, off, adapter, handle, d, False)
@@ -322,7 +332,7 @@ class HciStream:
         link = ("hci", adapter, handle)
         if cid == CID_ATT:
             if not payload:
-                return self._problem(rec, "empty ATT PDU (no opcode)", "att")
+                return self._problem(rec, "empty ATT PDU (no opcode)", "att", _TRUNCATED)
             op = payload[0]
             if op != _ATT_ERROR:
                 if op in _ATT_REQUESTS:
@@ -331,7 +341,7 @@ class HciStream:
             try:
                 err = att.parse_att(payload)
             except DecodeError as exc:
-                return self._problem(rec, exc.message, exc.layer)
+                return self._error(rec, exc)
             if not isinstance(err, att.AttErrorResponse):
                 return _NONE
             req = self._req.get(_key(adapter, handle, _OTHER[d]))
@@ -344,7 +354,7 @@ class HciStream:
         try:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
@@ -355,7 +365,7 @@ class HciStream:
         have one)."""
         n = len(p) - off
         if n < 1:
-            return self._problem(rec, "empty HCI event packet (no event code)", "hci")
+            return self._problem(rec, "empty HCI event packet (no event code)", "hci", _TRUNCATED)
         code = p[off]
         if code == 0x3E:
             if n > 2 and p[off + 2] not in LE_SUBEVENTS:
@@ -368,7 +378,7 @@ class HciStream:
         try:
             msg = hci.parse_event(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         handle: int | None = None
         if isinstance(msg, hci.LeConnectionComplete | hci.ConnectionComplete):
             if msg.status == 0:
@@ -391,7 +401,7 @@ class HciStream:
         try:
             msg = hci.parse_command(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         opcode = msg.opcode
         handle: int | None = getattr(msg, "handle", None)
         if handle is not None and opcode in _HANDLE_COMMANDS:
@@ -425,7 +435,7 @@ class HciStream:
         try:
             msg = parse_monitor(opcode, adapter, data, fmt)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         if isinstance(msg, ControlOpen):
             self._formats[(adapter, msg.cookie)] = msg.format
         elif isinstance(msg, ControlClose):
@@ -446,6 +456,7 @@ class HciStream:
                         f"{count} records in all had unknown H4 packet type 0x{ptype:02x} "
                         f"(first at record {first})",
                         "h4",
+                        ProblemKind.UNKNOWN,
                     )
                 )
         for key, cid, have, expected in self._reasm.pending():
@@ -455,7 +466,9 @@ class HciStream:
                 what = f"an L2CAP basic header on {where} ({have} of 4 bytes)"
             else:
                 what = f"an L2CAP PDU on {where}, CID 0x{cid:04x}: {have} of {expected} bytes"
-            self.problems.append(Problem(None, None, f"capture ends inside {what}", "l2cap"))
+            self.problems.append(
+                Problem(None, None, f"capture ends inside {what}", "l2cap", _TRUNCATED)
+            )
         self._reasm = Reassembler(WANTED_CIDS)
         self._reasm_keys.clear()
         self._skip.clear()

@@ -20,6 +20,8 @@ import struct
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from bpdiag.capture.record import ProblemKind
+
 CID_ATT = 0x0004
 CID_LE_SIGNALING = 0x0005
 CID_SMP = 0x0006
@@ -60,7 +62,7 @@ class Reassembler:
     def __init__(self, wanted: frozenset[int] | None = None) -> None:
         self.wanted = wanted
         self._partial: dict[Hashable, _Partial] = {}
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[tuple[int, str, ProblemKind]] = []
 
     def start(self, key: Hashable, data: bytes, frame: int) -> L2capFrame | None:
         """Feed a first fragment (HCI PB 0b00/0b10/0b11, LL LLID 0b10)."""
@@ -71,6 +73,7 @@ class Reassembler:
                     frame,
                     f"L2CAP fragment started at frame {old.first_frame} ended before its "
                     f"4-byte header was complete ({old.have} bytes)",
+                    ProblemKind.TRUNCATED,
                 )
             )
         elif old is not None and old.wanted:
@@ -79,6 +82,7 @@ class Reassembler:
                     frame,
                     f"L2CAP PDU on CID 0x{old.cid:04x} started at frame {old.first_frame} "
                     f"was cut short: {old.have} of {old.expected} bytes before a new one began",
+                    ProblemKind.TRUNCATED,
                 )
             )
         if len(data) < 4:
@@ -95,6 +99,7 @@ class Reassembler:
                         frame,
                         f"L2CAP PDU on CID 0x{cid:04x} carries {len(body)} bytes, "
                         f"its header says {length}; the extra bytes are ignored",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 body = body[:length]
@@ -112,7 +117,11 @@ class Reassembler:
         if part is None:
             if data:
                 self.problems.append(
-                    (frame, f"L2CAP continuation fragment of {len(data)} bytes with no start")
+                    (
+                        frame,
+                        f"L2CAP continuation fragment of {len(data)} bytes with no start",
+                        ProblemKind.INVALID,
+                    )
                 )
             return None
         if part.expected < 0:
@@ -139,6 +148,7 @@ class Reassembler:
                     f"L2CAP PDU on CID 0x{part.cid:04x} started at frame {part.first_frame} "
                     f"grew to {part.have} bytes, its header says {part.expected}; "
                     "the extra bytes are ignored",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
         if not part.wanted:

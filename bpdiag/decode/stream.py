@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bpdiag.capture.record import LinkType, Problem, Record
+from bpdiag.capture.record import LinkType, Problem, ProblemKind, Record
 from bpdiag.decode.pdu import Pdu
 
 if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
@@ -107,6 +107,7 @@ class PduStream:
                         f"link type {rec.link_type} is not a Bluetooth link type bpdiag "
                         "decodes; records of this link type are skipped",
                         "capture",
+                        ProblemKind.UNSUPPORTED,
                     )
                 )
             return _NONE
