@@ -1,10 +1,12 @@
 """How HCI and LL messages are declared: parameters with their wire layout, read and shown.
 
 ``hci.py`` and ``ll.py`` declare each message once, as Bumble declares HCI commands: a
-dataclass registered by its code with its parameters in wire order (``Param``).  Reading
-(``read_params``, after the caller has checked the length against ``size_of``) and
-``fields()`` (``show_params``) are derived from that one declaration, so a message cannot be
-parsed one way and dumped another.  ``smp.py`` keeps its own, richer layout (it also encodes).
+dataclass registered by its code (``declare``), each parameter an attribute declared with its
+wire layout (``wire``: size, how it is read, how ``fields()`` shows it), in wire order unless
+the registration gives another.  Reading (``Layout.build``, after the caller has checked the
+length against ``Layout.length``) and ``fields()`` (``Declared``) are derived from that one
+declaration, so a message cannot be parsed one way and dumped another, and the registries
+are what the hot paths filter on.  ``smp.py`` keeps its own layout (it also encodes).
 """
 
 from __future__ import annotations
@@ -97,15 +99,39 @@ def show_params(params: Iterable[Param], message: object) -> dict[str, object]:
     return out
 
 
-def shown_in_order(attrs: list[str], *declared: Iterable[Param]) -> tuple[Param, ...]:
-    """The declared parameters that name an attribute, in the order of ``attrs`` (a
-    dataclass's fields); later declarations of an attribute win.  Raises ``TypeError`` for
-    a parameter whose attribute the class does not have (a typo in a declaration)."""
-    named = {p.attr: p for group in declared for p in group if p.attr}
-    unknown = set(named) - set(attrs)
-    if unknown:
-        raise TypeError(f"declared parameters without an attribute: {sorted(unknown)}")
-    return tuple(named[a] for a in attrs if a in named)
+AUTO = "\x00"  # Param.key / name_key placeholder: derived from the attribute's name
+
+
+def wire(
+    size: int = 1,
+    kind: str = "int",
+    *,
+    key: str = AUTO,
+    names: Callable[[int], object] | None = None,
+    name_key: str = AUTO,
+    optional: bool = False,
+    render: Callable[[Any], object] | None = None,
+    default: Any = dataclasses.MISSING,
+) -> Any:
+    """A dataclass field declared with its wire layout (see ``Param``): ``key`` defaults to
+    the attribute's name, ``name_key`` to ``<key>_name``; ``optional`` fields default to
+    ``None``."""
+    if optional and default is dataclasses.MISSING:
+        default = None
+    param = Param("", size, kind, key, names, name_key, optional, render)
+    return dataclasses.field(default=default, metadata={"wire": param})
+
+
+def declared_params(cls: type) -> dict[str, Param]:
+    """The ``wire`` fields of a dataclass, by attribute, in attribute order."""
+    out: dict[str, Param] = {}
+    for f in dataclasses.fields(cls):
+        p = f.metadata.get("wire")
+        if isinstance(p, Param):
+            key = f.name if p.key == AUTO else p.key
+            name_key = f"{key}_name" if p.name_key == AUTO else p.name_key
+            out[f.name] = dataclasses.replace(p, attr=f.name, key=key, name_key=name_key)
+    return out
 
 
 Hook = Callable[[bytes, dict[str, object]], None]
@@ -150,22 +176,29 @@ def declare(
     registry: dict[int, Layout],
     code_attr: str,
     code: int,
-    params: tuple[Param, ...],
-    shown: tuple[Param, ...] = (),
+    order: tuple[str | Param, ...] | None = None,
     hook: Hook | None = None,
 ) -> Callable[[D], D]:
-    """Class decorator: register a dataclass in ``registry`` as the message of ``code``,
-    read by ``params``.  The code goes into the attribute ``code_attr``: a field the
-    decoder fills when the class has one (a class declared for several codes), else a class
-    attribute.  ``shown`` are parameters a ``hook`` reads, shown in ``fields()`` too."""
+    """Class decorator: register a dataclass in ``registry`` as the message of ``code``.
+
+    Its ``wire`` fields are its parameters, read in attribute order unless ``order`` gives
+    the wire order (attribute names, and ``Param("", n)`` for octets read past); ``fields()``
+    shows them in attribute order.  The code goes into the attribute ``code_attr``: a field
+    the decoder fills when the class has one (a class declared for several codes), else a
+    class attribute.  A ``hook`` reads a variable-length rest."""
 
     def register(cls: D) -> D:
+        params = declared_params(cls)
+        cls.SHOWN = tuple(params.values())
         attrs = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        cls.SHOWN = shown_in_order(attrs, cls.SHOWN, params, shown)
         fixed = ((code_attr, code),) if code_attr in attrs else ()
         if not fixed:
             setattr(cls, code_attr, code)
-        registry[code] = Layout(cls, params, fixed, hook, size_of(params))
+        if order is None:
+            layout = tuple(p for a, p in params.items() if a != code_attr)
+        else:
+            layout = tuple(params[a] if isinstance(a, str) else a for a in order)
+        registry[code] = Layout(cls, layout, fixed, hook, size_of(layout))
         return cls
 
     return register

@@ -12,11 +12,11 @@ class for come back as ``HciCommand`` / ``HciEvent`` / ``LeMetaEvent`` with thei
 parameters and a name from ``bpdiag.decode.hci_names`` (a value in none of its tables is
 ``reserved (0x..)``).
 
-Each typed message is declared once, Bumble-style: a dataclass registered by its code with
-its parameters' wire layout (``_command``, ``_event``, ``_le_event``), from which parsing,
-the length check and ``fields()`` are derived; ``COMMANDS``, ``EVENTS``, ``LE_SUBEVENTS``
-are those registries and ``TYPED_*`` their codes, which the hot path (``hci_stream``)
-filters on.
+Each typed message is declared once, Bumble-style: a dataclass registered by its code
+(``_command``, ``_event``, ``_le_event``) whose attributes are its parameters with their wire
+layout (``bpdiag.decode.declare.wire``); parsing, the length check and ``fields()`` are
+derived from it.  ``COMMANDS``, ``EVENTS``, ``LE_SUBEVENTS`` are those registries and
+``TYPED_*`` their codes, which the hot path (``hci_stream``) filters on.
 
 Field conventions of ``fields()``: addresses as tshark prints them (most significant byte
 first, ``AA:BB:CC:DD:EE:FF``), ``rand`` / ``ltk`` as hex in wire order, codes as ints with a
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import MISSING, dataclass
+from typing import Any, ClassVar
 
 from bpdiag.decode.declare import (
+    AUTO,
     D,
     Declared,
     Hook,
@@ -40,6 +41,7 @@ from bpdiag.decode.declare import (
     read_params,
     reserved_name,
     size_of,
+    wire,
 )
 from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci_names import COMMAND_NAMES as COMMAND_NAMES
@@ -91,25 +93,26 @@ def _need(params: bytes, n: int, what: str) -> None:
 
 
 # ================================================================ declarations
-def _u(attr: str, size: int = 1, *, shown: bool = True, optional: bool = False) -> Param:
-    return Param(attr, size, key=attr if shown else "", optional=optional)
+def _u(size: int = 1, *, shown: bool = True, optional: bool = False, default: Any = MISSING) -> Any:
+    """An unsigned little-endian integer field."""
+    return wire(size, key=AUTO if shown else "", optional=optional, default=default)
 
 
-def _status(attr: str = "status") -> Param:
+def _status() -> Any:
     """A status or reason: an HCI error code, shown with its name (Vol 1, Part F, 1.3)."""
-    return Param(attr, 1, key=attr, names=status_name, name_key=f"{attr}_name")
+    return wire(1, names=status_name)
 
 
-def _handle(optional: bool = False) -> Param:
-    return Param("handle", 2, "handle", "handle", optional=optional)
+def _handle(optional: bool = False) -> Any:
+    return wire(2, "handle", optional=optional)
 
 
-def _addr(attr: str, optional: bool = False) -> Param:
-    return Param(attr, 6, "addr", attr, optional=optional)
+def _addr(optional: bool = False) -> Any:
+    return wire(6, "addr", optional=optional)
 
 
-def _octets(attr: str, size: int) -> Param:
-    return Param(attr, size, "octets", attr)
+def _octets(size: int) -> Any:
+    return wire(size, "octets")
 
 
 COMMANDS: dict[int, Layout] = {}
@@ -125,28 +128,29 @@ STATUS_ANSWERED: set[int] = set()
 
 def _command(
     opcode: int,
-    *params: Param,
+    *,
     returns: tuple[Param, ...] = (),
     status: bool = False,
+    order: tuple[str | Param, ...] | None = None,
     hook: Hook | None = None,
 ) -> Callable[[D], D]:
-    """Declare a command: its parameters, the return parameters of its Command Complete,
-    and whether the controller answers it with Command Status instead."""
+    """Declare a command: the return parameters of its Command Complete, and whether the
+    controller answers it with Command Status instead."""
     if returns:
         RETURNS[opcode] = returns
     if status:
         STATUS_ANSWERED.add(opcode)
-    return declare(COMMANDS, "opcode", opcode, params, hook=hook)
+    return declare(COMMANDS, "opcode", opcode, order, hook)
 
 
 def _event(
-    code: int, *params: Param, shown: tuple[Param, ...] = (), hook: Hook | None = None
+    code: int, order: tuple[str | Param, ...] | None = None, hook: Hook | None = None
 ) -> Callable[[D], D]:
-    return declare(EVENTS, "code", code, params, shown, hook)
+    return declare(EVENTS, "code", code, order, hook)
 
 
-def _le_event(subevent: int, *params: Param) -> Callable[[D], D]:
-    return declare(LE_SUBEVENTS, "subevent", subevent, params)
+def _le_event(subevent: int, order: tuple[str | Param, ...] | None = None) -> Callable[[D], D]:
+    return declare(LE_SUBEVENTS, "subevent", subevent, order)
 
 
 # ================================================================ commands
@@ -175,34 +179,34 @@ class _Command(Declared):
         return command_name(self.opcode)
 
 
-@_command(0x0406, _handle(), _status("reason"), status=True)
+@_command(0x0406, status=True)
 @dataclass(frozen=True, slots=True)
 class Disconnect(_Command):
     """Vol 4, Part E, 7.1.6 HCI_Disconnect: Connection_Handle, Reason."""
 
-    handle: int
-    reason: int
+    handle: int = _handle()
+    reason: int = _status()
 
 
-@_command(0x0411, _handle(), status=True)
+@_command(0x0411, status=True)
 @dataclass(frozen=True, slots=True)
 class AuthenticationRequested(_Command):
     """Vol 4, Part E, 7.1.15 HCI_Authentication_Requested: Connection_Handle."""
 
-    handle: int
+    handle: int = _handle()
 
 
-@_command(0x0413, _handle(), _u("encryption_enable"), status=True)
+@_command(0x0413, status=True)
 @dataclass(frozen=True, slots=True)
 class SetConnectionEncryption(_Command):
     """Vol 4, Part E, 7.1.16 HCI_Set_Connection_Encryption: Connection_Handle,
     Encryption_Enable (0x00 off, 0x01 on)."""
 
-    handle: int
-    encryption_enable: int
+    handle: int = _handle()
+    encryption_enable: int = _u()
 
 
-@_command(0x1009, returns=(_addr("bd_addr"),))
+@_command(0x1009, returns=(Param("bd_addr", 6, "addr"),))
 @dataclass(frozen=True, slots=True)
 class ReadBdAddr(_Command):
     """Vol 4, Part E, 7.4.6 HCI_Read_BD_ADDR: no parameters; its Command Complete returns
@@ -211,36 +215,38 @@ class ReadBdAddr(_Command):
 
 @_command(
     0x200D,
-    _u("scan_interval", 2),
-    _u("scan_window", 2),
-    _u("initiator_filter_policy"),
-    _u("peer_address_type"),
-    _addr("peer_address"),
-    _u("own_address_type"),
-    _u("conn_interval_min", 2),
-    _u("conn_interval_max", 2),
-    _u("max_latency", 2),
-    _u("supervision_timeout", 2),
-    Param("", 4),  # Min_CE_Length, Max_CE_Length
     status=True,
+    order=(
+        "scan_interval",
+        "scan_window",
+        "initiator_filter_policy",
+        "peer_address_type",
+        "peer_address",
+        "own_address_type",
+        "conn_interval_min",
+        "conn_interval_max",
+        "max_latency",
+        "supervision_timeout",
+        Param("", 4),  # Min_CE_Length, Max_CE_Length
+    ),
 )
 @dataclass(frozen=True, slots=True)
 class LeCreateConnection(_Command):
     """Vol 4, Part E, 7.8.12 HCI_LE_Create_Connection (25 parameter octets): LE_Scan_Interval,
     LE_Scan_Window, Initiator_Filter_Policy, Peer_Address_Type, Peer_Address,
     Own_Address_Type, Connection_Interval_Min/Max, Max_Latency, Supervision_Timeout,
-    Min/Max_CE_Length."""
+    Min/Max_CE_Length.  (``fields()`` shows the peer first, in attribute order.)"""
 
-    peer_address_type: int
-    peer_address: str
-    own_address_type: int
-    initiator_filter_policy: int
-    scan_interval: int | None
-    scan_window: int | None
-    conn_interval_min: int | None
-    conn_interval_max: int | None
-    max_latency: int | None
-    supervision_timeout: int | None
+    peer_address_type: int = _u()
+    peer_address: str = _addr()
+    own_address_type: int = _u()
+    initiator_filter_policy: int = _u()
+    scan_interval: int | None = _u(2)
+    scan_window: int | None = _u(2)
+    conn_interval_min: int | None = _u(2)
+    conn_interval_max: int | None = _u(2)
+    max_latency: int | None = _u(2)
+    supervision_timeout: int | None = _u(2)
 
 
 _PHY_BLOCK = struct.Struct("<HHHHHHHH")  # scan interval/window, interval min/max, latency …
@@ -257,12 +263,14 @@ def _phy_blocks(params: bytes, values: dict[str, object]) -> None:
 
 @_command(
     0x2043,
-    _u("initiator_filter_policy"),
-    _u("own_address_type"),
-    _u("peer_address_type"),
-    _addr("peer_address"),
-    _u("initiating_phys"),
     status=True,
+    order=(
+        "initiator_filter_policy",
+        "own_address_type",
+        "peer_address_type",
+        "peer_address",
+        "initiating_phys",
+    ),
     hook=_phy_blocks,
 )
 @dataclass(frozen=True, slots=True)
@@ -274,41 +282,42 @@ class LeExtendedCreateConnection(LeCreateConnection):
     which the spec does not allow).  A subclass of ``LeCreateConnection``: the same request
     with a PHY choice."""
 
-    initiating_phys: int = 0
+    initiating_phys: int = _u()
 
 
-@_command(0x2019, _handle(), _octets("rand", 8), _u("ediv", 2), _octets("ltk", 16), status=True)
+@_command(0x2019, status=True)
 @dataclass(frozen=True, slots=True)
 class LeEnableEncryption(_Command):
     """Vol 4, Part E, 7.8.24 HCI_LE_Enable_Encryption ("LE Start Encryption" before v5.3):
     Connection_Handle, Random_Number (8), Encrypted_Diversifier (2), Long_Term_Key (16)."""
 
-    handle: int
-    rand: bytes
-    ediv: int
-    ltk: bytes
+    handle: int = _handle()
+    rand: bytes = _octets(8)
+    ediv: int = _u(2)
+    ltk: bytes = _octets(16)
 
 
 LeStartEncryption = LeEnableEncryption
+_RETURNS_HANDLE = (Param("handle", 2, "handle"),)
 
 
-@_command(0x201A, _handle(), _octets("ltk", 16), returns=(_handle(),))
+@_command(0x201A, returns=_RETURNS_HANDLE)
 @dataclass(frozen=True, slots=True)
 class LeLtkReply(_Command):
     """Vol 4, Part E, 7.8.25 HCI_LE_Long_Term_Key_Request_Reply: Connection_Handle,
     Long_Term_Key (16); its Command Complete returns Status, Connection_Handle."""
 
-    handle: int
-    ltk: bytes
+    handle: int = _handle()
+    ltk: bytes = _octets(16)
 
 
-@_command(0x201B, _handle(), returns=(_handle(),))
+@_command(0x201B, returns=_RETURNS_HANDLE)
 @dataclass(frozen=True, slots=True)
 class LeLtkNegativeReply(_Command):
     """Vol 4, Part E, 7.8.26 HCI_LE_Long_Term_Key_Request_Negative_Reply: Connection_Handle;
     its Command Complete returns Status, Connection_Handle."""
 
-    handle: int
+    handle: int = _handle()
 
 
 HciCommandMessage = (
@@ -402,44 +411,43 @@ class _Event(Declared):
 class _LeEvent(Declared):
     __slots__ = ()
     code: ClassVar[int] = LE_META
-    SHOWN: ClassVar[tuple[Param, ...]] = (_u("subevent"),)
 
     @property
     def name(self) -> str:
         return le_subevent_name(self.subevent)  # type: ignore[attr-defined]
 
 
-@_event(
-    0x03, _status(), _handle(), _addr("peer_address"), _u("link_type"), _u("encryption_enabled")
-)
+def _subevent() -> Any:
+    """The LE Meta subevent code a class is declared for: shown, not read (``_le_event``)."""
+    return wire(0)
+
+
+@_event(0x03)
 @dataclass(frozen=True, slots=True)
 class ConnectionComplete(_Event):
     """Vol 4, Part E, 7.7.3 HCI_Connection_Complete (BR/EDR, 11 octets): Status,
     Connection_Handle, BD_ADDR, Link_Type, Encryption_Enabled."""
 
-    status: int
-    handle: int
-    peer_address: str
-    link_type: int
-    encryption_enabled: int
+    status: int = _status()
+    handle: int = _handle()
+    peer_address: str = _addr()
+    link_type: int = _u()
+    encryption_enabled: int = _u()
 
 
-@_event(0x05, _status(), _handle(), _status("reason"))
+@_event(0x05)
 @dataclass(frozen=True, slots=True)
 class DisconnectionComplete(_Event):
     """Vol 4, Part E, 7.7.5 HCI_Disconnection_Complete (4 octets): Status,
     Connection_Handle, Reason."""
 
-    status: int
-    handle: int
-    reason: int
+    status: int = _status()
+    handle: int = _handle()
+    reason: int = _status()
 
 
-_ENCRYPTION_CHANGE = (_status(), _handle(), _u("encryption_enabled"))
-
-
-@_event(0x59, *_ENCRYPTION_CHANGE, _u("key_size", optional=True))
-@_event(0x08, *_ENCRYPTION_CHANGE)
+@_event(0x59)
+@_event(0x08, order=("status", "handle", "encryption_enabled"))
 @dataclass(frozen=True, slots=True)
 class EncryptionChange(_Event):
     """Vol 4, Part E, 7.7.8 HCI_Encryption_Change v1 (0x08, 4 octets: Status,
@@ -447,23 +455,25 @@ class EncryptionChange(_Event):
     Encryption_Key_Size; ``key_size`` is ``None`` for v1)."""
 
     code: int
-    status: int
-    handle: int
-    encryption_enabled: int
-    key_size: int | None = None
+    status: int = _status()
+    handle: int = _handle()
+    encryption_enabled: int = _u()
+    key_size: int | None = _u(optional=True)
 
 
-@_event(0x30, _status(), _handle())
+@_event(0x30)
 @dataclass(frozen=True, slots=True)
 class EncryptionKeyRefreshComplete(_Event):
     """Vol 4, Part E, 7.7.39 HCI_Encryption_Key_Refresh_Complete (3 octets): Status,
     Connection_Handle."""
 
-    status: int
-    handle: int
+    status: int = _status()
+    handle: int = _handle()
 
 
-_OPCODE = Param("opcode", 2, key="command_opcode", names=command_name, name_key="command_name")
+def _opcode() -> Any:
+    """The opcode of the command a Command Complete / Status answers."""
+    return wire(2, key="command_opcode", names=command_name, name_key="command_name")
 
 
 def _return_parameters(params: bytes, values: dict[str, object]) -> None:
@@ -481,110 +491,86 @@ def _return_parameters(params: bytes, values: dict[str, object]) -> None:
     read_params(returns, ret[1:], values)
 
 
-@_event(
-    0x0E,
-    _u("num_packets", shown=False),
-    _OPCODE,
-    shown=(_status(), _handle(optional=True), _addr("bd_addr", optional=True)),
-    hook=_return_parameters,
-)
+@_event(0x0E, order=("num_packets", "opcode"), hook=_return_parameters)
 @dataclass(frozen=True, slots=True)
 class CommandComplete(_Event):
     """Vol 4, Part E, 7.7.14 HCI_Command_Complete: Num_HCI_Command_Packets, Command_Opcode,
-    ReturnParameters.  ``opcode`` is the command's; ``status`` the first return parameter
+    Return_Parameters.  ``opcode`` is the command's; ``status`` the first return parameter
     (``None`` when there are none), the rest as the command declares them (``RETURNS``) or
     ``None`` when the controller sent the status alone."""
 
-    opcode: int
-    status: int | None
-    handle: int | None = None
-    bd_addr: str | None = None
-    num_packets: int = 1
+    opcode: int = _opcode()
+    status: int | None = _status()
+    handle: int | None = _handle(optional=True)
+    bd_addr: str | None = _addr(optional=True)
+    num_packets: int = _u(shown=False, default=1)
 
     @property
     def name(self) -> str:
         return f"Command Complete ({command_name(self.opcode)})"
 
 
-@_event(0x0F, _status(), _u("num_packets", shown=False), _OPCODE)
+@_event(0x0F, order=("status", "num_packets", "opcode"))
 @dataclass(frozen=True, slots=True)
 class CommandStatus(_Event):
     """Vol 4, Part E, 7.7.15 HCI_Command_Status (4 octets): Status, Num_HCI_Command_Packets,
     Command_Opcode.  ``opcode`` is the command's."""
 
-    opcode: int
-    status: int
-    num_packets: int = 1
+    opcode: int = _opcode()
+    status: int = _status()
+    num_packets: int = _u(shown=False, default=1)
 
     @property
     def name(self) -> str:
         return f"Command Status ({command_name(self.opcode)})"
 
 
-_LE_CONNECTION = (
-    _status(),
-    _handle(),
-    Param("role", 1, names=role_name, name_key="role"),
-    _u("peer_address_type"),
-    _addr("peer_address"),
-)
-_LE_RPAS = (_addr("local_rpa", optional=True), _addr("peer_rpa", optional=True))
-_LE_TIMING = (
-    _u("interval", 2),
-    _u("latency", 2),
-    _u("timeout", 2),
-    _u("central_clock_accuracy", shown=False),
-)
+_LE_CONNECTION = ("status", "handle", "role", "peer_address_type", "peer_address")
+_LE_TIMING = ("interval", "latency", "timeout", "central_clock_accuracy")
+_LE_RPAS = ("local_rpa", "peer_rpa")
 
 
-@_le_event(
-    0x29,
-    *_LE_CONNECTION,
-    *_LE_RPAS,
-    *_LE_TIMING,
-    _u("adv_handle", optional=True),
-    _u("sync_handle", 2, optional=True),
-)
-@_le_event(0x0A, *_LE_CONNECTION, *_LE_RPAS, *_LE_TIMING)
-@_le_event(0x01, *_LE_CONNECTION, *_LE_TIMING)
+@_le_event(0x29, order=(*_LE_CONNECTION, *_LE_RPAS, *_LE_TIMING, "adv_handle", "sync_handle"))
+@_le_event(0x0A, order=(*_LE_CONNECTION, *_LE_RPAS, *_LE_TIMING))
+@_le_event(0x01, order=(*_LE_CONNECTION, *_LE_TIMING))
 @dataclass(frozen=True, slots=True)
 class LeConnectionComplete(_LeEvent):
     """Vol 4, Part E, 7.7.65.1 HCI_LE_Connection_Complete (0x01, 18 octets after the
     subevent code), 7.7.65.10 HCI_LE_Enhanced_Connection_Complete v1 (0x0A, 30 octets: adds
-    Local_ and Peer_Resolvable_Private_Address) and v2 (0x29, 33 octets: adds
-    Advertising_Handle and Sync_Handle).  ``role`` is the local controller's: 0 central,
+    Local_ and Peer_Resolvable_Private_Address after Peer_Address) and v2 (0x29, 33 octets:
+    adds Advertising_Handle and Sync_Handle).  ``role`` is the local controller's: 0 central,
     1 peripheral."""
 
-    subevent: int
-    status: int
-    handle: int
-    role: int
-    peer_address_type: int
-    peer_address: str
-    interval: int
-    latency: int
-    timeout: int
-    central_clock_accuracy: int = 0
-    local_rpa: str | None = None
-    peer_rpa: str | None = None
-    adv_handle: int | None = None
-    sync_handle: int | None = None
+    subevent: int = _subevent()
+    status: int = _status()
+    handle: int = _handle()
+    role: int = wire(1, key="", names=role_name, name_key="role")
+    peer_address_type: int = _u()
+    peer_address: str = _addr()
+    interval: int = _u(2)
+    latency: int = _u(2)
+    timeout: int = _u(2)
+    central_clock_accuracy: int = _u(shown=False, default=0)
+    local_rpa: str | None = _addr(optional=True)
+    peer_rpa: str | None = _addr(optional=True)
+    adv_handle: int | None = _u(optional=True)
+    sync_handle: int | None = _u(2, optional=True)
 
     @property
     def role_name(self) -> str:
         return role_name(self.role)
 
 
-@_le_event(0x05, _handle(), _octets("rand", 8), _u("ediv", 2))
+@_le_event(0x05)
 @dataclass(frozen=True, slots=True)
 class LeLtkRequest(_LeEvent):
     """Vol 4, Part E, 7.7.65.5 HCI_LE_Long_Term_Key_Request (12 octets after the subevent
     code): Connection_Handle, Random_Number (8), Encrypted_Diversifier (2)."""
 
-    subevent: int
-    handle: int
-    rand: bytes
-    ediv: int
+    subevent: int = _subevent()
+    handle: int = _handle()
+    rand: bytes = _octets(8)
+    ediv: int = _u(2)
 
 
 HciEventMessage = (

@@ -24,9 +24,10 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from bpdiag.decode.adv import AdvertisingData, parse_ad
-from bpdiag.decode.declare import D, Declared, Layout, Param, declare, reserved_name, show_params
+from bpdiag.decode.declare import D, Declared, Layout, declare, reserved_name, show_params, wire
 from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci import status_name
 from bpdiag.errors import BadLength, Truncated
@@ -718,135 +719,106 @@ def _keep_data(data: bytes, values: dict[str, object]) -> None:
     values["data"] = data
 
 
-def _control(*opcodes: int, params: tuple[Param, ...]) -> Callable[[D], D]:
-    """Declare the class of one or more control opcodes that share a CtrData layout."""
+def _control(*opcodes: int) -> Callable[[D], D]:
+    """Declare the class of one or more control opcodes that share a CtrData layout (its
+    ``wire`` fields, in order)."""
 
     def register(cls: D) -> D:
         for op in opcodes:
-            declare(CONTROLS, "opcode", op, params, hook=_keep_data)(cls)
+            declare(CONTROLS, "opcode", op, hook=_keep_data)(cls)
         return cls
 
     return register
 
 
-def _u(attr: str, size: int = 1, key: str = "") -> Param:
-    return Param(attr, size, key=key or attr)
+def _u(size: int = 1) -> Any:
+    return wire(size)
 
 
-def _named(attr: str, names: Callable[[int], object], key: str, name_key: str) -> Param:
+def _code(names: Callable[[int], object], key: str, name_key: str) -> Any:
     """A one-octet code shown under ``key``, with its name under ``name_key``."""
-    return Param(attr, 1, key=key, names=names, name_key=name_key)
+    return wire(1, key=key, names=names, name_key=name_key)
 
 
-def _phys(attr: str, name_key: str) -> Param:
+def _phys(name_key: str) -> Any:
     """A PHYS octet (2.4.2.23): bit 0 LE 1M, bit 1 LE 2M, bit 2 LE Coded."""
-    return Param(attr, 1, key=attr, names=phy_names, name_key=name_key)
+    return wire(1, names=phy_names, name_key=name_key)
 
 
-def _octets(attr: str, size: int) -> Param:
-    return Param(attr, size, "octets", attr)
-
-
-@_control(
-    0x00,
-    params=(
-        _u("win_size"),
-        _u("win_offset", 2),
-        _u("interval", 2),
-        _u("latency", 2),
-        _u("timeout", 2),
-        _u("instant", 2),
-    ),
-)
+@_control(0x00)
 @dataclass(frozen=True, slots=True)
 class ConnectionUpdateInd(LlControl):
-    """LL_CONNECTION_UPDATE_IND (2.4.2.1)."""
+    """LL_CONNECTION_UPDATE_IND (2.4.2.1): WinSize, WinOffset, Interval, Latency, Timeout,
+    Instant."""
 
-    win_size: int = 0
-    win_offset: int = 0
-    interval: int = 0
-    latency: int = 0
-    timeout: int = 0
-    instant: int = 0
+    win_size: int = _u()
+    win_offset: int = _u(2)
+    interval: int = _u(2)
+    latency: int = _u(2)
+    timeout: int = _u(2)
+    instant: int = _u(2)
 
 
-@_control(0x01, params=(_octets("channel_map", 5), _u("instant", 2)))
+@_control(0x01)
 @dataclass(frozen=True, slots=True)
 class ChannelMapInd(LlControl):
-    """LL_CHANNEL_MAP_IND (2.4.2.2)."""
+    """LL_CHANNEL_MAP_IND (2.4.2.2): ChM (5 octets), Instant."""
 
-    channel_map: bytes = b""
-    instant: int = 0
+    channel_map: bytes = wire(5, "octets")
+    instant: int = _u(2)
 
 
-@_control(0x02, 0x0D, params=(_named("code", error_name, "error_code", "error_name"),))
+@_control(0x02, 0x0D)
 @dataclass(frozen=True, slots=True)
 class ErrorCodePdu(LlControl):
     """LL_TERMINATE_IND (2.4.2.3) and LL_REJECT_IND (2.4.2.14): one ErrorCode."""
 
-    code: int = 0
+    code: int = _code(error_name, "error_code", "error_name")
 
     @property
     def error_code(self) -> int | None:
         return self.code
 
 
-@_control(
-    0x03,
-    params=(_octets("rand", 8), _u("ediv", 2), _octets("skd_c", 8), _octets("iv_c", 4)),
-)
+@_control(0x03)
 @dataclass(frozen=True, slots=True)
 class EncReq(LlControl):
     """LL_ENC_REQ (2.4.2.4): Rand, EDIV, SKDc (SKDm before v5.3), IVc (IVm)."""
 
-    rand: bytes = b""
-    ediv: int = 0
-    skd_c: bytes = b""
-    iv_c: bytes = b""
+    rand: bytes = wire(8, "octets")
+    ediv: int = _u(2)
+    skd_c: bytes = wire(8, "octets")
+    iv_c: bytes = wire(4, "octets")
 
 
-@_control(0x04, params=(_octets("skd_p", 8), _octets("iv_p", 4)))
+@_control(0x04)
 @dataclass(frozen=True, slots=True)
 class EncRsp(LlControl):
     """LL_ENC_RSP (2.4.2.5): SKDp (SKDs before v5.3), IVp (IVs)."""
 
-    skd_p: bytes = b""
-    iv_p: bytes = b""
+    skd_p: bytes = wire(8, "octets")
+    iv_p: bytes = wire(4, "octets")
 
 
-@_control(0x07, params=(_named("unknown_type", control_name, "unknown_type", "unknown_name"),))
+@_control(0x07)
 @dataclass(frozen=True, slots=True)
 class UnknownRsp(LlControl):
     """LL_UNKNOWN_RSP (2.4.2.8): the opcode the sender did not understand."""
 
-    unknown_type: int = 0
+    unknown_type: int = _code(control_name, "unknown_type", "unknown_name")
 
 
 def _feature_octets(features: int) -> str:
     return features.to_bytes(8, "little").hex()
 
 
-@_control(
-    0x08,
-    0x09,
-    0x0E,
-    params=(
-        Param(
-            "features",
-            8,
-            key="features",
-            render=_feature_octets,
-            names=feature_names,
-            name_key="feature_names",
-        ),
-    ),
-)
+@_control(0x08, 0x09, 0x0E)
 @dataclass(frozen=True, slots=True)
 class FeatureExchange(LlControl):
     """LL_FEATURE_REQ / LL_FEATURE_RSP / LL_PERIPHERAL_FEATURE_REQ (2.4.2.9, 2.4.2.10,
     2.4.2.15): FeatureSet, 8 octets (shown in wire order)."""
 
-    features: int = 0
+    features: int = wire(8, render=_feature_octets, names=feature_names, name_key="feature_names")
 
 
 def version_name(version: int) -> str:
@@ -854,36 +826,23 @@ def version_name(version: int) -> str:
     return VERSION_NAMES.get(version) or reserved_name(version)
 
 
-@_control(
-    0x0C,
-    params=(
-        _named("version", version_name, "version", "version_name"),
-        _u("company", 2),
-        _u("subversion", 2),
-    ),
-)
+@_control(0x0C)
 @dataclass(frozen=True, slots=True)
 class VersionInd(LlControl):
     """LL_VERSION_IND (2.4.2.13): VersNr, CompId, SubVersNr."""
 
-    version: int = 0
-    company: int = 0
-    subversion: int = 0
+    version: int = _code(version_name, "version", "version_name")
+    company: int = _u(2)
+    subversion: int = _u(2)
 
 
-@_control(
-    0x11,
-    params=(
-        _named("rejected", control_name, "reject_opcode", "reject_name"),
-        _named("code", error_name, "error_code", "error_name"),
-    ),
-)
+@_control(0x11)
 @dataclass(frozen=True, slots=True)
 class RejectExtInd(LlControl):
     """LL_REJECT_EXT_IND (2.4.2.18): RejectOpcode, ErrorCode."""
 
-    rejected: int = 0
-    code: int = 0
+    rejected: int = _code(control_name, "reject_opcode", "reject_name")
+    code: int = _code(error_name, "error_code", "error_name")
 
     @property
     def error_code(self) -> int | None:
@@ -894,76 +853,50 @@ class RejectExtInd(LlControl):
         return self.rejected
 
 
-@_control(
-    0x0F,
-    0x10,
-    params=(
-        _u("interval_min", 2),
-        _u("interval_max", 2),
-        _u("latency", 2),
-        _u("timeout", 2),
-        _u("preferred_periodicity"),
-        _u("reference_event_count", 2),
-        Param("offsets", 12, "u16s", "offsets"),
-    ),
-)
+@_control(0x0F, 0x10)
 @dataclass(frozen=True, slots=True)
 class ConnectionParamExchange(LlControl):
-    """LL_CONNECTION_PARAM_REQ / _RSP (2.4.2.16, 2.4.2.17)."""
+    """LL_CONNECTION_PARAM_REQ / _RSP (2.4.2.16, 2.4.2.17): Interval_Min/Max, Latency,
+    Timeout, PreferredPeriodicity, ReferenceConnEventCount, Offset0–5."""
 
-    interval_min: int = 0
-    interval_max: int = 0
-    latency: int = 0
-    timeout: int = 0
-    preferred_periodicity: int = 0
-    reference_event_count: int = 0
-    offsets: tuple[int, ...] = ()
+    interval_min: int = _u(2)
+    interval_max: int = _u(2)
+    latency: int = _u(2)
+    timeout: int = _u(2)
+    preferred_periodicity: int = _u()
+    reference_event_count: int = _u(2)
+    offsets: tuple[int, ...] = wire(12, "u16s")
 
 
-@_control(
-    0x14,
-    0x15,
-    params=(
-        _u("max_rx_octets", 2),
-        _u("max_rx_time", 2),
-        _u("max_tx_octets", 2),
-        _u("max_tx_time", 2),
-    ),
-)
+@_control(0x14, 0x15)
 @dataclass(frozen=True, slots=True)
 class LengthExchange(LlControl):
-    """LL_LENGTH_REQ / LL_LENGTH_RSP (2.4.2.21, 2.4.2.22)."""
+    """LL_LENGTH_REQ / LL_LENGTH_RSP (2.4.2.21, 2.4.2.22): MaxRxOctets, MaxRxTime,
+    MaxTxOctets, MaxTxTime."""
 
-    max_rx_octets: int = 0
-    max_rx_time: int = 0
-    max_tx_octets: int = 0
-    max_tx_time: int = 0
+    max_rx_octets: int = _u(2)
+    max_rx_time: int = _u(2)
+    max_tx_octets: int = _u(2)
+    max_tx_time: int = _u(2)
 
 
-@_control(0x16, 0x17, params=(_phys("tx_phys", "tx_phy_names"), _phys("rx_phys", "rx_phy_names")))
+@_control(0x16, 0x17)
 @dataclass(frozen=True, slots=True)
 class PhyExchange(LlControl):
     """LL_PHY_REQ / LL_PHY_RSP (2.4.2.23, 2.4.2.24): TX_PHYS, RX_PHYS."""
 
-    tx_phys: int = 0
-    rx_phys: int = 0
+    tx_phys: int = _phys("tx_phy_names")
+    rx_phys: int = _phys("rx_phy_names")
 
 
-@_control(
-    0x18,
-    params=(
-        _phys("phy_c_to_p", "phy_c_to_p_names"),
-        _phys("phy_p_to_c", "phy_p_to_c_names"),
-        _u("instant", 2),
-    ),
-)
+@_control(0x18)
 @dataclass(frozen=True, slots=True)
 class PhyUpdateInd(LlControl):
     """LL_PHY_UPDATE_IND (2.4.2.25): PHY_C_TO_P, PHY_P_TO_C (0 = unchanged), Instant."""
 
-    phy_c_to_p: int = 0
-    phy_p_to_c: int = 0
-    instant: int = 0
+    phy_c_to_p: int = _phys("phy_c_to_p_names")
+    phy_p_to_c: int = _phys("phy_p_to_c_names")
+    instant: int = _u(2)
 
 
 # CtrData lengths of the v5.4 opcodes bpdiag keeps as raw CtrData (2.4.2.6–2.4.2.42); the
