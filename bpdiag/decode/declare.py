@@ -12,6 +12,7 @@ are what the hot paths filter on.  ``smp.py`` keeps its own layout (it also enco
 from __future__ import annotations
 
 import dataclasses
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -149,10 +150,37 @@ class Layout:
     fixed: tuple[tuple[str, int], ...]
     hook: Hook | None
     length: int
+    _plan: tuple[struct.Struct, tuple[tuple[str, str], ...]] | None = dataclasses.field(
+        init=False, default=None
+    )
+
+    def __post_init__(self) -> None:
+        # The common case read in one struct call: integers of 1, 2, 4 or 8 octets,
+        # handles, addresses and octet strings ("u16s" runs take the general path).
+        codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+        fmt = "<"
+        for p in self.params:
+            if p.kind in ("addr", "octets") or not p.attr:
+                fmt += f"{p.size}s" if p.attr else f"{p.size}x"
+            elif p.kind in ("int", "handle") and p.size in codes:
+                fmt += codes[p.size]
+            else:
+                return
+        post = tuple((p.attr, p.kind) for p in self.params if p.attr)
+        object.__setattr__(self, "_plan", (struct.Struct(fmt), post))
 
     def build(self, data: bytes) -> Any:
         values: dict[str, object] = dict(self.fixed)
-        read_params(self.params, data, values)
+        if self._plan is None:
+            read_params(self.params, data, values)
+        else:
+            unpacker, post = self._plan
+            for (attr, kind), value in zip(post, unpacker.unpack_from(data), strict=True):
+                if kind == "handle":
+                    value &= 0x0FFF
+                elif kind == "addr":
+                    value = address_str(value)
+                values[attr] = value
         if self.hook is not None:
             self.hook(data, values)
         return self.cls(**values)
