@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -176,6 +176,7 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
         _fail(f"{path}: {exc}")
     by_file = {e.get("file"): name for name, e in expected.items()}
     captures = ex.captures_in(folder)
+    name: str | None  # the expectations' name of a capture
     if update:
         entries = {}
         for cap in captures:
@@ -208,7 +209,7 @@ def check(directory: str, update: bool, exp_file: str | None) -> None:
             continue
         checked += 1
         mismatches += ex.compare(name, expected[name], ex.observed(analysis, cap.name))
-    for missing in sorted(listed - {c.name for c in captures}):
+    for missing in sorted(listed - {c.name for c in captures}, key=str):
         mismatches.append(ex.Mismatch(str(missing), "listed capture is missing", "a file", None))
     for m in mismatches:
         click.echo(f"MISMATCH {m}")
@@ -290,7 +291,7 @@ def batch(
 
 
 @contextmanager
-def _batch_progress() -> Iterator[tuple[object, object]]:
+def _batch_progress() -> Iterator[tuple[object, Callable[[int, int, int], None]]]:
     """A progress bar on stderr: files done, rate, failures."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

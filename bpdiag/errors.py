@@ -42,10 +42,6 @@ class Truncated(DecodeError):
     """Fewer bytes than the format says must follow."""
 
 
-class BadMagic(DecodeError):
-    """The bytes do not start with any format bpdiag knows."""
-
-
 class BadLength(DecodeError):
     """A length field disagrees with the bytes around it."""
 

@@ -53,7 +53,7 @@ MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
 MAX_ATT_ERRORS = 1000  # distinct ATT refusals kept (repeats of one are counted in it)
 ATT_ERROR_FRAMES = 5  # frames kept per distinct ATT refusal
 
-_KEY_NAMES = {
+_KEY_NAMES: dict[int, str] = {
     smp.CommandCode.ENCRYPTION_INFORMATION: "LTK",
     smp.CommandCode.CENTRAL_IDENTIFICATION: "EDIV/Rand",
     smp.CommandCode.IDENTITY_INFORMATION: "IRK",
@@ -435,6 +435,7 @@ class Analyzer:
 
     def _hci(self, pdu: Pdu) -> Connection | None:
         m = pdu.msg
+        conn: Connection | None  # a new connection, or the one the message is about
         if isinstance(m, hci.LeConnectionComplete | hci.ConnectionComplete):
             if m.status != 0 or pdu.link is None:
                 return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import cast
 from collections.abc import Generator, Iterator
 from itertools import chain
 from types import TracebackType
@@ -128,7 +129,7 @@ class Capture:
         self.format = fmt
         if fmt == "btmon-text":
             self._f.seek(0)
-            text = io.TextIOWrapper(io.BufferedReader(self._f), encoding="utf-8", errors="replace")
+            text = io.TextIOWrapper(io.BufferedReader(cast(io.RawIOBase, self._f)), encoding="utf-8", errors="replace")
             self._text = BtmonTextReader(text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())

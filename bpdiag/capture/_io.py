@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator
 from operator import length_hint
 from typing import BinaryIO
 
-from bpdiag.capture.record import Problem, Record
+from bpdiag.capture.record import Problem, ProblemKind, Record
 
 CHUNK = 1 << 14
 """Bytes read at a time, and so the payload of one batch.  Small on purpose: a batch of a
@@ -112,11 +112,13 @@ class BatchReader:
         self._batch.clear()
         self._batch = []
 
-    def problem(self, record: int | None, offset: int | None, message: str) -> None:
+    def problem(
+        self, record: int | None, offset: int | None, message: str, kind: ProblemKind
+    ) -> None:
         """Note a problem (only the first ``MAX_PROBLEMS`` are listed)."""
         self._problem_count += 1
         if self._problem_count <= MAX_PROBLEMS:
-            self.problems.append(Problem(record, offset, message, self.layer))
+            self.problems.append(Problem(record, offset, message, self.layer, kind))
         elif self._problem_count == MAX_PROBLEMS + 1:
             self.problems.append(
                 Problem(
@@ -124,6 +126,7 @@ class BatchReader:
                     offset,
                     f"more than {MAX_PROBLEMS} problems in this capture; the rest are not listed",
                     self.layer,
+                    ProblemKind.LIMIT,
                 )
             )
 
@@ -146,6 +149,7 @@ class BatchReader:
                 offset,
                 f"record {record} at offset 0x{offset:x}: a record header is {hdr} bytes, "
                 f"file ends after {left}",
+                ProblemKind.TRUNCATED,
             )
 
     def read_error(self, record: int, offset: int) -> None:
@@ -156,7 +160,98 @@ class BatchReader:
                 offset,
                 f"record {record} at offset 0x{offset:x}: reading the file failed "
                 f"({self.src.error}); the rest of the file is not read",
+                ProblemKind.READ_ERROR,
             )
+
+
+class FramedReader(BatchReader):
+    """A format of fixed-size record headers each followed by the bytes its length field
+    gives (btsnoop, pcap): the framing loop, shared.
+
+    A subclass says where the records start (``first_record``), how long a record header is
+    (``record_header``), how to read a run of plain records from a buffer (``_frame``, the
+    hot loop), a record's stored length (``_stored``), the longest that can be framed
+    (``hard_limit``) and what to do with a complete record the hot loop left
+    (``_odd_record``).  Damage becomes a ``Problem``, never an exception: a stored length
+    past ``hard_limit`` or a file that ends inside a record ends the iteration.
+    """
+
+    first_record = 0
+    record_header = 0
+    hard_limit = 0
+    length_name = "length"
+
+    def batches(self) -> Generator[Iterator[Record], None, None]:
+        src = self.src
+        hdr = self.record_header
+        index = 0
+        pos = self.first_record
+        out: list[Record] = []
+        while True:
+            buf = src.buf
+            base = src.base
+            pos, index = self._frame(buf, base, pos, index, out)
+            if out:
+                yield self._emit(out)
+                out = []
+            # The record at ``pos`` is incomplete in the buffer, or odd.
+            n = len(buf)
+            offset = base + pos
+            where = f"record {index + 1} at offset 0x{offset:x}"
+            if n - pos < hdr:
+                if src.refill(pos, hdr):
+                    pos = 0
+                    continue
+                self.header_cut_short(index + 1, offset, hdr)
+                return
+            incl = self._stored(buf, pos)
+            if incl > self.hard_limit:
+                self.problem(
+                    index + 1,
+                    offset,
+                    f"{where}: {self.length_name} {incl} is more than {self._limit_text()}; "
+                    "the rest of the file cannot be framed",
+                    ProblemKind.BAD_LENGTH,
+                )
+                return
+            end = pos + hdr + incl
+            if end > n:
+                if src.refill(pos, hdr + incl):
+                    pos = 0
+                    continue
+                if src.error is not None:
+                    self.read_error(index + 1, offset)
+                elif not src.closed:
+                    self.problem(
+                        index + 1,
+                        offset,
+                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
+                        ProblemKind.TRUNCATED,
+                    )
+                return
+            index += 1
+            out.append(self._odd_record(buf, pos, end, index, offset, where))
+            pos = end
+
+    def _frame(
+        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
+    ) -> tuple[int, int]:
+        """Append the plain records from ``buf[pos:]`` to ``out``; stop at the first that
+        is incomplete or odd.  Returns the new ``(pos, index)``."""
+        raise NotImplementedError
+
+    def _stored(self, buf: bytes, pos: int) -> int:
+        """The stored length in the record header at ``pos``."""
+        raise NotImplementedError
+
+    def _limit_text(self) -> str:
+        return f"{self.hard_limit} bytes"
+
+    def _odd_record(
+        self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str
+    ) -> Record:
+        """A complete record the hot loop did not take: kept, with its problems."""
+        raise NotImplementedError
 
 
 def hexbytes(data: bytes) -> str:

@@ -20,10 +20,9 @@ opcodes).  Every integer is big-endian.
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterator
 
-from bpdiag.capture._io import BatchReader, Source
-from bpdiag.capture.record import Direction, Problem, Record
+from bpdiag.capture._io import FramedReader, Source
+from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import UnreadableCapture
 
 MAGIC = b"btsnoop\x00"
@@ -58,7 +57,7 @@ _UART_DIRECTIONS = (Direction.SENT, Direction.RECEIVED)  # indexed by flags bit 
 _MONITOR_TABLE = tuple(MONITOR_DIRECTIONS.get(op, Direction.UNKNOWN) for op in range(1 << 16))
 
 
-class BtsnoopReader(BatchReader):
+class BtsnoopReader(FramedReader):
     """Reads a btsnoop file: the header at construction, records by ``batches()``."""
 
     format = "btsnoop"
@@ -92,110 +91,73 @@ class BtsnoopReader(BatchReader):
                 "1002 (H4) and 2001 (Linux monitor)"
             )
         self.link_type = datalink
+        self._dirs = (_MONITOR_TABLE, 0xFFFF) if datalink == 2001 else (_UART_DIRECTIONS, 1)
 
-    def batches(self) -> Generator[Iterator[Record], None, None]:
-        """The records after the file header (btsnoop format, "Packet Record Format").
+    # Records (btsnoop format, "Packet Record Format"): framed by FramedReader.  A record
+    # whose included length exceeds its original length is kept with a problem; one stored
+    # shorter than it was sent is counted (``stats``), not a problem.
+    first_record = HEADER.size
+    record_header = RECORD.size
+    hard_limit = MAX_RECORD
+    length_name = "included length"
 
-        Damage becomes a ``Problem`` and never an exception: a record whose included
-        length exceeds its original length is kept with a problem; an implausible length
-        or a file that ends inside a record ends the iteration with a problem.
-        """
-        src = self.src
+    def _limit_text(self) -> str:
+        return f"{MAX_RECORD} bytes, longer than any HCI packet"
+
+    def _stored(self, buf: bytes, pos: int) -> int:
+        return int(RECORD.unpack_from(buf, pos)[1])
+
+    def _frame(
+        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
+    ) -> tuple[int, int]:
         unpack = RECORD.unpack_from
         hdr = RECORD.size
         datalink = self.link_type
         make = Record
         epoch = EPOCH_DELTA_US
         limit = MAX_RECORD
-        if datalink == 2001:
-            dirs, mask = _MONITOR_TABLE, 0xFFFF
-        else:
-            dirs, mask = _UART_DIRECTIONS, 1
-        index = 0
-        pos = HEADER.size
-        out: list[Record] = []
-        while True:
-            buf = src.buf
-            base = src.base
-            n = len(buf)
-            add = out.append
-            truncated = 0
-            first_truncated = 0
-            # Hot loop: one unpack, one slice, one Record per record.
-            while pos + hdr <= n:
-                orig, incl, flags, _drops, ts = unpack(buf, pos)
-                end = pos + hdr + incl
-                if incl != orig or end > n or incl > limit:
-                    if incl > orig or end > n or incl > limit:
-                        break
-                    truncated += 1  # stored shorter than it was: counted, not a problem
-                    if not first_truncated:
-                        first_truncated = index + 1
-                index += 1
-                add(
-                    make(
-                        index,
-                        (ts - epoch) / 1000000,
-                        datalink,
-                        buf[pos + hdr : end],
-                        base + pos,
-                        dirs[flags & mask],
-                        flags,
-                    )
-                )
-                pos = end
-            self.truncated(truncated, first_truncated)
-            if out:
-                yield self._emit(out)
-                out = []
-            # The record at ``pos`` is incomplete in the buffer, or odd.
-            offset = base + pos
-            where = f"record {index + 1} at offset 0x{offset:x}"
-            if n - pos < hdr:
-                if src.refill(pos, hdr):
-                    pos = 0
-                    continue
-                self.header_cut_short(index + 1, offset, hdr)
-                return
+        dirs, mask = self._dirs
+        n = len(buf)
+        add = out.append
+        truncated = 0
+        first_truncated = 0
+        # Hot loop: one unpack, one slice, one Record per record.
+        while pos + hdr <= n:
             orig, incl, flags, _drops, ts = unpack(buf, pos)
-            if incl > limit:
-                self.problem(
-                    index + 1,
-                    offset,
-                    f"{where}: included length {incl} is more than {limit} bytes, longer than "
-                    "any HCI packet; the rest of the file cannot be framed",
-                )
-                return
             end = pos + hdr + incl
-            if end > n:
-                if src.refill(pos, hdr + incl):
-                    pos = 0
-                    continue
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif not src.closed:
-                    self.problem(
-                        index + 1,
-                        offset,
-                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
-                    )
-                return
-            # A complete record whose included length exceeds its original length.
+            if incl != orig or end > n or incl > limit:
+                if incl > orig or end > n or incl > limit:
+                    break
+                truncated += 1  # stored shorter than it was: counted, not a problem
+                if not first_truncated:
+                    first_truncated = index + 1
             index += 1
-            self.problem(
-                index,
-                offset,
-                f"{where}: included length {incl} is more than the original length {orig}",
-            )
-            out.append(
+            add(
                 make(
                     index,
                     (ts - epoch) / 1000000,
                     datalink,
                     buf[pos + hdr : end],
-                    offset,
+                    base + pos,
                     dirs[flags & mask],
                     flags,
                 )
             )
             pos = end
+        self.truncated(truncated, first_truncated)
+        return pos, index
+
+    def _odd_record(
+        self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str
+    ) -> Record:
+        orig, incl, flags, _drops, ts = RECORD.unpack_from(buf, pos)
+        self.problem(
+            index,
+            offset,
+            f"{where}: included length {incl} is more than the original length {orig}",
+            ProblemKind.BAD_LENGTH,
+        )
+        dirs, mask = self._dirs
+        ts_s = (ts - EPOCH_DELTA_US) / 1000000
+        data = buf[pos + RECORD.size : end]
+        return Record(index, ts_s, self.link_type, data, offset, dirs[flags & mask], flags)

@@ -21,10 +21,9 @@ fractions of a second that are out of range — above one million µs, and value
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterator
 
-from bpdiag.capture._io import BatchReader, Source
-from bpdiag.capture.record import Problem, Record
+from bpdiag.capture._io import FramedReader, Source
+from bpdiag.capture.record import Problem, ProblemKind, Record
 from bpdiag.errors import UnreadableCapture
 
 MAGICS: dict[bytes, tuple[str, int]] = {
@@ -44,7 +43,7 @@ MAX_SNAPLEN = 1 << 24
 so a damaged length never makes the reader buffer gigabytes."""
 
 
-class PcapReader(BatchReader):
+class PcapReader(FramedReader):
     """Reads a pcap file: the header at construction, records by ``batches()``."""
 
     format = "pcap"
@@ -78,99 +77,72 @@ class PcapReader(BatchReader):
         self.link_type = linktype_info & 0xFFFF
         self.fcs_bytes = (linktype_info >> 28) * 2 if linktype_info & 0x04000000 else None
         """Length of the frame check sequence at the end of every packet, when stated."""
+        self._record = struct.Struct(order + "IiII")
+        # captured lengths up to ``_fast`` need no check; above ``hard_limit`` framing is lost
+        self.hard_limit = max(min(snaplen, MAX_SNAPLEN), MAX_RECORD)
+        self._fast = min(snaplen, MAX_RECORD) if snaplen else MAX_RECORD
 
-    def batches(self) -> Generator[Iterator[Record], None, None]:
-        """The packet records (draft-ietf-opsawg-pcap, 5 "Packet Record").
+    # Packet records (draft-ietf-opsawg-pcap, 5 "Packet Record"): framed by FramedReader.
+    # A captured length above the snapshot length or the original length is kept with a
+    # problem; one that cannot be right (above ``hard_limit``) ends the iteration.
+    first_record = HEADER_SIZE
+    record_header = 16
+    length_name = "captured length"
 
-        Damage becomes a ``Problem``, never an exception: a captured length above the
-        snapshot length or the original length is kept with a problem; a captured length
-        that cannot be right, or a file that ends inside a record, ends the iteration.
-        """
-        src = self.src
-        rec = struct.Struct(self.order + "IiII")
-        unpack = rec.unpack_from
-        hdr = rec.size
+    def _limit_text(self) -> str:
+        return f"{self.hard_limit} bytes (snapshot length {self.snaplen})"
+
+    def _stored(self, buf: bytes, pos: int) -> int:
+        return int(self._record.unpack_from(buf, pos)[2])
+
+    def _frame(
+        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
+    ) -> tuple[int, int]:
+        unpack = self._record.unpack_from
+        hdr = 16
         units = self.units
         link_type = self.link_type
-        snaplen = self.snaplen
-        # captured lengths up to ``fast`` need no check; above ``hard`` framing is lost
-        hard = max(min(snaplen, MAX_SNAPLEN), MAX_RECORD)
-        fast = min(snaplen, MAX_RECORD) if snaplen else MAX_RECORD
+        fast = self._fast
         make = Record
-        index = 0
-        pos = HEADER_SIZE
-        out: list[Record] = []
-        while True:
-            buf = src.buf
-            base = src.base
-            n = len(buf)
-            add = out.append
-            truncated = 0
-            first_truncated = 0
-            # Hot loop: one unpack, one slice, one Record per record.
-            while pos + hdr <= n:
-                sec, frac, incl, orig = unpack(buf, pos)
-                end = pos + hdr + incl
-                if incl != orig or end > n or incl > fast:
-                    if incl > orig or end > n or incl > fast:
-                        break
-                    truncated += 1  # stored shorter than it was: counted, not a problem
-                    if not first_truncated:
-                        first_truncated = index + 1
-                index += 1
-                add(make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos))
-                pos = end
-            self.truncated(truncated, first_truncated)
-            if out:
-                yield self._emit(out)
-                out = []
-            offset = base + pos
-            where = f"record {index + 1} at offset 0x{offset:x}"
-            if n - pos < hdr:
-                if src.refill(pos, hdr):
-                    pos = 0
-                    continue
-                self.header_cut_short(index + 1, offset, hdr)
-                return
+        n = len(buf)
+        add = out.append
+        truncated = 0
+        first_truncated = 0
+        # Hot loop: one unpack, one slice, one Record per record.
+        while pos + hdr <= n:
             sec, frac, incl, orig = unpack(buf, pos)
-            if incl > hard:
-                self.problem(
-                    index + 1,
-                    offset,
-                    f"{where}: captured length {incl} is more than {hard} bytes (snapshot "
-                    f"length {snaplen}); the rest of the file cannot be framed",
-                )
-                return
             end = pos + hdr + incl
-            if end > n:
-                if src.refill(pos, hdr + incl):
-                    pos = 0
-                    continue
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif not src.closed:
-                    self.problem(
-                        index + 1,
-                        offset,
-                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
-                    )
-                return
-            # A complete record whose captured length exceeds the snapshot length or the
-            # original length: kept, with a problem.
+            if incl != orig or end > n or incl > fast:
+                if incl > orig or end > n or incl > fast:
+                    break
+                truncated += 1  # stored shorter than it was: counted, not a problem
+                if not first_truncated:
+                    first_truncated = index + 1
             index += 1
-            if incl > orig:
-                self.problem(
-                    index,
-                    offset,
-                    f"{where}: captured length {incl} is more than the original length {orig}",
-                )
-            elif incl < orig:
-                self.truncated(1, index)
-            if snaplen and incl > snaplen:
-                self.problem(
-                    index,
-                    offset,
-                    f"{where}: captured length {incl} is more than the snapshot length {snaplen}",
-                )
-            out.append(make(index, sec + frac / units, link_type, buf[pos + hdr : end], offset))
+            add(make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos))
             pos = end
+        self.truncated(truncated, first_truncated)
+        return pos, index
+
+    def _odd_record(
+        self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str
+    ) -> Record:
+        sec, frac, incl, orig = self._record.unpack_from(buf, pos)
+        if incl > orig:
+            self.problem(
+                index,
+                offset,
+                f"{where}: captured length {incl} is more than the original length {orig}",
+                ProblemKind.BAD_LENGTH,
+            )
+        elif incl < orig:
+            self.truncated(1, index)
+        if self.snaplen and incl > self.snaplen:
+            self.problem(
+                index,
+                offset,
+                f"{where}: captured length {incl} is more than the snapshot length {self.snaplen}",
+                ProblemKind.BAD_LENGTH,
+            )
+        data = buf[pos + 16 : end]
+        return Record(index, sec + frac / self.units, self.link_type, data, offset)

@@ -34,8 +34,10 @@ import struct
 from collections.abc import Generator, Iterator
 
 from bpdiag.capture._io import BatchReader, Source, hexbytes
-from bpdiag.capture.record import Direction, Problem, Record
+from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import UnreadableCapture
+
+_Found = list[tuple[int | None, str, ProblemKind]]  # problems a block handler found
 
 SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
 SHB = 0x0A0D0D0A
@@ -286,6 +288,7 @@ class PcapngReader(BatchReader):
                             offset,
                             f"{self._where(btype, index, offset)}: block header says {total} "
                             f"bytes, file ends after {len(left)}",
+                            ProblemKind.TRUNCATED,
                         )
                     else:
                         self.problem(
@@ -293,6 +296,7 @@ class PcapngReader(BatchReader):
                             offset,
                             f"block at offset 0x{offset:x}: a block header is 8 bytes (12 for "
                             f"a section header), file ends after {len(left)}",
+                            ProblemKind.TRUNCATED,
                         )
                 return
             if buf[pos : pos + 4] == SHB_MAGIC:
@@ -307,6 +311,7 @@ class PcapngReader(BatchReader):
                         f"section header block at offset 0x{offset:x}: byte-order magic is "
                         f"{hexbytes(buf[pos + 8 : pos + 12])}, not 1a 2b 3c 4d in either byte "
                         "order; the rest of the file cannot be read",
+                        ProblemKind.BAD_MAGIC,
                     )
                     return
                 st = _STRUCTS[order]
@@ -323,6 +328,7 @@ class PcapngReader(BatchReader):
                     offset,
                     f"{where}: block length {total} is {size}; the rest of the file cannot "
                     "be framed",
+                    ProblemKind.BAD_LENGTH,
                 )
                 return
             if n - pos < total:
@@ -339,6 +345,7 @@ class PcapngReader(BatchReader):
                         index + 1 if packet else None,
                         offset,
                         f"{where}: block header says {total} bytes, file ends after {len(src.buf)}",
+                        ProblemKind.TRUNCATED,
                     )
                 return
             trailer = st.u32.unpack_from(buf, pos + total - 4)[0]
@@ -360,6 +367,7 @@ class PcapngReader(BatchReader):
                             f"{where}: leading block length is {total} but trailing length is "
                             f"{trailer}, and no block starts after it; the rest of the file "
                             "cannot be framed",
+                            ProblemKind.BAD_LENGTH,
                         )
                         return
                     message = (
@@ -368,11 +376,11 @@ class PcapngReader(BatchReader):
                     )
                 if packet:
                     index += 1
-                self.problem(index if packet else None, offset, message)
+                self.problem(index if packet else None, offset, message, ProblemKind.BAD_LENGTH)
                 pos += total
                 continue
 
-            found: list[tuple[int | None, str]] = []
+            found: _Found = []
             rec: Record | None = None
             stop = False
             if btype == SHB:
@@ -386,8 +394,8 @@ class PcapngReader(BatchReader):
                 if out:
                     yield self._emit(out)
                     out = []
-                for record, message in found:
-                    self.problem(record, offset, message)
+                for record, message, kind in found:
+                    self.problem(record, offset, message, kind)
             if rec is not None:
                 out.append(rec)
             if stop:
@@ -429,7 +437,7 @@ class PcapngReader(BatchReader):
         total: int,
         st: _Structs,
         where: str,
-        found: list[tuple[int | None, str]],
+        found: _Found,
     ) -> bool:
         """A Section Header Block (4.1): a new byte order, no interfaces.  True = stop."""
         if total < 28:
@@ -438,6 +446,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: block length {total} is less than the 28 bytes of a section "
                     "header; the rest of the file cannot be read",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             return True
@@ -448,6 +457,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: version {major}.{minor} is not supported (only 1.x); the rest "
                     "of the file cannot be read",
+                    ProblemKind.UNSUPPORTED,
                 )
             )
             return True
@@ -457,9 +467,7 @@ class PcapngReader(BatchReader):
         self.sections += 1
         return False
 
-    def _interface(
-        self, buf: bytes, pos: int, total: int, where: str, found: list[tuple[int | None, str]]
-    ) -> None:
+    def _interface(self, buf: bytes, pos: int, total: int, where: str, found: _Found) -> None:
         """An Interface Description Block (4.2): link type, snaplen, tsresol, tsoffset."""
         st = self._st
         number = len(self._ifaces)
@@ -469,6 +477,7 @@ class PcapngReader(BatchReader):
                     None,
                     f"{where}: block length {total} is less than the 20 bytes of an interface "
                     f"description; interface {number} of this section cannot be used",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             self._ifaces.append(None)
@@ -493,7 +502,7 @@ class PcapngReader(BatchReader):
         pos: int,
         end: int,
         where: str,
-        found: list[tuple[int | None, str]],
+        found: _Found,
         wanted: frozenset[int],
     ) -> list[tuple[int, int, int]]:
         """The options of a block (3.5) whose code is in ``wanted``, as (code, value offset,
@@ -513,6 +522,7 @@ class PcapngReader(BatchReader):
                         None,
                         f"{where}: option {code} says {length} bytes, only {end - pos - 4} are "
                         "left in the block; the options from there on are ignored",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 break
@@ -534,7 +544,7 @@ class PcapngReader(BatchReader):
         offset: int,
         where: str,
         out: list[Record],
-        found: list[tuple[int | None, str]],
+        found: _Found,
     ) -> Record | None:
         """An Enhanced (4.3), Simple (4.4) or obsolete Packet Block (appendix A) as a
         ``Record``, or ``None`` (with a problem) when it cannot be used."""
@@ -547,6 +557,7 @@ class PcapngReader(BatchReader):
                     index,
                     f"{where}: a {name} is at least {minimum} bytes, this one is {total}; "
                     "packet skipped",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
             return None
@@ -567,13 +578,18 @@ class PcapngReader(BatchReader):
                     index,
                     f"{where}: interface {iid} is not described in this section (it describes "
                     f"{len(self._ifaces)}); packet skipped",
+                    ProblemKind.INVALID,
                 )
             )
             return None
         iface = self._ifaces[iid]
         if iface is None:
             found.append(
-                (index, f"{where}: the description of interface {iid} is damaged; packet skipped")
+                (
+                    index,
+                    f"{where}: the description of interface {iid} is damaged; packet skipped",
+                    ProblemKind.INVALID,
+                )
             )
             return None
         link_type, units, tsoffset, snaplen = iface
@@ -589,6 +605,7 @@ class PcapngReader(BatchReader):
                         index,
                         f"{where}: captured length {cap} does not fit in the block ({room} "
                         "bytes of room); packet skipped",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 return None
@@ -597,6 +614,7 @@ class PcapngReader(BatchReader):
                     (
                         index,
                         f"{where}: captured length {cap} is more than the original length {orig}",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
             timestamp = ((hi << 32) | lo) / units + tsoffset

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+
+from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
 
 
 class Direction(IntEnum):
@@ -63,15 +65,53 @@ class Record:
     flags: int = 0
 
 
+class ProblemKind(StrEnum):
+    """What kind of damage a ``Problem`` is, beside the sentence that says it."""
+
+    TRUNCATED = "truncated"
+    """Fewer bytes than the format says follow (a cut record, PDU or file)."""
+    BAD_LENGTH = "bad_length"
+    """A length field disagrees with the bytes around it, or cannot be right."""
+    BAD_MAGIC = "bad_magic"
+    """An identification pattern (a byte-order magic) is not the format's."""
+    UNKNOWN = "unknown"
+    """A type or code the format does not define, or that bpdiag does not decode."""
+    UNSUPPORTED = "unsupported"
+    """A well-formed value bpdiag does not handle (a version, a link type)."""
+    INVALID = "invalid"
+    """A value or sequence the format does not allow (a reserved field, a fragment without
+    its start, an interface that was never described)."""
+    READ_ERROR = "read_error"
+    """The operating system failed to read the file."""
+    LIMIT = "limit"
+    """Too many problems: the rest are counted, not listed."""
+    OTHER = "other"
+    """Not classified by the code that reported it."""
+
+    @classmethod
+    def of(cls, exc: DecodeError) -> ProblemKind:
+        """The kind of a decoder's error."""
+        if isinstance(exc, Truncated):
+            return cls.TRUNCATED
+        if isinstance(exc, BadLength):
+            return cls.BAD_LENGTH
+        if isinstance(exc, Unsupported):
+            return cls.UNSUPPORTED
+        return cls.INVALID
+
+
 @dataclass(slots=True, frozen=True)
 class Problem:
     """Something wrong in the input that did not stop the analysis.
 
     ``record`` is the 1-based record index (``None`` for file-level problems), ``offset``
-    the byte offset in the file (``None`` when unknown), ``message`` what was expected.
+    the byte offset in the file (``None`` when unknown), ``message`` what was expected,
+    ``layer`` the step that found it and ``kind`` what kind of damage it is (not part of
+    the JSON report, whose ``message`` says it in words).
     """
 
     record: int | None
     offset: int | None
     message: str
     layer: str = ""
+    kind: ProblemKind = ProblemKind.OTHER

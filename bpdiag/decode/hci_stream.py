@@ -35,7 +35,7 @@ import struct
 from collections.abc import Callable
 from typing import Final, cast
 
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, h4, hci, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, MAX_PARTIAL, Reassembler
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
@@ -44,14 +44,16 @@ from bpdiag.errors import DecodeError
 
 _NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
 
-COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x1009, 0x200D, 0x2019, 0x201A, 0x201B, 0x2043})
-EVENTS = frozenset({0x03, 0x05, 0x08, 0x0E, 0x0F, 0x30, 0x3E, 0x59})
-LE_SUBEVENTS = frozenset({0x01, 0x05, 0x0A, 0x29})
+# What the hot path lets through: the codes hci.py declares a message for, never a copy.
+COMMANDS = hci.TYPED_COMMANDS
+EVENTS = hci.TYPED_EVENTS
+LE_SUBEVENTS = hci.TYPED_SUBEVENTS
 WANTED_CIDS = frozenset({CID_ATT, CID_SMP, CID_BREDR_SMP})
-_HANDLE_COMMANDS = frozenset({0x0406, 0x0411, 0x0413, 0x2019})  # remembered for Command Status
+_HANDLE_COMMANDS = hci.HANDLE_STATUS_COMMANDS  # remembered for Command Status
 _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
+_TRUNCATED = ProblemKind.TRUNCATED
 
 _U16 = struct.Struct("<H").unpack_from
 _U16U16 = struct.Struct("<HH").unpack_from
@@ -125,13 +127,13 @@ class HciStream:
         try:
             ptype, off, direction, adapter, mon = h4.split(lt, rec.payload, rec.flags)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         return self._dispatch(rec, rec.payload, ptype, off, direction, adapter, mon)
 
     def _feed_btsnoop_h4(self, rec: Record) -> list[Pdu]:
         p = rec.payload
         if not p:
-            return self._problem(rec, "empty H4 packet: no packet type byte", "h4")
+            return self._problem(rec, "empty H4 packet: no packet type byte", "h4", _TRUNCATED)
         t = p[0]
         if t == 2:
             # Inlined commonest case: one complete L2CAP frame, no fragment pending anywhere.
@@ -206,9 +208,12 @@ class HciStream:
         return self._unknown_type(rec, ptype)
 
     # ------------------------------------------------------------ problems
-    def _problem(self, rec: Record, message: str, layer: str) -> list[Pdu]:
-        self.problems.append(Problem(rec.index, rec.file_offset, message, layer))
+    def _problem(self, rec: Record, message: str, layer: str, kind: ProblemKind) -> list[Pdu]:
+        self.problems.append(Problem(rec.index, rec.file_offset, message, layer, kind))
         return _NONE
+
+    def _error(self, rec: Record, exc: DecodeError) -> list[Pdu]:
+        return self._problem(rec, exc.message, exc.layer, ProblemKind.of(exc))
 
     def _unknown_type(self, rec: Record, ptype: int) -> list[Pdu]:
         """Report the first record of each unknown H4 type; count the rest (see finish)."""
@@ -222,12 +227,13 @@ class HciStream:
             f"unknown H4 packet type 0x{ptype:02x}; the record is skipped "
             "(later records of this type are counted, not listed)",
             "h4",
+            ProblemKind.UNKNOWN,
         )
 
     def _drain_reassembler(self, rec: Record) -> None:
-        for idx, msg in self._reasm.problems:
+        for idx, msg, kind in self._reasm.problems:
             offset = rec.file_offset if idx == rec.index else None
-            self.problems.append(Problem(idx, offset, msg, "l2cap"))
+            self.problems.append(Problem(idx, offset, msg, "l2cap", kind))
         self._reasm.problems.clear()
 
     # ------------------------------------------------------------ ACL / L2CAP
@@ -235,15 +241,19 @@ class HciStream:
         """ACL data (Vol 4, Part E, 5.4.2) at ``p[off:]``; ``d`` is the Direction value."""
         n = len(p) - off - 4  # ACL payload bytes present
         if n < 0:
-            return self._problem(rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci")
+            return self._problem(
+                rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci", _TRUNCATED
+            )
         hf, length = _U16U16(p, off)
         if length != n:
             if length > n:
-                return self._problem(rec, f"HCI ACL data length says {length}, got {n}", "hci")
+                message = f"HCI ACL data length says {length}, got {n}"
+                return self._problem(rec, message, "hci", _TRUNCATED)
             self._problem(
                 rec,
                 f"HCI ACL data length says {length}, got {n}; the extra bytes are ignored",
                 "hci",
+                ProblemKind.BAD_LENGTH,
             )
             p = p[: off + 4 + length]
             n = length
@@ -268,6 +278,7 @@ class HciStream:
                             f"L2CAP PDU on handle 0x{handle:03x} ran {-left} bytes past the "
                             "length in its header; the extra bytes are ignored",
                             "l2cap",
+                            ProblemKind.BAD_LENGTH,
                         )
                     return _NONE
             return self._reassemble(rec, p, off, adapter, handle, d, False)
@@ -371,7 +382,7 @@ class HciStream:
         link = ("hci", adapter, handle)
         if cid == CID_ATT:
             if not payload:
-                return self._problem(rec, "empty ATT PDU (no opcode)", "att")
+                return self._problem(rec, "empty ATT PDU (no opcode)", "att", _TRUNCATED)
             op = payload[0]
             if op != _ATT_ERROR:
                 if op in _ATT_REQUESTS:
@@ -380,7 +391,7 @@ class HciStream:
             try:
                 err = att.parse_att(payload)
             except DecodeError as exc:
-                return self._problem(rec, exc.message, exc.layer)
+                return self._error(rec, exc)
             if not isinstance(err, att.AttErrorResponse):
                 return _NONE
             req = self._req.get(_key(adapter, handle, _OTHER[d]))
@@ -395,7 +406,7 @@ class HciStream:
         try:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
@@ -406,7 +417,7 @@ class HciStream:
         have one)."""
         n = len(p) - off
         if n < 1:
-            return self._problem(rec, "empty HCI event packet (no event code)", "hci")
+            return self._problem(rec, "empty HCI event packet (no event code)", "hci", _TRUNCATED)
         code = p[off]
         if code == 0x3E:
             if n > 2 and p[off + 2] not in LE_SUBEVENTS:
@@ -419,7 +430,7 @@ class HciStream:
         try:
             msg = hci.parse_event(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         handle: int | None = None
         if isinstance(msg, hci.LeConnectionComplete | hci.ConnectionComplete):
             if msg.status == 0:
@@ -442,7 +453,7 @@ class HciStream:
         try:
             msg = hci.parse_command(p[off:])
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         opcode = msg.opcode
         handle: int | None = getattr(msg, "handle", None)
         if handle is not None and opcode in _HANDLE_COMMANDS:
@@ -478,7 +489,7 @@ class HciStream:
         try:
             msg = parse_monitor(opcode, adapter, data, fmt)
         except DecodeError as exc:
-            return self._problem(rec, exc.message, exc.layer)
+            return self._error(rec, exc)
         if isinstance(msg, ControlOpen):
             self._formats[(adapter, msg.cookie)] = msg.format
         elif isinstance(msg, ControlClose):
@@ -499,6 +510,7 @@ class HciStream:
                         f"{count} records in all had unknown H4 packet type 0x{ptype:02x} "
                         f"(first at record {first})",
                         "h4",
+                        ProblemKind.UNKNOWN,
                     )
                 )
         for key, cid, have, expected in self._reasm.pending():
@@ -508,7 +520,9 @@ class HciStream:
                 what = f"an L2CAP basic header on {where} ({have} of 4 bytes)"
             else:
                 what = f"an L2CAP PDU on {where}, CID 0x{cid:04x}: {have} of {expected} bytes"
-            self.problems.append(Problem(None, None, f"capture ends inside {what}", "l2cap"))
+            self.problems.append(
+                Problem(None, None, f"capture ends inside {what}", "l2cap", _TRUNCATED)
+            )
         self._reasm = Reassembler(WANTED_CIDS)
         self._evicted = 0
         self._reasm_keys.clear()

@@ -28,6 +28,8 @@ import struct
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from bpdiag.capture.record import ProblemKind
+
 CID_ATT = 0x0004
 CID_LE_SIGNALING = 0x0005
 CID_SMP = 0x0006
@@ -77,7 +79,7 @@ class Reassembler:
         self.wanted = wanted
         self.limits = CHANNEL_LIMITS if limits is None else limits
         self._partial: dict[Hashable, _Partial] = {}
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[tuple[int, str, ProblemKind]] = []
         self.evicted = 0  # partial PDUs dropped because too many were open
 
     def _open(self, key: Hashable, part: _Partial) -> None:
@@ -95,6 +97,7 @@ class Reassembler:
                     part.first_frame,
                     f"more than {MAX_PARTIAL} L2CAP PDUs were unfinished at once; the "
                     f"{half} oldest were dropped (their continuations will show as orphans)",
+                    ProblemKind.LIMIT,
                 )
             )
         partial[key] = part
@@ -108,6 +111,7 @@ class Reassembler:
                     frame,
                     f"L2CAP fragment started at frame {old.first_frame} ended before its "
                     f"4-byte header was complete ({old.have} bytes)",
+                    ProblemKind.TRUNCATED,
                 )
             )
         elif old is not None and old.wanted:
@@ -116,6 +120,7 @@ class Reassembler:
                     frame,
                     f"L2CAP PDU on CID 0x{old.cid:04x} started at frame {old.first_frame} "
                     f"was cut short: {old.have} of {old.expected} bytes before a new one began",
+                    ProblemKind.TRUNCATED,
                 )
             )
         if len(data) < 4:
@@ -132,6 +137,7 @@ class Reassembler:
                     frame,
                     f"L2CAP PDU on CID 0x{cid:04x} claims {length} bytes, more than the "
                     f"{limit} a PDU of that channel can have; its bytes are skipped, not kept",
+                    ProblemKind.LIMIT,
                 )
             )
             wanted = False
@@ -142,6 +148,7 @@ class Reassembler:
                         frame,
                         f"L2CAP PDU on CID 0x{cid:04x} carries {len(body)} bytes, "
                         f"its header says {length}; the extra bytes are ignored",
+                        ProblemKind.BAD_LENGTH,
                     )
                 )
                 body = body[:length]
@@ -159,7 +166,11 @@ class Reassembler:
         if part is None:
             if data:
                 self.problems.append(
-                    (frame, f"L2CAP continuation fragment of {len(data)} bytes with no start")
+                    (
+                        frame,
+                        f"L2CAP continuation fragment of {len(data)} bytes with no start",
+                        ProblemKind.INVALID,
+                    )
                 )
             return None
         if part.expected < 0:
@@ -186,6 +197,7 @@ class Reassembler:
                     f"L2CAP PDU on CID 0x{part.cid:04x} started at frame {part.first_frame} "
                     f"grew to {part.have} bytes, its header says {part.expected}; "
                     "the extra bytes are ignored",
+                    ProblemKind.BAD_LENGTH,
                 )
             )
         if not part.wanted:

@@ -24,14 +24,13 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from bpdiag.decode.adv import AdvertisingData, parse_ad
+from bpdiag.decode.declare import D, Declared, Layout, declare, reserved_name, show_params, wire
+from bpdiag.decode.declare import address_str as address_str
+from bpdiag.decode.hci import status_name
 from bpdiag.errors import BadLength, Truncated
-
-try:  # HCI error names (Vol 1, Part F) — the LL uses the same codes.
-    from bpdiag.decode.hci import status_name as _hci_status_name
-except ImportError:  # pragma: no cover - only while hci.py is being rewritten
-    _hci_status_name = None
 
 ADV_ACCESS_ADDRESS = 0x8E89BED6
 KEY_FIELDS: frozenset[str] = frozenset()
@@ -40,40 +39,9 @@ KEY_FIELDS: frozenset[str] = frozenset()
 _LAYER = "ll"
 
 
-def reserved_name(value: int) -> str:
-    return f"reserved (0x{value:02x})"
-
-
-_ERROR_FALLBACK = {
-    0x05: "Authentication Failure",
-    0x06: "PIN or Key Missing",
-    0x08: "Connection Timeout",
-    0x11: "Unsupported Feature or Parameter Value",
-    0x13: "Remote User Terminated Connection",
-    0x16: "Connection Terminated By Local Host",
-    0x1A: "Unsupported Remote Feature",
-    0x1E: "Invalid LL Parameters",
-    0x1F: "Unspecified Error",
-    0x22: "LL Response Timeout",
-    0x23: "LL Procedure Collision",
-    0x24: "LMP PDU Not Allowed",
-    0x25: "Encryption Mode Not Acceptable",
-    0x3B: "Unacceptable Connection Parameters",
-    0x3D: "Connection Terminated due to MIC Failure",
-    0x3E: "Connection Failed to be Established",
-}
-
-
 def error_name(code: int) -> str:
-    """Name of an LL / HCI error code (Vol 1, Part F, 1.3)."""
-    if _hci_status_name is not None:
-        return str(_hci_status_name(code))
-    return _ERROR_FALLBACK.get(code) or reserved_name(code)
-
-
-def address_str(wire: bytes) -> str:
-    """A device address as tshark prints it: most significant octet first, ``AA:BB:…``."""
-    return ":".join(f"{b:02X}" for b in reversed(wire))
+    """Name of an LL error code: the HCI error codes (Vol 1, Part F, 1.3)."""
+    return status_name(code)
 
 
 def _address_type(bit: int) -> str:
@@ -645,53 +613,6 @@ def control_name(opcode: int) -> str:
         return reserved_name(opcode)
 
 
-# CtrData lengths, Vol 6, Part B, 2.4.2.1–2.4.2.42 (v5.4).  Opcodes not listed (Core v6.0
-# additions) are not length-checked.
-CONTROL_LENGTHS: dict[int, int] = {
-    0x00: 11,
-    0x01: 7,
-    0x02: 1,
-    0x03: 22,
-    0x04: 12,
-    0x05: 0,
-    0x06: 0,
-    0x07: 1,
-    0x08: 8,
-    0x09: 8,
-    0x0A: 0,
-    0x0B: 0,
-    0x0C: 5,
-    0x0D: 1,
-    0x0E: 8,
-    0x0F: 23,
-    0x10: 23,
-    0x11: 2,
-    0x12: 0,
-    0x13: 0,
-    0x14: 8,
-    0x15: 8,
-    0x16: 2,
-    0x17: 2,
-    0x18: 4,
-    0x19: 2,
-    0x1A: 1,
-    0x1B: 0,
-    0x1C: 34,
-    0x1D: 1,
-    0x1E: 1,
-    0x1F: 35,
-    0x20: 8,
-    0x21: 15,
-    0x22: 3,
-    0x23: 3,
-    0x24: 4,
-    0x25: 4,
-    0x26: 10,
-    0x27: 10,
-    0x28: 3,
-    0x29: 10,
-}
-
 # LL feature bits (Vol 6, Part B, 4.6, Table 4.5).
 FEATURE_NAMES: dict[int, str] = {
     0: "LE Encryption",
@@ -765,7 +686,7 @@ def phy_names(phys: int) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class LlControl:
+class LlControl(Declared):
     """An LL control PDU (2.4.2): opcode and raw CtrData.  Opcodes without a class of their
     own are kept like this, their CtrData shown as hex."""
 
@@ -785,132 +706,143 @@ class LlControl:
         return None
 
     def fields(self) -> dict[str, object]:
-        return {"data": self.data.hex()} if self.data else {}
+        if type(self) is LlControl:
+            return {"data": self.data.hex()} if self.data else {}
+        return show_params(self.SHOWN, self)
 
 
+CONTROLS: dict[int, Layout] = {}
+"""Opcode → the class and CtrData layout ``parse_control`` reads it by."""
+
+
+def _keep_data(data: bytes, values: dict[str, object]) -> None:
+    values["data"] = data
+
+
+def _control(*opcodes: int) -> Callable[[D], D]:
+    """Declare the class of one or more control opcodes that share a CtrData layout (its
+    ``wire`` fields, in order)."""
+
+    def register(cls: D) -> D:
+        for op in opcodes:
+            declare(CONTROLS, "opcode", op, hook=_keep_data)(cls)
+        return cls
+
+    return register
+
+
+def _u(size: int = 1) -> Any:
+    return wire(size)
+
+
+def _code(names: Callable[[int], object], key: str, name_key: str) -> Any:
+    """A one-octet code shown under ``key``, with its name under ``name_key``."""
+    return wire(1, key=key, names=names, name_key=name_key)
+
+
+def _phys(name_key: str) -> Any:
+    """A PHYS octet (2.4.2.23): bit 0 LE 1M, bit 1 LE 2M, bit 2 LE Coded."""
+    return wire(1, names=phy_names, name_key=name_key)
+
+
+@_control(0x00)
 @dataclass(frozen=True, slots=True)
 class ConnectionUpdateInd(LlControl):
-    """LL_CONNECTION_UPDATE_IND (2.4.2.1)."""
+    """LL_CONNECTION_UPDATE_IND (2.4.2.1): WinSize, WinOffset, Interval, Latency, Timeout,
+    Instant."""
 
-    win_size: int = 0
-    win_offset: int = 0
-    interval: int = 0
-    latency: int = 0
-    timeout: int = 0
-    instant: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "win_size": self.win_size,
-            "win_offset": self.win_offset,
-            "interval": self.interval,
-            "latency": self.latency,
-            "timeout": self.timeout,
-            "instant": self.instant,
-        }
+    win_size: int = _u()
+    win_offset: int = _u(2)
+    interval: int = _u(2)
+    latency: int = _u(2)
+    timeout: int = _u(2)
+    instant: int = _u(2)
 
 
+@_control(0x01)
 @dataclass(frozen=True, slots=True)
 class ChannelMapInd(LlControl):
-    """LL_CHANNEL_MAP_IND (2.4.2.2)."""
+    """LL_CHANNEL_MAP_IND (2.4.2.2): ChM (5 octets), Instant."""
 
-    channel_map: bytes = b""
-    instant: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {"channel_map": self.channel_map.hex(), "instant": self.instant}
+    channel_map: bytes = wire(5, "octets")
+    instant: int = _u(2)
 
 
+@_control(0x02, 0x0D)
 @dataclass(frozen=True, slots=True)
 class ErrorCodePdu(LlControl):
     """LL_TERMINATE_IND (2.4.2.3) and LL_REJECT_IND (2.4.2.14): one ErrorCode."""
 
-    code: int = 0
+    code: int = _code(error_name, "error_code", "error_name")
 
     @property
     def error_code(self) -> int | None:
         return self.code
 
-    def fields(self) -> dict[str, object]:
-        return {"error_code": self.code, "error_name": error_name(self.code)}
 
-
+@_control(0x03)
 @dataclass(frozen=True, slots=True)
 class EncReq(LlControl):
     """LL_ENC_REQ (2.4.2.4): Rand, EDIV, SKDc (SKDm before v5.3), IVc (IVm)."""
 
-    rand: bytes = b""
-    ediv: int = 0
-    skd_c: bytes = b""
-    iv_c: bytes = b""
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "rand": self.rand.hex(),
-            "ediv": self.ediv,
-            "skd_c": self.skd_c.hex(),
-            "iv_c": self.iv_c.hex(),
-        }
+    rand: bytes = wire(8, "octets")
+    ediv: int = _u(2)
+    skd_c: bytes = wire(8, "octets")
+    iv_c: bytes = wire(4, "octets")
 
 
+@_control(0x04)
 @dataclass(frozen=True, slots=True)
 class EncRsp(LlControl):
     """LL_ENC_RSP (2.4.2.5): SKDp (SKDs before v5.3), IVp (IVs)."""
 
-    skd_p: bytes = b""
-    iv_p: bytes = b""
-
-    def fields(self) -> dict[str, object]:
-        return {"skd_p": self.skd_p.hex(), "iv_p": self.iv_p.hex()}
+    skd_p: bytes = wire(8, "octets")
+    iv_p: bytes = wire(4, "octets")
 
 
+@_control(0x07)
 @dataclass(frozen=True, slots=True)
 class UnknownRsp(LlControl):
     """LL_UNKNOWN_RSP (2.4.2.8): the opcode the sender did not understand."""
 
-    unknown_type: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {"unknown_type": self.unknown_type, "unknown_name": control_name(self.unknown_type)}
+    unknown_type: int = _code(control_name, "unknown_type", "unknown_name")
 
 
+def _feature_octets(features: int) -> str:
+    return features.to_bytes(8, "little").hex()
+
+
+@_control(0x08, 0x09, 0x0E)
 @dataclass(frozen=True, slots=True)
 class FeatureExchange(LlControl):
     """LL_FEATURE_REQ / LL_FEATURE_RSP / LL_PERIPHERAL_FEATURE_REQ (2.4.2.9, 2.4.2.10,
-    2.4.2.15): FeatureSet, 8 octets."""
+    2.4.2.15): FeatureSet, 8 octets (shown in wire order)."""
 
-    features: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "features": self.data.hex(),
-            "feature_names": feature_names(self.features),
-        }
+    features: int = wire(8, render=_feature_octets, names=feature_names, name_key="feature_names")
 
 
+def version_name(version: int) -> str:
+    """The Core spec version a VersNr stands for (Assigned Numbers), e.g. 13 → ``5.4``."""
+    return VERSION_NAMES.get(version) or reserved_name(version)
+
+
+@_control(0x0C)
 @dataclass(frozen=True, slots=True)
 class VersionInd(LlControl):
     """LL_VERSION_IND (2.4.2.13): VersNr, CompId, SubVersNr."""
 
-    version: int = 0
-    company: int = 0
-    subversion: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "version": self.version,
-            "version_name": VERSION_NAMES.get(self.version) or reserved_name(self.version),
-            "company": self.company,
-            "subversion": self.subversion,
-        }
+    version: int = _code(version_name, "version", "version_name")
+    company: int = _u(2)
+    subversion: int = _u(2)
 
 
+@_control(0x11)
 @dataclass(frozen=True, slots=True)
 class RejectExtInd(LlControl):
     """LL_REJECT_EXT_IND (2.4.2.18): RejectOpcode, ErrorCode."""
 
-    rejected: int = 0
-    code: int = 0
+    rejected: int = _code(control_name, "reject_opcode", "reject_name")
+    code: int = _code(error_name, "error_code", "error_name")
 
     @property
     def error_code(self) -> int | None:
@@ -920,172 +852,65 @@ class RejectExtInd(LlControl):
     def reject_opcode(self) -> int | None:
         return self.rejected
 
-    def fields(self) -> dict[str, object]:
-        return {
-            "reject_opcode": self.rejected,
-            "reject_name": control_name(self.rejected),
-            "error_code": self.code,
-            "error_name": error_name(self.code),
-        }
 
-
+@_control(0x0F, 0x10)
 @dataclass(frozen=True, slots=True)
 class ConnectionParamExchange(LlControl):
-    """LL_CONNECTION_PARAM_REQ / _RSP (2.4.2.16, 2.4.2.17)."""
+    """LL_CONNECTION_PARAM_REQ / _RSP (2.4.2.16, 2.4.2.17): Interval_Min/Max, Latency,
+    Timeout, PreferredPeriodicity, ReferenceConnEventCount, Offset0–5."""
 
-    interval_min: int = 0
-    interval_max: int = 0
-    latency: int = 0
-    timeout: int = 0
-    preferred_periodicity: int = 0
-    reference_event_count: int = 0
-    offsets: tuple[int, ...] = ()
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "interval_min": self.interval_min,
-            "interval_max": self.interval_max,
-            "latency": self.latency,
-            "timeout": self.timeout,
-            "preferred_periodicity": self.preferred_periodicity,
-            "reference_event_count": self.reference_event_count,
-            "offsets": list(self.offsets),
-        }
+    interval_min: int = _u(2)
+    interval_max: int = _u(2)
+    latency: int = _u(2)
+    timeout: int = _u(2)
+    preferred_periodicity: int = _u()
+    reference_event_count: int = _u(2)
+    offsets: tuple[int, ...] = wire(12, "u16s")
 
 
+@_control(0x14, 0x15)
 @dataclass(frozen=True, slots=True)
 class LengthExchange(LlControl):
-    """LL_LENGTH_REQ / LL_LENGTH_RSP (2.4.2.21, 2.4.2.22)."""
+    """LL_LENGTH_REQ / LL_LENGTH_RSP (2.4.2.21, 2.4.2.22): MaxRxOctets, MaxRxTime,
+    MaxTxOctets, MaxTxTime."""
 
-    max_rx_octets: int = 0
-    max_rx_time: int = 0
-    max_tx_octets: int = 0
-    max_tx_time: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "max_rx_octets": self.max_rx_octets,
-            "max_rx_time": self.max_rx_time,
-            "max_tx_octets": self.max_tx_octets,
-            "max_tx_time": self.max_tx_time,
-        }
+    max_rx_octets: int = _u(2)
+    max_rx_time: int = _u(2)
+    max_tx_octets: int = _u(2)
+    max_tx_time: int = _u(2)
 
 
+@_control(0x16, 0x17)
 @dataclass(frozen=True, slots=True)
 class PhyExchange(LlControl):
     """LL_PHY_REQ / LL_PHY_RSP (2.4.2.23, 2.4.2.24): TX_PHYS, RX_PHYS."""
 
-    tx_phys: int = 0
-    rx_phys: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "tx_phys": self.tx_phys,
-            "tx_phy_names": phy_names(self.tx_phys),
-            "rx_phys": self.rx_phys,
-            "rx_phy_names": phy_names(self.rx_phys),
-        }
+    tx_phys: int = _phys("tx_phy_names")
+    rx_phys: int = _phys("rx_phy_names")
 
 
+@_control(0x18)
 @dataclass(frozen=True, slots=True)
 class PhyUpdateInd(LlControl):
     """LL_PHY_UPDATE_IND (2.4.2.25): PHY_C_TO_P, PHY_P_TO_C (0 = unchanged), Instant."""
 
-    phy_c_to_p: int = 0
-    phy_p_to_c: int = 0
-    instant: int = 0
-
-    def fields(self) -> dict[str, object]:
-        return {
-            "phy_c_to_p": self.phy_c_to_p,
-            "phy_c_to_p_names": phy_names(self.phy_c_to_p),
-            "phy_p_to_c": self.phy_p_to_c,
-            "phy_p_to_c_names": phy_names(self.phy_p_to_c),
-            "instant": self.instant,
-        }
+    phy_c_to_p: int = _phys("phy_c_to_p_names")
+    phy_p_to_c: int = _phys("phy_p_to_c_names")
+    instant: int = _u(2)
 
 
-def _plain(op: int, d: bytes) -> LlControl:
-    return LlControl(op, d)
-
-
-def _connection_update(op: int, d: bytes) -> LlControl:
-    ws, wo, itv, lat, to, inst = struct.unpack_from("<BHHHHH", d)
-    return ConnectionUpdateInd(op, d, ws, wo, itv, lat, to, inst)
-
-
-def _channel_map(op: int, d: bytes) -> LlControl:
-    return ChannelMapInd(op, d, bytes(d[0:5]), struct.unpack_from("<H", d, 5)[0])
-
-
-def _error_code(op: int, d: bytes) -> LlControl:
-    return ErrorCodePdu(op, d, d[0])
-
-
-def _enc_req(op: int, d: bytes) -> LlControl:
-    return EncReq(op, d, bytes(d[0:8]), struct.unpack_from("<H", d, 8)[0], d[10:18], d[18:22])
-
-
-def _enc_rsp(op: int, d: bytes) -> LlControl:
-    return EncRsp(op, d, bytes(d[0:8]), bytes(d[8:12]))
-
-
-def _unknown_rsp(op: int, d: bytes) -> LlControl:
-    return UnknownRsp(op, d, d[0])
-
-
-def _features(op: int, d: bytes) -> LlControl:
-    return FeatureExchange(op, d, int.from_bytes(d[0:8], "little"))
-
-
-def _version(op: int, d: bytes) -> LlControl:
-    ver, comp, sub = struct.unpack_from("<BHH", d)
-    return VersionInd(op, d, ver, comp, sub)
-
-
-def _reject_ext(op: int, d: bytes) -> LlControl:
-    return RejectExtInd(op, d, d[0], d[1])
-
-
-def _connection_param(op: int, d: bytes) -> LlControl:
-    imin, imax, lat, to, per, ref = struct.unpack_from("<HHHHBH", d)
-    offsets = struct.unpack_from("<6H", d, 11)
-    return ConnectionParamExchange(op, d, imin, imax, lat, to, per, ref, offsets)
-
-
-def _length(op: int, d: bytes) -> LlControl:
-    return LengthExchange(op, d, *struct.unpack_from("<HHHH", d))
-
-
-def _phy(op: int, d: bytes) -> LlControl:
-    return PhyExchange(op, d, d[0], d[1])
-
-
-def _phy_update(op: int, d: bytes) -> LlControl:
-    return PhyUpdateInd(op, d, d[0], d[1], struct.unpack_from("<H", d, 2)[0])
-
-
-_CONTROL_PARSERS: dict[int, Callable[[int, bytes], LlControl]] = {
-    0x00: _connection_update,
-    0x01: _channel_map,
-    0x02: _error_code,
-    0x03: _enc_req,
-    0x04: _enc_rsp,
-    0x07: _unknown_rsp,
-    0x08: _features,
-    0x09: _features,
-    0x0C: _version,
-    0x0D: _error_code,
-    0x0E: _features,
-    0x0F: _connection_param,
-    0x10: _connection_param,
-    0x11: _reject_ext,
-    0x14: _length,
-    0x15: _length,
-    0x16: _phy,
-    0x17: _phy,
-    0x18: _phy_update,
-}
+# CtrData lengths of the v5.4 opcodes bpdiag keeps as raw CtrData (2.4.2.6–2.4.2.42); the
+# others' length is their declared layout's.  Opcodes in neither (Core v6.0 additions) are
+# not length-checked.
+_RAW_LENGTHS = {
+    0x05: 0, 0x06: 0, 0x0A: 0, 0x0B: 0, 0x12: 0, 0x13: 0, 0x19: 2, 0x1A: 1, 0x1B: 0,
+    0x1C: 34, 0x1D: 1, 0x1E: 1, 0x1F: 35, 0x20: 8, 0x21: 15, 0x22: 3, 0x23: 3, 0x24: 4,
+    0x25: 4, 0x26: 10, 0x27: 10, 0x28: 3, 0x29: 10,
+}  # fmt: skip
+CONTROL_LENGTHS: dict[int, int] = dict(
+    sorted({**_RAW_LENGTHS, **{op: layout.length for op, layout in CONTROLS.items()}}.items())
+)
+"""Exact CtrData length of every v5.4 control opcode (Vol 6, Part B, 2.4.2.1–2.4.2.42)."""
 
 
 def parse_control(payload: bytes) -> LlControl:
@@ -1101,4 +926,8 @@ def parse_control(payload: bytes) -> LlControl:
         raise cls(
             f"{control_name(op)} needs {need} bytes of CtrData, got {len(data)}", layer=_LAYER
         )
-    return _CONTROL_PARSERS.get(op, _plain)(op, data)
+    layout = CONTROLS.get(op)
+    if layout is None:
+        return LlControl(op, data)
+    msg: LlControl = layout.build(data)
+    return msg

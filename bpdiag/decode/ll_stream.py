@@ -77,7 +77,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol, cast
 
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_LE_SIGNALING, CID_SMP, Reassembler
 from bpdiag.decode.ll import (
@@ -238,7 +238,10 @@ class LlStream:
                 return self._advertising(rec, a, pkt.pdu)
             return self._data(rec, a, pkt.access_address, pkt.pdu)
         except DecodeError as exc:
-            self.problems.append(Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll"))
+            kind = ProblemKind.of(exc)
+            self.problems.append(
+                Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", kind)
+            )
             return _NONE
 
     def finish(self) -> list[Pdu]:
@@ -257,6 +260,7 @@ class LlStream:
                     f"capture ends inside an L2CAP PDU on access address 0x{aa:08x} "
                     f"({_dir_word(d)}), {what}: {have} of {need} bytes",
                     "l2cap",
+                    ProblemKind.TRUNCATED,
                 )
             )
             self._reasm.drop(key)
@@ -388,7 +392,9 @@ class LlStream:
             self._adv_seen.add(key)
             if msg.ad.problem is not None:
                 self.problems.append(
-                    Problem(rec.index, rec.file_offset, msg.ad.problem, "adv"),
+                    Problem(
+                        rec.index, rec.file_offset, msg.ad.problem, "adv", ProblemKind.BAD_LENGTH
+                    ),
                 )
             return [Pdu(rec.index, rec.timestamp, U, None, "adv", msg.pdu_type, msg, rec.index)]
         return _NONE
@@ -457,7 +463,13 @@ class LlStream:
             return self._control(rec, link, d, plain)
         if hdr.llid == 0:
             self.problems.append(
-                Problem(rec.index, rec.file_offset, "data PDU with reserved LLID 0b00", "ll")
+                Problem(
+                    rec.index,
+                    rec.file_offset,
+                    "data PDU with reserved LLID 0b00",
+                    "ll",
+                    ProblemKind.INVALID,
+                )
             )
             return _NONE
         return self._l2cap(rec, link, d, hdr.llid, plain)
@@ -500,6 +512,8 @@ class LlStream:
     def _cipher(
         self, rec: Record, reason: str, key: Hashable, payload: bytes, llid: int
     ) -> bytes | None:
+        """Decrypt a PDU that is ciphertext when a key opens it; else count it and return
+        ``None``, the payload ``_plaintext`` cannot give."""
         if self.decryptor is not None:
             aa, d = cast(tuple[int, Direction], key)
             self.decryptor.at_frame(rec.index)
@@ -557,9 +571,9 @@ class LlStream:
                 self._unknown_frags[link.aa].append((payload, rec.index))
             frame = reasm.continuation(key, payload, rec.index)
         if reasm.problems:
-            for idx, msg in reasm.problems:
+            for idx, message, kind in reasm.problems:
                 offset = rec.file_offset if idx == rec.index else None
-                self.problems.append(Problem(idx, offset, msg, "l2cap"))
+                self.problems.append(Problem(idx, offset, message, "l2cap", kind))
             reasm.problems.clear()
         if frame is None:
             return _NONE
@@ -568,7 +582,13 @@ class LlStream:
         if frame.cid == CID_SMP:
             if not data:
                 self.problems.append(
-                    Problem(rec.index, rec.file_offset, "empty SMP PDU (no command code)", "smp")
+                    Problem(
+                        rec.index,
+                        rec.file_offset,
+                        "empty SMP PDU (no command code)",
+                        "smp",
+                        ProblemKind.TRUNCATED,
+                    )
                 )
                 return _NONE
             cmd = smp.parse_smp(data)

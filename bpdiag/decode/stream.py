@@ -9,9 +9,15 @@ of its kind, created on first use.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bpdiag.capture.record import LinkType, Problem, Record
+from bpdiag.capture.record import LinkType, Problem, ProblemKind, Record
 from bpdiag.decode.pdu import Pdu
+
+if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
+    from bpdiag.decode.ll_stream import Decryptor
+    from bpdiag.decode.hci_stream import HciStream
+    from bpdiag.decode.ll_stream import LlStream
 
 HCI_LINK_TYPES = frozenset(
     {
@@ -60,14 +66,14 @@ _NONE: list[Pdu] = []
 class PduStream:
     """Feed records in order; get the PDUs each completes.  Never raises on bad input."""
 
-    def __init__(self, decryptor: object | None = None) -> None:
+    def __init__(self, decryptor: Decryptor | None = None) -> None:
         self.problems: list[Problem] = []
         self.decryptor = decryptor  # handed to the LL stream (bpdiag.crypto.decryptor)
-        self._hci = None
-        self._ll = None
+        self._hci: HciStream | None = None
+        self._ll: LlStream | None = None
         self._unsupported: set[int] = set()
 
-    def _stream_for(self, link_type: int):  # type: ignore[no-untyped-def]
+    def _stream_for(self, link_type: int) -> HciStream | LlStream | None:
         if link_type in HCI_LINK_TYPES:
             if self._hci is None:
                 from bpdiag.decode.hci_stream import HciStream
@@ -79,7 +85,7 @@ class PduStream:
                 from bpdiag.decode.ll_stream import LlStream
 
                 self._ll = LlStream()
-                self._ll.decryptor = self.decryptor  # type: ignore[attr-defined]
+                self._ll.decryptor = self.decryptor
             return self._ll
         return None
 
@@ -104,6 +110,7 @@ class PduStream:
                         f"link type {rec.link_type} is not a Bluetooth link type bpdiag "
                         "decodes; records of this link type are skipped",
                         "capture",
+                        ProblemKind.UNSUPPORTED,
                     )
                 )
             return _NONE

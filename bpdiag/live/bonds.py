@@ -173,7 +173,7 @@ def _write_manifest(dest: Path, doc: dict[str, Any]) -> None:
 
 
 _ADDRESS = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
-_FIELDS = {
+_FIELDS: dict[str, dict[str, type]] = {
     "bluez": {"adapter": str, "device": str},
     "bumble": {"keystore": str, "namespace": str, "device": str, "entries": dict},
 }

@@ -238,7 +238,7 @@ class BumbleBackend(PairingBackend):
         with capture.open("wb") as f:
             async with transport:
                 device = Device.with_hci(
-                    "bpdiag", "F0:F1:F2:F3:F4:F5", transport.source, transport.sink
+                    "bpdiag", Address("F0:F1:F2:F3:F4:F5"), transport.source, transport.sink
                 )
                 device.host.snooper = BtSnooper(f)
                 side = central_side(params)

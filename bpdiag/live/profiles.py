@@ -85,7 +85,9 @@ def parse_profile(spec: str) -> SimProfile:
     forget = _flag(knobs.get("forget-bond", "off"), "forget-bond")
     if name == "omron-bpm":
         on = _flag(knobs.get("pairing-mode", "on"), "pairing-mode")
-        session = bsmp.Session if on else refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON)
+        session: type[bsmp.Session] = (
+            bsmp.Session if on else refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON)
+        )
         side = Side(io="NoInputNoOutput", mitm=False, sc=False, bonding=True, session=session)
         return SimProfile(name, side, True, forget, one_bond=True)
     io = knobs.get("io", "NoInputNoOutput")
@@ -93,7 +95,7 @@ def parse_profile(spec: str) -> SimProfile:
         raise LiveError(f"io={io}: use one of {', '.join(IO_CAPABILITIES)}", Reason.USAGE)
     mitm = _flag(knobs.get("mitm", "off"), "mitm")
     sc_only = _flag(knobs.get("sc-only", "off"), "sc-only")
-    session: type[bsmp.Session] = bsmp.Session
+    session = bsmp.Session
     if "refuse" in knobs:
         try:
             session = refusing_session(bsmp.ErrorCode(int(knobs["refuse"], 0)))

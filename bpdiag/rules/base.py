@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from bpdiag.analysis.model import Analysis
 
@@ -76,6 +76,13 @@ def check(fn: Check) -> Check:
     """Register a check function."""
     CHECKS.append(fn)
     return fn
+
+
+class Where(TypedDict):
+    """Which connection and pairing a finding is about (``finding``'s keywords)."""
+
+    connection: int | None
+    pairing: int | None
 
 
 def finding(

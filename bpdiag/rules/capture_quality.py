@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 CAPTURE_GAP = rule(
     RuleInfo(
@@ -68,7 +68,7 @@ def _expected_confirms(p: Pairing) -> tuple[int, int] | None:
 @check
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        where = {"connection": p.connection, "pairing": p.id}
+        where: Where = {"connection": p.connection, "pairing": p.id}
         if p.response is not None and p.request is None:
             yield finding(
                 CAPTURE_GAP,
@@ -81,7 +81,7 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
         if p.outcome != "success":
             continue
         want = _expected_confirms(p)
-        if want is None or p.method == "oob":
+        if want is None or p.method is None or p.method == "oob":  # method: for mypy
             continue
         confirms, randoms = want
         if p.confirms < confirms or p.randoms < randoms:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, Connection
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 
@@ -144,7 +144,7 @@ def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
 @check
 def session_findings(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        where = {"connection": p.connection, "pairing": p.id}
+        where: Where = {"connection": p.connection, "pairing": p.id}
         if p.early_encryption_request is not None and p.encrypted_frame is None:
             yield finding(
                 VIOLATION,

@@ -14,7 +14,7 @@ from typing import Any
 
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 _FIX_BLUEZ_MEDIUM = (
     "BlueZ: `gatttool --sec-level=medium` (not high); with bluetoothctl use an agent that "
@@ -435,7 +435,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         if f is None or f.layer != "smp":
             continue
         frames = _evidence(p)
-        where = {"connection": p.connection, "pairing": p.id}
+        where: Where = {"connection": p.connection, "pairing": p.id}
         if f.reason in (0x05, 0x08) and f.sent_by == "responder" and _immediate(p):
             if f.reason == 0x08 or p.security_request is not None:
                 sr = ""

@@ -232,9 +232,11 @@ def dissect(frame: RawFrame) -> tuple[str, str]:
     try:
         from scapy.layers import bluetooth as bt
         from scapy.layers import bluetooth4LE as le
+        from scapy.packet import Packet
     except ImportError:
         return "scapy is not installed", hexdump(frame.payload)
     lt, data = frame.link_type, frame.payload
+    pkt: Packet
     try:
         if lt in (1002, 187):
             pkt = bt.HCI_Hdr(data)
@@ -248,7 +250,7 @@ def dissect(frame: RawFrame) -> tuple[str, str]:
             pkt = le.BTLE(data)
         else:
             return f"link type {lt}: raw bytes", hexdump(data)
-        return pkt.summary(), pkt.show(dump=True)
+        return pkt.summary(), pkt.show(dump=True) or ""  # show(dump=True) returns the text
     except Exception as exc:
         return f"scapy could not dissect it: {exc}", hexdump(data)
 

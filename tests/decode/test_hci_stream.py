@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpdiag.capture import open_capture
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, hci, monitor, smp
 from bpdiag.decode.hci_stream import HciStream
 from bpdiag.decode.l2cap import Reassembler
@@ -358,6 +358,7 @@ def test_unwanted_pdu_longer_than_its_header_is_a_problem() -> None:
             "L2CAP PDU on handle 0x040 ran 3 bytes past the length in its header; "
             "the extra bytes are ignored",
             "l2cap",
+            ProblemKind.BAD_LENGTH,
         )
     ]
 
@@ -373,7 +374,13 @@ def test_disconnection_drops_partial_pdus() -> None:
     pdus = feed_all(stream, recs)
     assert [p.layer for p in pdus] == ["hci"]
     assert stream.problems == [
-        Problem(3, 316, "L2CAP continuation fragment of 39 bytes with no start", "l2cap")
+        Problem(
+            3,
+            316,
+            "L2CAP continuation fragment of 39 bytes with no start",
+            "l2cap",
+            ProblemKind.INVALID,
+        )
     ]
     stream.problems.clear()
     stream.finish()
@@ -397,12 +404,14 @@ def test_finish_reports_open_pdus() -> None:
             None,
             "capture ends inside an L2CAP PDU on handle 0x040, CID 0x0006: 26 of 65 bytes",
             "l2cap",
+            ProblemKind.TRUNCATED,
         ),
         Problem(
             None,
             None,
             "capture ends inside an L2CAP basic header on handle 0x041 (2 of 4 bytes)",
             "l2cap",
+            ProblemKind.TRUNCATED,
         ),
     ]
 
@@ -478,7 +487,7 @@ def test_monitor_record_problems() -> None:
     stream = HciStream()
     assert stream.feed(monrec(1, 0, b"\x00\x01")) == []  # New Index, 2 of 16 bytes
     assert stream.problems == [
-        Problem(1, 116, "monitor New Index needs 16 bytes, got 2", "monitor")
+        Problem(1, 116, "monitor New Index needs 16 bytes, got 2", "monitor", ProblemKind.TRUNCATED)
     ]
 
 
