@@ -51,7 +51,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (docs/json.md).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
 @click.option(
@@ -61,62 +61,116 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report (ladders as SVG) to this file.",
 )
-def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
-    """Rebuild every connection's pairing story and say what went wrong."""
-    from bpdiag.diagnose import diagnose_file
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep reading CAPTURE as it grows (btsnoop, pcap, pcapng); report each pairing as "
+    "it ends; Ctrl-C prints the summary.",
+)
+@click.option(
+    "--live",
+    "live_dev",
+    default=None,
+    metavar="hciN",
+    help="Read the kernel's HCI monitor channel (Linux, needs CAP_NET_RAW) instead of a file; "
+    "hciN selects the adapter, 'all' every adapter.",
+)
+@click.option(
+    "--write",
+    "write_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --live: also write what was seen to this btsnoop file.",
+)
+def analyze(
+    capture: str | None,
+    as_json: bool,
+    show_keys: bool,
+    html_out: str | None,
+    follow: bool,
+    live_dev: str | None,
+    write_out: str | None,
+) -> None:
+    """Rebuild every connection's pairing story and say what went wrong.
+
+    CAPTURE "-" reads standard input.  An Android bug report zip gives one analysis per HCI
+    log inside it, each headed by the entry it came from."""
+    if follow or live_dev is not None:
+        from bpdiag.follow import run_follow
+
+        if (capture is None) == (live_dev is None) or (follow and live_dev is not None):
+            _fail("give either --follow CAPTURE or --live hciN")
+        if write_out is not None and live_dev is None:
+            _fail("--write goes with --live")
+        sys.exit(run_follow(capture, live_dev, write_out, as_json, show_keys))
+    if capture is None:
+        _fail("missing argument CAPTURE (a file, or - for standard input)")
+    from bpdiag.diagnose import diagnose_inputs
 
     with _reading(capture):
-        analysis = diagnose_file(capture)
+        analyses = list(diagnose_inputs(capture))
     if html_out:
         from bpdiag.report.html import render_html
 
+        if len(analyses) > 1:
+            click.echo(f"bpdiag: --html holds the first log's report ({analyses[0].capture.path})", err=True)
         try:
             with open(html_out, "w", encoding="utf-8") as out:
-                out.write(render_html(analysis))
+                out.write(render_html(analyses[0]))
         except OSError as exc:
             _fail(f"{html_out}: {exc.strerror or exc}")
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
-        click.echo(dumps_analysis(analysis))
+        if len(analyses) == 1:
+            click.echo(dumps_analysis(analyses[0]))
+        else:
+            click.echo("[\n" + ",\n".join(dumps_analysis(a) for a in analyses) + "\n]")
     else:
         from bpdiag.report.text import render_text
 
-        click.echo(render_text(analysis, show_keys=show_keys), nl=False)
-    sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
+        for analysis in analyses:
+            if len(analyses) > 1:
+                click.echo(f"=== {analysis.capture.path} ===")
+            click.echo(render_text(analysis, show_keys=show_keys), nl=False)
+    sys.exit(EXIT_FAILED if any(a.failed for a in analyses) else EXIT_OK)
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
 def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
+    from bpdiag.capture.bugreport import open_inputs
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
 
     out: list[Analyzer] = []
     write = sys.stdout.write
     with _reading(capture):
-        for pdu, conn in walk_file(capture, out):
-            if as_json:
-                write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
-            else:
-                fields = pdu_fields(pdu, show_keys)
-                text = " ".join(f"{k}={v}" for k, v in fields.items())
-                cid = f"c{conn.id}" if conn is not None else "-"
-                write(
-                    f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                    f"{pdu.layer:<7} {pdu.name}  {text}\n"
-                )
-    analysis = out[0].analysis if out else None
-    if analysis is not None and analysis.problems:
+        for inp in open_inputs(capture):
+            if inp.name != capture and not as_json:
+                write(f"=== {inp.name} ===\n")
+            for pdu, conn in walk_file(inp.name, out, capture=inp.capture):
+                if as_json:
+                    write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
+                else:
+                    fields = pdu_fields(pdu, show_keys)
+                    text = " ".join(f"{k}={v}" for k, v in fields.items())
+                    cid = f"c{conn.id}" if conn is not None else "-"
+                    write(
+                        f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
+                        f"{pdu.layer:<7} {pdu.name}  {text}\n"
+                    )
+    for analyzer in out:
+        analysis = analyzer.analysis
         for p in analysis.problems[:20]:
             where = f"record {p.record}" if p.record is not None else "file"
             off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
             click.echo(f"problem: {where}{off}: {p.message}", err=True)
-    sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(a.analysis.failed for a in out) else EXIT_OK)
 
 
 @main.command()

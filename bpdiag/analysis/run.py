@@ -13,7 +13,7 @@ from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
-from bpdiag.capture import open_capture
+from bpdiag.capture import Capture, open_capture
 from bpdiag.decode.pdu import Pdu
 from bpdiag.decode.stream import PduStream, link_type_name
 
@@ -25,19 +25,24 @@ def walk_file(
     analyzer_out: list[Analyzer] | None = None,
     progress: Progress | None = None,
     progress_every: int = 65536,
+    capture: Capture | None = None,
 ) -> Iterator[tuple[Pdu, Connection | None]]:
     """Yield ``(pdu, connection)`` for every decoded PDU of the capture, in order.
 
+    ``capture`` is an already open capture (a pipe, a zip entry, a followed file) to read
+    instead of opening ``path``; it is closed at the end.
     When the iteration ends, ``analyzer_out`` (if given) holds the finished analyser.
     Raises ``UnreadableCapture`` when the file cannot be opened at all.
     """
-    with open_capture(path) as cap:
+    with capture if capture is not None else open_capture(path) as cap:
         info = CaptureInfo(
             path=os.fspath(path),
             format=cap.format,
             link_type=cap.link_type,
             link_type_name=link_type_name(cap.link_type),
         )
+        if cap.format == "packetlogger":
+            info.link_type_name = "Apple PacketLogger (read as Linux monitor records)"
         analyzer = Analyzer(info)
         if analyzer_out is not None:
             analyzer_out.append(analyzer)
@@ -49,7 +54,7 @@ def walk_file(
             feed_stream, stream_problems = stream.feed, stream.problems
         cap_problems = cap.problems
         feed = analyzer.feed
-        size = os.path.getsize(path) if progress is not None else 0
+        size = _size(path) if progress is not None else 0
         records = iter(cap)
         first = next(records, None)
         rec = first
@@ -86,10 +91,22 @@ def walk_file(
             progress(size, size)
 
 
-def analyze_file(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
+def _size(path: str | os.PathLike[str]) -> int:
+    """The file's size for progress (0 for a pipe or a zip entry)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def analyze_file(
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    capture: Capture | None = None,
+) -> Analysis:
     """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
     out: list[Analyzer] = []
-    for _ in walk_file(path, out, progress):
+    for _ in walk_file(path, out, progress, capture=capture):
         pass
     analysis = out[0].analysis
     analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))

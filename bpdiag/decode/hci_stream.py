@@ -228,6 +228,8 @@ class HciStream:
         hf, length = _U16U16(p, off)
         if length != n:
             if length > n:
+                if rec.orig_length > len(rec.payload):
+                    return self._cut_acl(rec, p, off, n)
                 return self._problem(rec, f"HCI ACL data length says {length}, got {n}", "hci")
             self._problem(
                 rec,
@@ -292,6 +294,24 @@ class HciStream:
             return _NONE
         self._skip[_key(adapter, handle, d) if key < 0 else key] = l2len - have
         return _NONE
+
+    def _cut_acl(self, rec: Record, p: bytes, off: int, n: int) -> list[Pdu]:
+        """An ACL packet the log stored cut short (btsnooz, a filtered snoop log): nothing is
+        decoded from it.  An SMP PDU's loss is a problem that names it; other channels are
+        only counted (``CaptureInfo.truncated_records``)."""
+        hf = _U16(p, off)[0]
+        if hf & 0x3000 == 0x1000 or n < 5:
+            return _NONE
+        cid = _U16(p, off + 6)[0]
+        if cid not in _SMP_CIDS:
+            return _NONE
+        name = smp.command_name(p[off + 8])
+        return self._problem(
+            rec,
+            f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the SMP "
+            f"{name} on handle 0x{hf & 0x0FFF:03x} is not decoded (its fields are cut)",
+            "smp",
+        )
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
