@@ -361,6 +361,7 @@ class CaptureInfo:
     records: int = 0
     truncated_records: int = 0  # records stored shorter than they were (snaplen, filtering)
     first_truncated: int | None = None
+    cut_smp_frames: list[int] = field(default_factory=list)  # SMP PDUs the log stored cut
     first_time: float | None = None
     last_time: float | None = None
 

@@ -84,6 +84,12 @@ def walk_file(
         info.records = cap.records
         info.truncated_records = cap.stats.get("truncated", 0)
         info.first_truncated = cap.stats.get("first_truncated")
+        if info.truncated_records:
+            info.cut_smp_frames = [
+                p.record
+                for p in analyzer.analysis.problems
+                if p.layer == "truncated" and p.record is not None
+            ]
         info.first_time = first_time
         info.last_time = last_time
         analyzer.finish()

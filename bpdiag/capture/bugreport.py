@@ -153,8 +153,11 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                 )
             )
             candidates = candidates[:MAX_LOGS]
+        # Sniff every candidate first, so that what is wrong with any of them reaches the
+        # first analysis (one entry at a time is open, 4 KiB read from each).
+        logs = [i for i in candidates if _sniff_entry(zf, i, notes)]
         found = False
-        for info in candidates:
+        for info in logs:
             inp = _open_entry(zf, name, info, notes)
             if inp is not None:
                 found = True
@@ -195,10 +198,25 @@ def _main_text(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> zipfile.Zip
     return None
 
 
-def _open_entry(
-    zf: zipfile.ZipFile, name: str, info: zipfile.ZipInfo, notes: list[Problem]
-) -> Input | None:
-    label = f"{name}:{info.filename}"
+def _sniff_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem]) -> bool:
+    """Whether ``info``'s first bytes are a capture format (not a zip); if not, a note."""
+    if _bomb(info, notes):
+        return False
+    try:
+        with zf.open(info) as f:
+            head = f.read(_SNIFF)
+    except (zipfile.BadZipFile, NotImplementedError, OSError, RuntimeError, zlib.error) as exc:
+        notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", "zip"))
+        return False
+    fmt = format_of(head)
+    if fmt is None or fmt == "zip":
+        what = "is empty" if not head else f"is no capture format (first bytes {head[:8].hex(' ')})"
+        notes.append(Problem(None, None, f"{info.filename}: {what}; skipped", "zip"))
+        return False
+    return True
+
+
+def _bomb(info: zipfile.ZipInfo, notes: list[Problem]) -> bool:
     if info.file_size > MAX_ENTRY and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         notes.append(
             Problem(
@@ -209,6 +227,15 @@ def _open_entry(
                 "zip",
             )
         )
+        return True
+    return False
+
+
+def _open_entry(
+    zf: zipfile.ZipFile, name: str, info: zipfile.ZipInfo, notes: list[Problem]
+) -> Input | None:
+    label = f"{name}:{info.filename}"
+    if _bomb(info, notes):
         return None
     try:
         entry = _ZipEntry(zf.open(info))  # type: ignore[arg-type]

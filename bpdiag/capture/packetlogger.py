@@ -9,7 +9,7 @@ There is no file header and no published specification; the layout is the one Wi
   little-endian.  There is no marker: the order is the one in which the first records are
   plausible (length 9 … 65544, microseconds below 1,000,000, a known type).  BlueZ looks at
   the first length only (``00 00|01 …`` big-endian, ``… 00|01 00`` little-endian); Wireshark
-  checks five records.  bpdiag checks every whole record in the first 4 KiB (at most 8).
+  checks five records.  bpdiag takes the order in which more of the first eight records are plausible.
 - Types: 0x00 HCI command, 0x01 HCI event, 0x02 ACL sent, 0x03 ACL received, 0x08 SCO
   sent, 0x09 SCO received, 0x12 ISO sent, 0x13 ISO received, 0x0A/0x0B LMP sent/received,
   0xF7 syslog, 0xF8 kernel, 0xF9 kernel debug, 0xFA error, 0xFB power, 0xFC note, 0xFD
@@ -75,26 +75,30 @@ MONITOR = {
 _SNIFF_RECORDS = 8
 
 
+def _plausible(head: bytes, hdr: struct.Struct) -> int:
+    """How many records from the start of ``head`` are plausible in ``hdr``'s byte order."""
+    pos = seen = 0
+    while seen < _SNIFF_RECORDS and pos + HDR <= len(head):
+        length, _secs, usecs = hdr.unpack_from(head, pos)
+        if not MIN_LENGTH <= length <= MAX_LENGTH or usecs >= 1_000_000:
+            break
+        if head[pos + 12] not in TYPES:
+            break
+        seen += 1
+        pos += 4 + length
+    return seen
+
+
 def byte_order(head: bytes) -> str | None:
-    """``"<"`` or ``">"`` when ``head`` (the first bytes of a file) starts with plausible
-    PacketLogger records in that byte order, else ``None``.  Every record header in ``head``
-    (up to eight) must be plausible; the last may run past ``head``."""
-    for order, hdr in (("<", HEADER_LE), (">", HEADER_BE)):
-        pos = seen = 0
-        ok = True
-        while seen < _SNIFF_RECORDS and pos + HDR <= len(head):
-            length, _secs, usecs = hdr.unpack_from(head, pos)
-            if not MIN_LENGTH <= length <= MAX_LENGTH or usecs >= 1_000_000:
-                ok = False
-                break
-            if head[pos + 12] not in TYPES:
-                ok = False
-                break
-            seen += 1
-            pos += 4 + length
-        if ok and seen:
-            return order
-    return None
+    """``"<"`` or ``">"`` when ``head`` (the first bytes of a file) starts with a plausible
+    PacketLogger record in that byte order — the order with more plausible records in a row
+    when both are — else ``None``.  Damage after the first record is the reader's to
+    report, not a reason to refuse the file."""
+    le = _plausible(head, HEADER_LE)
+    be = _plausible(head, HEADER_BE)
+    if not (le or be):
+        return None
+    return "<" if le >= be else ">"
 
 
 class PacketLoggerReader(BatchReader):

@@ -310,7 +310,7 @@ class HciStream:
             rec,
             f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the SMP "
             f"{name} on handle 0x{hf & 0x0FFF:03x} is not decoded (its fields are cut)",
-            "smp",
+            "truncated",
         )
 
     def _reassemble(
