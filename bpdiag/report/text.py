@@ -284,4 +284,23 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["error_name", "explain_pairing", "render_text"]
+__all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
+
+
+def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> str:
+    """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
+    when following a capture: each pairing is printed as it ends)."""
+    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    out = [f"Connection {p.connection}, pairing {p.id}: {pairing_headline(p)}"]
+    for side, feat in (("request", p.request), ("response", p.response)):
+        if feat is not None:
+            out.append(
+                f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
+                f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
+                f"key_size={feat.max_key_size}"
+            )
+    out.extend(_ladder(p, show_keys))
+    out.extend(check_lines(p))
+    out.append(f"  → {explain_pairing(p, conn)}")
+    out.extend(_findings(analysis, p.connection, p.id))
+    return "\n".join(out) + "\n"
