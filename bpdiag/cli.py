@@ -9,6 +9,7 @@ Exit codes (docs/cli.md):
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -174,13 +175,51 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False, exists=True))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-def tui(capture: str, show_keys: bool) -> None:
-    """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
-    from bpdiag.tui.app import make_app
+@click.option("--follow", is_flag=True, help="Read CAPTURE again as it grows.")
+@click.option(
+    "--live",
+    "live_dev",
+    default=None,
+    metavar="hciN",
+    help="Show the kernel's HCI monitor channel (Linux, CAP_NET_RAW) as it is captured.",
+)
+@click.option(
+    "--write",
+    "write_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --live: the btsnoop file to record into (default: a temporary file).",
+)
+def tui(
+    capture: str | None, show_keys: bool, follow: bool, live_dev: str | None, write_out: str | None
+) -> None:
+    """Interactive troubleshooting: pairings, ladder, findings and packets in one screen.
 
-    make_app(capture, show_keys).run()
+    CAPTURE "-" reads standard input (shown as it arrives)."""
+    from bpdiag.tui.app import make_app
+    from bpdiag.tui.sources import live_to_file, stdin_to_file
+
+    if (capture is None) == (live_dev is None):
+        _fail("give CAPTURE (a file, or - for standard input) or --live hciN")
+    if write_out is not None and live_dev is None:
+        _fail("--write goes with --live")
+    if capture is not None and capture != "-" and not os.path.isfile(capture):
+        _fail(f"{capture}: no such file")
+    stop = None
+    try:
+        if live_dev is not None:
+            with _reading(live_dev):
+                capture, stop = live_to_file(live_dev, write_out)
+            follow = True
+        elif capture == "-":
+            capture, stop = stdin_to_file()
+            follow = True
+        make_app(capture, show_keys, follow).run()
+    finally:
+        if stop is not None:
+            stop()
 
 
 @main.command()

@@ -6,6 +6,7 @@ UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,10 +151,12 @@ class BpdiagApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, path: str, show_keys: bool = False) -> None:
+    def __init__(self, path: str, show_keys: bool = False, follow: bool = False) -> None:
         super().__init__()
         self.path = path
         self.show_keys = show_keys
+        self.follow = follow  # reload while the file grows (tui --follow / --live / -)
+        self.followed_size = -1
         self.loaded: Loaded | None = None
         self.mode = "all"
         self.text = ""
@@ -192,6 +195,18 @@ class BpdiagApp(App[None]):
         self.query_one("#packets", DataTable).add_columns("#", "dir", "conn", "layer", "PDU")
         self.query_one("#fields", DataTable).add_columns("field", "value")
         self.load_capture()
+        if self.follow:
+            self.set_interval(2.0, self.reload_if_grown)
+
+    def reload_if_grown(self) -> None:
+        """--follow: read the capture again when it has grown since the last load."""
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return
+        if size != self.followed_size and self.loaded is not None:
+            self.followed_size = size
+            self.load_capture()
 
     @work(thread=True, exclusive=True)
     def load_capture(self) -> None:
@@ -238,6 +253,8 @@ class BpdiagApp(App[None]):
                 f"record {first.record} offset {first.offset}: {first.message}"
             )
         tree = self.query_one("#tree", Tree)
+        tree.root.remove_children()  # a reload (--follow) replaces what was shown
+        self.query_one("#findings", DataTable).clear()
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
         for conn in a.connections:
             node = tree.root.add(f"Connection {conn.id}", data=("conn", conn.id), expand=True)
@@ -523,6 +540,6 @@ class BpdiagApp(App[None]):
         self.query_one("#detail", Static).update(HELP)
 
 
-def make_app(path: str, show_keys: bool = False) -> BpdiagApp:
+def make_app(path: str, show_keys: bool = False, follow: bool = False) -> BpdiagApp:
     """The one factory the CLI and the tests share."""
-    return BpdiagApp(path, show_keys)
+    return BpdiagApp(path, show_keys, follow)
