@@ -40,6 +40,17 @@ MAX_ENTRY = 256 << 20
 MAX_RATIO = 100
 _LOG_NAME = re.compile(r"(btsnoo[pz]|hci[_-]?(snoop|log)|\.cfa$|\.pklg$)", re.IGNORECASE)
 _SNIFF = 4096
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+    zlib.error,
+)
+"""What the zipfile module raises on a damaged archive or entry."""
 
 
 @dataclass
@@ -66,8 +77,8 @@ class _ZipEntry(io.RawIOBase):
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
             data = self._f.read(len(b))
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise OSError(f"the zip entry is damaged: {exc}") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+            raise OSError(f"the zip entry is damaged: {exc or type(exc).__name__}") from None
         memoryview(b).cast("B")[: len(data)] = data
         return len(data)
 
@@ -125,8 +136,8 @@ def open_inputs(path: str | os.PathLike[str]) -> Iterator[Input]:
 def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
     try:
         zf = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableCapture(f"is a damaged zip archive ({exc})") from None
+    except _ZIP_ERRORS as exc:
+        raise UnreadableCapture(f"is a damaged zip archive ({exc or type(exc).__name__})") from None
     with zf:
         infos = zf.infolist()
         notes: list[Problem] = []
@@ -186,7 +197,7 @@ def _main_text(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> zipfile.Zip
     if main is not None and main.file_size < 4096:
         try:
             target = zf.read(main).decode("utf-8", "replace").strip()
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
+        except _ZIP_ERRORS:
             target = ""
         if target in by_name:
             return by_name[target]
@@ -205,7 +216,7 @@ def _sniff_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem
     try:
         with zf.open(info) as f:
             head = f.read(_SNIFF)
-    except (zipfile.BadZipFile, NotImplementedError, OSError, RuntimeError, zlib.error) as exc:
+    except _ZIP_ERRORS as exc:
         notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", "zip"))
         return False
     fmt = format_of(head)
@@ -243,7 +254,7 @@ def _open_entry(
     except UnreadableCapture as exc:
         notes.append(Problem(None, None, f"{info.filename}: {exc}", "zip"))
         return None
-    except (zipfile.BadZipFile, NotImplementedError, OSError, RuntimeError, zlib.error) as exc:
+    except _ZIP_ERRORS as exc:
         notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", "zip"))
         return None
     return Input(label, cap, list(notes))
