@@ -114,7 +114,8 @@ def analyze(
         from bpdiag.report.html import render_html
 
         if len(analyses) > 1:
-            click.echo(f"bpdiag: --html holds the first log's report ({analyses[0].capture.path})", err=True)
+            first = analyses[0].capture.path
+            click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
         try:
             with open(html_out, "w", encoding="utf-8") as out:
                 out.write(render_html(analyses[0]))
@@ -216,7 +217,8 @@ def tui(
         elif capture == "-":
             capture, stop = stdin_to_file()
             follow = True
-        make_app(capture, show_keys, follow).run()
+        if capture is not None:
+            make_app(capture, show_keys, follow).run()
     finally:
         if stop is not None:
             stop()

@@ -196,9 +196,14 @@ def run_follow(
 
     def emit(analysis: Analysis, p: Pairing, why: str) -> None:
         if as_json:
-            rec = {"event": "pairing", "ended": why, "pairing": p.id, "connection": p.connection,
-                   "outcome": p.outcome,
-                   "findings": [f.to_json() for f in analysis.findings]}
+            rec = {
+                "event": "pairing",
+                "ended": why,
+                "pairing": p.id,
+                "connection": p.connection,
+                "outcome": p.outcome,
+                "findings": [f.to_json() for f in analysis.findings],
+            }
             sys.stdout.write(json.dumps(rec) + "\n")
         else:
             note = " (no SMP PDU for 30 s: the SMP timeout)" if why == "timeout" else ""

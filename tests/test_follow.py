@@ -144,8 +144,11 @@ def test_tracker_reports_the_smp_timeout_on_the_capture_clock(tmp_path: Path) ->
     for pdu, _ in walk_file(path, out):
         if not tracker:
             tracker.append(
-                Tracker(out[0], lambda a, p, why: events.append(
-                    (p.id, why, [f.code for f in a.findings]))))
+                Tracker(
+                    out[0],
+                    lambda a, p, why: events.append((p.id, why, [f.code for f in a.findings])),
+                )
+            )
         tracker[0].pdu(pdu.time)
     # The Number Of Completed Packets event is not a PDU bpdiag decodes: time moves on the
     # wall clock instead — give the tracker a clock 31 s later.
@@ -201,9 +204,8 @@ def test_monitor_reader_frames_filters_and_writes_btsnoop(tmp_path: Path) -> Non
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     stop = threading.Event()
     out = tmp_path / "live.btsnoop"
-    writer = BtsnoopWriter(open(out, "wb"))
+    writer = BtsnoopWriter(out.open("wb"))  # closed by the capture
     cap = MonitorCapture(a, stop, adapter=0, writer=writer, poll=0.05)
-    a.send  # noqa: B018 — the reader's end
     b.send(_mon(2, 0, b"\x03\x0c\x00"))  # HCI Reset on hci0
     b.send(_mon(2, 1, b"\x03\x0c\x00"))  # on hci1: filtered out
     b.send(_mon(12, 0xFFFF, b"a note\x00"))  # a system note (no adapter)
@@ -211,7 +213,10 @@ def test_monitor_reader_frames_filters_and_writes_btsnoop(tmp_path: Path) -> Non
     threading.Timer(0.5, stop.set).start()
     with cap:
         recs = list(cap)
-    assert [(r.flags, r.payload) for r in recs] == [(2, b"\x03\x0c\x00"), (0xFFFF000C, b"a note\x00")]
+    assert [(r.flags, r.payload) for r in recs] == [
+        (2, b"\x03\x0c\x00"),
+        (0xFFFF000C, b"a note\x00"),
+    ]
     assert [p.message for p in cap.problems] == [
         "a monitor frame of 2 bytes is shorter than its 6-byte header"
     ]
@@ -235,7 +240,10 @@ def test_live_cli_gives_a_clear_message_without_the_socket() -> None:
     except UnreadableCapture as exc:
         r = subprocess.run(
             [sys.executable, "-m", "bpdiag", "analyze", "--live", "hci0"],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert r.returncode == 2
         assert r.stderr.strip() == f"bpdiag: hci0: {exc}"

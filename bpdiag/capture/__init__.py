@@ -8,7 +8,8 @@ so the extension is never looked at.  Formats, with their documents:
 - pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
 - pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
 - btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
-- Apple PacketLogger (``.pklg``, no header; plausible first records): ``bpdiag.capture.packetlogger``;
+- Apple PacketLogger (``.pklg``; no header, plausible first records):
+  ``bpdiag.capture.packetlogger``;
 - an Android bug report's text (dumpstate) and its btsnooz section: ``bpdiag.capture.btsnooz``;
 - an Android bug report zip (each HCI log inside it): ``bpdiag.capture.bugreport``.
 

@@ -185,7 +185,8 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
         detail = "; ".join(p.message for p in notes)
         raise UnreadableCapture(
             "is a zip with no HCI log bpdiag reads (no btsnoop_hci.log, btsnooz_hci.log or "
-            "bug report text with a BTSNOOP_LOG_SUMMARY section)" + (f": {detail}" if detail else "")
+            "bug report text with a BTSNOOP_LOG_SUMMARY section)"
+            + (f": {detail}" if detail else "")
         )
 
 

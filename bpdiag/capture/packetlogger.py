@@ -9,7 +9,8 @@ There is no file header and no published specification; the layout is the one Wi
   little-endian.  There is no marker: the order is the one in which the first records are
   plausible (length 9 … 65544, microseconds below 1,000,000, a known type).  BlueZ looks at
   the first length only (``00 00|01 …`` big-endian, ``… 00|01 00`` little-endian); Wireshark
-  checks five records.  bpdiag takes the order in which more of the first eight records are plausible.
+  checks five records.  bpdiag takes the order in which more of the first eight records are
+  plausible.
 - Types: 0x00 HCI command, 0x01 HCI event, 0x02 ACL sent, 0x03 ACL received, 0x08 SCO
   sent, 0x09 SCO received, 0x12 ISO sent, 0x13 ISO received, 0x0A/0x0B LMP sent/received,
   0xF7 syslog, 0xF8 kernel, 0xF9 kernel debug, 0xFA error, 0xFB power, 0xFC note, 0xFD

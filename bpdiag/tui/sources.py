@@ -8,6 +8,7 @@ file's path and a function that stops the copy (and removes a temporary file).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -31,10 +32,8 @@ def stdin_to_file() -> tuple[str, Callable[[], None]]:
     threading.Thread(target=copy, daemon=True).start()
 
     def stop() -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(path)
-        except OSError:
-            pass
 
     return path, stop
 
@@ -71,9 +70,7 @@ def live_to_file(dev: str, write_out: str | None) -> tuple[str, Callable[[], Non
         halt.set()
         thread.join(2)
         if write_out is None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
     return path, stop

@@ -117,7 +117,9 @@ def test_zip_without_log_reads_the_main_text(tmp_path: Path) -> None:
     recs = read_btsnoop_h4(CAPS / "dhkey_check_failed.btsnoop")
     path = tmp_path / "bugreport-x.zip"
     path.write_bytes(
-        bugreport_zip({"bugreport-x.txt": dumpstate_text(snooz_blob(recs, 2))}, main="bugreport-x.txt")
+        bugreport_zip(
+            {"bugreport-x.txt": dumpstate_text(snooz_blob(recs, 2))}, main="bugreport-x.txt"
+        )
     )
     (got,) = list(diagnose_inputs(path))
     assert got.capture.path == f"{path}:bugreport-x.txt"
@@ -139,11 +141,14 @@ def test_zip_with_hundreds_of_entries(tmp_path: Path) -> None:
 
 def test_zip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("FS/data/misc/bluetooth/logs/btsnoop_hci.log", "w", force_zip64=True) as f:
-            zero = bytes(1 << 20)
-            for _ in range(300):
-                f.write(zero)
+    name = "FS/data/misc/bluetooth/logs/btsnoop_hci.log"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z,
+        z.open(name, "w", force_zip64=True) as f,
+    ):
+        zero = bytes(1 << 20)
+        for _ in range(300):
+            f.write(zero)
     assert path.stat().st_size < 2 << 20
     tracemalloc.start()
     with pytest.raises(UnreadableCapture, match="zip bomb"):

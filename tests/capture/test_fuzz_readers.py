@@ -21,7 +21,14 @@ from tests.capture.test_btmon_text import STORY
 from tests.capture.test_btsnoop import HEADER_H4, REC1, REC2, REC3
 from tests.capture.test_pcap import HEADER_BE_NS, HEADER_LE_US, REC1_BE_NS, REC1_LE, REC2_LE
 from tests.capture.test_pcapng import EPB_1, EPB_2, IDB_251, SHB_LE
-from tests.capture.writers import H4, bugreport_zip, dumpstate_text, pklg_bytes, pklg_note, snooz_blob
+from tests.capture.writers import (
+    H4,
+    bugreport_zip,
+    dumpstate_text,
+    pklg_bytes,
+    pklg_note,
+    snooz_blob,
+)
 
 _H4 = [
     H4(1_000_000, False, b"\x01\x03\x0c\x00"),
@@ -191,8 +198,10 @@ def test_mutated_bug_report_zips(flips: list[tuple[int, int]], cut: int) -> None
 
     data = bytearray(
         bugreport_zip(
-            {"FS/data/misc/bluetooth/logs/btsnoop_hci.log": HEADER_H4 + REC1 + REC2,
-             "bugreport-x.txt": SNOOZ_V2},
+            {
+                "FS/data/misc/bluetooth/logs/btsnoop_hci.log": HEADER_H4 + REC1 + REC2,
+                "bugreport-x.txt": SNOOZ_V2,
+            },
             main="bugreport-x.txt",
         )
     )

@@ -18,20 +18,36 @@ from tests.capture.writers import pklg_bytes, pklg_note, read_btsnoop_h4
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = sorted((ROOT / "captures").glob("*.btsnoop"))
-PAIRING_CAPTURES = [p for p in OWN if p.stem in {
-    "sc_justworks_success", "legacy_passkey_wrong", "dhkey_check_failed", "sc_passkey_wrong",
-    "pairing_cut_by_disconnect", "sc_justworks_fragmented", "legacy_justworks_success",
-}]
+PAIRING_CAPTURES = [
+    p
+    for p in OWN
+    if p.stem
+    in {
+        "sc_justworks_success",
+        "legacy_passkey_wrong",
+        "dhkey_check_failed",
+        "sc_passkey_wrong",
+        "pairing_cut_by_disconnect",
+        "sc_justworks_fragmented",
+        "legacy_justworks_success",
+    }
+]
 
 # One HCI Reset command, little-endian: length 12 (9 + 3), 1 s, 2 µs, type 0x00, 03 0c 00.
-RESET_LE = b"\x0c\x00\x00\x00" b"\x01\x00\x00\x00" b"\x02\x00\x00\x00" b"\x00" b"\x03\x0c\x00"
-RESET_BE = b"\x00\x00\x00\x0c" b"\x00\x00\x00\x01" b"\x00\x00\x00\x02" b"\x00" b"\x03\x0c\x00"
+RESET_LE = b"\x0c\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x00\x03\x0c\x00"
+RESET_BE = b"\x00\x00\x00\x0c\x00\x00\x00\x01\x00\x00\x00\x02\x00\x03\x0c\x00"
 
 
 def _pairings(analysis) -> list[tuple]:  # type: ignore[no-untyped-def]
     return [
-        (p.outcome, p.method, p.secure_connections, p.failure.reason if p.failure else None,
-         [s.name for s in p.steps], [c.result for c in p.checks])
+        (
+            p.outcome,
+            p.method,
+            p.secure_connections,
+            p.failure.reason if p.failure else None,
+            [s.name for s in p.steps],
+            [c.result for c in p.checks],
+        )
         for p in analysis.pairings
     ]
 
@@ -107,12 +123,31 @@ def test_tshark_reads_the_same_smp(tmp_path: Path, order: str) -> None:
     path = tmp_path / "x.pklg"
     path.write_bytes(pklg_bytes(read_btsnoop_h4(src), order))
     out = subprocess.run(
-        ["tshark", "-r", str(path), "-Y", "btsmp", "-T", "json", "-e", "frame.number",
-         "-e", "btsmp.opcode"],
-        capture_output=True, text=True, check=True, timeout=120,
+        [
+            "tshark",
+            "-r",
+            str(path),
+            "-Y",
+            "btsmp",
+            "-T",
+            "json",
+            "-e",
+            "frame.number",
+            "-e",
+            "btsmp.opcode",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
-    theirs = [(int(p["_source"]["layers"]["frame.number"][0]),
-               int(p["_source"]["layers"]["btsmp.opcode"][0], 0)) for p in json.loads(out)]
+    theirs = [
+        (
+            int(p["_source"]["layers"]["frame.number"][0]),
+            int(p["_source"]["layers"]["btsmp.opcode"][0], 0),
+        )
+        for p in json.loads(out)
+    ]
     a = diagnose_file(path)
     ours = [(s.frame, s.code) for p in a.pairings for s in p.steps]
     assert theirs and ours == theirs

@@ -49,9 +49,7 @@ def pklg_bytes(records: list[H4], order: str) -> bytes:
         t = _PKLG_TYPE[(r.packet[0], r.received)]
         body = r.packet[1:]
         out.write(
-            struct.pack(
-                order + "IIIB", 9 + len(body), r.ts_us // 1_000_000, r.ts_us % 1_000_000, t
-            )
+            struct.pack(order + "IIIB", 9 + len(body), r.ts_us // 1_000_000, r.ts_us % 1_000_000, t)
         )
         out.write(body)
     return out.getvalue()
