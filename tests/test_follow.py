@@ -249,3 +249,34 @@ def test_live_cli_gives_a_clear_message_without_the_socket() -> None:
         assert r.stderr.strip() == f"bpdiag: hci0: {exc}"
     else:
         pytest.skip("the monitor channel is available: the message is not shown")
+
+
+def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) -> None:
+    from bpdiag.analysis.run import analyze_file
+
+    src = CAPS / "not_in_pairing_mode.btsnoop"
+    full = analyze_file(src)
+    sr = next(p for p in full.pairings if p.security_request is not None)
+    assert sr.steps[0].name == "Security Request"
+    data = src.read_bytes()
+    path = tmp_path / "sr.btsnoop"
+    path.write_bytes(data[:16] + b"".join(_records(data)[: sr.steps[0].frame]))
+    out: list[Analyzer] = []
+    events: list[tuple[str, list[str]]] = []
+    tracker: list[Tracker] = []
+    for pdu, _ in walk_file(path, out):
+        if not tracker:
+            tracker.append(
+                Tracker(
+                    out[0], lambda a, p, why: events.append((why, [f.code for f in a.findings]))
+                )
+            )
+        tracker[0].pdu(pdu.time)
+    t0 = time.monotonic()
+    tracker[0].clock = lambda: t0 + 10.0
+    tracker[0].idle()
+    assert events == []
+    tracker[0].clock = lambda: t0 + 30.5
+    tracker[0].idle()
+    assert [why for why, _ in events] == ["timeout"]
+    assert "pairing-incomplete" in events[0][1]

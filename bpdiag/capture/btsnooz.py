@@ -132,7 +132,9 @@ class BtsnoozReader(BatchReader):
                 )
             if i >= 0:
                 return b"".join(parts), None
-            if not src.refill(len(chunk), len(buf) - len(chunk) + 4096):
+            kept = len(buf) - len(chunk)
+            src.refill(len(chunk), kept + 4096)
+            if len(src.buf) <= kept:  # nothing more: the text ended
                 rest = b"".join(src.buf.split())
                 if _B64.search(rest) is None:
                     parts.append(rest)

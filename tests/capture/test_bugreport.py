@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import random
 import struct
 import tracemalloc
 import zipfile
@@ -216,3 +217,24 @@ def test_bad_version_and_no_section(tmp_path: Path) -> None:
     with open_capture(path) as cap:
         assert list(cap) == []
         assert "no BTSNOOP_LOG_SUMMARY section" in cap.problems[0].message
+
+
+def test_a_section_longer_than_a_read_chunk(tmp_path: Path) -> None:
+    """The END line is found wherever the chunks of the text fall (the section spans many)."""
+    one = read_btsnoop_h4(CAPS / "sc_justworks_success.btsnoop")
+    rng = random.Random(13)
+    recs = []
+    t = one[0].ts_us
+    for _ in range(200):
+        for r in one:
+            t += rng.randrange(1 << 24)  # deltas that do not compress away
+            recs.append(type(r)(t, r.received, r.packet))
+    blob = snooz_blob(recs, 2)
+    text = dumpstate_text(blob)
+    assert len(text) > 4 * (1 << 14)
+    path = tmp_path / "big.txt"
+    path.write_bytes(text)
+    with open_capture(path) as cap:
+        n = sum(1 for _ in cap)
+        assert [p.message for p in cap.problems] == []
+    assert n == len(recs)

@@ -84,7 +84,7 @@ def snooz_blob(records: list[H4], version: int) -> bytes:
     out = io.BytesIO()
     last = records[0].ts_us if records else 0
     for r in records:
-        delta = r.ts_us - last
+        delta = max(r.ts_us - last, 0)  # btsnooz deltas are unsigned
         last = r.ts_us
         keep = snooz_keeps(r.packet)
         body = r.packet[1 : 1 + keep]
