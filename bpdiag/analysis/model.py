@@ -81,7 +81,7 @@ class Features:
     ct2: bool
     max_key_size: int
     initiator_keys: list[str]
-    responder_keys: list[str]
+    responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -206,6 +206,7 @@ class Pairing:
     early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
     checks: list[Check] = field(default_factory=list)  # spec checks redone (verify.py)
     numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
+    cut_frames: list[int] = field(default_factory=list)  # its SMP PDUs the log stored cut
 
     @property
     def phase2_complete(self) -> bool:

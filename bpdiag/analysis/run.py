@@ -7,12 +7,13 @@ in, for ``bpdiag dump``; both share one loop so they cannot disagree.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
+from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
 from bpdiag.capture import Capture, open_capture
 from bpdiag.decode.pdu import Pdu
 from bpdiag.decode.stream import PduStream, link_type_name
@@ -90,11 +91,25 @@ def walk_file(
                 for p in analyzer.analysis.problems
                 if p.layer == "truncated" and p.record is not None
             ]
+            _assign_cut_frames(analyzer.analysis.pairings, info.cut_smp_frames)
         info.first_time = first_time
         info.last_time = last_time
         analyzer.finish()
         if progress is not None:
             progress(size, size)
+
+
+def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:
+    """Each cut SMP frame belongs to the latest pairing begun at or before it (cut PDUs carry
+    no connection; on interleaved connections this marks more pairings cut, never fewer)."""
+    if not cut or not pairings:
+        return
+    ordered = sorted(pairings, key=lambda p: p.first_frame)
+    starts = [p.first_frame for p in ordered]
+    for f in cut:
+        i = bisect.bisect_right(starts, f) - 1
+        if i >= 0:
+            ordered[i].cut_frames.append(f)
 
 
 def _size(path: str | os.PathLike[str]) -> int:

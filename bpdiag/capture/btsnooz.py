@@ -21,7 +21,7 @@ the records after it, so the stream is read twice (it is decompressed again, nev
 
 The stack keeps HCI commands and events whole but cuts ACL outside L2CAP signalling to a few
 bytes (14 after the type byte: the ACL and L2CAP headers and 6 bytes of PDU); v2 says how
-long each packet was (``Record.orig_length``), v1 does not.
+long each packet was (``Record.orig_length``); in v1 an ACL packet's own header says it.
 
 Records come out as btsnoop H4 records (``LinkType.BTSNOOP_H4``, the H4 type byte first,
 flags bit 0 received, bit 1 command/event), as btsnooz.py converts them.
@@ -289,6 +289,10 @@ class BtsnoozReader(BatchReader):
             h4, received = kind
             payload = bytes((h4,)) + data
             orig = fields[1] if version == 2 else 0
+            if version == 1 and h4 == 2 and len(data) >= 4:
+                # v1 stores no original length; an ACL packet's own header says it
+                # (Vol 4, Part E, 5.4.2: Data_Total_Length after the 4-octet header).
+                orig = 1 + 4 + (data[2] | data[3] << 8)
             if orig > len(payload):
                 truncated += 1
                 if not first_truncated:

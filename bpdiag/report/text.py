@@ -69,6 +69,18 @@ def pairing_headline(p: Pairing) -> str:
 
 def explain_pairing(p: Pairing, conn: Connection | None) -> str:
     """One paragraph saying what happened, in plain words."""
+    if p.cut_frames and p.failure is None:
+        # A log that cut SMP PDUs (btsnooz): say only what it shows.
+        cut = ", ".join(f"#{f}" for f in p.cut_frames[:6]) + (" …" if len(p.cut_frames) > 6 else "")
+        enc = (
+            f"; link encryption started at #{p.encrypted_frame}"
+            if p.encrypted_frame is not None
+            else ""
+        )
+        return (
+            f"The log cut {len(p.cut_frames)} SMP PDUs of this pairing ({cut}): whether it "
+            f"succeeded and which keys were distributed is not in the capture{enc}."
+        )
     if p.outcome == "success":
         keys = ", ".join(sorted({k.key for k in p.keys})) or "none seen"
         bond = ""

@@ -110,9 +110,9 @@ def truncated_records(analysis: Analysis) -> Iterator[Finding]:
         if cut:
             shown = ", ".join(f"#{f}" for f in cut[:8]) + (" …" if len(cut) > 8 else "")
             detail += (
-                f" {len(cut)} SMP PDUs are cut ({shown}): this log cannot show the pairing "
-                "features of a cut Pairing Request / Response, Confirm and Random values, "
-                "public keys, DHKey checks or the keys distributed, so bpdiag checks none of "
-                "them and does not say how a pairing without a Pairing Failed ended."
+                f" {len(cut)} SMP PDUs are cut ({shown}): this log cannot show the responder "
+                "key distribution of a cut Pairing Request / Response, Confirm and Random "
+                "values, public keys, DHKey checks or the keys distributed, so bpdiag checks "
+                "none of them and does not say how a pairing without a Pairing Failed ended."
             )
         yield finding(TRUNCATED_SNOOP, detail, [first, *cut[:8]] if first else list(cut[:8]))

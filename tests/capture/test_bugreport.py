@@ -17,6 +17,7 @@ from bpdiag.capture import open_capture
 from bpdiag.capture.bugreport import open_inputs
 from bpdiag.diagnose import diagnose_file, diagnose_inputs
 from bpdiag.errors import UnreadableCapture
+from bpdiag.report.text import explain_pairing
 from tests.capture.writers import (
     bugreport_zip,
     dumpstate_text,
@@ -56,24 +57,59 @@ def test_dumpstate_gives_the_btsnoop_pairings_minus_what_was_cut(
     assert cut.capture.records == len(recs)
     # Kept whole: exactly the SMP PDUs short enough to survive the 14-byte cut.
     whole = {i + 1 for i, r in enumerate(recs) if snooz_keeps(r.packet) == len(r.packet) - 1}
-    assert _smp_steps(cut) == [(f, n) for f, n in _smp_steps(full) if f in whole]
+    # v2 says a packet was cut: a Pairing Request / Response cut to 6 octets keeps its fields.
+    features = {"Pairing Request", "Pairing Response"}
+    assert _smp_steps(cut) == [(f, n) for f, n in _smp_steps(full) if f in whole or n in features]
+    for p_cut in cut.pairings:
+        for feat in (p_cut.request, p_cut.response):
+            if feat is not None and feat.frame not in whole:
+                assert feat.responder_keys is None  # the cut octet: unknown, not "none"
+                twin = next(
+                    f
+                    for q in full.pairings
+                    for f in (q.request, q.response)
+                    if f is not None and f.frame == feat.frame
+                )
+                assert (
+                    feat.io_capability,
+                    feat.oob,
+                    feat.auth_req,
+                    feat.max_key_size,
+                    feat.initiator_keys,
+                ) == (
+                    twin.io_capability,
+                    twin.oob,
+                    twin.auth_req,
+                    twin.max_key_size,
+                    twin.initiator_keys,
+                )
+    assert [(p.method, p.secure_connections) for p in cut.pairings] == [
+        (p.method, p.secure_connections) for p in full.pairings
+    ]
     # HCI events are whole: the same encryptions.
     assert [(e.frame, e.status) for e in cut.encryptions] == [
         (e.frame, e.status) for e in full.encryptions
     ]
     # No verify check and no distributed key from cut bytes.
     assert all(not p.checks and not p.keys for p in cut.pairings)
-    if version == 2:
-        lost = [(f, n) for f, n in _smp_steps(full) if f not in whole]
-        msgs = {p.record: p.message for p in cut.problems if p.layer == "truncated"}
-        for frame, step in lost:
-            assert msgs[frame].startswith("truncated to 15 of ")
-            assert f"the SMP {step} " in msgs[frame]
-        if lost:
-            f = next(x for x in cut.findings if x.code == "truncated-snoop")
-            assert "persist.bluetooth.btsnooplogmode=full" in f.fix
-            assert cut.capture.cut_smp_frames == [f for f, _ in lost]
-            assert "cannot" in f.detail
+    # No claim about how a cut pairing ended, and no stage finding from its missing PDUs.
+    codes = {f.code for f in cut.findings}
+    assert not codes & {"pairing-protocol-violation", "pairing-incomplete"}
+    for p in cut.pairings:
+        if p.cut_frames and p.failure is None:
+            assert "is not in the capture" in explain_pairing(p, None)
+    lost = [(f, n) for f, n in _smp_steps(full) if f not in whole]
+    msgs = {p.record: p.message for p in cut.problems if p.layer == "truncated"}
+    for frame, step in lost:
+        assert msgs[frame].startswith("truncated to 15 of ")
+        assert f"the SMP {step} " in msgs[frame]
+        if step in features:
+            assert msgs[frame].endswith("(not the responder key distribution)")
+    if lost:
+        f = next(x for x in cut.findings if x.code == "truncated-snoop")
+        assert "persist.bluetooth.btsnooplogmode=full" in f.fix
+        assert cut.capture.cut_smp_frames == [f for f, _ in lost]
+        assert "cannot" in f.detail
 
 
 def test_times_follow_btsnooz_py(tmp_path: Path) -> None:
