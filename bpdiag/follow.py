@@ -129,10 +129,12 @@ class Tracker:
             self._seen = len(pairings)
         if not self._open:
             return
-        conns = {c.id: c for c in analysis.connections}
+        conns = analysis.connections  # ids are 1, 2, … in order (the builder numbers them)
         still: list[Pairing] = []
         for p in self._open:
-            why = self._ended(p, now, conns.get(p.connection), self._newest.get(p.connection))
+            i = p.connection - 1
+            conn = conns[i] if 0 <= i < len(conns) and conns[i].id == p.connection else None
+            why = self._ended(p, now, conn, self._newest.get(p.connection))
             if why is None:
                 still.append(p)
             else:
