@@ -60,7 +60,7 @@ TYPES = {
     0xFD: "config",
     0xFE: "new controller",
 }
-# PacketLogger type → (monitor opcode, direction).
+# PacketLogger type → (flags: adapter index << 16 | monitor opcode, direction).
 MONITOR = {
     0x00: (2, Direction.SENT),
     0x01: (3, Direction.RECEIVED),
@@ -70,8 +70,8 @@ MONITOR = {
     0x09: (7, Direction.RECEIVED),
     0x12: (18, Direction.SENT),
     0x13: (19, Direction.RECEIVED),
-    0xF7: (12, Direction.UNKNOWN),
-    0xFC: (12, Direction.UNKNOWN),
+    0xF7: (0xFFFF << 16 | 12, Direction.UNKNOWN),  # no adapter (index 0xffff), as BlueZ
+    0xFC: (0xFFFF << 16 | 12, Direction.UNKNOWN),
 }
 _SNIFF_RECORDS = 8
 

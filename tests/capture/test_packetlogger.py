@@ -71,7 +71,7 @@ def test_records_map_to_monitor_records(tmp_path: Path, order: str) -> None:
         assert not cap.problems
     assert [(r.flags, r.payload, r.timestamp) for r in recs] == [
         (2, b"\x03\x0c\x00", 1.000002),
-        (12, b"hello note", 3.000004),
+        (0xFFFF000C, b"hello note", 3.000004),
     ]
 
 
