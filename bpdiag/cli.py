@@ -12,6 +12,7 @@ Exit codes (docs/cli.md, bpdiag/exits.py):
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,7 +61,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (docs/json.md).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
 @click.option(
@@ -70,12 +71,53 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report (ladders as SVG) to this file.",
 )
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep reading CAPTURE as it grows (btsnoop, pcap, pcapng); report each pairing as "
+    "it ends; Ctrl-C prints the summary.",
+)
+@click.option(
+    "--live",
+    "live_dev",
+    default=None,
+    metavar="hciN",
+    help="Read the kernel's HCI monitor channel (Linux, needs CAP_NET_RAW) instead of a file; "
+    "hciN selects the adapter, 'all' every adapter.",
+)
+@click.option(
+    "--write",
+    "write_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --live: also write what was seen to this btsnoop file.",
+)
 @key_options
 def analyze(
-    capture: str, as_json: bool, show_keys: bool, html_out: str | None, **key_args: tuple[str, ...]
+    capture: str | None,
+    as_json: bool,
+    show_keys: bool,
+    html_out: str | None,
+    follow: bool,
+    live_dev: str | None,
+    write_out: str | None,
+    **key_args: tuple[str, ...],
 ) -> None:
-    """Rebuild every connection's pairing story and say what went wrong."""
-    from bpdiag.diagnose import diagnose_file
+    """Rebuild every connection's pairing story and say what went wrong.
+
+    CAPTURE "-" reads standard input.  An Android bug report zip gives one analysis per HCI
+    log inside it, each headed by the entry it came from."""
+    if follow or live_dev is not None:
+        from bpdiag.follow import run_follow
+
+        if (capture is None) == (live_dev is None) or (follow and live_dev is not None):
+            _fail("give either --follow CAPTURE or --live hciN")
+        if write_out is not None and live_dev is None:
+            _fail("--write goes with --live")
+        sys.exit(run_follow(capture, live_dev, write_out, as_json, show_keys))
+    if capture is None:
+        _fail("missing argument CAPTURE (a file, or - for standard input)")
+    from bpdiag.diagnose import diagnose_inputs
 
     if html_out:
         from bpdiag.capture._open import same_file
@@ -84,29 +126,38 @@ def analyze(
             _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
     keys = build_keyring(**key_args, show_keys=show_keys)
     with _reading(capture):
-        analysis = diagnose_file(capture, keys=keys)
+        analyses = list(diagnose_inputs(capture, keys=keys))
     if html_out:
         from bpdiag.report.html import render_html
 
+        if len(analyses) > 1:
+            first = analyses[0].capture.path
+            click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
         try:
             with open(html_out, "w", encoding="utf-8") as out:
-                out.write(render_html(analysis))
+                out.write(render_html(analyses[0]))
         except OSError as exc:
             _fail(f"{html_out}: {exc.strerror or exc}")
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
-        click.echo(dumps_analysis(analysis))
+        if len(analyses) == 1:
+            click.echo(dumps_analysis(analyses[0]))
+        else:
+            click.echo("[\n" + ",\n".join(dumps_analysis(a) for a in analyses) + "\n]")
     else:
         from bpdiag.report.terminal import escape_controls
         from bpdiag.report.text import render_text
 
-        click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
-    sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
+        for analysis in analyses:
+            if len(analyses) > 1:
+                click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
+            click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
+    sys.exit(EXIT_FAILED if any(a.failed for a in analyses) else EXIT_OK)
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
 @key_options
@@ -114,6 +165,7 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ..
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
+    from bpdiag.capture.bugreport import open_inputs
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
     from bpdiag.report.terminal import escape_line
 
@@ -121,38 +173,87 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ..
     write = sys.stdout.write
     with _reading(capture):
         keys = build_keyring(**key_args, show_keys=show_keys)
-        for pdu, conn in walk_file(capture, out, keys=keys):
-            if as_json:
-                write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
-            else:
-                fields = pdu_fields(pdu, show_keys)
-                text = escape_line(" ".join(f"{k}={v}" for k, v in fields.items()))
-                cid = f"c{conn.id}" if conn is not None else "-"
-                write(
-                    f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                    f"{pdu.layer:<7} {pdu.name}{' [decrypted]' if pdu.decrypted else ''}  {text}\n"
-                )
-    analysis = out[0].analysis if out else None
-    if analysis is not None and analysis.problems:
+        for inp in open_inputs(capture):
+            if inp.name != capture and not as_json:
+                write(f"=== {escape_line(inp.name)} ===\n")
+            for pdu, conn in walk_file(inp.name, out, keys=keys, capture=inp.capture):
+                if as_json:
+                    write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
+                else:
+                    fields = pdu_fields(pdu, show_keys)
+                    text = escape_line(" ".join(f"{k}={v}" for k, v in fields.items()))
+                    cid = f"c{conn.id}" if conn is not None else "-"
+                    mark = " [decrypted]" if pdu.decrypted else ""
+                    write(
+                        f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
+                        f"{pdu.layer:<7} {pdu.name}{mark}  {text}\n"
+                    )
+    for analyzer in out:
+        analysis = analyzer.analysis
         for p in analysis.problems[:20]:
             where = f"record {p.record}" if p.record is not None else "file"
             off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
             click.echo(f"problem: {where}{off}: {escape_line(p.message)}", err=True)
-    sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(a.analysis.failed for a in out) else EXIT_OK)
 
 
 @main.command()
-@click.argument("capture", type=click.Path(dir_okay=False, exists=True))
+@click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
+@click.option("--follow", is_flag=True, help="Read CAPTURE again as it grows.")
+@click.option(
+    "--live",
+    "live_dev",
+    default=None,
+    metavar="hciN",
+    help="Show the kernel's HCI monitor channel (Linux, CAP_NET_RAW) as it is captured.",
+)
+@click.option(
+    "--write",
+    "write_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --live: the btsnoop file to record into (default: a temporary file).",
+)
 @key_options
-def tui(capture: str, show_keys: bool, **key_args: tuple[str, ...]) -> None:
-    """Interactive troubleshooting: pairings, ladder, findings and packets in one screen."""
-    from bpdiag.tui.app import make_app
+def tui(
+    capture: str | None,
+    show_keys: bool,
+    follow: bool,
+    live_dev: str | None,
+    write_out: str | None,
+    **key_args: tuple[str, ...],
+) -> None:
+    """Interactive troubleshooting: pairings, ladder, findings and packets in one screen.
 
-    app = make_app(capture, show_keys, build_keyring(**key_args, show_keys=show_keys))
-    app.run()
-    if app.return_code:  # the app ended on an internal error (said in one line)
-        sys.exit(app.return_code)
+    CAPTURE "-" reads standard input (shown as it arrives)."""
+    from bpdiag.tui.app import make_app
+    from bpdiag.tui.sources import live_to_file, stdin_to_file
+
+    if (capture is None) == (live_dev is None):
+        _fail("give CAPTURE (a file, or - for standard input) or --live hciN")
+    if write_out is not None and live_dev is None:
+        _fail("--write goes with --live")
+    if capture is not None and capture != "-" and not os.path.isfile(capture):
+        _fail(f"{capture}: no such file")
+    stop = None
+    try:
+        if live_dev is not None:
+            with _reading(live_dev):
+                capture, stop = live_to_file(live_dev, write_out)
+            follow = True
+        elif capture == "-":
+            capture, stop = stdin_to_file()
+            follow = True
+        if capture is not None:
+            keys = build_keyring(**key_args, show_keys=show_keys)
+            app = make_app(capture, show_keys, keys, follow=follow)
+            app.run()
+            if app.return_code:  # the app ended on an internal error (said in one line)
+                sys.exit(app.return_code)
+    finally:
+        if stop is not None:
+            stop()
 
 
 @main.command()

@@ -7,6 +7,7 @@ Reads the capture (``analysis.run``), then runs the rule catalogue (``rules``) a
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.analysis.run import Progress, analyze_file
@@ -25,3 +26,17 @@ def diagnose_file(
     path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
 ) -> Analysis:
     return diagnose(analyze_file(path, progress, keys))
+
+
+def diagnose_inputs(
+    path: str | os.PathLike[str], keys: Keyring | None = None
+) -> Iterator[Analysis]:
+    """One diagnosed analysis per capture in ``path``: one for a capture file or standard
+    input (``"-"``), one per HCI log inside an Android bug report zip (its ``capture.path``
+    names the entry, ``zip:entry``).  Raises ``UnreadableCapture`` like ``diagnose_file``."""
+    from bpdiag.capture.bugreport import open_inputs
+
+    for inp in open_inputs(path):
+        analysis = analyze_file(inp.name, keys=keys, capture=inp.capture)
+        analysis.problems[:0] = inp.problems
+        yield diagnose(analysis)

@@ -22,7 +22,7 @@ def test_an_unexpected_error_exits_3_with_one_line(monkeypatch: pytest.MonkeyPat
     def boom(path: str, **_: object) -> None:
         raise ValueError("bad \x1b]52;c;QUJD\x07 value")
 
-    monkeypatch.setattr(bpdiag.diagnose, "diagnose_file", boom)
+    monkeypatch.setattr(bpdiag.diagnose, "diagnose_inputs", boom)
     result = CliRunner().invoke(main, ["analyze", str(CAPTURE)])
     assert result.exit_code == EXIT_INTERNAL
     lines = result.output.strip().splitlines()
@@ -36,7 +36,7 @@ def test_ctrl_c_is_not_a_failed_pairing(monkeypatch: pytest.MonkeyPatch) -> None
     def interrupted(path: str, **_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bpdiag.diagnose, "diagnose_file", interrupted)
+    monkeypatch.setattr(bpdiag.diagnose, "diagnose_inputs", interrupted)
     result = CliRunner().invoke(main, ["analyze", str(CAPTURE)])
     assert result.exit_code == EXIT_INTERRUPTED
 

@@ -85,7 +85,7 @@ class Features:
     ct2: bool
     max_key_size: int
     initiator_keys: list[str]
-    responder_keys: list[str]
+    responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -216,6 +216,7 @@ class Pairing:
     early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
     checks: list[Check] = field(default_factory=list)  # spec checks redone (verify.py)
     numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
+    cut_frames: list[int] = field(default_factory=list)  # its SMP PDUs the log stored cut
 
     @property
     def phase2_complete(self) -> bool:
@@ -377,6 +378,7 @@ class CaptureInfo:
     records: int = 0
     truncated_records: int = 0  # records stored shorter than they were (snaplen, filtering)
     first_truncated: int | None = None
+    cut_smp_frames: list[int] = field(default_factory=list)  # SMP PDUs the log stored cut
     first_time: float | None = None
     last_time: float | None = None
 

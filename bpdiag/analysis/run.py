@@ -7,14 +7,15 @@ in, for ``bpdiag dump``; both share one loop so they cannot disagree.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.key_evidence import KeyTracker
-from bpdiag.analysis.model import Analysis, CaptureInfo, Connection
-from bpdiag.capture import open_capture
+from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
+from bpdiag.capture import Capture, open_capture
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
@@ -31,21 +32,26 @@ def walk_file(
     progress: Progress | None = None,
     progress_every: int = 65536,
     keys: Keyring | None = None,
+    capture: Capture | None = None,
 ) -> Iterator[tuple[Pdu, Connection | None]]:
     """Yield ``(pdu, connection)`` for every decoded PDU of the capture, in order.
 
+    ``capture`` is an already open capture (a pipe, a zip entry, a followed file) to read
+    instead of opening ``path``; it is closed at the end.
     When the iteration ends, ``analyzer_out`` (if given) holds the finished analyser.
     Raises ``UnreadableCapture`` when the file cannot be opened at all.  Encrypted air
     links are decrypted where a key is known or can be recovered (``keys``: the user's;
     bpdiag.crypto.decryptor); PDUs from decrypted packets have ``decrypted`` set.
     """
-    with open_capture(path) as cap:
+    with capture if capture is not None else open_capture(path) as cap:
         info = CaptureInfo(
             path=os.fspath(path),
             format=cap.format,
             link_type=cap.link_type,
             link_type_name=link_type_name(cap.link_type),
         )
+        if cap.format == "packetlogger":
+            info.link_type_name = "Apple PacketLogger (read as Linux monitor records)"
         keyring = keys if keys is not None else Keyring()
         analyzer = Analyzer(info, keyring)
         if analyzer_out is not None:
@@ -61,7 +67,7 @@ def walk_file(
             feed_stream, stream_problems = stream.feed, stream.problems
         cap_problems = cap.problems
         feed = analyzer.feed
-        size = os.path.getsize(path) if progress is not None else 0
+        size = _size(path) if progress is not None else 0
         records = iter(cap)
         first = next(records, None)
         rec = first
@@ -101,6 +107,13 @@ def walk_file(
         info.records = cap.records
         info.truncated_records = cap.stats.get("truncated", 0)
         info.first_truncated = cap.stats.get("first_truncated")
+        if info.truncated_records:
+            info.cut_smp_frames = [
+                p.record
+                for p in analyzer.analysis.problems
+                if p.layer == "truncated" and p.record is not None
+            ]
+            _assign_cut_frames(analyzer.analysis.pairings, info.cut_smp_frames)
         info.first_time = first_time
         info.last_time = last_time
         tracker.finish(analyzer.analysis.connections)
@@ -112,12 +125,36 @@ def walk_file(
             progress(size, size)
 
 
+def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:
+    """Each cut SMP frame belongs to the latest pairing begun at or before it (cut PDUs carry
+    no connection; on interleaved connections this marks more pairings cut, never fewer)."""
+    if not cut or not pairings:
+        return
+    ordered = sorted(pairings, key=lambda p: p.first_frame)
+    starts = [p.first_frame for p in ordered]
+    for f in cut:
+        i = bisect.bisect_right(starts, f) - 1
+        if i >= 0:
+            ordered[i].cut_frames.append(f)
+
+
+def _size(path: str | os.PathLike[str]) -> int:
+    """The file's size for progress (0 for a pipe or a zip entry)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def analyze_file(
-    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    keys: Keyring | None = None,
+    capture: Capture | None = None,
 ) -> Analysis:
     """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
     out: list[Analyzer] = []
-    for _ in walk_file(path, out, progress, keys=keys):
+    for _ in walk_file(path, out, progress, keys=keys, capture=capture):
         pass
     analysis = out[0].analysis
     analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))

@@ -7,7 +7,13 @@ so the extension is never looked at.  Formats, with their documents:
   ``bpdiag.capture.btsnoop``;
 - pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
 - pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
-- btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``.
+- btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
+- Apple PacketLogger (``.pklg``; no header, plausible first records):
+  ``bpdiag.capture.packetlogger``;
+- an Android bug report's text (dumpstate) and its btsnooz section: ``bpdiag.capture.btsnooz``;
+- an Android bug report zip (each HCI log inside it): ``bpdiag.capture.bugreport``.
+
+``path`` ``"-"`` is standard input; see ``bpdiag.capture.bugreport.open_inputs``.
 
 Errors follow one rule: what makes the file unreadable as a whole (missing, empty, unknown
 magic, a file header too short or of an unsupported version or datalink) raises
@@ -19,27 +25,33 @@ from __future__ import annotations
 
 import io
 import os
-from typing import cast
+import sys
 from collections.abc import Generator, Iterator
 from itertools import chain
 from types import TracebackType
+from typing import BinaryIO
 
-from bpdiag.capture._io import BatchReader, Source
+from bpdiag.capture._io import BatchReader, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.btmon_text import BtmonTextReader, looks_like_btmon_text
 from bpdiag.capture.btsnoop import BtsnoopReader
+from bpdiag.capture.btsnooz import BtsnoozReader, has_section
+from bpdiag.capture.packetlogger import PacketLoggerReader
+from bpdiag.capture.packetlogger import byte_order as _pklg_order
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
-FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text")
+FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text", "packetlogger", "btsnooz", "zip")
 
 _SNIFF = 4096
 _READERS: dict[str, type[BatchReader]] = {
     "btsnoop": BtsnoopReader,
     "pcap": PcapReader,
     "pcapng": PcapngReader,
+    "packetlogger": PacketLoggerReader,
+    "btsnooz": BtsnoozReader,
 }
 _PCAP_MAGICS = (b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1")
 
@@ -56,8 +68,14 @@ def format_of(head: bytes) -> str | None:
         return "pcap"
     if head.startswith(b"\x0a\x0d\x0d\x0a"):
         return "pcapng"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if has_section(head):
+        return "btsnooz"
     if looks_like_btmon_text(head):
         return "btmon-text"
+    if _pklg_order(head):
+        return "packetlogger"
     return None
 
 
@@ -76,8 +94,8 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     shown = head[:8].hex(" ")
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
-        "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) "
-        "and btmon's text output"
+        "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
+        "btmon's text output, Apple PacketLogger and Android bug reports (zip or text)"
     )
 
 
@@ -96,7 +114,9 @@ class Capture:
     format: str
     problems: list[Problem]
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], fileobj: BinaryIO | None = None) -> None:
+        """Open ``path``; or, with ``fileobj``, read that (a pipe, a zip entry, a followed
+        file) and use ``path`` only as its name."""
         self.path = os.fsdecode(path)
         self.problems = []
         self.stats: dict[str, int] = {}
@@ -104,7 +124,12 @@ class Capture:
         self._text: BtmonTextReader | None = None
         self._link_type = -1
         self._count = 0
-        self._f = open_regular(self.path)  # refuses FIFOs and devices instead of blocking
+        if fileobj is not None:
+            self._f = fileobj
+        elif self.path == "-":
+            self._f = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115
+        else:
+            self._f = open_regular(self.path)  # refuses FIFOs and devices instead of blocking
         try:
             self._gen, self._iter = self._open()
         except OSError as exc:
@@ -126,10 +151,14 @@ class Capture:
             if not head:
                 raise UnreadableCapture("the file is empty")
             raise _unknown_format(head)
+        if fmt == "zip":
+            raise UnreadableCapture(
+                "is a zip archive (an Android bug report?): open it with open_inputs"
+            )
         self.format = fmt
         if fmt == "btmon-text":
-            self._f.seek(0)
-            text = io.TextIOWrapper(io.BufferedReader(cast(io.RawIOBase, self._f)), encoding="utf-8", errors="replace")
+            replay = PrefixedRaw(src.buf, self._f)
+            text = io.TextIOWrapper(io.BufferedReader(replay), encoding="utf-8", errors="replace")
             self._text = BtmonTextReader(text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())

@@ -10,6 +10,7 @@ the reader's generator only resumes once per batch.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Generator, Iterator
 from operator import length_hint
 from typing import BinaryIO
@@ -257,3 +258,33 @@ class FramedReader(BatchReader):
 def hexbytes(data: bytes) -> str:
     """``b"\\x0a\\x0d"`` → ``"0a 0d"`` for messages."""
     return data.hex(" ") if data else "nothing"
+
+
+class PrefixedRaw(io.RawIOBase):
+    """A raw binary stream that returns ``prefix`` first, then what ``f`` reads: bytes sniffed
+    from a pipe (which cannot seek back) are read again through it."""
+
+    def __init__(self, prefix: bytes, f: BinaryIO) -> None:
+        super().__init__()
+        self._prefix = memoryview(bytes(prefix))
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(b).cast("B")
+        if self._prefix:
+            n = min(len(view), len(self._prefix))
+            view[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._f.read(len(view))
+        if not data:
+            return 0
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()

@@ -131,6 +131,21 @@ class BtsnoopReader(FramedReader):
                 truncated += 1  # stored shorter than it was: counted, not a problem
                 if not first_truncated:
                     first_truncated = index + 1
+                index += 1
+                add(
+                    make(
+                        index,
+                        (ts - epoch) / 1000000,
+                        datalink,
+                        buf[pos + hdr : end],
+                        base + pos,
+                        dirs[flags & mask],
+                        flags,
+                        orig,
+                    )
+                )
+                pos = end
+                continue
             index += 1
             add(
                 make(

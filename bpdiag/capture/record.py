@@ -54,6 +54,11 @@ class Record:
     ``flags`` carries the per-record information the container holds outside the payload:
     btsnoop's 32-bit flags word (for datalink 2001 that word is
     ``adapter_index << 16 | monitor_opcode``), 0 elsewhere.
+
+    ``orig_length`` is the packet's length when it was sent, if the container says it was
+    stored cut short (btsnoop's original length, btsnooz v2's packet length); 0 when the
+    record is whole or the container does not say.  A record is "truncated to
+    ``len(payload)`` of ``orig_length`` bytes" when it is non-zero.
     """
 
     index: int
@@ -63,6 +68,12 @@ class Record:
     file_offset: int
     direction: Direction = Direction.UNKNOWN
     flags: int = 0
+    orig_length: int = 0
+
+    @property
+    def cut(self) -> bool:
+        """Whether the record was stored shorter than it was sent."""
+        return self.orig_length > len(self.payload)
 
 
 class ProblemKind(StrEnum):

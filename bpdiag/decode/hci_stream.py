@@ -247,6 +247,8 @@ class HciStream:
         hf, length = _U16U16(p, off)
         if length != n:
             if length > n:
+                if rec.orig_length > len(rec.payload):
+                    return self._cut_acl(rec, p, off, n, adapter, d)
                 message = f"HCI ACL data length says {length}, got {n}"
                 return self._problem(rec, message, "hci", _TRUNCATED)
             self._problem(
@@ -348,6 +350,38 @@ class HciStream:
         self._by_adapter = {}
         for key in (*self._skip, *self._req_pending, *self._reasm_keys):
             self._by_adapter.setdefault(key >> 14, set()).add(key)
+
+    def _cut_acl(self, rec: Record, p: bytes, off: int, n: int, adapter: int, d: int) -> list[Pdu]:
+        """An ACL packet the log stored cut short (btsnooz, a filtered snoop log).  An SMP
+        PDU's loss is a problem that names it (layer ``truncated``); of a Pairing Request /
+        Response cut to 6 octets the fields present are decoded (``CutPairingFeatures``),
+        nothing else is.  Other channels are only counted (``CaptureInfo.truncated_records``)."""
+        hf = _U16(p, off)[0]
+        if hf & 0x3000 == 0x1000 or n < 5:
+            return _NONE
+        cid = _U16(p, off + 6)[0]
+        if cid not in _SMP_CIDS:
+            return _NONE
+        code = p[off + 8]
+        name = smp.command_name(code)
+        handle = hf & 0x0FFF
+        cut = smp.parse_cut_features(p[off + 8 :], _U16(p, off + 4)[0])
+        what = (
+            "only the fields present are decoded (not the responder key distribution)"
+            if cut is not None
+            else "is not decoded (its fields are cut)"
+        )
+        self._problem(
+            rec,
+            f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the SMP "
+            f"{name} on handle 0x{handle:03x} {what}",
+            "truncated",
+            _TRUNCATED,
+        )
+        if cut is None:
+            return _NONE
+        link = ("hci", adapter, handle)
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", code, cut, rec.index)]
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool

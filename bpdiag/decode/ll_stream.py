@@ -114,6 +114,7 @@ _PPI_CLOCK_WRAP = 1 << 32
 _L2HDR = struct.Struct("<HH")
 _NONE: list[Pdu] = []
 
+
 class Decryptor(Protocol):
     """What the stream asks of a link decryptor (bpdiag.crypto.decryptor.LinkDecryptor)."""
 
@@ -627,6 +628,7 @@ class LlStream:
         seen least recently are forgotten in one batch (constant cost per link), with their
         partial L2CAP PDUs, and one problem says so."""
         if len(self._unconfirmed) >= MAX_UNCONFIRMED_LINKS:
+
             def last_seen(a: int) -> int:
                 link = self.links.get(a)
                 return max((s.frame for s in link.sent.values()), default=0) if link else 0

@@ -459,6 +459,54 @@ class PairingResponse(_PairingFeatures):
     (7 octets)."""
 
 
+@dataclass(frozen=True, slots=True)
+class CutPairingFeatures(_AuthReqBits):
+    """A Pairing Request / Response (Vol 3, Part H, 3.5.1–3.5.2) that the log stored cut short:
+    btsnooz keeps 6 of its 7 octets.  The fields present are decoded; the responder key
+    distribution (octet 7) is not in the capture: ``None``, never a value.  Not a wire
+    message of its own (``parse_smp`` never returns it): ``parse_cut_features`` builds it."""
+
+    code: int
+    io_capability: int
+    oob: int
+    auth_req: int
+    max_key_size: int
+    initiator_key_distribution: int
+    original_length: int
+    responder_key_distribution: None = None
+
+    @property
+    def name(self) -> str:
+        return command_name(self.code)
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "io_capability": self.io_capability,
+            "oob": self.oob,
+            "auth_req": self.auth_req,
+            "max_key_size": self.max_key_size,
+            "initiator_key_distribution": self.initiator_key_distribution,
+            "responder_key_distribution": None,
+            "truncated": f"6 of {self.original_length} bytes",
+        }
+
+    def summary(self, show_keys: bool = False) -> str:
+        return (
+            f"{self.name} io={io_capability_name(self.io_capability)} oob={self.oob} "
+            f"auth={_joined(auth_req_names(self.auth_req))} key={self.max_key_size} "
+            f"ikd={_joined(key_distribution_names(self.initiator_key_distribution))} "
+            f"rkd=? (cut to 6 of {self.original_length} bytes)"
+        )
+
+
+def parse_cut_features(data: bytes, original_length: int) -> CutPairingFeatures | None:
+    """The fields of a Pairing Request / Response cut to exactly its first 6 octets, or
+    ``None`` for anything else (another command, or fewer octets)."""
+    if len(data) != 6 or data[0] not in (CommandCode.PAIRING_REQUEST, CommandCode.PAIRING_RESPONSE):
+        return None
+    return CutPairingFeatures(data[0], data[1], data[2], data[3], data[4], data[5], original_length)
+
+
 @_command(CommandCode.PAIRING_CONFIRM, _octets("confirm", 16))
 @dataclass(frozen=True, slots=True)
 class PairingConfirm(SmpCommand):

@@ -15,9 +15,8 @@ from bpdiag.capture.record import LinkType, Problem, ProblemKind, Record
 from bpdiag.decode.pdu import Pdu
 
 if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
-    from bpdiag.decode.ll_stream import Decryptor
     from bpdiag.decode.hci_stream import HciStream
-    from bpdiag.decode.ll_stream import LlStream
+    from bpdiag.decode.ll_stream import Decryptor, LlStream
 
 HCI_LINK_TYPES = frozenset(
     {

@@ -13,7 +13,8 @@ def _keys(f: Features | None) -> str | None:
     if f is None:
         return None
     return (
-        f"init={','.join(f.initiator_keys) or 'none'} resp={','.join(f.responder_keys) or 'none'}"
+        f"init={','.join(f.initiator_keys) or 'none'} "
+        f"resp={'unknown' if f.responder_keys is None else ','.join(f.responder_keys) or 'none'}"
     )
 
 

@@ -69,6 +69,18 @@ def pairing_headline(p: Pairing) -> str:
 
 def explain_pairing(p: Pairing, conn: Connection | None) -> str:
     """One paragraph saying what happened, in plain words."""
+    if p.cut_frames and p.failure is None:
+        # A log that cut SMP PDUs (btsnooz): say only what it shows.
+        cut = ", ".join(f"#{f}" for f in p.cut_frames[:6]) + (" …" if len(p.cut_frames) > 6 else "")
+        enc = (
+            f"; link encryption started at #{p.encrypted_frame}"
+            if p.encrypted_frame is not None
+            else ""
+        )
+        return (
+            f"The log cut {len(p.cut_frames)} SMP PDUs of this pairing ({cut}): whether it "
+            f"succeeded and which keys were distributed is not in the capture{enc}."
+        )
     if p.outcome == "success":
         keys = ", ".join(sorted({k.key for k in p.keys})) or "none seen"
         bond = ""
@@ -298,4 +310,23 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["error_name", "explain_pairing", "render_text"]
+__all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
+
+
+def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> str:
+    """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
+    when following a capture: each pairing is printed as it ends)."""
+    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    out = [f"Connection {p.connection}, pairing {p.id}: {pairing_headline(p)}"]
+    for side, feat in (("request", p.request), ("response", p.response)):
+        if feat is not None:
+            out.append(
+                f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
+                f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
+                f"key_size={feat.max_key_size}"
+            )
+    out.extend(_ladder(p, show_keys))
+    out.extend(check_lines(p))
+    out.append(f"  → {explain_pairing(p, conn)}")
+    out.extend(_findings(analysis, p.connection, p.id))
+    return "\n".join(out) + "\n"

@@ -149,9 +149,17 @@ def suggest(p: Pairing) -> Suggestion | None:
     why = []
     if peer_io is not None:
         why.append(f"the peer is {io_capability_name(peer_io)}")
-    why.append("it requires MITM" if need_mitm else "it does not require MITM")
-    if sc:
+    known = p.response is not None or p.security_request is not None
+    if known or need_mitm:
+        why.append("it requires MITM" if need_mitm else "it does not require MITM")
+    if peer_sc:
         why.append("it supports LE Secure Connections")
+    if not known:
+        # Claim nothing the capture does not show (a missed or cut Pairing Response).
+        other = "other " if need_mitm else ""
+        why.append(
+            f"its Pairing Response is not in the capture, so its {other}requirements are unknown"
+        )
     agent = _BLUEZ_AGENT[io]
     level = "high" if mitm else "medium"
     commands = [

@@ -46,7 +46,9 @@ TRUNCATED_SNOOP = rule(
         ),
         fix=(
             "Android: Developer options → Enable Bluetooth HCI snoop log → 'Enabled' (full), "
-            "not 'Filtered'; toggle Bluetooth off/on, reproduce, take a bug report."
+            "not 'Filtered' (or `adb shell setprop persist.bluetooth.btsnooplogmode=full`); "
+            "toggle Bluetooth off/on, reproduce, take a bug report: its zip then holds the "
+            "full FS/data/misc/bluetooth/logs/btsnoop_hci.log."
         ),
     )
 )
@@ -100,9 +102,17 @@ def truncated_records(analysis: Analysis) -> Iterator[Finding]:
     cap = analysis.capture
     if cap.truncated_records:
         first = cap.first_truncated
-        yield finding(
-            TRUNCATED_SNOOP,
+        cut = cap.cut_smp_frames
+        detail = (
             f"{cap.truncated_records} of {cap.records} records are stored shorter than their "
-            f"original length (first: #{first}).",
-            [first] if first else [],
+            f"original length (first: #{first})."
         )
+        if cut:
+            shown = ", ".join(f"#{f}" for f in cut[:8]) + (" …" if len(cut) > 8 else "")
+            detail += (
+                f" {len(cut)} SMP PDUs are cut ({shown}): this log cannot show the responder "
+                "key distribution of a cut Pairing Request / Response, Confirm and Random "
+                "values, public keys, DHKey checks or the keys distributed, so bpdiag checks "
+                "none of them and does not say how a pairing without a Pairing Failed ended."
+            )
+        yield finding(TRUNCATED_SNOOP, detail, [first, *cut[:8]] if first else list(cut[:8]))

@@ -6,6 +6,7 @@ UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,11 +153,19 @@ class BpdiagApp(SafeCrash, App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, path: str, show_keys: bool = False, keys: Keyring | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        show_keys: bool = False,
+        keys: Keyring | None = None,
+        follow: bool = False,
+    ) -> None:
         super().__init__()
         self.path = path
         self.show_keys = show_keys
         self.keys = keys  # --ltk / --tk / --keys / --keys-from (bpdiag.crypto.keyring)
+        self.follow = follow  # reload while the file grows (tui --follow / --live / -)
+        self.followed_size = -1
         self.loaded: Loaded | None = None
         self.mode = "all"
         self.text = ""
@@ -195,6 +204,18 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#packets", DataTable).add_columns("#", "dir", "conn", "layer", "PDU")
         self.query_one("#fields", DataTable).add_columns("field", "value")
         self.load_capture()
+        if self.follow:
+            self.set_interval(2.0, self.reload_if_grown)
+
+    def reload_if_grown(self) -> None:
+        """--follow: read the capture again when it has grown since the last load."""
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return
+        if size != self.followed_size and self.loaded is not None:
+            self.followed_size = size
+            self.load_capture()
 
     @work(thread=True, exclusive=True)
     def load_capture(self) -> None:
@@ -243,6 +264,8 @@ class BpdiagApp(SafeCrash, App[None]):
                 )
             )
         tree = self.query_one("#tree", Tree)
+        tree.root.remove_children()  # a reload (--follow) replaces what was shown
+        self.query_one("#findings", DataTable).clear()
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
         for conn in a.connections:
             node = tree.root.add(f"Connection {conn.id}", data=("conn", conn.id), expand=True)
@@ -541,6 +564,8 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#detail", Static).update(HELP)
 
 
-def make_app(path: str, show_keys: bool = False, keys: Keyring | None = None) -> BpdiagApp:
+def make_app(
+    path: str, show_keys: bool = False, keys: Keyring | None = None, follow: bool = False
+) -> BpdiagApp:
     """The one factory the CLI and the tests share."""
-    return BpdiagApp(path, show_keys, keys)
+    return BpdiagApp(path, show_keys, keys, follow)

@@ -1,0 +1,275 @@
+"""Following a capture while it is written (``analyze --follow``) or the kernel's HCI monitor
+channel (``analyze --live``): each pairing's story and findings as soon as it ends.
+
+- ``FollowFile`` reads a growing file: at its end it waits for more (a record half written
+  is completed by the next write), until ``stop`` is set.  The readers are the usual ones.
+- ``Tracker`` watches the analysis as PDUs arrive.  A pairing is reported when it fails; when
+  it succeeded and ``SETTLE_S`` passed without another SMP PDU (phase 3 keys come after the
+  encryption); when its link closes or another pairing starts on it; and when it has stood
+  still for the SMP timeout (Vol 3, Part H, 3.4: 30 s) — measured on the capture's clock,
+  which runs on with the wall clock while nothing arrives.  An unanswered Security Request
+  is such a stalled pairing too.
+- Ctrl-C (SIGINT) ends the reading cleanly; what was not reported yet and a summary follow,
+  and the exit status is the usual one (docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.verify import verify
+
+SMP_TIMEOUT_S = 30.0
+SETTLE_S = 2.0
+POLL_S = 0.2
+SNIFF = 4096  # what Capture sniffs the format from
+
+
+class FollowFile(io.RawIOBase):
+    """A file read as it grows: at its end, ``read`` waits (calling ``idle`` every ``poll``
+    seconds) until more is written or ``stop`` is set; then it ends the stream the way a file
+    closed under the reader does (``ValueError``: the readers stop without a problem)."""
+
+    def __init__(
+        self,
+        path: str,
+        stop: threading.Event,
+        idle: Callable[[], None] | None = None,
+        poll: float = POLL_S,
+    ) -> None:
+        super().__init__()
+        self._fd = os.open(path, os.O_RDONLY)
+        self._stop = stop
+        self._idle = idle
+        self._poll = poll
+        self._given = 0
+        self._sniffing = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(b).cast("B")
+        while True:
+            data = os.read(self._fd, len(view))
+            if data:
+                view[: len(data)] = data
+                self._given += len(data)
+                if self._given >= SNIFF:
+                    self._sniffing = False
+                return len(data)
+            if self._sniffing and self._given:
+                # The format is sniffed from up to 4 KiB; a smaller file so far ends the
+                # sniff here (once), and every later read waits for the writer.
+                self._sniffing = False
+                return 0
+            if self._stop.is_set():
+                raise ValueError("following stopped")
+            if self._idle is not None:
+                self._idle()
+            self._stop.wait(self._poll)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class Tracker:
+    """Reports each pairing of a growing analysis once, when it ends (see the module doc)."""
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        emit: Callable[[Analysis, Pairing, str], None],
+        clock: Callable[[], float] = time.monotonic,
+        smp_timeout: float = SMP_TIMEOUT_S,
+    ) -> None:
+        self.analyzer = analyzer
+        self.emit = emit
+        self.clock = clock
+        self.smp_timeout = smp_timeout
+        self.reported: set[int] = set()
+        self._open: list[Pairing] = []
+        self._seen = 0
+        self._newest: dict[int, int] = {}  # connection → its latest pairing
+        self._last_time: float | None = None
+        self._last_wall = 0.0
+        self.lock = threading.Lock()
+
+    def pdu(self, time_: float) -> None:
+        """A PDU of capture time ``time_`` arrived."""
+        self._last_time = time_
+        self._last_wall = self.clock()
+        self.check(time_)
+
+    def idle(self) -> None:
+        """Nothing arrived: the capture's clock runs on with the wall clock."""
+        if self._last_time is not None:
+            self.check(self._last_time + (self.clock() - self._last_wall))
+
+    def check(self, now: float) -> None:
+        analysis = self.analyzer.analysis
+        pairings = analysis.pairings
+        if self._seen < len(pairings):
+            for p in pairings[self._seen :]:
+                self._open.append(p)
+                self._newest[p.connection] = p.id
+            self._seen = len(pairings)
+        if not self._open:
+            return
+        conns = analysis.connections  # ids are 1, 2, … in order (the builder numbers them)
+        still: list[Pairing] = []
+        for p in self._open:
+            i = p.connection - 1
+            conn = conns[i] if 0 <= i < len(conns) and conns[i].id == p.connection else None
+            why = self._ended(p, now, conn, self._newest.get(p.connection))
+            if why is None:
+                still.append(p)
+            else:
+                self._report(analysis, p, now, why)
+        self._open = still
+
+    def _ended(self, p: Pairing, now: float, conn: Any, newest: int | None) -> str | None:
+        last = p.steps[-1].time if p.steps else None  # a Security Request is a step too
+        if p.outcome == "failed":
+            return "failed"
+        if newest is not None and newest != p.id:
+            return "superseded"
+        if conn is not None and conn.disconnect_frame is not None:
+            last_frame = p.frames[-1] if p.frames else p.first_frame
+            if conn.disconnect_frame >= last_frame:
+                return "disconnected"
+        if last is None:
+            return None
+        if p.outcome == "success":
+            return "success" if now - last >= SETTLE_S else None
+        if now - last > self.smp_timeout:
+            return "timeout"
+        return None
+
+    def _report(self, analysis: Analysis, p: Pairing, now: float, why: str) -> None:
+        conn = next((c for c in analysis.connections if c.id == p.connection), None)
+        saved_last = analysis.capture.last_time
+        analysis.capture.last_time = now
+        verify(p, conn)
+        from bpdiag.rules import run_rules
+
+        findings = analysis.findings
+        analysis.findings = [f for f in run_rules(analysis) if f.pairing == p.id]
+        try:
+            self.emit(analysis, p, why)
+        finally:
+            analysis.findings = findings
+            analysis.capture.last_time = saved_last
+            p.checks = []  # finish() verifies every pairing once more
+            p.numeric_value = None
+        self.reported.add(p.id)
+
+
+def run_follow(
+    capture: str | None,
+    live_dev: str | None,
+    write_out: str | None,
+    as_json: bool,
+    show_keys: bool,
+    smp_timeout: float = SMP_TIMEOUT_S,
+) -> int:
+    """The ``analyze --follow`` / ``--live`` loop; returns the exit status."""
+    from bpdiag.diagnose import diagnose
+    from bpdiag.errors import BpdiagError
+    from bpdiag.report.text import render_pairing
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    out: list[Analyzer] = []
+    tracker: list[Tracker] = []
+
+    def emit(analysis: Analysis, p: Pairing, why: str) -> None:
+        if as_json:
+            rec = {
+                "event": "pairing",
+                "ended": why,
+                "pairing": p.id,
+                "connection": p.connection,
+                "outcome": p.outcome,
+                "findings": [f.to_json() for f in analysis.findings],
+            }
+            sys.stdout.write(json.dumps(rec) + "\n")
+        else:
+            note = " (no SMP PDU for 30 s: the SMP timeout)" if why == "timeout" else ""
+            sys.stdout.write(render_pairing(analysis, p, show_keys).rstrip("\n") + note + "\n\n")
+        sys.stdout.flush()
+
+    def idle() -> None:
+        if tracker:
+            tracker[0].idle()
+
+    try:
+        if live_dev is not None:
+            from bpdiag.capture.monitor_socket import (
+                BtsnoopWriter,
+                MonitorCapture,
+                adapter_index,
+                open_monitor_socket,
+            )
+
+            index = adapter_index(live_dev)
+            sock = open_monitor_socket()
+            writer = BtsnoopWriter(open(write_out, "wb")) if write_out else None  # noqa: SIM115
+            cap: Any = MonitorCapture(sock, stop, index, writer, name=f"live {live_dev}")
+            name = f"live {live_dev}"
+        else:
+            from bpdiag.capture import Capture
+
+            assert capture is not None
+            name = capture
+            cap = Capture(capture, FollowFile(capture, stop, idle))  # type: ignore[arg-type]
+        for pdu, _conn in walk_file(name, out, capture=cap):
+            if not tracker:
+                tracker.append(Tracker(out[0], emit, smp_timeout=smp_timeout))
+            tracker[0].pdu(pdu.time)
+            if live_dev is not None:
+                tracker[0].idle()
+    except BpdiagError as exc:
+        sys.stderr.write(f"bpdiag: {capture or live_dev}: {exc}\n")
+        return 2
+    except OSError as exc:
+        sys.stderr.write(f"bpdiag: {capture or live_dev}: {exc.strerror or exc}\n")
+        return 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not out:
+        return 2
+    analysis = diagnose(out[0].analysis)
+    reported = tracker[0].reported if tracker else set()
+    if as_json:
+        from bpdiag.report.json_report import dumps_analysis
+
+        sys.stdout.write(json.dumps({"event": "summary"})[:-1] + ', "analysis": ')
+        sys.stdout.write(dumps_analysis(analysis) + "}\n")
+    else:
+        rest = [p for p in analysis.pairings if p.id not in reported]
+        for p in rest:
+            sys.stdout.write(render_pairing(analysis, p, show_keys) + "\n")
+        counts: dict[str, int] = {}
+        for p in analysis.pairings:
+            counts[p.outcome] = counts.get(p.outcome, 0) + 1
+        told = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no pairing"
+        sys.stdout.write(f"Summary: {analysis.capture.records} records, {told}.\n")
+        for f in analysis.findings:
+            if f.pairing is None:
+                sys.stdout.write(f"  [{f.severity.upper()}] {f.code}: {f.detail}\n")
+    sys.stdout.flush()
+    return 1 if analysis.failed else 0

@@ -1,0 +1,89 @@
+"""``analyze -`` / ``dump -`` read any format from standard input; a bug report zip gives one
+analysis per HCI log, each headed by the entry it came from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.capture.writers import (
+    bugreport_zip,
+    dumpstate_text,
+    pklg_bytes,
+    read_btsnoop_h4,
+    snooz_blob,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "captures" / "dhkey_check_failed.btsnoop"
+
+
+def _run(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "bpdiag", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _pklg() -> bytes:
+    return pklg_bytes(read_btsnoop_h4(SRC), "<")
+
+
+def _text() -> bytes:
+    return dumpstate_text(snooz_blob(read_btsnoop_h4(SRC), 2))
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [("btsnoop", SRC.read_bytes), ("packetlogger", _pklg), ("btsnooz", _text)],
+)
+def test_analyze_stdin_is_the_same_as_the_file(tmp_path: Path, name: str, make) -> None:  # type: ignore[no-untyped-def]
+    data = make()
+    path = tmp_path / "cap"
+    path.write_bytes(data)
+    piped = _run(["analyze", "--json", "-"], data)
+    direct = _run(["analyze", "--json", str(path)], b"")
+    assert piped.returncode == direct.returncode == 1
+    a, b = json.loads(piped.stdout), json.loads(direct.stdout)
+    assert a["capture"]["format"] == b["capture"]["format"] == name
+    a["capture"]["path"] = b["capture"]["path"] = ""
+    assert a == b
+
+
+def test_dump_stdin(tmp_path: Path) -> None:
+    r = _run(["dump", "-"], _pklg())
+    assert r.returncode == 1
+    assert b"Pairing Failed" in r.stdout
+
+
+def test_zip_on_stdin_and_as_a_file(tmp_path: Path) -> None:
+    z = bugreport_zip(
+        {
+            "FS/data/misc/bluetooth/logs/btsnoop_hci.log": SRC.read_bytes(),
+            "FS/data/misc/bluetooth/logs/btsnoop_hci.log.last": (
+                ROOT / "captures" / "sc_justworks_success.btsnoop"
+            ).read_bytes(),
+        }
+    )
+    path = tmp_path / "bugreport-x.zip"
+    path.write_bytes(z)
+    r = _run(["analyze", str(path)], b"")
+    assert r.returncode == 1
+    heads = [line for line in r.stdout.decode().splitlines() if line.startswith("=== ")]
+    assert heads == [
+        f"=== {path}:FS/data/misc/bluetooth/logs/btsnoop_hci.log ===",
+        f"=== {path}:FS/data/misc/bluetooth/logs/btsnoop_hci.log.last ===",
+    ]
+    j = _run(["analyze", "--json", "-"], z)
+    got = json.loads(j.stdout)
+    assert [x["capture"]["path"] for x in got] == [
+        "-:FS/data/misc/bluetooth/logs/btsnoop_hci.log",
+        "-:FS/data/misc/bluetooth/logs/btsnoop_hci.log.last",
+    ]
