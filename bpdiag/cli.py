@@ -135,59 +135,52 @@ def tui(capture: str, show_keys: bool) -> None:
 @click.option(
     "--file", "exp_file", default=None, help="Expectations file (default DIR/expectations.toml)."
 )
-def check(directory: str, update: bool, exp_file: str | None) -> None:
+@click.option(
+    "--junit",
+    "junit_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the results as JUnit XML (one testcase per capture) to this file.",
+)
+def check(directory: str, update: bool, exp_file: str | None, junit_out: str | None) -> None:
     """Compare every capture in DIRECTORY with its recorded expectations (regression test)."""
+    import time
     from pathlib import Path
 
-    from bpdiag.diagnose import diagnose_file
-    from bpdiag.report import expectations as ex
+    from bpdiag import checking
 
     folder = Path(directory)
-    path = Path(exp_file) if exp_file else folder / ex.FILE_NAME
-    try:
-        expected = ex.load(path) if path.exists() else {}
-    except (OSError, ValueError) as exc:
-        _fail(f"{path}: {exc}")
-    by_file = {e.get("file"): name for name, e in expected.items()}
-    captures = ex.captures_in(folder)
+    path = checking.expectations_path(folder, exp_file)
     if update:
-        entries = {}
-        for cap in captures:
-            name = by_file.get(cap.name, cap.stem)
-            old = expected.get(name, {})
-            try:
-                analysis = diagnose_file(cap)
-            except BpdiagError as exc:
-                _fail(f"{cap}: {exc}")
-            entry = ex.observed(analysis, cap.name, old.get("description", ""))
-            # Keys bpdiag does not compute (e.g. the generator's SMP sequence) are kept.
-            entries[name] = {**{k: v for k, v in old.items() if k not in entry}, **entry}
-        path.write_text(ex.dumps(entries), encoding="utf-8")
-        click.echo(f"wrote {path} ({len(entries)} captures)")
-        sys.exit(EXIT_OK)
-    mismatches: list[ex.Mismatch] = []
-    checked = 0
-    listed = set(by_file)
-    for cap in captures:
-        name = by_file.get(cap.name)
-        if name is None:
-            mismatches.append(
-                ex.Mismatch(cap.name, "capture has no expectations", "an entry", None)
-            )
-            continue
         try:
-            analysis = diagnose_file(cap)
-        except BpdiagError as exc:
-            mismatches.append(ex.Mismatch(cap.name, "unreadable", "readable", str(exc)))
-            continue
-        checked += 1
-        mismatches += ex.compare(name, expected[name], ex.observed(analysis, cap.name))
-    for missing in sorted(listed - {c.name for c in captures}):
-        mismatches.append(ex.Mismatch(str(missing), "listed capture is missing", "a file", None))
-    for m in mismatches:
-        click.echo(f"MISMATCH {m}")
-    click.echo(f"{checked} captures checked, {len(mismatches)} mismatches")
-    sys.exit(EXIT_FAILED if mismatches else EXIT_OK)
+            done = checking.update(folder, path)
+        except checking.CheckSetupError as exc:
+            _fail(str(exc))
+        for file, why in done.kept_unreadable:
+            click.echo(f"kept the old entry of {file}: it cannot be read ({why})", err=True)
+        for file in done.dropped_missing:
+            click.echo(f"dropped the entry of {file}: no such capture in {folder}", err=True)
+        click.echo(f"wrote {path} ({done.written} captures)")
+        sys.exit(EXIT_FAILED if done.kept_unreadable else EXIT_OK)
+    started = time.monotonic()
+    try:
+        results = checking.run_check(folder, path)
+    except checking.CheckSetupError as exc:
+        _fail(str(exc))
+    for r in results:
+        if r.mismatches:
+            click.echo(r.text())
+    click.echo(checking.summary(results))
+    if junit_out:
+        from bpdiag.report.junit import render_junit
+
+        try:
+            with open(junit_out, "w", encoding="utf-8") as out:
+                out.write(render_junit(folder.resolve().name, results, time.monotonic() - started))
+        except OSError as exc:
+            _fail(f"{junit_out}: {exc.strerror or exc}")
+        click.echo(f"wrote JUnit XML to {junit_out}")
+    sys.exit(EXIT_FAILED if any(r.mismatches for r in results) else EXIT_OK)
 
 
 @main.command()
