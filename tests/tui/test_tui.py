@@ -53,7 +53,7 @@ async def test_packet_detail_and_help() -> None:
         assert "#" in detail
         await pilot.press("question_mark")
         await pilot.pause()
-        assert "Key values are redacted" in str(app.query_one("#detail").render())
+        assert "Key values are redacted" in str(app.screen.query_one("#help Static").render())
 
 
 async def test_report_key_writes_html(tmp_path: Path) -> None:
