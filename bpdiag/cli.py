@@ -59,9 +59,13 @@ def main() -> None:
     "html_out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write a self-contained HTML report (ladders as SVG) to this file.",
+    help="Write a self-contained HTML report to this file (instead of the text report; "
+    "add --text or --json to print one too).",
 )
-def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
+@click.option("--text", "as_text", is_flag=True, help="With --html: print the text report too.")
+def analyze(
+    capture: str, as_json: bool, show_keys: bool, html_out: str | None, as_text: bool
+) -> None:
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
@@ -75,11 +79,15 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
                 out.write(render_html(analysis))
         except OSError as exc:
             _fail(f"{html_out}: {exc.strerror or exc}")
+        from pathlib import Path
+
+        # on stdout unless stdout carries a report (JSON must stay parseable)
+        click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
         click.echo(dumps_analysis(analysis))
-    else:
+    elif as_text or not html_out:
         from bpdiag.report.text import render_text
 
         click.echo(render_text(analysis, show_keys=show_keys), nl=False)
@@ -112,10 +120,10 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
                 )
     analysis = out[0].analysis if out else None
     if analysis is not None and analysis.problems:
+        from bpdiag.report.problems import describe as describe_problem
+
         for p in analysis.problems[:20]:
-            where = f"record {p.record}" if p.record is not None else "file"
-            off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
-            click.echo(f"problem: {where}{off}: {p.message}", err=True)
+            click.echo(f"problem: {describe_problem(p)}", err=True)
     sys.exit(EXIT_FAILED if analysis is not None and analysis.failed else EXIT_OK)
 
 

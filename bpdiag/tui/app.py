@@ -28,6 +28,7 @@ from textual.widgets import (
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.errors import BpdiagError
+from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.text import _suggestion, check_lines, explain_encryption, pairing_headline
 from bpdiag.tui.model import (
     Loaded,
@@ -255,7 +256,7 @@ class BpdiagApp(App[None]):
             first = a.problems[0]
             self.query_one("#problems", Static).update(
                 f"{len(a.problems) + a.problems_dropped} problem(s) reading the capture; first: "
-                f"record {first.record} offset {first.offset}: {first.message}"
+                f"{describe_problem(first)}"
             )
         tree = self.query_one("#tree", Tree)
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")

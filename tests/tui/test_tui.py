@@ -65,7 +65,7 @@ async def test_report_key_writes_html(tmp_path: Path) -> None:
         await pilot.press("r")
         await pilot.pause()
     html = (tmp_path / "c.btsnoop.bpdiag.html").read_text()
-    assert "<svg" in html and "pairing-mode-inactive" in html
+    assert "class='ladder'" in html and "pairing-mode-inactive" in html
 
 
 async def test_problems_are_visible(tmp_path: Path) -> None:
