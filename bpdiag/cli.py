@@ -201,10 +201,11 @@ def compare(a: str, b: str, as_json: bool) -> None:
     from bpdiag.report.compare import compare as do_compare
     from bpdiag.report.compare import render_compare
 
-    try:
-        result = do_compare(diagnose_file(a), diagnose_file(b))
-    except BpdiagError as exc:
-        _fail(str(exc))
+    analyses = []
+    for path in (a, b):
+        with _reading(path):  # an unreadable side is named: "bpdiag: nope: no such file"
+            analyses.append(diagnose_file(path))
+    result = do_compare(analyses[0], analyses[1])
     click.echo(json.dumps(result, indent=2) if as_json else render_compare(result), nl=False)
     if as_json:
         click.echo("")
@@ -222,11 +223,14 @@ def compare(a: str, b: str, as_json: bool) -> None:
     "--sim",
     "sim_spec",
     default=None,
-    help="Simulated peripheral PROFILE[:key=value,…] (omron-bpm, generic).",
+    help="Simulated peripheral PROFILE[:key=value,…]. omron-bpm knobs: pairing-mode=on|off, "
+    "forget-bond=on|off. generic knobs: io=CAP, mitm=on|off, sc=on|off, sc-only=on|off, "
+    "bonding=on|off, max-key-size=N, refuse=REASON (e.g. 0x08), passkey=N, forget-bond=on|off. "
+    "E.g. omron-bpm:pairing-mode=on or generic:io=DisplayOnly,mitm=on.",
 )
 @click.option(
     "--io",
-    type=click.Choice(IO_CAPABILITIES),
+    type=click.Choice(IO_CAPABILITIES, case_sensitive=False),
     default="KeyboardDisplay",
     show_default=True,
     help="Local IO capability.",
@@ -317,6 +321,10 @@ def pair(
     from bpdiag.live.base import LiveError, PairParams, parse_key_distribution
 
     try:
+        if transport is not None:
+            from bpdiag.live.transports import check_transport_spec
+
+            check_transport_spec(transport)
         params = PairParams(
             io=io,
             mitm=mitm,
@@ -434,10 +442,16 @@ def sim(profile: str, transport: str, address: str) -> None:
         from bpdiag.live.sim_server import serve
     except ImportError as exc:
         _fail(f"bpdiag sim needs {exc.name}: pip install 'bpdiag[live]'")
-    try:
-        spec = parse_profile(profile)
+    from bpdiag.live.transports import check_transport_spec
+
+    def ready() -> None:
         click.echo(f"advertising {profile} as {address} on {transport}; Ctrl-C to stop", err=True)
-        asyncio.run(serve(spec, transport, address))
+
+    try:
+        check_transport_spec(transport)
+        spec = parse_profile(profile)
+        # said once the controller is open and advertising, not before it may fail
+        asyncio.run(serve(spec, transport, address, on_ready=ready))
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
     except KeyboardInterrupt:

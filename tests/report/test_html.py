@@ -81,8 +81,15 @@ def test_analyze_html_says_where_and_prints_no_text_report(tmp_path: Path) -> No
 
     out = tmp_path / "r.html"
     r = subprocess.run(
-        [sys.executable, "-m", "bpdiag", "analyze", str(OWN / "mitm_unsatisfiable.btsnoop")]
-        + ["--html", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "bpdiag",
+            "analyze",
+            str(OWN / "mitm_unsatisfiable.btsnoop"),
+            "--html",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
