@@ -102,6 +102,7 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
+    from bpdiag.report.dump_text import dump_line
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
 
     out: list[Analyzer] = []
@@ -111,12 +112,17 @@ def dump(capture: str, as_json: bool, show_keys: bool) -> None:
             if as_json:
                 write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
             else:
-                fields = pdu_fields(pdu, show_keys)
-                text = " ".join(f"{k}={v}" for k, v in fields.items())
-                cid = f"c{conn.id}" if conn is not None else "-"
                 write(
-                    f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                    f"{pdu.layer:<7} {pdu.name}  {text}\n"
+                    dump_line(
+                        pdu.frame,
+                        pdu.time,
+                        out[0].analysis.capture.first_time,
+                        pdu.direction.name,
+                        conn.id if conn is not None else None,
+                        pdu.layer,
+                        pdu.name,
+                        pdu_fields(pdu, show_keys),
+                    )
                 )
     analysis = out[0].analysis if out else None
     if analysis is not None and analysis.problems:
