@@ -153,10 +153,8 @@ def suggest(p: Pairing) -> Suggestion | None:
     if sc:
         why.append("it supports LE Secure Connections")
     agent = _BLUEZ_AGENT[io]
-    level = "high" if mitm else "medium"
     commands = [
         f"bluetoothctl: agent {agent} ; default-agent ; pair <address>",
-        f"gatttool -b <address> --sec-level={level} …",
         "bpdiag pair <address> --io "
         f"{agent} {'--mitm' if mitm else '--no-mitm'} {'--sc' if sc else '--legacy'} "
         f"{'--bond' if bonding else '--no-bond'} --key-size 16",
@@ -177,11 +175,20 @@ def suggest(p: Pairing) -> Suggestion | None:
     )
 
 
+def _level(s: Suggestion) -> str:
+    return "high" if s.mitm else "medium"
+
+
 def suggestions(analysis: Analysis) -> list[Suggestion]:
+    from bpdiag.rules.tools import gatttool_seen
+
+    gatttool = gatttool_seen(analysis)
     out = []
     for p in analysis.pairings:
         if p.outcome == "failed":
             s = suggest(p)
             if s is not None:
+                if gatttool:  # only where the capture shows gatttool in use (deprecated)
+                    s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 out.append(s)
     return out
