@@ -44,7 +44,7 @@ def test_fix_markdown_is_rendered_and_capture_is_named_by_file_name() -> None:
     assert "<title>bpdiag — mitm_unsatisfiable.btsnoop</title>" in html
     fixes = re.findall(r"<div class='fix'>(.*?)</div>", html, re.S)
     assert fixes and all("`" not in f for f in fixes)
-    assert "<code>gatttool --sec-level=medium</code>" in fixes[0]
+    assert "<code>agent NoInputNoOutput</code>" in fixes[0]
     # raw HTML in a fix text is not markup
     assert "&lt;b&gt;" in markdown("<b>x</b> and `y`") and "<code>y</code>" in markdown("`y`")
 
