@@ -69,7 +69,8 @@ def main() -> None:
     "html_out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write a self-contained HTML report (ladders as SVG) to this file.",
+    help="Write a self-contained HTML report to this file (instead of the text report; "
+    "add --text or --json to print one too).",
 )
 @click.option(
     "--follow",
@@ -92,6 +93,7 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="With --live: also write what was seen to this btsnoop file.",
 )
+@click.option("--text", "as_text", is_flag=True, help="With --html: print the text report too.")
 @key_options
 def analyze(
     capture: str | None,
@@ -101,6 +103,7 @@ def analyze(
     follow: bool,
     live_dev: str | None,
     write_out: str | None,
+    as_text: bool,
     **key_args: tuple[str, ...],
 ) -> None:
     """Rebuild every connection's pairing story and say what went wrong.
@@ -138,6 +141,10 @@ def analyze(
                 out.write(render_html(analyses[0]))
         except OSError as exc:
             _fail(f"{html_out}: {exc.strerror or exc}")
+        from pathlib import Path
+
+        # on stdout unless stdout carries a report (JSON must stay parseable)
+        click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
     if as_json:
         from bpdiag.report.json_report import dumps_analysis
 
@@ -145,7 +152,7 @@ def analyze(
             click.echo(dumps_analysis(analyses[0]))
         else:
             click.echo("[\n" + ",\n".join(dumps_analysis(a) for a in analyses) + "\n]")
-    else:
+    elif as_text or not html_out:
         from bpdiag.report.terminal import escape_controls
         from bpdiag.report.text import render_text
 
@@ -166,6 +173,7 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ..
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
     from bpdiag.capture.bugreport import open_inputs
+    from bpdiag.report.dump_text import dump_line
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
     from bpdiag.report.terminal import escape_line
 
@@ -180,20 +188,23 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ..
                 if as_json:
                     write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
                 else:
-                    fields = pdu_fields(pdu, show_keys)
-                    text = escape_line(" ".join(f"{k}={v}" for k, v in fields.items()))
-                    cid = f"c{conn.id}" if conn is not None else "-"
-                    mark = " [decrypted]" if pdu.decrypted else ""
-                    write(
-                        f"#{pdu.frame:<7} {pdu.time:17.6f} {pdu.direction.name:<8} {cid:<4} "
-                        f"{pdu.layer:<7} {pdu.name}{mark}  {text}\n"
+                    name = f"{pdu.name} [decrypted]" if pdu.decrypted else pdu.name
+                    line = dump_line(
+                        pdu.frame,
+                        pdu.time,
+                        out[-1].analysis.capture.first_time,
+                        pdu.direction.name,
+                        conn.id if conn is not None else None,
+                        pdu.layer,
+                        name,
+                        pdu_fields(pdu, show_keys),
                     )
+                    write(escape_line(line.rstrip("\n")) + "\n")
+    from bpdiag.report.problems import describe as describe_problem
+
     for analyzer in out:
-        analysis = analyzer.analysis
-        for p in analysis.problems[:20]:
-            where = f"record {p.record}" if p.record is not None else "file"
-            off = f" offset 0x{p.offset:x}" if p.offset is not None else ""
-            click.echo(f"problem: {where}{off}: {escape_line(p.message)}", err=True)
+        for p in analyzer.analysis.problems[:20]:
+            click.echo(f"problem: {escape_line(describe_problem(p))}", err=True)
     sys.exit(EXIT_FAILED if any(a.analysis.failed for a in out) else EXIT_OK)
 
 
@@ -262,60 +273,52 @@ def tui(
 @click.option(
     "--file", "exp_file", default=None, help="Expectations file (default DIR/expectations.toml)."
 )
-def check(directory: str, update: bool, exp_file: str | None) -> None:
+@click.option(
+    "--junit",
+    "junit_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the results as JUnit XML (one testcase per capture) to this file.",
+)
+def check(directory: str, update: bool, exp_file: str | None, junit_out: str | None) -> None:
     """Compare every capture in DIRECTORY with its recorded expectations (regression test)."""
+    import time
     from pathlib import Path
 
-    from bpdiag.diagnose import diagnose_file
-    from bpdiag.report import expectations as ex
+    from bpdiag import checking
 
     folder = Path(directory)
-    path = Path(exp_file) if exp_file else folder / ex.FILE_NAME
-    try:
-        expected = ex.load(path) if path.exists() else {}
-    except (OSError, ValueError) as exc:
-        _fail(f"{path}: {exc}")
-    by_file = {e.get("file"): name for name, e in expected.items()}
-    captures = ex.captures_in(folder)
-    name: str | None  # the expectations' name of a capture
+    path = checking.expectations_path(folder, exp_file)
     if update:
-        entries = {}
-        for cap in captures:
-            name = by_file.get(cap.name, cap.stem)
-            old = expected.get(name, {})
-            try:
-                analysis = diagnose_file(cap)
-            except BpdiagError as exc:
-                _fail(f"{cap}: {exc}")
-            entry = ex.observed(analysis, cap.name, old.get("description", ""))
-            # Keys bpdiag does not compute (e.g. the generator's SMP sequence) are kept.
-            entries[name] = {**{k: v for k, v in old.items() if k not in entry}, **entry}
-        path.write_text(ex.dumps(entries), encoding="utf-8")
-        click.echo(f"wrote {path} ({len(entries)} captures)")
-        sys.exit(EXIT_OK)
-    mismatches: list[ex.Mismatch] = []
-    checked = 0
-    listed = set(by_file)
-    for cap in captures:
-        name = by_file.get(cap.name)
-        if name is None:
-            mismatches.append(
-                ex.Mismatch(cap.name, "capture has no expectations", "an entry", None)
-            )
-            continue
         try:
-            analysis = diagnose_file(cap)
-        except BpdiagError as exc:
-            mismatches.append(ex.Mismatch(cap.name, "unreadable", "readable", str(exc)))
-            continue
-        checked += 1
-        mismatches += ex.compare(name, expected[name], ex.observed(analysis, cap.name))
-    for missing in sorted(listed - {c.name for c in captures}, key=str):
-        mismatches.append(ex.Mismatch(str(missing), "listed capture is missing", "a file", None))
-    for m in mismatches:
-        click.echo(f"MISMATCH {m}")
-    click.echo(f"{checked} captures checked, {len(mismatches)} mismatches")
-    sys.exit(EXIT_FAILED if mismatches else EXIT_OK)
+            done = checking.update(folder, path)
+        except checking.CheckSetupError as exc:
+            _fail(str(exc))
+        for file, why in done.kept_unreadable:
+            click.echo(f"kept the old entry of {file}: it cannot be read ({why})", err=True)
+        for file in done.dropped_missing:
+            click.echo(f"dropped the entry of {file}: no such capture in {folder}", err=True)
+        click.echo(f"wrote {path} ({done.written} captures)")
+        sys.exit(EXIT_FAILED if done.kept_unreadable else EXIT_OK)
+    started = time.monotonic()
+    try:
+        results = checking.run_check(folder, path)
+    except checking.CheckSetupError as exc:
+        _fail(str(exc))
+    for r in results:
+        if r.mismatches:
+            click.echo(r.text())
+    click.echo(checking.summary(results))
+    if junit_out:
+        from bpdiag.report.junit import render_junit
+
+        try:
+            with open(junit_out, "w", encoding="utf-8") as out:
+                out.write(render_junit(folder.resolve().name, results, time.monotonic() - started))
+        except OSError as exc:
+            _fail(f"{junit_out}: {exc.strerror or exc}")
+        click.echo(f"wrote JUnit XML to {junit_out}")
+    sys.exit(EXIT_FAILED if any(r.mismatches for r in results) else EXIT_OK)
 
 
 @main.command()
@@ -430,10 +433,11 @@ def compare(a: str, b: str, as_json: bool) -> None:
     from bpdiag.report.compare import compare as do_compare
     from bpdiag.report.compare import render_compare
 
-    try:
-        result = do_compare(diagnose_file(a), diagnose_file(b))
-    except BpdiagError as exc:
-        _fail(str(exc))
+    analyses = []
+    for path in (a, b):
+        with _reading(path):  # an unreadable side is named: "bpdiag: nope: no such file"
+            analyses.append(diagnose_file(path))
+    result = do_compare(analyses[0], analyses[1])
     from bpdiag.report.terminal import escape_controls
 
     click.echo(
@@ -456,11 +460,14 @@ def compare(a: str, b: str, as_json: bool) -> None:
     "--sim",
     "sim_spec",
     default=None,
-    help="Simulated peripheral PROFILE[:key=value,…] (omron-bpm, generic).",
+    help="Simulated peripheral PROFILE[:key=value,…]. omron-bpm knobs: pairing-mode=on|off, "
+    "forget-bond=on|off. generic knobs: io=CAP, mitm=on|off, sc=on|off, sc-only=on|off, "
+    "bonding=on|off, max-key-size=N, refuse=REASON (e.g. 0x08), passkey=N, forget-bond=on|off. "
+    "E.g. omron-bpm:pairing-mode=on or generic:io=DisplayOnly,mitm=on.",
 )
 @click.option(
     "--io",
-    type=click.Choice(IO_CAPABILITIES),
+    type=click.Choice(IO_CAPABILITIES, case_sensitive=False),
     default="KeyboardDisplay",
     show_default=True,
     help="Local IO capability.",
@@ -551,6 +558,10 @@ def pair(
     from bpdiag.live.base import LiveError, PairParams, parse_key_distribution
 
     try:
+        if transport is not None:
+            from bpdiag.live.transports import check_transport_spec
+
+            check_transport_spec(transport)
         params = PairParams(
             io=io,
             mitm=mitm,
@@ -670,10 +681,16 @@ def sim(profile: str, transport: str, address: str) -> None:
         from bpdiag.live.sim_server import serve
     except ImportError as exc:
         _fail(f"bpdiag sim needs {exc.name}: pip install 'bpdiag[live]'")
-    try:
-        spec = parse_profile(profile)
+    from bpdiag.live.transports import check_transport_spec
+
+    def ready() -> None:
         click.echo(f"advertising {profile} as {address} on {transport}; Ctrl-C to stop", err=True)
-        asyncio.run(serve(spec, transport, address))
+
+    try:
+        check_transport_spec(transport)
+        spec = parse_profile(profile)
+        # said once the controller is open and advertising, not before it may fail
+        asyncio.run(serve(spec, transport, address, on_ready=ready))
     except LiveError as exc:
         _fail(f"{exc} ({exc.reason})")
     except KeyboardInterrupt:

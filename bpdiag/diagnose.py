@@ -14,10 +14,11 @@ from bpdiag.analysis.run import Progress, analyze_file
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.rules import run_rules
 from bpdiag.rules.advice import suggestions
+from bpdiag.rules.tools import with_tools
 
 
 def diagnose(analysis: Analysis) -> Analysis:
-    analysis.findings = run_rules(analysis)
+    analysis.findings = with_tools(analysis, run_rules(analysis))
     analysis.suggestions = suggestions(analysis)
     return analysis
 

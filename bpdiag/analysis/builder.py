@@ -84,6 +84,16 @@ def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Feat
     )
 
 
+def _learn_identity(conn: Connection, sender: str, cmd: smp.IdentityAddressInformation) -> None:
+    """A side whose address the capture never gave (an Android snoop log has no Read BD_ADDR)
+    names its identity address in Identity Address Information (Vol 3, Part H, 3.6.5)."""
+    side = {"central": conn.central, "peripheral": conn.peripheral}.get(sender)
+    if side is None or side.address is not None:
+        return
+    side.address = smp.format_bd_addr(cmd.address)
+    side.address_type = f"{smp.address_type_name(cmd.address_type)}-identity"
+
+
 class Analyzer:
     """Feed PDUs in order, then ``finish()`` for the ``Analysis``."""
 
@@ -243,6 +253,8 @@ class Analyzer:
             if p is None:
                 p = self._new_pairing(conn, pdu.frame)
             p.keys.append(KeyDistributed(pdu.frame, self._role_word(sender), _KEY_NAMES[code]))
+            if code == C.IDENTITY_ADDRESS_INFORMATION:
+                _learn_identity(conn, sender, cast(smp.IdentityAddressInformation, cmd))
         else:
             if p is None:
                 p = self._new_pairing(conn, pdu.frame)

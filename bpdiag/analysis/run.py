@@ -71,6 +71,8 @@ def walk_file(
         records = iter(cap)
         first = next(records, None)
         rec = first
+        if first is not None:
+            info.first_time = first.timestamp  # known now: dump prints times relative to it
         for rec in chain((first,), records) if first is not None else ():
             pdus = feed_stream(rec)
             if pdus:

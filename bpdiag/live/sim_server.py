@@ -4,6 +4,7 @@ second controller), so people can test their own central against it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bumble.device import Device
 from bumble.hci import Address
@@ -18,6 +19,7 @@ async def serve(
     address: str,
     stop: asyncio.Event | None = None,
     name: str = "bpdiag-sim",
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Advertise ``profile`` on the controller behind ``transport_spec`` until ``stop``."""
     from bumble.transport import open_transport
@@ -42,4 +44,6 @@ async def serve(
             device.on("characteristic_subscription", on_subscription)
         await device.power_on()
         await device.start_advertising(auto_restart=True)
+        if on_ready is not None:
+            on_ready()
         await (stop or asyncio.Event()).wait()

@@ -3,9 +3,11 @@ explain why one outcome differs from the other."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bpdiag.analysis.model import Analysis, Features, Pairing
+from bpdiag.analysis.pairing_method import select_method
 
 
 def _keys(f: Features | None) -> str | None:
@@ -46,6 +48,70 @@ PARAMS = [
 CAUSES = {name for name, _ in PARAMS[: [n for n, _ in PARAMS].index("method")]}
 
 
+# Which Features attributes a compared parameter stands for (None: not modelled here).
+_FEATURE_ATTRS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "initiator io": ("request", ("io_capability", "io_capability_name")),
+    "initiator mitm": ("request", ("mitm",)),
+    "initiator sc": ("request", ("sc",)),
+    "initiator bonding": ("request", ("bonding",)),
+    "initiator key size": ("request", ("max_key_size",)),
+    "initiator keys": ("request", ("initiator_keys", "responder_keys")),
+    "responder io": ("response", ("io_capability", "io_capability_name")),
+    "responder mitm": ("response", ("mitm",)),
+    "responder sc": ("response", ("sc",)),
+    "responder bonding": ("response", ("bonding",)),
+    "responder key size": ("response", ("max_key_size",)),
+    "responder keys": ("response", ("initiator_keys", "responder_keys")),
+}
+
+
+def _known(keys: list[str] | None) -> tuple[str, ...] | None:
+    """A key distribution as a tuple; ``None`` where a cut log lost it (not "no keys")."""
+    return tuple(keys) if keys is not None else None
+
+
+def _effect(req: Features, resp: Features) -> tuple[Any, ...]:
+    """What a pair of Pairing Request/Response decides (Vol 3, Part H, 2.3.5.1 and 3.5.1):
+    the method the spec selects, whether MITM is asked for, SC, key size, bonding, keys."""
+    sc = req.sc and resp.sc
+    choice = select_method(
+        initiator_io=req.io_capability,
+        responder_io=resp.io_capability,
+        initiator_oob=req.oob,
+        responder_oob=resp.oob,
+        initiator_mitm=req.mitm,
+        responder_mitm=resp.mitm,
+        secure_connections=sc,
+    )
+    return (
+        choice.method if choice is not None else None,
+        req.mitm or resp.mitm,
+        sc,
+        min(req.max_key_size, resp.max_key_size),
+        req.bonding and resp.bonding,
+        _known(req.initiator_keys),
+        _known(req.responder_keys),
+        _known(resp.initiator_keys),
+        _known(resp.responder_keys),
+    )
+
+
+def _matters(name: str, a: Pairing, b: Pairing) -> bool:
+    """Whether giving A the value B has for this one parameter changes what the exchange
+    decides. An IO capability that yields the same method (both Just Works because the other
+    side is NoInputNoOutput) does not matter; MITM asked for or not always does."""
+    where = _FEATURE_ATTRS.get(name)
+    if where is None or a.request is None or a.response is None:
+        return True
+    if b.request is None or b.response is None:
+        return True
+    side, attrs = where
+    theirs = getattr(b, side)
+    changed = dataclasses.replace(getattr(a, side), **{k: getattr(theirs, k) for k in attrs})
+    req, resp = (changed, a.response) if side == "request" else (a.request, changed)
+    return _effect(req, resp) != _effect(a.request, a.response)
+
+
 # Findings that blame the peer's state rather than the parameters offered.
 PEER_STATE = ("pairing-mode-inactive", "repeated-attempts")
 
@@ -81,12 +147,18 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
         )
         # A parameter explains the difference only when both attempts show it (a missing
         # Pairing Response is a consequence, not a cause).
-        explaining = [
+        differing = [
             r["parameter"]
             for r in rows
             if r["differs"] and r["parameter"] in CAUSES and None not in (r["a"], r["b"])
         ]
+        explaining = differing
         others: list[str] = []
+        if pa is not None and pb is not None:
+            explaining = [n for n in differing if _matters(n, pa, pb)]
+            others = [n for n in differing if n not in explaining]
+            if differing and not explaining:
+                explaining, others = differing, []  # none alone: together, then
         state = [
             text for text in (_peer_state(a, pa, "A"), _peer_state(b, pb, "B")) if text is not None
         ]
@@ -96,7 +168,7 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
         elif outcome_differs and state:
             # The failing side was refused for its state (not in pairing mode, backing off):
             # the parameter differences are listed apart, not offered as the cause.
-            explaining, others = state, explaining
+            explaining, others = state, differing
         elif outcome_differs and not explaining:
             explaining = [
                 "the peer's state, not the parameters: the same request got a "
@@ -108,7 +180,8 @@ def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
                 "rows": rows,
                 "outcome_differs": outcome_differs,
                 "explained_by": explaining if outcome_differs else [],
-                "other_differences": others,
+                "other_differences": others if outcome_differs else [],
+                "peer_state": bool(outcome_differs and state),
             }
         )
     return {
@@ -136,19 +209,25 @@ def render_compare(result: dict[str, Any]) -> str:
     out = [f"A: {result['a']}", f"B: {result['b']}", ""]
     for pair in result["pairings"]:
         out.append(f"Pairing {pair['index']}")
-        out.append(f"  {'':<20}{'A':<46}{'B'}")
+        # the A column as wide as its widest value, with a gap: columns never touch
+        width = max([len(fmt_value(r["a"])) for r in pair["rows"]] + [1]) + 3
+        out.append(f"  {'':<20}{'A':<{width}}{'B'}")
         for r in pair["rows"]:
             mark = "≠" if r["differs"] else " "
-            out.append(f"{mark} {r['parameter']:<20}{fmt_value(r['a']):<46}{fmt_value(r['b'])}")
+            out.append(
+                f"{mark} {r['parameter']:<20}{fmt_value(r['a']):<{width}}{fmt_value(r['b'])}"
+            )
         if pair["outcome_differs"]:
             out.append(
                 "  The outcomes differ; what explains it: " + ", ".join(pair["explained_by"])
             )
             if pair.get("other_differences"):
-                out.append(
-                    "  Also different (the peer's state explains it without them): "
-                    + ", ".join(pair["other_differences"])
+                why = (
+                    "the peer's state explains it without them"
+                    if pair.get("peer_state")
+                    else "they change neither the method nor the security asked for"
                 )
+                out.append(f"  Also different ({why}): " + ", ".join(pair["other_differences"]))
         else:
             out.append("  Same outcome.")
         out.append("")

@@ -23,6 +23,7 @@ after_pairing = true
 ```
 
 Keys that are absent are not checked, so a hand-written file can say only what matters.
+``bpdiag/checking.py`` runs the check and writes updates (with tomlkit, keeping comments).
 """
 
 from __future__ import annotations
@@ -108,51 +109,6 @@ def compare(name: str, expected: dict[str, Any], got: dict[str, Any]) -> list[Mi
         if want_e != have_e:
             out.append(Mismatch(name, "encryptions (status, after_pairing)", want_e, have_e))
     return out
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _key(name: str) -> str:
-    if name.replace("_", "").replace("-", "").isalnum():
-        return name
-    return _toml_value(name)
-
-
-def dumps(entries: dict[str, dict[str, Any]]) -> str:
-    """Write expectations as TOML (the small subset this file uses)."""
-    lines = [
-        "# bpdiag expectations: `bpdiag check DIR` compares, `--update` rewrites.",
-        "",
-    ]
-    for name in sorted(entries):
-        e = entries[name]
-        k = _key(name)
-        lines.append(f"[{k}]")
-        for field_name in ("file", "description", "findings"):
-            if field_name in e:
-                lines.append(f"{field_name} = {_toml_value(e[field_name])}")
-        for extra, value in e.items():
-            if extra not in ("file", "description", "findings", "pairings", "encryptions"):
-                if not isinstance(value, dict):
-                    lines.append(f"{extra} = {_toml_value(value)}")
-        for table in ("pairings", "encryptions"):
-            for item in e.get(table, []):
-                lines.append("")
-                lines.append(f"[[{k}.{table}]]")
-                for ik, iv in item.items():
-                    lines.append(f"{ik} = {_toml_value(iv)}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def captures_in(directory: Path) -> list[Path]:

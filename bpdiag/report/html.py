@@ -1,108 +1,227 @@
-"""One self-contained HTML page to attach to a bug report: capture facts, each pairing's
-ladder drawn as SVG, the findings with their fixes, and what would work.  No scripts, no
-external resources; key values never appear (the analysis holds none)."""
+"""One self-contained HTML page to attach to a bug report.
+
+Order: the verdict (what failed, the finding that explains it, its fix, what would work), then
+each pairing's ladder, then the details (capture facts, problems reading it, every finding,
+ATT errors, connections). The ladder is HTML and CSS, not a fixed-size drawing: it takes the
+page's width, and its labels wrap between the lifelines instead of running past them. Fix
+texts are Markdown (code in backticks) and are rendered; text that comes from the capture is
+escaped. No scripts, no external resources; key values never appear (the analysis holds none);
+the capture is named by its file name, not by the local path it was read from.
+"""
 
 from __future__ import annotations
 
+import re
 from html import escape
+from pathlib import PurePath
+from typing import Any
 
-from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.report.text import check_lines, explain_pairing, pairing_headline
+from bpdiag.analysis.model import Analysis, Connection, Pairing
+from bpdiag.report.problems import describe as describe_problem
+from bpdiag.report.text import check_lines, explain_encryption, explain_pairing, pairing_headline
+
+ATT_ROWS = 200  # ATT errors listed in the table; the rest are counted
 
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.15em;margin-top:2em} h3{font-size:1em}
-table{border-collapse:collapse}
-td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}
-.error{color:#b00020} .warning{color:#a15c00} .info{color:#555}
+body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1.5em;max-width:90em;
+  color:#222;line-height:1.4}
+h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+h3{font-size:1em;margin:1em 0 .3em}
+table{border-collapse:collapse} td,th{padding:.2em .6em;border-bottom:1px solid #ddd;
+  text-align:left;vertical-align:top}
+.error{color:#b00020} .warning{color:#a15c00} .info{color:#555} .ok{color:#1b5e20}
 .finding{border-left:4px solid #ccc;padding:.3em .8em;margin:.6em 0}
 .finding.sev-error{border-color:#b00020} .finding.sev-warning{border-color:#e69500}
-code{background:#f4f4f4;padding:0 .2em}
+.verdict{border:2px solid #b00020;border-radius:6px;padding:.6em 1em;margin:1em 0;
+  background:#fff7f8}
+.verdict.pass{border-color:#1b5e20;background:#f6fbf6}
+.verdict h2{border:0;margin:.2em 0}
+.fix{background:#f6f8fa;border-radius:4px;padding:.1em .8em}
+code{background:#eef0f3;padding:0 .25em;border-radius:3px;font-size:.92em}
+pre{white-space:pre-wrap}
+.ladder{display:grid;grid-template-columns:max-content max-content minmax(12em,1fr);
+  column-gap:.8em;font:13px/1.35 ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;
+  margin:.5em 0 1em}
+.ladder .hd{font-weight:bold;display:flex;justify-content:space-between;padding:0 .2em}
+.ladder .fr,.ladder .t{color:#555;white-space:nowrap;align-self:end;padding-bottom:.1em}
+.ladder .lane{border-left:2px solid #888;border-right:2px solid #888;padding:.25em .9em 0;
+  min-width:0;color:#1f3b73}
+.ladder .lbl{text-align:center;overflow-wrap:anywhere}
+.ladder .arrow{position:relative;border-top:2px solid currentColor;margin:.2em 0 .35em}
+.ladder .arrow.r::after,.ladder .arrow.l::before{content:"";position:absolute;top:-6px;
+  border-top:5px solid transparent;border-bottom:5px solid transparent}
+.ladder .arrow.r::after{right:-1px;border-left:10px solid currentColor}
+.ladder .arrow.l::before{left:-1px;border-right:10px solid currentColor}
+.ladder .arrow.u{border-top-style:dotted}
+.ladder .enc .arrow{border-top:3px dashed currentColor}
+.ladder .failed{color:#b00020;font-weight:bold} .ladder .enc{color:#1b5e20}
 """
 
 
-def _ladder_svg(p: Pairing) -> str:
-    """Central and peripheral lifelines with one arrow per SMP PDU (and the encryption)."""
-    left, right, top, step = 90, 610, 40, 34
-    rows: list[tuple[int, str, str, bool]] = []  # frame, sender, label, failed
+def _md() -> Any:
+    from markdown_it import MarkdownIt
+
+    # commonmark without raw HTML: a fix text cannot inject markup
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown(text: str) -> str:
+    """A fix text (Markdown: `code`, *emphasis*, lists) as HTML."""
+    return str(_md().render(text))
+
+
+def _inline_code(escaped: str) -> str:
+    """`x` as <code>x</code> in already escaped text (finding details quote commands so; they
+    may also quote the capture, so no other Markdown is read in them)."""
+    return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped)
+
+
+def _ladder(p: Pairing) -> str:
+    """Central and peripheral lifelines with one arrow per SMP PDU and the encryption; the
+    columns left of them hold the frame and the time since the pairing began (+s, as in
+    ``bpdiag analyze`` and the TUI)."""
+    e = escape
+    rows: list[tuple[int, str, str, bool, float | None]] = []
     enc_done = False
     for s in p.steps:
         if p.encrypted_frame is not None and not enc_done and s.frame > p.encrypted_frame:
-            rows.append((p.encrypted_frame, "enc", "link encryption started", False))
+            rows.append((p.encrypted_frame, "enc", "link encryption started", False, None))
             enc_done = True
-        rows.append((s.frame, s.sender, s.msg.summary(), s.code == 0x05))
+        rows.append((s.frame, s.sender, s.msg.summary(), s.code == 0x05, s.time))
     if p.encrypted_frame is not None and not enc_done:
-        rows.append((p.encrypted_frame, "enc", "link encryption started", False))
-    h = top + step * len(rows) + 20
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="700" height="{h}" '
-        'font-family="sans-serif" font-size="12">',
-        '<defs><marker id="a" markerWidth="10" markerHeight="8" refX="9" refY="4" '
-        'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="context-stroke"/></marker></defs>',
-        f'<text x="{left}" y="20" text-anchor="middle" font-weight="bold">Central</text>',
-        f'<text x="{right}" y="20" text-anchor="middle" font-weight="bold">Peripheral</text>',
-        f'<line x1="{left}" y1="28" x2="{left}" y2="{h - 5}" stroke="#888"/>',
-        f'<line x1="{right}" y1="28" x2="{right}" y2="{h - 5}" stroke="#888"/>',
-    ]
+        rows.append((p.encrypted_frame, "enc", "link encryption started", False, None))
     t0 = p.steps[0].time if p.steps else 0.0
-    times = {s.frame: s.time for s in p.steps}
-    for i, (frame, sender, label, failed) in enumerate(rows):
-        y = top + step * i + 18
-        color = "#b00020" if failed else "#1b5e20" if sender == "enc" else "#1f3b73"
-        text = escape(label[:90])
-        if sender == "enc":
-            out.append(
-                f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="{color}" '
-                'stroke-width="3" stroke-dasharray="6 3"/>'
-            )
-        else:
-            x1, x2 = (left, right) if sender != "peripheral" else (right, left)
-            out.append(
-                f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" '
-                'stroke-width="1.5" marker-end="url(#a)"/>'
-            )
+    out = [
+        "<div class='ladder' role='img' aria-label='pairing ladder'>",
+        "<div></div><div></div><div class='hd'><span>Central</span><span>Peripheral</span></div>",
+    ]
+    for frame, sender, label, failed, t in rows:
+        kind = {"central": "r", "peripheral": "l", "enc": "e"}.get(sender, "u")
+        cls = "lane failed" if failed else "lane enc" if sender == "enc" else "lane"
+        when = f"{t - t0:+.3f}s" if t is not None else ""
         out.append(
-            f'<text x="{(left + right) / 2}" y="{y - 5}" text-anchor="middle" '
-            f'fill="{color}">{text}</text>'
+            f"<div class='fr'>#{frame}</div><div class='t'>{when}</div>"
+            f"<div class='{cls}'><div class='lbl'>{e(label)}</div>"
+            f"<div class='arrow {kind}'></div></div>"
         )
-        dt = f"+{(times[frame] - t0) * 1000:.0f} ms" if frame in times else ""
-        out.append(f'<text x="5" y="{y + 4}" fill="#555">#{frame}</text>')
-        out.append(f'<text x="{right + 8}" y="{y + 4}" fill="#555">{dt}</text>')
-    out.append("</svg>")
+    out.append("</div>")
     return "\n".join(out)
+
+
+def _verdict(analysis: Analysis) -> list[str]:
+    e = escape
+    failed = [p for p in analysis.pairings if p.outcome == "failed"]
+    refused = [x for x in analysis.encryptions if x.status != 0]
+    if not failed and not refused:
+        n = len(analysis.pairings)
+        what = f"{n} pairing{'s' if n != 1 else ''}, none failed" if n else "no pairing"
+        return [f"<section class='verdict pass'><h2 class='ok'>Nothing failed: {what}</h2>"]
+    parts = ["<section class='verdict'>"]
+    by_pairing: dict[int | None, list[Any]] = {}
+    for f in analysis.findings:
+        by_pairing.setdefault(f.pairing, []).append(f)
+    for p in failed:
+        parts.append(
+            f"<h2 class='error'>Pairing {p.id} (connection {p.connection}) failed: "
+            f"{e(pairing_headline(p))}</h2>"
+        )
+        parts.extend(_finding_block(f, brief=True) for f in by_pairing.get(p.id, [])[:2])
+        for s in (s for s in analysis.suggestions if s.pairing == p.id):
+            parts.append(_suggestion(s))
+    for x in refused:
+        parts.append(
+            f"<h2 class='error'>Connection {x.connection}: {e(explain_encryption(x))}</h2>"
+        )
+        parts.extend(
+            _finding_block(f, brief=True)
+            for f in by_pairing.get(None, [])
+            if f.connection == x.connection and x.frame in f.frames
+        )
+    parts.append("</section>")
+    return parts
+
+
+def _suggestion(s: Any) -> str:
+    e = escape
+    items = "".join(f"<li><code>{e(c)}</code></li>" for c in s.commands)
+    items += "".join(f"<li>{e(a)}</li>" for a in s.also)
+    return (
+        f"<h3>What would work</h3><p>io <code>{e(s.io_capability)}</code>, MITM "
+        f"{'on' if s.mitm else 'off'}, SC {'on' if s.sc else 'off'}, bonding "
+        f"{'on' if s.bonding else 'off'}, key size {s.max_key_size} — {e(s.why)}</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+    )
+
+
+def _finding_block(f: Any, brief: bool = False) -> str:
+    e = escape
+    frames = ", ".join(f"#{n}" for n in f.frames)
+    spec = f" · {e(f.spec)}" if f.spec else ""
+    return (
+        f"<div class='finding sev-{e(f.severity)}'><b class='{e(f.severity)}'>"
+        f"{e(f.severity.upper())} {e(f.code)}</b>: {e(f.title)}"
+        f"<p>{_inline_code(e(f.detail))}</p>"
+        f"<div class='fix'><b>Fix:</b> {markdown(f.fix)}</div>"
+        f"<small>evidence {e(frames)}{spec}</small></div>"
+    )
+
+
+def _endpoints(c: Connection | None) -> str:
+    if c is None:
+        return ""
+    e = escape
+    return (
+        f"<p>central {e(c.central.address or 'unknown')} · peripheral "
+        f"{e(c.peripheral.address or 'unknown')}</p>"
+    )
+
+
+def _att_errors(analysis: Analysis) -> list[str]:
+    e = escape
+    errs = analysis.att_errors
+    parts = ["<h2>ATT errors</h2>"]
+    if not errs:
+        return [*parts, "<p>None.</p>"]
+    parts.append(
+        "<table><tr><th>frame</th><th>connection</th><th>request</th><th>handle</th>"
+        "<th>error</th><th>link encrypted</th></tr>"
+    )
+    for a in errs[:ATT_ROWS]:
+        parts.append(
+            f"<tr><td>#{a.frame}</td><td>{a.connection if a.connection is not None else ''}</td>"
+            f"<td>{e(a.request_name)}</td><td>0x{a.handle:04x}</td>"
+            f"<td>{e(a.error_name)} (0x{a.error:02x})</td><td>{'yes' if a.encrypted else 'no'}"
+            "</td></tr>"
+        )
+    parts.append("</table>")
+    if len(errs) > ATT_ROWS:
+        parts.append(
+            f"<p>… and {len(errs) - ATT_ROWS} more ATT errors (first {ATT_ROWS} shown).</p>"
+        )
+    return parts
 
 
 def render_html(analysis: Analysis) -> str:
     cap = analysis.capture
     e = escape
+    name = PurePath(cap.path).name or cap.path
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>bpdiag — {e(cap.path)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>bpdiag report — {e(cap.path)}</h1>",
-        "<table>",
-        f"<tr><th>format</th><td>{e(cap.format)} ({e(cap.link_type_name)})</td></tr>",
-        f"<tr><th>records</th><td>{cap.records}</td></tr>",
-        f"<tr><th>connections</th><td>{len(analysis.connections)}</td></tr>",
-        f"<tr><th>pairings</th><td>{len(analysis.pairings)}</td></tr>",
-        f"<tr><th>problems reading</th><td>{len(analysis.problems)}</td></tr>",
-        "</table>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>bpdiag — {e(name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>bpdiag report — {e(name)}</h1>",
+        *_verdict(analysis),
     ]
-    for pr in analysis.problems[:20]:
-        parts.append(
-            f"<p class='error'>record {pr.record}, offset {pr.offset}: {e(pr.message)}</p>"
-        )
     conns = {c.id: c for c in analysis.connections}
+    if analysis.pairings:
+        parts.append("<h2>Ladders</h2>")
     for p in analysis.pairings:
         c = conns.get(p.connection)
         parts.append(
-            f"<h2>Connection {p.connection} · Pairing {p.id}: {e(pairing_headline(p))}</h2>"
+            f"<h3>Connection {p.connection} · Pairing {p.id}: {e(pairing_headline(p))}</h3>"
         )
-        if c is not None:
-            parts.append(
-                f"<p>central {e(c.central.address or 'unknown')} · peripheral "
-                f"{e(c.peripheral.address or 'unknown')}</p>"
-            )
-        parts.append(_ladder_svg(p))
+        parts.append(_endpoints(c))
+        parts.append(_ladder(p))
         parts.append(f"<p>{e(explain_pairing(p, c))}</p>")
         checks = check_lines(p)
         if checks:
@@ -111,24 +230,40 @@ def render_html(analysis: Analysis) -> str:
                 + "".join(f"<li>{e(x.strip())}</li>" for x in checks)
                 + "</ul>"
             )
-        for s in (s for s in analysis.suggestions if s.pairing == p.id):
-            parts.append(
-                f"<h3>What would work</h3><p>io {e(s.io_capability)}, MITM "
-                f"{'on' if s.mitm else 'off'}, SC {'on' if s.sc else 'off'}, bonding "
-                f"{'on' if s.bonding else 'off'} — {e(s.why)}</p><ul>"
-                + "".join(f"<li><code>{e(c_)}</code></li>" for c_ in s.commands)
-                + "".join(f"<li>{e(a)}</li>" for a in s.also)
-                + "</ul>"
-            )
-    parts.append("<h2>Findings</h2>")
+    parts.append("<h2>Details</h2>")
+    parts += [
+        "<table>",
+        f"<tr><th>capture</th><td>{e(name)}</td></tr>",
+        f"<tr><th>format</th><td>{e(cap.format)} ({e(cap.link_type_name)})</td></tr>",
+        f"<tr><th>records</th><td>{cap.records}</td></tr>",
+        f"<tr><th>connections</th><td>{len(analysis.connections)}</td></tr>",
+        f"<tr><th>pairings</th><td>{len(analysis.pairings)}</td></tr>",
+        f"<tr><th>problems reading</th><td>{len(analysis.problems) + analysis.problems_dropped}"
+        "</td></tr>",
+        "</table>",
+    ]
+    for pr in analysis.problems[:20]:
+        parts.append(f"<p class='error'>{e(describe_problem(pr))}</p>")
+    parts.append("<h3>Findings</h3>")
     if not analysis.findings:
         parts.append("<p>None.</p>")
-    for f in analysis.findings:
-        frames = ", ".join(f"#{n}" for n in f.frames)
-        parts.append(
-            f"<div class='finding sev-{e(f.severity)}'><b class='{e(f.severity)}'>"
-            f"{e(f.severity.upper())} {e(f.code)}</b>: {e(f.title)}<br>{e(f.detail)}<br>"
-            f"<small>evidence {e(frames)} · {e(f.spec)}</small><br><b>Fix:</b> {e(f.fix)}</div>"
-        )
+    parts.extend(_finding_block(f) for f in analysis.findings)
+    parts += _att_errors(analysis)
+    if analysis.connections:
+        parts.append("<h3>Connections</h3><ul>")
+        for c in analysis.connections:
+            encs = [explain_encryption(x) for x in analysis.encryptions if x.connection == c.id]
+            parts.append(
+                f"<li>Connection {c.id}: central {e(c.central.address or 'unknown')}, "
+                f"peripheral {e(c.peripheral.address or 'unknown')}"
+                + (f" — {e(' '.join(encs))}" if encs else "")
+                + (
+                    f"; disconnected: {e(c.disconnect_reason_name)}"
+                    if c.disconnect_reason_name
+                    else ""
+                )
+                + "</li>"
+            )
+        parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bpdiag.analysis.model import Analysis, AttError, Connection, Encryption, Pairing
 from bpdiag.decode.smp import error_name
+from bpdiag.report.problems import describe as describe_problem
 
 METHOD_WORDS = {
     "just_works": "Just Works",
@@ -220,9 +221,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
         n = len(analysis.problems) + analysis.problems_dropped
         out.append(f"{n} problem(s) reading the capture (analysis went on):")
         for pr in analysis.problems[:10]:
-            where = f"record {pr.record}" if pr.record is not None else "file"
-            off = f" at offset 0x{pr.offset:x}" if pr.offset is not None else ""
-            out.append(f"  - {where}{off}: {pr.message}")
+            out.append(f"  - {describe_problem(pr)}")
         if n > 10:
             out.append(f"  … and {n - 10} more (see --json)")
     d = analysis.decryption

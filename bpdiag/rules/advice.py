@@ -161,10 +161,8 @@ def suggest(p: Pairing) -> Suggestion | None:
             f"its Pairing Response is not in the capture, so its {other}requirements are unknown"
         )
     agent = _BLUEZ_AGENT[io]
-    level = "high" if mitm else "medium"
     commands = [
         f"bluetoothctl: agent {agent} ; default-agent ; pair <address>",
-        f"gatttool -b <address> --sec-level={level} …",
         "bpdiag pair <address> --io "
         f"{agent} {'--mitm' if mitm else '--no-mitm'} {'--sc' if sc else '--legacy'} "
         f"{'--bond' if bonding else '--no-bond'} --key-size 16",
@@ -185,11 +183,20 @@ def suggest(p: Pairing) -> Suggestion | None:
     )
 
 
+def _level(s: Suggestion) -> str:
+    return "high" if s.mitm else "medium"
+
+
 def suggestions(analysis: Analysis) -> list[Suggestion]:
+    from bpdiag.rules.tools import gatttool_seen
+
+    gatttool = gatttool_seen(analysis)
     out = []
     for p in analysis.pairings:
         if p.outcome == "failed":
             s = suggest(p)
             if s is not None:
+                if gatttool:  # only where the capture shows gatttool in use (deprecated)
+                    s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 out.append(s)
     return out

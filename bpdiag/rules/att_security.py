@@ -25,8 +25,8 @@ INSUF_AUTHN = rule(
             "pairing it means the attribute needs MITM protection."
         ),
         fix=(
-            "Pair before touching the attribute (BlueZ `bluetoothctl pair <addr>`, "
-            "`gatttool --sec-level=medium`; bleak `await client.pair()`); if it already paired "
+            "Pair before touching the attribute (BlueZ `bluetoothctl pair <addr>`; bleak "
+            "`await client.pair()`); if it already paired "
             "with Just Works, the attribute needs Passkey Entry / Numeric Comparison: give "
             "this side a display or keyboard IO capability and set MITM."
         ),
@@ -44,7 +44,8 @@ INSUF_ENC = rule(
         ),
         fix=(
             "Encrypt the link first: with a bond, reconnect and let the stack re-encrypt "
-            "(BlueZ `gatttool --sec-level=medium`); without one, pair."
+            "(BlueZ: connect through bluetoothd, e.g. `bluetoothctl connect <addr>`); without "
+            "one, pair."
         ),
     )
 )

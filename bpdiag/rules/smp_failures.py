@@ -17,8 +17,8 @@ from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_met
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 _FIX_BLUEZ_MEDIUM = (
-    "BlueZ: `gatttool --sec-level=medium` (not high); with bluetoothctl use an agent that "
-    "matches the device (`agent NoInputNoOutput` then `pair`). "
+    "BlueZ: with bluetoothctl use an agent that matches the device (`agent NoInputNoOutput` "
+    "then `pair`), without asking for MITM. "
     "Zephyr / nRF Connect SDK: `bt_conn_set_security(conn, BT_SECURITY_L2)` instead of L3/L4. "
     "bleak: `await client.pair()` lets BlueZ/Windows choose; drop any MITM requirement "
     "on your side. Android: the app cannot ask for MITM; if an attribute needs it, the "
@@ -78,10 +78,9 @@ PEER_REQUIRES_MITM = rule(
         fix=(
             "Offer an IO capability that allows Passkey Entry or Numeric Comparison and set "
             "MITM: BlueZ `bluetoothctl` → `agent KeyboardDisplay` (or `DisplayYesNo`), "
-            "`default-agent`, `pair <addr>` and type/confirm the passkey; "
-            "`gatttool --sec-level=high`. Zephyr: register `bt_conn_auth_cb` with "
-            "passkey_display/passkey_entry/confirm callbacks and use BT_SECURITY_L3. "
-            "Android: pairing from the system UI shows the passkey dialog."
+            "`default-agent`, `pair <addr>` and type/confirm the passkey. Zephyr: register "
+            "`bt_conn_auth_cb` with passkey_display/passkey_entry/confirm callbacks and use "
+            "BT_SECURITY_L3. Android: pairing from the system UI shows the passkey dialog."
         ),
     )
 )
@@ -176,7 +175,7 @@ PAIRING_NOT_SUPPORTED = _simple(
         ),
         fix=(
             "Check whether the device needs a button press to pair; if it never pairs, do not "
-            "request security (BlueZ `gatttool --sec-level=low`; Zephyr BT_SECURITY_L1) and "
+            "request security (Zephyr BT_SECURITY_L1; with BlueZ, connect without pairing) and "
             "read attributes that need no encryption."
         ),
     ),
@@ -359,8 +358,7 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
                 f"The central asked for MITM protection, but the peripheral is "
                 f"{other.io_capability_name} and the central {sender.io_capability_name}: "
                 f"Table 2.8 gives Just Works, so the central gave up with Authentication "
-                f"Requirements (0x03) at #{f.frame}. This is what `gatttool --sec-level=high` "
-                f"does against a device without display or keyboard. {_params(p)}."
+                f"Requirements (0x03) at #{f.frame}. {_params(p)}."
             )
         return PEER_REQUIRES_MITM, (
             f"The peripheral requires MITM protection, but the central offered "

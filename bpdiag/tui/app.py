@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -26,11 +27,13 @@ from textual.widgets import (
     Static,
     Tree,
 )
+from textual.widgets.tree import TreeNode
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.errors import BpdiagError
-from bpdiag.report.text import check_lines, pairing_headline
+from bpdiag.report.problems import describe as describe_problem
+from bpdiag.report.text import _suggestion, check_lines, explain_encryption, pairing_headline
 from bpdiag.tui.model import (
     Loaded,
     PacketRow,
@@ -42,11 +45,19 @@ from bpdiag.tui.model import (
     hexdump_marked,
     ladder_lines,
     load,
+    opening_pairing,
     rerun_defaults,
     rerun_defaults_without_pairing,
 )
-from bpdiag.tui.rerun import CompareScreen, CompareWithScreen, RerunRequest, RerunScreen
+from bpdiag.tui.rerun import (
+    CompareScreen,
+    CompareWithScreen,
+    RerunRequest,
+    RerunScreen,
+    rerun_capture_path,
+)
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
+from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
 
 HELP = """\
 bpdiag TUI — keys
@@ -54,17 +65,22 @@ bpdiag TUI — keys
   Tab          next pane
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
-  /            text filter for packets (Esc clears)
+  /            text filter for packets (Esc clears it and leaves the box)
   f            every frame (around the selected packet on captures over 20,000 records),
                dissected by scapy; f again returns to the decoded PDUs
-  r            write a shareable HTML report beside the capture
+  r            write a shareable HTML report beside the capture (the path is shown)
   p            rerun the selected pairing live with other settings (prefilled from it;
                a simulated peer modelled on the recorded one, or a real transport/BlueZ;
-               without a recorded pairing: pair afresh with the peripheral)
+               without a recorded pairing: pair afresh with the peripheral); the attempt
+               is recorded under bpdiag's state directory unless you give another path
   v            compare view: the last rerun against this capture (or ask for a capture)
   ?            this help
   q            quit
-Selecting a finding highlights its evidence frames in the ladder and the packet list.
+Selecting a finding highlights its evidence frames in the ladder and the packet list
+and shows its detail and fix in the pane under the packets (Tab to it; ↑/↓ PgUp/PgDn
+scroll). The tree marks every connection and pairing ✓ (succeeded) or ✗ (failed); a
+failed pairing's ladder ends with what would work. Ladder times are +seconds since the
+pairing began, as in `bpdiag analyze` and the HTML report.
 Key values are redacted unless started with --show-keys."""
 
 
@@ -130,11 +146,15 @@ class BpdiagApp(SafeCrash, App[None]):
     CSS = """
     #left { width: 34; }
     #tree { height: 1fr; }
-    #ladder { height: 1fr; border: round $primary; overflow-y: auto; }
+    #ladder-pane { height: 1fr; border: round $primary; scrollbar-gutter: stable; }
+    #ladder-pane:focus { border: round $accent; }
+    #ladder, #detail { height: auto; }
     #findings { height: 12; border: round $warning; }
     #packets { height: 1fr; border: round $secondary; }
     #fields { height: 9; border: round $secondary; }
-    #detail { height: 12; border: round $secondary; overflow-y: auto; }
+    #detail-pane { height: 12; border: round $secondary; }
+    #detail-pane.finding { height: 2fr; }
+    #detail-pane:focus { border: round $accent; }
     #filter { display: none; }
     #filter.visible { display: block; }
     #problems { height: auto; max-height: 4; color: $error; }
@@ -179,6 +199,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.raw_frames: dict[int, RawFrame] | None = None
         self.ladder_text = Text()
         self.ladder_pairing: int | None = None
+        self._first_failed: TreeNode[Any] | None = None
         self.last_attempt: tuple[Analysis, list[str]] | None = None
         self.title = f"bpdiag — {path}"
 
@@ -190,13 +211,15 @@ class BpdiagApp(SafeCrash, App[None]):
             with Vertical(id="left"):
                 yield Tree("capture", id="tree")
             with Vertical():
-                yield Static("Loading…", id="ladder")
+                with ScrollPane(id="ladder-pane"):
+                    yield Static("Loading…", id="ladder")
                 yield DataTable(id="findings", cursor_type="row")
             with Vertical():
-                yield Input(placeholder="filter packets…", id="filter")
+                yield FilterInput(placeholder="filter packets… (Esc clears)", id="filter")
                 yield DataTable(id="packets", cursor_type="row")
                 yield DataTable(id="fields", cursor_type="row")
-                yield Static("", id="detail")
+                with ScrollPane(id="detail-pane"):
+                    yield Static("", id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -260,7 +283,7 @@ class BpdiagApp(SafeCrash, App[None]):
             self.query_one("#problems", Static).update(
                 literal(
                     f"{len(a.problems) + a.problems_dropped} problem(s) reading the capture; "
-                    f"first: record {first.record} offset {first.offset}: {first.message}"
+                    f"first: {describe_problem(first)}"
                 )
             )
         tree = self.query_one("#tree", Tree)
@@ -268,17 +291,26 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#findings", DataTable).clear()
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
         for conn in a.connections:
-            node = tree.root.add(f"Connection {conn.id}", data=("conn", conn.id), expand=True)
+            node = tree.root.add(
+                f"{self._connection_mark(conn.id)} Connection {conn.id}",
+                data=("conn", conn.id),
+                expand=True,
+            )
             for p in (p for p in a.pairings if p.connection == conn.id):
                 mark = {"success": "✓", "failed": "✗", "incomplete": "…"}[p.outcome]
-                node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
+                leaf = node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
+                if p.outcome == "failed" and self._first_failed is None:
+                    self._first_failed = leaf
         tree.root.expand()
         findings = self.query_one("#findings", DataTable)
         for i, f in enumerate(a.findings):
             findings.add_row(f.severity, f.code, ", ".join(map(str, f.frames)), key=str(i))
-        first_pairing = next(iter(a.pairings), None)
-        if first_pairing is not None:
-            self.show_pairing(first_pairing.id)
+        # open on the first failed pairing (that is what the user came for), else the first
+        opening = opening_pairing(a)
+        if opening is not None:
+            self.show_pairing(opening.id)
+            if self._first_failed is not None:
+                tree.move_cursor(self._first_failed)
         else:
             self.query_one("#ladder", Static).update("No pairing in this capture.")
         self.refresh_packets()
@@ -290,8 +322,10 @@ class BpdiagApp(SafeCrash, App[None]):
         p = next(p for p in self.loaded.analysis.pairings if p.id == pairing_id)
         self.selected_connection = p.connection
         failed = p.failure.frame if p.failure is not None else None
-        ladder = Text(pairing_headline(p) + "\n\n", style="bold")
-        for frame, text in ladder_lines(p, self.show_keys):
+        ladder = Text()
+        ladder.append(pairing_headline(p) + "\n\n", style="bold")
+        width = self._ladder_width()
+        for frame, text in ladder_lines(p, self.show_keys, width - 2):
             mark = "▶ " if frame in self.highlight else "  "
             if frame == failed:
                 style = "bold red"  # Pairing Failed, with its reason
@@ -301,13 +335,78 @@ class BpdiagApp(SafeCrash, App[None]):
                 style = "green"
             else:
                 style = ""
-            ladder.append(mark + text + "\n", style=style)
+            for part in wrap_marked(mark, text, width):
+                ladder.append(part + "\n", style=style)
         for line in check_lines(p):
             style = "red" if "✗" in line else "green"
-            ladder.append(line + "\n", style=style)
+            for part in wrap_marked("", line, width):
+                ladder.append(part + "\n", style=style)
+        if p.outcome == "failed":
+            for line in _suggestion(self.loaded.analysis, p.id):
+                for part in wrap_marked("", line, width):
+                    ladder.append(part + "\n", style="bold cyan" if "What would" in part else "")
         self.ladder_text = ladder
         self.query_one("#ladder", Static).update(ladder)
         self.ladder_pairing = pairing_id
+
+    def _ladder_width(self) -> int:
+        """Columns inside the ladder pane (border and scrollbar taken off)."""
+        w = self.query_one("#ladder-pane").scrollable_content_region.width
+        return max(24, w - 1) if w else 60
+
+    def _connection_mark(self, conn_id: int) -> str:
+        assert self.loaded is not None
+        a = self.loaded.analysis
+        pairings = [p.outcome for p in a.pairings if p.connection == conn_id]
+        statuses = [e.status for e in a.encryptions if e.connection == conn_id]
+        if "failed" in pairings or any(st != 0 for st in statuses):
+            return "✗"
+        if "success" in pairings or statuses:
+            return "✓"
+        return "·"
+
+    def show_connection(self, conn_id: int) -> None:
+        """A connection's own story: its pairings' outcomes, encryptions and findings (a
+        reconnection that only encrypts, e.g. with a lost bond, has no pairing ladder)."""
+        if self.loaded is None:
+            return
+        a = self.loaded.analysis
+        self.selected_connection = conn_id
+        self.ladder_pairing = None
+        conn = next((c for c in a.connections if c.id == conn_id), None)
+        if conn is None:
+            return
+        width = self._ladder_width()
+        out = Text()
+        out.append(f"{self._connection_mark(conn_id)} Connection {conn_id}\n\n", style="bold")
+        for role, ep in (("central", conn.central), ("peripheral", conn.peripheral)):
+            out.append(f"  {role:<10} {ep.address or 'unknown'} ({ep.address_type or '?'})\n")
+        pairings = [p for p in a.pairings if p.connection == conn_id]
+        if pairings:
+            out.append("\n")
+            for p in pairings:
+                out.append(f"  Pairing {p.id}: {p.outcome}\n")
+        else:
+            out.append("\n  No pairing on this connection.\n")
+        for e in (e for e in a.encryptions if e.connection == conn_id):
+            for part in wrap_marked("  ", explain_encryption(e), width):
+                out.append(part + "\n", style="red" if e.status else "green")
+        for f in (f for f in a.findings if f.connection == conn_id and f.pairing is None):
+            out.append("\n")
+            for part in wrap_marked("  ", f"[{f.severity}] {f.code}: {f.title}", width):
+                out.append(part + "\n", style="bold red" if f.severity == "error" else "yellow")
+        if conn.disconnect_reason_name:
+            out.append(f"\n  disconnected: {conn.disconnect_reason_name}\n")
+        self.ladder_text = out
+        self.query_one("#ladder", Static).update(out)
+
+    def on_scroll_pane_resized(self, event: ScrollPane.Resized) -> None:
+        if event.pane.id != "ladder-pane" or self.loaded is None:
+            return
+        if self.ladder_pairing is not None:
+            self.show_pairing(self.ladder_pairing)
+        elif self.selected_connection is not None:
+            self.show_connection(self.selected_connection)
 
     def refresh_packets(self) -> None:
         if self.loaded is None:
@@ -333,6 +432,7 @@ class BpdiagApp(SafeCrash, App[None]):
         """Fields of the packet, and its bytes with the selected field's bytes highlighted
         (hidden when they hold key material and keys are redacted)."""
         self.detail_row = row
+        self.query_one("#detail-pane").remove_class("finding")
         table = self.query_one("#fields", DataTable)
         if field is None:
             table.clear()
@@ -356,7 +456,7 @@ class BpdiagApp(SafeCrash, App[None]):
         if kind == "pairing":
             self.show_pairing(ident)
         else:
-            self.selected_connection = ident
+            self.show_connection(ident)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "fields" and self.detail_row is not None:
@@ -394,6 +494,8 @@ class BpdiagApp(SafeCrash, App[None]):
         target = next((n for n in f.frames if n in frames), None)
         if target is not None:
             table.move_cursor(row=frames.index(target))
+        self.query_one("#detail-pane").add_class("finding")
+        self.query_one("#detail-pane").scroll_home(animate=False)
         self.query_one("#detail", Static).update(
             literal(
                 f"[{f.severity}] {f.code}: {f.title}\n\n{f.detail}\n\n"
@@ -402,11 +504,15 @@ class BpdiagApp(SafeCrash, App[None]):
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        # only the filter box: the rerun and compare dialogs' fields bubble up here too
+        if event.input.id != "filter":
+            return
         self.text = event.value
         self.refresh_packets()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#packets", DataTable).focus()
+        if event.input.id == "filter":
+            self.query_one("#packets", DataTable).focus()
 
     # ---------------------------------------------------------------- actions
     def action_mode(self, mode: str) -> None:
@@ -444,6 +550,10 @@ class BpdiagApp(SafeCrash, App[None]):
             summary, _ = dissect(f)
             summary = redact_dissection(summary, self.show_keys, False)
             table.add_row(str(f.index), "", "", "raw", literal(summary[:60]), key=f"raw{f.index}")
+        # the cursor on the packet the window was opened around
+        order = list(self.raw_frames)
+        if centre in self.raw_frames:
+            table.move_cursor(row=order.index(centre), scroll=True)
 
     def _keyed(self, raw: RawFrame) -> bool:
         """Whether bpdiag's decoding of this frame found key material."""
@@ -458,7 +568,7 @@ class BpdiagApp(SafeCrash, App[None]):
             return
         from bpdiag.report.html import render_html
 
-        target = f"{self.path}.bpdiag.html"
+        target = str(Path(f"{self.path}.bpdiag.html").resolve())
         try:
             with open(target, "w", encoding="utf-8") as out:
                 out.write(render_html(self.loaded.analysis))
@@ -471,8 +581,7 @@ class BpdiagApp(SafeCrash, App[None]):
         """Open the rerun dialog for the selected pairing."""
         if self.loaded is None:
             return
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        capture = Path.cwd() / f"bpdiag-rerun-{stamp}.btsnoop"
+        capture = rerun_capture_path(time.strftime("%Y%m%d-%H%M%S"))
         if self.ladder_pairing is None:
             defaults = rerun_defaults_without_pairing(
                 self.loaded.analysis, self.selected_connection
@@ -495,6 +604,7 @@ class BpdiagApp(SafeCrash, App[None]):
 
         notes: list[str] = []
         try:
+            request.capture.parent.mkdir(parents=True, exist_ok=True)
             backend = make_backend(request.spec)
             try:
                 result = run(backend, request.spec, request.capture)
@@ -522,6 +632,7 @@ class BpdiagApp(SafeCrash, App[None]):
             )
             return
         self.last_attempt = (msg.analysis, msg.notes)
+        self.notify(f"attempt recorded in {msg.request.capture.resolve()}", timeout=10)
         self.show_compare(msg.analysis, msg.notes)
 
     def show_compare(self, other: Analysis, notes: list[str], label: str = "rerun") -> None:
@@ -561,7 +672,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.show_compare(msg.other, [], "other capture")
 
     def action_help(self) -> None:
-        self.query_one("#detail", Static).update(HELP)
+        self.push_screen(HelpScreen(HELP))
 
 
 def make_app(

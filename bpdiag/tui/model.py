@@ -130,30 +130,42 @@ def filter_rows(
     return out
 
 
-def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 78) -> list[tuple[int, str]]:
-    """The pairing as a sequence diagram: (frame, line) pairs; frame 0 for headings."""
-    mid = 24
-    lines: list[tuple[int, str]] = [(0, f"{'Central':<{mid}}{'Peripheral':>{mid}}")]
+def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[tuple[int, str]]:
+    """The pairing as a sequence diagram in ``width`` columns: (frame, line) pairs, frame 0 for
+    headings. Times are ``+s.mmm`` since the pairing began, as in ``analyze`` and the HTML
+    report; the label lines may be longer than ``width`` (the app wraps them, indented)."""
     t0 = p.steps[0].time if p.steps else 0.0
-    prev = t0
+    last = p.steps[-1] if p.steps else None
+    # the widest "  #frame +t.ttts" suffix, so every arrow has the same length
+    suffix_w = 0
+    if last is not None:
+        suffix_w = len(f"  #{max(s.frame for s in p.steps)} {last.time - t0:+.3f}s")
+    if p.encrypted_frame is not None:
+        suffix_w = max(suffix_w, len(f"  #{p.encrypted_frame} encrypted"))
+    span = max(12, width - suffix_w)
+    half = span // 2
+    lines: list[tuple[int, str]] = [(0, f"{'Central':<{half}}{'Peripheral':>{span - half}}")]
     shown_enc = False
+
+    def enc_line() -> tuple[int, str]:
+        assert p.encrypted_frame is not None
+        return (p.encrypted_frame, f"{'═' * span}  #{p.encrypted_frame} encrypted")
+
     for s in p.steps:
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
-            lines.append((p.encrypted_frame, f"{'═' * (2 * mid)}  #{p.encrypted_frame} encrypted"))
+            lines.append(enc_line())
         label = s.msg.summary(show_keys=show_keys)
         if s.sender == "central":
-            arrow = "─" * (2 * mid - 2) + "▶"
+            arrow = "─" * (span - 1) + "▶"
         elif s.sender == "peripheral":
-            arrow = "◀" + "─" * (2 * mid - 2)
+            arrow = "◀" + "─" * (span - 1)
         else:
-            arrow = "?" * (2 * mid - 1)
-        delta = s.time - prev
-        prev = s.time
-        lines.append((s.frame, f"{arrow}  #{s.frame} +{delta * 1000:.0f} ms"))
-        lines.append((s.frame, f"    {label}"[: width + 40]))
+            arrow = "?" * span
+        lines.append((s.frame, f"{arrow}  #{s.frame} {s.time - t0:+.3f}s"))
+        lines.append((s.frame, f"    {label}"))
     if p.encrypted_frame is not None and not shown_enc:
-        lines.append((p.encrypted_frame, f"{'═' * (2 * mid)}  #{p.encrypted_frame} encrypted"))
+        lines.append(enc_line())
     return lines
 
 
@@ -362,3 +374,10 @@ def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
         sim=peer_profile(p),
         source="no Pairing Request recorded: bpdiag pair's defaults",
     )
+
+
+def opening_pairing(analysis: Analysis) -> Pairing | None:
+    """The pairing the TUI opens on: the first failed one (what the user came for), else the
+    first one, else None."""
+    failed = next((p for p in analysis.pairings if p.outcome == "failed"), None)
+    return failed or next(iter(analysis.pairings), None)

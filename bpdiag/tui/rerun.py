@@ -29,6 +29,22 @@ from bpdiag.live.base import (
 )
 from bpdiag.report.compare import fmt_value
 from bpdiag.tui.model import RerunDefaults
+from bpdiag.tui.widgets import MarkedCheckbox
+
+
+def rerun_capture_path(stamp: str) -> Path:
+    """Where a rerun is recorded by default: ``$BPDIAG_STATE_DIR`` or the user's state
+    directory (``~/.local/state/bpdiag/reruns`` on Linux), never the working directory."""
+    import os
+
+    base = os.environ.get("BPDIAG_STATE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        from platformdirs import user_state_path
+
+        root = user_state_path("bpdiag")
+    return root / "reruns" / f"bpdiag-rerun-{stamp}.btsnoop"
 
 
 @dataclass(slots=True)
@@ -42,8 +58,9 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
 
     DEFAULT_CSS = """
     RerunScreen { align: center middle; }
-    #rerun { width: 96; height: auto; max-height: 95%; border: thick $primary;
+    #rerun { width: 96; height: 95%; border: thick $primary;
              background: $surface; padding: 0 1; }
+    #rerun-form { height: 1fr; }
     #rerun Grid { grid-size: 2; grid-columns: 18 1fr; grid-rows: auto; height: auto; }
     #rerun Label { padding: 1 0 0 0; }
     #rerun Input, #rerun Select { width: 1fr; }
@@ -61,7 +78,7 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
 
     def compose(self) -> ComposeResult:
         d = self.defaults
-        with VerticalScroll(id="rerun"):
+        with Vertical(id="rerun"):
             yield Static(
                 Text(
                     "Rerun this pairing with other settings (Enter runs, Esc cancels)", style="bold"
@@ -73,7 +90,7 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
                 "bluez to try the real device.",
                 id="source",
             )
-            with Grid():
+            with VerticalScroll(id="rerun-form"), Grid():
                 yield Label("Backend")
                 yield Select(
                     [("bumble", "bumble"), ("bluez", "bluez")],
@@ -104,14 +121,18 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
                 yield Label("Capture")
                 yield Input(str(self.capture), id="capture")
             with Horizontal(id="flags"):
-                yield Checkbox("MITM", d.mitm, id="mitm")
-                yield Checkbox("Secure Connections", d.sc, id="sc")
-                yield Checkbox("Bonding", d.bond, id="bond")
-                yield Checkbox("Forget bond (saved first)", False, id="forget_bond")
+                yield MarkedCheckbox("MITM", d.mitm, id="mitm")
+                yield MarkedCheckbox("Secure Connections", d.sc, id="sc")
+                yield MarkedCheckbox("Bonding", d.bond, id="bond")
+                yield MarkedCheckbox("Forget bond (saved first)", False, id="forget_bond")
             yield Static("", id="rerun-error")
             with Horizontal(id="buttons"):
                 yield Button("Run", variant="primary", id="run")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        # a field has the focus at once, so the first Enter runs (Tab moves on)
+        self.query_one("#sim", Input).focus()
 
     def _value(self, ident: str) -> str:
         return self.query_one(f"#{ident}", Input).value.strip()

@@ -1,8 +1,11 @@
-"""The shareable HTML report: self-contained, ladders as SVG, no key values, and it renders
-in headless Chromium (when Debian's chromium is installed)."""
+"""The shareable HTML report: verdict first, then ladders, then details; self-contained, no key
+values, fix texts rendered from Markdown, ATT errors listed, the capture named by its file
+name; and, in headless Chromium at two widths, ladder labels that stay between the lifelines
+(screenshots kept for a person to look at)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,43 +14,159 @@ from pathlib import Path
 import pytest
 
 from bpdiag.diagnose import diagnose_file
-from bpdiag.report.html import render_html
-from tests.conftest import OWN
+from bpdiag.report.html import markdown, render_html
+from tests.conftest import OWN, ROOT
 
 
 def test_html_report_content() -> None:
     html = render_html(diagnose_file(OWN / "legacy_passkey_wrong.btsnoop"))
-    assert html.count("<svg") == 1
+    assert html.count("class='ladder'") == 1
     assert "confirm-value-failed" in html and "What would work" in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
     assert not re.search(r"[0-9a-f]{32}", html)  # no keys, no confirm/random values
 
 
-def test_html_renders_in_chromium(tmp_path: Path) -> None:
+def test_verdict_then_ladders_then_details() -> None:
+    html = render_html(diagnose_file(OWN / "mitm_unsatisfiable.btsnoop"))
+    verdict = html.index("class='verdict'")
+    ladders = html.index("<h2>Ladders</h2>")
+    details = html.index("<h2>Details</h2>")
+    assert verdict < ladders < details
+    top = html[verdict:ladders]
+    assert "Pairing 1 (connection 1) failed" in top
+    assert "mitm-unsatisfiable" in top and "Fix:" in top and "What would work" in top
+
+
+def test_fix_markdown_is_rendered_and_capture_is_named_by_file_name() -> None:
+    a = diagnose_file(OWN / "mitm_unsatisfiable.btsnoop")
+    html = render_html(a)
+    assert str(OWN) not in html  # no local path
+    assert "<title>bpdiag — mitm_unsatisfiable.btsnoop</title>" in html
+    fixes = re.findall(r"<div class='fix'>(.*?)</div>", html, re.S)
+    assert fixes and all("`" not in f for f in fixes)
+    assert "<code>agent NoInputNoOutput</code>" in fixes[0]
+    # raw HTML in a fix text is not markup
+    assert "&lt;b&gt;" in markdown("<b>x</b> and `y`") and "<code>y</code>" in markdown("`y`")
+
+
+def test_att_errors_section() -> None:
+    a = diagnose_file(OWN / "sc_justworks_success.btsnoop")
+    assert "<h2>ATT errors</h2>" in render_html(a)
+    from bpdiag.analysis.model import AttError
+
+    a.att_errors = [
+        AttError(
+            connection=1,
+            frame=40 + i,
+            request_frame=None,
+            request_opcode=0x0A,
+            request_name="Read Request",
+            handle=0x0003,
+            error=0x05,
+            error_name="Insufficient Authentication",
+            encrypted=False,
+            after_pairing=None,
+        )
+        for i in range(205)
+    ]
+    html = render_html(a)
+    section = html[html.index("<h2>ATT errors</h2>") :]
+    assert "Insufficient Authentication (0x05)" in section and "0x0003" in section
+    assert section.count("<tr>") == 201  # header + 200 rows
+    assert "… and 5 more ATT errors" in section
+
+
+def test_analyze_html_says_where_and_prints_no_text_report(tmp_path: Path) -> None:
+    import sys
+
+    out = tmp_path / "r.html"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bpdiag",
+            "analyze",
+            str(OWN / "mitm_unsatisfiable.btsnoop"),
+            "--html",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 1  # a pairing failed, as without --html
+    assert r.stdout.strip() == f"wrote HTML report to {out}"
+    assert out.read_text().startswith("<!doctype html>")
+
+
+# A script the test adds to a copy of the page (the report itself has none): it measures every
+# ladder label against its lane and puts the result in the document title for --dump-dom.
+_MEASURE = """<script>
+addEventListener('load', () => {
+  const bad = [];
+  for (const lbl of document.querySelectorAll('.ladder .lbl')) {
+    const lane = lbl.parentElement.getBoundingClientRect();
+    const r = lbl.getBoundingClientRect();
+    if (lbl.scrollWidth > lbl.clientWidth + 1 || r.left < lane.left || r.right > lane.right + 1)
+      bad.push(lbl.textContent);
+  }
+  const ladder = document.querySelector('.ladder').getBoundingClientRect().width;
+  document.title = 'MEASURED ' + JSON.stringify({bad, ladder, page: innerWidth});
+});
+</script>"""
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.mark.parametrize("width", [1280, 600])
+def test_html_in_chromium_at_two_widths(tmp_path: Path, width: int) -> None:
     exe = shutil.which("chromium")
     if exe is None:
-        pytest.skip("Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
+    import json
+
+    html = render_html(diagnose_file(OWN / "mitm_unsatisfiable.btsnoop"))
+    shot = tmp_path / f"report-{width}.png"
     page = tmp_path / "r.html"
-    page.write_text(render_html(diagnose_file(OWN / "not_in_pairing_mode.btsnoop")))
-    shot = tmp_path / "r.png"
+    page.write_text(html)
+    common = [exe, *CHROMIUM_FLAGS, f"--window-size={width},1400"]
     subprocess.run(
-        [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1000,900",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
+        [*common, f"--user-data-dir={tmp_path / 'p1'}", f"--screenshot={shot}", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=False,
     )
     assert shot.exists() and shot.stat().st_size > 10_000
+    keep = os.environ.get("BPDIAG_SCREENSHOTS")  # a folder to keep the PNGs in, to look at
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / shot.name)
+    measured = tmp_path / "m.html"
+    measured.write_text(html.replace("</body>", _MEASURE + "</body>"))
+    dom = subprocess.run(
+        [
+            *common,
+            f"--user-data-dir={tmp_path / 'p2'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            measured.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    m = re.search(r"<title>MEASURED (.*?)</title>", dom)
+    assert m is not None, dom[:500]
+    result = json.loads(m.group(1).replace("&quot;", '"'))
+    assert result["bad"] == []  # no label runs past the lifelines or is cut
+    # the ladder uses the page's width (less the body's margins), not a fixed drawing size
+    assert result["ladder"] > 0.8 * min(result["page"], 1440) - 60

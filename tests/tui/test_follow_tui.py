@@ -33,4 +33,6 @@ async def test_follow_reloads_when_the_file_grows(tmp_path: Path) -> None:
         assert app.loaded is not first
         assert [p.outcome for p in app.loaded.analysis.pairings] == ["failed"]
         tree = app.query_one("#tree")
-        assert [str(n.label) for n in tree.root.children] == ["Connection 1"]
+        assert [str(n.label) for n in tree.root.children] == [
+            "✗ Connection 1"
+        ]  # the reload marks it failed

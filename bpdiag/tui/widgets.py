@@ -1,0 +1,95 @@
+"""Small widgets of the TUI: the filter box that Esc clears and leaves, panes that scroll
+from the keyboard, the help screen, a checkbox that shows its state by a mark as well as by
+colour, and the ladder's wrapping (continuation lines indented under their marker)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ScrollableContainer, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Static
+
+
+class FilterInput(Input):
+    """The packet filter: Esc clears it and gives the keyboard back to the packet list."""
+
+    BINDINGS = [Binding("escape", "clear_and_leave", "Clear filter", show=False)]
+
+    def action_clear_and_leave(self) -> None:
+        self.value = ""
+        self.remove_class("visible")
+        self.app.query_one("#packets").focus()
+
+
+class ScrollPane(VerticalScroll, can_focus=True):
+    """A bordered pane that Tab reaches and the arrow and page keys scroll; it holds the
+    Static that the app updates (finding detail and fix, the ladder)."""
+
+    BINDINGS = ScrollableContainer.BINDINGS
+
+    class Resized(Message):
+        """The pane's size changed (the app re-wraps what it shows to the new width)."""
+
+        def __init__(self, pane: ScrollPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized(self))
+
+
+class HelpScreen(ModalScreen[None]):
+    """``?``: the keys, in a screen of its own that scrolls."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    #help { width: 100; max-width: 95%; height: auto; max-height: 90%;
+            border: thick $primary; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "dismiss_help", "Close"),
+        Binding("q", "dismiss_help", "Close", show=False),
+        Binding("question_mark", "dismiss_help", "Close", show=False),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text(self.text + "\n\n(↑/↓ PgUp/PgDn scroll · Esc closes)"))
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)
+
+
+class MarkedCheckbox(Checkbox):
+    """A checkbox whose box holds ✓ when on and stays empty when off (not colour alone)."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "✓" if self.value else " "
+
+
+def wrap_marked(mark: str, text: str, width: int) -> list[str]:
+    """``mark + text`` wrapped to ``width``: every continuation line repeats the marker and is
+    indented under the text, so a wrapped label never starts at column 0 or loses its ▶."""
+    indent = len(text) - len(text.lstrip(" "))
+    body = text.strip(" ")
+    avail = max(10, width - len(mark) - indent)
+    if len(body) <= avail:
+        return [mark + text]
+    first, *rest = textwrap.wrap(body, avail, break_on_hyphens=False) or [body]
+    cont = " " * (indent + 2)
+    rest = textwrap.wrap(" ".join(rest), max(10, avail - 2), break_on_hyphens=False)
+    return [mark + " " * indent + first, *(mark + cont + r for r in rest)]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them: `bash scripts/test.sh [pytest args …]`.
+#
+# The README's second command and what .ci/run runs. Idempotent: system packages are installed
+# only when one is missing, pip only adds what is not there yet. A failed apt-get or pip step
+# fails the run; the exit status is pytest's.
+#
+# System packages (Debian/Ubuntu names):
+#   tshark          the reference decoder of the differential tests
+#   bluez           btmon: btsnoop writing and the btmon-text reader's round trips
+#   bluez-hcidump   hcidump: the text reader's tests against hcidump output
+#   dbus, libdbus-1-dev, libglib2.0-dev, pkg-config
+#                   python-dbusmock's private bus (its dbus-python is built from source)
+#   build-essential a C compiler and libc headers for that build
+#   chromium, fonts-liberation
+#                   the HTML report's screenshot test (headless)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(tshark bluez bluez-hcidump dbus libdbus-1-dev libglib2.0-dev pkg-config build-essential
+  chromium fonts-liberation)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+fi
+
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+      sudo=(sudo -n)
+    fi
+    echo "test.sh: installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >/dev/null
+    # tshark asks whether non-root users may capture; noninteractive takes the default (no)
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: no apt-get here; install these yourself: ${missing[*]}" >&2
+    echo "test.sh: (tests that need them are skipped with the reason)" >&2
+  fi
+fi
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+python3 -m pip install -q -e '.[test]'
+
+exec python3 -m pytest -q "$@"

@@ -1,0 +1,49 @@
+"""Small things a newcomer met on the command line (issue 12): compare names the file it
+cannot read and keeps its columns apart, transports are checked before anything opens, --io
+takes any case, and pair --help lists the simulated peer's knobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import OWN, ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bpdiag", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def test_compare_names_the_missing_file() -> None:
+    r = run("compare", str(OWN / "mitm_unsatisfiable.btsnoop"), "nope")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "bpdiag: nope: no such file"
+
+
+def test_unknown_transport_is_a_usage_error_before_anything_opens() -> None:
+    for cmd in (["sim", "omron-bpm"], ["pair", "AA:BB:CC:DD:EE:FF"]):
+        r = run(*cmd, "--transport", "bogus:1")
+        assert r.returncode == 2
+        assert "unknown transport 'bogus:1'" in r.stderr and "(usage)" in r.stderr
+        assert "advertising" not in r.stderr and "opening" not in r.stderr
+
+
+def test_sim_says_advertising_only_once_it_is() -> None:
+    # no controller here: usb:0 cannot be opened, and nothing claims it is advertising
+    r = run("sim", "omron-bpm", "--transport", "usb:0")
+    assert r.returncode == 2
+    assert "advertising" not in r.stderr and "cannot open transport usb:0" in r.stderr
+
+
+def test_io_takes_any_case_and_help_lists_the_knobs(tmp_path: object) -> None:
+    from bpdiag.live.profiles import _KNOBS
+
+    help_text = " ".join(run("pair", "--help").stdout.split())
+    for profile, knobs in _KNOBS.items():
+        assert f"{profile} knobs:" in help_text
+        for knob in knobs:
+            assert f"{knob}=" in help_text, knob
+    r = run("pair", "x", "--io", "noinputnooutput", "--transport", "bogus:1")
+    assert "Invalid value for '--io'" not in r.stderr  # the case was accepted

@@ -1,0 +1,85 @@
+"""The pytest plugin (entry point pytest11): each expectations.toml becomes one item per capture,
+a mismatch fails with `bpdiag check`'s text, nothing is collected twice, and a project whose
+testpaths keep captures out (as bpdiag's own) is not touched."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OWN, ROOT
+
+
+def _plugin_args() -> list[str]:
+    """Load the plugin by name unless the installed bpdiag already registers it (registering
+    the same module twice is an error in pluggy)."""
+    registered = any(
+        ep.value == "bpdiag.pytest_plugin"
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    )
+    return [] if registered else ["-p", "bpdiag.pytest_plugin"]
+
+
+@pytest.fixture
+def folder(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    d = pytester.path / "caps"
+    d.mkdir()
+    for n in ("not_in_pairing_mode.btsnoop", "sc_justworks_success.btsnoop"):
+        shutil.copy(OWN / n, d / n)
+    shutil.copy(OWN / "legacy_justworks_success.btsnoop", d / "unlisted.btsnoop")
+    (d / "expectations.toml").write_text(
+        '[omron]\nfile = "not_in_pairing_mode.btsnoop"\nfindings = ["mitm-unsatisfiable"]\n'
+        '[sc]\nfile = "sc_justworks_success.btsnoop"\nfindings = []\n'
+        '[[sc.pairings]]\noutcome = "success"\n'
+    )
+    return d
+
+
+def test_one_item_per_capture_and_check_text_on_failure(
+    pytester: pytest.Pytester, folder: Path
+) -> None:
+    r = pytester.runpytest_subprocess(*_plugin_args(), "-v", "-p", "no:cacheprovider")
+    r.assert_outcomes(passed=1, failed=2)
+    out = r.stdout.str()
+    assert "caps/expectations.toml::sc PASSED" in out
+    assert "caps/expectations.toml::omron FAILED" in out
+    assert "caps/expectations.toml::unlisted FAILED" in out
+    r.stdout.fnmatch_lines(
+        [
+            "MISMATCH omron: finding codes: expected ['mitm-unsatisfiable'], "
+            "got ['pairing-mode-inactive']",
+            "MISMATCH unlisted.btsnoop: capture has no expectations: *",
+        ]
+    )
+    assert "Traceback" not in out
+
+
+def test_same_file_reached_several_ways_is_collected_once(
+    pytester: pytest.Pytester, folder: Path
+) -> None:
+    r = pytester.runpytest_subprocess(
+        *_plugin_args(), "-p", "no:cacheprovider", ".", "caps", "caps/expectations.toml"
+    )
+    r.assert_outcomes(passed=1, failed=2)
+
+
+def test_testpaths_keep_a_projects_own_captures_out(
+    pytester: pytest.Pytester, folder: Path
+) -> None:
+    # bpdiag's own layout: testpaths = ["tests"], captures/ beside it
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    tests = pytester.path / "tests"
+    tests.mkdir()
+    (tests / "test_x.py").write_text("def test_x():\n    pass\n")
+    r = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider")
+    r.assert_outcomes(passed=1)
+
+
+def test_ini_switch_turns_collection_off(pytester: pytest.Pytester, folder: Path) -> None:
+    pytester.makeini("[pytest]\nbpdiag_collect_expectations = false\n")
+    r = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider")
+    assert r.ret == pytest.ExitCode.NO_TESTS_COLLECTED
