@@ -27,6 +27,8 @@ numbers come from btmon's ``#N`` when present.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import math
 import re
 import struct
@@ -52,11 +54,15 @@ _KINDS = {
         r"|System Note)\b|[\w.@/-]{1,64}(?:\[\d{1,10}\])?:(?:\s|$)"
     ),
 }
-_TIME = re.compile(r"\d+\.\d+")
+_TIME = re.compile(r"\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9}")  # offset, or -t / -T wall clock
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _FRAME = re.compile(r"#\d+")
 _INDEX = re.compile(r"\[hci\d+\]")
 _COOKIE = re.compile(r"\{0x[0-9a-fA-F]+\}")
-_TAIL_ONLY = re.compile(r"(?:\{0x[0-9a-fA-F]+\}\s+)?(?:#\d+\s+)?(?:\[hci\d+\]\s+)?\d+\.\d+")
+_TAIL_ONLY = re.compile(
+    r"(?:\{0x[0-9a-fA-F]+\}\s+)?(?:#\d+\s+)?(?:\[hci\d+\]\s+)?(?:\d{4}-\d\d-\d\d\s+)?"
+    r"(?:\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9})"
+)
 _PAREN = re.compile(r"\(0x[0-9a-fA-F]+(?:\|0x[0-9a-fA-F]+)?\)")
 PAREN_HEX = re.compile(r"\(0x([0-9a-fA-F]+)\)\s*$")
 ADDR = re.compile(r"([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})")
@@ -75,6 +81,7 @@ class Header:
     mark: str
     what: str
     time: str | None = None
+    date: str | None = None
     frame: str | None = None
     index: str | None = None
     cookie: str | None = None
@@ -96,6 +103,11 @@ def parse_header(s: str) -> Header | None:
         if head and pat.fullmatch(tok):
             setattr(h, attr, tok)
             rest = head.rstrip()
+            if attr == "time" and ":" in tok:
+                head, _, tok = rest.rpartition(" ")
+                if head and _DATE.fullmatch(tok):
+                    h.date = tok
+                    rest = head.rstrip()
     h.what = rest
     if not _KINDS[h.mark].match(h.what):
         return None
@@ -459,12 +471,14 @@ class BtmonTextReader:
                 block = None
                 continue
             if block is None:
-                if indent_of(rest) > 0 and re.match(r"[A-Z][\w /()-]{0,40}: ", text):
+                if self.headers == 0 and indent_of(rest) > 0 and re.match(r"[A-Z][\w /()-]{0,40}: ", text):
                     self.orphans += 1
                     if orphan_at is None:
                         orphan_at = lineno
                 continue
-            if indent_of(rest) <= block.indent and self._continues(text, pending_len, block):
+            if indent_of(rest) <= block.indent and self._continues(
+                text, pending_len, block, pending
+            ):
                 if pending is None:
                     joined = parse_header(f"{block.header.mark} {block.header.what} {text}")
                     if joined is not None and block.header.time is None:
@@ -500,14 +514,16 @@ class BtmonTextReader:
             )
 
     @staticmethod
-    def _continues(text: str, prev_len: int, block: _Block) -> bool:
+    def _continues(text: str, prev_len: int, block: _Block, pending: str | None) -> bool:
         """Is ``text`` the tail of the line before it, wrapped by a mail client or forum?
 
         A trailer alone (``#25 [hci0] 26.51``) continues a header that has none; a short tail
         without a ``Name: `` of its own that ends in btmon's ``(0x..)`` continues a long line."""
         if block.header.time is None and not block.detail and _TAIL_ONLY.fullmatch(text):
             return True
-        if prev_len < 40 or len(text) > 60:
+        if pending is not None and pending.endswith(":") and re.fullmatch(r"[0-9a-fA-F]+", text):
+            return True  # "X:" and, wrapped onto the next line, its 64 hex digits
+        if prev_len < 40 or (len(text) > 60 and not re.fullmatch(r"[0-9a-fA-F]+", text)):
             return False
         if re.match(r"[A-Za-z][\w /-]{0,40}: ", text):
             return False
@@ -544,12 +560,14 @@ class BtmonTextReader:
             self.index = frame
             t = last_time
             if h.time is not None:
-                whole = h.time.partition(".")[0]
-                value = float(h.time) if len(whole) <= 15 else math.inf
-                if math.isfinite(value):
+                value = _seconds(h)
+                if value is not None and ":" in h.time and h.date is None:
+                    while value + 43200 < last_time:  # time of day past midnight
+                        value += 86400
+                if value is not None and math.isfinite(value):
                     t = last_time = value
                 else:
-                    self._problem(frame, block, f"time {h.time[:24]}… is out of range")
+                    self._problem(frame, block, f"time {h.time[:24]} is out of range")
             adapter = 0
             if h.index is not None:
                 digits = h.index[4:-1]
@@ -658,6 +676,28 @@ class BtmonTextReader:
             body = struct.pack("<IH", cookie, ev) + _mgmt_event(ev, d)
             return CTRL_EVENT, body, Direction.UNKNOWN
         return None
+
+
+def _seconds(h: Header) -> float | None:
+    """Seconds of btmon's time: an offset (``26.323661``), a time of day (``-t``) or a date
+    and time (``-T``, read as UTC: btmon prints local time and does not say which zone)."""
+    assert h.time is not None
+    whole, _, frac = h.time.partition(".")
+    if ":" not in whole:
+        return float(h.time) if len(whole) <= 15 else None
+    hh, mm, ss = (int(x) for x in whole.split(":"))
+    if mm > 59 or ss > 60 or hh > 23:
+        return None
+    secs = hh * 3600 + mm * 60 + ss + float("0." + frac)
+    if h.date is not None:
+        y, mo, d = (int(x) for x in h.date.split("-"))
+        if not (1970 <= y <= 9999 and 1 <= mo <= 12 and 1 <= d <= 31):
+            return None
+        try:
+            secs += calendar.timegm(datetime.date(y, mo, d).timetuple())
+        except ValueError:
+            return None
+    return secs
 
 
 def _sub_att_opcode(d: list[str]) -> int:
