@@ -7,7 +7,9 @@ so the extension is never looked at.  Formats, with their documents:
   ``bpdiag.capture.btsnoop``;
 - pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
 - pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
-- btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``.
+- btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
+- hcidump's printed text (``-X`` / ``-t`` …): ``bpdiag.capture.hcidump_text``.  Text logs
+  are told apart by their records anywhere in the file (``bpdiag.capture.text_formats``).
 
 Errors follow one rule: what makes the file unreadable as a whole (missing, empty, unknown
 magic, a file header too short or of an unsupported version or datalink) raises
@@ -24,14 +26,16 @@ from itertools import chain
 from types import TracebackType
 
 from bpdiag.capture._io import BatchReader, Source
-from bpdiag.capture.btmon_text import BtmonTextReader, looks_like_btmon_text
+from bpdiag.capture.btmon_text import BtmonTextReader
+from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.text_formats import scan_text_format, text_format, text_reader
 from bpdiag.errors import UnreadableCapture
 
-FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text")
+FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text", "hcidump-text")
 
 _SNIFF = 4096
 _READERS: dict[str, type[BatchReader]] = {
@@ -54,9 +58,7 @@ def format_of(head: bytes) -> str | None:
         return "pcap"
     if head.startswith(b"\x0a\x0d\x0d\x0a"):
         return "pcapng"
-    if looks_like_btmon_text(head):
-        return "btmon-text"
-    return None
+    return text_format(head)
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str | None:
@@ -75,7 +77,7 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) "
-        "and btmon's text output"
+        "and btmon's or hcidump's text output"
     )
 
 
@@ -99,7 +101,7 @@ class Capture:
         self.problems = []
         self.stats: dict[str, int] = {}
         self._reader: BatchReader | None = None
-        self._text: BtmonTextReader | None = None
+        self._text: BtmonTextReader | HcidumpTextReader | None = None
         self._link_type = -1
         self._count = 0
         try:
@@ -127,15 +129,17 @@ class Capture:
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
         fmt = format_of(head)
+        if fmt is None and head and b"\x00" not in head:
+            fmt = scan_text_format(self._f)  # a text log whose records start further on
         if fmt is None:
             if not head:
                 raise UnreadableCapture("the file is empty")
             raise _unknown_format(head)
         self.format = fmt
-        if fmt == "btmon-text":
+        if fmt in ("btmon-text", "hcidump-text"):
             self._f.seek(0)
             text = io.TextIOWrapper(io.BufferedReader(self._f), encoding="utf-8", errors="replace")
-            self._text = BtmonTextReader(text, self.problems)
+            self._text = text_reader(fmt, text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())
             return records, records

@@ -706,30 +706,3 @@ def _sub_att_opcode(d: list[str]) -> int:
         if m:
             return int(m.group(1), 16)
     return 0
-
-
-def looks_like_btmon_text(head: bytes) -> bool:
-    """Do the first bytes of a file hold btmon record headers (after undoing quoting,
-    indentation, colour and CRLF)?  Binary data (NUL bytes) never does."""
-    return score_text(head)[0] > 0
-
-
-def score_text(head: bytes) -> tuple[int, int]:
-    """(btmon headers, headers only hcidump prints) among the lines of ``head``."""
-    if b"\x00" in head:
-        return 0, 0
-    text = head.decode("utf-8", "replace")
-    if text.lstrip().startswith("Bluetooth monitor ver"):
-        return 1, 0
-    import io
-
-    btmon = 0
-    for _lineno, _off, line in clean_lines(io.StringIO(text), [], LAYER):
-        for _depth, rest in quote_prefixes(line):
-            h = parse_header(rest)
-            if h is not None:
-                # an HCI header without btmon's trailer may as well be hcidump's
-                if h.time is not None or not h.what.startswith("HCI "):
-                    btmon += 1
-                break
-    return btmon, 0
