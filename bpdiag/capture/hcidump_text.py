@@ -60,6 +60,7 @@ _HEADER = re.compile(
 )
 _LEN_END = re.compile(r"[pd]len \d{1,6}$")
 _HEX_LINE = re.compile(r"^([0-9a-fA-F]{4}): ")
+_HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
 _KV = re.compile(r"([A-Za-z][A-Za-z _]{0,24}?) (0x[0-9a-fA-F]{1,64}|\d{1,24})\b")
 _MAX_DETAIL = 256
@@ -200,6 +201,9 @@ class HcidumpTextReader:
                     i = pm.end()
                     if k == 7 and s[i : i + 1] == " ":
                         i += 1
+                continue
+            if _HEX_ROW.fullmatch(text):  # -x: rows of up to 20 bytes, no offset
+                block.dump.extend(bytes.fromhex(text))
                 continue
             in_dump = False
             if len(block.detail) < _MAX_DETAIL:
@@ -423,7 +427,7 @@ class HcidumpTextReader:
         if b.dump:
             return bytes([code]) + bytes(b.dump)
         self._unknown(f"SMP opcode 0x{code:02x}")
-        return None
+        return bytes([code])
 
 
 def _u8(kv: dict[str, int], name: str, default: int = 0) -> int:

@@ -15,7 +15,10 @@ from bpdiag.capture.record import Problem
 SCAN_LIMIT = 16 << 20  # bytes of a text file searched for records before giving up
 _CHUNK = 1 << 20
 _BTMON_DETAIL = re.compile(r"^\s+(?:Status|Handle|Reason|Encryption): ")
-_HCIDUMP_DETAIL = re.compile(r"^\s+(?:status 0x[0-9a-fA-F]{2}\b|handle \d+ )")
+_HCIDUMP_DETAIL = re.compile(
+    r"^\s+(?:status 0x[0-9a-fA-F]{2}\b|handle \d+ |SMP: [^()]*\(0x[0-9a-fA-F]{2}\)$)"
+    r"|\) status 0x[0-9a-fA-F]{2} ncmd \d+$"
+)
 
 
 def _is_text(data: bytes) -> bool:

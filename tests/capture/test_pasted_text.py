@@ -114,3 +114,59 @@ def test_headers_found_far_into_the_file(tmp_path: Path) -> None:
     p = tmp_path / "post.txt"
     p.write_text(preamble + "\n\n" + wrap72(colour(text)))
     assert _summary(p) == _expect(BASES[0])
+
+
+HCIDUMP = sorted(p.name for p in TEXTS.glob("*.hcidump*.txt"))
+HCIDUMP_SHAPES = [
+    "wrapped72",
+    "quoted",
+    "quoted2",
+    "indented4",
+    "indented_tab",
+    "crlf",
+    "prose",
+    "indented_wrapped_crlf",
+    "quoted_wrapped",
+]
+
+
+@pytest.mark.parametrize("shape", ["as_printed", *HCIDUMP_SHAPES])
+@pytest.mark.parametrize("name", HCIDUMP)
+def test_pasted_hcidump_text_gives_the_capture_analysis(
+    name: str, shape: str, tmp_path: Path
+) -> None:
+    """hcidump -X -t (decoded lines, hex dumps of what it does not decode, wall-clock
+    times) and plain hcidump, as printed and as pasted."""
+    text = (TEXTS / name).read_text()
+    p = tmp_path / "pasted.txt"
+    p.write_bytes((text if shape == "as_printed" else SHAPES[shape](text)).encode())
+    with open_capture(p) as cap:
+        assert cap.format == "hcidump-text"
+    assert _summary(p) == _expect(name.split(".")[0])
+
+
+def test_hcidump_identity_address_is_not_trusted(tmp_path: Path) -> None:
+    """hcidump prints memory that is not the address for Identity Address Information: the
+    reader keeps the PDU, zeroes the address and says the address cannot be known."""
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "> ACL data: handle 1 flags 0x02 dlen 12\n"
+        "    SMP: Identity Address Information (0x09)\n"
+        "      bdaddr 55:70:E1:8B:E2:E0 (Public)\n"
+    )
+    with open_capture(p) as cap:
+        [rec] = list(cap)
+        assert rec.payload.endswith(bytes([0x09, 0x00]) + bytes(6))
+        assert any("identity address cannot be known" in pr.message for pr in cap.problems)
+
+
+def test_hcidump_without_dump_says_what_was_not_printed(tmp_path: Path) -> None:
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "< HCI Command: LE Start Encryption (0x08|0x0019) plen 28\n"
+        "> HCI Event: Command Status (0x0f) plen 4\n"
+        "    LE Start Encryption (0x08|0x0019) status 0x00 ncmd 1\n"
+    )
+    with open_capture(p) as cap:
+        assert len(list(cap)) == 1  # the Command Status; the command has no parameters
+        assert any("LE Start Encryption (1×)" in pr.message for pr in cap.problems)
