@@ -532,12 +532,13 @@ class BtmonTextReader:
     def records(self) -> Iterator[Record]:
         last_frame = 0
         last_time = 0.0
-        produced = 0
+        produced = skipped = 0
         for block in self.blocks():
             h = block.header
             try:
                 rec = self._record(h, block.detail)
             except _Bad as exc:  # a value no record can carry
+                skipped += 1
                 self.problems.append(
                     Problem(
                         last_frame + 1,
@@ -580,7 +581,7 @@ class BtmonTextReader:
                 frame, t, LinkType.BTSNOOP_MONITOR, payload, block.offset, direction,
                 adapter << 16 | opcode,
             )
-        if produced == 0 and self.headers:
+        if produced == skipped == 0 and self.headers:
             self.problems.append(
                 Problem(
                     None,

@@ -214,7 +214,7 @@ class HcidumpTextReader:
     def records(self) -> Iterator[Record]:
         frame = 0
         last_time = 0.0
-        produced = 0
+        produced = skipped = 0
         for block in self.blocks():
             frame += 1
             h = block.header
@@ -223,6 +223,7 @@ class HcidumpTextReader:
             try:
                 rec = self._record(block)
             except _Bad as exc:
+                skipped += 1
                 self.problems.append(
                     Problem(
                         frame,
@@ -263,7 +264,7 @@ class HcidumpTextReader:
                     LAYER,
                 )
             )
-        if produced == 0 and self.headers:
+        if produced == skipped == 0 and self.headers:
             self.problems.append(
                 Problem(
                     None,
