@@ -27,8 +27,8 @@ from types import TracebackType
 
 from bpdiag.capture._io import BatchReader, Source
 from bpdiag.capture.btmon_text import BtmonTextReader
-from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
+from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record

@@ -25,12 +25,12 @@ _CONTROL = re.compile(
     r"|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
 )
 _QUOTE = re.compile(r"[ \t]{0,3}>[ \t]?")
-ELISION = re.compile(r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I)
+ELISION = re.compile(
+    r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I
+)
 
 
-def clean_lines(
-    f: TextIO, problems: list[Problem], what: str
-) -> Iterator[tuple[int, int, str]]:
+def clean_lines(f: TextIO, problems: list[Problem], what: str) -> Iterator[tuple[int, int, str]]:
     """``(line number, byte-ish offset, line)`` of the text with control sequences removed,
     tabs expanded and each line cut at ``MAX_LINE`` characters (one Problem per cut line)."""
     offset = 0

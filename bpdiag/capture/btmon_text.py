@@ -48,7 +48,9 @@ USER_LOGGING, CTRL_OPEN, CTRL_CLOSE, CTRL_COMMAND, CTRL_EVENT, SYSTEM_NOTE = 13,
 _KINDS = {
     "<": re.compile(r"(?:HCI Command|ACL Data TX|SCO Data TX|ISO Data TX)\b"),
     ">": re.compile(r"(?:HCI Event|ACL Data RX|SCO Data RX|ISO Data RX)\b"),
-    "@": re.compile(r"(?:MGMT|RAW|USER|CTRL|Control) (?:Command|Event|Open|Close)\b|\S+ (?:Open|Close):"),
+    "@": re.compile(
+        r"(?:MGMT|RAW|USER|CTRL|Control) (?:Command|Event|Open|Close)\b|\S+ (?:Open|Close):"
+    ),
     "=": re.compile(
         r"(?:Note|New Index|Delete Index|Open Index|Close Index|Index Info|Vendor Diagnostic"
         r"|System Note)\b|[\w.@/-]{1,64}(?:\[\d{1,10}\])?:(?:\s|$)"
@@ -471,7 +473,11 @@ class BtmonTextReader:
                 block = None
                 continue
             if block is None:
-                if self.headers == 0 and indent_of(rest) > 0 and re.match(r"[A-Z][\w /()-]{0,40}: ", text):
+                if (
+                    self.headers == 0
+                    and indent_of(rest) > 0
+                    and re.match(r"[A-Z][\w /()-]{0,40}: ", text)
+                ):
                     self.orphans += 1
                     if orphan_at is None:
                         orphan_at = lineno
@@ -578,7 +584,12 @@ class BtmonTextReader:
                     self._problem(frame, block, f"controller index {h.index[:24]} is out of range")
             produced += 1
             yield Record(
-                frame, t, LinkType.BTSNOOP_MONITOR, payload, block.offset, direction,
+                frame,
+                t,
+                LinkType.BTSNOOP_MONITOR,
+                payload,
+                block.offset,
+                direction,
                 adapter << 16 | opcode,
             )
         if produced == skipped == 0 and self.headers:

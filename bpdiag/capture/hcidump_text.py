@@ -53,7 +53,9 @@ from bpdiag.capture.record import Direction, LinkType, Problem, Record
 
 LAYER = "hcidump-text"
 
-_STAMP = r"(?:(?P<date>\d{4,6}-\d\d-\d\d) (?P<tod>\d\d:\d\d:\d\d\.\d{1,9})|(?P<epoch>\d{1,12}\.\d{1,9}))"
+_STAMP = (
+    r"(?:(?P<date>\d{4,6}-\d\d-\d\d) (?P<tod>\d\d:\d\d:\d\d\.\d{1,9})|(?P<epoch>\d{1,12}\.\d{1,9}))"
+)
 _HEADER = re.compile(
     rf"^(?:{_STAMP} +)?(?P<mark>[<>]) (?P<what>HCI Command: |HCI Event: |ACL data: |SCO data: )"
     r"(?P<rest>.{0,300})$"
@@ -313,7 +315,9 @@ class HcidumpTextReader:
             return bytes(b.dump)
         kv = _kv(b.detail)
         if op == 0x0406 and "handle" in kv:
-            return struct.pack("<HB", _check(kv["handle"], 12, "handle"), _check(kv.get("reason", 0), 8, "reason"))
+            return struct.pack(
+                "<HB", _check(kv["handle"], 12, "handle"), _check(kv.get("reason", 0), 8, "reason")
+            )
         if op == 0x200D and b.detail:
             addr = _address(b.detail)
             ptype = _check(kv.get("type", 0), 8, "type")
@@ -326,19 +330,31 @@ class HcidumpTextReader:
         kv = _kv(b.detail)
         if code == 0x08:
             return struct.pack(
-                "<BHB", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"), _u8(kv, "encrypt")
+                "<BHB",
+                _u8(kv, "status"),
+                _check(kv.get("handle", 0), 12, "handle"),
+                _u8(kv, "encrypt"),
             )
         if code == 0x05:
             return struct.pack(
-                "<BHB", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"), _u8(kv, "reason")
+                "<BHB",
+                _u8(kv, "status"),
+                _check(kv.get("handle", 0), 12, "handle"),
+                _u8(kv, "reason"),
             )
         if code == 0x30:
             return struct.pack("<BH", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"))
         if code in (0x0E, 0x0F):
-            m = re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", b.detail[0]) if b.detail else None
+            m = (
+                re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", b.detail[0])
+                if b.detail
+                else None
+            )
             if not m:
                 return None
-            op = _check(int(m.group(1), 16), 6, "OGF") << 10 | _check(int(m.group(2), 16), 10, "OCF")
+            op = _check(int(m.group(1), 16), 6, "OGF") << 10 | _check(
+                int(m.group(2), 16), 10, "OCF"
+            )
             if code == 0x0F:
                 return struct.pack("<BBH", _u8(kv, "status"), _u8(kv, "ncmd", 1), op)
             ret = bytes(b.dump) if b.dump else bytes([_u8(kv, "status")])
@@ -351,7 +367,11 @@ class HcidumpTextReader:
                 role = 1 if re.search(r"role (?:peripheral|slave)", " ".join(b.detail)) else 0
                 atype = 1 if "(Random)" in " ".join(b.detail) else 0
                 body = struct.pack(
-                    "<BHBB", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"), role, atype
+                    "<BHBB",
+                    _u8(kv, "status"),
+                    _check(kv.get("handle", 0), 12, "handle"),
+                    role,
+                    atype,
                 ) + _address(b.detail[1:])
                 return bytes([0x01]) + body + struct.pack("<HHHB", 24, 0, 400, 0)
             if name.startswith("LE Long Term Key Request"):

@@ -56,8 +56,7 @@ def colour(text: str) -> str:
             m = re.search(r"(\s+)((?:\{0x\w+\} )?(?:#\d+ )?(?:\[hci\d+\] )?[\d.:]+)$", line)
             if m:
                 line = (
-                    f"\x1b[0;36m{line[: m.start()]}\x1b[0m{m.group(1)}"
-                    f"\x1b[0;33m{m.group(2)}\x1b[0m"
+                    f"\x1b[0;36m{line[: m.start()]}\x1b[0m{m.group(1)}\x1b[0;33m{m.group(2)}\x1b[0m"
                 )
         elif line.strip().startswith("SMP:"):
             line = line.replace("SMP:", "\x1b[0;35mSMP:", 1) + "\x1b[0m"
@@ -92,7 +91,7 @@ def elide(text: str) -> str:
         body = "\n".join(rec)
         if not rec or not _HEADER.match(rec[0]) or _KEEP.search(body):
             if len(rec) > 12:  # a long list inside a record we keep
-                rec = rec[:6] + ["        [...]"]
+                rec = [*rec[:6], "        [...]"]
             out.extend(rec)
             continue
         if out and out[-1] in marks:

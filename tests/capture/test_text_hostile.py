@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bpdiag.capture import open_capture
 from bpdiag.capture.btmon_text import BtmonTextReader
+from bpdiag.capture.record import Problem, Record
 from bpdiag.cli import main
 from tests.capture.paste_shapes import SHAPES
 from tests.capture.test_fuzz_readers import check
@@ -38,8 +39,8 @@ PAIRING_REQUEST = """\
 """
 
 
-def _read(text: str) -> tuple[list[object], list[str]]:
-    problems: list = []
+def _read(text: str) -> tuple[list[Record], list[str]]:
+    problems: list[Problem] = []
     recs = list(BtmonTextReader(io.StringIO(text), problems).records())
     return recs, [p.message for p in problems]
 
@@ -53,7 +54,9 @@ def _read(text: str) -> tuple[list[object], list[str]]:
         ({"time": "9" * 3000 + ".0"}, "is out of range"),
     ],
 )
-def test_out_of_range_is_a_problem_and_reading_goes_on(fields: dict[str, str], problem: str) -> None:
+def test_out_of_range_is_a_problem_and_reading_goes_on(
+    fields: dict[str, str], problem: str
+) -> None:
     values = {"handle": "1", "time": "12.1", "io": "0x04"} | fields
     recs, problems = _read(PAIRING_REQUEST.format(**values))
     assert any(problem in p for p in problems), problems
