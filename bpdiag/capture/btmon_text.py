@@ -592,7 +592,7 @@ class BtmonTextReader:
                 direction,
                 adapter << 16 | opcode,
             )
-        if produced == skipped == 0 and self.headers:
+        if produced == skipped == 0:
             self.problems.append(
                 Problem(
                     None,

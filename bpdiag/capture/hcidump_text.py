@@ -266,7 +266,7 @@ class HcidumpTextReader:
                     LAYER,
                 )
             )
-        if produced == skipped == 0 and self.headers:
+        if produced == skipped == 0:
             self.problems.append(
                 Problem(
                     None,
