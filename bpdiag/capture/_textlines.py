@@ -24,7 +24,7 @@ _CONTROL = re.compile(
     r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
 )
-_QUOTE = re.compile(r"[ \t]{0,3}>[ \t]?")
+_QUOTE = re.compile(r"[ \t]{0,8}>[ \t]?")
 ELISION = re.compile(
     r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I
 )

@@ -482,16 +482,21 @@ class BtmonTextReader:
                     if orphan_at is None:
                         orphan_at = lineno
                 continue
+            if (
+                indent_of(rest) <= block.indent
+                and pending is None
+                and not block.detail
+                and block.header.time is None
+            ):
+                # a header wrapped before its end: "… flags 0x00" / "dlen 11  #33 0.71"
+                joined = parse_header(_header_text(block.header) + " " + text)
+                if joined is not None and joined.time is not None:
+                    block.header = joined
+                    continue
             if indent_of(rest) <= block.indent and self._continues(
                 text, pending_len, block, pending
             ):
-                if pending is None:
-                    joined = parse_header(f"{block.header.mark} {block.header.what} {text}")
-                    if joined is not None and block.header.time is None:
-                        block.header = joined
-                        pending_len = 0
-                        continue
-                else:
+                if pending is not None:
                     pending = pending + " " + text
                     pending_len = 0
                     continue
@@ -688,6 +693,12 @@ class BtmonTextReader:
             body = struct.pack("<IH", cookie, ev) + _mgmt_event(ev, d)
             return CTRL_EVENT, body, Direction.UNKNOWN
         return None
+
+
+def _header_text(h: Header) -> str:
+    """The header line again, from its parts (to parse it with a wrapped tail added)."""
+    parts = [h.mark, h.what, h.cookie, h.frame, h.index, h.date, h.time]
+    return " ".join(p for p in parts if p)
 
 
 def _seconds(h: Header) -> float | None:

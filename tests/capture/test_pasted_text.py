@@ -170,3 +170,20 @@ def test_hcidump_without_dump_says_what_was_not_printed(tmp_path: Path) -> None:
     with open_capture(p) as cap:
         assert len(list(cap)) == 1  # the Command Status; the command has no parameters
         assert any("LE Start Encryption (1×)" in pr.message for pr in cap.problems)
+
+
+def test_header_wrapped_before_its_end(tmp_path: Path) -> None:
+    """A narrow wrap cuts the header itself: "… flags 0x00" / "dlen 11  #33 [hci0] 0.71"."""
+    p = tmp_path / "w.txt"
+    p.write_text(
+        "< ACL Data TX: Handle 1 flags 0x00\n"
+        "dlen 11          #33 [hci0] 0.711889\n"
+        "      SMP: Pairing Request (0x01) len 6\n"
+        "        IO capability: KeyboardDisplay (0x04)\n"
+        "> ACL Data RX: Handle 1 flags 0x02 dlen 6                          #34\n"
+        "0.8\n"
+        "      SMP: Pairing Failed (0x05) len 1\n"
+        "        Reason: Unspecified reason (0x08)\n"
+    )
+    with open_capture(p) as cap:
+        assert [(r.index, r.timestamp) for r in cap] == [(33, 0.711889), (34, 0.8)]

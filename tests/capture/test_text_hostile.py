@@ -192,7 +192,7 @@ HOSTILE_LINES = st.sampled_from(
     ]
 )
 FUZZ = settings(
-    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 
 
