@@ -32,7 +32,7 @@ from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
-from bpdiag.capture.text_formats import scan_text_format, text_format, text_reader
+from bpdiag.capture.text_formats import scan_text_format, text_encoding, text_format, text_reader
 from bpdiag.errors import UnreadableCapture
 
 FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text", "hcidump-text")
@@ -129,7 +129,7 @@ class Capture:
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
         fmt = format_of(head)
-        if fmt is None and head and b"\x00" not in head:
+        if fmt is None and head and (b"\x00" not in head or text_encoding(head) == "utf-16"):
             fmt = scan_text_format(self._f)  # a text log whose records start further on
         if fmt is None:
             if not head:
@@ -138,7 +138,8 @@ class Capture:
         self.format = fmt
         if fmt in ("btmon-text", "hcidump-text"):
             self._f.seek(0)
-            text = io.TextIOWrapper(io.BufferedReader(self._f), encoding="utf-8", errors="replace")
+            enc = text_encoding(head)
+            text = io.TextIOWrapper(io.BufferedReader(self._f), encoding=enc, errors="replace")
             self._text = text_reader(fmt, text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())

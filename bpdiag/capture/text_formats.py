@@ -21,18 +21,37 @@ _HCIDUMP_DETAIL = re.compile(
 )
 
 
-def _is_text(data: bytes) -> bool:
-    if not data or b"\x00" in data:
-        return False
-    bad = data.decode("utf-8", "replace").count("\ufffd")
-    return bad * 20 <= len(data)
+def text_encoding(head: bytes) -> str:
+    """The encoding of a text log from its first bytes: UTF-16 with a byte-order mark (what
+    Windows' PowerShell ``>`` and Notepad write), UTF-8 with or without one."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return "utf-8"
 
 
-def text_format(data: bytes) -> str | None:
-    """``"btmon-text"``, ``"hcidump-text"`` or ``None`` for a piece of a text file."""
-    if not _is_text(data):
+def _decode(data: bytes, encoding: str) -> str | None:
+    if encoding == "utf-16":
+        text = data[: len(data) & ~1].decode("utf-16", "replace")
+    elif b"\x00" in data:
         return None
-    text = data.decode("utf-8", "replace")
+    else:
+        text = data.decode(encoding, "replace")
+    if not text or "\x00" in text or text.count("\ufffd") * 20 > len(text):
+        return None
+    return text
+
+
+def _is_text(data: bytes, encoding: str = "utf-8") -> bool:
+    return _decode(data, encoding) is not None
+
+
+def text_format(data: bytes, encoding: str | None = None) -> str | None:
+    """``"btmon-text"``, ``"hcidump-text"`` or ``None`` for a piece of a text file."""
+    text = _decode(data, encoding or text_encoding(data))
+    if text is None:
+        return None
     btmon = hcidump = 0
     btmon_detail = hcidump_detail = ambiguous = 0
     for _lineno, _off, line in clean_lines(io.StringIO(text), [], "text"):
@@ -71,6 +90,10 @@ def text_format(data: bytes) -> str | None:
 def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
     """Search a text file, a megabyte at a time, for btmon or hcidump records."""
     f.seek(0)
+    encoding = text_encoding(f.read(4))
+    f.seek(0)
+    if encoding == "utf-16":  # not split into lines as bytes: decode a bounded head
+        return text_format(f.read(limit), encoding)
     read = 0
     carry = b""
     while read < limit:
@@ -81,13 +104,13 @@ def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
         data = carry + chunk
         cut = data.rfind(b"\n") + 1 or len(data)
         data, carry = data[:cut], data[cut:][-4096:]
-        if not _is_text(data):
+        if not _is_text(data, encoding):
             return None
-        fmt = text_format(data)
+        fmt = text_format(data, encoding)
         if fmt is not None:
             return fmt
     if carry:
-        return text_format(carry)
+        return text_format(carry, encoding)
     return None
 
 

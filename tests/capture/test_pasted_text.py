@@ -187,3 +187,15 @@ def test_header_wrapped_before_its_end(tmp_path: Path) -> None:
     )
     with open_capture(p) as cap:
         assert [(r.index, r.timestamp) for r in cap] == [(33, 0.711889), (34, 0.8)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_windows_encodings(encoding: str, tmp_path: Path) -> None:
+    """PowerShell's ``btmon … > log.txt`` writes UTF-16 with a BOM; Notepad may add a UTF-8
+    BOM; both with CRLF."""
+    text = (TEXTS / f"{BASES[0]}.btmon.txt").read_text()
+    p = tmp_path / "log.txt"
+    p.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    with open_capture(p) as cap:
+        assert cap.format == "btmon-text"
+    assert _summary(p) == _expect(BASES[0])
