@@ -8,6 +8,8 @@ so the extension is never looked at.  Formats, with their documents:
 - pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
 - pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
 - btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
+- hcidump's printed text (``-X`` / ``-t`` …): ``bpdiag.capture.hcidump_text``.  Text logs
+  are told apart by their records anywhere in the file (``bpdiag.capture.text_formats``).
 - Apple PacketLogger (``.pklg``; no header, plausible first records):
   ``bpdiag.capture.packetlogger``;
 - an Android bug report's text (dumpstate) and its btsnooz section: ``bpdiag.capture.btsnooz``;
@@ -29,21 +31,32 @@ import sys
 from collections.abc import Generator, Iterator
 from itertools import chain
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from bpdiag.capture._io import BatchReader, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
-from bpdiag.capture.btmon_text import BtmonTextReader, looks_like_btmon_text
+from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.btsnooz import BtsnoozReader, has_section
+from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.packetlogger import PacketLoggerReader
 from bpdiag.capture.packetlogger import byte_order as _pklg_order
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.text_formats import scan_text_format, text_encoding, text_format, text_reader
 from bpdiag.errors import UnreadableCapture
 
-FORMATS = ("btsnoop", "pcap", "pcapng", "btmon-text", "packetlogger", "btsnooz", "zip")
+FORMATS = (
+    "btsnoop",
+    "pcap",
+    "pcapng",
+    "btmon-text",
+    "hcidump-text",
+    "packetlogger",
+    "btsnooz",
+    "zip",
+)
 
 _SNIFF = 4096
 _READERS: dict[str, type[BatchReader]] = {
@@ -72,8 +85,9 @@ def format_of(head: bytes) -> str | None:
         return "zip"
     if has_section(head):
         return "btsnooz"
-    if looks_like_btmon_text(head):
-        return "btmon-text"
+    text = text_format(head)
+    if text is not None:
+        return text
     if _pklg_order(head):
         return "packetlogger"
     return None
@@ -95,7 +109,8 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
-        "btmon's text output, Apple PacketLogger and Android bug reports (zip or text)"
+        "btmon's or hcidump's text output, Apple PacketLogger and Android bug reports (zip or "
+        "text)"
     )
 
 
@@ -121,7 +136,7 @@ class Capture:
         self.problems = []
         self.stats: dict[str, int] = {}
         self._reader: BatchReader | None = None
-        self._text: BtmonTextReader | None = None
+        self._text: BtmonTextReader | HcidumpTextReader | None = None
         self._link_type = -1
         self._count = 0
         if fileobj is not None:
@@ -147,6 +162,17 @@ class Capture:
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
         fmt = format_of(head)
+        try:
+            seekable = self._f.seekable()
+        except (OSError, ValueError):
+            seekable = False
+        if (
+            fmt is None
+            and seekable
+            and head
+            and (b"\x00" not in head or text_encoding(head) == "utf-16")
+        ):
+            fmt = scan_text_format(self._f)  # a text log whose records start further on
         if fmt is None:
             if not head:
                 raise UnreadableCapture("the file is empty")
@@ -156,10 +182,16 @@ class Capture:
                 "is a zip archive (an Android bug report?): open it with open_inputs"
             )
         self.format = fmt
-        if fmt == "btmon-text":
-            replay = PrefixedRaw(src.buf, self._f)
-            text = io.TextIOWrapper(io.BufferedReader(replay), encoding="utf-8", errors="replace")
-            self._text = BtmonTextReader(text, self.problems)
+        if fmt in ("btmon-text", "hcidump-text"):
+            enc = text_encoding(head)
+            raw: io.RawIOBase
+            if seekable:
+                self._f.seek(0)
+                raw = cast(io.RawIOBase, self._f)
+            else:  # a pipe: the sniffed bytes are read again, then the rest
+                raw = PrefixedRaw(src.buf, self._f)
+            text = io.TextIOWrapper(io.BufferedReader(raw), encoding=enc, errors="replace")
+            self._text = text_reader(fmt, text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())
             return records, records

@@ -1,6 +1,7 @@
 """btmon's printed output as a capture: what people paste into forum posts and bug reports.
 
-btmon (BlueZ ``monitor/``) prints one header line per record —
+btmon (BlueZ ``monitor/``: ``packet.c`` prints the headers and HCI, ``l2cap.c`` SMP and ATT,
+``packet.c`` the management channel) prints one header line per record —
 
     < ACL Data TX: Handle 64 flags 0x00 dlen 11            #18 [hci0] 26.323661
     > HCI Event: Encryption Change (0x08) plen 4           #25 [hci0] 26.51
@@ -10,83 +11,164 @@ btmon (BlueZ ``monitor/``) prints one header line per record —
 — followed by indented decode lines (``Status: PIN or Key Missing (0x06)``).  This reader
 rebuilds, from those lines, the bytes of the records that matter to pairing (SMP, the HCI
 connection and encryption commands and events, ATT Error Responses, management commands and
-events, log lines) as Linux monitor records, so the rest of bpdiag analyses them exactly as
-a btsnoop file.  Lines it does not understand are skipped; values an excerpt leaves out are
-zero.  Frame numbers come from btmon's ``#N`` when present.
+events, log lines) as Linux monitor records (``src/shared/btsnoop.h`` opcodes, management
+parameters as ``doc/mgmt-api.txt`` lays them out), so the rest of bpdiag analyses them exactly
+as a btsnoop file.
+
+Text as people paste it is read too: records are found anywhere (prose, ``[...]`` /
+``<snip>`` elisions and excerpts that start inside a record are skipped), ``> `` / ``>> ``
+quoting and space or tab indentation are removed, lines that a mail client or forum wrapped
+(a field's tail, or the ``#N [hci0] 12.345`` trailer, on the next line) are joined, ANSI
+colour and CRLF are dropped, and older spellings are accepted (``Confim value``, ``Master
+Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
+a value out of its field's range makes the record a Problem, never an exception.  Frame
+numbers come from btmon's ``#N`` when present.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime
+import math
 import re
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TextIO
 
+from bpdiag.capture._textlines import ELISION, clean_lines, indent_of, quote_prefixes, unquote
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 
-HEADER = re.compile(
-    r"^(?P<mark>[<>@=])\s+(?P<what>.*?)(?:\s+\{0x(?P<cookie>[0-9a-fA-F]+)\})?"
-    r"(?:\s+#(?P<frame>\d+))?(?:\s+\[(?P<index>hci\d+)\])?\s+(?P<time>\d+\.\d+)\s*$"
-)
-HEADER_NO_TIME = re.compile(r"^(?P<mark>[<>@=])\s+(?P<what>\S.*)$")
-PAREN_HEX = re.compile(r"\(0x([0-9a-fA-F]+)\)\s*$")
-ADDR = re.compile(r"([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})")
+LAYER = "btmon-text"
 
 MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX = 2, 3, 4, 5
-USER_LOGGING, CTRL_OPEN, CTRL_COMMAND, CTRL_EVENT, SYSTEM_NOTE = 13, 14, 16, 17, 12
+USER_LOGGING, CTRL_OPEN, CTRL_CLOSE, CTRL_COMMAND, CTRL_EVENT, SYSTEM_NOTE = 13, 14, 15, 16, 17, 12
+
+# What follows the direction mark of each kind of record header (monitor/packet.c).
+_KINDS = {
+    "<": re.compile(r"(?:HCI Command|ACL Data TX|SCO Data TX|ISO Data TX)\b"),
+    ">": re.compile(r"(?:HCI Event|ACL Data RX|SCO Data RX|ISO Data RX)\b"),
+    "@": re.compile(
+        r"(?:MGMT|RAW|USER|CTRL|Control) (?:Command|Event|Open|Close)\b|\S+ (?:Open|Close):"
+    ),
+    "=": re.compile(
+        r"(?:Note|New Index|Delete Index|Open Index|Close Index|Index Info|Vendor Diagnostic"
+        r"|System Note)\b|[\w.@/-]{1,64}(?:\[\d{1,10}\])?:(?:\s|$)"
+    ),
+}
+_TIME = re.compile(r"\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9}")  # offset, or -t / -T wall clock
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_FRAME = re.compile(r"#\d+")
+_INDEX = re.compile(r"\[hci\d+\]")
+_COOKIE = re.compile(r"\{0x[0-9a-fA-F]+\}")
+_TAIL_ONLY = re.compile(
+    r"(?:\{0x[0-9a-fA-F]+\}\s+)?(?:#\d+\s+)?(?:\[hci\d+\]\s+)?(?:\d{4}-\d\d-\d\d\s+)?"
+    r"(?:\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9})"
+)
+_PAREN = re.compile(r"\(0x[0-9a-fA-F]+(?:\|0x[0-9a-fA-F]+)?\)")
+PAREN_HEX = re.compile(r"\(0x([0-9a-fA-F]+)\)\s*$")
+ADDR = re.compile(r"([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})")
+_NUM = re.compile(r"(0x[0-9a-fA-F]+|\d+)")
+_SUB_OP = re.compile(r"\(0x([0-9a-fA-F]{1,4})\|0x([0-9a-fA-F]{1,6})\)")
+_MAX_DIGITS = 24
+_MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
 
-def looks_like_btmon_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = head.decode("utf-8", "ignore")
-        if "\x00" in text:
-            return False
-    if text.lstrip().startswith("Bluetooth monitor ver"):
-        return True
-    return any(HEADER.match(line.rstrip()) for line in text.splitlines()[:50])
+class _Bad(ValueError):
+    """A printed value that no record can carry (out of its field's range, malformed)."""
+
+
+@dataclass(slots=True)
+class Header:
+    mark: str
+    what: str
+    time: str | None = None
+    date: str | None = None
+    frame: str | None = None
+    index: str | None = None
+    cookie: str | None = None
+
+
+def parse_header(s: str) -> Header | None:
+    """The record header in ``s`` (indentation allowed), or ``None``.
+
+    The trailer — ``{0xCOOKIE}``, ``#FRAME``, ``[hciN]``, ``TIME``, each optional, in that
+    order — is taken token by token from the right, so the cost is linear in the line."""
+    t = s.lstrip(" ")
+    if len(t) < 3 or t[0] not in "<>@=" or t[1] != " ":
+        return None
+    body = t[2:].strip()
+    h = Header(t[0], body)
+    rest = body
+    for attr, pat in (("time", _TIME), ("index", _INDEX), ("frame", _FRAME), ("cookie", _COOKIE)):
+        head, _, tok = rest.rpartition(" ")
+        if head and pat.fullmatch(tok):
+            setattr(h, attr, tok)
+            rest = head.rstrip()
+            if attr == "time" and ":" in tok:
+                head, _, tok = rest.rpartition(" ")
+                if head and _DATE.fullmatch(tok):
+                    h.date = tok
+                    rest = head.rstrip()
+    h.what = rest
+    if not _KINDS[h.mark].match(h.what):
+        return None
+    return h
+
+
+# ---------------------------------------------------------------- values
+def _int(s: str, name: str) -> int:
+    if len(s) > _MAX_DIGITS:
+        raise _Bad(f"{name}: a number of {len(s)} digits")
+    return int(s, 16) if s[:2].lower() == "0x" else int(s, 10)
+
+
+def _check(v: int, bits: int, name: str) -> int:
+    if v >= 1 << bits:
+        raise _Bad(f"{name} {v} is out of range (at most {(1 << bits) - 1})")
+    return v
 
 
 def _hexval(line: str) -> int | None:
     m = PAREN_HEX.search(line)
-    return int(m.group(1), 16) if m else None
+    return _int("0x" + m.group(1), "value") if m else None
 
 
-def _field(lines: list[str], name: str) -> str | None:
-    pre = name.lower() + ":"
-    for line in lines:
-        s = line.strip()
-        if s.lower().startswith(pre):
-            return s[len(pre) :].strip()
+def _field(lines: list[str], *names: str) -> str | None:
+    for name in names:
+        pre = name.lower() + ":"
+        for line in lines:
+            if line.lower().startswith(pre):
+                return line[len(pre) :].strip()
     return None
 
 
-def _num(lines: list[str], name: str, default: int = 0) -> int:
-    v = _field(lines, name)
+def _num(lines: list[str], name: str, bits: int = 8, default: int = 0, *alt: str) -> int:
+    v = _field(lines, name, *alt)
     if v is None:
         return default
     h = PAREN_HEX.search(v)
     if h:
-        return int(h.group(1), 16)
-    m = re.match(r"(0x[0-9a-fA-F]+|\d+)", v)
-    return int(m.group(1), 0) if m else default
+        return _check(_int("0x" + h.group(1), name), bits, name)
+    m = _NUM.match(v)
+    return _check(_int(m.group(1), name), bits, name) if m else default
 
 
-def _bytes(lines: list[str], name: str, size: int) -> bytes:
-    v = _field(lines, name)
-    if v is None:
+def _bytes(lines: list[str], name: str, size: int, *alt: str) -> bytes:
+    v = _field(lines, name, *alt)
+    if v is None or not v:
         return bytes(size)
-    digits = re.sub(r"[^0-9a-fA-F]", "", v.split(" ")[0].removeprefix("0x"))
-    try:
-        b = bytes.fromhex(digits)
-    except ValueError:
-        return bytes(size)
-    return (b + bytes(size))[:size]
+    word = v.split()[0].removeprefix("0x")
+    if not re.fullmatch(r"[0-9a-fA-F]*", word) or len(word) % 2:
+        raise _Bad(f"{name}: {word[:40]!r} is not hex bytes")
+    b = bytes.fromhex(word)
+    if len(b) != size:
+        raise _Bad(f"{name}: {len(b)} bytes, expected {size}")
+    return b
 
 
-def _addr(lines: list[str], name: str) -> bytes:
-    v = _field(lines, name) or ""
+def _addr(lines: list[str], *names: str) -> bytes:
+    v = _field(lines, *names) or ""
     m = ADDR.search(v)
     if not m:
         return bytes(6)
@@ -98,12 +180,19 @@ def _le64(lines: list[str], name: str) -> bytes:
     v = _field(lines, name)
     if v is None:
         return bytes(8)
-    m = re.match(r"0x([0-9a-fA-F]+)", v)
-    return struct.pack("<Q", int(m.group(1), 16) & (2**64 - 1)) if m else bytes(8)
+    m = re.match(r"(?:0x)?([0-9a-fA-F]+)", v)
+    if not m:
+        return bytes(8)
+    return struct.pack("<Q", _check(_int("0x" + m.group(1), name), 64, name))
+
+
+def _handle(lines: list[str]) -> int:
+    return _num(lines, "Handle", 12)
 
 
 # ---------------------------------------------------------------- SMP
 def _smp(code: int, d: list[str]) -> bytes:
+    """SMP PDUs (Vol 3, Part H, 3.5–3.6) from btmon's ``monitor/l2cap.c`` decode lines."""
     if code in (0x01, 0x02):
         return bytes(
             [
@@ -111,17 +200,13 @@ def _smp(code: int, d: list[str]) -> bytes:
                 _num(d, "IO capability"),
                 _num(d, "OOB data"),
                 _num(d, "Authentication requirement"),
-                _num(d, "Max encryption key size", 16),
+                _num(d, "Max encryption key size", 8, 16),
                 _num(d, "Initiator key distribution"),
                 _num(d, "Responder key distribution"),
             ]
         )
     if code == 0x03:
-        return b"\x03" + (
-            _bytes(d, "Confim value", 16)
-            if _field(d, "Confim value")
-            else _bytes(d, "Confirm value", 16)
-        )
+        return b"\x03" + _bytes(d, "Confirm value", 16, "Confim value")
     if code == 0x04:
         return b"\x04" + _bytes(d, "Random value", 16)
     if code == 0x05:
@@ -129,11 +214,11 @@ def _smp(code: int, d: list[str]) -> bytes:
     if code == 0x06:
         return b"\x06" + _bytes(d, "Long term key", 16)
     if code == 0x07:
-        return b"\x07" + struct.pack("<H", _num(d, "EDIV")) + _le64(d, "Rand")
+        return b"\x07" + struct.pack("<H", _num(d, "EDIV", 16)) + _le64(d, "Rand")
     if code == 0x08:
         return b"\x08" + _bytes(d, "Identity resolving key", 16)
     if code == 0x09:
-        return b"\x09" + bytes([_num(d, "Address type")]) + _addr(d, "Address")
+        return b"\x09" + bytes([_addr_type(d, 0)]) + _addr(d, "Address", "LE Address")
     if code == 0x0A:
         return b"\x0a" + _bytes(d, "Signature key", 16)
     if code == 0x0B:
@@ -153,42 +238,45 @@ def _acl(handle: int, cid: int, payload: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------- HCI
-def _event(name: str, code: int, d: list[str]) -> bytes | None:
-    handle = _num(d, "Handle")
-    status = _num(d, "Status")
+def _event(code: int, d: list[str]) -> bytes | None:
+    """HCI events (Vol 4, Part E, 7.7) bpdiag reads, from btmon's decode lines."""
     if code == 0x08:
-        params = struct.pack("<BHB", status, handle, _num(d, "Encryption"))
+        params = struct.pack("<BHB", _num(d, "Status"), _handle(d), _num(d, "Encryption"))
     elif code == 0x05:
-        params = struct.pack("<BHB", status, handle, _num(d, "Reason"))
+        params = struct.pack("<BHB", _num(d, "Status"), _handle(d), _num(d, "Reason"))
     elif code == 0x30:
-        params = struct.pack("<BH", status, handle)
+        params = struct.pack("<BH", _num(d, "Status"), _handle(d))
     elif code == 0x0F:
         op = _sub_opcode(d)
         if op is None:
             return None
-        params = struct.pack("<BBH", status, 1, op)
+        params = struct.pack("<BBH", _num(d, "Status"), 1, op)
     elif code == 0x0E:
         op = _sub_opcode(d)
         if op is None:
             return None
-        params = struct.pack("<BHB", 1, op, status)
+        params = struct.pack("<BHB", 1, op, _num(d, "Status"))
         if op == 0x1009:
             params += _addr(d, "Address")
         elif op in (0x201A, 0x201B):
-            params += struct.pack("<H", handle)
+            params += struct.pack("<H", _handle(d))
     elif code == 0x3E:
         sub = _hexval(d[0]) if d else None
         if sub in (0x01, 0x0A, 0x29):
             body = struct.pack(
-                "<BHBB", status, handle, _num(d, "Role"), _num(d, "Peer address type")
+                "<BHBB",
+                _num(d, "Status"),
+                _handle(d),
+                _num(d, "Role"),
+                _num(d, "Peer address type"),
             ) + _addr(d, "Peer address")
             if sub != 0x01:
                 body += bytes(12)
             body += struct.pack("<HHHB", 24, 0, 400, 0)
             params = bytes([sub]) + body
         elif sub == 0x05:
-            params = bytes([5]) + struct.pack("<H", handle) + _le64(d, "Random number")
-            params += struct.pack("<H", _num(d, "Encrypted diversifier"))
+            params = bytes([5]) + struct.pack("<H", _handle(d)) + _le64(d, "Random number")
+            params += struct.pack("<H", _num(d, "Encrypted diversifier", 16))
         else:
             return None
     else:
@@ -198,27 +286,27 @@ def _event(name: str, code: int, d: list[str]) -> bytes | None:
 
 def _sub_opcode(d: list[str]) -> int | None:
     """The command a Command Status/Complete answers: ``LE Start Encryption (0x08|0x0019)``."""
-    for line in d:
-        m = re.search(r"\(0x([0-9a-fA-F]{2})\|0x([0-9a-fA-F]{4})\)", line)
+    for line in d[:3]:
+        m = _SUB_OP.search(line)
         if m:
-            return int(m.group(1), 16) << 10 | int(m.group(2), 16)
+            ogf, ocf = _int("0x" + m.group(1), "OGF"), _int("0x" + m.group(2), "OCF")
+            return _check(ogf, 6, "OGF") << 10 | _check(ocf, 10, "OCF")
     return None
 
 
 def _command(opcode: int, d: list[str]) -> bytes | None:
-    handle = _num(d, "Handle")
+    """HCI commands (Vol 4, Part E, 7.1 and 7.8) bpdiag reads, from btmon's decode lines."""
     if opcode == 0x2019:
-        params = struct.pack("<H", handle) + _le64(d, "Random number")
-        params += struct.pack("<H", _num(d, "Encrypted diversifier")) + _bytes(
-            d, "Long term key", 16
-        )
+        params = struct.pack("<H", _handle(d)) + _le64(d, "Random number")
+        params += struct.pack("<H", _num(d, "Encrypted diversifier", 16))
+        params += _bytes(d, "Long term key", 16)
     elif opcode == 0x201A:
-        params = struct.pack("<H", handle) + _bytes(d, "Long term key", 16)
+        params = struct.pack("<H", _handle(d)) + _bytes(d, "Long term key", 16)
     elif opcode == 0x201B:
-        params = struct.pack("<H", handle)
+        params = struct.pack("<H", _handle(d))
     elif opcode == 0x0406:
-        params = struct.pack("<HB", handle, _num(d, "Reason"))
-    elif opcode == 0x200D:
+        params = struct.pack("<HB", _handle(d), _num(d, "Reason"))
+    elif opcode in (0x200D, 0x2043):
         params = bytes(5) + bytes([_num(d, "Peer address type")]) + _addr(d, "Peer address")
         params += bytes(13)
     else:
@@ -226,7 +314,110 @@ def _command(opcode: int, d: list[str]) -> bytes | None:
     return struct.pack("<HB", opcode, len(params)) + params
 
 
+# ---------------------------------------------------------------- management
+_ADDR_NAMES = ("LE Address", "BR/EDR Address", "Address")
+
+
+def _addr_type(d: list[str], bredr: int = 0) -> int:
+    """Address_Type of mgmt (0 BR/EDR, 1 LE public, 2 LE random) from btmon's spelling:
+    ``LE Address: … (Static)`` / ``(Resolvable)`` / ``(Non-Resolvable)`` is random, other
+    ``LE Address`` lines public; older btmon printed ``Address: … (LE Random)``."""
+    for line in d:
+        low = line.lower()
+        if low.startswith("le address:") or low.startswith("address:"):
+            if "random" in low or "static" in low or "resolvable" in low:
+                return 2
+            if low.startswith("le address:") or "le public" in low or "public" in low:
+                return 1
+            return bredr
+        if low.startswith("br/edr address:"):
+            return 0
+    return bredr
+
+
+def _mgmt_addr(d: list[str]) -> bytes:
+    return _addr(d, *_ADDR_NAMES) + bytes([_addr_type(d)])
+
+
+def _u32(d: list[str], name: str) -> bytes:
+    return struct.pack("<I", _num(d, name, 32))
+
+
+# Management commands and events (doc/mgmt-api.txt) the monitor decoder lays out: how to
+# rebuild their parameters from btmon's lines.  Address+type come first in most.
+def _mgmt_command(op: int, d: list[str]) -> bytes:
+    if op in (0x0005, 0x0007, 0x0008, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D, 0x0029, 0x002A):
+        return bytes([_check(_hexval(d[0]) or 0, 8, "mode") if d else 0])
+    if op in (0x002D, 0x002E):
+        return bytes([_check(_hexval(d[0]) or 0, 8, "mode") if d else 0])
+    if op == 0x0018:
+        return bytes([_num(d, "Capability")])
+    if op == 0x0019:
+        return _mgmt_addr(d) + bytes([_num(d, "Capability")])
+    if op == 0x001B:
+        return _mgmt_addr(d) + bytes([_num(d, "Disconnect")])
+    if op == 0x001E:
+        return _mgmt_addr(d) + _u32(d, "Passkey")
+    if op == 0x0033:
+        return _mgmt_addr(d) + bytes([_num(d, "Action")])
+    if op in (0x0014, 0x0016, 0x0017, 0x001A, 0x001C, 0x001D, 0x001F, 0x0021, 0x0022):
+        return _mgmt_addr(d)
+    if op in (0x0026, 0x0027, 0x0031, 0x0032, 0x0034):
+        return _mgmt_addr(d)
+    return b""
+
+
+def _mgmt_event(ev: int, d: list[str]) -> bytes:
+    if ev in (0x0001, 0x0002):
+        sub = 0
+        if d:
+            m = re.search(r"\(0x([0-9a-fA-F]{1,6})\)", d[0])
+            if m:
+                sub = _check(_int("0x" + m.group(1), "opcode"), 16, "opcode")
+        params = struct.pack("<HB", sub, _num(d, "Status"))
+        if ev == 0x0001 and _field(d, *_ADDR_NAMES) is not None:
+            params += _mgmt_addr(d)
+        return params
+    if ev == 0x000A:
+        return (
+            bytes([_num(d, "Store hint")])
+            + _mgmt_addr(d)
+            + bytes([_num(d, "Key type"), _num(d, "Central", 8, 0, "Master")])
+            + bytes([_num(d, "Encryption size")])
+            + bytes(26)  # EDIV, Rand and the key itself: withheld
+        )
+    if ev == 0x000B:
+        return _mgmt_addr(d) + _u32(d, "Flags") + struct.pack("<H", 0)
+    if ev == 0x000C:
+        return _mgmt_addr(d) + bytes([_num(d, "Reason")])
+    if ev in (0x000D, 0x0011):
+        return _mgmt_addr(d) + bytes([_num(d, "Status")])
+    if ev == 0x000E:
+        return _mgmt_addr(d) + bytes([_num(d, "Secure PIN")])
+    if ev == 0x000F:
+        return _mgmt_addr(d) + bytes([_num(d, "Confirm hint")]) + _u32(d, "Value")
+    if ev == 0x0017:
+        return _mgmt_addr(d) + _u32(d, "Passkey") + bytes([_num(d, "Entered")])
+    if ev == 0x0018:
+        return bytes([_num(d, "Store hint")]) + bytes(6) + _mgmt_addr(d) + bytes(16)
+    if ev in (0x0010, 0x0014, 0x0015, 0x0016, 0x001B):
+        return _mgmt_addr(d)
+    if ev == 0x0006:
+        return _u32(d, "Current settings")
+    return b""
+
+
 # ---------------------------------------------------------------- reader
+@dataclass(slots=True)
+class _Block:
+    lineno: int
+    offset: int
+    header: Header
+    depth: int
+    indent: int
+    detail: list[str] = field(default_factory=list)
+
+
 class BtmonTextReader:
     """Turns btmon text into Linux monitor ``Record``s (link type 2001)."""
 
@@ -234,92 +425,231 @@ class BtmonTextReader:
         self.f = f
         self.problems = problems
         self.index = 0
-        self.cookies: dict[str, int] = {}
+        self.headers = 0  # record headers seen (of any kind)
+        self.orphans = 0  # decode lines met before any header
 
-    def blocks(self) -> Iterator[tuple[int, re.Match[str], list[str]]]:
-        header: re.Match[str] | None = None
-        lineno = 0
-        detail: list[str] = []
-        for lineno, raw in enumerate(self.f, start=1):
-            line = raw.rstrip("\r\n")
+    def blocks(self) -> Iterator[_Block]:
+        """Each record header with its decode lines, the paste's damage undone."""
+        block: _Block | None = None
+        pending: str | None = None  # last line of the block, perhaps to be continued
+        pending_len = 0  # its length as printed (wrapping happens on long lines)
+        orphan_at: int | None = None
+
+        def flush() -> None:
+            nonlocal pending
+            if block is not None and pending is not None and len(block.detail) < _MAX_DETAIL:
+                block.detail.append(pending)
+            pending = None
+
+        for lineno, offset, line in clean_lines(self.f, self.problems, LAYER):
             if not line.strip():
+                flush()
                 continue
-            m = HEADER.match(line) or (
-                HEADER_NO_TIME.match(line) if not line[0].isspace() else None
+            found: tuple[int, str, Header] | None = None
+            if "<" in line[:40] or ">" in line[:40] or "@" in line[:40] or "=" in line[:40]:
+                for depth, rest in quote_prefixes(line):
+                    h = parse_header(rest)
+                    if h is not None:
+                        found = depth, rest, h
+                        break
+            if found is not None:
+                flush()
+                if block is not None:
+                    yield block
+                depth, rest, h = found
+                self.headers += 1
+                block = _Block(lineno, offset, h, depth, indent_of(rest))
+                pending_len = len(rest.strip())
+                continue
+            rest = unquote(line, block.depth if block else 8)
+            text = rest.strip()
+            if not text:
+                flush()
+                continue
+            if ELISION.match(text):
+                flush()
+                if block is not None:
+                    yield block
+                block = None
+                continue
+            if block is None:
+                if (
+                    self.headers == 0
+                    and indent_of(rest) > 0
+                    and re.match(r"[A-Z][\w /()-]{0,40}: ", text)
+                ):
+                    self.orphans += 1
+                    if orphan_at is None:
+                        orphan_at = lineno
+                continue
+            if (
+                indent_of(rest) <= block.indent
+                and pending is None
+                and not block.detail
+                and block.header.time is None
+            ):
+                # a header wrapped before its end: "… flags 0x00" / "dlen 11  #33 0.71"
+                joined = parse_header(_header_text(block.header) + " " + text)
+                if joined is not None and joined.time is not None:
+                    block.header = joined
+                    continue
+            if indent_of(rest) <= block.indent and self._continues(
+                text, pending_len, block, pending
+            ):
+                if pending is not None:
+                    pending = pending + " " + text
+                    pending_len = 0
+                    continue
+            elif indent_of(rest) > block.indent:
+                flush()
+                pending = text
+                pending_len = len(rest)
+                continue
+            # prose: the record has ended
+            flush()
+            yield block
+            block = None
+        flush()
+        if block is not None:
+            yield block
+        if orphan_at is not None:
+            self.problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"the text starts inside a record: {self.orphans} decode line(s) from line "
+                    f"{orphan_at} on belong to a record whose header is not in the text "
+                    "and were skipped",
+                    LAYER,
+                )
             )
-            if m:
-                if header is not None:
-                    yield lineno, header, detail
-                header, detail = m, []
-            elif header is not None and line[0].isspace():
-                detail.append(line)
-        if header is not None:
-            yield lineno, header, detail
+
+    @staticmethod
+    def _continues(text: str, prev_len: int, block: _Block, pending: str | None) -> bool:
+        """Is ``text`` the tail of the line before it, wrapped by a mail client or forum?
+
+        A trailer alone (``#25 [hci0] 26.51``) continues a header that has none; a short tail
+        without a ``Name: `` of its own that ends in btmon's ``(0x..)`` continues a long line."""
+        if block.header.time is None and not block.detail and _TAIL_ONLY.fullmatch(text):
+            return True
+        if pending is not None and pending.endswith(":") and re.fullmatch(r"[0-9a-fA-F]+", text):
+            return True  # "X:" and, wrapped onto the next line, its 64 hex digits
+        if prev_len < 40 or (len(text) > 60 and not re.fullmatch(r"[0-9a-fA-F]+", text)):
+            return False
+        if re.match(r"[A-Za-z][\w /-]{0,40}: ", text):
+            return False
+        return bool(_PAREN.search(text)) or _TAIL_ONLY.fullmatch(text) is not None
 
     def records(self) -> Iterator[Record]:
         last_frame = 0
-        for lineno, h, d in self.blocks():
-            rec = self._record(h, d)
+        last_time = 0.0
+        produced = skipped = 0
+        for block in self.blocks():
+            h = block.header
+            try:
+                rec = self._record(h, block.detail)
+            except _Bad as exc:  # a value no record can carry
+                skipped += 1
+                self.problems.append(
+                    Problem(
+                        last_frame + 1,
+                        block.offset,
+                        f"line {block.lineno} ({h.mark} {h.what[:60]}): {exc}; record skipped",
+                        LAYER,
+                    )
+                )
+                continue
             if rec is None:
                 continue
             opcode, payload, direction = rec
-            frame_s = h.groupdict().get("frame")
-            frame = int(frame_s) if frame_s else last_frame + 1
-            if frame <= last_frame:
-                frame = last_frame + 1
+            frame = last_frame + 1
+            if h.frame is not None:
+                if len(h.frame) <= 19:
+                    frame = max(int(h.frame[1:]), frame)
+                else:
+                    self._problem(frame, block, f"frame number {h.frame[:24]}… is out of range")
             last_frame = frame
             self.index = frame
-            t = float(h.groupdict().get("time") or 0.0)
-            adapter = int((h.groupdict().get("index") or "hci0")[3:])
+            t = last_time
+            if h.time is not None:
+                value = _seconds(h)
+                if value is not None and ":" in h.time and h.date is None:
+                    while value + 43200 < last_time:  # time of day past midnight
+                        value += 86400
+                if value is not None and math.isfinite(value):
+                    t = last_time = value
+                else:
+                    self._problem(frame, block, f"time {h.time[:24]} is out of range")
+            adapter = 0
+            if h.index is not None:
+                digits = h.index[4:-1]
+                if len(digits) <= 5 and int(digits) <= 0xFFFF:
+                    adapter = int(digits)
+                else:
+                    self._problem(frame, block, f"controller index {h.index[:24]} is out of range")
+            produced += 1
             yield Record(
                 frame,
                 t,
                 LinkType.BTSNOOP_MONITOR,
                 payload,
-                lineno,
+                block.offset,
                 direction,
                 adapter << 16 | opcode,
             )
+        if produced == skipped == 0:
+            self.problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"the text looks like btmon output ({self.headers} record header(s)) but "
+                    "none of them is an SMP, HCI connection/encryption, ATT error, management "
+                    "or log record that bpdiag reads; nothing about pairing can be said",
+                    LAYER,
+                )
+            )
 
-    def _record(self, h: re.Match[str], d: list[str]) -> tuple[int, bytes, Direction] | None:
-        mark, what = h.group("mark"), h.group("what").strip()
+    def _problem(self, frame: int, block: _Block, msg: str) -> None:
+        self.problems.append(Problem(frame, block.offset, f"line {block.lineno}: {msg}", LAYER))
+
+    def _record(self, h: Header, d: list[str]) -> tuple[int, bytes, Direction] | None:
+        mark, what = h.mark, h.what
         if mark in "<>" and what.startswith("ACL Data"):
             m = re.search(r"Handle (\d+)", what)
             if not m or not d:
                 return None
-            handle = int(m.group(1))
-            first = d[0].strip()
+            handle = _check(_int(m.group(1), "Handle"), 12, "Handle")
+            first = d[0]
             sm = re.match(r"SMP: .*\(0x([0-9a-fA-F]{2})\)", first)
             if sm:
                 payload = _acl(handle, 6, _smp(int(sm.group(1), 16), d[1:]))
             else:
-                am = re.match(r"ATT: Error Response \(0x01\)", first)
-                if not am:
+                if not re.match(r"ATT: Error Response \(0x01\)", first):
                     return None
                 req = _sub_att_opcode(d[1:])
                 payload = _acl(
                     handle,
                     4,
                     bytes([1, req])
-                    + struct.pack("<H", _num(d[1:], "Handle"))
+                    + struct.pack("<H", _num(d[1:], "Handle", 16))
                     + bytes([_num(d[1:], "Error")]),
                 )
             tx = what.startswith("ACL Data TX")
             return (ACL_TX if tx else ACL_RX), payload, Direction.SENT if tx else Direction.RECEIVED
         if mark == ">" and what.startswith("HCI Event:"):
             code = _hexval(re.sub(r"\s+plen \d+$", "", what))
-            if code is None:
+            if code is None or code > 0xFF:
                 return None
-            ev = _event(what, code, d)
+            ev = _event(code, d)
             return None if ev is None else (MONITOR_EVENT, ev, Direction.RECEIVED)
         if mark == "<" and what.startswith("HCI Command:"):
-            m = re.search(r"\(0x([0-9a-fA-F]{2})\|0x([0-9a-fA-F]{4})\)", what)
-            if not m:
+            op = _sub_opcode([what])
+            if op is None:
                 return None
-            cmd = _command(int(m.group(1), 16) << 10 | int(m.group(2), 16), d)
+            cmd = _command(op, d)
             return None if cmd is None else (MONITOR_COMMAND, cmd, Direction.SENT)
         if mark == "@":
-            return self._control(what, h.groupdict().get("cookie"), d)
+            return self._control(what, h.cookie, d)
         if mark == "=":
             if ":" not in what:
                 return None
@@ -334,7 +664,8 @@ class BtmonTextReader:
                 "Delete Index",
             ):
                 return SYSTEM_NOTE, message.strip().encode() + b"\0", Direction.UNKNOWN
-            ident_b = ident.encode() + b"\0"
+            ident = re.sub(r"\[\d+\]$", "", ident)
+            ident_b = ident.encode()[:255] + b"\0"
             body = bytes([6, len(ident_b)]) + ident_b + message.strip().encode() + b"\0"
             return USER_LOGGING, body, Direction.UNKNOWN
         return None
@@ -342,47 +673,54 @@ class BtmonTextReader:
     def _control(
         self, what: str, cookie_s: str | None, d: list[str]
     ) -> tuple[int, bytes, Direction] | None:
-        cookie = int(cookie_s, 16) if cookie_s else 0
+        cookie = _check(_int(cookie_s[1:-1], "cookie"), 32, "cookie") if cookie_s else 0
         m = re.match(r"(MGMT|RAW|USER) Open: (\S+)", what)
         if m:
             fmt = {"RAW": 0, "USER": 1, "MGMT": 2}[m.group(1)]
             name = m.group(2).encode()[:15]
             body = struct.pack("<IHBHIB", cookie, fmt, 1, 0, 1, 16) + name.ljust(16, b"\0")
             return CTRL_OPEN, body, Direction.UNKNOWN
-        m = re.match(r"(MGMT|RAW|USER) Close: ", what)
+        if re.match(r"(MGMT|RAW|USER) Close: ", what):
+            return CTRL_CLOSE, struct.pack("<I", cookie), Direction.UNKNOWN
+        m = re.match(r"MGMT Command: .*\(0x([0-9a-fA-F]{1,6})\)", what)
         if m:
-            return 15, struct.pack("<I", cookie), Direction.UNKNOWN
-        m = re.match(r"MGMT Command: .*\(0x([0-9a-fA-F]{4})\)", what)
+            op = _check(_int("0x" + m.group(1), "opcode"), 16, "MGMT opcode")
+            body = struct.pack("<IH", cookie, op) + _mgmt_command(op, d)
+            return CTRL_COMMAND, body, Direction.UNKNOWN
+        m = re.match(r"MGMT Event: .*\(0x([0-9a-fA-F]{1,6})\)", what)
         if m:
-            op = int(m.group(1), 16)
-            params = _addr(d, "Address") + bytes([_addr_type(d)])
-            if op == 0x0019:
-                params += bytes([_num(d, "Capability")])
-            return CTRL_COMMAND, struct.pack("<IH", cookie, op) + params, Direction.UNKNOWN
-        m = re.match(r"MGMT Event: .*\(0x([0-9a-fA-F]{4})\)", what)
-        if m:
-            ev = int(m.group(1), 16)
-            if ev in (0x0001, 0x0002):
-                sub = None
-                for line in d:
-                    sm = re.search(r"\(0x([0-9a-fA-F]{4})\)", line)
-                    if sm:
-                        sub = int(sm.group(1), 16)
-                        break
-                params = struct.pack("<HB", sub or 0, _num(d, "Status"))
-            else:
-                params = _addr(d, "Address") + bytes([_addr_type(d), _num(d, "Status")])
-            return CTRL_EVENT, struct.pack("<IH", cookie, ev) + params, Direction.UNKNOWN
+            ev = _check(_int("0x" + m.group(1), "event"), 16, "MGMT event")
+            body = struct.pack("<IH", cookie, ev) + _mgmt_event(ev, d)
+            return CTRL_EVENT, body, Direction.UNKNOWN
         return None
 
 
-def _addr_type(d: list[str]) -> int:
-    v = _field(d, "Address") or ""
-    if "LE Random" in v:
-        return 2
-    if "LE Public" in v:
-        return 1
-    return 0
+def _header_text(h: Header) -> str:
+    """The header line again, from its parts (to parse it with a wrapped tail added)."""
+    parts = [h.mark, h.what, h.cookie, h.frame, h.index, h.date, h.time]
+    return " ".join(p for p in parts if p)
+
+
+def _seconds(h: Header) -> float | None:
+    """Seconds of btmon's time: an offset (``26.323661``), a time of day (``-t``) or a date
+    and time (``-T``, read as UTC: btmon prints local time and does not say which zone)."""
+    assert h.time is not None
+    whole, _, frac = h.time.partition(".")
+    if ":" not in whole:
+        return float(h.time) if len(whole) <= 15 else None
+    hh, mm, ss = (int(x) for x in whole.split(":"))
+    if mm > 59 or ss > 60 or hh > 23:
+        return None
+    secs = hh * 3600 + mm * 60 + ss + float("0." + frac)
+    if h.date is not None:
+        y, mo, d = (int(x) for x in h.date.split("-"))
+        if not (1970 <= y <= 9999 and 1 <= mo <= 12 and 1 <= d <= 31):
+            return None
+        try:
+            secs += calendar.timegm(datetime.date(y, mo, d).timetuple())
+        except ValueError:
+            return None
+    return secs
 
 
 def _sub_att_opcode(d: list[str]) -> int:

@@ -1,0 +1,96 @@
+"""Lines of a pasted text log as the tool printed them: what mail, forums and terminals did
+to them undone, line by line and in bounded time.
+
+Undone here: ANSI colour and other terminal control sequences (btmon colours its output on a
+terminal), CR of CRLF line ends, tabs (expanded to 8 columns), and lines longer than
+``MAX_LINE`` (cut, with a Problem: no printed record comes near that length, and the cut
+bounds every later regex).  Quoting (``> ``, ``>> ``) and wrapping are format-aware and left to
+the readers, with ``quote_prefixes`` as the shared helper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TextIO
+
+from bpdiag.capture.record import Problem
+
+MAX_LINE = 4096
+
+# CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \), two-byte escapes, and the C0
+# controls other than tab.  A "\x1b[0;34m" run is btmon's colour.
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
+)
+_QUOTE = re.compile(r"[ \t]{0,8}>[ \t]?")
+ELISION = re.compile(
+    r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I
+)
+
+
+def clean_lines(f: TextIO, problems: list[Problem], what: str) -> Iterator[tuple[int, int, str]]:
+    """``(line number, byte-ish offset, line)`` of the text with control sequences removed,
+    tabs expanded and each line cut at ``MAX_LINE`` characters (one Problem per cut line)."""
+    offset = 0
+    lineno = 0
+    while True:
+        raw = f.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        lineno += 1
+        start = offset
+        offset += len(raw)
+        if len(raw) > MAX_LINE and not raw.endswith("\n"):
+            # drain the rest of an over-long line without holding it
+            rest = f.readline(MAX_LINE)
+            while rest and not rest.endswith("\n"):
+                offset += len(rest)
+                rest = f.readline(MAX_LINE)
+            offset += len(rest)
+            problems.append(
+                Problem(
+                    None,
+                    start,
+                    f"line {lineno} is longer than {MAX_LINE} characters; only its start "
+                    f"was read as {what}",
+                    what,
+                )
+            )
+            raw = raw[:MAX_LINE]
+        line = raw.rstrip("\r\n")
+        if "\x1b" in line or "\r" in line or any(c < " " and c != "\t" for c in line):
+            line = _CONTROL.sub("", line)
+        if "\t" in line:
+            line = line.expandtabs(8)
+        yield lineno, start, line.rstrip()
+
+
+def quote_prefixes(line: str) -> list[tuple[int, str]]:
+    """Each way of reading ``line`` as quoted text: ``(depth, rest)`` for depth 0 (as is),
+    1 (one ``>`` removed), … up to the number of leading ``>`` marks (at most 8)."""
+    out = [(0, line)]
+    rest = line
+    for depth in range(1, 9):
+        m = _QUOTE.match(rest)
+        if not m:
+            break
+        rest = rest[m.end() :]
+        out.append((depth, rest))
+    return out
+
+
+def unquote(line: str, depth: int) -> str:
+    """``line`` with up to ``depth`` leading quote marks removed."""
+    rest = line
+    for _ in range(depth):
+        m = _QUOTE.match(rest)
+        if not m:
+            break
+        rest = rest[m.end() :]
+    return rest
+
+
+def indent_of(s: str) -> int:
+    return len(s) - len(s.lstrip(" "))

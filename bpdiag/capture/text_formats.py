@@ -1,0 +1,122 @@
+"""Which text log a file is — btmon's or hcidump's printing — told by its records wherever
+they are in the file, not by its first bytes: a pasted log often begins with prose, a
+mail header or a quote."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import BinaryIO, TextIO
+
+from bpdiag.capture import btmon_text, hcidump_text
+from bpdiag.capture._textlines import clean_lines, quote_prefixes
+from bpdiag.capture.record import Problem
+
+SCAN_LIMIT = 16 << 20  # bytes of a text file searched for records before giving up
+_CHUNK = 1 << 20
+_BTMON_DETAIL = re.compile(r"^\s+(?:Status|Handle|Reason|Encryption): ")
+_HCIDUMP_DETAIL = re.compile(
+    r"^\s+(?:status 0x[0-9a-fA-F]{2}\b|handle \d+ |SMP: [^()]*\(0x[0-9a-fA-F]{2}\)$)"
+    r"|\) status 0x[0-9a-fA-F]{2} ncmd \d+$"
+)
+
+
+def text_encoding(head: bytes) -> str:
+    """The encoding of a text log from its first bytes: UTF-16 with a byte-order mark (what
+    Windows' PowerShell ``>`` and Notepad write), UTF-8 with or without one."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return "utf-8"
+
+
+def _decode(data: bytes, encoding: str) -> str | None:
+    if encoding == "utf-16":
+        text = data[: len(data) & ~1].decode("utf-16", "replace")
+    elif b"\x00" in data:
+        return None
+    else:
+        text = data.decode(encoding, "replace")
+    if not text or "\x00" in text or text.count("\ufffd") * 20 > len(text):
+        return None
+    return text
+
+
+def _is_text(data: bytes, encoding: str = "utf-8") -> bool:
+    return _decode(data, encoding) is not None
+
+
+def text_format(data: bytes, encoding: str | None = None) -> str | None:
+    """``"btmon-text"``, ``"hcidump-text"`` or ``None`` for a piece of a text file."""
+    text = _decode(data, encoding or text_encoding(data))
+    if text is None:
+        return None
+    btmon = hcidump = 0
+    btmon_detail = hcidump_detail = ambiguous = 0
+    for _lineno, _off, line in clean_lines(io.StringIO(text), [], "text"):
+        if "Bluetooth monitor ver" in line:
+            btmon += 1
+            continue
+        if "HCI sniffer - Bluetooth packet analyzer" in line:
+            hcidump += 1
+            continue
+        if _BTMON_DETAIL.search(line):
+            btmon_detail += 1
+        elif _HCIDUMP_DETAIL.search(line):
+            hcidump_detail += 1
+        for _depth, rest in quote_prefixes(line):
+            hd = hcidump_text.parse_header(rest)
+            if hd is not None:
+                if hd.what == "ACL data:" or hd.time is not None:
+                    hcidump += 1
+                else:
+                    ambiguous += 1
+                break
+            h = btmon_text.parse_header(rest)
+            if h is not None:
+                if h.time is not None or not h.what.startswith("HCI "):
+                    btmon += 1
+                else:
+                    ambiguous += 1
+                break
+    if btmon == hcidump == 0:
+        if not ambiguous:
+            return None
+        return "hcidump-text" if hcidump_detail > btmon_detail else "btmon-text"
+    return "hcidump-text" if hcidump > btmon else "btmon-text"
+
+
+def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
+    """Search a text file, a megabyte at a time, for btmon or hcidump records."""
+    f.seek(0)
+    encoding = text_encoding(f.read(4))
+    f.seek(0)
+    if encoding == "utf-16":  # not split into lines as bytes: decode a bounded head
+        return text_format(f.read(limit), encoding)
+    read = 0
+    carry = b""
+    while read < limit:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            break
+        read += len(chunk)
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1 or len(data)
+        data, carry = data[:cut], data[cut:][-4096:]
+        if not _is_text(data, encoding):
+            return None
+        fmt = text_format(data, encoding)
+        if fmt is not None:
+            return fmt
+    if carry:
+        return text_format(carry, encoding)
+    return None
+
+
+def text_reader(
+    fmt: str, f: TextIO, problems: list[Problem]
+) -> btmon_text.BtmonTextReader | hcidump_text.HcidumpTextReader:
+    if fmt == "hcidump-text":
+        return hcidump_text.HcidumpTextReader(f, problems)
+    return btmon_text.BtmonTextReader(f, problems)

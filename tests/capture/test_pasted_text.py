@@ -1,0 +1,201 @@
+"""Text logs as people paste them: each shape of tests/capture/paste_shapes.py, applied to
+the btmon (and hcidump) printing of one of bpdiag's own captures, must give the same
+pairings, encryptions and findings as the capture itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bpdiag.capture import open_capture
+from bpdiag.diagnose import diagnose_file
+from tests.capture.paste_shapes import SHAPES, colour, quote, wrap72
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXTS = ROOT / "tests" / "data" / "text"
+CAPTURES = ROOT / "captures"
+BASES = sorted(p.name.split(".")[0] for p in TEXTS.glob("*.btmon.txt"))
+
+
+def _summary(path: Path) -> tuple[object, ...]:
+    a = diagnose_file(path)
+    return (
+        [(p.outcome, p.method, p.failure.reason if p.failure else None) for p in a.pairings],
+        [(e.status, e.after_pairing) for e in a.encryptions],
+        sorted(f.code for f in a.findings),
+    )
+
+
+_expected: dict[str, tuple[object, ...]] = {}
+
+
+def _expect(base: str) -> tuple[object, ...]:
+    if base not in _expected:
+        _expected[base] = _summary(CAPTURES / f"{base}.btsnoop")
+    return _expected[base]
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(BASES) >= 4
+    for base in BASES:
+        assert (CAPTURES / f"{base}.btsnoop").exists()
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("base", BASES)
+def test_pasted_btmon_text_gives_the_capture_analysis(
+    base: str, shape: str, tmp_path: Path
+) -> None:
+    text = (TEXTS / f"{base}.btmon.txt").read_text()
+    p = tmp_path / "pasted.txt"
+    p.write_bytes(SHAPES[shape](text).encode())
+    with open_capture(p) as cap:
+        assert cap.format == "btmon-text"
+    assert _summary(p) == _expect(base)
+
+
+def test_the_shapes_change_the_text() -> None:
+    text = (TEXTS / f"{BASES[0]}.btmon.txt").read_text()
+    for name, shape in SHAPES.items():
+        assert shape(text) != text, name
+
+
+def test_wrapped_field_tail_and_trailer_are_joined(tmp_path: Path) -> None:
+    """The issue's example: a field's tail and the trailer on lines of their own."""
+    text = (
+        "> ACL Data RX: Handle 64 flags 0x02 dlen 11\n"
+        "#33 [hci0] 12.160000\n"
+        "      SMP: Pairing Response (0x02) len 6\n"
+        "        IO capability: DisplayYesNo (0x01)\n"
+        "        OOB data: Authentication data not present (0x00)\n"
+        "        Authentication requirement: Bonding, No MITM, SC, No Keypresses,\n"
+        "CT2 (0x29)\n"
+        "        Max encryption key size: 16\n"
+        "        Initiator key distribution: EncKey (0x01)\n"
+        "        Responder key distribution: EncKey (0x01)\n"
+    )
+    from bpdiag.analysis.run import walk_file
+
+    p = tmp_path / "w.txt"
+    p.write_text(quote(1)(text))
+    [(pdu, _)] = list(walk_file(p))
+    assert pdu.frame == 33
+    assert pdu.msg.fields()["auth_req"] == 0x29  # "… No Keypresses, CT2 (0x29)" joined
+
+
+def test_prose_only_is_not_btmon(tmp_path: Path) -> None:
+    p = tmp_path / "notes.txt"
+    p.write_text("I tried to pair <my phone> with the Pi = no luck.\n> it just fails\n")
+    from bpdiag.errors import UnreadableCapture
+
+    with pytest.raises(UnreadableCapture):
+        open_capture(p)
+
+
+def test_btmon_text_without_pairing_records_is_a_problem(tmp_path: Path) -> None:
+    p = tmp_path / "adv.txt"
+    p.write_text(
+        "> HCI Event: LE Meta Event (0x3e) plen 43                  #12 [hci0] 3.1\n"
+        "      LE Advertising Report (0x02)\n"
+        "        Num reports: 1\n"
+        "< HCI Command: LE Set Scan Enable (0x08|0x000c) plen 2    #13 [hci0] 3.2\n"
+        "        Scanning: Disabled (0x00)\n"
+    )
+    with open_capture(p) as cap:
+        assert list(cap) == []
+        assert any("looks like btmon output" in pr.message for pr in cap.problems)
+
+
+def test_headers_found_far_into_the_file(tmp_path: Path) -> None:
+    """A post with a long preamble: the records start after the first 4 KiB."""
+    text = (TEXTS / f"{BASES[0]}.btmon.txt").read_text()
+    preamble = "Hello list,\n\n" + ("I have been trying to pair this device for a week. " * 200)
+    p = tmp_path / "post.txt"
+    p.write_text(preamble + "\n\n" + wrap72(colour(text)))
+    assert _summary(p) == _expect(BASES[0])
+
+
+HCIDUMP = sorted(p.name for p in TEXTS.glob("*.hcidump*.txt"))
+HCIDUMP_SHAPES = [
+    "wrapped72",
+    "quoted",
+    "quoted2",
+    "indented4",
+    "indented_tab",
+    "crlf",
+    "prose",
+    "indented_wrapped_crlf",
+    "quoted_wrapped",
+]
+
+
+@pytest.mark.parametrize("shape", ["as_printed", *HCIDUMP_SHAPES])
+@pytest.mark.parametrize("name", HCIDUMP)
+def test_pasted_hcidump_text_gives_the_capture_analysis(
+    name: str, shape: str, tmp_path: Path
+) -> None:
+    """hcidump -X -t (decoded lines, hex dumps of what it does not decode, wall-clock
+    times) and plain hcidump, as printed and as pasted."""
+    text = (TEXTS / name).read_text()
+    p = tmp_path / "pasted.txt"
+    p.write_bytes((text if shape == "as_printed" else SHAPES[shape](text)).encode())
+    with open_capture(p) as cap:
+        assert cap.format == "hcidump-text"
+    assert _summary(p) == _expect(name.split(".")[0])
+
+
+def test_hcidump_identity_address_is_not_trusted(tmp_path: Path) -> None:
+    """hcidump prints memory that is not the address for Identity Address Information: the
+    reader keeps the PDU, zeroes the address and says the address cannot be known."""
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "> ACL data: handle 1 flags 0x02 dlen 12\n"
+        "    SMP: Identity Address Information (0x09)\n"
+        "      bdaddr 55:70:E1:8B:E2:E0 (Public)\n"
+    )
+    with open_capture(p) as cap:
+        [rec] = list(cap)
+        assert rec.payload.endswith(bytes([0x09, 0x00]) + bytes(6))
+        assert any("identity address cannot be known" in pr.message for pr in cap.problems)
+
+
+def test_hcidump_without_dump_says_what_was_not_printed(tmp_path: Path) -> None:
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "< HCI Command: LE Start Encryption (0x08|0x0019) plen 28\n"
+        "> HCI Event: Command Status (0x0f) plen 4\n"
+        "    LE Start Encryption (0x08|0x0019) status 0x00 ncmd 1\n"
+    )
+    with open_capture(p) as cap:
+        assert len(list(cap)) == 1  # the Command Status; the command has no parameters
+        assert any("LE Start Encryption (1×)" in pr.message for pr in cap.problems)
+
+
+def test_header_wrapped_before_its_end(tmp_path: Path) -> None:
+    """A narrow wrap cuts the header itself: "… flags 0x00" / "dlen 11  #33 [hci0] 0.71"."""
+    p = tmp_path / "w.txt"
+    p.write_text(
+        "< ACL Data TX: Handle 1 flags 0x00\n"
+        "dlen 11          #33 [hci0] 0.711889\n"
+        "      SMP: Pairing Request (0x01) len 6\n"
+        "        IO capability: KeyboardDisplay (0x04)\n"
+        "> ACL Data RX: Handle 1 flags 0x02 dlen 6                          #34\n"
+        "0.8\n"
+        "      SMP: Pairing Failed (0x05) len 1\n"
+        "        Reason: Unspecified reason (0x08)\n"
+    )
+    with open_capture(p) as cap:
+        assert [(r.index, r.timestamp) for r in cap] == [(33, 0.711889), (34, 0.8)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_windows_encodings(encoding: str, tmp_path: Path) -> None:
+    """PowerShell's ``btmon … > log.txt`` writes UTF-16 with a BOM; Notepad may add a UTF-8
+    BOM; both with CRLF."""
+    text = (TEXTS / f"{BASES[0]}.btmon.txt").read_text()
+    p = tmp_path / "log.txt"
+    p.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    with open_capture(p) as cap:
+        assert cap.format == "btmon-text"
+    assert _summary(p) == _expect(BASES[0])
