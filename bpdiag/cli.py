@@ -2,7 +2,8 @@
 
 Exit codes (docs/cli.md):
   0  analysed; no pairing and no encryption failed
-  1  analysed; a pairing or an encryption failed
+  1  analysed; a pairing or an encryption failed (analyze: or a finding at --fail-on's
+     severity — error by default)
   2  unreadable input or usage error (one line on stderr)
 """
 
@@ -17,6 +18,7 @@ from typing import NoReturn
 import click
 
 from bpdiag import __version__
+from bpdiag.analysis.model import Analysis
 from bpdiag.errors import BpdiagError
 from bpdiag.live.base import IO_CAPABILITIES
 
@@ -61,7 +63,17 @@ def main() -> None:
     default=None,
     help="Also write a self-contained HTML report (ladders as SVG) to this file.",
 )
-def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) -> None:
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a pairing or encryption failed or a finding of this severity (or worse) "
+    "is reported; never: always 0 once analysed.",
+)
+def analyze(
+    capture: str, as_json: bool, show_keys: bool, html_out: str | None, fail_on: str
+) -> None:
     """Rebuild every connection's pairing story and say what went wrong."""
     from bpdiag.diagnose import diagnose_file
 
@@ -83,7 +95,16 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
         from bpdiag.report.text import render_text
 
         click.echo(render_text(analysis, show_keys=show_keys), nl=False)
-    sys.exit(EXIT_FAILED if analysis.failed else EXIT_OK)
+    sys.exit(EXIT_FAILED if _fails(analysis, fail_on) else EXIT_OK)
+
+
+def _fails(analysis: Analysis, fail_on: str) -> bool:
+    """``--fail-on``: error (default) — a failed pairing or encryption, or an error finding;
+    warning — also a warning finding; never — no."""
+    if fail_on == "never":
+        return False
+    worst = {"error"} if fail_on == "error" else {"error", "warning"}
+    return analysis.failed or any(f.severity in worst for f in analysis.findings)
 
 
 @main.command()
