@@ -32,7 +32,7 @@ from pathlib import Path
 from bumble import smp as bsmp
 from bumble.controller import Controller
 from bumble.core import PhysicalTransport
-from bumble.device import Device
+from bumble.device import Connection, Device
 from bumble.hci import Address, HCI_AclDataPacket
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
@@ -323,6 +323,49 @@ async def bond_lost_reconnect(path: Path) -> None:
         c, _ = await sim.connect()
         expect(await encrypt(c), "PIN_OR_KEY_MISSING_ERROR", path.stem)
         await sim.disconnect()
+    finally:
+        sim.close()
+
+
+async def _security_request(c: Connection, p: Connection) -> None:
+    """The peripheral asks for security; returns once the central has received it."""
+    asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
+    p.request_pairing()
+    await asyncio.wait_for(asked, 5)
+
+
+@scenario
+async def bonded_reconnect_security_request(path: Path) -> None:
+    """Bond; on the next connection the peripheral sends a Security Request and the central,
+    which holds the bond, answers by encrypting with the stored LTK — no pairing."""
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        sim.forget_sessions()
+        c, p = await sim.connect()
+        await _security_request(c, p)
+        expect(await encrypt(c), "success", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def security_request_ignored(path: Path) -> None:
+    """The peripheral asks for security; the central neither pairs nor encrypts, and the
+    peripheral gives up and disconnects."""
+    sim = await open_link(path, Side(), Side())
+    try:
+        c, p = await sim.connect()
+        await _security_request(c, p)
+        await settle()
+        with contextlib.suppress(Exception):
+            await p.disconnect()
+        await settle()
     finally:
         sim.close()
 

@@ -257,7 +257,7 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
                 reason += f", by the {c.disconnected_by}"
         after = ""
         if sr.answer_time is not None:
-            after = f" {sr.answer_time - sr.time:.1f} s later"
+            after = f", {sr.answer_time - sr.time:.1f} s later"
         text += (
             f"neither paired nor encrypted before the link closed at #{sr.answer_frame}"
             f"{after}{reason}."
