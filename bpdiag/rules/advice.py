@@ -207,7 +207,13 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
             max_key_size=16,
             method="none",
             why=(
-                f"The peer is {io_capability_name(peer_io or 0)} and requires MITM: no local "
+                (
+                    f"No Pairing Response in this attempt; the peer's earlier Pairing Response "
+                    f"#{rsp.frame} shows it is {io_capability_name(rsp.io_capability)}. "
+                    if rsp is not None and rsp is not p.response
+                    else ""
+                )
+                + f"The peer is {io_capability_name(peer_io or 0)} and requires MITM: no local "
                 "IO capability gives an authenticated method with it (use OOB, or change the "
                 "peer's requirements)."
             ),

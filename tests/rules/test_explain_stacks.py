@@ -44,7 +44,8 @@ from bpdiag.rules.explain import CATALOGUE, explain
         # bleak on Windows, numeric and named
         ("BleakError: Could not pair with device: 19: Failed", "windows-pairing-result-19"),
         (
-            "Could not pair with device: DevicePairingResultStatus.PROTECTION_LEVEL_COULD_NOT_BE_MET",
+            "Could not pair with device: "
+            "DevicePairingResultStatus.PROTECTION_LEVEL_COULD_NOT_BE_MET",
             "windows-pairing-result-11",
         ),
         # BlueZ
