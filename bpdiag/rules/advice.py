@@ -233,7 +233,13 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
             "no Pairing Response from this peer is in the capture, so its IO capability, MITM "
             "and SC support are not known"
         )
-    if need_mitm:
+    shown_mitm = bool((rsp and rsp.mitm) or (p.security_request and p.security_request.mitm))
+    if need_mitm and not shown_mitm:
+        why.append(
+            "its refusal with Authentication Requirements (0x03) says it needs more than was "
+            "offered: MITM (or Secure Connections)"
+        )
+    elif need_mitm:
         why.append("it requires MITM")
     elif rsp is not None:
         why.append("it does not require MITM")
