@@ -371,6 +371,96 @@ async def security_request_ignored(path: Path) -> None:
 
 
 @scenario
+async def pairing_mode_entered(path: Path) -> None:
+    """The device refuses the Pairing Request at once (Unspecified Reason: not in pairing
+    mode); the user presses its button; on the next connection the same request succeeds."""
+    central = Side(io="KeyboardDisplay", sc=True, mitm=False)
+    sim = await open_link(
+        path, central, Side(session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON))
+    )
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
+        await sim.disconnect()
+        sim.configure(peripheral=Side())  # now in pairing mode
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def refused_after_rejected_comparison(path: Path) -> None:
+    """Numeric Comparison rejected on the device; it then refuses every new attempt with
+    Pairing Not Supported (two reconnections)."""
+    central = Side(io="DisplayYesNo", mitm=True, sc=True)
+    device = Side(
+        io="DisplayYesNo",
+        mitm=True,
+        sc=True,
+        reject_numbers=True,
+        session=SpecNumericComparisonSession,
+    )
+    sim = await open_link(path, central, device)
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "NUMERIC_COMPARISON_FAILED", path.stem)
+        await sim.disconnect()
+        sim.configure(
+            peripheral=Side(session=refusing_session(bsmp.ErrorCode.PAIRING_NOT_SUPPORTED))
+        )
+        for _ in range(2):
+            sim.forget_sessions()
+            c, _ = await sim.connect()
+            expect(await pair(c), "PAIRING_NOT_SUPPORTED", path.stem)
+            await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def dhkey_failed_over_bond(path: Path) -> None:
+    """Bond; reconnect and encrypt with the stored key; then pair again over the bond, and
+    the peripheral's DHKey Check is wrong: DHKey Check Failed while a bond exists."""
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        expect(await encrypt(c), "success", path.stem)
+        sim.configure(peripheral=Side(sc=True, session=CorruptDhKeyCheckSession))
+        sim.forget_sessions()
+        expect(await pair(c), "DHKEY_CHECK_FAILED", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def same_failure_every_connection(path: Path) -> None:
+    """A NoInputNoOutput central against a peripheral that requires MITM, reconnecting and
+    retrying three times: Authentication Requirements every time."""
+    sim = await open_link(
+        path,
+        Side(io="NoInputNoOutput", mitm=False),
+        Side(io="DisplayOnly", mitm=True, session=RequireMitmSession),
+    )
+    try:
+        for _ in range(3):
+            sim.forget_sessions()
+            c, _ = await sim.connect()
+            expect(await pair(c), "AUTHENTICATION_REQUIREMENTS", path.stem)
+            await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
 async def numeric_comparison_rejected(path: Path) -> None:
     await _one_pairing(
         path,

@@ -181,8 +181,8 @@ def _index(analysis: Analysis) -> _Index:
     by_conn: dict[int, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
-        c = conns.get(p.connection)
-        addr = _peer_address(c) if c is not None else None
+        pc = conns.get(p.connection)
+        addr = _peer_address(pc) if pc is not None else None
         if addr is not None:
             peers[addr].pairings.append(p)
     return _Index(conns, peers, by_conn)
@@ -381,7 +381,7 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         by_conn.setdefault(p.connection, []).append(p)
     if len(by_conn) < 2:
         return
-    keys = set()
+    keys: set[tuple[str, int, str] | None] = set()
     for cps in by_conn.values():
         ended = [p for p in cps if p.outcome != "incomplete"]
         if not ended or any(p.outcome != "failed" for p in ended):
