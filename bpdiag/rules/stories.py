@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from bpdiag.analysis.model import Analysis, Connection, Features, Pairing, SecurityProcedure
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
@@ -168,7 +169,7 @@ def _peer_address(c: Connection) -> str | None:
 class _Index:
     connections: dict[int, Connection]
     peers: dict[str, _Peer]
-    by_connection: dict[int, list[Pairing]]
+    next_on_connection: dict[int, Pairing]  # pairing id → the next pairing on its link
 
 
 def _index(analysis: Analysis) -> _Index:
@@ -185,17 +186,19 @@ def _index(analysis: Analysis) -> _Index:
         addr = _peer_address(pc) if pc is not None else None
         if addr is not None:
             peers[addr].pairings.append(p)
-    return _Index(conns, peers, by_conn)
+    nxt = {a.id: b for ps in by_conn.values() for a, b in pairwise(ps)}
+    return _Index(conns, peers, nxt)
 
 
-def _same_request(a: Features, b: Features) -> bool:
+def _request_key(f: Features) -> tuple[object, ...]:
+    """What makes two Pairing Requests the same request."""
     return (
-        a.io_capability == b.io_capability
-        and a.oob == b.oob
-        and a.auth_req == b.auth_req
-        and a.max_key_size == b.max_key_size
-        and a.initiator_keys == b.initiator_keys
-        and a.responder_keys == b.responder_keys
+        f.io_capability,
+        f.oob,
+        f.auth_req,
+        f.max_key_size,
+        tuple(f.initiator_keys),
+        tuple(f.responder_keys),
     )
 
 
@@ -221,11 +224,10 @@ def _timed_out_after(p: Pairing, ix: _Index, analysis: Analysis) -> float | None
     nxt: float | None = None
     if c is not None and c.disconnect_time is not None and c.disconnect_time >= last:
         nxt = c.disconnect_time
-    for q in ix.by_connection.get(p.connection, ()):
-        if q.id > p.id and q.steps:
-            t = q.steps[0].time
-            nxt = t if nxt is None else min(nxt, t)
-            break
+    q = ix.next_on_connection.get(p.id)
+    if q is not None and q.steps:
+        t = q.steps[0].time
+        nxt = t if nxt is None else min(nxt, t)
     if nxt is None:
         nxt = analysis.capture.last_time
     if nxt is None or nxt - last < SMP_TIMEOUT_S - _TIMEOUT_SLACK_S:
@@ -304,16 +306,14 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
 
 
 def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
-    refused: list[Pairing] = []
+    refused: dict[tuple[object, ...], list[Pairing]] = {}  # request → refusals of it
     for p in ps:
         if _refused_at_once(p) and p.request is not None:
-            refused.append(p)
+            refused.setdefault(_request_key(p.request), []).append(p)
             continue
         if p.request is None or p.response is None:
             continue
-        before = [
-            r for r in refused if r.request is not None and _same_request(r.request, p.request)
-        ]
+        before = refused.get(_request_key(p.request))
         if not before:
             continue
         r = before[0]
