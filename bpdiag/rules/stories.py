@@ -175,17 +175,19 @@ class _Index:
 def _index(analysis: Analysis) -> _Index:
     conns = {c.id: c for c in analysis.connections}
     peers: dict[str, _Peer] = {}
+    peer_of: dict[int, _Peer] = {}  # connection id → its peer
     for c in analysis.connections:
         addr = _peer_address(c)
         if addr is not None:
-            peers.setdefault(addr, _Peer()).connections.append(c)
+            peer = peers.setdefault(addr, _Peer())
+            peer.connections.append(c)
+            peer_of[c.id] = peer
     by_conn: dict[int, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
-        pc = conns.get(p.connection)
-        addr = _peer_address(pc) if pc is not None else None
-        if addr is not None:
-            peers[addr].pairings.append(p)
+        known = peer_of.get(p.connection)
+        if known is not None:
+            known.pairings.append(p)
     nxt = {a.id: b for ps in by_conn.values() for a, b in pairwise(ps)}
     return _Index(conns, peers, nxt)
 
