@@ -122,7 +122,7 @@ def _partial_detail(p: Pairing) -> str:
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where = {"connection": p.connection, "pairing": p.id}
-        if p.response is not None and p.request is None:
+        if p.response is not None and p.request is None and p.outcome != "success":
             yield finding(
                 CAPTURE_GAP,
                 f"Pairing Response #{p.response.frame} has no Pairing Request before it in "

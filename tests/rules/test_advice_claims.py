@@ -102,3 +102,19 @@ def test_nothing_of_phase_2_then_encryption_stays_a_violation() -> None:
     a.connections, a.pairings = [_air(1)], [p]
     assert "pairing-protocol-violation" in [f.code for f in run_rules(a)]
     assert Failure  # the model's failure type is what the rules read (imported for typing)
+
+
+def test_completed_pairing_without_its_request_names_it_and_keeps_the_method_open() -> None:
+    p = Pairing(id=1, connection=1, first_frame=11, frames=[11, 12, 13, 14, 15])
+    p.response = _features(11, io=0x04)
+    p.confirms, p.randoms = 2, 2
+    p.secure_connections = False
+    p.encrypted_frame = 20
+    a = Analysis(capture=CaptureInfo("t", "pcap", 256, "LE LL"))
+    a.connections, a.pairings = [_air(1)], [p]
+    [gap] = [f for f in run_rules(a) if f.code == "capture-gap"]
+    assert "the Pairing Request" in gap.detail and "Method not known" in gap.detail
+    # Failed instead: the plain 'request not captured' wording, no claim of completion.
+    p.encrypted_frame, p.failure = None, Failure(0x04, "Confirm Value Failed", "responder", 16)
+    [gap] = [f for f in run_rules(a) if f.code == "capture-gap"]
+    assert "completed" not in gap.detail and "request was not captured" in gap.detail
