@@ -7,7 +7,12 @@ from __future__ import annotations
 from html import escape
 
 from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.report.text import check_lines, explain_pairing, pairing_headline
+from bpdiag.report.text import (
+    check_lines,
+    explain_pairing,
+    explain_security_request,
+    pairing_headline,
+)
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
@@ -120,6 +125,13 @@ def render_html(analysis: Analysis) -> str:
                 + "".join(f"<li>{e(a)}</li>" for a in s.also)
                 + "</ul>"
             )
+    if analysis.security_requests:
+        parts.append("<h2>Security Requests that no pairing followed</h2><ul>")
+        parts.extend(
+            f"<li>Connection {sr.connection}: {e(explain_security_request(sr))}</li>"
+            for sr in analysis.security_requests
+        )
+        parts.append("</ul>")
     parts.append("<h2>Findings</h2>")
     if not analysis.findings:
         parts.append("<p>None.</p>")
