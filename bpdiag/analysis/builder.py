@@ -215,9 +215,25 @@ class Analyzer:
         C = smp.CommandCode
         step = Step(pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd))
         if code == C.SECURITY_REQUEST:
+            p = self._open.get(conn.id)
+            sr = cast(smp.SecurityRequest, cmd)
+            if (
+                p is not None
+                and p.failure is None
+                and p.encrypted_frame is None
+                and (p.request is not None or p.response is not None)
+            ):
+                # It crossed the central's Pairing Request: part of the pairing under way.
+                if p.security_request is None:
+                    p.security_request = SecurityRequest(
+                        pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc
+                    )
+                p.frames.append(pdu.frame)
+                p.steps.append(step)
+                self._note_unresolved(conn, step, None, pdu.direction)
+                return conn
             held = self._pending_sr.get(conn.id)
             if held is None:
-                sr = cast(smp.SecurityRequest, cmd)
                 proc = SecurityProcedure(
                     conn.id,
                     SecurityRequest(pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc),

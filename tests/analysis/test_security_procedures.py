@@ -130,3 +130,11 @@ def test_partly_captured_pairing_leaves_an_undecided_method_unknown() -> None:
     [p] = a.pairings
     assert p.outcome == "success" and p.method is None
     assert p.method_because is not None and "Numeric Comparison" in p.method_because
+
+
+def test_security_request_crossing_the_pairing_request_joins_that_pairing() -> None:
+    a = _analyse([_smp(1, S, PAIR_REQ), _smp(2, R, SEC_REQ), _smp(3, R, PAIR_RSP)])
+    [p] = a.pairings
+    assert a.security_requests == []
+    assert p.security_request is not None and p.security_request.frame == 2
+    assert p.request is not None and p.response is not None
