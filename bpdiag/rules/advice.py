@@ -280,15 +280,36 @@ def _peer(c: Connection | None) -> str | None:
     return c.peripheral.address or c.central.address
 
 
+def _request_key(f: Features) -> tuple[object, ...]:
+    return (f.io_capability, f.oob, f.auth_req, f.max_key_size, tuple(f.initiator_keys))
+
+
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     conns = {c.id: c for c in analysis.connections}
+    peers = [_peer(conns.get(p.connection)) for p in analysis.pairings]
+    # (peer, request) → the next pairing that succeeded with it, filled walking backwards
+    later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
+    proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
+    for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
+        if peer is None or p.request is None:
+            continue
+        key = (peer, _request_key(p.request))
+        if p.outcome == "failed" and key in later_success:
+            proven[p.id] = later_success[key]
+        elif p.outcome == "success":
+            later_success[key] = p
     last_response: dict[str, Features] = {}  # peer address → its latest Pairing Response
     out = []
-    for p in analysis.pairings:
-        peer = _peer(conns.get(p.connection))
+    for p, peer in zip(analysis.pairings, peers, strict=True):
         if p.outcome == "failed":
             s = suggest(p, last_response.get(peer) if peer is not None else None)
             if s is not None:
+                ok = proven.get(p.id)
+                if ok is not None and ok.request is not None and _state_is_the_cause(p):
+                    s.why += (
+                        f" The same request succeeded later (pairing {ok.id}, Pairing Request "
+                        f"#{ok.request.frame})."
+                    )
                 out.append(s)
         if p.response is not None and peer is not None:
             last_response[peer] = p.response

@@ -313,7 +313,7 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         if _refused_at_once(p) and p.request is not None:
             refused.setdefault(_request_key(p.request), []).append(p)
             continue
-        if p.request is None or p.response is None:
+        if p.request is None or (p.response is None and p.outcome != "success"):
             continue
         before = refused.get(_request_key(p.request))
         if not before:
@@ -322,6 +322,7 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         if r.failure is None or r.request is None:
             continue
         accepted = "and the pairing succeeded" if p.outcome == "success" else "with a response"
+        answered = [p.request.frame] + ([p.response.frame] if p.response is not None else [])
         where = (
             "on the same connection"
             if p.connection == r.connection
@@ -332,12 +333,16 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
             f"{addr} refused Pairing Request #{r.request.frame} at once with {r.failure.name} "
             f"(0x{r.failure.reason:02x}, #{r.failure.frame}); later, {where}, it answered the "
             f"same request (#{p.request.frame}: same IO capability, "
-            f"AuthReq 0x{p.request.auth_req:02x}, key size and key distribution) {accepted} "
-            f"(Pairing Response #{p.response.frame})."
-            f" The request was fine: the peer's state changed between #{r.failure.frame} and "
+            f"AuthReq 0x{p.request.auth_req:02x}, key size and key distribution) {accepted}"
+            + (
+                f" (Pairing Response #{p.response.frame})."
+                if p.response is not None
+                else " (its Pairing Response was not captured)."
+            )
+            + f" The request was fine: the peer's state changed between #{r.failure.frame} and "
             f"#{p.request.frame}"
             + (f" ({len(before)} refusal(s) before)." if len(before) > 1 else "."),
-            [r.request.frame, r.failure.frame, p.request.frame, p.response.frame],
+            [r.request.frame, r.failure.frame, *answered],
             connection=p.connection,
             pairing=p.id,
         )

@@ -118,3 +118,13 @@ def test_completed_pairing_without_its_request_names_it_and_keeps_the_method_ope
     p.encrypted_frame, p.failure = None, Failure(0x04, "Confirm Value Failed", "responder", 16)
     [gap] = [f for f in run_rules(a) if f.code == "capture-gap"]
     assert "completed" not in gap.detail and "request was not captured" in gap.detail
+
+
+def test_a_later_success_with_the_same_request_is_named() -> None:
+    refused = _refused(1, 1, 0x08)
+    ok = _pairing(2, 2, response=True, success=True)
+    [s] = suggestions(_analysis([_conn(1), _conn(2)], [refused, ok]))
+    assert "The same request succeeded later (pairing 2" in s.why
+    changed = _pairing(2, 2, response=True, success=True, auth=0x0D)  # another request
+    [s] = suggestions(_analysis([_conn(1), _conn(2)], [refused, changed]))
+    assert "succeeded later" not in s.why

@@ -162,3 +162,11 @@ def test_security_request_ignored_and_bonded_reconnection() -> None:
     assert "2.0 s later" in f.detail
     encrypted = SecurityProcedure(1, sr, 1.0, "encrypted", 103, 1.2, 0)
     assert run_rules(_analysis([c], [], security_requests=[encrypted])) == []
+
+
+def test_peer_state_changed_when_the_later_response_was_missed() -> None:
+    refused = _pairing(1, 1, failure=(0x05, "responder"))
+    accepted = _pairing(2, 2, success=True)  # no Pairing Response captured, yet it completed
+    [f] = [f for f in run_rules(_analysis([_conn(1), _conn(2)], [refused, accepted]))
+           if f.code == "peer-state-changed"]  # fmt: skip
+    assert "was not captured" in f.detail
