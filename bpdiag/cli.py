@@ -518,11 +518,13 @@ def explain(error: tuple[str, ...]) -> None:
     for e in hits:
         click.echo(f"{e.source}")
         click.echo(f"  {e.meaning}")
-        click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
+        if e.causes:
+            click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
         for c in e.causes:
             title = CATALOGUE[c.finding].title if c.finding in CATALOGUE else ""
             click.echo(f"    - {c.wire}  →  {c.finding}" + (f" ({title})" if title else ""))
-        click.echo("  To tell them apart, record a capture:")
+        if e.capture:
+            click.echo("  To tell them apart, record a capture:")
         for k in e.capture:
             click.echo(f"    - {HOW_TO_CAPTURE[k]}")
         click.echo("")
