@@ -29,6 +29,7 @@ _COMMAND_COMPLETE = 0x0001
 _STATUS_AUTH_FAILED = 0x05
 _STATUS_ALREADY_PAIRED = 0x13
 _STATUS_CANCELLED = 0x10
+_PROMPT_TIMEOUT_S = 30.0  # Vol 3, Part H, 3.4: SMP gives up after 30 s
 
 # user prompt event → (what it asks, the reply commands that answer it)
 _PROMPTS: dict[int, tuple[str, frozenset[int]]] = {
@@ -117,8 +118,12 @@ def bluez_pairing(analysis: Analysis) -> Iterator[Finding]:
                 prompt = open_prompts.pop(addr, None) if addr else None
                 if prompt is not None and v.get("status") != 0:
                     yield _unanswered(*prompt, ended=ev)
-    for prompt in open_prompts.values():
-        yield _unanswered(*prompt)
+    end = analysis.capture.last_time
+    for ev, what in open_prompts.values():
+        # At the end of the capture only a prompt left for the SMP timeout (30 s) is
+        # unanswered; a shorter tail may just have been cut before the answer.
+        if end is not None and end - ev.time >= _PROMPT_TIMEOUT_S:
+            yield _unanswered(ev, what)
 
 
 def _unanswered(ev: MonitorEvent, what: str, ended: MonitorEvent | None = None) -> Finding:

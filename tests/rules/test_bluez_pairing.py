@@ -105,3 +105,18 @@ def test_bonding_turned_off(tmp_path: Path) -> None:
     assert f.code == "no-bonding" and "Set Bondable off" in f.detail
     on = _write(tmp_path, [_ctrl_open(1, "btmgmt"), _mgmt_cmd(1, 0x0009, b"\x01", 5)])
     assert _codes(on) == []
+
+
+def test_a_prompt_at_the_end_of_a_cut_capture_is_not_called_unanswered(tmp_path: Path) -> None:
+    short = _write(tmp_path, [_ctrl_open(1, "bluetoothd"), _confirm_request(11)])
+    assert _codes(short) == []
+    # 31 s of capture after it with no reply: the SMP timeout has passed.
+    later = _write(
+        tmp_path,
+        [
+            _ctrl_open(1, "bluetoothd"),
+            _confirm_request(1_000_000),
+            _mgmt_cmd(1, 0x0015, b"", 32_000_000),
+        ],
+    )
+    assert _codes(later) == ["no-agent"]
