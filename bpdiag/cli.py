@@ -2,7 +2,8 @@
 
 Exit codes (docs/cli.md, bpdiag/exits.py):
   0  analysed; no pairing and no encryption failed
-  1  analysed; a pairing or an encryption failed
+  1  analysed; a pairing or an encryption failed (analyze: or a finding at --fail-on's
+     severity — error by default)
   2  unreadable input or usage error (one line on stderr)
   3  an unexpected error inside bpdiag (one line on stderr)
   4  the output could not be written (disk full …)
@@ -21,6 +22,7 @@ from typing import NoReturn
 import click
 
 from bpdiag import __version__
+from bpdiag.analysis.model import Analysis
 from bpdiag.cli_keys import build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
@@ -93,6 +95,14 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="With --live: also write what was seen to this btsnoop file.",
 )
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a pairing or encryption failed or a finding of this severity (or worse) "
+    "is reported; never: always 0 once analysed.",
+)
 @click.option("--text", "as_text", is_flag=True, help="With --html: print the text report too.")
 @key_options
 def analyze(
@@ -104,6 +114,7 @@ def analyze(
     live_dev: str | None,
     write_out: str | None,
     as_text: bool,
+    fail_on: str,
     **key_args: tuple[str, ...],
 ) -> None:
     """Rebuild every connection's pairing story and say what went wrong.
@@ -160,7 +171,16 @@ def analyze(
             if len(analyses) > 1:
                 click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
             click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
-    sys.exit(EXIT_FAILED if any(a.failed for a in analyses) else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
+
+
+def _fails(analysis: Analysis, fail_on: str) -> bool:
+    """``--fail-on``: error (default) — a failed pairing or encryption, or an error finding;
+    warning — also a warning finding; never — no."""
+    if fail_on == "never":
+        return False
+    worst = {"error"} if fail_on == "error" else {"error", "warning"}
+    return analysis.failed or any(f.severity in worst for f in analysis.findings)
 
 
 @main.command()
@@ -751,11 +771,13 @@ def explain(error: tuple[str, ...]) -> None:
     for e in hits:
         click.echo(f"{e.source}")
         click.echo(f"  {e.meaning}")
-        click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
+        if e.causes:
+            click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
         for c in e.causes:
             title = CATALOGUE[c.finding].title if c.finding in CATALOGUE else ""
             click.echo(f"    - {c.wire}  →  {c.finding}" + (f" ({title})" if title else ""))
-        click.echo("  To tell them apart, record a capture:")
+        if e.capture:
+            click.echo("  To tell them apart, record a capture:")
         for k in e.capture:
             click.echo(f"    - {HOW_TO_CAPTURE[k]}")
         click.echo("")

@@ -32,7 +32,7 @@ from pathlib import Path
 from bumble import smp as bsmp
 from bumble.controller import Controller
 from bumble.core import PhysicalTransport
-from bumble.device import Device
+from bumble.device import Connection, Device
 from bumble.hci import Address, HCI_AclDataPacket
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
@@ -323,6 +323,139 @@ async def bond_lost_reconnect(path: Path) -> None:
         c, _ = await sim.connect()
         expect(await encrypt(c), "PIN_OR_KEY_MISSING_ERROR", path.stem)
         await sim.disconnect()
+    finally:
+        sim.close()
+
+
+async def _security_request(c: Connection, p: Connection) -> None:
+    """The peripheral asks for security; returns once the central has received it."""
+    asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
+    p.request_pairing()
+    await asyncio.wait_for(asked, 5)
+
+
+@scenario
+async def bonded_reconnect_security_request(path: Path) -> None:
+    """Bond; on the next connection the peripheral sends a Security Request and the central,
+    which holds the bond, answers by encrypting with the stored LTK — no pairing."""
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        sim.forget_sessions()
+        c, p = await sim.connect()
+        await _security_request(c, p)
+        expect(await encrypt(c), "success", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def security_request_ignored(path: Path) -> None:
+    """The peripheral asks for security; the central neither pairs nor encrypts, and the
+    peripheral gives up and disconnects."""
+    sim = await open_link(path, Side(), Side())
+    try:
+        c, p = await sim.connect()
+        await _security_request(c, p)
+        await settle()
+        with contextlib.suppress(Exception):
+            await p.disconnect()
+        await settle()
+    finally:
+        sim.close()
+
+
+@scenario
+async def pairing_mode_entered(path: Path) -> None:
+    """The device refuses the Pairing Request at once (Unspecified Reason: not in pairing
+    mode); the user presses its button; on the next connection the same request succeeds."""
+    central = Side(io="KeyboardDisplay", sc=True, mitm=False)
+    sim = await open_link(
+        path, central, Side(session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON))
+    )
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
+        await sim.disconnect()
+        sim.configure(peripheral=Side())  # now in pairing mode
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def refused_after_rejected_comparison(path: Path) -> None:
+    """Numeric Comparison rejected on the device; it then refuses every new attempt with
+    Pairing Not Supported (two reconnections)."""
+    central = Side(io="DisplayYesNo", mitm=True, sc=True)
+    device = Side(
+        io="DisplayYesNo",
+        mitm=True,
+        sc=True,
+        reject_numbers=True,
+        session=SpecNumericComparisonSession,
+    )
+    sim = await open_link(path, central, device)
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "NUMERIC_COMPARISON_FAILED", path.stem)
+        await sim.disconnect()
+        sim.configure(
+            peripheral=Side(session=refusing_session(bsmp.ErrorCode.PAIRING_NOT_SUPPORTED))
+        )
+        for _ in range(2):
+            sim.forget_sessions()
+            c, _ = await sim.connect()
+            expect(await pair(c), "PAIRING_NOT_SUPPORTED", path.stem)
+            await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def dhkey_failed_over_bond(path: Path) -> None:
+    """Bond; reconnect and encrypt with the stored key; then pair again over the bond, and
+    the peripheral's DHKey Check is wrong: DHKey Check Failed while a bond exists."""
+    sim = await open_link(path, Side(sc=True), Side(sc=True))
+    try:
+        c, _ = await sim.connect()
+        expect(await pair(c), "success", path.stem)
+        await sim.remember_bond_by_address()
+        await sim.disconnect()
+        sim.forget_sessions()
+        c, _ = await sim.connect()
+        expect(await encrypt(c), "success", path.stem)
+        sim.configure(peripheral=Side(sc=True, session=CorruptDhKeyCheckSession))
+        sim.forget_sessions()
+        expect(await pair(c), "DHKEY_CHECK_FAILED", path.stem)
+        await sim.disconnect()
+    finally:
+        sim.close()
+
+
+@scenario
+async def same_failure_every_connection(path: Path) -> None:
+    """A NoInputNoOutput central against a peripheral that requires MITM, reconnecting and
+    retrying three times: Authentication Requirements every time."""
+    sim = await open_link(
+        path,
+        Side(io="NoInputNoOutput", mitm=False),
+        Side(io="DisplayOnly", mitm=True, session=RequireMitmSession),
+    )
+    try:
+        for _ in range(3):
+            sim.forget_sessions()
+            c, _ = await sim.connect()
+            expect(await pair(c), "AUTHENTICATION_REQUIREMENTS", path.stem)
+            await sim.disconnect()
     finally:
         sim.close()
 

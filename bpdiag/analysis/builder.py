@@ -5,9 +5,11 @@ report needs (connections, pairings, encryptions, ATT errors), so memory does no
 the number of records.  The rules for grouping SMP PDUs into pairing attempts follow the
 Security Manager's phases (Bluetooth Core Spec v5.4, Vol 3, Part H, 2.1):
 
-- a Security Request (3.6.7) opens an attempt, and the Pairing Request that follows joins it;
-- a Pairing Request (3.5.1) opens a new attempt unless the open one has only a Security
-  Request so far;
+- a Security Request (3.6.7) is held until the central answers it: a Pairing Request (or
+  any other pairing PDU) opens an attempt that the Security Request joins; encryption with a
+  stored key (2.4.6: a bonded device reconnecting), a disconnection or the end of the capture
+  make it a ``SecurityProcedure`` instead, which is not a pairing;
+- a Pairing Request (3.5.1) opens a new attempt;
 - a Pairing Response (3.5.2) joins the open attempt unless it already has one;
 - phase-2 PDUs join the open attempt (or open one when the capture missed its start);
 - a Pairing Failed (3.5.5) ends the attempt; encryption that follows phase 2 closes phase 2,
@@ -35,10 +37,12 @@ from bpdiag.analysis.model import (
     KeyDistributed,
     MonitorEvent,
     Pairing,
+    SecurityProcedure,
     SecurityRequest,
     Step,
 )
 from bpdiag.analysis.pairing_method import select_method
+from bpdiag.analysis.partial import infer_partial_method
 from bpdiag.analysis.verify import verify
 from bpdiag.capture.record import Direction, Problem
 from bpdiag.crypto.decryptor import LinkDecryptor
@@ -107,6 +111,11 @@ class Analyzer:
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
         self._enc_pending: dict[int, int] = {}  # connection id → frame of LL_ENC_REQ
         self._att_kinds: dict[tuple[Any, ...], AttError] = {}  # repeats of one ATT refusal
+        # connection id → a Security Request not answered yet, with its ladder step
+        self._now = 0.0  # time of the PDU being fed
+        self._pending_sr: dict[int, tuple[SecurityProcedure, list[Step]]] = {}
+        # PDUs whose sender was unknown when they came (local role learnt later)
+        self._unresolved: list[tuple[Connection, Step, Failure | KeyDistributed | None, bool]] = []
 
     # ------------------------------------------------------------------ helpers
     def add_problems(self, problems: list[Problem]) -> None:
@@ -195,6 +204,7 @@ class Analyzer:
     def feed(self, pdu: Pdu) -> Connection | None:
         """Take one PDU; returns the connection it belongs to (if any)."""
         layer = pdu.layer
+        self._now = pdu.time
         if layer == "smp":
             return self._smp(pdu)
         if layer == "hci":
@@ -225,17 +235,50 @@ class Analyzer:
         code = pdu.opcode
         sender = self._sender(conn, pdu.direction, code)
         C = smp.CommandCode
-        p = self._open.get(conn.id)
+        step = Step(pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd))
         if code == C.SECURITY_REQUEST:
-            if p is None or p.request is not None or p.response is not None or p.phase2_started:
-                p = self._new_pairing(conn, pdu.frame)
-            if p.security_request is None:
-                sr = cast(smp.SecurityRequest, cmd)
-                p.security_request = SecurityRequest(
-                    pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc
-                )
-        elif code == C.PAIRING_REQUEST:
+            p = self._open.get(conn.id)
+            sr = cast(smp.SecurityRequest, cmd)
             if (
+                p is not None
+                and p.failure is None
+                and p.encrypted_frame is None
+                and (p.request is not None or p.response is not None)
+            ):
+                # It crossed the central's Pairing Request: part of the pairing under way.
+                if p.security_request is None:
+                    p.security_request = SecurityRequest(
+                        pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc
+                    )
+                p.frames.append(pdu.frame)
+                p.steps.append(step)
+                self._note_unresolved(conn, step, None, pdu.direction)
+                return conn
+            held = self._pending_sr.get(conn.id)
+            if held is None:
+                proc = SecurityProcedure(
+                    conn.id,
+                    SecurityRequest(pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc),
+                    pdu.time,
+                )
+                self._pending_sr[conn.id] = (proc, [step])
+            else:
+                held[0].repeats += 1
+                held[1].append(step)
+            self._note_unresolved(conn, step, None, pdu.direction)
+            return conn
+        p = self._open.get(conn.id)
+        held = self._pending_sr.pop(conn.id, None) if code not in _KEY_NAMES else None
+        if held is not None:
+            # The central answered the Security Request by pairing (or refusing to).
+            proc, sr_steps = held
+            p = self._new_pairing(conn, proc.request.frame)
+            p.security_request = proc.request
+            p.frames.extend(s.frame for s in sr_steps)
+            p.steps.extend(sr_steps)
+        failure_or_key: Failure | KeyDistributed | None = None
+        if code == C.PAIRING_REQUEST:
+            if held is None and (
                 p is None
                 or p.request is not None
                 or p.response is not None
@@ -243,6 +286,7 @@ class Analyzer:
                 or p.encrypted_frame is not None
             ):
                 p = self._new_pairing(conn, pdu.frame)
+            p = cast(Pairing, p)
             p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd))
         elif code == C.PAIRING_RESPONSE:
             if p is None or p.response is not None or p.phase2_started:
@@ -252,7 +296,8 @@ class Analyzer:
             p = self._last.get(conn.id)
             if p is None:
                 p = self._new_pairing(conn, pdu.frame)
-            p.keys.append(KeyDistributed(pdu.frame, self._role_word(sender), _KEY_NAMES[code]))
+            failure_or_key = KeyDistributed(pdu.frame, self._role_word(sender), _KEY_NAMES[code])
+            p.keys.append(failure_or_key)
             if code == C.IDENTITY_ADDRESS_INFORMATION:
                 _learn_identity(conn, sender, cast(smp.IdentityAddressInformation, cmd))
         else:
@@ -278,12 +323,57 @@ class Analyzer:
                         pdu.frame,
                     )
                     p.ended_frame = pdu.frame
+                    failure_or_key = p.failure
                 self._open.pop(conn.id, None)
         p.frames.append(pdu.frame)
-        p.steps.append(Step(pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd)))
+        p.steps.append(step)
+        self._note_unresolved(conn, step, failure_or_key, pdu.direction)
         if p.request is not None and p.response is not None and p.method is None:
             self._choose_method(p)
         return conn
+
+    def _note_unresolved(
+        self,
+        conn: Connection,
+        step: Step,
+        also: Failure | KeyDistributed | None,
+        direction: Direction,
+    ) -> None:
+        """Keep a PDU whose sender waits for the local role (HCI logs that start mid-link)."""
+        if step.sender == "unknown" and direction in (Direction.SENT, Direction.RECEIVED):
+            self._unresolved.append((conn, step, also, direction is Direction.SENT))
+
+    def _resolve_senders(self) -> None:
+        """Who sent what, once the local role is known: the side that sent the Pairing
+        Request is the central, the side that received a Security Request too (Vol 3,
+        Part H, 2.1 and 3.6.7)."""
+        for conn, step, also, local_sent in self._unresolved:
+            if conn.local_role is None:
+                continue
+            local_is_central = conn.local_role == "central"
+            step.sender = "central" if local_sent == local_is_central else "peripheral"
+            if also is not None:
+                also.sent_by = self._role_word(step.sender)
+        self._unresolved.clear()
+
+    def _close_security_request(
+        self, conn: Connection, outcome: str, frame: int, time: float, status: int | None = None
+    ) -> None:
+        """The central answered a held Security Request without pairing (or the link ended)."""
+        held = self._pending_sr.get(conn.id)
+        if held is None:
+            return
+        proc = held[0]
+        if outcome == "encryption-refused":
+            # The stored key was refused; a pairing may still follow and adopt the request.
+            proc.outcome, proc.answer_frame, proc.answer_time = outcome, frame, time
+            proc.encryption_status = status
+            return
+        self._pending_sr.pop(conn.id, None)
+        if not (outcome == "disconnected" and proc.outcome == "encryption-refused"):
+            proc.outcome, proc.answer_frame, proc.answer_time = outcome, frame, time
+            proc.encryption_status = status if outcome == "encrypted" else proc.encryption_status
+        self.analysis.security_requests.append(proc)
 
     @staticmethod
     def _choose_method(p: Pairing) -> None:
@@ -335,6 +425,12 @@ class Analyzer:
         self.analysis.encryptions.append(enc)
         if status == 0:
             conn.encrypted = True
+        if not after and conn.id in self._pending_sr:
+            t = self._now
+            if status == 0:
+                self._close_security_request(conn, "encrypted", frame, t, 0)
+            else:
+                self._close_security_request(conn, "encryption-refused", frame, t, status)
         if after and p is not None:
             if status == 0:
                 p.encrypted_frame = frame
@@ -439,6 +535,8 @@ class Analyzer:
             conn.disconnect_reason = code
             conn.disconnect_reason_name = hci.status_name(code)
             conn.disconnect_frame = pdu.frame
+            conn.disconnect_time = pdu.time
+            self._close_security_request(conn, "disconnected", pdu.frame, pdu.time)
             conn.disconnected_by = (
                 "central"
                 if pdu.direction is Direction.C_TO_P
@@ -488,6 +586,8 @@ class Analyzer:
                 conn.disconnect_reason = m.reason
                 conn.disconnect_reason_name = hci.status_name(m.reason)
                 conn.disconnect_frame = pdu.frame
+                conn.disconnect_time = pdu.time
+                self._close_security_request(conn, "disconnected", pdu.frame, pdu.time)
                 self._by_link.pop(pdu.link, None)
                 self._open.pop(conn.id, None)
         elif isinstance(m, hci.EncryptionChange):
@@ -540,10 +640,17 @@ class Analyzer:
                 ]
             )
         by_id = {c.id: c for c in self.analysis.connections}
+        self._resolve_senders()
+        for proc, _steps in self._pending_sr.values():
+            self.analysis.security_requests.append(proc)
+        self._pending_sr.clear()
+        self.analysis.security_requests.sort(key=lambda s: s.request.frame)
         for p in self.analysis.pairings:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
             verify(p, by_id.get(p.connection), self.keys)
+            if p.method is None:
+                infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)
         return self.analysis
 

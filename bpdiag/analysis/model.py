@@ -49,6 +49,7 @@ class Connection:
     disconnect_frame: int | None = None
     disconnected_by: str | None = None  # "central" | "peripheral" | "local" | "remote" | None
     encrypted: bool = False
+    disconnect_time: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +120,37 @@ class SecurityRequest:
             "bonding": self.bonding,
             "mitm": self.mitm,
             "sc": self.sc,
+        }
+
+
+@dataclass(slots=True)
+class SecurityProcedure:
+    """A Security Request that no pairing followed (Vol 3, Part H, 2.4.6 and 3.6.7).
+
+    The central may answer a Security Request by encrypting with the key it stored when it
+    bonded, by pairing, by Pairing Failed, or not at all; the first and the last are not
+    pairings and are kept here.  ``outcome``: "encrypted" (a stored key was used),
+    "encryption-refused" (the stored key was refused and nothing followed), "disconnected"
+    (the link closed first), "unanswered" (the capture ends with no answer).
+    """
+
+    connection: int
+    request: SecurityRequest
+    time: float
+    outcome: str = "unanswered"
+    answer_frame: int | None = None  # the encryption or the disconnection
+    answer_time: float | None = None
+    encryption_status: int | None = None
+    repeats: int = 0  # further Security Requests before any answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "security_request": self.request.to_json(),
+            "outcome": self.outcome,
+            "answer_frame": self.answer_frame,
+            "encryption_status": self.encryption_status,
+            "repeats": self.repeats,
         }
 
 
@@ -401,6 +433,7 @@ class Analysis:
     pairings: list[Pairing] = field(default_factory=list)
     encryptions: list[Encryption] = field(default_factory=list)
     att_errors: list[AttError] = field(default_factory=list)
+    security_requests: list[SecurityProcedure] = field(default_factory=list)
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
     connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)

@@ -18,7 +18,13 @@ from typing import Any
 
 from bpdiag.analysis.model import Analysis, Connection, Pairing
 from bpdiag.report.problems import describe as describe_problem
-from bpdiag.report.text import check_lines, explain_encryption, explain_pairing, pairing_headline
+from bpdiag.report.text import (
+    check_lines,
+    explain_encryption,
+    explain_pairing,
+    explain_security_request,
+    pairing_headline,
+)
 
 ATT_ROWS = 200  # ATT errors listed in the table; the rest are counted
 
@@ -230,6 +236,13 @@ def render_html(analysis: Analysis) -> str:
                 + "".join(f"<li>{e(x.strip())}</li>" for x in checks)
                 + "</ul>"
             )
+    if analysis.security_requests:
+        parts.append("<h2>Security Requests that no pairing followed</h2><ul>")
+        parts.extend(
+            f"<li>Connection {sr.connection}: {e(explain_security_request(sr))}</li>"
+            for sr in analysis.security_requests
+        )
+        parts.append("</ul>")
     parts.append("<h2>Details</h2>")
     parts += [
         "<table>",

@@ -34,6 +34,7 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "pairings": [p.to_json() for p in analysis.pairings],
         "encryptions": [e.to_json() for e in analysis.encryptions],
         "att_errors": [a.to_json() for a in analysis.att_errors],
+        "security_requests": [s.to_json() for s in analysis.security_requests],
         "advertisers": [a.to_json() for a in analysis.advertisers],
         "findings": [f.to_json() for f in analysis.findings],
         "suggestions": [s.to_json() for s in analysis.suggestions],

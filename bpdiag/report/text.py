@@ -10,7 +10,14 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, AttError, Connection, Encryption, Pairing
+from bpdiag.analysis.model import (
+    Analysis,
+    AttError,
+    Connection,
+    Encryption,
+    Pairing,
+    SecurityProcedure,
+)
 from bpdiag.decode.smp import error_name
 from bpdiag.report.problems import describe as describe_problem
 
@@ -119,6 +126,26 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
             "from this pairing."
         )
     return f"The pairing did not finish: the last step seen was {last}, then {tail}."
+
+
+def explain_security_request(s: SecurityProcedure) -> str:
+    """One line for a Security Request the central answered without pairing (or not at all)."""
+    head = f"#{s.request.frame}: Security Request"
+    if s.repeats:
+        head += f" (sent {s.repeats + 1} times)"
+    if s.outcome == "encrypted":
+        return (
+            f"{head} answered by encryption with the stored key at #{s.answer_frame} — a "
+            "bonded device reconnecting, not a pairing."
+        )
+    if s.outcome == "encryption-refused":
+        return (
+            f"{head} answered by encryption with a stored key, refused at #{s.answer_frame} "
+            f"(0x{s.encryption_status or 0:02x}); no pairing followed."
+        )
+    if s.outcome == "disconnected":
+        return f"{head} not answered; the link closed at #{s.answer_frame}."
+    return f"{head} not answered before the capture ends."
 
 
 def explain_encryption(e: Encryption) -> str:
@@ -288,6 +315,11 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.append("  Encryption without pairing on this connection:")
             for e in stored:
                 out.append(f"    {explain_encryption(e)}")
+        srs = [s for s in analysis.security_requests if s.connection == conn.id]
+        if srs:
+            out.append("")
+            out.append("  Security Requests that no pairing followed:")
+            out.extend(f"    {explain_security_request(s)}" for s in srs)
         out.extend(_findings(analysis, conn.id, None))
         atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
         if atts:

@@ -6,10 +6,12 @@ from bpdiag.analysis.model import Analysis
 from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
     att_security,
     bluez_host,
+    bluez_pairing,
     capture_quality,
     keys,
     links,
     smp_failures,
+    stories,
 )
 from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo
 
@@ -57,7 +59,28 @@ def catalogue_markdown() -> str:
             "",
             f"Fix: {i.fix}",
         ]
+    lines += _explain_markdown()
     return "\n".join(lines) + "\n"
+
+
+def _explain_markdown() -> list[str]:
+    """The stack messages ``bpdiag explain`` knows that cite their source."""
+    from bpdiag.rules.explain import CATALOGUE as EXPLAINED
+
+    cited = [e for e in EXPLAINED if e.cite]
+    lines = [
+        "",
+        "# Stack messages (`bpdiag explain`)",
+        "",
+        "Each message is matched under its own stack; the numbers come from the cited source.",
+        "",
+        "| key | message | finding(s) | source |",
+        "|---|---|---|---|",
+    ]
+    for e in cited:
+        findings = ", ".join(dict.fromkeys(f"`{c.finding}`" for c in e.causes)) or "—"
+        lines.append(f"| `{e.key}` | {e.source} | {findings} | {e.cite} |")
+    return lines
 
 
 __all__ = ["CATALOGUE", "Finding", "RuleInfo", "catalogue_markdown", "run_rules"]

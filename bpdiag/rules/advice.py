@@ -4,6 +4,13 @@ From what the peer showed — its Security Request (what it asks for) and its Pa
 (its IO capability, MITM, SC, bonding, key size) — search the local choices (IO capability ×
 MITM × SC) with the spec's method selection (Vol 3, Part H, 2.3.5.1) for the one that meets
 both sides' requirements while asking for as little as possible, and say how to get it.
+
+Claims follow the capture: a pairing refused before any Pairing Response shows nothing of the
+peer's IO capability, MITM or SC support, so the advice says so — or uses the Pairing Response
+the same peer (same address) sent in an earlier attempt, and says which.  When the peer's state
+explains the failure (refused at once with 0x05/0x08 before any parameter exchange: not in
+pairing mode; 0x09: its back-off), the request was not the cause: the advice keeps the
+request's own parameters and puts the state first.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.model import Analysis, Connection, Features, Pairing
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -62,9 +69,9 @@ class Suggestion:
         }
 
 
-def _peer_needs(p: Pairing) -> tuple[bool, bool | None, bool]:
+def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:
     """(peer requires MITM, peer SC (None = unknown), peer wants bonding)."""
-    rsp, sr = p.response, p.security_request
+    sr = p.security_request
     f = p.failure
     mitm = bool((rsp and rsp.mitm) or (sr and sr.mitm))
     if f is not None and f.layer == "smp" and f.reason == 0x03 and f.sent_by == "responder":
@@ -80,13 +87,74 @@ def _peer_needs(p: Pairing) -> tuple[bool, bool | None, bool]:
     return mitm, sc, bonding
 
 
-def suggest(p: Pairing) -> Suggestion | None:
-    """The least demanding local parameters that satisfy the peer, for a failed pairing."""
+def _state_is_the_cause(p: Pairing) -> str | None:
+    """Why the peer's state, not the request, explains the failure (or None)."""
+    f = p.failure
+    if f is None or f.layer != "smp" or f.sent_by != "responder":
+        return None
+    if f.reason in (0x05, 0x08) and p.response is None and not p.phase2_started:
+        return (
+            f"the peer refused at once ({f.name}, #{f.frame}) before any parameter exchange — "
+            "the request was not the cause; the fix is the peer's state: put it in pairing "
+            "mode (e.g. hold its Bluetooth button) and pair within its window"
+        )
+    if f.reason == 0x09:
+        return (
+            f"the peer refused with Repeated Attempts (#{f.frame}) — the request was not the "
+            "cause; the fix is the peer's state: wait for its back-off to expire (or "
+            "power-cycle it) before retrying"
+        )
+    return None
+
+
+def _keep_request(p: Pairing, req: Features, state: str, rsp: Features | None) -> Suggestion:
+    """The request was fine: advise the same parameters and the state change."""
+    method = "unknown (no Pairing Response from this peer in the capture)"
+    if rsp is not None:
+        sel = select_method(
+            initiator_io=req.io_capability,
+            responder_io=rsp.io_capability,
+            initiator_oob=req.oob,
+            responder_oob=rsp.oob,
+            initiator_mitm=req.mitm,
+            responder_mitm=rsp.mitm,
+            secure_connections=req.sc and rsp.sc,
+        )
+        if sel is not None:
+            method = sel.method.value
+    agent = _BLUEZ_AGENT.get(req.io_capability, "KeyboardDisplay")
+    return Suggestion(
+        pairing=p.id,
+        io_capability=io_capability_name(req.io_capability),
+        mitm=req.mitm,
+        sc=req.sc,
+        bonding=req.bonding,
+        max_key_size=req.max_key_size,
+        method=method,
+        why=state[0].upper()
+        + state[1:]
+        + f". Keep the parameters of Pairing Request #{req.frame}.",
+        also=[state.split("; the fix is the peer's state: ", 1)[-1]],
+        commands=[
+            f"bluetoothctl: agent {agent} ; default-agent ; pair <address>   (once the device "
+            "is in pairing mode)",
+        ],
+    )
+
+
+def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
+    """The least demanding local parameters that satisfy the peer, for a failed pairing.
+    ``earlier``: the peer's Pairing Response from an earlier attempt, used when this attempt
+    has none (and said so)."""
     if p.outcome == "success":
         return None
-    peer_io = p.response.io_capability if p.response is not None else None
-    peer_oob = bool(p.response and p.response.oob)
-    need_mitm, peer_sc, bonding = _peer_needs(p)
+    state = _state_is_the_cause(p)
+    rsp = p.response if p.response is not None else earlier
+    if state is not None and p.request is not None:
+        return _keep_request(p, p.request, state, rsp)
+    peer_io = rsp.io_capability if rsp is not None else None
+    peer_oob = bool(rsp and rsp.oob)
+    need_mitm, peer_sc, bonding = _peer_needs(p, rsp)
     sc_only_peer = bool(
         p.failure
         and p.failure.reason == 0x03
@@ -112,7 +180,7 @@ def suggest(p: Pairing) -> Suggestion | None:
             initiator_oob=False,
             responder_oob=peer_oob,
             initiator_mitm=mitm,
-            responder_mitm=bool(p.response and p.response.mitm),
+            responder_mitm=bool(rsp and rsp.mitm),
             secure_connections=sc,
         )
         if sel is None:
@@ -123,10 +191,10 @@ def suggest(p: Pairing) -> Suggestion | None:
         break
     also: list[str] = []
     f = p.failure
-    if f is not None and f.layer == "smp" and f.reason in (0x05, 0x08) and not p.phase2_started:
+    if state is not None:
+        also.append(state.split("; the fix is the peer's state: ", 1)[-1])
+    elif f is not None and f.layer == "smp" and f.reason in (0x05, 0x08) and not p.phase2_started:
         also.append("put the device in pairing mode first (e.g. hold its Bluetooth button)")
-    if f is not None and f.layer == "smp" and f.reason == 0x09:
-        also.append("wait for the peer's back-off to expire (or power-cycle it) before retrying")
     if f is not None and f.layer == "smp" and f.reason in (0x04, 0x0B, 0x0C):
         also.append("enter or confirm the passkey exactly as the other device shows it")
     if choice is None:
@@ -139,7 +207,13 @@ def suggest(p: Pairing) -> Suggestion | None:
             max_key_size=16,
             method="none",
             why=(
-                f"The peer is {io_capability_name(peer_io or 0)} and requires MITM: no local "
+                (
+                    f"No Pairing Response in this attempt; the peer's earlier Pairing Response "
+                    f"#{rsp.frame} shows it is {io_capability_name(rsp.io_capability)}. "
+                    if rsp is not None and rsp is not p.response
+                    else ""
+                )
+                + f"The peer is {io_capability_name(peer_io or 0)} and requires MITM: no local "
                 "IO capability gives an authenticated method with it (use OOB, or change the "
                 "peer's requirements)."
             ),
@@ -147,19 +221,32 @@ def suggest(p: Pairing) -> Suggestion | None:
         )
     io, mitm, method = choice
     why = []
-    if peer_io is not None:
-        why.append(f"the peer is {io_capability_name(peer_io)}")
-    known = p.response is not None or p.security_request is not None
-    if known or need_mitm:
-        why.append("it requires MITM" if need_mitm else "it does not require MITM")
-    if peer_sc:
-        why.append("it supports LE Secure Connections")
-    if not known:
-        # Claim nothing the capture does not show (a missed or cut Pairing Response).
-        other = "other " if need_mitm else ""
+    if rsp is not None and rsp is not p.response:
         why.append(
-            f"its Pairing Response is not in the capture, so its {other}requirements are unknown"
+            f"no Pairing Response in this attempt; the peer's earlier Pairing Response "
+            f"#{rsp.frame} shows it is {io_capability_name(rsp.io_capability)}"
         )
+    elif peer_io is not None:
+        why.append(f"the peer is {io_capability_name(peer_io)}")
+    else:
+        why.append(
+            "no Pairing Response from this peer is in the capture, so its IO capability, MITM "
+            "and SC support are not known"
+        )
+    shown_mitm = bool((rsp and rsp.mitm) or (p.security_request and p.security_request.mitm))
+    if need_mitm and not shown_mitm:
+        why.append(
+            "its refusal with Authentication Requirements (0x03) says it needs more than was "
+            "offered: MITM (or Secure Connections)"
+        )
+    elif need_mitm:
+        why.append("it requires MITM")
+    elif rsp is not None:
+        why.append("it does not require MITM")
+    if sc and peer_sc:
+        why.append("it supports LE Secure Connections")
+    elif sc:
+        why.append("offering Secure Connections costs nothing (it falls back to legacy)")
     agent = _BLUEZ_AGENT[io]
     commands = [
         f"bluetoothctl: agent {agent} ; default-agent ; pair <address>",
@@ -187,16 +274,50 @@ def _level(s: Suggestion) -> str:
     return "high" if s.mitm else "medium"
 
 
+def _peer(c: Connection | None) -> str | None:
+    if c is None:
+        return None
+    if c.local_role == "peripheral":
+        return c.central.address
+    return c.peripheral.address or c.central.address
+
+
+def _request_key(f: Features) -> tuple[object, ...]:
+    return (f.io_capability, f.oob, f.auth_req, f.max_key_size, tuple(f.initiator_keys))
+
+
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
 
     gatttool = gatttool_seen(analysis)
+    conns = {c.id: c for c in analysis.connections}
+    peers = [_peer(conns.get(p.connection)) for p in analysis.pairings]
+    # (peer, request) → the next pairing that succeeded with it, filled walking backwards
+    later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
+    proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
+    for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
+        if peer is None or p.request is None:
+            continue
+        key = (peer, _request_key(p.request))
+        if p.outcome == "failed" and key in later_success:
+            proven[p.id] = later_success[key]
+        elif p.outcome == "success":
+            later_success[key] = p
+    last_response: dict[str, Features] = {}  # peer address → its latest Pairing Response
     out = []
-    for p in analysis.pairings:
+    for p, peer in zip(analysis.pairings, peers, strict=True):
         if p.outcome == "failed":
-            s = suggest(p)
+            s = suggest(p, last_response.get(peer) if peer is not None else None)
             if s is not None:
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
+                ok = proven.get(p.id)
+                if ok is not None and ok.request is not None and _state_is_the_cause(p):
+                    s.why += (
+                        f" The same request succeeded later (pairing {ok.id}, Pairing Request "
+                        f"#{ok.request.frame})."
+                    )
                 out.append(s)
+        if p.response is not None and peer is not None:
+            last_response[peer] = p.response
     return out

@@ -67,11 +67,64 @@ def _expected_confirms(p: Pairing) -> tuple[int, int] | None:
     return 1, 2
 
 
+def _sc_steps_missing(p: Pairing) -> list[str]:
+    """Secure Connections PDUs that must precede encryption but are not in the capture."""
+    if not p.secure_connections:
+        return []
+    missing = []
+    if p.public_keys < 2:
+        missing.append(f"{2 - p.public_keys} Pairing Public Key")
+    if p.dhkey_checks < 2:
+        missing.append(f"{2 - p.dhkey_checks} Pairing DHKey Check")
+    return missing
+
+
+def _partial_detail(p: Pairing) -> str:
+    """A pairing that completed (encryption or key distribution followed) with PDUs missing:
+    name what is missing and the method as far as the PDUs seen tell it."""
+    missing = []
+    if p.request is None:
+        missing.append("the Pairing Request")
+    if p.response is None:
+        missing.append("the Pairing Response")
+    missing.extend(_sc_steps_missing(p))
+    if p.randoms < 2 and not p.secure_connections:
+        missing.append(f"{2 - p.randoms} Pairing Random")
+    if p.secure_connections is False and p.method != "oob" and p.confirms < 2:
+        missing.append(f"{2 - p.confirms} Pairing Confirm")
+    ended = (
+        f"encryption started at #{p.encrypted_frame}"
+        if p.encrypted_frame is not None
+        else f"keys were distributed (#{p.keys[0].frame})"
+        if p.keys
+        else "it completed"
+    )
+    seen = f"{p.confirms} Confirm, {p.randoms} Random"
+    if p.public_keys or p.secure_connections:
+        seen += f", {p.public_keys} Public Key, {p.dhkey_checks} DHKey Check"
+    if p.method is not None:
+        method = f"Method: {p.method.replace('_', ' ')} ({p.method_because})."
+    elif p.method_because:
+        method = f"Method not known: {p.method_because}."
+    else:
+        method = "Method not known."
+    unknown = ""
+    if p.response is None:
+        unknown = (
+            " Without the Pairing Response the peer's IO capability, MITM, SC and key "
+            "distribution flags cannot be known from this capture."
+        )
+    return (
+        f"The pairing completed — {ended} after {seen} PDU(s) — but the capture lacks "
+        f"{', '.join(missing)}: the sniffer missed them. {method}{unknown}"
+    )
+
+
 @check
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
-        if p.response is not None and p.request is None:
+        if p.response is not None and p.request is None and p.outcome != "success":
             yield finding(
                 CAPTURE_GAP,
                 f"Pairing Response #{p.response.frame} has no Pairing Request before it in "
@@ -81,6 +134,9 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
             )
             continue
         if p.outcome != "success":
+            continue
+        if p.response is None or p.request is None or _sc_steps_missing(p):
+            yield finding(CAPTURE_GAP, _partial_detail(p), p.frames[:3], **where)
             continue
         want = _expected_confirms(p)
         if want is None or p.method is None or p.method == "oob":  # method: for mypy

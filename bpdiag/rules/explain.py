@@ -45,6 +45,7 @@ class Explanation:
     meaning: str
     causes: tuple[Cause, ...]
     capture: tuple[str, ...] = ("bluez", "air")
+    cite: str = ""  # where the stack defines the message or number (docs/rules.md shows it)
 
 
 _SMP_FAILURES = (
@@ -284,22 +285,12 @@ CATALOGUE: tuple[Explanation, ...] = (
     ),
     Explanation(
         "android-unbond-reason",
-        (r"UNBOND_REASON_\w+", r"bond(ing)? failed", r"reason[ =:]*(1|2|3|6|7)\b"),
+        (r"bond(ing)? failed", r"reason[ =:]*(1|2|3|6|7)\b"),
         "Android ACTION_BOND_STATE_CHANGED reason (1 AUTH_FAILED, 2 AUTH_REJECTED, "
         "3 AUTH_CANCELED, 6 AUTH_TIMEOUT, 7 REPEATED_ATTEMPTS)",
         "The bond failed; the number only says which family of SMP failure.",
         _SMP_FAILURES,
         ("android", "air"),
-    ),
-    Explanation(
-        "zephyr-security-err",
-        (r"BT_SECURITY_ERR_\w+", r"security (changed|failed).*err", r"\berr[ =:]*[1-9]\b"),
-        "Zephyr `security_changed` callback / `enum bt_security_err` (1 AUTH_FAIL, "
-        "2 PIN_OR_KEY_MISSING, 3 OOB_NOT_AVAILABLE, 4 AUTH_REQUIREMENT, 5 PAIR_NOT_SUPPORTED, "
-        "6 PAIR_NOT_ALLOWED, 7 INVALID_PARAM, 8 KEY_REJECTED, 9 UNSPECIFIED)",
-        "Zephyr maps SMP reasons and HCI 0x06 onto these numbers.",
-        _SMP_FAILURES,
-        ("air",),
     ),
     Explanation(
         "windows-pairing-result",
@@ -408,19 +399,44 @@ _SMP_ANY = Explanation(
     _SMP_FAILURES,
 )
 
-CATALOGUE = (*_smp_reason_entries(), _SMP_ANY, *CATALOGUE)
+
+def _stack_entries() -> tuple[Explanation, ...]:
+    from bpdiag.rules.explain_stacks import stack_entries
+
+    return stack_entries()
+
+
+CATALOGUE = (*_stack_entries(), *_smp_reason_entries(), _SMP_ANY, *CATALOGUE)
+
+
+def _shadowed(span: tuple[int, int], cited: bool, others: list[tuple[int, int, bool]]) -> bool:
+    """A match lies inside another entry's longer match (or the same text matched by a cited
+    stack entry): ``ESP_GATT_INSUF_ENCRYPTION`` is ESP-IDF's, not Android's."""
+    a, b = span
+    for c, d, other_cited in others:
+        if c <= a and b <= d and ((d - c) > (b - a) or (other_cited and not cited)):
+            return True
+    return False
 
 
 def explain(text: str) -> list[Explanation]:
-    """Entries whose patterns match ``text`` (case-insensitive), best first."""
-    hits = []
+    """Entries whose patterns match ``text`` (case-insensitive), best first; an entry whose
+    match is part of a more specific entry's match is left out."""
+    hits: list[tuple[int, Explanation, tuple[int, int]]] = []
     for e in CATALOGUE:
         for i, pat in enumerate(e.patterns):
-            if re.search(pat, text, re.IGNORECASE):
-                hits.append((i, e))
+            m = re.search(pat, text, re.IGNORECASE)
+            if m:
+                hits.append((i, e, m.span()))
                 break
+    spans = [(s[0], s[1], bool(e.cite)) for _, e, s in hits]
+    hits = [
+        h
+        for k, h in enumerate(hits)
+        if not _shadowed(h[2], bool(h[1].cite), spans[:k] + spans[k + 1 :])
+    ]
     hits.sort(key=lambda t: t[0])
-    found = [e for _, e in hits]
+    found = [e for _, e, _ in hits]
     if any(e.key.startswith("smp-reason-") for e in found):
         found = [e for e in found if e is not _SMP_ANY]  # the reason says more
     return found

@@ -171,7 +171,12 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                 missing.append("Pairing Confirm")
             if p.randoms == 0:
                 missing.append("Pairing Random")
-            if not p.phase2_started or (p.secure_connections and p.dhkey_checks == 0):
+            conn = _conn(analysis, p.connection)
+            # On air a sniffer misses PDUs: a partly captured phase 2 that encryption followed
+            # completed (capture-gap says what is missing).  An HCI log sees every SMP PDU the
+            # host handled, so a missing DHKey Check there is the DHKey-check-skip bug.
+            host_log = conn is not None and conn.link[0] == "hci"
+            if not p.phase2_started or (p.secure_connections and p.dhkey_checks == 0 and host_log):
                 yield finding(
                     VIOLATION,
                     f"Encryption started at #{p.encrypted_frame} after the pairing that began "

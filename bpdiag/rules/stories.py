@@ -1,0 +1,490 @@
+"""Findings that read several security procedures with one peer as one story.
+
+One attempt alone can mislead: a refusal looks like a parameter problem until the same request
+is accepted later; a timeout looks like bad luck until it repeats.  These rules index the
+pairings by peer address once (``_peers``) and look each peer's attempts up by key — no rule
+scans all pairings for each pairing — and a Security Request nobody answered is its own
+finding (Vol 3, Part H, 3.6.7), not an incomplete pairing.
+
+Spec: Vol 3, Part H, 2.3.6 (Repeated Attempts), 3.4 (SMP timeout 30 s), 3.5.5 (Pairing
+Failed reasons), 3.6.7 (Security Request), 2.4.6 (encryption with a stored key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from bpdiag.analysis.model import Analysis, Connection, Features, Pairing, SecurityProcedure
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+
+SMP_TIMEOUT_S = 30.0
+_TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
+
+SECURITY_REQUEST_IGNORED = rule(
+    RuleInfo(
+        code="security-request-ignored",
+        severity="warning",
+        title="The peripheral asked for security and the central did not answer",
+        spec="Vol 3, Part H, 3.6.7 (Security Request) and 2.4.6",
+        explanation=(
+            "A Security Request asks the central to pair or to encrypt with the key of an "
+            "existing bond. The central may answer with a Pairing Request, with encryption, or "
+            "with Pairing Failed; here it did none of these before the link closed or the "
+            "capture ended. Many peripherals then close the link or refuse protected "
+            "attributes. This is not a failed pairing: no pairing was started."
+        ),
+        fix=(
+            "Make the central act on the request: BlueZ answers Security Requests itself when "
+            "the adapter is bondable (`btmgmt bondable on`) and an agent is registered "
+            "(`bluetoothctl` → `agent on`, `default-agent`), or pair explicitly (`pair "
+            "<addr>`); Android starts bonding for it only in some versions — call "
+            "`createBond()` from the app; Zephyr: `bt_conn_set_security()` in the "
+            "`security_changed`/connected callback. If the peripheral disconnects quickly, "
+            "the central must answer within the peripheral's time limit."
+        ),
+    )
+)
+
+PEER_STATE_CHANGED = rule(
+    RuleInfo(
+        code="peer-state-changed",
+        severity="info",
+        title="The same request was refused at once and later accepted: the peer's state changed",
+        spec="Vol 3, Part H, 3.5.5 (0x05, 0x08) and 2.3.6",
+        explanation=(
+            "The peer refused a Pairing Request before any key exchange, and later accepted "
+            "a Pairing Request with exactly the same parameters. The parameters were not the "
+            "cause: what changed is the peer's state — it entered pairing mode (a button "
+            "press, a pairing window) or its back-off after failed attempts ran out."
+        ),
+        fix=(
+            "Keep the parameters; make sure the device is in pairing mode (or has waited out "
+            "its back-off) before pairing, and pair within its window."
+        ),
+    )
+)
+
+REPEATED_TIMEOUTS = rule(
+    RuleInfo(
+        code="repeated-smp-timeouts",
+        severity="warning",
+        title="Pairing with this peer ran into the 30-second SMP timeout again and again",
+        spec="Vol 3, Part H, 3.4 (SMP timeout)",
+        explanation=(
+            "Several pairings with the same peer stopped and nothing came for 30 seconds, the "
+            "Security Manager's timeout; after it no SMP PDU may be sent on that link. When it "
+            "stops at the same step each time, the side that should answer that step is "
+            "waiting for something that never comes — usually a user prompt (passkey, "
+            "confirmation) nobody sees, or an agent that is not registered."
+        ),
+        fix=(
+            "Look at the step where it stops and who must answer: answer the passkey or "
+            "confirmation prompt on that side within 30 s (BlueZ: register an agent that "
+            "shows it); if no prompt exists, offer NoInputNoOutput there. Retrying unchanged "
+            "gives the same timeout."
+        ),
+    )
+)
+
+SAME_FAILURE = rule(
+    RuleInfo(
+        code="same-failure-every-connection",
+        severity="warning",
+        title="The same pairing failure on every reconnection",
+        spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
+        explanation=(
+            "The peer was reconnected several times and each connection's pairing failed the "
+            "same way. Reconnecting and retrying does not change the outcome; the cause named "
+            "by the failure has to be fixed first (and repeated failures can put the peer "
+            "into its Repeated Attempts back-off)."
+        ),
+        fix=(
+            "Stop the reconnect loop (BlueZ auto-connect, an app retrying on disconnect) and fix "
+            "what the failure's own finding names; then pair once."
+        ),
+    )
+)
+
+DHKEY_OVER_BOND = rule(
+    RuleInfo(
+        code="dhkey-failed-over-bond",
+        severity="warning",
+        title="DHKey Check Failed while re-pairing a device that was already bonded",
+        spec="Vol 3, Part H, 2.3.5.6.5, 2.4.6 and 3.5.5 (0x0B)",
+        explanation=(
+            "The pairing that failed with DHKey Check Failed was run with a peer that this "
+            "capture shows as bonded before (encryption with a stored key, or an earlier "
+            "bonding pairing). When one side re-pairs over an existing bond while the other "
+            "still holds the old bond's keys or identity, the two sides do not compute the "
+            "check from the same values."
+        ),
+        fix=(
+            "Remove the bond on both sides, then pair again: BlueZ `bluetoothctl remove "
+            "<addr>`; Android Settings → Bluetooth → Forget; on the device its 'clear bonds' "
+            "action (Zephyr `bt_unpair()`, nRF5 `pm_peers_delete()`)."
+        ),
+    )
+)
+
+NC_THEN_REFUSED = rule(
+    RuleInfo(
+        code="refused-after-rejection",
+        severity="warning",
+        title="After a rejected Numeric Comparison the peer refuses every new attempt",
+        spec="Vol 3, Part H, 2.3.5.6.2, 2.3.6 and 3.5.5 (0x0C, 0x05)",
+        explanation=(
+            "A pairing failed with Numeric Comparison Failed, and every later attempt with the "
+            "same peer was refused with Pairing Not Supported. The peer locked pairing after "
+            "the rejection; retrying in a loop does not unlock it."
+        ),
+        fix=(
+            "Reset the peer's pairing state (power-cycle it, or put it back into pairing "
+            "mode), then pair once and confirm on both devices when the numbers match."
+        ),
+    )
+)
+
+
+# ------------------------------------------------------------------ the index
+
+
+@dataclass(slots=True)
+class _Peer:
+    pairings: list[Pairing] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+
+
+def _peer_address(c: Connection) -> str | None:
+    """The remote device: the side that is not local (HCI), the peripheral (air)."""
+    if c.local_role == "central":
+        return c.peripheral.address
+    if c.local_role == "peripheral":
+        return c.central.address
+    return c.peripheral.address or c.central.address
+
+
+@dataclass(slots=True)
+class _Index:
+    connections: dict[int, Connection]
+    peers: dict[str, _Peer]
+    next_on_connection: dict[int, Pairing]  # pairing id → the next pairing on its link
+
+
+def _index(analysis: Analysis) -> _Index:
+    conns = {c.id: c for c in analysis.connections}
+    peers: dict[str, _Peer] = {}
+    peer_of: dict[int, _Peer] = {}  # connection id → its peer
+    for c in analysis.connections:
+        addr = _peer_address(c)
+        if addr is not None:
+            peer = peers.setdefault(addr, _Peer())
+            peer.connections.append(c)
+            peer_of[c.id] = peer
+    by_conn: dict[int, list[Pairing]] = {}
+    for p in analysis.pairings:
+        by_conn.setdefault(p.connection, []).append(p)
+        known = peer_of.get(p.connection)
+        if known is not None:
+            known.pairings.append(p)
+    nxt = {a.id: b for ps in by_conn.values() for a, b in pairwise(ps)}
+    return _Index(conns, peers, nxt)
+
+
+def _request_key(f: Features) -> tuple[object, ...]:
+    """What makes two Pairing Requests the same request."""
+    return (
+        f.io_capability,
+        f.oob,
+        f.auth_req,
+        f.max_key_size,
+        tuple(f.initiator_keys),
+        tuple(f.responder_keys) if f.responder_keys is not None else None,
+    )
+
+
+def _refused_at_once(p: Pairing) -> bool:
+    f = p.failure
+    return (
+        f is not None
+        and f.layer == "smp"
+        and f.reason in (0x05, 0x08)
+        and f.sent_by == "responder"
+        and p.response is None
+        and not p.phase2_started
+    )
+
+
+def _timed_out_after(p: Pairing, ix: _Index, analysis: Analysis) -> float | None:
+    """Seconds of silence after the pairing's last PDU, when that silence reached the SMP
+    timeout (a disconnection, the next pairing on the link, or the capture's end)."""
+    if p.outcome != "incomplete" or not p.steps:
+        return None
+    last = p.steps[-1].time
+    c = ix.connections.get(p.connection)
+    nxt: float | None = None
+    if c is not None and c.disconnect_time is not None and c.disconnect_time >= last:
+        nxt = c.disconnect_time
+    q = ix.next_on_connection.get(p.id)
+    if q is not None and q.steps:
+        t = q.steps[0].time
+        nxt = t if nxt is None else min(nxt, t)
+    if nxt is None:
+        nxt = analysis.capture.last_time
+    if nxt is None or nxt - last < SMP_TIMEOUT_S - _TIMEOUT_SLACK_S:
+        return None
+    return nxt - last
+
+
+def _failure_key(p: Pairing) -> tuple[str, int, str] | None:
+    f = p.failure
+    return None if f is None else (f.layer, f.reason, f.sent_by)
+
+
+# ------------------------------------------------------------------ the checks
+
+
+def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
+    req = sr.request
+    asked = ", ".join(
+        w for w, on in (("bonding", req.bonding), ("MITM", req.mitm), ("SC", req.sc)) if on
+    )
+    asked = f" ({asked})" if asked else ""
+    again = f", repeated {sr.repeats} time(s)," if sr.repeats else ""
+    text = f"The peripheral sent a Security Request at #{req.frame}{asked}{again} and the central "
+    if sr.outcome == "disconnected" and sr.answer_frame is not None:
+        reason = ""
+        if c is not None and c.disconnect_reason is not None:
+            reason = f": {c.disconnect_reason_name} (0x{c.disconnect_reason:02x})"
+            if c.disconnected_by:
+                reason += f", by the {c.disconnected_by}"
+        after = ""
+        if sr.answer_time is not None:
+            after = f", {sr.answer_time - sr.time:.1f} s later"
+        text += (
+            f"neither paired nor encrypted before the link closed at #{sr.answer_frame}"
+            f"{after}{reason}."
+        )
+    else:
+        text += "neither paired nor encrypted before the capture ends."
+    return text
+
+
+@check
+def security_requests(analysis: Analysis) -> Iterator[Finding]:
+    if not analysis.security_requests:
+        return
+    conns = {c.id: c for c in analysis.connections}
+    for sr in analysis.security_requests:
+        if sr.outcome not in ("unanswered", "disconnected"):
+            continue  # encrypted: a bonded reconnection; refused: bond-lost says it
+        frames = [sr.request.frame]
+        if sr.answer_frame is not None:
+            frames.append(sr.answer_frame)
+        yield finding(
+            SECURITY_REQUEST_IGNORED,
+            _ignored_detail(sr, conns.get(sr.connection)),
+            frames,
+            connection=sr.connection,
+        )
+
+
+@check
+def peer_stories(analysis: Analysis) -> Iterator[Finding]:
+    if not analysis.pairings:
+        return
+    ix = _index(analysis)
+    bonded_at = _bond_evidence(analysis, ix)
+    for addr, peer in ix.peers.items():
+        ps = peer.pairings
+        if not ps:
+            continue
+        yield from _state_changed(addr, ps)
+        yield from _timeouts(addr, ps, ix, analysis)
+        yield from _same_failure(addr, ps)
+        yield from _dhkey_over_bond(addr, ps, bonded_at.get(addr))
+        yield from _nc_then_refused(addr, ps)
+
+
+def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+    refused: dict[tuple[object, ...], list[Pairing]] = {}  # request → refusals of it
+    for p in ps:
+        if _refused_at_once(p) and p.request is not None:
+            refused.setdefault(_request_key(p.request), []).append(p)
+            continue
+        if p.request is None or (p.response is None and p.outcome != "success"):
+            continue
+        before = refused.get(_request_key(p.request))
+        if not before:
+            continue
+        r = before[0]
+        if r.failure is None or r.request is None:
+            continue
+        accepted = "and the pairing succeeded" if p.outcome == "success" else "with a response"
+        answered = [p.request.frame] + ([p.response.frame] if p.response is not None else [])
+        where = (
+            "on the same connection"
+            if p.connection == r.connection
+            else (f"on connection {p.connection}")
+        )
+        yield finding(
+            PEER_STATE_CHANGED,
+            f"{addr} refused Pairing Request #{r.request.frame} at once with {r.failure.name} "
+            f"(0x{r.failure.reason:02x}, #{r.failure.frame}); later, {where}, it answered the "
+            f"same request (#{p.request.frame}: same IO capability, "
+            f"AuthReq 0x{p.request.auth_req:02x}, key size and key distribution) {accepted}"
+            + (
+                f" (Pairing Response #{p.response.frame})."
+                if p.response is not None
+                else " (its Pairing Response was not captured)."
+            )
+            + f" The request was fine: the peer's state changed between #{r.failure.frame} and "
+            f"#{p.request.frame}"
+            + (f" ({len(before)} refusal(s) before)." if len(before) > 1 else "."),
+            [r.request.frame, r.failure.frame, *answered],
+            connection=p.connection,
+            pairing=p.id,
+        )
+        return  # one story per peer
+
+
+def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> Iterator[Finding]:
+    hits: list[tuple[Pairing, float]] = []
+    for p in ps:
+        gap = _timed_out_after(p, ix, analysis)
+        if gap is not None:
+            hits.append((p, gap))
+    if len(hits) < 2:
+        return
+    steps = []
+    for p, gap in hits:
+        last = p.steps[-1]
+        steps.append(
+            f"pairing {p.id} after {last.name} #{last.frame} from the {last.sender} ({gap:.0f} s)"
+        )
+    last_names = {p.steps[-1].name for p, _ in hits}
+    same = (
+        f" Each time it stopped after {next(iter(last_names))}: the other side never sent the "
+        "next PDU."
+        if len(last_names) == 1
+        else ""
+    )
+    yield finding(
+        REPEATED_TIMEOUTS,
+        f"{len(hits)} pairings with {addr} stopped for the SMP timeout: "
+        + "; ".join(steps)
+        + "."
+        + same,
+        [p.steps[-1].frame for p, _ in hits],
+        connection=hits[-1][0].connection,
+        pairing=hits[-1][0].id,
+    )
+
+
+def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+    by_conn: dict[int, list[Pairing]] = {}
+    for p in ps:
+        by_conn.setdefault(p.connection, []).append(p)
+    if len(by_conn) < 2:
+        return
+    keys: set[tuple[str, int, str] | None] = set()
+    for cps in by_conn.values():
+        ended = [p for p in cps if p.outcome != "incomplete"]
+        if not ended or any(p.outcome != "failed" for p in ended):
+            return
+        keys.update(_failure_key(p) for p in ended)
+    if len(keys) != 1:
+        return
+    first = next(p for p in ps if p.failure is not None)
+    f = first.failure
+    if f is None:
+        return
+    who = "the peripheral" if f.sent_by == "responder" else "the central"
+    yield finding(
+        SAME_FAILURE,
+        f"All {len(by_conn)} connections to {addr} ended their pairing the same way: "
+        f"{f.name} (0x{f.reason:02x}) from {who} — first at #{f.frame} (pairing {first.id}), "
+        f"last at #{ps[-1].failure.frame if ps[-1].failure else ps[-1].first_frame} "
+        f"(pairing {ps[-1].id}).",
+        [p.failure.frame for p in ps if p.failure is not None][:8],
+        connection=ps[-1].connection,
+        pairing=ps[-1].id,
+    )
+
+
+def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]:
+    """Per peer, the first frame that shows a bond existed: encryption with a stored key
+    (or its refusal for a missing key), or a successful pairing that both sides bonded."""
+    out: dict[str, tuple[int, str]] = {}
+    for e in analysis.encryptions:
+        if e.after_pairing or e.status not in (0, 0x06):
+            continue
+        c = ix.connections.get(e.connection)
+        addr = _peer_address(c) if c is not None else None
+        if addr is not None and addr not in out:
+            what = (
+                "encryption with a stored key"
+                if e.status == 0
+                else ("encryption with a stored key (refused: the peer had lost it)")
+            )
+            out[addr] = (e.frame, what)
+    for addr, peer in ix.peers.items():
+        for p in peer.pairings:
+            if (
+                p.outcome == "success"
+                and p.request is not None
+                and p.response is not None
+                and p.request.bonding
+                and p.response.bonding
+            ):
+                end = p.encrypted_frame or p.first_frame
+                if addr not in out or out[addr][0] > end:
+                    out[addr] = (end, f"pairing {p.id}, which bonded")
+                break
+    return out
+
+
+def _dhkey_over_bond(
+    addr: str, ps: list[Pairing], bonded: tuple[int, str] | None
+) -> Iterator[Finding]:
+    if bonded is None:
+        return
+    frame, what = bonded
+    for p in ps:
+        f = p.failure
+        if f is None or f.layer != "smp" or f.reason != 0x0B or p.first_frame < frame:
+            continue
+        yield finding(
+            DHKEY_OVER_BOND,
+            f"Pairing {p.id} failed with DHKey Check Failed at #{f.frame}, sent by the "
+            f"{'peripheral' if f.sent_by == 'responder' else 'central'}; {addr} was bonded "
+            f"before it ({what}, #{frame}). One side likely kept the old bond while the other "
+            "paired afresh.",
+            [frame, f.frame],
+            connection=p.connection,
+            pairing=p.id,
+        )
+
+
+def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+    for i, p in enumerate(ps):
+        f = p.failure
+        if f is None or f.layer != "smp" or f.reason != 0x0C:
+            continue
+        later = [q for q in ps[i + 1 :] if q.outcome != "incomplete"]
+        if len(later) < 2 or not all(
+            q.failure is not None and q.failure.reason == 0x05 and q.failure.sent_by == "responder"
+            for q in later
+        ):
+            return
+        yield finding(
+            NC_THEN_REFUSED,
+            f"Numeric Comparison failed in pairing {p.id} (#{f.frame}); all {len(later)} later "
+            f"attempts with {addr} were refused with Pairing Not Supported (0x05), from "
+            f"#{later[0].failure.frame if later[0].failure else later[0].first_frame} on.",
+            [f.frame, *(q.failure.frame for q in later if q.failure is not None)][:8],
+            connection=later[-1].connection,
+            pairing=later[-1].id,
+        )
+        return

@@ -1,0 +1,92 @@
+"""``bpdiag explain`` on the messages of other stacks: each under its own stack, never pulled
+into another by a substring, with the number read the way the stack's source defines it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpdiag.rules.explain import CATALOGUE, explain
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # Nordic SoftDevice: 0x80 + the SMP reason
+        ("BLE_GAP_EVT_AUTH_STATUS: auth_status 0x85 error_src 1", "nordic-sec-status-0x85"),
+        ("BLE_GAP_SEC_STATUS_DHKEY_FAILURE", "nordic-sec-status-0x8b"),
+        ("BLE_GAP_SEC_STATUS_TIMEOUT", "nordic-sec-status-timeout"),
+        # pc-ble-driver / nRF Connect: the dongle, not the peer
+        ("Failed to authenticate. Error code: 0x8005", "nrf-error-sd-rpc-no-response"),
+        ("NRF_ERROR_SD_RPC_NO_RESPONSE", "nrf-error-sd-rpc-no-response"),
+        ("sd_ble_gap_authenticate returned NRF_ERROR_INVALID_STATE", "nrf-error-invalid-state"),
+        # NimBLE: base + SMP reason (1283 = 0x500 + 3: the peer, Authentication Requirements)
+        ("encryption change event; status=1283", "nimble-sm-peer-0x503"),
+        ("encryption change event; status=1029", "nimble-sm-us-0x405"),
+        ("encryption change event; status=518", "nimble-hci-0x206"),
+        # Zephyr
+        ("Security failed: F4:12:FA:00:00:01 (random) level 1 err 4", "zephyr-security-err-4"),
+        ("BT_SECURITY_ERR_PIN_OR_KEY_MISSING", "zephyr-security-err-2"),
+        # Android
+        ("UNBOND_REASON_AUTH_REJECTED", "android-unbond-reason-2"),
+        ("android.bluetooth.device.extra.REASON: 7", "android-unbond-reason-7"),
+        ("GATT_INSUF_AUTHENTICATION", "android-gatt-insuf-authentication"),
+        # ESP-IDF
+        ("write char failed, status = ESP_GATT_INSUF_ENCRYPTION", "esp-gatt-insuf-encryption"),
+        # Apple
+        (
+            'Error Domain=CBErrorDomain Code=14 "Peer removed pairing information."',
+            "corebluetooth-cberror-14",
+        ),
+        (
+            'Error Domain=CBATTErrorDomain Code=15 "Encryption is insufficient."',
+            "corebluetooth-cbatterror-15",
+        ),
+        # bleak on Windows, numeric and named
+        ("BleakError: Could not pair with device: 19: Failed", "windows-pairing-result-19"),
+        (
+            "Could not pair with device: "
+            "DevicePairingResultStatus.PROTECTION_LEVEL_COULD_NOT_BE_MET",
+            "windows-pairing-result-11",
+        ),
+        # BlueZ
+        ("Failed to pair: org.bluez.Error.AlreadyExists", "bluez-error-already-exists"),
+    ],
+)
+def test_each_message_under_its_own_stack(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
+
+
+def test_no_substring_crosses_stacks() -> None:
+    # ESP-IDF's name contains Android's: only ESP-IDF's entry.
+    assert [e.key for e in explain("ESP_GATT_INSUF_AUTHENTICATION")] == [
+        "esp-gatt-insuf-authentication"
+    ]
+    # 0x8005 is no SMP reason 0x05 and no ATT error 5.
+    keys = [e.key for e in explain("Error code: 0x8005")]
+    assert not any(k.startswith(("smp-", "android-gatt", "att-")) for k in keys)
+    # auth_status 0x85 is Nordic's Pairing Not Supported, not Android's GATT_ERROR 0x85.
+    assert "android-gatt-133" not in [e.key for e in explain("auth_status 0x85")]
+    # A NimBLE status is not Android's status 5 nor an SMP reason 3.
+    assert [e.key for e in explain("status=1283")] == ["nimble-sm-peer-0x503"]
+
+
+def test_the_dongle_error_is_not_a_pairing_failure() -> None:
+    [e] = explain("NRF_ERROR_SD_RPC_NO_RESPONSE")
+    assert "not a pairing failure" in e.meaning and e.causes == ()
+
+
+def test_nimble_and_nordic_carry_the_smp_reason_causes() -> None:
+    [peer] = explain("status=1283")
+    assert "Authentication Requirements" in peer.meaning
+    assert {c.finding for c in peer.causes} >= {"peer-requires-mitm", "mitm-unsatisfiable"}
+    [nordic] = explain("BLE_GAP_SEC_STATUS_CONFIRM_VALUE")
+    assert [c.finding for c in nordic.causes] == ["confirm-value-failed"]
+
+
+def test_every_stack_entry_cites_its_source_and_keys_are_unique() -> None:
+    keys = [e.key for e in CATALOGUE]
+    assert len(keys) == len(set(keys))
+    stack = [e for e in CATALOGUE if e.key.split("-")[0] in {"nordic", "nrf", "nimble", "zephyr",
+             "esp", "corebluetooth", "windows"}]  # fmt: skip
+    # (windows-pairing-result is the older summary entry the numbered ones refine)
+    assert stack and all(e.cite for e in stack if e.key != "windows-pairing-result")
