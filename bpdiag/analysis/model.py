@@ -389,6 +389,7 @@ class Analysis:
     findings: list[Any] = field(default_factory=list)
     suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
+    index: Any = field(default=None, repr=False, compare=False)  # analysis.index.index_of
 
     @property
     def failed(self) -> bool:
