@@ -76,9 +76,12 @@ def analyze(capture: str, as_json: bool, show_keys: bool, html_out: str | None) 
         except OSError as exc:
             _fail(f"{html_out}: {exc.strerror or exc}")
     if as_json:
-        from bpdiag.report.json_report import dumps_analysis
+        from bpdiag.report.json_report import write_analysis
 
-        click.echo(dumps_analysis(analysis))
+        out = click.get_text_stream("stdout")
+        write_analysis(analysis, out)
+        out.write("\n")
+        out.flush()
     else:
         from bpdiag.report.text import render_text
 

@@ -7,7 +7,8 @@ in step.  Key material (LTK, IRK, CSRK) is the string ``"redacted"`` unless ``sh
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.decode.pdu import Pdu
@@ -41,6 +42,59 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
 
 def dumps_analysis(analysis: Analysis) -> str:
     return json.dumps(analysis_to_json(analysis), indent=2)
+
+
+def _sections(analysis: Analysis) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
+    """The document's keys in order: (key, value, None) or (key, None, items to convert)."""
+    yield "schema", SCHEMA, None
+    yield "capture", analysis.capture.to_json(), None
+    problems = (
+        {"record": p.record, "offset": p.offset, "message": p.message, "layer": p.layer}
+        for p in analysis.problems
+    )
+    yield "problems", None, problems
+    yield "problems_dropped", analysis.problems_dropped, None
+    yield "connections", None, (c.to_json() for c in analysis.connections)
+    yield "pairings", None, (p.to_json() for p in analysis.pairings)
+    yield "encryptions", None, (e.to_json() for e in analysis.encryptions)
+    yield "att_errors", None, (a.to_json() for a in analysis.att_errors)
+    yield "advertisers", None, (a.to_json() for a in analysis.advertisers)
+    yield "findings", None, (f.to_json() for f in analysis.findings)
+    yield "suggestions", None, (s.to_json() for s in analysis.suggestions)
+
+
+def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> None:
+    """Write ``dumps_analysis(analysis)`` to ``out`` as it is produced, item by item, so
+    that no list of the document and no single giant string is ever held (the text is the
+    same, byte for byte: ``json.dumps(…, indent=2)``)."""
+    enc = json.JSONEncoder(indent=2).encode
+    buf: list[str] = []
+    size = 0
+
+    def put(text: str) -> None:
+        nonlocal size
+        buf.append(text)
+        size += len(text)
+        if size >= chunk:
+            out.write("".join(buf))
+            buf.clear()
+            size = 0
+
+    put("{")
+    first_key = True
+    for key, value, items in _sections(analysis):
+        put(("\n" if first_key else ",\n") + "  " + enc(key) + ": ")
+        first_key = False
+        if items is None:
+            put(enc(value).replace("\n", "\n  "))
+            continue
+        first_item = True
+        for item in items:
+            put(("[\n    " if first_item else ",\n    ") + enc(item).replace("\n", "\n    "))
+            first_item = False
+        put("[]" if first_item else "\n  ]")
+    put("\n}")
+    out.write("".join(buf))
 
 
 def pdu_fields(pdu: Pdu, show_keys: bool) -> dict[str, Any]:
