@@ -327,14 +327,19 @@ class SmpCommand:
 
     @classmethod
     def _decode(cls: type[_C], pdu: bytes) -> _C:
-        """Build the command from a PDU whose length ``parse_smp`` has already checked."""
-        values: list[int | bytes] = []
+        """Build the command from a PDU whose length ``parse_smp`` has already checked.
+
+        Each field is cut at its exact size, so the values are what ``__post_init__``
+        would accept: it is not run again (this is the per-PDU path of long captures)."""
+        obj = object.__new__(cls)
+        put = object.__setattr__
+        put(obj, "code", cls.CODE)
         offset = 1
         for p in cls.PARAMS:
             chunk = pdu[offset : offset + p.size]
-            values.append(int.from_bytes(chunk, "little") if p.kind == "int" else bytes(chunk))
+            put(obj, p.attr, int.from_bytes(chunk, "little") if p.kind == "int" else bytes(chunk))
             offset += p.size
-        return cls(*values)
+        return obj
 
     def to_bytes(self) -> bytes:
         """The PDU on the wire: code, then each parameter (integers little-endian)."""

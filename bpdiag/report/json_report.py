@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
 from bpdiag.analysis.model import Analysis, Connection
@@ -63,11 +64,60 @@ def _sections(analysis: Analysis) -> Iterator[tuple[str, Any, Iterable[Any] | No
     yield "suggestions", None, (s.to_json() for s in analysis.suggestions)
 
 
+def _float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o in (_INF, -_INF):
+        return "Infinity" if o > 0 else "-Infinity"
+    return float.__repr__(o)
+
+
+_INF = float("inf")
+
+
+def encode(o: Any, nl: str = "\n") -> str:
+    """``json.dumps(o, indent=2)`` for the values ``to_json`` produces (dicts with string
+    keys, lists, strings, numbers, booleans, None), about twice as fast as the standard
+    library's pure-Python indenting encoder; ``nl`` is the newline plus the indentation
+    the value starts at.  Anything else is left to ``json`` itself."""
+    if o is None:
+        return "null"
+    if o is True:
+        return "true"
+    if o is False:
+        return "false"
+    t = type(o)
+    if t is str:
+        return _str(o)
+    if t is int:
+        return int.__repr__(o)
+    if t is dict:
+        if not o:
+            return "{}"
+        if all(type(k) is str for k in o):
+            inner = nl + "  "
+            body = ("," + inner).join(_str(k) + ": " + encode(v, inner) for k, v in o.items())
+            return "{" + inner + body + nl + "}"
+    elif t is list or t is tuple:
+        if not o:
+            return "[]"
+        inner = nl + "  "
+        return "[" + inner + ("," + inner).join(encode(v, inner) for v in o) + nl + "]"
+    elif t is float:
+        return _float(o)
+    elif isinstance(o, str):
+        return _str(o)
+    elif isinstance(o, int):
+        return int.__repr__(o)
+    elif isinstance(o, float):
+        return _float(o)
+    return json.dumps(o, indent=2).replace("\n", nl)
+
+
 def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> None:
     """Write ``dumps_analysis(analysis)`` to ``out`` as it is produced, item by item, so
     that no list of the document and no single giant string is ever held (the text is the
     same, byte for byte: ``json.dumps(…, indent=2)``)."""
-    enc = json.JSONEncoder(indent=2).encode
     buf: list[str] = []
     size = 0
 
@@ -83,14 +133,14 @@ def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> Non
     put("{")
     first_key = True
     for key, value, items in _sections(analysis):
-        put(("\n" if first_key else ",\n") + "  " + enc(key) + ": ")
+        put(("\n" if first_key else ",\n") + "  " + _str(key) + ": ")
         first_key = False
         if items is None:
-            put(enc(value).replace("\n", "\n  "))
+            put(encode(value, "\n  "))
             continue
         first_item = True
         for item in items:
-            put(("[\n    " if first_item else ",\n    ") + enc(item).replace("\n", "\n    "))
+            put(("[\n    " if first_item else ",\n    ") + encode(item, "\n    "))
             first_item = False
         put("[]" if first_item else "\n  ]")
     put("\n}")
