@@ -64,6 +64,14 @@ counts as in clear from the first PDU that ciphertext cannot imitate: 1–4 byte
 L2CAP header that fits (about 1 in 10^9 for random bytes; a control PDU of the right length
 is decoded but proves nothing, as 1 in ~100 ciphertexts has one).
 
+**Fast path.**  nRF Sniffer (v2/v3) and LE-PHDR records go through ``_feed_nordic`` /
+``_feed_phdr``, which read a few header octets: an empty PDU or a retransmission on a known
+link is handled in ``_fast_data`` (direction and timing state, the side's last SN/LLID/payload,
+the retransmission count and ``on_skip`` exactly as below) and a repeated advertising PDU that
+yielded nothing before is dropped (``_quiet``); every other record takes the full path,
+``_feed_slow`` → ``_data`` → ``_plaintext`` (where ciphertext is recognised).
+``LlStream(fast=False)`` sends every record down the full path (tests compare the two).
+
 Several connections may share a capture; a CONNECT_IND starts fresh state for its access
 address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
 never raises.
