@@ -141,13 +141,38 @@ def _render_findings(findings: list[Any], indent: str) -> list[str]:
     return out
 
 
-def _findings(analysis: Analysis, conn_id: int, pairing_id: int | None) -> list[str]:
-    chosen = [f for f in analysis.findings if f.connection == conn_id and f.pairing == pairing_id]
+class _Lookups:
+    """Findings by (connection, pairing) and by connection, the first suggestion per
+    pairing, ATT errors by connection: grouped once, so the report does not scan every
+    finding for each connection and pairing."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.findings: dict[tuple[Any, Any], list[Any]] = {}
+        self.conns_with_findings: set[Any] = set()
+        for f in analysis.findings:
+            self.findings.setdefault((f.connection, f.pairing), []).append(f)
+            self.conns_with_findings.add(f.connection)
+        self.suggestion: dict[Any, Any] = {}
+        for sug in analysis.suggestions:
+            self.suggestion.setdefault(sug.pairing, sug)
+        self.att_errors: dict[Any, list[Any]] = {}
+        for a in analysis.att_errors:
+            self.att_errors.setdefault(a.connection, []).append(a)
+
+
+def _lookups(analysis: Analysis, lookups: _Lookups | None) -> _Lookups:
+    return lookups if lookups is not None else _Lookups(analysis)
+
+
+def _findings(
+    analysis: Analysis, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
+) -> list[str]:
+    chosen = _lookups(analysis, lookups).findings.get((conn_id, pairing_id), [])
     return _render_findings(chosen, "  ") if chosen else []
 
 
-def _suggestion(analysis: Analysis, pairing_id: int) -> list[str]:
-    s = next((s for s in analysis.suggestions if s.pairing == pairing_id), None)
+def _suggestion(analysis: Analysis, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
+    s = _lookups(analysis, lookups).suggestion.get(pairing_id)
     if s is None:
         return []
     out = [
@@ -211,6 +236,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.append(f"  - {where}{off}: {pr.message}")
         if n > 10:
             out.append(f"  … and {n - 10} more (see --json)")
+    look = _Lookups(analysis)
     by_conn: dict[int | None, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
@@ -221,9 +247,9 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     for conn in analysis.connections:
         pairings = by_conn.get(conn.id, [])
         encs = enc_by_conn.get(conn.id, [])
-        atts = [a for a in analysis.att_errors if a.connection == conn.id]
+        atts = look.att_errors.get(conn.id, [])
         sec_atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
-        has_findings = any(f.connection == conn.id for f in analysis.findings)
+        has_findings = conn.id in look.conns_with_findings
         if not (pairings or encs or sec_atts or has_findings):
             continue
         shown += 1
@@ -255,15 +281,15 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.extend(_ladder(p, show_keys))
             out.extend(check_lines(p))
             out.append(f"  → {explain_pairing(p, conn)}")
-            out.extend(_findings(analysis, conn.id, p.id))
-            out.extend(_suggestion(analysis, p.id))
+            out.extend(_findings(analysis, conn.id, p.id, look))
+            out.extend(_suggestion(analysis, p.id, look))
         stored = [e for e in encs if not e.after_pairing]
         if stored:
             out.append("")
             out.append("  Encryption without pairing on this connection:")
             for e in stored:
                 out.append(f"    {explain_encryption(e)}")
-        out.extend(_findings(analysis, conn.id, None))
+        out.extend(_findings(analysis, conn.id, None, look))
         atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
         if atts:
             out.append("")
