@@ -74,9 +74,9 @@ def rewrite(payload: bytes, handle: int, addr_xor: bytes) -> bytes:
                     _put_handle(b, at, handle)
         elif code == 0x3E and len(b) >= 4:
             sub = b[3]
-            at = _LE_HANDLE_AT.get(sub)
-            if at is not None and len(b) >= 4 + at + 2:
-                _put_handle(b, 4 + at, handle)
+            le_at = _LE_HANDLE_AT.get(sub)
+            if le_at is not None and len(b) >= 4 + le_at + 2:
+                _put_handle(b, 4 + le_at, handle)
             if sub in (0x01, 0x0A) and len(b) >= 4 + 6 + 6:  # peer address at 6
                 for i in range(6):
                     b[4 + 6 + i] ^= addr_xor[i]
