@@ -1,81 +1,158 @@
-"""Benchmark: ``bpdiag analyze --json`` against ``btmon -r`` and ``tshark -Y btsmp``.
+"""Benchmark: ``bpdiag analyze --json`` against the tool people would use instead.
 
-Generates a large btsnoop (bench/make_big_btsnoop.py) unless one is given, runs the three
-tools on the same file in one run, and reports wall time, peak RSS (from wait4) and the
-ratios.  Memory growth is checked by also running bpdiag on a quarter-size file.
+Four shapes, one million records each by default, generated at bench time into bench/out
+(never committed):
 
-    python bench/run.py [--records 1000000] [--file F] [--repeat 3]
+  a     HCI btsnoop, one long connection (make_big_btsnoop.py)          vs ``btmon -r``
+  b     HCI btsnoop, many short connections with pairings, failures and
+        reconnections, cycled from captures/*.btsnoop (make_many_btsnoop.py) vs ``btmon -r``
+  c272  nRF Sniffer (272) air capture cycled from the shared corpus (make_air.py)
+                                                                          vs ``tshark -Y btsmp``
+  c256  LE LL with PHDR (256) air capture, likewise                      vs ``tshark -Y btsmp``
+
+bpdiag and its peer run alternately (``--repeat`` rounds); wall time is the best round,
+peak RSS (from wait4) the largest.  Then the TUI's time to its first screen and to the full
+analysis on b and the c shapes (Textual's headless pilot, bench/tui_time.py), and a scaling
+check: each shape at 1/4, 1/2 and all of the records, where doubling the records may at most
+double the time and peak memory must not grow beyond what the kept results need.
+
+The machine may be shared: figures are only as quiet as it is.
+
+    python bench/run.py [--records 1000000] [--repeat 2] [--shapes a,b,c272,c256]
+                        [--no-tui] [--no-scaling]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_big_btsnoop import build  # noqa: E402
+import make_air  # noqa: E402
+import make_big_btsnoop  # noqa: E402
+import make_many_btsnoop  # noqa: E402
+
+TARGETS = {"a": 0.25, "b": 0.50, "c272": 0.60, "c256": 0.60}
+PEAK_TARGET_MIB = 150
 
 
-def run(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MiB, exit status of one command (output discarded)."""
+def run(cmd: list[str]) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS in MiB, exit status and CPU seconds (user + system) of one
+    command (output discarded).  On a shared machine CPU time is the steadier measure."""
     t0 = time.perf_counter()
     with open(os.devnull, "wb") as null:
         proc = subprocess.Popen(cmd, stdout=null, stderr=null)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
 
 
-def best(cmd: list[str], repeat: int) -> tuple[float, float, int]:
-    runs = [run(cmd) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+def shape_file(out: Path, shape: str, records: int) -> Path:
+    makers: dict[str, tuple[str, Callable[[Path, int], None]]] = {
+        "a": ("big_{}.btsnoop", make_big_btsnoop.build),
+        "b": ("many_{}.btsnoop", make_many_btsnoop.build),
+        "c272": ("nordic_{}.pcap", lambda p, n: make_air.build(p, n, 272)),
+        "c256": ("phdr_{}.pcap", lambda p, n: make_air.build(p, n, 256)),
+    }
+    name, make = makers[shape]
+    path = out / name.format(records)
+    if not path.exists():
+        make(path, records)
+    return path
+
+
+def peer(shape: str, path: Path) -> tuple[str, list[str]] | None:
+    if shape in ("a", "b"):
+        exe = shutil.which("btmon")
+        return None if exe is None else ("btmon -r", [exe, "-r", str(path)])
+    exe = shutil.which("tshark")
+    return None if exe is None else ("tshark -Y btsmp", [exe, "-r", str(path), "-Y", "btsmp"])
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--file", type=Path)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--shapes", default="a,b,c272,c256")
     ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--no-tui", action="store_true")
+    ap.add_argument("--no-scaling", action="store_true")
     args = ap.parse_args()
     args.out.mkdir(exist_ok=True)
-    big = args.file or args.out / f"big_{args.records}.btsnoop"
-    if not big.exists():
-        build(big, args.records)
-    small = args.out / f"big_{args.records // 4}.btsnoop"
-    if args.file is None and not small.exists():
-        build(small, args.records // 4)
-
+    shapes = [s for s in args.shapes.split(",") if s]
     bpdiag = [sys.executable, "-m", "bpdiag", "analyze", "--json"]
-    rows: list[tuple[str, float, float, int]] = []
-    rows.append(("bpdiag analyze --json", *best([*bpdiag, str(big)], args.repeat)))
-    if args.file is None:
-        rows.append(("bpdiag (1/4 size file)", *best([*bpdiag, str(small)], args.repeat)))
-    if shutil.which("btmon"):
-        rows.append(("btmon -r", *best(["btmon", "-r", str(big)], args.repeat)))
-    if shutil.which("tshark"):
-        rows.append(("tshark -Y btsmp", *best(["tshark", "-r", str(big), "-Y", "btsmp"], 1)))
-    small_capture = HERE.parent / "captures" / "not_in_pairing_mode.btsnoop"
-    startup = min(
-        run([sys.executable, "-m", "bpdiag", "analyze", str(small_capture)])[0] for _ in range(5)
-    )
+    ours: dict[str, float] = {}
 
-    print(f"file: {big} ({big.stat().st_size / 2**20:.1f} MiB)")
-    print(f"{'tool':<26}{'wall s':>9}{'peak MiB':>10}{'exit':>6}")
-    for name, wall, rss, code in rows:
-        print(f"{name:<26}{wall:>9.2f}{rss:>10.1f}{code:>6}")
-    ours = rows[0][1]
-    for name, wall, _, _ in rows[1:]:
-        if not name.startswith("bpdiag"):
-            print(f"bpdiag / {name}: {ours / wall:.2f}")
-    print(f"bpdiag analyze on a small bundled capture (start-up): {startup:.3f} s")
+    print(f"{'shape':<6}{'tool':<24}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'exit':>6}")
+    for shape in shapes:
+        path = shape_file(args.out, shape, args.records)
+        other = peer(shape, path)
+        mine: list[tuple[float, float, int, float]] = []
+        theirs: list[tuple[float, float, int, float]] = []
+        for _ in range(args.repeat):  # alternate, so that load affects both alike
+            mine.append(run([*bpdiag, str(path)]))
+            if other is not None:
+                theirs.append(run(other[1]))
+        rows = [("bpdiag analyze --json", mine)]
+        if other is not None:
+            rows.append((other[0], theirs))
+        for name, rs in rows:
+            wall, rss, cpu = min(r[0] for r in rs), max(r[1] for r in rs), min(r[3] for r in rs)
+            print(f"{shape:<6}{name:<24}{wall:>9.2f}{cpu:>9.2f}{rss:>10.1f}{rs[-1][2]:>6}")
+        ours[shape] = min(r[0] for r in mine)
+        if theirs:
+            ratio = ours[shape] / min(r[0] for r in theirs)
+            cpu_ratio = min(r[3] for r in mine) / max(1e-9, min(r[3] for r in theirs))
+            peak = max(r[1] for r in mine)
+            ok = ratio <= TARGETS[shape] and peak < PEAK_TARGET_MIB
+            print(
+                f"{shape:<6}ratio {ratio:.2f} wall, {cpu_ratio:.2f} cpu (target ≤ "
+                f"{TARGETS[shape]:.2f}), peak {peak:.0f} MiB (target < {PEAK_TARGET_MIB}) — "
+                f"{'met' if ok else 'NOT met'} on wall time"
+            )
+
+    if not args.no_tui:
+        for shape in [s for s in shapes if s != "a"]:
+            path = shape_file(args.out, shape, args.records)
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "tui_time.py"), str(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            try:
+                t = json.loads(proc.stdout.strip().splitlines()[-1])
+            except (IndexError, json.JSONDecodeError):
+                print(f"{shape:<6}TUI: failed: {proc.stderr.strip()[-300:]}")
+                continue
+            full = t["full_analysis_s"]
+            vs = f", {full / ours[shape]:.2f}× analyze --json" if full and shape in ours else ""
+            print(
+                f"{shape:<6}TUI first screen {t['first_screen_s']:.2f} s (target < 1), full "
+                f"analysis {full if full is None else round(full, 2)} s{vs} (target ≤ 1.5×)"
+            )
+
+    if not args.no_scaling:
+        for shape in shapes:
+            sizes = [args.records // 4, args.records // 2, args.records]
+            res = [run([*bpdiag, str(shape_file(args.out, shape, n))]) for n in sizes]
+            cells = ", ".join(
+                f"{n // 1000}k {w:.2f} s ({c:.2f} cpu) {m:.0f} MiB"
+                for n, (w, m, _, c) in zip(sizes, res, strict=True)
+            )
+            steps = [res[i + 1][3] / res[i][3] for i in range(2)]
+            grow = ", ".join(f"{s:.2f}×" for s in steps)
+            print(f"{shape:<6}scaling: {cells}; cpu time per doubling {grow} (at most 2×)")
 
 
 if __name__ == "__main__":

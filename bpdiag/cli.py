@@ -157,12 +157,20 @@ def analyze(
         # on stdout unless stdout carries a report (JSON must stay parseable)
         click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
     if as_json:
-        from bpdiag.report.json_report import dumps_analysis
+        from bpdiag.report.json_report import write_analysis
 
+        stdout = click.get_text_stream("stdout")
         if len(analyses) == 1:
-            click.echo(dumps_analysis(analyses[0]))
+            write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
+            stdout.write("\n")
         else:
-            click.echo("[\n" + ",\n".join(dumps_analysis(a) for a in analyses) + "\n]")
+            stdout.write("[\n")
+            for i, a in enumerate(analyses):
+                if i:
+                    stdout.write(",\n")
+                write_analysis(a, stdout)
+            stdout.write("\n]\n")
+        stdout.flush()
     elif as_text or not html_out:
         from bpdiag.report.terminal import escape_controls
         from bpdiag.report.text import render_text

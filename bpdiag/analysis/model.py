@@ -444,6 +444,7 @@ class Analysis:
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
     key_checks: list[Any] = field(default_factory=list)  # analysis.key_evidence.KeyCheck
     sniffer_bad_mic: int = 0  # packets the capture tool flagged encrypted with a bad MIC
+    index: Any = field(default=None, repr=False, compare=False)  # analysis.index.index_of
 
     @property
     def failed(self) -> bool:

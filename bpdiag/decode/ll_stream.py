@@ -64,6 +64,14 @@ counts as in clear from the first PDU that ciphertext cannot imitate: 1–4 byte
 L2CAP header that fits (about 1 in 10^9 for random bytes; a control PDU of the right length
 is decoded but proves nothing, as 1 in ~100 ciphertexts has one).
 
+**Fast path.**  nRF Sniffer (v2/v3) and LE-PHDR records go through ``_feed_nordic`` /
+``_feed_phdr``, which read a few header octets: an empty PDU or a retransmission on a known
+link is handled in ``_fast_data`` (direction and timing state, the side's last SN/LLID/payload,
+the retransmission count and ``on_skip`` exactly as below) and a repeated advertising PDU that
+yielded nothing before is dropped (``_quiet``); every other record takes the full path,
+``_feed_slow`` → ``_data`` → ``_plaintext`` (where ciphertext is recognised).
+``LlStream(fast=False)`` sends every record down the full path (tests compare the two).
+
 Several connections may share a capture; a CONNECT_IND starts fresh state for its access
 address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
 never raises.
@@ -113,6 +121,8 @@ LL_PAUSE_ENC_RSP = 0x0B
 _PPI_CLOCK_WRAP = 1 << 32
 _L2HDR = struct.Struct("<HH")
 _NONE: list[Pdu] = []
+_ADV_AA_BYTES = ADV_ACCESS_ADDRESS.to_bytes(4, "little")
+_ADV_QUIET_MAX = 4096
 
 
 class Decryptor(Protocol):
@@ -200,7 +210,8 @@ class LlStream:
     when set, is called for every packet dropped for one of those reasons (``SkipHook``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fast: bool = True) -> None:
+        self.fast = fast  # False: every record takes the full path (tests compare the two)
         self.problems: list[Problem] = []
         self.links: dict[int, _Link] = {}
         self.crc_errors = 0
@@ -220,9 +231,144 @@ class LlStream:
         self._ppi_clock: tuple[int, int] | None = None  # (last raw clock, wraps)
         self._unconfirmed: dict[int, None] = {}  # links no CONNECT_IND announced
         self.links_expired = 0
+        self._adv_quiet: set[tuple[bytes, bool]] = set()  # see _quiet
 
     # ================================================================ public API
+    def feeder(self, link_type: int) -> Callable[[Record], list[Pdu]]:
+        """The fastest ``feed`` for records of one link type."""
+        if self.fast and link_type == LinkType.NORDIC_BLE:
+            return self._feed_nordic
+        if self.fast and link_type == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
+            return self._feed_phdr
+        return self._feed_slow
+
     def feed(self, rec: Record) -> list[Pdu]:
+        if self.fast:
+            lt = rec.link_type
+            if lt == LinkType.NORDIC_BLE:
+                return self._feed_nordic(rec)
+            if lt == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
+                return self._feed_phdr(rec)
+        return self._feed_slow(rec)
+
+    # ================================================================ fast path
+    # The commonest air packet is an empty PDU or a retransmission on a known link.  These
+    # two read the few header octets that tell one, update the link state exactly as the
+    # full path would (direction/timing state, the side's last SN/LLID/payload, the
+    # retransmission counter and skip hook) and return; every other record — advertising,
+    # a new non-empty PDU, a bad CRC, LE Coded, CTEInfo, a length that does not add up, an
+    # unknown link — goes to ``_feed_slow`` untouched, which decodes it in full (and is
+    # where decryption hooks in: ``_data`` → ``_plaintext``).
+
+    def _feed_nordic(self, rec: Record) -> list[Pdu]:
+        """nRF Sniffer header versions 2 and 3 (see ``nordic``): board, payload length (2),
+        version, counter (2), packet id, event header length, flags, channel, …"""
+        p = rec.payload
+        n = len(p)
+        if (
+            n >= 17
+            and (p[3] == 2 or p[3] == 3)
+            and 7 + (p[1] | p[2] << 8) == n
+            and p[:2] != b"\xbe\xef"
+            and p[7] >= 10
+        ):
+            b = 7 + p[7]
+            flags = p[8]
+            if (
+                flags & 0x01  # CRC OK
+                and not flags & 0x60  # LE 1M or 2M (LE Coded has a coding indicator)
+                and n >= b + 9
+            ):
+                if p[6] != 2 if p[3] == 3 else p[b : b + 4] != _ADV_AA_BYTES:
+                    if self._fast_data(rec, p, b, C if flags & 0x02 else P, p[9], 0):
+                        return _NONE
+                elif n == b + 9 + p[b + 5] and (p[b + 4 : n - 3], p[9] < 37) in self._adv_quiet:
+                    return _NONE
+        return self._feed_slow(rec)
+
+    def _feed_phdr(self, rec: Record) -> list[Pdu]:
+        """LE LL with PHDR (see ``phdr``): RF channel, powers, offenses, reference AA,
+        flags (2), then the air packet."""
+        p = rec.payload
+        if len(p) >= 19:
+            flags = p[8] | p[9] << 8
+            pdu_type = (flags >> 7) & 0x07
+            if (
+                (flags & 0x0C00 == 0x0C00 or not flags & 0x0400)  # CRC good, or not checked
+                and flags >> 14 != 2  # not LE Coded
+                and (pdu_type == 2 or pdu_type == 3 or pdu_type == 0)
+            ):
+                if p[10:14] != _ADV_AA_BYTES:
+                    d = C if pdu_type == 2 else P if pdu_type == 3 else U
+                    crc = 0 if flags & 0x0400 else 1  # 1: bpdiag checks the CRC itself
+                    if self._fast_data(rec, p, 10, d, p[0], (flags >> 14) | crc << 8):
+                        return _NONE
+                elif (
+                    pdu_type == 0
+                    and flags & 0x0400
+                    and len(p) == 19 + p[15]
+                    and (p[14:-3], False) in self._adv_quiet
+                ):
+                    return _NONE
+        return self._feed_slow(rec)
+
+    def _quiet(self, pdu: bytes, secondary: bool) -> list[Pdu]:
+        """An advertising PDU that yields nothing now yields nothing when it comes again
+        (same octets, same channel kind): ``_advertising`` emits an advertiser once per
+        address, flags and name, and ``_adv_seen`` only grows.  Remembered (at most
+        ``_ADV_QUIET_MAX`` of them) so that the fast path skips its repetitions."""
+        quiet = self._adv_quiet
+        if len(quiet) >= _ADV_QUIET_MAX:
+            quiet.clear()
+        quiet.add((pdu, secondary))
+        return _NONE
+
+    def _fast_data(
+        self, rec: Record, p: bytes, b: int, d: Direction, channel: int, how: int
+    ) -> bool:
+        """Handle an empty PDU or a retransmission at ``p[b:]`` (access address, header,
+        payload, CRC) if that is what it is; ``False`` (nothing changed) otherwise.
+        ``how``: PHY in its low bits, bit 8 set when the capture tool did not check the CRC."""
+        h = p[b + 4]
+        length = p[b + 5]
+        if h & 0x20 or len(p) != b + 9 + length:
+            return False  # CTEInfo present, or a length the full path must report
+        link = self.links.get(int.from_bytes(p[b : b + 4], "little"))
+        if link is None:
+            return False
+        if how & 0x100 and link.crc_init is not None and p[-3:] != b"\x00\x00\x00":
+            return False  # the full path checks this CRC
+        t = rec.timestamp
+        if d is U:
+            d = self._infer(link, U, t, channel, how & 0xFF, length)
+        sent = link.sent
+        if length:
+            prev = sent.get(d)
+            if prev is None and d is not U:
+                prev = sent.get(U)
+            if (
+                prev is None
+                or prev.sn != (h >> 3) & 1
+                or prev.llid != h & 3
+                or prev.payload != p[b + 6 : b + 6 + length]
+            ):
+                return False  # a new PDU: decoded in full
+            link.last_time, link.last_channel = t, channel
+            link.last_length, link.last_dir = length, d
+            self.retransmissions += 1
+            self._skip(rec.index, "retransmission", prev.frame)
+            return True
+        link.last_time, link.last_channel = t, channel
+        link.last_length, link.last_dir = 0, d
+        mine = sent.get(d)
+        if mine is None:
+            sent[d] = _Sent((h >> 3) & 1, h & 3, b"", rec.index)
+        else:
+            mine.sn, mine.llid, mine.payload, mine.frame = (h >> 3) & 1, h & 3, b"", rec.index
+        return True
+
+    # ================================================================ full path
+    def _feed_slow(self, rec: Record) -> list[Pdu]:
         try:
             a = self._unwrap(rec)
             if a.crc_bad:
@@ -386,10 +532,10 @@ class LlStream:
         if isinstance(msg, AdvPdu):
             flags, name = msg.flags, msg.local_name
             if flags is None and name is None:
-                return _NONE
+                return self._quiet(pdu, a.secondary)
             key = (msg.adv_address, flags, name)
             if key in self._adv_seen:
-                return _NONE
+                return self._quiet(pdu, a.secondary)
             self._adv_seen.add(key)
             if msg.ad.problem is not None:
                 self.problems.append(
@@ -398,36 +544,51 @@ class LlStream:
                     ),
                 )
             return [Pdu(rec.index, rec.timestamp, U, None, "adv", msg.pdu_type, msg, rec.index)]
-        return _NONE
+        return self._quiet(pdu, a.secondary)
 
     # ================================================================ direction
     def _direction(self, link: _Link, a: _Air, length: int) -> Direction:
-        d = a.direction
+        d = self._infer(link, a.direction, a.time, a.channel, a.phy, length)
+        link.last_time, link.last_channel = a.time, a.channel
+        link.last_length, link.last_dir = length, d
+        return d
+
+    def _infer(
+        self,
+        link: _Link,
+        d: Direction,
+        t: float | None,
+        channel: int | None,
+        phy: int,
+        length: int,
+    ) -> Direction:
+        """The packet's direction (the capture's word ``d`` unless it is ``U``); changes
+        no state."""
         if d is U:
             if link.last_dir is None:
                 d = C if link.from_connect else U
             else:
-                new_event = self._new_event(link, a, length)
+                new_event = self._new_event(link, t, channel, phy, length)
                 if new_event is None:
                     d = U
                 elif new_event:
                     d = C
                 else:
                     d = _OTHER[link.last_dir]
-        link.last_time, link.last_channel = a.time, a.channel
-        link.last_length, link.last_dir = length, d
         return d
 
-    def _new_event(self, link: _Link, a: _Air, length: int) -> bool | None:
-        t, last = a.time, link.last_time
+    def _new_event(
+        self, link: _Link, t: float | None, channel: int | None, phy: int, length: int
+    ) -> bool | None:
+        last = link.last_time
         if t is not None and last is not None and t - last >= MIN_USABLE_GAP:
-            limit = T_IFS + airtime(link.last_length, a.phy) + airtime(length, a.phy)
+            limit = T_IFS + airtime(link.last_length, phy) + airtime(length, phy)
             limit = max(MIN_EVENT_GAP, limit + EVENT_SLACK)
             if link.interval:
                 limit = min(limit, 0.9 * link.interval)
             return t - last > limit
-        if a.channel is not None and link.last_channel is not None:
-            return a.channel != link.last_channel
+        if channel is not None and link.last_channel is not None:
+            return channel != link.last_channel
         return None
 
     # ================================================================ data channel

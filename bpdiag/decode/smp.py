@@ -93,6 +93,10 @@ class AuthReq(IntFlag):
 
 
 BONDING_FLAGS = 0x03  # mask of the 2-bit Bonding_Flags field in AuthReq
+# AuthReq bits as plain ints: an IntFlag operation costs microseconds on the per-PDU path.
+_BONDING, _MITM, _SC, _KEYPRESS, _CT2 = (
+    int(f) for f in (AuthReq.BONDING, AuthReq.MITM, AuthReq.SC, AuthReq.KEYPRESS, AuthReq.CT2)
+)
 
 
 class KeyDistribution(IntFlag):
@@ -327,14 +331,19 @@ class SmpCommand:
 
     @classmethod
     def _decode(cls: type[_C], pdu: bytes) -> _C:
-        """Build the command from a PDU whose length ``parse_smp`` has already checked."""
-        values: list[int | bytes] = []
+        """Build the command from a PDU whose length ``parse_smp`` has already checked.
+
+        Each field is cut at its exact size, so the values are what ``__post_init__``
+        would accept: it is not run again (this is the per-PDU path of long captures)."""
+        obj = object.__new__(cls)
+        put = object.__setattr__
+        put(obj, "code", cls.CODE)
         offset = 1
         for p in cls.PARAMS:
             chunk = pdu[offset : offset + p.size]
-            values.append(int.from_bytes(chunk, "little") if p.kind == "int" else bytes(chunk))
+            put(obj, p.attr, int.from_bytes(chunk, "little") if p.kind == "int" else bytes(chunk))
             offset += p.size
-        return cls(*values)
+        return obj
 
     def to_bytes(self) -> bytes:
         """The PDU on the wire: code, then each parameter (integers little-endian)."""
@@ -394,23 +403,23 @@ class _AuthReqBits:
     @property
     def bonding(self) -> bool:
         """Bonding_Flags == 0b01 (0b10 and 0b11 are reserved, not bonding)."""
-        return self.auth_req & BONDING_FLAGS == AuthReq.BONDING
+        return self.auth_req & BONDING_FLAGS == _BONDING
 
     @property
     def mitm(self) -> bool:
-        return bool(self.auth_req & AuthReq.MITM)
+        return bool(self.auth_req & _MITM)
 
     @property
     def sc(self) -> bool:
-        return bool(self.auth_req & AuthReq.SC)
+        return bool(self.auth_req & _SC)
 
     @property
     def keypress(self) -> bool:
-        return bool(self.auth_req & AuthReq.KEYPRESS)
+        return bool(self.auth_req & _KEYPRESS)
 
     @property
     def ct2(self) -> bool:
-        return bool(self.auth_req & AuthReq.CT2)
+        return bool(self.auth_req & _CT2)
 
 
 _FEATURES = (

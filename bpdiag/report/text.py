@@ -12,7 +12,6 @@ from typing import Any
 
 from bpdiag.analysis.model import (
     Analysis,
-    AttError,
     Connection,
     Encryption,
     Pairing,
@@ -181,13 +180,38 @@ def _render_findings(findings: list[Any], indent: str) -> list[str]:
     return out
 
 
-def _findings(analysis: Analysis, conn_id: int, pairing_id: int | None) -> list[str]:
-    chosen = [f for f in analysis.findings if f.connection == conn_id and f.pairing == pairing_id]
+class _Lookups:
+    """Findings by (connection, pairing) and by connection, the first suggestion per
+    pairing, ATT errors by connection: grouped once, so the report does not scan every
+    finding for each connection and pairing."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.findings: dict[tuple[Any, Any], list[Any]] = {}
+        self.conns_with_findings: set[Any] = set()
+        for f in analysis.findings:
+            self.findings.setdefault((f.connection, f.pairing), []).append(f)
+            self.conns_with_findings.add(f.connection)
+        self.suggestion: dict[Any, Any] = {}
+        for sug in analysis.suggestions:
+            self.suggestion.setdefault(sug.pairing, sug)
+        self.att_errors: dict[Any, list[Any]] = {}
+        for a in analysis.att_errors:
+            self.att_errors.setdefault(a.connection, []).append(a)
+
+
+def _lookups(analysis: Analysis, lookups: _Lookups | None) -> _Lookups:
+    return lookups if lookups is not None else _Lookups(analysis)
+
+
+def _findings(
+    analysis: Analysis, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
+) -> list[str]:
+    chosen = _lookups(analysis, lookups).findings.get((conn_id, pairing_id), [])
     return _render_findings(chosen, "  ") if chosen else []
 
 
-def _suggestion(analysis: Analysis, pairing_id: int) -> list[str]:
-    s = next((s for s in analysis.suggestions if s.pairing == pairing_id), None)
+def _suggestion(analysis: Analysis, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
+    s = _lookups(analysis, lookups).suggestion.get(pairing_id)
     if s is None:
         return []
     out = [
@@ -260,22 +284,23 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
         )
         for k in d.keys:
             out.append(f"  link {k['access_address']} from #{k['frame']}: {k['key']}")
+    look = _Lookups(analysis)
+    srs_by_conn: dict[int, list[SecurityProcedure]] = {}
+    for sr in analysis.security_requests:
+        srs_by_conn.setdefault(sr.connection, []).append(sr)
     by_conn: dict[int | None, list[Pairing]] = {}
     for p in analysis.pairings:
         by_conn.setdefault(p.connection, []).append(p)
     enc_by_conn: dict[int, list[Encryption]] = {}
     for e in analysis.encryptions:
         enc_by_conn.setdefault(e.connection, []).append(e)
-    att_by_conn: dict[int | None, list[AttError]] = {}
-    for a in analysis.att_errors:
-        att_by_conn.setdefault(a.connection, []).append(a)
     shown = 0
     for conn in analysis.connections:
         pairings = by_conn.get(conn.id, [])
         encs = enc_by_conn.get(conn.id, [])
-        atts = att_by_conn.get(conn.id, [])
+        atts = look.att_errors.get(conn.id, [])
         sec_atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
-        has_findings = any(f.connection == conn.id for f in analysis.findings)
+        has_findings = conn.id in look.conns_with_findings
         if not (pairings or encs or sec_atts or has_findings):
             continue
         shown += 1
@@ -307,20 +332,20 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
             out.extend(_ladder(p, show_keys))
             out.extend(check_lines(p, show_keys))
             out.append(f"  → {explain_pairing(p, conn)}")
-            out.extend(_findings(analysis, conn.id, p.id))
-            out.extend(_suggestion(analysis, p.id))
+            out.extend(_findings(analysis, conn.id, p.id, look))
+            out.extend(_suggestion(analysis, p.id, look))
         stored = [e for e in encs if not e.after_pairing]
         if stored:
             out.append("")
             out.append("  Encryption without pairing on this connection:")
             for e in stored:
                 out.append(f"    {explain_encryption(e)}")
-        srs = [s for s in analysis.security_requests if s.connection == conn.id]
+        srs = srs_by_conn.get(conn.id, [])
         if srs:
             out.append("")
             out.append("  Security Requests that no pairing followed:")
             out.extend(f"    {explain_security_request(s)}" for s in srs)
-        out.extend(_findings(analysis, conn.id, None))
+        out.extend(_findings(analysis, conn.id, None, look))
         atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
         if atts:
             out.append("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, AttError, Pairing
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
@@ -77,21 +78,11 @@ _BY_CODE = {0x05: INSUF_AUTHN, 0x0F: INSUF_ENC, 0x08: INSUF_AUTHZ, 0x0C: INSUF_K
 
 
 def _pairing_before(analysis: Analysis, err: AttError) -> Pairing | None:
-    before = [
-        p for p in analysis.pairings if p.connection == err.connection and p.first_frame < err.frame
-    ]
-    return before[-1] if before else None
+    return index_of(analysis).pairing_before(err.connection, err.frame)
 
 
 def _pairing_after(analysis: Analysis, err: AttError) -> Pairing | None:
-    return next(
-        (
-            p
-            for p in analysis.pairings
-            if p.connection == err.connection and p.first_frame > err.frame
-        ),
-        None,
-    )
+    return index_of(analysis).pairing_after(err.connection, err.frame)
 
 
 @check

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
@@ -60,17 +61,15 @@ _NEGATIVE_REPLIES = frozenset({0x0017, 0x001D, 0x001F})
 def _handle_reused_after(analysis: Analysis, c: Connection, frame: int) -> bool:
     """A later connection on the same handle proves ``c`` had ended, even though its
     Disconnection Complete is not in the capture."""
-    return any(
-        d.link == c.link and d.id != c.id and (d.established_frame or 0) > frame
-        for d in analysis.connections
-    )
+    return index_of(analysis).handle_reused_after(c, frame)
 
 
 @check
 def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
     processes: dict[int, str] = {}  # cookie → process name
     by_device: dict[str, dict[str, list[int]]] = {}
-    for ev in analysis.monitor:
+    idx = index_of(analysis)
+    for ev in idx.monitor_events(14, 16):
         v = ev.values
         if ev.opcode == 14:  # Control Open
             processes[int(v.get("cookie", 0))] = str(v.get("process") or "?")
@@ -88,32 +87,21 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
                 frames[:6],
             )
     # A connection requested to a device that already has one.
-    live: dict[str, int] = {}
-    for c in analysis.connections:
-        for ep in (c.central, c.peripheral):
-            if ep.address:
-                live.setdefault(ep.address, c.id)
-    for frame, address in analysis.connect_attempts:
-        for c in analysis.connections:
-            peer = c.peripheral if c.local_role == "central" else c.central
-            if (
-                peer.address == address
-                and c.established_frame is not None
-                and c.established_frame < frame
-                and (c.disconnect_frame is None or c.disconnect_frame > frame)
-                and not _handle_reused_after(analysis, c, frame)
-            ):
-                yield finding(
-                    MIXED_TOOLS,
-                    f"LE Create Connection to {address} at #{frame} while connection {c.id} "
-                    f"to it (since #{c.established_frame}) was still up: a second program is "
-                    "connecting on its own.",
-                    [c.established_frame, frame],
-                    connection=c.id,
-                )
-                break
+    up = idx.up_at(analysis.connect_attempts)  # the first c as below, found in one sweep
+    for (frame, address), c in zip(analysis.connect_attempts, up, strict=True):
+        if c is not None and c.established_frame is not None:
+            # peer is address, established before frame, not disconnected by then, and
+            # not _handle_reused_after(analysis, c, frame)
+            yield finding(
+                MIXED_TOOLS,
+                f"LE Create Connection to {address} at #{frame} while connection {c.id} "
+                f"to it (since #{c.established_frame}) was still up: a second program is "
+                "connecting on its own.",
+                [c.established_frame, frame],
+                connection=c.id,
+            )
     # Nobody answered the pairing.
-    for ev in analysis.monitor:
+    for ev in idx.monitor_events(13, 16):
         v = ev.values
         msg = str(v.get("message") or "")
         if ev.opcode == 13 and "no agent" in msg.lower():

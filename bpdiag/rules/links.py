@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
@@ -107,21 +108,17 @@ NO_BONDING = rule(
 
 
 def _conn(analysis: Analysis, cid: int | None) -> Connection | None:
-    return next((c for c in analysis.connections if c.id == cid), None)
+    return index_of(analysis).connection(cid)
 
 
 @check
 def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
     for e in analysis.encryptions:
         if e.status == 0x06 and not e.after_pairing:
-            later = [
-                p
-                for p in analysis.pairings
-                if p.connection == e.connection and p.first_frame > e.frame
-            ]
+            later = index_of(analysis).pairing_after(e.connection, e.frame)
             extra = ""
-            if later:
-                extra = f" A new pairing followed at #{later[0].first_frame}."
+            if later is not None:
+                extra = f" A new pairing followed at #{later.first_frame}."
             yield finding(
                 BOND_LOST,
                 f"Encryption with the stored key was refused at #{e.frame}: "
@@ -131,7 +128,7 @@ def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
             )
     for c in analysis.connections:
         if c.disconnect_reason == 0x3D and c.disconnect_frame is not None:
-            encs = [e.frame for e in analysis.encryptions if e.connection == c.id]
+            encs = [e.frame for e in index_of(analysis).encryptions_of(c.id)]
             yield finding(
                 MIC_FAILURE,
                 f"Connection {c.id} was terminated at #{c.disconnect_frame} with "

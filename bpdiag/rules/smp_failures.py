@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
@@ -407,10 +408,10 @@ def _verified(p: Pairing) -> str:
 
 
 def _advertising_note(analysis: Analysis, p: Pairing) -> str:
-    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    conn = index_of(analysis).connection(p.connection)
     if conn is None or conn.peripheral.address is None:
         return ""
-    for adv in analysis.advertisers:
+    for adv in index_of(analysis).discoverable_advertising(conn.peripheral.address):
         if adv.address == conn.peripheral.address and adv.flags is not None:
             if adv.flags & 0x01:
                 return (
@@ -480,11 +481,11 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         detail += _verified(p)
         frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
         if f.reason == 0x09:
-            earlier = [q for q in analysis.pairings if q.id < p.id and q.outcome == "failed"]
-            if earlier:
+            n_earlier, first_failed = index_of(analysis).failed_before(p.id)
+            if n_earlier and first_failed is not None:
                 detail += (
-                    f" {len(earlier)} earlier failed attempt(s) in this capture "
-                    f"(first at #{earlier[0].first_frame})."
+                    f" {n_earlier} earlier failed attempt(s) in this capture "
+                    f"(first at #{first_failed.first_frame})."
                 )
         yield finding(info, detail, frames, **where)
 

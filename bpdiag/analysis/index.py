@@ -1,0 +1,242 @@
+"""Look-ups over a finished ``Analysis``, built once: what rules and reports need by key.
+
+A rule asks for "the connection with this id", "the pairings of this connection before
+frame N", "the connection to this address that was up at frame N" — never by scanning every
+connection or pairing for each item, so the cost per pairing stays flat however long the
+capture is.  ``index_of(analysis)`` builds the index on first use and keeps it on the
+analysis; it is rebuilt when a list it covers has changed length (rule tests build
+analyses by hand and append to them).
+
+Everything here answers exactly what the linear scan it replaces answered, including which
+item wins a tie (the first in capture order).
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
+from typing import Any
+
+from bpdiag.analysis.model import (
+    Advertiser,
+    Analysis,
+    AttError,
+    Connection,
+    Encryption,
+    MonitorEvent,
+    Pairing,
+)
+
+
+def _peer(c: Connection) -> str | None:
+    return (c.peripheral if c.local_role == "central" else c.central).address
+
+
+class AnalysisIndex:
+    """Keys over one analysis's lists (see the module docstring)."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.stamp = _stamp(analysis)
+        conns = analysis.connections
+        # Connection ids are dense (1, 2, …, in creation order); a hand-built analysis may
+        # not keep that, so fall back to a dict when they are not.
+        self._dense = all(c.id == i for i, c in enumerate(conns, start=1))
+        self._by_id: dict[int, Connection] = {}
+        if not self._dense:
+            for c in conns:
+                self._by_id.setdefault(c.id, c)
+        self._pairings: dict[int | None, list[Pairing]] = {}
+        for p in analysis.pairings:
+            self._pairings.setdefault(p.connection, []).append(p)
+        self._pairing_firsts: dict[int | None, list[int]] = {}
+        self._pairings_sorted = {
+            cid: all(a.first_frame <= b.first_frame for a, b in pairwise(ps))
+            for cid, ps in self._pairings.items()
+        }
+        self._failed_ids = [p.id for p in analysis.pairings if p.outcome == "failed"]
+        self._failed_sorted = all(a < b for a, b in pairwise(self._failed_ids))
+        self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == "failed"]
+        self._encryptions: dict[int | None, list[Encryption]] = {}
+        for e in analysis.encryptions:
+            self._encryptions.setdefault(e.connection, []).append(e)
+        self._att_errors: dict[int | None, list[AttError]] = {}
+        for a in analysis.att_errors:
+            self._att_errors.setdefault(a.connection, []).append(a)
+        self._by_peer: dict[str, list[Connection]] = {}
+        self._link_last_established: dict[Any, int] = {}
+        for c in conns:
+            peer = _peer(c)
+            if peer is not None:
+                self._by_peer.setdefault(peer, []).append(c)
+            est = c.established_frame or 0
+            if est > self._link_last_established.get(c.link, -1):
+                self._link_last_established[c.link] = est
+        self._adv_flags: dict[str, Advertiser] = {}
+        for adv in analysis.advertisers:
+            if adv.flags is not None and adv.flags & 0x03:
+                self._adv_flags.setdefault(adv.address, adv)
+        self._monitor: dict[int, list[tuple[int, MonitorEvent]]] = {}
+        for pos, ev in enumerate(analysis.monitor):
+            self._monitor.setdefault(ev.opcode, []).append((pos, ev))
+
+    # ------------------------------------------------------------ connections
+    def connection(self, cid: int | None) -> Connection | None:
+        """The connection with id ``cid`` (the first one, should ids repeat)."""
+        if cid is None:
+            return None
+        if self._dense:
+            conns = self.analysis.connections
+            return conns[cid - 1] if 1 <= cid <= len(conns) else None
+        return self._by_id.get(cid)
+
+    def handle_reused_after(self, c: Connection, frame: int) -> bool:
+        """Another connection on ``c``'s link was established after ``frame`` (which proves
+        ``c`` had ended even without its Disconnection Complete)."""
+        if (c.established_frame or 0) > frame:
+            # c itself counts only if another connection on the link is later still;
+            # scan that link's connections (rare: c established after the frame asked).
+            return any(
+                d.link == c.link and d.id != c.id and (d.established_frame or 0) > frame
+                for d in self._link_members(c.link)
+            )
+        return self._link_last_established.get(c.link, 0) > frame
+
+    def _link_members(self, link: Any) -> Iterator[Connection]:
+        return (d for d in self.analysis.connections if d.link == link)
+
+    def connections_to(self, address: str) -> list[Connection]:
+        """Connections whose peer (the remote side; the central when the local role is not
+        central) has ``address``, in id order."""
+        return self._by_peer.get(address, [])
+
+    def up_at(self, attempts: Iterable[tuple[int, str]]) -> list[Connection | None]:
+        """For each ``(frame, address)``: the first connection (by id) to that peer that
+        was established before the frame and not disconnected by it, and whose link was not
+        established again after the frame; ``None`` when there is none.
+
+        Each connection is live over one interval of frames, so the queries are answered in
+        one sweep per address: O((connections + queries) · log) instead of their product.
+        """
+        queries = list(attempts)
+        out: list[Connection | None] = [None] * len(queries)
+        by_addr: dict[str, list[int]] = {}
+        for qi, (_frame, address) in enumerate(queries):
+            by_addr.setdefault(address, []).append(qi)
+        for address, qis in by_addr.items():
+            conns = self._by_peer.get(address)
+            if not conns:
+                continue
+            # Live interval of c for a query frame f (integers):
+            #   established < f, (disconnect is None or disconnect > f), last on link <= f
+            spans: list[tuple[int, int, int, Connection]] = []
+            for j, c in enumerate(conns):
+                est = c.established_frame
+                if est is None:
+                    continue
+                last = self._link_last_established.get(c.link, 0)
+                lo = max(est + 1, last)
+                hi = c.disconnect_frame - 1 if c.disconnect_frame is not None else 1 << 62
+                if lo <= hi:
+                    spans.append((lo, hi, j, c))
+            spans.sort(key=lambda s: s[0])
+            qis.sort(key=lambda q: queries[q][0])
+            heap: list[tuple[int, int, int, Connection]] = []
+            k = 0
+            for qi in qis:
+                f = queries[qi][0]
+                while k < len(spans) and spans[k][0] <= f:
+                    _lo, hi, j, c = spans[k]
+                    heapq.heappush(heap, (j, hi, 0, c))
+                    k += 1
+                while heap and heap[0][1] < f:
+                    heapq.heappop(heap)
+                if heap:
+                    out[qi] = heap[0][3]
+        return out
+
+    # ------------------------------------------------------------ pairings
+    def pairings_of(self, cid: int | None) -> list[Pairing]:
+        """The pairings on connection ``cid``, in id order."""
+        return self._pairings.get(cid, [])  # type: ignore[arg-type]
+
+    def _firsts(self, cid: int | None) -> list[int]:
+        firsts = self._pairing_firsts.get(cid)
+        if firsts is None:
+            firsts = self._pairing_firsts[cid] = [p.first_frame for p in self._pairings[cid]]
+        return firsts
+
+    def pairing_before(self, cid: int | None, frame: int) -> Pairing | None:
+        """The last pairing on ``cid`` that began before ``frame``."""
+        ps = self.pairings_of(cid)
+        if not ps:
+            return None
+        if self._pairings_sorted[cid]:  # type: ignore[index]
+            i = bisect_left(self._firsts(cid), frame)
+            return ps[i - 1] if i else None
+        before = [p for p in ps if p.first_frame < frame]
+        return before[-1] if before else None
+
+    def pairing_after(self, cid: int | None, frame: int) -> Pairing | None:
+        """The first pairing (by id) on ``cid`` that began after ``frame``."""
+        ps = self.pairings_of(cid)
+        if not ps:
+            return None
+        if self._pairings_sorted[cid]:  # type: ignore[index]
+            i = bisect_right(self._firsts(cid), frame)
+            return ps[i] if i < len(ps) else None
+        return next((p for p in ps if p.first_frame > frame), None)
+
+    def failed_before(self, pairing_id: int) -> tuple[int, Pairing | None]:
+        """How many failed pairings have an id below ``pairing_id``, and the first of them."""
+        if self._failed_sorted:
+            n = bisect_left(self._failed_ids, pairing_id)
+        else:
+            n = sum(1 for i in self._failed_ids if i < pairing_id)
+        first = next((p for p in self._failed if p.id < pairing_id), None) if n else None
+        return n, first
+
+    # ------------------------------------------------------------ the rest
+    def encryptions_of(self, cid: int | None) -> list[Encryption]:
+        return self._encryptions.get(cid, [])  # type: ignore[arg-type]
+
+    def att_errors_of(self, cid: int | None) -> list[AttError]:
+        return self._att_errors.get(cid, [])
+
+    def discoverable_advertising(self, address: str) -> list[Advertiser]:
+        """The first advertising of ``address`` whose Flags have LE Limited or General
+        Discoverable set, as a list of zero or one."""
+        adv = self._adv_flags.get(address)
+        return [] if adv is None else [adv]
+
+    def monitor_events(self, *opcodes: int) -> Iterator[MonitorEvent]:
+        """The monitor events of these kinds (monitor opcodes), in capture order."""
+        lists = [self._monitor.get(op, []) for op in opcodes]
+        if len(lists) == 1:
+            return (ev for _, ev in lists[0])
+        return (ev for _, ev in heapq.merge(*lists, key=lambda t: t[0]))
+
+
+def _stamp(a: Analysis) -> tuple[int, ...]:
+    return (
+        len(a.connections),
+        len(a.pairings),
+        len(a.encryptions),
+        len(a.att_errors),
+        len(a.advertisers),
+        len(a.monitor),
+    )
+
+
+def index_of(analysis: Analysis) -> AnalysisIndex:
+    """The analysis's index, built on first use (and again when its lists have grown)."""
+    idx = analysis.index
+    if not isinstance(idx, AnalysisIndex) or idx.stamp != _stamp(analysis):
+        idx = AnalysisIndex(analysis)
+        analysis.index = idx
+    return idx
+
+
+__all__ = ["AnalysisIndex", "index_of"]
