@@ -147,28 +147,34 @@ def error_rows(path: str, sha: str | None, size: int | None, error: str) -> File
     return FileRows(capture)
 
 
-def file_rows(path: str, sha: str | None = None) -> FileRows:
-    """Analyse one file and return its rows; a file that is not a capture (or cannot be
-    read) is one ``captures`` row with ``error`` set, never an exception."""
-    from bpdiag.diagnose import diagnose_file
+def file_rows(path: str, sha: str | None = None, shown: str | None = None) -> list[FileRows]:
+    """Analyse one file and return its rows: one ``FileRows`` per capture in it (an Android
+    bug report zip holds several HCI logs: each is its own ``captures`` row, its path
+    ``FILE:ENTRY``). A file that is not a capture, or cannot be read, is one ``captures``
+    row with ``error`` set, never an exception. ``shown`` is the path the tables show."""
+    from bpdiag.diagnose import diagnose_inputs
     from bpdiag.report.json_report import analysis_to_json
 
+    label = shown or path
     try:
         size = os.path.getsize(path)
         sha = sha or sha256_of(path)
     except OSError as exc:
-        return error_rows(path, sha, None, exc.strerror or _one_line(exc))
+        return [relabel(error_rows(path, sha, None, exc.strerror or _one_line(exc)), label)]
+    out: list[FileRows] = []
     try:
-        doc = analysis_to_json(diagnose_file(path))
-    except BpdiagError as exc:
-        return error_rows(path, sha, size, _one_line(exc))
-    except OSError as exc:
-        return error_rows(path, sha, size, exc.strerror or _one_line(exc))
+        for analysis in diagnose_inputs(path):
+            doc = analysis_to_json(analysis)
+            name = str(doc["capture"].get("path") or path)
+            inner = label + name[len(path) :] if name.startswith(path + ":") else label
+            out.append(relabel(rows_from_document(path, sha, size, doc), inner))
+    except (BpdiagError, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
+        out.append(relabel(error_rows(path, sha, size, why), label))
     except Exception as exc:  # a bug in bpdiag must not lose the rest of the batch
-        return error_rows(
-            path, sha, size, f"internal error: {type(exc).__name__}: {_one_line(exc)}"
-        )
-    return rows_from_document(path, sha, size, doc)
+        why = f"internal error: {type(exc).__name__}: {_one_line(exc)}"
+        out.append(relabel(error_rows(path, sha, size, why), label))
+    return out
 
 
 def schemas() -> dict[str, Any]:
@@ -211,7 +217,7 @@ class ChunkResult:
     failures: int
 
 
-def to_tables(results: list[FileRows]) -> ChunkResult:
+def to_tables(results: list[FileRows], files: int | None = None) -> ChunkResult:
     import pyarrow as pa
 
     rows: dict[str, list[Row]] = {"captures": [], "pairings": [], "findings": []}
@@ -224,7 +230,8 @@ def to_tables(results: list[FileRows]) -> ChunkResult:
         cols = COLUMNS[table]
         data = {c: [r.get(c) for r in rows[table]] for c in cols}
         tables[table] = pa.Table.from_pydict(data, schema)
-    return ChunkResult(tables, len(results), sum(r.failed for r in results))
+    n = len(results) if files is None else files
+    return ChunkResult(tables, n, sum(r.failed for r in results))
 
 
 def relabel(rows: FileRows, path: str) -> FileRows:
@@ -240,4 +247,5 @@ def relabel(rows: FileRows, path: str) -> FileRows:
 def chunk_rows(items: list[tuple[str, str, str | None]]) -> ChunkResult:
     """The task a worker runs: every ``(path to open, path to show, sha256 or None)`` of one
     chunk, in order, as Arrow tables."""
-    return to_tables([relabel(file_rows(abspath, sha), shown) for abspath, shown, sha in items])
+    rows = [r for abspath, shown, sha in items for r in file_rows(abspath, sha, shown)]
+    return to_tables(rows, files=len(items))

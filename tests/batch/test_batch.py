@@ -274,3 +274,28 @@ def test_the_documented_duckdb_query(client: Client, corpus: Path, tmp_path: Pat
     ).fetchall()
     failed = [r for r in table(out, "pairings") if r["outcome"] == "failed"]
     assert sum(n for _, n in rows) == len(failed) > 0
+
+
+def test_a_bug_report_zip_is_one_row_per_hci_log(client: Client, tmp_path: Path) -> None:
+    from tests.capture.writers import bugreport_zip
+
+    logs = {
+        "FS/data/misc/bluetooth/logs/btsnoop_hci.log": OWN / "not_in_pairing_mode.btsnoop",
+        "FS/data/misc/bluetooth/logs/btsnoop_hci.log.last": OWN
+        / "legacy_justworks_success.btsnoop",
+    }
+    d = tmp_path / "reports"
+    d.mkdir()
+    z = d / "bugreport-phone-2026.zip"
+    z.write_bytes(bugreport_zip({name: p.read_bytes() for name, p in logs.items()}))
+    out = tmp_path / "out"
+    summary = run_batch([str(d)], str(out), client=client)
+    caps = {r["path"]: r for r in table(out, "captures")}
+    assert sorted(caps) == sorted(f"{z}:{name}" for name in logs)
+    assert summary.unreadable == 0 and len({r["sha256"] for r in caps.values()}) == 1
+    for name, src in logs.items():
+        doc = analyze_json(src)
+        mine = [r for r in table(out, "pairings") if r["capture"] == f"{z}:{name}"]
+        assert [r["outcome"] for r in mine] == [p["outcome"] for p in doc["pairings"]]
+    again = run_batch([str(d)], str(out), client=client, resume=True)
+    assert again.skipped == 1 and again.analysed_now == 0 and again.files == 2
