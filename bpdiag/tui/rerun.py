@@ -29,6 +29,7 @@ from bpdiag.live.base import (
 )
 from bpdiag.report.compare import fmt_value
 from bpdiag.tui.model import RerunDefaults
+from bpdiag.tui.safety import literal
 from bpdiag.tui.widgets import MarkedCheckbox
 
 
@@ -199,7 +200,7 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
         try:
             request = self.build()
         except LiveError as exc:
-            self.query_one("#rerun-error", Static).update(str(exc))
+            self.query_one("#rerun-error", Static).update(literal(exc))
             return
         self.dismiss(request)
 
