@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.model import Analysis, Pairing, SecurityProcedure
 from bpdiag.analysis.run import walk_file
 from bpdiag.analysis.verify import verify
 
@@ -95,9 +95,12 @@ class Tracker:
         emit: Callable[[Analysis, Pairing, str], None],
         clock: Callable[[], float] = time.monotonic,
         smp_timeout: float = SMP_TIMEOUT_S,
+        emit_request: Callable[[Analysis, SecurityProcedure], None] | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.emit = emit
+        self.emit_request = emit_request
+        self.requests_reported: set[int] = set()  # frames of Security Requests told
         self.clock = clock
         self.smp_timeout = smp_timeout
         self.reported: set[int] = set()
@@ -121,6 +124,7 @@ class Tracker:
 
     def check(self, now: float) -> None:
         analysis = self.analyzer.analysis
+        self._check_requests(analysis, now)
         pairings = analysis.pairings
         if self._seen < len(pairings):
             for p in pairings[self._seen :]:
@@ -140,6 +144,38 @@ class Tracker:
             else:
                 self._report(analysis, p, now, why)
         self._open = still
+
+    def _check_requests(self, analysis: Analysis, now: float) -> None:
+        """A Security Request nobody answered for the SMP timeout is told at that moment
+        (Vol 3, Part H, 3.4): it is not a pairing, so it has its own report."""
+        if self.emit_request is None:
+            return
+        pending = self.analyzer.pending_security_requests()
+        told = [s for s in analysis.security_requests if s.outcome == "unanswered"]
+        for proc in pending + told:
+            frame = proc.request.frame
+            if frame in self.requests_reported or now - proc.time <= self.smp_timeout:
+                continue
+            self.requests_reported.add(frame)
+            added = proc not in analysis.security_requests
+            if added:
+                analysis.security_requests.append(proc)
+            findings = analysis.findings
+            try:
+                from bpdiag.rules import run_rules
+
+                analysis.findings = [
+                    f
+                    for f in run_rules(analysis)
+                    if f.connection == proc.connection
+                    and f.pairing is None
+                    and f.code == "security-request-ignored"
+                ]
+                self.emit_request(analysis, proc)
+            finally:
+                analysis.findings = findings
+                if added:
+                    analysis.security_requests.remove(proc)
 
     def _ended(self, p: Pairing, now: float, conn: Any, newest: int | None) -> str | None:
         last = p.steps[-1].time if p.steps else None  # a Security Request is a step too
@@ -189,7 +225,7 @@ def run_follow(
     """The ``analyze --follow`` / ``--live`` loop; returns the exit status."""
     from bpdiag.diagnose import diagnose
     from bpdiag.errors import BpdiagError
-    from bpdiag.report.text import render_pairing
+    from bpdiag.report.text import render_pairing, render_security_request
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -210,6 +246,20 @@ def run_follow(
         else:
             note = " (no SMP PDU for 30 s: the SMP timeout)" if why == "timeout" else ""
             sys.stdout.write(render_pairing(analysis, p, show_keys).rstrip("\n") + note + "\n\n")
+        sys.stdout.flush()
+
+    def emit_request(analysis: Analysis, proc: SecurityProcedure) -> None:
+        if as_json:
+            rec = {
+                "event": "security_request",
+                "ended": "timeout",
+                "connection": proc.connection,
+                "frame": proc.request.frame,
+                "findings": [f.to_json() for f in analysis.findings],
+            }
+            sys.stdout.write(json.dumps(rec) + "\n")
+        else:
+            sys.stdout.write(render_security_request(analysis, proc) + "\n")
         sys.stdout.flush()
 
     def idle() -> None:
@@ -238,7 +288,9 @@ def run_follow(
             cap = Capture(capture, FollowFile(capture, stop, idle))  # type: ignore[arg-type]
         for pdu, _conn in walk_file(name, out, capture=cap):
             if not tracker:
-                tracker.append(Tracker(out[0], emit, smp_timeout=smp_timeout))
+                tracker.append(
+                    Tracker(out[0], emit, smp_timeout=smp_timeout, emit_request=emit_request)
+                )
             tracker[0].pdu(pdu.time)
             if live_dev is not None:
                 tracker[0].idle()

@@ -252,6 +252,8 @@ def test_live_cli_gives_a_clear_message_without_the_socket() -> None:
 
 
 def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) -> None:
+    """A Security Request nobody answers is no pairing (issue 10); followed, it is told as
+    its own event once it has stood for the SMP timeout, not before."""
     from bpdiag.analysis.run import analyze_file
 
     src = CAPS / "not_in_pairing_mode.btsnoop"
@@ -263,20 +265,28 @@ def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) 
     path.write_bytes(data[:16] + b"".join(_records(data)[: sr.steps[0].frame]))
     out: list[Analyzer] = []
     events: list[tuple[str, list[str]]] = []
+    requests: list[tuple[int, list[str]]] = []
     tracker: list[Tracker] = []
     for pdu, _ in walk_file(path, out):
         if not tracker:
             tracker.append(
                 Tracker(
-                    out[0], lambda a, p, why: events.append((why, [f.code for f in a.findings]))
+                    out[0],
+                    lambda a, p, why: events.append((why, [f.code for f in a.findings])),
+                    emit_request=lambda a, s: requests.append(
+                        (s.request.frame, [f.code for f in a.findings])
+                    ),
                 )
             )
         tracker[0].pdu(pdu.time)
     t0 = time.monotonic()
     tracker[0].clock = lambda: t0 + 10.0
     tracker[0].idle()
-    assert events == []
+    assert events == [] and requests == []
     tracker[0].clock = lambda: t0 + 30.5
     tracker[0].idle()
-    assert [why for why, _ in events] == ["timeout"]
-    assert "pairing-incomplete" in events[0][1]
+    assert events == []
+    assert requests == [(sr.steps[0].frame, ["security-request-ignored"])]
+    tracker[0].clock = lambda: t0 + 60.0
+    tracker[0].idle()
+    assert len(requests) == 1  # told once

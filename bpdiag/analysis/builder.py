@@ -625,6 +625,11 @@ class Analyzer:
             )
 
     # ------------------------------------------------------------------ finish
+    def pending_security_requests(self) -> list[SecurityProcedure]:
+        """Security Requests not answered yet (``bpdiag analyze --follow`` reports one that
+        stays unanswered for the SMP timeout)."""
+        return [proc for proc, _steps in self._pending_sr.values()]
+
     def finish(self) -> Analysis:
         if self.analysis.att_errors_dropped:
             self.add_problems(

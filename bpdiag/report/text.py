@@ -369,6 +369,16 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
 __all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
 
 
+def render_security_request(analysis: Analysis, s: SecurityProcedure) -> str:
+    """A Security Request that stood unanswered for the SMP timeout (``analyze --follow``)."""
+    out = [
+        f"Connection {s.connection}: #{s.request.frame}: Security Request not answered for 30 s "
+        "(the SMP timeout, Vol 3, Part H, 3.4)"
+    ]
+    out.extend(_render_findings(analysis.findings, "  "))
+    return "\n".join(out) + "\n"
+
+
 def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> str:
     """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
     when following a capture: each pairing is printed as it ends)."""
