@@ -61,6 +61,7 @@ _HEADER = re.compile(
     r"(?P<rest>.{0,300})$"
 )
 _LEN_END = re.compile(r"[pd]len \d{1,6}$")
+_CUTS = frozenset({"[...]", "[…]", "<snip>", "[snip]", "<...>"})
 _HEX_LINE = re.compile(r"^([0-9a-fA-F]{4}): ")
 _HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
@@ -171,11 +172,16 @@ class HcidumpTextReader:
             text = rest.strip()
             if not text:
                 continue
+            ind = indent_of(rest)
+            if in_dump and ind <= block.indent and len(text) <= 16 and text not in _CUTS:
+                # the ASCII column of a hex dump row that a mail client wrapped onto the next
+                # line: 16 characters at most, non-printing bytes as '.', so it can look like
+                # an elision ("....DI1.0=.M...{" or a last row's "...")
+                continue
             if ELISION.match(text):
                 yield block
                 block = None
                 continue
-            ind = indent_of(rest)
             if ind <= block.indent:
                 h = block.header
                 if not block.detail and not block.dump and not _LEN_END.search(h.rest):
