@@ -41,7 +41,7 @@ from bpdiag.analysis.model import (
     SecurityRequest,
     Step,
 )
-from bpdiag.analysis.pairing_method import select_method
+from bpdiag.analysis.pairing_method import method_for
 from bpdiag.analysis.partial import infer_partial_method
 from bpdiag.analysis.verify import verify
 from bpdiag.capture.record import Direction, Problem
@@ -381,15 +381,7 @@ class Analyzer:
         if req is None or rsp is None:
             return
         p.secure_connections = req.sc and rsp.sc
-        choice = select_method(
-            initiator_io=req.io_capability,
-            responder_io=rsp.io_capability,
-            initiator_oob=req.oob,
-            responder_oob=rsp.oob,
-            initiator_mitm=req.mitm,
-            responder_mitm=rsp.mitm,
-            secure_connections=p.secure_connections,
-        )
+        choice = method_for(req, rsp)
         if choice is not None:
             p.method = choice.method.value
             p.method_because = choice.because

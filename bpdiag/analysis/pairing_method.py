@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bpdiag.analysis.model import Features
 
 
 class Method(StrEnum):
@@ -126,3 +130,17 @@ def table_method(initiator_io: int, responder_io: int, secure_connections: bool)
     if cells is None:
         return None
     return cells[1 if secure_connections else 0][0]
+
+
+def method_for(req: Features, rsp: Features) -> MethodChoice | None:
+    """``select_method`` for a Pairing Request and Response as the capture shows them (SC when
+    both set it, Vol 3, Part H, 2.3.5.1)."""
+    return select_method(
+        initiator_io=req.io_capability,
+        responder_io=rsp.io_capability,
+        initiator_oob=req.oob,
+        responder_oob=rsp.oob,
+        initiator_mitm=req.mitm,
+        responder_mitm=rsp.mitm,
+        secure_connections=req.sc and rsp.sc,
+    )

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from bpdiag.analysis.model import Analysis, Features, Pairing
-from bpdiag.analysis.pairing_method import select_method
+from bpdiag.analysis.pairing_method import method_for
 
 
 def _keys(f: Features | None) -> str | None:
@@ -74,15 +74,7 @@ def _effect(req: Features, resp: Features) -> tuple[Any, ...]:
     """What a pair of Pairing Request/Response decides (Vol 3, Part H, 2.3.5.1 and 3.5.1):
     the method the spec selects, whether MITM is asked for, SC, key size, bonding, keys."""
     sc = req.sc and resp.sc
-    choice = select_method(
-        initiator_io=req.io_capability,
-        responder_io=resp.io_capability,
-        initiator_oob=req.oob,
-        responder_oob=resp.oob,
-        initiator_mitm=req.mitm,
-        responder_mitm=resp.mitm,
-        secure_connections=sc,
-    )
+    choice = method_for(req, resp)
     return (
         choice.method if choice is not None else None,
         req.mitm or resp.mitm,

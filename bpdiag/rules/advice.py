@@ -25,6 +25,7 @@ from bpdiag.analysis.pairing_method import (
     KEYBOARD_DISPLAY,
     KEYBOARD_ONLY,
     NO_INPUT_NO_OUTPUT,
+    method_for,
     select_method,
 )
 from bpdiag.decode.smp import io_capability_name
@@ -111,15 +112,7 @@ def _keep_request(p: Pairing, req: Features, state: str, rsp: Features | None) -
     """The request was fine: advise the same parameters and the state change."""
     method = "unknown (no Pairing Response from this peer in the capture)"
     if rsp is not None:
-        sel = select_method(
-            initiator_io=req.io_capability,
-            responder_io=rsp.io_capability,
-            initiator_oob=req.oob,
-            responder_oob=rsp.oob,
-            initiator_mitm=req.mitm,
-            responder_mitm=rsp.mitm,
-            secure_connections=req.sc and rsp.sc,
-        )
+        sel = method_for(req, rsp)
         if sel is not None:
             method = sel.method.value
     agent = _BLUEZ_AGENT.get(req.io_capability, "KeyboardDisplay")
