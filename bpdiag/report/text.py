@@ -262,6 +262,29 @@ def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
     return lines
 
 
+def _pairing_body(
+    analysis: Analysis,
+    p: Pairing,
+    conn: Connection | None,
+    show_keys: bool,
+    look: _Lookups | None,
+) -> list[str]:
+    """A pairing's features, ladder, checks, story and findings (after its headline)."""
+    out: list[str] = []
+    for side, feat in (("request", p.request), ("response", p.response)):
+        if feat is not None:
+            out.append(
+                f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
+                f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
+                f"key_size={feat.max_key_size}"
+            )
+    out.extend(_ladder(p, show_keys))
+    out.extend(check_lines(p, show_keys))
+    out.append(f"  → {explain_pairing(p, conn)}")
+    out.extend(_findings(analysis, p.connection, p.id, look))
+    return out
+
+
 def render_text(analysis: Analysis, show_keys: bool = False) -> str:
     """The full human report."""
     cap = analysis.capture
@@ -322,17 +345,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
         for p in pairings:
             out.append("")
             out.append(f"  Pairing {p.id}: {pairing_headline(p)}")
-            for side, feat in (("request", p.request), ("response", p.response)):
-                if feat is not None:
-                    out.append(
-                        f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
-                        f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
-                        f"key_size={feat.max_key_size}"
-                    )
-            out.extend(_ladder(p, show_keys))
-            out.extend(check_lines(p, show_keys))
-            out.append(f"  → {explain_pairing(p, conn)}")
-            out.extend(_findings(analysis, conn.id, p.id, look))
+            out.extend(_pairing_body(analysis, p, conn, show_keys, look))
             out.extend(_suggestion(analysis, p.id, look))
         stored = [e for e in encs if not e.after_pairing]
         if stored:
@@ -384,15 +397,5 @@ def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> s
     when following a capture: each pairing is printed as it ends)."""
     conn = next((c for c in analysis.connections if c.id == p.connection), None)
     out = [f"Connection {p.connection}, pairing {p.id}: {pairing_headline(p)}"]
-    for side, feat in (("request", p.request), ("response", p.response)):
-        if feat is not None:
-            out.append(
-                f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
-                f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
-                f"key_size={feat.max_key_size}"
-            )
-    out.extend(_ladder(p, show_keys))
-    out.extend(check_lines(p))
-    out.append(f"  → {explain_pairing(p, conn)}")
-    out.extend(_findings(analysis, p.connection, p.id))
+    out.extend(_pairing_body(analysis, p, conn, show_keys, None))
     return "\n".join(out) + "\n"
