@@ -207,6 +207,30 @@ def _att_errors(analysis: Analysis) -> list[str]:
     return parts
 
 
+def _decryption(analysis: Analysis) -> list[str]:
+    """What ``render_text`` says of the link decryption: packets decrypted, not decrypted,
+    counters skipped, and which key (named by its source, never its value) opened each link."""
+    d = analysis.decryption
+    if d is None:
+        return []
+    e = escape
+    parts = [
+        "<h3>Decryption</h3>",
+        f"<p>{d.decrypted} encrypted packet(s) decrypted, {d.not_decrypted} not (no known key "
+        f"verified their MIC), {d.counters_skipped} packet counter value(s) skipped (packets "
+        "the sniffer missed) — docs/decryption.md</p>",
+    ]
+    if d.keys:
+        parts.append("<ul class='decryption'>")
+        parts.extend(
+            f"<li>link {e(str(k['access_address']))} from #{int(k['frame'])}: "
+            f"{e(str(k['key']))}</li>"
+            for k in d.keys
+        )
+        parts.append("</ul>")
+    return parts
+
+
 def render_html(analysis: Analysis) -> str:
     cap = analysis.capture
     e = escape
@@ -257,6 +281,7 @@ def render_html(analysis: Analysis) -> str:
     ]
     for pr in analysis.problems[:20]:
         parts.append(f"<p class='error'>{e(describe_problem(pr))}</p>")
+    parts += _decryption(analysis)
     parts.append("<h3>Findings</h3>")
     if not analysis.findings:
         parts.append("<p>None.</p>")

@@ -16,6 +16,7 @@ from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
 _FIX_BLUEZ_MEDIUM = (
     "BlueZ: with bluetoothctl use an agent that matches the device (`agent NoInputNoOutput` "
@@ -396,6 +397,9 @@ def _verified(p: Pairing) -> str:
     matches = [c for c in p.checks if c.result == "match"]
     if mismatches:
         out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
+    elif matches and (verdict := legacy_passkey_conclusion(p)) is not None:
+        out += " Checked from the capture: " + "; ".join(c.detail for c in matches)
+        out += f" — {verdict}."
     elif matches and p.failure is not None and p.failure.reason in (0x04, 0x0B):
         out += (
             " Checked from the capture: "

@@ -46,6 +46,8 @@ from bpdiag.tui.model import (
     ladder_lines,
     load,
     opening_pairing,
+    raw_frame_detail,
+    raw_frame_summary,
     rerun_defaults,
     rerun_defaults_without_pairing,
 )
@@ -472,9 +474,11 @@ class BpdiagApp(SafeCrash, App[None]):
         elif event.data_table.id == "packets" and str(event.row_key.value).startswith("raw"):
             raw = (self.raw_frames or {}).get(int(str(event.row_key.value)[3:]))
             if raw is not None:
-                self.query_one("#detail", Static).update(
-                    literal(redact_dissection(dissect(raw)[1], self.show_keys, self._keyed(raw)))
+                packets = self.loaded.packets
+                detail = raw_frame_detail(
+                    raw, packets, dissect(raw)[1], self._keyed(raw), self.show_keys
                 )
+                self.query_one("#detail", Static).update(literal(detail))
         elif event.data_table.id == "packets":
             frame = int(event.row_key.value or 0)
             row = next((r for r in self.shown_rows if r.frame == frame), None)
@@ -549,6 +553,7 @@ class BpdiagApp(SafeCrash, App[None]):
         for f in self.raw_frames.values():
             summary, _ = dissect(f)
             summary = redact_dissection(summary, self.show_keys, False)
+            summary = raw_frame_summary(f, self.loaded.packets, summary)
             table.add_row(str(f.index), "", "", "raw", literal(summary[:60]), key=f"raw{f.index}")
         # the cursor on the packet the window was opened around
         order = list(self.raw_frames)

@@ -267,6 +267,45 @@ def dissect(frame: RawFrame) -> tuple[str, str]:
         return f"scapy could not dissect it: {exc}", hexdump(data)
 
 
+def decrypted_rows(frame: int, packets: list[PacketRow]) -> list[PacketRow]:
+    """The PDUs bpdiag decoded from ``frame`` after decrypting it (empty if it did not)."""
+    return [r for r in packets if r.frame == frame and r.name.endswith(" [decrypted]")]
+
+
+def raw_frame_summary(frame: RawFrame, packets: list[PacketRow], scapy_summary: str) -> str:
+    """The frames list's line for a record: scapy's summary, or — for a frame bpdiag
+    decrypted — the PDU it holds, since scapy sees only the ciphertext."""
+    rows = decrypted_rows(frame.index, packets)
+    if not rows:
+        return scapy_summary
+    return "decrypted: " + ", ".join(f"{r.layer} {r.name[: -len(' [decrypted]')]}" for r in rows)
+
+
+def raw_frame_detail(
+    frame: RawFrame, packets: list[PacketRow], dissection: str, carries_keys: bool, show_keys: bool
+) -> str:
+    """The detail pane of the frames view: scapy's ``dissection`` (redacted by
+    ``safety.redact_dissection``), preceded — for a frame bpdiag decrypted — by a plain
+    statement that the record holds ciphertext and by bpdiag's own decoded fields (already
+    redacted by ``pdu_fields`` unless ``show_keys``): scapy cannot decrypt it."""
+    from bpdiag.tui.safety import redact_dissection
+
+    safe = redact_dissection(dissection, show_keys, carries_keys)
+    rows = decrypted_rows(frame.index, packets)
+    if not rows:
+        return safe
+    out = [
+        f"Frame #{frame.index} is encrypted in the capture: bpdiag decrypted it "
+        "(docs/decryption.md). The scapy dissection below is of the ciphertext; "
+        "bpdiag decoded:",
+    ]
+    for r in rows:
+        out.append(f"  {r.layer} {r.name}")
+        out.extend(f"    {k} = {v}" for k, v in r.fields.items())
+    out += ["", "scapy (the encrypted frame as captured):", safe]
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------- the rerun dialog
 @dataclass(slots=True)
 class RerunDefaults:

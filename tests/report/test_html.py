@@ -15,7 +15,7 @@ import pytest
 
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.html import markdown, render_html
-from tests.conftest import OWN, ROOT
+from tests.conftest import OWN, ROOT, SHARED, require_shared
 
 
 def test_html_report_content() -> None:
@@ -170,3 +170,25 @@ def test_html_in_chromium_at_two_widths(tmp_path: Path, width: int) -> None:
     assert result["bad"] == []  # no label runs past the lifelines or is cut
     # the ladder uses the page's width (less the body's margins), not a fixed drawing size
     assert result["ladder"] > 0.8 * min(result["page"], 1440) - 60
+
+
+def test_decryption_summary_says_what_the_text_report_says() -> None:
+    from bpdiag.analysis.keys import Decryption
+    from bpdiag.analysis.model import Analysis, CaptureInfo
+
+    a = Analysis(capture=CaptureInfo("air.pcap", "pcap", 251, "LE LL", 10))
+    assert "<h3>Decryption</h3>" not in render_html(a)  # nothing was encrypted
+    a.decryption = Decryption(3, 2, 1, [{"access_address": "0x50654d3a", "frame": 7, "key": "<x>"}])
+    html = render_html(a)
+    assert "3 encrypted packet(s) decrypted, 2 not" in html
+    assert "1 packet counter value(s) skipped" in html
+    assert "link 0x50654d3a from #7: &lt;x&gt;" in html  # the key's source, escaped
+
+
+def test_decryption_summary_of_a_decrypted_air_capture() -> None:
+    require_shared()
+    html = render_html(diagnose_file(SHARED / "lephdr_legacy_justworks_bsniffhub.pcap"))
+    assert "<h3>Decryption</h3>" in html
+    assert "13 encrypted packet(s) decrypted, 0 not" in html
+    assert "STK (legacy, TK 0: Just Works or passkey 000000)" in html
+    assert not re.search(r"[0-9a-f]{32}", html)  # the STK is named, never shown
