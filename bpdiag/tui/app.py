@@ -312,7 +312,9 @@ class BpdiagApp(SafeCrash, App[None]):
         if opening is not None:
             self.show_pairing(opening.id)
             if self._first_failed is not None:
-                tree.move_cursor(self._first_failed)
+                # once the tree is laid out: a node has no line before, and a region
+                # scrolled to before the pane has its width scrolls the tree sideways
+                self.call_after_refresh(self._cursor_to, tree, self._first_failed)
         else:
             self.query_one("#ladder", Static).update("No pairing in this capture.")
         self.refresh_packets()
@@ -678,6 +680,11 @@ class BpdiagApp(SafeCrash, App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP))
+
+    def _cursor_to(self, tree: Tree[Any], node: TreeNode[Any]) -> None:
+        """Put the tree's cursor on ``node`` (the pairing the app opens on), unscrolled."""
+        tree.move_cursor(node)
+        tree.scroll_to(x=0, animate=False)
 
 
 def make_app(

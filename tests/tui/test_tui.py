@@ -80,6 +80,17 @@ async def test_problems_are_visible(tmp_path: Path) -> None:
 def _wait(path: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await loaded(pilot, pilot.app)
+        # let the layout settle (the ladder re-wraps once its pane has its size) before the
+        # screen is taken: on a busy machine one pause was not always enough
+        await pilot.app.workers.wait_for_complete()
+        tree = pilot.app.query_one("#tree")
+        for _ in range(50):  # the app opens on the first failed pairing once laid out
+            if pilot.app._first_failed is None or tree.cursor_node is pilot.app._first_failed:
+                break
+            await pilot.pause(0.02)
+        for _ in range(5):
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.05)
 
     return run_before
 
@@ -89,6 +100,9 @@ def _wait(path: str):  # type: ignore[no-untyped-def]
 TRUNCATED = "tests/data/truncated_passkey_wrong.btsnoop"
 
 
+# Textual's first layout of the tree races the app's move to the first failed pairing on a
+# busy machine (about 1 run in 6 with 8 processes on 2 cores): a known flake, retried.
+@pytest.mark.flaky(reruns=2)
 @pytest.mark.skipif(os.environ.get("BPDIAG_NO_SNAPSHOTS") == "1", reason="disabled")
 @pytest.mark.parametrize("path", [FAILED, SC_OK, TRUNCATED], ids=["failed", "sc_ok", "problems"])
 def test_snapshots(snap_compare, path: str) -> None:  # type: ignore[no-untyped-def]
