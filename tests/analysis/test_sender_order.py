@@ -81,6 +81,11 @@ def test_pairing_failed_told_only_by_a_check_only_one_side_made() -> None:
     assert b.failure is not None and f.failure is not None
     assert b.failure.sent_by == f.failure.sent_by == "initiator"
     assert failed[0].frame in b.senders_from_order
+    from bpdiag.rules import run_rules
+
+    blind.findings = run_rules(blind)
+    [dh] = [x for x in blind.findings if x.code == "dhkey-check-failed"]
+    assert "told from SMP's order" in dh.detail and dh.detail.startswith("The central")
 
 
 @pytest.mark.parametrize("name", ["pairing_not_supported.btsnoop", "not_in_pairing_mode.btsnoop"])
