@@ -43,6 +43,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.analysis.pairing_method import method_for
 from bpdiag.analysis.partial import infer_partial_method
+from bpdiag.analysis.sender_order import infer_senders
 from bpdiag.analysis.verify import verify
 from bpdiag.capture.record import Direction, Problem
 from bpdiag.crypto.decryptor import LinkDecryptor
@@ -638,6 +639,9 @@ class Analyzer:
             )
         by_id = {c.id: c for c in self.analysis.connections}
         self._resolve_senders()
+        for p in self.analysis.pairings:
+            c = by_id.get(p.connection)  # what the capture's directions did not tell:
+            infer_senders(p, c is not None and c.link[0] == "hci")
         for proc, _steps in self._pending_sr.values():
             self.analysis.security_requests.append(proc)
         self._pending_sr.clear()

@@ -249,6 +249,8 @@ class Pairing:
     checks: list[Check] = field(default_factory=list)  # spec checks redone (verify.py)
     numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
     cut_frames: list[int] = field(default_factory=list)  # its SMP PDUs the log stored cut
+    # SMP PDUs whose sender the capture did not show, told from SMP's order (sender_order)
+    senders_from_order: list[int] = field(default_factory=list)
 
     @property
     def phase2_complete(self) -> bool:
@@ -307,7 +309,10 @@ class Pairing:
             "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in self.keys],
             "checks": [c.to_json() for c in self.checks],
             "numeric_comparison_value": self.numeric_value,
-        }
+        } | (
+            # Only when the capture did not show who sent these (sender_order.py)
+            {"senders_from_smp_order": self.senders_from_order} if self.senders_from_order else {}
+        )
 
 
 @dataclass(slots=True)

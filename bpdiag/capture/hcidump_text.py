@@ -17,7 +17,8 @@ rebuilds the same Linux monitor records as ``btmon_text`` from both, so the anal
 the one of the capture hcidump printed.  Where hcidump printed no parameters (no ``-X``), or
 printed wrong ones, the record says so with a Problem and nothing is guessed:
 
-- without ``-X``, packets hcidump does not decode carry no parameters: they are skipped
+- without ``-X``, packets hcidump does not decode carry no parameters: HCI ones are skipped,
+  SMP phase-2 PDUs are kept as PDUs stored cut short (sent, values unknown),
   and one Problem names them;
 - ``Identity Address Information`` prints memory that is not the address (``parser/smp.c``
   hands the frame structure, not its data pointer, to ``p_ba2str``): the PDU is kept with
@@ -61,7 +62,6 @@ _HEADER = re.compile(
     r"(?P<rest>.{0,300})$"
 )
 _LEN_END = re.compile(r"[pd]len \d{1,6}$")
-_CUTS = frozenset({"[...]", "[…]", "<snip>", "[snip]", "<...>"})
 _HEX_LINE = re.compile(r"^([0-9a-fA-F]{4}): ")
 _HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
@@ -145,10 +145,12 @@ class HcidumpTextReader:
         self.headers = 0
         self._unprinted: dict[str, int] = {}
         self._garbled_identity = 0
+        self._cut = 0  # bytes of the current SMP PDU the text did not print
 
     def blocks(self) -> Iterator[_Block]:
         block: _Block | None = None
         in_dump = False
+        row = 0  # bytes in the last hex dump row: its ASCII column is as long
         for lineno, offset, line in clean_lines(self.f, self.problems, LAYER):
             if not line.strip():
                 continue
@@ -172,16 +174,13 @@ class HcidumpTextReader:
             text = rest.strip()
             if not text:
                 continue
-            ind = indent_of(rest)
-            if in_dump and ind <= block.indent and len(text) <= 16 and text not in _CUTS:
-                # the ASCII column of a hex dump row that a mail client wrapped onto the next
-                # line: 16 characters at most, non-printing bytes as '.', so it can look like
-                # an elision ("....DI1.0=.M...{" or a last row's "...")
-                continue
+            if in_dump and len(text) <= row and indent_of(rest) <= block.indent:
+                continue  # the ASCII column of a wrapped hex dump row ("....DI1.0=.M...{")
             if ELISION.match(text):
                 yield block
                 block = None
                 continue
+            ind = indent_of(rest)
             if ind <= block.indent:
                 h = block.header
                 if not block.detail and not block.dump and not _LEN_END.search(h.rest):
@@ -201,6 +200,7 @@ class HcidumpTextReader:
                 in_dump = True
                 s = text[hm.end() :]
                 i = 0
+                before = len(block.dump)
                 for k in range(16):
                     pm = _PAIR.match(s, i)
                     if not pm:
@@ -209,6 +209,7 @@ class HcidumpTextReader:
                     i = pm.end()
                     if k == 7 and s[i : i + 1] == " ":
                         i += 1
+                row = len(block.dump) - before
                 continue
             if _HEX_ROW.fullmatch(text):  # -x: rows of up to 20 bytes, no offset
                 block.dump.extend(bytes.fromhex(text))
@@ -247,8 +248,16 @@ class HcidumpTextReader:
             opcode, payload, direction = rec
             produced += 1
             self.index = frame
+            cut, self._cut = self._cut, 0
             yield Record(
-                frame, last_time, LinkType.BTSNOOP_MONITOR, payload, block.offset, direction, opcode
+                frame,
+                last_time,
+                LinkType.BTSNOOP_MONITOR,
+                payload,
+                block.offset,
+                direction,
+                opcode,
+                len(payload) + cut if cut else 0,
             )
         if self._unprinted:
             names = ", ".join(f"{n} ({c}×)" for n, c in sorted(self._unprinted.items()))
@@ -408,6 +417,19 @@ class HcidumpTextReader:
             pdu = self._smp(code, lines[1:], b)
             if pdu is None:
                 return None
+            dl = re.search(r"dlen (\d{1,5})", b.header.rest)
+            if len(pdu) == 1 and not b.dump and dl and int(dl.group(1)) > 5:
+                # Printed without its parameters: the record is the PDU stored cut short
+                # (the lengths as sent, the code octet only), as a log that cuts packets
+                # stores it, so the analysis knows it was sent and that its values are not.
+                sent = int(dl.group(1)) - 4
+                self._cut = sent - 1
+                l2 = struct.pack("<HH", sent, 6) + pdu
+                return (
+                    kind[0],
+                    struct.pack("<HH", handle | 0x2000, len(l2) + self._cut) + l2,
+                    kind[1],
+                )
             return kind[0], _acl(handle, 6, pdu), kind[1]
         if first.startswith("ATT: Error (0x01)"):
             rest = " ".join(lines[1:])

@@ -39,7 +39,7 @@ from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Rec
 from bpdiag.decode import att, h4, hci, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, MAX_PARTIAL, Reassembler
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Message, Pdu
 from bpdiag.errors import DecodeError
 
 _NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
@@ -354,8 +354,9 @@ class HciStream:
     def _cut_acl(self, rec: Record, p: bytes, off: int, n: int, adapter: int, d: int) -> list[Pdu]:
         """An ACL packet the log stored cut short (btsnooz, a filtered snoop log).  An SMP
         PDU's loss is a problem that names it (layer ``truncated``); of a Pairing Request /
-        Response cut to 6 octets the fields present are decoded (``CutPairingFeatures``),
-        nothing else is.  Other channels are only counted (``CaptureInfo.truncated_records``)."""
+        Response cut to 6 octets the fields present are decoded (``CutPairingFeatures``), of
+        a phase-2 PDU cut to its code octet that it was sent (``UnreadCommand``), nothing
+        else.  Other channels are only counted (``CaptureInfo.truncated_records``)."""
         hf = _U16(p, off)[0]
         if hf & 0x3000 == 0x1000 or n < 5:
             return _NONE
@@ -365,12 +366,14 @@ class HciStream:
         code = p[off + 8]
         name = smp.command_name(code)
         handle = hf & 0x0FFF
-        cut = smp.parse_cut_features(p[off + 8 :], _U16(p, off + 4)[0])
-        what = (
-            "only the fields present are decoded (not the responder key distribution)"
-            if cut is not None
-            else "is not decoded (its fields are cut)"
-        )
+        l2len = _U16(p, off + 4)[0]
+        cut: Message | None = smp.parse_cut_features(p[off + 8 :], l2len)
+        what = "only the fields present are decoded (not the responder key distribution)"
+        if cut is None:
+            # A phase-2 PDU is known to have been sent; only its values are not
+            cut = smp.parse_unread(p[off + 8 :], l2len)
+            what = "is kept without its values" if cut is not None else "is not decoded"
+            what += " (its fields are cut)"
         self._problem(
             rec,
             f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the SMP "

@@ -516,6 +516,50 @@ def parse_cut_features(data: bytes, original_length: int) -> CutPairingFeatures 
     return CutPairingFeatures(data[0], data[1], data[2], data[3], data[4], data[5], original_length)
 
 
+# Phase-2 PDUs whose parameters only the spec's checks read: a log that did not carry them
+# (hcidump without -X) still shows that they were sent.
+UNREAD_CODES = frozenset(
+    {
+        CommandCode.PAIRING_CONFIRM,
+        CommandCode.PAIRING_RANDOM,
+        CommandCode.PAIRING_PUBLIC_KEY,
+        CommandCode.PAIRING_DHKEY_CHECK,
+        CommandCode.PAIRING_KEYPRESS_NOTIFICATION,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadCommand:
+    """A Pairing Confirm, Random, Public Key, DHKey Check or Keypress Notification (Vol 3,
+    Part H, 3.5.3–3.5.7) that the log shows was sent but whose parameters it did not carry:
+    its values are not known (``None``), never guessed.  Not a wire message of its own
+    (``parse_smp`` never returns it): ``parse_unread`` builds it."""
+
+    code: int
+    original_length: int
+
+    @property
+    def name(self) -> str:
+        return command_name(self.code)
+
+    def fields(self) -> dict[str, object]:
+        return {"parameters": None, "not_in_capture": f"{self.original_length} bytes"}
+
+    def summary(self, show_keys: bool = False) -> str:
+        return f"{self.name} (parameters not in the capture)"
+
+
+def parse_unread(data: bytes, original_length: int) -> UnreadCommand | None:
+    """An ``UnreadCommand`` for a phase-2 PDU of which the log kept the code octet only
+    (``original_length`` more were sent), or ``None`` for any other command (whose fields the
+    analysis reads) and for part of the values kept (btsnooz: the truncated-snoop finding
+    covers those logs)."""
+    if len(data) != 1 or data[0] not in UNREAD_CODES or original_length <= 1:
+        return None
+    return UnreadCommand(data[0], original_length)
+
+
 @_command(CommandCode.PAIRING_CONFIRM, _octets("confirm", 16))
 @dataclass(frozen=True, slots=True)
 class PairingConfirm(SmpCommand):

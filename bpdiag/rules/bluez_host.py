@@ -104,10 +104,12 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
     for ev in idx.monitor_events(13, 16):
         v = ev.values
         msg = str(v.get("message") or "")
-        if ev.opcode == 13 and "no agent" in msg.lower():
+        said = _says_no_agent(msg) if ev.opcode == 13 else None
+        if said is not None:
+            cut = ' (btmon cut the line inside the words "no agent")' if said else ""
             yield finding(
                 NO_AGENT,
-                f'bluetoothd logged at #{ev.frame}: "{msg}".',
+                f'bluetoothd logged at #{ev.frame}: "{msg}"{cut}.',
                 [ev.frame],
             )
         elif ev.opcode == 16 and v.get("opcode") in _NEGATIVE_REPLIES:
@@ -117,3 +119,27 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
                 f"(for {v.get('address', 'the device')}): the agent declined or was missing.",
                 [ev.frame],
             )
+
+
+_PHRASE = "no agent"
+# btmon cuts a line that does not fit its width (80 columns when not writing to a terminal)
+# and ends it with "..": "= bluetoothd: ... No agen..". A cut shorter than "no ag" ("No a..",
+# "No ..") could be any message ("No address ...", "No such ..."), so it is not taken.
+_MIN_CUT = len("no ag")
+
+
+def _says_no_agent(msg: str) -> bool | None:
+    """None: the message does not say "no agent"; False: it says so in full; True: btmon's
+    cut ends it with a prefix of the phrase (at least "no ag", starting a word) and "..".
+    """
+    low = msg.lower()
+    if _PHRASE in low:
+        return False
+    if not low.endswith("..") or low.endswith("..."):
+        return None  # "..." is a person's elision, not btmon's cut
+    head = low[:-2]
+    for n in range(len(_PHRASE) - 1, _MIN_CUT - 1, -1):
+        start = len(head) - n
+        if head.endswith(_PHRASE[:n]) and (start == 0 or not head[start - 1].isalnum()):
+            return True
+    return None

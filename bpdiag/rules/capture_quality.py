@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bpdiag.analysis.model import Analysis, Pairing
+from bpdiag.analysis.model import Analysis, Pairing, Step
+from bpdiag.decode import smp
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 CAPTURE_GAP = rule(
@@ -120,10 +121,50 @@ def _partial_detail(p: Pairing) -> str:
     )
 
 
+def _unread_detail(unread: list[Step], hcidump: bool) -> str:
+    """Phase-2 PDUs the log shows were sent, without their values: what cannot be known."""
+    counts: dict[str, list[int]] = {}
+    for s in unread:
+        counts.setdefault(s.name, []).append(s.frame)
+    named = ", ".join(
+        f"{len(f)} {name} ({', '.join(f'#{x}' for x in f)})" for name, f in counts.items()
+    )
+    codes = {s.code for s in unread}
+    lost = []
+    if smp.CommandCode.PAIRING_PUBLIC_KEY in codes:
+        lost.append("whether a side used the SMP debug key (Vol 3, Part H, 2.3.5.6.1)")
+    if codes & {
+        smp.CommandCode.PAIRING_PUBLIC_KEY,
+        smp.CommandCode.PAIRING_CONFIRM,
+        smp.CommandCode.PAIRING_RANDOM,
+    }:
+        lost.append("whether the Confirm values match the keys and nonces (2.3.5.6)")
+    if smp.CommandCode.PAIRING_DHKEY_CHECK in codes:
+        lost.append("the DHKey check values (2.3.5.6.5)")
+    if smp.CommandCode.PAIRING_KEYPRESS_NOTIFICATION in codes:
+        lost.append("the keypresses notified")
+    return (
+        f"The log shows {named} but not their parameters"
+        f"{' (hcidump prints them only with -X)' if hcidump else ''}: "
+        "the PDUs were sent, so the pairing's order is as captured, but these checks cannot "
+        f"be made from this log: {'; '.join(lost)}."
+    )
+
+
 @check
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
+        unread = [s for s in p.steps if isinstance(s.msg, smp.UnreadCommand)]
+        if unread and not p.cut_frames:  # a log that cuts packets: truncated-snoop says it
+            yield finding(
+                CAPTURE_GAP,
+                _unread_detail(unread, analysis.capture.format == "hcidump-text"),
+                [s.frame for s in unread[:8]],
+                fix="Print the capture again with its parameters: `hcidump -X -r FILE` (or, "
+                "better, `btmon -r FILE`), or attach the capture file itself.",
+                **where,
+            )
         if p.response is not None and p.request is None and p.outcome != "success":
             yield finding(
                 CAPTURE_GAP,

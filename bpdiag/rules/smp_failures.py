@@ -477,6 +477,13 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             f"{_side(f.sent_by).capitalize()} sent Pairing Failed: {f.name} (0x{f.reason:02x}) "
             f"at #{f.frame}."
         )
+        if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
+            detail += (
+                " The capture does not show who sent "
+                f"{', '.join(f'#{x}' for x in p.senders_from_order[:8])}"
+                f"{' …' if len(p.senders_from_order) > 8 else ''}: told from SMP's order "
+                "(Vol 3, Part H, 2.3.5, 3.6.1)."
+            )
         if p.method is not None:
             detail += f" Method: {p.method.replace('_', ' ')}."
         params = _params(p)

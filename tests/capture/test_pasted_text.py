@@ -5,6 +5,7 @@ pairings, encryptions and findings as the capture itself."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -142,7 +143,46 @@ def test_pasted_hcidump_text_gives_the_capture_analysis(
     p.write_bytes((text if shape == "as_printed" else SHAPES[shape](text)).encode())
     with open_capture(p) as cap:
         assert cap.format == "hcidump-text"
-    assert _summary(p) == _expect(name.split(".")[0])
+    pairings, encryptions, codes = _expect(name.split(".")[0])
+    if ".hcidump-plain." in name:
+        # plain hcidump prints the Secure Connections PDUs without parameters: the same
+        # pairings and findings, and one capture-gap saying what cannot be checked
+        codes = sorted([*cast(list[str], codes), "capture-gap"])
+    assert _summary(p) == (pairings, encryptions, codes)
+
+
+def test_plain_hcidump_sc_pdus_are_sent_not_missing() -> None:
+    """Pairing Public Key / DHKey Check printed without parameters are in the ladder (values
+    unknown), so encryption after them is no protocol violation, and nothing is checked."""
+    a = diagnose_file(TEXTS / "sc_justworks_success.hcidump-plain.txt")
+    [p] = a.pairings
+    assert (p.outcome, p.public_keys, p.dhkey_checks, p.phase2_complete) == ("success", 2, 2, True)
+    unread = [s for s in p.steps if s.msg.summary().endswith("(parameters not in the capture)")]
+    assert [s.frame for s in unread] == [35, 37, 42, 44]
+    assert p.checks == []  # the btsnoop's f4 check needs the public keys: not made, not failed
+    [gap] = [f for f in a.findings if f.code == "capture-gap"]
+    assert "debug key" in gap.detail and "hcidump prints them only with -X" in gap.detail
+    assert gap.frames == [35, 37, 42, 44]
+    assert "pairing-protocol-violation" not in {f.code for f in a.findings}
+    # the -X printing of the same kind of pairing carries the values: no gap
+    full = diagnose_file(TEXTS / "sc_numeric_comparison_success.hcidump.txt")
+    assert "capture-gap" not in {f.code for f in full.findings}
+    assert full.pairings[0].checks
+
+
+def test_plain_hcidump_without_dlen_or_with_dump_is_not_cut(tmp_path: Path) -> None:
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "< ACL data: handle 1 flags 0x00 dlen 69\n"
+        "    SMP: Unknown (0x0c)\n"  # no -X: stored cut short, 69 bytes sent
+        "> ACL data: handle 1 flags 0x02 dlen 6\n"
+        "    SMP: Unknown (0x0e)\n"  # a 2-byte Keypress Notification without its type
+        "> ACL data: handle 1 flags 0x02 dlen 5\n"
+        "    SMP: Unknown (0x0c)\n"  # dlen says the PDU was 1 byte: not cut, malformed
+    )
+    with open_capture(p) as cap:
+        recs = list(cap)
+    assert [(len(r.payload), r.orig_length) for r in recs] == [(9, 73), (9, 10), (9, 0)]
 
 
 def test_hcidump_identity_address_is_not_trusted(tmp_path: Path) -> None:

@@ -577,3 +577,19 @@ def test_agrees_with_bumble(pdu: bytes) -> None:
     assert fields  # every defined command has fields to compare
     for key, value in fields.items():
         assert _bumble_value(getattr(theirs, BUMBLE_ATTRS[key])) == value, key
+
+
+def test_unread_phase2_pdu_only_for_a_bare_code_octet() -> None:
+    from bpdiag.decode.smp import UnreadCommand, parse_unread
+
+    u = parse_unread(b"\x0c", 65)
+    assert isinstance(u, UnreadCommand) and u.name == "Pairing Public Key"
+    assert u.summary() == "Pairing Public Key (parameters not in the capture)"
+    assert u.fields()["parameters"] is None
+    assert parse_unread(b"\x0d", 17) is not None
+    # not for: values partly kept, commands whose fields the analysis reads, nothing sent
+    assert parse_unread(b"\x0c" + bytes(4), 65) is None
+    for code in (0x01, 0x02, 0x05, 0x08, 0x09, 0x0B):
+        assert parse_unread(bytes([code]), 17) is None
+    assert parse_unread(b"\x0c", 1) is None
+    assert parse_unread(b"", 65) is None

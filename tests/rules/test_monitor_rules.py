@@ -87,3 +87,34 @@ def test_no_agent(tmp_path: Path) -> None:
     assert [f.code for f in analysis.findings] == ["no-agent", "no-agent"]
     assert "No agent available" in analysis.findings[0].detail
     assert "User Confirmation Negative Reply" in analysis.findings[1].detail
+
+
+def _agent_codes(tmp_path: Path, message: str) -> list[str]:
+    path = _write(tmp_path, [_ctrl_open(1, "bluetoothd"), _log("bluetoothd", message, 5)])
+    return [f.code for f in diagnose_file(path).findings]
+
+
+def test_no_agent_cut_by_btmon(tmp_path: Path) -> None:
+    # btmon ends a line that does not fit its width with "..", mid-word (issue 10, class 7)
+    for cut in (
+        "src/device.c:new_auth() No agent available fo..",
+        "src/device.c:new_auth() No agen..",
+        "src/device.c:new_auth() No ag..",
+        "No agent..",
+    ):
+        assert _agent_codes(tmp_path, cut) == ["no-agent"], cut
+    path = _write(tmp_path, [_ctrl_open(1, "bluetoothd"), _log("bluetoothd", "x No agen..", 5)])
+    assert "btmon cut the line" in diagnose_file(path).findings[0].detail
+
+
+def test_no_agent_not_matched_by_other_cut_text(tmp_path: Path) -> None:
+    for other in (
+        "device_bonding_complete() bonding (nil) status 0x05 No a..",  # too short to tell
+        "src/adapter.c: No address given..",
+        "src/device.c: Nano ag..",  # not the start of a word
+        "src/device.c: No agen",  # no cut mark: a full message that says something else
+        "No ag...",  # three dots: someone's elision, not btmon's cut
+        "No agency..",
+        "No agen.. more text",  # ".." not at the end of the printed line
+    ):
+        assert _agent_codes(tmp_path, other) == [], other
