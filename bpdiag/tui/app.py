@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,12 +98,11 @@ class Progressed(Message):
         return isinstance(message, Progressed)
 
 
-@dataclass
 class LoadFailed(Message):
-    error: str
-
-    def __post_init__(self) -> None:
+    # Not a dataclass: Message.__init__ calls __post_init__, which recursed forever.
+    def __init__(self, error: str) -> None:
         super().__init__()
+        self.error = error
 
 
 class RerunDone(Message):
