@@ -59,6 +59,8 @@ bpdiag TUI — keys
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears it and leaves the box)
+               (over 5,000 matching packets, the list holds 5,000 of them, from the
+               first or around a selected finding's evidence; its title says which)
   f            every frame (around the selected packet on captures over 20,000 records),
                dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture (the path is shown)
