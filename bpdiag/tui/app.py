@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -29,11 +28,7 @@ from textual.widgets import (
 )
 from textual.widgets.tree import TreeNode
 
-from bpdiag.analysis.model import Analysis
-from bpdiag.crypto.keyring import Keyring
 from bpdiag.errors import BpdiagError
-from bpdiag.report.problems import describe as describe_problem
-from bpdiag.report.text import _suggestion, check_lines, explain_encryption, pairing_headline
 from bpdiag.tui.model import (
     Loaded,
     PacketRow,
@@ -51,15 +46,13 @@ from bpdiag.tui.model import (
     rerun_defaults,
     rerun_defaults_without_pairing,
 )
-from bpdiag.tui.rerun import (
-    CompareScreen,
-    CompareWithScreen,
-    RerunRequest,
-    RerunScreen,
-    rerun_capture_path,
-)
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
 from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
+
+if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
+    from bpdiag.analysis.model import Analysis
+    from bpdiag.crypto.keyring import Keyring
+    from bpdiag.tui.rerun import RerunRequest
 
 HELP = """\
 bpdiag TUI — keys
@@ -68,6 +61,8 @@ bpdiag TUI — keys
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears it and leaves the box)
+               (over 5,000 matching packets, the list holds 5,000 of them, from the
+               first or around a selected finding's evidence; its title says which)
   f            every frame (around the selected packet on captures over 20,000 records),
                dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture (the path is shown)
@@ -87,29 +82,31 @@ Key values are redacted unless started with --show-keys."""
 
 
 ALL_FRAMES_LIMIT = 20_000
+# The packet table holds at most this many rows: a window of the matching packets (all of
+# them on most captures), moved to the evidence when a finding is selected.
+PACKET_WINDOW = 5_000
+PROGRESS_EVERY_S = 0.1  # the loader reports at most this often
 
 
 class Progressed(Message):
-    def __init__(self, done: int, total: int) -> None:
+    """How far the loader is: bytes read of the file, and PDUs decoded so far.  A newer
+    report replaces one not yet handled, so the queue never floods (as in toolong)."""
+
+    def __init__(self, done: int, total: int, decoded: int = 0) -> None:
         super().__init__()
         self.done = done
         self.total = total
+        self.decoded = decoded
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Progressed)
 
 
-@dataclass
 class LoadFailed(Message):
-    error: str
-
-    def __post_init__(self) -> None:
+    # Not a dataclass: Message.__init__ calls __post_init__, which recursed forever.
+    def __init__(self, error: str) -> None:
         super().__init__()
-
-
-class Rows(Message):
-    """Packet rows decoded so far (the screen fills in while the file is read)."""
-
-    def __init__(self, rows: list[PacketRow]) -> None:
-        super().__init__()
-        self.rows = rows
+        self.error = error
 
 
 class RerunDone(Message):
@@ -194,8 +191,9 @@ class BpdiagApp(SafeCrash, App[None]):
         self.connection: int | None = None
         self.selected_connection: int | None = None
         self.highlight: set[int] = set()
-        self.shown_rows: list[PacketRow] = []
-        self.streamed = 0
+        self.matching: list[PacketRow] = []  # every packet the filters let through
+        self.shown_rows: list[PacketRow] = []  # the window of them in the table
+        self.window_start = 0
         self.detail_row: PacketRow | None = None
         self.detail_span: tuple[int, int] | None = None
         self.raw_frames: dict[int, RawFrame] | None = None
@@ -228,7 +226,8 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#findings", DataTable).add_columns("sev", "code", "frames")
         self.query_one("#packets", DataTable).add_columns("#", "dir", "conn", "layer", "PDU")
         self.query_one("#fields", DataTable).add_columns("field", "value")
-        self.load_capture()
+        # the first screen is drawn before the loader takes the CPU
+        self.call_after_refresh(self.load_capture)
         if self.follow:
             self.set_interval(2.0, self.reload_if_grown)
 
@@ -244,14 +243,29 @@ class BpdiagApp(SafeCrash, App[None]):
 
     @work(thread=True, exclusive=True)
     def load_capture(self) -> None:
-        def progress(done: int, total: int) -> None:
-            self.post_message(Progressed(done, total))
+        count = 0
+        last = 0.0
 
-        def rows(batch: list[PacketRow]) -> None:
-            self.post_message(Rows(list(batch)))
+        def decoded(n: int) -> None:
+            nonlocal count
+            count = n
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                self.post_message(Progressed(done, total, count))
 
         try:
-            loaded = load(self.path, self.show_keys, progress, rows, keys=self.keys)
+            loaded = load(
+                self.path,
+                self.show_keys,
+                progress,
+                keys=self.keys,
+                decoded=decoded,
+                progress_every=4096,
+            )
         except (BpdiagError, OSError) as exc:
             self.post_message(LoadFailed(str(exc)))
             return
@@ -261,22 +275,15 @@ class BpdiagApp(SafeCrash, App[None]):
     def on_progressed(self, msg: Progressed) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(msg.total, 1), progress=msg.done)
-
-    def on_rows(self, msg: Rows) -> None:
-        if self.loaded is not None:
-            return  # the final rows are already shown
-        table = self.query_one("#packets", DataTable)
-        for r in filter_rows(msg.rows, mode=self.mode, text=self.text):
-            table.add_row(
-                str(r.frame), r.direction, r.connection or "", r.layer, r.name, key=str(r.frame)
-            )
-        self.streamed += len(msg.rows)
-        self.query_one("#ladder", Static).update(f"Reading… {self.streamed} PDUs decoded so far")
+        if self.loaded is None:
+            self.query_one("#ladder", Static).update(f"Reading… {msg.decoded} PDUs decoded so far")
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.query_one("#ladder", Static).update(literal(f"Cannot read {self.path}: {msg.error}"))
 
     def on_finished(self, msg: Finished) -> None:
+        from bpdiag.report.problems import describe as describe_problem
+
         self.loaded = msg.loaded
         a = msg.loaded.analysis
         self.query_one("#progress", ProgressBar).display = False
@@ -321,6 +328,8 @@ class BpdiagApp(SafeCrash, App[None]):
 
     # ---------------------------------------------------------------- views
     def show_pairing(self, pairing_id: int) -> None:
+        from bpdiag.report.text import _suggestion, check_lines, pairing_headline
+
         if self.loaded is None:
             return
         p = next(p for p in self.loaded.analysis.pairings if p.id == pairing_id)
@@ -372,6 +381,8 @@ class BpdiagApp(SafeCrash, App[None]):
     def show_connection(self, conn_id: int) -> None:
         """A connection's own story: its pairings' outcomes, encryptions and findings (a
         reconnection that only encrypts, e.g. with a lost bond, has no pairing ladder)."""
+        from bpdiag.report.text import explain_encryption
+
         if self.loaded is None:
             return
         a = self.loaded.analysis
@@ -412,14 +423,25 @@ class BpdiagApp(SafeCrash, App[None]):
         elif self.selected_connection is not None:
             self.show_connection(self.selected_connection)
 
-    def refresh_packets(self) -> None:
+    def refresh_packets(self, around: int | None = None) -> None:
+        """Fill the packet table once with the matching packets — at most PACKET_WINDOW of
+        them, from the first, or centred on index ``around`` of the matching list."""
         if self.loaded is None:
             return
         self.raw_frames = None
         table = self.query_one("#packets", DataTable)
         table.clear()
-        self.shown_rows = filter_rows(
+        self.matching = filter_rows(
             self.loaded.packets, mode=self.mode, text=self.text, connection=self.connection
+        )
+        n = len(self.matching)
+        start = 0 if around is None else max(0, min(around - PACKET_WINDOW // 2, n - PACKET_WINDOW))
+        self.window_start = start
+        self.shown_rows = self.matching[start : start + PACKET_WINDOW]
+        table.border_title = (
+            f"packets {start + 1}–{start + len(self.shown_rows)} of {n} (filter to narrow)"
+            if n > PACKET_WINDOW
+            else None
         )
         for r in self.shown_rows:
             mark = "▶" if r.frame in self.highlight else ""
@@ -495,6 +517,10 @@ class BpdiagApp(SafeCrash, App[None]):
         if f.pairing is not None:
             self.show_pairing(f.pairing)
         self.refresh_packets()
+        evidence = set(f.frames)
+        first = next((i for i, r in enumerate(self.matching) if r.frame in evidence), None)
+        if first is not None and len(self.matching) > PACKET_WINDOW:
+            self.refresh_packets(around=first)  # the window moves to the evidence
         table = self.query_one("#packets", DataTable)
         frames = [r.frame for r in self.shown_rows]
         target = next((n for n in f.frames if n in frames), None)
@@ -586,6 +612,8 @@ class BpdiagApp(SafeCrash, App[None]):
 
     def action_rerun(self) -> None:
         """Open the rerun dialog for the selected pairing."""
+        from bpdiag.tui.rerun import RerunScreen, rerun_capture_path
+
         if self.loaded is None:
             return
         capture = rerun_capture_path(time.strftime("%Y%m%d-%H%M%S"))
@@ -646,6 +674,7 @@ class BpdiagApp(SafeCrash, App[None]):
         if self.loaded is None:
             return
         from bpdiag.report.compare import compare
+        from bpdiag.tui.rerun import CompareScreen
 
         result = compare(self.loaded.analysis, other)
         lines = [f"[{f.severity}] {f.code}: {f.title}" for f in other.findings]
@@ -657,6 +686,8 @@ class BpdiagApp(SafeCrash, App[None]):
         if self.last_attempt is not None:
             self.show_compare(*self.last_attempt)
             return
+        from bpdiag.tui.rerun import CompareWithScreen
+
         self.push_screen(CompareWithScreen(), self._compare_chosen)
 
     def _compare_chosen(self, path: Path | None) -> None:

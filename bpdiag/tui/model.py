@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.analysis.run import walk_file
-from bpdiag.crypto.keyring import Keyring
-from bpdiag.decode.pdu import Pdu
-from bpdiag.diagnose import diagnose
-from bpdiag.live.base import IO_CAPABILITIES
-from bpdiag.report.json_report import pdu_fields
+if TYPE_CHECKING:  # the decoders and rules load in ``load`` (the loader thread), not at import
+    from bpdiag.analysis.builder import Analyzer
+    from bpdiag.analysis.model import Analysis, Pairing
+    from bpdiag.crypto.keyring import Keyring
+    from bpdiag.decode.pdu import Pdu
 
 ERROR_NAMES = ("Failed", "Reject", "Error", "TERMINATE", "Disconnection")
 
@@ -61,11 +59,18 @@ def load(
     on_rows: Callable[[list[PacketRow]], None] | None = None,
     batch: int = 200,
     keys: Keyring | None = None,
+    decoded: Callable[[int], None] | None = None,
+    progress_every: int = 65536,
 ) -> Loaded:
     """Read and diagnose a capture, keeping every decoded PDU as a packet row.
 
-    ``on_rows`` receives the rows in batches while the file is read, so a screen can fill
-    in as the analysis streams."""
+    ``on_rows`` receives the rows in batches while the file is read; ``decoded`` only the
+    number of rows so far, with each ``progress`` report (every ``progress_every`` records) —
+    what a screen needs to show that the load advances without taking every row."""
+    from bpdiag.analysis.run import walk_file
+    from bpdiag.diagnose import diagnose
+    from bpdiag.report.json_report import pdu_fields
+
     out: list[Analyzer] = []
     rows: list[PacketRow] = []
     sent = 0
@@ -78,10 +83,13 @@ def load(
 
     def report(done: int, total: int) -> None:
         flush()
+        if decoded is not None:
+            decoded(len(rows))
         if progress is not None:
             progress(done, total)
 
-    for pdu, conn in walk_file(path, out, report if (progress or on_rows) else None, keys=keys):
+    reporting = progress or on_rows or decoded
+    for pdu, conn in walk_file(path, out, report if reporting else None, progress_every, keys=keys):
         fields = pdu_fields(pdu, show_keys)
         summary = " ".join(f"{k}={v}" for k, v in fields.items())
         rows.append(
@@ -331,6 +339,8 @@ class RerunDefaults:
 
 def peer_profile(p: Pairing) -> str:
     """A ``generic`` profile that answers like the recorded responder did."""
+    from bpdiag.live.base import IO_CAPABILITIES
+
     knobs: list[str] = []
     r = p.response
     if r is not None:
@@ -388,6 +398,8 @@ def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
             else "defaults (no response recorded)"
         )
         io = q.io_capability_name
+        from bpdiag.live.base import IO_CAPABILITIES
+
         if io not in IO_CAPABILITIES:
             source += f"; its IO capability {io} is not one a host can offer: KeyboardDisplay"
             io = "KeyboardDisplay"

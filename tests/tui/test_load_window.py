@@ -1,0 +1,71 @@
+"""The loader and the packet table on large captures (issue 11): progress reports replace
+each other in the queue instead of flooding it, and the table holds a bounded window of the
+matching packets that moves to a finding's evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("textual")
+
+from textual.widgets import DataTable
+
+import bpdiag.tui.app as tui_app
+from bpdiag.tui.app import LoadFailed, Progressed, make_app
+from tests.tui.pilot import loaded
+
+FAILED = "captures/not_in_pairing_mode.btsnoop"
+BIG = (160, 48)
+
+
+def test_a_progress_report_replaces_an_older_one_only() -> None:
+    newer, older = Progressed(20, 100, 7), Progressed(10, 100, 3)
+    assert newer.can_replace(older)
+    assert not older.can_replace(LoadFailed("gone"))  # an outcome is never dropped
+
+
+async def test_packet_table_is_a_window_that_moves_to_the_evidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tui_app, "PACKET_WINDOW", 4)
+    app = make_app(FAILED)
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot, app)
+        table = app.query_one("#packets", DataTable)
+        total = len(app.matching)
+        assert total > 8  # the capture has more packets than the window
+        assert table.row_count == len(app.shown_rows) == 4
+        assert app.shown_rows == app.matching[:4]
+        assert table.border_title is not None and f"1–4 of {total}" in str(table.border_title)
+        app.query_one("#findings").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.highlight == {32, 33, 35}
+        frames = [r.frame for r in app.shown_rows]
+        assert 32 in frames and len(frames) == 4
+        assert app.shown_rows[table.cursor_row].frame == 32  # the cursor on the evidence
+        assert app.shown_rows == app.matching[app.window_start : app.window_start + 4]
+
+
+async def test_small_capture_shows_every_packet_without_a_window_title() -> None:
+    app = make_app(FAILED)
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot, app)
+        table = app.query_one("#packets", DataTable)
+        assert table.row_count == len(app.matching) == len(app.loaded.packets)  # type: ignore[union-attr]
+        assert not table.border_title
+
+
+async def test_an_unreadable_capture_says_so(tmp_path: object) -> None:
+    from pathlib import Path
+
+    bad = Path(str(tmp_path)) / "not-a-capture.btsnoop"
+    bad.write_bytes(b"this is no capture at all\n" * 4)
+    app = make_app(str(bad))
+    async with app.run_test(size=BIG) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            text = str(app.query_one("#ladder").render())
+            if "Cannot read" in text or app.loaded is not None:
+                break
+        assert app.loaded is None and "Cannot read" in text
