@@ -181,6 +181,7 @@ class FramedReader(BatchReader):
     record_header = 0
     hard_limit = 0
     length_name = "length"
+    stored_name = "bytes"  # what the stored length counts, for the "file ends" problem
 
     def batches(self) -> Generator[Iterator[Record], None, None]:
         src = self.src
@@ -206,12 +207,12 @@ class FramedReader(BatchReader):
                 self.header_cut_short(index + 1, offset, hdr)
                 return
             incl = self._stored(buf, pos)
-            if incl > self.hard_limit:
+            bad = self._bad_length(incl)
+            if bad is not None:
                 self.problem(
                     index + 1,
                     offset,
-                    f"{where}: {self.length_name} {incl} is more than {self._limit_text()}; "
-                    "the rest of the file cannot be framed",
+                    f"{where}: {bad}; the rest of the file cannot be framed",
                     ProblemKind.BAD_LENGTH,
                 )
                 return
@@ -226,12 +227,15 @@ class FramedReader(BatchReader):
                     self.problem(
                         index + 1,
                         offset,
-                        f"{where}: header says {incl} bytes, file ends after {len(src.buf) - hdr}",
+                        f"{where}: header says {incl} {self.stored_name}, file ends after "
+                        f"{len(src.buf) - hdr}",
                         ProblemKind.TRUNCATED,
                     )
                 return
             index += 1
-            out.append(self._odd_record(buf, pos, end, index, offset, where))
+            odd = self._odd_record(buf, pos, end, index, offset, where)
+            if odd is not None:
+                out.append(odd)
             pos = end
 
     def _frame(
@@ -248,10 +252,17 @@ class FramedReader(BatchReader):
     def _limit_text(self) -> str:
         return f"{self.hard_limit} bytes"
 
+    def _bad_length(self, stored: int) -> str | None:
+        """Why a stored length cannot be framed, or ``None`` when it can."""
+        if stored > self.hard_limit:
+            return f"{self.length_name} {stored} is more than {self._limit_text()}"
+        return None
+
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str
-    ) -> Record:
-        """A complete record the hot loop did not take: kept, with its problems."""
+    ) -> Record | None:
+        """A complete record the hot loop did not take: kept, with its problems (``None``:
+        counted, not kept)."""
         raise NotImplementedError
 
 

@@ -26,10 +26,9 @@ nothing bpdiag decodes and are skipped.
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterator
 
-from bpdiag.capture._io import BatchReader, Source
-from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
+from bpdiag.capture._io import FramedReader, Source
+from bpdiag.capture.record import Direction, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
 HEADER_BE = struct.Struct(">III")
@@ -102,11 +101,15 @@ def byte_order(head: bytes) -> str | None:
     return "<" if le >= be else ">"
 
 
-class PacketLoggerReader(BatchReader):
-    """Reads a PacketLogger file in the byte order its first records show."""
+class PacketLoggerReader(FramedReader):
+    """Reads a PacketLogger file in the byte order its first records show (the framing loop
+    is ``FramedReader``'s; a record header is the length field, the time and the type)."""
 
     format = "packetlogger"
     layer = "packetlogger"
+    record_header = HDR
+    hard_limit = MAX_LENGTH - MIN_LENGTH
+    stored_name = "packet bytes"
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         super().__init__(src, problems, stats)
@@ -115,74 +118,51 @@ class PacketLoggerReader(BatchReader):
             raise UnreadableCapture("not a PacketLogger file: its first record is implausible")
         self.order = order
         self.link_type = 2001
+        self._unpack = (HEADER_LE if order == "<" else HEADER_BE).unpack_from
 
-    def batches(self) -> Generator[Iterator[Record], None, None]:
-        """The records; damage ends the file with a ``Problem`` (or skips one record)."""
-        src = self.src
-        unpack = (HEADER_LE if self.order == "<" else HEADER_BE).unpack_from
+    def _frame(
+        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
+    ) -> tuple[int, int]:
+        unpack = self._unpack
         monitor = MONITOR
-        index = 0
-        pos = 0
-        skipped = 0
-        out: list[Record] = []
-        while True:
-            buf = src.buf
-            base = src.base
-            n = len(buf)
-            while pos + HDR <= n:
-                length, secs, usecs = unpack(buf, pos)
-                end = pos + 4 + length
-                if length < MIN_LENGTH or length > MAX_LENGTH or end > n:
-                    break
-                index += 1
-                kind = monitor.get(buf[pos + 12])
-                if kind is None:
-                    skipped += 1
-                else:
-                    out.append(
-                        Record(
-                            index,
-                            secs + usecs / 1_000_000,
-                            2001,
-                            buf[pos + HDR : end],
-                            base + pos,
-                            kind[1],
-                            kind[0],
-                        )
+        n = len(buf)
+        while pos + HDR <= n:
+            length, secs, usecs = unpack(buf, pos)
+            end = pos + 4 + length
+            if length < MIN_LENGTH or length > MAX_LENGTH or end > n:
+                break
+            index += 1
+            kind = monitor.get(buf[pos + 12])
+            if kind is not None:  # other types carry nothing bpdiag decodes
+                out.append(
+                    Record(
+                        index,
+                        secs + usecs / 1_000_000,
+                        2001,
+                        buf[pos + HDR : end],
+                        base + pos,
+                        kind[1],
+                        kind[0],
                     )
-                pos = end
-            if out:
-                yield self._emit(out)
-                out = []
-            offset = base + pos
-            where = f"record {index + 1} at offset 0x{offset:x}"
-            if n - pos < HDR:
-                if src.refill(pos, HDR):
-                    pos = 0
-                    continue
-                self.header_cut_short(index + 1, offset, HDR)
-                return
-            length, _secs, _usecs = unpack(buf, pos)
-            if length < MIN_LENGTH or length > MAX_LENGTH:
-                self.problem(
-                    index + 1,
-                    offset,
-                    f"{where}: PacketLogger length {length} is outside {MIN_LENGTH}–"
-                    f"{MAX_LENGTH} bytes; the rest of the file cannot be framed",
-                    ProblemKind.BAD_LENGTH,
                 )
-                return
-            if src.refill(pos, 4 + length):
-                pos = 0
-                continue
-            if src.error is not None:
-                self.read_error(index + 1, offset)
-            elif not src.closed:
-                self.problem(
-                    index + 1,
-                    offset,
-                    f"{where}: header says {length - 9} packet bytes, file ends after "
-                    f"{max(len(src.buf) - HDR, 0)}",
-                    ProblemKind.TRUNCATED,
-                )
-            return
+            pos = end
+        return pos, index
+
+    def _stored(self, buf: bytes, pos: int) -> int:
+        """The packet bytes after the record header (the length field counts the time and the
+        type too); negative for a length below ``MIN_LENGTH``."""
+        return int(self._unpack(buf, pos)[0]) - MIN_LENGTH
+
+    def _bad_length(self, stored: int) -> str | None:
+        length = stored + MIN_LENGTH
+        if length < MIN_LENGTH or length > MAX_LENGTH:
+            return f"PacketLogger length {length} is outside {MIN_LENGTH}–{MAX_LENGTH} bytes"
+        return None
+
+    def _odd_record(
+        self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str
+    ) -> Record | None:
+        """Never reached: ``_frame`` takes every complete record whose length is framable."""
+        out: list[Record] = []
+        self._frame(buf, offset - pos, pos, index - 1, out)
+        return out[0] if out else None
