@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from bpdiag.analysis.model import Check, Connection, Pairing
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk
-from bpdiag.crypto.smp_crypto import pairing_pdu_value
 from bpdiag.crypto.tk_search import C1Inputs, differing_digits
 
 if TYPE_CHECKING:
@@ -46,21 +45,14 @@ def _types(
 
 
 def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring) -> None:
-    from bpdiag.analysis.verify import _address
+    from bpdiag.analysis.verify import legacy_inputs
 
-    if conn is None or v.preq is None or v.pres is None:
+    if conn is None:
         return
-    ia, ra = _address(conn.central), _address(conn.peripheral)
-    if ia is None or ra is None:
+    recorded = legacy_inputs(v, conn)
+    if recorded is None:
         return
-    preq, pres = pairing_pdu_value(v.preq[:7]), pairing_pdu_value(v.pres[:7])
-    sides = {
-        who: (v.confirms[key][0], v.randoms[key][0])
-        for who, key in (("initiator", "i"), ("responder", "r"))
-        if v.confirms[key] and v.randoms[key]
-    }
-    if not sides:
-        return
+    ia, ra, preq, pres, sides = recorded
     if p.method == "oob":
         _oob(p, sides, preq, pres, ia, ra, keys)
         return

@@ -270,26 +270,47 @@ def _address(endpoint: Any) -> tuple[bytes, int | None] | None:
     return value, None
 
 
-def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
-    """Recompute Mconfirm and Sconfirm with TK = 0 (2.3.5.5)."""
-    from bpdiag.crypto.smp_crypto import c1, pairing_pdu_value
+_Address = tuple[bytes, int | None]
 
-    if conn is None or v.preq is None or v.pres is None:
-        return
+
+_Sides = dict[str, tuple[tuple[int, bytes], tuple[int, bytes]]]  # who → (frame, value) twice
+
+
+def legacy_inputs(
+    v: _Values, conn: Connection
+) -> tuple[_Address, _Address, bytes, bytes, _Sides] | None:
+    """What c1 (Vol 3, Part H, 2.2.3) needs from a legacy pairing: both addresses, the
+    Pairing Request and Response values, and each side's (confirm, random) where the capture
+    holds both; ``None`` when something is missing."""
+    from bpdiag.crypto.smp_crypto import pairing_pdu_value
+
+    if v.preq is None or v.pres is None:
+        return None
     ia, ra = _address(conn.central), _address(conn.peripheral)
     if ia is None or ra is None:
-        return
+        return None
     preq, pres = pairing_pdu_value(v.preq[:7]), pairing_pdu_value(v.pres[:7])
-    tk = bytes(16)
-    types = [(ia[1], ra[1])] if None not in (ia[1], ra[1]) else []
-    types += [(a, b) for a in (0, 1) for b in (0, 1) if (a, b) not in types]
     sides = {
         who: (v.confirms[key][0], v.randoms[key][0])
         for who, key in (("initiator", "i"), ("responder", "r"))
         if v.confirms[key] and v.randoms[key]
     }
     if not sides:
+        return None
+    return ia, ra, preq, pres, sides
+
+
+def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
+    """Recompute Mconfirm and Sconfirm with TK = 0 (2.3.5.5)."""
+    from bpdiag.crypto.smp_crypto import c1
+
+    inputs = legacy_inputs(v, conn) if conn is not None else None
+    if inputs is None:
         return
+    ia, ra, preq, pres, sides = inputs
+    tk = bytes(16)
+    types = [(ia[1], ra[1])] if None not in (ia[1], ra[1]) else []
+    types += [(a, b) for a in (0, 1) for b in (0, 1) if (a, b) not in types]
 
     def matches(iat: int | None, rat: int | None) -> dict[str, bool]:
         return {
