@@ -63,7 +63,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
             break
         inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
         targets = [(sides[w][0][1], sides[w][1][1]) for w in todo]
-        for who, passkey in zip(todo, find_passkeys(keys, targets, inputs), strict=True):
+        for who, passkey in zip(todo, find_passkeys(targets, inputs), strict=True):
             if passkey is not None:
                 found[who] = passkey
         if found:

@@ -63,8 +63,6 @@ class Keyring:
     irks: list[tuple[bytes, str | None]] = field(default_factory=list)
     show_keys: bool = False
     problems: list[str] = field(default_factory=list)  # key files that could not be read
-    # (confirm, rand, c1 inputs) → passkey found (or None), shared by decryption and verify
-    passkey_cache: dict[tuple[bytes, ...], int | None] = field(default_factory=dict)
 
     def add_ltk_text(self, text: str) -> None:
         """An LTK typed by the user (``--ltk``): tried in both octet orders."""

@@ -14,6 +14,7 @@ Inputs are as on air (``decryptor._Pairing``); results in spec order.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from bpdiag.capture.record import Direction
@@ -47,22 +48,34 @@ def _cache_key(confirm: bytes, rand: bytes, i: C1Inputs) -> tuple[bytes, ...]:
     return (confirm, rand, i.preq, i.pres, bytes([i.iat, i.rat]), i.ia, i.ra)
 
 
-def find_passkeys(
-    keyring: Keyring, targets: list[tuple[bytes, bytes]], inputs: C1Inputs
-) -> list[int | None]:
+# Searches done in this process, by their public inputs (the answer is a function of them):
+# a capture analysed again — the TUI following a growing file reloads it every 2 s, check
+# then analyze, a batch with the same log twice — does not pay the 10^6 search again.
+_SEARCHED: OrderedDict[tuple[bytes, ...], int | None] = OrderedDict()
+_SEARCHED_MAX = 1024
+
+
+def find_passkeys(targets: list[tuple[bytes, bytes]], inputs: C1Inputs) -> list[int | None]:
     """The passkey whose TK gives each ``(confirm, rand)`` (spec order); the sides not yet
-    searched in this run are searched together (one pass, shared key schedules)."""
-    cache = keyring.passkey_cache
-    todo = [t for t in targets if _cache_key(*t, inputs) not in cache]
+    searched yet are searched together (one pass, shared key schedules)."""
+    cache = _SEARCHED
+    keys = [_cache_key(*t, inputs) for t in targets]
+    todo = [t for t, k in zip(targets, keys, strict=True) if k not in cache]
     if todo:
         for t, found in zip(todo, search_passkeys(todo, inputs), strict=True):
             cache[_cache_key(*t, inputs)] = found
-    return [cache[_cache_key(*t, inputs)] for t in targets]
+        while len(cache) > _SEARCHED_MAX:
+            cache.popitem(last=False)
+    out = []
+    for k in keys:
+        cache.move_to_end(k)
+        out.append(cache[k])
+    return out
 
 
-def find_passkey(keyring: Keyring, confirm: bytes, rand: bytes, inputs: C1Inputs) -> int | None:
-    """The passkey whose TK gives ``confirm`` (spec order) — searched once per run."""
-    return find_passkeys(keyring, [(confirm, rand)], inputs)[0]
+def find_passkey(confirm: bytes, rand: bytes, inputs: C1Inputs) -> int | None:
+    """The passkey whose TK gives ``confirm`` (spec order) — searched once per process."""
+    return find_passkeys([(confirm, rand)], inputs)[0]
 
 
 def legacy_tk(
@@ -83,7 +96,7 @@ def legacy_tk(
         if ok(tk):
             return "legacy OOB, the TK given with --tk", tk, None
     if search:
-        passkey = find_passkey(keyring, confirm, rand, inputs)
+        passkey = find_passkey(confirm, rand, inputs)
         if passkey is not None:
             return (
                 "legacy Passkey Entry, the passkey found from the confirm",
