@@ -7,7 +7,9 @@ decrypted packet has the pseudo-header's "decrypted" flag and MIC checked + vali
 (Wireshark's btle dissector then decodes its payload as plaintext), its MIC removed, the
 Length field set to the plaintext's length and the CRC recomputed with the connection's
 CRCInit (Vol 6, Part B, 3.1.1) when the CONNECT_IND was captured — else the CRC is left
-as it was and the pseudo-header says "CRC not checked".  Nothing else changes.
+as it was and the pseudo-header says "CRC not checked".  A CTEInfo octet (header CP bit)
+is kept as sent: the link never encrypts it (Vol 6, Part E; ``crypto.ll_crypto``).  The
+pseudo-header's PDU type is the direction the MIC proved.  Nothing else changes.
 """
 
 from __future__ import annotations
@@ -133,7 +135,9 @@ def decrypt_file(path: str, out_path: str, keys: Keyring | None = None) -> Decry
 def _clear(stream: LlStream, dec: LinkDecryptor, head: bytes, ble: bytes) -> tuple[bytes, bytes]:
     aa = int.from_bytes(ble[0:4], "little")
     plain = dec.last_plain
-    pdu = bytes([ble[4], len(plain)]) + plain
+    # A CTEInfo octet (CP set, Vol 6, Part B, 2.4) stays as it was: it was never encrypted.
+    cte = ble[6:7] if ble[4] & 0x20 else b""
+    pdu = bytes([ble[4], len(plain)]) + cte + plain
     link = stream.links.get(aa)
     flags = int.from_bytes(head[8:10], "little")
     flags |= ph.DECRYPTED | ph.MIC_CHECKED | ph.MIC_VALID
