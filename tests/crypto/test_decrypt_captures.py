@@ -231,3 +231,29 @@ def test_tui_model_marks_decrypted_rows_with_given_key() -> None:
     given = load(str(SHARED / name), keys=_keys("063F1154BC631D186D48A05B7F5DCD8F"))
     assert not any(r.name.endswith("[decrypted]") for r in without.packets)
     assert any(r.name.endswith("[decrypted]") for r in given.packets)
+
+
+def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
+    """Text, HTML and TUI ladders mark exactly the SMP PDUs whose packets bpdiag decrypted
+    (WHAD's capture: key distribution after LL_START_ENC); WHAD's own decrypted twin, whose
+    packets are plaintext in the file, has no mark."""
+    require_shared()
+    from bpdiag.report.html import render_html
+    from bpdiag.tui.model import ladder_lines
+
+    name = "lephdr_legacy_passkey_whad.pcap"
+    frames = {p.frame for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"}
+    assert len(frames) >= 5
+    a = analyze_file(SHARED / name)
+    [p] = a.pairings
+    assert {s.frame for s in p.steps if s.decrypted} == frames
+    marked = [
+        int(line.split()[0][1:]) for line in render_text(a).splitlines() if "[decrypted]" in line
+    ]
+    assert set(marked) == frames and len(marked) == len(frames)
+    tui = {f for f, line in ladder_lines(p) if line.endswith("[decrypted]")}
+    assert tui == frames
+    assert render_html(a).count("decrypted</span>") == len(frames)
+    twin = analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
+    assert "[decrypted]" not in render_text(twin)
+    assert "decrypted</span>" not in render_html(twin)
