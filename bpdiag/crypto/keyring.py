@@ -27,7 +27,8 @@ def redact(value: bytes | str, show_keys: bool) -> str:
 
 def parse_hex_key(text: str, octets: int = 16) -> bytes:
     """``"4C68…BF"`` / ``"4c:68:…"`` / ``"0x4c68…"`` → bytes (as typed); ``ValueError`` if it
-    is not ``octets`` octets of hex."""
+    is not ``octets`` octets of hex.  The message never quotes the text: a key with one
+    mistyped digit is still nearly the whole key, and the message reaches the terminal."""
     t = text.strip().lower()
     if t.startswith("0x"):
         t = t[2:]
@@ -35,7 +36,9 @@ def parse_hex_key(text: str, octets: int = 16) -> bytes:
     try:
         value = bytes.fromhex(t)
     except ValueError:
-        raise ValueError(f"not hex: {text!r}") from None
+        bad = next((i for i, ch in enumerate(t) if ch not in "0123456789abcdef"), None)
+        where = f"character {bad + 1} is not a hex digit" if bad is not None else "odd length"
+        raise ValueError(f"not a hex key ({where}; {len(t)} characters)") from None
     if len(value) != octets:
         raise ValueError(f"a key is {octets} octets ({2 * octets} hex digits), got {len(value)}")
     return value
