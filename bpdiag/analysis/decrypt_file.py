@@ -29,7 +29,7 @@ from bpdiag.decode.ll_stream import LlStream
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.decode.stream import AIR_LINK_TYPES
-from bpdiag.errors import BpdiagError, DecodeError
+from bpdiag.errors import BpdiagError, DecodeError, UnreadableCapture
 
 
 @dataclass(slots=True)
@@ -92,7 +92,10 @@ def _split(rec: Record) -> tuple[bytes, bytes] | None:
 
 def decrypt_file(path: str, out_path: str, keys: Keyring | None = None) -> DecryptResult:
     """Write ``out_path`` (pcapng, link type 256, mode 0600) from the air capture ``path``.
-    Raises ``UnreadableCapture`` when the input cannot be opened."""
+    Raises ``UnreadableCapture`` when the input cannot be opened, or when ``out_path`` is
+    the input itself (writing would truncate it before it is read)."""
+    if os.path.exists(out_path) and os.path.samefile(path, out_path):
+        raise UnreadableCapture(f"{out_path} is the capture being read; write elsewhere")
     keyring = keys if keys is not None else Keyring()
     dec = LinkDecryptor(keyring)
     stream = LlStream()

@@ -257,3 +257,20 @@ def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
     twin = analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
     assert "[decrypted]" not in render_text(twin)
     assert "decrypted</span>" not in render_html(twin)
+
+
+def test_decrypt_refuses_to_overwrite_its_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    require_shared()
+    src = tmp_path / "in.pcap"
+    data = (SHARED / "lephdr_legacy_justworks_bsniffhub.pcap").read_bytes()
+    src.write_bytes(data)
+    os.symlink(src, tmp_path / "alias.pcap")
+    for out in (src, tmp_path / "alias.pcap"):
+        r = subprocess.run(
+            [sys.executable, "-m", "bpdiag", "decrypt", str(src), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert r.returncode == 2 and "capture being read" in r.stderr
+    assert src.read_bytes() == data
