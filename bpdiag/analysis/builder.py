@@ -236,7 +236,9 @@ class Analyzer:
         code = pdu.opcode
         sender = self._sender(conn, pdu.direction, code)
         C = smp.CommandCode
-        step = Step(pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd))
+        step = Step(
+            pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd), pdu.decrypted
+        )
         if code == C.SECURITY_REQUEST:
             p = self._open.get(conn.id)
             sr = cast(smp.SecurityRequest, cmd)

@@ -7,7 +7,9 @@ decrypted packet has the pseudo-header's "decrypted" flag and MIC checked + vali
 (Wireshark's btle dissector then decodes its payload as plaintext), its MIC removed, the
 Length field set to the plaintext's length and the CRC recomputed with the connection's
 CRCInit (Vol 6, Part B, 3.1.1) when the CONNECT_IND was captured — else the CRC is left
-as it was and the pseudo-header says "CRC not checked".  Nothing else changes.
+as it was and the pseudo-header says "CRC not checked".  A CTEInfo octet (header CP bit)
+is kept as sent: the link never encrypts it (Vol 6, Part E; ``crypto.ll_crypto``).  The
+pseudo-header's PDU type is the direction the MIC proved.  Nothing else changes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bpdiag.decode.ll_stream import LlStream
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.decode.stream import AIR_LINK_TYPES
-from bpdiag.errors import BpdiagError, DecodeError
+from bpdiag.errors import BpdiagError, DecodeError, UnreadableCapture
 
 
 @dataclass(slots=True)
@@ -90,7 +92,10 @@ def _split(rec: Record) -> tuple[bytes, bytes] | None:
 
 def decrypt_file(path: str, out_path: str, keys: Keyring | None = None) -> DecryptResult:
     """Write ``out_path`` (pcapng, link type 256, mode 0600) from the air capture ``path``.
-    Raises ``UnreadableCapture`` when the input cannot be opened."""
+    Raises ``UnreadableCapture`` when the input cannot be opened, or when ``out_path`` is
+    the input itself (writing would truncate it before it is read)."""
+    if os.path.exists(out_path) and os.path.samefile(path, out_path):
+        raise UnreadableCapture(f"{out_path} is the capture being read; write elsewhere")
     keyring = keys if keys is not None else Keyring()
     dec = LinkDecryptor(keyring)
     stream = LlStream()
@@ -133,7 +138,9 @@ def decrypt_file(path: str, out_path: str, keys: Keyring | None = None) -> Decry
 def _clear(stream: LlStream, dec: LinkDecryptor, head: bytes, ble: bytes) -> tuple[bytes, bytes]:
     aa = int.from_bytes(ble[0:4], "little")
     plain = dec.last_plain
-    pdu = bytes([ble[4], len(plain)]) + plain
+    # A CTEInfo octet (CP set, Vol 6, Part B, 2.4) stays as it was: it was never encrypted.
+    cte = ble[6:7] if ble[4] & 0x20 else b""
+    pdu = bytes([ble[4], len(plain)]) + cte + plain
     link = stream.links.get(aa)
     flags = int.from_bytes(head[8:10], "little")
     flags |= ph.DECRYPTED | ph.MIC_CHECKED | ph.MIC_VALID

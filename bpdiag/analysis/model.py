@@ -184,6 +184,7 @@ class Step:
     code: int
     name: str
     msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
+    decrypted: bool = False  # bpdiag decrypted the packet that carried it (air captures)
 
 
 @dataclass(slots=True)

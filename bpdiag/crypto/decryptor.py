@@ -14,7 +14,8 @@ Where the key comes from, per encryption start (LL_ENC_REQ):
   spec's debug key pair (2.3.5.6.1), ``DHKey = P-256(debug private key, the other side's
   public key)`` and ``LTK = f5(DHKey, Na, Nb, A1, A2)``;
 - keys the ``Keyring`` holds: tied to this EDIV/Rand first (distributed earlier in this
-  capture, read from a key store or a host capture), then the user's ``--ltk`` values.
+  capture, read from a key store or a host capture), those filed under one of the link's
+  addresses before the others, then the user's ``--ltk`` values.
 
 A key is taken only when a packet's MIC verifies under it.  Packet counters (2.1) are kept
 per direction; when the sniffer missed packets the counter is searched forward at most
@@ -227,7 +228,8 @@ class LinkDecryptor:
         keys: list[tuple[str, bytes]] = []
         if s.ediv == 0 and s.rand == bytes(8) and st.pairing is not None:
             keys += self._pairing_keys(st, st.pairing)
-        keys += [(k.source, k.ltk) for k in self.keyring.candidates(s.ediv, s.rand)]
+        addresses = tuple(side[1] for side in (st.central, st.peripheral) if side is not None)
+        keys += [(k.source, k.ltk) for k in self.keyring.candidates(s.ediv, s.rand, addresses)]
         out: list[tuple[str, LinkCipher]] = []
         iv = ll_crypto.iv(s.iv_m, s.iv_s)
         seen: set[bytes] = set()

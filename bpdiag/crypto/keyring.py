@@ -27,7 +27,8 @@ def redact(value: bytes | str, show_keys: bool) -> str:
 
 def parse_hex_key(text: str, octets: int = 16) -> bytes:
     """``"4C68…BF"`` / ``"4c:68:…"`` / ``"0x4c68…"`` → bytes (as typed); ``ValueError`` if it
-    is not ``octets`` octets of hex."""
+    is not ``octets`` octets of hex.  The message never quotes the text: a key with one
+    mistyped digit is still nearly the whole key, and the message reaches the terminal."""
     t = text.strip().lower()
     if t.startswith("0x"):
         t = t[2:]
@@ -35,7 +36,9 @@ def parse_hex_key(text: str, octets: int = 16) -> bytes:
     try:
         value = bytes.fromhex(t)
     except ValueError:
-        raise ValueError(f"not hex: {text!r}") from None
+        bad = next((i for i, ch in enumerate(t) if ch not in "0123456789abcdef"), None)
+        where = f"character {bad + 1} is not a hex digit" if bad is not None else "odd length"
+        raise ValueError(f"not a hex key ({where}; {len(t)} characters)") from None
     if len(value) != octets:
         raise ValueError(f"a key is {octets} octets ({2 * octets} hex digits), got {len(value)}")
     return value
@@ -84,10 +87,24 @@ class Keyring:
         ):
             self.ltks.append(key)
 
-    def candidates(self, ediv: int, rand: bytes) -> list[KnownKey]:
-        """The LTKs to try for an LL_ENC_REQ with ``ediv``/``rand``: those tied to that
-        EDIV/Rand first, then those tied to none (the user's, SC keys tied to 0/0)."""
+    def candidates(self, ediv: int, rand: bytes, addresses: tuple[str, ...] = ()) -> list[KnownKey]:
+        """The LTKs to try for an LL_ENC_REQ with ``ediv``/``rand`` on a link between
+        ``addresses`` (its CONNECT_IND's, when captured): those tied to that EDIV/Rand first
+        — of them, those tied to one of the link's addresses, then those tied to none, then
+        those tied to another address (a private address on air hides the identity address
+        a key store files the key under) — then those tied to no EDIV/Rand (the user's).
+        LE Secure Connections keys all have EDIV 0 and Rand 0, so for them the address is
+        what tells one bond from another."""
+        here = {a.upper() for a in addresses if a}
         exact = [k for k in self.ltks if k.ediv == ediv and k.rand == bytes(rand)]
+
+        def rank(k: KnownKey) -> int:
+            if k.address is None:
+                return 1
+            return 0 if k.address.upper() in here else 2
+
+        if here:
+            exact.sort(key=rank)  # stable: keys of one rank keep the order they were learned in
         loose = [k for k in self.ltks if k.ediv is None or k.rand is None]
         return exact + [k for k in loose if k not in exact]
 

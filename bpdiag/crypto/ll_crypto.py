@@ -14,6 +14,14 @@
   data is the data channel PDU header's first octet with NESN, SN and MD masked to 0
   (``& 0xE3``); the payload is encrypted and the MIC appended, so the Length field grows
   by 4.
+- Constant Tone Extension (Core v5.1+; Vol 6, Part B, 2.4): a header whose CP bit (0x20) is
+  set is 24 bits long, its third octet the CTEInfo.  CP stays in the authenticated octet
+  (the mask keeps it, so a packet whose CP was flipped fails its MIC), while the CTEInfo
+  octet is neither encrypted nor authenticated: CCM covers only the first header octet and
+  the Payload, and the CTEInfo is not part of the Payload (nor counted by Length).  The
+  callers hand over the Payload without it (``decode.ll.parse_data_pdu`` keeps it apart).
+  Nordic's CCM peripheral documents the same split ("the value of the CP bit is included
+  in the calculation of the MIC, while the S1 field [CTEInfo] is ignored").
 
 Keys, SKD and the session key are in the spec's notation (most significant octet first) as
 in ``smp_crypto``; ``skd_m``, ``skd_s``, ``iv_m``, ``iv_s`` are as on air (as the decoded
@@ -68,7 +76,8 @@ class LinkCipher:
         self.iv = bytes(iv_octets)
 
     def encrypt(self, counter: int, from_central: bool, header0: int, payload: bytes) -> bytes:
-        """The encrypted payload followed by its MIC (Length + 4)."""
+        """The encrypted payload followed by its MIC (Length + 4).  ``header0`` is the data
+        PDU header's first octet (CP included); ``payload`` excludes any CTEInfo octet."""
         n = nonce(counter, from_central, self.iv)
         return self._ccm.encrypt(n, bytes(payload), bytes([header0 & AAD_MASK]))
 

@@ -28,7 +28,9 @@ a new event instead; with neither, or for the first packet of a link whose CONNE
 captured, the direction is ``UNKNOWN``.  Timing wins over the channel because some writers put
 garbage in the channel octet of the records they cannot place (bsniffhub writes 62 or a
 channel from another event), while their timestamps are exact.  The first data PDU after
-CONNECT_IND is the central's.
+CONNECT_IND is the central's.  A packet bpdiag decrypts names its sender (the MIC verifies
+under one direction bit only, Vol 6, Part E, 2.1): that direction replaces the given or
+inferred one, for its PDUs, its L2CAP reassembly and the inference of the next packet.
 
 **Retransmissions** (4.5.9).  A PDU with the same SN, LLID and payload as the previous PDU
 from the same side is a retransmission and is emitted once, the first time it was seen.  The
@@ -128,6 +130,10 @@ _ADV_QUIET_MAX = 4096
 class Decryptor(Protocol):
     """What the stream asks of a link decryptor (bpdiag.crypto.decryptor.LinkDecryptor)."""
 
+    # The sender of the packet ``decrypt`` last opened, as its MIC proved it (the nonce's
+    # direction bit, Vol 6, Part E, 2.1): True for the central.
+    last_from_central: bool | None
+
     def at_frame(self, frame: int) -> None: ...
 
     def decrypt(
@@ -223,6 +229,7 @@ class LlStream:
         # bpdiag.crypto.decryptor.LinkDecryptor (or None): asked for the plaintext of every
         # payload that would be skipped as ciphertext (``_cipher``), its one call site.
         self.decryptor: Decryptor | None = None
+        self._proven: Direction | None = None  # the sender the last decryption proved
         self.flagged_bad_mic = 0  # packets the capture tool says are ciphertext (bad MIC)
         self._reasm = Reassembler(frozenset({CID_ATT, CID_SMP}))
         self._frag_start: dict[Hashable, tuple[int, int]] = {}
@@ -618,9 +625,11 @@ class LlStream:
         if not payload:
             return _NONE
 
-        plain = self._plaintext(rec, link, a, hdr.llid, payload, (aa, d))
+        plain = self._plaintext(rec, link, a, pdu[0], payload, (aa, d))
         if plain is None:
             return _NONE
+        if self._proven is not None:
+            d = self._prove(link, d, self._proven)
         if hdr.llid == 3:
             return self._control(rec, link, d, plain)
         if hdr.llid == 0:
@@ -636,15 +645,27 @@ class LlStream:
             return _NONE
         return self._l2cap(rec, link, d, hdr.llid, plain)
 
+    def _prove(self, link: _Link, d: Direction, proven: Direction) -> Direction:
+        """A decrypted packet's MIC named its sender: the direction the capture gave or the
+        timing suggested yields to it, for the link's state (the side's last PDU, the next
+        packet's inference) and for L2CAP reassembly, which is kept per direction."""
+        self._proven = None
+        if proven is not d:
+            link.sent[proven] = link.sent.pop(d)
+            link.last_dir = proven
+        return proven
+
     def _plaintext(
-        self, rec: Record, link: _Link, a: _Air, llid: int, payload: bytes, key: Hashable
+        self, rec: Record, link: _Link, a: _Air, header0: int, payload: bytes, key: Hashable
     ) -> bytes | None:
-        """The payload to decode, or ``None`` when it is ciphertext (counted)."""
+        """The payload to decode, or ``None`` when it is ciphertext (counted).  ``header0``:
+        the data PDU header's first octet (its CP bit is authenticated by the MIC)."""
+        llid = header0 & 3
         if a.plaintext is not None:
             if a.plaintext:
                 return _strip_mic(llid, payload) if a.decrypted else payload
             self.flagged_bad_mic += 1  # the tool could not decrypt it (lacked the key)
-            return self._cipher(rec, "encrypted", key, payload, llid)
+            return self._cipher(rec, "encrypted", key, payload, header0)
         state = link.enc
         if state is _Enc.CLEAR:
             return payload
@@ -656,9 +677,9 @@ class LlStream:
                 link.enc = _Enc.DECRYPTED
                 return payload
             link.enc = _Enc.CIPHER
-            return self._cipher(rec, "encrypted", key, payload, llid)
+            return self._cipher(rec, "encrypted", key, payload, header0)
         if state is _Enc.CIPHER:
-            return payload if small else self._cipher(rec, "encrypted", key, payload, llid)
+            return payload if small else self._cipher(rec, "encrypted", key, payload, header0)
         # UNKNOWN: a link first seen mid-connection.
         if small:
             link.enc = _Enc.CLEAR
@@ -672,15 +693,17 @@ class LlStream:
         return None
 
     def _cipher(
-        self, rec: Record, reason: str, key: Hashable, payload: bytes, llid: int
+        self, rec: Record, reason: str, key: Hashable, payload: bytes, header0: int
     ) -> bytes | None:
         """Decrypt a PDU that is ciphertext when a key opens it; else count it and return
         ``None``, the payload ``_plaintext`` cannot give."""
         if self.decryptor is not None:
             aa, d = cast(tuple[int, Direction], key)
             self.decryptor.at_frame(rec.index)
-            plain = self.decryptor.decrypt(aa, d, llid, payload)  # AAD: CP assumed 0
+            plain = self.decryptor.decrypt(aa, d, header0, payload)
             if plain is not None:
+                central = self.decryptor.last_from_central
+                self._proven = None if central is None else C if central else P
                 return plain
         self.encrypted_skipped += 1
         self._skip(rec.index, reason, 0)

@@ -61,6 +61,8 @@ pre{white-space:pre-wrap}
 .ladder .arrow.u{border-top-style:dotted}
 .ladder .enc .arrow{border-top:3px dashed currentColor}
 .ladder .failed{color:#b00020;font-weight:bold} .ladder .enc{color:#1b5e20}
+.ladder .dec{font-size:.85em;color:#1b5e20;border:1px solid currentColor;border-radius:3px;
+  padding:0 .3em;margin-left:.4em}
 """
 
 
@@ -85,29 +87,31 @@ def _inline_code(escaped: str) -> str:
 def _ladder(p: Pairing) -> str:
     """Central and peripheral lifelines with one arrow per SMP PDU and the encryption; the
     columns left of them hold the frame and the time since the pairing began (+s, as in
-    ``bpdiag analyze`` and the TUI)."""
+    ``bpdiag analyze`` and the TUI).  A PDU bpdiag decrypted carries a "decrypted" mark."""
     e = escape
-    rows: list[tuple[int, str, str, bool, float | None]] = []
+    rows: list[tuple[int, str, str, bool, float | None, bool]] = []
     enc_done = False
+    enc = (p.encrypted_frame or 0, "enc", "link encryption started", False, None, False)
     for s in p.steps:
         if p.encrypted_frame is not None and not enc_done and s.frame > p.encrypted_frame:
-            rows.append((p.encrypted_frame, "enc", "link encryption started", False, None))
+            rows.append(enc)
             enc_done = True
-        rows.append((s.frame, s.sender, s.msg.summary(), s.code == 0x05, s.time))
+        rows.append((s.frame, s.sender, s.msg.summary(), s.code == 0x05, s.time, s.decrypted))
     if p.encrypted_frame is not None and not enc_done:
-        rows.append((p.encrypted_frame, "enc", "link encryption started", False, None))
+        rows.append(enc)
     t0 = p.steps[0].time if p.steps else 0.0
+    dec = "<span class='dec' title='encrypted on air; bpdiag decrypted it'>decrypted</span>"
     out = [
         "<div class='ladder' role='img' aria-label='pairing ladder'>",
         "<div></div><div></div><div class='hd'><span>Central</span><span>Peripheral</span></div>",
     ]
-    for frame, sender, label, failed, t in rows:
+    for frame, sender, label, failed, t, decrypted in rows:
         kind = {"central": "r", "peripheral": "l", "enc": "e"}.get(sender, "u")
         cls = "lane failed" if failed else "lane enc" if sender == "enc" else "lane"
         when = f"{t - t0:+.3f}s" if t is not None else ""
         out.append(
             f"<div class='fr'>#{frame}</div><div class='t'>{when}</div>"
-            f"<div class='{cls}'><div class='lbl'>{e(label)}</div>"
+            f"<div class='{cls}'><div class='lbl'>{e(label)}{dec if decrypted else ''}</div>"
             f"<div class='arrow {kind}'></div></div>"
         )
     out.append("</div>")

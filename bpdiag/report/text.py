@@ -240,7 +240,7 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
             yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
-        summary = s.msg.summary(show_keys=show_keys)
+        summary = s.msg.summary(show_keys=show_keys) + (" [decrypted]" if s.decrypted else "")
         yield f"    #{s.frame:<7} {s.time - t0:+9.3f}s  {arrow}  {summary}"
     if p.encrypted_frame is not None and not shown_enc:
         yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"

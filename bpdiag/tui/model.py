@@ -163,7 +163,7 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[t
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
             lines.append(enc_line())
-        label = s.msg.summary(show_keys=show_keys)
+        label = s.msg.summary(show_keys=show_keys) + (" [decrypted]" if s.decrypted else "")
         if s.sender == "central":
             arrow = "─" * (span - 1) + "▶"
         elif s.sender == "peripheral":

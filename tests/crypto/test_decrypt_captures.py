@@ -231,3 +231,46 @@ def test_tui_model_marks_decrypted_rows_with_given_key() -> None:
     given = load(str(SHARED / name), keys=_keys("063F1154BC631D186D48A05B7F5DCD8F"))
     assert not any(r.name.endswith("[decrypted]") for r in without.packets)
     assert any(r.name.endswith("[decrypted]") for r in given.packets)
+
+
+def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
+    """Text, HTML and TUI ladders mark exactly the SMP PDUs whose packets bpdiag decrypted
+    (WHAD's capture: key distribution after LL_START_ENC); WHAD's own decrypted twin, whose
+    packets are plaintext in the file, has no mark."""
+    require_shared()
+    from bpdiag.report.html import render_html
+    from bpdiag.tui.model import ladder_lines
+
+    name = "lephdr_legacy_passkey_whad.pcap"
+    frames = {p.frame for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"}
+    assert len(frames) >= 5
+    a = analyze_file(SHARED / name)
+    [p] = a.pairings
+    assert {s.frame for s in p.steps if s.decrypted} == frames
+    marked = [
+        int(line.split()[0][1:]) for line in render_text(a).splitlines() if "[decrypted]" in line
+    ]
+    assert set(marked) == frames and len(marked) == len(frames)
+    tui = {f for f, line in ladder_lines(p) if line.endswith("[decrypted]")}
+    assert tui == frames
+    assert render_html(a).count("decrypted</span>") == len(frames)
+    twin = analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
+    assert "[decrypted]" not in render_text(twin)
+    assert "decrypted</span>" not in render_html(twin)
+
+
+def test_decrypt_refuses_to_overwrite_its_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    require_shared()
+    src = tmp_path / "in.pcap"
+    data = (SHARED / "lephdr_legacy_justworks_bsniffhub.pcap").read_bytes()
+    src.write_bytes(data)
+    os.symlink(src, tmp_path / "alias.pcap")
+    for out in (src, tmp_path / "alias.pcap"):
+        r = subprocess.run(
+            [sys.executable, "-m", "bpdiag", "decrypt", str(src), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert r.returncode == 2 and "capture being read" in r.stderr
+    assert src.read_bytes() == data

@@ -136,3 +136,25 @@ def test_android_local_ltk_has_no_ediv_rand(tmp_path: Path) -> None:
     keys = Keyring()
     assert keys.load_file(str(f)) == 1
     assert (keys.ltks[0].ltk, keys.ltks[0].ediv, keys.ltks[0].rand) == (H(LTK), None, None)
+
+
+def test_a_malformed_key_is_reported_without_its_digits(tmp_path: Path) -> None:
+    """One mistyped digit leaves nearly the whole key: neither --ltk's usage error nor a key
+    file's problem quotes it."""
+    import pytest
+    from click.testing import CliRunner
+
+    from bpdiag.cli import main
+
+    typo = LTK[:20] + "g" + LTK[21:]
+    keys = Keyring()
+    with pytest.raises(ValueError, match="character 21") as err:
+        keys.add_ltk_text(typo)
+    assert LTK[:8].lower() not in str(err.value).lower()
+    d = tmp_path / "00:11:22:33:44:55" / "C0:01:02:03:04:05"
+    d.mkdir(parents=True)
+    (d / "info").write_text(f"[LongTermKey]\nKey={typo}\nEDiv=0\nRand=0\n")
+    keys.load_file(str(d / "info"))
+    assert keys.problems and not any(LTK[:8].lower() in p.lower() for p in keys.problems)
+    r = CliRunner().invoke(main, ["analyze", str(d / "info"), "--ltk", typo])
+    assert r.exit_code == 2 and LTK[:8].lower() not in r.output.lower()
