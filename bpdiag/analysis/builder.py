@@ -93,8 +93,8 @@ def _learn_identity(conn: Connection, sender: str, cmd: smp.IdentityAddressInfor
     """A side whose address the capture never gave (an Android snoop log has no Read BD_ADDR)
     names its identity address in Identity Address Information (Vol 3, Part H, 3.6.5)."""
     side = {"central": conn.central, "peripheral": conn.peripheral}.get(sender)
-    if side is None or side.address is not None:
-        return
+    if side is None or side.address is not None or not any(cmd.address):
+        return  # all zero: the log did not give the address (hcidump's text), not an identity
     side.address = smp.format_bd_addr(cmd.address)
     side.address_type = f"{smp.address_type_name(cmd.address_type)}-identity"
 
