@@ -189,3 +189,42 @@ def test_an_excerpt_that_shows_no_role_says_so() -> None:
     [p] = diagnose_file(path).pairings
     assert p.failure is not None and p.failure.sent_by == "unknown"
     assert p.failure.sender_unknown == "local-role-unknown"
+
+
+def _h4_pcap(name: str, path: Path) -> None:
+    """Our btsnoop capture as a pcap of link type 187 (LINKTYPE_BLUETOOTH_HCI_H4): the same
+    H4 packets with no direction at all, as hcidump -w or a UART tap stores them."""
+    import struct
+
+    from tests.capture.writers import read_btsnoop_h4
+
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 187))
+    for r in read_btsnoop_h4(CAPS / name):
+        sec, usec = divmod(r.ts_us, 1_000_000)
+        out += struct.pack("<IIII", sec, usec, len(r.packet), len(r.packet)) + r.packet
+    path.write_bytes(bytes(out))
+
+
+@pytest.mark.parametrize(
+    ("name", "sent_by", "why"),
+    [
+        ("mitm_unsatisfiable.btsnoop", "initiator", None),
+        ("legacy_passkey_wrong.btsnoop", "responder", None),
+        ("pairing_not_supported.btsnoop", "responder", None),
+        ("dhkey_check_failed.btsnoop", "initiator", None),
+        ("not_in_pairing_mode.btsnoop", "unknown", "no-direction"),
+    ],
+)
+def test_an_h4_pcap_without_directions(
+    name: str, sent_by: str, why: str | None, tmp_path: Path
+) -> None:
+    from bpdiag.diagnose import diagnose_file
+
+    path = tmp_path / "capture.pcap"
+    _h4_pcap(name, path)
+    a = diagnose_file(path)
+    [p] = a.pairings
+    assert p.failure is not None
+    assert (p.failure.sent_by, p.failure.sender_unknown) == (sent_by, why)
+    [q] = diagnose_file(CAPS / name).pairings  # the capture with directions agrees
+    assert q.failure is not None and sent_by in (q.failure.sent_by, "unknown")
