@@ -16,10 +16,12 @@ request's own parameters and puts the state first.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Features, Pairing
+from bpdiag.analysis.index import index_of
+from bpdiag.analysis.model import Analysis, Connection, Features, MonitorEvent, Pairing
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -269,6 +271,34 @@ def _level(s: Suggestion) -> str:
     return "high" if s.mitm else "medium"
 
 
+_NEGATIVE_REPLIES = frozenset({0x0017, 0x001D, 0x001F})  # mgmt PIN / confirm / passkey
+
+
+def _host_refusals(analysis: Analysis) -> list[MonitorEvent]:
+    """bluetoothd's negative replies to the kernel's prompts (MGMT Control Command records,
+    doc/mgmt-api.txt 0x0017, 0x001D, 0x001F), in frame order."""
+    return [
+        ev
+        for ev in index_of(analysis).monitor_events(16)
+        if ev.values.get("opcode") in _NEGATIVE_REPLIES
+    ]
+
+
+def _host_refused(
+    p: Pairing, c: Connection | None, refusals: list[MonitorEvent]
+) -> MonitorEvent | None:
+    """The negative reply behind ``p``'s Pairing Failed, when this host sent that failure
+    after answering a prompt with one during the pairing."""
+    f = p.failure
+    if f is None or f.layer != "smp" or c is None or c.local_role is None or not refusals:
+        return None
+    if f.sent_by != ("initiator" if c.local_role == "central" else "responder"):
+        return None
+    frames = [ev.frame for ev in refusals]
+    i = bisect.bisect_right(frames, f.frame) - 1
+    return refusals[i] if i >= 0 and frames[i] >= p.first_frame else None
+
+
 def _request_key(f: Features) -> tuple[object, ...]:
     return (f.io_capability, f.oob, f.auth_req, f.max_key_size, tuple(f.initiator_keys))
 
@@ -292,6 +322,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
             proven[p.id] = later_success[key]
         elif p.outcome == "success":
             later_success[key] = p
+    refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
     # the latest Pairing Response from a resolvable private address no IRK resolved
     last_rpa_response: tuple[str, Features] | None = None
@@ -301,6 +332,17 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
             earlier = last_response.get(peer) if peer is not None else None
             s = suggest(p, earlier)
             if s is not None:
+                said = _host_refused(p, c, refusals)
+                if said is not None:
+                    # not a user's typo: the logged host had nobody to ask (bluez_host)
+                    s.also = [a for a in s.also if not a.startswith("enter or confirm")]
+                    s.also.insert(
+                        0,
+                        f"this host answered the kernel's prompt with "
+                        f"{said.values.get('opcode_name')} (#{said.frame}): its agent said "
+                        "no, or it had none — register one that answers (bluetoothctl: "
+                        "agent on ; default-agent) and confirm when asked",
+                    )
                 if (
                     p.response is None
                     and earlier is None

@@ -126,3 +126,18 @@ def test_frames_are_btmons_numbers(name: str) -> None:
     assert set(hci) <= set(numbers) and len(hci) == len(set(hci))
     assert [r.index for r in recs] == sorted(r.index for r in recs)
     assert recs[0].index == 1  # New Index, MGMT Open: before #1
+
+
+def test_advice_names_the_hosts_refusal_not_a_users() -> None:
+    from bpdiag.rules.advice import suggestions
+
+    a = diagnose_file(_text("comparison_rejected_by_central.confirm-without-agent"))
+    [s] = suggestions(a)
+    assert "User Confirmation Negative Reply" in s.also[0] and "agent" in s.also[0]
+    assert not any(x.startswith("enter or confirm") for x in s.also)
+    # the peer's user rejecting it (no host records): the usual advice stays
+    [peer] = suggestions(
+        diagnose_file(TEXTS.parents[2] / "captures/numeric_comparison_rejected.btsnoop")
+    )
+    assert any(x.startswith("enter or confirm") for x in peer.also)
+    assert not any("Negative Reply" in x for x in peer.also)
