@@ -477,6 +477,26 @@ async def numeric_comparison_rejected(path: Path) -> None:
 
 
 @scenario
+async def comparison_rejected_by_central(path: Path) -> None:
+    # The logged side (the central) says no to the number, without bonding: a BlueZ host
+    # whose agent went away (bluetoothd then turns bonding off and answers the kernel's
+    # User Confirmation Request with a Negative Reply, src/adapter.c, src/device.c).
+    await _one_pairing(
+        path,
+        Side(
+            io="DisplayYesNo",
+            mitm=True,
+            sc=True,
+            bonding=False,
+            reject_numbers=True,
+            session=SpecNumericComparisonSession,
+        ),
+        Side(io="DisplayYesNo", mitm=True, sc=True),
+        "NUMERIC_COMPARISON_FAILED",
+    )
+
+
+@scenario
 async def legacy_justworks_no_bonding(path: Path) -> None:
     await _one_pairing(path, Side(sc=False, bonding=False), Side(sc=False), "success")
 

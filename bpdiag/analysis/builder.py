@@ -93,8 +93,8 @@ def _learn_identity(conn: Connection, sender: str, cmd: smp.IdentityAddressInfor
     """A side whose address the capture never gave (an Android snoop log has no Read BD_ADDR)
     names its identity address in Identity Address Information (Vol 3, Part H, 3.6.5)."""
     side = {"central": conn.central, "peripheral": conn.peripheral}.get(sender)
-    if side is None or side.address is not None:
-        return
+    if side is None or side.address is not None or not any(cmd.address):
+        return  # all zero: the log did not give the address (hcidump's text), not an identity
     side.address = smp.format_bd_addr(cmd.address)
     side.address_type = f"{smp.address_type_name(cmd.address_type)}-identity"
 
@@ -352,6 +352,8 @@ class Analyzer:
         Part H, 2.1 and 3.6.7)."""
         for conn, step, also, local_sent in self._unresolved:
             if conn.local_role is None:
+                if isinstance(also, Failure):
+                    also.sender_unknown = "local-role-unknown"
                 continue
             local_is_central = conn.local_role == "central"
             step.sender = "central" if local_sent == local_is_central else "peripheral"
@@ -643,7 +645,11 @@ class Analyzer:
         self._resolve_senders()
         for p in self.analysis.pairings:
             c = by_id.get(p.connection)  # what the capture's directions did not tell:
-            infer_senders(p, c is not None and c.link[0] == "hci")
+            lossless = c is not None and c.link[0] == "hci"
+            infer_senders(p, lossless)
+            f = p.failure
+            if f is not None and f.sent_by == "unknown" and f.sender_unknown is None:
+                f.sender_unknown = "no-direction" if lossless else "no-direction-air"
         for proc, _steps in self._pending_sr.values():
             self.analysis.security_requests.append(proc)
         self._pending_sr.clear()

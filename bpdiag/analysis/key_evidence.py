@@ -120,8 +120,9 @@ class KeyTracker:
             self._pending_irk[conn.id] = (bytes(m.irk)[::-1], pdu.frame)
         elif isinstance(m, smp.IdentityAddressInformation) and conn.id in self._pending_irk:
             irk, frame = self._pending_irk.pop(conn.id)
-            identity = ":".join(f"{b:02X}" for b in bytes(m.address)[::-1])
-            self._irks.append((irk, identity, frame))
+            if any(m.address):  # all zero: the log did not give it (hcidump's text)
+                identity = ":".join(f"{b:02X}" for b in bytes(m.address)[::-1])
+                self._irks.append((irk, identity, frame))
 
     def _used(
         self,

@@ -160,18 +160,26 @@ class Failure:
 
     reason: int
     name: str
-    sent_by: str  # "initiator" | "responder"
+    sent_by: str  # "initiator" | "responder" | "unknown"
     frame: int
     layer: str = "smp"  # "smp" | "hci" | "ll"
+    # why ``sent_by`` is "unknown", None when it is known: "local-role-unknown" (the log
+    # shows directions, nothing tells the local role), "no-direction" (a host log without
+    # directions; SMP's order leaves either side), "no-direction-air" (a sniffer without
+    # directions; a missed PDU could sit before it)
+    sender_unknown: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "reason": self.reason,
             "name": self.name,
             "sent_by": self.sent_by,
             "frame": self.frame,
             "layer": self.layer,
         }
+        if self.sender_unknown is not None:
+            out["sender_unknown"] = self.sender_unknown
+        return out
 
 
 @dataclass(slots=True)

@@ -18,10 +18,14 @@ sequence charts of Appendix C.1):
 
 A PDU type is assigned only when the pairing holds exactly as many PDUs of it as the
 sequence has (a missed PDU would shift every later one) and the senders already known agree
-with the sequence.  Keypress Notification, which either side may send at any time, is never
-assigned; Pairing Failed only in a host log (no PDU missed) when its reason names a check
+with the sequence.  A host log (HCI: an H4 pcap without direction, a paste that lost the
+``<``/``>``) misses no PDU, and each PDU of the sequence is sent only after the one before it
+was received, so there a pairing that stopped early holds a prefix of each sequence: the
+first PDUs are assigned in order.  Keypress Notification, which either side may send at any
+time, is never assigned; Pairing Failed only in a host log when its reason names a check
 only one side can have made right then (``_failed_sender``).  The frames assigned are
-listed in ``Pairing.senders_from_order`` (JSON ``senders_from_smp_order``).
+listed in ``Pairing.senders_from_order`` (JSON ``senders_from_smp_order``); a Pairing Failed
+whose sender stays unknown carries why (``Failure.sender_unknown``).
 """
 
 from __future__ import annotations
@@ -79,9 +83,11 @@ def _key_sequence(p: Pairing) -> list[tuple[int, str]] | None:
     return out
 
 
-def _assign(steps: list[Step], senders: list[str], done: list[int]) -> None:
+def _assign(steps: list[Step], senders: list[str], done: list[int], prefix: bool = False) -> None:
     if len(steps) != len(senders):
-        return
+        if not prefix or len(steps) > len(senders):
+            return
+        senders = senders[: len(steps)]
     if any(s.sender not in ("unknown", want) for s, want in zip(steps, senders, strict=True)):
         return  # the known senders contradict the order: the capture is not what it seems
     for s, want in zip(steps, senders, strict=True):
@@ -104,6 +110,9 @@ def _failed_sender(p: Pairing, i: int) -> str | None:
     if prev is None or prev.sender not in _ROLE_WORD:
         return None
     reason = getattr(p.steps[i].msg, "reason", None)
+    checks = _CHECKS_OF.get(prev.code)
+    if checks is not None and reason in checks:
+        return _other(prev.sender)
     if reason == smp.ErrorCode.DHKEY_CHECK_FAILED and prev.code == C.PAIRING_DHKEY_CHECK:
         return _other(prev.sender)
     if reason == smp.ErrorCode.CONFIRM_VALUE_FAILED and prev.code == C.PAIRING_RANDOM:
@@ -111,6 +120,33 @@ def _failed_sender(p: Pairing, i: int) -> str | None:
             return _CENTRAL if prev.sender == _PERIPHERAL else None
         return _other(prev.sender) if p.method is not None else None
     return None
+
+
+E = smp.ErrorCode
+# Reasons that name a check of the PDU just received (the receiver's), answered to it at
+# once: a Security Request the central refuses (3.6.7), a Pairing Request the responder
+# refuses (3.5.1: not supported, key size, requirements, repeated attempts 2.3.6, bad
+# values), a Pairing Response the initiator refuses (3.5.2: key size 2.3.4, requirements,
+# bad values).  Unspecified Reason, Passkey Entry Failed and the like are not here: either
+# side may stop with them at any time.
+_CHECKS_OF: dict[int, frozenset[int]] = {
+    C.SECURITY_REQUEST: frozenset(
+        {E.PAIRING_NOT_SUPPORTED, E.AUTHENTICATION_REQUIREMENTS, E.INVALID_PARAMETERS}
+    ),
+    C.PAIRING_REQUEST: frozenset(
+        {
+            E.AUTHENTICATION_REQUIREMENTS,
+            E.PAIRING_NOT_SUPPORTED,
+            E.ENCRYPTION_KEY_SIZE,
+            E.COMMAND_NOT_SUPPORTED,
+            E.REPEATED_ATTEMPTS,
+            E.INVALID_PARAMETERS,
+        }
+    ),
+    C.PAIRING_RESPONSE: frozenset(
+        {E.AUTHENTICATION_REQUIREMENTS, E.ENCRYPTION_KEY_SIZE, E.INVALID_PARAMETERS}
+    ),
+}
 
 
 def infer_senders(p: Pairing, lossless: bool = False) -> None:
@@ -121,8 +157,10 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
     if not any(s.sender == "unknown" for s in p.steps):
         return
     done: list[int] = []
+    # A prefix only in a host log whose pairing began in it and did not complete.
+    prefix = lossless and p.request is not None and p.encrypted_frame is None
     for code, senders in _phase2_sequences(p).items():
-        _assign([s for s in p.steps if s.code == code], senders, done)
+        _assign([s for s in p.steps if s.code == code], senders, done, prefix)
     if lossless and p.failure is not None:
         for i, s in enumerate(p.steps):
             if s.code == C.PAIRING_FAILED and s.frame == p.failure.frame:

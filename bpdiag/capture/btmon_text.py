@@ -22,7 +22,8 @@ quoting and space or tab indentation are removed, lines that a mail client or fo
 colour and CRLF are dropped, and older spellings are accepted (``Confim value``, ``Master
 Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
 a value out of its field's range makes the record a Problem, never an exception.  Frame
-numbers come from btmon's ``#N`` when present.
+numbers come from btmon's ``#N`` when present (a record btmon does not number — management,
+notes, log lines — shares the number of the HCI record before it).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ _KINDS = {
         r"|System Note)\b|[\w.@/-]{1,64}(?:\[\d{1,10}\])?:(?:\s|$)"
     ),
 }
+# monitor/packet.c print_packet(): "comm[pid]: " (or "[pid]: " when /proc has no comm) before
+# the mark, when the record came with the sender's credentials (a live capture)
+_PROCESS = re.compile(r"(?:([\w.+-]{1,16})\[|\[)\d{1,10}\]: (?=[<>@=] )")
 _TIME = re.compile(r"\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9}")  # offset, or -t / -T wall clock
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _FRAME = re.compile(r"#\d+")
@@ -71,6 +75,8 @@ ADDR = re.compile(r"([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})")
 _NUM = re.compile(r"(0x[0-9a-fA-F]+|\d+)")
 _SUB_OP = re.compile(r"\(0x([0-9a-fA-F]{1,4})\|0x([0-9a-fA-F]{1,6})\)")
 _MAX_DIGITS = 24
+_HCI_OPCODES = frozenset({MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX})  # what btmon numbers
+_MAX_WAITING = 10000  # unnumbered records held before the first HCI record says how to number
 _MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
 
@@ -87,6 +93,7 @@ class Header:
     frame: str | None = None
     index: str | None = None
     cookie: str | None = None
+    process: str | None = None  # "bluetoothd" of a live btmon's "bluetoothd[612]: " prefix
 
 
 def parse_header(s: str) -> Header | None:
@@ -95,10 +102,17 @@ def parse_header(s: str) -> Header | None:
     The trailer — ``{0xCOOKIE}``, ``#FRAME``, ``[hciN]``, ``TIME``, each optional, in that
     order — is taken token by token from the right, so the cost is linear in the line."""
     t = s.lstrip(" ")
+    process = None
+    if t[:1] not in "<>@=":
+        # a live btmon names the process that sent a record: "bluetoothd[612]: @ MGMT …"
+        m = _PROCESS.match(t)
+        if m is None:
+            return None
+        process, t = m.group(1) or "", t[m.end() :]
     if len(t) < 3 or t[0] not in "<>@=" or t[1] != " ":
         return None
     body = t[2:].strip()
-    h = Header(t[0], body)
+    h = Header(t[0], body, process=process)
     rest = body
     for attr, pat in (("time", _TIME), ("index", _INDEX), ("frame", _FRAME), ("cookie", _COOKIE)):
         head, _, tok = rest.rpartition(" ")
@@ -111,6 +125,8 @@ def parse_header(s: str) -> Header | None:
                     h.date = tok
                     rest = head.rstrip()
     h.what = rest
+    if process is not None and h.mark == "=":
+        return h  # a log line of that process: btmon prints no ident before the message
     if not _KINDS[h.mark].match(h.what):
         return None
     return h
@@ -541,7 +557,32 @@ class BtmonTextReader:
         return bool(_PAREN.search(text)) or _TAIL_ONLY.fullmatch(text) is not None
 
     def records(self) -> Iterator[Record]:
+        """The records, numbered as btmon numbers them: an HCI record by its ``#N`` (or
+        one after the last when btmon printed none); a record btmon does not number
+        (management, notes, log lines) by the HCI record before it, once the text has
+        shown that it numbers them, else one after the last.  Those that come before the
+        first HCI record wait until it says which (a few notes and MGMT Open, in a log that
+        has HCI records at all)."""
+        numbered: bool | None = None  # does the text carry btmon's #N?
+        waiting: list[Record] = []  # unnumbered records before the first HCI record
+        for rec, hci_n in self._numbered_records():
+            if numbered is None:
+                if rec.flags & 0xFFFF not in _HCI_OPCODES and len(waiting) < _MAX_WAITING:
+                    waiting.append(rec)
+                    continue
+                numbered = hci_n is not None
+                for w in waiting if numbered else ():
+                    w.index = 1  # before #1 (or whatever the first number is)
+                yield from waiting
+                waiting.clear()
+            yield rec
+        yield from waiting
+
+    def _numbered_records(self) -> Iterator[tuple[Record, int | None]]:
         last_frame = 0
+        last_hci = 0  # the last number an HCI record got
+        numbered: bool | None = None
+        before_first = 0  # records before the first HCI record
         last_time = 0.0
         produced = skipped = 0
         for block in self.blocks():
@@ -562,12 +603,32 @@ class BtmonTextReader:
             if rec is None:
                 continue
             opcode, payload, direction = rec
-            frame = last_frame + 1
+            # btmon numbers HCI records only (#N); a management record or note takes the
+            # number of the HCI record before it (records() settles those before the
+            # first), so that every #N bpdiag reports is the one in the text
+            hci_n: int | None = None
             if h.frame is not None:
                 if len(h.frame) <= 19:
-                    frame = max(int(h.frame[1:]), frame)
+                    hci_n = int(h.frame[1:])
                 else:
-                    self._problem(frame, block, f"frame number {h.frame[:24]}… is out of range")
+                    self._problem(
+                        last_frame + 1, block, f"frame number {h.frame[:24]}… is out of range"
+                    )
+            if opcode in _HCI_OPCODES:
+                if numbered is None:
+                    numbered = hci_n is not None
+                # the numbers before are final unless records() sets them to 1
+                final = numbered is False or before_first > _MAX_WAITING
+                if hci_n is not None:
+                    frame = max(hci_n, last_hci + 1, last_frame + 1 if final else 1)
+                else:
+                    frame = max(last_frame, last_hci) + 1
+                last_hci = frame
+            elif numbered:
+                frame = max(last_hci, 1)
+            else:  # before the first HCI record records() renumbers it if need be
+                frame = last_frame + 1
+                before_first += numbered is None
             last_frame = frame
             self.index = frame
             t = last_time
@@ -588,14 +649,17 @@ class BtmonTextReader:
                 else:
                     self._problem(frame, block, f"controller index {h.index[:24]} is out of range")
             produced += 1
-            yield Record(
-                frame,
-                t,
-                LinkType.BTSNOOP_MONITOR,
-                payload,
-                block.offset,
-                direction,
-                adapter << 16 | opcode,
+            yield (
+                Record(
+                    frame,
+                    t,
+                    LinkType.BTSNOOP_MONITOR,
+                    payload,
+                    block.offset,
+                    direction,
+                    adapter << 16 | opcode,
+                ),
+                hci_n,
             )
         if produced == skipped == 0:
             self.problems.append(
@@ -651,9 +715,12 @@ class BtmonTextReader:
         if mark == "@":
             return self._control(what, h.cookie, d)
         if mark == "=":
-            if ":" not in what:
+            if h.process is not None:
+                ident, message = h.process or "?", what
+            elif ":" not in what:
                 return None
-            ident, _, message = what.partition(":")
+            else:
+                ident, _, message = what.partition(":")
             ident = ident.strip()
             if ident in (
                 "Note",
@@ -698,7 +765,8 @@ class BtmonTextReader:
 def _header_text(h: Header) -> str:
     """The header line again, from its parts (to parse it with a wrapped tail added)."""
     parts = [h.mark, h.what, h.cookie, h.frame, h.index, h.date, h.time]
-    return " ".join(p for p in parts if p)
+    process = f"{h.process}[0]: " if h.process is not None else ""
+    return process + " ".join(p for p in parts if p)
 
 
 def _seconds(h: Header) -> float | None:

@@ -22,7 +22,9 @@ printed wrong ones, the record says so with a Problem and nothing is guessed:
   and one Problem names them;
 - ``Identity Address Information`` prints memory that is not the address (``parser/smp.c``
   hands the frame structure, not its data pointer, to ``p_ba2str``): the PDU is kept with
-  the address type and an all-zero address, and a Problem says the address is unknown;
+  the address type and an all-zero address — BlueZ's BDADDR_ANY, no device's address, which
+  the analysis never takes as an identity and the ladder shows as unknown — and a Problem
+  says the address cannot be known;
 - ``LE Enhanced Connection Complete`` is named from past the end of hcidump's sub-event
   table (e.g. ``Inquiry Result``); it is recognised by its 30-byte dump.
 

@@ -629,9 +629,12 @@ class IdentityAddressInformation(SmpCommand):
     address: bytes
 
     def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
+        # All zero is BlueZ's BDADDR_ANY, no device's identity: what a log writes where it
+        # did not have the address (hcidump's text, a redacted log) — said, not shown
+        addr = "unknown (all zero in the log)" if not any(self.address) else None
         return [
             ("type", address_type_name(self.address_type)),
-            ("address", format_bd_addr(self.address)),
+            ("address", addr or format_bd_addr(self.address)),
         ]
 
 

@@ -56,6 +56,16 @@ def _addr(ep_addr: str | None, ep_type: str | None) -> str:
     return f"{ep_addr} ({ep_type})" if ep_type else ep_addr
 
 
+# Why a Pairing Failed's sender is unknown (Failure.sender_unknown), in words.
+SENDER_UNKNOWN = {
+    "local-role-unknown": "the log shows the direction but not which role the local side had",
+    "no-direction": "the capture records no direction, and either side may send this reason "
+    "at that point of the pairing",
+    "no-direction-air": "the sniffer recorded no direction, and a PDU it missed could sit "
+    "before the Pairing Failed",
+}
+
+
 def _side_word(sent_by: str) -> str:
     return {
         "initiator": "the central (initiator)",
@@ -101,9 +111,11 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
         f = p.failure
         if f.layer == "smp":
             meaning = SMP_REASON_MEANING.get(f.reason, "a reason the spec reserves")
+            why = SENDER_UNKNOWN.get(f.sender_unknown or "")
+            which = f" Which side sent it is not known: {why}." if why else ""
             return (
                 f"{_side_word(f.sent_by).capitalize()} ended the pairing at #{f.frame} with "
-                f"Pairing Failed: {f.name} (0x{f.reason:02x}) — {meaning}."
+                f"Pairing Failed: {f.name} (0x{f.reason:02x}) — {meaning}.{which}"
             )
         return (
             f"Phase 2 finished but starting encryption failed at #{f.frame}: "

@@ -7,7 +7,8 @@ both sides' requirements while asking for as little as possible, and say how to 
 
 Claims follow the capture: a pairing refused before any Pairing Response shows nothing of the
 peer's IO capability, MITM or SC support, so the advice says so — or uses the Pairing Response
-the same peer (same address) sent in an earlier attempt, and says which.  When the peer's state
+the same peer sent in an earlier attempt — the same address, or the same identity where an
+IRK in the capture resolved its private addresses — and says which.  When the peer's state
 explains the failure (refused at once with 0x05/0x08 before any parameter exchange: not in
 pairing mode; 0x09: its back-off), the request was not the cause: the advice keeps the
 request's own parameters and puts the state first.
@@ -15,10 +16,12 @@ request's own parameters and puts the state first.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Connection, Features, Pairing
+from bpdiag.analysis.index import index_of
+from bpdiag.analysis.model import Analysis, Connection, Features, MonitorEvent, Pairing
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -29,6 +32,7 @@ from bpdiag.analysis.pairing_method import (
     select_method,
 )
 from bpdiag.decode.smp import io_capability_name
+from bpdiag.rules.stories import is_unresolved_rpa, peer_key
 
 # Local IO capabilities in order of preference (least user interaction first).
 _LOCAL_IO = [NO_INPUT_NO_OUTPUT, DISPLAY_YES_NO, KEYBOARD_DISPLAY, KEYBOARD_ONLY, DISPLAY_ONLY]
@@ -267,12 +271,32 @@ def _level(s: Suggestion) -> str:
     return "high" if s.mitm else "medium"
 
 
-def _peer(c: Connection | None) -> str | None:
-    if c is None:
+_NEGATIVE_REPLIES = frozenset({0x0017, 0x001D, 0x001F})  # mgmt PIN / confirm / passkey
+
+
+def _host_refusals(analysis: Analysis) -> list[MonitorEvent]:
+    """bluetoothd's negative replies to the kernel's prompts (MGMT Control Command records,
+    doc/mgmt-api.txt 0x0017, 0x001D, 0x001F), in frame order."""
+    return [
+        ev
+        for ev in index_of(analysis).monitor_events(16)
+        if ev.values.get("opcode") in _NEGATIVE_REPLIES
+    ]
+
+
+def _host_refused(
+    p: Pairing, c: Connection | None, refusals: list[MonitorEvent]
+) -> MonitorEvent | None:
+    """The negative reply behind ``p``'s Pairing Failed, when this host sent that failure
+    after answering a prompt with one during the pairing."""
+    f = p.failure
+    if f is None or f.layer != "smp" or c is None or c.local_role is None or not refusals:
         return None
-    if c.local_role == "peripheral":
-        return c.central.address
-    return c.peripheral.address or c.central.address
+    if f.sent_by != ("initiator" if c.local_role == "central" else "responder"):
+        return None
+    frames = [ev.frame for ev in refusals]
+    i = bisect.bisect_right(frames, f.frame) - 1
+    return refusals[i] if i >= 0 and frames[i] >= p.first_frame else None
 
 
 def _request_key(f: Features) -> tuple[object, ...]:
@@ -284,7 +308,9 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
 
     gatttool = gatttool_seen(analysis)
     conns = {c.id: c for c in analysis.connections}
-    peers = [_peer(conns.get(p.connection)) for p in analysis.pairings]
+    # the same peer across its private addresses where an IRK resolved them (peer_key)
+    peer_conns = [conns.get(p.connection) for p in analysis.pairings]
+    peers = [peer_key(c) if c is not None else None for c in peer_conns]
     # (peer, request) → the next pairing that succeeded with it, filled walking backwards
     later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
     proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
@@ -296,12 +322,42 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
             proven[p.id] = later_success[key]
         elif p.outcome == "success":
             later_success[key] = p
-    last_response: dict[str, Features] = {}  # peer address → its latest Pairing Response
+    refusals = _host_refusals(analysis)
+    last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
+    # the latest Pairing Response from a resolvable private address no IRK resolved
+    last_rpa_response: tuple[str, Features] | None = None
     out = []
-    for p, peer in zip(analysis.pairings, peers, strict=True):
+    for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == "failed":
-            s = suggest(p, last_response.get(peer) if peer is not None else None)
+            earlier = last_response.get(peer) if peer is not None else None
+            s = suggest(p, earlier)
             if s is not None:
+                said = _host_refused(p, c, refusals)
+                if said is not None:
+                    # not a user's typo: the logged host had nobody to ask (bluez_host)
+                    s.also = [a for a in s.also if not a.startswith("enter or confirm")]
+                    s.also.insert(
+                        0,
+                        f"this host answered the kernel's prompt with "
+                        f"{said.values.get('opcode_name')} (#{said.frame}): its agent said "
+                        "no, or it had none — register one that answers (bluetoothctl: "
+                        "agent on ; default-agent) and confirm when asked",
+                    )
+                if (
+                    p.response is None
+                    and earlier is None
+                    and c is not None
+                    and is_unresolved_rpa(c)
+                    and last_rpa_response is not None
+                    and last_rpa_response[0] != peer
+                ):
+                    other, rsp = last_rpa_response
+                    s.why += (
+                        f" A Pairing Response (#{rsp.frame}) came earlier from {other}, another "
+                        "resolvable private address: it may be this device under a new "
+                        "address, but the capture has no IRK to resolve either, so the peer "
+                        "could not be matched and that response is not used."
+                    )
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 ok = proven.get(p.id)
@@ -313,4 +369,6 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                 out.append(s)
         if p.response is not None and peer is not None:
             last_response[peer] = p.response
+            if c is not None and is_unresolved_rpa(c):
+                last_rpa_response = (peer, p.response)
     return out

@@ -8,10 +8,12 @@ the process name, management commands/events with their opcodes and addresses
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection
+from bpdiag.analysis.model import Analysis, Connection, MonitorEvent
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
 MIXED_TOOLS = rule(
@@ -100,25 +102,93 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
                 [c.established_frame, frame],
                 connection=c.id,
             )
-    # Nobody answered the pairing.
+    # Nobody answered the pairing: bluetoothd's "no agent" line, and the negative reply it
+    # then sends for the same device (src/adapter.c user_confirm_request_callback), are one
+    # finding with both as evidence.
+    said_at: MonitorEvent | None = None  # the last "no agent" line not yet reported
+    local_failures = _local_failures(analysis)
     for ev in idx.monitor_events(13, 16):
         v = ev.values
-        msg = str(v.get("message") or "")
-        said = _says_no_agent(msg) if ev.opcode == 13 else None
+        if ev.opcode == 13:
+            said = _says_no_agent(str(v.get("message") or ""))
+            if said is None:
+                continue
+            if said_at is not None:
+                yield _no_agent(said_at, None)
+            said_at = ev
+        elif v.get("opcode") in _NEGATIVE_REPLIES:
+            yield _no_agent(said_at, ev, local_failures)
+            said_at = None
+    if said_at is not None:
+        yield _no_agent(said_at, None)
+
+
+# bluetoothd's auth_type_t (src/device.c), the N of "No agent available for request type N"
+_REQUEST_TYPES = {
+    0: "a PIN code",
+    1: "a passkey to type",
+    2: "a yes/no confirmation",
+    3: "a passkey to show",
+    4: "a PIN code to show",
+}
+
+
+def _local_failures(analysis: Analysis) -> list[tuple[int, str]]:
+    """(frame, name) of each Pairing Failed the logged host sent, in frame order."""
+    idx = index_of(analysis)
+    out = []
+    for p in analysis.pairings:
+        f, c = p.failure, idx.connection(p.connection)
+        if f is None or f.layer != "smp" or c is None or c.local_role is None:
+            continue
+        if f.sent_by == ("initiator" if c.local_role == "central" else "responder"):
+            out.append((f.frame, f"{f.name} (0x{f.reason:02x})"))
+    return sorted(out)
+
+
+def _no_agent(
+    said: MonitorEvent | None,
+    reply: MonitorEvent | None,
+    local_failures: list[tuple[int, str]] | None = None,
+) -> Finding:
+    parts: list[str] = []
+    frames: list[int] = []
+    if said is not None:
+        msg = str(said.values.get("message") or "")
+        cut = ' (btmon cut the line inside the words "no agent")' if _says_no_agent(msg) else ""
+        asked = ""
+        m = re.search(r"request type (\d+)\b", msg)
+        if m and int(m.group(1)) in _REQUEST_TYPES:
+            asked = f" (the kernel had asked for {_REQUEST_TYPES[int(m.group(1))]})"
+        parts.append(f'bluetoothd logged at #{said.frame}: "{msg}"{cut}{asked},')
+        frames.append(said.frame)
+    if reply is not None:
+        v = reply.values
+        who = v.get("address", "the device")
         if said is not None:
-            cut = ' (btmon cut the line inside the words "no agent")' if said else ""
-            yield finding(
-                NO_AGENT,
-                f'bluetoothd logged at #{ev.frame}: "{msg}"{cut}.',
-                [ev.frame],
+            parts.append(
+                f"and so answered {v.get('opcode_name')} for {who} (#{reply.frame}): the "
+                "refusal came from this host, not from the peer"
             )
-        elif ev.opcode == 16 and v.get("opcode") in _NEGATIVE_REPLIES:
-            yield finding(
-                NO_AGENT,
-                f"The pairing request was answered with {v.get('opcode_name')} at #{ev.frame} "
-                f"(for {v.get('address', 'the device')}): the agent declined or was missing.",
-                [ev.frame],
+        else:
+            parts.append(
+                f"The pairing request was answered with {v.get('opcode_name')} at "
+                f"#{reply.frame} (for {who}): the agent declined or was missing"
             )
+        frames.append(reply.frame)
+        # the kernel's Pairing Failed for that reply (net/bluetooth/smp.c: Passkey Entry
+        # Failed, or Numeric Comparison Failed in LE Secure Connections) is the next one
+        # this host sent
+        local_failures = local_failures or []
+        i = bisect.bisect_left(local_failures, (reply.frame, ""))
+        if i < len(local_failures):
+            frame, name = local_failures[i]
+            parts[-1] += (
+                f". The Pairing Failed: {name} this host sent at #{frame} is that "
+                "refusal, not a user's answer"
+            )
+            frames.append(frame)
+    return finding(NO_AGENT, " ".join(parts) + ".", frames)
 
 
 _PHRASE = "no agent"

@@ -5,6 +5,11 @@ never SMP reason 0x05).  Each entry cites where its numbers come from:
 
 - Nordic SoftDevice ``ble_gap.h`` (BLE_GAP_SEC_STATUS_*: 0x80 + the SMP reason; 0x01 timeout,
   0x02 invalid PDU) and ``nrf_error.h`` (NRF_ERROR_*, base 0x0000);
+- Nordic nRF5 SDK Peer Manager ``components/ble/peer_manager/peer_manager_types.h``
+  (PM_CONN_SEC_ERROR_*: PM_CONN_SEC_ERROR_BASE 0x1000 + an HCI status — "the first 256 numbers
+  in this range correspond to the status codes in BLE_HCI_STATUS_CODES" — or 0x1100 and up;
+  pm_sec_error_code_t also carries the BLE_GAP_SEC_STATUS_* values) and
+  ``peer_manager_handler.c`` (``Connection security failed: … error: %d``);
 - pc-ble-driver ``sd_rpc_types.h`` (NRF_ERROR_SD_RPC_*, base 0x8000) — nRF Connect for Desktop
   and pc-ble-driver-py print these;
 - NimBLE ``nimble/host/include/host/ble_hs.h`` (BLE_HS_ERR_HCI_BASE 0x200,
@@ -13,7 +18,10 @@ never SMP reason 0x05).  Each entry cites where its numbers come from:
   ``subsys/bluetooth/host/smp.c`` (security_err_get: which SMP reasons fold into which);
 - Android ``android/bluetooth/BluetoothDevice.java`` (UNBOND_REASON_*), the native stack's
   ``stack/include/gatt_api.h`` (GATT_INSUF_*);
-- ESP-IDF ``components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h`` (esp_gatt_status_t);
+- ESP-IDF ``components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h`` (esp_gatt_status_t)
+  and ``esp_gap_ble_api.h`` (esp_ble_auth_fail_rsn_t, ``esp_ble_auth_cmpl_t.fail_reason``:
+  ESP_AUTH_SMP_PASSKEY_FAIL = 78 = Bluedroid's BTA_DM_AUTH_FAIL_BASE (HCI_ERR_MAX_ERR + 10,
+  ``bta_api.h``) + SMP reason 0x01, on to 91; then Bluedroid's own reasons 92–102);
 - Apple CoreBluetooth ``CBError.h`` (CBErrorDomain codes, CBATTErrorDomain = ATT error codes);
 - bleak ``bleak/backends/winrt/client.py`` (``Could not pair with device: {status}: …``) and
   Windows.Devices.Enumeration.DevicePairingResultStatus;
@@ -32,6 +40,10 @@ from bpdiag.rules.explain import Cause, Explanation
 NO_FINDING = "none"
 _SRC_NORDIC_GAP = "Nordic SoftDevice ble_gap.h (BLE_GAP_SEC_STATUS_*), e.g. nRF5 SDK s140 API"
 _SRC_NRF_ERROR = "Nordic nrf_error.h (NRF_ERROR_*, global base 0x0000)"
+_SRC_NORDIC_PM = (
+    "Nordic nRF5 SDK components/ble/peer_manager/peer_manager_types.h (PM_CONN_SEC_ERROR_BASE "
+    "0x1000, PM_SEC_ERRORS) and peer_manager_handler.c (Connection security failed … error)"
+)
 _SRC_RPC = "pc-ble-driver include/common/sd_rpc_types.h (NRF_ERROR_SD_RPC_BASE_NUM 0x8000)"
 _SRC_NIMBLE = "Apache NimBLE nimble/host/include/host/ble_hs.h (BLE_HS_ERR_*_BASE)"
 _SRC_ZEPHYR = (
@@ -41,6 +53,10 @@ _SRC_ZEPHYR = (
 _SRC_ANDROID_BOND = "AOSP framework android/bluetooth/BluetoothDevice.java (UNBOND_REASON_*)"
 _SRC_ANDROID_GATT = "AOSP packages/modules/Bluetooth system/stack/include/gatt_api.h (GATT_INSUF_*)"
 _SRC_ESP = "ESP-IDF components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h"
+_SRC_ESP_AUTH = (
+    "ESP-IDF components/bt/host/bluedroid/api/include/api/esp_gap_ble_api.h "
+    "(esp_ble_auth_fail_rsn_t) and bluedroid/bta/include/bta/bta_api.h (BTA_DM_AUTH_FAIL_BASE)"
+)
 _SRC_APPLE = (
     "Apple CoreBluetooth CBError.h / developer.apple.com/documentation/corebluetooth/cberror "
     "and cbatterror"
@@ -100,6 +116,7 @@ def _nordic_sec_status(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanatio
             (
                 rf"\bBLE_GAP_SEC_STATUS_{name}\b",
                 rf"\bauth_status\b[\s:=]*(?:0x{status:02x}|{status})\b",
+                _pm_failed(status),
             ),
             f"Nordic SoftDevice BLE_GAP_EVT_AUTH_STATUS auth_status 0x{status:02x} "
             f"(BLE_GAP_SEC_STATUS_{name})",
@@ -132,6 +149,58 @@ def _nordic_sec_status(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanatio
         _STACK_CAPTURE["nordic"],
         _SRC_NORDIC_GAP,
     )
+
+
+# ------------------------------------------------------------------ Nordic Peer Manager
+def _pm_failed(code: int) -> str:
+    """peer_manager_handler.c's ``Connection security failed: … error: %d`` with ``code``."""
+    return rf"\bConnection security failed\b[^\n]*?\berror:\s*(?:{code}|0x0*{code:x})\b"
+
+
+_PM_ERRORS = {
+    0x1006: (
+        "PIN_OR_KEY_MISSING",
+        "encryption with the bond's key failed: the peer has lost the LTK (HCI 0x06 PIN or Key "
+        "Missing)",
+        (Cause("Encryption refused with 0x06 (stale bond)", "bond-lost"),),
+    ),
+    0x103D: (
+        "MIC_FAILURE",
+        "the link was closed with a MIC failure (HCI 0x3D): the two sides encrypted with "
+        "different keys, or a stray packet came during the procedure",
+        (Cause("MIC failure (0x3D) on the link", "mic-failure"),),
+    ),
+    0x1100: (
+        "DISCONNECT",
+        "pairing or encryption did not finish before the link was closed for another reason",
+        (Cause("The link was closed during pairing", "pairing-incomplete"),),
+    ),
+    0x1101: (
+        "SMP_TIMEOUT",
+        "an SMP timeout has already happened on this link (30 s without an answer, Vol 3, "
+        "Part H, 3.4), so no more pairing can run on it: disconnect and reconnect",
+        (
+            Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
+            Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
+        ),
+    ),
+}
+
+
+def _nordic_pm() -> Iterable[Explanation]:
+    for code, (name, meaning, causes) in _PM_ERRORS.items():
+        yield Explanation(
+            f"nordic-pm-conn-sec-error-0x{code:04x}",
+            (rf"\bPM_CONN_SEC_ERROR_{name}\b", _pm_failed(code)),
+            f"Nordic nRF5 SDK Peer Manager PM_EVT_CONN_SEC_FAILED error 0x{code:04x} = {code} "
+            f"(PM_CONN_SEC_ERROR_{name})",
+            f"The Peer Manager says: {meaning}. Its error codes are PM_CONN_SEC_ERROR_BASE "
+            "0x1000 plus an HCI status, or the SoftDevice's BLE_GAP_SEC_STATUS_* (0x80 + SMP "
+            "reason) for a Pairing Failed.",
+            causes,
+            _STACK_CAPTURE["nordic"],
+            _SRC_NORDIC_PM,
+        )
 
 
 _NRF_ERRORS = {
@@ -423,6 +492,99 @@ def _esp(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanation]:
         )
 
 
+# ESP-IDF esp_ble_auth_fail_rsn_t (esp_ble_auth_cmpl_t.fail_reason): 78 + (SMP reason - 1) for
+# the spec's reasons, then Bluedroid's own; (name, meaning, SMP reason or causes)
+_ESP_AUTH_BASE = 77  # BTA_DM_AUTH_FAIL_BASE = HCI_ERR_MAX_ERR (0x43) + 10
+_ESP_AUTH_SPEC = (
+    "PASSKEY_FAIL",
+    "OOB_FAIL",
+    "PAIR_AUTH_FAIL",
+    "CONFIRM_VALUE_FAIL",
+    "PAIR_NOT_SUPPORT",
+    "ENC_KEY_SIZE",
+    "INVALID_CMD",
+    "UNKNOWN_ERR",
+    "REPEATED_ATTEMPT",
+    "INVALID_PARAMETERS",
+    "DHKEY_CHK_FAIL",
+    "NUM_COMP_FAIL",
+    "BR_PARING_IN_PROGR",
+    "XTRANS_DERIVE_NOT_ALLOW",
+)
+_LOCAL = "No PDU shows it: the local stack decided"
+_ESP_AUTH_HOST: dict[str, tuple[str, tuple[tuple[str, str], ...] | int]] = {
+    "INTERNAL_ERR": ("an internal error in the pairing procedure", ((_LOCAL, NO_FINDING),)),
+    "UNKNOWN_IO": (
+        "an unknown IO capability: the association model could not be chosen (check "
+        "ESP_BLE_SM_IOCAP_MODE)",
+        ((_LOCAL, NO_FINDING),),
+    ),
+    "INIT_FAIL": ("the pairing could not be started", ((_LOCAL, NO_FINDING),)),
+    "CONFIRM_FAIL": ("the confirm value does not match", 0x04),
+    "BUSY": (
+        "a security procedure is already under way on this link",
+        ((_LOCAL, NO_FINDING),),
+    ),
+    "ENC_FAIL": (
+        "the controller failed to start encryption",
+        (("Encryption refused with 0x06 (stale bond)", "bond-lost"),),
+    ),
+    "STARTED": ("the pairing has started (not a failure)", ((_LOCAL, NO_FINDING),)),
+    "RSP_TIMEOUT": (
+        "the Security Manager timed out: no SMP command came (30 s, Vol 3, Part H, 3.4)",
+        (
+            ("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
+            ("The same timeout on every attempt", "repeated-smp-timeouts"),
+        ),
+    ),
+    "DIV_NOT_AVAIL": (
+        "the Encrypted Diversifier (EDIV) of the peer's LTK request is not in the key store",
+        ((_LOCAL, NO_FINDING),),
+    ),
+    "UNSPEC_ERR": ("an unspecified failure", 0x08),
+    "CONN_TOUT": (
+        "the link was lost (connection timeout) during pairing",
+        (("The link was closed during pairing", "pairing-incomplete"),),
+    ),
+}
+
+
+def _esp_auth(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanation]:
+    table: list[tuple[str, str, tuple[Cause, ...]]] = []
+    for reason, name in enumerate(_ESP_AUTH_SPEC, 1):
+        causes = smp.get(reason, (Cause(f"SMP Pairing Failed 0x{reason:02x}", "pairing-failed"),))
+        table.append(
+            (
+                name,
+                f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
+                "either side (ESP-IDF does not say which)",
+                causes,
+            )
+        )
+    for name, (meaning, how) in _ESP_AUTH_HOST.items():
+        if isinstance(how, int):
+            table.append((name, f"{meaning} (as SMP 0x{how:02x})", smp.get(how, ())))
+        else:
+            table.append(
+                (name, f"Bluedroid's own reason: {meaning}", tuple(Cause(*c) for c in how))
+            )
+    for code, (name, meaning, causes) in enumerate(table, _ESP_AUTH_BASE + 1):
+        yield Explanation(
+            f"esp-auth-smp-{code}",
+            (
+                rf"\b(?:ESP|BTA_DM)_AUTH_SMP_{name}\b",
+                rf"\bfail[_ ]reason\b\s*[=:]?\s*(?:0x0*{code:x}|{code})\b",
+            ),
+            f"ESP-IDF ESP_GAP_BLE_AUTH_CMPL_EVT fail_reason {code} = 0x{code:02x} "
+            f"(ESP_AUTH_SMP_{name}; Bluedroid BTA_DM_AUTH_SMP_{name})",
+            f"ESP-IDF (Bluedroid) reports {meaning}. The number is not the SMP reason: "
+            f"ESP-IDF adds {_ESP_AUTH_BASE} (BTA_DM_AUTH_FAIL_BASE) to it.",
+            causes,
+            _STACK_CAPTURE["esp"],
+            _SRC_ESP_AUTH,
+        )
+
+
 # ------------------------------------------------------------------ Apple CoreBluetooth
 _CB_ERRORS = {
     6: ("connectionTimeout", "the connection timed out", "pairing-incomplete"),
@@ -615,11 +777,13 @@ def _bluez() -> Iterable[Explanation]:
 
 _BUILDERS: tuple[Callable[[dict[int, tuple[Cause, ...]]], Iterable[Explanation]], ...] = (
     _nordic_sec_status,
+    lambda _smp: _nordic_pm(),
     lambda _smp: _nrf_errors(),
     _nimble,
     _zephyr,
     lambda _smp: _android(),
     _esp,
+    _esp_auth,
     lambda _smp: _apple(),
     lambda _smp: _windows(),
     lambda _smp: _bluez(),

@@ -2,9 +2,12 @@
 
 One attempt alone can mislead: a refusal looks like a parameter problem until the same request
 is accepted later; a timeout looks like bad luck until it repeats.  These rules index the
-pairings by peer address once (``_peers``) and look each peer's attempts up by key — no rule
-scans all pairings for each pairing — and a Security Request nobody answered is its own
-finding (Vol 3, Part H, 3.6.7), not an incomplete pairing.
+pairings by peer once (``_index``) and look each peer's attempts up by key — no rule scans
+all pairings for each pairing — and a Security Request nobody answered is its own finding
+(Vol 3, Part H, 3.6.7), not an incomplete pairing.  A peer is its identity address where
+an IRK in the capture resolved its private address (``peer_key``), so a device that changed
+its resolvable private address between connections is still one peer; unresolved private
+addresses are not matched.
 
 Spec: Vol 3, Part H, 2.3.6 (Repeated Attempts), 3.4 (SMP timeout 30 s), 3.5.5 (Pairing
 Failed reasons), 3.6.7 (Security Request), 2.4.6 (encryption with a stored key).
@@ -16,7 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from bpdiag.analysis.model import Analysis, Connection, Features, Pairing, SecurityProcedure
+from bpdiag.analysis.model import (
+    Analysis,
+    Connection,
+    Endpoint,
+    Features,
+    Pairing,
+    SecurityProcedure,
+)
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
@@ -154,15 +164,48 @@ NC_THEN_REFUSED = rule(
 class _Peer:
     pairings: list[Pairing] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)  # as each connection showed it
 
 
-def _peer_address(c: Connection) -> str | None:
+def remote(c: Connection) -> Endpoint:
     """The remote device: the side that is not local (HCI), the peripheral (air)."""
     if c.local_role == "central":
-        return c.peripheral.address
+        return c.peripheral
     if c.local_role == "peripheral":
-        return c.central.address
-    return c.peripheral.address or c.central.address
+        return c.central
+    return c.peripheral if c.peripheral.address is not None else c.central
+
+
+def peer_key(c: Connection) -> str | None:
+    """Who the remote device is, across its private addresses: the identity address an IRK
+    in the capture (or a key file) resolved its resolvable private address to (Vol 3, Part H,
+    2.4.2.1; Vol 6, Part B, 1.3.2.2), else the address it used.  Two connections from one
+    device under two unresolved private addresses are not matched: nothing in the capture
+    says they are the same device."""
+    ep = remote(c)
+    return ep.identity or ep.address
+
+
+def is_unresolved_rpa(c: Connection) -> bool:
+    """The remote side used a resolvable private address that no IRK resolved."""
+    ep = remote(c)
+    if ep.address is None or ep.identity is not None:
+        return False
+    if ep.address_type is not None and "random" not in ep.address_type:
+        return False
+    try:
+        top = int(ep.address[:2], 16)
+    except ValueError:
+        return False
+    return top >> 6 == 0b01
+
+
+def _label(addr: str, peer: _Peer) -> str:
+    """The peer as a finding names it: its identity and the private addresses it used."""
+    others = [a for a in dict.fromkeys(peer.addresses) if a != addr]
+    if not others:
+        return addr
+    return f"{addr} (identity address; it connected as {', '.join(others)})"
 
 
 @dataclass(slots=True)
@@ -177,10 +220,11 @@ def _index(analysis: Analysis) -> _Index:
     peers: dict[str, _Peer] = {}
     peer_of: dict[int, _Peer] = {}  # connection id → its peer
     for c in analysis.connections:
-        addr = _peer_address(c)
+        addr = peer_key(c)
         if addr is not None:
             peer = peers.setdefault(addr, _Peer())
             peer.connections.append(c)
+            peer.addresses.append(remote(c).address or addr)
             peer_of[c.id] = peer
     by_conn: dict[int, list[Pairing]] = {}
     for p in analysis.pairings:
@@ -300,11 +344,12 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
         ps = peer.pairings
         if not ps:
             continue
-        yield from _state_changed(addr, ps)
-        yield from _timeouts(addr, ps, ix, analysis)
-        yield from _same_failure(addr, ps)
-        yield from _dhkey_over_bond(addr, ps, bonded_at.get(addr))
-        yield from _nc_then_refused(addr, ps)
+        name = _label(addr, peer)
+        yield from _state_changed(name, ps)
+        yield from _timeouts(name, ps, ix, analysis)
+        yield from _same_failure(name, ps)
+        yield from _dhkey_over_bond(name, ps, bonded_at.get(addr))
+        yield from _nc_then_refused(name, ps)
 
 
 def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
@@ -421,7 +466,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
         if e.after_pairing or e.status not in (0, 0x06):
             continue
         c = ix.connections.get(e.connection)
-        addr = _peer_address(c) if c is not None else None
+        addr = peer_key(c) if c is not None else None
         if addr is not None and addr not in out:
             what = (
                 "encryption with a stored key"

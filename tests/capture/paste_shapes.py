@@ -143,6 +143,20 @@ def no_trailer(text: str) -> str:
     )
 
 
+def live_btmon(text: str) -> str:
+    """A live btmon (not ``-r``) names the process of a record that came with credentials
+    (monitor/packet.c print_packet: ``comm[pid]: `` before the mark; a log line then has no
+    ident of its own): bluetoothd's management commands and log lines."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith(("@ MGMT Command", "@ MGMT Open")):
+            line = "bluetoothd[612]: " + line
+        elif line.startswith("= bluetoothd: "):
+            line = "bluetoothd[612]: = " + line.removeprefix("= bluetoothd: ")
+        out.append(line)
+    return "\n".join(out)
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),

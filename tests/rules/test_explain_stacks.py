@@ -15,6 +15,25 @@ from bpdiag.rules.explain import CATALOGUE, explain
         ("BLE_GAP_EVT_AUTH_STATUS: auth_status 0x85 error_src 1", "nordic-sec-status-0x85"),
         ("BLE_GAP_SEC_STATUS_DHKEY_FAILURE", "nordic-sec-status-0x8b"),
         ("BLE_GAP_SEC_STATUS_TIMEOUT", "nordic-sec-status-timeout"),
+        # Nordic nRF5 SDK Peer Manager: PM_CONN_SEC_ERROR_BASE 0x1000 + an HCI status, and
+        # the SoftDevice's BLE_GAP_SEC_STATUS_* in the same log line
+        (
+            "<info> peer_manager_handler: Connection security failed: role: Peripheral, "
+            "conn_handle: 0x0, procedure: Bonding, error: 4102",
+            "nordic-pm-conn-sec-error-0x1006",
+        ),
+        ("PM_CONN_SEC_ERROR_MIC_FAILURE", "nordic-pm-conn-sec-error-0x103d"),
+        ("PM_CONN_SEC_ERROR_DISCONNECT", "nordic-pm-conn-sec-error-0x1100"),
+        (
+            "Connection security failed: role: Central, conn_handle: 0x1, procedure: "
+            "Encryption, error: 4353",
+            "nordic-pm-conn-sec-error-0x1101",
+        ),
+        (
+            "Connection security failed: role: Central, conn_handle: 0x1, procedure: Pairing, "
+            "error: 133",
+            "nordic-sec-status-0x85",
+        ),
         # pc-ble-driver / nRF Connect: the dongle, not the peer
         ("Failed to authenticate. Error code: 0x8005", "nrf-error-sd-rpc-no-response"),
         ("NRF_ERROR_SD_RPC_NO_RESPONSE", "nrf-error-sd-rpc-no-response"),
@@ -32,6 +51,13 @@ from bpdiag.rules.explain import CATALOGUE, explain
         ("GATT_INSUF_AUTHENTICATION", "android-gatt-insuf-authentication"),
         # ESP-IDF
         ("write char failed, status = ESP_GATT_INSUF_ENCRYPTION", "esp-gatt-insuf-encryption"),
+        # ESP-IDF auth complete: 77 (BTA_DM_AUTH_FAIL_BASE) + the SMP reason, then Bluedroid's
+        ("I (2345) SEC_GATTS_DEMO: fail reason = 0x52", "esp-auth-smp-82"),
+        ("ESP_GAP_BLE_AUTH_CMPL_EVT fail_reason 80", "esp-auth-smp-80"),
+        ("ESP_AUTH_SMP_NUM_COMP_FAIL", "esp-auth-smp-89"),
+        ("BTA_DM_AUTH_SMP_REPEATED_ATTEMPT", "esp-auth-smp-86"),
+        ("ESP_AUTH_SMP_ENC_FAIL", "esp-auth-smp-97"),
+        ("auth fail reason = 0x66", "esp-auth-smp-102"),
         # Apple
         (
             'Error Domain=CBErrorDomain Code=14 "Peer removed pairing information."',
@@ -90,3 +116,29 @@ def test_every_stack_entry_cites_its_source_and_keys_are_unique() -> None:
              "esp", "corebluetooth", "windows"}]  # fmt: skip
     # (windows-pairing-result is the older summary entry the numbered ones refine)
     assert stack and all(e.cite for e in stack if e.key != "windows-pairing-result")
+
+
+def test_peer_manager_and_esp_idf_numbers_stay_theirs() -> None:
+    """The same digits in another stack's spelling are that stack's: NimBLE's status 4102
+    is not the Peer Manager's, an ESP-IDF fail reason of 82 is not SMP reason 0x52 nor
+    anyone's status 82; Peer Manager numbers only in its own log line."""
+    assert [e.key for e in explain("encryption change event; status=1283")] == [
+        "nimble-sm-peer-0x503"
+    ]
+    assert not any(e.key.startswith("nordic-pm") for e in explain("status=4102"))
+    assert not any(e.key.startswith("esp-auth") for e in explain("status = 82"))
+    assert not any(e.key.startswith("esp-auth") for e in explain("error: 82"))
+    keys = [e.key for e in explain("ESP_AUTH_SMP_PAIR_AUTH_FAIL")]
+    assert keys == ["esp-auth-smp-80"]  # not SMP 0x03's own entry, nor ESP_GATT's
+
+
+def test_peer_manager_and_esp_idf_entries_cite_their_source() -> None:
+    by_key = {e.key: e for e in CATALOGUE}
+    pm = [e for k, e in by_key.items() if k.startswith("nordic-pm-conn-sec-error")]
+    esp = [e for k, e in by_key.items() if k.startswith("esp-auth-smp")]
+    assert len(pm) == 4 and len(esp) == 25
+    assert all("peer_manager_types.h" in e.cite for e in pm)
+    assert all("esp_gap_ble_api.h" in e.cite for e in esp)
+    # the spec's reasons keep the SMP causes; "started" is no failure and shows none
+    assert by_key["esp-auth-smp-80"].causes
+    assert "not a failure" in by_key["esp-auth-smp-98"].meaning

@@ -84,9 +84,40 @@ def test_no_agent(tmp_path: Path) -> None:
         ],  # User Confirmation Negative Reply
     )
     analysis = diagnose_file(path)
-    assert [f.code for f in analysis.findings] == ["no-agent", "no-agent"]
-    assert "No agent available" in analysis.findings[0].detail
-    assert "User Confirmation Negative Reply" in analysis.findings[1].detail
+    # the log line and the negative reply it led to are one finding with both as evidence
+    [f] = analysis.findings
+    assert f.code == "no-agent" and f.frames == [2, 3]
+    assert "No agent available" in f.detail and "a yes/no confirmation" in f.detail
+    assert "User Confirmation Negative Reply" in f.detail and "not from the peer" in f.detail
+
+
+def test_no_agent_lines_and_replies_apart(tmp_path: Path) -> None:
+    # a negative reply with no "no agent" line before it (an agent said no), and a line with
+    # no reply after it: two findings, neither claims what the other shows
+    path = _write(
+        tmp_path,
+        [
+            _ctrl_open(1, "bluetoothd"),
+            _mgmt_cmd(1, 0x001D, ADDR + b"\x01", 4),
+            _log("bluetoothd", "No agent available for request type 1", 5),
+        ],
+    )
+    first, second = diagnose_file(path).findings
+    assert first.frames == [2] and "the agent declined or was missing" in first.detail
+    assert second.frames == [3] and "a passkey to type" in second.detail
+    assert "answered" not in second.detail
+
+
+def test_no_agent_does_not_fire_on_other_lines_or_positive_replies(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        [
+            _ctrl_open(1, "bluetoothd"),
+            _log("bluetoothd", "Authentication already requested for F0:0D:00:00:00:02", 4),
+            _mgmt_cmd(1, 0x001C, ADDR + b"\x01", 5),  # User Confirmation Reply
+        ],
+    )
+    assert diagnose_file(path).findings == []
 
 
 def _agent_codes(tmp_path: Path, message: str) -> list[str]:
