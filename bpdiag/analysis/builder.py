@@ -105,6 +105,7 @@ class Analyzer:
     def __init__(self, capture: CaptureInfo, keys: Keyring | None = None) -> None:
         self.analysis = Analysis(capture=capture)
         self.keys = keys if keys is not None else Keyring()
+        self.keys.passkey_search.start_analysis()  # its budget is per analysis
         self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
         self._adapter_address: dict[int, str] = {}

@@ -74,7 +74,9 @@ def search_passkeys(
     ``start``..``stop - 1`` whose TK gives ``c1(TK, rand, …) == confirm``, or ``None``.
 
     The targets share the candidates' key schedules; the search ends when every target is
-    found.  A hit is confirmed with the scalar ``c1`` before it is returned.
+    found.  A hit is confirmed with the scalar ``c1`` before it is returned, and tried on
+    the targets not found yet (both sides of a pairing usually used the same passkey, so the
+    other side is then done without searching on).
     """
     found: list[int | None] = [None] * len(targets)
     if not targets:
@@ -101,6 +103,9 @@ def search_passkeys(
                 confirm, rand = targets[t]
                 if _c1(passkey, rand, inputs) == confirm:
                     found[t] = passkey
+                    for u, (cu, ru) in enumerate(targets):
+                        if found[u] is None and _c1(passkey, ru, inputs) == cu:
+                            found[u] = passkey
                     break
         if all(f is not None for f in found):
             break
