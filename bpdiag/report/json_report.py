@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.decode.pdu import Pdu
 
@@ -108,6 +109,7 @@ def encode(o: Any, nl: str = "\n") -> str:
     return json.dumps(o, indent=2).replace("\n", nl)
 
 
+@gc_paused()
 def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> None:
     """Write ``dumps_analysis(analysis)`` to ``out`` as it is produced, item by item, so
     that no list of the document and no single giant string is ever held (the text is the
