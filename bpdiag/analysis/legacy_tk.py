@@ -148,15 +148,15 @@ def _search(
         policy.mode == "failed" and (not success or keys.show_keys)
     )
     found: dict[str, int] = {}
-    for iat, rat in _types(ia, ra, air):
+    targets = [(sides[w][0][1], sides[w][1][1]) for w in sides]
+    for k, (iat, rat) in enumerate(_types(ia, ra, air)):
         inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
-        targets = [(sides[w][0][1], sides[w][1][1]) for w in sides]
         if wanted:
             passkeys = find_passkeys(targets, inputs, policy)
             if passkeys is None:
                 return {}, _not_searched(policy, success)
         else:
-            passkeys = _searched(targets, inputs)
+            passkeys = _searched(targets, inputs, k == 0)
         for who, passkey in zip(sides, passkeys, strict=True):
             if passkey is not None:
                 found[who] = passkey
@@ -165,12 +165,16 @@ def _search(
     return found, None if wanted else _not_searched(policy, success)
 
 
-def _searched(targets: list[tuple[bytes, bytes]], inputs: C1Inputs) -> list[int | None]:
+def _searched(
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, try_zero: bool
+) -> list[int | None]:
     """The passkeys this process already found for ``targets``; a side not searched is
-    tried with the other side's passkey, or else with 000000 (the TK 0 decryption tries
-    first): one c1 each, not a search."""
+    tried with the other side's passkey, or (``try_zero``) with 000000 — the TK 0 that
+    decryption tries first: one c1 each, not a search."""
     passkeys = [searched_passkey(c, r, inputs)[1] for c, r in targets]
-    known = next((k for k in passkeys if k is not None), 0)
+    known = next((k for k in passkeys if k is not None), 0 if try_zero else None)
+    if known is None:
+        return passkeys
     tk = passkey_tk(known)
     return [
         known

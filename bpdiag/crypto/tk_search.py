@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from bpdiag.crypto import aes_batch
 from bpdiag.crypto.smp_crypto import c1
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and the batch AES are imported by the search itself: an analysis that searches
+# nothing (most do) does not pay for loading them.
 
 PASSKEY_SPACE = 1_000_000
 CHUNK = 16384
@@ -57,6 +61,8 @@ class C1Inputs:
 def _candidate_keys(start: int, stop: int) -> np.ndarray:
     """Key columns ``(4, n)`` of the TKs of passkeys ``start``..``stop - 1``: octets 0–12
     are zero, octets 13–15 the passkey (big-endian), so only column 3 varies."""
+    import numpy as np
+
     p = np.arange(start, stop, dtype=np.uint32)
     keys = np.zeros((4, stop - start), dtype=np.uint32)
     # Column 3 holds octets 12..15 with octet 12 as its least significant octet.
@@ -78,6 +84,10 @@ def search_passkeys(
     the targets not found yet (both sides of a pairing usually used the same passkey, so the
     other side is then done without searching on).
     """
+    import numpy as np
+
+    from bpdiag.crypto import aes_batch
+
     found: list[int | None] = [None] * len(targets)
     if not targets:
         return found
