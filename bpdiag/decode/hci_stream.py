@@ -37,7 +37,14 @@ from typing import Final, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, h4, hci, smp
-from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, MAX_PARTIAL, Reassembler
+from bpdiag.decode.l2cap import (
+    CID_ATT,
+    CID_BREDR_SMP,
+    CID_SMP,
+    MAX_PARTIAL,
+    SMP_MAX_PDU,
+    Reassembler,
+)
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Message, Pdu
 from bpdiag.errors import DecodeError
@@ -296,6 +303,10 @@ class HciStream:
             return self._reassemble(rec, p, off, adapter, handle, d, True)
         l2len, cid = _U16U16(p, off + 4)
         have = n - 4
+        if cid in _SMP_CIDS and l2len == have and l2len <= SMP_MAX_PDU:
+            # A whole SMP PDU in one fragment with nothing pending on its link: what the
+            # reassembler would give, without going through it.
+            return self._l2cap(rec, adapter, handle, d, cid, bytes(p[off + 8 :]), rec.index)
         if l2len < have or cid in _SMP_CIDS:
             return self._reassemble(rec, p, off, adapter, handle, d, True)
         if cid == CID_ATT:
