@@ -480,7 +480,7 @@ class HciStream:
         except DecodeError as exc:
             return self._error(rec, exc)
         handle: int | None = None
-        if isinstance(msg, hci.LeConnectionComplete | hci.ConnectionComplete):
+        if isinstance(msg, (hci.LeConnectionComplete, hci.ConnectionComplete)):
             if msg.status == 0:
                 handle = msg.handle
                 self._forget_link(adapter, handle)  # a new connection on a reused handle
@@ -488,7 +488,7 @@ class HciStream:
             handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
         elif isinstance(msg, hci.CommandComplete):
             handle = msg.handle
-        elif not isinstance(msg, hci.HciEvent | hci.LeMetaEvent):
+        elif not isinstance(msg, (hci.HciEvent, hci.LeMetaEvent)):
             handle = msg.handle
             if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
                 self._forget_link(adapter, handle)
