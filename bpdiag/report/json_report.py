@@ -85,7 +85,19 @@ def encode(o: Any, nl: str = "\n") -> str:
             return "{}"
         inner = nl + "  "
         try:  # _str refuses a key that is not a string: json.dumps then converts it
-            body = [_str(k) + ": " + encode(v, inner) for k, v in o.items()]
+            # (strings and ints, most values, without a call of encode each)
+            body = [
+                _str(k)
+                + ": "
+                + (
+                    _str(v)
+                    if (tv := type(v)) is str
+                    else int.__repr__(v)
+                    if tv is int
+                    else encode(v, inner)
+                )
+                for k, v in o.items()
+            ]
         except TypeError:
             return json.dumps(o, indent=2).replace("\n", nl)
         return "{" + inner + ("," + inner).join(body) + nl + "}"
@@ -93,7 +105,15 @@ def encode(o: Any, nl: str = "\n") -> str:
         if not o:
             return "[]"
         inner = nl + "  "
-        return "[" + inner + ("," + inner).join([encode(v, inner) for v in o]) + nl + "]"
+        items = [
+            int.__repr__(v)
+            if (tv := type(v)) is int
+            else _str(v)
+            if tv is str
+            else encode(v, inner)
+            for v in o
+        ]
+        return "[" + inner + ("," + inner).join(items) + nl + "]"
     if o is None:
         return "null"
     if o is True:
