@@ -156,7 +156,7 @@ def _search(
             if passkeys is None:
                 return {}, _not_searched(policy, success)
         else:
-            passkeys = _searched(targets, inputs, k == 0)
+            passkeys = _searched(targets, inputs, k == 0, policy)
         for who, passkey in zip(sides, passkeys, strict=True):
             if passkey is not None:
                 found[who] = passkey
@@ -166,12 +166,12 @@ def _search(
 
 
 def _searched(
-    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, try_zero: bool
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, try_zero: bool, policy: PasskeySearch
 ) -> list[int | None]:
-    """The passkeys this process already found for ``targets``; a side not searched is
+    """The passkeys this analysis already found for ``targets``; a side not searched is
     tried with the other side's passkey, or (``try_zero``) with 000000 — the TK 0 that
     decryption tries first: one c1 each, not a search."""
-    passkeys = [searched_passkey(c, r, inputs)[1] for c, r in targets]
+    passkeys = [searched_passkey(c, r, inputs, policy)[1] for c, r in targets]
     known = next((k for k in passkeys if k is not None), 0 if try_zero else None)
     if known is None:
         return passkeys

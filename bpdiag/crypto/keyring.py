@@ -72,9 +72,14 @@ class PasskeySearch:
     mode: str = "failed"
     budget: int = PASSKEY_SEARCH_BUDGET
     spent: int = 0  # searches done in this analysis
+    # What this analysis searched or took from the cache (``link_keys`` keys): a pairing not
+    # searched may use only these, so its output does not depend on what the process did
+    # before (another file, another mode).
+    asked: set[tuple[bytes, ...]] = field(default_factory=set)
 
     def start_analysis(self) -> None:
         self.spent = 0
+        self.asked.clear()
 
     def exhausted(self) -> bool:
         """True when no search may be done now (``never``, or the budget is spent)."""

@@ -67,6 +67,9 @@ def find_passkeys(
     if todo:
         if policy is not None and not policy.take():
             return None
+    if policy is not None:
+        policy.asked.update(keys)
+    if todo:
         for t, found in zip(todo, search_passkeys(todo, inputs), strict=True):
             cache[_cache_key(*t, inputs)] = found
         while len(cache) > _SEARCHED_MAX:
@@ -78,11 +81,14 @@ def find_passkeys(
     return out
 
 
-def searched_passkey(confirm: bytes, rand: bytes, inputs: C1Inputs) -> tuple[bool, int | None]:
-    """``(searched, passkey)``: whether this process already searched ``confirm`` with these
-    inputs (e.g. to decrypt the link), and the passkey found then (None: none)."""
+def searched_passkey(
+    confirm: bytes, rand: bytes, inputs: C1Inputs, policy: PasskeySearch
+) -> tuple[bool, int | None]:
+    """``(searched, passkey)``: whether this analysis (``policy``) already searched
+    ``confirm`` with these inputs (e.g. to decrypt the link), and the passkey found then
+    (None: none)."""
     k = _cache_key(confirm, rand, inputs)
-    if k not in _SEARCHED:
+    if k not in policy.asked or k not in _SEARCHED:
         return False, None
     return True, _SEARCHED[k]
 

@@ -117,3 +117,11 @@ def test_never_leaves_the_air_link_encrypted() -> None:
     [p] = a.pairings
     assert _checks(p) == {"passkey_search": "not_checked"}
     assert a.decryption is None or a.decryption.decrypted == 0
+
+
+def test_a_search_done_before_in_the_process_does_not_change_the_output() -> None:
+    """--show-keys searched this capture earlier in the process (the cache holds it): an
+    analysis that would not search still says so, as it would in a fresh process."""
+    _pairing(SUCCESS, Keyring(show_keys=True))
+    assert link_keys._SEARCHED
+    assert _checks(_pairing(SUCCESS, Keyring())) == {"passkey_search": "not_checked"}
