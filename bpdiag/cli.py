@@ -17,13 +17,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import NoReturn, Unpack
 
 import click
 
 from bpdiag import __version__
 from bpdiag.analysis.model import Analysis
-from bpdiag.cli_keys import build_keyring, key_options
+from bpdiag.cli_keys import KeyArgs, build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES
@@ -115,7 +115,7 @@ def analyze(
     write_out: str | None,
     as_text: bool,
     fail_on: str,
-    **key_args: tuple[str, ...],
+    **key_args: Unpack[KeyArgs],
 ) -> None:
     """Rebuild every connection's pairing story and say what went wrong.
 
@@ -196,7 +196,7 @@ def _fails(analysis: Analysis, fail_on: str) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
 @key_options
-def dump(capture: str, as_json: bool, show_keys: bool, **key_args: tuple[str, ...]) -> None:
+def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArgs]) -> None:
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.builder import Analyzer
     from bpdiag.analysis.run import walk_file
@@ -261,7 +261,7 @@ def tui(
     follow: bool,
     live_dev: str | None,
     write_out: str | None,
-    **key_args: tuple[str, ...],
+    **key_args: Unpack[KeyArgs],
 ) -> None:
     """Interactive troubleshooting: pairings, ladder, findings and packets in one screen.
 

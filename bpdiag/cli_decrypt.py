@@ -4,10 +4,11 @@ decrypt in clear (bpdiag.analysis.decrypt_file)."""
 from __future__ import annotations
 
 import sys
+from typing import Unpack
 
 import click
 
-from bpdiag.cli_keys import build_keyring, key_options
+from bpdiag.cli_keys import KeyArgs, build_keyring, key_options
 from bpdiag.errors import BpdiagError
 
 
@@ -18,7 +19,7 @@ from bpdiag.errors import BpdiagError
 )
 @click.option("--show-keys", is_flag=True, help="Name the keys used instead of redacting them.")
 @key_options
-def decrypt(capture: str, out: str, show_keys: bool, **key_args: tuple[str, ...]) -> None:
+def decrypt(capture: str, out: str, show_keys: bool, **key_args: Unpack[KeyArgs]) -> None:
     """Write CAPTURE with every packet bpdiag could decrypt in clear (pcapng, link type 256,
     owner-only), for Wireshark / tshark."""
     from bpdiag.analysis.decrypt_file import decrypt_file

@@ -105,7 +105,7 @@ class KeyTracker:
         return ep.identity or ep.address  # type: ignore[attr-defined]
 
     def _smp(self, pdu: Pdu, conn: Connection, m: Any) -> None:
-        if isinstance(m, smp.PairingRequest | smp.PairingResponse):
+        if isinstance(m, (smp.PairingRequest, smp.PairingResponse)):
             self._pairing_open.setdefault(conn.id, False)
         elif isinstance(m, smp.PairingPublicKey):
             self._pairing_open[conn.id] = True

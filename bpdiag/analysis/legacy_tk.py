@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bpdiag.analysis.model import Check, Connection, Pairing
-from bpdiag.crypto.keyring import Keyring
-from bpdiag.crypto.link_keys import find_passkeys, legacy_tk
-from bpdiag.crypto.tk_search import C1Inputs, differing_digits
+from bpdiag.crypto.keyring import Keyring, PasskeySearch
+from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
+from bpdiag.crypto.smp_crypto import c1
+from bpdiag.crypto.tk_search import C1Inputs, differing_digits, passkey_tk
 
 if TYPE_CHECKING:
     from bpdiag.analysis.verify import _Values
@@ -56,18 +57,11 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
     if p.method == "oob":
         _oob(p, sides, preq, pres, ia, ra, keys)
         return
-    found: dict[str, int] = {}
-    for iat, rat in _types(ia, ra, conn.local_role is None):
-        todo = [who for who in sides if who not in found]
-        if not todo:
-            break
-        inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
-        targets = [(sides[w][0][1], sides[w][1][1]) for w in todo]
-        for who, passkey in zip(todo, find_passkeys(targets, inputs), strict=True):
-            if passkey is not None:
-                found[who] = passkey
-        if found:
-            break  # the address types are settled: the other side uses the same inputs
+    found, skipped = _search(p, sides, ia, ra, preq, pres, conn.local_role is None, keys)
+    if skipped is not None:
+        frame = min(c[0] for c, _r in sides.values())
+        p.checks.append(Check("passkey_search", frame, "not_checked", skipped))
+        return
     success = p.outcome == "success"
     for who, ((cframe, _c), _r) in sides.items():
         name = _NAMES[who]
@@ -132,6 +126,81 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
                     f"{text}: they differ in the {where} digit{'s' if len(digits) > 1 else ''}",
                 )
             )
+
+
+def _search(
+    p: Pairing,
+    sides: dict[str, tuple[tuple[int, bytes], tuple[int, bytes]]],
+    ia: tuple[bytes, int | None],
+    ra: tuple[bytes, int | None],
+    preq: bytes,
+    pres: bytes,
+    air: bool,
+    keys: Keyring,
+) -> tuple[dict[str, int], str | None]:
+    """Each side's passkey, searched under the address types in ``_types`` order until one
+    gives a passkey (the other side uses the same inputs), as ``keys.passkey_search``
+    allows; else the passkeys already searched in this process (to decrypt the link).
+    Second: why the search was not done (then nothing is concluded), or None."""
+    policy = keys.passkey_search
+    success = p.outcome == "success"
+    wanted = policy.mode == "always" or (
+        policy.mode == "failed" and (not success or keys.show_keys)
+    )
+    found: dict[str, int] = {}
+    targets = [(sides[w][0][1], sides[w][1][1]) for w in sides]
+    for k, (iat, rat) in enumerate(_types(ia, ra, air)):
+        inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
+        if wanted:
+            passkeys = find_passkeys(targets, inputs, policy)
+            if passkeys is None:
+                return {}, _not_searched(policy, success)
+        else:
+            passkeys = _searched(targets, inputs, k == 0, policy)
+        for who, passkey in zip(sides, passkeys, strict=True):
+            if passkey is not None:
+                found[who] = passkey
+        if found:
+            return found, None  # the address types are settled: the other side used them too
+    return found, None if wanted else _not_searched(policy, success)
+
+
+def _searched(
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, try_zero: bool, policy: PasskeySearch
+) -> list[int | None]:
+    """The passkeys this analysis already found for ``targets``; a side not searched is
+    tried with the other side's passkey, or (``try_zero``) with 000000 — the TK 0 that
+    decryption tries first: one c1 each, not a search."""
+    passkeys = [searched_passkey(c, r, inputs, policy)[1] for c, r in targets]
+    known = next((k for k in passkeys if k is not None), 0 if try_zero else None)
+    if known is None:
+        return passkeys
+    tk = passkey_tk(known)
+    return [
+        known
+        if k is None
+        and c1(tk, r, inputs.preq, inputs.pres, inputs.iat, inputs.rat, inputs.ia, inputs.ra) == c
+        else k
+        for k, (c, r) in zip(passkeys, targets, strict=True)
+    ]
+
+
+def _not_searched(policy: PasskeySearch, success: bool) -> str:
+    """Why the passkeys of a legacy Passkey Entry pairing were not searched."""
+    what = "the passkeys were not searched (each side's is one of 10^6, Vol 3, Part H, 2.3.5.3)"
+    if policy.mode == "never":
+        return f"{what}: --passkey-search never"
+    if policy.mode == "failed" and success:
+        return (
+            f"{what}: the pairing succeeded and nothing in the capture needs its TK (no "
+            "encrypted link-layer packet to decrypt with its STK); --passkey-search always "
+            "or --show-keys searches it"
+        )
+    return (
+        f"{what}: this analysis spent its budget of {policy.budget} passkey searches (one "
+        "per pass over the 10^6 passkeys under one choice of address types); "
+        "--passkey-search always searches every pairing"
+    )
 
 
 def _oob(

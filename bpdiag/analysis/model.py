@@ -201,7 +201,7 @@ class Check:
 
     check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
     frame: int  # the PDU the check is about
-    result: str  # "match" | "mismatch"
+    result: str  # "match" | "mismatch" | "not_checked" (the detail says why)
     detail: str
     # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
     # never in JSON; the text report shows it with --show-keys only.

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
 from bpdiag.capture import Capture, open_capture
@@ -156,8 +157,9 @@ def analyze_file(
 ) -> Analysis:
     """Analyse a capture file: connections, pairings, encryptions, problems, findings."""
     out: list[Analyzer] = []
-    for _ in walk_file(path, out, progress, keys=keys, capture=capture):
-        pass
+    with gc_paused():
+        for _ in walk_file(path, out, progress, keys=keys, capture=capture):
+            pass
     analysis = out[0].analysis
     analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))
     return analysis

@@ -57,6 +57,45 @@ class KnownKey:
     frame: int | None = None  # the frame of the capture that distributed it
 
 
+PASSKEY_SEARCH_MODES = ("failed", "always", "never")
+PASSKEY_SEARCH_BUDGET = 4  # passes over the 10^6 passkeys per analysis (--passkey-search)
+
+
+@dataclass(slots=True)
+class PasskeySearch:
+    """When the legacy Passkey Entry TK is searched (``--passkey-search``, docs/cli.md).
+
+    A search is one pass over the 10^6 passkeys for a pairing's confirms under one choice of
+    address types (about 1 s of CPU); one already done in this process is free (a cache).
+    ``failed`` (default): the pairings that did not succeed, a successful one with
+    --show-keys, and any whose STK is needed to decrypt the link — at most ``budget``
+    searches per analysis; ``always``: every pairing, unbounded; ``never``: none (decryption
+    too goes without the STK of a Passkey Entry pairing)."""
+
+    mode: str = "failed"
+    budget: int = PASSKEY_SEARCH_BUDGET
+    spent: int = 0  # searches done in this analysis
+    # What this analysis searched or took from the cache (``link_keys`` keys): a pairing not
+    # searched may use only these, so its output does not depend on what the process did
+    # before (another file, another mode).
+    asked: set[tuple[bytes, ...]] = field(default_factory=set)
+
+    def start_analysis(self) -> None:
+        self.spent = 0
+        self.asked.clear()
+
+    def exhausted(self) -> bool:
+        """True when no search may be done now (``never``, or the budget is spent)."""
+        return self.mode == "never" or (self.mode != "always" and self.spent >= self.budget)
+
+    def take(self) -> bool:
+        """Count one search; False (nothing counted) when none may be done."""
+        if self.exhausted():
+            return False
+        self.spent += 1
+        return True
+
+
 @dataclass(slots=True)
 class Keyring:
     """Keys for decryption and diagnosis.  ``show_keys`` is the user's --show-keys."""
@@ -66,6 +105,7 @@ class Keyring:
     irks: list[tuple[bytes, str | None]] = field(default_factory=list)
     show_keys: bool = False
     problems: list[str] = field(default_factory=list)  # key files that could not be read
+    passkey_search: PasskeySearch = field(default_factory=PasskeySearch)
 
     def add_ltk_text(self, text: str) -> None:
         """An LTK typed by the user (``--ltk``): tried in both octet orders."""

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from bpdiag.capture.record import Direction
-from bpdiag.crypto.keyring import Keyring
+from bpdiag.crypto.keyring import Keyring, PasskeySearch
 from bpdiag.crypto.smp_crypto import bd_addr, c1, f5, from_wire, pairing_pdu_value, s1, sc_address
 from bpdiag.crypto.tk_search import C1Inputs, passkey_tk, search_passkeys
 
@@ -55,12 +55,20 @@ _SEARCHED: OrderedDict[tuple[bytes, ...], int | None] = OrderedDict()
 _SEARCHED_MAX = 1024
 
 
-def find_passkeys(targets: list[tuple[bytes, bytes]], inputs: C1Inputs) -> list[int | None]:
-    """The passkey whose TK gives each ``(confirm, rand)`` (spec order); the sides not yet
-    searched yet are searched together (one pass, shared key schedules)."""
+def find_passkeys(
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, policy: PasskeySearch | None = None
+) -> list[int | None] | None:
+    """The passkey whose TK gives each ``(confirm, rand)`` (spec order); the sides not
+    searched yet are searched together (one pass, shared key schedules).  With ``policy``,
+    a pass over the passkeys is one of its searches: ``None`` when it allows none."""
     cache = _SEARCHED
     keys = [_cache_key(*t, inputs) for t in targets]
     todo = [t for t, k in zip(targets, keys, strict=True) if k not in cache]
+    if todo:
+        if policy is not None and not policy.take():
+            return None
+    if policy is not None:
+        policy.asked.update(keys)
     if todo:
         for t, found in zip(todo, search_passkeys(todo, inputs), strict=True):
             cache[_cache_key(*t, inputs)] = found
@@ -73,36 +81,53 @@ def find_passkeys(targets: list[tuple[bytes, bytes]], inputs: C1Inputs) -> list[
     return out
 
 
-def find_passkey(confirm: bytes, rand: bytes, inputs: C1Inputs) -> int | None:
-    """The passkey whose TK gives ``confirm`` (spec order) — searched once per process."""
-    return find_passkeys([(confirm, rand)], inputs)[0]
+def searched_passkey(
+    confirm: bytes, rand: bytes, inputs: C1Inputs, policy: PasskeySearch
+) -> tuple[bool, int | None]:
+    """``(searched, passkey)``: whether this analysis (``policy``) already searched
+    ``confirm`` with these inputs (e.g. to decrypt the link), and the passkey found then
+    (None: none)."""
+    k = _cache_key(confirm, rand, inputs)
+    if k not in policy.asked or k not in _SEARCHED:
+        return False, None
+    return True, _SEARCHED[k]
 
 
 def legacy_tk(
     confirm: bytes, rand: bytes, inputs: C1Inputs, keyring: Keyring, search: bool = True
 ) -> tuple[str, bytes, int | None] | None:
     """``(how, TK, passkey or None)`` for the TK that gives ``confirm`` from ``rand`` (both
-    spec order): 0, one of the user's TKs, or (``search``) a passkey."""
+    spec order): 0, one of the user's TKs, or (``search``, as the keyring's
+    ``passkey_search`` allows) a passkey."""
+    return legacy_tks([(confirm, rand)], inputs, keyring, search)
 
-    def ok(tk: bytes) -> bool:
+
+def legacy_tks(
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, keyring: Keyring, search: bool = True
+) -> tuple[str, bytes, int | None] | None:
+    """``legacy_tk`` for the first of ``targets`` (each side's ``(confirm, rand)``) that
+    has one: TK 0 and the user's TKs are tried on every side before the passkeys are
+    searched, all sides in one pass."""
+
+    def ok(tk: bytes, confirm: bytes, rand: bytes) -> bool:
         return (
             c1(tk, rand, inputs.preq, inputs.pres, inputs.iat, inputs.rat, inputs.ia, inputs.ra)
             == confirm
         )
 
-    if ok(bytes(16)):
-        return "legacy, TK 0: Just Works or passkey 000000", bytes(16), None
-    for tk in keyring.tks:
-        if ok(tk):
-            return "legacy OOB, the TK given with --tk", tk, None
-    if search:
-        passkey = find_passkey(confirm, rand, inputs)
+    for confirm, rand in targets:
+        if ok(bytes(16), confirm, rand):
+            return "legacy, TK 0: Just Works or passkey 000000", bytes(16), None
+        for tk in keyring.tks:
+            if ok(tk, confirm, rand):
+                return "legacy OOB, the TK given with --tk", tk, None
+    if not search:
+        return None
+    passkeys = find_passkeys(targets, inputs, keyring.passkey_search)
+    for passkey in passkeys or ():
         if passkey is not None:
-            return (
-                "legacy Passkey Entry, the passkey found from the confirm",
-                passkey_tk(passkey),
-                passkey,
-            )
+            how = "legacy Passkey Entry, the passkey found from the confirm"
+            return how, passkey_tk(passkey), passkey
     return None
 
 
@@ -116,16 +141,16 @@ def legacy_stks(
     if inputs is None:
         return []
     mrand, srand = from_wire(p.random[C]), from_wire(p.random[P])
-    for d, rand in ((C, mrand), (P, srand)):
-        if d not in p.confirm:
-            continue
-        # OOB (both OOB flags set, 2.3.5.1): the TK is not a passkey, so no search.
-        oob = p.preq[2] == 1 and p.pres[2] == 1
-        found = legacy_tk(from_wire(p.confirm[d]), rand, inputs, keyring, search=not oob)
-        if found is not None:
-            how, tk, _ = found
-            return [(f"STK ({how})", s1(tk, srand, mrand))]
-    return []
+    targets = [
+        (from_wire(p.confirm[d]), rand) for d, rand in ((C, mrand), (P, srand)) if d in p.confirm
+    ]
+    # OOB (both OOB flags set, 2.3.5.1): the TK is not a passkey, so no search.
+    oob = p.preq[2] == 1 and p.pres[2] == 1
+    found = legacy_tks(targets, inputs, keyring, search=not oob)
+    if found is None:
+        return []
+    how, tk, _ = found
+    return [(f"STK ({how})", s1(tk, srand, mrand))]
 
 
 def sc_debug_ltk(p: _Pairing, central: Side, peripheral: Side) -> bytes | None:

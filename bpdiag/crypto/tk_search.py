@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from bpdiag.crypto import aes_batch
 from bpdiag.crypto.smp_crypto import c1
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and the batch AES are imported by the search itself: an analysis that searches
+# nothing (most do) does not pay for loading them.
 
 PASSKEY_SPACE = 1_000_000
 CHUNK = 16384
@@ -57,6 +61,8 @@ class C1Inputs:
 def _candidate_keys(start: int, stop: int) -> np.ndarray:
     """Key columns ``(4, n)`` of the TKs of passkeys ``start``..``stop - 1``: octets 0–12
     are zero, octets 13–15 the passkey (big-endian), so only column 3 varies."""
+    import numpy as np
+
     p = np.arange(start, stop, dtype=np.uint32)
     keys = np.zeros((4, stop - start), dtype=np.uint32)
     # Column 3 holds octets 12..15 with octet 12 as its least significant octet.
@@ -74,8 +80,14 @@ def search_passkeys(
     ``start``..``stop - 1`` whose TK gives ``c1(TK, rand, …) == confirm``, or ``None``.
 
     The targets share the candidates' key schedules; the search ends when every target is
-    found.  A hit is confirmed with the scalar ``c1`` before it is returned.
+    found.  A hit is confirmed with the scalar ``c1`` before it is returned, and tried on
+    the targets not found yet (both sides of a pairing usually used the same passkey, so the
+    other side is then done without searching on).
     """
+    import numpy as np
+
+    from bpdiag.crypto import aes_batch
+
     found: list[int | None] = [None] * len(targets)
     if not targets:
         return found
@@ -101,6 +113,9 @@ def search_passkeys(
                 confirm, rand = targets[t]
                 if _c1(passkey, rand, inputs) == confirm:
                     found[t] = passkey
+                    for u, (cu, ru) in enumerate(targets):
+                        if found[u] is None and _c1(passkey, ru, inputs) == cu:
+                            found[u] = passkey
                     break
         if all(f is not None for f in found):
             break

@@ -37,7 +37,14 @@ from typing import Final, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, h4, hci, smp
-from bpdiag.decode.l2cap import CID_ATT, CID_BREDR_SMP, CID_SMP, MAX_PARTIAL, Reassembler
+from bpdiag.decode.l2cap import (
+    CID_ATT,
+    CID_BREDR_SMP,
+    CID_SMP,
+    MAX_PARTIAL,
+    SMP_MAX_PDU,
+    Reassembler,
+)
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Message, Pdu
 from bpdiag.errors import DecodeError
@@ -296,6 +303,10 @@ class HciStream:
             return self._reassemble(rec, p, off, adapter, handle, d, True)
         l2len, cid = _U16U16(p, off + 4)
         have = n - 4
+        if cid in _SMP_CIDS and l2len == have and l2len <= SMP_MAX_PDU:
+            # A whole SMP PDU in one fragment with nothing pending on its link: what the
+            # reassembler would give, without going through it.
+            return self._l2cap(rec, adapter, handle, d, cid, bytes(p[off + 8 :]), rec.index)
         if l2len < have or cid in _SMP_CIDS:
             return self._reassemble(rec, p, off, adapter, handle, d, True)
         if cid == CID_ATT:
@@ -469,7 +480,7 @@ class HciStream:
         except DecodeError as exc:
             return self._error(rec, exc)
         handle: int | None = None
-        if isinstance(msg, hci.LeConnectionComplete | hci.ConnectionComplete):
+        if isinstance(msg, (hci.LeConnectionComplete, hci.ConnectionComplete)):
             if msg.status == 0:
                 handle = msg.handle
                 self._forget_link(adapter, handle)  # a new connection on a reused handle
@@ -477,7 +488,7 @@ class HciStream:
             handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
         elif isinstance(msg, hci.CommandComplete):
             handle = msg.handle
-        elif not isinstance(msg, hci.HciEvent | hci.LeMetaEvent):
+        elif not isinstance(msg, (hci.HciEvent, hci.LeMetaEvent)):
             handle = msg.handle
             if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
                 self._forget_link(adapter, handle)

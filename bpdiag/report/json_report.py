@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.decode.pdu import Pdu
 
@@ -71,15 +72,9 @@ _INF = float("inf")
 
 def encode(o: Any, nl: str = "\n") -> str:
     """``json.dumps(o, indent=2)`` for the values ``to_json`` produces (dicts with string
-    keys, lists, strings, numbers, booleans, None), about twice as fast as the standard
+    keys, lists, strings, numbers, booleans, None), several times faster than the standard
     library's pure-Python indenting encoder; ``nl`` is the newline plus the indentation
     the value starts at.  Anything else is left to ``json`` itself."""
-    if o is None:
-        return "null"
-    if o is True:
-        return "true"
-    if o is False:
-        return "false"
     t = type(o)
     if t is str:
         return _str(o)
@@ -88,26 +83,55 @@ def encode(o: Any, nl: str = "\n") -> str:
     if t is dict:
         if not o:
             return "{}"
-        if all(type(k) is str for k in o):
-            inner = nl + "  "
-            body = ("," + inner).join(_str(k) + ": " + encode(v, inner) for k, v in o.items())
-            return "{" + inner + body + nl + "}"
-    elif t is list or t is tuple:
+        inner = nl + "  "
+        try:  # _str refuses a key that is not a string: json.dumps then converts it
+            # (strings and ints, most values, without a call of encode each)
+            body = [
+                _str(k)
+                + ": "
+                + (
+                    _str(v)
+                    if (tv := type(v)) is str
+                    else int.__repr__(v)
+                    if tv is int
+                    else encode(v, inner)
+                )
+                for k, v in o.items()
+            ]
+        except TypeError:
+            return json.dumps(o, indent=2).replace("\n", nl)
+        return "{" + inner + ("," + inner).join(body) + nl + "}"
+    if t is list or t is tuple:
         if not o:
             return "[]"
         inner = nl + "  "
-        return "[" + inner + ("," + inner).join(encode(v, inner) for v in o) + nl + "]"
-    elif t is float:
+        items = [
+            int.__repr__(v)
+            if (tv := type(v)) is int
+            else _str(v)
+            if tv is str
+            else encode(v, inner)
+            for v in o
+        ]
+        return "[" + inner + ("," + inner).join(items) + nl + "]"
+    if o is None:
+        return "null"
+    if o is True:
+        return "true"
+    if o is False:
+        return "false"
+    if t is float:
         return _float(o)
-    elif isinstance(o, str):
+    if isinstance(o, str):
         return _str(o)
-    elif isinstance(o, int):
+    if isinstance(o, int):
         return int.__repr__(o)
-    elif isinstance(o, float):
+    if isinstance(o, float):
         return _float(o)
     return json.dumps(o, indent=2).replace("\n", nl)
 
 
+@gc_paused()
 def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> None:
     """Write ``dumps_analysis(analysis)`` to ``out`` as it is produced, item by item, so
     that no list of the document and no single giant string is ever held (the text is the

@@ -268,8 +268,11 @@ def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
             "both devices should have shown it"
         )
     for c in p.checks:
-        mark = "✓" if c.result == "match" else "✗"
         secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
+        if c.result == "not_checked":
+            lines.append(f"    – not checked: {c.detail}")
+            continue
+        mark = "✓" if c.result == "match" else "✗"
         lines.append(f"    {mark} checked: {c.detail}{secret}")
     return lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.model import Analysis
 from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
     att_security,
@@ -18,6 +19,7 @@ from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
+@gc_paused()
 def run_rules(analysis: Analysis) -> list[Finding]:
     """Run every check; findings sorted by connection, first evidence frame, severity."""
     found: list[Finding] = []

@@ -20,6 +20,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, Features, MonitorEvent, Pairing
 from bpdiag.analysis.pairing_method import (
@@ -303,6 +304,7 @@ def _request_key(f: Features) -> tuple[object, ...]:
     return (f.io_capability, f.oob, f.auth_req, f.max_key_size, tuple(f.initiator_keys))
 
 
+@gc_paused()
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
 

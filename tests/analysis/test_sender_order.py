@@ -28,8 +28,9 @@ def _senders(a: Analysis) -> list[list[tuple[int, str]]]:
 def _without_directions(name: str, drop: set[int] = frozenset()) -> tuple[Analysis, Analysis]:  # type: ignore[assignment]
     path = CAPS / name
     full: list[Analyzer] = []
-    pdus = [pdu for pdu, _ in walk_file(path, full)]
-    blind = Analyzer(CaptureInfo(str(path), "btsnoop", 1002, "test"), Keyring())
+    # --show-keys: the passkeys of a successful legacy pairing are searched (and compared)
+    pdus = [pdu for pdu, _ in walk_file(path, full, keys=Keyring(show_keys=True))]
+    blind = Analyzer(CaptureInfo(str(path), "btsnoop", 1002, "test"), Keyring(show_keys=True))
     for pdu in pdus:
         if pdu.frame in drop:
             continue

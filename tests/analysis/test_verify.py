@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bpdiag.analysis.model import Connection, Endpoint, Pairing, Step
 from bpdiag.analysis.verify import verify
+from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.smp import parse_smp
 from bpdiag.diagnose import diagnose_file
 from bpdiag.errors import BpdiagError
@@ -48,9 +49,11 @@ async def _record(path: Path, central: Side, peripheral: Side) -> str:
         sim.close()
 
 
-def _pairing(path: Path, central: Side, peripheral: Side) -> tuple[str, Pairing]:
+def _pairing(
+    path: Path, central: Side, peripheral: Side, keys: Keyring | None = None
+) -> tuple[str, Pairing]:
     result = asyncio.run(_record(path, central, peripheral))
-    [p] = diagnose_file(path).pairings
+    [p] = diagnose_file(path, keys=keys).pairings
     return result, p
 
 
@@ -123,12 +126,14 @@ def test_legacy_just_works_confirms(tmp_path: Path) -> None:
 
 def test_legacy_passkey_found_and_kept_secret(tmp_path: Path) -> None:
     """The legacy TK is the passkey (Vol 3, Part H, 2.3.5.3): bpdiag finds it from each
-    side's confirm; for a successful pairing it is a secret (Check.secret), never in the
-    detail or the JSON."""
+    side's confirm (a successful pairing's with --show-keys: tests/analysis/
+    test_passkey_search.py); for a successful pairing it is a secret (Check.secret), never
+    in the detail or the JSON."""
     _result, p = _pairing(
         tmp_path / "pk.btsnoop",
         Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111),
         Side(io="DisplayOnly", mitm=True, sc=False, passkey=111111),
+        Keyring(show_keys=True),
     )
     assert p.method == "passkey_entry" and p.outcome == "success"
     assert _checks(p) == {

@@ -60,3 +60,11 @@ def test_passkey_tk_is_the_passkey_as_128_bits() -> None:
     assert passkey_tk(123456) == bytes(13) + H("01e240")
     with pytest.raises(ValueError):
         passkey_tk(1_000_000)
+
+
+def test_a_passkey_found_is_tried_on_the_other_side() -> None:
+    """Both sides used one passkey: the second side is done by one c1 at the first hit, so
+    a window that ends at the first side's passkey still finds both."""
+    r1, r2 = os.urandom(16), os.urandom(16)
+    targets = [(_confirm(40_000, r1), r1), (_confirm(40_000, r2), r2)]
+    assert search_passkeys(targets, INPUTS, 30_000, 40_001) == [40_000, 40_000]
