@@ -53,7 +53,7 @@ def _run(recs: list[Record], fast: bool) -> Any:
             link.last_length,
             link.last_dir,
             link.enc,
-            {d: (x.sn, x.llid, x.payload, x.frame) for d, x in link.sent.items()},
+            dict(link.sent),
         )
         for aa, link in s.links.items()
     }
