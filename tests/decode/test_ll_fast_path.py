@@ -138,6 +138,22 @@ def test_air_captures_of_every_link_type_are_compared() -> None:
     assert {".pcap", ".pcapng"} <= {s for _, s in kinds}
 
 
+def _full_path_calls(recs: list[Record]) -> list[int]:
+    """The records a fast stream sends down the full path."""
+    s = LlStream()
+    full = s._feed_slow
+    calls: list[int] = []
+
+    def counted(rec: Record) -> list[Any]:
+        calls.append(rec.index)
+        return full(rec)
+
+    s._feed_slow = counted  # type: ignore[method-assign]
+    for rec in recs:
+        s.feed(rec)
+    return calls
+
+
 def test_fast_path_is_taken() -> None:
     """Most packets of a sniffer session never reach the full decoder."""
     require_shared()
@@ -146,13 +162,7 @@ def test_fast_path_is_taken() -> None:
         "nordic_lesc_justworks_bsniffhub.pcap",
     ):
         recs = _records(SHARED / name)
-        s = LlStream()
-        full = s._feed_slow
-        calls: list[int] = []
-        s._feed_slow = lambda rec, full=full, calls=calls: calls.append(rec.index) or full(rec)  # type: ignore[method-assign]
-        for rec in recs:
-            s.feed(rec)
-        assert len(calls) < len(recs) // 10, name
+        assert len(_full_path_calls(recs)) < len(recs) // 10, name
 
 
 # ================================================================ hand-made edge cases
@@ -327,12 +337,7 @@ def test_edge_cases_agree(case: str) -> None:
 def test_edge_cases_use_the_fast_path() -> None:
     wrap, link_type = EDGE_CASES["nordic-v3"]
     recs = _scenario(wrap, link_type)
-    s = LlStream()
-    full = s._feed_slow
-    calls = []
-    s._feed_slow = lambda rec: calls.append(rec.index) or full(rec)  # type: ignore[method-assign]
-    for rec in recs:
-        s.feed(rec)
+    calls = _full_path_calls(recs)
     # Only the advertising PDU and its first repetition, the CONNECT_IND, the damaged, LE
     # Coded and CTEInfo packets and the first packet of the unannounced link take the full
     # path.
@@ -352,7 +357,7 @@ def test_damaged_records_agree(seed: int, which: int) -> None:
     )[which]
     recs = _records(SHARED / name)
     start = rnd.randrange(max(1, len(recs) - 300))
-    out = []
+    out: list[Record] = []
     for rec in recs[start : start + 300]:
         data = bytearray(rec.payload)
         if data and rnd.random() < 0.2:
