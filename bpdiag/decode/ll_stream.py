@@ -67,7 +67,7 @@ is decoded but proves nothing, as 1 in ~100 ciphertexts has one).
 **Fast path.**  nRF Sniffer (v2/v3) and LE-PHDR records go through ``_feed_nordic`` /
 ``_feed_phdr``, which read the header octets in place instead of building the full path's
 objects: an empty PDU on a known link only updates the link's direction/timing state and the
-side's last SN/LLID (``_empty``); a packet with a bad CRC is counted and noted for direction
+side's last SN/LLID; a packet with a bad CRC is counted and noted for direction
 inference (``_fast_bad_crc``); any other data PDU on a known link enters ``_data`` — the
 code the full path runs from there on (retransmissions, ciphertext and decryption,
 control PDUs, L2CAP) — with the fields read from the header; a repeated advertising PDU
@@ -254,30 +254,30 @@ class LlStream:
     # nRF Sniffer (v2/v3) and LE-PHDR records are read from their header octets, without
     # building the objects of the full path (``_unwrap``'s NordicPacket / PhdrPacket and
     # ``_Air``, ``split_air_packet``'s AirPacket, ``parse_data_pdu``'s DataPdu).  An empty PDU
-    # on a known link costs a few comparisons and the link state the full path would leave
-    # (``_empty``); a packet with a bad CRC is counted and noted for direction inference
-    # (``_fast_bad_crc``); any other data PDU on a known link goes to ``_data``, the code the
-    # full path runs too, with the fields read here; a repeated advertising PDU that yielded
-    # nothing before is dropped (``_quiet``).  Every other record — other advertising, LE
-    # Coded, CTEInfo, isochronous, a length that does not add up, an access address with no
-    # link yet — goes to ``_feed_slow`` untouched.
+    # on a known link costs a few comparisons and leaves the link state ``_data`` would
+    # leave (direction and timing, the side's SN/LLID); a packet with a bad CRC is counted
+    # and noted for direction inference (``_fast_bad_crc``); any other data PDU on a known
+    # link goes to ``_data``, the code the full path runs too, with the fields read here; a
+    # repeated advertising PDU that yielded nothing before is dropped (``_quiet``).  Every
+    # other record — other advertising, LE Coded, CTEInfo, isochronous, a length that does
+    # not add up, an access address with no link yet — goes to ``_feed_slow`` untouched.
 
     def _feed_nordic(self, rec: Record) -> list[Pdu]:
         """nRF Sniffer header versions 2 and 3 (see ``nordic``): board, payload length (2),
         version, counter (2), packet id, event header length, flags, channel, …"""
         p = rec.payload
         n = len(p)
+        v = p[3] if n >= 17 else 0
         if (
-            n >= 17
-            and (p[3] == 2 or p[3] == 3)
+            (v == 2 or v == 3)
             and 7 + (p[1] | p[2] << 8) == n
             and p[7] >= 10
-            and p[:2] != b"\xbe\xef"
+            and (p[0] != 0xBE or p[1] != 0xEF)  # not version 0's marker
         ):
             b = 7 + p[7]
             if n >= b + 9:
                 flags = p[8]
-                adv = p[6] == 2 if p[3] == 3 else p[b : b + 4] == _ADV_AA_BYTES
+                adv = p[6] == 2 if v == 3 else p[b : b + 4] == _ADV_AA_BYTES
                 if not flags & 0x01:  # CRC bad
                     d = None if adv else C if flags & 0x02 else P
                     return self._fast_bad_crc(rec, p, b, d, p[9], (flags >> 4) & 0x07)
@@ -290,8 +290,13 @@ class LlStream:
                         link = self.links.get(int.from_bytes(p[b : b + 4], "little"))
                         if link is not None:
                             d = C if flags & 0x02 else P
-                            if not length:
-                                return self._empty(rec, link, d, p[9], 0, h)
+                            if not length:  # an empty PDU: what _data does with one
+                                link.last_time = rec.timestamp
+                                link.last_channel = p[9]
+                                link.last_length = 0
+                                link.last_dir = d
+                                link.sent[d] = (h & 0x0B, b"", rec.index)
+                                return _NONE
                             mic_ok = flags & 0x0C == 0x0C  # encrypted and decrypted
                             return self._data(
                                 rec,
@@ -341,8 +346,16 @@ class LlStream:
                             and crc24(p[14:-3], link.crc_init) != p[-3:]
                         ):
                             return self._fast_bad_crc(rec, p, 10, d, p[0], phy)
-                        if not length:
-                            return self._empty(rec, link, d, p[0], phy, h)
+                        if not length:  # an empty PDU: what _data does with one
+                            t = rec.timestamp
+                            if d is U:
+                                d = self._infer(link, U, t, p[0], phy, 0)
+                            link.last_time = t
+                            link.last_channel = p[0]
+                            link.last_length = 0
+                            link.last_dir = d
+                            link.sent[d] = (h & 0x0B, b"", rec.index)
+                            return _NONE
                         plaintext: bool | None = None
                         if flags & 0x0008 or flags & 0x3000 == 0x3000:  # decrypted, MIC OK
                             plaintext = True
@@ -368,20 +381,6 @@ class LlStream:
             ):
                 return _NONE
         return self._feed_slow(rec)
-
-    def _empty(
-        self, rec: Record, link: _Link, d: Direction, channel: int, phy: int, h: int
-    ) -> list[Pdu]:
-        """An empty data PDU (header octet ``h``): what ``_data`` does with one, quicker."""
-        t = rec.timestamp
-        if d is U:
-            d = self._infer(link, U, t, channel, phy, 0)
-        link.last_time = t
-        link.last_channel = channel
-        link.last_length = 0
-        link.last_dir = d
-        link.sent[d] = (h & 0x0B, b"", rec.index)
-        return _NONE
 
     def _fast_bad_crc(
         self, rec: Record, p: bytes, b: int, d: Direction | None, channel: int, phy: int
