@@ -424,11 +424,14 @@ class LlStream:
                 return self._advertising(rec, a, pkt.pdu)
             return self._data_slow(rec, a, pkt.access_address, pkt.pdu)
         except DecodeError as exc:
-            kind = ProblemKind.of(exc)
-            self.problems.append(
-                Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", kind)
-            )
-            return _NONE
+            return self._decode_error(rec, exc)
+
+    def _decode_error(self, rec: Record, exc: DecodeError) -> list[Pdu]:
+        """A record that did not decode: a problem, no PDU."""
+        self.problems.append(
+            Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", ProblemKind.of(exc))
+        )
+        return _NONE
 
     def finish(self) -> list[Pdu]:
         """Report L2CAP PDUs the capture ended inside of (wanted channels, or not yet known)."""
@@ -699,20 +702,23 @@ class LlStream:
         plain = self._plaintext(rec, link, plaintext, decrypted, llid, payload, (link.aa, d))
         if plain is None:
             return _NONE
-        if llid == 3:
-            return self._control(rec, link, d, plain)
-        if llid == 0:
-            self.problems.append(
-                Problem(
-                    rec.index,
-                    rec.file_offset,
-                    "data PDU with reserved LLID 0b00",
-                    "ll",
-                    ProblemKind.INVALID,
-                )
+        try:  # the fast path calls this outside ``_feed_slow``'s guard
+            if llid == 3:
+                return self._control(rec, link, d, plain)
+            if llid == 2 or llid == 1:
+                return self._l2cap(rec, link, d, llid, plain)
+        except DecodeError as exc:
+            return self._decode_error(rec, exc)
+        self.problems.append(
+            Problem(
+                rec.index,
+                rec.file_offset,
+                "data PDU with reserved LLID 0b00",
+                "ll",
+                ProblemKind.INVALID,
             )
-            return _NONE
-        return self._l2cap(rec, link, d, llid, plain)
+        )
+        return _NONE
 
     def _plaintext(
         self,

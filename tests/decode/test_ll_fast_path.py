@@ -238,6 +238,8 @@ def _scenario(wrap: Callable[..., bytes], link_type: int) -> list[Record]:
         (data(2, smp(b"\x0a" + bytes(16)) + bytes(4), sn=1, nesn=0), p, {"enc": 2}),  # MIC OK
         (data(*EMPTY, sn=0, nesn=0), c, {"enc": 2}),
         (data(0, b"\x01\x02", sn=0, nesn=1), p, {}),  # reserved LLID
+        (data(3, b"\x05\x00", sn=1, nesn=0), c, {}),  # LL_START_ENC_REQ, 1 octet too long
+        (data(2, smp(b"\x01\x03"), sn=1, nesn=1), p, {}),  # a Pairing Request cut short
     ]
     recs = []
     t = 1.0
@@ -329,7 +331,8 @@ def test_edge_cases_agree(case: str) -> None:
         (26, "ll", 0x05),
         (30, "smp", 0x0A),  # decrypted by the tool, MIC dropped
     ]
-    assert [p.record for p in problems] == [20, 21, 32]  # extra octet, cut, LLID 0b00
+    # An extra octet, a cut packet, LLID 0b00, and two PDUs that do not parse.
+    assert [p.record for p in problems] == [20, 21, 32, 33, 34]
     assert counters[5] == 1  # flagged_bad_mic
     assert AA in links and AA2 in links
 
