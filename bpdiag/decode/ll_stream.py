@@ -349,7 +349,7 @@ class LlStream:
                         if not length:  # an empty PDU: what _data does with one
                             t = rec.timestamp
                             if d is U:
-                                d = self._infer(link, U, t, p[0], phy, 0)
+                                d = self._infer(link, t, p[0], phy, 0)
                             link.last_time = t
                             link.last_channel = p[0]
                             link.last_length = 0
@@ -601,7 +601,7 @@ class LlStream:
         """The direction of a packet of ``length`` payload octets on ``link`` (``_infer``),
         noted as the link's last packet."""
         if d is U:
-            d = self._infer(link, d, t, channel, phy, length)
+            d = self._infer(link, t, channel, phy, length)
         link.last_time = t
         link.last_channel = channel
         link.last_length = length
@@ -609,28 +609,15 @@ class LlStream:
         return d
 
     def _infer(
-        self,
-        link: _Link,
-        d: Direction,
-        t: float | None,
-        channel: int | None,
-        phy: int,
-        length: int,
+        self, link: _Link, t: float | None, channel: int | None, phy: int, length: int
     ) -> Direction:
-        """The packet's direction (the capture's word ``d`` unless it is ``U``); changes
-        no state."""
-        if d is U:
-            if link.last_dir is None:
-                d = C if link.from_connect else U
-            else:
-                new_event = self._new_event(link, t, channel, phy, length)
-                if new_event is None:
-                    d = U
-                elif new_event:
-                    d = C
-                else:
-                    d = _OTHER[link.last_dir]
-        return d
+        """The direction of a packet the capture does not place; changes no state."""
+        if link.last_dir is None:
+            return C if link.from_connect else U
+        new_event = self._new_event(link, t, channel, phy, length)
+        if new_event is None:
+            return U
+        return C if new_event else _OTHER[link.last_dir]
 
     def _new_event(
         self, link: _Link, t: float | None, channel: int | None, phy: int, length: int
