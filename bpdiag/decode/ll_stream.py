@@ -67,12 +67,16 @@ L2CAP header that fits (about 1 in 10^9 for random bytes; a control PDU of the r
 is decoded but proves nothing, as 1 in ~100 ciphertexts has one).
 
 **Fast path.**  nRF Sniffer (v2/v3) and LE-PHDR records go through ``_feed_nordic`` /
-``_feed_phdr``, which read a few header octets: an empty PDU or a retransmission on a known
-link is handled in ``_fast_data`` (direction and timing state, the side's last SN/LLID/payload,
-the retransmission count and ``on_skip`` exactly as below) and a repeated advertising PDU that
-yielded nothing before is dropped (``_quiet``); every other record takes the full path,
-``_feed_slow`` → ``_data`` → ``_plaintext`` (where ciphertext is recognised).
-``LlStream(fast=False)`` sends every record down the full path (tests compare the two).
+``_feed_phdr``, which read the header octets in place instead of building the full path's
+objects: an empty PDU on a known link only updates the link's direction/timing state and the
+side's last SN/LLID; a packet with a bad CRC is counted and noted for direction
+inference (``_fast_bad_crc``); any other data PDU on a known link enters ``_data`` — the
+code the full path runs from there on (retransmissions, ciphertext and decryption,
+control PDUs, L2CAP) — with the fields read from the header; a repeated advertising PDU
+that yielded nothing before is dropped (``_quiet``).  Every other record (new advertising,
+LE Coded, CTEInfo, isochronous, lengths that do not add up, a link not yet known) takes the
+full path, ``_feed_slow``.  ``LlStream(fast=False)`` sends every record down the full path
+(tests compare the two).
 
 Several connections may share a capture; a CONNECT_IND starts fresh state for its access
 address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
@@ -164,14 +168,9 @@ class _Enc(Enum):
     UNKNOWN = "unknown"  # link seen mid-connection
 
 
-@dataclass(slots=True)
-class _Sent:
-    """The last PDU seen from one side of a link."""
-
-    sn: int
-    llid: int
-    payload: bytes
-    frame: int
+_Sent = tuple[int, bytes, int]
+"""The last PDU seen from one side of a link: its header's SN and LLID bits (the first
+header octet ``& 0x0B``), its payload and its frame."""
 
 
 @dataclass(slots=True)
@@ -259,36 +258,65 @@ class LlStream:
         return self._feed_slow(rec)
 
     # ================================================================ fast path
-    # The commonest air packet is an empty PDU or a retransmission on a known link.  These
-    # two read the few header octets that tell one, update the link state exactly as the
-    # full path would (direction/timing state, the side's last SN/LLID/payload, the
-    # retransmission counter and skip hook) and return; every other record — advertising,
-    # a new non-empty PDU, a bad CRC, LE Coded, CTEInfo, a length that does not add up, an
-    # unknown link — goes to ``_feed_slow`` untouched, which decodes it in full (and is
-    # where decryption hooks in: ``_data`` → ``_plaintext``).
+    # nRF Sniffer (v2/v3) and LE-PHDR records are read from their header octets, without
+    # building the objects of the full path (``_unwrap``'s NordicPacket / PhdrPacket and
+    # ``_Air``, ``split_air_packet``'s AirPacket, ``parse_data_pdu``'s DataPdu).  An empty PDU
+    # on a known link costs a few comparisons and leaves the link state ``_data`` would
+    # leave (direction and timing, the side's SN/LLID); a packet with a bad CRC is counted
+    # and noted for direction inference (``_fast_bad_crc``); any other data PDU on a known
+    # link goes to ``_data``, the code the full path runs too, with the fields read here; a
+    # repeated advertising PDU that yielded nothing before is dropped (``_quiet``).  Every
+    # other record — other advertising, LE Coded, CTEInfo, isochronous, a length that does
+    # not add up, an access address with no link yet — goes to ``_feed_slow`` untouched.
 
     def _feed_nordic(self, rec: Record) -> list[Pdu]:
         """nRF Sniffer header versions 2 and 3 (see ``nordic``): board, payload length (2),
         version, counter (2), packet id, event header length, flags, channel, …"""
         p = rec.payload
         n = len(p)
+        v = p[3] if n >= 17 else 0
         if (
-            n >= 17
-            and (p[3] == 2 or p[3] == 3)
+            (v == 2 or v == 3)
             and 7 + (p[1] | p[2] << 8) == n
-            and p[:2] != b"\xbe\xef"
             and p[7] >= 10
+            and (p[0] != 0xBE or p[1] != 0xEF)  # not version 0's marker
         ):
             b = 7 + p[7]
-            flags = p[8]
-            if (
-                flags & 0x01  # CRC OK
-                and not flags & 0x60  # LE 1M or 2M (LE Coded has a coding indicator)
-                and n >= b + 9
-            ):
-                if p[6] != 2 if p[3] == 3 else p[b : b + 4] != _ADV_AA_BYTES:
-                    if self._fast_data(rec, p, b, C if flags & 0x02 else P, p[9], 0):
-                        return _NONE
+            if n >= b + 9:
+                flags = p[8]
+                adv = p[6] == 2 if v == 3 else p[b : b + 4] == _ADV_AA_BYTES
+                if not flags & 0x01:  # CRC bad
+                    d = None if adv else C if flags & 0x02 else P
+                    return self._fast_bad_crc(rec, p, b, d, p[9], (flags >> 4) & 0x07)
+                if flags & 0x60:
+                    pass  # LE Coded (a coding indicator before the PDU), or reserved
+                elif not adv:
+                    h = p[b + 4]
+                    length = p[b + 5]
+                    if not h & 0x20 and n == b + 9 + length:
+                        link = self.links.get(int.from_bytes(p[b : b + 4], "little"))
+                        if link is not None:
+                            d = C if flags & 0x02 else P
+                            if not length:  # an empty PDU: what _data does with one
+                                link.last_time = rec.timestamp
+                                link.last_channel = p[9]
+                                link.last_length = 0
+                                link.last_dir = d
+                                link.sent[d] = (h & 0x0B, b"", rec.index)
+                                return _NONE
+                            mic_ok = flags & 0x0C == 0x0C  # encrypted and decrypted
+                            return self._data(
+                                rec,
+                                link,
+                                d,
+                                rec.timestamp,
+                                p[9],
+                                (flags >> 4) & 0x07,
+                                h,
+                                p[b + 6 : n - 3],
+                                mic_ok or not flags & 0x04,
+                                mic_ok,
+                            )
                 elif n == b + 9 + p[b + 5] and (p[b + 4 : n - 3], p[9] < 37) in self._adv_quiet:
                     return _NONE
         return self._feed_slow(rec)
@@ -297,27 +325,82 @@ class LlStream:
         """LE LL with PHDR (see ``phdr``): RF channel, powers, offenses, reference AA,
         flags (2), then the air packet."""
         p = rec.payload
-        if len(p) >= 19:
+        n = len(p)
+        if n >= 19:
             flags = p[8] | p[9] << 8
             pdu_type = (flags >> 7) & 0x07
-            if (
-                (flags & 0x0C00 == 0x0C00 or not flags & 0x0400)  # CRC good, or not checked
-                and flags >> 14 != 2  # not LE Coded
-                and (pdu_type == 2 or pdu_type == 3 or pdu_type == 0)
+            phy = flags >> 14
+            if pdu_type == 2 or pdu_type == 4:
+                d = C
+            elif pdu_type == 3 or pdu_type == 5:
+                d = P
+            else:
+                d = U
+            if flags & 0x0C00 == 0x0400:  # the tool checked the CRC and it failed
+                return self._fast_bad_crc(rec, p, 10, None if pdu_type == 1 else d, p[0], phy)
+            if phy == 2 or not (pdu_type == 2 or pdu_type == 3 or pdu_type == 0):
+                pass  # LE Coded; auxiliary advertising, isochronous, reserved
+            elif pdu_type or p[10:14] != _ADV_AA_BYTES:
+                h = p[14]
+                length = p[15]
+                if not h & 0x20 and n == 19 + length:
+                    link = self.links.get(int.from_bytes(p[10:14], "little"))
+                    if link is not None:
+                        if (
+                            not flags & 0x0400
+                            and link.crc_init is not None
+                            and p[-3:] != b"\x00\x00\x00"
+                            and crc24(p[14:-3], link.crc_init) != p[-3:]
+                        ):
+                            return self._fast_bad_crc(rec, p, 10, d, p[0], phy)
+                        if not length:  # an empty PDU: what _data does with one
+                            t = rec.timestamp
+                            if d is U:
+                                d = self._infer(link, t, p[0], phy, 0)
+                            link.last_time = t
+                            link.last_channel = p[0]
+                            link.last_length = 0
+                            link.last_dir = d
+                            link.sent[d] = (h & 0x0B, b"", rec.index)
+                            return _NONE
+                        plaintext: bool | None = None
+                        if flags & 0x0008 or flags & 0x3000 == 0x3000:  # decrypted, MIC OK
+                            plaintext = True
+                        elif flags & 0x1000:  # MIC checked and bad: ciphertext
+                            plaintext = False
+                        return self._data(
+                            rec,
+                            link,
+                            d,
+                            rec.timestamp,
+                            p[0],
+                            phy,
+                            h,
+                            p[16 : n - 3],
+                            plaintext,
+                            plaintext is True,
+                        )
+            elif (
+                pdu_type == 0
+                and flags & 0x0400
+                and n == 19 + p[15]
+                and (p[14:-3], False) in self._adv_quiet
             ):
-                if p[10:14] != _ADV_AA_BYTES:
-                    d = C if pdu_type == 2 else P if pdu_type == 3 else U
-                    crc = 0 if flags & 0x0400 else 1  # 1: bpdiag checks the CRC itself
-                    if self._fast_data(rec, p, 10, d, p[0], (flags >> 14) | crc << 8):
-                        return _NONE
-                elif (
-                    pdu_type == 0
-                    and flags & 0x0400
-                    and len(p) == 19 + p[15]
-                    and (p[14:-3], False) in self._adv_quiet
-                ):
-                    return _NONE
+                return _NONE
         return self._feed_slow(rec)
+
+    def _fast_bad_crc(
+        self, rec: Record, p: bytes, b: int, d: Direction | None, channel: int, phy: int
+    ) -> list[Pdu]:
+        """``_bad_crc`` for the air packet at ``p[b:]`` (at least 9 octets); ``d`` ``None``
+        for an advertising packet."""
+        self.crc_errors += 1
+        self._skip(rec.index, "crc", 0)
+        if d is not None:
+            link = self.links.get(int.from_bytes(p[b : b + 4], "little"))
+            if link is not None:
+                self._step(link, d, rec.timestamp, channel, phy, p[b + 5])
+        return _NONE
 
     def _quiet(self, pdu: bytes, secondary: bool) -> list[Pdu]:
         """An advertising PDU that yields nothing now yields nothing when it comes again
@@ -329,50 +412,6 @@ class LlStream:
             quiet.clear()
         quiet.add((pdu, secondary))
         return _NONE
-
-    def _fast_data(
-        self, rec: Record, p: bytes, b: int, d: Direction, channel: int, how: int
-    ) -> bool:
-        """Handle an empty PDU or a retransmission at ``p[b:]`` (access address, header,
-        payload, CRC) if that is what it is; ``False`` (nothing changed) otherwise.
-        ``how``: PHY in its low bits, bit 8 set when the capture tool did not check the CRC."""
-        h = p[b + 4]
-        length = p[b + 5]
-        if h & 0x20 or len(p) != b + 9 + length:
-            return False  # CTEInfo present, or a length the full path must report
-        link = self.links.get(int.from_bytes(p[b : b + 4], "little"))
-        if link is None:
-            return False
-        if how & 0x100 and link.crc_init is not None and p[-3:] != b"\x00\x00\x00":
-            return False  # the full path checks this CRC
-        t = rec.timestamp
-        if d is U:
-            d = self._infer(link, U, t, channel, how & 0xFF, length)
-        sent = link.sent
-        if length:
-            prev = sent.get(d)
-            if prev is None and d is not U:
-                prev = sent.get(U)
-            if (
-                prev is None
-                or prev.sn != (h >> 3) & 1
-                or prev.llid != h & 3
-                or prev.payload != p[b + 6 : b + 6 + length]
-            ):
-                return False  # a new PDU: decoded in full
-            link.last_time, link.last_channel = t, channel
-            link.last_length, link.last_dir = length, d
-            self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev.frame)
-            return True
-        link.last_time, link.last_channel = t, channel
-        link.last_length, link.last_dir = 0, d
-        mine = sent.get(d)
-        if mine is None:
-            sent[d] = _Sent((h >> 3) & 1, h & 3, b"", rec.index)
-        else:
-            mine.sn, mine.llid, mine.payload, mine.frame = (h >> 3) & 1, h & 3, b"", rec.index
-        return True
 
     # ================================================================ full path
     def _feed_slow(self, rec: Record) -> list[Pdu]:
@@ -390,13 +429,16 @@ class LlStream:
                 return self._bad_crc(rec, a)
             if adv:
                 return self._advertising(rec, a, pkt.pdu)
-            return self._data(rec, a, pkt.access_address, pkt.pdu)
+            return self._data_slow(rec, a, pkt.access_address, pkt.pdu)
         except DecodeError as exc:
-            kind = ProblemKind.of(exc)
-            self.problems.append(
-                Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", kind)
-            )
-            return _NONE
+            return self._decode_error(rec, exc)
+
+    def _decode_error(self, rec: Record, exc: DecodeError) -> list[Pdu]:
+        """A record that did not decode: a problem, no PDU."""
+        self.problems.append(
+            Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", ProblemKind.of(exc))
+        )
+        return _NONE
 
     def finish(self) -> list[Pdu]:
         """Report L2CAP PDUs the capture ended inside of (wanted channels, or not yet known)."""
@@ -501,7 +543,7 @@ class LlStream:
         if a.advertising is not True and len(a.ble) >= 6:
             link = self.links.get(int.from_bytes(a.ble[0:4], "little"))
             if link is not None:
-                self._direction(link, a, a.ble[5])
+                self._step(link, a.direction, a.time, a.channel, a.phy, a.ble[5])
         return _NONE
 
     def _crc_bad(self, pkt: AirPacket, adv: bool) -> bool:
@@ -554,13 +596,7 @@ class LlStream:
         return self._quiet(pdu, a.secondary)
 
     # ================================================================ direction
-    def _direction(self, link: _Link, a: _Air, length: int) -> Direction:
-        d = self._infer(link, a.direction, a.time, a.channel, a.phy, length)
-        link.last_time, link.last_channel = a.time, a.channel
-        link.last_length, link.last_dir = length, d
-        return d
-
-    def _infer(
+    def _step(
         self,
         link: _Link,
         d: Direction,
@@ -569,20 +605,26 @@ class LlStream:
         phy: int,
         length: int,
     ) -> Direction:
-        """The packet's direction (the capture's word ``d`` unless it is ``U``); changes
-        no state."""
+        """The direction of a packet of ``length`` payload octets on ``link`` (``_infer``),
+        noted as the link's last packet."""
         if d is U:
-            if link.last_dir is None:
-                d = C if link.from_connect else U
-            else:
-                new_event = self._new_event(link, t, channel, phy, length)
-                if new_event is None:
-                    d = U
-                elif new_event:
-                    d = C
-                else:
-                    d = _OTHER[link.last_dir]
+            d = self._infer(link, t, channel, phy, length)
+        link.last_time = t
+        link.last_channel = channel
+        link.last_length = length
+        link.last_dir = d
         return d
+
+    def _infer(
+        self, link: _Link, t: float | None, channel: int | None, phy: int, length: int
+    ) -> Direction:
+        """The direction of a packet the capture does not place; changes no state."""
+        if link.last_dir is None:
+            return C if link.from_connect else U
+        new_event = self._new_event(link, t, channel, phy, length)
+        if new_event is None:
+            return U
+        return C if new_event else _OTHER[link.last_dir]
 
     def _new_event(
         self, link: _Link, t: float | None, channel: int | None, phy: int, length: int
@@ -599,51 +641,80 @@ class LlStream:
         return None
 
     # ================================================================ data channel
-    def _data(self, rec: Record, a: _Air, aa: int, pdu: bytes) -> list[Pdu]:
+    def _data_slow(self, rec: Record, a: _Air, aa: int, pdu: bytes) -> list[Pdu]:
         link = self.links.get(aa)
         if link is None:
             link = self._unconfirmed_link(rec, aa)
         hdr = parse_data_pdu(pdu)
-        d = self._direction(link, a, hdr.length)
-        payload = hdr.payload
+        return self._data(
+            rec,
+            link,
+            a.direction,
+            a.time,
+            a.channel,
+            a.phy,
+            pdu[0],
+            hdr.payload,
+            a.plaintext,
+            a.decrypted,
+        )
+
+    def _data(
+        self,
+        rec: Record,
+        link: _Link,
+        d: Direction,
+        t: float | None,
+        channel: int | None,
+        phy: int,
+        h: int,
+        payload: bytes,
+        plaintext: bool | None,
+        decrypted: bool,
+    ) -> list[Pdu]:
+        """A data PDU on ``link``: its header's first octet ``h`` and its payload (after
+        any CTEInfo); the capture's word on direction (``d``), time, channel, PHY and
+        whether the payload is plaintext (``None``: it does not say) or was ``decrypted``."""
+        d = self._step(link, d, t, channel, phy, len(payload))
+        key = h & 0x0B  # SN and LLID
+        sent = link.sent
+        if not payload:
+            sent[d] = (key, b"", rec.index)
+            return _NONE
 
         # Retransmission (4.5.9).
-        prev = link.sent.get(d)
+        prev = sent.get(d)
         if prev is None and d is not U:
-            prev = link.sent.get(U)  # sent before the direction could be told
-        if (
-            payload
-            and prev is not None
-            and prev.sn == hdr.sn
-            and prev.llid == hdr.llid
-            and prev.payload == payload
-        ):
+            prev = sent.get(U)  # sent before the direction could be told
+        if prev is not None and prev[0] == key and prev[1] == payload:
             self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev.frame)
+            self._skip(rec.index, "retransmission", prev[2])
             return _NONE
-        link.sent[d] = _Sent(hdr.sn, hdr.llid, payload, rec.index)
-        if not payload:
-            return _NONE
+        sent[d] = (key, payload, rec.index)
 
-        plain = self._plaintext(rec, link, a, pdu[0], payload, (aa, d))
+        llid = h & 0x03
+        plain = self._plaintext(rec, link, plaintext, decrypted, h, payload, (link.aa, d))
         if plain is None:
             return _NONE
         if self._proven is not None:
             d = self._prove(link, d, self._proven)
-        if hdr.llid == 3:
-            return self._control(rec, link, d, plain)
-        if hdr.llid == 0:
-            self.problems.append(
-                Problem(
-                    rec.index,
-                    rec.file_offset,
-                    "data PDU with reserved LLID 0b00",
-                    "ll",
-                    ProblemKind.INVALID,
-                )
+        try:  # the fast path calls this outside ``_feed_slow``'s guard
+            if llid == 3:
+                return self._control(rec, link, d, plain)
+            if llid == 2 or llid == 1:
+                return self._l2cap(rec, link, d, llid, plain)
+        except DecodeError as exc:
+            return self._decode_error(rec, exc)
+        self.problems.append(
+            Problem(
+                rec.index,
+                rec.file_offset,
+                "data PDU with reserved LLID 0b00",
+                "ll",
+                ProblemKind.INVALID,
             )
-            return _NONE
-        return self._l2cap(rec, link, d, hdr.llid, plain)
+        )
+        return _NONE
 
     def _prove(self, link: _Link, d: Direction, proven: Direction) -> Direction:
         """A decrypted packet's MIC named its sender: the direction the capture gave or the
@@ -656,14 +727,22 @@ class LlStream:
         return proven
 
     def _plaintext(
-        self, rec: Record, link: _Link, a: _Air, header0: int, payload: bytes, key: Hashable
+        self,
+        rec: Record,
+        link: _Link,
+        plaintext: bool | None,
+        decrypted: bool,
+        header0: int,
+        payload: bytes,
+        key: Hashable,
     ) -> bytes | None:
-        """The payload to decode, or ``None`` when it is ciphertext (counted).  ``header0``:
-        the data PDU header's first octet (its CP bit is authenticated by the MIC)."""
+        """The payload to decode, or ``None`` when it is ciphertext (counted).
+        ``plaintext``/``decrypted``: the capture's word (``_Air``); ``header0``: the data PDU
+        header's first octet (its CP bit is authenticated by the MIC)."""
         llid = header0 & 3
-        if a.plaintext is not None:
-            if a.plaintext:
-                return _strip_mic(llid, payload) if a.decrypted else payload
+        if plaintext is not None:
+            if plaintext:
+                return _strip_mic(llid, payload) if decrypted else payload
             self.flagged_bad_mic += 1  # the tool could not decrypt it (lacked the key)
             return self._cipher(rec, "encrypted", key, payload, header0)
         state = link.enc
@@ -815,7 +894,7 @@ class LlStream:
 
             def last_seen(a: int) -> int:
                 link = self.links.get(a)
-                return max((s.frame for s in link.sent.values()), default=0) if link else 0
+                return max((s[2] for s in link.sent.values()), default=0) if link else 0
 
             stale = sorted(self._unconfirmed, key=last_seen)[: len(self._unconfirmed) // 2]
             for a in stale:
