@@ -1,11 +1,14 @@
-"""Shared fixtures: where the real captures are, and tshark."""
+"""Shared fixtures: where the real captures are, and tshark (run once per capture)."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.tshark import Tshark
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs pytest inside pytest
 
@@ -38,6 +41,18 @@ def tshark() -> str:
     if exe is None:
         pytest.skip("tshark is not installed (apt-get install tshark); .ci/run installs it")
     return exe
+
+
+@pytest.fixture(scope="session")
+def dissect(tshark: str, request: pytest.FixtureRequest) -> Tshark:
+    """tshark's dissection of a capture (tests/tshark.py), one run per file, cached on disk:
+    in pytest's cache directory, or the system's temporary one under ``-p no:cacheprovider``."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        where = cache.mkdir("tshark")
+    else:
+        where = Path(tempfile.gettempdir()) / "bpdiag-tshark"
+    return Tshark(tshark, where)
 
 
 def require_shared() -> None:
