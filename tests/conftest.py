@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +32,17 @@ def all_captures() -> list[Path]:
     return shared_captures() + own_captures()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The markers registered in pyproject.toml, from what each test uses: ``tshark`` for a
+    test that asks for tshark, ``live`` for tests/live."""
+    live = ROOT / "tests" / "live"
+    for item in items:
+        if {"tshark", "dissect"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.tshark)
+        if live in item.path.parents:
+            item.add_marker(pytest.mark.live)
+
+
 def capture_id(p: Path) -> str:
     return p.name
 
@@ -51,7 +63,7 @@ def dissect(tshark: str, request: pytest.FixtureRequest) -> Tshark:
     if cache is not None:
         where = cache.mkdir("tshark")
     else:
-        where = Path(tempfile.gettempdir()) / "bpdiag-tshark"
+        where = Path(tempfile.gettempdir()) / f"bpdiag-tshark-{os.getuid()}"
     return Tshark(tshark, where)
 
 
