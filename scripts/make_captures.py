@@ -277,12 +277,15 @@ one_pairing(
 )
 
 
-async def _security_request(c: Connection, p: Connection) -> None:
-    """The peripheral asks for security; returns once the central has received it."""
+async def security_requested(sim: SimLink) -> tuple[Connection, Connection]:
+    """Connect; the peripheral asks for security; returns (central's, peripheral's
+    connection) once the central has received the request."""
+    c, p = await sim.connect()
     asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
     p.request_pairing()
     await asyncio.wait_for(asked, 5)
+    return c, p
 
 
 @scenario
@@ -298,8 +301,7 @@ async def not_in_pairing_mode(path: Path) -> None:
     )
     central = Side(io="KeyboardDisplay", sc=True, mitm=False)
     async with linked(path, central, monitor) as sim:
-        c, p = await sim.connect()
-        await _security_request(c, p)
+        c, _ = await security_requested(sim)
         expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
         await sim.disconnect()
 
@@ -338,8 +340,7 @@ async def bonded_reconnect_security_request(path: Path) -> None:
     async with linked(path, Side(sc=True), Side(sc=True)) as sim:
         await bonded(sim, path)
         sim.forget_sessions()
-        c, p = await sim.connect()
-        await _security_request(c, p)
+        c, _ = await security_requested(sim)
         expect(await encrypt(c), "success", path.stem)
         await sim.disconnect()
 
@@ -349,8 +350,7 @@ async def security_request_ignored(path: Path) -> None:
     """The peripheral asks for security; the central neither pairs nor encrypts, and the
     peripheral gives up and disconnects."""
     async with linked(path, Side(), Side()) as sim:
-        c, p = await sim.connect()
-        await _security_request(c, p)
+        _, p = await security_requested(sim)
         await settle()
         with contextlib.suppress(Exception):
             await p.disconnect()

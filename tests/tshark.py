@@ -25,6 +25,15 @@ from pathlib import Path
 # no other capture uses DLT 147, so the option changes nothing for them.
 UAT = ("-o", 'uat:user_dlts:"User 0 (DLT=147)","btle","0","","0",""')
 
+# the HCI event fields of tests/decode/test_hci_stream.py's rows, in its order
+EVENT_FIELDS = (
+    "bthci_evt.code",
+    "bthci_evt.le_meta_subevent",
+    "bthci_evt.status",
+    "bthci_evt.connection_handle",
+    "bthci_evt.reason",
+    "bthci_evt.encryption_enable",
+)
 FIELDS = (
     "frame.number",
     "frame.time_epoch",
@@ -32,12 +41,7 @@ FIELDS = (
     "hci_h4.direction",
     "bthci_acl.continuation_to",
     "bthci_cmd.opcode",
-    "bthci_evt.code",
-    "bthci_evt.le_meta_subevent",
-    "bthci_evt.status",
-    "bthci_evt.connection_handle",
-    "bthci_evt.reason",
-    "bthci_evt.encryption_enable",
+    *EVENT_FIELDS,
     "btle.access_address",
     "btle.control_opcode",
     "btsmp.opcode",

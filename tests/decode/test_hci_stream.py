@@ -25,7 +25,7 @@ from bpdiag.decode.l2cap import Reassembler
 from bpdiag.decode.pdu import Pdu
 from bpdiag.errors import DecodeError
 from tests.conftest import SHARED, require_shared
-from tests.tshark import Tshark, any_of, columns, event, subevent
+from tests.tshark import EVENT_FIELDS, Tshark, any_of, columns, event, subevent
 
 H4 = LinkType.BTSNOOP_H4
 MON = LinkType.BTSNOOP_MONITOR
@@ -641,14 +641,6 @@ TSHARK_FILTER = any_of(
     event(0x05), event(0x08), event(0x59), subevent(0x01), subevent(0x0A), subevent(0x29),
     subevent(0x05),
 )  # fmt: skip
-TSHARK_COLUMNS = [
-    "bthci_evt.code",
-    "bthci_evt.le_meta_subevent",
-    "bthci_evt.status",
-    "bthci_evt.connection_handle",
-    "bthci_evt.reason",
-    "bthci_evt.encryption_enable",
-]
 
 
 def _int(v: str) -> int | None:
@@ -657,7 +649,7 @@ def _int(v: str) -> int | None:
 
 def tshark_events(dissect: Tshark, path: Path) -> list[tuple[int | None, ...]]:
     return [
-        (frame.number, *(_int(v) for v in columns(frame, TSHARK_COLUMNS)))
+        (frame.number, *(_int(v) for v in columns(frame, EVENT_FIELDS)))
         for frame in dissect.select(path, TSHARK_FILTER)
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bpdiag.analysis.model import (
     Analysis,
+    AttError,
     CaptureInfo,
     Connection,
     Endpoint,
@@ -89,3 +90,29 @@ def _analysis(conns: list[Connection], pairings: list[Pairing], **kw: object) ->
 
 def _codes(a: Analysis) -> list[str]:
     return [f.code for f in run_rules(a)]
+
+
+def _att_error(
+    frame: int,
+    *,
+    encrypted: bool = False,
+    count: int = 1,
+    handle: int = 0x002A,
+    request_frame: int | None = None,
+) -> AttError:
+    """Insufficient Authentication (0x05) refusing a Read Request, ``count`` times two frames
+    apart from ``frame``."""
+    return AttError(
+        connection=1,
+        frame=frame,
+        request_frame=request_frame,
+        request_opcode=0x0A,
+        request_name="Read Request",
+        handle=handle,
+        error=0x05,
+        error_name="Insufficient Authentication",
+        encrypted=encrypted,
+        after_pairing=None,
+        count=count,
+        frames=[frame + 2 * i for i in range(count)],
+    )

@@ -6,11 +6,11 @@ refused and a MIC failure (links) — each with the case where the rule must not
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Analysis, AttError, Encryption, Pairing, Step
+from bpdiag.analysis.model import Analysis, Encryption, Pairing, Step
 from bpdiag.decode import smp
 from bpdiag.rules import run_rules
 from bpdiag.rules.base import Finding
-from tests.rules.analyses import _analysis, _codes, _conn, _pairing
+from tests.rules.analyses import _analysis, _att_error, _codes, _conn, _pairing
 
 NO_MITM_BONDING = 0x01  # AuthReq: bonding, no MITM, no SC
 MITM_LEGACY = 0x05  # bonding | MITM
@@ -61,25 +61,8 @@ def test_auth_requirements_the_request_explains_not_is_only_pairing_failed() -> 
     assert "0x03" in f.detail and "#103" in f.detail
 
 
-def _att_error(frame: int, *, encrypted: bool, count: int = 1) -> AttError:
-    return AttError(
-        connection=1,
-        frame=frame,
-        request_frame=frame - 1,
-        request_opcode=0x0A,
-        request_name="Read Request",
-        handle=0x002A,
-        error=0x05,
-        error_name="Insufficient Authentication",
-        encrypted=encrypted,
-        after_pairing=None,
-        count=count,
-        frames=[frame + 2 * i for i in range(count)],
-    )
-
-
 def test_att_refusal_on_an_unencrypted_link_names_the_pairing_that_followed() -> None:
-    err = _att_error(110, encrypted=False, count=3)
+    err = _att_error(110, count=3, request_frame=109)
     later = _pairing(2, 1, response=True, success=True)  # moved after the refusal:
     later.first_frame, later.frames = 130, [130, 131]
     a = _analysis([_conn(1)], [later], att_errors=[err])
@@ -90,11 +73,11 @@ def test_att_refusal_on_an_unencrypted_link_names_the_pairing_that_followed() ->
 
 
 def test_att_refusal_on_a_link_encrypted_with_a_stored_key() -> None:
-    err = _att_error(110, encrypted=True)
+    err = _att_error(110, encrypted=True, request_frame=109)
     [f] = run_rules(_analysis([_conn(1)], [], att_errors=[err]))
     assert "stored key" in f.detail and "more time" not in f.detail
     # An error code that says nothing about security is no finding.
-    other = _att_error(110, encrypted=True)
+    other = _att_error(110, encrypted=True, request_frame=109)
     other.error, other.error_name = 0x0A, "Attribute Not Found"
     assert run_rules(_analysis([_conn(1)], [], att_errors=[other])) == []
 
