@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bpdiag(*args: str, **kw: Any) -> subprocess.CompletedProcess[Any]:
+    """``python -m bpdiag ARGS`` from the checkout's root (so this checkout's bpdiag runs),
+    output captured as text; ``kw`` overrides subprocess.run's arguments (``input=bytes``
+    with ``text=False``)."""
+    options: dict[str, Any] = {"capture_output": True, "text": True, "cwd": ROOT, "timeout": 120}
+    return subprocess.run([sys.executable, "-m", "bpdiag", *args], **{**options, **kw})
 
 
 def identifier(name: str) -> str:
