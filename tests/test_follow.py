@@ -96,6 +96,22 @@ def test_follow_reports_the_failure_before_the_writer_stops(tmp_path: Path) -> N
     assert err == b""
 
 
+def _wait_until_open(proc: subprocess.Popen[bytes], path: Path, timeout: float = 60) -> None:
+    """Until the process holds ``path`` open: run_follow sets its SIGINT handler before it
+    opens the capture, so a SIGINT from then on is the follow loop's to handle (a fixed sleep
+    raced the interpreter's start on a loaded machine)."""
+    fds = Path(f"/proc/{proc.pid}/fd")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if any(os.readlink(fds / fd) == str(path) for fd in os.listdir(fds)):
+                return
+        except OSError:
+            pass  # an fd closed while we looked
+        time.sleep(0.05)
+    raise AssertionError(f"bpdiag did not open {path} within {timeout} s")
+
+
 def test_follow_sigint_with_nothing_written_exits_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "empty.btsnoop"
     path.write_bytes(b"btsnoop\x00" + struct.pack(">II", 1, 1002))
@@ -105,7 +121,8 @@ def test_follow_sigint_with_nothing_written_exits_cleanly(tmp_path: Path) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(2.0)
+    _wait_until_open(proc, path)
+    time.sleep(0.5)  # a few polls of the empty file
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
