@@ -214,6 +214,7 @@ _PDU = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     pdus=st.lists(st.tuples(_PDU, st.sampled_from(["central", "peripheral", "unknown"]))),

@@ -160,6 +160,7 @@ def test_well_framed_blocks_with_random_bodies(blocks: list[tuple[int, bytes]], 
     check(data)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=600,
     deadline=None,

@@ -209,6 +209,7 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     st.sampled_from(range(len(SEEDS))),

@@ -586,6 +586,7 @@ GROUP = st.builds(
 DISCONNECT = st.just([(evt(0x05, b"\x00\x40\x00\x13"), True)])  # handle 0x40 gone
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(GROUP, GROUP, GROUP, DISCONNECT), max_size=10), st.randoms())
 def test_fast_path_agrees_with_the_reassembler(

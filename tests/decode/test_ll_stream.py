@@ -545,6 +545,7 @@ def _records(draw: st.DrawFn) -> list[tuple[int, bytes, float]]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_records())
 def test_feed_never_raises_on_structured_records(records: list[tuple[int, bytes, float]]) -> None:
