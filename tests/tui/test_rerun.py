@@ -20,7 +20,7 @@ from bpdiag.tui.app import BpdiagApp, make_app
 from bpdiag.tui.model import peer_profile, rerun_defaults
 from bpdiag.tui.rerun import CompareScreen, RerunScreen
 from tests.conftest import ROOT
-from tests.tui.pilot import loaded
+from tests.tui.pilot import loaded, running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 PASSKEY = "captures/legacy_passkey_success.btsnoop"
@@ -81,9 +81,7 @@ def _rows(screen: CompareScreen) -> dict[str, tuple[str, str, str]]:
 async def test_dialog_is_prefilled_from_the_selected_pairing(
     path: str, expected: dict[str, object]
 ) -> None:
-    app = make_app(path)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(path), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         form = _form(app.screen)
@@ -96,9 +94,7 @@ async def test_dialog_is_prefilled_from_the_selected_pairing(
 
 
 async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = "omron-bpm:pairing-mode=on"
@@ -121,9 +117,10 @@ async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
 
 async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
     """Changing a parameter that decides the outcome is marked as the explanation."""
-    app = make_app("captures/legacy_justworks_success.btsnoop")
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app("captures/legacy_justworks_success.btsnoop"), size=SIZE) as (
+        app,
+        pilot,
+    ):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#io", Select).value = "KeyboardDisplay"
@@ -140,9 +137,7 @@ async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
 
 
 async def test_form_errors_keep_the_dialog_open() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = ""
@@ -161,9 +156,7 @@ async def test_form_errors_keep_the_dialog_open() -> None:
 
 
 async def test_compare_view_with_another_capture() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("v")
         await pilot.pause()
         pilot.app.screen.query_one(
@@ -237,9 +230,7 @@ async def test_rerun_without_a_recorded_pairing(tmp_path: Path) -> None:
     """A capture that only connects (no SMP at all) can still be rerun: pair afresh."""
     cap = tmp_path / "connect_only.btsnoop"
     _first_records(ROOT / FAILED, cap, 31)  # up to the LE Connection Complete
-    app = make_app(str(cap))
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(cap)), size=SIZE) as (app, pilot):
         assert app.loaded is not None and not app.loaded.analysis.pairings
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
