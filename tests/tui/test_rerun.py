@@ -36,6 +36,16 @@ async def _until(pilot: object, app: BpdiagApp, screen: type, tries: int = 400) 
     raise AssertionError(f"{screen.__name__} did not open")
 
 
+async def _run_into(pilot: object, app: BpdiagApp, capture: Path) -> CompareScreen:
+    """Run the rerun dialog's attempt, recorded to ``capture``; the comparison it opens."""
+    app.screen.query_one("#capture", Input).value = str(capture)
+    app.screen.query_one("#run", Button).press()
+    await _until(pilot, app, CompareScreen)
+    screen = app.screen
+    assert isinstance(screen, CompareScreen)
+    return screen
+
+
 def _form(screen: object) -> dict[str, object]:
     values: dict[str, object] = {i.id: i.value for i in screen.query(Input)}  # type: ignore[attr-defined]
     values |= {s.id: s.value for s in screen.query(Select)}  # type: ignore[attr-defined]
@@ -117,19 +127,13 @@ async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
 
 async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
     """Changing a parameter that decides the outcome is marked as the explanation."""
-    async with running(make_app("captures/legacy_justworks_success.btsnoop"), size=SIZE) as (
-        app,
-        pilot,
-    ):
+    app = make_app("captures/legacy_justworks_success.btsnoop")
+    async with running(app, size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#io", Select).value = "KeyboardDisplay"
         app.screen.query_one("#mitm", Checkbox).value = True
-        app.screen.query_one("#capture", Input).value = str(tmp_path / "mitm.btsnoop")
-        app.screen.query_one("#run", Button).press()
-        await _until(pilot, app, CompareScreen)
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
+        screen = await _run_into(pilot, app, tmp_path / "mitm.btsnoop")
         [pairing] = screen.result["pairings"]
         assert pairing["outcome_differs"]
         assert "initiator mitm" in pairing["explained_by"]
@@ -237,11 +241,7 @@ async def test_rerun_without_a_recorded_pairing(tmp_path: Path) -> None:
         form = _form(app.screen)
         assert form["target"] == "F0:0D:00:00:00:02" and form["sim"] == "generic"
         assert "no pairing recorded" in str(app.screen.query_one("#source", Static).render())
-        app.screen.query_one("#capture", Input).value = str(tmp_path / "fresh.btsnoop")
-        app.screen.query_one("#run", Button).press()
-        await _until(pilot, app, CompareScreen)
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
+        screen = await _run_into(pilot, app, tmp_path / "fresh.btsnoop")
         [pairing] = screen.result["pairings"]
         assert {r["parameter"]: r["b"] for r in pairing["rows"]}["outcome"] == "success"
         assert pairing["explained_by"] == ["A holds no pairing 1: nothing to compare"]
