@@ -133,3 +133,20 @@ def test_mic_failure_cites_the_last_encryption_and_the_disconnection() -> None:
     assert f.frames == [150, 160] and "#160" in f.detail and "0x3D" in f.detail
     c.disconnect_reason = 0x13  # Remote User Terminated Connection
     assert "mic-failure" not in _codes(_analysis([c], [], encryptions=[enc]))
+
+
+def test_att_refusal_after_just_works_says_the_key_is_unauthenticated() -> None:
+    paired = _pairing(1, 1, response=True, success=True)  # frames 101, 102; before the refusal
+    paired.method = "just_works"
+    err = _att_error(110, request_frame=109)
+    [f] = _findings(
+        _analysis([_conn(1)], [paired], att_errors=[err]), "insufficient-authentication"
+    )
+    assert "after pairing 1 succeeded with just works" in f.detail
+    assert "unauthenticated key" in f.detail and f.frames == [102, 109, 110]
+    # After Passkey Entry the key is authenticated: no such explanation.
+    paired.method = "passkey_entry"
+    [g] = _findings(
+        _analysis([_conn(1)], [paired], att_errors=[err]), "insufficient-authentication"
+    )
+    assert "passkey entry" in g.detail and "unauthenticated key" not in g.detail
