@@ -26,7 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from bumble import smp as bsmp
@@ -136,100 +136,172 @@ async def open_link_without_dle(path: Path, central: Side, peripheral: Side) -> 
 LinkFactory = Callable[[Path, Side, Side], Awaitable[SimLink]]
 
 
-async def _one_pairing(
-    path: Path,
-    central: Side,
-    peripheral: Side,
-    want: str,
-    link: LinkFactory = open_link,
-    setup: Callable[[SimLink], None] | None = None,
-) -> None:
+@contextlib.asynccontextmanager
+async def linked(
+    path: Path, central: Side, peripheral: Side, link: LinkFactory = open_link
+) -> AsyncIterator[SimLink]:
     sim = await link(path, central, peripheral)
-    if setup is not None:
-        setup(sim)
     try:
-        c, _ = await sim.connect()
-        expect(await pair(c), want, path.stem)
-        await sim.disconnect()
+        yield sim
     finally:
         sim.close()
 
 
-@scenario
-async def legacy_justworks_success(path: Path) -> None:
-    await _one_pairing(path, Side(sc=False), Side(sc=False), "success")
+async def paired(sim: SimLink, want: str, path: Path) -> Connection:
+    """Connect (afresh: no SMP session kept from an earlier link) and pair; the outcome must
+    be ``want``."""
+    sim.forget_sessions()
+    c, _ = await sim.connect()
+    expect(await pair(c), want, path.stem)
+    return c
 
 
-@scenario
-async def sc_justworks_success(path: Path) -> None:
-    await _one_pairing(path, Side(sc=True), Side(sc=True), "success")
+async def bonded(sim: SimLink, path: Path) -> None:
+    """Pair with success, keep the bond under the peer's address, disconnect."""
+    await paired(sim, "success", path)
+    await sim.remember_bond_by_address()
+    await sim.disconnect()
 
 
-@scenario
-async def sc_justworks_fragmented(path: Path) -> None:
+def one_pairing(
+    name: str,
+    central: Side,
+    peripheral: Side,
+    want: str,
+    doc: str = "",
+    link: LinkFactory = open_link,
+    setup: Callable[[SimLink], None] | None = None,
+) -> None:
+    """A scenario of one connection and one pairing, whose outcome must be ``want``."""
+
+    async def record(path: Path) -> None:
+        async with linked(path, central, peripheral, link) as sim:
+            if setup is not None:
+                setup(sim)
+            await paired(sim, want, path)
+            await sim.disconnect()
+
+    record.__name__, record.__doc__ = name, doc
+    scenario(record)
+
+
+def _debug_mode(sim: SimLink) -> None:
+    sim.central.smp_manager.debug_mode = True
+
+
+def refusing(reason: bsmp.ErrorCode) -> Side:
+    """A peripheral whose SMP answers every Pairing Request with Pairing Failed ``reason``."""
+    return Side(session=refusing_session(reason))
+
+
+KEYBOARD_LEGACY = Side(io="KeyboardOnly", mitm=True, sc=False, entered=123456)
+DISPLAY_LEGACY = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456)
+COMPARING = Side(io="DisplayYesNo", mitm=True, sc=True)
+REJECTING = Side(
+    io="DisplayYesNo", mitm=True, sc=True, reject_numbers=True, session=SpecNumericComparisonSession
+)
+NO_IO = Side(io="NoInputNoOutput", mitm=False)
+REQUIRES_MITM = Side(io="DisplayOnly", mitm=True, session=RequireMitmSession)
+
+one_pairing("legacy_justworks_success", Side(sc=False), Side(sc=False), "success")
+one_pairing("sc_justworks_success", Side(sc=True), Side(sc=True), "success")
+one_pairing(
+    "sc_justworks_fragmented",
+    Side(sc=True),
+    Side(sc=True),
+    "success",
     """SC Just Works between two controllers without Data Length Extension: each 65-octet
     Pairing Public Key (69 with its L2CAP header) crosses the HCI in three ACL packets,
-    27 + 27 + 15 octets, in both directions."""
-    await _one_pairing(path, Side(sc=True), Side(sc=True), "success", open_link_without_dle)
-
-
-@scenario
-async def sc_numeric_comparison_success(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(io="DisplayYesNo", mitm=True, sc=True),
-        Side(io="DisplayYesNo", mitm=True, sc=True),
-        "success",
-    )
-
-
-@scenario
-async def legacy_passkey_success(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(io="KeyboardOnly", mitm=True, sc=False, entered=123456),
-        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
-        "success",
-    )
-
-
-@scenario
-async def legacy_passkey_wrong(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(io="KeyboardOnly", mitm=True, sc=False, entered=654321),
-        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
-        "CONFIRM_VALUE_FAILED",
-    )
-
-
-@scenario
-async def sc_passkey_wrong(path: Path) -> None:
+    27 + 27 + 15 octets, in both directions.""",
+    link=open_link_without_dle,
+)
+one_pairing("sc_numeric_comparison_success", COMPARING, COMPARING, "success")
+one_pairing("legacy_passkey_success", KEYBOARD_LEGACY, DISPLAY_LEGACY, "success")
+one_pairing(
+    "legacy_passkey_wrong",
+    Side(io="KeyboardOnly", mitm=True, sc=False, entered=654321),
+    DISPLAY_LEGACY,
+    "CONFIRM_VALUE_FAILED",
+)
+one_pairing(
+    "sc_passkey_wrong",
+    Side(io="KeyboardOnly", mitm=True, sc=True, entered=123464),
+    Side(io="DisplayOnly", mitm=True, sc=True, passkey=123456),
+    "CONFIRM_VALUE_FAILED",
     """SC Passkey Entry with a mistyped passkey (123464 for 123456): the passkeys agree in
     their three lowest bits, so the peripheral refuses the central's commitment in round 4
-    with Confirm Value Failed (0x04) — bpdiag reads the bits back from the public values."""
-    await _one_pairing(
-        path,
-        Side(io="KeyboardOnly", mitm=True, sc=True, entered=123464),
-        Side(io="DisplayOnly", mitm=True, sc=True, passkey=123456),
-        "CONFIRM_VALUE_FAILED",
-    )
-
-
-@scenario
-async def debug_key_pairing(path: Path) -> None:
+    with Confirm Value Failed (0x04) — bpdiag reads the bits back from the public values.""",
+)
+one_pairing(
+    "debug_key_pairing",
+    Side(sc=True),
+    Side(sc=True),
+    "success",
     """SC Just Works where the central runs Bumble's SMP debug mode: its Pairing Public Key
-    is the spec's debug key (Vol 3, Part H, 2.3.5.6.1), so the capture gives away the LTK."""
+    is the spec's debug key (Vol 3, Part H, 2.3.5.6.1), so the capture gives away the LTK.""",
+    setup=_debug_mode,
+)
+one_pairing("pairing_not_supported", Side(), Side(accept=False), "PAIRING_NOT_SUPPORTED")
+one_pairing(
+    "mitm_unsatisfiable",
+    Side(io="KeyboardDisplay", mitm=True, sc=False, session=HighSecurityInitiator),
+    Side(io="NoInputNoOutput", mitm=False, sc=False),
+    "AUTHENTICATION_REQUIREMENTS",
+    "`gatttool --sec-level=high` against a NoInputNoOutput device.",
+)
+one_pairing("peer_requires_mitm", NO_IO, REQUIRES_MITM, "AUTHENTICATION_REQUIREMENTS")
+one_pairing(
+    "sc_only_vs_legacy",
+    Side(io="KeyboardDisplay", mitm=True, sc=False),
+    Side(io="DisplayOnly", mitm=True, sc=True, session=ScOnlySession),
+    "AUTHENTICATION_REQUIREMENTS",
+    """A legacy-only central (MITM, KeyboardDisplay) against a Secure Connections Only
+    peripheral.""",
+)
+one_pairing("numeric_comparison_rejected", COMPARING, REJECTING, "NUMERIC_COMPARISON_FAILED")
+one_pairing(
+    "comparison_rejected_by_central",
+    Side(
+        io="DisplayYesNo",
+        mitm=True,
+        sc=True,
+        bonding=False,
+        reject_numbers=True,
+        session=SpecNumericComparisonSession,
+    ),
+    COMPARING,
+    "NUMERIC_COMPARISON_FAILED",
+    """The logged side (the central) says no to the number, without bonding: a BlueZ host
+    whose agent went away (bluetoothd then turns bonding off and answers the kernel's User
+    Confirmation Request with a Negative Reply, src/adapter.c, src/device.c).""",
+)
+one_pairing("legacy_justworks_no_bonding", Side(sc=False, bonding=False), Side(sc=False), "success")
+one_pairing(
+    "dhkey_check_failed",
+    Side(sc=True),
+    Side(sc=True, session=CorruptDhKeyCheckSession),
+    "DHKEY_CHECK_FAILED",
+)
+for _reason in (bsmp.ErrorCode.INVALID_PARAMETERS, bsmp.ErrorCode.COMMAND_NOT_SUPPORTED):
+    one_pairing(_reason.name.lower(), Side(), refusing(_reason), _reason.name)
+one_pairing(
+    "encryption_key_size",
+    Side(max_key_size=7),
+    refusing(bsmp.ErrorCode.ENCRYPTION_KEY_SIZE),
+    "ENCRYPTION_KEY_SIZE",
+    "A peripheral that accepts only 16-octet keys refuses a central offering 7.",
+)
 
-    def debug_mode(sim: SimLink) -> None:
-        sim.central.smp_manager.debug_mode = True
 
-    await _one_pairing(path, Side(sc=True), Side(sc=True), "success", setup=debug_mode)
-
-
-@scenario
-async def pairing_not_supported(path: Path) -> None:
-    await _one_pairing(path, Side(), Side(accept=False), "PAIRING_NOT_SUPPORTED")
+async def security_requested(sim: SimLink) -> tuple[Connection, Connection]:
+    """Connect; the peripheral asks for security; returns (central's, peripheral's
+    connection) once the central has received the request."""
+    c, p = await sim.connect()
+    asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
+    p.request_pairing()
+    await asyncio.wait_for(asked, 5)
+    return c, p
 
 
 @scenario
@@ -244,50 +316,10 @@ async def not_in_pairing_mode(path: Path) -> None:
         session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON),
     )
     central = Side(io="KeyboardDisplay", sc=True, mitm=False)
-    sim = await open_link(path, central, monitor)
-    try:
-        c, p = await sim.connect()
-        asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
-        p.request_pairing()
-        await asyncio.wait_for(asked, 5)
+    async with linked(path, central, monitor) as sim:
+        c, _ = await security_requested(sim)
         expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
         await sim.disconnect()
-    finally:
-        sim.close()
-
-
-@scenario
-async def mitm_unsatisfiable(path: Path) -> None:
-    """`gatttool --sec-level=high` against a NoInputNoOutput device."""
-    await _one_pairing(
-        path,
-        Side(io="KeyboardDisplay", mitm=True, sc=False, session=HighSecurityInitiator),
-        Side(io="NoInputNoOutput", mitm=False, sc=False),
-        "AUTHENTICATION_REQUIREMENTS",
-    )
-
-
-@scenario
-async def peer_requires_mitm(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(io="NoInputNoOutput", mitm=False),
-        Side(io="DisplayOnly", mitm=True, session=RequireMitmSession),
-        "AUTHENTICATION_REQUIREMENTS",
-    )
-
-
-@scenario
-async def sc_only_vs_legacy(path: Path) -> None:
-    """A legacy-only central (MITM, KeyboardDisplay) against a Secure Connections Only
-    peripheral."""
-    await _one_pairing(
-        path,
-        Side(io="KeyboardDisplay", mitm=True, sc=False),
-        Side(io="DisplayOnly", mitm=True, sc=True, session=ScOnlySession),
-        "AUTHENTICATION_REQUIREMENTS",
-    )
 
 
 @scenario
@@ -296,78 +328,49 @@ async def repeated_attempts(path: Path) -> None:
     BackoffSession.failed_at.clear()
     central = Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111)
     peripheral = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456, session=BackoffSession)
-    sim = await open_link(path, central, peripheral)
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "CONFIRM_VALUE_FAILED", path.stem)
+    async with linked(path, central, peripheral) as sim:
+        c = await paired(sim, "CONFIRM_VALUE_FAILED", path)
         await settle()
         sim.forget_sessions()
         expect(await pair(c), "REPEATED_ATTEMPTS", path.stem)
         await sim.disconnect()
-    finally:
-        sim.close()
 
 
 @scenario
 async def bond_lost_reconnect(path: Path) -> None:
     """Bond, disconnect; the peripheral forgets the bond (it paired with a phone); the central
     reconnects and encrypts with its stored LTK: PIN or Key Missing."""
-    sim = await open_link(path, Side(sc=True), Side(sc=True))
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
-        await sim.remember_bond_by_address()
-        await sim.disconnect()
+    async with linked(path, Side(sc=True), Side(sc=True)) as sim:
+        await bonded(sim, path)
         await sim.peripheral.keystore.delete_all()  # type: ignore[union-attr]
         sim.forget_sessions()
         c, _ = await sim.connect()
         expect(await encrypt(c), "PIN_OR_KEY_MISSING_ERROR", path.stem)
         await sim.disconnect()
-    finally:
-        sim.close()
-
-
-async def _security_request(c: Connection, p: Connection) -> None:
-    """The peripheral asks for security; returns once the central has received it."""
-    asked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    c.once(c.EVENT_SECURITY_REQUEST, asked.set_result)
-    p.request_pairing()
-    await asyncio.wait_for(asked, 5)
 
 
 @scenario
 async def bonded_reconnect_security_request(path: Path) -> None:
     """Bond; on the next connection the peripheral sends a Security Request and the central,
     which holds the bond, answers by encrypting with the stored LTK — no pairing."""
-    sim = await open_link(path, Side(sc=True), Side(sc=True))
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
-        await sim.remember_bond_by_address()
-        await sim.disconnect()
+    async with linked(path, Side(sc=True), Side(sc=True)) as sim:
+        await bonded(sim, path)
         sim.forget_sessions()
-        c, p = await sim.connect()
-        await _security_request(c, p)
+        c, _ = await security_requested(sim)
         expect(await encrypt(c), "success", path.stem)
         await sim.disconnect()
-    finally:
-        sim.close()
 
 
 @scenario
 async def security_request_ignored(path: Path) -> None:
     """The peripheral asks for security; the central neither pairs nor encrypts, and the
     peripheral gives up and disconnects."""
-    sim = await open_link(path, Side(), Side())
-    try:
-        c, p = await sim.connect()
-        await _security_request(c, p)
+    async with linked(path, Side(), Side()) as sim:
+        _, p = await security_requested(sim)
         await settle()
         with contextlib.suppress(Exception):
             await p.disconnect()
         await settle()
-    finally:
-        sim.close()
 
 
 @scenario
@@ -375,61 +378,33 @@ async def pairing_mode_entered(path: Path) -> None:
     """The device refuses the Pairing Request at once (Unspecified Reason: not in pairing
     mode); the user presses its button; on the next connection the same request succeeds."""
     central = Side(io="KeyboardDisplay", sc=True, mitm=False)
-    sim = await open_link(
-        path, central, Side(session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON))
-    )
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "UNSPECIFIED_REASON", path.stem)
+    async with linked(path, central, refusing(bsmp.ErrorCode.UNSPECIFIED_REASON)) as sim:
+        await paired(sim, "UNSPECIFIED_REASON", path)
         await sim.disconnect()
         sim.configure(peripheral=Side())  # now in pairing mode
-        sim.forget_sessions()
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
+        await paired(sim, "success", path)
         await sim.disconnect()
-    finally:
-        sim.close()
 
 
 @scenario
 async def refused_after_rejected_comparison(path: Path) -> None:
     """Numeric Comparison rejected on the device; it then refuses every new attempt with
     Pairing Not Supported (two reconnections)."""
-    central = Side(io="DisplayYesNo", mitm=True, sc=True)
-    device = Side(
-        io="DisplayYesNo",
-        mitm=True,
-        sc=True,
-        reject_numbers=True,
-        session=SpecNumericComparisonSession,
-    )
-    sim = await open_link(path, central, device)
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "NUMERIC_COMPARISON_FAILED", path.stem)
+    async with linked(path, COMPARING, REJECTING) as sim:
+        await paired(sim, "NUMERIC_COMPARISON_FAILED", path)
         await sim.disconnect()
-        sim.configure(
-            peripheral=Side(session=refusing_session(bsmp.ErrorCode.PAIRING_NOT_SUPPORTED))
-        )
+        sim.configure(peripheral=refusing(bsmp.ErrorCode.PAIRING_NOT_SUPPORTED))
         for _ in range(2):
-            sim.forget_sessions()
-            c, _ = await sim.connect()
-            expect(await pair(c), "PAIRING_NOT_SUPPORTED", path.stem)
+            await paired(sim, "PAIRING_NOT_SUPPORTED", path)
             await sim.disconnect()
-    finally:
-        sim.close()
 
 
 @scenario
 async def dhkey_failed_over_bond(path: Path) -> None:
     """Bond; reconnect and encrypt with the stored key; then pair again over the bond, and
     the peripheral's DHKey Check is wrong: DHKey Check Failed while a bond exists."""
-    sim = await open_link(path, Side(sc=True), Side(sc=True))
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
-        await sim.remember_bond_by_address()
-        await sim.disconnect()
+    async with linked(path, Side(sc=True), Side(sc=True)) as sim:
+        await bonded(sim, path)
         sim.forget_sessions()
         c, _ = await sim.connect()
         expect(await encrypt(c), "success", path.stem)
@@ -437,134 +412,37 @@ async def dhkey_failed_over_bond(path: Path) -> None:
         sim.forget_sessions()
         expect(await pair(c), "DHKEY_CHECK_FAILED", path.stem)
         await sim.disconnect()
-    finally:
-        sim.close()
 
 
 @scenario
 async def same_failure_every_connection(path: Path) -> None:
     """A NoInputNoOutput central against a peripheral that requires MITM, reconnecting and
     retrying three times: Authentication Requirements every time."""
-    sim = await open_link(
-        path,
-        Side(io="NoInputNoOutput", mitm=False),
-        Side(io="DisplayOnly", mitm=True, session=RequireMitmSession),
-    )
-    try:
+    async with linked(path, NO_IO, REQUIRES_MITM) as sim:
         for _ in range(3):
-            sim.forget_sessions()
-            c, _ = await sim.connect()
-            expect(await pair(c), "AUTHENTICATION_REQUIREMENTS", path.stem)
+            await paired(sim, "AUTHENTICATION_REQUIREMENTS", path)
             await sim.disconnect()
-    finally:
-        sim.close()
-
-
-@scenario
-async def numeric_comparison_rejected(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(io="DisplayYesNo", mitm=True, sc=True),
-        Side(
-            io="DisplayYesNo",
-            mitm=True,
-            sc=True,
-            reject_numbers=True,
-            session=SpecNumericComparisonSession,
-        ),
-        "NUMERIC_COMPARISON_FAILED",
-    )
-
-
-@scenario
-async def comparison_rejected_by_central(path: Path) -> None:
-    # The logged side (the central) says no to the number, without bonding: a BlueZ host
-    # whose agent went away (bluetoothd then turns bonding off and answers the kernel's
-    # User Confirmation Request with a Negative Reply, src/adapter.c, src/device.c).
-    await _one_pairing(
-        path,
-        Side(
-            io="DisplayYesNo",
-            mitm=True,
-            sc=True,
-            bonding=False,
-            reject_numbers=True,
-            session=SpecNumericComparisonSession,
-        ),
-        Side(io="DisplayYesNo", mitm=True, sc=True),
-        "NUMERIC_COMPARISON_FAILED",
-    )
-
-
-@scenario
-async def legacy_justworks_no_bonding(path: Path) -> None:
-    await _one_pairing(path, Side(sc=False, bonding=False), Side(sc=False), "success")
-
-
-@scenario
-async def dhkey_check_failed(path: Path) -> None:
-    await _one_pairing(
-        path, Side(sc=True), Side(sc=True, session=CorruptDhKeyCheckSession), "DHKEY_CHECK_FAILED"
-    )
-
-
-@scenario
-async def invalid_parameters(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(),
-        Side(session=refusing_session(bsmp.ErrorCode.INVALID_PARAMETERS)),
-        "INVALID_PARAMETERS",
-    )
-
-
-@scenario
-async def command_not_supported(path: Path) -> None:
-    await _one_pairing(
-        path,
-        Side(),
-        Side(session=refusing_session(bsmp.ErrorCode.COMMAND_NOT_SUPPORTED)),
-        "COMMAND_NOT_SUPPORTED",
-    )
-
-
-@scenario
-async def encryption_key_size(path: Path) -> None:
-    """A peripheral that accepts only 16-octet keys refuses a central offering 7."""
-    await _one_pairing(
-        path,
-        Side(max_key_size=7),
-        Side(session=refusing_session(bsmp.ErrorCode.ENCRYPTION_KEY_SIZE)),
-        "ENCRYPTION_KEY_SIZE",
-    )
 
 
 @scenario
 async def pairing_cut_by_disconnect(path: Path) -> None:
     """The peripheral never answers the Pairing Request; the central gives up and
     disconnects before the SMP timeout."""
-    sim = await open_link(path, Side(), Side(session=SilentSession))
-    try:
+    async with linked(path, Side(), Side(session=SilentSession)) as sim:
         c, _ = await sim.connect()
         task = asyncio.ensure_future(c.pair())
         await settle()
         await sim.disconnect()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(task, 2)
-    finally:
-        sim.close()
 
 
 @scenario
 async def mic_failure(path: Path) -> None:
     """Bond, then the peripheral holds a different LTK (it re-paired with someone else and
     kept the slot): encryption with the stored key ends in a MIC failure (0x3D)."""
-    sim = await open_link(path, Side(sc=True), Side(sc=True))
-    try:
-        c, _ = await sim.connect()
-        expect(await pair(c), "success", path.stem)
-        await sim.remember_bond_by_address()
-        await sim.disconnect()
+    async with linked(path, Side(sc=True), Side(sc=True)) as sim:
+        await bonded(sim, path)
         store = sim.peripheral.keystore
         assert store is not None
         changed: set[int] = set()  # the same PairingKeys may be filed under two names
@@ -576,8 +454,6 @@ async def mic_failure(path: Path) -> None:
         c, _ = await sim.connect()
         await encrypt(c)
         await settle()
-    finally:
-        sim.close()
 
 
 async def run(out: Path, names: list[str]) -> None:

@@ -5,6 +5,10 @@
 # only when one is missing, pip only adds what is not there yet. A failed apt-get or pip step
 # fails the run; the exit status is pytest's.
 #
+# pytest runs on every core (pytest-xdist, -n auto), one test file per worker at a time
+# (--dist loadfile: a module's fixtures and cached results stay in one process); pass -n 0
+# to run in one process, -m "not slow" (or "not tshark", "not live") to leave groups out.
+#
 # System packages (Debian/Ubuntu names):
 #   tshark          the reference decoder of the differential tests
 #   bluez           btmon: btsnoop writing and the btmon-text reader's round trips
@@ -49,4 +53,4 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 python3 -m pip install -q -e '.[test]'
 
-exec python3 -m pytest -q "$@"
+exec python3 -m pytest -q -n auto --dist loadfile "$@"

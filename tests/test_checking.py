@@ -5,8 +5,6 @@ tomllib reads), and the failures it must report instead of raising."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,13 +12,10 @@ from pathlib import Path
 import pytest
 
 from bpdiag import checking
-from tests.conftest import OWN, ROOT
+from tests.conftest import OWN
+from tests.helpers import bpdiag
 
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bpdiag", *args], capture_output=True, text=True, cwd=ROOT
-    )
+run = bpdiag
 
 
 def folder_with(tmp_path: Path, *names: str, toml: str | None = None) -> Path:

@@ -4,16 +4,10 @@ takes any case, and pair --help lists the simulated peer's knobs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.conftest import OWN
+from tests.helpers import bpdiag
 
-from tests.conftest import OWN, ROOT
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bpdiag", *args], capture_output=True, text=True, cwd=ROOT
-    )
+run = bpdiag
 
 
 def test_compare_names_the_missing_file() -> None:

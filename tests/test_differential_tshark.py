@@ -8,7 +8,6 @@ PDU (opcode and every field) as one bpdiag emitted earlier on the same link.
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from bpdiag.analysis.run import walk_file
 from tests.conftest import all_captures, capture_id
+from tests.tshark import Tshark, event, protocol
 
 # Our dump field → tshark field (Vol 3, Part H, 3.5–3.6).
 SMP_FIELDS = {
@@ -41,7 +41,6 @@ SMP_FIELDS = {
     "notification_type": "btsmp.notification_type",
 }
 TSHARK_FIELDS = sorted(set(SMP_FIELDS.values()))
-UAT = ["-o", 'uat:user_dlts:"User 0 (DLT=147)","btle","0","","0",""']
 
 
 BYTE_FIELDS = frozenset(
@@ -71,37 +70,13 @@ def _norm(v: str, field: str = "") -> object:
     return v.lower()
 
 
-@cache
-def tshark_smp(path: Path, exe: str) -> dict[int, dict[str, object]]:
-    cmd = [
-        exe,
-        "-r",
-        str(path),
-        *UAT,
-        "-Y",
-        "btsmp",
-        "-T",
-        "fields",
-        "-E",
-        "separator=\t",
-        "-E",
-        "occurrence=f",
-        "-e",
-        "frame.number",
-        "-e",
-        "btsmp.opcode",
-    ]
-    for f in TSHARK_FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+def tshark_smp(dissect: Tshark, path: Path) -> dict[int, dict[str, object]]:
+    """frame → SMP opcode and fields (their first occurrence) of every ``btsmp`` frame."""
     rows: dict[int, dict[str, object]] = {}
-    for line in out.splitlines():
-        cols = line.split("\t")
-        if len(cols) < 2 or not cols[0]:
-            continue
-        row: dict[str, object] = {"opcode": _norm(cols[1])}
-        row.update({f: _norm(v, f) for f, v in zip(TSHARK_FIELDS, cols[2:], strict=False)})
-        rows[int(cols[0])] = row
+    for frame in dissect.select(path, protocol("btsmp")):
+        row: dict[str, object] = {"opcode": _norm(frame.first("btsmp.opcode"))}
+        row.update({f: _norm(frame.first(f), f) for f in TSHARK_FIELDS})
+        rows[frame.number] = row
     return rows
 
 
@@ -132,8 +107,8 @@ CAPTURES = all_captures()
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=capture_id)
-def test_smp_fields_agree_with_tshark(path: Path, tshark: str) -> None:
-    theirs = tshark_smp(path, tshark)
+def test_smp_fields_agree_with_tshark(path: Path, dissect: Tshark) -> None:
+    theirs = tshark_smp(dissect, path)
     mine = {f: _as_tshark(fields) for f, _l, layer, fields in ours(path) if layer == "smp"}
     # Every SMP PDU bpdiag decodes is one tshark decodes, with the same fields.
     for frame, fields in mine.items():
@@ -161,30 +136,12 @@ HCI_EVENT_FIELDS = {
 }
 
 
-@cache
-def tshark_events(path: Path, exe: str, code: int) -> dict[int, tuple[object, ...]]:
-    cmd = [
-        exe,
-        "-r",
-        str(path),
-        "-Y",
-        f"bthci_evt.code == 0x{code:02x}",
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=f",
-        "-e",
-        "frame.number",
-    ]
-    for f in HCI_EVENT_FIELDS[code]:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rows = {}
-    for line in out.splitlines():
-        cols = line.split("\t")
-        if cols[0]:
-            rows[int(cols[0])] = tuple(_norm(c) for c in cols[1:])
-    return rows
+def tshark_events(dissect: Tshark, path: Path, code: int) -> dict[int, tuple[object, ...]]:
+    """frame → the event's fields (first occurrence) of every ``bthci_evt.code == code``."""
+    return {
+        frame.number: tuple(_norm(frame.first(f)) for f in HCI_EVENT_FIELDS[code])
+        for frame in dissect.select(path, event(code))
+    }
 
 
 HCI_CAPTURES = [
@@ -196,8 +153,8 @@ HCI_CAPTURES = [
 
 @pytest.mark.parametrize("path", HCI_CAPTURES, ids=capture_id)
 @pytest.mark.parametrize("code", sorted(HCI_EVENT_FIELDS))
-def test_hci_security_events_agree_with_tshark(path: Path, code: int, tshark: str) -> None:
-    theirs = tshark_events(path, tshark, code)
+def test_hci_security_events_agree_with_tshark(path: Path, code: int, dissect: Tshark) -> None:
+    theirs = tshark_events(dissect, path, code)
     mine = {}
     for frame, _link, layer, fields in ours(path):
         if layer == "hci" and fields["opcode"] == code:

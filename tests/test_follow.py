@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +97,22 @@ def test_follow_reports_the_failure_before_the_writer_stops(tmp_path: Path) -> N
     assert err == b""
 
 
+def _wait_until_open(proc: subprocess.Popen[bytes], path: Path, timeout: float = 60) -> None:
+    """Until the process holds ``path`` open: run_follow sets its SIGINT handler before it
+    opens the capture, so a SIGINT from then on is the follow loop's to handle (a fixed sleep
+    raced the interpreter's start on a loaded machine)."""
+    fds = Path(f"/proc/{proc.pid}/fd")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if any(os.readlink(fds / fd) == str(path) for fd in os.listdir(fds)):
+                return
+        except OSError:
+            pass  # an fd closed while we looked
+        time.sleep(0.05)
+    raise AssertionError(f"bpdiag did not open {path} within {timeout} s")
+
+
 def test_follow_sigint_with_nothing_written_exits_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "empty.btsnoop"
     path.write_bytes(b"btsnoop\x00" + struct.pack(">II", 1, 1002))
@@ -105,7 +122,8 @@ def test_follow_sigint_with_nothing_written_exits_cleanly(tmp_path: Path) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(2.0)
+    _wait_until_open(proc, path)
+    time.sleep(0.5)  # a few polls of the empty file
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
@@ -135,42 +153,41 @@ def _stalled_capture(path: Path, gap_s: float) -> int:
     return req.frame
 
 
-def test_tracker_reports_the_smp_timeout_on_the_capture_clock(tmp_path: Path) -> None:
-    path = tmp_path / "stalled.btsnoop"
-    _stalled_capture(path, 31.0)
+def _tracked(path: Path, emit: Any, **kw: Any) -> Tracker:
+    """Feed every PDU of ``path`` to a Tracker of its Analyzer, made at the first PDU as
+    run_follow makes it."""
     out: list[Analyzer] = []
-    events: list[tuple[int, str, list[str]]] = []
     tracker: list[Tracker] = []
     for pdu, _ in walk_file(path, out):
         if not tracker:
-            tracker.append(
-                Tracker(
-                    out[0],
-                    lambda a, p, why: events.append((p.id, why, [f.code for f in a.findings])),
-                )
-            )
+            tracker.append(Tracker(out[0], emit, **kw))
         tracker[0].pdu(pdu.time)
+    return tracker[0]
+
+
+def test_tracker_reports_the_smp_timeout_on_the_capture_clock(tmp_path: Path) -> None:
+    path = tmp_path / "stalled.btsnoop"
+    _stalled_capture(path, 31.0)
+    events: list[tuple[int, str, list[str]]] = []
+    tracker = _tracked(
+        path, lambda a, p, why: events.append((p.id, why, [f.code for f in a.findings]))
+    )
     # The Number Of Completed Packets event is not a PDU bpdiag decodes: time moves on the
     # wall clock instead — give the tracker a clock 31 s later.
     t0 = time.monotonic()
-    tracker[0].clock = lambda: t0 + 31.0
-    tracker[0].idle()
+    tracker.clock = lambda: t0 + 31.0
+    tracker.idle()
     assert events == [(1, "timeout", ["pairing-incomplete"])]
 
 
 def test_tracker_waits_less_than_the_timeout(tmp_path: Path) -> None:
     path = tmp_path / "stalled.btsnoop"
     _stalled_capture(path, 1.0)
-    out: list[Analyzer] = []
     events: list[str] = []
-    tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
-        if not tracker:
-            tracker.append(Tracker(out[0], lambda a, p, why: events.append(why)))
-        tracker[0].pdu(pdu.time)
+    tracker = _tracked(path, lambda a, p, why: events.append(why))
     t0 = time.monotonic()
-    tracker[0].clock = lambda: t0 + 29.0
-    tracker[0].idle()
+    tracker.clock = lambda: t0 + 29.0
+    tracker.idle()
     assert events == []
 
 
@@ -263,30 +280,21 @@ def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) 
     data = src.read_bytes()
     path = tmp_path / "sr.btsnoop"
     path.write_bytes(data[:16] + b"".join(_records(data)[: sr.steps[0].frame]))
-    out: list[Analyzer] = []
     events: list[tuple[str, list[str]]] = []
     requests: list[tuple[int, list[str]]] = []
-    tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
-        if not tracker:
-            tracker.append(
-                Tracker(
-                    out[0],
-                    lambda a, p, why: events.append((why, [f.code for f in a.findings])),
-                    emit_request=lambda a, s: requests.append(
-                        (s.request.frame, [f.code for f in a.findings])
-                    ),
-                )
-            )
-        tracker[0].pdu(pdu.time)
+    tracker = _tracked(
+        path,
+        lambda a, p, why: events.append((why, [f.code for f in a.findings])),
+        emit_request=lambda a, s: requests.append((s.request.frame, [f.code for f in a.findings])),
+    )
     t0 = time.monotonic()
-    tracker[0].clock = lambda: t0 + 10.0
-    tracker[0].idle()
+    tracker.clock = lambda: t0 + 10.0
+    tracker.idle()
     assert events == [] and requests == []
-    tracker[0].clock = lambda: t0 + 30.5
-    tracker[0].idle()
+    tracker.clock = lambda: t0 + 30.5
+    tracker.idle()
     assert events == []
     assert requests == [(sr.steps[0].frame, ["security-request-ignored"])]
-    tracker[0].clock = lambda: t0 + 60.0
-    tracker[0].idle()
+    tracker.clock = lambda: t0 + 60.0
+    tracker.idle()
     assert len(requests) == 1  # told once

@@ -14,18 +14,22 @@ from tests.conftest import OWN, ROOT
 
 
 def _plugin_args() -> list[str]:
-    """Load the plugin by name unless the installed bpdiag already registers it (registering
-    the same module twice is an error in pluggy)."""
-    registered = any(
-        ep.value == "bpdiag.pytest_plugin"
-        for ep in importlib.metadata.entry_points(group="pytest11")
-    )
-    return [] if registered else ["-p", "bpdiag.pytest_plugin"]
+    """The inner pytest loads bpdiag's plugin and no other: the ``folder`` fixture turns the
+    entry points off (each of the dozen plugins installed beside it costs the inner
+    interpreter start-up time and none of them is under test)."""
+    return ["-p", "bpdiag.pytest_plugin"]
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
+    """What lets a project's pytest find the plugin once bpdiag is installed."""
+    registered = {ep.value for ep in importlib.metadata.entry_points(group="pytest11")}
+    assert "bpdiag.pytest_plugin" in registered
 
 
 @pytest.fixture
 def folder(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     d = pytester.path / "caps"
     d.mkdir()
     for n in ("not_in_pairing_mode.btsnoop", "sc_justworks_success.btsnoop"):

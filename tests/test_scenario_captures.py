@@ -10,9 +10,6 @@ the central and "received" the peripheral.
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.tshark import Tshark, any_of, event, protocol, subevent
+
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 EXPECTATIONS = CAPTURES / "expectations.toml"
-TSHARK = shutil.which("tshark")
-
-needs_tshark = pytest.mark.skipif(
-    TSHARK is None, reason="tshark is not installed (apt-get install tshark), nothing to check with"
-)
 
 SMP_NAMES = {
     0x01: "pairing_request",
@@ -52,7 +46,6 @@ LE_CONNECTION_COMPLETE = (0x01, 0x0A)  # subevents: LE (Enhanced) Connection Com
 CMD_LE_START_ENCRYPTION = 0x2019
 
 FIELDS = (
-    "frame.number",
     "hci_h4.direction",
     "btsmp.opcode",
     "btsmp.reason",
@@ -64,9 +57,14 @@ FIELDS = (
     "bthci_evt.reason",
     "bthci_evt.le_meta_subevent",
 )
-DISPLAY_FILTER = (
-    "btsmp || bthci_cmd.opcode == 0x2019 || bthci_evt.code == 0x05 || bthci_evt.code == 0x08"
-    " || bthci_evt.le_meta_subevent == 0x01 || bthci_evt.le_meta_subevent == 0x0a"
+# btsmp || bthci_cmd.opcode == 0x2019 || bthci_evt.code == 0x05 || bthci_evt.code == 0x08
+#   || bthci_evt.le_meta_subevent == 0x01 || bthci_evt.le_meta_subevent == 0x0a
+DISPLAY_FILTER = any_of(
+    protocol("btsmp"),
+    lambda f: f.equals("bthci_cmd.opcode", CMD_LE_START_ENCRYPTION),
+    event(EVT_DISCONNECTION_COMPLETE),
+    event(EVT_ENCRYPTION_CHANGE),
+    *(subevent(s) for s in LE_CONNECTION_COMPLETE),
 )
 
 
@@ -91,37 +89,27 @@ class Row:
         return f"{self.sender}: {SMP_NAMES.get(self.smp or 0, f'opcode_{self.smp:#04x}')}"
 
 
-def _int(text: str) -> int | None:
-    first = text.split(",")[0].strip()
-    return int(first, 0) if first else None
+def _int(values: tuple[str, ...]) -> int | None:
+    return int(values[0], 0) if values else None
 
 
-@functools.cache
-def decode(file: str) -> tuple[Row, ...]:
-    assert TSHARK is not None
-    args = [TSHARK, "-n", "-r", str(CAPTURES / file), "-Y", DISPLAY_FILTER, "-T", "fields"]
-    for field in FIELDS:
-        args += ["-e", field]
-    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+def decode(dissect: Tshark, file: str) -> tuple[Row, ...]:
     rows = []
-    for line in out.splitlines():
-        cols = line.split("\t")
-        if len(cols) != len(FIELDS):
-            continue
-        v = [_int(c) for c in cols]
+    for frame in dissect.select(CAPTURES / file, DISPLAY_FILTER):
+        v = [_int(frame.all(field)) for field in FIELDS]
         rows.append(
             Row(
-                frame=v[0] or 0,
-                sender="peripheral" if v[1] else "central",
-                smp=v[2],
-                smp_reason=v[3],
-                authreq=v[4],
-                fragmented=v[5] is not None,
-                command=v[6],
-                event=v[7],
-                status=v[8],
-                reason=v[9],
-                subevent=v[10],
+                frame=frame.number,
+                sender="peripheral" if v[0] else "central",
+                smp=v[1],
+                smp_reason=v[2],
+                authreq=v[3],
+                fragmented=v[4] is not None,
+                command=v[5],
+                event=v[6],
+                status=v[7],
+                reason=v[8],
+                subevent=v[9],
             )
         )
     return tuple(rows)
@@ -144,18 +132,18 @@ def test_every_capture_has_expectations() -> None:
     assert listed - on_disk == set(), "expectations for missing captures"
 
 
-@needs_tshark
 @pytest.mark.parametrize(("name", "expect"), SCENARIOS, ids=IDS)
-def test_smp_sequence(name: str, expect: dict[str, Any]) -> None:
+def test_smp_sequence(name: str, expect: dict[str, Any], dissect: Tshark) -> None:
     assert "smp" in expect, f"[{name}] has no smp = [...] list"
-    got = [r.smp_entry for r in decode(expect["file"]) if r.smp is not None]
+    got = [r.smp_entry for r in decode(dissect, expect["file"]) if r.smp is not None]
     assert got == expect["smp"]
 
 
-@needs_tshark
 @pytest.mark.parametrize(("name", "expect"), SCENARIOS, ids=IDS)
-def test_fragmented_smp(name: str, expect: dict[str, Any]) -> None:
-    got = [r.smp_entry for r in decode(expect["file"]) if r.smp is not None and r.fragmented]
+def test_fragmented_smp(name: str, expect: dict[str, Any], dissect: Tshark) -> None:
+    got = [
+        r.smp_entry for r in decode(dissect, expect["file"]) if r.smp is not None and r.fragmented
+    ]
     assert got == expect.get("smp_fragmented", [])
 
 
@@ -174,10 +162,9 @@ def _pairings(rows: tuple[Row, ...]) -> list[list[Row]]:
     return out
 
 
-@needs_tshark
 @pytest.mark.parametrize(("name", "expect"), SCENARIOS, ids=IDS)
-def test_pairing_outcomes(name: str, expect: dict[str, Any]) -> None:
-    pairings = _pairings(decode(expect["file"]))
+def test_pairing_outcomes(name: str, expect: dict[str, Any], dissect: Tshark) -> None:
+    pairings = _pairings(decode(dissect, expect["file"]))
     want = expect.get("pairings", [])
     assert len(pairings) == len(want), "number of Pairing Requests"
     for i, (rows, w) in enumerate(zip(pairings, want, strict=True), start=1):
@@ -222,8 +209,7 @@ def _encryption_attempts(rows: tuple[Row, ...]) -> list[tuple[int | None, bool]]
     return out
 
 
-@needs_tshark
 @pytest.mark.parametrize(("name", "expect"), SCENARIOS, ids=IDS)
-def test_encryptions(name: str, expect: dict[str, Any]) -> None:
+def test_encryptions(name: str, expect: dict[str, Any], dissect: Tshark) -> None:
     want = [(e["status"], e["after_pairing"]) for e in expect.get("encryptions", [])]
-    assert _encryption_attempts(decode(expect["file"])) == want
+    assert _encryption_attempts(decode(dissect, expect["file"])) == want

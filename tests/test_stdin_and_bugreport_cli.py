@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,14 @@ from tests.capture.writers import (
     read_btsnoop_h4,
     snooz_blob,
 )
+from tests.helpers import bpdiag
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "captures" / "dhkey_check_failed.btsnoop"
 
 
 def _run(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "bpdiag", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-    )
+    return bpdiag(*args, input=stdin, text=False)
 
 
 def _pklg() -> bytes:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 from bpdiag.report.terminal import escape_controls, escape_line
+from tests.helpers import bpdiag
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH_DELTA_US = 0x00E03AB44A676000
@@ -33,16 +32,6 @@ def _capture(path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bpdiag", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
 def test_escape_controls_keeps_text_and_shows_controls() -> None:
     assert escape_controls("a\x1b]52;c;x\x07\rb\n\tc\x9b\u202e") == (
         "a\\x1b]52;c;x\\x07\\rb\n\tc\\x9b\\u202e"
@@ -53,10 +42,10 @@ def test_escape_controls_keeps_text_and_shows_controls() -> None:
 def test_dump_and_analyze_print_no_control_characters(tmp_path: Path) -> None:
     cap = tmp_path / "hostile.btsnoop"
     _capture(cap)
-    dump = _run("dump", str(cap))
+    dump = bpdiag("dump", str(cap))
     assert dump.returncode == 0, dump.stderr
     assert "\\x1b]52;c;cm0gLXJmIH4=\\x07" in dump.stdout  # shown, harmlessly
-    analyze = _run("analyze", str(cap))
+    analyze = bpdiag("analyze", str(cap))
     assert analyze.returncode == 0, analyze.stderr
     for out in (dump.stdout, dump.stderr, analyze.stdout, analyze.stderr):
         assert not any(c in out for c in "\x1b\x07\r\x9b\u202e")
@@ -66,12 +55,12 @@ def test_the_passkey_is_redacted_unless_show_keys(tmp_path: Path) -> None:
     cap = tmp_path / "passkey.btsnoop"
     _capture(cap)
     for args in (("dump",), ("dump", "--json")):
-        out = _run(*args, str(cap)).stdout
+        out = bpdiag(*args, str(cap)).stdout
         assert "654321" not in out and "f1fb09" not in out  # decoded, and as params hex
         assert "redacted" in out
     lines = [
         json.loads(x)
-        for x in _run("dump", "--json", "--show-keys", str(cap)).stdout.split("\n")
+        for x in bpdiag("dump", "--json", "--show-keys", str(cap)).stdout.split("\n")
         if x
     ]
     assert [x["fields"]["passkey"] for x in lines if "passkey" in x["fields"]] == [654321, 654321]
@@ -84,6 +73,6 @@ def test_html_is_never_written_over_the_capture(tmp_path: Path) -> None:
     link.symlink_to(cap)
     for target in (cap, link, tmp_path / "sub" / ".." / "c.btsnoop"):
         (tmp_path / "sub").mkdir(exist_ok=True)
-        r = _run("analyze", str(cap), "--html", str(target))
+        r = bpdiag("analyze", str(cap), "--html", str(target))
         assert r.returncode == 2 and "refusing to write the report over it" in r.stderr
     assert cap.read_bytes() == (ROOT / "captures" / "legacy_justworks_success.btsnoop").read_bytes()

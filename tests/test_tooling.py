@@ -28,6 +28,7 @@ def test_ruff_check() -> None:
     _run("ruff", "check", ".")
 
 
+@pytest.mark.slow
 def test_mypy() -> None:
     _run("mypy")
 

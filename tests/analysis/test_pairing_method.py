@@ -17,6 +17,7 @@ from bpdiag.analysis.pairing_method import (
     KEYBOARD_ONLY,
     NO_INPUT_NO_OUTPUT,
     Method,
+    MethodChoice,
     select_method,
     table_method,
 )
@@ -35,6 +36,26 @@ SPEC = {
 }
 
 
+def _select(
+    init: int,
+    resp: int,
+    *,
+    sc: bool,
+    mitm: tuple[bool, bool] = (False, False),
+    oob: tuple[bool, bool] = (False, False),
+) -> MethodChoice | None:
+    """select_method with (initiator, responder) pairs for the MITM and OOB flags."""
+    return select_method(
+        initiator_io=init,
+        responder_io=resp,
+        initiator_oob=oob[0],
+        responder_oob=oob[1],
+        initiator_mitm=mitm[0],
+        responder_mitm=mitm[1],
+        secure_connections=sc,
+    )
+
+
 @pytest.mark.parametrize(
     ("init", "resp", "sc", "init_mitm", "resp_mitm"),
     list(itertools.product(IO, IO, [False, True], [False, True], [False, True])),
@@ -42,15 +63,7 @@ SPEC = {
 def test_every_cell_against_spec_table(
     init: int, resp: int, sc: bool, init_mitm: bool, resp_mitm: bool
 ) -> None:
-    choice = select_method(
-        initiator_io=init,
-        responder_io=resp,
-        initiator_oob=False,
-        responder_oob=False,
-        initiator_mitm=init_mitm,
-        responder_mitm=resp_mitm,
-        secure_connections=sc,
-    )
+    choice = _select(init, resp, sc=sc, mitm=(init_mitm, resp_mitm))
     assert choice is not None
     if not (init_mitm or resp_mitm):
         assert choice.method is JW
@@ -62,25 +75,9 @@ def test_every_cell_against_spec_table(
 
 def test_passkey_display_roles() -> None:
     # Initiator KeyboardOnly, responder DisplayOnly: the responder displays, the initiator types.
-    c = select_method(
-        initiator_io=KEYBOARD_ONLY,
-        responder_io=DISPLAY_ONLY,
-        initiator_oob=False,
-        responder_oob=False,
-        initiator_mitm=True,
-        responder_mitm=False,
-        secure_connections=False,
-    )
+    c = _select(KEYBOARD_ONLY, DISPLAY_ONLY, sc=False, mitm=(True, False))
     assert c is not None and c.method is PE and c.passkey_displayed_by == "responder"
-    c = select_method(
-        initiator_io=DISPLAY_ONLY,
-        responder_io=KEYBOARD_ONLY,
-        initiator_oob=False,
-        responder_oob=False,
-        initiator_mitm=True,
-        responder_mitm=True,
-        secure_connections=True,
-    )
+    c = _select(DISPLAY_ONLY, KEYBOARD_ONLY, sc=True, mitm=(True, True))
     assert c is not None and c.passkey_displayed_by == "initiator"
 
 
@@ -96,32 +93,13 @@ def test_passkey_display_roles() -> None:
     ],
 )
 def test_oob_rules(init_oob: bool, resp_oob: bool, sc: bool, expect_oob: bool) -> None:
-    c = select_method(
-        initiator_io=NO_INPUT_NO_OUTPUT,
-        responder_io=NO_INPUT_NO_OUTPUT,
-        initiator_oob=init_oob,
-        responder_oob=resp_oob,
-        initiator_mitm=False,
-        responder_mitm=False,
-        secure_connections=sc,
-    )
+    c = _select(NO_INPUT_NO_OUTPUT, NO_INPUT_NO_OUTPUT, sc=sc, oob=(init_oob, resp_oob))
     assert c is not None
     assert (c.method is Method.OOB) is expect_oob
 
 
 def test_reserved_io_capability_selects_nothing() -> None:
-    assert (
-        select_method(
-            initiator_io=0x05,
-            responder_io=DISPLAY_ONLY,
-            initiator_oob=False,
-            responder_oob=False,
-            initiator_mitm=True,
-            responder_mitm=False,
-            secure_connections=False,
-        )
-        is None
-    )
+    assert _select(0x05, DISPLAY_ONLY, sc=False, mitm=(True, False)) is None
     assert table_method(0x07, DISPLAY_ONLY, True) is None
 
 

@@ -94,15 +94,23 @@ def test_senders_learnt_from_a_later_pairing_request() -> None:
     assert [s.sender for s in second.steps] == ["central"]
 
 
+def _sc_start(request: bytes) -> list[Pdu]:
+    """A Pairing Request (frame 1), no Pairing Response, then the public keys, one Confirm
+    and the central's Random of SC Just Works / Numeric Comparison (frames 3–6)."""
+    return [
+        _smp(1, S, request),
+        _smp(3, S, PUBKEY),
+        _smp(4, R, PUBKEY),
+        _smp(5, R, CONFIRM),
+        _smp(6, S, RANDOM),
+    ]
+
+
 def test_partly_captured_pairing_completes_with_the_method_it_shows() -> None:
     # No Pairing Response captured; SC (public keys), one Confirm, NoInputNoOutput initiator.
     a = _analyse(
         [
-            _smp(1, S, PAIR_REQ),
-            _smp(3, S, PUBKEY),
-            _smp(4, R, PUBKEY),
-            _smp(5, R, CONFIRM),
-            _smp(6, S, RANDOM),
+            *_sc_start(PAIR_REQ),
             _smp(7, R, RANDOM),
             _smp(8, S, DHKEY),
             _smp(9, R, DHKEY),
@@ -117,16 +125,7 @@ def test_partly_captured_pairing_completes_with_the_method_it_shows() -> None:
 
 def test_partly_captured_pairing_leaves_an_undecided_method_unknown() -> None:
     keyboard = bytes([0x01, 0x04, 0x00, 0x0D, 0x10, 0x07, 0x07])  # KeyboardDisplay, MITM, SC
-    a = _analyse(
-        [
-            _smp(1, S, keyboard),
-            _smp(3, S, PUBKEY),
-            _smp(4, R, PUBKEY),
-            _smp(5, R, CONFIRM),
-            _smp(6, S, RANDOM),
-            _encryption_change(10),
-        ]
-    )
+    a = _analyse([*_sc_start(keyboard), _encryption_change(10)])
     [p] = a.pairings
     assert p.outcome == "success" and p.method is None
     assert p.method_because is not None and "Numeric Comparison" in p.method_because

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,13 @@ class CorruptConfirmSession(bsmp.Session):
         super().send_command(command)
 
 
-async def _record(path: Path, central: Side, peripheral: Side) -> str:
+async def _record(
+    path: Path, central: Side, peripheral: Side, setup: Callable[[SimLink], None] = lambda s: None
+) -> str:
+    """One pairing between Bumble's central and peripheral, recorded to ``path``; its
+    outcome."""
     sim = await SimLink.create(path, central, peripheral)
+    setup(sim)
     try:
         c, _ = await sim.connect()
         result = await pair(c)
@@ -219,6 +225,7 @@ _PDU = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     pdus=st.lists(st.tuples(_PDU, st.sampled_from(["central", "peripheral", "unknown"]))),
@@ -249,19 +256,11 @@ def test_verify_never_raises(
 def test_debug_key_is_reported(tmp_path: Path) -> None:
     """Bumble's own SMP debug mode (the spec's debug key pair) on the central."""
 
-    async def record(path: Path) -> str:
-        sim = await SimLink.create(path, Side(), Side())
+    def debug_mode(sim: SimLink) -> None:
         sim.central.smp_manager.debug_mode = True
-        try:
-            c, _ = await sim.connect()
-            result = await pair(c)
-            await sim.disconnect()
-            return result
-        finally:
-            sim.close()
 
     path = tmp_path / "debug.btsnoop"
-    assert asyncio.run(record(path)) == "success"
+    assert asyncio.run(_record(path, Side(), Side(), debug_mode)) == "success"
     analysis = diagnose_file(path)
     [p] = analysis.pairings
     assert _checks(p) == {"initiator_debug_key": "mismatch", "responder_confirm": "match"}

@@ -188,6 +188,7 @@ def test_an_interrupted_batch_continues_with_resume(
     assert not (out / runner.PARTS).exists()
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     src = sorted(OWN.glob("*.btsnoop"))
     d = tmp_path / "many"

@@ -3,10 +3,7 @@ pairings as the btsnoop it was written from — checked against tshark too."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from bpdiag.capture import open_capture
 from bpdiag.capture.packetlogger import byte_order
 from bpdiag.diagnose import diagnose_file
 from tests.capture.writers import pklg_bytes, pklg_note, read_btsnoop_h4
+from tests.tshark import Tshark, smp_opcodes
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = sorted((ROOT / "captures").glob("*.btsnoop"))
@@ -116,38 +114,12 @@ def test_same_pairings_as_the_btsnoop(tmp_path: Path, src: Path, order: str) -> 
     ]
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 @pytest.mark.parametrize("order", ["<", ">"])
-def test_tshark_reads_the_same_smp(tmp_path: Path, order: str) -> None:
+def test_tshark_reads_the_same_smp(tmp_path: Path, order: str, dissect: Tshark) -> None:
     src = ROOT / "captures" / "sc_justworks_success.btsnoop"
     path = tmp_path / "x.pklg"
     path.write_bytes(pklg_bytes(read_btsnoop_h4(src), order))
-    out = subprocess.run(
-        [
-            "tshark",
-            "-r",
-            str(path),
-            "-Y",
-            "btsmp",
-            "-T",
-            "json",
-            "-e",
-            "frame.number",
-            "-e",
-            "btsmp.opcode",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    theirs = [
-        (
-            int(p["_source"]["layers"]["frame.number"][0]),
-            int(p["_source"]["layers"]["btsmp.opcode"][0], 0),
-        )
-        for p in json.loads(out)
-    ]
+    theirs = list(smp_opcodes(dissect.fresh(path)).items())
     a = diagnose_file(path)
     ours = [(s.frame, s.code) for p in a.pairings for s in p.steps]
     assert theirs and ours == theirs

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import tempfile
 import time
@@ -17,13 +16,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpdiag.analysis.run import walk_file
 from bpdiag.capture import open_capture
 from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.record import Problem, Record
 from bpdiag.cli import main
-from bpdiag.errors import UnreadableCapture
 from tests.capture.paste_shapes import SHAPES
+from tests.capture.test_fuzz_readers import check as check_reader
 
 TEXTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "text"
 
@@ -199,33 +197,12 @@ _HCI_OPCODES = frozenset({2, 3, 4, 5, 6, 7, 18, 19})  # monitor opcodes of HCI p
 
 
 def check(data: bytes) -> None:
-    """Read ``data`` as a capture: only UnreadableCapture may escape ``open_capture``;
-    records count up with finite times; every problem names its layer; the decoders and
-    the analysis take what the reader gives without raising."""
+    """Read ``data`` as a pasted log with every invariant of the readers
+    (tests/capture/test_fuzz_readers.py), and the decoders and the analysis take what the
+    reader gives without raising."""
     path = Path(_DIR.name) / "pasted.txt"
     path.write_bytes(data)
-    try:
-        cap = open_capture(path)
-    except UnreadableCapture as exc:
-        assert str(exc) and "\n" not in str(exc)
-        return
-    with cap:
-        last = last_hci = 0
-        for rec in cap:
-            # HCI records count up; btmon does not number management records and notes,
-            # which share the number of the HCI record before them
-            assert rec.index >= max(last, 1)
-            if rec.flags & 0xFFFF in _HCI_OPCODES:
-                assert rec.index > last_hci
-                last_hci = rec.index
-            last = rec.index
-            assert math.isfinite(rec.timestamp)
-            assert 0 <= rec.file_offset < max(len(data), 1)
-        for p in cap.problems:
-            assert p.message and p.layer
-            assert p.record is None or p.record >= 1
-    for _ in walk_file(path):
-        pass
+    check_reader(data, pipeline=True, path=path)
 
 
 FUZZ = settings(
@@ -233,6 +210,7 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     st.sampled_from(range(len(SEEDS))),

@@ -17,6 +17,7 @@ from bpdiag.analysis.run import analyze_file, walk_file
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.report.text import render_text
 from tests.conftest import ROOT, SHARED, require_shared
+from tests.tshark import Tshark, any_of, present, protocol, smp_opcodes
 
 
 def _keys(ltk: str | None = None, tk: str | None = None) -> Keyring:
@@ -107,11 +108,8 @@ def test_whad_pair_pdu_for_pdu() -> None:
     assert {p.msg.name for p in decrypted} >= {"Encryption Information", "Identity Information"}
 
 
-def _tshark_count(tshark: str, path: os.PathLike[str] | str, what: str) -> int:
-    out = subprocess.run(
-        [tshark, "-r", os.fspath(path), "-Y", what], capture_output=True, text=True, check=True
-    )
-    return len(out.stdout.splitlines())
+# the display filter btsmp || btatt || btle.control_opcode
+DECODED = any_of(protocol("btsmp"), protocol("btatt"), present("btle.control_opcode"))
 
 
 @pytest.mark.parametrize(
@@ -125,19 +123,18 @@ def _tshark_count(tshark: str, path: os.PathLike[str] | str, what: str) -> int:
     ],
 )
 def test_tshark_reads_decrypt_output_and_decodes_more(
-    tshark: str, tmp_path, name: str, ltk: str | None
+    dissect: Tshark, tmp_path, name: str, ltk: str | None
 ) -> None:  # type: ignore[no-untyped-def]
     require_shared()
     out = tmp_path / "out.pcapng"
     res = decrypt_file(str(SHARED / name), str(out), _keys(ltk))
     assert res.decrypted > 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    what = "btsmp || btatt || btle.control_opcode"
-    before = _tshark_count(tshark, SHARED / name, what) if not name.startswith("ubertooth") else 0
-    after = _tshark_count(tshark, out, what)
-    assert after > before
+    plain = dissect.select(SHARED / name, DECODED)
+    written = dissect.fresh(out)
+    assert len([f for f in written if DECODED(f)]) > len(plain)
     # every record was written and tshark reads them all
-    assert _tshark_count(tshark, out, "frame") == res.written
+    assert len(written) == res.written
 
 
 def test_decrypt_cli_log_redacts_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -185,34 +182,14 @@ def test_corrupt_captures_never_crash(tmp_path) -> None:  # type: ignore[no-unty
     "name", ["lephdr_legacy_passkey_whad.pcap", "lephdr_legacy_justworks_bsniffhub.pcap"]
 )
 def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
-    tshark: str, tmp_path, name: str
+    dissect: Tshark, tmp_path, name: str
 ) -> None:  # type: ignore[no-untyped-def]
     """Differential: every SMP PDU bpdiag decrypted is one tshark decodes, with the same
     command code, from the file ``bpdiag decrypt`` wrote."""
     require_shared()
     out = tmp_path / "d.pcapng"
     decrypt_file(str(SHARED / name), str(out))
-    r = subprocess.run(
-        [
-            tshark,
-            "-r",
-            str(out),
-            "-Y",
-            "btsmp",
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-            "-e",
-            "btsmp.opcode",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    theirs = {
-        int(f): int(op, 0) for f, op in (line.split("\t")[:2] for line in r.stdout.splitlines())
-    }
+    theirs = smp_opcodes(dissect.fresh(out))
     mine = {
         p.frame: p.opcode for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"
     }

@@ -146,28 +146,32 @@ def test_ah_sample() -> None:
     assert sc.ah(KEY, H("708194")) == H("0dfbaa")
 
 
-@pytest.mark.parametrize(
-    ("ct2", "expected"),
-    [(False, "bc1ca4ef 633fc1bd 0d8230af ee388fb0"), (True, "287ad379 dca40253 0a39f1f4 3047b835")],
-)
-def test_ltk_to_link_key_sample(ct2: bool, expected: str) -> None:
-    """Appendix D, LTK to LinkKey (2.4.2.4): ILK = h7(SALT tmp1, LTK) with CT2, else
-    h6(LTK, tmp1); LinkKey = h6(ILK, lebr)."""
-    ltk = H("368df9bc e3264b58 bd066c33 334fbf64")
-    ilk = sc.h7(sc.H7_SALT_TMP1, ltk) if ct2 else sc.h6(ltk, sc.KEY_ID_TMP1)
-    assert sc.h6(ilk, sc.KEY_ID_LEBR) == H(expected)
+CTKD_LTK = "368df9bc e3264b58 bd066c33 334fbf64"  # the samples of 2.4.2.4 and 2.4.2.5
+CTKD_LINK_KEY = "05040302 01000908 07060504 03020100"
 
 
 @pytest.mark.parametrize(
-    ("ct2", "expected"),
-    [(False, "a813fb72 f1a3dfa1 8a2c9a43 f10d0a30"), (True, "e85e09eb 5eccb3e2 69418a13 3211bc79")],
-)
-def test_link_key_to_ltk_sample(ct2: bool, expected: str) -> None:
-    """Appendix D, LinkKey to LTK (2.4.2.5): ILK = h7(SALT tmp2, LinkKey) with CT2, else
-    h6(LinkKey, tmp2); LTK = h6(ILK, brle)."""
-    link_key = H("05040302 01000908 07060504 03020100")
-    ilk = sc.h7(sc.H7_SALT_TMP2, link_key) if ct2 else sc.h6(link_key, sc.KEY_ID_TMP2)
-    assert sc.h6(ilk, sc.KEY_ID_BRLE) == H(expected)
+    ("key", "salt", "key_id", "result_id", "ct2", "expected"),
+    [
+        # LTK to LinkKey (2.4.2.4)
+        (CTKD_LTK, sc.H7_SALT_TMP1, sc.KEY_ID_TMP1, sc.KEY_ID_LEBR, False,
+         "bc1ca4ef 633fc1bd 0d8230af ee388fb0"),
+        (CTKD_LTK, sc.H7_SALT_TMP1, sc.KEY_ID_TMP1, sc.KEY_ID_LEBR, True,
+         "287ad379 dca40253 0a39f1f4 3047b835"),
+        # LinkKey to LTK (2.4.2.5)
+        (CTKD_LINK_KEY, sc.H7_SALT_TMP2, sc.KEY_ID_TMP2, sc.KEY_ID_BRLE, False,
+         "a813fb72 f1a3dfa1 8a2c9a43 f10d0a30"),
+        (CTKD_LINK_KEY, sc.H7_SALT_TMP2, sc.KEY_ID_TMP2, sc.KEY_ID_BRLE, True,
+         "e85e09eb 5eccb3e2 69418a13 3211bc79"),
+    ],
+)  # fmt: skip
+def test_cross_transport_key_samples(
+    key: str, salt: bytes, key_id: bytes, result_id: bytes, ct2: bool, expected: str
+) -> None:
+    """Appendix D, LTK to LinkKey and LinkKey to LTK: ILK = h7(SALT, key) with CT2, else
+    h6(key, keyID tmp1/tmp2); the result = h6(ILK, keyID lebr/brle)."""
+    ilk = sc.h7(salt, H(key)) if ct2 else sc.h6(H(key), key_id)
+    assert sc.h6(ilk, result_id) == H(expected)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from bumble import att as bumble_att
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpdiag.decode import att
 from bpdiag.errors import BadLength, DecodeError, Truncated
+from tests.helpers import assert_names_agree
 
 ERROR_RESPONSE = bytes(
     [
@@ -184,31 +186,19 @@ def test_other_opcodes_are_generic(hexpdu: str, name: str) -> None:
     assert msg.fields() == {"payload": pdu[1:].hex()}
 
 
-ERROR_NAMES = {
-    0x01: "Invalid Handle",
-    0x02: "Read Not Permitted",
-    0x03: "Write Not Permitted",
-    0x04: "Invalid PDU",
-    0x05: "Insufficient Authentication",
-    0x06: "Request Not Supported",
-    0x07: "Invalid Offset",
-    0x08: "Insufficient Authorization",
-    0x09: "Prepare Queue Full",
-    0x0A: "Attribute Not Found",
-    0x0B: "Attribute Not Long",
-    0x0C: "Insufficient Encryption Key Size",
-    0x0D: "Invalid Attribute Value Length",
-    0x0E: "Unlikely Error",
-    0x0F: "Insufficient Encryption",
-    0x10: "Unsupported Group Type",
-    0x11: "Insufficient Resources",
-    0x12: "Database Out Of Sync",
-    0x13: "Value Not Allowed",
-}
-
-
 def test_error_names() -> None:
-    assert {c: att.att_error_name(c) for c in range(0x01, 0x14)} == ERROR_NAMES
+    """Table 3.4 (Vol 3, Part F, 3.4.1.1) and the CSS's Common Profile and Service Error
+    Codes checked against Bumble's ErrorCode; the ranges Bumble does not list, by the spec."""
+    beyond = assert_names_agree(
+        att.att_error_name,
+        bumble_att.ErrorCode,
+        spelled={
+            0x0D: "Invalid Attribute Value Length",  # Bumble: INVALID_ATTRIBUTE_LENGTH
+            0xFD: "Client Characteristic Configuration Descriptor Improperly Configured",
+        },
+        named=lambda n: not n.startswith(("reserved", "Application Error", "Common Profile")),
+    )
+    assert beyond == {}
     assert att.att_error_name(0x00) == "reserved (0x00)"
     assert att.att_error_name(0x14) == "reserved (0x14)"
     assert att.att_error_name(0x7F) == "reserved (0x7f)"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import random
 import struct
-import subprocess
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from bpdiag.decode.l2cap import Reassembler
 from bpdiag.decode.pdu import Pdu
 from bpdiag.errors import DecodeError
 from tests.conftest import SHARED, require_shared
+from tests.tshark import EVENT_FIELDS, Tshark, any_of, columns, event, subevent
 
 H4 = LinkType.BTSNOOP_H4
 MON = LinkType.BTSNOOP_MONITOR
@@ -587,6 +586,7 @@ GROUP = st.builds(
 DISCONNECT = st.just([(evt(0x05, b"\x00\x40\x00\x13"), True)])  # handle 0x40 gone
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(GROUP, GROUP, GROUP, DISCONNECT), max_size=10), st.randoms())
 def test_fast_path_agrees_with_the_reassembler(
@@ -637,47 +637,22 @@ def test_feed_never_raises(recs: list[Record]) -> None:
 
 # ---------------------------------------------------------------- tshark
 HCI_SHARED = ("android_", "btmon_", "h4phdr_")
-TSHARK_FILTER = (
-    "bthci_evt.code == 0x05 || bthci_evt.code == 0x08 || bthci_evt.code == 0x59 || "
-    "bthci_evt.le_meta_subevent == 0x01 || bthci_evt.le_meta_subevent == 0x0a || "
-    "bthci_evt.le_meta_subevent == 0x29 || bthci_evt.le_meta_subevent == 0x05"
-)
-TSHARK_COLUMNS = [
-    "frame.number",
-    "bthci_evt.code",
-    "bthci_evt.le_meta_subevent",
-    "bthci_evt.status",
-    "bthci_evt.connection_handle",
-    "bthci_evt.reason",
-    "bthci_evt.encryption_enable",
-]
+# the frames tshark is asked about: the events bpdiag_events reads
+TSHARK_FILTER = any_of(
+    event(0x05), event(0x08), event(0x59), subevent(0x01), subevent(0x0A), subevent(0x29),
+    subevent(0x05),
+)  # fmt: skip
 
 
 def _int(v: str) -> int | None:
-    return int(v, 0) if v else None
+    return int(v, 0) if v else None  # two occurrences ("1,2") are not one event: ValueError
 
 
-@cache
-def tshark_events(path: Path, exe: str) -> list[tuple[int | None, ...]]:
-    cmd = [exe, "-r", str(path), "-Y", TSHARK_FILTER, "-T", "fields"]
-    for c in TSHARK_COLUMNS:
-        cmd += ["-e", c]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=300)
-    rows = []
-    for line in res.stdout.splitlines():
-        frame, code, sub, status, handle, reason, enc = (line.split("\t") + [""] * 7)[:7]
-        rows.append(
-            (
-                _int(frame),
-                _int(code),
-                _int(sub),
-                _int(status),
-                _int(handle),
-                _int(reason),
-                _int(enc),
-            )
-        )
-    return rows
+def tshark_events(dissect: Tshark, path: Path) -> list[tuple[int | None, ...]]:
+    return [
+        (frame.number, *(_int(v) for v in columns(frame, EVENT_FIELDS)))
+        for frame in dissect.select(path, TSHARK_FILTER)
+    ]
 
 
 def bpdiag_events(path: Path) -> list[tuple[int | None, ...]]:
@@ -711,9 +686,9 @@ def hci_shared_captures() -> list[Path]:
     [pytest.param(p, id=p.name) for p in hci_shared_captures()]
     or [pytest.param(None, id="no-shared-captures")],
 )
-def test_security_events_agree_with_tshark(path: Path | None, tshark: str) -> None:
+def test_security_events_agree_with_tshark(path: Path | None, dissect: Tshark) -> None:
     require_shared()
     if path is None:
         pytest.skip(f"no android_/btmon_/h4phdr_ capture in {SHARED}")
-    want = tshark_events(path, tshark)
+    want = tshark_events(dissect, path)
     assert bpdiag_events(path) == want

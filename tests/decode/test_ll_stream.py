@@ -10,7 +10,6 @@ LL_START_ENC_REQ on its link) or a packet with a bad CRC."""
 from __future__ import annotations
 
 import struct
-import subprocess
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -30,6 +29,7 @@ from bpdiag.decode.phdr import parse_phdr
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import DecodeError
 from tests.conftest import SHARED
+from tests.tshark import Tshark, any_of, present, protocol
 
 C, P, U = Direction.C_TO_P, Direction.P_TO_C, Direction.UNKNOWN
 AA = 0x50654321
@@ -545,6 +545,7 @@ def _records(draw: st.DrawFn) -> list[tuple[int, bytes, float]]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_records())
 def test_feed_never_raises_on_structured_records(records: list[tuple[int, bytes, float]]) -> None:
@@ -558,7 +559,7 @@ def test_feed_never_raises_on_structured_records(records: list[tuple[int, bytes,
 
 # ================================================================ shared captures
 AIR_PREFIXES = ("lephdr_", "nordic_", "nrfsniffer4_", "ubertooth_", "lell_")
-UAT = ["-o", 'uat:user_dlts:"User 0 (DLT=147)","btle","0","","0",""']
+TSHARK_COLUMNS = ("btle.access_address", "btle.control_opcode", "btsmp.opcode")
 
 
 def _air_captures() -> list[Path]:
@@ -573,17 +574,12 @@ needs_shared = pytest.mark.skipif(
 )
 
 
-@cache
-def tshark_rows(path: Path, exe: str) -> dict[int, tuple[int, int | None, int | None]]:
+def tshark_rows(dissect: Tshark, path: Path) -> dict[int, tuple[int, int | None, int | None]]:
     """frame → (access address, LL control opcode, SMP opcode) as tshark decodes them."""
-    cmd = [exe, "-r", str(path), *UAT, "-Y", "btsmp || btle.control_opcode", "-T", "fields"]
-    cmd += ["-E", "occurrence=f", "-e", "frame.number", "-e", "btle.access_address"]
-    cmd += ["-e", "btle.control_opcode", "-e", "btsmp.opcode"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rows: dict[int, tuple[int, int | None, int | None]] = {}
-    for line in out.splitlines():
-        frame, aa, ctl, smp_op = line.split("\t")
-        rows[int(frame)] = (
+    for f in dissect.select(path, any_of(protocol("btsmp"), present("btle.control_opcode"))):
+        aa, ctl, smp_op = (f.first(c) for c in TSHARK_COLUMNS)
+        rows[f.number] = (
             int(aa, 16),
             int(ctl, 16) if ctl else None,
             int(smp_op, 16) if smp_op else None,
@@ -672,8 +668,8 @@ def _explain(path: Path, frame: int, tshark: dict[int, tuple[int, int | None, in
 
 @needs_shared
 @pytest.mark.parametrize("path", AIR_CAPTURES, ids=lambda p: p.name)
-def test_smp_and_control_frames_agree_with_tshark(path: Path, tshark: str) -> None:
-    theirs = tshark_rows(path, tshark)
+def test_smp_and_control_frames_agree_with_tshark(path: Path, dissect: Tshark) -> None:
+    theirs = tshark_rows(dissect, path)
     pdus, _, _ = ours(path)
     for layer, column in (("smp", 2), ("ll", 1)):
         mine = {(p.frame, p.opcode) for p in pdus if p.layer == layer}

@@ -95,6 +95,7 @@ def test_pairs_over_a_transport_and_keeps_the_bond(
     assert Path(json.loads(r.stdout)["attempt"]["bond"]["backup"]).is_dir()
 
 
+@pytest.mark.slow
 def test_every_parameter_reaches_the_pairing_request(tmp_path: Path) -> None:
     with radio("generic:io=DisplayOnly,passkey=654321") as transport:
         r = _pair(

@@ -16,6 +16,7 @@ import pytest
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.html import markdown, render_html
 from tests.conftest import OWN, ROOT, SHARED, require_shared
+from tests.rules.analyses import _att_error
 
 
 def test_html_report_content() -> None:
@@ -52,23 +53,7 @@ def test_fix_markdown_is_rendered_and_capture_is_named_by_file_name() -> None:
 def test_att_errors_section() -> None:
     a = diagnose_file(OWN / "sc_justworks_success.btsnoop")
     assert "<h2>ATT errors</h2>" in render_html(a)
-    from bpdiag.analysis.model import AttError
-
-    a.att_errors = [
-        AttError(
-            connection=1,
-            frame=40 + i,
-            request_frame=None,
-            request_opcode=0x0A,
-            request_name="Read Request",
-            handle=0x0003,
-            error=0x05,
-            error_name="Insufficient Authentication",
-            encrypted=False,
-            after_pairing=None,
-        )
-        for i in range(205)
-    ]
+    a.att_errors = [_att_error(40 + i, handle=0x0003) for i in range(205)]
     html = render_html(a)
     section = html[html.index("<h2>ATT errors</h2>") :]
     assert "Insufficient Authentication (0x05)" in section and "0x0003" in section

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Endpoint, Failure, Pairing
 from bpdiag.rules import run_rules
 from bpdiag.rules.advice import suggestions
-from tests.rules.test_stories import _analysis, _conn, _features, _pairing
+from tests.rules.analyses import _analysis, _conn, _features, _pairing
 
 
 def _refused(pid: int, cid: int, reason: int, with_response: bool = False) -> Pairing:

@@ -29,46 +29,34 @@ def _codes(path: Path) -> list[str]:
     return [f.code for f in diagnose_file(path).findings]
 
 
-def test_already_paired(tmp_path: Path) -> None:
-    path = _write(
+def _pair_device(tmp_path: Path, status: int, t: int = 10) -> Path:
+    """bluetoothd sends Pair Device (mgmt 0x0019) at ``t``; it completes with ``status``."""
+    return _write(
         tmp_path,
         [
             _ctrl_open(1, "bluetoothd"),
-            _mgmt_cmd(1, 0x0019, PAIR_DEVICE, 10),
-            _pair_complete(0x13, 20),
+            _mgmt_cmd(1, 0x0019, PAIR_DEVICE, t),
+            _pair_complete(status, t + 10),
         ],
     )
-    [f] = diagnose_file(path).findings
+
+
+def test_already_paired(tmp_path: Path) -> None:
+    [f] = diagnose_file(_pair_device(tmp_path, 0x13)).findings
     assert f.code == "already-paired"
     assert "NoInputNoOutput" in f.detail and "no agent is registered" in f.detail
     assert f.frames == [2, 3]
 
 
 def test_authentication_failed_without_smp_is_the_hosts(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        [
-            _ctrl_open(1, "bluetoothd"),
-            _mgmt_cmd(1, 0x0019, PAIR_DEVICE, 10),
-            _pair_complete(0x05, 20),
-        ],
-    )
-    [f] = diagnose_file(path).findings
+    [f] = diagnose_file(_pair_device(tmp_path, 0x05)).findings
     assert f.code == "host-pairing-failed"
     assert "Authentication Failed (0x05)" in f.detail and "host decided" in f.detail
 
 
 def test_success_and_cancel_say_nothing(tmp_path: Path) -> None:
     for status in (0x00, 0x10):
-        path = _write(
-            tmp_path,
-            [
-                _ctrl_open(1, "bluetoothd"),
-                _mgmt_cmd(1, 0x0019, PAIR_DEVICE, 1),
-                _pair_complete(status, 2),
-            ],
-        )
-        assert _codes(path) == []
+        assert _codes(_pair_device(tmp_path, status, t=1)) == []
 
 
 def test_user_confirmation_nobody_answered(tmp_path: Path) -> None:

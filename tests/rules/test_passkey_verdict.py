@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bpdiag.analysis.model import Check, Pairing
 from bpdiag.rules import run_rules
-from tests.rules.test_stories import _analysis, _conn, _pairing
+from tests.rules.analyses import _analysis, _conn, _pairing
 
 ROOT = Path(__file__).resolve().parents[2]
 _GENERIC = "the failure lies in what the capture cannot show"

@@ -10,7 +10,7 @@ pytest.importorskip("textual")
 
 from bpdiag.tui.app import make_app
 from tests.conftest import ROOT
-from tests.tui.pilot import loaded
+from tests.tui.pilot import running
 
 SIZE = (150, 44)
 
@@ -19,9 +19,7 @@ async def test_follow_reloads_when_the_file_grows(tmp_path: Path) -> None:
     data = (ROOT / "captures" / "dhkey_check_failed.btsnoop").read_bytes()
     path = tmp_path / "growing.btsnoop"
     path.write_bytes(data[:16])
-    app = make_app(str(path), follow=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(path), follow=True), size=SIZE) as (app, pilot):
         assert app.loaded is not None and not app.loaded.analysis.pairings
         first = app.loaded
         path.write_bytes(data)

@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 import bpdiag.tui.app as tui_app
 from bpdiag.tui.app import LoadFailed, Progressed, make_app
-from tests.tui.pilot import loaded
+from tests.tui.pilot import running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 BIG = (160, 48)
@@ -28,9 +28,7 @@ async def test_packet_table_is_a_window_that_moves_to_the_evidence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(tui_app, "PACKET_WINDOW", 4)
-    app = make_app(FAILED)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=BIG) as (app, pilot):
         table = app.query_one("#packets", DataTable)
         total = len(app.matching)
         assert total > 8  # the capture has more packets than the window
@@ -48,9 +46,7 @@ async def test_packet_table_is_a_window_that_moves_to_the_evidence(
 
 
 async def test_small_capture_shows_every_packet_without_a_window_title() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=BIG) as (app, _pilot):
         table = app.query_one("#packets", DataTable)
         assert table.row_count == len(app.matching) == len(app.loaded.packets)  # type: ignore[union-attr]
         assert not table.border_title

@@ -20,7 +20,7 @@ from bpdiag.tui.app import BpdiagApp, make_app
 from bpdiag.tui.model import peer_profile, rerun_defaults
 from bpdiag.tui.rerun import CompareScreen, RerunScreen
 from tests.conftest import ROOT
-from tests.tui.pilot import loaded
+from tests.tui.pilot import loaded, running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 PASSKEY = "captures/legacy_passkey_success.btsnoop"
@@ -34,6 +34,16 @@ async def _until(pilot: object, app: BpdiagApp, screen: type, tries: int = 400) 
             await pilot.pause()  # type: ignore[attr-defined]  # let it mount
             return
     raise AssertionError(f"{screen.__name__} did not open")
+
+
+async def _run_into(pilot: object, app: BpdiagApp, capture: Path) -> CompareScreen:
+    """Run the rerun dialog's attempt, recorded to ``capture``; the comparison it opens."""
+    app.screen.query_one("#capture", Input).value = str(capture)
+    app.screen.query_one("#run", Button).press()
+    await _until(pilot, app, CompareScreen)
+    screen = app.screen
+    assert isinstance(screen, CompareScreen)
+    return screen
 
 
 def _form(screen: object) -> dict[str, object]:
@@ -81,9 +91,7 @@ def _rows(screen: CompareScreen) -> dict[str, tuple[str, str, str]]:
 async def test_dialog_is_prefilled_from_the_selected_pairing(
     path: str, expected: dict[str, object]
 ) -> None:
-    app = make_app(path)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(path), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         form = _form(app.screen)
@@ -96,9 +104,7 @@ async def test_dialog_is_prefilled_from_the_selected_pairing(
 
 
 async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = "omron-bpm:pairing-mode=on"
@@ -122,17 +128,12 @@ async def test_rerun_runs_and_the_compare_view_explains(tmp_path: Path) -> None:
 async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
     """Changing a parameter that decides the outcome is marked as the explanation."""
     app = make_app("captures/legacy_justworks_success.btsnoop")
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(app, size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#io", Select).value = "KeyboardDisplay"
         app.screen.query_one("#mitm", Checkbox).value = True
-        app.screen.query_one("#capture", Input).value = str(tmp_path / "mitm.btsnoop")
-        app.screen.query_one("#run", Button).press()
-        await _until(pilot, app, CompareScreen)
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
+        screen = await _run_into(pilot, app, tmp_path / "mitm.btsnoop")
         [pairing] = screen.result["pairings"]
         assert pairing["outcome_differs"]
         assert "initiator mitm" in pairing["explained_by"]
@@ -140,9 +141,7 @@ async def test_rerun_with_mitm_names_the_parameter(tmp_path: Path) -> None:
 
 
 async def test_form_errors_keep_the_dialog_open() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         app.screen.query_one("#sim", Input).value = ""
@@ -161,9 +160,7 @@ async def test_form_errors_keep_the_dialog_open() -> None:
 
 
 async def test_compare_view_with_another_capture() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         await pilot.press("v")
         await pilot.pause()
         pilot.app.screen.query_one(
@@ -237,20 +234,14 @@ async def test_rerun_without_a_recorded_pairing(tmp_path: Path) -> None:
     """A capture that only connects (no SMP at all) can still be rerun: pair afresh."""
     cap = tmp_path / "connect_only.btsnoop"
     _first_records(ROOT / FAILED, cap, 31)  # up to the LE Connection Complete
-    app = make_app(str(cap))
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(cap)), size=SIZE) as (app, pilot):
         assert app.loaded is not None and not app.loaded.analysis.pairings
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         form = _form(app.screen)
         assert form["target"] == "F0:0D:00:00:00:02" and form["sim"] == "generic"
         assert "no pairing recorded" in str(app.screen.query_one("#source", Static).render())
-        app.screen.query_one("#capture", Input).value = str(tmp_path / "fresh.btsnoop")
-        app.screen.query_one("#run", Button).press()
-        await _until(pilot, app, CompareScreen)
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
+        screen = await _run_into(pilot, app, tmp_path / "fresh.btsnoop")
         [pairing] = screen.result["pairings"]
         assert {r["parameter"]: r["b"] for r in pairing["rows"]}["outcome"] == "success"
         assert pairing["explained_by"] == ["A holds no pairing 1: nothing to compare"]

@@ -19,7 +19,7 @@ from bpdiag.tui.app import make_app
 from bpdiag.tui.model import ladder_lines, opening_pairing
 from bpdiag.tui.rerun import RerunScreen, rerun_capture_path
 from bpdiag.tui.widgets import HelpScreen, MarkedCheckbox, wrap_marked
-from tests.tui.pilot import loaded
+from tests.tui.pilot import running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 MITM = "captures/mitm_unsatisfiable.btsnoop"
@@ -36,9 +36,7 @@ async def _until(pilot: object, app: object, kind: type) -> None:
 
 
 async def test_rerun_dialog_leaves_the_packet_list_alone() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=BIG) as (app, pilot):
         before = [r.frame for r in app.shown_rows]
         assert len(before) > 10
         await pilot.press("p")
@@ -54,9 +52,7 @@ async def test_rerun_dialog_leaves_the_packet_list_alone() -> None:
 
 
 async def test_escape_in_the_filter_clears_it_and_leaves_the_box() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=BIG) as (app, pilot):
         total = len(app.shown_rows)
         await pilot.press("slash", *"Security")
         await pilot.pause()
@@ -73,9 +69,7 @@ async def test_escape_in_the_filter_clears_it_and_leaves_the_box() -> None:
 
 
 async def test_help_is_a_screen_that_scrolls_from_the_keyboard() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=(100, 16)) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=(100, 16)) as (app, pilot):
         await pilot.press("question_mark")
         await _until(pilot, app, HelpScreen)
         pane = app.screen.query_one("#help")
@@ -89,9 +83,7 @@ async def test_help_is_a_screen_that_scrolls_from_the_keyboard() -> None:
 
 
 async def test_finding_detail_has_room_and_scrolls() -> None:
-    app = make_app(MITM)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(MITM), size=BIG) as (app, pilot):
         app.query_one("#findings").focus()
         await pilot.press("enter")
         await pilot.pause()
@@ -100,9 +92,10 @@ async def test_finding_detail_has_room_and_scrolls() -> None:
         assert detail.size.height >= 20  # was 12 rows with borders at 160x48
         text = str(app.query_one("#detail").render())
         assert "fix:" in text and "bt_conn_set_security" in text
-    app = make_app(MITM)
-    async with app.run_test(size=(120, 30)) as pilot:  # too small for the whole fix
-        await loaded(pilot, app)
+    async with running(make_app(MITM), size=(120, 30)) as (
+        app,
+        pilot,
+    ):  # too small for the whole fix
         app.query_one("#findings").focus()
         await pilot.press("enter")
         await pilot.pause()
@@ -117,18 +110,14 @@ async def test_finding_detail_has_room_and_scrolls() -> None:
 
 
 async def test_failed_pairing_shows_what_would_work() -> None:
-    app = make_app(MITM)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(MITM), size=BIG) as (app, _pilot):
         text = app.ladder_text.plain
         assert "What would work: io=NoInputNoOutput mitm=off" in text
         assert "$ bpdiag pair <address>" in text
 
 
 async def test_every_connection_has_a_marked_node_and_its_own_view() -> None:
-    app = make_app(BOND_LOST)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(BOND_LOST), size=BIG) as (app, pilot):
         tree = app.query_one("#tree")
         labels = [str(n.label) for n in tree.root.children]  # type: ignore[attr-defined]
         assert labels == ["✓ Connection 1", "✗ Connection 2"]
@@ -161,9 +150,7 @@ async def test_rerun_dialog_focus_run_button_and_checkbox_marks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BPDIAG_STATE_DIR", str(tmp_path / "state"))
-    app = make_app(MITM)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(MITM), size=(100, 30)) as (app, pilot):
         await pilot.press("p")
         await _until(pilot, app, RerunScreen)
         screen = app.screen
@@ -192,9 +179,7 @@ def test_reruns_go_to_the_state_directory(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_ladder_wraps_under_its_marker_and_times_count_from_the_start() -> None:
-    app = make_app(MITM)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(MITM), size=BIG) as (app, pilot):
         app.query_one("#findings").focus()
         await pilot.press("enter")
         await pilot.pause()
@@ -228,9 +213,7 @@ def test_wrap_marked_keeps_marker_and_indent() -> None:
 
 
 async def test_frames_view_puts_the_cursor_on_the_packet() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=BIG) as (app, pilot):
         table = app.query_one("#packets", DataTable)
         frames = [r.frame for r in app.shown_rows]
         table.focus()
@@ -244,9 +227,7 @@ async def test_frames_view_puts_the_cursor_on_the_packet() -> None:
 async def test_report_says_where_it_wrote(tmp_path: Path) -> None:
     cap = tmp_path / "c.btsnoop"
     cap.write_bytes(Path(FAILED).read_bytes())
-    app = make_app(str(cap))
-    async with app.run_test(size=BIG) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(cap)), size=BIG) as (app, pilot):
         await pilot.press("r")
         await pilot.pause()
         messages = [n.message for n in app._notifications]

@@ -12,7 +12,7 @@ pytest.importorskip("textual")
 
 from bpdiag.tui.app import make_app
 from tests.conftest import ROOT
-from tests.tui.pilot import loaded
+from tests.tui.pilot import loaded, running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
 SC_OK = "captures/sc_justworks_success.btsnoop"
@@ -20,9 +20,7 @@ SIZE = (150, 44)
 
 
 async def test_finding_leads_to_evidence_and_filters_apply() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         assert app.loaded is not None
         assert [f.code for f in app.loaded.analysis.findings] == ["pairing-mode-inactive"]
         app.query_one("#findings").focus()
@@ -40,9 +38,7 @@ async def test_finding_leads_to_evidence_and_filters_apply() -> None:
 
 
 async def test_packet_detail_and_help() -> None:
-    app = make_app(SC_OK)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(SC_OK), size=SIZE) as (app, pilot):
         await pilot.press("s")
         await pilot.pause()
         assert all(r.layer in ("smp", "att", "hci") for r in app.shown_rows)
@@ -59,9 +55,7 @@ async def test_packet_detail_and_help() -> None:
 async def test_report_key_writes_html(tmp_path: Path) -> None:
     cap = tmp_path / "c.btsnoop"
     cap.write_bytes((ROOT / FAILED).read_bytes())
-    app = make_app(str(cap))
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(cap)), size=SIZE) as (_app, pilot):
         await pilot.press("r")
         await pilot.pause()
     html = (tmp_path / "c.btsnoop.bpdiag.html").read_text()
@@ -71,9 +65,7 @@ async def test_report_key_writes_html(tmp_path: Path) -> None:
 async def test_problems_are_visible(tmp_path: Path) -> None:
     cap = tmp_path / "cut.btsnoop"
     cap.write_bytes((ROOT / "captures/legacy_passkey_wrong.btsnoop").read_bytes()[:-7])
-    app = make_app(str(cap))
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(cap)), size=SIZE) as (app, _pilot):
         assert "problem(s) reading the capture" in str(app.query_one("#problems").render())
 
 
@@ -112,9 +104,7 @@ def test_snapshots(snap_compare, path: str) -> None:  # type: ignore[no-untyped-
 async def test_selected_field_bytes_are_highlighted() -> None:
     from bpdiag.tui.model import field_spans, hexdump_marked
 
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         assert app.loaded is not None
         row = next(r for r in app.loaded.packets if r.name == "Pairing Request")
         spans = field_spans(row)
@@ -130,9 +120,7 @@ async def test_selected_field_bytes_are_highlighted() -> None:
 
 
 async def test_key_bytes_stay_hidden() -> None:
-    app = make_app(SC_OK)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(SC_OK), size=SIZE) as (app, pilot):
         assert app.loaded is not None
         row = next(r for r in app.loaded.packets if r.name == "Identity Information")
         app.show_detail(row)
@@ -142,9 +130,7 @@ async def test_key_bytes_stay_hidden() -> None:
 
 async def test_frames_around_are_dissected_by_scapy() -> None:
     pytest.importorskip("scapy")
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         app.query_one("#packets").focus()
         await pilot.press("f")
         await pilot.pause()
@@ -163,9 +149,7 @@ async def test_frames_around_are_dissected_by_scapy() -> None:
 
 
 async def test_pairing_failed_is_red_in_the_ladder() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, _pilot):
         red = [s for s in app.ladder_text.spans if "red" in str(s.style)]
         assert red
         assert any(

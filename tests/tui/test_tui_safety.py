@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("textual")
 
 from bpdiag.tui.app import BpdiagApp, make_app
-from tests.tui.pilot import loaded
+from tests.tui.pilot import loaded, running
 
 SC_OK = "captures/sc_justworks_success.btsnoop"
 FAILED = "captures/not_in_pairing_mode.btsnoop"
@@ -52,9 +52,7 @@ def _no_key(text: str, key: bytes) -> None:
 async def test_mgmt_key_records_keep_their_bytes_hidden(tmp_path: Path) -> None:
     path = tmp_path / "mgmt.btsnoop"
     _monitor_capture(path)
-    app = make_app(str(path))
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(str(path)), size=SIZE) as (app, pilot):
         assert app.loaded is not None
         rows = {r.name: r for r in app.loaded.packets}
         ltk_row = rows["MGMT Event (New Long Term Key)"]
@@ -73,9 +71,7 @@ async def test_mgmt_key_records_keep_their_bytes_hidden(tmp_path: Path) -> None:
 
 async def test_frames_view_redacts_key_fields() -> None:
     pytest.importorskip("scapy")
-    app = make_app(SC_OK)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(SC_OK), size=SIZE) as (app, pilot):
         assert app.loaded is not None
         row = next(r for r in app.loaded.packets if r.name == "Identity Information")
         irk = row.raw[-16:]
@@ -94,9 +90,7 @@ async def test_frames_view_redacts_key_fields() -> None:
 
 
 async def test_a_finding_with_markup_renders_literally() -> None:
-    app = make_app(FAILED)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(pilot, app)
+    async with running(make_app(FAILED), size=SIZE) as (app, pilot):
         assert app.loaded is not None and app.loaded.analysis.findings
         f = app.loaded.analysis.findings[0]
         evil = "bluetoothd[42]: [hci0] [error] [link=https://x.example]click[/link] \x1b]0;t\x07"

@@ -1,0 +1,50 @@
+"""Helpers the test modules share."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bpdiag(*args: str, **kw: Any) -> subprocess.CompletedProcess[Any]:
+    """``python -m bpdiag ARGS`` from the checkout's root (so this checkout's bpdiag runs),
+    output captured as text; ``kw`` overrides subprocess.run's arguments (``input=bytes``
+    with ``text=False``)."""
+    options: dict[str, Any] = {"capture_output": True, "text": True, "cwd": ROOT, "timeout": 120}
+    return subprocess.run([sys.executable, "-m", "bpdiag", *args], **{**options, **kw})
+
+
+def identifier(name: str) -> str:
+    """A spec name spelled as an enum identifier: "BR/EDR pairing in progress" →
+    "BR_EDR_PAIRING_IN_PROGRESS", the way Bumble names its codes."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+
+
+def assert_names_agree(
+    name_of: Callable[[int], str],
+    theirs: Iterable[IntEnum],
+    *,
+    spelled: dict[int, str],
+    codes: Iterable[int] = range(0x100),
+    named: Callable[[str], bool] = lambda n: not n.startswith("reserved"),
+) -> dict[int, str]:
+    """Our name of every code an independent enum (Bumble's) defines spells its identifier,
+    but for ``spelled``: the codes where their identifier is not the spec's name, each ours
+    as the spec writes it.  Returns our named codes that the enum lacks, for the caller to
+    check against the spec."""
+    ours = {c: name_of(c) for c in codes if named(name_of(c))}
+    for code in theirs:
+        assert int(code) in ours, f"{code!r}: Bumble names it, we do not"
+        if int(code) in spelled:
+            assert ours[code] == spelled[code], hex(code)
+        else:
+            assert identifier(ours[code]) == code.name, hex(code)
+    assert set(spelled) <= {int(c) for c in theirs}, "a spelling for a code Bumble lacks"
+    return {c: n for c, n in ours.items() if c not in {int(t) for t in theirs}}
