@@ -420,7 +420,9 @@ class HcidumpTextReader:
             if pdu is None:
                 return None
             dl = re.search(r"dlen (\d{1,5})", b.header.rest)
-            if len(pdu) == 1 and not b.dump and dl and int(dl.group(1)) > 5:
+            # an ACL data length is 16 bits (Vol 4, Part E, 5.4.2): a larger dlen is no
+            # length a packet had, so the PDU is not taken as stored cut short
+            if len(pdu) == 1 and not b.dump and dl and 5 < int(dl.group(1)) <= 0xFFFF:
                 # Printed without its parameters: the record is the PDU stored cut short
                 # (the lengths as sent, the code octet only), as a log that cuts packets
                 # stores it, so the analysis knows it was sent and that its values are not.

@@ -185,6 +185,23 @@ def test_plain_hcidump_without_dlen_or_with_dump_is_not_cut(tmp_path: Path) -> N
     assert [(len(r.payload), r.orig_length) for r in recs] == [(9, 73), (9, 10), (9, 0)]
 
 
+def test_plain_hcidump_with_an_impossible_dlen_reads_on(tmp_path: Path) -> None:
+    # Found by the pasted-text fuzzer: a dlen beyond an ACL length's 16 bits (Vol 4,
+    # Part E, 5.4.2) made the reader raise struct.error storing the PDU cut short
+    p = tmp_path / "hd.txt"
+    p.write_text(
+        "< ACL data: handle 1 flags 0x00 dlen 65540000\n"
+        "    SMP: Unknown (0x0c)\n"
+        "< ACL data: handle 1 flags 0x00 dlen 65540\n"
+        "    SMP: Unknown (0x0c)\n"
+        "> ACL data: handle 1 flags 0x02 dlen 69\n"
+        "    SMP: Unknown (0x0c)\n"
+    )
+    with open_capture(p) as cap:
+        recs = list(cap)
+    assert [(len(r.payload), r.orig_length) for r in recs] == [(9, 0), (9, 0), (9, 73)]
+
+
 def test_hcidump_identity_address_is_not_trusted(tmp_path: Path) -> None:
     """hcidump prints memory that is not the address for Identity Address Information: the
     reader keeps the PDU, zeroes the address and says the address cannot be known."""
