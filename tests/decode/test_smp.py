@@ -278,27 +278,33 @@ def test_enums_follow_the_spec_tables() -> None:
     assert [int(k) for k in smp.KeyDistribution] == [1, 2, 4, 8]
 
 
-ERROR_NAMES = {
-    0x01: "Passkey Entry Failed",
-    0x02: "OOB Not Available",
-    0x03: "Authentication Requirements",
-    0x04: "Confirm Value Failed",
-    0x05: "Pairing Not Supported",
-    0x06: "Encryption Key Size",
-    0x07: "Command Not Supported",
-    0x08: "Unspecified Reason",
-    0x09: "Repeated Attempts",
-    0x0A: "Invalid Parameters",
-    0x0B: "DHKey Check Failed",
-    0x0C: "Numeric Comparison Failed",
-    0x0D: "BR/EDR pairing in progress",
-    0x0E: "Cross-transport Key Derivation/Generation not allowed",
-    0x0F: "Key Rejected",
+# Where Bumble's names differ from the spec's (Vol 3, Part H, 3.5.5, Table 3.7): it spells
+# 0x0D "BD/EDR", leaves "/Generation" out of 0x0E, and has no 0x0F (Key Rejected, added in 5.x)
+BUMBLE_SPELLING = {
+    0x0D: "BD_EDR_PAIRING_IN_PROGRESS",
+    0x0E: "CROSS_TRANSPORT_KEY_DERIVATION_NOT_ALLOWED",
 }
 
 
+def test_reason_table_agrees_with_bumble() -> None:
+    """One table of Pairing Failed reasons (decode/smp.py's ``REASONS``), held against
+    Bumble's ``ErrorCode``: every reason Bumble knows has our code and our name."""
+    bsmp = pytest.importorskip("bumble.smp")
+    theirs = {int(c): c.name for c in bsmp.ErrorCode}
+    ours = {
+        code: re.sub(r"[^A-Z0-9]+", "_", reason.name.upper())
+        for code, reason in smp.REASONS.items()
+    }
+    assert set(theirs) <= set(ours)
+    assert {c: n for c, n in theirs.items() if ours[c] != n} == BUMBLE_SPELLING
+    assert sorted(ours) == list(range(0x01, 0x10))  # Table 3.7 has no gaps
+    assert all(smp.error_name(c) == r.name for c, r in smp.REASONS.items())
+    assert all(smp.error_meaning(c) == r.meaning and r.meaning for c, r in smp.REASONS.items())
+    assert smp.error_meaning(0x10) == "a reason the spec reserves"
+
+
 def test_names() -> None:
-    assert {c: smp.error_name(c) for c in range(1, 16)} == ERROR_NAMES
+    assert smp.error_name(0x08) == "Unspecified Reason"
     assert [smp.io_capability_name(v) for v in range(5)] == [
         "DisplayOnly",
         "DisplayYesNo",
