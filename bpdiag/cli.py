@@ -17,16 +17,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from bpdiag import __version__
-from bpdiag.analysis.model import Analysis
 from bpdiag.cli_keys import build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES
+
+if TYPE_CHECKING:
+    from bpdiag.rules.diagnosis import Diagnosed
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -182,7 +184,7 @@ def analyze(
     sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 
-def _fails(analysis: Analysis, fail_on: str) -> bool:
+def _fails(analysis: Diagnosed, fail_on: str) -> bool:
     """``--fail-on``: error (default) — a failed pairing or encryption, or an error finding;
     warning — also a warning finding; never — no."""
     if fail_on == "never":

@@ -432,6 +432,9 @@ class CaptureInfo:
 
 @dataclass(slots=True)
 class Analysis:
+    """What a capture shows: facts only.  The findings and suggestions drawn from it are a
+    ``rules.diagnosis.Diagnosis`` of their own (``Diagnosed`` holds both)."""
+
     capture: CaptureInfo
     problems: list[Problem] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
@@ -442,8 +445,6 @@ class Analysis:
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
     connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)
-    findings: list[Any] = field(default_factory=list)
-    suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
 
 if TYPE_CHECKING:
-    from bpdiag.analysis.model import Analysis
+    from bpdiag.rules.diagnosis import Diagnosed
 
 
 @dataclass(slots=True)
@@ -83,7 +83,7 @@ def run(backend: PairingBackend, spec: AttemptSpec, capture: Path) -> str:
     return asyncio.run(backend.attempt(spec.target, spec.params, capture))
 
 
-def analyse_recording(capture: Path) -> Analysis | None:
+def analyse_recording(capture: Path) -> Diagnosed | None:
     """The analysis of what the attempt recorded; None when nothing usable was recorded (no
     file, an empty one, or no SMP at all — btmon missing or not permitted)."""
     from bpdiag.diagnose import diagnose_file

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bpdiag.analysis.model import Analysis
+from bpdiag.rules.diagnosis import Diagnosed
 
 FILE_NAME = "expectations.toml"
 _PAIRING_KEYS = ("outcome", "method", "secure_connections", "failure_reason", "failure_sent_by")
@@ -60,7 +60,7 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def observed(analysis: Analysis, file: str, description: str = "") -> dict[str, Any]:
+def observed(analysis: Diagnosed, file: str, description: str = "") -> dict[str, Any]:
     """The expectation entry that the current analysis would write."""
     pairings = []
     for p in analysis.pairings:

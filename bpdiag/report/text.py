@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from bpdiag.analysis.model import (
-    Analysis,
     Connection,
     Encryption,
     Pairing,
@@ -19,6 +18,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.rules.diagnosis import Diagnosed
 
 METHOD_WORDS = {
     "just_works": "Just Works",
@@ -163,7 +163,7 @@ class _Lookups:
     pairing, ATT errors by connection: grouped once, so the report does not scan every
     finding for each connection and pairing."""
 
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Diagnosed) -> None:
         self.findings: dict[tuple[Any, Any], list[Any]] = {}
         self.conns_with_findings: set[Any] = set()
         for f in analysis.findings:
@@ -177,18 +177,18 @@ class _Lookups:
             self.att_errors.setdefault(a.connection, []).append(a)
 
 
-def _lookups(analysis: Analysis, lookups: _Lookups | None) -> _Lookups:
+def _lookups(analysis: Diagnosed, lookups: _Lookups | None) -> _Lookups:
     return lookups if lookups is not None else _Lookups(analysis)
 
 
 def _findings(
-    analysis: Analysis, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
+    analysis: Diagnosed, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
 ) -> list[str]:
     chosen = _lookups(analysis, lookups).findings.get((conn_id, pairing_id), [])
     return _render_findings(chosen, "  ") if chosen else []
 
 
-def _suggestion(analysis: Analysis, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
+def _suggestion(analysis: Diagnosed, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
     s = _lookups(analysis, lookups).suggestion.get(pairing_id)
     if s is None:
         return []
@@ -241,7 +241,7 @@ def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
 
 
 def _pairing_body(
-    analysis: Analysis,
+    analysis: Diagnosed,
     p: Pairing,
     conn: Connection | None,
     show_keys: bool,
@@ -263,7 +263,7 @@ def _pairing_body(
     return out
 
 
-def render_text(analysis: Analysis, show_keys: bool = False) -> str:
+def render_text(analysis: Diagnosed, show_keys: bool = False) -> str:
     """The full human report."""
     cap = analysis.capture
     out: list[str] = [
@@ -360,7 +360,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
 __all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
 
 
-def render_security_request(analysis: Analysis, s: SecurityProcedure) -> str:
+def render_security_request(analysis: Diagnosed, s: SecurityProcedure) -> str:
     """A Security Request that stood unanswered for the SMP timeout (``analyze --follow``)."""
     out = [
         f"Connection {s.connection}: #{s.request.frame}: Security Request not answered for 30 s "
@@ -370,7 +370,7 @@ def render_security_request(analysis: Analysis, s: SecurityProcedure) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> str:
+def render_pairing(analysis: Diagnosed, p: Pairing, show_keys: bool = False) -> str:
     """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
     when following a capture: each pairing is printed as it ends)."""
     conn = next((c for c in analysis.connections if c.id == p.connection), None)

@@ -50,8 +50,8 @@ from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissec
 from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
-    from bpdiag.analysis.model import Analysis
     from bpdiag.crypto.keyring import Keyring
+    from bpdiag.rules.diagnosis import Diagnosed
     from bpdiag.tui.rerun import RerunRequest
 
 HELP = """\
@@ -115,7 +115,7 @@ class RerunDone(Message):
     def __init__(
         self,
         request: RerunRequest,
-        analysis: Analysis | None,
+        analysis: Diagnosed | None,
         result: str,
         notes: list[str],
         error: str | None = None,
@@ -129,7 +129,7 @@ class RerunDone(Message):
 
 
 class Compared(Message):
-    def __init__(self, other: Analysis | None, error: str | None = None) -> None:
+    def __init__(self, other: Diagnosed | None, error: str | None = None) -> None:
         super().__init__()
         self.other = other
         self.error = error
@@ -200,7 +200,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.ladder_text = Text()
         self.ladder_pairing: int | None = None
         self._first_failed: TreeNode[Any] | None = None
-        self.last_attempt: tuple[Analysis, list[str]] | None = None
+        self.last_attempt: tuple[Diagnosed, list[str]] | None = None
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -670,7 +670,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.notify(f"attempt recorded in {msg.request.capture.resolve()}", timeout=10)
         self.show_compare(msg.analysis, msg.notes)
 
-    def show_compare(self, other: Analysis, notes: list[str], label: str = "rerun") -> None:
+    def show_compare(self, other: Diagnosed, notes: list[str], label: str = "rerun") -> None:
         if self.loaded is None:
             return
         from bpdiag.report.compare import compare
