@@ -26,12 +26,14 @@ from bpdiag.analysis.model import (
     Connection,
     Encryption,
     MonitorEvent,
+    Outcome,
     Pairing,
+    Role,
 )
 
 
 def _peer(c: Connection) -> str | None:
-    return (c.peripheral if c.local_role == "central" else c.central).address
+    return (c.peripheral if c.local_role == Role.CENTRAL else c.central).address
 
 
 class AnalysisIndex:
@@ -56,9 +58,9 @@ class AnalysisIndex:
             cid: all(a.first_frame <= b.first_frame for a, b in pairwise(ps))
             for cid, ps in self._pairings.items()
         }
-        self._failed_ids = [p.id for p in analysis.pairings if p.outcome == "failed"]
+        self._failed_ids = [p.id for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._failed_sorted = all(a < b for a, b in pairwise(self._failed_ids))
-        self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == "failed"]
+        self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._encryptions: dict[int | None, list[Encryption]] = {}
         for e in analysis.encryptions:
             self._encryptions.setdefault(e.connection, []).append(e)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Connection, Endpoint
+from bpdiag.analysis.model import Connection, Endpoint, Role
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.crypto.smp_crypto import ah, bd_addr
 from bpdiag.decode import smp
@@ -98,7 +98,7 @@ class KeyTracker:
                 self._used(conn, pdu.frame, bytes(m.ltk)[::-1], ediv, rand, "ltk-request-reply")
 
     def _peer(self, conn: Connection) -> Endpoint:
-        return conn.central if conn.local_role == "peripheral" else conn.peripheral
+        return conn.central if conn.local_role == Role.PERIPHERAL else conn.peripheral
 
     def _peer_key(self, conn: Connection) -> str | None:
         ep = self._peer(conn)

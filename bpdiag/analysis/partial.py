@@ -22,7 +22,7 @@ remains possible (``Pairing.method_because``).
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Pairing
+from bpdiag.analysis.model import Method, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT
 
 
@@ -35,7 +35,7 @@ def infer_partial_method(p: Pairing) -> None:
         p.secure_connections = False
     sc = p.secure_connections
     if sc and (p.confirms > 2 or p.keypresses):
-        p.method = "passkey_entry"
+        p.method = Method.PASSKEY_ENTRY
         p.method_because = (
             f"{p.confirms} Pairing Confirm PDUs"
             + (f" and {p.keypresses} Keypress Notifications" if p.keypresses else "")
@@ -46,14 +46,14 @@ def infer_partial_method(p: Pairing) -> None:
     if no_io:
         side = "the Pairing Request" if no_io[0] is p.request else "the Pairing Response"
         if sc is False and any(not f.oob for f in seen):
-            p.method = "just_works"
+            p.method = Method.JUST_WORKS
             p.method_because = (
                 f"{side} #{no_io[0].frame} offers NoInputNoOutput and legacy OOB needs both "
                 "OOB flags"
             )
             return
         if sc and p.confirms == 1:
-            p.method = "just_works"
+            p.method = Method.JUST_WORKS
             p.method_because = (
                 f"{side} #{no_io[0].frame} offers NoInputNoOutput, and the one Pairing "
                 "Confirm rules out OOB"

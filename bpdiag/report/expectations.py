@@ -64,14 +64,15 @@ def observed(analysis: Diagnosed, file: str, description: str = "") -> dict[str,
     """The expectation entry that the current analysis would write."""
     pairings = []
     for p in analysis.pairings:
-        entry: dict[str, Any] = {"outcome": p.outcome}
+        # plain strings, as expectations.toml holds them (not the enum members)
+        entry: dict[str, Any] = {"outcome": str(p.outcome)}
         if p.method is not None:
-            entry["method"] = p.method
+            entry["method"] = str(p.method)
         if p.secure_connections is not None:
             entry["secure_connections"] = p.secure_connections
         if p.failure is not None:
             entry["failure_reason"] = p.failure.reason
-            entry["failure_sent_by"] = p.failure.sent_by
+            entry["failure_sent_by"] = str(p.failure.sent_by)
         pairings.append(entry)
     return {
         "file": file,

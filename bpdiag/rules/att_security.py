@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, AttError, Pairing
+from bpdiag.analysis.model import Analysis, AttError, Method, Outcome, Pairing
 from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
 INSUF_AUTHN = rule(
@@ -101,10 +101,10 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
             what += f" and {err.count - 1} more time{'s' if err.count > 2 else ''} after it"
         before = _pairing_before(analysis, err)
         after = _pairing_after(analysis, err)
-        if before is not None and before.outcome == "success":
+        if before is not None and before.outcome == Outcome.SUCCESS:
             how = (before.method or "unknown method").replace("_", " ")
             detail = f"{what}, after pairing {before.id} succeeded with {how}."
-            if err.error == 0x05 and before.method == "just_works":
+            if err.error == 0x05 and before.method == Method.JUST_WORKS:
                 detail += (
                     " Just Works gives an unauthenticated key, so the attribute needs MITM "
                     "protection (Passkey Entry or Numeric Comparison)."

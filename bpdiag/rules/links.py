@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection
+from bpdiag.analysis.model import Analysis, Connection, Outcome
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
@@ -182,7 +182,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                     **where,
                 )
                 continue
-        if p.outcome == "incomplete":
+        if p.outcome == Outcome.INCOMPLETE:
             conn = _conn(analysis, p.connection)
             last = p.steps[-1] if p.steps else None
             frames = list(p.frames[-3:])
@@ -216,7 +216,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                 frames,
                 **where,
             )
-        if p.outcome == "success" and p.request and p.response:
+        if p.outcome == Outcome.SUCCESS and p.request and p.response:
             if not (p.request.bonding and p.response.bonding):
                 who = []
                 if not p.request.bonding:
