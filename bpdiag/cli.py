@@ -189,7 +189,9 @@ def _fails(analysis: Diagnosed, fail_on: str) -> bool:
     warning — also a warning finding; never — no."""
     if fail_on == "never":
         return False
-    worst = {"error"} if fail_on == "error" else {"error", "warning"}
+    from bpdiag.rules.base import Severity
+
+    worst = {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
     return analysis.failed or any(f.severity in worst for f in analysis.findings)
 
 

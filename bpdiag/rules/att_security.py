@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, AttError, Method, Outcome, Pairing
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 INSUF_AUTHN = rule(
     RuleInfo(
         code="insufficient-authentication",
-        severity="warning",
+        severity=Severity.WARNING,
         title="An attribute needs a paired (or MITM-authenticated) link",
         spec="Vol 3, Part F, 3.4.1.1 (0x05 Insufficient Authentication); Vol 3, Part C, 10.3",
         explanation=(
@@ -36,7 +36,7 @@ INSUF_AUTHN = rule(
 INSUF_ENC = rule(
     RuleInfo(
         code="insufficient-encryption",
-        severity="warning",
+        severity=Severity.WARNING,
         title="An attribute needs an encrypted link",
         spec="Vol 3, Part F, 3.4.1.1 (0x0F Insufficient Encryption)",
         explanation=(
@@ -53,7 +53,7 @@ INSUF_ENC = rule(
 INSUF_AUTHZ = rule(
     RuleInfo(
         code="insufficient-authorization",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The server's application refused authorization",
         spec="Vol 3, Part F, 3.4.1.1 (0x08 Insufficient Authorization)",
         explanation=(
@@ -66,7 +66,7 @@ INSUF_AUTHZ = rule(
 INSUF_KEYSIZE = rule(
     RuleInfo(
         code="insufficient-key-size",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The link's encryption key is too short for the attribute",
         spec="Vol 3, Part F, 3.4.1.1 (0x0C Insufficient Encryption Key Size)",
         explanation="The link is encrypted with a key shorter than the attribute requires.",

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, Method, Outcome, Pairing, Step
 from bpdiag.decode import smp
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 
 CAPTURE_GAP = rule(
     RuleInfo(
         code="capture-gap",
-        severity="info",
+        severity=Severity.INFO,
         title="PDUs that must have been sent are missing from the capture",
         spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 (phase-2 PDUs), 3.5.1–3.5.2",
         explanation=(
@@ -37,7 +37,7 @@ CAPTURE_GAP = rule(
 TRUNCATED_SNOOP = rule(
     RuleInfo(
         code="truncated-snoop",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The log stores packets cut short",
         spec="btsnoop format (original vs included length)",
         explanation=(

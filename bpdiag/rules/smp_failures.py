@@ -26,7 +26,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, table_method
 from bpdiag.decode.smp import ErrorCode
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
 _FIX_BLUEZ_MEDIUM = (
@@ -41,7 +41,7 @@ _FIX_BLUEZ_MEDIUM = (
 PAIRING_MODE_INACTIVE = rule(
     RuleInfo(
         code="pairing-mode-inactive",
-        severity="error",
+        severity=Severity.ERROR,
         title="The device refused pairing at once: it is probably not in pairing mode",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed) and 3.6.7 (Security Request)",
         explanation=(
@@ -65,7 +65,7 @@ PAIRING_MODE_INACTIVE = rule(
 MITM_UNSATISFIABLE = rule(
     RuleInfo(
         code="mitm-unsatisfiable",
-        severity="error",
+        severity=Severity.ERROR,
         title="MITM protection was required but the two IO capabilities only allow Just Works",
         spec="Vol 3, Part H, 2.3.5.1 (Table 2.8) and 3.5.5 (0x03 Authentication Requirements)",
         explanation=(
@@ -80,7 +80,7 @@ MITM_UNSATISFIABLE = rule(
 PEER_REQUIRES_MITM = rule(
     RuleInfo(
         code="peer-requires-mitm",
-        severity="error",
+        severity=Severity.ERROR,
         title="The peer requires MITM protection that this side did not offer",
         spec="Vol 3, Part H, 2.3.5.1 and 3.5.5 (0x03 Authentication Requirements)",
         explanation=(
@@ -101,7 +101,7 @@ PEER_REQUIRES_MITM = rule(
 SC_MISMATCH = rule(
     RuleInfo(
         code="secure-connections-mismatch",
-        severity="error",
+        severity=Severity.ERROR,
         title="One side accepts only LE Secure Connections, the other offered legacy pairing",
         spec="Vol 3, Part H, 2.3.5.1 and 3.5.1 (SC flag in AuthReq)",
         explanation=(
@@ -129,7 +129,7 @@ _simple(
     ErrorCode.CONFIRM_VALUE_FAILED,
     RuleInfo(
         code="confirm-value-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Confirm value failed: the two sides did not use the same passkey or key",
         spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 and 3.5.5 (0x04 Confirm Value Failed)",
         explanation=(
@@ -148,7 +148,7 @@ _simple(
     ErrorCode.DHKEY_CHECK_FAILED,
     RuleInfo(
         code="dhkey-check-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="DHKey check failed: the Secure Connections key agreement did not match",
         spec="Vol 3, Part H, 2.3.5.6.5 and 3.5.5 (0x0B DHKey Check Failed)",
         explanation=(
@@ -165,7 +165,7 @@ _simple(
     ErrorCode.NUMERIC_COMPARISON_FAILED,
     RuleInfo(
         code="numeric-comparison-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Numeric comparison failed: the user rejected the six-digit number",
         spec="Vol 3, Part H, 2.3.5.6.2 and 3.5.5 (0x0C Numeric Comparison Failed)",
         explanation="The numbers shown on the two devices differed, or a user pressed No.",
@@ -179,7 +179,7 @@ PAIRING_NOT_SUPPORTED = _simple(
     ErrorCode.PAIRING_NOT_SUPPORTED,
     RuleInfo(
         code="pairing-not-supported",
-        severity="error",
+        severity=Severity.ERROR,
         title="The peer does not support pairing",
         spec="Vol 3, Part H, 3.5.5 (0x05 Pairing Not Supported)",
         explanation=(
@@ -197,7 +197,7 @@ _simple(
     ErrorCode.COMMAND_NOT_SUPPORTED,
     RuleInfo(
         code="command-not-supported",
-        severity="error",
+        severity=Severity.ERROR,
         title="An SMP command was not supported by the receiver",
         spec="Vol 3, Part H, 3.5.5 (0x07 Command Not Supported)",
         explanation=(
@@ -211,7 +211,7 @@ _simple(
     ErrorCode.INVALID_PARAMETERS,
     RuleInfo(
         code="invalid-parameters",
-        severity="error",
+        severity=Severity.ERROR,
         title="Invalid parameters in an SMP command",
         spec="Vol 3, Part H, 3.5.5 (0x0A Invalid Parameters)",
         explanation=(
@@ -225,7 +225,7 @@ REPEATED = _simple(
     ErrorCode.REPEATED_ATTEMPTS,
     RuleInfo(
         code="repeated-attempts",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Too many pairing attempts: the peer is in its back-off period",
         spec="Vol 3, Part H, 2.3.6 (Repeated Attempts) and 3.5.5 (0x09)",
         explanation=(
@@ -243,7 +243,7 @@ KEY_SIZE = _simple(
     ErrorCode.ENCRYPTION_KEY_SIZE,
     RuleInfo(
         code="encryption-key-size",
-        severity="error",
+        severity=Severity.ERROR,
         title="Encryption key size not acceptable",
         spec="Vol 3, Part H, 2.3.4 and 3.5.1 (Maximum Encryption Key Size 7–16)",
         explanation=(
@@ -260,7 +260,7 @@ _simple(
     ErrorCode.PASSKEY_ENTRY_FAILED,
     RuleInfo(
         code="passkey-entry-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Passkey entry failed or was cancelled",
         spec="Vol 3, Part H, 3.5.5 (0x01 Passkey Entry Failed)",
         explanation="The user did not enter the passkey, or cancelled the prompt.",
@@ -274,7 +274,7 @@ _simple(
     ErrorCode.OOB_NOT_AVAILABLE,
     RuleInfo(
         code="oob-not-available",
-        severity="error",
+        severity=Severity.ERROR,
         title="OOB data not available",
         spec="Vol 3, Part H, 3.5.5 (0x02 OOB Not Available)",
         explanation="A side set the OOB flag but has no out-of-band data for this peer.",
@@ -284,7 +284,7 @@ _simple(
 OTHER = rule(
     RuleInfo(
         code="pairing-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Pairing failed",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
         explanation="A side aborted the pairing with a reason not covered by a specific rule.",
@@ -532,7 +532,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
 COMMITMENT_NOT_CHECKED = rule(
     RuleInfo(
         code="commitment-not-checked",
-        severity="error",
+        severity=Severity.ERROR,
         title="A confirm value is wrong, yet the peer went on pairing: it does not check it",
         spec="Vol 3, Part H, 2.3.5.5 and 2.3.5.6.2–2.3.5.6.3 (confirm checks); 3.5.5 (0x04)",
         explanation=(
@@ -564,7 +564,7 @@ _COMMITMENTS = frozenset(
 DEBUG_KEY = rule(
     RuleInfo(
         code="debug-key",
-        severity="warning",
+        severity=Severity.WARNING,
         title="A device paired with the SMP debug key: anyone with this capture can compute "
         "the keys",
         spec="Vol 3, Part H, 2.3.5.6.1 (Debug mode)",
@@ -587,7 +587,7 @@ DEBUG_KEY = rule(
 INVALID_PUBLIC_KEY = rule(
     RuleInfo(
         code="invalid-public-key",
-        severity="error",
+        severity=Severity.ERROR,
         title="A Pairing Public Key is not a point on the P-256 curve",
         spec="Vol 3, Part H, 2.3.5.6.1 and 3.5.6; Erratum 10734 (CVE-2018-5383)",
         explanation=(

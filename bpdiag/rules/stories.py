@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from bpdiag.analysis.model import Analysis, Connection, Features, Pairing, SecurityProcedure
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
@@ -25,7 +25,7 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 SECURITY_REQUEST_IGNORED = rule(
     RuleInfo(
         code="security-request-ignored",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The peripheral asked for security and the central did not answer",
         spec="Vol 3, Part H, 3.6.7 (Security Request) and 2.4.6",
         explanation=(
@@ -50,7 +50,7 @@ SECURITY_REQUEST_IGNORED = rule(
 PEER_STATE_CHANGED = rule(
     RuleInfo(
         code="peer-state-changed",
-        severity="info",
+        severity=Severity.INFO,
         title="The same request was refused at once and later accepted: the peer's state changed",
         spec="Vol 3, Part H, 3.5.5 (0x05, 0x08) and 2.3.6",
         explanation=(
@@ -69,7 +69,7 @@ PEER_STATE_CHANGED = rule(
 REPEATED_TIMEOUTS = rule(
     RuleInfo(
         code="repeated-smp-timeouts",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Pairing with this peer ran into the 30-second SMP timeout again and again",
         spec="Vol 3, Part H, 3.4 (SMP timeout)",
         explanation=(
@@ -91,7 +91,7 @@ REPEATED_TIMEOUTS = rule(
 SAME_FAILURE = rule(
     RuleInfo(
         code="same-failure-every-connection",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The same pairing failure on every reconnection",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
         explanation=(
@@ -110,7 +110,7 @@ SAME_FAILURE = rule(
 DHKEY_OVER_BOND = rule(
     RuleInfo(
         code="dhkey-failed-over-bond",
-        severity="warning",
+        severity=Severity.WARNING,
         title="DHKey Check Failed while re-pairing a device that was already bonded",
         spec="Vol 3, Part H, 2.3.5.6.5, 2.4.6 and 3.5.5 (0x0B)",
         explanation=(
@@ -131,7 +131,7 @@ DHKEY_OVER_BOND = rule(
 NC_THEN_REFUSED = rule(
     RuleInfo(
         code="refused-after-rejection",
-        severity="warning",
+        severity=Severity.WARNING,
         title="After a rejected Numeric Comparison the peer refuses every new attempt",
         spec="Vol 3, Part H, 2.3.5.6.2, 2.3.6 and 3.5.5 (0x0C, 0x05)",
         explanation=(
