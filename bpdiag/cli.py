@@ -25,7 +25,7 @@ from bpdiag import __version__
 from bpdiag.cli_keys import build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
-from bpdiag.live.base import IO_CAPABILITIES
+from bpdiag.live.base import IO_CAPABILITIES, BackendKind
 
 if TYPE_CHECKING:
     from bpdiag.rules.diagnosis import Diagnosed
@@ -484,7 +484,10 @@ def compare(a: str, b: str, as_json: bool) -> None:
 @main.command()
 @click.argument("target")
 @click.option(
-    "--backend", type=click.Choice(["bumble", "bluez"]), default="bumble", show_default=True
+    "--backend",
+    type=click.Choice([k.value for k in BackendKind]),
+    default=BackendKind.BUMBLE.value,
+    show_default=True,
 )
 @click.option("--adapter", default="hci0", show_default=True, help="BlueZ adapter (bluez).")
 @click.option("--transport", default=None, help="Bumble transport, e.g. usb:0, hci-socket:0.")
@@ -609,7 +612,7 @@ def pair(
     spec = AttemptSpec(
         target=target,
         params=params,
-        backend=backend,
+        backend=BackendKind(backend),
         sim=sim_spec,
         transport=transport,
         adapter=adapter,
@@ -682,7 +685,7 @@ def restore_bond(backup: str) -> None:
     path = Path(backup)
     try:
         doc = read_backup(path)
-        if doc["backend"] == "bluez":
+        if doc["backend"] == BackendKind.BLUEZ:
             message = restore_bluez_bond(doc, path if path.is_dir() else path.parent)
         else:
             message = asyncio.run(restore_bumble_bond(doc))
