@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bpdiag.analysis.model import (
+    CheckResult,
     Connection,
     Encryption,
     Pairing,
@@ -227,17 +228,26 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
 def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
     """The spec checks redone from the capture's public values (analysis/verify.py); a
     recovered secret (the passkey of a successful pairing) only with ``show_keys``."""
-    lines = []
+    return [line for line, _ in check_rows(p, show_keys)]
+
+
+def check_rows(p: Pairing, show_keys: bool = False) -> list[tuple[str, str | None]]:
+    """``check_lines`` with the result each line tells (``CheckResult``; None for the number
+    to compare), so a caller styles a line by its check, not by its text."""
+    rows: list[tuple[str, str | None]] = []
     if p.numeric_value is not None:
-        lines.append(
-            f"    number to compare (g2 from the exchanged values): {p.numeric_value:06d} — "
-            "both devices should have shown it"
+        rows.append(
+            (
+                f"    number to compare (g2 from the exchanged values): {p.numeric_value:06d} — "
+                "both devices should have shown it",
+                None,
+            )
         )
     for c in p.checks:
-        mark = "✓" if c.result == "match" else "✗"
+        mark = "✓" if c.result == CheckResult.MATCH else "✗"
         secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
-        lines.append(f"    {mark} checked: {c.detail}{secret}")
-    return lines
+        rows.append((f"    {mark} checked: {c.detail}{secret}", c.result))
+    return rows
 
 
 def _pairing_body(

@@ -282,6 +282,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#ladder", Static).update(literal(f"Cannot read {self.path}: {msg.error}"))
 
     def on_finished(self, msg: Finished) -> None:
+        from bpdiag.analysis.model import Outcome
         from bpdiag.report.problems import describe as describe_problem
 
         self.loaded = msg.loaded
@@ -306,9 +307,11 @@ class BpdiagApp(SafeCrash, App[None]):
                 expand=True,
             )
             for p in (p for p in a.pairings if p.connection == conn.id):
-                mark = {"success": "✓", "failed": "✗", "incomplete": "…"}[p.outcome]
+                mark = {Outcome.SUCCESS: "✓", Outcome.FAILED: "✗", Outcome.INCOMPLETE: "…"}[
+                    p.outcome
+                ]
                 leaf = node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
-                if p.outcome == "failed" and self._first_failed is None:
+                if p.outcome == Outcome.FAILED and self._first_failed is None:
                     self._first_failed = leaf
         tree.root.expand()
         findings = self.query_one("#findings", DataTable)
@@ -328,7 +331,8 @@ class BpdiagApp(SafeCrash, App[None]):
 
     # ---------------------------------------------------------------- views
     def show_pairing(self, pairing_id: int) -> None:
-        from bpdiag.report.text import _suggestion, check_lines, pairing_headline
+        from bpdiag.analysis.model import CheckResult
+        from bpdiag.report.text import _suggestion, check_rows, pairing_headline
 
         if self.loaded is None:
             return
@@ -350,8 +354,8 @@ class BpdiagApp(SafeCrash, App[None]):
                 style = ""
             for part in wrap_marked(mark, text, width):
                 ladder.append(part + "\n", style=style)
-        for line in check_lines(p):
-            style = "red" if "✗" in line else "green"
+        for line, result in check_rows(p):
+            style = "green" if result in (None, CheckResult.MATCH) else "red"
             for part in wrap_marked("", line, width):
                 ladder.append(part + "\n", style=style)
         if p.outcome == "failed":
@@ -368,13 +372,15 @@ class BpdiagApp(SafeCrash, App[None]):
         return max(24, w - 1) if w else 60
 
     def _connection_mark(self, conn_id: int) -> str:
+        from bpdiag.analysis.model import Outcome
+
         assert self.loaded is not None
         a = self.loaded.analysis
         pairings = [p.outcome for p in a.pairings if p.connection == conn_id]
         statuses = [e.status for e in a.encryptions if e.connection == conn_id]
-        if "failed" in pairings or any(st != 0 for st in statuses):
+        if Outcome.FAILED in pairings or any(st != 0 for st in statuses):
             return "✗"
-        if "success" in pairings or statuses:
+        if Outcome.SUCCESS in pairings or statuses:
             return "✓"
         return "·"
 
@@ -382,6 +388,7 @@ class BpdiagApp(SafeCrash, App[None]):
         """A connection's own story: its pairings' outcomes, encryptions and findings (a
         reconnection that only encrypts, e.g. with a lost bond, has no pairing ladder)."""
         from bpdiag.report.text import explain_encryption
+        from bpdiag.rules.base import Severity
 
         if self.loaded is None:
             return
@@ -409,7 +416,9 @@ class BpdiagApp(SafeCrash, App[None]):
         for f in (f for f in a.findings if f.connection == conn_id and f.pairing is None):
             out.append("\n")
             for part in wrap_marked("  ", f"[{f.severity}] {f.code}: {f.title}", width):
-                out.append(part + "\n", style="bold red" if f.severity == "error" else "yellow")
+                out.append(
+                    part + "\n", style="bold red" if f.severity == Severity.ERROR else "yellow"
+                )
         if conn.disconnect_reason_name:
             out.append(f"\n  disconnected: {conn.disconnect_reason_name}\n")
         self.ladder_text = out
