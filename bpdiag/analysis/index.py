@@ -162,7 +162,7 @@ class AnalysisIndex:
     # ------------------------------------------------------------ pairings
     def pairings_of(self, cid: int | None) -> list[Pairing]:
         """The pairings on connection ``cid``, in id order."""
-        return self._pairings.get(cid, [])  # type: ignore[arg-type]
+        return self._pairings.get(cid, [])
 
     def _firsts(self, cid: int | None) -> list[int]:
         firsts = self._pairing_firsts.get(cid)
@@ -175,7 +175,7 @@ class AnalysisIndex:
         ps = self.pairings_of(cid)
         if not ps:
             return None
-        if self._pairings_sorted[cid]:  # type: ignore[index]
+        if self._pairings_sorted[cid]:
             i = bisect_left(self._firsts(cid), frame)
             return ps[i - 1] if i else None
         before = [p for p in ps if p.first_frame < frame]
@@ -186,7 +186,7 @@ class AnalysisIndex:
         ps = self.pairings_of(cid)
         if not ps:
             return None
-        if self._pairings_sorted[cid]:  # type: ignore[index]
+        if self._pairings_sorted[cid]:
             i = bisect_right(self._firsts(cid), frame)
             return ps[i] if i < len(ps) else None
         return next((p for p in ps if p.first_frame > frame), None)
@@ -202,7 +202,7 @@ class AnalysisIndex:
 
     # ------------------------------------------------------------ the rest
     def encryptions_of(self, cid: int | None) -> list[Encryption]:
-        return self._encryptions.get(cid, [])  # type: ignore[arg-type]
+        return self._encryptions.get(cid, [])
 
     def att_errors_of(self, cid: int | None) -> list[AttError]:
         return self._att_errors.get(cid, [])

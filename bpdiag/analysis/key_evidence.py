@@ -102,7 +102,7 @@ class KeyTracker:
 
     def _peer_key(self, conn: Connection) -> str | None:
         ep = self._peer(conn)
-        return ep.identity or ep.address  # type: ignore[attr-defined]
+        return ep.identity or ep.address
 
     def _smp(self, pdu: Pdu, conn: Connection, m: Any) -> None:
         if isinstance(m, smp.PairingRequest | smp.PairingResponse):
@@ -161,7 +161,7 @@ class KeyTracker:
             return
         for irk, identity, _frame in self._irks:
             if identity and ah(irk, value[:3]) == value[3:]:
-                ep.identity = identity  # type: ignore[attr-defined]
+                ep.identity = identity
                 return
 
     def finish(self, connections: list[Connection]) -> None:
