@@ -19,17 +19,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpdiag.analysis.model import Method, Side
+from bpdiag.decode.smp import IoCapability
 
 if TYPE_CHECKING:
     from bpdiag.analysis.model import Features
 
 
-# IO capability values (Vol 3, Part H, 3.5.1, Table 3.4).
-DISPLAY_ONLY = 0x00
-DISPLAY_YES_NO = 0x01
-KEYBOARD_ONLY = 0x02
-NO_INPUT_NO_OUTPUT = 0x03
-KEYBOARD_DISPLAY = 0x04
+# The IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4) as decode/smp.py declares them, by
+# short names that keep Table 2.8 below readable (ints: a Features field holds the wire value,
+# reserved ones too).
+DISPLAY_ONLY: int = IoCapability.DISPLAY_ONLY
+DISPLAY_YES_NO: int = IoCapability.DISPLAY_YES_NO
+KEYBOARD_ONLY: int = IoCapability.KEYBOARD_ONLY
+NO_INPUT_NO_OUTPUT: int = IoCapability.NO_INPUT_NO_OUTPUT
+KEYBOARD_DISPLAY: int = IoCapability.KEYBOARD_DISPLAY
 
 # One cell of Table 2.8: (method, the side that displays the passkey), None when both type
 # the same passkey or the method is not Passkey Entry.

@@ -23,7 +23,7 @@ remains possible (``Pairing.method_because``).
 from __future__ import annotations
 
 from bpdiag.analysis.model import Method, Pairing
-from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT
+from bpdiag.decode.smp import IoCapability
 
 
 def infer_partial_method(p: Pairing) -> None:
@@ -42,7 +42,7 @@ def infer_partial_method(p: Pairing) -> None:
             + " are only sent in Secure Connections Passkey Entry"
         )
         return
-    no_io = [f for f in seen if f.io_capability == NO_INPUT_NO_OUTPUT]
+    no_io = [f for f in seen if f.io_capability == IoCapability.NO_INPUT_NO_OUTPUT]
     if no_io:
         side = "the Pairing Request" if no_io[0] is p.request else "the Pairing Response"
         if sc is False and any(not f.oob for f in seen):

@@ -24,8 +24,8 @@ from bpdiag.analysis.model import (
     Pairing,
     Side,
 )
-from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, table_method
-from bpdiag.decode.smp import ErrorCode
+from bpdiag.analysis.pairing_method import table_method
+from bpdiag.decode.smp import ErrorCode, IoCapability
 from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
@@ -339,7 +339,7 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
     if sender is None or other is None:
         # Response missing: the responder refused the request itself.
         if f.sent_by == Side.RESPONDER and (
-            not req.mitm or req.io_capability == NO_INPUT_NO_OUTPUT
+            not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
         ):
             also_sc = (
                 " The request did not offer Secure Connections either, so the peripheral may "
@@ -381,7 +381,9 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
             f"{other.io_capability_name}: only Just Works was possible, so the peripheral "
             f"refused with Authentication Requirements (0x03) at #{f.frame}. {_params(p)}."
         )
-    if f.sent_by == Side.RESPONDER and (not req.mitm or req.io_capability == NO_INPUT_NO_OUTPUT):
+    if f.sent_by == Side.RESPONDER and (
+        not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
+    ):
         return PEER_REQUIRES_MITM, (
             f"The peripheral refused with Authentication Requirements (0x03) at #{f.frame}; "
             f"the central offered {req.io_capability_name}, MITM "
