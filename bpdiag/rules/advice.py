@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Connection, Features, Pairing
+from bpdiag.analysis.model import Analysis, Connection, Features, Outcome, Pairing, Role, Side
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -28,7 +28,7 @@ from bpdiag.analysis.pairing_method import (
     method_for,
     select_method,
 )
-from bpdiag.decode.smp import io_capability_name
+from bpdiag.decode.smp import ErrorCode, io_capability_name
 
 # Local IO capabilities in order of preference (least user interaction first).
 _LOCAL_IO = [NO_INPUT_NO_OUTPUT, DISPLAY_YES_NO, KEYBOARD_DISPLAY, KEYBOARD_ONLY, DISPLAY_ONLY]
@@ -75,7 +75,12 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
     sr = p.security_request
     f = p.failure
     mitm = bool((rsp and rsp.mitm) or (sr and sr.mitm))
-    if f is not None and f.layer == "smp" and f.reason == 0x03 and f.sent_by == "responder":
+    if (
+        f is not None
+        and f.layer == "smp"
+        and f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
+        and f.sent_by == Side.RESPONDER
+    ):
         # The peer refused our offer for its authentication requirements: it needs MITM
         # (or SC — handled by offering SC too).
         mitm = True
@@ -91,15 +96,19 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
 def _state_is_the_cause(p: Pairing) -> str | None:
     """Why the peer's state, not the request, explains the failure (or None)."""
     f = p.failure
-    if f is None or f.layer != "smp" or f.sent_by != "responder":
+    if f is None or f.layer != "smp" or f.sent_by != Side.RESPONDER:
         return None
-    if f.reason in (0x05, 0x08) and p.response is None and not p.phase2_started:
+    if (
+        f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and p.response is None
+        and not p.phase2_started
+    ):
         return (
             f"the peer refused at once ({f.name}, #{f.frame}) before any parameter exchange — "
             "the request was not the cause; the fix is the peer's state: put it in pairing "
             "mode (e.g. hold its Bluetooth button) and pair within its window"
         )
-    if f.reason == 0x09:
+    if f.reason == ErrorCode.REPEATED_ATTEMPTS:
         return (
             f"the peer refused with Repeated Attempts (#{f.frame}) — the request was not the "
             "cause; the fix is the peer's state: wait for its back-off to expire (or "
@@ -139,7 +148,7 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     """The least demanding local parameters that satisfy the peer, for a failed pairing.
     ``earlier``: the peer's Pairing Response from an earlier attempt, used when this attempt
     has none (and said so)."""
-    if p.outcome == "success":
+    if p.outcome == Outcome.SUCCESS:
         return None
     state = _state_is_the_cause(p)
     rsp = p.response if p.response is not None else earlier
@@ -150,8 +159,8 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     need_mitm, peer_sc, bonding = _peer_needs(p, rsp)
     sc_only_peer = bool(
         p.failure
-        and p.failure.reason == 0x03
-        and p.failure.sent_by == "responder"
+        and p.failure.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
+        and p.failure.sent_by == Side.RESPONDER
         and p.request is not None
         and not p.request.sc
         and peer_sc
@@ -186,9 +195,23 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     f = p.failure
     if state is not None:
         also.append(state.split("; the fix is the peer's state: ", 1)[-1])
-    elif f is not None and f.layer == "smp" and f.reason in (0x05, 0x08) and not p.phase2_started:
+    elif (
+        f is not None
+        and f.layer == "smp"
+        and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and not p.phase2_started
+    ):
         also.append("put the device in pairing mode first (e.g. hold its Bluetooth button)")
-    if f is not None and f.layer == "smp" and f.reason in (0x04, 0x0B, 0x0C):
+    if (
+        f is not None
+        and f.layer == "smp"
+        and f.reason
+        in (
+            ErrorCode.CONFIRM_VALUE_FAILED,
+            ErrorCode.DHKEY_CHECK_FAILED,
+            ErrorCode.NUMERIC_COMPARISON_FAILED,
+        )
+    ):
         also.append("enter or confirm the passkey exactly as the other device shows it")
     if choice is None:
         return Suggestion(
@@ -270,7 +293,7 @@ def _level(s: Suggestion) -> str:
 def _peer(c: Connection | None) -> str | None:
     if c is None:
         return None
-    if c.local_role == "peripheral":
+    if c.local_role == Role.PERIPHERAL:
         return c.central.address
     return c.peripheral.address or c.central.address
 
@@ -292,14 +315,14 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
         if peer is None or p.request is None:
             continue
         key = (peer, _request_key(p.request))
-        if p.outcome == "failed" and key in later_success:
+        if p.outcome == Outcome.FAILED and key in later_success:
             proven[p.id] = later_success[key]
-        elif p.outcome == "success":
+        elif p.outcome == Outcome.SUCCESS:
             later_success[key] = p
     last_response: dict[str, Features] = {}  # peer address → its latest Pairing Response
     out = []
     for p, peer in zip(analysis.pairings, peers, strict=True):
-        if p.outcome == "failed":
+        if p.outcome == Outcome.FAILED:
             s = suggest(p, last_response.get(peer) if peer is not None else None)
             if s is not None:
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)

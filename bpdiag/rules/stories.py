@@ -16,7 +16,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from bpdiag.analysis.model import Analysis, Connection, Features, Pairing, SecurityProcedure
+from bpdiag.analysis.model import (
+    Analysis,
+    Connection,
+    Features,
+    Outcome,
+    Pairing,
+    RequestOutcome,
+    Role,
+    SecurityProcedure,
+    Side,
+)
+from bpdiag.decode.smp import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
@@ -158,9 +169,9 @@ class _Peer:
 
 def _peer_address(c: Connection) -> str | None:
     """The remote device: the side that is not local (HCI), the peripheral (air)."""
-    if c.local_role == "central":
+    if c.local_role == Role.CENTRAL:
         return c.peripheral.address
-    if c.local_role == "peripheral":
+    if c.local_role == Role.PERIPHERAL:
         return c.central.address
     return c.peripheral.address or c.central.address
 
@@ -209,8 +220,8 @@ def _refused_at_once(p: Pairing) -> bool:
     return (
         f is not None
         and f.layer == "smp"
-        and f.reason in (0x05, 0x08)
-        and f.sent_by == "responder"
+        and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and f.sent_by == Side.RESPONDER
         and p.response is None
         and not p.phase2_started
     )
@@ -219,7 +230,7 @@ def _refused_at_once(p: Pairing) -> bool:
 def _timed_out_after(p: Pairing, ix: _Index, analysis: Analysis) -> float | None:
     """Seconds of silence after the pairing's last PDU, when that silence reached the SMP
     timeout (a disconnection, the next pairing on the link, or the capture's end)."""
-    if p.outcome != "incomplete" or not p.steps:
+    if p.outcome != Outcome.INCOMPLETE or not p.steps:
         return None
     last = p.steps[-1].time
     c = ix.connections.get(p.connection)
@@ -253,7 +264,7 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
     asked = f" ({asked})" if asked else ""
     again = f", repeated {sr.repeats} time(s)," if sr.repeats else ""
     text = f"The peripheral sent a Security Request at #{req.frame}{asked}{again} and the central "
-    if sr.outcome == "disconnected" and sr.answer_frame is not None:
+    if sr.outcome == RequestOutcome.DISCONNECTED and sr.answer_frame is not None:
         reason = ""
         if c is not None and c.disconnect_reason is not None:
             reason = f": {c.disconnect_reason_name} (0x{c.disconnect_reason:02x})"
@@ -277,7 +288,7 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         return
     conns = {c.id: c for c in analysis.connections}
     for sr in analysis.security_requests:
-        if sr.outcome not in ("unanswered", "disconnected"):
+        if sr.outcome not in (RequestOutcome.UNANSWERED, RequestOutcome.DISCONNECTED):
             continue  # encrypted: a bonded reconnection; refused: bond-lost says it
         frames = [sr.request.frame]
         if sr.answer_frame is not None:
@@ -313,7 +324,7 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         if _refused_at_once(p) and p.request is not None:
             refused.setdefault(_request_key(p.request), []).append(p)
             continue
-        if p.request is None or (p.response is None and p.outcome != "success"):
+        if p.request is None or (p.response is None and p.outcome != Outcome.SUCCESS):
             continue
         before = refused.get(_request_key(p.request))
         if not before:
@@ -321,7 +332,9 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         r = before[0]
         if r.failure is None or r.request is None:
             continue
-        accepted = "and the pairing succeeded" if p.outcome == "success" else "with a response"
+        accepted = (
+            "and the pairing succeeded" if p.outcome == Outcome.SUCCESS else "with a response"
+        )
         answered = [p.request.frame] + ([p.response.frame] if p.response is not None else [])
         where = (
             "on the same connection"
@@ -390,8 +403,8 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         return
     keys: set[tuple[str, int, str] | None] = set()
     for cps in by_conn.values():
-        ended = [p for p in cps if p.outcome != "incomplete"]
-        if not ended or any(p.outcome != "failed" for p in ended):
+        ended = [p for p in cps if p.outcome != Outcome.INCOMPLETE]
+        if not ended or any(p.outcome != Outcome.FAILED for p in ended):
             return
         keys.update(_failure_key(p) for p in ended)
     if len(keys) != 1:
@@ -400,7 +413,7 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     f = first.failure
     if f is None:
         return
-    who = "the peripheral" if f.sent_by == "responder" else "the central"
+    who = "the peripheral" if f.sent_by == Side.RESPONDER else "the central"
     yield finding(
         SAME_FAILURE,
         f"All {len(by_conn)} connections to {addr} ended their pairing the same way: "
@@ -432,7 +445,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
     for addr, peer in ix.peers.items():
         for p in peer.pairings:
             if (
-                p.outcome == "success"
+                p.outcome == Outcome.SUCCESS
                 and p.request is not None
                 and p.response is not None
                 and p.request.bonding
@@ -453,7 +466,12 @@ def _dhkey_over_bond(
     frame, what = bonded
     for p in ps:
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != 0x0B or p.first_frame < frame:
+        if (
+            f is None
+            or f.layer != "smp"
+            or f.reason != ErrorCode.DHKEY_CHECK_FAILED
+            or p.first_frame < frame
+        ):
             continue
         yield finding(
             DHKEY_OVER_BOND,
@@ -470,11 +488,13 @@ def _dhkey_over_bond(
 def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     for i, p in enumerate(ps):
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != 0x0C:
+        if f is None or f.layer != "smp" or f.reason != ErrorCode.NUMERIC_COMPARISON_FAILED:
             continue
-        later = [q for q in ps[i + 1 :] if q.outcome != "incomplete"]
+        later = [q for q in ps[i + 1 :] if q.outcome != Outcome.INCOMPLETE]
         if len(later) < 2 or not all(
-            q.failure is not None and q.failure.reason == 0x05 and q.failure.sent_by == "responder"
+            q.failure is not None
+            and q.failure.reason == ErrorCode.PAIRING_NOT_SUPPORTED
+            and q.failure.sent_by == Side.RESPONDER
             for q in later
         ):
             return
