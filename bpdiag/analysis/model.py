@@ -129,7 +129,7 @@ class Connection:
     disconnect_reason: int | None = None
     disconnect_reason_name: str | None = None
     disconnect_frame: int | None = None
-    disconnected_by: str | None = None  # "central" | "peripheral" | "local" | "remote" | None
+    disconnected_by: Role | None = None  # air captures: who sent LL_TERMINATE_IND
     encrypted: bool = False
     disconnect_time: float | None = None
 
@@ -272,9 +272,9 @@ class Step:
 class Check:
     """A spec check redone from the public values of a pairing (bpdiag.analysis.verify)."""
 
-    check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
+    check: str  # a CheckKind (verify.py and legacy_tk.py write its values)
     frame: int  # the PDU the check is about
-    result: str  # "match" | "mismatch"
+    result: str  # a CheckResult
     detail: str
     # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
     # never in JSON; the text report shows it with --show-keys only.
