@@ -528,20 +528,20 @@ class Analyzer:
         m = pdu.msg
         if conn is None or not isinstance(m, ll.LlControl):
             return conn
-        op = m.opcode
-        if op == 0x03:  # LL_ENC_REQ
+        op, Op = m.opcode, ll.ControlOpcode
+        if op == Op.LL_ENC_REQ:
             self._enc_pending[conn.id] = pdu.frame
             self._note_early_encryption(conn, pdu.frame)
-        elif op == 0x05:  # LL_START_ENC_REQ: the peripheral has the key; encryption starts
+        elif op == Op.LL_START_ENC_REQ:  # the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
             self._encryption(conn, pdu.frame, 0, "ll-start-enc")
-        elif op in (0x0D, 0x11) and conn.id in self._enc_pending:
+        elif op in (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND) and conn.id in self._enc_pending:
             rejected = m.reject_opcode
-            if rejected is None or rejected == 0x03:
+            if rejected is None or rejected == Op.LL_ENC_REQ:
                 self._enc_pending.pop(conn.id, None)
                 code = m.error_code if m.error_code is not None else 0x1F
                 self._encryption(conn, pdu.frame, code, "ll-reject")
-        elif op == 0x02:  # LL_TERMINATE_IND
+        elif op == Op.LL_TERMINATE_IND:
             code = m.error_code if m.error_code is not None else 0
             if code == 0x3D:
                 self._encryption(conn, pdu.frame, 0x3D, "ll-terminate-mic-failure")
