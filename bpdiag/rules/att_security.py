@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, AttError, Method, Outcome, Pairing
+from bpdiag.decode.att import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 INSUF_AUTHN = rule(
@@ -74,7 +75,12 @@ INSUF_KEYSIZE = rule(
     )
 )
 
-_BY_CODE = {0x05: INSUF_AUTHN, 0x0F: INSUF_ENC, 0x08: INSUF_AUTHZ, 0x0C: INSUF_KEYSIZE}
+_BY_CODE: dict[int, RuleInfo] = {
+    ErrorCode.INSUFFICIENT_AUTHENTICATION: INSUF_AUTHN,
+    ErrorCode.INSUFFICIENT_ENCRYPTION: INSUF_ENC,
+    ErrorCode.INSUFFICIENT_AUTHORIZATION: INSUF_AUTHZ,
+    ErrorCode.INSUFFICIENT_ENCRYPTION_KEY_SIZE: INSUF_KEYSIZE,
+}
 
 
 def _pairing_before(analysis: Analysis, err: AttError) -> Pairing | None:
@@ -104,7 +110,10 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
         if before is not None and before.outcome == Outcome.SUCCESS:
             how = (before.method or "unknown method").replace("_", " ")
             detail = f"{what}, after pairing {before.id} succeeded with {how}."
-            if err.error == 0x05 and before.method == Method.JUST_WORKS:
+            if (
+                err.error == ErrorCode.INSUFFICIENT_AUTHENTICATION
+                and before.method == Method.JUST_WORKS
+            ):
                 detail += (
                     " Just Works gives an unauthenticated key, so the attribute needs MITM "
                     "protection (Passkey Entry or Numeric Comparison)."

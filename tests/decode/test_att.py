@@ -207,6 +207,18 @@ ERROR_NAMES = {
 }
 
 
+def test_error_codes_agree_with_bumble() -> None:
+    """``att.ErrorCode`` (Table 3.4) held against Bumble's ATT ErrorCode: the same code for
+    each name, where Bumble shortens 0x0D's to INVALID_ATTRIBUTE_LENGTH."""
+    batt = pytest.importorskip("bumble.att")
+    theirs = {int(c): c.name for c in batt.ErrorCode if int(c) < 0x80}
+    ours = {int(c): c.name for c in att.ErrorCode}
+    assert {c: n for c, n in theirs.items() if ours.get(c) != n} == {
+        0x0D: "INVALID_ATTRIBUTE_LENGTH"
+    }
+    assert sorted(ours) == list(range(0x01, 0x14))
+
+
 def test_error_names() -> None:
     assert {c: att.att_error_name(c) for c in range(0x01, 0x14)} == ERROR_NAMES
     assert att.att_error_name(0x00) == "reserved (0x00)"
