@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from bpdiag.analysis.model import Analysis
 from bpdiag.analysis.run import Progress, analyze_file
 from bpdiag.crypto.keyring import Keyring
-from bpdiag.rules.diagnosis import Diagnosed
-from bpdiag.rules.diagnosis import diagnose as diagnosis_of
+from bpdiag.rules.diagnosis import Diagnosed, diagnosis_of
 
 
 def diagnose(analysis: Analysis) -> Diagnosed:

@@ -34,7 +34,7 @@ def test_analyze_returns_the_analysis_with_findings_and_suggestions() -> None:
 def test_the_diagnosis_is_its_own_object_and_leaves_the_analysis_as_it_was() -> None:
     from bpdiag.analysis.run import analyze_file
     from bpdiag.diagnose import diagnose
-    from bpdiag.rules.diagnosis import diagnose as diagnosis_of
+    from bpdiag.rules.diagnosis import diagnosis_of
 
     facts = analyze_file(OWN / "not_in_pairing_mode.btsnoop")
     assert not hasattr(facts, "findings") and not hasattr(facts, "suggestions")

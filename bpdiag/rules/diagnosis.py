@@ -1,7 +1,7 @@
 """The diagnosis: what the rules conclude from an ``Analysis``, kept apart from its facts.
 
 ``Analysis`` holds what the capture shows (connections, pairings, encryptions, problems);
-``diagnose`` reads it and returns a ``Diagnosis`` (the findings in report order and the
+``diagnosis_of`` reads it and returns a ``Diagnosis`` (the findings in report order and the
 "what would work" suggestions) without changing it.  ``Diagnosed`` is the two together: the
 analysis with the diagnosis drawn from it, which ``bpdiag.analyze`` returns and the reports
 read (``findings`` and ``suggestions`` are the diagnosis's, as docs/api.md promises).
@@ -28,7 +28,7 @@ class Diagnosis:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def diagnose(analysis: Analysis) -> Diagnosis:
+def diagnosis_of(analysis: Analysis) -> Diagnosis:
     """Run the rule catalogue and the advice over ``analysis``, which stays as it was."""
     return Diagnosis(with_tools(analysis, run_rules(analysis)), suggestions(analysis))
 
