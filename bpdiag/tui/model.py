@@ -18,8 +18,6 @@ if TYPE_CHECKING:  # the decoders and rules load in ``load`` (the loader thread)
     from bpdiag.decode.pdu import Pdu
     from bpdiag.rules.diagnosis import Diagnosed
 
-ERROR_NAMES = ("Failed", "Reject", "Error", "TERMINATE", "Disconnection")
-
 
 @dataclass(slots=True)
 class PacketRow:
