@@ -24,22 +24,37 @@ if TYPE_CHECKING:
     from bpdiag.errors import BpdiagError as BpdiagError
     from bpdiag.rules.advice import Suggestion as Suggestion
     from bpdiag.rules.base import Finding as Finding
+    from bpdiag.rules.diagnosis import Diagnosed as Diagnosed
+    from bpdiag.rules.diagnosis import Diagnosis as Diagnosis
 
-__all__ = ["Analysis", "BpdiagError", "Finding", "Suggestion", "__version__", "analyze"]
+__all__ = [
+    "Analysis",
+    "BpdiagError",
+    "Diagnosed",
+    "Diagnosis",
+    "Finding",
+    "Suggestion",
+    "__version__",
+    "analyze",
+]
 
 # The names above, imported on first use: `import bpdiag` stays light.
 _LAZY = {
     "Analysis": ("bpdiag.analysis.model", "Analysis"),
     "BpdiagError": ("bpdiag.errors", "BpdiagError"),
+    "Diagnosed": ("bpdiag.rules.diagnosis", "Diagnosed"),
+    "Diagnosis": ("bpdiag.rules.diagnosis", "Diagnosis"),
     "Finding": ("bpdiag.rules.base", "Finding"),
     "Suggestion": ("bpdiag.rules.advice", "Suggestion"),
 }
 
 
-def analyze(path: str | os.PathLike[str], progress: Progress | None = None) -> Analysis:
+def analyze(path: str | os.PathLike[str], progress: Progress | None = None) -> Diagnosed:
     """Read the capture at ``path`` (any format bpdiag reads, chosen by its magic bytes),
     rebuild its connections and pairings and run the rule catalogue: the same result as
-    ``bpdiag analyze --json``, as objects (findings and "what would work" included).
+    ``bpdiag analyze --json``, as objects: an ``Analysis`` (the facts) with the ``Diagnosis``
+    the rules drew from it (``diagnosis``; its findings and "what would work" are also
+    ``findings`` and ``suggestions``).
 
     Damage in the file does not raise: it is in ``Analysis.problems``, and what was read is
     analysed. Raises ``bpdiag.BpdiagError`` when the file is not a capture bpdiag can read at

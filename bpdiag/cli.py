@@ -17,16 +17,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn, Unpack
+from typing import TYPE_CHECKING, NoReturn, Unpack
 
 import click
 
 from bpdiag import __version__
-from bpdiag.analysis.model import Analysis
 from bpdiag.cli_keys import KeyArgs, build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
-from bpdiag.live.base import IO_CAPABILITIES
+from bpdiag.live.base import IO_CAPABILITIES, BackendKind
+
+if TYPE_CHECKING:
+    from bpdiag.rules.diagnosis import Diagnosed
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -182,12 +184,14 @@ def analyze(
     sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 
-def _fails(analysis: Analysis, fail_on: str) -> bool:
+def _fails(analysis: Diagnosed, fail_on: str) -> bool:
     """``--fail-on``: error (default) — a failed pairing or encryption, or an error finding;
     warning — also a warning finding; never — no."""
     if fail_on == "never":
         return False
-    worst = {"error"} if fail_on == "error" else {"error", "warning"}
+    from bpdiag.rules.base import Severity
+
+    worst = {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
     return analysis.failed or any(f.severity in worst for f in analysis.findings)
 
 
@@ -480,7 +484,10 @@ def compare(a: str, b: str, as_json: bool) -> None:
 @main.command()
 @click.argument("target")
 @click.option(
-    "--backend", type=click.Choice(["bumble", "bluez"]), default="bumble", show_default=True
+    "--backend",
+    type=click.Choice([k.value for k in BackendKind]),
+    default=BackendKind.BUMBLE.value,
+    show_default=True,
 )
 @click.option("--adapter", default="hci0", show_default=True, help="BlueZ adapter (bluez).")
 @click.option("--transport", default=None, help="Bumble transport, e.g. usb:0, hci-socket:0.")
@@ -605,7 +612,7 @@ def pair(
     spec = AttemptSpec(
         target=target,
         params=params,
-        backend=backend,
+        backend=BackendKind(backend),
         sim=sim_spec,
         transport=transport,
         adapter=adapter,
@@ -678,7 +685,7 @@ def restore_bond(backup: str) -> None:
     path = Path(backup)
     try:
         doc = read_backup(path)
-        if doc["backend"] == "bluez":
+        if doc["backend"] == BackendKind.BLUEZ:
             message = restore_bluez_bond(doc, path if path.is_dir() else path.parent)
         else:
             message = asyncio.run(restore_bumble_bond(doc))

@@ -12,26 +12,23 @@ from collections.abc import Iterator
 from bpdiag.analysis.model import Analysis
 from bpdiag.analysis.run import Progress, analyze_file
 from bpdiag.crypto.keyring import Keyring
-from bpdiag.rules import run_rules
-from bpdiag.rules.advice import suggestions
-from bpdiag.rules.tools import with_tools
+from bpdiag.rules.diagnosis import Diagnosed, diagnosis_of
 
 
-def diagnose(analysis: Analysis) -> Analysis:
-    analysis.findings = with_tools(analysis, run_rules(analysis))
-    analysis.suggestions = suggestions(analysis)
-    return analysis
+def diagnose(analysis: Analysis) -> Diagnosed:
+    """``analysis`` with the diagnosis the rules draw from it (``analysis`` is not changed)."""
+    return Diagnosed.of(analysis, diagnosis_of(analysis))
 
 
 def diagnose_file(
     path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
-) -> Analysis:
+) -> Diagnosed:
     return diagnose(analyze_file(path, progress, keys))
 
 
 def diagnose_inputs(
     path: str | os.PathLike[str], keys: Keyring | None = None
-) -> Iterator[Analysis]:
+) -> Iterator[Diagnosed]:
     """One diagnosed analysis per capture in ``path``: one for a capture file or standard
     input (``"-"``), one per HCI log inside an Android bug report zip (its ``capture.path``
     names the entry, ``zip:entry``).  Raises ``UnreadableCapture`` like ``diagnose_file``."""

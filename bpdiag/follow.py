@@ -23,12 +23,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, Pairing, SecurityProcedure
 from bpdiag.analysis.run import walk_file
 from bpdiag.analysis.verify import verify
+
+if TYPE_CHECKING:
+    from bpdiag.rules.diagnosis import Diagnosed
 
 SMP_TIMEOUT_S = 30.0
 SETTLE_S = 2.0
@@ -92,10 +95,10 @@ class Tracker:
     def __init__(
         self,
         analyzer: Analyzer,
-        emit: Callable[[Analysis, Pairing, str], None],
+        emit: Callable[[Diagnosed, Pairing, str], None],
         clock: Callable[[], float] = time.monotonic,
         smp_timeout: float = SMP_TIMEOUT_S,
-        emit_request: Callable[[Analysis, SecurityProcedure], None] | None = None,
+        emit_request: Callable[[Diagnosed, SecurityProcedure], None] | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.emit = emit
@@ -160,20 +163,19 @@ class Tracker:
             added = proc not in analysis.security_requests
             if added:
                 analysis.security_requests.append(proc)
-            findings = analysis.findings
             try:
                 from bpdiag.rules import run_rules
+                from bpdiag.rules.diagnosis import Diagnosed, Diagnosis
 
-                analysis.findings = [
+                told_findings = [
                     f
                     for f in run_rules(analysis)
                     if f.connection == proc.connection
                     and f.pairing is None
                     and f.code == "security-request-ignored"
                 ]
-                self.emit_request(analysis, proc)
+                self.emit_request(Diagnosed.of(analysis, Diagnosis(told_findings)), proc)
             finally:
-                analysis.findings = findings
                 if added:
                     analysis.security_requests.remove(proc)
 
@@ -201,13 +203,12 @@ class Tracker:
         analysis.capture.last_time = now
         verify(p, conn)
         from bpdiag.rules import run_rules
+        from bpdiag.rules.diagnosis import Diagnosed, Diagnosis
 
-        findings = analysis.findings
-        analysis.findings = [f for f in run_rules(analysis) if f.pairing == p.id]
+        told = Diagnosis([f for f in run_rules(analysis) if f.pairing == p.id])
         try:
-            self.emit(analysis, p, why)
+            self.emit(Diagnosed.of(analysis, told), p, why)
         finally:
-            analysis.findings = findings
             analysis.capture.last_time = saved_last
             p.checks = []  # finish() verifies every pairing once more
             p.numeric_value = None
@@ -232,7 +233,7 @@ def run_follow(
     out: list[Analyzer] = []
     tracker: list[Tracker] = []
 
-    def emit(analysis: Analysis, p: Pairing, why: str) -> None:
+    def emit(analysis: Diagnosed, p: Pairing, why: str) -> None:
         if as_json:
             rec = {
                 "event": "pairing",
@@ -248,7 +249,7 @@ def run_follow(
             sys.stdout.write(render_pairing(analysis, p, show_keys).rstrip("\n") + note + "\n\n")
         sys.stdout.flush()
 
-    def emit_request(analysis: Analysis, proc: SecurityProcedure) -> None:
+    def emit_request(analysis: Diagnosed, proc: SecurityProcedure) -> None:
         if as_json:
             rec = {
                 "event": "security_request",

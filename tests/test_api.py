@@ -27,6 +27,25 @@ def test_analyze_returns_the_analysis_with_findings_and_suggestions() -> None:
     assert f.severity == "error" and f.pairing == 1 and 35 in f.frames and f.fix
     assert a.suggestions and isinstance(a.suggestions[0], bpdiag.Suggestion)
     assert a.capture.format == "btsnoop" and a.capture.records == 38
+    assert isinstance(a, bpdiag.Diagnosed) and isinstance(a.diagnosis, bpdiag.Diagnosis)
+    assert a.findings is a.diagnosis.findings and a.suggestions is a.diagnosis.suggestions
+
+
+def test_the_diagnosis_is_its_own_object_and_leaves_the_analysis_as_it_was() -> None:
+    from bpdiag.analysis.run import analyze_file
+    from bpdiag.diagnose import diagnose
+    from bpdiag.rules.diagnosis import diagnosis_of
+
+    facts = analyze_file(OWN / "not_in_pairing_mode.btsnoop")
+    assert not hasattr(facts, "findings") and not hasattr(facts, "suggestions")
+    before = repr(facts)
+    diagnosis = diagnosis_of(facts)
+    assert [f.code for f in diagnosis.findings] == ["pairing-mode-inactive"]
+    assert diagnosis.suggestions and diagnosis.suggestions[0].pairing == 1
+    assert repr(facts) == before
+    both = diagnose(facts)
+    assert both.pairings is facts.pairings and both.capture is facts.capture
+    assert both.diagnosis == diagnosis and repr(facts) == before
 
 
 def test_analyze_agrees_with_the_json_output() -> None:

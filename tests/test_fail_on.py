@@ -35,10 +35,11 @@ def test_error_finding_on_a_successful_capture_exits_1() -> None:
     from bpdiag.analysis.model import Analysis, CaptureInfo
     from bpdiag.cli import _fails
     from bpdiag.rules.base import Finding
+    from bpdiag.rules.diagnosis import Diagnosed, Diagnosis
 
-    a = Analysis(capture=CaptureInfo("t", "btsnoop", 1002, "H4"))
-    assert not a.failed  # no pairing or encryption failed …
-    a.findings = [Finding("commitment-not-checked", "error", "t", "d", "f")]
+    facts = Analysis(capture=CaptureInfo("t", "btsnoop", 1002, "H4"))
+    assert not facts.failed  # no pairing or encryption failed …
+    a = Diagnosed.of(facts, Diagnosis([Finding("commitment-not-checked", "error", "t", "d", "f")]))
     assert _fails(a, "error") and _fails(a, "warning") and not _fails(a, "never")
-    a.findings = [Finding("no-bonding", "info", "t", "d", "f")]
+    a = Diagnosed.of(facts, Diagnosis([Finding("no-bonding", "info", "t", "d", "f")]))
     assert not _fails(a, "error") and not _fails(a, "warning")

@@ -1,6 +1,6 @@
-"""The tools that keep the shape of the code: ruff (lint), mypy (types; strict on capture/ and
-decode/) and import-linter (the layers contract in pyproject.toml).  Each runs as CI runs it,
-from the project root, and a failure shows the tool's own report."""
+"""The tools that keep the shape of the code: ruff (lint), mypy (types; strict on capture/,
+decode/, analysis/ and rules/) and import-linter (the layers contract in pyproject.toml).
+Each runs as CI runs it, from the project root, and a failure shows the tool's own report."""
 
 from __future__ import annotations
 

@@ -37,9 +37,13 @@ from bpdiag.analysis.model import (
     KeyDistributed,
     MonitorEvent,
     Pairing,
+    RequestOutcome,
+    Role,
     SecurityProcedure,
     SecurityRequest,
+    Side,
     Step,
+    Transport,
 )
 from bpdiag.analysis.pairing_method import method_for
 from bpdiag.analysis.partial import infer_partial_method
@@ -107,10 +111,10 @@ def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Feat
     )
 
 
-def _learn_identity(conn: Connection, sender: str, cmd: smp.IdentityAddressInformation) -> None:
+def _learn_identity(conn: Connection, sender: Role, cmd: smp.IdentityAddressInformation) -> None:
     """A side whose address the capture never gave (an Android snoop log has no Read BD_ADDR)
     names its identity address in Identity Address Information (Vol 3, Part H, 3.6.5)."""
-    side = {"central": conn.central, "peripheral": conn.peripheral}.get(sender)
+    side = {Role.CENTRAL: conn.central, Role.PERIPHERAL: conn.peripheral}.get(sender)
     if side is None or side.address is not None or not any(cmd.address):
         return  # all zero: the log did not give the address (hcidump's text), not an identity
     side.address = smp.format_bd_addr(cmd.address)
@@ -155,7 +159,9 @@ class Analyzer:
             conn.last_frame = pdu.frame
         return conn
 
-    def _new_connection(self, link: Any, frame: int, transport: str = "le") -> Connection:
+    def _new_connection(
+        self, link: Any, frame: int, transport: Transport = Transport.LE
+    ) -> Connection:
         conn = Connection(
             id=len(self.analysis.connections) + 1,
             link=link,
@@ -174,23 +180,23 @@ class Analyzer:
         self._by_link[link] = conn
         return conn
 
-    def _set_local_role(self, conn: Connection, role: str) -> None:
+    def _set_local_role(self, conn: Connection, role: Role) -> None:
         if conn.local_role is not None or conn.link[0] != "hci":
             return
         conn.local_role = role
         local = self._adapter_address.get(conn.link[1])
         if local is not None:
-            side = conn.central if role == "central" else conn.peripheral
+            side = conn.central if role == Role.CENTRAL else conn.peripheral
             if side.address is None:
                 side.address = local
                 side.address_type = "public"
 
-    def _sender(self, conn: Connection, direction: Direction, code: int | None = None) -> str:
+    def _sender(self, conn: Connection, direction: Direction, code: int | None = None) -> Role:
         """Which side sent a PDU: "central", "peripheral" or "unknown"."""
         if direction is _C_TO_P:
-            return "central"
+            return Role.CENTRAL
         if direction is _P_TO_C:
-            return "peripheral"
+            return Role.PERIPHERAL
         if direction is _SENT or direction is _RECEIVED:
             local_sent = direction is _SENT
             if conn.local_role is None and code is not None:
@@ -200,24 +206,26 @@ class Analyzer:
                 elif code in _PERIPHERAL_CODES:
                     sender_central = False
                 else:
-                    return "unknown"
+                    return Role.UNKNOWN
                 self._set_local_role(
-                    conn, "central" if sender_central == local_sent else "peripheral"
+                    conn, Role.CENTRAL if sender_central == local_sent else Role.PERIPHERAL
                 )
             if conn.local_role is None:
-                return "unknown"
-            if conn.local_role == "central":
-                return "central" if local_sent else "peripheral"
-            return "peripheral" if local_sent else "central"
+                return Role.UNKNOWN
+            if conn.local_role == Role.CENTRAL:
+                return Role.CENTRAL if local_sent else Role.PERIPHERAL
+            return Role.PERIPHERAL if local_sent else Role.CENTRAL
         if code == _PAIRING_REQUEST:
-            return "central"
+            return Role.CENTRAL
         if code in _PERIPHERAL_CODES:
-            return "peripheral"
-        return "unknown"
+            return Role.PERIPHERAL
+        return Role.UNKNOWN
 
     @staticmethod
-    def _role_word(sender: str) -> str:
-        return {"central": "initiator", "peripheral": "responder"}.get(sender, "unknown")
+    def _role_word(sender: Role) -> Side:
+        return {Role.CENTRAL: Side.INITIATOR, Role.PERIPHERAL: Side.RESPONDER}.get(
+            sender, Side.UNKNOWN
+        )
 
     # ------------------------------------------------------------------ feeding
     def feed(self, pdu: Pdu) -> Connection | None:
@@ -360,7 +368,7 @@ class Analyzer:
         direction: Direction,
     ) -> None:
         """Keep a PDU whose sender waits for the local role (HCI logs that start mid-link)."""
-        if step.sender == "unknown" and (direction is _SENT or direction is _RECEIVED):
+        if step.sender == Role.UNKNOWN and (direction is _SENT or direction is _RECEIVED):
             self._unresolved.append((conn, step, also, direction is _SENT))
 
     def _resolve_senders(self) -> None:
@@ -372,29 +380,39 @@ class Analyzer:
                 if isinstance(also, Failure):
                     also.sender_unknown = "local-role-unknown"
                 continue
-            local_is_central = conn.local_role == "central"
-            step.sender = "central" if local_sent == local_is_central else "peripheral"
+            local_is_central = conn.local_role == Role.CENTRAL
+            step.sender = Role.CENTRAL if local_sent == local_is_central else Role.PERIPHERAL
             if also is not None:
                 also.sent_by = self._role_word(step.sender)
         self._unresolved.clear()
 
     def _close_security_request(
-        self, conn: Connection, outcome: str, frame: int, time: float, status: int | None = None
+        self,
+        conn: Connection,
+        outcome: RequestOutcome,
+        frame: int,
+        time: float,
+        status: int | None = None,
     ) -> None:
         """The central answered a held Security Request without pairing (or the link ended)."""
         held = self._pending_sr.get(conn.id)
         if held is None:
             return
         proc = held[0]
-        if outcome == "encryption-refused":
+        if outcome == RequestOutcome.ENCRYPTION_REFUSED:
             # The stored key was refused; a pairing may still follow and adopt the request.
             proc.outcome, proc.answer_frame, proc.answer_time = outcome, frame, time
             proc.encryption_status = status
             return
         self._pending_sr.pop(conn.id, None)
-        if not (outcome == "disconnected" and proc.outcome == "encryption-refused"):
+        if not (
+            outcome == RequestOutcome.DISCONNECTED
+            and proc.outcome == RequestOutcome.ENCRYPTION_REFUSED
+        ):
             proc.outcome, proc.answer_frame, proc.answer_time = outcome, frame, time
-            proc.encryption_status = status if outcome == "encrypted" else proc.encryption_status
+            proc.encryption_status = (
+                status if outcome == RequestOutcome.ENCRYPTED else proc.encryption_status
+            )
         self.analysis.security_requests.append(proc)
 
     @staticmethod
@@ -405,9 +423,9 @@ class Analyzer:
         p.secure_connections = req.sc and rsp.sc
         choice = method_for(req, rsp)
         if choice is not None:
-            p.method = choice.method.value
+            p.method = choice.method
             p.method_because = choice.because
-            p.passkey_displayed_by = choice.passkey_displayed_by or None
+            p.passkey_displayed_by = choice.passkey_displayed_by
 
     # Encryption --------------------------------------------------------------
     def _encryption(
@@ -442,9 +460,11 @@ class Analyzer:
         if not after and conn.id in self._pending_sr:
             t = self._now
             if status == 0:
-                self._close_security_request(conn, "encrypted", frame, t, 0)
+                self._close_security_request(conn, RequestOutcome.ENCRYPTED, frame, t, 0)
             else:
-                self._close_security_request(conn, "encryption-refused", frame, t, status)
+                self._close_security_request(
+                    conn, RequestOutcome.ENCRYPTION_REFUSED, frame, t, status
+                )
         if after and p is not None:
             if status == 0:
                 p.encrypted_frame = frame
@@ -452,7 +472,7 @@ class Analyzer:
             else:
                 p.encryption_status = status
                 p.failure = Failure(
-                    status, status_name(status), "responder", frame, layer=how.split("-", 1)[0]
+                    status, status_name(status), Side.RESPONDER, frame, layer=how.split("-", 1)[0]
                 )
                 self._open.pop(conn.id, None)
             p.ended_frame = frame
@@ -529,20 +549,20 @@ class Analyzer:
         m = pdu.msg
         if conn is None or not isinstance(m, ll.LlControl):
             return conn
-        op = m.opcode
-        if op == 0x03:  # LL_ENC_REQ
+        op, Op = m.opcode, ll.ControlOpcode
+        if op == Op.LL_ENC_REQ:
             self._enc_pending[conn.id] = pdu.frame
             self._note_early_encryption(conn, pdu.frame)
-        elif op == 0x05:  # LL_START_ENC_REQ: the peripheral has the key; encryption starts
+        elif op == Op.LL_START_ENC_REQ:  # the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
             self._encryption(conn, pdu.frame, 0, "ll-start-enc")
-        elif op in (0x0D, 0x11) and conn.id in self._enc_pending:
+        elif op in (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND) and conn.id in self._enc_pending:
             rejected = m.reject_opcode
-            if rejected is None or rejected == 0x03:
+            if rejected is None or rejected == Op.LL_ENC_REQ:
                 self._enc_pending.pop(conn.id, None)
                 code = m.error_code if m.error_code is not None else 0x1F
                 self._encryption(conn, pdu.frame, code, "ll-reject")
-        elif op == 0x02:  # LL_TERMINATE_IND
+        elif op == Op.LL_TERMINATE_IND:
             code = m.error_code if m.error_code is not None else 0
             if code == 0x3D:
                 self._encryption(conn, pdu.frame, 0x3D, "ll-terminate-mic-failure")
@@ -550,11 +570,11 @@ class Analyzer:
             conn.disconnect_reason_name = hci.status_name(code)
             conn.disconnect_frame = pdu.frame
             conn.disconnect_time = pdu.time
-            self._close_security_request(conn, "disconnected", pdu.frame, pdu.time)
+            self._close_security_request(conn, RequestOutcome.DISCONNECTED, pdu.frame, pdu.time)
             conn.disconnected_by = (
-                "central"
+                Role.CENTRAL
                 if pdu.direction is Direction.C_TO_P
-                else "peripheral"
+                else Role.PERIPHERAL
                 if pdu.direction is Direction.P_TO_C
                 else None
             )
@@ -570,12 +590,14 @@ class Analyzer:
             old = self._by_link.pop(pdu.link, None)
             if old is not None and old.disconnect_frame is None:
                 old.last_frame = max(old.last_frame, pdu.frame - 1)
-            transport = "le" if isinstance(m, hci.LeConnectionComplete) else "br/edr"
+            transport = (
+                Transport.LE if isinstance(m, hci.LeConnectionComplete) else Transport.BR_EDR
+            )
             conn = self._new_connection(pdu.link, pdu.frame, transport)
             conn.established_frame = pdu.frame
             if isinstance(m, hci.LeConnectionComplete):
-                role = "central" if m.role == 0 else "peripheral"
-                peer = conn.peripheral if role == "central" else conn.central
+                role = Role.CENTRAL if m.role == 0 else Role.PERIPHERAL
+                peer = conn.peripheral if role == Role.CENTRAL else conn.central
                 peer.address = m.peer_address
                 peer.address_type = hci.address_type_name(m.peer_address_type)
                 self._set_local_role(conn, role)
@@ -601,7 +623,7 @@ class Analyzer:
                 conn.disconnect_reason_name = hci.status_name(m.reason)
                 conn.disconnect_frame = pdu.frame
                 conn.disconnect_time = pdu.time
-                self._close_security_request(conn, "disconnected", pdu.frame, pdu.time)
+                self._close_security_request(conn, RequestOutcome.DISCONNECTED, pdu.frame, pdu.time)
                 self._by_link.pop(pdu.link, None)
                 self._open.pop(conn.id, None)
         elif isinstance(m, hci.EncryptionChange):
@@ -616,12 +638,12 @@ class Analyzer:
                 self._encryption(conn, pdu.frame, m.status, "hci-start-encryption-status")
         elif isinstance(m, hci.LeLtkNegativeReply):
             # The local host (a peripheral) has no key for the central's LTK request.
-            self._set_local_role(conn, "peripheral")
+            self._set_local_role(conn, Role.PERIPHERAL)
             self._encryption(conn, pdu.frame, 0x06, "hci-ltk-negative-reply")
         elif isinstance(m, hci.LeLtkRequest):
-            self._set_local_role(conn, "peripheral")
+            self._set_local_role(conn, Role.PERIPHERAL)
         elif isinstance(m, hci.LeEnableEncryption):
-            self._set_local_role(conn, "central")
+            self._set_local_role(conn, Role.CENTRAL)
             self._note_early_encryption(conn, pdu.frame)
         return conn
 

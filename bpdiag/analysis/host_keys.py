@@ -17,6 +17,7 @@ octet first; the keyring holds them in spec order.
 
 from __future__ import annotations
 
+from bpdiag.analysis.model import Role
 from bpdiag.analysis.run import walk_file
 from bpdiag.crypto.keyring import Keyring, KnownKey
 from bpdiag.errors import BpdiagError
@@ -35,7 +36,7 @@ def load_host_keys(path: str, keys: Keyring) -> int:
             name = type(m).__name__
             peer = None
             if conn is not None:
-                side = conn.peripheral if conn.local_role == "central" else conn.central
+                side = conn.peripheral if conn.local_role == Role.CENTRAL else conn.central
                 peer = side.address
             if name == "LeEnableEncryption":
                 keys.learn_ltk(

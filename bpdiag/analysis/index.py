@@ -26,12 +26,14 @@ from bpdiag.analysis.model import (
     Connection,
     Encryption,
     MonitorEvent,
+    Outcome,
     Pairing,
+    Role,
 )
 
 
 def _peer(c: Connection) -> str | None:
-    return (c.peripheral if c.local_role == "central" else c.central).address
+    return (c.peripheral if c.local_role == Role.CENTRAL else c.central).address
 
 
 class AnalysisIndex:
@@ -56,9 +58,9 @@ class AnalysisIndex:
             cid: all(a.first_frame <= b.first_frame for a, b in pairwise(ps))
             for cid, ps in self._pairings.items()
         }
-        self._failed_ids = [p.id for p in analysis.pairings if p.outcome == "failed"]
+        self._failed_ids = [p.id for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._failed_sorted = all(a < b for a, b in pairwise(self._failed_ids))
-        self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == "failed"]
+        self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._encryptions: dict[int | None, list[Encryption]] = {}
         for e in analysis.encryptions:
             self._encryptions.setdefault(e.connection, []).append(e)
@@ -160,7 +162,7 @@ class AnalysisIndex:
     # ------------------------------------------------------------ pairings
     def pairings_of(self, cid: int | None) -> list[Pairing]:
         """The pairings on connection ``cid``, in id order."""
-        return self._pairings.get(cid, [])  # type: ignore[arg-type]
+        return self._pairings.get(cid, [])
 
     def _firsts(self, cid: int | None) -> list[int]:
         firsts = self._pairing_firsts.get(cid)
@@ -173,7 +175,7 @@ class AnalysisIndex:
         ps = self.pairings_of(cid)
         if not ps:
             return None
-        if self._pairings_sorted[cid]:  # type: ignore[index]
+        if self._pairings_sorted[cid]:
             i = bisect_left(self._firsts(cid), frame)
             return ps[i - 1] if i else None
         before = [p for p in ps if p.first_frame < frame]
@@ -184,7 +186,7 @@ class AnalysisIndex:
         ps = self.pairings_of(cid)
         if not ps:
             return None
-        if self._pairings_sorted[cid]:  # type: ignore[index]
+        if self._pairings_sorted[cid]:
             i = bisect_right(self._firsts(cid), frame)
             return ps[i] if i < len(ps) else None
         return next((p for p in ps if p.first_frame > frame), None)
@@ -200,7 +202,7 @@ class AnalysisIndex:
 
     # ------------------------------------------------------------ the rest
     def encryptions_of(self, cid: int | None) -> list[Encryption]:
-        return self._encryptions.get(cid, [])  # type: ignore[arg-type]
+        return self._encryptions.get(cid, [])
 
     def att_errors_of(self, cid: int | None) -> list[AttError]:
         return self._att_errors.get(cid, [])

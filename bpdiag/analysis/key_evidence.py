@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpdiag.analysis.model import Connection, Endpoint
+from bpdiag.analysis.model import Connection, Endpoint, Role
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.crypto.smp_crypto import ah, bd_addr
 from bpdiag.decode import smp
@@ -98,11 +98,11 @@ class KeyTracker:
                 self._used(conn, pdu.frame, bytes(m.ltk)[::-1], ediv, rand, "ltk-request-reply")
 
     def _peer(self, conn: Connection) -> Endpoint:
-        return conn.central if conn.local_role == "peripheral" else conn.peripheral
+        return conn.central if conn.local_role == Role.PERIPHERAL else conn.peripheral
 
     def _peer_key(self, conn: Connection) -> str | None:
         ep = self._peer(conn)
-        return ep.identity or ep.address  # type: ignore[attr-defined]
+        return ep.identity or ep.address
 
     def _smp(self, pdu: Pdu, conn: Connection, m: Any) -> None:
         if isinstance(m, (smp.PairingRequest, smp.PairingResponse)):
@@ -162,7 +162,7 @@ class KeyTracker:
             return
         for irk, identity, _frame in self._irks:
             if identity and ah(irk, value[:3]) == value[3:]:
-                ep.identity = identity  # type: ignore[attr-defined]
+                ep.identity = identity
                 return
 
     def finish(self, connections: list[Connection]) -> None:

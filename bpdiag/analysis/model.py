@@ -7,9 +7,93 @@ These are plain data.  ``to_json`` methods give the documented JSON contract
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bpdiag.capture.record import Problem
+
+
+# The analysis's vocabulary, declared once.  Each is a StrEnum: a member is equal to its
+# value, which is what the JSON (docs/json.md) writes, so the output does not change.
+class Outcome(StrEnum):
+    """How a pairing ended (``Pairing.outcome``)."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+
+
+class Method(StrEnum):
+    """An association model of pairing (Vol 3, Part H, 2.3.5.1; analysis/pairing_method.py)."""
+
+    JUST_WORKS = "just_works"
+    NUMERIC_COMPARISON = "numeric_comparison"
+    PASSKEY_ENTRY = "passkey_entry"
+    OOB = "oob"
+
+
+class Side(StrEnum):
+    """A side of a pairing (Vol 3, Part H, 2.1): who sent a Pairing Failed or a key."""
+
+    INITIATOR = "initiator"
+    RESPONDER = "responder"
+    UNKNOWN = "unknown"  # the capture does not show it
+
+
+class Role(StrEnum):
+    """A link-layer role (Vol 6, Part B, 4.5): who sent a PDU, the local controller's role."""
+
+    CENTRAL = "central"
+    PERIPHERAL = "peripheral"
+    UNKNOWN = "unknown"  # the capture does not show it
+
+
+class Transport(StrEnum):
+    LE = "le"
+    BR_EDR = "br/edr"
+
+
+class CheckResult(StrEnum):
+    """What a spec check redone from the public values found (``Check.result``)."""
+
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    NOT_CHECKED = "not_checked"  # the check was not made (the detail says why)
+
+
+class CheckKind(StrEnum):
+    """Which spec check ``Check.check`` redid (analysis/verify.py, analysis/legacy_tk.py)."""
+
+    INITIATOR_CONFIRM = "initiator_confirm"  # c1 / f4 of the initiator's confirm
+    RESPONDER_CONFIRM = "responder_confirm"
+    INITIATOR_PUBLIC_KEY = "initiator_public_key"  # the key is on P-256
+    RESPONDER_PUBLIC_KEY = "responder_public_key"
+    INITIATOR_DEBUG_KEY = "initiator_debug_key"  # the key is the SMP debug key
+    RESPONDER_DEBUG_KEY = "responder_debug_key"
+    INITIATOR_PASSKEY_COMMITMENT = "initiator_passkey_commitment"  # SC Passkey Entry rounds
+    RESPONDER_PASSKEY_COMMITMENT = "responder_passkey_commitment"
+    PASSKEY_AGREEMENT = "passkey_agreement"  # both sides used the same passkey
+    INITIATOR_PASSKEY = "initiator_passkey"  # legacy: the passkey that explains a confirm
+    RESPONDER_PASSKEY = "responder_passkey"
+    PASSKEY_SEARCH = "passkey_search"  # legacy: the search was not run (the detail says why)
+
+
+# The checks of one kind, one per side: rules ask which kind a check is, never its spelling
+DEBUG_KEY_CHECKS = frozenset({CheckKind.INITIATOR_DEBUG_KEY, CheckKind.RESPONDER_DEBUG_KEY})
+PUBLIC_KEY_CHECKS = frozenset({CheckKind.INITIATOR_PUBLIC_KEY, CheckKind.RESPONDER_PUBLIC_KEY})
+PASSKEY_CHECKS = {
+    Side.INITIATOR: CheckKind.INITIATOR_PASSKEY,
+    Side.RESPONDER: CheckKind.RESPONDER_PASSKEY,
+}
+
+
+class RequestOutcome(StrEnum):
+    """How a Security Request no pairing followed ended (``SecurityProcedure.outcome``)."""
+
+    ENCRYPTED = "encrypted"  # a stored key was used
+    ENCRYPTION_REFUSED = "encryption-refused"  # the stored key was refused, nothing followed
+    DISCONNECTED = "disconnected"  # the link closed first
+    UNANSWERED = "unanswered"  # the capture ends with no answer
 
 
 @dataclass(slots=True)
@@ -35,19 +119,19 @@ class Connection:
 
     id: int
     link: tuple[Any, ...]
-    transport: str  # "le" | "br/edr"
+    transport: Transport
     first_frame: int
     last_frame: int
     central: Endpoint = field(default_factory=Endpoint)
     peripheral: Endpoint = field(default_factory=Endpoint)
-    local_role: str | None = None  # HCI captures: "central" | "peripheral"; air: None
+    local_role: Role | None = None  # HCI captures: central or peripheral; air: None
     handle: int | None = None
     access_address: int | None = None
     established_frame: int | None = None  # connection complete / CONNECT_IND
     disconnect_reason: int | None = None
     disconnect_reason_name: str | None = None
     disconnect_frame: int | None = None
-    disconnected_by: str | None = None  # "central" | "peripheral" | "local" | "remote" | None
+    disconnected_by: Role | None = None  # air captures: who sent LL_TERMINATE_IND
     encrypted: bool = False
     disconnect_time: float | None = None
 
@@ -137,7 +221,7 @@ class SecurityProcedure:
     connection: int
     request: SecurityRequest
     time: float
-    outcome: str = "unanswered"
+    outcome: RequestOutcome = RequestOutcome.UNANSWERED
     answer_frame: int | None = None  # the encryption or the disconnection
     answer_time: float | None = None
     encryption_status: int | None = None
@@ -160,7 +244,7 @@ class Failure:
 
     reason: int
     name: str
-    sent_by: str  # "initiator" | "responder" | "unknown"
+    sent_by: Side  # initiator or responder (unknown: ``sender_unknown`` says why)
     frame: int
     layer: str = "smp"  # "smp" | "hci" | "ll"
     # why ``sent_by`` is "unknown", None when it is known: "local-role-unknown" (the log
@@ -188,7 +272,7 @@ class Step:
 
     frame: int
     time: float
-    sender: str  # "central" | "peripheral" | "unknown"
+    sender: Role
     code: int
     name: str
     msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
@@ -199,9 +283,9 @@ class Step:
 class Check:
     """A spec check redone from the public values of a pairing (bpdiag.analysis.verify)."""
 
-    check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
+    check: str  # a CheckKind (verify.py and legacy_tk.py write its values)
     frame: int  # the PDU the check is about
-    result: str  # "match" | "mismatch" | "not_checked" (the detail says why)
+    result: str  # a CheckResult: match, mismatch, not_checked (the detail says why)
     detail: str
     # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
     # never in JSON; the text report shows it with --show-keys only.
@@ -224,7 +308,7 @@ class KeyDistributed:
     """A key a side sent in phase 3 (value kept only for ``--show-keys``)."""
 
     frame: int
-    sent_by: str  # "initiator" | "responder" | "unknown"
+    sent_by: Side
     key: str  # "LTK" | "EDIV/Rand" | "IRK" | "Identity Address" | "CSRK"
 
 
@@ -241,9 +325,9 @@ class Pairing:
     request: Features | None = None
     response: Features | None = None
     secure_connections: bool | None = None
-    method: str | None = None
+    method: Method | None = None
     method_because: str | None = None
-    passkey_displayed_by: str | None = None
+    passkey_displayed_by: Side | None = None
     confirms: int = 0
     randoms: int = 0
     public_keys: int = 0
@@ -266,9 +350,9 @@ class Pairing:
         """Whether every phase-2 PDU the selected protocol needs was seen at least once."""
         if self.secure_connections:
             needed_confirms = 1
-            if self.method == "passkey_entry":
+            if self.method == Method.PASSKEY_ENTRY:
                 needed_confirms = 20
-            elif self.method == "oob":
+            elif self.method == Method.OOB:
                 needed_confirms = 0
             return (
                 self.public_keys >= 2
@@ -283,14 +367,14 @@ class Pairing:
         return bool(self.confirms or self.randoms or self.public_keys or self.dhkey_checks)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         if self.failure is not None:
-            return "failed"
+            return Outcome.FAILED
         if self.encrypted_frame is not None and self.phase2_started:
-            return "success"
+            return Outcome.SUCCESS
         if self.keys and self.phase2_started:
-            return "success"
-        return "incomplete"
+            return Outcome.SUCCESS
+        return Outcome.INCOMPLETE
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -441,6 +525,9 @@ class CaptureInfo:
 
 @dataclass(slots=True)
 class Analysis:
+    """What a capture shows: facts only.  The findings and suggestions drawn from it are a
+    ``rules.diagnosis.Diagnosis`` of their own (``Diagnosed`` holds both)."""
+
     capture: CaptureInfo
     problems: list[Problem] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
@@ -451,8 +538,6 @@ class Analysis:
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
     connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)
-    findings: list[Any] = field(default_factory=list)
-    suggestions: list[Any] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
@@ -463,6 +548,6 @@ class Analysis:
     @property
     def failed(self) -> bool:
         """Exit status 1: a pairing or an encryption failed."""
-        return any(p.outcome == "failed" for p in self.pairings) or any(
+        return any(p.outcome == Outcome.FAILED for p in self.pairings) or any(
             e.status != 0 for e in self.encryptions
         )

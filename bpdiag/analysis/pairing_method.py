@@ -16,35 +16,32 @@ The table is data; ``select_method`` is the one pure function that reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from bpdiag.analysis.model import Method, Side
+from bpdiag.decode.smp import IoCapability
 
 if TYPE_CHECKING:
     from bpdiag.analysis.model import Features
 
 
-class Method(StrEnum):
-    JUST_WORKS = "just_works"
-    NUMERIC_COMPARISON = "numeric_comparison"
-    PASSKEY_ENTRY = "passkey_entry"
-    OOB = "oob"
+# The IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4) as decode/smp.py declares them, by
+# short names that keep Table 2.8 below readable (ints: a Features field holds the wire value,
+# reserved ones too).
+DISPLAY_ONLY: int = IoCapability.DISPLAY_ONLY
+DISPLAY_YES_NO: int = IoCapability.DISPLAY_YES_NO
+KEYBOARD_ONLY: int = IoCapability.KEYBOARD_ONLY
+NO_INPUT_NO_OUTPUT: int = IoCapability.NO_INPUT_NO_OUTPUT
+KEYBOARD_DISPLAY: int = IoCapability.KEYBOARD_DISPLAY
 
-
-# IO capability values (Vol 3, Part H, 3.5.1, Table 3.4).
-DISPLAY_ONLY = 0x00
-DISPLAY_YES_NO = 0x01
-KEYBOARD_ONLY = 0x02
-NO_INPUT_NO_OUTPUT = 0x03
-KEYBOARD_DISPLAY = 0x04
-
-# One cell of Table 2.8: (method, who displays the passkey) where "who" is "initiator",
-# "responder" or "" (both type the same passkey / not passkey entry).
-Cell = tuple[Method, str]
-_JW: Cell = (Method.JUST_WORKS, "")
-_NC: Cell = (Method.NUMERIC_COMPARISON, "")
-_PE_INIT_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, "initiator")
-_PE_RESP_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, "responder")
-_PE_BOTH_INPUT: Cell = (Method.PASSKEY_ENTRY, "")
+# One cell of Table 2.8: (method, the side that displays the passkey), None when both type
+# the same passkey or the method is not Passkey Entry.
+Cell = tuple[Method, Side | None]
+_JW: Cell = (Method.JUST_WORKS, None)
+_NC: Cell = (Method.NUMERIC_COMPARISON, None)
+_PE_INIT_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, Side.INITIATOR)
+_PE_RESP_DISPLAYS: Cell = (Method.PASSKEY_ENTRY, Side.RESPONDER)
+_PE_BOTH_INPUT: Cell = (Method.PASSKEY_ENTRY, None)
 
 # IO_CAPABILITY_TABLE[(initiator, responder)] = (legacy cell, secure connections cell)
 IO_CAPABILITY_TABLE: dict[tuple[int, int], tuple[Cell, Cell]] = {
@@ -87,7 +84,7 @@ class MethodChoice:
 
     method: Method
     because: str  # "oob", "no_mitm" or "io_capabilities"
-    passkey_displayed_by: str = ""  # "initiator" | "responder" | "" (see Cell)
+    passkey_displayed_by: Side | None = None  # see Cell
 
     @property
     def authenticated(self) -> bool:

@@ -22,8 +22,8 @@ remains possible (``Pairing.method_because``).
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Pairing
-from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT
+from bpdiag.analysis.model import Method, Pairing
+from bpdiag.decode.smp import IoCapability
 
 
 def infer_partial_method(p: Pairing) -> None:
@@ -35,25 +35,25 @@ def infer_partial_method(p: Pairing) -> None:
         p.secure_connections = False
     sc = p.secure_connections
     if sc and (p.confirms > 2 or p.keypresses):
-        p.method = "passkey_entry"
+        p.method = Method.PASSKEY_ENTRY
         p.method_because = (
             f"{p.confirms} Pairing Confirm PDUs"
             + (f" and {p.keypresses} Keypress Notifications" if p.keypresses else "")
             + " are only sent in Secure Connections Passkey Entry"
         )
         return
-    no_io = [f for f in seen if f.io_capability == NO_INPUT_NO_OUTPUT]
+    no_io = [f for f in seen if f.io_capability == IoCapability.NO_INPUT_NO_OUTPUT]
     if no_io:
         side = "the Pairing Request" if no_io[0] is p.request else "the Pairing Response"
         if sc is False and any(not f.oob for f in seen):
-            p.method = "just_works"
+            p.method = Method.JUST_WORKS
             p.method_because = (
                 f"{side} #{no_io[0].frame} offers NoInputNoOutput and legacy OOB needs both "
                 "OOB flags"
             )
             return
         if sc and p.confirms == 1:
-            p.method = "just_works"
+            p.method = Method.JUST_WORKS
             p.method_because = (
                 f"{side} #{no_io[0].frame} offers NoInputNoOutput, and the one Pairing "
                 "Confirm rules out OOB"

@@ -30,12 +30,12 @@ whose sender stays unknown carries why (``Failure.sender_unknown``).
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Pairing, Step
+from bpdiag.analysis.model import Method, Pairing, Role, Side, Step
 from bpdiag.decode import smp
 
 C = smp.CommandCode
-_CENTRAL, _PERIPHERAL = "central", "peripheral"
-_ROLE_WORD = {_CENTRAL: "initiator", _PERIPHERAL: "responder"}
+_CENTRAL, _PERIPHERAL = Role.CENTRAL, Role.PERIPHERAL
+_ROLE_WORD = {_CENTRAL: Side.INITIATOR, _PERIPHERAL: Side.RESPONDER}
 _KEY_ORDER = (
     # (key distribution flag (3.6.1, Figure 3.11), PDU codes it distributes, legacy only)
     ("EncKey", (C.ENCRYPTION_INFORMATION, C.CENTRAL_IDENTIFICATION), True),
@@ -44,20 +44,20 @@ _KEY_ORDER = (
 )
 
 
-def _phase2_sequences(p: Pairing) -> dict[int, list[str]]:
+def _phase2_sequences(p: Pairing) -> dict[int, list[Role]]:
     """Per PDU code, the senders in protocol order, where the capture tells the protocol."""
     cp = [_CENTRAL, _PERIPHERAL]
-    seq: dict[int, list[str]] = {}
+    seq: dict[int, list[Role]] = {}
     if p.secure_connections:
         seq[C.PAIRING_PUBLIC_KEY] = cp
         seq[C.PAIRING_DHKEY_CHECK] = cp
-        if p.method in ("just_works", "numeric_comparison"):
+        if p.method in (Method.JUST_WORKS, Method.NUMERIC_COMPARISON):
             seq[C.PAIRING_CONFIRM] = [_PERIPHERAL]
             seq[C.PAIRING_RANDOM] = cp
-        elif p.method == "passkey_entry":
+        elif p.method == Method.PASSKEY_ENTRY:
             seq[C.PAIRING_CONFIRM] = cp * 20
             seq[C.PAIRING_RANDOM] = cp * 20
-        elif p.method == "oob":
+        elif p.method == Method.OOB:
             seq[C.PAIRING_RANDOM] = cp
     elif p.secure_connections is False and p.method is not None:
         seq[C.PAIRING_CONFIRM] = cp
@@ -65,14 +65,14 @@ def _phase2_sequences(p: Pairing) -> dict[int, list[str]]:
     return seq
 
 
-def _key_sequence(p: Pairing) -> list[tuple[int, str]] | None:
+def _key_sequence(p: Pairing) -> list[tuple[int, Role]] | None:
     """(code, sender) of every phase-3 PDU the negotiated distribution sends, in order."""
     if p.request is None or p.response is None or p.secure_connections is None:
         return None
     # The Pairing Response's distribution is the one used (3.5.2); unknown when it was cut.
     if p.response.responder_keys is None:
         return None
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, Role]] = []
     for sender, flags in (
         (_PERIPHERAL, p.response.responder_keys),
         (_CENTRAL, p.response.initiator_keys),
@@ -83,24 +83,24 @@ def _key_sequence(p: Pairing) -> list[tuple[int, str]] | None:
     return out
 
 
-def _assign(steps: list[Step], senders: list[str], done: list[int], prefix: bool = False) -> None:
+def _assign(steps: list[Step], senders: list[Role], done: list[int], prefix: bool = False) -> None:
     if len(steps) != len(senders):
         if not prefix or len(steps) > len(senders):
             return
         senders = senders[: len(steps)]
-    if any(s.sender not in ("unknown", want) for s, want in zip(steps, senders, strict=True)):
+    if any(s.sender not in (Role.UNKNOWN, want) for s, want in zip(steps, senders, strict=True)):
         return  # the known senders contradict the order: the capture is not what it seems
     for s, want in zip(steps, senders, strict=True):
-        if s.sender == "unknown":
+        if s.sender == Role.UNKNOWN:
             s.sender = want
             done.append(s.frame)
 
 
-def _other(sender: str) -> str:
+def _other(sender: Role) -> Role:
     return _PERIPHERAL if sender == _CENTRAL else _CENTRAL
 
 
-def _failed_sender(p: Pairing, i: int) -> str | None:
+def _failed_sender(p: Pairing, i: int) -> Role | None:
     """The sender of the Pairing Failed at ``p.steps[i]`` when its reason names a check that
     only the receiver of the PDU before it can have made: DHKey Check Failed after a DHKey
     Check (2.3.5.6.5: Ea is checked by the responder, Eb by the initiator), Confirm Value
@@ -116,7 +116,7 @@ def _failed_sender(p: Pairing, i: int) -> str | None:
     if reason == smp.ErrorCode.DHKEY_CHECK_FAILED and prev.code == C.PAIRING_DHKEY_CHECK:
         return _other(prev.sender)
     if reason == smp.ErrorCode.CONFIRM_VALUE_FAILED and prev.code == C.PAIRING_RANDOM:
-        if p.secure_connections and p.method in ("just_works", "numeric_comparison"):
+        if p.secure_connections and p.method in (Method.JUST_WORKS, Method.NUMERIC_COMPARISON):
             return _CENTRAL if prev.sender == _PERIPHERAL else None
         return _other(prev.sender) if p.method is not None else None
     return None
@@ -154,7 +154,7 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
     one answer, and the ``sent_by`` of their distributed keys; record the frames.
     ``lossless``: a host log (HCI), which misses no PDU, so the PDU before a Pairing Failed
     is the one it answered; on air a missed PDU could sit between them."""
-    if not any(s.sender == "unknown" for s in p.steps):
+    if not any(s.sender == Role.UNKNOWN for s in p.steps):
         return
     done: list[int] = []
     # A prefix only in a host log whose pairing began in it and did not complete.
@@ -164,7 +164,7 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
     if lossless and p.failure is not None:
         for i, s in enumerate(p.steps):
             if s.code == C.PAIRING_FAILED and s.frame == p.failure.frame:
-                who = _failed_sender(p, i) if s.sender == "unknown" else None
+                who = _failed_sender(p, i) if s.sender == Role.UNKNOWN else None
                 if who is not None:
                     s.sender = who
                     p.failure.sent_by = _ROLE_WORD[who]
@@ -176,7 +176,7 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
             _assign(steps, [sender for _, sender in keys], done)
         by_frame = {s.frame: s.sender for s in steps}
         for k in p.keys:
-            if k.sent_by == "unknown" and by_frame.get(k.frame) in _ROLE_WORD:
+            if k.sent_by == Side.UNKNOWN and by_frame.get(k.frame) in _ROLE_WORD:
                 k.sent_by = _ROLE_WORD[by_frame[k.frame]]
     p.senders_from_order.extend(sorted(done))
 

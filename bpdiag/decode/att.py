@@ -11,6 +11,7 @@ indications, commands and reserved opcodes — is kept as a generic ``AttPdu``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import ClassVar
 
 from bpdiag.errors import BadLength, Truncated
@@ -51,27 +52,52 @@ _OPCODES: dict[int, str] = {
     0xD2: "Signed Write Command",
 }
 
+
 # Vol 3, Part F, 3.4.1.1, Table 3.4
-_ERRORS: dict[int, str] = {
-    0x01: "Invalid Handle",
-    0x02: "Read Not Permitted",
-    0x03: "Write Not Permitted",
-    0x04: "Invalid PDU",
-    0x05: "Insufficient Authentication",
-    0x06: "Request Not Supported",
-    0x07: "Invalid Offset",
-    0x08: "Insufficient Authorization",
-    0x09: "Prepare Queue Full",
-    0x0A: "Attribute Not Found",
-    0x0B: "Attribute Not Long",
-    0x0C: "Insufficient Encryption Key Size",
-    0x0D: "Invalid Attribute Value Length",
-    0x0E: "Unlikely Error",
-    0x0F: "Insufficient Encryption",
-    0x10: "Unsupported Group Type",
-    0x11: "Insufficient Resources",
-    0x12: "Database Out Of Sync",
-    0x13: "Value Not Allowed",
+class ErrorCode(IntEnum):
+    """ATT Error Response codes (Vol 3, Part F, 3.4.1.1, Table 3.4), 0x01–0x13."""
+
+    INVALID_HANDLE = 0x01
+    READ_NOT_PERMITTED = 0x02
+    WRITE_NOT_PERMITTED = 0x03
+    INVALID_PDU = 0x04
+    INSUFFICIENT_AUTHENTICATION = 0x05
+    REQUEST_NOT_SUPPORTED = 0x06
+    INVALID_OFFSET = 0x07
+    INSUFFICIENT_AUTHORIZATION = 0x08
+    PREPARE_QUEUE_FULL = 0x09
+    ATTRIBUTE_NOT_FOUND = 0x0A
+    ATTRIBUTE_NOT_LONG = 0x0B
+    INSUFFICIENT_ENCRYPTION_KEY_SIZE = 0x0C
+    INVALID_ATTRIBUTE_VALUE_LENGTH = 0x0D
+    UNLIKELY_ERROR = 0x0E
+    INSUFFICIENT_ENCRYPTION = 0x0F
+    UNSUPPORTED_GROUP_TYPE = 0x10
+    INSUFFICIENT_RESOURCES = 0x11
+    DATABASE_OUT_OF_SYNC = 0x12
+    VALUE_NOT_ALLOWED = 0x13
+
+
+_ERRORS: dict[int, str] = {  # keyed by ErrorCode
+    ErrorCode.INVALID_HANDLE: "Invalid Handle",
+    ErrorCode.READ_NOT_PERMITTED: "Read Not Permitted",
+    ErrorCode.WRITE_NOT_PERMITTED: "Write Not Permitted",
+    ErrorCode.INVALID_PDU: "Invalid PDU",
+    ErrorCode.INSUFFICIENT_AUTHENTICATION: "Insufficient Authentication",
+    ErrorCode.REQUEST_NOT_SUPPORTED: "Request Not Supported",
+    ErrorCode.INVALID_OFFSET: "Invalid Offset",
+    ErrorCode.INSUFFICIENT_AUTHORIZATION: "Insufficient Authorization",
+    ErrorCode.PREPARE_QUEUE_FULL: "Prepare Queue Full",
+    ErrorCode.ATTRIBUTE_NOT_FOUND: "Attribute Not Found",
+    ErrorCode.ATTRIBUTE_NOT_LONG: "Attribute Not Long",
+    ErrorCode.INSUFFICIENT_ENCRYPTION_KEY_SIZE: "Insufficient Encryption Key Size",
+    ErrorCode.INVALID_ATTRIBUTE_VALUE_LENGTH: "Invalid Attribute Value Length",
+    ErrorCode.UNLIKELY_ERROR: "Unlikely Error",
+    ErrorCode.INSUFFICIENT_ENCRYPTION: "Insufficient Encryption",
+    ErrorCode.UNSUPPORTED_GROUP_TYPE: "Unsupported Group Type",
+    ErrorCode.INSUFFICIENT_RESOURCES: "Insufficient Resources",
+    ErrorCode.DATABASE_OUT_OF_SYNC: "Database Out Of Sync",
+    ErrorCode.VALUE_NOT_ALLOWED: "Value Not Allowed",
 }
 
 # Supplement to the Core Specification (CSS), Part B, 1.2: Common Profile and Service Error

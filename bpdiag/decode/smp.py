@@ -137,22 +137,71 @@ _COMMAND_NAMES: dict[int, str] = {
     0x0D: "Pairing DHKey Check",
     0x0E: "Pairing Keypress Notification",
 }
-_ERROR_NAMES: dict[int, str] = {
-    0x01: "Passkey Entry Failed",
-    0x02: "OOB Not Available",
-    0x03: "Authentication Requirements",
-    0x04: "Confirm Value Failed",
-    0x05: "Pairing Not Supported",
-    0x06: "Encryption Key Size",
-    0x07: "Command Not Supported",
-    0x08: "Unspecified Reason",
-    0x09: "Repeated Attempts",
-    0x0A: "Invalid Parameters",
-    0x0B: "DHKey Check Failed",
-    0x0C: "Numeric Comparison Failed",
-    0x0D: "BR/EDR pairing in progress",
-    0x0E: "Cross-transport Key Derivation/Generation not allowed",
-    0x0F: "Key Rejected",
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A Pairing Failed reason: its spec name (Table 3.7) and, in plain words, what the side
+    that sends it says.  ``REASONS`` is the one table of them every layer reads."""
+
+    name: str
+    meaning: str
+
+
+REASONS: dict[int, Reason] = {  # keyed by ErrorCode
+    ErrorCode.PASSKEY_ENTRY_FAILED: Reason(
+        "Passkey Entry Failed", "the user did not enter the passkey or cancelled it"
+    ),
+    ErrorCode.OOB_NOT_AVAILABLE: Reason(
+        "OOB Not Available", "out-of-band data was expected but is not available on this side"
+    ),
+    ErrorCode.AUTHENTICATION_REQUIREMENTS: Reason(
+        "Authentication Requirements",
+        "the pairing could not satisfy this side's security requirements "
+        "(MITM protection, Secure Connections or bonding)",
+    ),
+    ErrorCode.CONFIRM_VALUE_FAILED: Reason(
+        "Confirm Value Failed",
+        "the confirm value did not match: a mistyped passkey, or the two sides used "
+        "different temporary keys",
+    ),
+    ErrorCode.PAIRING_NOT_SUPPORTED: Reason(
+        "Pairing Not Supported",
+        "this side does not support pairing (or does not allow it right now)",
+    ),
+    ErrorCode.ENCRYPTION_KEY_SIZE: Reason(
+        "Encryption Key Size", "the encryption key would be shorter than this side accepts"
+    ),
+    ErrorCode.COMMAND_NOT_SUPPORTED: Reason(
+        "Command Not Supported", "this side does not support the SMP command it received"
+    ),
+    ErrorCode.UNSPECIFIED_REASON: Reason(
+        "Unspecified Reason",
+        "this side gave no specific reason — devices use it when they are not in pairing "
+        "mode, are busy, or reject the request for a reason of their own",
+    ),
+    ErrorCode.REPEATED_ATTEMPTS: Reason(
+        "Repeated Attempts",
+        "too many attempts in a short time; this side waits before it accepts another",
+    ),
+    ErrorCode.INVALID_PARAMETERS: Reason(
+        "Invalid Parameters", "a command had invalid parameters (length or value out of range)"
+    ),
+    ErrorCode.DHKEY_CHECK_FAILED: Reason(
+        "DHKey Check Failed", "the DHKey check value did not match"
+    ),
+    ErrorCode.NUMERIC_COMPARISON_FAILED: Reason(
+        "Numeric Comparison Failed",
+        "the numbers shown on the two devices did not match, or the user said no",
+    ),
+    ErrorCode.BREDR_PAIRING_IN_PROGRESS: Reason(
+        "BR/EDR pairing in progress", "pairing is already running over BR/EDR"
+    ),
+    ErrorCode.CROSS_TRANSPORT_KEY_NOT_ALLOWED: Reason(
+        "Cross-transport Key Derivation/Generation not allowed",
+        "the derived key may not replace an existing, stronger one",
+    ),
+    ErrorCode.KEY_REJECTED: Reason("Key Rejected", "the device rejected the distributed key"),
 }
 _IO_NAMES: dict[int, str] = {
     0x00: "DisplayOnly",
@@ -200,7 +249,14 @@ def command_name(code: int) -> str:
 
 def error_name(code: int) -> str:
     """Spec name of a Pairing Failed reason (Table 3.7), e.g. ``Unspecified Reason``."""
-    return _ERROR_NAMES.get(code) or reserved_name(code)
+    reason = REASONS.get(code)
+    return reason.name if reason is not None else reserved_name(code)
+
+
+def error_meaning(code: int) -> str:
+    """What a Pairing Failed reason says, in plain words (Table 3.7)."""
+    reason = REASONS.get(code)
+    return reason.meaning if reason is not None else "a reason the spec reserves"
 
 
 def io_capability_name(v: int) -> str:

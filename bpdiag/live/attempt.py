@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpdiag.live.base import LiveError, PairingBackend, PairParams, Reason
+from bpdiag.live.base import BackendKind, LiveError, PairingBackend, PairParams, Reason
 
 if TYPE_CHECKING:
-    from bpdiag.analysis.model import Analysis
+    from bpdiag.rules.diagnosis import Diagnosed
 
 
 @dataclass(slots=True)
@@ -20,7 +20,7 @@ class AttemptSpec:
 
     target: str
     params: PairParams = field(default_factory=PairParams)
-    backend: str = "bumble"  # "bumble" | "bluez"
+    backend: BackendKind = BackendKind.BUMBLE
     sim: str | None = None  # PROFILE[:key=value,…]
     transport: str | None = None
     adapter: str = "hci0"
@@ -53,7 +53,13 @@ def make_backend(spec: AttemptSpec) -> PairingBackend:
 
 def _make_backend(spec: AttemptSpec) -> PairingBackend:
     spec.params.check()
-    if spec.backend == "bluez":
+    try:
+        kind = BackendKind(spec.backend)
+    except ValueError:
+        raise LiveError(
+            f"unknown backend {spec.backend!r}: bumble or bluez", Reason.USAGE
+        ) from None
+    if kind is BackendKind.BLUEZ:
         if spec.transport or spec.sim or spec.keystore:
             raise LiveError(
                 "--transport, --sim and --keystore belong to the bumble backend", Reason.USAGE
@@ -63,8 +69,6 @@ def _make_backend(spec: AttemptSpec) -> PairingBackend:
         return BluezBackend(
             spec.adapter, forget_bond=spec.forget_bond, scan_timeout=spec.scan_timeout
         )
-    if spec.backend != "bumble":
-        raise LiveError(f"unknown backend {spec.backend!r}: bumble or bluez", Reason.USAGE)
     from bpdiag.live.bumble_backend import BumbleBackend
     from bpdiag.live.profiles import parse_profile
 
@@ -83,7 +87,7 @@ def run(backend: PairingBackend, spec: AttemptSpec, capture: Path) -> str:
     return asyncio.run(backend.attempt(spec.target, spec.params, capture))
 
 
-def analyse_recording(capture: Path) -> Analysis | None:
+def analyse_recording(capture: Path) -> Diagnosed | None:
     """The analysis of what the attempt recorded; None when nothing usable was recorded (no
     file, an empty one, or no SMP at all — btmon missing or not permitted)."""
     from bpdiag.diagnose import diagnose_file

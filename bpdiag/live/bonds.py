@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bpdiag.live.base import LiveError, Reason
+from bpdiag.live.base import BackendKind, LiveError, Reason
 
 BLUEZ_STORAGE = Path("/var/lib/bluetooth")
 
@@ -65,7 +65,7 @@ class BondBackup:
         return {"backup": str(self.path), "restore": self.restore}
 
 
-def _new_backup_dir(backend: str, address: str) -> Path:
+def _new_backup_dir(backend: BackendKind, address: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     root = state_dir() / "bonds"
     try:
@@ -112,7 +112,7 @@ def save_bluez_bond(adapter_address: str, device_address: str) -> BondBackup:
             "nothing was removed",
             Reason.ENVIRONMENT,
         ) from exc
-    dest = _new_backup_dir("bluez", device_address)
+    dest = _new_backup_dir(BackendKind.BLUEZ, device_address)
     (dest / "device").mkdir(mode=0o700)
     for f in files:
         _private_copy(f, dest / "device" / f.name)
@@ -128,7 +128,7 @@ def save_bluez_bond(adapter_address: str, device_address: str) -> BondBackup:
     _write_manifest(
         dest,
         {
-            "backend": "bluez",
+            "backend": BackendKind.BLUEZ,
             "adapter": normal_address(adapter_address),
             "device": normal_address(device_address),
             "from": str(device_dir),
@@ -144,7 +144,7 @@ def save_bumble_bond(
 ) -> BondBackup:
     """Write the Bumble key sets of one device (``PairingKeys.to_dict()`` under each name it
     is filed by: identity and connection address) aside, with how to put them back."""
-    dest = _new_backup_dir("bumble", address)
+    dest = _new_backup_dir(BackendKind.BUMBLE, address)
     # Absolute: restore-bond may run from any directory.
     where = str(keystore.resolve()) if keystore else "(the in-memory key store of this run)"
     restore = (
@@ -153,7 +153,7 @@ def save_bumble_bond(
     _write_manifest(
         dest,
         {
-            "backend": "bumble",
+            "backend": BackendKind.BUMBLE,
             "keystore": where,
             "namespace": namespace,
             "device": address,
@@ -174,8 +174,8 @@ def _write_manifest(dest: Path, doc: dict[str, Any]) -> None:
 
 _ADDRESS = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
 _FIELDS: dict[str, dict[str, type]] = {
-    "bluez": {"adapter": str, "device": str},
-    "bumble": {"keystore": str, "namespace": str, "device": str, "entries": dict},
+    BackendKind.BLUEZ: {"adapter": str, "device": str},
+    BackendKind.BUMBLE: {"keystore": str, "namespace": str, "device": str, "entries": dict},
 }
 
 
@@ -196,7 +196,7 @@ def read_backup(path: Path) -> dict[str, Any]:
                 f"{manifest}: {key!r} is {what}; the backup is damaged, nothing was restored",
                 Reason.USAGE,
             )
-    if doc["backend"] == "bluez":
+    if doc["backend"] == BackendKind.BLUEZ:
         for key in ("adapter", "device"):
             if not _ADDRESS.fullmatch(doc[key]):
                 raise LiveError(

@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Features, Pairing
+from bpdiag.analysis.model import Features, Pairing
 from bpdiag.analysis.pairing_method import method_for
+from bpdiag.rules.diagnosis import Diagnosed
 
 
 def _keys(f: Features | None) -> str | None:
@@ -108,7 +109,7 @@ def _matters(name: str, a: Pairing, b: Pairing) -> bool:
 PEER_STATE = ("pairing-mode-inactive", "repeated-attempts")
 
 
-def _peer_state(analysis: Analysis, p: Pairing | None, side: str) -> str | None:
+def _peer_state(analysis: Diagnosed, p: Pairing | None, side: str) -> str | None:
     """The peer-state finding of a failed pairing, as a sentence, if there is one."""
     if p is None or p.outcome != "failed":
         return None
@@ -127,7 +128,7 @@ def _rows(a: Pairing | None, b: Pairing | None) -> list[dict[str, Any]]:
     return rows
 
 
-def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
+def compare(a: Diagnosed, b: Diagnosed) -> dict[str, Any]:
     pairs = []
     n = max(len(a.pairings), len(b.pairings))
     for i in range(n):

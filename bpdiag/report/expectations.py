@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bpdiag.analysis.model import Analysis
+from bpdiag.rules.diagnosis import Diagnosed
 
 FILE_NAME = "expectations.toml"
 _PAIRING_KEYS = ("outcome", "method", "secure_connections", "failure_reason", "failure_sent_by")
@@ -60,18 +60,19 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def observed(analysis: Analysis, file: str, description: str = "") -> dict[str, Any]:
+def observed(analysis: Diagnosed, file: str, description: str = "") -> dict[str, Any]:
     """The expectation entry that the current analysis would write."""
     pairings = []
     for p in analysis.pairings:
-        entry: dict[str, Any] = {"outcome": p.outcome}
+        # plain strings, as expectations.toml holds them (not the enum members)
+        entry: dict[str, Any] = {"outcome": str(p.outcome)}
         if p.method is not None:
-            entry["method"] = p.method
+            entry["method"] = str(p.method)
         if p.secure_connections is not None:
             entry["secure_connections"] = p.secure_connections
         if p.failure is not None:
             entry["failure_reason"] = p.failure.reason
-            entry["failure_sent_by"] = p.failure.sent_by
+            entry["failure_sent_by"] = str(p.failure.sent_by)
         pairings.append(entry)
     return {
         "file": file,

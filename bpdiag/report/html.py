@@ -16,7 +16,7 @@ from html import escape
 from pathlib import PurePath
 from typing import Any
 
-from bpdiag.analysis.model import Analysis, Connection, Pairing
+from bpdiag.analysis.model import Connection, Pairing
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.text import (
     check_lines,
@@ -25,6 +25,7 @@ from bpdiag.report.text import (
     explain_security_request,
     pairing_headline,
 )
+from bpdiag.rules.diagnosis import Diagnosed
 
 ATT_ROWS = 200  # ATT errors listed in the table; the rest are counted
 
@@ -118,7 +119,7 @@ def _ladder(p: Pairing) -> str:
     return "\n".join(out)
 
 
-def _verdict(analysis: Analysis) -> list[str]:
+def _verdict(analysis: Diagnosed) -> list[str]:
     e = escape
     failed = [p for p in analysis.pairings if p.outcome == "failed"]
     refused = [x for x in analysis.encryptions if x.status != 0]
@@ -186,7 +187,7 @@ def _endpoints(c: Connection | None) -> str:
     )
 
 
-def _att_errors(analysis: Analysis) -> list[str]:
+def _att_errors(analysis: Diagnosed) -> list[str]:
     e = escape
     errs = analysis.att_errors
     parts = ["<h2>ATT errors</h2>"]
@@ -211,7 +212,7 @@ def _att_errors(analysis: Analysis) -> list[str]:
     return parts
 
 
-def _decryption(analysis: Analysis) -> list[str]:
+def _decryption(analysis: Diagnosed) -> list[str]:
     """What ``render_text`` says of the link decryption: packets decrypted, not decrypted,
     counters skipped, and which key (named by its source, never its value) opened each link."""
     d = analysis.decryption
@@ -235,7 +236,7 @@ def _decryption(analysis: Analysis) -> list[str]:
     return parts
 
 
-def render_html(analysis: Analysis) -> str:
+def render_html(analysis: Diagnosed) -> str:
     cap = analysis.capture
     e = escape
     name = PurePath(cap.path).name or cap.path

@@ -13,8 +13,9 @@ from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
 from bpdiag.analysis.gc_pause import gc_paused
-from bpdiag.analysis.model import Analysis, Connection
+from bpdiag.analysis.model import Connection
 from bpdiag.decode.pdu import Pdu
+from bpdiag.rules.diagnosis import Diagnosed
 
 SCHEMA = "bpdiag.analysis/1"
 DUMP_SCHEMA = "bpdiag.dump/1"
@@ -23,7 +24,7 @@ REDACTED = "redacted"
 KEY_FIELDS = frozenset({"ltk", "irk", "csrk", "passkey"})  # a passkey is the TK
 
 
-def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
+def analysis_to_json(analysis: Diagnosed) -> dict[str, Any]:
     """The ``analyze --json`` document (no key material appears in it at all); its keys
     are declared once, in ``_sections``, which ``write_analysis`` streams."""
     return {
@@ -31,11 +32,11 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def dumps_analysis(analysis: Analysis) -> str:
+def dumps_analysis(analysis: Diagnosed) -> str:
     return json.dumps(analysis_to_json(analysis), indent=2)
 
 
-def _sections(analysis: Analysis) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
+def _sections(analysis: Diagnosed) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
     """The document's keys in order: (key, value, None) or (key, None, items to convert)."""
     yield "schema", SCHEMA, None
     yield "capture", analysis.capture.to_json(), None
@@ -132,7 +133,7 @@ def encode(o: Any, nl: str = "\n") -> str:
 
 
 @gc_paused()
-def write_analysis(analysis: Analysis, out: TextIO, chunk: int = 1 << 16) -> None:
+def write_analysis(analysis: Diagnosed, out: TextIO, chunk: int = 1 << 16) -> None:
     """Write ``dumps_analysis(analysis)`` to ``out`` as it is produced, item by item, so
     that no list of the document and no single giant string is ever held (the text is the
     same, byte for byte: ``json.dumps(…, indent=2)``)."""

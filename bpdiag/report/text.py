@@ -11,42 +11,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from bpdiag.analysis.model import (
-    Analysis,
+    CheckResult,
     Connection,
     Encryption,
     Pairing,
     SecurityProcedure,
 )
-from bpdiag.decode.smp import error_name
+from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.rules.diagnosis import Diagnosed
 
 METHOD_WORDS = {
     "just_works": "Just Works",
     "numeric_comparison": "Numeric Comparison",
     "passkey_entry": "Passkey Entry",
     "oob": "Out of Band",
-}
-
-# What each SMP Pairing Failed reason means, in plain words (Vol 3, Part H, 3.5.5, Table 3.7).
-SMP_REASON_MEANING = {
-    0x01: "the user did not enter the passkey or cancelled it",
-    0x02: "out-of-band data was expected but is not available on this side",
-    0x03: "the pairing could not satisfy this side's security requirements "
-    "(MITM protection, Secure Connections or bonding)",
-    0x04: "the confirm value did not match: a mistyped passkey, or the two sides used "
-    "different temporary keys",
-    0x05: "this side does not support pairing (or does not allow it right now)",
-    0x06: "the encryption key would be shorter than this side accepts",
-    0x07: "this side does not support the SMP command it received",
-    0x08: "this side gave no specific reason — devices use it when they are not in pairing "
-    "mode, are busy, or reject the request for a reason of their own",
-    0x09: "too many attempts in a short time; this side waits before it accepts another",
-    0x0A: "a command had invalid parameters (length or value out of range)",
-    0x0B: "the DHKey check value did not match",
-    0x0C: "the numbers shown on the two devices did not match, or the user said no",
-    0x0D: "pairing is already running over BR/EDR",
-    0x0E: "the derived key may not replace an existing, stronger one",
-    0x0F: "the device rejected the distributed key",
 }
 
 
@@ -110,7 +89,7 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
     if p.failure is not None:
         f = p.failure
         if f.layer == "smp":
-            meaning = SMP_REASON_MEANING.get(f.reason, "a reason the spec reserves")
+            meaning = error_meaning(f.reason)
             why = SENDER_UNKNOWN.get(f.sender_unknown or "")
             which = f" Which side sent it is not known: {why}." if why else ""
             return (
@@ -197,7 +176,7 @@ class _Lookups:
     pairing, ATT errors by connection: grouped once, so the report does not scan every
     finding for each connection and pairing."""
 
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Diagnosed) -> None:
         self.findings: dict[tuple[Any, Any], list[Any]] = {}
         self.conns_with_findings: set[Any] = set()
         for f in analysis.findings:
@@ -211,18 +190,18 @@ class _Lookups:
             self.att_errors.setdefault(a.connection, []).append(a)
 
 
-def _lookups(analysis: Analysis, lookups: _Lookups | None) -> _Lookups:
+def _lookups(analysis: Diagnosed, lookups: _Lookups | None) -> _Lookups:
     return lookups if lookups is not None else _Lookups(analysis)
 
 
 def _findings(
-    analysis: Analysis, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
+    analysis: Diagnosed, conn_id: int, pairing_id: int | None, lookups: _Lookups | None = None
 ) -> list[str]:
     chosen = _lookups(analysis, lookups).findings.get((conn_id, pairing_id), [])
     return _render_findings(chosen, "  ") if chosen else []
 
 
-def _suggestion(analysis: Analysis, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
+def _suggestion(analysis: Diagnosed, pairing_id: int, lookups: _Lookups | None = None) -> list[str]:
     s = _lookups(analysis, lookups).suggestion.get(pairing_id)
     if s is None:
         return []
@@ -261,24 +240,33 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
 def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
     """The spec checks redone from the capture's public values (analysis/verify.py); a
     recovered secret (the passkey of a successful pairing) only with ``show_keys``."""
-    lines = []
+    return [line for line, _ in check_rows(p, show_keys)]
+
+
+def check_rows(p: Pairing, show_keys: bool = False) -> list[tuple[str, str | None]]:
+    """``check_lines`` with the result each line tells (``CheckResult``; None for the number
+    to compare), so a caller styles a line by its check, not by its text."""
+    rows: list[tuple[str, str | None]] = []
     if p.numeric_value is not None:
-        lines.append(
-            f"    number to compare (g2 from the exchanged values): {p.numeric_value:06d} — "
-            "both devices should have shown it"
+        rows.append(
+            (
+                f"    number to compare (g2 from the exchanged values): {p.numeric_value:06d} — "
+                "both devices should have shown it",
+                None,
+            )
         )
     for c in p.checks:
         secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
-        if c.result == "not_checked":
-            lines.append(f"    – not checked: {c.detail}")
+        if c.result == CheckResult.NOT_CHECKED:
+            rows.append((f"    – not checked: {c.detail}", c.result))
             continue
-        mark = "✓" if c.result == "match" else "✗"
-        lines.append(f"    {mark} checked: {c.detail}{secret}")
-    return lines
+        mark = "✓" if c.result == CheckResult.MATCH else "✗"
+        rows.append((f"    {mark} checked: {c.detail}{secret}", c.result))
+    return rows
 
 
 def _pairing_body(
-    analysis: Analysis,
+    analysis: Diagnosed,
     p: Pairing,
     conn: Connection | None,
     show_keys: bool,
@@ -300,7 +288,7 @@ def _pairing_body(
     return out
 
 
-def render_text(analysis: Analysis, show_keys: bool = False) -> str:
+def render_text(analysis: Diagnosed, show_keys: bool = False) -> str:
     """The full human report."""
     cap = analysis.capture
     out: list[str] = [
@@ -397,7 +385,7 @@ def render_text(analysis: Analysis, show_keys: bool = False) -> str:
 __all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
 
 
-def render_security_request(analysis: Analysis, s: SecurityProcedure) -> str:
+def render_security_request(analysis: Diagnosed, s: SecurityProcedure) -> str:
     """A Security Request that stood unanswered for the SMP timeout (``analyze --follow``)."""
     out = [
         f"Connection {s.connection}: #{s.request.frame}: Security Request not answered for 30 s "
@@ -407,7 +395,7 @@ def render_security_request(analysis: Analysis, s: SecurityProcedure) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_pairing(analysis: Analysis, p: Pairing, show_keys: bool = False) -> str:
+def render_pairing(analysis: Diagnosed, p: Pairing, show_keys: bool = False) -> str:
     """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
     when following a capture: each pairing is printed as it ends)."""
     conn = next((c for c in analysis.connections if c.id == p.connection), None)

@@ -14,9 +14,9 @@ from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
     smp_failures,
     stories,
 )
-from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo
+from bpdiag.rules.base import CATALOGUE, CHECKS, Finding, RuleInfo, Severity
 
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}  # worst first
 
 
 @gc_paused()

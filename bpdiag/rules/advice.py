@@ -22,7 +22,16 @@ from typing import Any
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection, Features, MonitorEvent, Pairing
+from bpdiag.analysis.model import (
+    Analysis,
+    Connection,
+    Features,
+    MonitorEvent,
+    Outcome,
+    Pairing,
+    Role,
+    Side,
+)
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -32,7 +41,7 @@ from bpdiag.analysis.pairing_method import (
     method_for,
     select_method,
 )
-from bpdiag.decode.smp import io_capability_name
+from bpdiag.decode.smp import ErrorCode, io_capability_name
 from bpdiag.rules.stories import is_unresolved_rpa, peer_key
 
 # Local IO capabilities in order of preference (least user interaction first).
@@ -80,7 +89,12 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
     sr = p.security_request
     f = p.failure
     mitm = bool((rsp and rsp.mitm) or (sr and sr.mitm))
-    if f is not None and f.layer == "smp" and f.reason == 0x03 and f.sent_by == "responder":
+    if (
+        f is not None
+        and f.layer == "smp"
+        and f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
+        and f.sent_by == Side.RESPONDER
+    ):
         # The peer refused our offer for its authentication requirements: it needs MITM
         # (or SC — handled by offering SC too).
         mitm = True
@@ -96,15 +110,19 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
 def _state_is_the_cause(p: Pairing) -> str | None:
     """Why the peer's state, not the request, explains the failure (or None)."""
     f = p.failure
-    if f is None or f.layer != "smp" or f.sent_by != "responder":
+    if f is None or f.layer != "smp" or f.sent_by != Side.RESPONDER:
         return None
-    if f.reason in (0x05, 0x08) and p.response is None and not p.phase2_started:
+    if (
+        f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and p.response is None
+        and not p.phase2_started
+    ):
         return (
             f"the peer refused at once ({f.name}, #{f.frame}) before any parameter exchange — "
             "the request was not the cause; the fix is the peer's state: put it in pairing "
             "mode (e.g. hold its Bluetooth button) and pair within its window"
         )
-    if f.reason == 0x09:
+    if f.reason == ErrorCode.REPEATED_ATTEMPTS:
         return (
             f"the peer refused with Repeated Attempts (#{f.frame}) — the request was not the "
             "cause; the fix is the peer's state: wait for its back-off to expire (or "
@@ -144,7 +162,7 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     """The least demanding local parameters that satisfy the peer, for a failed pairing.
     ``earlier``: the peer's Pairing Response from an earlier attempt, used when this attempt
     has none (and said so)."""
-    if p.outcome == "success":
+    if p.outcome == Outcome.SUCCESS:
         return None
     state = _state_is_the_cause(p)
     rsp = p.response if p.response is not None else earlier
@@ -155,8 +173,8 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     need_mitm, peer_sc, bonding = _peer_needs(p, rsp)
     sc_only_peer = bool(
         p.failure
-        and p.failure.reason == 0x03
-        and p.failure.sent_by == "responder"
+        and p.failure.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
+        and p.failure.sent_by == Side.RESPONDER
         and p.request is not None
         and not p.request.sc
         and peer_sc
@@ -191,9 +209,23 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     f = p.failure
     if state is not None:
         also.append(state.split("; the fix is the peer's state: ", 1)[-1])
-    elif f is not None and f.layer == "smp" and f.reason in (0x05, 0x08) and not p.phase2_started:
+    elif (
+        f is not None
+        and f.layer == "smp"
+        and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and not p.phase2_started
+    ):
         also.append("put the device in pairing mode first (e.g. hold its Bluetooth button)")
-    if f is not None and f.layer == "smp" and f.reason in (0x04, 0x0B, 0x0C):
+    if (
+        f is not None
+        and f.layer == "smp"
+        and f.reason
+        in (
+            ErrorCode.CONFIRM_VALUE_FAILED,
+            ErrorCode.DHKEY_CHECK_FAILED,
+            ErrorCode.NUMERIC_COMPARISON_FAILED,
+        )
+    ):
         also.append("enter or confirm the passkey exactly as the other device shows it")
     if choice is None:
         return Suggestion(
@@ -293,7 +325,7 @@ def _host_refused(
     f = p.failure
     if f is None or f.layer != "smp" or c is None or c.local_role is None or not refusals:
         return None
-    if f.sent_by != ("initiator" if c.local_role == "central" else "responder"):
+    if f.sent_by != (Side.INITIATOR if c.local_role == Role.CENTRAL else Side.RESPONDER):
         return None
     frames = [ev.frame for ev in refusals]
     i = bisect.bisect_right(frames, f.frame) - 1
@@ -320,9 +352,9 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
         if peer is None or p.request is None:
             continue
         key = (peer, _request_key(p.request))
-        if p.outcome == "failed" and key in later_success:
+        if p.outcome == Outcome.FAILED and key in later_success:
             proven[p.id] = later_success[key]
-        elif p.outcome == "success":
+        elif p.outcome == Outcome.SUCCESS:
             later_success[key] = p
     refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
@@ -330,7 +362,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     last_rpa_response: tuple[str, Features] | None = None
     out = []
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
-        if p.outcome == "failed":
+        if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
             s = suggest(p, earlier)
             if s is not None:

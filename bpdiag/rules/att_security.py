@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, AttError, Pairing
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.analysis.model import Analysis, AttError, Method, Outcome, Pairing
+from bpdiag.decode.att import ErrorCode
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 INSUF_AUTHN = rule(
     RuleInfo(
         code="insufficient-authentication",
-        severity="warning",
+        severity=Severity.WARNING,
         title="An attribute needs a paired (or MITM-authenticated) link",
         spec="Vol 3, Part F, 3.4.1.1 (0x05 Insufficient Authentication); Vol 3, Part C, 10.3",
         explanation=(
@@ -36,7 +37,7 @@ INSUF_AUTHN = rule(
 INSUF_ENC = rule(
     RuleInfo(
         code="insufficient-encryption",
-        severity="warning",
+        severity=Severity.WARNING,
         title="An attribute needs an encrypted link",
         spec="Vol 3, Part F, 3.4.1.1 (0x0F Insufficient Encryption)",
         explanation=(
@@ -53,7 +54,7 @@ INSUF_ENC = rule(
 INSUF_AUTHZ = rule(
     RuleInfo(
         code="insufficient-authorization",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The server's application refused authorization",
         spec="Vol 3, Part F, 3.4.1.1 (0x08 Insufficient Authorization)",
         explanation=(
@@ -66,7 +67,7 @@ INSUF_AUTHZ = rule(
 INSUF_KEYSIZE = rule(
     RuleInfo(
         code="insufficient-key-size",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The link's encryption key is too short for the attribute",
         spec="Vol 3, Part F, 3.4.1.1 (0x0C Insufficient Encryption Key Size)",
         explanation="The link is encrypted with a key shorter than the attribute requires.",
@@ -74,7 +75,12 @@ INSUF_KEYSIZE = rule(
     )
 )
 
-_BY_CODE = {0x05: INSUF_AUTHN, 0x0F: INSUF_ENC, 0x08: INSUF_AUTHZ, 0x0C: INSUF_KEYSIZE}
+_BY_CODE: dict[int, RuleInfo] = {
+    ErrorCode.INSUFFICIENT_AUTHENTICATION: INSUF_AUTHN,
+    ErrorCode.INSUFFICIENT_ENCRYPTION: INSUF_ENC,
+    ErrorCode.INSUFFICIENT_AUTHORIZATION: INSUF_AUTHZ,
+    ErrorCode.INSUFFICIENT_ENCRYPTION_KEY_SIZE: INSUF_KEYSIZE,
+}
 
 
 def _pairing_before(analysis: Analysis, err: AttError) -> Pairing | None:
@@ -101,10 +107,13 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
             what += f" and {err.count - 1} more time{'s' if err.count > 2 else ''} after it"
         before = _pairing_before(analysis, err)
         after = _pairing_after(analysis, err)
-        if before is not None and before.outcome == "success":
+        if before is not None and before.outcome == Outcome.SUCCESS:
             how = (before.method or "unknown method").replace("_", " ")
             detail = f"{what}, after pairing {before.id} succeeded with {how}."
-            if err.error == 0x05 and before.method == "just_works":
+            if (
+                err.error == ErrorCode.INSUFFICIENT_AUTHENTICATION
+                and before.method == Method.JUST_WORKS
+            ):
                 detail += (
                     " Just Works gives an unauthenticated key, so the attribute needs MITM "
                     "protection (Passkey Entry or Numeric Comparison)."

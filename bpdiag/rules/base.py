@@ -11,11 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypedDict
 
 from bpdiag.analysis.model import Analysis
 
-SEVERITIES = ("error", "warning", "info")
+
+class Severity(StrEnum):
+    """How bad a finding is, worst first (``--fail-on`` and the report order use it)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITIES = tuple(Severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +33,7 @@ class RuleInfo:
     """A catalogue entry: what a finding code means, independent of any capture."""
 
     code: str
-    severity: str
+    severity: Severity
     title: str
     spec: str
     explanation: str
@@ -33,7 +43,7 @@ class RuleInfo:
 @dataclass(slots=True)
 class Finding:
     code: str
-    severity: str
+    severity: Severity
     title: str
     detail: str
     fix: str

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, MonitorEvent
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 MIXED_TOOLS = rule(
     RuleInfo(
         code="mixed-tools",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Two programs drive the same adapter or device at once",
         spec="BlueZ management interface (doc/mgmt-api.txt); Vol 3, Part H, 2.4",
         explanation=(
@@ -40,7 +40,7 @@ MIXED_TOOLS = rule(
 NO_AGENT = rule(
     RuleInfo(
         code="no-agent",
-        severity="error",
+        severity=Severity.ERROR,
         title="BlueZ had no agent to answer the pairing",
         spec="BlueZ doc/agent-api.txt; mgmt User Confirmation / Passkey requests",
         explanation=(

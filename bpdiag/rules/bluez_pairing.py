@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, MonitorEvent
 from bpdiag.decode.smp import io_capability_name
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 from bpdiag.rules.bluez_host import NO_AGENT
 from bpdiag.rules.links import NO_BONDING
 
@@ -42,7 +42,7 @@ _REPLIES = frozenset(op for _, ops in _PROMPTS.values() for op in ops)
 ALREADY_PAIRED = rule(
     RuleInfo(
         code="already-paired",
-        severity="warning",
+        severity=Severity.WARNING,
         title="BlueZ did not pair: it already holds a bond with the device",
         spec="BlueZ doc/mgmt-api.txt (Pair Device, status Already Paired 0x13)",
         explanation=(
@@ -63,7 +63,7 @@ ALREADY_PAIRED = rule(
 PAIR_DEVICE_FAILED = rule(
     RuleInfo(
         code="host-pairing-failed",
-        severity="warning",
+        severity=Severity.WARNING,
         title="BlueZ reports the pairing failed",
         spec="BlueZ doc/mgmt-api.txt (Pair Device Command Complete status)",
         explanation=(

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bpdiag.analysis.model import Analysis, Pairing, Step
+from bpdiag.analysis.model import Analysis, Method, Outcome, Pairing, Step
 from bpdiag.decode import smp
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 
 CAPTURE_GAP = rule(
     RuleInfo(
         code="capture-gap",
-        severity="info",
+        severity=Severity.INFO,
         title="PDUs that must have been sent are missing from the capture",
         spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 (phase-2 PDUs), 3.5.1–3.5.2",
         explanation=(
@@ -37,7 +37,7 @@ CAPTURE_GAP = rule(
 TRUNCATED_SNOOP = rule(
     RuleInfo(
         code="truncated-snoop",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The log stores packets cut short",
         spec="btsnoop format (original vs included length)",
         explanation=(
@@ -60,10 +60,10 @@ def _expected_confirms(p: Pairing) -> tuple[int, int] | None:
     if p.secure_connections is None or p.method is None:
         return None
     if not p.secure_connections:
-        return 0 if p.method == "oob" else 2, 2
-    if p.method == "passkey_entry":
+        return 0 if p.method == Method.OOB else 2, 2
+    if p.method == Method.PASSKEY_ENTRY:
         return 40, 40
-    if p.method == "oob":
+    if p.method == Method.OOB:
         return 0, 2
     return 1, 2
 
@@ -91,7 +91,7 @@ def _partial_detail(p: Pairing) -> str:
     missing.extend(_sc_steps_missing(p))
     if p.randoms < 2 and not p.secure_connections:
         missing.append(f"{2 - p.randoms} Pairing Random")
-    if p.secure_connections is False and p.method != "oob" and p.confirms < 2:
+    if p.secure_connections is False and p.method != Method.OOB and p.confirms < 2:
         missing.append(f"{2 - p.confirms} Pairing Confirm")
     ended = (
         f"encryption started at #{p.encrypted_frame}"
@@ -165,7 +165,7 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
                 "better, `btmon -r FILE`), or attach the capture file itself.",
                 **where,
             )
-        if p.response is not None and p.request is None and p.outcome != "success":
+        if p.response is not None and p.request is None and p.outcome != Outcome.SUCCESS:
             yield finding(
                 CAPTURE_GAP,
                 f"Pairing Response #{p.response.frame} has no Pairing Request before it in "
@@ -174,13 +174,13 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
                 **where,
             )
             continue
-        if p.outcome != "success":
+        if p.outcome != Outcome.SUCCESS:
             continue
         if p.response is None or p.request is None or _sc_steps_missing(p):
             yield finding(CAPTURE_GAP, _partial_detail(p), p.frames[:3], **where)
             continue
         want = _expected_confirms(p)
-        if want is None or p.method is None or p.method == "oob":  # method: for mypy
+        if want is None or p.method is None or p.method == Method.OOB:  # method: for mypy
             continue
         confirms, randoms = want
         if p.confirms < confirms or p.randoms < randoms:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bpdiag.decode.smp import ErrorCode, error_meaning, error_name
+
 HOW_TO_CAPTURE = {
     "bluez": (
         "Linux/BlueZ: run `sudo btmon -w pairing.btsnoop` in a second terminal, reproduce, "
@@ -311,16 +313,16 @@ CATALOGUE: tuple[Explanation, ...] = (
 )
 
 
-# SMP Pairing Failed reasons as stacks print them (btmon "Reason: Unspecified reason (0x08)",
-# Wireshark "Reason: Unspecified Reason (0x08)", logs "reason=8"), Vol 3, Part H, 3.5.5.
-_SMP_REASONS: tuple[tuple[int, str, tuple[Cause, ...]], ...] = (
-    (0x01, "passkey entry failed", (Cause("SMP Pairing Failed 0x01", "passkey-entry-failed"),)),
-    (0x02, "oob not available", (Cause("SMP Pairing Failed 0x02", "oob-not-available"),)),
-    (0x03, "authentication requirements", _SMP_FAILURES[1:4]),
-    (0x04, "confirm value failed", (_SMP_FAILURES[4],)),
+# The causes each SMP Pairing Failed reason stands for (Vol 3, Part H, 3.5.5); stacks print
+# the reason as btmon "Reason: Unspecified reason (0x08)", Wireshark "Reason: Unspecified
+# Reason (0x08)", logs "reason=8", or by its name (decode/smp.py's table).
+_SMP_REASONS: tuple[tuple[ErrorCode, tuple[Cause, ...]], ...] = (
+    (ErrorCode.PASSKEY_ENTRY_FAILED, (Cause("SMP Pairing Failed 0x01", "passkey-entry-failed"),)),
+    (ErrorCode.OOB_NOT_AVAILABLE, (Cause("SMP Pairing Failed 0x02", "oob-not-available"),)),
+    (ErrorCode.AUTHENTICATION_REQUIREMENTS, _SMP_FAILURES[1:4]),
+    (ErrorCode.CONFIRM_VALUE_FAILED, (_SMP_FAILURES[4],)),
     (
-        0x05,
-        "pairing not supported",
+        ErrorCode.PAIRING_NOT_SUPPORTED,
         (
             _SMP_FAILURES[5],
             Cause(
@@ -330,15 +332,13 @@ _SMP_REASONS: tuple[tuple[int, str, tuple[Cause, ...]], ...] = (
             ),
         ),
     ),
-    (0x06, "encryption key size", (Cause("SMP Pairing Failed 0x06", "encryption-key-size"),)),
+    (ErrorCode.ENCRYPTION_KEY_SIZE, (Cause("SMP Pairing Failed 0x06", "encryption-key-size"),)),
     (
-        0x07,
-        "command not supported",
+        ErrorCode.COMMAND_NOT_SUPPORTED,
         (Cause("SMP Pairing Failed 0x07", "command-not-supported"),),
     ),
     (
-        0x08,
-        "unspecified reason",
+        ErrorCode.UNSPECIFIED_REASON,
         (
             _SMP_FAILURES[0],
             Cause(
@@ -347,30 +347,30 @@ _SMP_REASONS: tuple[tuple[int, str, tuple[Cause, ...]], ...] = (
             ),
         ),
     ),
-    (0x09, "repeated attempts", (_SMP_FAILURES[6],)),
-    (0x0A, "invalid parameters", (Cause("SMP Pairing Failed 0x0A", "invalid-parameters"),)),
-    (0x0B, "dhkey check failed", (_SMP_FAILURES[7],)),
-    (0x0C, "numeric comparison failed", (_SMP_FAILURES[8],)),
+    (ErrorCode.REPEATED_ATTEMPTS, (_SMP_FAILURES[6],)),
+    (ErrorCode.INVALID_PARAMETERS, (Cause("SMP Pairing Failed 0x0A", "invalid-parameters"),)),
+    (ErrorCode.DHKEY_CHECK_FAILED, (_SMP_FAILURES[7],)),
+    (ErrorCode.NUMERIC_COMPARISON_FAILED, (_SMP_FAILURES[8],)),
     (
-        0x0D,
-        "br/edr pairing in progress",
+        ErrorCode.BREDR_PAIRING_IN_PROGRESS,
         (Cause("SMP Pairing Failed 0x0D", "pairing-failed"),),
     ),
     (
-        0x0E,
-        "cross-transport key derivation",
+        ErrorCode.CROSS_TRANSPORT_KEY_NOT_ALLOWED,
         (Cause("SMP Pairing Failed 0x0E", "pairing-failed"),),
     ),
-    (0x0F, "key rejected", (Cause("SMP Pairing Failed 0x0F", "pairing-failed"),)),
+    (ErrorCode.KEY_REJECTED, (Cause("SMP Pairing Failed 0x0F", "pairing-failed"),)),
 )
 
 
-def _smp_reason_entries() -> tuple[Explanation, ...]:
-    from bpdiag.decode.smp import error_name
-    from bpdiag.report.text import SMP_REASON_MEANING
+_SHORT_NAMES = {ErrorCode.CROSS_TRANSPORT_KEY_NOT_ALLOWED: "Cross-transport Key Derivation"}
 
+
+def _smp_reason_entries() -> tuple[Explanation, ...]:
     entries = []
-    for code, words, causes in _SMP_REASONS:
+    for code, causes in _SMP_REASONS:
+        # the name as stacks spell it; they shorten 0x0E's to its first words
+        words = _SHORT_NAMES.get(code, error_name(code)).lower()
         hexes = f"0x0?{code:x}"
         entries.append(
             Explanation(
@@ -383,7 +383,7 @@ def _smp_reason_entries() -> tuple[Explanation, ...]:
                 ),
                 f"SMP Pairing Failed, reason {error_name(code)} (0x{code:02x}) — btmon, "
                 "Wireshark, stack logs",
-                f"The side that sent it says: {SMP_REASON_MEANING[code]}.",
+                f"The side that sent it says: {error_meaning(code)}.",
                 causes,
             )
         )

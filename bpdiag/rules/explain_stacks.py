@@ -82,7 +82,7 @@ _STACK_CAPTURE: dict[str, tuple[str, ...]] = {
 def _smp_causes() -> dict[int, tuple[Cause, ...]]:
     from bpdiag.rules.explain import _SMP_REASONS  # the causes each SMP reason stands for
 
-    return {code: causes for code, _words, causes in _SMP_REASONS}
+    return dict(_SMP_REASONS)
 
 
 def _camel_to_snake(name: str) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 STALE_KEY = rule(
     RuleInfo(
         code="ltk-from-other-pairing",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Encryption used an LTK that this peer's pairing in the capture did not give",
         spec="Vol 3, Part H, 2.4.4 and 3.6.2–3.6.3; Vol 4, Part E, 7.8.24–7.8.25",
         explanation=(
@@ -35,7 +35,7 @@ STALE_KEY = rule(
 SNIFFER_KEY = rule(
     RuleInfo(
         code="sniffer-lacked-key",
-        severity="info",
+        severity=Severity.INFO,
         title="The sniffer could not decrypt encrypted packets (it lacked the key)",
         spec="Vol 6, Part E, 2 (MIC); nRF Sniffer / PHDR MIC flags",
         explanation=(

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.analysis.model import Analysis, Connection, Outcome
+from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 
 BOND_LOST = rule(
     RuleInfo(
         code="bond-lost",
-        severity="error",
+        severity=Severity.ERROR,
         title="The peer no longer has the bond: encryption with the stored key was refused",
         spec="Vol 3, Part H, 2.4.4; Vol 1, Part F, 2.6 (0x06 PIN or Key Missing)",
         explanation=(
@@ -40,7 +40,7 @@ BOND_LOST = rule(
 MIC_FAILURE = rule(
     RuleInfo(
         code="mic-failure",
-        severity="error",
+        severity=Severity.ERROR,
         title="The link dropped with a MIC failure: the two sides use different keys",
         spec="Vol 6, Part B, 5.1.3.1; Vol 1, Part F, 2.61 (0x3D)",
         explanation=(
@@ -55,7 +55,7 @@ MIC_FAILURE = rule(
 VIOLATION = rule(
     RuleInfo(
         code="pairing-protocol-violation",
-        severity="error",
+        severity=Severity.ERROR,
         title="Encryption started or was requested before the pairing finished",
         spec="Vol 3, Part H, 2.3.5.5/2.3.5.6 (phase 2) and 2.4 (encryption after phase 2)",
         explanation=(
@@ -74,7 +74,7 @@ VIOLATION = rule(
 INCOMPLETE = rule(
     RuleInfo(
         code="pairing-incomplete",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The pairing stopped before it finished",
         spec="Vol 3, Part H, 3.4 (SMP timeout, 30 s)",
         explanation=(
@@ -91,7 +91,7 @@ INCOMPLETE = rule(
 NO_BONDING = rule(
     RuleInfo(
         code="no-bonding",
-        severity="info",
+        severity=Severity.INFO,
         title="The pairing kept no keys: every reconnect must pair again",
         spec="Vol 3, Part H, 3.5.1 (Bonding_Flags)",
         explanation=(
@@ -182,7 +182,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                     **where,
                 )
                 continue
-        if p.outcome == "incomplete":
+        if p.outcome == Outcome.INCOMPLETE:
             conn = _conn(analysis, p.connection)
             last = p.steps[-1] if p.steps else None
             frames = list(p.frames[-3:])
@@ -216,7 +216,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                 frames,
                 **where,
             )
-        if p.outcome == "success" and p.request and p.response:
+        if p.outcome == Outcome.SUCCESS and p.request and p.response:
             if not (p.request.bonding and p.response.bonding):
                 who = []
                 if not p.request.bonding:

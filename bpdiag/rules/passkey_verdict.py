@@ -14,10 +14,11 @@ module repeats no passkey (a successful pairing never reaches here: it has no Pa
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Pairing
+from bpdiag.analysis.model import PASSKEY_CHECKS, CheckKind, CheckResult, Method, Pairing, Side
+from bpdiag.decode.smp import ErrorCode
 
-_DEVICE = {"initiator": "central", "responder": "peripheral"}
-_RAND = {"initiator": "Mrand", "responder": "Srand"}
+_DEVICE = {Side.INITIATOR: "central", Side.RESPONDER: "peripheral"}
+_RAND = {Side.INITIATOR: "Mrand", Side.RESPONDER: "Srand"}
 _SPEC = "(Vol 3, Part H, 2.3.5.3 and 3.5.5)"
 
 
@@ -25,21 +26,23 @@ def legacy_passkey_conclusion(p: Pairing) -> str | None:
     """The conclusion of a legacy Passkey Entry Confirm Value Failed from the passkey search,
     or None when the search does not decide it (then the generic text stands)."""
     f = p.failure
-    if f is None or f.reason != 0x04 or p.method != "passkey_entry":
+    if f is None or f.reason != ErrorCode.CONFIRM_VALUE_FAILED or p.method != Method.PASSKEY_ENTRY:
         return None
     if p.secure_connections is not False:
         return None
     by = {c.check: c for c in p.checks}
     found = {
         who: c
-        for who in ("initiator", "responder")
-        if (c := by.get(f"{who}_passkey")) is not None and c.result == "match"
+        for who, kind in PASSKEY_CHECKS.items()
+        if (c := by.get(kind)) is not None and c.result == CheckResult.MATCH
     }
-    if any(c.result == "mismatch" for c in p.checks if c.check.endswith("_passkey")):
+    if any(
+        c.result == CheckResult.MISMATCH for c in p.checks if c.check in PASSKEY_CHECKS.values()
+    ):
         return None  # a confirm no passkey explains: the mismatch text already says so
-    agreement = by.get("passkey_agreement")
+    agreement = by.get(CheckKind.PASSKEY_AGREEMENT)
     if len(found) == 2:
-        if agreement is not None and agreement.result == "match":
+        if agreement is not None and agreement.result == CheckResult.MATCH:
             return (
                 "both confirms are right for the same passkey, so the passkey (the TK) is not "
                 "the cause: the side that refused fed other inputs into c1 than the capture "
@@ -50,7 +53,7 @@ def legacy_passkey_conclusion(p: Pairing) -> str | None:
     if len(found) != 1:
         return None
     (who,) = found
-    other = "responder" if who == "initiator" else "initiator"
+    other = Side.RESPONDER if who == Side.INITIATOR else Side.INITIATOR
     if other in by:
         return None
     shown = p.passkey_displayed_by

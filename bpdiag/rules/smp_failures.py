@@ -13,9 +13,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Pairing
-from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.analysis.model import (
+    DEBUG_KEY_CHECKS,
+    PUBLIC_KEY_CHECKS,
+    Analysis,
+    CheckKind,
+    CheckResult,
+    Method,
+    Outcome,
+    Pairing,
+    Side,
+)
+from bpdiag.analysis.pairing_method import table_method
+from bpdiag.decode.smp import ErrorCode, IoCapability
+from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
 _FIX_BLUEZ_MEDIUM = (
@@ -30,7 +41,7 @@ _FIX_BLUEZ_MEDIUM = (
 PAIRING_MODE_INACTIVE = rule(
     RuleInfo(
         code="pairing-mode-inactive",
-        severity="error",
+        severity=Severity.ERROR,
         title="The device refused pairing at once: it is probably not in pairing mode",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed) and 3.6.7 (Security Request)",
         explanation=(
@@ -54,7 +65,7 @@ PAIRING_MODE_INACTIVE = rule(
 MITM_UNSATISFIABLE = rule(
     RuleInfo(
         code="mitm-unsatisfiable",
-        severity="error",
+        severity=Severity.ERROR,
         title="MITM protection was required but the two IO capabilities only allow Just Works",
         spec="Vol 3, Part H, 2.3.5.1 (Table 2.8) and 3.5.5 (0x03 Authentication Requirements)",
         explanation=(
@@ -69,7 +80,7 @@ MITM_UNSATISFIABLE = rule(
 PEER_REQUIRES_MITM = rule(
     RuleInfo(
         code="peer-requires-mitm",
-        severity="error",
+        severity=Severity.ERROR,
         title="The peer requires MITM protection that this side did not offer",
         spec="Vol 3, Part H, 2.3.5.1 and 3.5.5 (0x03 Authentication Requirements)",
         explanation=(
@@ -90,7 +101,7 @@ PEER_REQUIRES_MITM = rule(
 SC_MISMATCH = rule(
     RuleInfo(
         code="secure-connections-mismatch",
-        severity="error",
+        severity=Severity.ERROR,
         title="One side accepts only LE Secure Connections, the other offered legacy pairing",
         spec="Vol 3, Part H, 2.3.5.1 and 3.5.1 (SC flag in AuthReq)",
         explanation=(
@@ -115,10 +126,10 @@ def _simple(reason: int, info: RuleInfo) -> RuleInfo:
 
 
 _simple(
-    0x04,
+    ErrorCode.CONFIRM_VALUE_FAILED,
     RuleInfo(
         code="confirm-value-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Confirm value failed: the two sides did not use the same passkey or key",
         spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 and 3.5.5 (0x04 Confirm Value Failed)",
         explanation=(
@@ -134,10 +145,10 @@ _simple(
     ),
 )
 _simple(
-    0x0B,
+    ErrorCode.DHKEY_CHECK_FAILED,
     RuleInfo(
         code="dhkey-check-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="DHKey check failed: the Secure Connections key agreement did not match",
         spec="Vol 3, Part H, 2.3.5.6.5 and 3.5.5 (0x0B DHKey Check Failed)",
         explanation=(
@@ -151,10 +162,10 @@ _simple(
     ),
 )
 _simple(
-    0x0C,
+    ErrorCode.NUMERIC_COMPARISON_FAILED,
     RuleInfo(
         code="numeric-comparison-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Numeric comparison failed: the user rejected the six-digit number",
         spec="Vol 3, Part H, 2.3.5.6.2 and 3.5.5 (0x0C Numeric Comparison Failed)",
         explanation="The numbers shown on the two devices differed, or a user pressed No.",
@@ -165,10 +176,10 @@ _simple(
     ),
 )
 PAIRING_NOT_SUPPORTED = _simple(
-    0x05,
+    ErrorCode.PAIRING_NOT_SUPPORTED,
     RuleInfo(
         code="pairing-not-supported",
-        severity="error",
+        severity=Severity.ERROR,
         title="The peer does not support pairing",
         spec="Vol 3, Part H, 3.5.5 (0x05 Pairing Not Supported)",
         explanation=(
@@ -183,10 +194,10 @@ PAIRING_NOT_SUPPORTED = _simple(
     ),
 )
 _simple(
-    0x07,
+    ErrorCode.COMMAND_NOT_SUPPORTED,
     RuleInfo(
         code="command-not-supported",
-        severity="error",
+        severity=Severity.ERROR,
         title="An SMP command was not supported by the receiver",
         spec="Vol 3, Part H, 3.5.5 (0x07 Command Not Supported)",
         explanation=(
@@ -197,10 +208,10 @@ _simple(
     ),
 )
 _simple(
-    0x0A,
+    ErrorCode.INVALID_PARAMETERS,
     RuleInfo(
         code="invalid-parameters",
-        severity="error",
+        severity=Severity.ERROR,
         title="Invalid parameters in an SMP command",
         spec="Vol 3, Part H, 3.5.5 (0x0A Invalid Parameters)",
         explanation=(
@@ -211,10 +222,10 @@ _simple(
     ),
 )
 REPEATED = _simple(
-    0x09,
+    ErrorCode.REPEATED_ATTEMPTS,
     RuleInfo(
         code="repeated-attempts",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Too many pairing attempts: the peer is in its back-off period",
         spec="Vol 3, Part H, 2.3.6 (Repeated Attempts) and 3.5.5 (0x09)",
         explanation=(
@@ -229,10 +240,10 @@ REPEATED = _simple(
     ),
 )
 KEY_SIZE = _simple(
-    0x06,
+    ErrorCode.ENCRYPTION_KEY_SIZE,
     RuleInfo(
         code="encryption-key-size",
-        severity="error",
+        severity=Severity.ERROR,
         title="Encryption key size not acceptable",
         spec="Vol 3, Part H, 2.3.4 and 3.5.1 (Maximum Encryption Key Size 7–16)",
         explanation=(
@@ -246,10 +257,10 @@ KEY_SIZE = _simple(
     ),
 )
 _simple(
-    0x01,
+    ErrorCode.PASSKEY_ENTRY_FAILED,
     RuleInfo(
         code="passkey-entry-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Passkey entry failed or was cancelled",
         spec="Vol 3, Part H, 3.5.5 (0x01 Passkey Entry Failed)",
         explanation="The user did not enter the passkey, or cancelled the prompt.",
@@ -260,10 +271,10 @@ _simple(
     ),
 )
 _simple(
-    0x02,
+    ErrorCode.OOB_NOT_AVAILABLE,
     RuleInfo(
         code="oob-not-available",
-        severity="error",
+        severity=Severity.ERROR,
         title="OOB data not available",
         spec="Vol 3, Part H, 3.5.5 (0x02 OOB Not Available)",
         explanation="A side set the OOB flag but has no out-of-band data for this peer.",
@@ -273,7 +284,7 @@ _simple(
 OTHER = rule(
     RuleInfo(
         code="pairing-failed",
-        severity="error",
+        severity=Severity.ERROR,
         title="Pairing failed",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
         explanation="A side aborted the pairing with a reason not covered by a specific rule.",
@@ -282,10 +293,11 @@ OTHER = rule(
 )
 
 
-def _side(sent_by: str) -> str:
-    return {"initiator": "the central (initiator)", "responder": "the peripheral (responder)"}.get(
-        sent_by, "one side"
-    )
+def _side(sent_by: Side) -> str:
+    return {
+        Side.INITIATOR: "the central (initiator)",
+        Side.RESPONDER: "the peripheral (responder)",
+    }.get(sent_by, "one side")
 
 
 def _params(p: Pairing) -> str:
@@ -323,10 +335,12 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
     req, rsp = p.request, p.response
     if f is None or req is None:
         return None
-    sender, other = (req, rsp) if f.sent_by == "initiator" else (rsp, req)
+    sender, other = (req, rsp) if f.sent_by == Side.INITIATOR else (rsp, req)
     if sender is None or other is None:
         # Response missing: the responder refused the request itself.
-        if f.sent_by == "responder" and (not req.mitm or req.io_capability == NO_INPUT_NO_OUTPUT):
+        if f.sent_by == Side.RESPONDER and (
+            not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
+        ):
             also_sc = (
                 " The request did not offer Secure Connections either, so the peripheral may "
                 "need SC as well (or instead)."
@@ -339,7 +353,7 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
                 f"{req.io_capability_name} and MITM {'yes' if req.mitm else 'no'}: only Just "
                 f"Works was possible.{also_sc}"
             )
-        if f.sent_by == "responder" and not req.sc:
+        if f.sent_by == Side.RESPONDER and not req.sc:
             return SC_MISMATCH, (
                 f"The peripheral refused the legacy Pairing Request #{req.frame} (SC flag not "
                 f"set) with Authentication Requirements (0x03) at #{f.frame}."
@@ -355,7 +369,7 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
             f"Connections. {_params(p)}."
         )
     if sender.mitm and jw_only:
-        if f.sent_by == "initiator":
+        if f.sent_by == Side.INITIATOR:
             return MITM_UNSATISFIABLE, (
                 f"The central asked for MITM protection, but the peripheral is "
                 f"{other.io_capability_name} and the central {sender.io_capability_name}: "
@@ -367,26 +381,34 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
             f"{other.io_capability_name}: only Just Works was possible, so the peripheral "
             f"refused with Authentication Requirements (0x03) at #{f.frame}. {_params(p)}."
         )
-    if f.sent_by == "responder" and (not req.mitm or req.io_capability == NO_INPUT_NO_OUTPUT):
+    if f.sent_by == Side.RESPONDER and (
+        not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
+    ):
         return PEER_REQUIRES_MITM, (
             f"The peripheral refused with Authentication Requirements (0x03) at #{f.frame}; "
             f"the central offered {req.io_capability_name}, MITM "
             f"{'yes' if req.mitm else 'no'}. {_params(p)}."
         )
-    if f.sent_by == "initiator" and sender.mitm and not other.mitm and jw_only:
+    if f.sent_by == Side.INITIATOR and sender.mitm and not other.mitm and jw_only:
         return MITM_UNSATISFIABLE, f"{_params(p)}."
     return None
 
 
 def _relevant_mismatches(p: Pairing) -> list[Any]:
     """Checks that can explain a failed pairing (a debug key does not: it pairs fine)."""
-    return [c for c in p.checks if c.result == "mismatch" and not c.check.endswith("_debug_key")]
+    return [
+        c for c in p.checks if c.result == CheckResult.MISMATCH and c.check not in DEBUG_KEY_CHECKS
+    ]
 
 
 def _verified(p: Pairing) -> str:
     """What the checks redone from the capture's public values say (analysis/verify.py)."""
     out = ""
-    if p.numeric_value is not None and p.failure is not None and p.failure.reason == 0x0C:
+    if (
+        p.numeric_value is not None
+        and p.failure is not None
+        and p.failure.reason == ErrorCode.NUMERIC_COMPARISON_FAILED
+    ):
         out += (
             f" Both devices should have shown {p.numeric_value:06d} (g2 of the exchanged "
             "public keys and nonces): if one showed another number, the two were not talking "
@@ -394,13 +416,17 @@ def _verified(p: Pairing) -> str:
             "if both showed it, a user pressed No or did not answer in time."
         )
     mismatches = _relevant_mismatches(p)
-    matches = [c for c in p.checks if c.result == "match"]
+    matches = [c for c in p.checks if c.result == CheckResult.MATCH]
     if mismatches:
         out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
     elif matches and (verdict := legacy_passkey_conclusion(p)) is not None:
         out += " Checked from the capture: " + "; ".join(c.detail for c in matches)
         out += f" — {verdict}."
-    elif matches and p.failure is not None and p.failure.reason in (0x04, 0x0B):
+    elif (
+        matches
+        and p.failure is not None
+        and p.failure.reason in (ErrorCode.CONFIRM_VALUE_FAILED, ErrorCode.DHKEY_CHECK_FAILED)
+    ):
         out += (
             " Checked from the capture: "
             + "; ".join(c.detail for c in matches)
@@ -439,8 +465,12 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             continue
         frames = _evidence(p)
         where: Where = {"connection": p.connection, "pairing": p.id}
-        if f.reason in (0x05, 0x08) and f.sent_by == "responder" and _immediate(p):
-            if f.reason == 0x08 or p.security_request is not None:
+        if (
+            f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+            and f.sent_by == Side.RESPONDER
+            and _immediate(p)
+        ):
+            if f.reason == ErrorCode.UNSPECIFIED_REASON or p.security_request is not None:
                 sr = ""
                 if p.security_request is not None:
                     sr = (
@@ -457,7 +487,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     **where,
                 )
                 continue
-        if f.reason == 0x03:
+        if f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS:
             kind = _auth_requirements(p)
             if kind is not None:
                 info, detail = kind
@@ -491,7 +521,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             detail += f" {params}."
         detail += _verified(p)
         frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
-        if f.reason == 0x09:
+        if f.reason == ErrorCode.REPEATED_ATTEMPTS:
             n_earlier, first_failed = index_of(analysis).failed_before(p.id)
             if n_earlier and first_failed is not None:
                 detail += (
@@ -504,7 +534,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
 COMMITMENT_NOT_CHECKED = rule(
     RuleInfo(
         code="commitment-not-checked",
-        severity="error",
+        severity=Severity.ERROR,
         title="A confirm value is wrong, yet the peer went on pairing: it does not check it",
         spec="Vol 3, Part H, 2.3.5.5 and 2.3.5.6.2–2.3.5.6.3 (confirm checks); 3.5.5 (0x04)",
         explanation=(
@@ -525,18 +555,18 @@ COMMITMENT_NOT_CHECKED = rule(
 
 _COMMITMENTS = frozenset(
     {
-        "initiator_confirm",
-        "responder_confirm",
-        "passkey_agreement",
-        "initiator_passkey_commitment",
-        "responder_passkey_commitment",
+        CheckKind.INITIATOR_CONFIRM,
+        CheckKind.RESPONDER_CONFIRM,
+        CheckKind.PASSKEY_AGREEMENT,
+        CheckKind.INITIATOR_PASSKEY_COMMITMENT,
+        CheckKind.RESPONDER_PASSKEY_COMMITMENT,
     }
 )
 
 DEBUG_KEY = rule(
     RuleInfo(
         code="debug-key",
-        severity="warning",
+        severity=Severity.WARNING,
         title="A device paired with the SMP debug key: anyone with this capture can compute "
         "the keys",
         spec="Vol 3, Part H, 2.3.5.6.1 (Debug mode)",
@@ -559,7 +589,7 @@ DEBUG_KEY = rule(
 INVALID_PUBLIC_KEY = rule(
     RuleInfo(
         code="invalid-public-key",
-        severity="error",
+        severity=Severity.ERROR,
         title="A Pairing Public Key is not a point on the P-256 curve",
         spec="Vol 3, Part H, 2.3.5.6.1 and 3.5.6; Erratum 10734 (CVE-2018-5383)",
         explanation=(
@@ -580,9 +610,9 @@ INVALID_PUBLIC_KEY = rule(
 def public_keys(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         for c in p.checks:
-            if c.check.endswith("_debug_key"):
+            if c.check in DEBUG_KEY_CHECKS:
                 info = DEBUG_KEY
-            elif c.check.endswith("_public_key") and c.result == "mismatch":
+            elif c.check in PUBLIC_KEY_CHECKS and c.result == CheckResult.MISMATCH:
                 info = INVALID_PUBLIC_KEY
             else:
                 continue
@@ -598,14 +628,20 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        if p.failure is not None and p.failure.layer == "smp" and p.failure.reason == 0x04:
+        if (
+            p.failure is not None
+            and p.failure.layer == "smp"
+            and p.failure.reason == ErrorCode.CONFIRM_VALUE_FAILED
+        ):
             continue  # the peer did check: reported by smp_failures
-        wrong = [c for c in p.checks if c.result == "mismatch" and c.check in _COMMITMENTS]
+        wrong = [
+            c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
+        ]
         if not wrong or not (p.failure is None or p.dhkey_checks or p.keys):
             continue
         went_on = (
             "the pairing succeeded"
-            if p.outcome == "success"
+            if p.outcome == Outcome.SUCCESS
             else "the pairing went on to the next step"
         )
         yield finding(
@@ -620,7 +656,11 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        if p.failure is not None and p.failure.reason == 0x06 and p.failure.layer == "smp":
+        if (
+            p.failure is not None
+            and p.failure.reason == ErrorCode.ENCRYPTION_KEY_SIZE
+            and p.failure.layer == "smp"
+        ):
             continue  # already reported by smp_failures
         for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
             if f is not None and not 7 <= f.max_key_size <= 16:

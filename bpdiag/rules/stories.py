@@ -24,10 +24,15 @@ from bpdiag.analysis.model import (
     Connection,
     Endpoint,
     Features,
+    Outcome,
     Pairing,
+    RequestOutcome,
+    Role,
     SecurityProcedure,
+    Side,
 )
-from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
+from bpdiag.decode.smp import ErrorCode
+from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
@@ -35,7 +40,7 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 SECURITY_REQUEST_IGNORED = rule(
     RuleInfo(
         code="security-request-ignored",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The peripheral asked for security and the central did not answer",
         spec="Vol 3, Part H, 3.6.7 (Security Request) and 2.4.6",
         explanation=(
@@ -60,7 +65,7 @@ SECURITY_REQUEST_IGNORED = rule(
 PEER_STATE_CHANGED = rule(
     RuleInfo(
         code="peer-state-changed",
-        severity="info",
+        severity=Severity.INFO,
         title="The same request was refused at once and later accepted: the peer's state changed",
         spec="Vol 3, Part H, 3.5.5 (0x05, 0x08) and 2.3.6",
         explanation=(
@@ -79,7 +84,7 @@ PEER_STATE_CHANGED = rule(
 REPEATED_TIMEOUTS = rule(
     RuleInfo(
         code="repeated-smp-timeouts",
-        severity="warning",
+        severity=Severity.WARNING,
         title="Pairing with this peer ran into the 30-second SMP timeout again and again",
         spec="Vol 3, Part H, 3.4 (SMP timeout)",
         explanation=(
@@ -101,7 +106,7 @@ REPEATED_TIMEOUTS = rule(
 SAME_FAILURE = rule(
     RuleInfo(
         code="same-failure-every-connection",
-        severity="warning",
+        severity=Severity.WARNING,
         title="The same pairing failure on every reconnection",
         spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
         explanation=(
@@ -120,7 +125,7 @@ SAME_FAILURE = rule(
 DHKEY_OVER_BOND = rule(
     RuleInfo(
         code="dhkey-failed-over-bond",
-        severity="warning",
+        severity=Severity.WARNING,
         title="DHKey Check Failed while re-pairing a device that was already bonded",
         spec="Vol 3, Part H, 2.3.5.6.5, 2.4.6 and 3.5.5 (0x0B)",
         explanation=(
@@ -141,7 +146,7 @@ DHKEY_OVER_BOND = rule(
 NC_THEN_REFUSED = rule(
     RuleInfo(
         code="refused-after-rejection",
-        severity="warning",
+        severity=Severity.WARNING,
         title="After a rejected Numeric Comparison the peer refuses every new attempt",
         spec="Vol 3, Part H, 2.3.5.6.2, 2.3.6 and 3.5.5 (0x0C, 0x05)",
         explanation=(
@@ -169,9 +174,9 @@ class _Peer:
 
 def remote(c: Connection) -> Endpoint:
     """The remote device: the side that is not local (HCI), the peripheral (air)."""
-    if c.local_role == "central":
+    if c.local_role == Role.CENTRAL:
         return c.peripheral
-    if c.local_role == "peripheral":
+    if c.local_role == Role.PERIPHERAL:
         return c.central
     return c.peripheral if c.peripheral.address is not None else c.central
 
@@ -253,8 +258,8 @@ def _refused_at_once(p: Pairing) -> bool:
     return (
         f is not None
         and f.layer == "smp"
-        and f.reason in (0x05, 0x08)
-        and f.sent_by == "responder"
+        and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
+        and f.sent_by == Side.RESPONDER
         and p.response is None
         and not p.phase2_started
     )
@@ -263,7 +268,7 @@ def _refused_at_once(p: Pairing) -> bool:
 def _timed_out_after(p: Pairing, ix: _Index, analysis: Analysis) -> float | None:
     """Seconds of silence after the pairing's last PDU, when that silence reached the SMP
     timeout (a disconnection, the next pairing on the link, or the capture's end)."""
-    if p.outcome != "incomplete" or not p.steps:
+    if p.outcome != Outcome.INCOMPLETE or not p.steps:
         return None
     last = p.steps[-1].time
     c = ix.connections.get(p.connection)
@@ -297,7 +302,7 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
     asked = f" ({asked})" if asked else ""
     again = f", repeated {sr.repeats} time(s)," if sr.repeats else ""
     text = f"The peripheral sent a Security Request at #{req.frame}{asked}{again} and the central "
-    if sr.outcome == "disconnected" and sr.answer_frame is not None:
+    if sr.outcome == RequestOutcome.DISCONNECTED and sr.answer_frame is not None:
         reason = ""
         if c is not None and c.disconnect_reason is not None:
             reason = f": {c.disconnect_reason_name} (0x{c.disconnect_reason:02x})"
@@ -321,7 +326,7 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         return
     conns = {c.id: c for c in analysis.connections}
     for sr in analysis.security_requests:
-        if sr.outcome not in ("unanswered", "disconnected"):
+        if sr.outcome not in (RequestOutcome.UNANSWERED, RequestOutcome.DISCONNECTED):
             continue  # encrypted: a bonded reconnection; refused: bond-lost says it
         frames = [sr.request.frame]
         if sr.answer_frame is not None:
@@ -358,7 +363,7 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         if _refused_at_once(p) and p.request is not None:
             refused.setdefault(_request_key(p.request), []).append(p)
             continue
-        if p.request is None or (p.response is None and p.outcome != "success"):
+        if p.request is None or (p.response is None and p.outcome != Outcome.SUCCESS):
             continue
         before = refused.get(_request_key(p.request))
         if not before:
@@ -366,7 +371,9 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         r = before[0]
         if r.failure is None or r.request is None:
             continue
-        accepted = "and the pairing succeeded" if p.outcome == "success" else "with a response"
+        accepted = (
+            "and the pairing succeeded" if p.outcome == Outcome.SUCCESS else "with a response"
+        )
         answered = [p.request.frame] + ([p.response.frame] if p.response is not None else [])
         where = (
             "on the same connection"
@@ -435,8 +442,8 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         return
     keys: set[tuple[str, int, str] | None] = set()
     for cps in by_conn.values():
-        ended = [p for p in cps if p.outcome != "incomplete"]
-        if not ended or any(p.outcome != "failed" for p in ended):
+        ended = [p for p in cps if p.outcome != Outcome.INCOMPLETE]
+        if not ended or any(p.outcome != Outcome.FAILED for p in ended):
             return
         keys.update(_failure_key(p) for p in ended)
     if len(keys) != 1:
@@ -445,7 +452,7 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     f = first.failure
     if f is None:
         return
-    who = "the peripheral" if f.sent_by == "responder" else "the central"
+    who = "the peripheral" if f.sent_by == Side.RESPONDER else "the central"
     yield finding(
         SAME_FAILURE,
         f"All {len(by_conn)} connections to {addr} ended their pairing the same way: "
@@ -477,7 +484,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
     for addr, peer in ix.peers.items():
         for p in peer.pairings:
             if (
-                p.outcome == "success"
+                p.outcome == Outcome.SUCCESS
                 and p.request is not None
                 and p.response is not None
                 and p.request.bonding
@@ -498,7 +505,12 @@ def _dhkey_over_bond(
     frame, what = bonded
     for p in ps:
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != 0x0B or p.first_frame < frame:
+        if (
+            f is None
+            or f.layer != "smp"
+            or f.reason != ErrorCode.DHKEY_CHECK_FAILED
+            or p.first_frame < frame
+        ):
             continue
         yield finding(
             DHKEY_OVER_BOND,
@@ -515,11 +527,13 @@ def _dhkey_over_bond(
 def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     for i, p in enumerate(ps):
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != 0x0C:
+        if f is None or f.layer != "smp" or f.reason != ErrorCode.NUMERIC_COMPARISON_FAILED:
             continue
-        later = [q for q in ps[i + 1 :] if q.outcome != "incomplete"]
+        later = [q for q in ps[i + 1 :] if q.outcome != Outcome.INCOMPLETE]
         if len(later) < 2 or not all(
-            q.failure is not None and q.failure.reason == 0x05 and q.failure.sent_by == "responder"
+            q.failure is not None
+            and q.failure.reason == ErrorCode.PAIRING_NOT_SUPPORTED
+            and q.failure.sent_by == Side.RESPONDER
             for q in later
         ):
             return

@@ -50,8 +50,8 @@ from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissec
 from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
-    from bpdiag.analysis.model import Analysis
     from bpdiag.crypto.keyring import Keyring
+    from bpdiag.rules.diagnosis import Diagnosed
     from bpdiag.tui.rerun import RerunRequest
 
 HELP = """\
@@ -115,7 +115,7 @@ class RerunDone(Message):
     def __init__(
         self,
         request: RerunRequest,
-        analysis: Analysis | None,
+        analysis: Diagnosed | None,
         result: str,
         notes: list[str],
         error: str | None = None,
@@ -129,7 +129,7 @@ class RerunDone(Message):
 
 
 class Compared(Message):
-    def __init__(self, other: Analysis | None, error: str | None = None) -> None:
+    def __init__(self, other: Diagnosed | None, error: str | None = None) -> None:
         super().__init__()
         self.other = other
         self.error = error
@@ -200,7 +200,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.ladder_text = Text()
         self.ladder_pairing: int | None = None
         self._first_failed: TreeNode[Any] | None = None
-        self.last_attempt: tuple[Analysis, list[str]] | None = None
+        self.last_attempt: tuple[Diagnosed, list[str]] | None = None
         self.title = f"bpdiag — {path}"
 
     def compose(self) -> ComposeResult:
@@ -282,6 +282,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#ladder", Static).update(literal(f"Cannot read {self.path}: {msg.error}"))
 
     def on_finished(self, msg: Finished) -> None:
+        from bpdiag.analysis.model import Outcome
         from bpdiag.report.problems import describe as describe_problem
 
         self.loaded = msg.loaded
@@ -306,9 +307,11 @@ class BpdiagApp(SafeCrash, App[None]):
                 expand=True,
             )
             for p in (p for p in a.pairings if p.connection == conn.id):
-                mark = {"success": "✓", "failed": "✗", "incomplete": "…"}[p.outcome]
+                mark = {Outcome.SUCCESS: "✓", Outcome.FAILED: "✗", Outcome.INCOMPLETE: "…"}[
+                    p.outcome
+                ]
                 leaf = node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
-                if p.outcome == "failed" and self._first_failed is None:
+                if p.outcome == Outcome.FAILED and self._first_failed is None:
                     self._first_failed = leaf
         tree.root.expand()
         findings = self.query_one("#findings", DataTable)
@@ -328,7 +331,8 @@ class BpdiagApp(SafeCrash, App[None]):
 
     # ---------------------------------------------------------------- views
     def show_pairing(self, pairing_id: int) -> None:
-        from bpdiag.report.text import _suggestion, check_lines, pairing_headline
+        from bpdiag.analysis.model import CheckResult
+        from bpdiag.report.text import _suggestion, check_rows, pairing_headline
 
         if self.loaded is None:
             return
@@ -350,8 +354,8 @@ class BpdiagApp(SafeCrash, App[None]):
                 style = ""
             for part in wrap_marked(mark, text, width):
                 ladder.append(part + "\n", style=style)
-        for line in check_lines(p):
-            style = "red" if "✗" in line else "green"
+        for line, result in check_rows(p):
+            style = "green" if result in (None, CheckResult.MATCH) else "red"
             for part in wrap_marked("", line, width):
                 ladder.append(part + "\n", style=style)
         if p.outcome == "failed":
@@ -368,13 +372,15 @@ class BpdiagApp(SafeCrash, App[None]):
         return max(24, w - 1) if w else 60
 
     def _connection_mark(self, conn_id: int) -> str:
+        from bpdiag.analysis.model import Outcome
+
         assert self.loaded is not None
         a = self.loaded.analysis
         pairings = [p.outcome for p in a.pairings if p.connection == conn_id]
         statuses = [e.status for e in a.encryptions if e.connection == conn_id]
-        if "failed" in pairings or any(st != 0 for st in statuses):
+        if Outcome.FAILED in pairings or any(st != 0 for st in statuses):
             return "✗"
-        if "success" in pairings or statuses:
+        if Outcome.SUCCESS in pairings or statuses:
             return "✓"
         return "·"
 
@@ -382,6 +388,7 @@ class BpdiagApp(SafeCrash, App[None]):
         """A connection's own story: its pairings' outcomes, encryptions and findings (a
         reconnection that only encrypts, e.g. with a lost bond, has no pairing ladder)."""
         from bpdiag.report.text import explain_encryption
+        from bpdiag.rules.base import Severity
 
         if self.loaded is None:
             return
@@ -409,7 +416,9 @@ class BpdiagApp(SafeCrash, App[None]):
         for f in (f for f in a.findings if f.connection == conn_id and f.pairing is None):
             out.append("\n")
             for part in wrap_marked("  ", f"[{f.severity}] {f.code}: {f.title}", width):
-                out.append(part + "\n", style="bold red" if f.severity == "error" else "yellow")
+                out.append(
+                    part + "\n", style="bold red" if f.severity == Severity.ERROR else "yellow"
+                )
         if conn.disconnect_reason_name:
             out.append(f"\n  disconnected: {conn.disconnect_reason_name}\n")
         self.ladder_text = out
@@ -670,7 +679,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.notify(f"attempt recorded in {msg.request.capture.resolve()}", timeout=10)
         self.show_compare(msg.analysis, msg.notes)
 
-    def show_compare(self, other: Analysis, notes: list[str], label: str = "rerun") -> None:
+    def show_compare(self, other: Diagnosed, notes: list[str], label: str = "rerun") -> None:
         if self.loaded is None:
             return
         from bpdiag.report.compare import compare

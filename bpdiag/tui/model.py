@@ -16,8 +16,7 @@ if TYPE_CHECKING:  # the decoders and rules load in ``load`` (the loader thread)
     from bpdiag.analysis.model import Analysis, Pairing
     from bpdiag.crypto.keyring import Keyring
     from bpdiag.decode.pdu import Pdu
-
-ERROR_NAMES = ("Failed", "Reject", "Error", "TERMINATE", "Disconnection")
+    from bpdiag.rules.diagnosis import Diagnosed
 
 
 @dataclass(slots=True)
@@ -37,7 +36,7 @@ class PacketRow:
 
 @dataclass(slots=True)
 class Loaded:
-    analysis: Analysis
+    analysis: Diagnosed
     packets: list[PacketRow] = field(default_factory=list)
 
 

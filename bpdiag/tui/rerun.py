@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from bpdiag.live.attempt import AttemptSpec
 from bpdiag.live.base import (
     IO_CAPABILITIES,
+    BackendKind,
     LiveError,
     PairParams,
     Reason,
@@ -94,8 +95,8 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
             with VerticalScroll(id="rerun-form"), Grid():
                 yield Label("Backend")
                 yield Select(
-                    [("bumble", "bumble"), ("bluez", "bluez")],
-                    value="bumble",
+                    [(k.value, k.value) for k in BackendKind],
+                    value=BackendKind.BUMBLE.value,
                     allow_blank=False,
                     id="backend",
                 )
@@ -138,11 +139,11 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
     def _value(self, ident: str) -> str:
         return self.query_one(f"#{ident}", Input).value.strip()
 
-    def _keys(self, ident: str, backend: str) -> int | None:
+    def _keys(self, ident: str, backend: BackendKind) -> int | None:
         """A key distribution field; on bluez only the kernel's choice can be used, so an
         unchanged field means "the stack's default" there."""
         text = self._value(ident)
-        if backend == "bluez" and text == getattr(self.defaults, ident):
+        if backend is BackendKind.BLUEZ and text == getattr(self.defaults, ident):
             return None
         return parse_key_distribution(text) if text else None
 
@@ -153,15 +154,15 @@ class RerunScreen(ModalScreen[RerunRequest | None]):
             passkey = int(self._value("passkey")) if self._value("passkey") else None
         except ValueError:
             raise LiveError("key size and passkey take numbers", Reason.USAGE) from None
-        backend = str(self.query_one("#backend", Select).value)
+        backend = BackendKind(str(self.query_one("#backend", Select).value))
         sim = self._value("sim") or None
         transport = self._value("transport") or None
-        if backend == "bumble" and (sim is None) == (transport is None):
+        if backend is BackendKind.BUMBLE and (sim is None) == (transport is None):
             raise LiveError(
                 "the bumble backend needs a simulated peer or a transport (one of them)",
                 Reason.USAGE,
             )
-        if backend == "bluez":
+        if backend is BackendKind.BLUEZ:
             sim = transport = None
         params = PairParams(
             io=str(self.query_one("#io", Select).value),

@@ -15,6 +15,7 @@ import pytest
 from bpdiag.analysis.decrypt_file import decrypt_file
 from bpdiag.analysis.run import analyze_file, walk_file
 from bpdiag.crypto.keyring import Keyring
+from bpdiag.diagnose import diagnose
 from bpdiag.report.text import render_text
 from tests.conftest import ROOT, SHARED, require_shared
 from tests.tshark import Tshark, any_of, present, protocol, smp_opcodes
@@ -43,8 +44,8 @@ def test_passkey_recovered_and_redacted(name: str, passkey: str) -> None:
     assert p.outcome == "success"
     secrets = {c.check: c.secret for c in p.checks}
     assert secrets["initiator_passkey"] == secrets["responder_passkey"] == passkey
-    assert passkey not in render_text(a)
-    assert f"[passkey {passkey}]" in render_text(a, show_keys=True)
+    assert passkey not in render_text(diagnose(a))
+    assert f"[passkey {passkey}]" in render_text(diagnose(a), show_keys=True)
     assert passkey not in json.dumps(a.pairings[0].to_json())
     assert a.decryption is not None and a.decryption.decrypted > 0
     assert "LTK" in {k.key for k in p.keys}  # key distribution, read after decryption
@@ -221,7 +222,7 @@ def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
     name = "lephdr_legacy_passkey_whad.pcap"
     frames = {p.frame for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"}
     assert len(frames) >= 5
-    a = analyze_file(SHARED / name)
+    a = diagnose(analyze_file(SHARED / name))
     [p] = a.pairings
     assert {s.frame for s in p.steps if s.decrypted} == frames
     marked = [
@@ -231,7 +232,7 @@ def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
     tui = {f for f, line in ladder_lines(p) if line.endswith("[decrypted]")}
     assert tui == frames
     assert render_html(a).count("decrypted</span>") == len(frames)
-    twin = analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
+    twin = diagnose(analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap"))
     assert "[decrypted]" not in render_text(twin)
     assert "decrypted</span>" not in render_html(twin)
 

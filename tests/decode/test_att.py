@@ -186,6 +186,18 @@ def test_other_opcodes_are_generic(hexpdu: str, name: str) -> None:
     assert msg.fields() == {"payload": pdu[1:].hex()}
 
 
+def test_error_codes_agree_with_bumble() -> None:
+    """``att.ErrorCode`` (Table 3.4) held against Bumble's ATT ErrorCode: the same code for
+    each name, where Bumble shortens 0x0D's to INVALID_ATTRIBUTE_LENGTH."""
+    batt = pytest.importorskip("bumble.att")
+    theirs = {int(c): c.name for c in batt.ErrorCode if int(c) < 0x80}
+    ours = {int(c): c.name for c in att.ErrorCode}
+    assert {c: n for c, n in theirs.items() if ours.get(c) != n} == {
+        0x0D: "INVALID_ATTRIBUTE_LENGTH"
+    }
+    assert sorted(ours) == list(range(0x01, 0x14))
+
+
 def test_error_names() -> None:
     """Table 3.4 (Vol 3, Part F, 3.4.1.1) and the CSS's Common Profile and Service Error
     Codes checked against Bumble's ErrorCode; the ranges Bumble does not list, by the spec."""

@@ -294,7 +294,17 @@ def test_error_names_agree_with_bumble() -> None:
     assert beyond == {0x0F: "Key Rejected"}  # added in Core v5.3, after Bumble's table
 
 
+def test_one_reason_table() -> None:
+    """decode/smp.py's ``REASONS`` is the one table of Pairing Failed reasons (its names are
+    held against Bumble above): every code of Table 3.7 has a name and a meaning."""
+    assert sorted(smp.REASONS) == list(range(0x01, 0x10))  # Table 3.7 has no gaps
+    assert all(smp.error_name(c) == r.name for c, r in smp.REASONS.items())
+    assert all(smp.error_meaning(c) == r.meaning and r.meaning for c, r in smp.REASONS.items())
+    assert smp.error_meaning(0x10) == "a reason the spec reserves"
+
+
 def test_names() -> None:
+    assert smp.error_name(0x08) == "Unspecified Reason"
     assert [smp.io_capability_name(v) for v in range(5)] == [
         "DisplayOnly",
         "DisplayYesNo",

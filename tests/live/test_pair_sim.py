@@ -207,3 +207,13 @@ def test_key_distribution_is_asked_as_given(tmp_path: Path) -> None:
 def test_unknown_key_name_is_a_usage_error(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["pair", "sim", "--sim", "generic", "--init-keys", "EncKey,Foo"])
     assert r.exit_code == 2 and "unknown key 'foo'" in r.stderr
+
+
+def test_a_backend_outside_backend_kind_is_a_usage_error() -> None:
+    from bpdiag.live.attempt import AttemptSpec, make_backend
+    from bpdiag.live.base import BackendKind, LiveError, Reason
+
+    assert AttemptSpec(target="sim").backend is BackendKind.BUMBLE
+    with pytest.raises(LiveError, match=r"^unknown backend 'nrf': bumble or bluez$") as info:
+        make_backend(AttemptSpec(target="sim", backend="nrf"))  # type: ignore[arg-type]
+    assert info.value.reason is Reason.USAGE

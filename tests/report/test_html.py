@@ -159,9 +159,10 @@ def test_html_in_chromium_at_two_widths(tmp_path: Path, width: int) -> None:
 
 def test_decryption_summary_says_what_the_text_report_says() -> None:
     from bpdiag.analysis.keys import Decryption
-    from bpdiag.analysis.model import Analysis, CaptureInfo
+    from bpdiag.analysis.model import CaptureInfo
+    from bpdiag.rules.diagnosis import Diagnosed
 
-    a = Analysis(capture=CaptureInfo("air.pcap", "pcap", 251, "LE LL", 10))
+    a = Diagnosed(capture=CaptureInfo("air.pcap", "pcap", 251, "LE LL", 10))
     assert "<h3>Decryption</h3>" not in render_html(a)  # nothing was encrypted
     a.decryption = Decryption(3, 2, 1, [{"access_address": "0x50654d3a", "frame": 7, "key": "<x>"}])
     html = render_html(a)

@@ -34,9 +34,9 @@ def test_no_gatttool_without_it_in_the_capture() -> None:
 
 def test_gatttool_option_where_the_capture_shows_it() -> None:
     a = _with_gatttool("mitm_unsatisfiable.btsnoop")
-    [f] = a.findings  # type: ignore[attr-defined]
+    [f] = a.findings
     assert f.fix.endswith("gatttool (seen in this capture): `--sec-level=medium`, not high.")
-    [s] = a.suggestions  # type: ignore[attr-defined]
+    [s] = a.suggestions
     assert "gatttool -b <address> --sec-level=medium …" in s.commands
 
 
