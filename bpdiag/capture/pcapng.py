@@ -264,6 +264,8 @@ class PcapngReader(BatchReader):
                 )
                 if cap != orig:  # cut to the snapshot length: the decoders see how long it was
                     made.orig_length = orig
+                if iid:  # which controller, when dumpcap captured several (Record.flags)
+                    made.flags = iid << 16
                 add(made)
                 pos = end
             self.truncated(truncated, first_truncated)
@@ -625,6 +627,8 @@ class PcapngReader(BatchReader):
                 if code == 2 and length >= 4:
                     direction = _DIRECTIONS[st.u32.unpack_from(buf, vstart)[0] & 3]
         rec = Record(index, timestamp, link_type, buf[start : start + cap], offset, direction)
+        if iid:  # which interface (controller) it came from: Record.flags
+            rec.flags = iid << 16
         if cap < orig:
             self.truncated(1, index)
             rec.orig_length = orig

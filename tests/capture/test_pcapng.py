@@ -174,7 +174,8 @@ def test_two_sections_interfaces_resolutions_and_block_kinds(tmp_path: Path) -> 
         Direction.SENT,
         Direction.UNKNOWN,
     ]
-    assert {r.flags for r in recs} == {0}
+    # the interface id, << 16 (its controller, for HCI link types): 0, 1, then a new section
+    assert [r.flags for r in recs] == [0, 1 << 16, 0, 0, 0]
 
 
 def test_two_good_packets(tmp_path: Path) -> None:
