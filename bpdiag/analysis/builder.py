@@ -102,7 +102,11 @@ def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Feat
         keypress=cmd.keypress,
         ct2=cmd.ct2,
         max_key_size=cmd.max_key_size,
-        initiator_keys=smp.key_distribution_names(cmd.initiator_key_distribution),
+        initiator_keys=(
+            None  # cut by the log (Android's filtered snoop log): not in the capture
+            if cmd.initiator_key_distribution is None
+            else smp.key_distribution_names(cmd.initiator_key_distribution)
+        ),
         responder_keys=(
             None  # cut by the log (btsnooz): not in the capture
             if cmd.responder_key_distribution is None

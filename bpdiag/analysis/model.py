@@ -169,7 +169,7 @@ class Features:
     keypress: bool
     ct2: bool
     max_key_size: int
-    initiator_keys: list[str]
+    initiator_keys: list[str] | None  # None: the log cut that octet (Android filtered log)
     responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
 
     def to_json(self) -> dict[str, Any]:
@@ -420,9 +420,12 @@ class Encryption:
     pairing: int | None = None
     how: str = ""  # "hci-encryption-change", "ll-start-enc", "ll-reject", "ltk-negative-reply", …
     key_size: int | None = None
+    smp_cut_before: bool = False
+    """The log cut SMP PDUs of this connection before it to their L2CAP header (Android 11's
+    filtered snoop log): whether a pairing gave the key is not in the capture."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "connection": self.connection,
             "frame": self.frame,
             "status": self.status,
@@ -432,6 +435,9 @@ class Encryption:
             "how": self.how,
             "key_size": self.key_size,
         }
+        if self.smp_cut_before:
+            out["smp_cut_before"] = True
+        return out
 
 
 @dataclass(slots=True)

@@ -117,6 +117,7 @@ def walk_file(
                 if p.layer == "truncated" and p.record is not None
             ]
             _assign_cut_frames(analyzer.analysis.pairings, info.cut_smp_frames)
+            _mark_cut_encryptions(analyzer.analysis, info.cut_smp_frames)
         info.first_time = first_time
         info.last_time = last_time
         tracker.finish(analyzer.analysis.connections)
@@ -139,6 +140,19 @@ def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:
         i = bisect.bisect_right(starts, f) - 1
         if i >= 0:
             ordered[i].cut_frames.append(f)
+
+
+def _mark_cut_encryptions(analysis: Analysis, cut: list[int]) -> None:
+    """An encryption with no pairing before it on a connection whose SMP PDUs the log cut
+    before it (cut PDUs carry no connection: by the connection's frames) may have used a key
+    those PDUs made: ``smp_cut_before``, not "a stored key"."""
+    if not cut:
+        return
+    spans = {c.id: c.first_frame for c in analysis.connections}
+    for e in analysis.encryptions:
+        start = spans.get(e.connection)
+        if not e.after_pairing and start is not None:
+            e.smp_cut_before = any(start <= f < e.frame for f in cut)
 
 
 def _size(path: str | os.PathLike[str]) -> int:

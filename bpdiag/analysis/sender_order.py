@@ -70,7 +70,7 @@ def _key_sequence(p: Pairing) -> list[tuple[int, Role]] | None:
     if p.request is None or p.response is None or p.secure_connections is None:
         return None
     # The Pairing Response's distribution is the one used (3.5.2); unknown when it was cut.
-    if p.response.responder_keys is None:
+    if p.response.responder_keys is None or p.response.initiator_keys is None:
         return None
     out: list[tuple[int, Role]] = []
     for sender, flags in (

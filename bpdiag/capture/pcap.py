@@ -118,6 +118,12 @@ class PcapReader(FramedReader):
                 truncated += 1  # stored shorter than it was: counted, not a problem
                 if not first_truncated:
                     first_truncated = index + 1
+                index += 1  # cut to the snapshot length: the decoders are told how long it was
+                rec = make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos)
+                rec.orig_length = orig
+                add(rec)
+                pos = end
+                continue
             index += 1
             add(make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos))
             pos = end
@@ -145,4 +151,7 @@ class PcapReader(FramedReader):
                 ProblemKind.BAD_LENGTH,
             )
         data = buf[pos + 16 : end]
-        return Record(index, sec + frac / self.units, self.link_type, data, offset)
+        rec = Record(index, sec + frac / self.units, self.link_type, data, offset)
+        if incl < orig:
+            rec.orig_length = orig
+        return rec

@@ -254,16 +254,19 @@ class PcapngReader(BatchReader):
                         first_truncated = index + 1
                 link_type, units, tsoffset = iface
                 index += 1
-                add(
-                    make(
-                        index,
-                        ((hi << 32) | lo) / units + tsoffset,
-                        link_type,
-                        buf[pos + 28 : data_end],
-                        base + pos,
-                        direction,
-                    )
+                made = make(
+                    index,
+                    ((hi << 32) | lo) / units + tsoffset,
+                    link_type,
+                    buf[pos + 28 : data_end],
+                    base + pos,
+                    direction,
                 )
+                if cap != orig:  # cut to the snapshot length: the decoders see how long it was
+                    made.orig_length = orig
+                if iid:  # which controller, when dumpcap captured several (Record.flags)
+                    made.flags = iid << 16
+                add(made)
                 pos = end
             self.truncated(truncated, first_truncated)
 
@@ -623,6 +626,10 @@ class PcapngReader(BatchReader):
             for code, vstart, length in options:
                 if code == 2 and length >= 4:
                     direction = _DIRECTIONS[st.u32.unpack_from(buf, vstart)[0] & 3]
+        rec = Record(index, timestamp, link_type, buf[start : start + cap], offset, direction)
+        if iid:  # which interface (controller) it came from: Record.flags
+            rec.flags = iid << 16
         if cap < orig:
             self.truncated(1, index)
-        return Record(index, timestamp, link_type, buf[start : start + cap], offset, direction)
+            rec.orig_length = orig
+        return rec

@@ -53,7 +53,9 @@ class Record:
 
     ``flags`` carries the per-record information the container holds outside the payload:
     btsnoop's 32-bit flags word (for datalink 2001 that word is
-    ``adapter_index << 16 | monitor_opcode``), 0 elsewhere.
+    ``adapter_index << 16 | monitor_opcode``); for pcapng, the packet's interface id
+    ``<< 16`` (two controllers captured by one dumpcap, or logs merged by ``mergecap``, are
+    two interfaces whose connection handles must not meet); 0 elsewhere.
 
     ``orig_length`` is the packet's length when it was sent, if the container says it was
     stored cut short (btsnoop's original length, btsnooz v2's packet length); 0 when the

@@ -20,10 +20,12 @@ btsnoop 2001 (monitor)  record flags low 16 bits = monitor      from the opcode;
                         others are monitor records, not HCI
 pcap 187 (H4)           the first byte                          none on file: command →
                                                                 sent, event → received,
-                                                                else unknown; adapter 0
+                                                                else unknown; adapter =
+                                                                pcapng interface id
 pcap 201 (H4 + phdr)    the byte after a 4-byte big-endian      phdr bit 0: 0 sent,
                         direction pseudo-header                 1 received (as Wireshark's
-                                                                wiretap reads it); adapter 0
+                                                                wiretap reads it); adapter =
+                                                                pcapng interface id
 pcap 254 (monitor)      2-byte big-endian adapter index and     as btsnoop 2001
                         2-byte big-endian monitor opcode, then
                         the data
@@ -125,14 +127,14 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
             raise Truncated("empty H4 packet: no packet type byte", layer="h4")
         ptype = payload[0]
         if link_type == LinkType.BTSNOOP_H4:
-            direction = _RECEIVED if flags & 1 else _SENT
-        elif ptype == COMMAND:
+            return Framing(ptype, 1, _RECEIVED if flags & 1 else _SENT, 0, -1)
+        if ptype == COMMAND:
             direction = _SENT
         elif ptype == EVENT:
             direction = _RECEIVED
         else:
             direction = _UNKNOWN
-        return Framing(ptype, 1, direction, 0, -1)
+        return Framing(ptype, 1, direction, flags >> 16, -1)
     if link_type == LinkType.BTSNOOP_MONITOR:
         opcode = flags & 0xFFFF
         hci = MONITOR_HCI.get(opcode)
@@ -147,7 +149,7 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
                 layer="h4",
             )
         direction = _RECEIVED if _BE_U32.unpack_from(payload)[0] & 1 else _SENT
-        return Framing(payload[4], 5, direction, 0, -1)
+        return Framing(payload[4], 5, direction, flags >> 16, -1)
     if link_type == LinkType.BLUETOOTH_LINUX_MONITOR:
         if len(payload) < 4:
             raise Truncated(

@@ -363,23 +363,36 @@ class HciStream:
             self._by_adapter.setdefault(key >> 14, set()).add(key)
 
     def _cut_acl(self, rec: Record, p: bytes, off: int, n: int, adapter: int, d: int) -> list[Pdu]:
-        """An ACL packet the log stored cut short (btsnooz, a filtered snoop log).  An SMP
-        PDU's loss is a problem that names it (layer ``truncated``); of a Pairing Request /
-        Response cut to 6 octets the fields present are decoded (``CutPairingFeatures``), of
-        a phase-2 PDU cut to its code octet that it was sent (``UnreadCommand``), nothing
-        else.  Other channels are only counted (``CaptureInfo.truncated_records``)."""
+        """An ACL packet the log stored cut short (btsnooz, Android's filtered snoop log, a
+        snapshot length).  An SMP PDU's loss is a problem that names it (layer ``truncated``);
+        of a Pairing Request / Response cut to 6 or 5 octets the fields present are decoded
+        (``CutPairingFeatures``), of a phase-2 PDU cut inside its values that it was sent
+        (``UnreadCommand``), nothing else.  A PDU cut to its L2CAP header (Android 11's
+        filtered log keeps 8 bytes of ACL) is a problem that says its command is not known.
+        Other channels are only counted (``CaptureInfo.truncated_records``)."""
         hf = _U16(p, off)[0]
-        if hf & 0x3000 == 0x1000 or n < 5:
+        if hf & 0x3000 == 0x1000 or n < 4:
             return _NONE
         cid = _U16(p, off + 6)[0]
         if cid not in _SMP_CIDS:
             return _NONE
-        code = p[off + 8]
-        name = smp.command_name(code)
         handle = hf & 0x0FFF
         l2len = _U16(p, off + 4)[0]
+        if n == 4:
+            return self._problem(
+                rec,
+                f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: an SMP "
+                f"PDU of {l2len} bytes on handle 0x{handle:03x} is cut to its L2CAP header "
+                "(which command it was is not in the capture)",
+                "truncated",
+                _TRUNCATED,
+            )
+        code = p[off + 8]
+        name = smp.command_name(code)
         cut: Message | None = smp.parse_cut_features(p[off + 8 :], l2len)
-        what = "only the fields present are decoded (not the responder key distribution)"
+        what = "is kept: only the fields present are decoded (not the responder key distribution)"
+        if isinstance(cut, smp.CutPairingFeatures) and cut.initiator_key_distribution is None:
+            what = "is kept: only the fields present are decoded (not the key distributions)"
         if cut is None:
             # A phase-2 PDU is known to have been sent; only its values are not
             cut = smp.parse_unread(p[off + 8 :], l2len)

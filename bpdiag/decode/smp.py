@@ -527,16 +527,17 @@ class PairingResponse(_PairingFeatures):
 @dataclass(frozen=True, slots=True)
 class CutPairingFeatures(_AuthReqBits):
     """A Pairing Request / Response (Vol 3, Part H, 3.5.1–3.5.2) that the log stored cut short:
-    btsnooz keeps 6 of its 7 octets.  The fields present are decoded; the responder key
-    distribution (octet 7) is not in the capture: ``None``, never a value.  Not a wire
-    message of its own (``parse_smp`` never returns it): ``parse_cut_features`` builds it."""
+    btsnooz keeps 6 of its 7 octets, Android's filtered snoop log (``snoop_logger.cc``, headers
+    filter: 14 bytes with the H4 type) 5.  The fields present are decoded; a key distribution
+    not in the capture is ``None``, never a value.  Not a wire message of its own
+    (``parse_smp`` never returns it): ``parse_cut_features`` builds it."""
 
     code: int
     io_capability: int
     oob: int
     auth_req: int
     max_key_size: int
-    initiator_key_distribution: int
+    initiator_key_distribution: int | None
     original_length: int
     responder_key_distribution: None = None
 
@@ -552,24 +553,34 @@ class CutPairingFeatures(_AuthReqBits):
             "max_key_size": self.max_key_size,
             "initiator_key_distribution": self.initiator_key_distribution,
             "responder_key_distribution": None,
-            "truncated": f"6 of {self.original_length} bytes",
+            "truncated": f"{self.kept} of {self.original_length} bytes",
         }
 
+    @property
+    def kept(self) -> int:
+        """Octets of the PDU the log kept (5 or 6)."""
+        return 5 if self.initiator_key_distribution is None else 6
+
     def summary(self, show_keys: bool = False) -> str:
+        ikd = self.initiator_key_distribution
         return (
             f"{self.name} io={io_capability_name(self.io_capability)} oob={self.oob} "
             f"auth={_joined(auth_req_names(self.auth_req))} key={self.max_key_size} "
-            f"ikd={_joined(key_distribution_names(self.initiator_key_distribution))} "
-            f"rkd=? (cut to 6 of {self.original_length} bytes)"
+            f"ikd={'?' if ikd is None else _joined(key_distribution_names(ikd))} "
+            f"rkd=? (cut to {self.kept} of {self.original_length} bytes)"
         )
 
 
 def parse_cut_features(data: bytes, original_length: int) -> CutPairingFeatures | None:
-    """The fields of a Pairing Request / Response cut to exactly its first 6 octets, or
-    ``None`` for anything else (another command, or fewer octets)."""
-    if len(data) != 6 or data[0] not in (CommandCode.PAIRING_REQUEST, CommandCode.PAIRING_RESPONSE):
+    """The fields of a Pairing Request / Response cut to its first 6 octets (btsnooz) or 5
+    (Android's filtered snoop log), or ``None`` for anything else (another command, fewer
+    octets, or the PDU whole)."""
+    if len(data) not in (5, 6) or len(data) >= original_length:
         return None
-    return CutPairingFeatures(data[0], data[1], data[2], data[3], data[4], data[5], original_length)
+    if data[0] not in (CommandCode.PAIRING_REQUEST, CommandCode.PAIRING_RESPONSE):
+        return None
+    ikd = data[5] if len(data) == 6 else None
+    return CutPairingFeatures(data[0], data[1], data[2], data[3], data[4], ikd, original_length)
 
 
 # Phase-2 PDUs whose parameters only the spec's checks read: a log that did not carry them
@@ -607,11 +618,12 @@ class UnreadCommand:
 
 
 def parse_unread(data: bytes, original_length: int) -> UnreadCommand | None:
-    """An ``UnreadCommand`` for a phase-2 PDU of which the log kept the code octet only
-    (``original_length`` more were sent), or ``None`` for any other command (whose fields the
-    analysis reads) and for part of the values kept (btsnooz: the truncated-snoop finding
-    covers those logs)."""
-    if len(data) != 1 or data[0] not in UNREAD_CODES or original_length <= 1:
+    """An ``UnreadCommand`` for a phase-2 PDU of which the log kept the code octet and maybe
+    part of its values (``original_length`` octets were sent: hcidump without ``-X`` prints
+    the code only, btsnooz and Android's filtered snoop log keep 6 or 5 octets, a snapshot
+    length cuts anywhere), or ``None`` for any other command (whose fields the analysis reads)
+    and for a PDU kept whole."""
+    if not data or data[0] not in UNREAD_CODES or len(data) >= original_length:
         return None
     return UnreadCommand(data[0], original_length)
 

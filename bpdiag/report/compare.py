@@ -15,10 +15,11 @@ def _keys(f: Features | None) -> str | None:
     """A Pairing Request/Response's key distribution: ``init=EncKey,IdKey resp=EncKey``."""
     if f is None:
         return None
-    return (
-        f"init={','.join(f.initiator_keys) or 'none'} "
-        f"resp={'unknown' if f.responder_keys is None else ','.join(f.responder_keys) or 'none'}"
-    )
+    return f"init={_names(f.initiator_keys)} resp={_names(f.responder_keys)}"
+
+
+def _names(keys: list[str] | None) -> str:
+    return "unknown" if keys is None else ",".join(keys) or "none"
 
 
 # The parameters that decide a pairing, in the order a reader wants them.

@@ -139,7 +139,12 @@ def explain_security_request(s: SecurityProcedure) -> str:
 
 
 def explain_encryption(e: Encryption) -> str:
-    what = "with the key from this pairing" if e.after_pairing else "with a stored key"
+    if e.after_pairing:
+        what = "with the key from this pairing"
+    elif e.smp_cut_before:  # Android 11's filtered log: the SMP PDUs before it were cut
+        what = "after SMP PDUs the log cut (a new or a stored key: not in the capture)"
+    else:
+        what = "with a stored key"
     if e.status == 0:
         return f"#{e.frame}: encryption started {what}."
     return f"#{e.frame}: encryption {what} FAILED: {e.status_name} (0x{e.status:02x})."

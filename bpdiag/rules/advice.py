@@ -333,7 +333,8 @@ def _host_refused(
 
 
 def _request_key(f: Features) -> tuple[object, ...]:
-    return (f.io_capability, f.oob, f.auth_req, f.max_key_size, tuple(f.initiator_keys))
+    keys = tuple(f.initiator_keys) if f.initiator_keys is not None else None
+    return (f.io_capability, f.oob, f.auth_req, f.max_key_size, keys)
 
 
 @gc_paused()

@@ -120,7 +120,7 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
                 )
             frames.append(before.frames[-1] if before.frames else before.first_frame)
         elif err.encrypted:
-            detail = f"{what} on a link encrypted with a stored key."
+            detail = f"{what} on an encrypted link (no pairing on it in the capture)."
         else:
             detail = f"{what} on an unencrypted link."
             if after is not None:

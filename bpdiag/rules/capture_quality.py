@@ -212,4 +212,9 @@ def truncated_records(analysis: Analysis) -> Iterator[Finding]:
                 "values, public keys, DHKey checks or the keys distributed, so bpdiag checks "
                 "none of them and does not say how a pairing without a Pairing Failed ended."
             )
+            if not analysis.pairings:
+                detail += (
+                    " None of them could be read as a Pairing Request or Response (a log that "
+                    "keeps only the L2CAP header): whether a pairing ran is not in the capture."
+                )
         yield finding(TRUNCATED_SNOOP, detail, [first, *cut[:8]] if first else list(cut[:8]))

@@ -248,7 +248,7 @@ def _request_key(f: Features) -> tuple[object, ...]:
         f.oob,
         f.auth_req,
         f.max_key_size,
-        tuple(f.initiator_keys),
+        tuple(f.initiator_keys) if f.initiator_keys is not None else None,
         tuple(f.responder_keys) if f.responder_keys is not None else None,
     )
 

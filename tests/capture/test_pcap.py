@@ -185,9 +185,12 @@ def test_snaplen_cut_records_are_counted(tmp_path: Path) -> None:
         b"ab"  # data
     )
     with open_capture(write(tmp_path, HEADER_LE_US + REC1_LE + cut + cut)) as cap:
-        assert len(list(cap)) == 3
+        recs = list(cap)
+        assert len(recs) == 3
         assert cap.problems == []
         assert cap.stats == {"truncated": 2, "first_truncated": 2}
+        # the decoders are told how long a cut record was (editcap -s, tcpdump -s)
+        assert [r.orig_length for r in recs] == [0, 64, 64]
 
 
 def test_implausible_length_stops_reading(tmp_path: Path) -> None:

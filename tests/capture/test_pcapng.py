@@ -174,7 +174,8 @@ def test_two_sections_interfaces_resolutions_and_block_kinds(tmp_path: Path) -> 
         Direction.SENT,
         Direction.UNKNOWN,
     ]
-    assert {r.flags for r in recs} == {0}
+    # the interface id, << 16 (its controller, for HCI link types): 0, 1, then a new section
+    assert [r.flags for r in recs] == [0, 1 << 16, 0, 0, 0]
 
 
 def test_two_good_packets(tmp_path: Path) -> None:
@@ -316,8 +317,12 @@ def test_captured_longer_than_original_is_kept(tmp_path: Path) -> None:
 def test_snaplen_cut_packets_are_counted(tmp_path: Path) -> None:
     cut = EPB_1[:24] + b"\x40\x00\x00\x00" + EPB_1[28:]  # original length 64
     with open_capture(write(tmp_path, SHB_LE + IDB_251 + EPB_1 + cut + cut)) as cap:
-        assert len(list(cap)) == 3 and cap.problems == []
+        recs = list(cap)
+        assert len(recs) == 3 and cap.problems == []
         assert cap.stats == {"truncated": 2, "first_truncated": 2}
+        # the decoders are told how long a cut packet was (editcap -s, dumpcap -s)
+        assert [r.orig_length for r in recs] == [0, 64, 64]
+        assert [r.cut for r in recs] == [False, True, True]
 
 
 def test_epb_flags_after_another_option(tmp_path: Path) -> None:

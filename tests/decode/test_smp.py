@@ -585,7 +585,7 @@ def test_agrees_with_bumble(pdu: bytes) -> None:
         assert _bumble_value(getattr(theirs, BUMBLE_ATTRS[key])) == value, key
 
 
-def test_unread_phase2_pdu_only_for_a_bare_code_octet() -> None:
+def test_unread_phase2_pdu_only_when_its_values_are_cut() -> None:
     from bpdiag.decode.smp import UnreadCommand, parse_unread
 
     u = parse_unread(b"\x0c", 65)
@@ -593,9 +593,38 @@ def test_unread_phase2_pdu_only_for_a_bare_code_octet() -> None:
     assert u.summary() == "Pairing Public Key (parameters not in the capture)"
     assert u.fields()["parameters"] is None
     assert parse_unread(b"\x0d", 17) is not None
-    # not for: values partly kept, commands whose fields the analysis reads, nothing sent
-    assert parse_unread(b"\x0c" + bytes(4), 65) is None
+    # values partly kept (Android's filtered log keeps 5 octets, btsnooz 6): still unread
+    assert parse_unread(b"\x03" + bytes(4), 17) == UnreadCommand(0x03, 17)
+    assert parse_unread(b"\x0c" + bytes(5), 65) == UnreadCommand(0x0C, 65)
+    # not for: a PDU kept whole, commands whose fields the analysis reads, nothing sent
+    assert parse_unread(b"\x04" + bytes(16), 17) is None
     for code in (0x01, 0x02, 0x05, 0x08, 0x09, 0x0B):
         assert parse_unread(bytes([code]), 17) is None
     assert parse_unread(b"\x0c", 1) is None
     assert parse_unread(b"", 65) is None
+
+
+def test_cut_pairing_features_keep_what_the_log_kept() -> None:
+    from bpdiag.decode.smp import parse_cut_features
+
+    # Pairing Response cut to 5 octets (Android filtered snoop log, headers filter):
+    five = parse_cut_features(
+        b"\x02"  # Pairing Response
+        b"\x03"  # IO capability NoInputNoOutput
+        b"\x00"  # OOB data not present
+        b"\x09"  # AuthReq Bonding | SC
+        b"\x10",  # max key size 16; both key distributions cut
+        7,
+    )
+    assert five is not None
+    assert (five.io_capability, five.oob, five.auth_req, five.max_key_size) == (3, 0, 9, 16)
+    assert five.initiator_key_distribution is None and five.responder_key_distribution is None
+    assert five.fields()["truncated"] == "5 of 7 bytes"
+    assert "ikd=? rkd=? (cut to 5 of 7 bytes)" in five.summary()
+    six = parse_cut_features(b"\x01\x04\x00\x2d\x10\x0d", 7)  # btsnooz keeps 6
+    assert six is not None and six.initiator_key_distribution == 0x0D
+    assert six.fields()["truncated"] == "6 of 7 bytes"
+    # not for: fewer octets, another command, the PDU whole
+    assert parse_cut_features(b"\x02\x03\x00\x09", 7) is None
+    assert parse_cut_features(b"\x03" + bytes(5), 17) is None
+    assert parse_cut_features(b"\x02\x03\x00\x09\x10\x00", 6) is None
