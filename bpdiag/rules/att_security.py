@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, AttError, Method, Outcome, Pairing
+from bpdiag.analysis.model import Analysis, AttError, Encryption, Method, Outcome, Pairing
 from bpdiag.decode.att import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
@@ -91,6 +91,19 @@ def _pairing_after(analysis: Analysis, err: AttError) -> Pairing | None:
     return index_of(analysis).pairing_after(err.connection, err.frame)
 
 
+def _stored_key_encryption(analysis: Analysis, err: AttError) -> Encryption | None:
+    """The encryption before ``err`` on its link that the capture shows used a stored key:
+    started without a pairing before it, and not after SMP PDUs the log cut to their header
+    (then whether a pairing gave the key is not in the capture)."""
+    last = None
+    for enc in index_of(analysis).encryptions_of(err.connection):
+        if enc.frame < err.frame and enc.status == 0:
+            last = enc
+    if last is None or last.after_pairing or last.smp_cut_before:
+        return None
+    return last
+
+
 @check
 def att_security(analysis: Analysis) -> Iterator[Finding]:
     for err in analysis.att_errors:
@@ -120,7 +133,15 @@ def att_security(analysis: Analysis) -> Iterator[Finding]:
                 )
             frames.append(before.frames[-1] if before.frames else before.first_frame)
         elif err.encrypted:
-            detail = f"{what} on an encrypted link (no pairing on it in the capture)."
+            enc = _stored_key_encryption(analysis, err)
+            if enc is not None:
+                detail = (
+                    f"{what} on a link encrypted with a stored key at #{enc.frame} (no pairing "
+                    "on it in the capture)."
+                )
+                frames.append(enc.frame)
+            else:
+                detail = f"{what} on an encrypted link (no pairing on it in the capture)."
         else:
             detail = f"{what} on an unencrypted link."
             if after is not None:

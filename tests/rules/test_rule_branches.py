@@ -74,8 +74,15 @@ def test_att_refusal_on_an_unencrypted_link_names_the_pairing_that_followed() ->
 
 def test_att_refusal_on_a_link_encrypted_with_a_stored_key() -> None:
     err = _att_error(110, encrypted=True, request_frame=109)
-    [f] = run_rules(_analysis([_conn(1)], [], att_errors=[err]))
-    assert "stored key" in f.detail and "more time" not in f.detail
+    enc = Encryption(connection=1, frame=100, status=0, status_name="Success", after_pairing=False)
+    [f] = run_rules(_analysis([_conn(1)], [], att_errors=[err], encryptions=[enc]))
+    assert "stored key at #100" in f.detail and "more time" not in f.detail
+    assert 100 in f.frames
+    # No encryption record (a sniffer that joined an encrypted link), or one after SMP PDUs
+    # the log cut to their header: which key is not in the capture, so no stored key is said.
+    for encs in ([], [Encryption(1, 100, 0, "Success", False, smp_cut_before=True)]):
+        [f] = run_rules(_analysis([_conn(1)], [], att_errors=[err], encryptions=encs))
+        assert "stored key" not in f.detail and "encrypted link" in f.detail
     # An error code that says nothing about security is no finding.
     other = _att_error(110, encrypted=True, request_frame=109)
     other.error, other.error_name = 0x0A, "Attribute Not Found"
