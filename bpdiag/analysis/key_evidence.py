@@ -68,11 +68,24 @@ class KeyTracker:
     _pending: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # conn → LTK, frame
     _pairing_open: dict[int, bool] = field(default_factory=dict)  # conn → SC (public keys)
     _ltk_request: dict[int, tuple[int, bytes]] = field(default_factory=dict)
-    _irks: list[tuple[bytes, str | None, int | None]] = field(default_factory=list)
+    # The IRKs with an identity, each (IRK, identity) once, in the order first seen: a bond
+    # distributes the same IRK at every pairing, and ``resolve`` runs for every connection.
+    _irks: list[tuple[bytes, str]] = field(default_factory=list)
+    _irk_seen: set[tuple[bytes, str]] = field(default_factory=set)
+    # address value → (how many of ``_irks`` were tried on it, the identity found): an
+    # address is hashed once under each IRK, however many connections use it.
+    _resolved: dict[bytes, tuple[int, str | None]] = field(default_factory=dict)
     _pending_irk: dict[int, tuple[bytes, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._irks.extend((irk, addr, None) for irk, addr in self.keys.irks)
+        for irk, identity in self.keys.irks:
+            self._add_irk(irk, identity)
+
+    def _add_irk(self, irk: bytes, identity: str | None) -> None:
+        # An IRK without an identity resolves nothing (there is no one to name).
+        if identity and (irk, identity) not in self._irk_seen:
+            self._irk_seen.add((irk, identity))
+            self._irks.append((irk, identity))
 
     def feed(self, pdu: Pdu, conn: Connection | None) -> None:
         if conn is None:
@@ -119,10 +132,10 @@ class KeyTracker:
         elif isinstance(m, smp.IdentityInformation):
             self._pending_irk[conn.id] = (bytes(m.irk)[::-1], pdu.frame)
         elif isinstance(m, smp.IdentityAddressInformation) and conn.id in self._pending_irk:
-            irk, frame = self._pending_irk.pop(conn.id)
+            irk, _frame = self._pending_irk.pop(conn.id)
             if any(m.address):  # all zero: the log did not give it (hcidump's text)
                 identity = ":".join(f"{b:02X}" for b in bytes(m.address)[::-1])
-                self._irks.append((irk, identity, frame))
+                self._add_irk(irk, identity)
 
     def _used(
         self,
@@ -160,10 +173,17 @@ class KeyTracker:
             return
         if value[0] >> 6 != 0b01 or (ep.address_type and "public" in ep.address_type):
             return
-        for irk, identity, _frame in self._irks:
-            if identity and ah(irk, value[:3]) == value[3:]:
-                ep.identity = identity
-                return
+        tried, found = self._resolved.get(value, (0, None))
+        if found is None:
+            # Only the IRKs learned since this address was last tried; the first that
+            # resolves it wins, as a scan of the whole list in order would give.
+            for irk, identity in self._irks[tried:]:
+                if ah(irk, value[:3]) == value[3:]:
+                    found = identity
+                    break
+            self._resolved[value] = (len(self._irks), found)
+        if found is not None:
+            ep.identity = found
 
     def finish(self, connections: list[Connection]) -> None:
         for c in connections:

@@ -35,9 +35,12 @@ from bpdiag.decode.pdu import Pdu
 
 MAX_SKIP = 64
 # An encryption whose first packets no candidate key opens is given up after this many, so
-# a capture of a link bpdiag has no key for costs one failed try per key, not a search per
-# packet for the rest of the capture.
-GIVE_UP_AFTER = 16
+# a capture of a link bpdiag has no key for costs a few searches per key (each packet: every
+# key, both directions, MAX_SKIP + 1 counters — 130 AES-CCM tries a key), not a search per
+# packet for the rest of the capture.  A right key opens the first packet it is tried on
+# unless that packet was damaged or not ciphertext at all; a few more packets cover that
+# (on every capture in the corpus the key opened the first one).
+GIVE_UP_AFTER = 4
 # Vol 3, Part H, 2.3.5.6.1: the debug private key (spec order).
 DEBUG_PRIVATE_KEY = 0x3F49F6D4A3C55F3874C9B3E3D2103F504AFF607BEB40B7995899B8A6CD3C1ABD
 DEBUG_PUBLIC_X_WIRE = bytes.fromhex(
@@ -45,6 +48,13 @@ DEBUG_PUBLIC_X_WIRE = bytes.fromhex(
 )[::-1]
 
 C, P, U = Direction.C_TO_P, Direction.P_TO_C, Direction.UNKNOWN
+# The (from the central?, counter offset) pairs ``decrypt`` tries, by the direction given.
+_SEARCH = {
+    given: [(given, 0), (not given, 0)]
+    + [(given, k) for k in range(1, MAX_SKIP + 1)]
+    + [(not given, k) for k in range(1, MAX_SKIP + 1)]
+    for given in (True, False)
+}
 _LL_ENC_REQ, _LL_ENC_RSP = 0x03, 0x04
 
 
@@ -191,29 +201,31 @@ class LinkDecryptor:
         if s.locked is None and (not s.ciphers or s.failures >= GIVE_UP_AFTER):
             self.failed += 1
             return None
-        # The direction the stream gives first; then the other, since an inferred direction
-        # can be wrong and the MIC (with the direction bit in the nonce) tells the truth.
-        dirs = [direction is not P, direction is P]
+        # The expected counter in the direction the stream gives, then in the other (an
+        # inferred direction can be wrong, and the MIC — the direction bit is in the nonce —
+        # tells the truth), and only then the counters after them (packets the sniffer
+        # missed), in the given direction first.  A MIC verifies under one (direction,
+        # counter) only, so the order changes what is tried, not what is found.
+        given = direction is not P
         tries = [s.locked] if s.locked is not None else s.ciphers
         for label, cipher in tries:
-            for central in dirs:
-                start = s.counter[central]
-                for k in range(MAX_SKIP + 1):
-                    if start + k > ll_crypto.COUNTER_MAX:
-                        break
-                    plain = cipher.decrypt(start + k, central, header0, payload)
-                    if plain is None:
-                        continue
-                    s.counter[central] = start + k + 1
-                    self.skipped_counters += k
-                    if s.locked is None:
-                        s.locked = (label, cipher)
-                        self.uses.append(KeyUse(aa, self._frame, label, s.key_of.get(label, b"")))
-                    self.decrypted += 1
-                    self.last_frame = self._frame
-                    self.last_plain = plain
-                    self.last_from_central = central
-                    return plain
+            for central, k in _SEARCH[given]:
+                counter = s.counter[central] + k
+                if counter > ll_crypto.COUNTER_MAX:
+                    continue
+                plain = cipher.decrypt(counter, central, header0, payload)
+                if plain is None:
+                    continue
+                s.counter[central] = counter + 1
+                self.skipped_counters += k
+                if s.locked is None:
+                    s.locked = (label, cipher)
+                    self.uses.append(KeyUse(aa, self._frame, label, s.key_of.get(label, b"")))
+                self.decrypted += 1
+                self.last_frame = self._frame
+                self.last_plain = plain
+                self.last_from_central = central
+                return plain
         if s.locked is None:
             s.failures += 1
         self.failed += 1

@@ -38,6 +38,8 @@ from bpdiag.crypto.smp_crypto import e
 MIC_LENGTH = 4
 COUNTER_MAX = (1 << 39) - 1
 AAD_MASK = 0xE3  # keep LLID, CP and RFU; clear NESN, SN, MD (Vol 6, Part E, 2.3)
+_DIRECTION_BIT = 1 << 39  # bit 7 of the nonce's octet 4
+_AAD = [bytes([b]) for b in range(256)]
 
 
 def session_key(ltk: bytes, skd_m: bytes, skd_s: bytes) -> bytes:
@@ -86,10 +88,12 @@ class LinkCipher:
     ) -> bytes | None:
         """The plaintext of an encrypted payload (its last 4 octets the MIC), ``None`` when
         the MIC does not verify (wrong key, counter or direction, or damaged bytes)."""
-        if len(payload) <= MIC_LENGTH:
+        if len(payload) <= MIC_LENGTH or not 0 <= counter <= COUNTER_MAX:
             return None
-        n = nonce(counter, from_central, self.iv)
+        # nonce(), inlined for the counter search: the direction bit is bit 39 of the 40-bit
+        # little-endian counter field.
+        head = (counter | _DIRECTION_BIT if from_central else counter).to_bytes(5, "little")
         try:
-            return self._ccm.decrypt(n, bytes(payload), bytes([header0 & AAD_MASK]))
+            return self._ccm.decrypt(head + self.iv, bytes(payload), _AAD[header0 & AAD_MASK])
         except InvalidTag:
             return None

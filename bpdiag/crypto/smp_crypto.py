@@ -26,7 +26,9 @@ AES-128 comes from ``cryptography``; AES-CMAC (RFC 4493, 2.2.5) from its ``cmac`
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 
 # 2.2.7: SALT of f5, and the keyID "btle"
@@ -43,6 +45,8 @@ H7_SALT_TMP2 = bytes(12) + KEY_ID_TMP2
 
 # --------------------------------------------------------------------------- helpers
 def _width(name: str, value: bytes, octets: int) -> bytes:
+    if type(value) is bytes and len(value) == octets:
+        return value
     if not isinstance(value, bytes | bytearray | memoryview):
         raise TypeError(f"{name} must be bytes, got {type(value).__name__}")
     if len(value) != octets:
@@ -106,10 +110,17 @@ def e(key: bytes, plaintext: bytes) -> bytes:
     """Security function e (2.2.1): AES-128 of one block, ``encryptedData = e(key,
     plaintextData)``.  The spec's most significant octet is AES's first byte, so in this
     module's notation e is plain AES-128-ECB."""
-    k = _width("key", key, 16)
-    block = _width("plaintext", plaintext, 16)
-    encryptor = Cipher(algorithms.AES(k), modes.ECB()).encryptor()
-    return encryptor.update(block) + encryptor.finalize()
+    return _ecb(_width("key", key, 16)).update(_width("plaintext", plaintext, 16))
+
+
+@lru_cache(maxsize=256)
+def _ecb(key: bytes) -> CipherContext:
+    """An AES-128-ECB encryptor under ``key``, kept for the key's next block: ECB holds no
+    state between blocks, so one context encrypts any number of them, and building one (the
+    key schedule, an OpenSSL context) costs several times the block itself.  The keys a run
+    uses again are few (a session's LTK, an IRK per address, a TK); a search over many keys
+    goes through ``aes_batch`` instead."""
+    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
 def aes_cmac(key: bytes, message: bytes) -> bytes:

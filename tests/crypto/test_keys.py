@@ -158,3 +158,40 @@ def test_a_malformed_key_is_reported_without_its_digits(tmp_path: Path) -> None:
     assert keys.problems and not any(LTK[:8].lower() in p.lower() for p in keys.problems)
     r = CliRunner().invoke(main, ["analyze", str(d / "info"), "--ltk", typo])
     assert r.exit_code == 2 and LTK[:8].lower() not in r.output.lower()
+
+
+def test_irk_learned_after_an_address_was_tried_still_resolves_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """resolve remembers what it tried per address: an IRK distributed later is tried on it
+    (once), an IRK distributed again at every pairing is hashed once per address, and the
+    first IRK that resolves an address keeps naming it."""
+    from bpdiag.analysis import key_evidence
+
+    calls: list[bytes] = []
+    real_ah = key_evidence.ah
+
+    def counting_ah(k: bytes, r: bytes) -> bytes:
+        calls.append(k)
+        return real_ah(k, r)
+
+    monkeypatch.setattr(key_evidence, "ah", counting_ah)
+    irk = H("ec0234a357c8ad05341010a60a397d9b")  # Vol 3, Part H, Appendix D.7
+    other = bytes(range(16))
+    t = KeyTracker(Keyring(irks=[(other, "AA:AA:AA:AA:AA:AA")]))
+    c = _conn()
+
+    def distribute(frame: int, key: bytes, identity: str) -> None:
+        t.feed(_pdu(frame, "smp", smp.parse_smp(b"\x08" + key[::-1])), c)
+        t.feed(_pdu(frame + 1, "smp", smp.parse_smp(b"\x09\x00" + H(identity)[::-1])), c)
+
+    rpa = "70:81:94:0D:FB:AA"  # ah(irk, 708194) = 0dfbaa
+    ep = Endpoint(rpa, "random")
+    t.resolve(ep)
+    assert ep.identity is None and calls == [other]
+    for frame in (10, 20, 30):  # the bond's IRK, distributed at three pairings
+        distribute(frame, irk, "112233445566")
+    distribute(40, other, "BBBBBBBBBBBB")  # a second IRK that does not resolve it
+    for _ in range(3):
+        again = Endpoint(rpa, "random")
+        t.resolve(again)
+        assert again.identity == "11:22:33:44:55:66"
+    assert calls == [other, irk]  # each IRK hashed once on this address

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from bpdiag.capture.record import Direction
 from bpdiag.crypto import aes_batch
 from bpdiag.crypto.decryptor import LinkDecryptor, _Link, _Session
 from bpdiag.crypto.keyring import Keyring, KnownKey
-from bpdiag.crypto.ll_crypto import LinkCipher, iv, nonce, session_key
+from bpdiag.crypto.ll_crypto import COUNTER_MAX, LinkCipher, iv, nonce, session_key
 from bpdiag.crypto.smp_crypto import e, s1
 
 H = bytes.fromhex
@@ -157,3 +158,48 @@ def test_ltk_distributed_in_a_decrypted_pairing_opens_a_later_reconnection() -> 
     dec.at_frame(7)
     assert dec.decrypt(2, Direction.C_TO_P, 3, wire) == b"\x06"
     assert dec.uses[0].source.startswith("distributed in the capture")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counter=st.one_of(st.integers(0, 1 << 16), st.integers(COUNTER_MAX - 4, COUNTER_MAX)),
+    central=st.booleans(),
+    plain=st.binary(min_size=1, max_size=40),
+)
+def test_decrypt_nonce_matches_the_spec_nonce(counter: int, central: bool, plain: bytes) -> None:
+    """decrypt builds its nonce inline: it opens exactly what was sealed under ``nonce()``
+    (the direction bit at bit 7 of octet 4, up to the largest 39-bit counter), and nothing
+    under the other direction or a counter beyond 39 bits."""
+    cipher = LinkCipher(SK, iv(IV_M, IV_S))
+    n = nonce(counter, central, iv(IV_M, IV_S))
+    wire = AESCCM(SK, tag_length=4).encrypt(n, plain, bytes([0x02]))
+    assert cipher.decrypt(counter, central, 0x02, wire) == plain
+    assert cipher.decrypt(counter, not central, 0x02, wire) is None
+    assert cipher.decrypt(COUNTER_MAX + 1, central, 0x02, wire) is None
+
+
+def test_wrong_direction_costs_one_try_not_a_window() -> None:
+    """Packets the stream gives the wrong direction (an inferred direction on a sniffer that
+    missed packets): the expected counter of the other direction is tried second, before any
+    counter search, and the skipped count stays 0."""
+    cipher = LinkCipher(session_key(LTK, SKD_M, SKD_S), iv(IV_M, IV_S))
+    dec = _decryptor(LTK)
+    tried: list[tuple[int, bool]] = []
+    lock = dec._links[0x1234].session
+
+    class Counting(LinkCipher):
+        def decrypt(self, counter: int, central: bool, h0: int, payload: bytes) -> bytes | None:
+            tried.append((counter, central))
+            return super().decrypt(counter, central, h0, payload)
+
+    for counter in range(3):
+        wire = cipher.encrypt(counter, False, 0x02, b"peripheral says %d" % counter)
+        if counter == 1:  # locked by now: count the tries of this packet
+            assert lock is not None and lock.locked is not None
+            label, c = lock.locked
+            lock.locked = (label, Counting(session_key(LTK, SKD_M, SKD_S), c.iv))
+        assert dec.decrypt(0x1234, Direction.C_TO_P, 0x02, wire) is not None
+        assert dec.last_from_central is False
+    # the central sent nothing yet: its expected counter stays 0
+    assert tried == [(0, True), (1, False), (0, True), (2, False)]
+    assert dec.skipped_counters == 0
