@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import Capture
 from bpdiag.capture.monitor_socket import BtsnoopWriter, MonitorCapture, open_monitor_socket
 from bpdiag.errors import UnreadableCapture
@@ -120,9 +119,9 @@ def _stalled_capture(path: Path, gap_s: float) -> int:
     cap = Capture(CAPS / "sc_justworks_success.btsnoop")
     with cap:
         frames = list(cap)
-    from bpdiag.analysis.run import analyze_file
+    from bpdiag.analysis.run import Reading
 
-    a = analyze_file(CAPS / "sc_justworks_success.btsnoop")
+    a = Reading(CAPS / "sc_justworks_success.btsnoop").analyse()
     req = a.pairings[0].request
     assert req is not None
     keep = recs[: req.frame]
@@ -138,14 +137,14 @@ def _stalled_capture(path: Path, gap_s: float) -> int:
 def test_tracker_reports_the_smp_timeout_on_the_capture_clock(tmp_path: Path) -> None:
     path = tmp_path / "stalled.btsnoop"
     _stalled_capture(path, 31.0)
-    out: list[Analyzer] = []
     events: list[tuple[int, str, list[str]]] = []
     tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
+    reading = Reading(path)
+    for pdu, _ in reading:
         if not tracker:
             tracker.append(
                 Tracker(
-                    out[0],
+                    reading.analyzer,
                     lambda a, p, why: events.append((p.id, why, [f.code for f in a.findings])),
                 )
             )
@@ -161,12 +160,12 @@ def test_tracker_reports_the_smp_timeout_on_the_capture_clock(tmp_path: Path) ->
 def test_tracker_waits_less_than_the_timeout(tmp_path: Path) -> None:
     path = tmp_path / "stalled.btsnoop"
     _stalled_capture(path, 1.0)
-    out: list[Analyzer] = []
     events: list[str] = []
     tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
+    reading = Reading(path)
+    for pdu, _ in reading:
         if not tracker:
-            tracker.append(Tracker(out[0], lambda a, p, why: events.append(why)))
+            tracker.append(Tracker(reading.analyzer, lambda a, p, why: events.append(why)))
         tracker[0].pdu(pdu.time)
     t0 = time.monotonic()
     tracker[0].clock = lambda: t0 + 29.0
@@ -254,24 +253,24 @@ def test_live_cli_gives_a_clear_message_without_the_socket() -> None:
 def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) -> None:
     """A Security Request nobody answers is no pairing (issue 10); followed, it is told as
     its own event once it has stood for the SMP timeout, not before."""
-    from bpdiag.analysis.run import analyze_file
+    from bpdiag.analysis.run import Reading
 
     src = CAPS / "not_in_pairing_mode.btsnoop"
-    full = analyze_file(src)
+    full = Reading(src).analyse()
     sr = next(p for p in full.pairings if p.security_request is not None)
     assert sr.steps[0].name == "Security Request"
     data = src.read_bytes()
     path = tmp_path / "sr.btsnoop"
     path.write_bytes(data[:16] + b"".join(_records(data)[: sr.steps[0].frame]))
-    out: list[Analyzer] = []
     events: list[tuple[str, list[str]]] = []
     requests: list[tuple[int, list[str]]] = []
     tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
+    reading = Reading(path)
+    for pdu, _ in reading:
         if not tracker:
             tracker.append(
                 Tracker(
-                    out[0],
+                    reading.analyzer,
                     lambda a, p, why: events.append((why, [f.code for f in a.findings])),
                     emit_request=lambda a, s: requests.append(
                         (s.request.frame, [f.code for f in a.findings])

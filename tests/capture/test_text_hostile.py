@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import open_capture
 from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.record import Problem, Record
@@ -218,7 +218,7 @@ def check(data: bytes) -> None:
         for p in cap.problems:
             assert p.message and p.layer
             assert p.record is None or p.record >= 1
-    for _ in walk_file(path):
+    for _ in Reading(path):
         pass
 
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from bpdiag.analysis.decrypt_file import decrypt_file
-from bpdiag.analysis.run import analyze_file, walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.report.text import render_text
 from tests.conftest import ROOT, SHARED, require_shared
@@ -37,7 +37,7 @@ def _keys(ltk: str | None = None, tk: str | None = None) -> Keyring:
 )
 def test_passkey_recovered_and_redacted(name: str, passkey: str) -> None:
     require_shared()
-    a = analyze_file(SHARED / name)
+    a = Reading(SHARED / name).analyse()
     [p] = a.pairings
     assert p.outcome == "success"
     secrets = {c.check: c.secret for c in p.checks}
@@ -70,10 +70,10 @@ def test_given_keys_decrypt_and_other_keys_do_not(
     name: str, ltk: str | None, tk: str | None
 ) -> None:
     require_shared()
-    a = analyze_file(SHARED / name, keys=_keys(ltk, tk))
+    a = Reading(SHARED / name, _keys(ltk, tk)).analyse()
     assert a.decryption is not None and a.decryption.decrypted > 0
     assert a.decryption.not_decrypted == 0
-    wrong = analyze_file(SHARED / name, keys=_keys(ltk and "00" * 16, tk and "11" * 16))
+    wrong = Reading(SHARED / name, _keys(ltk and "00" * 16, tk and "11" * 16)).analyse()
     assert wrong.decryption is not None and wrong.decryption.decrypted == 0
 
 
@@ -83,7 +83,7 @@ def test_sc_debug_key_and_legacy_just_works_need_no_key() -> None:
         ("lephdr_lesc_justworks_bsniffhub.pcap", "debug key"),
         ("lephdr_legacy_justworks_bsniffhub.pcap", "TK 0"),
     ):
-        a = analyze_file(SHARED / name)
+        a = Reading(SHARED / name).analyse()
         assert a.decryption is not None and a.decryption.decrypted > 0, name
         assert how in a.decryption.keys[0]["key"]
 
@@ -91,7 +91,7 @@ def test_sc_debug_key_and_legacy_just_works_need_no_key() -> None:
 def _pdus(path: os.PathLike[str] | str) -> set[tuple[object, ...]]:
     return {
         (p.frame, p.layer, p.opcode, json.dumps(p.msg.fields(), sort_keys=True, default=str))
-        for p, _c in walk_file(path)
+        for p, _c in Reading(path)
     }
 
 
@@ -101,9 +101,7 @@ def test_whad_pair_pdu_for_pdu() -> None:
     mine = _pdus(SHARED / "lephdr_legacy_passkey_whad.pcap")
     theirs = _pdus(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
     assert mine == theirs
-    decrypted = [
-        p for p, _c in walk_file(SHARED / "lephdr_legacy_passkey_whad.pcap") if p.decrypted
-    ]
+    decrypted = [p for p, _c in Reading(SHARED / "lephdr_legacy_passkey_whad.pcap") if p.decrypted]
     assert {p.msg.name for p in decrypted} >= {"Encryption Information", "Identity Information"}
 
 
@@ -175,7 +173,7 @@ def test_corrupt_captures_never_crash(tmp_path) -> None:  # type: ignore[no-unty
         data[rnd.randrange(24, len(data))] ^= 1 << rnd.randrange(8)
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(bytes(data))
-    a = analyze_file(bad)
+    a = Reading(bad).analyse()
     res = decrypt_file(str(bad), str(tmp_path / "bad.pcapng"))
     assert res.written + res.unsupported <= res.records
     assert a.capture.records > 0
@@ -214,7 +212,7 @@ def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
         int(f): int(op, 0) for f, op in (line.split("\t")[:2] for line in r.stdout.splitlines())
     }
     mine = {
-        p.frame: p.opcode for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"
+        p.frame: p.opcode for p, _c in Reading(SHARED / name) if p.decrypted and p.layer == "smp"
     }
     assert mine
     for frame, op in mine.items():
