@@ -36,7 +36,8 @@ class Reading:
     Iterating raises ``UnreadableCapture`` when the file cannot be opened at all, and
     ``Cancelled`` when ``job`` is cancelled.  Encrypted air links are decrypted where a key
     is known or can be recovered (``keys``: the user's; bpdiag.crypto.decryptor); PDUs from
-    decrypted packets have ``decrypted`` set.  It can be iterated once."""
+    decrypted packets have ``decrypted`` set.  It is read once: iterating it again (or
+    ``analyse()`` after a loop over it) goes on where the last iteration stopped."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class Reading:
         self.capture = capture
         self.job = job
         self.analyzer: Analyzer | None = None  # set when the capture is open
+        self._pdus: Iterator[tuple[Pdu, Connection | None]] | None = None
 
     @property
     def analysis(self) -> Analysis:
@@ -59,7 +61,7 @@ class Reading:
         return self.analyzer.analysis
 
     def analyse(self) -> Analysis:
-        """Read to the end; the analysis, its problems in record order."""
+        """Read to the end (what is left of it); the analysis, its problems in record order."""
         for _ in self:
             pass
         analysis = self.analysis
@@ -68,6 +70,11 @@ class Reading:
 
     def __iter__(self) -> Iterator[tuple[Pdu, Connection | None]]:
         """``(pdu, connection)`` for every decoded PDU of the capture, in order."""
+        if self._pdus is None:
+            self._pdus = self._read()
+        return self._pdus
+
+    def _read(self) -> Iterator[tuple[Pdu, Connection | None]]:
         path, job = self.path, self.job
         with self.capture if self.capture is not None else open_capture(path) as cap:
             info = CaptureInfo(
