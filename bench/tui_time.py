@@ -2,10 +2,10 @@
 the first screen, and to the full analysis shown.  Prints one JSON line.
 
 ``first_frame_s`` is when the app first hands a composed frame to its display (the first
-screen); ``full_analysis_cpu_s`` the process's CPU time (user + system) by then, the steadier
-figure on a shared machine; ``first_screen_s`` is when the pilot's first ``pause()`` returns, which also waits
+screen); ``first_screen_s`` is when the pilot's first ``pause()`` returns, which also waits
 (up to 1 s) for the process to go idle — while the loader works it never does, so that figure
-includes up to a second of the load.
+includes up to a second of the load.  ``full_analysis_cpu_s`` is the process's CPU time (user
++ system) when the analysis is shown: the steadier figure on a shared machine.
 
     python bench/tui_time.py CAPTURE [LIMIT_SECONDS]
 """
