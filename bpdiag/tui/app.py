@@ -384,12 +384,14 @@ class BpdiagApp(SafeCrash, App[None]):
         )
         for r in self.shown_rows:
             mark = "▶" if r.frame in self.highlight else ""
+            # Text, not str: a str cell is read as markup, which parsed " [decrypted]" as a
+            # style and dropped it (and costs a parse per cell on a 5,000-row window)
             table.add_row(
-                f"{mark}{r.frame}",
-                r.direction,
-                r.connection or "",
-                r.layer,
-                r.name,
+                Text(f"{mark}{r.frame}"),
+                Text(r.direction),
+                Text(str(r.connection or "")),
+                Text(r.layer),
+                literal(r.name),
                 key=str(r.frame),
             )
 
