@@ -1,7 +1,9 @@
 """``bpdiag tui CAPTURE``: connections and pairings, the ladder, findings and packets.
 
-The capture loads in a worker thread that posts typed messages (progress, done) back to the
-UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports Textual.
+The capture loads in a worker thread (the cancellable loader, bpdiag.tui.loader) that posts
+typed messages (bpdiag.tui.messages: progress, done) back to the UI, so the screen is usable
+at once.  The model and the loader never import Textual; the styles are in app.tcss and the
+small widgets in bpdiag.tui.widgets.
 """
 
 from __future__ import annotations
