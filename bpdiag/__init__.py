@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from bpdiag.analysis.job import Progress
     from bpdiag.analysis.model import Analysis as Analysis
-    from bpdiag.analysis.run import Progress
     from bpdiag.errors import BpdiagError as BpdiagError
     from bpdiag.rules.advice import Suggestion as Suggestion
     from bpdiag.rules.base import Finding as Finding

@@ -202,21 +202,22 @@ def _fails(analysis: Diagnosed, fail_on: str) -> bool:
 @key_options
 def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArgs]) -> None:
     """List every decoded security-relevant PDU."""
-    from bpdiag.analysis.builder import Analyzer
-    from bpdiag.analysis.run import walk_file
+    from bpdiag.analysis.run import Reading
     from bpdiag.capture.bugreport import open_inputs
     from bpdiag.report.dump_text import dump_line
     from bpdiag.report.json_report import pdu_fields, pdu_to_json
     from bpdiag.report.terminal import escape_line
 
-    out: list[Analyzer] = []
+    readings: list[Reading] = []
     write = sys.stdout.write
     with _reading(capture):
         keys = build_keyring(**key_args, show_keys=show_keys)
         for inp in open_inputs(capture):
             if inp.name != capture and not as_json:
                 write(f"=== {escape_line(inp.name)} ===\n")
-            for pdu, conn in walk_file(inp.name, out, keys=keys, capture=inp.capture):
+            reading = Reading(inp.name, keys, inp.capture)
+            readings.append(reading)
+            for pdu, conn in reading:
                 if as_json:
                     write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
                 else:
@@ -224,7 +225,7 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
                     line = dump_line(
                         pdu.frame,
                         pdu.time,
-                        out[-1].analysis.capture.first_time,
+                        reading.analysis.capture.first_time,
                         pdu.direction.name,
                         conn.id if conn is not None else None,
                         pdu.layer,
@@ -234,10 +235,11 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
                     write(escape_line(line.rstrip("\n")) + "\n")
     from bpdiag.report.problems import describe as describe_problem
 
-    for analyzer in out:
-        for p in analyzer.analysis.problems[:20]:
+    analyses = [r.analysis for r in readings if r.analyzer is not None]
+    for analysis in analyses:
+        for p in analysis.problems[:20]:
             click.echo(f"problem: {escape_line(describe_problem(p))}", err=True)
-    sys.exit(EXIT_FAILED if any(a.analysis.failed for a in out) else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(a.failed for a in analyses) else EXIT_OK)
 
 
 @main.command()

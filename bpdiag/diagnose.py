@@ -1,7 +1,8 @@
-"""Analysis plus diagnosis: the one call behind ``bpdiag analyze``, ``check`` and the TUI.
+"""Analysis plus diagnosis: the one path behind ``bpdiag analyze``, ``check``, ``compare``,
+``batch``, ``pair``, the TUI and ``bpdiag.analyze``.
 
-Reads the capture (``analysis.run``), then runs the rule catalogue (``rules``) and the
-"what would work" advice over the result.
+Reads the capture (``analysis.run.Reading``, with a ``Job`` for progress and cancellation),
+then runs the rule catalogue (``rules``) and the "what would work" advice over the result.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis
-from bpdiag.analysis.run import Progress, analyze_file
+from bpdiag.analysis.run import Job, Progress, Reading
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.rules.diagnosis import Diagnosed, diagnosis_of
 
@@ -21,13 +22,20 @@ def diagnose(analysis: Analysis) -> Diagnosed:
 
 
 def diagnose_file(
-    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    keys: Keyring | None = None,
+    job: Job | None = None,
 ) -> Diagnosed:
-    return diagnose(analyze_file(path, progress, keys))
+    """The diagnosed analysis of one capture file (``progress`` is a shorthand for a
+    ``Job`` that only reports)."""
+    if job is None and progress is not None:
+        job = Job(progress)
+    return diagnose(Reading(path, keys, job=job).analyse())
 
 
 def diagnose_inputs(
-    path: str | os.PathLike[str], keys: Keyring | None = None
+    path: str | os.PathLike[str], keys: Keyring | None = None, job: Job | None = None
 ) -> Iterator[Diagnosed]:
     """One diagnosed analysis per capture in ``path``: one for a capture file or standard
     input (``"-"``), one per HCI log inside an Android bug report zip (its ``capture.path``
@@ -35,6 +43,6 @@ def diagnose_inputs(
     from bpdiag.capture.bugreport import open_inputs
 
     for inp in open_inputs(path):
-        analysis = analyze_file(inp.name, keys=keys, capture=inp.capture)
+        analysis = Reading(inp.name, keys, inp.capture, job).analyse()
         analysis.problems[:0] = inp.problems
         yield diagnose(analysis)

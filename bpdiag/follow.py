@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, Pairing, SecurityProcedure
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.analysis.verify import verify
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def run_follow(
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    out: list[Analyzer] = []
+    reading: Reading | None = None
     tracker: list[Tracker] = []
 
     def emit(analysis: Diagnosed, p: Pairing, why: str) -> None:
@@ -287,10 +287,14 @@ def run_follow(
             assert capture is not None
             name = capture
             cap = Capture(capture, FollowFile(capture, stop, idle))  # type: ignore[arg-type]
-        for pdu, _conn in walk_file(name, out, capture=cap):
+        reading = Reading(name, capture=cap)
+        for pdu, _conn in reading:
             if not tracker:
+                assert reading.analyzer is not None  # open once it yields
                 tracker.append(
-                    Tracker(out[0], emit, smp_timeout=smp_timeout, emit_request=emit_request)
+                    Tracker(
+                        reading.analyzer, emit, smp_timeout=smp_timeout, emit_request=emit_request
+                    )
                 )
             tracker[0].pdu(pdu.time)
             if live_dev is not None:
@@ -303,9 +307,9 @@ def run_follow(
         return 2
     finally:
         signal.signal(signal.SIGINT, previous)
-    if not out:
+    if reading is None or reading.analyzer is None:
         return 2
-    analysis = diagnose(out[0].analysis)
+    analysis = diagnose(reading.analysis)
     reported = tracker[0].reported if tracker else set()
     if as_json:
         from bpdiag.report.json_report import dumps_analysis

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,10 @@ def test_unreadable_input_raises_bpdiag_error(tmp_path: Path) -> None:
 
 def test_package_is_typed_and_import_stays_light() -> None:
     assert (Path(bpdiag.__file__).parent / "py.typed").is_file()
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'bpdiag = ["py.typed"]' in pyproject
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    shipped = data["package-data"]["bpdiag"]
+    assert "py.typed" in shipped and "tui/*.tcss" in shipped  # the TUI's styles ship too
+    assert (Path(bpdiag.__file__).parent / "tui" / "app.tcss").is_file()
     code = (
         "import sys, bpdiag; "
         "print(sorted(m for m in ('textual', 'scapy', 'cryptography') if m in sys.modules))"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from tests.conftest import all_captures, capture_id
 from tests.tshark import Tshark, event, protocol
 
@@ -86,7 +86,7 @@ def ours(path: Path) -> tuple[tuple[int, object, str, dict[str, object]], ...]:
     capture as it is (tshark cannot decrypt LE: PDUs bpdiag decrypted are compared with tshark
     on ``bpdiag decrypt``'s output in tests/crypto/test_decrypt_captures.py)."""
     out = []
-    for pdu, _conn in walk_file(path):
+    for pdu, _conn in Reading(path):
         if pdu.decrypted:
             continue
         fields = pdu.msg.fields()

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import Capture
 from bpdiag.capture.monitor_socket import BtsnoopWriter, MonitorCapture, open_monitor_socket
 from bpdiag.errors import UnreadableCapture
@@ -138,9 +137,9 @@ def _stalled_capture(path: Path, gap_s: float) -> int:
     cap = Capture(CAPS / "sc_justworks_success.btsnoop")
     with cap:
         frames = list(cap)
-    from bpdiag.analysis.run import analyze_file
+    from bpdiag.analysis.run import Reading
 
-    a = analyze_file(CAPS / "sc_justworks_success.btsnoop")
+    a = Reading(CAPS / "sc_justworks_success.btsnoop").analyse()
     req = a.pairings[0].request
     assert req is not None
     keep = recs[: req.frame]
@@ -156,11 +155,12 @@ def _stalled_capture(path: Path, gap_s: float) -> int:
 def _tracked(path: Path, emit: Any, **kw: Any) -> Tracker:
     """Feed every PDU of ``path`` to a Tracker of its Analyzer, made at the first PDU as
     run_follow makes it."""
-    out: list[Analyzer] = []
     tracker: list[Tracker] = []
-    for pdu, _ in walk_file(path, out):
+    reading = Reading(path)
+    for pdu, _ in reading:
         if not tracker:
-            tracker.append(Tracker(out[0], emit, **kw))
+            assert reading.analyzer is not None
+            tracker.append(Tracker(reading.analyzer, emit, **kw))
         tracker[0].pdu(pdu.time)
     return tracker[0]
 
@@ -271,10 +271,10 @@ def test_live_cli_gives_a_clear_message_without_the_socket() -> None:
 def test_unanswered_security_request_is_reported_at_the_timeout(tmp_path: Path) -> None:
     """A Security Request nobody answers is no pairing (issue 10); followed, it is told as
     its own event once it has stood for the SMP timeout, not before."""
-    from bpdiag.analysis.run import analyze_file
+    from bpdiag.analysis.run import Reading
 
     src = CAPS / "not_in_pairing_mode.btsnoop"
-    full = analyze_file(src)
+    full = Reading(src).analyse()
     sr = next(p for p in full.pairings if p.security_request is not None)
     assert sr.steps[0].name == "Security Request"
     data = src.read_bytes()

@@ -18,7 +18,7 @@ octet first; the keyring holds them in spec order.
 from __future__ import annotations
 
 from bpdiag.analysis.model import Role
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.crypto.keyring import Keyring, KnownKey
 from bpdiag.errors import BpdiagError
 
@@ -31,7 +31,7 @@ def load_host_keys(path: str, keys: Keyring) -> int:
     n = 0
     pending: dict[tuple[object, int], tuple[int, bytes]] = {}  # (link, handle) → EDIV/Rand
     try:
-        for pdu, conn in walk_file(path):
+        for pdu, conn in Reading(path):
             m = pdu.msg
             name = type(m).__name__
             peer = None

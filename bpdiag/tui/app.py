@@ -1,7 +1,9 @@
 """``bpdiag tui CAPTURE``: connections and pairings, the ladder, findings and packets.
 
-The capture loads in a worker thread that posts typed messages (progress, done) back to the
-UI, so the screen is usable at once.  The model (bpdiag.tui.model) never imports Textual.
+The capture loads in a worker thread (the cancellable loader, bpdiag.tui.loader) that posts
+typed messages (bpdiag.tui.messages: progress, done) back to the UI, so the screen is usable
+at once.  The model and the loader never import Textual; the styles are in app.tcss and the
+small widgets in bpdiag.tui.widgets.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import (
     DataTable,
     Footer,
@@ -28,7 +29,10 @@ from textual.widgets import (
 )
 from textual.widgets.tree import TreeNode
 
+from bpdiag.analysis.job import Cancelled
 from bpdiag.errors import BpdiagError
+from bpdiag.tui.loader import LoadJob, load_capture
+from bpdiag.tui.messages import Compared, Finished, LoadFailed, Progressed, RerunDone
 from bpdiag.tui.model import (
     Loaded,
     PacketRow,
@@ -39,7 +43,6 @@ from bpdiag.tui.model import (
     frames_around,
     hexdump_marked,
     ladder_lines,
-    load,
     opening_pairing,
     raw_frame_detail,
     raw_frame_summary,
@@ -50,6 +53,8 @@ from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissec
 from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
+    from bpdiag.analysis.index import AnalysisIndex
+    from bpdiag.analysis.model import Analysis
     from bpdiag.crypto.keyring import Keyring
     from bpdiag.rules.diagnosis import Diagnosed
     from bpdiag.tui.rerun import RerunRequest
@@ -88,76 +93,8 @@ PACKET_WINDOW = 5_000
 PROGRESS_EVERY_S = 0.1  # the loader reports at most this often
 
 
-class Progressed(Message):
-    """How far the loader is: bytes read of the file, and PDUs decoded so far.  A newer
-    report replaces one not yet handled, so the queue never floods (as in toolong)."""
-
-    def __init__(self, done: int, total: int, decoded: int = 0) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
-        self.decoded = decoded
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, Progressed)
-
-
-class LoadFailed(Message):
-    # Not a dataclass: Message.__init__ calls __post_init__, which recursed forever.
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
-class RerunDone(Message):
-    """A live attempt ended: its analysis (None when nothing was recorded) or an error."""
-
-    def __init__(
-        self,
-        request: RerunRequest,
-        analysis: Diagnosed | None,
-        result: str,
-        notes: list[str],
-        error: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.request = request
-        self.analysis = analysis
-        self.result = result
-        self.notes = notes
-        self.error = error
-
-
-class Compared(Message):
-    def __init__(self, other: Diagnosed | None, error: str | None = None) -> None:
-        super().__init__()
-        self.other = other
-        self.error = error
-
-
-class Finished(Message):
-    def __init__(self, loaded: Loaded) -> None:
-        super().__init__()
-        self.loaded = loaded
-
-
 class BpdiagApp(SafeCrash, App[None]):
-    CSS = """
-    #left { width: 34; }
-    #tree { height: 1fr; }
-    #ladder-pane { height: 1fr; border: round $primary; scrollbar-gutter: stable; }
-    #ladder-pane:focus { border: round $accent; }
-    #ladder, #detail { height: auto; }
-    #findings { height: 12; border: round $warning; }
-    #packets { height: 1fr; border: round $secondary; }
-    #fields { height: 9; border: round $secondary; }
-    #detail-pane { height: 12; border: round $secondary; }
-    #detail-pane.finding { height: 2fr; }
-    #detail-pane:focus { border: round $accent; }
-    #filter { display: none; }
-    #filter.visible { display: block; }
-    #problems { height: auto; max-height: 4; color: $error; }
-    """
+    CSS_PATH = "app.tcss"  # package data (pyproject)
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("a", "mode('all')", "All"),
@@ -186,6 +123,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.follow = follow  # reload while the file grows (tui --follow / --live / -)
         self.followed_size = -1
         self.loaded: Loaded | None = None
+        self.job: LoadJob | None = None  # the load under way
         self.mode = "all"
         self.text = ""
         self.connection: int | None = None
@@ -243,33 +181,36 @@ class BpdiagApp(SafeCrash, App[None]):
 
     @work(thread=True, exclusive=True)
     def load_capture(self) -> None:
-        count = 0
+        """Read the capture (again, under --follow) off the UI thread; a load still running
+        is cancelled first (exclusive workers are only marked cancelled: the job stops it)."""
         last = 0.0
 
-        def decoded(n: int) -> None:
-            nonlocal count
-            count = n
-
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, decoded: int) -> None:
             nonlocal last
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S:
                 last = now
-                self.post_message(Progressed(done, total, count))
+                self.post_message(Progressed(done, total, decoded))
 
+        job = LoadJob(progress)
+        if self.job is not None:
+            self.job.cancel()
+        self.job = job
         try:
-            loaded = load(
-                self.path,
-                self.show_keys,
-                progress,
-                keys=self.keys,
-                decoded=decoded,
-                progress_every=4096,
-            )
+            loaded = load_capture(self.path, self.show_keys, self.keys, job)
+        except Cancelled:
+            return
         except (BpdiagError, OSError) as exc:
             self.post_message(LoadFailed(str(exc)))
             return
+        finally:
+            if self.job is job:
+                self.job = None
         self.post_message(Finished(loaded))
+
+    def on_unmount(self) -> None:
+        if self.job is not None:
+            self.job.cancel()  # a child process reading a large capture ends with the app
 
     # ---------------------------------------------------------------- messages
     def on_progressed(self, msg: Progressed) -> None:
@@ -300,13 +241,14 @@ class BpdiagApp(SafeCrash, App[None]):
         tree.root.remove_children()  # a reload (--follow) replaces what was shown
         self.query_one("#findings", DataTable).clear()
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
+        index = _index(a)  # pairings by connection: no scan of them all per connection
         for conn in a.connections:
             node = tree.root.add(
                 f"{self._connection_mark(conn.id)} Connection {conn.id}",
                 data=("conn", conn.id),
                 expand=True,
             )
-            for p in (p for p in a.pairings if p.connection == conn.id):
+            for p in index.pairings_of(conn.id):
                 mark = {Outcome.SUCCESS: "✓", Outcome.FAILED: "✗", Outcome.INCOMPLETE: "…"}[
                     p.outcome
                 ]
@@ -375,9 +317,9 @@ class BpdiagApp(SafeCrash, App[None]):
         from bpdiag.analysis.model import Outcome
 
         assert self.loaded is not None
-        a = self.loaded.analysis
-        pairings = [p.outcome for p in a.pairings if p.connection == conn_id]
-        statuses = [e.status for e in a.encryptions if e.connection == conn_id]
+        index = _index(self.loaded.analysis)
+        pairings = [p.outcome for p in index.pairings_of(conn_id)]
+        statuses = [e.status for e in index.encryptions_of(conn_id)]
         if Outcome.FAILED in pairings or any(st != 0 for st in statuses):
             return "✗"
         if Outcome.SUCCESS in pairings or statuses:
@@ -403,14 +345,14 @@ class BpdiagApp(SafeCrash, App[None]):
         out.append(f"{self._connection_mark(conn_id)} Connection {conn_id}\n\n", style="bold")
         for role, ep in (("central", conn.central), ("peripheral", conn.peripheral)):
             out.append(f"  {role:<10} {ep.address or 'unknown'} ({ep.address_type or '?'})\n")
-        pairings = [p for p in a.pairings if p.connection == conn_id]
+        pairings = _index(a).pairings_of(conn_id)
         if pairings:
             out.append("\n")
             for p in pairings:
                 out.append(f"  Pairing {p.id}: {p.outcome}\n")
         else:
             out.append("\n  No pairing on this connection.\n")
-        for e in (e for e in a.encryptions if e.connection == conn_id):
+        for e in _index(a).encryptions_of(conn_id):
             for part in wrap_marked("  ", explain_encryption(e), width):
                 out.append(part + "\n", style="red" if e.status else "green")
         for f in (f for f in a.findings if f.connection == conn_id and f.pairing is None):
@@ -454,12 +396,14 @@ class BpdiagApp(SafeCrash, App[None]):
         )
         for r in self.shown_rows:
             mark = "▶" if r.frame in self.highlight else ""
+            # Text, not str: a str cell is read as markup, which parsed " [decrypted]" as a
+            # style and dropped it (and costs a parse per cell on a 5,000-row window)
             table.add_row(
-                f"{mark}{r.frame}",
-                r.direction,
-                r.connection or "",
-                r.layer,
-                r.name,
+                Text(f"{mark}{r.frame}"),
+                Text(r.direction),
+                Text(str(r.connection or "")),
+                Text(r.layer),
+                literal(r.name),
                 key=str(r.frame),
             )
 
@@ -725,6 +669,13 @@ class BpdiagApp(SafeCrash, App[None]):
         """Put the tree's cursor on ``node`` (the pairing the app opens on), unscrolled."""
         tree.move_cursor(node)
         tree.scroll_to(x=0, animate=False)
+
+
+def _index(analysis: Analysis) -> AnalysisIndex:
+    """The analysis's look-ups by key (imported on first use, with the analysis)."""
+    from bpdiag.analysis.index import index_of
+
+    return index_of(analysis)
 
 
 def make_app(

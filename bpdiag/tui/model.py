@@ -12,26 +12,72 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 if TYPE_CHECKING:  # the decoders and rules load in ``load`` (the loader thread), not at import
-    from bpdiag.analysis.builder import Analyzer
+    from bpdiag.analysis.job import Job
     from bpdiag.analysis.model import Analysis, Pairing
     from bpdiag.crypto.keyring import Keyring
     from bpdiag.decode.pdu import Pdu
     from bpdiag.rules.diagnosis import Diagnosed
 
 
-@dataclass(slots=True)
 class PacketRow:
-    frame: int
-    time: float
-    direction: str
-    connection: int | None
-    layer: str
-    name: str
-    summary: str
-    error: bool
-    fields: dict[str, object]
-    raw: bytes
-    msg: object = None
+    """One decoded PDU as the packet list shows it.  Its fields (redacted unless
+    ``show_keys``), their one-line summary and the error mark are worked out when first
+    asked for: a large capture has hundreds of thousands of rows and the screen shows a few."""
+
+    __slots__ = (
+        "_error",
+        "_fields",
+        "_summary",
+        "connection",
+        "direction",
+        "frame",
+        "layer",
+        "name",
+        "pdu",
+        "show_keys",
+        "time",
+    )
+
+    def __init__(self, pdu: Pdu, connection: int | None, show_keys: bool = False) -> None:
+        self.pdu = pdu
+        self.frame = pdu.frame
+        self.time = pdu.time
+        self.direction = pdu.direction.name.lower()
+        self.connection = connection
+        self.layer = pdu.layer
+        self.name = (pdu.name + " [decrypted]") if pdu.decrypted else pdu.name
+        self.show_keys = show_keys
+        self._fields: dict[str, object] | None = None
+        self._summary: str | None = None
+        self._error: bool | None = None
+
+    @property
+    def fields(self) -> dict[str, object]:
+        if self._fields is None:
+            from bpdiag.report.json_report import pdu_fields
+
+            self._fields = pdu_fields(self.pdu, self.show_keys)
+        return self._fields
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            self._summary = " ".join(f"{k}={v}" for k, v in self.fields.items())
+        return self._summary
+
+    @property
+    def error(self) -> bool:
+        if self._error is None:
+            self._error = _is_error(self.pdu, self.fields)
+        return self._error
+
+    @property
+    def raw(self) -> bytes:
+        return self.pdu.raw
+
+    @property
+    def msg(self) -> object:
+        return self.pdu.msg
 
 
 @dataclass(slots=True)
@@ -54,62 +100,28 @@ def _is_error(pdu: Pdu, fields: dict[str, object]) -> bool:
 def load(
     path: str,
     show_keys: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    keys: Keyring | None = None,
+    job: Job | None = None,
     on_rows: Callable[[list[PacketRow]], None] | None = None,
     batch: int = 200,
-    keys: Keyring | None = None,
-    decoded: Callable[[int], None] | None = None,
-    progress_every: int = 65536,
 ) -> Loaded:
-    """Read and diagnose a capture, keeping every decoded PDU as a packet row.
-
-    ``on_rows`` receives the rows in batches while the file is read; ``decoded`` only the
-    number of rows so far, with each ``progress`` report (every ``progress_every`` records) —
-    what a screen needs to show that the load advances without taking every row."""
-    from bpdiag.analysis.run import walk_file
+    """Read and diagnose a capture on the one path (bpdiag.diagnose), keeping every decoded
+    PDU as a packet row.  ``job`` reports progress and cancels (``Cancelled``); ``on_rows``
+    receives the rows in batches of ``batch`` while the file is read."""
+    from bpdiag.analysis.run import Reading
     from bpdiag.diagnose import diagnose
-    from bpdiag.report.json_report import pdu_fields
 
-    out: list[Analyzer] = []
     rows: list[PacketRow] = []
     sent = 0
-
-    def flush() -> None:
-        nonlocal sent
-        if on_rows is not None and len(rows) > sent:
+    reading = Reading(path, keys, job=job)
+    for pdu, conn in reading:
+        rows.append(PacketRow(pdu, None if conn is None else conn.id, show_keys))
+        if on_rows is not None and len(rows) - sent >= batch:
             on_rows(rows[sent:])
             sent = len(rows)
-
-    def report(done: int, total: int) -> None:
-        flush()
-        if decoded is not None:
-            decoded(len(rows))
-        if progress is not None:
-            progress(done, total)
-
-    reporting = progress or on_rows or decoded
-    for pdu, conn in walk_file(path, out, report if reporting else None, progress_every, keys=keys):
-        fields = pdu_fields(pdu, show_keys)
-        summary = " ".join(f"{k}={v}" for k, v in fields.items())
-        rows.append(
-            PacketRow(
-                pdu.frame,
-                pdu.time,
-                pdu.direction.name.lower(),
-                None if conn is None else conn.id,
-                pdu.layer,
-                pdu.name + (" [decrypted]" if pdu.decrypted else ""),
-                summary,
-                _is_error(pdu, fields),
-                fields,
-                pdu.raw,
-                pdu.msg,
-            )
-        )
-        if len(rows) - sent >= batch:
-            flush()
-    flush()
-    analysis = diagnose(out[0].analysis)
+    analysis = diagnose(reading.analyse())
+    if on_rows is not None and len(rows) > sent:
+        on_rows(rows[sent:])
     return Loaded(analysis, rows)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bpdiag.analysis.run import analyze_file
+from bpdiag.analysis.run import Reading
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
 EXPECTATIONS = CAPTURES / "expectations.toml"
@@ -31,7 +31,7 @@ def test_there_are_scenarios() -> None:
 
 @pytest.mark.parametrize(("name", "expect"), SCENARIOS, ids=[n for n, _ in SCENARIOS])
 def test_scenario(name: str, expect: dict[str, Any]) -> None:
-    analysis = analyze_file(CAPTURES / expect["file"])
+    analysis = Reading(CAPTURES / expect["file"]).analyse()
     assert analysis.problems == [], analysis.problems
     want_pairings = expect.get("pairings", [])
     got = analysis.pairings

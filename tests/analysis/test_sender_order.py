@@ -12,7 +12,7 @@ import pytest
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.model import Analysis, CaptureInfo, Failure, Features, Pairing, Step
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.analysis.sender_order import infer_senders
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.keyring import Keyring
@@ -27,9 +27,9 @@ def _senders(a: Analysis) -> list[list[tuple[int, str]]]:
 
 def _without_directions(name: str, drop: set[int] = frozenset()) -> tuple[Analysis, Analysis]:  # type: ignore[assignment]
     path = CAPS / name
-    full: list[Analyzer] = []
     # --show-keys: the passkeys of a successful legacy pairing are searched (and compared)
-    pdus = [pdu for pdu, _ in walk_file(path, full, keys=Keyring(show_keys=True))]
+    full = Reading(path, keys=Keyring(show_keys=True))
+    pdus = [pdu for pdu, _ in full]
     blind = Analyzer(CaptureInfo(str(path), "btsnoop", 1002, "test"), Keyring(show_keys=True))
     for pdu in pdus:
         if pdu.frame in drop:
@@ -37,7 +37,7 @@ def _without_directions(name: str, drop: set[int] = frozenset()) -> tuple[Analys
         if pdu.layer == "smp":
             pdu = replace(pdu, direction=Direction.UNKNOWN)
         blind.feed(pdu)
-    return full[0].analysis, blind.finish()
+    return full.analysis, blind.finish()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.diagnose import diagnose_file
 from tests.conftest import capture_id, own_captures
 
@@ -47,7 +47,7 @@ EXCERPT_1125 = """\
 def test_excerpt_from_bluez_issue_1125(tmp_path: Path) -> None:
     p = tmp_path / "excerpt.txt"
     p.write_text(EXCERPT_1125)
-    pdus = [pdu for pdu, _ in walk_file(p)]
+    pdus = [pdu for pdu, _ in Reading(p)]
     assert [(x.frame, x.layer, x.name) for x in pdus] == [(25, "smp", "Pairing Public Key")]
     f = pdus[0].msg.fields()
     assert f["public_key_x"] == "af0e76665a02c591938822e9fbeb10ff83dda6c81fcc0a78447ef605f34267fc"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import open_capture
 from bpdiag.errors import UnreadableCapture
 from tests.capture.test_btmon_text import STORY
@@ -122,7 +122,7 @@ def check(data: bytes, pipeline: bool = False, path: Path | None = None) -> None
             assert p.offset is None or 0 <= p.offset <= len(data)
     if pipeline:
         # The decoders and the analysis take whatever the readers give without raising.
-        for _ in walk_file(path):
+        for _ in Reading(path):
             pass
 
 

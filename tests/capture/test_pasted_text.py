@@ -76,11 +76,11 @@ def test_wrapped_field_tail_and_trailer_are_joined(tmp_path: Path) -> None:
         "        Initiator key distribution: EncKey (0x01)\n"
         "        Responder key distribution: EncKey (0x01)\n"
     )
-    from bpdiag.analysis.run import walk_file
+    from bpdiag.analysis.run import Reading
 
     p = tmp_path / "w.txt"
     p.write_text(quote(1)(text))
-    [(pdu, _)] = list(walk_file(p))
+    [(pdu, _)] = list(Reading(p))
     assert pdu.frame == 33
     assert pdu.msg.fields()["auth_req"] == 0x29  # "… No Keypresses, CT2 (0x29)" joined
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from bpdiag.analysis.decrypt_file import decrypt_file
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import open_capture
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.keyring import Keyring, KnownKey
@@ -84,7 +84,7 @@ def test_cte_packets_decrypt_through_the_stream(tmp_path: Path) -> None:
     _link, path = _cte_capture(tmp_path)
     keys = Keyring()
     keys.add_ltk_text(LTK.hex())
-    pdus = [p for p, _c in walk_file(path, keys=keys) if p.decrypted]
+    pdus = [p for p, _c in Reading(path, keys=keys) if p.decrypted]
     got = [(p.layer, p.opcode, p.direction) for p in pdus]
     assert got == [("ll", 6, C), ("ll", 6, P), ("ll", 0x1A, C), ("ll", 0x1B, P), ("att", 1, P)]
     assert pdus[-1].msg.error_code == 0x02  # Read Not Permitted, read from the decrypted PDU
@@ -145,7 +145,7 @@ def test_mic_direction_keeps_reassembly_apart(tmp_path: Path) -> None:
     path = write_pcap(tmp_path / "ll.pcap", LINKTYPE_LE_LL, recs)
     keys = Keyring()
     keys.ltks.append(KnownKey(link.ltk, "test", 0, bytes(8)))
-    pdus = [p for p, _c in walk_file(path, keys=keys)]
+    pdus = [p for p, _c in Reading(path, keys=keys)]
     [smp] = [p for p in pdus if p.layer == "smp"]
     assert (smp.msg.name, smp.direction, smp.decrypted) == ("Encryption Information", P, True)
     assert (smp.first_frame, smp.frame) == (8, 10)

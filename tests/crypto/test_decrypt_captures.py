@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from bpdiag.analysis.decrypt_file import decrypt_file
-from bpdiag.analysis.run import analyze_file, walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.diagnose import diagnose
 from bpdiag.report.text import render_text
@@ -39,7 +39,7 @@ def _keys(ltk: str | None = None, tk: str | None = None) -> Keyring:
 )
 def test_passkey_recovered_and_redacted(name: str, passkey: str) -> None:
     require_shared()
-    a = analyze_file(SHARED / name)
+    a = Reading(SHARED / name).analyse()
     [p] = a.pairings
     assert p.outcome == "success"
     secrets = {c.check: c.secret for c in p.checks}
@@ -72,10 +72,10 @@ def test_given_keys_decrypt_and_other_keys_do_not(
     name: str, ltk: str | None, tk: str | None
 ) -> None:
     require_shared()
-    a = analyze_file(SHARED / name, keys=_keys(ltk, tk))
+    a = Reading(SHARED / name, _keys(ltk, tk)).analyse()
     assert a.decryption is not None and a.decryption.decrypted > 0
     assert a.decryption.not_decrypted == 0
-    wrong = analyze_file(SHARED / name, keys=_keys(ltk and "00" * 16, tk and "11" * 16))
+    wrong = Reading(SHARED / name, _keys(ltk and "00" * 16, tk and "11" * 16)).analyse()
     assert wrong.decryption is not None and wrong.decryption.decrypted == 0
 
 
@@ -85,7 +85,7 @@ def test_sc_debug_key_and_legacy_just_works_need_no_key() -> None:
         ("lephdr_lesc_justworks_bsniffhub.pcap", "debug key"),
         ("lephdr_legacy_justworks_bsniffhub.pcap", "TK 0"),
     ):
-        a = analyze_file(SHARED / name)
+        a = Reading(SHARED / name).analyse()
         assert a.decryption is not None and a.decryption.decrypted > 0, name
         assert how in a.decryption.keys[0]["key"]
 
@@ -93,7 +93,7 @@ def test_sc_debug_key_and_legacy_just_works_need_no_key() -> None:
 def _pdus(path: os.PathLike[str] | str) -> set[tuple[object, ...]]:
     return {
         (p.frame, p.layer, p.opcode, json.dumps(p.msg.fields(), sort_keys=True, default=str))
-        for p, _c in walk_file(path)
+        for p, _c in Reading(path)
     }
 
 
@@ -103,9 +103,7 @@ def test_whad_pair_pdu_for_pdu() -> None:
     mine = _pdus(SHARED / "lephdr_legacy_passkey_whad.pcap")
     theirs = _pdus(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap")
     assert mine == theirs
-    decrypted = [
-        p for p, _c in walk_file(SHARED / "lephdr_legacy_passkey_whad.pcap") if p.decrypted
-    ]
+    decrypted = [p for p, _c in Reading(SHARED / "lephdr_legacy_passkey_whad.pcap") if p.decrypted]
     assert {p.msg.name for p in decrypted} >= {"Encryption Information", "Identity Information"}
 
 
@@ -173,7 +171,7 @@ def test_corrupt_captures_never_crash(tmp_path) -> None:  # type: ignore[no-unty
         data[rnd.randrange(24, len(data))] ^= 1 << rnd.randrange(8)
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(bytes(data))
-    a = analyze_file(bad)
+    a = Reading(bad).analyse()
     res = decrypt_file(str(bad), str(tmp_path / "bad.pcapng"))
     assert res.written + res.unsupported <= res.records
     assert a.capture.records > 0
@@ -192,7 +190,7 @@ def test_decrypted_smp_agrees_with_tshark_on_decrypt_output(
     decrypt_file(str(SHARED / name), str(out))
     theirs = smp_opcodes(dissect.fresh(out))
     mine = {
-        p.frame: p.opcode for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"
+        p.frame: p.opcode for p, _c in Reading(SHARED / name) if p.decrypted and p.layer == "smp"
     }
     assert mine
     for frame, op in mine.items():
@@ -220,9 +218,9 @@ def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
     from bpdiag.tui.model import ladder_lines
 
     name = "lephdr_legacy_passkey_whad.pcap"
-    frames = {p.frame for p, _c in walk_file(SHARED / name) if p.decrypted and p.layer == "smp"}
+    frames = {p.frame for p, _c in Reading(SHARED / name) if p.decrypted and p.layer == "smp"}
     assert len(frames) >= 5
-    a = diagnose(analyze_file(SHARED / name))
+    a = diagnose(Reading(SHARED / name).analyse())
     [p] = a.pairings
     assert {s.frame for s in p.steps if s.decrypted} == frames
     marked = [
@@ -232,7 +230,7 @@ def test_ladders_mark_the_steps_bpdiag_decrypted() -> None:
     tui = {f for f, line in ladder_lines(p) if line.endswith("[decrypted]")}
     assert tui == frames
     assert render_html(a).count("decrypted</span>") == len(frames)
-    twin = diagnose(analyze_file(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap"))
+    twin = diagnose(Reading(SHARED / "lephdr_legacy_passkey_decrypted_keydist_whad.pcap").analyse())
     assert "[decrypted]" not in render_text(twin)
     assert "decrypted</span>" not in render_html(twin)
 

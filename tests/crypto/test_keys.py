@@ -7,7 +7,7 @@ from pathlib import Path
 from bpdiag.analysis.host_keys import load_host_keys
 from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Endpoint
-from bpdiag.analysis.run import analyze_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.keyring import Keyring, redact
 from bpdiag.decode import hci, smp
@@ -32,7 +32,7 @@ def test_bluez_info_file_decrypts(tmp_path: Path) -> None:
     keys = Keyring()
     assert keys.load_file(str(d / "info")) == 2
     assert keys.ltks[0].address == "C0:01:02:03:04:05" and keys.ltks[0].ltk == H(LTK)
-    a = analyze_file(SHARED / "lephdr_encrypted_no_pairing_bsniffhub.pcap", keys=keys)
+    a = Reading(SHARED / "lephdr_encrypted_no_pairing_bsniffhub.pcap", keys).analyse()
     assert a.decryption is not None and a.decryption.decrypted > 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bpdiag.analysis.run import walk_file
+from bpdiag.analysis.run import Reading
 from bpdiag.capture.record import Direction
 from tests.conftest import SHARED
 
@@ -22,7 +22,7 @@ def test_pdu_type_bits_give_the_direction_without_timing(tmp_path: Path) -> None
     assert data[:4] == b"\xd4\xc3\xb2\xa1" and struct.unpack_from("<I", data, 20)[0] == 256
     truth = {
         pdu.frame: pdu.direction
-        for pdu, _ in walk_file(SRC)
+        for pdu, _ in Reading(SRC)
         if pdu.layer in ("ll", "smp") and pdu.direction in (Direction.C_TO_P, Direction.P_TO_C)
     }
     assert truth
@@ -43,5 +43,5 @@ def test_pdu_type_bits_give_the_direction_without_timing(tmp_path: Path) -> None
         pos += 16 + incl
     path = tmp_path / "sniffle.pcap"
     path.write_bytes(bytes(out))
-    got = {pdu.frame: pdu.direction for pdu, _ in walk_file(path) if pdu.frame in truth}
+    got = {pdu.frame: pdu.direction for pdu, _ in Reading(path) if pdu.frame in truth}
     assert got == truth

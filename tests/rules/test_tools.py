@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bpdiag.analysis.model import MonitorEvent
-from bpdiag.analysis.run import analyze_file
+from bpdiag.analysis.run import Reading
 from bpdiag.diagnose import diagnose
 from tests.conftest import OWN, SHARED
 
 
 def _with_gatttool(path: str) -> object:
-    a = analyze_file(OWN / path)
+    a = Reading(OWN / path).analyse()
     a.monitor.append(
         MonitorEvent(
             frame=1,
@@ -27,7 +27,7 @@ def _with_gatttool(path: str) -> object:
 
 
 def test_no_gatttool_without_it_in_the_capture() -> None:
-    a = diagnose(analyze_file(OWN / "mitm_unsatisfiable.btsnoop"))
+    a = diagnose(Reading(OWN / "mitm_unsatisfiable.btsnoop").analyse())
     assert all("gatttool" not in f.fix and "gatttool" not in f.detail for f in a.findings)
     assert all("gatttool" not in c for s in a.suggestions for c in s.commands)
 
@@ -44,7 +44,7 @@ def test_central_named_by_its_identity_address() -> None:
     path = SHARED / "android_legacy_justworks_keydist_ec521_btsnoop_hci.log"
     if not path.exists():
         pytest.skip(f"the shared capture corpus is not at {SHARED}")
-    a = analyze_file(path)
+    a = Reading(path).analyse()
     conn = next(c for c in a.connections if c.id == 2)
     # the phone's Read BD_ADDR is not in the log; it sent Identity Address Information #14175
     assert (conn.central.address, conn.central.address_type) == (

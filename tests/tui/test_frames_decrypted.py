@@ -47,3 +47,21 @@ def test_a_frame_bpdiag_did_not_decrypt_keeps_scapys_view() -> None:
     assert raw_frame_detail(frame, [], "###[ BTLE ]###\n  ltk = 00", False, False) == (
         "###[ BTLE ]###\n  ltk = redacted"
     )
+
+
+async def test_the_packet_list_says_decrypted() -> None:
+    """A decrypted PDU's name keeps its " [decrypted]" in the packet table (a str cell was
+    read as Rich markup, which took the brackets for a style and dropped them)."""
+    pytest.importorskip("textual")
+    require_shared()
+    from textual.widgets import DataTable
+
+    from bpdiag.tui.app import make_app
+    from tests.tui.pilot import loaded
+
+    app = make_app(str(SHARED / CAPTURE))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot, app)
+        table = app.query_one("#packets", DataTable)
+        names = [table.get_row_at(i)[4].plain for i in range(table.row_count)]
+        assert "Encryption Information [decrypted]" in names

@@ -11,7 +11,8 @@ pytest.importorskip("textual")
 from textual.widgets import DataTable
 
 import bpdiag.tui.app as tui_app
-from bpdiag.tui.app import LoadFailed, Progressed, make_app
+from bpdiag.tui.app import make_app
+from bpdiag.tui.messages import LoadFailed, Progressed
 from tests.tui.pilot import running
 
 FAILED = "captures/not_in_pairing_mode.btsnoop"
