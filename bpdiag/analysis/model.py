@@ -85,8 +85,8 @@ class Features:
     keypress: bool
     ct2: bool
     max_key_size: int
-    initiator_keys: list[str]
-    responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
+    initiator_keys: tuple[str, ...]  # shared: one tuple per key-distribution octet value
+    responder_keys: tuple[str, ...] | None  # None: the log cut that octet (btsnooz)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -20,7 +20,7 @@ most significant byte first (``AA:BB:CC:DD:EE:FF``), as tshark prints ``btsmp.bd
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
@@ -218,12 +218,20 @@ def keypress_name(v: int) -> str:
     return _KEYPRESS_NAMES.get(v) or reserved_name(v)
 
 
-def key_distribution_names(v: int) -> list[str]:
+def key_distribution_names(v: int) -> tuple[str, ...]:
     """Names of the bits set in a key-distribution octet, reserved bits named by value:
-    ``0x13`` → ``["EncKey", "IdKey", "reserved (0x10)"]``."""
+    ``0x13`` → ``("EncKey", "IdKey", "reserved (0x10)")``.  One shared tuple per octet
+    value: every Pairing Request and Response of a long log keeps its two."""
+    return _KEY_DISTRIBUTIONS[v] if 0 <= v < 256 else _key_distribution(v)
+
+
+def _key_distribution(v: int) -> tuple[str, ...]:
     names = [name for bit, name in _KEY_DISTRIBUTION_NAMES if v & bit]
     names.extend(reserved_name(bit) for bit in (0x10, 0x20, 0x40, 0x80) if v & bit)
-    return names
+    return tuple(names)
+
+
+_KEY_DISTRIBUTIONS = tuple(_key_distribution(v) for v in range(256))
 
 
 def auth_req_names(v: int) -> list[str]:
@@ -247,7 +255,7 @@ def format_bd_addr(wire: bytes) -> str:
     return ":".join(f"{b:02X}" for b in reversed(wire))
 
 
-def _joined(names: list[str]) -> str:
+def _joined(names: Sequence[str]) -> str:
     return "|".join(names) or "none"
 
 

@@ -65,7 +65,7 @@ _FEATURE_ATTRS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _known(keys: list[str] | None) -> tuple[str, ...] | None:
+def _known(keys: tuple[str, ...] | None) -> tuple[str, ...] | None:
     """A key distribution as a tuple; ``None`` where a cut log lost it (not "no keys")."""
     return tuple(keys) if keys is not None else None
 
