@@ -20,6 +20,7 @@ most significant byte first (``AA:BB:CC:DD:EE:FF``), as tshark prints ``btsmp.bd
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
@@ -758,4 +759,25 @@ def parse_smp(data: bytes) -> SmpCommand:
         raise error(
             f"SMP {command_name(code)} must be {cls.LENGTH} bytes, got {len(data)}", layer="smp"
         )
+    if code in _SHARED_CODES:
+        return _decode_shared(bytes(data))
     return cls._decode(bytes(data))
+
+
+# Commands of a few octets that a long log repeats verbatim (the same device sends the same
+# Pairing Request, refuses with the same reason): decoded once, the one frozen object shared
+# by every PDU that carried those bytes — a log of many pairings keeps one per step.
+_SHARED_CODES = frozenset(
+    {
+        CommandCode.PAIRING_REQUEST,
+        CommandCode.PAIRING_RESPONSE,
+        CommandCode.PAIRING_FAILED,
+        CommandCode.SECURITY_REQUEST,
+        CommandCode.PAIRING_KEYPRESS_NOTIFICATION,
+    }
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode_shared(data: bytes) -> SmpCommand:
+    return _COMMANDS[data[0]]._decode(data)
