@@ -17,7 +17,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from bpdiag.analysis.model import (
     Advertiser,
@@ -30,6 +30,20 @@ from bpdiag.analysis.model import (
     Pairing,
     Role,
 )
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _add(lists: dict[_K, list[_V]], key: _K, item: _V) -> None:
+    """Append ``item`` to ``lists[key]``.  A key's first item makes a list of exactly one
+    (``setdefault(key, []).append`` leaves room for four): most connections of a long log
+    have one pairing, one encryption, one peer address."""
+    items = lists.get(key)
+    if items is None:
+        lists[key] = [item]
+    else:
+        items.append(item)
 
 
 def _peer(c: Connection) -> str | None:
@@ -52,7 +66,7 @@ class AnalysisIndex:
                 self._by_id.setdefault(c.id, c)
         self._pairings: dict[int | None, list[Pairing]] = {}
         for p in analysis.pairings:
-            self._pairings.setdefault(p.connection, []).append(p)
+            _add(self._pairings, p.connection, p)
         self._pairing_firsts: dict[int | None, list[int]] = {}
         self._pairings_sorted = {
             cid: all(a.first_frame <= b.first_frame for a, b in pairwise(ps))
@@ -63,16 +77,16 @@ class AnalysisIndex:
         self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._encryptions: dict[int | None, list[Encryption]] = {}
         for e in analysis.encryptions:
-            self._encryptions.setdefault(e.connection, []).append(e)
+            _add(self._encryptions, e.connection, e)
         self._att_errors: dict[int | None, list[AttError]] = {}
         for a in analysis.att_errors:
-            self._att_errors.setdefault(a.connection, []).append(a)
+            _add(self._att_errors, a.connection, a)
         self._by_peer: dict[str, list[Connection]] = {}
         self._link_last_established: dict[Any, int] = {}
         for c in conns:
             peer = _peer(c)
             if peer is not None:
-                self._by_peer.setdefault(peer, []).append(c)
+                _add(self._by_peer, peer, c)
             est = c.established_frame or 0
             if est > self._link_last_established.get(c.link, -1):
                 self._link_last_established[c.link] = est

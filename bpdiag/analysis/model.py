@@ -169,8 +169,10 @@ class Features:
     keypress: bool
     ct2: bool
     max_key_size: int
-    initiator_keys: list[str] | None  # None: the log cut that octet (Android filtered log)
-    responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
+    # shared: one tuple per key-distribution octet value; None: the log cut that octet
+    # (Android's filtered log cuts the initiator's, btsnooz the responder's)
+    initiator_keys: tuple[str, ...] | None
+    responder_keys: tuple[str, ...] | None
 
     def to_json(self) -> dict[str, Any]:
         return {

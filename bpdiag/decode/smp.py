@@ -20,7 +20,8 @@ most significant byte first (``AA:BB:CC:DD:EE:FF``), as tshark prints ``btsmp.bd
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
@@ -274,12 +275,20 @@ def keypress_name(v: int) -> str:
     return _KEYPRESS_NAMES.get(v) or reserved_name(v)
 
 
-def key_distribution_names(v: int) -> list[str]:
+def key_distribution_names(v: int) -> tuple[str, ...]:
     """Names of the bits set in a key-distribution octet, reserved bits named by value:
-    ``0x13`` → ``["EncKey", "IdKey", "reserved (0x10)"]``."""
+    ``0x13`` → ``("EncKey", "IdKey", "reserved (0x10)")``.  One shared tuple per octet
+    value: every Pairing Request and Response of a long log keeps its two."""
+    return _KEY_DISTRIBUTIONS[v] if 0 <= v < 256 else _key_distribution(v)
+
+
+def _key_distribution(v: int) -> tuple[str, ...]:
     names = [name for bit, name in _KEY_DISTRIBUTION_NAMES if v & bit]
     names.extend(reserved_name(bit) for bit in (0x10, 0x20, 0x40, 0x80) if v & bit)
-    return names
+    return tuple(names)
+
+
+_KEY_DISTRIBUTIONS = tuple(_key_distribution(v) for v in range(256))
 
 
 def auth_req_names(v: int) -> list[str]:
@@ -303,7 +312,7 @@ def format_bd_addr(wire: bytes) -> str:
     return ":".join(f"{b:02X}" for b in reversed(wire))
 
 
-def _joined(names: list[str]) -> str:
+def _joined(names: Sequence[str]) -> str:
     return "|".join(names) or "none"
 
 
@@ -818,4 +827,25 @@ def parse_smp(data: bytes) -> SmpCommand:
         raise error(
             f"SMP {command_name(code)} must be {cls.LENGTH} bytes, got {len(data)}", layer="smp"
         )
+    if code in _SHARED_CODES:
+        return _decode_shared(bytes(data))
     return cls._decode(bytes(data))
+
+
+# Commands of a few octets that a long log repeats verbatim (the same device sends the same
+# Pairing Request, refuses with the same reason): decoded once, the one frozen object shared
+# by every PDU that carried those bytes — a log of many pairings keeps one per step.
+_SHARED_CODES = frozenset(
+    {
+        CommandCode.PAIRING_REQUEST,
+        CommandCode.PAIRING_RESPONSE,
+        CommandCode.PAIRING_FAILED,
+        CommandCode.SECURITY_REQUEST,
+        CommandCode.PAIRING_KEYPRESS_NOTIFICATION,
+    }
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode_shared(data: bytes) -> SmpCommand:
+    return _COMMANDS[data[0]]._decode(data)

@@ -18,7 +18,7 @@ def _keys(f: Features | None) -> str | None:
     return f"init={_names(f.initiator_keys)} resp={_names(f.responder_keys)}"
 
 
-def _names(keys: list[str] | None) -> str:
+def _names(keys: tuple[str, ...] | None) -> str:
     return "unknown" if keys is None else ",".join(keys) or "none"
 
 
@@ -67,7 +67,7 @@ _FEATURE_ATTRS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _known(keys: list[str] | None) -> tuple[str, ...] | None:
+def _known(keys: tuple[str, ...] | None) -> tuple[str, ...] | None:
     """A key distribution as a tuple; ``None`` where a cut log lost it (not "no keys")."""
     return tuple(keys) if keys is not None else None
 

@@ -337,6 +337,15 @@ def _request_key(f: Features) -> tuple[object, ...]:
     return (f.io_capability, f.oob, f.auth_req, f.max_key_size, keys)
 
 
+def _shared(s: Suggestion, texts: dict[str, str]) -> Suggestion:
+    """``s`` with each of its texts replaced by the equal one an earlier suggestion kept: the
+    failures of a long log repeat the same few pieces of advice thousands of times."""
+    s.why = texts.setdefault(s.why, s.why)
+    s.also = [texts.setdefault(a, a) for a in s.also]
+    s.commands = [texts.setdefault(c, c) for c in s.commands]
+    return s
+
+
 @gc_paused()
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
@@ -362,6 +371,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     # the latest Pairing Response from a resolvable private address no IRK resolved
     last_rpa_response: tuple[str, Features] | None = None
     out = []
+    texts: dict[str, str] = {}  # each text once (_shared)
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
@@ -401,7 +411,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                         f" The same request succeeded later (pairing {ok.id}, Pairing Request "
                         f"#{ok.request.frame})."
                     )
-                out.append(s)
+                out.append(_shared(s, texts))
         if p.response is not None and peer is not None:
             last_response[peer] = p.response
             if c is not None and is_unresolved_rpa(c):

@@ -372,7 +372,7 @@ def peer_profile(p: Pairing) -> str:
     return "generic" + (":" + ",".join(knobs) if knobs else "")
 
 
-def _keys_text(names: list[str] | None) -> str:
+def _keys_text(names: tuple[str, ...] | None) -> str:
     if names is None:  # not in the capture (cut by the log): the stack's default
         return ""
     return ",".join(n for n in names if not n.startswith("reserved")) or "none"

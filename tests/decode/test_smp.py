@@ -314,8 +314,8 @@ def test_names() -> None:
     ]
     assert smp.command_name(0x01) == "Pairing Request"
     assert smp.command_name(0x0E) == "Pairing Keypress Notification"
-    assert smp.key_distribution_names(0x0F) == ["EncKey", "IdKey", "SignKey", "LinkKey"]
-    assert smp.key_distribution_names(0) == []
+    assert smp.key_distribution_names(0x0F) == ("EncKey", "IdKey", "SignKey", "LinkKey")
+    assert smp.key_distribution_names(0) == ()
 
 
 def test_reserved_values_are_named_not_fatal() -> None:
@@ -325,13 +325,13 @@ def test_reserved_values_are_named_not_fatal() -> None:
     assert smp.io_capability_name(0x05) == "reserved (0x05)"
     assert smp.io_capability_name(0xFF) == "reserved (0xff)"
     assert smp.command_name(0x1F) == "reserved (0x1f)"
-    assert smp.key_distribution_names(0xF1) == [
+    assert smp.key_distribution_names(0xF1) == (
         "EncKey",
         "reserved (0x10)",
         "reserved (0x20)",
         "reserved (0x40)",
         "reserved (0x80)",
-    ]
+    )
     assert smp.auth_req_names(0xC2) == ["reserved (0x02)", "reserved (0x40)", "reserved (0x80)"]
     assert smp.auth_req_names(0x03) == ["reserved (0x03)"]
     assert smp.keypress_name(5) == "reserved (0x05)"
