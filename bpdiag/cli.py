@@ -161,7 +161,7 @@ def analyze(
     if as_json:
         from bpdiag.report.json_report import write_analysis
 
-        stdout = click.get_text_stream("stdout")
+        stdout = sys.stdout  # click 8.5 deprecates get_text_stream; click.echo writes here too
         if len(analyses) == 1:
             write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
             stdout.write("\n")
