@@ -225,6 +225,7 @@ def run_follow(
     """The ``analyze --follow`` / ``--live`` loop; returns the exit status."""
     from bpdiag.diagnose import diagnose
     from bpdiag.errors import BpdiagError
+    from bpdiag.report.json_objects import finding_json
     from bpdiag.report.text import render_pairing, render_security_request
 
     stop = threading.Event()
@@ -240,7 +241,7 @@ def run_follow(
                 "pairing": p.id,
                 "connection": p.connection,
                 "outcome": p.outcome,
-                "findings": [f.to_json() for f in analysis.findings],
+                "findings": [finding_json(f) for f in analysis.findings],
             }
             sys.stdout.write(json.dumps(rec) + "\n")
         else:
@@ -255,7 +256,7 @@ def run_follow(
                 "ended": "timeout",
                 "connection": proc.connection,
                 "frame": proc.request.frame,
-                "findings": [f.to_json() for f in analysis.findings],
+                "findings": [finding_json(f) for f in analysis.findings],
             }
             sys.stdout.write(json.dumps(rec) + "\n")
         else:

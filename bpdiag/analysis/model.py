@@ -1,7 +1,7 @@
 """What the analysis builds: connections, pairing sessions, encryptions, ATT errors.
 
-These are plain data.  ``to_json`` methods give the documented JSON contract
-(docs/json.md, schema ``bpdiag.analysis/1``); nothing here formats text for people.
+These are plain data: nothing here formats text for people or JSON (``report/`` does:
+``report/json_objects.py`` gives each its documented JSON, docs/json.md).
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ class Endpoint:
     address: str | None = None
     address_type: str | None = None  # "public" | "random" | "public-identity" | …
     identity: str | None = None  # the identity address an IRK resolved this RPA to
-
-    def to_json(self) -> dict[str, Any] | None:
-        if self.address is None:
-            return None
-        out: dict[str, Any] = {"address": self.address, "address_type": self.address_type}
-        if self.identity is not None:
-            out["identity_address"] = self.identity
-        return out
 
 
 @dataclass(slots=True)
@@ -51,24 +43,6 @@ class Connection:
     encrypted: bool = False
     disconnect_time: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "transport": self.transport,
-            "handle": self.handle,
-            "access_address": None
-            if self.access_address is None
-            else f"0x{self.access_address:08x}",
-            "local_role": self.local_role,
-            "central": self.central.to_json(),
-            "peripheral": self.peripheral.to_json(),
-            "first_frame": self.first_frame,
-            "last_frame": self.last_frame,
-            "disconnect_reason": self.disconnect_reason,
-            "disconnect_reason_name": self.disconnect_reason_name,
-            "disconnect_frame": self.disconnect_frame,
-        }
-
 
 @dataclass(slots=True)
 class Features:
@@ -88,22 +62,6 @@ class Features:
     initiator_keys: list[str]
     responder_keys: list[str] | None  # None: the log cut that octet (btsnooz)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "frame": self.frame,
-            "io_capability": self.io_capability_name,
-            "oob": self.oob,
-            "auth_req": self.auth_req,
-            "bonding": self.bonding,
-            "mitm": self.mitm,
-            "sc": self.sc,
-            "keypress": self.keypress,
-            "ct2": self.ct2,
-            "max_key_size": self.max_key_size,
-            "initiator_keys": self.initiator_keys,
-            "responder_keys": self.responder_keys,
-        }
-
 
 @dataclass(slots=True)
 class SecurityRequest:
@@ -112,15 +70,6 @@ class SecurityRequest:
     bonding: bool
     mitm: bool
     sc: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "frame": self.frame,
-            "auth_req": self.auth_req,
-            "bonding": self.bonding,
-            "mitm": self.mitm,
-            "sc": self.sc,
-        }
 
 
 @dataclass(slots=True)
@@ -143,16 +92,6 @@ class SecurityProcedure:
     encryption_status: int | None = None
     repeats: int = 0  # further Security Requests before any answer
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "security_request": self.request.to_json(),
-            "outcome": self.outcome,
-            "answer_frame": self.answer_frame,
-            "encryption_status": self.encryption_status,
-            "repeats": self.repeats,
-        }
-
 
 @dataclass(slots=True)
 class Failure:
@@ -163,15 +102,6 @@ class Failure:
     sent_by: str  # "initiator" | "responder"
     frame: int
     layer: str = "smp"  # "smp" | "hci" | "ll"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "name": self.name,
-            "sent_by": self.sent_by,
-            "frame": self.frame,
-            "layer": self.layer,
-        }
 
 
 @dataclass(slots=True)
@@ -197,17 +127,6 @@ class Check:
     # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
     # never in JSON; the text report shows it with --show-keys only.
     secret: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "check": self.check,
-            "frame": self.frame,
-            "result": self.result,
-            "detail": self.detail,
-        }
-        if self.secret is not None:
-            out["secret"] = "redacted"
-        return out
 
 
 @dataclass(slots=True)
@@ -283,37 +202,6 @@ class Pairing:
             return "success"
         return "incomplete"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "connection": self.connection,
-            "frames": self.frames,
-            "security_request": None
-            if self.security_request is None
-            else self.security_request.to_json(),
-            "request": None if self.request is None else self.request.to_json(),
-            "response": None if self.response is None else self.response.to_json(),
-            "secure_connections": self.secure_connections,
-            "method": self.method,
-            "outcome": self.outcome,
-            "failure": None if self.failure is None else self.failure.to_json(),
-            "encrypted_frame": self.encrypted_frame,
-            "early_encryption_request": self.early_encryption_request,
-            "phase2": {
-                "confirms": self.confirms,
-                "randoms": self.randoms,
-                "public_keys": self.public_keys,
-                "dhkey_checks": self.dhkey_checks,
-                "complete": self.phase2_complete,
-            },
-            "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in self.keys],
-            "checks": [c.to_json() for c in self.checks],
-            "numeric_comparison_value": self.numeric_value,
-        } | (
-            # Only when the capture did not show who sent these (sender_order.py)
-            {"senders_from_smp_order": self.senders_from_order} if self.senders_from_order else {}
-        )
-
 
 @dataclass(slots=True)
 class Encryption:
@@ -327,18 +215,6 @@ class Encryption:
     pairing: int | None = None
     how: str = ""  # "hci-encryption-change", "ll-start-enc", "ll-reject", "ltk-negative-reply", …
     key_size: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "frame": self.frame,
-            "status": self.status,
-            "status_name": self.status_name,
-            "after_pairing": self.after_pairing,
-            "pairing": self.pairing,
-            "how": self.how,
-            "key_size": self.key_size,
-        }
 
 
 @dataclass(slots=True)
@@ -360,21 +236,6 @@ class AttError:
     count: int = 1
     frames: list[int] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "frame": self.frame,
-            "request_frame": self.request_frame,
-            "request_opcode": self.request_opcode,
-            "request_name": self.request_name,
-            "handle": self.handle,
-            "error": self.error,
-            "error_name": self.error_name,
-            "link_encrypted": self.encrypted,
-            "count": self.count,
-            "frames": self.frames or [self.frame],
-        }
-
 
 @dataclass(slots=True)
 class Advertiser:
@@ -384,14 +245,6 @@ class Advertiser:
     frame: int
     flags: int | None
     name: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "frame": self.frame,
-            "flags": self.flags,
-            "name": self.name,
-        }
 
 
 @dataclass(slots=True)
@@ -418,16 +271,6 @@ class CaptureInfo:
     cut_smp_frames: list[int] = field(default_factory=list)  # SMP PDUs the log stored cut
     first_time: float | None = None
     last_time: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "link_type": self.link_type,
-            "link_type_name": self.link_type_name,
-            "records": self.records,
-            "truncated_records": self.truncated_records,
-        }
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from bpdiag.analysis.model import Analysis, Connection
 from bpdiag.decode.pdu import Pdu
+from bpdiag.report import json_objects as jo
 
 SCHEMA = "bpdiag.analysis/1"
 DUMP_SCHEMA = "bpdiag.dump/1"
@@ -37,25 +38,25 @@ def dumps_analysis(analysis: Analysis) -> str:
 def _sections(analysis: Analysis) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
     """The document's keys in order: (key, value, None) or (key, None, items to convert)."""
     yield "schema", SCHEMA, None
-    yield "capture", analysis.capture.to_json(), None
+    yield "capture", jo.capture_json(analysis.capture), None
     problems = (
         {"record": p.record, "offset": p.offset, "message": p.message, "layer": p.layer}
         for p in analysis.problems
     )
     yield "problems", None, problems
     yield "problems_dropped", analysis.problems_dropped, None
-    yield "connections", None, (c.to_json() for c in analysis.connections)
-    yield "pairings", None, (p.to_json() for p in analysis.pairings)
-    yield "encryptions", None, (e.to_json() for e in analysis.encryptions)
-    yield "att_errors", None, (a.to_json() for a in analysis.att_errors)
-    yield "security_requests", None, (s.to_json() for s in analysis.security_requests)
-    yield "advertisers", None, (a.to_json() for a in analysis.advertisers)
-    yield "findings", None, (f.to_json() for f in analysis.findings)
-    yield "suggestions", None, (s.to_json() for s in analysis.suggestions)
+    yield "connections", None, map(jo.connection_json, analysis.connections)
+    yield "pairings", None, map(jo.pairing_json, analysis.pairings)
+    yield "encryptions", None, map(jo.encryption_json, analysis.encryptions)
+    yield "att_errors", None, map(jo.att_error_json, analysis.att_errors)
+    yield "security_requests", None, map(jo.security_procedure_json, analysis.security_requests)
+    yield "advertisers", None, map(jo.advertiser_json, analysis.advertisers)
+    yield "findings", None, map(jo.finding_json, analysis.findings)
+    yield "suggestions", None, map(jo.suggestion_json, analysis.suggestions)
     if analysis.decryption:
-        yield "decryption", analysis.decryption.to_json(), None
+        yield "decryption", jo.decryption_json(analysis.decryption), None
     if analysis.key_checks:
-        yield "key_checks", None, (k.to_json() for k in analysis.key_checks)
+        yield "key_checks", None, map(jo.key_check_json, analysis.key_checks)
 
 
 def _float(o: float) -> str:
@@ -70,7 +71,7 @@ _INF = float("inf")
 
 
 def encode(o: Any, nl: str = "\n") -> str:
-    """``json.dumps(o, indent=2)`` for the values ``to_json`` produces (dicts with string
+    """``json.dumps(o, indent=2)`` for the values ``json_objects`` produces (dicts with string
     keys, lists, strings, numbers, booleans, None), about twice as fast as the standard
     library's pure-Python indenting encoder; ``nl`` is the newline plus the indentation
     the value starts at.  Anything else is left to ``json`` itself."""

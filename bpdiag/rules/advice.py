@@ -16,7 +16,6 @@ request's own parameters and puts the state first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from bpdiag.analysis.model import Analysis, Connection, Features, Pairing
 from bpdiag.analysis.pairing_method import (
@@ -54,20 +53,6 @@ class Suggestion:
     why: str
     also: list[str] = field(default_factory=list)  # things to do besides the parameters
     commands: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pairing": self.pairing,
-            "io_capability": self.io_capability,
-            "mitm": self.mitm,
-            "sc": self.sc,
-            "bonding": self.bonding,
-            "max_key_size": self.max_key_size,
-            "method": self.method,
-            "why": self.why,
-            "also": self.also,
-            "commands": self.commands,
-        }
 
 
 def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:

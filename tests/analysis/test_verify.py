@@ -22,6 +22,7 @@ from bpdiag.decode.smp import parse_smp
 from bpdiag.diagnose import diagnose_file
 from bpdiag.errors import BpdiagError
 from bpdiag.live.sim import FixedDelegate, Side, SimLink, pair
+from bpdiag.report.json_objects import check_json
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -139,7 +140,7 @@ def test_legacy_passkey_found_and_kept_secret(tmp_path: Path) -> None:
     secrets = {c.check: c.secret for c in p.checks}
     assert secrets["initiator_passkey"] == secrets["responder_passkey"] == "111111"
     assert not any("111111" in c.detail for c in p.checks)
-    assert "111111" not in json.dumps([c.to_json() for c in p.checks])
+    assert "111111" not in json.dumps([check_json(c) for c in p.checks])
 
 
 def test_legacy_passkey_mistyped_names_the_entered_passkey(tmp_path: Path) -> None:

@@ -1,0 +1,202 @@
+"""The JSON object of each thing an analysis holds (docs/json.md, ``bpdiag.analysis/1``).
+
+The models (``analysis/model.py``, ``rules/base.py`` …) are plain data; how each one reads
+in JSON is said here, next to the document that assembles them (``json_report``).  Keys
+and their order are the contract: an object whose JSON is some of its fields as they are
+names them in a tuple; the others are written out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpdiag.analysis.key_evidence import KeyCheck
+from bpdiag.analysis.keys import Decryption
+from bpdiag.analysis.model import (
+    Advertiser,
+    AttError,
+    CaptureInfo,
+    Check,
+    Connection,
+    Encryption,
+    Endpoint,
+    Features,
+    Pairing,
+    SecurityProcedure,
+    SecurityRequest,
+)
+from bpdiag.rules.advice import Suggestion
+from bpdiag.rules.base import Finding
+
+
+def _pick(o: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: getattr(o, k) for k in names}
+
+
+_SECURITY_REQUEST = ("frame", "auth_req", "bonding", "mitm", "sc")
+_FAILURE = ("reason", "name", "sent_by", "frame", "layer")
+_ENCRYPTION = (
+    *("connection", "frame", "status", "status_name", "after_pairing", "pairing", "how"),
+    "key_size",
+)
+_ADVERTISER = ("address", "frame", "flags", "name")
+_CAPTURE = ("path", "format", "link_type", "link_type_name", "records", "truncated_records")
+_FINDING = (
+    *("code", "severity", "title", "detail", "fix", "frames", "connection", "pairing"),
+    "spec",
+)
+_SUGGESTION = (
+    *("pairing", "io_capability", "mitm", "sc", "bonding", "max_key_size", "method", "why"),
+    *("also", "commands"),
+)
+_KEY_CHECK = ("connection", "frame", "verdict", "peer", "source_frame", "how")
+
+
+def endpoint_json(e: Endpoint) -> dict[str, Any] | None:
+    if e.address is None:
+        return None
+    out: dict[str, Any] = {"address": e.address, "address_type": e.address_type}
+    if e.identity is not None:
+        out["identity_address"] = e.identity
+    return out
+
+
+def connection_json(c: Connection) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "transport": c.transport,
+        "handle": c.handle,
+        "access_address": None if c.access_address is None else f"0x{c.access_address:08x}",
+        "local_role": c.local_role,
+        "central": endpoint_json(c.central),
+        "peripheral": endpoint_json(c.peripheral),
+        "first_frame": c.first_frame,
+        "last_frame": c.last_frame,
+        "disconnect_reason": c.disconnect_reason,
+        "disconnect_reason_name": c.disconnect_reason_name,
+        "disconnect_frame": c.disconnect_frame,
+    }
+
+
+def features_json(f: Features) -> dict[str, Any]:
+    return {
+        "frame": f.frame,
+        "io_capability": f.io_capability_name,
+        "oob": f.oob,
+        "auth_req": f.auth_req,
+        "bonding": f.bonding,
+        "mitm": f.mitm,
+        "sc": f.sc,
+        "keypress": f.keypress,
+        "ct2": f.ct2,
+        "max_key_size": f.max_key_size,
+        "initiator_keys": f.initiator_keys,
+        "responder_keys": f.responder_keys,
+    }
+
+
+def security_request_json(s: SecurityRequest) -> dict[str, Any]:
+    return _pick(s, _SECURITY_REQUEST)
+
+
+def security_procedure_json(s: SecurityProcedure) -> dict[str, Any]:
+    return {
+        "connection": s.connection,
+        "security_request": security_request_json(s.request),
+        "outcome": s.outcome,
+        "answer_frame": s.answer_frame,
+        "encryption_status": s.encryption_status,
+        "repeats": s.repeats,
+    }
+
+
+def check_json(c: Check) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "check": c.check,
+        "frame": c.frame,
+        "result": c.result,
+        "detail": c.detail,
+    }
+    if c.secret is not None:
+        out["secret"] = "redacted"
+    return out
+
+
+def pairing_json(p: Pairing) -> dict[str, Any]:
+    sr, req, rsp, failure = p.security_request, p.request, p.response, p.failure
+    return {
+        "id": p.id,
+        "connection": p.connection,
+        "frames": p.frames,
+        "security_request": None if sr is None else security_request_json(sr),
+        "request": None if req is None else features_json(req),
+        "response": None if rsp is None else features_json(rsp),
+        "secure_connections": p.secure_connections,
+        "method": p.method,
+        "outcome": p.outcome,
+        "failure": None if failure is None else _pick(failure, _FAILURE),
+        "encrypted_frame": p.encrypted_frame,
+        "early_encryption_request": p.early_encryption_request,
+        "phase2": {
+            "confirms": p.confirms,
+            "randoms": p.randoms,
+            "public_keys": p.public_keys,
+            "dhkey_checks": p.dhkey_checks,
+            "complete": p.phase2_complete,
+        },
+        "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in p.keys],
+        "checks": [check_json(c) for c in p.checks],
+        "numeric_comparison_value": p.numeric_value,
+    } | (
+        # Only when the capture did not show who sent these (sender_order.py)
+        {"senders_from_smp_order": p.senders_from_order} if p.senders_from_order else {}
+    )
+
+
+def encryption_json(e: Encryption) -> dict[str, Any]:
+    return _pick(e, _ENCRYPTION)
+
+
+def att_error_json(a: AttError) -> dict[str, Any]:
+    return {
+        "connection": a.connection,
+        "frame": a.frame,
+        "request_frame": a.request_frame,
+        "request_opcode": a.request_opcode,
+        "request_name": a.request_name,
+        "handle": a.handle,
+        "error": a.error,
+        "error_name": a.error_name,
+        "link_encrypted": a.encrypted,
+        "count": a.count,
+        "frames": a.frames or [a.frame],
+    }
+
+
+def advertiser_json(a: Advertiser) -> dict[str, Any]:
+    return _pick(a, _ADVERTISER)
+
+
+def capture_json(c: CaptureInfo) -> dict[str, Any]:
+    return _pick(c, _CAPTURE)
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return _pick(f, _FINDING)
+
+
+def suggestion_json(s: Suggestion) -> dict[str, Any]:
+    return _pick(s, _SUGGESTION)
+
+
+def decryption_json(d: Decryption) -> dict[str, Any]:
+    return {
+        "decrypted_packets": d.decrypted,
+        "undecrypted_packets": d.not_decrypted,
+        "packet_counters_skipped": d.counters_skipped,
+        "keys_used": d.keys,
+    }
+
+
+def key_check_json(k: KeyCheck) -> dict[str, Any]:
+    return _pick(k, _KEY_CHECK)
