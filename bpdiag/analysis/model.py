@@ -7,6 +7,7 @@ These are plain data: nothing here formats text for people or JSON (``report/`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bpdiag.capture.record import Problem
@@ -116,17 +117,53 @@ class Step:
     msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
 
 
+class CheckKind(StrEnum):
+    """What a ``Check`` redid (its ``spec`` is the section of Vol 3, Part H)."""
+
+    DEBUG_KEY = "debug_key"  # a Pairing Public Key is the spec's debug key
+    OFF_CURVE = "off_curve"  # a Pairing Public Key is not a point on P-256
+    SC_CONFIRM = "sc_confirm"  # Cb = f4(PKb, PKa, Nb, 0), Just Works / Numeric Comparison
+    SC_PASSKEY_COMMITMENT = "sc_passkey_commitment"  # a round's confirm matches neither bit
+    SC_PASSKEY_BITS = "sc_passkey_bits"  # the bits both sides revealed, round by round
+    SC_PASSKEY_REFUSED = "sc_passkey_refused"  # the responder refused a round's commitment
+    LEGACY_JW_CONFIRM = "legacy_jw_confirm"  # c1 with TK = 0
+    LEGACY_PASSKEY = "legacy_passkey"  # the passkey a side's confirm was computed with
+    LEGACY_PASSKEYS = "legacy_passkeys"  # the two sides' passkeys compared
+    LEGACY_OOB_CONFIRM = "legacy_oob_confirm"  # c1 with a TK given with --tk
+
+
 @dataclass(slots=True)
 class Check:
-    """A spec check redone from the public values of a pairing (bpdiag.analysis.verify)."""
+    """A spec check redone from the public values of a pairing (bpdiag.analysis.verify,
+    bpdiag.analysis.legacy_tk), as facts: ``bpdiag.rules.evidence.check_detail`` words it.
+
+    The facts a kind carries: ``side`` whose value was checked (None: both sides');
+    ``round`` the Passkey Entry round (1–20) the result is about; ``expected``/``got`` the
+    two values compared where the result names them (SC_PASSKEY_BITS: the initiator's and
+    the responder's bit; LEGACY_PASSKEYS: the passkey displayed and the one ``side``
+    entered, with no side the initiator's and the responder's; LEGACY_PASSKEY: ``got`` the
+    passkey found when it is no secret); ``rounds``/``unchecked`` how many Passkey Entry
+    rounds could be checked and how many the capture missed; ``inputs`` the other PDUs the
+    check read (the nonce); ``peer_hidden`` the other side never revealed its random.
+    """
 
     check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
     frame: int  # the PDU the check is about
     result: str  # "match" | "mismatch"
-    detail: str
-    # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
-    # never in JSON; the text report shows it with --show-keys only.
+    detail: str = ""  # (legacy_tk.py's checks until they carry their facts)
+    # A secret the check recovered (the passkey of a successful pairing): never in the
+    # words, never in JSON; the text report shows it with --show-keys only.
     secret: str | None = None
+    kind: CheckKind | None = None
+    spec: str = ""  # the section of Vol 3, Part H it follows ("2.3.5.6.3")
+    side: str | None = None  # "initiator" | "responder"
+    round: int | None = None
+    expected: int | None = None
+    got: int | None = None
+    rounds: int | None = None
+    unchecked: int = 0
+    inputs: tuple[int, ...] = ()
+    peer_hidden: bool = False
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.rules.advice import Suggestion
 from bpdiag.rules.base import Finding
+from bpdiag.rules.evidence import check_detail
 
 
 def _pick(o: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def check_json(c: Check) -> dict[str, Any]:
         "check": c.check,
         "frame": c.frame,
         "result": c.result,
-        "detail": c.detail,
+        "detail": check_detail(c),
     }
     if c.secret is not None:
         out["secret"] = "redacted"

@@ -19,6 +19,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.decode.smp import error_name
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.rules.evidence import check_detail
 
 METHOD_WORDS = {
     "just_works": "Just Works",
@@ -258,7 +259,7 @@ def check_lines(p: Pairing, show_keys: bool = False) -> list[str]:
     for c in p.checks:
         mark = "✓" if c.result == "match" else "✗"
         secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
-        lines.append(f"    {mark} checked: {c.detail}{secret}")
+        lines.append(f"    {mark} checked: {check_detail(c)}{secret}")
     return lines
 
 

@@ -16,6 +16,7 @@ from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Pairing
 from bpdiag.analysis.pairing_method import NO_INPUT_NO_OUTPUT, Method, table_method
 from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.evidence import check_detail
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
 _FIX_BLUEZ_MEDIUM = (
@@ -396,14 +397,14 @@ def _verified(p: Pairing) -> str:
     mismatches = _relevant_mismatches(p)
     matches = [c for c in p.checks if c.result == "match"]
     if mismatches:
-        out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
+        out += " Checked from the capture: " + "; ".join(check_detail(c) for c in mismatches) + "."
     elif matches and (verdict := legacy_passkey_conclusion(p)) is not None:
-        out += " Checked from the capture: " + "; ".join(c.detail for c in matches)
+        out += " Checked from the capture: " + "; ".join(check_detail(c) for c in matches)
         out += f" — {verdict}."
     elif matches and p.failure is not None and p.failure.reason in (0x04, 0x0B):
         out += (
             " Checked from the capture: "
-            + "; ".join(c.detail for c in matches)
+            + "; ".join(check_detail(c) for c in matches)
             + " — so the commitments are right, and the failure lies in what the capture "
             "cannot show (the secret TK/DHKey, the addresses or IO capabilities each side "
             "fed into the check value)."
@@ -588,7 +589,7 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
                 continue
             yield finding(
                 info,
-                c.detail[0].upper() + c.detail[1:] + ".",
+                (words := check_detail(c))[0].upper() + words[1:] + ".",
                 [c.frame],
                 connection=p.connection,
                 pairing=p.id,
@@ -610,7 +611,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
         )
         yield finding(
             COMMITMENT_NOT_CHECKED,
-            "; ".join(c.detail for c in wrong).capitalize() + f" — and {went_on}.",
+            "; ".join(check_detail(c) for c in wrong).capitalize() + f" — and {went_on}.",
             [c.frame for c in wrong] + _evidence(p),
             connection=p.connection,
             pairing=p.id,

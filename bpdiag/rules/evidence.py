@@ -1,0 +1,167 @@
+"""The words for a spec check redone from a capture (``analysis.model.Check``).
+
+The analysis gives a check's facts (what was checked, whose value, the round, the two
+values compared, the spec section); this is the one place that turns them into the clause
+the findings quote, the text and HTML reports list and the JSON carries as ``detail``.
+A check's ``secret`` is never worded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bpdiag.analysis.model import Check, CheckKind
+from bpdiag.crypto.tk_search import differing_digits
+
+_CONFIRM = {"initiator": "Mconfirm", "responder": "Sconfirm"}
+_RANDOM = {"initiator": "Mrand", "responder": "Srand"}
+_OTHER = {"initiator": "responder", "responder": "initiator"}
+_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", 6: "6th"}
+
+
+def _equals(c: Check) -> str:
+    return "equals" if c.result == "match" else "does not equal"
+
+
+def _debug_key(c: Check) -> str:
+    return (
+        f"the {c.side}'s Pairing Public Key #{c.frame} is the SMP debug key of the spec "
+        f"(Vol 3, Part H, {c.spec}): its private key is public, so anyone who recorded this "
+        "pairing can compute the DHKey and the LTK"
+    )
+
+
+def _off_curve(c: Check) -> str:
+    return (
+        f"the {c.side}'s Pairing Public Key #{c.frame} is not a point on the P-256 curve: the "
+        "peer must refuse it (the invalid-curve attack, CVE-2018-5383), and no DHKey both "
+        "sides agree on can come from it"
+    )
+
+
+def _sc_confirm(c: Check) -> str:
+    return (
+        f"the {c.side}'s Pairing Confirm #{c.frame} {_equals(c)} f4(PKb, PKa, Nb, 0) computed "
+        f"from its public key and its nonce #{c.inputs[0]}"
+    )
+
+
+def _sc_passkey_commitment(c: Check) -> str:
+    return (
+        f"the {c.side}'s confirm in round {c.round} matches neither passkey bit: it did not "
+        "compute f4(PKx, PKy, N, 0x80|bit) as the spec defines (a stack bug, not a typing "
+        "error)"
+    )
+
+
+def _sc_passkey_bits(c: Check) -> str:
+    if c.result == "mismatch":
+        assert c.round is not None
+        return (
+            f"the two sides used different passkeys: round {c.round} of 20 reveals different "
+            f"bits (bit {c.round - 1}, counting from the lowest) — the passkey typed was not "
+            "the one displayed"
+        )
+    what = (
+        "all 20 Passkey Entry rounds reveal"
+        if c.rounds == 20
+        else f"the {c.rounds} round(s) that can be checked reveal"
+    )
+    gap = (
+        f" ({c.unchecked} round(s) the capture missed could not be checked)" if c.unchecked else ""
+    )
+    return f"{what} the same bits on both sides: both used the same passkey{gap}"
+
+
+def _sc_passkey_refused(c: Check) -> str:
+    assert c.round is not None
+    return (
+        f"in round {c.round} of 20 the responder refused the initiator's commitment after "
+        f"{c.round - 1} round(s): the two passkeys differ in bit {c.round - 1} (bit 0 is the "
+        "lowest) — the passkey typed was not the one displayed"
+    )
+
+
+def _legacy_jw_confirm(c: Check) -> str:
+    assert c.side is not None
+    mine = f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame}"
+    if c.result == "match":
+        return (
+            f"{mine} equals c1 with TK = 0 (Just Works) from the Pairing Request, Pairing "
+            "Response and the two addresses"
+        )
+    return (
+        f"{mine} does not equal c1 with TK = 0, while the other side's confirm does with the "
+        f"same addresses and Pairing Request/Response: the {c.side} computed it from other "
+        "inputs (a stack bug, e.g. a wrong address or address type, or a TK that is not zero)"
+    )
+
+
+def _legacy_passkey(c: Check) -> str:
+    assert c.side is not None
+    mine = f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame}"
+    if c.result == "mismatch":
+        return (
+            f"{mine} equals c1 with no passkey 000000–999999 and these addresses and Pairing "
+            "Request/Response: it was not computed as the spec defines (a stack bug, or other "
+            "inputs such as a wrong address)"
+        )
+    said = (
+        "the passkey is this bond's secret (--show-keys shows it)"
+        if c.got is None
+        else f"the {c.side} used passkey {c.got:06d}"
+    )
+    if c.peer_hidden:
+        other = _OTHER[c.side]
+        said += f"; the {other}'s passkey cannot be known: it never revealed its {_RANDOM[other]}"
+    return (
+        f"{mine} equals c1 with the TK of a passkey found by trying all 10^6 (legacy Passkey "
+        f"Entry: the TK is the passkey, Vol 3, Part H, {c.spec}): {said}"
+    )
+
+
+def _legacy_passkeys(c: Check) -> str:
+    if c.result == "match":
+        return "both sides used the same passkey"
+    assert c.expected is not None and c.got is not None
+    if c.side is not None:
+        text = (
+            f"the {c.side} entered passkey {c.got:06d}, the {_OTHER[c.side]} displayed "
+            f"{c.expected:06d}"
+        )
+    else:
+        text = f"the initiator used passkey {c.expected:06d}, the responder {c.got:06d}"
+    digits = differing_digits(c.expected, c.got)
+    where = " and ".join(_ORDINAL[d] for d in digits)
+    return f"{text}: they differ in the {where} digit{'s' if len(digits) > 1 else ''}"
+
+
+def _legacy_oob_confirm(c: Check) -> str:
+    assert c.side is not None
+    tk = "the TK given with --tk" if c.result == "match" else "any TK given with --tk"
+    return (
+        f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame} {_equals(c)} c1 with {tk} (legacy "
+        f"OOB, Vol 3, Part H, {c.spec})"
+    )
+
+
+_WORDS: dict[CheckKind, Callable[[Check], str]] = {
+    CheckKind.DEBUG_KEY: _debug_key,
+    CheckKind.OFF_CURVE: _off_curve,
+    CheckKind.SC_CONFIRM: _sc_confirm,
+    CheckKind.SC_PASSKEY_COMMITMENT: _sc_passkey_commitment,
+    CheckKind.SC_PASSKEY_BITS: _sc_passkey_bits,
+    CheckKind.SC_PASSKEY_REFUSED: _sc_passkey_refused,
+    CheckKind.LEGACY_JW_CONFIRM: _legacy_jw_confirm,
+    CheckKind.LEGACY_PASSKEY: _legacy_passkey,
+    CheckKind.LEGACY_PASSKEYS: _legacy_passkeys,
+    CheckKind.LEGACY_OOB_CONFIRM: _legacy_oob_confirm,
+}
+
+
+def check_detail(c: Check) -> str:
+    """The clause that says what the check found ("the responder's Pairing Confirm #12
+    equals f4(…)"), lower-case and without a full stop, as findings quote it."""
+    if c.kind is None:
+        return c.detail
+    return _WORDS[c.kind](c)
