@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpdiag.analysis.model import Check, Connection, Pairing
+from bpdiag.analysis.model import Check, CheckKind, Connection, Pairing
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk
-from bpdiag.crypto.tk_search import C1Inputs, differing_digits
+from bpdiag.crypto.tk_search import C1Inputs
 
 if TYPE_CHECKING:
     from bpdiag.analysis.verify import _Values
 
-_NAMES = {"initiator": "Mconfirm", "responder": "Sconfirm"}
-_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", 6: "6th"}
+_OTHER = {"initiator": "responder", "responder": "initiator"}
 
 
 def _types(
@@ -70,68 +69,39 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
             break  # the address types are settled: the other side uses the same inputs
     success = p.outcome == "success"
     for who, ((cframe, _c), _r) in sides.items():
-        name = _NAMES[who]
-        if who in found:
-            passkey = found[who]
-            said = (
-                "the passkey is this bond's secret (--show-keys shows it)"
-                if success
-                else f"the {who} used passkey {passkey:06d}"
+        other = "responder" if who == "initiator" else "initiator"
+        passkey = found.get(who)
+        p.checks.append(
+            Check(
+                f"{who}_passkey",
+                cframe,
+                "mismatch" if passkey is None else "match",
+                kind=CheckKind.LEGACY_PASSKEY,
+                spec="2.3.5.3",
+                side=who,
+                # the passkey of a successful pairing is the bond's secret, never stated
+                got=None if success else passkey,
+                secret=f"{passkey:06d}" if success and passkey is not None else None,
+                peer_hidden=other not in sides and bool(v.confirms[other[0]]),
             )
-            other = "responder" if who == "initiator" else "initiator"
-            if other not in sides and v.confirms["r" if other == "responder" else "i"]:
-                rname = "Srand" if other == "responder" else "Mrand"
-                said += f"; the {other}'s passkey cannot be known: it never revealed its {rname}"
-            p.checks.append(
-                Check(
-                    f"{who}_passkey",
-                    cframe,
-                    "match",
-                    f"the {who}'s {name} #{cframe} equals c1 with the TK of a passkey found by "
-                    "trying all 10^6 (legacy Passkey Entry: the TK is the passkey, Vol 3, "
-                    f"Part H, 2.3.5.3): {said}",
-                    secret=f"{passkey:06d}" if success else None,
-                )
-            )
-        else:
-            p.checks.append(
-                Check(
-                    f"{who}_passkey",
-                    cframe,
-                    "mismatch",
-                    f"the {who}'s {name} #{cframe} equals c1 with no passkey 000000–999999 and "
-                    "these addresses and Pairing Request/Response: it was not computed as the "
-                    "spec defines (a stack bug, or other inputs such as a wrong address)",
-                )
-            )
+        )
     if len(found) == 2:
         a, b = found["initiator"], found["responder"]
-        last = max(r[0] for _c, r in sides.values())
-        if a == b:
-            p.checks.append(
-                Check("passkey_agreement", last, "match", "both sides used the same passkey")
+        shown = p.passkey_displayed_by
+        entered = _OTHER.get(shown or "")
+        got = {"initiator": a, "responder": b}
+        p.checks.append(
+            Check(
+                "passkey_agreement",
+                max(r[0] for _c, r in sides.values()),
+                "match" if a == b else "mismatch",
+                kind=CheckKind.LEGACY_PASSKEYS,
+                spec="2.3.5.3",
+                side=entered,  # None: neither side displayed it (both KeyboardOnly)
+                expected=a if entered is None else got[_OTHER[entered]],
+                got=b if entered is None else got[entered],
             )
-        else:
-            digits = differing_digits(a, b)
-            where = " and ".join(_ORDINAL[d] for d in digits)
-            shown = p.passkey_displayed_by
-            if shown in ("initiator", "responder"):
-                entered = "responder" if shown == "initiator" else "initiator"
-                got = {"initiator": a, "responder": b}
-                text = (
-                    f"the {entered} entered passkey {got[entered]:06d}, the {shown} displayed "
-                    f"{got[shown]:06d}"
-                )
-            else:
-                text = f"the initiator used passkey {a:06d}, the responder {b:06d}"
-            p.checks.append(
-                Check(
-                    "passkey_agreement",
-                    last,
-                    "mismatch",
-                    f"{text}: they differ in the {where} digit{'s' if len(digits) > 1 else ''}",
-                )
-            )
+        )
 
 
 def _oob(
@@ -159,10 +129,8 @@ def _oob(
                 f"{who}_confirm",
                 cframe,
                 "match" if ok else "mismatch",
-                f"the {who}'s {_NAMES[who]} #{cframe} "
-                + ("equals" if ok else "does not equal")
-                + " c1 with "
-                + ("the TK given with --tk" if ok else "any TK given with --tk")
-                + " (legacy OOB, Vol 3, Part H, 2.3.5.4)",
+                kind=CheckKind.LEGACY_OOB_CONFIRM,
+                spec="2.3.5.4",
+                side=who,
             )
         )
