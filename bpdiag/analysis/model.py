@@ -150,12 +150,8 @@ class Check:
     check: str  # "responder_confirm", "initiator_confirm", "passkey_agreement", …
     frame: int  # the PDU the check is about
     result: str  # "match" | "mismatch"
-    detail: str = ""  # (legacy_tk.py's checks until they carry their facts)
-    # A secret the check recovered (the passkey of a successful pairing): never in the
-    # words, never in JSON; the text report shows it with --show-keys only.
-    secret: str | None = None
-    kind: CheckKind | None = None
-    spec: str = ""  # the section of Vol 3, Part H it follows ("2.3.5.6.3")
+    kind: CheckKind
+    spec: str  # the section of Vol 3, Part H it follows ("2.3.5.6.3")
     side: str | None = None  # "initiator" | "responder"
     round: int | None = None
     expected: int | None = None
@@ -164,6 +160,9 @@ class Check:
     unchecked: int = 0
     inputs: tuple[int, ...] = ()
     peer_hidden: bool = False
+    # A secret the check recovered (the passkey of a successful pairing): never in the
+    # words, never in JSON; the text report shows it with --show-keys only.
+    secret: str | None = None
 
 
 @dataclass(slots=True)

@@ -162,6 +162,4 @@ _WORDS: dict[CheckKind, Callable[[Check], str]] = {
 def check_detail(c: Check) -> str:
     """The clause that says what the check found ("the responder's Pairing Confirm #12
     equals f4(…)"), lower-case and without a full stop, as findings quote it."""
-    if c.kind is None:
-        return c.detail
     return _WORDS[c.kind](c)
