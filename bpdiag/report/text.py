@@ -17,7 +17,7 @@ from bpdiag.analysis.model import (
     Pairing,
     SecurityProcedure,
 )
-from bpdiag.decode.smp import error_name
+from bpdiag.decode.smp import SMP_REASON_MEANING, error_name
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.rules.evidence import check_detail
 
@@ -26,28 +26,6 @@ METHOD_WORDS = {
     "numeric_comparison": "Numeric Comparison",
     "passkey_entry": "Passkey Entry",
     "oob": "Out of Band",
-}
-
-# What each SMP Pairing Failed reason means, in plain words (Vol 3, Part H, 3.5.5, Table 3.7).
-SMP_REASON_MEANING = {
-    0x01: "the user did not enter the passkey or cancelled it",
-    0x02: "out-of-band data was expected but is not available on this side",
-    0x03: "the pairing could not satisfy this side's security requirements "
-    "(MITM protection, Secure Connections or bonding)",
-    0x04: "the confirm value did not match: a mistyped passkey, or the two sides used "
-    "different temporary keys",
-    0x05: "this side does not support pairing (or does not allow it right now)",
-    0x06: "the encryption key would be shorter than this side accepts",
-    0x07: "this side does not support the SMP command it received",
-    0x08: "this side gave no specific reason — devices use it when they are not in pairing "
-    "mode, are busy, or reject the request for a reason of their own",
-    0x09: "too many attempts in a short time; this side waits before it accepts another",
-    0x0A: "a command had invalid parameters (length or value out of range)",
-    0x0B: "the DHKey check value did not match",
-    0x0C: "the numbers shown on the two devices did not match, or the user said no",
-    0x0D: "pairing is already running over BR/EDR",
-    0x0E: "the derived key may not replace an existing, stronger one",
-    0x0F: "the device rejected the distributed key",
 }
 
 

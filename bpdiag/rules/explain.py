@@ -366,8 +366,7 @@ _SMP_REASONS: tuple[tuple[int, str, tuple[Cause, ...]], ...] = (
 
 
 def _smp_reason_entries() -> tuple[Explanation, ...]:
-    from bpdiag.decode.smp import error_name
-    from bpdiag.report.text import SMP_REASON_MEANING
+    from bpdiag.decode.smp import SMP_REASON_MEANING, error_name
 
     entries = []
     for code, words, causes in _SMP_REASONS:
