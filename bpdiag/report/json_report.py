@@ -169,3 +169,20 @@ def pdu_to_json(pdu: Pdu, conn: Connection | None, show_keys: bool) -> dict[str,
         "fields": pdu_fields(pdu, show_keys),
         **({"decrypted": True} if pdu.decrypted else {}),
     }
+
+
+def pdu_json_line(pdu: Pdu, conn: Connection | None, show_keys: bool) -> str:
+    """One ``dump --json`` line (JSON Lines)."""
+    return json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n"
+
+
+def pair_to_json(
+    analysis: Analysis, attempt: dict[str, Any], comparison: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``bpdiag pair --json``: the analysis of the attempt's recording, what was attempted,
+    and the comparison with a recorded capture when one was given."""
+    doc = analysis_to_json(analysis)
+    doc["attempt"] = attempt
+    if comparison is not None:
+        doc["comparison"] = comparison
+    return doc
