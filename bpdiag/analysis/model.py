@@ -114,7 +114,7 @@ class Step:
     sender: str  # "central" | "peripheral" | "unknown"
     code: int
     name: str
-    msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
+    msg: Any  # the decoded SMP command (``report.smp_text.smp_summary`` renders it)
 
 
 class CheckKind(StrEnum):

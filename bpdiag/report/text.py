@@ -19,6 +19,7 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.decode.smp import SMP_REASON_MEANING, error_name
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.report.smp_text import smp_summary
 from bpdiag.rules.evidence import check_detail
 
 METHOD_WORDS = {
@@ -219,7 +220,7 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
             yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
-        summary = s.msg.summary(show_keys=show_keys)
+        summary = smp_summary(s.msg, show_keys)
         yield f"    #{s.frame:<7} {s.time - t0:+9.3f}s  {arrow}  {summary}"
     if p.encrypted_frame is not None and not shown_enc:
         yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
