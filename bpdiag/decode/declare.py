@@ -200,6 +200,14 @@ class Declared:
 D = TypeVar("D", bound=type[Declared])
 
 
+def undeclared(cls: D) -> D:
+    """Class decorator for the message of a code no class is declared for: its ``wire``
+    fields (the raw parameters, and a code worth showing) are what ``fields()`` shows; it
+    is in no registry (the parser builds it with the code and the bytes)."""
+    cls.SHOWN = tuple(declared_params(cls).values())
+    return cls
+
+
 def declare(
     registry: dict[int, Layout],
     code_attr: str,

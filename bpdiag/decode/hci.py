@@ -41,6 +41,7 @@ from bpdiag.decode.declare import (
     read_params,
     reserved_name,
     size_of,
+    undeclared,
     wire,
 )
 from bpdiag.decode.declare import address_str as address_str
@@ -153,23 +154,12 @@ def _le_event(subevent: int, order: tuple[str | Param, ...] | None = None) -> Ca
     return declare(LE_SUBEVENTS, "subevent", subevent, order)
 
 
+def _raw() -> Any:
+    """The parameters of a message bpdiag has no class for, kept as they are."""
+    return wire(0, "octets", key="params", default=b"")
+
+
 # ================================================================ commands
-@dataclass(frozen=True, slots=True)
-class HciCommand:
-    """Any HCI command bpdiag has no class for (Vol 4, Part E, 5.4.1): opcode and raw
-    parameters."""
-
-    opcode: int
-    params: bytes = b""
-
-    @property
-    def name(self) -> str:
-        return command_name(self.opcode)
-
-    def fields(self) -> dict[str, object]:
-        return {"params": self.params.hex()}
-
-
 class _Command(Declared):
     __slots__ = ()
     opcode: ClassVar[int]
@@ -177,6 +167,16 @@ class _Command(Declared):
     @property
     def name(self) -> str:
         return command_name(self.opcode)
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class HciCommand(_Command):
+    """Any HCI command bpdiag has no class for (Vol 4, Part E, 5.4.1): opcode and raw
+    parameters."""
+
+    opcode: int  # type: ignore[misc]  # a field here, a class attribute of typed commands
+    params: bytes = _raw()
 
 
 @_command(0x0406, status=True)
@@ -367,39 +367,6 @@ def parse_command(data: bytes) -> HciCommandMessage:
 LE_META = 0x3E
 
 
-@dataclass(frozen=True, slots=True)
-class HciEvent:
-    """Any HCI event bpdiag has no class for (Vol 4, Part E, 5.4.4): event code and raw
-    parameters."""
-
-    code: int
-    params: bytes = b""
-
-    @property
-    def name(self) -> str:
-        return event_name(self.code)
-
-    def fields(self) -> dict[str, object]:
-        return {"params": self.params.hex()}
-
-
-@dataclass(frozen=True, slots=True)
-class LeMetaEvent:
-    """An LE Meta subevent bpdiag has no class for (Vol 4, Part E, 7.7.65): subevent code
-    and the parameters after it."""
-
-    subevent: int
-    params: bytes = b""
-    code: ClassVar[int] = LE_META
-
-    @property
-    def name(self) -> str:
-        return le_subevent_name(self.subevent)
-
-    def fields(self) -> dict[str, object]:
-        return {"subevent": self.subevent, "params": self.params.hex()}
-
-
 class _Event(Declared):
     __slots__ = ()
 
@@ -420,6 +387,26 @@ class _LeEvent(Declared):
 def _subevent() -> Any:
     """The LE Meta subevent code a class is declared for: shown, not read (``_le_event``)."""
     return wire(0)
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class HciEvent(_Event):
+    """Any HCI event bpdiag has no class for (Vol 4, Part E, 5.4.4): event code and raw
+    parameters."""
+
+    code: int
+    params: bytes = _raw()
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class LeMetaEvent(_LeEvent):
+    """An LE Meta subevent bpdiag has no class for (Vol 4, Part E, 7.7.65): subevent code
+    and the parameters after it."""
+
+    subevent: int = _subevent()
+    params: bytes = _raw()
 
 
 @_event(0x03)
