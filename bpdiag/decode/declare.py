@@ -32,7 +32,8 @@ def address_str(wire: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class Param:
     """One parameter on the wire: the attribute it fills (``""``: read past), its size in
-    octets and how it is read — ``int`` unsigned little-endian, ``handle`` a
+    octets and how it is read — ``int`` unsigned little-endian, ``sint`` signed
+    (two's complement) little-endian, ``handle`` a
     Connection_Handle (the low 12 bits of a u16; the top bits are RFU), ``addr`` a device
     address (shown most significant byte first), ``octets`` bytes in wire order (shown as
     hex), ``u16s`` a run of little-endian u16 (a tuple, shown as a list).
@@ -58,6 +59,8 @@ class Param:
             return bytes(chunk)
         if self.kind == "u16s":
             return tuple(int.from_bytes(chunk[i : i + 2], "little") for i in range(0, self.size, 2))
+        if self.kind == "sint":
+            return int.from_bytes(chunk, "little", signed=True)
         value = int.from_bytes(chunk, "little")
         return value & 0x0FFF if self.kind == "handle" else value
 
