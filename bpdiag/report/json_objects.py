@@ -8,6 +8,7 @@ names them in a tuple; the others are written out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bpdiag.analysis.key_evidence import KeyCheck
@@ -29,9 +30,20 @@ from bpdiag.rules.advice import Suggestion
 from bpdiag.rules.base import Finding
 from bpdiag.rules.evidence import check_detail
 
+_Names = tuple[str | tuple[str, str], ...]  # a field, or (its JSON key, the attribute)
 
-def _pick(o: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {k: getattr(o, k) for k in names}
+
+def _pick(o: Any, names: _Names) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in names:
+        key, attr = (name, name) if isinstance(name, str) else name
+        out[key] = getattr(o, attr)
+    return out
+
+
+def _picker(names: _Names) -> Callable[[Any], dict[str, Any]]:
+    """The JSON of an object that is these of its fields as they are."""
+    return lambda o: _pick(o, names)
 
 
 _SECURITY_REQUEST = ("frame", "auth_req", "bonding", "mitm", "sc")
@@ -51,6 +63,31 @@ _SUGGESTION = (
     *("also", "commands"),
 )
 _KEY_CHECK = ("connection", "frame", "verdict", "peer", "source_frame", "how")
+_FEATURES: _Names = (
+    *("frame", ("io_capability", "io_capability_name"), "oob", "auth_req", "bonding"),
+    *("mitm", "sc", "keypress", "ct2", "max_key_size", "initiator_keys", "responder_keys"),
+)
+_ATT_ERROR: _Names = (
+    *("connection", "frame", "request_frame", "request_opcode", "request_name", "handle"),
+    *("error", "error_name", ("link_encrypted", "encrypted"), "count"),
+)
+_DECRYPTION: _Names = (
+    ("decrypted_packets", "decrypted"),
+    ("undecrypted_packets", "not_decrypted"),
+    ("packet_counters_skipped", "counters_skipped"),
+    ("keys_used", "keys"),
+)
+
+
+security_request_json: Callable[[SecurityRequest], dict[str, Any]] = _picker(_SECURITY_REQUEST)
+encryption_json: Callable[[Encryption], dict[str, Any]] = _picker(_ENCRYPTION)
+advertiser_json: Callable[[Advertiser], dict[str, Any]] = _picker(_ADVERTISER)
+capture_json: Callable[[CaptureInfo], dict[str, Any]] = _picker(_CAPTURE)
+finding_json: Callable[[Finding], dict[str, Any]] = _picker(_FINDING)
+suggestion_json: Callable[[Suggestion], dict[str, Any]] = _picker(_SUGGESTION)
+decryption_json: Callable[[Decryption], dict[str, Any]] = _picker(_DECRYPTION)
+key_check_json: Callable[[KeyCheck], dict[str, Any]] = _picker(_KEY_CHECK)
+features_json: Callable[[Features], dict[str, Any]] = _picker(_FEATURES)
 
 
 def endpoint_json(e: Endpoint) -> dict[str, Any] | None:
@@ -79,45 +116,13 @@ def connection_json(c: Connection) -> dict[str, Any]:
     }
 
 
-def features_json(f: Features) -> dict[str, Any]:
-    return {
-        "frame": f.frame,
-        "io_capability": f.io_capability_name,
-        "oob": f.oob,
-        "auth_req": f.auth_req,
-        "bonding": f.bonding,
-        "mitm": f.mitm,
-        "sc": f.sc,
-        "keypress": f.keypress,
-        "ct2": f.ct2,
-        "max_key_size": f.max_key_size,
-        "initiator_keys": f.initiator_keys,
-        "responder_keys": f.responder_keys,
-    }
-
-
-def security_request_json(s: SecurityRequest) -> dict[str, Any]:
-    return _pick(s, _SECURITY_REQUEST)
-
-
 def security_procedure_json(s: SecurityProcedure) -> dict[str, Any]:
-    return {
-        "connection": s.connection,
-        "security_request": security_request_json(s.request),
-        "outcome": s.outcome,
-        "answer_frame": s.answer_frame,
-        "encryption_status": s.encryption_status,
-        "repeats": s.repeats,
-    }
+    head = {"connection": s.connection, "security_request": security_request_json(s.request)}
+    return head | _pick(s, ("outcome", "answer_frame", "encryption_status", "repeats"))
 
 
 def check_json(c: Check) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "check": c.check,
-        "frame": c.frame,
-        "result": c.result,
-        "detail": check_detail(c),
-    }
+    out = _pick(c, ("check", "frame", "result")) | {"detail": check_detail(c)}
     if c.secret is not None:
         out["secret"] = "redacted"
     return out
@@ -154,50 +159,5 @@ def pairing_json(p: Pairing) -> dict[str, Any]:
     )
 
 
-def encryption_json(e: Encryption) -> dict[str, Any]:
-    return _pick(e, _ENCRYPTION)
-
-
 def att_error_json(a: AttError) -> dict[str, Any]:
-    return {
-        "connection": a.connection,
-        "frame": a.frame,
-        "request_frame": a.request_frame,
-        "request_opcode": a.request_opcode,
-        "request_name": a.request_name,
-        "handle": a.handle,
-        "error": a.error,
-        "error_name": a.error_name,
-        "link_encrypted": a.encrypted,
-        "count": a.count,
-        "frames": a.frames or [a.frame],
-    }
-
-
-def advertiser_json(a: Advertiser) -> dict[str, Any]:
-    return _pick(a, _ADVERTISER)
-
-
-def capture_json(c: CaptureInfo) -> dict[str, Any]:
-    return _pick(c, _CAPTURE)
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    return _pick(f, _FINDING)
-
-
-def suggestion_json(s: Suggestion) -> dict[str, Any]:
-    return _pick(s, _SUGGESTION)
-
-
-def decryption_json(d: Decryption) -> dict[str, Any]:
-    return {
-        "decrypted_packets": d.decrypted,
-        "undecrypted_packets": d.not_decrypted,
-        "packet_counters_skipped": d.counters_skipped,
-        "keys_used": d.keys,
-    }
-
-
-def key_check_json(k: KeyCheck) -> dict[str, Any]:
-    return _pick(k, _KEY_CHECK)
+    return _pick(a, _ATT_ERROR) | {"frames": a.frames or [a.frame]}

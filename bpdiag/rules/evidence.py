@@ -23,35 +23,50 @@ def _equals(c: Check) -> str:
     return "equals" if c.result == "match" else "does not equal"
 
 
-def _debug_key(c: Check) -> str:
-    return (
-        f"the {c.side}'s Pairing Public Key #{c.frame} is the SMP debug key of the spec "
-        f"(Vol 3, Part H, {c.spec}): its private key is public, so anyone who recorded this "
-        "pairing can compute the DHKey and the LTK"
-    )
+def _legacy_confirm(c: Check) -> str:
+    """``the initiator's Mconfirm #12``: the legacy confirm value a check is about."""
+    side = c.side or "initiator"  # (every legacy confirm check names its side)
+    return f"the {side}'s {_CONFIRM[side]} #{c.frame}"
 
 
-def _off_curve(c: Check) -> str:
-    return (
-        f"the {c.side}'s Pairing Public Key #{c.frame} is not a point on the P-256 curve: the "
-        "peer must refuse it (the invalid-curve attack, CVE-2018-5383), and no DHKey both "
-        "sides agree on can come from it"
-    )
+# The kinds said by one sentence with the check's facts in it (``_facts``).
+_TEMPLATES: dict[CheckKind, str] = {
+    CheckKind.DEBUG_KEY: (
+        "the {side}'s Pairing Public Key #{frame} is the SMP debug key of the spec (Vol 3, "
+        "Part H, {spec}): its private key is public, so anyone who recorded this pairing can "
+        "compute the DHKey and the LTK"
+    ),
+    CheckKind.OFF_CURVE: (
+        "the {side}'s Pairing Public Key #{frame} is not a point on the P-256 curve: the peer "
+        "must refuse it (the invalid-curve attack, CVE-2018-5383), and no DHKey both sides "
+        "agree on can come from it"
+    ),
+    CheckKind.SC_CONFIRM: (
+        "the {side}'s Pairing Confirm #{frame} {equals} f4(PKb, PKa, Nb, 0) computed from its "
+        "public key and its nonce #{nonce}"
+    ),
+    CheckKind.SC_PASSKEY_COMMITMENT: (
+        "the {side}'s confirm in round {round} matches neither passkey bit: it did not compute "
+        "f4(PKx, PKy, N, 0x80|bit) as the spec defines (a stack bug, not a typing error)"
+    ),
+    CheckKind.SC_PASSKEY_REFUSED: (
+        "in round {round} of 20 the responder refused the initiator's commitment after {bit} "
+        "round(s): the two passkeys differ in bit {bit} (bit 0 is the lowest) — the passkey "
+        "typed was not the one displayed"
+    ),
+}
 
 
-def _sc_confirm(c: Check) -> str:
-    return (
-        f"the {c.side}'s Pairing Confirm #{c.frame} {_equals(c)} f4(PKb, PKa, Nb, 0) computed "
-        f"from its public key and its nonce #{c.inputs[0]}"
-    )
-
-
-def _sc_passkey_commitment(c: Check) -> str:
-    return (
-        f"the {c.side}'s confirm in round {c.round} matches neither passkey bit: it did not "
-        "compute f4(PKx, PKy, N, 0x80|bit) as the spec defines (a stack bug, not a typing "
-        "error)"
-    )
+def _facts(c: Check) -> dict[str, object]:
+    return {
+        "side": c.side,
+        "frame": c.frame,
+        "spec": c.spec,
+        "equals": _equals(c),
+        "nonce": c.inputs[0] if c.inputs else None,
+        "round": c.round,
+        "bit": None if c.round is None else c.round - 1,  # a round reveals one bit, lowest first
+    }
 
 
 def _sc_passkey_bits(c: Check) -> str:
@@ -83,28 +98,23 @@ def _sc_passkey_refused(c: Check) -> str:
 
 
 def _legacy_jw_confirm(c: Check) -> str:
-    assert c.side is not None
-    mine = f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame}"
     if c.result == "match":
-        return (
-            f"{mine} equals c1 with TK = 0 (Just Works) from the Pairing Request, Pairing "
-            "Response and the two addresses"
-        )
+        how = "from the Pairing Request, Pairing Response and the two addresses"
+        return f"{_legacy_confirm(c)} equals c1 with TK = 0 (Just Works) {how}"
     return (
-        f"{mine} does not equal c1 with TK = 0, while the other side's confirm does with the "
-        f"same addresses and Pairing Request/Response: the {c.side} computed it from other "
-        "inputs (a stack bug, e.g. a wrong address or address type, or a TK that is not zero)"
+        f"{_legacy_confirm(c)} does not equal c1 with TK = 0, while the other side's confirm "
+        f"does with the same addresses and Pairing Request/Response: the {c.side} computed it "
+        "from other inputs (a stack bug, e.g. a wrong address or address type, or a TK that is "
+        "not zero)"
     )
 
 
 def _legacy_passkey(c: Check) -> str:
-    assert c.side is not None
-    mine = f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame}"
     if c.result == "mismatch":
         return (
-            f"{mine} equals c1 with no passkey 000000–999999 and these addresses and Pairing "
-            "Request/Response: it was not computed as the spec defines (a stack bug, or other "
-            "inputs such as a wrong address)"
+            f"{_legacy_confirm(c)} equals c1 with no passkey 000000–999999 and these addresses "
+            "and Pairing Request/Response: it was not computed as the spec defines (a stack "
+            "bug, or other inputs such as a wrong address)"
         )
     said = (
         "the passkey is this bond's secret (--show-keys shows it)"
@@ -112,12 +122,11 @@ def _legacy_passkey(c: Check) -> str:
         else f"the {c.side} used passkey {c.got:06d}"
     )
     if c.peer_hidden:
-        other = _OTHER[c.side]
+        other = _OTHER.get(c.side or "", "responder")
         said += f"; the {other}'s passkey cannot be known: it never revealed its {_RANDOM[other]}"
-    return (
-        f"{mine} equals c1 with the TK of a passkey found by trying all 10^6 (legacy Passkey "
-        f"Entry: the TK is the passkey, Vol 3, Part H, {c.spec}): {said}"
-    )
+    why = f"legacy Passkey Entry: the TK is the passkey, Vol 3, Part H, {c.spec}"
+    found = f"the TK of a passkey found by trying all 10^6 ({why})"
+    return f"{_legacy_confirm(c)} equals c1 with {found}: {said}"
 
 
 def _legacy_passkeys(c: Check) -> str:
@@ -137,21 +146,12 @@ def _legacy_passkeys(c: Check) -> str:
 
 
 def _legacy_oob_confirm(c: Check) -> str:
-    assert c.side is not None
     tk = "the TK given with --tk" if c.result == "match" else "any TK given with --tk"
-    return (
-        f"the {c.side}'s {_CONFIRM[c.side]} #{c.frame} {_equals(c)} c1 with {tk} (legacy "
-        f"OOB, Vol 3, Part H, {c.spec})"
-    )
+    return f"{_legacy_confirm(c)} {_equals(c)} c1 with {tk} (legacy OOB, Vol 3, Part H, {c.spec})"
 
 
 _WORDS: dict[CheckKind, Callable[[Check], str]] = {
-    CheckKind.DEBUG_KEY: _debug_key,
-    CheckKind.OFF_CURVE: _off_curve,
-    CheckKind.SC_CONFIRM: _sc_confirm,
-    CheckKind.SC_PASSKEY_COMMITMENT: _sc_passkey_commitment,
     CheckKind.SC_PASSKEY_BITS: _sc_passkey_bits,
-    CheckKind.SC_PASSKEY_REFUSED: _sc_passkey_refused,
     CheckKind.LEGACY_JW_CONFIRM: _legacy_jw_confirm,
     CheckKind.LEGACY_PASSKEY: _legacy_passkey,
     CheckKind.LEGACY_PASSKEYS: _legacy_passkeys,
@@ -162,4 +162,7 @@ _WORDS: dict[CheckKind, Callable[[Check], str]] = {
 def check_detail(c: Check) -> str:
     """The clause that says what the check found ("the responder's Pairing Confirm #12
     equals f4(…)"), lower-case and without a full stop, as findings quote it."""
+    template = _TEMPLATES.get(c.kind)
+    if template is not None:
+        return template.format(**_facts(c))
     return _WORDS[c.kind](c)
