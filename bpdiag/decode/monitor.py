@@ -46,7 +46,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from bpdiag.decode.declare import Param, read_params, size_of
 from bpdiag.decode.hci import address_str
@@ -426,10 +426,21 @@ def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str
     return tuple(out.items())
 
 
-def _params_field(params: bytes, secret: bool) -> str:
-    if secret:
-        return f"withheld: {len(params)} bytes of key material"
-    return params.hex()
+def _control_values(
+    cookie: int, code: tuple[str, int | None, Callable[[int], str]], msg: Any
+) -> dict[str, object]:
+    """The fields of a Control Command / Event: the cookie, the MGMT code (``(key, code,
+    its name)``, none on another format's socket) and its name, the parameters bpdiag reads
+    (``msg.details``), and the parameter bytes — withheld when they hold key material."""
+    out: dict[str, object] = {"cookie": cookie}
+    key, value, name_of = code
+    if value is not None:
+        out[key] = value
+        out[f"{key}_name"] = name_of(value)
+    out.update(msg.details)
+    params: bytes = msg.params
+    out["params"] = f"withheld: {len(params)} bytes of key material" if msg.secret else params.hex()
+    return out
 
 
 # ================================================================ records
@@ -616,13 +627,11 @@ class ControlCommand(MonitorRecord):
         return f"MGMT Command ({mgmt_opcode_name(self.command)})"
 
     def _values(self) -> dict[str, object]:
-        out: dict[str, object] = {"cookie": self.cookie}
-        if self.command is not None:
-            out["opcode"] = self.command
-            out["opcode_name"] = mgmt_opcode_name(self.command)
-        out.update(self.details)
-        out["params"] = _params_field(self.params, self.command in MGMT_KEY_COMMANDS)
-        return out
+        return _control_values(self.cookie, ("opcode", self.command, mgmt_opcode_name), self)
+
+    @property
+    def secret(self) -> bool:
+        return self.command in MGMT_KEY_COMMANDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -645,13 +654,7 @@ class ControlEvent(MonitorRecord):
         return f"MGMT Event ({mgmt_event_name(self.event)})"
 
     def _values(self) -> dict[str, object]:
-        out: dict[str, object] = {"cookie": self.cookie}
-        if self.event is not None:
-            out["event"] = self.event
-            out["event_name"] = mgmt_event_name(self.event)
-        out.update(self.details)
-        out["params"] = _params_field(self.params, self.secret)
-        return out
+        return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)
 
 
 @dataclass(frozen=True, slots=True)
