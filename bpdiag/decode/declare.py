@@ -80,6 +80,20 @@ class Param:
             out[self.name_key] = self.names(value)
 
 
+Names = tuple[str | tuple[str, str], ...]
+"""Attributes shown as they are: a name, or (the key it is shown under, the attribute)."""
+
+
+def attrs(o: object, names: Names) -> dict[str, object]:
+    """``{key: o.attribute}`` for ``names``, in their order (a ``fields()`` or a JSON object
+    that is some of an object's attributes)."""
+    out: dict[str, object] = {}
+    for name in names:
+        key, attr = (name, name) if isinstance(name, str) else name
+        out[key] = getattr(o, attr)
+    return out
+
+
 def size_of(params: Iterable[Param]) -> int:
     """Octets the parameters take on the wire."""
     return sum(p.size for p in params)

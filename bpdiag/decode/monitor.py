@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bpdiag.decode.declare import Param, read_params, size_of
+from bpdiag.decode.declare import Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
 from bpdiag.errors import Truncated, Unsupported
 
@@ -582,14 +582,8 @@ class ControlOpen(MonitorRecord):
         return bool(self.flags and self.flags & 1)
 
     def _values(self) -> dict[str, object]:
-        return {
-            "cookie": self.cookie,
-            "format": self.format_name,
-            "version": self.version,
-            "revision": self.revision,
-            "flags": self.flags,
-            "process": self.process,
-        }
+        names = ("cookie", ("format", "format_name"), "version", "revision", "flags", "process")
+        return attrs(self, names)
 
 
 @dataclass(frozen=True, slots=True)

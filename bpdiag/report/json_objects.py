@@ -26,24 +26,15 @@ from bpdiag.analysis.model import (
     SecurityProcedure,
     SecurityRequest,
 )
+from bpdiag.decode.declare import Names, attrs
 from bpdiag.rules.advice import Suggestion
 from bpdiag.rules.base import Finding
 from bpdiag.rules.evidence import check_detail
 
-_Names = tuple[str | tuple[str, str], ...]  # a field, or (its JSON key, the attribute)
 
-
-def _pick(o: Any, names: _Names) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in names:
-        key, attr = (name, name) if isinstance(name, str) else name
-        out[key] = getattr(o, attr)
-    return out
-
-
-def _picker(names: _Names) -> Callable[[Any], dict[str, Any]]:
+def _picker(names: Names) -> Callable[[Any], dict[str, Any]]:
     """The JSON of an object that is these of its fields as they are."""
-    return lambda o: _pick(o, names)
+    return lambda o: attrs(o, names)
 
 
 _SECURITY_REQUEST = ("frame", "auth_req", "bonding", "mitm", "sc")
@@ -63,15 +54,15 @@ _SUGGESTION = (
     *("also", "commands"),
 )
 _KEY_CHECK = ("connection", "frame", "verdict", "peer", "source_frame", "how")
-_FEATURES: _Names = (
+_FEATURES: Names = (
     *("frame", ("io_capability", "io_capability_name"), "oob", "auth_req", "bonding"),
     *("mitm", "sc", "keypress", "ct2", "max_key_size", "initiator_keys", "responder_keys"),
 )
-_ATT_ERROR: _Names = (
+_ATT_ERROR: Names = (
     *("connection", "frame", "request_frame", "request_opcode", "request_name", "handle"),
     *("error", "error_name", ("link_encrypted", "encrypted"), "count"),
 )
-_DECRYPTION: _Names = (
+_DECRYPTION: Names = (
     ("decrypted_packets", "decrypted"),
     ("undecrypted_packets", "not_decrypted"),
     ("packet_counters_skipped", "counters_skipped"),
@@ -118,11 +109,11 @@ def connection_json(c: Connection) -> dict[str, Any]:
 
 def security_procedure_json(s: SecurityProcedure) -> dict[str, Any]:
     head = {"connection": s.connection, "security_request": security_request_json(s.request)}
-    return head | _pick(s, ("outcome", "answer_frame", "encryption_status", "repeats"))
+    return head | attrs(s, ("outcome", "answer_frame", "encryption_status", "repeats"))
 
 
 def check_json(c: Check) -> dict[str, Any]:
-    out = _pick(c, ("check", "frame", "result")) | {"detail": check_detail(c)}
+    out = attrs(c, ("check", "frame", "result")) | {"detail": check_detail(c)}
     if c.secret is not None:
         out["secret"] = "redacted"
     return out
@@ -140,7 +131,7 @@ def pairing_json(p: Pairing) -> dict[str, Any]:
         "secure_connections": p.secure_connections,
         "method": p.method,
         "outcome": p.outcome,
-        "failure": None if failure is None else _pick(failure, _FAILURE),
+        "failure": None if failure is None else attrs(failure, _FAILURE),
         "encrypted_frame": p.encrypted_frame,
         "early_encryption_request": p.early_encryption_request,
         "phase2": {
@@ -160,4 +151,4 @@ def pairing_json(p: Pairing) -> dict[str, Any]:
 
 
 def att_error_json(a: AttError) -> dict[str, Any]:
-    return _pick(a, _ATT_ERROR) | {"frames": a.frames or [a.frame]}
+    return attrs(a, _ATT_ERROR) | {"frames": a.frames or [a.frame]}
