@@ -97,11 +97,7 @@ class PpiPacket:
         return self.ble
 
     def fields(self) -> dict[str, object]:
-        return {
-            "version": self.version,
-            "flags": self.flags,
-            "header_length": self.header_length,
-            "dlt": self.dlt,
+        return attrs(self, ("version", "flags", "header_length", "dlt")) | {
             "field_types": [f.field_type for f in self.ppi_fields],
             "btle": None if self.btle is None else self.btle.fields(),
         }

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
 
+from bpdiag.decode.declare import attrs
 from bpdiag.errors import BadLength, Truncated
 
 
@@ -477,15 +478,8 @@ class CutPairingFeatures(_AuthReqBits):
         return command_name(self.code)
 
     def fields(self) -> dict[str, object]:
-        return {
-            "io_capability": self.io_capability,
-            "oob": self.oob,
-            "auth_req": self.auth_req,
-            "max_key_size": self.max_key_size,
-            "initiator_key_distribution": self.initiator_key_distribution,
-            "responder_key_distribution": None,
-            "truncated": f"6 of {self.original_length} bytes",
-        }
+        shown = attrs(self, tuple((p.key, p.attr) for p in _FEATURES))  # the 7th: None
+        return shown | {"truncated": f"6 of {self.original_length} bytes"}
 
 
 def parse_cut_features(data: bytes, original_length: int) -> CutPairingFeatures | None:
