@@ -341,20 +341,30 @@ HANDLE_STATUS_COMMANDS = frozenset(
 names no handle, so the command's is the one it is about."""
 
 
+def _parameters(
+    data: bytes, start: int, name_of: Callable[[int], str], code: int, what: str
+) -> bytes:
+    """The parameters of a command or event packet, from ``start`` on; the octet before them
+    is the parameter total length, which must be what follows (``Truncated`` when less
+    does, ``BadLength`` when more)."""
+    plen = data[start - 1]
+    params = bytes(data[start:])
+    if len(params) != plen:
+        error = Truncated if len(params) < plen else BadLength
+        raise error(
+            f"HCI {name_of(code)}{what}: parameter length says {plen}, got {len(params)}",
+            layer="hci",
+        )
+    return params
+
+
 def parse_command(data: bytes) -> HciCommandMessage:
     """Decode an HCI command packet (Vol 4, Part E, 5.4.1): opcode (u16 LE), parameter total
     length (u8), parameters."""
     if len(data) < 3:
         raise Truncated(f"HCI command header needs 3 bytes, got {len(data)}", layer="hci")
     opcode = int.from_bytes(data[:2], "little")
-    plen = data[2]
-    params = bytes(data[3:])
-    if len(params) != plen:
-        error = Truncated if len(params) < plen else BadLength
-        raise error(
-            f"HCI {command_name(opcode)}: parameter length says {plen}, got {len(params)}",
-            layer="hci",
-        )
+    params = _parameters(data, 3, command_name, opcode, "")
     layout = COMMANDS.get(opcode)
     if layout is None:
         return HciCommand(opcode, params)
@@ -583,14 +593,8 @@ def parse_event(data: bytes) -> HciEventMessage:
     length (u8), parameters; an LE Meta event (7.7.65) by its subevent code."""
     if len(data) < 2:
         raise Truncated(f"HCI event header needs 2 bytes, got {len(data)}", layer="hci")
-    code, plen = data[0], data[1]
-    params = bytes(data[2:])
-    if len(params) != plen:
-        error = Truncated if len(params) < plen else BadLength
-        raise error(
-            f"HCI {event_name(code)} event: parameter length says {plen}, got {len(params)}",
-            layer="hci",
-        )
+    code = data[0]
+    params = _parameters(data, 2, event_name, code, " event")
     msg: HciEventMessage
     if code == LE_META:
         if not params:
