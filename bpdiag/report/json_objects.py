@@ -3,12 +3,13 @@
 The models (``analysis/model.py``, ``rules/base.py`` …) are plain data; how each one reads
 in JSON is said here, next to the document that assembles them (``json_report``).  Keys
 and their order are the contract: an object whose JSON is some of its fields as they are
-names them in a tuple; the others are written out.
+names them in a tuple (read by ``_picker``); the others are written out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from bpdiag.analysis.key_evidence import KeyCheck
@@ -26,15 +27,19 @@ from bpdiag.analysis.model import (
     SecurityProcedure,
     SecurityRequest,
 )
-from bpdiag.decode.declare import Names, attrs
+from bpdiag.decode.declare import Names
 from bpdiag.rules.advice import Suggestion
 from bpdiag.rules.base import Finding
 from bpdiag.rules.evidence import check_detail
 
 
 def _picker(names: Names) -> Callable[[Any], dict[str, Any]]:
-    """The JSON of an object that is these of its fields as they are."""
-    return lambda o: attrs(o, names)
+    """The JSON of an object that is these of its fields as they are (``declare.attrs``,
+    with the attributes read in one ``attrgetter`` call: this runs per object of a large
+    document)."""
+    keys = tuple(n if isinstance(n, str) else n[0] for n in names)
+    get = attrgetter(*(n if isinstance(n, str) else n[1] for n in names))
+    return lambda o: dict(zip(keys, get(o), strict=True))
 
 
 _SECURITY_REQUEST = ("frame", "auth_req", "bonding", "mitm", "sc")
@@ -79,6 +84,10 @@ suggestion_json: Callable[[Suggestion], dict[str, Any]] = _picker(_SUGGESTION)
 decryption_json: Callable[[Decryption], dict[str, Any]] = _picker(_DECRYPTION)
 key_check_json: Callable[[KeyCheck], dict[str, Any]] = _picker(_KEY_CHECK)
 features_json: Callable[[Features], dict[str, Any]] = _picker(_FEATURES)
+_failure_json = _picker(_FAILURE)
+_att_error_head = _picker(_ATT_ERROR)
+_check_head = _picker(("check", "frame", "result"))
+_procedure_rest = _picker(("outcome", "answer_frame", "encryption_status", "repeats"))
 
 
 def endpoint_json(e: Endpoint) -> dict[str, Any] | None:
@@ -109,11 +118,11 @@ def connection_json(c: Connection) -> dict[str, Any]:
 
 def security_procedure_json(s: SecurityProcedure) -> dict[str, Any]:
     head = {"connection": s.connection, "security_request": security_request_json(s.request)}
-    return head | attrs(s, ("outcome", "answer_frame", "encryption_status", "repeats"))
+    return head | _procedure_rest(s)
 
 
 def check_json(c: Check) -> dict[str, Any]:
-    out = attrs(c, ("check", "frame", "result")) | {"detail": check_detail(c)}
+    out = _check_head(c) | {"detail": check_detail(c)}
     if c.secret is not None:
         out["secret"] = "redacted"
     return out
@@ -131,7 +140,7 @@ def pairing_json(p: Pairing) -> dict[str, Any]:
         "secure_connections": p.secure_connections,
         "method": p.method,
         "outcome": p.outcome,
-        "failure": None if failure is None else attrs(failure, _FAILURE),
+        "failure": None if failure is None else _failure_json(failure),
         "encrypted_frame": p.encrypted_frame,
         "early_encryption_request": p.early_encryption_request,
         "phase2": {
@@ -151,4 +160,4 @@ def pairing_json(p: Pairing) -> dict[str, Any]:
 
 
 def att_error_json(a: AttError) -> dict[str, Any]:
-    return attrs(a, _ATT_ERROR) | {"frames": a.frames or [a.frame]}
+    return _att_error_head(a) | {"frames": a.frames or [a.frame]}
