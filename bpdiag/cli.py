@@ -204,9 +204,9 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
     """List every decoded security-relevant PDU."""
     from bpdiag.analysis.run import Reading
     from bpdiag.capture.bugreport import open_inputs
-    from bpdiag.report.dump_text import dump_line
-    from bpdiag.report.json_report import pdu_fields, pdu_to_json
-    from bpdiag.report.terminal import escape_line
+    from bpdiag.report.dump_text import input_header, pdu_line
+    from bpdiag.report.json_report import pdu_json_line
+    from bpdiag.report.problems import problem_line
 
     readings: list[Reading] = []
     write = sys.stdout.write
@@ -214,31 +214,18 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
         keys = build_keyring(**key_args, show_keys=show_keys)
         for inp in open_inputs(capture):
             if inp.name != capture and not as_json:
-                write(f"=== {escape_line(inp.name)} ===\n")
+                write(input_header(inp.name))
             reading = Reading(inp.name, keys, inp.capture)
             readings.append(reading)
             for pdu, conn in reading:
                 if as_json:
-                    write(json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n")
+                    write(pdu_json_line(pdu, conn, show_keys))
                 else:
-                    name = f"{pdu.name} [decrypted]" if pdu.decrypted else pdu.name
-                    line = dump_line(
-                        pdu.frame,
-                        pdu.time,
-                        reading.analysis.capture.first_time,
-                        pdu.direction.name,
-                        conn.id if conn is not None else None,
-                        pdu.layer,
-                        name,
-                        pdu_fields(pdu, show_keys),
-                    )
-                    write(escape_line(line.rstrip("\n")) + "\n")
-    from bpdiag.report.problems import describe as describe_problem
-
+                    write(pdu_line(pdu, conn, reading.analysis.capture.first_time, show_keys))
     analyses = [r.analysis for r in readings if r.analyzer is not None]
     for analysis in analyses:
         for p in analysis.problems[:20]:
-            click.echo(f"problem: {escape_line(describe_problem(p))}", err=True)
+            click.echo(problem_line(p), err=True)
     sys.exit(EXIT_FAILED if any(a.failed for a in analyses) else EXIT_OK)
 
 
@@ -652,13 +639,9 @@ def pair(
         except BpdiagError as exc:
             _fail(f"{recorded}: {exc}")
     if as_json:
-        from bpdiag.report.json_report import analysis_to_json
+        from bpdiag.report.json_report import pair_to_json
 
-        doc = analysis_to_json(analysis)
-        doc["attempt"] = attempt
-        if comparison is not None:
-            doc["comparison"] = comparison
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(pair_to_json(analysis, attempt, comparison), indent=2))
     else:
         from bpdiag.report.compare import render_compare
         from bpdiag.report.text import render_text
@@ -739,65 +722,29 @@ def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]
     wire causes it can stand for."""
     from pathlib import Path
 
+    from bpdiag.report.explain_text import render_stack_result, stack_result_json
     from bpdiag.rules.explain import explain as lookup
 
     hits = [] if result == "success" else lookup(result)
-    causes = [{"wire": c.wire, "finding": c.finding} for e in hits for c in e.causes]
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "schema": "bpdiag.pair/1",
-                    "result": result,
-                    "capture": None,
-                    "possible_causes": causes,
-                    "attempt": attempt,
-                },
-                indent=2,
-            )
-        )
-        return
-    capture = Path(str(attempt["capture"]))
-    if capture.exists() and capture.stat().st_size > 16:
-        why = f"the recording {capture} holds no pairing: the attempt ended before SMP"
+        click.echo(json.dumps(stack_result_json(result, hits, attempt), indent=2))
     else:
-        why = "no capture could be recorded: run as root with btmon installed to see why"
-    click.echo(f"result: {result} ({why})")
-    for c in causes:
-        click.echo(f"  possible cause: {c['wire']} → {c['finding']}")
+        click.echo(render_stack_result(result, hits, Path(str(attempt["capture"]))), nl=False)
 
 
 @main.command()
 @click.argument("error", nargs=-1, required=True)
 def explain(error: tuple[str, ...]) -> None:
     """Explain an OS/library error message: its possible wire causes and how to capture them."""
-    from bpdiag.rules import CATALOGUE
-    from bpdiag.rules.explain import HOW_TO_CAPTURE
+    from bpdiag.report.explain_text import render_explanations, render_unknown
     from bpdiag.rules.explain import explain as lookup
 
     text = " ".join(error)
     hits = lookup(text)
     if not hits:
-        click.echo(
-            f"bpdiag does not know the message {text!r}. Record a capture and run "
-            "`bpdiag analyze` on it:"
-        )
-        for how in HOW_TO_CAPTURE.values():
-            click.echo(f"  - {how}")
+        click.echo(render_unknown(text), nl=False)
         sys.exit(EXIT_FAILED)
-    for e in hits:
-        click.echo(f"{e.source}")
-        click.echo(f"  {e.meaning}")
-        if e.causes:
-            click.echo("  Possible causes on the wire (and the bpdiag finding that shows each):")
-        for c in e.causes:
-            title = CATALOGUE[c.finding].title if c.finding in CATALOGUE else ""
-            click.echo(f"    - {c.wire}  →  {c.finding}" + (f" ({title})" if title else ""))
-        if e.capture:
-            click.echo("  To tell them apart, record a capture:")
-        for k in e.capture:
-            click.echo(f"    - {HOW_TO_CAPTURE[k]}")
-        click.echo("")
+    click.echo(render_explanations(hits), nl=False)
     sys.exit(EXIT_OK)
 
 

@@ -16,7 +16,6 @@ channel (``analyze --live``): each pairing's story and findings as soon as it en
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import sys
@@ -226,7 +225,7 @@ def run_follow(
     """The ``analyze --follow`` / ``--live`` loop; returns the exit status."""
     from bpdiag.diagnose import diagnose
     from bpdiag.errors import BpdiagError
-    from bpdiag.report.text import render_pairing, render_security_request
+    from bpdiag.report.follow_text import follow_summary, pairing_event, security_request_event
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -234,33 +233,11 @@ def run_follow(
     tracker: list[Tracker] = []
 
     def emit(analysis: Diagnosed, p: Pairing, why: str) -> None:
-        if as_json:
-            rec = {
-                "event": "pairing",
-                "ended": why,
-                "pairing": p.id,
-                "connection": p.connection,
-                "outcome": p.outcome,
-                "findings": [f.to_json() for f in analysis.findings],
-            }
-            sys.stdout.write(json.dumps(rec) + "\n")
-        else:
-            note = " (no SMP PDU for 30 s: the SMP timeout)" if why == "timeout" else ""
-            sys.stdout.write(render_pairing(analysis, p, show_keys).rstrip("\n") + note + "\n\n")
+        sys.stdout.write(pairing_event(analysis, p, why, as_json, show_keys))
         sys.stdout.flush()
 
     def emit_request(analysis: Diagnosed, proc: SecurityProcedure) -> None:
-        if as_json:
-            rec = {
-                "event": "security_request",
-                "ended": "timeout",
-                "connection": proc.connection,
-                "frame": proc.request.frame,
-                "findings": [f.to_json() for f in analysis.findings],
-            }
-            sys.stdout.write(json.dumps(rec) + "\n")
-        else:
-            sys.stdout.write(render_security_request(analysis, proc) + "\n")
+        sys.stdout.write(security_request_event(analysis, proc, as_json))
         sys.stdout.flush()
 
     def idle() -> None:
@@ -311,22 +288,6 @@ def run_follow(
         return 2
     analysis = diagnose(reading.analysis)
     reported = tracker[0].reported if tracker else set()
-    if as_json:
-        from bpdiag.report.json_report import dumps_analysis
-
-        sys.stdout.write(json.dumps({"event": "summary"})[:-1] + ', "analysis": ')
-        sys.stdout.write(dumps_analysis(analysis) + "}\n")
-    else:
-        rest = [p for p in analysis.pairings if p.id not in reported]
-        for p in rest:
-            sys.stdout.write(render_pairing(analysis, p, show_keys) + "\n")
-        counts: dict[str, int] = {}
-        for p in analysis.pairings:
-            counts[p.outcome] = counts.get(p.outcome, 0) + 1
-        told = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no pairing"
-        sys.stdout.write(f"Summary: {analysis.capture.records} records, {told}.\n")
-        for f in analysis.findings:
-            if f.pairing is None:
-                sys.stdout.write(f"  [{f.severity.upper()}] {f.code}: {f.detail}\n")
+    sys.stdout.write(follow_summary(analysis, reported, as_json, show_keys))
     sys.stdout.flush()
     return 1 if analysis.failed else 0

@@ -41,16 +41,6 @@ class KeyCheck:
     source_frame: int | None  # where the matching / expected key was distributed
     how: str  # "le-start-encryption" | "ltk-request-reply"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "frame": self.frame,
-            "verdict": self.verdict,
-            "peer": self.peer,
-            "source_frame": self.source_frame,
-            "how": self.how,
-        }
-
 
 @dataclass(slots=True)
 class _Known:

@@ -24,14 +24,6 @@ class Decryption:
     counters_skipped: int
     keys: list[dict[str, Any]] = field(default_factory=list)  # {access_address, frame, key}
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "decrypted_packets": self.decrypted,
-            "undecrypted_packets": self.not_decrypted,
-            "packet_counters_skipped": self.counters_skipped,
-            "keys_used": self.keys,
-        }
-
 
 def note_decryption(analysis: Analysis, dec: LinkDecryptor | None, keys: Keyring) -> None:
     for message in keys.problems:

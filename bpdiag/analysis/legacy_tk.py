@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpdiag.analysis.model import Check, Connection, Pairing
+from bpdiag.analysis.model import Check, CheckFact, CheckResult, Connection, NotSearched, Pairing
 from bpdiag.crypto.keyring import Keyring, PasskeySearch
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
 from bpdiag.crypto.smp_crypto import c1
-from bpdiag.crypto.tk_search import C1Inputs, differing_digits, passkey_tk
+from bpdiag.crypto.tk_search import C1Inputs, passkey_tk
 
 if TYPE_CHECKING:
     from bpdiag.analysis.verify import _Values
 
-_NAMES = {"initiator": "Mconfirm", "responder": "Sconfirm"}
-_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", 6: "6th"}
+_OTHER = {"initiator": "responder", "responder": "initiator"}
 
 
 def _types(
@@ -60,72 +59,53 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
     found, skipped = _search(p, sides, ia, ra, preq, pres, conn.local_role is None, keys)
     if skipped is not None:
         frame = min(c[0] for c, _r in sides.values())
-        p.checks.append(Check("passkey_search", frame, "not_checked", skipped))
+        p.checks.append(
+            Check(
+                "passkey_search",
+                frame,
+                CheckResult.NOT_CHECKED,
+                fact=CheckFact.LEGACY_PASSKEY_NOT_SEARCHED,
+                spec="2.3.5.3",
+                reason=skipped,
+                budget=keys.passkey_search.budget if skipped == NotSearched.BUDGET else None,
+            )
+        )
         return
     success = p.outcome == "success"
     for who, ((cframe, _c), _r) in sides.items():
-        name = _NAMES[who]
-        if who in found:
-            passkey = found[who]
-            said = (
-                "the passkey is this bond's secret (--show-keys shows it)"
-                if success
-                else f"the {who} used passkey {passkey:06d}"
+        other = "responder" if who == "initiator" else "initiator"
+        passkey = found.get(who)
+        p.checks.append(
+            Check(
+                f"{who}_passkey",
+                cframe,
+                "mismatch" if passkey is None else "match",
+                fact=CheckFact.LEGACY_PASSKEY,
+                spec="2.3.5.3",
+                side=who,
+                # the passkey of a successful pairing is the bond's secret, never stated
+                got=None if success else passkey,
+                secret=f"{passkey:06d}" if success and passkey is not None else None,
+                peer_hidden=other not in sides and bool(v.confirms[other[0]]),
             )
-            other = "responder" if who == "initiator" else "initiator"
-            if other not in sides and v.confirms["r" if other == "responder" else "i"]:
-                rname = "Srand" if other == "responder" else "Mrand"
-                said += f"; the {other}'s passkey cannot be known: it never revealed its {rname}"
-            p.checks.append(
-                Check(
-                    f"{who}_passkey",
-                    cframe,
-                    "match",
-                    f"the {who}'s {name} #{cframe} equals c1 with the TK of a passkey found by "
-                    "trying all 10^6 (legacy Passkey Entry: the TK is the passkey, Vol 3, "
-                    f"Part H, 2.3.5.3): {said}",
-                    secret=f"{passkey:06d}" if success else None,
-                )
-            )
-        else:
-            p.checks.append(
-                Check(
-                    f"{who}_passkey",
-                    cframe,
-                    "mismatch",
-                    f"the {who}'s {name} #{cframe} equals c1 with no passkey 000000–999999 and "
-                    "these addresses and Pairing Request/Response: it was not computed as the "
-                    "spec defines (a stack bug, or other inputs such as a wrong address)",
-                )
-            )
+        )
     if len(found) == 2:
         a, b = found["initiator"], found["responder"]
-        last = max(r[0] for _c, r in sides.values())
-        if a == b:
-            p.checks.append(
-                Check("passkey_agreement", last, "match", "both sides used the same passkey")
+        shown = p.passkey_displayed_by
+        entered = _OTHER.get(shown or "")
+        got = {"initiator": a, "responder": b}
+        p.checks.append(
+            Check(
+                "passkey_agreement",
+                max(r[0] for _c, r in sides.values()),
+                "match" if a == b else "mismatch",
+                fact=CheckFact.LEGACY_PASSKEYS,
+                spec="2.3.5.3",
+                side=entered,  # None: neither side displayed it (both KeyboardOnly)
+                expected=a if entered is None else got[_OTHER[entered]],
+                got=b if entered is None else got[entered],
             )
-        else:
-            digits = differing_digits(a, b)
-            where = " and ".join(_ORDINAL[d] for d in digits)
-            shown = p.passkey_displayed_by
-            if shown in ("initiator", "responder"):
-                entered = "responder" if shown == "initiator" else "initiator"
-                got = {"initiator": a, "responder": b}
-                text = (
-                    f"the {entered} entered passkey {got[entered]:06d}, the {shown} displayed "
-                    f"{got[shown]:06d}"
-                )
-            else:
-                text = f"the initiator used passkey {a:06d}, the responder {b:06d}"
-            p.checks.append(
-                Check(
-                    "passkey_agreement",
-                    last,
-                    "mismatch",
-                    f"{text}: they differ in the {where} digit{'s' if len(digits) > 1 else ''}",
-                )
-            )
+        )
 
 
 def _search(
@@ -137,7 +117,7 @@ def _search(
     pres: bytes,
     air: bool,
     keys: Keyring,
-) -> tuple[dict[str, int], str | None]:
+) -> tuple[dict[str, int], NotSearched | None]:
     """Each side's passkey, searched under the address types in ``_types`` order until one
     gives a passkey (the other side uses the same inputs), as ``keys.passkey_search``
     allows; else the passkeys already searched in this process (to decrypt the link).
@@ -185,22 +165,13 @@ def _searched(
     ]
 
 
-def _not_searched(policy: PasskeySearch, success: bool) -> str:
+def _not_searched(policy: PasskeySearch, success: bool) -> NotSearched:
     """Why the passkeys of a legacy Passkey Entry pairing were not searched."""
-    what = "the passkeys were not searched (each side's is one of 10^6, Vol 3, Part H, 2.3.5.3)"
     if policy.mode == "never":
-        return f"{what}: --passkey-search never"
+        return NotSearched.NEVER
     if policy.mode == "failed" and success:
-        return (
-            f"{what}: the pairing succeeded and nothing in the capture needs its TK (no "
-            "encrypted link-layer packet to decrypt with its STK); --passkey-search always "
-            "or --show-keys searches it"
-        )
-    return (
-        f"{what}: this analysis spent its budget of {policy.budget} passkey searches (one "
-        "per pass over the 10^6 passkeys under one choice of address types); "
-        "--passkey-search always searches every pairing"
-    )
+        return NotSearched.NOT_NEEDED
+    return NotSearched.BUDGET
 
 
 def _oob(
@@ -228,10 +199,8 @@ def _oob(
                 f"{who}_confirm",
                 cframe,
                 "match" if ok else "mismatch",
-                f"the {who}'s {_NAMES[who]} #{cframe} "
-                + ("equals" if ok else "does not equal")
-                + " c1 with "
-                + ("the TK given with --tk" if ok else "any TK given with --tk")
-                + " (legacy OOB, Vol 3, Part H, 2.3.5.4)",
+                fact=CheckFact.LEGACY_OOB_CONFIRM,
+                spec="2.3.5.4",
+                side=who,
             )
         )

@@ -1,7 +1,7 @@
 """What the analysis builds: connections, pairing sessions, encryptions, ATT errors.
 
-These are plain data.  ``to_json`` methods give the documented JSON contract
-(docs/json.md, schema ``bpdiag.analysis/1``); nothing here formats text for people.
+These are plain data: nothing here formats text for people or JSON (``report/`` does:
+``report/json_objects.py`` gives each its documented JSON, docs/json.md).
 """
 
 from __future__ import annotations
@@ -104,14 +104,6 @@ class Endpoint:
     address_type: str | None = None  # "public" | "random" | "public-identity" | …
     identity: str | None = None  # the identity address an IRK resolved this RPA to
 
-    def to_json(self) -> dict[str, Any] | None:
-        if self.address is None:
-            return None
-        out: dict[str, Any] = {"address": self.address, "address_type": self.address_type}
-        if self.identity is not None:
-            out["identity_address"] = self.identity
-        return out
-
 
 @dataclass(slots=True)
 class Connection:
@@ -135,24 +127,6 @@ class Connection:
     encrypted: bool = False
     disconnect_time: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "transport": self.transport,
-            "handle": self.handle,
-            "access_address": None
-            if self.access_address is None
-            else f"0x{self.access_address:08x}",
-            "local_role": self.local_role,
-            "central": self.central.to_json(),
-            "peripheral": self.peripheral.to_json(),
-            "first_frame": self.first_frame,
-            "last_frame": self.last_frame,
-            "disconnect_reason": self.disconnect_reason,
-            "disconnect_reason_name": self.disconnect_reason_name,
-            "disconnect_frame": self.disconnect_frame,
-        }
-
 
 @dataclass(slots=True)
 class Features:
@@ -174,22 +148,6 @@ class Features:
     initiator_keys: tuple[str, ...] | None
     responder_keys: tuple[str, ...] | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "frame": self.frame,
-            "io_capability": self.io_capability_name,
-            "oob": self.oob,
-            "auth_req": self.auth_req,
-            "bonding": self.bonding,
-            "mitm": self.mitm,
-            "sc": self.sc,
-            "keypress": self.keypress,
-            "ct2": self.ct2,
-            "max_key_size": self.max_key_size,
-            "initiator_keys": self.initiator_keys,
-            "responder_keys": self.responder_keys,
-        }
-
 
 @dataclass(slots=True)
 class SecurityRequest:
@@ -198,15 +156,6 @@ class SecurityRequest:
     bonding: bool
     mitm: bool
     sc: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "frame": self.frame,
-            "auth_req": self.auth_req,
-            "bonding": self.bonding,
-            "mitm": self.mitm,
-            "sc": self.sc,
-        }
 
 
 @dataclass(slots=True)
@@ -229,16 +178,6 @@ class SecurityProcedure:
     encryption_status: int | None = None
     repeats: int = 0  # further Security Requests before any answer
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "security_request": self.request.to_json(),
-            "outcome": self.outcome,
-            "answer_frame": self.answer_frame,
-            "encryption_status": self.encryption_status,
-            "repeats": self.repeats,
-        }
-
 
 @dataclass(slots=True)
 class Failure:
@@ -255,18 +194,6 @@ class Failure:
     # directions; a missed PDU could sit before it)
     sender_unknown: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "reason": self.reason,
-            "name": self.name,
-            "sent_by": self.sent_by,
-            "frame": self.frame,
-            "layer": self.layer,
-        }
-        if self.sender_unknown is not None:
-            out["sender_unknown"] = self.sender_unknown
-        return out
-
 
 @dataclass(slots=True)
 class Step:
@@ -277,32 +204,73 @@ class Step:
     sender: Role
     code: int
     name: str
-    msg: Any  # the decoded SMP command (``summary(show_keys=…)`` renders it)
+    msg: Any  # the decoded SMP command (``report.smp_text.smp_summary`` renders it)
     decrypted: bool = False  # bpdiag decrypted the packet that carried it (air captures)
+
+
+class CheckFact(StrEnum):
+    """What a ``Check`` redid, as the facts it carries are read (``rules.evidence`` words
+    each kind; its ``spec`` is the section of Vol 3, Part H).  ``CheckKind`` is the check's
+    name (``Check.check``); this is the shape of its facts: one name, say
+    ``initiator_confirm``, is an SC or a legacy confirm check."""
+
+    DEBUG_KEY = "debug_key"  # a Pairing Public Key is the spec's debug key
+    OFF_CURVE = "off_curve"  # a Pairing Public Key is not a point on P-256
+    SC_CONFIRM = "sc_confirm"  # Cb = f4(PKb, PKa, Nb, 0), Just Works / Numeric Comparison
+    SC_PASSKEY_COMMITMENT = "sc_passkey_commitment"  # a round's confirm matches neither bit
+    SC_PASSKEY_BITS = "sc_passkey_bits"  # the bits both sides revealed, round by round
+    SC_PASSKEY_REFUSED = "sc_passkey_refused"  # the responder refused a round's commitment
+    LEGACY_JW_CONFIRM = "legacy_jw_confirm"  # c1 with TK = 0
+    LEGACY_PASSKEY = "legacy_passkey"  # the passkey a side's confirm was computed with
+    LEGACY_PASSKEYS = "legacy_passkeys"  # the two sides' passkeys compared
+    LEGACY_PASSKEY_NOT_SEARCHED = "legacy_passkey_not_searched"  # ``reason`` says why
+    LEGACY_OOB_CONFIRM = "legacy_oob_confirm"  # c1 with a TK given with --tk
+
+
+class NotSearched(StrEnum):
+    """Why the passkeys of a legacy Passkey Entry pairing were not searched
+    (``CheckFact.LEGACY_PASSKEY_NOT_SEARCHED``; ``--passkey-search``)."""
+
+    NEVER = "never"  # --passkey-search never
+    NOT_NEEDED = "not_needed"  # it succeeded and nothing needs its TK (mode "failed")
+    BUDGET = "budget"  # this analysis spent its budget of searches (``Check.budget``)
 
 
 @dataclass(slots=True)
 class Check:
-    """A spec check redone from the public values of a pairing (bpdiag.analysis.verify)."""
+    """A spec check redone from the public values of a pairing (bpdiag.analysis.verify,
+    bpdiag.analysis.legacy_tk), as facts: ``bpdiag.rules.evidence.check_detail`` words it.
+
+    The facts a kind carries: ``side`` whose value was checked (None: both sides');
+    ``round`` the Passkey Entry round (1–20) the result is about; ``expected``/``got`` the
+    two values compared where the result names them (SC_PASSKEY_BITS: the initiator's and
+    the responder's bit; LEGACY_PASSKEYS: the passkey displayed and the one ``side``
+    entered, with no side the initiator's and the responder's; LEGACY_PASSKEY: ``got`` the
+    passkey found when it is no secret); ``rounds``/``unchecked`` how many Passkey Entry
+    rounds could be checked and how many the capture missed; ``inputs`` the other PDUs the
+    check read (the nonce); ``peer_hidden`` the other side never revealed its random;
+    ``reason`` why a check was not made (LEGACY_PASSKEY_NOT_SEARCHED, with ``budget`` the
+    searches the analysis was allowed when that is why).
+    """
 
     check: str  # a CheckKind (verify.py and legacy_tk.py write its values)
     frame: int  # the PDU the check is about
-    result: str  # a CheckResult: match, mismatch, not_checked (the detail says why)
-    detail: str
-    # A secret the check recovered (the passkey of a successful pairing): never in ``detail``,
-    # never in JSON; the text report shows it with --show-keys only.
+    result: str  # a CheckResult: match, mismatch, not_checked (``reason`` says why)
+    fact: CheckFact
+    spec: str  # the section of Vol 3, Part H it follows ("2.3.5.6.3")
+    side: str | None = None  # "initiator" | "responder"
+    round: int | None = None
+    expected: int | None = None
+    got: int | None = None
+    rounds: int | None = None
+    unchecked: int = 0
+    inputs: tuple[int, ...] = ()
+    peer_hidden: bool = False
+    reason: NotSearched | None = None  # why a check was not made (result not_checked)
+    budget: int | None = None  # NotSearched.BUDGET: the searches an analysis may run
+    # A secret the check recovered (the passkey of a successful pairing): never in the
+    # words, never in JSON; the text report shows it with --show-keys only.
     secret: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "check": self.check,
-            "frame": self.frame,
-            "result": self.result,
-            "detail": self.detail,
-        }
-        if self.secret is not None:
-            out["secret"] = "redacted"
-        return out
 
 
 @dataclass(slots=True)
@@ -378,37 +346,6 @@ class Pairing:
             return Outcome.SUCCESS
         return Outcome.INCOMPLETE
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "connection": self.connection,
-            "frames": self.frames,
-            "security_request": None
-            if self.security_request is None
-            else self.security_request.to_json(),
-            "request": None if self.request is None else self.request.to_json(),
-            "response": None if self.response is None else self.response.to_json(),
-            "secure_connections": self.secure_connections,
-            "method": self.method,
-            "outcome": self.outcome,
-            "failure": None if self.failure is None else self.failure.to_json(),
-            "encrypted_frame": self.encrypted_frame,
-            "early_encryption_request": self.early_encryption_request,
-            "phase2": {
-                "confirms": self.confirms,
-                "randoms": self.randoms,
-                "public_keys": self.public_keys,
-                "dhkey_checks": self.dhkey_checks,
-                "complete": self.phase2_complete,
-            },
-            "keys": [{"frame": k.frame, "sent_by": k.sent_by, "key": k.key} for k in self.keys],
-            "checks": [c.to_json() for c in self.checks],
-            "numeric_comparison_value": self.numeric_value,
-        } | (
-            # Only when the capture did not show who sent these (sender_order.py)
-            {"senders_from_smp_order": self.senders_from_order} if self.senders_from_order else {}
-        )
-
 
 @dataclass(slots=True)
 class Encryption:
@@ -425,21 +362,6 @@ class Encryption:
     smp_cut_before: bool = False
     """The log cut SMP PDUs of this connection before it to their L2CAP header (Android 11's
     filtered snoop log): whether a pairing gave the key is not in the capture."""
-
-    def to_json(self) -> dict[str, Any]:
-        out = {
-            "connection": self.connection,
-            "frame": self.frame,
-            "status": self.status,
-            "status_name": self.status_name,
-            "after_pairing": self.after_pairing,
-            "pairing": self.pairing,
-            "how": self.how,
-            "key_size": self.key_size,
-        }
-        if self.smp_cut_before:
-            out["smp_cut_before"] = True
-        return out
 
 
 @dataclass(slots=True)
@@ -461,21 +383,6 @@ class AttError:
     count: int = 1
     frames: list[int] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "frame": self.frame,
-            "request_frame": self.request_frame,
-            "request_opcode": self.request_opcode,
-            "request_name": self.request_name,
-            "handle": self.handle,
-            "error": self.error,
-            "error_name": self.error_name,
-            "link_encrypted": self.encrypted,
-            "count": self.count,
-            "frames": self.frames or [self.frame],
-        }
-
 
 @dataclass(slots=True)
 class Advertiser:
@@ -485,14 +392,6 @@ class Advertiser:
     frame: int
     flags: int | None
     name: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "frame": self.frame,
-            "flags": self.flags,
-            "name": self.name,
-        }
 
 
 @dataclass(slots=True)
@@ -519,16 +418,6 @@ class CaptureInfo:
     cut_smp_frames: list[int] = field(default_factory=list)  # SMP PDUs the log stored cut
     first_time: float | None = None
     last_time: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "link_type": self.link_type,
-            "link_type_name": self.link_type_name,
-            "records": self.records,
-            "truncated_records": self.truncated_records,
-        }
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bpdiag.analysis.model import Check, Connection, Pairing
+from bpdiag.analysis.model import Check, CheckFact, Connection, Pairing
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import smp
 
@@ -126,9 +126,9 @@ def _public_keys(p: Pairing, v: _Values) -> None:
                     f"{who}_debug_key",
                     frame,
                     "mismatch",
-                    f"the {who}'s Pairing Public Key #{frame} is the SMP debug key of the spec "
-                    "(Vol 3, Part H, 2.3.5.6.1): its private key is public, so anyone who "
-                    "recorded this pairing can compute the DHKey and the LTK",
+                    fact=CheckFact.DEBUG_KEY,
+                    spec="2.3.5.6.1",
+                    side=who,
                 )
             )
             continue
@@ -138,9 +138,9 @@ def _public_keys(p: Pairing, v: _Values) -> None:
                     f"{who}_public_key",
                     frame,
                     "mismatch",
-                    f"the {who}'s Pairing Public Key #{frame} is not a point on the P-256 "
-                    "curve: the peer must refuse it (the invalid-curve attack, CVE-2018-5383), "
-                    "and no DHKey both sides agree on can come from it",
+                    fact=CheckFact.OFF_CURVE,
+                    spec="2.3.5.6.1",
+                    side=who,
                 )
             )
 
@@ -157,9 +157,10 @@ def _sc_just_works(p: Pairing, v: _Values) -> None:
                 "responder_confirm",
                 cframe,
                 "match" if ok else "mismatch",
-                f"the responder's Pairing Confirm #{cframe} "
-                + ("equals" if ok else "does not equal")
-                + f" f4(PKb, PKa, Nb, 0) computed from its public key and its nonce #{nframe}",
+                fact=CheckFact.SC_CONFIRM,
+                spec="2.3.5.6.2",
+                side="responder",
+                inputs=(nframe,),
             )
         )
     if p.method == "numeric_comparison" and v.randoms["i"] and v.randoms["r"]:
@@ -202,9 +203,10 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
                     f"{who}_passkey_commitment",
                     confirm[0],
                     "mismatch",
-                    f"the {who}'s confirm in round {k + 1} matches neither passkey bit: it did "
-                    "not compute f4(PKx, PKy, N, 0x80|bit) as the spec defines (a stack bug, "
-                    "not a typing error)",
+                    fact=CheckFact.SC_PASSKEY_COMMITMENT,
+                    spec="2.3.5.6.3",
+                    side=who,
+                    round=k + 1,
                 )
             )
             return
@@ -221,9 +223,11 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
                 "passkey_agreement",
                 last,
                 "mismatch",
-                f"the two sides used different passkeys: round {k + 1} of 20 reveals "
-                f"different bits (bit {k}, counting from the lowest) — the passkey typed was "
-                "not the one displayed",
+                fact=CheckFact.SC_PASSKEY_BITS,
+                spec="2.3.5.6.3",
+                round=k + 1,
+                expected=ib[k],
+                got=rb[k],
             )
         )
     elif rounds > len(rb) and p.failure is not None and p.failure.sent_by == "responder":
@@ -234,24 +238,23 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
                 "passkey_agreement",
                 v.randoms["i"][-1][0],
                 "mismatch",
-                f"in round {rounds} of 20 the responder refused the initiator's commitment "
-                f"after {rounds - 1} round(s): the two passkeys differ in bit {rounds - 1} "
-                "(bit 0 is the lowest) — the passkey typed was not the one displayed",
+                fact=CheckFact.SC_PASSKEY_REFUSED,
+                spec="2.3.5.6.3",
+                side="responder",
+                round=rounds,
+                expected=ib[rounds - 1] if ib[rounds - 1] >= 0 else None,  # its bit, if seen
             )
         )
     elif both:
-        gap = f" ({missed} round(s) the capture missed could not be checked)" if missed else ""
-        what = (
-            "all 20 Passkey Entry rounds reveal"
-            if len(both) == 20
-            else f"the {len(both)} round(s) that can be checked reveal"
-        )
         p.checks.append(
             Check(
                 "passkey_agreement",
                 last,
                 "match",
-                f"{what} the same bits on both sides: both used the same passkey{gap}",
+                fact=CheckFact.SC_PASSKEY_BITS,
+                spec="2.3.5.6.3",
+                rounds=len(both),
+                unchecked=missed,
             )
         )
 
@@ -326,27 +329,15 @@ def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
 
     ok = {who: verifies(who) for who in sides}
     for who, ((cframe, _c), _r) in sides.items():
-        name = "Mconfirm" if who == "initiator" else "Sconfirm"
-        if ok[who]:
+        # A mismatch is certain only when the other side verifies with the same inputs.
+        if ok[who] or any(ok[o] for o in sides if o != who):
             p.checks.append(
                 Check(
                     f"{who}_confirm",
                     cframe,
-                    "match",
-                    f"the {who}'s {name} #{cframe} equals c1 with TK = 0 (Just Works) from the "
-                    "Pairing Request, Pairing Response and the two addresses",
-                )
-            )
-        elif any(ok[o] for o in sides if o != who):
-            # Certain only because the other side verifies with the same inputs.
-            p.checks.append(
-                Check(
-                    f"{who}_confirm",
-                    cframe,
-                    "mismatch",
-                    f"the {who}'s {name} #{cframe} does not equal c1 with TK = 0, while the "
-                    "other side's confirm does with the same addresses and Pairing "
-                    f"Request/Response: the {who} computed it from other inputs (a stack "
-                    "bug, e.g. a wrong address or address type, or a TK that is not zero)",
+                    "match" if ok[who] else "mismatch",
+                    fact=CheckFact.LEGACY_JW_CONFIRM,
+                    spec="2.3.5.5",
+                    side=who,
                 )
             )

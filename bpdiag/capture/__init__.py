@@ -30,10 +30,9 @@ import os
 import sys
 from collections.abc import Generator, Iterator
 from itertools import chain
-from types import TracebackType
 from typing import BinaryIO, cast
 
-from bpdiag.capture._io import BatchReader, PrefixedRaw, Source
+from bpdiag.capture._io import BatchReader, Closing, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
@@ -114,7 +113,7 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     )
 
 
-class Capture:
+class Capture(Closing):
     """An open capture file.
 
     Iterate it (once) for its ``Record``s; ``problems`` fills as damage is met, ``records``
@@ -231,17 +230,6 @@ class Capture:
         self._gen.close()
         self._iter = iter(())
         self._f.close()
-
-    def __enter__(self) -> Capture:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_capture(path: str | os.PathLike[str]) -> Capture:

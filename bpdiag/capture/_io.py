@@ -13,7 +13,8 @@ from __future__ import annotations
 import io
 from collections.abc import Generator, Iterator
 from operator import length_hint
-from typing import BinaryIO
+from types import TracebackType
+from typing import BinaryIO, Self
 
 from bpdiag.capture.record import Problem, ProblemKind, Record
 
@@ -26,6 +27,24 @@ MAX_PROBLEMS = 1000
 """After this many problems in one capture, further ones are counted, not listed."""
 
 _EMPTY: Iterator[Record] = iter(())
+
+
+class Closing:
+    """``with`` for a capture: the end of the block closes it (``close``)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 class Source:

@@ -23,9 +23,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from types import TracebackType
 from typing import BinaryIO
 
+from bpdiag.capture._io import Closing
 from bpdiag.capture.btsnoop import EPOCH_DELTA_US, MONITOR_DIRECTIONS
 from bpdiag.capture.record import Direction, Problem, Record
 from bpdiag.errors import UnreadableCapture
@@ -92,7 +92,7 @@ def adapter_index(dev: str) -> int | None:
     raise UnreadableCapture(f"{dev!r} is not an adapter name (hci0, hci1, … or all)")
 
 
-class MonitorCapture:
+class MonitorCapture(Closing):
     """Records from a monitor-channel socket, until ``stop`` is set (checked every
     ``poll`` seconds).  Duck-types ``bpdiag.capture.Capture`` for ``analysis.run``."""
 
@@ -175,14 +175,3 @@ class MonitorCapture:
         self._sock.close()
         if self._writer is not None:
             self._writer.close()
-
-    def __enter__(self) -> MonitorCapture:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

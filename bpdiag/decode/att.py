@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
 
+from bpdiag.decode.declare import attrs
 from bpdiag.errors import BadLength, Truncated
 
 ERROR_RESPONSE = 0x01
@@ -235,13 +236,8 @@ class AttErrorResponse:
         return att_error_name(self.error_code)
 
     def fields(self) -> dict[str, object]:
-        return {
-            "request_opcode": self.request_opcode,
-            "request_name": self.request_name,
-            "handle": self.handle,
-            "error_code": self.error_code,
-            "error_name": self.error_name,
-        }
+        names = ("request_opcode", "request_name", "handle", "error_code", "error_name")
+        return attrs(self, names)
 
 
 def _check_request(op: int, data: bytes) -> None:

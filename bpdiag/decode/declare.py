@@ -32,7 +32,8 @@ def address_str(wire: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class Param:
     """One parameter on the wire: the attribute it fills (``""``: read past), its size in
-    octets and how it is read — ``int`` unsigned little-endian, ``handle`` a
+    octets and how it is read — ``int`` unsigned little-endian, ``sint`` signed
+    (two's complement) little-endian, ``handle`` a
     Connection_Handle (the low 12 bits of a u16; the top bits are RFU), ``addr`` a device
     address (shown most significant byte first), ``octets`` bytes in wire order (shown as
     hex), ``u16s`` a run of little-endian u16 (a tuple, shown as a list).
@@ -58,6 +59,8 @@ class Param:
             return bytes(chunk)
         if self.kind == "u16s":
             return tuple(int.from_bytes(chunk[i : i + 2], "little") for i in range(0, self.size, 2))
+        if self.kind == "sint":
+            return int.from_bytes(chunk, "little", signed=True)
         value = int.from_bytes(chunk, "little")
         return value & 0x0FFF if self.kind == "handle" else value
 
@@ -75,6 +78,20 @@ class Param:
                 out[self.key] = value
         if self.names is not None and isinstance(value, int):
             out[self.name_key] = self.names(value)
+
+
+Names = tuple[str | tuple[str, str], ...]
+"""Attributes shown as they are: a name, or (the key it is shown under, the attribute)."""
+
+
+def attrs(o: object, names: Names) -> dict[str, object]:
+    """``{key: o.attribute}`` for ``names``, in their order (a ``fields()`` or a JSON object
+    that is some of an object's attributes)."""
+    out: dict[str, object] = {}
+    for name in names:
+        key, attr = (name, name) if isinstance(name, str) else name
+        out[key] = getattr(o, attr)
+    return out
 
 
 def size_of(params: Iterable[Param]) -> int:
@@ -198,6 +215,14 @@ class Declared:
 
 
 D = TypeVar("D", bound=type[Declared])
+
+
+def undeclared(cls: D) -> D:
+    """Class decorator for the message of a code no class is declared for: its ``wire``
+    fields (the raw parameters, and a code worth showing) are what ``fields()`` shows; it
+    is in no registry (the parser builds it with the code and the bytes)."""
+    cls.SHOWN = tuple(declared_params(cls).values())
+    return cls
 
 
 def declare(

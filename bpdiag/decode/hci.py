@@ -41,6 +41,7 @@ from bpdiag.decode.declare import (
     read_params,
     reserved_name,
     size_of,
+    undeclared,
     wire,
 )
 from bpdiag.decode.declare import address_str as address_str
@@ -153,23 +154,12 @@ def _le_event(subevent: int, order: tuple[str | Param, ...] | None = None) -> Ca
     return declare(LE_SUBEVENTS, "subevent", subevent, order)
 
 
+def _raw() -> Any:
+    """The parameters of a message bpdiag has no class for, kept as they are."""
+    return wire(0, "octets", key="params", default=b"")
+
+
 # ================================================================ commands
-@dataclass(frozen=True, slots=True)
-class HciCommand:
-    """Any HCI command bpdiag has no class for (Vol 4, Part E, 5.4.1): opcode and raw
-    parameters."""
-
-    opcode: int
-    params: bytes = b""
-
-    @property
-    def name(self) -> str:
-        return command_name(self.opcode)
-
-    def fields(self) -> dict[str, object]:
-        return {"params": self.params.hex()}
-
-
 class _Command(Declared):
     __slots__ = ()
     opcode: ClassVar[int]
@@ -177,6 +167,16 @@ class _Command(Declared):
     @property
     def name(self) -> str:
         return command_name(self.opcode)
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class HciCommand(_Command):
+    """Any HCI command bpdiag has no class for (Vol 4, Part E, 5.4.1): opcode and raw
+    parameters."""
+
+    opcode: int  # type: ignore[misc]  # a field here, a class attribute of typed commands
+    params: bytes = _raw()
 
 
 @_command(0x0406, status=True)
@@ -341,20 +341,30 @@ HANDLE_STATUS_COMMANDS = frozenset(
 names no handle, so the command's is the one it is about."""
 
 
+def _parameters(
+    data: bytes, start: int, name_of: Callable[[int], str], code: int, what: str
+) -> bytes:
+    """The parameters of a command or event packet, from ``start`` on; the octet before them
+    is the parameter total length, which must be what follows (``Truncated`` when less
+    does, ``BadLength`` when more)."""
+    plen = data[start - 1]
+    params = bytes(data[start:])
+    if len(params) != plen:
+        error = Truncated if len(params) < plen else BadLength
+        raise error(
+            f"HCI {name_of(code)}{what}: parameter length says {plen}, got {len(params)}",
+            layer="hci",
+        )
+    return params
+
+
 def parse_command(data: bytes) -> HciCommandMessage:
     """Decode an HCI command packet (Vol 4, Part E, 5.4.1): opcode (u16 LE), parameter total
     length (u8), parameters."""
     if len(data) < 3:
         raise Truncated(f"HCI command header needs 3 bytes, got {len(data)}", layer="hci")
     opcode = int.from_bytes(data[:2], "little")
-    plen = data[2]
-    params = bytes(data[3:])
-    if len(params) != plen:
-        error = Truncated if len(params) < plen else BadLength
-        raise error(
-            f"HCI {command_name(opcode)}: parameter length says {plen}, got {len(params)}",
-            layer="hci",
-        )
+    params = _parameters(data, 3, command_name, opcode, "")
     layout = COMMANDS.get(opcode)
     if layout is None:
         return HciCommand(opcode, params)
@@ -365,39 +375,6 @@ def parse_command(data: bytes) -> HciCommandMessage:
 
 # ================================================================ events
 LE_META = 0x3E
-
-
-@dataclass(frozen=True, slots=True)
-class HciEvent:
-    """Any HCI event bpdiag has no class for (Vol 4, Part E, 5.4.4): event code and raw
-    parameters."""
-
-    code: int
-    params: bytes = b""
-
-    @property
-    def name(self) -> str:
-        return event_name(self.code)
-
-    def fields(self) -> dict[str, object]:
-        return {"params": self.params.hex()}
-
-
-@dataclass(frozen=True, slots=True)
-class LeMetaEvent:
-    """An LE Meta subevent bpdiag has no class for (Vol 4, Part E, 7.7.65): subevent code
-    and the parameters after it."""
-
-    subevent: int
-    params: bytes = b""
-    code: ClassVar[int] = LE_META
-
-    @property
-    def name(self) -> str:
-        return le_subevent_name(self.subevent)
-
-    def fields(self) -> dict[str, object]:
-        return {"subevent": self.subevent, "params": self.params.hex()}
 
 
 class _Event(Declared):
@@ -420,6 +397,26 @@ class _LeEvent(Declared):
 def _subevent() -> Any:
     """The LE Meta subevent code a class is declared for: shown, not read (``_le_event``)."""
     return wire(0)
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class HciEvent(_Event):
+    """Any HCI event bpdiag has no class for (Vol 4, Part E, 5.4.4): event code and raw
+    parameters."""
+
+    code: int
+    params: bytes = _raw()
+
+
+@undeclared
+@dataclass(frozen=True, slots=True)
+class LeMetaEvent(_LeEvent):
+    """An LE Meta subevent bpdiag has no class for (Vol 4, Part E, 7.7.65): subevent code
+    and the parameters after it."""
+
+    subevent: int = _subevent()
+    params: bytes = _raw()
 
 
 @_event(0x03)
@@ -596,14 +593,8 @@ def parse_event(data: bytes) -> HciEventMessage:
     length (u8), parameters; an LE Meta event (7.7.65) by its subevent code."""
     if len(data) < 2:
         raise Truncated(f"HCI event header needs 2 bytes, got {len(data)}", layer="hci")
-    code, plen = data[0], data[1]
-    params = bytes(data[2:])
-    if len(params) != plen:
-        error = Truncated if len(params) < plen else BadLength
-        raise error(
-            f"HCI {event_name(code)} event: parameter length says {plen}, got {len(params)}",
-            layer="hci",
-        )
+    code = data[0]
+    params = _parameters(data, 2, event_name, code, " event")
     msg: HciEventMessage
     if code == LE_META:
         if not params:

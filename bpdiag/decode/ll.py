@@ -27,7 +27,16 @@ from enum import IntEnum
 from typing import Any
 
 from bpdiag.decode.adv import AdvertisingData, parse_ad
-from bpdiag.decode.declare import D, Declared, Layout, declare, reserved_name, show_params, wire
+from bpdiag.decode.declare import (
+    D,
+    Declared,
+    Layout,
+    attrs,
+    declare,
+    reserved_name,
+    show_params,
+    wire,
+)
 from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci import status_name
 from bpdiag.errors import BadLength, Truncated
@@ -336,15 +345,9 @@ class AdvExtPdu:
         return adv_pdu_type_name(self.pdu_type, secondary=self.aux)
 
     def fields(self) -> dict[str, object]:
-        return {
-            "adv_mode": self.adv_mode,
-            "ext_header_length": self.ext_header_length,
-            "ext_header_flags": self.ext_header_flags,
-            "adv_address": self.adv_address,
-            "adv_address_type": None
-            if self.adv_address is None
-            else _address_type(self.adv_address_type),
-        }
+        names = ("adv_mode", "ext_header_length", "ext_header_flags", "adv_address")
+        kind = None if self.adv_address is None else _address_type(self.adv_address_type)
+        return attrs(self, names) | {"adv_address_type": kind}
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,11 @@ bytes: ``params`` says how many were withheld.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from bpdiag.decode.declare import Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
 from bpdiag.errors import Truncated, Unsupported
 
@@ -279,12 +281,35 @@ MGMT_DISCONNECT_REASONS: dict[int, str] = {
     5: "Connection terminated by local host for suspend",
 }
 
-# Parameter layouts (doc/mgmt-protocol.rst) of the messages bpdiag reads: each item is a
-# (name, kind) pair; kind "addr" is Address (6, shown most significant first) plus
-# Address_Type (1: 0 BR/EDR, 1 LE public, 2 LE random), "bdaddr" an address alone.
-_Layout = tuple[tuple[str, str], ...]
-_ADDR: _Layout = (("address", "addr"),)
-_MODE: _Layout = (("mode", "u8"),)
+# Parameter layouts (doc/mgmt-protocol.rst) of the messages bpdiag reads, declared as
+# ``bpdiag.decode.declare`` declares HCI's: each a tuple of ``Param``s in wire order.  An
+# Address parameter is Address (6 octets, shown most significant first) and Address_Type
+# (1: 0 BR/EDR, 1 LE public, 2 LE random).
+
+
+def _disconnect_reason_name(reason: int) -> str:
+    return MGMT_DISCONNECT_REASONS.get(reason) or f"reserved ({reason})"
+
+
+_NAMES: dict[str, Callable[[int], object]] = {
+    "status": lambda st: mgmt_status_name(st),  # (defined below)
+    "reason": _disconnect_reason_name,
+}
+
+
+def _p(attr: str, size: int = 1, kind: str = "int") -> Param:
+    """A parameter shown under its own name (status and reason codes with their name)."""
+    names = _NAMES.get(attr)
+    return Param(attr, size, kind, attr, names, f"{attr}_name" if names else "")
+
+
+def _address(attr: str = "address") -> tuple[Param, ...]:
+    return _p(attr, 6, "addr"), _p(f"{attr}_type")
+
+
+_Layout = tuple[Param, ...]
+_ADDR: _Layout = _address()
+_MODE: _Layout = (_p("mode"),)
 
 MGMT_COMMAND_LAYOUTS: dict[int, _Layout] = {
     **dict.fromkeys(
@@ -292,59 +317,54 @@ MGMT_COMMAND_LAYOUTS: dict[int, _Layout] = {
         _MODE,
     ),
     **dict.fromkeys((0x0029, 0x002A, 0x002D, 0x002E), _MODE),
-    0x0006: (("discoverable", "u8"), ("timeout", "u16")),
-    0x0012: (("debug_keys", "u8"), ("key_count", "u16")),
-    0x0013: (("key_count", "u16"),),
+    0x0006: (_p("discoverable"), _p("timeout", 2)),
+    0x0012: (_p("debug_keys"), _p("key_count", 2)),
+    0x0013: (_p("key_count", 2),),
     **dict.fromkeys(
         (0x0014, 0x0016, 0x0017, 0x001A, 0x001C, 0x001D, 0x001F, 0x0021, 0x0022),
         _ADDR,
     ),
     **dict.fromkeys((0x0026, 0x0027, 0x0031, 0x0032, 0x0034), _ADDR),
-    0x0018: (("io_capability", "u8"),),
-    0x0019: (("address", "addr"), ("io_capability", "u8")),
-    0x001B: (("address", "addr"), ("disconnect", "u8")),
-    0x001E: (("address", "addr"), ("passkey", "u32")),
-    **dict.fromkeys((0x0023, 0x0024, 0x0041), (("address_types", "u8"),)),
-    0x002F: (("privacy", "u8"),),
-    0x0030: (("irk_count", "u16"),),
-    0x0033: (("address", "addr"), ("action", "u8")),
-    0x0046: (("key_count", "u16"),),
+    0x0018: (_p("io_capability"),),
+    0x0019: (*_ADDR, _p("io_capability")),
+    0x001B: (*_ADDR, _p("disconnect")),
+    0x001E: (*_ADDR, _p("passkey", 4)),
+    **dict.fromkeys((0x0023, 0x0024, 0x0041), (_p("address_types"),)),
+    0x002F: (_p("privacy"),),
+    0x0030: (_p("irk_count", 2),),
+    0x0033: (*_ADDR, _p("action")),
+    0x0046: (_p("key_count", 2),),
 }
 
 MGMT_EVENT_LAYOUTS: dict[int, _Layout] = {
-    0x0003: (("error_code", "u8"),),
-    0x0006: (("settings", "u32"),),
-    0x0009: (("store_hint", "u8"), ("address", "addr"), ("key_type", "u8")),
-    0x000A: (
-        ("store_hint", "u8"),
-        ("address", "addr"),
-        ("key_type", "u8"),
-        ("central", "u8"),
-        ("encryption_size", "u8"),
-    ),
-    0x000B: (("address", "addr"), ("flags", "u32"), ("eir_length", "u16")),
-    0x000C: (("address", "addr"), ("reason", "u8")),
-    0x000D: (("address", "addr"), ("status", "u8")),
-    0x000E: (("address", "addr"), ("secure", "u8")),
-    0x000F: (("address", "addr"), ("confirm_hint", "u8"), ("value", "u32")),
+    0x0003: (_p("error_code"),),
+    0x0006: (_p("settings", 4),),
+    0x0009: (_p("store_hint"), *_ADDR, _p("key_type")),
+    0x000A: (_p("store_hint"), *_ADDR, _p("key_type"), _p("central"), _p("encryption_size")),
+    0x000B: (*_ADDR, _p("flags", 4), _p("eir_length", 2)),
+    0x000C: (*_ADDR, _p("reason")),
+    0x000D: (*_ADDR, _p("status")),
+    0x000E: (*_ADDR, _p("secure")),
+    0x000F: (*_ADDR, _p("confirm_hint"), _p("value", 4)),
     0x0010: _ADDR,
-    0x0011: (("address", "addr"), ("status", "u8")),
-    0x0012: (("address", "addr"), ("rssi", "i8"), ("flags", "u32"), ("eir_length", "u16")),
-    0x0013: (("address_types", "u8"), ("discovering", "u8")),
+    0x0011: (*_ADDR, _p("status")),
+    0x0012: (*_ADDR, _p("rssi", 1, "sint"), _p("flags", 4), _p("eir_length", 2)),
+    0x0013: (_p("address_types"), _p("discovering")),
     **dict.fromkeys((0x0014, 0x0015, 0x0016, 0x001B), _ADDR),
-    0x0017: (("address", "addr"), ("passkey", "u32"), ("entered", "u8")),
-    0x0018: (("store_hint", "u8"), ("random_address", "bdaddr"), ("address", "addr")),
-    0x0019: (("store_hint", "u8"), ("address", "addr"), ("csrk_type", "u8")),
-    0x001A: (("address", "addr"), ("action", "u8")),
+    0x0017: (*_ADDR, _p("passkey", 4), _p("entered")),
+    0x0018: (_p("store_hint"), _p("random_address", 6, "addr"), *_ADDR),
+    0x0019: (_p("store_hint"), *_ADDR, _p("csrk_type")),
+    0x001A: (*_ADDR, _p("action")),
     0x001C: (
-        ("store_hint", "u8"),
-        ("address", "addr"),
-        ("min_interval", "u16"),
-        ("max_interval", "u16"),
-        ("latency", "u16"),
-        ("timeout", "u16"),
+        *(_p("store_hint"), *_ADDR),
+        *(_p("min_interval", 2), _p("max_interval", 2), _p("latency", 2), _p("timeout", 2)),
     ),
 }
+
+# Command Complete return parameters bpdiag reads: Address and Address_Type (the commands
+# in MGMT_ADDR_RETURNS), and Read Controller Information's (0x0004) Address, then past
+# Bluetooth_Version, Manufacturer and Supported_Settings, Current_Settings.
+_INFO_RETURN: _Layout = (_p("address", 6, "addr"), Param("", 7), _p("current_settings", 4))
 
 # Messages whose parameters hold key material: never shown.  The passkey of User Passkey
 # Reply (0x001E) and Passkey Notify (0x0017) is the TK (Vol 3, Part H, 2.3.5.3): with the
@@ -359,7 +379,6 @@ MGMT_ADDR_RETURNS = frozenset(
     | {0x0021, 0x0022, 0x0026, 0x0027, 0x0031, 0x0032, 0x0033, 0x0034}
 )
 
-_SIZES = {"u8": 1, "i8": 1, "u16": 2, "u32": 4, "addr": 7, "bdaddr": 6}
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 
@@ -394,43 +413,34 @@ def _need(data: bytes, n: int, what: str) -> None:
         raise Truncated(f"monitor {what} needs {n} bytes, got {len(data)}", layer="monitor")
 
 
-def _layout_size(layout: _Layout) -> int:
-    return sum(_SIZES[kind] for _, kind in layout)
-
-
 def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str, object], ...]:
-    _need(params, _layout_size(layout), what)
-    out: list[tuple[str, object]] = []
-    pos = 0
-    for key, kind in layout:
-        if kind == "addr":
-            out.append((key, address_str(params[pos : pos + 6])))
-            out.append((f"{key}_type", params[pos + 6]))
-        elif kind == "bdaddr":
-            out.append((key, address_str(params[pos : pos + 6])))
-        elif kind == "u8":
-            out.append((key, params[pos]))
-        elif kind == "i8":
-            out.append((key, params[pos] - 256 if params[pos] > 127 else params[pos]))
-        elif kind == "u16":
-            out.append((key, int(_U16.unpack_from(params, pos)[0])))
-        else:
-            out.append((key, int(_U32.unpack_from(params, pos)[0])))
-        pos += _SIZES[kind]
-        if key == "status":
-            out.append(("status_name", mgmt_status_name(params[pos - 1])))
-        elif key == "reason":
-            reason = params[pos - 1]
-            out.append(
-                ("reason_name", MGMT_DISCONNECT_REASONS.get(reason) or f"reserved ({reason})")
-            )
-    return tuple(out)
+    """The parameters ``layout`` declares, as shown (``Param.show``): ``Truncated`` when
+    fewer octets are there than it needs."""
+    _need(params, size_of(layout), what)
+    values: dict[str, object] = {}
+    read_params(layout, params, values)
+    out: dict[str, object] = {}
+    for p in layout:
+        if p.attr:
+            p.show(out, values[p.attr])
+    return tuple(out.items())
 
 
-def _params_field(params: bytes, secret: bool) -> str:
-    if secret:
-        return f"withheld: {len(params)} bytes of key material"
-    return params.hex()
+def _control_values(
+    cookie: int, code: tuple[str, int | None, Callable[[int], str]], msg: Any
+) -> dict[str, object]:
+    """The fields of a Control Command / Event: the cookie, the MGMT code (``(key, code,
+    its name)``, none on another format's socket) and its name, the parameters bpdiag reads
+    (``msg.details``), and the parameter bytes — withheld when they hold key material."""
+    out: dict[str, object] = {"cookie": cookie}
+    key, value, name_of = code
+    if value is not None:
+        out[key] = value
+        out[f"{key}_name"] = name_of(value)
+    out.update(msg.details)
+    params: bytes = msg.params
+    out["params"] = f"withheld: {len(params)} bytes of key material" if msg.secret else params.hex()
+    return out
 
 
 # ================================================================ records
@@ -572,14 +582,8 @@ class ControlOpen(MonitorRecord):
         return bool(self.flags and self.flags & 1)
 
     def _values(self) -> dict[str, object]:
-        return {
-            "cookie": self.cookie,
-            "format": self.format_name,
-            "version": self.version,
-            "revision": self.revision,
-            "flags": self.flags,
-            "process": self.process,
-        }
+        names = ("cookie", ("format", "format_name"), "version", "revision", "flags", "process")
+        return attrs(self, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,13 +621,11 @@ class ControlCommand(MonitorRecord):
         return f"MGMT Command ({mgmt_opcode_name(self.command)})"
 
     def _values(self) -> dict[str, object]:
-        out: dict[str, object] = {"cookie": self.cookie}
-        if self.command is not None:
-            out["opcode"] = self.command
-            out["opcode_name"] = mgmt_opcode_name(self.command)
-        out.update(self.details)
-        out["params"] = _params_field(self.params, self.command in MGMT_KEY_COMMANDS)
-        return out
+        return _control_values(self.cookie, ("opcode", self.command, mgmt_opcode_name), self)
+
+    @property
+    def secret(self) -> bool:
+        return self.command in MGMT_KEY_COMMANDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,13 +648,7 @@ class ControlEvent(MonitorRecord):
         return f"MGMT Event ({mgmt_event_name(self.event)})"
 
     def _values(self) -> dict[str, object]:
-        out: dict[str, object] = {"cookie": self.cookie}
-        if self.event is not None:
-            out["event"] = self.event
-            out["event_name"] = mgmt_event_name(self.event)
-        out.update(self.details)
-        out["params"] = _params_field(self.params, self.secret)
-        return out
+        return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,14 +716,13 @@ def _mgmt_event(adapter: int, cookie: int, data: bytes) -> ControlEvent:
             ("status_name", mgmt_status_name(status)),
         ]
         ret = params[3:]
-        if ev == 0x0001 and op in MGMT_ADDR_RETURNS and len(ret) >= 7:
-            details += [("address", address_str(ret[0:6])), ("address_type", ret[6])]
-        elif ev == 0x0001 and op == 0x0004 and len(ret) >= 17:
-            details += [
-                ("address", address_str(ret[0:6])),
-                # Address, Bluetooth_Version, Manufacturer, Supported_Settings, Current_Settings
-                ("current_settings", int(_U32.unpack_from(ret, 13)[0])),
-            ]
+        returns = None
+        if ev == 0x0001 and op in MGMT_ADDR_RETURNS:
+            returns = _ADDR
+        elif ev == 0x0001 and op == 0x0004:
+            returns = _INFO_RETURN
+        if returns is not None and len(ret) >= size_of(returns):  # a short return: not read
+            details += _decode_layout(returns, ret, what)
         secret = ev == 0x0001 and op in MGMT_KEY_RETURNS
         return ControlEvent(adapter, cookie, ev, ret, tuple(details), secret)
     layout = MGMT_EVENT_LAYOUTS.get(ev)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from bpdiag.decode.declare import attrs
 from bpdiag.errors import BadLength, Truncated, Unsupported
 
 PPI_HEADER_LENGTH = 8
@@ -41,6 +42,13 @@ class PpiField:
 
     field_type: int
     data: bytes
+
+
+# PpiBtle's fields() as shown (``btle_version`` is the field's own version octet).
+_BTLE_SHOWN = (
+    *(("btle_version", "version"), "channel_mhz", "rf_channel", "clkn_high", "clk_100ns"),
+    *("rssi_max", "rssi_min", "rssi_avg", "rssi_count"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +76,7 @@ class PpiBtle:
         return self.clk_100ns * 1e-7
 
     def fields(self) -> dict[str, object]:
-        return {
-            "btle_version": self.version,
-            "channel_mhz": self.channel_mhz,
-            "rf_channel": self.rf_channel,
-            "clkn_high": self.clkn_high,
-            "clk_100ns": self.clk_100ns,
-            "rssi_max": self.rssi_max,
-            "rssi_min": self.rssi_min,
-            "rssi_avg": self.rssi_avg,
-            "rssi_count": self.rssi_count,
-        }
+        return attrs(self, _BTLE_SHOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +97,7 @@ class PpiPacket:
         return self.ble
 
     def fields(self) -> dict[str, object]:
-        return {
-            "version": self.version,
-            "flags": self.flags,
-            "header_length": self.header_length,
-            "dlt": self.dlt,
+        return attrs(self, ("version", "flags", "header_length", "dlt")) | {
             "field_types": [f.field_type for f in self.ppi_fields],
             "btle": None if self.btle is None else self.btle.fields(),
         }

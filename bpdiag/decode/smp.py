@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
 
+from bpdiag.decode.declare import attrs
 from bpdiag.errors import BadLength, Truncated
 
 
@@ -312,10 +313,6 @@ def format_bd_addr(wire: bytes) -> str:
     return ":".join(f"{b:02X}" for b in reversed(wire))
 
 
-def _joined(names: Sequence[str]) -> str:
-    return "|".join(names) or "none"
-
-
 # --------------------------------------------------------------------------- wire layout
 @dataclass(frozen=True, slots=True)
 class _Param:
@@ -438,26 +435,6 @@ class SmpCommand:
                 out[p.key] = value.hex()
         return out
 
-    def summary(self, show_keys: bool = False) -> str:
-        """One human line: the command name, then ``key=value`` pairs.
-
-        LTK, IRK and CSRK read ``redacted`` unless ``show_keys``.  The pairing values that
-        are not keys but let a listener attack the pairing (confirm, random, DHKey check —
-        legacy pairing's TK falls to a search over them) are left out unless ``show_keys``;
-        ``fields()`` always has them.
-        """
-        parts = [self.name]
-        for key, value in self._summary_items(show_keys):
-            parts.append(f"{key}={REDACTED if key in KEY_FIELDS and not show_keys else value}")
-        return " ".join(parts)
-
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        """The ``key=value`` pairs of ``summary``; by default the fields, the octet strings
-        that are not keys only with ``show_keys``."""
-        shown = [p.key for p in self.PARAMS if p.kind != "octets" or p.key in KEY_FIELDS]
-        fields = self.fields()
-        return [(k, v) for k, v in fields.items() if show_keys or k in shown]
-
 
 class _AuthReqBits:
     """The AuthReq booleans shared by Pairing Request/Response and Security Request."""
@@ -508,16 +485,6 @@ class _PairingFeatures(_AuthReqBits, SmpCommand):
     initiator_key_distribution: int
     responder_key_distribution: int
 
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        return [
-            ("io", io_capability_name(self.io_capability)),
-            ("oob", self.oob),
-            ("auth", _joined(auth_req_names(self.auth_req))),
-            ("key", self.max_key_size),
-            ("ikd", _joined(key_distribution_names(self.initiator_key_distribution))),
-            ("rkd", _joined(key_distribution_names(self.responder_key_distribution))),
-        ]
-
 
 @_command(CommandCode.PAIRING_REQUEST, *_FEATURES)
 @dataclass(frozen=True, slots=True)
@@ -555,29 +522,13 @@ class CutPairingFeatures(_AuthReqBits):
         return command_name(self.code)
 
     def fields(self) -> dict[str, object]:
-        return {
-            "io_capability": self.io_capability,
-            "oob": self.oob,
-            "auth_req": self.auth_req,
-            "max_key_size": self.max_key_size,
-            "initiator_key_distribution": self.initiator_key_distribution,
-            "responder_key_distribution": None,
-            "truncated": f"{self.kept} of {self.original_length} bytes",
-        }
+        shown = attrs(self, tuple((p.key, p.attr) for p in _FEATURES))  # the 7th: None
+        return shown | {"truncated": f"{self.kept} of {self.original_length} bytes"}
 
     @property
     def kept(self) -> int:
         """Octets of the PDU the log kept (5 or 6)."""
         return 5 if self.initiator_key_distribution is None else 6
-
-    def summary(self, show_keys: bool = False) -> str:
-        ikd = self.initiator_key_distribution
-        return (
-            f"{self.name} io={io_capability_name(self.io_capability)} oob={self.oob} "
-            f"auth={_joined(auth_req_names(self.auth_req))} key={self.max_key_size} "
-            f"ikd={'?' if ikd is None else _joined(key_distribution_names(ikd))} "
-            f"rkd=? (cut to {self.kept} of {self.original_length} bytes)"
-        )
 
 
 def parse_cut_features(data: bytes, original_length: int) -> CutPairingFeatures | None:
@@ -622,9 +573,6 @@ class UnreadCommand:
     def fields(self) -> dict[str, object]:
         return {"parameters": None, "not_in_capture": f"{self.original_length} bytes"}
 
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name} (parameters not in the capture)"
-
 
 def parse_unread(data: bytes, original_length: int) -> UnreadCommand | None:
     """An ``UnreadCommand`` for a phase-2 PDU of which the log kept the code octet and maybe
@@ -661,9 +609,6 @@ class PairingFailed(SmpCommand):
 
     reason: int
 
-    def summary(self, show_keys: bool = False) -> str:
-        return f"{self.name}: {error_name(self.reason)} (0x{self.reason:02x})"
-
 
 @_command(CommandCode.ENCRYPTION_INFORMATION, _octets("ltk", 16))
 @dataclass(frozen=True, slots=True)
@@ -681,10 +626,6 @@ class CentralIdentification(SmpCommand):
 
     ediv: int
     rand: bytes
-
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        items: list[tuple[str, object]] = [("ediv", f"0x{self.ediv:04x}")]
-        return [*items, ("rand", self.rand.hex())] if show_keys else items
 
 
 @_command(CommandCode.IDENTITY_INFORMATION, _octets("irk", 16))
@@ -705,15 +646,6 @@ class IdentityAddressInformation(SmpCommand):
     address_type: int
     address: bytes
 
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        # All zero is BlueZ's BDADDR_ANY, no device's identity: what a log writes where it
-        # did not have the address (hcidump's text, a redacted log) — said, not shown
-        addr = "unknown (all zero in the log)" if not any(self.address) else None
-        return [
-            ("type", address_type_name(self.address_type)),
-            ("address", addr or format_bd_addr(self.address)),
-        ]
-
 
 @_command(CommandCode.SIGNING_INFORMATION, _octets("csrk", 16))
 @dataclass(frozen=True, slots=True)
@@ -730,9 +662,6 @@ class SecurityRequest(_AuthReqBits, SmpCommand):
 
     auth_req: int
 
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        return [("auth", _joined(auth_req_names(self.auth_req)))]
-
 
 @_command(
     CommandCode.PAIRING_PUBLIC_KEY,
@@ -746,12 +675,6 @@ class PairingPublicKey(SmpCommand):
 
     x: bytes
     y: bytes
-
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        # the coordinates in full are in fields(); a ladder line shows where they start
-        if not show_keys:
-            return []
-        return [("x", self.x.hex()[:16] + "…"), ("y", self.y.hex()[:16] + "…")]
 
 
 @_command(CommandCode.PAIRING_DHKEY_CHECK, _octets("dhkey_check", 16))
@@ -770,9 +693,6 @@ class PairingKeypressNotification(SmpCommand):
     2 octets."""
 
     notification_type: int
-
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        return [("type", keypress_name(self.notification_type))]
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -793,9 +713,6 @@ class SmpUnknown(SmpCommand):
 
     def fields(self) -> dict[str, object]:
         return {"payload": self.payload.hex()}
-
-    def _summary_items(self, show_keys: bool) -> list[tuple[str, object]]:
-        return [("payload", self.payload.hex())]
 
 
 def smp_length(code: int) -> int | None:

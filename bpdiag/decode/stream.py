@@ -12,22 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bpdiag.capture.record import LinkType, Problem, ProblemKind, Record
+from bpdiag.decode.h4 import HCI_LINK_TYPES
 from bpdiag.decode.pdu import Pdu
 
 if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
     from bpdiag.decode.hci_stream import HciStream
     from bpdiag.decode.ll_stream import Decryptor, LlStream
 
-HCI_LINK_TYPES = frozenset(
-    {
-        LinkType.BTSNOOP_H1,
-        LinkType.BTSNOOP_H4,
-        LinkType.BTSNOOP_MONITOR,
-        LinkType.BLUETOOTH_HCI_H4,
-        LinkType.BLUETOOTH_HCI_H4_WITH_PHDR,
-        LinkType.BLUETOOTH_LINUX_MONITOR,
-    }
-)
 AIR_LINK_TYPES = frozenset(
     {
         LinkType.NORDIC_BLE,

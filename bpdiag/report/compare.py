@@ -4,6 +4,7 @@ explain why one outcome differs from the other."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from bpdiag.analysis.model import Features, Pairing
@@ -22,20 +23,31 @@ def _names(keys: tuple[str, ...] | None) -> str:
     return "unknown" if keys is None else ",".join(keys) or "none"
 
 
+# A Pairing Request / Response parameter compared: its label, its value as shown, and the
+# Features attributes it stands for.
+_FEATURE_PARAMS: tuple[tuple[str, Callable[[Features], Any], tuple[str, ...]], ...] = (
+    ("io", lambda f: f.io_capability_name, ("io_capability", "io_capability_name")),
+    ("mitm", lambda f: f.mitm, ("mitm",)),
+    ("sc", lambda f: f.sc, ("sc",)),
+    ("bonding", lambda f: f.bonding, ("bonding",)),
+    ("key size", lambda f: f.max_key_size, ("max_key_size",)),
+    ("keys", _keys, ("initiator_keys", "responder_keys")),
+)
+_SIDES = (("initiator", "request"), ("responder", "response"))
+
+
+def _of_side(attr: str, show: Callable[[Features], Any]) -> Callable[[Pairing], Any]:
+    """A side's parameter; ``None`` when the capture lacks that side's Features."""
+    return lambda p: (f := getattr(p, attr)) and show(f)
+
+
 # The parameters that decide a pairing, in the order a reader wants them.
 PARAMS = [
-    ("initiator io", lambda p: p.request and p.request.io_capability_name),
-    ("initiator mitm", lambda p: p.request and p.request.mitm),
-    ("initiator sc", lambda p: p.request and p.request.sc),
-    ("initiator bonding", lambda p: p.request and p.request.bonding),
-    ("initiator key size", lambda p: p.request and p.request.max_key_size),
-    ("initiator keys", lambda p: _keys(p.request)),
-    ("responder io", lambda p: p.response and p.response.io_capability_name),
-    ("responder mitm", lambda p: p.response and p.response.mitm),
-    ("responder sc", lambda p: p.response and p.response.sc),
-    ("responder bonding", lambda p: p.response and p.response.bonding),
-    ("responder key size", lambda p: p.response and p.response.max_key_size),
-    ("responder keys", lambda p: _keys(p.response)),
+    *(
+        (f"{who} {label}", _of_side(attr, show))
+        for who, attr in _SIDES
+        for label, show, _ in _FEATURE_PARAMS
+    ),
     ("security request", lambda p: p.security_request is not None),
     ("method", lambda p: p.method),
     ("outcome", lambda p: p.outcome),
@@ -52,18 +64,7 @@ CAUSES = {name for name, _ in PARAMS[: [n for n, _ in PARAMS].index("method")]}
 
 # Which Features attributes a compared parameter stands for (None: not modelled here).
 _FEATURE_ATTRS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "initiator io": ("request", ("io_capability", "io_capability_name")),
-    "initiator mitm": ("request", ("mitm",)),
-    "initiator sc": ("request", ("sc",)),
-    "initiator bonding": ("request", ("bonding",)),
-    "initiator key size": ("request", ("max_key_size",)),
-    "initiator keys": ("request", ("initiator_keys", "responder_keys")),
-    "responder io": ("response", ("io_capability", "io_capability_name")),
-    "responder mitm": ("response", ("mitm",)),
-    "responder sc": ("response", ("sc",)),
-    "responder bonding": ("response", ("bonding",)),
-    "responder key size": ("response", ("max_key_size",)),
-    "responder keys": ("response", ("initiator_keys", "responder_keys")),
+    f"{who} {label}": (attr, attrs) for who, attr in _SIDES for label, _, attrs in _FEATURE_PARAMS
 }
 
 

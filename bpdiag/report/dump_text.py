@@ -7,7 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bpdiag.analysis.model import Connection
 from bpdiag.decode import smp
+from bpdiag.decode.pdu import Pdu
+from bpdiag.report.json_report import pdu_fields
+from bpdiag.report.terminal import escape_line
 
 _OOB = {0: "not present", 1: "present"}  # Vol 3, Part H, 3.5.1 OOB data flag
 
@@ -52,3 +56,24 @@ def dump_line(
         f"#{frame:<7} {rel:+11.6f}s {direction:<8} {cid:<4} {layer:<7} {name}  "
         f"{field_text(layer, fields)}\n"
     )
+
+
+def pdu_line(pdu: Pdu, conn: Connection | None, first_time: float | None, show_keys: bool) -> str:
+    """One ``bpdiag dump`` line for a decoded PDU, its capture text escaped (key values
+    redacted unless ``show_keys``)."""
+    line = dump_line(
+        pdu.frame,
+        pdu.time,
+        first_time,
+        pdu.direction.name,
+        conn.id if conn is not None else None,
+        pdu.layer,
+        f"{pdu.name} [decrypted]" if pdu.decrypted else pdu.name,
+        pdu_fields(pdu, show_keys),
+    )
+    return escape_line(line.rstrip("\n")) + "\n"
+
+
+def input_header(name: str) -> str:
+    """Heads the lines of one log of several (an Android bug report's)."""
+    return f"=== {escape_line(name)} ===\n"

@@ -18,6 +18,7 @@ from typing import Any
 
 from bpdiag.analysis.model import Connection, Pairing
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.report.smp_text import smp_summary
 from bpdiag.report.text import (
     check_lines,
     explain_encryption,
@@ -97,7 +98,7 @@ def _ladder(p: Pairing) -> str:
         if p.encrypted_frame is not None and not enc_done and s.frame > p.encrypted_frame:
             rows.append(enc)
             enc_done = True
-        rows.append((s.frame, s.sender, s.msg.summary(), s.code == 0x05, s.time, s.decrypted))
+        rows.append((s.frame, s.sender, smp_summary(s.msg), s.code == 0x05, s.time, s.decrypted))
     if p.encrypted_frame is not None and not enc_done:
         rows.append(enc)
     t0 = p.steps[0].time if p.steps else 0.0

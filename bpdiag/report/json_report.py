@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.model import Connection
 from bpdiag.decode.pdu import Pdu
+from bpdiag.report import json_objects as jo
 from bpdiag.rules.diagnosis import Diagnosed
 
 SCHEMA = "bpdiag.analysis/1"
@@ -39,25 +40,25 @@ def dumps_analysis(analysis: Diagnosed) -> str:
 def _sections(analysis: Diagnosed) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
     """The document's keys in order: (key, value, None) or (key, None, items to convert)."""
     yield "schema", SCHEMA, None
-    yield "capture", analysis.capture.to_json(), None
+    yield "capture", jo.capture_json(analysis.capture), None
     problems = (
         {"record": p.record, "offset": p.offset, "message": p.message, "layer": p.layer}
         for p in analysis.problems
     )
     yield "problems", None, problems
     yield "problems_dropped", analysis.problems_dropped, None
-    yield "connections", None, (c.to_json() for c in analysis.connections)
-    yield "pairings", None, (p.to_json() for p in analysis.pairings)
-    yield "encryptions", None, (e.to_json() for e in analysis.encryptions)
-    yield "att_errors", None, (a.to_json() for a in analysis.att_errors)
-    yield "security_requests", None, (s.to_json() for s in analysis.security_requests)
-    yield "advertisers", None, (a.to_json() for a in analysis.advertisers)
-    yield "findings", None, (f.to_json() for f in analysis.findings)
-    yield "suggestions", None, (s.to_json() for s in analysis.suggestions)
+    yield "connections", None, map(jo.connection_json, analysis.connections)
+    yield "pairings", None, map(jo.pairing_json, analysis.pairings)
+    yield "encryptions", None, map(jo.encryption_json, analysis.encryptions)
+    yield "att_errors", None, map(jo.att_error_json, analysis.att_errors)
+    yield "security_requests", None, map(jo.security_procedure_json, analysis.security_requests)
+    yield "advertisers", None, map(jo.advertiser_json, analysis.advertisers)
+    yield "findings", None, map(jo.finding_json, analysis.findings)
+    yield "suggestions", None, map(jo.suggestion_json, analysis.suggestions)
     if analysis.decryption:
-        yield "decryption", analysis.decryption.to_json(), None
+        yield "decryption", jo.decryption_json(analysis.decryption), None
     if analysis.key_checks:
-        yield "key_checks", None, (k.to_json() for k in analysis.key_checks)
+        yield "key_checks", None, map(jo.key_check_json, analysis.key_checks)
 
 
 def _float(o: float) -> str:
@@ -72,7 +73,7 @@ _INF = float("inf")
 
 
 def encode(o: Any, nl: str = "\n") -> str:
-    """``json.dumps(o, indent=2)`` for the values ``to_json`` produces (dicts with string
+    """``json.dumps(o, indent=2)`` for the values ``json_objects`` produces (dicts with string
     keys, lists, strings, numbers, booleans, None), several times faster than the standard
     library's pure-Python indenting encoder; ``nl`` is the newline plus the indentation
     the value starts at.  Anything else is left to ``json`` itself."""
@@ -193,3 +194,20 @@ def pdu_to_json(pdu: Pdu, conn: Connection | None, show_keys: bool) -> dict[str,
         "fields": pdu_fields(pdu, show_keys),
         **({"decrypted": True} if pdu.decrypted else {}),
     }
+
+
+def pdu_json_line(pdu: Pdu, conn: Connection | None, show_keys: bool) -> str:
+    """One ``dump --json`` line (JSON Lines)."""
+    return json.dumps(pdu_to_json(pdu, conn, show_keys)) + "\n"
+
+
+def pair_to_json(
+    analysis: Diagnosed, attempt: dict[str, Any], comparison: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``bpdiag pair --json``: the analysis of the attempt's recording, what was attempted,
+    and the comparison with a recorded capture when one was given."""
+    doc = analysis_to_json(analysis)
+    doc["attempt"] = attempt
+    if comparison is not None:
+        doc["comparison"] = comparison
+    return doc

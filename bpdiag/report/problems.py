@@ -6,6 +6,7 @@ the location is then not said twice."""
 from __future__ import annotations
 
 from bpdiag.capture.record import Problem
+from bpdiag.report.terminal import escape_line
 
 
 def where(pr: Problem) -> str:
@@ -26,3 +27,8 @@ def describe(pr: Problem) -> str:
     if pr.record is not None and msg.startswith(f"record {pr.record} "):
         return msg  # the message names the record (and its own offset) itself
     return f"{loc}: {msg}"
+
+
+def problem_line(pr: Problem) -> str:
+    """A problem as one line on stderr (``bpdiag dump``)."""
+    return f"problem: {escape_line(describe(pr))}"

@@ -19,7 +19,9 @@ from bpdiag.analysis.model import (
 )
 from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
+from bpdiag.report.smp_text import smp_summary
 from bpdiag.rules.diagnosis import Diagnosed
+from bpdiag.rules.evidence import check_detail
 
 METHOD_WORDS = {
     "just_works": "Just Works",
@@ -236,7 +238,7 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
             yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
-        summary = s.msg.summary(show_keys=show_keys) + (" [decrypted]" if s.decrypted else "")
+        summary = smp_summary(s.msg, show_keys) + (" [decrypted]" if s.decrypted else "")
         yield f"    #{s.frame:<7} {s.time - t0:+9.3f}s  {arrow}  {summary}"
     if p.encrypted_frame is not None and not shown_enc:
         yield f"    #{p.encrypted_frame:<7} {'':>10}  ═══════  link encryption started"
@@ -263,10 +265,10 @@ def check_rows(p: Pairing, show_keys: bool = False) -> list[tuple[str, str | Non
     for c in p.checks:
         secret = f" [passkey {c.secret}]" if c.secret is not None and show_keys else ""
         if c.result == CheckResult.NOT_CHECKED:
-            rows.append((f"    – not checked: {c.detail}", c.result))
+            rows.append((f"    – not checked: {check_detail(c)}", c.result))
             continue
         mark = "✓" if c.result == CheckResult.MATCH else "✗"
-        rows.append((f"    {mark} checked: {c.detail}{secret}", c.result))
+        rows.append((f"    {mark} checked: {check_detail(c)}{secret}", c.result))
     return rows
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
@@ -68,20 +67,6 @@ class Suggestion:
     why: str
     also: list[str] = field(default_factory=list)  # things to do besides the parameters
     commands: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pairing": self.pairing,
-            "io_capability": self.io_capability,
-            "mitm": self.mitm,
-            "sc": self.sc,
-            "bonding": self.bonding,
-            "max_key_size": self.max_key_size,
-            "method": self.method,
-            "why": self.why,
-            "also": self.also,
-            "commands": self.commands,
-        }
 
 
 def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from bpdiag.analysis.model import Analysis
 
@@ -51,19 +51,6 @@ class Finding:
     connection: int | None = None
     pairing: int | None = None
     spec: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "title": self.title,
-            "detail": self.detail,
-            "fix": self.fix,
-            "frames": self.frames,
-            "connection": self.connection,
-            "pairing": self.pairing,
-            "spec": self.spec,
-        }
 
 
 Check = Callable[[Analysis], Iterable[Finding]]

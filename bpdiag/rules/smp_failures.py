@@ -27,6 +27,7 @@ from bpdiag.analysis.model import (
 from bpdiag.analysis.pairing_method import table_method
 from bpdiag.decode.smp import ErrorCode, IoCapability
 from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
+from bpdiag.rules.evidence import check_detail
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
 _FIX_BLUEZ_MEDIUM = (
@@ -418,9 +419,9 @@ def _verified(p: Pairing) -> str:
     mismatches = _relevant_mismatches(p)
     matches = [c for c in p.checks if c.result == CheckResult.MATCH]
     if mismatches:
-        out += " Checked from the capture: " + "; ".join(c.detail for c in mismatches) + "."
+        out += " Checked from the capture: " + "; ".join(check_detail(c) for c in mismatches) + "."
     elif matches and (verdict := legacy_passkey_conclusion(p)) is not None:
-        out += " Checked from the capture: " + "; ".join(c.detail for c in matches)
+        out += " Checked from the capture: " + "; ".join(check_detail(c) for c in matches)
         out += f" — {verdict}."
     elif (
         matches
@@ -429,7 +430,7 @@ def _verified(p: Pairing) -> str:
     ):
         out += (
             " Checked from the capture: "
-            + "; ".join(c.detail for c in matches)
+            + "; ".join(check_detail(c) for c in matches)
             + " — so the commitments are right, and the failure lies in what the capture "
             "cannot show (the secret TK/DHKey, the addresses or IO capabilities each side "
             "fed into the check value)."
@@ -618,7 +619,7 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
                 continue
             yield finding(
                 info,
-                c.detail[0].upper() + c.detail[1:] + ".",
+                (words := check_detail(c))[0].upper() + words[1:] + ".",
                 [c.frame],
                 connection=p.connection,
                 pairing=p.id,
@@ -646,7 +647,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
         )
         yield finding(
             COMMITMENT_NOT_CHECKED,
-            "; ".join(c.detail for c in wrong).capitalize() + f" — and {went_on}.",
+            "; ".join(check_detail(c) for c in wrong).capitalize() + f" — and {went_on}.",
             [c.frame for c in wrong] + _evidence(p),
             connection=p.connection,
             pairing=p.id,

@@ -153,6 +153,8 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[t
     """The pairing as a sequence diagram in ``width`` columns: (frame, line) pairs, frame 0 for
     headings. Times are ``+s.mmm`` since the pairing began, as in ``analyze`` and the HTML
     report; the label lines may be longer than ``width`` (the app wraps them, indented)."""
+    from bpdiag.report.smp_text import smp_summary
+
     t0 = p.steps[0].time if p.steps else 0.0
     last = p.steps[-1] if p.steps else None
     # the widest "  #frame +t.ttts" suffix, so every arrow has the same length
@@ -174,7 +176,7 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[t
         if p.encrypted_frame is not None and s.frame > p.encrypted_frame and not shown_enc:
             shown_enc = True
             lines.append(enc_line())
-        label = s.msg.summary(show_keys=show_keys) + (" [decrypted]" if s.decrypted else "")
+        label = smp_summary(s.msg, show_keys) + (" [decrypted]" if s.decrypted else "")
         if s.sender == "central":
             arrow = "─" * (span - 1) + "▶"
         elif s.sender == "peripheral":

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bpdiag.analysis.run import Reading
+from bpdiag.report.json_objects import pairing_json
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
 EXPECTATIONS = CAPTURES / "expectations.toml"
@@ -35,13 +36,13 @@ def test_scenario(name: str, expect: dict[str, Any]) -> None:
     assert analysis.problems == [], analysis.problems
     want_pairings = expect.get("pairings", [])
     got = analysis.pairings
-    assert len(got) == len(want_pairings), [p.to_json() for p in got]
+    assert len(got) == len(want_pairings), [pairing_json(p) for p in got]
     for want, p in zip(want_pairings, got, strict=True):
-        assert p.outcome == want["outcome"], p.to_json()
+        assert p.outcome == want["outcome"], pairing_json(p)
         if "method" in want:
-            assert p.method == want["method"], p.to_json()
+            assert p.method == want["method"], pairing_json(p)
         if "secure_connections" in want:
-            assert p.secure_connections == want["secure_connections"], p.to_json()
+            assert p.secure_connections == want["secure_connections"], pairing_json(p)
         if "failure_reason" in want:
             assert p.failure is not None and p.failure.reason == want["failure_reason"]
         if "failure_sent_by" in want:

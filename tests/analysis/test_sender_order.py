@@ -17,6 +17,7 @@ from bpdiag.analysis.sender_order import infer_senders
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import smp
+from bpdiag.report.json_objects import failure_json, pairing_json
 
 CAPS = Path(__file__).resolve().parents[2] / "captures"
 
@@ -55,9 +56,9 @@ def test_smp_order_gives_the_senders_the_capture_showed(name: str) -> None:
     for p, q in zip(blind.pairings, full.pairings, strict=True):
         assert [k.sent_by for k in p.keys] == [k.sent_by for k in q.keys]
         # said in the JSON; the Request/Response are told by their code, not by order
-        told = p.to_json()["senders_from_smp_order"]
+        told = pairing_json(p)["senders_from_smp_order"]
         assert told == [s.frame for s in p.steps if s.code not in (1, 2)]
-        assert "senders_from_smp_order" not in q.to_json()  # never when the capture shows it
+        assert "senders_from_smp_order" not in pairing_json(q)  # never when the capture shows it
         assert p.checks == q.checks  # verify now knows whose values are whose
 
 
@@ -104,10 +105,10 @@ def test_pairing_failed_without_such_a_check_stays_unknown_and_says_why(name: st
         assert b.failure is not None
         assert b.failure.sent_by == "unknown"
         assert b.failure.sender_unknown == "no-direction"
-        assert b.failure.to_json()["sender_unknown"] == "no-direction"
+        assert failure_json(b.failure)["sender_unknown"] == "no-direction"
     for q in full.pairings:  # the capture with directions: known, no reason given
         assert q.failure is not None and q.failure.sender_unknown is None
-        assert "sender_unknown" not in q.failure.to_json()
+        assert "sender_unknown" not in failure_json(q.failure)
 
 
 @pytest.mark.parametrize(

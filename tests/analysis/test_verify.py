@@ -24,6 +24,8 @@ from bpdiag.decode.smp import parse_smp
 from bpdiag.diagnose import diagnose_file
 from bpdiag.errors import BpdiagError
 from bpdiag.live.sim import FixedDelegate, Side, SimLink, pair
+from bpdiag.report.json_objects import check_json
+from bpdiag.rules.evidence import check_detail
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -91,14 +93,21 @@ def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
     )
     assert result == "success" and p.secure_connections and p.method == "passkey_entry"
     assert _checks(p) == {"passkey_agreement": "match"}
-    assert "all 20" in p.checks[0].detail
+    assert "all 20" in check_detail(p.checks[0])
+    assert (p.checks[0].fact, p.checks[0].rounds, p.checks[0].unchecked) == (
+        "sc_passkey_bits",
+        20,
+        0,
+    )
 
     # 123456 ^ 123457 == 1: the responder refuses the very first round.
     result, p = _pairing(
         tmp_path / "first.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123457), display
     )
     assert _checks(p) == {"passkey_agreement": "mismatch"}
-    assert "round 1 of 20" in p.checks[0].detail and "differ in bit 0" in p.checks[0].detail
+    assert "round 1 of 20" in check_detail(p.checks[0])
+    assert "differ in bit 0" in check_detail(p.checks[0])
+    assert p.checks[0].round == 1 and p.checks[0].spec == "2.3.5.6.3"
 
     # 123456 ^ 123464 == 8: the passkeys agree on bits 0-2 and differ in bit 3.
     result, p = _pairing(
@@ -106,7 +115,9 @@ def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
     )
     assert result != "success" and p.failure is not None and p.failure.reason == 0x04
     assert _checks(p) == {"passkey_agreement": "mismatch"}
-    assert "round 4 of 20" in p.checks[0].detail and "differ in bit 3" in p.checks[0].detail
+    assert "round 4 of 20" in check_detail(p.checks[0])
+    assert "differ in bit 3" in check_detail(p.checks[0])
+    assert p.checks[0].round == 4
 
 
 def test_sc_just_works_corrupt_responder_confirm(tmp_path: Path) -> None:
@@ -149,8 +160,8 @@ def test_legacy_passkey_found_and_kept_secret(tmp_path: Path) -> None:
     }
     secrets = {c.check: c.secret for c in p.checks}
     assert secrets["initiator_passkey"] == secrets["responder_passkey"] == "111111"
-    assert not any("111111" in c.detail for c in p.checks)
-    assert "111111" not in json.dumps([c.to_json() for c in p.checks])
+    assert not any("111111" in check_detail(c) for c in p.checks)
+    assert "111111" not in json.dumps([check_json(c) for c in p.checks])
 
 
 def test_legacy_passkey_mistyped_names_the_entered_passkey(tmp_path: Path) -> None:
@@ -164,7 +175,7 @@ def test_legacy_passkey_mistyped_names_the_entered_passkey(tmp_path: Path) -> No
     assert p.failure is not None and p.failure.reason == 0x04
     [check] = [c for c in p.checks if c.check == "initiator_passkey"]
     assert check.result == "match" and check.secret is None
-    assert "passkey 123465" in check.detail and "cannot be known" in check.detail
+    assert "passkey 123465" in check_detail(check) and "cannot be known" in check_detail(check)
 
 
 class TrustingSession(bsmp.Session):

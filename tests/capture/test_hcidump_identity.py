@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.diagnose import diagnose_file
+from bpdiag.report.smp_text import smp_summary
 from bpdiag.report.text import render_text
 
 TEXT = (
@@ -17,7 +18,7 @@ TEXT = (
 
 
 def _identity_steps(a: Analysis) -> list[str]:
-    return [s.msg.summary() for p in a.pairings for s in p.steps if s.code == 0x09]
+    return [smp_summary(s.msg) for p in a.pairings for s in p.steps if s.code == 0x09]
 
 
 def test_the_ladder_says_the_address_is_unknown() -> None:
@@ -48,6 +49,6 @@ def test_a_real_address_is_shown() -> None:
     from bpdiag.decode import smp
 
     real = smp.IdentityAddressInformation(0, bytes.fromhex("f072468d8955"))
-    assert "55:89:8D:46:72:F0" in real.summary()
+    assert "55:89:8D:46:72:F0" in smp_summary(real)
     zero = smp.IdentityAddressInformation(0, bytes(6))
-    assert "unknown" in zero.summary()
+    assert "unknown" in smp_summary(zero)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bpdiag.decode import smp
 from bpdiag.errors import BadLength, DecodeError, Truncated
+from bpdiag.report.smp_text import smp_summary
 from tests.helpers import assert_names_agree
 
 # --------------------------------------------------------------------------- byte literals
@@ -191,7 +192,7 @@ def test_byte_literal(pdu: bytes, cls: type, fields: dict[str, object], summary:
     assert cmd.code == pdu[0]
     assert cmd.name == smp.command_name(pdu[0])
     assert cmd.fields() == fields
-    assert cmd.summary() == summary
+    assert smp_summary(cmd) == summary
     assert bytes(cmd) == cmd.to_bytes() == pdu  # round trip
 
 
@@ -239,8 +240,8 @@ def test_keys_shown_only_on_request() -> None:
     ):
         cmd = smp.parse_smp(pdu)
         assert key in smp.KEY_FIELDS
-        assert cmd.summary() == f"{cmd.name} {key}=redacted"
-        assert cmd.summary(show_keys=True) == f"{cmd.name} {key}={pdu[1:].hex()}"
+        assert smp_summary(cmd) == f"{cmd.name} {key}=redacted"
+        assert smp_summary(cmd, show_keys=True) == f"{cmd.name} {key}={pdu[1:].hex()}"
     assert sorted(smp.KEY_FIELDS) == ["csrk", "irk", "ltk"]
 
 
@@ -259,12 +260,12 @@ def test_keys_shown_only_on_request() -> None:
 def test_pairing_values_only_with_show_keys(pdu: bytes, summary: str) -> None:
     """Confirm/random/check values are not keys, but legacy pairing's TK falls to a search
     over them: summaries show them only with show_keys (fields() always has them)."""
-    assert smp.parse_smp(pdu).summary(show_keys=True) == summary
+    assert smp_summary(smp.parse_smp(pdu), show_keys=True) == summary
 
 
 def test_no_long_hex_in_default_summaries() -> None:
     for case in CASES:
-        text = smp.parse_smp(case.values[0]).summary()
+        text = smp_summary(smp.parse_smp(case.values[0]))
         assert not re.search("[0-9a-f]{16}", text), text
 
 
@@ -351,19 +352,19 @@ def test_reserved_values_are_named_not_fatal() -> None:
     )
     assert isinstance(odd, smp.PairingRequest)
     assert not odd.bonding  # 0b10 is reserved, not "bonding"
-    assert odd.summary() == (
+    assert smp_summary(odd) == (
         "Pairing Request io=reserved (0x05) oob=2 "
         "auth=reserved (0x02)|reserved (0x40)|reserved (0x80) key=17 "
         "ikd=reserved (0x10)|reserved (0x20)|reserved (0x40)|reserved (0x80) rkd=none"
     )
-    assert smp.parse_smp(b"\x05\x1f").summary() == "Pairing Failed: reserved (0x1f) (0x1f)"
-    assert smp.parse_smp(b"\x0e\x07").summary() == (
+    assert smp_summary(smp.parse_smp(b"\x05\x1f")) == "Pairing Failed: reserved (0x1f) (0x1f)"
+    assert smp_summary(smp.parse_smp(b"\x0e\x07")) == (
         "Pairing Keypress Notification type=reserved (0x07)"
     )
-    assert smp.parse_smp(b"\x0b\x00").summary() == "Security Request auth=none"
+    assert smp_summary(smp.parse_smp(b"\x0b\x00")) == "Security Request auth=none"
     ia = smp.parse_smp(b"\x09\x02\x01\x02\x03\x04\x05\x06")
     assert (
-        ia.summary()
+        smp_summary(ia)
         == "Identity Address Information type=reserved (0x02) address=06:05:04:03:02:01"
     )
 
@@ -377,7 +378,7 @@ def test_reserved_command_code(code: int) -> None:
     assert cmd.name == f"reserved (0x{code:02x})"
     assert cmd.payload == b"\x01\x02"
     assert cmd.fields() == {"payload": "0102"}
-    assert cmd.summary() == f"reserved (0x{code:02x}) payload=0102"
+    assert smp_summary(cmd) == f"reserved (0x{code:02x}) payload=0102"
     assert bytes(cmd) == pdu
     assert smp.parse_smp(bytes([code])) == smp.SmpUnknown(code, b"")
 
@@ -514,7 +515,7 @@ def test_round_trip(pdu: bytes) -> None:
     cmd = smp.parse_smp(pdu)
     assert bytes(cmd) == pdu
     assert smp.parse_smp(bytes(cmd)) == cmd
-    assert cmd.summary(show_keys=True)  # every value has a rendering
+    assert smp_summary(cmd, show_keys=True)  # every value has a rendering
 
 
 @settings(max_examples=1000, deadline=None)
@@ -524,7 +525,7 @@ def test_only_decode_errors_escape(data: bytes) -> None:
         cmd = smp.parse_smp(data)
         assert bytes(cmd) == data
         cmd.fields()
-        cmd.summary()
+        smp_summary(cmd)
 
 
 @settings(max_examples=300, deadline=None)
@@ -590,7 +591,7 @@ def test_unread_phase2_pdu_only_when_its_values_are_cut() -> None:
 
     u = parse_unread(b"\x0c", 65)
     assert isinstance(u, UnreadCommand) and u.name == "Pairing Public Key"
-    assert u.summary() == "Pairing Public Key (parameters not in the capture)"
+    assert smp_summary(u) == "Pairing Public Key (parameters not in the capture)"
     assert u.fields()["parameters"] is None
     assert parse_unread(b"\x0d", 17) is not None
     # values partly kept (Android's filtered log keeps 5 octets, btsnooz 6): still unread
@@ -620,7 +621,7 @@ def test_cut_pairing_features_keep_what_the_log_kept() -> None:
     assert (five.io_capability, five.oob, five.auth_req, five.max_key_size) == (3, 0, 9, 16)
     assert five.initiator_key_distribution is None and five.responder_key_distribution is None
     assert five.fields()["truncated"] == "5 of 7 bytes"
-    assert "ikd=? rkd=? (cut to 5 of 7 bytes)" in five.summary()
+    assert "ikd=? rkd=? (cut to 5 of 7 bytes)" in smp_summary(five)
     six = parse_cut_features(b"\x01\x04\x00\x2d\x10\x0d", 7)  # btsnooz keeps 6
     assert six is not None and six.initiator_key_distribution == 0x0D
     assert six.fields()["truncated"] == "6 of 7 bytes"

@@ -3,16 +3,26 @@ looking for the ✗ in its text."""
 
 from __future__ import annotations
 
-from bpdiag.analysis.model import Check, CheckResult, Pairing
+from bpdiag.analysis.model import Check, CheckFact, CheckResult, Pairing
 from bpdiag.report.text import check_lines, check_rows
 
 
 def test_each_check_line_carries_its_result() -> None:
     p = Pairing(id=1, connection=1, first_frame=1, numeric_value=123456)
     p.checks = [
-        Check("responder_confirm", 7, "match", "Sconfirm is c1 of Srand"),
-        # a detail that happens to hold the other mark does not change the line's result
-        Check("initiator_confirm", 9, "mismatch", "Mconfirm ✓ is not c1 of Mrand"),
+        Check(
+            "responder_confirm",
+            7,
+            "match",
+            CheckFact.SC_CONFIRM,
+            "2.3.5.6.2",
+            "responder",
+            inputs=(8,),
+        ),
+        # the mark is the result's, whatever words the check has
+        Check(
+            "initiator_confirm", 9, "mismatch", CheckFact.LEGACY_JW_CONFIRM, "2.3.5.5", "initiator"
+        ),
     ]
     rows = check_rows(p)
     assert [result for _, result in rows] == [None, CheckResult.MATCH, CheckResult.MISMATCH]

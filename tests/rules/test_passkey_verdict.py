@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bpdiag.analysis.model import Check, Pairing
+from bpdiag.analysis.model import Check, CheckFact, Pairing
 from bpdiag.rules import run_rules
 from tests.rules.analyses import _analysis, _conn, _pairing
 
@@ -14,12 +14,16 @@ _GENERIC = "the failure lies in what the capture cannot show"
 
 
 def _found(who: str, frame: int, passkey: int, other_hidden: bool = True) -> Check:
-    name = "Mconfirm" if who == "initiator" else "Sconfirm"
-    other, rand = ("responder", "Srand") if who == "initiator" else ("initiator", "Mrand")
-    said = f"the {who} used passkey {passkey:06d}"
-    if other_hidden:
-        said += f"; the {other}'s passkey cannot be known: it never revealed its {rand}"
-    return Check(f"{who}_passkey", frame, "match", f"the {who}'s {name} #{frame} equals c1: {said}")
+    return Check(
+        f"{who}_passkey",
+        frame,
+        "match",
+        CheckFact.LEGACY_PASSKEY,
+        "2.3.5.3",
+        side=who,
+        got=passkey,
+        peer_hidden=other_hidden,
+    )
 
 
 def _legacy(
@@ -62,7 +66,7 @@ def test_both_same_passkey_says_the_tk_is_not_the_cause() -> None:
     checks = [
         _found("initiator", 105, 123456, False),
         _found("responder", 106, 123456, False),
-        Check("passkey_agreement", 108, "match", "both sides used the same passkey"),
+        Check("passkey_agreement", 108, "match", CheckFact.LEGACY_PASSKEYS, "2.3.5.3"),
     ]
     d = _detail(_legacy(checks, sent_by="initiator"))
     assert "the passkey (the TK) is not the cause" in d and _GENERIC not in d
@@ -76,8 +80,11 @@ def test_both_known_and_different_says_which_digits() -> None:
             "passkey_agreement",
             108,
             "mismatch",
-            "the initiator entered passkey 123456, the responder displayed 124456: they differ "
-            "in the 3rd digit",
+            CheckFact.LEGACY_PASSKEYS,
+            "2.3.5.3",
+            side="initiator",
+            expected=124456,
+            got=123456,
         ),
     ]
     d = _detail(_legacy(checks, sent_by="initiator"))
@@ -87,12 +94,13 @@ def test_both_known_and_different_says_which_digits() -> None:
 
 def test_does_not_fire_where_the_search_decides_nothing() -> None:
     # Legacy Just Works: the confirms check out, the TK is zero — the generic text stands.
-    jw = [Check("responder_confirm", 106, "match", "the responder's Sconfirm #106 equals c1")]
+    jw = [Check("responder_confirm", 106, "match", CheckFact.LEGACY_JW_CONFIRM, "2.3.5.5",
+                side="responder")]  # fmt: skip
     assert _GENERIC in _detail(_legacy(jw, method="just_works"))
     # A passkey no search explains: the mismatch is told, no mistyped-passkey claim.
     bad = [
-        Check("initiator_passkey", 105, "mismatch", "the initiator's Mconfirm #105 equals c1 "
-              "with no passkey 000000–999999"),
+        Check("initiator_passkey", 105, "mismatch", CheckFact.LEGACY_PASSKEY, "2.3.5.3",
+              side="initiator"),
     ]  # fmt: skip
     d = _detail(_legacy(bad))
     assert "with no passkey" in d and "likely cause" not in d

@@ -1,0 +1,67 @@
+"""What ``bpdiag explain ERROR`` prints, and ``bpdiag pair`` when an attempt left no
+pairing to analyse: the catalogue's entries (``rules/explain.py``) for a message, the wire
+causes each can stand for with the finding that shows it, and how to record a capture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bpdiag.rules import CATALOGUE
+from bpdiag.rules.explain import HOW_TO_CAPTURE, Explanation
+
+
+def render_unknown(text: str) -> str:
+    """The message is in no entry: how to record a capture instead."""
+    lines = [
+        f"bpdiag does not know the message {text!r}. Record a capture and run "
+        "`bpdiag analyze` on it:"
+    ]
+    lines += [f"  - {how}" for how in HOW_TO_CAPTURE.values()]
+    return "\n".join(lines) + "\n"
+
+
+def render_explanations(hits: list[Explanation]) -> str:
+    """Each entry: where the message comes from, what it means, its wire causes (with the
+    title of the finding that shows each) and how to tell them apart."""
+    lines: list[str] = []
+    for e in hits:
+        lines += [f"{e.source}", f"  {e.meaning}"]
+        if e.causes:
+            lines.append("  Possible causes on the wire (and the bpdiag finding that shows each):")
+        for c in e.causes:
+            title = CATALOGUE[c.finding].title if c.finding in CATALOGUE else ""
+            lines.append(f"    - {c.wire}  →  {c.finding}" + (f" ({title})" if title else ""))
+        if e.capture:
+            lines.append("  To tell them apart, record a capture:")
+        lines += [f"    - {HOW_TO_CAPTURE[k]}" for k in e.capture]
+        lines.append("")
+    return "".join(line + "\n" for line in lines)
+
+
+def possible_causes(hits: list[Explanation]) -> list[dict[str, str]]:
+    return [{"wire": c.wire, "finding": c.finding} for e in hits for c in e.causes]
+
+
+def stack_result_json(
+    result: str, hits: list[Explanation], attempt: dict[str, Any]
+) -> dict[str, Any]:
+    """``bpdiag pair --json`` when nothing was analysed (schema ``bpdiag.pair/1``)."""
+    return {
+        "schema": "bpdiag.pair/1",
+        "result": result,
+        "capture": None,
+        "possible_causes": possible_causes(hits),
+        "attempt": attempt,
+    }
+
+
+def render_stack_result(result: str, hits: list[Explanation], capture: Path) -> str:
+    """The stack's answer, why there is no analysis, and the wire causes it can stand for."""
+    if capture.exists() and capture.stat().st_size > 16:
+        why = f"the recording {capture} holds no pairing: the attempt ended before SMP"
+    else:
+        why = "no capture could be recorded: run as root with btmon installed to see why"
+    lines = [f"result: {result} ({why})"]
+    lines += [f"  possible cause: {c['wire']} → {c['finding']}" for c in possible_causes(hits)]
+    return "".join(line + "\n" for line in lines)
