@@ -6,6 +6,7 @@ The file is created owner-only (0600): it holds what the link protected."""
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from types import TracebackType
@@ -26,7 +27,17 @@ class PcapngWriter:
     """``with PcapngWriter(path) as w: w.packet(timestamp, data)``."""
 
     def __init__(self, path: str, link_type: int = LINKTYPE_LE_LL_WITH_PHDR) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # not through a symbolic link: the decrypted capture goes where the user named it
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | nofollow, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OSError(
+                    exc.errno,
+                    f"{path} is a symbolic link: the decrypted capture is not written through it",
+                ) from None
+            raise
         os.fchmod(fd, 0o600)  # also when the file existed with wider permissions
         self._f: BinaryIO = os.fdopen(fd, "wb")
         self._f.write(_block(_SHB, struct.pack("<IHHq", _MAGIC, 1, 0, -1)))

@@ -251,3 +251,21 @@ def test_decrypt_refuses_to_overwrite_its_input(tmp_path) -> None:  # type: igno
         )
         assert r.returncode == 2 and "capture being read" in r.stderr
     assert src.read_bytes() == data
+
+
+def test_decrypt_does_not_write_through_a_symbolic_link(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The decrypted capture holds what the encryption protected: it goes where the user named
+    # it, owner-only, never through a link someone placed there to another file.
+    require_shared()
+    other = tmp_path / "other.txt"
+    other.write_text("keep")
+    os.symlink(other, tmp_path / "out.pcapng")
+    capture = str(SHARED / "lephdr_legacy_passkey_whad.pcap")
+    r = subprocess.run(
+        [sys.executable, "-m", "bpdiag", "decrypt", capture, "-o", str(tmp_path / "out.pcapng")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 2 and "is a symbolic link" in r.stderr
+    assert other.read_text() == "keep"
