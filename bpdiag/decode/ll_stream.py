@@ -650,6 +650,24 @@ class LlStream:
         )
         if link.enc is _Enc.STARTING and a.plaintext is None:
             link.enc = _Enc.CIPHER  # longer than a MIC (5.1.3.1)
+        if llid == 1 and not encrypted:
+            if self._cut_continues((aa, d), length):  # counted there
+                return _NONE
+            if self._reasm.is_pending((aa, d)):  # an uncut start, a cut continuation
+                self._reasm.drop((aa, d))
+                self.problems.append(
+                    Problem(
+                        rec.index,
+                        rec.file_offset,
+                        f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the "
+                        "capture's snapshot length: the L2CAP PDU this fragment continues "
+                        f"on access address 0x{aa:08x} is not decoded",
+                        "l2cap",
+                        ProblemKind.TRUNCATED,
+                    )
+                )
+            self.cut_skipped += 1
+            return _NONE
         if encrypted or llid != 2 or len(payload) < 5:
             self.cut_skipped += 1
             self._skip(rec.index, "encrypted" if encrypted else "cut", 0)
@@ -925,6 +943,8 @@ class LlStream:
         key = (link.aa, d)
         reasm = self._reasm
         if llid == 2:
+            if self._cut_l2cap:
+                self._cut_l2cap.pop(key, None)  # a new PDU: the cut one's tail is not coming
             frame = reasm.start(key, payload, rec.index)
             if frame is None and reasm.is_pending(key):
                 self._frag_start[key] = (rec.index, rec.file_offset)
