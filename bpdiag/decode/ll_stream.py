@@ -78,6 +78,12 @@ LE Coded, CTEInfo, isochronous, lengths that do not add up, a link not yet known
 full path, ``_feed_slow``.  ``LlStream(fast=False)`` sends every record down the full path
 (tests compare the two).
 
+**Snapshot length.**  A record shorter than its original length (``Record.orig_length``:
+``editcap -s``, dumpcap's snaplen) fails the fast paths' exact-length checks and the full
+path reads it in ``_cut``: the access address and PDU header and what is left of the payload,
+no CRC check, no decryption; a cut SMP PDU is kept as ``hci_stream`` keeps one (the fields
+present or the command without its values) with a problem of layer ``truncated``.
+
 Several connections may share a capture; a CONNECT_IND starts fresh state for its access
 address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
 never raises.
@@ -147,7 +153,8 @@ class Decryptor(Protocol):
 
 SkipHook = Callable[[int, str, int], None]
 """``(frame, reason, reference frame)``; reasons ``crc``, ``retransmission`` (reference: the
-frame it repeats), ``encrypted``, ``unknown-encryption``, ``isochronous``."""
+frame it repeats), ``encrypted``, ``unknown-encryption``, ``isochronous``, ``cut`` (a
+packet a snapshot length cut that could not be read: see ``LlStream._cut``)."""
 
 
 def airtime(length: int, phy: int = 0) -> float:
@@ -211,7 +218,8 @@ class LlStream:
 
     ``problems`` collects what was wrong in the input (the caller drains it).  Counters:
     ``crc_errors``, ``retransmissions``, ``encrypted_skipped`` (ciphertext),
-    ``unknown_state_skipped`` (mid-connection links), ``isochronous_skipped``.  ``on_skip``,
+    ``unknown_state_skipped`` (mid-connection links), ``isochronous_skipped``, ``cut_skipped``
+    (packets a snapshot length cut, not decoded: ``_cut``).  ``on_skip``,
     when set, is called for every packet dropped for one of those reasons (``SkipHook``).
     """
 
