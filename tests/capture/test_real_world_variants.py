@@ -439,6 +439,7 @@ def test_sniffer_snaplen_cuts_are_said_not_read_as_missing(
     if a.capture.cut_smp_frames:
         finding = next(f for f in a.findings if f.code == "truncated-snoop")
         assert "stored shorter than their original length" in finding.detail
+        assert "by the capture's snapshot length" in finding.detail
         assert "missed" not in " ".join(f.detail for f in a.findings)
         assert any(p.cut_frames for p in a.pairings)
     elif snaplen == "40":
