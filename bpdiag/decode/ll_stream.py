@@ -78,6 +78,12 @@ LE Coded, CTEInfo, isochronous, lengths that do not add up, a link not yet known
 full path, ``_feed_slow``.  ``LlStream(fast=False)`` sends every record down the full path
 (tests compare the two).
 
+**Snapshot length.**  A record shorter than its original length (``Record.orig_length``:
+``editcap -s``, dumpcap's snaplen) fails the fast paths' exact-length checks and the full
+path reads it in ``_cut``: the access address and PDU header and what is left of the payload,
+no CRC check, no decryption; a cut SMP PDU is kept as ``hci_stream`` keeps one (the fields
+present or the command without its values) with a problem of layer ``truncated``.
+
 Several connections may share a capture; a CONNECT_IND starts fresh state for its access
 address.  Bad input is data: a ``DecodeError`` becomes a ``Problem`` and ``feed`` goes on; it
 never raises.
@@ -147,7 +153,8 @@ class Decryptor(Protocol):
 
 SkipHook = Callable[[int, str, int], None]
 """``(frame, reason, reference frame)``; reasons ``crc``, ``retransmission`` (reference: the
-frame it repeats), ``encrypted``, ``unknown-encryption``, ``isochronous``."""
+frame it repeats), ``encrypted``, ``unknown-encryption``, ``isochronous``, ``cut`` (a
+packet a snapshot length cut that could not be read: see ``LlStream._cut``)."""
 
 
 def airtime(length: int, phy: int = 0) -> float:
@@ -211,7 +218,8 @@ class LlStream:
 
     ``problems`` collects what was wrong in the input (the caller drains it).  Counters:
     ``crc_errors``, ``retransmissions``, ``encrypted_skipped`` (ciphertext),
-    ``unknown_state_skipped`` (mid-connection links), ``isochronous_skipped``.  ``on_skip``,
+    ``unknown_state_skipped`` (mid-connection links), ``isochronous_skipped``, ``cut_skipped``
+    (packets a snapshot length cut, not decoded: ``_cut``).  ``on_skip``,
     when set, is called for every packet dropped for one of those reasons (``SkipHook``).
     """
 
@@ -237,6 +245,9 @@ class LlStream:
         self._ppi_clock: tuple[int, int] | None = None  # (last raw clock, wraps)
         self._unconfirmed: dict[int, None] = {}  # links no CONNECT_IND announced
         self.links_expired = 0
+        self.cut_skipped = 0  # cut packets not decoded (ciphertext, LL control, fragments)
+        # an L2CAP PDU whose start a snapshot length cut: its continuations' octets to drop
+        self._cut_l2cap: dict[Hashable, int] = {}
         self._adv_quiet: set[tuple[bytes, bool]] = set()  # see _quiet
 
     # ================================================================ public API
@@ -417,12 +428,14 @@ class LlStream:
     def _feed_slow(self, rec: Record) -> list[Pdu]:
         try:
             a = self._unwrap(rec)
-            if a.crc_bad:
+            if a.crc_bad:  # a tool that checked it did so before any snapshot length cut
                 return self._bad_crc(rec, a)
             if a.isochronous:
                 self.isochronous_skipped += 1
                 self._skip(rec.index, "isochronous", 0)
                 return _NONE
+            if rec.orig_length > len(rec.payload):
+                return self._cut(rec, a)
             pkt = split_air_packet(a.ble, advertising=a.advertising, coded=a.phy == 2)
             adv = pkt.is_advertising_aa if a.advertising is None else a.advertising
             if not a.crc_checked and pkt.crc != b"\x00\x00\x00" and self._crc_bad(pkt, adv):
@@ -466,7 +479,7 @@ class LlStream:
     def _unwrap(self, rec: Record) -> _Air:
         lt = rec.link_type
         if lt == LinkType.NORDIC_BLE:
-            n = parse_nordic(rec.payload)
+            n = parse_nordic(rec.payload, rec.orig_length)
             if n.is_advertising:
                 return _Air(
                     n.ble,
@@ -513,7 +526,7 @@ class LlStream:
                 isochronous=h.pdu_type in (4, 5, 6),
             )
         if lt == LinkType.PPI:
-            p = parse_ppi(rec.payload)
+            p = parse_ppi(rec.payload, rec.orig_length > len(rec.payload))
             if p.btle is None:
                 return _Air(p.ble, time=rec.timestamp)
             rf = p.btle.rf_channel
@@ -594,6 +607,121 @@ class LlStream:
                 )
             return [Pdu(rec.index, rec.timestamp, U, None, "adv", msg.pdu_type, msg, rec.index)]
         return self._quiet(pdu, a.secondary)
+
+    # ================================================================ snapshot length
+    def _cut(self, rec: Record, a: _Air) -> list[Pdu]:
+        """A packet a snapshot length cut (``rec.orig_length``): its access address and PDU
+        header (Vol 6, Part B, 2.1 and 2.4) are read and as much of the payload as remains.
+        Its CRC is not there, so it is not checked; a cut ciphertext is not decrypted
+        (``cut_skipped``).  A CONNECT_IND (2.3.3.1) cut after its access address starts the
+        link; an L2CAP PDU (LLID 0b10) on the SMP channel cut inside its values is kept as
+        ``hci_stream`` keeps one (the fields present, or the command without its values) and
+        named by a problem (layer ``truncated``); other cut payloads are counted."""
+        ble = a.ble
+        if len(ble) < 6:
+            self.cut_skipped += 1
+            return _NONE
+        aa = int.from_bytes(ble[0:4], "little")
+        h, length = ble[4], ble[5]
+        adv = aa == ADV_ACCESS_ADDRESS if a.advertising is None else a.advertising
+        if adv:
+            if h & 0x0F == 0x05 and len(ble) >= 22 and aa == ADV_ACCESS_ADDRESS:
+                new = int.from_bytes(ble[18:22], "little")  # CONNECT_IND: InitA, AdvA, AA
+                if new not in self.links or new in self._unconfirmed:
+                    self._unconfirmed.pop(new, None)
+                    for d in (C, P, U):
+                        self._reasm.drop((new, d))
+                    self.links[new] = _Link(new, True)
+            self.cut_skipped += 1
+            return _NONE
+        at = 7 if h & 0x20 else 6  # CTEInfo
+        payload = ble[at : at + length]
+        link = self.links.get(aa)
+        if link is None:
+            link = self._unconfirmed_link(rec, aa)
+        if len(payload) >= length:  # only the CRC was cut: the PDU is whole
+            return self._data(
+                rec, link, a.direction, a.time, a.channel, a.phy, h, payload, a.plaintext,
+                a.decrypted,
+            )  # fmt: skip
+        d = self._step(link, a.direction, a.time, a.channel, a.phy, length)
+        key = h & 0x0B
+        prev = link.sent.get(d)
+        if prev is not None and prev[0] == key and prev[1] == payload:
+            self.retransmissions += 1
+            self._skip(rec.index, "retransmission", prev[2])
+            return _NONE
+        link.sent[d] = (key, payload, rec.index)
+        llid = h & 0x03
+        encrypted = a.plaintext is False or (
+            a.plaintext is None and link.enc not in (_Enc.CLEAR, _Enc.UNKNOWN)
+        )
+        if link.enc is _Enc.STARTING and a.plaintext is None:
+            link.enc = _Enc.CIPHER  # longer than a MIC (5.1.3.1)
+        if llid == 1 and not encrypted:
+            if self._cut_continues((aa, d), length):  # counted there
+                return _NONE
+            if self._reasm.is_pending((aa, d)):  # an uncut start, a cut continuation
+                self._reasm.drop((aa, d))
+                self.problems.append(
+                    Problem(
+                        rec.index,
+                        rec.file_offset,
+                        f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the "
+                        "capture's snapshot length: the L2CAP PDU this fragment continues "
+                        f"on access address 0x{aa:08x} is not decoded",
+                        "l2cap",
+                        ProblemKind.TRUNCATED,
+                    )
+                )
+            self.cut_skipped += 1
+            return _NONE
+        if encrypted or llid != 2 or len(payload) < 5:
+            self.cut_skipped += 1
+            self._skip(rec.index, "encrypted" if encrypted else "cut", 0)
+            return _NONE
+        l2len, cid = _L2HDR.unpack_from(payload)
+        if cid != CID_SMP or l2len + 4 < length:  # (a shorter L2CAP length: not plaintext)
+            if cid == CID_ATT and payload[4] in _ATT_REQUESTS:
+                link.requests.setdefault(d, {})[payload[4]] = rec.index
+            self.cut_skipped += 1
+            return _NONE
+        if l2len + 4 > length:  # the rest comes in continuations (LLID 0b01)
+            self._cut_l2cap[(aa, d)] = l2len + 4 - length
+        data = payload[4:]
+        code = data[0]
+        msg: smp.CutPairingFeatures | smp.UnreadCommand | None = smp.parse_cut_features(
+            data, l2len
+        ) or smp.parse_unread(data, l2len)
+        kept = "is kept without its values" if msg is not None else "is not decoded"
+        if isinstance(msg, smp.CutPairingFeatures):
+            kept = "is kept: only the fields present are decoded"
+        self.problems.append(
+            Problem(
+                rec.index,
+                rec.file_offset,
+                f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the capture's "
+                f"snapshot length: the SMP {smp.command_name(code)} on access address "
+                f"0x{aa:08x} {kept} (its fields are cut)",
+                "truncated",
+                ProblemKind.TRUNCATED,
+            )
+        )
+        if msg is None:
+            return _NONE
+        return [Pdu(rec.index, rec.timestamp, d, ("ll", aa), "smp", code, msg, rec.index)]
+
+    def _cut_continues(self, key: Hashable, n: int) -> bool:
+        """Is this continuation part of an L2CAP PDU whose start was cut (``_cut``)?"""
+        left = self._cut_l2cap.get(key)
+        if left is None:
+            return False
+        if left > n:
+            self._cut_l2cap[key] = left - n
+        else:
+            del self._cut_l2cap[key]
+        self.cut_skipped += 1
+        return True
 
     # ================================================================ direction
     def _step(
@@ -823,12 +951,16 @@ class LlStream:
         key = (link.aa, d)
         reasm = self._reasm
         if llid == 2:
+            if self._cut_l2cap:
+                self._cut_l2cap.pop(key, None)  # a new PDU: the cut one's tail is not coming
             frame = reasm.start(key, payload, rec.index)
             if frame is None and reasm.is_pending(key):
                 self._frag_start[key] = (rec.index, rec.file_offset)
             if d is U:
                 self._unknown_frags[link.aa] = [(payload, rec.index)]
         else:
+            if self._cut_l2cap and self._cut_continues(key, len(payload)):
+                return _NONE
             if d is not U and not reasm.is_pending(key):
                 self._adopt_unknown(link.aa, key)
             elif d is U and link.aa in self._unknown_frags:

@@ -168,15 +168,21 @@ class NordicPacket:
         return out
 
 
-def parse_nordic(data: bytes) -> NordicPacket:
-    """Split an nRF Sniffer record into its header fields and the air packet."""
+def parse_nordic(data: bytes, original_length: int = 0) -> NordicPacket:
+    """Split an nRF Sniffer record into its header fields and the air packet.
+
+    ``original_length``: the record's length before a snapshot length cut it (0: not cut).
+    A cut record's header must add up to that length instead, and its air packet need only
+    hold the access address and the PDU header (its CRC and part of its payload are gone)."""
     n = len(data)
+    cut = original_length > n
+    min_air = 4 + 2 if cut else MIN_AIR_PACKET
     if data[:2] == LEGACY_MARKER:
         # Version 0: marker, id, counter, 2 unused, payload length, then a 9-octet event
         # header without its own length octet.
-        if n < 17 + MIN_AIR_PACKET:
+        if n < 17 + min_air:
             raise Truncated(
-                f"nRF Sniffer 0.9.7 record needs at least {17 + MIN_AIR_PACKET} bytes, got {n}",
+                f"nRF Sniffer 0.9.7 record needs at least {17 + min_air} bytes, got {n}",
                 layer=_LAYER,
             )
         flags, channel, rssi, evc, t = struct.unpack_from("<BBBHI", data, 8)
@@ -207,9 +213,10 @@ def parse_nordic(data: bytes) -> NordicPacket:
         raise Unsupported(
             f"nRF Sniffer protocol version {version} (bpdiag reads versions 0–3)", layer=_LAYER
         )
-    if hlen + plen != n:
+    if hlen + plen != (original_length if cut else n):
+        had = f"{n} (of {original_length})" if cut else str(n)
         raise BadLength(
-            f"nRF Sniffer header says {hlen} + {plen} bytes, the record has {n}", layer=_LAYER
+            f"nRF Sniffer header says {hlen} + {plen} bytes, the record has {had}", layer=_LAYER
         )
     counter = struct.unpack_from("<H", data, 4)[0]
     packet_id = data[6]
@@ -221,9 +228,9 @@ def parse_nordic(data: bytes) -> NordicPacket:
             layer=_LAYER,
         )
     ble_at = 7 + event_length  # a longer event header's extra octets are skipped
-    if n < ble_at + MIN_AIR_PACKET:
+    if n < ble_at + min_air:
         raise Truncated(
-            f"nRF Sniffer record needs at least {ble_at + MIN_AIR_PACKET} bytes "
+            f"nRF Sniffer record needs at least {ble_at + min_air} bytes "
             f"(header, event header, air packet), got {n}",
             layer=_LAYER,
         )

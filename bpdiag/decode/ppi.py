@@ -111,8 +111,10 @@ def parse_btle_field(data: bytes) -> PpiBtle:
     return PpiBtle(*struct.unpack_from("<BHBIbbbB", data))
 
 
-def parse_ppi(data: bytes) -> PpiPacket:
-    """Split a PPI record into header, fields and the BLE packet (inner DLT 147 or 251)."""
+def parse_ppi(data: bytes, cut: bool = False) -> PpiPacket:
+    """Split a PPI record into header, fields and the BLE packet (inner DLT 147 or 251).
+    ``cut``: a snapshot length cut the record, so the BLE packet need only hold the access
+    address and the PDU header (its CRC and part of its payload are gone)."""
     if len(data) < PPI_HEADER_LENGTH:
         raise Truncated(
             f"PPI header needs {PPI_HEADER_LENGTH} bytes, got {len(data)}", layer=_LAYER
@@ -162,10 +164,10 @@ def parse_ppi(data: bytes) -> PpiPacket:
             layer=_LAYER,
         )
     ble = bytes(data[hlen:])
-    if len(ble) < MIN_AIR_PACKET:
+    min_air = 4 + 2 if cut else MIN_AIR_PACKET  # a cut packet: access address, PDU header
+    if len(ble) < min_air:
         raise Truncated(
-            f"BLE packet after the PPI header needs at least {MIN_AIR_PACKET} bytes, "
-            f"got {len(ble)}",
+            f"BLE packet after the PPI header needs at least {min_air} bytes, got {len(ble)}",
             layer=_LAYER,
         )
     return PpiPacket(version, flags, hlen, dlt, tuple(fields), btle, ble)

@@ -194,6 +194,9 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
             )
 
 
+_SNAPLEN_FORMATS = frozenset({"pcap", "pcapng"})
+
+
 @check
 def truncated_records(analysis: Analysis) -> Iterator[Finding]:
     cap = analysis.capture
@@ -202,8 +205,10 @@ def truncated_records(analysis: Analysis) -> Iterator[Finding]:
         cut = cap.cut_smp_frames
         detail = (
             f"{cap.truncated_records} of {cap.records} records are stored shorter than their "
-            f"original length (first: #{first})."
+            f"original length (first: #{first})"
         )
+        # pcap and pcapng cut records only by their snapshot length (editcap -s, dumpcap -s)
+        detail += " by the capture's snapshot length." if cap.format in _SNAPLEN_FORMATS else "."
         if cut:
             shown = ", ".join(f"#{f}" for f in cut[:8]) + (" …" if len(cut) > 8 else "")
             detail += (

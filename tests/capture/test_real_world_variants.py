@@ -413,6 +413,39 @@ def test_sniffer_capture_variant(name: str, variant: str, tmp_path: Path) -> Non
     assert _summary(out) == _summary(src)
 
 
+SNAPLEN_BASES = [n for n in SNIFFER_BASES if "lephdr" not in n]  # nRF Sniffer and PPI
+
+
+@needs_tools
+@pytest.mark.parametrize("snaplen", ["40", "60"])
+@pytest.mark.parametrize("name", SNAPLEN_BASES)
+def test_sniffer_snaplen_cuts_are_said_not_read_as_missing(
+    name: str, snaplen: str, tmp_path: Path
+) -> None:
+    """``editcap -s N`` of an air capture: the cut SMP PDUs are steps whose values the
+    capture does not hold, the pairings end as in the whole capture, and the finding says the
+    records were stored short, not that the sniffer missed packets."""
+    src = SHARED / name
+    if not src.exists():
+        pytest.skip("shared captures not present")
+    out = _editcap("-s", snaplen, "-F", "pcapng")(src, tmp_path)
+    a, full = diagnose_file(out), diagnose_file(src)
+    cut, whole = _summary(out, frames=False), _summary(src, frames=False)
+    assert _outcomes(cut) == _outcomes(whole)
+    codes = set(cut[2])
+    assert "pairing-protocol-violation" not in codes and "capture-gap" not in codes
+    assert not [p for p in a.problems if p.layer != "truncated"]  # nothing read as malformed
+    assert [p.id for p in a.pairings] == [p.id for p in full.pairings]
+    if a.capture.cut_smp_frames:
+        finding = next(f for f in a.findings if f.code == "truncated-snoop")
+        assert "stored shorter than their original length" in finding.detail
+        assert "by the capture's snapshot length" in finding.detail
+        assert "missed" not in " ".join(f.detail for f in a.findings)
+        assert any(p.cut_frames for p in a.pairings)
+    elif snaplen == "40":
+        pytest.fail("a 40-byte snapshot length cut no SMP PDU")
+
+
 @needs_tools
 def test_sniffer_captures_appended_and_an_hci_interface_beside(tmp_path: Path) -> None:
     """mergecap -a of two nRF Sniffer captures, then an HCI log merged in: three interfaces,

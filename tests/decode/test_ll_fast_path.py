@@ -97,6 +97,7 @@ def _run(recs: list[Record], fast: bool) -> Any:
         s.isochronous_skipped,
         s.flagged_bad_mic,
         s.links_expired,
+        s.cut_skipped,
     )
     sessions = {
         aa: None if st.session is None else (dict(st.session.counter), st.session.failures)
@@ -375,3 +376,33 @@ def test_damaged_records_agree(seed: int, which: int) -> None:
     for i, r in enumerate(out, start=1):
         r.index = i
     assert _run(out, True) == _run(out, False)
+
+
+# ================================================================ snapshot length cuts
+@pytest.mark.parametrize("snaplen", [30, 40, 50])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nordic_lesc_justworks_bsniffhub.pcap",
+        "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
+        "ubertooth_ppi_legacy_passkey_crackle.pcap",
+    ],
+)
+def test_snaplen_cut_records_take_the_full_path(name: str, snaplen: int) -> None:
+    """Records a snapshot length cut (``orig_length`` longer than the payload) fail the fast
+    paths' length checks, and both paths give the same."""
+    require_shared()
+    recs = [
+        Record(r.index, r.timestamp, r.link_type, r.payload[:snaplen], r.file_offset)
+        for r in _records(SHARED / name)
+    ]
+    cut = set()
+    for r, full in zip(recs, _records(SHARED / name), strict=True):
+        if len(full.payload) > snaplen:
+            r.orig_length = len(full.payload)
+            cut.add(r.index)
+    assert cut
+    assert cut <= set(_full_path_calls(recs))
+    fast = _run(recs, True)
+    assert fast == _run(recs, False)
+    assert not [p for p in fast[2] if p.layer != "truncated"]  # no cut packet is "malformed"

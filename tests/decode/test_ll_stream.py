@@ -22,6 +22,7 @@ from scapy.layers.bluetooth4LE import BTLE, BTLE_ADV, BTLE_CONNECT_REQ
 from bpdiag.capture import open_capture
 from bpdiag.capture.record import Direction, LinkType, Record
 from bpdiag.decode import ll
+from bpdiag.decode import smp as smp_mod
 from bpdiag.decode.ll_stream import LlStream
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.decode.pdu import Pdu
@@ -728,3 +729,50 @@ def test_direction_inference_agrees_with_the_capture(name: str) -> None:
         pytest.skip("the capture does not say the direction")
     agree = sum(1 for f, d in truth.items() if inferred.get(f) == d)
     assert agree / len(truth) >= 0.995, (agree, len(truth))
+
+
+# ================================================================ snapshot length cuts
+def _cut(f: Feed, link_type: int, payload: bytes, keep: int, t: float) -> list[Pdu]:
+    """Feed ``payload`` stored as a snapshot length of ``keep`` bytes stores it."""
+    f.n += 1
+    rec = Record(f.n, t, link_type, payload[:keep], f.n * 100)
+    rec.orig_length = len(payload)
+    out = f.stream.feed(rec)
+    f.pdus += out
+    return out
+
+
+def test_snaplen_cut_packets_are_read_as_far_as_they_go() -> None:
+    f = Feed()
+    nrf = LinkType.NORDIC_BLE
+    # A CONNECT_IND kept up to its access address starts the link (no CRCInit, no interval).
+    _cut(f, nrf, nordic(connect_ind(), c_to_p=False), 17 + 22, 0.0)
+    assert AA in f.stream.links and f.stream.links[AA].crc_init is None
+    # A Pairing Request cut after its initiator key distribution: the fields present.
+    req = nordic(air(AA, 2, smp(PAIRING_REQUEST)), c_to_p=True)
+    (pdu,) = _cut(f, nrf, req, 17 + 6 + 4 + 6, 0.010)
+    assert isinstance(pdu.msg, smp_mod.CutPairingFeatures) and pdu.direction is C
+    # A Public Key in three fragments, the first two cut: one step without its values, the
+    # uncut last fragment belongs to it (no reassembly problem).
+    key = smp(PUBLIC_KEY)
+    frags = [(2, key[:27]), (1, key[27:54]), (1, key[54:])]
+    for i, (llid, part) in enumerate(frags):
+        rec = nordic(air(AA, llid, part, sn=i & 1), c_to_p=False)
+        got = _cut(f, nrf, rec, 40 if i < 2 else len(rec), 0.040 + i * 0.0003)
+        if i == 0:
+            assert [type(p.msg) for p in got] == [smp_mod.UnreadCommand]
+            assert got[0].msg.original_length == 65
+        else:
+            assert got == []
+    assert [p.layer for p in f.stream.problems] == ["truncated", "truncated"]
+    assert f.stream.cut_skipped == 3  # the CONNECT_IND and both continuations
+    assert not f.stream._cut_l2cap  # the Public Key's octets all came
+
+
+def test_snaplen_cut_ciphertext_is_counted_not_decrypted() -> None:
+    f = Feed()
+    _encrypted_link(f)
+    cipher = air(AA, 2, bytes(30), sn=1, nesn=1)
+    _cut(f, LinkType.BLUETOOTH_LE_LL, cipher, 20, 0.070)
+    assert f.stream.cut_skipped == 1 and f.stream.encrypted_skipped == 0
+    assert f.skips[f.n] == ("encrypted", 0) and f.layer("smp") == []
