@@ -325,6 +325,11 @@ def _evidence(p: Pairing) -> list[int]:
     return frames
 
 
+def _failed_in_smp_with(p: Pairing, reason: ErrorCode) -> bool:
+    """The pairing ended with an SMP Pairing Failed carrying ``reason`` (smp_failures says so)."""
+    return p.failure is not None and p.failure.layer == "smp" and p.failure.reason == reason
+
+
 def _immediate(p: Pairing) -> bool:
     """The failure answered the Pairing Request before any phase-2 PDU."""
     return p.failure is not None and not p.phase2_started and p.response is None
@@ -629,11 +634,7 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        if (
-            p.failure is not None
-            and p.failure.layer == "smp"
-            and p.failure.reason == ErrorCode.CONFIRM_VALUE_FAILED
-        ):
+        if _failed_in_smp_with(p, ErrorCode.CONFIRM_VALUE_FAILED):
             continue  # the peer did check: reported by smp_failures
         wrong = [
             c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
@@ -657,11 +658,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
-        if (
-            p.failure is not None
-            and p.failure.reason == ErrorCode.ENCRYPTION_KEY_SIZE
-            and p.failure.layer == "smp"
-        ):
+        if _failed_in_smp_with(p, ErrorCode.ENCRYPTION_KEY_SIZE):
             continue  # already reported by smp_failures
         for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
             if f is not None and not 7 <= f.max_key_size <= 16:
