@@ -4,6 +4,7 @@ buffer they spill to the file a MiB at a time, and their command line."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,3 +24,9 @@ def generator_parser(doc: str | None) -> argparse.ArgumentParser:
     ap.add_argument("path", type=Path)
     ap.add_argument("--records", type=int, default=1_000_000)
     return ap
+
+
+def generator_main(doc: str | None, build: Callable[[Path, int], None]) -> None:
+    """The command line of a generator that takes only ``path`` and ``--records``."""
+    args = generator_parser(doc).parse_args()
+    build(args.path, args.records)

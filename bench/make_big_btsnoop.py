@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from _spool import generator_parser, spill
+from _spool import generator_main, spill
 
 EPOCH_DELTA_US = 0x00E03AB44A676000
 HANDLE = 0x0040
@@ -94,9 +94,7 @@ def build(path: Path, records: int) -> None:
 
 
 def main() -> None:
-    ap = generator_parser(__doc__)
-    args = ap.parse_args()
-    build(args.path, args.records)
+    generator_main(__doc__, build)
 
 
 if __name__ == "__main__":

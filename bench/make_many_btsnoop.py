@@ -22,7 +22,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from _spool import generator_parser, spill
+from _spool import generator_main, spill
 
 EPOCH_DELTA_US = 0x00E03AB44A676000
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -136,9 +136,7 @@ def build(path: Path, records: int) -> None:
 
 
 def main() -> None:
-    ap = generator_parser(__doc__)
-    args = ap.parse_args()
-    build(args.path, args.records)
+    generator_main(__doc__, build)
 
 
 if __name__ == "__main__":
