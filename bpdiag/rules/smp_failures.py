@@ -325,9 +325,13 @@ def _evidence(p: Pairing) -> list[int]:
     return frames
 
 
-def _failed_in_smp_with(p: Pairing, reason: ErrorCode) -> bool:
-    """The pairing ended with an SMP Pairing Failed carrying ``reason`` (smp_failures says so)."""
-    return p.failure is not None and p.failure.layer == "smp" and p.failure.reason == reason
+def _not_failed_in_smp_with(analysis: Analysis, reason: ErrorCode) -> Iterator[Pairing]:
+    """The pairings that did not end with an SMP Pairing Failed carrying ``reason``: a check
+    whose fault the peer caught and named with that reason leaves it to smp_failures."""
+    for p in analysis.pairings:
+        f = p.failure
+        if f is None or f.layer != "smp" or f.reason != reason:
+            yield p
 
 
 def _immediate(p: Pairing) -> bool:
@@ -633,9 +637,7 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
-    for p in analysis.pairings:
-        if _failed_in_smp_with(p, ErrorCode.CONFIRM_VALUE_FAILED):
-            continue  # the peer did check: reported by smp_failures
+    for p in _not_failed_in_smp_with(analysis, ErrorCode.CONFIRM_VALUE_FAILED):
         wrong = [
             c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
         ]
@@ -657,9 +659,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
-    for p in analysis.pairings:
-        if _failed_in_smp_with(p, ErrorCode.ENCRYPTION_KEY_SIZE):
-            continue  # already reported by smp_failures
+    for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
         for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
             if f is not None and not 7 <= f.max_key_size <= 16:
                 yield finding(
