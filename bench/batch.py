@@ -11,7 +11,6 @@ speed-up. Cluster start-up is excluded: the clock runs from the first submit to 
 from __future__ import annotations
 
 import argparse
-import logging
 import shutil
 import sys
 import tempfile
@@ -22,9 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from distributed import Client, LocalCluster  # noqa: E402
-
-from bpdiag.batch.runner import run_batch  # noqa: E402
+from bpdiag.batch.runner import connect, run_batch  # noqa: E402
 
 
 def corpus(n: int) -> Path:
@@ -46,22 +43,17 @@ def corpus(n: int) -> Path:
 
 
 def timed(folder: Path, workers: int) -> tuple[float, int]:
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.wait_for_workers(workers)
+    # the same LocalCluster ``bpdiag batch --workers N`` starts
+    client, cluster = connect(None, workers, timeout=60)
+    try:
+        client.wait_for_workers(workers)  # type: ignore[attr-defined]
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             summary = run_batch([str(folder)], tmp, client=client)
             return time.perf_counter() - t0, summary.files
+    finally:
+        client.close()  # type: ignore[attr-defined]
+        cluster.close()  # type: ignore[attr-defined]
 
 
 def main() -> None:

@@ -13,13 +13,14 @@ The file is generated at bench time into bench/out and never committed.
 
 from __future__ import annotations
 
-import argparse
 import struct
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _spool import generator_parser, spill  # noqa: E402
 
 from bpdiag.capture import open_capture  # noqa: E402
 from bpdiag.decode.nordic import parse_nordic  # noqa: E402
@@ -107,16 +108,12 @@ def build(path: Path, records: int, link_type: int, source: Path = SHARED) -> No
                 n += 1
             t += max(0.0, recs[-1][0] - t0) + 1.0
             cycle += 1
-            if len(buf) > 1 << 20:
-                f.write(buf)
-                buf.clear()
+            spill(f, buf)
         f.write(buf)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("path", type=Path)
-    ap.add_argument("--records", type=int, default=1_000_000)
+    ap = generator_parser(__doc__)
     ap.add_argument("--link-type", type=int, choices=(256, 272), default=272)
     ap.add_argument("--source", type=Path, default=SHARED)
     args = ap.parse_args()

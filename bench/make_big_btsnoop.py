@@ -8,9 +8,10 @@ events and now and then an ATT Error Response — the shape of a long btmon/Andr
 
 from __future__ import annotations
 
-import argparse
 import struct
 from pathlib import Path
+
+from _spool import generator_main, spill
 
 EPOCH_DELTA_US = 0x00E03AB44A676000
 HANDLE = 0x0040
@@ -88,18 +89,12 @@ def build(path: Path, records: int) -> None:
             t += 250
             n += 1
             i += 1
-            if len(buf) > 1 << 20:
-                f.write(buf)
-                buf.clear()
+            spill(f, buf)
         f.write(buf)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("path", type=Path)
-    ap.add_argument("--records", type=int, default=1_000_000)
-    args = ap.parse_args()
-    build(args.path, args.records)
+    generator_main(__doc__, build)
 
 
 if __name__ == "__main__":

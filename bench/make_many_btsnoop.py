@@ -18,10 +18,11 @@ repetitions — the work is the same as for a real log, the findings differ.
 
 from __future__ import annotations
 
-import argparse
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+
+from _spool import generator_main, spill
 
 EPOCH_DELTA_US = 0x00E03AB44A676000
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -130,18 +131,12 @@ def build(path: Path, records: int) -> None:
                 n += 1
             t += scen[-1][1] + 20_000
             cycle += 1
-            if len(buf) > 1 << 20:
-                f.write(buf)
-                buf.clear()
+            spill(f, buf)
         f.write(buf)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("path", type=Path)
-    ap.add_argument("--records", type=int, default=1_000_000)
-    args = ap.parse_args()
-    build(args.path, args.records)
+    generator_main(__doc__, build)
 
 
 if __name__ == "__main__":

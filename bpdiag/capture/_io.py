@@ -172,6 +172,17 @@ class BatchReader:
                 ProblemKind.TRUNCATED,
             )
 
+    def ended_inside(
+        self, record: int, offset: int, message: str, *, numbered: bool = True
+    ) -> None:
+        """The file ended (or failed) inside the body of ``record``: report a read error, or
+        the cut (``message``); a file closed under the reader reports nothing.  A block that
+        is not a numbered record (``numbered`` false) reports the cut without a number."""
+        if self.src.error is not None:
+            self.read_error(record, offset)
+        elif not self.src.closed:
+            self.problem(record if numbered else None, offset, message, ProblemKind.TRUNCATED)
+
     def read_error(self, record: int, offset: int) -> None:
         """Report a read error that ended the file early, if there was one."""
         if self.src.error is not None:
@@ -240,16 +251,12 @@ class FramedReader(BatchReader):
                 if src.refill(pos, hdr + incl):
                     pos = 0
                     continue
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif not src.closed:
-                    self.problem(
-                        index + 1,
-                        offset,
-                        f"{where}: header says {incl} {self.stored_name}, file ends after "
-                        f"{len(src.buf) - hdr}",
-                        ProblemKind.TRUNCATED,
-                    )
+                self.ended_inside(
+                    index + 1,
+                    offset,
+                    f"{where}: header says {incl} {self.stored_name}, file ends after "
+                    f"{len(src.buf) - hdr}",
+                )
                 return
             index += 1
             odd = self._odd_record(buf, pos, end, index, offset, where)

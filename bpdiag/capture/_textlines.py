@@ -11,8 +11,8 @@ the readers, with ``quote_prefixes`` as the shared helper.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from typing import TextIO, TypeVar
 
 from bpdiag.capture.record import Problem
 
@@ -79,6 +79,19 @@ def quote_prefixes(line: str) -> list[tuple[int, str]]:
         rest = rest[m.end() :]
         out.append((depth, rest))
     return out
+
+
+H = TypeVar("H")
+
+
+def first_header(line: str, parse: Callable[[str], H | None]) -> tuple[int, str, H] | None:
+    """The first reading of ``line`` (as is, then with each further quote mark removed) that
+    ``parse`` takes for a record header: ``(depth, rest, header)``, or None."""
+    for depth, rest in quote_prefixes(line):
+        h = parse(rest)
+        if h is not None:
+            return depth, rest, h
+    return None
 
 
 def unquote(line: str, depth: int) -> str:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bpdiag.capture._textlines import ELISION, clean_lines, indent_of, quote_prefixes, unquote
+from bpdiag.capture._textlines import ELISION, clean_lines, first_header, indent_of, unquote
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 
 LAYER = "btmon-text"
@@ -463,11 +463,7 @@ class BtmonTextReader:
                 continue
             found: tuple[int, str, Header] | None = None
             if "<" in line[:40] or ">" in line[:40] or "@" in line[:40] or "=" in line[:40]:
-                for depth, rest in quote_prefixes(line):
-                    h = parse_header(rest)
-                    if h is not None:
-                        found = depth, rest, h
-                        break
+                found = first_header(line, parse_header)
             if found is not None:
                 flush()
                 if block is not None:

@@ -125,27 +125,14 @@ class BtsnoopReader(FramedReader):
         while pos + hdr <= n:
             orig, incl, flags, _drops, ts = unpack(buf, pos)
             end = pos + hdr + incl
+            cut_from = 0  # Record.orig_length: 0 for a record stored whole
             if incl != orig or end > n or incl > limit:
                 if incl > orig or end > n or incl > limit:
                     break
                 truncated += 1  # stored shorter than it was: counted, not a problem
                 if not first_truncated:
                     first_truncated = index + 1
-                index += 1
-                add(
-                    make(
-                        index,
-                        (ts - epoch) / 1000000,
-                        datalink,
-                        buf[pos + hdr : end],
-                        base + pos,
-                        dirs[flags & mask],
-                        flags,
-                        orig,
-                    )
-                )
-                pos = end
-                continue
+                cut_from = orig
             index += 1
             add(
                 make(
@@ -156,6 +143,7 @@ class BtsnoopReader(FramedReader):
                     base + pos,
                     dirs[flags & mask],
                     flags,
+                    cut_from,
                 )
             )
             pos = end

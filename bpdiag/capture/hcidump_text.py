@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bpdiag.capture._textlines import ELISION, clean_lines, indent_of, quote_prefixes, unquote
+from bpdiag.capture._textlines import ELISION, clean_lines, first_header, indent_of, unquote
 from bpdiag.capture.btmon_text import (
     ACL_RX,
     ACL_TX,
@@ -156,12 +156,7 @@ class HcidumpTextReader:
         for lineno, offset, line in clean_lines(self.f, self.problems, LAYER):
             if not line.strip():
                 continue
-            found = None
-            for depth, rest in quote_prefixes(line):
-                h = parse_header(rest)
-                if h is not None:
-                    found = depth, rest, h
-                    break
+            found = first_header(line, parse_header)
             if found is not None:
                 if block is not None:
                     yield block

@@ -341,15 +341,12 @@ class PcapngReader(BatchReader):
                 if src.refill(pos, total):
                     pos = 0
                     continue
-                if src.error is not None:
-                    self.read_error(index + 1, offset)
-                elif not src.closed:
-                    self.problem(
-                        index + 1 if packet else None,
-                        offset,
-                        f"{where}: block header says {total} bytes, file ends after {len(src.buf)}",
-                        ProblemKind.TRUNCATED,
-                    )
+                self.ended_inside(
+                    index + 1,
+                    offset,
+                    f"{where}: block header says {total} bytes, file ends after {len(src.buf)}",
+                    numbered=packet,
+                )
                 return
             trailer = st.u32.unpack_from(buf, pos + total - 4)[0]
             if trailer != total or total % 4:

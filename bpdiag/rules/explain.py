@@ -50,6 +50,22 @@ class Explanation:
     cite: str = ""  # where the stack defines the message or number (docs/rules.md shows it)
 
 
+def _android_gatt(
+    status: int, name: str, meaning: str, causes: tuple[Cause, ...], *, named: bool = False
+) -> Explanation:
+    """Android's BluetoothGatt ``status`` (gatt_api.h ``name``) as apps log it; a ``named``
+    status (a catch-all) is also shown by its name and matched in hex."""
+    return Explanation(
+        f"android-gatt-{status}",
+        (rf"\b{name}\b", rf"(gatt )?status[ =:]*{status}\b")
+        + ((rf"0x{status:x}\b",) if named else ()),
+        f"Android BluetoothGatt status {status}" + (f" ({name})" if named else ""),
+        meaning,
+        causes,
+        ("android", "air"),
+    )
+
+
 _SMP_FAILURES = (
     Cause(
         "SMP Pairing Failed 0x08 Unspecified Reason right after the Pairing Request",
@@ -247,26 +263,21 @@ CATALOGUE: tuple[Explanation, ...] = (
         "The attribute needs a longer encryption key than the pairing produced.",
         (Cause("ATT Error Response 0x0C", "insufficient-key-size"),),
     ),
-    Explanation(
-        "android-gatt-5",
-        (r"\bGATT_INSUFFICIENT_AUTHENTICATION\b", r"(gatt )?status[ =:]*5\b"),
-        "Android BluetoothGatt status 5",
+    _android_gatt(
+        5,
+        "GATT_INSUFFICIENT_AUTHENTICATION",
         "ATT Insufficient Authentication (0x05): the attribute needs a paired (or MITM) link.",
         (Cause("ATT Error Response 0x05", "insufficient-authentication"),),
-        ("android", "air"),
     ),
-    Explanation(
-        "android-gatt-15",
-        (r"\bGATT_INSUFFICIENT_ENCRYPTION\b", r"(gatt )?status[ =:]*15\b"),
-        "Android BluetoothGatt status 15",
+    _android_gatt(
+        15,
+        "GATT_INSUFFICIENT_ENCRYPTION",
         "ATT Insufficient Encryption (0x0F): the link must be encrypted first.",
         (Cause("ATT Error Response 0x0F", "insufficient-encryption"),),
-        ("android", "air"),
     ),
-    Explanation(
-        "android-gatt-133",
-        (r"\bGATT_ERROR\b", r"(gatt )?status[ =:]*133\b", r"0x85\b"),
-        "Android BluetoothGatt status 133 (GATT_ERROR)",
+    _android_gatt(
+        133,
+        "GATT_ERROR",
         "A catch-all: the connection failed or dropped (often while bonding), too many "
         "connections, or a stale bond.",
         (
@@ -275,15 +286,14 @@ CATALOGUE: tuple[Explanation, ...] = (
             Cause("MIC failure 0x3D", "mic-failure"),
             Cause("Peer refused pairing at once", "pairing-mode-inactive"),
         ),
-        ("android", "air"),
+        named=True,
     ),
-    Explanation(
-        "android-gatt-137",
-        (r"\bGATT_AUTH_FAIL\b", r"(gatt )?status[ =:]*137\b", r"0x89\b"),
-        "Android BluetoothGatt status 137 (GATT_AUTH_FAIL)",
+    _android_gatt(
+        137,
+        "GATT_AUTH_FAIL",
         "Pairing/authentication failed while a GATT operation waited for it.",
         _SMP_FAILURES,
-        ("android", "air"),
+        named=True,
     ),
     Explanation(
         "android-unbond-reason",

@@ -85,6 +85,18 @@ def _smp_causes() -> dict[int, tuple[Cause, ...]]:
     return dict(_SMP_REASONS)
 
 
+def _reason_causes(smp: dict[int, tuple[Cause, ...]], reason: int) -> tuple[Cause, ...]:
+    """The causes SMP ``reason`` stands for, or a Pairing Failed with it for one not listed."""
+    return smp.get(reason, (Cause(f"SMP Pairing Failed 0x{reason:02x}", "pairing-failed"),))
+
+
+# The SMP timeout (30 s with no answer, Vol 3, Part H, 3.4), as a capture shows it
+_SMP_TIMEOUT = (
+    Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
+    Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
+)
+
+
 def _camel_to_snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
 
@@ -123,7 +135,7 @@ def _nordic_sec_status(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanatio
             f"The SMP reason 0x{reason:02x} {error_name(reason)} (0x80 + reason); error_src "
             "says who sent it (BLE_GAP_SEC_STATUS_SOURCE_LOCAL 0 = this device, REMOTE 1 = "
             "the peer).",
-            smp.get(reason, (Cause(f"SMP Pairing Failed 0x{reason:02x}", "pairing-failed"),)),
+            _reason_causes(smp, reason),
             _STACK_CAPTURE["nordic"],
             _SRC_NORDIC_GAP,
         )
@@ -133,10 +145,7 @@ def _nordic_sec_status(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanatio
         "Nordic SoftDevice auth_status 0x01 (BLE_GAP_SEC_STATUS_TIMEOUT)",
         "The SMP procedure timed out (30 s with no answer, Vol 3, Part H, 3.4): no Pairing "
         "Failed was sent; further SMP on this link is not allowed.",
-        (
-            Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
-            Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
-        ),
+        _SMP_TIMEOUT,
         _STACK_CAPTURE["nordic"],
         _SRC_NORDIC_GAP,
     )
@@ -179,10 +188,7 @@ _PM_ERRORS = {
         "SMP_TIMEOUT",
         "an SMP timeout has already happened on this link (30 s without an answer, Vol 3, "
         "Part H, 3.4), so no more pairing can run on it: disconnect and reconnect",
-        (
-            Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
-            Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
-        ),
+        _SMP_TIMEOUT,
     ),
 }
 
@@ -312,7 +318,7 @@ def _nimble(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanation]:
                 f"0x{base:03x} + SMP reason 0x{reason:02x})",
                 f"SMP {error_name(reason)} (0x{reason:02x}), decided by {who} "
                 f"({'the local Security Manager sent Pairing Failed' if base == 0x400 else 'the peer sent Pairing Failed'}).",  # noqa: E501
-                smp.get(reason, (Cause(f"SMP Pairing Failed 0x{reason:02x}", "pairing-failed"),)),
+                _reason_causes(smp, reason),
                 _STACK_CAPTURE["nimble"],
                 _SRC_NIMBLE,
             )
@@ -552,7 +558,7 @@ _ESP_AUTH_HOST: dict[str, tuple[str, tuple[tuple[str, str], ...] | int]] = {
 def _esp_auth(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanation]:
     table: list[tuple[str, str, tuple[Cause, ...]]] = []
     for reason, name in enumerate(_ESP_AUTH_SPEC, 1):
-        causes = smp.get(reason, (Cause(f"SMP Pairing Failed 0x{reason:02x}", "pairing-failed"),))
+        causes = _reason_causes(smp, reason)
         table.append(
             (
                 name,

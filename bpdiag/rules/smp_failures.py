@@ -325,6 +325,15 @@ def _evidence(p: Pairing) -> list[int]:
     return frames
 
 
+def _not_failed_in_smp_with(analysis: Analysis, reason: ErrorCode) -> Iterator[Pairing]:
+    """The pairings that did not end with an SMP Pairing Failed carrying ``reason``: a check
+    whose fault the peer caught and named with that reason leaves it to smp_failures."""
+    for p in analysis.pairings:
+        f = p.failure
+        if f is None or f.layer != "smp" or f.reason != reason:
+            yield p
+
+
 def _immediate(p: Pairing) -> bool:
     """The failure answered the Pairing Request before any phase-2 PDU."""
     return p.failure is not None and not p.phase2_started and p.response is None
@@ -628,13 +637,7 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
-    for p in analysis.pairings:
-        if (
-            p.failure is not None
-            and p.failure.layer == "smp"
-            and p.failure.reason == ErrorCode.CONFIRM_VALUE_FAILED
-        ):
-            continue  # the peer did check: reported by smp_failures
+    for p in _not_failed_in_smp_with(analysis, ErrorCode.CONFIRM_VALUE_FAILED):
         wrong = [
             c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
         ]
@@ -656,13 +659,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
-    for p in analysis.pairings:
-        if (
-            p.failure is not None
-            and p.failure.reason == ErrorCode.ENCRYPTION_KEY_SIZE
-            and p.failure.layer == "smp"
-        ):
-            continue  # already reported by smp_failures
+    for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
         for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
             if f is not None and not 7 <= f.max_key_size <= 16:
                 yield finding(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bpdiag.capture import open_capture
 from bpdiag.capture.record import Problem, Record
+from bpdiag.errors import UnreadableCapture
 
 
 def write(tmp_path: Path, data: bytes, name: str = "capture.bin") -> Path:
@@ -25,3 +28,10 @@ def read(path: Path) -> tuple[list[Record], list[Problem]]:
 
 def messages(problems: list[Problem]) -> list[str]:
     return [p.message for p in problems]
+
+
+def refusal(path: Path) -> str:
+    """The message ``open_capture`` refuses ``path`` with (the test fails if it opens it)."""
+    with pytest.raises(UnreadableCapture) as exc:
+        open_capture(path)
+    return str(exc.value)
