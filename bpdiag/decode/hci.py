@@ -49,6 +49,7 @@ from bpdiag.decode.hci_names import COMMAND_NAMES as COMMAND_NAMES
 from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
 from bpdiag.decode.hci_names import STATUS_NAMES as STATUS_NAMES
+from bpdiag.decode.hci_names import ErrorCode as ErrorCode
 from bpdiag.errors import BadLength, Truncated
 
 KEY_FIELDS = frozenset({"ltk"})

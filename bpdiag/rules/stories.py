@@ -31,6 +31,7 @@ from bpdiag.analysis.model import (
     SecurityProcedure,
     Side,
 )
+from bpdiag.decode.hci import ErrorCode as HciError
 from bpdiag.decode.smp import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
@@ -477,7 +478,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
         if addr is not None and addr not in out:
             what = (
                 "encryption with a stored key"
-                if e.status == 0
+                if e.status == HciError.SUCCESS
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
