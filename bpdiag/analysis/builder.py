@@ -56,7 +56,7 @@ from bpdiag.decode import hci, ll, smp
 from bpdiag.decode.hci import ErrorCode as Err
 from bpdiag.decode.hci import status_name
 from bpdiag.decode.monitor import MonitorRecord
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 
 MAX_PROBLEMS = 1000
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
@@ -237,17 +237,17 @@ class Analyzer:
         """Take one PDU; returns the connection it belongs to (if any)."""
         layer = pdu.layer
         self._now = pdu.time
-        if layer == "smp":
+        if layer == Layer.SMP:
             return self._smp(pdu)
-        if layer == "hci":
+        if layer == Layer.HCI:
             return self._hci(pdu)
-        if layer == "ll":
+        if layer == Layer.LL:
             return self._ll(pdu)
-        if layer == "att":
+        if layer == Layer.ATT:
             return self._att(pdu)
-        if layer == "adv":
+        if layer == Layer.ADV:
             return self._adv(pdu)
-        if layer == "monitor":
+        if layer == Layer.MONITOR:
             self._monitor(pdu)
         return None
 
@@ -477,7 +477,11 @@ class Analyzer:
             else:
                 p.encryption_status = status
                 p.failure = Failure(
-                    status, status_name(status), Side.RESPONDER, frame, layer=how.split("-", 1)[0]
+                    status,
+                    status_name(status),
+                    Side.RESPONDER,
+                    frame,
+                    layer=Layer(how.split("-", 1)[0]),
                 )
                 self._open.pop(conn.id, None)
             p.ended_frame = frame
@@ -560,7 +564,7 @@ class Analyzer:
             self._note_early_encryption(conn, pdu.frame)
         elif op == Op.LL_START_ENC_REQ:  # the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
-            self._encryption(conn, pdu.frame, 0, "ll-start-enc")
+            self._encryption(conn, pdu.frame, Err.SUCCESS, "ll-start-enc")
         elif op in (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND) and conn.id in self._enc_pending:
             rejected = m.reject_opcode
             if rejected is None or rejected == Op.LL_ENC_REQ:

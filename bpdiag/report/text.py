@@ -17,6 +17,7 @@ from bpdiag.analysis.model import (
     Pairing,
     SecurityProcedure,
 )
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.smp_text import smp_summary
@@ -90,7 +91,7 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
         )
     if p.failure is not None:
         f = p.failure
-        if f.layer == "smp":
+        if f.layer == Layer.SMP:
             meaning = error_meaning(f.reason)
             why = SENDER_UNKNOWN.get(f.sender_unknown or "")
             which = f" Which side sent it is not known: {why}." if why else ""

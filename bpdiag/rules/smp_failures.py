@@ -25,6 +25,7 @@ from bpdiag.analysis.model import (
     Side,
 )
 from bpdiag.analysis.pairing_method import table_method
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, IoCapability
 from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 from bpdiag.rules.evidence import check_detail
@@ -462,7 +463,7 @@ def _advertising_note(analysis: Analysis, p: Pairing) -> str:
 def smp_failures(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         f = p.failure
-        if f is None or f.layer != "smp":
+        if f is None or f.layer != Layer.SMP:
             continue
         frames = _evidence(p)
         where: Where = {"connection": p.connection, "pairing": p.id}
@@ -631,7 +632,7 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         if (
             p.failure is not None
-            and p.failure.layer == "smp"
+            and p.failure.layer == Layer.SMP
             and p.failure.reason == ErrorCode.CONFIRM_VALUE_FAILED
         ):
             continue  # the peer did check: reported by smp_failures
@@ -660,7 +661,7 @@ def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
         if (
             p.failure is not None
             and p.failure.reason == ErrorCode.ENCRYPTION_KEY_SIZE
-            and p.failure.layer == "smp"
+            and p.failure.layer == Layer.SMP
         ):
             continue  # already reported by smp_failures
         for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
