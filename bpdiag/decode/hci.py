@@ -61,6 +61,28 @@ ADDRESS_TYPES = {0: "public", 1: "random", 2: "public-identity", 3: "random-iden
 ROLES = {0: "central", 1: "peripheral"}
 
 
+# Commands about link encryption (Vol 4, Part E): Set Connection Encryption (7.1.16), Refresh
+# Encryption Key (7.3.48), Set Min Encryption Key Size (7.3.102), Read Encryption Key Size
+# (7.5.7), LE Encrypt (7.8.22), LE Enable Encryption (7.8.24).
+ENCRYPTION_COMMANDS = frozenset({0x0413, 0x0C53, 0x0C84, 0x1408, 0x2017, 0x2019})
+# Events about it (7.7): Encryption Change (7.7.8, v2 7.7.8.2), Key Refresh Complete (7.7.39).
+ENCRYPTION_EVENTS = frozenset({0x08, 0x30, 0x59})
+# Commands that refuse a peer (7.1.8, 7.1.28, 7.8.101): Reject Connection Request, Reject
+# Synchronous Connection Request, LE Reject CIS Request.
+REJECT_COMMANDS = frozenset({0x040A, 0x042A, 0x2067})
+
+
+def command_of(msg: object) -> int | None:
+    """The command opcode a message is or answers (Command Complete / Status), else None."""
+    answers = isinstance(msg, (_Command, CommandComplete, CommandStatus))
+    return getattr(msg, "opcode", None) if answers else None
+
+
+def event_of(msg: object) -> int | None:
+    """The event code of an HCI event (not an LE Meta subevent), else None."""
+    return getattr(msg, "code", None) if isinstance(msg, _Event) else None
+
+
 def status_name(code: int) -> str:
     """Name of an HCI error code (Vol 1, Part F, 1.3); ``reserved (0x..)`` if unassigned."""
     return STATUS_NAMES.get(code) or reserved_name(code)
