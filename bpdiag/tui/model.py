@@ -385,6 +385,7 @@ class RerunDefaults:
 
 def peer_profile(p: Pairing) -> str:
     """A ``generic`` profile that answers like the recorded responder did."""
+    from bpdiag.analysis.model import Side
     from bpdiag.live.base import IO_CAPABILITIES
 
     knobs: list[str] = []
@@ -402,7 +403,7 @@ def peer_profile(p: Pairing) -> str:
             knobs.append(f"max-key-size={r.max_key_size}")
     elif p.security_request is not None and not p.security_request.sc:
         knobs.append("sc=off")
-    if p.failure is not None and p.failure.sent_by == "responder" and r is None:
+    if p.failure is not None and p.failure.sent_by == Side.RESPONDER and r is None:
         knobs.append(f"refuse=0x{p.failure.reason:02x}")
     return "generic" + (":" + ",".join(knobs) if knobs else "")
 
