@@ -53,9 +53,10 @@ from bpdiag.capture.record import Direction, Problem
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import hci, ll, smp
+from bpdiag.decode.hci import ErrorCode as Err
 from bpdiag.decode.hci import status_name
 from bpdiag.decode.monitor import MonitorRecord
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 
 MAX_PROBLEMS = 1000
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
@@ -236,17 +237,17 @@ class Analyzer:
         """Take one PDU; returns the connection it belongs to (if any)."""
         layer = pdu.layer
         self._now = pdu.time
-        if layer == "smp":
+        if layer == Layer.SMP:
             return self._smp(pdu)
-        if layer == "hci":
+        if layer == Layer.HCI:
             return self._hci(pdu)
-        if layer == "ll":
+        if layer == Layer.LL:
             return self._ll(pdu)
-        if layer == "att":
+        if layer == Layer.ATT:
             return self._att(pdu)
-        if layer == "adv":
+        if layer == Layer.ADV:
             return self._adv(pdu)
-        if layer == "monitor":
+        if layer == Layer.MONITOR:
             self._monitor(pdu)
         return None
 
@@ -459,24 +460,28 @@ class Analyzer:
             key_size=key_size,
         )
         self.analysis.encryptions.append(enc)
-        if status == 0:
+        if status == Err.SUCCESS:
             conn.encrypted = True
         if not after and conn.id in self._pending_sr:
             t = self._now
-            if status == 0:
+            if status == Err.SUCCESS:
                 self._close_security_request(conn, RequestOutcome.ENCRYPTED, frame, t, 0)
             else:
                 self._close_security_request(
                     conn, RequestOutcome.ENCRYPTION_REFUSED, frame, t, status
                 )
         if after and p is not None:
-            if status == 0:
+            if status == Err.SUCCESS:
                 p.encrypted_frame = frame
-                p.encryption_status = 0
+                p.encryption_status = Err.SUCCESS
             else:
                 p.encryption_status = status
                 p.failure = Failure(
-                    status, status_name(status), Side.RESPONDER, frame, layer=how.split("-", 1)[0]
+                    status,
+                    status_name(status),
+                    Side.RESPONDER,
+                    frame,
+                    layer=Layer(how.split("-", 1)[0]),
                 )
                 self._open.pop(conn.id, None)
             p.ended_frame = frame
@@ -559,17 +564,17 @@ class Analyzer:
             self._note_early_encryption(conn, pdu.frame)
         elif op == Op.LL_START_ENC_REQ:  # the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
-            self._encryption(conn, pdu.frame, 0, "ll-start-enc")
+            self._encryption(conn, pdu.frame, Err.SUCCESS, "ll-start-enc")
         elif op in (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND) and conn.id in self._enc_pending:
             rejected = m.reject_opcode
             if rejected is None or rejected == Op.LL_ENC_REQ:
                 self._enc_pending.pop(conn.id, None)
-                code = m.error_code if m.error_code is not None else 0x1F
+                code = m.error_code if m.error_code is not None else Err.UNSPECIFIED_ERROR
                 self._encryption(conn, pdu.frame, code, "ll-reject")
         elif op == Op.LL_TERMINATE_IND:
-            code = m.error_code if m.error_code is not None else 0
-            if code == 0x3D:
-                self._encryption(conn, pdu.frame, 0x3D, "ll-terminate-mic-failure")
+            code = m.error_code if m.error_code is not None else Err.SUCCESS
+            if code == Err.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE:
+                self._encryption(conn, pdu.frame, code, "ll-terminate-mic-failure")
             conn.disconnect_reason = code
             conn.disconnect_reason_name = hci.status_name(code)
             conn.disconnect_frame = pdu.frame
@@ -589,7 +594,7 @@ class Analyzer:
         m = pdu.msg
         conn: Connection | None  # a new connection, or the one the message is about
         if isinstance(m, (hci.LeConnectionComplete, hci.ConnectionComplete)):
-            if m.status != 0 or pdu.link is None:
+            if m.status != Err.SUCCESS or pdu.link is None:
                 return None
             old = self._by_link.pop(pdu.link, None)
             if old is not None and old.disconnect_frame is None:
@@ -612,17 +617,18 @@ class Analyzer:
             self.analysis.connect_attempts.append((pdu.frame, m.peer_address))
             return None
         if isinstance(m, hci.CommandComplete):
-            if m.bd_addr is not None and m.status == 0:
+            if m.bd_addr is not None and m.status == Err.SUCCESS:
                 self._adapter_address[pdu.link[1] if pdu.link else 0] = m.bd_addr
             return None
         conn = self.connection_for(pdu)
         if conn is None:
             return None
         if isinstance(m, hci.DisconnectionComplete):
-            if m.status == 0 and m.reason == 0x3D:
+            mic = Err.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE
+            if m.status == Err.SUCCESS and m.reason == mic:
                 # The link died on a MIC failure: encryption did not work.
-                self._encryption(conn, pdu.frame, 0x3D, "hci-disconnect-mic-failure")
-            if m.status == 0:
+                self._encryption(conn, pdu.frame, mic, "hci-disconnect-mic-failure")
+            if m.status == Err.SUCCESS:
                 conn.disconnect_reason = m.reason
                 conn.disconnect_reason_name = hci.status_name(m.reason)
                 conn.disconnect_frame = pdu.frame
@@ -631,19 +637,24 @@ class Analyzer:
                 self._by_link.pop(pdu.link, None)
                 self._open.pop(conn.id, None)
         elif isinstance(m, hci.EncryptionChange):
-            if m.status != 0 or m.encryption_enabled:
+            if m.status != Err.SUCCESS or m.encryption_enabled:
                 self._encryption(conn, pdu.frame, m.status, "hci-encryption-change", m.key_size)
             else:
                 conn.encrypted = False
         elif isinstance(m, hci.EncryptionKeyRefreshComplete):
             self._encryption(conn, pdu.frame, m.status, "hci-key-refresh")
         elif isinstance(m, hci.CommandStatus):
-            if m.status != 0 and m.opcode == 0x2019:
+            layout = hci.COMMANDS.get(m.opcode)  # the command it answers, by its declaration
+            if (
+                m.status != Err.SUCCESS
+                and layout is not None
+                and layout.cls is hci.LeEnableEncryption
+            ):
                 self._encryption(conn, pdu.frame, m.status, "hci-start-encryption-status")
         elif isinstance(m, hci.LeLtkNegativeReply):
             # The local host (a peripheral) has no key for the central's LTK request.
             self._set_local_role(conn, Role.PERIPHERAL)
-            self._encryption(conn, pdu.frame, 0x06, "hci-ltk-negative-reply")
+            self._encryption(conn, pdu.frame, Err.PIN_OR_KEY_MISSING, "hci-ltk-negative-reply")
         elif isinstance(m, hci.LeLtkRequest):
             self._set_local_role(conn, Role.PERIPHERAL)
         elif isinstance(m, hci.LeEnableEncryption):

@@ -27,7 +27,7 @@ from bpdiag.analysis.model import Connection, Endpoint, Role
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.crypto.smp_crypto import ah, bd_addr
 from bpdiag.decode import smp
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 
 
 @dataclass(slots=True)
@@ -81,9 +81,9 @@ class KeyTracker:
         if conn is None:
             return
         m: Any = pdu.msg
-        if pdu.layer == "smp":
+        if pdu.layer == Layer.SMP:
             self._smp(pdu, conn, m)
-        elif pdu.layer == "hci":
+        elif pdu.layer == Layer.HCI:
             name = type(m).__name__
             if name == "LeEnableEncryption":
                 self._used(

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from bpdiag.capture.record import Problem
+from bpdiag.decode.pdu import Layer
 
 
 # The analysis's vocabulary, declared once.  Each is a StrEnum: a member is equal to its
@@ -187,7 +188,7 @@ class Failure:
     name: str
     sent_by: Side  # initiator or responder (unknown: ``sender_unknown`` says why)
     frame: int
-    layer: str = "smp"  # "smp" | "hci" | "ll"
+    layer: Layer = Layer.SMP  # SMP, HCI or LL: the layer that refused
     # why ``sent_by`` is "unknown", None when it is known: "local-role-unknown" (the log
     # shows directions, nothing tells the local role), "no-direction" (a host log without
     # directions; SMP's order leaves either side), "no-direction-air" (a sniffer without

@@ -31,7 +31,7 @@ from bpdiag.crypto import ll_crypto
 from bpdiag.crypto.keyring import Keyring, KnownKey
 from bpdiag.crypto.ll_crypto import LinkCipher
 from bpdiag.decode import smp
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 
 MAX_SKIP = 64
 # An encryption whose first packets no candidate key opens is given up after this many, so
@@ -127,7 +127,7 @@ class LinkDecryptor:
     def observe(self, pdu: Pdu) -> None:
         """Note what a decoded PDU tells about keys (call for every PDU, in order)."""
         link = pdu.link
-        if pdu.layer == "adv" and pdu.opcode == 5 and link is not None:
+        if pdu.layer == Layer.ADV and pdu.opcode == 5 and link is not None:
             m = pdu.msg
             aa = link[1]
             self._links[aa] = _Link(
@@ -139,9 +139,9 @@ class LinkDecryptor:
             return
         aa = link[1]
         st = self._links.setdefault(aa, _Link())
-        if pdu.layer == "ll":
+        if pdu.layer == Layer.LL:
             self._ll(st, pdu)
-        elif pdu.layer == "smp":
+        elif pdu.layer == Layer.SMP:
             self._smp(st, pdu)
 
     def _ll(self, st: _Link, pdu: Pdu) -> None:

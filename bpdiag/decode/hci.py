@@ -49,6 +49,7 @@ from bpdiag.decode.hci_names import COMMAND_NAMES as COMMAND_NAMES
 from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
 from bpdiag.decode.hci_names import STATUS_NAMES as STATUS_NAMES
+from bpdiag.decode.hci_names import ErrorCode as ErrorCode
 from bpdiag.errors import BadLength, Truncated
 
 KEY_FIELDS = frozenset({"ltk"})
@@ -58,6 +59,28 @@ KEY_FIELDS = frozenset({"ltk"})
 # Vol 4, Part E, 7.8.12 / 7.7.65.1: Peer_Address_Type.
 ADDRESS_TYPES = {0: "public", 1: "random", 2: "public-identity", 3: "random-identity"}
 ROLES = {0: "central", 1: "peripheral"}
+
+
+# Commands about link encryption (Vol 4, Part E): Set Connection Encryption (7.1.16), Refresh
+# Encryption Key (7.3.48), Set Min Encryption Key Size (7.3.102), Read Encryption Key Size
+# (7.5.7), LE Encrypt (7.8.22), LE Enable Encryption (7.8.24).
+ENCRYPTION_COMMANDS = frozenset({0x0413, 0x0C53, 0x0C84, 0x1408, 0x2017, 0x2019})
+# Events about it (7.7): Encryption Change (7.7.8, v2 7.7.8.2), Key Refresh Complete (7.7.39).
+ENCRYPTION_EVENTS = frozenset({0x08, 0x30, 0x59})
+# Commands that refuse a peer (7.1.8, 7.1.28, 7.8.101): Reject Connection Request, Reject
+# Synchronous Connection Request, LE Reject CIS Request.
+REJECT_COMMANDS = frozenset({0x040A, 0x042A, 0x2067})
+
+
+def command_of(msg: object) -> int | None:
+    """The command opcode a message is or answers (Command Complete / Status), else None."""
+    answers = isinstance(msg, (_Command, CommandComplete, CommandStatus))
+    return getattr(msg, "opcode", None) if answers else None
+
+
+def event_of(msg: object) -> int | None:
+    """The event code of an HCI event (not an LE Meta subevent), else None."""
+    return getattr(msg, "code", None) if isinstance(msg, _Event) else None
 
 
 def status_name(code: int) -> str:

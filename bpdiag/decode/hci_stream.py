@@ -46,7 +46,7 @@ from bpdiag.decode.l2cap import (
     Reassembler,
 )
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
-from bpdiag.decode.pdu import Message, Pdu
+from bpdiag.decode.pdu import Layer, Message, Pdu
 from bpdiag.errors import DecodeError
 
 _NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
@@ -408,7 +408,7 @@ class HciStream:
         if cut is None:
             return _NONE
         link = ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", code, cut, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, code, cut, rec.index)]
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
@@ -461,14 +461,22 @@ class HciStream:
             answers = req >> 8 if req is not None and req & 0xFF == err.request_opcode else 0
             return [
                 Pdu(
-                    rec.index, rec.timestamp, _DIRS[d], link, "att", _ATT_ERROR, err, first, answers
+                    rec.index,
+                    rec.timestamp,
+                    _DIRS[d],
+                    link,
+                    Layer.ATT,
+                    _ATT_ERROR,
+                    err,
+                    first,
+                    answers,
                 )
             ]
         try:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
             return self._error(rec, exc)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, "smp", cmd.code, cmd, first)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
     def _event(
@@ -506,7 +514,7 @@ class HciStream:
             if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
                 self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, "hci", code, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, code, msg, rec.index)]
 
     def _command(
         self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
@@ -520,7 +528,7 @@ class HciStream:
         if handle is not None and opcode in _HANDLE_COMMANDS:
             self._cmd_handle[adapter << 16 | opcode] = handle
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, "hci", opcode, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, opcode, msg, rec.index)]
 
     def _forget_link(self, adapter: int, handle: int) -> None:
         """Drop partial PDUs and remembered requests of a connection handle."""
@@ -557,7 +565,9 @@ class HciStream:
             self._formats.pop((adapter, msg.cookie), None)
         elif opcode == 1 or opcode == 9:  # Delete Index / Close Index
             self._forget_adapter(adapter, rec.index)
-        return [Pdu(rec.index, rec.timestamp, _UNKNOWN, None, "monitor", opcode, msg, rec.index)]
+        return [
+            Pdu(rec.index, rec.timestamp, _UNKNOWN, None, Layer.MONITOR, opcode, msg, rec.index)
+        ]
 
     # ------------------------------------------------------------ end
     def finish(self) -> list[Pdu]:

@@ -115,7 +115,7 @@ from bpdiag.decode.ll import (
     split_air_packet,
 )
 from bpdiag.decode.nordic import parse_nordic
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.decode.phdr import parse_phdr
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import DecodeError
@@ -589,7 +589,9 @@ class LlStream:
                     self._reasm.drop((aa, d))
             self.links[aa] = _Link(aa, True, msg.interval * 1.25e-3 or None, msg.crc_init)
             return [
-                Pdu(rec.index, rec.timestamp, C, ("ll", aa), "adv", msg.pdu_type, msg, rec.index)
+                Pdu(
+                    rec.index, rec.timestamp, C, ("ll", aa), Layer.ADV, msg.pdu_type, msg, rec.index
+                )
             ]
         if isinstance(msg, AdvPdu):
             flags, name = msg.flags, msg.local_name
@@ -605,7 +607,7 @@ class LlStream:
                         rec.index, rec.file_offset, msg.ad.problem, "adv", ProblemKind.BAD_LENGTH
                     ),
                 )
-            return [Pdu(rec.index, rec.timestamp, U, None, "adv", msg.pdu_type, msg, rec.index)]
+            return [Pdu(rec.index, rec.timestamp, U, None, Layer.ADV, msg.pdu_type, msg, rec.index)]
         return self._quiet(pdu, a.secondary)
 
     # ================================================================ snapshot length
@@ -709,7 +711,7 @@ class LlStream:
         )
         if msg is None:
             return _NONE
-        return [Pdu(rec.index, rec.timestamp, d, ("ll", aa), "smp", code, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, d, ("ll", aa), Layer.SMP, code, msg, rec.index)]
 
     def _cut_continues(self, key: Hashable, n: int) -> bool:
         """Is this continuation part of an L2CAP PDU whose start was cut (``_cut``)?"""
@@ -942,7 +944,7 @@ class LlStream:
             link.enc = _Enc.STARTING
         elif op == LL_PAUSE_ENC_RSP and d is not P and link.enc is not _Enc.UNKNOWN:
             link.enc = _Enc.CLEAR  # the central's, sent in clear (5.1.3.2)
-        return [Pdu(rec.index, rec.timestamp, d, ("ll", link.aa), "ll", op, ctl, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, d, ("ll", link.aa), Layer.LL, op, ctl, rec.index)]
 
     # ================================================================ L2CAP → SMP / ATT
     def _l2cap(
@@ -989,7 +991,16 @@ class LlStream:
                 return _NONE
             cmd = smp.parse_smp(data)
             return [
-                Pdu(rec.index, rec.timestamp, d, link_key, "smp", data[0], cmd, frame.first_frame)
+                Pdu(
+                    rec.index,
+                    rec.timestamp,
+                    d,
+                    link_key,
+                    Layer.SMP,
+                    data[0],
+                    cmd,
+                    frame.first_frame,
+                )
             ]
         # ATT: Error Responses are emitted, requests remembered for ``answers``.
         if not data:
@@ -1006,7 +1017,7 @@ class LlStream:
                     rec.timestamp,
                     d,
                     link_key,
-                    "att",
+                    Layer.ATT,
                     ATT_ERROR_RESPONSE,
                     msg,
                     frame.first_frame,

@@ -7,6 +7,7 @@ where it came from: the frame numbers, time, direction and the link it belongs t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from bpdiag.capture.record import Direction
@@ -16,7 +17,18 @@ from bpdiag.capture.record import Direction
 # ("ll", access_address).  ``None``: not tied to a link (advertising, monitor notes …).
 LinkKey = tuple[str, int, int] | tuple[str, int] | None
 
-LAYERS = ("smp", "hci", "ll", "att", "monitor", "adv", "l2cap")
+
+class Layer(StrEnum):
+    """The protocol layer a decoded PDU (or a pairing failure) belongs to; its value is the
+    word the dump and JSON print."""
+
+    SMP = "smp"
+    HCI = "hci"
+    LL = "ll"
+    ATT = "att"
+    MONITOR = "monitor"
+    ADV = "adv"
+    L2CAP = "l2cap"
 
 
 class Message(Protocol):
@@ -34,7 +46,7 @@ class Pdu:
 
     ``frame`` is the 1-based number of the record that completed the PDU (a PDU reassembled
     from several records carries the number of its last record, as Wireshark does);
-    ``first_frame`` the record where it started.  ``layer`` is one of ``LAYERS``; ``opcode``
+    ``first_frame`` the record where it started.  ``layer`` is a ``Layer``; ``opcode``
     the layer's code for the message (SMP command code, HCI opcode / event code, LL control
     opcode, ATT opcode, monitor opcode).
     """
@@ -43,7 +55,7 @@ class Pdu:
     time: float
     direction: Direction
     link: LinkKey
-    layer: str
+    layer: Layer
     opcode: int
     msg: Message
     first_frame: int = 0

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from bpdiag.analysis.model import Features, Pairing
+from bpdiag.analysis.model import Features, Pairing, Side
 from bpdiag.analysis.pairing_method import method_for
 from bpdiag.rules.diagnosis import Diagnosed
 
@@ -33,7 +33,7 @@ _FEATURE_PARAMS: tuple[tuple[str, Callable[[Features], Any], tuple[str, ...]], .
     ("key size", lambda f: f.max_key_size, ("max_key_size",)),
     ("keys", _keys, ("initiator_keys", "responder_keys")),
 )
-_SIDES = (("initiator", "request"), ("responder", "response"))
+_SIDES = ((Side.INITIATOR, "request"), (Side.RESPONDER, "response"))
 
 
 def _of_side(attr: str, show: Callable[[Features], Any]) -> Callable[[Pairing], Any]:

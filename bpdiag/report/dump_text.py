@@ -9,7 +9,7 @@ from typing import Any
 
 from bpdiag.analysis.model import Connection
 from bpdiag.decode import smp
-from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.report.json_report import pdu_fields
 from bpdiag.report.terminal import escape_line
 
@@ -32,7 +32,7 @@ def field_text(layer: str, fields: dict[str, Any]) -> str:
     """``k=v`` pairs; on SMP, numbered codes carry their names."""
     parts = []
     for k, v in fields.items():
-        name = SMP_VALUE_NAMES.get(k) if layer == "smp" else None
+        name = SMP_VALUE_NAMES.get(k) if layer == Layer.SMP else None
         if name is not None and isinstance(v, int) and not isinstance(v, bool):
             parts.append(f"{k}={v} ({name(v)})")
         else:

@@ -14,20 +14,23 @@ from bpdiag.analysis.model import (
     CheckResult,
     Connection,
     Encryption,
+    Method,
     Pairing,
     SecurityProcedure,
+    Side,
 )
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.smp_text import smp_summary
 from bpdiag.rules.diagnosis import Diagnosed
 from bpdiag.rules.evidence import check_detail
 
-METHOD_WORDS = {
-    "just_works": "Just Works",
-    "numeric_comparison": "Numeric Comparison",
-    "passkey_entry": "Passkey Entry",
-    "oob": "Out of Band",
+METHOD_WORDS: dict[Method | None, str] = {
+    Method.JUST_WORKS: "Just Works",
+    Method.NUMERIC_COMPARISON: "Numeric Comparison",
+    Method.PASSKEY_ENTRY: "Passkey Entry",
+    Method.OOB: "Out of Band",
 }
 
 
@@ -47,11 +50,14 @@ SENDER_UNKNOWN = {
 }
 
 
-def _side_word(sent_by: str) -> str:
-    return {
-        "initiator": "the central (initiator)",
-        "responder": "the peripheral (responder)",
-    }.get(sent_by, "one side")
+_SIDE_WORDS = {
+    Side.INITIATOR: "the central (initiator)",
+    Side.RESPONDER: "the peripheral (responder)",
+}
+
+
+def _side_word(sent_by: Side) -> str:
+    return _SIDE_WORDS.get(sent_by, "one side")
 
 
 def pairing_headline(p: Pairing) -> str:
@@ -61,7 +67,7 @@ def pairing_headline(p: Pairing) -> str:
     if p.request is None or p.response is None:
         missing = "Request" if p.request is None else "Response"
         return f"{kind} · method unknown (no Pairing {missing}) · {p.outcome.upper()}"
-    method = METHOD_WORDS.get(p.method or "", "method unknown")
+    method = METHOD_WORDS.get(p.method, "method unknown")
     return f"{kind} · {method} · {p.outcome.upper()}"
 
 
@@ -85,12 +91,12 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
         if p.request and p.response and not (p.request.bonding and p.response.bonding):
             bond = " Keys are not kept: bonding was not asked for by both sides."
         return (
-            f"Paired with {METHOD_WORDS.get(p.method or '', 'an unknown method')}; "
+            f"Paired with {METHOD_WORDS.get(p.method, 'an unknown method')}; "
             f"encryption started at #{p.encrypted_frame}. Keys distributed: {keys}.{bond}"
         )
     if p.failure is not None:
         f = p.failure
-        if f.layer == "smp":
+        if f.layer == Layer.SMP:
             meaning = error_meaning(f.reason)
             why = SENDER_UNKNOWN.get(f.sender_unknown or "")
             which = f" Which side sent it is not known: {why}." if why else ""

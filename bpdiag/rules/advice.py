@@ -40,6 +40,7 @@ from bpdiag.analysis.pairing_method import (
     method_for,
     select_method,
 )
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, io_capability_name
 from bpdiag.rules.stories import is_unresolved_rpa, peer_key
 
@@ -76,7 +77,7 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
     mitm = bool((rsp and rsp.mitm) or (sr and sr.mitm))
     if (
         f is not None
-        and f.layer == "smp"
+        and f.layer == Layer.SMP
         and f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
         and f.sent_by == Side.RESPONDER
     ):
@@ -95,7 +96,7 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
 def _state_is_the_cause(p: Pairing) -> str | None:
     """Why the peer's state, not the request, explains the failure (or None)."""
     f = p.failure
-    if f is None or f.layer != "smp" or f.sent_by != Side.RESPONDER:
+    if f is None or f.layer != Layer.SMP or f.sent_by != Side.RESPONDER:
         return None
     if (
         f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
@@ -196,14 +197,14 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
         also.append(state.split("; the fix is the peer's state: ", 1)[-1])
     elif (
         f is not None
-        and f.layer == "smp"
+        and f.layer == Layer.SMP
         and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
         and not p.phase2_started
     ):
         also.append("put the device in pairing mode first (e.g. hold its Bluetooth button)")
     if (
         f is not None
-        and f.layer == "smp"
+        and f.layer == Layer.SMP
         and f.reason
         in (
             ErrorCode.CONFIRM_VALUE_FAILED,
@@ -308,7 +309,7 @@ def _host_refused(
     """The negative reply behind ``p``'s Pairing Failed, when this host sent that failure
     after answering a prompt with one during the pairing."""
     f = p.failure
-    if f is None or f.layer != "smp" or c is None or c.local_role is None or not refusals:
+    if f is None or f.layer != Layer.SMP or c is None or c.local_role is None or not refusals:
         return None
     if f.sent_by != (Side.INITIATOR if c.local_role == Role.CENTRAL else Side.RESPONDER):
         return None

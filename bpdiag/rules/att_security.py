@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, AttError, Encryption, Method, Outcome, Pairing
 from bpdiag.decode.att import ErrorCode
+from bpdiag.decode.hci import ErrorCode as HciError
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 INSUF_AUTHN = rule(
@@ -97,7 +98,7 @@ def _stored_key_encryption(analysis: Analysis, err: AttError) -> Encryption | No
     (then whether a pairing gave the key is not in the capture)."""
     last = None
     for enc in index_of(analysis).encryptions_of(err.connection):
-        if enc.frame < err.frame and enc.status == 0:
+        if enc.frame < err.frame and enc.status == HciError.SUCCESS:
             last = enc
     if last is None or last.after_pairing or last.smp_cut_before:
         return None

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, MonitorEvent
+from bpdiag.decode.pdu import Layer
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
 MIXED_TOOLS = rule(
@@ -139,7 +140,7 @@ def _local_failures(analysis: Analysis) -> list[tuple[int, str]]:
     out = []
     for p in analysis.pairings:
         f, c = p.failure, idx.connection(p.connection)
-        if f is None or f.layer != "smp" or c is None or c.local_role is None:
+        if f is None or f.layer != Layer.SMP or c is None or c.local_role is None:
             continue
         if f.sent_by == ("initiator" if c.local_role == "central" else "responder"):
             out.append((f.frame, f"{f.name} (0x{f.reason:02x})"))

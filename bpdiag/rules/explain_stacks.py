@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from bpdiag.decode.smp import ErrorCode as SmpError
 from bpdiag.decode.smp import error_name
 from bpdiag.rules.explain import Cause, Explanation
 
@@ -481,7 +482,13 @@ def _esp(smp: dict[int, tuple[Cause, ...]]) -> Iterable[Explanation]:
         if finding:
             causes: tuple[Cause, ...] = (Cause(f"ATT Error Response 0x{code:02x}", finding),)
         elif name == "AUTH_FAIL":
-            causes = tuple(c for r in (0x03, 0x04, 0x05, 0x08) for c in smp.get(r, ()))
+            auth_fail = (
+                SmpError.AUTHENTICATION_REQUIREMENTS,
+                SmpError.CONFIRM_VALUE_FAILED,
+                SmpError.PAIRING_NOT_SUPPORTED,
+                SmpError.UNSPECIFIED_REASON,
+            )
+            causes = tuple(c for r in auth_fail for c in smp.get(r, ()))
         else:
             causes = (
                 Cause("The link closed during pairing", "pairing-incomplete"),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, Outcome
+from bpdiag.decode.hci import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
@@ -114,7 +115,7 @@ def _conn(analysis: Analysis, cid: int | None) -> Connection | None:
 @check
 def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
     for e in analysis.encryptions:
-        if e.status == 0x06 and not e.after_pairing:
+        if e.status == ErrorCode.PIN_OR_KEY_MISSING and not e.after_pairing:
             later = index_of(analysis).pairing_after(e.connection, e.frame)
             extra = ""
             if later is not None:
@@ -127,7 +128,8 @@ def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
                 connection=e.connection,
             )
     for c in analysis.connections:
-        if c.disconnect_reason == 0x3D and c.disconnect_frame is not None:
+        mic = ErrorCode.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE
+        if c.disconnect_reason == mic and c.disconnect_frame is not None:
             encs = [e.frame for e in index_of(analysis).encryptions_of(c.id)]
             yield finding(
                 MIC_FAILURE,

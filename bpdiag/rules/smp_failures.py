@@ -25,6 +25,7 @@ from bpdiag.analysis.model import (
     Side,
 )
 from bpdiag.analysis.pairing_method import table_method
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, IoCapability
 from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
 from bpdiag.rules.evidence import check_detail
@@ -330,7 +331,7 @@ def _not_failed_in_smp_with(analysis: Analysis, reason: ErrorCode) -> Iterator[P
     whose fault the peer caught and named with that reason leaves it to smp_failures."""
     for p in analysis.pairings:
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != reason:
+        if f is None or f.layer != Layer.SMP or f.reason != reason:
             yield p
 
 
@@ -471,7 +472,7 @@ def _advertising_note(analysis: Analysis, p: Pairing) -> str:
 def smp_failures(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         f = p.failure
-        if f is None or f.layer != "smp":
+        if f is None or f.layer != Layer.SMP:
             continue
         frames = _evidence(p)
         where: Where = {"connection": p.connection, "pairing": p.id}

@@ -31,6 +31,8 @@ from bpdiag.analysis.model import (
     SecurityProcedure,
     Side,
 )
+from bpdiag.decode.hci import ErrorCode as HciError
+from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
@@ -257,7 +259,7 @@ def _refused_at_once(p: Pairing) -> bool:
     f = p.failure
     return (
         f is not None
-        and f.layer == "smp"
+        and f.layer == Layer.SMP
         and f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
         and f.sent_by == Side.RESPONDER
         and p.response is None
@@ -477,7 +479,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
         if addr is not None and addr not in out:
             what = (
                 "encryption with a stored key"
-                if e.status == 0
+                if e.status == HciError.SUCCESS
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
@@ -507,7 +509,7 @@ def _dhkey_over_bond(
         f = p.failure
         if (
             f is None
-            or f.layer != "smp"
+            or f.layer != Layer.SMP
             or f.reason != ErrorCode.DHKEY_CHECK_FAILED
             or p.first_frame < frame
         ):
@@ -527,7 +529,7 @@ def _dhkey_over_bond(
 def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     for i, p in enumerate(ps):
         f = p.failure
-        if f is None or f.layer != "smp" or f.reason != ErrorCode.NUMERIC_COMPARISON_FAILED:
+        if f is None or f.layer != Layer.SMP or f.reason != ErrorCode.NUMERIC_COMPARISON_FAILED:
             continue
         later = [q for q in ps[i + 1 :] if q.outcome != Outcome.INCOMPLETE]
         if len(later) < 2 or not all(

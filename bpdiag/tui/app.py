@@ -290,7 +290,7 @@ class BpdiagApp(SafeCrash, App[None]):
                 style = "bold red"  # Pairing Failed, with its reason
             elif frame in self.highlight:
                 style = "bold yellow"  # evidence of the selected finding
-            elif "encrypted" in text:
+            elif frame == p.encrypted_frame:  # the line saying link encryption started
                 style = "green"
             else:
                 style = ""

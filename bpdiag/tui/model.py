@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -87,14 +88,49 @@ class Loaded:
 
 
 def _is_error(pdu: Pdu, fields: dict[str, object]) -> bool:
-    if pdu.layer == "att":
+    from bpdiag.decode import hci, smp
+    from bpdiag.decode.pdu import Layer
+
+    if pdu.layer == Layer.ATT:
         return True
-    if pdu.layer == "smp" and pdu.opcode == 0x05:
+    if pdu.layer == Layer.SMP and pdu.opcode == smp.CommandCode.PAIRING_FAILED:
         return True
     status = fields.get("status")
-    if isinstance(status, int) and status != 0:
+    if isinstance(status, int) and status != hci.ErrorCode.SUCCESS:
         return True
-    return any(w in pdu.name for w in ("Reject", "TERMINATE")) or fields.get("reason") == 0x3D
+    if pdu.layer == Layer.HCI and hci.command_of(pdu.msg) in hci.REJECT_COMMANDS:
+        return True
+    if pdu.layer == Layer.LL and pdu.opcode in _ll_opcodes("terminate"):
+        return True
+    return fields.get("reason") == hci.ErrorCode.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE
+
+
+@cache
+def _ll_opcodes(kind: str) -> frozenset[int]:
+    """LL control opcodes that end a link or procedure ("terminate"), or belong to the
+    encryption procedures ("encryption"), Vol 6, Part B, 2.4.2 and 5.1.3."""
+    from bpdiag.decode.ll import ControlOpcode as Op
+
+    if kind == "terminate":
+        ops = (Op.LL_TERMINATE_IND, Op.LL_CIS_TERMINATE_IND, Op.LL_CS_TERMINATE_REQ)
+        return frozenset((*ops, Op.LL_CS_TERMINATE_RSP))
+    enc = (Op.LL_ENC_REQ, Op.LL_ENC_RSP, Op.LL_START_ENC_REQ, Op.LL_START_ENC_RSP)
+    return frozenset((*enc, Op.LL_PAUSE_ENC_REQ, Op.LL_PAUSE_ENC_RSP))
+
+
+def _is_security(pdu: Pdu) -> bool:
+    """SMP, ATT errors, and the HCI commands/events and LL PDUs about link encryption."""
+    from bpdiag.decode import hci
+    from bpdiag.decode.pdu import Layer
+
+    if pdu.layer in (Layer.SMP, Layer.ATT):
+        return True
+    if pdu.layer == Layer.HCI:
+        m = pdu.msg
+        return (
+            hci.command_of(m) in hci.ENCRYPTION_COMMANDS or hci.event_of(m) in hci.ENCRYPTION_EVENTS
+        )
+    return pdu.layer == Layer.LL and pdu.opcode in _ll_opcodes("encryption")
 
 
 def load(
@@ -132,12 +168,7 @@ def filter_rows(
     out = []
     needle = text.lower()
     for r in rows:
-        if (
-            mode == "security"
-            and r.layer not in ("smp", "att")
-            and "ncrypt" not in r.name
-            and "ENC" not in r.name
-        ):
+        if mode == "security" and not _is_security(r.pdu):
             continue
         if mode == "errors" and not r.error:
             continue
@@ -194,9 +225,11 @@ def field_spans(row: PacketRow) -> dict[str, tuple[int, int]]:
     """Where each decoded field's bytes lie in the record (offset, length), for the SMP
     commands whose wire layout is declared (bpdiag.decode.smp); {} when the PDU is not
     wholly inside this record (reassembled from several) or has no declared layout."""
+    from bpdiag.decode.pdu import Layer
+
     msg = row.msg
     params = getattr(msg, "PARAMS", None)
-    if params is None or row.layer != "smp":
+    if params is None or row.layer != Layer.SMP:
         return {}
     try:
         wire = bytes(msg)  # type: ignore[call-overload]
@@ -352,6 +385,7 @@ class RerunDefaults:
 
 def peer_profile(p: Pairing) -> str:
     """A ``generic`` profile that answers like the recorded responder did."""
+    from bpdiag.analysis.model import Side
     from bpdiag.live.base import IO_CAPABILITIES
 
     knobs: list[str] = []
@@ -369,7 +403,7 @@ def peer_profile(p: Pairing) -> str:
             knobs.append(f"max-key-size={r.max_key_size}")
     elif p.security_request is not None and not p.security_request.sc:
         knobs.append("sc=off")
-    if p.failure is not None and p.failure.sent_by == "responder" and r is None:
+    if p.failure is not None and p.failure.sent_by == Side.RESPONDER and r is None:
         knobs.append(f"refuse=0x{p.failure.reason:02x}")
     return "generic" + (":" + ",".join(knobs) if knobs else "")
 

@@ -419,6 +419,30 @@ def test_status_names() -> None:
         assert hci.status_name(unassigned) == f"reserved (0x{unassigned:02x})"
 
 
+# Where the spec's wording of Table 1.1 gives a different identifier than Bumble's constant.
+_BUMBLE_SPELLING = {
+    hci.ErrorCode.CONNECTION_ACCEPT_TIMEOUT_EXCEEDED: "CONNECTION_ACCEPT_TIMEOUT_ERROR",
+    hci.ErrorCode.INVALID_HCI_COMMAND_PARAMETERS: "INVALID_COMMAND_PARAMETERS_ERROR",
+    hci.ErrorCode.UNSPECIFIED_ERROR: "UNSPECIFIED_ERROR_ERROR",
+    hci.ErrorCode.SUCCESS: "SUCCESS",
+}
+
+
+def test_error_code_members_match_bumble() -> None:
+    """Each HCI error code member has Bumble's value for the same name (``HCI_<name>_ERROR``),
+    every code Bumble assigns is a member, and the name table has a wording for each member."""
+    bumble = {n: int(c) for c, n in bhci.HCI_ERROR_NAMES.items() if n != "RESERVED_FOR_FUTURE_USE"}
+    for member in hci.ErrorCode:
+        name = _BUMBLE_SPELLING.get(member, f"{member.name}_ERROR")
+        if member > max(bumble.values()):
+            assert name not in bumble  # newer than Bumble's table (v5.4 0x46-0x48)
+            continue
+        assert bumble[name] == member, member
+    assert set(bumble.values()) <= set(hci.ErrorCode)
+    assert set(hci.STATUS_NAMES) == set(hci.ErrorCode)
+    assert hci.ErrorCode.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE == 0x3D
+
+
 def test_name_tables_cover_bumble() -> None:
     """Every code Bumble defines has a name here (Bumble as an independent list)."""
     named = {int(c) for c, n in bhci.HCI_ERROR_NAMES.items() if "RESERVED" not in n}
