@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from bpdiag.analysis.model import Check, CheckFact, CheckResult, Connection, NotSearched, Pairing
 from bpdiag.crypto.keyring import Keyring, PasskeySearch
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
-from bpdiag.crypto.smp_crypto import c1
 from bpdiag.crypto.tk_search import C1Inputs, passkey_tk
 
 if TYPE_CHECKING:
@@ -157,10 +156,7 @@ def _searched(
         return passkeys
     tk = passkey_tk(known)
     return [
-        known
-        if k is None
-        and c1(tk, r, inputs.preq, inputs.pres, inputs.iat, inputs.rat, inputs.ia, inputs.ra) == c
-        else k
+        known if k is None and inputs.confirm(tk, r) == c else k
         for k, (c, r) in zip(passkeys, targets, strict=True)
     ]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bpdiag.capture.record import Direction
 from bpdiag.crypto.keyring import Keyring, PasskeySearch
-from bpdiag.crypto.smp_crypto import bd_addr, c1, f5, from_wire, pairing_pdu_value, s1, sc_address
+from bpdiag.crypto.smp_crypto import bd_addr, f5, from_wire, pairing_pdu_value, s1, sc_address
 from bpdiag.crypto.tk_search import C1Inputs, passkey_tk, search_passkeys
 
 if TYPE_CHECKING:
@@ -109,17 +109,11 @@ def legacy_tks(
     has one: TK 0 and the user's TKs are tried on every side before the passkeys are
     searched, all sides in one pass."""
 
-    def ok(tk: bytes, confirm: bytes, rand: bytes) -> bool:
-        return (
-            c1(tk, rand, inputs.preq, inputs.pres, inputs.iat, inputs.rat, inputs.ia, inputs.ra)
-            == confirm
-        )
-
     for confirm, rand in targets:
-        if ok(bytes(16), confirm, rand):
+        if inputs.confirm(bytes(16), rand) == confirm:
             return "legacy, TK 0: Just Works or passkey 000000", bytes(16), None
         for tk in keyring.tks:
-            if ok(tk, confirm, rand):
+            if inputs.confirm(tk, rand) == confirm:
                 return "legacy OOB, the TK given with --tk", tk, None
     if not search:
         return None

@@ -57,6 +57,11 @@ class C1Inputs:
     def p2(self) -> bytes:
         return bytes(4) + self.ia + self.ra
 
+    def confirm(self, tk: bytes, rand: bytes) -> bytes:
+        """c1(TK, rand, preq, pres, iat, rat, ia, ra) with these inputs (2.2.3): the confirm
+        value a side with ``tk`` sends for ``rand``."""
+        return c1(tk, rand, self.preq, self.pres, self.iat, self.rat, self.ia, self.ra)
+
 
 def _candidate_keys(start: int, stop: int) -> np.ndarray:
     """Key columns ``(4, n)`` of the TKs of passkeys ``start``..``stop - 1``: octets 0–12
@@ -111,19 +116,15 @@ def search_passkeys(
             for h in hits:
                 passkey = lo + int(h)
                 confirm, rand = targets[t]
-                if _c1(passkey, rand, inputs) == confirm:
+                if inputs.confirm(passkey_tk(passkey), rand) == confirm:
                     found[t] = passkey
                     for u, (cu, ru) in enumerate(targets):
-                        if found[u] is None and _c1(passkey, ru, inputs) == cu:
+                        if found[u] is None and inputs.confirm(passkey_tk(passkey), ru) == cu:
                             found[u] = passkey
                     break
         if all(f is not None for f in found):
             break
     return found
-
-
-def _c1(passkey: int, rand: bytes, i: C1Inputs) -> bytes:
-    return c1(passkey_tk(passkey), rand, i.preq, i.pres, i.iat, i.rat, i.ia, i.ra)
 
 
 def differing_digits(a: int, b: int) -> list[int]:
