@@ -186,11 +186,13 @@ def _mark_cut_encryptions(analysis: Analysis, cut: list[int]) -> None:
     those PDUs made: ``smp_cut_before``, not "a stored key"."""
     if not cut:
         return
+    cut = sorted(cut)
     spans = {c.id: c.first_frame for c in analysis.connections}
     for e in analysis.encryptions:
         start = spans.get(e.connection)
         if not e.after_pairing and start is not None:
-            e.smp_cut_before = any(start <= f < e.frame for f in cut)
+            i = bisect.bisect_left(cut, start)  # the first cut frame at or after start
+            e.smp_cut_before = i < len(cut) and cut[i] < e.frame
 
 
 def _size(path: str | os.PathLike[str]) -> int:
