@@ -46,35 +46,73 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, ClassVar
 
 from bpdiag.decode.declare import Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
 from bpdiag.errors import Truncated, Unsupported
 
+
+class MonitorOpcode(IntEnum):
+    """A btsnoop monitor (datalink 2001) opcode: BlueZ src/shared/btsnoop.h ``BTSNOOP_OPCODE_*``."""
+
+    NEW_INDEX = 0
+    DELETE_INDEX = 1
+    COMMAND = 2
+    EVENT = 3
+    ACL_TX = 4
+    ACL_RX = 5
+    SCO_TX = 6
+    SCO_RX = 7
+    OPEN_INDEX = 8
+    CLOSE_INDEX = 9
+    INDEX_INFO = 10
+    VENDOR_DIAGNOSTIC = 11
+    SYSTEM_NOTE = 12
+    USER_LOGGING = 13
+    CONTROL_OPEN = 14
+    CONTROL_CLOSE = 15
+    CONTROL_COMMAND = 16
+    CONTROL_EVENT = 17
+    ISO_TX = 18
+    ISO_RX = 19
+
+
 OPCODE_NAMES: dict[int, str] = {
-    0: "New Index",
-    1: "Delete Index",
-    2: "Command",
-    3: "Event",
-    4: "ACL TX",
-    5: "ACL RX",
-    6: "SCO TX",
-    7: "SCO RX",
-    8: "Open Index",
-    9: "Close Index",
-    10: "Index Info",
-    11: "Vendor Diagnostic",
-    12: "System Note",
-    13: "User Logging",
-    14: "Control Open",
-    15: "Control Close",
-    16: "Control Command",
-    17: "Control Event",
-    18: "ISO TX",
-    19: "ISO RX",
+    MonitorOpcode.NEW_INDEX: "New Index",
+    MonitorOpcode.DELETE_INDEX: "Delete Index",
+    MonitorOpcode.COMMAND: "Command",
+    MonitorOpcode.EVENT: "Event",
+    MonitorOpcode.ACL_TX: "ACL TX",
+    MonitorOpcode.ACL_RX: "ACL RX",
+    MonitorOpcode.SCO_TX: "SCO TX",
+    MonitorOpcode.SCO_RX: "SCO RX",
+    MonitorOpcode.OPEN_INDEX: "Open Index",
+    MonitorOpcode.CLOSE_INDEX: "Close Index",
+    MonitorOpcode.INDEX_INFO: "Index Info",
+    MonitorOpcode.VENDOR_DIAGNOSTIC: "Vendor Diagnostic",
+    MonitorOpcode.SYSTEM_NOTE: "System Note",
+    MonitorOpcode.USER_LOGGING: "User Logging",
+    MonitorOpcode.CONTROL_OPEN: "Control Open",
+    MonitorOpcode.CONTROL_CLOSE: "Control Close",
+    MonitorOpcode.CONTROL_COMMAND: "Control Command",
+    MonitorOpcode.CONTROL_EVENT: "Control Event",
+    MonitorOpcode.ISO_TX: "ISO TX",
+    MonitorOpcode.ISO_RX: "ISO RX",
 }
-HCI_OPCODES = frozenset({2, 3, 4, 5, 6, 7, 18, 19})
+HCI_OPCODES = frozenset(
+    {
+        MonitorOpcode.COMMAND,
+        MonitorOpcode.EVENT,
+        MonitorOpcode.ACL_TX,
+        MonitorOpcode.ACL_RX,
+        MonitorOpcode.SCO_TX,
+        MonitorOpcode.SCO_RX,
+        MonitorOpcode.ISO_TX,
+        MonitorOpcode.ISO_RX,
+    }
+)
 """Monitor opcodes that carry HCI packets (decoded by ``bpdiag.decode.hci``, not here)."""
 
 BUS_NAMES = {
@@ -95,180 +133,366 @@ BUS_NAMES = {
 CTRL_RAW, CTRL_USER, CTRL_MGMT = 0, 1, 2
 CONTROL_FORMATS = {CTRL_RAW: "RAW", CTRL_USER: "USER", CTRL_MGMT: "MGMT"}
 
+
 # doc/mgmt-protocol.rst: command codes.
+class MgmtOpcode(IntEnum):
+    """A Management API command code (BlueZ doc/mgmt-protocol.rst)."""
+
+    READ_MANAGEMENT_VERSION_INFORMATION = 0x0001
+    READ_MANAGEMENT_SUPPORTED_COMMANDS = 0x0002
+    READ_CONTROLLER_INDEX_LIST = 0x0003
+    READ_CONTROLLER_INFORMATION = 0x0004
+    SET_POWERED = 0x0005
+    SET_DISCOVERABLE = 0x0006
+    SET_CONNECTABLE = 0x0007
+    SET_FAST_CONNECTABLE = 0x0008
+    SET_BONDABLE = 0x0009
+    SET_LINK_SECURITY = 0x000A
+    SET_SECURE_SIMPLE_PAIRING = 0x000B
+    SET_HIGH_SPEED = 0x000C
+    SET_LOW_ENERGY = 0x000D
+    SET_DEVICE_CLASS = 0x000E
+    SET_LOCAL_NAME = 0x000F
+    ADD_UUID = 0x0010
+    REMOVE_UUID = 0x0011
+    LOAD_LINK_KEYS = 0x0012
+    LOAD_LONG_TERM_KEYS = 0x0013
+    DISCONNECT = 0x0014
+    GET_CONNECTIONS = 0x0015
+    PIN_CODE_REPLY = 0x0016
+    PIN_CODE_NEGATIVE_REPLY = 0x0017
+    SET_IO_CAPABILITY = 0x0018
+    PAIR_DEVICE = 0x0019
+    CANCEL_PAIR_DEVICE = 0x001A
+    UNPAIR_DEVICE = 0x001B
+    USER_CONFIRMATION_REPLY = 0x001C
+    USER_CONFIRMATION_NEGATIVE_REPLY = 0x001D
+    USER_PASSKEY_REPLY = 0x001E
+    USER_PASSKEY_NEGATIVE_REPLY = 0x001F
+    READ_LOCAL_OUT_OF_BAND_DATA = 0x0020
+    ADD_REMOTE_OUT_OF_BAND_DATA = 0x0021
+    REMOVE_REMOTE_OUT_OF_BAND_DATA = 0x0022
+    START_DISCOVERY = 0x0023
+    STOP_DISCOVERY = 0x0024
+    CONFIRM_NAME = 0x0025
+    BLOCK_DEVICE = 0x0026
+    UNBLOCK_DEVICE = 0x0027
+    SET_DEVICE_ID = 0x0028
+    SET_ADVERTISING = 0x0029
+    SET_BR_EDR = 0x002A
+    SET_STATIC_ADDRESS = 0x002B
+    SET_SCAN_PARAMETERS = 0x002C
+    SET_SECURE_CONNECTIONS = 0x002D
+    SET_DEBUG_KEYS = 0x002E
+    SET_PRIVACY = 0x002F
+    LOAD_IDENTITY_RESOLVING_KEYS = 0x0030
+    GET_CONNECTION_INFORMATION = 0x0031
+    GET_CLOCK_INFORMATION = 0x0032
+    ADD_DEVICE = 0x0033
+    REMOVE_DEVICE = 0x0034
+    LOAD_CONNECTION_PARAMETERS = 0x0035
+    READ_UNCONFIGURED_CONTROLLER_INDEX_LIST = 0x0036
+    READ_CONFIG_INFO = 0x0037
+    SET_EXTERNAL_CONFIGURATION = 0x0038
+    SET_PUBLIC_ADDRESS = 0x0039
+    START_SERVICE_DISCOVERY = 0x003A
+    READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA = 0x003B
+    READ_EXTENDED_CONTROLLER_INDEX_LIST = 0x003C
+    READ_ADVERTISING_FEATURES = 0x003D
+    ADD_ADVERTISING = 0x003E
+    REMOVE_ADVERTISING = 0x003F
+    GET_ADVERTISING_SIZE_INFORMATION = 0x0040
+    START_LIMITED_DISCOVERY = 0x0041
+    READ_EXTENDED_CONTROLLER_INFORMATION = 0x0042
+    SET_APPEARANCE = 0x0043
+    GET_PHY_CONFIGURATION = 0x0044
+    SET_PHY_CONFIGURATION = 0x0045
+    LOAD_BLOCKED_KEYS = 0x0046
+    SET_WIDEBAND_SPEECH = 0x0047
+    READ_CONTROLLER_CAPABILITIES = 0x0048
+    READ_EXPERIMENTAL_FEATURES_INFORMATION = 0x0049
+    SET_EXPERIMENTAL_FEATURE = 0x004A
+    READ_DEFAULT_SYSTEM_CONFIGURATION = 0x004B
+    SET_DEFAULT_SYSTEM_CONFIGURATION = 0x004C
+    READ_DEFAULT_RUNTIME_CONFIGURATION = 0x004D
+    SET_DEFAULT_RUNTIME_CONFIGURATION = 0x004E
+    GET_DEVICE_FLAGS = 0x004F
+    SET_DEVICE_FLAGS = 0x0050
+    READ_ADVERTISEMENT_MONITOR_FEATURES = 0x0051
+    ADD_ADVERTISEMENT_PATTERNS_MONITOR = 0x0052
+    REMOVE_ADVERTISEMENT_MONITOR = 0x0053
+    ADD_EXTENDED_ADVERTISING_PARAMETERS = 0x0054
+    ADD_EXTENDED_ADVERTISING_DATA = 0x0055
+    ADD_ADV_PATTERNS_MONITOR_RSSI = 0x0056
+    SET_MESH_RECEIVER = 0x0057
+    READ_MESH_FEATURES = 0x0058
+    TRANSMIT_MESH_PACKET = 0x0059
+    CANCEL_TRANSMIT_MESH_PACKET = 0x005A
+    SEND_HCI_COMMAND_AND_WAIT_FOR_EVENT = 0x005B
+    LOAD_CONNECTION_SUBRATE = 0x005C
+
+
 MGMT_OPCODES: dict[int, str] = {
-    0x0001: "Read Management Version Information",
-    0x0002: "Read Management Supported Commands",
-    0x0003: "Read Controller Index List",
-    0x0004: "Read Controller Information",
-    0x0005: "Set Powered",
-    0x0006: "Set Discoverable",
-    0x0007: "Set Connectable",
-    0x0008: "Set Fast Connectable",
-    0x0009: "Set Bondable",
-    0x000A: "Set Link Security",
-    0x000B: "Set Secure Simple Pairing",
-    0x000C: "Set High Speed",
-    0x000D: "Set Low Energy",
-    0x000E: "Set Device Class",
-    0x000F: "Set Local Name",
-    0x0010: "Add UUID",
-    0x0011: "Remove UUID",
-    0x0012: "Load Link Keys",
-    0x0013: "Load Long Term Keys",
-    0x0014: "Disconnect",
-    0x0015: "Get Connections",
-    0x0016: "PIN Code Reply",
-    0x0017: "PIN Code Negative Reply",
-    0x0018: "Set IO Capability",
-    0x0019: "Pair Device",
-    0x001A: "Cancel Pair Device",
-    0x001B: "Unpair Device",
-    0x001C: "User Confirmation Reply",
-    0x001D: "User Confirmation Negative Reply",
-    0x001E: "User Passkey Reply",
-    0x001F: "User Passkey Negative Reply",
-    0x0020: "Read Local Out Of Band Data",
-    0x0021: "Add Remote Out Of Band Data",
-    0x0022: "Remove Remote Out Of Band Data",
-    0x0023: "Start Discovery",
-    0x0024: "Stop Discovery",
-    0x0025: "Confirm Name",
-    0x0026: "Block Device",
-    0x0027: "Unblock Device",
-    0x0028: "Set Device ID",
-    0x0029: "Set Advertising",
-    0x002A: "Set BR/EDR",
-    0x002B: "Set Static Address",
-    0x002C: "Set Scan Parameters",
-    0x002D: "Set Secure Connections",
-    0x002E: "Set Debug Keys",
-    0x002F: "Set Privacy",
-    0x0030: "Load Identity Resolving Keys",
-    0x0031: "Get Connection Information",
-    0x0032: "Get Clock Information",
-    0x0033: "Add Device",
-    0x0034: "Remove Device",
-    0x0035: "Load Connection Parameters",
-    0x0036: "Read Unconfigured Controller Index List",
-    0x0037: "Read Controller Configuration Information",
-    0x0038: "Set External Configuration",
-    0x0039: "Set Public Address",
-    0x003A: "Start Service Discovery",
-    0x003B: "Read Local Out Of Band Extended Data",
-    0x003C: "Read Extended Controller Index List",
-    0x003D: "Read Advertising Features",
-    0x003E: "Add Advertising",
-    0x003F: "Remove Advertising",
-    0x0040: "Get Advertising Size Information",
-    0x0041: "Start Limited Discovery",
-    0x0042: "Read Extended Controller Information",
-    0x0043: "Set Appearance",
-    0x0044: "Get PHY Configuration",
-    0x0045: "Set PHY Configuration",
-    0x0046: "Load Blocked Keys",
-    0x0047: "Set Wideband Speech",
-    0x0048: "Read Controller Capabilities",
-    0x0049: "Read Experimental Features Information",
-    0x004A: "Set Experimental Feature",
-    0x004B: "Read Default System Configuration",
-    0x004C: "Set Default System Configuration",
-    0x004D: "Read Default Runtime Configuration",
-    0x004E: "Set Default Runtime Configuration",
-    0x004F: "Get Device Flags",
-    0x0050: "Set Device Flags",
-    0x0051: "Read Advertisement Monitor Features",
-    0x0052: "Add Advertisement Patterns Monitor",
-    0x0053: "Remove Advertisement Monitor",
-    0x0054: "Add Extended Advertising Parameters",
-    0x0055: "Add Extended Advertising Data",
-    0x0056: "Add Advertisement Patterns Monitor With RSSI Threshold",
-    0x0057: "Set Mesh Receiver",
-    0x0058: "Read Mesh Features",
-    0x0059: "Transmit Mesh Packet",
-    0x005A: "Cancel Transmit Mesh Packet",
-    0x005B: "Send HCI Command And Wait For Event",
-    0x005C: "Load Connection Subrate",
+    MgmtOpcode.READ_MANAGEMENT_VERSION_INFORMATION: "Read Management Version Information",
+    MgmtOpcode.READ_MANAGEMENT_SUPPORTED_COMMANDS: "Read Management Supported Commands",
+    MgmtOpcode.READ_CONTROLLER_INDEX_LIST: "Read Controller Index List",
+    MgmtOpcode.READ_CONTROLLER_INFORMATION: "Read Controller Information",
+    MgmtOpcode.SET_POWERED: "Set Powered",
+    MgmtOpcode.SET_DISCOVERABLE: "Set Discoverable",
+    MgmtOpcode.SET_CONNECTABLE: "Set Connectable",
+    MgmtOpcode.SET_FAST_CONNECTABLE: "Set Fast Connectable",
+    MgmtOpcode.SET_BONDABLE: "Set Bondable",
+    MgmtOpcode.SET_LINK_SECURITY: "Set Link Security",
+    MgmtOpcode.SET_SECURE_SIMPLE_PAIRING: "Set Secure Simple Pairing",
+    MgmtOpcode.SET_HIGH_SPEED: "Set High Speed",
+    MgmtOpcode.SET_LOW_ENERGY: "Set Low Energy",
+    MgmtOpcode.SET_DEVICE_CLASS: "Set Device Class",
+    MgmtOpcode.SET_LOCAL_NAME: "Set Local Name",
+    MgmtOpcode.ADD_UUID: "Add UUID",
+    MgmtOpcode.REMOVE_UUID: "Remove UUID",
+    MgmtOpcode.LOAD_LINK_KEYS: "Load Link Keys",
+    MgmtOpcode.LOAD_LONG_TERM_KEYS: "Load Long Term Keys",
+    MgmtOpcode.DISCONNECT: "Disconnect",
+    MgmtOpcode.GET_CONNECTIONS: "Get Connections",
+    MgmtOpcode.PIN_CODE_REPLY: "PIN Code Reply",
+    MgmtOpcode.PIN_CODE_NEGATIVE_REPLY: "PIN Code Negative Reply",
+    MgmtOpcode.SET_IO_CAPABILITY: "Set IO Capability",
+    MgmtOpcode.PAIR_DEVICE: "Pair Device",
+    MgmtOpcode.CANCEL_PAIR_DEVICE: "Cancel Pair Device",
+    MgmtOpcode.UNPAIR_DEVICE: "Unpair Device",
+    MgmtOpcode.USER_CONFIRMATION_REPLY: "User Confirmation Reply",
+    MgmtOpcode.USER_CONFIRMATION_NEGATIVE_REPLY: "User Confirmation Negative Reply",
+    MgmtOpcode.USER_PASSKEY_REPLY: "User Passkey Reply",
+    MgmtOpcode.USER_PASSKEY_NEGATIVE_REPLY: "User Passkey Negative Reply",
+    MgmtOpcode.READ_LOCAL_OUT_OF_BAND_DATA: "Read Local Out Of Band Data",
+    MgmtOpcode.ADD_REMOTE_OUT_OF_BAND_DATA: "Add Remote Out Of Band Data",
+    MgmtOpcode.REMOVE_REMOTE_OUT_OF_BAND_DATA: "Remove Remote Out Of Band Data",
+    MgmtOpcode.START_DISCOVERY: "Start Discovery",
+    MgmtOpcode.STOP_DISCOVERY: "Stop Discovery",
+    MgmtOpcode.CONFIRM_NAME: "Confirm Name",
+    MgmtOpcode.BLOCK_DEVICE: "Block Device",
+    MgmtOpcode.UNBLOCK_DEVICE: "Unblock Device",
+    MgmtOpcode.SET_DEVICE_ID: "Set Device ID",
+    MgmtOpcode.SET_ADVERTISING: "Set Advertising",
+    MgmtOpcode.SET_BR_EDR: "Set BR/EDR",
+    MgmtOpcode.SET_STATIC_ADDRESS: "Set Static Address",
+    MgmtOpcode.SET_SCAN_PARAMETERS: "Set Scan Parameters",
+    MgmtOpcode.SET_SECURE_CONNECTIONS: "Set Secure Connections",
+    MgmtOpcode.SET_DEBUG_KEYS: "Set Debug Keys",
+    MgmtOpcode.SET_PRIVACY: "Set Privacy",
+    MgmtOpcode.LOAD_IDENTITY_RESOLVING_KEYS: "Load Identity Resolving Keys",
+    MgmtOpcode.GET_CONNECTION_INFORMATION: "Get Connection Information",
+    MgmtOpcode.GET_CLOCK_INFORMATION: "Get Clock Information",
+    MgmtOpcode.ADD_DEVICE: "Add Device",
+    MgmtOpcode.REMOVE_DEVICE: "Remove Device",
+    MgmtOpcode.LOAD_CONNECTION_PARAMETERS: "Load Connection Parameters",
+    MgmtOpcode.READ_UNCONFIGURED_CONTROLLER_INDEX_LIST: "Read Unconfigured Controller Index List",
+    MgmtOpcode.READ_CONFIG_INFO: "Read Controller Configuration Information",
+    MgmtOpcode.SET_EXTERNAL_CONFIGURATION: "Set External Configuration",
+    MgmtOpcode.SET_PUBLIC_ADDRESS: "Set Public Address",
+    MgmtOpcode.START_SERVICE_DISCOVERY: "Start Service Discovery",
+    MgmtOpcode.READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA: "Read Local Out Of Band Extended Data",
+    MgmtOpcode.READ_EXTENDED_CONTROLLER_INDEX_LIST: "Read Extended Controller Index List",
+    MgmtOpcode.READ_ADVERTISING_FEATURES: "Read Advertising Features",
+    MgmtOpcode.ADD_ADVERTISING: "Add Advertising",
+    MgmtOpcode.REMOVE_ADVERTISING: "Remove Advertising",
+    MgmtOpcode.GET_ADVERTISING_SIZE_INFORMATION: "Get Advertising Size Information",
+    MgmtOpcode.START_LIMITED_DISCOVERY: "Start Limited Discovery",
+    MgmtOpcode.READ_EXTENDED_CONTROLLER_INFORMATION: "Read Extended Controller Information",
+    MgmtOpcode.SET_APPEARANCE: "Set Appearance",
+    MgmtOpcode.GET_PHY_CONFIGURATION: "Get PHY Configuration",
+    MgmtOpcode.SET_PHY_CONFIGURATION: "Set PHY Configuration",
+    MgmtOpcode.LOAD_BLOCKED_KEYS: "Load Blocked Keys",
+    MgmtOpcode.SET_WIDEBAND_SPEECH: "Set Wideband Speech",
+    MgmtOpcode.READ_CONTROLLER_CAPABILITIES: "Read Controller Capabilities",
+    MgmtOpcode.READ_EXPERIMENTAL_FEATURES_INFORMATION: "Read Experimental Features Information",
+    MgmtOpcode.SET_EXPERIMENTAL_FEATURE: "Set Experimental Feature",
+    MgmtOpcode.READ_DEFAULT_SYSTEM_CONFIGURATION: "Read Default System Configuration",
+    MgmtOpcode.SET_DEFAULT_SYSTEM_CONFIGURATION: "Set Default System Configuration",
+    MgmtOpcode.READ_DEFAULT_RUNTIME_CONFIGURATION: "Read Default Runtime Configuration",
+    MgmtOpcode.SET_DEFAULT_RUNTIME_CONFIGURATION: "Set Default Runtime Configuration",
+    MgmtOpcode.GET_DEVICE_FLAGS: "Get Device Flags",
+    MgmtOpcode.SET_DEVICE_FLAGS: "Set Device Flags",
+    MgmtOpcode.READ_ADVERTISEMENT_MONITOR_FEATURES: "Read Advertisement Monitor Features",
+    MgmtOpcode.ADD_ADVERTISEMENT_PATTERNS_MONITOR: "Add Advertisement Patterns Monitor",
+    MgmtOpcode.REMOVE_ADVERTISEMENT_MONITOR: "Remove Advertisement Monitor",
+    MgmtOpcode.ADD_EXTENDED_ADVERTISING_PARAMETERS: "Add Extended Advertising Parameters",
+    MgmtOpcode.ADD_EXTENDED_ADVERTISING_DATA: "Add Extended Advertising Data",
+    MgmtOpcode.ADD_ADV_PATTERNS_MONITOR_RSSI: (
+        "Add Advertisement Patterns Monitor With RSSI Threshold"
+    ),
+    MgmtOpcode.SET_MESH_RECEIVER: "Set Mesh Receiver",
+    MgmtOpcode.READ_MESH_FEATURES: "Read Mesh Features",
+    MgmtOpcode.TRANSMIT_MESH_PACKET: "Transmit Mesh Packet",
+    MgmtOpcode.CANCEL_TRANSMIT_MESH_PACKET: "Cancel Transmit Mesh Packet",
+    MgmtOpcode.SEND_HCI_COMMAND_AND_WAIT_FOR_EVENT: "Send HCI Command And Wait For Event",
+    MgmtOpcode.LOAD_CONNECTION_SUBRATE: "Load Connection Subrate",
 }
+
 
 # doc/mgmt-protocol.rst: event codes.
+class MgmtEvent(IntEnum):
+    """A Management API event code (BlueZ doc/mgmt-protocol.rst)."""
+
+    COMMAND_COMPLETE = 0x0001
+    COMMAND_STATUS = 0x0002
+    CONTROLLER_ERROR = 0x0003
+    INDEX_ADDED = 0x0004
+    INDEX_REMOVED = 0x0005
+    NEW_SETTINGS = 0x0006
+    CLASS_OF_DEVICE_CHANGED = 0x0007
+    LOCAL_NAME_CHANGED = 0x0008
+    NEW_LINK_KEY = 0x0009
+    NEW_LONG_TERM_KEY = 0x000A
+    DEVICE_CONNECTED = 0x000B
+    DEVICE_DISCONNECTED = 0x000C
+    CONNECT_FAILED = 0x000D
+    PIN_CODE_REQUEST = 0x000E
+    USER_CONFIRMATION_REQUEST = 0x000F
+    USER_PASSKEY_REQUEST = 0x0010
+    AUTHENTICATION_FAILED = 0x0011
+    DEVICE_FOUND = 0x0012
+    DISCOVERING = 0x0013
+    DEVICE_BLOCKED = 0x0014
+    DEVICE_UNBLOCKED = 0x0015
+    DEVICE_UNPAIRED = 0x0016
+    PASSKEY_NOTIFY = 0x0017
+    NEW_IDENTITY_RESOLVING_KEY = 0x0018
+    NEW_SIGNATURE_RESOLVING_KEY = 0x0019
+    DEVICE_ADDED = 0x001A
+    DEVICE_REMOVED = 0x001B
+    NEW_CONNECTION_PARAMETER = 0x001C
+    UNCONFIGURED_INDEX_ADDED = 0x001D
+    UNCONFIGURED_INDEX_REMOVED = 0x001E
+    NEW_CONFIGURATION_OPTIONS = 0x001F
+    EXTENDED_INDEX_ADDED = 0x0020
+    EXTENDED_INDEX_REMOVED = 0x0021
+    LOCAL_OUT_OF_BAND_EXTENDED_DATA_UPDATED = 0x0022
+    ADVERTISING_ADDED = 0x0023
+    ADVERTISING_REMOVED = 0x0024
+    EXTENDED_CONTROLLER_INFORMATION_CHANGED = 0x0025
+    PHY_CONFIGURATION_CHANGED = 0x0026
+    EXPERIMENTAL_FEATURE_CHANGED = 0x0027
+    DEFAULT_SYSTEM_CONFIGURATION_CHANGED = 0x0028
+    DEFAULT_RUNTIME_CONFIGURATION_CHANGED = 0x0029
+    DEVICE_FLAGS_CHANGED = 0x002A
+    ADVERTISEMENT_MONITOR_ADDED = 0x002B
+    ADVERTISEMENT_MONITOR_REMOVED = 0x002C
+    CONTROLLER_SUSPEND = 0x002D
+    CONTROLLER_RESUME = 0x002E
+    ADVERTISEMENT_MONITOR_DEVICE_FOUND = 0x002F
+    ADVERTISEMENT_MONITOR_DEVICE_LOST = 0x0030
+    MESH_DEVICE_FOUND = 0x0031
+    MESH_PACKET_TRANSMIT_COMPLETE = 0x0032
+    CONNECTION_SUBRATE = 0x0033
+
+
 MGMT_EVENTS: dict[int, str] = {
-    0x0001: "Command Complete",
-    0x0002: "Command Status",
-    0x0003: "Controller Error",
-    0x0004: "Index Added",
-    0x0005: "Index Removed",
-    0x0006: "New Settings",
-    0x0007: "Class Of Device Changed",
-    0x0008: "Local Name Changed",
-    0x0009: "New Link Key",
-    0x000A: "New Long Term Key",
-    0x000B: "Device Connected",
-    0x000C: "Device Disconnected",
-    0x000D: "Connect Failed",
-    0x000E: "PIN Code Request",
-    0x000F: "User Confirmation Request",
-    0x0010: "User Passkey Request",
-    0x0011: "Authentication Failed",
-    0x0012: "Device Found",
-    0x0013: "Discovering",
-    0x0014: "Device Blocked",
-    0x0015: "Device Unblocked",
-    0x0016: "Device Unpaired",
-    0x0017: "Passkey Notify",
-    0x0018: "New Identity Resolving Key",
-    0x0019: "New Signature Resolving Key",
-    0x001A: "Device Added",
-    0x001B: "Device Removed",
-    0x001C: "New Connection Parameter",
-    0x001D: "Unconfigured Index Added",
-    0x001E: "Unconfigured Index Removed",
-    0x001F: "New Configuration Options",
-    0x0020: "Extended Index Added",
-    0x0021: "Extended Index Removed",
-    0x0022: "Local Out Of Band Extended Data Updated",
-    0x0023: "Advertising Added",
-    0x0024: "Advertising Removed",
-    0x0025: "Extended Controller Information Changed",
-    0x0026: "PHY Configuration Changed",
-    0x0027: "Experimental Feature Changed",
-    0x0028: "Default System Configuration Changed",
-    0x0029: "Default Runtime Configuration Changed",
-    0x002A: "Device Flags Changed",
-    0x002B: "Advertisement Monitor Added",
-    0x002C: "Advertisement Monitor Removed",
-    0x002D: "Controller Suspend",
-    0x002E: "Controller Resume",
-    0x002F: "Advertisement Monitor Device Found",
-    0x0030: "Advertisement Monitor Device Lost",
-    0x0031: "Mesh Device Found",
-    0x0032: "Mesh Packet Transmit Complete",
-    0x0033: "Connection Subrate",
+    MgmtEvent.COMMAND_COMPLETE: "Command Complete",
+    MgmtEvent.COMMAND_STATUS: "Command Status",
+    MgmtEvent.CONTROLLER_ERROR: "Controller Error",
+    MgmtEvent.INDEX_ADDED: "Index Added",
+    MgmtEvent.INDEX_REMOVED: "Index Removed",
+    MgmtEvent.NEW_SETTINGS: "New Settings",
+    MgmtEvent.CLASS_OF_DEVICE_CHANGED: "Class Of Device Changed",
+    MgmtEvent.LOCAL_NAME_CHANGED: "Local Name Changed",
+    MgmtEvent.NEW_LINK_KEY: "New Link Key",
+    MgmtEvent.NEW_LONG_TERM_KEY: "New Long Term Key",
+    MgmtEvent.DEVICE_CONNECTED: "Device Connected",
+    MgmtEvent.DEVICE_DISCONNECTED: "Device Disconnected",
+    MgmtEvent.CONNECT_FAILED: "Connect Failed",
+    MgmtEvent.PIN_CODE_REQUEST: "PIN Code Request",
+    MgmtEvent.USER_CONFIRMATION_REQUEST: "User Confirmation Request",
+    MgmtEvent.USER_PASSKEY_REQUEST: "User Passkey Request",
+    MgmtEvent.AUTHENTICATION_FAILED: "Authentication Failed",
+    MgmtEvent.DEVICE_FOUND: "Device Found",
+    MgmtEvent.DISCOVERING: "Discovering",
+    MgmtEvent.DEVICE_BLOCKED: "Device Blocked",
+    MgmtEvent.DEVICE_UNBLOCKED: "Device Unblocked",
+    MgmtEvent.DEVICE_UNPAIRED: "Device Unpaired",
+    MgmtEvent.PASSKEY_NOTIFY: "Passkey Notify",
+    MgmtEvent.NEW_IDENTITY_RESOLVING_KEY: "New Identity Resolving Key",
+    MgmtEvent.NEW_SIGNATURE_RESOLVING_KEY: "New Signature Resolving Key",
+    MgmtEvent.DEVICE_ADDED: "Device Added",
+    MgmtEvent.DEVICE_REMOVED: "Device Removed",
+    MgmtEvent.NEW_CONNECTION_PARAMETER: "New Connection Parameter",
+    MgmtEvent.UNCONFIGURED_INDEX_ADDED: "Unconfigured Index Added",
+    MgmtEvent.UNCONFIGURED_INDEX_REMOVED: "Unconfigured Index Removed",
+    MgmtEvent.NEW_CONFIGURATION_OPTIONS: "New Configuration Options",
+    MgmtEvent.EXTENDED_INDEX_ADDED: "Extended Index Added",
+    MgmtEvent.EXTENDED_INDEX_REMOVED: "Extended Index Removed",
+    MgmtEvent.LOCAL_OUT_OF_BAND_EXTENDED_DATA_UPDATED: "Local Out Of Band Extended Data Updated",
+    MgmtEvent.ADVERTISING_ADDED: "Advertising Added",
+    MgmtEvent.ADVERTISING_REMOVED: "Advertising Removed",
+    MgmtEvent.EXTENDED_CONTROLLER_INFORMATION_CHANGED: "Extended Controller Information Changed",
+    MgmtEvent.PHY_CONFIGURATION_CHANGED: "PHY Configuration Changed",
+    MgmtEvent.EXPERIMENTAL_FEATURE_CHANGED: "Experimental Feature Changed",
+    MgmtEvent.DEFAULT_SYSTEM_CONFIGURATION_CHANGED: "Default System Configuration Changed",
+    MgmtEvent.DEFAULT_RUNTIME_CONFIGURATION_CHANGED: "Default Runtime Configuration Changed",
+    MgmtEvent.DEVICE_FLAGS_CHANGED: "Device Flags Changed",
+    MgmtEvent.ADVERTISEMENT_MONITOR_ADDED: "Advertisement Monitor Added",
+    MgmtEvent.ADVERTISEMENT_MONITOR_REMOVED: "Advertisement Monitor Removed",
+    MgmtEvent.CONTROLLER_SUSPEND: "Controller Suspend",
+    MgmtEvent.CONTROLLER_RESUME: "Controller Resume",
+    MgmtEvent.ADVERTISEMENT_MONITOR_DEVICE_FOUND: "Advertisement Monitor Device Found",
+    MgmtEvent.ADVERTISEMENT_MONITOR_DEVICE_LOST: "Advertisement Monitor Device Lost",
+    MgmtEvent.MESH_DEVICE_FOUND: "Mesh Device Found",
+    MgmtEvent.MESH_PACKET_TRANSMIT_COMPLETE: "Mesh Packet Transmit Complete",
+    MgmtEvent.CONNECTION_SUBRATE: "Connection Subrate",
 }
 
-# lib/bluetooth/mgmt.h MGMT_STATUS_*.
+
+# lib/bluetooth/mgmt.h MGMT_STATUS_* (doc/mgmt-api.txt, "Status codes" under each command).
+class MgmtStatus(IntEnum):
+    """A Management API status (BlueZ lib/bluetooth/mgmt.h ``MGMT_STATUS_*``); the rules compare
+    with these, not with numbers."""
+
+    SUCCESS = 0x00
+    UNKNOWN_COMMAND = 0x01
+    NOT_CONNECTED = 0x02
+    FAILED = 0x03
+    CONNECT_FAILED = 0x04
+    AUTHENTICATION_FAILED = 0x05
+    NOT_PAIRED = 0x06
+    NO_RESOURCES = 0x07
+    TIMEOUT = 0x08
+    ALREADY_CONNECTED = 0x09
+    BUSY = 0x0A
+    REJECTED = 0x0B
+    NOT_SUPPORTED = 0x0C
+    INVALID_PARAMETERS = 0x0D
+    DISCONNECTED = 0x0E
+    NOT_POWERED = 0x0F
+    CANCELLED = 0x10
+    INVALID_INDEX = 0x11
+    RFKILLED = 0x12
+    ALREADY_PAIRED = 0x13
+    PERMISSION_DENIED = 0x14
+
+
+# The status names bpdiag prints: the MGMT_STATUS_* constants in words, one per member.
 MGMT_STATUS: dict[int, str] = {
-    0x00: "Success",
-    0x01: "Unknown Command",
-    0x02: "Not Connected",
-    0x03: "Failed",
-    0x04: "Connect Failed",
-    0x05: "Authentication Failed",
-    0x06: "Not Paired",
-    0x07: "No Resources",
-    0x08: "Timeout",
-    0x09: "Already Connected",
-    0x0A: "Busy",
-    0x0B: "Rejected",
-    0x0C: "Not Supported",
-    0x0D: "Invalid Parameters",
-    0x0E: "Disconnected",
-    0x0F: "Not Powered",
-    0x10: "Cancelled",
-    0x11: "Invalid Index",
-    0x12: "RFKilled",
-    0x13: "Already Paired",
-    0x14: "Permission Denied",
+    MgmtStatus.SUCCESS: "Success",
+    MgmtStatus.UNKNOWN_COMMAND: "Unknown Command",
+    MgmtStatus.NOT_CONNECTED: "Not Connected",
+    MgmtStatus.FAILED: "Failed",
+    MgmtStatus.CONNECT_FAILED: "Connect Failed",
+    MgmtStatus.AUTHENTICATION_FAILED: "Authentication Failed",
+    MgmtStatus.NOT_PAIRED: "Not Paired",
+    MgmtStatus.NO_RESOURCES: "No Resources",
+    MgmtStatus.TIMEOUT: "Timeout",
+    MgmtStatus.ALREADY_CONNECTED: "Already Connected",
+    MgmtStatus.BUSY: "Busy",
+    MgmtStatus.REJECTED: "Rejected",
+    MgmtStatus.NOT_SUPPORTED: "Not Supported",
+    MgmtStatus.INVALID_PARAMETERS: "Invalid Parameters",
+    MgmtStatus.DISCONNECTED: "Disconnected",
+    MgmtStatus.NOT_POWERED: "Not Powered",
+    MgmtStatus.CANCELLED: "Cancelled",
+    MgmtStatus.INVALID_INDEX: "Invalid Index",
+    MgmtStatus.RFKILLED: "RFKilled",
+    MgmtStatus.ALREADY_PAIRED: "Already Paired",
+    MgmtStatus.PERMISSION_DENIED: "Permission Denied",
 }
 
 # doc/mgmt-protocol.rst, Device Disconnected: Reason.
@@ -370,14 +594,59 @@ _INFO_RETURN: _Layout = (_p("address", 6, "addr"), Param("", 7), _p("current_set
 # Reply (0x001E) and Passkey Notify (0x0017) is the TK (Vol 3, Part H, 2.3.5.3): with the
 # capture's confirms and randoms it yields the STK, so it is key material too (its decoded
 # ``passkey`` field is redacted like a key unless --show-keys).
-MGMT_KEY_COMMANDS = frozenset({0x0012, 0x0013, 0x0016, 0x001E, 0x0021, 0x002F, 0x0030, 0x0046})
-MGMT_KEY_EVENTS = frozenset({0x0009, 0x000A, 0x0017, 0x0018, 0x0019, 0x0022})
-MGMT_KEY_RETURNS = frozenset({0x0020, 0x003B})  # Read Local OOB (Extended) Data replies
+MGMT_KEY_COMMANDS = frozenset(
+    {
+        MgmtOpcode.LOAD_LINK_KEYS,
+        MgmtOpcode.LOAD_LONG_TERM_KEYS,
+        MgmtOpcode.PIN_CODE_REPLY,
+        MgmtOpcode.USER_PASSKEY_REPLY,
+        MgmtOpcode.ADD_REMOTE_OUT_OF_BAND_DATA,
+        MgmtOpcode.SET_PRIVACY,
+        MgmtOpcode.LOAD_IDENTITY_RESOLVING_KEYS,
+        MgmtOpcode.LOAD_BLOCKED_KEYS,
+    }
+)
+MGMT_KEY_EVENTS = frozenset(
+    {
+        MgmtEvent.NEW_LINK_KEY,
+        MgmtEvent.NEW_LONG_TERM_KEY,
+        MgmtEvent.PASSKEY_NOTIFY,
+        MgmtEvent.NEW_IDENTITY_RESOLVING_KEY,
+        MgmtEvent.NEW_SIGNATURE_RESOLVING_KEY,
+        MgmtEvent.LOCAL_OUT_OF_BAND_EXTENDED_DATA_UPDATED,
+    }
+)
+# Read Local OOB (Extended) Data replies
+MGMT_KEY_RETURNS = frozenset(
+    {
+        MgmtOpcode.READ_LOCAL_OUT_OF_BAND_DATA,
+        MgmtOpcode.READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA,
+    }
+)
 # Commands whose Command Complete return parameters start with Address and Address_Type.
 MGMT_ADDR_RETURNS = frozenset(
-    {0x0014, 0x0016, 0x0017, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F}
-    | {0x0021, 0x0022, 0x0026, 0x0027, 0x0031, 0x0032, 0x0033, 0x0034}
+    {
+        MgmtOpcode.DISCONNECT,
+        MgmtOpcode.PIN_CODE_REPLY,
+        MgmtOpcode.PIN_CODE_NEGATIVE_REPLY,
+        MgmtOpcode.PAIR_DEVICE,
+        MgmtOpcode.CANCEL_PAIR_DEVICE,
+        MgmtOpcode.UNPAIR_DEVICE,
+        MgmtOpcode.USER_CONFIRMATION_REPLY,
+        MgmtOpcode.USER_CONFIRMATION_NEGATIVE_REPLY,
+        MgmtOpcode.USER_PASSKEY_REPLY,
+        MgmtOpcode.USER_PASSKEY_NEGATIVE_REPLY,
+        MgmtOpcode.ADD_REMOTE_OUT_OF_BAND_DATA,
+        MgmtOpcode.REMOVE_REMOTE_OUT_OF_BAND_DATA,
+        MgmtOpcode.BLOCK_DEVICE,
+        MgmtOpcode.UNBLOCK_DEVICE,
+        MgmtOpcode.GET_CONNECTION_INFORMATION,
+        MgmtOpcode.GET_CLOCK_INFORMATION,
+        MgmtOpcode.ADD_DEVICE,
+        MgmtOpcode.REMOVE_DEVICE,
+    }
 )
+
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")

@@ -16,26 +16,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, MonitorEvent
-from bpdiag.decode.smp import io_capability_name
+from bpdiag.decode.monitor import MgmtEvent, MgmtOpcode, MgmtStatus, MonitorOpcode
+from bpdiag.decode.smp import IoCapability, io_capability_name
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 from bpdiag.rules.bluez_host import NO_AGENT
 from bpdiag.rules.links import NO_BONDING
 
-_CONTROL_COMMAND = 16
-_CONTROL_EVENT = 17
-_PAIR_DEVICE = 0x0019
-_SET_BONDABLE = 0x0009
-_COMMAND_COMPLETE = 0x0001
-_STATUS_AUTH_FAILED = 0x05
-_STATUS_ALREADY_PAIRED = 0x13
-_STATUS_CANCELLED = 0x10
 _PROMPT_TIMEOUT_S = 30.0  # Vol 3, Part H, 3.4: SMP gives up after 30 s
 
 # user prompt event → (what it asks, the reply commands that answer it)
 _PROMPTS: dict[int, tuple[str, frozenset[int]]] = {
-    0x000E: ("PIN Code Request", frozenset({0x0016, 0x0017})),
-    0x000F: ("User Confirmation Request", frozenset({0x001C, 0x001D})),
-    0x0010: ("User Passkey Request", frozenset({0x001E, 0x001F})),
+    MgmtEvent.PIN_CODE_REQUEST: (
+        "PIN Code Request",
+        frozenset({MgmtOpcode.PIN_CODE_REPLY, MgmtOpcode.PIN_CODE_NEGATIVE_REPLY}),
+    ),
+    MgmtEvent.USER_CONFIRMATION_REQUEST: (
+        "User Confirmation Request",
+        frozenset(
+            {MgmtOpcode.USER_CONFIRMATION_REPLY, MgmtOpcode.USER_CONFIRMATION_NEGATIVE_REPLY}
+        ),
+    ),
+    MgmtEvent.USER_PASSKEY_REQUEST: (
+        "User Passkey Request",
+        frozenset({MgmtOpcode.USER_PASSKEY_REPLY, MgmtOpcode.USER_PASSKEY_NEGATIVE_REPLY}),
+    ),
 }
 _REPLIES = frozenset(op for _, ops in _PROMPTS.values() for op in ops)
 
@@ -91,21 +95,21 @@ def bluez_pairing(analysis: Analysis) -> Iterator[Finding]:
     open_prompts: dict[str, tuple[MonitorEvent, str]] = {}  # address → unanswered prompt
     for ev in analysis.monitor:
         v = ev.values
-        if ev.opcode == _CONTROL_COMMAND:
+        if ev.opcode == MonitorOpcode.CONTROL_COMMAND:
             op = v.get("opcode")
             addr = str(v.get("address") or "")
-            if op == _PAIR_DEVICE and addr:
+            if op == MgmtOpcode.PAIR_DEVICE and addr:
                 pair_cmds[addr] = ev
             elif op in _REPLIES and addr:
                 open_prompts.pop(addr, None)
-            elif op == _SET_BONDABLE and v.get("mode") == 0:
+            elif op == MgmtOpcode.SET_BONDABLE and v.get("mode") == 0:
                 yield finding(
                     NO_BONDING,
                     f"The host turned bonding off (MGMT Set Bondable off at #{ev.frame}): "
                     "pairings from here on keep no keys.",
                     [ev.frame],
                 )
-        elif ev.opcode == _CONTROL_EVENT:
+        elif ev.opcode == MonitorOpcode.CONTROL_EVENT:
             event = v.get("event")
             addr = str(v.get("address") or "")
             if event in _PROMPTS and addr:
@@ -113,10 +117,13 @@ def bluez_pairing(analysis: Analysis) -> Iterator[Finding]:
                 if prior is not None:
                     yield _unanswered(*prior)
                 open_prompts[addr] = (ev, _PROMPTS[int(str(event))][0])
-            elif event == _COMMAND_COMPLETE and v.get("command_opcode") == _PAIR_DEVICE:
+            elif (
+                event == MgmtEvent.COMMAND_COMPLETE
+                and v.get("command_opcode") == MgmtOpcode.PAIR_DEVICE
+            ):
                 yield from _pair_result(ev, addr, pair_cmds, smp_failed_frames)
                 prompt = open_prompts.pop(addr, None) if addr else None
-                if prompt is not None and v.get("status") != 0:
+                if prompt is not None and v.get("status") != MgmtStatus.SUCCESS:
                     yield _unanswered(*prompt, ended=ev)
     end = analysis.capture.last_time
     for ev, what in open_prompts.values():
@@ -147,7 +154,7 @@ def _pair_result(
 ) -> Iterator[Finding]:
     v = ev.values
     status = v.get("status")
-    if status in (0, None, _STATUS_CANCELLED):
+    if status in (MgmtStatus.SUCCESS, None, MgmtStatus.CANCELLED):
         return
     cmd = pair_cmds.get(addr) if addr else None
     io = ""
@@ -157,10 +164,10 @@ def _pair_result(
         cap = cmd.values.get("io_capability")
         if isinstance(cap, int):
             io = f" with IO capability {io_capability_name(cap)} (Pair Device #{cmd.frame})"
-            if cap == 0x03:
+            if cap == IoCapability.NO_INPUT_NO_OUTPUT:
                 io += ", which is what bluetoothd uses when no agent is registered"
     who = addr or "the device"
-    if status == _STATUS_ALREADY_PAIRED:
+    if status == MgmtStatus.ALREADY_PAIRED:
         yield finding(
             ALREADY_PAIRED,
             f"bluetoothd's Pair Device for {who}{io} ended at #{ev.frame} with Already Paired "
@@ -173,7 +180,7 @@ def _pair_result(
     if smp:
         why = f" The SMP Pairing Failed at #{smp[-1]} is the cause on the wire."
         frames.append(smp[-1])
-    elif status == _STATUS_AUTH_FAILED:
+    elif status == MgmtStatus.AUTHENTICATION_FAILED:
         why = " No SMP Pairing Failed is in the capture between the two: the host decided it."
     else:
         why = ""
