@@ -100,20 +100,23 @@ def _is_error(pdu: Pdu, fields: dict[str, object]) -> bool:
         return True
     if pdu.layer == Layer.HCI and hci.command_of(pdu.msg) in hci.REJECT_COMMANDS:
         return True
-    if pdu.layer == Layer.LL and pdu.opcode in _ll_opcodes("terminate"):
+    if pdu.layer == Layer.LL and pdu.opcode in _ll_opcodes("error"):
         return True
     return fields.get("reason") == hci.ErrorCode.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE
 
 
 @cache
 def _ll_opcodes(kind: str) -> frozenset[int]:
-    """LL control opcodes that end a link or procedure ("terminate"), or belong to the
-    encryption procedures ("encryption"), Vol 6, Part B, 2.4.2 and 5.1.3."""
+    """LL control opcodes that end a link or procedure, or refuse one ("error": the
+    terminations and LL_REJECT_IND / LL_REJECT_EXT_IND, 2.4.2.14 and 2.4.2.18, which carry an
+    error code), or belong to the encryption procedures ("encryption"), Vol 6, Part B, 2.4.2
+    and 5.1.3."""
     from bpdiag.decode.ll import ControlOpcode as Op
 
-    if kind == "terminate":
+    if kind == "error":
         ops = (Op.LL_TERMINATE_IND, Op.LL_CIS_TERMINATE_IND, Op.LL_CS_TERMINATE_REQ)
-        return frozenset((*ops, Op.LL_CS_TERMINATE_RSP))
+        rejects = (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND)
+        return frozenset((*ops, Op.LL_CS_TERMINATE_RSP, *rejects))
     enc = (Op.LL_ENC_REQ, Op.LL_ENC_RSP, Op.LL_START_ENC_REQ, Op.LL_START_ENC_RSP)
     return frozenset((*enc, Op.LL_PAUSE_ENC_REQ, Op.LL_PAUSE_ENC_RSP))
 
