@@ -54,7 +54,7 @@ from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
     from bpdiag.analysis.index import AnalysisIndex
-    from bpdiag.analysis.model import Analysis
+    from bpdiag.analysis.model import Analysis, Pairing
     from bpdiag.crypto.keyring import Keyring
     from bpdiag.rules.diagnosis import Diagnosed
     from bpdiag.tui.rerun import RerunRequest
@@ -90,6 +90,10 @@ ALL_FRAMES_LIMIT = 20_000
 # The packet table holds at most this many rows: a window of the matching packets (all of
 # them on most captures), moved to the evidence when a finding is selected.
 PACKET_WINDOW = 5_000
+# Above this many connections and pairings the tree adds a connection's pairings when it is
+# expanded; the findings table shows the first FINDINGS_WINDOW findings.
+EAGER_TREE_NODES = 2_000
+FINDINGS_WINDOW = 2_000
 PROGRESS_EVERY_S = 0.1  # the loader reports at most this often
 
 
@@ -138,6 +142,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.ladder_text = Text()
         self.ladder_pairing: int | None = None
         self._first_failed: TreeNode[Any] | None = None
+        self._unfilled: set[int] = set()  # connections whose pairing leaves are not added yet
         self.last_attempt: tuple[Diagnosed, list[str]] | None = None
         self.title = f"bpdiag — {path}"
 
@@ -242,22 +247,35 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#findings", DataTable).clear()
         tree.root.set_label(f"{a.capture.format} · {a.capture.records} records")
         index = _index(a)  # pairings by connection: no scan of them all per connection
+        # A capture of thousands of connections (a day-long log) gets its pairing leaves
+        # when a connection is expanded, except where the app opens; the others at once.
+        lazy = len(a.connections) + len(a.pairings) > EAGER_TREE_NODES
+        self._unfilled = set()
         for conn in a.connections:
+            pairings = index.pairings_of(conn.id)
             node = tree.root.add(
-                f"{self._connection_mark(conn.id)} Connection {conn.id}",
+                Text(f"{self._connection_mark(conn.id)} Connection {conn.id}"),
                 data=("conn", conn.id),
-                expand=True,
+                expand=not lazy,
+                allow_expand=not lazy or bool(pairings),
             )
-            for p in index.pairings_of(conn.id):
-                mark = {Outcome.SUCCESS: "✓", Outcome.FAILED: "✗", Outcome.INCOMPLETE: "…"}[
-                    p.outcome
-                ]
-                leaf = node.add_leaf(f"{mark} Pairing {p.id}", data=("pairing", p.id))
-                if p.outcome == Outcome.FAILED and self._first_failed is None:
-                    self._first_failed = leaf
+            if not lazy or (
+                self._first_failed is None and any(p.outcome == Outcome.FAILED for p in pairings)
+            ):
+                self._fill(node, pairings)
+                if lazy:
+                    node.expand()
+            else:
+                self._unfilled.add(conn.id)
         tree.root.expand()
         findings = self.query_one("#findings", DataTable)
-        for i, f in enumerate(a.findings):
+        findings.border_title = (
+            f"findings 1–{FINDINGS_WINDOW} of {len(a.findings)} (a connection's own are on "
+            "its page; `bpdiag analyze` lists all)"
+            if len(a.findings) > FINDINGS_WINDOW
+            else None
+        )
+        for i, f in enumerate(a.findings[:FINDINGS_WINDOW]):
             findings.add_row(f.severity, f.code, ", ".join(map(str, f.frames)), key=str(i))
         # open on the first failed pairing (that is what the user came for), else the first
         opening = opening_pairing(a)
@@ -426,7 +444,24 @@ class BpdiagApp(SafeCrash, App[None]):
         self.detail_span = span
         self.query_one("#detail", Static).update(header + hexdump_marked(row.raw, span))
 
+    def _fill(self, node: TreeNode[Any], pairings: list[Pairing]) -> None:
+        """Add a connection's pairing leaves under its node."""
+        from bpdiag.analysis.model import Outcome
+
+        for p in pairings:
+            mark = {Outcome.SUCCESS: "✓", Outcome.FAILED: "✗", Outcome.INCOMPLETE: "…"}[p.outcome]
+            leaf = node.add_leaf(Text(f"{mark} Pairing {p.id}"), data=("pairing", p.id))
+            if p.outcome == Outcome.FAILED and self._first_failed is None:
+                self._first_failed = leaf
+
     # ---------------------------------------------------------------- events
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Any]) -> None:
+        data = event.node.data
+        if self.loaded is None or not data or data[0] != "conn" or data[1] not in self._unfilled:
+            return
+        self._unfilled.discard(data[1])
+        self._fill(event.node, _index(self.loaded.analysis).pairings_of(data[1]))
+
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         data = event.node.data
         if not data:
