@@ -66,3 +66,31 @@ async def test_an_unreadable_capture_says_so(tmp_path: object) -> None:
             if "Cannot read" in text or app.loaded is not None:
                 break
         assert app.loaded is None and "Cannot read" in text
+
+
+async def test_a_big_tree_adds_pairings_when_their_connection_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beyond EAGER_TREE_NODES the tree adds a connection's pairings when it is expanded (the
+    opening connection, with the first failed pairing, at once); the findings table then
+    shows a window of FINDINGS_WINDOW and says so."""
+    from textual.widgets import Tree
+
+    monkeypatch.setattr(tui_app, "EAGER_TREE_NODES", 0)
+    monkeypatch.setattr(tui_app, "FINDINGS_WINDOW", 1)
+    app = make_app("captures/dhkey_failed_over_bond.btsnoop")
+    async with running(app, size=BIG) as (app, pilot):
+        tree = app.query_one("#tree", Tree)
+        first, second = tree.root.children
+        assert not first.children and not first.is_expanded and first.allow_expand
+        assert [c.data for c in second.children] == [("pairing", 2)] and second.is_expanded
+        assert app._first_failed is second.children[0]
+        first.expand()
+        await pilot.pause()
+        assert [c.data for c in first.children] == [("pairing", 1)]
+        first.collapse()
+        first.expand()
+        await pilot.pause()
+        assert len(first.children) == 1  # filled once
+        findings = app.query_one("#findings", DataTable)
+        assert findings.row_count == 1 and "1–1 of 2" in str(findings.border_title)
