@@ -82,7 +82,9 @@ Selecting a finding highlights its evidence frames in the ladder and the packet 
 and shows its detail and fix in the pane under the packets (Tab to it; ↑/↓ PgUp/PgDn
 scroll). The tree marks every connection and pairing ✓ (succeeded) or ✗ (failed); a
 failed pairing's ladder ends with what would work. Ladder times are +seconds since the
-pairing began, as in `bpdiag analyze` and the HTML report.
+pairing began, as in `bpdiag analyze` and the HTML report. On a capture of over 2,000
+connections and pairings a connection's pairings appear when it is expanded (Enter), and
+the findings table lists the first 2,000 findings (a connection's own are on its page).
 Key values are redacted unless started with --show-keys."""
 
 
