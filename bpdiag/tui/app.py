@@ -66,7 +66,7 @@ bpdiag TUI — keys
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears it and leaves the box)
-               (over 5,000 matching packets, the list holds 5,000 of them, from the
+               (over 2,000 matching packets, the list holds 2,000 of them, from the
                first or around a selected finding's evidence; its title says which)
   f            every frame (around the selected packet on captures over 20,000 records),
                dissected by scapy; f again returns to the decoded PDUs
@@ -91,12 +91,12 @@ Key values are redacted unless started with --show-keys."""
 ALL_FRAMES_LIMIT = 20_000
 # The packet table holds at most this many rows: a window of the matching packets (all of
 # them on most captures), moved to the evidence when a finding is selected.
-PACKET_WINDOW = 5_000
+PACKET_WINDOW = 2_000
 # Above this many connections and pairings the tree adds a connection's pairings when it is
 # expanded; the findings table shows the first FINDINGS_WINDOW findings.
 EAGER_TREE_NODES = 2_000
 FINDINGS_WINDOW = 2_000
-PROGRESS_EVERY_S = 0.1  # the loader reports at most this often
+PROGRESS_EVERY_S = 0.25  # the loader reports at most this often
 
 
 class BpdiagApp(SafeCrash, App[None]):
@@ -417,7 +417,7 @@ class BpdiagApp(SafeCrash, App[None]):
         for r in self.shown_rows:
             mark = "▶" if r.frame in self.highlight else ""
             # Text, not str: a str cell is read as markup, which parsed " [decrypted]" as a
-            # style and dropped it (and costs a parse per cell on a 5,000-row window)
+            # style and dropped it (and costs a parse per cell on a 2,000-row window)
             table.add_row(
                 Text(f"{mark}{r.frame}"),
                 Text(r.direction),
