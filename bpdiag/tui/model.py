@@ -28,12 +28,11 @@ class PacketRow:
     __slots__ = (
         "_error",
         "_fields",
+        "_name",
         "_summary",
         "connection",
-        "direction",
         "frame",
         "layer",
-        "name",
         "pdu",
         "show_keys",
         "time",
@@ -43,14 +42,24 @@ class PacketRow:
         self.pdu = pdu
         self.frame = pdu.frame
         self.time = pdu.time
-        self.direction = pdu.direction.name.lower()
         self.connection = connection
         self.layer = pdu.layer
-        self.name = (pdu.name + " [decrypted]") if pdu.decrypted else pdu.name
         self.show_keys = show_keys
+        self._name: str | None = None
         self._fields: dict[str, object] | None = None
         self._summary: str | None = None
         self._error: bool | None = None
+
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            pdu = self.pdu
+            self._name = (pdu.name + " [decrypted]") if pdu.decrypted else pdu.name
+        return self._name
+
+    @property
+    def direction(self) -> str:
+        return self.pdu.direction.name.lower()
 
     @property
     def fields(self) -> dict[str, object]:
@@ -147,18 +156,20 @@ def load(
     """Read and diagnose a capture on the one path (bpdiag.diagnose), keeping every decoded
     PDU as a packet row.  ``job`` reports progress and cancels (``Cancelled``); ``on_rows``
     receives the rows in batches of ``batch`` while the file is read."""
+    from bpdiag.analysis.gc_pause import gc_paused
     from bpdiag.analysis.run import Reading
     from bpdiag.diagnose import diagnose
 
     rows: list[PacketRow] = []
     sent = 0
     reading = Reading(path, keys, job=job)
-    for pdu, conn in reading:
-        rows.append(PacketRow(pdu, None if conn is None else conn.id, show_keys))
-        if on_rows is not None and len(rows) - sent >= batch:
-            on_rows(rows[sent:])
-            sent = len(rows)
-    analysis = diagnose(reading.analyse())
+    with gc_paused():  # as in analyse(): the rows and the analysis make no garbage cycles
+        for pdu, conn in reading:
+            rows.append(PacketRow(pdu, None if conn is None else conn.id, show_keys))
+            if on_rows is not None and len(rows) - sent >= batch:
+                on_rows(rows[sent:])
+                sent = len(rows)
+        analysis = diagnose(reading.analyse())
     if on_rows is not None and len(rows) > sent:
         on_rows(rows[sent:])
     return Loaded(analysis, rows)
