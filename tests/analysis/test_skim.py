@@ -25,8 +25,9 @@ from bpdiag.capture import open_capture
 from bpdiag.capture.record import LinkType, Record
 from bpdiag.decode import hci_stream
 from bpdiag.decode.hci_stream import HciStream
+from bpdiag.decode.ll_stream import LlStream
 from bpdiag.errors import UnreadableCapture
-from tests.conftest import ROOT, all_captures, capture_id
+from tests.conftest import ROOT, SHARED, all_captures, capture_id, require_shared
 from tests.golden_outputs import outputs
 
 
@@ -58,11 +59,13 @@ def _read(path: Path, skim: bool, every: int = 7) -> Any:
     return pdus, analysis, reports
 
 
+@pytest.mark.parametrize("every", [7, 1 << 20])
 @pytest.mark.parametrize("path", _framed(), ids=capture_id)
-def test_skimming_agrees_with_feeding_every_record(path: Path) -> None:
-    skimmed = _read(path, True)
-    assert skimmed == _read(path, False)
-    assert skimmed[2]  # progress was reported
+def test_skimming_agrees_with_feeding_every_record(path: Path, every: int) -> None:
+    """Progress every 7 records cuts the skims short; every 2**20, never."""
+    skimmed = _read(path, True, every)
+    assert skimmed == _read(path, False, every)
+    assert skimmed[2]  # progress was reported (at the end, at least)
 
 
 @pytest.mark.parametrize("path", _framed(), ids=capture_id)
@@ -146,7 +149,7 @@ def test_damaged_h4_records_agree(tmp_path_factory: pytest.TempPathFactory, seed
                           flags=rec.flags, orig_length=rec.orig_length))  # fmt: skip
     path = tmp_path_factory.mktemp("damaged") / "d.btsnoop"
     _write_btsnoop(path, out)
-    assert _read(path, True) == _read(path, False)
+    assert _read(path, True, 64) == _read(path, False, 64)
 
 
 # ================================================================ the H4 test itself
@@ -204,3 +207,68 @@ def test_inert_passes_over_notifications_and_keeps_requests() -> None:
     assert hci_stream._inert(ncp[:10], len(ncp)) is False
     assert hci_stream._inert(request[:10], len(request)) is None
     assert hci_stream._inert(error[:10], len(error)) is None
+
+
+# ================================================================ air captures
+def _write_pcap(path: Path, link_type: int, recs: list[Record]) -> None:
+    with path.open("wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link_type))
+        for r in recs:
+            sec = int(r.timestamp)
+            usec = round((r.timestamp - sec) * 1e6)
+            f.write(struct.pack("<IIII", sec, usec, len(r.payload), len(r.payload)) + r.payload)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from([0, 1, 2, 3]))
+def test_damaged_air_records_agree(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, which: int
+) -> None:
+    """Records of real sniffer sessions, some with damaged header octets, some repeated (a
+    retransmission, a repeated advertising packet), some cut: skimmed as fed."""
+    require_shared()
+    rnd = random.Random(seed)
+    name = (
+        "nordic_lesc_justworks_bsniffhub.pcap",
+        "nordic_secreq_pairfail_unspecified_sweyntooth.pcap",
+        "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
+        "lephdr_legacy_passkey_whad.pcap",
+    )[which]
+    with open_capture(SHARED / name) as cap:
+        link_type = cap.link_type
+        recs = list(cap)
+    start = rnd.randrange(max(1, len(recs) - 300))
+    out: list[Record] = []
+    for rec in recs[start : start + 300]:
+        data = bytearray(rec.payload)
+        if data and rnd.random() < 0.15:
+            # The octets the skims read: headers, flags, channel, access address, PDU header.
+            at = rnd.choice([0, 1, 3, 6, 7, 8, 9, 10, 14, 15, 17, 21, 22, len(data) - 1])
+            data[at % len(data)] = rnd.randrange(256)
+        if data and rnd.random() < 0.03:
+            del data[rnd.randrange(len(data)) :]
+        if rnd.random() < 0.1 and out:
+            out.append(out[-1])
+        out.append(Record(0, rec.timestamp, link_type, bytes(data), 0))
+    path = tmp_path_factory.mktemp("air") / "d.pcap"
+    _write_pcap(path, link_type, out)
+    assert _read(path, True, 64) == _read(path, False, 64)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nordic_lesc_justworks_bsniffhub.pcap", "lephdr_legacy_justworks_latency10_bsniffhub.pcap"],
+)
+def test_air_sessions_are_mostly_passed_over(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_shared()
+    fed: list[int] = []
+    for attr in ("_feed_nordic", "_feed_phdr"):
+        feed = getattr(LlStream, attr)
+
+        def counted(self: LlStream, rec: Record, feed: Any = feed) -> list[Any]:
+            fed.append(rec.index)
+            return feed(self, rec)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(LlStream, attr, counted)
+    analysis = Reading(SHARED / name).analyse()
+    assert 0 < len(fed) < analysis.capture.records // 4
