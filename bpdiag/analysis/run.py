@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 from bpdiag.analysis.builder import Analyzer
@@ -21,7 +21,8 @@ from bpdiag.analysis.job import Cancelled, Job, Progress
 from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
 from bpdiag.capture import Capture, open_capture
-from bpdiag.capture.record import Direction
+from bpdiag.capture._io import Frames
+from bpdiag.capture.record import Direction, Record
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
@@ -39,6 +40,10 @@ class Reading:
     is known or can be recovered (``keys``: the user's; bpdiag.crypto.decryptor); PDUs from
     decrypted packets have ``decrypted`` set.  It is read once: iterating it again (or
     ``analyse()`` after a loop over it) goes on where the last iteration stopped."""
+
+    skim = True
+    """False: every record is made and fed, none passed over by the decoder's ``skim``
+    (tests compare the two)."""
 
     def __init__(
         self,
@@ -69,6 +74,32 @@ class Reading:
         analysis = self.analysis
         analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))
         return analysis
+
+    def _take(
+        self,
+        decryptor: LinkDecryptor | None,
+        feed: Callable[[Pdu], Connection | None],
+        tracker: KeyTracker,
+    ) -> Callable[[Record, list[Pdu]], Iterator[tuple[Pdu, Connection | None]]]:
+        """What becomes of the PDUs of one record: the raw bytes and the decryption noted,
+        the analysis fed, and each yielded with its connection."""
+
+        def take(rec: Record, pdus: list[Pdu]) -> Iterator[tuple[Pdu, Connection | None]]:
+            decrypted = decryptor is not None and decryptor.last_frame == rec.index
+            for pdu in pdus:
+                pdu.raw = rec.payload
+                if decryptor is not None:
+                    pdu.decrypted = decrypted
+                    if decrypted and decryptor.last_from_central is not None:
+                        # The MIC proved the sender (the nonce's direction bit, Vol 6, Part E,
+                        # 2.1), over a direction the capture gave or inferred.
+                        pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
+                    decryptor.observe(pdu)
+                conn = feed(pdu)
+                tracker.feed(pdu, conn)
+                yield pdu, conn
+
+        return take
 
     def __iter__(self) -> Iterator[tuple[Pdu, Connection | None]]:
         """``(pdu, connection)`` for every decoded PDU of the capture, in order."""
@@ -103,37 +134,90 @@ class Reading:
             feed = analyzer.feed
             size = _size(path) if job is not None else 0
             every = job.every if job is not None else 0
-            records = iter(cap)
-            first = next(records, None)
-            rec = first
-            if first is not None:
-                info.first_time = first.timestamp  # known now: dump prints times relative to it
-            for rec in chain((first,), records) if first is not None else ():
-                pdus = feed_stream(rec)
-                if pdus:
-                    decrypted = decryptor is not None and decryptor.last_frame == rec.index
-                    for pdu in pdus:
-                        pdu.raw = rec.payload
-                        if decryptor is not None:
-                            pdu.decrypted = decrypted
-                            if decrypted and decryptor.last_from_central is not None:
-                                # The MIC proved the sender (the nonce's direction bit, Vol 6,
-                                # Part E, 2.1), over a direction the capture gave or inferred.
-                                pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
-                            decryptor.observe(pdu)
-                        conn = feed(pdu)
-                        tracker.feed(pdu, conn)
-                        yield pdu, conn
-                if stream_problems:
-                    analyzer.add_problems(stream_problems)
-                    stream_problems.clear()
-                if cap_problems:
-                    analyzer.add_problems(cap_problems)
-                    cap_problems.clear()
-                if job is not None and rec.index % every == 0:
-                    if job.cancelled:
-                        raise Cancelled(os.fspath(path))
-                    job.report(rec.file_offset, size)
+            skim = stream.skimmer(cap.link_type) if direct is not None and self.skim else None
+            runs = cap.frames(times=cap.link_type in AIR_LINK_TYPES) if skim else None
+            # Every record's PDUs (``_take``), then what it made wrong, then the progress.
+            take = self._take(decryptor, feed, tracker)
+            first: Record | None = None
+            rec: Record | None = None
+            if runs is None or skim is None:
+                records = iter(cap)
+                first = next(records, None)
+                rec = first
+                if first is not None:
+                    info.first_time = first.timestamp  # dump prints times relative to it
+                for rec in chain((first,), records) if first is not None else ():
+                    pdus = feed_stream(rec)
+                    if pdus:
+                        yield from take(rec, pdus)
+                    if stream_problems:
+                        analyzer.add_problems(stream_problems)
+                        stream_problems.clear()
+                    if cap_problems:
+                        analyzer.add_problems(cap_problems)
+                        cap_problems.clear()
+                    if job is not None and rec.index % every == 0:
+                        if job.cancelled:
+                            raise Cancelled(os.fspath(path))
+                        job.report(rec.file_offset, size)
+            else:
+                # Runs of framed records: the decoder passes over those that cannot yield
+                # anything (``skim``) and only the others become ``Record``s, fed as above.
+                # A record that ends a skim on a multiple of ``every`` reports progress as
+                # if it had been fed; reader problems met before a run are drained after
+                # its first record, as when every record is fed.
+                last: Frames | None = None
+                for run in runs:
+                    if isinstance(run, list):  # odd records, kept with a problem
+                        odd: list[Record] = run
+                        m = 0
+                    else:
+                        odd = []
+                        m = len(run)
+                        last = run
+                    i = 0
+                    while True:
+                        if odd:
+                            rec = odd.pop(0)
+                        elif i < m:
+                            assert isinstance(run, Frames)
+                            if first is not None and not cap_problems:
+                                stop = m
+                                if job is not None:  # the next record with progress to report
+                                    stop = min(
+                                        m, ((run.first + i) // every + 1) * every - run.first
+                                    )
+                                j = skim(run, i, stop)
+                                if j > i and job is not None and (run.first + j) % every == 0:
+                                    if job.cancelled:
+                                        raise Cancelled(os.fspath(path))
+                                    job.report(run.base + run.heads[j - 1], size)
+                                i = j
+                                if i == stop:
+                                    continue
+                            rec = run.record(i)
+                            i += 1
+                        else:
+                            break
+                        if first is None:
+                            first = rec
+                            info.first_time = rec.timestamp
+                        pdus = feed_stream(rec)
+                        if pdus:
+                            yield from take(rec, pdus)
+                        if stream_problems:
+                            analyzer.add_problems(stream_problems)
+                            stream_problems.clear()
+                        if cap_problems:
+                            analyzer.add_problems(cap_problems)
+                            cap_problems.clear()
+                        if job is not None and rec.index % every == 0:
+                            if job.cancelled:
+                                raise Cancelled(os.fspath(path))
+                            job.report(rec.file_offset, size)
+                # The last record, for the capture's end time (it may have been passed over).
+                if last is not None and (rec is None or rec.index < last.first + len(last)):
+                    rec = last.record(len(last) - 1)
             first_time = first.timestamp if first is not None else None
             last_time = rec.timestamp if rec is not None else None
             for pdu in stream.finish():

@@ -32,7 +32,7 @@ from collections.abc import Generator, Iterator
 from itertools import chain
 from typing import BinaryIO, cast
 
-from bpdiag.capture._io import BatchReader, Closing, PrefixedRaw, Source
+from bpdiag.capture._io import BatchReader, Closing, FramedReader, Frames, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
@@ -208,6 +208,19 @@ class Capture(Closing):
     def __iter__(self) -> Iterator[Record]:
         """The records, once: a second loop continues where the first stopped."""
         return self._iter
+
+    def frames(self, times: bool = False) -> Iterator[Frames | list[Record]] | None:
+        """Instead of iterating: the records as runs of ``Frames`` (framed, not yet made into
+        ``Record``s; with their timestamps when ``times``) and lists of odd records, for a
+        consumer that makes only the records it needs.  ``None`` for a format not read that
+        way (only btsnoop and pcap are), or once the records are being iterated."""
+        reader = self._reader
+        if not isinstance(reader, FramedReader) or not reader.skims or reader.records:
+            return None
+        self._gen.close()
+        self._gen = runs = reader.frames(times)
+        self._iter = iter(())
+        return runs
 
     @property
     def link_type(self) -> int:

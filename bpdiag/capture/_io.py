@@ -11,6 +11,7 @@ the reader's generator only resumes once per batch.
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Generator, Iterator
 from operator import length_hint
 from types import TracebackType
@@ -195,16 +196,58 @@ class BatchReader:
             )
 
 
+class Frames:
+    """A run of whole records of one buffer, framed but not yet made into ``Record``s: the
+    consumer that can tell from a few bytes which records matter (``bpdiag.analysis.run``)
+    makes only those (``record``).
+
+    Record ``i`` (0-based) of the run has index ``first + i + 1``; its header starts at
+    ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``heads[i + 1]``
+    (``heads`` has one entry more than the run has records).  ``times`` holds their
+    timestamps when the batch was asked for them (``FramedReader.frames(times=True)``)."""
+
+    __slots__ = ("_reader", "base", "buf", "first", "hdr", "heads", "times")
+
+    def __init__(
+        self,
+        reader: FramedReader,
+        buf: bytes,
+        base: int,
+        first: int,
+        heads: list[int],
+        times: list[float] | None,
+    ) -> None:
+        self._reader = reader
+        self.buf = buf
+        self.base = base
+        self.first = first
+        self.heads = heads
+        self.hdr = reader.record_header
+        self.times = times
+
+    def __len__(self) -> int:
+        return len(self.heads) - 1
+
+    def record(self, i: int) -> Record:
+        """Record ``i`` of the run."""
+        heads = self.heads
+        return self._reader._record_at(
+            self.buf, self.base, heads[i], heads[i + 1], self.first + i + 1
+        )
+
+
 class FramedReader(BatchReader):
     """A format of fixed-size record headers each followed by the bytes its length field
     gives (btsnoop, pcap): the framing loop, shared.
 
     A subclass says where the records start (``first_record``), how long a record header is
-    (``record_header``), how to read a run of plain records from a buffer (``_frame``, the
-    hot loop), a record's stored length (``_stored``), the longest that can be framed
-    (``hard_limit``) and what to do with a complete record the hot loop left
-    (``_odd_record``).  Damage becomes a ``Problem``, never an exception: a stored length
-    past ``hard_limit`` or a file that ends inside a record ends the iteration.
+    (``record_header``), where its two lengths are (``_lengths``: a struct that unpacks the
+    stored and the original length, in either order, and ``_ordered``), how to make records
+    (``_record_at``, ``_records``) and their timestamps (``_times``), the longest record that
+    can be framed (``hard_limit``), the longest the hot loop takes without a look
+    (``_fast``) and what to do with a complete record the hot loop left (``_odd_record``).
+    Damage becomes a ``Problem``, never an exception: a stored length past ``hard_limit``
+    or a file that ends inside a record ends the iteration.
     """
 
     first_record = 0
@@ -212,20 +255,62 @@ class FramedReader(BatchReader):
     hard_limit = 0
     length_name = "length"
     stored_name = "bytes"  # what the stored length counts, for the "file ends" problem
+    _lengths = struct.Struct("")
+    _fast = 0
 
     def batches(self) -> Generator[Iterator[Record], None, None]:
+        for run in self._runs(False):
+            if isinstance(run, list):
+                yield self._emit(run)
+            else:
+                yield self._emit(self._records(run.buf, run.base, run.heads, run.first))
+
+    def frames(self, times: bool = False) -> Generator[Frames | list[Record], None, None]:
+        """The records as runs of ``Frames`` (with their timestamps when ``times``), and the
+        odd records (kept with a problem) as lists of one ``Record`` (every run is a list
+        for a reader that does not ``skims``)."""
+        for run in self._runs(times):
+            self._done += len(self._batch)
+            self._batch = []
+            self._it = _EMPTY
+            if isinstance(run, list):
+                self._batch = run
+                yield run
+            else:
+                self._done += len(run)
+                yield run
+
+    @property
+    def skims(self) -> bool:
+        """Whether records are framed by ``_skim`` (and so can be read as ``Frames``); a
+        reader with a ``_frame`` loop of its own makes its records there."""
+        return type(self)._frame is FramedReader._frame
+
+    def _runs(self, times: bool) -> Generator[Frames | list[Record], None, None]:
         src = self.src
         hdr = self.record_header
         index = 0
         pos = self.first_record
-        out: list[Record] = []
+        skims = self.skims
         while True:
             buf = src.buf
             base = src.base
-            pos, index = self._frame(buf, base, pos, index, out)
-            if out:
-                yield self._emit(out)
-                out = []
+            if skims:
+                heads: list[int] = []
+                end = self._skim(buf, pos, index, heads)
+                if heads:
+                    heads.append(end)
+                    run = Frames(self, buf, base, index, heads, None)
+                    if times:
+                        run.times = self._times(buf, heads)
+                    index += len(heads) - 1
+                    pos = end
+                    yield run
+            else:
+                out: list[Record] = []
+                pos, index = self._frame(buf, base, pos, index, out)
+                if out:
+                    yield out
             # The record at ``pos`` is incomplete in the buffer, or odd.
             n = len(buf)
             offset = base + pos
@@ -261,18 +346,67 @@ class FramedReader(BatchReader):
             index += 1
             odd = self._odd_record(buf, pos, end, index, offset, where)
             if odd is not None:
-                out.append(odd)
+                yield [odd]
             pos = end
+
+    def _skim(self, buf: bytes, pos: int, index: int, heads: list[int]) -> int:
+        """Frame the plain records from ``buf[pos:]``, appending where each starts to
+        ``heads``; stop at the first that is incomplete or odd.  Returns where it stopped.
+
+        The hot loop: one unpack per record.  The two lengths are told apart only when they
+        differ (a record stored shorter than it was: counted, not a problem)."""
+        unpack = self._lengths.unpack_from
+        hdr = self.record_header
+        fast = self._fast
+        n = len(buf)
+        add = heads.append
+        truncated = 0
+        first_truncated = 0
+        while pos + hdr <= n:
+            a, b = unpack(buf, pos)
+            end = pos + hdr + a
+            if a != b or end > n or a > fast:
+                incl, orig = self._ordered(a, b)
+                end = pos + hdr + incl
+                if incl > orig or end > n or incl > fast:
+                    break
+                truncated += 1
+                if not first_truncated:
+                    first_truncated = index + len(heads) + 1
+            add(pos)
+            pos = end
+        self.truncated(truncated, first_truncated)
+        return pos
 
     def _frame(
         self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
     ) -> tuple[int, int]:
-        """Append the plain records from ``buf[pos:]`` to ``out``; stop at the first that
-        is incomplete or odd.  Returns the new ``(pos, index)``."""
+        """For a reader that does not ``skims`` (its own loop): append the plain records
+        from ``buf[pos:]`` to ``out``; stop at the first that is incomplete or odd.  Returns
+        the new ``(pos, index)``."""
         raise NotImplementedError
 
     def _stored(self, buf: bytes, pos: int) -> int:
         """The stored length in the record header at ``pos``."""
+        return self._ordered(*self._lengths.unpack_from(buf, pos))[0]
+
+    def _ordered(self, a: int, b: int) -> tuple[int, int]:
+        """``(stored, original)`` length from what ``_lengths`` unpacked."""
+        return a, b
+
+    def _record_at(self, buf: bytes, base: int, pos: int, end: int, index: int) -> Record:
+        """The plain record whose header is at ``buf[pos]`` and which ends at ``end``."""
+        raise NotImplementedError
+
+    def _records(self, buf: bytes, base: int, heads: list[int], first: int) -> list[Record]:
+        """The records of a run (see ``Frames``), made at once."""
+        make = self._record_at
+        return [
+            make(buf, base, heads[i], heads[i + 1], first + i + 1) for i in range(len(heads) - 1)
+        ]
+
+    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
+        """The timestamps of a run's records."""
         raise NotImplementedError
 
     def _limit_text(self) -> str:

@@ -20,6 +20,7 @@ opcodes).  Every integer is big-endian.
 from __future__ import annotations
 
 import struct
+from itertools import islice, repeat
 
 from bpdiag.capture._io import FramedReader, Source
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
@@ -28,6 +29,8 @@ from bpdiag.errors import UnreadableCapture
 MAGIC = b"btsnoop\x00"
 HEADER = struct.Struct(">8sII")
 RECORD = struct.Struct(">IIIIq")
+_LENGTHS = struct.Struct(">II")  # original, included
+_TIME = struct.Struct(">16xq")
 EPOCH_DELTA_US = 0x00DCDDB30F2F8000
 """Microseconds from "midnight, January 1st 0 AD" to the Unix epoch: 62,168,256,000 s, the
 value tshark (``KUnixTimeBase``) and btmon read with.
@@ -99,56 +102,59 @@ class BtsnoopReader(FramedReader):
     first_record = HEADER.size
     record_header = RECORD.size
     hard_limit = MAX_RECORD
+    _fast = MAX_RECORD
+    _lengths = _LENGTHS
     length_name = "included length"
 
     def _limit_text(self) -> str:
         return f"{MAX_RECORD} bytes, longer than any HCI packet"
 
-    def _stored(self, buf: bytes, pos: int) -> int:
-        return int(RECORD.unpack_from(buf, pos)[1])
+    def _ordered(self, a: int, b: int) -> tuple[int, int]:
+        return b, a  # original length first in the header
 
-    def _frame(
-        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
-    ) -> tuple[int, int]:
-        unpack = RECORD.unpack_from
+    def _record_at(self, buf: bytes, base: int, pos: int, end: int, index: int) -> Record:
+        orig, incl, flags, _drops, ts = RECORD.unpack_from(buf, pos)
+        dirs, mask = self._dirs
+        return Record(
+            index,
+            (ts - EPOCH_DELTA_US) / 1000000,
+            self.link_type,
+            buf[pos + RECORD.size : end],
+            base + pos,
+            dirs[flags & mask],
+            flags,
+            orig if orig != incl else 0,  # Record.orig_length: 0 for a record stored whole
+        )
+
+    def _records(self, buf: bytes, base: int, heads: list[int], first: int) -> list[Record]:
         hdr = RECORD.size
         datalink = self.link_type
         make = Record
         epoch = EPOCH_DELTA_US
-        limit = MAX_RECORD
         dirs, mask = self._dirs
-        n = len(buf)
-        add = out.append
-        truncated = 0
-        first_truncated = 0
-        # Hot loop: one unpack, one slice, one Record per record.
-        while pos + hdr <= n:
-            orig, incl, flags, _drops, ts = unpack(buf, pos)
-            end = pos + hdr + incl
-            cut_from = 0  # Record.orig_length: 0 for a record stored whole
-            if incl != orig or end > n or incl > limit:
-                if incl > orig or end > n or incl > limit:
-                    break
-                truncated += 1  # stored shorter than it was: counted, not a problem
-                if not first_truncated:
-                    first_truncated = index + 1
-                cut_from = orig
-            index += 1
-            add(
-                make(
-                    index,
-                    (ts - epoch) / 1000000,
-                    datalink,
-                    buf[pos + hdr : end],
-                    base + pos,
-                    dirs[flags & mask],
-                    flags,
-                    cut_from,
-                )
+        return [
+            make(
+                index,
+                (ts - epoch) / 1000000,
+                datalink,
+                buf[pos + hdr : end],
+                base + pos,
+                dirs[flags & mask],
+                flags,
+                orig if orig != incl else 0,
             )
-            pos = end
-        self.truncated(truncated, first_truncated)
-        return pos, index
+            for index, pos, end, (orig, incl, flags, _drops, ts) in zip(
+                range(first + 1, first + len(heads)),
+                heads,
+                islice(heads, 1, None),
+                map(RECORD.unpack_from, repeat(buf), heads[:-1]),
+                strict=False,  # heads has one entry more than the run
+            )
+        ]
+
+    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
+        epoch = EPOCH_DELTA_US
+        return [(ts - epoch) / 1000000 for (ts,) in map(_TIME.unpack_from, repeat(buf), heads[:-1])]
 
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str

@@ -21,6 +21,7 @@ fractions of a second that are out of range — above one million µs, and value
 from __future__ import annotations
 
 import struct
+from itertools import islice, repeat
 
 from bpdiag.capture._io import FramedReader, Source
 from bpdiag.capture.record import Problem, ProblemKind, Record
@@ -78,6 +79,8 @@ class PcapReader(FramedReader):
         self.fcs_bytes = (linktype_info >> 28) * 2 if linktype_info & 0x04000000 else None
         """Length of the frame check sequence at the end of every packet, when stated."""
         self._record = struct.Struct(order + "IiII")
+        self._time = struct.Struct(order + "Ii")
+        self._lengths = struct.Struct(order + "8xII")  # captured, original
         # captured lengths up to ``_fast`` need no check; above ``hard_limit`` framing is lost
         self.hard_limit = max(min(snaplen, MAX_SNAPLEN), MAX_RECORD)
         self._fast = min(snaplen, MAX_RECORD) if snaplen else MAX_RECORD
@@ -92,43 +95,41 @@ class PcapReader(FramedReader):
     def _limit_text(self) -> str:
         return f"{self.hard_limit} bytes (snapshot length {self.snaplen})"
 
-    def _stored(self, buf: bytes, pos: int) -> int:
-        return int(self._record.unpack_from(buf, pos)[2])
+    def _record_at(self, buf: bytes, base: int, pos: int, end: int, index: int) -> Record:
+        sec, frac, incl, orig = self._record.unpack_from(buf, pos)
+        rec = Record(
+            index, sec + frac / self.units, self.link_type, buf[pos + 16 : end], base + pos
+        )
+        if incl != orig:  # cut to the snapshot length: the decoders are told how long it was
+            rec.orig_length = orig
+        return rec
 
-    def _frame(
-        self, buf: bytes, base: int, pos: int, index: int, out: list[Record]
-    ) -> tuple[int, int]:
-        unpack = self._record.unpack_from
-        hdr = 16
+    def _records(self, buf: bytes, base: int, heads: list[int], first: int) -> list[Record]:
         units = self.units
         link_type = self.link_type
-        fast = self._fast
         make = Record
-        n = len(buf)
-        add = out.append
-        truncated = 0
-        first_truncated = 0
-        # Hot loop: one unpack, one slice, one Record per record.
-        while pos + hdr <= n:
-            sec, frac, incl, orig = unpack(buf, pos)
-            end = pos + hdr + incl
-            if incl != orig or end > n or incl > fast:
-                if incl > orig or end > n or incl > fast:
-                    break
-                truncated += 1  # stored shorter than it was: counted, not a problem
-                if not first_truncated:
-                    first_truncated = index + 1
-                index += 1  # cut to the snapshot length: the decoders are told how long it was
-                rec = make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos)
-                rec.orig_length = orig
-                add(rec)
-                pos = end
-                continue
-            index += 1
-            add(make(index, sec + frac / units, link_type, buf[pos + hdr : end], base + pos))
-            pos = end
-        self.truncated(truncated, first_truncated)
-        return pos, index
+        out = [
+            make(index, sec + frac / units, link_type, buf[pos + 16 : end], base + pos)
+            for index, pos, end, (sec, frac) in zip(
+                range(first + 1, first + len(heads)),
+                heads,
+                islice(heads, 1, None),
+                map(self._time.unpack_from, repeat(buf), heads[:-1]),
+                strict=False,  # heads has one entry more than the run
+            )
+        ]
+        if self.stats.get("truncated"):
+            for rec, pos in zip(out, heads, strict=False):
+                incl, orig = self._lengths.unpack_from(buf, pos)
+                if incl != orig:
+                    rec.orig_length = orig
+        return out
+
+    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
+        units = self.units
+        return [
+            sec + frac / units for sec, frac in map(self._time.unpack_from, repeat(buf), heads[:-1])
+        ]
 
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str

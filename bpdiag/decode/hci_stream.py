@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, h4, hci, smp
@@ -48,6 +48,9 @@ from bpdiag.decode.l2cap import (
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Layer, Message, Pdu
 from bpdiag.errors import DecodeError
+
+if TYPE_CHECKING:
+    from bpdiag.capture._io import Frames
 
 _NONE: Final[list[Pdu]] = []  # shared: callers must not append to what feed returns
 
@@ -78,6 +81,35 @@ def _key(adapter: int, handle: int, d: int) -> int:
     return (adapter << 12 | handle) << 2 | d
 
 
+def _inert(p: bytes, n: int) -> bool | None:
+    """Whether ``_feed_btsnoop_h4`` returns nothing for a record of ``n`` bytes that starts
+    with ``p`` (its first 10 bytes, or all of them) and changes no state: ``False`` when
+    that holds whatever the stream holds, ``True`` when only while no L2CAP PDU is in
+    fragments (``HciStream._skip`` and ``_reasm_keys`` empty: the inlined case), ``None``
+    when the record may matter.  Mirrors ``_feed_btsnoop_h4`` (tests compare them)."""
+    if not n:
+        return None
+    t = p[0]
+    if t == 2:
+        if n > 9:
+            hf, length, l2len, cid = _ACL_L2(p, 1)
+            if length == n - 5 and l2len == length - 4 and hf & 0x3000 != 0x1000:
+                if cid == CID_ATT:
+                    op = p[9]
+                    if op != _ATT_ERROR and op not in _ATT_REQUESTS:
+                        return True
+                elif cid not in _SMP_CIDS:
+                    return True
+        return None
+    if t == 4:
+        return False if n > 1 and p[1] not in EVENTS else None
+    if t == 1:
+        return False if n > 2 and _U16(p, 1)[0] not in COMMANDS else None
+    if t == 3 or t == 5:
+        return False
+    return None
+
+
 class HciStream:
     """Feed records of HCI link types in order; get the PDUs each completes."""
 
@@ -87,6 +119,7 @@ class HciStream:
         "_cmd_handle",
         "_evicted",
         "_formats",
+        "_inert_h4",
         "_noted",
         "_reasm",
         "_reasm_keys",
@@ -114,8 +147,47 @@ class HciStream:
         self._noted = 0
         self._evicted = 0  # reassembler evictions already reflected in _reasm_keys
         self._closed_at: dict[int, int] = {}  # adapter → record of its last Close Index
+        # first 10 bytes of an H4 record → the length at which _skim_h4 may pass over it
+        self._inert_h4: dict[bytes, int] = {}
 
     # ------------------------------------------------------------ entry points
+    def skimmer(self, link_type: int) -> Callable[[Frames, int, int], int] | None:
+        """For a capture of one link type: ``skim(frames, i, stop)``, which passes over the
+        records ``i`` … ``stop - 1`` of a run that ``feed`` would return nothing for without
+        changing any state, and returns where it stopped (the first record that may
+        matter).  ``None`` when there is no such test for the link type."""
+        if link_type == LinkType.BTSNOOP_H4:
+            return self._skim_h4
+        return None
+
+    def _skim_h4(self, frames: Frames, i: int, stop: int) -> int:
+        """``skim`` for H4 records (btsnoop 1002), by the first 10 payload bytes (H4 type,
+        ACL header, L2CAP header, ATT opcode) and the length, which decide what
+        ``_feed_btsnoop_h4`` does with the record (``_inert``); remembered per prefix, so
+        that a long capture's ATT traffic costs one slice and one look-up per record.  While
+        an L2CAP PDU is in fragments the ACL data (whose fragments would continue it) is
+        not passed over."""
+        quiet = not (self._skip or self._reasm_keys)
+        buf = frames.buf
+        heads = frames.heads
+        hdr = frames.hdr
+        seen = self._inert_h4
+        get = seen.get
+        while i < stop:
+            p = heads[i] + hdr
+            n = heads[i + 1] - p
+            key = buf[p : p + 10]
+            if get(key) != n:
+                if _inert(key, n) is None:
+                    return i
+                if len(seen) >= 4096:
+                    seen.clear()
+                seen[key] = n
+            if not quiet and key[0] == 2:
+                return i
+            i += 1
+        return i
+
     def feeder(self, link_type: int) -> Callable[[Record], list[Pdu]]:
         """The fastest ``feed`` for records of one link type."""
         if link_type == LinkType.BTSNOOP_H4:

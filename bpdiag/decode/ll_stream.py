@@ -95,7 +95,7 @@ import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, smp
@@ -120,6 +120,9 @@ from bpdiag.decode.phdr import parse_phdr
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import DecodeError
 
+if TYPE_CHECKING:
+    from bpdiag.capture._io import Frames
+
 C, P, U = Direction.C_TO_P, Direction.P_TO_C, Direction.UNKNOWN
 _OTHER = {C: P, P: C, U: U}
 
@@ -135,6 +138,7 @@ _L2HDR = struct.Struct("<HH")
 _NONE: list[Pdu] = []
 _ADV_AA_BYTES = ADV_ACCESS_ADDRESS.to_bytes(4, "little")
 _ADV_QUIET_MAX = 4096
+_PHDR_EMPTY = struct.Struct("<B7xHIBB")  # LE-PHDR channel, flags; access address, PDU header
 
 
 class Decryptor(Protocol):
@@ -309,11 +313,7 @@ class LlStream:
                         if link is not None:
                             d = C if flags & 0x02 else P
                             if not length:  # an empty PDU: what _data does with one
-                                link.last_time = rec.timestamp
-                                link.last_channel = p[9]
-                                link.last_length = 0
-                                link.last_dir = d
-                                link.sent[d] = (h & 0x0B, b"", rec.index)
+                                self._empty(link, d, rec.timestamp, p[9], h, rec.index)
                                 return _NONE
                             mic_ok = flags & 0x0C == 0x0C  # encrypted and decrypted
                             return self._data(
@@ -368,11 +368,7 @@ class LlStream:
                             t = rec.timestamp
                             if d is U:
                                 d = self._infer(link, t, p[0], phy, 0)
-                            link.last_time = t
-                            link.last_channel = p[0]
-                            link.last_length = 0
-                            link.last_dir = d
-                            link.sent[d] = (h & 0x0B, b"", rec.index)
+                            self._empty(link, d, t, p[0], h, rec.index)
                             return _NONE
                         plaintext: bool | None = None
                         if flags & 0x0008 or flags & 0x3000 == 0x3000:  # decrypted, MIC OK
@@ -399,6 +395,116 @@ class LlStream:
             ):
                 return _NONE
         return self._feed_slow(rec)
+
+    @staticmethod
+    def _empty(link: _Link, d: Direction, t: float, channel: int, h: int, frame: int) -> None:
+        """An empty PDU (header octet ``h``) from ``d``: what ``_data`` leaves of one, the
+        link's last packet and the side's last SN/LLID."""
+        link.last_time = t
+        link.last_channel = channel
+        link.last_length = 0
+        link.last_dir = d
+        link.sent[d] = (h & 0x0B, b"", frame)
+
+    # Runs of framed records (``Frames``, see ``skimmer``): the empty PDUs of known links
+    # are passed over as ``_feed_nordic`` / ``_feed_phdr`` take them, straight from the
+    # buffer; the first record that is anything else stops the skim and is fed.
+
+    def skimmer(self, link_type: int) -> Callable[[Frames, int, int], int] | None:
+        """``skim(frames, i, stop)`` for records of one link type: passes over the records
+        ``i`` … ``stop - 1`` of a run that are empty PDUs on known links (keeping the state
+        they carry: direction and timing, the side's SN) and returns where it stopped.
+        ``None`` without the fast path or for link types that have none."""
+        if self.fast and link_type == LinkType.NORDIC_BLE:
+            return self._skim_nordic
+        if self.fast and link_type == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
+            return self._skim_phdr
+        return None
+
+    def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
+        """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run."""
+        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
+        assert times is not None
+        links = self.links
+        quiet = self._adv_quiet
+        first = frames.first + 1
+        while i < stop:
+            p = heads[i] + hdr
+            n = heads[i + 1] - p
+            if n < 17:
+                return i
+            v = buf[p + 3]
+            b = 7 + buf[p + 7]
+            if (
+                (v != 2 and v != 3)
+                or 7 + (buf[p + 1] | buf[p + 2] << 8) != n
+                or b < 17
+                or (buf[p] == 0xBE and buf[p + 1] == 0xEF)
+                or n < b + 9
+            ):
+                return i
+            flags = buf[p + 8]
+            if flags & 0x61 != 0x01:  # CRC bad, LE Coded or reserved
+                return i
+            q = p + b  # the air packet
+            if buf[p + 6] == 2 if v == 3 else buf[q : q + 4] == _ADV_AA_BYTES:
+                if n == b + 9 + buf[q + 5] and (buf[q + 4 : p + n - 3], buf[p + 9] < 37) in quiet:
+                    i += 1
+                    continue
+                return i
+            h = buf[q + 4]
+            if n != b + 9 or buf[q + 5] or h & 0x20:
+                return i  # not an empty PDU (or one with CTEInfo)
+            link = links.get(int.from_bytes(buf[q : q + 4], "little"))
+            if link is None:
+                return i
+            d = C if flags & 0x02 else P
+            link.last_time = times[i]  # what _empty does
+            link.last_channel = buf[p + 9]
+            link.last_length = 0
+            link.last_dir = d
+            link.sent[d] = (h & 0x0B, b"", first + i)
+            i += 1
+        return i
+
+    def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
+        """The empty-PDU case of ``_feed_phdr``, on a run: a CRC the tool did not check is
+        left to it."""
+        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
+        assert times is not None
+        links = self.links
+        first = frames.first + 1
+        unpack = _PHDR_EMPTY.unpack_from
+        while i < stop:
+            p = heads[i] + hdr
+            if heads[i + 1] - p != 19:
+                return i  # not an empty PDU
+            channel, flags, aa, h, length = unpack(buf, p)
+            # CRC checked and good, not LE Coded, an empty PDU without CTEInfo
+            if flags & 0xCC00 == 0x8C00 or flags & 0x0C00 != 0x0C00 or length or h & 0x20:
+                return i
+            pdu_type = (flags >> 7) & 0x07
+            if pdu_type == 2:
+                d = C
+            elif pdu_type == 3:
+                d = P
+            elif pdu_type or aa == ADV_ACCESS_ADDRESS:
+                return i
+            else:
+                d = U
+            link = links.get(aa)
+            if link is None:
+                return i
+            t = times[i]
+            if d is U:
+                d = self._infer(link, t, channel, flags >> 14, 0)
+            link.last_time = t  # what _empty does
+            link.last_channel = channel
+            link.last_length = 0
+            link.last_dir = d
+            link.sent[d] = (h & 0x0B, b"", first + i)
+            i += 1
+        return i
 
     def _fast_bad_crc(
         self, rec: Record, p: bytes, b: int, d: Direction | None, channel: int, phy: int

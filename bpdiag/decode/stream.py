@@ -16,6 +16,7 @@ from bpdiag.decode.h4 import HCI_LINK_TYPES
 from bpdiag.decode.pdu import Pdu
 
 if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
+    from bpdiag.capture._io import Frames
     from bpdiag.decode.hci_stream import HciStream
     from bpdiag.decode.ll_stream import Decryptor, LlStream
 
@@ -87,6 +88,15 @@ class PduStream:
             return None
         feeder = getattr(stream, "feeder", None)
         return (feeder(link_type) if feeder else stream.feed), stream.problems
+
+    def skimmer(self, link_type: int) -> Callable[[Frames, int, int], int] | None:
+        """For a capture of one link type read as ``Frames``: the decoder's ``skim(frames,
+        i, stop)``, which passes over the records that yield nothing (keeping the state they
+        carry) and returns the first that may yield something; ``None`` when the decoder has
+        none for the link type.  Use it with ``direct``'s feed."""
+        stream = self._stream_for(link_type)
+        skimmer = getattr(stream, "skimmer", None)
+        return skimmer(link_type) if skimmer is not None else None
 
     def feed(self, rec: Record) -> list[Pdu]:
         stream = self._stream_for(rec.link_type)
