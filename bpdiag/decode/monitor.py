@@ -432,6 +432,26 @@ MGMT_KEY_RETURNS = frozenset(
         MgmtOpcode.READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA,
     }
 )
+# Commands a program sends about one device's link or bond (two programs sending them for
+# the same device fight over it).
+MGMT_DEVICE_COMMANDS = frozenset(
+    {
+        MgmtOpcode.DISCONNECT,
+        MgmtOpcode.PAIR_DEVICE,
+        MgmtOpcode.CANCEL_PAIR_DEVICE,
+        MgmtOpcode.UNPAIR_DEVICE,
+        MgmtOpcode.ADD_DEVICE,
+        MgmtOpcode.REMOVE_DEVICE,
+    }
+)
+# The replies that refuse a pairing prompt (PIN Code, User Confirmation, User Passkey).
+MGMT_NEGATIVE_REPLIES = frozenset(
+    {
+        MgmtOpcode.PIN_CODE_NEGATIVE_REPLY,
+        MgmtOpcode.USER_CONFIRMATION_NEGATIVE_REPLY,
+        MgmtOpcode.USER_PASSKEY_NEGATIVE_REPLY,
+    }
+)
 # Commands whose Command Complete return parameters start with Address and Address_Type.
 MGMT_ADDR_RETURNS = frozenset(
     {

@@ -40,6 +40,7 @@ from bpdiag.analysis.pairing_method import (
     method_for,
     select_method,
 )
+from bpdiag.decode.monitor import MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, io_capability_name
 from bpdiag.rules.stories import is_unresolved_rpa, peer_key
@@ -290,16 +291,13 @@ def _level(s: Suggestion) -> str:
     return "high" if s.mitm else "medium"
 
 
-_NEGATIVE_REPLIES = frozenset({0x0017, 0x001D, 0x001F})  # mgmt PIN / confirm / passkey
-
-
 def _host_refusals(analysis: Analysis) -> list[MonitorEvent]:
     """bluetoothd's negative replies to the kernel's prompts (MGMT Control Command records,
     doc/mgmt-api.txt 0x0017, 0x001D, 0x001F), in frame order."""
     return [
         ev
-        for ev in index_of(analysis).monitor_events(16)
-        if ev.values.get("opcode") in _NEGATIVE_REPLIES
+        for ev in index_of(analysis).monitor_events(MonitorOpcode.CONTROL_COMMAND)
+        if ev.values.get("opcode") in MGMT_NEGATIVE_REPLIES
     ]
 
 

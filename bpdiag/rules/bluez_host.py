@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, MonitorEvent
+from bpdiag.decode.monitor import MGMT_DEVICE_COMMANDS, MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
 
@@ -57,9 +58,6 @@ NO_AGENT = rule(
     )
 )
 
-_PAIRING_OPS = frozenset({0x0014, 0x0019, 0x001A, 0x001B, 0x0033, 0x0034})
-_NEGATIVE_REPLIES = frozenset({0x0017, 0x001D, 0x001F})
-
 
 def _handle_reused_after(analysis: Analysis, c: Connection, frame: int) -> bool:
     """A later connection on the same handle proves ``c`` had ended, even though its
@@ -72,11 +70,15 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
     processes: dict[int, str] = {}  # cookie → process name
     by_device: dict[str, dict[str, list[int]]] = {}
     idx = index_of(analysis)
-    for ev in idx.monitor_events(14, 16):
+    for ev in idx.monitor_events(MonitorOpcode.CONTROL_OPEN, MonitorOpcode.CONTROL_COMMAND):
         v = ev.values
-        if ev.opcode == 14:  # Control Open
+        if ev.opcode == MonitorOpcode.CONTROL_OPEN:
             processes[int(v.get("cookie", 0))] = str(v.get("process") or "?")
-        elif ev.opcode == 16 and v.get("opcode") in _PAIRING_OPS and v.get("address"):
+        elif (
+            ev.opcode == MonitorOpcode.CONTROL_COMMAND
+            and v.get("opcode") in MGMT_DEVICE_COMMANDS
+            and v.get("address")
+        ):
             proc = processes.get(int(v.get("cookie", 0)), f"cookie {v.get('cookie')}")
             by_device.setdefault(str(v["address"]), {}).setdefault(proc, []).append(ev.frame)
     for address, procs in by_device.items():
@@ -108,16 +110,16 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
     # finding with both as evidence.
     said_at: MonitorEvent | None = None  # the last "no agent" line not yet reported
     local_failures = _local_failures(analysis)
-    for ev in idx.monitor_events(13, 16):
+    for ev in idx.monitor_events(MonitorOpcode.USER_LOGGING, MonitorOpcode.CONTROL_COMMAND):
         v = ev.values
-        if ev.opcode == 13:
+        if ev.opcode == MonitorOpcode.USER_LOGGING:
             said = _says_no_agent(str(v.get("message") or ""))
             if said is None:
                 continue
             if said_at is not None:
                 yield _no_agent(said_at, None)
             said_at = ev
-        elif v.get("opcode") in _NEGATIVE_REPLIES:
+        elif v.get("opcode") in MGMT_NEGATIVE_REPLIES:
             yield _no_agent(said_at, ev, local_failures)
             said_at = None
     if said_at is not None:
