@@ -31,6 +31,7 @@ from bpdiag.crypto import ll_crypto
 from bpdiag.crypto.keyring import Keyring, KnownKey
 from bpdiag.crypto.ll_crypto import LinkCipher
 from bpdiag.decode import smp
+from bpdiag.decode.ll import AdvPduType
 from bpdiag.decode.pdu import Layer, Pdu
 
 MAX_SKIP = 64
@@ -127,7 +128,7 @@ class LinkDecryptor:
     def observe(self, pdu: Pdu) -> None:
         """Note what a decoded PDU tells about keys (call for every PDU, in order)."""
         link = pdu.link
-        if pdu.layer == Layer.ADV and pdu.opcode == 5 and link is not None:
+        if pdu.layer == Layer.ADV and pdu.opcode == AdvPduType.CONNECT_IND and link is not None:
             m = pdu.msg
             aa = link[1]
             self._links[aa] = _Link(

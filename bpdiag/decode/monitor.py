@@ -824,6 +824,58 @@ def _mgmt_event(adapter: int, cookie: int, data: bytes) -> ControlEvent:
     return ControlEvent(adapter, cookie, ev, params, values, ev in MGMT_KEY_EVENTS)
 
 
+def _control(
+    opcode: int, adapter: int, data: bytes, control_format: int | None
+) -> ControlCommand | ControlEvent:
+    command = opcode == MonitorOpcode.CONTROL_COMMAND
+    _need(data, 4, "Control Command" if command else "Control Event")
+    cookie = int(_U32.unpack_from(data)[0])
+    if control_format is not None and control_format != CTRL_MGMT:
+        if command:
+            return ControlCommand(adapter, cookie, None, data[4:])
+        return ControlEvent(adapter, cookie, None, data[4:])
+    if not command:
+        return _mgmt_event(adapter, cookie, data)
+    _need(data, 6, "MGMT Command")
+    op = int(_U16.unpack_from(data, 4)[0])
+    params = data[6:]
+    layout = MGMT_COMMAND_LAYOUTS.get(op)
+    details = _decode_layout(layout, params, f"MGMT {mgmt_opcode_name(op)}") if layout else ()
+    return ControlCommand(adapter, cookie, op, params, details)
+
+
+def _control_close(adapter: int, data: bytes) -> ControlClose:
+    _need(data, 4, "Control Close")
+    return ControlClose(adapter, int(_U32.unpack_from(data)[0]))
+
+
+def _new_index(adapter: int, data: bytes) -> NewIndex:
+    _need(data, 16, "New Index")
+    return NewIndex(adapter, data[0], data[1], address_str(data[2:8]), _cstr(data[8:16]))
+
+
+def _index_info(adapter: int, data: bytes) -> IndexInfo:
+    _need(data, 8, "Index Info")
+    return IndexInfo(adapter, address_str(data[0:6]), int(_U16.unpack_from(data, 6)[0]))
+
+
+# The monitor records that are not HCI packets, by opcode: how each is read from its
+# payload (the adapter index comes from the record header).  Control Command / Event also
+# need the format their cookie was opened with, and are read by _control.
+_RECORDS: dict[int, Callable[[int, bytes], MonitorRecord]] = {
+    MonitorOpcode.NEW_INDEX: _new_index,
+    MonitorOpcode.DELETE_INDEX: lambda adapter, _data: DeleteIndex(adapter),
+    MonitorOpcode.OPEN_INDEX: lambda adapter, _data: OpenIndex(adapter),
+    MonitorOpcode.CLOSE_INDEX: lambda adapter, _data: CloseIndex(adapter),
+    MonitorOpcode.INDEX_INFO: _index_info,
+    MonitorOpcode.VENDOR_DIAGNOSTIC: VendorDiagnostic,
+    MonitorOpcode.SYSTEM_NOTE: lambda adapter, data: SystemNote(adapter, _cstr(data)),
+    MonitorOpcode.USER_LOGGING: _user_logging,
+    MonitorOpcode.CONTROL_OPEN: _control_open,
+    MonitorOpcode.CONTROL_CLOSE: _control_close,
+}
+
+
 def parse_monitor(
     opcode: int, adapter: int, data: bytes, control_format: int | None = None
 ) -> MonitorRecord:
@@ -834,45 +886,11 @@ def parse_monitor(
     record is shorter than its layout, ``Unsupported`` for the opcodes that carry HCI packets.
     """
     data = bytes(data)
-    if opcode == 13:
-        return _user_logging(adapter, data)
-    if opcode == 12:
-        return SystemNote(adapter, _cstr(data))
-    if opcode == 16 or opcode == 17:
-        what = "Control Command" if opcode == 16 else "Control Event"
-        _need(data, 4, what)
-        cookie = int(_U32.unpack_from(data)[0])
-        if control_format is not None and control_format != CTRL_MGMT:
-            if opcode == 16:
-                return ControlCommand(adapter, cookie, None, data[4:])
-            return ControlEvent(adapter, cookie, None, data[4:])
-        if opcode == 17:
-            return _mgmt_event(adapter, cookie, data)
-        _need(data, 6, "MGMT Command")
-        op = int(_U16.unpack_from(data, 4)[0])
-        params = data[6:]
-        layout = MGMT_COMMAND_LAYOUTS.get(op)
-        details = _decode_layout(layout, params, f"MGMT {mgmt_opcode_name(op)}") if layout else ()
-        return ControlCommand(adapter, cookie, op, params, details)
-    if opcode == 14:
-        return _control_open(adapter, data)
-    if opcode == 15:
-        _need(data, 4, "Control Close")
-        return ControlClose(adapter, int(_U32.unpack_from(data)[0]))
-    if opcode == 0:
-        _need(data, 16, "New Index")
-        return NewIndex(adapter, data[0], data[1], address_str(data[2:8]), _cstr(data[8:16]))
-    if opcode == 10:
-        _need(data, 8, "Index Info")
-        return IndexInfo(adapter, address_str(data[0:6]), int(_U16.unpack_from(data, 6)[0]))
-    if opcode == 1:
-        return DeleteIndex(adapter)
-    if opcode == 8:
-        return OpenIndex(adapter)
-    if opcode == 9:
-        return CloseIndex(adapter)
-    if opcode == 11:
-        return VendorDiagnostic(adapter, data)
+    read = _RECORDS.get(opcode)
+    if read is not None:
+        return read(adapter, data)
+    if opcode in (MonitorOpcode.CONTROL_COMMAND, MonitorOpcode.CONTROL_EVENT):
+        return _control(opcode, adapter, data, control_format)
     if opcode in HCI_OPCODES:
         raise Unsupported(
             f"monitor opcode {opcode} ({OPCODE_NAMES[opcode]}) is an HCI packet, not a "
