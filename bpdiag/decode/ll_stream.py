@@ -688,12 +688,7 @@ class LlStream:
         msg = parse_adv(pdu, secondary=a.secondary)
         if isinstance(msg, ConnectInd):
             aa = msg.access_address
-            old = self.links.pop(aa, None)
-            self._unconfirmed.pop(aa, None)
-            if old is not None:
-                for d in (C, P, U):
-                    self._reasm.drop((aa, d))
-            self.links[aa] = _Link(aa, True, msg.interval * 1.25e-3 or None, msg.crc_init)
+            self._start_link(aa, msg.interval * 1.25e-3 or None, msg.crc_init)
             return [
                 Pdu(
                     rec.index, rec.timestamp, C, ("ll", aa), Layer.ADV, msg.pdu_type, msg, rec.index
@@ -736,10 +731,7 @@ class LlStream:
             if h & 0x0F == 0x05 and len(ble) >= 22 and aa == ADV_ACCESS_ADDRESS:
                 new = int.from_bytes(ble[18:22], "little")  # CONNECT_IND: InitA, AdvA, AA
                 if new not in self.links or new in self._unconfirmed:
-                    self._unconfirmed.pop(new, None)
-                    for d in (C, P, U):
-                        self._reasm.drop((new, d))
-                    self.links[new] = _Link(new, True)
+                    self._start_link(new, None, None)  # its LLData is cut: a link announced
             self.cut_skipped += 1
             return _NONE
         at = 7 if h & 0x20 else 6  # CTEInfo
@@ -753,13 +745,8 @@ class LlStream:
                 a.decrypted,
             )  # fmt: skip
         d = self._step(link, a.direction, a.time, a.channel, a.phy, length)
-        key = h & 0x0B
-        prev = link.sent.get(d)
-        if prev is not None and prev[0] == key and prev[1] == payload:
-            self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev[2])
+        if self._repeated(rec, link, d, h, payload):
             return _NONE
-        link.sent[d] = (key, payload, rec.index)
         llid = h & 0x03
         encrypted = a.plaintext is False or (
             a.plaintext is None and link.enc not in (_Enc.CLEAR, _Enc.UNKNOWN)
@@ -912,22 +899,11 @@ class LlStream:
         any CTEInfo); the capture's word on direction (``d``), time, channel, PHY and
         whether the payload is plaintext (``None``: it does not say) or was ``decrypted``."""
         d = self._step(link, d, t, channel, phy, len(payload))
-        key = h & 0x0B  # SN and LLID
-        sent = link.sent
         if not payload:
-            sent[d] = (key, b"", rec.index)
+            link.sent[d] = (h & 0x0B, b"", rec.index)
             return _NONE
-
-        # Retransmission (4.5.9).
-        prev = sent.get(d)
-        if prev is None and d is not U:
-            prev = sent.get(U)  # sent before the direction could be told
-        if prev is not None and prev[0] == key and prev[1] == payload:
-            self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev[2])
+        if self._repeated(rec, link, d, h, payload):
             return _NONE
-        sent[d] = (key, payload, rec.index)
-
         llid = h & 0x03
         plain = self._plaintext(rec, link, plaintext, decrypted, h, payload, (link.aa, d))
         if plain is None:
@@ -951,6 +927,32 @@ class LlStream:
             )
         )
         return _NONE
+
+    def _repeated(self, rec: Record, link: _Link, d: Direction, h: int, payload: bytes) -> bool:
+        """Is this PDU (header octet ``h``) a retransmission (4.5.9): the same SN, LLID and
+        payload as the last PDU from ``d`` (or, for a side not heard from yet, as one sent
+        while the direction could not be told)?  Counted if so; else it becomes the side's
+        last PDU."""
+        key = h & 0x0B  # SN and LLID
+        sent = link.sent
+        prev = sent.get(d)
+        if prev is None and d is not U:
+            prev = sent.get(U)  # sent before the direction could be told
+        if prev is not None and prev[0] == key and prev[1] == payload:
+            self.retransmissions += 1
+            self._skip(rec.index, "retransmission", prev[2])
+            return True
+        sent[d] = (key, payload, rec.index)
+        return False
+
+    def _start_link(self, aa: int, interval: float | None, crc_init: int | None) -> None:
+        """A CONNECT_IND (Vol 6, Part B, 2.3.3.1) starts fresh state for its access
+        address: no partial L2CAP PDU of a link that had it carries over."""
+        self.links.pop(aa, None)
+        self._unconfirmed.pop(aa, None)
+        for d in (C, P, U):
+            self._reasm.drop((aa, d))
+        self.links[aa] = _Link(aa, True, interval, crc_init)
 
     def _prove(self, link: _Link, d: Direction, proven: Direction) -> Direction:
         """A decrypted packet's MIC named its sender: the direction the capture gave or the
