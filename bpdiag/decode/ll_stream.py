@@ -139,6 +139,9 @@ _NONE: list[Pdu] = []
 _ADV_AA_BYTES = ADV_ACCESS_ADDRESS.to_bytes(4, "little")
 _ADV_QUIET_MAX = 4096
 _PHDR_EMPTY = struct.Struct("<B7xHIBB")  # LE-PHDR channel, flags; access address, PDU header
+# nRF Sniffer board, payload length, version, packet id, event header length, flags, channel;
+# access address, PDU header (after a 10-octet event header)
+_NORDIC_EMPTY = struct.Struct("<BHB2xBBBB7xIBB")
 
 
 class Decryptor(Protocol):
@@ -422,45 +425,41 @@ class LlStream:
         return None
 
     def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
-        """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run."""
+        """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run, for
+        the usual 10-octet event header (others are left to it)."""
         buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
         assert times is not None
         links = self.links
         quiet = self._adv_quiet
         first = frames.first + 1
+        unpack = _NORDIC_EMPTY.unpack_from
         while i < stop:
             p = heads[i] + hdr
             n = heads[i + 1] - p
-            if n < 17:
+            if n < 26:  # 17 octets of headers, access address, PDU header, CRC
                 return i
-            v = buf[p + 3]
-            b = 7 + buf[p + 7]
+            board, size, v, pid, hl, flags, channel, aa, h, length = unpack(buf, p)
             if (
-                (v != 2 and v != 3)
-                or 7 + (buf[p + 1] | buf[p + 2] << 8) != n
-                or b < 17
-                or (buf[p] == 0xBE and buf[p + 1] == 0xEF)
-                or n < b + 9
+                hl != 10
+                or size + 7 != n
+                or (v != 2 and v != 3)
+                or (board == 0xBE and size & 0xFF == 0xEF)  # version 0's marker
+                or flags & 0x61 != 0x01  # CRC bad, LE Coded or reserved
             ):
                 return i
-            flags = buf[p + 8]
-            if flags & 0x61 != 0x01:  # CRC bad, LE Coded or reserved
-                return i
-            q = p + b  # the air packet
-            if buf[p + 6] == 2 if v == 3 else buf[q : q + 4] == _ADV_AA_BYTES:
-                if n == b + 9 + buf[q + 5] and (buf[q + 4 : p + n - 3], buf[p + 9] < 37) in quiet:
+            if pid == 2 if v == 3 else aa == ADV_ACCESS_ADDRESS:
+                if n == 26 + length and (buf[p + 21 : p + n - 3], channel < 37) in quiet:
                     i += 1
                     continue
                 return i
-            h = buf[q + 4]
-            if n != b + 9 or buf[q + 5] or h & 0x20:
+            if n != 26 or length or h & 0x20:
                 return i  # not an empty PDU (or one with CTEInfo)
-            link = links.get(int.from_bytes(buf[q : q + 4], "little"))
+            link = links.get(aa)
             if link is None:
                 return i
             d = C if flags & 0x02 else P
             link.last_time = times[i]  # what _empty does
-            link.last_channel = buf[p + 9]
+            link.last_channel = channel
             link.last_length = 0
             link.last_dir = d
             link.sent[d] = (h & 0x0B, b"", first + i)
