@@ -424,21 +424,44 @@ class LlStream:
             return self._skim_phdr
         return None
 
+    # A run of empty PDUs on one link leaves what its last packet and each side's last
+    # packet left: the skims note where those are and ``_settle`` writes them when the run
+    # ends (another link, a packet whose direction must be inferred from the link's state,
+    # a packet to feed, the end of the skim).
+
+    def _settle(
+        self, frames: Frames, link: _Link, c: int, p: int, channel_at: int, header_at: int
+    ) -> None:
+        """The state a run of empty PDUs on ``link`` leaves: ``c`` and ``p`` are the run's
+        last from each side (``-1``: none); ``channel_at``, ``header_at`` the offsets of the
+        RF channel and the PDU header in their payloads."""
+        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
+        assert times is not None
+        last = c if c > p else p
+        link.last_time = times[last]
+        link.last_channel = buf[heads[last] + hdr + channel_at]
+        link.last_length = 0
+        link.last_dir = C if last == c else P
+        first = frames.first + 1
+        for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
+            if i >= 0:
+                link.sent[d] = (buf[heads[i] + hdr + header_at] & 0x0B, b"", first + i)
+
     def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run, for
         the usual 10-octet event header (others are left to it)."""
-        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
-        assert times is not None
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         quiet = self._adv_quiet
-        first = frames.first + 1
         unpack = _NORDIC_EMPTY.unpack_from
+        run: _Link | None = None  # the link of the current run of empty PDUs
+        c = p = -1
         while i < stop:
-            p = heads[i] + hdr
-            n = heads[i + 1] - p
+            at = heads[i] + hdr
+            n = heads[i + 1] - at
             if n < 26:  # 17 octets of headers, access address, PDU header, CRC
-                return i
-            board, size, v, pid, hl, flags, channel, aa, h, length = unpack(buf, p)
+                break
+            board, size, v, pid, hl, flags, channel, aa, h, length = unpack(buf, at)
             if (
                 hl != 10
                 or size + 7 != n
@@ -446,24 +469,29 @@ class LlStream:
                 or (board == 0xBE and size & 0xFF == 0xEF)  # version 0's marker
                 or flags & 0x61 != 0x01  # CRC bad, LE Coded or reserved
             ):
-                return i
+                break
             if pid == 2 if v == 3 else aa == ADV_ACCESS_ADDRESS:
-                if n == 26 + length and (buf[p + 21 : p + n - 3], channel < 37) in quiet:
+                if n == 26 + length and (buf[at + 21 : at + n - 3], channel < 37) in quiet:
                     i += 1
                     continue
-                return i
+                break
             if n != 26 or length or h & 0x20:
-                return i  # not an empty PDU (or one with CTEInfo)
+                break  # not an empty PDU (or one with CTEInfo)
             link = links.get(aa)
             if link is None:
-                return i
-            d = C if flags & 0x02 else P
-            link.last_time = times[i]  # what _empty does
-            link.last_channel = channel
-            link.last_length = 0
-            link.last_dir = d
-            link.sent[d] = (h & 0x0B, b"", first + i)
+                break
+            if link is not run:
+                if run is not None:
+                    self._settle(frames, run, c, p, 9, 21)
+                run = link
+                c = p = -1
+            if flags & 0x02:
+                c = i
+            else:
+                p = i
             i += 1
+        if run is not None:
+            self._settle(frames, run, c, p, 9, 21)
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
@@ -472,37 +500,42 @@ class LlStream:
         buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
         assert times is not None
         links = self.links
-        first = frames.first + 1
         unpack = _PHDR_EMPTY.unpack_from
+        run: _Link | None = None  # the link of the current run of empty PDUs
+        c = p = -1
         while i < stop:
-            p = heads[i] + hdr
-            if heads[i + 1] - p != 19:
-                return i  # not an empty PDU
-            channel, flags, aa, h, length = unpack(buf, p)
+            at = heads[i] + hdr
+            if heads[i + 1] - at != 19:
+                break  # not an empty PDU
+            channel, flags, aa, h, length = unpack(buf, at)
             # CRC checked and good, not LE Coded, an empty PDU without CTEInfo
             if flags & 0xCC00 == 0x8C00 or flags & 0x0C00 != 0x0C00 or length or h & 0x20:
-                return i
+                break
             pdu_type = (flags >> 7) & 0x07
-            if pdu_type == 2:
-                d = C
-            elif pdu_type == 3:
-                d = P
-            elif pdu_type or aa == ADV_ACCESS_ADDRESS:
-                return i
-            else:
-                d = U
+            if pdu_type > 3 or pdu_type == 1 or (not pdu_type and aa == ADV_ACCESS_ADDRESS):
+                break
             link = links.get(aa)
             if link is None:
-                return i
-            t = times[i]
-            if d is U:
-                d = self._infer(link, t, channel, flags >> 14, 0)
-            link.last_time = t  # what _empty does
-            link.last_channel = channel
-            link.last_length = 0
-            link.last_dir = d
-            link.sent[d] = (h & 0x0B, b"", first + i)
+                break
+            if link is not run or not pdu_type:
+                if run is not None:
+                    self._settle(frames, run, c, p, 0, 14)
+                    run = None
+                if not pdu_type:  # the direction is inferred from the state just settled
+                    t = times[i]
+                    d = self._infer(link, t, channel, flags >> 14, 0)
+                    self._empty(link, d, t, channel, h, frames.first + 1 + i)
+                    i += 1
+                    continue
+                run = link
+                c = p = -1
+            if pdu_type == 2:
+                c = i
+            else:
+                p = i
             i += 1
+        if run is not None:
+            self._settle(frames, run, c, p, 0, 14)
         return i
 
     def _fast_bad_crc(
