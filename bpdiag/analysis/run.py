@@ -182,7 +182,7 @@ class Reading:
             size = _size(path) if job is not None else 0
             every = job.every if job is not None else 0
             skim = stream.skimmer(cap.link_type) if direct is not None and self.skim else None
-            runs = cap.frames(times=cap.link_type in AIR_LINK_TYPES) if skim else None
+            runs = cap.frames() if skim else None
             # Every record's PDUs (``_take``), then what it made wrong, then the progress.
             take = self._take(decryptor, feed, tracker)
             tail: list[Record] = []  # the last record when the skim passed over it

@@ -158,9 +158,9 @@ class BtsnoopReader(FramedReader):
             )
         ]
 
-    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
-        epoch = EPOCH_DELTA_US
-        return [(ts - epoch) / 1000000 for (ts,) in map(_TIME.unpack_from, repeat(buf), heads[:-1])]
+    def _time_at(self, buf: bytes, pos: int) -> float:
+        ts: int = _TIME.unpack_from(buf, pos)[0]
+        return (ts - EPOCH_DELTA_US) / 1000000
 
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str

@@ -435,10 +435,9 @@ class LlStream:
         """The state a run of empty PDUs on ``link`` leaves: ``c`` and ``p`` are the run's
         last from each side (``-1``: none); ``channel_at``, ``header_at`` the offsets of the
         RF channel and the PDU header in their payloads."""
-        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
-        assert times is not None
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         last = c if c > p else p
-        link.last_time = times[last]
+        link.last_time = frames.time(last)
         link.last_channel = buf[heads[last] + hdr + channel_at]
         link.last_length = 0
         link.last_dir = C if last == c else P
@@ -497,8 +496,7 @@ class LlStream:
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU case of ``_feed_phdr``, on a run: a CRC the tool did not check is
         left to it."""
-        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
-        assert times is not None
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         unpack = _PHDR_EMPTY.unpack_from
         run: _Link | None = None  # the link of the current run of empty PDUs
@@ -522,7 +520,7 @@ class LlStream:
                     self._settle(frames, run, c, p, 0, 14)
                     run = None
                 if not pdu_type:  # the direction is inferred from the state just settled
-                    t = times[i]
+                    t = frames.time(i)
                     d = self._infer(link, t, channel, flags >> 14, 0)
                     self._empty(link, d, t, channel, h, frames.first + 1 + i)
                     i += 1
