@@ -44,17 +44,6 @@ class DecryptResult:
     keys_used: list[str] | None = None
 
 
-def _rf_channel(index: int) -> int:
-    """Channel index (0–39) → RF channel (0–39, 2402 + 2·n MHz), Vol 6, Part B, 1.4.1."""
-    if index == 37:
-        return 0
-    if index == 38:
-        return 12
-    if index == 39:
-        return 39
-    return index + 1 if index <= 10 else index + 2
-
-
 def _phdr(rf: int, rssi: int, flags: int, aa: int) -> bytes:
     return struct.pack("<BbbBIH", rf & 0xFF, max(-128, min(127, rssi)), 0, 0, aa, flags)
 
@@ -75,7 +64,7 @@ def _split(rec: Record) -> tuple[bytes, bytes] | None:
             flags |= (2 if n.c_to_p else 3) << 7
             if n.encrypted:
                 flags |= ph.MIC_CHECKED | (ph.MIC_VALID | ph.DECRYPTED if n.mic_ok else 0)
-        return _phdr(_rf_channel(n.channel), n.rssi, flags, aa), n.ble
+        return _phdr(ph.rf_channel(n.channel), n.rssi, flags, aa), n.ble
     if lt == LinkType.PPI:
         p = parse_ppi(data)
         ble = p.ble

@@ -22,7 +22,7 @@ from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
 from bpdiag.capture import Capture, open_capture
 from bpdiag.capture._io import Frames
-from bpdiag.capture.record import Direction, Record
+from bpdiag.capture.record import Direction, Problem, Record
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
@@ -101,6 +101,53 @@ class Reading:
 
         return take
 
+    def _skimmed(
+        self,
+        runs: Iterator[Frames | list[Record]],
+        skim: Callable[[Frames, int, int], int],
+        cap_problems: list[Problem],
+        tail: list[Record],
+    ) -> Iterator[Record]:
+        """The records to feed of runs of framed records: the decoder passes over those that
+        cannot yield anything (``skim``), the others become ``Record``s.  A record that ends
+        a skim on a multiple of ``Job.every`` reports progress as if it had been fed.  The
+        first record, and the first of a run the reader met problems before (drained after
+        the record, as when every record is fed), are never passed over.  ``tail`` gets
+        the capture's last record if it was passed over."""
+        job = self.job
+        every = job.every if job is not None else 0
+        size = _size(self.path) if job is not None else 0
+        last: Frames | None = None
+        index = 0  # of the last record yielded
+        for run in runs:
+            if isinstance(run, list):  # odd records, kept with a problem
+                yield from run
+                index = run[-1].index
+                last = None
+                continue
+            last = run
+            m = len(run)
+            i = 0
+            while i < m:
+                if index and not cap_problems:
+                    stop = m
+                    if job is not None:  # up to the next record with progress to report
+                        stop = min(m, ((run.first + i) // every + 1) * every - run.first)
+                    j = skim(run, i, stop)
+                    if j > i and job is not None and (run.first + j) % every == 0:
+                        if job.cancelled:
+                            raise Cancelled(os.fspath(self.path))
+                        job.report(run.base + run.heads[j - 1], size)
+                    i = j
+                    if i == stop:
+                        continue
+                rec = run.record(i)
+                index = rec.index
+                yield rec
+                i += 1
+        if last is not None and index < last.first + len(last):
+            tail.append(last.record(len(last) - 1))
+
     def __iter__(self) -> Iterator[tuple[Pdu, Connection | None]]:
         """``(pdu, connection)`` for every decoded PDU of the capture, in order."""
         if self._pdus is None:
@@ -135,89 +182,34 @@ class Reading:
             size = _size(path) if job is not None else 0
             every = job.every if job is not None else 0
             skim = stream.skimmer(cap.link_type) if direct is not None and self.skim else None
-            runs = cap.frames(times=cap.link_type in AIR_LINK_TYPES) if skim else None
+            runs = cap.frames() if skim else None
             # Every record's PDUs (``_take``), then what it made wrong, then the progress.
             take = self._take(decryptor, feed, tracker)
-            first: Record | None = None
-            rec: Record | None = None
+            tail: list[Record] = []  # the last record when the skim passed over it
             if runs is None or skim is None:
-                records = iter(cap)
-                first = next(records, None)
-                rec = first
-                if first is not None:
-                    info.first_time = first.timestamp  # dump prints times relative to it
-                for rec in chain((first,), records) if first is not None else ():
-                    pdus = feed_stream(rec)
-                    if pdus:
-                        yield from take(rec, pdus)
-                    if stream_problems:
-                        analyzer.add_problems(stream_problems)
-                        stream_problems.clear()
-                    if cap_problems:
-                        analyzer.add_problems(cap_problems)
-                        cap_problems.clear()
-                    if job is not None and rec.index % every == 0:
-                        if job.cancelled:
-                            raise Cancelled(os.fspath(path))
-                        job.report(rec.file_offset, size)
+                records: Iterator[Record] = iter(cap)
             else:
-                # Runs of framed records: the decoder passes over those that cannot yield
-                # anything (``skim``) and only the others become ``Record``s, fed as above.
-                # A record that ends a skim on a multiple of ``every`` reports progress as
-                # if it had been fed; reader problems met before a run are drained after
-                # its first record, as when every record is fed.
-                last: Frames | None = None
-                for run in runs:
-                    if isinstance(run, list):  # odd records, kept with a problem
-                        odd: list[Record] = run
-                        m = 0
-                    else:
-                        odd = []
-                        m = len(run)
-                        last = run
-                    i = 0
-                    while True:
-                        if odd:
-                            rec = odd.pop(0)
-                        elif i < m:
-                            assert isinstance(run, Frames)
-                            if first is not None and not cap_problems:
-                                stop = m
-                                if job is not None:  # the next record with progress to report
-                                    stop = min(
-                                        m, ((run.first + i) // every + 1) * every - run.first
-                                    )
-                                j = skim(run, i, stop)
-                                if j > i and job is not None and (run.first + j) % every == 0:
-                                    if job.cancelled:
-                                        raise Cancelled(os.fspath(path))
-                                    job.report(run.base + run.heads[j - 1], size)
-                                i = j
-                                if i == stop:
-                                    continue
-                            rec = run.record(i)
-                            i += 1
-                        else:
-                            break
-                        if first is None:
-                            first = rec
-                            info.first_time = rec.timestamp
-                        pdus = feed_stream(rec)
-                        if pdus:
-                            yield from take(rec, pdus)
-                        if stream_problems:
-                            analyzer.add_problems(stream_problems)
-                            stream_problems.clear()
-                        if cap_problems:
-                            analyzer.add_problems(cap_problems)
-                            cap_problems.clear()
-                        if job is not None and rec.index % every == 0:
-                            if job.cancelled:
-                                raise Cancelled(os.fspath(path))
-                            job.report(rec.file_offset, size)
-                # The last record, for the capture's end time (it may have been passed over).
-                if last is not None and (rec is None or rec.index < last.first + len(last)):
-                    rec = last.record(len(last) - 1)
+                records = self._skimmed(runs, skim, cap_problems, tail)
+            first = next(records, None)
+            rec = first
+            if first is not None:
+                info.first_time = first.timestamp  # dump prints times relative to it
+            for rec in chain((first,), records) if first is not None else ():
+                pdus = feed_stream(rec)
+                if pdus:
+                    yield from take(rec, pdus)
+                if stream_problems:
+                    analyzer.add_problems(stream_problems)
+                    stream_problems.clear()
+                if cap_problems:
+                    analyzer.add_problems(cap_problems)
+                    cap_problems.clear()
+                if job is not None and rec.index % every == 0:
+                    if job.cancelled:
+                        raise Cancelled(os.fspath(path))
+                    job.report(rec.file_offset, size)
+            if tail:
+                rec = tail[0]
             first_time = first.timestamp if first is not None else None
             last_time = rec.timestamp if rec is not None else None
             for pdu in stream.finish():

@@ -209,16 +209,16 @@ class Capture(Closing):
         """The records, once: a second loop continues where the first stopped."""
         return self._iter
 
-    def frames(self, times: bool = False) -> Iterator[Frames | list[Record]] | None:
+    def frames(self) -> Iterator[Frames | list[Record]] | None:
         """Instead of iterating: the records as runs of ``Frames`` (framed, not yet made into
-        ``Record``s; with their timestamps when ``times``) and lists of odd records, for a
+        ``Record``s) and lists of odd records, for a
         consumer that makes only the records it needs.  ``None`` for a format not read that
         way (only btsnoop and pcap are), or once the records are being iterated."""
         reader = self._reader
         if not isinstance(reader, FramedReader) or not reader.skims or reader.records:
             return None
         self._gen.close()
-        self._gen = runs = reader.frames(times)
+        self._gen = runs = reader.frames()
         self._iter = iter(())
         return runs
 

@@ -203,10 +203,9 @@ class Frames:
 
     Record ``i`` (0-based) of the run has index ``first + i + 1``; its header starts at
     ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``heads[i + 1]``
-    (``heads`` has one entry more than the run has records).  ``times`` holds their
-    timestamps when the batch was asked for them (``FramedReader.frames(times=True)``)."""
+    (``heads`` has one entry more than the run has records)."""
 
-    __slots__ = ("_reader", "base", "buf", "first", "hdr", "heads", "times")
+    __slots__ = ("_reader", "base", "buf", "first", "hdr", "heads")
 
     def __init__(
         self,
@@ -215,7 +214,6 @@ class Frames:
         base: int,
         first: int,
         heads: list[int],
-        times: list[float] | None,
     ) -> None:
         self._reader = reader
         self.buf = buf
@@ -223,10 +221,13 @@ class Frames:
         self.first = first
         self.heads = heads
         self.hdr = reader.record_header
-        self.times = times
 
     def __len__(self) -> int:
         return len(self.heads) - 1
+
+    def time(self, i: int) -> float:
+        """The timestamp of record ``i`` of the run (without making it)."""
+        return self._reader._time_at(self.buf, self.heads[i])
 
     def record(self, i: int) -> Record:
         """Record ``i`` of the run."""
@@ -243,7 +244,7 @@ class FramedReader(BatchReader):
     A subclass says where the records start (``first_record``), how long a record header is
     (``record_header``), where its two lengths are (``_lengths``: a struct that unpacks the
     stored and the original length, in either order, and ``_ordered``), how to make records
-    (``_record_at``, ``_records``) and their timestamps (``_times``), the longest record that
+    (``_record_at``, ``_records``) and read their timestamps (``_time_at``), the longest record that
     can be framed (``hard_limit``), the longest the hot loop takes without a look
     (``_fast``) and what to do with a complete record the hot loop left (``_odd_record``).
     Damage becomes a ``Problem``, never an exception: a stored length past ``hard_limit``
@@ -259,17 +260,17 @@ class FramedReader(BatchReader):
     _fast = 0
 
     def batches(self) -> Generator[Iterator[Record], None, None]:
-        for run in self._runs(False):
+        for run in self._runs():
             if isinstance(run, list):
                 yield self._emit(run)
             else:
                 yield self._emit(self._records(run.buf, run.base, run.heads, run.first))
 
-    def frames(self, times: bool = False) -> Generator[Frames | list[Record], None, None]:
-        """The records as runs of ``Frames`` (with their timestamps when ``times``), and the
+    def frames(self) -> Generator[Frames | list[Record], None, None]:
+        """The records as runs of ``Frames``, and the
         odd records (kept with a problem) as lists of one ``Record`` (every run is a list
         for a reader that does not ``skims``)."""
-        for run in self._runs(times):
+        for run in self._runs():
             self._done += len(self._batch)
             self._batch = []
             self._it = _EMPTY
@@ -286,7 +287,7 @@ class FramedReader(BatchReader):
         reader with a ``_frame`` loop of its own makes its records there."""
         return type(self)._frame is FramedReader._frame
 
-    def _runs(self, times: bool) -> Generator[Frames | list[Record], None, None]:
+    def _runs(self) -> Generator[Frames | list[Record], None, None]:
         src = self.src
         hdr = self.record_header
         index = 0
@@ -300,9 +301,7 @@ class FramedReader(BatchReader):
                 end = self._skim(buf, pos, index, heads)
                 if heads:
                     heads.append(end)
-                    run = Frames(self, buf, base, index, heads, None)
-                    if times:
-                        run.times = self._times(buf, heads)
+                    run = Frames(self, buf, base, index, heads)
                     index += len(heads) - 1
                     pos = end
                     yield run
@@ -405,8 +404,8 @@ class FramedReader(BatchReader):
             make(buf, base, heads[i], heads[i + 1], first + i + 1) for i in range(len(heads) - 1)
         ]
 
-    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
-        """The timestamps of a run's records."""
+    def _time_at(self, buf: bytes, pos: int) -> float:
+        """The timestamp of the record whose header is at ``buf[pos]``."""
         raise NotImplementedError
 
     def _limit_text(self) -> str:

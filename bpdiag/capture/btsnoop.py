@@ -20,6 +20,7 @@ opcodes).  Every integer is big-endian.
 from __future__ import annotations
 
 import struct
+from functools import cache
 from itertools import islice, repeat
 
 from bpdiag.capture._io import FramedReader, Source
@@ -57,7 +58,12 @@ MONITOR_DIRECTIONS = {
     19: Direction.RECEIVED,  # ISO RX
 }
 _UART_DIRECTIONS = (Direction.SENT, Direction.RECEIVED)  # indexed by flags bit 0
-_MONITOR_TABLE = tuple(MONITOR_DIRECTIONS.get(op, Direction.UNKNOWN) for op in range(1 << 16))
+
+
+@cache
+def _monitor_table() -> tuple[Direction, ...]:
+    """Direction by monitor opcode (the flags' low 16 bits), made when a 2001 file is read."""
+    return tuple(MONITOR_DIRECTIONS.get(op, Direction.UNKNOWN) for op in range(1 << 16))
 
 
 class BtsnoopReader(FramedReader):
@@ -94,7 +100,7 @@ class BtsnoopReader(FramedReader):
                 "1002 (H4) and 2001 (Linux monitor)"
             )
         self.link_type = datalink
-        self._dirs = (_MONITOR_TABLE, 0xFFFF) if datalink == 2001 else (_UART_DIRECTIONS, 1)
+        self._dirs = (_monitor_table(), 0xFFFF) if datalink == 2001 else (_UART_DIRECTIONS, 1)
 
     # Records (btsnoop format, "Packet Record Format"): framed by FramedReader.  A record
     # whose included length exceeds its original length is kept with a problem; one stored
@@ -152,9 +158,9 @@ class BtsnoopReader(FramedReader):
             )
         ]
 
-    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
-        epoch = EPOCH_DELTA_US
-        return [(ts - epoch) / 1000000 for (ts,) in map(_TIME.unpack_from, repeat(buf), heads[:-1])]
+    def _time_at(self, buf: bytes, pos: int) -> float:
+        ts: int = _TIME.unpack_from(buf, pos)[0]
+        return (ts - EPOCH_DELTA_US) / 1000000
 
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str

@@ -125,11 +125,9 @@ class PcapReader(FramedReader):
                     rec.orig_length = orig
         return out
 
-    def _times(self, buf: bytes, heads: list[int]) -> list[float]:
-        units = self.units
-        return [
-            sec + frac / units for sec, frac in map(self._time.unpack_from, repeat(buf), heads[:-1])
-        ]
+    def _time_at(self, buf: bytes, pos: int) -> float:
+        sec, frac = self._time.unpack_from(buf, pos)
+        return float(sec + frac / self.units)
 
     def _odd_record(
         self, buf: bytes, pos: int, end: int, index: int, offset: int, where: str

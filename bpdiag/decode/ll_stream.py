@@ -139,6 +139,9 @@ _NONE: list[Pdu] = []
 _ADV_AA_BYTES = ADV_ACCESS_ADDRESS.to_bytes(4, "little")
 _ADV_QUIET_MAX = 4096
 _PHDR_EMPTY = struct.Struct("<B7xHIBB")  # LE-PHDR channel, flags; access address, PDU header
+# nRF Sniffer board, payload length, version, packet id, event header length, flags, channel;
+# access address, PDU header (after a 10-octet event header)
+_NORDIC_EMPTY = struct.Struct("<BHB2xBBBB7xIBB")
 
 
 class Decryptor(Protocol):
@@ -421,89 +424,116 @@ class LlStream:
             return self._skim_phdr
         return None
 
+    # A run of empty PDUs on one link leaves what its last packet and each side's last
+    # packet left: the skims note where those are and ``_settle`` writes them when the run
+    # ends (another link, a packet whose direction must be inferred from the link's state,
+    # a packet to feed, the end of the skim).
+
+    def _settle(
+        self, frames: Frames, link: _Link, c: int, p: int, channel_at: int, header_at: int
+    ) -> None:
+        """The state a run of empty PDUs on ``link`` leaves: ``c`` and ``p`` are the run's
+        last from each side (``-1``: none); ``channel_at``, ``header_at`` the offsets of the
+        RF channel and the PDU header in their payloads."""
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
+        last = c if c > p else p
+        link.last_time = frames.time(last)
+        link.last_channel = buf[heads[last] + hdr + channel_at]
+        link.last_length = 0
+        link.last_dir = C if last == c else P
+        first = frames.first + 1
+        for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
+            if i >= 0:
+                link.sent[d] = (buf[heads[i] + hdr + header_at] & 0x0B, b"", first + i)
+
     def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
-        """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run."""
-        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
-        assert times is not None
+        """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run, for
+        the usual 10-octet event header (others are left to it)."""
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         quiet = self._adv_quiet
-        first = frames.first + 1
+        unpack = _NORDIC_EMPTY.unpack_from
+        run: _Link | None = None  # the link of the current run of empty PDUs
+        c = p = -1
         while i < stop:
-            p = heads[i] + hdr
-            n = heads[i + 1] - p
-            if n < 17:
-                return i
-            v = buf[p + 3]
-            b = 7 + buf[p + 7]
+            at = heads[i] + hdr
+            n = heads[i + 1] - at
+            if n < 26:  # 17 octets of headers, access address, PDU header, CRC
+                break
+            board, size, v, pid, hl, flags, channel, aa, h, length = unpack(buf, at)
             if (
-                (v != 2 and v != 3)
-                or 7 + (buf[p + 1] | buf[p + 2] << 8) != n
-                or b < 17
-                or (buf[p] == 0xBE and buf[p + 1] == 0xEF)
-                or n < b + 9
+                hl != 10
+                or size + 7 != n
+                or (v != 2 and v != 3)
+                or (board == 0xBE and size & 0xFF == 0xEF)  # version 0's marker
+                or flags & 0x61 != 0x01  # CRC bad, LE Coded or reserved
             ):
-                return i
-            flags = buf[p + 8]
-            if flags & 0x61 != 0x01:  # CRC bad, LE Coded or reserved
-                return i
-            q = p + b  # the air packet
-            if buf[p + 6] == 2 if v == 3 else buf[q : q + 4] == _ADV_AA_BYTES:
-                if n == b + 9 + buf[q + 5] and (buf[q + 4 : p + n - 3], buf[p + 9] < 37) in quiet:
+                break
+            if pid == 2 if v == 3 else aa == ADV_ACCESS_ADDRESS:
+                if n == 26 + length and (buf[at + 21 : at + n - 3], channel < 37) in quiet:
                     i += 1
                     continue
-                return i
-            h = buf[q + 4]
-            if n != b + 9 or buf[q + 5] or h & 0x20:
-                return i  # not an empty PDU (or one with CTEInfo)
-            link = links.get(int.from_bytes(buf[q : q + 4], "little"))
+                break
+            if n != 26 or length or h & 0x20:
+                break  # not an empty PDU (or one with CTEInfo)
+            link = links.get(aa)
             if link is None:
-                return i
-            d = C if flags & 0x02 else P
-            link.last_time = times[i]  # what _empty does
-            link.last_channel = buf[p + 9]
-            link.last_length = 0
-            link.last_dir = d
-            link.sent[d] = (h & 0x0B, b"", first + i)
+                break
+            if link is not run:
+                if run is not None:
+                    self._settle(frames, run, c, p, 9, 21)
+                run = link
+                c = p = -1
+            if flags & 0x02:
+                c = i
+            else:
+                p = i
             i += 1
+        if run is not None:
+            self._settle(frames, run, c, p, 9, 21)
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU case of ``_feed_phdr``, on a run: a CRC the tool did not check is
         left to it."""
-        buf, heads, hdr, times = frames.buf, frames.heads, frames.hdr, frames.times
-        assert times is not None
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
-        first = frames.first + 1
         unpack = _PHDR_EMPTY.unpack_from
+        run: _Link | None = None  # the link of the current run of empty PDUs
+        c = p = -1
         while i < stop:
-            p = heads[i] + hdr
-            if heads[i + 1] - p != 19:
-                return i  # not an empty PDU
-            channel, flags, aa, h, length = unpack(buf, p)
+            at = heads[i] + hdr
+            if heads[i + 1] - at != 19:
+                break  # not an empty PDU
+            channel, flags, aa, h, length = unpack(buf, at)
             # CRC checked and good, not LE Coded, an empty PDU without CTEInfo
             if flags & 0xCC00 == 0x8C00 or flags & 0x0C00 != 0x0C00 or length or h & 0x20:
-                return i
+                break
             pdu_type = (flags >> 7) & 0x07
-            if pdu_type == 2:
-                d = C
-            elif pdu_type == 3:
-                d = P
-            elif pdu_type or aa == ADV_ACCESS_ADDRESS:
-                return i
-            else:
-                d = U
+            if pdu_type > 3 or pdu_type == 1 or (not pdu_type and aa == ADV_ACCESS_ADDRESS):
+                break
             link = links.get(aa)
             if link is None:
-                return i
-            t = times[i]
-            if d is U:
-                d = self._infer(link, t, channel, flags >> 14, 0)
-            link.last_time = t  # what _empty does
-            link.last_channel = channel
-            link.last_length = 0
-            link.last_dir = d
-            link.sent[d] = (h & 0x0B, b"", first + i)
+                break
+            if link is not run or not pdu_type:
+                if run is not None:
+                    self._settle(frames, run, c, p, 0, 14)
+                    run = None
+                if not pdu_type:  # the direction is inferred from the state just settled
+                    t = frames.time(i)
+                    d = self._infer(link, t, channel, flags >> 14, 0)
+                    self._empty(link, d, t, channel, h, frames.first + 1 + i)
+                    i += 1
+                    continue
+                run = link
+                c = p = -1
+            if pdu_type == 2:
+                c = i
+            else:
+                p = i
             i += 1
+        if run is not None:
+            self._settle(frames, run, c, p, 0, 14)
         return i
 
     def _fast_bad_crc(
@@ -688,12 +718,7 @@ class LlStream:
         msg = parse_adv(pdu, secondary=a.secondary)
         if isinstance(msg, ConnectInd):
             aa = msg.access_address
-            old = self.links.pop(aa, None)
-            self._unconfirmed.pop(aa, None)
-            if old is not None:
-                for d in (C, P, U):
-                    self._reasm.drop((aa, d))
-            self.links[aa] = _Link(aa, True, msg.interval * 1.25e-3 or None, msg.crc_init)
+            self._start_link(aa, msg.interval * 1.25e-3 or None, msg.crc_init)
             return [
                 Pdu(
                     rec.index, rec.timestamp, C, ("ll", aa), Layer.ADV, msg.pdu_type, msg, rec.index
@@ -736,10 +761,7 @@ class LlStream:
             if h & 0x0F == 0x05 and len(ble) >= 22 and aa == ADV_ACCESS_ADDRESS:
                 new = int.from_bytes(ble[18:22], "little")  # CONNECT_IND: InitA, AdvA, AA
                 if new not in self.links or new in self._unconfirmed:
-                    self._unconfirmed.pop(new, None)
-                    for d in (C, P, U):
-                        self._reasm.drop((new, d))
-                    self.links[new] = _Link(new, True)
+                    self._start_link(new, None, None)  # its LLData is cut: a link announced
             self.cut_skipped += 1
             return _NONE
         at = 7 if h & 0x20 else 6  # CTEInfo
@@ -753,13 +775,8 @@ class LlStream:
                 a.decrypted,
             )  # fmt: skip
         d = self._step(link, a.direction, a.time, a.channel, a.phy, length)
-        key = h & 0x0B
-        prev = link.sent.get(d)
-        if prev is not None and prev[0] == key and prev[1] == payload:
-            self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev[2])
+        if self._repeated(rec, link, d, h, payload):
             return _NONE
-        link.sent[d] = (key, payload, rec.index)
         llid = h & 0x03
         encrypted = a.plaintext is False or (
             a.plaintext is None and link.enc not in (_Enc.CLEAR, _Enc.UNKNOWN)
@@ -912,22 +929,11 @@ class LlStream:
         any CTEInfo); the capture's word on direction (``d``), time, channel, PHY and
         whether the payload is plaintext (``None``: it does not say) or was ``decrypted``."""
         d = self._step(link, d, t, channel, phy, len(payload))
-        key = h & 0x0B  # SN and LLID
-        sent = link.sent
         if not payload:
-            sent[d] = (key, b"", rec.index)
+            link.sent[d] = (h & 0x0B, b"", rec.index)
             return _NONE
-
-        # Retransmission (4.5.9).
-        prev = sent.get(d)
-        if prev is None and d is not U:
-            prev = sent.get(U)  # sent before the direction could be told
-        if prev is not None and prev[0] == key and prev[1] == payload:
-            self.retransmissions += 1
-            self._skip(rec.index, "retransmission", prev[2])
+        if self._repeated(rec, link, d, h, payload):
             return _NONE
-        sent[d] = (key, payload, rec.index)
-
         llid = h & 0x03
         plain = self._plaintext(rec, link, plaintext, decrypted, h, payload, (link.aa, d))
         if plain is None:
@@ -951,6 +957,32 @@ class LlStream:
             )
         )
         return _NONE
+
+    def _repeated(self, rec: Record, link: _Link, d: Direction, h: int, payload: bytes) -> bool:
+        """Is this PDU (header octet ``h``) a retransmission (4.5.9): the same SN, LLID and
+        payload as the last PDU from ``d`` (or, for a side not heard from yet, as one sent
+        while the direction could not be told)?  Counted if so; else it becomes the side's
+        last PDU."""
+        key = h & 0x0B  # SN and LLID
+        sent = link.sent
+        prev = sent.get(d)
+        if prev is None and d is not U:
+            prev = sent.get(U)  # sent before the direction could be told
+        if prev is not None and prev[0] == key and prev[1] == payload:
+            self.retransmissions += 1
+            self._skip(rec.index, "retransmission", prev[2])
+            return True
+        sent[d] = (key, payload, rec.index)
+        return False
+
+    def _start_link(self, aa: int, interval: float | None, crc_init: int | None) -> None:
+        """A CONNECT_IND (Vol 6, Part B, 2.3.3.1) starts fresh state for its access
+        address: no partial L2CAP PDU of a link that had it carries over."""
+        self.links.pop(aa, None)
+        self._unconfirmed.pop(aa, None)
+        for d in (C, P, U):
+            self._reasm.drop((aa, d))
+        self.links[aa] = _Link(aa, True, interval, crc_init)
 
     def _prove(self, link: _Link, d: Direction, proven: Direction) -> Direction:
         """A decrypted packet's MIC named its sender: the direction the capture gave or the

@@ -62,19 +62,36 @@ AUX_TYPE_NAMES = {0: "AUX_ADV_IND", 1: "AUX_CHAIN_IND", 2: "AUX_SYNC_IND", 3: "A
 _LAYER = "phdr"
 
 
+_RF_CHANNELS = tuple(
+    {37: 0, 38: 12, 39: 39}.get(index, index + 1 if index <= 10 else index + 2)
+    for index in range(40)
+)
+"""RF channel (2402 + 2·n MHz) of each channel index 0–39 (Vol 6, Part B, 1.4.1): the
+advertising channels 37, 38, 39 at RF 0, 12, 39, the data channels in the gaps."""
+_CHANNEL_INDEX = {rf: index for index, rf in enumerate(_RF_CHANNELS)}
+
+
 def channel_index(rf_channel: int) -> int | None:
     """The channel index (0–36 data, 37–39 advertising) of an RF channel 0–39."""
-    if rf_channel == 0:
-        return 37
-    if rf_channel == 12:
-        return 38
-    if rf_channel == 39:
-        return 39
-    if 1 <= rf_channel <= 11:
-        return rf_channel - 1
-    if 13 <= rf_channel <= 38:
-        return rf_channel - 2
-    return None
+    return _CHANNEL_INDEX.get(rf_channel)
+
+
+def rf_channel(index: int) -> int:
+    """The RF channel (0–39) of a channel index 0–39: the inverse of ``channel_index``.  An
+    index past 39 (a damaged record) is moved as the data channels above 10 are."""
+    return _RF_CHANNELS[index] if 0 <= index < len(_RF_CHANNELS) else index + 2
+
+
+class _Flag:
+    """A bit of the flags field, read as a ``bool`` property of ``PhdrPacket``."""
+
+    __slots__ = ("bit",)
+
+    def __init__(self, bit: int) -> None:
+        self.bit = bit
+
+    def __get__(self, packet: PhdrPacket, owner: type | None = None) -> bool:
+        return bool(packet.flags & self.bit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,48 +111,19 @@ class PhdrPacket:
         """Alias of ``ble``."""
         return self.ble
 
-    def _flag(self, bit: int) -> bool:
-        return bool(self.flags & bit)
-
-    @property
-    def dewhitened(self) -> bool:
-        return self._flag(DEWHITENED)
-
-    @property
-    def signal_power_valid(self) -> bool:
-        return self._flag(SIGNAL_POWER_VALID)
-
-    @property
-    def noise_power_valid(self) -> bool:
-        return self._flag(NOISE_POWER_VALID)
-
-    @property
-    def decrypted(self) -> bool:
-        return self._flag(DECRYPTED)
-
-    @property
-    def reference_aa_valid(self) -> bool:
-        return self._flag(REF_AA_VALID)
-
-    @property
-    def aa_offenses_valid(self) -> bool:
-        return self._flag(AA_OFFENSES_VALID)
-
-    @property
-    def channel_aliased(self) -> bool:
-        return self._flag(CHANNEL_ALIASED)
+    dewhitened = _Flag(DEWHITENED)
+    signal_power_valid = _Flag(SIGNAL_POWER_VALID)
+    noise_power_valid = _Flag(NOISE_POWER_VALID)
+    decrypted = _Flag(DECRYPTED)
+    reference_aa_valid = _Flag(REF_AA_VALID)
+    aa_offenses_valid = _Flag(AA_OFFENSES_VALID)
+    channel_aliased = _Flag(CHANNEL_ALIASED)
+    crc_checked = _Flag(CRC_CHECKED)
+    crc_valid = _Flag(CRC_VALID)
 
     @property
     def pdu_type(self) -> int:
         return (self.flags & PDU_TYPE_MASK) >> 7
-
-    @property
-    def crc_checked(self) -> bool:
-        return self._flag(CRC_CHECKED)
-
-    @property
-    def crc_valid(self) -> bool:
-        return self._flag(CRC_VALID)
 
     @property
     def crc_bad(self) -> bool:
@@ -144,11 +132,11 @@ class PhdrPacket:
 
     @property
     def mic_checked(self) -> bool:
-        return self.pdu_type != 1 and self._flag(MIC_CHECKED)
+        return self.pdu_type != 1 and bool(self.flags & MIC_CHECKED)
 
     @property
     def mic_valid(self) -> bool:
-        return self.pdu_type != 1 and self._flag(MIC_VALID)
+        return self.pdu_type != 1 and bool(self.flags & MIC_VALID)
 
     @property
     def mic_ok(self) -> bool:

@@ -776,3 +776,23 @@ def test_snaplen_cut_ciphertext_is_counted_not_decrypted() -> None:
     _cut(f, LinkType.BLUETOOTH_LE_LL, cipher, 20, 0.070)
     assert f.stream.cut_skipped == 1 and f.stream.encrypted_skipped == 0
     assert f.skips[f.n] == ("encrypted", 0) and f.layer("smp") == []
+
+
+def test_cut_retransmission_of_a_pdu_sent_before_the_direction_was_known() -> None:
+    """A packet a snapshot length cut is a retransmission by the same rule as a whole one
+    (``LlStream._repeated``): here the first copy came while the direction could not be told
+    (a link with no CONNECT_IND), the cut copy opens a later connection event, so it is the
+    central's, and it repeats what the central sent."""
+    s = LlStream()
+    skips: list[tuple[int, str, int]] = []
+    s.on_skip = lambda f, r, ref: skips.append((f, r, ref))
+    whole = phdr(air(AA, 2, smp(PAIRING_REQUEST), sn=1))
+    first, again = (
+        Record(i, t, LinkType.BLUETOOTH_LE_LL_WITH_PHDR, whole[:26], i * 64, orig_length=30)
+        for i, t in ((1, 1.0), (2, 1.5))
+    )
+    assert [p.opcode for p in s.feed(first)] == [0x01]  # the cut Pairing Request, kept
+    assert s.links[AA].sent.keys() == {Direction.UNKNOWN}
+    assert s.feed(again) == []
+    assert skips == [(2, "retransmission", 1)]
+    assert s.retransmissions == 1

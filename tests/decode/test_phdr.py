@@ -158,3 +158,13 @@ def test_scapy_btle_rf_round_trip() -> None:
 def test_random_bytes_raise_only_decode_errors(data: bytes) -> None:
     with contextlib.suppress(DecodeError):
         parse_phdr(data).fields()
+
+
+def test_rf_channel_is_the_inverse_of_channel_index() -> None:
+    """Vol 6, Part B, 1.4.1: 2402 MHz is advertising channel 37, 2426 MHz channel 38,
+    2480 MHz channel 39; data channels 0–10 and 11–36 fill the RF channels between."""
+    from bpdiag.decode.phdr import rf_channel
+
+    assert [rf_channel(i) for i in (0, 10, 11, 36, 37, 38, 39)] == [1, 11, 13, 38, 0, 12, 39]
+    assert all(channel_index(rf_channel(i)) == i for i in range(40))
+    assert sorted(rf_channel(i) for i in range(40)) == list(range(40))
