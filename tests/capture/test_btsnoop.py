@@ -106,30 +106,42 @@ def _monitor_record(adapter: int, opcode: int) -> bytes:
     )
 
 
+def _direction_by_name(name: str) -> Direction:
+    """The direction a Linux monitor opcode's name gives: HCI commands and TX data go to the
+    controller, events and RX data come from it; index, note and control-channel opcodes
+    ("Ctrl command" is a management socket's, not HCI's) carry no direction."""
+    kind, _, tail = name.rpartition(" ")
+    if tail != "pkt":
+        return Direction.UNKNOWN
+    if kind == "Command" or kind.endswith(" TX"):
+        return Direction.SENT
+    assert kind == "Event" or kind.endswith(" RX"), name
+    return Direction.RECEIVED
+
+
 def test_monitor_datalink_direction_from_opcode(tmp_path: Path) -> None:
+    """Every opcode scapy's HCI_Mon_Hdr names (after the kernel's hci_mon.h, as BlueZ
+    src/shared/btsnoop.h numbers them) gets the direction its name says; an opcode neither
+    defines has none.  scapy is the independent list, not a copy of MONITOR_DIRECTIONS."""
+    from scapy.fields import EnumField
+    from scapy.layers.bluetooth import HCI_Mon_Hdr
+
+    opcode = HCI_Mon_Hdr().get_field("opcode")
+    assert isinstance(opcode, EnumField) and opcode.i2s
+    names: dict[int, str] = opcode.i2s
+    expected = {op: _direction_by_name(n) for op, n in names.items()}
+    assert {Direction.SENT, Direction.RECEIVED, Direction.UNKNOWN} == set(expected.values())
+    expected[0x0102] = Direction.UNKNOWN  # not an opcode BlueZ defines
     header = (
         b"btsnoop\x00"  # identification pattern
         b"\x00\x00\x00\x01"  # version 1
         b"\x00\x00\x07\xd1"  # datalink 2001: Linux monitor (btmon)
     )
-    opcodes = {
-        0: Direction.UNKNOWN,  # new index
-        2: Direction.SENT,  # command
-        3: Direction.RECEIVED,  # event
-        4: Direction.SENT,  # ACL TX
-        5: Direction.RECEIVED,  # ACL RX
-        6: Direction.SENT,  # SCO TX
-        7: Direction.RECEIVED,  # SCO RX
-        12: Direction.UNKNOWN,  # system note
-        18: Direction.SENT,  # ISO TX
-        19: Direction.RECEIVED,  # ISO RX
-        0x0102: Direction.UNKNOWN,  # not an opcode BlueZ defines
-    }
-    data = header + b"".join(_monitor_record(1, op) for op in opcodes)
+    data = header + b"".join(_monitor_record(1, op) for op in expected)
     recs, problems = read(write(tmp_path, data))
     assert problems == []
-    assert [r.direction for r in recs] == list(opcodes.values())
-    assert [r.flags for r in recs] == [0x10000 | op for op in opcodes]
+    assert {op: r.direction for op, r in zip(expected, recs, strict=True)} == expected
+    assert [r.flags for r in recs] == [0x10000 | op for op in expected]
     assert {r.link_type for r in recs} == {2001}
 
 
