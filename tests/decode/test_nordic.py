@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
+from tests.helpers import decode_error
 
 # An LL_START_ENC_RSP on access address 0x50654321: 10 bytes.
 AIR = bytes(
@@ -236,10 +237,8 @@ def test_event_header_longer_than_10_is_skipped() -> None:
     ],
 )
 def test_length_errors(data: bytes, error: type[DecodeError], message: str) -> None:
-    with pytest.raises(error) as exc:
-        parse_nordic(data)
-    assert type(exc.value) is error
-    assert str(exc.value) == message and exc.value.layer == "nordic"
+    err = decode_error(parse_nordic, data, error)
+    assert (str(err), err.layer) == (message, "nordic")
 
 
 @settings(max_examples=500, deadline=None)
