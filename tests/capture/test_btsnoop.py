@@ -16,7 +16,7 @@ from bpdiag.capture import open_capture
 from bpdiag.capture._io import CHUNK, Source
 from bpdiag.capture.btsnoop import EPOCH_DELTA_US, MAX_RECORD, BtsnoopReader
 from bpdiag.capture.record import Direction, Problem
-from tests.capture import messages, read, refusal, write
+from tests.capture import assert_cut_anywhere, assert_framing_stops, messages, read, refusal, write
 
 HEADER_H4 = (
     b"btsnoop\x00"  # identification pattern
@@ -150,19 +150,9 @@ def test_header_only_is_a_clean_empty_capture(tmp_path: Path) -> None:
     assert recs == [] and problems == []
 
 
-def test_truncated_last_record_keeps_the_ones_before(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + REC2[:-1]))
-    assert [r.index for r in recs] == [1]
-    assert [(p.record, p.offset, p.layer) for p in problems] == [(2, 0x2F, "btsnoop")]
-    assert messages(problems) == ["record 2 at offset 0x2f: header says 2 bytes, file ends after 1"]
-
-
-def test_file_ends_inside_a_record_header(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + REC2[:10]))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        "record 2 at offset 0x2f: a record header is 24 bytes, file ends after 10"
-    ]
+def test_a_file_ending_inside_a_record_keeps_the_ones_before(tmp_path: Path) -> None:
+    """Cut after each byte of record 2 (at 0x2f): its 24-byte header, then its 2 data bytes."""
+    assert_cut_anywhere(tmp_path, HEADER_H4 + REC1, REC2, header=24, layer="btsnoop")
 
 
 def test_included_longer_than_original_is_kept_with_a_problem(tmp_path: Path) -> None:
@@ -210,12 +200,11 @@ def test_implausible_length_stops_reading(tmp_path: Path) -> None:
         b"\x00\x00\x00\x00"  # drops
         b"\x00\xe2\xe7\xd7\x27\x51\x90\x90"  # timestamp
     )
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + bad + REC3))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        f"record 2 at offset 0x2f: included length 2147483647 is more than {MAX_RECORD} bytes, "
-        "longer than any HCI packet; the rest of the file cannot be framed"
-    ]
+    why = (
+        f"included length 2147483647 is more than {MAX_RECORD} bytes, longer than any HCI "
+        "packet; the rest of the file cannot be framed"
+    )
+    assert_framing_stops(tmp_path, HEADER_H4 + REC1, bad, REC3, layer="btsnoop", why=why)
 
 
 @pytest.mark.parametrize(
