@@ -11,18 +11,14 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from _spool import generator_main, spill
+from _spool import btsnoop_h4, generator_main
 
-EPOCH_DELTA_US = 0x00E03AB44A676000
 HANDLE = 0x0040
 
 
-def _rec(out: bytearray, payload: bytes, received: bool, t_us: int) -> None:
-    flags = 1 if received else 0
-    if payload[0] in (0x01, 0x04):
-        flags |= 2
-    out += struct.pack(">IIIIQ", len(payload), len(payload), flags, 0, t_us + EPOCH_DELTA_US)
-    out += payload
+def _flags(payload: bytes, received: bool) -> int:
+    """btsnoop flags: bit 0 received, bit 1 a command or an event (H4 type 0x01 / 0x04)."""
+    return (1 if received else 0) | (2 if payload[0] in (0x01, 0x04) else 0)
 
 
 def _acl(handle: int, cid: int, body: bytes) -> bytes:
@@ -70,27 +66,23 @@ def build(path: Path, records: int) -> None:
     err_rx = _acl(HANDLE, 4, b"\x01\x0a" + struct.pack("<H", 0x0030) + b"\x0f")
     ncp = _evt(0x13, b"\x01" + struct.pack("<HH", HANDLE, 1))
     cycle = [(notif_rx, True), (notif_rx, True), (write_tx, False), (ncp, True)]
-    with path.open("wb") as f:
-        f.write(b"btsnoop\x00" + struct.pack(">II", 1, 1002))
-        buf = bytearray()
+    with btsnoop_h4(path) as put:
         n = 0
         for payload, rx in head:
-            _rec(buf, payload, rx, t)
+            put(_flags(payload, rx), t, payload)
             t += 1000
             n += 1
         i = 0
         while n < records:
             if i % 100_000 == 50_000:
-                _rec(buf, read_tx, False, t)
-                _rec(buf, err_rx, True, t + 500)
+                put(_flags(read_tx, False), t, read_tx)
+                put(_flags(err_rx, True), t + 500, err_rx)
                 n += 2
             payload, rx = cycle[i % len(cycle)]
-            _rec(buf, payload, rx, t)
+            put(_flags(payload, rx), t, payload)
             t += 250
             n += 1
             i += 1
-            spill(f, buf)
-        f.write(buf)
 
 
 def main() -> None:

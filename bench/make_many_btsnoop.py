@@ -22,9 +22,8 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from _spool import generator_main, spill
+from _spool import btsnoop_h4, generator_main
 
-EPOCH_DELTA_US = 0x00E03AB44A676000
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 
 # HCI commands whose parameters start with a connection handle.
@@ -106,16 +105,9 @@ def build(path: Path, records: int) -> None:
     setup, scenarios = _scenarios()
     t = 1_700_000_000_000_000
     n = 0
-    with path.open("wb") as f:
-        f.write(b"btsnoop\x00" + struct.pack(">II", 1, 1002))
-        buf = bytearray()
-
-        def put(flags: int, ts: int, payload: bytes) -> None:
-            buf.extend(struct.pack(">IIIIQ", len(payload), len(payload), flags, 0, ts))
-            buf.extend(payload)
-
+    with btsnoop_h4(path) as put:
         for flags, dt, payload in setup:
-            put(flags, t + dt + EPOCH_DELTA_US, payload)
+            put(flags, t + dt, payload)
             n += 1
         t += (setup[-1][1] if setup else 0) + 1000
         cycle = 0
@@ -127,12 +119,10 @@ def build(path: Path, records: int) -> None:
             for flags, dt, payload in scen:
                 if n >= records:
                     break
-                put(flags, t + dt + EPOCH_DELTA_US, rewrite(payload, handle, addr_xor))
+                put(flags, t + dt, rewrite(payload, handle, addr_xor))
                 n += 1
             t += scen[-1][1] + 20_000
             cycle += 1
-            spill(f, buf)
-        f.write(buf)
 
 
 def main() -> None:

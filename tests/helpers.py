@@ -10,6 +10,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bpdiag.errors import DecodeError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,3 +52,14 @@ def assert_names_agree(
             assert identifier(ours[code]) == code.name, hex(code)
     assert set(spelled) <= {int(c) for c in theirs}, "a spelling for a code Bumble lacks"
     return {c: n for c, n in ours.items() if c not in {int(t) for t in theirs}}
+
+
+def decode_error(
+    parse: Callable[[bytes], object], data: bytes, error: type[DecodeError]
+) -> DecodeError:
+    """What ``parse(data)`` raises, which must be ``error`` itself (a subclass of it fails the
+    test), for the caller to compare by message and layer."""
+    with pytest.raises(error) as exc:
+        parse(data)
+    assert type(exc.value) is error
+    return exc.value

@@ -16,7 +16,7 @@ from bpdiag.capture import open_capture
 from bpdiag.capture._io import CHUNK, Source
 from bpdiag.capture.btsnoop import EPOCH_DELTA_US, MAX_RECORD, BtsnoopReader
 from bpdiag.capture.record import Direction, Problem
-from tests.capture import messages, read, refusal, write
+from tests.capture import assert_cut_anywhere, assert_framing_stops, messages, read, refusal, write
 
 HEADER_H4 = (
     b"btsnoop\x00"  # identification pattern
@@ -106,30 +106,42 @@ def _monitor_record(adapter: int, opcode: int) -> bytes:
     )
 
 
+def _direction_by_name(name: str) -> Direction:
+    """The direction a Linux monitor opcode's name gives: HCI commands and TX data go to the
+    controller, events and RX data come from it; index, note and control-channel opcodes
+    ("Ctrl command" is a management socket's, not HCI's) carry no direction."""
+    kind, _, tail = name.rpartition(" ")
+    if tail != "pkt":
+        return Direction.UNKNOWN
+    if kind == "Command" or kind.endswith(" TX"):
+        return Direction.SENT
+    assert kind == "Event" or kind.endswith(" RX"), name
+    return Direction.RECEIVED
+
+
 def test_monitor_datalink_direction_from_opcode(tmp_path: Path) -> None:
+    """Every opcode scapy's HCI_Mon_Hdr names (after the kernel's hci_mon.h, as BlueZ
+    src/shared/btsnoop.h numbers them) gets the direction its name says; an opcode neither
+    defines has none.  scapy is the independent list, not a copy of MONITOR_DIRECTIONS."""
+    from scapy.fields import EnumField
+    from scapy.layers.bluetooth import HCI_Mon_Hdr
+
+    opcode = HCI_Mon_Hdr().get_field("opcode")
+    assert isinstance(opcode, EnumField) and opcode.i2s
+    names: dict[int, str] = opcode.i2s
+    expected = {op: _direction_by_name(n) for op, n in names.items()}
+    assert {Direction.SENT, Direction.RECEIVED, Direction.UNKNOWN} == set(expected.values())
+    expected[0x0102] = Direction.UNKNOWN  # not an opcode BlueZ defines
     header = (
         b"btsnoop\x00"  # identification pattern
         b"\x00\x00\x00\x01"  # version 1
         b"\x00\x00\x07\xd1"  # datalink 2001: Linux monitor (btmon)
     )
-    opcodes = {
-        0: Direction.UNKNOWN,  # new index
-        2: Direction.SENT,  # command
-        3: Direction.RECEIVED,  # event
-        4: Direction.SENT,  # ACL TX
-        5: Direction.RECEIVED,  # ACL RX
-        6: Direction.SENT,  # SCO TX
-        7: Direction.RECEIVED,  # SCO RX
-        12: Direction.UNKNOWN,  # system note
-        18: Direction.SENT,  # ISO TX
-        19: Direction.RECEIVED,  # ISO RX
-        0x0102: Direction.UNKNOWN,  # not an opcode BlueZ defines
-    }
-    data = header + b"".join(_monitor_record(1, op) for op in opcodes)
+    data = header + b"".join(_monitor_record(1, op) for op in expected)
     recs, problems = read(write(tmp_path, data))
     assert problems == []
-    assert [r.direction for r in recs] == list(opcodes.values())
-    assert [r.flags for r in recs] == [0x10000 | op for op in opcodes]
+    assert {op: r.direction for op, r in zip(expected, recs, strict=True)} == expected
+    assert [r.flags for r in recs] == [0x10000 | op for op in expected]
     assert {r.link_type for r in recs} == {2001}
 
 
@@ -138,19 +150,9 @@ def test_header_only_is_a_clean_empty_capture(tmp_path: Path) -> None:
     assert recs == [] and problems == []
 
 
-def test_truncated_last_record_keeps_the_ones_before(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + REC2[:-1]))
-    assert [r.index for r in recs] == [1]
-    assert [(p.record, p.offset, p.layer) for p in problems] == [(2, 0x2F, "btsnoop")]
-    assert messages(problems) == ["record 2 at offset 0x2f: header says 2 bytes, file ends after 1"]
-
-
-def test_file_ends_inside_a_record_header(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + REC2[:10]))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        "record 2 at offset 0x2f: a record header is 24 bytes, file ends after 10"
-    ]
+def test_a_file_ending_inside_a_record_keeps_the_ones_before(tmp_path: Path) -> None:
+    """Cut after each byte of record 2 (at 0x2f): its 24-byte header, then its 2 data bytes."""
+    assert_cut_anywhere(tmp_path, HEADER_H4 + REC1, REC2, header=24, layer="btsnoop")
 
 
 def test_included_longer_than_original_is_kept_with_a_problem(tmp_path: Path) -> None:
@@ -198,12 +200,11 @@ def test_implausible_length_stops_reading(tmp_path: Path) -> None:
         b"\x00\x00\x00\x00"  # drops
         b"\x00\xe2\xe7\xd7\x27\x51\x90\x90"  # timestamp
     )
-    recs, problems = read(write(tmp_path, HEADER_H4 + REC1 + bad + REC3))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        f"record 2 at offset 0x2f: included length 2147483647 is more than {MAX_RECORD} bytes, "
-        "longer than any HCI packet; the rest of the file cannot be framed"
-    ]
+    why = (
+        f"included length 2147483647 is more than {MAX_RECORD} bytes, longer than any HCI "
+        "packet; the rest of the file cannot be framed"
+    )
+    assert_framing_stops(tmp_path, HEADER_H4 + REC1, bad, REC3, layer="btsnoop", why=why)
 
 
 @pytest.mark.parametrize(

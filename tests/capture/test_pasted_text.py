@@ -12,6 +12,7 @@ import pytest
 from bpdiag.capture import open_capture
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.smp_text import smp_summary
+from tests.capture import read, write
 from tests.capture.paste_shapes import SHAPES, colour, quote, wrap72
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,31 +204,43 @@ def test_plain_hcidump_with_an_impossible_dlen_reads_on(tmp_path: Path) -> None:
     assert [(len(r.payload), r.orig_length) for r in recs] == [(9, 0), (9, 0), (9, 73)]
 
 
-def test_hcidump_identity_address_is_not_trusted(tmp_path: Path) -> None:
-    """hcidump prints memory that is not the address for Identity Address Information: the
-    reader keeps the PDU, zeroes the address and says the address cannot be known."""
-    p = tmp_path / "hd.txt"
-    p.write_text(
-        "> ACL data: handle 1 flags 0x02 dlen 12\n"
-        "    SMP: Identity Address Information (0x09)\n"
-        "      bdaddr 55:70:E1:8B:E2:E0 (Public)\n"
-    )
-    with open_capture(p) as cap:
-        [rec] = list(cap)
-        assert rec.payload.endswith(bytes([0x09, 0x00]) + bytes(6))
-        assert any("identity address cannot be known" in pr.message for pr in cap.problems)
-
-
-def test_hcidump_without_dump_says_what_was_not_printed(tmp_path: Path) -> None:
-    p = tmp_path / "hd.txt"
-    p.write_text(
-        "< HCI Command: LE Start Encryption (0x08|0x0019) plen 28\n"
-        "> HCI Event: Command Status (0x0f) plen 4\n"
-        "    LE Start Encryption (0x08|0x0019) status 0x00 ncmd 1\n"
-    )
-    with open_capture(p) as cap:
-        assert len(list(cap)) == 1  # the Command Status; the command has no parameters
-        assert any("LE Start Encryption (1×)" in pr.message for pr in cap.problems)
+@pytest.mark.parametrize(
+    ("text", "payloads", "problem"),
+    [
+        pytest.param(
+            "> ACL data: handle 1 flags 0x02 dlen 12\n"
+            "    SMP: Identity Address Information (0x09)\n"
+            "      bdaddr 55:70:E1:8B:E2:E0 (Public)\n",
+            [
+                "0120 0c00"  # H4 ACL, handle 1, PB 2, length 12
+                "0800 0600"  # L2CAP length 8, CID 6 (SMP)
+                "09 00"  # Identity Address Information, address type public
+                "000000000000"  # the address, zeroed: hcidump printed other memory
+            ],
+            "1 Identity Address Information PDU(s): hcidump prints another memory area in place "
+            "of the address (parser/smp.c), so the identity address cannot be known from this text",
+            id="identity-address",
+        ),
+        pytest.param(
+            "< HCI Command: LE Start Encryption (0x08|0x0019) plen 28\n"
+            "> HCI Event: Command Status (0x0f) plen 4\n"
+            "    LE Start Encryption (0x08|0x0019) status 0x00 ncmd 1\n",
+            ["0f04 00 01 1920"],  # the Command Status only: the command has no parameters
+            "hcidump printed no parameters for LE Start Encryption (1×): they cannot be analysed "
+            "(hcidump -X prints them as a hex dump)",
+            id="no-parameters",
+        ),
+    ],
+)
+def test_hcidump_says_what_its_text_cannot_tell(
+    tmp_path: Path, text: str, payloads: list[str], problem: str
+) -> None:
+    """hcidump prints memory that is not the address for Identity Address Information, and
+    no parameters for a command without -X: the reader keeps what it can, zeroes what it
+    cannot trust, and says what cannot be known."""
+    records, problems = read(write(tmp_path, text.encode(), "hd.txt"))
+    assert [r.payload for r in records] == [bytes.fromhex(p) for p in payloads]
+    assert [(p.record, p.layer, p.message) for p in problems] == [(None, "hcidump-text", problem)]
 
 
 def test_header_wrapped_before_its_end(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from bpdiag.capture import open_capture
 from bpdiag.capture._io import CHUNK
 from bpdiag.capture.pcap import MAX_RECORD
 from bpdiag.capture.record import Direction
-from tests.capture import messages, read, refusal, write
+from tests.capture import assert_cut_anywhere, assert_framing_stops, messages, read, refusal, write
 
 HEADER_LE_US = (
     b"\xd4\xc3\xb2\xa1"  # magic a1b2c3d4 written little-endian: µs timestamps
@@ -132,19 +132,9 @@ def test_fractions_out_of_range_as_ubertooth_writes_them(tmp_path: Path) -> None
     ]
 
 
-def test_truncated_last_record(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_LE_US + REC1_LE + REC2_LE[:-1]))
-    assert [r.payload for r in recs] == [b"\xd6\xbe\x89\x8e"]
-    assert [(p.record, p.offset, p.layer) for p in problems] == [(2, 44, "pcap")]
-    assert messages(problems) == ["record 2 at offset 0x2c: header says 2 bytes, file ends after 1"]
-
-
-def test_file_ends_inside_a_record_header(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, HEADER_LE_US + REC1_LE + REC2_LE[:7]))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        "record 2 at offset 0x2c: a record header is 16 bytes, file ends after 7"
-    ]
+def test_a_file_ending_inside_a_record_keeps_the_ones_before(tmp_path: Path) -> None:
+    """Cut after each byte of record 2 (at 0x2c): its 16-byte header, then its 2 data bytes."""
+    assert_cut_anywhere(tmp_path, HEADER_LE_US + REC1_LE, REC2_LE, header=16, layer="pcap")
 
 
 def test_header_only(tmp_path: Path) -> None:
@@ -175,6 +165,20 @@ def test_captured_longer_than_snaplen_and_original(tmp_path: Path) -> None:
     ]
 
 
+def test_implausible_length_stops_reading(tmp_path: Path) -> None:
+    bad = (
+        b"\x01\x00\x00\x00"  # ts seconds
+        b"\x00\x00\x00\x00"  # ts microseconds
+        b"\x00\x00\x00\x40"  # captured length 1 GiB
+        b"\x00\x00\x00\x40"  # original length 1 GiB
+    )
+    why = (
+        f"captured length 1073741824 is more than {MAX_RECORD} bytes (snapshot length "
+        "65535); the rest of the file cannot be framed"
+    )
+    assert_framing_stops(tmp_path, HEADER_LE_US + REC1_LE, bad, REC2_LE, layer="pcap", why=why)
+
+
 def test_snaplen_cut_records_are_counted(tmp_path: Path) -> None:
     cut = (
         b"\x01\x00\x00\x00"  # ts seconds 1
@@ -190,21 +194,6 @@ def test_snaplen_cut_records_are_counted(tmp_path: Path) -> None:
         assert cap.stats == {"truncated": 2, "first_truncated": 2}
         # the decoders are told how long a cut record was (editcap -s, tcpdump -s)
         assert [r.orig_length for r in recs] == [0, 64, 64]
-
-
-def test_implausible_length_stops_reading(tmp_path: Path) -> None:
-    bad = (
-        b"\x01\x00\x00\x00"  # ts seconds
-        b"\x00\x00\x00\x00"  # ts microseconds
-        b"\x00\x00\x00\x40"  # captured length 1 GiB
-        b"\x00\x00\x00\x40"  # original length 1 GiB
-    )
-    recs, problems = read(write(tmp_path, HEADER_LE_US + REC1_LE + bad + REC2_LE))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        f"record 2 at offset 0x2c: captured length 1073741824 is more than {MAX_RECORD} bytes "
-        "(snapshot length 65535); the rest of the file cannot be framed"
-    ]
 
 
 @pytest.mark.parametrize(

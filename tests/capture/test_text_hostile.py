@@ -70,42 +70,50 @@ def test_leading_zeros_are_decimal() -> None:
     assert recs[0].payload[:2] == bytes([64, 0x20])  # handle 64, PB flag 2
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
+# One field out of range per case, named by the field.
+_OUT_OF_RANGE = {
+    "status": (
         "> HCI Event: Encryption Change (0x08) plen 4     #9 [hci0] 1.0\n"
-        "        Status: Success (0x1ff)\n        Handle: 1\n        Encryption: Enabled (0x01)\n",
+        "        Status: Success (0x1ff)\n        Handle: 1\n        Encryption: Enabled (0x01)\n"
+    ),
+    "reason": (
         "> HCI Event: Disconnect Complete (0x05) plen 4   #9 [hci0] 1.0\n"
-        "        Status: Success (0x00)\n        Handle: 1\n        Reason: x (0x100)\n",
+        "        Status: Success (0x00)\n        Handle: 1\n        Reason: x (0x100)\n"
+    ),
+    "ediv": (
         "< ACL Data TX: Handle 1 flags 0x00 dlen 15       #9 [hci0] 1.0\n"
         "      SMP: Central Identification (0x07) len 10\n        EDIV: 0x10000\n"
-        "        Rand: 0x0\n",
+        "        Rand: 0x0\n"
+    ),
+    "role": (
         "> HCI Event: LE Meta Event (0x3e) plen 19        #9 [hci0] 1.0\n"
         "      LE Connection Complete (0x01)\n        Status: Success (0x00)\n"
-        "        Handle: 1\n        Role: Central (0x100)\n",
+        "        Handle: 1\n        Role: Central (0x100)\n"
+    ),
+    "cookie": (
         "@ MGMT Command: Pair Device (0x0019) plen 8    {0x1ffffffff} [hci0] 1.0\n"
-        "        LE Address: F0:0D:00:00:00:02 (Static)\n        Capability: x (0x04)\n",
+        "        LE Address: F0:0D:00:00:00:02 (Static)\n        Capability: x (0x04)\n"
+    ),
+    "io-capability": (
         "@ MGMT Command: Pair Device (0x0019) plen 8    {0x0001} [hci0] 1.0\n"
-        "        LE Address: F0:0D:00:00:00:02 (Static)\n        Capability: x (0x400)\n",
+        "        LE Address: F0:0D:00:00:00:02 (Static)\n        Capability: x (0x400)\n"
+    ),
+    "short-confirm": (
         "< ACL Data TX: Handle 1 flags 0x00 dlen 21       #9 [hci0] 1.0\n"
-        "      SMP: Pairing Confirm (0x03) len 16\n        Confirm value: 00112233\n",
+        "      SMP: Pairing Confirm (0x03) len 16\n        Confirm value: 00112233\n"
+    ),
+    "frame-digits": (
         "> HCI Event: Encryption Change (0x08) plen 4     #" + "9" * 3000 + " [hci0] 1.0\n"
-        "        Status: Success (0x00)\n        Handle: 1\n        Encryption: Enabled (0x01)\n",
+        "        Status: Success (0x00)\n        Handle: 1\n        Encryption: Enabled (0x01)\n"
+    ),
+    "index-digits": (
         "> HCI Event: Encryption Change (0x08) plen 4     #9 [hci" + "9" * 3000 + "] 1.0\n"
-        "        Status: Success (0x00)\n        Handle: 1\n        Encryption: Enabled (0x01)\n",
-    ],
-    ids=[
-        "status",
-        "reason",
-        "ediv",
-        "role",
-        "cookie",
-        "io-capability",
-        "short-confirm",
-        "frame-digits",
-        "index-digits",
-    ],
-)
+        "        Status: Success (0x00)\n        Handle: 1\n        Encryption: Enabled (0x01)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("line", _OUT_OF_RANGE.values(), ids=_OUT_OF_RANGE.keys())
 def test_each_field_out_of_range_is_a_problem(line: str) -> None:
     recs, problems = _read(line)
     assert problems, recs

@@ -211,21 +211,22 @@ def test_error_names() -> None:
         named=lambda n: not n.startswith(("reserved", "Application Error", "Common Profile")),
     )
     assert beyond == {}
-    assert att.att_error_name(0x00) == "reserved (0x00)"
-    assert att.att_error_name(0x14) == "reserved (0x14)"
-    assert att.att_error_name(0x7F) == "reserved (0x7f)"
-    assert att.att_error_name(0x80) == "Application Error (0x80)"
-    assert att.att_error_name(0x9F) == "Application Error (0x9f)"
-    assert att.att_error_name(0xA0) == "reserved (0xa0)"
-    assert att.att_error_name(0xDF) == "reserved (0xdf)"
-    assert att.att_error_name(0xE0) == "Common Profile and Service Error (0xe0)"
-    assert att.att_error_name(0xFB) == "Common Profile and Service Error (0xfb)"
-    assert att.att_error_name(0xFC) == "Write Request Rejected"
-    assert att.att_error_name(0xFD) == (
-        "Client Characteristic Configuration Descriptor Improperly Configured"
-    )
-    assert att.att_error_name(0xFE) == "Procedure Already in Progress"
-    assert att.att_error_name(0xFF) == "Out of Range"
+    by_spec = {
+        0x00: "reserved (0x00)",
+        0x14: "reserved (0x14)",
+        0x7F: "reserved (0x7f)",
+        0x80: "Application Error (0x80)",
+        0x9F: "Application Error (0x9f)",
+        0xA0: "reserved (0xa0)",
+        0xDF: "reserved (0xdf)",
+        0xE0: "Common Profile and Service Error (0xe0)",
+        0xFB: "Common Profile and Service Error (0xfb)",
+        0xFC: "Write Request Rejected",
+        0xFD: "Client Characteristic Configuration Descriptor Improperly Configured",
+        0xFE: "Procedure Already in Progress",
+        0xFF: "Out of Range",
+    }
+    assert {code: att.att_error_name(code) for code in by_spec} == by_spec
 
 
 def test_opcode_names() -> None:

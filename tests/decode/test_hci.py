@@ -407,16 +407,22 @@ def test_generic_and_reserved_events() -> None:
     assert hci.parse_event(_evt(0xFF, b"\x01")).name == "Vendor Specific"
 
 
+# Vol 1, Part F, Table 1.1, as the spec words it: the codes pairing failures end in.
+_SPEC_WORDING = {
+    0x05: "Authentication Failure",
+    0x06: "PIN or Key Missing",
+    0x08: "Connection Timeout",
+    0x13: "Remote User Terminated Connection",
+    0x16: "Connection Terminated By Local Host",
+    0x3D: "Connection Terminated due to MIC Failure",
+    0x3E: "Connection Failed to be Established",
+}
+
+
 def test_status_names() -> None:
-    assert hci.status_name(0x05) == "Authentication Failure"
-    assert hci.status_name(0x06) == "PIN or Key Missing"
-    assert hci.status_name(0x08) == "Connection Timeout"
-    assert hci.status_name(0x13) == "Remote User Terminated Connection"
-    assert hci.status_name(0x16) == "Connection Terminated By Local Host"
-    assert hci.status_name(0x3D) == "Connection Terminated due to MIC Failure"
-    assert hci.status_name(0x3E) == "Connection Failed to be Established"
-    for unassigned in (0x2B, 0x31, 0x33, 0x3F, 0x49, 0x99):
-        assert hci.status_name(unassigned) == f"reserved (0x{unassigned:02x})"
+    assert {code: hci.status_name(code) for code in _SPEC_WORDING} == _SPEC_WORDING
+    unassigned = (0x2B, 0x31, 0x33, 0x3F, 0x49, 0x99)
+    assert [hci.status_name(c) for c in unassigned] == [f"reserved (0x{c:02x})" for c in unassigned]
 
 
 # Where the spec's wording of Table 1.1 gives a different identifier than Bumble's constant.

@@ -42,6 +42,7 @@ from scapy.packet import Packet
 from bpdiag.decode import ll
 from bpdiag.decode.smp import KEY_FIELDS as SMP_KEY_FIELDS
 from bpdiag.errors import BadLength, DecodeError, Truncated
+from tests.helpers import decode_error
 
 AA = 0x50654321
 
@@ -128,9 +129,8 @@ def test_cp_bit_means_nothing_on_advertising() -> None:
     ],
 )
 def test_split_errors(data: bytes, error: type[DecodeError], message: str) -> None:
-    with pytest.raises(error) as exc:
-        ll.split_air_packet(data)
-    assert type(exc.value) is error and str(exc.value) == message and exc.value.layer == "ll"
+    err = decode_error(ll.split_air_packet, data, error)
+    assert (str(err), err.layer) == (message, "ll")
 
 
 def test_crc_matches_scapy() -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
+from tests.helpers import decode_error
 
 # An LL_START_ENC_RSP on access address 0x50654321: 10 bytes.
 AIR = bytes(
@@ -87,32 +88,15 @@ def test_version_2_data_packet() -> None:
 
 
 def test_version_3_advertising_aux_type_and_timestamp() -> None:
+    """Version 3 on the V2 record's layout: what changes for an advertising packet."""
     adv_air = bytes.fromhex("d6be898e") + bytes([0x04, 0x06]) + bytes(6) + b"\x00\x00\x00"
-    rec = (
-        bytes(
-            [
-                0x00,  # board id 0
-                0x19,
-                0x00,  # payload length 25 (event header 10 + air packet 15)
-                0x03,  # protocol version 3
-                0x01,
-                0x00,  # packet counter 1
-                0x02,  # packet id: EVENT_PACKET_ADVERTISING
-                0x0A,  # event packet header length 10
-                0x2F,  # flags: CRC OK | AUX type 3 (bits 1–2) | address resolved | PHY 2 (Coded)
-                0x05,  # channel index 5: a secondary advertising channel
-                0x50,  # RSSI: -80 dBm
-                0x00,
-                0x00,  # event counter
-                0x40,
-                0x42,
-                0x0F,
-                0x00,  # firmware timestamp 1 000 000 µs
-            ]
-        )
-        + adv_air
-    )
-    n = parse_nordic(rec)
+    rec = bytearray(V2_DATA[:17]) + adv_air
+    rec[1:3] = b"\x19\x00"  # payload length 25 (event header 10 + air packet 15)
+    rec[3] = 3  # protocol version 3
+    rec[6] = 0x02  # packet id: EVENT_PACKET_ADVERTISING
+    rec[8] = 0x2F  # flags: CRC OK | AUX type 3 (bits 1–2) | address resolved | PHY 2 (Coded)
+    rec[13:17] = b"\x40\x42\x0f\x00"  # firmware timestamp 1 000 000 µs, not a delta
+    n = parse_nordic(bytes(rec))
     assert n.is_advertising and n.aux_type == 3 and n.address_resolved is True
     assert n.coded and n.timestamp_us == 1_000_000 and n.delta_time_us is None
     assert not n.encrypted and not n.mic_ok  # bits 2/3 mean something else on advertising
@@ -236,10 +220,8 @@ def test_event_header_longer_than_10_is_skipped() -> None:
     ],
 )
 def test_length_errors(data: bytes, error: type[DecodeError], message: str) -> None:
-    with pytest.raises(error) as exc:
-        parse_nordic(data)
-    assert type(exc.value) is error
-    assert str(exc.value) == message and exc.value.layer == "nordic"
+    err = decode_error(parse_nordic, data, error)
+    assert (str(err), err.layer) == (message, "nordic")
 
 
 @settings(max_examples=500, deadline=None)

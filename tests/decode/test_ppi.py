@@ -13,6 +13,7 @@ from scapy.layers.ppi import PPI, PPI_Hdr
 
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
+from tests.helpers import decode_error
 
 AIR = bytes.fromhex("d6be898e 4006 ffeeddccbbaa 000000")  # ADV_IND, AdvA only, CRC
 
@@ -142,10 +143,8 @@ def test_btle_field_off_the_band() -> None:
     ],
 )
 def test_errors(data: bytes, error: type[DecodeError], message: str) -> None:
-    with pytest.raises(error) as exc:
-        parse_ppi(data)
-    assert type(exc.value) is error
-    assert str(exc.value) == message and exc.value.layer == "ppi"
+    err = decode_error(parse_ppi, data, error)
+    assert (str(err), err.layer) == (message, "ppi")
 
 
 def test_scapy_ppi_round_trip() -> None:

@@ -319,13 +319,25 @@ def test_names() -> None:
     assert smp.key_distribution_names(0) == ()
 
 
+@pytest.mark.parametrize(
+    ("name_of", "code"),
+    [
+        (smp.error_name, 0x00),
+        (smp.error_name, 0x10),
+        (smp.error_name, 0x1F),
+        (smp.io_capability_name, 0x05),
+        (smp.io_capability_name, 0xFF),
+        (smp.command_name, 0x1F),
+        (smp.keypress_name, 5),
+        (smp.address_type_name, 2),
+    ],
+    ids=lambda v: f"0x{v:02x}" if isinstance(v, int) else v.__name__,
+)
+def test_a_reserved_code_is_named(name_of: Callable[[int], str], code: int) -> None:
+    assert name_of(code) == f"reserved (0x{code:02x})"
+
+
 def test_reserved_values_are_named_not_fatal() -> None:
-    assert smp.error_name(0x00) == "reserved (0x00)"
-    assert smp.error_name(0x10) == "reserved (0x10)"
-    assert smp.error_name(0x1F) == "reserved (0x1f)"
-    assert smp.io_capability_name(0x05) == "reserved (0x05)"
-    assert smp.io_capability_name(0xFF) == "reserved (0xff)"
-    assert smp.command_name(0x1F) == "reserved (0x1f)"
     assert smp.key_distribution_names(0xF1) == (
         "EncKey",
         "reserved (0x10)",
@@ -335,8 +347,6 @@ def test_reserved_values_are_named_not_fatal() -> None:
     )
     assert smp.auth_req_names(0xC2) == ["reserved (0x02)", "reserved (0x40)", "reserved (0x80)"]
     assert smp.auth_req_names(0x03) == ["reserved (0x03)"]
-    assert smp.keypress_name(5) == "reserved (0x05)"
-    assert smp.address_type_name(2) == "reserved (0x02)"
     odd = smp.parse_smp(
         bytes(
             [

@@ -46,6 +46,15 @@ async def _run_into(pilot: object, app: BpdiagApp, capture: Path) -> CompareScre
     return screen
 
 
+async def _compare_with(pilot: object, app: BpdiagApp, other: str) -> None:
+    """Open the compare view (v) on ``other`` and wait for the comparison to show."""
+    await pilot.press("v")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    app.screen.query_one("#other", Input).value = other
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await _until(pilot, app, CompareScreen)
+
+
 def _form(screen: object) -> dict[str, object]:
     values: dict[str, object] = {i.id: i.value for i in screen.query(Input)}  # type: ignore[attr-defined]
     values |= {s.id: s.value for s in screen.query(Select)}  # type: ignore[attr-defined]
@@ -161,13 +170,7 @@ async def test_form_errors_keep_the_dialog_open() -> None:
 
 async def test_compare_view_with_another_capture() -> None:
     async with running(make_app(FAILED), size=SIZE) as (app, pilot):
-        await pilot.press("v")
-        await pilot.pause()
-        pilot.app.screen.query_one(
-            "#other", Input
-        ).value = "captures/legacy_justworks_success.btsnoop"
-        await pilot.press("enter")
-        await _until(pilot, app, CompareScreen)
+        await _compare_with(pilot, app, "captures/legacy_justworks_success.btsnoop")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         assert screen.result["b"].endswith("legacy_justworks_success.btsnoop")
@@ -208,13 +211,7 @@ def test_the_modelled_peer_answers_like_the_recorded_one(name: str, tmp_path: Pa
 def test_compare_view_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await loaded(pilot, pilot.app)
-        await pilot.press("v")
-        await pilot.pause()
-        pilot.app.screen.query_one(
-            "#other", Input
-        ).value = "captures/legacy_justworks_success.btsnoop"
-        await pilot.press("enter")
-        await _until(pilot, pilot.app, CompareScreen)
+        await _compare_with(pilot, pilot.app, "captures/legacy_justworks_success.btsnoop")
 
     assert snap_compare(make_app(FAILED), terminal_size=SIZE, run_before=run_before)
 
