@@ -63,3 +63,12 @@ def decode_error(
         parse(data)
     assert type(exc.value) is error
     return exc.value
+
+
+def fields_of(msg: Any, cls: type, name: str) -> dict[str, Any]:
+    """The fields of a decoded ``msg``, once it is the ``cls`` its parser must give and bears
+    the ``name`` the spec gives it."""
+    assert isinstance(msg, cls), type(msg)
+    assert msg.name == name
+    fields: dict[str, Any] = msg.fields()
+    return fields

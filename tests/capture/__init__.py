@@ -30,11 +30,15 @@ def messages(problems: list[Problem]) -> list[str]:
     return [p.message for p in problems]
 
 
-def outcome(path: Path) -> tuple[list[int], list[tuple[int | None, int | None, str, str]]]:
-    """What reading ``path`` gives: the records' numbers, and (record, offset, layer,
-    message) for each problem."""
+def outcome(
+    path: Path,
+) -> tuple[list[tuple[int, bytes]], list[tuple[int | None, int | None, str, str]]]:
+    """What reading ``path`` gives: (number, payload) for each record, and (record, offset,
+    layer, message) for each problem."""
     records, problems = read(path)
-    return [r.index for r in records], [(p.record, p.offset, p.layer, p.message) for p in problems]
+    return [(r.index, r.payload) for r in records], [
+        (p.record, p.offset, p.layer, p.message) for p in problems
+    ]
 
 
 def refusal(path: Path) -> str:
@@ -76,6 +80,6 @@ def assert_framing_stops(
     whole, _ = read(write(tmp_path, before))
     n, at = len(whole) + 1, len(before)
     assert outcome(write(tmp_path, before + bad + after)) == (
-        [r.index for r in whole],
+        [(r.index, r.payload) for r in whole],
         [(n, at, layer, f"record {n} at offset 0x{at:x}: {why}")],
     )

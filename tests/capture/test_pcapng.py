@@ -12,7 +12,7 @@ import pytest
 from bpdiag.capture import open_capture
 from bpdiag.capture._io import CHUNK
 from bpdiag.capture.record import Direction
-from tests.capture import messages, read, refusal, write
+from tests.capture import messages, outcome, read, refusal, write
 
 SHB_LE = (
     b"\x0a\x0d\x0d\x0a"  # block type: Section Header Block
@@ -40,16 +40,13 @@ EPB_1 = (
     b"abcd"  # packet data
     b"\x24\x00\x00\x00"  # block total length 36
 )
-EPB_2 = (
-    b"\x06\x00\x00\x00"  # block type: Enhanced Packet Block
-    b"\x24\x00\x00\x00"  # block total length 36
-    b"\x00\x00\x00\x00"  # interface 0
-    b"\x24\x0a\x06\x00"  # timestamp high } 1,700,000,001,000,000 µs
-    b"\x40\x82\x2d\x18"  # timestamp low  }
-    b"\x03\x00\x00\x00"  # captured length 3
-    b"\x03\x00\x00\x00"  # original length 3
-    b"efg\x00"  # packet data, padded to 32 bits
-    b"\x24\x00\x00\x00"  # block total length 36
+EPB_2 = (  # EPB_1's block with another time and 3 bytes of data
+    EPB_1[:16]  # block type, total length 36, interface 0, timestamp high
+    + b"\x40\x82\x2d\x18"  # timestamp low: 1,700,000,001,000,000 µs
+    + b"\x03\x00\x00\x00"  # captured length 3
+    + b"\x03\x00\x00\x00"  # original length 3
+    + b"efg\x00"  # packet data, padded to 32 bits
+    + EPB_1[-4:]  # block total length 36
 )
 EPB_2_AT = 28 + 20 + 36  # 0x54
 PREFIX = SHB_LE + IDB_251 + EPB_1  # one good packet at 0x30
@@ -186,102 +183,135 @@ def test_two_good_packets(tmp_path: Path) -> None:
     ]
 
 
-def test_truncated_last_block(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, PREFIX + EPB_2[:-6]))
-    assert [r.payload for r in recs] == [b"abcd"]
-    assert [(p.record, p.offset, p.layer) for p in problems] == [(2, EPB_2_AT, "pcapng")]
-    assert messages(problems) == [
-        "record 2 at offset 0x54: block header says 36 bytes, file ends after 30"
-    ]
+ABCD, EFG = (1, b"abcd"), (2, b"efg")  # EPB_1 and EPB_2 as records 1 and 2
 
 
 @pytest.mark.parametrize(
-    ("cut", "message"),
+    ("data", "kept", "problems"),
     [
-        (5, "block at offset 0x54: a block header is 8 bytes (12 for a section header), file "
-         "ends after 5"),
-        (9, "record 2 at offset 0x54: block header says 36 bytes, file ends after 9"),
+        pytest.param(
+            PREFIX + EPB_2[:-6],
+            [ABCD],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: block header says 36 bytes, file ends after "
+              "30")],
+            id="truncated-last-block",
+        ),
+        pytest.param(
+            PREFIX + EPB_2[:5],
+            [ABCD],
+            [(None, EPB_2_AT, "block at offset 0x54: a block header is 8 bytes (12 for a section "
+              "header), file ends after 5")],
+            id="file-ends-in-a-block-type",
+        ),
+        pytest.param(
+            PREFIX + EPB_2[:9],
+            [ABCD],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: block header says 36 bytes, file ends after "
+              "9")],
+            id="file-ends-in-a-block-length",
+        ),
+        pytest.param(
+            PREFIX + EPB_2[:-4] + b"\xe7\x03\x00\x00" + EPB_1,  # trailing block total length 999
+            [ABCD, (3, b"abcd")],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: leading block length is 36 but trailing "
+              "length is 999; block skipped")],
+            id="bad-trailer-then-a-block",
+        ),
+        pytest.param(
+            PREFIX + EPB_2[:-4] + b"\xe7\x03\x00\x00" + b"\x99" * 40,  # trailer 999, garbage
+            [ABCD],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: leading block length is 36 but trailing "
+              "length is 999, and no block starts after it; the rest of the file cannot be "
+              "framed")],
+            id="bad-trailer-then-garbage",
+        ),
+        pytest.param(
+            PREFIX
+            + b"\x06\x00\x00\x00"  # block type: EPB
+            b"\x26\x00\x00\x00"  # block total length 38: not a multiple of 4
+            b"\x00\x00\x00\x00"  # interface 0
+            b"\x00\x00\x00\x00\x00\x00\x00\x00"  # timestamp 0
+            b"\x06\x00\x00\x00\x06\x00\x00\x00"  # captured and original length 6
+            b"abcdef"  # packet data, not padded
+            b"\x26\x00\x00\x00"  # block total length 38
+            + EPB_2,
+            [ABCD, (3, b"efg")],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: block length 38 is not a multiple of 4; "
+              "block skipped")],
+            id="length-not-a-multiple-of-4",
+        ),
+        pytest.param(
+            PREFIX
+            + b"\x06\x00\x00\x00"  # block type: EPB
+            b"\x08\x00\x00\x00"  # block total length 8: less than type + 2 lengths
+            b"\x08\x00\x00\x00"  # block total length 8
+            + EPB_2,
+            [ABCD],
+            [(2, EPB_2_AT, "record 2 at offset 0x54: block length 8 is less than the minimum 12; "
+              "the rest of the file cannot be framed")],
+            id="block-shorter-than-any",
+        ),
+        pytest.param(
+            SHB_LE
+            + IDB_251
+            + b"\x06\x00\x00\x00"  # block type: EPB
+            b"\x20\x00\x00\x00"  # block total length 32
+            b"\x05\x00\x00\x00"  # interface 5: not described
+            b"\x00\x00\x00\x00\x00\x00\x00\x00"  # timestamp 0
+            b"\x00\x00\x00\x00\x00\x00\x00\x00"  # captured and original length 0
+            b"\x20\x00\x00\x00"  # block total length 32
+            + EPB_2,
+            [EFG],  # keeps its frame number
+            [(1, 0x30, "record 1 at offset 0x30: interface 5 is not described in this section "
+              "(it describes 1); packet skipped")],
+            id="unknown-interface",
+        ),
+        pytest.param(
+            SHB_LE + IDB_251 + EPB_1[:20] + b"\xc8\x00\x00\x00" + EPB_1[24:] + EPB_2,  # 200
+            [EFG],
+            [(1, 0x30, "record 1 at offset 0x30: captured length 200 does not fit in the block "
+              "(4 bytes of room); packet skipped")],
+            id="captured-length-beyond-the-block",
+        ),
+        pytest.param(
+            SHB_LE + IDB_251 + EPB_1[:24] + b"\x02\x00\x00\x00" + EPB_1[28:],  # original 2
+            [ABCD],  # kept
+            [(1, 0x30, "record 1 at offset 0x30: captured length 4 is more than the original "
+              "length 2")],
+            id="captured-longer-than-original",
+        ),
+        pytest.param(
+            PREFIX + SHB_LE + EPB_2,
+            [ABCD],
+            [(2, 0x70, "record 2 at offset 0x70: interface 0 is not described in this section "
+              "(it describes 0); packet skipped")],
+            id="interfaces-do-not-carry-over-to-the-next-section",
+        ),
+        pytest.param(
+            PREFIX + SHB_LE[:8] + b"\x01\x02\x03\x04" + SHB_LE[12:] + EPB_2,
+            [ABCD],
+            [(None, EPB_2_AT, "section header block at offset 0x54: byte-order magic is 01 02 03 "
+              "04, not 1a 2b 3c 4d in either byte order; the rest of the file cannot be read")],
+            id="second-section-with-a-bad-byte-order-magic",
+        ),
+        pytest.param(
+            PREFIX + SHB_LE[:12] + b"\x02\x00\x00\x00" + SHB_LE[16:] + IDB_251 + EPB_2,
+            [ABCD],
+            [(None, EPB_2_AT, "section header block at offset 0x54: version 2.0 is not supported "
+              "(only 1.x); the rest of the file cannot be read")],
+            id="second-section-of-another-major-version",
+        ),
     ],
 )  # fmt: skip
-def test_file_ends_inside_a_block_header(tmp_path: Path, cut: int, message: str) -> None:
-    recs, problems = read(write(tmp_path, PREFIX + EPB_2[:cut]))
-    assert len(recs) == 1
-    assert messages(problems) == [message]
-
-
-def test_bad_trailer_is_skipped_when_a_block_follows(tmp_path: Path) -> None:
-    bad = EPB_2[:-4] + b"\xe7\x03\x00\x00"  # trailing block total length 999
-    recs, problems = read(write(tmp_path, PREFIX + bad + EPB_1))
-    assert [(r.index, r.payload) for r in recs] == [(1, b"abcd"), (3, b"abcd")]
-    assert [(p.record, p.offset) for p in problems] == [(2, EPB_2_AT)]
-    assert messages(problems) == [
-        "record 2 at offset 0x54: leading block length is 36 but trailing length is 999; "
-        "block skipped"
-    ]
-
-
-def test_bad_trailer_stops_when_nothing_plausible_follows(tmp_path: Path) -> None:
-    bad = EPB_2[:-4] + b"\xe7\x03\x00\x00"  # trailing block total length 999
-    garbage = b"\x99" * 40
-    recs, problems = read(write(tmp_path, PREFIX + bad + garbage))
-    assert [r.index for r in recs] == [1]
-    assert messages(problems) == [
-        "record 2 at offset 0x54: leading block length is 36 but trailing length is 999, and "
-        "no block starts after it; the rest of the file cannot be framed"
-    ]
-
-
-def test_length_not_a_multiple_of_4_is_skipped(tmp_path: Path) -> None:
-    odd = (
-        b"\x06\x00\x00\x00"  # block type: EPB
-        b"\x26\x00\x00\x00"  # block total length 38
-        b"\x00\x00\x00\x00"  # interface 0
-        b"\x00\x00\x00\x00"  # timestamp high
-        b"\x00\x00\x00\x00"  # timestamp low
-        b"\x06\x00\x00\x00"  # captured length 6
-        b"\x06\x00\x00\x00"  # original length 6
-        b"abcdef"  # packet data, not padded
-        b"\x26\x00\x00\x00"  # block total length 38
-    )
-    recs, problems = read(write(tmp_path, PREFIX + odd + EPB_2))
-    assert [r.index for r in recs] == [1, 3]
-    assert messages(problems) == [
-        "record 2 at offset 0x54: block length 38 is not a multiple of 4; block skipped"
-    ]
-
-
-def test_block_shorter_than_any_block_stops(tmp_path: Path) -> None:
-    tiny = (
-        b"\x06\x00\x00\x00"  # block type: EPB
-        b"\x08\x00\x00\x00"  # block total length 8: less than type + 2 lengths
-        b"\x08\x00\x00\x00"  # block total length 8
-    )
-    recs, problems = read(write(tmp_path, PREFIX + tiny + EPB_2))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        "record 2 at offset 0x54: block length 8 is less than the minimum 12; the rest of the "
-        "file cannot be framed"
-    ]
-
-
-def test_unknown_interface_is_skipped_but_keeps_its_frame_number(tmp_path: Path) -> None:
-    stray = (
-        b"\x06\x00\x00\x00"  # block type: EPB
-        b"\x20\x00\x00\x00"  # block total length 32
-        b"\x05\x00\x00\x00"  # interface 5: not described
-        b"\x00\x00\x00\x00"  # timestamp high
-        b"\x00\x00\x00\x00"  # timestamp low
-        b"\x00\x00\x00\x00"  # captured length 0
-        b"\x00\x00\x00\x00"  # original length 0
-        b"\x20\x00\x00\x00"  # block total length 32
-    )
-    recs, problems = read(write(tmp_path, SHB_LE + IDB_251 + stray + EPB_2))
-    assert [(r.index, r.payload) for r in recs] == [(2, b"efg")]
-    assert [(p.record, p.offset) for p in problems] == [(1, 0x30)]
-    assert messages(problems) == [
-        "record 1 at offset 0x30: interface 5 is not described in this section (it describes "
-        "1); packet skipped"
-    ]
+def test_damage_is_a_problem_and_reading_goes_on(
+    tmp_path: Path,
+    data: bytes,
+    kept: list[tuple[int, bytes]],
+    problems: list[tuple[int | None, int, str]],
+) -> None:
+    """Each damaged block or packet: the records read (number, payload) and the problems
+    (record, offset, exact message), all of the pcapng layer."""
+    assert outcome(write(tmp_path, data)) == (kept, [(r, o, "pcapng", m) for r, o, m in problems])
 
 
 def test_packet_before_any_interface(tmp_path: Path) -> None:
@@ -292,25 +322,6 @@ def test_packet_before_any_interface(tmp_path: Path) -> None:
             "record 1 at offset 0x1c: interface 0 is not described in this section (it "
             "describes 0); packet skipped"
         ]
-
-
-def test_captured_length_beyond_the_block_is_skipped(tmp_path: Path) -> None:
-    overlong = EPB_1[:20] + b"\xc8\x00\x00\x00" + EPB_1[24:]  # captured length 200
-    recs, problems = read(write(tmp_path, SHB_LE + IDB_251 + overlong + EPB_2))
-    assert [r.index for r in recs] == [2]
-    assert messages(problems) == [
-        "record 1 at offset 0x30: captured length 200 does not fit in the block (4 bytes of "
-        "room); packet skipped"
-    ]
-
-
-def test_captured_longer_than_original_is_kept(tmp_path: Path) -> None:
-    odd = EPB_1[:24] + b"\x02\x00\x00\x00" + EPB_1[28:]  # original length 2 < captured 4
-    recs, problems = read(write(tmp_path, SHB_LE + IDB_251 + odd))
-    assert [r.payload for r in recs] == [b"abcd"]
-    assert messages(problems) == [
-        "record 1 at offset 0x30: captured length 4 is more than the original length 2"
-    ]
 
 
 def test_snaplen_cut_packets_are_counted(tmp_path: Path) -> None:
@@ -367,13 +378,7 @@ def test_option_running_past_the_block(tmp_path: Path) -> None:
 
 
 def test_simple_packet_block_is_cut_to_the_snaplen(tmp_path: Path) -> None:
-    idb = (
-        b"\x01\x00\x00\x00"  # block type: IDB
-        b"\x14\x00\x00\x00"  # block total length 20
-        b"\xfb\x00\x00\x00"  # link type 251, reserved
-        b"\x02\x00\x00\x00"  # snaplen 2
-        b"\x14\x00\x00\x00"  # block total length 20
-    )
+    idb = IDB_251[:12] + b"\x02\x00\x00\x00" + IDB_251[16:]  # snaplen 2
     spb = (
         b"\x03\x00\x00\x00"  # block type: SPB
         b"\x14\x00\x00\x00"  # block total length 20
@@ -385,36 +390,6 @@ def test_simple_packet_block_is_cut_to_the_snaplen(tmp_path: Path) -> None:
         (rec,) = list(cap)
         assert (rec.payload, rec.timestamp) == (b"ab", 0.0)  # no packet before it
         assert cap.problems == [] and cap.stats == {"truncated": 1, "first_truncated": 1}
-
-
-def test_interfaces_do_not_carry_over_to_the_next_section(tmp_path: Path) -> None:
-    recs, problems = read(write(tmp_path, PREFIX + SHB_LE + EPB_2))
-    assert [r.index for r in recs] == [1]
-    assert messages(problems) == [
-        "record 2 at offset 0x70: interface 0 is not described in this section (it describes "
-        "0); packet skipped"
-    ]
-
-
-def test_second_section_with_a_bad_byte_order_magic_stops(tmp_path: Path) -> None:
-    bad_shb = SHB_LE[:8] + b"\x01\x02\x03\x04" + SHB_LE[12:]
-    recs, problems = read(write(tmp_path, PREFIX + bad_shb + EPB_2))
-    assert len(recs) == 1
-    assert [(p.record, p.offset) for p in problems] == [(None, EPB_2_AT)]
-    assert messages(problems) == [
-        "section header block at offset 0x54: byte-order magic is 01 02 03 04, not 1a 2b 3c "
-        "4d in either byte order; the rest of the file cannot be read"
-    ]
-
-
-def test_second_section_of_another_major_version_stops(tmp_path: Path) -> None:
-    v2 = SHB_LE[:12] + b"\x02\x00\x00\x00" + SHB_LE[16:]  # version 2.0
-    recs, problems = read(write(tmp_path, PREFIX + v2 + IDB_251 + EPB_2))
-    assert len(recs) == 1
-    assert messages(problems) == [
-        "section header block at offset 0x54: version 2.0 is not supported (only 1.x); the "
-        "rest of the file cannot be read"
-    ]
 
 
 def test_other_blocks_are_skipped_and_not_numbered(tmp_path: Path) -> None:
@@ -508,11 +483,9 @@ def test_cut_packet_with_a_comment_is_counted_once(tmp_path: Path) -> None:
     epb = (
         b"\x06\x00\x00\x00"  # block type: EPB
         b"\x2c\x00\x00\x00"  # block total length 44
-        b"\x00\x00\x00\x00"  # interface 0
-        b"\x00\x00\x00\x00"  # timestamp high
-        b"\x00\x00\x00\x00"  # timestamp low
-        b"\x01\x00\x00\x00"  # captured length 1
-        b"\x09\x00\x00\x00"  # original length 9
+        + bytes(12)  # interface 0, timestamp 0
+        + b"\x01\x00\x00\x00"  # captured length 1
+        b"\x09\x00\x00\x00"  # original length 9: the packet was cut
         b"x\x00\x00\x00"  # packet data, padded
         b"\x01\x00\x02\x00"  # option opt_comment, length 2 (not the fast path's epb_flags)
         b"hi\x00\x00"  # "hi", padded

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bpdiag.decode import hci
 from bpdiag.errors import BadLength, DecodeError, Truncated
+from tests.helpers import fields_of
 
 RAND = bytes(range(0xA0, 0xA8))  # Random_Number, wire order
 LTK = bytes(range(0x10, 0x20))  # Long_Term_Key, wire order
@@ -173,8 +174,7 @@ def test_command_length_errors() -> None:
 
 def test_generic_and_reserved_commands() -> None:
     reset = hci.parse_command(_cmd(0x0C03, b""))
-    assert isinstance(reset, hci.HciCommand) and reset.name == "Reset"
-    assert reset.fields() == {"params": ""}
+    assert fields_of(reset, hci.HciCommand, "Reset") == {"params": ""}
     vendor = hci.parse_command(_cmd(0xFC01, b"\xaa"))  # OGF 0x3F
     assert vendor.name == "Vendor Command (0xfc01)"
     assert hci.parse_command(_cmd(0x0C02, b"")).name == "reserved (0x0c02)"
@@ -194,8 +194,7 @@ def test_encryption_change_v1_and_v2() -> None:
             ]
         )
     )  # fmt: skip
-    assert isinstance(v1, hci.EncryptionChange) and v1.name == "Encryption Change"
-    assert v1.fields() == {
+    assert fields_of(v1, hci.EncryptionChange, "Encryption Change") == {
         "status": 6,
         "status_name": "PIN or Key Missing",
         "handle": 0x40,
@@ -268,8 +267,7 @@ LE_TIMING = struct.pack("<HHHB", 24, 0, 400, 0)  # interval, latency, timeout, c
 
 def test_le_connection_complete_family() -> None:
     v0 = hci.parse_event(_evt(0x3E, b"\x01" + LE_CONN + LE_TIMING))
-    assert isinstance(v0, hci.LeConnectionComplete) and v0.name == "LE Connection Complete"
-    assert v0.fields() == {
+    assert fields_of(v0, hci.LeConnectionComplete, "LE Connection Complete") == {
         "subevent": 1,
         "status": 0,
         "status_name": "Success",
@@ -324,8 +322,10 @@ def test_le_meta_edge_cases() -> None:
         hci.parse_event(b"\x3e\x00")  # LE Meta with no subevent code
     assert str(exc.value) == "HCI LE Meta event needs 1 parameter byte, got 0"
     upd = hci.parse_event(_evt(0x3E, b"\x03\x00\x40\x00"))  # LE Connection Update Complete
-    assert isinstance(upd, hci.LeMetaEvent) and upd.name == "LE Connection Update Complete"
-    assert upd.fields() == {"subevent": 3, "params": "004000"}
+    assert fields_of(upd, hci.LeMetaEvent, "LE Connection Update Complete") == {
+        "subevent": 3,
+        "params": "004000",
+    }
     assert hci.parse_event(_evt(0x3E, b"\x7f")).name == "LE Meta reserved (0x7f)"
 
 
@@ -339,8 +339,7 @@ def test_command_complete() -> None:
             + bytes.fromhex("1371da7d1a00"),  # BD_ADDR 00:1A:7D:DA:71:13
         )
     )
-    assert isinstance(bd, hci.CommandComplete) and bd.name == "Command Complete (Read BD_ADDR)"
-    assert bd.fields() == {
+    assert fields_of(bd, hci.CommandComplete, "Command Complete (Read BD_ADDR)") == {
         "command_opcode": 0x1009,
         "command_name": "Read BD_ADDR",
         "status": 0,
@@ -375,9 +374,8 @@ def test_command_status() -> None:
             ]
         )
     )  # fmt: skip
-    assert isinstance(ev, hci.CommandStatus)
-    assert ev.name == "Command Status (LE Start Encryption)" and ev.opcode == 0x2019
-    assert ev.fields() == {
+    assert ev.opcode == 0x2019
+    assert fields_of(ev, hci.CommandStatus, "Command Status (LE Start Encryption)") == {
         "command_opcode": 0x2019,
         "command_name": "LE Start Encryption",
         "status": 0x0C,

@@ -42,7 +42,7 @@ from scapy.packet import Packet
 from bpdiag.decode import ll
 from bpdiag.decode.smp import KEY_FIELDS as SMP_KEY_FIELDS
 from bpdiag.errors import BadLength, DecodeError, Truncated
-from tests.helpers import decode_error
+from tests.helpers import decode_error, fields_of
 
 AA = 0x50654321
 
@@ -279,8 +279,7 @@ def test_adv_ext_ind_header_only() -> None:
         ]
     )
     msg = ll.parse_adv(pdu)
-    assert isinstance(msg, ll.AdvExtPdu) and msg.name == "ADV_EXT_IND"
-    assert msg.fields() == {
+    assert fields_of(msg, ll.AdvExtPdu, "ADV_EXT_IND") == {
         "adv_mode": 0,
         "ext_header_length": 9,
         "ext_header_flags": 1,
@@ -294,8 +293,7 @@ def test_adv_ext_ind_header_only() -> None:
 
 def test_reserved_advertising_type_is_kept() -> None:
     msg = ll.parse_adv(bytes([0x0F, 0x02, 0xAB, 0xCD]))
-    assert isinstance(msg, ll.AdvReserved) and msg.name == "reserved (0xf)"
-    assert msg.fields() == {"payload": "abcd"}
+    assert fields_of(msg, ll.AdvReserved, "reserved (0xf)") == {"payload": "abcd"}
 
 
 # ------------------------------------------------------------------ data PDUs
@@ -329,8 +327,7 @@ def test_enc_req_and_rsp_in_wire_order() -> None:
     req = _ctl(
         LL_ENC_REQ(rand=0x0102030405060708, ediv=0x1234, skdm=0x1112131415161718, ivm=0x21222324)
     )
-    assert isinstance(req, ll.EncReq) and req.name == "LL_ENC_REQ"
-    assert req.fields() == {
+    assert fields_of(req, ll.EncReq, "LL_ENC_REQ") == {
         "rand": "0807060504030201",
         "ediv": 0x1234,
         "skd_c": "1817161514131211",

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bpdiag.decode import monitor
 from bpdiag.decode.monitor import parse_monitor
 from bpdiag.errors import DecodeError, Truncated, Unsupported
+from tests.helpers import fields_of
 
 ADDR = bytes.fromhex("0c1688376000")  # 00:60:37:88:16:0C in wire order
 
@@ -84,8 +85,10 @@ def test_system_note_and_vendor_diagnostic() -> None:
     assert parse_monitor(12, 0, b"no terminator").get("text") == "no terminator"
     assert parse_monitor(12, 0, b"bad \xff utf-8\x00").get("text") == "bad \ufffd utf-8"
     diag = parse_monitor(11, 0, b"\x07\x01\x02")
-    assert isinstance(diag, monitor.VendorDiagnostic) and diag.name == "Vendor Diagnostic"
-    assert diag.fields() == {"adapter": 0, "data": "070102"}
+    assert fields_of(diag, monitor.VendorDiagnostic, "Vendor Diagnostic") == {
+        "adapter": 0,
+        "data": "070102",
+    }
 
 
 def test_user_logging() -> None:
@@ -115,8 +118,7 @@ def test_user_logging() -> None:
 
 def test_control_open() -> None:
     rec = parse_monitor(14, 0, _ctrl_open(7, 2, b"bluetoothd"))
-    assert isinstance(rec, monitor.ControlOpen) and rec.name == "Control Open"
-    assert rec.fields() == {
+    assert fields_of(rec, monitor.ControlOpen, "Control Open") == {
         "adapter": 0,
         "cookie": 7,
         "format": "MGMT",
