@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NoReturn, Unpack
 import click
 
 from bpdiag import __version__
-from bpdiag.cli_keys import KeyArgs, build_keyring, key_options
+from bpdiag.cli_keys import F, KeyArgs, build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES, BackendKind
@@ -58,6 +58,11 @@ def _reading(capture: str) -> Iterator[None]:
         _fail(f"{capture}: {exc.strerror or exc}")
 
 
+def _file_option(*names: str, help: str) -> Callable[[F], F]:
+    """An option that names one file (never a directory); not given: None."""
+    return click.option(*names, default=None, type=click.Path(dir_okay=False), help=help)
+
+
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bpdiag")
 def main() -> None:
@@ -68,11 +73,9 @@ def main() -> None:
 @click.argument("capture", type=click.Path(dir_okay=False, allow_dash=True), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (docs/json.md).")
 @click.option("--show-keys", is_flag=True, help="Show LTK/IRK/CSRK values instead of redacting.")
-@click.option(
+@_file_option(
     "--html",
     "html_out",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Write a self-contained HTML report to this file (instead of the text report; "
     "add --text or --json to print one too).",
 )
@@ -90,11 +93,9 @@ def main() -> None:
     help="Read the kernel's HCI monitor channel (Linux, needs CAP_NET_RAW) instead of a file; "
     "hciN selects the adapter, 'all' every adapter.",
 )
-@click.option(
+@_file_option(
     "--write",
     "write_out",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="With --live: also write what was seen to this btsnoop file.",
 )
 @click.option(
@@ -240,11 +241,9 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
     metavar="hciN",
     help="Show the kernel's HCI monitor channel (Linux, CAP_NET_RAW) as it is captured.",
 )
-@click.option(
+@_file_option(
     "--write",
     "write_out",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="With --live: the btsnoop file to record into (default: a temporary file).",
 )
 @key_options
@@ -294,11 +293,9 @@ def tui(
 @click.option(
     "--file", "exp_file", default=None, help="Expectations file (default DIR/expectations.toml)."
 )
-@click.option(
+@_file_option(
     "--junit",
     "junit_out",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Also write the results as JUnit XML (one testcase per capture) to this file.",
 )
 def check(directory: str, update: bool, exp_file: str | None, junit_out: str | None) -> None:
@@ -514,18 +511,14 @@ def compare(a: str, b: str, as_json: bool) -> None:
     metavar="KEYS",
     help="Keys asked of the responder (same names).",
 )
-@click.option(
+@_file_option(
     "--capture",
     "capture_out",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="Where to write the btsnoop of the attempt (default: a new file here).",
 )
-@click.option(
+@_file_option(
     "--compare",
     "recorded",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="Compare the attempt with this recorded capture.",
 )
 @click.option(
@@ -533,10 +526,8 @@ def compare(a: str, b: str, as_json: bool) -> None:
     is_flag=True,
     help="Save the stored bond with TARGET (and say where), then remove it and pair afresh.",
 )
-@click.option(
+@_file_option(
     "--keystore",
-    default=None,
-    type=click.Path(dir_okay=False),
     help="Bumble key store (JSON) of the local side; default over a real transport: "
     "~/.local/share/bpdiag/bumble-keys.json, on --sim: none kept.",
 )

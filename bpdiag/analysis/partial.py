@@ -45,19 +45,16 @@ def infer_partial_method(p: Pairing) -> None:
     no_io = [f for f in seen if f.io_capability == IoCapability.NO_INPUT_NO_OUTPUT]
     if no_io:
         side = "the Pairing Request" if no_io[0] is p.request else "the Pairing Response"
+        # What rules out OOB, the one method NoInputNoOutput leaves beside Just Works
         if sc is False and any(not f.oob for f in seen):
+            no_oob = " and legacy OOB needs both OOB flags"
+        elif sc and p.confirms == 1:
+            no_oob = ", and the one Pairing Confirm rules out OOB"
+        else:
+            no_oob = ""
+        if no_oob:
             p.method = Method.JUST_WORKS
-            p.method_because = (
-                f"{side} #{no_io[0].frame} offers NoInputNoOutput and legacy OOB needs both "
-                "OOB flags"
-            )
-            return
-        if sc and p.confirms == 1:
-            p.method = Method.JUST_WORKS
-            p.method_because = (
-                f"{side} #{no_io[0].frame} offers NoInputNoOutput, and the one Pairing "
-                "Confirm rules out OOB"
-            )
+            p.method_because = f"{side} #{no_io[0].frame} offers NoInputNoOutput{no_oob}"
             return
     if sc and p.confirms == 1:
         p.method_because = (

@@ -340,22 +340,9 @@ class HcidumpTextReader:
     def _event(self, code: int, plen: int, b: _Block) -> bytes | None:
         """HCI events (Vol 4, Part E, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65) from hcidump."""
         kv = _kv(b.detail)
-        if code == 0x08:
-            return struct.pack(
-                "<BHB",
-                _u8(kv, "status"),
-                _check(kv.get("handle", 0), 12, "handle"),
-                _u8(kv, "encrypt"),
-            )
-        if code == 0x05:
-            return struct.pack(
-                "<BHB",
-                _u8(kv, "status"),
-                _check(kv.get("handle", 0), 12, "handle"),
-                _u8(kv, "reason"),
-            )
-        if code == 0x30:
-            return struct.pack("<BH", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"))
+        if code in _STATUS_HANDLE_EVENTS:
+            last = _STATUS_HANDLE_EVENTS[code]
+            return _status_handle(kv) + (bytes([_u8(kv, last)]) if last else b"")
         if code in (0x0E, 0x0F):
             m = (
                 re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", b.detail[0])
@@ -378,13 +365,7 @@ class HcidumpTextReader:
             if name.startswith("LE Connection Complete"):
                 role = 1 if re.search(r"role (?:peripheral|slave)", " ".join(b.detail)) else 0
                 atype = 1 if "(Random)" in " ".join(b.detail) else 0
-                body = struct.pack(
-                    "<BHBB",
-                    _u8(kv, "status"),
-                    _check(kv.get("handle", 0), 12, "handle"),
-                    role,
-                    atype,
-                ) + _address(b.detail[1:])
+                body = _status_handle(kv) + bytes([role, atype]) + _address(b.detail[1:])
                 return bytes([0x01]) + body + struct.pack("<HHHB", 24, 0, 400, 0)
             if name.startswith("LE Long Term Key Request"):
                 if len(b.dump) == 12:
@@ -480,6 +461,17 @@ class HcidumpTextReader:
 
 def _u8(kv: dict[str, int], name: str, default: int = 0) -> int:
     return _check(kv.get(name, default), 8, name)
+
+
+def _status_handle(kv: dict[str, int]) -> bytes:
+    """The Status and 12-bit Connection_Handle that begin most connection events."""
+    return struct.pack("<BH", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"))
+
+
+# Events that are a status, a handle and at most one octet more (its hcidump name; "": none):
+# Encryption Change (7.7.8), Disconnection Complete (7.7.5), Encryption Key Refresh Complete
+# (7.7.39).
+_STATUS_HANDLE_EVENTS: dict[int, str] = {0x08: "encrypt", 0x05: "reason", 0x30: ""}
 
 
 def _name(rest: str) -> str:

@@ -57,6 +57,16 @@ def _address_type(bit: int) -> str:
     return "random" if bit else "public"
 
 
+def _addresses(pdu: object, *roles: str) -> dict[str, object]:
+    """``fields()`` of an advertising PDU's addresses, each ``<role>_address`` beside its
+    ``<role>_address_type`` (the TxAdd/RxAdd bit, shown as public/random), in ``roles`` order."""
+    out: dict[str, object] = {}
+    for role in roles:
+        out[f"{role}_address"] = getattr(pdu, f"{role}_address")
+        out[f"{role}_address_type"] = _address_type(getattr(pdu, f"{role}_address_type"))
+    return out
+
+
 # ===================================================================== the air packet
 @dataclass(frozen=True, slots=True)
 class AirPacket:
@@ -222,8 +232,7 @@ class AdvPdu:
 
     def fields(self) -> dict[str, object]:
         return {
-            "adv_address": self.adv_address,
-            "adv_address_type": _address_type(self.adv_address_type),
+            **_addresses(self, "adv"),
             **self.ad.fields(),
         }
 
@@ -244,12 +253,7 @@ class AdvDirectInd:
         return "ADV_DIRECT_IND"
 
     def fields(self) -> dict[str, object]:
-        return {
-            "adv_address": self.adv_address,
-            "adv_address_type": _address_type(self.adv_address_type),
-            "target_address": self.target_address,
-            "target_address_type": _address_type(self.target_address_type),
-        }
+        return _addresses(self, "adv", "target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,12 +272,7 @@ class ScanReq:
         return "AUX_SCAN_REQ" if self.aux else "SCAN_REQ"
 
     def fields(self) -> dict[str, object]:
-        return {
-            "scan_address": self.scan_address,
-            "scan_address_type": _address_type(self.scan_address_type),
-            "adv_address": self.adv_address,
-            "adv_address_type": _address_type(self.adv_address_type),
-        }
+        return _addresses(self, "scan", "adv")
 
 
 CONNECT_IND_LENGTH = 34
@@ -308,10 +307,7 @@ class ConnectInd:
 
     def fields(self) -> dict[str, object]:
         return {
-            "init_address": self.init_address,
-            "init_address_type": _address_type(self.init_address_type),
-            "adv_address": self.adv_address,
-            "adv_address_type": _address_type(self.adv_address_type),
+            **_addresses(self, "init", "adv"),
             "access_address": f"0x{self.access_address:08x}",
             "crc_init": f"0x{self.crc_init:06x}",
             "win_size": self.win_size,

@@ -140,6 +140,18 @@ class PairingBackend(ABC):
     progress: Callable[[str], None] | None = None
     describe: str = ""  # the parameters in one line, for progress messages
 
+    def must_forget(self, bonded: bool, nothing_stored: str, kept: str) -> bool:
+        """Whether a stored bond with the target is to be saved and removed now.  No bond: False
+        (noting ``nothing_stored`` when asked to forget one); a bond without ``forget_bond``:
+        ``LiveError(kept, Reason.USAGE)``, for pairing again would replace it."""
+        if not bonded:
+            if self.forget_bond:
+                self.notes.append(nothing_stored)
+            return False
+        if not self.forget_bond:
+            raise LiveError(kept, Reason.USAGE)
+        return True
+
     def note_bond_saved(self, target: str, where: str) -> None:
         """Tell the user where the bond went before it was removed, and how to restore it."""
         assert self.bond_backup is not None

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -213,18 +213,15 @@ class BluezBackend(PairingBackend):
         target: str,
     ) -> None:
         """Keep, or save and remove, BlueZ's bond with the target before pairing."""
-        if device is None or not device.get("Paired"):
-            if self.forget_bond:
-                self.notes.append(f"BlueZ has no bond with {target}: nothing to forget")
+        if not self.must_forget(
+            device is not None and bool(device.get("Paired")),
+            f"BlueZ has no bond with {target}: nothing to forget",
+            f"BlueZ already has a bond with {target} and would not pair again "
+            "(org.bluez.Error.AlreadyExists). Give --forget-bond to save the bond and "
+            "pair afresh, or remove it yourself (bluetoothctl remove "
+            f"{target}) if you do not need it",
+        ):
             return
-        if not self.forget_bond:
-            raise LiveError(
-                f"BlueZ already has a bond with {target} and would not pair again "
-                "(org.bluez.Error.AlreadyExists). Give --forget-bond to save the bond and "
-                "pair afresh, or remove it yourself (bluetoothctl remove "
-                f"{target}) if you do not need it",
-                Reason.USAGE,
-            )
         self.bond_backup = save_bluez_bond(str(adapter.get("Address", "")), target)
         adapter_iface = await self._interface(bus, adapter_path, ADAPTER_IFACE)
         await adapter_iface.call_remove_device(path)
@@ -273,7 +270,7 @@ class BluezBackend(PairingBackend):
 
     async def _pair_with_bleak(self, target: str) -> str:
         from bleak import BleakClient, BleakScanner
-        from bleak.exc import BleakDBusError, BleakError
+        from bleak.exc import BleakError
 
         self.say(f"scanning for {target} on {self.adapter} (up to {self.scan_timeout:g} s)")
         try:
@@ -287,22 +284,30 @@ class BluezBackend(PairingBackend):
         client = BleakClient(found, timeout=self.scan_timeout + 10)
         self.say(f"connecting to {target}")
         try:
-            await client.connect()
-        except BleakDBusError as exc:
-            self._note_details(exc.dbus_error, exc.dbus_error_details)
-            return exc.dbus_error
+            refused = await self._bleak_step(client.connect())
         except (BleakError, TimeoutError) as exc:
             raise LiveError(f"cannot connect to {target}: {exc}", Reason.ENVIRONMENT) from exc
+        if refused is not None:
+            return refused
         self.say(f"pairing with {target} (agent: {self.agent_io})")
         try:
-            await client.pair()
-        except BleakDBusError as exc:
-            self._note_details(exc.dbus_error, exc.dbus_error_details)
-            return exc.dbus_error
+            refused = await self._bleak_step(client.pair())
         finally:
             with contextlib.suppress(Exception):
                 await client.disconnect()
-        return "success"
+        return "success" if refused is None else refused
+
+    async def _bleak_step(self, step: Awaitable[object]) -> str | None:
+        """Await one bleak call: the D-Bus error BlueZ answered it with (its details noted), or
+        None when it went through."""
+        from bleak.exc import BleakDBusError
+
+        try:
+            await step
+        except BleakDBusError as exc:
+            self._note_details(exc.dbus_error, exc.dbus_error_details)
+            return exc.dbus_error
+        return None
 
     def _note_details(self, error: str, details: str | None) -> None:
         if details:

@@ -99,16 +99,13 @@ class BumbleBackend(PairingBackend):
             ) from exc
         found = [(n, k) for n, k in entries if normal_address(n) == normal_address(target)]
         where = self.keystore or "the in-memory key store"
-        if not found:
-            if self.forget_bond:
-                self.notes.append(f"no bond with {target} in {where}: nothing to forget")
+        if not self.must_forget(
+            bool(found),
+            f"no bond with {target} in {where}: nothing to forget",
+            f"a bond with {target} is stored in {where}; pairing again would replace it. "
+            "Give --forget-bond to save it first and pair afresh",
+        ):
             return
-        if not self.forget_bond:
-            raise LiveError(
-                f"a bond with {target} is stored in {where}; pairing again would replace it. "
-                "Give --forget-bond to save it first and pair afresh",
-                Reason.USAGE,
-            )
         if self.keystore is not None and not os.access(self.keystore.parent, os.W_OK):
             raise LiveError(
                 f"cannot remove the bond with {target} from {self.keystore}: its directory is "

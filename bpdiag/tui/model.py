@@ -431,14 +431,17 @@ def _keys_text(names: tuple[str, ...] | None) -> str:
 def rerun_defaults_without_pairing(analysis: Analysis, connection: int | None) -> RerunDefaults:
     """For a capture (or connection) with no pairing: pair afresh with the peripheral."""
     conns = [c for c in analysis.connections if connection in (None, c.id)]
+    from bpdiag.live.base import PairParams
+
     target = next((c.peripheral.address for c in conns if c.peripheral.address), None)
+    pair = PairParams()
     return RerunDefaults(
         target=target or "sim",
-        io="KeyboardDisplay",
-        mitm=False,
-        sc=True,
-        bond=True,
-        key_size=16,
+        io=pair.io,
+        mitm=pair.mitm,
+        sc=pair.sc,
+        bond=pair.bond,
+        key_size=pair.key_size,
         sim="generic",
         source="no pairing recorded here: bpdiag pair's defaults",
     )
