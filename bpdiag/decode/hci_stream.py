@@ -23,7 +23,10 @@ L2CAP frame on a channel we do not want, the fragments of such a frame, ATT PDUs
 not Error Responses and events / commands outside the sets above return the shared empty
 list after a few integer comparisons, allocating nothing (ATT requests store one int).
 Fragmented PDUs on unwanted channels are skipped by counting bytes (``_skip``); only SMP
-and ATT Error Responses go through ``l2cap.Reassembler``.
+and ATT Error Responses go through ``l2cap.Reassembler``.  Read from a btsnoop H4 file, the
+records that would return the empty list untouched are not even made: ``skimmer`` gives
+``bpdiag.analysis.run.Reading`` a skim that tells them from their first 10 bytes (``_inert``)
+in the file's buffer (``Frames``).
 
 Bad input never raises: it becomes a ``Problem`` in ``problems`` (drained by the caller) and
 the stream goes on.

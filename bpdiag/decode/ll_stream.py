@@ -76,7 +76,10 @@ control PDUs, L2CAP) — with the fields read from the header; a repeated advert
 that yielded nothing before is dropped (``_quiet``).  Every other record (new advertising,
 LE Coded, CTEInfo, isochronous, lengths that do not add up, a link not yet known) takes the
 full path, ``_feed_slow``.  ``LlStream(fast=False)`` sends every record down the full path
-(tests compare the two).
+(tests compare the two).  Read from a btsnoop or pcap file, the records need not even become
+``Record``s: ``skimmer`` gives ``bpdiag.analysis.run.Reading`` the skims that pass over runs of
+empty PDUs and repeated advertising straight from the file's buffer (``Frames``), leaving the
+same link state, and stop at the first packet to feed.
 
 **Snapshot length.**  A record shorter than its original length (``Record.orig_length``:
 ``editcap -s``, dumpcap's snaplen) fails the fast paths' exact-length checks and the full
@@ -218,6 +221,53 @@ class _Air:
     plaintext: bool | None = None  # the capture's word: True plaintext, False ciphertext
     decrypted: bool = False  # plaintext because the tool decrypted it (MIC may remain)
     isochronous: bool = False
+
+
+class _Run:
+    """A run of empty PDUs on one link, as a skim passes over them: it leaves what its last
+    packet and each side's last packet left, so it notes where those are (``note``) and
+    writes them when the run ends (``settle``: another link, a packet whose direction is
+    inferred from the link's state, a packet to feed, the end of the skim).
+    ``channel_at`` and ``header_at`` are the offsets of the RF channel and the PDU header
+    in the records' payloads."""
+
+    __slots__ = ("c", "channel_at", "frames", "header_at", "link", "p")
+
+    def __init__(self, frames: Frames, channel_at: int, header_at: int) -> None:
+        self.frames = frames
+        self.channel_at = channel_at
+        self.header_at = header_at
+        self.link: _Link | None = None
+        self.c = self.p = -1  # the run's last record from each side (-1: none)
+
+    def note(self, link: _Link, i: int, central: object) -> None:
+        """Record ``i`` of the run is an empty PDU on ``link``, from the central or not."""
+        if link is not self.link:
+            self.settle()
+            self.link = link
+        if central:
+            self.c = i
+        else:
+            self.p = i
+
+    def settle(self) -> None:
+        """Write the state the run leaves, and start none."""
+        link = self.link
+        if link is None:
+            return
+        frames, c, p = self.frames, self.c, self.p
+        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
+        last = c if c > p else p
+        link.last_time = frames.time(last)
+        link.last_channel = buf[heads[last] + hdr + self.channel_at]
+        link.last_length = 0
+        link.last_dir = C if last == c else P
+        first = frames.first + 1
+        for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
+            if i >= 0:
+                link.sent[d] = (buf[heads[i] + hdr + self.header_at] & 0x0B, b"", first + i)
+        self.link = None
+        self.c = self.p = -1
 
 
 class LlStream:
@@ -424,28 +474,6 @@ class LlStream:
             return self._skim_phdr
         return None
 
-    # A run of empty PDUs on one link leaves what its last packet and each side's last
-    # packet left: the skims note where those are and ``_settle`` writes them when the run
-    # ends (another link, a packet whose direction must be inferred from the link's state,
-    # a packet to feed, the end of the skim).
-
-    def _settle(
-        self, frames: Frames, link: _Link, c: int, p: int, channel_at: int, header_at: int
-    ) -> None:
-        """The state a run of empty PDUs on ``link`` leaves: ``c`` and ``p`` are the run's
-        last from each side (``-1``: none); ``channel_at``, ``header_at`` the offsets of the
-        RF channel and the PDU header in their payloads."""
-        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
-        last = c if c > p else p
-        link.last_time = frames.time(last)
-        link.last_channel = buf[heads[last] + hdr + channel_at]
-        link.last_length = 0
-        link.last_dir = C if last == c else P
-        first = frames.first + 1
-        for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
-            if i >= 0:
-                link.sent[d] = (buf[heads[i] + hdr + header_at] & 0x0B, b"", first + i)
-
     def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run, for
         the usual 10-octet event header (others are left to it)."""
@@ -453,8 +481,7 @@ class LlStream:
         links = self.links
         quiet = self._adv_quiet
         unpack = _NORDIC_EMPTY.unpack_from
-        run: _Link | None = None  # the link of the current run of empty PDUs
-        c = p = -1
+        run = _Run(frames, 9, 21)
         while i < stop:
             at = heads[i] + hdr
             n = heads[i + 1] - at
@@ -479,18 +506,9 @@ class LlStream:
             link = links.get(aa)
             if link is None:
                 break
-            if link is not run:
-                if run is not None:
-                    self._settle(frames, run, c, p, 9, 21)
-                run = link
-                c = p = -1
-            if flags & 0x02:
-                c = i
-            else:
-                p = i
+            run.note(link, i, flags & 0x02)
             i += 1
-        if run is not None:
-            self._settle(frames, run, c, p, 9, 21)
+        run.settle()
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
@@ -499,8 +517,7 @@ class LlStream:
         buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         unpack = _PHDR_EMPTY.unpack_from
-        run: _Link | None = None  # the link of the current run of empty PDUs
-        c = p = -1
+        run = _Run(frames, 0, 14)
         while i < stop:
             at = heads[i] + hdr
             if heads[i + 1] - at != 19:
@@ -515,25 +532,15 @@ class LlStream:
             link = links.get(aa)
             if link is None:
                 break
-            if link is not run or not pdu_type:
-                if run is not None:
-                    self._settle(frames, run, c, p, 0, 14)
-                    run = None
-                if not pdu_type:  # the direction is inferred from the state just settled
-                    t = frames.time(i)
-                    d = self._infer(link, t, channel, flags >> 14, 0)
-                    self._empty(link, d, t, channel, h, frames.first + 1 + i)
-                    i += 1
-                    continue
-                run = link
-                c = p = -1
-            if pdu_type == 2:
-                c = i
-            else:
-                p = i
+            if pdu_type:
+                run.note(link, i, pdu_type == 2)
+            else:  # the direction is inferred from the link's state, settled first
+                run.settle()
+                t = frames.time(i)
+                d = self._infer(link, t, channel, flags >> 14, 0)
+                self._empty(link, d, t, channel, h, frames.first + 1 + i)
             i += 1
-        if run is not None:
-            self._settle(frames, run, c, p, 0, 14)
+        run.settle()
         return i
 
     def _fast_bad_crc(
