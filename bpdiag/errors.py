@@ -8,6 +8,41 @@ located with a hex editor.  Readers and decoders raise these and nothing else: n
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """The step of reading that found a problem: a file format or container, or the protocol
+    layer being decoded.  Its value is the word the JSON report prints (``problems[].layer``)."""
+
+    UNSPECIFIED = ""
+    # formats and containers
+    BTSNOOP = "btsnoop"
+    BTSNOOZ = "btsnooz"
+    PACKETLOGGER = "packetlogger"
+    PCAP = "pcap"
+    PCAPNG = "pcapng"
+    ZIP = "zip"
+    BTMON_TEXT = "btmon-text"
+    HCIDUMP_TEXT = "hcidump-text"
+    KEYS = "keys"
+    CAPTURE = "capture"
+    """The capture as a whole (it ends before what it began)."""
+    TRUNCATED = "truncated"
+    """A PDU the capture stored shorter than it was sent (a snapshot length)."""
+    H4 = "h4"
+    # pseudo-headers and protocol layers
+    NORDIC = "nordic"
+    PHDR = "phdr"
+    PPI = "ppi"
+    MONITOR = "monitor"
+    HCI = "hci"
+    L2CAP = "l2cap"
+    LL = "ll"
+    SMP = "smp"
+    ATT = "att"
+    ADV = "adv"
+
 
 class BpdiagError(Exception):
     """Base of every error bpdiag raises on purpose."""
@@ -16,7 +51,7 @@ class BpdiagError(Exception):
 class DecodeError(BpdiagError):
     """Input that could not be decoded.
 
-    ``layer`` names the step that failed (``"btsnoop"``, ``"pcapng"``, ``"smp"`` …),
+    ``layer`` names the step that failed (``Stage.BTSNOOP``, ``Stage.PCAPNG``, ``Stage.SMP`` …),
     ``record_index`` is the 1-based record number and ``offset`` the byte offset in the file.
     """
 
@@ -24,7 +59,7 @@ class DecodeError(BpdiagError):
         self,
         message: str,
         *,
-        layer: str = "",
+        layer: Stage = Stage.UNSPECIFIED,
         record_index: int | None = None,
         offset: int | None = None,
     ) -> None:

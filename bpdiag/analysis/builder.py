@@ -57,6 +57,7 @@ from bpdiag.decode.hci import ErrorCode as Err
 from bpdiag.decode.hci import status_name
 from bpdiag.decode.monitor import MonitorRecord
 from bpdiag.decode.pdu import Layer, Pdu
+from bpdiag.errors import Stage
 
 MAX_PROBLEMS = 1000
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
@@ -691,7 +692,7 @@ class Analyzer:
                         f"{self.analysis.att_errors_dropped} ATT Error Responses were counted "
                         f"but not kept: only {MAX_ATT_ERRORS} distinct refusals (request, "
                         "handle, error, connection) are analysed",
-                        "att",
+                        Stage.ATT,
                     )
                 ]
             )

@@ -29,7 +29,7 @@ from bpdiag.decode.ll_stream import LlStream
 from bpdiag.decode.nordic import parse_nordic
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.decode.stream import AIR_LINK_TYPES
-from bpdiag.errors import BpdiagError, DecodeError, UnreadableCapture
+from bpdiag.errors import BpdiagError, DecodeError, Stage, UnreadableCapture
 
 
 @dataclass(slots=True)
@@ -53,7 +53,7 @@ def _split(rec: Record) -> tuple[bytes, bytes] | None:
     lt, data = rec.link_type, bytes(rec.payload)
     if lt == LinkType.BLUETOOTH_LE_LL_WITH_PHDR:
         if len(data) < ph.PHDR_LENGTH:
-            raise DecodeError("pseudo-header truncated", layer="phdr")
+            raise DecodeError("pseudo-header truncated", layer=Stage.PHDR)
         return data[: ph.PHDR_LENGTH], data[ph.PHDR_LENGTH :]
     if lt == LinkType.NORDIC_BLE:
         n = parse_nordic(data)

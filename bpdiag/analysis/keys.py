@@ -15,6 +15,7 @@ from bpdiag.analysis.model import Analysis
 from bpdiag.capture.record import Problem
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
+from bpdiag.errors import Stage
 
 
 @dataclass(slots=True)
@@ -27,7 +28,7 @@ class Decryption:
 
 def note_decryption(analysis: Analysis, dec: LinkDecryptor | None, keys: Keyring) -> None:
     for message in keys.problems:
-        analysis.problems.append(Problem(None, None, message, "keys"))
+        analysis.problems.append(Problem(None, None, message, Stage.KEYS))
     keys.problems.clear()
     if dec is None or not (dec.decrypted or dec.failed):
         return

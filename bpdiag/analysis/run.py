@@ -27,6 +27,7 @@ from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
 from bpdiag.decode.stream import AIR_LINK_TYPES, PduStream, link_type_name
+from bpdiag.errors import Stage
 
 C_TO_P, P_TO_C = Direction.C_TO_P, Direction.P_TO_C
 __all__ = ["Cancelled", "Job", "Progress", "Reading"]
@@ -226,7 +227,7 @@ class Reading:
                 info.cut_smp_frames = [
                     p.record
                     for p in analyzer.analysis.problems
-                    if p.layer == "truncated" and p.record is not None
+                    if p.layer == Stage.TRUNCATED and p.record is not None
                 ]
                 _assign_cut_frames(analyzer.analysis.pairings, info.cut_smp_frames)
                 _mark_cut_encryptions(analyzer.analysis, info.cut_smp_frames)

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from bpdiag.capture.record import Problem, ProblemKind, Record
+from bpdiag.errors import Stage
 
 CHUNK = 1 << 14
 """Bytes read at a time, and so the payload of one batch.  Small on purpose: a batch of a
@@ -99,7 +100,7 @@ class BatchReader:
     """
 
     format = ""
-    layer = ""
+    layer = Stage.UNSPECIFIED
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         self.src = src

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TextIO, TypeVar
 
 from bpdiag.capture.record import Problem
+from bpdiag.errors import Stage
 
 MAX_LINE = 4096
 
@@ -30,7 +31,7 @@ ELISION = re.compile(
 )
 
 
-def clean_lines(f: TextIO, problems: list[Problem], what: str) -> Iterator[tuple[int, int, str]]:
+def clean_lines(f: TextIO, problems: list[Problem], what: Stage) -> Iterator[tuple[int, int, str]]:
     """``(line number, byte-ish offset, line)`` of the text with control sequences removed,
     tabs expanded and each line cut at ``MAX_LINE`` characters (one Problem per cut line)."""
     offset = 0

@@ -39,8 +39,9 @@ from typing import TextIO
 
 from bpdiag.capture._textlines import ELISION, clean_lines, first_header, indent_of, unquote
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.errors import Stage
 
-LAYER = "btmon-text"
+LAYER = Stage.BTMON_TEXT
 
 MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX = 2, 3, 4, 5
 USER_LOGGING, CTRL_OPEN, CTRL_CLOSE, CTRL_COMMAND, CTRL_EVENT, SYSTEM_NOTE = 13, 14, 15, 16, 17, 12

@@ -25,7 +25,7 @@ from itertools import islice, repeat
 
 from bpdiag.capture._io import FramedReader, Source
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 MAGIC = b"btsnoop\x00"
 HEADER = struct.Struct(">8sII")
@@ -70,7 +70,7 @@ class BtsnoopReader(FramedReader):
     """Reads a btsnoop file: the header at construction, records by ``batches()``."""
 
     format = "btsnoop"
-    layer = "btsnoop"
+    layer = Stage.BTSNOOP
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         """Check the 16-byte file header (btsnoop format, "File Header").

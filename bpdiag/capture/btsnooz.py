@@ -37,6 +37,7 @@ from collections.abc import Generator, Iterator
 
 from bpdiag.capture._io import BatchReader, Source
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
+from bpdiag.errors import Stage
 
 BEGIN = b"--- BEGIN:BTSNOOP_LOG_SUMMARY"
 END = b"--- END:BTSNOOP_LOG_SUMMARY"
@@ -71,7 +72,7 @@ class BtsnoozReader(BatchReader):
     """Finds the btsnooz section in a bug report's text and yields its records."""
 
     format = "btsnooz"
-    layer = "btsnooz"
+    layer = Stage.BTSNOOZ
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         super().__init__(src, problems, stats)

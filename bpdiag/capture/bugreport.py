@@ -33,7 +33,7 @@ from typing import BinaryIO
 from bpdiag.capture import Capture, format_of
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.record import Problem
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 MAX_ENTRIES = 100_000
 MAX_LOGS = 32
@@ -149,7 +149,7 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                     None,
                     f"the zip lists {len(infos)} entries; only the first {MAX_ENTRIES} are "
                     "looked at",
-                    "zip",
+                    Stage.ZIP,
                 )
             )
             infos = infos[:MAX_ENTRIES]
@@ -161,7 +161,7 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                     None,
                     f"the zip holds {len(candidates)} entries named like HCI logs; the first "
                     f"{MAX_LOGS} are analysed",
-                    "zip",
+                    Stage.ZIP,
                 )
             )
             candidates = candidates[:MAX_LOGS]
@@ -219,12 +219,12 @@ def _sniff_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem
         with zf.open(info) as f:
             head = f.read(_SNIFF)
     except _ZIP_ERRORS as exc:
-        notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", "zip"))
+        notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", Stage.ZIP))
         return False
     fmt = format_of(head)
     if fmt is None or fmt == "zip":
         what = "is empty" if not head else f"is no capture format (first bytes {head[:8].hex(' ')})"
-        notes.append(Problem(None, None, f"{info.filename}: {what}; skipped", "zip"))
+        notes.append(Problem(None, None, f"{info.filename}: {what}; skipped", Stage.ZIP))
         return False
     return True
 
@@ -237,7 +237,7 @@ def _bomb(info: zipfile.ZipInfo, notes: list[Problem]) -> bool:
                 None,
                 f"{info.filename}: declares {info.file_size} bytes from {info.compress_size} "
                 "compressed (a zip bomb?); not read",
-                "zip",
+                Stage.ZIP,
             )
         )
         return True
@@ -254,9 +254,9 @@ def _open_entry(
         entry = _ZipEntry(zf.open(info))  # type: ignore[arg-type]
         cap = Capture(label, entry)  # type: ignore[arg-type]
     except UnreadableCapture as exc:
-        notes.append(Problem(None, None, f"{info.filename}: {exc}", "zip"))
+        notes.append(Problem(None, None, f"{info.filename}: {exc}", Stage.ZIP))
         return None
     except _ZIP_ERRORS as exc:
-        notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", "zip"))
+        notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", Stage.ZIP))
         return None
     return Input(label, cap, list(notes))

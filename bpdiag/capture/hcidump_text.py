@@ -53,8 +53,9 @@ from bpdiag.capture.btmon_text import (
     _int,
 )
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.errors import Stage
 
-LAYER = "hcidump-text"
+LAYER = Stage.HCIDUMP_TEXT
 
 _STAMP = (
     r"(?:(?P<date>\d{4,6}-\d\d-\d\d) (?P<tod>\d\d:\d\d:\d\d\.\d{1,9})|(?P<epoch>\d{1,12}\.\d{1,9}))"

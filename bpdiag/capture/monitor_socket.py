@@ -28,7 +28,7 @@ from typing import BinaryIO
 from bpdiag.capture._io import Closing
 from bpdiag.capture.btsnoop import EPOCH_DELTA_US, MONITOR_DIRECTIONS
 from bpdiag.capture.record import Direction, Problem, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 AF_BLUETOOTH = 31
 BTPROTO_HCI = 1
@@ -139,7 +139,7 @@ class MonitorCapture(Closing):
                         self.records + 1,
                         None,
                         f"a monitor frame of {len(frame)} bytes is shorter than its 6-byte header",
-                        "monitor",
+                        Stage.MONITOR,
                     )
                 )
                 continue
@@ -151,7 +151,7 @@ class MonitorCapture(Closing):
                         self.records + 1,
                         None,
                         f"a monitor frame says {length} bytes and holds {len(data)}",
-                        "monitor",
+                        Stage.MONITOR,
                     )
                 )
                 data = data[:length]

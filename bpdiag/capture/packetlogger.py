@@ -29,7 +29,7 @@ import struct
 
 from bpdiag.capture._io import FramedReader, Source
 from bpdiag.capture.record import Direction, Problem, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 HEADER_BE = struct.Struct(">III")
 HEADER_LE = struct.Struct("<III")
@@ -106,7 +106,7 @@ class PacketLoggerReader(FramedReader):
     is ``FramedReader``'s; a record header is the length field, the time and the type)."""
 
     format = "packetlogger"
-    layer = "packetlogger"
+    layer = Stage.PACKETLOGGER
     record_header = HDR
     hard_limit = MAX_LENGTH - MIN_LENGTH
     stored_name = "packet bytes"

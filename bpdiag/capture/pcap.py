@@ -25,7 +25,7 @@ from itertools import islice, repeat
 
 from bpdiag.capture._io import FramedReader, Source
 from bpdiag.capture.record import Problem, ProblemKind, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 MAGICS: dict[bytes, tuple[str, int]] = {
     b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
@@ -48,7 +48,7 @@ class PcapReader(FramedReader):
     """Reads a pcap file: the header at construction, records by ``batches()``."""
 
     format = "pcap"
-    layer = "pcap"
+    layer = Stage.PCAP
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         """Parse the file header (draft-ietf-opsawg-pcap, 4 "File Header").

@@ -35,7 +35,7 @@ from collections.abc import Generator, Iterator
 
 from bpdiag.capture._io import BatchReader, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 _Found = list[tuple[int | None, str, ProblemKind]]  # problems a block handler found
 
@@ -124,7 +124,7 @@ class PcapngReader(BatchReader):
     """Reads a pcapng file: the first section header at construction, then ``batches()``."""
 
     format = "pcapng"
-    layer = "pcapng"
+    layer = Stage.PCAPNG
 
     def __init__(self, src: Source, problems: list[Problem], stats: dict[str, int]) -> None:
         """Check the first Section Header Block (draft-ietf-opsawg-pcapng, 4.1) and find

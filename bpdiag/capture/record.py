@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
+from bpdiag.errors import BadLength, DecodeError, Stage, Truncated, Unsupported
 
 
 class Direction(IntEnum):
@@ -126,5 +126,5 @@ class Problem:
     record: int | None
     offset: int | None
     message: str
-    layer: str = ""
+    layer: Stage = Stage.UNSPECIFIED
     kind: ProblemKind = ProblemKind.OTHER

@@ -11,6 +11,7 @@ from typing import BinaryIO, TextIO
 from bpdiag.capture import btmon_text, hcidump_text
 from bpdiag.capture._textlines import clean_lines, quote_prefixes
 from bpdiag.capture.record import Problem
+from bpdiag.errors import Stage
 
 SCAN_LIMIT = 16 << 20  # bytes of a text file searched for records before giving up
 _CHUNK = 1 << 20
@@ -54,7 +55,7 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
         return None
     btmon = hcidump = 0
     btmon_detail = hcidump_detail = ambiguous = 0
-    for _lineno, _off, line in clean_lines(io.StringIO(text), [], "text"):
+    for _lineno, _off, line in clean_lines(io.StringIO(text), [], Stage.UNSPECIFIED):
         if "Bluetooth monitor ver" in line:
             btmon += 1
             continue

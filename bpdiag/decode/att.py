@@ -4,7 +4,7 @@ The Error Response (3.4.1.1) is decoded in full.  The requests it can answer are
 far enough to know their opcode and attribute handle (the starting handle of a range, the
 first handle of a set), after checking their length against the spec: a request too short
 for its fixed parameters is ``Truncated``, one with a length the spec does not allow is
-``BadLength`` (both ``layer="att"``).  Every other opcode — responses, notifications,
+``BadLength`` (both ``layer=Stage.ATT``).  Every other opcode — responses, notifications,
 indications, commands and reserved opcodes — is kept as a generic ``AttPdu``.
 """
 
@@ -15,7 +15,7 @@ from enum import IntEnum
 from typing import ClassVar
 
 from bpdiag.decode.declare import attrs
-from bpdiag.errors import BadLength, Truncated
+from bpdiag.errors import BadLength, Stage, Truncated
 
 ERROR_RESPONSE = 0x01
 
@@ -249,28 +249,28 @@ def _check_request(op: int, data: bytes) -> None:
             return
         allowed = " or ".join(str(length) for length in shape.lengths)
         error = Truncated if n < shape.minimum else BadLength
-        raise error(f"{what} must be {allowed} bytes, got {n}", layer="att")
+        raise error(f"{what} must be {allowed} bytes, got {n}", layer=Stage.ATT)
     if n < shape.minimum:
-        raise Truncated(f"{what} must be at least {shape.minimum} bytes, got {n}", layer="att")
+        raise Truncated(f"{what} must be at least {shape.minimum} bytes, got {n}", layer=Stage.ATT)
     if shape.handle_list and (n - 1) % 2:
-        raise BadLength(f"{what} must carry whole 2-byte handles, got {n} bytes", layer="att")
+        raise BadLength(f"{what} must carry whole 2-byte handles, got {n} bytes", layer=Stage.ATT)
 
 
 def parse_att(data: bytes) -> AttPdu | AttErrorResponse | AttRequest:
     """Decode an ATT PDU (the payload of L2CAP CID 0x0004).
 
     Raises ``Truncated`` (empty PDU, or an Error Response / request shorter than its fixed
-    parameters) or ``BadLength`` (a length the spec does not allow), with ``layer="att"``.
+    parameters) or ``BadLength`` (a length the spec does not allow), with ``layer=Stage.ATT``.
     """
     if not data:
-        raise Truncated("empty ATT PDU (no opcode)", layer="att")
+        raise Truncated("empty ATT PDU (no opcode)", layer=Stage.ATT)
     op = data[0]
     if op == ERROR_RESPONSE:
         if len(data) != AttErrorResponse.LENGTH:
             error = Truncated if len(data) < AttErrorResponse.LENGTH else BadLength
             raise error(
                 f"ATT Error Response must be {AttErrorResponse.LENGTH} bytes, got {len(data)}",
-                layer="att",
+                layer=Stage.ATT,
             )
         return AttErrorResponse(data[1], int.from_bytes(data[2:4], "little"), data[4])
     if op in _REQUEST_SHAPES:

@@ -45,7 +45,7 @@ import struct
 from typing import NamedTuple
 
 from bpdiag.capture.record import Direction, LinkType, Record
-from bpdiag.errors import Truncated, Unsupported
+from bpdiag.errors import Stage, Truncated, Unsupported
 
 COMMAND = 0x01
 ACL = 0x02
@@ -124,7 +124,7 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
     type.  ``flags`` is ``Record.flags`` (btsnoop's flags word)."""
     if link_type == LinkType.BTSNOOP_H4 or link_type == LinkType.BLUETOOTH_HCI_H4:
         if not payload:
-            raise Truncated("empty H4 packet: no packet type byte", layer="h4")
+            raise Truncated("empty H4 packet: no packet type byte", layer=Stage.H4)
         ptype = payload[0]
         if link_type == LinkType.BTSNOOP_H4:
             return Framing(ptype, 1, _RECEIVED if flags & 1 else _SENT, 0, -1)
@@ -146,7 +146,7 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
             raise Truncated(
                 f"H4 with pseudo-header needs 5 bytes (4-byte direction, packet type), "
                 f"got {len(payload)}",
-                layer="h4",
+                layer=Stage.H4,
             )
         direction = _RECEIVED if _BE_U32.unpack_from(payload)[0] & 1 else _SENT
         return Framing(payload[4], 5, direction, flags >> 16, -1)
@@ -154,7 +154,7 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
         if len(payload) < 4:
             raise Truncated(
                 f"Linux monitor pseudo-header needs 4 bytes (adapter, opcode), got {len(payload)}",
-                layer="monitor",
+                layer=Stage.MONITOR,
             )
         adapter, opcode = _BE_U16U16.unpack_from(payload)
         hci = MONITOR_HCI.get(opcode)
@@ -166,7 +166,7 @@ def split(link_type: int, payload: bytes, flags: int = 0) -> Framing:
         if flags & 2:
             return Framing(EVENT if flags & 1 else COMMAND, 0, direction, 0, -1)
         return Framing(ACL, 0, direction, 0, -1)
-    raise Unsupported(f"link type {link_type} is not an HCI transport", layer="h4")
+    raise Unsupported(f"link type {link_type} is not an HCI transport", layer=Stage.H4)
 
 
 def unwrap(rec: Record) -> HciPacket:

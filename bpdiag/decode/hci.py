@@ -6,7 +6,7 @@ event 5.4.4), commands in 7.1 / 7.4 / 7.8, events in 7.7; error codes in Vol 1, 
 ``parse_command`` and ``parse_event`` check the parameter length byte against the data, then
 each typed message's fixed parameters against what is there; anything short raises
 ``Truncated`` and a length byte that disagrees with the data raises ``Truncated`` (the data is
-shorter) or ``BadLength`` (longer), all with ``layer="hci"``.  Parameters beyond what a typed
+shorter) or ``BadLength`` (longer), all with ``layer=Stage.HCI``.  Parameters beyond what a typed
 message reads are ignored (later spec versions append parameters).  Messages bpdiag has no
 class for come back as ``HciCommand`` / ``HciEvent`` / ``LeMetaEvent`` with their raw
 parameters and a name from ``bpdiag.decode.hci_names`` (a value in none of its tables is
@@ -50,7 +50,7 @@ from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
 from bpdiag.decode.hci_names import STATUS_NAMES as STATUS_NAMES
 from bpdiag.decode.hci_names import ErrorCode as ErrorCode
-from bpdiag.errors import BadLength, Truncated
+from bpdiag.errors import BadLength, Stage, Truncated
 
 KEY_FIELDS = frozenset({"ltk"})
 """Names of ``fields()`` keys that hold key material (redacted unless asked for)."""
@@ -113,7 +113,7 @@ def address_type_name(t: int) -> str:
 
 def _need(params: bytes, n: int, what: str) -> None:
     if len(params) < n:
-        raise Truncated(f"HCI {what} needs {n} parameter bytes, got {len(params)}", layer="hci")
+        raise Truncated(f"HCI {what} needs {n} parameter bytes, got {len(params)}", layer=Stage.HCI)
 
 
 # ================================================================ declarations
@@ -376,7 +376,7 @@ def _parameters(
         error = Truncated if len(params) < plen else BadLength
         raise error(
             f"HCI {name_of(code)}{what}: parameter length says {plen}, got {len(params)}",
-            layer="hci",
+            layer=Stage.HCI,
         )
     return params
 
@@ -385,7 +385,7 @@ def parse_command(data: bytes) -> HciCommandMessage:
     """Decode an HCI command packet (Vol 4, Part E, 5.4.1): opcode (u16 LE), parameter total
     length (u8), parameters."""
     if len(data) < 3:
-        raise Truncated(f"HCI command header needs 3 bytes, got {len(data)}", layer="hci")
+        raise Truncated(f"HCI command header needs 3 bytes, got {len(data)}", layer=Stage.HCI)
     opcode = int.from_bytes(data[:2], "little")
     params = _parameters(data, 3, command_name, opcode, "")
     layout = COMMANDS.get(opcode)
@@ -615,13 +615,13 @@ def parse_event(data: bytes) -> HciEventMessage:
     """Decode an HCI event packet (Vol 4, Part E, 5.4.4): event code (u8), parameter total
     length (u8), parameters; an LE Meta event (7.7.65) by its subevent code."""
     if len(data) < 2:
-        raise Truncated(f"HCI event header needs 2 bytes, got {len(data)}", layer="hci")
+        raise Truncated(f"HCI event header needs 2 bytes, got {len(data)}", layer=Stage.HCI)
     code = data[0]
     params = _parameters(data, 2, event_name, code, " event")
     msg: HciEventMessage
     if code == LE_META:
         if not params:
-            raise Truncated("HCI LE Meta event needs 1 parameter byte, got 0", layer="hci")
+            raise Truncated("HCI LE Meta event needs 1 parameter byte, got 0", layer=Stage.HCI)
         layout = LE_SUBEVENTS.get(params[0])
         if layout is None:
             return LeMetaEvent(params[0], params[1:])
@@ -649,13 +649,17 @@ def parse_acl(data: bytes, *, allow_extra: bool = False) -> tuple[int, int, int,
     the payload to the length field (trailing bytes are transport padding or junk).
     """
     if len(data) < 4:
-        raise Truncated(f"HCI ACL header needs 4 bytes, got {len(data)}", layer="hci")
+        raise Truncated(f"HCI ACL header needs 4 bytes, got {len(data)}", layer=Stage.HCI)
     hf, length = _ACL.unpack_from(data)
     payload = bytes(data[4:])
     if len(payload) != length:
         if len(payload) < length:
-            raise Truncated(f"HCI ACL data length says {length}, got {len(payload)}", layer="hci")
+            raise Truncated(
+                f"HCI ACL data length says {length}, got {len(payload)}", layer=Stage.HCI
+            )
         if not allow_extra:
-            raise BadLength(f"HCI ACL data length says {length}, got {len(payload)}", layer="hci")
+            raise BadLength(
+                f"HCI ACL data length says {length}, got {len(payload)}", layer=Stage.HCI
+            )
         payload = payload[:length]
     return hf & 0x0FFF, (hf >> 12) & 3, (hf >> 14) & 3, payload

@@ -50,7 +50,7 @@ from bpdiag.decode.l2cap import (
 )
 from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
 from bpdiag.decode.pdu import Layer, Message, Pdu
-from bpdiag.errors import DecodeError
+from bpdiag.errors import DecodeError, Stage
 
 if TYPE_CHECKING:
     from bpdiag.capture._io import Frames
@@ -215,7 +215,7 @@ class HciStream:
     def _feed_btsnoop_h4(self, rec: Record) -> list[Pdu]:
         p = rec.payload
         if not p:
-            return self._problem(rec, "empty H4 packet: no packet type byte", "h4", _TRUNCATED)
+            return self._problem(rec, "empty H4 packet: no packet type byte", Stage.H4, _TRUNCATED)
         t = p[0]
         if t == 2:
             # Inlined commonest case: one complete L2CAP frame, no fragment pending anywhere.
@@ -290,7 +290,7 @@ class HciStream:
         return self._unknown_type(rec, ptype)
 
     # ------------------------------------------------------------ problems
-    def _problem(self, rec: Record, message: str, layer: str, kind: ProblemKind) -> list[Pdu]:
+    def _problem(self, rec: Record, message: str, layer: Stage, kind: ProblemKind) -> list[Pdu]:
         self.problems.append(Problem(rec.index, rec.file_offset, message, layer, kind))
         return _NONE
 
@@ -308,14 +308,14 @@ class HciStream:
             rec,
             f"unknown H4 packet type 0x{ptype:02x}; the record is skipped "
             "(later records of this type are counted, not listed)",
-            "h4",
+            Stage.H4,
             ProblemKind.UNKNOWN,
         )
 
     def _drain_reassembler(self, rec: Record) -> None:
         for idx, msg, kind in self._reasm.problems:
             offset = rec.file_offset if idx == rec.index else None
-            self.problems.append(Problem(idx, offset, msg, "l2cap", kind))
+            self.problems.append(Problem(idx, offset, msg, Stage.L2CAP, kind))
         self._reasm.problems.clear()
 
     # ------------------------------------------------------------ ACL / L2CAP
@@ -324,7 +324,7 @@ class HciStream:
         n = len(p) - off - 4  # ACL payload bytes present
         if n < 0:
             return self._problem(
-                rec, f"HCI ACL header needs 4 bytes, got {n + 4}", "hci", _TRUNCATED
+                rec, f"HCI ACL header needs 4 bytes, got {n + 4}", Stage.HCI, _TRUNCATED
             )
         hf, length = _U16U16(p, off)
         if length != n:
@@ -332,11 +332,11 @@ class HciStream:
                 if rec.orig_length > len(rec.payload):
                     return self._cut_acl(rec, p, off, n, adapter, d)
                 message = f"HCI ACL data length says {length}, got {n}"
-                return self._problem(rec, message, "hci", _TRUNCATED)
+                return self._problem(rec, message, Stage.HCI, _TRUNCATED)
             self._problem(
                 rec,
                 f"HCI ACL data length says {length}, got {n}; the extra bytes are ignored",
-                "hci",
+                Stage.HCI,
                 ProblemKind.BAD_LENGTH,
             )
             p = p[: off + 4 + length]
@@ -361,7 +361,7 @@ class HciStream:
                             rec,
                             f"L2CAP PDU on handle 0x{handle:03x} ran {-left} bytes past the "
                             "length in its header; the extra bytes are ignored",
-                            "l2cap",
+                            Stage.L2CAP,
                             ProblemKind.BAD_LENGTH,
                         )
                     return _NONE
@@ -426,7 +426,7 @@ class HciStream:
                     None,
                     f"more than {MAX_PARTIAL} fragmented L2CAP PDUs were unfinished at once; "
                     f"the {half} oldest were dropped (their continuations show as orphans)",
-                    "l2cap",
+                    Stage.L2CAP,
                 )
             )
 
@@ -459,7 +459,7 @@ class HciStream:
                 f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: an SMP "
                 f"PDU of {l2len} bytes on handle 0x{handle:03x} is cut to its L2CAP header "
                 "(which command it was is not in the capture)",
-                "truncated",
+                Stage.TRUNCATED,
                 _TRUNCATED,
             )
         code = p[off + 8]
@@ -477,7 +477,7 @@ class HciStream:
             rec,
             f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the SMP "
             f"{name} on handle 0x{handle:03x} {what}",
-            "truncated",
+            Stage.TRUNCATED,
             _TRUNCATED,
         )
         if cut is None:
@@ -518,7 +518,7 @@ class HciStream:
         link = ("hci", adapter, handle)
         if cid == CID_ATT:
             if not payload:
-                return self._problem(rec, "empty ATT PDU (no opcode)", "att", _TRUNCATED)
+                return self._problem(rec, "empty ATT PDU (no opcode)", Stage.ATT, _TRUNCATED)
             op = payload[0]
             if op != _ATT_ERROR:
                 if op in _ATT_REQUESTS:
@@ -561,7 +561,9 @@ class HciStream:
         have one)."""
         n = len(p) - off
         if n < 1:
-            return self._problem(rec, "empty HCI event packet (no event code)", "hci", _TRUNCATED)
+            return self._problem(
+                rec, "empty HCI event packet (no event code)", Stage.HCI, _TRUNCATED
+            )
         code = p[off]
         if code == 0x3E:
             if n > 2 and p[off + 2] not in LE_SUBEVENTS:
@@ -655,7 +657,7 @@ class HciStream:
                         None,
                         f"{count} records in all had unknown H4 packet type 0x{ptype:02x} "
                         f"(first at record {first})",
-                        "h4",
+                        Stage.H4,
                         ProblemKind.UNKNOWN,
                     )
                 )
@@ -667,7 +669,7 @@ class HciStream:
             else:
                 what = f"an L2CAP PDU on {where}, CID 0x{cid:04x}: {have} of {expected} bytes"
             self.problems.append(
-                Problem(None, None, f"capture ends inside {what}", "l2cap", _TRUNCATED)
+                Problem(None, None, f"capture ends inside {what}", Stage.L2CAP, _TRUNCATED)
             )
         self._reasm = Reassembler(WANTED_CIDS)
         self._evicted = 0

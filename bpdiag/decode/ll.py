@@ -12,7 +12,7 @@
   per opcode family; opcodes without a class here come back as a generic ``LlControl``.
 
 Every parser checks each length before reading and raises only ``DecodeError`` subclasses
-(``layer="ll"``).  ``fields()`` prints addresses most significant octet first, as tshark does,
+(``layer=Stage.LL``).  ``fields()`` prints addresses most significant octet first, as tshark does,
 the access address as ``0x8e89bed6``, byte strings (Rand, SKD, IV, channel map, features) as
 hex in wire order, error codes as ints.  Nothing here is key material: Rand, EDIV, SKD and IV
 travel in clear on purpose (the session key needs the LTK), so ``KEY_FIELDS`` is empty.
@@ -39,13 +39,13 @@ from bpdiag.decode.declare import (
 )
 from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci import status_name
-from bpdiag.errors import BadLength, Truncated
+from bpdiag.errors import BadLength, Stage, Truncated
 
 ADV_ACCESS_ADDRESS = 0x8E89BED6
 KEY_FIELDS: frozenset[str] = frozenset()
 """``fields()`` keys of this module holding key material: none (see the module docstring)."""
 
-_LAYER = "ll"
+_LAYER = Stage.LL
 
 
 def error_name(code: int) -> str:

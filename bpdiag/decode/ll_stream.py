@@ -121,7 +121,7 @@ from bpdiag.decode.nordic import parse_nordic
 from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.decode.phdr import parse_phdr
 from bpdiag.decode.ppi import parse_ppi
-from bpdiag.errors import DecodeError
+from bpdiag.errors import DecodeError, Stage
 
 if TYPE_CHECKING:
     from bpdiag.capture._io import Frames
@@ -592,7 +592,9 @@ class LlStream:
     def _decode_error(self, rec: Record, exc: DecodeError) -> list[Pdu]:
         """A record that did not decode: a problem, no PDU."""
         self.problems.append(
-            Problem(rec.index, rec.file_offset, str(exc), exc.layer or "ll", ProblemKind.of(exc))
+            Problem(
+                rec.index, rec.file_offset, str(exc), exc.layer or Stage.LL, ProblemKind.of(exc)
+            )
         )
         return _NONE
 
@@ -611,7 +613,7 @@ class LlStream:
                     None if start is None else start[1],
                     f"capture ends inside an L2CAP PDU on access address 0x{aa:08x} "
                     f"({_dir_word(d)}), {what}: {have} of {need} bytes",
-                    "l2cap",
+                    Stage.L2CAP,
                     ProblemKind.TRUNCATED,
                 )
             )
@@ -742,7 +744,11 @@ class LlStream:
             if msg.ad.problem is not None:
                 self.problems.append(
                     Problem(
-                        rec.index, rec.file_offset, msg.ad.problem, "adv", ProblemKind.BAD_LENGTH
+                        rec.index,
+                        rec.file_offset,
+                        msg.ad.problem,
+                        Stage.ADV,
+                        ProblemKind.BAD_LENGTH,
                     ),
                 )
             return [Pdu(rec.index, rec.timestamp, U, None, Layer.ADV, msg.pdu_type, msg, rec.index)]
@@ -802,7 +808,7 @@ class LlStream:
                         f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the "
                         "capture's snapshot length: the L2CAP PDU this fragment continues "
                         f"on access address 0x{aa:08x} is not decoded",
-                        "l2cap",
+                        Stage.L2CAP,
                         ProblemKind.TRUNCATED,
                     )
                 )
@@ -835,7 +841,7 @@ class LlStream:
                 f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the capture's "
                 f"snapshot length: the SMP {smp.command_name(code)} on access address "
                 f"0x{aa:08x} {kept} (its fields are cut)",
-                "truncated",
+                Stage.TRUNCATED,
                 ProblemKind.TRUNCATED,
             )
         )
@@ -959,7 +965,7 @@ class LlStream:
                 rec.index,
                 rec.file_offset,
                 "data PDU with reserved LLID 0b00",
-                "ll",
+                Stage.LL,
                 ProblemKind.INVALID,
             )
         )
@@ -1116,7 +1122,7 @@ class LlStream:
         if reasm.problems:
             for idx, message, kind in reasm.problems:
                 offset = rec.file_offset if idx == rec.index else None
-                self.problems.append(Problem(idx, offset, message, "l2cap", kind))
+                self.problems.append(Problem(idx, offset, message, Stage.L2CAP, kind))
             reasm.problems.clear()
         if frame is None:
             return _NONE
@@ -1129,7 +1135,7 @@ class LlStream:
                         rec.index,
                         rec.file_offset,
                         "empty SMP PDU (no command code)",
-                        "smp",
+                        Stage.SMP,
                         ProblemKind.TRUNCATED,
                     )
                 )
@@ -1200,7 +1206,7 @@ class LlStream:
                     f"more than {MAX_UNCONFIRMED_LINKS} access addresses without a CONNECT_IND "
                     f"were open at once; the {len(stale)} seen least recently were forgotten "
                     "(a later packet on one starts it over)",
-                    "ll",
+                    Stage.LL,
                 )
             )
         self._unconfirmed[aa] = None

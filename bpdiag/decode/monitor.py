@@ -51,7 +51,7 @@ from typing import Any, ClassVar
 from bpdiag.decode.declare import Names, Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
 from bpdiag.decode.labels import Labelled
-from bpdiag.errors import Truncated, Unsupported
+from bpdiag.errors import Stage, Truncated, Unsupported
 
 
 class MonitorOpcode(Labelled):
@@ -508,7 +508,7 @@ def _cstr(b: bytes) -> str:
 
 def _need(data: bytes, n: int, what: str) -> None:
     if len(data) < n:
-        raise Truncated(f"monitor {what} needs {n} bytes, got {len(data)}", layer="monitor")
+        raise Truncated(f"monitor {what} needs {n} bytes, got {len(data)}", layer=Stage.MONITOR)
 
 
 def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str, object], ...]:
@@ -788,7 +788,7 @@ def _control_open(adapter: int, data: bytes) -> ControlOpen:
         raise Truncated(
             f"monitor Control Open: process name length says {ident_len}, "
             f"{len(rest) - 8} bytes follow",
-            layer="monitor",
+            layer=Stage.MONITOR,
         )
     process = _cstr(rest[8 : 8 + ident_len])
     return ControlOpen(adapter, cookie, fmt, version, revision, flags, process)
@@ -882,7 +882,7 @@ def parse_monitor(
     """Decode a monitor record that is not an HCI packet.
 
     ``control_format`` is the format the cookie of a Control Command / Event was opened with
-    (``None``: not seen, read as MGMT).  Raises ``Truncated`` (``layer="monitor"``) when the
+    (``None``: not seen, read as MGMT).  Raises ``Truncated`` (``layer=Stage.MONITOR``) when the
     record is shorter than its layout, ``Unsupported`` for the opcodes that carry HCI packets.
     """
     data = bytes(data)
@@ -895,6 +895,6 @@ def parse_monitor(
         raise Unsupported(
             f"monitor opcode {opcode} ({OPCODE_NAMES[opcode]}) is an HCI packet, not a "
             "monitor record",
-            layer="monitor",
+            layer=Stage.MONITOR,
         )
     return UnknownMonitorRecord(adapter, opcode, data)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from bpdiag.errors import BadLength, Truncated, Unsupported
+from bpdiag.errors import BadLength, Stage, Truncated, Unsupported
 
 ADV_ACCESS_ADDRESS = 0x8E89BED6
 LEGACY_MARKER = b"\xbe\xef"
@@ -52,7 +52,7 @@ PHY_NAMES = {0: "LE 1M", 1: "LE 2M", 2: "LE Coded"}
 AUX_TYPE_NAMES = {0: "AUX_ADV_IND", 1: "AUX_CHAIN_IND", 2: "AUX_SYNC_IND", 3: "AUX_SCAN_RSP"}
 MIN_AIR_PACKET = 4 + 2 + 3  # access address, PDU header, CRC
 
-_LAYER = "nordic"
+_LAYER = Stage.NORDIC
 
 
 @dataclass(frozen=True, slots=True)

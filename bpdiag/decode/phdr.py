@@ -27,7 +27,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from bpdiag.errors import Truncated
+from bpdiag.errors import Stage, Truncated
 
 PHDR_LENGTH = 10
 MIN_AIR_PACKET = 4 + 2 + 3
@@ -59,7 +59,7 @@ PDU_TYPE_NAMES = {
 PHY_NAMES = {0: "LE 1M", 1: "LE 2M", 2: "LE Coded", 3: "reserved (3)"}
 AUX_TYPE_NAMES = {0: "AUX_ADV_IND", 1: "AUX_CHAIN_IND", 2: "AUX_SYNC_IND", 3: "AUX_SCAN_RSP"}
 
-_LAYER = "phdr"
+_LAYER = Stage.PHDR
 
 
 _RF_CHANNELS = tuple(

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 
 from bpdiag.decode.declare import attrs
-from bpdiag.errors import BadLength, Truncated, Unsupported
+from bpdiag.errors import BadLength, Stage, Truncated, Unsupported
 
 PPI_HEADER_LENGTH = 8
 PPI_FLAG_ALIGNED = 0x01
@@ -33,7 +33,7 @@ INNER_BTLE = frozenset({DLT_USER0, DLT_BLUETOOTH_LE_LL})
 BTLE_FIELD_LENGTH = 12
 MIN_AIR_PACKET = 4 + 2 + 3
 
-_LAYER = "ppi"
+_LAYER = Stage.PPI
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
 
 from bpdiag.decode.declare import attrs
-from bpdiag.errors import BadLength, Truncated
+from bpdiag.errors import BadLength, Stage, Truncated
 
 
 class CommandCode(IntEnum):
@@ -729,12 +729,12 @@ def parse_smp(data: bytes) -> SmpCommand:
     """Decode one SMP PDU (the payload of L2CAP CID 0x0006, or 0x0007 over BR/EDR).
 
     Raises ``Truncated`` when the PDU is shorter than its command's fixed length (or empty)
-    and ``BadLength`` when it is longer, both with ``layer="smp"`` and a message saying the
+    and ``BadLength`` when it is longer, both with ``layer=Stage.SMP`` and a message saying the
     expected and actual lengths.  A reserved command code is not an error: it gives an
     ``SmpUnknown``.
     """
     if not data:
-        raise Truncated("empty SMP PDU (no command code)", layer="smp")
+        raise Truncated("empty SMP PDU (no command code)", layer=Stage.SMP)
     code = data[0]
     cls = _COMMANDS.get(code)
     if cls is None:
@@ -742,7 +742,7 @@ def parse_smp(data: bytes) -> SmpCommand:
     if len(data) != cls.LENGTH:
         error = Truncated if len(data) < cls.LENGTH else BadLength
         raise error(
-            f"SMP {command_name(code)} must be {cls.LENGTH} bytes, got {len(data)}", layer="smp"
+            f"SMP {command_name(code)} must be {cls.LENGTH} bytes, got {len(data)}", layer=Stage.SMP
         )
     if code in _SHARED_CODES:
         return _decode_shared(bytes(data))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bpdiag.capture.record import LinkType, Problem, ProblemKind, Record
 from bpdiag.decode.h4 import HCI_LINK_TYPES
 from bpdiag.decode.pdu import Pdu
+from bpdiag.errors import Stage
 
 if TYPE_CHECKING:  # imported on first use (a capture needs one of the two)
     from bpdiag.capture._io import Frames
@@ -109,7 +110,7 @@ class PduStream:
                         rec.file_offset,
                         f"link type {rec.link_type} is not a Bluetooth link type bpdiag "
                         "decodes; records of this link type are skipped",
-                        "capture",
+                        Stage.CAPTURE,
                         ProblemKind.UNSUPPORTED,
                     )
                 )
