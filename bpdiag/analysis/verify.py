@@ -44,30 +44,49 @@ class _Values:
     rounds: dict[str, list[tuple[tuple[int, bytes] | None, tuple[int, bytes]]]]
 
 
+_SIDE = {"central": "i", "peripheral": "r"}
+# The messages verify reads, by class (one dict lookup per step instead of a chain of
+# isinstance checks): what is read from each.
+_PREQ, _PRES, _PK, _CONFIRM, _RANDOM = range(5)
+_KINDS: dict[type, int] = {
+    smp.PairingRequest: _PREQ,
+    smp.PairingResponse: _PRES,
+    smp.PairingPublicKey: _PK,
+    smp.PairingConfirm: _CONFIRM,
+    smp.PairingRandom: _RANDOM,
+}
+
+
 def _collect(p: Pairing) -> _Values:
     from bpdiag.crypto.smp_crypto import from_wire
 
-    side = {"central": "i", "peripheral": "r"}
+    side, kinds = _SIDE, _KINDS
     v = _Values({}, {}, {"i": [], "r": []}, {"i": [], "r": []}, None, None, {"i": [], "r": []})
     pending: dict[str, tuple[int, bytes] | None] = {"i": None, "r": None}
     for step in p.steps:
-        who = side.get(step.sender)
         m: Any = step.msg
-        if isinstance(m, smp.PairingRequest):
-            v.preq = bytes(m)
-        elif isinstance(m, smp.PairingResponse):
-            v.pres = bytes(m)
-        elif who is None:
+        code = kinds.get(type(m))
+        if code is None:
             continue
-        elif isinstance(m, smp.PairingPublicKey):
+        if code == _PREQ:
+            v.preq = bytes(m)
+            continue
+        if code == _PRES:
+            v.pres = bytes(m)
+            continue
+        who = side.get(step.sender)
+        if who is None:
+            continue
+        if code == _PK:
             v.pk.setdefault(who, from_wire(m.x))
             v.pky.setdefault(who, (step.frame, from_wire(m.y)))
-        elif isinstance(m, smp.PairingConfirm):
-            v.confirms[who].append((step.frame, from_wire(m.confirm)))
-            pending[who] = v.confirms[who][-1]
-        elif isinstance(m, smp.PairingRandom):
-            v.randoms[who].append((step.frame, from_wire(m.random)))
-            v.rounds[who].append((pending[who], v.randoms[who][-1]))
+        elif code == _CONFIRM:
+            pending[who] = value = (step.frame, from_wire(m.confirm))
+            v.confirms[who].append(value)
+        else:
+            value = (step.frame, from_wire(m.random))
+            v.randoms[who].append(value)
+            v.rounds[who].append((pending[who], value))
             pending[who] = None
     return v
 

@@ -77,6 +77,7 @@ def pairing_pdu_value(pdu: bytes) -> bytes:
     return from_wire(_width("pairing PDU", pdu, 7))
 
 
+@lru_cache(maxsize=4096)  # verify asks for each pairing's two addresses: a few peers, many pairings
 def bd_addr(text: str) -> bytes:
     """``"AA:BB:CC:DD:EE:FF"`` (most significant octet first, as printed) as the 48-bit
     value the spec writes (``ia``, ``ra``, the address part of ``A1``/``A2``)."""

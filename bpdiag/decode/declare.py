@@ -167,8 +167,10 @@ class Layout:
     fixed: tuple[tuple[str, int], ...]
     hook: Hook | None
     length: int
-    _plan: tuple[struct.Struct, tuple[tuple[str, str], ...]] | None = dataclasses.field(
-        init=False, default=None
+    # The one-struct read: the struct, the attributes in wire order, and the positions of
+    # the values it must still convert (handles masked, addresses as text).
+    _plan: tuple[struct.Struct, tuple[str, ...], tuple[tuple[int, str], ...]] | None = (
+        dataclasses.field(init=False, default=None)
     )
 
     def __post_init__(self) -> None:
@@ -183,21 +185,23 @@ class Layout:
                 fmt += codes[p.size]
             else:
                 return
-        post = tuple((p.attr, p.kind) for p in self.params if p.attr)
-        object.__setattr__(self, "_plan", (struct.Struct(fmt), post))
+        read = [p for p in self.params if p.attr]
+        attrs = tuple(p.attr for p in read)
+        convert = tuple((i, p.kind) for i, p in enumerate(read) if p.kind in ("handle", "addr"))
+        object.__setattr__(self, "_plan", (struct.Struct(fmt), attrs, convert))
 
     def build(self, data: bytes) -> Any:
         values: dict[str, object] = dict(self.fixed)
         if self._plan is None:
             read_params(self.params, data, values)
         else:
-            unpacker, post = self._plan
-            for (attr, kind), value in zip(post, unpacker.unpack_from(data), strict=True):
-                if kind == "handle":
-                    value &= 0x0FFF
-                elif kind == "addr":
-                    value = address_str(value)
-                values[attr] = value
+            unpacker, attrs, convert = self._plan
+            read: Any = unpacker.unpack_from(data)
+            if convert:
+                read = list(read)
+                for i, kind in convert:
+                    read[i] = read[i] & 0x0FFF if kind == "handle" else address_str(read[i])
+            values.update(zip(attrs, read, strict=True))
         if self.hook is not None:
             self.hook(data, values)
         return self.cls(**values)
