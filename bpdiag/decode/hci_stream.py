@@ -161,7 +161,49 @@ class HciStream:
         matter).  ``None`` when there is no such test for the link type."""
         if link_type == LinkType.BTSNOOP_H4:
             return self._skim_h4
+        if link_type == LinkType.BTSNOOP_MONITOR:
+            return self._skim_monitor
         return None
+
+    def _skim_monitor(self, frames: Frames, i: int, stop: int) -> int:
+        """``skim`` for monitor records (btsnoop 2001, what ``btmon -w`` writes): the opcode
+        is in the record header's flags (the low 16 bits, bytes 10-11 of the header, big
+        endian), the HCI packet has no H4 type byte.  Passes over what
+        ``_feed_btsnoop_monitor`` returns nothing for without changing state: ATT
+        notifications and other traffic on complete L2CAP frames (not SMP, not ATT requests
+        or Error Responses) while no L2CAP PDU is in fragments, events and commands nobody
+        decodes, SCO and ISO; anything else (monitor records above all) is fed."""
+        quiet = not (self._skip or self._reasm_keys)
+        buf = frames.buf
+        heads = frames.heads
+        hdr = frames.hdr
+        while i < stop:
+            h = heads[i]
+            p = h + hdr
+            n = heads[i + 1] - p
+            op = buf[h + 10] << 8 | buf[h + 11]
+            if op == 4 or op == 5:
+                if not quiet or n < 9:
+                    return i
+                hf, length, l2len, cid = _ACL_L2(buf, p)
+                if length != n - 4 or l2len != length - 4 or hf & 0x3000 == 0x1000:
+                    return i
+                if cid == CID_ATT:
+                    att = buf[p + 8]
+                    if att == _ATT_ERROR or att in _ATT_REQUESTS:
+                        return i
+                elif cid in _SMP_CIDS:
+                    return i
+            elif op == 3:
+                if not n or buf[p] in EVENTS:
+                    return i
+            elif op == 2:
+                if n < 2 or _U16(buf, p)[0] in COMMANDS:
+                    return i
+            elif op not in h4.MONITOR_HCI:
+                return i
+            i += 1
+        return i
 
     def _skim_h4(self, frames: Frames, i: int, stop: int) -> int:
         """``skim`` for H4 records (btsnoop 1002), by the first 10 payload bytes (H4 type,

@@ -272,3 +272,25 @@ def test_air_sessions_are_mostly_passed_over(name: str, monkeypatch: pytest.Monk
         monkeypatch.setattr(LlStream, attr, counted)
     analysis = Reading(SHARED / name).analyse()
     assert 0 < len(fed) < analysis.capture.records // 4
+
+
+def test_btmon_monitor_capture_is_passed_over_where_it_cannot_matter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A btmon -w file (btsnoop 2001) of ATT traffic: its notifications, writes and quiet
+    events are passed over (monitor records, requests and errors are fed), with the same
+    result as feeding every record."""
+    require_shared()
+    path = SHARED / "btmon_att_no_smp_projetrp.snoop"
+    fed: list[int] = []
+    feed = HciStream._feed_btsnoop_monitor
+
+    def counted(self: HciStream, rec: Record) -> list[Any]:
+        fed.append(rec.index)
+        return feed(self, rec)
+
+    monkeypatch.setattr(HciStream, "_feed_btsnoop_monitor", counted)
+    analysis = Reading(path).analyse()
+    assert 0 < len(fed) < analysis.capture.records
+    monkeypatch.undo()
+    assert _read(path, True, every=3) == _read(path, False, every=3)
