@@ -55,7 +55,7 @@ from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import hci, ll, smp
 from bpdiag.decode.hci import ErrorCode as Err
 from bpdiag.decode.hci import status_name
-from bpdiag.decode.monitor import MonitorRecord
+from bpdiag.decode.monitor import MonitorOpcode, MonitorRecord
 from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.errors import Stage
 
@@ -667,7 +667,7 @@ class Analyzer:
         m = pdu.msg
         if not isinstance(m, MonitorRecord):
             return
-        if m.opcode in (0, 10):  # New Index / Index Info carry the adapter's address
+        if m.opcode in (MonitorOpcode.NEW_INDEX, MonitorOpcode.INDEX_INFO):  # the adapter's address
             addr = m.get("address")
             if isinstance(addr, str) and addr != "00:00:00:00:00:00":
                 self._adapter_address[m.adapter] = addr

@@ -48,7 +48,7 @@ from bpdiag.decode.l2cap import (
     SMP_MAX_PDU,
     Reassembler,
 )
-from bpdiag.decode.monitor import ControlClose, ControlOpen, parse_monitor
+from bpdiag.decode.monitor import ControlClose, ControlOpen, MonitorOpcode, parse_monitor
 from bpdiag.decode.pdu import Layer, Message, Pdu
 from bpdiag.errors import DecodeError, Stage
 
@@ -671,7 +671,7 @@ class HciStream:
     # ------------------------------------------------------------ monitor
     def _monitor(self, rec: Record, opcode: int, adapter: int, data: bytes) -> list[Pdu]:
         fmt = None
-        if opcode == 16 or opcode == 17:
+        if opcode == MonitorOpcode.CONTROL_COMMAND or opcode == MonitorOpcode.CONTROL_EVENT:
             if len(data) >= 4:
                 fmt = self._formats.get((adapter, int.from_bytes(data[:4], "little")))
         try:
@@ -682,7 +682,7 @@ class HciStream:
             self._formats[(adapter, msg.cookie)] = msg.format
         elif isinstance(msg, ControlClose):
             self._formats.pop((adapter, msg.cookie), None)
-        elif opcode == 1 or opcode == 9:  # Delete Index / Close Index
+        elif opcode == MonitorOpcode.DELETE_INDEX or opcode == MonitorOpcode.CLOSE_INDEX:
             self._forget_adapter(adapter, rec.index)
         return [
             Pdu(rec.index, rec.timestamp, _UNKNOWN, None, Layer.MONITOR, opcode, msg, rec.index)
