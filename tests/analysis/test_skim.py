@@ -96,17 +96,24 @@ def long_hci(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_long_hci_capture_is_mostly_passed_over(
-    long_hci: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_fed(monkeypatch: pytest.MonkeyPatch, attr: str) -> list[int]:
+    """The indexes of the records ``HciStream.<attr>`` is fed from now on (the others were
+    passed over by a skim)."""
     fed: list[int] = []
-    feed = HciStream._feed_btsnoop_h4
+    feed = getattr(HciStream, attr)
 
     def counted(self: HciStream, rec: Record) -> list[Any]:
         fed.append(rec.index)
-        return feed(self, rec)
+        return feed(self, rec)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(HciStream, "_feed_btsnoop_h4", counted)
+    monkeypatch.setattr(HciStream, attr, counted)
+    return fed
+
+
+def test_long_hci_capture_is_mostly_passed_over(
+    long_hci: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fed = _count_fed(monkeypatch, "_feed_btsnoop_h4")
     analysis = Reading(long_hci).analyse()
     assert analysis.capture.records == 20000
     assert 0 < len(fed) < 100  # the pairing, the error responses and their requests
@@ -282,14 +289,7 @@ def test_btmon_monitor_capture_is_passed_over_where_it_cannot_matter(
     result as feeding every record."""
     require_shared()
     path = SHARED / "btmon_att_no_smp_projetrp.snoop"
-    fed: list[int] = []
-    feed = HciStream._feed_btsnoop_monitor
-
-    def counted(self: HciStream, rec: Record) -> list[Any]:
-        fed.append(rec.index)
-        return feed(self, rec)
-
-    monkeypatch.setattr(HciStream, "_feed_btsnoop_monitor", counted)
+    fed = _count_fed(monkeypatch, "_feed_btsnoop_monitor")
     analysis = Reading(path).analyse()
     assert 0 < len(fed) < analysis.capture.records
     monkeypatch.undo()
