@@ -90,27 +90,34 @@ def _inert(p: bytes, n: int) -> bool | None:
     that holds whatever the stream holds, ``True`` when only while no L2CAP PDU is in
     fragments (``HciStream._skip`` and ``_reasm_keys`` empty: the inlined case), ``None``
     when the record may matter.  Mirrors ``_feed_btsnoop_h4`` (tests compare them)."""
-    if not n:
-        return None
-    t = p[0]
+    return _inert_packet(p[0], p, 1, n - 1) if n else None
+
+
+def _inert_packet(t: int, p: bytes, off: int, n: int) -> bool | None:
+    """``_inert`` for an HCI packet of H4 type ``t`` whose ``n`` bytes start at ``p[off]``
+    (after the H4 type byte, or a monitor record's payload, whose type is its opcode's)."""
     if t == 2:
-        if n > 9:
-            hf, length, l2len, cid = _ACL_L2(p, 1)
-            if length == n - 5 and l2len == length - 4 and hf & 0x3000 != 0x1000:
+        if n > 8:
+            hf, length, l2len, cid = _ACL_L2(p, off)
+            if length == n - 4 and l2len == length - 4 and hf & 0x3000 != 0x1000:
                 if cid == CID_ATT:
-                    op = p[9]
+                    op = p[off + 8]
                     if op != _ATT_ERROR and op not in _ATT_REQUESTS:
                         return True
                 elif cid not in _SMP_CIDS:
                     return True
         return None
     if t == 4:
-        return False if n > 1 and p[1] not in EVENTS else None
+        return False if n > 0 and p[off] not in EVENTS else None
     if t == 1:
-        return False if n > 2 and _U16(p, 1)[0] not in COMMANDS else None
+        return False if n > 1 and _U16(p, off)[0] not in COMMANDS else None
     if t == 3 or t == 5:
         return False
     return None
+
+
+# monitor opcode of an HCI packet → its H4 packet type
+_MONITOR_TYPES: Final[dict[int, int]] = {op: t for op, (t, _) in h4.MONITOR_HCI.items()}
 
 
 class HciStream:
@@ -172,35 +179,21 @@ class HciStream:
         ``_feed_btsnoop_monitor`` returns nothing for without changing state: ATT
         notifications and other traffic on complete L2CAP frames (not SMP, not ATT requests
         or Error Responses) while no L2CAP PDU is in fragments, events and commands nobody
-        decodes, SCO and ISO; anything else (monitor records above all) is fed."""
+        decodes, SCO and ISO — the test ``_skim_h4`` makes (``_inert_packet``), on the
+        packet type the opcode carries; anything else (monitor records above all) is fed."""
         quiet = not (self._skip or self._reasm_keys)
         buf = frames.buf
         heads = frames.heads
         hdr = frames.hdr
+        types = _MONITOR_TYPES
         while i < stop:
             h = heads[i]
             p = h + hdr
-            n = heads[i + 1] - p
-            op = buf[h + 10] << 8 | buf[h + 11]
-            if op == 4 or op == 5:
-                if not quiet or n < 9:
-                    return i
-                hf, length, l2len, cid = _ACL_L2(buf, p)
-                if length != n - 4 or l2len != length - 4 or hf & 0x3000 == 0x1000:
-                    return i
-                if cid == CID_ATT:
-                    att = buf[p + 8]
-                    if att == _ATT_ERROR or att in _ATT_REQUESTS:
-                        return i
-                elif cid in _SMP_CIDS:
-                    return i
-            elif op == 3:
-                if not n or buf[p] in EVENTS:
-                    return i
-            elif op == 2:
-                if n < 2 or _U16(buf, p)[0] in COMMANDS:
-                    return i
-            elif op not in h4.MONITOR_HCI:
+            t = types.get(buf[h + 10] << 8 | buf[h + 11])
+            if t is None:
+                return i  # a monitor record
+            inert = _inert_packet(t, buf, p, heads[i + 1] - p)
+            if inert is None or (inert and not quiet):
                 return i
             i += 1
         return i
