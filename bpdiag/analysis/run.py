@@ -76,32 +76,6 @@ class Reading:
         analysis.problems.sort(key=lambda p: (p.record is None, p.record or 0))
         return analysis
 
-    def _take(
-        self,
-        decryptor: LinkDecryptor | None,
-        feed: Callable[[Pdu], Connection | None],
-        tracker: KeyTracker,
-    ) -> Callable[[Record, list[Pdu]], Iterator[tuple[Pdu, Connection | None]]]:
-        """What becomes of the PDUs of one record: the raw bytes and the decryption noted,
-        the analysis fed, and each yielded with its connection."""
-
-        def take(rec: Record, pdus: list[Pdu]) -> Iterator[tuple[Pdu, Connection | None]]:
-            decrypted = decryptor is not None and decryptor.last_frame == rec.index
-            for pdu in pdus:
-                pdu.raw = rec.payload
-                if decryptor is not None:
-                    pdu.decrypted = decrypted
-                    if decrypted and decryptor.last_from_central is not None:
-                        # The MIC proved the sender (the nonce's direction bit, Vol 6, Part E,
-                        # 2.1), over a direction the capture gave or inferred.
-                        pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
-                    decryptor.observe(pdu)
-                conn = feed(pdu)
-                tracker.feed(pdu, conn)
-                yield pdu, conn
-
-        return take
-
     def _skimmed(
         self,
         runs: Iterator[Frames | list[Record]],
@@ -184,8 +158,7 @@ class Reading:
             every = job.every if job is not None else 0
             skim = stream.skimmer(cap.link_type) if direct is not None and self.skim else None
             runs = cap.frames() if skim else None
-            # Every record's PDUs (``_take``), then what it made wrong, then the progress.
-            take = self._take(decryptor, feed, tracker)
+            # Every record's PDUs, then what it made wrong, then the progress.
             tail: list[Record] = []  # the last record when the skim passed over it
             if runs is None or skim is None:
                 records: Iterator[Record] = iter(cap)
@@ -198,7 +171,19 @@ class Reading:
             for rec in chain((first,), records) if first is not None else ():
                 pdus = feed_stream(rec)
                 if pdus:
-                    yield from take(rec, pdus)
+                    decrypted = decryptor is not None and decryptor.last_frame == rec.index
+                    for pdu in pdus:
+                        pdu.raw = rec.payload
+                        if decryptor is not None:
+                            pdu.decrypted = decrypted
+                            if decrypted and decryptor.last_from_central is not None:
+                                # The MIC proved the sender (the nonce's direction bit, Vol 6,
+                                # Part E, 2.1), over a direction the capture gave or inferred.
+                                pdu.direction = C_TO_P if decryptor.last_from_central else P_TO_C
+                            decryptor.observe(pdu)
+                        conn = feed(pdu)
+                        tracker.feed(pdu, conn)
+                        yield pdu, conn
                 if stream_problems:
                     analyzer.add_problems(stream_problems)
                     stream_problems.clear()
