@@ -59,16 +59,30 @@ if TYPE_CHECKING:  # the analysis, the reports and the live stack load when firs
     from bpdiag.rules.diagnosis import Diagnosed
     from bpdiag.tui.rerun import RerunRequest
 
-HELP = """\
+ALL_FRAMES_LIMIT = 20_000
+# The packet table holds at most this many rows: a window of the matching packets (all of
+# them on most captures), moved to the evidence when a finding is selected.
+PACKET_WINDOW = 2_000
+# Above this many connections and pairings the tree adds a connection's pairings when it is
+# expanded; the findings table shows the first FINDINGS_WINDOW findings.
+EAGER_TREE_NODES = 2_000
+FINDINGS_WINDOW = 2_000
+PROGRESS_EVERY_S = 0.25  # the loader reports at most this often
+
+# the limits as the help says them
+_PACKETS, _FRAMES = f"{PACKET_WINDOW:,}", f"{ALL_FRAMES_LIMIT:,}"
+_NODES, _FINDINGS = f"{EAGER_TREE_NODES:,}", f"{FINDINGS_WINDOW:,}"
+
+HELP = f"""\
 bpdiag TUI — keys
   ↑/↓, Enter   move / select in the focused pane
   Tab          next pane
   a  s  e      packets: all / security only / errors only
   c            packets: only the selected connection (again: all connections)
   /            text filter for packets (Esc clears it and leaves the box)
-               (over 2,000 matching packets, the list holds 2,000 of them, from the
+               (over {_PACKETS} matching packets, the list holds {_PACKETS} of them, from the
                first or around a selected finding's evidence; its title says which)
-  f            every frame (around the selected packet on captures over 20,000 records),
+  f            every frame (around the selected packet on captures over {_FRAMES} records),
                dissected by scapy; f again returns to the decoded PDUs
   r            write a shareable HTML report beside the capture (the path is shown)
   p            rerun the selected pairing live with other settings (prefilled from it;
@@ -82,21 +96,10 @@ Selecting a finding highlights its evidence frames in the ladder and the packet 
 and shows its detail and fix in the pane under the packets (Tab to it; ↑/↓ PgUp/PgDn
 scroll). The tree marks every connection and pairing ✓ (succeeded) or ✗ (failed); a
 failed pairing's ladder ends with what would work. Ladder times are +seconds since the
-pairing began, as in `bpdiag analyze` and the HTML report. On a capture of over 2,000
+pairing began, as in `bpdiag analyze` and the HTML report. On a capture of over {_NODES}
 connections and pairings a connection's pairings appear when it is expanded (Enter), and
-the findings table lists the first 2,000 findings (a connection's own are on its page).
+the findings table lists the first {_FINDINGS} findings (a connection's own are on its page).
 Key values are redacted unless started with --show-keys."""
-
-
-ALL_FRAMES_LIMIT = 20_000
-# The packet table holds at most this many rows: a window of the matching packets (all of
-# them on most captures), moved to the evidence when a finding is selected.
-PACKET_WINDOW = 2_000
-# Above this many connections and pairings the tree adds a connection's pairings when it is
-# expanded; the findings table shows the first FINDINGS_WINDOW findings.
-EAGER_TREE_NODES = 2_000
-FINDINGS_WINDOW = 2_000
-PROGRESS_EVERY_S = 0.25  # the loader reports at most this often
 
 
 class BpdiagApp(SafeCrash, App[None]):
