@@ -82,16 +82,17 @@ class Reading:
         skim: Callable[[Frames, int, int], int],
         cap_problems: list[Problem],
         tail: list[Record],
+        size: int,
     ) -> Iterator[Record]:
         """The records to feed of runs of framed records: the decoder passes over those that
         cannot yield anything (``skim``), the others become ``Record``s.  A record that ends
         a skim on a multiple of ``Job.every`` reports progress as if it had been fed.  The
         first record, and the first of a run the reader met problems before (drained after
         the record, as when every record is fed), are never passed over.  ``tail`` gets
-        the capture's last record if it was passed over."""
+        the capture's last record if it was passed over; ``size`` is the file's, for the
+        progress reports."""
         job = self.job
         every = job.every if job is not None else 0
-        size = _size(self.path) if job is not None else 0
         last: Frames | None = None
         index = 0  # of the last record yielded
         for run in runs:
@@ -163,7 +164,7 @@ class Reading:
             if runs is None or skim is None:
                 records: Iterator[Record] = iter(cap)
             else:
-                records = self._skimmed(runs, skim, cap_problems, tail)
+                records = self._skimmed(runs, skim, cap_problems, tail, size)
             first = next(records, None)
             rec = first
             if first is not None:
