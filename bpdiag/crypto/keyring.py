@@ -59,6 +59,7 @@ class KnownKey:
 
 PASSKEY_SEARCH_MODES = ("failed", "always", "never")
 PASSKEY_SEARCH_BUDGET = 4  # passes over the 10^6 passkeys per analysis (--passkey-search)
+PASSKEYS_REMEMBERED = 16  # passkeys found in an analysis tried first on the next pairings
 
 
 @dataclass(slots=True)
@@ -66,7 +67,8 @@ class PasskeySearch:
     """When the legacy Passkey Entry TK is searched (``--passkey-search``, docs/cli.md).
 
     A search is one pass over the 10^6 passkeys for a pairing's confirms under one choice of
-    address types (about 1 s of CPU); one already done in this process is free (a cache).
+    address types (about 1 s of CPU); one already done in this process is free (a cache),
+    and so is a confirm that a passkey found earlier in this analysis explains (``found``).
     ``failed`` (default): the pairings that did not succeed, a successful one with
     --show-keys, and any whose STK is needed to decrypt the link — at most ``budget``
     searches per analysis; ``always``: every pairing, unbounded; ``never``: none (decryption
@@ -79,10 +81,22 @@ class PasskeySearch:
     # searched may use only these, so its output does not depend on what the process did
     # before (another file, another mode).
     asked: set[tuple[bytes, ...]] = field(default_factory=set)
+    # The passkeys found so far in this analysis, most recent last (at most
+    # PASSKEYS_REMEMBERED): a device with a fixed passkey pairs with it again and again in a
+    # long log, so each is tried with one c1 per side before a pass over the 10^6 is counted.
+    found: dict[int, None] = field(default_factory=dict)
 
     def start_analysis(self) -> None:
         self.spent = 0
         self.asked.clear()
+        self.found.clear()
+
+    def remember(self, passkey: int) -> None:
+        """``passkey`` explained a confirm in this analysis: try it first from now on."""
+        self.found.pop(passkey, None)
+        self.found[passkey] = None
+        if len(self.found) > PASSKEYS_REMEMBERED:
+            del self.found[next(iter(self.found))]
 
     def exhausted(self) -> bool:
         """True when no search may be done now (``never``, or the budget is spent)."""

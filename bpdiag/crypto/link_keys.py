@@ -64,20 +64,46 @@ def find_passkeys(
     cache = _SEARCHED
     keys = [_cache_key(*t, inputs) for t in targets]
     todo = [t for t, k in zip(targets, keys, strict=True) if k not in cache]
-    if todo:
-        if policy is not None and not policy.take():
+    known: dict[tuple[bytes, bytes], int] = {}
+    if todo and policy is not None:
+        # The passkeys this analysis found before, one c1 each: a confirm one of them gives
+        # is answered as the pass over all 10^6 would answer it, and costs no search.
+        known = _known_passkeys(todo, inputs, policy)
+        todo = [t for t in todo if t not in known]
+        if todo and not policy.take():
             return None
     if policy is not None:
         policy.asked.update(keys)
+    found: dict[tuple[bytes, bytes], int | None] = dict(known)
     if todo:
-        for t, found in zip(todo, search_passkeys(todo, inputs), strict=True):
-            cache[_cache_key(*t, inputs)] = found
-        while len(cache) > _SEARCHED_MAX:
-            cache.popitem(last=False)
+        found.update(zip(todo, search_passkeys(todo, inputs), strict=True))
+    for t, passkey in found.items():
+        cache[_cache_key(*t, inputs)] = passkey
+    while len(cache) > _SEARCHED_MAX:
+        cache.popitem(last=False)
     out = []
     for k in keys:
         cache.move_to_end(k)
         out.append(cache[k])
+    if policy is not None:
+        for passkey in out:
+            if passkey is not None:
+                policy.remember(passkey)
+    return out
+
+
+def _known_passkeys(
+    targets: list[tuple[bytes, bytes]], inputs: C1Inputs, policy: PasskeySearch
+) -> dict[tuple[bytes, bytes], int]:
+    """The targets (``(confirm, rand)``) that a passkey in ``policy.found`` gives."""
+    out: dict[tuple[bytes, bytes], int] = {}
+    for passkey in reversed(policy.found):  # most recent first
+        tk = passkey_tk(passkey)
+        for confirm, rand in targets:
+            if (confirm, rand) not in out and inputs.confirm(tk, rand) == confirm:
+                out[confirm, rand] = passkey
+        if len(out) == len(targets):
+            break
     return out
 
 

@@ -68,3 +68,44 @@ def test_a_passkey_found_is_tried_on_the_other_side() -> None:
     r1, r2 = os.urandom(16), os.urandom(16)
     targets = [(_confirm(40_000, r1), r1), (_confirm(40_000, r2), r2)]
     assert search_passkeys(targets, INPUTS, 30_000, 40_001) == [40_000, 40_000]
+
+
+def test_a_passkey_found_in_the_analysis_answers_later_pairings_without_a_search() -> None:
+    """A device with a fixed passkey pairs again and again in a long log: once a pass has
+    found it, a later pairing's confirm that it gives is answered by one c1, with no search
+    counted; a confirm it does not give still needs a pass, refused once the budget is
+    spent, and a new analysis forgets what the last one found."""
+    from bpdiag.crypto import link_keys
+    from bpdiag.crypto.keyring import PasskeySearch
+
+    saved = link_keys._SEARCHED.copy()
+    link_keys._SEARCHED.clear()
+    try:
+        policy = PasskeySearch(budget=1)
+        policy.start_analysis()
+        r1, r2, r3 = os.urandom(16), os.urandom(16), os.urandom(16)
+        assert link_keys.find_passkeys([(_confirm(2, r1), r1)], INPUTS, policy) == [2]
+        assert policy.spent == 1 and list(policy.found) == [2]
+        second = [(_confirm(2, r2), r2), (_confirm(2, r3), r3)]
+        assert link_keys.find_passkeys(second, INPUTS, policy) == [2, 2]
+        assert policy.spent == 1  # no pass: the budget of one is spent and not needed
+        assert link_keys.find_passkeys([(_confirm(7, r3), r3)], INPUTS, policy) is None
+        policy.start_analysis()
+        assert not policy.found
+        r4 = os.urandom(16)
+        assert link_keys.find_passkeys([(_confirm(2, r4), r4)], INPUTS, policy) == [2]
+        assert policy.spent == 1  # a pass again: the new analysis knew no passkey
+    finally:
+        link_keys._SEARCHED.clear()
+        link_keys._SEARCHED.update(saved)
+
+
+def test_the_passkeys_remembered_are_the_most_recent_few() -> None:
+    from bpdiag.crypto.keyring import PASSKEYS_REMEMBERED, PasskeySearch
+
+    policy = PasskeySearch()
+    for k in range(PASSKEYS_REMEMBERED + 3):
+        policy.remember(k)
+    policy.remember(5)  # found again: most recent
+    assert len(policy.found) == PASSKEYS_REMEMBERED
+    assert list(policy.found)[-1] == 5 and 0 not in policy.found
