@@ -118,8 +118,7 @@ async def open_link(
         ctrl = controller(name, link=link, public_address=address)
         device = Device(address=Address(address), host=Host(ctrl, AsyncPipeSink(ctrl)))
         device.keystore = MemoryKeyStore()
-        device.pairing_config_factory = lambda _connection, side=side: side.config()
-        device.smp_session_proxy = side.session
+        side.give_to(device)
         devices.append(device)
     snoop_file = path.open("wb")
     devices[0].host.snooper = BtSnooper(snoop_file)
@@ -194,8 +193,8 @@ def refusing(reason: bsmp.ErrorCode) -> Side:
     return Side(session=refusing_session(reason))
 
 
-KEYBOARD_LEGACY = Side(io="KeyboardOnly", mitm=True, sc=False, entered=123456)
-DISPLAY_LEGACY = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456)
+KEYBOARD_LEGACY = Side(io="KeyboardOnly", mitm=True, sc=False, passkey=123456)
+DISPLAY_LEGACY = Side(io="DisplayOnly", mitm=True, sc=False, shown=123456)
 COMPARING = Side(io="DisplayYesNo", mitm=True, sc=True)
 REJECTING = Side(
     io="DisplayYesNo", mitm=True, sc=True, reject_numbers=True, session=SpecNumericComparisonSession
@@ -219,14 +218,14 @@ one_pairing("sc_numeric_comparison_success", COMPARING, COMPARING, "success")
 one_pairing("legacy_passkey_success", KEYBOARD_LEGACY, DISPLAY_LEGACY, "success")
 one_pairing(
     "legacy_passkey_wrong",
-    Side(io="KeyboardOnly", mitm=True, sc=False, entered=654321),
+    Side(io="KeyboardOnly", mitm=True, sc=False, passkey=654321),
     DISPLAY_LEGACY,
     "CONFIRM_VALUE_FAILED",
 )
 one_pairing(
     "sc_passkey_wrong",
-    Side(io="KeyboardOnly", mitm=True, sc=True, entered=123464),
-    Side(io="DisplayOnly", mitm=True, sc=True, passkey=123456),
+    Side(io="KeyboardOnly", mitm=True, sc=True, passkey=123464),
+    Side(io="DisplayOnly", mitm=True, sc=True, shown=123456),
     "CONFIRM_VALUE_FAILED",
     """SC Passkey Entry with a mistyped passkey (123464 for 123456): the passkeys agree in
     their three lowest bits, so the peripheral refuses the central's commitment in round 4
@@ -265,7 +264,7 @@ one_pairing(
         io="DisplayYesNo",
         mitm=True,
         sc=True,
-        bonding=False,
+        bond=False,
         reject_numbers=True,
         session=SpecNumericComparisonSession,
     ),
@@ -275,7 +274,7 @@ one_pairing(
     whose agent went away (bluetoothd then turns bonding off and answers the kernel's User
     Confirmation Request with a Negative Reply, src/adapter.c, src/device.c).""",
 )
-one_pairing("legacy_justworks_no_bonding", Side(sc=False, bonding=False), Side(sc=False), "success")
+one_pairing("legacy_justworks_no_bonding", Side(sc=False, bond=False), Side(sc=False), "success")
 one_pairing(
     "dhkey_check_failed",
     Side(sc=True),
@@ -286,7 +285,7 @@ for _reason in (bsmp.ErrorCode.INVALID_PARAMETERS, bsmp.ErrorCode.COMMAND_NOT_SU
     one_pairing(_reason.name.lower(), Side(), refusing(_reason), _reason.name)
 one_pairing(
     "encryption_key_size",
-    Side(max_key_size=7),
+    Side(key_size=7),
     refusing(bsmp.ErrorCode.ENCRYPTION_KEY_SIZE),
     "ENCRYPTION_KEY_SIZE",
     "A peripheral that accepts only 16-octet keys refuses a central offering 7.",
@@ -311,7 +310,7 @@ async def not_in_pairing_mode(path: Path) -> None:
     monitor = Side(
         io="NoInputNoOutput",
         sc=False,
-        bonding=True,
+        bond=True,
         mitm=False,
         session=refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON),
     )
@@ -326,8 +325,8 @@ async def not_in_pairing_mode(path: Path) -> None:
 async def repeated_attempts(path: Path) -> None:
     """A wrong passkey, then an immediate retry inside the peer's back-off: 0x04, then 0x09."""
     BackoffSession.failed_at.clear()
-    central = Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111)
-    peripheral = Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456, session=BackoffSession)
+    central = Side(io="KeyboardOnly", mitm=True, sc=False, passkey=111111)
+    peripheral = Side(io="DisplayOnly", mitm=True, sc=False, shown=123456, session=BackoffSession)
     async with linked(path, central, peripheral) as sim:
         c = await paired(sim, "CONFIRM_VALUE_FAILED", path)
         await settle()

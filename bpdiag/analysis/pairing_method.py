@@ -10,13 +10,14 @@ Bluetooth Core Spec v5.4, Vol 3, Part H, 2.3.5.1 "Selecting key generation metho
   entry for legacy and one for Secure Connections where they differ, and for Passkey Entry
   which side displays and which side types.
 
-The table is data; ``select_method`` is the one pure function that reads it.
+The table is data; ``choose_method`` is the one pure function that reads it with both
+sides' features (``select_method`` takes them field by field).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bpdiag.analysis.model import Method, Side
 from bpdiag.decode.smp import IoCapability
@@ -92,6 +93,49 @@ class MethodChoice:
         return self.method is not Method.JUST_WORKS
 
 
+class Offer(Protocol):
+    """What method selection reads of one side's Pairing Request or Response: a ``Features``
+    from a capture, or a side some advice considers."""
+
+    @property
+    def io_capability(self) -> int: ...
+
+    @property
+    def oob(self) -> bool: ...
+
+    @property
+    def mitm(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    io_capability: int
+    oob: bool
+    mitm: bool
+
+
+def choose_method(
+    initiator: Offer, responder: Offer, secure_connections: bool
+) -> MethodChoice | None:
+    """Apply Vol 3, Part H, 2.3.5.1 to the features of both sides.
+
+    Returns ``None`` when the IO-capability table has no cell for the pair (a reserved IO
+    capability value), because then the spec selects no method.
+    """
+    if secure_connections:
+        if initiator.oob or responder.oob:
+            return MethodChoice(Method.OOB, "oob")
+    elif initiator.oob and responder.oob:
+        return MethodChoice(Method.OOB, "oob")
+    if not (initiator.mitm or responder.mitm):
+        return MethodChoice(Method.JUST_WORKS, "no_mitm")
+    cells = IO_CAPABILITY_TABLE.get((initiator.io_capability, responder.io_capability))
+    if cells is None:
+        return None
+    method, displays = cells[1 if secure_connections else 0]
+    return MethodChoice(method, "io_capabilities", displays)
+
+
 def select_method(
     *,
     initiator_io: int,
@@ -102,23 +146,12 @@ def select_method(
     responder_mitm: bool,
     secure_connections: bool,
 ) -> MethodChoice | None:
-    """Apply Vol 3, Part H, 2.3.5.1 to the features of both sides.
-
-    Returns ``None`` when the IO-capability table has no cell for the pair (a reserved IO
-    capability value), because then the spec selects no method.
-    """
-    if secure_connections:
-        if initiator_oob or responder_oob:
-            return MethodChoice(Method.OOB, "oob")
-    elif initiator_oob and responder_oob:
-        return MethodChoice(Method.OOB, "oob")
-    if not (initiator_mitm or responder_mitm):
-        return MethodChoice(Method.JUST_WORKS, "no_mitm")
-    cells = IO_CAPABILITY_TABLE.get((initiator_io, responder_io))
-    if cells is None:
-        return None
-    method, displays = cells[1 if secure_connections else 0]
-    return MethodChoice(method, "io_capabilities", displays)
+    """``choose_method`` for sides given field by field."""
+    return choose_method(
+        _Offer(initiator_io, initiator_oob, initiator_mitm),
+        _Offer(responder_io, responder_oob, responder_mitm),
+        secure_connections,
+    )
 
 
 def table_method(initiator_io: int, responder_io: int, secure_connections: bool) -> Method | None:
@@ -130,14 +163,6 @@ def table_method(initiator_io: int, responder_io: int, secure_connections: bool)
 
 
 def method_for(req: Features, rsp: Features) -> MethodChoice | None:
-    """``select_method`` for a Pairing Request and Response as the capture shows them (SC when
+    """``choose_method`` for a Pairing Request and Response as the capture shows them (SC when
     both set it, Vol 3, Part H, 2.3.5.1)."""
-    return select_method(
-        initiator_io=req.io_capability,
-        responder_io=rsp.io_capability,
-        initiator_oob=req.oob,
-        responder_oob=rsp.oob,
-        initiator_mitm=req.mitm,
-        responder_mitm=rsp.mitm,
-        secure_connections=req.sc and rsp.sc,
-    )
+    return choose_method(req, rsp, req.sc and rsp.sc)

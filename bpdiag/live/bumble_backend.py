@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,8 @@ from bpdiag.live.sim import (
 def central_side(params: PairParams) -> Side:
     """The local side as Bumble runs it.  With MITM requested the central gives up (0x03)
     when the IO capabilities only allow Just Works, as BlueZ does for sec-level high."""
-    return Side(
-        io=params.io,
-        mitm=params.mitm,
-        sc=params.sc,
-        bonding=params.bond,
-        max_key_size=params.key_size,
-        entered=params.passkey,
-        init_keys=params.init_keys,
-        resp_keys=params.resp_keys,
-        session=HighSecurityInitiator if params.mitm else bsmp.Session,
-    )
+    offered = {f.name: getattr(params, f.name) for f in fields(PairParams)}
+    return Side(**offered, session=HighSecurityInitiator if params.mitm else bsmp.Session)
 
 
 def default_keystore() -> Path:
@@ -238,9 +230,7 @@ class BumbleBackend(PairingBackend):
                     "bpdiag", Address("F0:F1:F2:F3:F4:F5"), transport.source, transport.sink
                 )
                 device.host.snooper = BtSnooper(f)
-                side = central_side(params)
-                device.pairing_config_factory = lambda _c: side.config()
-                device.smp_session_proxy = side.session
+                central_side(params).give_to(device)
                 await device.power_on()
                 public = normal_address(str(device.public_address))
                 namespace = (

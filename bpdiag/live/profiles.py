@@ -88,7 +88,7 @@ def parse_profile(spec: str) -> SimProfile:
         session: type[bsmp.Session] = (
             bsmp.Session if on else refusing_session(bsmp.ErrorCode.UNSPECIFIED_REASON)
         )
-        side = Side(io="NoInputNoOutput", mitm=False, sc=False, bonding=True, session=session)
+        side = Side(io="NoInputNoOutput", mitm=False, sc=False, bond=True, session=session)
         return SimProfile(name, side, True, forget, one_bond=True)
     io = knobs.get("io", "NoInputNoOutput")
     if io not in IO_CAPABILITIES:
@@ -116,9 +116,9 @@ def parse_profile(spec: str) -> SimProfile:
         io=io,
         mitm=mitm,
         sc=_flag(knobs.get("sc", "on"), "sc"),
-        bonding=_flag(knobs.get("bonding", "on"), "bonding"),
-        max_key_size=key_size,
-        passkey=passkey,
+        bond=_flag(knobs.get("bonding", "on"), "bonding"),
+        key_size=key_size,
+        shown=passkey,
         session=session,
     )
     return SimProfile(name, side, False, forget)
@@ -144,8 +144,7 @@ def peripheral_config(device: Device, profile: SimProfile) -> None:
     the last host they paired with only."""
     side = profile.side
     device.keystore = MemoryKeyStore()
-    device.pairing_config_factory = lambda _conn: side.config()
-    device.smp_session_proxy = side.session
+    side.give_to(device)
 
     def on_connection(conn: Any) -> None:
         connected_from = str(conn.peer_address)  # Bumble replaces it by the identity later
@@ -167,7 +166,7 @@ _tasks: set[asyncio.Task[None]] = set()
 
 async def _file_bond(device: Device, here: str, keys: Any, profile: SimProfile) -> None:
     store = device.keystore
-    if store is None or not profile.side.bonding:
+    if store is None or not profile.side.bond:
         return
     await store.update(here, keys)
     if not profile.one_bond:

@@ -32,6 +32,8 @@ from bumble.pairing import PairingConfig, PairingDelegate
 from bumble.snoop import BtSnooper
 from bumble.transport.common import AsyncPipeSink
 
+from bpdiag.live.base import PairParams
+
 CENTRAL_ADDRESS = "C0:FF:EE:00:00:01"
 PERIPHERAL_ADDRESS = "F0:0D:00:00:00:02"
 
@@ -47,84 +49,60 @@ IO_BY_NAME = {
 logging.getLogger("bumble").setLevel(logging.CRITICAL)
 
 
-class FixedDelegate(PairingDelegate):
-    """A pairing delegate with a fixed IO capability, a fixed passkey to display and a fixed
-    answer to type (``entered``); numeric comparison is confirmed unless ``reject_numbers``."""
-
-    def __init__(
-        self,
-        io: IO,
-        *,
-        passkey: int = 123456,
-        entered: int | None = None,
-        reject_numbers: bool = False,
-        max_key_size: int = 16,
-        accept: bool = True,
-        init_keys: int | None = None,
-        resp_keys: int | None = None,
-    ) -> None:
-        default = PairingDelegate.DEFAULT_KEY_DISTRIBUTION
-        keys = PairingDelegate.KeyDistribution
-        super().__init__(
-            io_capability=io,
-            local_initiator_key_distribution=default if init_keys is None else keys(init_keys),
-            local_responder_key_distribution=default if resp_keys is None else keys(resp_keys),
-            maximum_encryption_key_size=max_key_size,
-        )
-        self.passkey = passkey
-        self.entered = passkey if entered is None else entered
-        self.reject_numbers = reject_numbers
-        self._accept = accept
-
-    async def accept(self) -> bool:
-        return self._accept
-
-    async def generate_passkey(self) -> int:
-        return self.passkey
-
-    async def get_number(self) -> int | None:
-        return self.entered
-
-    async def compare_numbers(self, number: int, digits: int) -> bool:
-        return not self.reject_numbers
-
-    async def confirm(self, auto: bool = False) -> bool:
-        return True
-
-
-@dataclass
-class Side:
-    """Pairing parameters of one side, and the SMP session class it runs."""
+@dataclass(frozen=True, slots=True)
+class Side(PairParams):
+    """One simulated side: what it offers (``PairParams``: ``passkey`` is what its user types,
+    None: the one it displays), the passkey it displays (``shown``), how its user answers,
+    and the SMP session class it runs."""
 
     io: str = "NoInputNoOutput"
-    mitm: bool = False
-    sc: bool = True
-    bonding: bool = True
-    max_key_size: int = 16
-    passkey: int = 123456
-    entered: int | None = None
+    shown: int = 123456
     accept: bool = True
     reject_numbers: bool = False
-    init_keys: int | None = None
-    resp_keys: int | None = None
     session: type[bsmp.Session] = bsmp.Session
 
     def config(self) -> PairingConfig:
         return PairingConfig(
-            sc=self.sc,
-            mitm=self.mitm,
-            bonding=self.bonding,
-            delegate=FixedDelegate(
-                IO_BY_NAME[self.io],
-                passkey=self.passkey,
-                entered=self.entered,
-                reject_numbers=self.reject_numbers,
-                max_key_size=self.max_key_size,
-                accept=self.accept,
-                init_keys=self.init_keys,
-                resp_keys=self.resp_keys,
-            ),
+            sc=self.sc, mitm=self.mitm, bonding=self.bond, delegate=FixedDelegate(self)
         )
+
+    def give_to(self, device: Device) -> None:
+        """Make ``device`` pair as this side."""
+        device.pairing_config_factory = lambda _conn: self.config()
+        device.smp_session_proxy = self.session
+
+
+class FixedDelegate(PairingDelegate):
+    """The pairing delegate of a ``Side``: its IO capability, key size and key distribution;
+    it displays ``shown``, types ``passkey`` and confirms a numeric comparison unless
+    ``reject_numbers``."""
+
+    def __init__(self, side: Side) -> None:
+        default = PairingDelegate.DEFAULT_KEY_DISTRIBUTION
+        keys = PairingDelegate.KeyDistribution
+        init, resp = side.init_keys, side.resp_keys
+        super().__init__(
+            io_capability=IO_BY_NAME[side.io],
+            local_initiator_key_distribution=default if init is None else keys(init),
+            local_responder_key_distribution=default if resp is None else keys(resp),
+            maximum_encryption_key_size=side.key_size,
+        )
+        self.side = side
+
+    async def accept(self) -> bool:
+        return self.side.accept
+
+    async def generate_passkey(self) -> int:
+        return self.side.shown
+
+    async def get_number(self) -> int | None:
+        return self.side.shown if self.side.passkey is None else self.side.passkey
+
+    async def compare_numbers(self, number: int, digits: int) -> bool:
+        return not self.side.reject_numbers
+
+    async def confirm(self, auto: bool = False) -> bool:
+        return True
 
 
 # ------------------------------------------------------------------ refusing peripherals
@@ -295,8 +273,7 @@ class SimLink:
         c_dev.host.snooper = BtSnooper(f)
         for dev, side in ((c_dev, central), (p_dev, peripheral)):
             dev.keystore = MemoryKeyStore()
-            dev.pairing_config_factory = _factory(side)
-            dev.smp_session_proxy = side.session
+            side.give_to(dev)
         await c_dev.power_on()
         await p_dev.power_on()
         return cls(c_dev, p_dev, f)
@@ -304,8 +281,7 @@ class SimLink:
     def configure(self, central: Side | None = None, peripheral: Side | None = None) -> None:
         for dev, side in ((self.central, central), (self.peripheral, peripheral)):
             if side is not None:
-                dev.pairing_config_factory = _factory(side)
-                dev.smp_session_proxy = side.session
+                side.give_to(dev)
 
     async def connect(self) -> tuple[Connection, Connection]:
         loop = asyncio.get_running_loop()
@@ -343,10 +319,6 @@ class SimLink:
 
     def close(self) -> None:
         self.snoop_file.close()
-
-
-def _factory(side: Side) -> Callable[[Connection], PairingConfig]:
-    return lambda _conn: side.config()
 
 
 async def settle(rounds: int = 20) -> None:

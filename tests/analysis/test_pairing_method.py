@@ -10,6 +10,7 @@ import itertools
 
 import pytest
 
+from bpdiag.analysis.model import Features
 from bpdiag.analysis.pairing_method import (
     DISPLAY_ONLY,
     DISPLAY_YES_NO,
@@ -18,9 +19,11 @@ from bpdiag.analysis.pairing_method import (
     NO_INPUT_NO_OUTPUT,
     Method,
     MethodChoice,
+    method_for,
     select_method,
     table_method,
 )
+from bpdiag.decode import smp
 
 IO = [DISPLAY_ONLY, DISPLAY_YES_NO, KEYBOARD_ONLY, NO_INPUT_NO_OUTPUT, KEYBOARD_DISPLAY]
 
@@ -101,6 +104,40 @@ def test_oob_rules(init_oob: bool, resp_oob: bool, sc: bool, expect_oob: bool) -
 def test_reserved_io_capability_selects_nothing() -> None:
     assert _select(0x05, DISPLAY_ONLY, sc=False, mitm=(True, False)) is None
     assert table_method(0x07, DISPLAY_ONLY, True) is None
+
+
+def _features(frame: int, io: int, auth_req: int, oob: bool = False) -> Features:
+    """The features of a decoded Pairing Request or Response (the fields method_for reads)."""
+    cmd = smp.PairingRequest(io, int(oob), auth_req, 16, 0x01, 0x01)
+    return Features(
+        frame, io, smp.io_capability_name(io), oob, auth_req, cmd.bonding, cmd.mitm, cmd.sc,
+        cmd.keypress, cmd.ct2, 16, ("EncKey",), ("EncKey",),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("req_auth", "rsp_auth", "expect"),
+    [
+        (0x0D, 0x0D, NC),  # both set SC: Secure Connections, Numeric Comparison
+        (0x0D, 0x05, JW),  # the responder lacks SC: legacy, where DisplayYesNo gives Just Works
+        (0x05, 0x0D, JW),
+        (0x01, 0x09, JW),  # neither sets MITM
+    ],
+)
+def test_method_for_reads_both_features(req_auth: int, rsp_auth: int, expect: Method) -> None:
+    req = _features(1, DISPLAY_YES_NO, req_auth)
+    rsp = _features(2, DISPLAY_YES_NO, rsp_auth)
+    choice = method_for(req, rsp)
+    assert choice is not None and choice.method is expect
+
+
+def test_method_for_oob_needs_both_in_legacy_one_in_sc() -> None:
+    legacy = method_for(_features(1, NO_INPUT_NO_OUTPUT, 0x01, oob=True),
+                        _features(2, NO_INPUT_NO_OUTPUT, 0x01))  # fmt: skip
+    sc = method_for(_features(1, NO_INPUT_NO_OUTPUT, 0x09, oob=True),
+                    _features(2, NO_INPUT_NO_OUTPUT, 0x09))  # fmt: skip
+    assert legacy is not None and legacy.method is JW
+    assert sc is not None and sc.method is Method.OOB
 
 
 @pytest.mark.parametrize(("init", "resp", "sc"), list(itertools.product(IO, IO, [False, True])))

@@ -87,9 +87,9 @@ def test_numeric_comparison_value_is_the_one_bumble_shows(
 
 
 def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
-    display = Side(io="DisplayOnly", mitm=True, passkey=123456)
+    display = Side(io="DisplayOnly", mitm=True, shown=123456)
     result, p = _pairing(
-        tmp_path / "ok.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123456), display
+        tmp_path / "ok.btsnoop", Side(io="KeyboardOnly", mitm=True, passkey=123456), display
     )
     assert result == "success" and p.secure_connections and p.method == "passkey_entry"
     assert _checks(p) == {"passkey_agreement": "match"}
@@ -102,7 +102,7 @@ def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
 
     # 123456 ^ 123457 == 1: the responder refuses the very first round.
     result, p = _pairing(
-        tmp_path / "first.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123457), display
+        tmp_path / "first.btsnoop", Side(io="KeyboardOnly", mitm=True, passkey=123457), display
     )
     assert _checks(p) == {"passkey_agreement": "mismatch"}
     assert "round 1 of 20" in check_detail(p.checks[0])
@@ -111,7 +111,7 @@ def test_sc_passkey_right_and_wrong(tmp_path: Path) -> None:
 
     # 123456 ^ 123464 == 8: the passkeys agree on bits 0-2 and differ in bit 3.
     result, p = _pairing(
-        tmp_path / "wrong.btsnoop", Side(io="KeyboardOnly", mitm=True, entered=123464), display
+        tmp_path / "wrong.btsnoop", Side(io="KeyboardOnly", mitm=True, passkey=123464), display
     )
     assert result != "success" and p.failure is not None and p.failure.reason == 0x04
     assert _checks(p) == {"passkey_agreement": "mismatch"}
@@ -148,8 +148,8 @@ def test_legacy_passkey_found_and_kept_secret(tmp_path: Path) -> None:
     in the detail or the JSON."""
     _result, p = _pairing(
         tmp_path / "pk.btsnoop",
-        Side(io="KeyboardOnly", mitm=True, sc=False, entered=111111),
-        Side(io="DisplayOnly", mitm=True, sc=False, passkey=111111),
+        Side(io="KeyboardOnly", mitm=True, sc=False, passkey=111111),
+        Side(io="DisplayOnly", mitm=True, sc=False, shown=111111),
         Keyring(show_keys=True),
     )
     assert p.method == "passkey_entry" and p.outcome == "success"
@@ -169,8 +169,8 @@ def test_legacy_passkey_mistyped_names_the_entered_passkey(tmp_path: Path) -> No
     stated (it protects nothing); the responder's cannot be known (no Srand was sent)."""
     _result, p = _pairing(
         tmp_path / "pkbad.btsnoop",
-        Side(io="KeyboardOnly", mitm=True, sc=False, entered=123465),
-        Side(io="DisplayOnly", mitm=True, sc=False, passkey=123456),
+        Side(io="KeyboardOnly", mitm=True, sc=False, passkey=123465),
+        Side(io="DisplayOnly", mitm=True, sc=False, shown=123456),
     )
     assert p.failure is not None and p.failure.reason == 0x04
     [check] = [c for c in p.checks if c.check == "initiator_passkey"]
