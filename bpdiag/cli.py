@@ -644,7 +644,9 @@ def pair(
         if comparison is not None:
             click.echo("")
             click.echo(escape_controls(render_compare(comparison)), nl=False)
-    paired = any(p.outcome == "success" for p in analysis.pairings) and not analysis.failed
+    from bpdiag.analysis.model import Outcome
+
+    paired = any(p.outcome == Outcome.SUCCESS for p in analysis.pairings) and not analysis.failed
     sys.exit(EXIT_OK if paired else EXIT_FAILED)
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypedDict, TypeVar
 
 import click
 
-from bpdiag.crypto.keyring import PASSKEY_SEARCH_BUDGET, PASSKEY_SEARCH_MODES, Keyring
+from bpdiag.crypto.keyring import PASSKEY_SEARCH_BUDGET, PASSKEY_SEARCH_MODES, Keyring, SearchMode
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,7 +80,7 @@ def build_keyring(
 ) -> Keyring:
     """The run's keyring; a malformed ``--ltk``/``--tk`` is a usage error."""
     keys = Keyring(show_keys=show_keys)
-    keys.passkey_search.mode = passkey_search
+    keys.passkey_search.mode = SearchMode(passkey_search)
     for name, values, add in (("--ltk", ltk, keys.add_ltk_text), ("--tk", tk, keys.add_tk_text)):
         for v in values:
             try:

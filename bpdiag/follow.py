@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bpdiag.analysis.builder import Analyzer
-from bpdiag.analysis.model import Analysis, Pairing, SecurityProcedure
+from bpdiag.analysis.model import Analysis, Outcome, Pairing, RequestOutcome, SecurityProcedure
 from bpdiag.analysis.run import Reading
 from bpdiag.analysis.verify import verify
 
@@ -153,7 +153,7 @@ class Tracker:
         if self.emit_request is None:
             return
         pending = self.analyzer.pending_security_requests()
-        told = [s for s in analysis.security_requests if s.outcome == "unanswered"]
+        told = [s for s in analysis.security_requests if s.outcome == RequestOutcome.UNANSWERED]
         for proc in pending + told:
             frame = proc.request.frame
             if frame in self.requests_reported or now - proc.time <= self.smp_timeout:
@@ -180,7 +180,7 @@ class Tracker:
 
     def _ended(self, p: Pairing, now: float, conn: Any, newest: int | None) -> str | None:
         last = p.steps[-1].time if p.steps else None  # a Security Request is a step too
-        if p.outcome == "failed":
+        if p.outcome == Outcome.FAILED:
             return "failed"
         if newest is not None and newest != p.id:
             return "superseded"
@@ -190,7 +190,7 @@ class Tracker:
                 return "disconnected"
         if last is None:
             return None
-        if p.outcome == "success":
+        if p.outcome == Outcome.SUCCESS:
             return "success" if now - last >= SETTLE_S else None
         if now - last > self.smp_timeout:
             return "timeout"

@@ -703,7 +703,7 @@ class Analyzer:
             lossless = c is not None and c.link[0] == "hci"
             infer_senders(p, lossless)
             f = p.failure
-            if f is not None and f.sent_by == "unknown" and f.sender_unknown is None:
+            if f is not None and f.sent_by == Side.UNKNOWN and f.sender_unknown is None:
                 f.sender_unknown = "no-direction" if lossless else "no-direction-air"
         for proc, _steps in self._pending_sr.values():
             self.analysis.security_requests.append(proc)

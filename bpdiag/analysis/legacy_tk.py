@@ -16,8 +16,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpdiag.analysis.model import Check, CheckFact, CheckResult, Connection, NotSearched, Pairing
-from bpdiag.crypto.keyring import Keyring, PasskeySearch
+from bpdiag.analysis.model import (
+    Check,
+    CheckFact,
+    CheckResult,
+    Connection,
+    Method,
+    NotSearched,
+    Outcome,
+    Pairing,
+)
+from bpdiag.crypto.keyring import Keyring, PasskeySearch, SearchMode
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
 from bpdiag.crypto.tk_search import C1Inputs, passkey_tk
 
@@ -52,7 +61,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
     if recorded is None:
         return
     ia, ra, preq, pres, sides = recorded
-    if p.method == "oob":
+    if p.method == Method.OOB:
         _oob(p, sides, preq, pres, ia, ra, keys)
         return
     found, skipped = _search(p, sides, ia, ra, preq, pres, conn.local_role is None, keys)
@@ -70,9 +79,9 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
             )
         )
         return
-    success = p.outcome == "success"
+    success = p.outcome == Outcome.SUCCESS
     for who, ((cframe, _c), _r) in sides.items():
-        other = "responder" if who == "initiator" else "initiator"
+        other = _OTHER[who]
         passkey = found.get(who)
         p.checks.append(
             Check(
@@ -122,9 +131,9 @@ def _search(
     allows; else the passkeys already searched in this process (to decrypt the link).
     Second: why the search was not done (then nothing is concluded), or None."""
     policy = keys.passkey_search
-    success = p.outcome == "success"
-    wanted = policy.mode == "always" or (
-        policy.mode == "failed" and (not success or keys.show_keys)
+    success = p.outcome == Outcome.SUCCESS
+    wanted = policy.mode == SearchMode.ALWAYS or (
+        policy.mode == SearchMode.FAILED and (not success or keys.show_keys)
     )
     found: dict[str, int] = {}
     targets = [(sides[w][0][1], sides[w][1][1]) for w in sides]
@@ -163,9 +172,9 @@ def _searched(
 
 def _not_searched(policy: PasskeySearch, success: bool) -> NotSearched:
     """Why the passkeys of a legacy Passkey Entry pairing were not searched."""
-    if policy.mode == "never":
+    if policy.mode == SearchMode.NEVER:
         return NotSearched.NEVER
-    if policy.mode == "failed" and success:
+    if policy.mode == SearchMode.FAILED and success:
         return NotSearched.NOT_NEEDED
     return NotSearched.BUDGET
 

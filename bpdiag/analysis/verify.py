@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bpdiag.analysis.model import Check, CheckFact, Connection, Pairing
+from bpdiag.analysis.model import Check, CheckFact, Connection, Method, Pairing, Side
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import smp
 
@@ -108,13 +108,13 @@ def verify(p: Pairing, conn: Connection | None, keys: Keyring | None = None) -> 
     if p.secure_connections:
         if "i" not in v.pk or "r" not in v.pk:
             return
-        if p.method in ("just_works", "numeric_comparison"):
+        if p.method in (Method.JUST_WORKS, Method.NUMERIC_COMPARISON):
             _sc_just_works(p, v)
-        elif p.method == "passkey_entry":
+        elif p.method == Method.PASSKEY_ENTRY:
             _sc_passkey(p, v)
-    elif p.secure_connections is False and p.method == "just_works":
+    elif p.secure_connections is False and p.method == Method.JUST_WORKS:
         _legacy_just_works(p, v, conn)
-    elif p.secure_connections is False and p.method in ("passkey_entry", "oob"):
+    elif p.secure_connections is False and p.method in (Method.PASSKEY_ENTRY, Method.OOB):
         from bpdiag.analysis.legacy_tk import legacy_secret
 
         legacy_secret(p, v, conn, keys if keys is not None else Keyring())
@@ -182,7 +182,7 @@ def _sc_just_works(p: Pairing, v: _Values) -> None:
                 inputs=(nframe,),
             )
         )
-    if p.method == "numeric_comparison" and v.randoms["i"] and v.randoms["r"]:
+    if p.method == Method.NUMERIC_COMPARISON and v.randoms["i"] and v.randoms["r"]:
         na, nb = v.randoms["i"][0][1], v.randoms["r"][0][1]
         p.numeric_value = numeric_comparison_digits(g2(pka, pkb, na, nb))
 
@@ -249,7 +249,7 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
                 got=rb[k],
             )
         )
-    elif rounds > len(rb) and p.failure is not None and p.failure.sent_by == "responder":
+    elif rounds > len(rb) and p.failure is not None and p.failure.sent_by == Side.RESPONDER:
         # The responder checked the initiator's commitment of the last round with its own bit,
         # found it wrong and stopped before revealing its nonce.
         p.checks.append(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import configparser
 import os
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 REDACTED = "redacted"
 
@@ -57,7 +58,15 @@ class KnownKey:
     frame: int | None = None  # the frame of the capture that distributed it
 
 
-PASSKEY_SEARCH_MODES = ("failed", "always", "never")
+class SearchMode(StrEnum):
+    """When legacy passkeys are searched (``--passkey-search``, docs/cli.md)."""
+
+    FAILED = "failed"  # pairings that failed, and where a TK is needed (the default)
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+PASSKEY_SEARCH_MODES = tuple(m.value for m in SearchMode)  # as the CLI spells them
 PASSKEY_SEARCH_BUDGET = 4  # passes over the 10^6 passkeys per analysis (--passkey-search)
 PASSKEYS_REMEMBERED = 16  # passkeys found in an analysis tried first on the next pairings
 
@@ -74,7 +83,7 @@ class PasskeySearch:
     searches per analysis; ``always``: every pairing, unbounded; ``never``: none (decryption
     too goes without the STK of a Passkey Entry pairing)."""
 
-    mode: str = "failed"
+    mode: SearchMode = SearchMode.FAILED
     budget: int = PASSKEY_SEARCH_BUDGET
     spent: int = 0  # searches done in this analysis
     # What this analysis searched or took from the cache (``link_keys`` keys): a pairing not
@@ -100,7 +109,9 @@ class PasskeySearch:
 
     def exhausted(self) -> bool:
         """True when no search may be done now (``never``, or the budget is spent)."""
-        return self.mode == "never" or (self.mode != "always" and self.spent >= self.budget)
+        return self.mode == SearchMode.NEVER or (
+            self.mode != SearchMode.ALWAYS and self.spent >= self.budget
+        )
 
     def take(self) -> bool:
         """Count one search; False (nothing counted) when none may be done."""

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from bpdiag.analysis.model import Features, Pairing, Side
+from bpdiag.analysis.model import Features, Outcome, Pairing, Side
 from bpdiag.analysis.pairing_method import method_for
 from bpdiag.rules.diagnosis import Diagnosed
 
@@ -113,7 +113,7 @@ PEER_STATE = ("pairing-mode-inactive", "repeated-attempts")
 
 def _peer_state(analysis: Diagnosed, p: Pairing | None, side: str) -> str | None:
     """The peer-state finding of a failed pairing, as a sentence, if there is one."""
-    if p is None or p.outcome != "failed":
+    if p is None or p.outcome != Outcome.FAILED:
         return None
     for f in analysis.findings:
         if f.pairing == p.id and f.code in PEER_STATE:

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import PurePath
 from typing import Any
 
-from bpdiag.analysis.model import Connection, Pairing
+from bpdiag.analysis.model import Connection, Outcome, Pairing
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.smp_text import smp_summary
 from bpdiag.report.text import (
@@ -122,7 +122,7 @@ def _ladder(p: Pairing) -> str:
 
 def _verdict(analysis: Diagnosed) -> list[str]:
     e = escape
-    failed = [p for p in analysis.pairings if p.outcome == "failed"]
+    failed = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
     refused = [x for x in analysis.encryptions if x.status != 0]
     if not failed and not refused:
         n = len(analysis.pairings)

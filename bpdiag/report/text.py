@@ -15,7 +15,10 @@ from bpdiag.analysis.model import (
     Connection,
     Encryption,
     Method,
+    Outcome,
     Pairing,
+    RequestOutcome,
+    Role,
     SecurityProcedure,
     Side,
 )
@@ -85,7 +88,7 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
             f"The log cut {len(p.cut_frames)} SMP PDUs of this pairing ({cut}): whether it "
             f"succeeded and which keys were distributed is not in the capture{enc}."
         )
-    if p.outcome == "success":
+    if p.outcome == Outcome.SUCCESS:
         keys = ", ".join(sorted({k.key for k in p.keys})) or "none seen"
         bond = ""
         if p.request and p.response and not (p.request.bonding and p.response.bonding):
@@ -131,17 +134,17 @@ def explain_security_request(s: SecurityProcedure) -> str:
     head = f"#{s.request.frame}: Security Request"
     if s.repeats:
         head += f" (sent {s.repeats + 1} times)"
-    if s.outcome == "encrypted":
+    if s.outcome == RequestOutcome.ENCRYPTED:
         return (
             f"{head} answered by encryption with the stored key at #{s.answer_frame} — a "
             "bonded device reconnecting, not a pairing."
         )
-    if s.outcome == "encryption-refused":
+    if s.outcome == RequestOutcome.ENCRYPTION_REFUSED:
         return (
             f"{head} answered by encryption with a stored key, refused at #{s.answer_frame} "
             f"(0x{s.encryption_status or 0:02x}); no pairing followed."
         )
-    if s.outcome == "disconnected":
+    if s.outcome == RequestOutcome.DISCONNECTED:
         return f"{head} not answered; the link closed at #{s.answer_frame}."
     return f"{head} not answered before the capture ends."
 
@@ -235,9 +238,9 @@ def _ladder(p: Pairing, show_keys: bool) -> Iterable[str]:
     t0 = p.steps[0].time if p.steps else 0.0
     shown_enc = False
     for s in p.steps:
-        if s.sender == "central":
+        if s.sender == Role.CENTRAL:
             arrow = "C ──▶ P"
-        elif s.sender == "peripheral":
+        elif s.sender == Role.PERIPHERAL:
             arrow = "C ◀── P"
         else:
             arrow = "C ─?─ P"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection, MonitorEvent
+from bpdiag.analysis.model import Analysis, Connection, MonitorEvent, Role, Side
 from bpdiag.decode.monitor import MGMT_DEVICE_COMMANDS, MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
@@ -144,7 +144,7 @@ def _local_failures(analysis: Analysis) -> list[tuple[int, str]]:
         f, c = p.failure, idx.connection(p.connection)
         if f is None or f.layer != Layer.SMP or c is None or c.local_role is None:
             continue
-        if f.sent_by == ("initiator" if c.local_role == "central" else "responder"):
+        if f.sent_by == (Side.INITIATOR if c.local_role == Role.CENTRAL else Side.RESPONDER):
             out.append((f.frame, f"{f.name} (0x{f.reason:02x})"))
     return sorted(out)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpdiag.analysis.model import Check, CheckFact, NotSearched
+from bpdiag.analysis.model import Check, CheckFact, CheckResult, NotSearched
 from bpdiag.crypto.tk_search import differing_digits
 
 _CONFIRM = {"initiator": "Mconfirm", "responder": "Sconfirm"}
@@ -20,7 +20,7 @@ _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", 6: "6th"}
 
 
 def _equals(c: Check) -> str:
-    return "equals" if c.result == "match" else "does not equal"
+    return "equals" if c.result == CheckResult.MATCH else "does not equal"
 
 
 def _legacy_confirm(c: Check) -> str:
@@ -70,7 +70,7 @@ def _facts(c: Check) -> dict[str, object]:
 
 
 def _sc_passkey_bits(c: Check) -> str:
-    if c.result == "mismatch":
+    if c.result == CheckResult.MISMATCH:
         assert c.round is not None
         return (
             f"the two sides used different passkeys: round {c.round} of 20 reveals different "
@@ -98,7 +98,7 @@ def _sc_passkey_refused(c: Check) -> str:
 
 
 def _legacy_jw_confirm(c: Check) -> str:
-    if c.result == "match":
+    if c.result == CheckResult.MATCH:
         how = "from the Pairing Request, Pairing Response and the two addresses"
         return f"{_legacy_confirm(c)} equals c1 with TK = 0 (Just Works) {how}"
     return (
@@ -110,7 +110,7 @@ def _legacy_jw_confirm(c: Check) -> str:
 
 
 def _legacy_passkey(c: Check) -> str:
-    if c.result == "mismatch":
+    if c.result == CheckResult.MISMATCH:
         return (
             f"{_legacy_confirm(c)} equals c1 with no passkey 000000–999999 and these addresses "
             "and Pairing Request/Response: it was not computed as the spec defines (a stack "
@@ -130,7 +130,7 @@ def _legacy_passkey(c: Check) -> str:
 
 
 def _legacy_passkeys(c: Check) -> str:
-    if c.result == "match":
+    if c.result == CheckResult.MATCH:
         return "both sides used the same passkey"
     assert c.expected is not None and c.got is not None
     if c.side is not None:
@@ -163,7 +163,7 @@ def _legacy_passkey_not_searched(c: Check) -> str:
 
 
 def _legacy_oob_confirm(c: Check) -> str:
-    tk = "the TK given with --tk" if c.result == "match" else "any TK given with --tk"
+    tk = "the TK given with --tk" if c.result == CheckResult.MATCH else "any TK given with --tk"
     return f"{_legacy_confirm(c)} {_equals(c)} c1 with {tk} (legacy OOB, Vol 3, Part H, {c.spec})"
 
 

@@ -517,7 +517,7 @@ def _dhkey_over_bond(
         yield finding(
             DHKEY_OVER_BOND,
             f"Pairing {p.id} failed with DHKey Check Failed at #{f.frame}, sent by the "
-            f"{'peripheral' if f.sent_by == 'responder' else 'central'}; {addr} was bonded "
+            f"{'peripheral' if f.sent_by == Side.RESPONDER else 'central'}; {addr} was bonded "
             f"before it ({what}, #{frame}). One side likely kept the old bond while the other "
             "paired afresh.",
             [frame, f.frame],

@@ -296,7 +296,7 @@ class BpdiagApp(SafeCrash, App[None]):
 
     # ---------------------------------------------------------------- views
     def show_pairing(self, pairing_id: int) -> None:
-        from bpdiag.analysis.model import CheckResult
+        from bpdiag.analysis.model import CheckResult, Outcome
         from bpdiag.report.text import _suggestion, check_rows, pairing_headline
 
         if self.loaded is None:
@@ -323,7 +323,7 @@ class BpdiagApp(SafeCrash, App[None]):
             style = "green" if result in (None, CheckResult.MATCH) else "red"
             for part in wrap_marked("", line, width):
                 ladder.append(part + "\n", style=style)
-        if p.outcome == "failed":
+        if p.outcome == Outcome.FAILED:
             for line in _suggestion(self.loaded.analysis, p.id):
                 for part in wrap_marked("", line, width):
                     ladder.append(part + "\n", style="bold cyan" if "What would" in part else "")

@@ -198,6 +198,7 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[t
     """The pairing as a sequence diagram in ``width`` columns: (frame, line) pairs, frame 0 for
     headings. Times are ``+s.mmm`` since the pairing began, as in ``analyze`` and the HTML
     report; the label lines may be longer than ``width`` (the app wraps them, indented)."""
+    from bpdiag.analysis.model import Role
     from bpdiag.report.smp_text import smp_summary
 
     t0 = p.steps[0].time if p.steps else 0.0
@@ -222,9 +223,9 @@ def ladder_lines(p: Pairing, show_keys: bool = False, width: int = 62) -> list[t
             shown_enc = True
             lines.append(enc_line())
         label = smp_summary(s.msg, show_keys) + (" [decrypted]" if s.decrypted else "")
-        if s.sender == "central":
+        if s.sender == Role.CENTRAL:
             arrow = "─" * (span - 1) + "▶"
-        elif s.sender == "peripheral":
+        elif s.sender == Role.PERIPHERAL:
             arrow = "◀" + "─" * (span - 1)
         else:
             arrow = "?" * span
@@ -494,5 +495,7 @@ def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
 def opening_pairing(analysis: Analysis) -> Pairing | None:
     """The pairing the TUI opens on: the first failed one (what the user came for), else the
     first one, else None."""
-    failed = next((p for p in analysis.pairings if p.outcome == "failed"), None)
+    from bpdiag.analysis.model import Outcome
+
+    failed = next((p for p in analysis.pairings if p.outcome == Outcome.FAILED), None)
     return failed or next(iter(analysis.pairings), None)
