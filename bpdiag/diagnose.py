@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis
-from bpdiag.analysis.run import Job, Progress, Reading
+from bpdiag.analysis.run import Job, Progress, Reading, analyze_file
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.rules.diagnosis import Diagnosed, diagnosis_of
 
@@ -22,16 +22,10 @@ def diagnose(analysis: Analysis) -> Diagnosed:
 
 
 def diagnose_file(
-    path: str | os.PathLike[str],
-    progress: Progress | None = None,
-    keys: Keyring | None = None,
-    job: Job | None = None,
+    path: str | os.PathLike[str], progress: Progress | None = None, keys: Keyring | None = None
 ) -> Diagnosed:
-    """The diagnosed analysis of one capture file (``progress`` is a shorthand for a
-    ``Job`` that only reports)."""
-    if job is None and progress is not None:
-        job = Job(progress)
-    return diagnose(Reading(path, keys, job=job).analyse())
+    """The diagnosed analysis of one capture file: ``analyze_file`` and the rules over it."""
+    return diagnose(analyze_file(path, progress, keys))
 
 
 def diagnose_inputs(
