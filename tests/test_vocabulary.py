@@ -21,24 +21,23 @@ from bpdiag.rules.base import Severity
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bpdiag"
 
-# The fields (attribute or variable names) whose values are these enums
-TYPED: dict[str, tuple[type[StrEnum], ...]] = {
-    "outcome": (model.Outcome, model.RequestOutcome),
-    "method": (model.Method,),
-    "sent_by": (model.Side,),
-    "side": (model.Side,),
-    "who": (model.Side,),
-    "passkey_displayed_by": (model.Side,),
-    "sender": (model.Role,),
-    "local_role": (model.Role,),
-    "disconnected_by": (model.Role,),
-    "role": (model.Role,),
-    "transport": (model.Transport,),
-    "result": (model.CheckResult,),
-    "check": (model.CheckKind,),
-    "severity": (Severity,),
-    "mode": (SearchMode,),
-}
+# Each enum, and the fields (attribute or variable names) whose values it gives
+ENUMS: list[tuple[type[StrEnum], tuple[str, ...]]] = [
+    (model.Outcome, ("outcome",)),
+    (model.RequestOutcome, ("outcome",)),
+    (model.Method, ("method",)),
+    (model.Side, ("sent_by", "side", "who", "passkey_displayed_by")),
+    (model.Role, ("sender", "local_role", "disconnected_by", "role")),
+    (model.Transport, ("transport",)),
+    (model.CheckResult, ("result",)),
+    (model.CheckKind, ("check",)),
+    (Severity, ("severity",)),
+    (SearchMode, ("mode",)),
+]
+TYPED: dict[str, set[str]] = {}  # field → the values it may spell
+for _enum, _fields in ENUMS:
+    for _field in _fields:
+        TYPED.setdefault(_field, set()).update(m.value for m in _enum)
 
 
 def _name(node: ast.expr) -> str | None:
@@ -74,8 +73,8 @@ def spelled_comparisons(source: str) -> list[tuple[int, str, str]]:
                 name = _name(field_node)
                 if name not in TYPED:
                     continue
-                values = {m.value for enum in TYPED[name] for m in enum}
-                out += [(node.lineno, name, s) for s in _spelled(literal_node) if s in values]
+                spellings = TYPED[name]
+                out += [(node.lineno, name, s) for s in _spelled(literal_node) if s in spellings]
     return out
 
 
