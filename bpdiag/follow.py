@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bpdiag.analysis.builder import Analyzer
+from bpdiag.analysis.index import connection_with
 from bpdiag.analysis.model import Analysis, Outcome, Pairing, RequestOutcome, SecurityProcedure
 from bpdiag.analysis.run import Reading
 from bpdiag.analysis.verify import verify
@@ -197,7 +198,7 @@ class Tracker:
         return None
 
     def _report(self, analysis: Analysis, p: Pairing, now: float, why: str) -> None:
-        conn = next((c for c in analysis.connections if c.id == p.connection), None)
+        conn = connection_with(analysis, p.connection)
         saved_last = analysis.capture.last_time
         analysis.capture.last_time = now
         verify(p, conn)

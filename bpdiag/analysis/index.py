@@ -246,6 +246,28 @@ def _stamp(a: Analysis) -> tuple[int, ...]:
     )
 
 
+def _by_position(items: list[_V], wanted: int | None) -> _V | None:
+    """The item whose ``id`` is ``wanted``: ids are positions from 1 in an analysis the
+    builder made, so one look; else (a hand-built analysis) the first with that id."""
+    if wanted is None:
+        return None
+    if 1 <= wanted <= len(items) and getattr(items[wanted - 1], "id", None) == wanted:
+        return items[wanted - 1]
+    return next((x for x in items if getattr(x, "id", None) == wanted), None)
+
+
+def connection_with(analysis: Analysis, cid: int | None) -> Connection | None:
+    """The connection with id ``cid``, without an index: for an analysis still growing (a
+    followed capture reports each pairing as it ends), where ``index_of`` would be rebuilt
+    for every look."""
+    return _by_position(analysis.connections, cid)
+
+
+def pairing_with(analysis: Analysis, pairing_id: int | None) -> Pairing | None:
+    """The pairing with id ``pairing_id`` (see ``connection_with``)."""
+    return _by_position(analysis.pairings, pairing_id)
+
+
 def index_of(analysis: Analysis) -> AnalysisIndex:
     """The analysis's index, built on first use (and again when its lists have grown)."""
     idx = analysis.index
@@ -255,4 +277,4 @@ def index_of(analysis: Analysis) -> AnalysisIndex:
     return idx
 
 
-__all__ = ["AnalysisIndex", "index_of"]
+__all__ = ["AnalysisIndex", "connection_with", "index_of", "pairing_with"]

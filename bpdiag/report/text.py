@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+from bpdiag.analysis.index import connection_with
 from bpdiag.analysis.model import (
     CheckResult,
     Connection,
@@ -414,7 +415,7 @@ def render_security_request(analysis: Diagnosed, s: SecurityProcedure) -> str:
 def render_pairing(analysis: Diagnosed, p: Pairing, show_keys: bool = False) -> str:
     """One pairing's story, ladder, checks and findings, as ``render_text`` shows it (used
     when following a capture: each pairing is printed as it ends)."""
-    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    conn = connection_with(analysis, p.connection)
     out = [f"Connection {p.connection}, pairing {p.id}: {pairing_headline(p)}"]
     out.extend(_pairing_body(analysis, p, conn, show_keys, None))
     return "\n".join(out) + "\n"

@@ -296,12 +296,15 @@ class BpdiagApp(SafeCrash, App[None]):
 
     # ---------------------------------------------------------------- views
     def show_pairing(self, pairing_id: int) -> None:
+        from bpdiag.analysis.index import pairing_with
         from bpdiag.analysis.model import CheckResult, Outcome
         from bpdiag.report.text import _suggestion, check_rows, pairing_headline
 
         if self.loaded is None:
             return
-        p = next(p for p in self.loaded.analysis.pairings if p.id == pairing_id)
+        p = pairing_with(self.loaded.analysis, pairing_id)
+        if p is None:
+            return
         self.selected_connection = p.connection
         failed = p.failure.frame if p.failure is not None else None
         ladder = Text()
@@ -360,7 +363,7 @@ class BpdiagApp(SafeCrash, App[None]):
         a = self.loaded.analysis
         self.selected_connection = conn_id
         self.ladder_pairing = None
-        conn = next((c for c in a.connections if c.id == conn_id), None)
+        conn = _index(a).connection(conn_id)
         if conn is None:
             return
         width = self._ladder_width()

@@ -449,8 +449,12 @@ def rerun_defaults_without_pairing(analysis: Analysis, connection: int | None) -
 
 
 def rerun_defaults(analysis: Analysis, pairing_id: int) -> RerunDefaults:
-    p = next(p for p in analysis.pairings if p.id == pairing_id)
-    conn = next((c for c in analysis.connections if c.id == p.connection), None)
+    from bpdiag.analysis.index import connection_with, pairing_with
+
+    p = pairing_with(analysis, pairing_id)
+    if p is None:
+        raise KeyError(f"no pairing {pairing_id}")
+    conn = connection_with(analysis, p.connection)
     target = (conn.peripheral.address if conn is not None else None) or "sim"
     q = p.request
     if q is not None:

@@ -112,3 +112,23 @@ def test_index_is_rebuilt_when_the_analysis_grows() -> None:
     a.connections.append(Connection(2, ("hci", 0, 2), "le", 2, 2))
     assert index_of(a) is not first
     assert index_of(a).connection(2) is a.connections[1]
+
+
+def test_connection_and_pairing_by_id_without_an_index() -> None:
+    """``connection_with``/``pairing_with`` take an id to its item in one look where ids
+    are positions (the builder's), and find it in a hand-built analysis where they are not;
+    an id that is not there is None."""
+    from bpdiag.analysis.index import connection_with, pairing_with
+
+    def conn(cid: int) -> Connection:
+        return Connection(cid, ("hci", 0, cid), "le", cid, cid)
+
+    a = Analysis(CaptureInfo("x", "btsnoop", 1002, "H4"))
+    a.connections = [conn(1), conn(2), conn(3)]
+    a.pairings = [Pairing(1, 2, 5), Pairing(2, 3, 9)]
+    assert connection_with(a, 2) is a.connections[1]
+    assert pairing_with(a, 2) is a.pairings[1]
+    assert connection_with(a, 4) is None and connection_with(a, None) is None
+    assert pairing_with(a, 0) is None
+    a.connections = [conn(7), conn(3)]  # not positions: found all the same
+    assert connection_with(a, 3) is a.connections[1] and connection_with(a, 2) is None
