@@ -6,14 +6,18 @@ two from drifting apart and keeps a second table from restating the first.
 
 Most spec names are the member's name in words (``NEW_LINK_KEY`` is "New Link Key",
 ``SET_LE`` "Set LE"), so a member declares its code only (``NEW_LINK_KEY = 0x0009``) and its
-label is derived: each word capitalised, the acronyms in ``ACRONYMS`` kept in capitals.  A
-member whose spec name reads otherwise declares it beside the code
+label is derived: each word capitalised, the acronyms in ``ACRONYMS`` kept in capitals
+(``words``).  A table the spec spells in another style names that spelling once
+(``class IoCapability(Labelled, spelling=joined)``: "DisplayYesNo"), and a member whose spec
+name reads otherwise declares it beside the code
 (``PIN_OR_KEY_MISSING = 0x06, "PIN or Key Missing"``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 ACRONYMS: frozenset[str] = frozenset(
     {
@@ -42,10 +46,21 @@ def words(name: str) -> str:
     return " ".join(w if w in ACRONYMS else w.capitalize() for w in name.split("_"))
 
 
+def joined(name: str) -> str:
+    """A member name in joined words: ``DISPLAY_YES_NO`` → ``DisplayYesNo``."""
+    return words(name).replace(" ", "")
+
+
+def sentence(name: str) -> str:
+    """A member name as a sentence: ``PASSKEY_ENTRY_STARTED`` → ``Passkey entry started``."""
+    return name.replace("_", " ").capitalize()
+
+
 class Labelled(IntEnum):
     """An ``IntEnum`` whose members also carry ``label``, the words bpdiag prints for them:
-    given beside the code, or else derived from the member's name (``words``).  Members
-    compare, hash and serialise as their integer."""
+    given beside the code, or else derived from the member's name by the class's
+    ``spelling`` (``words`` unless it says otherwise).  Members compare, hash and serialise
+    as their integer."""
 
     label: str
 
@@ -55,10 +70,13 @@ class Labelled(IntEnum):
         member.label = label
         return member
 
-    def __init__(self, value: int, label: str = "") -> None:
-        # The enum machinery calls __init__ once the member has its name (not so __new__).
-        if not label:
-            self.label = words(self._name_)
+    def __init_subclass__(cls, spelling: Callable[[str], str] = words, **kwargs: Any) -> None:
+        # The members exist by now (made as the class body's names were set); those that
+        # declared no label get theirs from their name.
+        super().__init_subclass__(**kwargs)
+        for member in cls._member_map_.values():
+            if isinstance(member, Labelled) and not member.label:
+                member.label = spelling(member._name_)
 
     @classmethod
     def labels(cls) -> dict[int, str]:

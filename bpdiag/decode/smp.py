@@ -27,7 +27,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
 
 from bpdiag.decode.declare import attrs
-from bpdiag.decode.labels import Labelled
+from bpdiag.decode.labels import Labelled, joined, sentence
 from bpdiag.errors import BadLength, Stage, Truncated
 
 
@@ -70,14 +70,15 @@ class ErrorCode(IntEnum):
     KEY_REJECTED = 0x0F
 
 
-class IoCapability(Labelled):
-    """IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4)."""
+class IoCapability(Labelled, spelling=joined):
+    """IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4), named as the table spells them:
+    ``DisplayYesNo``."""
 
-    DISPLAY_ONLY = 0x00, "DisplayOnly"
-    DISPLAY_YES_NO = 0x01, "DisplayYesNo"
-    KEYBOARD_ONLY = 0x02, "KeyboardOnly"
-    NO_INPUT_NO_OUTPUT = 0x03, "NoInputNoOutput"
-    KEYBOARD_DISPLAY = 0x04, "KeyboardDisplay"
+    DISPLAY_ONLY = 0x00
+    DISPLAY_YES_NO = 0x01
+    KEYBOARD_ONLY = 0x02
+    NO_INPUT_NO_OUTPUT = 0x03
+    KEYBOARD_DISPLAY = 0x04
 
 
 class AuthReq(IntFlag):
@@ -114,14 +115,15 @@ class KeyDistribution(IntFlag):
     LINK_KEY = 0x08
 
 
-class KeypressNotificationType(Labelled):
-    """Keypress Notification types (Vol 3, Part H, 3.5.8, Table 3.8)."""
+class KeypressNotificationType(Labelled, spelling=sentence):
+    """Keypress Notification types (Vol 3, Part H, 3.5.8, Table 3.8), named as the table
+    words them: "Passkey entry started"."""
 
-    PASSKEY_ENTRY_STARTED = 0, "Passkey entry started"
-    PASSKEY_DIGIT_ENTERED = 1, "Passkey digit entered"
-    PASSKEY_DIGIT_ERASED = 2, "Passkey digit erased"
-    PASSKEY_CLEARED = 3, "Passkey cleared"
-    PASSKEY_ENTRY_COMPLETED = 4, "Passkey entry completed"
+    PASSKEY_ENTRY_STARTED = 0
+    PASSKEY_DIGIT_ENTERED = 1
+    PASSKEY_DIGIT_ERASED = 2
+    PASSKEY_CLEARED = 3
+    PASSKEY_ENTRY_COMPLETED = 4
 
 
 @dataclass(frozen=True, slots=True)
