@@ -82,14 +82,14 @@ class ErrorCode(Labelled):
     VALUE_NOT_ALLOWED = 0x13
 
 
-# Supplement to the Core Specification (CSS), Part B, 1.2: Common Profile and Service Error
-# Codes, the range 0xE0–0xFF of Table 3.4.
-_COMMON_PROFILE_ERRORS: dict[int, str] = {
-    0xFC: "Write Request Rejected",
-    0xFD: "Client Characteristic Configuration Descriptor Improperly Configured",
-    0xFE: "Procedure Already in Progress",
-    0xFF: "Out of Range",
-}
+class CommonProfileError(Labelled):
+    """The Common Profile and Service Error Codes the Supplement to the Core Specification
+    defines (CSS, Part B, 1.2), in the range 0xE0–0xFF of Table 3.4."""
+
+    WRITE_REQUEST_REJECTED = 0xFC
+    CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR_IMPROPERLY_CONFIGURED = 0xFD
+    PROCEDURE_ALREADY_IN_PROGRESS = 0xFE, "Procedure Already in Progress"
+    OUT_OF_RANGE = 0xFF, "Out of Range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ def att_error_name(code: int) -> str:
     Service Error Codes of the CSS (Part B, 1.2) — named where defined, otherwise
     ``Common Profile and Service Error (0xe0)`` — and anything else ``reserved (0x..)``.
     """
-    name = ErrorCode.label_of(code) or _COMMON_PROFILE_ERRORS.get(code)
+    name = ErrorCode.label_of(code) or CommonProfileError.label_of(code)
     if name:
         return name
     if 0x80 <= code <= 0x9F:

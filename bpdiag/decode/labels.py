@@ -10,7 +10,8 @@ label is derived: each word capitalised, the acronyms in ``ACRONYMS`` kept in ca
 (``words``).  A table the spec spells in another style names that spelling once
 (``class IoCapability(Labelled, spelling=joined)``: "DisplayYesNo"), and a member whose spec
 name reads otherwise declares it beside the code
-(``PIN_OR_KEY_MISSING = 0x06, "PIN or Key Missing"``).
+(``PIN_OR_KEY_MISSING = 0x06, "PIN or Key Missing"``).  ``name_of`` names a code, one no member has
+as ``reserved (0x1f)`` or in the words its caller gives.
 """
 
 from __future__ import annotations
@@ -88,3 +89,10 @@ class Labelled(IntEnum):
         """The label of the member with this code; ``None`` for a code the enum lacks."""
         member = cls._value2member_map_.get(code)
         return member.label if isinstance(member, Labelled) else None
+
+    @classmethod
+    def name_of(cls, code: int, unknown: str = "reserved (0x{:02x})") -> str:
+        """The label of the member with this code; a code no member has is named by the
+        ``unknown`` format filled with it (``reserved (0x1f)``)."""
+        member = cls._value2member_map_.get(code)
+        return member.label if isinstance(member, Labelled) else unknown.format(code)

@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 
 from bpdiag.decode.declare import Names, Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
-from bpdiag.decode.labels import Labelled
+from bpdiag.decode.labels import Labelled, sentence
 from bpdiag.errors import Stage, Truncated, Unsupported
 
 
@@ -295,15 +295,17 @@ class MgmtStatus(Labelled):
     PERMISSION_DENIED = 0x14
 
 
-# doc/mgmt-protocol.rst, Device Disconnected: Reason.
-MGMT_DISCONNECT_REASONS: dict[int, str] = {
-    0: "Unspecified",
-    1: "Connection timeout",
-    2: "Connection terminated by local host",
-    3: "Connection terminated by remote host",
-    4: "Connection terminated due to authentication failure",
-    5: "Connection terminated by local host for suspend",
-}
+class MgmtDisconnectReason(Labelled, spelling=sentence):
+    """The Reason of a Device Disconnected event (BlueZ doc/mgmt-protocol.rst), worded as
+    btmon prints it: "Connection terminated by local host"."""
+
+    UNSPECIFIED = 0
+    CONNECTION_TIMEOUT = 1
+    CONNECTION_TERMINATED_BY_LOCAL_HOST = 2
+    CONNECTION_TERMINATED_BY_REMOTE_HOST = 3
+    CONNECTION_TERMINATED_DUE_TO_AUTHENTICATION_FAILURE = 4
+    CONNECTION_TERMINATED_BY_LOCAL_HOST_FOR_SUSPEND = 5
+
 
 # Parameter layouts (doc/mgmt-protocol.rst) of the messages bpdiag reads, declared as
 # ``bpdiag.decode.declare`` declares HCI's: each a tuple of ``Param``s in wire order.  An
@@ -311,13 +313,9 @@ MGMT_DISCONNECT_REASONS: dict[int, str] = {
 # (1: 0 BR/EDR, 1 LE public, 2 LE random).
 
 
-def _disconnect_reason_name(reason: int) -> str:
-    return MGMT_DISCONNECT_REASONS.get(reason) or f"reserved ({reason})"
-
-
 _NAMES: dict[str, Callable[[int], object]] = {
     "status": lambda st: mgmt_status_name(st),  # (defined below)
-    "reason": _disconnect_reason_name,
+    "reason": lambda reason: MgmtDisconnectReason.name_of(reason, "reserved ({})"),
 }
 
 
@@ -474,19 +472,19 @@ _U32 = struct.Struct("<I")
 
 def opcode_name(op: int) -> str:
     """Name of a monitor opcode."""
-    return MonitorOpcode.label_of(op) or f"Unknown monitor record (opcode {op})"
+    return MonitorOpcode.name_of(op, "Unknown monitor record (opcode {})")
 
 
 def mgmt_opcode_name(op: int) -> str:
-    return MgmtOpcode.label_of(op) or f"Unknown (0x{op:04x})"
+    return MgmtOpcode.name_of(op, "Unknown (0x{:04x})")
 
 
 def mgmt_event_name(ev: int) -> str:
-    return MgmtEvent.label_of(ev) or f"Unknown (0x{ev:04x})"
+    return MgmtEvent.name_of(ev, "Unknown (0x{:04x})")
 
 
 def mgmt_status_name(st: int) -> str:
-    return MgmtStatus.label_of(st) or f"reserved (0x{st:02x})"
+    return MgmtStatus.name_of(st)
 
 
 def control_format_name(fmt: int) -> str:

@@ -217,7 +217,7 @@ def reserved_name(value: int) -> str:
 
 def command_name(code: int) -> str:
     """Spec name of an SMP command code (Table 3.3), e.g. ``Pairing Request``."""
-    return CommandCode.label_of(code) or reserved_name(code)
+    return CommandCode.name_of(code)
 
 
 def error_name(code: int) -> str:
@@ -234,7 +234,7 @@ def error_meaning(code: int) -> str:
 
 def io_capability_name(v: int) -> str:
     """Spec name of an IO capability (Table 3.4), e.g. ``NoInputNoOutput``."""
-    return IoCapability.label_of(v) or reserved_name(v)
+    return IoCapability.name_of(v)
 
 
 def address_type_name(v: int) -> str:
@@ -244,7 +244,7 @@ def address_type_name(v: int) -> str:
 
 def keypress_name(v: int) -> str:
     """Spec name of a Keypress Notification type (Table 3.8)."""
-    return KeypressNotificationType.label_of(v) or reserved_name(v)
+    return KeypressNotificationType.name_of(v)
 
 
 def key_distribution_names(v: int) -> tuple[str, ...]:
