@@ -11,51 +11,54 @@ indications, commands and reserved opcodes — is kept as a generic ``AttPdu``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import ClassVar
 
 from bpdiag.decode.declare import attrs
+from bpdiag.decode.labels import Labelled
 from bpdiag.errors import BadLength, Stage, Truncated
 
-ERROR_RESPONSE = 0x01
 
-_OPCODES: dict[int, str] = {
-    0x01: "Error Response",
-    0x02: "Exchange MTU Request",
-    0x03: "Exchange MTU Response",
-    0x04: "Find Information Request",
-    0x05: "Find Information Response",
-    0x06: "Find By Type Value Request",
-    0x07: "Find By Type Value Response",
-    0x08: "Read By Type Request",
-    0x09: "Read By Type Response",
-    0x0A: "Read Request",
-    0x0B: "Read Response",
-    0x0C: "Read Blob Request",
-    0x0D: "Read Blob Response",
-    0x0E: "Read Multiple Request",
-    0x0F: "Read Multiple Response",
-    0x10: "Read By Group Type Request",
-    0x11: "Read By Group Type Response",
-    0x12: "Write Request",
-    0x13: "Write Response",
-    0x16: "Prepare Write Request",
-    0x17: "Prepare Write Response",
-    0x18: "Execute Write Request",
-    0x19: "Execute Write Response",
-    0x1B: "Handle Value Notification",
-    0x1D: "Handle Value Indication",
-    0x1E: "Handle Value Confirmation",
-    0x20: "Read Multiple Variable Request",
-    0x21: "Read Multiple Variable Response",
-    0x23: "Multiple Handle Value Notification",
-    0x52: "Write Command",
-    0xD2: "Signed Write Command",
-}
+class Opcode(Labelled):
+    """ATT PDU opcodes and their spec names (Vol 3, Part F, 3.4.8)."""
+
+    ERROR_RESPONSE = 0x01
+    EXCHANGE_MTU_REQUEST = 0x02
+    EXCHANGE_MTU_RESPONSE = 0x03
+    FIND_INFORMATION_REQUEST = 0x04
+    FIND_INFORMATION_RESPONSE = 0x05
+    FIND_BY_TYPE_VALUE_REQUEST = 0x06
+    FIND_BY_TYPE_VALUE_RESPONSE = 0x07
+    READ_BY_TYPE_REQUEST = 0x08
+    READ_BY_TYPE_RESPONSE = 0x09
+    READ_REQUEST = 0x0A
+    READ_RESPONSE = 0x0B
+    READ_BLOB_REQUEST = 0x0C
+    READ_BLOB_RESPONSE = 0x0D
+    READ_MULTIPLE_REQUEST = 0x0E
+    READ_MULTIPLE_RESPONSE = 0x0F
+    READ_BY_GROUP_TYPE_REQUEST = 0x10
+    READ_BY_GROUP_TYPE_RESPONSE = 0x11
+    WRITE_REQUEST = 0x12
+    WRITE_RESPONSE = 0x13
+    PREPARE_WRITE_REQUEST = 0x16
+    PREPARE_WRITE_RESPONSE = 0x17
+    EXECUTE_WRITE_REQUEST = 0x18
+    EXECUTE_WRITE_RESPONSE = 0x19
+    HANDLE_VALUE_NOTIFICATION = 0x1B
+    HANDLE_VALUE_INDICATION = 0x1D
+    HANDLE_VALUE_CONFIRMATION = 0x1E
+    READ_MULTIPLE_VARIABLE_REQUEST = 0x20
+    READ_MULTIPLE_VARIABLE_RESPONSE = 0x21
+    MULTIPLE_HANDLE_VALUE_NOTIFICATION = 0x23
+    WRITE_COMMAND = 0x52
+    SIGNED_WRITE_COMMAND = 0xD2
+
+
+ERROR_RESPONSE = int(Opcode.ERROR_RESPONSE)  # a plain int: the per-PDU path compares with it
 
 
 # Vol 3, Part F, 3.4.1.1, Table 3.4
-class ErrorCode(IntEnum):
+class ErrorCode(Labelled):
     """ATT Error Response codes (Vol 3, Part F, 3.4.1.1, Table 3.4), 0x01–0x13."""
 
     INVALID_HANDLE = 0x01
@@ -79,36 +82,14 @@ class ErrorCode(IntEnum):
     VALUE_NOT_ALLOWED = 0x13
 
 
-_ERRORS: dict[int, str] = {  # keyed by ErrorCode
-    ErrorCode.INVALID_HANDLE: "Invalid Handle",
-    ErrorCode.READ_NOT_PERMITTED: "Read Not Permitted",
-    ErrorCode.WRITE_NOT_PERMITTED: "Write Not Permitted",
-    ErrorCode.INVALID_PDU: "Invalid PDU",
-    ErrorCode.INSUFFICIENT_AUTHENTICATION: "Insufficient Authentication",
-    ErrorCode.REQUEST_NOT_SUPPORTED: "Request Not Supported",
-    ErrorCode.INVALID_OFFSET: "Invalid Offset",
-    ErrorCode.INSUFFICIENT_AUTHORIZATION: "Insufficient Authorization",
-    ErrorCode.PREPARE_QUEUE_FULL: "Prepare Queue Full",
-    ErrorCode.ATTRIBUTE_NOT_FOUND: "Attribute Not Found",
-    ErrorCode.ATTRIBUTE_NOT_LONG: "Attribute Not Long",
-    ErrorCode.INSUFFICIENT_ENCRYPTION_KEY_SIZE: "Insufficient Encryption Key Size",
-    ErrorCode.INVALID_ATTRIBUTE_VALUE_LENGTH: "Invalid Attribute Value Length",
-    ErrorCode.UNLIKELY_ERROR: "Unlikely Error",
-    ErrorCode.INSUFFICIENT_ENCRYPTION: "Insufficient Encryption",
-    ErrorCode.UNSUPPORTED_GROUP_TYPE: "Unsupported Group Type",
-    ErrorCode.INSUFFICIENT_RESOURCES: "Insufficient Resources",
-    ErrorCode.DATABASE_OUT_OF_SYNC: "Database Out Of Sync",
-    ErrorCode.VALUE_NOT_ALLOWED: "Value Not Allowed",
-}
+class CommonProfileError(Labelled):
+    """The Common Profile and Service Error Codes the Supplement to the Core Specification
+    defines (CSS, Part B, 1.2), in the range 0xE0–0xFF of Table 3.4."""
 
-# Supplement to the Core Specification (CSS), Part B, 1.2: Common Profile and Service Error
-# Codes, the range 0xE0–0xFF of Table 3.4.
-_COMMON_PROFILE_ERRORS: dict[int, str] = {
-    0xFC: "Write Request Rejected",
-    0xFD: "Client Characteristic Configuration Descriptor Improperly Configured",
-    0xFE: "Procedure Already in Progress",
-    0xFF: "Out of Range",
-}
+    WRITE_REQUEST_REJECTED = 0xFC
+    CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR_IMPROPERLY_CONFIGURED = 0xFD
+    PROCEDURE_ALREADY_IN_PROGRESS = 0xFE, "Procedure Already in Progress"
+    OUT_OF_RANGE = 0xFF, "Out of Range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +137,7 @@ def _hex(v: int) -> str:
 def att_opcode_name(op: int) -> str:
     """Spec name of an ATT opcode (Vol 3, Part F, 3.4.8), ``reserved (0x..)``
     otherwise."""
-    return _OPCODES.get(op) or f"reserved ({_hex(op)})"
+    return Opcode.label_of(op) or f"reserved ({_hex(op)})"
 
 
 def att_error_name(code: int) -> str:
@@ -166,7 +147,7 @@ def att_error_name(code: int) -> str:
     Service Error Codes of the CSS (Part B, 1.2) — named where defined, otherwise
     ``Common Profile and Service Error (0xe0)`` — and anything else ``reserved (0x..)``.
     """
-    name = _ERRORS.get(code) or _COMMON_PROFILE_ERRORS.get(code)
+    name = ErrorCode.label_of(code) or CommonProfileError.label_of(code)
     if name:
         return name
     if 0x80 <= code <= 0x9F:

@@ -7,11 +7,12 @@ Bluetooth Core Spec v5.4 (and the v6.0 additions): Vol 1, Part F, 1.3; Vol 4, Pa
 
 from __future__ import annotations
 
-from enum import IntEnum
+from bpdiag.decode.labels import Labelled
 
 
-# Vol 1, Part F, 1.3, Table 1.1 — controller error codes, one member per code.
-class ErrorCode(IntEnum):
+# Vol 1, Part F, 1.3, Table 1.1 — controller error codes and the spec's wording of each, one member
+# per code.
+class ErrorCode(Labelled):
     """An HCI error code (Vol 1, Part F, 1.3, Table 1.1); analysis and rules compare with these."""
 
     SUCCESS = 0x00
@@ -20,45 +21,63 @@ class ErrorCode(IntEnum):
     HARDWARE_FAILURE = 0x03
     PAGE_TIMEOUT = 0x04
     AUTHENTICATION_FAILURE = 0x05
-    PIN_OR_KEY_MISSING = 0x06
+    PIN_OR_KEY_MISSING = 0x06, "PIN or Key Missing"
     MEMORY_CAPACITY_EXCEEDED = 0x07
     CONNECTION_TIMEOUT = 0x08
     CONNECTION_LIMIT_EXCEEDED = 0x09
     SYNCHRONOUS_CONNECTION_LIMIT_TO_A_DEVICE_EXCEEDED = 0x0A
     CONNECTION_ALREADY_EXISTS = 0x0B
     COMMAND_DISALLOWED = 0x0C
-    CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES = 0x0D
+    CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES = (
+        0x0D,
+        "Connection Rejected due to Limited Resources",
+    )
     CONNECTION_REJECTED_DUE_TO_SECURITY_REASONS = 0x0E
-    CONNECTION_REJECTED_DUE_TO_UNACCEPTABLE_BD_ADDR = 0x0F
+    CONNECTION_REJECTED_DUE_TO_UNACCEPTABLE_BD_ADDR = (
+        0x0F,
+        "Connection Rejected due to Unacceptable BD_ADDR",
+    )
     CONNECTION_ACCEPT_TIMEOUT_EXCEEDED = 0x10
-    UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE = 0x11
+    UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE = 0x11, "Unsupported Feature or Parameter Value"
     INVALID_HCI_COMMAND_PARAMETERS = 0x12
     REMOTE_USER_TERMINATED_CONNECTION = 0x13
-    REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES = 0x14
-    REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF = 0x15
+    REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES = (
+        0x14,
+        "Remote Device Terminated Connection due to Low Resources",
+    )
+    REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF = (
+        0x15,
+        "Remote Device Terminated Connection due to Power Off",
+    )
     CONNECTION_TERMINATED_BY_LOCAL_HOST = 0x16
     REPEATED_ATTEMPTS = 0x17
     PAIRING_NOT_ALLOWED = 0x18
-    UNKNOWN_LMP_PDU = 0x19
+    UNKNOWN_LMP_PDU = 0x19, "Unknown LMP PDU"
     UNSUPPORTED_REMOTE_FEATURE = 0x1A
     SCO_OFFSET_REJECTED = 0x1B
     SCO_INTERVAL_REJECTED = 0x1C
     SCO_AIR_MODE_REJECTED = 0x1D
-    INVALID_LMP_OR_LL_PARAMETERS = 0x1E
+    INVALID_LMP_OR_LL_PARAMETERS = 0x1E, "Invalid LMP Parameters / Invalid LL Parameters"
     UNSPECIFIED_ERROR = 0x1F
-    UNSUPPORTED_LMP_OR_LL_PARAMETER_VALUE = 0x20
+    UNSUPPORTED_LMP_OR_LL_PARAMETER_VALUE = (
+        0x20,
+        "Unsupported LMP Parameter Value / Unsupported LL Parameter Value",
+    )
     ROLE_CHANGE_NOT_ALLOWED = 0x21
-    LMP_OR_LL_RESPONSE_TIMEOUT = 0x22
-    LMP_ERROR_TRANSACTION_COLLISION_OR_LL_PROCEDURE_COLLISION = 0x23
-    LMP_PDU_NOT_ALLOWED = 0x24
+    LMP_OR_LL_RESPONSE_TIMEOUT = 0x22, "LMP Response Timeout / LL Response Timeout"
+    LMP_ERROR_TRANSACTION_COLLISION_OR_LL_PROCEDURE_COLLISION = (
+        0x23,
+        "LMP Error Transaction Collision / LL Procedure Collision",
+    )
+    LMP_PDU_NOT_ALLOWED = 0x24, "LMP PDU Not Allowed"
     ENCRYPTION_MODE_NOT_ACCEPTABLE = 0x25
-    LINK_KEY_CANNOT_BE_CHANGED = 0x26
-    REQUESTED_QOS_NOT_SUPPORTED = 0x27
+    LINK_KEY_CANNOT_BE_CHANGED = 0x26, "Link Key cannot be Changed"
+    REQUESTED_QOS_NOT_SUPPORTED = 0x27, "Requested QoS Not Supported"
     INSTANT_PASSED = 0x28
     PAIRING_WITH_UNIT_KEY_NOT_SUPPORTED = 0x29
     DIFFERENT_TRANSACTION_COLLISION = 0x2A
-    QOS_UNACCEPTABLE_PARAMETER = 0x2C
-    QOS_REJECTED = 0x2D
+    QOS_UNACCEPTABLE_PARAMETER = 0x2C, "QoS Unacceptable Parameter"
+    QOS_REJECTED = 0x2D, "QoS Rejected"
     CHANNEL_CLASSIFICATION_NOT_SUPPORTED = 0x2E
     INSUFFICIENT_SECURITY = 0x2F
     PARAMETER_OUT_OF_MANDATORY_RANGE = 0x30
@@ -67,96 +86,31 @@ class ErrorCode(IntEnum):
     ROLE_SWITCH_FAILED = 0x35
     EXTENDED_INQUIRY_RESPONSE_TOO_LARGE = 0x36
     SECURE_SIMPLE_PAIRING_NOT_SUPPORTED_BY_HOST = 0x37
-    HOST_BUSY_PAIRING = 0x38
-    CONNECTION_REJECTED_DUE_TO_NO_SUITABLE_CHANNEL_FOUND = 0x39
+    HOST_BUSY_PAIRING = 0x38, "Host Busy - Pairing"
+    CONNECTION_REJECTED_DUE_TO_NO_SUITABLE_CHANNEL_FOUND = (
+        0x39,
+        "Connection Rejected due to No Suitable Channel Found",
+    )
     CONTROLLER_BUSY = 0x3A
     UNACCEPTABLE_CONNECTION_PARAMETERS = 0x3B
     ADVERTISING_TIMEOUT = 0x3C
-    CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE = 0x3D
-    CONNECTION_FAILED_TO_BE_ESTABLISHED = 0x3E
-    COARSE_CLOCK_ADJUSTMENT_REJECTED_BUT_WILL_TRY_TO_ADJUST_USING_CLOCK_DRAGGING = 0x40
+    CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE = 0x3D, "Connection Terminated due to MIC Failure"
+    CONNECTION_FAILED_TO_BE_ESTABLISHED = 0x3E, "Connection Failed to be Established"
+    COARSE_CLOCK_ADJUSTMENT_REJECTED_BUT_WILL_TRY_TO_ADJUST_USING_CLOCK_DRAGGING = (
+        0x40,
+        "Coarse Clock Adjustment Rejected but Will Try to Adjust Using Clock Dragging",
+    )
     TYPE0_SUBMAP_NOT_DEFINED = 0x41
     UNKNOWN_ADVERTISING_IDENTIFIER = 0x42
     LIMIT_REACHED = 0x43
-    OPERATION_CANCELLED_BY_HOST = 0x44
+    OPERATION_CANCELLED_BY_HOST = 0x44, "Operation Cancelled by Host"
     PACKET_TOO_LONG = 0x45
     TOO_LATE = 0x46
     TOO_EARLY = 0x47
     INSUFFICIENT_CHANNELS = 0x48
 
 
-# The spec's wording of each error code (Table 1.1), keyed by its member; one line per code.
-STATUS_NAMES: dict[int, str] = {
-    ErrorCode.SUCCESS: "Success",
-    ErrorCode.UNKNOWN_HCI_COMMAND: "Unknown HCI Command",
-    ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER: "Unknown Connection Identifier",
-    ErrorCode.HARDWARE_FAILURE: "Hardware Failure",
-    ErrorCode.PAGE_TIMEOUT: "Page Timeout",
-    ErrorCode.AUTHENTICATION_FAILURE: "Authentication Failure",
-    ErrorCode.PIN_OR_KEY_MISSING: "PIN or Key Missing",
-    ErrorCode.MEMORY_CAPACITY_EXCEEDED: "Memory Capacity Exceeded",
-    ErrorCode.CONNECTION_TIMEOUT: "Connection Timeout",
-    ErrorCode.CONNECTION_LIMIT_EXCEEDED: "Connection Limit Exceeded",
-    ErrorCode.SYNCHRONOUS_CONNECTION_LIMIT_TO_A_DEVICE_EXCEEDED: "Synchronous Connection Limit To A Device Exceeded",  # noqa: E501
-    ErrorCode.CONNECTION_ALREADY_EXISTS: "Connection Already Exists",
-    ErrorCode.COMMAND_DISALLOWED: "Command Disallowed",
-    ErrorCode.CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES: "Connection Rejected due to Limited Resources",  # noqa: E501
-    ErrorCode.CONNECTION_REJECTED_DUE_TO_SECURITY_REASONS: "Connection Rejected Due To Security Reasons",  # noqa: E501
-    ErrorCode.CONNECTION_REJECTED_DUE_TO_UNACCEPTABLE_BD_ADDR: "Connection Rejected due to Unacceptable BD_ADDR",  # noqa: E501
-    ErrorCode.CONNECTION_ACCEPT_TIMEOUT_EXCEEDED: "Connection Accept Timeout Exceeded",
-    ErrorCode.UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE: "Unsupported Feature or Parameter Value",
-    ErrorCode.INVALID_HCI_COMMAND_PARAMETERS: "Invalid HCI Command Parameters",
-    ErrorCode.REMOTE_USER_TERMINATED_CONNECTION: "Remote User Terminated Connection",
-    ErrorCode.REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES: "Remote Device Terminated Connection due to Low Resources",  # noqa: E501
-    ErrorCode.REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF: "Remote Device Terminated Connection due to Power Off",  # noqa: E501
-    ErrorCode.CONNECTION_TERMINATED_BY_LOCAL_HOST: "Connection Terminated By Local Host",
-    ErrorCode.REPEATED_ATTEMPTS: "Repeated Attempts",
-    ErrorCode.PAIRING_NOT_ALLOWED: "Pairing Not Allowed",
-    ErrorCode.UNKNOWN_LMP_PDU: "Unknown LMP PDU",
-    ErrorCode.UNSUPPORTED_REMOTE_FEATURE: "Unsupported Remote Feature",
-    ErrorCode.SCO_OFFSET_REJECTED: "SCO Offset Rejected",
-    ErrorCode.SCO_INTERVAL_REJECTED: "SCO Interval Rejected",
-    ErrorCode.SCO_AIR_MODE_REJECTED: "SCO Air Mode Rejected",
-    ErrorCode.INVALID_LMP_OR_LL_PARAMETERS: "Invalid LMP Parameters / Invalid LL Parameters",
-    ErrorCode.UNSPECIFIED_ERROR: "Unspecified Error",
-    ErrorCode.UNSUPPORTED_LMP_OR_LL_PARAMETER_VALUE: "Unsupported LMP Parameter Value / Unsupported LL Parameter Value",  # noqa: E501
-    ErrorCode.ROLE_CHANGE_NOT_ALLOWED: "Role Change Not Allowed",
-    ErrorCode.LMP_OR_LL_RESPONSE_TIMEOUT: "LMP Response Timeout / LL Response Timeout",
-    ErrorCode.LMP_ERROR_TRANSACTION_COLLISION_OR_LL_PROCEDURE_COLLISION: "LMP Error Transaction Collision / LL Procedure Collision",  # noqa: E501
-    ErrorCode.LMP_PDU_NOT_ALLOWED: "LMP PDU Not Allowed",
-    ErrorCode.ENCRYPTION_MODE_NOT_ACCEPTABLE: "Encryption Mode Not Acceptable",
-    ErrorCode.LINK_KEY_CANNOT_BE_CHANGED: "Link Key cannot be Changed",
-    ErrorCode.REQUESTED_QOS_NOT_SUPPORTED: "Requested QoS Not Supported",
-    ErrorCode.INSTANT_PASSED: "Instant Passed",
-    ErrorCode.PAIRING_WITH_UNIT_KEY_NOT_SUPPORTED: "Pairing With Unit Key Not Supported",
-    ErrorCode.DIFFERENT_TRANSACTION_COLLISION: "Different Transaction Collision",
-    ErrorCode.QOS_UNACCEPTABLE_PARAMETER: "QoS Unacceptable Parameter",
-    ErrorCode.QOS_REJECTED: "QoS Rejected",
-    ErrorCode.CHANNEL_CLASSIFICATION_NOT_SUPPORTED: "Channel Classification Not Supported",
-    ErrorCode.INSUFFICIENT_SECURITY: "Insufficient Security",
-    ErrorCode.PARAMETER_OUT_OF_MANDATORY_RANGE: "Parameter Out Of Mandatory Range",
-    ErrorCode.ROLE_SWITCH_PENDING: "Role Switch Pending",
-    ErrorCode.RESERVED_SLOT_VIOLATION: "Reserved Slot Violation",
-    ErrorCode.ROLE_SWITCH_FAILED: "Role Switch Failed",
-    ErrorCode.EXTENDED_INQUIRY_RESPONSE_TOO_LARGE: "Extended Inquiry Response Too Large",
-    ErrorCode.SECURE_SIMPLE_PAIRING_NOT_SUPPORTED_BY_HOST: "Secure Simple Pairing Not Supported By Host",  # noqa: E501
-    ErrorCode.HOST_BUSY_PAIRING: "Host Busy - Pairing",
-    ErrorCode.CONNECTION_REJECTED_DUE_TO_NO_SUITABLE_CHANNEL_FOUND: "Connection Rejected due to No Suitable Channel Found",  # noqa: E501
-    ErrorCode.CONTROLLER_BUSY: "Controller Busy",
-    ErrorCode.UNACCEPTABLE_CONNECTION_PARAMETERS: "Unacceptable Connection Parameters",
-    ErrorCode.ADVERTISING_TIMEOUT: "Advertising Timeout",
-    ErrorCode.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE: "Connection Terminated due to MIC Failure",
-    ErrorCode.CONNECTION_FAILED_TO_BE_ESTABLISHED: "Connection Failed to be Established",
-    ErrorCode.COARSE_CLOCK_ADJUSTMENT_REJECTED_BUT_WILL_TRY_TO_ADJUST_USING_CLOCK_DRAGGING: "Coarse Clock Adjustment Rejected but Will Try to Adjust Using Clock Dragging",  # noqa: E501
-    ErrorCode.TYPE0_SUBMAP_NOT_DEFINED: "Type0 Submap Not Defined",
-    ErrorCode.UNKNOWN_ADVERTISING_IDENTIFIER: "Unknown Advertising Identifier",
-    ErrorCode.LIMIT_REACHED: "Limit Reached",
-    ErrorCode.OPERATION_CANCELLED_BY_HOST: "Operation Cancelled by Host",
-    ErrorCode.PACKET_TOO_LONG: "Packet Too Long",
-    ErrorCode.TOO_LATE: "Too Late",
-    ErrorCode.TOO_EARLY: "Too Early",
-    ErrorCode.INSUFFICIENT_CHANNELS: "Insufficient Channels",
-}
+STATUS_NAMES: dict[int, str] = ErrorCode.labels()
 
 # Vol 4, Part E, 7.1–7.8 — command opcodes (OGF << 10 | OCF) and their spec names.
 COMMAND_NAMES: dict[int, str] = {

@@ -39,6 +39,7 @@ from bpdiag.decode.declare import (
 )
 from bpdiag.decode.declare import address_str as address_str
 from bpdiag.decode.hci import status_name
+from bpdiag.decode.labels import Labelled
 from bpdiag.errors import BadLength, Stage, Truncated
 
 ADV_ACCESS_ADDRESS = 0x8E89BED6
@@ -539,8 +540,9 @@ def parse_data_pdu(pdu: bytes) -> DataPdu:
 
 
 # ===================================================================== LL control PDUs
-class ControlOpcode(IntEnum):
-    """Vol 6, Part B, 2.4.2, Table 2.18 (v5.4) and the opcodes Core v6.0 added."""
+class ControlOpcode(Labelled, spelling=str):
+    """Vol 6, Part B, 2.4.2, Table 2.18 (v5.4) and the opcodes Core v6.0 added; each named
+    as the spec names it, ``LL_ENC_REQ``."""
 
     LL_CONNECTION_UPDATE_IND = 0x00
     LL_CHANNEL_MAP_IND = 0x01
@@ -606,10 +608,7 @@ class ControlOpcode(IntEnum):
 
 def control_name(opcode: int) -> str:
     """Spec name of an LL control opcode; unassigned ones are ``reserved (0x3f)``."""
-    try:
-        return ControlOpcode(opcode).name
-    except ValueError:
-        return reserved_name(opcode)
+    return ControlOpcode.name_of(opcode)
 
 
 # LL feature bits (Vol 6, Part B, 4.6, Table 4.5).

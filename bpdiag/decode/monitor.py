@@ -50,36 +50,35 @@ from typing import Any, ClassVar
 
 from bpdiag.decode.declare import Names, Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
-from bpdiag.decode.labels import Labelled
+from bpdiag.decode.labels import Labelled, sentence
 from bpdiag.errors import Stage, Truncated, Unsupported
 
 
 class MonitorOpcode(Labelled):
     """A btsnoop monitor (datalink 2001) opcode: BlueZ src/shared/btsnoop.h ``BTSNOOP_OPCODE_*``."""
 
-    NEW_INDEX = 0, "New Index"
-    DELETE_INDEX = 1, "Delete Index"
-    COMMAND = 2, "Command"
-    EVENT = 3, "Event"
-    ACL_TX = 4, "ACL TX"
-    ACL_RX = 5, "ACL RX"
-    SCO_TX = 6, "SCO TX"
-    SCO_RX = 7, "SCO RX"
-    OPEN_INDEX = 8, "Open Index"
-    CLOSE_INDEX = 9, "Close Index"
-    INDEX_INFO = 10, "Index Info"
-    VENDOR_DIAGNOSTIC = 11, "Vendor Diagnostic"
-    SYSTEM_NOTE = 12, "System Note"
-    USER_LOGGING = 13, "User Logging"
-    CONTROL_OPEN = 14, "Control Open"
-    CONTROL_CLOSE = 15, "Control Close"
-    CONTROL_COMMAND = 16, "Control Command"
-    CONTROL_EVENT = 17, "Control Event"
-    ISO_TX = 18, "ISO TX"
-    ISO_RX = 19, "ISO RX"
+    NEW_INDEX = 0
+    DELETE_INDEX = 1
+    COMMAND = 2
+    EVENT = 3
+    ACL_TX = 4
+    ACL_RX = 5
+    SCO_TX = 6
+    SCO_RX = 7
+    OPEN_INDEX = 8
+    CLOSE_INDEX = 9
+    INDEX_INFO = 10
+    VENDOR_DIAGNOSTIC = 11
+    SYSTEM_NOTE = 12
+    USER_LOGGING = 13
+    CONTROL_OPEN = 14
+    CONTROL_CLOSE = 15
+    CONTROL_COMMAND = 16
+    CONTROL_EVENT = 17
+    ISO_TX = 18
+    ISO_RX = 19
 
 
-OPCODE_NAMES: dict[int, str] = MonitorOpcode.labels()
 HCI_OPCODES = frozenset(
     {
         MonitorOpcode.COMMAND,
@@ -117,161 +116,155 @@ CONTROL_FORMATS = {CTRL_RAW: "RAW", CTRL_USER: "USER", CTRL_MGMT: "MGMT"}
 class MgmtOpcode(Labelled):
     """A Management API command code (BlueZ doc/mgmt-protocol.rst)."""
 
-    READ_MANAGEMENT_VERSION_INFORMATION = 0x0001, "Read Management Version Information"
-    READ_MANAGEMENT_SUPPORTED_COMMANDS = 0x0002, "Read Management Supported Commands"
-    READ_CONTROLLER_INDEX_LIST = 0x0003, "Read Controller Index List"
-    READ_CONTROLLER_INFORMATION = 0x0004, "Read Controller Information"
-    SET_POWERED = 0x0005, "Set Powered"
-    SET_DISCOVERABLE = 0x0006, "Set Discoverable"
-    SET_CONNECTABLE = 0x0007, "Set Connectable"
-    SET_FAST_CONNECTABLE = 0x0008, "Set Fast Connectable"
-    SET_BONDABLE = 0x0009, "Set Bondable"
-    SET_LINK_SECURITY = 0x000A, "Set Link Security"
-    SET_SECURE_SIMPLE_PAIRING = 0x000B, "Set Secure Simple Pairing"
-    SET_HIGH_SPEED = 0x000C, "Set High Speed"
-    SET_LOW_ENERGY = 0x000D, "Set Low Energy"
-    SET_DEVICE_CLASS = 0x000E, "Set Device Class"
-    SET_LOCAL_NAME = 0x000F, "Set Local Name"
-    ADD_UUID = 0x0010, "Add UUID"
-    REMOVE_UUID = 0x0011, "Remove UUID"
-    LOAD_LINK_KEYS = 0x0012, "Load Link Keys"
-    LOAD_LONG_TERM_KEYS = 0x0013, "Load Long Term Keys"
-    DISCONNECT = 0x0014, "Disconnect"
-    GET_CONNECTIONS = 0x0015, "Get Connections"
-    PIN_CODE_REPLY = 0x0016, "PIN Code Reply"
-    PIN_CODE_NEGATIVE_REPLY = 0x0017, "PIN Code Negative Reply"
-    SET_IO_CAPABILITY = 0x0018, "Set IO Capability"
-    PAIR_DEVICE = 0x0019, "Pair Device"
-    CANCEL_PAIR_DEVICE = 0x001A, "Cancel Pair Device"
-    UNPAIR_DEVICE = 0x001B, "Unpair Device"
-    USER_CONFIRMATION_REPLY = 0x001C, "User Confirmation Reply"
-    USER_CONFIRMATION_NEGATIVE_REPLY = 0x001D, "User Confirmation Negative Reply"
-    USER_PASSKEY_REPLY = 0x001E, "User Passkey Reply"
-    USER_PASSKEY_NEGATIVE_REPLY = 0x001F, "User Passkey Negative Reply"
-    READ_LOCAL_OUT_OF_BAND_DATA = 0x0020, "Read Local Out Of Band Data"
-    ADD_REMOTE_OUT_OF_BAND_DATA = 0x0021, "Add Remote Out Of Band Data"
-    REMOVE_REMOTE_OUT_OF_BAND_DATA = 0x0022, "Remove Remote Out Of Band Data"
-    START_DISCOVERY = 0x0023, "Start Discovery"
-    STOP_DISCOVERY = 0x0024, "Stop Discovery"
-    CONFIRM_NAME = 0x0025, "Confirm Name"
-    BLOCK_DEVICE = 0x0026, "Block Device"
-    UNBLOCK_DEVICE = 0x0027, "Unblock Device"
-    SET_DEVICE_ID = 0x0028, "Set Device ID"
-    SET_ADVERTISING = 0x0029, "Set Advertising"
+    READ_MANAGEMENT_VERSION_INFORMATION = 0x0001
+    READ_MANAGEMENT_SUPPORTED_COMMANDS = 0x0002
+    READ_CONTROLLER_INDEX_LIST = 0x0003
+    READ_CONTROLLER_INFORMATION = 0x0004
+    SET_POWERED = 0x0005
+    SET_DISCOVERABLE = 0x0006
+    SET_CONNECTABLE = 0x0007
+    SET_FAST_CONNECTABLE = 0x0008
+    SET_BONDABLE = 0x0009
+    SET_LINK_SECURITY = 0x000A
+    SET_SECURE_SIMPLE_PAIRING = 0x000B
+    SET_HIGH_SPEED = 0x000C
+    SET_LOW_ENERGY = 0x000D
+    SET_DEVICE_CLASS = 0x000E
+    SET_LOCAL_NAME = 0x000F
+    ADD_UUID = 0x0010
+    REMOVE_UUID = 0x0011
+    LOAD_LINK_KEYS = 0x0012
+    LOAD_LONG_TERM_KEYS = 0x0013
+    DISCONNECT = 0x0014
+    GET_CONNECTIONS = 0x0015
+    PIN_CODE_REPLY = 0x0016
+    PIN_CODE_NEGATIVE_REPLY = 0x0017
+    SET_IO_CAPABILITY = 0x0018
+    PAIR_DEVICE = 0x0019
+    CANCEL_PAIR_DEVICE = 0x001A
+    UNPAIR_DEVICE = 0x001B
+    USER_CONFIRMATION_REPLY = 0x001C
+    USER_CONFIRMATION_NEGATIVE_REPLY = 0x001D
+    USER_PASSKEY_REPLY = 0x001E
+    USER_PASSKEY_NEGATIVE_REPLY = 0x001F
+    READ_LOCAL_OUT_OF_BAND_DATA = 0x0020
+    ADD_REMOTE_OUT_OF_BAND_DATA = 0x0021
+    REMOVE_REMOTE_OUT_OF_BAND_DATA = 0x0022
+    START_DISCOVERY = 0x0023
+    STOP_DISCOVERY = 0x0024
+    CONFIRM_NAME = 0x0025
+    BLOCK_DEVICE = 0x0026
+    UNBLOCK_DEVICE = 0x0027
+    SET_DEVICE_ID = 0x0028
+    SET_ADVERTISING = 0x0029
     SET_BR_EDR = 0x002A, "Set BR/EDR"
-    SET_STATIC_ADDRESS = 0x002B, "Set Static Address"
-    SET_SCAN_PARAMETERS = 0x002C, "Set Scan Parameters"
-    SET_SECURE_CONNECTIONS = 0x002D, "Set Secure Connections"
-    SET_DEBUG_KEYS = 0x002E, "Set Debug Keys"
-    SET_PRIVACY = 0x002F, "Set Privacy"
-    LOAD_IDENTITY_RESOLVING_KEYS = 0x0030, "Load Identity Resolving Keys"
-    GET_CONNECTION_INFORMATION = 0x0031, "Get Connection Information"
-    GET_CLOCK_INFORMATION = 0x0032, "Get Clock Information"
-    ADD_DEVICE = 0x0033, "Add Device"
-    REMOVE_DEVICE = 0x0034, "Remove Device"
-    LOAD_CONNECTION_PARAMETERS = 0x0035, "Load Connection Parameters"
-    READ_UNCONFIGURED_CONTROLLER_INDEX_LIST = 0x0036, "Read Unconfigured Controller Index List"
+    SET_STATIC_ADDRESS = 0x002B
+    SET_SCAN_PARAMETERS = 0x002C
+    SET_SECURE_CONNECTIONS = 0x002D
+    SET_DEBUG_KEYS = 0x002E
+    SET_PRIVACY = 0x002F
+    LOAD_IDENTITY_RESOLVING_KEYS = 0x0030
+    GET_CONNECTION_INFORMATION = 0x0031
+    GET_CLOCK_INFORMATION = 0x0032
+    ADD_DEVICE = 0x0033
+    REMOVE_DEVICE = 0x0034
+    LOAD_CONNECTION_PARAMETERS = 0x0035
+    READ_UNCONFIGURED_CONTROLLER_INDEX_LIST = 0x0036
     READ_CONFIG_INFO = 0x0037, "Read Controller Configuration Information"
-    SET_EXTERNAL_CONFIGURATION = 0x0038, "Set External Configuration"
-    SET_PUBLIC_ADDRESS = 0x0039, "Set Public Address"
-    START_SERVICE_DISCOVERY = 0x003A, "Start Service Discovery"
-    READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA = 0x003B, "Read Local Out Of Band Extended Data"
-    READ_EXTENDED_CONTROLLER_INDEX_LIST = 0x003C, "Read Extended Controller Index List"
-    READ_ADVERTISING_FEATURES = 0x003D, "Read Advertising Features"
-    ADD_ADVERTISING = 0x003E, "Add Advertising"
-    REMOVE_ADVERTISING = 0x003F, "Remove Advertising"
-    GET_ADVERTISING_SIZE_INFORMATION = 0x0040, "Get Advertising Size Information"
-    START_LIMITED_DISCOVERY = 0x0041, "Start Limited Discovery"
-    READ_EXTENDED_CONTROLLER_INFORMATION = 0x0042, "Read Extended Controller Information"
-    SET_APPEARANCE = 0x0043, "Set Appearance"
-    GET_PHY_CONFIGURATION = 0x0044, "Get PHY Configuration"
-    SET_PHY_CONFIGURATION = 0x0045, "Set PHY Configuration"
-    LOAD_BLOCKED_KEYS = 0x0046, "Load Blocked Keys"
-    SET_WIDEBAND_SPEECH = 0x0047, "Set Wideband Speech"
-    READ_CONTROLLER_CAPABILITIES = 0x0048, "Read Controller Capabilities"
-    READ_EXPERIMENTAL_FEATURES_INFORMATION = 0x0049, "Read Experimental Features Information"
-    SET_EXPERIMENTAL_FEATURE = 0x004A, "Set Experimental Feature"
-    READ_DEFAULT_SYSTEM_CONFIGURATION = 0x004B, "Read Default System Configuration"
-    SET_DEFAULT_SYSTEM_CONFIGURATION = 0x004C, "Set Default System Configuration"
-    READ_DEFAULT_RUNTIME_CONFIGURATION = 0x004D, "Read Default Runtime Configuration"
-    SET_DEFAULT_RUNTIME_CONFIGURATION = 0x004E, "Set Default Runtime Configuration"
-    GET_DEVICE_FLAGS = 0x004F, "Get Device Flags"
-    SET_DEVICE_FLAGS = 0x0050, "Set Device Flags"
-    READ_ADVERTISEMENT_MONITOR_FEATURES = 0x0051, "Read Advertisement Monitor Features"
-    ADD_ADVERTISEMENT_PATTERNS_MONITOR = 0x0052, "Add Advertisement Patterns Monitor"
-    REMOVE_ADVERTISEMENT_MONITOR = 0x0053, "Remove Advertisement Monitor"
-    ADD_EXTENDED_ADVERTISING_PARAMETERS = 0x0054, "Add Extended Advertising Parameters"
-    ADD_EXTENDED_ADVERTISING_DATA = 0x0055, "Add Extended Advertising Data"
+    SET_EXTERNAL_CONFIGURATION = 0x0038
+    SET_PUBLIC_ADDRESS = 0x0039
+    START_SERVICE_DISCOVERY = 0x003A
+    READ_LOCAL_OUT_OF_BAND_EXTENDED_DATA = 0x003B
+    READ_EXTENDED_CONTROLLER_INDEX_LIST = 0x003C
+    READ_ADVERTISING_FEATURES = 0x003D
+    ADD_ADVERTISING = 0x003E
+    REMOVE_ADVERTISING = 0x003F
+    GET_ADVERTISING_SIZE_INFORMATION = 0x0040
+    START_LIMITED_DISCOVERY = 0x0041
+    READ_EXTENDED_CONTROLLER_INFORMATION = 0x0042
+    SET_APPEARANCE = 0x0043
+    GET_PHY_CONFIGURATION = 0x0044
+    SET_PHY_CONFIGURATION = 0x0045
+    LOAD_BLOCKED_KEYS = 0x0046
+    SET_WIDEBAND_SPEECH = 0x0047
+    READ_CONTROLLER_CAPABILITIES = 0x0048
+    READ_EXPERIMENTAL_FEATURES_INFORMATION = 0x0049
+    SET_EXPERIMENTAL_FEATURE = 0x004A
+    READ_DEFAULT_SYSTEM_CONFIGURATION = 0x004B
+    SET_DEFAULT_SYSTEM_CONFIGURATION = 0x004C
+    READ_DEFAULT_RUNTIME_CONFIGURATION = 0x004D
+    SET_DEFAULT_RUNTIME_CONFIGURATION = 0x004E
+    GET_DEVICE_FLAGS = 0x004F
+    SET_DEVICE_FLAGS = 0x0050
+    READ_ADVERTISEMENT_MONITOR_FEATURES = 0x0051
+    ADD_ADVERTISEMENT_PATTERNS_MONITOR = 0x0052
+    REMOVE_ADVERTISEMENT_MONITOR = 0x0053
+    ADD_EXTENDED_ADVERTISING_PARAMETERS = 0x0054
+    ADD_EXTENDED_ADVERTISING_DATA = 0x0055
     ADD_ADV_PATTERNS_MONITOR_RSSI = 0x0056, "Add Advertisement Patterns Monitor With RSSI Threshold"
-    SET_MESH_RECEIVER = 0x0057, "Set Mesh Receiver"
-    READ_MESH_FEATURES = 0x0058, "Read Mesh Features"
-    TRANSMIT_MESH_PACKET = 0x0059, "Transmit Mesh Packet"
-    CANCEL_TRANSMIT_MESH_PACKET = 0x005A, "Cancel Transmit Mesh Packet"
-    SEND_HCI_COMMAND_AND_WAIT_FOR_EVENT = 0x005B, "Send HCI Command And Wait For Event"
-    LOAD_CONNECTION_SUBRATE = 0x005C, "Load Connection Subrate"
-
-
-MGMT_OPCODES: dict[int, str] = MgmtOpcode.labels()
+    SET_MESH_RECEIVER = 0x0057
+    READ_MESH_FEATURES = 0x0058
+    TRANSMIT_MESH_PACKET = 0x0059
+    CANCEL_TRANSMIT_MESH_PACKET = 0x005A
+    SEND_HCI_COMMAND_AND_WAIT_FOR_EVENT = 0x005B
+    LOAD_CONNECTION_SUBRATE = 0x005C
 
 
 # doc/mgmt-protocol.rst: event codes.
 class MgmtEvent(Labelled):
     """A Management API event code (BlueZ doc/mgmt-protocol.rst)."""
 
-    COMMAND_COMPLETE = 0x0001, "Command Complete"
-    COMMAND_STATUS = 0x0002, "Command Status"
-    CONTROLLER_ERROR = 0x0003, "Controller Error"
-    INDEX_ADDED = 0x0004, "Index Added"
-    INDEX_REMOVED = 0x0005, "Index Removed"
-    NEW_SETTINGS = 0x0006, "New Settings"
-    CLASS_OF_DEVICE_CHANGED = 0x0007, "Class Of Device Changed"
-    LOCAL_NAME_CHANGED = 0x0008, "Local Name Changed"
-    NEW_LINK_KEY = 0x0009, "New Link Key"
-    NEW_LONG_TERM_KEY = 0x000A, "New Long Term Key"
-    DEVICE_CONNECTED = 0x000B, "Device Connected"
-    DEVICE_DISCONNECTED = 0x000C, "Device Disconnected"
-    CONNECT_FAILED = 0x000D, "Connect Failed"
-    PIN_CODE_REQUEST = 0x000E, "PIN Code Request"
-    USER_CONFIRMATION_REQUEST = 0x000F, "User Confirmation Request"
-    USER_PASSKEY_REQUEST = 0x0010, "User Passkey Request"
-    AUTHENTICATION_FAILED = 0x0011, "Authentication Failed"
-    DEVICE_FOUND = 0x0012, "Device Found"
-    DISCOVERING = 0x0013, "Discovering"
-    DEVICE_BLOCKED = 0x0014, "Device Blocked"
-    DEVICE_UNBLOCKED = 0x0015, "Device Unblocked"
-    DEVICE_UNPAIRED = 0x0016, "Device Unpaired"
-    PASSKEY_NOTIFY = 0x0017, "Passkey Notify"
-    NEW_IDENTITY_RESOLVING_KEY = 0x0018, "New Identity Resolving Key"
-    NEW_SIGNATURE_RESOLVING_KEY = 0x0019, "New Signature Resolving Key"
-    DEVICE_ADDED = 0x001A, "Device Added"
-    DEVICE_REMOVED = 0x001B, "Device Removed"
-    NEW_CONNECTION_PARAMETER = 0x001C, "New Connection Parameter"
-    UNCONFIGURED_INDEX_ADDED = 0x001D, "Unconfigured Index Added"
-    UNCONFIGURED_INDEX_REMOVED = 0x001E, "Unconfigured Index Removed"
-    NEW_CONFIGURATION_OPTIONS = 0x001F, "New Configuration Options"
-    EXTENDED_INDEX_ADDED = 0x0020, "Extended Index Added"
-    EXTENDED_INDEX_REMOVED = 0x0021, "Extended Index Removed"
-    LOCAL_OUT_OF_BAND_EXTENDED_DATA_UPDATED = 0x0022, "Local Out Of Band Extended Data Updated"
-    ADVERTISING_ADDED = 0x0023, "Advertising Added"
-    ADVERTISING_REMOVED = 0x0024, "Advertising Removed"
-    EXTENDED_CONTROLLER_INFORMATION_CHANGED = 0x0025, "Extended Controller Information Changed"
-    PHY_CONFIGURATION_CHANGED = 0x0026, "PHY Configuration Changed"
-    EXPERIMENTAL_FEATURE_CHANGED = 0x0027, "Experimental Feature Changed"
-    DEFAULT_SYSTEM_CONFIGURATION_CHANGED = 0x0028, "Default System Configuration Changed"
-    DEFAULT_RUNTIME_CONFIGURATION_CHANGED = 0x0029, "Default Runtime Configuration Changed"
-    DEVICE_FLAGS_CHANGED = 0x002A, "Device Flags Changed"
-    ADVERTISEMENT_MONITOR_ADDED = 0x002B, "Advertisement Monitor Added"
-    ADVERTISEMENT_MONITOR_REMOVED = 0x002C, "Advertisement Monitor Removed"
-    CONTROLLER_SUSPEND = 0x002D, "Controller Suspend"
-    CONTROLLER_RESUME = 0x002E, "Controller Resume"
-    ADVERTISEMENT_MONITOR_DEVICE_FOUND = 0x002F, "Advertisement Monitor Device Found"
-    ADVERTISEMENT_MONITOR_DEVICE_LOST = 0x0030, "Advertisement Monitor Device Lost"
-    MESH_DEVICE_FOUND = 0x0031, "Mesh Device Found"
-    MESH_PACKET_TRANSMIT_COMPLETE = 0x0032, "Mesh Packet Transmit Complete"
-    CONNECTION_SUBRATE = 0x0033, "Connection Subrate"
-
-
-MGMT_EVENTS: dict[int, str] = MgmtEvent.labels()
+    COMMAND_COMPLETE = 0x0001
+    COMMAND_STATUS = 0x0002
+    CONTROLLER_ERROR = 0x0003
+    INDEX_ADDED = 0x0004
+    INDEX_REMOVED = 0x0005
+    NEW_SETTINGS = 0x0006
+    CLASS_OF_DEVICE_CHANGED = 0x0007
+    LOCAL_NAME_CHANGED = 0x0008
+    NEW_LINK_KEY = 0x0009
+    NEW_LONG_TERM_KEY = 0x000A
+    DEVICE_CONNECTED = 0x000B
+    DEVICE_DISCONNECTED = 0x000C
+    CONNECT_FAILED = 0x000D
+    PIN_CODE_REQUEST = 0x000E
+    USER_CONFIRMATION_REQUEST = 0x000F
+    USER_PASSKEY_REQUEST = 0x0010
+    AUTHENTICATION_FAILED = 0x0011
+    DEVICE_FOUND = 0x0012
+    DISCOVERING = 0x0013
+    DEVICE_BLOCKED = 0x0014
+    DEVICE_UNBLOCKED = 0x0015
+    DEVICE_UNPAIRED = 0x0016
+    PASSKEY_NOTIFY = 0x0017
+    NEW_IDENTITY_RESOLVING_KEY = 0x0018
+    NEW_SIGNATURE_RESOLVING_KEY = 0x0019
+    DEVICE_ADDED = 0x001A
+    DEVICE_REMOVED = 0x001B
+    NEW_CONNECTION_PARAMETER = 0x001C
+    UNCONFIGURED_INDEX_ADDED = 0x001D
+    UNCONFIGURED_INDEX_REMOVED = 0x001E
+    NEW_CONFIGURATION_OPTIONS = 0x001F
+    EXTENDED_INDEX_ADDED = 0x0020
+    EXTENDED_INDEX_REMOVED = 0x0021
+    LOCAL_OUT_OF_BAND_EXTENDED_DATA_UPDATED = 0x0022
+    ADVERTISING_ADDED = 0x0023
+    ADVERTISING_REMOVED = 0x0024
+    EXTENDED_CONTROLLER_INFORMATION_CHANGED = 0x0025
+    PHY_CONFIGURATION_CHANGED = 0x0026
+    EXPERIMENTAL_FEATURE_CHANGED = 0x0027
+    DEFAULT_SYSTEM_CONFIGURATION_CHANGED = 0x0028
+    DEFAULT_RUNTIME_CONFIGURATION_CHANGED = 0x0029
+    DEVICE_FLAGS_CHANGED = 0x002A
+    ADVERTISEMENT_MONITOR_ADDED = 0x002B
+    ADVERTISEMENT_MONITOR_REMOVED = 0x002C
+    CONTROLLER_SUSPEND = 0x002D
+    CONTROLLER_RESUME = 0x002E
+    ADVERTISEMENT_MONITOR_DEVICE_FOUND = 0x002F
+    ADVERTISEMENT_MONITOR_DEVICE_LOST = 0x0030
+    MESH_DEVICE_FOUND = 0x0031
+    MESH_PACKET_TRANSMIT_COMPLETE = 0x0032
+    CONNECTION_SUBRATE = 0x0033
 
 
 # lib/bluetooth/mgmt.h MGMT_STATUS_* (doc/mgmt-api.txt, "Status codes" under each command).
@@ -279,40 +272,40 @@ class MgmtStatus(Labelled):
     """A Management API status (BlueZ lib/bluetooth/mgmt.h ``MGMT_STATUS_*``); the rules compare
     with these, not with numbers."""
 
-    SUCCESS = 0x00, "Success"
-    UNKNOWN_COMMAND = 0x01, "Unknown Command"
-    NOT_CONNECTED = 0x02, "Not Connected"
-    FAILED = 0x03, "Failed"
-    CONNECT_FAILED = 0x04, "Connect Failed"
-    AUTHENTICATION_FAILED = 0x05, "Authentication Failed"
-    NOT_PAIRED = 0x06, "Not Paired"
-    NO_RESOURCES = 0x07, "No Resources"
-    TIMEOUT = 0x08, "Timeout"
-    ALREADY_CONNECTED = 0x09, "Already Connected"
-    BUSY = 0x0A, "Busy"
-    REJECTED = 0x0B, "Rejected"
-    NOT_SUPPORTED = 0x0C, "Not Supported"
-    INVALID_PARAMETERS = 0x0D, "Invalid Parameters"
-    DISCONNECTED = 0x0E, "Disconnected"
-    NOT_POWERED = 0x0F, "Not Powered"
-    CANCELLED = 0x10, "Cancelled"
-    INVALID_INDEX = 0x11, "Invalid Index"
+    SUCCESS = 0x00
+    UNKNOWN_COMMAND = 0x01
+    NOT_CONNECTED = 0x02
+    FAILED = 0x03
+    CONNECT_FAILED = 0x04
+    AUTHENTICATION_FAILED = 0x05
+    NOT_PAIRED = 0x06
+    NO_RESOURCES = 0x07
+    TIMEOUT = 0x08
+    ALREADY_CONNECTED = 0x09
+    BUSY = 0x0A
+    REJECTED = 0x0B
+    NOT_SUPPORTED = 0x0C
+    INVALID_PARAMETERS = 0x0D
+    DISCONNECTED = 0x0E
+    NOT_POWERED = 0x0F
+    CANCELLED = 0x10
+    INVALID_INDEX = 0x11
     RFKILLED = 0x12, "RFKilled"
-    ALREADY_PAIRED = 0x13, "Already Paired"
-    PERMISSION_DENIED = 0x14, "Permission Denied"
+    ALREADY_PAIRED = 0x13
+    PERMISSION_DENIED = 0x14
 
 
-MGMT_STATUS: dict[int, str] = MgmtStatus.labels()
+class MgmtDisconnectReason(Labelled, spelling=sentence):
+    """The Reason of a Device Disconnected event (BlueZ doc/mgmt-protocol.rst), worded as
+    btmon prints it: "Connection terminated by local host"."""
 
-# doc/mgmt-protocol.rst, Device Disconnected: Reason.
-MGMT_DISCONNECT_REASONS: dict[int, str] = {
-    0: "Unspecified",
-    1: "Connection timeout",
-    2: "Connection terminated by local host",
-    3: "Connection terminated by remote host",
-    4: "Connection terminated due to authentication failure",
-    5: "Connection terminated by local host for suspend",
-}
+    UNSPECIFIED = 0
+    CONNECTION_TIMEOUT = 1
+    CONNECTION_TERMINATED_BY_LOCAL_HOST = 2
+    CONNECTION_TERMINATED_BY_REMOTE_HOST = 3
+    CONNECTION_TERMINATED_DUE_TO_AUTHENTICATION_FAILURE = 4
+    CONNECTION_TERMINATED_BY_LOCAL_HOST_FOR_SUSPEND = 5
+
 
 # Parameter layouts (doc/mgmt-protocol.rst) of the messages bpdiag reads, declared as
 # ``bpdiag.decode.declare`` declares HCI's: each a tuple of ``Param``s in wire order.  An
@@ -320,13 +313,9 @@ MGMT_DISCONNECT_REASONS: dict[int, str] = {
 # (1: 0 BR/EDR, 1 LE public, 2 LE random).
 
 
-def _disconnect_reason_name(reason: int) -> str:
-    return MGMT_DISCONNECT_REASONS.get(reason) or f"reserved ({reason})"
-
-
 _NAMES: dict[str, Callable[[int], object]] = {
     "status": lambda st: mgmt_status_name(st),  # (defined below)
-    "reason": _disconnect_reason_name,
+    "reason": lambda reason: MgmtDisconnectReason.name_of(reason, "reserved ({})"),
 }
 
 
@@ -483,19 +472,19 @@ _U32 = struct.Struct("<I")
 
 def opcode_name(op: int) -> str:
     """Name of a monitor opcode."""
-    return OPCODE_NAMES.get(op) or f"Unknown monitor record (opcode {op})"
+    return MonitorOpcode.name_of(op, "Unknown monitor record (opcode {})")
 
 
 def mgmt_opcode_name(op: int) -> str:
-    return MGMT_OPCODES.get(op) or f"Unknown (0x{op:04x})"
+    return MgmtOpcode.name_of(op, "Unknown (0x{:04x})")
 
 
 def mgmt_event_name(ev: int) -> str:
-    return MGMT_EVENTS.get(ev) or f"Unknown (0x{ev:04x})"
+    return MgmtEvent.name_of(ev, "Unknown (0x{:04x})")
 
 
 def mgmt_status_name(st: int) -> str:
-    return MGMT_STATUS.get(st) or f"reserved (0x{st:02x})"
+    return MgmtStatus.name_of(st)
 
 
 def control_format_name(fmt: int) -> str:
@@ -893,7 +882,7 @@ def parse_monitor(
         return _control(opcode, adapter, data, control_format)
     if opcode in HCI_OPCODES:
         raise Unsupported(
-            f"monitor opcode {opcode} ({OPCODE_NAMES[opcode]}) is an HCI packet, not a "
+            f"monitor opcode {opcode} ({opcode_name(opcode)}) is an HCI packet, not a "
             "monitor record",
             layer=Stage.MONITOR,
         )

@@ -27,10 +27,11 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar
 
 from bpdiag.decode.declare import attrs
+from bpdiag.decode.labels import Labelled, joined, sentence
 from bpdiag.errors import BadLength, Stage, Truncated
 
 
-class CommandCode(IntEnum):
+class CommandCode(Labelled):
     """SMP command codes (Vol 3, Part H, 3.3, Table 3.3)."""
 
     PAIRING_REQUEST = 0x01
@@ -45,7 +46,7 @@ class CommandCode(IntEnum):
     SIGNING_INFORMATION = 0x0A
     SECURITY_REQUEST = 0x0B
     PAIRING_PUBLIC_KEY = 0x0C
-    PAIRING_DHKEY_CHECK = 0x0D
+    PAIRING_DHKEY_CHECK = 0x0D, "Pairing DHKey Check"
     PAIRING_KEYPRESS_NOTIFICATION = 0x0E
 
 
@@ -69,8 +70,9 @@ class ErrorCode(IntEnum):
     KEY_REJECTED = 0x0F
 
 
-class IoCapability(IntEnum):
-    """IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4)."""
+class IoCapability(Labelled, spelling=joined):
+    """IO capabilities (Vol 3, Part H, 3.5.1, Table 3.4), named as the table spells them:
+    ``DisplayYesNo``."""
 
     DISPLAY_ONLY = 0x00
     DISPLAY_YES_NO = 0x01
@@ -113,32 +115,15 @@ class KeyDistribution(IntFlag):
     LINK_KEY = 0x08
 
 
-class KeypressNotificationType(IntEnum):
-    """Keypress Notification types (Vol 3, Part H, 3.5.8, Table 3.8)."""
+class KeypressNotificationType(Labelled, spelling=sentence):
+    """Keypress Notification types (Vol 3, Part H, 3.5.8, Table 3.8), named as the table
+    words them: "Passkey entry started"."""
 
     PASSKEY_ENTRY_STARTED = 0
     PASSKEY_DIGIT_ENTERED = 1
     PASSKEY_DIGIT_ERASED = 2
     PASSKEY_CLEARED = 3
     PASSKEY_ENTRY_COMPLETED = 4
-
-
-_COMMAND_NAMES: dict[int, str] = {
-    0x01: "Pairing Request",
-    0x02: "Pairing Response",
-    0x03: "Pairing Confirm",
-    0x04: "Pairing Random",
-    0x05: "Pairing Failed",
-    0x06: "Encryption Information",
-    0x07: "Central Identification",
-    0x08: "Identity Information",
-    0x09: "Identity Address Information",
-    0x0A: "Signing Information",
-    0x0B: "Security Request",
-    0x0C: "Pairing Public Key",
-    0x0D: "Pairing DHKey Check",
-    0x0E: "Pairing Keypress Notification",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +190,6 @@ REASONS: dict[int, Reason] = {  # keyed by ErrorCode
     ),
     ErrorCode.KEY_REJECTED: Reason("Key Rejected", "the device rejected the distributed key"),
 }
-_IO_NAMES: dict[int, str] = {
-    0x00: "DisplayOnly",
-    0x01: "DisplayYesNo",
-    0x02: "KeyboardOnly",
-    0x03: "NoInputNoOutput",
-    0x04: "KeyboardDisplay",
-}
 _KEY_DISTRIBUTION_NAMES: tuple[tuple[int, str], ...] = (
     (0x01, "EncKey"),
     (0x02, "IdKey"),
@@ -224,13 +202,6 @@ _AUTH_REQ_NAMES: tuple[tuple[int, str], ...] = (
     (0x10, "Keypress"),
     (0x20, "CT2"),
 )
-_KEYPRESS_NAMES: dict[int, str] = {
-    0: "Passkey entry started",
-    1: "Passkey digit entered",
-    2: "Passkey digit erased",
-    3: "Passkey cleared",
-    4: "Passkey entry completed",
-}
 _ADDRESS_TYPE_NAMES: dict[int, str] = {0x00: "public", 0x01: "random"}
 
 KEY_FIELDS: frozenset[str] = frozenset({"ltk", "irk", "csrk"})
@@ -246,7 +217,7 @@ def reserved_name(value: int) -> str:
 
 def command_name(code: int) -> str:
     """Spec name of an SMP command code (Table 3.3), e.g. ``Pairing Request``."""
-    return _COMMAND_NAMES.get(code) or reserved_name(code)
+    return CommandCode.name_of(code)
 
 
 def error_name(code: int) -> str:
@@ -263,7 +234,7 @@ def error_meaning(code: int) -> str:
 
 def io_capability_name(v: int) -> str:
     """Spec name of an IO capability (Table 3.4), e.g. ``NoInputNoOutput``."""
-    return _IO_NAMES.get(v) or reserved_name(v)
+    return IoCapability.name_of(v)
 
 
 def address_type_name(v: int) -> str:
@@ -273,7 +244,7 @@ def address_type_name(v: int) -> str:
 
 def keypress_name(v: int) -> str:
     """Spec name of a Keypress Notification type (Table 3.8)."""
-    return _KEYPRESS_NAMES.get(v) or reserved_name(v)
+    return KeypressNotificationType.name_of(v)
 
 
 def key_distribution_names(v: int) -> tuple[str, ...]:
