@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import (
     DEBUG_KEY_CHECKS,
@@ -63,24 +64,19 @@ def _side(sent_by: Side) -> str:
 
 
 def _params(p: Pairing) -> str:
-    parts = []
-    for label, f in (("Request", p.request), ("Response", p.response)):
-        if f is not None:
-            parts.append(
-                f"Pairing {label} #{f.frame}: {f.io_capability_name}, "
-                f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
-                f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
-            )
-    return "; ".join(parts)
+    return "; ".join(
+        f"Pairing {which.capitalize()} #{f.frame}: {f.io_capability_name}, "
+        f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
+        f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
+        for which, f in exchanged(p)
+    )
 
 
 def _evidence(p: Pairing) -> list[int]:
     frames = []
     if p.security_request is not None:
         frames.append(p.security_request.frame)
-    for f in (p.request, p.response):
-        if f is not None:
-            frames.append(f.frame)
+    frames.extend(f.frame for _, f in exchanged(p))
     if p.failure is not None:
         frames.append(p.failure.frame)
     return frames
@@ -363,12 +359,12 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
-        for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
-            if f is not None and not 7 <= f.max_key_size <= 16:
+        for which, f in exchanged(p):
+            if not 7 <= f.max_key_size <= 16:
                 yield finding(
                     KEY_SIZE,
-                    f"The {label} #{f.frame} announces a Maximum Encryption Key Size of "
-                    f"{f.max_key_size}; the spec allows 7 to 16 octets.",
+                    f"The Pairing {which.capitalize()} #{f.frame} announces a Maximum "
+                    f"Encryption Key Size of {f.max_key_size}; the spec allows 7 to 16 octets.",
                     [f.frame],
                     connection=p.connection,
                     pairing=p.id,
