@@ -39,13 +39,6 @@ from bpdiag.rules.base import Finding, check, finding, rule
 SMP_TIMEOUT_S = 30.0
 _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 
-SECURITY_REQUEST_IGNORED = rule("security-request-ignored")
-PEER_STATE_CHANGED = rule("peer-state-changed")
-REPEATED_TIMEOUTS = rule("repeated-smp-timeouts")
-SAME_FAILURE = rule("same-failure-every-connection")
-DHKEY_OVER_BOND = rule("dhkey-failed-over-bond")
-NC_THEN_REFUSED = rule("refused-after-rejection")
-
 
 # ------------------------------------------------------------------ the index
 
@@ -205,6 +198,9 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
     return text
 
 
+SECURITY_REQUEST_IGNORED = rule("security-request-ignored")
+
+
 @check
 def security_requests(analysis: Analysis) -> Iterator[Finding]:
     if not analysis.security_requests:
@@ -240,6 +236,9 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
         yield from _same_failure(name, ps)
         yield from _dhkey_over_bond(name, ps, bonded_at.get(addr))
         yield from _nc_then_refused(name, ps)
+
+
+PEER_STATE_CHANGED = rule("peer-state-changed")
 
 
 def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
@@ -286,6 +285,9 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         return  # one story per peer
 
 
+REPEATED_TIMEOUTS = rule("repeated-smp-timeouts")
+
+
 def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> Iterator[Finding]:
     hits: list[tuple[Pairing, float]] = []
     for p in ps:
@@ -317,6 +319,9 @@ def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> I
         connection=hits[-1][0].connection,
         pairing=hits[-1][0].id,
     )
+
+
+SAME_FAILURE = rule("same-failure-every-connection")
 
 
 def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
@@ -382,6 +387,9 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
     return out
 
 
+DHKEY_OVER_BOND = rule("dhkey-failed-over-bond")
+
+
 def _dhkey_over_bond(
     addr: str, ps: list[Pairing], bonded: tuple[int, str] | None
 ) -> Iterator[Finding]:
@@ -407,6 +415,9 @@ def _dhkey_over_bond(
             connection=p.connection,
             pairing=p.id,
         )
+
+
+NC_THEN_REFUSED = rule("refused-after-rejection")
 
 
 def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
