@@ -33,7 +33,7 @@ import datetime
 import math
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -66,9 +66,11 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _FRAME = re.compile(r"#\d+")
 _INDEX = re.compile(r"\[hci\d+\]")
 _COOKIE = re.compile(r"\{0x[0-9a-fA-F]+\}")
+# A line that is only a header's trailer (a mail client wrapped it onto the next line): the
+# tokens above in their order, each optional but the time
 _TAIL_ONLY = re.compile(
-    r"(?:\{0x[0-9a-fA-F]+\}\s+)?(?:#\d+\s+)?(?:\[hci\d+\]\s+)?(?:\d{4}-\d\d-\d\d\s+)?"
-    r"(?:\d+\.\d+|\d{1,2}:\d\d:\d\d\.\d{1,9})"
+    "".join(rf"(?:{token.pattern}\s+)?" for token in (_COOKIE, _FRAME, _INDEX, _DATE))
+    + rf"(?:{_TIME.pattern})"
 )
 _PAREN = re.compile(r"\(0x[0-9a-fA-F]+(?:\|0x[0-9a-fA-F]+)?\)")
 PAREN_HEX = re.compile(r"\(0x([0-9a-fA-F]+)\)\s*$")
@@ -208,20 +210,33 @@ def _handle(lines: list[str]) -> int:
 
 
 # ---------------------------------------------------------------- SMP
+def features_pdu(
+    code: int, value: Callable[[str, int], int], names: tuple[str, str, str, str, str, str]
+) -> bytes:
+    """A Pairing Request or Response (``code`` 0x01 / 0x02, Vol 3, Part H, 3.5.1–3.5.2) from
+    its six fields as a tool prints them, ``names`` in wire order: IO Capability, OOB data
+    flag, AuthReq, Maximum Encryption Key Size, Initiator and Responder Key Distribution.
+    ``value(name, default)`` reads one; a text that leaves one out stands for 0, and for 16
+    octets of key size."""
+    defaults = (0, 0, 0, 16, 0, 0)
+    return bytes([code, *(value(name, d) for name, d in zip(names, defaults, strict=True))])
+
+
+# the Pairing Request / Response fields as monitor/l2cap.c prints them
+_FEATURES = (
+    "IO capability",
+    "OOB data",
+    "Authentication requirement",
+    "Max encryption key size",
+    "Initiator key distribution",
+    "Responder key distribution",
+)
+
+
 def _smp(code: int, d: list[str]) -> bytes:
     """SMP PDUs (Vol 3, Part H, 3.5–3.6) from btmon's ``monitor/l2cap.c`` decode lines."""
     if code in (0x01, 0x02):
-        return bytes(
-            [
-                code,
-                _num(d, "IO capability"),
-                _num(d, "OOB data"),
-                _num(d, "Authentication requirement"),
-                _num(d, "Max encryption key size", 8, 16),
-                _num(d, "Initiator key distribution"),
-                _num(d, "Responder key distribution"),
-            ]
-        )
+        return features_pdu(code, lambda name, default: _num(d, name, 8, default), _FEATURES)
     if code == 0x03:
         return b"\x03" + _bytes(d, "Confirm value", 16, "Confim value")
     if code == 0x04:

@@ -51,6 +51,7 @@ from bpdiag.capture.btmon_text import (
     _Bad,
     _check,
     _int,
+    features_pdu,
 )
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.errors import Stage
@@ -70,6 +71,8 @@ _HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
 _KV = re.compile(r"([A-Za-z][A-Za-z _]{0,24}?) (0x[0-9a-fA-F]{1,64}|\d{1,24})\b")
 _MAX_DETAIL = 256
+# the Pairing Request / Response fields as parser/smp.c prints them
+_FEATURES = ("capability", "oob", "auth req", "max key size", "init key dist", "resp key dist")
 
 
 @dataclass(slots=True)
@@ -427,17 +430,7 @@ class HcidumpTextReader:
         """SMP PDUs (Vol 3, Part H, 3.5–3.6) from hcidump's ``parser/smp.c`` lines."""
         kv = _kv(d)
         if code in (0x01, 0x02):
-            return bytes(
-                [
-                    code,
-                    _u8(kv, "capability"),
-                    _u8(kv, "oob"),
-                    _u8(kv, "auth req"),
-                    _u8(kv, "max key size", 16),
-                    _u8(kv, "init key dist"),
-                    _u8(kv, "resp key dist"),
-                ]
-            )
+            return features_pdu(code, lambda name, default: _u8(kv, name, default), _FEATURES)
         words = {0x03: "key", 0x04: "random", 0x06: "LTK", 0x08: "IRK", 0x0A: "CSRK"}
         if code in words:
             v = _hex_after(d, words[code], 16)

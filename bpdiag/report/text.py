@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import connection_with
 from bpdiag.analysis.model import (
     CheckResult,
@@ -291,13 +292,12 @@ def _pairing_body(
 ) -> list[str]:
     """A pairing's features, ladder, checks, story and findings (after its headline)."""
     out: list[str] = []
-    for side, feat in (("request", p.request), ("response", p.response)):
-        if feat is not None:
-            out.append(
-                f"    {side:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
-                f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
-                f"key_size={feat.max_key_size}"
-            )
+    for which, feat in exchanged(p):
+        out.append(
+            f"    {which:<8} io={feat.io_capability_name} oob={int(feat.oob)} "
+            f"bonding={int(feat.bonding)} mitm={int(feat.mitm)} sc={int(feat.sc)} "
+            f"key_size={feat.max_key_size}"
+        )
     out.extend(_ladder(p, show_keys))
     out.extend(check_lines(p, show_keys))
     out.append(f"  → {explain_pairing(p, conn)}")

@@ -14,67 +14,12 @@ from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, AttError, Encryption, Method, Outcome, Pairing
 from bpdiag.decode.att import ErrorCode
 from bpdiag.decode.hci import ErrorCode as HciError
-from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 
-INSUF_AUTHN = rule(
-    RuleInfo(
-        code="insufficient-authentication",
-        severity=Severity.WARNING,
-        title="An attribute needs a paired (or MITM-authenticated) link",
-        spec="Vol 3, Part F, 3.4.1.1 (0x05 Insufficient Authentication); Vol 3, Part C, 10.3",
-        explanation=(
-            "The server refused a request with Insufficient Authentication (0x05). Before "
-            "pairing this asks the client to pair; after an unauthenticated (Just Works) "
-            "pairing it means the attribute needs MITM protection."
-        ),
-        fix=(
-            "Pair before touching the attribute (BlueZ `bluetoothctl pair <addr>`; bleak "
-            "`await client.pair()`); if it already paired "
-            "with Just Works, the attribute needs Passkey Entry / Numeric Comparison: give "
-            "this side a display or keyboard IO capability and set MITM."
-        ),
-    )
-)
-INSUF_ENC = rule(
-    RuleInfo(
-        code="insufficient-encryption",
-        severity=Severity.WARNING,
-        title="An attribute needs an encrypted link",
-        spec="Vol 3, Part F, 3.4.1.1 (0x0F Insufficient Encryption)",
-        explanation=(
-            "The server refused a request with Insufficient Encryption (0x0F): the link was "
-            "not encrypted, or not with a key strong enough for the attribute."
-        ),
-        fix=(
-            "Encrypt the link first: with a bond, reconnect and let the stack re-encrypt "
-            "(BlueZ: connect through bluetoothd, e.g. `bluetoothctl connect <addr>`); without "
-            "one, pair."
-        ),
-    )
-)
-INSUF_AUTHZ = rule(
-    RuleInfo(
-        code="insufficient-authorization",
-        severity=Severity.WARNING,
-        title="The server's application refused authorization",
-        spec="Vol 3, Part F, 3.4.1.1 (0x08 Insufficient Authorization)",
-        explanation=(
-            "Authorization is decided by the server's application (a user prompt, an "
-            "allow-list), not by pairing; pairing again does not change it."
-        ),
-        fix="Authorize the client on the server (its app or settings), then retry.",
-    )
-)
-INSUF_KEYSIZE = rule(
-    RuleInfo(
-        code="insufficient-key-size",
-        severity=Severity.WARNING,
-        title="The link's encryption key is too short for the attribute",
-        spec="Vol 3, Part F, 3.4.1.1 (0x0C Insufficient Encryption Key Size)",
-        explanation="The link is encrypted with a key shorter than the attribute requires.",
-        fix="Pair again with a 16-octet maximum key size on both sides.",
-    )
-)
+INSUF_AUTHN = rule("insufficient-authentication")
+INSUF_ENC = rule("insufficient-encryption")
+INSUF_AUTHZ = rule("insufficient-authorization")
+INSUF_KEYSIZE = rule("insufficient-key-size")
 
 _BY_CODE: dict[int, RuleInfo] = {
     ErrorCode.INSUFFICIENT_AUTHENTICATION: INSUF_AUTHN,

@@ -1,10 +1,11 @@
 """Findings and the rule catalogue.
 
 A rule (one family per module, like bandit's plugins) reads an ``Analysis`` and yields
-``Finding``s.  Each rule code is declared once in the catalogue with its severity, title,
-spec reference, explanation and the fix for the stacks people use; the finding adds the
-facts of this capture (detail, evidence frames, connection, pairing).  Rules never format
-output and never match rendered text.
+``Finding``s.  Each rule code is declared once in the catalogue (``catalogue.toml``) with its
+severity, title, spec reference, explanation and the fix for the stacks people use, and
+claimed by its module with ``rule(code)``; the finding adds the facts of this capture
+(detail, evidence frames, connection, pairing).  Rules never format output and never match
+rendered text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from enum import StrEnum
 from typing import TypedDict
 
 from bpdiag.analysis.model import Analysis
+from bpdiag.rules.tables import TableError, load
 
 
 class Severity(StrEnum):
@@ -59,13 +61,31 @@ CATALOGUE: dict[str, RuleInfo] = {}
 CHECKS: list[Check] = []
 
 
-def rule(info: RuleInfo) -> RuleInfo:
-    """Register a catalogue entry (codes are unique)."""
-    if info.code in CATALOGUE:
-        raise ValueError(f"duplicate rule code {info.code}")
-    if info.severity not in SEVERITIES:
-        raise ValueError(f"bad severity {info.severity} for {info.code}")
-    CATALOGUE[info.code] = info
+def declared(code: str) -> RuleInfo:
+    """The entry for ``code`` as catalogue.toml declares it."""
+    entries = load("catalogue.toml")
+    if code not in entries:
+        raise TableError(f"catalogue.toml: no rule {code!r}")
+    entry = entries.sub(code)
+    severity = entry.text("severity")
+    if severity not in SEVERITIES:
+        raise TableError(f"{entry.where}: bad severity {severity!r}")
+    return RuleInfo(
+        code=code,
+        severity=Severity(severity),
+        title=entry.text("title"),
+        spec=entry.text("spec"),
+        explanation=entry.text("explanation"),
+        fix=entry.text("fix"),
+    )
+
+
+def rule(code: str) -> RuleInfo:
+    """Claim catalogue.toml's entry for ``code`` for the calling rule module and register it
+    (each code is claimed once)."""
+    if code in CATALOGUE:
+        raise ValueError(f"duplicate rule code {code}")
+    CATALOGUE[code] = info = declared(code)
     return info
 
 

@@ -16,47 +16,10 @@ from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, MonitorEvent, Role, Side
 from bpdiag.decode.monitor import MGMT_DEVICE_COMMANDS, MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
-from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
+from bpdiag.rules.base import Finding, check, finding, rule
 
-MIXED_TOOLS = rule(
-    RuleInfo(
-        code="mixed-tools",
-        severity=Severity.WARNING,
-        title="Two programs drive the same adapter or device at once",
-        spec="BlueZ management interface (doc/mgmt-api.txt); Vol 3, Part H, 2.4",
-        explanation=(
-            "More than one program issued connection or pairing operations for the same "
-            "device (for example bluetoothctl pairing through bluetoothd while gatttool opens "
-            "its own ATT connection), or a connection was requested to a device that already "
-            "had one. The programs do not know about each other's link and keys: typical "
-            "results are Busy (0x0A), PIN or Key Missing (0x06) and dropped pairings."
-        ),
-        fix=(
-            "Use one tool for the whole session: pair and read with bluetoothctl (menu gatt) "
-            "or with bleak alone; if you must use gatttool, stop bluetoothctl's connection "
-            "first (`disconnect <addr>`) and let gatttool connect with --sec-level=medium."
-        ),
-    )
-)
-
-NO_AGENT = rule(
-    RuleInfo(
-        code="no-agent",
-        severity=Severity.ERROR,
-        title="BlueZ had no agent to answer the pairing",
-        spec="BlueZ doc/agent-api.txt; mgmt User Confirmation / Passkey requests",
-        explanation=(
-            "The pairing needed a user answer (confirm a number, type or show a passkey) and "
-            "no agent was registered to give it, or the agent said no; bluetoothd then "
-            "rejects the pairing."
-        ),
-        fix=(
-            "Register an agent before pairing: `bluetoothctl` → `agent KeyboardDisplay` → "
-            "`default-agent`; in code, register an org.bluez.Agent1 (bleak does it for you "
-            "when pairing through BlueZ)."
-        ),
-    )
-)
+MIXED_TOOLS = rule("mixed-tools")
+NO_AGENT = rule("no-agent")
 
 
 def _handle_reused_after(analysis: Analysis, c: Connection, frame: int) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from bpdiag.analysis.model import Analysis, MonitorEvent
 from bpdiag.decode.monitor import MgmtEvent, MgmtOpcode, MgmtStatus, MonitorOpcode
 from bpdiag.decode.smp import IoCapability, io_capability_name
-from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
+from bpdiag.rules.base import Finding, check, finding, rule
 from bpdiag.rules.bluez_host import NO_AGENT
 from bpdiag.rules.links import NO_BONDING
 
@@ -43,47 +43,8 @@ _PROMPTS: dict[int, tuple[str, frozenset[int]]] = {
 }
 _REPLIES = frozenset(op for _, ops in _PROMPTS.values() for op in ops)
 
-ALREADY_PAIRED = rule(
-    RuleInfo(
-        code="already-paired",
-        severity=Severity.WARNING,
-        title="BlueZ did not pair: it already holds a bond with the device",
-        spec="BlueZ doc/mgmt-api.txt (Pair Device, status Already Paired 0x13)",
-        explanation=(
-            "bluetoothd asked the kernel to pair (MGMT Pair Device) and got Already Paired: "
-            "the host still has keys for this device, so no pairing was run. D-Bus clients "
-            "see org.bluez.Error.AlreadyExists. If the device has lost its keys (reset, "
-            "bonded elsewhere), encryption with the old key fails and pairing cannot "
-            "replace it until the old bond is removed."
-        ),
-        fix=(
-            "If the bond still works, just connect. Otherwise remove it first: `bluetoothctl "
-            "remove <addr>`, then put the device in pairing mode and `pair <addr>` (bleak: "
-            "`await client.unpair()` before `pair()`)."
-        ),
-    )
-)
-
-PAIR_DEVICE_FAILED = rule(
-    RuleInfo(
-        code="host-pairing-failed",
-        severity=Severity.WARNING,
-        title="BlueZ reports the pairing failed",
-        spec="BlueZ doc/mgmt-api.txt (Pair Device Command Complete status)",
-        explanation=(
-            "The kernel ended bluetoothd's Pair Device with a status other than Success. The "
-            "status is a summary (Authentication Failed covers every SMP failure, either "
-            "direction); the SMP exchange in the same capture, when present, says which. The "
-            "IO capability bluetoothd paired with is the registered agent's, or "
-            "NoInputNoOutput when no agent is registered."
-        ),
-        fix=(
-            "See the SMP finding for the same device; if there is none, the failure was "
-            "decided in the host (agent, policy) — check that an agent is registered with the "
-            "IO capability you mean (`bluetoothctl` → `agent KeyboardDisplay`, `default-agent`)."
-        ),
-    )
-)
+ALREADY_PAIRED = rule("already-paired")
+PAIR_DEVICE_FAILED = rule("host-pairing-failed")
 
 
 @check

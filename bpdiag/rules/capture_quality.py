@@ -12,47 +12,10 @@ from collections.abc import Iterator
 
 from bpdiag.analysis.model import Analysis, Method, Outcome, Pairing, Step
 from bpdiag.decode import smp
-from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
+from bpdiag.rules.base import Finding, Where, check, finding, rule
 
-CAPTURE_GAP = rule(
-    RuleInfo(
-        code="capture-gap",
-        severity=Severity.INFO,
-        title="PDUs that must have been sent are missing from the capture",
-        spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 (phase-2 PDUs), 3.5.1–3.5.2",
-        explanation=(
-            "The pairing shows PDUs whose predecessors are not in the capture (a Pairing "
-            "Response without its Request, fewer Confirm/Random PDUs than the method needs). "
-            "A sniffer missed packets — common on air, where it must follow channel hops — so "
-            "conclusions about this pairing are less certain."
-        ),
-        fix=(
-            "Capture again closer to both devices, with the sniffer following the device from "
-            "its advertising before the connection starts (nRF Sniffer: select the device in "
-            "the Device list)."
-        ),
-    )
-)
-
-TRUNCATED_SNOOP = rule(
-    RuleInfo(
-        code="truncated-snoop",
-        severity=Severity.WARNING,
-        title="The log stores packets cut short",
-        spec="btsnoop format (original vs included length)",
-        explanation=(
-            "Records were saved shorter than they were on the wire — an Android 'filtered' "
-            "HCI snoop log or a btsnooz log keeps only the start of ACL packets — so SMP and "
-            "ATT content may be missing."
-        ),
-        fix=(
-            "Android: Developer options → Enable Bluetooth HCI snoop log → 'Enabled' (full), "
-            "not 'Filtered' (or `adb shell setprop persist.bluetooth.btsnooplogmode=full`); "
-            "toggle Bluetooth off/on, reproduce, take a bug report: its zip then holds the "
-            "full FS/data/misc/bluetooth/logs/btsnoop_hci.log."
-        ),
-    )
-)
+CAPTURE_GAP = rule("capture-gap")
+TRUNCATED_SNOOP = rule("truncated-snoop")
 
 
 def _expected_confirms(p: Pairing) -> tuple[int, int] | None:

@@ -12,100 +12,15 @@ from collections.abc import Iterator
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Connection, Outcome
 from bpdiag.decode.hci import ErrorCode
-from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
+from bpdiag.rules.base import Finding, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 
-BOND_LOST = rule(
-    RuleInfo(
-        code="bond-lost",
-        severity=Severity.ERROR,
-        title="The peer no longer has the bond: encryption with the stored key was refused",
-        spec="Vol 3, Part H, 2.4.4; Vol 1, Part F, 2.6 (0x06 PIN or Key Missing)",
-        explanation=(
-            "This side tried to encrypt the link with the LTK it stored when it bonded, and "
-            "the peer answered PIN or Key Missing (0x06): the peer has no key for us any "
-            "more — it bonded with another host (many devices keep one bond only), or it was "
-            "reset. Two tools using the same link at once (pairing with one, reading with "
-            "another) give the same symptom."
-        ),
-        fix=(
-            "Remove the stale bond here and pair again with the device in pairing mode: "
-            "BlueZ `bluetoothctl remove <addr>` then `pair <addr>`; Android: Settings → "
-            "Bluetooth → Forget, then pair; Zephyr: `bt_unpair(BT_ID_DEFAULT, &addr)`. Use "
-            "one tool for the whole session (don't pair in bluetoothctl and read in gatttool)."
-        ),
-    )
-)
-
-MIC_FAILURE = rule(
-    RuleInfo(
-        code="mic-failure",
-        severity=Severity.ERROR,
-        title="The link dropped with a MIC failure: the two sides use different keys",
-        spec="Vol 6, Part B, 5.1.3.1; Vol 1, Part F, 2.61 (0x3D)",
-        explanation=(
-            "A packet failed its message integrity check after encryption started, and the "
-            "link was terminated (0x3D): the two sides encrypted with different keys (a stale "
-            "LTK on one side, or a key distribution that went wrong)."
-        ),
-        fix="Remove the bond on both sides and pair again.",
-    )
-)
-
-VIOLATION = rule(
-    RuleInfo(
-        code="pairing-protocol-violation",
-        severity=Severity.ERROR,
-        title="Encryption started or was requested before the pairing finished",
-        spec="Vol 3, Part H, 2.3.5.5/2.3.5.6 (phase 2) and 2.4 (encryption after phase 2)",
-        explanation=(
-            "Link encryption began although phase 2 of the pairing (Confirm/Random for "
-            "legacy, Public Key/Confirm/Random/DHKey Check for Secure Connections) did not "
-            "run: the key cannot come from this pairing. This is the class of bugs behind "
-            "the SweynTooth zero-LTK and DHKey-check-skip attacks."
-        ),
-        fix=(
-            "A correct peripheral must reject LL_ENC_REQ / LTK requests until pairing "
-            "finished. Update the device firmware; report it to the vendor."
-        ),
-    )
-)
-
-INCOMPLETE = rule(
-    RuleInfo(
-        code="pairing-incomplete",
-        severity=Severity.WARNING,
-        title="The pairing stopped before it finished",
-        spec="Vol 3, Part H, 3.4 (SMP timeout, 30 s)",
-        explanation=(
-            "The pairing neither succeeded nor failed with a reason: the link was closed, "
-            "the 30-second SMP timeout ran out, or the capture ends."
-        ),
-        fix=(
-            "Look at who closed the link and why; keep the devices close and awake; make sure "
-            "the user confirms or types the passkey within 30 seconds."
-        ),
-    )
-)
-
-NO_BONDING = rule(
-    RuleInfo(
-        code="no-bonding",
-        severity=Severity.INFO,
-        title="The pairing kept no keys: every reconnect must pair again",
-        spec="Vol 3, Part H, 3.5.1 (Bonding_Flags)",
-        explanation=(
-            "A side did not set the bonding flag, so no long-term key is stored; the next "
-            "connection must pair again."
-        ),
-        fix=(
-            "Set bonding on both sides: BlueZ `btmgmt bondable on` (bluetoothctl `pairable on`); "
-            "Zephyr CONFIG_BT_BONDABLE=y; Android `createBond()` rather than an encrypted "
-            "read alone."
-        ),
-    )
-)
+BOND_LOST = rule("bond-lost")
+MIC_FAILURE = rule("mic-failure")
+VIOLATION = rule("pairing-protocol-violation")
+INCOMPLETE = rule("pairing-incomplete")
+NO_BONDING = rule("no-bonding")
 
 
 def _conn(analysis: Analysis, cid: int | None) -> Connection | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import (
     DEBUG_KEY_CHECKS,
@@ -27,272 +28,32 @@ from bpdiag.analysis.model import (
 from bpdiag.analysis.pairing_method import table_method
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, IoCapability
-from bpdiag.rules.base import Finding, RuleInfo, Severity, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
 from bpdiag.rules.evidence import check_detail
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
-_FIX_BLUEZ_MEDIUM = (
-    "BlueZ: with bluetoothctl use an agent that matches the device (`agent NoInputNoOutput` "
-    "then `pair`), without asking for MITM. "
-    "Zephyr / nRF Connect SDK: `bt_conn_set_security(conn, BT_SECURITY_L2)` instead of L3/L4. "
-    "bleak: `await client.pair()` lets BlueZ/Windows choose; drop any MITM requirement "
-    "on your side. Android: the app cannot ask for MITM; if an attribute needs it, the "
-    "device must offer a display or keyboard."
-)
-
-PAIRING_MODE_INACTIVE = rule(
-    RuleInfo(
-        code="pairing-mode-inactive",
-        severity=Severity.ERROR,
-        title="The device refused pairing at once: it is probably not in pairing mode",
-        spec="Vol 3, Part H, 3.5.5 (Pairing Failed) and 3.6.7 (Security Request)",
-        explanation=(
-            "The peer answered the Pairing Request immediately with Unspecified Reason (0x08) "
-            "or Pairing Not Supported (0x05), before any key exchange. Many devices (Omron "
-            "blood-pressure monitors, fitness bands, keyboards) accept pairing only for a "
-            "short window after a button press and refuse otherwise — often right after "
-            "they sent a Security Request themselves."
-        ),
-        fix=(
-            "Put the device in pairing mode and pair within its window: on Omron monitors "
-            'hold the Bluetooth button until the display blinks "-P-", then pair at once. '
-            "BlueZ: `bluetoothctl` → `remove <addr>` (stale bond), `scan le`, then `pair <addr>` "
-            "while the device shows pairing mode. bleak: call `await client.pair()` right "
-            "after connecting while the device is in pairing mode. Android: start the bond "
-            "from the system settings while the device is in pairing mode."
-        ),
-    )
-)
-
-MITM_UNSATISFIABLE = rule(
-    RuleInfo(
-        code="mitm-unsatisfiable",
-        severity=Severity.ERROR,
-        title="MITM protection was required but the two IO capabilities only allow Just Works",
-        spec="Vol 3, Part H, 2.3.5.1 (Table 2.8) and 3.5.5 (0x03 Authentication Requirements)",
-        explanation=(
-            "One side set the MITM flag, but with the IO capabilities offered the spec "
-            "selects Just Works, which gives no MITM protection; the side that asked for MITM "
-            "then aborted with Authentication Requirements (0x03)."
-        ),
-        fix=_FIX_BLUEZ_MEDIUM,
-    )
-)
-
-PEER_REQUIRES_MITM = rule(
-    RuleInfo(
-        code="peer-requires-mitm",
-        severity=Severity.ERROR,
-        title="The peer requires MITM protection that this side did not offer",
-        spec="Vol 3, Part H, 2.3.5.1 and 3.5.5 (0x03 Authentication Requirements)",
-        explanation=(
-            "The peer refused with Authentication Requirements (0x03) because the initiator "
-            "asked for no MITM protection or offered NoInputNoOutput, so only Just Works "
-            "(unauthenticated) was possible."
-        ),
-        fix=(
-            "Offer an IO capability that allows Passkey Entry or Numeric Comparison and set "
-            "MITM: BlueZ `bluetoothctl` → `agent KeyboardDisplay` (or `DisplayYesNo`), "
-            "`default-agent`, `pair <addr>` and type/confirm the passkey. Zephyr: register "
-            "`bt_conn_auth_cb` with passkey_display/passkey_entry/confirm callbacks and use "
-            "BT_SECURITY_L3. Android: pairing from the system UI shows the passkey dialog."
-        ),
-    )
-)
-
-SC_MISMATCH = rule(
-    RuleInfo(
-        code="secure-connections-mismatch",
-        severity=Severity.ERROR,
-        title="One side accepts only LE Secure Connections, the other offered legacy pairing",
-        spec="Vol 3, Part H, 2.3.5.1 and 3.5.1 (SC flag in AuthReq)",
-        explanation=(
-            "A side in Secure Connections Only mode refuses (0x03) a peer that did not set "
-            "the SC flag: the pairing would fall back to LE legacy pairing."
-        ),
-        fix=(
-            "Enable LE Secure Connections on the legacy side: BlueZ `btmgmt sc on` (kernel ≥ "
-            "4.x, BlueZ ≥ 5.x; check `btmgmt info` for 'secure-conn'); Zephyr "
-            "CONFIG_BT_SMP_SC_ONLY=n on a peer that must accept legacy, or CONFIG_BT_SMP "
-            "with SC support on the other; or take the SC-only side out of SC-only mode."
-        ),
-    )
-)
-
-_SIMPLE: dict[int, RuleInfo] = {}
-
-
-def _simple(reason: int, info: RuleInfo) -> RuleInfo:
-    _SIMPLE[reason] = rule(info)
-    return _SIMPLE[reason]
-
-
-_simple(
-    ErrorCode.CONFIRM_VALUE_FAILED,
-    RuleInfo(
-        code="confirm-value-failed",
-        severity=Severity.ERROR,
-        title="Confirm value failed: the two sides did not use the same passkey or key",
-        spec="Vol 3, Part H, 2.3.5.5 / 2.3.5.6 and 3.5.5 (0x04 Confirm Value Failed)",
-        explanation=(
-            "The confirm value a side computed did not match what its peer sent. In Passkey "
-            "Entry the typed passkey differed from the displayed one; in legacy OOB the two "
-            "TKs differed; in Just Works it points at a buggy or attacking peer."
-        ),
-        fix=(
-            "Retype the passkey exactly as displayed (six digits, leading zeros included) and "
-            "within the time the device allows; with OOB make sure both sides got the same "
-            "data. BlueZ: the agent's RequestPasskey answer; Zephyr: `bt_conn_auth_passkey_entry`."
-        ),
-    ),
-)
-_simple(
-    ErrorCode.DHKEY_CHECK_FAILED,
-    RuleInfo(
-        code="dhkey-check-failed",
-        severity=Severity.ERROR,
-        title="DHKey check failed: the Secure Connections key agreement did not match",
-        spec="Vol 3, Part H, 2.3.5.6.5 and 3.5.5 (0x0B DHKey Check Failed)",
-        explanation=(
-            "The DHKey Check value did not match: the two sides derived different keys "
-            "(wrong passkey in SC Passkey Entry, a bad public key, or a faulty stack)."
-        ),
-        fix=(
-            "Retry the pairing; if it recurs with Just Works, update the firmware of the side "
-            "that sent the failing check (a stack bug), and remove the old bond on both sides."
-        ),
-    ),
-)
-_simple(
-    ErrorCode.NUMERIC_COMPARISON_FAILED,
-    RuleInfo(
-        code="numeric-comparison-failed",
-        severity=Severity.ERROR,
-        title="Numeric comparison failed: the user rejected the six-digit number",
-        spec="Vol 3, Part H, 2.3.5.6.2 and 3.5.5 (0x0C Numeric Comparison Failed)",
-        explanation="The numbers shown on the two devices differed, or a user pressed No.",
-        fix=(
-            "Confirm on both devices when the numbers match. BlueZ: answer the agent's "
-            "RequestConfirmation (bluetoothctl: `yes`); Zephyr: `bt_conn_auth_passkey_confirm`."
-        ),
-    ),
-)
-PAIRING_NOT_SUPPORTED = _simple(
-    ErrorCode.PAIRING_NOT_SUPPORTED,
-    RuleInfo(
-        code="pairing-not-supported",
-        severity=Severity.ERROR,
-        title="The peer does not support pairing",
-        spec="Vol 3, Part H, 3.5.5 (0x05 Pairing Not Supported)",
-        explanation=(
-            "The peer says it does not support pairing. Some devices say so outside their "
-            "pairing window; others never pair and must be used without encryption."
-        ),
-        fix=(
-            "Check whether the device needs a button press to pair; if it never pairs, do not "
-            "request security (Zephyr BT_SECURITY_L1; with BlueZ, connect without pairing) and "
-            "read attributes that need no encryption."
-        ),
-    ),
-)
-_simple(
-    ErrorCode.COMMAND_NOT_SUPPORTED,
-    RuleInfo(
-        code="command-not-supported",
-        severity=Severity.ERROR,
-        title="An SMP command was not supported by the receiver",
-        spec="Vol 3, Part H, 3.5.5 (0x07 Command Not Supported)",
-        explanation=(
-            "The receiver does not implement the SMP command it got — typically a Secure "
-            "Connections PDU sent to a legacy-only device, or a Keypress Notification."
-        ),
-        fix="Disable the feature that sends it (SC or keypress notifications) on the sender.",
-    ),
-)
-_simple(
-    ErrorCode.INVALID_PARAMETERS,
-    RuleInfo(
-        code="invalid-parameters",
-        severity=Severity.ERROR,
-        title="Invalid parameters in an SMP command",
-        spec="Vol 3, Part H, 3.5.5 (0x0A Invalid Parameters)",
-        explanation=(
-            "A command's length or a field's value was out of range (for example a max "
-            "encryption key size outside 7–16, or an invalid public key)."
-        ),
-        fix="Fix the sender's parameters; compare the Pairing Request/Response fields shown.",
-    ),
-)
-REPEATED = _simple(
-    ErrorCode.REPEATED_ATTEMPTS,
-    RuleInfo(
-        code="repeated-attempts",
-        severity=Severity.WARNING,
-        title="Too many pairing attempts: the peer is in its back-off period",
-        spec="Vol 3, Part H, 2.3.6 (Repeated Attempts) and 3.5.5 (0x09)",
-        explanation=(
-            "After a failed pairing a device must wait before it accepts a new attempt from "
-            "the same peer, and the wait grows exponentially with each failure."
-        ),
-        fix=(
-            "Stop retrying in a loop: wait (tens of seconds, growing after each failure), "
-            "or power-cycle the device to reset its back-off, then fix the cause of the first "
-            "failure before pairing again."
-        ),
-    ),
-)
-KEY_SIZE = _simple(
-    ErrorCode.ENCRYPTION_KEY_SIZE,
-    RuleInfo(
-        code="encryption-key-size",
-        severity=Severity.ERROR,
-        title="Encryption key size not acceptable",
-        spec="Vol 3, Part H, 2.3.4 and 3.5.1 (Maximum Encryption Key Size 7–16)",
-        explanation=(
-            "The key size the two sides could agree on is below what one of them accepts, "
-            "or a side announced a max key size outside the allowed 7–16 octets."
-        ),
-        fix=(
-            "Use 16-octet keys on both sides (BlueZ uses 16; Zephyr "
-            "CONFIG_BT_SMP_ENFORCE_MITM / key size settings; check the peer's max key size)."
-        ),
-    ),
-)
-_simple(
-    ErrorCode.PASSKEY_ENTRY_FAILED,
-    RuleInfo(
-        code="passkey-entry-failed",
-        severity=Severity.ERROR,
-        title="Passkey entry failed or was cancelled",
-        spec="Vol 3, Part H, 3.5.5 (0x01 Passkey Entry Failed)",
-        explanation="The user did not enter the passkey, or cancelled the prompt.",
-        fix=(
-            "Answer the passkey prompt in time; with BlueZ make sure an agent is registered "
-            "(`bluetoothctl` → `agent KeyboardDisplay`, `default-agent`)."
-        ),
-    ),
-)
-_simple(
-    ErrorCode.OOB_NOT_AVAILABLE,
-    RuleInfo(
-        code="oob-not-available",
-        severity=Severity.ERROR,
-        title="OOB data not available",
-        spec="Vol 3, Part H, 3.5.5 (0x02 OOB Not Available)",
-        explanation="A side set the OOB flag but has no out-of-band data for this peer.",
-        fix="Provide the OOB data (NFC tap, QR code) before pairing, or clear the OOB flag.",
-    ),
-)
-OTHER = rule(
-    RuleInfo(
-        code="pairing-failed",
-        severity=Severity.ERROR,
-        title="Pairing failed",
-        spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
-        explanation="A side aborted the pairing with a reason not covered by a specific rule.",
-        fix="See the reason; remove stale bonds on both sides and retry in pairing mode.",
-    )
-)
+PAIRING_MODE_INACTIVE = rule("pairing-mode-inactive")
+MITM_UNSATISFIABLE = rule("mitm-unsatisfiable")
+PEER_REQUIRES_MITM = rule("peer-requires-mitm")
+SC_MISMATCH = rule("secure-connections-mismatch")
+# The Pairing Failed reasons whose rule needs no more telling apart (0x03, and 0x05/0x08
+# right after a Pairing Request, are told apart in smp_failures below)
+_SIMPLE: dict[int, RuleInfo] = {
+    ErrorCode.CONFIRM_VALUE_FAILED: rule("confirm-value-failed"),
+    ErrorCode.DHKEY_CHECK_FAILED: rule("dhkey-check-failed"),
+    ErrorCode.NUMERIC_COMPARISON_FAILED: rule("numeric-comparison-failed"),
+    ErrorCode.PAIRING_NOT_SUPPORTED: rule("pairing-not-supported"),
+    ErrorCode.COMMAND_NOT_SUPPORTED: rule("command-not-supported"),
+    ErrorCode.INVALID_PARAMETERS: rule("invalid-parameters"),
+    ErrorCode.REPEATED_ATTEMPTS: rule("repeated-attempts"),
+    ErrorCode.ENCRYPTION_KEY_SIZE: rule("encryption-key-size"),
+    ErrorCode.PASSKEY_ENTRY_FAILED: rule("passkey-entry-failed"),
+    ErrorCode.OOB_NOT_AVAILABLE: rule("oob-not-available"),
+}
+PAIRING_NOT_SUPPORTED = _SIMPLE[ErrorCode.PAIRING_NOT_SUPPORTED]
+REPEATED = _SIMPLE[ErrorCode.REPEATED_ATTEMPTS]
+KEY_SIZE = _SIMPLE[ErrorCode.ENCRYPTION_KEY_SIZE]
+OTHER = rule("pairing-failed")
 
 
 def _side(sent_by: Side) -> str:
@@ -303,24 +64,19 @@ def _side(sent_by: Side) -> str:
 
 
 def _params(p: Pairing) -> str:
-    parts = []
-    for label, f in (("Request", p.request), ("Response", p.response)):
-        if f is not None:
-            parts.append(
-                f"Pairing {label} #{f.frame}: {f.io_capability_name}, "
-                f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
-                f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
-            )
-    return "; ".join(parts)
+    return "; ".join(
+        f"Pairing {which.capitalize()} #{f.frame}: {f.io_capability_name}, "
+        f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
+        f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
+        for which, f in exchanged(p)
+    )
 
 
 def _evidence(p: Pairing) -> list[int]:
     frames = []
     if p.security_request is not None:
         frames.append(p.security_request.frame)
-    for f in (p.request, p.response):
-        if f is not None:
-            frames.append(f.frame)
+    frames.extend(f.frame for _, f in exchanged(p))
     if p.failure is not None:
         frames.append(p.failure.frame)
     return frames
@@ -542,26 +298,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         yield finding(info, detail, frames, **where)
 
 
-COMMITMENT_NOT_CHECKED = rule(
-    RuleInfo(
-        code="commitment-not-checked",
-        severity=Severity.ERROR,
-        title="A confirm value is wrong, yet the peer went on pairing: it does not check it",
-        spec="Vol 3, Part H, 2.3.5.5 and 2.3.5.6.2–2.3.5.6.3 (confirm checks); 3.5.5 (0x04)",
-        explanation=(
-            "Recomputed from the public values in the capture, one side's Pairing Confirm does "
-            "not match its nonce (and public key), or the two sides committed to different "
-            "passkey bits — but the peer did not answer Confirm Value Failed (0x04) and the "
-            "pairing went on. A stack that skips this check gives no protection against a man "
-            "in the middle, whatever the method promises."
-        ),
-        fix=(
-            "Update the firmware of the side that should have refused (the one that received "
-            "the wrong confirm and its nonce); do not trust this bond for anything that needs "
-            "authentication. Report it to the stack's vendor as a security bug."
-        ),
-    )
-)
+COMMITMENT_NOT_CHECKED = rule("commitment-not-checked")
 
 
 _COMMITMENTS = frozenset(
@@ -574,47 +311,8 @@ _COMMITMENTS = frozenset(
     }
 )
 
-DEBUG_KEY = rule(
-    RuleInfo(
-        code="debug-key",
-        severity=Severity.WARNING,
-        title="A device paired with the SMP debug key: anyone with this capture can compute "
-        "the keys",
-        spec="Vol 3, Part H, 2.3.5.6.1 (Debug mode)",
-        explanation=(
-            "LE Secure Connections protects against eavesdroppers only while each side's "
-            "private key stays secret. The spec publishes one key pair for debugging so that "
-            "air captures can be decrypted; a device that pairs with it gives every listener "
-            "the DHKey and the LTK. Fine on a test bench (sniffers ask for it), never in a "
-            "product."
-        ),
-        fix=(
-            "Turn SMP debug mode off on the side that used it: Zephyr "
-            "CONFIG_BT_USE_DEBUG_KEYS=n; Linux `btmgmt debug-keys off`; nRF5 SDK / SoftDevice: "
-            "generate the key pair instead of loading the debug one; Bumble: "
-            "`smp_manager.debug_mode = False`. Then remove the bond on both sides and pair again."
-        ),
-    )
-)
-
-INVALID_PUBLIC_KEY = rule(
-    RuleInfo(
-        code="invalid-public-key",
-        severity=Severity.ERROR,
-        title="A Pairing Public Key is not a point on the P-256 curve",
-        spec="Vol 3, Part H, 2.3.5.6.1 and 3.5.6; Erratum 10734 (CVE-2018-5383)",
-        explanation=(
-            "The public key a side sent does not lie on the P-256 curve. A correct peer checks "
-            "this and refuses the pairing; a peer that goes on is open to the invalid-curve "
-            "attack, and the two sides cannot agree on a DHKey (DHKey Check Failed follows)."
-        ),
-        fix=(
-            "The side that sent it has a broken ECC implementation (or is an attacker); update "
-            "its firmware. If the pairing went on, update the other side too: it must validate "
-            "public keys (fixed in stacks since 2018)."
-        ),
-    )
-)
+DEBUG_KEY = rule("debug-key")
+INVALID_PUBLIC_KEY = rule("invalid-public-key")
 
 
 @check
@@ -661,12 +359,12 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
-        for label, f in (("Pairing Request", p.request), ("Pairing Response", p.response)):
-            if f is not None and not 7 <= f.max_key_size <= 16:
+        for which, f in exchanged(p):
+            if not 7 <= f.max_key_size <= 16:
                 yield finding(
                     KEY_SIZE,
-                    f"The {label} #{f.frame} announces a Maximum Encryption Key Size of "
-                    f"{f.max_key_size}; the spec allows 7 to 16 octets.",
+                    f"The Pairing {which.capitalize()} #{f.frame} announces a Maximum "
+                    f"Encryption Key Size of {f.max_key_size}; the spec allows 7 to 16 octets.",
                     [f.frame],
                     connection=p.connection,
                     pairing=p.id,

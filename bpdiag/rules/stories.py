@@ -34,134 +34,10 @@ from bpdiag.analysis.model import (
 from bpdiag.decode.hci import ErrorCode as HciError
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode
-from bpdiag.rules.base import Finding, RuleInfo, Severity, check, finding, rule
+from bpdiag.rules.base import Finding, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
 _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
-
-SECURITY_REQUEST_IGNORED = rule(
-    RuleInfo(
-        code="security-request-ignored",
-        severity=Severity.WARNING,
-        title="The peripheral asked for security and the central did not answer",
-        spec="Vol 3, Part H, 3.6.7 (Security Request) and 2.4.6",
-        explanation=(
-            "A Security Request asks the central to pair or to encrypt with the key of an "
-            "existing bond. The central may answer with a Pairing Request, with encryption, or "
-            "with Pairing Failed; here it did none of these before the link closed or the "
-            "capture ended. Many peripherals then close the link or refuse protected "
-            "attributes. This is not a failed pairing: no pairing was started."
-        ),
-        fix=(
-            "Make the central act on the request: BlueZ answers Security Requests itself when "
-            "the adapter is bondable (`btmgmt bondable on`) and an agent is registered "
-            "(`bluetoothctl` → `agent on`, `default-agent`), or pair explicitly (`pair "
-            "<addr>`); Android starts bonding for it only in some versions — call "
-            "`createBond()` from the app; Zephyr: `bt_conn_set_security()` in the "
-            "`security_changed`/connected callback. If the peripheral disconnects quickly, "
-            "the central must answer within the peripheral's time limit."
-        ),
-    )
-)
-
-PEER_STATE_CHANGED = rule(
-    RuleInfo(
-        code="peer-state-changed",
-        severity=Severity.INFO,
-        title="The same request was refused at once and later accepted: the peer's state changed",
-        spec="Vol 3, Part H, 3.5.5 (0x05, 0x08) and 2.3.6",
-        explanation=(
-            "The peer refused a Pairing Request before any key exchange, and later accepted "
-            "a Pairing Request with exactly the same parameters. The parameters were not the "
-            "cause: what changed is the peer's state — it entered pairing mode (a button "
-            "press, a pairing window) or its back-off after failed attempts ran out."
-        ),
-        fix=(
-            "Keep the parameters; make sure the device is in pairing mode (or has waited out "
-            "its back-off) before pairing, and pair within its window."
-        ),
-    )
-)
-
-REPEATED_TIMEOUTS = rule(
-    RuleInfo(
-        code="repeated-smp-timeouts",
-        severity=Severity.WARNING,
-        title="Pairing with this peer ran into the 30-second SMP timeout again and again",
-        spec="Vol 3, Part H, 3.4 (SMP timeout)",
-        explanation=(
-            "Several pairings with the same peer stopped and nothing came for 30 seconds, the "
-            "Security Manager's timeout; after it no SMP PDU may be sent on that link. When it "
-            "stops at the same step each time, the side that should answer that step is "
-            "waiting for something that never comes — usually a user prompt (passkey, "
-            "confirmation) nobody sees, or an agent that is not registered."
-        ),
-        fix=(
-            "Look at the step where it stops and who must answer: answer the passkey or "
-            "confirmation prompt on that side within 30 s (BlueZ: register an agent that "
-            "shows it); if no prompt exists, offer NoInputNoOutput there. Retrying unchanged "
-            "gives the same timeout."
-        ),
-    )
-)
-
-SAME_FAILURE = rule(
-    RuleInfo(
-        code="same-failure-every-connection",
-        severity=Severity.WARNING,
-        title="The same pairing failure on every reconnection",
-        spec="Vol 3, Part H, 3.5.5 (Pairing Failed)",
-        explanation=(
-            "The peer was reconnected several times and each connection's pairing failed the "
-            "same way. Reconnecting and retrying does not change the outcome; the cause named "
-            "by the failure has to be fixed first (and repeated failures can put the peer "
-            "into its Repeated Attempts back-off)."
-        ),
-        fix=(
-            "Stop the reconnect loop (BlueZ auto-connect, an app retrying on disconnect) and fix "
-            "what the failure's own finding names; then pair once."
-        ),
-    )
-)
-
-DHKEY_OVER_BOND = rule(
-    RuleInfo(
-        code="dhkey-failed-over-bond",
-        severity=Severity.WARNING,
-        title="DHKey Check Failed while re-pairing a device that was already bonded",
-        spec="Vol 3, Part H, 2.3.5.6.5, 2.4.6 and 3.5.5 (0x0B)",
-        explanation=(
-            "The pairing that failed with DHKey Check Failed was run with a peer that this "
-            "capture shows as bonded before (encryption with a stored key, or an earlier "
-            "bonding pairing). When one side re-pairs over an existing bond while the other "
-            "still holds the old bond's keys or identity, the two sides do not compute the "
-            "check from the same values."
-        ),
-        fix=(
-            "Remove the bond on both sides, then pair again: BlueZ `bluetoothctl remove "
-            "<addr>`; Android Settings → Bluetooth → Forget; on the device its 'clear bonds' "
-            "action (Zephyr `bt_unpair()`, nRF5 `pm_peers_delete()`)."
-        ),
-    )
-)
-
-NC_THEN_REFUSED = rule(
-    RuleInfo(
-        code="refused-after-rejection",
-        severity=Severity.WARNING,
-        title="After a rejected Numeric Comparison the peer refuses every new attempt",
-        spec="Vol 3, Part H, 2.3.5.6.2, 2.3.6 and 3.5.5 (0x0C, 0x05)",
-        explanation=(
-            "A pairing failed with Numeric Comparison Failed, and every later attempt with the "
-            "same peer was refused with Pairing Not Supported. The peer locked pairing after "
-            "the rejection; retrying in a loop does not unlock it."
-        ),
-        fix=(
-            "Reset the peer's pairing state (power-cycle it, or put it back into pairing "
-            "mode), then pair once and confirm on both devices when the numbers match."
-        ),
-    )
-)
 
 
 # ------------------------------------------------------------------ the index
@@ -322,6 +198,9 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
     return text
 
 
+SECURITY_REQUEST_IGNORED = rule("security-request-ignored")
+
+
 @check
 def security_requests(analysis: Analysis) -> Iterator[Finding]:
     if not analysis.security_requests:
@@ -357,6 +236,9 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
         yield from _same_failure(name, ps)
         yield from _dhkey_over_bond(name, ps, bonded_at.get(addr))
         yield from _nc_then_refused(name, ps)
+
+
+PEER_STATE_CHANGED = rule("peer-state-changed")
 
 
 def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
@@ -403,6 +285,9 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         return  # one story per peer
 
 
+REPEATED_TIMEOUTS = rule("repeated-smp-timeouts")
+
+
 def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> Iterator[Finding]:
     hits: list[tuple[Pairing, float]] = []
     for p in ps:
@@ -434,6 +319,9 @@ def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> I
         connection=hits[-1][0].connection,
         pairing=hits[-1][0].id,
     )
+
+
+SAME_FAILURE = rule("same-failure-every-connection")
 
 
 def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
@@ -499,6 +387,9 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
     return out
 
 
+DHKEY_OVER_BOND = rule("dhkey-failed-over-bond")
+
+
 def _dhkey_over_bond(
     addr: str, ps: list[Pairing], bonded: tuple[int, str] | None
 ) -> Iterator[Finding]:
@@ -524,6 +415,9 @@ def _dhkey_over_bond(
             connection=p.connection,
             pairing=p.id,
         )
+
+
+NC_THEN_REFUSED = rule("refused-after-rejection")
 
 
 def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:

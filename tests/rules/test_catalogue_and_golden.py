@@ -11,7 +11,9 @@ import pytest
 
 from bpdiag.diagnose import diagnose_file
 from bpdiag.rules import CATALOGUE, catalogue_markdown
+from bpdiag.rules.base import rule
 from bpdiag.rules.explain import CATALOGUE as EXPLAIN
+from bpdiag.rules.tables import TableError, load
 from tests.conftest import ROOT, require_shared, shared_captures
 from tests.conftest import SHARED as SHARED_DIR
 
@@ -53,6 +55,16 @@ def test_issue_codes_exist() -> None:
         "truncated-snoop",
     }
     assert wanted <= set(CATALOGUE)
+
+
+def test_every_declared_rule_is_claimed_by_a_module_once() -> None:
+    # catalogue.toml holds the words; an entry no rule module claims would be prose that
+    # neither a finding nor docs/rules.md ever shows
+    assert set(load("catalogue.toml")) == set(CATALOGUE)
+    with pytest.raises(ValueError, match="duplicate rule code bond-lost"):
+        rule("bond-lost")
+    with pytest.raises(TableError, match="no rule 'no-such-rule'"):
+        rule("no-such-rule")
 
 
 def test_explain_points_to_real_findings() -> None:
