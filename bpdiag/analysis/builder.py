@@ -267,10 +267,9 @@ class Analyzer:
         cmd = pdu.msg
         code = pdu.opcode
         sender = self._sender(conn, pdu.direction, code)
-        step = Step(
-            pdu.frame, pdu.time, sender, code, cmd.name, cast(smp.SmpCommand, cmd), pdu.decrypted
-        )
         if code == _SECURITY_REQUEST:
+            # Held as a ``Step`` until the central answers (a pairing then takes it)
+            sr_step = Step(pdu.frame, pdu.time, sender, code, cmd.name, cmd, pdu.decrypted)
             p = self._open.get(conn.id)
             sr = cast(smp.SecurityRequest, cmd)
             if (
@@ -284,9 +283,7 @@ class Analyzer:
                     p.security_request = SecurityRequest(
                         pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc
                     )
-                p.frames.append(pdu.frame)
-                p.steps.append(step)
-                self._note_unresolved(conn, step, None, pdu.direction)
+                self._note_unresolved(conn, p.steps.take(sr_step), None, pdu.direction)
                 return conn
             held = self._pending_sr.get(conn.id)
             if held is None:
@@ -295,11 +292,11 @@ class Analyzer:
                     SecurityRequest(pdu.frame, sr.auth_req, sr.bonding, sr.mitm, sr.sc),
                     pdu.time,
                 )
-                self._pending_sr[conn.id] = (proc, [step])
+                self._pending_sr[conn.id] = (proc, [sr_step])
             else:
                 held[0].repeats += 1
-                held[1].append(step)
-            self._note_unresolved(conn, step, None, pdu.direction)
+                held[1].append(sr_step)
+            self._note_unresolved(conn, sr_step, None, pdu.direction)
             return conn
         p = self._open.get(conn.id)
         held = self._pending_sr.pop(conn.id, None) if code not in _KEY_NAMES else None
@@ -308,8 +305,8 @@ class Analyzer:
             proc, sr_steps = held
             p = self._new_pairing(conn, proc.request.frame)
             p.security_request = proc.request
-            p.frames.extend(s.frame for s in sr_steps)
-            p.steps.extend(sr_steps)
+            for s in sr_steps:
+                p.steps.take(s)
         failure_or_key: Failure | KeyDistributed | None = None
         if code == _PAIRING_REQUEST:
             if held is None and (
@@ -331,7 +328,7 @@ class Analyzer:
             if p is None:
                 p = self._new_pairing(conn, pdu.frame)
             failure_or_key = KeyDistributed(pdu.frame, self._role_word(sender), _KEY_NAMES[code])
-            p.keys.append(failure_or_key)
+            p.add_key(failure_or_key)
             if code == _IDENTITY_ADDRESS:
                 _learn_identity(conn, sender, cast(smp.IdentityAddressInformation, cmd))
         else:
@@ -359,8 +356,7 @@ class Analyzer:
                     p.ended_frame = pdu.frame
                     failure_or_key = p.failure
                 self._open.pop(conn.id, None)
-        p.frames.append(pdu.frame)
-        p.steps.append(step)
+        step = p.steps.record(pdu.frame, pdu.time, sender, code, cmd, pdu.decrypted)
         self._note_unresolved(conn, step, failure_or_key, pdu.direction)
         if p.request is not None and p.response is not None and p.method is None:
             self._choose_method(p)
@@ -369,11 +365,14 @@ class Analyzer:
     def _note_unresolved(
         self,
         conn: Connection,
-        step: Step,
+        step: Step | None,
         also: Failure | KeyDistributed | None,
         direction: Direction,
     ) -> None:
-        """Keep a PDU whose sender waits for the local role (HCI logs that start mid-link)."""
+        """Keep a PDU whose sender waits for the local role (HCI logs that start mid-link);
+        ``step`` is None for one packed with its sender known."""
+        if step is None:
+            return
         if step.sender == Role.UNKNOWN and (direction is _SENT or direction is _RECEIVED):
             self._unresolved.append((conn, step, also, direction is _SENT))
 

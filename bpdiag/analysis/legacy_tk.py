@@ -67,7 +67,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
     found, skipped = _search(p, sides, ia, ra, preq, pres, conn.local_role is None, keys)
     if skipped is not None:
         frame = min(c[0] for c, _r in sides.values())
-        p.checks.append(
+        p.add_check(
             Check(
                 "passkey_search",
                 frame,
@@ -83,7 +83,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
     for who, ((cframe, _c), _r) in sides.items():
         other = _OTHER[who]
         passkey = found.get(who)
-        p.checks.append(
+        p.add_check(
             Check(
                 f"{who}_passkey",
                 cframe,
@@ -102,7 +102,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
         shown = p.passkey_displayed_by
         entered = _OTHER.get(shown or "")
         got = {"initiator": a, "responder": b}
-        p.checks.append(
+        p.add_check(
             Check(
                 "passkey_agreement",
                 max(r[0] for _c, r in sides.values()),
@@ -199,7 +199,7 @@ def _oob(
             if hit is not None and hit[2] is None:
                 ok = True
                 break
-        p.checks.append(
+        p.add_check(
             Check(
                 f"{who}_confirm",
                 cframe,

@@ -6,11 +6,15 @@ These are plain data: nothing here formats text for people or JSON (``report/`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import InitVar, dataclass, field
 from enum import StrEnum
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from bpdiag.capture.record import Problem
+from bpdiag.decode import smp
 from bpdiag.decode.pdu import Layer
 
 
@@ -209,6 +213,149 @@ class Step:
     decrypted: bool = False  # bpdiag decrypted the packet that carried it (air captures)
 
 
+class _StoredStep(Step):
+    """A step read back from ``Steps``' packed form: ``msg`` is decoded from the PDU's
+    bytes each time it is asked for (``parse_smp`` gives what the decoder gave: the same
+    shared object for the short commands it shares, an equal one for the others)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, frame: int, time: float, sender: Role, raw: bytes, decrypted: bool) -> None:
+        self.frame, self.time, self.sender, self.decrypted = frame, time, sender, decrypted
+        code = raw[0]
+        self.code, self.name, self._raw = code, smp.command_name(code), raw
+
+    @property
+    def msg(self) -> smp.SmpCommand:
+        return smp.parse_smp(self._raw)
+
+
+_STEP = struct.Struct("<qdBH")  # frame, time, sender and flags, PDU length; then the PDU
+_ROLES = (Role.CENTRAL, Role.PERIPHERAL)
+_ROLE_BITS = {Role.CENTRAL: 0, Role.PERIPHERAL: 1}
+_DECRYPTED, _WHOLE = 0x02, 0x80
+
+
+class Steps(Sequence[Step]):
+    """The steps of one pairing, packed: a long log holds hundreds of thousands of SMP PDUs,
+    and a ``Step`` with its decoded command is some 250 bytes where its frame, time, sender
+    and wire bytes are about 40.  ``record`` packs a PDU the decoder gave whole with a
+    known sender; a step whose sender is still to be learnt (it is set on the ``Step``
+    later), whose command the log cut, or that is appended as a ``Step`` is kept as that
+    object.  Reading gives ``Step``s, in order, as a list of them would."""
+
+    __slots__ = ("_count", "_kept", "_packed")
+
+    def __init__(self, steps: Iterable[Step] = ()) -> None:
+        self._packed = bytearray()
+        self._kept: list[Step] | None = None  # the steps kept as objects
+        self._count = 0
+        self.extend(steps)
+
+    def record(
+        self, frame: int, time: float, sender: Role, code: int, msg: Any, decrypted: bool = False
+    ) -> Step | None:
+        """Add the step of a PDU: packed when its sender is known and the decoder gave its
+        command whole (None), else as a ``Step`` (returned: its sender may be set later)."""
+        bits = _ROLE_BITS.get(sender)
+        if bits is not None and isinstance(msg, smp.SmpCommand) and msg.code == code:
+            raw = msg.to_bytes()
+            flags = bits | _DECRYPTED if decrypted else bits
+            self._packed += _STEP.pack(frame, time, flags, len(raw))
+            self._packed += raw
+            self._count += 1
+            return None
+        step = Step(frame, time, sender, code, msg.name, msg, decrypted)
+        self.append(step)
+        return step
+
+    def take(self, step: Step) -> Step | None:
+        """``record`` for a step made earlier: packed, or ``step`` itself kept (returned)."""
+        if _ROLE_BITS.get(step.sender) is not None and isinstance(step.msg, smp.SmpCommand):
+            return self.record(
+                step.frame, step.time, step.sender, step.code, step.msg, step.decrypted
+            )
+        self.append(step)
+        return step
+
+    def append(self, step: Step) -> None:
+        """Add ``step`` itself (it is the object read back)."""
+        kept = self._kept
+        if kept is None:
+            kept = self._kept = []
+        self._packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
+        kept.append(step)
+        self._count += 1
+
+    def extend(self, steps: Iterable[Step]) -> None:
+        for step in steps:
+            self.append(step)
+
+    def __iadd__(self, steps: Iterable[Step]) -> Steps:
+        self.extend(steps)
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Step]:
+        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
+        pos, end = 0, len(packed)
+        while pos < end:
+            frame, time, bits, n = unpack(packed, pos)
+            pos += size
+            if bits & _WHOLE:
+                yield kept[frame]  # type: ignore[index]
+            else:
+                yield _StoredStep(
+                    frame,
+                    time,
+                    _ROLES[bits & 1],
+                    bytes(packed[pos : pos + n]),
+                    bool(bits & _DECRYPTED),
+                )
+                pos += n
+
+    @overload
+    def __getitem__(self, i: int) -> Step: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Step]: ...
+    def __getitem__(self, i: int | slice) -> Step | list[Step]:
+        if isinstance(i, slice):
+            return list(self)[i]
+        n = self._count
+        if not -n <= i < n:
+            raise IndexError("step index out of range")
+        return next(islice(self, i % n, None))
+
+    def frames(self) -> list[int]:
+        """The steps' frame numbers, in order."""
+        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
+        out: list[int] = []
+        pos, end = 0, len(packed)
+        while pos < end:
+            frame, _time, bits, n = unpack(packed, pos)
+            out.append(kept[frame].frame if bits & _WHOLE else frame)  # type: ignore[index]
+            pos += size + n
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Steps | list):
+            return len(self) == len(other) and all(
+                _step_tuple(a) == _step_tuple(b) for a, b in zip(self, other, strict=True)
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Steps({list(self)!r})"
+
+
+def _step_tuple(s: Step) -> tuple[Any, ...]:
+    return (s.frame, s.time, s.sender, s.code, s.name, s.msg, s.decrypted)
+
+
 class CheckFact(StrEnum):
     """What a ``Check`` redid, as the facts it carries are read (``rules.evidence`` words
     each kind; its ``spec`` is the section of Vol 3, Part H).  ``CheckKind`` is the check's
@@ -283,6 +430,17 @@ class KeyDistributed:
     key: str  # "LTK" | "EDIV/Rand" | "IRK" | "Identity Address" | "CSRK"
 
 
+_T = TypeVar("_T")
+
+
+def _grown(items: Sequence[_T], item: _T) -> list[_T]:
+    """``items`` with ``item`` appended: the list itself, or a new one for a tuple."""
+    if type(items) is list:
+        items.append(item)
+        return items
+    return [*items, item]
+
+
 @dataclass(slots=True)
 class Pairing:
     """One pairing attempt on a connection (Vol 3, Part H, 2.1: phases 1–3)."""
@@ -290,8 +448,13 @@ class Pairing:
     id: int
     connection: int
     first_frame: int
-    frames: list[int] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    # The frames of its SMP PDUs are its steps' (``frames``); a hand-built pairing may give
+    # them without steps.
+    if TYPE_CHECKING:  # what it reads as: a list (the property set below the class)
+        frames: list[int] = field(default_factory=list)
+    else:
+        frames: InitVar[list[int] | None] = None
+    steps: Steps = field(default_factory=Steps)
     security_request: SecurityRequest | None = None
     request: Features | None = None
     response: Features | None = None
@@ -304,17 +467,33 @@ class Pairing:
     public_keys: int = 0
     dhkey_checks: int = 0
     keypresses: int = 0
-    keys: list[KeyDistributed] = field(default_factory=list)
+    # The lists below are the shared empty tuple until their first item (``add``): most
+    # pairings of a long log have no cut frames, many no keys or checks.
+    keys: Sequence[KeyDistributed] = ()
     failure: Failure | None = None
     encrypted_frame: int | None = None
     encryption_status: int | None = None
     ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
     early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
-    checks: list[Check] = field(default_factory=list)  # spec checks redone (verify.py)
+    checks: Sequence[Check] = ()  # spec checks redone (verify.py)
     numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
-    cut_frames: list[int] = field(default_factory=list)  # its SMP PDUs the log stored cut
+    cut_frames: Sequence[int] = ()  # its SMP PDUs the log stored cut
     # SMP PDUs whose sender the capture did not show, told from SMP's order (sender_order)
-    senders_from_order: list[int] = field(default_factory=list)
+    senders_from_order: Sequence[int] = ()
+    _frames: list[int] | None = field(default=None, init=False, repr=False)
+
+    # ``frames`` is an InitVar at run time; to mypy a field, hence the default (RUF033)
+    def __post_init__(self, frames: list[int] | None = None) -> None:  # noqa: RUF033
+        self._frames = frames
+
+    def add_key(self, key: KeyDistributed) -> None:
+        self.keys = _grown(self.keys, key)
+
+    def add_check(self, check: Check) -> None:
+        self.checks = _grown(self.checks, check)
+
+    def add_cut_frame(self, frame: int) -> None:
+        self.cut_frames = _grown(self.cut_frames, frame)
 
     @property
     def phase2_complete(self) -> bool:
@@ -346,6 +525,21 @@ class Pairing:
         if self.keys and self.phase2_started:
             return Outcome.SUCCESS
         return Outcome.INCOMPLETE
+
+
+def _pairing_frames(p: Pairing) -> list[int]:
+    """The frames of the pairing's SMP PDUs, in order: its steps' unless they were given."""
+    if p._frames is not None:
+        return p._frames
+    steps = p.steps
+    return steps.frames() if isinstance(steps, Steps) else [s.frame for s in steps]
+
+
+def _set_pairing_frames(p: Pairing, frames: list[int]) -> None:
+    p._frames = frames
+
+
+setattr(Pairing, "frames", property(_pairing_frames, _set_pairing_frames))  # noqa: B010
 
 
 @dataclass(slots=True)

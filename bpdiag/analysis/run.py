@@ -240,7 +240,7 @@ def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:
     for f in cut:
         i = bisect.bisect_right(starts, f) - 1
         if i >= 0:
-            ordered[i].cut_frames.append(f)
+            ordered[i].add_cut_frame(f)
 
 
 def _mark_cut_encryptions(analysis: Analysis, cut: list[int]) -> None:

@@ -178,7 +178,8 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
         for k in p.keys:
             if k.sent_by == Side.UNKNOWN and by_frame.get(k.frame) in _ROLE_WORD:
                 k.sent_by = _ROLE_WORD[by_frame[k.frame]]
-    p.senders_from_order.extend(sorted(done))
+    if done:
+        p.senders_from_order = [*p.senders_from_order, *sorted(done)]
 
 
 _KEY_CODES = frozenset(code for _, codes, _ in _KEY_ORDER for code in codes)

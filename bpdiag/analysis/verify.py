@@ -140,7 +140,7 @@ def _public_keys(p: Pairing, v: _Values) -> None:
             continue
         x, (frame, y) = v.pk[key], v.pky[key]
         if x == DEBUG_PUBLIC_X and y == DEBUG_PUBLIC_Y:
-            p.checks.append(
+            p.add_check(
                 Check(
                     f"{who}_debug_key",
                     frame,
@@ -152,7 +152,7 @@ def _public_keys(p: Pairing, v: _Values) -> None:
             )
             continue
         if not on_p256(int.from_bytes(x, "big"), int.from_bytes(y, "big")):
-            p.checks.append(
+            p.add_check(
                 Check(
                     f"{who}_public_key",
                     frame,
@@ -171,7 +171,7 @@ def _sc_just_works(p: Pairing, v: _Values) -> None:
     if v.confirms["r"] and v.randoms["r"]:
         (cframe, cb), (nframe, nb) = v.confirms["r"][0], v.randoms["r"][0]
         ok = f4(pkb, pka, nb, b"\x00") == cb
-        p.checks.append(
+        p.add_check(
             Check(
                 "responder_confirm",
                 cframe,
@@ -217,7 +217,7 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
             k = side_bits.index(_BAD)
             confirm = v.rounds[key][k][0]
             assert confirm is not None
-            p.checks.append(
+            p.add_check(
                 Check(
                     f"{who}_passkey_commitment",
                     confirm[0],
@@ -237,7 +237,7 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
     rounds = len(ib)
     if differ:
         k = differ[0]
-        p.checks.append(
+        p.add_check(
             Check(
                 "passkey_agreement",
                 last,
@@ -252,7 +252,7 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
     elif rounds > len(rb) and p.failure is not None and p.failure.sent_by == Side.RESPONDER:
         # The responder checked the initiator's commitment of the last round with its own bit,
         # found it wrong and stopped before revealing its nonce.
-        p.checks.append(
+        p.add_check(
             Check(
                 "passkey_agreement",
                 v.randoms["i"][-1][0],
@@ -265,7 +265,7 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
             )
         )
     elif both:
-        p.checks.append(
+        p.add_check(
             Check(
                 "passkey_agreement",
                 last,
@@ -350,7 +350,7 @@ def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
     for who, ((cframe, _c), _r) in sides.items():
         # A mismatch is certain only when the other side verifies with the same inputs.
         if ok[who] or any(ok[o] for o in sides if o != who):
-            p.checks.append(
+            p.add_check(
                 Check(
                     f"{who}_confirm",
                     cframe,

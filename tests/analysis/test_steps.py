@@ -1,0 +1,80 @@
+"""A pairing's steps packed (``analysis.model.Steps``): reading them back gives what a list of
+``Step``s would, with the decoded command each carried, and the steps whose sender is still to
+be learnt stay the objects the analysis sets it on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bpdiag.analysis.model import Pairing, Role, Step, Steps
+from bpdiag.analysis.run import Reading
+from bpdiag.decode import smp
+
+CAPS = Path(__file__).resolve().parents[2] / "captures"
+
+_CONFIRM = smp.PairingConfirm(bytes(range(16)))
+_REQUEST = smp.parse_smp(bytes([0x01, 0x03, 0x00, 0x0D, 0x10, 0x07, 0x07]))
+_PUBLIC_KEY = smp.PairingPublicKey(bytes(range(32)), bytes(range(32, 64)))
+_UNREAD = smp.UnreadCommand(0x03, 17)  # the log kept the code only
+
+
+def _steps() -> tuple[Steps, list[tuple[object, ...]]]:
+    steps = Steps()
+    given = [
+        (100, 1.5, Role.CENTRAL, 0x01, _REQUEST, False),
+        (101, 1.25, Role.PERIPHERAL, 0x03, _CONFIRM, True),
+        (2**40, 2.0, Role.UNKNOWN, 0x0C, _PUBLIC_KEY, False),  # sender to be learnt
+        (103, 3.0, Role.CENTRAL, 0x03, _UNREAD, False),  # no wire bytes to pack
+    ]
+    for frame, time, sender, code, msg, decrypted in given:
+        steps.record(frame, time, sender, code, msg, decrypted)
+    want = [(f, t, s, c, m.name, m, d) for f, t, s, c, m, d in given]
+    return steps, want
+
+
+def _facts(s: Step) -> tuple[object, ...]:
+    return (s.frame, s.time, s.sender, s.code, s.name, s.msg, s.decrypted)
+
+
+def test_reading_back_gives_every_fact_in_order() -> None:
+    steps, want = _steps()
+    assert [_facts(s) for s in steps] == want
+    assert len(steps) == 4 and steps.frames() == [100, 101, 2**40, 103]
+    assert _facts(steps[1]) == want[1] and _facts(steps[-1]) == want[3]
+    assert [_facts(s) for s in steps[1:3]] == want[1:3]
+    with pytest.raises(IndexError):
+        steps[4]
+    # the short commands the decoder shares come back as that same object
+    assert steps[0].msg is _REQUEST
+
+
+def test_a_step_with_its_sender_unknown_is_the_object_returned() -> None:
+    steps = Steps()
+    kept = steps.record(5, 0.0, Role.UNKNOWN, 0x03, _CONFIRM)
+    assert kept is not None and steps[0] is kept
+    kept.sender = Role.PERIPHERAL  # as the analysis does once the local role is known
+    assert steps[0].sender == Role.PERIPHERAL
+    assert steps.record(6, 0.0, Role.CENTRAL, 0x03, _CONFIRM) is None  # packed
+    appended = Step(7, 0.0, Role.CENTRAL, 0x04, "Pairing Random", None)
+    steps.append(appended)
+    assert steps[-1] is appended and steps.frames() == [5, 6, 7]
+
+
+def test_pairing_frames_are_its_steps_unless_given() -> None:
+    steps, _ = _steps()
+    p = Pairing(1, 1, 100, steps=steps)
+    assert p.frames == [100, 101, 2**40, 103]
+    assert Pairing(1, 1, 10, frames=[10, 12]).frames == [10, 12]
+    p.frames = [100]
+    assert p.frames == [100]
+
+
+def test_packed_steps_equal_the_steps_unpacked_on_a_capture() -> None:
+    a = Reading(CAPS / "sc_passkey_wrong.btsnoop").analyse()
+    p = a.pairings[0]
+    assert isinstance(p.steps, Steps) and len(p.steps) >= 20
+    unpacked = [Step(*_facts(s)) for s in p.steps]
+    assert p.steps == unpacked and p.frames == [s.frame for s in unpacked]
+    assert all(smp.parse_smp(s.msg.to_bytes()) == s.msg for s in unpacked)
