@@ -49,13 +49,6 @@ DEBUG_PUBLIC_X_WIRE = bytes.fromhex(
 )[::-1]
 
 C, P, U = Direction.C_TO_P, Direction.P_TO_C, Direction.UNKNOWN
-# The (from the central?, counter offset) pairs ``decrypt`` tries, by the direction given.
-_SEARCH = {
-    given: [(given, 0), (not given, 0)]
-    + [(given, k) for k in range(1, MAX_SKIP + 1)]
-    + [(not given, k) for k in range(1, MAX_SKIP + 1)]
-    for given in (True, False)
-}
 _LL_ENC_REQ, _LL_ENC_RSP = 0x03, 0x04
 
 
@@ -210,27 +203,48 @@ class LinkDecryptor:
         given = direction is not P
         tries = [s.locked] if s.locked is not None else s.ciphers
         for label, cipher in tries:
-            for central, k in _SEARCH[given]:
-                counter = s.counter[central] + k
-                if counter > ll_crypto.COUNTER_MAX:
-                    continue
-                plain = cipher.decrypt(counter, central, header0, payload)
-                if plain is None:
-                    continue
-                s.counter[central] = counter + 1
-                self.skipped_counters += k
-                if s.locked is None:
-                    s.locked = (label, cipher)
-                    self.uses.append(KeyUse(aa, self._frame, label, s.key_of.get(label, b"")))
-                self.decrypted += 1
-                self.last_frame = self._frame
-                self.last_plain = plain
-                self.last_from_central = central
-                return plain
+            found = self._open(s, cipher, given, header0, payload)
+            if found is None:
+                continue
+            central, k, plain = found
+            s.counter[central] += k + 1
+            self.skipped_counters += k
+            if s.locked is None:
+                s.locked = (label, cipher)
+                self.uses.append(KeyUse(aa, self._frame, label, s.key_of.get(label, b"")))
+            self.decrypted += 1
+            self.last_frame = self._frame
+            self.last_plain = plain
+            self.last_from_central = central
+            return plain
         if s.locked is None:
             s.failures += 1
         self.failed += 1
         return None
+
+    @staticmethod
+    def _open(
+        s: _Session, cipher: LinkCipher, given: bool, header0: int, payload: bytes
+    ) -> tuple[bool, int, bytes] | None:
+        """``(from the central?, counter values skipped, plaintext)`` of the first counter
+        that opens ``payload`` under ``cipher``, or ``None``.  Tried in turn: the expected
+        counter in the ``given`` direction, then in the other, then the ``MAX_SKIP``
+        counters after it in the given direction and those in the other
+        (``LinkCipher.first_opening`` tries the two runs at once)."""
+        for central in (given, not given):
+            counter = s.counter[central]
+            if counter <= ll_crypto.COUNTER_MAX:
+                plain = cipher.decrypt(counter, central, header0, payload)
+                if plain is not None:
+                    return central, 0, plain
+        runs = [(s.counter[central] + 1, central) for central in (given, not given)]
+        at = cipher.first_opening(runs, MAX_SKIP, header0, payload)
+        if at < 0:
+            return None
+        first, central = runs[at // MAX_SKIP]
+        k = at % MAX_SKIP
+        plain = cipher.decrypt(first + k, central, header0, payload)
+        return None if plain is None else (central, k + 1, plain)
 
     def at_frame(self, frame: int) -> None:
         """The frame the next ``decrypt`` call is for (for ``last_frame`` and ``uses``)."""
