@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 from bpdiag.analysis.model import (
     Check,
     CheckFact,
+    CheckKind,
     CheckResult,
     Connection,
     Method,
     NotSearched,
     Outcome,
     Pairing,
+    Side,
 )
 from bpdiag.crypto.keyring import Keyring, PasskeySearch, SearchMode
 from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
@@ -33,7 +35,7 @@ from bpdiag.crypto.tk_search import C1Inputs, passkey_tk
 if TYPE_CHECKING:
     from bpdiag.analysis.verify import _Values
 
-_OTHER = {"initiator": "responder", "responder": "initiator"}
+_OTHER = {Side.INITIATOR: Side.RESPONDER, Side.RESPONDER: Side.INITIATOR}
 
 
 def _types(
@@ -69,7 +71,7 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
         frame = min(c[0] for c, _r in sides.values())
         p.add_check(
             Check(
-                "passkey_search",
+                CheckKind.PASSKEY_SEARCH,
                 frame,
                 CheckResult.NOT_CHECKED,
                 fact=CheckFact.LEGACY_PASSKEY_NOT_SEARCHED,
@@ -85,9 +87,9 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
         passkey = found.get(who)
         p.add_check(
             Check(
-                f"{who}_passkey",
+                CheckKind(f"{who}_passkey"),
                 cframe,
-                "mismatch" if passkey is None else "match",
+                CheckResult.MISMATCH if passkey is None else CheckResult.MATCH,
                 fact=CheckFact.LEGACY_PASSKEY,
                 spec="2.3.5.3",
                 side=who,
@@ -98,15 +100,15 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
             )
         )
     if len(found) == 2:
-        a, b = found["initiator"], found["responder"]
+        a, b = found[Side.INITIATOR], found[Side.RESPONDER]
         shown = p.passkey_displayed_by
-        entered = _OTHER.get(shown or "")
-        got = {"initiator": a, "responder": b}
+        entered = None if shown is None else _OTHER.get(shown)
+        got = {Side.INITIATOR: a, Side.RESPONDER: b}
         p.add_check(
             Check(
-                "passkey_agreement",
+                CheckKind.PASSKEY_AGREEMENT,
                 max(r[0] for _c, r in sides.values()),
-                "match" if a == b else "mismatch",
+                CheckResult.MATCH if a == b else CheckResult.MISMATCH,
                 fact=CheckFact.LEGACY_PASSKEYS,
                 spec="2.3.5.3",
                 side=entered,  # None: neither side displayed it (both KeyboardOnly)
@@ -118,14 +120,14 @@ def legacy_secret(p: Pairing, v: _Values, conn: Connection | None, keys: Keyring
 
 def _search(
     p: Pairing,
-    sides: dict[str, tuple[tuple[int, bytes], tuple[int, bytes]]],
+    sides: dict[Side, tuple[tuple[int, bytes], tuple[int, bytes]]],
     ia: tuple[bytes, int | None],
     ra: tuple[bytes, int | None],
     preq: bytes,
     pres: bytes,
     air: bool,
     keys: Keyring,
-) -> tuple[dict[str, int], NotSearched | None]:
+) -> tuple[dict[Side, int], NotSearched | None]:
     """Each side's passkey, searched under the address types in ``_types`` order until one
     gives a passkey (the other side uses the same inputs), as ``keys.passkey_search``
     allows; else the passkeys already searched in this process (to decrypt the link).
@@ -135,7 +137,7 @@ def _search(
     wanted = policy.mode == SearchMode.ALWAYS or (
         policy.mode == SearchMode.FAILED and (not success or keys.show_keys)
     )
-    found: dict[str, int] = {}
+    found: dict[Side, int] = {}
     targets = [(sides[w][0][1], sides[w][1][1]) for w in sides]
     for k, (iat, rat) in enumerate(_types(ia, ra, air)):
         inputs = C1Inputs(preq, pres, iat, rat, ia[0], ra[0])
@@ -181,7 +183,7 @@ def _not_searched(policy: PasskeySearch, success: bool) -> NotSearched:
 
 def _oob(
     p: Pairing,
-    sides: dict[str, tuple[tuple[int, bytes], tuple[int, bytes]]],
+    sides: dict[Side, tuple[tuple[int, bytes], tuple[int, bytes]]],
     preq: bytes,
     pres: bytes,
     ia: tuple[bytes, int | None],
@@ -201,9 +203,9 @@ def _oob(
                 break
         p.add_check(
             Check(
-                f"{who}_confirm",
+                CheckKind(f"{who}_confirm"),
                 cframe,
-                "match" if ok else "mismatch",
+                CheckResult.MATCH if ok else CheckResult.MISMATCH,
                 fact=CheckFact.LEGACY_OOB_CONFIRM,
                 spec="2.3.5.4",
                 side=who,

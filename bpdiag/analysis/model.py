@@ -401,12 +401,12 @@ class Check:
     searches the analysis was allowed when that is why).
     """
 
-    check: str  # a CheckKind (verify.py and legacy_tk.py write its values)
+    check: CheckKind
     frame: int  # the PDU the check is about
-    result: str  # a CheckResult: match, mismatch, not_checked (``reason`` says why)
+    result: CheckResult  # match, mismatch, not_checked (``reason`` says why)
     fact: CheckFact
     spec: str  # the section of Vol 3, Part H it follows ("2.3.5.6.3")
-    side: str | None = None  # "initiator" | "responder"
+    side: Side | None = None  # whose value was checked; None: both sides'
     round: int | None = None
     expected: int | None = None
     got: int | None = None

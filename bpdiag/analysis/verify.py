@@ -24,7 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bpdiag.analysis.model import Check, CheckFact, Connection, Method, Pairing, Side
+from bpdiag.analysis.model import (
+    Check,
+    CheckFact,
+    CheckKind,
+    CheckResult,
+    Connection,
+    Method,
+    Pairing,
+    Side,
+)
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import smp
 
@@ -135,16 +144,16 @@ def on_p256(x: int, y: int) -> bool:
 def _public_keys(p: Pairing, v: _Values) -> None:
     """Each side's P-256 public key: the debug key (2.3.5.6.1) or not a point on the curve
     (which the peer must refuse, 2.3.5.6.1) are reported; a valid key is not listed."""
-    for who, key in (("initiator", "i"), ("responder", "r")):
+    for who, key in ((Side.INITIATOR, "i"), (Side.RESPONDER, "r")):
         if key not in v.pk:
             continue
         x, (frame, y) = v.pk[key], v.pky[key]
         if x == DEBUG_PUBLIC_X and y == DEBUG_PUBLIC_Y:
             p.add_check(
                 Check(
-                    f"{who}_debug_key",
+                    CheckKind(f"{who}_debug_key"),
                     frame,
-                    "mismatch",
+                    CheckResult.MISMATCH,
                     fact=CheckFact.DEBUG_KEY,
                     spec="2.3.5.6.1",
                     side=who,
@@ -154,9 +163,9 @@ def _public_keys(p: Pairing, v: _Values) -> None:
         if not on_p256(int.from_bytes(x, "big"), int.from_bytes(y, "big")):
             p.add_check(
                 Check(
-                    f"{who}_public_key",
+                    CheckKind(f"{who}_public_key"),
                     frame,
-                    "mismatch",
+                    CheckResult.MISMATCH,
                     fact=CheckFact.OFF_CURVE,
                     spec="2.3.5.6.1",
                     side=who,
@@ -173,12 +182,12 @@ def _sc_just_works(p: Pairing, v: _Values) -> None:
         ok = f4(pkb, pka, nb, b"\x00") == cb
         p.add_check(
             Check(
-                "responder_confirm",
+                CheckKind.RESPONDER_CONFIRM,
                 cframe,
-                "match" if ok else "mismatch",
+                CheckResult.MATCH if ok else CheckResult.MISMATCH,
                 fact=CheckFact.SC_CONFIRM,
                 spec="2.3.5.6.2",
-                side="responder",
+                side=Side.RESPONDER,
                 inputs=(nframe,),
             )
         )
@@ -212,16 +221,16 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
     if not v.randoms["i"]:
         return  # the initiator's nonces are missing (or their direction is unknown)
     last = max(f for f, _n in v.randoms["i"] + v.randoms["r"])
-    for who, key, side_bits in (("initiator", "i", ib), ("responder", "r", rb)):
+    for who, key, side_bits in ((Side.INITIATOR, "i", ib), (Side.RESPONDER, "r", rb)):
         if _BAD in side_bits:
             k = side_bits.index(_BAD)
             confirm = v.rounds[key][k][0]
             assert confirm is not None
             p.add_check(
                 Check(
-                    f"{who}_passkey_commitment",
+                    CheckKind(f"{who}_passkey_commitment"),
                     confirm[0],
-                    "mismatch",
+                    CheckResult.MISMATCH,
                     fact=CheckFact.SC_PASSKEY_COMMITMENT,
                     spec="2.3.5.6.3",
                     side=who,
@@ -239,9 +248,9 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
         k = differ[0]
         p.add_check(
             Check(
-                "passkey_agreement",
+                CheckKind.PASSKEY_AGREEMENT,
                 last,
-                "mismatch",
+                CheckResult.MISMATCH,
                 fact=CheckFact.SC_PASSKEY_BITS,
                 spec="2.3.5.6.3",
                 round=k + 1,
@@ -254,12 +263,12 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
         # found it wrong and stopped before revealing its nonce.
         p.add_check(
             Check(
-                "passkey_agreement",
+                CheckKind.PASSKEY_AGREEMENT,
                 v.randoms["i"][-1][0],
-                "mismatch",
+                CheckResult.MISMATCH,
                 fact=CheckFact.SC_PASSKEY_REFUSED,
                 spec="2.3.5.6.3",
-                side="responder",
+                side=Side.RESPONDER,
                 round=rounds,
                 expected=ib[rounds - 1] if ib[rounds - 1] >= 0 else None,  # its bit, if seen
             )
@@ -267,9 +276,9 @@ def _sc_passkey(p: Pairing, v: _Values) -> None:
     elif both:
         p.add_check(
             Check(
-                "passkey_agreement",
+                CheckKind.PASSKEY_AGREEMENT,
                 last,
-                "match",
+                CheckResult.MATCH,
                 fact=CheckFact.SC_PASSKEY_BITS,
                 spec="2.3.5.6.3",
                 rounds=len(both),
@@ -300,7 +309,7 @@ def _address(endpoint: Any) -> tuple[bytes, int | None] | None:
 _Address = tuple[bytes, int | None]
 
 
-_Sides = dict[str, tuple[tuple[int, bytes], tuple[int, bytes]]]  # who → (frame, value) twice
+_Sides = dict[Side, tuple[tuple[int, bytes], tuple[int, bytes]]]  # who → (frame, value) twice
 
 
 def legacy_inputs(
@@ -319,7 +328,7 @@ def legacy_inputs(
     preq, pres = pairing_pdu_value(v.preq[:7]), pairing_pdu_value(v.pres[:7])
     sides = {
         who: (v.confirms[key][0], v.randoms[key][0])
-        for who, key in (("initiator", "i"), ("responder", "r"))
+        for who, key in ((Side.INITIATOR, "i"), (Side.RESPONDER, "r"))
         if v.confirms[key] and v.randoms[key]
     }
     if not sides:
@@ -339,7 +348,7 @@ def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
     types = [(ia[1], ra[1])] if None not in (ia[1], ra[1]) else []
     types += [(a, b) for a in (0, 1) for b in (0, 1) if (a, b) not in types]
 
-    def verifies(who: str) -> bool:
+    def verifies(who: Side) -> bool:
         """Whether the side's confirm equals c1 with TK 0 under some address types."""
         (_cf, conf), (_nf, rand) = sides[who]
         return any(
@@ -352,9 +361,9 @@ def _legacy_just_works(p: Pairing, v: _Values, conn: Connection | None) -> None:
         if ok[who] or any(ok[o] for o in sides if o != who):
             p.add_check(
                 Check(
-                    f"{who}_confirm",
+                    CheckKind(f"{who}_confirm"),
                     cframe,
-                    "match" if ok[who] else "mismatch",
+                    CheckResult.MATCH if ok[who] else CheckResult.MISMATCH,
                     fact=CheckFact.LEGACY_JW_CONFIRM,
                     spec="2.3.5.5",
                     side=who,

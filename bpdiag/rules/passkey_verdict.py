@@ -54,7 +54,7 @@ def legacy_passkey_conclusion(p: Pairing) -> str | None:
         return None
     (who,) = found
     other = Side.RESPONDER if who == Side.INITIATOR else Side.INITIATOR
-    if other in by:
+    if PASSKEY_CHECKS[other] in by:  # (compared a Side with the check kinds: never true)
         return None
     shown = p.passkey_displayed_by
     if shown == other:
