@@ -149,28 +149,12 @@ def _public_keys(p: Pairing, v: _Values) -> None:
             continue
         x, (frame, y) = v.pk[key], v.pky[key]
         if x == DEBUG_PUBLIC_X and y == DEBUG_PUBLIC_Y:
-            p.add_check(
-                Check(
-                    CheckKind(f"{who}_debug_key"),
-                    frame,
-                    CheckResult.MISMATCH,
-                    fact=CheckFact.DEBUG_KEY,
-                    spec="2.3.5.6.1",
-                    side=who,
-                )
-            )
-            continue
-        if not on_p256(int.from_bytes(x, "big"), int.from_bytes(y, "big")):
-            p.add_check(
-                Check(
-                    CheckKind(f"{who}_public_key"),
-                    frame,
-                    CheckResult.MISMATCH,
-                    fact=CheckFact.OFF_CURVE,
-                    spec="2.3.5.6.1",
-                    side=who,
-                )
-            )
+            kind, fact = CheckKind(f"{who}_debug_key"), CheckFact.DEBUG_KEY
+        elif not on_p256(int.from_bytes(x, "big"), int.from_bytes(y, "big")):
+            kind, fact = CheckKind(f"{who}_public_key"), CheckFact.OFF_CURVE
+        else:
+            continue  # a valid key, not listed
+        p.add_check(Check(kind, frame, CheckResult.MISMATCH, fact=fact, spec="2.3.5.6.1", side=who))
 
 
 def _sc_just_works(p: Pairing, v: _Values) -> None:
