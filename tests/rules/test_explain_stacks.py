@@ -142,3 +142,18 @@ def test_peer_manager_and_esp_idf_entries_cite_their_source() -> None:
     # the spec's reasons keep the SMP causes; "started" is no failure and shows none
     assert by_key["esp-auth-smp-80"].causes
     assert "not a failure" in by_key["esp-auth-smp-98"].meaning
+
+
+def test_every_table_values_function_has_its_table() -> None:
+    from bpdiag.rules.explain_stacks import _TABLES, _VALUES
+
+    assert set(_VALUES) <= set(_TABLES) - {"causes"}
+
+
+def test_an_esp_auth_code_must_be_the_base_plus_the_reason() -> None:
+    from bpdiag.rules.explain_stacks import _esp_auth
+    from bpdiag.rules.tables import Table, TableError
+
+    row = Table("esp_auth.rows[0]", {"code": 79, "name": "PASSKEY_FAIL", "smp": 1})
+    with pytest.raises(TableError, match="code is not base 77 \\+ smp 1"):
+        list(_esp_auth(row, {}))
