@@ -35,15 +35,25 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-def _add(lists: dict[_K, list[_V]], key: _K, item: _V) -> None:
-    """Append ``item`` to ``lists[key]``.  A key's first item makes a list of exactly one
-    (``setdefault(key, []).append`` leaves room for four): most connections of a long log
-    have one pairing, one encryption, one peer address."""
+def _add(lists: dict[_K, _V | list[_V]], key: _K, item: _V) -> None:
+    """Add ``item`` under ``key``: a key's first item is kept alone, the second makes the
+    list (most connections of a long log have one pairing, one encryption, one peer
+    address: a list for each would be most of the index).  The items are never lists."""
     items = lists.get(key)
     if items is None:
-        lists[key] = [item]
-    else:
+        lists[key] = item
+    elif type(items) is list:
         items.append(item)
+    else:
+        lists[key] = [items, item]  # type: ignore[list-item]
+
+
+def _items(lists: dict[_K, _V | list[_V]], key: _K) -> list[_V]:
+    """The items ``_add`` put under ``key``, in order."""
+    items = lists.get(key)
+    if items is None:
+        return []
+    return items if type(items) is list else [items]  # type: ignore[list-item]
 
 
 def _peer(c: Connection) -> str | None:
@@ -64,24 +74,26 @@ class AnalysisIndex:
         if not self._dense:
             for c in conns:
                 self._by_id.setdefault(c.id, c)
-        self._pairings: dict[int | None, list[Pairing]] = {}
+        self._pairings: dict[int | None, Pairing | list[Pairing]] = {}
         for p in analysis.pairings:
             _add(self._pairings, p.connection, p)
         self._pairing_firsts: dict[int | None, list[int]] = {}
-        self._pairings_sorted = {
-            cid: all(a.first_frame <= b.first_frame for a, b in pairwise(ps))
+        # the connections whose pairings did not begin in id order (none, in a real capture)
+        self._pairings_unsorted = {
+            cid
             for cid, ps in self._pairings.items()
+            if type(ps) is list and any(a.first_frame > b.first_frame for a, b in pairwise(ps))
         }
         self._failed_ids = [p.id for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._failed_sorted = all(a < b for a, b in pairwise(self._failed_ids))
         self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
-        self._encryptions: dict[int | None, list[Encryption]] = {}
+        self._encryptions: dict[int | None, Encryption | list[Encryption]] = {}
         for e in analysis.encryptions:
             _add(self._encryptions, e.connection, e)
-        self._att_errors: dict[int | None, list[AttError]] = {}
+        self._att_errors: dict[int | None, AttError | list[AttError]] = {}
         for a in analysis.att_errors:
             _add(self._att_errors, a.connection, a)
-        self._by_peer: dict[str, list[Connection]] = {}
+        self._by_peer: dict[str, Connection | list[Connection]] = {}
         self._link_last_established: dict[Any, int] = {}
         for c in conns:
             peer = _peer(c)
@@ -126,7 +138,7 @@ class AnalysisIndex:
     def connections_to(self, address: str) -> list[Connection]:
         """Connections whose peer (the remote side; the central when the local role is not
         central) has ``address``, in id order."""
-        return self._by_peer.get(address, [])
+        return _items(self._by_peer, address)
 
     def up_at(self, attempts: Iterable[tuple[int, str]]) -> list[Connection | None]:
         """For each ``(frame, address)``: the first connection (by id) to that peer that
@@ -142,7 +154,7 @@ class AnalysisIndex:
         for qi, (_frame, address) in enumerate(queries):
             by_addr.setdefault(address, []).append(qi)
         for address, qis in by_addr.items():
-            conns = self._by_peer.get(address)
+            conns = _items(self._by_peer, address)
             if not conns:
                 continue
             # Live interval of c for a query frame f (integers):
@@ -176,34 +188,36 @@ class AnalysisIndex:
     # ------------------------------------------------------------ pairings
     def pairings_of(self, cid: int | None) -> list[Pairing]:
         """The pairings on connection ``cid``, in id order."""
-        return self._pairings.get(cid, [])
+        return _items(self._pairings, cid)
 
-    def _firsts(self, cid: int | None) -> list[int]:
-        firsts = self._pairing_firsts.get(cid)
-        if firsts is None:
-            firsts = self._pairing_firsts[cid] = [p.first_frame for p in self._pairings[cid]]
-        return firsts
+    def _split(self, cid: int | None, frame: int, after: bool) -> tuple[list[Pairing], int]:
+        """The pairings on ``cid`` and how many of them began before ``frame`` (``after``:
+        at or before it), when they began in id order; -1 when they did not."""
+        ps = self.pairings_of(cid)
+        if len(ps) < 2:  # nothing to keep: most connections have one pairing or none
+            firsts = [p.first_frame for p in ps]
+        elif cid in self._pairings_unsorted:
+            return ps, -1
+        else:
+            firsts = self._pairing_firsts.get(cid) or []
+            if not firsts:
+                firsts = self._pairing_firsts[cid] = [p.first_frame for p in ps]
+        return ps, (bisect_right if after else bisect_left)(firsts, frame)
 
     def pairing_before(self, cid: int | None, frame: int) -> Pairing | None:
         """The last pairing on ``cid`` that began before ``frame``."""
-        ps = self.pairings_of(cid)
-        if not ps:
-            return None
-        if self._pairings_sorted[cid]:
-            i = bisect_left(self._firsts(cid), frame)
-            return ps[i - 1] if i else None
-        before = [p for p in ps if p.first_frame < frame]
-        return before[-1] if before else None
+        ps, i = self._split(cid, frame, after=False)
+        if i < 0:
+            before = [p for p in ps if p.first_frame < frame]
+            return before[-1] if before else None
+        return ps[i - 1] if i else None
 
     def pairing_after(self, cid: int | None, frame: int) -> Pairing | None:
         """The first pairing (by id) on ``cid`` that began after ``frame``."""
-        ps = self.pairings_of(cid)
-        if not ps:
-            return None
-        if self._pairings_sorted[cid]:
-            i = bisect_right(self._firsts(cid), frame)
-            return ps[i] if i < len(ps) else None
-        return next((p for p in ps if p.first_frame > frame), None)
+        ps, i = self._split(cid, frame, after=True)
+        if i < 0:
+            return next((p for p in ps if p.first_frame > frame), None)
+        return ps[i] if i < len(ps) else None
 
     def failed_before(self, pairing_id: int) -> tuple[int, Pairing | None]:
         """How many failed pairings have an id below ``pairing_id``, and the first of them."""
@@ -216,10 +230,10 @@ class AnalysisIndex:
 
     # ------------------------------------------------------------ the rest
     def encryptions_of(self, cid: int | None) -> list[Encryption]:
-        return self._encryptions.get(cid, [])
+        return _items(self._encryptions, cid)
 
     def att_errors_of(self, cid: int | None) -> list[AttError]:
-        return self._att_errors.get(cid, [])
+        return _items(self._att_errors, cid)
 
     def discoverable_advertising(self, address: str) -> list[Advertiser]:
         """The first advertising of ``address`` whose Flags have LE Limited or General

@@ -433,8 +433,28 @@ class KeyDistributed:
 _T = TypeVar("_T")
 
 
+class _NoItems(list[Any]):
+    """The one empty list that a pairing's keys, checks, cut frames and senders from order
+    are until their first item (``Pairing.add_*``): equal to ``[]``, and never changed in
+    place (that would change every pairing's)."""
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> Any:
+        raise TypeError("the shared empty list is not changed in place: use Pairing.add_*")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+_NO_ITEMS = _NoItems()
+
+
+def _no_items() -> Any:
+    return _NO_ITEMS
+
+
 def _grown(items: Sequence[_T], item: _T) -> list[_T]:
-    """``items`` with ``item`` appended: the list itself, or a new one for a tuple."""
+    """``items`` with ``item`` appended: the list itself, or a new one for the shared empty
+    list (or a tuple)."""
     if type(items) is list:
         items.append(item)
         return items
@@ -467,19 +487,19 @@ class Pairing:
     public_keys: int = 0
     dhkey_checks: int = 0
     keypresses: int = 0
-    # The lists below are the shared empty tuple until their first item (``add``): most
+    # The lists below are one shared empty list until their first item (``add_*``): most
     # pairings of a long log have no cut frames, many no keys or checks.
-    keys: Sequence[KeyDistributed] = ()
+    keys: Sequence[KeyDistributed] = field(default_factory=_no_items)
     failure: Failure | None = None
     encrypted_frame: int | None = None
     encryption_status: int | None = None
     ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
     early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
-    checks: Sequence[Check] = ()  # spec checks redone (verify.py)
+    checks: Sequence[Check] = field(default_factory=_no_items)  # spec checks (verify.py)
     numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
-    cut_frames: Sequence[int] = ()  # its SMP PDUs the log stored cut
+    cut_frames: Sequence[int] = field(default_factory=_no_items)  # SMP PDUs the log cut
     # SMP PDUs whose sender the capture did not show, told from SMP's order (sender_order)
-    senders_from_order: Sequence[int] = ()
+    senders_from_order: Sequence[int] = field(default_factory=_no_items)
     _frames: list[int] | None = field(default=None, init=False, repr=False)
 
     # ``frames`` is an InitVar at run time; to mypy a field, hence the default (RUF033)

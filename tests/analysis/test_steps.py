@@ -78,3 +78,12 @@ def test_packed_steps_equal_the_steps_unpacked_on_a_capture() -> None:
     unpacked = [Step(*_facts(s)) for s in p.steps]
     assert p.steps == unpacked and p.frames == [s.frame for s in unpacked]
     assert all(smp.parse_smp(s.msg.to_bytes()) == s.msg for s in unpacked)
+
+
+def test_empty_lists_are_shared_until_their_first_item() -> None:
+    p, q = Pairing(1, 1, 10), Pairing(2, 1, 20)
+    assert p.checks == [] and p.checks is q.checks
+    with pytest.raises(TypeError):
+        p.checks.append(object())  # type: ignore[attr-defined]
+    p.add_cut_frame(12)
+    assert p.cut_frames == [12] and q.cut_frames == []
