@@ -513,6 +513,12 @@ def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str
     return tuple(out.items())
 
 
+def _control_name(kind: str, code: int | None, name_of: Callable[[int], str]) -> str:
+    """The name of a Control Command / Event: ``MGMT Command (Pair Device)``, or
+    ``Control Command`` on a socket of another format (no MGMT code)."""
+    return f"Control {kind}" if code is None else f"MGMT {kind} ({name_of(code)})"
+
+
 def _control_values(
     cookie: int, code: tuple[str, int | None, Callable[[int], str]], msg: Any
 ) -> dict[str, object]:
@@ -701,9 +707,7 @@ class ControlCommand(MonitorRecord):
 
     @property
     def name(self) -> str:
-        if self.command is None:
-            return "Control Command"
-        return f"MGMT Command ({mgmt_opcode_name(self.command)})"
+        return _control_name("Command", self.command, mgmt_opcode_name)
 
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("opcode", self.command, mgmt_opcode_name), self)
@@ -727,9 +731,7 @@ class ControlEvent(MonitorRecord):
 
     @property
     def name(self) -> str:
-        if self.event is None:
-            return "Control Event"
-        return f"MGMT Event ({mgmt_event_name(self.event)})"
+        return _control_name("Event", self.event, mgmt_event_name)
 
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)
