@@ -372,6 +372,12 @@ def _need(name: str, payload: bytes, n: int, *, exact: bool) -> None:
         raise BadLength(f"{name} must be {n} payload bytes, got {len(payload)}", layer=_LAYER)
 
 
+def _sender_and_target(payload: bytes, h: AdvHeader) -> tuple[str, int, str, int]:
+    """The two addresses that open ADV_DIRECT_IND, SCAN_REQ and CONNECT_IND: the sender's
+    (AdvA / ScanA / InitA, of type TxAdd) and the one it is for (TargetA / AdvA, RxAdd)."""
+    return address_str(payload[0:6]), h.tx_add, address_str(payload[6:12]), h.rx_add
+
+
 def parse_adv(pdu: bytes, *, secondary: bool = False) -> AdvertisingPdu:
     """Decode an advertising physical channel PDU (header + payload).
 
@@ -398,24 +404,10 @@ def parse_adv(pdu: bytes, *, secondary: bool = False) -> AdvertisingPdu:
         )
     if t == 1:
         _need("ADV_DIRECT_IND", payload, 12, exact=True)
-        return AdvDirectInd(
-            t,
-            address_str(payload[0:6]),
-            h.tx_add,
-            address_str(payload[6:12]),
-            h.rx_add,
-            h.ch_sel,
-        )
+        return AdvDirectInd(t, *_sender_and_target(payload, h), h.ch_sel)
     if t == 3:
         _need(adv_pdu_type_name(t, secondary=secondary), payload, 12, exact=True)
-        return ScanReq(
-            t,
-            address_str(payload[0:6]),
-            h.tx_add,
-            address_str(payload[6:12]),
-            h.rx_add,
-            secondary,
-        )
+        return ScanReq(t, *_sender_and_target(payload, h), secondary)
     if t == 5:
         _need(adv_pdu_type_name(t, secondary=secondary), payload, CONNECT_IND_LENGTH, exact=True)
         aa = struct.unpack_from("<I", payload, 12)[0]
@@ -423,10 +415,7 @@ def parse_adv(pdu: bytes, *, secondary: bool = False) -> AdvertisingPdu:
         win_offset, interval, latency, timeout = struct.unpack_from("<HHHH", payload, 20)
         return ConnectInd(
             t,
-            address_str(payload[0:6]),
-            h.tx_add,
-            address_str(payload[6:12]),
-            h.rx_add,
+            *_sender_and_target(payload, h),
             aa,
             crc_init,
             payload[19],

@@ -46,7 +46,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from bpdiag.decode.declare import Names, Param, attrs, read_params, size_of
 from bpdiag.decode.hci import address_str
@@ -513,6 +513,12 @@ def _decode_layout(layout: _Layout, params: bytes, what: str) -> tuple[tuple[str
     return tuple(out.items())
 
 
+def _control_name(kind: str, code: int | None, name_of: Callable[[int], str]) -> str:
+    """The name of a Control Command / Event: ``MGMT Command (Pair Device)``, or
+    ``Control Command`` on a socket of another format (no MGMT code)."""
+    return f"Control {kind}" if code is None else f"MGMT {kind} ({name_of(code)})"
+
+
 def _control_values(
     cookie: int, code: tuple[str, int | None, Callable[[int], str]], msg: Any
 ) -> dict[str, object]:
@@ -531,6 +537,22 @@ def _control_values(
 
 
 # ================================================================ records
+_R = TypeVar("_R", bound="MonitorRecord")
+
+
+@dataclass_transform(frozen_default=True)
+def _record(opcode: MonitorOpcode) -> Callable[[type[_R]], type[_R]]:
+    """Class decorator: declare a monitor record — a frozen, slotted dataclass — as the
+    record of ``opcode``."""
+
+    def declare(cls: type[_R]) -> type[_R]:
+        record = dataclass(frozen=True, slots=True)(cls)
+        record.OPCODE = opcode
+        return record
+
+    return declare
+
+
 @dataclass(frozen=True, slots=True)
 class MonitorRecord:
     """Base of every monitor record: the adapter (controller index) it is about."""
@@ -560,7 +582,7 @@ class MonitorRecord:
         return self.fields().get(key)
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.NEW_INDEX)
 class NewIndex(MonitorRecord):
     """BTSNOOP_OPCODE_NEW_INDEX (0): a controller appeared."""
 
@@ -568,7 +590,6 @@ class NewIndex(MonitorRecord):
     bus: int
     address: str
     controller_name: str
-    OPCODE: ClassVar[int] = MonitorOpcode.NEW_INDEX
     VALUES: ClassVar[Names] = ("type", "bus", "bus_name", "address", ("name", "controller_name"))
 
     @property
@@ -576,43 +597,35 @@ class NewIndex(MonitorRecord):
         return BUS_NAMES.get(self.bus) or f"reserved ({self.bus})"
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.DELETE_INDEX)
 class DeleteIndex(MonitorRecord):
     """BTSNOOP_OPCODE_DEL_INDEX (1): the controller went away."""
 
-    OPCODE: ClassVar[int] = MonitorOpcode.DELETE_INDEX
 
-
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.OPEN_INDEX)
 class OpenIndex(MonitorRecord):
     """BTSNOOP_OPCODE_OPEN_INDEX (8): the controller was brought up."""
 
-    OPCODE: ClassVar[int] = MonitorOpcode.OPEN_INDEX
 
-
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.CLOSE_INDEX)
 class CloseIndex(MonitorRecord):
     """BTSNOOP_OPCODE_CLOSE_INDEX (9): the controller was brought down."""
 
-    OPCODE: ClassVar[int] = MonitorOpcode.CLOSE_INDEX
 
-
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.INDEX_INFO)
 class IndexInfo(MonitorRecord):
     """BTSNOOP_OPCODE_INDEX_INFO (10): the controller's address and manufacturer."""
 
     address: str
     manufacturer: int
-    OPCODE: ClassVar[int] = MonitorOpcode.INDEX_INFO
     VALUES: ClassVar[Names] = ("address", "manufacturer")
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.VENDOR_DIAGNOSTIC)
 class VendorDiagnostic(MonitorRecord):
     """BTSNOOP_OPCODE_VENDOR_DIAG (11): controller-specific diagnostics."""
 
     data: bytes
-    OPCODE: ClassVar[int] = MonitorOpcode.VENDOR_DIAGNOSTIC
     VALUES: ClassVar[Names] = (("data", "data_hex"),)
 
     @property
@@ -620,16 +633,15 @@ class VendorDiagnostic(MonitorRecord):
         return self.data.hex()
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.SYSTEM_NOTE)
 class SystemNote(MonitorRecord):
     """BTSNOOP_OPCODE_SYSTEM_NOTE (12): a note from btmon or the kernel."""
 
     text: str
-    OPCODE: ClassVar[int] = MonitorOpcode.SYSTEM_NOTE
     VALUES: ClassVar[Names] = ("text",)
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.USER_LOGGING)
 class UserLogging(MonitorRecord):
     """BTSNOOP_OPCODE_USER_LOGGING (13): a log line from a user-space program
     (bluetoothd logs through it)."""
@@ -637,11 +649,10 @@ class UserLogging(MonitorRecord):
     priority: int
     ident: str
     message: str
-    OPCODE: ClassVar[int] = MonitorOpcode.USER_LOGGING
     VALUES: ClassVar[Names] = ("priority", "ident", "message")
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.CONTROL_OPEN)
 class ControlOpen(MonitorRecord):
     """BTSNOOP_OPCODE_CTRL_OPEN (14): a program opened a RAW / USER / MGMT socket.
     ``version`` … ``process`` are ``None`` in the short form (see the module docstring)."""
@@ -652,7 +663,6 @@ class ControlOpen(MonitorRecord):
     revision: int | None
     flags: int | None
     process: str | None
-    OPCODE: ClassVar[int] = MonitorOpcode.CONTROL_OPEN
     VALUES: ClassVar[Names] = (
         "cookie",
         ("format", "format_name"),
@@ -671,16 +681,15 @@ class ControlOpen(MonitorRecord):
         return bool(self.flags and self.flags & 1)
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.CONTROL_CLOSE)
 class ControlClose(MonitorRecord):
     """BTSNOOP_OPCODE_CTRL_CLOSE (15): the socket with this cookie was closed."""
 
     cookie: int
-    OPCODE: ClassVar[int] = MonitorOpcode.CONTROL_CLOSE
     VALUES: ClassVar[Names] = ("cookie",)
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.CONTROL_COMMAND)
 class ControlCommand(MonitorRecord):
     """BTSNOOP_OPCODE_CTRL_COMMAND (16): a command a program sent on its control socket.
     For MGMT, ``command`` is the management opcode and ``details`` the parameters bpdiag
@@ -691,7 +700,6 @@ class ControlCommand(MonitorRecord):
     command: int | None
     params: bytes
     details: tuple[tuple[str, object], ...] = ()
-    OPCODE: ClassVar[int] = MonitorOpcode.CONTROL_COMMAND
 
     @property
     def opcode_name(self) -> str | None:
@@ -699,9 +707,7 @@ class ControlCommand(MonitorRecord):
 
     @property
     def name(self) -> str:
-        if self.command is None:
-            return "Control Command"
-        return f"MGMT Command ({mgmt_opcode_name(self.command)})"
+        return _control_name("Command", self.command, mgmt_opcode_name)
 
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("opcode", self.command, mgmt_opcode_name), self)
@@ -711,7 +717,7 @@ class ControlCommand(MonitorRecord):
         return self.command in MGMT_KEY_COMMANDS
 
 
-@dataclass(frozen=True, slots=True)
+@_record(MonitorOpcode.CONTROL_EVENT)
 class ControlEvent(MonitorRecord):
     """BTSNOOP_OPCODE_CTRL_EVENT (17): an event the kernel sent to a control socket.
     For MGMT, ``event`` is the management event code; Command Complete / Status carry
@@ -722,13 +728,10 @@ class ControlEvent(MonitorRecord):
     params: bytes
     details: tuple[tuple[str, object], ...] = ()
     secret: bool = False
-    OPCODE: ClassVar[int] = MonitorOpcode.CONTROL_EVENT
 
     @property
     def name(self) -> str:
-        if self.event is None:
-            return "Control Event"
-        return f"MGMT Event ({mgmt_event_name(self.event)})"
+        return _control_name("Event", self.event, mgmt_event_name)
 
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)

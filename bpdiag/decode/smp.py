@@ -24,7 +24,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeVar, dataclass_transform
 
 from bpdiag.decode.declare import attrs
 from bpdiag.decode.labels import Labelled, joined, sentence
@@ -313,10 +313,13 @@ _C = TypeVar("_C", bound="SmpCommand")
 _COMMANDS: dict[int, type[SmpCommand]] = {}
 
 
+@dataclass_transform(frozen_default=True)
 def _command(code: CommandCode, *params: _Param) -> Callable[[type[_C]], type[_C]]:
-    """Class decorator: give a command class its code and wire layout, and register it."""
+    """Class decorator: declare a command — a frozen, slotted dataclass — with its code and
+    wire layout, and register it."""
 
-    def register(cls: type[_C]) -> type[_C]:
+    def register(declared: type[_C]) -> type[_C]:
+        cls = dataclass(frozen=True, slots=True)(declared)
         attrs = [f.name for f in dataclasses.fields(cls) if f.name != "code"]
         if attrs != [p.attr for p in params]:
             raise TypeError(f"{cls.__name__}: layout {params} does not match fields {attrs}")
@@ -458,14 +461,12 @@ class _PairingFeatures(_AuthReqBits, SmpCommand):
 
 
 @_command(CommandCode.PAIRING_REQUEST, *_FEATURES)
-@dataclass(frozen=True, slots=True)
 class PairingRequest(_PairingFeatures):
     """Vol 3, Part H, 3.5.1 Pairing Request: IO capability, OOB data flag, AuthReq,
     maximum encryption key size, initiator and responder key distribution (7 octets)."""
 
 
 @_command(CommandCode.PAIRING_RESPONSE, *_FEATURES)
-@dataclass(frozen=True, slots=True)
 class PairingResponse(_PairingFeatures):
     """Vol 3, Part H, 3.5.2 Pairing Response: the same parameters as the Pairing Request
     (7 octets)."""
@@ -557,7 +558,6 @@ def parse_unread(data: bytes, original_length: int) -> UnreadCommand | None:
 
 
 @_command(CommandCode.PAIRING_CONFIRM, _octets("confirm", 16))
-@dataclass(frozen=True, slots=True)
 class PairingConfirm(SmpCommand):
     """Vol 3, Part H, 3.5.3 Pairing Confirm: the 128-bit confirm value Mconfirm/Sconfirm
     (Cb in LE Secure Connections) — 17 octets."""
@@ -566,7 +566,6 @@ class PairingConfirm(SmpCommand):
 
 
 @_command(CommandCode.PAIRING_RANDOM, _octets("random", 16))
-@dataclass(frozen=True, slots=True)
 class PairingRandom(SmpCommand):
     """Vol 3, Part H, 3.5.4 Pairing Random: the 128-bit Mrand/Srand (Na/Nb) — 17 octets."""
 
@@ -574,7 +573,6 @@ class PairingRandom(SmpCommand):
 
 
 @_command(CommandCode.PAIRING_FAILED, _int("reason"))
-@dataclass(frozen=True, slots=True)
 class PairingFailed(SmpCommand):
     """Vol 3, Part H, 3.5.5 Pairing Failed: the reason (Table 3.7) — 2 octets."""
 
@@ -582,7 +580,6 @@ class PairingFailed(SmpCommand):
 
 
 @_command(CommandCode.ENCRYPTION_INFORMATION, _octets("ltk", 16))
-@dataclass(frozen=True, slots=True)
 class EncryptionInformation(SmpCommand):
     """Vol 3, Part H, 3.6.2 Encryption Information: the 128-bit LTK — 17 octets."""
 
@@ -590,7 +587,6 @@ class EncryptionInformation(SmpCommand):
 
 
 @_command(CommandCode.CENTRAL_IDENTIFICATION, _int("ediv", 2), _octets("rand", 8))
-@dataclass(frozen=True, slots=True)
 class CentralIdentification(SmpCommand):
     """Vol 3, Part H, 3.6.3 Central Identification: EDIV (16 bits) and Rand (64 bits) that
     identify the LTK — 11 octets."""
@@ -600,7 +596,6 @@ class CentralIdentification(SmpCommand):
 
 
 @_command(CommandCode.IDENTITY_INFORMATION, _octets("irk", 16))
-@dataclass(frozen=True, slots=True)
 class IdentityInformation(SmpCommand):
     """Vol 3, Part H, 3.6.4 Identity Information: the 128-bit IRK — 17 octets."""
 
@@ -608,7 +603,6 @@ class IdentityInformation(SmpCommand):
 
 
 @_command(CommandCode.IDENTITY_ADDRESS_INFORMATION, _int("address_type"), _bd_addr("address"))
-@dataclass(frozen=True, slots=True)
 class IdentityAddressInformation(SmpCommand):
     """Vol 3, Part H, 3.6.5 Identity Address Information: AddrType (0x00 public, 0x01 static
     random) and the 48-bit BD_ADDR, kept in wire order (least significant byte first) —
@@ -619,7 +613,6 @@ class IdentityAddressInformation(SmpCommand):
 
 
 @_command(CommandCode.SIGNING_INFORMATION, _octets("csrk", 16))
-@dataclass(frozen=True, slots=True)
 class SigningInformation(SmpCommand):
     """Vol 3, Part H, 3.6.6 Signing Information: the 128-bit CSRK — 17 octets."""
 
@@ -627,7 +620,6 @@ class SigningInformation(SmpCommand):
 
 
 @_command(CommandCode.SECURITY_REQUEST, _int("auth_req"))
-@dataclass(frozen=True, slots=True)
 class SecurityRequest(_AuthReqBits, SmpCommand):
     """Vol 3, Part H, 3.6.7 Security Request: the peripheral's AuthReq — 2 octets."""
 
@@ -639,7 +631,6 @@ class SecurityRequest(_AuthReqBits, SmpCommand):
     _octets("x", 32, key="public_key_x"),
     _octets("y", 32, key="public_key_y"),
 )
-@dataclass(frozen=True, slots=True)
 class PairingPublicKey(SmpCommand):
     """Vol 3, Part H, 3.5.6 Pairing Public Key: the P-256 public key's X and Y coordinates,
     32 octets each in wire order (little-endian) — 65 octets."""
@@ -649,7 +640,6 @@ class PairingPublicKey(SmpCommand):
 
 
 @_command(CommandCode.PAIRING_DHKEY_CHECK, _octets("dhkey_check", 16))
-@dataclass(frozen=True, slots=True)
 class PairingDhKeyCheck(SmpCommand):
     """Vol 3, Part H, 3.5.7 Pairing DHKey Check: the 128-bit check value Ea/Eb —
     17 octets."""
@@ -658,7 +648,6 @@ class PairingDhKeyCheck(SmpCommand):
 
 
 @_command(CommandCode.PAIRING_KEYPRESS_NOTIFICATION, _int("notification_type"))
-@dataclass(frozen=True, slots=True)
 class PairingKeypressNotification(SmpCommand):
     """Vol 3, Part H, 3.5.8 Keypress Notification: the notification type (Table 3.8) —
     2 octets."""
