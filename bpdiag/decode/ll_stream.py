@@ -159,7 +159,7 @@ def _table(ok: Callable[[int], bool]) -> bytes:
 # good, not LE Coded, no reserved bit), PDU header (no CTEInfo); flags' direction bit.
 _NORDIC_SAME = (0, 1, 2, 3, 6, 7, 17, 18, 19, 20, 22)
 _NORDIC_CHECKS = ((8, _table(lambda f: f & 0x61 == 0x01)), (21, _table(lambda h: not h & 0x20)))
-_NORDIC_SIDE = (8, bytes(b >> 1 & 1 for b in range(256)))
+_NORDIC_STRETCH = (_NORDIC_SAME, _NORDIC_CHECKS, (8, bytes(b >> 1 & 1 for b in range(256))))
 # LE-PHDR: access address, PDU length; the flags' high octet (CRC checked and good, not LE
 # Coded, PDU type 2 or 3), PDU header (no CTEInfo); the flags' low octet (bit 7 clear: PDU
 # type 2, the central).
@@ -168,7 +168,8 @@ _PHDR_CHECKS = (
     (9, _table(lambda f: f & 0x0C == 0x0C and f & 0xC0 != 0x80 and f & 0x03 == 0x01)),
     (14, _table(lambda h: not h & 0x20)),
 )
-_PHDR_SIDE = (8, bytes(1 - (b >> 7) for b in range(256)))
+_PHDR_STRETCH = (_PHDR_SAME, _PHDR_CHECKS, (8, bytes(1 - (b >> 7) for b in range(256))))
+_Layout = tuple[tuple[int, ...], tuple[tuple[int, bytes], ...], tuple[int, bytes]]
 _BULK = 3  # a stretch of records of one length this long is looked at as a whole
 
 
@@ -229,6 +230,25 @@ def airtime(length: int, phy: int = 0) -> float:
     return (1 + 4 + 2 + length + 3) * 8e-6
 
 
+def _stretch(
+    frames: Frames, i: int, stop: int, c: int, p: int, layout: _Layout
+) -> tuple[int, int, int]:
+    """Record ``i`` of ``frames`` is an empty PDU on the run's link (noted in ``c`` or
+    ``p``, the run's last records from each side): pass over the stretch of records like
+    it that follows (``_uniform`` with the ``layout``'s octets), if there is one.  Returns
+    the record to look at next and the new ``c`` and ``p``."""
+    heads = frames.heads
+    start = heads[i]
+    stride = heads[i + 1] - start
+    if i + _BULK > stop or heads[i + _BULK] - start != _BULK * stride:
+        return i + 1, c, p
+    k = frames.same_size(i, stop)
+    if k < _BULK:
+        return i + 1, c, p
+    k, last_c, last_p = _uniform(frames.buf, start + frames.hdr, stride, k, *layout)
+    return i + k, i + last_c if last_c >= 0 else c, i + last_p if last_p >= 0 else p
+
+
 class _Enc(Enum):
     CLEAR = "clear"
     STARTING = "starting"  # LL_START_ENC_REQ seen, not yet known what the capture holds
@@ -281,7 +301,10 @@ def _settle(frames: Frames, link: _Link, c: int, p: int, channel_at: int, header
     record from the central and from the peripheral, -1 for none).  A skim settles a run
     when it ends: another link, a packet whose direction is inferred from the link's
     state, a packet to feed, the end of the skim.  ``channel_at`` and ``header_at`` are the
-    offsets of the RF channel and the PDU header in the records' payloads."""
+    offsets of the RF channel and the PDU header in the records' payloads.  No ``link``: no
+    run to settle."""
+    if link is None:
+        return
     buf, heads, hdr = frames.buf, frames.heads, frames.hdr
     last = c if c > p else p
     link.last_time = frames.time(last)
@@ -536,31 +559,17 @@ class LlStream:
             if n != 26 or length or h & 0x20:
                 break  # not an empty PDU (or one with CTEInfo)
             if aa != aa_run:
-                other = links.get(aa)
-                if other is None:
+                if (other := links.get(aa)) is None:
                     break
-                if link is not None:
-                    _settle(frames, link, c, p, 9, 21)
+                _settle(frames, link, c, p, 9, 21)
                 link, aa_run, c, p = other, aa, -1, -1
-            if i + _BULK <= stop and heads[i + _BULK] - heads[i] == _BULK * (end - heads[i]):
-                k = frames.same_size(i, stop)
-                if k >= _BULK:  # a stretch of records like this one: all at once
-                    k, last_c, last_p = _uniform(
-                        buf, at, end - heads[i], k, _NORDIC_SAME, _NORDIC_CHECKS, _NORDIC_SIDE
-                    )
-                    c = i + last_c if last_c >= 0 else c
-                    p = i + last_p if last_p >= 0 else p
-                    i += k
-                    at = heads[i] + hdr
-                    continue
             if flags & 0x02:
                 c = i
             else:
                 p = i
-            i += 1
-            at = end + hdr
-        if link is not None:
-            _settle(frames, link, c, p, 9, 21)
+            i, c, p = _stretch(frames, i, stop, c, p, _NORDIC_STRETCH)
+            at = heads[i] + hdr
+        _settle(frames, link, c, p, 9, 21)
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
@@ -584,43 +593,31 @@ class LlStream:
             pdu_type = (flags >> 7) & 0x07
             if pdu_type == 2 or pdu_type == 3:
                 if aa != aa_run:
-                    other = links.get(aa)
-                    if other is None:
+                    if (other := links.get(aa)) is None:
                         break
-                    if link is not None:
-                        _settle(frames, link, c, p, 0, 14)
+                    _settle(frames, link, c, p, 0, 14)
                     link, aa_run, c, p = other, aa, -1, -1
-                if i + _BULK <= stop and heads[i + _BULK] - heads[i] == _BULK * (end - heads[i]):
-                    k = frames.same_size(i, stop)
-                    if k >= _BULK:  # a stretch of records like this one: all at once
-                        k, last_c, last_p = _uniform(
-                            buf, at, end - heads[i], k, _PHDR_SAME, _PHDR_CHECKS, _PHDR_SIDE
-                        )
-                        c = i + last_c if last_c >= 0 else c
-                        p = i + last_p if last_p >= 0 else p
-                        i += k
-                        at = heads[i] + hdr
-                        continue
                 if pdu_type == 2:
                     c = i
                 else:
                     p = i
-            elif pdu_type or aa == ADV_ACCESS_ADDRESS:
+                i, c, p = _stretch(frames, i, stop, c, p, _PHDR_STRETCH)
+                at = heads[i] + hdr
+                continue
+            if pdu_type or aa == ADV_ACCESS_ADDRESS:
                 break
-            else:  # the direction is inferred from the link's state, settled first
-                other = links.get(aa)
-                if other is None:
-                    break
-                if link is not None:
-                    _settle(frames, link, c, p, 0, 14)
-                    link, aa_run, c, p = None, -1, -1, -1
-                t = frames.time(i)
-                d = self._infer(other, t, channel, flags >> 14, 0)
-                self._empty(other, d, t, channel, h, frames.first + 1 + i)
+            # PDU type 0: the direction is inferred from the link's state, settled first
+            other = links.get(aa)
+            if other is None:
+                break
+            _settle(frames, link, c, p, 0, 14)
+            link, aa_run, c, p = None, -1, -1, -1
+            t = frames.time(i)
+            d = self._infer(other, t, channel, flags >> 14, 0)
+            self._empty(other, d, t, channel, h, frames.first + 1 + i)
             i += 1
             at = end + hdr
-        if link is not None:
-            _settle(frames, link, c, p, 0, 14)
+        _settle(frames, link, c, p, 0, 14)
         return i
 
     def _fast_bad_crc(

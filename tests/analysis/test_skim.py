@@ -226,6 +226,21 @@ def _write_pcap(path: Path, link_type: int, recs: list[Record]) -> None:
             f.write(struct.pack("<IIII", sec, usec, len(r.payload), len(r.payload)) + r.payload)
 
 
+_AIR_SESSIONS = (
+    "nordic_lesc_justworks_bsniffhub.pcap",
+    "nordic_secreq_pairfail_unspecified_sweyntooth.pcap",
+    "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
+    "lephdr_legacy_passkey_whad.pcap",
+)
+
+
+def _air_session(which: int) -> tuple[int, list[Record]]:
+    """The link type and records of real sniffer session ``which`` of the shared corpus."""
+    require_shared()
+    with open_capture(SHARED / _AIR_SESSIONS[which]) as cap:
+        return cap.link_type, list(cap)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32), st.sampled_from([0, 1, 2, 3]))
 def test_damaged_air_records_agree(
@@ -233,17 +248,8 @@ def test_damaged_air_records_agree(
 ) -> None:
     """Records of real sniffer sessions, some with damaged header octets, some repeated (a
     retransmission, a repeated advertising packet), some cut: skimmed as fed."""
-    require_shared()
     rnd = random.Random(seed)
-    name = (
-        "nordic_lesc_justworks_bsniffhub.pcap",
-        "nordic_secreq_pairfail_unspecified_sweyntooth.pcap",
-        "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
-        "lephdr_legacy_passkey_whad.pcap",
-    )[which]
-    with open_capture(SHARED / name) as cap:
-        link_type = cap.link_type
-        recs = list(cap)
+    link_type, recs = _air_session(which)
     start = rnd.randrange(max(1, len(recs) - 300))
     out: list[Record] = []
     for rec in recs[start : start + 300]:
@@ -308,18 +314,9 @@ def test_long_stretches_of_empty_pdus_agree(
     """A stretch of one link's empty PDUs, all of one length, is passed over at once
     (``_uniform``): one record in the middle of it with one octet the skim reads changed
     (board, lengths, version, packet id, flags, access address, PDU header; LE-PHDR has
-    19) ends the
-    stretch there, as feeding every record would see it."""
-    require_shared()
+    19) ends the stretch there, as feeding every record would see it."""
     rnd = random.Random(seed)
-    name = (
-        "nordic_lesc_justworks_bsniffhub.pcap",
-        "",
-        "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
-    )[which]
-    with open_capture(SHARED / name) as cap:
-        link_type = cap.link_type
-        recs = list(cap)
+    link_type, recs = _air_session(which)
     size = 26 if link_type == LinkType.NORDIC_BLE else 19
     empty = [i for i, r in enumerate(recs) if len(r.payload) == size and i > 20]
     at = rnd.choice(empty[: len(empty) // 2])
