@@ -295,7 +295,9 @@ class _Air:
     isochronous: bool = False
 
 
-def _settle(frames: Frames, link: _Link, c: int, p: int, channel_at: int, header_at: int) -> None:
+def _settle(
+    frames: Frames, link: _Link | None, c: int, p: int, channel_at: int, header_at: int
+) -> None:
     """Write the state a run of empty PDUs on ``link`` leaves, as a skim passes over them:
     what its last packet and each side's last packet left (``c`` and ``p``: the run's last
     record from the central and from the peripheral, -1 for none).  A skim settles a run
