@@ -30,21 +30,25 @@ import os
 import sys
 from collections.abc import Generator, Iterator
 from itertools import chain
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from bpdiag.capture._io import BatchReader, Closing, FramedReader, Frames, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
-from bpdiag.capture.btmon_text import BtmonTextReader
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.btsnooz import BtsnoozReader, has_section
-from bpdiag.capture.hcidump_text import HcidumpTextReader
 from bpdiag.capture.packetlogger import PacketLoggerReader
 from bpdiag.capture.packetlogger import byte_order as _pklg_order
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
-from bpdiag.capture.text_formats import scan_text_format, text_encoding, text_format, text_reader
 from bpdiag.errors import UnreadableCapture
+
+if TYPE_CHECKING:
+    from bpdiag.capture.btmon_text import BtmonTextReader
+    from bpdiag.capture.hcidump_text import HcidumpTextReader
+
+# The text readers (bpdiag.capture.text_formats and the two it reads with) are imported when
+# a file is not of a binary format: reading a pcap or btsnoop file does not load them.
 
 FORMATS = (
     "btsnoop",
@@ -84,6 +88,8 @@ def format_of(head: bytes) -> str | None:
         return "zip"
     if has_section(head):
         return "btsnooz"
+    from bpdiag.capture.text_formats import text_format
+
     text = text_format(head)
     if text is not None:
         return text
@@ -161,6 +167,12 @@ class Capture(Closing):
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
         fmt = format_of(head)
+        if fmt is None or fmt in ("btmon-text", "hcidump-text"):
+            from bpdiag.capture.text_formats import (
+                scan_text_format,
+                text_encoding,
+                text_reader,
+            )
         try:
             seekable = self._f.seekable()
         except (OSError, ValueError):

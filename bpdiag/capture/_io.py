@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import struct
+from bisect import bisect_right
 from collections.abc import Generator, Iterator
 from operator import length_hint
 from types import TracebackType
@@ -204,9 +205,10 @@ class Frames:
 
     Record ``i`` (0-based) of the run has index ``first + i + 1``; its header starts at
     ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``heads[i + 1]``
-    (``heads`` has one entry more than the run has records)."""
+    (``heads`` has one entry more than the run has records).  ``changes`` lists, in order,
+    the records whose stored length differs from the one's before them (``same_size``)."""
 
-    __slots__ = ("_reader", "base", "buf", "first", "hdr", "heads")
+    __slots__ = ("_reader", "base", "buf", "changes", "first", "hdr", "heads")
 
     def __init__(
         self,
@@ -215,12 +217,14 @@ class Frames:
         base: int,
         first: int,
         heads: list[int],
+        changes: list[int],
     ) -> None:
         self._reader = reader
         self.buf = buf
         self.base = base
         self.first = first
         self.heads = heads
+        self.changes = changes
         self.hdr = reader.record_header
 
     def __len__(self) -> int:
@@ -236,6 +240,14 @@ class Frames:
         return self._reader._record_at(
             self.buf, self.base, heads[i], heads[i + 1], self.first + i + 1
         )
+
+    def same_size(self, i: int, stop: int) -> int:
+        """How many records from ``i`` on (and before ``stop``) are as long as record
+        ``i``: records that lie in ``buf`` at a fixed stride, so that a field of each is the
+        strided slice ``buf[heads[i] + offset :: stride]``."""
+        changes = self.changes
+        j = bisect_right(changes, i)
+        return (min(stop, changes[j]) if j < len(changes) else stop) - i
 
 
 class FramedReader(BatchReader):
@@ -299,10 +311,11 @@ class FramedReader(BatchReader):
             base = src.base
             if skims:
                 heads: list[int] = []
-                end = self._skim(buf, pos, index, heads)
+                changes: list[int] = []
+                end = self._skim(buf, pos, index, heads, changes)
                 if heads:
                     heads.append(end)
-                    run = Frames(self, buf, base, index, heads)
+                    run = Frames(self, buf, base, index, heads, changes)
                     index += len(heads) - 1
                     pos = end
                     yield run
@@ -349,9 +362,11 @@ class FramedReader(BatchReader):
                 yield [odd]
             pos = end
 
-    def _skim(self, buf: bytes, pos: int, index: int, heads: list[int]) -> int:
+    def _skim(self, buf: bytes, pos: int, index: int, heads: list[int], changes: list[int]) -> int:
         """Frame the plain records from ``buf[pos:]``, appending where each starts to
-        ``heads``; stop at the first that is incomplete or odd.  Returns where it stopped.
+        ``heads`` (and to ``changes`` the position in ``heads`` of each whose stored length
+        differs from the one's before it, see ``Frames``); stop at the first that is
+        incomplete or odd.  Returns where it stopped.
 
         The hot loop: one unpack per record.  The two lengths are told apart only when they
         differ (a record stored shorter than it was: counted, not a problem)."""
@@ -362,6 +377,7 @@ class FramedReader(BatchReader):
         add = heads.append
         truncated = 0
         first_truncated = 0
+        last = -1  # the stored length of the record before
         while pos + hdr <= n:
             a, b = unpack(buf, pos)
             end = pos + hdr + a
@@ -373,6 +389,9 @@ class FramedReader(BatchReader):
                 truncated += 1
                 if not first_truncated:
                     first_truncated = index + len(heads) + 1
+            if end - pos != last:
+                last = end - pos
+                changes.append(len(heads))
             add(pos)
             pos = end
         self.truncated(truncated, first_truncated)

@@ -147,6 +147,59 @@ _PHDR_EMPTY = struct.Struct("<B7xHIBB")  # LE-PHDR channel, flags; access addres
 _NORDIC_EMPTY = struct.Struct("<BHB2xBBBB7xIBB")
 
 
+def _table(ok: Callable[[int], bool]) -> bytes:
+    """A ``bytes.translate`` table: 0 for the octets ``ok`` accepts, 1 for the others."""
+    return bytes(0 if ok(b) else 1 for b in range(256))
+
+
+# Stretches of empty PDUs as a skim passes over them at once (``_uniform``): the octets of
+# the records' payloads that equal the first's, the octets each must pass (a table), and
+# the octet that says which side sent it (1: the central).  nRF Sniffer: board, payload
+# length, version, packet id, event header length, access address, PDU length; flags (CRC
+# good, not LE Coded, no reserved bit), PDU header (no CTEInfo); flags' direction bit.
+_NORDIC_SAME = (0, 1, 2, 3, 6, 7, 17, 18, 19, 20, 22)
+_NORDIC_CHECKS = ((8, _table(lambda f: f & 0x61 == 0x01)), (21, _table(lambda h: not h & 0x20)))
+_NORDIC_STRETCH = (_NORDIC_SAME, _NORDIC_CHECKS, (8, bytes(b >> 1 & 1 for b in range(256))))
+# LE-PHDR: access address, PDU length; the flags' high octet (CRC checked and good, not LE
+# Coded, PDU type 2 or 3), PDU header (no CTEInfo); the flags' low octet (bit 7 clear: PDU
+# type 2, the central).
+_PHDR_SAME = (10, 11, 12, 13, 15)
+_PHDR_CHECKS = (
+    (9, _table(lambda f: f & 0x0C == 0x0C and f & 0xC0 != 0x80 and f & 0x03 == 0x01)),
+    (14, _table(lambda h: not h & 0x20)),
+)
+_PHDR_STRETCH = (_PHDR_SAME, _PHDR_CHECKS, (8, bytes(1 - (b >> 7) for b in range(256))))
+_Layout = tuple[tuple[int, ...], tuple[tuple[int, bytes], ...], tuple[int, bytes]]
+_BULK = 3  # a stretch of records of one length this long is looked at as a whole
+
+
+def _uniform(
+    buf: bytes,
+    at: int,
+    stride: int,
+    count: int,
+    same: tuple[int, ...],
+    checks: tuple[tuple[int, bytes], ...],
+    side: tuple[int, bytes],
+) -> tuple[int, int, int]:
+    """Of ``count`` records whose payloads start at ``buf[at]``, ``stride`` octets apart,
+    how many from the first on have the octets at the offsets ``same`` equal to the
+    first's and pass the ``checks``, and the last of them sent by the central and by the
+    peripheral (-1: none).  Each octet is read for all records at once as a strided
+    slice."""
+    end = at + count * stride
+    for off in same:
+        col = buf[at + off : end : stride]
+        count = min(count, len(col) - len(col.lstrip(col[:1])))
+    for off, table in checks:
+        odd = buf[at + off : end : stride].translate(table).find(1)
+        if 0 <= odd < count:
+            count = odd
+    off, table = side
+    sides = buf[at + off : at + count * stride : stride].translate(table)
+    return count, sides.rfind(1), sides.rfind(0)
+
+
 class Decryptor(Protocol):
     """What the stream asks of a link decryptor (bpdiag.crypto.decryptor.LinkDecryptor)."""
 
@@ -175,6 +228,25 @@ def airtime(length: int, phy: int = 0) -> float:
     if phy == 2:
         return (80 + 256 + 16 + 24 + (2 + length + 3) * 64 + 24) * 1e-6
     return (1 + 4 + 2 + length + 3) * 8e-6
+
+
+def _stretch(
+    frames: Frames, i: int, stop: int, c: int, p: int, layout: _Layout
+) -> tuple[int, int, int]:
+    """Record ``i`` of ``frames`` is an empty PDU on the run's link (noted in ``c`` or
+    ``p``, the run's last records from each side): pass over the stretch of records like
+    it that follows (``_uniform`` with the ``layout``'s octets), if there is one.  Returns
+    the record to look at next and the new ``c`` and ``p``."""
+    heads = frames.heads
+    start = heads[i]
+    stride = heads[i + 1] - start
+    if i + _BULK > stop or heads[i + _BULK] - start != _BULK * stride:
+        return i + 1, c, p
+    k = frames.same_size(i, stop)
+    if k < _BULK:
+        return i + 1, c, p
+    k, last_c, last_p = _uniform(frames.buf, start + frames.hdr, stride, k, *layout)
+    return i + k, i + last_c if last_c >= 0 else c, i + last_p if last_p >= 0 else p
 
 
 class _Enc(Enum):
@@ -223,51 +295,28 @@ class _Air:
     isochronous: bool = False
 
 
-class _Run:
-    """A run of empty PDUs on one link, as a skim passes over them: it leaves what its last
-    packet and each side's last packet left, so it notes where those are (``note``) and
-    writes them when the run ends (``settle``: another link, a packet whose direction is
-    inferred from the link's state, a packet to feed, the end of the skim).
-    ``channel_at`` and ``header_at`` are the offsets of the RF channel and the PDU header
-    in the records' payloads."""
-
-    __slots__ = ("c", "channel_at", "frames", "header_at", "link", "p")
-
-    def __init__(self, frames: Frames, channel_at: int, header_at: int) -> None:
-        self.frames = frames
-        self.channel_at = channel_at
-        self.header_at = header_at
-        self.link: _Link | None = None
-        self.c = self.p = -1  # the run's last record from each side (-1: none)
-
-    def note(self, link: _Link, i: int, central: object) -> None:
-        """Record ``i`` of the run is an empty PDU on ``link``, from the central or not."""
-        if link is not self.link:
-            self.settle()
-            self.link = link
-        if central:
-            self.c = i
-        else:
-            self.p = i
-
-    def settle(self) -> None:
-        """Write the state the run leaves, and start none."""
-        link = self.link
-        if link is None:
-            return
-        frames, c, p = self.frames, self.c, self.p
-        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
-        last = c if c > p else p
-        link.last_time = frames.time(last)
-        link.last_channel = buf[heads[last] + hdr + self.channel_at]
-        link.last_length = 0
-        link.last_dir = C if last == c else P
-        first = frames.first + 1
-        for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
-            if i >= 0:
-                link.sent[d] = (buf[heads[i] + hdr + self.header_at] & 0x0B, b"", first + i)
-        self.link = None
-        self.c = self.p = -1
+def _settle(
+    frames: Frames, link: _Link | None, c: int, p: int, channel_at: int, header_at: int
+) -> None:
+    """Write the state a run of empty PDUs on ``link`` leaves, as a skim passes over them:
+    what its last packet and each side's last packet left (``c`` and ``p``: the run's last
+    record from the central and from the peripheral, -1 for none).  A skim settles a run
+    when it ends: another link, a packet whose direction is inferred from the link's
+    state, a packet to feed, the end of the skim.  ``channel_at`` and ``header_at`` are the
+    offsets of the RF channel and the PDU header in the records' payloads.  No ``link``: no
+    run to settle."""
+    if link is None:
+        return
+    buf, heads, hdr = frames.buf, frames.heads, frames.hdr
+    last = c if c > p else p
+    link.last_time = frames.time(last)
+    link.last_channel = buf[heads[last] + hdr + channel_at]
+    link.last_length = 0
+    link.last_dir = C if last == c else P
+    first = frames.first + 1
+    for i, d in ((p, P), (c, C)) if -1 < p < c or c < 0 else ((c, C), (p, P)):
+        if i >= 0:
+            link.sent[d] = (buf[heads[i] + hdr + header_at] & 0x0B, b"", first + i)
 
 
 class LlStream:
@@ -476,15 +525,22 @@ class LlStream:
 
     def _skim_nordic(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU and repeated-advertising cases of ``_feed_nordic``, on a run, for
-        the usual 10-octet event header (others are left to it)."""
+        the usual 10-octet event header (others are left to it).
+
+        The hot loop: one unpack per record, and a run of empty PDUs on one link (``aa``,
+        ``link``) is told by its access address alone; ``c`` and ``p`` are the run's last
+        records from the central and the peripheral (see ``_settle``)."""
         buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         quiet = self._adv_quiet
         unpack = _NORDIC_EMPTY.unpack_from
-        run = _Run(frames, 9, 21)
+        link: _Link | None = None
+        aa_run = -1  # the access address of ``link``
+        c = p = -1
+        at = heads[i] + hdr
         while i < stop:
-            at = heads[i] + hdr
-            n = heads[i + 1] - at
+            end = heads[i + 1]
+            n = end - at
             if n < 26:  # 17 octets of headers, access address, PDU header, CRC
                 break
             board, size, v, pid, hl, flags, channel, aa, h, length = unpack(buf, at)
@@ -497,50 +553,73 @@ class LlStream:
             ):
                 break
             if pid == 2 if v == 3 else aa == ADV_ACCESS_ADDRESS:
-                if n == 26 + length and (buf[at + 21 : at + n - 3], channel < 37) in quiet:
+                if n == 26 + length and (buf[at + 21 : end - 3], channel < 37) in quiet:
                     i += 1
+                    at = end + hdr
                     continue
                 break
             if n != 26 or length or h & 0x20:
                 break  # not an empty PDU (or one with CTEInfo)
-            link = links.get(aa)
-            if link is None:
-                break
-            run.note(link, i, flags & 0x02)
-            i += 1
-        run.settle()
+            if aa != aa_run:
+                if (other := links.get(aa)) is None:
+                    break
+                _settle(frames, link, c, p, 9, 21)
+                link, aa_run, c, p = other, aa, -1, -1
+            if flags & 0x02:
+                c = i
+            else:
+                p = i
+            i, c, p = _stretch(frames, i, stop, c, p, _NORDIC_STRETCH)
+            at = heads[i] + hdr
+        _settle(frames, link, c, p, 9, 21)
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU case of ``_feed_phdr``, on a run: a CRC the tool did not check is
-        left to it."""
+        left to it.  A run of empty PDUs on one link as in ``_skim_nordic``."""
         buf, heads, hdr = frames.buf, frames.heads, frames.hdr
         links = self.links
         unpack = _PHDR_EMPTY.unpack_from
-        run = _Run(frames, 0, 14)
+        link: _Link | None = None
+        aa_run = -1  # the access address of ``link``
+        c = p = -1
+        at = heads[i] + hdr
         while i < stop:
-            at = heads[i] + hdr
-            if heads[i + 1] - at != 19:
+            end = heads[i + 1]
+            if end - at != 19:
                 break  # not an empty PDU
             channel, flags, aa, h, length = unpack(buf, at)
             # CRC checked and good, not LE Coded, an empty PDU without CTEInfo
             if flags & 0xCC00 == 0x8C00 or flags & 0x0C00 != 0x0C00 or length or h & 0x20:
                 break
             pdu_type = (flags >> 7) & 0x07
-            if pdu_type > 3 or pdu_type == 1 or (not pdu_type and aa == ADV_ACCESS_ADDRESS):
+            if pdu_type == 2 or pdu_type == 3:
+                if aa != aa_run:
+                    if (other := links.get(aa)) is None:
+                        break
+                    _settle(frames, link, c, p, 0, 14)
+                    link, aa_run, c, p = other, aa, -1, -1
+                if pdu_type == 2:
+                    c = i
+                else:
+                    p = i
+                i, c, p = _stretch(frames, i, stop, c, p, _PHDR_STRETCH)
+                at = heads[i] + hdr
+                continue
+            if pdu_type or aa == ADV_ACCESS_ADDRESS:
                 break
-            link = links.get(aa)
-            if link is None:
+            # PDU type 0: the direction is inferred from the link's state, settled first
+            other = links.get(aa)
+            if other is None:
                 break
-            if pdu_type:
-                run.note(link, i, pdu_type == 2)
-            else:  # the direction is inferred from the link's state, settled first
-                run.settle()
-                t = frames.time(i)
-                d = self._infer(link, t, channel, flags >> 14, 0)
-                self._empty(link, d, t, channel, h, frames.first + 1 + i)
+            _settle(frames, link, c, p, 0, 14)
+            link, aa_run, c, p = None, -1, -1, -1
+            t = frames.time(i)
+            d = self._infer(other, t, channel, flags >> 14, 0)
+            self._empty(other, d, t, channel, h, frames.first + 1 + i)
             i += 1
-        run.settle()
+            at = end + hdr
+        _settle(frames, link, c, p, 0, 14)
         return i
 
     def _fast_bad_crc(

@@ -226,6 +226,21 @@ def _write_pcap(path: Path, link_type: int, recs: list[Record]) -> None:
             f.write(struct.pack("<IIII", sec, usec, len(r.payload), len(r.payload)) + r.payload)
 
 
+_AIR_SESSIONS = (
+    "nordic_lesc_justworks_bsniffhub.pcap",
+    "nordic_secreq_pairfail_unspecified_sweyntooth.pcap",
+    "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
+    "lephdr_legacy_passkey_whad.pcap",
+)
+
+
+def _air_session(which: int) -> tuple[int, list[Record]]:
+    """The link type and records of real sniffer session ``which`` of the shared corpus."""
+    require_shared()
+    with open_capture(SHARED / _AIR_SESSIONS[which]) as cap:
+        return cap.link_type, list(cap)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32), st.sampled_from([0, 1, 2, 3]))
 def test_damaged_air_records_agree(
@@ -233,17 +248,8 @@ def test_damaged_air_records_agree(
 ) -> None:
     """Records of real sniffer sessions, some with damaged header octets, some repeated (a
     retransmission, a repeated advertising packet), some cut: skimmed as fed."""
-    require_shared()
     rnd = random.Random(seed)
-    name = (
-        "nordic_lesc_justworks_bsniffhub.pcap",
-        "nordic_secreq_pairfail_unspecified_sweyntooth.pcap",
-        "lephdr_legacy_justworks_latency10_bsniffhub.pcap",
-        "lephdr_legacy_passkey_whad.pcap",
-    )[which]
-    with open_capture(SHARED / name) as cap:
-        link_type = cap.link_type
-        recs = list(cap)
+    link_type, recs = _air_session(which)
     start = rnd.randrange(max(1, len(recs) - 300))
     out: list[Record] = []
     for rec in recs[start : start + 300]:
@@ -294,3 +300,37 @@ def test_btmon_monitor_capture_is_passed_over_where_it_cannot_matter(
     assert 0 < len(fed) < analysis.capture.records
     monkeypatch.undo()
     assert _read(path, True, every=3) == _read(path, False, every=3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, 2**32),
+    st.sampled_from([0, 2]),
+    st.sampled_from([0, 1, 3, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 20, 21, 22]),
+)
+def test_long_stretches_of_empty_pdus_agree(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, which: int, octet: int
+) -> None:
+    """A stretch of one link's empty PDUs, all of one length, is passed over at once
+    (``_uniform``): one record in the middle of it with one octet the skim reads changed
+    (board, lengths, version, packet id, flags, access address, PDU header; LE-PHDR has
+    19) ends the stretch there, as feeding every record would see it."""
+    rnd = random.Random(seed)
+    link_type, recs = _air_session(which)
+    size = 26 if link_type == LinkType.NORDIC_BLE else 19
+    empty = [i for i, r in enumerate(recs) if len(r.payload) == size and i > 20]
+    at = rnd.choice(empty[: len(empty) // 2])
+    out = list(recs[:at])
+    t = recs[at].timestamp
+    for k in range(rnd.randrange(8, 200)):  # the same two packets, each side in turn
+        rec = recs[at + (k & 1)] if len(recs[at + 1].payload) == size else recs[at]
+        t += 0.000_4 if k & 1 else 0.03
+        out.append(Record(0, t, link_type, rec.payload, 0))
+    hit = rnd.randrange(1, len(out) - at)
+    data = bytearray(out[at + hit].payload)
+    data[octet % size] ^= 1 << rnd.randrange(8)
+    out[at + hit] = Record(0, out[at + hit].timestamp, link_type, bytes(data), 0)
+    out += recs[at : at + 50]
+    path = tmp_path_factory.mktemp("air") / "s.pcap"
+    _write_pcap(path, link_type, out)
+    assert _read(path, True, 1 << 20) == _read(path, False, 1 << 20)
