@@ -21,7 +21,6 @@ from bpdiag.analysis.model import (
     CheckFact,
     CheckKind,
     CheckResult,
-    Connection,
     Method,
     NotSearched,
     Outcome,
@@ -33,6 +32,7 @@ from bpdiag.crypto.link_keys import find_passkeys, legacy_tk, searched_passkey
 from bpdiag.crypto.tk_search import C1Inputs, passkey_tk
 
 if TYPE_CHECKING:
+    from bpdiag.analysis.model import Connection
     from bpdiag.analysis.verify import _Values
 
 _OTHER = {Side.INITIATOR: Side.RESPONDER, Side.RESPONDER: Side.INITIATOR}
