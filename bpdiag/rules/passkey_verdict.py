@@ -54,7 +54,7 @@ def legacy_passkey_conclusion(p: Pairing) -> str | None:
         return None
     (who,) = found
     other = Side.RESPONDER if who == Side.INITIATOR else Side.INITIATOR
-    if PASSKEY_CHECKS[other] in by:  # (compared a Side with the check kinds: never true)
+    if PASSKEY_CHECKS[other] in by:  # the other side's passkey was checked too: not this case
         return None
     shown = p.passkey_displayed_by
     if shown == other:
