@@ -24,7 +24,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 from bpdiag.batch import runner  # noqa: E402
 from bpdiag.batch.runner import run_batch  # noqa: E402
 from bpdiag.cli import main  # noqa: E402
-from tests.conftest import OWN, SHARED  # noqa: E402
+from tests.conftest import OWN, SHARED, require_shared  # noqa: E402
 
 
 def _cluster() -> LocalCluster:
@@ -258,6 +258,7 @@ def test_cli_exit_2_for_a_path_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_globs_and_the_output_folder_inside_the_input(client: Client, corpus: Path) -> None:
+    require_shared()  # the corpus's .pcap files are shared captures
     out = corpus / "out"
     run_batch([str(corpus / "**" / "*.pcap"), str(corpus)], str(out), client=client)
     paths = [r["path"] for r in table(out, "captures")]
