@@ -568,9 +568,10 @@ def pair(
     from pathlib import Path
 
     from bpdiag.diagnose import diagnose_file
-    from bpdiag.live.attempt import AttemptSpec, analyse_recording, attempt_json, make_backend
+    from bpdiag.live.attempt import AttemptSpec, analyse_recording, make_backend
     from bpdiag.live.attempt import run as run_attempt
     from bpdiag.live.base import LiveError, PairParams, parse_key_distribution
+    from bpdiag.report.attempt import attempt_json
 
     try:
         if transport is not None:
@@ -610,7 +611,17 @@ def pair(
         finally:
             for line in runner.notes:
                 click.echo(f"bpdiag: {line}", err=True)
-        attempt = attempt_json(spec, runner, stack_result, capture)
+        backup = runner.bond_backup
+        attempt = attempt_json(
+            backend=spec.backend,
+            via=getattr(runner, "via", ""),
+            target=spec.target,
+            params=spec.params,
+            stack_result=stack_result,
+            capture=str(capture),
+            bond=None if backup is None else (str(backup.path), backup.restore),
+            notes=runner.notes,
+        )
         analysis = analyse_recording(capture)
         if analysis is None:
             # Nothing could be recorded (btmon missing or not permitted): the stack's answer

@@ -100,19 +100,3 @@ def analyse_recording(capture: Path) -> Diagnosed | None:
     except BpdiagError:
         return None
     return analysis if analysis.pairings else None
-
-
-def attempt_json(
-    spec: AttemptSpec, backend: PairingBackend, result: str, capture: Path
-) -> dict[str, object]:
-    """The ``attempt`` object of ``pair --json`` (docs/json.md)."""
-    return {
-        "backend": spec.backend,
-        "via": getattr(backend, "via", "") or spec.backend,
-        "target": spec.target,
-        "params": spec.params.to_json(),
-        "stack_result": result,
-        "capture": str(capture),
-        "bond": backend.bond_backup.as_dict() if backend.bond_backup else None,
-        "notes": list(backend.notes),
-    }

@@ -47,7 +47,6 @@ class LiveError(BpdiagError):
 
 
 KEY_BITS = {"enckey": 0x01, "idkey": 0x02, "signkey": 0x04, "linkkey": 0x08}
-KEY_NAMES = {0x01: "EncKey", 0x02: "IdKey", 0x04: "SignKey", 0x08: "LinkKey"}
 
 
 def parse_key_distribution(text: str) -> int:
@@ -67,10 +66,6 @@ def parse_key_distribution(text: str) -> int:
     return value
 
 
-def key_distribution_text(value: int) -> str:
-    return ",".join(name for bit, name in KEY_NAMES.items() if value & bit) or "none"
-
-
 @dataclass(frozen=True, slots=True)
 class PairParams:
     """What the local side offers (Vol 3, Part H, 3.5.1)."""
@@ -84,22 +79,6 @@ class PairParams:
     # Key distribution bits asked for (3.6.1); None: the stack's default
     init_keys: int | None = None
     resp_keys: int | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "io": self.io,
-            "mitm": self.mitm,
-            "sc": self.sc,
-            "bond": self.bond,
-            "key_size": self.key_size,
-            "passkey_given": self.passkey is not None,
-            "initiator_keys": None
-            if self.init_keys is None
-            else key_distribution_text(self.init_keys),
-            "responder_keys": None
-            if self.resp_keys is None
-            else key_distribution_text(self.resp_keys),
-        }
 
     def check(self) -> None:
         if self.io not in IO_CAPABILITIES:

@@ -61,9 +61,6 @@ class BondBackup:
     path: Path
     restore: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"backup": str(self.path), "restore": self.restore}
-
 
 def _new_backup_dir(backend: BackendKind, address: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

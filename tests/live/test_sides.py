@@ -15,6 +15,7 @@ from bumble.pairing import PairingDelegate
 from bpdiag.live.base import PairParams
 from bpdiag.live.bumble_backend import central_side
 from bpdiag.live.sim import IO_BY_NAME, HighSecurityInitiator, Side
+from bpdiag.report.attempt import params_json
 
 # io, mitm, sc, bond, key size, passkey typed, initiator keys, responder keys: none a default
 PARAMS = PairParams("DisplayYesNo", True, False, False, 9, 4321, 0x01, 0x06)
@@ -22,7 +23,7 @@ PARAMS = PairParams("DisplayYesNo", True, False, False, 9, 4321, 0x01, 0x06)
 
 def test_central_side_offers_exactly_the_params() -> None:
     side = central_side(PARAMS)
-    assert side.to_json() == PARAMS.to_json()
+    assert params_json(side) == params_json(PARAMS)
     assert (side.passkey, side.init_keys, side.resp_keys) == (4321, 0x01, 0x06)
     assert side.session is HighSecurityInitiator
     assert central_side(PairParams(mitm=False)).session is bsmp.Session
