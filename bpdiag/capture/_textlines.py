@@ -2,7 +2,10 @@
 to them undone, line by line and in bounded time.
 
 Undone here: ANSI colour and other terminal control sequences (btmon colours its output on a
-terminal), CR of CRLF line ends, tabs (expanded to 8 columns), and lines longer than
+terminal), CR of CRLF line ends, tabs (expanded to 8 columns), the Unicode spaces a web page
+or a word processor puts where the tool printed spaces (a forum's ``&nbsp;`` indentation,
+U+00A0, and the other Zs spaces become one space each; zero-width spaces and joiners and a
+stray byte-order mark go), and lines longer than
 ``MAX_LINE`` (cut, with a Problem: no printed record comes near that length, and the cut
 bounds every later regex).  Quoting (``> ``, ``>> ``) and wrapping are format-aware and left to
 the readers, with ``quote_prefixes`` as the shared helper.
@@ -25,6 +28,12 @@ _CONTROL = re.compile(
     r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
 )
+# Unicode's space separators (category Zs) but the ASCII space, as spaces; the zero-width
+# characters a copy from a web page leaves (U+200B-U+200D, U+2060, U+FEFF) removed
+_SPACES: dict[int, str | None] = {
+    c: " " for c in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)
+}
+_SPACES.update(dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
 _QUOTE = re.compile(r"[ \t]{0,8}>[ \t]?")
 ELISION = re.compile(
     r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I
@@ -63,6 +72,8 @@ def clean_lines(f: TextIO, problems: list[Problem], what: Stage) -> Iterator[tup
         line = raw.rstrip("\r\n")
         if "\x1b" in line or "\r" in line or any(c < " " and c != "\t" for c in line):
             line = _CONTROL.sub("", line)
+        if not line.isascii():
+            line = line.translate(_SPACES)
         if "\t" in line:
             line = line.expandtabs(8)
         yield lineno, start, line.rstrip()

@@ -157,6 +157,28 @@ def live_btmon(text: str) -> str:
     return "\n".join(out)
 
 
+def web_page(text: str) -> str:
+    """Copied from a rendered web page (a forum that writes indentation as ``&nbsp;``, a
+    word processor): runs of spaces become no-break spaces (U+00A0) with a space between,
+    the odd em space (U+2003) stands for four, and a zero-width space (U+200B) sits where
+    the page broke a long line."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = re.sub(
+            r" {2,}",
+            lambda m: "\u00a0 " * (len(m.group(0)) // 2) + " " * (len(m.group(0)) % 2),
+            line,
+        )
+        line = line.replace("\u00a0 \u00a0 ", "\u2003", 1)
+        out.append(line.replace(": ", ":\u200b ", 1))
+    return "\n".join(out)
+
+
+def nbsp_only(text: str) -> str:
+    """Every space a no-break space (some rich-text editors' paste)."""
+    return text.replace(" ", "\u00a0")
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),
@@ -170,9 +192,12 @@ SHAPES: dict[str, Shape] = {
     "excerpt": excerpt,
     "old_btmon": old_btmon,
     "no_trailer": no_trailer,
+    "web_page": web_page,
+    "nbsp_only": nbsp_only,
     # combinations as they arrive: a colour log copied into a mail, wrapped, then quoted
     "colour_wrapped_quoted": lambda t: quote(1)(wrap72(colour(t))),
     "indented_wrapped_crlf": lambda t: crlf(wrap72(indent("    ")(t))),
     "quoted_wrapped": lambda t: wrap72(quote(2)(t)),
     "prose_elided_quoted": lambda t: quote(1)(elide(prose(t))),
+    "web_page_quoted": lambda t: quote(1)(web_page(t)),
 }
