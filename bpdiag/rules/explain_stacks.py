@@ -179,6 +179,12 @@ def _apple_cbatterror(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({"text_pattern": re.escape(row.text("text"))})
 
 
+def _bluez_att(row: Table, smp: Smp) -> Iterator[_Values]:
+    # "Atribute" and "occured": the spellings of older releases
+    text = re.escape(row.text("text")).replace("Attribute", "At?tribute")
+    yield _Values({"text_pattern": rf"\b{text}\b", "dashed": _dashed(row.text("name"))})
+
+
 def _windows(row: Table, smp: Smp) -> Iterator[_Values]:
     n, name = row.integer("code"), row.text("name")
     snake = _camel_to_snake(name)
@@ -213,6 +219,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "apple_cbatterror": _apple_cbatterror,
     "windows_pairing_result": _windows,
     "bluez": _bluez,
+    "bluez_att": _bluez_att,
 }
 
 

@@ -43,8 +43,8 @@ def test_the_story_points_at_pairing_mode() -> None:
     [
         (
             "Characteristic value/descriptor read failed: Attribute requires authentication "
-            "before read/write",  # gatttool
-            "att-insufficient-authentication",
+            "before read/write",  # gatttool: its own entry (BlueZ att_ecode2str)
+            "bluez-att-authentication",
         ),
         ("Error: Insufficient authentication (5)", "att-insufficient-authentication"),  # btmon
         ("Attribute requires encryption before read/write", "att-insufficient-encryption"),

@@ -76,6 +76,16 @@ from bpdiag.rules.explain import CATALOGUE, explain
         ),
         # BlueZ
         ("Failed to pair: org.bluez.Error.AlreadyExists", "bluez-error-already-exists"),
+        # gatttool (BlueZ attrib/att.c att_ecode2str), as BlueZ 4.100 on prints them
+        (
+            "Characteristic value/descriptor read failed: Encryption required before read/write",
+            "bluez-att-insuff-enc",
+        ),
+        (
+            "Characteristic Write Request failed: Atribute requires authorization before "
+            "read/write",  # the older spelling
+            "bluez-att-authorization",
+        ),
     ],
 )
 def test_each_message_under_its_own_stack(text: str, key: str) -> None:
@@ -94,6 +104,20 @@ def test_no_substring_crosses_stacks() -> None:
     assert "android-gatt-133" not in [e.key for e in explain("auth_status 0x85")]
     # A NimBLE status is not Android's status 5 nor an SMP reason 3.
     assert [e.key for e in explain("status=1283")] == ["nimble-sm-peer-0x503"]
+
+
+def test_gatttool_says_what_each_sec_level_asks() -> None:
+    [e] = explain(
+        "Characteristic value/descriptor read failed: Attribute requires authentication "
+        "before read/write"
+    )
+    assert e.key == "bluez-att-authentication" and "att_ecode2str" in e.cite
+    assert "--sec-level=medium" in e.meaning and "NoInputNoOutput" in e.meaning
+    assert [c.finding for c in e.causes] == ["insufficient-authentication"]
+    # the key size error is gatttool's wording too (iOS words it alike)
+    assert "bluez-att-insuff-encr-key-size" in [
+        x.key for x in explain("Encryption Key Size is insufficient")
+    ]
 
 
 def test_the_dongle_error_is_not_a_pairing_failure() -> None:
