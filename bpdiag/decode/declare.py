@@ -25,8 +25,19 @@ def reserved_name(value: int, width: int = 2) -> str:
 
 def address_str(wire: bytes) -> str:
     """A BD_ADDR / device address as tshark prints it: most significant byte first
-    (``AA:BB:CC:DD:EE:FF``; the wire order is reversed)."""
-    return ":".join(f"{b:02X}" for b in reversed(wire))
+    (``AA:BB:CC:DD:EE:FF``; the wire order is reversed).  One string per address: a long
+    log names the same few addresses in every connection's commands and events."""
+    key = wire if type(wire) is bytes else bytes(wire)
+    text = _ADDRESSES.get(key)
+    if text is None:
+        if len(_ADDRESSES) >= _MAX_ADDRESSES:
+            _ADDRESSES.clear()  # bounded: a log of ever-new (private) addresses
+        text = _ADDRESSES[key] = key[::-1].hex(":").upper()
+    return text
+
+
+_ADDRESSES: dict[bytes, str] = {}
+_MAX_ADDRESSES = 4096
 
 
 @dataclass(frozen=True, slots=True)
