@@ -337,6 +337,27 @@ class FramedReader(BatchReader):
             incl = self._stored(buf, pos)
             bad = self._bad_length(incl)
             if bad is not None:
+                again = self._file_header_at(buf, pos)
+                if again is not None and n - pos < again[0] and src.refill(pos, again[0]):
+                    pos = 0
+                    continue
+                if again is not None and n - pos >= again[0]:
+                    size, same = again
+                    self.problem(
+                        index + 1,
+                        offset,
+                        f"{where} is a second file header (files joined end to end): "
+                        + (
+                            "its records are read on"
+                            if same
+                            else "its link type differs, so the rest is not read"
+                        ),
+                        ProblemKind.INVALID if same else ProblemKind.UNSUPPORTED,
+                    )
+                    if not same:
+                        return
+                    pos += size
+                    continue
                 self.problem(
                     index + 1,
                     offset,
@@ -404,6 +425,12 @@ class FramedReader(BatchReader):
         from ``buf[pos:]`` to ``out``; stop at the first that is incomplete or odd.  Returns
         the new ``(pos, index)``."""
         raise NotImplementedError
+
+    def _file_header_at(self, buf: bytes, pos: int) -> tuple[int, bool] | None:
+        """A file header of this format where a record header was expected (two files
+        joined with ``cat``): its size and whether its link type is this file's; None when
+        there is none (the default: a format that cannot tell)."""
+        return None
 
     def _stored(self, buf: bytes, pos: int) -> int:
         """The stored length in the record header at ``pos``."""

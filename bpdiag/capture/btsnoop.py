@@ -115,6 +115,16 @@ class BtsnoopReader(FramedReader):
     def _limit_text(self) -> str:
         return f"{MAX_RECORD} bytes, longer than any HCI packet"
 
+    def _file_header_at(self, buf: bytes, pos: int) -> tuple[int, bool] | None:
+        # ``cat btsnoop_hci.log.last btsnoop_hci.log``: the second file's header, read as a
+        # record header, gives an included length of 0x6f6f7000 ("oop\0")
+        if buf[pos : pos + 8] != MAGIC:
+            return None
+        if len(buf) - pos < HEADER.size:
+            return HEADER.size, False  # refilled and asked again, or the file ends in it
+        _magic, version, datalink = HEADER.unpack_from(buf, pos)
+        return HEADER.size, version == 1 and datalink == self.link_type
+
     def _ordered(self, a: int, b: int) -> tuple[int, int]:
         return b, a  # original length first in the header
 

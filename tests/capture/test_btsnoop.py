@@ -15,7 +15,7 @@ import pytest
 from bpdiag.capture import open_capture
 from bpdiag.capture._io import CHUNK, Source
 from bpdiag.capture.btsnoop import EPOCH_DELTA_US, MAX_RECORD, BtsnoopReader
-from bpdiag.capture.record import Direction, Problem
+from bpdiag.capture.record import Direction, Problem, ProblemKind
 from tests.capture import assert_cut_anywhere, assert_framing_stops, messages, read, refusal, write
 
 HEADER_H4 = (
@@ -205,6 +205,37 @@ def test_implausible_length_stops_reading(tmp_path: Path) -> None:
         "packet; the rest of the file cannot be framed"
     )
     assert_framing_stops(tmp_path, HEADER_H4 + REC1, bad, REC3, layer="btsnoop", why=why)
+
+
+def test_files_joined_end_to_end_are_read_on(tmp_path: Path) -> None:
+    # ``cat btsnoop_hci.log.last btsnoop_hci.log``: the second header where record 3 would be
+    path = write(tmp_path, HEADER_H4 + REC1 + REC2 + HEADER_H4 + REC3 + REC1)
+    records, problems = read(path)
+    assert [r.payload for r in records] == [REC1[24:], REC2[24:], REC3[24:], REC1[24:]]
+    assert [r.index for r in records] == [1, 2, 3, 4]
+    assert [(p.record, p.offset, p.kind) for p in problems] == [
+        (3, 16 + len(REC1) + len(REC2), ProblemKind.INVALID)
+    ]
+    assert "second file header" in problems[0].message
+    assert "read on" in problems[0].message
+
+
+def test_a_joined_file_of_another_datalink_stops_reading(tmp_path: Path) -> None:
+    monitor = HEADER_H4[:12] + b"\x00\x00\x07\xd1"  # datalink 2001: Linux monitor
+    path = write(tmp_path, HEADER_H4 + REC1 + monitor + REC3)
+    records, problems = read(path)
+    assert [r.payload for r in records] == [REC1[24:]]
+    assert [(p.record, p.kind) for p in problems] == [(2, ProblemKind.UNSUPPORTED)]
+    assert "link type differs" in problems[0].message
+
+
+def test_a_file_ending_inside_a_joined_header_keeps_what_was_read(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER_H4 + REC1 + HEADER_H4[:12])
+    records, problems = read(path)
+    assert [r.payload for r in records] == [REC1[24:]]
+    assert messages(problems) == [
+        f"record 2 at offset 0x{16 + len(REC1):x}: a record header is 24 bytes, file ends after 12"
+    ]
 
 
 @pytest.mark.parametrize(
