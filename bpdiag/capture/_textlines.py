@@ -28,6 +28,7 @@ _CONTROL = re.compile(
     r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]"
 )
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what _CONTROL can remove
 # Unicode's space separators (category Zs) but the ASCII space, as spaces; the zero-width
 # characters a copy from a web page leaves (U+200B-U+200D, U+2060, U+FEFF) removed
 _SPACES: dict[int, str | None] = {
@@ -70,7 +71,7 @@ def clean_lines(f: TextIO, problems: list[Problem], what: Stage) -> Iterator[tup
             )
             raw = raw[:MAX_LINE]
         line = raw.rstrip("\r\n")
-        if "\x1b" in line or "\r" in line or any(c < " " and c != "\t" for c in line):
+        if _ANY_CONTROL.search(line):  # one C scan: most lines have none
             line = _CONTROL.sub("", line)
         if not line.isascii():
             line = line.translate(_SPACES)

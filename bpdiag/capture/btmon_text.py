@@ -80,6 +80,7 @@ _SUB_OP = re.compile(r"\(0x([0-9a-fA-F]{1,4})\|0x([0-9a-fA-F]{1,6})\)")
 _MAX_DIGITS = 24
 _HCI_OPCODES = frozenset({MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX})  # what btmon numbers
 _MAX_WAITING = 10000  # unnumbered records held before the first HCI record says how to number
+_ELISION_STARTS = frozenset("[.…<-")  # what an ELISION can begin with, once stripped
 _MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
 
@@ -489,21 +490,23 @@ class BtmonTextReader:
                 block = _Block(lineno, offset, h, depth, indent_of(rest))
                 pending_len = len(rest.strip())
                 continue
-            rest = unquote(line, block.depth if block else 8)
+            depth = block.depth if block else 8
+            rest = unquote(line, depth) if depth else line
             text = rest.strip()
             if not text:
                 flush()
                 continue
-            if ELISION.match(text):
+            if text[0] in _ELISION_STARTS and ELISION.match(text):
                 flush()
                 if block is not None:
                     yield block
                 block = None
                 continue
+            indent = len(rest) - len(rest.lstrip(" "))
             if block is None:
                 if (
                     self.headers == 0
-                    and indent_of(rest) > 0
+                    and indent > 0
                     and re.match(r"[A-Z][\w /()-]{0,40}: ", text)
                 ):
                     self.orphans += 1
@@ -511,7 +514,7 @@ class BtmonTextReader:
                         orphan_at = lineno
                 continue
             if (
-                indent_of(rest) <= block.indent
+                indent <= block.indent
                 and pending is None
                 and not block.detail
                 and block.header.time is None
@@ -521,14 +524,12 @@ class BtmonTextReader:
                 if joined is not None and joined.time is not None:
                     block.header = joined
                     continue
-            if indent_of(rest) <= block.indent and self._continues(
-                text, pending_len, block, pending
-            ):
+            if indent <= block.indent and self._continues(text, pending_len, block, pending):
                 if pending is not None:
                     pending = pending + " " + text
                     pending_len = 0
                     continue
-            elif indent_of(rest) > block.indent:
+            elif indent > block.indent:
                 flush()
                 pending = text
                 pending_len = len(rest)
