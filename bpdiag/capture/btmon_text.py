@@ -504,11 +504,7 @@ class BtmonTextReader:
                 continue
             indent = len(rest) - len(rest.lstrip(" "))
             if block is None:
-                if (
-                    self.headers == 0
-                    and indent > 0
-                    and re.match(r"[A-Z][\w /()-]{0,40}: ", text)
-                ):
+                if self.headers == 0 and indent > 0 and re.match(r"[A-Z][\w /()-]{0,40}: ", text):
                     self.orphans += 1
                     if orphan_at is None:
                         orphan_at = lineno
