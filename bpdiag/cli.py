@@ -564,6 +564,7 @@ def pair(
 
     An existing bond with TARGET is never removed unless --forget-bond is given; then it is
     saved first and the command says where (and how to put it back: bpdiag restore-bond)."""
+    import dataclasses
     import time
     from pathlib import Path
 
@@ -616,7 +617,7 @@ def pair(
             backend=spec.backend,
             via=getattr(runner, "via", ""),
             target=spec.target,
-            params=spec.params,
+            params=dataclasses.asdict(spec.params),
             stack_result=stack_result,
             capture=str(capture),
             bond=None if backup is None else (str(backup.path), backup.restore),

@@ -1,36 +1,16 @@
 """The ``attempt`` object of ``bpdiag pair --json`` (docs/json.md, "pair --json").
 
 A live attempt is ``bpdiag.live``'s; the report sits beside it in the layers and does not
-import it, so what it words is described here as protocols: the parameters the local side
-offered (Vol 3, Part H, 3.5.1) and what the attempt did.
+import it, so it words plain values: the fields of the parameters the local side offered
+(Vol 3, Part H, 3.5.1; ``dataclasses.asdict`` of a ``PairParams``) and what the attempt did.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from bpdiag.decode.smp import key_distribution_names
-
-
-class OfferedParams(Protocol):
-    """What the local side offered (``bpdiag.live.base.PairParams`` is one)."""
-
-    @property
-    def io(self) -> str: ...
-    @property
-    def mitm(self) -> bool: ...
-    @property
-    def sc(self) -> bool: ...
-    @property
-    def bond(self) -> bool: ...
-    @property
-    def key_size(self) -> int: ...
-    @property
-    def passkey(self) -> int | None: ...
-    @property
-    def init_keys(self) -> int | None: ...
-    @property
-    def resp_keys(self) -> int | None: ...
 
 
 def key_distribution_text(value: int) -> str:
@@ -38,22 +18,20 @@ def key_distribution_text(value: int) -> str:
     return ",".join(key_distribution_names(value)) or "none"
 
 
-def params_json(params: OfferedParams) -> dict[str, object]:
-    """The ``params`` of an attempt: the passkey itself is never written, only whether one
+def params_json(params: Mapping[str, Any]) -> dict[str, object]:
+    """The ``params`` of an attempt from the offered fields (io, mitm, sc, bond, key_size,
+    passkey, init_keys, resp_keys): the passkey itself is never written, only whether one
     was given (it is the TK of a legacy pairing)."""
+    init, resp = params["init_keys"], params["resp_keys"]
     return {
-        "io": params.io,
-        "mitm": params.mitm,
-        "sc": params.sc,
-        "bond": params.bond,
-        "key_size": params.key_size,
-        "passkey_given": params.passkey is not None,
-        "initiator_keys": None
-        if params.init_keys is None
-        else key_distribution_text(params.init_keys),
-        "responder_keys": None
-        if params.resp_keys is None
-        else key_distribution_text(params.resp_keys),
+        "io": params["io"],
+        "mitm": params["mitm"],
+        "sc": params["sc"],
+        "bond": params["bond"],
+        "key_size": params["key_size"],
+        "passkey_given": params["passkey"] is not None,
+        "initiator_keys": None if init is None else key_distribution_text(init),
+        "responder_keys": None if resp is None else key_distribution_text(resp),
     }
 
 
@@ -62,7 +40,7 @@ def attempt_json(
     backend: str,
     via: str,
     target: str,
-    params: OfferedParams,
+    params: Mapping[str, Any],
     stack_result: str,
     capture: str,
     bond: tuple[str, str] | None,

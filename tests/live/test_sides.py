@@ -4,6 +4,7 @@ Request carries: the Bumble configuration and delegate read it (bpdiag.live.sim.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 
 import pytest
 
@@ -23,7 +24,7 @@ PARAMS = PairParams("DisplayYesNo", True, False, False, 9, 4321, 0x01, 0x06)
 
 def test_central_side_offers_exactly_the_params() -> None:
     side = central_side(PARAMS)
-    assert params_json(side) == params_json(PARAMS)
+    assert params_json(asdict(side)) == params_json(asdict(PARAMS))
     assert (side.passkey, side.init_keys, side.resp_keys) == (4321, 0x01, 0x06)
     assert side.session is HighSecurityInitiator
     assert central_side(PairParams(mitm=False)).session is bsmp.Session

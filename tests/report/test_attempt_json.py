@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from bpdiag.live.base import PairParams, parse_key_distribution
 from bpdiag.report.attempt import attempt_json, key_distribution_text, params_json
 
 
 def test_params_never_carry_the_passkey() -> None:
-    doc = params_json(PairParams("DisplayYesNo", True, False, False, 9, 4321, 0x01, 0x06))
+    doc = params_json(asdict(PairParams("DisplayYesNo", True, False, False, 9, 4321, 0x01, 0x06)))
     assert doc == {
         "io": "DisplayYesNo",
         "mitm": True,
@@ -19,7 +21,7 @@ def test_params_never_carry_the_passkey() -> None:
         "responder_keys": "IdKey,SignKey",
     }
     assert "4321" not in repr(doc)
-    assert params_json(PairParams())["initiator_keys"] is None
+    assert params_json(asdict(PairParams()))["initiator_keys"] is None
 
 
 def test_key_distribution_text_reads_back() -> None:
@@ -35,7 +37,7 @@ def test_attempt_names_the_backup_and_falls_back_to_the_backend() -> None:
         backend="bumble",
         via="",
         target="AA:BB:CC:DD:EE:FF",
-        params=PairParams(),
+        params=asdict(PairParams()),
         stack_result="success",
         capture="a.btsnoop",
         bond=("/tmp/bonds/x", "bpdiag restore-bond /tmp/bonds/x"),
