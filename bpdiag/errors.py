@@ -25,6 +25,7 @@ class Stage(StrEnum):
     ZIP = "zip"
     BTMON_TEXT = "btmon-text"
     HCIDUMP_TEXT = "hcidump-text"
+    WIRESHARK_TEXT = "wireshark-text"
     KEYS = "keys"
     CAPTURE = "capture"
     """The capture as a whole (it ends before what it began)."""

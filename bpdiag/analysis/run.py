@@ -33,6 +33,9 @@ C_TO_P, P_TO_C = Direction.C_TO_P, Direction.P_TO_C
 __all__ = ["Cancelled", "Job", "Progress", "Reading"]
 
 
+_MIXED = frozenset({"pcapng", "wireshark-text"})  # formats whose records differ in link type
+
+
 class Reading:
     """One pass over one capture.  ``capture`` is an already open capture (a pipe, a zip
     entry, a followed file) to read instead of opening ``path``; it is closed at the end.
@@ -148,7 +151,8 @@ class Reading:
             analyzer.decryptor = decryptor
             stream = PduStream(decryptor)
             tracker = KeyTracker(keyring)
-            direct = stream.direct(cap.link_type) if cap.format != "pcapng" else None
+            # one link type per file, but pcapng's interfaces and Wireshark text's frames
+            direct = stream.direct(cap.link_type) if cap.format not in _MIXED else None
             if direct is not None:
                 feed_stream, stream_problems = direct
             else:

@@ -8,8 +8,10 @@ so the extension is never looked at.  Formats, with their documents:
 - pcap (draft-ietf-opsawg-pcap): ``bpdiag.capture.pcap``;
 - pcapng (draft-ietf-opsawg-pcapng): ``bpdiag.capture.pcapng``;
 - btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
-- hcidump's printed text (``-X`` / ``-t`` …): ``bpdiag.capture.hcidump_text``.  Text logs
-  are told apart by their records anywhere in the file (``bpdiag.capture.text_formats``).
+- hcidump's printed text (``-X`` / ``-t`` …): ``bpdiag.capture.hcidump_text``;
+- Wireshark's packet dissections as text with the bytes (``tshark -V -x``, Export Packet
+  Dissections): ``bpdiag.capture.wireshark_text``.  Text logs are told apart by their
+  records anywhere in the file (``bpdiag.capture.text_formats``).
 - Apple PacketLogger (``.pklg``; no header, plausible first records):
   ``bpdiag.capture.packetlogger``;
 - an Android bug report's text (dumpstate) and its btsnooz section: ``bpdiag.capture.btsnooz``;
@@ -44,8 +46,7 @@ from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.errors import UnreadableCapture
 
 if TYPE_CHECKING:
-    from bpdiag.capture.btmon_text import BtmonTextReader
-    from bpdiag.capture.hcidump_text import HcidumpTextReader
+    from bpdiag.capture.text_formats import TextReader
 
 # The text readers (bpdiag.capture.text_formats and the two it reads with) are imported when
 # a file is not of a binary format: reading a pcap or btsnoop file does not load them.
@@ -56,12 +57,14 @@ FORMATS = (
     "pcapng",
     "btmon-text",
     "hcidump-text",
+    "wireshark-text",
     "packetlogger",
     "btsnooz",
     "zip",
 )
 
 _SNIFF = 4096
+_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text")
 _READERS: dict[str, type[BatchReader]] = {
     "btsnoop": BtsnoopReader,
     "pcap": PcapReader,
@@ -114,8 +117,8 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
-        "btmon's or hcidump's text output, Apple PacketLogger and Android bug reports (zip or "
-        "text)"
+        "btmon's or hcidump's text output, Wireshark's packet dissection text with the bytes "
+        "(tshark -V -x), Apple PacketLogger and Android bug reports (zip or text)"
     )
 
 
@@ -141,7 +144,7 @@ class Capture(Closing):
         self.problems = []
         self.stats: dict[str, int] = {}
         self._reader: BatchReader | None = None
-        self._text: BtmonTextReader | HcidumpTextReader | None = None
+        self._text: TextReader | None = None
         self._link_type = -1
         self._count = 0
         if fileobj is not None:
@@ -167,7 +170,7 @@ class Capture(Closing):
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
         fmt = format_of(head)
-        if fmt is None or fmt in ("btmon-text", "hcidump-text"):
+        if fmt is None or fmt in _TEXT_FORMATS:
             from bpdiag.capture.text_formats import (
                 scan_text_format,
                 text_encoding,
@@ -193,7 +196,7 @@ class Capture(Closing):
                 "is a zip archive (an Android bug report?): open it with open_inputs"
             )
         self.format = fmt
-        if fmt in ("btmon-text", "hcidump-text"):
+        if fmt in _TEXT_FORMATS:
             enc = text_encoding(head)
             raw: io.RawIOBase
             if seekable:
@@ -205,11 +208,26 @@ class Capture(Closing):
             self._text = text_reader(fmt, text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
             records = self._counted(self._text.records())
+            if fmt == "wireshark-text":  # each frame has its own link type: the first's
+                self._link_type = -1
+                first = next(records, None)
+                if first is None:
+                    return records, records
+                self._link_type = first.link_type
+                both = self._chained(first, records)
+                return both, both
             return records, records
         reader = _READERS[fmt](src, self.problems, self.stats)
         self._reader = reader
         batches = reader.batches()
         return batches, chain.from_iterable(batches)
+
+    @staticmethod
+    def _chained(
+        first: Record, rest: Generator[Record, None, None]
+    ) -> Generator[Record, None, None]:
+        yield first
+        yield from rest
 
     def _counted(self, records: Iterator[Record]) -> Generator[Record, None, None]:
         """Count records of a reader that yields them one by one (btmon text)."""

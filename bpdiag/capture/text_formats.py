@@ -1,6 +1,6 @@
-"""Which text log a file is — btmon's or hcidump's printing — told by its records wherever
-they are in the file, not by its first bytes: a pasted log often begins with prose, a
-mail header or a quote."""
+"""Which text log a file is — btmon's or hcidump's printing, or Wireshark's packet
+dissections — told by its records wherever they are in the file, not by its first bytes: a
+pasted log often begins with prose, a mail header or a quote."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import re
 from typing import BinaryIO, TextIO
 
-from bpdiag.capture import btmon_text, hcidump_text
+from bpdiag.capture import btmon_text, hcidump_text, wireshark_text
 from bpdiag.capture._textlines import clean_lines, quote_prefixes
 from bpdiag.capture.record import Problem
 from bpdiag.errors import Stage
@@ -49,7 +49,9 @@ def _is_text(data: bytes, encoding: str = "utf-8") -> bool:
 
 
 def text_format(data: bytes, encoding: str | None = None) -> str | None:
-    """``"btmon-text"``, ``"hcidump-text"`` or ``None`` for a piece of a text file."""
+    """``"btmon-text"``, ``"hcidump-text"``, ``"wireshark-text"`` or ``None`` for a piece of
+    a text file.  Wireshark's ``Frame N: … bytes on wire`` line is no line of the other two:
+    one decides."""
     text = _decode(data, encoding or text_encoding(data))
     if text is None:
         return None
@@ -62,6 +64,8 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
         if "HCI sniffer - Bluetooth packet analyzer" in line:
             hcidump += 1
             continue
+        if "bytes on wire" in line and wireshark_text.parse_frame_line(_unquoted(line)):
+            return "wireshark-text"
         if _BTMON_DETAIL.search(line):
             btmon_detail += 1
         elif _HCIDUMP_DETAIL.search(line):
@@ -86,6 +90,11 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
             return None
         return "hcidump-text" if hcidump_detail > btmon_detail else "btmon-text"
     return "hcidump-text" if hcidump > btmon else "btmon-text"
+
+
+def _unquoted(line: str) -> str:
+    """``line`` without its reply quoting (``> ``, ``>> ``)."""
+    return quote_prefixes(line)[-1][1]
 
 
 def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
@@ -115,9 +124,14 @@ def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
     return None
 
 
-def text_reader(
-    fmt: str, f: TextIO, problems: list[Problem]
-) -> btmon_text.BtmonTextReader | hcidump_text.HcidumpTextReader:
+TextReader = (
+    btmon_text.BtmonTextReader | hcidump_text.HcidumpTextReader | wireshark_text.WiresharkTextReader
+)
+
+
+def text_reader(fmt: str, f: TextIO, problems: list[Problem]) -> TextReader:
     if fmt == "hcidump-text":
         return hcidump_text.HcidumpTextReader(f, problems)
+    if fmt == "wireshark-text":
+        return wireshark_text.WiresharkTextReader(f, problems)
     return btmon_text.BtmonTextReader(f, problems)

@@ -21,6 +21,7 @@ from tests.capture.test_btmon_text import STORY
 from tests.capture.test_btsnoop import HEADER_H4, REC1, REC2, REC3
 from tests.capture.test_pcap import HEADER_BE_NS, HEADER_LE_US, REC1_BE_NS, REC1_LE, REC2_LE
 from tests.capture.test_pcapng import EPB_1, EPB_2, IDB_251, SHB_LE
+from tests.capture.test_wireshark_text import FRAME_1 as WIRESHARK_FRAME
 from tests.capture.writers import (
     H4,
     bugreport_zip,
@@ -54,6 +55,7 @@ SEEDS = [
     PKLG_BE,
     SNOOZ_V1,
     SNOOZ_V2,
+    (WIRESHARK_FRAME + "\n" + WIRESHARK_FRAME.replace("Frame 7:", "Frame 8:")).encode(),
 ]
 MAGICS = [
     HEADER_H4,
