@@ -46,10 +46,13 @@ from bpdiag.errors import Stage
 
 LAYER = Stage.WIRESHARK_TEXT
 
-FRAME = re.compile(
-    r"Frame (\d{1,10}): (\d{1,10}) bytes on wire \(\d+ bits\), (\d{1,10}) bytes captured"
-    r" \(\d+ bits\)(?:.*, id (\d{1,5}))?"
-)
+# the rest of the line ("…, 11 bytes captured (88 bits) on interface x, id 0") is often
+# wrapped onto the next by a mail client: the Frame subtree says it again
+FRAME = re.compile(r"Frame (\d{1,10}): (\d{1,10}) bytes on wire\b")
+_CAPTURED = re.compile(r", (\d{1,10}) bytes captured\b")
+_ID = re.compile(r", id (\d{1,5})$")
+_CAPTURE_LENGTH = re.compile(r"\s+Capture Length: (\d{1,10}) bytes")
+_INTERFACE = re.compile(r"\s+Interface id: (\d{1,5})\b")
 # epan/print.c print_hex_data_buffer: offset, two spaces, up to 16 "xx " groups, the ASCII
 # (one more space after the eighth group is taken too, as hex viewers print it)
 _HEX = re.compile(r"([0-9a-fA-F]{4,8})  ((?:[0-9a-fA-F]{2}  ?){0,15}[0-9a-fA-F]{2})(?: |$)")
@@ -92,8 +95,8 @@ _RECEIVED_WORDS = frozenset({"Received", "Rcvd"})
 class _Frame:
     number: int
     on_wire: int
-    captured: int
-    interface: int
+    captured: int | None
+    interface: int | None
     lineno: int
     offset: int
     depth: int
@@ -132,13 +135,15 @@ class WiresharkTextReader:
             if found is not None:
                 if frame is not None:
                     yield frame
-                depth, _head, m = found
+                depth, head, m = found
                 self.frames += 1
+                captured = _CAPTURED.search(head, m.end())
+                interface = _ID.search(head, m.end())
                 frame = _Frame(
                     int(m.group(1)),
                     int(m.group(2)),
-                    int(m.group(3)),
-                    int(m.group(4) or 0),
+                    None if captured is None else int(captured.group(1)),
+                    None if interface is None else int(interface.group(1)),
                     lineno,
                     offset,
                     depth,
@@ -190,6 +195,10 @@ class WiresharkTextReader:
             frame.time = float(m.group(1))
         elif frame.relative is None and (m := _RELATIVE.match(rest)) is not None:
             frame.relative = float(m.group(1))
+        elif frame.captured is None and (m := _CAPTURE_LENGTH.match(rest)) is not None:
+            frame.captured = int(m.group(1))
+        elif frame.interface is None and (m := _INTERFACE.match(rest)) is not None:
+            frame.interface = int(m.group(1))
         elif frame.received is None and (m := _P2P.match(rest) or _H4_DIRECTION.match(rest)):
             frame.received = m.group(1) in _RECEIVED_WORDS
         elif frame.link == _MONITOR or frame.link is None:
@@ -222,7 +231,8 @@ class WiresharkTextReader:
         self._summary()
 
     def _record(self, frame: _Frame, number: int, time: float) -> Record | None:
-        if not frame.data and frame.captured:  # (a frame of no bytes prints no dump)
+        captured = frame.on_wire if frame.captured is None else frame.captured
+        if not frame.data and captured:  # (a frame of no bytes prints no dump)
             self._no_bytes.append(number)
             return None
         link = frame.link
@@ -231,16 +241,16 @@ class WiresharkTextReader:
             self._not_bluetooth.setdefault(name, []).append(number)
             return None
         data = bytes(frame.data)
-        if len(data) < frame.captured:
+        if len(data) < captured:
             self._problem(
                 frame,
                 f"frame {number} at line {frame.lineno}: the text holds {len(data)} of its "
-                f"{frame.captured} captured bytes (the paste cut its hex dump)",
+                f"{captured} captured bytes (the paste cut its hex dump)",
                 ProblemKind.TRUNCATED,
             )
-        orig = max(frame.on_wire, frame.captured)
+        orig = max(frame.on_wire, captured)
         orig = orig if orig > len(data) else 0
-        flags = frame.interface << 16
+        flags = (frame.interface or 0) << 16
         direction = Direction.UNKNOWN
         if link == _H4:
             if frame.received is None:

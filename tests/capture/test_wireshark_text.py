@@ -200,3 +200,29 @@ def test_a_monitor_frame_takes_its_opcode_from_the_tree(tmp_path: Path) -> None:
     collapsed = text.replace("    [Adapter ID: 1]\n    [Opcode: Command Packet (2)]\n", "")
     records, problems = read(write(tmp_path, collapsed.encode(), "b.txt"))
     assert records == [] and "opcode the text does not show" in problems[0].message
+
+
+@needs_tshark
+@pytest.mark.parametrize(
+    "shape", ["wrapped72", "quoted2", "indented_tab", "crlf", "web_page", "colour_wrapped_quoted"]
+)
+def test_the_paste_shapes(shape: str, tmp_path: Path) -> None:
+    from tests.capture.paste_shapes import SHAPES
+
+    capture = CAPS / "sc_justworks_success.btsnoop"
+    text = _printed(capture, tmp_path).read_text()
+    pasted = write(tmp_path, SHAPES[shape](text).encode(), "shaped.txt")
+    assert _summary(pasted) == _summary(capture)
+
+
+def test_a_frame_line_wrapped_by_a_mail_client(tmp_path: Path) -> None:
+    # The rest of a long Frame line on the next; the Frame subtree gives the lengths again
+    text = FRAME_1.replace(
+        "Frame 7: 11 bytes on wire (88 bits), 11 bytes captured (88 bits)\n",
+        "Frame 7: 11 bytes on wire (88 bits), 11 bytes captured (88 bits) on\n"
+        "interface \\Device\\NPF_{6A1D}, id 2\n"
+        "    Interface id: 2 (\\Device\\NPF_{6A1D})\n"
+        "    Capture Length: 11 bytes (88 bits)\n",
+    )
+    [rec], problems = read(write(tmp_path, text.encode()))
+    assert problems == [] and rec.flags >> 16 == 2 and len(rec.payload) == 4 + 11
