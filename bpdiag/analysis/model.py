@@ -510,6 +510,9 @@ def _grown(items: Sequence[_T], item: _T) -> list[_T]:
     return [*items, item]
 
 
+_FAILED, _SUCCESS, _INCOMPLETE = Outcome.FAILED, Outcome.SUCCESS, Outcome.INCOMPLETE
+
+
 @dataclass(slots=True)
 class Pairing:
     """One pairing attempt on a connection (Vol 3, Part H, 2.1: phases 1–3)."""
@@ -588,12 +591,12 @@ class Pairing:
     @property
     def outcome(self) -> Outcome:
         if self.failure is not None:
-            return Outcome.FAILED
-        if self.encrypted_frame is not None and self.phase2_started:
-            return Outcome.SUCCESS
-        if self.keys and self.phase2_started:
-            return Outcome.SUCCESS
-        return Outcome.INCOMPLETE
+            return _FAILED
+        if (self.encrypted_frame is not None or self.keys) and (
+            self.confirms or self.randoms or self.public_keys or self.dhkey_checks
+        ):  # phase2_started, inline: the rules ask every pairing's outcome many times
+            return _SUCCESS
+        return _INCOMPLETE
 
 
 def _pairing_frames(p: Pairing) -> list[int]:
