@@ -89,6 +89,17 @@ _IDENTITY_ADDRESS = int(_CC.IDENTITY_ADDRESS_INFORMATION)
 _PERIPHERAL_CODES = frozenset({_PAIRING_RESPONSE, _SECURITY_REQUEST})  # sent by a peripheral
 _C_TO_P, _P_TO_C = Direction.C_TO_P, Direction.P_TO_C
 _SENT, _RECEIVED = Direction.SENT, Direction.RECEIVED
+_CENTRAL, _PERIPHERAL, _NOBODY = Role.CENTRAL, Role.PERIPHERAL, Role.UNKNOWN
+_SIDES = {Role.CENTRAL: Side.INITIATOR, Role.PERIPHERAL: Side.RESPONDER}  # who sent → side
+_SMP, _HCI, _LL, _ATT, _ADV, _MONITOR = (
+    Layer.SMP,
+    Layer.HCI,
+    Layer.LL,
+    Layer.ATT,
+    Layer.ADV,
+    Layer.MONITOR,
+)
+_SUCCESS = Err.SUCCESS
 
 
 def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
@@ -120,7 +131,7 @@ def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Feat
 def _learn_identity(conn: Connection, sender: Role, cmd: smp.IdentityAddressInformation) -> None:
     """A side whose address the capture never gave (an Android snoop log has no Read BD_ADDR)
     names its identity address in Identity Address Information (Vol 3, Part H, 3.6.5)."""
-    side = {Role.CENTRAL: conn.central, Role.PERIPHERAL: conn.peripheral}.get(sender)
+    side = {_CENTRAL: conn.central, _PERIPHERAL: conn.peripheral}.get(sender)
     if side is None or side.address is not None or not any(cmd.address):
         return  # all zero: the log did not give the address (hcidump's text), not an identity
     side.address = smp.format_bd_addr(cmd.address)
@@ -192,7 +203,7 @@ class Analyzer:
         conn.local_role = role
         local = self._adapter_address.get(conn.link[1])
         if local is not None:
-            side = conn.central if role == Role.CENTRAL else conn.peripheral
+            side = conn.central if role == _CENTRAL else conn.peripheral
             if side.address is None:
                 side.address = local
                 side.address_type = "public"
@@ -200,9 +211,9 @@ class Analyzer:
     def _sender(self, conn: Connection, direction: Direction, code: int | None = None) -> Role:
         """Which side sent a PDU: "central", "peripheral" or "unknown"."""
         if direction is _C_TO_P:
-            return Role.CENTRAL
+            return _CENTRAL
         if direction is _P_TO_C:
-            return Role.PERIPHERAL
+            return _PERIPHERAL
         if direction is _SENT or direction is _RECEIVED:
             local_sent = direction is _SENT
             if conn.local_role is None and code is not None:
@@ -212,43 +223,41 @@ class Analyzer:
                 elif code in _PERIPHERAL_CODES:
                     sender_central = False
                 else:
-                    return Role.UNKNOWN
+                    return _NOBODY
                 self._set_local_role(
-                    conn, Role.CENTRAL if sender_central == local_sent else Role.PERIPHERAL
+                    conn, _CENTRAL if sender_central == local_sent else _PERIPHERAL
                 )
             if conn.local_role is None:
-                return Role.UNKNOWN
-            if conn.local_role == Role.CENTRAL:
-                return Role.CENTRAL if local_sent else Role.PERIPHERAL
-            return Role.PERIPHERAL if local_sent else Role.CENTRAL
+                return _NOBODY
+            if conn.local_role == _CENTRAL:
+                return _CENTRAL if local_sent else _PERIPHERAL
+            return _PERIPHERAL if local_sent else _CENTRAL
         if code == _PAIRING_REQUEST:
-            return Role.CENTRAL
+            return _CENTRAL
         if code in _PERIPHERAL_CODES:
-            return Role.PERIPHERAL
-        return Role.UNKNOWN
+            return _PERIPHERAL
+        return _NOBODY
 
     @staticmethod
     def _role_word(sender: Role) -> Side:
-        return {Role.CENTRAL: Side.INITIATOR, Role.PERIPHERAL: Side.RESPONDER}.get(
-            sender, Side.UNKNOWN
-        )
+        return _SIDES.get(sender, Side.UNKNOWN)
 
     # ------------------------------------------------------------------ feeding
     def feed(self, pdu: Pdu) -> Connection | None:
         """Take one PDU; returns the connection it belongs to (if any)."""
         layer = pdu.layer
         self._now = pdu.time
-        if layer == Layer.SMP:
+        if layer == _SMP:
             return self._smp(pdu)
-        if layer == Layer.HCI:
+        if layer == _HCI:
             return self._hci(pdu)
-        if layer == Layer.LL:
+        if layer == _LL:
             return self._ll(pdu)
-        if layer == Layer.ATT:
+        if layer == _ATT:
             return self._att(pdu)
-        if layer == Layer.ADV:
+        if layer == _ADV:
             return self._adv(pdu)
-        if layer == Layer.MONITOR:
+        if layer == _MONITOR:
             self._monitor(pdu)
         return None
 
@@ -373,7 +382,7 @@ class Analyzer:
         ``step`` is None for one packed with its sender known."""
         if step is None:
             return
-        if step.sender == Role.UNKNOWN and (direction is _SENT or direction is _RECEIVED):
+        if step.sender == _NOBODY and (direction is _SENT or direction is _RECEIVED):
             self._unresolved.append((conn, step, also, direction is _SENT))
 
     def _resolve_senders(self) -> None:
@@ -385,8 +394,8 @@ class Analyzer:
                 if isinstance(also, Failure):
                     also.sender_unknown = "local-role-unknown"
                 continue
-            local_is_central = conn.local_role == Role.CENTRAL
-            step.sender = Role.CENTRAL if local_sent == local_is_central else Role.PERIPHERAL
+            local_is_central = conn.local_role == _CENTRAL
+            step.sender = _CENTRAL if local_sent == local_is_central else _PERIPHERAL
             if also is not None:
                 also.sent_by = self._role_word(step.sender)
         self._unresolved.clear()
@@ -460,20 +469,20 @@ class Analyzer:
             key_size=key_size,
         )
         self.analysis.encryptions.append(enc)
-        if status == Err.SUCCESS:
+        if status == _SUCCESS:
             conn.encrypted = True
         if not after and conn.id in self._pending_sr:
             t = self._now
-            if status == Err.SUCCESS:
+            if status == _SUCCESS:
                 self._close_security_request(conn, RequestOutcome.ENCRYPTED, frame, t, 0)
             else:
                 self._close_security_request(
                     conn, RequestOutcome.ENCRYPTION_REFUSED, frame, t, status
                 )
         if after and p is not None:
-            if status == Err.SUCCESS:
+            if status == _SUCCESS:
                 p.encrypted_frame = frame
-                p.encryption_status = Err.SUCCESS
+                p.encryption_status = _SUCCESS
             else:
                 p.encryption_status = status
                 p.failure = Failure(
@@ -564,7 +573,7 @@ class Analyzer:
             self._note_early_encryption(conn, pdu.frame)
         elif op == Op.LL_START_ENC_REQ:  # the peripheral has the key; encryption starts
             self._enc_pending.pop(conn.id, None)
-            self._encryption(conn, pdu.frame, Err.SUCCESS, "ll-start-enc")
+            self._encryption(conn, pdu.frame, _SUCCESS, "ll-start-enc")
         elif op in (Op.LL_REJECT_IND, Op.LL_REJECT_EXT_IND) and conn.id in self._enc_pending:
             rejected = m.reject_opcode
             if rejected is None or rejected == Op.LL_ENC_REQ:
@@ -572,7 +581,7 @@ class Analyzer:
                 code = m.error_code if m.error_code is not None else Err.UNSPECIFIED_ERROR
                 self._encryption(conn, pdu.frame, code, "ll-reject")
         elif op == Op.LL_TERMINATE_IND:
-            code = m.error_code if m.error_code is not None else Err.SUCCESS
+            code = m.error_code if m.error_code is not None else _SUCCESS
             if code == Err.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE:
                 self._encryption(conn, pdu.frame, code, "ll-terminate-mic-failure")
             conn.disconnect_reason = code
@@ -581,9 +590,9 @@ class Analyzer:
             conn.disconnect_time = pdu.time
             self._close_security_request(conn, RequestOutcome.DISCONNECTED, pdu.frame, pdu.time)
             conn.disconnected_by = (
-                Role.CENTRAL
+                _CENTRAL
                 if pdu.direction is Direction.C_TO_P
-                else Role.PERIPHERAL
+                else _PERIPHERAL
                 if pdu.direction is Direction.P_TO_C
                 else None
             )
@@ -594,7 +603,7 @@ class Analyzer:
         m = pdu.msg
         conn: Connection | None  # a new connection, or the one the message is about
         if isinstance(m, (hci.LeConnectionComplete, hci.ConnectionComplete)):
-            if m.status != Err.SUCCESS or pdu.link is None:
+            if m.status != _SUCCESS or pdu.link is None:
                 return None
             old = self._by_link.pop(pdu.link, None)
             if old is not None and old.disconnect_frame is None:
@@ -605,8 +614,8 @@ class Analyzer:
             conn = self._new_connection(pdu.link, pdu.frame, transport)
             conn.established_frame = pdu.frame
             if isinstance(m, hci.LeConnectionComplete):
-                role = Role.CENTRAL if m.role == 0 else Role.PERIPHERAL
-                peer = conn.peripheral if role == Role.CENTRAL else conn.central
+                role = _CENTRAL if m.role == 0 else _PERIPHERAL
+                peer = conn.peripheral if role == _CENTRAL else conn.central
                 peer.address = m.peer_address
                 peer.address_type = hci.address_type_name(m.peer_address_type)
                 self._set_local_role(conn, role)
@@ -617,7 +626,7 @@ class Analyzer:
             self.analysis.connect_attempts.append((pdu.frame, m.peer_address))
             return None
         if isinstance(m, hci.CommandComplete):
-            if m.bd_addr is not None and m.status == Err.SUCCESS:
+            if m.bd_addr is not None and m.status == _SUCCESS:
                 self._adapter_address[pdu.link[1] if pdu.link else 0] = m.bd_addr
             return None
         conn = self.connection_for(pdu)
@@ -625,10 +634,10 @@ class Analyzer:
             return None
         if isinstance(m, hci.DisconnectionComplete):
             mic = Err.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE
-            if m.status == Err.SUCCESS and m.reason == mic:
+            if m.status == _SUCCESS and m.reason == mic:
                 # The link died on a MIC failure: encryption did not work.
                 self._encryption(conn, pdu.frame, mic, "hci-disconnect-mic-failure")
-            if m.status == Err.SUCCESS:
+            if m.status == _SUCCESS:
                 conn.disconnect_reason = m.reason
                 conn.disconnect_reason_name = hci.status_name(m.reason)
                 conn.disconnect_frame = pdu.frame
@@ -637,7 +646,7 @@ class Analyzer:
                 self._by_link.pop(pdu.link, None)
                 self._open.pop(conn.id, None)
         elif isinstance(m, hci.EncryptionChange):
-            if m.status != Err.SUCCESS or m.encryption_enabled:
+            if m.status != _SUCCESS or m.encryption_enabled:
                 self._encryption(conn, pdu.frame, m.status, "hci-encryption-change", m.key_size)
             else:
                 conn.encrypted = False
@@ -645,20 +654,16 @@ class Analyzer:
             self._encryption(conn, pdu.frame, m.status, "hci-key-refresh")
         elif isinstance(m, hci.CommandStatus):
             layout = hci.COMMANDS.get(m.opcode)  # the command it answers, by its declaration
-            if (
-                m.status != Err.SUCCESS
-                and layout is not None
-                and layout.cls is hci.LeEnableEncryption
-            ):
+            if m.status != _SUCCESS and layout is not None and layout.cls is hci.LeEnableEncryption:
                 self._encryption(conn, pdu.frame, m.status, "hci-start-encryption-status")
         elif isinstance(m, hci.LeLtkNegativeReply):
             # The local host (a peripheral) has no key for the central's LTK request.
-            self._set_local_role(conn, Role.PERIPHERAL)
+            self._set_local_role(conn, _PERIPHERAL)
             self._encryption(conn, pdu.frame, Err.PIN_OR_KEY_MISSING, "hci-ltk-negative-reply")
         elif isinstance(m, hci.LeLtkRequest):
-            self._set_local_role(conn, Role.PERIPHERAL)
+            self._set_local_role(conn, _PERIPHERAL)
         elif isinstance(m, hci.LeEnableEncryption):
-            self._set_local_role(conn, Role.CENTRAL)
+            self._set_local_role(conn, _CENTRAL)
             self._note_early_encryption(conn, pdu.frame)
         return conn
 

@@ -29,6 +29,19 @@ from bpdiag.crypto.smp_crypto import ah, bd_addr
 from bpdiag.decode import smp
 from bpdiag.decode.pdu import Layer, Pdu
 
+_SMP, _HCI = Layer.SMP, Layer.HCI  # the per-PDU path compares with globals, not enum members
+# The SMP commands that tell something about keys, by class (one dict lookup per PDU).
+_FEATURES, _PUBLIC_KEY, _LTK, _EDIV_RAND, _IRK, _IDENTITY = range(6)
+_SMP_KINDS: dict[type, int] = {
+    smp.PairingRequest: _FEATURES,
+    smp.PairingResponse: _FEATURES,
+    smp.PairingPublicKey: _PUBLIC_KEY,
+    smp.EncryptionInformation: _LTK,
+    smp.CentralIdentification: _EDIV_RAND,
+    smp.IdentityInformation: _IRK,
+    smp.IdentityAddressInformation: _IDENTITY,
+}
+
 
 @dataclass(slots=True)
 class KeyCheck:
@@ -81,9 +94,12 @@ class KeyTracker:
         if conn is None:
             return
         m: Any = pdu.msg
-        if pdu.layer == Layer.SMP:
-            self._smp(pdu, conn, m)
-        elif pdu.layer == Layer.HCI:
+        layer = pdu.layer
+        if layer == _SMP:
+            kind = _SMP_KINDS.get(type(m))
+            if kind is not None:  # most SMP PDUs tell nothing about keys
+                self._smp(pdu, conn, m, kind)
+        elif layer == _HCI:
             name = type(m).__name__
             if name == "LeEnableEncryption":
                 self._used(
@@ -107,24 +123,28 @@ class KeyTracker:
         ep = self._peer(conn)
         return ep.identity or ep.address
 
-    def _smp(self, pdu: Pdu, conn: Connection, m: Any) -> None:
-        if isinstance(m, (smp.PairingRequest, smp.PairingResponse)):
+    def _smp(self, pdu: Pdu, conn: Connection, m: Any, kind: int) -> None:
+        """``m`` is a command of ``_SMP_KINDS``, ``kind`` its entry."""
+        if kind == _FEATURES:
             self._pairing_open.setdefault(conn.id, False)
-        elif isinstance(m, smp.PairingPublicKey):
+        elif kind == _PUBLIC_KEY:
             self._pairing_open[conn.id] = True
-        elif isinstance(m, smp.EncryptionInformation):
+        elif kind == _LTK:
             self._pending[conn.id] = (bytes(m.ltk)[::-1], pdu.frame)
-        elif isinstance(m, smp.CentralIdentification) and conn.id in self._pending:
-            ltk, frame = self._pending.pop(conn.id)
-            peer = self._peer_key(conn)
-            if peer:
-                self._by_peer.setdefault(peer, []).append(_Known(ltk, m.ediv, bytes(m.rand), frame))
-        elif isinstance(m, smp.IdentityInformation):
+        elif kind == _EDIV_RAND:
+            if conn.id in self._pending:
+                ltk, frame = self._pending.pop(conn.id)
+                peer = self._peer_key(conn)
+                if peer:
+                    known = _Known(ltk, m.ediv, bytes(m.rand), frame)
+                    self._by_peer.setdefault(peer, []).append(known)
+        elif kind == _IRK:
             self._pending_irk[conn.id] = (bytes(m.irk)[::-1], pdu.frame)
-        elif isinstance(m, smp.IdentityAddressInformation) and conn.id in self._pending_irk:
+        elif conn.id in self._pending_irk:  # _IDENTITY
             irk, _frame = self._pending_irk.pop(conn.id)
             if any(m.address):  # all zero: the log did not give it (hcidump's text)
-                identity = ":".join(f"{b:02X}" for b in bytes(m.address)[::-1])
+                # AA:BB:CC:DD:EE:FF, most significant octet first (smp.format_bd_addr)
+                identity = bytes(m.address)[::-1].hex(":").upper()
                 self._add_irk(irk, identity)
 
     def _used(

@@ -7,10 +7,9 @@ These are plain data: nothing here formats text for people or JSON (``report/`` 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field
 from enum import StrEnum
-from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from bpdiag.capture.record import Problem
@@ -244,12 +243,13 @@ class Steps(Sequence[Step]):
     later), whose command the log cut, or that is appended as a ``Step`` is kept as that
     object.  Reading gives ``Step``s, in order, as a list of them would."""
 
-    __slots__ = ("_count", "_kept", "_packed")
+    __slots__ = ("_count", "_kept", "_last", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self._packed = bytearray()
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
+        self._last = 0  # where the last step's header starts in ``_packed``
         self.extend(steps)
 
     def record(
@@ -259,10 +259,12 @@ class Steps(Sequence[Step]):
         command whole (None), else as a ``Step`` (returned: its sender may be set later)."""
         bits = _ROLE_BITS.get(sender)
         if bits is not None and isinstance(msg, smp.SmpCommand) and msg.code == code:
-            raw = msg.to_bytes()
+            raw = msg.to_bytes()  # the decoder's bytes, kept: nothing is encoded again
             flags = bits | _DECRYPTED if decrypted else bits
-            self._packed += _STEP.pack(frame, time, flags, len(raw))
-            self._packed += raw
+            packed = self._packed
+            self._last = len(packed)
+            packed += _STEP.pack(frame, time, flags, len(raw))
+            packed += raw
             self._count += 1
             return None
         step = Step(frame, time, sender, code, msg.name, msg, decrypted)
@@ -283,6 +285,7 @@ class Steps(Sequence[Step]):
         kept = self._kept
         if kept is None:
             kept = self._kept = []
+        self._last = len(self._packed)
         self._packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
@@ -316,6 +319,46 @@ class Steps(Sequence[Step]):
                 )
                 pos += n
 
+    def _step_at(self, pos: int) -> Step:
+        """The step whose header starts at ``pos`` of ``_packed``."""
+        packed = self._packed
+        head: tuple[int, float, int, int] = _STEP.unpack_from(packed, pos)
+        frame, time, bits, n = head
+        if bits & _WHOLE:
+            return self._kept[frame]  # type: ignore[index]
+        pos += _STEP.size
+        return _StoredStep(
+            frame, time, _ROLES[bits & 1], bytes(packed[pos : pos + n]), bool(bits & _DECRYPTED)
+        )
+
+    def kept(self) -> Sequence[Step]:
+        """The steps kept as ``Step`` objects, in order, without reading the packed ones.
+        Every step whose sender is (or was) unknown and every one whose command is not a
+        whole SMP PDU (an ``UnreadCommand``, a cut Pairing Request, a hand-made step) is
+        among them: a packed step always has a known sender and a whole command."""
+        return tuple(self._kept) if self._kept else ()
+
+    def wire(self, codes: Container[int]) -> Iterator[tuple[int, Role, bytes]]:
+        """The frame, sender and PDU bytes (code octet first) of each step, in order, that
+        carries a whole SMP command whose code is in ``codes``: a packed step's bytes as
+        stored, with nothing decoded; a kept step's encoded from its command, with its sender
+        as it is now (it may be unknown).  A step the log cut, or whose command is no SMP
+        command, is left out."""
+        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
+        pos, end = 0, len(packed)
+        while pos < end:
+            frame, _time, bits, n = unpack(packed, pos)
+            pos += size
+            if bits & _WHOLE:
+                step = kept[frame]  # type: ignore[index]
+                msg = step.msg
+                if isinstance(msg, smp.SmpCommand) and msg.code in codes:
+                    yield step.frame, step.sender, msg.to_bytes()
+            else:
+                if packed[pos] in codes:
+                    yield frame, _ROLES[bits & 1], bytes(packed[pos : pos + n])
+                pos += n
+
     @overload
     def __getitem__(self, i: int) -> Step: ...
     @overload
@@ -326,7 +369,13 @@ class Steps(Sequence[Step]):
         n = self._count
         if not -n <= i < n:
             raise IndexError("step index out of range")
-        return next(islice(self, i % n, None))
+        i %= n
+        if i == n - 1:  # the last step (rules ask for it): no walk through the others
+            return self._step_at(self._last)
+        packed, unpack, size, pos = self._packed, _STEP.unpack_from, _STEP.size, 0
+        for _ in range(i):
+            pos += size + unpack(packed, pos)[3]
+        return self._step_at(pos)
 
     def frames(self) -> list[int]:
         """The steps' frame numbers, in order."""
@@ -461,6 +510,9 @@ def _grown(items: Sequence[_T], item: _T) -> list[_T]:
     return [*items, item]
 
 
+_FAILED, _SUCCESS, _INCOMPLETE = Outcome.FAILED, Outcome.SUCCESS, Outcome.INCOMPLETE
+
+
 @dataclass(slots=True)
 class Pairing:
     """One pairing attempt on a connection (Vol 3, Part H, 2.1: phases 1–3)."""
@@ -539,12 +591,12 @@ class Pairing:
     @property
     def outcome(self) -> Outcome:
         if self.failure is not None:
-            return Outcome.FAILED
-        if self.encrypted_frame is not None and self.phase2_started:
-            return Outcome.SUCCESS
-        if self.keys and self.phase2_started:
-            return Outcome.SUCCESS
-        return Outcome.INCOMPLETE
+            return _FAILED
+        if (self.encrypted_frame is not None or self.keys) and (
+            self.confirms or self.randoms or self.public_keys or self.dhkey_checks
+        ):  # phase2_started, inline: the rules ask every pairing's outcome many times
+            return _SUCCESS
+        return _INCOMPLETE
 
 
 def _pairing_frames(p: Pairing) -> list[int]:

@@ -154,7 +154,8 @@ def infer_senders(p: Pairing, lossless: bool = False) -> None:
     one answer, and the ``sent_by`` of their distributed keys; record the frames.
     ``lossless``: a host log (HCI), which misses no PDU, so the PDU before a Pairing Failed
     is the one it answered; on air a missed PDU could sit between them."""
-    if not any(s.sender == Role.UNKNOWN for s in p.steps):
+    # a packed step's sender is always known: only the kept ones can be unknown
+    if not any(s.sender == Role.UNKNOWN for s in p.steps.kept()):
         return
     done: list[int] = []
     # A prefix only in a host log whose pairing began in it and did not complete.

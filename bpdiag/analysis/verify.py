@@ -54,46 +54,41 @@ class _Values:
 
 
 _SIDE = {"central": "i", "peripheral": "r"}
-# The messages verify reads, by class (one dict lookup per step instead of a chain of
-# isinstance checks): what is read from each.
-_PREQ, _PRES, _PK, _CONFIRM, _RANDOM = range(5)
-_KINDS: dict[type, int] = {
-    smp.PairingRequest: _PREQ,
-    smp.PairingResponse: _PRES,
-    smp.PairingPublicKey: _PK,
-    smp.PairingConfirm: _CONFIRM,
-    smp.PairingRandom: _RANDOM,
-}
+# The commands verify reads, straight from their wire bytes (``Steps.wire``: nothing is
+# decoded); each has a fixed layout, the code octet first.  Plain ints: compared per step.
+_PREQ = int(smp.CommandCode.PAIRING_REQUEST)  # 3.5.1: kept whole (the c1 input ``preq``)
+_PRES = int(smp.CommandCode.PAIRING_RESPONSE)  # 3.5.2: kept whole (``pres``)
+_CONFIRM = int(smp.CommandCode.PAIRING_CONFIRM)  # 3.5.3: the 16-octet confirm value at 1
+_RANDOM = int(smp.CommandCode.PAIRING_RANDOM)  # 3.5.4: the 16-octet random value at 1
+_PK = int(smp.CommandCode.PAIRING_PUBLIC_KEY)  # 3.5.6: X (32 octets) at 1, Y (32 octets) at 33
+_READ = frozenset({_PREQ, _PRES, _CONFIRM, _RANDOM, _PK})
 
 
 def _collect(p: Pairing) -> _Values:
     from bpdiag.crypto.smp_crypto import from_wire
 
-    side, kinds = _SIDE, _KINDS
+    side = _SIDE
     v = _Values({}, {}, {"i": [], "r": []}, {"i": [], "r": []}, None, None, {"i": [], "r": []})
     pending: dict[str, tuple[int, bytes] | None] = {"i": None, "r": None}
-    for step in p.steps:
-        m: Any = step.msg
-        code = kinds.get(type(m))
-        if code is None:
-            continue
+    for frame, sender, pdu in p.steps.wire(_READ):
+        code = pdu[0]
         if code == _PREQ:
-            v.preq = bytes(m)
+            v.preq = pdu
             continue
         if code == _PRES:
-            v.pres = bytes(m)
+            v.pres = pdu
             continue
-        who = side.get(step.sender)
+        who = side.get(sender)
         if who is None:
             continue
         if code == _PK:
-            v.pk.setdefault(who, from_wire(m.x))
-            v.pky.setdefault(who, (step.frame, from_wire(m.y)))
+            v.pk.setdefault(who, from_wire(pdu[1:33]))
+            v.pky.setdefault(who, (frame, from_wire(pdu[33:65])))
         elif code == _CONFIRM:
-            pending[who] = value = (step.frame, from_wire(m.confirm))
+            pending[who] = value = (frame, from_wire(pdu[1:17]))
             v.confirms[who].append(value)
         else:
-            value = (step.frame, from_wire(m.random))
+            value = (frame, from_wire(pdu[1:17]))
             v.randoms[who].append(value)
             v.rounds[who].append((pending[who], value))
             pending[who] = None

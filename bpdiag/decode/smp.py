@@ -333,8 +333,16 @@ def _command(code: CommandCode, *params: _Param) -> Callable[[type[_C]], type[_C
 
 
 # --------------------------------------------------------------------------- commands
+class _Wire:
+    """Where a command keeps its PDU's bytes (``SmpCommand.to_bytes``): a slot, not a
+    field, so it takes no part in equality, ``repr`` or ``fields()``."""
+
+    __slots__ = ("_wire",)
+    _wire: bytes
+
+
 @dataclass(frozen=True, slots=True)
-class SmpCommand:
+class SmpCommand(_Wire):
     """Base of every SMP command (Vol 3, Part H, 3.3): a one-octet Code, then the command's
     fixed-length data.  ``code`` is set from the class; the other fields are the command's
     parameters in wire order, each checked for type and size on construction (so every
@@ -370,10 +378,12 @@ class SmpCommand:
         """Build the command from a PDU whose length ``parse_smp`` has already checked.
 
         Each field is cut at its exact size, so the values are what ``__post_init__``
-        would accept: it is not run again (this is the per-PDU path of long captures)."""
+        would accept: it is not run again (this is the per-PDU path of long captures).  The
+        PDU is kept: it is what ``to_bytes`` gives."""
         obj = object.__new__(cls)
         put = object.__setattr__
         put(obj, "code", cls.CODE)
+        put(obj, "_wire", pdu)
         offset = 1
         for p in cls.PARAMS:
             chunk = pdu[offset : offset + p.size]
@@ -382,12 +392,20 @@ class SmpCommand:
         return obj
 
     def to_bytes(self) -> bytes:
-        """The PDU on the wire: code, then each parameter (integers little-endian)."""
+        """The PDU on the wire: code, then each parameter (integers little-endian).  A
+        decoded command gives the bytes it was decoded from (the same octets: every field
+        is cut at its exact size); one built from its fields encodes them once."""
+        try:
+            return self._wire
+        except AttributeError:  # built from its fields, or unpickled (the slot is no field)
+            pass
         out = bytearray([self.code])
         for p in self.PARAMS:
             value = getattr(self, p.attr)
             out += value.to_bytes(p.size, "little") if p.kind == "int" else value
-        return bytes(out)
+        wire = bytes(out)
+        object.__setattr__(self, "_wire", wire)
+        return wire
 
     def __bytes__(self) -> bytes:
         return self.to_bytes()

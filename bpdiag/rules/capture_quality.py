@@ -118,7 +118,8 @@ def _unread_detail(unread: list[Step], hcidump: bool) -> str:
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
-        unread = [s for s in p.steps if isinstance(s.msg, smp.UnreadCommand)]
+        # an UnreadCommand is never packed: the kept steps hold every one
+        unread = [s for s in p.steps.kept() if isinstance(s.msg, smp.UnreadCommand)]
         if unread and not p.cut_frames:  # a log that cuts packets: truncated-snoop says it
             yield finding(
                 CAPTURE_GAP,

@@ -87,3 +87,66 @@ def test_empty_lists_are_shared_until_their_first_item() -> None:
         p.checks.append(object())  # type: ignore[attr-defined]
     p.add_cut_frame(12)
     assert p.cut_frames == [12] and q.cut_frames == []
+
+
+def test_kept_gives_only_the_steps_kept_as_objects_in_order() -> None:
+    assert Steps().kept() == ()
+    steps = Steps()
+    unknown = steps.record(1, 0.0, Role.UNKNOWN, 0x0C, _PUBLIC_KEY)
+    assert steps.record(2, 0.0, Role.CENTRAL, 0x03, _CONFIRM) is None  # packed: not kept
+    unread = steps.record(3, 0.0, Role.CENTRAL, 0x03, _UNREAD)
+    appended = Step(4, 0.0, Role.PERIPHERAL, 0x04, "Pairing Random", None)
+    steps.append(appended)
+    kept = steps.kept()
+    assert len(kept) == 3
+    assert kept[0] is unknown and kept[1] is unread and kept[2] is appended
+    # every UnreadCommand and every unknown sender is among them (what the rules rely on)
+    assert [s.frame for s in steps if isinstance(s.msg, smp.UnreadCommand)] == [3]
+    assert [s.frame for s in steps if s.sender == Role.UNKNOWN] == [1]
+
+
+def test_wire_gives_the_pdu_bytes_of_the_steps_asked_for_in_order() -> None:
+    steps, _ = _steps()
+    request = bytes([0x01, 0x03, 0x00, 0x0D, 0x10, 0x07, 0x07])
+    assert list(steps.wire({0x01, 0x03, 0x0C})) == [
+        (100, Role.CENTRAL, request),
+        (101, Role.PERIPHERAL, bytes([0x03, *range(16)])),
+        (2**40, Role.UNKNOWN, bytes([0x0C, *range(64)])),  # kept: encoded from its command
+        # frame 103: the log kept the Confirm's code only, there are no bytes to give
+    ]
+    assert list(steps.wire({0x04})) == []
+    pk = steps[2]
+    pk.sender = Role.PERIPHERAL  # learnt later: the sender read now is the one given
+    assert list(steps.wire({0x0C})) == [(2**40, Role.PERIPHERAL, bytes([0x0C, *range(64)]))]
+    # an appended step without an SMP command is left out, the ones after it are not
+    steps.append(Step(104, 0.0, Role.CENTRAL, 0x0C, "Pairing Public Key", None))
+    steps.record(105, 0.0, Role.CENTRAL, 0x0C, _PUBLIC_KEY)
+    assert [f for f, _, _ in steps.wire({0x0C})] == [2**40, 105]
+
+
+def test_a_decoded_command_is_packed_with_the_bytes_it_came_from() -> None:
+    data = bytes([0x04, *range(100, 116)])
+    random = smp.parse_smp(data)
+    assert random.to_bytes() is data  # kept by the decoder, not encoded again
+    built = smp.PairingRandom(data[1:])
+    assert built.to_bytes() == data and built.to_bytes() is built.to_bytes()  # encoded once
+    steps = Steps()
+    steps.record(1, 0.0, Role.CENTRAL, 0x04, random)
+    steps.record(2, 0.0, Role.PERIPHERAL, 0x04, built)
+    assert [pdu for _, _, pdu in steps.wire({0x04})] == [data, data]
+    assert steps[0].msg == random == steps[1].msg
+
+
+def test_every_index_reads_the_step_iterating_reads() -> None:
+    steps, _ = _steps()
+    steps.append(Step(104, 4.0, Role.CENTRAL, 0x04, "Pairing Random", None))
+    steps.record(105, 5.0, Role.PERIPHERAL, 0x04, smp.PairingRandom(bytes(16)), True)
+    listed = [_facts(s) for s in steps]
+    n = len(listed)
+    assert n == 6
+    for i in range(-n, n):
+        assert _facts(steps[i]) == listed[i], i
+    steps.append(Step(106, 6.0, Role.CENTRAL, 0x05, "Pairing Failed", None))
+    assert steps[-1].frame == 106 and steps[5].frame == 105
+    with pytest.raises(IndexError):
+        steps[-8]
