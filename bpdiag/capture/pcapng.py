@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Generator, Iterator
+from itertools import accumulate
 
 from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
@@ -88,6 +89,7 @@ class _Structs:
 
     __slots__ = (
         "epb",
+        "epb_after",
         "epb_fields",
         "head",
         "i64",
@@ -106,6 +108,7 @@ class _Structs:
         self.u32 = struct.Struct(order + "I")
         self.i64 = struct.Struct(order + "q")
         self.epb = struct.Struct(order + "7I")  # type, length, iface, ts hi, ts lo, cap, orig
+        self.epb_after = struct.Struct(order + "8I")  # a block's trailer, then ``epb``
         self.epb_fields = struct.Struct(order + "5I")
         self.pb = struct.Struct(order + "HH4I")  # iface, drops, ts hi, ts lo, cap, orig
         self.idb = struct.Struct(order + "HHI")  # link type, reserved, snaplen
@@ -486,30 +489,29 @@ class PcapngReader(BatchReader):
         the block at ``pos`` is not one.  Its records' payloads are copied into one buffer,
         one after the other (see ``EpbFrames``).
 
-        The hot loop: one unpack per packet, and the trailer's."""
+        The hot loop: one unpack per packet, of its trailer and the next block's header."""
+        if pos + 28 > len(buf):
+            return None
         st = self._st
-        head = st.epb.unpack_from
         u32 = st.u32.unpack_from
         opt = st.opt.unpack_from
+        follow = st.epb_after.unpack_from
         get = self._framed.get
         n = len(buf)
         blocks: list[int] = []
         add = blocks.append
         parts: list[bytes] = []
         part = parts.append
-        heads = [0]
-        at = heads.append
         changes: list[int] = []
         clock: Clock | None = None
         run_iid = -1
         last = -1  # the captured length of the packet before
-        size = 0
         truncated = 0
         first_truncated = 0
-        while pos + 28 <= n:
-            btype, total, iid, _hi, _lo, cap, orig = head(buf, pos)
+        btype, total, iid, _hi, _lo, cap, orig = st.epb.unpack_from(buf, pos)
+        while btype == EPB:
             end = pos + total
-            if btype != EPB or end > n:
+            if end > n:
                 break
             if iid != run_iid:
                 other = get(iid)
@@ -517,14 +519,25 @@ class PcapngReader(BatchReader):
                     break
                 clock, run_iid = other, iid
             data = pos + 28
-            if data + cap > end - 4 or total & 3 or u32(buf, end - 4)[0] != total:
-                break
-            options = data + ((cap + 3) & -4)
-            if options + 8 <= end - 4 and opt(buf, options) != (2, 4):
-                break  # not epb_flags first
-            if cap != orig:
-                if cap > orig:
+            padded = (cap + 3) & -4
+            if total != 32 + padded:  # more than the data, its padding and the trailer
+                if data + cap > end - 4 or total & 3:
                     break
+                if data + padded + 8 <= end - 4 and opt(buf, data + padded) != (2, 4):
+                    break  # options, but not epb_flags first
+            if cap > orig:
+                break
+            # this block's trailer and the next block's header (the type and interface
+            # number are not needed any more: overwritten at once)
+            if end + 28 <= n:
+                trailer, btype, next_total, iid, _hi, _lo, next_cap, next_orig = follow(
+                    buf, end - 4
+                )
+            else:  # the next block is not all in the buffer: the run ends here
+                trailer, btype, next_total, next_cap, next_orig = u32(buf, end - 4)[0], -1, 0, 0, 0
+            if trailer != total:
+                break
+            if cap != orig:
                 truncated += 1
                 if not first_truncated:
                     first_truncated = index + len(blocks) + 1
@@ -533,12 +546,12 @@ class PcapngReader(BatchReader):
                 changes.append(len(blocks))
             add(pos)
             part(buf[data : data + cap])
-            size += cap
-            at(size)
             pos = end
+            total, cap, orig = next_total, next_cap, next_orig
         self.truncated(truncated, first_truncated)
         if clock is None or not blocks:
             return None
+        heads = list(accumulate(map(len, parts), initial=0))
         return EpbFrames(b"".join(parts), base, index, heads, changes, clock, st, buf, blocks, pos)
 
     @staticmethod

@@ -198,24 +198,32 @@ def test_runs_across_chunks(tmp_path: Path) -> None:
 
 
 # The byte-literal cases of test_pcapng (damage of every kind), read both ways.
-_CASES = [
-    PREFIX + EPB_2[:-6],
-    PREFIX + EPB_2[:5],
-    PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00" + EPB_2,  # trailer differs, a block follows
-    PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00",  # trailer differs, nothing follows
-    PREFIX + EPB_2[:4] + b"\x08\x00\x00\x00" + EPB_2,  # block length below 12
-    PREFIX + EPB_2[:20] + b"\xff\x00\x00\x00" + EPB_2[24:] + EPB_1,  # captured length too big
-    PREFIX + EPB_2[:8] + b"\x05\x00\x00\x00" + EPB_2[12:],  # undescribed interface
-    PREFIX + EPB_2[:20] + b"\x03\x00\x00\x00\x01\x00\x00\x00" + EPB_2[28:],  # cap > orig
-    PREFIX + EPB_2[:20] + b"\x03\x00\x00\x00\x09\x00\x00\x00" + EPB_2[28:],  # cut packet
-    PREFIX + SHB_LE[:12] + b"\x02\x00\x00\x00" + SHB_LE[16:] + IDB_251 + EPB_2,
-    PREFIX + SHB_LE + EPB_2 + IDB_251 + EPB_2,  # a packet before the new section's interface
-    PREFIX + IDB_251[:4] + b"\x10\x00\x00\x00" + bytes(4) + b"\x10\x00\x00\x00" + EPB_2,
-    SHB_LE + EPB_1 + IDB_251 + EPB_2,
-]
+_CUT = EPB_2[:20] + b"\x03\x00\x00\x00\x09\x00\x00\x00" + EPB_2[28:]  # 3 of 9 bytes
+_CASES = {
+    "truncated-last-block": PREFIX + EPB_2[:-6],
+    "truncated-header": PREFIX + EPB_2[:5],
+    "trailer-differs": PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00" + EPB_2,
+    "trailer-differs-at-end": PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00",
+    "length-below-12": PREFIX + EPB_2[:4] + b"\x08\x00\x00\x00" + EPB_2,
+    "captured-too-big": PREFIX + EPB_2[:20] + b"\xff\x00\x00\x00" + EPB_2[24:] + EPB_1,
+    "undescribed-interface": PREFIX + EPB_2[:8] + b"\x05\x00\x00\x00" + EPB_2[12:],
+    "captured-above-original": (
+        PREFIX + EPB_2[:20] + b"\x03\x00\x00\x00\x01\x00\x00\x00" + EPB_2[28:]
+    ),
+    "cut": PREFIX + _CUT + EPB_2,
+    "cut-trailer-differs": PREFIX + _CUT[:-4] + b"\x28\x00\x00\x00" + EPB_2,
+    "second-section-version-2": (
+        PREFIX + SHB_LE[:12] + b"\x02\x00\x00\x00" + SHB_LE[16:] + IDB_251 + EPB_2
+    ),
+    "packet-before-new-interfaces": PREFIX + SHB_LE + EPB_2 + IDB_251 + EPB_2,
+    "short-interface": (
+        PREFIX + IDB_251[:4] + b"\x10\x00\x00\x00" + bytes(4) + b"\x10\x00\x00\x00" + EPB_2
+    ),
+    "packet-before-any-interface": SHB_LE + EPB_1 + IDB_251 + EPB_2,
+}
 
 
-@pytest.mark.parametrize("data", _CASES)
+@pytest.mark.parametrize("data", _CASES.values(), ids=_CASES.keys())
 def test_damage_reads_the_same_as_frames(tmp_path: Path, data: bytes) -> None:
     _same_either_way(write(tmp_path, data))
 
