@@ -116,7 +116,7 @@ class Reading:
                     if j > i and job is not None and (run.first + j) % every == 0:
                         if job.cancelled:
                             raise Cancelled(os.fspath(self.path))
-                        job.report(run.base + run.heads[j - 1], size)
+                        job.report(run.offset(j - 1), size)
                     i = j
                     if i == stop:
                         continue
@@ -161,8 +161,13 @@ class Reading:
             feed = analyzer.feed
             size = _size(path) if job is not None else 0
             every = job.every if job is not None else 0
-            skim = stream.skimmer(cap.link_type) if direct is not None and self.skim else None
-            runs = cap.frames() if skim else None
+            skim: Callable[[Frames, int, int], int] | None = None
+            framed: Callable[[int], bool] | None = None
+            if self.skim and direct is not None:
+                skim = stream.skimmer(cap.link_type)
+            elif self.skim and cap.format == "pcapng" and cap.link_type in AIR_LINK_TYPES:
+                skim, framed = _skims_by_link_type(stream)
+            runs = cap.frames(framed) if skim else None
             # Every record's PDUs, then what it made wrong, then the progress.
             tail: list[Record] = []  # the last record when the skim passed over it
             if runs is None or skim is None:
@@ -232,6 +237,26 @@ class Reading:
             analyzer.finish()
             if job is not None:
                 job.report(size, size)
+
+
+def _skims_by_link_type(
+    stream: PduStream,
+) -> tuple[Callable[[Frames, int, int], int], Callable[[int], bool]]:
+    """For a capture of several link types (pcapng), fed through ``stream.feed``: a skim
+    that takes each run (of one link type) to the decoder's skim for it, and which link
+    types have one (the others are not framed).  Only air link types are skimmed."""
+    skims: dict[int, Callable[[Frames, int, int], int] | None] = {}
+
+    def skim_for(link_type: int) -> Callable[[Frames, int, int], int] | None:
+        if link_type not in skims:
+            skims[link_type] = stream.skimmer(link_type) if link_type in AIR_LINK_TYPES else None
+        return skims[link_type]
+
+    def skim(run: Frames, i: int, stop: int) -> int:
+        found = skims.get(run.link_type)  # framed, so it has one
+        return found(run, i, stop) if found is not None else i
+
+    return skim, lambda link_type: skim_for(link_type) is not None
 
 
 def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:

@@ -30,11 +30,11 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from bpdiag.capture._io import BatchReader, Closing, FramedReader, Frames, PrefixedRaw, Source
+from bpdiag.capture._io import BatchReader, Closing, Frames, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.btsnooz import BtsnoozReader, has_section
@@ -239,16 +239,20 @@ class Capture(Closing):
         """The records, once: a second loop continues where the first stopped."""
         return self._iter
 
-    def frames(self) -> Iterator[Frames | list[Record]] | None:
+    def frames(
+        self, framed: Callable[[int], bool] | None = None
+    ) -> Iterator[Frames | list[Record]] | None:
         """Instead of iterating: the records as runs of ``Frames`` (framed, not yet made into
         ``Record``s) and lists of odd records, for a
-        consumer that makes only the records it needs.  ``None`` for a format not read that
-        way (only btsnoop and pcap are), or once the records are being iterated."""
+        consumer that makes only the records it needs; of a pcapng file, only the records
+        of the link types ``framed`` accepts (all if ``None``) are framed.  ``None`` for a
+        format not read that way (only btsnoop, pcap and pcapng are), or once the records
+        are being iterated."""
         reader = self._reader
-        if not isinstance(reader, FramedReader) or not reader.skims or reader.records:
+        if reader is None or not reader.skims or reader.records:
             return None
         self._gen.close()
-        self._gen = runs = reader.frames()
+        self._gen = runs = reader.frames(framed)
         self._iter = iter(())
         return runs
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import struct
 from bisect import bisect_right
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from operator import length_hint
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -122,6 +122,35 @@ class BatchReader:
         """The records, batch by batch (each an iterator over a list)."""
         raise NotImplementedError
 
+    @property
+    def skims(self) -> bool:
+        """Whether the records can be read as ``Frames`` (``frames``)."""
+        return False
+
+    def frames(
+        self, framed: Callable[[int], bool] | None = None
+    ) -> Generator[Frames | list[Record], None, None]:
+        """Instead of ``batches``, for a reader that ``skims``: the records as runs of
+        ``Frames``, and the other records (odd ones, kept with a problem, or of link types
+        not ``framed``) as lists of ``Record``s.  ``framed(link_type)`` says which records a
+        format of several link types (pcapng) frames; ``None``: all it can."""
+        raise NotImplementedError
+
+    def _handed(
+        self, runs: Iterator[Frames | list[Record]]
+    ) -> Generator[Frames | list[Record], None, None]:
+        """``runs`` as ``frames`` yields them, with the count of records handed out kept
+        (a run counts as handed out whole)."""
+        for run in runs:
+            self._done += len(self._batch)
+            self._batch = []
+            self._it = _EMPTY
+            if isinstance(run, list):
+                self._batch = run
+            else:
+                self._done += len(run)
+            yield run
+
     def _emit(self, batch: list[Record]) -> Iterator[Record]:
         """Make ``batch`` the current one (the previous one has been consumed)."""
         self._done += len(self._batch)
@@ -199,16 +228,67 @@ class BatchReader:
 
 
 class Frames:
-    """A run of whole records of one buffer, framed but not yet made into ``Record``s: the
-    consumer that can tell from a few bytes which records matter (``bpdiag.analysis.run``)
-    makes only those (``record``).
+    """A run of whole records, framed but not yet made into ``Record``s: the consumer that
+    can tell from a few bytes which records matter (``bpdiag.analysis.run``) makes only
+    those (``record``).
 
     Record ``i`` (0-based) of the run has index ``first + i + 1``; its header starts at
     ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``heads[i + 1]``
     (``heads`` has one entry more than the run has records).  ``changes`` lists, in order,
-    the records whose stored length differs from the one's before them (``same_size``)."""
+    the records whose stored length differs from the one's before them (``same_size``).
+    All are of ``link_type``.  For btsnoop and pcap ``buf`` is the file's buffer (from
+    offset ``base``); a format whose payloads do not end where the next header starts
+    (pcapng) lays the payloads out in a ``buf`` of their own and says where each record is
+    in the file (``offset``), what its timestamp is (``time``) and what it is (``record``)."""
 
-    __slots__ = ("_reader", "base", "buf", "changes", "first", "hdr", "heads")
+    __slots__ = ("base", "buf", "changes", "first", "hdr", "heads", "link_type")
+
+    def __init__(
+        self,
+        buf: bytes,
+        base: int,
+        first: int,
+        heads: list[int],
+        changes: list[int],
+        hdr: int,
+        link_type: int,
+    ) -> None:
+        self.buf = buf
+        self.base = base
+        self.first = first
+        self.heads = heads
+        self.changes = changes
+        self.hdr = hdr
+        self.link_type = link_type
+
+    def __len__(self) -> int:
+        return len(self.heads) - 1
+
+    def offset(self, i: int) -> int:
+        """Where record ``i`` of the run starts in the file."""
+        return self.base + self.heads[i]
+
+    def time(self, i: int) -> float:
+        """The timestamp of record ``i`` of the run (without making it)."""
+        raise NotImplementedError
+
+    def record(self, i: int) -> Record:
+        """Record ``i`` of the run."""
+        raise NotImplementedError
+
+    def same_size(self, i: int, stop: int) -> int:
+        """How many records from ``i`` on (and before ``stop``) are as long as record
+        ``i``: records that lie in ``buf`` at a fixed stride, so that a field of each is the
+        strided slice ``buf[heads[i] + offset :: stride]``."""
+        changes = self.changes
+        j = bisect_right(changes, i)
+        return (min(stop, changes[j]) if j < len(changes) else stop) - i
+
+
+class _ReaderFrames(Frames):
+    """``Frames`` of a ``FramedReader``: records as they lie in the file's buffer."""
+
+    __slots__ = ("_reader",)
 
     def __init__(
         self,
@@ -219,35 +299,17 @@ class Frames:
         heads: list[int],
         changes: list[int],
     ) -> None:
+        super().__init__(buf, base, first, heads, changes, reader.record_header, reader.link_type)
         self._reader = reader
-        self.buf = buf
-        self.base = base
-        self.first = first
-        self.heads = heads
-        self.changes = changes
-        self.hdr = reader.record_header
-
-    def __len__(self) -> int:
-        return len(self.heads) - 1
 
     def time(self, i: int) -> float:
-        """The timestamp of record ``i`` of the run (without making it)."""
         return self._reader._time_at(self.buf, self.heads[i])
 
     def record(self, i: int) -> Record:
-        """Record ``i`` of the run."""
         heads = self.heads
         return self._reader._record_at(
             self.buf, self.base, heads[i], heads[i + 1], self.first + i + 1
         )
-
-    def same_size(self, i: int, stop: int) -> int:
-        """How many records from ``i`` on (and before ``stop``) are as long as record
-        ``i``: records that lie in ``buf`` at a fixed stride, so that a field of each is the
-        strided slice ``buf[heads[i] + offset :: stride]``."""
-        changes = self.changes
-        j = bisect_right(changes, i)
-        return (min(stop, changes[j]) if j < len(changes) else stop) - i
 
 
 class FramedReader(BatchReader):
@@ -279,20 +341,13 @@ class FramedReader(BatchReader):
             else:
                 yield self._emit(self._records(run.buf, run.base, run.heads, run.first))
 
-    def frames(self) -> Generator[Frames | list[Record], None, None]:
-        """The records as runs of ``Frames``, and the
-        odd records (kept with a problem) as lists of one ``Record`` (every run is a list
-        for a reader that does not ``skims``)."""
-        for run in self._runs():
-            self._done += len(self._batch)
-            self._batch = []
-            self._it = _EMPTY
-            if isinstance(run, list):
-                self._batch = run
-                yield run
-            else:
-                self._done += len(run)
-                yield run
+    def frames(
+        self, framed: Callable[[int], bool] | None = None
+    ) -> Generator[Frames | list[Record], None, None]:
+        """The records as runs of ``Frames``, and the odd records (kept with a problem) as
+        lists of one ``Record`` (every run is a list for a reader that does not ``skims``);
+        a file of one link type has no use for ``framed``."""
+        return self._handed(self._runs())
 
     @property
     def skims(self) -> bool:
@@ -315,7 +370,7 @@ class FramedReader(BatchReader):
                 end = self._skim(buf, pos, index, heads, changes)
                 if heads:
                     heads.append(end)
-                    run = Frames(self, buf, base, index, heads, changes)
+                    run = _ReaderFrames(self, buf, base, index, heads, changes)
                     index += len(heads) - 1
                     pos = end
                     yield run

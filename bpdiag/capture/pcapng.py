@@ -31,9 +31,10 @@ its frame number, so the frames after it keep Wireshark's numbers.
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from itertools import accumulate
 
-from bpdiag.capture._io import BatchReader, Source, hexbytes
+from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import Stage, UnreadableCapture
 
@@ -74,12 +75,32 @@ _PACKETS = (EPB, SPB, PB)
 
 Interface = tuple[int, int, int, int]
 """(link type, timestamp units per second, if_tsoffset seconds, snaplen)."""
+Clock = tuple[int, int, int]
+"""(link type, timestamp units per second, if_tsoffset seconds): what the hot loops need."""
+
+
+def _every(link_type: int) -> bool:
+    """Frame the packets of every link type (``PcapngReader.frames``)."""
+    return True
 
 
 class _Structs:
     """The structs of one byte order."""
 
-    __slots__ = ("epb", "epb_fields", "head", "i64", "idb", "opt", "opt32", "order", "pb", "u32")
+    __slots__ = (
+        "epb",
+        "epb_after",
+        "epb_fields",
+        "head",
+        "i64",
+        "idb",
+        "opt",
+        "opt32",
+        "order",
+        "pb",
+        "ts",
+        "u32",
+    )
 
     def __init__(self, order: str) -> None:
         self.order = order
@@ -87,11 +108,13 @@ class _Structs:
         self.u32 = struct.Struct(order + "I")
         self.i64 = struct.Struct(order + "q")
         self.epb = struct.Struct(order + "7I")  # type, length, iface, ts hi, ts lo, cap, orig
+        self.epb_after = struct.Struct(order + "8I")  # a block's trailer, then ``epb``
         self.epb_fields = struct.Struct(order + "5I")
         self.pb = struct.Struct(order + "HH4I")  # iface, drops, ts hi, ts lo, cap, orig
         self.idb = struct.Struct(order + "HHI")  # link type, reserved, snaplen
         self.opt = struct.Struct(order + "HH")  # option code, length
         self.opt32 = struct.Struct(order + "HHI")  # option code, length, u32 value
+        self.ts = struct.Struct(order + "II")  # timestamp high, low
 
 
 _STRUCTS = {"<": _Structs("<"), ">": _Structs(">")}
@@ -172,7 +195,12 @@ class PcapngReader(BatchReader):
             )
         self._st = st
         self._ifaces: list[Interface | None] = []
-        self._fast: dict[int, tuple[int, int, int]] = {}
+        # The interfaces the hot loops take, by number: all (``_fast``); when reading
+        # ``frames``, those whose packets are framed (``_framed``) and the others (``_plain``).
+        self._fast: dict[int, Clock] = {}
+        self._framed: dict[int, Clock] = {}
+        self._plain: dict[int, Clock] = {}
+        self._framing: Callable[[int], bool] | None = None
         self._last_ts = 0.0
         self.sections = 0
         self.options_skipped = 0  # options read past because bpdiag does not use them
@@ -206,6 +234,28 @@ class PcapngReader(BatchReader):
         still frame the file is skipped; when they do not, or the file ends inside a block,
         the iteration ends.
         """
+        for run in self._runs(None):
+            yield self._emit(run if isinstance(run, list) else run.records())
+
+    @property
+    def skims(self) -> bool:
+        return True
+
+    def frames(
+        self, framed: Callable[[int], bool] | None = None
+    ) -> Generator[Frames | list[Record], None, None]:
+        """The packets as ``batches`` has them, but the plain Enhanced Packet Blocks of the
+        interfaces whose link type is ``framed`` (all, if ``None``) as runs of ``EpbFrames``:
+        a run ends at any other block, at a packet that is not plain (options other than
+        ``epb_flags`` first, damage, a cut header …) and at a packet of an interface of
+        another link type or timestamp unit or offset."""
+        return self._handed(self._runs(framed if framed is not None else _every))
+
+    def _runs(
+        self, framed: Callable[[int], bool] | None
+    ) -> Generator[EpbFrames | list[Record], None, None]:
+        """The packets in batches of ``Record``s, and (with ``framed``) in runs of
+        ``EpbFrames``; see ``batches`` and ``frames``."""
         src = self.src
         make = Record
         dirs = _DIRECTIONS
@@ -213,6 +263,7 @@ class PcapngReader(BatchReader):
         index = 0
         pos = 0
         out: list[Record] = []
+        self._framing = framed
         while True:
             buf = src.buf
             base = src.base
@@ -221,10 +272,23 @@ class PcapngReader(BatchReader):
             head = st.epb.unpack_from
             u32 = st.u32.unpack_from
             opt32 = st.opt32.unpack_from
-            get = self._fast.get
-            add = out.append
             truncated = 0
             first_truncated = 0
+            start = pos
+            if framed is not None:
+                run = self._frame(buf, base, pos, index)
+                if run is not None:
+                    if out:
+                        yield self._flush(out)
+                        out = []
+                    index += len(run)
+                    pos = run.stop
+                    self._last_ts = run.time(len(run) - 1)
+                    yield run
+                get = self._plain.get
+            else:
+                get = self._fast.get
+            add = out.append
             # Hot loop: clean Enhanced Packet Blocks whose only (or first) option is
             # epb_flags; everything else goes to the general code below.
             while pos + 28 <= n:
@@ -269,12 +333,14 @@ class PcapngReader(BatchReader):
                 add(made)
                 pos = end
             self.truncated(truncated, first_truncated)
+            if framed is not None and pos != start:
+                continue  # what the packets the hot loop stopped at are is looked at again
 
             # General case: the block at ``pos``.
             offset = base + pos
             if n - pos < 12:  # no block is shorter than 12 bytes
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                     out = []
                 if src.refill(pos, 12):
                     pos = 0
@@ -306,7 +372,7 @@ class PcapngReader(BatchReader):
                 order = _order_of(buf[pos + 8 : pos + 12])
                 if order is None:
                     if out:
-                        yield self._emit(out)
+                        yield self._flush(out)
                         out = []
                     self.problem(
                         None,
@@ -323,7 +389,7 @@ class PcapngReader(BatchReader):
             where = self._where(btype, index, offset)
             if total < 12 or total > MAX_BLOCK:
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                     out = []
                 size = "less than the minimum 12" if total < 12 else "more than 16 MiB"
                 self.problem(
@@ -336,7 +402,7 @@ class PcapngReader(BatchReader):
                 return
             if n - pos < total:
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                     out = []
                 if src.refill(pos, total):
                     pos = 0
@@ -351,7 +417,7 @@ class PcapngReader(BatchReader):
             trailer = st.u32.unpack_from(buf, pos + total - 4)[0]
             if trailer != total or total % 4:
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                     out = []
                 if trailer == total:
                     message = f"{where}: block length {total} is not a multiple of 4; block skipped"
@@ -392,7 +458,7 @@ class PcapngReader(BatchReader):
                 rec = self._packet(btype, buf, pos, total, index, offset, where, out, found)
             if found:
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                     out = []
                 for record, message, kind in found:
                     self.problem(record, offset, message, kind)
@@ -400,7 +466,7 @@ class PcapngReader(BatchReader):
                 out.append(rec)
             if stop:
                 if out:
-                    yield self._emit(out)
+                    yield self._flush(out)
                 return
             pos += total
 
@@ -411,9 +477,82 @@ class PcapngReader(BatchReader):
             return f"record {index + 1} at offset 0x{offset:x}"
         return f"{_block_name(btype)} at offset 0x{offset:x}"
 
-    def _emit(self, batch: list[Record]) -> Iterator[Record]:
+    def _flush(self, batch: list[Record]) -> list[Record]:
+        """``batch``, to be handed out: its last timestamp is the one of the simple packet
+        blocks that may follow (4.4 gives them none)."""
         self._last_ts = batch[-1].timestamp
-        return super()._emit(batch)
+        return batch
+
+    def _frame(self, buf: bytes, base: int, pos: int, index: int) -> EpbFrames | None:
+        """The run of plain Enhanced Packet Blocks (those the hot loop of ``_runs`` takes)
+        of framed interfaces of one clock (``Clock``) from ``buf[pos:]``, or ``None`` if
+        the block at ``pos`` is not one.  Its records' payloads are copied into one buffer,
+        one after the other (see ``EpbFrames``).
+
+        The hot loop: one unpack per packet, of its trailer and the next block's header."""
+        if pos + 28 > len(buf):
+            return None
+        st = self._st
+        u32 = st.u32.unpack_from
+        opt = st.opt.unpack_from
+        follow = st.epb_after.unpack_from
+        get = self._framed.get
+        n = len(buf)
+        blocks: list[int] = []
+        add = blocks.append
+        parts: list[bytes] = []
+        part = parts.append
+        changes: list[int] = []
+        clock: Clock | None = None
+        run_iid = -1
+        last = -1  # the captured length of the packet before
+        truncated = 0
+        first_truncated = 0
+        btype, total, iid, _hi, _lo, cap, orig = st.epb.unpack_from(buf, pos)
+        while btype == EPB:
+            end = pos + total
+            if end > n:
+                break
+            if iid != run_iid:
+                other = get(iid)
+                if other is None or (clock is not None and other != clock):
+                    break
+                clock, run_iid = other, iid
+            data = pos + 28
+            padded = (cap + 3) & -4
+            if total != 32 + padded:  # more than the data, its padding and the trailer
+                if data + cap > end - 4 or total & 3:
+                    break
+                if data + padded + 8 <= end - 4 and opt(buf, data + padded) != (2, 4):
+                    break  # options, but not epb_flags first
+            if cap > orig:
+                break
+            # this block's trailer and the next block's header (the type and interface
+            # number are not needed any more: overwritten at once)
+            if end + 28 <= n:
+                trailer, btype, next_total, iid, _hi, _lo, next_cap, next_orig = follow(
+                    buf, end - 4
+                )
+            else:  # the next block is not all in the buffer: the run ends here
+                trailer, btype, next_total, next_cap, next_orig = u32(buf, end - 4)[0], -1, 0, 0, 0
+            if trailer != total:
+                break
+            if cap != orig:
+                truncated += 1
+                if not first_truncated:
+                    first_truncated = index + len(blocks) + 1
+            if cap != last:
+                last = cap
+                changes.append(len(blocks))
+            add(pos)
+            part(buf[data : data + cap])
+            pos = end
+            total, cap, orig = next_total, next_cap, next_orig
+        self.truncated(truncated, first_truncated)
+        if clock is None or not blocks:
+            return None
+        heads = list(accumulate(map(len, parts), initial=0))
+        return EpbFrames(b"".join(parts), base, index, heads, changes, clock, st, buf, blocks, pos)
 
     @staticmethod
     def _block_follows(buf: bytes, pos: int) -> bool:
@@ -464,6 +603,8 @@ class PcapngReader(BatchReader):
         self._st = st
         self._ifaces = []
         self._fast = {}
+        self._framed = {}
+        self._plain = {}
         self.sections += 1
         return False
 
@@ -492,7 +633,13 @@ class PcapngReader(BatchReader):
             elif code == 14 and length >= 8:
                 tsoffset = st.i64.unpack_from(buf, start)[0]
         self._ifaces.append((link_type, units, tsoffset, snaplen))
-        self._fast[number] = (link_type, units, tsoffset)
+        clock = (link_type, units, tsoffset)
+        self._fast[number] = clock
+        framing = self._framing
+        if framing is not None and framing(link_type):
+            self._framed[number] = clock
+        else:
+            self._plain[number] = clock
         if self.link_type < 0:
             self.link_type = link_type
 
@@ -630,3 +777,71 @@ class PcapngReader(BatchReader):
             self.truncated(1, index)
             rec.orig_length = orig
         return rec
+
+
+class EpbFrames(Frames):
+    """A run of plain Enhanced Packet Blocks (4.3) of interfaces of one ``Clock``, as
+    ``Frames``.  Its ``buf`` holds only the packets' data, one after the other (``hdr`` 0):
+    record ``i``'s payload is ``buf[heads[i] : heads[i + 1]]``, so that it ends where the
+    next one starts, as ``Frames`` have it, whatever the padding, options and trailers
+    between them in the file.  ``blocks[i]`` is where its block starts in ``src`` (the
+    file's buffer from offset ``base``), which ``time`` and ``record`` read the rest from;
+    ``stop`` is where the block after the run starts."""
+
+    __slots__ = ("_st", "_tsoffset", "_units", "blocks", "src", "stop")
+
+    def __init__(
+        self,
+        buf: bytes,
+        base: int,
+        first: int,
+        heads: list[int],
+        changes: list[int],
+        clock: Clock,
+        st: _Structs,
+        src: bytes,
+        blocks: list[int],
+        stop: int,
+    ) -> None:
+        link_type, self._units, self._tsoffset = clock
+        super().__init__(buf, base, first, heads, changes, 0, link_type)
+        self._st = st
+        self.src = src
+        self.blocks = blocks
+        self.stop = stop
+
+    def offset(self, i: int) -> int:
+        return self.base + self.blocks[i]
+
+    def time(self, i: int) -> float:
+        hi, lo = self._st.ts.unpack_from(self.src, self.blocks[i] + 12)
+        return float(((hi << 32) | lo) / self._units + self._tsoffset)
+
+    def record(self, i: int) -> Record:
+        """Record ``i``, as the hot loop of ``PcapngReader._runs`` makes it."""
+        st = self._st
+        src = self.src
+        pos = self.blocks[i]
+        _btype, total, iid, hi, lo, cap, orig = st.epb.unpack_from(src, pos)
+        options = pos + 28 + ((cap + 3) & -4)
+        direction = Direction.UNKNOWN
+        if options + 8 <= pos + total - 4:
+            direction = _DIRECTIONS[st.u32.unpack_from(src, options + 4)[0] & 3]
+        heads = self.heads
+        rec = Record(
+            self.first + i + 1,
+            ((hi << 32) | lo) / self._units + self._tsoffset,
+            self.link_type,
+            self.buf[heads[i] : heads[i + 1]],
+            self.base + pos,
+            direction,
+        )
+        if cap != orig:
+            rec.orig_length = orig
+        if iid:
+            rec.flags = iid << 16
+        return rec
+
+    def records(self) -> list[Record]:
+        """All the run's records."""
+        return [self.record(i) for i in range(len(self))]

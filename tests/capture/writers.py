@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from bpdiag.capture.record import Record
 
 EPOCH_DELTA_US = 0x00DCDDB30F2F8000
 
@@ -122,3 +125,123 @@ def bugreport_zip(entries: dict[str, bytes], main: str | None = None) -> bytes:
         if main is not None:
             z.writestr("main_entry.txt", main)
     return out.getvalue()
+
+
+# ================================================================ pcapng
+# draft-ietf-opsawg-pcapng: every block is type, total length, body padded to 32 bits, total
+# length again; options are code, length, value padded to 32 bits, ended by opt_endofopt.
+def pcapng_option(code: int, value: bytes, order: str = "<") -> bytes:
+    return struct.pack(order + "HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
+
+
+def pcapng_block(btype: int, body: bytes, order: str = "<") -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    total = len(body) + 12
+    return struct.pack(order + "II", btype, total) + body + struct.pack(order + "I", total)
+
+
+def pcapng_shb(order: str = "<") -> bytes:
+    """A Section Header Block (4.1), version 1.0, section length not given."""
+    return pcapng_block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+
+
+def pcapng_idb(
+    link_type: int,
+    *,
+    snaplen: int = 0,
+    tsresol: int | None = None,
+    tsoffset: int | None = None,
+    order: str = "<",
+) -> bytes:
+    """An Interface Description Block (4.2) with ``if_tsresol`` (9) and ``if_tsoffset`` (14)
+    when given, and an ``if_name`` (2) the reader steps over."""
+    options = pcapng_option(2, b"bpdiag-test", order)
+    if tsresol is not None:
+        options += pcapng_option(9, bytes([tsresol]), order)
+    if tsoffset is not None:
+        options += pcapng_option(14, struct.pack(order + "q", tsoffset), order)
+    options += pcapng_option(0, b"", order)
+    return pcapng_block(1, struct.pack(order + "HHI", link_type, 0, snaplen) + options, order)
+
+
+def pcapng_epb(
+    iid: int,
+    ticks: int,
+    data: bytes,
+    *,
+    orig: int | None = None,
+    options: bytes = b"",
+    order: str = "<",
+) -> bytes:
+    """An Enhanced Packet Block (4.3): ``ticks`` in the interface's unit, ``data`` padded to
+    32 bits, then ``options`` as they are (``pcapng_option``s, with or without the end)."""
+    orig = len(data) if orig is None else orig
+    head = struct.pack(order + "IIIII", iid, ticks >> 32, ticks & 0xFFFFFFFF, len(data), orig)
+    padded = data + b"\x00" * (-len(data) % 4)
+    return pcapng_block(6, head + padded + options, order)
+
+
+def pcapng_from_records(records: list[Record], seed: int) -> bytes:
+    """``records`` (of one link type) as a pcapng file that is not plain, laid out at random
+    from ``seed``: four interfaces (0 and 2 in µs, 1 in ns from an ``if_tsoffset``, 3 of HCI
+    H4), stretches of packets on 0, 1 and 2; packets with no options, ``epb_flags`` first (with
+    or without a comment after it and an end of options), a comment only, cut short of their
+    original length, a few as Simple Packet Blocks; name resolution, interface statistics,
+    decryption secrets and custom blocks and H4 packets in between; halfway, a second section
+    in the other byte order that describes the interfaces again."""
+    rnd = random.Random(seed)
+    link_type = records[0].link_type
+    offset = int(min((r.timestamp for r in records), default=0)) - 10
+
+    def section(order: str) -> bytes:
+        return (
+            pcapng_shb(order)
+            + pcapng_idb(link_type, order=order)
+            + pcapng_idb(link_type, tsresol=9, tsoffset=offset, order=order)
+            + pcapng_idb(link_type, order=order)
+            + pcapng_idb(187, order=order)
+        )
+
+    order = "<"
+    out = [section(order)]
+    iid = 0
+    for n, rec in enumerate(records):
+        if n == len(records) // 2:
+            order = ">" if order == "<" else "<"
+            out.append(section(order))
+        if rnd.random() < 0.03:
+            iid = rnd.choice((0, 1, 2))
+        between = rnd.random()
+        if between < 0.01:
+            # a Name Resolution Block: 127.0.0.1 is "host", then nrb_record_end
+            nrb = struct.pack(order + "HH", 1, 9) + b"\x7f\0\0\1host\0" + bytes(3)
+            out.append(pcapng_block(4, nrb + struct.pack(order + "HH", 0, 0), order))
+        elif between < 0.02:
+            out.append(pcapng_block(5, struct.pack(order + "III", iid, 0, 0), order))
+        elif between < 0.03:
+            out.append(pcapng_block(10, struct.pack(order + "II", 0x544C534B, 3) + b"key", order))
+        elif between < 0.04:
+            out.append(pcapng_block(0x40000BAD, struct.pack(order + "I", 32473) + b"custom", order))
+        elif between < 0.05:  # an HCI Command Complete on interface 3
+            out.append(pcapng_epb(3, 0, b"\x04\x0e\x04\x01\x03\x0c\x00", order=order))
+        ticks = round((rec.timestamp - offset) * 1e9) if iid == 1 else round(rec.timestamp * 1e6)
+        data, orig, options = rec.payload, None, b""
+        kind = rnd.random()
+        flags = pcapng_option(2, struct.pack(order + "I", rnd.choice((0, 1, 2))), order)
+        end = pcapng_option(0, b"", order)
+        comment = pcapng_option(1, b"a comment"[: rnd.randrange(10)], order)
+        if kind < 0.1:
+            options = flags + end
+        elif kind < 0.15:
+            options = flags
+        elif kind < 0.2:
+            options = flags + comment + end
+        elif kind < 0.25:
+            options = comment + end
+        elif kind < 0.27 and data:
+            data, orig = data[: rnd.randrange(len(data))], len(data)
+        elif kind < 0.28 and iid == 0:  # a Simple Packet Block: interface 0, no timestamp
+            out.append(pcapng_block(3, struct.pack(order + "I", len(data)) + data, order))
+            continue
+        out.append(pcapng_epb(iid, ticks, data, orig=orig, options=options, order=order))
+    return b"".join(out)

@@ -1,0 +1,257 @@
+"""pcapng read as ``Frames`` (``Capture.frames``, what ``bpdiag.analysis.run`` skims) gives
+exactly the records, problems and counts that iterating gives — on every air capture of the
+corpus rewritten as pcapng with options, padding, other blocks in between, several
+interfaces and clocks, cut and simple packets and a second section in the other byte order;
+on the byte-literal edge cases; and on those files damaged at random.  And each run keeps
+the ``Frames`` contract the skims rely on: a record's payload is ``buf[heads[i] + hdr :
+heads[i + 1]]``, records of one length lie at a fixed stride, ``time`` and ``offset`` are
+the record's."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpdiag.capture import open_capture
+from bpdiag.capture._io import CHUNK, Frames
+from bpdiag.capture.pcapng import EpbFrames
+from bpdiag.capture.record import LinkType, Record
+from bpdiag.errors import UnreadableCapture
+from tests.capture import write
+from tests.capture.test_pcapng import EPB_1, EPB_2, IDB_251, PREFIX, SHB_LE
+from tests.capture.writers import (
+    pcapng_block,
+    pcapng_epb,
+    pcapng_from_records,
+    pcapng_idb,
+    pcapng_option,
+    pcapng_shb,
+)
+from tests.conftest import all_captures, capture_id
+
+AIR = (LinkType.NORDIC_BLE, LinkType.BLUETOOTH_LE_LL_WITH_PHDR, LinkType.BLUETOOTH_LE_LL)
+
+
+def _air_captures(formats: tuple[str, ...] = ("pcap", "pcapng")) -> list[Path]:
+    out = []
+    for p in all_captures():
+        try:
+            with open_capture(p) as cap:
+                if cap.link_type in AIR and cap.format in formats:
+                    out.append(p)
+        except UnreadableCapture:
+            continue
+    return out
+
+
+def _iterated(path: Path) -> Any:
+    """Records, problems, stats and count, iterating the capture."""
+    with open_capture(path) as cap:
+        records = list(cap)
+        return records, list(cap.problems), dict(cap.stats), cap.records
+
+
+def check_run(run: Frames) -> list[Record]:
+    """The records of a run, after checking that the run says what they are."""
+    records = [run.record(i) for i in range(len(run))]
+    heads, buf, hdr = run.heads, run.buf, run.hdr
+    assert len(heads) == len(run) + 1 and records
+    for i, rec in enumerate(records):
+        assert rec.index == run.first + i + 1
+        assert buf[heads[i] + hdr : heads[i + 1]] == rec.payload
+        assert run.time(i) == rec.timestamp
+        assert run.offset(i) == rec.file_offset
+        assert rec.link_type == run.link_type
+        same = run.same_size(i, len(run))
+        size = heads[i + 1] - heads[i]
+        assert all(heads[j + 1] - heads[j] == size for j in range(i, i + same))
+        assert i + same == len(run) or heads[i + same + 1] - heads[i + same] != size
+        assert heads[i + same] - heads[i] == same * size  # a fixed stride
+        assert run.same_size(i, i + 1) == 1
+    return records
+
+
+def _framed(path: Path, framed: Callable[[int], bool] | None = None) -> Any:
+    """What ``_iterated`` gives, read as ``Frames``; and how many records came in runs."""
+    with open_capture(path) as cap:
+        runs = cap.frames(framed)
+        assert runs is not None
+        records: list[Record] = []
+        in_runs = 0
+        for run in runs:
+            if isinstance(run, list):
+                records += run
+            else:
+                assert isinstance(run, EpbFrames)
+                assert framed is None or framed(run.link_type)
+                records += check_run(run)
+                in_runs += len(run)
+            assert cap.records == len(records)
+        return (records, list(cap.problems), dict(cap.stats), cap.records), in_runs
+
+
+def _same_either_way(path: Path) -> int:
+    iterated = _iterated(path)
+    framed, in_runs = _framed(path)
+    assert framed == iterated
+    return in_runs
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("path", _air_captures(), ids=capture_id)
+def test_air_captures_rewritten_read_the_same_as_frames(
+    path: Path, seed: int, tmp_path: Path
+) -> None:
+    records = list(open_capture(path))
+    if not records:
+        pytest.skip("no records")
+    rewritten = write(tmp_path, pcapng_from_records(records, seed))
+    in_runs = _same_either_way(rewritten)
+    # the plain packets of interfaces 0 to 2 come in runs: most of them
+    assert in_runs > len(records) // 2
+    # H4 (interface 3) is not framed when it is not asked for; the rest reads the same
+    h4_apart = _framed(rewritten, lambda lt: lt != LinkType.BLUETOOTH_HCI_H4)
+    iterated = _iterated(rewritten)
+    h4 = sum(r.link_type == LinkType.BLUETOOTH_HCI_H4 for r in iterated[0])
+    assert h4_apart == (iterated, in_runs - h4)
+
+
+@pytest.mark.parametrize("path", _air_captures(("pcapng",)), ids=capture_id)
+def test_air_captures_as_they_are_read_the_same_as_frames(path: Path) -> None:
+    assert _same_either_way(path) > 0
+
+
+def _epb(iid: int, ticks: int, data: bytes, **kw: Any) -> bytes:
+    return pcapng_epb(iid, ticks, data, **kw)
+
+
+def test_runs_end_at_other_blocks_interfaces_and_odd_packets(tmp_path: Path) -> None:
+    flags = pcapng_option(2, struct.pack("<I", 1))
+    data = (
+        pcapng_shb()
+        + pcapng_idb(272)  # 0
+        + pcapng_idb(272, tsresol=9)  # 1: another clock
+        + pcapng_idb(272)  # 2: the clock of 0
+        + pcapng_idb(187)  # 3: HCI H4, not framed
+        + _epb(0, 1, b"a")
+        + _epb(2, 2, b"bb")  # same clock: same run
+        + _epb(0, 3, b"ccc", options=flags)
+        + pcapng_block(5, bytes(12))  # interface statistics: the run ends
+        + _epb(0, 4, b"dddd")
+        + _epb(1, 5, b"e")  # another clock: a run of its own
+        + _epb(0, 6, b"f", options=pcapng_option(1, b"comment"))  # not plain: a list
+        + _epb(0, 7, b"g")
+        + _epb(3, 8, b"\x04\x0e\x04\x01\x03\x0c\x00")
+        + _epb(0, 9, b"h")
+    )
+    path = write(tmp_path, data)
+    with open_capture(path) as cap:
+        framed = cap.frames(lambda link_type: link_type == 272)
+        assert framed is not None
+        runs = list(framed)
+        shape = [run if isinstance(run, list) else check_run(run) for run in runs]
+    assert [[r.payload for r in run] for run in shape] == [
+        [b"a", b"bb", b"ccc"],
+        [b"dddd"],
+        [b"e"],
+        [b"f"],
+        [b"g"],
+        [b"\x04\x0e\x04\x01\x03\x0c\x00"],
+        [b"h"],
+    ]
+    assert [r.flags for r in shape[0]] == [0, 2 << 16, 0]
+    times = [1e-6, 2e-6, 3e-6, 4e-6, 5e-9, 6e-6, 7e-6, 8e-6, 9e-6]
+    assert [r.timestamp for run in shape for r in run] == times
+    assert [isinstance(run, list) for run in runs] == [False] * 3 + [True, False, True, False]
+    assert _same_either_way(path) == 8  # all but the comment's
+
+
+def test_simple_packet_after_a_run_takes_its_last_time(tmp_path: Path) -> None:
+    spb = pcapng_block(3, struct.pack("<I", 2) + b"zz")
+    data = pcapng_shb() + pcapng_idb(272) + _epb(0, 5, b"a") + _epb(0, 9, b"b") + spb
+    path = write(tmp_path, data)
+    records = _iterated(path)[0]
+    assert [(r.payload, r.timestamp) for r in records] == [
+        (b"a", 5e-6),
+        (b"b", 9e-6),
+        (b"zz", 9e-6),
+    ]
+    assert _same_either_way(path) == 2
+
+
+def test_runs_across_chunks(tmp_path: Path) -> None:
+    sizes = [(i * 61) % 333 for i in range(1500)] + [CHUNK * 2 + 1, 0, 3]
+    blocks = [
+        _epb(0, i, bytes([i & 0xFF]) * s, options=pcapng_option(2, struct.pack("<I", i & 3)))
+        for i, s in enumerate(sizes)
+    ]
+    path = write(tmp_path, pcapng_shb() + pcapng_idb(251) + b"".join(blocks))
+    assert _same_either_way(path) == len(sizes)
+
+
+# The byte-literal cases of test_pcapng (damage of every kind), read both ways.
+_CUT = EPB_2[:20] + b"\x03\x00\x00\x00\x09\x00\x00\x00" + EPB_2[28:]  # 3 of 9 bytes
+_CASES = {
+    "truncated-last-block": PREFIX + EPB_2[:-6],
+    "truncated-header": PREFIX + EPB_2[:5],
+    "trailer-differs": PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00" + EPB_2,
+    "trailer-differs-at-end": PREFIX + EPB_2[:-4] + b"\x28\x00\x00\x00",
+    "length-below-12": PREFIX + EPB_2[:4] + b"\x08\x00\x00\x00" + EPB_2,
+    "captured-too-big": PREFIX + EPB_2[:20] + b"\xff\x00\x00\x00" + EPB_2[24:] + EPB_1,
+    "undescribed-interface": PREFIX + EPB_2[:8] + b"\x05\x00\x00\x00" + EPB_2[12:],
+    "captured-above-original": (
+        PREFIX + EPB_2[:20] + b"\x03\x00\x00\x00\x01\x00\x00\x00" + EPB_2[28:]
+    ),
+    "cut": PREFIX + _CUT + EPB_2,
+    "cut-trailer-differs": PREFIX + _CUT[:-4] + b"\x28\x00\x00\x00" + EPB_2,
+    "second-section-version-2": (
+        PREFIX + SHB_LE[:12] + b"\x02\x00\x00\x00" + SHB_LE[16:] + IDB_251 + EPB_2
+    ),
+    "packet-before-new-interfaces": PREFIX + SHB_LE + EPB_2 + IDB_251 + EPB_2,
+    "short-interface": (
+        PREFIX + IDB_251[:4] + b"\x10\x00\x00\x00" + bytes(4) + b"\x10\x00\x00\x00" + EPB_2
+    ),
+    "packet-before-any-interface": SHB_LE + EPB_1 + IDB_251 + EPB_2,
+}
+
+
+@pytest.mark.parametrize("data", _CASES.values(), ids=_CASES.keys())
+def test_damage_reads_the_same_as_frames(tmp_path: Path, data: bytes) -> None:
+    _same_either_way(write(tmp_path, data))
+
+
+@pytest.fixture(scope="module")
+def rewritten() -> bytes:
+    """A real nRF Sniffer capture rewritten as in the first test: what the fuzzing damages."""
+    nordic = [p for p in _air_captures() if p.name.startswith("nordic_")]
+    if not nordic:
+        pytest.skip("no nRF Sniffer capture in the corpus")
+    return pcapng_from_records(list(open_capture(nordic[0]))[:300], 7)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32))
+def test_damaged_files_read_the_same_as_frames(
+    tmp_path_factory: pytest.TempPathFactory, rewritten: bytes, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    data = bytearray(rewritten)
+    for _ in range(rnd.randrange(1, 6)):
+        at = rnd.randrange(len(data))
+        if rnd.random() < 0.7:
+            data[at] = rnd.randrange(256)
+        else:
+            del data[at : at + rnd.randrange(1, 40)]
+    if rnd.random() < 0.3:
+        del data[rnd.randrange(len(data)) :]
+    path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
+    with contextlib.suppress(UnreadableCapture):  # unless the section header was hit
+        _same_either_way(path)
