@@ -50,7 +50,7 @@ from bpdiag.tui.model import (
     rerun_defaults_without_pairing,
 )
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
-from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
+from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, TextTable, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
     from bpdiag.analysis.index import AnalysisIndex
@@ -164,7 +164,7 @@ class BpdiagApp(SafeCrash, App[None]):
                 yield DataTable(id="findings", cursor_type="row")
             with Vertical():
                 yield FilterInput(placeholder="filter packets… (Esc clears)", id="filter")
-                yield DataTable(id="packets", cursor_type="row")
+                yield TextTable(id="packets", cursor_type="row")
                 yield DataTable(id="fields", cursor_type="row")
                 with ScrollPane(id="detail-pane"):
                     yield Static("", id="detail")
