@@ -50,7 +50,7 @@ from bpdiag.tui.model import (
     rerun_defaults_without_pairing,
 )
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
-from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, wrap_marked
+from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, TextTable, wrap_marked
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
     from bpdiag.analysis.index import AnalysisIndex
@@ -145,6 +145,7 @@ class BpdiagApp(SafeCrash, App[None]):
         self.detail_span: tuple[int, int] | None = None
         self.raw_frames: dict[int, RawFrame] | None = None
         self.ladder_text = Text()
+        self.ladder_width = 0  # the width the ladder pane's text was wrapped to
         self.ladder_pairing: int | None = None
         self._first_failed: TreeNode[Any] | None = None
         self._unfilled: set[int] = set()  # connections whose pairing leaves are not added yet
@@ -164,7 +165,7 @@ class BpdiagApp(SafeCrash, App[None]):
                 yield DataTable(id="findings", cursor_type="row")
             with Vertical():
                 yield FilterInput(placeholder="filter packets… (Esc clears)", id="filter")
-                yield DataTable(id="packets", cursor_type="row")
+                yield TextTable(id="packets", cursor_type="row")
                 yield DataTable(id="fields", cursor_type="row")
                 with ScrollPane(id="detail-pane"):
                     yield Static("", id="detail")
@@ -330,7 +331,7 @@ class BpdiagApp(SafeCrash, App[None]):
             for line in _suggestion(self.loaded.analysis, p.id):
                 for part in wrap_marked("", line, width):
                     ladder.append(part + "\n", style="bold cyan" if "What would" in part else "")
-        self.ladder_text = ladder
+        self.ladder_text, self.ladder_width = ladder, width
         self.query_one("#ladder", Static).update(ladder)
         self.ladder_pairing = pairing_id
 
@@ -389,11 +390,16 @@ class BpdiagApp(SafeCrash, App[None]):
                 )
         if conn.disconnect_reason_name:
             out.append(f"\n  disconnected: {conn.disconnect_reason_name}\n")
-        self.ladder_text = out
+        self.ladder_text, self.ladder_width = out, width
         self.query_one("#ladder", Static).update(out)
 
     def on_scroll_pane_resized(self, event: ScrollPane.Resized) -> None:
         if event.pane.id != "ladder-pane" or self.loaded is None:
+            return
+        if self._ladder_width() == self.ladder_width:
+            # only the height changed (the progress bar went away when the load ended):
+            # the text is wrapped to this width already, and drawing it again would lay
+            # the whole screen out once more
             return
         if self.ladder_pairing is not None:
             self.show_pairing(self.ladder_pairing)

@@ -1,11 +1,14 @@
 """Small widgets of the TUI: the filter box that Esc clears and leaves, panes that scroll
 from the keyboard, the help screen, a checkbox that shows its state by a mark as well as by
-colour, and the ladder's wrapping (continuation lines indented under their marker)."""
+colour, a table that measures its plain-text cells cheaply, and the ladder's wrapping
+(continuation lines indented under their marker)."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -13,7 +16,8 @@ from textual.binding import Binding
 from textual.containers import ScrollableContainer, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, DataTable, Input, Static
+from textual.widgets.data_table import RowKey
 
 
 class FilterInput(Input):
@@ -25,6 +29,50 @@ class FilterInput(Input):
         self.value = ""
         self.remove_class("visible")
         self.app.query_one("#packets").focus()
+
+
+class TextTable(DataTable[object]):
+    """A DataTable that sizes its columns from its ``Text`` cells' own cell lengths.
+
+    DataTable measures every cell of every new row through the console (Rich's
+    ``measure``, which builds console options and asks the terminal's size each time): on
+    the packet list's 2,000 rows that was about 0.15 s of the UI thread after each fill.
+    For a one-height row without a label whose cells are all ``Text``, the width Rich's
+    measure gives is the longest line's cell length, computed here the same way (so the
+    columns come out as wide as DataTable makes them); any other row is left to DataTable.
+    """
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        columns = self.ordered_columns
+        widths = [column.content_width for column in columns]
+        others: list[RowKey] = []
+        for key in new_rows:
+            row = self.rows.get(key)
+            if row is None:  # removed before the table went idle
+                continue
+            cells = self.get_row(key)
+            if row.label is not None or row.height != 1 or len(cells) != len(columns):
+                others.append(key)
+                continue
+            measured = [_text_width(cell) for cell in cells]
+            if None in measured:
+                others.append(key)
+                continue
+            widths = [max(w, m or 0) for w, m in zip(widths, measured, strict=True)]
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        # the rest as DataTable does: the other rows' widths, then the scrollable size
+        super()._update_dimensions(others)
+
+
+def _text_width(cell: object) -> int | None:
+    """The width Rich measures for a ``Text`` cell (its longest line), None for another."""
+    if type(cell) is not Text:
+        return None
+    plain = cell.plain
+    if plain.isascii() and plain.isprintable():  # one line (no line break is printable)
+        return len(plain)  # and one cell per character
+    return max((cell_len(line) for line in plain.splitlines()), default=0)
 
 
 class ScrollPane(VerticalScroll, can_focus=True):
