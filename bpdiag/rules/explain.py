@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bpdiag.decode.hci_names import ErrorCode as HciError
 from bpdiag.decode.smp import ErrorCode, error_meaning, error_name
 
 HOW_TO_CAPTURE = {
@@ -387,13 +388,112 @@ def _smp_reason_entries() -> tuple[Explanation, ...]:
                 f"smp-reason-0x{code:02x}",
                 (
                     # "Reason: Unspecified reason (0x08)": the code in brackets after "reason"
-                    rf"reason\b[^\n()]*\({hexes}\)",
+                    # and this reason's name (an HCI "Reason: Connection Timeout (0x08)" is
+                    # no SMP reason)
+                    rf"reason\b\s*[:=]?\s*(?:{_spelled(words)}\s*)?\({hexes}\)",
                     rf"reason\s*[:=]?\s*(?:{hexes}|{code})\b(?!\s*\()",
                     r"\b" + re.escape(words).replace("\\ ", r"[ _]") + r"\b",
                 ),
                 f"SMP Pairing Failed, reason {error_name(code)} (0x{code:02x}) — btmon, "
                 "Wireshark, stack logs",
                 f"The side that sent it says: {error_meaning(code)}.",
+                causes,
+            )
+        )
+    return tuple(entries)
+
+
+def _spelled(words: str) -> str:
+    """A pattern of ``words`` as stacks write them: any case, spaces or underscores."""
+    return re.escape(words).replace("\\ ", r"[ _]")
+
+
+# HCI error codes (Vol 1, Part F) whose meaning for pairing is worth more than the name:
+# (what it means, the wire causes and the findings that show them)
+_HCI_MEANINGS: dict[int, tuple[str, tuple[Cause, ...]]] = {
+    HciError.AUTHENTICATION_FAILURE: (
+        "authentication failed; as a Disconnection Complete reason it is the link closed "
+        "because pairing or encryption failed (BlueZ disconnects so after an SMP failure)",
+        (Cause("SMP Pairing Failed before the disconnection", "pairing-failed"),),
+    ),
+    HciError.CONNECTION_TIMEOUT: (
+        "the link supervision timeout expired: the two devices lost each other (range, "
+        "interference, or the peer reset or powered off); a pairing running then is cut short",
+        (Cause("The link dropped in the middle of the pairing", "pairing-incomplete"),),
+    ),
+    HciError.COMMAND_DISALLOWED: (
+        "the controller refused the command in its present state (for one, LE Start "
+        "Encryption while the link is already starting or changing encryption)",
+        (),
+    ),
+    HciError.REMOTE_USER_TERMINATED_CONNECTION: (
+        "the peer's host closed the link — its decision (it may have refused the pairing or "
+        "the security asked of it, or simply been done)",
+        (Cause("The peer disconnected during the pairing", "pairing-incomplete"),),
+    ),
+    HciError.CONNECTION_TERMINATED_BY_LOCAL_HOST: (
+        "this side's host closed the link (BlueZ does so after a failed pairing or a refused "
+        "encryption, and when the last user of the link goes)",
+        (Cause("This side disconnected during the pairing", "pairing-incomplete"),),
+    ),
+    HciError.REPEATED_ATTEMPTS: (
+        "too many authentication attempts in a short time: the controller refuses more for a "
+        "while (HCI's, not SMP Repeated Attempts 0x09, which an LE peer sends)",
+        (Cause("SMP Pairing Failed Repeated Attempts", "repeated-attempts"),),
+    ),
+    HciError.PAIRING_NOT_ALLOWED: (
+        "the device does not allow pairing now (HCI: BR/EDR or a controller's own policy; an "
+        "LE peer says so with SMP Pairing Not Supported)",
+        (Cause("SMP Pairing Failed Pairing Not Supported", "pairing-not-supported"),),
+    ),
+    HciError.LMP_OR_LL_RESPONSE_TIMEOUT: (
+        "a link-layer procedure got no answer within 40 s (Vol 6, Part B, 5.2): on LE often "
+        "an encryption start (LL_ENC_REQ) the peer never answered",
+        (),
+    ),
+    HciError.INSUFFICIENT_SECURITY: (
+        "what was asked needs a security level the link does not have",
+        (Cause("An ATT request refused for security", "insufficient-authentication"),),
+    ),
+    HciError.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE: (
+        "a packet's MIC did not check: the two sides encrypt with different keys (a stale "
+        "LTK on one side) or the link was corrupted",
+        (Cause("Disconnection with reason 0x3D after encryption", "mic-failure"),),
+    ),
+    HciError.CONNECTION_FAILED_TO_BE_ESTABLISHED: (
+        "the connection was requested but its first packets never got through (Vol 6, Part "
+        "B, 4.5.2): the peer moved away, was busy, or stopped listening",
+        (),
+    ),
+    HciError.UNACCEPTABLE_CONNECTION_PARAMETERS: (
+        "the peer refused the connection parameters asked of it",
+        (),
+    ),
+}
+
+
+def _hci_status_entries() -> tuple[Explanation, ...]:
+    """One entry per HCI error code, matched by its name with the code after it as btmon
+    and Wireshark print it ("Connection Timeout (0x08)"): the code keeps an HCI name that is
+    also an SMP reason's ("Repeated Attempts") from being taken for it."""
+    entries = []
+    for member in HciError:
+        code, name = int(member), member.label
+        if code in (0x00, 0x06):  # success; 0x06 has its own entry (pin-or-key-missing)
+            continue
+        names = [name, *(part.strip() for part in name.split(" / ")[1:] if "/" in name)]
+        if "/" in name:
+            names.insert(1, name.split(" / ")[0])
+        spelled = "|".join(_spelled(n) for n in names)
+        meaning, causes = _HCI_MEANINGS.get(
+            code, ("an error the controller (or the peer's) reported; it is no SMP reason", ())
+        )
+        entries.append(
+            Explanation(
+                f"hci-status-0x{code:02x}",
+                (rf"\b(?:{spelled})\s*\(0x0?{code:x}\)",),
+                f"HCI error 0x{code:02x} {name} (Vol 1, Part F) — btmon, Wireshark, stack logs",
+                f"The controller reports: {meaning}.",
                 causes,
             )
         )
@@ -416,7 +516,13 @@ def _stack_entries() -> tuple[Explanation, ...]:
     return stack_entries()
 
 
-CATALOGUE = (*_stack_entries(), *_smp_reason_entries(), _SMP_ANY, *CATALOGUE)
+CATALOGUE = (
+    *_stack_entries(),
+    *_smp_reason_entries(),
+    *_hci_status_entries(),
+    _SMP_ANY,
+    *CATALOGUE,
+)
 
 
 def _shadowed(span: tuple[int, int], cited: bool, others: list[tuple[int, int, bool]]) -> bool:

@@ -53,3 +53,25 @@ def test_the_story_points_at_pairing_mode() -> None:
 )
 def test_att_errors(text: str, key: str) -> None:
     assert explain(text)[0].key == key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # btmon's Disconnect Complete: an HCI reason, not SMP's Unspecified Reason (0x08)
+        ("Reason: Connection Timeout (0x08)", "hci-status-0x08"),
+        ("Reason: Remote User Terminated Connection (0x13)", "hci-status-0x13"),
+        ("Status: Connection Failed to be Established (0x3e)", "hci-status-0x3e"),
+        ("LL Response Timeout (0x22)", "hci-status-0x22"),
+        ("Reason: Connection Terminated due to MIC Failure (0x3d)", "hci-status-0x3d"),
+        # the same words are both an HCI error (0x17) and an SMP reason (0x09)
+        ("Repeated Attempts (0x17)", "hci-status-0x17"),
+        ("Reason: Repeated attempts (0x09)", "smp-reason-0x09"),
+        ("Reason: Unspecified reason (0x08)", "smp-reason-0x08"),
+    ],
+)
+def test_hci_errors_are_not_smp_reasons(text: str, key: str) -> None:
+    keys = [e.key for e in explain(text)]
+    assert keys[0] == key
+    if key.startswith("hci-"):
+        assert not any(k.startswith("smp-") for k in keys)
