@@ -124,6 +124,13 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                     f"nothing followed for more than {SMP_TIMEOUT_S:.0f} s — the SMP timeout "
                     "ended it"
                 )
+            elif last is not None and analysis.capture.last_time is not None:
+                # how long the capture went on: too short to see the SMP timeout, or no time
+                left = max(analysis.capture.last_time - last.time, 0.0)
+                why = (
+                    f"the capture ends {left:.1f} s later, before the {SMP_TIMEOUT_S:.0f} s "
+                    "SMP timeout could show whether it went on"
+                )
             else:
                 why = "the capture ends there"
             last_word = f"the last SMP PDU was {last.name} (#{last.frame})" if last else ""
