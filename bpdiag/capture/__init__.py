@@ -190,6 +190,16 @@ class Capture(Closing):
         if fmt is None:
             if not head:
                 raise UnreadableCapture("the file is empty")
+            from bpdiag.capture.text_formats import wireshark_summary_only
+
+            if wireshark_summary_only(head):
+                raise UnreadableCapture(
+                    "is Wireshark's packet list as text (summary lines only): it holds no "
+                    "packet bytes to analyse; export again with the details and the bytes "
+                    '(File → Export Packet Dissections → As Plain Text, "Packet Bytes" '
+                    "ticked; tshark -V -x), or attach the capture file itself (an error in "
+                    'its Info column: bpdiag explain "…")'
+                )
             raise _unknown_format(head)
         if fmt == "zip":
             raise UnreadableCapture(

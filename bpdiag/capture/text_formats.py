@@ -92,6 +92,32 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
     return "hcidump-text" if hcidump > btmon else "btmon-text"
 
 
+# The packet list's column heading (Wireshark's default columns; a profile may add more)
+_SUMMARY_HEADING = re.compile(r"^\s*No\.\s+Time\s+Source\s+Destination\s+Protocol\b", re.M)
+
+
+# tshark's one line per packet: number, time, source → destination, protocol, length, info
+_SUMMARY_LINE = re.compile(
+    r"^\s*\d+\s+-?\d+\.\d+\s+.*\s(?:→|->)\s.*\s(?:SMP|HCI_EVT|HCI_CMD|HCI_MON|ATT|LE LL|L2CAP"
+    r"|Bluetooth HCI \w+)\s+\d+\s",
+    re.M,
+)
+
+
+def wireshark_summary_only(head: bytes) -> bool:
+    """Whether a text that is no capture is Wireshark's packet list (its column heading, or
+    tshark's summary lines), which people export or copy thinking it is the capture."""
+    text = _decode(head, text_encoding(head))
+    if text is None:
+        return False
+    text = _unquoted_text(text)
+    return _SUMMARY_HEADING.search(text) is not None or len(_SUMMARY_LINE.findall(text)) >= 2
+
+
+def _unquoted_text(text: str) -> str:
+    return "\n".join(_unquoted(line) for line in text.splitlines())
+
+
 def _unquoted(line: str) -> str:
     """``line`` without its reply quoting (``> ``, ``>> ``)."""
     return quote_prefixes(line)[-1][1]

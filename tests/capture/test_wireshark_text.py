@@ -226,3 +226,24 @@ def test_a_frame_line_wrapped_by_a_mail_client(tmp_path: Path) -> None:
     )
     [rec], problems = read(write(tmp_path, text.encode()))
     assert problems == [] and rec.flags >> 16 == 2 and len(rec.payload) == 4 + 11
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Wireshark's packet list exported as text: the column heading, summary lines
+        "No.     Time           Source                Destination           Protocol Length "
+        "Info\n     35 0.026981       f0:0d:00:00:00:02 ()  c0:ff:ee:00:00:01 ()  SMP      11"
+        "     Rcvd Pairing Failed: Unspecified Reason\n",
+        # tshark without -V: one line a packet, quoted in a reply
+        "> 32   0.026366 f0:0d:00:00:00:02 () → c0:ff:ee:00:00:01 () SMP 11 Rcvd Security "
+        "Request: AuthReq: Bonding\n> 35   0.026981 f0:0d:00:00:00:02 () → c0:ff:ee:00:00:01 "
+        "() SMP 11 Rcvd Pairing Failed: Unspecified Reason\n",
+    ],
+    ids=["export", "tshark"],
+)
+def test_a_packet_list_without_bytes_says_what_to_send(text: str, tmp_path: Path) -> None:
+    from bpdiag.errors import UnreadableCapture
+
+    with pytest.raises(UnreadableCapture, match="packet list as text.*tshark -V -x"):
+        open_capture(write(tmp_path, text.encode()))
