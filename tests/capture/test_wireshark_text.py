@@ -245,5 +245,5 @@ def test_a_frame_line_wrapped_by_a_mail_client(tmp_path: Path) -> None:
 def test_a_packet_list_without_bytes_says_what_to_send(text: str, tmp_path: Path) -> None:
     from bpdiag.errors import UnreadableCapture
 
-    with pytest.raises(UnreadableCapture, match="packet list as text.*tshark -V -x"):
+    with pytest.raises(UnreadableCapture, match=r"packet list as text.*tshark -V -x"):
         open_capture(write(tmp_path, text.encode()))
