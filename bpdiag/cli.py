@@ -12,6 +12,7 @@ Exit codes (docs/cli.md, bpdiag/exits.py):
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -738,12 +739,25 @@ def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]
 
 
 @main.command()
-@click.argument("error", nargs=-1, required=True)
-def explain(error: tuple[str, ...]) -> None:
+@click.argument("error", nargs=-1)
+@click.option(
+    "--file",
+    "log",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="A stack's log (logcat, bluetoothd, nRF Connect, a Zephyr or ESP-IDF console) whose "
+    "known messages to explain, with their line numbers; - reads standard input.",
+)
+def explain(error: tuple[str, ...], log: str | None) -> None:
     """Explain an OS/library error message: its possible wire causes and how to capture them."""
     from bpdiag.report.explain_text import render_explanations, render_unknown
     from bpdiag.rules.explain import explain as lookup
 
+    if log is not None:
+        if error:
+            _fail("give either ERROR or --file LOG")
+        _explain_log(log)
+    if not error:
+        _fail("missing argument ERROR (the message, or --file LOG)")
     text = " ".join(error)
     hits = lookup(text)
     if not hits:
@@ -751,6 +765,27 @@ def explain(error: tuple[str, ...]) -> None:
         sys.exit(EXIT_FAILED)
     click.echo(render_explanations(hits), nl=False)
     sys.exit(EXIT_OK)
+
+
+def _explain_log(log: str) -> NoReturn:
+    from bpdiag.report.explain_text import render_log
+    from bpdiag.report.terminal import escape_controls
+    from bpdiag.rules.explain import explain_lines
+
+    try:
+        if log == "-":
+            stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        else:
+            stream = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        _fail(f"{log}: {exc.strerror or exc}")
+    with stream:
+        try:
+            result = explain_lines(stream)
+        except OSError as exc:
+            _fail(f"{log}: {exc.strerror or exc}")
+    click.echo(escape_controls(render_log(log, result)), nl=False)
+    sys.exit(EXIT_OK if result.found else EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

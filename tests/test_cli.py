@@ -16,8 +16,11 @@ from tests.conftest import OWN, ROOT, SHARED
 BPDIAG = [sys.executable, "-m", "bpdiag"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BPDIAG, *args], capture_output=True, text=True, cwd=ROOT)
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    if stdin is None:
+        return subprocess.run([*BPDIAG, *args], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([*BPDIAG, *args], capture_output=True, input=stdin, cwd=ROOT)
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
 
 
 def test_exit_0_on_success_and_1_on_failure() -> None:
@@ -185,6 +188,30 @@ def test_explain() -> None:
     r = run("explain", "Failed to pair: org.bluez.Error.AuthenticationFailed")
     assert r.returncode == 0
     assert "pairing-mode-inactive" in r.stdout and "btmon -w" in r.stdout
+
+
+LOGCAT = """\
+12-01 10:00:00.200  1234  5678 I BluetoothGatt: connect() - device: XX:XX:XX:XX:57:2A
+12-01 10:00:01.500  1234  5678 D BluetoothGatt: onClientConnectionState() - status=133 clientIf=7
+12-01 10:00:02.500  1234  5679 D BluetoothGatt: onClientConnectionState() - status=133 clientIf=7
+12-01 10:00:03.000  1234  5678 I bt_stack: Bond state changed reason UNBOND_REASON_AUTH_FAILED
+"""
+
+
+def test_explain_a_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "logcat.txt"
+    log.write_text(LOGCAT)
+    r = run("explain", "--file", str(log))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"{log}: 4 line(s) read; 2 message(s) bpdiag knows:")
+    assert "lines 2, 3: Android BluetoothGatt status 133" in r.stdout
+    assert "line 4: Android BluetoothDevice.UNBOND_REASON_AUTH_FAILED" in r.stdout
+    r = run("explain", "--file", "-", stdin=b"all is well\n")
+    assert r.returncode == 1 and "0 message(s) bpdiag knows" in r.stdout
+    r = run("analyze", str(log))  # no capture: it says where to go
+    assert r.returncode == 2 and "explain --file" in r.stderr
+    assert run("explain").returncode == 2
+    assert run("explain", "x", "--file", str(log)).returncode == 2
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared captures not present")

@@ -119,7 +119,23 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
         "btmon's or hcidump's text output, Wireshark's packet dissection text with the bytes "
         "(tshark -V -x), Apple PacketLogger and Android bug reports (zip or text)"
+        + (
+            "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
+            "explain --file FILE` explains the errors it names"
+            if _looks_like_text(head)
+            else ""
+        )
     )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    from bpdiag.capture.text_formats import text_encoding
+
+    try:
+        text = head.decode(text_encoding(head))
+    except UnicodeDecodeError:
+        return False
+    return bool(text.strip()) and all(c.isprintable() or c in "\t\r\n" for c in text[:4096])
 
 
 class Capture(Closing):

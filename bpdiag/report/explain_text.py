@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from bpdiag.rules import CATALOGUE
-from bpdiag.rules.explain import HOW_TO_CAPTURE, Explanation
+from bpdiag.rules.explain import (
+    HOW_TO_CAPTURE,
+    MAX_SEARCHED,
+    MAX_SHOWN,
+    Explanation,
+    LogExplanations,
+)
 
 
 def render_unknown(text: str) -> str:
@@ -37,6 +43,27 @@ def render_explanations(hits: list[Explanation]) -> str:
         lines += [f"    - {HOW_TO_CAPTURE[k]}" for k in e.capture]
         lines.append("")
     return "".join(line + "\n" for line in lines)
+
+
+def render_log(name: str, result: LogExplanations) -> str:
+    """``bpdiag explain --file LOG``: each known message with the lines that show it."""
+    known = len(result.found)
+    head = f"{name}: {result.lines} line(s) read; {known} message(s) bpdiag knows"
+    lines = [head + (":" if known else ".")]
+    if result.stopped:
+        lines.append(
+            f"  (reading stopped at line {result.lines}: at most {MAX_SEARCHED} distinct "
+            "lines are searched; cut the log to the failure)"
+        )
+    lines.append("")
+    text = "\n".join(lines) + "\n"
+    for e, numbers in result.found:
+        more = " …" if len(numbers) == MAX_SHOWN else ""
+        where = "line " if len(numbers) == 1 else "lines "
+        text += f"{where}{', '.join(map(str, numbers))}{more}: " + render_explanations([e])
+    if not known:
+        text += render_unknown(name).replace("the message", "any message in", 1)
+    return text
 
 
 def possible_causes(hits: list[Explanation]) -> list[dict[str, str]]:

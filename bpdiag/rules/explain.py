@@ -10,6 +10,7 @@ that shows each in a capture, and how to record a capture that tells them apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bpdiag.decode.hci_names import ErrorCode as HciError
@@ -535,13 +536,27 @@ def _shadowed(span: tuple[int, int], cited: bool, others: list[tuple[int, int, b
     return False
 
 
+_COMPILED: list[tuple[Explanation, tuple[re.Pattern[str], ...]]] | None = None
+
+
+def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
+    """Every entry with its patterns compiled once (the catalogue has more patterns than
+    ``re``'s cache holds: searching by text compiled them again on every call, 120 ms)."""
+    global _COMPILED
+    if _COMPILED is None:
+        _COMPILED = [
+            (e, tuple(re.compile(p, re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE
+        ]
+    return _COMPILED
+
+
 def explain(text: str) -> list[Explanation]:
     """Entries whose patterns match ``text`` (case-insensitive), best first; an entry whose
     match is part of a more specific entry's match is left out."""
     hits: list[tuple[int, Explanation, tuple[int, int]]] = []
-    for e in CATALOGUE:
-        for i, pat in enumerate(e.patterns):
-            m = re.search(pat, text, re.IGNORECASE)
+    for e, patterns in _compiled():
+        for i, pat in enumerate(patterns):
+            m = pat.search(text)
             if m:
                 hits.append((i, e, m.span()))
                 break
@@ -556,3 +571,62 @@ def explain(text: str) -> list[Explanation]:
     if any(e.key.startswith("smp-reason-") for e in found):
         found = [e for e in found if e is not _SMP_ANY]  # the reason says more
     return found
+
+
+# Words one of which every message the catalogue knows contains (lower case): a line of a
+# long log without any is not searched
+_CANDIDATE = re.compile(
+    r"err|fail|status|reason|0x|gatt|ble_|bluez|smp|auth|insuf|time|busy|reject|refus|abort"
+    r"|cancel|missing|denied|unlikely|not |invalid|code|pair|bond|encrypt|secur|mic|key|peer"
+    r"|cb[a-z]*error|unbond|nrf_|pm_|esp_|bta_|rejected|limit|attempt|unknown|support|remov",
+    re.IGNORECASE,
+)
+# A log line's time stamp, process and thread ids: lines that differ only there are one
+_STAMP = re.compile(r"^[\d\s:.,/TZ+-]*(?:\[[\d.:,\s]*\])?[\s\d]*")
+MAX_LOG_LINES = 2_000_000  # lines of a log read by ``explain_lines``
+MAX_SEARCHED = 5_000  # distinct candidate lines searched
+
+
+@dataclass(slots=True)
+class LogExplanations:
+    """What ``explain_lines`` found: each entry with the numbers of the lines that named it
+    (the first ``MAX_SHOWN``), in the order the entries first appeared."""
+
+    found: list[tuple[Explanation, list[int]]]
+    lines: int  # lines read
+    searched: int  # distinct candidate lines searched
+    stopped: bool  # a limit ended the reading before the log did
+
+
+MAX_SHOWN = 5
+
+
+def explain_lines(lines: Iterable[str]) -> LogExplanations:
+    """The known messages in a stack's log (logcat, bluetoothd, nRF Connect, a Zephyr or
+    ESP-IDF console): every line searched as ``explain`` searches a message, the same line
+    text (but for its time stamp) once, in bounded time."""
+    found: dict[str, tuple[Explanation, list[int]]] = {}
+    seen: dict[str, list[Explanation]] = {}
+    n = searched = 0
+    stopped = False
+    for n, line in enumerate(lines, 1):
+        if n > MAX_LOG_LINES:
+            n -= 1
+            stopped = True
+            break
+        if not _CANDIDATE.search(line):
+            continue
+        text = line[:4096].strip()
+        body = _STAMP.sub("", text, count=1)
+        hits = seen.get(body)
+        if hits is None:
+            if searched >= MAX_SEARCHED:
+                stopped = True
+                break
+            searched += 1
+            hits = seen[body] = explain(text)
+        for e in hits:
+            entry = found.setdefault(e.key, (e, []))
+            if len(entry[1]) < MAX_SHOWN:
+                entry[1].append(n)
+    return LogExplanations(list(found.values()), n, searched, stopped)
