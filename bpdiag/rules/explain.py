@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bpdiag.decode.hci_names import ErrorCode as HciError
+from bpdiag.decode.monitor import MgmtStatus
 from bpdiag.decode.smp import ErrorCode, error_meaning, error_name
 
 HOW_TO_CAPTURE = {
@@ -501,6 +502,78 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
     return tuple(entries)
 
 
+# What bluetoothd's bonding ended with (MGMT status, doc/mgmt-api.txt), for its debug log
+_BONDING_MEANINGS: dict[int, tuple[str, tuple[Cause, ...]]] = {
+    MgmtStatus.AUTHENTICATION_FAILED: (
+        "the pairing failed: the kernel reports every SMP Pairing Failed (either side's) and "
+        "a refused encryption so; bluetoothd then disconnects",
+        _SMP_FAILURES,
+    ),
+    MgmtStatus.CONNECT_FAILED: (
+        "the connection for the pairing was never made (the device did not answer: out of "
+        "range, not advertising or not connectable)",
+        (),
+    ),
+    MgmtStatus.NOT_PAIRED: (
+        "encryption needed a bond that is not there (the stored key is gone on one side)",
+        (Cause("Encryption with the stored key refused (0x06)", "bond-lost"),),
+    ),
+    MgmtStatus.TIMEOUT: (
+        "the pairing took too long (nothing answered within SMP's 30 s, or the agent did not "
+        "answer)",
+        (Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),),
+    ),
+    MgmtStatus.BUSY: (
+        "another pairing or connection to the device was running (two tools on one link?)",
+        (Cause("Overlapping pairing commands from two processes", "mixed-tools"),),
+    ),
+    MgmtStatus.REJECTED: (
+        "the pairing was refused (by the peer, or by the local agent)",
+        (Cause("SMP Pairing Failed Pairing Not Supported", "pairing-not-supported"),),
+    ),
+    MgmtStatus.DISCONNECTED: (
+        "the link closed during the pairing",
+        (Cause("The link dropped in the middle of the pairing", "pairing-incomplete"),),
+    ),
+    MgmtStatus.CANCELLED: ("the pairing was cancelled (the agent or the user)", ()),
+    MgmtStatus.ALREADY_PAIRED: (
+        "the device is already paired: no pairing was run",
+        (Cause("MGMT Pair Device answered Already Paired (0x13)", "already-paired"),),
+    ),
+}
+
+
+def _bonding_entries() -> tuple[Explanation, ...]:
+    """bluetoothd's debug log (``bluetoothd -d``) at the end of a bonding, BlueZ src/adapter.c
+    ``bonding_attempt_complete() hci0 bdaddr … type 1 status 0x5`` and src/device.c
+    ``device_bonding_complete() bonding 0x… status 0x05``: the status is MGMT's."""
+    entries = []
+    for member in MgmtStatus:
+        code = int(member)
+        if code == 0:
+            continue
+        meaning, causes = _BONDING_MEANINGS.get(
+            code, (f"the bonding ended with the management status {member.label}", ())
+        )
+        entries.append(
+            Explanation(
+                f"bluez-bonding-status-0x{code:02x}",
+                (
+                    r"\b(?:bonding_attempt_complete|device_bonding_complete)\(\)"
+                    rf".*?\bstatus 0x0*{code:x}\b",
+                ),
+                f"bluetoothd debug log: bonding ended with MGMT status {member.label} "
+                f"(0x{code:02x})",
+                f"bluetoothd says: {meaning}.",
+                causes,
+                ("bluez",),
+                "BlueZ src/adapter.c bonding_attempt_complete(), src/device.c "
+                "device_bonding_complete(); statuses lib/bluetooth/mgmt.h",
+            )
+        )
+    return tuple(entries)
+
+
 _SMP_ANY = Explanation(
     "smp-pairing-failed",
     (r"pairing failed",),
@@ -521,6 +594,7 @@ CATALOGUE = (
     *_stack_entries(),
     *_smp_reason_entries(),
     *_hci_status_entries(),
+    *_bonding_entries(),
     _SMP_ANY,
     *CATALOGUE,
 )

@@ -35,3 +35,17 @@ def test_a_long_log_stops_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ex, "MAX_SEARCHED", 3)
     result = explain_lines(f"status={n} failed" for n in range(100))
     assert result.stopped and result.searched == 3 and result.lines == 4
+
+
+def test_bluetoothd_debug_log_of_a_failed_bonding() -> None:
+    log = [
+        "bluetoothd[612]: src/adapter.c:pair_device() hci0 bdaddr 00:11:22:33:44:55 type 1 "
+        "io_cap 0x03",
+        "bluetoothd[612]: src/adapter.c:bonding_attempt_complete() hci0 bdaddr "
+        "00:11:22:33:44:55 type 1 status 0x5",
+        "bluetoothd[612]: src/device.c:device_bonding_complete() bonding 0x55d0a1 status 0x05",
+    ]
+    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+    assert keys == [("bluez-bonding-status-0x05", [2, 3])]
+    [(e, _)] = explain_lines(log).found
+    assert {c.finding for c in e.causes} >= {"pairing-mode-inactive", "confirm-value-failed"}
