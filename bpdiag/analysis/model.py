@@ -230,6 +230,7 @@ class _StoredStep(Step):
 
 
 _STEP = struct.Struct("<qdBH")  # frame, time, sender and flags, PDU length; then the PDU
+_FRAME = struct.Struct("<q")  # a header's first field (its flags are 3 octets before the PDU)
 _ROLES = (Role.CENTRAL, Role.PERIPHERAL)
 _ROLE_BITS = {Role.CENTRAL: 0, Role.PERIPHERAL: 1}
 _DECRYPTED, _WHOLE = 0x02, 0x80
@@ -344,20 +345,23 @@ class Steps(Sequence[Step]):
         stored, with nothing decoded; a kept step's encoded from its command, with its sender
         as it is now (it may be unknown).  A step the log cut, or whose command is no SMP
         command, is left out."""
-        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
-        pos, end = 0, len(packed)
-        while pos < end:
-            frame, _time, bits, n = unpack(packed, pos)
-            pos += size
+        # Only the flags and the length are read from a header until a step is wanted
+        packed, kept, size, frame_at = self._packed, self._kept, _STEP.size, _FRAME.unpack_from
+        start, end = size, len(packed) + size  # where the step's PDU starts
+        while start < end:
+            bits = packed[start - 3]
             if bits & _WHOLE:
-                step = kept[frame]  # type: ignore[index]
+                step = kept[frame_at(packed, start - size)[0]]  # type: ignore[index]
                 msg = step.msg
                 if isinstance(msg, smp.SmpCommand) and msg.code in codes:
                     yield step.frame, step.sender, msg.to_bytes()
-            else:
-                if packed[pos] in codes:
-                    yield frame, _ROLES[bits & 1], bytes(packed[pos : pos + n])
-                pos += n
+                start += size
+                continue
+            stop = start + (packed[start - 2] | packed[start - 1] << 8)
+            if packed[start] in codes:
+                pdu = bytes(packed[start:stop])
+                yield frame_at(packed, start - size)[0], _ROLES[bits & 1], pdu
+            start = stop + size
 
     @overload
     def __getitem__(self, i: int) -> Step: ...
