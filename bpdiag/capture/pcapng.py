@@ -26,6 +26,12 @@ appendix "Packet Block (obsolete)").
 
 A packet block that is damaged but framed consistently is skipped with a problem and keeps
 its frame number, so the frames after it keep Wireshark's numbers.
+
+Read as ``frames`` (``bpdiag.analysis.run`` does so for air captures), the runs of plain
+Enhanced Packet Blocks — no option, or ``epb_flags`` first — of the interfaces asked for
+become ``EpbFrames``, whose payloads are copied one after the other so that the decoders'
+skims read them as they read pcap records; every other block and packet is read as
+``batches`` reads it.
 """
 
 from __future__ import annotations
@@ -247,8 +253,8 @@ class PcapngReader(BatchReader):
         """The packets as ``batches`` has them, but the plain Enhanced Packet Blocks of the
         interfaces whose link type is ``framed`` (all, if ``None``) as runs of ``EpbFrames``:
         a run ends at any other block, at a packet that is not plain (options other than
-        ``epb_flags`` first, damage, a cut header …) and at a packet of an interface of
-        another link type or timestamp unit or offset."""
+        ``epb_flags`` first, damage, a block not all in the buffer) and at a packet of an
+        interface of another link type or timestamp unit or offset."""
         return self._handed(self._runs(framed if framed is not None else _every))
 
     def _runs(
