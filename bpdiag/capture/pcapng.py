@@ -529,8 +529,6 @@ class PcapngReader(BatchReader):
                     break
                 if data + padded + 8 <= end - 4 and opt(buf, data + padded) != (2, 4):
                     break  # options, but not epb_flags first
-            if cap > orig:
-                break
             # this block's trailer and the next block's header (the type and interface
             # number are not needed any more: overwritten at once)
             if end + 28 <= n:
@@ -542,6 +540,8 @@ class PcapngReader(BatchReader):
             if trailer != total:
                 break
             if cap != orig:
+                if cap > orig:
+                    break
                 truncated += 1
                 if not first_truncated:
                     first_truncated = index + len(blocks) + 1
