@@ -10,6 +10,9 @@ Four shapes, one million records each by default, generated at bench time into b
                                                                           vs ``tshark -Y btsmp``
   c256  LE LL with PHDR (256) air capture, likewise                      vs ``tshark -Y btsmp``
 
+and, when asked for (``--shapes c272ng,c256ng``), the c shapes as pcapng, the format Wireshark
+saves in by default (``editcap -F pcapng`` of the pcap: an Enhanced Packet Block per packet).
+
 bpdiag and its peer run alternately (``--repeat`` rounds); wall time is the best round,
 peak RSS (from wait4) the largest.  Then the TUI's time to its first screen and to the full
 analysis on b and the c shapes (Textual's headless pilot, bench/tui_time.py), and a scaling
@@ -18,7 +21,7 @@ double the time and peak memory must not grow beyond what the kept results need.
 
 The machine may be shared: figures are only as quiet as it is.
 
-    python bench/run.py [--records 1000000] [--repeat 2] [--shapes a,b,c272,c256]
+    python bench/run.py [--records 1000000] [--repeat 2] [--shapes a,b,c272,c256[,c272ng,c256ng]]
                         [--no-tui] [--no-scaling]
 """
 
@@ -41,7 +44,7 @@ import make_air  # noqa: E402
 import make_big_btsnoop  # noqa: E402
 import make_many_btsnoop  # noqa: E402
 
-TARGETS = {"a": 0.25, "b": 0.50, "c272": 0.60, "c256": 0.60}
+TARGETS = {"a": 0.25, "b": 0.50, "c272": 0.60, "c256": 0.60, "c272ng": 0.60, "c256ng": 0.60}
 PEAK_TARGET_MIB = 150
 
 
@@ -63,12 +66,22 @@ def shape_file(out: Path, shape: str, records: int) -> Path:
         "b": ("many_{}.btsnoop", make_many_btsnoop.build),
         "c272": ("nordic_{}.pcap", lambda p, n: make_air.build(p, n, 272)),
         "c256": ("phdr_{}.pcap", lambda p, n: make_air.build(p, n, 256)),
+        "c272ng": ("nordic_{}.pcapng", lambda p, n: pcapng_copy(shape_file(out, "c272", n), p)),
+        "c256ng": ("phdr_{}.pcapng", lambda p, n: pcapng_copy(shape_file(out, "c256", n), p)),
     }
     name, make = makers[shape]
     path = out / name.format(records)
     if not path.exists():
         make(path, records)
     return path
+
+
+def pcapng_copy(pcap: Path, path: Path) -> None:
+    """``pcap`` rewritten as pcapng by editcap (Wireshark's tools)."""
+    exe = shutil.which("editcap")
+    if exe is None:
+        raise SystemExit("the pcapng shapes need editcap (it comes with tshark)")
+    subprocess.run([exe, "-F", "pcapng", str(pcap), str(path)], check=True)
 
 
 def peer(shape: str, path: Path) -> tuple[str, list[str]] | None:

@@ -133,15 +133,9 @@ class BatchReader:
         """Instead of ``batches``, for a reader that ``skims``: the records as runs of
         ``Frames``, and the other records (odd ones, kept with a problem, or of link types
         not ``framed``) as lists of ``Record``s.  ``framed(link_type)`` says which records a
-        format of several link types (pcapng) frames; ``None``: all it can."""
-        raise NotImplementedError
-
-    def _handed(
-        self, runs: Iterator[Frames | list[Record]]
-    ) -> Generator[Frames | list[Record], None, None]:
-        """``runs`` as ``frames`` yields them, with the count of records handed out kept
-        (a run counts as handed out whole)."""
-        for run in runs:
+        format of several link types (pcapng) frames; ``None``: all it can.  A run counts
+        as handed out whole."""
+        for run in self._frame_runs(framed):
             self._done += len(self._batch)
             self._batch = []
             self._it = _EMPTY
@@ -150,6 +144,10 @@ class BatchReader:
             else:
                 self._done += len(run)
             yield run
+
+    def _frame_runs(self, framed: Callable[[int], bool] | None) -> Iterator[Frames | list[Record]]:
+        """What ``frames`` yields, for a reader that ``skims``."""
+        raise NotImplementedError
 
     def _emit(self, batch: list[Record]) -> Iterator[Record]:
         """Make ``batch`` the current one (the previous one has been consumed)."""
@@ -341,13 +339,10 @@ class FramedReader(BatchReader):
             else:
                 yield self._emit(self._records(run.buf, run.base, run.heads, run.first))
 
-    def frames(
-        self, framed: Callable[[int], bool] | None = None
-    ) -> Generator[Frames | list[Record], None, None]:
+    def _frame_runs(self, framed: Callable[[int], bool] | None) -> Iterator[Frames | list[Record]]:
         """The records as runs of ``Frames``, and the odd records (kept with a problem) as
-        lists of one ``Record`` (every run is a list for a reader that does not ``skims``);
-        a file of one link type has no use for ``framed``."""
-        return self._handed(self._runs())
+        lists of one ``Record``; a file of one link type has no use for ``framed``."""
+        return self._runs()
 
     @property
     def skims(self) -> bool:

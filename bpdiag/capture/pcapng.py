@@ -26,6 +26,12 @@ appendix "Packet Block (obsolete)").
 
 A packet block that is damaged but framed consistently is skipped with a problem and keeps
 its frame number, so the frames after it keep Wireshark's numbers.
+
+Read as ``frames`` (``bpdiag.analysis.run`` does so for air captures), the runs of plain
+Enhanced Packet Blocks — no option, or ``epb_flags`` first — of the interfaces asked for
+become ``EpbFrames``, whose payloads are copied one after the other so that the decoders'
+skims read them as they read pcap records; every other block and packet is read as
+``batches`` reads it.
 """
 
 from __future__ import annotations
@@ -241,15 +247,13 @@ class PcapngReader(BatchReader):
     def skims(self) -> bool:
         return True
 
-    def frames(
-        self, framed: Callable[[int], bool] | None = None
-    ) -> Generator[Frames | list[Record], None, None]:
+    def _frame_runs(self, framed: Callable[[int], bool] | None) -> Iterator[Frames | list[Record]]:
         """The packets as ``batches`` has them, but the plain Enhanced Packet Blocks of the
         interfaces whose link type is ``framed`` (all, if ``None``) as runs of ``EpbFrames``:
         a run ends at any other block, at a packet that is not plain (options other than
-        ``epb_flags`` first, damage, a cut header …) and at a packet of an interface of
-        another link type or timestamp unit or offset."""
-        return self._handed(self._runs(framed if framed is not None else _every))
+        ``epb_flags`` first, damage, a block not all in the buffer) and at a packet of an
+        interface of another link type or timestamp unit or offset."""
+        return self._runs(framed if framed is not None else _every)
 
     def _runs(
         self, framed: Callable[[int], bool] | None
@@ -525,8 +529,6 @@ class PcapngReader(BatchReader):
                     break
                 if data + padded + 8 <= end - 4 and opt(buf, data + padded) != (2, 4):
                     break  # options, but not epb_flags first
-            if cap > orig:
-                break
             # this block's trailer and the next block's header (the type and interface
             # number are not needed any more: overwritten at once)
             if end + 28 <= n:
@@ -538,6 +540,8 @@ class PcapngReader(BatchReader):
             if trailer != total:
                 break
             if cap != orig:
+                if cap > orig:
+                    break
                 truncated += 1
                 if not first_truncated:
                     first_truncated = index + len(blocks) + 1
@@ -551,8 +555,7 @@ class PcapngReader(BatchReader):
         self.truncated(truncated, first_truncated)
         if clock is None or not blocks:
             return None
-        heads = list(accumulate(map(len, parts), initial=0))
-        return EpbFrames(b"".join(parts), base, index, heads, changes, clock, st, buf, blocks, pos)
+        return EpbFrames(parts, blocks, changes, index, buf, base, pos, clock, st)
 
     @staticmethod
     def _block_follows(buf: bytes, pos: int) -> bool:
@@ -792,19 +795,21 @@ class EpbFrames(Frames):
 
     def __init__(
         self,
-        buf: bytes,
-        base: int,
-        first: int,
-        heads: list[int],
+        parts: list[bytes],
+        blocks: list[int],
         changes: list[int],
+        first: int,
+        src: bytes,
+        base: int,
+        stop: int,
         clock: Clock,
         st: _Structs,
-        src: bytes,
-        blocks: list[int],
-        stop: int,
     ) -> None:
+        """The run of the packets whose data are ``parts`` and whose blocks start at
+        ``blocks``, the first of them record ``first + 1``."""
         link_type, self._units, self._tsoffset = clock
-        super().__init__(buf, base, first, heads, changes, 0, link_type)
+        heads = list(accumulate(map(len, parts), initial=0))
+        super().__init__(b"".join(parts), base, first, heads, changes, 0, link_type)
         self._st = st
         self.src = src
         self.blocks = blocks
