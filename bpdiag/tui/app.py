@@ -8,6 +8,7 @@ small widgets in bpdiag.tui.widgets.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from textual.widgets import (
 )
 from textual.widgets.tree import TreeNode
 
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.job import Cancelled
 from bpdiag.errors import BpdiagError
 from bpdiag.tui.loader import LoadJob, load_capture
@@ -50,7 +52,14 @@ from bpdiag.tui.model import (
     rerun_defaults_without_pairing,
 )
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
-from bpdiag.tui.widgets import FilterInput, HelpScreen, ScrollPane, TextTable, wrap_marked
+from bpdiag.tui.widgets import (
+    CaptureTree,
+    FilterInput,
+    HelpScreen,
+    ScrollPane,
+    TextTable,
+    wrap_marked,
+)
 
 if TYPE_CHECKING:  # the analysis, the reports and the live stack load when first needed
     from bpdiag.analysis.index import AnalysisIndex
@@ -158,11 +167,11 @@ class BpdiagApp(SafeCrash, App[None]):
         yield Static("", id="problems")
         with Horizontal():
             with Vertical(id="left"):
-                yield Tree("capture", id="tree")
+                yield CaptureTree("capture", id="tree")
             with Vertical():
                 with ScrollPane(id="ladder-pane"):
                     yield Static("Loading…", id="ladder")
-                yield DataTable(id="findings", cursor_type="row")
+                yield TextTable(id="findings", cursor_type="row")
             with Vertical():
                 yield FilterInput(placeholder="filter packets… (Esc clears)", id="filter")
                 yield TextTable(id="packets", cursor_type="row")
@@ -234,11 +243,21 @@ class BpdiagApp(SafeCrash, App[None]):
         self.query_one("#ladder", Static).update(literal(f"Cannot read {self.path}: {msg.error}"))
 
     def on_finished(self, msg: Finished) -> None:
+        # The tree, the tables and the ladder live as long as the analysis they show: made
+        # with the collector paused and frozen with it, as the loader froze the analysis
+        # (on a log of thousands of connections the collections that walked the new tree
+        # nodes again and again were over a second); the next load thaws them all.
+        with gc_paused():
+            self.show_loaded(msg.loaded)
+            gc.freeze()
+
+    def show_loaded(self, loaded: Loaded) -> None:
+        """Fill the screen with a finished load (a reload under --follow replaces it)."""
         from bpdiag.analysis.model import Outcome
         from bpdiag.report.problems import describe as describe_problem
 
-        self.loaded = msg.loaded
-        a = msg.loaded.analysis
+        self.loaded = loaded
+        a = loaded.analysis
         self.query_one("#progress", ProgressBar).display = False
         if a.problems:
             first = a.problems[0]
@@ -282,7 +301,10 @@ class BpdiagApp(SafeCrash, App[None]):
             else None
         )
         for i, f in enumerate(a.findings[:FINDINGS_WINDOW]):
-            findings.add_row(f.severity, f.code, ", ".join(map(str, f.frames)), key=str(i))
+            # Text, as in the packet list: measured by TextTable, never parsed as markup
+            findings.add_row(
+                Text(f.severity), Text(f.code), Text(", ".join(map(str, f.frames))), key=str(i)
+            )
         # open on the first failed pairing (that is what the user came for), else the first
         opening = opening_pairing(a)
         if opening is not None:
