@@ -165,8 +165,8 @@ class Reading:
             framed: Callable[[int], bool] | None = None
             if self.skim and direct is not None:
                 skim = stream.skimmer(cap.link_type)
-            elif self.skim and cap.format == "pcapng" and cap.link_type in AIR_LINK_TYPES:
-                skim, framed = _skims_by_link_type(stream)
+            elif self.skim and cap.format == "pcapng":
+                skim, framed = _skims_by_link_type(stream, cap.link_type)
             runs = cap.frames(framed) if skim else None
             # Every record's PDUs, then what it made wrong, then the progress.
             tail: list[Record] = []  # the last record when the skim passed over it
@@ -240,11 +240,12 @@ class Reading:
 
 
 def _skims_by_link_type(
-    stream: PduStream,
-) -> tuple[Callable[[Frames, int, int], int], Callable[[int], bool]]:
+    stream: PduStream, first: int
+) -> tuple[Callable[[Frames, int, int], int] | None, Callable[[int], bool]]:
     """For a capture of several link types (pcapng), fed through ``stream.feed``: a skim
     that takes each run (of one link type) to the decoder's skim for it, and which link
-    types have one (the others are not framed).  Only air link types are skimmed."""
+    types have one (the others are not framed).  Only air link types are skimmed, and only
+    when the first interface's (``first``) is one that is: no skim (``None``) otherwise."""
     skims: dict[int, Callable[[Frames, int, int], int] | None] = {}
 
     def skim_for(link_type: int) -> Callable[[Frames, int, int], int] | None:
@@ -256,7 +257,10 @@ def _skims_by_link_type(
         found = skims.get(run.link_type)  # framed, so it has one
         return found(run, i, stop) if found is not None else i
 
-    return skim, lambda link_type: skim_for(link_type) is not None
+    def framed(link_type: int) -> bool:
+        return skim_for(link_type) is not None
+
+    return (skim if framed(first) else None), framed
 
 
 def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:
