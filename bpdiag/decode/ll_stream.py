@@ -77,8 +77,9 @@ that yielded nothing before is dropped (``_quiet``).  Every other record (new ad
 LE Coded, CTEInfo, isochronous, lengths that do not add up, a link not yet known) takes the
 full path, ``_feed_slow``.  ``LlStream(fast=False)`` sends every record down the full path
 (tests compare the two).  Read from a pcap file, or a pcapng file's runs of plain Enhanced
-Packet Blocks, the records need not even become ``Record``s: ``skimmer`` gives ``bpdiag.analysis.run.Reading`` the skims that pass over runs of
-empty PDUs and repeated advertising straight from the file's buffer (``Frames``), leaving the
+Packet Blocks, the records need not even become ``Record``s: ``skimmer`` gives
+``bpdiag.analysis.run.Reading`` the skims that pass over runs of empty PDUs and repeated
+advertising straight from the file's buffer (``Frames``), leaving the
 same link state, and stop at the first packet to feed.
 
 **Snapshot length.**  A record shorter than its original length (``Record.orig_length``:
