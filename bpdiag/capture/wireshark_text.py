@@ -35,7 +35,7 @@ and the other frames are read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -51,19 +51,29 @@ LAYER = Stage.WIRESHARK_TEXT
 FRAME = re.compile(r"Frame (\d{1,10}): (\d{1,10}) bytes on wire\b")
 _CAPTURED = re.compile(r", (\d{1,10}) bytes captured\b")
 _ID = re.compile(r", id (\d{1,5})$")
-_CAPTURE_LENGTH = re.compile(r"\s+Capture Length: (\d{1,10}) bytes")
-_INTERFACE = re.compile(r"\s+Interface id: (\d{1,5})\b")
 # epan/print.c print_hex_data_buffer: offset, two spaces, up to 16 "xx " groups, the ASCII
 # (one more space after the eighth group is taken too, as hex viewers print it)
 _HEX = re.compile(r"([0-9a-fA-F]{4,8})  ((?:[0-9a-fA-F]{2}  ?){0,15}[0-9a-fA-F]{2})(?: |$)")
 _PANE = re.compile(r"\S.* \((\d+) bytes\):$")  # "Frame (34 bytes):", "Decrypted … (7 bytes):"
 _ENCAP = re.compile(r"\s+Encapsulation type: (.*?)(?: \(\d+\))?$")
-_EPOCH = re.compile(r"\s+Epoch (?:Arrival )?Time: (-?\d{1,12}(?:\.\d{1,9})?) seconds")
-_RELATIVE = re.compile(r"\s+\[Time since reference or first frame: (-?\d{1,12}(?:\.\d{1,9})?) s")
-_P2P = re.compile(r"\s+Point-to-Point Direction: (Sent|Received)\b")
-_H4_DIRECTION = re.compile(r"\s+\[Direction: (Sent|Rcvd|Received)\b")
-_ADAPTER = re.compile(r"\s+\[?Adapter ID: (\d{1,5})\]?$")
-_OPCODE = re.compile(r"\s+\[?Opcode: .*\((\d{1,5})\)\]?$")
+_NUMBER = r"(-?\d{1,12}(?:\.\d{1,9})?)"
+# The lines of the Frame subtree (and of the H4 and monitor ones) a record is rebuilt from:
+# the _Frame attribute each sets, its pattern, and how its value is read
+_DETAILS: tuple[tuple[str, re.Pattern[str], Callable[[str], object]], ...] = (
+    ("time", re.compile(rf"\s+Epoch (?:Arrival )?Time: {_NUMBER} seconds"), float),
+    ("relative", re.compile(rf"\s+\[Time since reference or first frame: {_NUMBER} s"), float),
+    ("captured", re.compile(r"\s+Capture Length: (\d{1,10}) bytes"), int),
+    ("interface", re.compile(r"\s+Interface id: (\d{1,5})\b"), int),
+    (
+        "received",
+        re.compile(r"\s+(?:Point-to-Point Direction|\[Direction): (Sent|Rcvd|Received)\b"),
+        lambda word: word != "Sent",
+    ),
+)
+_MONITOR_DETAILS: tuple[tuple[str, re.Pattern[str], Callable[[str], object]], ...] = (
+    ("adapter", re.compile(r"\s+\[?Adapter ID: (\d{1,5})\]?$"), int),
+    ("opcode", re.compile(r"\s+\[?Opcode: .*\((\d{1,5})\)\]?$"), int),
+)
 
 _H4 = "h4"  # "Bluetooth H4 with linux header": a 201 record once its direction is known
 _MONITOR = "monitor"
@@ -88,7 +98,6 @@ _TOP_LEVEL: tuple[tuple[str, int | str], ...] = (
     ("PPI version", LinkType.PPI),
     ("Bluetooth Low Energy Link Layer", LinkType.BLUETOOTH_LE_LL),
 )
-_RECEIVED_WORDS = frozenset({"Received", "Rcvd"})
 
 
 @dataclass(slots=True)
@@ -191,21 +200,14 @@ class WiresharkTextReader:
         if frame.encapsulation is None and (m := _ENCAP.match(rest)) is not None:
             frame.encapsulation = m.group(1)
             frame.link = _ENCAPSULATIONS.get(m.group(1).strip().lower(), "")
-        elif frame.time is None and (m := _EPOCH.match(rest)) is not None:
-            frame.time = float(m.group(1))
-        elif frame.relative is None and (m := _RELATIVE.match(rest)) is not None:
-            frame.relative = float(m.group(1))
-        elif frame.captured is None and (m := _CAPTURE_LENGTH.match(rest)) is not None:
-            frame.captured = int(m.group(1))
-        elif frame.interface is None and (m := _INTERFACE.match(rest)) is not None:
-            frame.interface = int(m.group(1))
-        elif frame.received is None and (m := _P2P.match(rest) or _H4_DIRECTION.match(rest)):
-            frame.received = m.group(1) in _RECEIVED_WORDS
-        elif frame.link == _MONITOR or frame.link is None:
-            if frame.adapter is None and (m := _ADAPTER.match(rest)) is not None:
-                frame.adapter = int(m.group(1))
-            elif frame.opcode is None and (m := _OPCODE.match(rest)) is not None:
-                frame.opcode = int(m.group(1))
+            return
+        details = _DETAILS
+        if frame.link == _MONITOR or frame.link is None:
+            details = _DETAILS + _MONITOR_DETAILS
+        for attr, pattern, read in details:
+            if getattr(frame, attr) is None and (m := pattern.match(rest)) is not None:
+                setattr(frame, attr, read(m.group(1)))
+                return
 
     def records(self) -> Iterator[Record]:
         last_number = 0

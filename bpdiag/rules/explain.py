@@ -410,68 +410,23 @@ def _spelled(words: str) -> str:
     return re.escape(words).replace("\\ ", r"[ _]")
 
 
-# HCI error codes (Vol 1, Part F) whose meaning for pairing is worth more than the name:
-# (what it means, the wire causes and the findings that show them)
-_HCI_MEANINGS: dict[int, tuple[str, tuple[Cause, ...]]] = {
-    HciError.AUTHENTICATION_FAILURE: (
-        "authentication failed; as a Disconnection Complete reason it is the link closed "
-        "because pairing or encryption failed (BlueZ disconnects so after an SMP failure)",
-        (Cause("SMP Pairing Failed before the disconnection", "pairing-failed"),),
-    ),
-    HciError.CONNECTION_TIMEOUT: (
-        "the link supervision timeout expired: the two devices lost each other (range, "
-        "interference, or the peer reset or powered off); a pairing running then is cut short",
-        (Cause("The link dropped in the middle of the pairing", "pairing-incomplete"),),
-    ),
-    HciError.COMMAND_DISALLOWED: (
-        "the controller refused the command in its present state (for one, LE Start "
-        "Encryption while the link is already starting or changing encryption)",
-        (),
-    ),
-    HciError.REMOTE_USER_TERMINATED_CONNECTION: (
-        "the peer's host closed the link — its decision (it may have refused the pairing or "
-        "the security asked of it, or simply been done)",
-        (Cause("The peer disconnected during the pairing", "pairing-incomplete"),),
-    ),
-    HciError.CONNECTION_TERMINATED_BY_LOCAL_HOST: (
-        "this side's host closed the link (BlueZ does so after a failed pairing or a refused "
-        "encryption, and when the last user of the link goes)",
-        (Cause("This side disconnected during the pairing", "pairing-incomplete"),),
-    ),
-    HciError.REPEATED_ATTEMPTS: (
-        "too many authentication attempts in a short time: the controller refuses more for a "
-        "while (HCI's, not SMP Repeated Attempts 0x09, which an LE peer sends)",
-        (Cause("SMP Pairing Failed Repeated Attempts", "repeated-attempts"),),
-    ),
-    HciError.PAIRING_NOT_ALLOWED: (
-        "the device does not allow pairing now (HCI: BR/EDR or a controller's own policy; an "
-        "LE peer says so with SMP Pairing Not Supported)",
-        (Cause("SMP Pairing Failed Pairing Not Supported", "pairing-not-supported"),),
-    ),
-    HciError.LMP_OR_LL_RESPONSE_TIMEOUT: (
-        "a link-layer procedure got no answer within 40 s (Vol 6, Part B, 5.2): on LE often "
-        "an encryption start (LL_ENC_REQ) the peer never answered",
-        (),
-    ),
-    HciError.INSUFFICIENT_SECURITY: (
-        "what was asked needs a security level the link does not have",
-        (Cause("An ATT request refused for security", "insufficient-authentication"),),
-    ),
-    HciError.CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE: (
-        "a packet's MIC did not check: the two sides encrypt with different keys (a stale "
-        "LTK on one side) or the link was corrupted",
-        (Cause("Disconnection with reason 0x3D after encryption", "mic-failure"),),
-    ),
-    HciError.CONNECTION_FAILED_TO_BE_ESTABLISHED: (
-        "the connection was requested but its first packets never got through (Vol 6, Part "
-        "B, 4.5.2): the peer moved away, was busy, or stopped listening",
-        (),
-    ),
-    HciError.UNACCEPTABLE_CONNECTION_PARAMETERS: (
-        "the peer refused the connection parameters asked of it",
-        (),
-    ),
-}
+def _meanings(table: str) -> dict[int, tuple[str, tuple[Cause, ...]]]:
+    """``{code: (meaning, causes)}`` of a table of rules/explain_codes.toml; the causes
+    ``"smp_failures"`` stand for the SMP failures above."""
+    from bpdiag.rules.tables import TableError, load
+
+    out: dict[int, tuple[str, tuple[Cause, ...]]] = {}
+    for row in load("explain_codes.toml").sub(table).rows():
+        if "causes" not in row:
+            causes: tuple[Cause, ...] = ()
+        elif isinstance(row.data["causes"], str):
+            if row.text("causes") != "smp_failures":
+                raise TableError(f"explain_codes.toml: {table} row: unknown causes group")
+            causes = _SMP_FAILURES
+        else:
+            causes = tuple(Cause(w, f) for w, f in row.pairs("causes"))
+        out[row.integer("code")] = (row.text("meaning"), causes)
+    return out
 
 
 def _hci_status_entries() -> tuple[Explanation, ...]:
@@ -479,6 +434,7 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
     and Wireshark print it ("Connection Timeout (0x08)"): the code keeps an HCI name that is
     also an SMP reason's ("Repeated Attempts") from being taken for it."""
     entries = []
+    hci = _meanings("hci")
     for member in HciError:
         code, name = int(member), member.label
         if code in (0x00, 0x06):  # success; 0x06 has its own entry (pin-or-key-missing)
@@ -487,7 +443,7 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
         if "/" in name:
             names.insert(1, name.split(" / ")[0])
         spelled = "|".join(_spelled(n) for n in names)
-        meaning, causes = _HCI_MEANINGS.get(
+        meaning, causes = hci.get(
             code, ("an error the controller (or the peer's) reported; it is no SMP reason", ())
         )
         entries.append(
@@ -502,57 +458,17 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
     return tuple(entries)
 
 
-# What bluetoothd's bonding ended with (MGMT status, doc/mgmt-api.txt), for its debug log
-_BONDING_MEANINGS: dict[int, tuple[str, tuple[Cause, ...]]] = {
-    MgmtStatus.AUTHENTICATION_FAILED: (
-        "the pairing failed: the kernel reports every SMP Pairing Failed (either side's) and "
-        "a refused encryption so; bluetoothd then disconnects",
-        _SMP_FAILURES,
-    ),
-    MgmtStatus.CONNECT_FAILED: (
-        "the connection for the pairing was never made (the device did not answer: out of "
-        "range, not advertising or not connectable)",
-        (),
-    ),
-    MgmtStatus.NOT_PAIRED: (
-        "encryption needed a bond that is not there (the stored key is gone on one side)",
-        (Cause("Encryption with the stored key refused (0x06)", "bond-lost"),),
-    ),
-    MgmtStatus.TIMEOUT: (
-        "the pairing took too long (nothing answered within SMP's 30 s, or the agent did not "
-        "answer)",
-        (Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),),
-    ),
-    MgmtStatus.BUSY: (
-        "another pairing or connection to the device was running (two tools on one link?)",
-        (Cause("Overlapping pairing commands from two processes", "mixed-tools"),),
-    ),
-    MgmtStatus.REJECTED: (
-        "the pairing was refused (by the peer, or by the local agent)",
-        (Cause("SMP Pairing Failed Pairing Not Supported", "pairing-not-supported"),),
-    ),
-    MgmtStatus.DISCONNECTED: (
-        "the link closed during the pairing",
-        (Cause("The link dropped in the middle of the pairing", "pairing-incomplete"),),
-    ),
-    MgmtStatus.CANCELLED: ("the pairing was cancelled (the agent or the user)", ()),
-    MgmtStatus.ALREADY_PAIRED: (
-        "the device is already paired: no pairing was run",
-        (Cause("MGMT Pair Device answered Already Paired (0x13)", "already-paired"),),
-    ),
-}
-
-
 def _bonding_entries() -> tuple[Explanation, ...]:
     """bluetoothd's debug log (``bluetoothd -d``) at the end of a bonding, BlueZ src/adapter.c
     ``bonding_attempt_complete() hci0 bdaddr … type 1 status 0x5`` and src/device.c
     ``device_bonding_complete() bonding 0x… status 0x05``: the status is MGMT's."""
     entries = []
+    bonding = _meanings("bonding")
     for member in MgmtStatus:
         code = int(member)
         if code == 0:
             continue
-        meaning, causes = _BONDING_MEANINGS.get(
+        meaning, causes = bonding.get(
             code, (f"the bonding ended with the management status {member.label}", ())
         )
         entries.append(

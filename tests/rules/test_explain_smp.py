@@ -75,3 +75,13 @@ def test_hci_errors_are_not_smp_reasons(text: str, key: str) -> None:
     assert keys[0] == key
     if key.startswith("hci-"):
         assert not any(k.startswith("smp-") for k in keys)
+
+
+def test_every_code_meaning_is_of_a_code_the_enum_has() -> None:
+    from bpdiag.decode.hci_names import ErrorCode as HciError
+    from bpdiag.decode.monitor import MgmtStatus
+    from bpdiag.rules.explain import _meanings
+
+    for table, enum in (("hci", HciError), ("bonding", MgmtStatus)):
+        codes = set(_meanings(table))
+        assert codes and codes <= {int(m) for m in enum}, table
