@@ -384,6 +384,16 @@ class FramedReader(BatchReader):
                     continue
                 self.header_cut_short(index + 1, offset, hdr)
                 return
+            if buf[pos : pos + hdr] == bytes(hdr):
+                # two headers' worth of zeros is no record (one could be an empty one at 0 s)
+                if n - pos < 2 * hdr and src.refill(pos, 2 * hdr):
+                    pos = 0
+                    continue
+                buf, pos = src.buf, pos if buf is src.buf else 0
+                n = len(buf)
+                if buf[pos : pos + 2 * hdr] == bytes(2 * hdr):
+                    self._zeros(index + 1, offset, pos)
+                    return
             incl = self._stored(buf, pos)
             bad = self._bad_length(incl)
             if bad is not None:
@@ -449,17 +459,21 @@ class FramedReader(BatchReader):
         truncated = 0
         first_truncated = 0
         last = -1  # the stored length of the record before
+        zero = bytes(2 * hdr)  # two record headers of zeros: no empty record at time 0
         while pos + hdr <= n:
             a, b = unpack(buf, pos)
             end = pos + hdr + a
-            if a != b or end > n or a > fast:
+            if a != b or end > n or a > fast or not a:
                 incl, orig = self._ordered(a, b)
                 end = pos + hdr + incl
                 if incl > orig or end > n or incl > fast:
                     break
-                truncated += 1
-                if not first_truncated:
-                    first_truncated = index + len(heads) + 1
+                if incl < orig:
+                    truncated += 1
+                    if not first_truncated:
+                        first_truncated = index + len(heads) + 1
+                elif buf[pos : pos + 2 * hdr] == zero:
+                    break  # zeros where records should be: ``_zeros``
             if end - pos != last:
                 last = end - pos
                 changes.append(len(heads))
@@ -475,6 +489,33 @@ class FramedReader(BatchReader):
         from ``buf[pos:]`` to ``out``; stop at the first that is incomplete or odd.  Returns
         the new ``(pos, index)``."""
         raise NotImplementedError
+
+    def _zeros(self, index: int, offset: int, pos: int) -> None:
+        """An all-zero record header (no record has a zero time and length): the file's
+        bytes from there on are zeros — a log preallocated, or written up to a crash — or a
+        hole of zeros; one problem says how many there are, and reading stops."""
+        src = self.src
+        zeros = 0
+        while True:
+            buf = src.buf
+            rest = buf[pos:].lstrip(b"\x00")
+            if rest:
+                zeros += len(buf) - pos - len(rest)
+                after = "; data follows them, but no record boundary can be found in it"
+                break
+            zeros += len(buf) - pos
+            src.refill(len(buf), CHUNK)
+            pos = 0
+            if not src.buf:
+                after = ", to the end of the file (a log preallocated, or cut short by a crash)"
+                break
+        self.problem(
+            index,
+            offset,
+            f"record {index} at offset 0x{offset:x}: {zeros} bytes of zeros where records "
+            f"should be{after}",
+            ProblemKind.TRUNCATED,
+        )
 
     def _file_header_at(self, buf: bytes, pos: int) -> tuple[int, bool] | None:
         """A file header of this format where a record header was expected (two files

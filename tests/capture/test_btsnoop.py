@@ -207,6 +207,39 @@ def test_implausible_length_stops_reading(tmp_path: Path) -> None:
     assert_framing_stops(tmp_path, HEADER_H4 + REC1, bad, REC3, layer="btsnoop", why=why)
 
 
+def test_zeros_to_the_end_are_one_problem(tmp_path: Path) -> None:
+    # A log written up to a crash into a preallocated file: zeros where records would be
+    path = write(tmp_path, HEADER_H4 + REC1 + REC2 + bytes(3 * CHUNK + 5))
+    records, problems = read(path)
+    assert [r.payload for r in records] == [REC1[24:], REC2[24:]]
+    assert [(p.record, p.offset, p.kind) for p in problems] == [
+        (3, 16 + len(REC1) + len(REC2), ProblemKind.TRUNCATED)
+    ]
+    assert f"{3 * CHUNK + 5} bytes of zeros" in problems[0].message
+    assert "to the end of the file" in problems[0].message
+
+
+def test_a_hole_of_zeros_stops_reading_and_says_data_follows(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER_H4 + REC1 + bytes(4096) + REC3)
+    records, problems = read(path)
+    assert [r.payload for r in records] == [REC1[24:]]
+    assert "4099 bytes of zeros" in problems[0].message  # REC3 starts with three
+    assert "data follows them" in problems[0].message
+
+
+def test_an_empty_record_is_still_a_record(tmp_path: Path) -> None:
+    empty = (
+        b"\x00\x00\x00\x00"  # original length 0
+        b"\x00\x00\x00\x00"  # included length 0
+        b"\x00\x00\x00\x01"  # flags: received
+        b"\x00\x00\x00\x00"  # drops
+        b"\x00\xe2\xe7\xd7\x27\x51\x90\x90"  # a time: not a hole of zeros
+    )
+    records, problems = read(write(tmp_path, HEADER_H4 + REC1 + empty + REC3))
+    assert [r.payload for r in records] == [REC1[24:], b"", REC3[24:]]
+    assert problems == []
+
+
 def test_files_joined_end_to_end_are_read_on(tmp_path: Path) -> None:
     # ``cat btsnoop_hci.log.last btsnoop_hci.log``: the second header where record 3 would be
     path = write(tmp_path, HEADER_H4 + REC1 + REC2 + HEADER_H4 + REC3 + REC1)

@@ -234,3 +234,12 @@ def test_records_across_many_chunks(tmp_path: Path) -> None:
             assert rec.payload == bytes([i & 0xFF]) * size
             offset += 16 + size
         assert cap.records == len(sizes) and cap.problems == []
+
+
+def test_zeros_after_the_records_are_one_problem(tmp_path: Path) -> None:
+    records, problems = read(write(tmp_path, HEADER_LE_US + REC1_LE + REC2_LE + bytes(100)))
+    assert len(records) == 2
+    assert [p.message for p in problems] == [
+        f"record 3 at offset 0x{24 + len(REC1_LE) + len(REC2_LE):x}: 100 bytes of zeros where "
+        "records should be, to the end of the file (a log preallocated, or cut short by a crash)"
+    ]
