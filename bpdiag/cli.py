@@ -12,7 +12,6 @@ Exit codes (docs/cli.md, bpdiag/exits.py):
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import os
@@ -136,6 +135,7 @@ def analyze(
         sys.exit(run_follow(capture, live_dev, write_out, as_json, show_keys))
     if capture is None:
         _fail("missing argument CAPTURE (a file, or - for standard input)")
+    from bpdiag.analysis.gc_pause import gc_paused
     from bpdiag.diagnose import diagnose_inputs
 
     if html_out:
@@ -144,51 +144,51 @@ def analyze(
         if same_file(html_out, capture):
             _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
     keys = build_keyring(**key_args, show_keys=show_keys)
-    # One analysis, then the process ends: no cyclic collection in between either (between
-    # the phases that pause it, bpdiag.analysis.gc_pause, a collection walked every object
-    # kept so far: some 0.2 s on 250k records of many short connections)
-    gc.disable()
-    with _reading(capture):
-        analyses = list(diagnose_inputs(capture, keys=keys))
-    if html_out:
-        from bpdiag.report.html import render_html
+    # One analysis, then the output: no cyclic collection in between either (between the
+    # phases that pause it, bpdiag.analysis.gc_pause, a collection walked every object kept
+    # so far: some 0.2 s on 250k records of many short connections)
+    with gc_paused():  # re-enabled however the command ends (the CLI runs in-process too)
+        with _reading(capture):
+            analyses = list(diagnose_inputs(capture, keys=keys))
+        if html_out:
+            from bpdiag.report.html import render_html
 
-        if len(analyses) > 1:
-            first = analyses[0].capture.path
-            click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
-        try:
-            with open(html_out, "w", encoding="utf-8") as out:
-                out.write(render_html(analyses[0]))
-        except OSError as exc:
-            _fail(f"{html_out}: {exc.strerror or exc}")
-        from pathlib import Path
-
-        # on stdout unless stdout carries a report (JSON must stay parseable)
-        click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
-    if as_json:
-        from bpdiag.report.json_report import write_analysis
-
-        stdout = sys.stdout  # click 8.5 deprecates get_text_stream; click.echo writes here too
-        if len(analyses) == 1:
-            write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
-            stdout.write("\n")
-        else:
-            stdout.write("[\n")
-            for i, a in enumerate(analyses):
-                if i:
-                    stdout.write(",\n")
-                write_analysis(a, stdout)
-            stdout.write("\n]\n")
-        stdout.flush()
-    elif as_text or not html_out:
-        from bpdiag.report.terminal import escape_controls
-        from bpdiag.report.text import render_text
-
-        for analysis in analyses:
             if len(analyses) > 1:
-                click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
-            click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
-    sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
+                first = analyses[0].capture.path
+                click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
+            try:
+                with open(html_out, "w", encoding="utf-8") as out:
+                    out.write(render_html(analyses[0]))
+            except OSError as exc:
+                _fail(f"{html_out}: {exc.strerror or exc}")
+            from pathlib import Path
+
+            # on stdout unless stdout carries a report (JSON must stay parseable)
+            click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
+        if as_json:
+            from bpdiag.report.json_report import write_analysis
+
+            stdout = sys.stdout  # click 8.5 deprecates get_text_stream; click.echo writes here too
+            if len(analyses) == 1:
+                write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
+                stdout.write("\n")
+            else:
+                stdout.write("[\n")
+                for i, a in enumerate(analyses):
+                    if i:
+                        stdout.write(",\n")
+                    write_analysis(a, stdout)
+                stdout.write("\n]\n")
+            stdout.flush()
+        elif as_text or not html_out:
+            from bpdiag.report.terminal import escape_controls
+            from bpdiag.report.text import render_text
+
+            for analysis in analyses:
+                if len(analyses) > 1:
+                    click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
+                click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
+        sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 
 def _fails(analysis: Diagnosed, fail_on: str) -> bool:

@@ -41,3 +41,17 @@ def test_io_takes_any_case_and_help_lists_the_knobs(tmp_path: object) -> None:
             assert f"{knob}=" in help_text, knob
     r = run("pair", "x", "--io", "noinputnooutput", "--transport", "bogus:1")
     assert "Invalid value for '--io'" not in r.stderr  # the case was accepted
+
+
+def test_analyze_in_process_leaves_the_collector_on() -> None:
+    # analyze pauses cyclic collection for the command; a caller's process gets it back
+    import gc
+
+    from click.testing import CliRunner
+
+    from bpdiag.cli import main
+
+    assert gc.isenabled()
+    result = CliRunner().invoke(main, ["analyze", "--json", "captures/not_in_pairing_mode.btsnoop"])
+    assert result.exit_code == 1, result.output
+    assert gc.isenabled()
