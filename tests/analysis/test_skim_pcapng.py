@@ -26,9 +26,13 @@ from bpdiag.decode.ll_stream import LlStream
 from bpdiag.errors import UnreadableCapture
 from tests.analysis.test_skim import _read
 from tests.capture.writers import pcapng_from_records
-from tests.conftest import ROOT, all_captures, capture_id
+from tests.conftest import ROOT, SHARED, all_captures, capture_id
 
 SKIMMED = (LinkType.NORDIC_BLE, LinkType.BLUETOOTH_LE_LL_WITH_PHDR)
+# The air captures (and bench/make_air.py's shape c, cycled from them) are the shared corpus's
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="the shared captures are not beside the project"
+)
 
 
 def _air() -> list[Path]:
@@ -109,6 +113,7 @@ def test_pcap_and_its_pcapng_copy_read_the_same(path: Path, tmp_path: Path) -> N
     }
 
 
+@needs_shared
 def test_every_skimmed_link_type_is_compared() -> None:
     kinds = set()
     for p in _air():
@@ -130,6 +135,7 @@ def long_air(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return _editcap(pcap, tmp / "air.pcapng")
 
 
+@needs_shared
 def test_long_pcapng_air_capture_is_mostly_passed_over(
     long_air: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
