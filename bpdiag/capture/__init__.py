@@ -113,6 +113,8 @@ def sniff_format(path: str | os.PathLike[str]) -> str | None:
 
 
 def _unknown_format(head: bytes) -> UnreadableCapture:
+    from bpdiag.capture.text_formats import is_text, text_encoding
+
     shown = head[:8].hex(" ")
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
@@ -122,20 +124,10 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
         + (
             "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
             "explain --file FILE` explains the errors it names"
-            if _looks_like_text(head)
+            if is_text(head, text_encoding(head))
             else ""
         )
     )
-
-
-def _looks_like_text(head: bytes) -> bool:
-    from bpdiag.capture.text_formats import text_encoding
-
-    try:
-        text = head.decode(text_encoding(head))
-    except UnicodeDecodeError:
-        return False
-    return bool(text.strip()) and all(c.isprintable() or c in "\t\r\n" for c in text[:4096])
 
 
 class Capture(Closing):

@@ -41,6 +41,15 @@ ELISION = re.compile(
 )
 
 
+_ELISION_STARTS = frozenset("[.…<-")  # what an elision can begin with, once stripped
+
+
+def is_elision(text: str) -> bool:
+    """Whether a stripped line is an elision mark (``[...]``, ``...``, ``<snip>``, ``-- snip
+    --``): one character is looked at before the regex, as most lines are none."""
+    return text[:1] in _ELISION_STARTS and ELISION.match(text) is not None
+
+
 def clean_lines(f: TextIO, problems: list[Problem], what: Stage) -> Iterator[tuple[int, int, str]]:
     """``(line number, byte-ish offset, line)`` of the text with control sequences removed,
     tabs expanded and each line cut at ``MAX_LINE`` characters (one Problem per cut line)."""

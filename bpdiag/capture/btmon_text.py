@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bpdiag.capture._textlines import ELISION, clean_lines, first_header, indent_of, unquote
+from bpdiag.capture._textlines import clean_lines, first_header, indent_of, is_elision, unquote
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.errors import Stage
 
@@ -80,7 +80,6 @@ _SUB_OP = re.compile(r"\(0x([0-9a-fA-F]{1,4})\|0x([0-9a-fA-F]{1,6})\)")
 _MAX_DIGITS = 24
 _HCI_OPCODES = frozenset({MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX})  # what btmon numbers
 _MAX_WAITING = 10000  # unnumbered records held before the first HCI record says how to number
-_ELISION_STARTS = frozenset("[.…<-")  # what an ELISION can begin with, once stripped
 _MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
 
@@ -490,19 +489,18 @@ class BtmonTextReader:
                 block = _Block(lineno, offset, h, depth, indent_of(rest))
                 pending_len = len(rest.strip())
                 continue
-            depth = block.depth if block else 8
-            rest = unquote(line, depth) if depth else line
+            rest = unquote(line, block.depth if block else 8)
             text = rest.strip()
             if not text:
                 flush()
                 continue
-            if text[0] in _ELISION_STARTS and ELISION.match(text):
+            if is_elision(text):
                 flush()
                 if block is not None:
                     yield block
                 block = None
                 continue
-            indent = len(rest) - len(rest.lstrip(" "))
+            indent = indent_of(rest)
             if block is None:
                 if self.headers == 0 and indent > 0 and re.match(r"[A-Z][\w /()-]{0,40}: ", text):
                     self.orphans += 1

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bpdiag.capture._textlines import ELISION, clean_lines, first_header, indent_of, unquote
+from bpdiag.capture._textlines import clean_lines, first_header, indent_of, is_elision, unquote
 from bpdiag.capture.btmon_text import (
     ACL_RX,
     ACL_TX,
@@ -177,7 +177,7 @@ class HcidumpTextReader:
                 continue
             if in_dump and len(text) <= row and indent_of(rest) <= block.indent:
                 continue  # the ASCII column of a wrapped hex dump row ("....DI1.0=.M...{")
-            if ELISION.match(text):
+            if is_elision(text):
                 yield block
                 block = None
                 continue

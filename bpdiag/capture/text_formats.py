@@ -9,7 +9,7 @@ import re
 from typing import BinaryIO, TextIO
 
 from bpdiag.capture import btmon_text, hcidump_text, wireshark_text
-from bpdiag.capture._textlines import clean_lines, quote_prefixes
+from bpdiag.capture._textlines import clean_lines, quote_prefixes, unquote
 from bpdiag.capture.record import Problem
 from bpdiag.errors import Stage
 
@@ -44,7 +44,7 @@ def _decode(data: bytes, encoding: str) -> str | None:
     return text
 
 
-def _is_text(data: bytes, encoding: str = "utf-8") -> bool:
+def is_text(data: bytes, encoding: str = "utf-8") -> bool:
     return _decode(data, encoding) is not None
 
 
@@ -64,7 +64,7 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
         if "HCI sniffer - Bluetooth packet analyzer" in line:
             hcidump += 1
             continue
-        if "bytes on wire" in line and wireshark_text.parse_frame_line(_unquoted(line)):
+        if "bytes on wire" in line and wireshark_text.parse_frame_line(unquote(line, 8)):
             return "wireshark-text"
         if _BTMON_DETAIL.search(line):
             btmon_detail += 1
@@ -110,17 +110,8 @@ def wireshark_summary_only(head: bytes) -> bool:
     text = _decode(head, text_encoding(head))
     if text is None:
         return False
-    text = _unquoted_text(text)
+    text = "\n".join(unquote(line, 8) for line in text.splitlines())
     return _SUMMARY_HEADING.search(text) is not None or len(_SUMMARY_LINE.findall(text)) >= 2
-
-
-def _unquoted_text(text: str) -> str:
-    return "\n".join(_unquoted(line) for line in text.splitlines())
-
-
-def _unquoted(line: str) -> str:
-    """``line`` without its reply quoting (``> ``, ``>> ``)."""
-    return quote_prefixes(line)[-1][1]
 
 
 def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
@@ -140,7 +131,7 @@ def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
         data = carry + chunk
         cut = data.rfind(b"\n") + 1 or len(data)
         data, carry = data[:cut], data[cut:][-4096:]
-        if not _is_text(data, encoding):
+        if not is_text(data, encoding):
             return None
         fmt = text_format(data, encoding)
         if fmt is not None:
