@@ -134,8 +134,9 @@ class WiresharkTextReader:
         self.f = f
         self.problems = problems
         self.frames = 0
-        self._no_bytes: list[int] = []
-        self._not_bluetooth: dict[str, list[int]] = {}
+        # frames not read, counted (a long text must not grow a list): how many, the first
+        self._no_bytes = (0, 0)
+        self._not_bluetooth: dict[str, tuple[int, int]] = {}
 
     def _frames(self) -> Iterator[_Frame]:
         frame: _Frame | None = None
@@ -161,7 +162,7 @@ class WiresharkTextReader:
                 continue
             if frame is None:
                 continue
-            rest = unquote(line, frame.depth) if frame.depth else line
+            rest = unquote(line, frame.depth)
             if frame.indent:
                 pad = frame.indent
                 rest = rest[pad:] if rest[:pad].isspace() else rest.lstrip(" ")
@@ -216,6 +217,7 @@ class WiresharkTextReader:
             number = frame.number
             if number <= last_number:
                 self._problem(
+                    last_number + 1,
                     frame,
                     f"frame {number} at line {frame.lineno} comes after frame {last_number}: "
                     f"numbered {last_number + 1} (two pastes joined?)",
@@ -235,16 +237,17 @@ class WiresharkTextReader:
     def _record(self, frame: _Frame, number: int, time: float) -> Record | None:
         captured = frame.on_wire if frame.captured is None else frame.captured
         if not frame.data and captured:  # (a frame of no bytes prints no dump)
-            self._no_bytes.append(number)
+            self._no_bytes = _counted(self._no_bytes, number)
             return None
         link = frame.link
         if link is None or link == "":
             name = frame.encapsulation or "not given"
-            self._not_bluetooth.setdefault(name, []).append(number)
+            self._not_bluetooth[name] = _counted(self._not_bluetooth.get(name, (0, 0)), number)
             return None
         data = bytes(frame.data)
         if len(data) < captured:
             self._problem(
+                number,
                 frame,
                 f"frame {number} at line {frame.lineno}: the text holds {len(data)} of its "
                 f"{captured} captured bytes (the paste cut its hex dump)",
@@ -265,6 +268,7 @@ class WiresharkTextReader:
         elif link == _MONITOR:
             if frame.opcode is None:
                 self._problem(
+                    number,
                     frame,
                     f"frame {number} at line {frame.lineno}: a Linux monitor frame whose "
                     "opcode the text does not show (its subtree was collapsed): skipped",
@@ -278,33 +282,40 @@ class WiresharkTextReader:
         assert isinstance(link, int)
         return Record(number, time, link, data, frame.offset, direction, flags, orig)
 
-    def _problem(self, frame: _Frame, message: str, kind: ProblemKind) -> None:
-        self.problems.append(Problem(frame.number, frame.offset, message, LAYER, kind))
+    def _problem(self, number: int, frame: _Frame, message: str, kind: ProblemKind) -> None:
+        """A problem of the record numbered ``number`` (``frame``'s, or the one it got)."""
+        self.problems.append(Problem(number, frame.offset, message, LAYER, kind))
 
     def _summary(self) -> None:
         """One problem for the frames without bytes, one per link type not read."""
-        if self._no_bytes:
-            n = self._no_bytes
+        count, first = self._no_bytes
+        if count:
             self.problems.append(
                 Problem(
                     None,
                     None,
-                    f"{len(n)} of {self.frames} frame(s) have no packet bytes in the text "
-                    f"(first: frame {n[0]}), so they were not analysed: export them again "
+                    f"{count} of {self.frames} frame(s) have no packet bytes in the text "
+                    f"(first: frame {first}), so they were not analysed: export them again "
                     "with the bytes (Wireshark: File → Export Packet Dissections → As Plain "
                     'Text, "Packet Bytes" ticked; tshark: -V -x), or attach the capture file',
                     LAYER,
                     ProblemKind.TRUNCATED,
                 )
             )
-        for name, numbers in self._not_bluetooth.items():
+        for name, (count, first) in self._not_bluetooth.items():
             self.problems.append(
                 Problem(
                     None,
                     None,
-                    f"{len(numbers)} frame(s) (first: frame {numbers[0]}) have the encapsulation "
+                    f"{count} frame(s) (first: frame {first}) have the encapsulation "
                     f"{name!r}, which bpdiag does not read as Bluetooth: skipped",
                     LAYER,
                     ProblemKind.UNSUPPORTED,
                 )
             )
+
+
+def _counted(seen: tuple[int, int], number: int) -> tuple[int, int]:
+    """(how many, the first) once frame ``number`` is counted too."""
+    count, first = seen
+    return count + 1, first or number
