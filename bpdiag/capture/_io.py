@@ -386,12 +386,12 @@ class FramedReader(BatchReader):
                 return
             if buf[pos : pos + hdr] == bytes(hdr):
                 # two headers' worth of zeros is no record (one could be an empty one at 0 s)
-                if n - pos < 2 * hdr and src.refill(pos, 2 * hdr):
-                    pos = 0
-                    continue
-                buf, pos = src.buf, pos if buf is src.buf else 0
-                n = len(buf)
-                if buf[pos : pos + 2 * hdr] == bytes(2 * hdr):
+                if n - pos < 2 * hdr:
+                    if src.refill(pos, 2 * hdr):
+                        pos = 0
+                        continue
+                    buf, pos, n = src.buf, 0, len(src.buf)  # the file ends within them
+                elif buf[pos : pos + 2 * hdr] == bytes(2 * hdr):
                     self._zeros(index + 1, offset, pos)
                     return
             incl = self._stored(buf, pos)
