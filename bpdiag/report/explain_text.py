@@ -10,6 +10,7 @@ from typing import Any
 from bpdiag.rules import CATALOGUE
 from bpdiag.rules.explain import (
     HOW_TO_CAPTURE,
+    MAX_LOG_LINES,
     MAX_SEARCHED,
     MAX_SHOWN,
     Explanation,
@@ -17,11 +18,11 @@ from bpdiag.rules.explain import (
 )
 
 
-def render_unknown(text: str) -> str:
-    """The message is in no entry: how to record a capture instead."""
+def render_unknown(text: str, what: str = "the message") -> str:
+    """``what`` (the message ``text``, or any message in the log so named) is in no entry:
+    how to record a capture instead."""
     lines = [
-        f"bpdiag does not know the message {text!r}. Record a capture and run "
-        "`bpdiag analyze` on it:"
+        f"bpdiag does not know {what} {text!r}. Record a capture and run `bpdiag analyze` on it:"
     ]
     lines += [f"  - {how}" for how in HOW_TO_CAPTURE.values()]
     return "\n".join(lines) + "\n"
@@ -52,8 +53,8 @@ def render_log(name: str, result: LogExplanations) -> str:
     lines = [head + (":" if known else ".")]
     if result.stopped:
         lines.append(
-            f"  (reading stopped at line {result.lines}: at most {MAX_SEARCHED} distinct "
-            "lines are searched; cut the log to the failure)"
+            f"  (reading stopped at line {result.lines}: at most {MAX_LOG_LINES:,} lines are "
+            f"read and {MAX_SEARCHED:,} distinct ones searched; cut the log to the failure)"
         )
     lines.append("")
     text = "\n".join(lines) + "\n"
@@ -62,7 +63,7 @@ def render_log(name: str, result: LogExplanations) -> str:
         where = "line " if len(numbers) == 1 else "lines "
         text += f"{where}{', '.join(map(str, numbers))}{more}: " + render_explanations([e])
     if not known:
-        text += render_unknown(name).replace("the message", "any message in", 1)
+        text += render_unknown(name, "any message in")
     return text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from bpdiag.decode.hci_names import ErrorCode as HciError
 from bpdiag.decode.monitor import MgmtStatus
@@ -439,9 +440,8 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
         code, name = int(member), member.label
         if code in (0x00, 0x06):  # success; 0x06 has its own entry (pin-or-key-missing)
             continue
-        names = [name, *(part.strip() for part in name.split(" / ")[1:] if "/" in name)]
-        if "/" in name:
-            names.insert(1, name.split(" / ")[0])
+        # "LMP Response Timeout / LL Response Timeout": either half too
+        names = [name, *name.split(" / ")] if " / " in name else [name]
         spelled = "|".join(_spelled(n) for n in names)
         meaning, causes = hci.get(
             code, ("an error the controller (or the peer's) reported; it is no SMP reason", ())
@@ -526,18 +526,11 @@ def _shadowed(span: tuple[int, int], cited: bool, others: list[tuple[int, int, b
     return False
 
 
-_COMPILED: list[tuple[Explanation, tuple[re.Pattern[str], ...]]] | None = None
-
-
+@cache
 def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
     """Every entry with its patterns compiled once (the catalogue has more patterns than
     ``re``'s cache holds: searching by text compiled them again on every call, 120 ms)."""
-    global _COMPILED
-    if _COMPILED is None:
-        _COMPILED = [
-            (e, tuple(re.compile(p, re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE
-        ]
-    return _COMPILED
+    return [(e, tuple(re.compile(p, re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE]
 
 
 def explain(text: str) -> list[Explanation]:
