@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, NoReturn, Unpack
 import click
 
 from bpdiag import __version__
+from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.cli_keys import F, KeyArgs, build_keyring, key_options
 from bpdiag.errors import BpdiagError
 from bpdiag.exits import GuardedGroup, is_output_error
 from bpdiag.live.base import IO_CAPABILITIES, BackendKind
 
 if TYPE_CHECKING:
+    from bpdiag.crypto.keyring import Keyring
     from bpdiag.rules.diagnosis import Diagnosed
 
 EXIT_OK = 0
@@ -135,60 +137,72 @@ def analyze(
         sys.exit(run_follow(capture, live_dev, write_out, as_json, show_keys))
     if capture is None:
         _fail("missing argument CAPTURE (a file, or - for standard input)")
-    from bpdiag.analysis.gc_pause import gc_paused
-    from bpdiag.diagnose import diagnose_inputs
-
     if html_out:
         from bpdiag.capture._open import same_file
 
         if same_file(html_out, capture):
             _fail(f"{html_out}: is the capture itself; refusing to write the report over it")
     keys = build_keyring(**key_args, show_keys=show_keys)
-    # One analysis, then the output: no cyclic collection in between either (between the
-    # phases that pause it, bpdiag.analysis.gc_pause, a collection walked every object kept
-    # so far: some 0.2 s on 250k records of many short connections)
-    with gc_paused():  # re-enabled however the command ends (the CLI runs in-process too)
-        with _reading(capture):
-            analyses = list(diagnose_inputs(capture, keys=keys))
-        if html_out:
-            from bpdiag.report.html import render_html
+    _analyze_and_report(capture, keys, html_out, as_json, as_text, show_keys, fail_on)
 
+
+# One analysis, then the output: no cyclic collection in between either (between the phases
+# that pause it, bpdiag.analysis.gc_pause, a collection walked every object kept so far: some
+# 0.2 s on 250k records of many short connections); re-enabled however the command ends (the
+# CLI runs in-process too)
+@gc_paused()
+def _analyze_and_report(
+    capture: str,
+    keys: Keyring,
+    html_out: str | None,
+    as_json: bool,
+    as_text: bool,
+    show_keys: bool,
+    fail_on: str,
+) -> NoReturn:
+    from bpdiag.diagnose import diagnose_inputs
+
+    with _reading(capture):
+        analyses = list(diagnose_inputs(capture, keys=keys))
+    if html_out:
+        from bpdiag.report.html import render_html
+
+        if len(analyses) > 1:
+            first = analyses[0].capture.path
+            click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
+        try:
+            with open(html_out, "w", encoding="utf-8") as out:
+                out.write(render_html(analyses[0]))
+        except OSError as exc:
+            _fail(f"{html_out}: {exc.strerror or exc}")
+        from pathlib import Path
+
+        # on stdout unless stdout carries a report (JSON must stay parseable)
+        click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
+    if as_json:
+        from bpdiag.report.json_report import write_analysis
+
+        stdout = sys.stdout  # click 8.5 deprecates get_text_stream; click.echo writes here too
+        if len(analyses) == 1:
+            write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
+            stdout.write("\n")
+        else:
+            stdout.write("[\n")
+            for i, a in enumerate(analyses):
+                if i:
+                    stdout.write(",\n")
+                write_analysis(a, stdout)
+            stdout.write("\n]\n")
+        stdout.flush()
+    elif as_text or not html_out:
+        from bpdiag.report.terminal import escape_controls
+        from bpdiag.report.text import render_text
+
+        for analysis in analyses:
             if len(analyses) > 1:
-                first = analyses[0].capture.path
-                click.echo(f"bpdiag: --html holds the first log's report ({first})", err=True)
-            try:
-                with open(html_out, "w", encoding="utf-8") as out:
-                    out.write(render_html(analyses[0]))
-            except OSError as exc:
-                _fail(f"{html_out}: {exc.strerror or exc}")
-            from pathlib import Path
-
-            # on stdout unless stdout carries a report (JSON must stay parseable)
-            click.echo(f"wrote HTML report to {Path(html_out).resolve()}", err=as_json or as_text)
-        if as_json:
-            from bpdiag.report.json_report import write_analysis
-
-            stdout = sys.stdout  # click 8.5 deprecates get_text_stream; click.echo writes here too
-            if len(analyses) == 1:
-                write_analysis(analyses[0], stdout)  # written as it is produced (no giant string)
-                stdout.write("\n")
-            else:
-                stdout.write("[\n")
-                for i, a in enumerate(analyses):
-                    if i:
-                        stdout.write(",\n")
-                    write_analysis(a, stdout)
-                stdout.write("\n]\n")
-            stdout.flush()
-        elif as_text or not html_out:
-            from bpdiag.report.terminal import escape_controls
-            from bpdiag.report.text import render_text
-
-            for analysis in analyses:
-                if len(analyses) > 1:
-                    click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
-                click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
-        sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
+                click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
+            click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
+    sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 
 def _fails(analysis: Diagnosed, fail_on: str) -> bool:
