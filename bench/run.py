@@ -106,7 +106,7 @@ def main() -> None:
     bpdiag = [sys.executable, "-m", "bpdiag", "analyze", "--json"]
     ours: dict[str, float] = {}
 
-    print(f"{'shape':<6}{'tool':<24}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'exit':>6}")
+    print(f"{'shape':<7}{'tool':<24}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'exit':>6}")
     for shape in shapes:
         path = shape_file(args.out, shape, args.records)
         other = peer(shape, path)
@@ -121,7 +121,7 @@ def main() -> None:
             rows.append((other[0], theirs))
         for name, rs in rows:
             wall, rss, cpu = min(r[0] for r in rs), max(r[1] for r in rs), min(r[3] for r in rs)
-            print(f"{shape:<6}{name:<24}{wall:>9.2f}{cpu:>9.2f}{rss:>10.1f}{rs[-1][2]:>6}")
+            print(f"{shape:<7}{name:<24}{wall:>9.2f}{cpu:>9.2f}{rss:>10.1f}{rs[-1][2]:>6}")
         ours[shape] = min(r[0] for r in mine)
         if theirs:
             ratio = ours[shape] / min(r[0] for r in theirs)
@@ -129,7 +129,7 @@ def main() -> None:
             peak = max(r[1] for r in mine)
             ok = ratio <= TARGETS[shape] and peak < PEAK_TARGET_MIB
             print(
-                f"{shape:<6}ratio {ratio:.2f} wall, {cpu_ratio:.2f} cpu (target ≤ "
+                f"{shape:<7}ratio {ratio:.2f} wall, {cpu_ratio:.2f} cpu (target ≤ "
                 f"{TARGETS[shape]:.2f}), peak {peak:.0f} MiB (target < {PEAK_TARGET_MIB}) — "
                 f"{'met' if ok else 'NOT met'} on wall time"
             )
@@ -146,12 +146,12 @@ def main() -> None:
             try:
                 t = json.loads(proc.stdout.strip().splitlines()[-1])
             except (IndexError, json.JSONDecodeError):
-                print(f"{shape:<6}TUI: failed: {proc.stderr.strip()[-300:]}")
+                print(f"{shape:<7}TUI: failed: {proc.stderr.strip()[-300:]}")
                 continue
             full = t["full_analysis_s"]
             vs = f", {full / ours[shape]:.2f}× analyze --json" if full and shape in ours else ""
             print(
-                f"{shape:<6}TUI first screen {t['first_frame_s']:.2f} s (target < 1; the pilot's "
+                f"{shape:<7}TUI first screen {t['first_frame_s']:.2f} s (target < 1; the pilot's "
                 f"first pause returned at {t['first_screen_s']:.2f} s), full analysis "
                 f"{full if full is None else round(full, 2)} s{vs} (target ≤ 1.5×)"
             )
@@ -166,7 +166,7 @@ def main() -> None:
             )
             steps = [res[i + 1][3] / res[i][3] for i in range(2)]
             grow = ", ".join(f"{s:.2f}×" for s in steps)
-            print(f"{shape:<6}scaling: {cells}; cpu time per doubling {grow} (at most 2×)")
+            print(f"{shape:<7}scaling: {cells}; cpu time per doubling {grow} (at most 2×)")
 
 
 if __name__ == "__main__":
