@@ -196,12 +196,13 @@ def _analyze_and_report(
         stdout.flush()
     elif as_text or not html_out:
         from bpdiag.report.terminal import escape_controls
-        from bpdiag.report.text import render_text
+        from bpdiag.report.text import write_text
 
         for analysis in analyses:
             if len(analyses) > 1:
                 click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
-            click.echo(escape_controls(render_text(analysis, show_keys=show_keys)), nl=False)
+            write_text(analysis, sys.stdout, show_keys=show_keys)  # streamed, as --json is
+        sys.stdout.flush()
     sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 

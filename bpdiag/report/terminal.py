@@ -11,6 +11,8 @@ overrides and isolates that can reorder what a line seems to say.
 
 from __future__ import annotations
 
+import re
+
 _NAMED = {0x0D: "\\r", 0x08: "\\b", 0x0B: "\\v", 0x0C: "\\f", 0x00: "\\0"}
 _BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
 
@@ -26,11 +28,15 @@ def _table() -> dict[int, str]:
 
 
 _TABLE = _table()
+# Any character of the table: most text has none, and a search (a scan in C) is much cheaper
+# than ``str.translate`` with a dict, which looks every character up (a report of a day-long
+# log is tens of megabytes).
+_ANY = re.compile("[" + "".join(re.escape(chr(c)) for c in _TABLE) + "]")
 
 
 def escape_controls(text: str) -> str:
     """``text`` with every control character shown as an escape (newlines and tabs kept)."""
-    return text.translate(_TABLE)
+    return text.translate(_TABLE) if _ANY.search(text) else text
 
 
 def escape_line(text: str) -> str:

@@ -6,9 +6,10 @@ the output is meant for terminals, files and bug reports alike.
 
 from __future__ import annotations
 
+import functools
 import textwrap
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import connection_with
@@ -28,6 +29,7 @@ from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.smp_text import smp_summary
+from bpdiag.report.terminal import escape_controls
 from bpdiag.rules.diagnosis import Diagnosed
 from bpdiag.rules.evidence import check_detail
 
@@ -166,26 +168,52 @@ def explain_encryption(e: Encryption) -> str:
 SECURITY_ATT_ERRORS = frozenset({0x05, 0x08, 0x0C, 0x0F})
 
 
+WIDTH = 96  # columns of the wrapped paragraphs
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrap(text: str, initial: str, subsequent: str) -> tuple[str, ...]:
+    """``textwrap.wrap(text, WIDTH, …)``; remembered, as a day-long log repeats the same fix
+    and advice thousands of times.  Plain text (printable, no whitespace textwrap would
+    rewrite or drop) is wrapped here, as textwrap would, without its regular expressions."""
+    if text and text.isprintable() and not text.endswith(" "):
+        if len(initial) + len(text) <= WIDTH:
+            return (initial + text,)
+        if "-" not in text and "  " not in text and not text.startswith(" "):
+            words = text.split(" ")
+            if max(map(len, words)) <= WIDTH - max(len(initial), len(subsequent)):
+                return _greedy(words, initial, subsequent)
+    return tuple(textwrap.wrap(text, WIDTH, initial_indent=initial, subsequent_indent=subsequent))
+
+
+def _greedy(words: list[str], initial: str, subsequent: str) -> tuple[str, ...]:
+    """What ``textwrap.wrap`` makes of words parted by single spaces, none with a hyphen
+    (where textwrap may break a word) nor longer than a line: each line takes the words
+    that fit."""
+    lines = []
+    line = [initial + words[0]]
+    size = len(line[0])
+    for w in words[1:]:
+        if size + 1 + len(w) <= WIDTH:
+            line.append(w)
+            size += 1 + len(w)
+        else:
+            lines.append(" ".join(line))
+            line = [subsequent + w]
+            size = len(line[0])
+    lines.append(" ".join(line))
+    return tuple(lines)
+
+
 def _render_findings(findings: list[Any], indent: str) -> list[str]:
     out = []
     for f in findings:
         frames = ", ".join(f"#{n}" for n in f.frames)
         out.append(f"{indent}[{f.severity.upper()}] {f.code}: {f.title}")
-        out.extend(
-            textwrap.wrap(
-                f.detail, 96, initial_indent=indent + "    ", subsequent_indent=indent + "    "
-            )
-        )
+        out.extend(_wrap(f.detail, indent + "    ", indent + "    "))
         if frames:
             out.append(f"{indent}    evidence: {frames}   ({f.spec})")
-        out.extend(
-            textwrap.wrap(
-                "fix: " + f.fix,
-                96,
-                initial_indent=indent + "    ",
-                subsequent_indent=indent + "         ",
-            )
-        )
+        out.extend(_wrap("fix: " + f.fix, indent + "    ", indent + "         "))
     return out
 
 
@@ -228,7 +256,7 @@ def _suggestion(analysis: Diagnosed, pairing_id: int, lookups: _Lookups | None =
         f"sc={'on' if s.sc else 'off'} bonding={'on' if s.bonding else 'off'} "
         f"key size {s.max_key_size}"
     ]
-    out.extend(textwrap.wrap(s.why, 96, initial_indent="    ", subsequent_indent="    "))
+    out.extend(_wrap(s.why, "    ", "    "))
     for a in s.also:
         out.append(f"    also: {a}")
     for c in s.commands:
@@ -307,26 +335,46 @@ def _pairing_body(
 
 def render_text(analysis: Diagnosed, show_keys: bool = False) -> str:
     """The full human report."""
+    return "\n".join(text_lines(analysis, show_keys)) + "\n"
+
+
+def write_text(
+    analysis: Diagnosed, out: TextIO, show_keys: bool = False, lines_per_write: int = 4096
+) -> None:
+    """Write ``escape_controls(render_text(analysis, show_keys))`` to ``out`` as it is
+    produced, a few thousand lines at a time (the report of a day-long log is tens of
+    megabytes: never held whole)."""
+    chunk: list[str] = []
+    for line in text_lines(analysis, show_keys):
+        chunk.append(line)
+        if len(chunk) >= lines_per_write:
+            chunk.append("")
+            out.write(escape_controls("\n".join(chunk)))
+            chunk.clear()
+    chunk.append("")
+    out.write(escape_controls("\n".join(chunk)))
+
+
+def text_lines(analysis: Diagnosed, show_keys: bool = False) -> Iterator[str]:
+    """The lines of the full human report, as they are produced."""
     cap = analysis.capture
-    out: list[str] = [
-        f"{cap.path}: {cap.format}, {cap.link_type_name}, {cap.records} records",
-    ]
+    yield f"{cap.path}: {cap.format}, {cap.link_type_name}, {cap.records} records"
     if analysis.problems:
         n = len(analysis.problems) + analysis.problems_dropped
-        out.append(f"{n} problem(s) reading the capture (analysis went on):")
+        yield f"{n} problem(s) reading the capture (analysis went on):"
         for pr in analysis.problems[:10]:
-            out.append(f"  - {describe_problem(pr)}")
+            yield f"  - {describe_problem(pr)}"
         if n > 10:
-            out.append(f"  … and {n - 10} more (see --json)")
+            yield f"  … and {n - 10} more (see --json)"
     d = analysis.decryption
     if d is not None:
-        out.append(
+        yield (
             f"decryption: {d.decrypted} encrypted packet(s) decrypted, {d.not_decrypted} not "
             f"(no known key verified their MIC), {d.counters_skipped} packet counter value(s) "
             "skipped (packets the sniffer missed) — docs/decryption.md"
         )
         for k in d.keys:
-            out.append(f"  link {k['access_address']} from #{k['frame']}: {k['key']}")
+            yield f"  link {k['access_address']} from #{k['frame']}: {k['key']}"
     look = _Lookups(analysis)
     srs_by_conn: dict[int, list[SecurityProcedure]] = {}
     for sr in analysis.security_requests:
@@ -347,56 +395,56 @@ def render_text(analysis: Diagnosed, show_keys: bool = False) -> str:
         if not (pairings or encs or sec_atts or has_findings):
             continue
         shown += 1
-        out.append("")
+        yield ""
         what = f"handle 0x{conn.handle:04x}" if conn.handle is not None else ""
         if conn.access_address is not None:
             what = f"access address 0x{conn.access_address:08x}"
         role = f", local role {conn.local_role}" if conn.local_role else ""
-        out.append(f"Connection {conn.id} — {conn.transport.upper()}, {what}{role}")
-        out.append(f"  central    {_addr(conn.central.address, conn.central.address_type)}")
-        out.append(f"  peripheral {_addr(conn.peripheral.address, conn.peripheral.address_type)}")
+        yield f"Connection {conn.id} — {conn.transport.upper()}, {what}{role}"
+        yield f"  central    {_addr(conn.central.address, conn.central.address_type)}"
+        yield f"  peripheral {_addr(conn.peripheral.address, conn.peripheral.address_type)}"
         end = f"frames {conn.first_frame}–{conn.last_frame}"
         if conn.disconnect_reason is not None:
             end += (
                 f"; disconnected at #{conn.disconnect_frame}: "
                 f"{conn.disconnect_reason_name} (0x{conn.disconnect_reason:02x})"
             )
-        out.append(f"  {end}")
+        yield f"  {end}"
         for p in pairings:
-            out.append("")
-            out.append(f"  Pairing {p.id}: {pairing_headline(p)}")
-            out.extend(_pairing_body(analysis, p, conn, show_keys, look))
-            out.extend(_suggestion(analysis, p.id, look))
+            yield ""
+            yield f"  Pairing {p.id}: {pairing_headline(p)}"
+            yield from _pairing_body(analysis, p, conn, show_keys, look)
+            yield from _suggestion(analysis, p.id, look)
         stored = [e for e in encs if not e.after_pairing]
         if stored:
-            out.append("")
-            out.append("  Encryption without pairing on this connection:")
+            yield ""
+            yield "  Encryption without pairing on this connection:"
             for e in stored:
-                out.append(f"    {explain_encryption(e)}")
+                yield f"    {explain_encryption(e)}"
         srs = srs_by_conn.get(conn.id, [])
         if srs:
-            out.append("")
-            out.append("  Security Requests that no pairing followed:")
-            out.extend(f"    {explain_security_request(s)}" for s in srs)
-        out.extend(_findings(analysis, conn.id, None, look))
+            yield ""
+            yield "  Security Requests that no pairing followed:"
+            for sp in srs:
+                yield f"    {explain_security_request(sp)}"
+        yield from _findings(analysis, conn.id, None, look)
         atts = [a for a in atts if a.error in SECURITY_ATT_ERRORS]
         if atts:
-            out.append("")
-            out.append("  ATT security errors:")
+            yield ""
+            yield "  ATT security errors:"
             for a in atts:
                 req = f" (request #{a.request_frame})" if a.request_frame else ""
-                out.append(
+                yield (
                     f"    #{a.frame}: {a.request_name} on handle 0x{a.handle:04x}{req} → "
                     f"{a.error_name} (0x{a.error:02x})" + (f" ×{a.count}" if a.count > 1 else "")
                 )
     loose = [f for f in analysis.findings if f.connection is None]
     if loose:
-        out.append("")
-        out.extend(_render_findings(loose, "  "))
+        yield ""
+        yield from _render_findings(loose, "  ")
     if shown == 0:
-        out.append("")
-        out.append("No pairing, encryption or ATT error was found in this capture.")
-    return "\n".join(out) + "\n"
+        yield ""
+        yield "No pairing, encryption or ATT error was found in this capture."
 
 
 __all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
