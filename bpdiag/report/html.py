@@ -11,6 +11,7 @@ the capture is named by its file name, not by the local path it was read from.
 
 from __future__ import annotations
 
+import functools
 import re
 from html import escape
 from pathlib import PurePath
@@ -28,7 +29,15 @@ from bpdiag.report.text import (
 )
 from bpdiag.rules.diagnosis import Diagnosed
 
+# A day-long log holds thousands of pairings and findings; the page stays one that a bug
+# tracker takes and a browser opens: beyond these it counts what it leaves out and says where
+# all of it is (``bpdiag analyze``, ``--json``).
 ATT_ROWS = 200  # ATT errors listed in the table; the rest are counted
+VERDICT_ITEMS = 20  # failed pairings, and refused encryptions, told in the verdict
+LADDERS = 200  # pairings drawn: the failed ones first, then the earliest others
+FINDINGS = 500  # findings listed in the details (with a count of every kind when more)
+CONNECTIONS = 1000  # connections listed
+SECURITY_REQUESTS = 200  # unanswered Security Requests listed
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1.5em;max-width:90em;
@@ -68,6 +77,7 @@ pre{white-space:pre-wrap}
 """
 
 
+@functools.cache
 def _md() -> Any:
     from markdown_it import MarkdownIt
 
@@ -75,8 +85,10 @@ def _md() -> Any:
     return MarkdownIt("commonmark", {"html": False})
 
 
+@functools.lru_cache(maxsize=1024)
 def markdown(text: str) -> str:
-    """A fix text (Markdown: `code`, *emphasis*, lists) as HTML."""
+    """A fix text (Markdown: `code`, *emphasis*, lists) as HTML: one parser, and each text
+    rendered once (a long log repeats the same fixes thousands of times)."""
     return str(_md().render(text))
 
 
@@ -130,27 +142,44 @@ def _verdict(analysis: Diagnosed) -> list[str]:
         return [f"<section class='verdict pass'><h2 class='ok'>Nothing failed: {what}</h2>"]
     parts = ["<section class='verdict'>"]
     by_pairing: dict[int | None, list[Any]] = {}
+    loose: dict[int | None, list[Any]] = {}  # findings of no pairing, by connection
     for f in analysis.findings:
         by_pairing.setdefault(f.pairing, []).append(f)
-    for p in failed:
+        if f.pairing is None:
+            loose.setdefault(f.connection, []).append(f)
+    suggestions: dict[int | None, list[Any]] = {}
+    for sug in analysis.suggestions:
+        suggestions.setdefault(sug.pairing, []).append(sug)
+    for p in failed[:VERDICT_ITEMS]:
         parts.append(
             f"<h2 class='error'>Pairing {p.id} (connection {p.connection}) failed: "
             f"{e(pairing_headline(p))}</h2>"
         )
         parts.extend(_finding_block(f, brief=True) for f in by_pairing.get(p.id, [])[:2])
-        for s in (s for s in analysis.suggestions if s.pairing == p.id):
-            parts.append(_suggestion(s))
-    for x in refused:
+        parts.extend(_suggestion(sug) for sug in suggestions.get(p.id, []))
+    parts += _more(len(failed), VERDICT_ITEMS, "failed pairings")
+    for x in refused[:VERDICT_ITEMS]:
         parts.append(
             f"<h2 class='error'>Connection {x.connection}: {e(explain_encryption(x))}</h2>"
         )
         parts.extend(
             _finding_block(f, brief=True)
-            for f in by_pairing.get(None, [])
-            if f.connection == x.connection and x.frame in f.frames
+            for f in loose.get(x.connection, [])
+            if x.frame in f.frames
         )
+    parts += _more(len(refused), VERDICT_ITEMS, "refused encryptions")
     parts.append("</section>")
     return parts
+
+
+def _more(total: int, shown: int, what: str, how: str = "the first {} are shown here") -> list[str]:
+    """The line that says what a capped list left out (nothing when it left nothing out)."""
+    if total <= shown:
+        return []
+    return [
+        f"<p class='more'>{total} {what} in all; {how.format(shown)}. "
+        "<code>bpdiag analyze</code> tells every one (<code>--json</code> for tools).</p>"
+    ]
 
 
 def _suggestion(s: Any) -> str:
@@ -237,6 +266,37 @@ def _decryption(analysis: Diagnosed) -> list[str]:
     return parts
 
 
+def _drawn(pairings: list[Pairing]) -> list[Pairing]:
+    """The pairings whose ladders are drawn, in capture order: the failed ones, then the
+    earliest others, ``LADDERS`` in all."""
+    if len(pairings) <= LADDERS:
+        return pairings
+    failed = [p for p in pairings if p.outcome == Outcome.FAILED][:LADDERS]
+    chosen = {id(p) for p in failed}
+    others = (p for p in pairings if id(p) not in chosen)
+    chosen.update(id(p) for _, p in zip(range(LADDERS - len(failed)), others, strict=False))
+    return [p for p in pairings if id(p) in chosen]
+
+
+def _finding_counts(analysis: Diagnosed) -> list[str]:
+    """How many findings of each kind (code and severity), most frequent first."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for f in analysis.findings:
+        key = (f.code, f.severity, f.title)
+        counts[key] = counts.get(key, 0) + 1
+    rows = sorted(counts.items(), key=lambda kv: -kv[1])
+    e = escape
+    return [
+        "<table class='counts'><tr><th>findings</th><th>kind</th></tr>",
+        *(
+            f"<tr><td>{n}</td><td><b class='{e(sev)}'>{e(sev.upper())} {e(code)}</b>: "
+            f"{e(title)}</td></tr>"
+            for (code, sev, title), n in rows
+        ),
+        "</table>",
+    ]
+
+
 def render_html(analysis: Diagnosed) -> str:
     cap = analysis.capture
     e = escape
@@ -251,7 +311,14 @@ def render_html(analysis: Diagnosed) -> str:
     conns = {c.id: c for c in analysis.connections}
     if analysis.pairings:
         parts.append("<h2>Ladders</h2>")
-    for p in analysis.pairings:
+    drawn = _drawn(analysis.pairings)
+    parts += _more(
+        len(analysis.pairings),
+        len(drawn),
+        "pairings",
+        "the ladders of {} are drawn here, failed pairings first",
+    )
+    for p in drawn:
         c = conns.get(p.connection)
         parts.append(
             f"<h3>Connection {p.connection} · Pairing {p.id}: {e(pairing_headline(p))}</h3>"
@@ -270,9 +337,14 @@ def render_html(analysis: Diagnosed) -> str:
         parts.append("<h2>Security Requests that no pairing followed</h2><ul>")
         parts.extend(
             f"<li>Connection {sr.connection}: {e(explain_security_request(sr))}</li>"
-            for sr in analysis.security_requests
+            for sr in analysis.security_requests[:SECURITY_REQUESTS]
         )
         parts.append("</ul>")
+        parts += _more(
+            len(analysis.security_requests),
+            SECURITY_REQUESTS,
+            "such Security Requests",
+        )
     parts.append("<h2>Details</h2>")
     parts += [
         "<table>",
@@ -291,12 +363,18 @@ def render_html(analysis: Diagnosed) -> str:
     parts.append("<h3>Findings</h3>")
     if not analysis.findings:
         parts.append("<p>None.</p>")
-    parts.extend(_finding_block(f) for f in analysis.findings)
+    if len(analysis.findings) > FINDINGS:
+        parts += _finding_counts(analysis)
+    parts.extend(_finding_block(f) for f in analysis.findings[:FINDINGS])
+    parts += _more(len(analysis.findings), FINDINGS, "findings")
     parts += _att_errors(analysis)
     if analysis.connections:
         parts.append("<h3>Connections</h3><ul>")
-        for c in analysis.connections:
-            encs = [explain_encryption(x) for x in analysis.encryptions if x.connection == c.id]
+        encryptions: dict[int, list[str]] = {}
+        for x in analysis.encryptions:
+            encryptions.setdefault(x.connection, []).append(explain_encryption(x))
+        for c in analysis.connections[:CONNECTIONS]:
+            encs = encryptions.get(c.id, [])
             parts.append(
                 f"<li>Connection {c.id}: central {e(c.central.address or 'unknown')}, "
                 f"peripheral {e(c.peripheral.address or 'unknown')}"
@@ -309,5 +387,6 @@ def render_html(analysis: Diagnosed) -> str:
                 + "</li>"
             )
         parts.append("</ul>")
+        parts += _more(len(analysis.connections), CONNECTIONS, "connections")
     parts.append("</body></html>")
     return "\n".join(parts)
