@@ -609,7 +609,7 @@ class HciStream:
         elif code == 0x0F and n > 5 and _U16(p, off + 4)[0] not in COMMANDS:
             return _NONE
         try:
-            msg = hci.parse_event(p[off:])
+            msg = hci.parse_event(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         handle: int | None = None
@@ -632,7 +632,7 @@ class HciStream:
         self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
     ) -> list[Pdu]:
         try:
-            msg = hci.parse_command(p[off:])
+            msg = hci.parse_command(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         opcode = msg.opcode
