@@ -67,6 +67,9 @@ _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
 _TRUNCATED = ProblemKind.TRUNCATED
+# Enum members as module constants: ``Layer.SMP`` is a class attribute look-up per PDU
+_SMP, _ATT, _HCI, _MONITOR = Layer.SMP, Layer.ATT, Layer.HCI, Layer.MONITOR
+_parse_smp = smp.parse_smp
 
 _U16 = struct.Struct("<H").unpack_from
 _U16U16 = struct.Struct("<HH").unpack_from
@@ -211,9 +214,26 @@ class HciStream:
         hdr = frames.hdr
         seen = self._inert_h4
         get = seen.get
+        events = EVENTS
+        commands = COMMANDS
         while i < stop:
             p = heads[i] + hdr
             n = heads[i + 1] - p
+            if n > 2:
+                # Events and commands (_inert_packet's verdict by their code, whatever the
+                # stream holds) without a slice: their prefixes, which hold handles and
+                # addresses, would only crowd the ACL prefixes out of ``seen``.
+                t = buf[p]
+                if t == 4:
+                    if buf[p + 1] in events:
+                        return i
+                    i += 1
+                    continue
+                if t == 1:
+                    if buf[p + 1] | buf[p + 2] << 8 in commands:
+                        return i
+                    i += 1
+                    continue
             key = buf[p : p + 10]
             if get(key) != n:
                 if _inert(key, n) is None:
@@ -266,6 +286,17 @@ class HciStream:
                             return _NONE
                     elif cid not in _SMP_CIDS:
                         return _NONE
+                    elif l2len <= SMP_MAX_PDU:
+                        # A whole SMP PDU with nothing pending: what _acl and _l2cap do
+                        # with it, without the two calls.
+                        try:
+                            cmd = _parse_smp(p[9:])
+                        except DecodeError as exc:
+                            return self._error(rec, exc)
+                        link = ("hci", 0, hf & 0x0FFF)
+                        d = _RECEIVED if rec.flags & 1 else _SENT
+                        i = rec.index
+                        return [Pdu(i, rec.timestamp, d, link, _SMP, cmd.code, cmd, i)]
             return self._acl(rec, p, 1, 0, 2 if rec.flags & 1 else 1)
         if t == 4:
             if len(p) > 1 and p[1] not in EVENTS:
@@ -518,7 +549,7 @@ class HciStream:
         if cut is None:
             return _NONE
         link = ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, code, cut, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, _SMP, code, cut, rec.index)]
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
@@ -575,7 +606,7 @@ class HciStream:
                     rec.timestamp,
                     _DIRS[d],
                     link,
-                    Layer.ATT,
+                    _ATT,
                     _ATT_ERROR,
                     err,
                     first,
@@ -586,7 +617,7 @@ class HciStream:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
             return self._error(rec, exc)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, cmd.code, cmd, first)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, _SMP, cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
     def _event(
@@ -626,7 +657,7 @@ class HciStream:
             if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
                 self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, code, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, code, msg, rec.index)]
 
     def _command(
         self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
@@ -640,7 +671,7 @@ class HciStream:
         if handle is not None and opcode in _HANDLE_COMMANDS:
             self._cmd_handle[adapter << 16 | opcode] = handle
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, opcode, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, opcode, msg, rec.index)]
 
     def _forget_link(self, adapter: int, handle: int) -> None:
         """Drop partial PDUs and remembered requests of a connection handle."""
@@ -677,9 +708,7 @@ class HciStream:
             self._formats.pop((adapter, msg.cookie), None)
         elif opcode == MonitorOpcode.DELETE_INDEX or opcode == MonitorOpcode.CLOSE_INDEX:
             self._forget_adapter(adapter, rec.index)
-        return [
-            Pdu(rec.index, rec.timestamp, _UNKNOWN, None, Layer.MONITOR, opcode, msg, rec.index)
-        ]
+        return [Pdu(rec.index, rec.timestamp, _UNKNOWN, None, _MONITOR, opcode, msg, rec.index)]
 
     # ------------------------------------------------------------ end
     def finish(self) -> list[Pdu]:
