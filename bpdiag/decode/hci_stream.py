@@ -160,7 +160,8 @@ class HciStream:
         self._noted = 0
         self._evicted = 0  # reassembler evictions already reflected in _reasm_keys
         self._closed_at: dict[int, int] = {}  # adapter → record of its last Close Index
-        # first 10 bytes of an H4 record → the length at which _skim_h4 may pass over it
+        # first 10 bytes of an H4 record → the length at which _skim_h4 may pass over it,
+        # or ~length: the length at which it may matter (_inert is None)
         self._inert_h4: dict[bytes, int] = {}
 
     # ------------------------------------------------------------ entry points
@@ -204,16 +205,14 @@ class HciStream:
     def _skim_h4(self, frames: Frames, i: int, stop: int) -> int:
         """``skim`` for H4 records (btsnoop 1002), by the first 10 payload bytes (H4 type,
         ACL header, L2CAP header, ATT opcode) and the length, which decide what
-        ``_feed_btsnoop_h4`` does with the record (``_inert``); remembered per prefix, so
-        that a long capture's ATT traffic costs one slice and one look-up per record.  While
-        an L2CAP PDU is in fragments the ACL data (whose fragments would continue it) is
-        not passed over."""
-        quiet = not (self._skip or self._reasm_keys)
+        ``_feed_btsnoop_h4`` does with the record (``_inert``), events and commands by their
+        code alone.  The verdict (passed over, or may matter) is remembered per prefix, so
+        that a long capture's ATT traffic and SMP PDUs cost one slice and one look-up per
+        record.  While an L2CAP PDU is in fragments the ACL data (whose fragments would
+        continue it) is not passed over."""
         buf = frames.buf
         heads = frames.heads
         hdr = frames.hdr
-        seen = self._inert_h4
-        get = seen.get
         events = EVENTS
         commands = COMMANDS
         while i < stop:
@@ -222,7 +221,7 @@ class HciStream:
             if n > 2:
                 # Events and commands (_inert_packet's verdict by their code, whatever the
                 # stream holds) without a slice: their prefixes, which hold handles and
-                # addresses, would only crowd the ACL prefixes out of ``seen``.
+                # addresses, would only crowd the ACL prefixes out of ``_inert_h4``.
                 t = buf[p]
                 if t == 4:
                     if buf[p + 1] in events:
@@ -235,13 +234,19 @@ class HciStream:
                     i += 1
                     continue
             key = buf[p : p + 10]
-            if get(key) != n:
-                if _inert(key, n) is None:
+            seen = self._inert_h4
+            known = seen.get(key)
+            if known != n:
+                if known == ~n:  # remembered as one that may matter (an SMP PDU …)
                     return i
+                inert = _inert(key, n)
                 if len(seen) >= 4096:
                     seen.clear()
+                if inert is None:
+                    seen[key] = ~n
+                    return i
                 seen[key] = n
-            if not quiet and key[0] == 2:
+            if key[0] == 2 and (self._skip or self._reasm_keys):
                 return i
             i += 1
         return i
@@ -675,14 +680,19 @@ class HciStream:
 
     def _forget_link(self, adapter: int, handle: int) -> None:
         """Drop partial PDUs and remembered requests of a connection handle."""
-        for d in (0, 1, 2):
-            key = _key(adapter, handle, d)
-            self._skip.pop(key, None)
-            self._req.pop(key, None)
-            self._req_pending.pop(key, None)
-            if key in self._reasm_keys:
-                self._reasm_keys.discard(key)
-                self._reasm.drop((adapter, handle, d))
+        # (a connection event of every connection calls it; most find nothing to drop)
+        base = _key(adapter, handle, 0)
+        if self._req:
+            for key in (base, base + 1, base + 2):
+                self._req.pop(key, None)
+        if self._skip or self._req_pending or self._reasm_keys:
+            for d in (0, 1, 2):
+                key = base | d
+                self._skip.pop(key, None)
+                self._req_pending.pop(key, None)
+                if key in self._reasm_keys:
+                    self._reasm_keys.discard(key)
+                    self._reasm.drop((adapter, handle, d))
 
     def _forget_adapter(self, adapter: int, record: int) -> None:
         """The controller went away: every connection on it is gone.  Remembered requests
