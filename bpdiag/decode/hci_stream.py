@@ -210,9 +210,11 @@ class HciStream:
         that a long capture's ATT traffic and SMP PDUs cost one slice and one look-up per
         record.  While an L2CAP PDU is in fragments the ACL data (whose fragments would
         continue it) is not passed over."""
+        quiet = not (self._skip or self._reasm_keys)
         buf = frames.buf
         heads = frames.heads
         hdr = frames.hdr
+        seen = self._inert_h4
         events = EVENTS
         commands = COMMANDS
         while i < stop:
@@ -234,7 +236,6 @@ class HciStream:
                     i += 1
                     continue
             key = buf[p : p + 10]
-            seen = self._inert_h4
             known = seen.get(key)
             if known != n:
                 if known == ~n:  # remembered as one that may matter (an SMP PDU …)
@@ -246,7 +247,7 @@ class HciStream:
                     seen[key] = ~n
                     return i
                 seen[key] = n
-            if key[0] == 2 and (self._skip or self._reasm_keys):
+            if not quiet and key[0] == 2:
                 return i
             i += 1
         return i
