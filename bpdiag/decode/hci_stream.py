@@ -70,6 +70,14 @@ _TRUNCATED = ProblemKind.TRUNCATED
 # Enum members as module constants: ``Layer.SMP`` is a class attribute look-up per PDU
 _SMP, _ATT, _HCI, _MONITOR = Layer.SMP, Layer.ATT, Layer.HCI, Layer.MONITOR
 _parse_smp = smp.parse_smp
+_parse_event = hci.parse_event
+_parse_command = hci.parse_command
+# the event classes _event tells apart, bound once (not two look-ups and a tuple per event)
+_CONNECTED = (hci.LeConnectionComplete, hci.ConnectionComplete)
+_UNTYPED_EVENTS = (hci.HciEvent, hci.LeMetaEvent)
+_COMMAND_STATUS = hci.CommandStatus
+_COMMAND_COMPLETE = hci.CommandComplete
+_DISCONNECTED = hci.DisconnectionComplete
 
 _U16 = struct.Struct("<H").unpack_from
 _U16U16 = struct.Struct("<HH").unpack_from
@@ -646,21 +654,21 @@ class HciStream:
         elif code == 0x0F and n > 5 and _U16(p, off + 4)[0] not in COMMANDS:
             return _NONE
         try:
-            msg = hci.parse_event(p, off)
+            msg = _parse_event(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         handle: int | None = None
-        if isinstance(msg, (hci.LeConnectionComplete, hci.ConnectionComplete)):
+        if isinstance(msg, _CONNECTED):
             if msg.status == 0:
                 handle = msg.handle
                 self._forget_link(adapter, handle)  # a new connection on a reused handle
-        elif isinstance(msg, hci.CommandStatus):
+        elif isinstance(msg, _COMMAND_STATUS):
             handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
-        elif isinstance(msg, hci.CommandComplete):
+        elif isinstance(msg, _COMMAND_COMPLETE):
             handle = msg.handle
-        elif not isinstance(msg, (hci.HciEvent, hci.LeMetaEvent)):
+        elif not isinstance(msg, _UNTYPED_EVENTS):
             handle = msg.handle
-            if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
+            if isinstance(msg, _DISCONNECTED) and msg.status == 0:
                 self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
         return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, code, msg, rec.index)]
@@ -669,7 +677,7 @@ class HciStream:
         self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
     ) -> list[Pdu]:
         try:
-            msg = hci.parse_command(p, off)
+            msg = _parse_command(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         opcode = msg.opcode
