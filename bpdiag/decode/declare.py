@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -176,7 +177,8 @@ class Layout:
     ``build`` is a function made once per layout from the declaration (``_compile``): one
     struct call reads every parameter it can (integers of 1, 2, 4 or 8 octets, handles,
     addresses, octet strings), ``Param.read`` the others, and the message is filled field
-    by field as its dataclass ``__init__`` would (or, with a ``hook``, made from the values
+    by field as its dataclass ``__init__`` would, through each slot's descriptor (or, with a
+    ``hook``, made from the values
     the hook completed).  ``interpret`` is the same reading done parameter by parameter,
     which the tests hold ``build`` to."""
 
@@ -200,6 +202,21 @@ class Layout:
 
 
 _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def slot_setter(cls: Any, name: str) -> Callable[[object, object], None]:
+    """What sets attribute ``name`` of a ``cls`` instance past a frozen dataclass's
+    ``__setattr__``: the slot's own descriptor when it is a slot (a call of a few tens of
+    nanoseconds, where ``object.__setattr__`` looks the attribute up each time), else
+    ``object.__setattr__`` bound to the name."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(name)
+        if found is not None:
+            if isinstance(found, types.MemberDescriptorType):
+                setter: Callable[[object, object], None] = found.__set__
+                return setter
+            break
+    return lambda obj, value: object.__setattr__(obj, name, value)
 
 
 def _compile(layout: Layout) -> Callable[[bytes], Any]:
@@ -245,7 +262,6 @@ def _compile(layout: Layout) -> Callable[[bytes], Any]:
         # order, to the value read or its default.
         given = dict(values)
         env["_new"] = object.__new__
-        env["_set"] = object.__setattr__
         lines.append("    o = _new(_cls)")
         for f in fields:
             if f.name in given:
@@ -259,7 +275,8 @@ def _compile(layout: Layout) -> Callable[[bytes], Any]:
             else:
                 direct = False
                 break
-            lines.append(f"    _set(o, {f.name!r}, {expr})")
+            env[f"_s_{f.name}"] = slot_setter(layout.cls, f.name)
+            lines.append(f"    _s_{f.name}(o, {expr})")
         lines.append("    return o")
     if not direct:
         del lines[2 if struct_vars else 1 :]

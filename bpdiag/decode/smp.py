@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar, dataclass_transform
 
-from bpdiag.decode.declare import attrs
+from bpdiag.decode.declare import attrs, slot_setter
 from bpdiag.decode.labels import Labelled, joined, sentence
 from bpdiag.errors import BadLength, Stage, Truncated
 
@@ -344,7 +344,7 @@ def _compile_decode(cls: type[_C]) -> Callable[[bytes], _C]:
     fmt = "<x"
     lines = ["def decode(pdu):"]
     names = [f"v{i}" for i in range(len(cls.PARAMS))]
-    sets = ["    o = _new(_cls)", "    _set(o, 'code', _code)", "    _set(o, '_wire', pdu)"]
+    sets = ["    o = _new(_cls)", "    _s_code(o, _code)", "    _s__wire(o, pdu)"]
     for p, var in zip(cls.PARAMS, names, strict=True):
         if p.kind == "int" and p.size in _INT_CODES:
             fmt += _INT_CODES[p.size]
@@ -352,7 +352,7 @@ def _compile_decode(cls: type[_C]) -> Callable[[bytes], _C]:
         else:
             fmt += f"{p.size}s"
             value = f"_int({var}, 'little')" if p.kind == "int" else var
-        sets.append(f"    _set(o, {p.attr!r}, {value})")
+        sets.append(f"    _s_{p.attr}(o, {value})")
     if names:
         lines.append(f"    {', '.join(names)}, = _unpack(pdu)")
     lines += [*sets, "    return o"]
@@ -360,10 +360,11 @@ def _compile_decode(cls: type[_C]) -> Callable[[bytes], _C]:
         "_cls": cls,
         "_code": cls.CODE,
         "_new": object.__new__,
-        "_set": object.__setattr__,
         "_int": int.from_bytes,
         "_unpack": struct.Struct(fmt).unpack_from,
     }
+    for attr in ("code", "_wire", *(p.attr for p in cls.PARAMS)):
+        env[f"_s_{attr}"] = slot_setter(cls, attr)
     exec("\n".join(lines), env)  # the source is made above from the layout alone
     return env["decode"]  # type: ignore[return-value]
 
