@@ -30,6 +30,8 @@ from bpdiag.errors import Stage, UnreadableCapture
 MAGIC = b"btsnoop\x00"
 HEADER = struct.Struct(">8sII")
 RECORD = struct.Struct(">IIIIq")
+_UNPACK_RECORD = RECORD.unpack_from
+_RECORD_SIZE = RECORD.size
 _LENGTHS = struct.Struct(">II")  # original, included
 _TIME = struct.Struct(">16xq")
 EPOCH_DELTA_US = 0x00DCDDB30F2F8000
@@ -129,13 +131,15 @@ class BtsnoopReader(FramedReader):
         return b, a  # original length first in the header
 
     def _record_at(self, buf: bytes, base: int, pos: int, end: int, index: int) -> Record:
-        orig, incl, flags, _drops, ts = RECORD.unpack_from(buf, pos)
+        # made one at a time for each record the skim stops at: module constants, not
+        # attribute look-ups (RECORD.unpack_from, RECORD.size)
+        orig, incl, flags, _drops, ts = _UNPACK_RECORD(buf, pos)
         dirs, mask = self._dirs
         return Record(
             index,
             (ts - EPOCH_DELTA_US) / 1000000,
             self.link_type,
-            buf[pos + RECORD.size : end],
+            buf[pos + _RECORD_SIZE : end],
             base + pos,
             dirs[flags & mask],
             flags,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -171,51 +172,122 @@ Hook = Callable[[bytes, dict[str, object]], None]
 class Layout:
     """How one code is read: its class, its fixed parameters (``length`` octets, which the
     caller checks are there before ``build``), the attributes the code itself sets, and a
-    ``hook`` for a variable-length rest."""
+    ``hook`` for a variable-length rest.
+
+    ``build`` is a function made once per layout from the declaration (``_compile``): one
+    struct call reads every parameter it can (integers of 1, 2, 4 or 8 octets, handles,
+    addresses, octet strings), ``Param.read`` the others, and the message is filled field
+    by field as its dataclass ``__init__`` would, through each slot's descriptor (or, with a
+    ``hook``, made from the values
+    the hook completed).  ``interpret`` is the same reading done parameter by parameter,
+    which the tests hold ``build`` to."""
 
     cls: Callable[..., Any]
     params: tuple[Param, ...]
     fixed: tuple[tuple[str, int], ...]
     hook: Hook | None
     length: int
-    # The one-struct read: the struct, the attributes in wire order, and the positions of
-    # the values it must still convert (handles masked, addresses as text).
-    _plan: tuple[struct.Struct, tuple[str, ...], tuple[tuple[int, str], ...]] | None = (
-        dataclasses.field(init=False, default=None)
-    )
+    build: Callable[[bytes], Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # The common case read in one struct call: integers of 1, 2, 4 or 8 octets,
-        # handles, addresses and octet strings ("u16s" runs take the general path).
-        codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
-        fmt = "<"
-        for p in self.params:
-            if p.kind in ("addr", "octets") or not p.attr:
-                fmt += f"{p.size}s" if p.attr else f"{p.size}x"
-            elif p.kind in ("int", "handle") and p.size in codes:
-                fmt += codes[p.size]
-            else:
-                return
-        read = [p for p in self.params if p.attr]
-        attrs = tuple(p.attr for p in read)
-        convert = tuple((i, p.kind) for i, p in enumerate(read) if p.kind in ("handle", "addr"))
-        object.__setattr__(self, "_plan", (struct.Struct(fmt), attrs, convert))
+        object.__setattr__(self, "build", _compile(self))
 
-    def build(self, data: bytes) -> Any:
+    def interpret(self, data: bytes) -> Any:
+        """What ``build`` gives, read parameter by parameter (the reference for tests)."""
         values: dict[str, object] = dict(self.fixed)
-        if self._plan is None:
-            read_params(self.params, data, values)
-        else:
-            unpacker, attrs, convert = self._plan
-            read: Any = unpacker.unpack_from(data)
-            if convert:
-                read = list(read)
-                for i, kind in convert:
-                    read[i] = read[i] & 0x0FFF if kind == "handle" else address_str(read[i])
-            values.update(zip(attrs, read, strict=True))
+        read_params(self.params, data, values)
         if self.hook is not None:
             self.hook(data, values)
         return self.cls(**values)
+
+
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def slot_setter(cls: Any, name: str) -> Callable[[object, object], None]:
+    """What sets attribute ``name`` of a ``cls`` instance past a frozen dataclass's
+    ``__setattr__``: the slot's own descriptor when it is a slot (a call of a few tens of
+    nanoseconds, where ``object.__setattr__`` looks the attribute up each time), else
+    ``object.__setattr__`` bound to the name."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(name)
+        if found is not None:
+            if isinstance(found, types.MemberDescriptorType):
+                setter: Callable[[object, object], None] = found.__set__
+                return setter
+            break
+    return lambda obj, value: object.__setattr__(obj, name, value)
+
+
+def _compile(layout: Layout) -> Callable[[bytes], Any]:
+    """The ``build`` of a layout, as Python source made from its declaration and compiled
+    once: no per-message loop over parameters, dict of values or keyword call."""
+    env: dict[str, Any] = {"_cls": layout.cls, "_addr": address_str, "_hook": layout.hook}
+    fmt = "<"
+    reads: list[tuple[str, str]] = []  # (attribute, expression), in wire order
+    struct_vars: list[str] = []
+    offset = 0
+    for i, p in enumerate(layout.params):
+        var = f"v{i}"
+        if not p.attr:
+            fmt += f"{p.size}x"
+        elif p.kind in ("addr", "octets"):
+            fmt += f"{p.size}s"
+            struct_vars.append(var)
+            reads.append((p.attr, f"_addr({var})" if p.kind == "addr" else var))
+        elif p.kind in ("int", "handle") and p.size in _STRUCT_CODES:
+            fmt += _STRUCT_CODES[p.size]
+            struct_vars.append(var)
+            reads.append((p.attr, f"{var} & 0x0FFF" if p.kind == "handle" else var))
+        else:  # read as the declaration says, from its offset
+            fmt += f"{p.size}x"
+            env[f"_p{i}"] = p
+            reads.append((p.attr, f"_p{i}.read(data, {offset})"))
+        offset += p.size
+    lines = ["def build(data):"]
+    if struct_vars:
+        env["_unpack"] = struct.Struct(fmt).unpack_from
+        lines.append(f"    {', '.join(struct_vars)}, = _unpack(data)")
+    values = [(attr, repr(code)) for attr, code in layout.fixed] + reads
+    fields = dataclasses.fields(layout.cls) if dataclasses.is_dataclass(layout.cls) else ()
+    direct = (
+        layout.hook is None
+        and bool(fields)
+        and not hasattr(layout.cls, "__post_init__")
+        and all(f.init for f in fields)
+        and {a for a, _ in values} <= {f.name for f in fields}
+    )
+    if direct:
+        # What the dataclass __init__ does, without the call: each field set in attribute
+        # order, to the value read or its default.
+        given = dict(values)
+        env["_new"] = object.__new__
+        lines.append("    o = _new(_cls)")
+        for f in fields:
+            if f.name in given:
+                expr = given[f.name]
+            elif f.default is not dataclasses.MISSING:
+                env[f"_d_{f.name}"] = f.default
+                expr = f"_d_{f.name}"
+            elif f.default_factory is not dataclasses.MISSING:
+                env[f"_f_{f.name}"] = f.default_factory
+                expr = f"_f_{f.name}()"
+            else:
+                direct = False
+                break
+            env[f"_s_{f.name}"] = slot_setter(layout.cls, f.name)
+            lines.append(f"    _s_{f.name}(o, {expr})")
+        lines.append("    return o")
+    if not direct:
+        del lines[2 if struct_vars else 1 :]
+        items = ", ".join(f"{a!r}: {e}" for a, e in values)
+        lines.append(f"    values = {{{items}}}")
+        if layout.hook is not None:
+            lines.append("    _hook(data, values)")
+        lines.append("    return _cls(**values)")
+    exec("\n".join(lines), env)  # the source is made above from the declaration alone
+    build: Callable[[bytes], Any] = env["build"]
+    return build
 
 
 class Declared:

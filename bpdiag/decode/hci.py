@@ -364,34 +364,34 @@ HANDLE_STATUS_COMMANDS = frozenset(
 names no handle, so the command's is the one it is about."""
 
 
-def _parameters(
-    data: bytes, start: int, name_of: Callable[[int], str], code: int, what: str
-) -> bytes:
-    """The parameters of a command or event packet, from ``start`` on; the octet before them
-    is the parameter total length, which must be what follows (``Truncated`` when less
-    does, ``BadLength`` when more)."""
-    plen = data[start - 1]
-    params = bytes(data[start:])
-    if len(params) != plen:
-        error = Truncated if len(params) < plen else BadLength
-        raise error(
-            f"HCI {name_of(code)}{what}: parameter length says {plen}, got {len(params)}",
-            layer=Stage.HCI,
-        )
-    return params
+def _length_error(plen: int, got: int, name: str) -> Truncated | BadLength:
+    """A parameter total length ``plen`` that is not the ``got`` octets that follow it:
+    ``Truncated`` when fewer do, ``BadLength`` when more."""
+    error = Truncated if got < plen else BadLength
+    return error(f"HCI {name}: parameter length says {plen}, got {got}", layer=Stage.HCI)
 
 
-def parse_command(data: bytes) -> HciCommandMessage:
-    """Decode an HCI command packet (Vol 4, Part E, 5.4.1): opcode (u16 LE), parameter total
-    length (u8), parameters."""
-    if len(data) < 3:
-        raise Truncated(f"HCI command header needs 3 bytes, got {len(data)}", layer=Stage.HCI)
-    opcode = int.from_bytes(data[:2], "little")
-    params = _parameters(data, 3, command_name, opcode, "")
+def _rest(data: bytes, start: int) -> bytes:
+    """``data[start:]`` as bytes (a copy only when ``data`` is not bytes)."""
+    rest = data[start:]
+    return rest if type(rest) is bytes else bytes(rest)
+
+
+def parse_command(data: bytes, start: int = 0) -> HciCommandMessage:
+    """Decode the HCI command packet (Vol 4, Part E, 5.4.1) at ``data[start:]``: opcode (u16
+    LE), parameter total length (u8), parameters."""
+    n = len(data) - start
+    if n < 3:
+        raise Truncated(f"HCI command header needs 3 bytes, got {max(n, 0)}", layer=Stage.HCI)
+    opcode = data[start] | data[start + 1] << 8
+    if data[start + 2] != n - 3:
+        raise _length_error(data[start + 2], n - 3, command_name(opcode))
+    params = _rest(data, start + 3)
     layout = COMMANDS.get(opcode)
     if layout is None:
         return HciCommand(opcode, params)
-    _need(params, layout.length, command_name(opcode))
+    if n - 3 < layout.length:
+        _need(params, layout.length, command_name(opcode))
     msg: HciCommandMessage = layout.build(params)
     return msg
 
@@ -611,27 +611,35 @@ TYPED_EVENTS = frozenset({*EVENTS, LE_META})
 TYPED_SUBEVENTS = frozenset(LE_SUBEVENTS)
 
 
-def parse_event(data: bytes) -> HciEventMessage:
-    """Decode an HCI event packet (Vol 4, Part E, 5.4.4): event code (u8), parameter total
-    length (u8), parameters; an LE Meta event (7.7.65) by its subevent code."""
-    if len(data) < 2:
-        raise Truncated(f"HCI event header needs 2 bytes, got {len(data)}", layer=Stage.HCI)
-    code = data[0]
-    params = _parameters(data, 2, event_name, code, " event")
+def parse_event(data: bytes, start: int = 0) -> HciEventMessage:
+    """Decode the HCI event packet (Vol 4, Part E, 5.4.4) at ``data[start:]``: event code
+    (u8), parameter total length (u8), parameters; an LE Meta event (7.7.65) by its subevent
+    code."""
+    n = len(data) - start
+    if n < 2:
+        raise Truncated(f"HCI event header needs 2 bytes, got {max(n, 0)}", layer=Stage.HCI)
+    code = data[start]
+    if data[start + 1] != n - 2:
+        raise _length_error(data[start + 1], n - 2, f"{event_name(code)} event")
     msg: HciEventMessage
     if code == LE_META:
-        if not params:
+        if n == 2:
             raise Truncated("HCI LE Meta event needs 1 parameter byte, got 0", layer=Stage.HCI)
-        layout = LE_SUBEVENTS.get(params[0])
+        subevent = data[start + 2]
+        params = _rest(data, start + 3)
+        layout = LE_SUBEVENTS.get(subevent)
         if layout is None:
-            return LeMetaEvent(params[0], params[1:])
-        _need(params[1:], layout.length, le_subevent_name(params[0]))
-        msg = layout.build(params[1:])
+            return LeMetaEvent(subevent, params)
+        if n - 3 < layout.length:
+            _need(params, layout.length, le_subevent_name(subevent))
+        msg = layout.build(params)
         return msg
+    params = _rest(data, start + 2)
     layout = EVENTS.get(code)
     if layout is None:
         return HciEvent(code, params)
-    _need(params, layout.length, event_name(code))
+    if n - 2 < layout.length:
+        _need(params, layout.length, event_name(code))
     msg = layout.build(params)
     return msg
 

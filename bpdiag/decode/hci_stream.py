@@ -67,6 +67,17 @@ _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
 _TRUNCATED = ProblemKind.TRUNCATED
+# Enum members as module constants: ``Layer.SMP`` is a class attribute look-up per PDU
+_SMP, _ATT, _HCI, _MONITOR = Layer.SMP, Layer.ATT, Layer.HCI, Layer.MONITOR
+_parse_smp = smp.parse_smp
+_parse_event = hci.parse_event
+_parse_command = hci.parse_command
+# the event classes _event tells apart, bound once (not two look-ups and a tuple per event)
+_CONNECTED = (hci.LeConnectionComplete, hci.ConnectionComplete)
+_UNTYPED_EVENTS = (hci.HciEvent, hci.LeMetaEvent)
+_COMMAND_STATUS = hci.CommandStatus
+_COMMAND_COMPLETE = hci.CommandComplete
+_DISCONNECTED = hci.DisconnectionComplete
 
 _U16 = struct.Struct("<H").unpack_from
 _U16U16 = struct.Struct("<HH").unpack_from
@@ -157,7 +168,8 @@ class HciStream:
         self._noted = 0
         self._evicted = 0  # reassembler evictions already reflected in _reasm_keys
         self._closed_at: dict[int, int] = {}  # adapter → record of its last Close Index
-        # first 10 bytes of an H4 record → the length at which _skim_h4 may pass over it
+        # first 10 bytes of an H4 record → the length at which _skim_h4 may pass over it,
+        # or ~length: the length at which it may matter (_inert is None)
         self._inert_h4: dict[bytes, int] = {}
 
     # ------------------------------------------------------------ entry points
@@ -201,25 +213,47 @@ class HciStream:
     def _skim_h4(self, frames: Frames, i: int, stop: int) -> int:
         """``skim`` for H4 records (btsnoop 1002), by the first 10 payload bytes (H4 type,
         ACL header, L2CAP header, ATT opcode) and the length, which decide what
-        ``_feed_btsnoop_h4`` does with the record (``_inert``); remembered per prefix, so
-        that a long capture's ATT traffic costs one slice and one look-up per record.  While
-        an L2CAP PDU is in fragments the ACL data (whose fragments would continue it) is
-        not passed over."""
+        ``_feed_btsnoop_h4`` does with the record (``_inert``), events and commands by their
+        code alone.  The verdict (passed over, or may matter) is remembered per prefix, so
+        that a long capture's ATT traffic and SMP PDUs cost one slice and one look-up per
+        record.  While an L2CAP PDU is in fragments the ACL data (whose fragments would
+        continue it) is not passed over."""
         quiet = not (self._skip or self._reasm_keys)
         buf = frames.buf
         heads = frames.heads
         hdr = frames.hdr
         seen = self._inert_h4
-        get = seen.get
+        events = EVENTS
+        commands = COMMANDS
         while i < stop:
             p = heads[i] + hdr
             n = heads[i + 1] - p
+            if n > 2:
+                # Events and commands (_inert_packet's verdict by their code, whatever the
+                # stream holds) without a slice: their prefixes, which hold handles and
+                # addresses, would only crowd the ACL prefixes out of ``_inert_h4``.
+                t = buf[p]
+                if t == 4:
+                    if buf[p + 1] in events:
+                        return i
+                    i += 1
+                    continue
+                if t == 1:
+                    if buf[p + 1] | buf[p + 2] << 8 in commands:
+                        return i
+                    i += 1
+                    continue
             key = buf[p : p + 10]
-            if get(key) != n:
-                if _inert(key, n) is None:
+            known = seen.get(key)
+            if known != n:
+                if known == ~n:  # remembered as one that may matter (an SMP PDU …)
                     return i
+                inert = _inert(key, n)
                 if len(seen) >= 4096:
                     seen.clear()
+                if inert is None:
+                    seen[key] = ~n
+                    return i
                 seen[key] = n
             if not quiet and key[0] == 2:
                 return i
@@ -266,6 +300,17 @@ class HciStream:
                             return _NONE
                     elif cid not in _SMP_CIDS:
                         return _NONE
+                    elif l2len <= SMP_MAX_PDU:
+                        # A whole SMP PDU with nothing pending: what _acl and _l2cap do
+                        # with it, without the two calls.
+                        try:
+                            cmd = _parse_smp(p[9:])
+                        except DecodeError as exc:
+                            return self._error(rec, exc)
+                        link = ("hci", 0, hf & 0x0FFF)
+                        d = _RECEIVED if rec.flags & 1 else _SENT
+                        i = rec.index
+                        return [Pdu(i, rec.timestamp, d, link, _SMP, cmd.code, cmd, i)]
             return self._acl(rec, p, 1, 0, 2 if rec.flags & 1 else 1)
         if t == 4:
             if len(p) > 1 and p[1] not in EVENTS:
@@ -518,7 +563,7 @@ class HciStream:
         if cut is None:
             return _NONE
         link = ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, code, cut, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, _SMP, code, cut, rec.index)]
 
     def _reassemble(
         self, rec: Record, p: bytes, off: int, adapter: int, handle: int, d: int, first: bool
@@ -575,7 +620,7 @@ class HciStream:
                     rec.timestamp,
                     _DIRS[d],
                     link,
-                    Layer.ATT,
+                    _ATT,
                     _ATT_ERROR,
                     err,
                     first,
@@ -586,7 +631,7 @@ class HciStream:
             cmd = smp.parse_smp(payload)
         except DecodeError as exc:
             return self._error(rec, exc)
-        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, Layer.SMP, cmd.code, cmd, first)]
+        return [Pdu(rec.index, rec.timestamp, _DIRS[d], link, _SMP, cmd.code, cmd, first)]
 
     # ------------------------------------------------------------ events / commands
     def _event(
@@ -609,30 +654,30 @@ class HciStream:
         elif code == 0x0F and n > 5 and _U16(p, off + 4)[0] not in COMMANDS:
             return _NONE
         try:
-            msg = hci.parse_event(p[off:])
+            msg = _parse_event(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         handle: int | None = None
-        if isinstance(msg, (hci.LeConnectionComplete, hci.ConnectionComplete)):
+        if isinstance(msg, _CONNECTED):
             if msg.status == 0:
                 handle = msg.handle
                 self._forget_link(adapter, handle)  # a new connection on a reused handle
-        elif isinstance(msg, hci.CommandStatus):
+        elif isinstance(msg, _COMMAND_STATUS):
             handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
-        elif isinstance(msg, hci.CommandComplete):
+        elif isinstance(msg, _COMMAND_COMPLETE):
             handle = msg.handle
-        elif not isinstance(msg, (hci.HciEvent, hci.LeMetaEvent)):
+        elif not isinstance(msg, _UNTYPED_EVENTS):
             handle = msg.handle
-            if isinstance(msg, hci.DisconnectionComplete) and msg.status == 0:
+            if isinstance(msg, _DISCONNECTED) and msg.status == 0:
                 self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, code, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, code, msg, rec.index)]
 
     def _command(
         self, rec: Record, p: bytes, off: int, adapter: int, direction: Direction
     ) -> list[Pdu]:
         try:
-            msg = hci.parse_command(p[off:])
+            msg = _parse_command(p, off)
         except DecodeError as exc:
             return self._error(rec, exc)
         opcode = msg.opcode
@@ -640,18 +685,23 @@ class HciStream:
         if handle is not None and opcode in _HANDLE_COMMANDS:
             self._cmd_handle[adapter << 16 | opcode] = handle
         link = None if handle is None else ("hci", adapter, handle)
-        return [Pdu(rec.index, rec.timestamp, direction, link, Layer.HCI, opcode, msg, rec.index)]
+        return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, opcode, msg, rec.index)]
 
     def _forget_link(self, adapter: int, handle: int) -> None:
         """Drop partial PDUs and remembered requests of a connection handle."""
-        for d in (0, 1, 2):
-            key = _key(adapter, handle, d)
-            self._skip.pop(key, None)
-            self._req.pop(key, None)
-            self._req_pending.pop(key, None)
-            if key in self._reasm_keys:
-                self._reasm_keys.discard(key)
-                self._reasm.drop((adapter, handle, d))
+        # (a connection event of every connection calls it; most find nothing to drop)
+        base = _key(adapter, handle, 0)
+        if self._req:
+            for key in (base, base + 1, base + 2):
+                self._req.pop(key, None)
+        if self._skip or self._req_pending or self._reasm_keys:
+            for d in (0, 1, 2):
+                key = base | d
+                self._skip.pop(key, None)
+                self._req_pending.pop(key, None)
+                if key in self._reasm_keys:
+                    self._reasm_keys.discard(key)
+                    self._reasm.drop((adapter, handle, d))
 
     def _forget_adapter(self, adapter: int, record: int) -> None:
         """The controller went away: every connection on it is gone.  Remembered requests
@@ -677,9 +727,7 @@ class HciStream:
             self._formats.pop((adapter, msg.cookie), None)
         elif opcode == MonitorOpcode.DELETE_INDEX or opcode == MonitorOpcode.CLOSE_INDEX:
             self._forget_adapter(adapter, rec.index)
-        return [
-            Pdu(rec.index, rec.timestamp, _UNKNOWN, None, Layer.MONITOR, opcode, msg, rec.index)
-        ]
+        return [Pdu(rec.index, rec.timestamp, _UNKNOWN, None, _MONITOR, opcode, msg, rec.index)]
 
     # ------------------------------------------------------------ end
     def finish(self) -> list[Pdu]:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeVar, dataclass_transform
 
-from bpdiag.decode.declare import attrs
+from bpdiag.decode.declare import attrs, slot_setter
 from bpdiag.decode.labels import Labelled, joined, sentence
 from bpdiag.errors import BadLength, Stage, Truncated
 
@@ -326,10 +327,46 @@ def _command(code: CommandCode, *params: _Param) -> Callable[[type[_C]], type[_C
         cls.CODE = int(code)
         cls.PARAMS = params
         cls.LENGTH = 1 + sum(p.size for p in params)
+        cls.decode = staticmethod(_compile_decode(cls))
         _COMMANDS[int(code)] = cls
         return cls
 
     return register
+
+
+_INT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _compile_decode(cls: type[_C]) -> Callable[[bytes], _C]:
+    """``cls.decode``: what ``SmpCommand._decode`` does for ``cls``, as a function made once
+    from its layout (one struct call cuts every parameter at its size; the fields are set in
+    a straight line) — the per-PDU path of long captures."""
+    fmt = "<x"
+    lines = ["def decode(pdu):"]
+    names = [f"v{i}" for i in range(len(cls.PARAMS))]
+    sets = ["    o = _new(_cls)", "    _s_code(o, _code)", "    _s__wire(o, pdu)"]
+    for p, var in zip(cls.PARAMS, names, strict=True):
+        if p.kind == "int" and p.size in _INT_CODES:
+            fmt += _INT_CODES[p.size]
+            value = var
+        else:
+            fmt += f"{p.size}s"
+            value = f"_int({var}, 'little')" if p.kind == "int" else var
+        sets.append(f"    _s_{p.attr}(o, {value})")
+    if names:
+        lines.append(f"    {', '.join(names)}, = _unpack(pdu)")
+    lines += [*sets, "    return o"]
+    env: dict[str, object] = {
+        "_cls": cls,
+        "_code": cls.CODE,
+        "_new": object.__new__,
+        "_int": int.from_bytes,
+        "_unpack": struct.Struct(fmt).unpack_from,
+    }
+    for attr in ("code", "_wire", *(p.attr for p in cls.PARAMS)):
+        env[f"_s_{attr}"] = slot_setter(cls, attr)
+    exec("\n".join(lines), env)  # the source is made above from the layout alone
+    return env["decode"]  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- commands
@@ -352,6 +389,8 @@ class SmpCommand(_Wire):
     CODE: ClassVar[int] = -1
     PARAMS: ClassVar[tuple[_Param, ...]] = ()
     LENGTH: ClassVar[int] = 1  # total PDU length, code octet included
+    decode: ClassVar[Callable[[bytes], SmpCommand]]
+    """``_decode`` compiled for the class (``_compile_decode``): what ``parse_smp`` calls."""
 
     def __post_init__(self) -> None:
         if self.CODE < 0:
@@ -375,7 +414,8 @@ class SmpCommand(_Wire):
 
     @classmethod
     def _decode(cls: type[_C], pdu: bytes) -> _C:
-        """Build the command from a PDU whose length ``parse_smp`` has already checked.
+        """Build the command from a PDU whose length ``parse_smp`` has already checked,
+        parameter by parameter (the reference ``decode`` is tested against).
 
         Each field is cut at its exact size, so the values are what ``__post_init__``
         would accept: it is not run again (this is the per-PDU path of long captures).  The
@@ -724,7 +764,7 @@ def parse_smp(data: bytes) -> SmpCommand:
         )
     if code in _SHARED_CODES:
         return _decode_shared(bytes(data))
-    return cls._decode(bytes(data))
+    return cls.decode(bytes(data))
 
 
 # Commands of a few octets that a long log repeats verbatim (the same device sends the same
@@ -743,4 +783,4 @@ _SHARED_CODES = frozenset(
 
 @functools.lru_cache(maxsize=1024)
 def _decode_shared(data: bytes) -> SmpCommand:
-    return _COMMANDS[data[0]]._decode(data)
+    return _COMMANDS[data[0]].decode(data)

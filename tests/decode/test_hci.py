@@ -710,3 +710,38 @@ def test_typed_commands_with_any_length(opcode: int, params: bytes) -> None:
     with contextlib.suppress(Truncated):
         msg = hci.parse_command(_cmd(opcode, params))
         assert msg.opcode == opcode
+
+
+def _parsed(parse: object, *args: object) -> object:
+    try:
+        msg = parse(*args)  # type: ignore[operator]
+    except DecodeError as exc:
+        return (type(exc), str(exc))
+    return (type(msg), msg)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.binary(max_size=8),
+    st.sampled_from(sorted(hci.TYPED_EVENTS | hci.TYPED_COMMANDS | {0x13, 0xFFFF})),
+    st.sampled_from(sorted(hci.TYPED_SUBEVENTS | {0x02})),
+    st.binary(max_size=40),
+    st.integers(-2, 2),
+)
+def test_parse_at_offset_is_parse_of_slice(
+    head: bytes, code: int, sub: int, params: bytes, skew: int
+) -> None:
+    """What the stream calls (``parse_*(packet, offset)``, no copy of the packet) decodes
+    what the slice decodes, errors and their messages included (``skew`` puts the length
+    byte off by a little either way)."""
+    body = bytes([sub]) + params if code == 0x3E else params  # an LE Meta subevent
+    for packet in (
+        bytes([code & 0xFF, max(0, len(body) + skew) & 0xFF]) + body,
+        struct.pack("<HB", code, max(0, len(params) + skew) & 0xFF) + params,
+    ):
+        data = head + packet
+        for n in range(len(packet) + 1):  # cut anywhere, the header too
+            for parse in (hci.parse_event, hci.parse_command):
+                got = _parsed(parse, data[: len(head) + n], len(head))
+                assert got == _parsed(parse, packet[:n])
+                assert _parsed(parse, memoryview(data[: len(head) + n]), len(head)) == got

@@ -639,3 +639,21 @@ def test_cut_pairing_features_keep_what_the_log_kept() -> None:
     assert parse_cut_features(b"\x02\x03\x00\x09", 7) is None
     assert parse_cut_features(b"\x03" + bytes(5), 17) is None
     assert parse_cut_features(b"\x02\x03\x00\x09\x10\x00", 6) is None
+
+
+# --------------------------------------------------------------------------- compiled decode
+@pytest.mark.parametrize("cls", list(smp._COMMANDS.values()), ids=lambda c: c.__name__)
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_compiled_decode_is_decode(cls: type[smp.SmpCommand], data: st.DataObject) -> None:
+    """``cls.decode`` (compiled from the layout, what ``parse_smp`` calls) builds what the
+    parameter-by-parameter ``_decode`` builds: equal, the same fields, the same bytes."""
+    body = data.draw(st.binary(min_size=cls.LENGTH - 1, max_size=cls.LENGTH - 1))
+    pdu = bytes([cls.CODE]) + body
+    fast, slow = cls.decode(pdu), cls._decode(pdu)
+    assert type(fast) is cls and fast == slow
+    assert fast.fields() == slow.fields()
+    assert fast.to_bytes() == slow.to_bytes() == pdu
+    assert [type(getattr(fast, p.attr)) for p in cls.PARAMS] == [
+        type(getattr(slow, p.attr)) for p in cls.PARAMS
+    ]
