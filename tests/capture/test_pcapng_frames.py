@@ -228,6 +228,18 @@ def test_damage_reads_the_same_as_frames(tmp_path: Path, data: bytes) -> None:
     _same_either_way(write(tmp_path, data))
 
 
+def _damaged(rnd: random.Random, data: bytes) -> bytearray:
+    """``data`` with one to five octets changed or runs of up to 39 octets deleted."""
+    out = bytearray(data)
+    for _ in range(rnd.randrange(1, 6)):
+        at = rnd.randrange(len(out))
+        if rnd.random() < 0.7:
+            out[at] = rnd.randrange(256)
+        else:
+            del out[at : at + rnd.randrange(1, 40)]
+    return out
+
+
 @pytest.fixture(scope="module")
 def rewritten() -> bytes:
     """A real nRF Sniffer capture rewritten as in the first test: what the fuzzing damages."""
@@ -243,13 +255,7 @@ def test_damaged_files_read_the_same_as_frames(
     tmp_path_factory: pytest.TempPathFactory, rewritten: bytes, seed: int
 ) -> None:
     rnd = random.Random(seed)
-    data = bytearray(rewritten)
-    for _ in range(rnd.randrange(1, 6)):
-        at = rnd.randrange(len(data))
-        if rnd.random() < 0.7:
-            data[at] = rnd.randrange(256)
-        else:
-            del data[at : at + rnd.randrange(1, 40)]
+    data = _damaged(rnd, rewritten)
     if rnd.random() < 0.3:
         del data[rnd.randrange(len(data)) :]
     path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
@@ -315,13 +321,7 @@ def test_damaged_stretches_read_the_same_as_frames(
     tmp_path_factory: pytest.TempPathFactory, seed: int
 ) -> None:
     rnd = random.Random(seed)
-    data = bytearray(_stretchy(_STRETCH_BREAKS[:3], length=rnd.choice([1, 26, 40])))
-    for _ in range(rnd.randrange(1, 6)):
-        at = rnd.randrange(len(data))
-        if rnd.random() < 0.7:
-            data[at] = rnd.randrange(256)
-        else:
-            del data[at : at + rnd.randrange(1, 40)]
+    data = _damaged(rnd, _stretchy(_STRETCH_BREAKS[:3], length=rnd.choice([1, 26, 40])))
     path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
     with contextlib.suppress(UnreadableCapture):
         _same_either_way(path)
