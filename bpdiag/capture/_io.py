@@ -31,6 +31,19 @@ MAX_PROBLEMS = 1000
 
 _EMPTY: Iterator[Record] = iter(())
 
+_ALL_BUT = tuple(b"\x01" * v + b"\x00" + b"\x01" * (255 - v) for v in range(256))
+"""``bytes.translate`` tables: ``_ALL_BUT[v]`` maps octet ``v`` to 0, every other to 1."""
+
+
+def leading(col: bytes) -> int:
+    """How many octets of ``col`` from the first on equal the first (0 for none): a
+    translation and a search, both at C speed (``lstrip`` tests each octet against its
+    argument and is several times slower)."""
+    if not col:
+        return 0
+    i = col.translate(_ALL_BUT[col[0]]).find(1)
+    return len(col) if i < 0 else i
+
 
 class Closing:
     """``with`` for a capture: the end of the block closes it (``close``)."""

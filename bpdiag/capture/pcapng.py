@@ -40,7 +40,7 @@ import struct
 from collections.abc import Callable, Generator, Iterator
 from itertools import accumulate
 
-from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes
+from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes, leading
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import Stage, UnreadableCapture
 
@@ -88,6 +88,35 @@ Clock = tuple[int, int, int]
 def _every(link_type: int) -> bool:
     """Frame the packets of every link type (``PcapngReader.frames``)."""
     return True
+
+
+def _alike_blocks(buf: bytes, pos: int, total: int, count: int) -> int:
+    """Of ``count`` blocks ``total`` octets apart from ``buf[pos]`` on (all in ``buf``; the
+    first a plain Enhanced Packet Block without options, as ``PcapngReader._frame`` takes
+    it), how many from the first on are the same block but for the timestamp and the data:
+    the same block type, length, interface, captured and original length, and trailer.
+    The captured length's and the block length's first octets, read for all of them at
+    once as strided slices, tell how many may be; then each 32-bit word that must be equal
+    is read for those at once, and where one is not, its octets tell from which block on."""
+    count = leading(buf[pos + 20 : pos + 20 + count * total : total])
+    if count > 1:
+        count = leading(buf[pos + 4 : pos + 4 + count * total : total])
+    if count < 2:
+        return count
+    step = total >> 2
+    words = memoryview(buf)[pos : pos + count * total].cast("I")
+    for w in (0, 1, 2, 5, 6, step - 1):  # type, length, interface, lengths, trailer
+        col = words[w : count * step : step].tobytes()
+        if col != col[:4] * count:
+            count = min(leading(col[b::4]) for b in range(4))
+            if count < 2:
+                break
+    return count
+
+
+_LONG = 16
+"""Plain Enhanced Packet Blocks alike in a row (``_alike_blocks``) that ``_frame`` takes at
+once: reading them so has a cost of its own, which a shorter stretch does not repay."""
 
 
 class _Structs:
@@ -504,8 +533,9 @@ class PcapngReader(BatchReader):
         n = len(buf)
         blocks: list[int] = []
         add = blocks.append
-        parts: list[bytes] = []
+        parts: list[bytes | bytearray] = []
         part = parts.append
+        wide: list[tuple[int, int]] = []  # the parts that hold a stretch's data, its lengths
         changes: list[int] = []
         clock: Clock | None = None
         run_iid = -1
@@ -550,12 +580,41 @@ class PcapngReader(BatchReader):
                 changes.append(len(blocks))
             add(pos)
             part(buf[data : data + cap])
+            if (
+                btype == EPB
+                and next_total == total == 32 + padded
+                and iid == run_iid
+                and next_cap == cap == orig == next_orig
+            ):
+                # the next block is this one's like: a long stretch of them is taken at once
+                q = pos + (_LONG - 1) * total
+                if (
+                    cap
+                    and q + 28 <= n
+                    and buf[q + 20 : q + 28] == buf[pos + 20 : pos + 28]
+                    and buf[q + 4 : q + 12] == buf[pos + 4 : pos + 12]
+                ):
+                    k = _alike_blocks(buf, pos, total, (n - pos) // total)
+                    if k > 1:
+                        start = pos + total
+                        pos += k * total
+                        blocks.extend(range(start, pos, total))
+                        # their data, one after the other: each octet of them at once
+                        chunk = bytearray((k - 1) * cap)
+                        for j in range(cap):
+                            chunk[j::cap] = buf[start + 28 + j : pos : total]
+                        wide.append((len(parts), cap))
+                        part(chunk)
+                        if pos + 28 > n:
+                            break  # the next block is not all in the buffer: the run ends
+                        btype, total, iid, _hi, _lo, cap, orig = st.epb.unpack_from(buf, pos)
+                        continue
             pos = end
             total, cap, orig = next_total, next_cap, next_orig
         self.truncated(truncated, first_truncated)
         if clock is None or not blocks:
             return None
-        return EpbFrames(parts, blocks, changes, index, buf, base, pos, clock, st)
+        return EpbFrames(parts, wide, blocks, changes, index, buf, base, pos, clock, st)
 
     @staticmethod
     def _block_follows(buf: bytes, pos: int) -> bool:
@@ -795,7 +854,8 @@ class EpbFrames(Frames):
 
     def __init__(
         self,
-        parts: list[bytes],
+        parts: list[bytes | bytearray],
+        wide: list[tuple[int, int]],
         blocks: list[int],
         changes: list[int],
         first: int,
@@ -806,9 +866,13 @@ class EpbFrames(Frames):
         st: _Structs,
     ) -> None:
         """The run of the packets whose data are ``parts`` and whose blocks start at
-        ``blocks``, the first of them record ``first + 1``."""
+        ``blocks``, the first of them record ``first + 1``.  A part is one packet's data,
+        or, when ``wide`` lists it with a length, the data of packets of that length."""
         link_type, self._units, self._tsoffset = clock
-        heads = list(accumulate(map(len, parts), initial=0))
+        sizes = list(map(len, parts))
+        for j, size in reversed(wide):  # a part that holds the data of several packets
+            sizes[j : j + 1] = [size] * (sizes[j] // size)
+        heads = list(accumulate(sizes, initial=0))
         super().__init__(b"".join(parts), base, first, heads, changes, 0, link_type)
         self._st = st
         self.src = src

@@ -101,6 +101,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol, cast
 
+from bpdiag.capture._io import leading
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.decode import att, smp
 from bpdiag.decode.l2cap import CID_ATT, CID_LE_SIGNALING, CID_SMP, Reassembler
@@ -187,11 +188,10 @@ def _uniform(
     how many from the first on have the octets at the offsets ``same`` equal to the
     first's and pass the ``checks``, and the last of them sent by the central and by the
     peripheral (-1: none).  Each octet is read for all records at once as a strided
-    slice."""
-    end = at + count * stride
+    slice (a later one only for as many as the earlier ones left)."""
     for off in same:
-        col = buf[at + off : end : stride]
-        count = min(count, len(col) - len(col.lstrip(col[:1])))
+        count = leading(buf[at + off : at + off + count * stride : stride])
+    end = at + count * stride
     for off, table in checks:
         odd = buf[at + off : end : stride].translate(table).find(1)
         if 0 <= odd < count:
@@ -237,7 +237,9 @@ def _stretch(
     """Record ``i`` of ``frames`` is an empty PDU on the run's link (noted in ``c`` or
     ``p``, the run's last records from each side): pass over the stretch of records like
     it that follows (``_uniform`` with the ``layout``'s octets), if there is one.  Returns
-    the record to look at next and the new ``c`` and ``p``."""
+    the record to look at next and the new ``c`` and ``p``.  The skims call it only when
+    the ``_BULK`` records from ``i`` on lie at one stride (the first test here), so that a
+    lone empty PDU costs no call."""
     heads = frames.heads
     start = heads[i]
     stride = heads[i + 1] - start
@@ -570,8 +572,12 @@ class LlStream:
                 c = i
             else:
                 p = i
-            i, c, p = _stretch(frames, i, stop, c, p, _NORDIC_STRETCH)
-            at = heads[i] + hdr
+            if i + _BULK <= stop and heads[i + _BULK] - at + hdr == _BULK * (n + hdr):
+                i, c, p = _stretch(frames, i, stop, c, p, _NORDIC_STRETCH)
+                at = heads[i] + hdr
+            else:  # no stretch follows: the next record
+                i += 1
+                at = end + hdr
         _settle(frames, link, c, p, 9, 21)
         return i
 
@@ -604,8 +610,12 @@ class LlStream:
                     c = i
                 else:
                     p = i
-                i, c, p = _stretch(frames, i, stop, c, p, _PHDR_STRETCH)
-                at = heads[i] + hdr
+                if i + _BULK <= stop and heads[i + _BULK] - at + hdr == _BULK * (19 + hdr):
+                    i, c, p = _stretch(frames, i, stop, c, p, _PHDR_STRETCH)
+                    at = heads[i] + hdr
+                else:  # no stretch follows: the next record
+                    i += 1
+                    at = end + hdr
                 continue
             if pdu_type or aa == ADV_ACCESS_ADDRESS:
                 break

@@ -228,6 +228,18 @@ def test_damage_reads_the_same_as_frames(tmp_path: Path, data: bytes) -> None:
     _same_either_way(write(tmp_path, data))
 
 
+def _damaged(rnd: random.Random, data: bytes) -> bytearray:
+    """``data`` with one to five octets changed or runs of up to 39 octets deleted."""
+    out = bytearray(data)
+    for _ in range(rnd.randrange(1, 6)):
+        at = rnd.randrange(len(out))
+        if rnd.random() < 0.7:
+            out[at] = rnd.randrange(256)
+        else:
+            del out[at : at + rnd.randrange(1, 40)]
+    return out
+
+
 @pytest.fixture(scope="module")
 def rewritten() -> bytes:
     """A real nRF Sniffer capture rewritten as in the first test: what the fuzzing damages."""
@@ -243,15 +255,73 @@ def test_damaged_files_read_the_same_as_frames(
     tmp_path_factory: pytest.TempPathFactory, rewritten: bytes, seed: int
 ) -> None:
     rnd = random.Random(seed)
-    data = bytearray(rewritten)
-    for _ in range(rnd.randrange(1, 6)):
-        at = rnd.randrange(len(data))
-        if rnd.random() < 0.7:
-            data[at] = rnd.randrange(256)
-        else:
-            del data[at : at + rnd.randrange(1, 40)]
+    data = _damaged(rnd, rewritten)
     if rnd.random() < 0.3:
         del data[rnd.randrange(len(data)) :]
     path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
     with contextlib.suppress(UnreadableCapture):  # unless the section header was hit
+        _same_either_way(path)
+
+
+def _stretchy(breaks: list[bytes], length: int = 26, order: str = "<") -> bytes:
+    """A pcapng file of long stretches of plain Enhanced Packet Blocks of ``length`` octets
+    (what ``PcapngReader._frame`` takes a stretch at a time), one of the ``breaks`` after
+    each stretch: some framed the same, some not."""
+    blocks = [pcapng_shb(order=order), pcapng_idb(272, order=order), pcapng_idb(272, order=order)]
+    ticks = 0
+    for k, cut in enumerate(breaks):
+        for _ in range(17 + 13 * k):
+            ticks += 7
+            blocks.append(pcapng_epb(0, ticks, bytes([ticks & 0xFF]) * length, order=order))
+        blocks.append(cut)
+    return b"".join(blocks)
+
+
+_STRETCH_BREAKS = [
+    pcapng_epb(1, 1, bytes(26)),  # another interface of the same clock: the run goes on
+    pcapng_epb(0, 2, bytes(25)),  # another length, the same block length
+    pcapng_epb(0, 3, bytes(26), orig=30),  # cut: the same captured length
+    pcapng_epb(0, 4, bytes(26), options=pcapng_option(2, struct.pack("<I", 2))),
+    pcapng_block(5, bytes(48)),  # interface statistics as long as the packets' blocks
+    pcapng_epb(0, 5, bytes(26))[:-4] + b"\x40\x00\x00\x00",  # its trailer differs
+    pcapng_epb(0, 6, bytes(26 + 4 * 256)),  # a block length 1024 octets longer
+    pcapng_epb(0, 7, bytes(26), orig=26 + 256),  # the original length's second octet
+]
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_stretches_of_alike_blocks_read_the_same_as_frames(
+    tmp_path: Path, order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stretches of blocks alike, taken at once, across chunks, and each thing that makes
+    a block unlike the one before it (interface, lengths, options, type, trailer), in
+    either byte order: the records, problems and counts are those iterating gives."""
+    import bpdiag.capture.pcapng as pcapng_module
+
+    taken: list[int] = []
+    alike = pcapng_module._alike_blocks
+
+    def counting(buf: bytes, pos: int, total: int, count: int) -> int:
+        k = alike(buf, pos, total, count)
+        taken.append(k)
+        return k
+
+    monkeypatch.setattr(pcapng_module, "_alike_blocks", counting)
+    breaks = _STRETCH_BREAKS if order == "<" else [pcapng_epb(1, 1, bytes(26), order=">")]
+    data = _stretchy(breaks * 12, order=order)
+    assert len(data) > 3 * CHUNK
+    path = write(tmp_path, data)
+    in_runs = _same_either_way(path)
+    assert sum(k for k in taken if k > 1) > in_runs // 2  # most came in stretches
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32))
+def test_damaged_stretches_read_the_same_as_frames(
+    tmp_path_factory: pytest.TempPathFactory, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    data = _damaged(rnd, _stretchy(_STRETCH_BREAKS[:3], length=rnd.choice([1, 26, 40])))
+    path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
+    with contextlib.suppress(UnreadableCapture):
         _same_either_way(path)
