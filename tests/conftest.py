@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def _cache_dir(config: pytest.Config, name: str) -> Path:
     return where
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _keep_bytecode(config: pytest.Config) -> None:
     """Compiled modules are kept, in the cache directory, when the environment asks Python not
     to write bytecode beside the sources (``PYTHONDONTWRITEBYTECODE``).  Without them every
     process of the run — each xdist worker, every ``python -m bpdiag`` and pytester subprocess,
@@ -61,6 +62,74 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.dont_write_bytecode = False
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    _keep_bytecode(config)
+    _schedule_by_time(config)
+
+
+FILE_SECONDS = "bpdiag/file-seconds"
+
+
+class FileClock:
+    """How long each test file took (setup, call and teardown of its tests), kept in pytest's
+    cache at the end of a run: the next run under xdist hands out the longest files first
+    (``_longest_files_first``).  Files that did not run keep their last figure."""
+
+    def __init__(self, cache: pytest.Cache) -> None:
+        self.cache = cache
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid.split("::", 1)[0]] += report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        if self.seconds:
+            known = self.cache.get(FILE_SECONDS, {})
+            known.update({f: round(s, 3) for f, s in self.seconds.items()})
+            self.cache.set(FILE_SECONDS, known)
+
+
+def _file_seconds(config: pytest.Config) -> dict[str, float]:
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return {}
+    known = cache.get(FILE_SECONDS, {})
+    return known if isinstance(known, dict) else {}
+
+
+def _schedule_by_time(config: pytest.Config) -> None:
+    """On the xdist controller: record the files' times, and when a past run left them, hand
+    out the files in collection order (``--no-loadscope-reorder``), which
+    ``_longest_files_first`` makes longest first.  xdist's own order (most tests first) put
+    one-test files that take 20 s (mypy, a killed Dask worker) at the end of a run, where one
+    worker ran them while the other sat idle."""
+    cache = getattr(config, "cache", None)
+    if cache is None or hasattr(config, "workerinput"):
+        return
+    config.pluginmanager.register(FileClock(cache), "bpdiag-file-clock")
+    if getattr(config.option, "dist", "no") in ("loadfile", "loadscope") and _file_seconds(config):
+        config.option.loadscopereorder = False
+
+
+def _longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, order the test files by the time each took in the last run that
+    ran it, longest first; a file without a figure is estimated from its number of tests.
+    Tests keep their order within a file.  Every worker sorts the same collection the same
+    way, as xdist requires."""
+    known = _file_seconds(config)
+    if not known or not hasattr(config, "workerinput"):
+        return
+    per_test = sum(known.values()) / max(1, len(items))
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def cost(name: str) -> float:
+        return float(known.get(name, per_test * len(files[name])))
+
+    items[:] = [item for name in sorted(files, key=lambda n: -cost(n)) for item in files[name]]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection built — every imported module, the collected items and their
     parameters, Hypothesis's strategies — lives to the end of the session: moved out of the
@@ -71,9 +140,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The markers registered in pyproject.toml, from what each test uses: ``tshark`` for a
-    test that asks for tshark, ``live`` for tests/live."""
+    test that asks for tshark, ``live`` for tests/live; under xdist, the longest files first."""
+    _longest_files_first(config, items)
     live = ROOT / "tests" / "live"
     for item in items:
         if {"tshark", "dissect"} & set(getattr(item, "fixturenames", ())):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -23,6 +24,23 @@ def bpdiag(*args: str, **kw: Any) -> subprocess.CompletedProcess[Any]:
     with ``text=False``)."""
     options: dict[str, Any] = {"capture_output": True, "text": True, "cwd": ROOT, "timeout": 120}
     return subprocess.run([sys.executable, "-m", "bpdiag", *args], **{**options, **kw})
+
+
+def bpdiag_in_process(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """What ``bpdiag(*args)`` returns — status, standard output and error as text — from the
+    command run in this process (click's CliRunner, from the checkout's root), for the tests
+    of what a command prints and its status, where a fresh interpreter proves nothing more
+    (``bpdiag`` above keeps that for the entry point and the process's own exit code).  The
+    CLI's guard (bpdiag/exits.py) turns every end into an exit status, so any other
+    exception escaping the command is raised here, never read as a status."""
+    from click.testing import CliRunner
+
+    from bpdiag.cli import main
+
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+    argv = [sys.executable, "-m", "bpdiag", *args]
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
 
 
 def identifier(name: str) -> str:

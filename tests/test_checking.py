@@ -13,9 +13,9 @@ import pytest
 
 from bpdiag import checking
 from tests.conftest import OWN
-from tests.helpers import bpdiag
+from tests.helpers import bpdiag_in_process
 
-run = bpdiag
+run = bpdiag_in_process  # what check prints and its status; nothing a fresh process adds
 
 
 def folder_with(tmp_path: Path, *names: str, toml: str | None = None) -> Path:

@@ -12,22 +12,26 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import OWN, ROOT, SHARED
+from tests.helpers import bpdiag_in_process
 
 BPDIAG = [sys.executable, "-m", "bpdiag"]
 
 
+def run_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bpdiag ARGS``: the entry point and the process's exit status."""
+    return subprocess.run([*BPDIAG, *args], capture_output=True, text=True, cwd=ROOT)
+
+
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    if stdin is None:
-        return subprocess.run([*BPDIAG, *args], capture_output=True, text=True, cwd=ROOT)
-    r = subprocess.run([*BPDIAG, *args], capture_output=True, input=stdin, cwd=ROOT)
-    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
+    """The command in this process (``bpdiag_in_process``): what it prints and its status."""
+    return bpdiag_in_process(*args, stdin=stdin)
 
 
 def test_exit_0_on_success_and_1_on_failure() -> None:
-    ok = run("analyze", str(OWN / "legacy_justworks_success.btsnoop"))
+    ok = run_process("analyze", str(OWN / "legacy_justworks_success.btsnoop"))
     assert ok.returncode == 0, ok.stderr
     assert "LE legacy · Just Works · SUCCESS" in ok.stdout
-    bad = run("analyze", str(OWN / "not_in_pairing_mode.btsnoop"))
+    bad = run_process("analyze", str(OWN / "not_in_pairing_mode.btsnoop"))
     assert bad.returncode == 1
     assert "pairing-mode-inactive" in bad.stdout
     assert "Unspecified Reason (0x08)" in bad.stdout
@@ -50,7 +54,7 @@ def test_exit_2_with_one_line(tmp_path: Path, content: bytes | None, message: st
     p = tmp_path / "capture.btsnoop"
     if content is not None:
         p.write_bytes(content)
-    r = run("analyze", str(p))
+    r = run_process("analyze", str(p))
     assert r.returncode == 2
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()

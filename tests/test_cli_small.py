@@ -5,9 +5,9 @@ takes any case, and pair --help lists the simulated peer's knobs."""
 from __future__ import annotations
 
 from tests.conftest import OWN
-from tests.helpers import bpdiag
+from tests.helpers import bpdiag_in_process
 
-run = bpdiag
+run = bpdiag_in_process  # each a status and a message: nothing a fresh interpreter adds
 
 
 def test_compare_names_the_missing_file() -> None:

@@ -15,8 +15,10 @@ from tests.conftest import OWN, ROOT
 
 def _plugin_args() -> list[str]:
     """The inner pytest loads bpdiag's plugin and no other: the ``folder`` fixture turns the
-    entry points off (each of the dozen plugins installed beside it costs the inner
-    interpreter start-up time and none of them is under test)."""
+    entry points off (none of the dozen plugins installed beside it is under test).  It runs
+    in this process (``runpytest_inprocess``) with a configuration of its own: a fresh
+    interpreter per run added two seconds of start-up and tested nothing more, the entry
+    point being checked on its own above."""
     return ["-p", "bpdiag.pytest_plugin"]
 
 
@@ -46,7 +48,7 @@ def folder(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_one_item_per_capture_and_check_text_on_failure(
     pytester: pytest.Pytester, folder: Path
 ) -> None:
-    r = pytester.runpytest_subprocess(*_plugin_args(), "-v", "-p", "no:cacheprovider")
+    r = pytester.runpytest_inprocess(*_plugin_args(), "-v", "-p", "no:cacheprovider")
     r.assert_outcomes(passed=1, failed=2)
     out = r.stdout.str()
     assert "caps/expectations.toml::sc PASSED" in out
@@ -65,7 +67,7 @@ def test_one_item_per_capture_and_check_text_on_failure(
 def test_same_file_reached_several_ways_is_collected_once(
     pytester: pytest.Pytester, folder: Path
 ) -> None:
-    r = pytester.runpytest_subprocess(
+    r = pytester.runpytest_inprocess(
         *_plugin_args(), "-p", "no:cacheprovider", ".", "caps", "caps/expectations.toml"
     )
     r.assert_outcomes(passed=1, failed=2)
@@ -79,11 +81,11 @@ def test_testpaths_keep_a_projects_own_captures_out(
     tests = pytester.path / "tests"
     tests.mkdir()
     (tests / "test_x.py").write_text("def test_x():\n    pass\n")
-    r = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider")
+    r = pytester.runpytest_inprocess(*_plugin_args(), "-p", "no:cacheprovider")
     r.assert_outcomes(passed=1)
 
 
 def test_ini_switch_turns_collection_off(pytester: pytest.Pytester, folder: Path) -> None:
     pytester.makeini("[pytest]\nbpdiag_collect_expectations = false\n")
-    r = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider")
+    r = pytester.runpytest_inprocess(*_plugin_args(), "-p", "no:cacheprovider")
     assert r.ret == pytest.ExitCode.NO_TESTS_COLLECTED

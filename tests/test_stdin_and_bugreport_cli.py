@@ -16,14 +16,22 @@ from tests.capture.writers import (
     read_btsnoop_h4,
     snooz_blob,
 )
-from tests.helpers import bpdiag
+from tests.helpers import bpdiag, bpdiag_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "captures" / "dhkey_check_failed.btsnoop"
 
 
 def _run(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """The command in a process of its own, ``stdin`` on a real pipe."""
     return bpdiag(*args, input=stdin, text=False)
+
+
+def _run_file(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """The command on files, in this process (``bpdiag_in_process``), its output as bytes
+    like ``_run``'s."""
+    r = bpdiag_in_process(*args)
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.encode(), r.stderr.encode())
 
 
 def _pklg() -> bytes:
@@ -43,7 +51,7 @@ def test_analyze_stdin_is_the_same_as_the_file(tmp_path: Path, name: str, make) 
     path = tmp_path / "cap"
     path.write_bytes(data)
     piped = _run(["analyze", "--json", "-"], data)
-    direct = _run(["analyze", "--json", str(path)], b"")
+    direct = _run_file(["analyze", "--json", str(path)])
     assert piped.returncode == direct.returncode == 1
     a, b = json.loads(piped.stdout), json.loads(direct.stdout)
     assert a["capture"]["format"] == b["capture"]["format"] == name
@@ -68,7 +76,7 @@ def test_zip_on_stdin_and_as_a_file(tmp_path: Path) -> None:
     )
     path = tmp_path / "bugreport-x.zip"
     path.write_bytes(z)
-    r = _run(["analyze", str(path)], b"")
+    r = _run_file(["analyze", str(path)])
     assert r.returncode == 1
     heads = [line for line in r.stdout.decode().splitlines() if line.startswith("=== ")]
     assert heads == [

@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 
 from bpdiag.report.terminal import escape_controls, escape_line
-from tests.helpers import bpdiag
+from tests.helpers import bpdiag, bpdiag_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH_DELTA_US = 0x00E03AB44A676000
@@ -55,12 +55,12 @@ def test_the_passkey_is_redacted_unless_show_keys(tmp_path: Path) -> None:
     cap = tmp_path / "passkey.btsnoop"
     _capture(cap)
     for args in (("dump",), ("dump", "--json")):
-        out = bpdiag(*args, str(cap)).stdout
+        out = bpdiag_in_process(*args, str(cap)).stdout
         assert "654321" not in out and "f1fb09" not in out  # decoded, and as params hex
         assert "redacted" in out
     lines = [
         json.loads(x)
-        for x in bpdiag("dump", "--json", "--show-keys", str(cap)).stdout.split("\n")
+        for x in bpdiag_in_process("dump", "--json", "--show-keys", str(cap)).stdout.split("\n")
         if x
     ]
     assert [x["fields"]["passkey"] for x in lines if "passkey" in x["fields"]] == [654321, 654321]
@@ -73,6 +73,6 @@ def test_html_is_never_written_over_the_capture(tmp_path: Path) -> None:
     link.symlink_to(cap)
     for target in (cap, link, tmp_path / "sub" / ".." / "c.btsnoop"):
         (tmp_path / "sub").mkdir(exist_ok=True)
-        r = bpdiag("analyze", str(cap), "--html", str(target))
+        r = bpdiag_in_process("analyze", str(cap), "--html", str(target))
         assert r.returncode == 2 and "refusing to write the report over it" in r.stderr
     assert cap.read_bytes() == (ROOT / "captures" / "legacy_justworks_success.btsnoop").read_bytes()

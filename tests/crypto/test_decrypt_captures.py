@@ -19,6 +19,7 @@ from bpdiag.diagnose import diagnose
 from bpdiag.report.json_objects import pairing_json
 from bpdiag.report.text import render_text
 from tests.conftest import ROOT, SHARED, require_shared
+from tests.helpers import bpdiag_in_process
 from tests.tshark import Tshark, any_of, present, protocol, smp_opcodes
 
 
@@ -243,12 +244,7 @@ def test_decrypt_refuses_to_overwrite_its_input(tmp_path) -> None:  # type: igno
     src.write_bytes(data)
     os.symlink(src, tmp_path / "alias.pcap")
     for out in (src, tmp_path / "alias.pcap"):
-        r = subprocess.run(
-            [sys.executable, "-m", "bpdiag", "decrypt", str(src), "-o", str(out)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
+        r = bpdiag_in_process("decrypt", str(src), "-o", str(out))
         assert r.returncode == 2 and "capture being read" in r.stderr
     assert src.read_bytes() == data
 
@@ -261,11 +257,6 @@ def test_decrypt_does_not_write_through_a_symbolic_link(tmp_path) -> None:  # ty
     other.write_text("keep")
     os.symlink(other, tmp_path / "out.pcapng")
     capture = str(SHARED / "lephdr_legacy_passkey_whad.pcap")
-    r = subprocess.run(
-        [sys.executable, "-m", "bpdiag", "decrypt", capture, "-o", str(tmp_path / "out.pcapng")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    r = bpdiag_in_process("decrypt", capture, "-o", str(tmp_path / "out.pcapng"))
     assert r.returncode == 2 and "is a symbolic link" in r.stderr
     assert other.read_text() == "keep"

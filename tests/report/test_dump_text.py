@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from bpdiag.report.dump_text import field_text
-from tests.conftest import OWN, ROOT
+from tests.conftest import OWN
+from tests.helpers import bpdiag_in_process
 
 
 def test_smp_fields_are_named() -> None:
@@ -33,12 +32,7 @@ def test_smp_fields_are_named() -> None:
 
 
 def test_dump_lines_and_times() -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "bpdiag", "dump", str(OWN / "mitm_unsatisfiable.btsnoop")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    r = bpdiag_in_process("dump", str(OWN / "mitm_unsatisfiable.btsnoop"))
     lines = r.stdout.splitlines()
     times = [float(m.group(1)) for m in (re.match(r"#\d+\s+\+(\d+\.\d+)s ", x) for x in lines) if m]
     assert len(times) == len(lines) and 0 <= times[0] < 1 and times == sorted(times)
