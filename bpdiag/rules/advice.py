@@ -216,6 +216,36 @@ def _commands(io: int, mitm: bool, sc: bool, bonding: bool, enable_sc: bool) -> 
     return commands
 
 
+@cache
+def _peer_is(peer_io: int) -> str:
+    return f"the peer is {io_capability_name(peer_io)}"
+
+
+@cache
+def _why_rest(
+    need_mitm: bool, shown_mitm: bool, known_rsp: bool, sc: bool, peer_sc: bool, method: str
+) -> str:
+    """The clauses of a suggestion's ``why`` after the first (what the peer is), each with
+    its "; ", and the method the spec selects: the same few for every failure of a log."""
+    why = []
+    if need_mitm and not shown_mitm:
+        why.append(
+            "its refusal with Authentication Requirements (0x03) says it needs more than was "
+            "offered: MITM (or Secure Connections)"
+        )
+    elif need_mitm:
+        why.append("it requires MITM")
+    elif known_rsp:
+        why.append("it does not require MITM")
+    if sc and peer_sc:
+        why.append("it supports LE Secure Connections")
+    elif sc:
+        why.append("offering Secure Connections costs nothing (it falls back to legacy)")
+    return "".join(f"; {w}" for w in why) + (
+        f" — with these settings the spec selects {method.replace('_', ' ')}."
+    )
+
+
 def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     """The least demanding local parameters that satisfy the peer, for a failed pairing.
     ``earlier``: the peer's Pairing Response from an earlier attempt, used when this attempt
@@ -285,33 +315,20 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
             also=also,
         )
     io, mitm, method = choice
-    why = []
     if rsp is not None and rsp is not p.response:
-        why.append(
+        first = (
             f"no Pairing Response in this attempt; the peer's earlier Pairing Response "
             f"#{rsp.frame} shows it is {io_capability_name(rsp.io_capability)}"
         )
     elif peer_io is not None:
-        why.append(f"the peer is {io_capability_name(peer_io)}")
+        first = _peer_is(peer_io)
     else:
-        why.append(
+        first = (
             "no Pairing Response from this peer is in the capture, so its IO capability, MITM "
             "and SC support are not known"
         )
     shown_mitm = bool((rsp and rsp.mitm) or (p.security_request and p.security_request.mitm))
-    if need_mitm and not shown_mitm:
-        why.append(
-            "its refusal with Authentication Requirements (0x03) says it needs more than was "
-            "offered: MITM (or Secure Connections)"
-        )
-    elif need_mitm:
-        why.append("it requires MITM")
-    elif rsp is not None:
-        why.append("it does not require MITM")
-    if sc and peer_sc:
-        why.append("it supports LE Secure Connections")
-    elif sc:
-        why.append("offering Secure Connections costs nothing (it falls back to legacy)")
+    why = first + _why_rest(need_mitm, shown_mitm, rsp is not None, sc, bool(peer_sc), method)
     commands = list(
         _commands(io, mitm, sc, bonding, sc and p.request is not None and not p.request.sc)
     )
@@ -323,7 +340,7 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
         bonding=bonding,
         max_key_size=16,
         method=method,
-        why="; ".join(why) + f" — with these settings the spec selects {method.replace('_', ' ')}.",
+        why=why,
         also=also,
         commands=commands,
     )

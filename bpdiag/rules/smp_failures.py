@@ -10,10 +10,11 @@ pairing window.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
-from bpdiag.analysis.features import exchanged
-from bpdiag.analysis.index import index_of
+from bpdiag.analysis.features import Exchange, exchanged
+from bpdiag.analysis.index import AnalysisIndex, index_of
 from bpdiag.analysis.model import (
     DEBUG_KEY_CHECKS,
     PUBLIC_KEY_CHECKS,
@@ -56,20 +57,41 @@ KEY_SIZE = _SIMPLE[ErrorCode.ENCRYPTION_KEY_SIZE]
 OTHER = rule("pairing-failed")
 
 
+_SIDES = {
+    Side.INITIATOR: "the central (initiator)",
+    Side.RESPONDER: "the peripheral (responder)",
+}
+
+
 def _side(sent_by: Side) -> str:
-    return {
-        Side.INITIATOR: "the central (initiator)",
-        Side.RESPONDER: "the peripheral (responder)",
-    }.get(sent_by, "one side")
+    return _SIDES.get(sent_by, "one side")
+
+
+@cache
+def _offered(io_capability_name: str, mitm: bool, sc: bool, bonding: bool, max_key: int) -> str:
+    """What one side's features offer, in the words ``_params`` quotes (each distinct offer
+    is worded once: the pairings of a long log repeat the same few)."""
+    return (
+        f"{io_capability_name}, MITM {'yes' if mitm else 'no'}, SC {'yes' if sc else 'no'}, "
+        f"bonding {'yes' if bonding else 'no'}, max key size {max_key}"
+    )
+
+
+_WHICH = {which: f"Pairing {which.capitalize()} #" for which in Exchange}
 
 
 def _params(p: Pairing) -> str:
     return "; ".join(
-        f"Pairing {which.capitalize()} #{f.frame}: {f.io_capability_name}, "
-        f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
-        f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
+        f"{_WHICH[which]}{f.frame}: "
+        + _offered(f.io_capability_name, f.mitm, f.sc, f.bonding, f.max_key_size)
         for which, f in exchanged(p)
     )
+
+
+@cache
+def _sent_failed(sent_by: Side, name: str, reason: int) -> str:
+    """``The central (initiator) sent Pairing Failed: NAME (0xNN) at #`` (the frame follows)."""
+    return f"{_side(sent_by).capitalize()} sent Pairing Failed: {name} (0x{reason:02x}) at #"
 
 
 def _evidence(p: Pairing) -> list[int]:
@@ -204,11 +226,11 @@ def _verified(p: Pairing) -> str:
     return out
 
 
-def _advertising_note(analysis: Analysis, p: Pairing) -> str:
-    conn = index_of(analysis).connection(p.connection)
+def _advertising_note(idx: AnalysisIndex, p: Pairing) -> str:
+    conn = idx.connection(p.connection)
     if conn is None or conn.peripheral.address is None:
         return ""
-    for adv in index_of(analysis).discoverable_advertising(conn.peripheral.address):
+    for adv in idx.discoverable_advertising(conn.peripheral.address):
         if adv.address == conn.peripheral.address and adv.flags is not None:
             if adv.flags & 0x01:
                 return (
@@ -226,6 +248,7 @@ def _advertising_note(analysis: Analysis, p: Pairing) -> str:
 
 @check
 def smp_failures(analysis: Analysis) -> Iterator[Finding]:
+    idx = index_of(analysis)
     for p in analysis.pairings:
         f = p.failure
         if f is None or f.layer != Layer.SMP:
@@ -249,7 +272,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     PAIRING_MODE_INACTIVE,
                     f"{sr}it answered the {req} at once with {f.name} (0x{f.reason:02x}) "
                     f"at #{f.frame}, before any key exchange — the behaviour of a device that "
-                    f"is not in pairing mode.{_advertising_note(analysis, p)}",
+                    f"is not in pairing mode.{_advertising_note(idx, p)}",
                     frames,
                     **where,
                 )
@@ -270,10 +293,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             )
             continue
         info = _SIMPLE.get(f.reason, OTHER)
-        detail = (
-            f"{_side(f.sent_by).capitalize()} sent Pairing Failed: {f.name} (0x{f.reason:02x}) "
-            f"at #{f.frame}."
-        )
+        detail = f"{_sent_failed(f.sent_by, f.name, f.reason)}{f.frame}."
         if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
             detail += (
                 " The capture does not show who sent "
@@ -289,7 +309,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         detail += _verified(p)
         frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
-            n_earlier, first_failed = index_of(analysis).failed_before(p.id)
+            n_earlier, first_failed = idx.failed_before(p.id)
             if n_earlier and first_failed is not None:
                 detail += (
                     f" {n_earlier} earlier failed attempt(s) in this capture "
@@ -337,6 +357,8 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.CONFIRM_VALUE_FAILED):
+        if not p.checks:
+            continue  # (most pairings: nothing was checked)
         wrong = [
             c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
         ]
@@ -359,6 +381,11 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
+        req, rsp = p.request, p.response
+        if (req is None or 7 <= req.max_key_size <= 16) and (
+            rsp is None or 7 <= rsp.max_key_size <= 16
+        ):
+            continue  # both in range (or not captured): the common case, without exchanged()
         for which, f in exchanged(p):
             if not 7 <= f.max_key_size <= 16:
                 yield finding(
