@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from bpdiag.analysis.features import Exchange, exchanged
+from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import AnalysisIndex, index_of
 from bpdiag.analysis.model import (
     DEBUG_KEY_CHECKS,
@@ -29,7 +29,7 @@ from bpdiag.analysis.model import (
 from bpdiag.analysis.pairing_method import table_method
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, IoCapability
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 from bpdiag.rules.evidence import check_detail
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
@@ -77,15 +77,18 @@ def _offered(io_capability_name: str, mitm: bool, sc: bool, bonding: bool, max_k
     )
 
 
-_WHICH = {which: f"Pairing {which.capitalize()} #" for which in Exchange}
-
-
 def _params(p: Pairing) -> str:
-    return "; ".join(
-        f"{_WHICH[which]}{f.frame}: "
-        + _offered(f.io_capability_name, f.mitm, f.sc, f.bonding, f.max_key_size)
-        for which, f in exchanged(p)
-    )
+    """Each captured half of the feature exchange (``exchanged``'s order: request first)
+    as ``Pairing Request #N: <what it offers>``, joined by "; "."""
+    req, rsp = p.request, p.response
+    parts = []
+    if req is not None:
+        offer = _offered(req.io_capability_name, req.mitm, req.sc, req.bonding, req.max_key_size)
+        parts.append(f"Pairing Request #{req.frame}: {offer}")
+    if rsp is not None:
+        offer = _offered(rsp.io_capability_name, rsp.mitm, rsp.sc, rsp.bonding, rsp.max_key_size)
+        parts.append(f"Pairing Response #{rsp.frame}: {offer}")
+    return "; ".join(parts)
 
 
 @cache
@@ -98,7 +101,10 @@ def _evidence(p: Pairing) -> list[int]:
     frames = []
     if p.security_request is not None:
         frames.append(p.security_request.frame)
-    frames.extend(f.frame for _, f in exchanged(p))
+    if p.request is not None:  # the exchange's frames, request first (``exchanged``)
+        frames.append(p.request.frame)
+    if p.response is not None:
+        frames.append(p.response.frame)
     if p.failure is not None:
         frames.append(p.failure.frame)
     return frames
@@ -190,8 +196,9 @@ def _relevant_mismatches(p: Pairing) -> list[Any]:
     ]
 
 
-def _verified(p: Pairing) -> str:
-    """What the checks redone from the capture's public values say (analysis/verify.py)."""
+def _verified(p: Pairing, mismatches: list[Any]) -> str:
+    """What the checks redone from the capture's public values say (analysis/verify.py);
+    ``mismatches``: ``_relevant_mismatches(p)``."""
     out = ""
     if (
         p.numeric_value is not None
@@ -204,7 +211,8 @@ def _verified(p: Pairing) -> str:
             "to each other directly (a man in the middle) or one stack computes it wrongly; "
             "if both showed it, a user pressed No or did not answer in time."
         )
-    mismatches = _relevant_mismatches(p)
+    if not p.checks:
+        return out
     matches = [c for c in p.checks if c.result == CheckResult.MATCH]
     if mismatches:
         out += " Checked from the capture: " + "; ".join(check_detail(c) for c in mismatches) + "."
@@ -254,7 +262,6 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         if f is None or f.layer != Layer.SMP:
             continue
         frames = _evidence(p)
-        where: Where = {"connection": p.connection, "pairing": p.id}
         if (
             f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
             and f.sent_by == Side.RESPONDER
@@ -274,14 +281,15 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     f"at #{f.frame}, before any key exchange — the behaviour of a device that "
                     f"is not in pairing mode.{_advertising_note(idx, p)}",
                     frames,
-                    **where,
+                    connection=p.connection,
+                    pairing=p.id,
                 )
                 continue
         if f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS:
             kind = _auth_requirements(p)
             if kind is not None:
                 info, detail = kind
-                yield finding(info, detail, frames, **where)
+                yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
                 continue
             yield finding(
                 OTHER,
@@ -289,7 +297,8 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                 f"Requirements (0x03) at #{f.frame}; the fields seen do not show which "
                 f"requirement. {_params(p)}",
                 frames,
-                **where,
+                connection=p.connection,
+                pairing=p.id,
             )
             continue
         info = _SIMPLE.get(f.reason, OTHER)
@@ -306,8 +315,9 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         params = _params(p)
         if params:
             detail += f" {params}."
-        detail += _verified(p)
-        frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
+        mismatches = _relevant_mismatches(p) if p.checks else []
+        detail += _verified(p, mismatches)
+        frames = sorted({*frames, *(c.frame for c in mismatches)})
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
             n_earlier, first_failed = idx.failed_before(p.id)
             if n_earlier and first_failed is not None:
@@ -315,7 +325,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     f" {n_earlier} earlier failed attempt(s) in this capture "
                     f"(first at #{first_failed.first_frame})."
                 )
-        yield finding(info, detail, frames, **where)
+        yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
 
 
 COMMITMENT_NOT_CHECKED = rule("commitment-not-checked")
