@@ -405,11 +405,14 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
         if peer is None or p.request is None:
             continue
-        key = (peer, _request_key(p.request))
-        if p.outcome == Outcome.FAILED and key in later_success:
-            proven[p.id] = later_success[key]
-        elif p.outcome == Outcome.SUCCESS:
-            later_success[key] = p
+        outcome = p.outcome
+        if outcome == Outcome.FAILED:
+            if later_success:  # (no key to build before the first success is met)
+                ok = later_success.get((peer, _request_key(p.request)))
+                if ok is not None:
+                    proven[p.id] = ok
+        elif outcome == Outcome.SUCCESS:
+            later_success[(peer, _request_key(p.request))] = p
     refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
     # the latest Pairing Response from a resolvable private address no IRK resolved

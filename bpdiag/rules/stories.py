@@ -48,7 +48,9 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 @dataclass(slots=True)
 class _Peer:
     pairings: list[Pairing] = field(default_factory=list)
-    addresses: list[str] = field(default_factory=list)  # as each connection showed it
+    # the addresses other than its key that its connections showed (private addresses an
+    # IRK resolved to the key), in order; None for the many peers that used only the key
+    aliases: list[str] | None = None
 
 
 def remote(c: Connection) -> Endpoint:
@@ -86,7 +88,7 @@ def is_unresolved_rpa(c: Connection) -> bool:
 
 def _label(addr: str, peer: _Peer) -> str:
     """The peer as a finding names it: its identity and the private addresses it used."""
-    others = [a for a in dict.fromkeys(peer.addresses) if a != addr]
+    others = list(dict.fromkeys(peer.aliases)) if peer.aliases else None
     if not others:
         return addr
     return f"{addr} (identity address; it connected as {', '.join(others)})"
@@ -125,7 +127,12 @@ def _peers(analysis: Analysis) -> Peers:
             peer = peers.get(addr)
             if peer is None:
                 peer = peers[addr] = _Peer()
-            peer.addresses.append(ep.address or addr)
+            shown = ep.address
+            if shown is not None and shown != addr:
+                if peer.aliases is None:
+                    peer.aliases = [shown]
+                else:
+                    peer.aliases.append(shown)
             peer_of[c.id] = peer
             of_connection[c.id] = addr
     for p in analysis.pairings:
