@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
@@ -176,27 +176,23 @@ def _choice(
     """The first local IO capability (in ``_LOCAL_IO``'s order) whose method meets the
     peer's needs: (io, mitm, method), or None; the same few inputs recur for every
     failure of a long log, so each is worked out once."""
+    if peer_io is None:
+        # Peer IO unknown (no Pairing Response): offer what a typical central can.
+        if need_mitm:
+            return (KEYBOARD_DISPLAY, need_mitm, "passkey_entry or numeric_comparison")
+        return (NO_INPUT_NO_OUTPUT, need_mitm, "just_works")
+    peer = partial(
+        select_method, responder_io=peer_io, responder_oob=peer_oob, responder_mitm=peer_mitm
+    )
     for io in _LOCAL_IO:
-        mitm = need_mitm
-        if peer_io is None:
-            # Peer IO unknown (no Pairing Response): offer what a typical central can.
-            io = KEYBOARD_DISPLAY if need_mitm else NO_INPUT_NO_OUTPUT
-            method = "passkey_entry or numeric_comparison" if need_mitm else "just_works"
-            return (io, mitm, method)
-        sel = select_method(
-            initiator_io=io,
-            responder_io=peer_io,
-            initiator_oob=False,
-            responder_oob=peer_oob,
-            initiator_mitm=mitm,
-            responder_mitm=peer_mitm,
-            secure_connections=sc,
+        sel = peer(
+            initiator_io=io, initiator_oob=False, initiator_mitm=need_mitm, secure_connections=sc
         )
         if sel is None:
             continue
         if need_mitm and not sel.authenticated:
             continue
-        return (io, mitm, sel.method.value)
+        return (io, need_mitm, sel.method.value)
     return None
 
 
