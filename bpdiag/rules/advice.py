@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import cache, partial
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
@@ -43,7 +44,7 @@ from bpdiag.analysis.pairing_method import (
 from bpdiag.decode.monitor import MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, io_capability_name
-from bpdiag.rules.stories import is_unresolved_rpa, peer_key
+from bpdiag.rules.stories import is_unresolved_rpa, peers_of
 
 # Local IO capabilities in order of preference (least user interaction first).
 _LOCAL_IO = [NO_INPUT_NO_OUTPUT, DISPLAY_YES_NO, KEYBOARD_DISPLAY, KEYBOARD_ONLY, DISPLAY_ONLY]
@@ -94,8 +95,16 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
     return mitm, sc, bonding
 
 
-def _state_is_the_cause(p: Pairing) -> str | None:
-    """Why the peer's state, not the request, explains the failure (or None)."""
+_STATE_FIX = "; the fix is the peer's state: "
+_NOT_IN_PAIRING_MODE = (
+    "put it in pairing mode (e.g. hold its Bluetooth button) and pair within its window"
+)
+_BACK_OFF = "wait for its back-off to expire (or power-cycle it) before retrying"
+
+
+def _peer_state(p: Pairing) -> tuple[str, str] | None:
+    """Why the peer's state, not the request, explains the failure, and the fix for that
+    state (the fix is the same words for every pairing: it names no frame), or None."""
     f = p.failure
     if f is None or f.layer != Layer.SMP or f.sent_by != Side.RESPONDER:
         return None
@@ -106,26 +115,33 @@ def _state_is_the_cause(p: Pairing) -> str | None:
     ):
         return (
             f"the peer refused at once ({f.name}, #{f.frame}) before any parameter exchange — "
-            "the request was not the cause; the fix is the peer's state: put it in pairing "
-            "mode (e.g. hold its Bluetooth button) and pair within its window"
+            "the request was not the cause",
+            _NOT_IN_PAIRING_MODE,
         )
     if f.reason == ErrorCode.REPEATED_ATTEMPTS:
         return (
-            f"the peer refused with Repeated Attempts (#{f.frame}) — the request was not the "
-            "cause; the fix is the peer's state: wait for its back-off to expire (or "
-            "power-cycle it) before retrying"
+            f"the peer refused with Repeated Attempts (#{f.frame}) — the request was not the cause",
+            _BACK_OFF,
         )
     return None
 
 
-def _keep_request(p: Pairing, req: Features, state: str, rsp: Features | None) -> Suggestion:
+def _state_is_the_cause(p: Pairing) -> str | None:
+    """Why the peer's state, not the request, explains the failure (or None)."""
+    state = _peer_state(p)
+    return None if state is None else state[0] + _STATE_FIX + state[1]
+
+
+def _keep_request(
+    p: Pairing, req: Features, state: tuple[str, str], rsp: Features | None
+) -> Suggestion:
     """The request was fine: advise the same parameters and the state change."""
     method = "unknown (no Pairing Response from this peer in the capture)"
     if rsp is not None:
         sel = method_for(req, rsp)
         if sel is not None:
             method = sel.method.value
-    agent = _BLUEZ_AGENT.get(req.io_capability, "KeyboardDisplay")
+    why, fix = state
     return Suggestion(
         pairing=p.id,
         io_capability=io_capability_name(req.io_capability),
@@ -134,14 +150,95 @@ def _keep_request(p: Pairing, req: Features, state: str, rsp: Features | None) -
         bonding=req.bonding,
         max_key_size=req.max_key_size,
         method=method,
-        why=state[0].upper()
-        + state[1:]
+        why=why[0].upper()
+        + why[1:]
+        + _STATE_FIX
+        + fix
         + f". Keep the parameters of Pairing Request #{req.frame}.",
-        also=[state.split("; the fix is the peer's state: ", 1)[-1]],
-        commands=[
-            f"bluetoothctl: agent {agent} ; default-agent ; pair <address>   (once the device "
-            "is in pairing mode)",
-        ],
+        also=[fix],
+        commands=list(_keep_commands(req.io_capability)),
+    )
+
+
+@cache
+def _keep_commands(io: int) -> tuple[str, ...]:
+    agent = _BLUEZ_AGENT.get(io, "KeyboardDisplay")
+    return (
+        f"bluetoothctl: agent {agent} ; default-agent ; pair <address>   (once the device "
+        "is in pairing mode)",
+    )
+
+
+@cache
+def _choice(
+    peer_io: int | None, peer_oob: bool, need_mitm: bool, peer_mitm: bool, sc: bool
+) -> tuple[int, bool, str] | None:
+    """The first local IO capability (in ``_LOCAL_IO``'s order) whose method meets the
+    peer's needs: (io, mitm, method), or None; the same few inputs recur for every
+    failure of a long log, so each is worked out once."""
+    if peer_io is None:
+        # Peer IO unknown (no Pairing Response): offer what a typical central can.
+        if need_mitm:
+            return (KEYBOARD_DISPLAY, need_mitm, "passkey_entry or numeric_comparison")
+        return (NO_INPUT_NO_OUTPUT, need_mitm, "just_works")
+    peer = partial(
+        select_method, responder_io=peer_io, responder_oob=peer_oob, responder_mitm=peer_mitm
+    )
+    for io in _LOCAL_IO:
+        sel = peer(
+            initiator_io=io, initiator_oob=False, initiator_mitm=need_mitm, secure_connections=sc
+        )
+        if sel is None:
+            continue
+        if need_mitm and not sel.authenticated:
+            continue
+        return (io, need_mitm, sel.method.value)
+    return None
+
+
+@cache
+def _commands(io: int, mitm: bool, sc: bool, bonding: bool, enable_sc: bool) -> tuple[str, ...]:
+    """The commands that set up the suggested parameters (``enable_sc``: the adapter did
+    not offer SC, so it must be turned on first)."""
+    agent = _BLUEZ_AGENT[io]
+    commands = (
+        f"bluetoothctl: agent {agent} ; default-agent ; pair <address>",
+        "bpdiag pair <address> --io "
+        f"{agent} {'--mitm' if mitm else '--no-mitm'} {'--sc' if sc else '--legacy'} "
+        f"{'--bond' if bonding else '--no-bond'} --key-size 16",
+    )
+    if enable_sc:
+        return ("btmgmt sc on   (enable LE Secure Connections on the adapter)", *commands)
+    return commands
+
+
+@cache
+def _peer_is(peer_io: int) -> str:
+    return f"the peer is {io_capability_name(peer_io)}"
+
+
+@cache
+def _why_rest(
+    need_mitm: bool, shown_mitm: bool, known_rsp: bool, sc: bool, peer_sc: bool, method: str
+) -> str:
+    """The clauses of a suggestion's ``why`` after the first (what the peer is), each with
+    its "; ", and the method the spec selects: the same few for every failure of a log."""
+    why = []
+    if need_mitm and not shown_mitm:
+        why.append(
+            "its refusal with Authentication Requirements (0x03) says it needs more than was "
+            "offered: MITM (or Secure Connections)"
+        )
+    elif need_mitm:
+        why.append("it requires MITM")
+    elif known_rsp:
+        why.append("it does not require MITM")
+    if sc and peer_sc:
+        why.append("it supports LE Secure Connections")
+    elif sc:
+        why.append("offering Secure Connections costs nothing (it falls back to legacy)")
+    return "".join(f"; {w}" for w in why) + (
+        f" — with these settings the spec selects {method.replace('_', ' ')}."
     )
 
 
@@ -151,7 +248,7 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     has none (and said so)."""
     if p.outcome == Outcome.SUCCESS:
         return None
-    state = _state_is_the_cause(p)
+    state = _peer_state(p)
     rsp = p.response if p.response is not None else earlier
     if state is not None and p.request is not None:
         return _keep_request(p, p.request, state, rsp)
@@ -168,34 +265,11 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
     )
     # Offering SC costs nothing when the peer's support is unknown: it falls back to legacy.
     sc = peer_sc is None or bool(peer_sc) or sc_only_peer
-    choice = None
-    for io in _LOCAL_IO:
-        mitm = need_mitm
-        if peer_io is None:
-            # Peer IO unknown (no Pairing Response): offer what a typical central can.
-            io = KEYBOARD_DISPLAY if need_mitm else NO_INPUT_NO_OUTPUT
-            method = "passkey_entry or numeric_comparison" if need_mitm else "just_works"
-            choice = (io, mitm, method)
-            break
-        sel = select_method(
-            initiator_io=io,
-            responder_io=peer_io,
-            initiator_oob=False,
-            responder_oob=peer_oob,
-            initiator_mitm=mitm,
-            responder_mitm=bool(rsp and rsp.mitm),
-            secure_connections=sc,
-        )
-        if sel is None:
-            continue
-        if need_mitm and not sel.authenticated:
-            continue
-        choice = (io, mitm, sel.method.value)
-        break
+    choice = _choice(peer_io, peer_oob, need_mitm, bool(rsp and rsp.mitm), sc)
     also: list[str] = []
     f = p.failure
     if state is not None:
-        also.append(state.split("; the fix is the peer's state: ", 1)[-1])
+        also.append(state[1])
     elif (
         f is not None
         and f.layer == Layer.SMP
@@ -237,42 +311,23 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
             also=also,
         )
     io, mitm, method = choice
-    why = []
     if rsp is not None and rsp is not p.response:
-        why.append(
+        first = (
             f"no Pairing Response in this attempt; the peer's earlier Pairing Response "
             f"#{rsp.frame} shows it is {io_capability_name(rsp.io_capability)}"
         )
     elif peer_io is not None:
-        why.append(f"the peer is {io_capability_name(peer_io)}")
+        first = _peer_is(peer_io)
     else:
-        why.append(
+        first = (
             "no Pairing Response from this peer is in the capture, so its IO capability, MITM "
             "and SC support are not known"
         )
     shown_mitm = bool((rsp and rsp.mitm) or (p.security_request and p.security_request.mitm))
-    if need_mitm and not shown_mitm:
-        why.append(
-            "its refusal with Authentication Requirements (0x03) says it needs more than was "
-            "offered: MITM (or Secure Connections)"
-        )
-    elif need_mitm:
-        why.append("it requires MITM")
-    elif rsp is not None:
-        why.append("it does not require MITM")
-    if sc and peer_sc:
-        why.append("it supports LE Secure Connections")
-    elif sc:
-        why.append("offering Secure Connections costs nothing (it falls back to legacy)")
-    agent = _BLUEZ_AGENT[io]
-    commands = [
-        f"bluetoothctl: agent {agent} ; default-agent ; pair <address>",
-        "bpdiag pair <address> --io "
-        f"{agent} {'--mitm' if mitm else '--no-mitm'} {'--sc' if sc else '--legacy'} "
-        f"{'--bond' if bonding else '--no-bond'} --key-size 16",
-    ]
-    if sc and p.request is not None and not p.request.sc:
-        commands.insert(0, "btmgmt sc on   (enable LE Secure Connections on the adapter)")
+    why = first + _why_rest(need_mitm, shown_mitm, rsp is not None, sc, bool(peer_sc), method)
+    commands = list(
+        _commands(io, mitm, sc, bonding, sc and p.request is not None and not p.request.sc)
+    )
     return Suggestion(
         pairing=p.id,
         io_capability=io_capability_name(io),
@@ -281,7 +336,7 @@ def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
         bonding=bonding,
         max_key_size=16,
         method=method,
-        why="; ".join(why) + f" — with these settings the spec selects {method.replace('_', ' ')}.",
+        why=why,
         also=also,
         commands=commands,
     )
@@ -335,21 +390,25 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
 
     gatttool = gatttool_seen(analysis)
-    conns = {c.id: c for c in analysis.connections}
+    idx = index_of(analysis)
     # the same peer across its private addresses where an IRK resolved them (peer_key)
-    peer_conns = [conns.get(p.connection) for p in analysis.pairings]
-    peers = [peer_key(c) if c is not None else None for c in peer_conns]
+    peer_of = peers_of(analysis).of_connection
+    peer_conns = [idx.connection(p.connection) for p in analysis.pairings]
+    peers = [peer_of.get(p.connection) for p in analysis.pairings]
     # (peer, request) → the next pairing that succeeded with it, filled walking backwards
     later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
     proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
     for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
         if peer is None or p.request is None:
             continue
-        key = (peer, _request_key(p.request))
-        if p.outcome == Outcome.FAILED and key in later_success:
-            proven[p.id] = later_success[key]
-        elif p.outcome == Outcome.SUCCESS:
-            later_success[key] = p
+        outcome = p.outcome
+        if outcome == Outcome.FAILED:
+            if later_success:  # (no key to build before the first success is met)
+                ok = later_success.get((peer, _request_key(p.request)))
+                if ok is not None:
+                    proven[p.id] = ok
+        elif outcome == Outcome.SUCCESS:
+            later_success[(peer, _request_key(p.request))] = p
     refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
     # the latest Pairing Response from a resolvable private address no IRK resolved

@@ -72,7 +72,7 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
     # then sends for the same device (src/adapter.c user_confirm_request_callback), are one
     # finding with both as evidence.
     said_at: MonitorEvent | None = None  # the last "no agent" line not yet reported
-    local_failures = _local_failures(analysis)
+    local_failures: list[tuple[int, str]] | None = None  # read at the first negative reply
     for ev in idx.monitor_events(MonitorOpcode.USER_LOGGING, MonitorOpcode.CONTROL_COMMAND):
         v = ev.values
         if ev.opcode == MonitorOpcode.USER_LOGGING:
@@ -83,6 +83,8 @@ def monitor_findings(analysis: Analysis) -> Iterator[Finding]:
                 yield _no_agent(said_at, None)
             said_at = ev
         elif v.get("opcode") in MGMT_NEGATIVE_REPLIES:
+            if local_failures is None:
+                local_failures = _local_failures(analysis)
             yield _no_agent(said_at, ev, local_failures)
             said_at = None
     if said_at is not None:

@@ -10,10 +10,11 @@ pairing window.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from bpdiag.analysis.features import exchanged
-from bpdiag.analysis.index import index_of
+from bpdiag.analysis.index import AnalysisIndex, index_of
 from bpdiag.analysis.model import (
     DEBUG_KEY_CHECKS,
     PUBLIC_KEY_CHECKS,
@@ -28,7 +29,7 @@ from bpdiag.analysis.model import (
 from bpdiag.analysis.pairing_method import table_method
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, IoCapability
-from bpdiag.rules.base import Finding, RuleInfo, Where, check, finding, rule
+from bpdiag.rules.base import Finding, RuleInfo, check, finding, rule
 from bpdiag.rules.evidence import check_detail
 from bpdiag.rules.passkey_verdict import legacy_passkey_conclusion
 
@@ -56,27 +57,54 @@ KEY_SIZE = _SIMPLE[ErrorCode.ENCRYPTION_KEY_SIZE]
 OTHER = rule("pairing-failed")
 
 
+_SIDES = {
+    Side.INITIATOR: "the central (initiator)",
+    Side.RESPONDER: "the peripheral (responder)",
+}
+
+
 def _side(sent_by: Side) -> str:
-    return {
-        Side.INITIATOR: "the central (initiator)",
-        Side.RESPONDER: "the peripheral (responder)",
-    }.get(sent_by, "one side")
+    return _SIDES.get(sent_by, "one side")
+
+
+@cache
+def _offered(io_capability_name: str, mitm: bool, sc: bool, bonding: bool, max_key: int) -> str:
+    """What one side's features offer, in the words ``_params`` quotes (each distinct offer
+    is worded once: the pairings of a long log repeat the same few)."""
+    return (
+        f"{io_capability_name}, MITM {'yes' if mitm else 'no'}, SC {'yes' if sc else 'no'}, "
+        f"bonding {'yes' if bonding else 'no'}, max key size {max_key}"
+    )
 
 
 def _params(p: Pairing) -> str:
-    return "; ".join(
-        f"Pairing {which.capitalize()} #{f.frame}: {f.io_capability_name}, "
-        f"MITM {'yes' if f.mitm else 'no'}, SC {'yes' if f.sc else 'no'}, "
-        f"bonding {'yes' if f.bonding else 'no'}, max key size {f.max_key_size}"
-        for which, f in exchanged(p)
-    )
+    """Each captured half of the feature exchange (``exchanged``'s order: request first)
+    as ``Pairing Request #N: <what it offers>``, joined by "; "."""
+    req, rsp = p.request, p.response
+    parts = []
+    if req is not None:
+        offer = _offered(req.io_capability_name, req.mitm, req.sc, req.bonding, req.max_key_size)
+        parts.append(f"Pairing Request #{req.frame}: {offer}")
+    if rsp is not None:
+        offer = _offered(rsp.io_capability_name, rsp.mitm, rsp.sc, rsp.bonding, rsp.max_key_size)
+        parts.append(f"Pairing Response #{rsp.frame}: {offer}")
+    return "; ".join(parts)
+
+
+@cache
+def _sent_failed(sent_by: Side, name: str, reason: int) -> str:
+    """``The central (initiator) sent Pairing Failed: NAME (0xNN) at #`` (the frame follows)."""
+    return f"{_side(sent_by).capitalize()} sent Pairing Failed: {name} (0x{reason:02x}) at #"
 
 
 def _evidence(p: Pairing) -> list[int]:
     frames = []
     if p.security_request is not None:
         frames.append(p.security_request.frame)
-    frames.extend(f.frame for _, f in exchanged(p))
+    if p.request is not None:  # the exchange's frames, request first (``exchanged``)
+        frames.append(p.request.frame)
+    if p.response is not None:
+        frames.append(p.response.frame)
     if p.failure is not None:
         frames.append(p.failure.frame)
     return frames
@@ -168,8 +196,9 @@ def _relevant_mismatches(p: Pairing) -> list[Any]:
     ]
 
 
-def _verified(p: Pairing) -> str:
-    """What the checks redone from the capture's public values say (analysis/verify.py)."""
+def _verified(p: Pairing, mismatches: list[Any]) -> str:
+    """What the checks redone from the capture's public values say (analysis/verify.py);
+    ``mismatches``: ``_relevant_mismatches(p)``."""
     out = ""
     if (
         p.numeric_value is not None
@@ -182,7 +211,8 @@ def _verified(p: Pairing) -> str:
             "to each other directly (a man in the middle) or one stack computes it wrongly; "
             "if both showed it, a user pressed No or did not answer in time."
         )
-    mismatches = _relevant_mismatches(p)
+    if not p.checks:
+        return out
     matches = [c for c in p.checks if c.result == CheckResult.MATCH]
     if mismatches:
         out += " Checked from the capture: " + "; ".join(check_detail(c) for c in mismatches) + "."
@@ -204,11 +234,11 @@ def _verified(p: Pairing) -> str:
     return out
 
 
-def _advertising_note(analysis: Analysis, p: Pairing) -> str:
-    conn = index_of(analysis).connection(p.connection)
+def _advertising_note(idx: AnalysisIndex, p: Pairing) -> str:
+    conn = idx.connection(p.connection)
     if conn is None or conn.peripheral.address is None:
         return ""
-    for adv in index_of(analysis).discoverable_advertising(conn.peripheral.address):
+    for adv in idx.discoverable_advertising(conn.peripheral.address):
         if adv.address == conn.peripheral.address and adv.flags is not None:
             if adv.flags & 0x01:
                 return (
@@ -226,12 +256,12 @@ def _advertising_note(analysis: Analysis, p: Pairing) -> str:
 
 @check
 def smp_failures(analysis: Analysis) -> Iterator[Finding]:
+    idx = index_of(analysis)
     for p in analysis.pairings:
         f = p.failure
         if f is None or f.layer != Layer.SMP:
             continue
         frames = _evidence(p)
-        where: Where = {"connection": p.connection, "pairing": p.id}
         if (
             f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
             and f.sent_by == Side.RESPONDER
@@ -249,16 +279,17 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     PAIRING_MODE_INACTIVE,
                     f"{sr}it answered the {req} at once with {f.name} (0x{f.reason:02x}) "
                     f"at #{f.frame}, before any key exchange — the behaviour of a device that "
-                    f"is not in pairing mode.{_advertising_note(analysis, p)}",
+                    f"is not in pairing mode.{_advertising_note(idx, p)}",
                     frames,
-                    **where,
+                    connection=p.connection,
+                    pairing=p.id,
                 )
                 continue
         if f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS:
             kind = _auth_requirements(p)
             if kind is not None:
                 info, detail = kind
-                yield finding(info, detail, frames, **where)
+                yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
                 continue
             yield finding(
                 OTHER,
@@ -266,14 +297,12 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                 f"Requirements (0x03) at #{f.frame}; the fields seen do not show which "
                 f"requirement. {_params(p)}",
                 frames,
-                **where,
+                connection=p.connection,
+                pairing=p.id,
             )
             continue
         info = _SIMPLE.get(f.reason, OTHER)
-        detail = (
-            f"{_side(f.sent_by).capitalize()} sent Pairing Failed: {f.name} (0x{f.reason:02x}) "
-            f"at #{f.frame}."
-        )
+        detail = f"{_sent_failed(f.sent_by, f.name, f.reason)}{f.frame}."
         if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
             detail += (
                 " The capture does not show who sent "
@@ -286,16 +315,17 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         params = _params(p)
         if params:
             detail += f" {params}."
-        detail += _verified(p)
-        frames = sorted({*frames, *(c.frame for c in _relevant_mismatches(p))})
+        mismatches = _relevant_mismatches(p) if p.checks else []
+        detail += _verified(p, mismatches)
+        frames = sorted({*frames, *(c.frame for c in mismatches)})
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
-            n_earlier, first_failed = index_of(analysis).failed_before(p.id)
+            n_earlier, first_failed = idx.failed_before(p.id)
             if n_earlier and first_failed is not None:
                 detail += (
                     f" {n_earlier} earlier failed attempt(s) in this capture "
                     f"(first at #{first_failed.first_frame})."
                 )
-        yield finding(info, detail, frames, **where)
+        yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
 
 
 COMMITMENT_NOT_CHECKED = rule("commitment-not-checked")
@@ -337,6 +367,8 @@ def public_keys(analysis: Analysis) -> Iterator[Finding]:
 @check
 def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.CONFIRM_VALUE_FAILED):
+        if not p.checks:
+            continue  # (most pairings: nothing was checked)
         wrong = [
             c for c in p.checks if c.result == CheckResult.MISMATCH and c.check in _COMMITMENTS
         ]
@@ -359,6 +391,11 @@ def unchecked_commitments(analysis: Analysis) -> Iterator[Finding]:
 @check
 def key_size_out_of_range(analysis: Analysis) -> Iterator[Finding]:
     for p in _not_failed_in_smp_with(analysis, ErrorCode.ENCRYPTION_KEY_SIZE):
+        req, rsp = p.request, p.response
+        if (req is None or 7 <= req.max_key_size <= 16) and (
+            rsp is None or 7 <= rsp.max_key_size <= 16
+        ):
+            continue  # both in range (or not captured): the common case, without exchanged()
         for which, f in exchanged(p):
             if not 7 <= f.max_key_size <= 16:
                 yield finding(

@@ -2,7 +2,7 @@
 
 One attempt alone can mislead: a refusal looks like a parameter problem until the same request
 is accepted later; a timeout looks like bad luck until it repeats.  These rules index the
-pairings by peer once (``_index``) and look each peer's attempts up by key — no rule scans
+pairings by peer once (``peers_of``) and look each peer's attempts up by key — no rule scans
 all pairings for each pairing — and a Security Request nobody answered is its own finding
 (Vol 3, Part H, 3.6.7), not an incomplete pairing.  A peer is its identity address where
 an IRK in the capture resolved its private address (``peer_key``), so a device that changed
@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
+from weakref import WeakKeyDictionary
 
+from bpdiag.analysis.index import AnalysisIndex, index_of
 from bpdiag.analysis.model import (
     Analysis,
     Connection,
@@ -46,8 +48,9 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 @dataclass(slots=True)
 class _Peer:
     pairings: list[Pairing] = field(default_factory=list)
-    connections: list[Connection] = field(default_factory=list)
-    addresses: list[str] = field(default_factory=list)  # as each connection showed it
+    # the addresses other than its key that its connections showed (private addresses an
+    # IRK resolved to the key), in order; None for the many peers that used only the key
+    aliases: list[str] | None = None
 
 
 def remote(c: Connection) -> Endpoint:
@@ -85,38 +88,67 @@ def is_unresolved_rpa(c: Connection) -> bool:
 
 def _label(addr: str, peer: _Peer) -> str:
     """The peer as a finding names it: its identity and the private addresses it used."""
-    others = [a for a in dict.fromkeys(peer.addresses) if a != addr]
+    others = list(dict.fromkeys(peer.aliases)) if peer.aliases else None
     if not others:
         return addr
     return f"{addr} (identity address; it connected as {', '.join(others)})"
 
 
 @dataclass(slots=True)
-class _Index:
-    connections: dict[int, Connection]
-    peers: dict[str, _Peer]
-    next_on_connection: dict[int, Pairing]  # pairing id → the next pairing on its link
+class Peers:
+    """The pairings grouped by peer (``peer_key``), built once per analysis index."""
+
+    peers: dict[str, _Peer]  # in the order each peer's first connection came
+    of_connection: dict[int, str]  # connection id → its peer's key
 
 
-def _index(analysis: Analysis) -> _Index:
-    conns = {c.id: c for c in analysis.connections}
+# One table per analysis index: the stories and the advice ask for the same peers, and an
+# index (rebuilt when the analysis's lists change) is dropped with its analysis.
+_PEERS: WeakKeyDictionary[AnalysisIndex, Peers] = WeakKeyDictionary()
+
+
+def peers_of(analysis: Analysis) -> Peers:
+    """The analysis's peers and each connection's peer, built on first use."""
+    idx = index_of(analysis)
+    table = _PEERS.get(idx)
+    if table is None:
+        table = _PEERS[idx] = _peers(analysis)
+    return table
+
+
+def _peers(analysis: Analysis) -> Peers:
     peers: dict[str, _Peer] = {}
+    of_connection: dict[int, str] = {}
     peer_of: dict[int, _Peer] = {}  # connection id → its peer
     for c in analysis.connections:
-        addr = peer_key(c)
+        ep = remote(c)
+        addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
-            peer = peers.setdefault(addr, _Peer())
-            peer.connections.append(c)
-            peer.addresses.append(remote(c).address or addr)
+            peer = peers.get(addr)
+            if peer is None:
+                peer = peers[addr] = _Peer()
+            shown = ep.address
+            if shown is not None and shown != addr:
+                if peer.aliases is None:
+                    peer.aliases = [shown]
+                else:
+                    peer.aliases.append(shown)
             peer_of[c.id] = peer
-    by_conn: dict[int, list[Pairing]] = {}
+            of_connection[c.id] = addr
     for p in analysis.pairings:
-        by_conn.setdefault(p.connection, []).append(p)
         known = peer_of.get(p.connection)
         if known is not None:
             known.pairings.append(p)
-    nxt = {a.id: b for ps in by_conn.values() for a, b in pairwise(ps)}
-    return _Index(conns, peers, nxt)
+    return Peers(peers, of_connection)
+
+
+def _next_on_connection(p: Pairing, idx: AnalysisIndex) -> Pairing | None:
+    """The pairing after ``p`` on its connection (by id order), if any."""
+    found = None
+    for a, b in pairwise(idx.pairings_of(p.connection)):
+        if a.id == p.id:
+            found = b
+    return found
 
 
 def _request_key(f: Features) -> tuple[object, ...]:
@@ -143,17 +175,17 @@ def _refused_at_once(p: Pairing) -> bool:
     )
 
 
-def _timed_out_after(p: Pairing, ix: _Index, analysis: Analysis) -> float | None:
+def _timed_out_after(p: Pairing, idx: AnalysisIndex, analysis: Analysis) -> float | None:
     """Seconds of silence after the pairing's last PDU, when that silence reached the SMP
     timeout (a disconnection, the next pairing on the link, or the capture's end)."""
     if p.outcome != Outcome.INCOMPLETE or not p.steps:
         return None
     last = p.steps[-1].time
-    c = ix.connections.get(p.connection)
+    c = idx.connection(p.connection)
     nxt: float | None = None
     if c is not None and c.disconnect_time is not None and c.disconnect_time >= last:
         nxt = c.disconnect_time
-    q = ix.next_on_connection.get(p.id)
+    q = _next_on_connection(p, idx)
     if q is not None and q.steps:
         t = q.steps[0].time
         nxt = t if nxt is None else min(nxt, t)
@@ -205,7 +237,7 @@ SECURITY_REQUEST_IGNORED = rule("security-request-ignored")
 def security_requests(analysis: Analysis) -> Iterator[Finding]:
     if not analysis.security_requests:
         return
-    conns = {c.id: c for c in analysis.connections}
+    idx = index_of(analysis)
     for sr in analysis.security_requests:
         if sr.outcome not in (RequestOutcome.UNANSWERED, RequestOutcome.DISCONNECTED):
             continue  # encrypted: a bonded reconnection; refused: bond-lost says it
@@ -214,7 +246,7 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
             frames.append(sr.answer_frame)
         yield finding(
             SECURITY_REQUEST_IGNORED,
-            _ignored_detail(sr, conns.get(sr.connection)),
+            _ignored_detail(sr, idx.connection(sr.connection)),
             frames,
             connection=sr.connection,
         )
@@ -224,17 +256,25 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
 def peer_stories(analysis: Analysis) -> Iterator[Finding]:
     if not analysis.pairings:
         return
-    ix = _index(analysis)
-    bonded_at = _bond_evidence(analysis, ix)
-    for addr, peer in ix.peers.items():
+    idx = index_of(analysis)
+    table = peers_of(analysis)
+    bonded_at = _bond_evidence(analysis, table)
+    for addr, peer in table.peers.items():
         ps = peer.pairings
         if not ps:
             continue
+        bonded = bonded_at.get(addr)
+        if len(ps) == 1:
+            # the other stories need two attempts at least (most peers of a long log
+            # paired once): only DHKey Check Failed over a bond can be told from one
+            if bonded is not None and _dhkey_failed(ps[0]):
+                yield from _dhkey_over_bond(_label(addr, peer), ps, bonded)
+            continue
         name = _label(addr, peer)
         yield from _state_changed(name, ps)
-        yield from _timeouts(name, ps, ix, analysis)
+        yield from _timeouts(name, ps, idx, analysis)
         yield from _same_failure(name, ps)
-        yield from _dhkey_over_bond(name, ps, bonded_at.get(addr))
+        yield from _dhkey_over_bond(name, ps, bonded)
         yield from _nc_then_refused(name, ps)
 
 
@@ -288,10 +328,12 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
 REPEATED_TIMEOUTS = rule("repeated-smp-timeouts")
 
 
-def _timeouts(addr: str, ps: list[Pairing], ix: _Index, analysis: Analysis) -> Iterator[Finding]:
+def _timeouts(
+    addr: str, ps: list[Pairing], idx: AnalysisIndex, analysis: Analysis
+) -> Iterator[Finding]:
     hits: list[tuple[Pairing, float]] = []
     for p in ps:
-        gap = _timed_out_after(p, ix, analysis)
+        gap = _timed_out_after(p, idx, analysis)
         if gap is not None:
             hits.append((p, gap))
     if len(hits) < 2:
@@ -355,15 +397,14 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     )
 
 
-def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]:
+def _bond_evidence(analysis: Analysis, table: Peers) -> dict[str, tuple[int, str]]:
     """Per peer, the first frame that shows a bond existed: encryption with a stored key
     (or its refusal for a missing key), or a successful pairing that both sides bonded."""
     out: dict[str, tuple[int, str]] = {}
     for e in analysis.encryptions:
         if e.after_pairing or e.status not in (0, 0x06):
             continue
-        c = ix.connections.get(e.connection)
-        addr = peer_key(c) if c is not None else None
+        addr = table.of_connection.get(e.connection)  # peer_key of its connection
         if addr is not None and addr not in out:
             what = (
                 "encryption with a stored key"
@@ -371,7 +412,7 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
-    for addr, peer in ix.peers.items():
+    for addr, peer in table.peers.items():
         for p in peer.pairings:
             if (
                 p.outcome == Outcome.SUCCESS
@@ -390,6 +431,11 @@ def _bond_evidence(analysis: Analysis, ix: _Index) -> dict[str, tuple[int, str]]
 DHKEY_OVER_BOND = rule("dhkey-failed-over-bond")
 
 
+def _dhkey_failed(p: Pairing) -> bool:
+    f = p.failure
+    return f is not None and f.layer == Layer.SMP and f.reason == ErrorCode.DHKEY_CHECK_FAILED
+
+
 def _dhkey_over_bond(
     addr: str, ps: list[Pairing], bonded: tuple[int, str] | None
 ) -> Iterator[Finding]:
@@ -398,12 +444,7 @@ def _dhkey_over_bond(
     frame, what = bonded
     for p in ps:
         f = p.failure
-        if (
-            f is None
-            or f.layer != Layer.SMP
-            or f.reason != ErrorCode.DHKEY_CHECK_FAILED
-            or p.first_frame < frame
-        ):
+        if f is None or not _dhkey_failed(p) or p.first_frame < frame:
             continue
         yield finding(
             DHKEY_OVER_BOND,

@@ -85,3 +85,15 @@ def test_peer_state_changed_when_the_later_response_was_missed() -> None:
     [f] = [f for f in run_rules(_analysis([_conn(1), _conn(2)], [refused, accepted]))
            if f.code == "peer-state-changed"]  # fmt: skip
     assert "was not captured" in f.detail
+
+
+def test_the_peer_table_follows_an_analysis_that_grew() -> None:
+    # peers_of keeps one table per analysis index: once the analysis gains a connection
+    # and a pairing, the stories and the advice must see them, not the first table.
+    refused = _pairing(1, 1, failure=(0x08, "responder"))
+    a = _analysis([_conn(1)], [refused])
+    assert "peer-state-changed" not in _codes(a)
+    a.connections.append(_conn(2))
+    a.pairings.append(_pairing(2, 2, response=True, success=True))
+    [f] = [f for f in run_rules(a) if f.code == "peer-state-changed"]
+    assert f.pairing == 2
