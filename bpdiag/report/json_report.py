@@ -8,7 +8,7 @@ in step.  Key material (LTK, IRK, CSRK, and a passkey, which is the TK) is the s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
@@ -72,32 +72,58 @@ def _float(o: float) -> str:
 _INF = float("inf")
 
 
+def _bool(o: bool) -> str:
+    return "true" if o else "false"
+
+
+def _null(_o: None) -> str:
+    return "null"
+
+
+# The writer of each scalar type met so far: the plain ones, then each str or int subclass
+# (the model's enums) as ``_scalar`` learns it.  A value of one of these is written without
+# a call of ``encode`` (a report holds hundreds of thousands of booleans, enums and nulls).
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: _str,
+    int: int.__repr__,
+    bool: _bool,
+    type(None): _null,
+    float: _float,
+}
+_scalar_of = _SCALARS.get
+
+
+def _scalar(t: type) -> Callable[[Any], str] | None:
+    """The writer of a scalar type as ``json.dumps`` writes it (a str subclass as its
+    string, an int subclass as its number, a float subclass as its float), learned."""
+    w = _scalar_of(t)
+    if w is None:
+        if issubclass(t, str):
+            w = _str
+        elif issubclass(t, int):
+            w = int.__repr__
+        elif issubclass(t, float):
+            w = _float
+        else:
+            return None
+        _SCALARS[t] = w
+    return w
+
+
 def encode(o: Any, nl: str = "\n") -> str:
     """``json.dumps(o, indent=2)`` for the values ``json_objects`` produces (dicts with string
-    keys, lists, strings, numbers, booleans, None), several times faster than the standard
-    library's pure-Python indenting encoder; ``nl`` is the newline plus the indentation
-    the value starts at.  Anything else is left to ``json`` itself."""
+    keys, lists, strings, numbers, booleans, None, enums), several times faster than the
+    standard library's pure-Python indenting encoder; ``nl`` is the newline plus the
+    indentation the value starts at.  Anything else is left to ``json`` itself."""
     t = type(o)
-    if t is str:
-        return _str(o)
-    if t is int:
-        return int.__repr__(o)
     if t is dict:
         if not o:
             return "{}"
         inner = nl + "  "
+        get = _scalar_of
         try:  # _str refuses a key that is not a string: json.dumps then converts it
-            # (strings and ints, most values, without a call of encode each)
             body = [
-                _str(k)
-                + ": "
-                + (
-                    _str(v)
-                    if (tv := type(v)) is str
-                    else int.__repr__(v)
-                    if tv is int
-                    else encode(v, inner)
-                )
+                _str(k) + ": " + (w(v) if (w := get(type(v))) is not None else encode(v, inner))
                 for k, v in o.items()
             ]
         except TypeError:
@@ -107,29 +133,12 @@ def encode(o: Any, nl: str = "\n") -> str:
         if not o:
             return "[]"
         inner = nl + "  "
-        items = [
-            int.__repr__(v)
-            if (tv := type(v)) is int
-            else _str(v)
-            if tv is str
-            else encode(v, inner)
-            for v in o
-        ]
+        get = _scalar_of
+        items = [w(v) if (w := get(type(v))) is not None else encode(v, inner) for v in o]
         return "[" + inner + ("," + inner).join(items) + nl + "]"
-    if o is None:
-        return "null"
-    if o is True:
-        return "true"
-    if o is False:
-        return "false"
-    if t is float:
-        return _float(o)
-    if isinstance(o, str):
-        return _str(o)
-    if isinstance(o, int):
-        return int.__repr__(o)
-    if isinstance(o, float):
-        return _float(o)
+    w = _scalar(t)
+    if w is not None:
+        return w(o)
     return json.dumps(o, indent=2).replace("\n", nl)
 
 

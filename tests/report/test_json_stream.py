@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+from enum import IntEnum, StrEnum
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bpdiag.analysis.model import Outcome
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.json_report import dumps_analysis, encode, write_analysis
+from bpdiag.rules.base import Severity
 from tests.conftest import all_captures, capture_id
 
 
@@ -26,12 +29,29 @@ def test_streamed_json_is_the_whole_document(path: Path) -> None:
         assert out.getvalue() == want
 
 
+class _Word(StrEnum):
+    A = "a"
+    QUOTE = 'q"\u00e9'
+
+
+class _Code(IntEnum):
+    ONE = 1
+    BIG = 1 << 40
+
+
+class _Ratio(float):
+    pass
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(),
+    | st.text()
+    # the model's enums, and a float subclass: written as json.dumps writes them
+    | st.sampled_from([*_Word, *_Code, Outcome.FAILED, Severity.ERROR])
+    | st.floats(allow_nan=True).map(_Ratio),
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.tuples(inner, inner)
