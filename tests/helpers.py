@@ -90,3 +90,12 @@ def fields_of(msg: Any, cls: type, name: str) -> dict[str, Any]:
     assert msg.name == name
     fields: dict[str, Any] = msg.fields()
     return fields
+
+
+def bench_capture(factory: pytest.TempPathFactory, generator: str, records: int) -> Path:
+    """A capture the benchmark's ``bench/<generator>.py`` writes, of ``records`` records, in a
+    fresh temporary directory (the generators take only a path and ``--records``)."""
+    path = factory.mktemp(generator) / f"{generator}_{records}.btsnoop"
+    script = ROOT / "bench" / f"{generator}.py"
+    subprocess.run([sys.executable, str(script), "--records", str(records), str(path)], check=True)
+    return path

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import random
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +25,9 @@ from bpdiag.decode import hci_stream
 from bpdiag.decode.hci_stream import HciStream
 from bpdiag.decode.ll_stream import LlStream
 from bpdiag.errors import UnreadableCapture
-from tests.conftest import ROOT, SHARED, all_captures, capture_id, require_shared
+from tests.conftest import SHARED, all_captures, capture_id, require_shared
 from tests.golden_outputs import outputs
+from tests.helpers import bench_capture
 
 
 def _framed() -> list[Path]:
@@ -87,13 +86,7 @@ def test_every_kind_of_capture_is_compared() -> None:
 def long_hci(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The benchmark's shape a, 20,000 records: an LE connection, a pairing, then ATT
     notifications, writes and Number Of Completed Packets, now and then an Error Response."""
-    path = tmp_path_factory.mktemp("skim") / "long.btsnoop"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "make_big_btsnoop.py"), "--records", "20000",
-         str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    return bench_capture(tmp_path_factory, "make_big_btsnoop", 20_000)
 
 
 def _count_fed(monkeypatch: pytest.MonkeyPatch, attr: str) -> list[int]:

@@ -6,8 +6,6 @@ line."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +17,7 @@ from bpdiag.diagnose import diagnose_file
 from bpdiag.report import html as html_report
 from bpdiag.report.html import render_html
 from bpdiag.rules.diagnosis import Diagnosed
+from tests.helpers import bench_capture
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,13 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def long_log(tmp_path_factory: pytest.TempPathFactory) -> Diagnosed:
     """20,000 records of the SMP scenarios cycled: about a thousand connections."""
-    path = tmp_path_factory.mktemp("html") / "many.btsnoop"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "make_many_btsnoop.py"), "--records", "20000",
-         str(path)],
-        check=True,
-    )  # fmt: skip
-    return diagnose_file(path)
+    return diagnose_file(bench_capture(tmp_path_factory, "make_many_btsnoop", 20_000))
 
 
 def _more(page: str) -> dict[str, tuple[int, int]]:
