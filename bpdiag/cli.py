@@ -237,7 +237,8 @@ def dump(capture: str, as_json: bool, show_keys: bool, **key_args: Unpack[KeyArg
         for inp in open_inputs(capture):
             if inp.name != capture and not as_json:
                 write(input_header(inp.name))
-            reading = Reading(inp.name, keys, inp.capture)
+            # what dump prints does not need the pairings' checks (a passkey search each)
+            reading = Reading(inp.name, keys, inp.capture, checks=False)
             readings.append(reading)
             for pdu, conn in reading:
                 if as_json:

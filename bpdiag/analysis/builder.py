@@ -686,7 +686,10 @@ class Analyzer:
         stays unanswered for the SMP timeout)."""
         return [proc for proc, _steps in self._pending_sr.values()]
 
-    def finish(self) -> Analysis:
+    def finish(self, *, checks: bool = True) -> Analysis:
+        """The analysis, complete.  ``checks=False`` leaves out what only findings read: each
+        pairing's recomputed confirms, DHKey checks and recovered TKs (``verify``, with its
+        passkey search); ``dump`` prints PDUs and an exit status, neither of which they move."""
         if self.analysis.att_errors_dropped:
             self.add_problems(
                 [
@@ -716,7 +719,8 @@ class Analyzer:
         for p in self.analysis.pairings:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
-            verify(p, by_id.get(p.connection), self.keys)
+            if checks:
+                verify(p, by_id.get(p.connection), self.keys)
             if p.method is None:
                 infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)

@@ -44,7 +44,9 @@ class Reading:
     ``Cancelled`` when ``job`` is cancelled.  Encrypted air links are decrypted where a key
     is known or can be recovered (``keys``: the user's; bpdiag.crypto.decryptor); PDUs from
     decrypted packets have ``decrypted`` set.  It is read once: iterating it again (or
-    ``analyse()`` after a loop over it) goes on where the last iteration stopped."""
+    ``analyse()`` after a loop over it) goes on where the last iteration stopped.
+    ``checks=False``: the analysis leaves out the pairings' cryptographic checks
+    (``Analyzer.finish``), for a caller that reads only PDUs and outcomes."""
 
     skim = True
     """False: every record is made and fed, none passed over by the decoder's ``skim``
@@ -56,8 +58,11 @@ class Reading:
         keys: Keyring | None = None,
         capture: Capture | None = None,
         job: Job | None = None,
+        *,
+        checks: bool = True,
     ) -> None:
         self.path = path
+        self.checks = checks
         self.keys = keys
         self.capture = capture
         self.job = job
@@ -234,7 +239,7 @@ class Reading:
             analyzer.analysis.sniffer_bad_mic = getattr(ll, "flagged_bad_mic", 0)
             if job is not None and job.cancelled:
                 raise Cancelled(os.fspath(path))
-            analyzer.finish()
+            analyzer.finish(checks=self.checks)
             if job is not None:
                 job.report(size, size)
 

@@ -52,3 +52,27 @@ def test_the_tui_loader_counts_rows_and_cancels() -> None:
     job.cancel()
     with pytest.raises(Cancelled):
         load_capture(str(CAPTURE), job=job)
+
+
+@pytest.mark.parametrize("name", ["legacy_passkey_wrong.btsnoop", "sc_passkey_wrong.btsnoop"])
+def test_a_reading_without_checks_skips_them_and_nothing_else(name: str) -> None:
+    """``dump`` reads with ``checks=False``: no confirm is recomputed and no passkey searched
+    (a pass over 10^6 passkeys per failed legacy pairing), and every fact it prints or exits
+    on is that of a full reading."""
+    from bpdiag.crypto.keyring import Keyring
+
+    full_keys, bare_keys = Keyring(), Keyring()
+    full = Reading(OWN / name, full_keys).analyse()
+    bare = Reading(OWN / name, bare_keys, checks=False).analyse()
+    assert any(p.checks for p in full.pairings)  # the capture has something to check
+    assert not any(p.checks for p in bare.pairings)
+    assert bare_keys.passkey_search.spent == 0
+    assert bare.failed == full.failed
+    for b, f in zip(bare.pairings, full.pairings, strict=True):
+        assert (b.outcome, b.method, b.frames, b.failure) == (
+            f.outcome,
+            f.method,
+            f.frames,
+            f.failure,
+        )
+    assert bare.encryptions == full.encryptions and bare.problems == full.problems
