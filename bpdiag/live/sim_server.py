@@ -43,7 +43,9 @@ async def serve(
 
             device.on("characteristic_subscription", on_subscription)
         await device.power_on()
-        await device.start_advertising(auto_restart=True)
+        # 100 ms, as a peripheral in pairing mode advertises (Bumble's default is 1 s, which
+        # a central's connection attempt may wait out)
+        await device.start_advertising(auto_restart=True, advertising_interval_min=100.0)
         if on_ready is not None:
             on_ready()
         await (stop or asyncio.Event()).wait()
