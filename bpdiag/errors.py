@@ -26,6 +26,7 @@ class Stage(StrEnum):
     BTMON_TEXT = "btmon-text"
     HCIDUMP_TEXT = "hcidump-text"
     WIRESHARK_TEXT = "wireshark-text"
+    BTSTACK_TEXT = "btstack-text"
     KEYS = "keys"
     CAPTURE = "capture"
     """The capture as a whole (it ends before what it began)."""

@@ -10,8 +10,10 @@ so the extension is never looked at.  Formats, with their documents:
 - btmon's printed text, as pasted into bug reports: ``bpdiag.capture.btmon_text``;
 - hcidump's printed text (``-X`` / ``-t`` …): ``bpdiag.capture.hcidump_text``;
 - Wireshark's packet dissections as text with the bytes (``tshark -V -x``, Export Packet
-  Dissections): ``bpdiag.capture.wireshark_text``.  Text logs are told apart by their
-  records anywhere in the file (``bpdiag.capture.text_formats``).
+  Dissections): ``bpdiag.capture.wireshark_text``;
+- BTstack's HCI dump on a console (``CMD =>`` / ``EVT <=`` / ``ACL <=`` lines):
+  ``bpdiag.capture.btstack_text``.  Text logs are told apart by their records anywhere in
+  the file (``bpdiag.capture.text_formats``).
 - Apple PacketLogger (``.pklg``; no header, plausible first records):
   ``bpdiag.capture.packetlogger``;
 - an Android bug report's text (dumpstate) and its btsnooz section: ``bpdiag.capture.btsnooz``;
@@ -58,13 +60,14 @@ FORMATS = (
     "btmon-text",
     "hcidump-text",
     "wireshark-text",
+    "btstack-text",
     "packetlogger",
     "btsnooz",
     "zip",
 )
 
 _SNIFF = 4096
-_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text")
+_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text", "btstack-text")
 _READERS: dict[str, type[BatchReader]] = {
     "btsnoop": BtsnoopReader,
     "pcap": PcapReader,
@@ -119,8 +122,9 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
     return UnreadableCapture(
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
-        "btmon's or hcidump's text output, Wireshark's packet dissection text with the bytes "
-        "(tshark -V -x), Apple PacketLogger and Android bug reports (zip or text)"
+        "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
+        "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
+        "PacketLogger and Android bug reports (zip or text)"
         + (
             "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
             "explain --file FILE` explains the errors it names"

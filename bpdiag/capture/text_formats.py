@@ -1,6 +1,6 @@
-"""Which text log a file is — btmon's or hcidump's printing, or Wireshark's packet
-dissections — told by its records wherever they are in the file, not by its first bytes: a
-pasted log often begins with prose, a mail header or a quote."""
+"""Which text log a file is — btmon's or hcidump's printing, BTstack's console HCI dump, or
+Wireshark's packet dissections — told by its records wherever they are in the file, not by
+its first bytes: a pasted log often begins with prose, a mail header or a quote."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import re
 from typing import BinaryIO, TextIO
 
-from bpdiag.capture import btmon_text, hcidump_text, wireshark_text
+from bpdiag.capture import btmon_text, btstack_text, hcidump_text, wireshark_text
 from bpdiag.capture._textlines import clean_lines, quote_prefixes, unquote
 from bpdiag.capture.record import Problem
 from bpdiag.errors import Stage
@@ -49,13 +49,14 @@ def is_text(data: bytes, encoding: str = "utf-8") -> bool:
 
 
 def text_format(data: bytes, encoding: str | None = None) -> str | None:
-    """``"btmon-text"``, ``"hcidump-text"``, ``"wireshark-text"`` or ``None`` for a piece of
-    a text file.  Wireshark's ``Frame N: … bytes on wire`` line is no line of the other two:
-    one decides."""
+    """``"btmon-text"``, ``"hcidump-text"``, ``"btstack-text"``, ``"wireshark-text"`` or
+    ``None`` for a piece of a text file.  Wireshark's ``Frame N: … bytes on wire`` line is no
+    line of the others: one decides.  BTstack's packet lines (``EVT <= 3E 13 …``) are no
+    lines of btmon's or hcidump's: the format with more lines wins."""
     text = _decode(data, encoding or text_encoding(data))
     if text is None:
         return None
-    btmon = hcidump = 0
+    btmon = hcidump = btstack = 0
     btmon_detail = hcidump_detail = ambiguous = 0
     for _lineno, _off, line in clean_lines(io.StringIO(text), [], Stage.UNSPECIFIED):
         if "Bluetooth monitor ver" in line:
@@ -66,6 +67,9 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
             continue
         if "bytes on wire" in line and wireshark_text.parse_frame_line(unquote(line, 8)):
             return "wireshark-text"
+        if ("=> " in line or "<= " in line) and btstack_text.is_packet_line(line):
+            btstack += 1
+            continue
         if _BTMON_DETAIL.search(line):
             btmon_detail += 1
         elif _HCIDUMP_DETAIL.search(line):
@@ -85,6 +89,8 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
                 else:
                     ambiguous += 1
                 break
+    if btstack and btstack >= btmon + hcidump:
+        return "btstack-text"
     if btmon == hcidump == 0:
         if not ambiguous:
             return None
@@ -142,7 +148,10 @@ def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
 
 
 TextReader = (
-    btmon_text.BtmonTextReader | hcidump_text.HcidumpTextReader | wireshark_text.WiresharkTextReader
+    btmon_text.BtmonTextReader
+    | hcidump_text.HcidumpTextReader
+    | wireshark_text.WiresharkTextReader
+    | btstack_text.BtstackTextReader
 )
 
 
@@ -151,4 +160,6 @@ def text_reader(fmt: str, f: TextIO, problems: list[Problem]) -> TextReader:
         return hcidump_text.HcidumpTextReader(f, problems)
     if fmt == "wireshark-text":
         return wireshark_text.WiresharkTextReader(f, problems)
+    if fmt == "btstack-text":
+        return btstack_text.BtstackTextReader(f, problems)
     return btmon_text.BtmonTextReader(f, problems)

@@ -24,6 +24,7 @@ from tests.capture.test_pcapng import EPB_1, EPB_2, IDB_251, SHB_LE
 from tests.capture.test_wireshark_text import FRAME_1 as WIRESHARK_FRAME
 from tests.capture.writers import (
     H4,
+    btstack_text,
     bugreport_zip,
     dumpstate_text,
     pklg_bytes,
@@ -56,6 +57,7 @@ SEEDS = [
     SNOOZ_V1,
     SNOOZ_V2,
     (WIRESHARK_FRAME + "\n" + WIRESHARK_FRAME.replace("Frame 7:", "Frame 8:")).encode(),
+    btstack_text(_H4, "embedded", log_every=2).encode(),
 ]
 MAGICS = [
     HEADER_H4,

@@ -245,3 +245,38 @@ def pcapng_from_records(records: list[Record], seed: int) -> bytes:
             continue
         out.append(pcapng_epb(iid, ticks, data, orig=orig, options=options, order=order))
     return b"".join(out)
+
+
+_BTSTACK_WORD = {
+    (1, False): "CMD =>",
+    (4, True): "EVT <=",
+    (2, False): "ACL =>",
+    (2, True): "ACL <=",
+}
+
+
+def btstack_text(records: list[H4], style: str = "posix", log_every: int = 0) -> str:
+    """BTstack's console HCI dump of ``records``, as ``hci_dump_posix_stdout.c`` (``posix``:
+    ``[%Y-%m-%d %H:%M:%S.mmm]``, here in UTC), ``hci_dump_embedded_stdout.c`` (``embedded``:
+    ``[hh:mm:ss.mmm]`` since the first record) or a port without time stamps (``none``)
+    print it: the packet's kind and direction, then ``printf_hexdump``'s ``%02X `` per byte.
+    ``log_every``: a ``LOG --`` line after every that many packets."""
+    import datetime
+
+    lines = []
+    start = records[0].ts_us if records else 0
+    for n, r in enumerate(records, 1):
+        if style == "posix":
+            t = datetime.datetime.fromtimestamp(r.ts_us // 1000 / 1000, datetime.UTC)
+            stamp = t.strftime("[%Y-%m-%d %H:%M:%S.") + f"{r.ts_us // 1000 % 1000:03d}] "
+        elif style == "embedded":
+            ms = (r.ts_us - start) // 1000
+            s, m = ms // 1000, ms // 60000
+            stamp = f"[{m // 60:02d}:{m % 60:02d}:{s % 60:02d}.{ms % 1000:03d}] "
+        else:
+            stamp = ""
+        hexdump = "".join(f"{b:02X} " for b in r.packet[1:])
+        lines.append(f"{stamp}{_BTSTACK_WORD[(r.packet[0], r.received)]} {hexdump}")
+        if log_every and n % log_every == 0:
+            lines.append(f"{stamp}LOG -- hci.c.{1000 + n}: state {n % 7}, a log line of BTstack's")
+    return "\n".join(lines) + "\n"
