@@ -30,6 +30,7 @@ from bpdiag.analysis.model import (
     Pairing,
     Role,
 )
+from bpdiag.capture.record import ProblemKind
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -109,6 +110,21 @@ class AnalysisIndex:
         self._monitor: dict[int, list[tuple[int, MonitorEvent]]] = {}
         for pos, ev in enumerate(analysis.monitor):
             self._monitor.setdefault(ev.opcode, []).append((pos, ev))
+        # the records before which the input leaves some out (a pasted log's elisions and
+        # jumps in its numbering), in frame order
+        self._missing_before = sorted(
+            p.record
+            for p in analysis.problems
+            if p.kind == ProblemKind.MISSING and p.record is not None
+        )
+
+    # ------------------------------------------------------------ the input's gaps
+    def missing_between(self, after: int, upto: int) -> int | None:
+        """The first record after frame ``after`` and up to ``upto`` before which the input
+        leaves records out (so what happened between them is not known), or ``None``."""
+        gaps = self._missing_before
+        i = bisect_right(gaps, after)
+        return gaps[i] if i < len(gaps) and gaps[i] <= upto else None
 
     # ------------------------------------------------------------ connections
     def connection(self, cid: int | None) -> Connection | None:

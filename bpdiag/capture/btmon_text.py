@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bpdiag.capture._textlines import clean_lines, first_header, indent_of, is_elision, unquote
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
 
 LAYER = Stage.BTMON_TEXT
@@ -448,6 +448,7 @@ class _Block:
     depth: int
     indent: int
     detail: list[str] = field(default_factory=list)
+    elided_at: int = 0  # the line of an elision ("[...]") between this record and the last
 
 
 class BtmonTextReader:
@@ -466,6 +467,7 @@ class BtmonTextReader:
         pending: str | None = None  # last line of the block, perhaps to be continued
         pending_len = 0  # its length as printed (wrapping happens on long lines)
         orphan_at: int | None = None
+        elided_at = 0  # an elision line since the last header
 
         def flush() -> None:
             nonlocal pending
@@ -487,6 +489,9 @@ class BtmonTextReader:
                 depth, rest, h = found
                 self.headers += 1
                 block = _Block(lineno, offset, h, depth, indent_of(rest))
+                if elided_at and self.headers > 1:
+                    block.elided_at = elided_at
+                elided_at = 0
                 pending_len = len(rest.strip())
                 continue
             rest = unquote(line, block.depth if block else 8)
@@ -499,6 +504,7 @@ class BtmonTextReader:
                 if block is not None:
                     yield block
                 block = None
+                elided_at = lineno
                 continue
             indent = indent_of(rest)
             if block is None:
@@ -592,8 +598,20 @@ class BtmonTextReader:
         before_first = 0  # records before the first HCI record
         last_time = 0.0
         produced = skipped = 0
+        seen_n = 0  # the last #N of any header (read or not)
+        gap: str | None = None  # records left out before the next record produced
         for block in self.blocks():
             h = block.header
+            n = int(h.frame[1:]) if h.frame is not None and len(h.frame) <= 19 else None
+            if block.elided_at:
+                gap = f"line {block.elided_at}: the text leaves records out here (an elision)"
+            elif n is not None and seen_n and n > seen_n + 1:
+                gap = (
+                    f"line {block.lineno}: btmon's numbering jumps from #{seen_n} to #{n}: "
+                    f"{n - seen_n - 1} record(s) it printed are not in the text"
+                )
+            if n is not None:
+                seen_n = n
             try:
                 rec = self._record(h, block.detail)
             except _Bad as exc:  # a value no record can carry
@@ -638,6 +656,24 @@ class BtmonTextReader:
                 before_first += numbered is None
             last_frame = frame
             self.index = frame
+            if gap is not None:
+                self.problems.append(
+                    Problem(
+                        frame,
+                        block.offset,
+                        f"{gap}; what they held is not known",
+                        LAYER,
+                        ProblemKind.MISSING,
+                    )
+                )
+                gap = None
+            if hci_n is not None and frame != hci_n and opcode in _HCI_OPCODES:
+                self._problem(
+                    frame,
+                    block,
+                    f"#{hci_n} comes after #{frame - 1} (the text's excerpts are not in "
+                    f"btmon's order); bpdiag numbers it #{frame}",
+                )
             t = last_time
             if h.time is not None:
                 value = _seconds(h)

@@ -94,6 +94,9 @@ class ProblemKind(StrEnum):
     INVALID = "invalid"
     """A value or sequence the format does not allow (a reserved field, a fragment without
     its start, an interface that was never described)."""
+    MISSING = "missing"
+    """Records the input leaves out before this one: a person's elision (``[...]``) in a
+    pasted log, or a jump in the log's own numbering.  What they held is not known."""
     READ_ERROR = "read_error"
     """The operating system failed to read the file."""
     LIMIT = "limit"

@@ -102,9 +102,11 @@ _NOT_IN_PAIRING_MODE = (
 _BACK_OFF = "wait for its back-off to expire (or power-cycle it) before retrying"
 
 
-def _peer_state(p: Pairing) -> tuple[str, str] | None:
+def _peer_state(p: Pairing, gap: int | None = None) -> tuple[str, str] | None:
     """Why the peer's state, not the request, explains the failure, and the fix for that
-    state (the fix is the same words for every pairing: it names no frame), or None."""
+    state (the fix is the same words for every pairing: it names no frame), or None.
+    ``gap``: a record before which the log leaves some out, between the pairing's start and
+    its failure (then "at once" cannot be known)."""
     f = p.failure
     if f is None or f.layer != Layer.SMP or f.sent_by != Side.RESPONDER:
         return None
@@ -112,6 +114,7 @@ def _peer_state(p: Pairing) -> tuple[str, str] | None:
         f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
         and p.response is None
         and not p.phase2_started
+        and gap is None
     ):
         return (
             f"the peer refused at once ({f.name}, #{f.frame}) before any parameter exchange — "
@@ -126,9 +129,9 @@ def _peer_state(p: Pairing) -> tuple[str, str] | None:
     return None
 
 
-def _state_is_the_cause(p: Pairing) -> str | None:
+def _state_is_the_cause(p: Pairing, gap: int | None = None) -> str | None:
     """Why the peer's state, not the request, explains the failure (or None)."""
-    state = _peer_state(p)
+    state = _peer_state(p, gap)
     return None if state is None else state[0] + _STATE_FIX + state[1]
 
 
@@ -242,13 +245,15 @@ def _why_rest(
     )
 
 
-def suggest(p: Pairing, earlier: Features | None = None) -> Suggestion | None:
+def suggest(
+    p: Pairing, earlier: Features | None = None, gap: int | None = None
+) -> Suggestion | None:
     """The least demanding local parameters that satisfy the peer, for a failed pairing.
     ``earlier``: the peer's Pairing Response from an earlier attempt, used when this attempt
-    has none (and said so)."""
+    has none (and said so); ``gap``: as for ``_peer_state``."""
     if p.outcome == Outcome.SUCCESS:
         return None
-    state = _peer_state(p)
+    state = _peer_state(p, gap)
     rsp = p.response if p.response is not None else earlier
     if state is not None and p.request is not None:
         return _keep_request(p, p.request, state, rsp)
@@ -418,7 +423,10 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
-            s = suggest(p, earlier)
+            f = p.failure
+            start = p.request.frame if p.request is not None else p.first_frame
+            gap = idx.missing_between(start, f.frame) if f is not None else None
+            s = suggest(p, earlier, gap)
             if s is not None:
                 said = _host_refused(p, c, refusals)
                 if said is not None:
@@ -449,7 +457,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 ok = proven.get(p.id)
-                if ok is not None and ok.request is not None and _state_is_the_cause(p):
+                if ok is not None and ok.request is not None and _state_is_the_cause(p, gap):
                     s.why += (
                         f" The same request succeeded later (pairing {ok.id}, Pairing Request "
                         f"#{ok.request.frame})."

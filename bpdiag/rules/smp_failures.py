@@ -262,10 +262,15 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         if f is None or f.layer != Layer.SMP:
             continue
         frames = _evidence(p)
+        # a pasted log that leaves records out between the pairing's start and its failure
+        # cannot show that nothing passed between them
+        start = p.request.frame if p.request is not None else p.first_frame
+        gap = idx.missing_between(start, f.frame)
         if (
             f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
             and f.sent_by == Side.RESPONDER
             and _immediate(p)
+            and gap is None
         ):
             if f.reason == ErrorCode.UNSPECIFIED_REASON or p.security_request is not None:
                 sr = ""
@@ -285,7 +290,9 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                     pairing=p.id,
                 )
                 continue
-        if f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS:
+        if f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS and (
+            gap is None or p.response is not None
+        ):
             kind = _auth_requirements(p)
             if kind is not None:
                 info, detail = kind
@@ -317,6 +324,11 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             detail += f" {params}."
         mismatches = _relevant_mismatches(p) if p.checks else []
         detail += _verified(p, mismatches)
+        if gap is not None:
+            detail += (
+                f" The log leaves records out before #{gap} (see its problems), so what "
+                f"passed between #{start} and this failure is not known."
+            )
         frames = sorted({*frames, *(c.frame for c in mismatches)})
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
             n_earlier, first_failed = idx.failed_before(p.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
 Shape = Callable[[str], str]
 
@@ -201,3 +202,35 @@ SHAPES: dict[str, Shape] = {
     "prose_elided_quoted": lambda t: quote(1)(elide(prose(t))),
     "web_page_quoted": lambda t: quote(1)(web_page(t)),
 }
+
+
+# Findings that say nothing passed between a Pairing Request and its refusal ("at once"):
+# where an elision falls between the two, the paste cannot show that, and the plain finding
+# (with what is not known) is made instead.
+AT_ONCE = {"pairing-mode-inactive": "pairing-failed", "peer-requires-mitm": "pairing-failed"}
+
+
+def codes_through_elisions(base: Any, pasted: Any) -> list[str]:
+    """The finding codes of ``base`` (the analysis of the text before pasting) as a paste
+    with elisions can support them: ``AT_ONCE`` findings of a pairing whose request and
+    failure have an elision between them in ``pasted`` become the plain failure."""
+    from bpdiag.analysis.index import index_of
+
+    idx = index_of(pasted)
+    by_id = {p.id: p for p in pasted.pairings}
+    out = []
+    for f in base.findings:
+        p = by_id.get(f.pairing)
+        if (
+            f.code in AT_ONCE
+            and p is not None
+            and p.failure is not None
+            and idx.missing_between(
+                p.request.frame if p.request is not None else p.first_frame, p.failure.frame
+            )
+            is not None
+        ):
+            out.append(AT_ONCE[f.code])
+        else:
+            out.append(f.code)
+    return sorted(out)

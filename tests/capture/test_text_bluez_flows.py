@@ -16,7 +16,7 @@ import pytest
 from bpdiag.analysis.model import Analysis
 from bpdiag.diagnose import diagnose_file
 from tests.capture.bluez_flows import FLOWS, NUMBER, monitor_btsnoop
-from tests.capture.paste_shapes import SHAPES, live_btmon
+from tests.capture.paste_shapes import SHAPES, codes_through_elisions, live_btmon
 
 TEXTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "text"
 
@@ -96,8 +96,10 @@ def test_pasted_flows_keep_their_findings(name: str, shape: str, tmp_path: Path)
     text = _text(name).read_text()
     p = tmp_path / "pasted.txt"
     p.write_bytes(SHAPES[shape](text).encode())
-    want = sorted(f.code for f in diagnose_file(_text(name)).findings)
-    assert sorted(f.code for f in diagnose_file(p).findings) == want
+    got = diagnose_file(p)
+    # an elision between a request and its refusal: "at once" is not claimed (paste_shapes)
+    want = codes_through_elisions(diagnose_file(_text(name)), got)
+    assert sorted(f.code for f in got.findings) == want
 
 
 @pytest.mark.parametrize("name", sorted(FLOWS))

@@ -1,0 +1,69 @@
+"""What a pasted log leaves out is a problem of kind ``missing`` before the next record (an
+elision line, or btmon's own numbering jumping over records that are not in the text), and
+the rules make no claim that needs those records: a refusal is not "at once" across a gap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bpdiag.analysis.index import index_of
+from bpdiag.capture.record import ProblemKind
+from bpdiag.diagnose import diagnose_file
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = (ROOT / "tests" / "data" / "text" / "not_in_pairing_mode.btmon.txt").read_text()
+NOCP = (
+    "> HCI Event: Number of Completed Packets (0x13) plen 5             #34 0.711974\n"
+    "        Num handles: 1\n"
+    "        Handle: 1\n"
+    "        Count: 1\n"
+)
+
+
+def _diagnosed(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "paste.txt"
+    path.write_text(text)
+    return diagnose_file(path)
+
+
+def _missing(a) -> list[tuple[int | None, str]]:  # type: ignore[no-untyped-def]
+    return [(p.record, p.message) for p in a.problems if p.kind == ProblemKind.MISSING]
+
+
+def test_the_whole_text_has_no_gap_and_says_not_in_pairing_mode(tmp_path: Path) -> None:
+    a = _diagnosed(tmp_path, TEXT)
+    assert _missing(a) == []
+    assert "pairing-mode-inactive" in {f.code for f in a.findings}
+
+
+def test_an_elision_between_request_and_refusal(tmp_path: Path) -> None:
+    assert NOCP in TEXT
+    a = _diagnosed(tmp_path, TEXT.replace(NOCP, "[...]\n"))
+    [(record, message)] = _missing(a)
+    assert record == 35 and "the text leaves records out here (an elision)" in message
+    codes = {f.code for f in a.findings}
+    assert "pairing-mode-inactive" not in codes  # "at once" cannot be known
+    [failed] = [f for f in a.findings if f.code == "pairing-failed"]
+    assert "leaves records out before #35" in failed.detail
+    assert "what passed between #33 and this failure is not known" in failed.detail
+    [s] = a.suggestions
+    assert "refused at once" not in s.why
+    assert index_of(a).missing_between(33, 35) == 35 and index_of(a).missing_between(35, 99) is None
+
+
+def test_a_jump_in_btmons_numbering_is_a_gap(tmp_path: Path) -> None:
+    a = _diagnosed(tmp_path, TEXT.replace(NOCP, ""))  # cut without a mark: #33, then #35
+    [(record, message)] = _missing(a)
+    assert record == 35
+    assert "btmon's numbering jumps from #33 to #35: 1 record(s)" in message
+    assert "pairing-mode-inactive" not in {f.code for f in a.findings}
+
+
+def test_excerpts_out_of_order_say_how_they_were_numbered(tmp_path: Path) -> None:
+    """Two excerpts pasted in the wrong order: the later-numbered records come first, so
+    bpdiag renumbers the rest (frames must grow) and says which number each got."""
+    head, sep, tail = TEXT.partition(NOCP)
+    assert sep
+    a = _diagnosed(tmp_path, tail + "\n" + head)
+    said = [p.message for p in a.problems if "comes after" in p.message]
+    assert said and "(the text's excerpts are not in btmon's order); bpdiag numbers it" in said[0]
