@@ -134,6 +134,20 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
             else:
                 why = "the capture ends there"
             last_word = f"the last SMP PDU was {last.name} (#{last.frame})" if last else ""
+            end = conn.disconnect_frame if conn is not None else None
+            gap = index_of(analysis).missing_between(
+                last.frame if last else p.first_frame,
+                end if end is not None else 1 << 62,
+            )
+            if gap is not None:  # a pasted log left records out after the last PDU seen
+                last_word = (
+                    f"the last SMP PDU in the log is {last.name} (#{last.frame})"
+                    if last
+                    else "no SMP PDU is in the log"
+                ) + (
+                    f", but the log leaves records out before #{gap}: whether the pairing went "
+                    "on there is not known"
+                )
             yield finding(
                 INCOMPLETE,
                 f"Pairing {p.id} did not finish: {last_word}, then {why}.",

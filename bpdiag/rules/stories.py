@@ -204,7 +204,7 @@ def _failure_key(p: Pairing) -> tuple[str, int, str] | None:
 # ------------------------------------------------------------------ the checks
 
 
-def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
+def _ignored_detail(sr: SecurityProcedure, c: Connection | None, gap: int | None) -> str:
     req = sr.request
     asked = ", ".join(
         w for w, on in (("bonding", req.bonding), ("MITM", req.mitm), ("SC", req.sc)) if on
@@ -227,6 +227,11 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None) -> str:
         )
     else:
         text += "neither paired nor encrypted before the capture ends."
+    if gap is not None:  # a pasted log left records out after the request
+        text += (
+            f" The log leaves records out before #{gap}, so whether the central answered "
+            "there is not known."
+        )
     return text
 
 
@@ -244,9 +249,12 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         frames = [sr.request.frame]
         if sr.answer_frame is not None:
             frames.append(sr.answer_frame)
+        gap = idx.missing_between(
+            sr.request.frame, sr.answer_frame if sr.answer_frame is not None else 1 << 62
+        )
         yield finding(
             SECURITY_REQUEST_IGNORED,
-            _ignored_detail(sr, idx.connection(sr.connection)),
+            _ignored_detail(sr, idx.connection(sr.connection), gap),
             frames,
             connection=sr.connection,
         )

@@ -67,3 +67,30 @@ def test_excerpts_out_of_order_say_how_they_were_numbered(tmp_path: Path) -> Non
     a = _diagnosed(tmp_path, tail + "\n" + head)
     said = [p.message for p in a.problems if "comes after" in p.message]
     assert said and "(the text's excerpts are not in btmon's order); bpdiag numbers it" in said[0]
+
+
+def test_no_claim_about_what_a_gap_may_hold(tmp_path: Path) -> None:
+    """After the Security Request the paste skips to the Disconnect: the central may have
+    answered in what was left out, and the findings say so."""
+    start = TEXT.index("< ACL Data TX: Handle 1 flags 0x00 dlen 11                         #33")
+    end = TEXT.index("< HCI Command: Disconnect (0x01|0x0006) plen 3")
+    a = _diagnosed(tmp_path, TEXT[:start] + "[...]\n" + TEXT[end:])
+    [ignored] = [f for f in a.findings if f.code == "security-request-ignored"]
+    assert "leaves records out before #36, so whether the central answered there" in (
+        ignored.detail
+    )
+
+
+def test_an_incomplete_pairing_across_a_gap_does_not_say_it_stopped_there(
+    tmp_path: Path,
+) -> None:
+    start = TEXT.index(NOCP)
+    end = TEXT.index("< HCI Command: Disconnect (0x01|0x0006) plen 3")
+    a = _diagnosed(tmp_path, TEXT[:start] + "...\n" + TEXT[end:])
+    [p] = a.pairings
+    assert p.outcome == "incomplete"
+    [inc] = [f for f in a.findings if f.code == "pairing-incomplete"]
+    assert "the last SMP PDU in the log is Pairing Request (#33), but the log leaves records" in (
+        inc.detail
+    )
+    assert "whether the pairing went on there is not known" in inc.detail
