@@ -690,6 +690,13 @@ class CaptureInfo:
     first_time: float | None = None
     last_time: float | None = None
 
+    @property
+    def timed(self) -> bool:
+        """Whether the records carry times: a text log printed without time stamps (btmon
+        without its trailer, a BTstack port that prints none) gives every record one time,
+        and then no duration can be told from it."""
+        return self.records <= 1 or self.first_time != self.last_time
+
 
 @dataclass(slots=True)
 class Analysis:

@@ -124,6 +124,11 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                     f"nothing followed for more than {SMP_TIMEOUT_S:.0f} s — the SMP timeout "
                     "ended it"
                 )
+            elif not analysis.capture.timed:
+                why = (
+                    "the log ends, and it carries no time stamps to tell whether the "
+                    f"{SMP_TIMEOUT_S:.0f} s SMP timeout passed"
+                )
             elif last is not None and analysis.capture.last_time is not None:
                 # how long the capture went on: too short to see the SMP timeout, or no time
                 left = max(analysis.capture.last_time - last.time, 0.0)

@@ -204,7 +204,9 @@ def _failure_key(p: Pairing) -> tuple[str, int, str] | None:
 # ------------------------------------------------------------------ the checks
 
 
-def _ignored_detail(sr: SecurityProcedure, c: Connection | None, gap: int | None) -> str:
+def _ignored_detail(
+    sr: SecurityProcedure, c: Connection | None, gap: int | None, timed: bool = True
+) -> str:
     req = sr.request
     asked = ", ".join(
         w for w, on in (("bonding", req.bonding), ("MITM", req.mitm), ("SC", req.sc)) if on
@@ -219,7 +221,7 @@ def _ignored_detail(sr: SecurityProcedure, c: Connection | None, gap: int | None
             if c.disconnected_by:
                 reason += f", by the {c.disconnected_by}"
         after = ""
-        if sr.answer_time is not None:
+        if sr.answer_time is not None and timed:  # (a log without time stamps: not known)
             after = f", {sr.answer_time - sr.time:.1f} s later"
         text += (
             f"neither paired nor encrypted before the link closed at #{sr.answer_frame}"
@@ -254,7 +256,7 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         )
         yield finding(
             SECURITY_REQUEST_IGNORED,
-            _ignored_detail(sr, idx.connection(sr.connection), gap),
+            _ignored_detail(sr, idx.connection(sr.connection), gap, analysis.capture.timed),
             frames,
             connection=sr.connection,
         )

@@ -49,9 +49,12 @@ def test_the_same_story_as_the_btsnoop(tmp_path: Path, capture: Path, style: str
     text = tmp_path / "console.txt"
     text.write_text(btstack_text(read_btsnoop_h4(capture), style))
     assert sniff_format(text) == "btstack-text"
-    # frames are the btsnoop's, one per packet; without time stamps, durations are not known
+    # frames are the btsnoop's, one per packet; without time stamps, durations are not
+    # known, and no finding states one
     timed = style != "none"
     assert _story(text, times=timed) == _story(capture, times=timed)
+    if not timed:
+        assert not any(" s later" in f.detail for f in diagnose_file(text).findings)
     assert not [p for p in diagnose_file(text).problems if p.layer == "btstack-text"]
 
 
