@@ -202,8 +202,18 @@ class Capture(Closing):
         if fmt is None:
             if not head:
                 raise UnreadableCapture("the file is empty")
-            from bpdiag.capture.text_formats import wireshark_summary_only
+            from bpdiag.capture.text_formats import (
+                packetlogger_summary_only,
+                wireshark_summary_only,
+            )
 
+            if packetlogger_summary_only(head):
+                raise UnreadableCapture(
+                    "is Apple PacketLogger's packet list as text (summary lines only): it "
+                    "holds no packet bytes to analyse; attach the PacketLogger file itself "
+                    "(File → Save As… in PacketLogger: a .pklg, which bpdiag reads), or, for "
+                    "the errors it names: bpdiag explain --file FILE"
+                )
             if wireshark_summary_only(head):
                 raise UnreadableCapture(
                     "is Wireshark's packet list as text (summary lines only): it holds no "

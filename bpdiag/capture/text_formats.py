@@ -120,6 +120,26 @@ def wireshark_summary_only(head: bytes) -> bool:
     return _SUMMARY_HEADING.search(text) is not None or len(_SUMMARY_LINE.findall(text)) >= 2
 
 
+# Apple PacketLogger's packet list exported as text: time, type, handle, address, summary
+# ("May 21 08:09:43.690  HCI Command  0x0041  00:00:00:00:00:00  Disconnect - …")
+_PKLG_SUMMARY_LINE = re.compile(
+    r"^\s*(?:[A-Z][a-z]{2} +\d{1,2} +)?\d\d:\d\d:\d\d\.\d{3} {2,}"
+    r"(?:Note|Config|Power|Error|Vendor|HCI Command|HCI Event|(?:ACL|SCO|ISO|L2CAP|ATT|SMP|LMP)"
+    r" (?:Send|Sent|Receive|Received)) +0x[0-9A-Fa-f]{4}\b",
+    re.M,
+)
+
+
+def packetlogger_summary_only(head: bytes) -> bool:
+    """Whether a text that is no capture is Apple PacketLogger's packet list exported as text
+    (summary lines, no packet bytes), which iOS and macOS users post in place of the .pklg."""
+    text = _decode(head, text_encoding(head))
+    if text is None:
+        return False
+    text = "\n".join(unquote(line, 8) for line in text.splitlines())
+    return len(_PKLG_SUMMARY_LINE.findall(text)) >= 2
+
+
 def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
     """Search a text file, a megabyte at a time, for btmon or hcidump records."""
     f.seek(0)

@@ -127,3 +127,22 @@ def test_tshark_reads_the_same_smp(tmp_path: Path, order: str, dissect: Tshark) 
 
 def test_struct_sizes() -> None:
     assert struct.calcsize("<IIIB") == 13
+
+
+def test_packetlogger_exported_as_text_says_what_to_send(tmp_path: Path) -> None:
+    """PacketLogger's packet list exported as text (what iOS and macOS users post): summary
+    lines, no bytes — refused, naming the .pklg to send and explain for the errors it names."""
+    from bpdiag.errors import UnreadableCapture
+
+    text = (
+        "Here is the PacketLogger log from the phone:\n\n"
+        "Nov 02 10:11:12.345  Note             0x0000                     Software: iOS 17\n"
+        "Nov 02 10:11:13.001  HCI Event        0x0040  F0:0D:00:00:00:02  LE Connection "
+        "Complete - Handle: 0x0040\n"
+        "Nov 02 10:11:14.250  HCI Command      0x0040  F0:0D:00:00:00:02  Disconnect - "
+        "Connection Handle: 0x0040 - Reason: Remote User Terminated Connection\n"
+    )
+    path = tmp_path / "pklg.txt"
+    path.write_text(text)
+    with pytest.raises(UnreadableCapture, match=r"PacketLogger's packet list as text.*\.pklg"):
+        open_capture(path)
