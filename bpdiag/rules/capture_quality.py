@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bpdiag.analysis.index import index_of
 from bpdiag.analysis.model import Analysis, Method, Outcome, Pairing, Step
 from bpdiag.decode import smp
 from bpdiag.rules.base import Finding, Where, check, finding, rule
@@ -43,7 +44,17 @@ def _sc_steps_missing(p: Pairing) -> list[str]:
     return missing
 
 
-def _partial_detail(p: Pairing) -> str:
+# Who lost the PDUs: a sniffer on air, or (an HCI log sees every PDU its host sent or got)
+# a log that does not hold them — it starts after them, or they were left out of a paste.
+_LOST_ON_AIR = "the sniffer missed them"
+_LOST_FROM_LOG = "the log does not hold them (it starts after them, or they were left out)"
+_HCI_FIX = (
+    "Attach the whole log, from before the connection was made: start btmon (or the snoop "
+    "log) before connecting; in a paste, keep every record of the connection."
+)
+
+
+def _partial_detail(p: Pairing, lost: str = _LOST_ON_AIR) -> str:
     """A pairing that completed (encryption or key distribution followed) with PDUs missing:
     name what is missing and the method as far as the PDUs seen tell it."""
     missing = []
@@ -80,7 +91,7 @@ def _partial_detail(p: Pairing) -> str:
         )
     return (
         f"The pairing completed — {ended} after {seen} PDU(s) — but the capture lacks "
-        f"{', '.join(missing)}: the sniffer missed them. {method}{unknown}"
+        f"{', '.join(missing)}: {lost}. {method}{unknown}"
     )
 
 
@@ -116,8 +127,13 @@ def _unread_detail(unread: list[Step], hcidump: bool) -> str:
 
 @check
 def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
+    idx = index_of(analysis)
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
+        conn = idx.connection(p.connection)
+        hci = conn is not None and conn.link[0] == "hci"  # lossless: the host's own log
+        lost = _LOST_FROM_LOG if hci else _LOST_ON_AIR
+        fix = {"fix": _HCI_FIX} if hci else {}
         # an UnreadCommand is never packed: the kept steps hold every one
         unread = [s for s in p.steps.kept() if isinstance(s.msg, smp.UnreadCommand)]
         if unread and not p.cut_frames:  # a log that cuts packets: truncated-snoop says it
@@ -135,13 +151,14 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
                 f"Pairing Response #{p.response.frame} has no Pairing Request before it in "
                 "the capture: the central's request was not captured.",
                 [p.response.frame],
+                **fix,
                 **where,
             )
             continue
         if p.outcome != Outcome.SUCCESS:
             continue
         if p.response is None or p.request is None or _sc_steps_missing(p):
-            yield finding(CAPTURE_GAP, _partial_detail(p), p.frames[:3], **where)
+            yield finding(CAPTURE_GAP, _partial_detail(p, lost), p.frames[:3], **fix, **where)
             continue
         want = _expected_confirms(p)
         if want is None or p.method is None or p.method == Method.OOB:  # method: for mypy
@@ -152,8 +169,10 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
                 CAPTURE_GAP,
                 f"The {p.method.replace('_', ' ')} pairing succeeded, but the capture holds "
                 f"{p.confirms} Pairing Confirm and {p.randoms} Pairing Random PDUs where the "
-                f"method needs {confirms} and {randoms}: the sniffer missed some.",
+                f"method needs {confirms} and {randoms}: "
+                + ("the log does not hold some." if hci else "the sniffer missed some."),
                 p.frames[:2],
+                **fix,
                 **where,
             )
 

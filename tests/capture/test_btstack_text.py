@@ -164,3 +164,22 @@ def test_only_log_lines_say_there_is_nothing_to_analyse(tmp_path: Path) -> None:
     assert a.capture.records == 1 and not a.pairings
     path.write_text("[00:00:01.000] LOG -- hci.c.100: only a log line\nCMD =>\n")
     assert sniff_format(path) is None  # no packet line with bytes: not told apart as BTstack
+
+
+def test_an_hci_log_that_starts_mid_pairing_blames_the_log_not_a_sniffer(
+    tmp_path: Path,
+) -> None:
+    """capture-gap on an HCI log (which sees every PDU of its host) says the log does not hold
+    the PDUs and asks for the whole log; "the sniffer missed them" is for air captures."""
+    records = read_btsnoop_h4(OWN / "sc_justworks_success.btsnoop")
+    # drop the Pairing Request and Response (ACL, SMP codes 0x01/0x02 on CID 6)
+    kept = [r for r in records if not (r.packet[0] == 2 and r.packet[9:10] in (b"\x01", b"\x02"))]
+    assert len(records) - len(kept) == 2
+    text = tmp_path / "excerpt.txt"
+    text.write_text(btstack_text(kept, "embedded"))
+    [gap] = [f for f in diagnose_file(text).findings if f.code == "capture-gap"]
+    assert "the log does not hold them (it starts after them, or they were left out)" in (
+        gap.detail
+    )
+    assert "sniffer" not in gap.detail and "sniffer" not in gap.fix
+    assert gap.fix.startswith("Attach the whole log")
