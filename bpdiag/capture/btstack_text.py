@@ -25,8 +25,10 @@ application's ``printf``s, a forum post's prose — is skipped.
 
 What terminals and pastes do to it is undone: Segger's RTT Viewer ``00> `` prefix, mail
 quoting, CRLF, colour, a hex line wrapped onto the next lines (appended while the packet's
-own length field asks for more bytes).  A packet shorter than its length field says is kept
-cut short (``Record.orig_length``), with a Problem, as is one that BTstack's
+own length field asks for more bytes).  An elision line (``[...]``, ``...``) is a Problem of
+kind ``missing`` before the next record: the rules claim nothing it could contradict.  A
+packet shorter than its length field says is kept cut short (``Record.orig_length``), with
+a Problem, as is one that BTstack's
 ``HCI_DUMP_STDOUT_MAX_SIZE_ACL`` cut (it prints ``LOG -- ACL in, size N`` and then the first
 bytes on a line of their own); bytes past the length are a Problem and left out; a line whose
 bytes are not hex is a Problem and no record.  A time that goes backwards (a reboot, a clock
@@ -41,7 +43,7 @@ import re
 from collections.abc import Iterator
 from typing import TextIO
 
-from bpdiag.capture._textlines import clean_lines
+from bpdiag.capture._textlines import clean_lines, is_elision
 from bpdiag.capture.btmon_text import ACL_RX, ACL_TX, MONITOR_COMMAND, MONITOR_EVENT
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
@@ -156,9 +158,14 @@ class BtstackTextReader:
         pending: _Packet | None = None  # a packet whose line may go on on the next lines
         cut_note: tuple[int, Direction, int] | None = None  # "LOG -- ACL in, size N" seen
         packets = 0
+        elided_at = 0  # an elision line ("[...]") since the last record
         for lineno, offset, line in clean_lines(self.f, self.problems, LAYER):
             text = line[_PREFIX.match(line).end() :].strip()  # type: ignore[union-attr]
             if not text:
+                continue
+            if is_elision(text):
+                if frame:
+                    elided_at = lineno
                 continue
             if pending is not None and _HEX.fullmatch(text) and self._wants_more(pending):
                 pending.data += bytes.fromhex(text.replace(" ", ""))  # a wrapped hex line
@@ -185,6 +192,18 @@ class BtstackTextReader:
                 yield from self._finish(pending)
                 pending = None
             frame += 1
+            if elided_at:
+                self.problems.append(
+                    Problem(
+                        frame,
+                        offset,
+                        f"line {elided_at}: the text leaves records out here (an elision); "
+                        "what they held is not known",
+                        LAYER,
+                        ProblemKind.MISSING,
+                    )
+                )
+                elided_at = 0
             log = m.group("log")
             if log is not None:
                 cm = _CUT_NOTE.search(log)

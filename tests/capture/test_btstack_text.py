@@ -183,3 +183,17 @@ def test_an_hci_log_that_starts_mid_pairing_blames_the_log_not_a_sniffer(
     )
     assert "sniffer" not in gap.detail and "sniffer" not in gap.fix
     assert gap.fix.startswith("Attach the whole log")
+
+
+def test_an_elision_is_a_gap_the_rules_respect(tmp_path: Path) -> None:
+    records = read_btsnoop_h4(OWN / "not_in_pairing_mode.btsnoop")
+    lines = btstack_text(records, "embedded").splitlines()
+    request = next(i for i, x in enumerate(lines) if x.endswith("06 00 01 04 00 09 10 03 03 "))
+    lines.insert(request + 1, "[...]")  # between the Pairing Request and the refusal
+    path = tmp_path / "elided.txt"
+    path.write_text("\n".join(lines) + "\n")
+    a = diagnose_file(path)
+    [gap] = [p for p in a.problems if p.kind == ProblemKind.MISSING]
+    assert gap.record == request + 2 and "an elision" in gap.message
+    codes = {f.code for f in a.findings}
+    assert "pairing-mode-inactive" not in codes and "pairing-failed" in codes
