@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 from collections.abc import Iterator
 from typing import TextIO
@@ -120,12 +121,18 @@ def _time(m: re.Match[str]) -> float | None:
     date = m.group("date")
     if date is None:  # since boot: hours count on past 24
         return clock
+    day = _day(str(date))
+    return day + clock if day is not None and h <= 23 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _day(date: str) -> int | None:
+    """Seconds from the Unix epoch to the start of ``date`` (YYYY-MM-DD), or ``None``."""
     try:
-        y, mo, d = (int(x) for x in str(date).split("-"))
-        day = calendar.timegm(datetime.date(y, mo, d).timetuple())
+        y, mo, d = (int(x) for x in date.split("-"))
+        return calendar.timegm(datetime.date(y, mo, d).timetuple())
     except ValueError:
         return None
-    return day + clock if h <= 23 else None
 
 
 class _Packet:
