@@ -64,7 +64,12 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
         where: Where = {"connection": p.connection, "pairing": p.id}
         if cut and p.failure is None:
             continue
-        if p.early_encryption_request is not None and p.encrypted_frame is None:
+        if (
+            p.early_encryption_request is not None
+            and p.encrypted_frame is None
+            and index_of(analysis).missing_between(p.first_frame, p.early_encryption_request)
+            is None
+        ):
             yield finding(
                 VIOLATION,
                 f"Encryption was requested at #{p.early_encryption_request} during the pairing "
@@ -90,7 +95,11 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
             # completed (capture-gap says what is missing).  An HCI log sees every SMP PDU the
             # host handled, so a missing DHKey Check there is the DHKey-check-skip bug.
             host_log = conn is not None and conn.link[0] == "hci"
-            if not p.phase2_started or (p.secure_connections and p.dhkey_checks == 0 and host_log):
+            # a pasted log that leaves records out inside the pairing may hold them there
+            gap = index_of(analysis).missing_between(p.first_frame, p.encrypted_frame)
+            if gap is None and (
+                not p.phase2_started or (p.secure_connections and p.dhkey_checks == 0 and host_log)
+            ):
                 yield finding(
                     VIOLATION,
                     f"Encryption started at #{p.encrypted_frame} after the pairing that began "

@@ -197,3 +197,21 @@ def test_an_elision_is_a_gap_the_rules_respect(tmp_path: Path) -> None:
     assert gap.record == request + 2 and "an elision" in gap.message
     codes = {f.code for f in a.findings}
     assert "pairing-mode-inactive" not in codes and "pairing-failed" in codes
+
+
+@pytest.mark.parametrize("mark", ["", "[...]"])
+def test_a_dhkey_check_skip_is_not_claimed_across_an_elision(tmp_path: Path, mark: str) -> None:
+    """An HCI log sees every SMP PDU of its host: encryption after SC phase 2 without DHKey
+    Checks is the DHKey-check-skip bug — unless the paste marks that it left records out."""
+    records = read_btsnoop_h4(OWN / "sc_justworks_success.btsnoop")
+    lines = []
+    for r, line in zip(records, btstack_text(records, "embedded").splitlines(), strict=True):
+        if r.packet[0] == 2 and r.packet[9:10] == b"\x0d":  # Pairing DHKey Check
+            if mark and lines[-1] != mark:
+                lines.append(mark)
+            continue
+        lines.append(line)
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join(lines) + "\n")
+    codes = {f.code for f in diagnose_file(path).findings}
+    assert ("pairing-protocol-violation" in codes) == (not mark)
