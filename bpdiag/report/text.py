@@ -97,9 +97,22 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
         bond = ""
         if p.request and p.response and not (p.request.bonding and p.response.bonding):
             bond = " Keys are not kept: bonding was not asked for by both sides."
+        end = ""
+        if (
+            p.keys
+            and (p.request is None or p.response is None)
+            and conn is not None
+            and conn.disconnect_frame is None
+            and conn.last_frame == p.keys[-1].frame
+        ):  # the key distribution agreed on is unknown, and the log shows nothing after it
+            end = (
+                f" Key distribution is the last the log shows of this link (#{p.keys[-1].frame})"
+                " and without the Pairing Request and Response the keys agreed on are not "
+                "known: whether all arrived and the pairing completed is not in the log."
+            )
         return (
             f"Paired with {METHOD_WORDS.get(p.method, 'an unknown method')}; "
-            f"encryption started at #{p.encrypted_frame}. Keys distributed: {keys}.{bond}"
+            f"encryption started at #{p.encrypted_frame}. Keys distributed: {keys}.{bond}{end}"
         )
     if p.failure is not None:
         f = p.failure

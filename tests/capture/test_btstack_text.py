@@ -215,3 +215,21 @@ def test_a_dhkey_check_skip_is_not_claimed_across_an_elision(tmp_path: Path, mar
     path.write_text("\n".join(lines) + "\n")
     codes = {f.code for f in diagnose_file(path).findings}
     assert ("pairing-protocol-violation" in codes) == (not mark)
+
+
+def test_a_log_that_ends_in_key_distribution_does_not_say_the_pairing_completed(
+    tmp_path: Path,
+) -> None:
+    from bpdiag.report.text import explain_pairing
+
+    records = read_btsnoop_h4(OWN / "legacy_justworks_success.btsnoop")
+    smp = [r.packet[9] if r.packet[0] == 2 and len(r.packet) > 9 else None for r in records]
+    first_key = smp.index(0x06)  # Encryption Information
+    kept = [r for r, c in zip(records[: first_key + 1], smp, strict=False) if c not in (1, 2)]
+    path = tmp_path / "excerpt.txt"
+    path.write_text(btstack_text(kept, "embedded"))
+    a = diagnose_file(path)
+    [p] = a.pairings
+    story = explain_pairing(p, a.connections[p.connection - 1])
+    assert "Keys distributed: LTK" in story
+    assert "whether all arrived and the pairing completed is not in the log" in story
