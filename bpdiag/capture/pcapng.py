@@ -849,7 +849,7 @@ class EpbFrames(Frames):
     ``epb_flags`` and trailer; ``stop`` (``heads[-1]``) is where the block after the run
     starts.  ``time`` and ``record`` read the rest of a block's header from ``buf``."""
 
-    __slots__ = ("_st", "_tsoffset", "_units")
+    __slots__ = ("_head", "_ts", "_tsoffset", "_u32", "_units")
 
     def __init__(
         self,
@@ -867,7 +867,9 @@ class EpbFrames(Frames):
         offset ``base``), the first of them record ``first + 1``."""
         link_type, self._units, self._tsoffset = clock
         super().__init__(buf, base, first, heads, changes, 28, link_type, ends)
-        self._st = st
+        self._head = st.epb.unpack_from
+        self._ts = st.ts.unpack_from
+        self._u32 = st.u32.unpack_from
 
     @property
     def stop(self) -> int:
@@ -875,27 +877,27 @@ class EpbFrames(Frames):
         return self.heads[-1]
 
     def time(self, i: int) -> float:
-        hi, lo = self._st.ts.unpack_from(self.buf, self.heads[i] + 12)
-        return float(((hi << 32) | lo) / self._units + self._tsoffset)
+        hi, lo = self._ts(self.buf, self.heads[i] + 12)
+        t: float = ((hi << 32) | lo) / self._units + self._tsoffset
+        return t
 
     def record(self, i: int) -> Record:
         """Record ``i``, as the hot loop of ``PcapngReader._runs`` makes it."""
-        st = self._st
         buf = self.buf
         pos = self.heads[i]
-        _btype, total, iid, hi, lo, cap, orig = st.epb.unpack_from(buf, pos)
-        options = pos + 28 + ((cap + 3) & -4)
-        direction = Direction.UNKNOWN
-        if options + 8 <= pos + total - 4:
-            direction = _DIRECTIONS[st.u32.unpack_from(buf, options + 4)[0] & 3]
+        _btype, total, iid, hi, lo, cap, orig = self._head(buf, pos)
+        data = pos + 28
         rec = Record(
             self.first + i + 1,
             ((hi << 32) | lo) / self._units + self._tsoffset,
             self.link_type,
-            buf[pos + 28 : pos + 28 + cap],
+            buf[data : data + cap],
             self.base + pos,
-            direction,
         )
+        if total != (cap + 35) & -4:  # options: epb_flags first, or padding
+            options = data + ((cap + 3) & -4)
+            if options + 8 <= pos + total - 4:
+                rec.direction = _DIRECTIONS[self._u32(buf, options + 4)[0] & 3]
         if cap != orig:
             rec.orig_length = orig
         if iid:
