@@ -36,10 +36,12 @@ every other block and packet is read as ``batches`` reads it.
 
 from __future__ import annotations
 
+import functools
+import re
 import struct
 from collections.abc import Callable, Generator, Iterator
 
-from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes, leading
+from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import Stage, UnreadableCapture
 
@@ -89,28 +91,23 @@ def _every(link_type: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=64)
+def _alike_pattern(total: int) -> re.Pattern[bytes]:
+    """``_alike_blocks``'s pattern for blocks of ``total`` octets: a block (its type, length
+    and interface; timestamp; captured and original length; data and padding; trailer),
+    then as many as follow with the first's octets but for the timestamp and the data."""
+    rest = total - 32
+    return re.compile(rb"(.{12}).{8}(.{8}).{%d}(.{4})(?:\1.{8}\2.{%d}\3)*+" % (rest, rest), re.S)
+
+
 def _alike_blocks(buf: bytes, pos: int, total: int, count: int) -> int:
     """Of ``count`` blocks ``total`` octets apart from ``buf[pos]`` on (all in ``buf``; the
     first a plain Enhanced Packet Block without options, as ``PcapngReader._frame`` takes
     it), how many from the first on are the same block but for the timestamp and the data:
     the same block type, length, interface, captured and original length, and trailer.
-    The captured length's and the block length's first octets, read for all of them at
-    once as strided slices, tell how many may be; then each 32-bit word that must be equal
-    is read for those at once, and where one is not, its octets tell from which block on."""
-    count = leading(buf[pos + 20 : pos + 20 + count * total : total])
-    if count > 1:
-        count = leading(buf[pos + 4 : pos + 4 + count * total : total])
-    if count < 2:
-        return count
-    step = total >> 2
-    words = memoryview(buf)[pos : pos + count * total].cast("I")
-    for w in (0, 1, 2, 5, 6, step - 1):  # type, length, interface, lengths, trailer
-        col = words[w : count * step : step].tobytes()
-        if col != col[:4] * count:
-            count = min(leading(col[b::4]) for b in range(4))
-            if count < 2:
-                break
-    return count
+    One match of a pattern (``_alike_pattern``) tells, the octets compared at C speed."""
+    m = _alike_pattern(total).match(buf, pos, pos + count * total)
+    return (m.end() - pos) // total if m is not None else 0
 
 
 _LONG = 16

@@ -334,3 +334,41 @@ def test_damaged_stretches_read_the_same_as_frames(
     path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
     with contextlib.suppress(UnreadableCapture):
         _same_either_way(path)
+
+
+_FIXED = (*range(12), *range(20, 28))  # type, length, interface; captured, original length
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_alike_blocks_stop_at_the_first_block_unlike_the_first(data: st.DataObject) -> None:
+    """``_alike_blocks`` (one pattern match) against octet-by-octet comparison: blocks of one
+    length whose timestamps and data differ at random, and at random a few octets changed
+    in the fields that must be equal (or in the trailer), at random offsets in a buffer."""
+    from bpdiag.capture.pcapng import _alike_blocks
+
+    cap = data.draw(st.integers(0, 41))
+    total = 32 + ((cap + 3) & -4)
+    count = data.draw(st.integers(1, 40))
+    order = data.draw(st.sampled_from("<>"))
+    rnd = random.Random(data.draw(st.integers(0, 2**32)))
+    blocks = bytearray()
+    for _ in range(count):
+        body = bytes(rnd.randrange(256) for _ in range(cap))
+        iid = 0 if rnd.random() < 0.97 else 1  # now and then another interface
+        blocks += pcapng_epb(iid, rnd.randrange(2**64), body, order=order)
+    blocks[:total] = pcapng_epb(0, 1, bytes(cap), order=order)
+    fixed = [*_FIXED, *range(total - 4, total)]
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(1, count)) % count * total + data.draw(st.sampled_from(fixed))
+        blocks[at] ^= data.draw(st.integers(1, 255))
+    # the reference: the first block one of whose fixed octets differs from the first's
+    alike = next(
+        (j for j in range(1, count) if any(blocks[j * total + o] != blocks[o] for o in fixed)),
+        count,
+    )
+    before = bytes(rnd.randrange(256) for _ in range(data.draw(st.integers(0, 9))))
+    after = bytes(rnd.randrange(256) for _ in range(data.draw(st.integers(0, 2 * total))))
+    buf = before + bytes(blocks) + after
+    assert _alike_blocks(buf, len(before), total, count) == alike
+    assert _alike_blocks(buf, len(before), total, data.draw(st.integers(1, count))) <= alike
