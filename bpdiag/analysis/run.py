@@ -87,13 +87,14 @@ class Reading:
     def _skimmed(
         self,
         runs: Iterator[Frames | list[Record]],
-        skim: Callable[[Frames, int, int], int],
+        skims: Callable[[int], Skim],
         cap_problems: list[Problem],
         tail: list[Record],
         size: int,
     ) -> Iterator[Record]:
         """The records to feed of runs of framed records: the decoder passes over those that
-        cannot yield anything (``skim``), the others become ``Record``s.  A record that ends
+        cannot yield anything (the skim ``skims`` gives for the run's link type), the others
+        become ``Record``s.  A record that ends
         a skim on a multiple of ``Job.every`` reports progress as if it had been fed.  The
         first record, and the first of a run the reader met problems before (drained after
         the record, as when every record is fed), are never passed over.  ``tail`` gets
@@ -110,6 +111,7 @@ class Reading:
                 last = None
                 continue
             last = run
+            skim = skims(run.link_type)
             m = len(run)
             i = 0
             while i < m:
@@ -166,19 +168,21 @@ class Reading:
             feed = analyzer.feed
             size = _size(path) if job is not None else 0
             every = job.every if job is not None else 0
-            skim: Callable[[Frames, int, int], int] | None = None
+            skims: Callable[[int], Skim] | None = None
             framed: Callable[[int], bool] | None = None
             if self.skim and direct is not None:
                 skim = stream.skimmer(cap.link_type)
+                if skim is not None:
+                    skims = _one(skim)
             elif self.skim and cap.format == "pcapng":
-                skim, framed = _skims_by_link_type(stream, cap.link_type)
-            runs = cap.frames(framed) if skim else None
+                skims, framed = _skims_by_link_type(stream, cap.link_type)
+            runs = cap.frames(framed) if skims else None
             # Every record's PDUs, then what it made wrong, then the progress.
             tail: list[Record] = []  # the last record when the skim passed over it
-            if runs is None or skim is None:
+            if runs is None or skims is None:
                 records: Iterator[Record] = iter(cap)
             else:
-                records = self._skimmed(runs, skim, cap_problems, tail, size)
+                records = self._skimmed(runs, skims, cap_problems, tail, size)
             first = next(records, None)
             rec = first
             if first is not None:
@@ -244,28 +248,45 @@ class Reading:
                 job.report(size, size)
 
 
+Skim = Callable[[Frames, int, int], int]
+"""A decoder's ``skim(frames, i, stop)`` (``PduStream.skimmer``)."""
+
+
+def _one(skim: Skim) -> Callable[[int], Skim]:
+    """``Reading._skimmed``'s ``skims`` for a capture of one link type."""
+
+    def skims(link_type: int) -> Skim:
+        return skim
+
+    return skims
+
+
+def _none(frames: Frames, i: int, stop: int) -> int:
+    """A skim that passes over nothing."""
+    return i
+
+
 def _skims_by_link_type(
     stream: PduStream, first: int
-) -> tuple[Callable[[Frames, int, int], int] | None, Callable[[int], bool]]:
-    """For a capture of several link types (pcapng), fed through ``stream.feed``: a skim
-    that takes each run (of one link type) to the decoder's skim for it, and which link
-    types have one (the others are not framed).  Only air link types are skimmed, and only
-    when the first interface's (``first``) is one that is: no skim (``None``) otherwise."""
-    skims: dict[int, Callable[[Frames, int, int], int] | None] = {}
+) -> tuple[Callable[[int], Skim] | None, Callable[[int], bool]]:
+    """For a capture of several link types (pcapng), fed through ``stream.feed``: the skim
+    of each run's link type (the decoder's), and which link types have one (the others are
+    not framed).  Only air link types are skimmed, and only when the first interface's
+    (``first``) is one that is: no skims (``None``) otherwise."""
+    found: dict[int, Skim | None] = {}
 
-    def skim_for(link_type: int) -> Callable[[Frames, int, int], int] | None:
-        if link_type not in skims:
-            skims[link_type] = stream.skimmer(link_type) if link_type in AIR_LINK_TYPES else None
-        return skims[link_type]
+    def skim_for(link_type: int) -> Skim | None:
+        if link_type not in found:
+            found[link_type] = stream.skimmer(link_type) if link_type in AIR_LINK_TYPES else None
+        return found[link_type]
 
-    def skim(run: Frames, i: int, stop: int) -> int:
-        found = skims.get(run.link_type)  # framed, so it has one
-        return found(run, i, stop) if found is not None else i
+    def skims(link_type: int) -> Skim:
+        return skim_for(link_type) or _none  # framed, so it has one
 
     def framed(link_type: int) -> bool:
         return skim_for(link_type) is not None
 
-    return (skim if framed(first) else None), framed
+    return (skims if framed(first) else None), framed
 
 
 def _assign_cut_frames(pairings: list[Pairing], cut: list[int]) -> None:

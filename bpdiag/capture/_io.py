@@ -244,15 +244,17 @@ class Frames:
     those (``record``).
 
     Record ``i`` (0-based) of the run has index ``first + i + 1``; its header starts at
-    ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``heads[i + 1]``
-    (``heads`` has one entry more than the run has records).  ``changes`` lists, in order,
-    the records whose stored length differs from the one's before them (``same_size``).
-    All are of ``link_type``.  For btsnoop and pcap ``buf`` is the file's buffer (from
-    offset ``base``); a format whose payloads do not end where the next header starts
-    (pcapng) lays the payloads out in a ``buf`` of their own and says where each record is
-    in the file (``offset``), what its timestamp is (``time``) and what it is (``record``)."""
+    ``buf[heads[i]]``, its payload at ``heads[i] + hdr`` and ends at ``ends[i + 1]``
+    (``heads`` and ``ends`` have one entry more than the run has records; ``heads[-1]`` is
+    where the record after the run starts).  ``changes`` lists, in order, the records whose
+    stored length or distance to the next record differs from the one's before them
+    (``same_size``).  All are of ``link_type``.  For btsnoop and pcap ``buf`` is the file's
+    buffer (from offset ``base``) and a payload ends where the next header starts: ``ends``
+    is ``heads``.  A format with more than a header between two payloads (pcapng's
+    padding, options and trailer) has ``ends`` of its own, and says what a record's
+    timestamp is (``time``) and what it is (``record``)."""
 
-    __slots__ = ("base", "buf", "changes", "first", "hdr", "heads", "link_type")
+    __slots__ = ("base", "buf", "changes", "ends", "first", "hdr", "heads", "link_type")
 
     def __init__(
         self,
@@ -263,11 +265,13 @@ class Frames:
         changes: list[int],
         hdr: int,
         link_type: int,
+        ends: list[int] | None = None,
     ) -> None:
         self.buf = buf
         self.base = base
         self.first = first
         self.heads = heads
+        self.ends = heads if ends is None else ends
         self.changes = changes
         self.hdr = hdr
         self.link_type = link_type
@@ -289,8 +293,8 @@ class Frames:
 
     def same_size(self, i: int, stop: int) -> int:
         """How many records from ``i`` on (and before ``stop``) are as long as record
-        ``i``: records that lie in ``buf`` at a fixed stride, so that a field of each is the
-        strided slice ``buf[heads[i] + offset :: stride]``."""
+        ``i`` and as far from the next: records that lie in ``buf`` at a fixed stride, so
+        that a field of each is the strided slice ``buf[heads[i] + offset :: stride]``."""
         changes = self.changes
         j = bisect_right(changes, i)
         return (min(stop, changes[j]) if j < len(changes) else stop) - i

@@ -29,18 +29,19 @@ its frame number, so the frames after it keep Wireshark's numbers.
 
 Read as ``frames`` (``bpdiag.analysis.run`` does so for air captures), the runs of plain
 Enhanced Packet Blocks — no option, or ``epb_flags`` first — of the interfaces asked for
-become ``EpbFrames``, whose payloads are copied one after the other so that the decoders'
-skims read them as they read pcap records; every other block and packet is read as
-``batches`` reads it.
+become ``EpbFrames``, which the decoders' skims read in the file's buffer as they read pcap
+records (a record's data ends before its block's padding, options and trailer: ``ends``);
+every other block and packet is read as ``batches`` reads it.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import struct
 from collections.abc import Callable, Generator, Iterator
-from itertools import accumulate
 
-from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes, leading
+from bpdiag.capture._io import BatchReader, Frames, Source, hexbytes
 from bpdiag.capture.record import Direction, Problem, ProblemKind, Record
 from bpdiag.errors import Stage, UnreadableCapture
 
@@ -90,31 +91,26 @@ def _every(link_type: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=64)
+def _alike_pattern(total: int) -> re.Pattern[bytes]:
+    """``_alike_blocks``'s pattern for blocks of ``total`` octets: a block (its type, length
+    and interface; timestamp; captured and original length; data and padding; trailer),
+    then as many as follow with the first's octets but for the timestamp and the data."""
+    rest = total - 32
+    return re.compile(rb"(.{12}).{8}(.{8}).{%d}(.{4})(?:\1.{8}\2.{%d}\3)*+" % (rest, rest), re.S)
+
+
 def _alike_blocks(buf: bytes, pos: int, total: int, count: int) -> int:
     """Of ``count`` blocks ``total`` octets apart from ``buf[pos]`` on (all in ``buf``; the
     first a plain Enhanced Packet Block without options, as ``PcapngReader._frame`` takes
     it), how many from the first on are the same block but for the timestamp and the data:
     the same block type, length, interface, captured and original length, and trailer.
-    The captured length's and the block length's first octets, read for all of them at
-    once as strided slices, tell how many may be; then each 32-bit word that must be equal
-    is read for those at once, and where one is not, its octets tell from which block on."""
-    count = leading(buf[pos + 20 : pos + 20 + count * total : total])
-    if count > 1:
-        count = leading(buf[pos + 4 : pos + 4 + count * total : total])
-    if count < 2:
-        return count
-    step = total >> 2
-    words = memoryview(buf)[pos : pos + count * total].cast("I")
-    for w in (0, 1, 2, 5, 6, step - 1):  # type, length, interface, lengths, trailer
-        col = words[w : count * step : step].tobytes()
-        if col != col[:4] * count:
-            count = min(leading(col[b::4]) for b in range(4))
-            if count < 2:
-                break
-    return count
+    One match of a pattern (``_alike_pattern``) tells, the octets compared at C speed."""
+    m = _alike_pattern(total).match(buf, pos, pos + count * total)
+    return (m.end() - pos) // total if m is not None else 0
 
 
-_LONG = 16
+_LONG = 4
 """Plain Enhanced Packet Blocks alike in a row (``_alike_blocks``) that ``_frame`` takes at
 once: reading them so has a cost of its own, which a shorter stretch does not repay."""
 
@@ -126,6 +122,7 @@ class _Structs:
         "epb",
         "epb_after",
         "epb_fields",
+        "epb_lengths",
         "head",
         "i64",
         "idb",
@@ -143,7 +140,10 @@ class _Structs:
         self.u32 = struct.Struct(order + "I")
         self.i64 = struct.Struct(order + "q")
         self.epb = struct.Struct(order + "7I")  # type, length, iface, ts hi, ts lo, cap, orig
-        self.epb_after = struct.Struct(order + "8I")  # a block's trailer, then ``epb``
+        # a block's trailer, then ``epb_lengths``: the hot loop of ``_frame`` makes no int of
+        # the timestamps
+        self.epb_after = struct.Struct(order + "4I8x2I")
+        self.epb_lengths = struct.Struct(order + "3I8x2I")  # ``epb`` but the timestamp
         self.epb_fields = struct.Struct(order + "5I")
         self.pb = struct.Struct(order + "HH4I")  # iface, drops, ts hi, ts lo, cap, orig
         self.idb = struct.Struct(order + "HHI")  # link type, reserved, snaplen
@@ -519,30 +519,34 @@ class PcapngReader(BatchReader):
     def _frame(self, buf: bytes, base: int, pos: int, index: int) -> EpbFrames | None:
         """The run of plain Enhanced Packet Blocks (those the hot loop of ``_runs`` takes)
         of framed interfaces of one clock (``Clock``) from ``buf[pos:]``, or ``None`` if
-        the block at ``pos`` is not one.  Its records' payloads are copied into one buffer,
-        one after the other (see ``EpbFrames``).
+        the block at ``pos`` is not one.  Its records lie where they are in ``buf`` (see
+        ``EpbFrames``): nothing is copied.
 
-        The hot loop: one unpack per packet, of its trailer and the next block's header."""
+        The hot loop: one unpack per packet, of its trailer and the next block's header;
+        a long stretch of blocks alike (``_alike_blocks``) is taken at once."""
         if pos + 28 > len(buf):
             return None
         st = self._st
         u32 = st.u32.unpack_from
         opt = st.opt.unpack_from
         follow = st.epb_after.unpack_from
+        lengths = st.epb_lengths.unpack_from
         get = self._framed.get
         n = len(buf)
-        blocks: list[int] = []
-        add = blocks.append
-        parts: list[bytes | bytearray] = []
-        part = parts.append
-        wide: list[tuple[int, int]] = []  # the parts that hold a stretch's data, its lengths
+        heads: list[int] = []
+        add = heads.append
+        ends: list[int] = [pos]
+        add_end = ends.append
         changes: list[int] = []
         clock: Clock | None = None
         run_iid = -1
-        last = -1  # the captured length of the packet before
+        # What ``changes`` compares, of the packet before: the captured length of a block
+        # of only the data (whose block length follows from it), else ~(its block length
+        # and captured length)
+        last = -1
         truncated = 0
         first_truncated = 0
-        btype, total, iid, _hi, _lo, cap, orig = st.epb.unpack_from(buf, pos)
+        btype, total, iid, cap, orig = lengths(buf, pos)
         while btype == EPB:
             end = pos + total
             if end > n:
@@ -553,18 +557,19 @@ class PcapngReader(BatchReader):
                     break
                 clock, run_iid = other, iid
             data = pos + 28
-            padded = (cap + 3) & -4
-            if total != 32 + padded:  # more than the data, its padding and the trailer
+            if total == (cap + 35) & -4:  # the data, its padding and the trailer: no options
+                size = cap
+            else:
                 if data + cap > end - 4 or total & 3:
                     break
+                padded = (cap + 3) & -4
                 if data + padded + 8 <= end - 4 and opt(buf, data + padded) != (2, 4):
                     break  # options, but not epb_flags first
+                size = ~(total << 24 | cap)
             # this block's trailer and the next block's header (the type and interface
             # number are not needed any more: overwritten at once)
             if end + 28 <= n:
-                trailer, btype, next_total, iid, _hi, _lo, next_cap, next_orig = follow(
-                    buf, end - 4
-                )
+                trailer, btype, next_total, iid, next_cap, next_orig = follow(buf, end - 4)
             else:  # the next block is not all in the buffer: the run ends here
                 trailer, btype, next_total, next_cap, next_orig = u32(buf, end - 4)[0], -1, 0, 0, 0
             if trailer != total:
@@ -574,23 +579,23 @@ class PcapngReader(BatchReader):
                     break
                 truncated += 1
                 if not first_truncated:
-                    first_truncated = index + len(blocks) + 1
-            if cap != last:
-                last = cap
-                changes.append(len(blocks))
+                    first_truncated = index + len(heads) + 1
+            if size != last:
+                last = size
+                changes.append(len(heads))
             add(pos)
-            part(buf[data : data + cap])
+            add_end(data + cap)
             if (
-                btype == EPB
-                and next_total == total == 32 + padded
+                next_cap == cap
+                and next_total == total
+                and size == cap == orig == next_orig
+                and btype == EPB
                 and iid == run_iid
-                and next_cap == cap == orig == next_orig
             ):
                 # the next block is this one's like: a long stretch of them is taken at once
                 q = pos + (_LONG - 1) * total
                 if (
-                    cap
-                    and q + 28 <= n
+                    q + 28 <= n
                     and buf[q + 20 : q + 28] == buf[pos + 20 : pos + 28]
                     and buf[q + 4 : q + 12] == buf[pos + 4 : pos + 12]
                 ):
@@ -598,23 +603,19 @@ class PcapngReader(BatchReader):
                     if k > 1:
                         start = pos + total
                         pos += k * total
-                        blocks.extend(range(start, pos, total))
-                        # their data, one after the other: each octet of them at once
-                        chunk = bytearray((k - 1) * cap)
-                        for j in range(cap):
-                            chunk[j::cap] = buf[start + 28 + j : pos : total]
-                        wide.append((len(parts), cap))
-                        part(chunk)
+                        heads.extend(range(start, pos, total))
+                        ends.extend(range(start + 28 + cap, pos, total))
                         if pos + 28 > n:
                             break  # the next block is not all in the buffer: the run ends
-                        btype, total, iid, _hi, _lo, cap, orig = st.epb.unpack_from(buf, pos)
+                        btype, total, iid, cap, orig = lengths(buf, pos)
                         continue
             pos = end
             total, cap, orig = next_total, next_cap, next_orig
         self.truncated(truncated, first_truncated)
-        if clock is None or not blocks:
+        if clock is None or not heads:
             return None
-        return EpbFrames(parts, wide, blocks, changes, index, buf, base, pos, clock, st)
+        heads.append(pos)
+        return EpbFrames(buf, base, index, heads, ends, changes, clock, st)
 
     @staticmethod
     def _block_follows(buf: bytes, pos: int) -> bool:
@@ -843,68 +844,60 @@ class PcapngReader(BatchReader):
 
 class EpbFrames(Frames):
     """A run of plain Enhanced Packet Blocks (4.3) of interfaces of one ``Clock``, as
-    ``Frames``.  Its ``buf`` holds only the packets' data, one after the other (``hdr`` 0):
-    record ``i``'s payload is ``buf[heads[i] : heads[i + 1]]``, so that it ends where the
-    next one starts, as ``Frames`` have it, whatever the padding, options and trailers
-    between them in the file.  ``blocks[i]`` is where its block starts in ``src`` (the
-    file's buffer from offset ``base``), which ``time`` and ``record`` read the rest from;
-    ``stop`` is where the block after the run starts."""
+    ``Frames`` over the file's buffer: record ``i``'s block starts at ``heads[i]``, its
+    data at ``heads[i] + 28`` (``hdr``) and ends at ``ends[i + 1]``, before its padding,
+    ``epb_flags`` and trailer; ``stop`` (``heads[-1]``) is where the block after the run
+    starts.  ``time`` and ``record`` read the rest of a block's header from ``buf``."""
 
-    __slots__ = ("_st", "_tsoffset", "_units", "blocks", "src", "stop")
+    __slots__ = ("_head", "_ts", "_tsoffset", "_u32", "_units")
 
     def __init__(
         self,
-        parts: list[bytes | bytearray],
-        wide: list[tuple[int, int]],
-        blocks: list[int],
-        changes: list[int],
-        first: int,
-        src: bytes,
+        buf: bytes,
         base: int,
-        stop: int,
+        first: int,
+        heads: list[int],
+        ends: list[int],
+        changes: list[int],
         clock: Clock,
         st: _Structs,
     ) -> None:
-        """The run of the packets whose data are ``parts`` and whose blocks start at
-        ``blocks``, the first of them record ``first + 1``.  A part is one packet's data,
-        or, when ``wide`` lists it with a length, the data of packets of that length."""
+        """The run of the packets whose blocks start at ``heads`` (and the one after it at
+        ``heads[-1]``) and whose data end at ``ends[1:]`` in ``buf`` (the file's bytes from
+        offset ``base``), the first of them record ``first + 1``."""
         link_type, self._units, self._tsoffset = clock
-        sizes = list(map(len, parts))
-        for j, size in reversed(wide):  # a part that holds the data of several packets
-            sizes[j : j + 1] = [size] * (sizes[j] // size)
-        heads = list(accumulate(sizes, initial=0))
-        super().__init__(b"".join(parts), base, first, heads, changes, 0, link_type)
-        self._st = st
-        self.src = src
-        self.blocks = blocks
-        self.stop = stop
+        super().__init__(buf, base, first, heads, changes, 28, link_type, ends)
+        self._head = st.epb.unpack_from
+        self._ts = st.ts.unpack_from
+        self._u32 = st.u32.unpack_from
 
-    def offset(self, i: int) -> int:
-        return self.base + self.blocks[i]
+    @property
+    def stop(self) -> int:
+        """Where in ``buf`` the block after the run starts."""
+        return self.heads[-1]
 
     def time(self, i: int) -> float:
-        hi, lo = self._st.ts.unpack_from(self.src, self.blocks[i] + 12)
-        return float(((hi << 32) | lo) / self._units + self._tsoffset)
+        hi, lo = self._ts(self.buf, self.heads[i] + 12)
+        t: float = ((hi << 32) | lo) / self._units + self._tsoffset
+        return t
 
     def record(self, i: int) -> Record:
         """Record ``i``, as the hot loop of ``PcapngReader._runs`` makes it."""
-        st = self._st
-        src = self.src
-        pos = self.blocks[i]
-        _btype, total, iid, hi, lo, cap, orig = st.epb.unpack_from(src, pos)
-        options = pos + 28 + ((cap + 3) & -4)
-        direction = Direction.UNKNOWN
-        if options + 8 <= pos + total - 4:
-            direction = _DIRECTIONS[st.u32.unpack_from(src, options + 4)[0] & 3]
-        heads = self.heads
+        buf = self.buf
+        pos = self.heads[i]
+        _btype, total, iid, hi, lo, cap, orig = self._head(buf, pos)
+        data = pos + 28
         rec = Record(
             self.first + i + 1,
             ((hi << 32) | lo) / self._units + self._tsoffset,
             self.link_type,
-            self.buf[heads[i] : heads[i + 1]],
+            buf[data : data + cap],
             self.base + pos,
-            direction,
         )
+        if total != (cap + 35) & -4:  # options: epb_flags first, or padding
+            options = data + ((cap + 3) & -4)
+            if options + 8 <= pos + total - 4:
+                rec.direction = _DIRECTIONS[self._u32(buf, options + 4)[0] & 3]
         if cap != orig:
             rec.orig_length = orig
         if iid:

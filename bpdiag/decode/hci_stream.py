@@ -196,6 +196,7 @@ class HciStream:
         quiet = not (self._skip or self._reasm_keys)
         buf = frames.buf
         heads = frames.heads
+        ends = frames.ends
         hdr = frames.hdr
         types = _MONITOR_TYPES
         while i < stop:
@@ -204,7 +205,7 @@ class HciStream:
             t = types.get(buf[h + 10] << 8 | buf[h + 11])
             if t is None:
                 return i  # a monitor record
-            inert = _inert_packet(t, buf, p, heads[i + 1] - p)
+            inert = _inert_packet(t, buf, p, ends[i + 1] - p)
             if inert is None or (inert and not quiet):
                 return i
             i += 1
@@ -221,13 +222,14 @@ class HciStream:
         quiet = not (self._skip or self._reasm_keys)
         buf = frames.buf
         heads = frames.heads
+        ends = frames.ends
         hdr = frames.hdr
         seen = self._inert_h4
         events = EVENTS
         commands = COMMANDS
         while i < stop:
             p = heads[i] + hdr
-            n = heads[i + 1] - p
+            n = ends[i + 1] - p
             if n > 2:
                 # Events and commands (_inert_packet's verdict by their code, whatever the
                 # stream holds) without a slice: their prefixes, which hold handles and

@@ -533,7 +533,7 @@ class LlStream:
         The hot loop: one unpack per record, and a run of empty PDUs on one link (``aa``,
         ``link``) is told by its access address alone; ``c`` and ``p`` are the run's last
         records from the central and the peripheral (see ``_settle``)."""
-        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
+        buf, heads, ends, hdr = frames.buf, frames.heads, frames.ends, frames.hdr
         links = self.links
         quiet = self._adv_quiet
         unpack = _NORDIC_EMPTY.unpack_from
@@ -542,7 +542,8 @@ class LlStream:
         c = p = -1
         at = heads[i] + hdr
         while i < stop:
-            end = heads[i + 1]
+            after = heads[i + 1] + hdr  # the next record's payload
+            end = ends[i + 1]
             n = end - at
             if n < 26:  # 17 octets of headers, access address, PDU header, CRC
                 break
@@ -558,7 +559,7 @@ class LlStream:
             if pid == 2 if v == 3 else aa == ADV_ACCESS_ADDRESS:
                 if n == 26 + length and (buf[at + 21 : end - 3], channel < 37) in quiet:
                     i += 1
-                    at = end + hdr
+                    at = after
                     continue
                 break
             if n != 26 or length or h & 0x20:
@@ -572,19 +573,19 @@ class LlStream:
                 c = i
             else:
                 p = i
-            if i + _BULK <= stop and heads[i + _BULK] - at + hdr == _BULK * (n + hdr):
+            if i + _BULK <= stop and heads[i + _BULK] + hdr - at == _BULK * (after - at):
                 i, c, p = _stretch(frames, i, stop, c, p, _NORDIC_STRETCH)
                 at = heads[i] + hdr
             else:  # no stretch follows: the next record
                 i += 1
-                at = end + hdr
+                at = after
         _settle(frames, link, c, p, 9, 21)
         return i
 
     def _skim_phdr(self, frames: Frames, i: int, stop: int) -> int:
         """The empty-PDU case of ``_feed_phdr``, on a run: a CRC the tool did not check is
         left to it.  A run of empty PDUs on one link as in ``_skim_nordic``."""
-        buf, heads, hdr = frames.buf, frames.heads, frames.hdr
+        buf, heads, ends, hdr = frames.buf, frames.heads, frames.ends, frames.hdr
         links = self.links
         unpack = _PHDR_EMPTY.unpack_from
         link: _Link | None = None
@@ -592,9 +593,9 @@ class LlStream:
         c = p = -1
         at = heads[i] + hdr
         while i < stop:
-            end = heads[i + 1]
-            if end - at != 19:
+            if ends[i + 1] - at != 19:
                 break  # not an empty PDU
+            after = heads[i + 1] + hdr  # the next record's payload
             channel, flags, aa, h, length = unpack(buf, at)
             # CRC checked and good, not LE Coded, an empty PDU without CTEInfo
             if flags & 0xCC00 == 0x8C00 or flags & 0x0C00 != 0x0C00 or length or h & 0x20:
@@ -610,12 +611,12 @@ class LlStream:
                     c = i
                 else:
                     p = i
-                if i + _BULK <= stop and heads[i + _BULK] - at + hdr == _BULK * (19 + hdr):
+                if i + _BULK <= stop and heads[i + _BULK] + hdr - at == _BULK * (after - at):
                     i, c, p = _stretch(frames, i, stop, c, p, _PHDR_STRETCH)
                     at = heads[i] + hdr
                 else:  # no stretch follows: the next record
                     i += 1
-                    at = end + hdr
+                    at = after
                 continue
             if pdu_type or aa == ADV_ACCESS_ADDRESS:
                 break
@@ -629,7 +630,7 @@ class LlStream:
             d = self._infer(other, t, channel, flags >> 14, 0)
             self._empty(other, d, t, channel, h, frames.first + 1 + i)
             i += 1
-            at = end + hdr
+            at = after
         _settle(frames, link, c, p, 0, 14)
         return i
 

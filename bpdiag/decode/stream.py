@@ -64,6 +64,8 @@ class PduStream:
         self._hci: HciStream | None = None
         self._ll: LlStream | None = None
         self._unsupported: set[int] = set()
+        # link type → its decoder's own feed and problem list (``direct``), once met
+        self._feeds: dict[int, tuple[Callable[[Record], list[Pdu]], list[Problem]]] = {}
 
     def _stream_for(self, link_type: int) -> HciStream | LlStream | None:
         if link_type in HCI_LINK_TYPES:
@@ -100,8 +102,22 @@ class PduStream:
         return skimmer(link_type) if skimmer is not None else None
 
     def feed(self, rec: Record) -> list[Pdu]:
-        stream = self._stream_for(rec.link_type)
-        if stream is None:
+        """The PDUs ``rec`` completes, from the decoder of its link type (its ``direct``
+        feed, looked up once per link type); the decoder's problems move to ``problems``."""
+        found = self._feeds.get(rec.link_type)
+        if found is None:
+            return self._feed_first(rec)
+        feed, problems = found
+        pdus = feed(rec)
+        if problems:
+            self.problems.extend(problems)
+            problems.clear()
+        return pdus
+
+    def _feed_first(self, rec: Record) -> list[Pdu]:
+        """``feed`` for a link type not met before, or one bpdiag does not decode."""
+        direct = self.direct(rec.link_type)
+        if direct is None:
             if rec.link_type not in self._unsupported:
                 self._unsupported.add(rec.link_type)
                 self.problems.append(
@@ -115,11 +131,8 @@ class PduStream:
                     )
                 )
             return _NONE
-        pdus = stream.feed(rec)
-        if stream.problems:
-            self.problems.extend(stream.problems)
-            stream.problems.clear()
-        return pdus
+        self._feeds[rec.link_type] = direct
+        return self.feed(rec)
 
     def finish(self) -> list[Pdu]:
         out: list[Pdu] = []

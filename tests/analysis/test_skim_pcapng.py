@@ -8,8 +8,10 @@ copy read the same but for where the records are in the file."""
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +24,17 @@ from bpdiag.analysis.run import Reading
 from bpdiag.capture import open_capture
 from bpdiag.capture.record import LinkType, Record
 from bpdiag.cli import main
+from bpdiag.decode import ll_stream
 from bpdiag.decode.ll_stream import LlStream
 from bpdiag.errors import UnreadableCapture
 from tests.analysis.test_skim import _read
-from tests.capture.writers import pcapng_from_records
+from tests.capture.writers import (
+    pcapng_epb,
+    pcapng_from_records,
+    pcapng_idb,
+    pcapng_option,
+    pcapng_shb,
+)
 from tests.conftest import ROOT, SHARED, all_captures, capture_id
 
 SKIMMED = (LinkType.NORDIC_BLE, LinkType.BLUETOOTH_LE_LL_WITH_PHDR)
@@ -157,3 +166,57 @@ def test_long_pcapng_air_capture_is_mostly_passed_over(
     assert 0 < len(fed) < 20000 // 2
     monkeypatch.undo()
     assert _read(long_air, True, every=1000) == _read(long_air, False, every=1000)
+
+
+_EMPTY_LENGTH = {LinkType.NORDIC_BLE: 26, LinkType.BLUETOOTH_LE_LL_WITH_PHDR: 19}
+
+
+def _odd_among_empty(records: list[Record], seed: int) -> bytes:
+    """``records`` as plain Enhanced Packet Blocks, and after an empty PDU now and then a
+    block that lies in a stretch of empty PDUs' blocks but is not one of them: the same
+    PDU one octet longer (the same block length, padded), with ``epb_flags`` (another
+    block length), cut short of a longer original length, or on interface 1 (the same
+    clock).  Each must end a stretch the skims pass over at once."""
+    rnd = random.Random(seed)
+    link_type = records[0].link_type
+    empty = _EMPTY_LENGTH[link_type]
+    flags = pcapng_option(2, struct.pack("<I", 1))
+    out = [pcapng_shb(), pcapng_idb(link_type), pcapng_idb(link_type)]
+    for rec in records:
+        ticks = round(rec.timestamp * 1e6)
+        out.append(pcapng_epb(0, ticks, rec.payload))
+        if len(rec.payload) == empty and rnd.random() < 0.02:
+            odd = rnd.randrange(4)
+            if odd == 0:
+                out.append(pcapng_epb(0, ticks + 1, rec.payload + b"\x00"))
+            elif odd == 1:
+                out.append(pcapng_epb(0, ticks + 1, rec.payload, options=flags))
+            elif odd == 2:
+                out.append(pcapng_epb(0, ticks + 1, rec.payload, orig=empty + 1))
+            else:
+                out.append(pcapng_epb(1, ticks + 1, rec.payload))
+    return b"".join(out)
+
+
+@needs_shared
+def test_stretches_broken_by_blocks_alike_but_for_one_field_skim_as_fed(
+    long_air: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The skims pass over stretches of empty PDUs at once, in the file's buffer: a record
+    of the same block length but another data length, one with options, one cut, one of
+    another interface inside such a stretch reads as when every record is fed."""
+    records = list(open_capture(long_air))
+    path = tmp_path / "odd.pcapng"
+    path.write_bytes(_odd_among_empty(records, 5))
+    stretched: list[int] = []
+    stretch = ll_stream._stretch
+
+    def counted(frames: Any, i: int, *rest: Any) -> Any:
+        found = stretch(frames, i, *rest)
+        stretched.append(found[0] - i)
+        return found
+
+    monkeypatch.setattr(ll_stream, "_stretch", counted)
+    for every in (7, 1 << 20):
+        assert _read(path, True, every) == _read(path, False, every)
+    assert sum(k for k in stretched if k > 1) > len(records) // 4  # passed over at once

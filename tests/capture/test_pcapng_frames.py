@@ -4,8 +4,8 @@ corpus rewritten as pcapng with options, padding, other blocks in between, sever
 interfaces and clocks, cut and simple packets and a second section in the other byte order;
 on the byte-literal edge cases; and on those files damaged at random.  And each run keeps
 the ``Frames`` contract the skims rely on: a record's payload is ``buf[heads[i] + hdr :
-heads[i + 1]]``, records of one length lie at a fixed stride, ``time`` and ``offset`` are
-the record's."""
+ends[i + 1]]``, records of one length and one distance to the next lie at a fixed stride,
+``time`` and ``offset`` are the record's."""
 
 from __future__ import annotations
 
@@ -62,9 +62,10 @@ def _iterated(path: Path) -> Any:
 def check_run(run: Frames) -> list[Record]:
     """The records of a run, after checking that the run says what they are."""
     records = [run.record(i) for i in range(len(run))]
-    heads, buf, hdr = run.heads, run.buf, run.hdr
-    assert len(heads) == len(run) + 1 and records
-    sizes = [heads[j + 1] - heads[j] for j in range(len(run))]
+    heads, ends, buf, hdr = run.heads, run.ends, run.buf, run.hdr
+    assert len(heads) == len(ends) == len(run) + 1 and records
+    # what same_size compares: a record's stored length and the distance to the next one
+    sizes = [(ends[j + 1] - heads[j], heads[j + 1] - heads[j]) for j in range(len(run))]
     # streak[i]: how many records from i on have record i's size, one after another — what
     # same_size(i, len(run)) must say (counted from the end, so the check stays linear in a
     # run of thousands of packets of one size)
@@ -74,13 +75,14 @@ def check_run(run: Frames) -> list[Record]:
             streak[j] = streak[j + 1] + 1
     for i, rec in enumerate(records):
         assert rec.index == run.first + i + 1
-        assert buf[heads[i] + hdr : heads[i + 1]] == rec.payload
+        assert heads[i] + hdr <= ends[i + 1] <= heads[i + 1]
+        assert buf[heads[i] + hdr : ends[i + 1]] == rec.payload
         assert run.time(i) == rec.timestamp
         assert run.offset(i) == rec.file_offset
         assert rec.link_type == run.link_type
         same = run.same_size(i, len(run))
         assert same == streak[i]
-        assert heads[i + same] - heads[i] == same * sizes[i]  # a fixed stride
+        assert heads[i + same] - heads[i] == same * sizes[i][1]  # a fixed stride
         assert run.same_size(i, i + 1) == 1
     return records
 
@@ -332,3 +334,41 @@ def test_damaged_stretches_read_the_same_as_frames(
     path = write(tmp_path_factory.mktemp("fuzz"), bytes(data))
     with contextlib.suppress(UnreadableCapture):
         _same_either_way(path)
+
+
+_FIXED = (*range(12), *range(20, 28))  # type, length, interface; captured, original length
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_alike_blocks_stop_at_the_first_block_unlike_the_first(data: st.DataObject) -> None:
+    """``_alike_blocks`` (one pattern match) against octet-by-octet comparison: blocks of one
+    length whose timestamps and data differ at random, and at random a few octets changed
+    in the fields that must be equal (or in the trailer), at random offsets in a buffer."""
+    from bpdiag.capture.pcapng import _alike_blocks
+
+    cap = data.draw(st.integers(0, 41))
+    total = 32 + ((cap + 3) & -4)
+    count = data.draw(st.integers(1, 40))
+    order = data.draw(st.sampled_from("<>"))
+    rnd = random.Random(data.draw(st.integers(0, 2**32)))
+    blocks = bytearray()
+    for _ in range(count):
+        body = bytes(rnd.randrange(256) for _ in range(cap))
+        iid = 0 if rnd.random() < 0.97 else 1  # now and then another interface
+        blocks += pcapng_epb(iid, rnd.randrange(2**64), body, order=order)
+    blocks[:total] = pcapng_epb(0, 1, bytes(cap), order=order)
+    fixed = [*_FIXED, *range(total - 4, total)]
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(1, count)) % count * total + data.draw(st.sampled_from(fixed))
+        blocks[at] ^= data.draw(st.integers(1, 255))
+    # the reference: the first block one of whose fixed octets differs from the first's
+    alike = next(
+        (j for j in range(1, count) if any(blocks[j * total + o] != blocks[o] for o in fixed)),
+        count,
+    )
+    before = bytes(rnd.randrange(256) for _ in range(data.draw(st.integers(0, 9))))
+    after = bytes(rnd.randrange(256) for _ in range(data.draw(st.integers(0, 2 * total))))
+    buf = before + bytes(blocks) + after
+    assert _alike_blocks(buf, len(before), total, count) == alike
+    assert _alike_blocks(buf, len(before), total, data.draw(st.integers(1, count))) <= alike
