@@ -124,7 +124,7 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
         "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
         "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
-        "PacketLogger and Android bug reports (zip or text)"
+        "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or text)"
         + (
             "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
             "explain --file FILE` explains the errors it names"

@@ -52,6 +52,9 @@ class Explanation:
     causes: tuple[Cause, ...]
     capture: tuple[str, ...] = ("bluez", "air")
     cite: str = ""  # where the stack defines the message or number (docs/rules.md shows it)
+    # patterns from this index on are bare words ("authentication failed", "pairing
+    # failed"): a match by one of them is left out when another entry matched the text
+    weak: int = 1_000
 
 
 def _android_gatt(
@@ -100,14 +103,19 @@ CATALOGUE: tuple[Explanation, ...] = (
         "bluez-authentication-failed",
         (
             r"org\.bluez\.Error\.AuthenticationFailed",
+            r"\bAuthenticationFailed\b",
             r"authentication ?failed",
-            r"AuthenticationFailed",
         ),
         "BlueZ D-Bus / bleak / bluetoothctl "
         "('Failed to pair: org.bluez.Error.AuthenticationFailed')",
-        "BlueZ got MGMT status Authentication Failed (0x05): the kernel reports every SMP "
-        "Pairing Failed, in either direction, and a refused encryption this way.",
+        "bluetoothd answers Pair() so for the MGMT status Authentication Failed (0x05) — the "
+        "kernel's status for every SMP Pairing Failed, in either direction, for a refused "
+        "encryption and, on BR/EDR, for a failed HCI authentication — and for every status "
+        "it has no other error for (Failed 0x03, Not Supported 0x0C, Invalid Parameters "
+        "0x0D …; src/device.c new_authentication_return()). bluetoothd's debug log "
+        "(`bluetoothd -d`: pair_device_complete(), bonding_attempt_complete()) shows which.",
         _SMP_FAILURES,
+        weak=2,
     ),
     Explanation(
         "bluez-authentication-canceled",
@@ -301,7 +309,8 @@ CATALOGUE: tuple[Explanation, ...] = (
     ),
     Explanation(
         "android-unbond-reason",
-        (r"bond(ing)? failed", r"reason[ =:]*(1|2|3|6|7)\b"),
+        # the number only on a line about bonding: a bare "reason 1" is anyone's
+        (r"bond(ing)? failed", r"\bbond\w*\b[^\n]*?\breason[ =:]*(1|2|3|6|7)\b"),
         "Android ACTION_BOND_STATE_CHANGED reason (1 AUTH_FAILED, 2 AUTH_REJECTED, "
         "3 AUTH_CANCELED, 6 AUTH_TIMEOUT, 7 REPEATED_ATTEMPTS)",
         "The bond failed; the number only says which family of SMP failure.",
@@ -378,29 +387,94 @@ _SMP_REASONS: tuple[tuple[ErrorCode, tuple[Cause, ...]], ...] = (
 
 
 _SHORT_NAMES = {ErrorCode.CROSS_TRANSPORT_KEY_NOT_ALLOWED: "Cross-transport Key Derivation"}
+# Reason names that are also everyday words of a log ("Max encryption key size: 16" in every
+# btmon Pairing Request, "Command not supported", "Invalid parameters"): one of these is an
+# SMP reason only next to "reason"/"pairing failed" or with its own code after it
+_COMMON_WORDS = frozenset(
+    {
+        ErrorCode.AUTHENTICATION_REQUIREMENTS,
+        ErrorCode.ENCRYPTION_KEY_SIZE,
+        ErrorCode.COMMAND_NOT_SUPPORTED,
+        ErrorCode.REPEATED_ATTEMPTS,
+        ErrorCode.INVALID_PARAMETERS,
+        ErrorCode.KEY_REJECTED,
+    }
+)
+# Stacks' symbols for a reason beyond its spelled-out name (Bumble bumble/smp.py
+# SMP_*_ERROR, e.g. SMP_INVALID_PARAMETERS_ERROR, which spells 0x0D "BD_EDR")
+_SYMBOLS = {
+    ErrorCode.BREDR_PAIRING_IN_PROGRESS: (
+        "BR_EDR_PAIRING_IN_PROGRESS",
+        "BD_EDR_PAIRING_IN_PROGRESS",
+    ),
+    ErrorCode.CROSS_TRANSPORT_KEY_NOT_ALLOWED: ("CROSS_TRANSPORT_KEY_DERIVATION_NOT_ALLOWED",),
+}
+# The line says the number is SMP's: "smp" as a word of its own (btmon "SMP:", Zephyr
+# "bt_smp:", "SMP_"), before the reason
+_SMP_SAID = r"(?<![a-z])smp(?![a-z])[^\n]*?"
+# What the meaning of a reason adds where the stacks' behaviour makes the spec's words mislead
+_MORE_MEANING = {
+    ErrorCode.NUMERIC_COMPARISON_FAILED: (
+        " On Linux it is often no one's answer: with no BlueZ agent registered, bluetoothd "
+        "cannot ask anyone and rejects the confirmation itself (src/device.c new_auth() "
+        "'No agent available for request type 2', then src/adapter.c "
+        "'device_confirm_passkey: Operation not permitted'), and the kernel sends 0x0C for a "
+        "Secure Connections pairing (net/bluetooth/smp.c sc_user_reply()) — even for Just "
+        "Works, which BlueZ confirms through the agent. The journal's agent lines tell which: "
+        "with them, register an agent; without them, a user or the peer said no"
+    ),
+}
+_MORE_CAUSES = {
+    ErrorCode.NUMERIC_COMPARISON_FAILED: (
+        Cause(
+            "BlueZ with no agent: bluetoothd rejected the confirmation itself (journal: 'No "
+            "agent available for request type 2')",
+            "no-agent",
+        ),
+    ),
+}
 
 
 def _smp_reason_entries() -> tuple[Explanation, ...]:
+    """One entry per SMP Pairing Failed reason, matched only where the text says the number
+    or name is an SMP reason: btmon/Wireshark's ``Reason: Unspecified reason (0x08)``, a
+    number after "reason" on a line that names SMP, a stack's SMP symbol, or the reason's
+    name (an everyday one only next to "reason"/"pairing failed" or its own code)."""
     entries = []
     for code, causes in _SMP_REASONS:
         # the name as stacks spell it; they shorten 0x0E's to its first words
         words = _SHORT_NAMES.get(code, error_name(code)).lower()
+        name = _spelled(words)
         hexes = f"0x0?{code:x}"
+        number = rf"(?:{hexes}|{code})\b(?!\s*\()"
+        # not the same words with another code after them: HCI "Repeated Attempts (0x17)"
+        not_other = rf"(?!\s*\(0x(?!0?{code:x}\)))"
+        symbols = _SYMBOLS.get(code, (re.sub(r"\W+", "_", words).upper(),))
+        patterns = [
+            # "Reason: Unspecified reason (0x08)" (btmon), "Reason: 0x0c (Numeric ...)"
+            rf"\breason\b\s*[:=]?\s*{name}\s*\({hexes}\)",
+            rf"\breason\b\s*[:=]?\s*{hexes}\s*\(\s*{name}\s*\)",
+            # "bt_smp: reason 0x8", "smp: pairing failed reason=3"
+            rf"{_SMP_SAID}\breason\b\s*[:=]?\s*{number}",
+            # Zephyr subsys/bluetooth/host/smp.c smp_pairing_complete(): the SMP status
+            rf"\bsmp_pairing_complete: got status {hexes}\b",
+            # BTstack's SM_EVENT_PAIRING_COMPLETE reason (btstack_defines.h: the SMP reason
+            # when the status is Authentication Failure), as its examples print it
+            rf"\bauthentication failure with reason\s*=?\s*{number}",
+            rf"(?<![A-Za-z])SMP_(?:{'|'.join(symbols)})(?:_ERROR)?\b",
+            rf"\b(?:reason|pairing failed)\b[^\n]{{0,24}}?\b{name}\b{not_other}",
+            rf"\b{name}\s*\({hexes}\)",
+        ]
+        if code not in _COMMON_WORDS:
+            patterns.append(rf"\b{name}\b{not_other}")
         entries.append(
             Explanation(
                 f"smp-reason-0x{code:02x}",
-                (
-                    # "Reason: Unspecified reason (0x08)": the code in brackets after "reason"
-                    # and this reason's name (an HCI "Reason: Connection Timeout (0x08)" is
-                    # no SMP reason)
-                    rf"reason\b\s*[:=]?\s*(?:{_spelled(words)}\s*)?\({hexes}\)",
-                    rf"reason\s*[:=]?\s*(?:{hexes}|{code})\b(?!\s*\()",
-                    r"\b" + re.escape(words).replace("\\ ", r"[ _]") + r"\b",
-                ),
+                tuple(patterns),
                 f"SMP Pairing Failed, reason {error_name(code)} (0x{code:02x}) — btmon, "
                 "Wireshark, stack logs",
-                f"The side that sent it says: {error_meaning(code)}.",
-                causes,
+                f"The side that sent it says: {error_meaning(code)}.{_MORE_MEANING.get(code, '')}",
+                causes + _MORE_CAUSES.get(code, ()),
             )
         )
     return tuple(entries)
@@ -446,10 +520,23 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
         meaning, causes = hci.get(
             code, ("an error the controller (or the peer's) reported; it is no SMP reason", ())
         )
+        number = rf"(?:0x0*{code:x}|{code})\b(?![\w(])"
         entries.append(
             Explanation(
                 f"hci-status-0x{code:02x}",
-                (rf"\b(?:{spelled})\s*\(0x0?{code:x}\)",),
+                (
+                    rf"\b(?:{spelled})\s*\(0x0?{code:x}\)",
+                    # a disconnection's reason is an HCI error code (Vol 4, Part E, 7.7.5;
+                    # Zephyr's disconnected(conn, reason), ESP-IDF's disconnect reason):
+                    # "Disconnected from X (reason 0x08)", "(reason 8)"; not NimBLE's
+                    # decimal "reason=534" (0x200 + the code, its own table)
+                    rf"\bdisconnect\w*\b[^\n]*?\breason\b(?:\s*:?\s*|\s*=\s*(?=0x)){number}",
+                    # Zephyr smp.c bt_smp_encrypt_change(): "… encrypt 0x00 hci status 0x1f"
+                    rf"\bhci status 0x0*{code:x}\b",
+                    # BTstack SM_EVENT_REENCRYPTION_COMPLETE / SM_EVENT_PAIRING_COMPLETE
+                    # status (btstack_defines.h: an HCI error code), "status: 61" in decimal
+                    rf"\b(?:Re-encryption|Pairing) failed, status:?\s*{number}",
+                ),
                 f"HCI error 0x{code:02x} {name} (Vol 1, Part F) — btmon, Wireshark, stack logs",
                 f"The controller reports: {meaning}.",
                 causes,
@@ -460,8 +547,9 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
 
 def _bonding_entries() -> tuple[Explanation, ...]:
     """bluetoothd's debug log (``bluetoothd -d``) at the end of a bonding, BlueZ src/adapter.c
-    ``bonding_attempt_complete() hci0 bdaddr … type 1 status 0x5`` and src/device.c
-    ``device_bonding_complete() bonding 0x… status 0x05``: the status is MGMT's."""
+    ``bonding_attempt_complete() hci0 bdaddr … type 1 status 0x5``, ``pair_device_complete()
+    Failed (0x03)`` and src/device.c ``device_bonding_complete() bonding 0x… status 0x05``:
+    the status is MGMT's."""
     entries = []
     bonding = _meanings("bonding")
     for member in MgmtStatus:
@@ -477,14 +565,16 @@ def _bonding_entries() -> tuple[Explanation, ...]:
                 (
                     r"\b(?:bonding_attempt_complete|device_bonding_complete)\(\)"
                     rf".*?\bstatus 0x0*{code:x}\b",
+                    # src/adapter.c pair_device_complete(): "%s (0x%02x)", mgmt_errstr()
+                    rf"\bpair_device_complete\(\)[^\n]*?\(0x0*{code:x}\)",
                 ),
                 f"bluetoothd debug log: bonding ended with MGMT status {member.label} "
                 f"(0x{code:02x})",
                 f"bluetoothd says: {meaning}.",
                 causes,
                 ("bluez",),
-                "BlueZ src/adapter.c bonding_attempt_complete(), src/device.c "
-                "device_bonding_complete(); statuses lib/bluetooth/mgmt.h",
+                "BlueZ src/adapter.c bonding_attempt_complete(), pair_device_complete(), "
+                "src/device.c device_bonding_complete(); statuses lib/bluetooth/mgmt.h",
             )
         )
     return tuple(entries)
@@ -492,12 +582,100 @@ def _bonding_entries() -> tuple[Explanation, ...]:
 
 _SMP_ANY = Explanation(
     "smp-pairing-failed",
-    (r"pairing failed",),
-    "SMP Pairing Failed without its reason (btmon 'SMP: Pairing Failed (0x05)' — 0x05 is the "
-    "command code, the reason is on the next line)",
+    (r"\bSMP: Pairing Failed \(0x05\)",),
+    "SMP Pairing Failed without its reason (btmon / hcidump 'SMP: Pairing Failed (0x05)' — "
+    "0x05 is the command code, the reason is on the next line)",
     "One side ended the pairing; the reason octet says why.",
     _SMP_FAILURES,
 )
+# "Pairing failed" in a stack's or an app's own words, with no reason the line names
+_PAIRING_FAILED = Explanation(
+    "pairing-failed-no-reason",
+    (r"\bpairing (?:has )?failed\b",),
+    "A pairing failure in a stack's or an app's own words, without a reason this line gives",
+    "Some side ended the pairing; this line does not say why or which side. The lines "
+    "around it may carry the stack's reason or error code; a capture shows the SMP "
+    "Pairing Failed and its reason.",
+    _SMP_FAILURES,
+    weak=0,
+)
+
+
+def _numbered_failure_entries() -> tuple[Explanation, ...]:
+    from bpdiag.rules.explain_stacks import numbered_failure_entries
+
+    return numbered_failure_entries()
+
+
+def _disconnect_entries() -> tuple[Explanation, ...]:
+    """btmgmt's (and bluetoothctl's mgmt menu's) ``hci0 ADDR type LE Public disconnected
+    with reason 1``: the MGMT Device Disconnected event's reason, BlueZ's own numbering
+    (doc/mgmt-protocol.rst, lib/bluetooth/mgmt.h MGMT_DEV_DISCONN_*), not an HCI error."""
+    from bpdiag.rules.tables import load
+
+    table = load("explain_codes.toml").sub("mgmt_disconnect")
+    entries = []
+    for row in table.rows():
+        code = row.integer("code")
+        causes = tuple(Cause(w, f) for w, f in row.pairs("causes")) if "causes" in row else ()
+        entries.append(
+            Explanation(
+                f"bluez-mgmt-disconnect-reason-{code}",
+                (
+                    r"\btype (?:BR/EDR|LE Public|LE Random|\S+) disconnected with reason "
+                    rf"{code}\b",
+                ),
+                f"btmgmt / bluetoothctl (mgmt): MGMT Device Disconnected, reason {code} "
+                f"({row.text('name')})",
+                f"The kernel says: {row.text('meaning')}. The number is the management "
+                "interface's disconnect reason, not an HCI error code or an SMP reason.",
+                causes,
+                ("bluez",),
+                table.text("source"),
+            )
+        )
+    return tuple(entries)
+
+
+def _mgmt_auth_entries() -> tuple[Explanation, ...]:
+    """btmgmt's ``hci0 ADDR auth failed with status 0x05 (Authentication Failed)`` (MGMT
+    Authentication Failed event) and ``Pairing with ADDR (BR/EDR) failed. status 0x05``
+    (its Pair Device reply): the kernel's MGMT status (client/mgmt.c auth_failed(),
+    pair_rsp())."""
+    from bpdiag.rules.tables import load
+
+    table = load("explain_codes.toml").sub("mgmt_auth")
+    entries = []
+    for row in table.rows():
+        code = row.integer("code")
+        label = MgmtStatus(code).label
+        causes = tuple(Cause(w, f) for w, f in row.pairs("causes")) if "causes" in row else ()
+        entries.append(
+            Explanation(
+                f"bluez-mgmt-auth-failed-0x{code:02x}",
+                (rf"\bauth failed with status 0x0*{code:x}\b",),
+                f"btmgmt / bluetoothctl (mgmt): MGMT Authentication Failed event, status "
+                f"{label} (0x{code:02x})",
+                f"The kernel says: {row.text('meaning')}.",
+                causes,
+                ("bluez",),
+                table.text("source"),
+            )
+        )
+        if "bredr" in row:
+            entries.append(
+                Explanation(
+                    f"bluez-mgmt-pair-bredr-0x{code:02x}",
+                    # no \b: a pasted terminal line may glue a colour code to it
+                    (rf"Pairing with \S+ \(BR/EDR\) failed\. status 0x0*{code:x}\b",),
+                    f"btmgmt pair: a BR/EDR pairing ended with MGMT status {label} (0x{code:02x})",
+                    f"The kernel says: {row.text('bredr')}.",
+                    (),
+                    ("bluez",),
+                    table.text("source"),
+                )
+            )
+    return tuple(entries)
 
 
 def _stack_entries() -> tuple[Explanation, ...]:
@@ -511,7 +689,11 @@ CATALOGUE = (
     *_smp_reason_entries(),
     *_hci_status_entries(),
     *_bonding_entries(),
+    *_disconnect_entries(),
+    *_mgmt_auth_entries(),
+    *_numbered_failure_entries(),
     _SMP_ANY,
+    _PAIRING_FAILED,
     *CATALOGUE,
 )
 
@@ -535,7 +717,8 @@ def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
 
 def explain(text: str) -> list[Explanation]:
     """Entries whose patterns match ``text`` (case-insensitive), best first; an entry whose
-    match is part of a more specific entry's match is left out."""
+    match is part of a more specific entry's match is left out, and so is one matched only
+    by its bare words (``weak``) when another entry matched."""
     hits: list[tuple[int, Explanation, tuple[int, int]]] = []
     for e, patterns in _compiled():
         for i, pat in enumerate(patterns):
@@ -543,6 +726,8 @@ def explain(text: str) -> list[Explanation]:
             if m:
                 hits.append((i, e, m.span()))
                 break
+    if any(i < e.weak for i, e, _ in hits):
+        hits = [h for h in hits if h[0] < h[1].weak]
     spans = [(s[0], s[1], bool(e.cite)) for _, e, s in hits]
     hits = [
         h
@@ -561,11 +746,14 @@ def explain(text: str) -> list[Explanation]:
 _CANDIDATE = re.compile(
     r"err|fail|status|reason|0x|gatt|ble_|bluez|smp|auth|insuf|time|busy|reject|refus|abort"
     r"|cancel|missing|denied|unlikely|not |invalid|code|pair|bond|encrypt|secur|mic|key|peer"
-    r"|cb[a-z]*error|unbond|nrf_|pm_|esp_|bta_|rejected|limit|attempt|unknown|support|remov",
+    r"|cb[a-z]*error|unbond|nrf_|pm_|esp_|bta_|rejected|limit|attempt|unknown|support|remov"
+    r"|agent|disconnect",
     re.IGNORECASE,
 )
 # A log line's time stamp, process and thread ids: lines that differ only there are one
 _STAMP = re.compile(r"^[\d\s:.,/TZ+-]*(?:\[[\d.:,\s]*\])?[\s\d]*")
+_PDU_FAILED = re.compile(r"\bSMP: Pairing Failed \(0x05\)", re.IGNORECASE)
+_BARE_REASON = re.compile(r"reason\b\s*[:=]?\s*(?:0x)?[0-9a-f]+\s*$", re.IGNORECASE)
 MAX_LOG_LINES = 2_000_000  # lines of a log read by ``explain_lines``
 MAX_SEARCHED = 5_000  # distinct candidate lines searched
 
@@ -592,14 +780,20 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
     seen: dict[str, list[Explanation]] = {}
     n = searched = 0
     stopped = False
+    after_failed = False  # the line before was btmon's or hcidump's SMP Pairing Failed
     for n, line in enumerate(lines, 1):
         if n > MAX_LOG_LINES:
             n -= 1
             stopped = True
             break
+        failed, after_failed = after_failed, bool(_PDU_FAILED.search(line))
         if not _CANDIDATE.search(line):
             continue
         text = line[:4096].strip()
+        if failed and _BARE_REASON.match(text):
+            # hcidump prints the reason as a bare number on the next line ("reason 0x03"):
+            # the PDU above says it is SMP's
+            text = f"SMP: Pairing Failed (0x05) {text}"
         body = _STAMP.sub("", text, count=1)
         hits = seen.get(body)
         if hits is None:

@@ -273,3 +273,56 @@ def stack_entries() -> tuple[Explanation, ...]:
                 e = replace(e, causes=wire_only, meaning=f"{e.meaning} ({missing}.)")
             out.append(e)
     return tuple(out)
+
+
+def numbered_failure_entries() -> tuple[Explanation, ...]:
+    """A pairing failure with a bare number whose numbering the line does not name
+    ("Pairing failed: reason 1", "failed because of 1", "Pairing failed (9)"): SMP's
+    Pairing Failed reasons and Zephyr's enum bt_security_err both run from 1, so the number
+    alone cannot say which; each entry gives both readings and says so.  A line that names
+    its stack (``bt_smp:``, Zephyr's sample callbacks) is matched by that stack's entry, which
+    leaves this one out."""
+    from bpdiag.decode.smp import error_meaning
+
+    smp = _smp_causes()
+    zephyr = {
+        row.integer("err"): (row, next(iter(_zephyr(row, smp))))
+        for row in _TABLES.sub("zephyr").rows()
+    }
+    out = []
+    for n in range(0x01, 0x10):
+        number = rf"(?:0x0*{n:x}|{n})(?![\w(.])"
+        smp_reading = (
+            f"as an SMP Pairing Failed reason (Vol 3, Part H, 3.5.5 — the numbering of btmon, "
+            f"Wireshark and BTstack's SM_EVENT_PAIRING_COMPLETE) it is {error_name(n)} "
+            f"(0x{n:02x}): {error_meaning(n)}"
+        )
+        causes = _reason_causes(smp, n)
+        if n in zephyr:
+            row, values = zephyr[n]
+            zephyr_reading = (
+                f"as Zephyr's enum bt_security_err (include/zephyr/bluetooth/conn.h — what a "
+                f"Zephyr application's pairing_failed() and security_changed() callbacks get) "
+                f"it is BT_SECURITY_ERR_{row.text('name')}: {row.text('meaning')}"
+            )
+            causes = tuple(dict.fromkeys(causes + (values.causes or ())))
+        else:
+            zephyr_reading = f"Zephyr's enum bt_security_err has no {n}"
+        out.append(
+            Explanation(
+                f"pairing-failed-number-{n}",
+                (
+                    r"\bpairing (?:of [^\n]*?)?failed\b[^\n]*?"
+                    rf"\b(?:reason|because of|err(?:or)?)\b\s*[:=]?\s*\(?{number}",
+                    rf"(?<!SMP: )\bpairing failed\s*\(\s*{n}\s*\)",
+                ),
+                f"A pairing failure with the number {n}, in a numbering this line does not name",
+                "Stacks number pairing failures differently and this line does not say whose "
+                f"number it is: {smp_reading}; {zephyr_reading}. Find the statement that "
+                "printed the line (or a line of the same log that names the stack) before "
+                "reading a cause into the number.",
+                causes,
+                weak=0,  # a line that names its numbering is explained by that entry
+            )
+        )
+    return tuple(out)

@@ -57,9 +57,9 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "73 6e 6f 6f 70 00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng "
             "(0a 0d 0d 0a), btmon's or hcidump's text output, BTstack's console HCI dump (CMD => "
             "/ EVT <= lines), Wireshark's packet dissection text with the bytes (tshark -V -x), "
-            "Apple PacketLogger and Android bug reports (zip or text); a stack's log (logcat, "
-            "bluetoothd, nRF Connect …) is no capture, but `bpdiag explain --file FILE` "
-            "explains the errors it names",
+            "Apple PacketLogger files (.pklg, not its text export) and Android bug reports (zip "
+            "or text); a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but "
+            "`bpdiag explain --file FILE` explains the errors it names",
         ),
         (
             b"\x00\x01\x02",
@@ -67,7 +67,8 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
             "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
             "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
-            "PacketLogger and Android bug reports (zip or text)",
+            "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or "
+            "text)",
         ),
         (b"btsnoop\x00", "the btsnoop file header is 16 bytes, the file has only 8"),
         (b"\xa1\xb2\xc3\xd4", "the pcap file header is 24 bytes, the file has only 4"),

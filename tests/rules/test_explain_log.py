@@ -49,3 +49,39 @@ def test_bluetoothd_debug_log_of_a_failed_bonding() -> None:
     assert keys == [("bluez-bonding-status-0x05", [2, 3])]
     [(e, _)] = explain_lines(log).found
     assert {c.finding for c in e.causes} >= {"pairing-mode-inactive", "confirm-value-failed"}
+
+
+def test_journal_of_a_pairing_without_agent() -> None:
+    log = [
+        "Mar 03 09:00:01 box bluetoothd[511]: No agent available for request type 2",
+        "Mar 03 09:00:01 box bluetoothd[511]: device_confirm_passkey: Operation not permitted",
+    ]
+    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+    assert keys == [("bluez-no-agent-type-2", [1]), ("bluez-confirm-refused", [2])]
+
+
+def test_hcidump_reason_on_the_line_after_pairing_failed() -> None:
+    log = [
+        "> ACL data: handle 64 flags 0x02 dlen 6",
+        "    SMP: Pairing Failed (0x05)",
+        "      reason 0x03",
+    ]
+    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+    assert keys == [("smp-pairing-failed", [2]), ("smp-reason-0x03", [3])]
+    # the same bare number after anything else says nothing
+    assert explain_lines(["connected", "      reason 0x03"]).found == []
+
+
+def test_zephyr_console_numbers_each_in_its_own_numbering() -> None:
+    log = [
+        "[00:00:07.001,000] <err> bt_smp: reason 0x8",
+        "[00:00:07.002,000] <wrn> app: Security failed: F1:E2:D3:C4:B5:A6 (random) level 1 err 9",
+        "[00:00:07.003,000] <wrn> app: Pairing failed conn: F1:E2:D3:C4:B5:A6 (random), reason 9",
+        "[00:00:07.100,000] <inf> app: Disconnected: F1:E2:D3:C4:B5:A6 (random) (reason 8)",
+    ]
+    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+    assert keys == [
+        ("smp-reason-0x08", [1]),
+        ("zephyr-security-err-9", [2, 3]),
+        ("hci-status-0x08", [4]),
+    ]

@@ -45,6 +45,14 @@ from bpdiag.rules.explain import CATALOGUE, explain
         # Zephyr
         ("Security failed: F4:12:FA:00:00:01 (random) level 1 err 4", "zephyr-security-err-4"),
         ("BT_SECURITY_ERR_PIN_OR_KEY_MISSING", "zephyr-security-err-2"),
+        ("Security failed: 6E:50:40:30:20:10 (random) level 1 err (9)", "zephyr-security-err-9"),
+        # the samples' pairing_failed(conn, enum bt_security_err reason)
+        (
+            "[00:00:31.000,001] <wrn> central_uart: Pairing failed conn: D1:C2:B3:A4:95:86 "
+            "(random), reason 9",
+            "zephyr-security-err-9",
+        ),
+        ("Pairing Failed (4). Disconnecting.", "zephyr-security-err-4"),
         # Android
         ("UNBOND_REASON_AUTH_REJECTED", "android-unbond-reason-2"),
         ("android.bluetooth.device.extra.REASON: 7", "android-unbond-reason-7"),
@@ -181,3 +189,67 @@ def test_an_esp_auth_code_must_be_the_base_plus_the_reason() -> None:
     row = Table("esp_auth.rows[0]", {"code": 79, "name": "PASSKEY_FAIL", "smp": 1})
     with pytest.raises(TableError, match="code is not base 77 \\+ smp 1"):
         list(_esp_auth(row, {}))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # bluetoothd's journal with no agent registered (src/device.c new_auth())
+        (
+            "Jan 02 10:11:12 pi bluetoothd[733]: No agent available for request type 2",
+            "bluez-no-agent-type-2",
+        ),
+        ("bluetoothd[88]: No agent available for request type 1", "bluez-no-agent-type-1"),
+        ("src/device.c:new_auth() No agent available for request", "bluez-no-agent"),
+        (
+            "bluetoothd[733]: device_confirm_passkey: Operation not permitted",
+            "bluez-confirm-refused",
+        ),
+        (
+            "bluetoothd[9120]: Authentication attempt without agent",
+            "bluez-authorization-without-agent",
+        ),
+    ],
+)
+def test_bluetoothd_without_an_agent(text: str, key: str) -> None:
+    [e] = explain(text)
+    assert e.key == key and "src/device.c new_auth()" in e.cite
+    fix = "`bluetoothctl trust" if key == "bluez-authorization-without-agent" else "default-agent"
+    assert fix in e.meaning
+
+
+def test_no_agent_for_a_confirmation_is_the_0x0c_story() -> None:
+    [e] = explain("No agent available for request type 2")
+    assert "Numeric Comparison Failed (0x0C)" in e.meaning
+    assert {c.finding for c in e.causes} == {"no-agent", "numeric-comparison-failed"}
+
+
+def test_btmgmt_auth_failed_is_no_smp_failure_by_itself() -> None:
+    # the MGMT Authentication Failed event: LE (SMP) or BR/EDR (HCI authentication)
+    [e] = explain("hci0 00:1A:7D:DA:71:13 auth failed with status 0x05 (Authentication Failed)")
+    assert e.key == "bluez-mgmt-auth-failed-0x05"  # not the bare words' BlueZ D-Bus entry
+    assert "BR/EDR" in e.meaning and "Secure Simple Pairing" in e.meaning
+    # btmgmt pair's reply names the transport: BR/EDR, no SMP causes
+    [e] = explain(
+        "Pairing with 10:20:30:40:50:60 (BR/EDR) failed. status 0x05 (Authentication Failed)"
+    )
+    assert e.key == "bluez-mgmt-pair-bredr-0x05" and e.causes == ()
+    assert "not SMP" in e.meaning
+    # a Python repr of the terminal output, colour code glued on
+    pasted = r"'\x1b[0;91mPairing with 10:20:30:40:50:61 (BR/EDR) failed. status 0x05 (x)\n'"
+    assert [e.key for e in explain(pasted)] == ["bluez-mgmt-pair-bredr-0x05"]
+
+
+def test_pair_device_complete_status_is_read_from_the_line() -> None:
+    [e] = explain("bluetoothd[567]: src/adapter.c:pair_device_complete() Failed (0x03)")
+    assert e.key == "bluez-bonding-status-0x03"
+    assert "not the Authentication Failed" in e.meaning
+    [e] = explain("Failed to pair: org.bluez.Error.AuthenticationFailed")
+    assert "Failed 0x03" in e.meaning  # not only MGMT Authentication Failed (0x05)
+
+
+def test_a_stack_entry_shadows_the_bare_authentication_failed_words() -> None:
+    keys = [
+        e.key for e in explain("Authentication failed with status BLE_GAP_SEC_STATUS_UNSPECIFIED")
+    ]
+    assert keys == ["nordic-sec-status-0x88"]
