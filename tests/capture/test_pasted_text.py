@@ -193,6 +193,145 @@ def test_plain_hcidump_without_dlen_or_with_dump_is_not_cut(tmp_path: Path) -> N
     assert [(len(r.payload), r.orig_length) for r in recs] == [(9, 73), (9, 10), (9, 0)]
 
 
+T = "2026-03-02 11:20:33.000001 "  # hcidump -t's time: no btmon header has it
+
+
+def _hci_messages(path: Path) -> list[object]:
+    from bpdiag.analysis.run import Reading
+    from bpdiag.decode import hci
+
+    kinds = (hci.LeCreateConnection, hci.LeConnectionComplete, hci.DisconnectionComplete)
+    return [pdu.msg for pdu, _ in Reading(path) if isinstance(pdu.msg, kinds)]
+
+
+@pytest.mark.parametrize("name", HCIDUMP)
+def test_hcidump_connection_values_are_the_printed_ones(name: str) -> None:
+    """LE Create Connection's values are the ones hcidump printed (they were read as zeros);
+    LE Connection Complete's timing, which hcidump does not print (parser/hci.c), is unknown,
+    not a made-up 24 / 0 / 400; everything else is the capture's."""
+    import dataclasses
+
+    text = _hci_messages(TEXTS / name)
+    capture = _hci_messages(CAPTURES / f"{name.split('.')[0]}.btsnoop")
+    assert len(text) == len(capture) >= 2
+    unknown = {"interval": None, "latency": None, "timeout": None, "central_clock_accuracy": None}
+    for got, want in zip(text, capture, strict=True):
+        if type(want).__name__ == "LeConnectionComplete":
+            want = dataclasses.replace(want, **unknown)  # type: ignore[type-var]
+        assert got == want
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "problems"),
+    [
+        pytest.param(
+            "> ACL data: handle 7 flags 0x02 dlen 11\n    SMP: Pairing Request (0x01)\n",
+            [(9, 15)],  # the code octet of 7 sent: no field is guessed
+            [
+                "truncated to 9 of 15 bytes by the log: the SMP Pairing Request on handle 0x007 "
+                "is not decoded (its fields are cut)",
+                "line 1 (Pairing Request (0x01)): the text has no capability, oob, auth req, "
+                "max key size, init key dist, resp key dist; the PDU is kept as cut short, "
+                "those values unknown",
+            ],
+            id="request-without-fields",
+        ),
+        pytest.param(
+            "< ACL data: handle 7 flags 0x00 dlen 11\n    SMP: Pairing Response (0x02)\n"
+            "      capability 0x04 oob 0x00 auth req 0x2d\n",
+            [(12, 15)],
+            [
+                "truncated to 12 of 15 bytes by the log: the SMP Pairing Response on handle "
+                "0x007 is not decoded (its fields are cut)",
+                "line 1 (Pairing Response (0x02)): the text has no max key size, init key dist, "
+                "resp key dist; the PDU is kept as cut short, those values unknown",
+            ],
+            id="response-first-line-only",
+        ),
+        pytest.param(
+            "< ACL data: handle 7 flags 0x00 dlen 6\n    SMP: Pairing Failed (0x05)\n"
+            "> ACL data: handle 7 flags 0x02 dlen 15\n    SMP: Central Identification (0x07)\n"
+            "      EDIV 0x3a5c\n",
+            [(9, 10), (11, 19)],
+            [
+                "truncated to 9 of 10 bytes by the log: the SMP Pairing Failed on handle 0x007 "
+                "is not decoded (its fields are cut)",
+                "line 1 (Pairing Failed (0x05)): the text has no reason; the PDU is kept as cut "
+                "short, those values unknown",
+                "truncated to 11 of 19 bytes by the log: the SMP Central Identification on "
+                "handle 0x007 is not decoded (its fields are cut)",
+                "line 3 (Central Identification (0x07)): the text has no Rand; the PDU is kept "
+                "as cut short, those values unknown",
+            ],
+            id="reason-and-rand-missing",
+        ),
+        pytest.param(
+            "> ACL data: handle 7 flags 0x02\n    SMP: Pairing Random (0x04)\n",
+            [(9, 25)],  # no dlen: the length of a Pairing Random (Vol 3, Part H, 3.5.4)
+            [
+                "truncated to 9 of 25 bytes by the log: the SMP Pairing Random on handle 0x007 "
+                "is kept without its values (its fields are cut)",
+                "line 1 (Pairing Random (0x04)): the text has no random; the PDU is kept as cut "
+                "short, those values unknown",
+            ],
+            id="random-without-dlen",
+        ),
+    ],
+)
+def test_hcidump_fields_not_printed_are_unknown(
+    tmp_path: Path, text: str, kept: list[tuple[int, int]], problems: list[str]
+) -> None:
+    """An excerpt that stops before an SMP PDU's parameter lines: the PDU is the printed
+    octets stored cut short, never the printed ones padded with defaults (a Pairing Request
+    with no lines was read as DisplayOnly, no bonding, key size 16)."""
+    p = write(tmp_path, text.encode(), "hd.txt")
+    records, _ = read(p)
+    assert [(len(r.payload), r.orig_length) for r in records] == kept
+    assert [pr.message for pr in diagnose_file(p).problems] == problems
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param(
+            T + "> HCI Event: Encrypt Change (0x08) plen 4\n    status 0x00 handle 3\n",
+            "the text has no encrypt",
+            id="encrypt-change",
+        ),
+        pytest.param(
+            T + "> HCI Event: Disconn Complete (0x05) plen 4\n    reason 0x13\n",
+            "the text has no status",
+            id="disconnect-complete",
+        ),
+        pytest.param(
+            T + "< HCI Command: LE Create Connection (0x08|0x000d) plen 25\n"
+            "    bdaddr 12:34:56:78:9A:BC type 0\n    interval 16 window 16 initiator_filter 0\n",
+            "the text has no own_bdaddr_type",
+            id="create-connection",
+        ),
+        pytest.param(
+            T + "> HCI Event: LE Meta Event (0x3e) plen 19\n    LE Connection Complete\n"
+            "      status 0x00 handle 3\n      bdaddr 12:34:56:78:9A:BC (Public)\n",
+            "the text has no role",
+            id="connection-complete",
+        ),
+        pytest.param(
+            T + "< HCI Command: Disconnect (0x01|0x0006) plen 3\n    handle 3\n",
+            "the text has no reason",
+            id="disconnect",
+        ),
+    ],
+)
+def test_hcidump_hci_records_short_of_a_field_are_skipped(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """A record whose text lacks a field bpdiag rebuilds is skipped with a Problem (the
+    fields were read as 0: status Success, handle 0, encryption off)."""
+    records, problems = read(write(tmp_path, text.encode(), "hd.txt"))
+    assert records == []
+    assert [p.message.rpartition("): ")[2] for p in problems][:1] == [f"{problem}; record skipped"]
+
+
 def test_plain_hcidump_with_an_impossible_dlen_reads_on(tmp_path: Path) -> None:
     # Found by the pasted-text fuzzer: a dlen beyond an ACL length's 16 bits (Vol 4,
     # Part E, 5.4.2) made the reader raise struct.error storing the PDU cut short
