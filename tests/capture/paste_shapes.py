@@ -180,6 +180,21 @@ def nbsp_only(text: str) -> str:
     return text.replace(" ", "\u00a0")
 
 
+def inline_code(text: str) -> str:
+    """Each record pasted as Markdown inline code (a GitHub comment, a forum's ``code``
+    button): a backtick before its first line, one after its last; the first record's after
+    a fence on the same line, as people type it."""
+    starts = [i for i, line in enumerate(text.split("\n")) if line[:1] not in ("", " ", "\t")]
+    lines = text.split("\n")
+    for n, i in enumerate(starts):
+        end = (starts[n + 1] if n + 1 < len(starts) else len(lines)) - 1
+        while end > i and not lines[end].strip():
+            end -= 1
+        lines[i] = ("```" if n == 0 else "`") + lines[i]
+        lines[end] += "`"
+    return "\n".join(lines)
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),
@@ -201,6 +216,8 @@ SHAPES: dict[str, Shape] = {
     "quoted_wrapped": lambda t: wrap72(quote(2)(t)),
     "prose_elided_quoted": lambda t: quote(1)(elide(prose(t))),
     "web_page_quoted": lambda t: quote(1)(web_page(t)),
+    "inline_code": inline_code,
+    "inline_code_quoted_wrapped": lambda t: quote(1)(wrap72(inline_code(t))),
 }
 
 

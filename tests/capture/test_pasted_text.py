@@ -136,6 +136,8 @@ HCIDUMP_SHAPES = [
     "prose",
     "indented_wrapped_crlf",
     "quoted_wrapped",
+    "inline_code",
+    "inline_code_quoted_wrapped",
 ]
 
 
@@ -415,3 +417,41 @@ def test_windows_encodings(encoding: str, tmp_path: Path) -> None:
     with open_capture(p) as cap:
         assert cap.format == "btmon-text"
     assert _summary(p) == _expect(BASES[0])
+
+
+def test_markdown_code_marks_at_line_edges_are_undone(tmp_path: Path) -> None:
+    """A record in an inline-code span (a backtick before its header, one after its last
+    line), quoted or after a fence on the header's line, is read as the record; a backtick
+    inside a line is the text's own."""
+    import io
+
+    from bpdiag.capture._textlines import clean_lines
+    from bpdiag.errors import Stage
+
+    text = (
+        "I see this:  `> ACL Data RX: Handle 9 flags 0x02 dlen 6`\n"  # prose before: kept
+        "`> ACL Data RX: Handle 9 flags 0x02 dlen 6                   [hci0] 41.500001\n"
+        "      SMP: Pairing Failed (0x05) len 1\n"
+        "        Reason: Pairing not supported (0x05)`\n"
+        "> ```< ACL Data TX: Handle 9 flags 0x00 dlen 6             [hci0] 41.6\n"
+        ">       SMP: Pairing Failed (0x05) len 1\n"
+        ">         Reason: Unspecified reason (0x08)``` \n"
+        "        Name (complete): it`s\n"
+    )
+    lines = [line for _, _, line in clean_lines(io.StringIO(text), [], Stage.UNSPECIFIED)]
+    assert lines == [
+        "I see this:  `> ACL Data RX: Handle 9 flags 0x02 dlen 6",
+        "> ACL Data RX: Handle 9 flags 0x02 dlen 6                   [hci0] 41.500001",
+        "      SMP: Pairing Failed (0x05) len 1",
+        "        Reason: Pairing not supported (0x05)",
+        "> < ACL Data TX: Handle 9 flags 0x00 dlen 6             [hci0] 41.6",
+        ">       SMP: Pairing Failed (0x05) len 1",
+        ">         Reason: Unspecified reason (0x08)",
+        "        Name (complete): it`s",
+    ]
+    p = write(tmp_path, text.encode(), "post.md")
+    records, _ = read(p)
+    assert [(r.index, r.timestamp, r.payload[-1]) for r in records] == [
+        (1, 41.500001, 0x05),
+        (2, 41.6, 0x08),
+    ]
