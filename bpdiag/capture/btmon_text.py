@@ -19,7 +19,9 @@ Text as people paste it is read too: records are found anywhere (prose, ``[...]`
 ``<snip>`` elisions and excerpts that start inside a record are skipped), ``> `` / ``>> ``
 quoting and space or tab indentation are removed, lines that a mail client or forum wrapped
 (a field's tail, or the ``#N [hci0] 12.345`` trailer, on the next line) are joined, ANSI
-colour and CRLF are dropped, and older spellings are accepted (``Confim value``, ``Master
+colour and CRLF are dropped, a header that lost its ``<`` / ``>`` (``ACL Data TX: Handle …``
+one column in) is read when its words say the direction, with a Problem, and older
+spellings are accepted (``Confim value``, ``Master
 Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
 a value out of its field's range makes the record a Problem, never an exception.  Frame
 numbers come from btmon's ``#N`` when present (a record btmon does not number — management,
@@ -97,6 +99,17 @@ class Header:
     index: str | None = None
     cookie: str | None = None
     process: str | None = None  # "bluetoothd" of a live btmon's "bluetoothd[612]: " prefix
+    unmarked: bool = False  # the paste lost the direction mark; ``mark`` is from the words
+
+
+# A header whose ``<`` / ``>`` the paste lost (a copy that began one column late): taken only
+# when the rest is all btmon's (monitor/packet.c), and its own words say the direction
+_UNMARKED = re.compile(
+    r"(?:(?P<tx>ACL Data TX|SCO Data TX|ISO Data TX|HCI Command)|ACL Data RX|SCO Data RX"
+    r"|ISO Data RX|HCI Event): (?:Handle \d{1,5} flags 0x[0-9a-fA-F]{2} dlen \d{1,5}"
+    r"|.{1,80} \(0x[0-9a-fA-F]{2}(?:\|0x[0-9a-fA-F]{4})?\) plen \d{1,3})"
+    r"(?=$| {2}| #\d| \[hci| \{0x| \d+\.\d)"  # then btmon's padding, trailer or nothing
+)
 
 
 def parse_header(s: str) -> Header | None:
@@ -106,16 +119,26 @@ def parse_header(s: str) -> Header | None:
     order — is taken token by token from the right, so the cost is linear in the line."""
     t = s.lstrip(" ")
     process = None
+    unmarked = False
     if t[:1] not in "<>@=":
         # a live btmon names the process that sent a record: "bluetoothd[612]: @ MGMT …"
         m = _PROCESS.match(t)
-        if m is None:
-            return None
-        process, t = m.group(1) or "", t[m.end() :]
+        if m is not None:
+            process, t = m.group(1) or "", t[m.end() :]
+        else:
+            u = _UNMARKED.match(t)
+            if u is None:
+                return None
+            t = ("< " if u.group("tx") else "> ") + t
+            unmarked = True
     if len(t) < 3 or t[0] not in "<>@=" or t[1] != " ":
         return None
+    if t[2] == " " and t[0] in "<>":
+        # btmon prints one space after the mark: "> " and more is a quote mark before a
+        # header that lost its own (the quote is no direction)
+        return None
     body = t[2:].strip()
-    h = Header(t[0], body, process=process)
+    h = Header(t[0], body, process=process, unmarked=unmarked)
     rest = body
     for attr, pat in (("time", _TIME), ("index", _INDEX), ("frame", _FRAME), ("cookie", _COOKIE)):
         head, _, tok = rest.rpartition(" ")
@@ -480,7 +503,14 @@ class BtmonTextReader:
                 flush()
                 continue
             found: tuple[int, str, Header] | None = None
-            if "<" in line[:40] or ">" in line[:40] or "@" in line[:40] or "=" in line[:40]:
+            if (
+                "<" in line[:40]
+                or ">" in line[:40]
+                or "@" in line[:40]
+                or "=" in line[:40]
+                or " Data " in line[:40]
+                or "HCI " in line[:40]
+            ):
                 found = first_header(line, parse_header)
             if found is not None:
                 flush()
@@ -691,6 +721,15 @@ class BtmonTextReader:
                     adapter = int(digits)
                 else:
                     self._problem(frame, block, f"controller index {h.index[:24]} is out of range")
+            if h.unmarked:
+                words = re.match(r"\w+ \w+(?: \w\w)?", h.what)
+                self._problem(
+                    frame,
+                    block,
+                    f"the header has no direction mark ('<' or '>'); read as "
+                    f"{'sent' if h.mark == '<' else 'received'} ('{h.mark}'), as its words "
+                    f"'{words.group(0) if words else h.what[:20]}' say",
+                )
             produced += 1
             yield (
                 Record(

@@ -195,6 +195,20 @@ def inline_code(text: str) -> str:
     return "\n".join(lines)
 
 
+def lost_marks(text: str) -> str:
+    """A copy that began a column late on some lines: every other HCI / ACL header lost its
+    ``<`` or ``>`` (the space after it stays)."""
+    out: list[str] = []
+    n = 0
+    for line in text.split("\n"):
+        if re.match(r"[<>] (?:HCI|ACL)", line):
+            n += 1
+            if n % 2:
+                line = line[1:]
+        out.append(line)
+    return "\n".join(out)
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),
@@ -217,6 +231,8 @@ SHAPES: dict[str, Shape] = {
     "prose_elided_quoted": lambda t: quote(1)(elide(prose(t))),
     "web_page_quoted": lambda t: quote(1)(web_page(t)),
     "inline_code": inline_code,
+    "lost_marks": lost_marks,
+    "lost_marks_quoted": lambda t: quote(1)(lost_marks(t)),
     "inline_code_quoted_wrapped": lambda t: quote(1)(wrap72(inline_code(t))),
 }
 

@@ -455,3 +455,46 @@ def test_markdown_code_marks_at_line_edges_are_undone(tmp_path: Path) -> None:
         (1, 41.500001, 0x05),
         (2, 41.6, 0x08),
     ]
+
+
+def test_header_without_its_direction_mark(tmp_path: Path) -> None:
+    """A header that lost its ``<`` / ``>`` is read when the rest is btmon's and its words
+    say the direction (TX / RX, Command / Event), with a problem; a quote mark before it is
+    no direction, and words that say none (or prose) are no header."""
+    text = (
+        " ACL Data TX: Handle 5 flags 0x00 dlen 6                  #21 [hci1] 8.250001\n"
+        "      SMP: Security Request (0x0b) len 1\n"
+        "        Authentication requirement: Bonding, MITM, SC, No Keypresses (0x0d)\n"
+        ">  HCI Event: Disconnect Complete (0x05) plen 4           #22 [hci1] 8.5\n"
+        ">         Status: Success (0x00)\n"
+        ">         Handle: 5\n"
+        ">         Reason: Remote User Terminated Connection (0x13)\n"
+        " ACL Data: Handle 5 flags 0x00 dlen 6                     #23 [hci1] 8.6\n"
+        "      SMP: Pairing Failed (0x05) len 1\n"
+        "        Reason: Unspecified reason (0x08)\n"
+        "HCI Event: that is where it fails (0x05) plen 4 I think\n"
+    )
+    import io
+
+    from bpdiag.capture.btmon_text import BtmonTextReader
+
+    reader = BtmonTextReader(io.StringIO(text), [])
+    list(reader.records())
+    assert reader.headers == 2
+    records, problems = read(write(tmp_path, text.encode(), "post.txt"))
+    assert [(r.index, r.direction.name, r.payload[-1]) for r in records] == [
+        (21, "SENT", 0x0D),
+        (22, "RECEIVED", 0x13),
+    ]
+    assert [(p.record, p.message) for p in problems] == [
+        (
+            21,
+            "line 1: the header has no direction mark ('<' or '>'); read as sent ('<'), as "
+            "its words 'ACL Data TX' say",
+        ),
+        (
+            22,
+            "line 4: the header has no direction mark ('<' or '>'); read as received ('>'), as "
+            "its words 'HCI Event' say",
+        ),
+    ]
