@@ -102,6 +102,10 @@ class Header:
     unmarked: bool = False  # the paste lost the direction mark; ``mark`` is from the words
 
 
+# Records btmon always prints decode lines for: data, events, a command with parameters
+_DECODED = re.compile(
+    r"(?:ACL|SCO|ISO) Data [TR]X:.* dlen [1-9]|HCI Event:|HCI Command:.* plen [1-9]"
+)
 # A header whose ``<`` / ``>`` the paste lost (a copy that began one column late): taken only
 # when the rest is all btmon's (monitor/packet.c), and its own words say the direction
 _UNMARKED = re.compile(
@@ -570,6 +574,8 @@ class BtmonTextReader:
             block = None
         flush()
         if block is not None:
+            if not block.detail and _DECODED.match(block.header.what):
+                self._cut_last(block)
             yield block
         if orphan_at is not None:
             self.problems.append(
@@ -582,6 +588,23 @@ class BtmonTextReader:
                     LAYER,
                 )
             )
+
+    def _cut_last(self, block: _Block) -> None:
+        """The text ends right after a header that btmon always follows with decode lines
+        (an excerpt cut mid-record, the trailer often cut too): the record is not read, and
+        this says so rather than dropping it unseen."""
+        h = block.header
+        what = " ".join(h.what.split())[:60]
+        self.problems.append(
+            Problem(
+                None,
+                block.offset,
+                f"line {block.lineno}: the text ends inside a record ({h.mark} {what}): "
+                "its decode lines are not in the text, so what it was is not known",
+                LAYER,
+                ProblemKind.TRUNCATED,
+            )
+        )
 
     @staticmethod
     def _continues(text: str, prev_len: int, block: _Block, pending: str | None) -> bool:

@@ -4,6 +4,7 @@ pairings, encryptions and findings as the capture itself."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import cast
 
@@ -498,3 +499,27 @@ def test_header_without_its_direction_mark(tmp_path: Path) -> None:
             "its words 'HCI Event' say",
         ),
     ]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_text_cut_inside_its_last_record_says_so(base: str, tmp_path: Path) -> None:
+    """An excerpt that stops after the last ACL header (its decode lines, and the tail of
+    its trailer, not copied): a problem names that record; it was dropped unseen."""
+    lines = (TEXTS / f"{base}.btmon.txt").read_text().split("\n")
+    last = max(i for i, line in enumerate(lines) if line.startswith(("< ACL", "> ACL")))
+    head = re.sub(r"(dlen \d+).*", r"\1", lines[last])  # "< ACL … dlen 12"
+    header = head + "                    #"  # the copy stopped at the trailer's first char
+    p = tmp_path / "cut.txt"
+    p.write_text("\n".join([*lines[:last], header]) + "\n")
+    _, problems = read(p)
+    what = f"{head[2:]} #"
+    assert [(pr.message, pr.kind) for pr in problems] == [
+        (
+            f"line {last + 1}: the text ends inside a record ({header[0]} {what}): its decode "
+            "lines are not in the text, so what it was is not known",
+            "truncated",
+        )
+    ]
+    # a record btmon prints no decode lines for ends a text whole
+    p.write_text("\n".join([*lines[:last], "< HCI Command: Reset (0x03|0x0003) plen 0"]) + "\n")
+    assert read(p)[1] == []
