@@ -27,6 +27,9 @@ printed wrong ones, the record says so with a Problem and nothing is guessed:
   says the address cannot be known;
 - ``LE Enhanced Connection Complete`` is named from past the end of hcidump's sub-event
   table (e.g. ``Inquiry Result``); it is recognised by its 30-byte dump;
+- a header joined to its first decode line, and decode lines whose indentation a web page
+  dropped, are read as hcidump printed them when they are hcidump's words (``status 0x..``,
+  ``bdaddr …``, ``SMP: …``, a hex dump row);
 - a value the text does not print is not made up: an SMP PDU whose lines stop early (an
   excerpt's last record, ``SMP: Pairing Request (0x01)`` alone) is the octets printed, stored
   cut short, with a Problem naming the fields missing; ``LE Connection Complete``, for which
@@ -71,6 +74,15 @@ _HEADER = re.compile(
     r"(?P<rest>.{0,300})$"
 )
 _LEN_END = re.compile(r"[pd]len \d{1,6}$")
+_LEN_THEN = re.compile(r"[pd]len \d{1,6}(?= +\S)")  # a header with more after its length
+# hcidump's decode lines (parser/hci.c, smp.c, att.c, l2cap.c), told from prose when a paste
+# lost their indentation
+_FLAT_DETAIL = re.compile(
+    r"(?:status 0x[0-9a-fA-F]{2}\b|handle \d{1,5}\b|bdaddr [0-9A-Fa-f:]{17}\b|reason 0x"
+    r"|Error: |Reason: |SMP: |ATT: |L2CAP\(|capability 0x|max key size 0x|auth req 0x"
+    r"|(?:key|random|LTK|IRK|CSRK) [0-9a-f]{32}$|EDIV 0x|LE [A-Z][A-Za-z ]{2,40}$"
+    r"|[A-Z][\w ]{0,60} \(0x[0-9a-fA-F]{2}\|0x[0-9a-fA-F]{4}\) (?:status|ncmd) )"
+)
 _HEX_LINE = re.compile(r"^([0-9a-fA-F]{4}): ")
 _HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
@@ -97,6 +109,7 @@ class _Block:
     indent: int
     detail: list[str] = field(default_factory=list)
     dump: bytearray = field(default_factory=bytearray)
+    flat: bool = False  # the paste lost the decode lines' indentation (or joined them)
 
 
 def parse_header(s: str) -> _Header | None:
@@ -174,6 +187,13 @@ class HcidumpTextReader:
                 self.headers += 1
                 block = _Block(lineno, offset, h, depth, indent_of(rest))
                 in_dump = False
+                glued = _LEN_THEN.search(h.rest)
+                if glued is not None:
+                    # a web page joined the first decode line to the header ("… plen 4
+                    # Create Connection (0x01|0x0005) status 0x00 ncmd 1")
+                    block.detail.append(h.rest[glued.end() :].strip())
+                    h.rest = h.rest[: glued.end()]
+                    block.flat = True
                 continue
             if block is None:
                 continue
@@ -188,6 +208,15 @@ class HcidumpTextReader:
                 block = None
                 continue
             ind = indent_of(rest)
+            if (
+                ind <= block.indent
+                and (not block.detail or block.flat)
+                and not (in_dump and len(text) <= row)
+                and (_FLAT_DETAIL.match(text) or _HEX_LINE.match(text))
+            ):
+                # hcidump's decode line with its indentation lost (a forum's paste)
+                block.flat = True
+                ind = block.indent + 1
             if ind <= block.indent:
                 h = block.header
                 if not block.detail and not block.dump and not _LEN_END.search(h.rest):
@@ -382,6 +411,14 @@ class HcidumpTextReader:
         if code in _STATUS_HANDLE_EVENTS:
             last = _STATUS_HANDLE_EVENTS[code]
             return _status_handle(d) + (bytes([_value(d, last, 8)]) if last else b"")
+        if code == 0x03:
+            # Connection Complete (7.7.3), parser/hci.c conn_complete_dump(): "status 0x04
+            # handle 0 bdaddr … type ACL encrypt 0x00"
+            lm = re.search(r"\btype (ACL|SCO|eSCO)\b", " ".join(d))
+            if lm is None:
+                raise _Bad("the text has no link type")
+            link = {"SCO": 0, "ACL": 1, "eSCO": 2}[lm.group(1)]
+            return _status_handle(d) + _address(d) + bytes([link, _value(d, "encrypt", 8)])
         if code in (0x0E, 0x0F):
             m = re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", d[0]) if d else None
             if not m:

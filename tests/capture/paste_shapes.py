@@ -209,6 +209,12 @@ def lost_marks(text: str) -> str:
     return "\n".join(out)
 
 
+def flattened(text: str) -> str:
+    """A web page that dropped every line's indentation (hcidump's decode lines then start
+    where its headers do)."""
+    return "\n".join(line.lstrip() for line in text.split("\n"))
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),

@@ -14,7 +14,14 @@ from bpdiag.capture import open_capture
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.smp_text import smp_summary
 from tests.capture import read, write
-from tests.capture.paste_shapes import SHAPES, codes_through_elisions, colour, quote, wrap72
+from tests.capture.paste_shapes import (
+    SHAPES,
+    codes_through_elisions,
+    colour,
+    flattened,
+    quote,
+    wrap72,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ROOT / "tests" / "data" / "text"
@@ -139,7 +146,11 @@ HCIDUMP_SHAPES = [
     "quoted_wrapped",
     "inline_code",
     "inline_code_quoted_wrapped",
+    "flattened",
+    "flattened_quoted",
 ]
+# hcidump's shapes only: btmon's records are told apart by indentation alone
+HCIDUMP_ONLY = {"flattened": flattened, "flattened_quoted": lambda t: quote(1)(flattened(t))}
 
 
 @pytest.mark.parametrize("shape", ["as_printed", *HCIDUMP_SHAPES])
@@ -151,7 +162,8 @@ def test_pasted_hcidump_text_gives_the_capture_analysis(
     times) and plain hcidump, as printed and as pasted."""
     text = (TEXTS / name).read_text()
     p = tmp_path / "pasted.txt"
-    p.write_bytes((text if shape == "as_printed" else SHAPES[shape](text)).encode())
+    shaped = text if shape == "as_printed" else {**SHAPES, **HCIDUMP_ONLY}[shape](text)
+    p.write_bytes(shaped.encode())
     with open_capture(p) as cap:
         assert cap.format == "hcidump-text"
     pairings, encryptions, codes = _expect(name.split(".")[0])
@@ -523,3 +535,25 @@ def test_text_cut_inside_its_last_record_says_so(base: str, tmp_path: Path) -> N
     # a record btmon prints no decode lines for ends a text whole
     p.write_text("\n".join([*lines[:last], "< HCI Command: Reset (0x03|0x0003) plen 0"]) + "\n")
     assert read(p)[1] == []
+
+
+def test_hcidump_lines_joined_and_unindented_by_a_page(tmp_path: Path) -> None:
+    """A forum post that joined a header and its decode line, and dropped the indentation
+    of the others: the records are read as hcidump printed them (parser/hci.c
+    conn_complete_dump: Connection Complete, 7.7.3), and the prose after them is not."""
+    text = (
+        "hcidump said:\n"
+        "2019-04-07 21:15:02.114020 > HCI Event: Command Status (0x0f) plen 4 Create "
+        "Connection (0x01|0x0005) status 0x00 ncmd 1\n"
+        "2019-04-07 21:15:07.240733 > HCI Event: Connect Complete (0x03) plen 11\n"
+        "status 0x04 handle 0 bdaddr 5A:01:77:3C:B2:E8 type ACL encrypt 0x00\n"
+        "Error: Page Timeout\n"
+        "The keyboard is LE only, I think.\n"
+    )
+    records, problems = read(write(tmp_path, text.encode(), "post.txt"))
+    assert problems == []
+    assert [r.payload.hex(" ") for r in records] == [
+        "0f 04 00 01 05 04",  # Command Status: Success, 1 command, Create Connection
+        # Connection Complete: Page Timeout, handle 0, the address, ACL, not encrypted
+        "03 0b 04 00 00 e8 b2 3c 77 01 5a 01 00",
+    ]
