@@ -61,7 +61,7 @@ from bpdiag.capture.btmon_text import (
     _check,
     _int,
 )
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
 
 LAYER = Stage.HCIDUMP_TEXT
@@ -254,6 +254,21 @@ class HcidumpTextReader:
             if len(block.detail) < _MAX_DETAIL:
                 block.detail.append(text)
         if block is not None:
+            h = block.header
+            if not block.detail and not block.dump and re.search(r"dlen [1-9]", h.rest):
+                # hcidump decodes every ACL packet at least to its L2CAP line: the text
+                # ends inside this record (an excerpt cut mid-record)
+                self.problems.append(
+                    Problem(
+                        None,
+                        block.offset,
+                        f"line {block.lineno}: the text ends inside a record ({h.mark} {h.what} "
+                        f"{h.rest[:50]}): its decode lines are not in the text, so what it was "
+                        "is not known",
+                        LAYER,
+                        ProblemKind.TRUNCATED,
+                    )
+                )
             yield block
 
     def records(self) -> Iterator[Record]:

@@ -557,3 +557,22 @@ def test_hcidump_lines_joined_and_unindented_by_a_page(tmp_path: Path) -> None:
         # Connection Complete: Page Timeout, handle 0, the address, ACL, not encrypted
         "03 0b 04 00 00 e8 b2 3c 77 01 5a 01 00",
     ]
+
+
+@pytest.mark.parametrize("name", HCIDUMP)
+def test_hcidump_text_cut_inside_its_last_record_says_so(name: str, tmp_path: Path) -> None:
+    """hcidump's text that stops right after an ACL header: a problem names that record."""
+    lines = (TEXTS / name).read_text().split("\n")
+    last = max(i for i, line in enumerate(lines) if " ACL data: " in line)
+    p = tmp_path / "cut.txt"
+    p.write_text("\n".join(lines[: last + 1]) + "\n")
+    _, problems = read(p)
+    header = lines[last].partition(" ACL data: ")
+    cut = [(pr.message, pr.kind) for pr in problems if pr.kind == "truncated"]
+    assert cut == [
+        (
+            f"line {last + 1}: the text ends inside a record ({header[0][-1]} ACL data: "
+            f"{header[2]}): its decode lines are not in the text, so what it was is not known",
+            "truncated",
+        )
+    ]
