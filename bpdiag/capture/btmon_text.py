@@ -507,13 +507,14 @@ class BtmonTextReader:
                 flush()
                 continue
             found: tuple[int, str, Header] | None = None
+            head = line[:40]
             if (
-                "<" in line[:40]
-                or ">" in line[:40]
-                or "@" in line[:40]
-                or "=" in line[:40]
-                or " Data " in line[:40]
-                or "HCI " in line[:40]
+                "<" in head
+                or ">" in head
+                or "@" in head
+                or "=" in head
+                or "HCI " in head  # a header that lost its mark (_UNMARKED)
+                or "Data " in head
             ):
                 found = first_header(line, parse_header)
             if found is not None:
