@@ -330,8 +330,16 @@ def _event(code: int, d: list[str]) -> bytes | None:
                 _num(d, "Peer address type"),
             ) + _addr(d, "Peer address")
             if sub != 0x01:
-                body += bytes(12)
-            body += struct.pack("<HHHB", 24, 0, 400, 0)
+                body += _addr(d, "Local resolvable private address")
+                body += _addr(d, "Peer resolvable private address")
+            # as le_conn_complete_evt() prints them; an excerpt without them: the defaults
+            body += struct.pack(
+                "<HHHB",
+                _num(d, "Connection interval", 16, 24),
+                _num(d, "Connection latency", 16),
+                _num(d, "Supervision timeout", 16, 400),
+                _num(d, "Central clock accuracy", 8, 0, "Master clock accuracy"),
+            )
             params = bytes([sub]) + body
         elif sub == 0x05:
             params = bytes([5]) + struct.pack("<H", _handle(d)) + _le64(d, "Random number")
@@ -341,6 +349,20 @@ def _event(code: int, d: list[str]) -> bytes | None:
     else:
         return None
     return bytes([code, len(params)]) + params
+
+
+def _timing_block(d: list[str]) -> bytes:
+    """Connection_Interval_Min/Max, Max_Latency, Supervision_Timeout, Min/Max_CE_Length as
+    btmon prints them for LE (Extended) Create Connection."""
+    names = (
+        "Min connection interval",
+        "Max connection interval",
+        "Connection latency",
+        "Supervision timeout",
+        "Min connection length",
+        "Max connection length",
+    )
+    return struct.pack("<6H", *(_num(d, name, 16) for name in names))
 
 
 def _sub_opcode(d: list[str]) -> int | None:
@@ -365,9 +387,25 @@ def _command(opcode: int, d: list[str]) -> bytes | None:
         params = struct.pack("<H", _handle(d))
     elif opcode == 0x0406:
         params = struct.pack("<HB", _handle(d), _num(d, "Reason"))
-    elif opcode in (0x200D, 0x2043):
-        params = bytes(5) + bytes([_num(d, "Peer address type")]) + _addr(d, "Peer address")
-        params += bytes(13)
+    elif opcode == 0x200D:
+        # 7.8.12, as monitor/packet.c le_create_conn_cmd() prints it
+        params = struct.pack("<HH", _num(d, "Scan interval", 16), _num(d, "Scan window", 16))
+        params += bytes([_num(d, "Filter policy"), _num(d, "Peer address type")])
+        params += _addr(d, "Peer address") + bytes([_num(d, "Own address type")])
+        params += _timing_block(d)
+    elif opcode == 0x2043:
+        # 7.8.66, le_ext_create_conn_cmd(): an "Entry N: LE 1M" block per initiating PHY
+        params = bytes(
+            [_num(d, "Filter policy"), _num(d, "Own address type"), _num(d, "Peer address type")]
+        )
+        params += _addr(d, "Peer address") + bytes([_num(d, "Initiating PHYs")])
+        starts = [i for i, line in enumerate(d) if re.match(r"Entry \d+: ", line)]
+        for i, start in enumerate(starts):
+            entry = d[start + 1 : starts[i + 1] if i + 1 < len(starts) else len(d)]
+            params += struct.pack(
+                "<HH", _num(entry, "Scan interval", 16), _num(entry, "Scan window", 16)
+            )
+            params += _timing_block(entry)
     else:
         return None
     return struct.pack("<HB", opcode, len(params)) + params

@@ -219,6 +219,41 @@ def _hci_messages(path: Path) -> list[object]:
     return [pdu.msg for pdu, _ in Reading(path) if isinstance(pdu.msg, kinds)]
 
 
+SHARED = ROOT.parent / "shared" / "captures"
+_EXTENDED = [  # Android logs with LE Extended Create Connection / Enhanced Connection Complete
+    "android_legacy_justworks_keydist_ec521_btsnoop_hci.log",
+    "android_no_smp_horizon74_btsnoop_hci.log",
+]
+
+
+@pytest.mark.parametrize("source", [*(f"{b}.btmon.txt" for b in BASES), *_EXTENDED])
+def test_btmon_connection_values_are_the_printed_ones(source: str, tmp_path: Path) -> None:
+    """LE (Extended) Create Connection and LE (Enhanced) Connection Complete from btmon's
+    text carry the values it printed (scan interval, filter policy, own address type, the
+    timing, the resolvable private addresses: they were zeros, or 24 / 0 / 400)."""
+    import shutil
+    import subprocess
+
+    from bpdiag.decode import hci
+
+    if source.endswith(".btmon.txt"):
+        text, capture = TEXTS / source, CAPTURES / f"{source.split('.')[0]}.btsnoop"
+    else:
+        capture = SHARED / source
+        if not capture.exists() or shutil.which("btmon") is None:
+            pytest.skip("needs btmon and the shared capture corpus")
+        printed = subprocess.run(
+            ["btmon", "-r", str(capture)], capture_output=True, text=True, timeout=60
+        ).stdout
+        text = write(tmp_path, printed.encode(), "btmon.txt")
+    kinds = (hci.LeCreateConnection, hci.LeConnectionComplete)
+    got, want = (
+        [m for m in _hci_messages(path) if isinstance(m, kinds)] for path in (text, capture)
+    )
+    assert got == want
+    assert got
+
+
 @pytest.mark.parametrize("name", HCIDUMP)
 def test_hcidump_connection_values_are_the_printed_ones(name: str) -> None:
     """LE Create Connection's values are the ones hcidump printed (they were read as zeros);
