@@ -7,8 +7,11 @@ or a word processor puts where the tool printed spaces (a forum's ``&nbsp;`` ind
 U+00A0, and the other Zs spaces become one space each; zero-width spaces and joiners and a
 stray byte-order mark go), and lines longer than
 ``MAX_LINE`` (cut, with a Problem: no printed record comes near that length, and the cut
-bounds every later regex).  Quoting (``> ``, ``>> ``) and wrapping are format-aware and left to
-the readers, with ``quote_prefixes`` as the shared helper.
+bounds every later regex).  Markdown's code marks at a line's edges go too (a backtick, or
+a fence of three, after the indentation and quote marks, or at the end): a record pasted
+into a GitHub comment or a forum as inline code, or after a fence on the header's own line —
+no tool prints a backtick there.  Quoting (``> ``, ``>> ``) and wrapping are format-aware
+and left to the readers, with ``quote_prefixes`` as the shared helper.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ _SPACES: dict[int, str | None] = {
     c: " " for c in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)
 }
 _SPACES.update(dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
+# A run of backticks after the indentation and quote marks, or at the end of a line
+_CODE_MARKS = re.compile(r"^([ >]{0,16})`{1,3}|`{1,3}$")
 _QUOTE = re.compile(r"[ \t]{0,8}>[ \t]?")
 ELISION = re.compile(
     r"^\s*(?:\[\s*(?:\.\.\.|…|snip|cut|trimmed)\s*\]|\.\.\.+|…|<\s*snip\s*>|--+\s*snip\s*--+)", re.I
@@ -86,6 +91,8 @@ def clean_lines(f: TextIO, problems: list[Problem], what: Stage) -> Iterator[tup
             line = line.translate(_SPACES)
         if "\t" in line:
             line = line.expandtabs(8)
+        if "`" in line:
+            line = _CODE_MARKS.sub(r"\1", line.rstrip())
         yield lineno, start, line.rstrip()
 
 

@@ -19,7 +19,9 @@ Text as people paste it is read too: records are found anywhere (prose, ``[...]`
 ``<snip>`` elisions and excerpts that start inside a record are skipped), ``> `` / ``>> ``
 quoting and space or tab indentation are removed, lines that a mail client or forum wrapped
 (a field's tail, or the ``#N [hci0] 12.345`` trailer, on the next line) are joined, ANSI
-colour and CRLF are dropped, and older spellings are accepted (``Confim value``, ``Master
+colour and CRLF are dropped, a header that lost its ``<`` / ``>`` (``ACL Data TX: Handle …``
+one column in) is read when its words say the direction, with a Problem, and older
+spellings are accepted (``Confim value``, ``Master
 Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
 a value out of its field's range makes the record a Problem, never an exception.  Frame
 numbers come from btmon's ``#N`` when present (a record btmon does not number — management,
@@ -97,6 +99,21 @@ class Header:
     index: str | None = None
     cookie: str | None = None
     process: str | None = None  # "bluetoothd" of a live btmon's "bluetoothd[612]: " prefix
+    unmarked: bool = False  # the paste lost the direction mark; ``mark`` is from the words
+
+
+# Records btmon always prints decode lines for: data, events, a command with parameters
+_DECODED = re.compile(
+    r"(?:ACL|SCO|ISO) Data [TR]X:.* dlen [1-9]|HCI Event:|HCI Command:.* plen [1-9]"
+)
+# A header whose ``<`` / ``>`` the paste lost (a copy that began one column late): taken only
+# when the rest is all btmon's (monitor/packet.c), and its own words say the direction
+_UNMARKED = re.compile(
+    r"(?:(?P<tx>ACL Data TX|SCO Data TX|ISO Data TX|HCI Command)|ACL Data RX|SCO Data RX"
+    r"|ISO Data RX|HCI Event): (?:Handle \d{1,5} flags 0x[0-9a-fA-F]{2} dlen \d{1,5}"
+    r"|.{1,80} \(0x[0-9a-fA-F]{2}(?:\|0x[0-9a-fA-F]{4})?\) plen \d{1,3})"
+    r"(?=$| {2}| #\d| \[hci| \{0x| \d+\.\d)"  # then btmon's padding, trailer or nothing
+)
 
 
 def parse_header(s: str) -> Header | None:
@@ -106,16 +123,26 @@ def parse_header(s: str) -> Header | None:
     order — is taken token by token from the right, so the cost is linear in the line."""
     t = s.lstrip(" ")
     process = None
+    unmarked = False
     if t[:1] not in "<>@=":
         # a live btmon names the process that sent a record: "bluetoothd[612]: @ MGMT …"
         m = _PROCESS.match(t)
-        if m is None:
-            return None
-        process, t = m.group(1) or "", t[m.end() :]
+        if m is not None:
+            process, t = m.group(1) or "", t[m.end() :]
+        else:
+            u = _UNMARKED.match(t)
+            if u is None:
+                return None
+            t = ("< " if u.group("tx") else "> ") + t
+            unmarked = True
     if len(t) < 3 or t[0] not in "<>@=" or t[1] != " ":
         return None
+    if t[2] == " " and t[0] in "<>":
+        # btmon prints one space after the mark: "> " and more is a quote mark before a
+        # header that lost its own (the quote is no direction)
+        return None
     body = t[2:].strip()
-    h = Header(t[0], body, process=process)
+    h = Header(t[0], body, process=process, unmarked=unmarked)
     rest = body
     for attr, pat in (("time", _TIME), ("index", _INDEX), ("frame", _FRAME), ("cookie", _COOKIE)):
         head, _, tok = rest.rpartition(" ")
@@ -303,8 +330,16 @@ def _event(code: int, d: list[str]) -> bytes | None:
                 _num(d, "Peer address type"),
             ) + _addr(d, "Peer address")
             if sub != 0x01:
-                body += bytes(12)
-            body += struct.pack("<HHHB", 24, 0, 400, 0)
+                body += _addr(d, "Local resolvable private address")
+                body += _addr(d, "Peer resolvable private address")
+            # as le_conn_complete_evt() prints them; an excerpt without them: the defaults
+            body += struct.pack(
+                "<HHHB",
+                _num(d, "Connection interval", 16, 24),
+                _num(d, "Connection latency", 16),
+                _num(d, "Supervision timeout", 16, 400),
+                _num(d, "Central clock accuracy", 8, 0, "Master clock accuracy"),
+            )
             params = bytes([sub]) + body
         elif sub == 0x05:
             params = bytes([5]) + struct.pack("<H", _handle(d)) + _le64(d, "Random number")
@@ -314,6 +349,20 @@ def _event(code: int, d: list[str]) -> bytes | None:
     else:
         return None
     return bytes([code, len(params)]) + params
+
+
+def _timing_block(d: list[str]) -> bytes:
+    """Connection_Interval_Min/Max, Max_Latency, Supervision_Timeout, Min/Max_CE_Length as
+    btmon prints them for LE (Extended) Create Connection."""
+    names = (
+        "Min connection interval",
+        "Max connection interval",
+        "Connection latency",
+        "Supervision timeout",
+        "Min connection length",
+        "Max connection length",
+    )
+    return struct.pack("<6H", *(_num(d, name, 16) for name in names))
 
 
 def _sub_opcode(d: list[str]) -> int | None:
@@ -338,9 +387,25 @@ def _command(opcode: int, d: list[str]) -> bytes | None:
         params = struct.pack("<H", _handle(d))
     elif opcode == 0x0406:
         params = struct.pack("<HB", _handle(d), _num(d, "Reason"))
-    elif opcode in (0x200D, 0x2043):
-        params = bytes(5) + bytes([_num(d, "Peer address type")]) + _addr(d, "Peer address")
-        params += bytes(13)
+    elif opcode == 0x200D:
+        # 7.8.12, as monitor/packet.c le_create_conn_cmd() prints it
+        params = struct.pack("<HH", _num(d, "Scan interval", 16), _num(d, "Scan window", 16))
+        params += bytes([_num(d, "Filter policy"), _num(d, "Peer address type")])
+        params += _addr(d, "Peer address") + bytes([_num(d, "Own address type")])
+        params += _timing_block(d)
+    elif opcode == 0x2043:
+        # 7.8.66, le_ext_create_conn_cmd(): an "Entry N: LE 1M" block per initiating PHY
+        params = bytes(
+            [_num(d, "Filter policy"), _num(d, "Own address type"), _num(d, "Peer address type")]
+        )
+        params += _addr(d, "Peer address") + bytes([_num(d, "Initiating PHYs")])
+        starts = [i for i, line in enumerate(d) if re.match(r"Entry \d+: ", line)]
+        for i, start in enumerate(starts):
+            entry = d[start + 1 : starts[i + 1] if i + 1 < len(starts) else len(d)]
+            params += struct.pack(
+                "<HH", _num(entry, "Scan interval", 16), _num(entry, "Scan window", 16)
+            )
+            params += _timing_block(entry)
     else:
         return None
     return struct.pack("<HB", opcode, len(params)) + params
@@ -480,7 +545,15 @@ class BtmonTextReader:
                 flush()
                 continue
             found: tuple[int, str, Header] | None = None
-            if "<" in line[:40] or ">" in line[:40] or "@" in line[:40] or "=" in line[:40]:
+            head = line[:40]
+            if (
+                "<" in head
+                or ">" in head
+                or "@" in head
+                or "=" in head
+                or "HCI " in head  # a header that lost its mark (_UNMARKED)
+                or "Data " in head
+            ):
                 found = first_header(line, parse_header)
             if found is not None:
                 flush()
@@ -540,6 +613,8 @@ class BtmonTextReader:
             block = None
         flush()
         if block is not None:
+            if not block.detail and _DECODED.match(block.header.what):
+                self._cut_last(block)
             yield block
         if orphan_at is not None:
             self.problems.append(
@@ -552,6 +627,23 @@ class BtmonTextReader:
                     LAYER,
                 )
             )
+
+    def _cut_last(self, block: _Block) -> None:
+        """The text ends right after a header that btmon always follows with decode lines
+        (an excerpt cut mid-record, the trailer often cut too): the record is not read, and
+        this says so rather than dropping it unseen."""
+        h = block.header
+        what = " ".join(h.what.split())[:60]
+        self.problems.append(
+            Problem(
+                None,
+                block.offset,
+                f"line {block.lineno}: the text ends inside a record ({h.mark} {what}): "
+                "its decode lines are not in the text, so what it was is not known",
+                LAYER,
+                ProblemKind.TRUNCATED,
+            )
+        )
 
     @staticmethod
     def _continues(text: str, prev_len: int, block: _Block, pending: str | None) -> bool:
@@ -691,6 +783,15 @@ class BtmonTextReader:
                     adapter = int(digits)
                 else:
                     self._problem(frame, block, f"controller index {h.index[:24]} is out of range")
+            if h.unmarked:
+                words = re.match(r"\w+ \w+(?: \w\w)?", h.what)
+                self._problem(
+                    frame,
+                    block,
+                    f"the header has no direction mark ('<' or '>'); read as "
+                    f"{'sent' if h.mark == '<' else 'received'} ('{h.mark}'), as its words "
+                    f"'{words.group(0) if words else h.what[:20]}' say",
+                )
             produced += 1
             yield (
                 Record(

@@ -26,7 +26,16 @@ printed wrong ones, the record says so with a Problem and nothing is guessed:
   the analysis never takes as an identity and the ladder shows as unknown — and a Problem
   says the address cannot be known;
 - ``LE Enhanced Connection Complete`` is named from past the end of hcidump's sub-event
-  table (e.g. ``Inquiry Result``); it is recognised by its 30-byte dump.
+  table (e.g. ``Inquiry Result``); it is recognised by its 30-byte dump;
+- a header joined to its first decode line, and decode lines whose indentation a web page
+  dropped, are read as hcidump printed them when they are hcidump's words (``status 0x..``,
+  ``bdaddr …``, ``SMP: …``, a hex dump row);
+- a value the text does not print is not made up: an SMP PDU whose lines stop early (an
+  excerpt's last record, ``SMP: Pairing Request (0x01)`` alone) is the octets printed, stored
+  cut short, with a Problem naming the fields missing; ``LE Connection Complete``, for which
+  hcidump prints no interval, latency or timeout, is stored cut before them (unknown, not
+  zero); an HCI record that lacks a field bpdiag rebuilds (a status, a handle, one of
+  ``LE Create Connection``'s values) is skipped with a Problem.
 
 Frame numbers count the packets in print order, as the capture numbered them.
 """
@@ -51,9 +60,8 @@ from bpdiag.capture.btmon_text import (
     _Bad,
     _check,
     _int,
-    features_pdu,
 )
-from bpdiag.capture.record import Direction, LinkType, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
 
 LAYER = Stage.HCIDUMP_TEXT
@@ -66,6 +74,15 @@ _HEADER = re.compile(
     r"(?P<rest>.{0,300})$"
 )
 _LEN_END = re.compile(r"[pd]len \d{1,6}$")
+_LEN_THEN = re.compile(r"[pd]len \d{1,6}(?= +\S)")  # a header with more after its length
+# hcidump's decode lines (parser/hci.c, smp.c, att.c, l2cap.c), told from prose when a paste
+# lost their indentation
+_FLAT_DETAIL = re.compile(
+    r"(?:status 0x[0-9a-fA-F]{2}\b|handle \d{1,5}\b|bdaddr [0-9A-Fa-f:]{17}\b|reason 0x"
+    r"|Error: |Reason: |SMP: |ATT: |L2CAP\(|capability 0x|max key size 0x|auth req 0x"
+    r"|(?:key|random|LTK|IRK|CSRK) [0-9a-f]{32}$|EDIV 0x|LE [A-Z][A-Za-z ]{2,40}$"
+    r"|[A-Z][\w ]{0,60} \(0x[0-9a-fA-F]{2}\|0x[0-9a-fA-F]{4}\) (?:status|ncmd) )"
+)
 _HEX_LINE = re.compile(r"^([0-9a-fA-F]{4}): ")
 _HEX_ROW = re.compile(r"(?:[0-9A-F]{2} ){0,19}[0-9A-F]{2} ?")
 _PAIR = re.compile(r"([0-9a-fA-F]{2})(?: |$)")
@@ -92,6 +109,7 @@ class _Block:
     indent: int
     detail: list[str] = field(default_factory=list)
     dump: bytearray = field(default_factory=bytearray)
+    flat: bool = False  # the paste lost the decode lines' indentation (or joined them)
 
 
 def parse_header(s: str) -> _Header | None:
@@ -151,7 +169,8 @@ class HcidumpTextReader:
         self.headers = 0
         self._unprinted: dict[str, int] = {}
         self._garbled_identity = 0
-        self._cut = 0  # bytes of the current SMP PDU the text did not print
+        self._cut = 0  # bytes of the current record the text did not print
+        self._frame = 0  # the frame number of the block being read
 
     def blocks(self) -> Iterator[_Block]:
         block: _Block | None = None
@@ -168,6 +187,13 @@ class HcidumpTextReader:
                 self.headers += 1
                 block = _Block(lineno, offset, h, depth, indent_of(rest))
                 in_dump = False
+                glued = _LEN_THEN.search(h.rest)
+                if glued is not None:
+                    # a web page joined the first decode line to the header ("… plen 4
+                    # Create Connection (0x01|0x0005) status 0x00 ncmd 1")
+                    block.detail.append(h.rest[glued.end() :].strip())
+                    h.rest = h.rest[: glued.end()]
+                    block.flat = True
                 continue
             if block is None:
                 continue
@@ -182,6 +208,15 @@ class HcidumpTextReader:
                 block = None
                 continue
             ind = indent_of(rest)
+            if (
+                ind <= block.indent
+                and (not block.detail or block.flat)
+                and not (in_dump and len(text) <= row)
+                and (_FLAT_DETAIL.match(text) or _HEX_LINE.match(text))
+            ):
+                # hcidump's decode line with its indentation lost (a forum's paste)
+                block.flat = True
+                ind = block.indent + 1
             if ind <= block.indent:
                 h = block.header
                 if not block.detail and not block.dump and not _LEN_END.search(h.rest):
@@ -219,6 +254,21 @@ class HcidumpTextReader:
             if len(block.detail) < _MAX_DETAIL:
                 block.detail.append(text)
         if block is not None:
+            h = block.header
+            if not block.detail and not block.dump and re.search(r"dlen [1-9]", h.rest):
+                # hcidump decodes every ACL packet at least to its L2CAP line: the text
+                # ends inside this record (an excerpt cut mid-record)
+                self.problems.append(
+                    Problem(
+                        None,
+                        block.offset,
+                        f"line {block.lineno}: the text ends inside a record ({h.mark} {h.what} "
+                        f"{h.rest[:50]}): its decode lines are not in the text, so what it was "
+                        "is not known",
+                        LAYER,
+                        ProblemKind.TRUNCATED,
+                    )
+                )
             yield block
 
     def records(self) -> Iterator[Record]:
@@ -230,6 +280,7 @@ class HcidumpTextReader:
             h = block.header
             if h.time is not None:
                 last_time = h.time
+            self._frame = frame
             try:
                 rec = self._record(block)
             except _Bad as exc:
@@ -294,6 +345,25 @@ class HcidumpTextReader:
                 )
             )
 
+    def _short_smp(self, b: _Block, code: int, kept: int, name: str) -> None:
+        """A Problem for an SMP PDU hcidump decodes whose lines the text cuts short."""
+        missing = [f for f, _, _ in _SMP_FIELDS[code]]
+        size = 1
+        for f, n, _ in _SMP_FIELDS[code]:
+            if size >= kept:
+                break
+            size += n
+            missing.remove(f)
+        self.problems.append(
+            Problem(
+                self._frame,
+                b.offset,
+                f"line {b.lineno} ({name.removeprefix('SMP: ')}): the text has no "
+                f"{', '.join(missing)}; the PDU is kept as cut short, those values unknown",
+                LAYER,
+            )
+        )
+
     def _unknown(self, name: str) -> None:
         self._unprinted[name] = self._unprinted.get(name, 0) + 1
 
@@ -317,60 +387,90 @@ class HcidumpTextReader:
             params = self._event(int(m.group(1), 16), int(m.group(2)), b)
             if params is None:
                 return None
-            ev = bytes([int(m.group(1), 16), len(params)]) + params
+            # an event kept cut short says the length it was sent with
+            ev = bytes([int(m.group(1), 16), len(params) + self._cut]) + params
             return MONITOR_EVENT, ev, Direction.RECEIVED
         return None
 
     # ------------------------------------------------------------ HCI
     def _command(self, op: int, b: _Block) -> bytes | None:
-        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26) from hcidump's lines."""
+        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26) from hcidump's lines: the
+        values it printed, and none it did not (a record short of one is skipped, with a
+        Problem)."""
         wanted = {0x0406, 0x200D, 0x2043, 0x2019, 0x201A, 0x201B}
         if op not in wanted:
             return None
         if b.dump:
             return bytes(b.dump)
-        kv = _kv(b.detail)
-        if op == 0x0406 and "handle" in kv:
-            return struct.pack(
-                "<HB", _check(kv["handle"], 12, "handle"), _check(kv.get("reason", 0), 8, "reason")
+        if op == 0x0406 and b.detail:
+            return struct.pack("<H", _value(b.detail, "handle", 12)) + bytes(
+                [_value(b.detail, "reason", 8)]
             )
         if op == 0x200D and b.detail:
-            addr = _address(b.detail)
-            ptype = _check(kv.get("type", 0), 8, "type")
-            return bytes(5) + bytes([ptype]) + addr + bytes(13)
+            # parser/hci.c le_create_connection_dump(): the peer first, then the rest in
+            # wire order, each value after its word
+            d = b.detail
+            return (
+                struct.pack("<HH", _value(d, "interval", 16), _value(d, "window", 16))
+                + bytes([_value(d, "initiator_filter", 8), _value(d, "type", 8)])
+                + _address(d)
+                + bytes([_value(d, "own_bdaddr_type", 8)])
+                + struct.pack("<6H", *(_value(d, w, 16) for w in _CREATE_TIMING))
+            )
         self._unknown(_name(b.header.rest))
         return None
 
     def _event(self, code: int, plen: int, b: _Block) -> bytes | None:
         """HCI events (Vol 4, Part E, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65) from hcidump."""
-        kv = _kv(b.detail)
+        d = b.detail
         if code in _STATUS_HANDLE_EVENTS:
             last = _STATUS_HANDLE_EVENTS[code]
-            return _status_handle(kv) + (bytes([_u8(kv, last)]) if last else b"")
+            return _status_handle(d) + (bytes([_value(d, last, 8)]) if last else b"")
+        if code == 0x03:
+            # Connection Complete (7.7.3), parser/hci.c conn_complete_dump(): "status 0x04
+            # handle 0 bdaddr … type ACL encrypt 0x00"
+            lm = re.search(r"\btype (ACL|SCO|eSCO)\b", " ".join(d))
+            if lm is None:
+                raise _Bad("the text has no link type")
+            link = {"SCO": 0, "ACL": 1, "eSCO": 2}[lm.group(1)]
+            return _status_handle(d) + _address(d) + bytes([link, _value(d, "encrypt", 8)])
         if code in (0x0E, 0x0F):
-            m = (
-                re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", b.detail[0])
-                if b.detail
-                else None
-            )
+            m = re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", d[0]) if d else None
             if not m:
                 return None
             op = _check(int(m.group(1), 16), 6, "OGF") << 10 | _check(
                 int(m.group(2), 16), 10, "OCF"
             )
             if code == 0x0F:
-                return struct.pack("<BBH", _u8(kv, "status"), _u8(kv, "ncmd", 1), op)
-            ret = bytes(b.dump) if b.dump else bytes([_u8(kv, "status")])
-            if op == 0x1009 and not b.dump:
-                ret += _address(b.detail)
-            return struct.pack("<BH", _u8(kv, "ncmd", 1), op) + ret
+                return struct.pack("<BBH", _value(d, "status", 8), _value(d, "ncmd", 8), op)
+            ncmd = _value(d, "ncmd", 8)
+            if b.dump:
+                ret = bytes(b.dump)
+            elif _find(d, "status") is None:
+                # hcidump decodes no return parameters of this command: nothing to rebuild
+                if op in _RETURNS_READ:
+                    self._unknown(f"Command Complete ({_name(d[0])})")
+                return None
+            else:
+                ret = bytes([_value(d, "status", 8)])
+                if op == 0x1009:
+                    ret += _address(d)
+            return struct.pack("<BH", ncmd, op) + ret
         if code == 0x3E:
-            name = b.detail[0] if b.detail else ""
+            name = d[0] if d else ""
             if name.startswith("LE Connection Complete"):
-                role = 1 if re.search(r"role (?:peripheral|slave)", " ".join(b.detail)) else 0
-                atype = 1 if "(Random)" in " ".join(b.detail) else 0
-                body = _status_handle(kv) + bytes([role, atype]) + _address(b.detail[1:])
-                return bytes([0x01]) + body + struct.pack("<HHHB", 24, 0, 400, 0)
+                text = " ".join(d)
+                rm = re.search(r"\brole (central|master|peripheral|slave)\b", text)
+                am = re.search(r"\bbdaddr \S+ \((Public|Random)\)", text)
+                if rm is None or am is None:
+                    raise _Bad(f"the text has no {'role' if rm is None else 'address type'}")
+                role = 1 if rm.group(1) in ("peripheral", "slave") else 0
+                atype = 1 if am.group(1) == "Random" else 0
+                body = _status_handle(d[1:]) + bytes([role, atype]) + _address(d[1:])
+                # hcidump prints no Conn_Interval, Peripheral_Latency, Supervision_Timeout
+                # or Central_Clock_Accuracy: the event is kept cut before them
+                self._cut = 7
+                return bytes([0x01]) + body
             if name.startswith("LE Long Term Key Request"):
                 if len(b.dump) == 12:
                     return bytes([0x05]) + bytes(b.dump)
@@ -402,12 +502,18 @@ class HcidumpTextReader:
             dl = re.search(r"dlen (\d{1,5})", b.header.rest)
             # an ACL data length is 16 bits (Vol 4, Part E, 5.4.2): a larger dlen is no
             # length a packet had, so the PDU is not taken as stored cut short
-            if len(pdu) == 1 and not b.dump and dl and 5 < int(dl.group(1)) <= 0xFFFF:
-                # Printed without its parameters: the record is the PDU stored cut short
-                # (the lengths as sent, the code octet only), as a log that cuts packets
-                # stores it, so the analysis knows it was sent and that its values are not.
+            sent: int | None = None
+            if dl and 5 < int(dl.group(1)) <= 0xFFFF:
                 sent = int(dl.group(1)) - 4
-                self._cut = sent - 1
+            elif code in _SMP_LENGTH:
+                sent = _SMP_LENGTH[code]
+            if not b.dump and sent is not None and len(pdu) < sent:
+                # Printed without (some of) its parameters: the record is the PDU stored cut
+                # short (the lengths as sent, the octets printed), as a log that cuts packets
+                # stores it, so the analysis knows it was sent and that its values are not.
+                if code in _SMP_FIELDS:
+                    self._short_smp(b, code, len(pdu), sm.group(0))
+                self._cut = sent - len(pdu)
                 l2 = struct.pack("<HH", sent, 6) + pdu
                 return (
                     kind[0],
@@ -427,45 +533,96 @@ class HcidumpTextReader:
         return None
 
     def _smp(self, code: int, d: list[str], b: _Block) -> bytes | None:
-        """SMP PDUs (Vol 3, Part H, 3.5–3.6) from hcidump's ``parser/smp.c`` lines."""
-        kv = _kv(d)
-        if code in (0x01, 0x02):
-            return features_pdu(code, lambda name, default: _u8(kv, name, default), _FEATURES)
-        words = {0x03: "key", 0x04: "random", 0x06: "LTK", 0x08: "IRK", 0x0A: "CSRK"}
-        if code in words:
-            v = _hex_after(d, words[code], 16)
-            return bytes([code]) + (v if v is not None else bytes(16))
-        if code == 0x05:
-            return bytes([5, _u8(kv, "reason")])
-        if code == 0x07:
-            rand = _hex_after(d, "Rand", 8)  # printed byte by byte, in wire order
-            ediv = _check(kv.get("ediv", 0), 16, "EDIV")
-            return b"\x07" + struct.pack("<H", ediv) + (rand if rand is not None else bytes(8))
+        """SMP PDUs (Vol 3, Part H, 3.5–3.6) from hcidump's ``parser/smp.c`` lines: the
+        fields in wire order as far as the text printed them (``_SMP_FIELDS``); a field
+        missing ends the PDU there, and ``_acl`` keeps it as stored cut short."""
         if code == 0x09:
+            if not re.search(r"\bbdaddr ", " ".join(d)):
+                return bytes([9])
             self._garbled_identity += 1
             atype = 1 if "(Random)" in " ".join(d) else 0
             return bytes([9, atype]) + bytes(6)
-        if code == 0x0B:
-            return bytes([0x0B, _u8(kv, "auth req")])
-        if b.dump:
-            return bytes([code]) + bytes(b.dump)
-        self._unknown(f"SMP opcode 0x{code:02x}")
-        return bytes([code])
+        spec = _SMP_FIELDS.get(code)
+        if spec is None:
+            if b.dump:
+                return bytes([code]) + bytes(b.dump)
+            self._unknown(f"SMP opcode 0x{code:02x}")
+            return bytes([code])
+        kv = _kv(d)
+        out = bytearray([code])
+        for name, size, kind in spec:
+            if kind == "hex":  # printed as hex digits in wire order
+                v = _hex_after(d, name, size)
+                if v is None:
+                    break
+                out += v
+            else:
+                n = kv.get(name.lower())
+                if n is None:
+                    break
+                out += _check(n, 8 * size, name).to_bytes(size, "little")
+        return bytes(out)
 
 
-def _u8(kv: dict[str, int], name: str, default: int = 0) -> int:
-    return _check(kv.get(name, default), 8, name)
+# What parser/smp.c prints for each SMP PDU it decodes, in wire order (Vol 3, Part H,
+# 3.5–3.6): (the word before the value, octets, "int" for a number or "hex" for digits)
+_SMP_FIELDS: dict[int, tuple[tuple[str, int, str], ...]] = {
+    0x01: tuple((name, 1, "int") for name in _FEATURES),
+    0x02: tuple((name, 1, "int") for name in _FEATURES),
+    0x03: (("key", 16, "hex"),),
+    0x04: (("random", 16, "hex"),),
+    0x05: (("reason", 1, "int"),),
+    0x06: (("LTK", 16, "hex"),),
+    0x07: (("EDIV", 2, "int"), ("Rand", 8, "hex")),
+    0x08: (("IRK", 16, "hex"),),
+    0x0A: (("CSRK", 16, "hex"),),
+    0x0B: (("auth req", 1, "int"),),
+}
+# The length of each SMP PDU (Vol 3, Part H, 3.3), for a header that printed no dlen
+_SMP_LENGTH = {1: 7, 2: 7, 3: 17, 4: 17, 5: 2, 6: 17, 7: 11, 8: 17, 9: 8, 0x0A: 17, 0x0B: 2}
 
 
-def _status_handle(kv: dict[str, int]) -> bytes:
+def _find(lines: list[str], word: str) -> str | None:
+    """The number hcidump printed after ``word`` (``status 0x00``, ``min_interval 12``), as
+    text, or None: ``word`` must not be the tail of a longer one (``interval`` is not
+    ``min_interval``)."""
+    pat = _WORDS.get(word)
+    if pat is None:
+        pat = _WORDS[word] = re.compile(
+            rf"(?<![\w]){re.escape(word)} (0x[0-9a-fA-F]{{1,24}}|\d{{1,24}})\b"
+        )
+    for line in lines:
+        m = pat.search(line)
+        if m:
+            return m.group(1)
+    return None
+
+
+_WORDS: dict[str, re.Pattern[str]] = {}
+
+
+def _value(lines: list[str], word: str, bits: int) -> int:
+    """The number after ``word``, checked against its field's width; a record whose text
+    lacks it cannot be rebuilt (``_Bad``: skipped, with a Problem) — no value is made up."""
+    v = _find(lines, word)
+    if v is None:
+        raise _Bad(f"the text has no {word}")
+    return _check(_int(v, word), bits, word)
+
+
+def _status_handle(lines: list[str]) -> bytes:
     """The Status and 12-bit Connection_Handle that begin most connection events."""
-    return struct.pack("<BH", _u8(kv, "status"), _check(kv.get("handle", 0), 12, "handle"))
+    return struct.pack("<BH", _value(lines, "status", 8), _value(lines, "handle", 12))
 
 
 # Events that are a status, a handle and at most one octet more (its hcidump name; "": none):
 # Encryption Change (7.7.8), Disconnection Complete (7.7.5), Encryption Key Refresh Complete
 # (7.7.39).
 _STATUS_HANDLE_EVENTS: dict[int, str] = {0x08: "encrypt", 0x05: "reason", 0x30: ""}
+# LE Create Connection's words after Own_Address_Type, in wire order (7.8.12)
+_CREATE_TIMING = ("min_interval", "max_interval", "latency", "supervision_to", "min_ce", "max_ce")
+# Commands whose Command Complete return parameters bpdiag reads (Read BD_ADDR, LTK replies)
+_RETURNS_READ = frozenset({0x1009, 0x201A, 0x201B})
 
 
 def _name(rest: str) -> str:
@@ -477,4 +634,4 @@ def _address(lines: list[str]) -> bytes:
         m = re.search(r"bdaddr ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})", line)
         if m:
             return bytes.fromhex(m.group(1).replace(":", ""))[::-1]
-    return bytes(6)
+    raise _Bad("the text has no bdaddr")

@@ -559,7 +559,8 @@ class LeConnectionComplete(_LeEvent):
     subevent code), 7.7.65.10 HCI_LE_Enhanced_Connection_Complete v1 (0x0A, 30 octets: adds
     Local_ and Peer_Resolvable_Private_Address after Peer_Address) and v2 (0x29, 33 octets:
     adds Advertising_Handle and Sync_Handle).  ``role`` is the local controller's: 0 central,
-    1 peripheral."""
+    1 peripheral.  The timing is ``None`` only in an event a log stored cut before it
+    (``parse_cut_le_connection``)."""
 
     subevent: int = _subevent()
     status: int = _status()
@@ -567,10 +568,10 @@ class LeConnectionComplete(_LeEvent):
     role: int = wire(1, key="", names=role_name, name_key="role")
     peer_address_type: int = _u()
     peer_address: str = _addr()
-    interval: int = _u(2)
-    latency: int = _u(2)
-    timeout: int = _u(2)
-    central_clock_accuracy: int = _u(shown=False, default=0)
+    interval: int | None = _u(2)  # None: a log that kept the event cut before it
+    latency: int | None = _u(2)
+    timeout: int | None = _u(2)
+    central_clock_accuracy: int | None = _u(shown=False, default=0)
     local_rpa: str | None = _addr(optional=True)
     peer_rpa: str | None = _addr(optional=True)
     adv_handle: int | None = _u(optional=True)
@@ -591,6 +592,25 @@ class LeLtkRequest(_LeEvent):
     handle: int = _handle()
     rand: bytes = _octets(8)
     ediv: int = _u(2)
+
+
+_CONNECTION_PART = struct.Struct("<BHBB6s")  # Status … Peer_Address: 11 octets
+
+
+def parse_cut_le_connection(data: bytes, start: int = 0) -> LeConnectionComplete | None:
+    """An LE Connection Complete (7.7.65.1) that the log stored cut short after
+    Peer_Address (hcidump prints no timing), at ``data[start:]``: the connection's status,
+    handle, role and peer from the octets kept, the interval, latency, timeout and clock
+    accuracy ``None`` — not known, never guessed.  ``None`` for any other event, or one cut
+    before the peer's address ends."""
+    if len(data) - start < 3 + _CONNECTION_PART.size or data[start] != LE_META:
+        return None
+    if data[start + 2] != 0x01:
+        return None
+    status, handle, role, atype, addr = _CONNECTION_PART.unpack_from(data, start + 3)
+    return LeConnectionComplete(
+        0x01, status, handle & 0x0FFF, role, atype, address_str(addr), None, None, None, None
+    )
 
 
 HciEventMessage = (

@@ -658,7 +658,19 @@ class HciStream:
         try:
             msg = _parse_event(p, off)
         except DecodeError as exc:
-            return self._error(rec, exc)
+            # an LE Connection Complete kept without its timing (hcidump's text) still says
+            # which connection began
+            cut = hci.parse_cut_le_connection(p, off) if rec.cut else None
+            if cut is None:
+                return self._error(rec, exc)
+            self._problem(
+                rec,
+                f"truncated to {len(rec.payload)} of {rec.orig_length} bytes by the log: the "
+                "LE Connection Complete is kept without its interval, latency and timeout",
+                Stage.TRUNCATED,
+                _TRUNCATED,
+            )
+            msg = cut
         handle: int | None = None
         if isinstance(msg, _CONNECTED):
             if msg.status == 0:

@@ -180,6 +180,41 @@ def nbsp_only(text: str) -> str:
     return text.replace(" ", "\u00a0")
 
 
+def inline_code(text: str) -> str:
+    """Each record pasted as Markdown inline code (a GitHub comment, a forum's ``code``
+    button): a backtick before its first line, one after its last; the first record's after
+    a fence on the same line, as people type it."""
+    starts = [i for i, line in enumerate(text.split("\n")) if line[:1] not in ("", " ", "\t")]
+    lines = text.split("\n")
+    for n, i in enumerate(starts):
+        end = (starts[n + 1] if n + 1 < len(starts) else len(lines)) - 1
+        while end > i and not lines[end].strip():
+            end -= 1
+        lines[i] = ("```" if n == 0 else "`") + lines[i]
+        lines[end] += "`"
+    return "\n".join(lines)
+
+
+def lost_marks(text: str) -> str:
+    """A copy that began a column late on some lines: every other HCI / ACL header lost its
+    ``<`` or ``>`` (the space after it stays)."""
+    out: list[str] = []
+    n = 0
+    for line in text.split("\n"):
+        if re.match(r"[<>] (?:HCI|ACL)", line):
+            n += 1
+            if n % 2:
+                line = line[1:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def flattened(text: str) -> str:
+    """A web page that dropped every line's indentation (hcidump's decode lines then start
+    where its headers do)."""
+    return "\n".join(line.lstrip() for line in text.split("\n"))
+
+
 SHAPES: dict[str, Shape] = {
     "wrapped72": wrap72,
     "quoted": quote(1),
@@ -201,6 +236,10 @@ SHAPES: dict[str, Shape] = {
     "quoted_wrapped": lambda t: wrap72(quote(2)(t)),
     "prose_elided_quoted": lambda t: quote(1)(elide(prose(t))),
     "web_page_quoted": lambda t: quote(1)(web_page(t)),
+    "inline_code": inline_code,
+    "lost_marks": lost_marks,
+    "lost_marks_quoted": lambda t: quote(1)(lost_marks(t)),
+    "inline_code_quoted_wrapped": lambda t: quote(1)(wrap72(inline_code(t))),
 }
 
 
