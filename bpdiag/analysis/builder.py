@@ -43,6 +43,7 @@ from bpdiag.analysis.model import (
     SecurityRequest,
     Side,
     Step,
+    Steps,
     Transport,
 )
 from bpdiag.analysis.pairing_method import method_for
@@ -147,6 +148,7 @@ class Analyzer:
         self.keys.passkey_search.start_analysis()  # its budget is per analysis
         self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
+        self._links: dict[Any, Any] = {}  # each link tuple once (the connections share it)
         self._adapter_address: dict[int, str] = {}
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
@@ -179,6 +181,7 @@ class Analyzer:
     def _new_connection(
         self, link: Any, frame: int, transport: Transport = Transport.LE
     ) -> Connection:
+        link = self._links.setdefault(link, link)  # one tuple per link: handles are reused
         conn = Connection(
             id=len(self.analysis.connections) + 1,
             link=link,
@@ -720,7 +723,35 @@ class Analyzer:
             if p.method is None:
                 infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)
+        self._share()
         return self.analysis
+
+    def _share(self) -> None:
+        """Once nothing more is added: equal endpoints become one shared ``Endpoint`` (not
+        changed in place from here on) and equal addresses one string, the pairings' steps
+        are packed tight (``Steps.seal``).  A long log keeps tens of thousands of
+        connections, most with one empty side and a peer seen on many of them."""
+        analysis = self.analysis
+        addresses: dict[str, str] = {}
+        endpoints: dict[tuple[str | None, str | None, str | None], Endpoint] = {}
+        for c in analysis.connections:
+            for ep in (c.central, c.peripheral):
+                if ep.address is not None:
+                    ep.address = addresses.setdefault(ep.address, ep.address)
+            central, peripheral = c.central, c.peripheral
+            c.central = endpoints.setdefault(
+                (central.address, central.address_type, central.identity), central
+            )
+            c.peripheral = endpoints.setdefault(
+                (peripheral.address, peripheral.address_type, peripheral.identity), peripheral
+            )
+        attempts = analysis.connect_attempts
+        attempts[:] = [(frame, addresses.setdefault(a, a)) for frame, a in attempts]
+        for p in analysis.pairings:
+            steps = p.steps
+            if isinstance(steps, Steps):
+                steps.seal()
+        self._links.clear()
 
 
 __all__ = ["Advertiser", "Analyzer"]

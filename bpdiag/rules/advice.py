@@ -376,12 +376,19 @@ def _request_key(f: Features) -> tuple[object, ...]:
     return (f.io_capability, f.oob, f.auth_req, f.max_key_size, keys)
 
 
-def _shared(s: Suggestion, texts: dict[str, str]) -> Suggestion:
-    """``s`` with each of its texts replaced by the equal one an earlier suggestion kept: the
-    failures of a long log repeat the same few pieces of advice thousands of times."""
+def _shared(
+    s: Suggestion, texts: dict[str, str], lists: dict[tuple[str, ...], list[str]]
+) -> Suggestion:
+    """``s`` with its texts, and its lists of them, replaced by the equal ones an earlier
+    suggestion kept: the failures of a long log repeat the same few pieces of advice
+    thousands of times.  A list is then one of many suggestions': it is not changed in
+    place once made (``suggestions`` makes its changes before this)."""
     s.why = texts.setdefault(s.why, s.why)
-    s.also = [texts.setdefault(a, a) for a in s.also]
-    s.commands = [texts.setdefault(c, c) for c in s.commands]
+    also, commands = tuple(s.also), tuple(s.commands)
+    s.also = lists.get(also) or lists.setdefault(also, [texts.setdefault(a, a) for a in also])
+    s.commands = lists.get(commands) or lists.setdefault(
+        commands, [texts.setdefault(c, c) for c in commands]
+    )
     return s
 
 
@@ -415,6 +422,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     last_rpa_response: tuple[str, Features] | None = None
     out = []
     texts: dict[str, str] = {}  # each text once (_shared)
+    lists: dict[tuple[str, ...], list[str]] = {}  # each list of them once
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
@@ -454,7 +462,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                         f" The same request succeeded later (pairing {ok.id}, Pairing Request "
                         f"#{ok.request.frame})."
                     )
-                out.append(_shared(s, texts))
+                out.append(_shared(s, texts, lists))
         if p.response is not None and peer is not None:
             last_response[peer] = p.response
             if c is not None and is_unresolved_rpa(c):
