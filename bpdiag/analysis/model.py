@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from bpdiag.capture.record import Problem
@@ -132,11 +133,11 @@ class Connection:
     disconnect_time: float | None = None
 
 
-@dataclass(slots=True)
-class Features:
-    """The fields of a Pairing Request or Response that decide the pairing."""
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """What a Pairing Request or Response offers (``Features`` but its frame): a long log
+    repeats the same few, each kept once (``_OFFERS``)."""
 
-    frame: int
     io_capability: int
     io_capability_name: str
     oob: bool
@@ -147,10 +148,104 @@ class Features:
     keypress: bool
     ct2: bool
     max_key_size: int
-    # shared: one tuple per key-distribution octet value; None: the log cut that octet
-    # (Android's filtered log cuts the initiator's, btsnooz the responder's)
     initiator_keys: tuple[str, ...] | None
     responder_keys: tuple[str, ...] | None
+
+
+_OFFER_FIELDS = _Offer.__slots__
+_OFFERS: dict[_Offer, _Offer] = {}  # each offer seen once (a cache, bounded below)
+_MAX_OFFERS = 4096
+
+
+def _shared_offer(offer: _Offer) -> _Offer:
+    """The equal offer kept before, else ``offer`` (kept while there is room)."""
+    try:
+        shared = _OFFERS.get(offer)
+    except TypeError:  # a hand-made one with a list of keys: not hashable, not shared
+        return offer
+    if shared is None:
+        if len(_OFFERS) >= _MAX_OFFERS:
+            return offer
+        shared = _OFFERS[offer] = offer
+    return shared
+
+
+class Features:
+    """The fields of a Pairing Request or Response that decide the pairing: its ``frame``
+    and what it offers, read as attributes (``io_capability`` … ``responder_keys``, set
+    below the class).  The offer is one object shared by the features that offer the same
+    (setting a field gives this one its own).  ``initiator_keys``/``responder_keys``: one
+    tuple per key-distribution octet value; None: the log cut that octet (Android's
+    filtered log cuts the initiator's, btsnooz the responder's)."""
+
+    __slots__ = ("_offer", "frame")
+
+    if TYPE_CHECKING:  # what the properties set below the class read as
+        io_capability: int
+        io_capability_name: str
+        oob: bool
+        auth_req: int
+        bonding: bool
+        mitm: bool
+        sc: bool
+        keypress: bool
+        ct2: bool
+        max_key_size: int
+        initiator_keys: tuple[str, ...] | None
+        responder_keys: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        frame: int,
+        io_capability: int,
+        io_capability_name: str,
+        oob: bool,
+        auth_req: int,
+        bonding: bool,
+        mitm: bool,
+        sc: bool,
+        keypress: bool,
+        ct2: bool,
+        max_key_size: int,
+        initiator_keys: tuple[str, ...] | None,
+        responder_keys: tuple[str, ...] | None,
+    ) -> None:
+        self.frame = frame
+        offer = _Offer(
+            *(io_capability, io_capability_name, oob, auth_req, bonding, mitm, sc, keypress),
+            *(ct2, max_key_size, initiator_keys, responder_keys),
+        )
+        self._offer = _shared_offer(offer)
+
+    def replaced(self, **changes: Any) -> Features:
+        """A copy with ``changes`` (field name → value), as ``dataclasses.replace`` gives."""
+        out = Features.__new__(Features)
+        out.frame = changes.pop("frame", self.frame)
+        out._offer = _shared_offer(replace(self._offer, **changes)) if changes else self._offer
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Features:
+            return NotImplemented
+        return self.frame == other.frame and self._offer == other._offer
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        offer = self._offer
+        shown = ", ".join(f"{n}={getattr(offer, n)!r}" for n in _OFFER_FIELDS)
+        return f"Features(frame={self.frame!r}, {shown})"
+
+
+def _offer_field(name: str) -> property:
+    def write(f: Features, value: Any) -> None:
+        f._offer = replace(f._offer, **{name: value})
+
+    return property(attrgetter(f"_offer.{name}"), write)  # read at C speed: rules read many
+
+
+for _name in _OFFER_FIELDS:
+    setattr(Features, _name, _offer_field(_name))
 
 
 @dataclass(slots=True)
