@@ -43,7 +43,6 @@ from bpdiag.analysis.model import (
     SecurityRequest,
     Side,
     Step,
-    Steps,
     Transport,
 )
 from bpdiag.analysis.pairing_method import method_for
@@ -727,17 +726,13 @@ class Analyzer:
         return self.analysis
 
     def _share(self) -> None:
-        """Once nothing more is added: equal endpoints become one shared ``Endpoint`` (not
-        changed in place from here on) and equal addresses one string, the pairings' steps
-        are packed tight (``Steps.seal``).  A long log keeps tens of thousands of
-        connections, most with one empty side and a peer seen on many of them."""
+        """Once nothing more is added, equal endpoints become one shared ``Endpoint`` (not
+        changed in place from here on): a long log keeps tens of thousands of connections,
+        most with one empty side.  (Packing the steps tight here, bytes for bytearrays, was
+        tried: on 1M records the copies left the peak 4 MiB higher, not lower.)"""
         analysis = self.analysis
-        addresses: dict[str, str] = {}
         endpoints: dict[tuple[str | None, str | None, str | None], Endpoint] = {}
         for c in analysis.connections:
-            for ep in (c.central, c.peripheral):
-                if ep.address is not None:
-                    ep.address = addresses.setdefault(ep.address, ep.address)
             central, peripheral = c.central, c.peripheral
             c.central = endpoints.setdefault(
                 (central.address, central.address_type, central.identity), central
@@ -745,12 +740,6 @@ class Analyzer:
             c.peripheral = endpoints.setdefault(
                 (peripheral.address, peripheral.address_type, peripheral.identity), peripheral
             )
-        attempts = analysis.connect_attempts
-        attempts[:] = [(frame, addresses.setdefault(a, a)) for frame, a in attempts]
-        for p in analysis.pairings:
-            steps = p.steps
-            if isinstance(steps, Steps):
-                steps.seal()
         self._links.clear()
 
 

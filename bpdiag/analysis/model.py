@@ -342,7 +342,7 @@ class Steps(Sequence[Step]):
     __slots__ = ("_count", "_kept", "_last", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
-        self._packed: bytearray | bytes = bytearray()
+        self._packed = bytearray()
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
         self._last = 0  # where the last step's header starts in ``_packed``
@@ -358,8 +358,6 @@ class Steps(Sequence[Step]):
             raw = msg.to_bytes()  # the decoder's bytes, kept: nothing is encoded again
             flags = bits | _DECRYPTED if decrypted else bits
             packed = self._packed
-            if type(packed) is not bytearray:  # sealed: a step added after all
-                packed = self._packed = bytearray(packed)
             self._last = len(packed)
             packed += _STEP.pack(frame, time, flags, len(raw))
             packed += raw
@@ -383,18 +381,10 @@ class Steps(Sequence[Step]):
         kept = self._kept
         if kept is None:
             kept = self._kept = []
-        packed = self._packed
-        if type(packed) is not bytearray:  # sealed: a step added after all
-            packed = self._packed = bytearray(packed)
-        self._last = len(packed)
-        packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
+        self._last = len(self._packed)
+        self._packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
-
-    def seal(self) -> None:
-        """Pack the steps tight (``bytes``, no room to grow), once no more are expected; a
-        step added later unseals them."""
-        self._packed = bytes(self._packed)
 
     def extend(self, steps: Iterable[Step]) -> None:
         for step in steps:

@@ -93,9 +93,13 @@ class Finding:
         return f"Finding({shown})"
 
 
+def worded(words: str | Words) -> str:
+    """The text of ``words``: itself, or its function's words for its facts."""
+    return words if type(words) is str else words[0](*words[1:])  # type: ignore[operator]
+
+
 def _finding_detail(f: Finding) -> str:
-    d = f._detail
-    return d if type(d) is str else d[0](*d[1:])  # type: ignore[operator]
+    return worded(f._detail)
 
 
 def _set_finding_detail(f: Finding, detail: str | Words) -> None:
