@@ -21,7 +21,7 @@ from itertools import pairwise
 from typing import cast
 from weakref import WeakKeyDictionary
 
-from bpdiag.analysis.index import AnalysisIndex, index_of
+from bpdiag.analysis.index import AnalysisIndex, PerConnection, index_of
 from bpdiag.analysis.model import (
     Analysis,
     Connection,
@@ -103,7 +103,7 @@ class Peers:
     """The pairings grouped by peer (``peer_key``), built once per analysis index."""
 
     peers: dict[str, _Peer]  # in the order each peer's first connection came
-    of_connection: dict[int, str]  # connection id → its peer's key
+    of_connection: PerConnection[str]  # connection id → its peer's key (``get``)
 
 
 # One table per analysis index: the stories and the advice ask for the same peers, and an
@@ -122,8 +122,8 @@ def peers_of(analysis: Analysis) -> Peers:
 
 def _peers(analysis: Analysis) -> Peers:
     peers: dict[str, _Peer] = {}
-    of_connection: dict[int, str] = {}
-    peer_of: dict[int, _Peer] = {}  # connection id → its peer
+    of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
+    peer_of: PerConnection[_Peer] = PerConnection(len(analysis.connections))  # id → peer
     for c in analysis.connections:
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
@@ -137,8 +137,8 @@ def _peers(analysis: Analysis) -> Peers:
                     peer.aliases = [shown]
                 else:
                     peer.aliases.append(shown)
-            peer_of[c.id] = peer
-            of_connection[c.id] = addr
+            peer_of.set(c.id, peer)
+            of_connection.set(c.id, addr)
     grown: list[_Peer] = []  # the peers with more than one pairing: a list while building
     for p in analysis.pairings:
         known = peer_of.get(p.connection)
