@@ -342,7 +342,9 @@ class Steps(Sequence[Step]):
     __slots__ = ("_count", "_kept", "_last", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
-        self._packed = bytearray()
+        # bytes, made anew for each step: a pairing's few steps are copied a few times
+        # while it is built, and then kept without a bytearray's object and spare room
+        self._packed = b""
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
         self._last = 0  # where the last step's header starts in ``_packed``
@@ -359,8 +361,7 @@ class Steps(Sequence[Step]):
             flags = bits | _DECRYPTED if decrypted else bits
             packed = self._packed
             self._last = len(packed)
-            packed += _STEP.pack(frame, time, flags, len(raw))
-            packed += raw
+            self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
             self._count += 1
             return None
         step = Step(frame, time, sender, code, msg.name, msg, decrypted)
@@ -382,7 +383,7 @@ class Steps(Sequence[Step]):
         if kept is None:
             kept = self._kept = []
         self._last = len(self._packed)
-        self._packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
+        self._packed = self._packed + _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
 
