@@ -34,6 +34,7 @@ from bpdiag.analysis.model import (
     Endpoint,
     Failure,
     Features,
+    FrameAddresses,
     KeyDistributed,
     MonitorEvent,
     Pairing,
@@ -625,7 +626,7 @@ class Analyzer:
                 conn.peripheral.address = m.peer_address
             return conn
         if isinstance(m, hci.LeCreateConnection):
-            self.analysis.connect_attempts.append((pdu.frame, m.peer_address))
+            cast(FrameAddresses, self.analysis.connect_attempts).append((pdu.frame, m.peer_address))
             return None
         if isinstance(m, hci.CommandComplete):
             if m.bd_addr is not None and m.status == _SUCCESS:

@@ -7,6 +7,7 @@ These are plain data: nothing here formats text for people or JSON (``report/`` 
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field, replace
 from enum import StrEnum
@@ -787,6 +788,50 @@ class CaptureInfo:
     last_time: float | None = None
 
 
+class FrameAddresses(Sequence[tuple[int, str]]):
+    """``(frame, address)`` pairs, read as a list of them: the frames in an array (no int
+    object each), the addresses in a list.  A long log sends tens of thousands of LE Create
+    Connection commands (``Analysis.connect_attempts``)."""
+
+    __slots__ = ("_addresses", "_frames")
+
+    def __init__(self, items: Iterable[tuple[int, str]] = ()) -> None:
+        self._frames = array("q")
+        self._addresses: list[str] = []
+        for item in items:
+            self.append(item)
+
+    def append(self, item: tuple[int, str]) -> None:
+        frame, address = item
+        self._frames.append(frame)
+        self._addresses.append(address)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return zip(self._frames, self._addresses, strict=True)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[int, str]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[int, str] | list[tuple[int, str]]:
+        if isinstance(i, slice):
+            return list(zip(self._frames[i], self._addresses[i], strict=True))
+        return self._frames[i], self._addresses[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameAddresses | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FrameAddresses({list(self)!r})"
+
+
 @dataclass(slots=True)
 class Analysis:
     """What a capture shows: facts only.  The findings and suggestions drawn from it are a
@@ -801,7 +846,8 @@ class Analysis:
     security_requests: list[SecurityProcedure] = field(default_factory=list)
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
-    connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)
+    # (frame, address) of each LE Create Connection; a hand-built analysis may give a list
+    connect_attempts: Sequence[tuple[int, str]] = field(default_factory=FrameAddresses)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted

@@ -8,7 +8,14 @@ import pytest
 
 from bpdiag.analysis.builder import Analyzer
 from bpdiag.analysis.index import PerConnection
-from bpdiag.analysis.model import CaptureInfo, Connection, Endpoint, Features, Transport
+from bpdiag.analysis.model import (
+    CaptureInfo,
+    Connection,
+    Endpoint,
+    Features,
+    FrameAddresses,
+    Transport,
+)
 
 
 def _features(frame: int, mitm: bool = False, keys: object = ("LTK",)) -> Features:
@@ -70,3 +77,13 @@ def test_finished_connections_share_equal_endpoints() -> None:
     assert isinstance(c1, Connection) and c1.link is c2.link
     assert c1.peripheral is c2.peripheral and c1.central is c2.central
     assert c1.central == Endpoint() and c1.peripheral == Endpoint("AA:00:00:00:00:01", "public")
+
+
+def test_connect_attempts_read_as_a_list_of_pairs() -> None:
+    pairs = [(5, "AA:00:00:00:00:01"), (70000, "AA:00:00:00:00:02")]
+    kept = FrameAddresses()
+    for pair in pairs:
+        kept.append(pair)
+    assert list(kept) == pairs and kept == pairs and kept == FrameAddresses(pairs)
+    assert (len(kept), kept[1], kept[-1], kept[:1]) == (2, pairs[1], pairs[1], pairs[:1])
+    assert kept != pairs[:1] and repr(kept) == f"FrameAddresses({pairs!r})"
