@@ -580,6 +580,79 @@ class KeyDistributed:
     key: str  # "LTK" | "EDIV/Rand" | "IRK" | "Identity Address" | "CSRK"
 
 
+# A packed key: its frame and one octet, the side (bit 3) and which key (bits 0-2); or,
+# with the octet _KEPT_KEY, the index of a key kept as its object (``Keys``)
+_KEY = struct.Struct("<qB")
+_KEY_WORDS = ("LTK", "EDIV/Rand", "IRK", "Identity Address", "CSRK")
+_KEY_CODES = {word: i for i, word in enumerate(_KEY_WORDS)}
+_KEY_SIDES = {Side.INITIATOR: 0, Side.RESPONDER: 8}
+_SIDE_OF_BIT = (Side.INITIATOR, Side.RESPONDER)
+_KEPT_KEY = 0xFF
+_FRAMES = range(-(1 << 63), 1 << 63)
+
+
+class Keys(Sequence[KeyDistributed]):
+    """The keys a pairing's sides sent (``Pairing.keys`` once it has one), packed: a long
+    log's pairings each distribute a handful, and a ``KeyDistributed`` with its frame is
+    some 90 bytes where the facts are 9.  A key whose side is still to be learnt (it is set
+    on the object later) or that is not one of the five keys is kept as that object.
+    Reading gives ``KeyDistributed``s, in order, as a list of them would."""
+
+    __slots__ = ("_kept", "_packed")
+
+    def __init__(self, keys: Iterable[KeyDistributed] = ()) -> None:
+        self._packed = b""
+        self._kept: list[KeyDistributed] | None = None
+        for key in keys:
+            self.append(key)
+
+    def append(self, key: KeyDistributed) -> None:
+        side, which, frame = _KEY_SIDES.get(key.sent_by), _KEY_CODES.get(key.key), key.frame
+        if side is not None and which is not None and type(frame) is int and frame in _FRAMES:
+            self._packed = self._packed + _KEY.pack(frame, side | which)
+            return
+        kept = self._kept
+        if kept is None:
+            kept = self._kept = []
+        self._packed = self._packed + _KEY.pack(len(kept), _KEPT_KEY)
+        kept.append(key)
+
+    def _key(self, frame: int, code: int) -> KeyDistributed:
+        if code == _KEPT_KEY:
+            return self._kept[frame]  # type: ignore[index]
+        return KeyDistributed(frame, _SIDE_OF_BIT[code >> 3], _KEY_WORDS[code & 7])
+
+    def __len__(self) -> int:
+        return len(self._packed) // _KEY.size
+
+    def __iter__(self) -> Iterator[KeyDistributed]:
+        key = self._key
+        for frame, code in _KEY.iter_unpack(self._packed):
+            yield key(frame, code)
+
+    @overload
+    def __getitem__(self, i: int) -> KeyDistributed: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[KeyDistributed]: ...
+    def __getitem__(self, i: int | slice) -> KeyDistributed | list[KeyDistributed]:
+        if isinstance(i, slice):
+            return list(self)[i]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("key index out of range")
+        return self._key(*_KEY.unpack_from(self._packed, (i % n) * _KEY.size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Keys | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Keys({list(self)!r})"
+
+
 _T = TypeVar("_T")
 
 
@@ -660,7 +733,10 @@ class Pairing:
         self._frames = frames
 
     def add_key(self, key: KeyDistributed) -> None:
-        self.keys = _grown(self.keys, key)
+        keys = self.keys
+        if type(keys) is not Keys:  # the shared empty list, or keys given by hand
+            keys = self.keys = Keys(keys)
+        keys.append(key)
 
     def add_check(self, check: Check) -> None:
         self.checks = _grown(self.checks, check)

@@ -14,6 +14,10 @@ from bpdiag.analysis.model import (
     Endpoint,
     Features,
     FrameAddresses,
+    KeyDistributed,
+    Keys,
+    Pairing,
+    Side,
     Transport,
 )
 
@@ -87,3 +91,22 @@ def test_connect_attempts_read_as_a_list_of_pairs() -> None:
     assert list(kept) == pairs and kept == pairs and kept == FrameAddresses(pairs)
     assert (len(kept), kept[1], kept[-1], kept[:1]) == (2, pairs[1], pairs[1], pairs[:1])
     assert kept != pairs[:1] and repr(kept) == f"FrameAddresses({pairs!r})"
+
+
+def test_keys_read_as_the_keys_added_and_an_unknown_side_stays_an_object() -> None:
+    p = Pairing(1, 1, 100)
+    sent = [
+        KeyDistributed(110, Side.RESPONDER, "LTK"),
+        KeyDistributed(111, Side.UNKNOWN, "IRK"),  # side learnt later: kept as the object
+        KeyDistributed(112, Side.INITIATOR, "CSRK"),
+        KeyDistributed(1 << 70, Side.INITIATOR, "LTK"),  # no 8-octet frame: kept too
+    ]
+    for k in sent:
+        p.add_key(k)
+    assert isinstance(p.keys, Keys) and p.keys == sent and list(p.keys) == sent
+    assert (len(p.keys), p.keys[0], p.keys[-2], p.keys[1:3]) == (4, sent[0], sent[2], sent[1:3])
+    p.keys[1].sent_by = Side.RESPONDER  # as analysis.sender_order sets it
+    assert p.keys[1].sent_by == Side.RESPONDER and p.keys[1] is sent[1]
+    with pytest.raises(IndexError):
+        p.keys[4]
+    assert Pairing(2, 1, 100).keys == []  # none: the shared empty list
