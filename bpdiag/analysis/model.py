@@ -325,8 +325,9 @@ class _StoredStep(Step):
         return smp.parse_smp(self._raw)
 
 
-_STEP = struct.Struct("<qdBH")  # frame, time, sender and flags, PDU length; then the PDU
-_FRAME = struct.Struct("<q")  # a header's first field (its flags are 3 octets before the PDU)
+_STEP = struct.Struct("<IdBB")  # frame, time, sender and flags, PDU length; then the PDU
+_FRAME = struct.Struct("<I")  # a header's first field (its flags are 2 octets before the PDU)
+_PACKED_FRAMES = range(1 << 32)  # a step of a frame beyond (a hand-made one) is kept whole
 _ROLES = (Role.CENTRAL, Role.PERIPHERAL)
 _ROLE_BITS = {Role.CENTRAL: 0, Role.PERIPHERAL: 1}
 _DECRYPTED, _WHOLE = 0x02, 0x80
@@ -357,14 +358,20 @@ class Steps(Sequence[Step]):
         """Add the step of a PDU: packed when its sender is known and the decoder gave its
         command whole (None), else as a ``Step`` (returned: its sender may be set later)."""
         bits = _ROLE_BITS.get(sender)
-        if bits is not None and isinstance(msg, smp.SmpCommand) and msg.code == code:
+        if (
+            bits is not None
+            and isinstance(msg, smp.SmpCommand)
+            and msg.code == code
+            and frame in _PACKED_FRAMES
+        ):
             raw = msg.to_bytes()  # the decoder's bytes, kept: nothing is encoded again
-            flags = bits | _DECRYPTED if decrypted else bits
-            packed = self._packed
-            self._last = len(packed)
-            self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
-            self._count += 1
-            return None
+            if len(raw) <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
+                flags = bits | _DECRYPTED if decrypted else bits
+                packed = self._packed
+                self._last = len(packed)
+                self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
+                self._count += 1
+                return None
         step = Step(frame, time, sender, code, msg.name, msg, decrypted)
         self.append(step)
         return step
@@ -446,7 +453,7 @@ class Steps(Sequence[Step]):
         packed, kept, size, frame_at = self._packed, self._kept, _STEP.size, _FRAME.unpack_from
         start, end = size, len(packed) + size  # where the step's PDU starts
         while start < end:
-            bits = packed[start - 3]
+            bits = packed[start - 2]
             if bits & _WHOLE:
                 step = kept[frame_at(packed, start - size)[0]]  # type: ignore[index]
                 msg = step.msg
@@ -454,7 +461,7 @@ class Steps(Sequence[Step]):
                     yield step.frame, step.sender, msg.to_bytes()
                 start += size
                 continue
-            stop = start + (packed[start - 2] | packed[start - 1] << 8)
+            stop = start + packed[start - 1]
             if packed[start] in codes:
                 pdu = bytes(packed[start:stop])
                 yield frame_at(packed, start - size)[0], _ROLES[bits & 1], pdu
