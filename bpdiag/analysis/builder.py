@@ -103,7 +103,25 @@ _SMP, _HCI, _LL, _ATT, _ADV, _MONITOR = (
 _SUCCESS = Err.SUCCESS
 
 
-def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
+def _features(
+    frame: int, cmd: smp.PairingRequest | smp.PairingResponse, seen: dict[tuple[Any, ...], Features]
+) -> Features:
+    """The features of a Pairing Request or Response; ``seen``: the features of an earlier
+    PDU with the same fields, by those fields (a long log repeats a dozen offers)."""
+    key = (
+        *(cmd.io_capability, cmd.oob, cmd.auth_req, cmd.max_key_size),
+        *(cmd.initiator_key_distribution, cmd.responder_key_distribution),
+    )
+    earlier = seen.get(key)
+    if earlier is not None:
+        return earlier.at(frame)
+    if len(seen) < 4096:  # (bounded: a fuzzed log's offers could all differ)
+        seen[key] = features = _offered(frame, cmd)
+        return features
+    return _offered(frame, cmd)
+
+
+def _offered(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
     return Features(
         frame=frame,
         io_capability=cmd.io_capability,
@@ -149,6 +167,7 @@ class Analyzer:
         self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
         self._links: dict[Any, Any] = {}  # each link tuple once (the connections share it)
+        self._offers: dict[tuple[Any, ...], Features] = {}  # (_features)
         self._adapter_address: dict[int, str] = {}
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
@@ -330,11 +349,11 @@ class Analyzer:
             ):
                 p = self._new_pairing(conn, pdu.frame)
             p = cast(Pairing, p)
-            p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd))
+            p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd), self._offers)
         elif code == _PAIRING_RESPONSE:
             if p is None or p.response is not None or p.phase2_started:
                 p = self._new_pairing(conn, pdu.frame)
-            p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd))
+            p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd), self._offers)
         elif code in _KEY_NAMES:
             p = self._last.get(conn.id)
             if p is None:

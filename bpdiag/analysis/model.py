@@ -218,6 +218,12 @@ class Features:
         )
         self._offer = _shared_offer(offer)
 
+    def at(self, frame: int) -> Features:
+        """The features of another PDU (``frame``) that offers the same as this one."""
+        out = Features.__new__(Features)
+        out.frame, out._offer = frame, self._offer
+        return out
+
     def replaced(self, **changes: Any) -> Features:
         """A copy with ``changes`` (field name → value), as ``dataclasses.replace`` gives."""
         out = Features.__new__(Features)
