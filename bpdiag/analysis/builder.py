@@ -34,6 +34,7 @@ from bpdiag.analysis.model import (
     Endpoint,
     Failure,
     Features,
+    FrameAddresses,
     KeyDistributed,
     MonitorEvent,
     Pairing,
@@ -102,7 +103,25 @@ _SMP, _HCI, _LL, _ATT, _ADV, _MONITOR = (
 _SUCCESS = Err.SUCCESS
 
 
-def _features(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
+def _features(
+    frame: int, cmd: smp.PairingRequest | smp.PairingResponse, seen: dict[tuple[Any, ...], Features]
+) -> Features:
+    """The features of a Pairing Request or Response; ``seen``: the features of an earlier
+    PDU with the same fields, by those fields (a long log repeats a dozen offers)."""
+    key = (
+        *(cmd.io_capability, cmd.oob, cmd.auth_req, cmd.max_key_size),
+        *(cmd.initiator_key_distribution, cmd.responder_key_distribution),
+    )
+    earlier = seen.get(key)
+    if earlier is not None:
+        return earlier.at(frame)
+    if len(seen) < 4096:  # (bounded: a fuzzed log's offers could all differ)
+        seen[key] = features = _offered(frame, cmd)
+        return features
+    return _offered(frame, cmd)
+
+
+def _offered(frame: int, cmd: smp.PairingRequest | smp.PairingResponse) -> Features:
     return Features(
         frame=frame,
         io_capability=cmd.io_capability,
@@ -147,6 +166,8 @@ class Analyzer:
         self.keys.passkey_search.start_analysis()  # its budget is per analysis
         self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
+        self._links: dict[Any, Any] = {}  # each link tuple once (the connections share it)
+        self._offers: dict[tuple[Any, ...], Features] = {}  # (_features)
         self._adapter_address: dict[int, str] = {}
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
@@ -179,6 +200,7 @@ class Analyzer:
     def _new_connection(
         self, link: Any, frame: int, transport: Transport = Transport.LE
     ) -> Connection:
+        link = self._links.setdefault(link, link)  # one tuple per link: handles are reused
         conn = Connection(
             id=len(self.analysis.connections) + 1,
             link=link,
@@ -327,11 +349,11 @@ class Analyzer:
             ):
                 p = self._new_pairing(conn, pdu.frame)
             p = cast(Pairing, p)
-            p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd))
+            p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd), self._offers)
         elif code == _PAIRING_RESPONSE:
             if p is None or p.response is not None or p.phase2_started:
                 p = self._new_pairing(conn, pdu.frame)
-            p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd))
+            p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd), self._offers)
         elif code in _KEY_NAMES:
             p = self._last.get(conn.id)
             if p is None:
@@ -623,7 +645,7 @@ class Analyzer:
                 conn.peripheral.address = m.peer_address
             return conn
         if isinstance(m, hci.LeCreateConnection):
-            self.analysis.connect_attempts.append((pdu.frame, m.peer_address))
+            cast(FrameAddresses, self.analysis.connect_attempts).append((pdu.frame, m.peer_address))
             return None
         if isinstance(m, hci.CommandComplete):
             if m.bd_addr is not None and m.status == _SUCCESS:
@@ -724,7 +746,25 @@ class Analyzer:
             if p.method is None:
                 infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)
+        self._share()
         return self.analysis
+
+    def _share(self) -> None:
+        """Once nothing more is added, equal endpoints become one shared ``Endpoint`` (not
+        changed in place from here on): a long log keeps tens of thousands of connections,
+        most with one empty side.  (Packing the steps tight here, bytes for bytearrays, was
+        tried: on 1M records the copies left the peak 4 MiB higher, not lower.)"""
+        analysis = self.analysis
+        endpoints: dict[tuple[str | None, str | None, str | None], Endpoint] = {}
+        for c in analysis.connections:
+            central, peripheral = c.central, c.peripheral
+            c.central = endpoints.setdefault(
+                (central.address, central.address_type, central.identity), central
+            )
+            c.peripheral = endpoints.setdefault(
+                (peripheral.address, peripheral.address_type, peripheral.identity), peripheral
+            )
+        self._links.clear()
 
 
 __all__ = ["Advertiser", "Analyzer"]

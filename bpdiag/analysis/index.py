@@ -17,7 +17,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from bpdiag.analysis.model import (
     Advertiser,
@@ -57,6 +57,65 @@ def _items(lists: dict[_K, _V | list[_V]], key: _K) -> list[_V]:
     return items if type(items) is list else [items]  # type: ignore[list-item]
 
 
+class PerConnection(Generic[_V]):
+    """Items by connection id, as ``_add`` keeps them: ids 1…n (a capture's connections,
+    numbered densely) in a list of n + 1 slots, any other key in a dict.  A long log's
+    tens of thousands of connections cost a pointer each here, not a dict entry."""
+
+    __slots__ = ("_other", "_slots")
+
+    def __init__(self, n: int) -> None:
+        self._slots: list[Any] = [None] * (n + 1)
+        self._other: dict[Any, Any] = {}
+
+    def add(self, key: int | None, item: _V) -> None:
+        slots = self._slots
+        if type(key) is int and 0 < key < len(slots):
+            items = slots[key]
+            if items is None:
+                slots[key] = item
+            elif type(items) is list:
+                items.append(item)
+            else:
+                slots[key] = [items, item]
+        else:
+            _add(self._other, key, item)
+
+    def set(self, key: int | None, item: _V) -> None:
+        """Keep ``item`` alone under ``key`` (the last one set wins, as in a dict)."""
+        slots = self._slots
+        if type(key) is int and 0 < key < len(slots):
+            slots[key] = item
+        else:
+            self._other[key] = item
+
+    def get(self, key: int | None) -> _V | None:
+        """The item ``set`` under ``key``, or None."""
+        slots = self._slots
+        if type(key) is int and 0 < key < len(slots):
+            return cast(_V | None, slots[key])
+        return cast(_V | None, self._other.get(key))
+
+    def items(self, key: int | None) -> list[_V]:
+        """The items ``add`` put under ``key``, in order."""
+        slots = self._slots
+        if type(key) is int and 0 < key < len(slots):
+            items = slots[key]
+            if items is None:
+                return []
+            return items if type(items) is list else [items]
+        return _items(self._other, key)
+
+    def grouped(self) -> Iterator[tuple[int | None, list[_V]]]:
+        """Each key that holds more than one item, with its items."""
+        for key, items in enumerate(self._slots):
+            if type(items) is list:
+                yield key, items
+        for key, items in self._other.items():
+            if type(items) is list:
+                yield key, items
+
+
 def _peer(c: Connection) -> str | None:
     return (c.peripheral if c.local_role == Role.CENTRAL else c.central).address
 
@@ -75,22 +134,22 @@ class AnalysisIndex:
         if not self._dense:
             for c in conns:
                 self._by_id.setdefault(c.id, c)
-        self._pairings: dict[int | None, Pairing | list[Pairing]] = {}
+        self._pairings: PerConnection[Pairing] = PerConnection(len(conns))
         for p in analysis.pairings:
-            _add(self._pairings, p.connection, p)
+            self._pairings.add(p.connection, p)
         self._pairing_firsts: dict[int | None, list[int]] = {}
         # the connections whose pairings did not begin in id order (none, in a real capture)
         self._pairings_unsorted = {
             cid
-            for cid, ps in self._pairings.items()
-            if type(ps) is list and any(a.first_frame > b.first_frame for a, b in pairwise(ps))
+            for cid, ps in self._pairings.grouped()
+            if any(a.first_frame > b.first_frame for a, b in pairwise(ps))
         }
         self._failed_ids = [p.id for p in analysis.pairings if p.outcome == Outcome.FAILED]
         self._failed_sorted = all(a < b for a, b in pairwise(self._failed_ids))
         self._failed: list[Pairing] = [p for p in analysis.pairings if p.outcome == Outcome.FAILED]
-        self._encryptions: dict[int | None, Encryption | list[Encryption]] = {}
+        self._encryptions: PerConnection[Encryption] = PerConnection(len(conns))
         for e in analysis.encryptions:
-            _add(self._encryptions, e.connection, e)
+            self._encryptions.add(e.connection, e)
         self._att_errors: dict[int | None, AttError | list[AttError]] = {}
         for a in analysis.att_errors:
             _add(self._att_errors, a.connection, a)
@@ -204,7 +263,7 @@ class AnalysisIndex:
     # ------------------------------------------------------------ pairings
     def pairings_of(self, cid: int | None) -> list[Pairing]:
         """The pairings on connection ``cid``, in id order."""
-        return _items(self._pairings, cid)
+        return self._pairings.items(cid)
 
     def _split(self, cid: int | None, frame: int, after: bool) -> tuple[list[Pairing], int]:
         """The pairings on ``cid`` and how many of them began before ``frame`` (``after``:
@@ -246,7 +305,7 @@ class AnalysisIndex:
 
     # ------------------------------------------------------------ the rest
     def encryptions_of(self, cid: int | None) -> list[Encryption]:
-        return _items(self._encryptions, cid)
+        return self._encryptions.items(cid)
 
     def att_errors_of(self, cid: int | None) -> list[AttError]:
         return _items(self._att_errors, cid)
@@ -307,4 +366,4 @@ def index_of(analysis: Analysis) -> AnalysisIndex:
     return idx
 
 
-__all__ = ["AnalysisIndex", "connection_with", "index_of", "pairing_with"]
+__all__ = ["AnalysisIndex", "PerConnection", "connection_with", "index_of", "pairing_with"]

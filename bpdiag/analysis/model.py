@@ -7,9 +7,11 @@ These are plain data: nothing here formats text for people or JSON (``report/`` 
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from bpdiag.capture.record import Problem
@@ -132,11 +134,11 @@ class Connection:
     disconnect_time: float | None = None
 
 
-@dataclass(slots=True)
-class Features:
-    """The fields of a Pairing Request or Response that decide the pairing."""
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """What a Pairing Request or Response offers (``Features`` but its frame): a long log
+    repeats the same few, each kept once (``_OFFERS``)."""
 
-    frame: int
     io_capability: int
     io_capability_name: str
     oob: bool
@@ -147,10 +149,110 @@ class Features:
     keypress: bool
     ct2: bool
     max_key_size: int
-    # shared: one tuple per key-distribution octet value; None: the log cut that octet
-    # (Android's filtered log cuts the initiator's, btsnooz the responder's)
     initiator_keys: tuple[str, ...] | None
     responder_keys: tuple[str, ...] | None
+
+
+_OFFER_FIELDS = _Offer.__slots__
+_OFFERS: dict[_Offer, _Offer] = {}  # each offer seen once (a cache, bounded below)
+_MAX_OFFERS = 4096
+
+
+def _shared_offer(offer: _Offer) -> _Offer:
+    """The equal offer kept before, else ``offer`` (kept while there is room)."""
+    try:
+        shared = _OFFERS.get(offer)
+    except TypeError:  # a hand-made one with a list of keys: not hashable, not shared
+        return offer
+    if shared is None:
+        if len(_OFFERS) >= _MAX_OFFERS:
+            return offer
+        shared = _OFFERS[offer] = offer
+    return shared
+
+
+class Features:
+    """The fields of a Pairing Request or Response that decide the pairing: its ``frame``
+    and what it offers, read as attributes (``io_capability`` … ``responder_keys``, set
+    below the class).  The offer is one object shared by the features that offer the same
+    (setting a field gives this one its own).  ``initiator_keys``/``responder_keys``: one
+    tuple per key-distribution octet value; None: the log cut that octet (Android's
+    filtered log cuts the initiator's, btsnooz the responder's)."""
+
+    __slots__ = ("_offer", "frame")
+
+    if TYPE_CHECKING:  # what the properties set below the class read as
+        io_capability: int
+        io_capability_name: str
+        oob: bool
+        auth_req: int
+        bonding: bool
+        mitm: bool
+        sc: bool
+        keypress: bool
+        ct2: bool
+        max_key_size: int
+        initiator_keys: tuple[str, ...] | None
+        responder_keys: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        frame: int,
+        io_capability: int,
+        io_capability_name: str,
+        oob: bool,
+        auth_req: int,
+        bonding: bool,
+        mitm: bool,
+        sc: bool,
+        keypress: bool,
+        ct2: bool,
+        max_key_size: int,
+        initiator_keys: tuple[str, ...] | None,
+        responder_keys: tuple[str, ...] | None,
+    ) -> None:
+        self.frame = frame
+        offer = _Offer(
+            *(io_capability, io_capability_name, oob, auth_req, bonding, mitm, sc, keypress),
+            *(ct2, max_key_size, initiator_keys, responder_keys),
+        )
+        self._offer = _shared_offer(offer)
+
+    def at(self, frame: int) -> Features:
+        """The features of another PDU (``frame``) that offers the same as this one."""
+        out = Features.__new__(Features)
+        out.frame, out._offer = frame, self._offer
+        return out
+
+    def replaced(self, **changes: Any) -> Features:
+        """A copy with ``changes`` (field name → value), as ``dataclasses.replace`` gives."""
+        out = Features.__new__(Features)
+        out.frame = changes.pop("frame", self.frame)
+        out._offer = _shared_offer(replace(self._offer, **changes)) if changes else self._offer
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Features:
+            return NotImplemented
+        return self.frame == other.frame and self._offer == other._offer
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        offer = self._offer
+        shown = ", ".join(f"{n}={getattr(offer, n)!r}" for n in _OFFER_FIELDS)
+        return f"Features(frame={self.frame!r}, {shown})"
+
+
+def _offer_field(name: str) -> property:
+    def write(f: Features, value: Any) -> None:
+        f._offer = replace(f._offer, **{name: value})
+
+    return property(attrgetter(f"_offer.{name}"), write)  # read at C speed: rules read many
+
+
+for _name in _OFFER_FIELDS:
+    setattr(Features, _name, _offer_field(_name))
 
 
 @dataclass(slots=True)
@@ -229,8 +331,9 @@ class _StoredStep(Step):
         return smp.parse_smp(self._raw)
 
 
-_STEP = struct.Struct("<qdBH")  # frame, time, sender and flags, PDU length; then the PDU
-_FRAME = struct.Struct("<q")  # a header's first field (its flags are 3 octets before the PDU)
+_STEP = struct.Struct("<IdBB")  # frame, time, sender and flags, PDU length; then the PDU
+_FRAME = struct.Struct("<I")  # a header's first field (its flags are 2 octets before the PDU)
+_PACKED_FRAMES = range(1 << 32)  # a step of a frame beyond (a hand-made one) is kept whole
 _ROLES = (Role.CENTRAL, Role.PERIPHERAL)
 _ROLE_BITS = {Role.CENTRAL: 0, Role.PERIPHERAL: 1}
 _DECRYPTED, _WHOLE = 0x02, 0x80
@@ -247,7 +350,9 @@ class Steps(Sequence[Step]):
     __slots__ = ("_count", "_kept", "_last", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
-        self._packed = bytearray()
+        # bytes, made anew for each step: a pairing's few steps are copied a few times
+        # while it is built, and then kept without a bytearray's object and spare room
+        self._packed = b""
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
         self._last = 0  # where the last step's header starts in ``_packed``
@@ -259,15 +364,20 @@ class Steps(Sequence[Step]):
         """Add the step of a PDU: packed when its sender is known and the decoder gave its
         command whole (None), else as a ``Step`` (returned: its sender may be set later)."""
         bits = _ROLE_BITS.get(sender)
-        if bits is not None and isinstance(msg, smp.SmpCommand) and msg.code == code:
+        if (
+            bits is not None
+            and isinstance(msg, smp.SmpCommand)
+            and msg.code == code
+            and frame in _PACKED_FRAMES
+        ):
             raw = msg.to_bytes()  # the decoder's bytes, kept: nothing is encoded again
-            flags = bits | _DECRYPTED if decrypted else bits
-            packed = self._packed
-            self._last = len(packed)
-            packed += _STEP.pack(frame, time, flags, len(raw))
-            packed += raw
-            self._count += 1
-            return None
+            if len(raw) <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
+                flags = bits | _DECRYPTED if decrypted else bits
+                packed = self._packed
+                self._last = len(packed)
+                self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
+                self._count += 1
+                return None
         step = Step(frame, time, sender, code, msg.name, msg, decrypted)
         self.append(step)
         return step
@@ -287,7 +397,7 @@ class Steps(Sequence[Step]):
         if kept is None:
             kept = self._kept = []
         self._last = len(self._packed)
-        self._packed += _STEP.pack(len(kept), 0.0, _WHOLE, 0)
+        self._packed = self._packed + _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
 
@@ -349,7 +459,7 @@ class Steps(Sequence[Step]):
         packed, kept, size, frame_at = self._packed, self._kept, _STEP.size, _FRAME.unpack_from
         start, end = size, len(packed) + size  # where the step's PDU starts
         while start < end:
-            bits = packed[start - 3]
+            bits = packed[start - 2]
             if bits & _WHOLE:
                 step = kept[frame_at(packed, start - size)[0]]  # type: ignore[index]
                 msg = step.msg
@@ -357,7 +467,7 @@ class Steps(Sequence[Step]):
                     yield step.frame, step.sender, msg.to_bytes()
                 start += size
                 continue
-            stop = start + (packed[start - 2] | packed[start - 1] << 8)
+            stop = start + packed[start - 1]
             if packed[start] in codes:
                 pdu = bytes(packed[start:stop])
                 yield frame_at(packed, start - size)[0], _ROLES[bits & 1], pdu
@@ -483,6 +593,79 @@ class KeyDistributed:
     key: str  # "LTK" | "EDIV/Rand" | "IRK" | "Identity Address" | "CSRK"
 
 
+# A packed key: its frame and one octet, the side (bit 3) and which key (bits 0-2); or,
+# with the octet _KEPT_KEY, the index of a key kept as its object (``Keys``)
+_KEY = struct.Struct("<qB")
+_KEY_WORDS = ("LTK", "EDIV/Rand", "IRK", "Identity Address", "CSRK")
+_KEY_CODES = {word: i for i, word in enumerate(_KEY_WORDS)}
+_KEY_SIDES = {Side.INITIATOR: 0, Side.RESPONDER: 8}
+_SIDE_OF_BIT = (Side.INITIATOR, Side.RESPONDER)
+_KEPT_KEY = 0xFF
+_FRAMES = range(-(1 << 63), 1 << 63)
+
+
+class Keys(Sequence[KeyDistributed]):
+    """The keys a pairing's sides sent (``Pairing.keys`` once it has one), packed: a long
+    log's pairings each distribute a handful, and a ``KeyDistributed`` with its frame is
+    some 90 bytes where the facts are 9.  A key whose side is still to be learnt (it is set
+    on the object later) or that is not one of the five keys is kept as that object.
+    Reading gives ``KeyDistributed``s, in order, as a list of them would."""
+
+    __slots__ = ("_kept", "_packed")
+
+    def __init__(self, keys: Iterable[KeyDistributed] = ()) -> None:
+        self._packed = b""
+        self._kept: list[KeyDistributed] | None = None
+        for key in keys:
+            self.append(key)
+
+    def append(self, key: KeyDistributed) -> None:
+        side, which, frame = _KEY_SIDES.get(key.sent_by), _KEY_CODES.get(key.key), key.frame
+        if side is not None and which is not None and type(frame) is int and frame in _FRAMES:
+            self._packed = self._packed + _KEY.pack(frame, side | which)
+            return
+        kept = self._kept
+        if kept is None:
+            kept = self._kept = []
+        self._packed = self._packed + _KEY.pack(len(kept), _KEPT_KEY)
+        kept.append(key)
+
+    def _key(self, frame: int, code: int) -> KeyDistributed:
+        if code == _KEPT_KEY:
+            return self._kept[frame]  # type: ignore[index]
+        return KeyDistributed(frame, _SIDE_OF_BIT[code >> 3], _KEY_WORDS[code & 7])
+
+    def __len__(self) -> int:
+        return len(self._packed) // _KEY.size
+
+    def __iter__(self) -> Iterator[KeyDistributed]:
+        key = self._key
+        for frame, code in _KEY.iter_unpack(self._packed):
+            yield key(frame, code)
+
+    @overload
+    def __getitem__(self, i: int) -> KeyDistributed: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[KeyDistributed]: ...
+    def __getitem__(self, i: int | slice) -> KeyDistributed | list[KeyDistributed]:
+        if isinstance(i, slice):
+            return list(self)[i]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("key index out of range")
+        return self._key(*_KEY.unpack_from(self._packed, (i % n) * _KEY.size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Keys | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Keys({list(self)!r})"
+
+
 _T = TypeVar("_T")
 
 
@@ -563,7 +746,10 @@ class Pairing:
         self._frames = frames
 
     def add_key(self, key: KeyDistributed) -> None:
-        self.keys = _grown(self.keys, key)
+        keys = self.keys
+        if type(keys) is not Keys:  # the shared empty list, or keys given by hand
+            keys = self.keys = Keys(keys)
+        keys.append(key)
 
     def add_check(self, check: Check) -> None:
         self.checks = _grown(self.checks, check)
@@ -698,6 +884,50 @@ class CaptureInfo:
         return self.records <= 1 or self.first_time != self.last_time
 
 
+class FrameAddresses(Sequence[tuple[int, str]]):
+    """``(frame, address)`` pairs, read as a list of them: the frames in an array (no int
+    object each), the addresses in a list.  A long log sends tens of thousands of LE Create
+    Connection commands (``Analysis.connect_attempts``)."""
+
+    __slots__ = ("_addresses", "_frames")
+
+    def __init__(self, items: Iterable[tuple[int, str]] = ()) -> None:
+        self._frames = array("q")
+        self._addresses: list[str] = []
+        for item in items:
+            self.append(item)
+
+    def append(self, item: tuple[int, str]) -> None:
+        frame, address = item
+        self._frames.append(frame)
+        self._addresses.append(address)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return zip(self._frames, self._addresses, strict=True)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[int, str]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[int, str] | list[tuple[int, str]]:
+        if isinstance(i, slice):
+            return list(zip(self._frames[i], self._addresses[i], strict=True))
+        return self._frames[i], self._addresses[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameAddresses | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FrameAddresses({list(self)!r})"
+
+
 @dataclass(slots=True)
 class Analysis:
     """What a capture shows: facts only.  The findings and suggestions drawn from it are a
@@ -712,7 +942,8 @@ class Analysis:
     security_requests: list[SecurityProcedure] = field(default_factory=list)
     advertisers: list[Advertiser] = field(default_factory=list)
     monitor: list[MonitorEvent] = field(default_factory=list)
-    connect_attempts: list[tuple[int, str]] = field(default_factory=list)  # (frame, address)
+    # (frame, address) of each LE Create Connection; a hand-built analysis may give a list
+    connect_attempts: Sequence[tuple[int, str]] = field(default_factory=FrameAddresses)
     problems_dropped: int = 0  # problems beyond the cap, counted but not kept
     att_errors_dropped: int = 0  # ATT errors of kinds beyond the cap, counted but not kept
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted

@@ -3,7 +3,6 @@ explain why one outcome differs from the other."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +101,7 @@ def _matters(name: str, a: Pairing, b: Pairing) -> bool:
         return True
     side, attrs = where
     theirs = getattr(b, side)
-    changed = dataclasses.replace(getattr(a, side), **{k: getattr(theirs, k) for k in attrs})
+    changed = getattr(a, side).replaced(**{k: getattr(theirs, k) for k in attrs})
     req, resp = (changed, a.response) if side == "request" else (a.request, changed)
     return _effect(req, resp) != _effect(a.request, a.response)
 

@@ -17,8 +17,9 @@ request's own parameters and puts the state first.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cache, partial
+from typing import TYPE_CHECKING, Any, cast
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
@@ -44,6 +45,7 @@ from bpdiag.analysis.pairing_method import (
 from bpdiag.decode.monitor import MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, io_capability_name
+from bpdiag.rules.base import Words, worded
 from bpdiag.rules.stories import is_unresolved_rpa, peers_of
 
 # Local IO capabilities in order of preference (least user interaction first).
@@ -58,7 +60,13 @@ _BLUEZ_AGENT = {
 }
 
 
-@dataclass(slots=True)
+_SUGGESTION_NAMES = (
+    *("pairing", "io_capability", "mitm", "sc", "bonding", "max_key_size", "method", "why"),
+    *("also", "commands"),
+)
+
+
+@dataclass(slots=True, eq=False)
 class Suggestion:
     pairing: int
     io_capability: str
@@ -67,9 +75,44 @@ class Suggestion:
     bonding: bool
     max_key_size: int
     method: str
-    why: str
+    # ``why`` reads as a str (the property set below the class); given as a str or as
+    # ``Words`` (rules.base), worded each time it is read, as a finding's detail is
+    if TYPE_CHECKING:
+        why: str | Words
+    else:
+        why: InitVar[str | Words]
     also: list[str] = field(default_factory=list)  # things to do besides the parameters
     commands: list[str] = field(default_factory=list)
+    _why: str | Words = field(default="", init=False, repr=False)
+
+    # ``why`` is an InitVar at run time; to mypy a field (RUF033 as in ``Pairing``)
+    def __post_init__(self, why: str | Words = "") -> None:  # noqa: RUF033
+        self._why = why
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in _SUGGESTION_NAMES)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Suggestion:
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_SUGGESTION_NAMES, self._key(), strict=True))
+        return f"Suggestion({shown})"
+
+
+def _suggestion_why(s: Suggestion) -> str:
+    return worded(s._why)
+
+
+def _set_suggestion_why(s: Suggestion, why: str | Words) -> None:
+    s._why = why
+
+
+setattr(Suggestion, "why", property(_suggestion_why, _set_suggestion_why))  # noqa: B010
 
 
 def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:
@@ -135,6 +178,17 @@ def _state_is_the_cause(p: Pairing, gap: int | None = None) -> str | None:
     return None if state is None else state[0] + _STATE_FIX + state[1]
 
 
+def _keep_why(p: Pairing) -> str:
+    """``_keep_request``'s why: the peer's state (``_peer_state``, not None for ``p``) and
+    the request to keep (``p.request``)."""
+    why, fix = cast(tuple[str, str], _peer_state(p))
+    frame = cast(Features, p.request).frame
+    return (
+        f"{why[0].upper()}{why[1:]}{_STATE_FIX}{fix}. Keep the parameters of Pairing Request "
+        f"#{frame}."
+    )
+
+
 def _keep_request(
     p: Pairing, req: Features, state: tuple[str, str], rsp: Features | None
 ) -> Suggestion:
@@ -144,7 +198,7 @@ def _keep_request(
         sel = method_for(req, rsp)
         if sel is not None:
             method = sel.method.value
-    why, fix = state
+    fix = state[1]
     return Suggestion(
         pairing=p.id,
         io_capability=io_capability_name(req.io_capability),
@@ -153,11 +207,7 @@ def _keep_request(
         bonding=req.bonding,
         max_key_size=req.max_key_size,
         method=method,
-        why=why[0].upper()
-        + why[1:]
-        + _STATE_FIX
-        + fix
-        + f". Keep the parameters of Pairing Request #{req.frame}.",
+        why=(_keep_why, p),  # worded when read: each names its own frames
         also=[fix],
         commands=list(_keep_commands(req.io_capability)),
     )
@@ -381,12 +431,21 @@ def _request_key(f: Features) -> tuple[object, ...]:
     return (f.io_capability, f.oob, f.auth_req, f.max_key_size, keys)
 
 
-def _shared(s: Suggestion, texts: dict[str, str]) -> Suggestion:
-    """``s`` with each of its texts replaced by the equal one an earlier suggestion kept: the
-    failures of a long log repeat the same few pieces of advice thousands of times."""
-    s.why = texts.setdefault(s.why, s.why)
-    s.also = [texts.setdefault(a, a) for a in s.also]
-    s.commands = [texts.setdefault(c, c) for c in s.commands]
+def _shared(
+    s: Suggestion, texts: dict[str, str], lists: dict[tuple[str, ...], list[str]]
+) -> Suggestion:
+    """``s`` with its texts, and its lists of them, replaced by the equal ones an earlier
+    suggestion kept: the failures of a long log repeat the same few pieces of advice
+    thousands of times.  A list is then one of many suggestions': it is not changed in
+    place once made (``suggestions`` makes its changes before this)."""
+    why = s._why
+    if type(why) is str:  # (one worded when read stays so)
+        s.why = texts.setdefault(why, why)
+    also, commands = tuple(s.also), tuple(s.commands)
+    s.also = lists.get(also) or lists.setdefault(also, [texts.setdefault(a, a) for a in also])
+    s.commands = lists.get(commands) or lists.setdefault(
+        commands, [texts.setdefault(c, c) for c in commands]
+    )
     return s
 
 
@@ -420,6 +479,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     last_rpa_response: tuple[str, Features] | None = None
     out = []
     texts: dict[str, str] = {}  # each text once (_shared)
+    lists: dict[tuple[str, ...], list[str]] = {}  # each list of them once
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
@@ -448,7 +508,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                     and last_rpa_response[0] != peer
                 ):
                     other, rsp = last_rpa_response
-                    s.why += (
+                    s.why = worded(s.why) + (
                         f" A Pairing Response (#{rsp.frame}) came earlier from {other}, another "
                         "resolvable private address: it may be this device under a new "
                         "address, but the capture has no IRK to resolve either, so the peer "
@@ -458,11 +518,11 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 ok = proven.get(p.id)
                 if ok is not None and ok.request is not None and _state_is_the_cause(p, gap):
-                    s.why += (
+                    s.why = worded(s.why) + (
                         f" The same request succeeded later (pairing {ok.id}, Pairing Request "
                         f"#{ok.request.frame})."
                     )
-                out.append(_shared(s, texts))
+                out.append(_shared(s, texts, lists))
         if p.response is not None and peer is not None:
             last_response[peer] = p.response
             if c is not None and is_unresolved_rpa(c):

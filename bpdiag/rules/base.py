@@ -11,9 +11,9 @@ rendered text.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.rules.tables import TableError, load
@@ -42,17 +42,71 @@ class RuleInfo:
     fix: str
 
 
-@dataclass(slots=True)
+_FINDING_NAMES = (
+    *("code", "severity", "title", "detail", "fix", "frames", "connection", "pairing"),
+    "spec",
+)
+# A detail worded when it is read: a function and the facts it words, ``(fn, *args)``.  A
+# long log has tens of thousands of findings whose details are a few hundred characters
+# each, made once and read once (the JSON) or never; the facts they are worded from (the
+# pairing) are kept anyway.  The function must word the same text every time it is asked.
+Words = tuple[Any, ...]
+
+
+@dataclass(slots=True, eq=False)
 class Finding:
     code: str
     severity: Severity
     title: str
-    detail: str
+    # ``detail`` reads as a str (the property set below the class); given as a str or as
+    # ``Words``, worded each time it is read
+    if TYPE_CHECKING:
+        detail: str | Words
+    else:
+        detail: InitVar[str | Words]
     fix: str
     frames: list[int] = field(default_factory=list)
     connection: int | None = None
     pairing: int | None = None
     spec: str = ""
+    _detail: str | Words = field(default="", init=False, repr=False)
+
+    # ``detail`` is an InitVar at run time; to mypy a field (RUF033 as in ``Pairing``)
+    def __post_init__(self, detail: str | Words = "") -> None:  # noqa: RUF033
+        self._detail = detail
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            *(self.code, self.severity, self.title, self.detail, self.fix, self.frames),
+            *(self.connection, self.pairing, self.spec),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Finding:
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_FINDING_NAMES, self._key(), strict=True))
+        return f"Finding({shown})"
+
+
+def worded(words: str | Words) -> str:
+    """The text of ``words``: itself, or its function's words for its facts."""
+    return words if type(words) is str else words[0](*words[1:])  # type: ignore[operator]
+
+
+def _finding_detail(f: Finding) -> str:
+    return worded(f._detail)
+
+
+def _set_finding_detail(f: Finding, detail: str | Words) -> None:
+    f._detail = detail
+
+
+setattr(Finding, "detail", property(_finding_detail, _set_finding_detail))  # noqa: B010
 
 
 Check = Callable[[Analysis], Iterable[Finding]]
@@ -104,7 +158,7 @@ class Where(TypedDict):
 
 def finding(
     info: RuleInfo,
-    detail: str,
+    detail: str | Words,
     frames: Iterable[int],
     *,
     connection: int | None = None,

@@ -9,9 +9,9 @@ pairing window.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from bpdiag.analysis.features import exchanged
 from bpdiag.analysis.index import AnalysisIndex, index_of
@@ -21,6 +21,8 @@ from bpdiag.analysis.model import (
     Analysis,
     CheckKind,
     CheckResult,
+    Failure,
+    Features,
     Method,
     Outcome,
     Pairing,
@@ -124,8 +126,9 @@ def _immediate(p: Pairing) -> bool:
     return p.failure is not None and not p.phase2_started and p.response is None
 
 
-def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
-    """Tell the three kinds of 0x03 apart (or None when the fields do not explain it)."""
+def _auth_requirements(p: Pairing) -> tuple[RuleInfo, Callable[[Pairing], str]] | None:
+    """Tell the three kinds of 0x03 apart (or None when the fields do not explain it): the
+    rule and the function that words its detail from ``p`` (``Finding``'s ``Words``)."""
     f = p.failure
     req, rsp = p.request, p.response
     if f is None or req is None:
@@ -136,57 +139,100 @@ def _auth_requirements(p: Pairing) -> tuple[RuleInfo, str] | None:
         if f.sent_by == Side.RESPONDER and (
             not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
         ):
-            also_sc = (
-                " The request did not offer Secure Connections either, so the peripheral may "
-                "need SC as well (or instead)."
-                if not req.sc
-                else ""
-            )
-            return PEER_REQUIRES_MITM, (
-                f"The peripheral refused the Pairing Request #{req.frame} with Authentication "
-                f"Requirements (0x03) at #{f.frame}. The request offered "
-                f"{req.io_capability_name} and MITM {'yes' if req.mitm else 'no'}: only Just "
-                f"Works was possible.{also_sc}"
-            )
+            return PEER_REQUIRES_MITM, _refused_request_words
         if f.sent_by == Side.RESPONDER and not req.sc:
-            return SC_MISMATCH, (
-                f"The peripheral refused the legacy Pairing Request #{req.frame} (SC flag not "
-                f"set) with Authentication Requirements (0x03) at #{f.frame}."
-            )
+            return SC_MISMATCH, _refused_legacy_words
         return None
     sc = bool(req.sc and rsp and rsp.sc)
     method = table_method(req.io_capability, rsp.io_capability, sc) if rsp else None
     jw_only = method is Method.JUST_WORKS
     if sender.sc and not other.sc and (not sender.mitm or not jw_only):
-        return SC_MISMATCH, (
-            f"{_side(f.sent_by).capitalize()} set the SC flag and refused at #{f.frame} with "
-            f"Authentication Requirements (0x03); the other side did not offer Secure "
-            f"Connections. {_params(p)}."
-        )
+        return SC_MISMATCH, _sc_mismatch_words
     if sender.mitm and jw_only:
         if f.sent_by == Side.INITIATOR:
-            return MITM_UNSATISFIABLE, (
-                f"The central asked for MITM protection, but the peripheral is "
-                f"{other.io_capability_name} and the central {sender.io_capability_name}: "
-                f"Table 2.8 gives Just Works, so the central gave up with Authentication "
-                f"Requirements (0x03) at #{f.frame}. {_params(p)}."
-            )
-        return PEER_REQUIRES_MITM, (
-            f"The peripheral requires MITM protection, but the central offered "
-            f"{other.io_capability_name}: only Just Works was possible, so the peripheral "
-            f"refused with Authentication Requirements (0x03) at #{f.frame}. {_params(p)}."
-        )
+            return MITM_UNSATISFIABLE, _central_gave_up_words
+        return PEER_REQUIRES_MITM, _peer_requires_words
     if f.sent_by == Side.RESPONDER and (
         not req.mitm or req.io_capability == IoCapability.NO_INPUT_NO_OUTPUT
     ):
-        return PEER_REQUIRES_MITM, (
-            f"The peripheral refused with Authentication Requirements (0x03) at #{f.frame}; "
-            f"the central offered {req.io_capability_name}, MITM "
-            f"{'yes' if req.mitm else 'no'}. {_params(p)}."
-        )
+        return PEER_REQUIRES_MITM, _peripheral_refused_words
     if f.sent_by == Side.INITIATOR and sender.mitm and not other.mitm and jw_only:
-        return MITM_UNSATISFIABLE, f"{_params(p)}."
+        return MITM_UNSATISFIABLE, _params_words
     return None
+
+
+# The details of ``_auth_requirements``' kinds, each worded from the pairing it is about
+# (a failure, a request and, where the kind needs it, a response: ``_auth_requirements``
+# returned the function only when they are there).
+def _refused_request_words(p: Pairing) -> str:
+    f, req = cast(Failure, p.failure), cast(Features, p.request)
+    also_sc = (
+        " The request did not offer Secure Connections either, so the peripheral may "
+        "need SC as well (or instead)."
+        if not req.sc
+        else ""
+    )
+    return (
+        f"The peripheral refused the Pairing Request #{req.frame} with Authentication "
+        f"Requirements (0x03) at #{f.frame}. The request offered "
+        f"{req.io_capability_name} and MITM {'yes' if req.mitm else 'no'}: only Just "
+        f"Works was possible.{also_sc}"
+    )
+
+
+def _refused_legacy_words(p: Pairing) -> str:
+    f, req = cast(Failure, p.failure), cast(Features, p.request)
+    return (
+        f"The peripheral refused the legacy Pairing Request #{req.frame} (SC flag not "
+        f"set) with Authentication Requirements (0x03) at #{f.frame}."
+    )
+
+
+def _sc_mismatch_words(p: Pairing) -> str:
+    f = cast(Failure, p.failure)
+    return (
+        f"{_side(f.sent_by).capitalize()} set the SC flag and refused at #{f.frame} with "
+        f"Authentication Requirements (0x03); the other side did not offer Secure "
+        f"Connections. {_params(p)}."
+    )
+
+
+def _sender_other(p: Pairing) -> tuple[Failure, Features, Features]:
+    f, req, rsp = cast(Failure, p.failure), cast(Features, p.request), p.response
+    sender, other = (req, rsp) if f.sent_by == Side.INITIATOR else (rsp, req)
+    return f, cast(Features, sender), cast(Features, other)
+
+
+def _central_gave_up_words(p: Pairing) -> str:
+    f, sender, other = _sender_other(p)
+    return (
+        f"The central asked for MITM protection, but the peripheral is "
+        f"{other.io_capability_name} and the central {sender.io_capability_name}: "
+        f"Table 2.8 gives Just Works, so the central gave up with Authentication "
+        f"Requirements (0x03) at #{f.frame}. {_params(p)}."
+    )
+
+
+def _peer_requires_words(p: Pairing) -> str:
+    f, _sender, other = _sender_other(p)
+    return (
+        f"The peripheral requires MITM protection, but the central offered "
+        f"{other.io_capability_name}: only Just Works was possible, so the peripheral "
+        f"refused with Authentication Requirements (0x03) at #{f.frame}. {_params(p)}."
+    )
+
+
+def _peripheral_refused_words(p: Pairing) -> str:
+    f, req = cast(Failure, p.failure), cast(Features, p.request)
+    return (
+        f"The peripheral refused with Authentication Requirements (0x03) at #{f.frame}; "
+        f"the central offered {req.io_capability_name}, MITM "
+        f"{'yes' if req.mitm else 'no'}. {_params(p)}."
+    )
+
+
+def _params_words(p: Pairing) -> str:
+    return f"{_params(p)}."
 
 
 def _relevant_mismatches(p: Pairing) -> list[Any]:
@@ -273,18 +319,9 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
             and gap is None
         ):
             if f.reason == ErrorCode.UNSPECIFIED_REASON or p.security_request is not None:
-                sr = ""
-                if p.security_request is not None:
-                    sr = (
-                        f"The peripheral itself asked for security (Security Request "
-                        f"#{p.security_request.frame}), yet "
-                    )
-                req = f"Pairing Request #{p.request.frame}" if p.request else "the Pairing Request"
                 yield finding(
                     PAIRING_MODE_INACTIVE,
-                    f"{sr}it answered the {req} at once with {f.name} (0x{f.reason:02x}) "
-                    f"at #{f.frame}, before any key exchange — the behaviour of a device that "
-                    f"is not in pairing mode.{_advertising_note(idx, p)}",
+                    (_inactive_words, p, _advertising_note(idx, p)),
                     frames,
                     connection=p.connection,
                     pairing=p.id,
@@ -295,49 +332,80 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         ):
             kind = _auth_requirements(p)
             if kind is not None:
-                info, detail = kind
-                yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
+                info, words = kind
+                yield finding(info, (words, p), frames, connection=p.connection, pairing=p.id)
                 continue
             yield finding(
-                OTHER,
-                f"{_side(f.sent_by).capitalize()} ended the pairing with Authentication "
-                f"Requirements (0x03) at #{f.frame}; the fields seen do not show which "
-                f"requirement. {_params(p)}",
-                frames,
-                connection=p.connection,
-                pairing=p.id,
+                OTHER, (_other_auth_words, p), frames, connection=p.connection, pairing=p.id
             )
             continue
         info = _SIMPLE.get(f.reason, OTHER)
-        detail = f"{_sent_failed(f.sent_by, f.name, f.reason)}{f.frame}."
-        if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
-            detail += (
-                " The capture does not show who sent "
-                f"{', '.join(f'#{x}' for x in p.senders_from_order[:8])}"
-                f"{' …' if len(p.senders_from_order) > 8 else ''}: told from SMP's order "
-                "(Vol 3, Part H, 2.3.5, 3.6.1)."
-            )
-        if p.method is not None:
-            detail += f" Method: {p.method.replace('_', ' ')}."
-        params = _params(p)
-        if params:
-            detail += f" {params}."
         mismatches = _relevant_mismatches(p) if p.checks else []
-        detail += _verified(p, mismatches)
-        if gap is not None:
-            detail += (
+        if mismatches:  # (``finding`` sorts the frames and drops repeats)
+            frames = [*frames, *(c.frame for c in mismatches)]
+        earlier = ""
+        if gap is not None:  # said after what was verified, as the words put it
+            earlier = (
                 f" The log leaves records out before #{gap} (see its problems), so what "
                 f"passed between #{start} and this failure is not known."
             )
-        frames = sorted({*frames, *(c.frame for c in mismatches)})
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
             n_earlier, first_failed = idx.failed_before(p.id)
             if n_earlier and first_failed is not None:
-                detail += (
+                earlier += (
                     f" {n_earlier} earlier failed attempt(s) in this capture "
                     f"(first at #{first_failed.first_frame})."
                 )
-        yield finding(info, detail, frames, connection=p.connection, pairing=p.id)
+        yield finding(
+            info, (_failed_words, p, earlier), frames, connection=p.connection, pairing=p.id
+        )
+
+
+# The details of ``smp_failures``' findings, worded when they are read (``Finding``'s
+# ``Words``) from the pairing, and from what the index told when the rule ran.
+def _inactive_words(p: Pairing, advertising_note: str) -> str:
+    f = cast(Failure, p.failure)
+    sr = ""
+    if p.security_request is not None:
+        sr = (
+            f"The peripheral itself asked for security (Security Request "
+            f"#{p.security_request.frame}), yet "
+        )
+    req = f"Pairing Request #{p.request.frame}" if p.request else "the Pairing Request"
+    return (
+        f"{sr}it answered the {req} at once with {f.name} (0x{f.reason:02x}) "
+        f"at #{f.frame}, before any key exchange — the behaviour of a device that "
+        f"is not in pairing mode.{advertising_note}"
+    )
+
+
+def _other_auth_words(p: Pairing) -> str:
+    f = cast(Failure, p.failure)
+    return (
+        f"{_side(f.sent_by).capitalize()} ended the pairing with Authentication "
+        f"Requirements (0x03) at #{f.frame}; the fields seen do not show which "
+        f"requirement. {_params(p)}"
+    )
+
+
+def _failed_words(p: Pairing, earlier: str) -> str:
+    """A Pairing Failed's detail; ``earlier``: the earlier failed attempts (0x09)."""
+    f = cast(Failure, p.failure)
+    detail = f"{_sent_failed(f.sent_by, f.name, f.reason)}{f.frame}."
+    if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
+        detail += (
+            " The capture does not show who sent "
+            f"{', '.join(f'#{x}' for x in p.senders_from_order[:8])}"
+            f"{' …' if len(p.senders_from_order) > 8 else ''}: told from SMP's order "
+            "(Vol 3, Part H, 2.3.5, 3.6.1)."
+        )
+    if p.method is not None:
+        detail += f" Method: {p.method.replace('_', ' ')}."
+    params = _params(p)
+    if params:
+        detail += f" {params}."
+    mismatches = _relevant_mismatches(p) if p.checks else []
+    return detail + _verified(p, mismatches) + earlier
 
 
 COMMITMENT_NOT_CHECKED = rule("commitment-not-checked")

@@ -15,16 +15,18 @@ Failed reasons), 3.6.7 (Security Request), 2.4.6 (encryption with a stored key).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import cast
 from weakref import WeakKeyDictionary
 
-from bpdiag.analysis.index import AnalysisIndex, index_of
+from bpdiag.analysis.index import AnalysisIndex, PerConnection, index_of
 from bpdiag.analysis.model import (
     Analysis,
     Connection,
     Endpoint,
+    Failure,
     Features,
     Outcome,
     Pairing,
@@ -47,7 +49,9 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 
 @dataclass(slots=True)
 class _Peer:
-    pairings: list[Pairing] = field(default_factory=list)
+    # its pairings in order: a tuple once the table is built (most peers of a long log
+    # paired once, and the table lives as long as its analysis's index)
+    pairings: Sequence[Pairing] = ()
     # the addresses other than its key that its connections showed (private addresses an
     # IRK resolved to the key), in order; None for the many peers that used only the key
     aliases: list[str] | None = None
@@ -99,7 +103,7 @@ class Peers:
     """The pairings grouped by peer (``peer_key``), built once per analysis index."""
 
     peers: dict[str, _Peer]  # in the order each peer's first connection came
-    of_connection: dict[int, str]  # connection id → its peer's key
+    of_connection: PerConnection[str]  # connection id → its peer's key (``get``)
 
 
 # One table per analysis index: the stories and the advice ask for the same peers, and an
@@ -118,8 +122,8 @@ def peers_of(analysis: Analysis) -> Peers:
 
 def _peers(analysis: Analysis) -> Peers:
     peers: dict[str, _Peer] = {}
-    of_connection: dict[int, str] = {}
-    peer_of: dict[int, _Peer] = {}  # connection id → its peer
+    of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
+    peer_of: PerConnection[_Peer] = PerConnection(len(analysis.connections))  # id → peer
     for c in analysis.connections:
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
@@ -133,12 +137,22 @@ def _peers(analysis: Analysis) -> Peers:
                     peer.aliases = [shown]
                 else:
                     peer.aliases.append(shown)
-            peer_of[c.id] = peer
-            of_connection[c.id] = addr
+            peer_of.set(c.id, peer)
+            of_connection.set(c.id, addr)
+    grown: list[_Peer] = []  # the peers with more than one pairing: a list while building
     for p in analysis.pairings:
         known = peer_of.get(p.connection)
         if known is not None:
-            known.pairings.append(p)
+            ps = known.pairings
+            if not ps:
+                known.pairings = (p,)
+            elif type(ps) is tuple:
+                known.pairings = [*ps, p]
+                grown.append(known)
+            else:
+                cast(list[Pairing], ps).append(p)
+    for peer in grown:
+        peer.pairings = tuple(peer.pairings)
     return Peers(peers, of_connection)
 
 
@@ -291,7 +305,7 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
 PEER_STATE_CHANGED = rule("peer-state-changed")
 
 
-def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+def _state_changed(addr: str, ps: Sequence[Pairing]) -> Iterator[Finding]:
     refused: dict[tuple[object, ...], list[Pairing]] = {}  # request → refusals of it
     for p in ps:
         if _refused_at_once(p) and p.request is not None:
@@ -305,29 +319,10 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         r = before[0]
         if r.failure is None or r.request is None:
             continue
-        accepted = (
-            "and the pairing succeeded" if p.outcome == Outcome.SUCCESS else "with a response"
-        )
         answered = [p.request.frame] + ([p.response.frame] if p.response is not None else [])
-        where = (
-            "on the same connection"
-            if p.connection == r.connection
-            else (f"on connection {p.connection}")
-        )
         yield finding(
             PEER_STATE_CHANGED,
-            f"{addr} refused Pairing Request #{r.request.frame} at once with {r.failure.name} "
-            f"(0x{r.failure.reason:02x}, #{r.failure.frame}); later, {where}, it answered the "
-            f"same request (#{p.request.frame}: same IO capability, "
-            f"AuthReq 0x{p.request.auth_req:02x}, key size and key distribution) {accepted}"
-            + (
-                f" (Pairing Response #{p.response.frame})."
-                if p.response is not None
-                else " (its Pairing Response was not captured)."
-            )
-            + f" The request was fine: the peer's state changed between #{r.failure.frame} and "
-            f"#{p.request.frame}"
-            + (f" ({len(before)} refusal(s) before)." if len(before) > 1 else "."),
+            (_state_changed_words, addr, r, p, len(before)),
             [r.request.frame, r.failure.frame, *answered],
             connection=p.connection,
             pairing=p.id,
@@ -335,11 +330,36 @@ def _state_changed(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
         return  # one story per peer
 
 
+def _state_changed_words(addr: str, r: Pairing, p: Pairing, refusals: int) -> str:
+    """``_state_changed``'s detail: ``r`` refused at once (its request and failure are
+    there), ``p`` answered the same request (there too) after ``refusals`` refusals."""
+    rf, rq, pq = cast(Failure, r.failure), cast(Features, r.request), cast(Features, p.request)
+    accepted = "and the pairing succeeded" if p.outcome == Outcome.SUCCESS else "with a response"
+    where = (
+        "on the same connection"
+        if p.connection == r.connection
+        else f"on connection {p.connection}"
+    )
+    return (
+        f"{addr} refused Pairing Request #{rq.frame} at once with {rf.name} "
+        f"(0x{rf.reason:02x}, #{rf.frame}); later, {where}, it answered the "
+        f"same request (#{pq.frame}: same IO capability, "
+        f"AuthReq 0x{pq.auth_req:02x}, key size and key distribution) {accepted}"
+        + (
+            f" (Pairing Response #{p.response.frame})."
+            if p.response is not None
+            else " (its Pairing Response was not captured)."
+        )
+        + f" The request was fine: the peer's state changed between #{rf.frame} and "
+        f"#{pq.frame}" + (f" ({refusals} refusal(s) before)." if refusals > 1 else ".")
+    )
+
+
 REPEATED_TIMEOUTS = rule("repeated-smp-timeouts")
 
 
 def _timeouts(
-    addr: str, ps: list[Pairing], idx: AnalysisIndex, analysis: Analysis
+    addr: str, ps: Sequence[Pairing], idx: AnalysisIndex, analysis: Analysis
 ) -> Iterator[Finding]:
     hits: list[tuple[Pairing, float]] = []
     for p in ps:
@@ -376,7 +396,7 @@ def _timeouts(
 SAME_FAILURE = rule("same-failure-every-connection")
 
 
-def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+def _same_failure(addr: str, ps: Sequence[Pairing]) -> Iterator[Finding]:
     by_conn: dict[int, list[Pairing]] = {}
     for p in ps:
         by_conn.setdefault(p.connection, []).append(p)
@@ -394,16 +414,24 @@ def _same_failure(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
     f = first.failure
     if f is None:
         return
-    who = "the peripheral" if f.sent_by == Side.RESPONDER else "the central"
     yield finding(
         SAME_FAILURE,
-        f"All {len(by_conn)} connections to {addr} ended their pairing the same way: "
-        f"{f.name} (0x{f.reason:02x}) from {who} — first at #{f.frame} (pairing {first.id}), "
-        f"last at #{ps[-1].failure.frame if ps[-1].failure else ps[-1].first_frame} "
-        f"(pairing {ps[-1].id}).",
+        (_same_failure_words, addr, len(by_conn), first, ps[-1]),
         [p.failure.frame for p in ps if p.failure is not None][:8],
         connection=ps[-1].connection,
         pairing=ps[-1].id,
+    )
+
+
+def _same_failure_words(addr: str, connections: int, first: Pairing, last: Pairing) -> str:
+    """``_same_failure``'s detail: ``first`` is the peer's first failed pairing."""
+    f = cast(Failure, first.failure)
+    who = "the peripheral" if f.sent_by == Side.RESPONDER else "the central"
+    return (
+        f"All {connections} connections to {addr} ended their pairing the same way: "
+        f"{f.name} (0x{f.reason:02x}) from {who} — first at #{f.frame} (pairing {first.id}), "
+        f"last at #{last.failure.frame if last.failure else last.first_frame} "
+        f"(pairing {last.id})."
     )
 
 
@@ -447,31 +475,39 @@ def _dhkey_failed(p: Pairing) -> bool:
 
 
 def _dhkey_over_bond(
-    addr: str, ps: list[Pairing], bonded: tuple[int, str] | None
+    addr: str, ps: Sequence[Pairing], bonded: tuple[int, str] | None
 ) -> Iterator[Finding]:
     if bonded is None:
         return
-    frame, what = bonded
+    frame = bonded[0]
     for p in ps:
         f = p.failure
         if f is None or not _dhkey_failed(p) or p.first_frame < frame:
             continue
         yield finding(
             DHKEY_OVER_BOND,
-            f"Pairing {p.id} failed with DHKey Check Failed at #{f.frame}, sent by the "
-            f"{'peripheral' if f.sent_by == Side.RESPONDER else 'central'}; {addr} was bonded "
-            f"before it ({what}, #{frame}). One side likely kept the old bond while the other "
-            "paired afresh.",
+            (_dhkey_over_bond_words, p, addr, bonded),
             [frame, f.frame],
             connection=p.connection,
             pairing=p.id,
         )
 
 
+def _dhkey_over_bond_words(p: Pairing, addr: str, bonded: tuple[int, str]) -> str:
+    f = cast(Failure, p.failure)
+    frame, what = bonded
+    return (
+        f"Pairing {p.id} failed with DHKey Check Failed at #{f.frame}, sent by the "
+        f"{'peripheral' if f.sent_by == Side.RESPONDER else 'central'}; {addr} was bonded "
+        f"before it ({what}, #{frame}). One side likely kept the old bond while the other "
+        "paired afresh."
+    )
+
+
 NC_THEN_REFUSED = rule("refused-after-rejection")
 
 
-def _nc_then_refused(addr: str, ps: list[Pairing]) -> Iterator[Finding]:
+def _nc_then_refused(addr: str, ps: Sequence[Pairing]) -> Iterator[Finding]:
     for i, p in enumerate(ps):
         f = p.failure
         if f is None or f.layer != Layer.SMP or f.reason != ErrorCode.NUMERIC_COMPARISON_FAILED:

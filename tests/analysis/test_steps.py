@@ -150,3 +150,17 @@ def test_every_index_reads_the_step_iterating_reads() -> None:
     assert steps[-1].frame == 106 and steps[5].frame == 105
     with pytest.raises(IndexError):
         steps[-8]
+
+
+def test_a_frame_beyond_four_octets_is_kept_whole_and_read_back() -> None:
+    steps = Steps()
+    for frame in (7, 2**32, -1, 2**32 - 1):
+        assert (steps.record(frame, 0.5, Role.CENTRAL, 0x03, _CONFIRM) is None) == (
+            0 <= frame < 2**32
+        )  # packed (None) only where the header's four octets hold the frame
+    assert [s.frame for s in steps] == steps.frames() == [7, 2**32, -1, 2**32 - 1]
+    assert [s.frame for s in steps.kept()] == [2**32, -1]
+    assert [(f, pdu) for f, _, pdu in steps.wire({0x03})] == [
+        (f, _CONFIRM.to_bytes()) for f in (7, 2**32, -1, 2**32 - 1)
+    ]
+    assert steps[0].frame == 7 and steps[-1].frame == 2**32 - 1 and steps[1].frame == 2**32
