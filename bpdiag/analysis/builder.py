@@ -352,7 +352,15 @@ class Analyzer:
             p.request = _features(pdu.frame, cast(smp.PairingRequest, cmd), self._offers)
         elif code == _PAIRING_RESPONSE:
             if p is None or p.response is not None or p.phase2_started:
+                before = p
                 p = self._new_pairing(conn, pdu.frame)
+                if (
+                    before is not None
+                    and before.response is None
+                    and before.phase2_started
+                    and before.failure is None
+                ):  # out of SMP's order: phase 2 ran before this response
+                    self.analysis.late_responses.append((p.id, before.id))
             p.response = _features(pdu.frame, cast(smp.PairingResponse, cmd), self._offers)
         elif code in _KEY_NAMES:
             p = self._last.get(conn.id)

@@ -949,6 +949,9 @@ class Analysis:
     decryption: Any = None  # bpdiag.analysis.keys.Decryption when an air link was encrypted
     key_checks: list[Any] = field(default_factory=list)  # analysis.key_evidence.KeyCheck
     sniffer_bad_mic: int = 0  # packets the capture tool flagged encrypted with a bad MIC
+    # (pairing, earlier pairing): a Pairing Response that came after the phase-2 PDUs of the
+    # pairing before it on its link (which had no response), so it began a pairing of its own
+    late_responses: list[tuple[int, int]] = field(default_factory=list)
     index: Any = field(default=None, repr=False, compare=False)  # analysis.index.index_of
 
     @property

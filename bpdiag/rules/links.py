@@ -20,6 +20,7 @@ BOND_LOST = rule("bond-lost")
 MIC_FAILURE = rule("mic-failure")
 VIOLATION = rule("pairing-protocol-violation")
 INCOMPLETE = rule("pairing-incomplete")
+OUT_OF_ORDER = rule("pairing-out-of-order")
 NO_BONDING = rule("no-bonding")
 
 
@@ -53,6 +54,43 @@ def encryption_findings(analysis: Analysis) -> Iterator[Finding]:
                 [*encs[-1:], c.disconnect_frame],
                 connection=c.id,
             )
+
+
+@check
+def late_responses(analysis: Analysis) -> Iterator[Finding]:
+    """A Pairing Response after the phase-2 PDUs of a pairing that had none (Vol 3, Part H,
+    2.3.5 and 3.5.2: the responder answers the Pairing Request before phase 2).  Said only
+    of an HCI log without a gap there: on air a sniffer may have missed a new attempt's
+    Pairing Request."""
+    if not analysis.late_responses or analysis.capture.cut_smp_frames:
+        return
+    idx = index_of(analysis)
+    by_id = {p.id: p for p in analysis.pairings}
+    for pid, before_id in analysis.late_responses:
+        p, before = by_id.get(pid), by_id.get(before_id)
+        if p is None or before is None or p.response is None:
+            continue
+        conn = idx.connection(p.connection)
+        if conn is None or conn.link[0] != "hci":
+            continue
+        if idx.missing_between(before.first_frame, p.response.frame) is not None:
+            continue
+        phase2 = [
+            s
+            for s in before.steps
+            if s.name.startswith(("Pairing Confirm", "Pairing Random", "Pairing Public Key"))
+        ]
+        shown = ", ".join(f"{s.name} #{s.frame}" for s in phase2[:4])
+        yield finding(
+            OUT_OF_ORDER,
+            f"Pairing Response #{p.response.frame} came after phase 2 had begun ({shown}) "
+            f"in the pairing that began at #{before.first_frame}, which had no Pairing "
+            "Response: SMP's order is Pairing Request, Pairing Response, then phase 2 "
+            "(Vol 3, Part H, 2.3.5, 3.5.2); bpdiag counts them as two pairings.",
+            [*[s.frame for s in phase2[:4]], p.response.frame],
+            connection=p.connection,
+            pairing=pid,
+        )
 
 
 @check

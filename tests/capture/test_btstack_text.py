@@ -233,3 +233,23 @@ def test_a_log_that_ends_in_key_distribution_does_not_say_the_pairing_completed(
     story = explain_pairing(p, a.connections[p.connection - 1])
     assert "Keys distributed: LTK" in story
     assert "whether all arrived and the pairing completed is not in the log" in story
+
+
+@pytest.mark.parametrize("mark", ["", "[...]"])
+def test_a_pairing_response_after_phase_2_is_out_of_order(tmp_path: Path, mark: str) -> None:
+    """An HCI log sees every SMP PDU of its host: a Pairing Response after the Confirms is
+    out of SMP's order — unless the paste marks that it left records out there."""
+    records = read_btsnoop_h4(OWN / "legacy_justworks_success.btsnoop")
+    code = [r.packet[9] if r.packet[0] == 2 and len(r.packet) > 9 else None for r in records]
+    rsp, second_confirm = code.index(0x02), [i for i, c in enumerate(code) if c == 0x03][1]
+    order = [*range(rsp), *range(rsp + 1, second_confirm + 1), rsp]
+    order += range(second_confirm + 1, len(records))
+    lines = btstack_text([records[i] for i in order], "embedded").splitlines()
+    if mark:
+        lines.insert(order.index(rsp), mark)
+    path = tmp_path / "late.txt"
+    path.write_text("\n".join(lines) + "\n")
+    found = [f for f in diagnose_file(path).findings if f.code == "pairing-out-of-order"]
+    assert len(found) == (0 if mark else 1)
+    if not mark:
+        assert "came after phase 2 had begun (Pairing Confirm #" in found[0].detail
