@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import InitVar, dataclass, field
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.index import index_of
@@ -45,7 +45,7 @@ from bpdiag.analysis.pairing_method import (
 from bpdiag.decode.monitor import MGMT_NEGATIVE_REPLIES, MonitorOpcode
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import ErrorCode, io_capability_name
-from bpdiag.rules.base import Words, worded
+from bpdiag.rules.base import Words, read_worded, worded
 from bpdiag.rules.stories import is_unresolved_rpa, peers_of
 
 # Local IO capabilities in order of preference (least user interaction first).
@@ -89,30 +89,8 @@ class Suggestion:
     def __post_init__(self, why: str | Words = "") -> None:  # noqa: RUF033
         self._why = why
 
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in _SUGGESTION_NAMES)
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Suggestion:
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_SUGGESTION_NAMES, self._key(), strict=True))
-        return f"Suggestion({shown})"
-
-
-def _suggestion_why(s: Suggestion) -> str:
-    return worded(s._why)
-
-
-def _set_suggestion_why(s: Suggestion, why: str | Words) -> None:
-    s._why = why
-
-
-setattr(Suggestion, "why", property(_suggestion_why, _set_suggestion_why))  # noqa: B010
+read_worded(Suggestion, "why", _SUGGESTION_NAMES)
 
 
 def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:

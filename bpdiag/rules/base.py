@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import InitVar, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from bpdiag.analysis.model import Analysis
 from bpdiag.rules.tables import TableError, load
@@ -41,6 +41,8 @@ class RuleInfo:
     explanation: str
     fix: str
 
+
+_T = TypeVar("_T")
 
 _FINDING_NAMES = (
     *("code", "severity", "title", "detail", "fix", "frames", "connection", "pairing"),
@@ -75,38 +77,44 @@ class Finding:
     def __post_init__(self, detail: str | Words = "") -> None:  # noqa: RUF033
         self._detail = detail
 
-    def _key(self) -> tuple[Any, ...]:
-        return (
-            *(self.code, self.severity, self.title, self.detail, self.fix, self.frames),
-            *(self.connection, self.pairing, self.spec),
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Finding:
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_FINDING_NAMES, self._key(), strict=True))
-        return f"Finding({shown})"
-
 
 def worded(words: str | Words) -> str:
     """The text of ``words``: itself, or its function's words for its facts."""
     return words if type(words) is str else words[0](*words[1:])  # type: ignore[operator]
 
 
-def _finding_detail(f: Finding) -> str:
-    return worded(f._detail)
+def read_worded(cls: type[_T], name: str, names: tuple[str, ...]) -> type[_T]:
+    """Make the dataclass ``cls``'s ``name`` (kept in ``_name`` as a str or ``Words``, an
+    InitVar at run time) read as its text, and ``cls`` compare and print by its fields
+    ``names`` with that text, as the dataclass's own ``__eq__`` and ``__repr__`` would."""
+    private = "_" + name
+
+    def get(obj: Any) -> str:
+        return worded(getattr(obj, private))
+
+    def put(obj: Any, value: str | Words) -> None:
+        setattr(obj, private, value)
+
+    def key(obj: Any) -> tuple[Any, ...]:
+        return tuple(getattr(obj, n) for n in names)
+
+    def eq(self: Any, other: object) -> object:  # a bool, or NotImplemented
+        if type(other) is not cls:
+            return NotImplemented
+        return key(self) == key(other)
+
+    def text(self: Any) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(names, key(self), strict=True))
+        return f"{cls.__name__}({shown})"
+
+    setattr(cls, name, property(get, put))
+    setattr(cls, "__eq__", eq)  # noqa: B010
+    setattr(cls, "__hash__", None)  # noqa: B010  (mutable, as a dataclass with eq)
+    setattr(cls, "__repr__", text)  # noqa: B010
+    return cls
 
 
-def _set_finding_detail(f: Finding, detail: str | Words) -> None:
-    f._detail = detail
-
-
-setattr(Finding, "detail", property(_finding_detail, _set_finding_detail))  # noqa: B010
+read_worded(Finding, "detail", _FINDING_NAMES)
 
 
 Check = Callable[[Analysis], Iterable[Finding]]
