@@ -18,10 +18,11 @@ an event (5.4.4: code, length, parameters), ``ACL =>`` / ``ACL <=`` ACL data sen
 H4 packet-type octet is not printed, the word says it.  ``LOG --`` is one of BTstack's own
 log lines.  Each packet becomes a Linux monitor record (link type 2001: command, event, ACL,
 SCO or ISO in the opcode, as btsnoop 2001 and PacketLogger files are read), each log line a
-System Note in the timeline, so frame numbers are those that BTstack's
-``tool/create_packet_log.py`` gives the same console text converted to PacketLogger (and
-Wireshark shows): packets and log lines, in order.  What else a console holds — the
-application's ``printf``s, a forum post's prose — is skipped.
+System Note in the timeline, numbered in order: for a text of BTstack's lines alone, the
+frame numbers BTstack's ``tool/create_packet_log.py`` gives it converted to PacketLogger
+(and Wireshark then shows).  What else a console holds — the application's ``printf``s, a
+forum post's prose — is skipped (that tool makes each such line a note, so the numbers part
+there).
 
 What terminals and pastes do to it is undone: Segger's RTT Viewer ``00> `` prefix, mail
 quoting, CRLF, colour, a hex line wrapped onto the next lines (appended while the packet's
@@ -198,6 +199,22 @@ class BtstackTextReader:
             if pending is not None:
                 yield from self._finish(pending)
                 pending = None
+            log = m.group("log")
+            hexpart = (m.group("hex") or "").strip()
+            if log is None and (not hexpart or not _HEX.fullmatch(hexpart)):
+                # no record, so no frame number (create_packet_log.py dumps none either)
+                self.problems.append(
+                    Problem(
+                        frame + 1,
+                        offset,
+                        f"line {lineno} ({m.group('kind')}): "
+                        + ("no bytes" if not hexpart else "the bytes are not hex pairs")
+                        + "; record skipped",
+                        LAYER,
+                        ProblemKind.TRUNCATED if not hexpart else ProblemKind.INVALID,
+                    )
+                )
+                continue
             frame += 1
             if elided_at:
                 self.problems.append(
@@ -211,7 +228,6 @@ class BtstackTextReader:
                     )
                 )
                 elided_at = 0
-            log = m.group("log")
             if log is not None:
                 cm = _CUT_NOTE.search(log)
                 if cm is not None:
@@ -223,20 +239,6 @@ class BtstackTextReader:
                 yield Record(frame, last_time, LinkType.BTSNOOP_MONITOR, note, offset, flags=NOTE)
                 continue
             opcode, direction = _KINDS[m.group("kind")]
-            hexpart = (m.group("hex") or "").strip()
-            if not hexpart or not _HEX.fullmatch(hexpart):
-                self.problems.append(
-                    Problem(
-                        frame,
-                        offset,
-                        f"line {lineno} ({m.group('kind')}): "
-                        + ("no bytes" if not hexpart else "the bytes are not hex pairs")
-                        + "; record skipped",
-                        LAYER,
-                        ProblemKind.TRUNCATED if not hexpart else ProblemKind.INVALID,
-                    )
-                )
-                continue
             pending = _Packet(frame, last_time, opcode, direction, lineno, offset)
             pending.data += bytes.fromhex(hexpart.replace(" ", ""))
             packets += 1

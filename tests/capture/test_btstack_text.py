@@ -134,8 +134,10 @@ def test_bytes_past_the_length_are_left_out(tmp_path: Path) -> None:
 
 
 def test_bytes_that_are_not_hex_are_no_record(tmp_path: Path) -> None:
-    recs, problems = _read(tmp_path, "EVT <= 0E 04 01 03 0C 00\nEVT <= 0E 04 0G 03\n")
-    assert len(recs) == 1
+    recs, problems = _read(
+        tmp_path, "EVT <= 0E 04 01 03 0C 00\nEVT <= 0E 04 0G 03\nEVT <= 0E 04 01 03 0C 00\n"
+    )
+    assert [r.index for r in recs] == [1, 2]  # the skipped line takes no frame number
     assert [(p.record, p.kind) for p in problems] == [(2, ProblemKind.INVALID)]
 
 
