@@ -694,6 +694,7 @@ class BtmonTextReader:
         gap: str | None = None  # records left out before the next record produced
         for block in self.blocks():
             h = block.header
+            # btmon's #N (one of more than 19 digits is out of range: a problem below)
             n = int(h.frame[1:]) if h.frame is not None and len(h.frame) <= 19 else None
             if block.elided_at:
                 gap = f"line {block.elided_at}: the text leaves records out here (an elision)"
@@ -723,14 +724,11 @@ class BtmonTextReader:
             # btmon numbers HCI records only (#N); a management record or note takes the
             # number of the HCI record before it (records() settles those before the
             # first), so that every #N bpdiag reports is the one in the text
-            hci_n: int | None = None
-            if h.frame is not None:
-                if len(h.frame) <= 19:
-                    hci_n = int(h.frame[1:])
-                else:
-                    self._problem(
-                        last_frame + 1, block, f"frame number {h.frame[:24]}… is out of range"
-                    )
+            hci_n = n  # (parsed above, for the gaps)
+            if h.frame is not None and n is None:
+                self._problem(
+                    last_frame + 1, block, f"frame number {h.frame[:24]}… is out of range"
+                )
             if opcode in _HCI_OPCODES:
                 if numbered is None:
                     numbered = hci_n is not None
