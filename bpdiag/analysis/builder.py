@@ -220,7 +220,7 @@ class Analyzer:
         return conn
 
     def _set_local_role(self, conn: Connection, role: Role) -> None:
-        if conn.local_role is not None or conn.link[0] != "hci":
+        if conn.local_role is not None or not conn.host_log:
             return
         conn.local_role = role
         local = self._adapter_address.get(conn.link[1])
@@ -737,7 +737,7 @@ class Analyzer:
         self._resolve_senders()
         for p in self.analysis.pairings:
             c = by_id.get(p.connection)  # what the capture's directions did not tell:
-            lossless = c is not None and c.link[0] == "hci"
+            lossless = c is not None and c.host_log
             infer_senders(p, lossless)
             f = p.failure
             if f is not None and f.sent_by == Side.UNKNOWN and f.sender_unknown is None:

@@ -133,6 +133,12 @@ class Connection:
     encrypted: bool = False
     disconnect_time: float | None = None
 
+    @property
+    def host_log(self) -> bool:
+        """Seen from a host's HCI (``link`` ``("hci", …)``), not on air: the log holds every
+        PDU the host sent or got on it, unless the log itself left some out."""
+        return bool(self.link[0] == "hci")
+
 
 @dataclass(frozen=True, slots=True)
 class _Offer:

@@ -131,7 +131,7 @@ def capture_gaps(analysis: Analysis) -> Iterator[Finding]:
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
         conn = idx.connection(p.connection)
-        hci = conn is not None and conn.link[0] == "hci"  # lossless: the host's own log
+        hci = conn is not None and conn.host_log
         lost = _LOST_FROM_LOG if hci else _LOST_ON_AIR
         fix = {"fix": _HCI_FIX} if hci else {}
         # an UnreadCommand is never packed: the kept steps hold every one

@@ -71,7 +71,7 @@ def late_responses(analysis: Analysis) -> Iterator[Finding]:
         if p is None or before is None or p.response is None:
             continue
         conn = idx.connection(p.connection)
-        if conn is None or conn.link[0] != "hci":
+        if conn is None or not conn.host_log:
             continue
         if idx.missing_between(before.first_frame, p.response.frame) is not None:
             continue
@@ -132,7 +132,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
             # On air a sniffer misses PDUs: a partly captured phase 2 that encryption followed
             # completed (capture-gap says what is missing).  An HCI log sees every SMP PDU the
             # host handled, so a missing DHKey Check there is the DHKey-check-skip bug.
-            host_log = conn is not None and conn.link[0] == "hci"
+            host_log = conn is not None and conn.host_log
             # a pasted log that leaves records out inside the pairing may hold them there
             gap = index_of(analysis).missing_between(p.first_frame, p.encrypted_frame)
             if gap is None and (
