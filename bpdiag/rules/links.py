@@ -98,6 +98,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
     # A log that cut SMP PDUs (btsnooz) cannot show phase 2 or the end of a pairing:
     # the truncated-snoop finding says so instead of claims about PDUs that were cut.
     cut = bool(analysis.capture.cut_smp_frames)
+    idx = index_of(analysis)
     for p in analysis.pairings:
         where: Where = {"connection": p.connection, "pairing": p.id}
         if cut and p.failure is None:
@@ -105,8 +106,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
         if (
             p.early_encryption_request is not None
             and p.encrypted_frame is None
-            and index_of(analysis).missing_between(p.first_frame, p.early_encryption_request)
-            is None
+            and idx.missing_between(p.first_frame, p.early_encryption_request) is None
         ):
             yield finding(
                 VIOLATION,
@@ -134,7 +134,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
             # host handled, so a missing DHKey Check there is the DHKey-check-skip bug.
             host_log = conn is not None and conn.host_log
             # a pasted log that leaves records out inside the pairing may hold them there
-            gap = index_of(analysis).missing_between(p.first_frame, p.encrypted_frame)
+            gap = idx.missing_between(p.first_frame, p.encrypted_frame)
             if gap is None and (
                 not p.phase2_started or (p.secure_connections and p.dhkey_checks == 0 and host_log)
             ):
@@ -187,7 +187,7 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
                 why = "the capture ends there"
             last_word = f"the last SMP PDU was {last.name} (#{last.frame})" if last else ""
             end = conn.disconnect_frame if conn is not None else None
-            gap = index_of(analysis).missing_between(
+            gap = idx.missing_between(
                 last.frame if last else p.first_frame,
                 end if end is not None else 1 << 62,
             )
