@@ -178,12 +178,13 @@ class AnalysisIndex:
         )
 
     # ------------------------------------------------------------ the input's gaps
-    def missing_between(self, after: int, upto: int) -> int | None:
-        """The first record after frame ``after`` and up to ``upto`` before which the input
-        leaves records out (so what happened between them is not known), or ``None``."""
+    def missing_between(self, after: int, upto: int | None = None) -> int | None:
+        """The first record after frame ``after`` and up to ``upto`` (``None``: to the end)
+        before which the input leaves records out (so what happened between them is not
+        known), or ``None``."""
         gaps = self._missing_before
         i = bisect_right(gaps, after)
-        return gaps[i] if i < len(gaps) and gaps[i] <= upto else None
+        return gaps[i] if i < len(gaps) and (upto is None or gaps[i] <= upto) else None
 
     # ------------------------------------------------------------ connections
     def connection(self, cid: int | None) -> Connection | None:

@@ -186,11 +186,8 @@ def session_findings(analysis: Analysis) -> Iterator[Finding]:
             else:
                 why = "the capture ends there"
             last_word = f"the last SMP PDU was {last.name} (#{last.frame})" if last else ""
-            end = conn.disconnect_frame if conn is not None else None
-            gap = idx.missing_between(
-                last.frame if last else p.first_frame,
-                end if end is not None else 1 << 62,
-            )
+            end = conn.disconnect_frame if conn is not None else None  # None: to the end
+            gap = idx.missing_between(last.frame if last else p.first_frame, end)
             if gap is not None:  # a pasted log left records out after the last PDU seen
                 last_word = (
                     f"the last SMP PDU in the log is {last.name} (#{last.frame})"

@@ -265,9 +265,7 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         frames = [sr.request.frame]
         if sr.answer_frame is not None:
             frames.append(sr.answer_frame)
-        gap = idx.missing_between(
-            sr.request.frame, sr.answer_frame if sr.answer_frame is not None else 1 << 62
-        )
+        gap = idx.missing_between(sr.request.frame, sr.answer_frame)
         yield finding(
             SECURITY_REQUEST_IGNORED,
             _ignored_detail(sr, idx.connection(sr.connection), gap, analysis.capture.timed),
