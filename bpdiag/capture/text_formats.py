@@ -110,14 +110,21 @@ _SUMMARY_LINE = re.compile(
 )
 
 
+def _unquoted(head: bytes) -> str | None:
+    """The text of a file's first bytes with mail quoting removed, or None if no text."""
+    text = _decode(head, text_encoding(head))
+    if text is None:
+        return None
+    return "\n".join(unquote(line, 8) for line in text.splitlines())
+
+
 def wireshark_summary_only(head: bytes) -> bool:
     """Whether a text that is no capture is Wireshark's packet list (its column heading, or
     tshark's summary lines), which people export or copy thinking it is the capture."""
-    text = _decode(head, text_encoding(head))
-    if text is None:
-        return False
-    text = "\n".join(unquote(line, 8) for line in text.splitlines())
-    return _SUMMARY_HEADING.search(text) is not None or len(_SUMMARY_LINE.findall(text)) >= 2
+    text = _unquoted(head)
+    return text is not None and (
+        _SUMMARY_HEADING.search(text) is not None or len(_SUMMARY_LINE.findall(text)) >= 2
+    )
 
 
 # Apple PacketLogger's packet list exported as text: time, type, handle, address, summary
@@ -133,11 +140,8 @@ _PKLG_SUMMARY_LINE = re.compile(
 def packetlogger_summary_only(head: bytes) -> bool:
     """Whether a text that is no capture is Apple PacketLogger's packet list exported as text
     (summary lines, no packet bytes), which iOS and macOS users post in place of the .pklg."""
-    text = _decode(head, text_encoding(head))
-    if text is None:
-        return False
-    text = "\n".join(unquote(line, 8) for line in text.splitlines())
-    return len(_PKLG_SUMMARY_LINE.findall(text)) >= 2
+    text = _unquoted(head)
+    return text is not None and len(_PKLG_SUMMARY_LINE.findall(text)) >= 2
 
 
 def scan_text_format(f: BinaryIO, limit: int = SCAN_LIMIT) -> str | None:
