@@ -186,6 +186,14 @@ class AnalysisIndex:
         i = bisect_right(gaps, after)
         return gaps[i] if i < len(gaps) and (upto is None or gaps[i] <= upto) else None
 
+    def missing_before_failure(self, p: Pairing) -> int | None:
+        """``missing_between`` a failed pairing's start (its Pairing Request, else its first
+        PDU) and its Pairing Failed: a refusal across such a gap cannot be called "at once"
+        (the records left out may hold a key exchange).  ``None`` without a failure."""
+        if p.failure is None:
+            return None
+        return self.missing_between(p.start_frame, p.failure.frame)
+
     # ------------------------------------------------------------ connections
     def connection(self, cid: int | None) -> Connection | None:
         """The connection with id ``cid`` (the first one, should ids repeat)."""

@@ -781,6 +781,11 @@ class Pairing:
         return self.confirms >= 2 and self.randoms >= 2
 
     @property
+    def start_frame(self) -> int:
+        """Where the pairing starts: its Pairing Request, else its first PDU."""
+        return self.request.frame if self.request is not None else self.first_frame
+
+    @property
     def phase2_started(self) -> bool:
         return bool(self.confirms or self.randoms or self.public_keys or self.dhkey_checks)
 

@@ -461,9 +461,7 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
-            f = p.failure
-            start = p.request.frame if p.request is not None else p.first_frame
-            gap = idx.missing_between(start, f.frame) if f is not None else None
+            gap = idx.missing_before_failure(p)
             s = suggest(p, earlier, gap)
             if s is not None:
                 said = _host_refused(p, c, refusals)

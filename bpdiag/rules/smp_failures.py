@@ -310,8 +310,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         frames = _evidence(p)
         # a pasted log that leaves records out between the pairing's start and its failure
         # cannot show that nothing passed between them
-        start = p.request.frame if p.request is not None else p.first_frame
-        gap = idx.missing_between(start, f.frame)
+        gap = idx.missing_before_failure(p)
         if (
             f.reason in (ErrorCode.PAIRING_NOT_SUPPORTED, ErrorCode.UNSPECIFIED_REASON)
             and f.sent_by == Side.RESPONDER
@@ -347,7 +346,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
         if gap is not None:  # said after what was verified, as the words put it
             earlier = (
                 f" The log leaves records out before #{gap} (see its problems), so what "
-                f"passed between #{start} and this failure is not known."
+                f"passed between #{p.start_frame} and this failure is not known."
             )
         if f.reason == ErrorCode.REPEATED_ATTEMPTS:
             n_earlier, first_failed = idx.failed_before(p.id)

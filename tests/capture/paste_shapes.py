@@ -260,15 +260,7 @@ def codes_through_elisions(base: Any, pasted: Any) -> list[str]:
     out = []
     for f in base.findings:
         p = by_id.get(f.pairing)
-        if (
-            f.code in AT_ONCE
-            and p is not None
-            and p.failure is not None
-            and idx.missing_between(
-                p.request.frame if p.request is not None else p.first_frame, p.failure.frame
-            )
-            is not None
-        ):
+        if f.code in AT_ONCE and p is not None and idx.missing_before_failure(p) is not None:
             out.append(AT_ONCE[f.code])
         else:
             out.append(f.code)
