@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Hashable, Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field, replace
 from enum import StrEnum
 from operator import attrgetter
@@ -223,6 +223,12 @@ class Features:
             *(ct2, max_key_size, initiator_keys, responder_keys),
         )
         self._offer = _shared_offer(offer)
+
+    @property
+    def offer(self) -> Hashable:
+        """What these features offer, all but the frame: one object shared by the features
+        that offer the same (an equal one, hashable unless made by hand with lists)."""
+        return self._offer
 
     def at(self, frame: int) -> Features:
         """The features of another PDU (``frame``) that offers the same as this one."""

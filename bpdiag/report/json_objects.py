@@ -143,15 +143,17 @@ def check_json(c: Check) -> dict[str, Any]:
     return out
 
 
-def pairing_json(p: Pairing) -> dict[str, Any]:
+def pairing_json(p: Pairing, features: Callable[[Features], Any] = features_json) -> dict[str, Any]:
+    """``features``: how the request and response are given (``json_report`` writes them
+    already encoded, each offer worded once)."""
     sr, req, rsp, failure = p.security_request, p.request, p.response, p.failure
     return {
         "id": p.id,
         "connection": p.connection,
         "frames": p.frames,
         "security_request": None if sr is None else security_request_json(sr),
-        "request": None if req is None else features_json(req),
-        "response": None if rsp is None else features_json(rsp),
+        "request": None if req is None else features(req),
+        "response": None if rsp is None else features(rsp),
         "secure_connections": p.secure_connections,
         "method": p.method,
         "outcome": p.outcome,

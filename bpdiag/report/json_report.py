@@ -8,12 +8,12 @@ in step.  Key material (LTK, IRK, CSRK, and a passkey, which is the TK) is the s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any, TextIO
 
 from bpdiag.analysis.gc_pause import gc_paused
-from bpdiag.analysis.model import Connection
+from bpdiag.analysis.model import Connection, Features
 from bpdiag.decode.pdu import Pdu
 from bpdiag.report import json_objects as jo
 from bpdiag.rules.diagnosis import Diagnosed
@@ -37,8 +37,11 @@ def dumps_analysis(analysis: Diagnosed) -> str:
     return json.dumps(analysis_to_json(analysis), indent=2)
 
 
-def _sections(analysis: Diagnosed) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
-    """The document's keys in order: (key, value, None) or (key, None, items to convert)."""
+def _sections(
+    analysis: Diagnosed, features: Callable[[Features], Any] = jo.features_json
+) -> Iterator[tuple[str, Any, Iterable[Any] | None]]:
+    """The document's keys in order: (key, value, None) or (key, None, items to convert);
+    ``features`` as ``jo.pairing_json`` takes it."""
     yield "schema", SCHEMA, None
     yield "capture", jo.capture_json(analysis.capture), None
     problems = (
@@ -48,7 +51,7 @@ def _sections(analysis: Diagnosed) -> Iterator[tuple[str, Any, Iterable[Any] | N
     yield "problems", None, problems
     yield "problems_dropped", analysis.problems_dropped, None
     yield "connections", None, map(jo.connection_json, analysis.connections)
-    yield "pairings", None, map(jo.pairing_json, analysis.pairings)
+    yield "pairings", None, (jo.pairing_json(p, features) for p in analysis.pairings)
     yield "encryptions", None, map(jo.encryption_json, analysis.encryptions)
     yield "att_errors", None, map(jo.att_error_json, analysis.att_errors)
     yield "security_requests", None, map(jo.security_procedure_json, analysis.security_requests)
@@ -80,6 +83,33 @@ def _null(_o: None) -> str:
     return "null"
 
 
+class _Encoded(str):
+    """Text already encoded as JSON, written as it is (``write_analysis`` only)."""
+
+
+def _features_text(nl: str) -> Callable[[Features], _Encoded]:
+    """``encode(jo.features_json(f), nl)`` for a pairing's request or response: a long log
+    offers the same few things thousands of times, so all but the frame (the first key) is
+    encoded once per offer."""
+    inner = nl + "  "
+    tails: dict[Hashable, str] = {}
+
+    def text(f: Features) -> _Encoded:
+        head = "{" + inner + '"frame": ' + encode(f.frame, inner) + "," + inner
+        try:
+            tail = tails.get(f.offer)
+        except TypeError:  # an offer that is not hashable (made by hand)
+            return _Encoded(encode(jo.features_json(f), nl))
+        if tail is None:
+            whole = encode(jo.features_json(f), nl)
+            if not whole.startswith(head):  # the frame is not the first key: no sharing
+                return _Encoded(whole)
+            tail = tails[f.offer] = whole[len(head) :]
+        return _Encoded(head + tail)
+
+    return text
+
+
 # The writer of each scalar type met so far: the plain ones, then each str or int subclass
 # (the model's enums) as ``_scalar`` learns it.  A value of one of these is written without
 # a call of ``encode`` (a report holds hundreds of thousands of booleans, enums and nulls).
@@ -89,6 +119,7 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
     bool: _bool,
     type(None): _null,
     float: _float,
+    _Encoded: str.__str__,
 }
 _scalar_of = _SCALARS.get
 
@@ -161,7 +192,8 @@ def write_analysis(analysis: Diagnosed, out: TextIO, chunk: int = 1 << 16) -> No
 
     put("{")
     first_key = True
-    for key, value, items in _sections(analysis):
+    # the items of a section are at depth 2, their fields (a pairing's request) at depth 3
+    for key, value, items in _sections(analysis, _features_text("\n      ")):
         put(("\n" if first_key else ",\n") + "  " + _str(key) + ": ")
         first_key = False
         if items is None:
