@@ -36,7 +36,11 @@ def diagnose_inputs(
     names the entry, ``zip:entry``).  Raises ``UnreadableCapture`` like ``diagnose_file``."""
     from bpdiag.capture.bugreport import open_inputs
 
+    last = None
     for inp in open_inputs(path):
         analysis = Reading(inp.name, keys, inp.capture, job).analyse()
         analysis.problems[:0] = inp.problems
+        last = inp, analysis
         yield diagnose(analysis)
+    if last is not None:  # damage the archive showed after its last capture: told with it
+        last[1].problems.extend(last[0].after)

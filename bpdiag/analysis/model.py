@@ -892,6 +892,7 @@ class CaptureInfo:
     cut_smp_frames: list[int] = field(default_factory=list)  # SMP PDUs the log stored cut
     first_time: float | None = None
     last_time: float | None = None
+    compression: str | None = None  # the file was gzip/bzip2/xz-compressed (read as it inflated)
 
     @property
     def timed(self) -> bool:

@@ -148,6 +148,7 @@ class Reading:
                 format=cap.format,
                 link_type=cap.link_type,
                 link_type_name=link_type_name(cap.link_type),
+                compression=cap.compression,
             )
             if cap.format == "packetlogger":
                 info.link_type_name = "Apple PacketLogger (read as Linux monitor records)"
@@ -166,7 +167,8 @@ class Reading:
                 feed_stream, stream_problems = stream.feed, stream.problems
             cap_problems = cap.problems
             feed = analyzer.feed
-            size = _size(path) if job is not None else 0
+            # progress is told by file offsets: none of a compressed file's match its size
+            size = _size(path) if job is not None and cap.compression is None else 0
             every = job.every if job is not None else 0
             skims: Callable[[int], Skim] | None = None
             framed: Callable[[int], bool] | None = None

@@ -36,16 +36,17 @@ from collections.abc import Callable, Generator, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from bpdiag.capture._io import BatchReader, Closing, Frames, PrefixedRaw, Source
+from bpdiag.capture._io import BatchReader, Closing, EndOnError, Frames, PrefixedRaw, Source
 from bpdiag.capture._open import open_regular
 from bpdiag.capture.btsnoop import BtsnoopReader
 from bpdiag.capture.btsnooz import BtsnoozReader, has_section
+from bpdiag.capture.compressed import READABLE, UNDO, Decompressing, compression_of
 from bpdiag.capture.packetlogger import PacketLoggerReader
 from bpdiag.capture.packetlogger import byte_order as _pklg_order
 from bpdiag.capture.pcap import PcapReader
 from bpdiag.capture.pcapng import PcapngReader
 from bpdiag.capture.record import Direction, LinkType, Problem, Record
-from bpdiag.errors import UnreadableCapture
+from bpdiag.errors import Stage, UnreadableCapture
 
 if TYPE_CHECKING:
     from bpdiag.capture.text_formats import TextReader
@@ -124,7 +125,8 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
         "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
         "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
-        "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or text)"
+        "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or text), "
+        "also gzip/bzip2/xz-compressed or in a zip or tar"
         + (
             "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
             "explain --file FILE` explains the errors it names"
@@ -149,9 +151,15 @@ class Capture(Closing):
     format: str
     problems: list[Problem]
 
-    def __init__(self, path: str | os.PathLike[str], fileobj: BinaryIO | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fileobj: BinaryIO | None = None,
+        compression: str | None = None,
+    ) -> None:
         """Open ``path``; or, with ``fileobj``, read that (a pipe, a zip entry, a followed
-        file) and use ``path`` only as its name."""
+        file) and use ``path`` only as its name; ``compression``: what ``fileobj`` was
+        decompressed from (it is not decompressed again)."""
         self.path = os.fsdecode(path)
         self.problems = []
         self.stats: dict[str, int] = {}
@@ -159,6 +167,7 @@ class Capture(Closing):
         self._text: TextReader | None = None
         self._link_type = -1
         self._count = 0
+        self.compression = compression  # "gzip", "bzip2", "xz": read as it decompresses
         if fileobj is not None:
             self._f = fileobj
         elif self.path == "-":
@@ -178,9 +187,20 @@ class Capture(Closing):
         """Sniff the format, read the file header; the record iterator (and its generator)."""
         src = Source(self._f)
         src.refill(0, _SNIFF)
-        if src.error is not None:
+        if src.error is not None and not src.buf:
             raise UnreadableCapture(f"cannot be read: {src.error}")
         head = src.buf
+        kind = compression_of(head)
+        if kind is not None and self.compression is None:  # (one level: no gzip in gzip)
+            if kind not in READABLE:
+                raise UnreadableCapture(
+                    f"is {kind}-compressed, which bpdiag does not decompress: run "
+                    f"`{UNDO[kind].replace('FILE', os.path.basename(self.path) or 'FILE')}` "
+                    "and give bpdiag the file it writes"
+                )
+            self.compression = kind
+            self._f = cast(BinaryIO, Decompressing(self._rewound(src), kind))
+            return self._open()
         fmt = format_of(head)
         if fmt is None or fmt in _TEXT_FORMATS:
             from bpdiag.capture.text_formats import (
@@ -236,6 +256,10 @@ class Capture(Closing):
                 raw = cast(io.RawIOBase, self._f)
             else:  # a pipe: the sniffed bytes are read again, then the rest
                 raw = PrefixedRaw(src.buf, self._f)
+            # a read that fails (a damaged zip entry or gzip stream) ends the text there
+            raw = EndOnError(
+                cast(BinaryIO, raw), self.problems, Stage(fmt), src.error if not seekable else None
+            )
             text = io.TextIOWrapper(io.BufferedReader(raw), encoding=enc, errors="replace")
             self._text = text_reader(fmt, text, self.problems)
             self._link_type = LinkType.BTSNOOP_MONITOR
@@ -253,6 +277,16 @@ class Capture(Closing):
         self._reader = reader
         batches = reader.batches()
         return batches, chain.from_iterable(batches)
+
+    def _rewound(self, src: Source) -> BinaryIO:
+        """The file from its first byte again, after ``src`` sniffed its head."""
+        try:
+            if self._f.seekable():
+                self._f.seek(0)
+                return self._f
+        except (OSError, ValueError):
+            pass
+        return cast(BinaryIO, PrefixedRaw(src.buf, self._f))
 
     @staticmethod
     def _chained(

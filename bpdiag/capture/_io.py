@@ -585,6 +585,53 @@ def hexbytes(data: bytes) -> str:
     return data.hex(" ") if data else "nothing"
 
 
+class EndOnError(io.RawIOBase):
+    """A raw binary stream that ends where reading ``f`` fails, with a problem saying where
+    and why (a text reader then keeps what it read before, as the binary readers do), or
+    where ``failed`` says an earlier read of it failed (the sniff that read its head)."""
+
+    def __init__(
+        self, f: BinaryIO, problems: list[Problem], layer: Stage, failed: str | None = None
+    ) -> None:
+        super().__init__()
+        self._f = f
+        self._problems = problems
+        self._layer = layer
+        self._failed = failed
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(b).cast("B")
+        try:
+            data = self._f.read(len(view))
+        except OSError as exc:
+            self._failed, data = exc.strerror or str(exc), b""
+        if not data:
+            if self._failed is not None:
+                self._problems.append(
+                    Problem(
+                        None,
+                        self._offset,
+                        f"reading the file failed ({self._failed}); the rest of the file is "
+                        "not read",
+                        self._layer,
+                        ProblemKind.READ_ERROR,
+                    )
+                )
+                self._failed = None
+            return 0
+        view[: len(data)] = data
+        self._offset += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
 class PrefixedRaw(io.RawIOBase):
     """A raw binary stream that returns ``prefix`` first, then what ``f`` reads: bytes sniffed
     from a pipe (which cannot seek back) are read again through it."""

@@ -10,6 +10,10 @@
   log and whose first bytes are a format bpdiag reads.  Each is one input, named
   ``zip-path:entry-name``.  When none is inside, the main text (``bugreport-*.txt``, named
   by ``main_entry.txt``) is read for its btsnooz section.
+- Any other zip (a user's own): every entry whose content is a capture, whatever its name.
+- A tar, plain or compressed (``bpdiag.capture.compressed``): every member whose content is
+  a capture, read in one pass as the archive streams.
+- A compressed zip or capture: the same, as it decompresses.
 
 Bounds: at most ``MAX_ENTRIES`` entries are listed and ``MAX_LOGS`` logs analysed; an
 entry that declares more than ``MAX_RATIO`` times its compressed size and over
@@ -23,16 +27,18 @@ import os
 import re
 import shutil
 import sys
+import tarfile
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from bpdiag.capture import Capture, format_of
 from bpdiag.capture._open import open_regular
-from bpdiag.capture.record import Problem
+from bpdiag.capture.compressed import READABLE, Decompressing, compression_of
+from bpdiag.capture.record import Problem, ProblemKind
 from bpdiag.errors import Stage, UnreadableCapture
 
 MAX_ENTRIES = 100_000
@@ -62,10 +68,13 @@ class Input:
     name: str
     capture: Capture
     problems: list[Problem] = field(default_factory=list)
+    after: list[Problem] = field(default_factory=list)
+    """What the archive showed wrong after this input was handed out (a tar cut or damaged
+    past its last whole capture): told with this input, the last one."""
 
 
 class _ZipEntry(io.RawIOBase):
-    """A zip entry read as a raw stream; zip damage becomes ``OSError`` (which the readers
+    """A zip or tar entry read as a raw stream; damage becomes ``OSError`` (which the readers
     turn into a problem and keep what they read before it)."""
 
     def __init__(self, f: BinaryIO) -> None:
@@ -78,8 +87,8 @@ class _ZipEntry(io.RawIOBase):
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
             data = self._f.read(len(b))
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-            raise OSError(f"the zip entry is damaged: {exc or type(exc).__name__}") from None
+        except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, ValueError) as exc:
+            raise OSError(f"the archive entry is damaged: {exc or type(exc).__name__}") from None
         memoryview(b).cast("B")[: len(data)] = data
         return len(data)
 
@@ -102,6 +111,28 @@ def _spool_stdin() -> tuple[str, bytes, BinaryIO]:
     return "-", head, PrefixedRaw(head, raw)  # type: ignore[return-value]
 
 
+def _peek(f: BinaryIO, n: int = _SNIFF) -> tuple[bytes, BinaryIO]:
+    """The first ``n`` bytes of ``f`` (fewer if it ends or fails), and the stream that reads
+    them again, then the rest."""
+    from bpdiag.capture._io import PrefixedRaw
+
+    head = b""
+    try:
+        while len(head) < n:
+            more = f.read(n - len(head))
+            if not more:
+                break
+            head += more
+    except OSError:
+        pass  # read again through the stream, the failure becomes the reader's problem
+    return head, PrefixedRaw(head, f)  # type: ignore[return-value]
+
+
+def _is_tar(head: bytes) -> bool:
+    """A POSIX ustar or GNU tar archive: the magic at offset 257 of its first header."""
+    return head[257:262] == b"ustar"
+
+
 def open_inputs(path: str | os.PathLike[str]) -> Iterator[Input]:
     """The captures in ``path`` (see the module docstring), opened one at a time.
 
@@ -110,28 +141,119 @@ def open_inputs(path: str | os.PathLike[str]) -> Iterator[Input]:
     name = os.fsdecode(path)
     if name == "-":
         _, head, stream = _spool_stdin()
-        if format_of(head) == "zip":
+    else:
+        try:
+            with open_regular(name) as f:  # a FIFO or device is refused, not waited on
+                head = f.read(_SNIFF)
+        except (OSError, UnreadableCapture):
+            head = b""  # Capture says what is wrong
+        stream = None
+    kind = compression_of(head)
+    if format_of(head) != "zip" and kind not in READABLE and not _is_tar(head):
+        yield Input(name, Capture(name, stream))  # a capture (a compressed one is read by
+        return  # Capture as it inflates)
+    if stream is None:
+        try:
+            stream = open_regular(name)
+        except OSError as exc:
+            raise UnreadableCapture(f"cannot be opened: {exc.strerror or exc}") from None
+    with stream:
+        if kind in READABLE:  # a compressed zip or tar (capture.tar.gz)?
+            head, stream = _peek(cast(BinaryIO, Decompressing(stream, kind)))
+            if format_of(head) != "zip" and not _is_tar(head):
+                yield Input(name, Capture(name, stream, compression=kind))
+                return
+        if _is_tar(head):
+            yield from _tar_inputs(name, stream)
+        elif name != "-" and kind is None:
+            yield from _zip_inputs(name, stream)  # a zip file seeks to its directory
+        else:  # a zip's directory is at its end: a stream is spooled to a file first
             with tempfile.TemporaryFile() as tmp:
-                shutil.copyfileobj(stream, tmp, 1 << 20)
+                try:
+                    shutil.copyfileobj(stream, tmp, 1 << 20)
+                except OSError as exc:
+                    raise UnreadableCapture(f"cannot be read: {exc}") from None
                 tmp.seek(0)
-                yield from _zip_inputs("-", tmp)
-            return
-        yield Input("-", Capture("-", stream))
-        return
+                yield from _zip_inputs(name, tmp)
+
+
+def _is_capture(head: bytes) -> bool:
+    fmt = format_of(head)
+    return fmt is not None and fmt != "zip"
+
+
+def _tar_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
+    """Every member of a tar archive that is a capture (by its content), read in one pass
+    as the archive streams (a member is analysed before the next is read)."""
+    notes: list[Problem] = []
+    found = looked = 0
+    last: Input | None = None
     try:
-        with open_regular(name) as f:  # a FIFO or device is refused, not waited on
-            head = f.read(_SNIFF)
-    except (OSError, UnreadableCapture):
-        head = b""  # Capture says what is wrong
-    if format_of(head) != "zip":
-        yield Input(name, Capture(name))
-        return
+        tf = tarfile.open(fileobj=f, mode="r|")  # noqa: SIM115  (closed with f)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise UnreadableCapture(f"is a damaged tar archive ({exc})") from None
     try:
-        zf_file = open_regular(name)
-    except OSError as exc:
-        raise UnreadableCapture(f"cannot be opened: {exc.strerror or exc}") from None
-    with zf_file:
-        yield from _zip_inputs(name, zf_file)
+        for member in tf:
+            if not member.isfile():
+                continue
+            looked += 1
+            if looked > MAX_ENTRIES or found >= MAX_LOGS:
+                notes.append(_limit_note(looked, found))
+                break
+            entry = tf.extractfile(member)
+            if entry is None:
+                continue
+            head, stream = _peek(cast(BinaryIO, _ZipEntry(entry)))  # type: ignore[arg-type]
+            if not _is_capture(head) and compression_of(head) not in READABLE:
+                if _LOG_NAME.search(member.name):
+                    notes.append(_not_capture(member.name, head))
+                continue
+            label = f"{name}:{member.name}"
+            try:
+                cap = Capture(label, stream)
+            except UnreadableCapture as exc:
+                notes.append(Problem(None, None, f"{member.name}: {exc}", Stage.ZIP))
+                continue
+            found += 1
+            last = Input(label, cap, notes)
+            yield last
+            notes = []
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        if last is None:
+            raise UnreadableCapture(f"is a damaged tar archive ({exc})") from None
+        # the captures before the damage were analysed; what came after them is not known
+        last.after.append(
+            Problem(
+                None,
+                None,
+                f"the tar archive is damaged after {last.name} ({exc}): any capture after it "
+                "is not read",
+                Stage.ZIP,
+                ProblemKind.READ_ERROR,
+            )
+        )
+        return
+    if not found:
+        detail = "; ".join(p.message for p in notes)
+        raise UnreadableCapture(
+            f"is a tar archive with no capture bpdiag reads ({looked} files looked at)"
+            + (f": {detail}" if detail else "")
+        )
+
+
+def _limit_note(looked: int, found: int) -> Problem:
+    return Problem(
+        None,
+        None,
+        f"the archive holds more: {found} captures analysed of the first {looked} files "
+        f"(at most {MAX_LOGS} captures, {MAX_ENTRIES} files); the rest is not looked at",
+        Stage.ZIP,
+    )
+
+
+def _not_capture(entry: str, head: bytes) -> Problem:
+    what = "is empty" if not head else f"is no capture format (first bytes {head[:8].hex(' ')})"
+    return Problem(None, None, f"{entry}: {what}; skipped", Stage.ZIP)
 
 
 def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
@@ -153,21 +275,31 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                 )
             )
             infos = infos[:MAX_ENTRIES]
-        candidates = [i for i in infos if not i.is_dir() and _LOG_NAME.search(i.filename)]
-        if len(candidates) > MAX_LOGS:
-            notes.append(
-                Problem(
-                    None,
-                    None,
-                    f"the zip holds {len(candidates)} entries named like HCI logs; the first "
-                    f"{MAX_LOGS} are analysed",
-                    Stage.ZIP,
-                )
-            )
-            candidates = candidates[:MAX_LOGS]
-        # Sniff every candidate first, so that what is wrong with any of them reaches the
+        main = _main_text(zf, infos)
+        files = [i for i in infos if not i.is_dir()]
+        named = [i for i in files if _LOG_NAME.search(i.filename)]
+        # A bug report holds thousands of files and names its HCI logs (AOSP): those are
+        # read.  Any other zip (a user's own) is read by content: every file that is a
+        # capture, the ones named like HCI logs first.
+        if main is None:
+            named += [i for i in files if not _LOG_NAME.search(i.filename)]
+        # Sniff the candidates first, so that what is wrong with any of them reaches the
         # first analysis (one entry at a time is open, 4 KiB read from each).
-        logs = [i for i in candidates if _sniff_entry(zf, i, notes)]
+        logs: list[zipfile.ZipInfo] = []
+        for i in named:
+            if len(logs) >= MAX_LOGS:
+                notes.append(
+                    Problem(
+                        None,
+                        None,
+                        f"the zip holds more than {MAX_LOGS} captures; the first {MAX_LOGS} "
+                        "are analysed",
+                        Stage.ZIP,
+                    )
+                )
+                break
+            if _sniff_entry(zf, i, notes, quiet=main is None and not _LOG_NAME.search(i.filename)):
+                logs.append(i)
         found = False
         for info in logs:
             inp = _open_entry(zf, name, info, notes)
@@ -177,7 +309,6 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                 yield inp
         if found:
             return
-        main = _main_text(zf, infos)
         if main is not None:
             inp = _open_entry(zf, name, main, notes)
             if inp is not None:
@@ -185,8 +316,8 @@ def _zip_inputs(name: str, f: BinaryIO) -> Iterator[Input]:
                 return
         detail = "; ".join(p.message for p in notes)
         raise UnreadableCapture(
-            "is a zip with no HCI log bpdiag reads (no btsnoop_hci.log, btsnooz_hci.log or "
-            "bug report text with a BTSNOOP_LOG_SUMMARY section)"
+            "is a zip with no capture bpdiag reads (no btsnoop_hci.log, btsnooz_hci.log, "
+            "other capture file or bug report text with a BTSNOOP_LOG_SUMMARY section)"
             + (f": {detail}" if detail else "")
         )
 
@@ -211,8 +342,11 @@ def _main_text(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> zipfile.Zip
     return None
 
 
-def _sniff_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem]) -> bool:
-    """Whether ``info``'s first bytes are a capture format (not a zip); if not, a note."""
+def _sniff_entry(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem], quiet: bool = False
+) -> bool:
+    """Whether ``info``'s first bytes are a capture format (not a zip), or a compressed
+    one; if not, a note (unless ``quiet``: a file of a user's zip not named like a log)."""
     if _bomb(info, notes):
         return False
     try:
@@ -221,12 +355,11 @@ def _sniff_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, notes: list[Problem
     except _ZIP_ERRORS as exc:
         notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", Stage.ZIP))
         return False
-    fmt = format_of(head)
-    if fmt is None or fmt == "zip":
-        what = "is empty" if not head else f"is no capture format (first bytes {head[:8].hex(' ')})"
-        notes.append(Problem(None, None, f"{info.filename}: {what}; skipped", Stage.ZIP))
-        return False
-    return True
+    if _is_capture(head) or compression_of(head) in READABLE:
+        return True
+    if not quiet:
+        notes.append(_not_capture(info.filename, head))
+    return False
 
 
 def _bomb(info: zipfile.ZipInfo, notes: list[Problem]) -> bool:

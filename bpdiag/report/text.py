@@ -371,7 +371,8 @@ def write_text(
 def text_lines(analysis: Diagnosed, show_keys: bool = False) -> Iterator[str]:
     """The lines of the full human report, as they are produced."""
     cap = analysis.capture
-    yield f"{cap.path}: {cap.format}, {cap.link_type_name}, {cap.records} records"
+    packed = f" ({cap.compression}-compressed)" if cap.compression else ""
+    yield f"{cap.path}: {cap.format}{packed}, {cap.link_type_name}, {cap.records} records"
     if analysis.problems:
         n = len(analysis.problems) + analysis.problems_dropped
         yield f"{n} problem(s) reading the capture (analysis went on):"

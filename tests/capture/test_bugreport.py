@@ -168,15 +168,23 @@ def test_zip_without_log_reads_the_main_text(tmp_path: Path) -> None:
 
 
 def test_zip_with_hundreds_of_entries(tmp_path: Path) -> None:
+    """Junk named like logs is skipped with a note each; other files are looked at quietly;
+    at most 32 captures are analysed, and the first analysis says so."""
+    log = (CAPS / "sc_justworks_success.btsnoop").read_bytes()
     entries = {f"FS/proc/{i}/status": b"x" for i in range(500)}
     entries.update({f"FS/data/misc/bluetooth/logs/btsnoop_hci.log.{i}": b"junk" for i in range(60)})
-    entries["FS/data/misc/bluetooth/logs/btsnoop_hci.log"] = (
-        CAPS / "sc_justworks_success.btsnoop"
-    ).read_bytes()
+    entries.update({f"FS/data/log/bt/hci_snoop{i}.cfa": log for i in range(40)})
     path = tmp_path / "b.zip"
     path.write_bytes(bugreport_zip(entries))
-    with pytest.raises(UnreadableCapture, match="the first 32 are analysed"):
-        list(diagnose_inputs(path))
+    got = list(diagnose_inputs(path))
+    assert len(got) == 32
+    assert [a.capture.path for a in got] == [
+        f"{path}:FS/data/log/bt/hci_snoop{i}.cfa" for i in range(32)
+    ]
+    notes = [p.message for p in got[0].problems]
+    assert any("more than 32 captures; the first 32 are analysed" in m for m in notes)
+    assert sum("is no capture format" in m for m in notes) == 60  # the junk named like logs
+    assert not any("FS/proc" in m for m in notes)
 
 
 def test_zip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
