@@ -58,7 +58,8 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "(0a 0d 0d 0a), btmon's or hcidump's text output, BTstack's console HCI dump (CMD => "
             "/ EVT <= lines), Wireshark's packet dissection text with the bytes (tshark -V -x), "
             "Apple PacketLogger files (.pklg, not its text export) and Android bug reports (zip "
-            "or text); a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but "
+            "or text), also gzip/bzip2/xz-compressed or in a zip or tar; a stack's log "
+            "(logcat, bluetoothd, nRF Connect …) is no capture, but "
             "`bpdiag explain --file FILE` explains the errors it names",
         ),
         (
@@ -68,7 +69,7 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
             "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
             "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or "
-            "text)",
+            "text), also gzip/bzip2/xz-compressed or in a zip or tar",
         ),
         (b"btsnoop\x00", "the btsnoop file header is 16 bytes, the file has only 8"),
         (b"\xa1\xb2\xc3\xd4", "the pcap file header is 24 bytes, the file has only 4"),
