@@ -82,6 +82,16 @@ _SUB_OP = re.compile(r"\(0x([0-9a-fA-F]{1,4})\|0x([0-9a-fA-F]{1,6})\)")
 _MAX_DIGITS = 24
 _HCI_OPCODES = frozenset({MONITOR_COMMAND, MONITOR_EVENT, ACL_TX, ACL_RX})  # what btmon numbers
 _MAX_WAITING = 10000  # unnumbered records held before the first HCI record says how to number
+# A decode line as btmon words one (``SMP: Pairing Failed (0x05) len 1``, ``Reason: Unspecified
+# reason (0x08)``, ``Handle: 64``, ``Max encryption key size: 16``, ``Address: …``): read as
+# the record's own when a paste lost all of its indentation (a forum that strips leading
+# spaces), never after indented ones.
+_FLAT = re.compile(
+    r"[A-Z][\w ./:,|&'()+-]{0,80}?"
+    r"(?:\(0x[0-9a-fA-F]+(?:\|0x[0-9a-fA-F]+)?\)(?: (?:len|ncmd|plen|dlen) \d+)?"
+    r"|: (?:-?\d+(?:\.\d+)?(?: [a-z]+)?|0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}"
+    r"|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}(?: \(.*\))?))"
+)
 _MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
 
@@ -514,6 +524,7 @@ class _Block:
     indent: int
     detail: list[str] = field(default_factory=list)
     elided_at: int = 0  # the line of an elision ("[...]") between this record and the last
+    flat: bool = False  # its decode lines lost their indentation (``_FLAT``)
 
 
 class BtmonTextReader:
@@ -597,12 +608,23 @@ class BtmonTextReader:
                 if joined is not None and joined.time is not None:
                     block.header = joined
                     continue
-            if indent <= block.indent and self._continues(text, pending_len, block, pending):
-                if pending is not None:
-                    pending = pending + " " + text
-                    pending_len = 0
-                    continue
-            elif indent > block.indent:
+            # a record whose decode lines lost their indentation: each such line its own
+            flat = (
+                indent <= block.indent
+                and (block.flat or (not block.detail and pending is None))
+                and _FLAT.fullmatch(text) is not None
+            )
+            if (
+                not flat
+                and indent <= block.indent
+                and pending is not None
+                and self._continues(text, pending_len, block, pending)
+            ):
+                pending = pending + " " + text
+                pending_len = 0
+                continue
+            if indent > block.indent or flat:
+                block.flat = block.flat or flat
                 flush()
                 pending = text
                 pending_len = len(rest)

@@ -240,6 +240,10 @@ SHAPES: dict[str, Shape] = {
     "lost_marks": lost_marks,
     "lost_marks_quoted": lambda t: quote(1)(lost_marks(t)),
     "inline_code_quoted_wrapped": lambda t: quote(1)(wrap72(inline_code(t))),
+    # a forum that strips leading spaces: every decode line starts where its header does
+    "flattened": flattened,
+    "flattened_prose_quoted": lambda t: quote(1)(flattened(prose(t))),
+    "flattened_wrapped": lambda t: wrap72(flattened(t)),
 }
 
 

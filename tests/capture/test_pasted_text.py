@@ -611,3 +611,24 @@ def test_hcidump_text_cut_inside_its_last_record_says_so(name: str, tmp_path: Pa
             "truncated",
         )
     ]
+
+
+def test_a_record_pasted_without_indentation_among_prose(tmp_path: Path) -> None:
+    """A forum that strips leading spaces: btmon's decode lines start where the header does,
+    between the poster's sentences.  They are the record's (btmon's words); the prose after
+    them is not."""
+    p = write(
+        tmp_path,
+        b"Pairing from the Pi always ends like this:\n"
+        b"> ACL Data RX: Handle 64 flags 0x02 dlen 6 #20 [hci0] 26.420475\n"
+        b"SMP: Pairing Failed (0x05) len 1\n"
+        b"Reason: Unspecified reason (0x08)\n"
+        b"Status: it works from the phone, see the other log\n"
+        b"Any idea what is wrong?\n",
+        "paste.txt",
+    )
+    a = diagnose_file(p)
+    [pairing] = a.pairings
+    assert pairing.failure is not None and pairing.failure.reason == 0x08
+    assert pairing.failure.frame == 20
+    assert a.capture.records == 1
