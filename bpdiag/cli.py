@@ -203,6 +203,19 @@ def _analyze_and_report(
                 click.echo(f"=== {escape_controls(analysis.capture.path)} ===")
             write_text(analysis, sys.stdout, show_keys=show_keys)  # streamed, as --json is
         sys.stdout.flush()
+    if all(a.capture.records == 0 for a in analyses):
+        # a log of which no record could be read says nothing about the pairing: not "ok"
+        for a in analyses:
+            hint = (
+                f"; for the errors its text names: bpdiag explain --file {a.capture.path}"
+                if a.capture.format.endswith("-text")
+                else ""
+            )
+            click.echo(
+                f"bpdiag: {a.capture.path}: no record could be read; nothing was analysed{hint}",
+                err=True,
+            )
+        sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FAILED if any(_fails(a, fail_on) for a in analyses) else EXIT_OK)
 
 

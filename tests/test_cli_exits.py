@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,32 @@ def test_a_full_disk_is_an_output_error(command: list[str]) -> None:
         )
     assert proc.returncode == EXIT_OUTPUT
     assert proc.stderr.strip() == "bpdiag: cannot write the output: No space left on device"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_input_of_which_nothing_could_be_read_is_not_ok(tmp_path: Path, as_json: bool) -> None:
+    """A text log whose only record bpdiag cannot take, and a btsnoop holding no record:
+    nothing was analysed, so not 0 ("no failure found") — 2, the report printed all the
+    same, saying so (a CI job must not pass on a log it could not read)."""
+    from tests.helpers import bpdiag_in_process
+
+    text = tmp_path / "forum.txt"
+    text.write_text(
+        "> HCI Event: Vendor (0xff) plen 4  #7 [hci0] 1.000\n"
+        "        Data: 01020304\n"
+        "Pairing failed, see above.\n"
+    )
+    empty = tmp_path / "empty.btsnoop"
+    empty.write_bytes(CAPTURE.read_bytes()[:16])  # the file header, no record
+    for path, hint in ((text, True), (empty, False)):
+        args = ["analyze", *(["--json"] if as_json else []), str(path)]
+        r = bpdiag_in_process(*args)
+        assert r.returncode == 2, (path, r.stdout, r.stderr)
+        assert r.stderr.startswith(f"bpdiag: {path}: no record could be read; nothing was")
+        assert ("bpdiag explain --file" in r.stderr) == hint
+        if as_json:
+            assert json.loads(r.stdout)["capture"]["records"] == 0
+        else:
+            assert "nothing was analysed: this says nothing about whether pairing" in r.stdout
+    # one record read, none of it about pairing: that is an answer (0)
+    assert bpdiag_in_process("analyze", str(CAPTURE)).returncode == 0

@@ -458,7 +458,13 @@ def text_lines(analysis: Diagnosed, show_keys: bool = False) -> Iterator[str]:
         yield from _render_findings(loose, "  ")
     if shown == 0:
         yield ""
-        yield "No pairing, encryption or ATT error was found in this capture."
+        if analysis.capture.records == 0:
+            yield (
+                "No record of this input could be read (see the problems above), so nothing "
+                "was analysed: this says nothing about whether pairing worked."
+            )
+        else:
+            yield "No pairing, encryption or ATT error was found in this capture."
 
 
 __all__ = ["error_name", "explain_pairing", "render_pairing", "render_text"]
