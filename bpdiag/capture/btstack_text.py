@@ -26,7 +26,9 @@ there).
 
 What terminals and pastes do to it is undone: Segger's RTT Viewer ``00> `` prefix, mail
 quoting, CRLF, colour, a hex line wrapped onto the next lines (appended while the packet's
-own length field asks for more bytes).  An elision line (``[...]``, ``...``) is a Problem of
+own length field asks for more bytes), the packet's length printed before its bytes by some
+ports (``EVT <= (6)0f 04 …``: one that disagrees with the bytes is a Problem) and a ``:``
+left after them.  An elision line (``[...]``, ``...``) is a Problem of
 kind ``missing`` before the next record: the rules claim nothing it could contradict.  A
 packet shorter than its length field says is kept cut short (``Record.orig_length``), with
 a Problem, as is one that BTstack's
@@ -76,6 +78,9 @@ _LINE = re.compile(
     r"|LOG -- (?P<log>.*))"
 )
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2} ?)+")
+# Some ports print the packet's length before its bytes, ``EVT <= (6)0f 04 01 01 35 0c``, and
+# a console may leave a ``:`` after them.
+_COUNTED = re.compile(r"\((\d{1,5})\) ?(.*?)[ \t]*:?[ \t]*$")
 _CUT_NOTE = re.compile(r"(ACL|SCO|ISO) (in|out), size (\d{1,6})$")  # HCI_DUMP_STDOUT_MAX_SIZE_*
 _MAX_NOTE = 1024
 
@@ -201,6 +206,9 @@ class BtstackTextReader:
                 pending = None
             log = m.group("log")
             hexpart = (m.group("hex") or "").strip()
+            counted = _COUNTED.fullmatch(hexpart) if hexpart.startswith("(") else None
+            if counted is not None:
+                hexpart = counted.group(2)
             if log is None and (not hexpart or not _HEX.fullmatch(hexpart)):
                 # no record, so no frame number (create_packet_log.py dumps none either)
                 self.problems.append(
@@ -241,6 +249,17 @@ class BtstackTextReader:
             opcode, direction = _KINDS[m.group("kind")]
             pending = _Packet(frame, last_time, opcode, direction, lineno, offset)
             pending.data += bytes.fromhex(hexpart.replace(" ", ""))
+            if counted is not None and int(counted.group(1)) != len(pending.data):
+                self.problems.append(
+                    Problem(
+                        frame,
+                        offset,
+                        f"line {lineno} ({m.group('kind')}): the line says {counted.group(1)} "
+                        f"bytes and shows {len(pending.data)}; the bytes shown are read",
+                        LAYER,
+                        ProblemKind.BAD_LENGTH,
+                    )
+                )
             packets += 1
         if pending is not None:
             yield from self._finish(pending)

@@ -255,3 +255,33 @@ def test_a_pairing_response_after_phase_2_is_out_of_order(tmp_path: Path, mark: 
     assert len(found) == (0 if mark else 1)
     if not mark:
         assert "came after phase 2 had begun (Pairing Confirm #" in found[0].detail
+
+
+@pytest.mark.parametrize("capture", CAPTURES[:8], ids=lambda p: p.stem)
+def test_lines_that_print_the_packet_length_first(tmp_path: Path, capture: Path) -> None:
+    """A port that prints each packet's length before its bytes, ``EVT <= (6)0f 04 …``,
+    and a console that leaves a ``:`` after them: the same story."""
+    import re
+
+    plain = btstack_text(read_btsnoop_h4(capture), "none")
+    counted = re.sub(
+        r"^((?:CMD|EVT|ACL) (?:=>|<=)) (.*?) ?$",
+        lambda m: f"{m.group(1)} ({len(m.group(2).split())}){m.group(2).lower()} : \t",
+        plain,
+        flags=re.M,
+    )
+    assert counted != plain
+    text = tmp_path / "console.txt"
+    text.write_text(counted)
+    assert _story(text, times=False) == _story(capture, times=False)
+    assert not [p for p in diagnose_file(text).problems if p.layer == "btstack-text"]
+
+
+def test_a_length_that_disagrees_with_the_bytes_is_a_problem(tmp_path: Path) -> None:
+    text = tmp_path / "console.txt"
+    text.write_text("EVT <= (9)0e 04 01 03 0c 00\n")
+    with open_capture(text) as cap:
+        [rec] = list(cap)
+        [p] = cap.problems
+    assert p.kind == ProblemKind.BAD_LENGTH and "says 9 bytes and shows 6" in p.message
+    assert rec.payload == bytes.fromhex("0e0401030c00")
