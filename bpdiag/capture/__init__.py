@@ -202,6 +202,8 @@ class Capture(Closing):
             self._f = cast(BinaryIO, Decompressing(self._rewound(src), kind))
             return self._open()
         fmt = format_of(head)
+        if fmt is None and head[257:262] == b"ustar":
+            fmt = "tar"  # (open_inputs reads the captures in it)
         if fmt is None or fmt in _TEXT_FORMATS:
             from bpdiag.capture.text_formats import (
                 scan_text_format,
@@ -243,9 +245,11 @@ class Capture(Closing):
                     'its Info column: bpdiag explain "…")'
                 )
             raise _unknown_format(head)
-        if fmt == "zip":
+        if fmt in ("zip", "tar"):
+            what = "a zip archive (an Android bug report?)" if fmt == "zip" else "a tar archive"
             raise UnreadableCapture(
-                "is a zip archive (an Android bug report?): open it with open_inputs"
+                f"is {what}: `bpdiag analyze` and `bpdiag dump` read every capture in it; "
+                "for this, extract one capture from it first"
             )
         self.format = fmt
         if fmt in _TEXT_FORMATS:

@@ -296,3 +296,14 @@ def test_damaged_compressed_inputs_never_raise(
                     assert all(p.message and p.layer for p in cap.problems)
         except UnreadableCapture as exc:
             assert str(exc) and "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("mode", ["zip", "w", "w:gz"])
+def test_a_command_that_reads_one_capture_says_what_an_archive_is(
+    tmp_path: Path, mode: str
+) -> None:
+    path = tmp_path / "logs"
+    path.write_bytes(_zip(MEMBERS) if mode == "zip" else _tar(MEMBERS, mode))
+    what = "zip archive" if mode == "zip" else "tar archive"
+    with pytest.raises(UnreadableCapture, match=f"is a {what}.*`bpdiag analyze`.*extract one"):
+        open_capture(path)
