@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import sys
@@ -89,24 +90,39 @@ class FileClock:
             self.cache.set(FILE_SECONDS, known)
 
 
+# Each file's seconds in one whole run from a fresh clone (no pytest, mypy or tshark cache,
+# as CI runs), for the files pytest's cache has no figure for: all of them in a fresh clone.
+# Only the order the files are handed out in depends on it.  Refreshed from such a run's
+# .pytest_cache/v/bpdiag/file-seconds, rounded to 0.1 s.
+FRESH_CHECKOUT_SECONDS = ROOT / "tests" / "file_seconds.json"
+
+
 def _file_seconds(config: pytest.Config) -> dict[str, float]:
+    """Each test file's seconds: in the last run that ran it (pytest's cache), else in the
+    fresh checkout's run (``FRESH_CHECKOUT_SECONDS``)."""
+    try:
+        fresh = json.loads(FRESH_CHECKOUT_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        fresh = {}
     cache = getattr(config, "cache", None)
-    if cache is None:
-        return {}
-    known = cache.get(FILE_SECONDS, {})
-    return known if isinstance(known, dict) else {}
+    known = cache.get(FILE_SECONDS, {}) if cache is not None else {}
+    return {
+        **(fresh if isinstance(fresh, dict) else {}),
+        **(known if isinstance(known, dict) else {}),
+    }
 
 
 def _schedule_by_time(config: pytest.Config) -> None:
-    """On the xdist controller: record the files' times, and when a past run left them, hand
-    out the files in collection order (``--no-loadscope-reorder``), which
-    ``_longest_files_first`` makes longest first.  xdist's own order (most tests first) put
-    one-test files that take 20 s (mypy, a killed Dask worker) at the end of a run, where one
-    worker ran them while the other sat idle."""
-    cache = getattr(config, "cache", None)
-    if cache is None or hasattr(config, "workerinput"):
+    """On the xdist controller: record the files' times, and when a past run left them (or
+    ``FRESH_CHECKOUT_SECONDS`` has them), hand out the files in collection order
+    (``--no-loadscope-reorder``), which ``_longest_files_first`` makes longest first.
+    xdist's own order (most tests first) put one-test files that take 20 s (mypy, a killed
+    Dask worker) at the end of a run, where one worker ran them while the other sat idle."""
+    if hasattr(config, "workerinput"):
         return
-    config.pluginmanager.register(FileClock(cache), "bpdiag-file-clock")
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        config.pluginmanager.register(FileClock(cache), "bpdiag-file-clock")
     if getattr(config.option, "dist", "no") in ("loadfile", "loadscope") and _file_seconds(config):
         config.option.loadscopereorder = False
 

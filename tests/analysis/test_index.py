@@ -24,38 +24,48 @@ from bpdiag.analysis.model import (
 ADDRS = ["AA:00:00:00:00:01", "AA:00:00:00:00:02", "AA:00:00:00:00:03"]
 
 
+# The fixed strategies ``analyses`` draws from, made once (made at each draw, a list given
+# to ``sampled_from`` is a new strategy that Hypothesis validates again): the same examples.
+_FLAG = st.booleans()
+_HANDLE = st.sampled_from([1, 2, 3])
+_ROLE = st.sampled_from(["central", "peripheral", None])
+_PEER = st.sampled_from([*ADDRS, None])
+_ADDRESS = st.sampled_from(ADDRS)
+_OPCODE = st.sampled_from([13, 14, 16])
+_UP_TO_10 = st.integers(0, 10)
+
+
 @st.composite
 def analyses(draw: st.DrawFn) -> Analysis:
     a = Analysis(CaptureInfo("x", "btsnoop", 1002, "H4"))
     frame = 0
     for cid in range(1, draw(st.integers(0, 12)) + 1):
         frame += draw(st.integers(1, 20))
-        est = frame if draw(st.booleans()) or cid == 1 else None
-        c = Connection(cid, ("hci", 0, draw(st.sampled_from([1, 2, 3]))), "le", frame, frame)
+        est = frame if draw(_FLAG) or cid == 1 else None
+        c = Connection(cid, ("hci", 0, draw(_HANDLE)), "le", frame, frame)
         c.established_frame = est
-        c.local_role = draw(st.sampled_from(["central", "peripheral", None]))
-        peer = Endpoint(draw(st.sampled_from([*ADDRS, None])), "public")
+        c.local_role = draw(_ROLE)
+        peer = Endpoint(draw(_PEER), "public")
         if c.local_role == "central":
             c.peripheral = peer
         else:
             c.central = peer
-        if draw(st.booleans()):
+        if draw(_FLAG):
             c.disconnect_frame = frame + draw(st.integers(1, 60))
         a.connections.append(c)
     for pid in range(1, draw(st.integers(0, 15)) + 1):
         frame += draw(st.integers(0, 5))
         cid = draw(st.integers(1, max(1, len(a.connections))))
         p = Pairing(pid, cid, frame, frames=[frame])
-        if draw(st.booleans()):
+        if draw(_FLAG):
             p.failure = Failure(0x09, "Repeated Attempts", "responder", frame + 1)
         a.pairings.append(p)
     a.connect_attempts = [
-        (draw(st.integers(0, frame + 80)), draw(st.sampled_from(ADDRS)))
-        for _ in range(draw(st.integers(0, 10)))
+        (draw(st.integers(0, frame + 80)), draw(_ADDRESS)) for _ in range(draw(_UP_TO_10))
     ]
     a.connect_attempts.sort()
-    for k in range(draw(st.integers(0, 10))):
-        a.monitor.append(MonitorEvent(k, 0.0, 0, draw(st.sampled_from([13, 14, 16])), "", {}))
+    for k in range(draw(_UP_TO_10)):
+        a.monitor.append(MonitorEvent(k, 0.0, 0, draw(_OPCODE), "", {}))
     return a
 
 

@@ -1,6 +1,10 @@
 """``bpdiag batch`` on a real ``distributed.LocalCluster`` (two worker processes on loopback):
 the Parquet rows say what ``analyze --json`` says of each file; unreadable files are rows;
-a worker killed mid-run loses and duplicates nothing; ``--resume`` skips what is done."""
+a worker killed mid-run loses and duplicates nothing; ``--resume`` skips what is done.
+
+Dask and pyarrow are imported when a test of this module first runs (``_libraries``), not
+when it is collected: every xdist worker collects every module, and only the one that runs
+this module needs them (0.7 s of CPU to import)."""
 
 from __future__ import annotations
 
@@ -11,23 +15,30 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from click.testing import CliRunner
 
-pytest.importorskip("distributed")
-pq = pytest.importorskip("pyarrow.parquet")
+from bpdiag.batch import runner
+from bpdiag.batch.runner import run_batch
+from bpdiag.cli import main
+from tests.conftest import OWN, SHARED, require_shared
 
-from click.testing import CliRunner  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
 
-from bpdiag.batch import runner  # noqa: E402
-from bpdiag.batch.runner import run_batch  # noqa: E402
-from bpdiag.cli import main  # noqa: E402
-from tests.conftest import OWN, SHARED, require_shared  # noqa: E402
+
+@pytest.fixture(scope="module", autouse=True)
+def _libraries() -> None:
+    """Skips the module where the batch extra (Dask's distributed, pyarrow) is missing."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow.parquet")
 
 
 def _cluster() -> LocalCluster:
+    from distributed import LocalCluster
+
     return LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -47,6 +58,8 @@ def cluster() -> Any:
 
 @pytest.fixture()
 def client(cluster: LocalCluster) -> Any:
+    from distributed import Client
+
     with Client(cluster) as cl:
         yield cl
 
@@ -71,6 +84,8 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def table(out: Path, name: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
     return pq.read_table(out / f"{name}.parquet").to_pylist()
 
 
@@ -188,40 +203,6 @@ def test_an_interrupted_batch_continues_with_resume(
     assert not (out / runner.PARTS).exists()
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    src = sorted(OWN.glob("*.btsnoop"))
-    d = tmp_path / "many"
-    d.mkdir()
-    for i in range(120):
-        shutil.copy(src[i % len(src)], d / f"{i:03}-{src[i % len(src)].name}")
-    out = tmp_path / "out"
-    with _cluster() as cluster, Client(cluster) as client:
-        pids = client.run(os.getpid)
-        victim = sorted(pids.values())[0]
-        killed: list[int] = []
-
-        def kill_one(done: int, total: int, failures: int) -> None:
-            if not killed and done >= 4:
-                os.kill(victim, signal.SIGKILL)
-                killed.append(victim)
-                time.sleep(0.2)
-
-        runner_chunk = runner.CHUNK_FILES
-        try:
-            runner.CHUNK_FILES = 2
-            summary = run_batch([str(d)], str(out), client=client, progress=kill_one)
-        finally:
-            runner.CHUNK_FILES = runner_chunk
-        assert killed
-    paths = [r["path"] for r in table(out, "captures")]
-    assert sorted(paths) == sorted(str(p) for p in d.iterdir())
-    assert summary.unreadable == 0
-    pairings = table(out, "pairings")
-    keys = [(r["capture"], r["connection"], r["pairing"]) for r in pairings]
-    assert len(keys) == len(set(keys))
-
-
 def test_cli_on_an_existing_cluster(cluster: LocalCluster, corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(
@@ -301,3 +282,40 @@ def test_a_bug_report_zip_is_one_row_per_hci_log(client: Client, tmp_path: Path)
         assert [r["outcome"] for r in mine] == [p["outcome"] for p in doc["pairings"]]
     again = run_batch([str(d)], str(out), client=client, resume=True)
     assert again.skipped == 1 and again.analysed_now == 0 and again.files == 2
+
+
+# Last in the module: it kills a worker of the module's cluster (its nanny starts another),
+# which saves starting a cluster of its own (3 s of a run).
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
+    client: Client, tmp_path: Path
+) -> None:
+    src = sorted(OWN.glob("*.btsnoop"))
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(120):
+        shutil.copy(src[i % len(src)], d / f"{i:03}-{src[i % len(src)].name}")
+    out = tmp_path / "out"
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    killed: list[int] = []
+
+    def kill_one(done: int, total: int, failures: int) -> None:
+        if not killed and done >= 4:
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+            time.sleep(0.2)
+
+    runner_chunk = runner.CHUNK_FILES
+    try:
+        runner.CHUNK_FILES = 2
+        summary = run_batch([str(d)], str(out), client=client, progress=kill_one)
+    finally:
+        runner.CHUNK_FILES = runner_chunk
+    assert killed
+    paths = [r["path"] for r in table(out, "captures")]
+    assert sorted(paths) == sorted(str(p) for p in d.iterdir())
+    assert summary.unreadable == 0
+    pairings = table(out, "pairings")
+    keys = [(r["capture"], r["connection"], r["pairing"]) for r in pairings]
+    assert len(keys) == len(set(keys))

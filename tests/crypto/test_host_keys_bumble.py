@@ -18,8 +18,6 @@ import asyncio
 import json
 import os
 import secrets
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +33,8 @@ from bpdiag.analysis.host_keys import load_host_keys
 from bpdiag.analysis.run import analyze_file
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.live.sim import CENTRAL_ADDRESS, PERIPHERAL_ADDRESS, Side, SimLink, encrypt, pair
-from tests.conftest import ROOT
 from tests.crypto.air import LINKTYPE_LE_LL_WITH_PHDR, EncryptedLink, l2cap, phdr, write_pcap
+from tests.helpers import bpdiag_in_process
 
 
 class RandomEdivSession(bsmp.Session):
@@ -184,17 +182,16 @@ def test_other_ediv_rand_is_not_opened_with_the_host_key(bond: Bond, tmp_path: P
 def test_cli_keys_from_decrypts_and_keeps_the_key_secret(bond: Bond, tmp_path: Path) -> None:
     air = _air(tmp_path / "air.pcap", bond, bond.ediv, bond.rand)
     out, html = tmp_path / "out.pcapng", tmp_path / "report.html"
-    base = [sys.executable, "-m", "bpdiag"]
     keys_from = ["--keys-from", str(bond.central)]
     runs = {
-        "decrypt": [*base, "decrypt", str(air), "-o", str(out), *keys_from],
-        "analyze": [*base, "analyze", str(air), "--html", str(html), "--text", *keys_from],
-        "json": [*base, "analyze", "--json", str(air), *keys_from],
-        "dump": [*base, "dump", "--json", str(air), *keys_from],
+        "decrypt": ["decrypt", str(air), "-o", str(out), *keys_from],
+        "analyze": ["analyze", str(air), "--html", str(html), "--text", *keys_from],
+        "json": ["analyze", "--json", str(air), *keys_from],
+        "dump": ["dump", "--json", str(air), *keys_from],
     }
     texts = {}
-    for name, cmd in runs.items():
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    for name, args in runs.items():
+        r = bpdiag_in_process(*args)  # all it prints, standard output and error
         assert r.returncode in (0, 1), (name, r.stderr)
         texts[name] = r.stdout + r.stderr
     texts["html"] = html.read_text()
@@ -205,7 +202,5 @@ def test_cli_keys_from_decrypts_and_keeps_the_key_secret(bond: Bond, tmp_path: P
         low = text.lower()
         assert bond.ltk.hex() not in low and bond.ltk[::-1].hex() not in low, name
     assert os.stat(out).st_mode & 0o777 == 0o600
-    shown = subprocess.run(
-        [*runs["decrypt"], "--show-keys"], capture_output=True, text=True, cwd=ROOT
-    )
+    shown = bpdiag_in_process(*runs["decrypt"], "--show-keys")
     assert bond.ltk.hex() in shown.stdout
