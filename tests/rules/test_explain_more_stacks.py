@@ -43,3 +43,71 @@ def test_a_controller_disconnect_reason_is_still_hci() -> None:
     # a stack that prints the HCI Disconnection Complete reason keeps the HCI reading
     keys = [e.key for e in explain("Disconnected from 0A:0B:0C:0D:0E:0F (public) (reason 19)")]
     assert keys == ["hci-status-0x13"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # AOSP btif_dm.cc btif_dm_auth_cmpl_evt(): BTIF_TRACE_DEBUG(" %s() Authentication fail
+        # reason %d", __func__, p_auth_cmpl->fail_reason) — the HCI status, in decimal
+        (
+            "03-04 05:06:07.890  1200  1250 D bt_btif : btif_dm_auth_cmpl_evt() "
+            "Authentication fail reason 19",
+            "android-btif-auth-fail-19",
+        ),
+        (
+            "bt_btif: btif_dm_auth_cmpl_evt() Authentication fail reason 5",
+            "android-btif-auth-fail-5",
+        ),
+        # ESP-IDF's Bluedroid copy of the same function
+        (
+            "E (100) BT_BTC:  btc_dm_auth_cmpl_evt() Authentication fail reason 6",
+            "android-btif-auth-fail-6",
+        ),
+        # Bluedroid's tSMP_STATUS names for the spec's reasons (smp_api_types.h / smp_api.h)
+        ("bt_smp  : SMP_PAIR_NOT_SUPPORT sec_level:0x0", "bluedroid-smp-pair-not-support"),
+        ("smp_proc_pair_fail: status=SMP_CONFIRM_VALUE_ERR", "bluedroid-smp-confirm-value-err"),
+        ("SMP_PAIR_FAIL_UNKNOWN", "bluedroid-smp-pair-fail-unknown"),
+        # ESP-IDF btu_hcif.c btu_hcif_disconnection_comp_evt(): the HCI Disconnection reason
+        ("W (106446) BT_HCI: hcif disc complete: hdl 0x0, rsn 0x3e", "bluedroid-hcif-disc-0x3e"),
+        (
+            "W (2000) BT_HCI: hcif disc complete: hdl 0x81, rsn 0x8 dev_find 1",
+            "bluedroid-hcif-disc-0x08",
+        ),
+        # Arduino-ESP32 BLESecurityCallbacks::onAuthenticationComplete(esp_ble_auth_cmpl_t):
+        # the fail_reason is ESP-IDF's (BTA_DM_AUTH_FAIL_BASE 77 + SMP 0x04)
+        ("onAuthenticationComplete -> fail 81", "esp-auth-smp-81"),
+    ],
+)
+def test_bluedroid_and_android_numbers_read_as_their_stack_defines(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
+
+
+def test_android_auth_fail_reason_is_the_hci_status_in_decimal() -> None:
+    [e] = explain("btif_dm_auth_cmpl_evt() Authentication fail reason 19")
+    assert "HCI 0x13 Remote User Terminated Connection" in e.source
+    assert "not an SMP reason" in e.meaning and "btif_dm.cc" in e.cite
+
+
+def test_bluedroid_smp_name_carries_the_reason_causes() -> None:
+    [e] = explain("SMP_PAIR_NOT_SUPPORT")
+    assert "pairing-not-supported" in [c.finding for c in e.causes]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the words without the stack's function, tag or symbol
+        "I keep getting authentication fail reason 19 on my phone",
+        "the pair is not supported, rsn 0x3e maybe?",
+        "onAuthenticationComplete is never called",
+        # a reason btif_dm_auth_cmpl_evt() does not print (it logs only the auth failures)
+        "btif_dm_auth_cmpl_evt() Authentication fail reason 8",
+        # Bumble's and Zephyr's own spellings stay theirs
+        "BT_SMP_ERR_PAIRING_NOTSUPP",
+        "BTA_DM_AUTH_SMP_PAIR_NOT_SUPPORT",
+    ],
+)
+def test_prose_and_other_spellings_are_not_bluedroid(text: str) -> None:
+    keys = [e.key for e in explain(text)]
+    assert not [k for k in keys if k.startswith(("android-btif", "bluedroid-"))], keys
