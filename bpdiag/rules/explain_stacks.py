@@ -231,6 +231,31 @@ def _bluedroid_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values(values, _reason_causes(smp, reason))
 
 
+def _ti_gapbond(row: Table, smp: Smp) -> Iterator[_Values]:
+    reason = row.integer("smp")
+    values = {"reason_name": error_name(reason), "note": row.text("note", "")}
+    yield _Values(values, _reason_causes(smp, reason))
+
+
+def _cypress_auth_failed(row: Table, smp: Smp) -> Iterator[_Values]:
+    if "smp" in row:  # one of the spec's reasons, numbered as SMP numbers it
+        reason = row.integer("smp")
+        if row.integer("code") != reason:
+            raise TableError(f"{row.where}: code is not smp {reason}")
+        meaning = (
+            f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
+            "either side (the event does not say which)"
+        )
+        yield _Values({"meaning": meaning}, _reason_causes(smp, reason))
+    else:
+        yield _Values({})
+
+
+def _windows_hresult(row: Table, smp: Smp) -> Iterator[_Values]:
+    hresult = row.integer("hresult")
+    yield _Values({"signed": hresult - (1 << 32) if hresult >= 1 << 31 else hresult})
+
+
 def _row_only(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({})
 
@@ -254,6 +279,9 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "android_btif_auth": _android_btif_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,
+    "ti_gapbond": _ti_gapbond,
+    "cypress_auth_failed": _cypress_auth_failed,
+    "windows_hresult": _windows_hresult,
 }
 
 

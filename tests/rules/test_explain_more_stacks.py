@@ -111,3 +111,78 @@ def test_bluedroid_smp_name_carries_the_reason_causes() -> None:
 def test_prose_and_other_spellings_are_not_bluedroid(text: str) -> None:
     keys = [e.key for e in explain(text)]
     assert not [k for k in keys if k.startswith(("android-btif", "bluedroid-"))], keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # TI BLE-Stack gapbondmgr.h: the pairing state callback (connHandle, state, status),
+        # state GAPBOND_PAIRING_STATE_COMPLETE 0x01 with an SMP_PAIRING_FAILED_* status
+        (
+            "12.345 0x20001000: pairStateCB(): connHandle=1, state=1, status=4",
+            "ti-smp-pairing-failed-0x04",
+        ),
+        (
+            "SimplePeripheral_processPairState: state = 1, status = 0x08",
+            "ti-smp-pairing-failed-0x08",
+        ),
+        ("Pairing fail: SMP_PAIRING_FAILED_NOT_SUPPORTED", "ti-smp-pairing-failed-0x05"),
+        # Cypress CYBLE_EVT_GAP_AUTH_FAILED with a CYBLE_GAP_AUTH_FAILED_REASON_T
+        ("CYBLE_EVT_GAP_AUTH_FAILED, reason: 0x5", "cypress-gap-auth-error-0x05"),
+        ("EVT_GAP_AUTH_FAILED, reason: CONFIRM_VALUE_NOT_MATCH", "cypress-gap-auth-error-0x04"),
+        ("CYBLE_EVT_AUTH_FAILED: 8", "cypress-gap-auth-error-0x08"),
+        ("CYBLE_GAP_AUTH_ERROR_LINK_DISCONNECTED", "cypress-gap-auth-error-0x18"),
+        # Windows HRESULTs as WinRT raises them and Python prints them
+        (
+            "OSError: [WinError -2147023673] The operation was canceled by the user",
+            "windows-hresult-0x800704c7",
+        ),
+        ("pairing raised HRESULT 0x800704C7", "windows-hresult-0x800704c7"),
+        ("[WinError -2147483629] The object has been closed", "windows-hresult-0x80000013"),
+        # Android btif_dm_get_smp_config(): no PTS override in bt_stack.conf, not a failure
+        (
+            "bt_btif_dm: btif_dm_get_smp_config: SMP pairing options not found in stack "
+            "configuration",
+            "android-btif-no-pts-smp-options",
+        ),
+    ],
+)
+def test_other_stacks_codes_under_their_own_names(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
+
+
+def test_ti_unspecified_says_what_gapbondmgr_documents() -> None:
+    [e] = explain("SMP_PAIRING_FAILED_UNSPECIFIED")
+    assert "encryption failed to start" in e.meaning and "gapbondmgr.h" in e.cite
+    [e] = explain("CYBLE_GAP_AUTH_ERROR_AUTHENTICATION_TIMEOUT")
+    assert "timed out" in e.meaning and "pairing-incomplete" in [c.finding for c in e.causes]
+
+
+def test_an_android_note_that_is_no_failure_says_so() -> None:
+    [e] = explain("btif_dm_get_smp_config: SMP pairing options not found in stack configuration")
+    assert "not a failure" in e.source and not e.causes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the callback's words or numbers without its context, or another state
+        "state=1, status=8",
+        "pairStateCB(): connHandle=0, state=0, status=0",  # STARTED, SUCCESS
+        "the auth failed: 8 times",
+        "Windows said the operation was canceled by the user",
+        "error 0x800704C8",
+    ],
+)
+def test_other_stacks_words_without_context_do_not_match(text: str) -> None:
+    keys = [e.key for e in explain(text)]
+    assert not [k for k in keys if k.startswith(("ti-", "cypress-", "windows-hresult"))], keys
+
+
+def test_a_cypress_row_must_keep_the_smp_number() -> None:
+    from bpdiag.rules.explain_stacks import _cypress_auth_failed
+    from bpdiag.rules.tables import Table, TableError
+
+    row = Table("cypress_auth_failed.rows[0]", {"code": 2, "name": "X", "smp": 1})
+    with pytest.raises(TableError, match="code is not smp 1"):
+        list(_cypress_auth_failed(row, {}))
