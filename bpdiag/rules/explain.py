@@ -609,7 +609,8 @@ def _numbered_failure_entries() -> tuple[Explanation, ...]:
 
 def _disconnect_entries() -> tuple[Explanation, ...]:
     """btmgmt's (and bluetoothctl's mgmt menu's) ``hci0 ADDR type LE Public disconnected
-    with reason 1``: the MGMT Device Disconnected event's reason, BlueZ's own numbering
+    with reason 1`` and bluetoothd's debug log ``dev_disconnected() Device ADDR disconnected,
+    reason 2``: the MGMT Device Disconnected event's reason, BlueZ's own numbering
     (doc/mgmt-protocol.rst, lib/bluetooth/mgmt.h MGMT_DEV_DISCONN_*), not an HCI error."""
     from bpdiag.rules.tables import load
 
@@ -624,8 +625,14 @@ def _disconnect_entries() -> tuple[Explanation, ...]:
                 (
                     r"\btype (?:BR/EDR|LE Public|LE Random|\S+) disconnected with reason "
                     rf"{code}\b",
+                    # bluetoothd -d: src/adapter.c dev_disconnected() logs the same event's
+                    # reason ("Device %s disconnected, reason %u"), and plugins/policy.c
+                    # disconnect_cb() gets it next ("reason %u")
+                    rf"\bdev_disconnected\(\)\s*Device \S+ disconnected, reason {code}\b",
+                    rf"\bpolicy\.c:disconnect_cb\(\)\s*reason {code}\b",
                 ),
-                f"btmgmt / bluetoothctl (mgmt): MGMT Device Disconnected, reason {code} "
+                f"BlueZ (btmgmt, bluetoothctl's mgmt menu, bluetoothd -d): MGMT Device "
+                f"Disconnected, reason {code} "
                 f"({row.text('name')})",
                 f"The kernel says: {row.text('meaning')}. The number is the management "
                 "interface's disconnect reason, not an HCI error code or an SMP reason.",

@@ -200,6 +200,62 @@ def _bluez(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({"dashed": _dashed(_camel_to_snake(row.text("name")))})
 
 
+def _hci_values(code: int) -> _Values:
+    """An HCI error code's name, and the meaning and causes bpdiag gives it elsewhere
+    (rules/explain_codes.toml [hci])."""
+    from bpdiag.decode.hci_names import ErrorCode as HciError
+    from bpdiag.rules.explain import _meanings
+
+    meaning, causes = _meanings("hci").get(
+        code, ("an error the controller (or the peer's) reported; it is no SMP reason", ())
+    )
+    return _Values({"name": HciError(code).label, "hci_meaning": meaning}, causes)
+
+
+def _android_btif_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    yield _hci_values(row.integer("hci"))
+
+
+def _bluedroid_hcif_disc(row: Table, smp: Smp) -> Iterator[_Values]:
+    from bpdiag.decode.hci_names import ErrorCode as HciError
+
+    for member in HciError:
+        if int(member):  # 0x00 is success: no disconnection reason
+            extra = _hci_values(int(member))
+            yield replace(extra, values={**extra.values, "hci": int(member)})
+
+
+def _bluedroid_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
+    reason = row.integer("smp")
+    values = {"dashed": _dashed(row.text("name")), "reason_name": error_name(reason)}
+    yield _Values(values, _reason_causes(smp, reason))
+
+
+def _ti_gapbond(row: Table, smp: Smp) -> Iterator[_Values]:
+    reason = row.integer("smp")
+    values = {"reason_name": error_name(reason), "note": row.text("note", "")}
+    yield _Values(values, _reason_causes(smp, reason))
+
+
+def _cypress_auth_failed(row: Table, smp: Smp) -> Iterator[_Values]:
+    if "smp" in row:  # one of the spec's reasons, numbered as SMP numbers it
+        reason = row.integer("smp")
+        if row.integer("code") != reason:
+            raise TableError(f"{row.where}: code is not smp {reason}")
+        meaning = (
+            f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
+            "either side (the event does not say which)"
+        )
+        yield _Values({"meaning": meaning}, _reason_causes(smp, reason))
+    else:
+        yield _Values({})
+
+
+def _windows_hresult(row: Table, smp: Smp) -> Iterator[_Values]:
+    hresult = row.integer("hresult")
+    yield _Values({"signed": hresult - (1 << 32) if hresult >= 1 << 31 else hresult})
+
+
 def _row_only(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({})
 
@@ -220,6 +276,12 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "windows_pairing_result": _windows,
     "bluez": _bluez,
     "bluez_att": _bluez_att,
+    "android_btif_auth": _android_btif_auth,
+    "bluedroid_hcif_disc": _bluedroid_hcif_disc,
+    "bluedroid_smp_status": _bluedroid_smp_status,
+    "ti_gapbond": _ti_gapbond,
+    "cypress_auth_failed": _cypress_auth_failed,
+    "windows_hresult": _windows_hresult,
 }
 
 
