@@ -42,6 +42,12 @@ from bpdiag.rules.explain import CATALOGUE, explain
         ("encryption change event; status=1283", "nimble-sm-peer-0x503"),
         ("encryption change event; status=1029", "nimble-sm-us-0x405"),
         ("encryption change event; status=518", "nimble-hci-0x206"),
+        # 0x216 = 0x200 + HCI 0x16 (Connection Terminated By Local Host)
+        ("disconnect; reason=534", "nimble-hci-0x216"),
+        # the host's own BLE_HS_ENOTCONN (7) in an encryption change: the link broke under
+        # the Security Manager (ble_sm_connection_broken)
+        ("encryption change event; status=7", "nimble-enotconn"),
+        ("enc_change status=7", "nimble-enotconn"),
         # Zephyr
         ("Security failed: F4:12:FA:00:00:01 (random) level 1 err 4", "zephyr-security-err-4"),
         ("BT_SECURITY_ERR_PIN_OR_KEY_MISSING", "zephyr-security-err-2"),
@@ -253,3 +259,10 @@ def test_a_stack_entry_shadows_the_bare_authentication_failed_words() -> None:
         e.key for e in explain("Authentication failed with status BLE_GAP_SEC_STATUS_UNSPECIFIED")
     ]
     assert keys == ["nordic-sec-status-0x88"]
+
+
+def test_a_small_nimble_status_is_read_only_in_its_event() -> None:
+    """7 is BLE_HS_ENOTCONN only in NimBLE's encryption change event; elsewhere a bare
+    status 7 is some other stack's number."""
+    assert [e.key for e in explain("status=7")] == []
+    assert [e.key for e in explain("encryption change event; status=17")] == []
