@@ -59,6 +59,12 @@ from bpdiag.rules.explain import CATALOGUE, explain
             "zephyr-security-err-9",
         ),
         ("Pairing Failed (4). Disconnecting.", "zephyr-security-err-4"),
+        # hci_ecc.c: the host's ECC emulation rejected the peer's P-256 key
+        (
+            "[00:00:05.100,000] <err> bt_hci_ecc: public key is not valid (ret -3)",
+            "zephyr-hci-ecc-invalid-public-key",
+        ),
+        ("bt_hci_ecc: public key is not valid (ret -3)", "zephyr-hci-ecc-invalid-public-key"),
         # Android
         ("UNBOND_REASON_AUTH_REJECTED", "android-unbond-reason-2"),
         ("android.bluetooth.device.extra.REASON: 7", "android-unbond-reason-7"),
@@ -266,3 +272,12 @@ def test_a_small_nimble_status_is_read_only_in_its_event() -> None:
     status 7 is some other stack's number."""
     assert [e.key for e in explain("status=7")] == []
     assert [e.key for e in explain("encryption change event; status=17")] == []
+
+
+def test_zephyr_ecc_message_needs_its_own_words() -> None:
+    """Only Zephyr's hci_ecc.c wording ('public key is not valid (ret N)' or the bt_hci_ecc
+    module) is read as its check; the same words in prose are no log line of it."""
+    assert [e.key for e in explain("I think the public key is not valid here")] == []
+    [e] = explain("bt_hci_ecc: public key is not valid (ret -3)")
+    assert "invalid-public-key" in [c.finding for c in e.causes]
+    assert "hci_ecc.c" in e.cite
