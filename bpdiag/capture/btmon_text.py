@@ -102,10 +102,14 @@ class Header:
     unmarked: bool = False  # the paste lost the direction mark; ``mark`` is from the words
 
 
-# Records btmon always prints decode lines for: data, events, a command with parameters
+# Records btmon always prints decode lines for: data, events, a command with parameters, a
+# management command or event with parameters (monitor/packet.c decodes every one it knows
+# and prints the others' bytes)
 _DECODED = re.compile(
     r"(?:ACL|SCO|ISO) Data [TR]X:.* dlen [1-9]|HCI Event:|HCI Command:.* plen [1-9]"
+    r"|MGMT (?:Command|Event):.* plen [1-9]"
 )
+_MGMT_PLEN = re.compile(r"\) plen ([1-9]\d*)")
 # A header whose ``<`` / ``>`` the paste lost (a copy that began one column late): taken only
 # when the rest is all btmon's (monitor/packet.c), and its own words say the direction
 _UNMARKED = re.compile(
@@ -883,6 +887,10 @@ class BtmonTextReader:
         self, what: str, cookie_s: str | None, d: list[str]
     ) -> tuple[int, bytes, Direction] | None:
         cookie = _check(_int(cookie_s[1:-1], "cookie"), 32, "cookie") if cookie_s else 0
+        if not d and what.startswith("MGMT ") and _MGMT_PLEN.search(what):
+            # parameters btmon printed but the text does not hold (an excerpt cut after the
+            # header): what they were is not known, so no record is made of zeros
+            return None
         m = re.match(r"(MGMT|RAW|USER) Open: (\S+)", what)
         if m:
             fmt = {"RAW": 0, "USER": 1, "MGMT": 2}[m.group(1)]
