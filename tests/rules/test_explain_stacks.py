@@ -65,6 +65,13 @@ from bpdiag.rules.explain import CATALOGUE, explain
             "zephyr-hci-ecc-invalid-public-key",
         ),
         ("bt_hci_ecc: public key is not valid (ret -3)", "zephyr-hci-ecc-invalid-public-key"),
+        # an SMP PDU the host's pairing state did not allow (Zephyr allowed_cmds, Linux
+        # allow_cmd), named by its command code (Vol 3, Part H, 3.3)
+        ("<wrn> bt_smp: Unexpected SMP code 0x0a", "zephyr-unexpected-smp-0x0a"),
+        (
+            "Bluetooth: hci0: unexpected SMP command 0x0b from c0:ff:ee:00:00:01",
+            "linux-unexpected-smp-0x0b",
+        ),
         # Android
         ("UNBOND_REASON_AUTH_REJECTED", "android-unbond-reason-2"),
         ("android.bluetooth.device.extra.REASON: 7", "android-unbond-reason-7"),
@@ -281,3 +288,13 @@ def test_zephyr_ecc_message_needs_its_own_words() -> None:
     [e] = explain("bt_hci_ecc: public key is not valid (ret -3)")
     assert "invalid-public-key" in [c.finding for c in e.causes]
     assert "hci_ecc.c" in e.cite
+
+
+def test_an_unexpected_smp_pdu_is_named_by_its_command_code() -> None:
+    [e] = explain("bt_smp: Unexpected SMP code 0x05")
+    assert "Pairing Failed (0x05)" in e.meaning and "Vol 3, Part H" in e.meaning
+    [late] = explain("bt_smp: Unexpected SMP code 0x02")
+    assert [c.finding for c in late.causes] == ["pairing-out-of-order"]
+    # the code is a command code, not a Pairing Failed reason
+    [random] = explain("bt_smp: Unexpected SMP code 0x04")
+    assert "Pairing Random" in random.source and "Confirm Value Failed" not in random.meaning
