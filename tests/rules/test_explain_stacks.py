@@ -298,3 +298,16 @@ def test_an_unexpected_smp_pdu_is_named_by_its_command_code() -> None:
     # the code is a command code, not a Pairing Failed reason
     [random] = explain("bt_smp: Unexpected SMP code 0x04")
     assert "Pairing Random" in random.source and "Confirm Value Failed" not in random.meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # BTstack's examples on SM_EVENT_REENCRYPTION_COMPLETE: the HCI status in words
+        ("Re-encryption failed, bonding information missing", "pin-or-key-missing"),
+        ("Re-encryption failed, timeout", "hci-status-0x08"),
+        ("Re-encryption failed, disconnected", "hci-status-0x13"),
+    ],
+)
+def test_btstack_reencryption_words_are_its_hci_status(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
