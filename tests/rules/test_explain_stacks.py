@@ -65,6 +65,11 @@ from bpdiag.rules.explain import CATALOGUE, explain
             "zephyr-hci-ecc-invalid-public-key",
         ),
         ("bt_hci_ecc: public key is not valid (ret -3)", "zephyr-hci-ecc-invalid-public-key"),
+        # smp.c: no key entry left for the peer (CONFIG_BT_MAX_PAIRED reached)
+        (
+            "[00001234] <err> bt_smp: Unable to get keys for c0:ff:ee:00:00:01 (random)",
+            "zephyr-smp-no-keys",
+        ),
         # an SMP PDU the host's pairing state did not allow (Zephyr allowed_cmds, Linux
         # allow_cmd), named by its command code (Vol 3, Part H, 3.3)
         ("<wrn> bt_smp: Unexpected SMP code 0x0a", "zephyr-unexpected-smp-0x0a"),
@@ -285,6 +290,7 @@ def test_zephyr_ecc_message_needs_its_own_words() -> None:
     """Only Zephyr's hci_ecc.c wording ('public key is not valid (ret N)' or the bt_hci_ecc
     module) is read as its check; the same words in prose are no log line of it."""
     assert [e.key for e in explain("I think the public key is not valid here")] == []
+    assert [e.key for e in explain("unable to get keys for the new user")] == []
     [e] = explain("bt_hci_ecc: public key is not valid (ret -3)")
     assert "invalid-public-key" in [c.finding for c in e.causes]
     assert "hci_ecc.c" in e.cite
