@@ -555,6 +555,9 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
                     rf"\b(?:Re-encryption|Pairing) failed, status:?\s*{number}",
                     # and the words BTstack's examples print for two of them
                     _BTSTACK_REENCRYPTION.get(code, _NEVER),
+                    # hcidump (parser/hci.c) prints a failed event's status by name on a
+                    # line of its own below it: "Error: Page Timeout"
+                    rf"^\s*Error: (?:{spelled})\s*$",
                 ),
                 f"HCI error 0x{code:02x} {name} (Vol 1, Part F) — btmon, Wireshark, stack logs",
                 f"The controller reports: {meaning}.",

@@ -317,3 +317,20 @@ def test_an_unexpected_smp_pdu_is_named_by_its_command_code() -> None:
 )
 def test_btstack_reencryption_words_are_its_hci_status(text: str, key: str) -> None:
     assert [e.key for e in explain(text)] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # hcidump's status line by name under a failed event (parser/hci.c)
+        ("    Error: Page Timeout", "hci-status-0x04"),
+        ("Error: Connection Timeout", "hci-status-0x08"),
+        # Linux smp_conn_security() on a link without an SMP channel
+        (
+            "[  63.1] Bluetooth: SMP security requested but not available",
+            "linux-smp-security-not-available",
+        ),
+    ],
+)
+def test_hcidump_error_lines_and_the_kernels_smp_channel(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
