@@ -27,6 +27,7 @@ class Stage(StrEnum):
     HCIDUMP_TEXT = "hcidump-text"
     WIRESHARK_TEXT = "wireshark-text"
     BTSTACK_TEXT = "btstack-text"
+    BUMBLE_TEXT = "bumble-text"
     KEYS = "keys"
     CAPTURE = "capture"
     """The capture as a whole (it ends before what it began)."""

@@ -50,7 +50,7 @@ from bpdiag.analysis.pairing_method import method_for
 from bpdiag.analysis.partial import infer_partial_method
 from bpdiag.analysis.sender_order import infer_senders
 from bpdiag.analysis.verify import verify
-from bpdiag.capture.record import Direction, Problem
+from bpdiag.capture.record import Direction, Problem, ProblemKind
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode import hci, ll, smp
@@ -166,6 +166,8 @@ class Analyzer:
         self.keys.passkey_search.start_analysis()  # its budget is per analysis
         self.decryptor: LinkDecryptor | None = None  # set by analysis.run for air captures
         self._by_link: dict[Any, Connection] = {}
+        # records the reader says are on a new link of their handle (ProblemKind.NEW_LINK)
+        self._new_link_at: set[int] = set()
         self._links: dict[Any, Any] = {}  # each link tuple once (the connections share it)
         self._offers: dict[tuple[Any, ...], Features] = {}  # (_features)
         self._adapter_address: dict[int, str] = {}
@@ -180,6 +182,14 @@ class Analyzer:
         self._unresolved: list[tuple[Connection, Step, Failure | KeyDistributed | None, bool]] = []
 
     # ------------------------------------------------------------------ helpers
+    def heed(self, problems: list[Problem]) -> None:
+        """What a reader said of the record about to be fed, before its PDUs (they are
+        added, in their order, after them): a record on a new link of its handle
+        (ProblemKind.NEW_LINK) opens a connection with its first PDU on that handle."""
+        for p in problems:
+            if p.kind is ProblemKind.NEW_LINK and p.record is not None:
+                self._new_link_at.add(p.record)
+
     def add_problems(self, problems: list[Problem]) -> None:
         room = MAX_PROBLEMS - len(self.analysis.problems)
         if room > 0:
@@ -191,6 +201,16 @@ class Analyzer:
         if link is None:
             return None
         conn = self._by_link.get(link)
+        if (
+            conn is not None
+            and self._new_link_at
+            and pdu.frame in self._new_link_at
+            and pdu.frame > conn.first_frame
+        ):  # the log says this record is on another link than the one its handle had
+            self._new_link_at.discard(pdu.frame)
+            del self._by_link[link]
+            self._open.pop(conn.id, None)
+            conn = self._new_connection(link, pdu.frame) if create else None
         if conn is None and create:
             conn = self._new_connection(link, pdu.frame)
         if conn is not None and pdu.frame > conn.last_frame:

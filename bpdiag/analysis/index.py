@@ -174,7 +174,7 @@ class AnalysisIndex:
         self._missing_before = sorted(
             p.record
             for p in analysis.problems
-            if p.kind == ProblemKind.MISSING and p.record is not None
+            if p.kind in (ProblemKind.MISSING, ProblemKind.NEW_LINK) and p.record is not None
         )
 
     # ------------------------------------------------------------ the input's gaps

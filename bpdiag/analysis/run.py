@@ -190,6 +190,8 @@ class Reading:
             if first is not None:
                 info.first_time = first.timestamp  # dump prints times relative to it
             for rec in chain((first,), records) if first is not None else ():
+                if cap_problems:  # what the reader said of this record, before its PDUs
+                    analyzer.heed(cap_problems)
                 pdus = feed_stream(rec)
                 if pdus:
                     decrypted = decryptor is not None and decryptor.last_frame == rec.index

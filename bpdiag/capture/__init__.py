@@ -12,7 +12,9 @@ so the extension is never looked at.  Formats, with their documents:
 - Wireshark's packet dissections as text with the bytes (``tshark -V -x``, Export Packet
   Dissections): ``bpdiag.capture.wireshark_text``;
 - BTstack's HCI dump on a console (``CMD =>`` / ``EVT <=`` / ``ACL <=`` lines):
-  ``bpdiag.capture.btstack_text``.  Text logs are told apart by their records anywhere in
+  ``bpdiag.capture.btstack_text``;
+- a Bumble DEBUG log's ACL data lines (``### HOST -> CONTROLLER: ACL: handle=0x…, data=…``):
+  ``bpdiag.capture.bumble_text``.  Text logs are told apart by their records anywhere in
   the file (``bpdiag.capture.text_formats``).
 - Apple PacketLogger (``.pklg``; no header, plausible first records):
   ``bpdiag.capture.packetlogger``;
@@ -62,13 +64,14 @@ FORMATS = (
     "hcidump-text",
     "wireshark-text",
     "btstack-text",
+    "bumble-text",
     "packetlogger",
     "btsnooz",
     "zip",
 )
 
 _SNIFF = 4096
-_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text", "btstack-text")
+_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text", "btstack-text", "bumble-text")
 _READERS: dict[str, type[BatchReader]] = {
     "btsnoop": BtsnoopReader,
     "pcap": PcapReader,
@@ -124,9 +127,9 @@ def _unknown_format(head: bytes) -> UnreadableCapture:
         f"unknown format (first bytes {shown}); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
         "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
         "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
-        "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
-        "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or text), "
-        "also gzip/bzip2/xz-compressed or in a zip or tar"
+        "lines), a Bumble DEBUG log's ACL lines, Wireshark's packet dissection text with the "
+        "bytes (tshark -V -x), Apple PacketLogger files (.pklg, not its text export) and "
+        "Android bug reports (zip or text), also gzip/bzip2/xz-compressed or in a zip or tar"
         + (
             "; a stack's log (logcat, bluetoothd, nRF Connect …) is no capture, but `bpdiag "
             "explain --file FILE` explains the errors it names"

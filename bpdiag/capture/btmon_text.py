@@ -112,10 +112,19 @@ class Header:
     unmarked: bool = False  # the paste lost the direction mark; ``mark`` is from the words
 
 
-# Records btmon always prints decode lines for: data, events, a command with parameters
+# Records btmon always prints decode lines for: data, events, a command with parameters, a
+# management command or event with parameters (monitor/packet.c decodes every one it knows
+# and prints the others' bytes)
 _DECODED = re.compile(
     r"(?:ACL|SCO|ISO) Data [TR]X:.* dlen [1-9]|HCI Event:|HCI Command:.* plen [1-9]"
+    r"|MGMT (?:Command|Event):.* plen [1-9]"
 )
+_MGMT_PLEN = re.compile(r"\) plen ([1-9]\d*)")
+# btmon names the peer of a handle it knows beside the handle (monitor/packet.c
+# print_handle_native: "Handle: 3585 Address: D7:2A:DE:1E:73:A2 (Static)")
+_HANDLE_PEER = re.compile(r"Handle: (\d{1,4}) Address: ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})\b")
+_HEADER_HANDLE = re.compile(r"Handle (\d{1,4})\b")
+_DETAIL_HANDLE = re.compile(r"Handle: (\d{1,4})\b")
 # A header whose ``<`` / ``>`` the paste lost (a copy that began one column late): taken only
 # when the rest is all btmon's (monitor/packet.c), and its own words say the direction
 _UNMARKED = re.compile(
@@ -714,8 +723,14 @@ class BtmonTextReader:
         produced = skipped = 0
         seen_n = 0  # the last #N of any header (read or not)
         gap: str | None = None  # records left out before the next record produced
+        # (adapter, handle) → the peer btmon named for it last, and the line it did so;
+        # a handle whose peer changed with no disconnection read between: the sentence
+        # the first record on it that bpdiag reads carries (a problem, kind new_link)
+        peers: dict[tuple[str | None, int], tuple[str, int]] = {}
+        changed: dict[tuple[str | None, int], str] = {}
         for block in self.blocks():
             h = block.header
+            self._peers(block, peers, changed)
             # btmon's #N (one of more than 19 digits is out of range: a problem below)
             n = int(h.frame[1:]) if h.frame is not None and len(h.frame) <= 19 else None
             if block.elided_at:
@@ -779,6 +794,13 @@ class BtmonTextReader:
                     )
                 )
                 gap = None
+            handle = _block_handle(block) if changed else None
+            if handle is not None:
+                moved = changed.pop((h.index, handle), None)
+                if moved is not None:
+                    self.problems.append(
+                        Problem(frame, block.offset, moved, LAYER, ProblemKind.NEW_LINK)
+                    )
             if hci_n is not None and frame != hci_n and opcode in _HCI_OPCODES:
                 self._problem(
                     frame,
@@ -836,6 +858,43 @@ class BtmonTextReader:
                     LAYER,
                 )
             )
+
+    @staticmethod
+    def _peers(
+        block: _Block,
+        peers: dict[tuple[str | None, int], tuple[str, int]],
+        changed: dict[tuple[str | None, int], str],
+    ) -> None:
+        """Follow the peer btmon names for each handle: another address on a handle whose
+        link the text did not close is another link (the handle was freed and given again in
+        what the text leaves out)."""
+        what = block.header.what
+        for i, line in enumerate(block.detail):
+            if " Address: " not in line:  # (most lines: no regex for them)
+                continue
+            m = _HANDLE_PEER.search(line)
+            if m is None:
+                continue
+            key = (block.header.index, int(m.group(1)))
+            addr = m.group(2).upper()
+            lineno = block.lineno + 1 + i
+            before = peers.get(key)
+            if before is not None and before[0] != addr:
+                changed[key] = (
+                    f"line {lineno}: btmon names {addr} as the peer of handle {key[1]}, "
+                    f"{before[0]} at line {before[1]}, with no disconnection between in the "
+                    "text: this is another link on the same handle; the text leaves out the "
+                    "first one's end and this one's start, and what they held is not known"
+                )
+            peers[key] = (addr, lineno)
+        if what.startswith(
+            ("HCI Event: Disconnect Complete", "HCI Event: Connect Complete")
+        ) or any(
+            "Connection Complete" in line for line in block.detail[:1]
+        ):  # the link on the handle ends, or a new one begins: its peer is named anew
+            handle = _block_handle(block)
+            if handle is not None:
+                peers.pop((block.header.index, handle), None)
 
     def _problem(self, frame: int, block: _Block, msg: str) -> None:
         self.problems.append(Problem(frame, block.offset, f"line {block.lineno}: {msg}", LAYER))
@@ -905,6 +964,10 @@ class BtmonTextReader:
         self, what: str, cookie_s: str | None, d: list[str]
     ) -> tuple[int, bytes, Direction] | None:
         cookie = _check(_int(cookie_s[1:-1], "cookie"), 32, "cookie") if cookie_s else 0
+        if not d and what.startswith("MGMT ") and _MGMT_PLEN.search(what):
+            # parameters btmon printed but the text does not hold (an excerpt cut after the
+            # header): what they were is not known, so no record is made of zeros
+            return None
         m = re.match(r"(MGMT|RAW|USER) Open: (\S+)", what)
         if m:
             fmt = {"RAW": 0, "USER": 1, "MGMT": 2}[m.group(1)]
@@ -924,6 +987,19 @@ class BtmonTextReader:
             body = struct.pack("<IH", cookie, ev) + _mgmt_event(ev, d)
             return CTRL_EVENT, body, Direction.UNKNOWN
         return None
+
+
+def _block_handle(block: _Block) -> int | None:
+    """The connection handle a record is on: its header's (ACL data) or its first
+    ``Handle:`` line's (an event or command about one link), else ``None``."""
+    m = _HEADER_HANDLE.search(block.header.what)
+    if m is not None:
+        return int(m.group(1))
+    for line in block.detail:
+        d = _DETAIL_HANDLE.search(line)
+        if d is not None:
+            return int(d.group(1))
+    return None
 
 
 def _header_text(h: Header) -> str:

@@ -97,6 +97,10 @@ class ProblemKind(StrEnum):
     MISSING = "missing"
     """Records the input leaves out before this one: a person's elision (``[...]``) in a
     pasted log, or a jump in the log's own numbering.  What they held is not known."""
+    NEW_LINK = "new_link"
+    """This record is on another link than the records before it on the same handle (a text
+    log names each handle's peer, and it changed with no disconnection between): the input
+    leaves out the first link's end and this one's start, and what they held is not known."""
     READ_ERROR = "read_error"
     """The operating system failed to read the file."""
     LIMIT = "limit"

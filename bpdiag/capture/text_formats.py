@@ -1,6 +1,7 @@
-"""Which text log a file is — btmon's or hcidump's printing, BTstack's console HCI dump, or
-Wireshark's packet dissections — told by its records wherever they are in the file, not by
-its first bytes: a pasted log often begins with prose, a mail header or a quote."""
+"""Which text log a file is — btmon's or hcidump's printing, BTstack's console HCI dump, a
+Bumble DEBUG log's ACL data, or Wireshark's packet dissections — told by its records wherever
+they are in the file, not by its first bytes: a pasted log often begins with prose, a mail
+header or a quote."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 import re
 from typing import BinaryIO, TextIO
 
-from bpdiag.capture import btmon_text, btstack_text, hcidump_text, wireshark_text
+from bpdiag.capture import btmon_text, btstack_text, bumble_text, hcidump_text, wireshark_text
 from bpdiag.capture._textlines import clean_lines, quote_prefixes, unquote
 from bpdiag.capture.record import Problem
 from bpdiag.errors import Stage
@@ -49,14 +50,15 @@ def is_text(data: bytes, encoding: str = "utf-8") -> bool:
 
 
 def text_format(data: bytes, encoding: str | None = None) -> str | None:
-    """``"btmon-text"``, ``"hcidump-text"``, ``"btstack-text"``, ``"wireshark-text"`` or
-    ``None`` for a piece of a text file.  Wireshark's ``Frame N: … bytes on wire`` line is no
-    line of the others: one decides.  BTstack's packet lines (``EVT <= 3E 13 …``) are no
-    lines of btmon's or hcidump's: the format with more lines wins."""
+    """``"btmon-text"``, ``"hcidump-text"``, ``"btstack-text"``, ``"bumble-text"``,
+    ``"wireshark-text"`` or ``None`` for a piece of a text file.  Wireshark's ``Frame N: …
+    bytes on wire`` line is no line of the others: one decides.  BTstack's packet lines
+    (``EVT <= 3E 13 …``) and Bumble's ACL lines (``### HOST -> CONTROLLER: ACL: handle=…``)
+    are no lines of btmon's or hcidump's: the format with more lines wins."""
     text = _decode(data, encoding or text_encoding(data))
     if text is None:
         return None
-    btmon = hcidump = btstack = 0
+    btmon = hcidump = btstack = bumble = 0
     btmon_detail = hcidump_detail = ambiguous = 0
     for _lineno, _off, line in clean_lines(io.StringIO(text), [], Stage.UNSPECIFIED):
         if "Bluetooth monitor ver" in line:
@@ -69,6 +71,9 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
             return "wireshark-text"
         if ("=> " in line or "<= " in line) and btstack_text.is_packet_line(line):
             btstack += 1
+            continue
+        if "### " in line and bumble_text.is_packet_line(line):
+            bumble += 1
             continue
         if _BTMON_DETAIL.search(line):
             btmon_detail += 1
@@ -89,6 +94,8 @@ def text_format(data: bytes, encoding: str | None = None) -> str | None:
                 else:
                     ambiguous += 1
                 break
+    if bumble and bumble >= btmon + hcidump + btstack:
+        return "bumble-text"
     if btstack and btstack >= btmon + hcidump:
         return "btstack-text"
     if btmon == hcidump == 0:
@@ -176,6 +183,7 @@ TextReader = (
     | hcidump_text.HcidumpTextReader
     | wireshark_text.WiresharkTextReader
     | btstack_text.BtstackTextReader
+    | bumble_text.BumbleTextReader
 )
 
 
@@ -186,4 +194,6 @@ def text_reader(fmt: str, f: TextIO, problems: list[Problem]) -> TextReader:
         return wireshark_text.WiresharkTextReader(f, problems)
     if fmt == "btstack-text":
         return btstack_text.BtstackTextReader(f, problems)
+    if fmt == "bumble-text":
+        return bumble_text.BumbleTextReader(f, problems)
     return btmon_text.BtmonTextReader(f, problems)

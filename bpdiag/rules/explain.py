@@ -184,7 +184,14 @@ CATALOGUE: tuple[Explanation, ...] = (
     ),
     Explanation(
         "pin-or-key-missing",
-        (r"PIN or Key Missing", r"key missing", r"0x06\b.*(encrypt|hci)"),
+        (
+            r"PIN or Key Missing",
+            r"key missing",
+            r"0x06\b.*(encrypt|hci)",
+            # BTstack's examples on SM_EVENT_REENCRYPTION_COMPLETE with
+            # ERROR_CODE_PIN_OR_KEY_MISSING (sm_pairing_peripheral.c and the others)
+            r"\bRe-encryption failed, bonding information missing\b",
+        ),
         "HCI status 0x06 (btmon, Wireshark, Android logs)",
         "Encryption with a stored key was refused: the peer has no key for this bond.",
         (
@@ -504,6 +511,16 @@ def _meanings(table: str) -> dict[int, tuple[str, tuple[Cause, ...]]]:
     return out
 
 
+# BTstack's examples (sm_pairing_peripheral.c, sm_pairing_central.c …) print these on
+# SM_EVENT_REENCRYPTION_COMPLETE for ERROR_CODE_CONNECTION_TIMEOUT and
+# ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION (0x06 is pin-or-key-missing's)
+_BTSTACK_REENCRYPTION = {
+    0x08: r"\bRe-encryption failed, timeout\b",
+    0x13: r"\bRe-encryption failed, disconnected\b",
+}
+_NEVER = r"(?!x)x"  # a pattern slot an entry leaves empty
+
+
 def _hci_status_entries() -> tuple[Explanation, ...]:
     """One entry per HCI error code, matched by its name with the code after it as btmon
     and Wireshark print it ("Connection Timeout (0x08)"): the code keeps an HCI name that is
@@ -536,6 +553,11 @@ def _hci_status_entries() -> tuple[Explanation, ...]:
                     # BTstack SM_EVENT_REENCRYPTION_COMPLETE / SM_EVENT_PAIRING_COMPLETE
                     # status (btstack_defines.h: an HCI error code), "status: 61" in decimal
                     rf"\b(?:Re-encryption|Pairing) failed, status:?\s*{number}",
+                    # and the words BTstack's examples print for two of them
+                    _BTSTACK_REENCRYPTION.get(code, _NEVER),
+                    # hcidump (parser/hci.c) prints a failed event's status by name on a
+                    # line of its own below it: "Error: Page Timeout"
+                    rf"^\s*Error: (?:{spelled})\s*$",
                 ),
                 f"HCI error 0x{code:02x} {name} (Vol 1, Part F) — btmon, Wireshark, stack logs",
                 f"The controller reports: {meaning}.",

@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from bpdiag.decode.smp import error_name
+from bpdiag.decode.smp import command_name, error_name
 from bpdiag.rules.explain import Cause, Explanation
 from bpdiag.rules.tables import Table, TableError, load
 
@@ -139,6 +139,16 @@ def _zephyr(row: Table, smp: Smp) -> Iterator[_Values]:
     folded = ", ".join(f"0x{r:02x} {error_name(r)}" for r in reasons)
     note = f" It folds the SMP reasons {folded} into this one number." if folded else ""
     yield _Values({"folded": note}, tuple(dict.fromkeys(causes)))
+
+
+def _smp_unexpected(row: Table, smp: Smp) -> Iterator[_Values]:
+    """One entry per SMP command code (Vol 3, Part H, 3.3) for the stack of ``row``; a late
+    Pairing Response is what the pairing-out-of-order finding shows in a capture."""
+    for code in range(0x01, 0x0F):
+        causes: tuple[Cause, ...] = ()
+        if code == 0x02:
+            causes = (Cause("A Pairing Response after phase 2 had begun", "pairing-out-of-order"),)
+        yield _Values({"code": code, "command": command_name(code)}, causes)
 
 
 def _esp_gatt(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -268,6 +278,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "nimble_sm": _nimble_sm,
     "nimble_hci": _nimble_hci,
     "zephyr": _zephyr,
+    "smp_unexpected": _smp_unexpected,
     "android_gatt_insuf": _named,
     "esp_gatt": _esp_gatt,
     "esp_auth": _esp_auth,

@@ -8,10 +8,13 @@ start procedure), Vol 4, Part E, 7.7.8 (Encryption Change), Vol 3, Part H, 3.4 (
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 from bpdiag.analysis.index import index_of
-from bpdiag.analysis.model import Analysis, Connection, Outcome
+from bpdiag.analysis.model import Analysis, Connection, Outcome, Role, Side
+from bpdiag.decode import smp
 from bpdiag.decode.hci import ErrorCode
+from bpdiag.decode.pdu import Layer
 from bpdiag.rules.base import Finding, Where, check, finding, rule
 
 SMP_TIMEOUT_S = 30.0
@@ -21,6 +24,7 @@ MIC_FAILURE = rule("mic-failure")
 VIOLATION = rule("pairing-protocol-violation")
 INCOMPLETE = rule("pairing-incomplete")
 OUT_OF_ORDER = rule("pairing-out-of-order")
+AFTER_FAILED = rule("smp-after-pairing-failed")
 NO_BONDING = rule("no-bonding")
 
 
@@ -91,6 +95,69 @@ def late_responses(analysis: Analysis) -> Iterator[Finding]:
             connection=p.connection,
             pairing=pid,
         )
+
+
+# PDUs that begin a new attempt after a Pairing Failed (Vol 3, Part H, 3.5.1, 3.6.7); the
+# Pairing Response a late one (pairing-out-of-order's)
+_NEW_ATTEMPT = frozenset(
+    int(c)
+    for c in (
+        smp.CommandCode.PAIRING_REQUEST,
+        smp.CommandCode.PAIRING_RESPONSE,
+        smp.CommandCode.SECURITY_REQUEST,
+    )
+)
+_ROLE_OF = {Side.INITIATOR: Role.CENTRAL, Side.RESPONDER: Role.PERIPHERAL}  # LE: 2.1
+
+
+@check
+def after_pairing_failed(analysis: Analysis) -> Iterator[Finding]:
+    """An SMP PDU of a pairing sent after its Pairing Failed (Vol 3, Part H, 3.5.5), said
+    only where the sender knew of the failure: it had sent it, or it is this host and had
+    received it (an HCI log shows what the host got before it sent).  The peer's PDUs after
+    this host's Pairing Failed may have crossed it on the air, so they are not said; nor is
+    anything across a gap or in a log that cut SMP PDUs."""
+    if analysis.capture.cut_smp_frames or len(analysis.pairings) < 2:
+        return
+    idx = index_of(analysis)
+    for conn in analysis.connections:
+        ps = idx.pairings_of(conn.id)
+        if len(ps) < 2 or not conn.host_log:
+            continue
+        for before, p in pairwise(ps):
+            f = before.failure
+            if f is None or f.layer != Layer.SMP or not p.steps:
+                continue
+            first = p.steps[0]
+            if first.code in _NEW_ATTEMPT or first.frame <= f.frame:
+                continue
+            failed_by = _ROLE_OF.get(f.sent_by)
+            if failed_by is None or first.sender not in (Role.CENTRAL, Role.PERIPHERAL):
+                continue
+            knew = first.sender == failed_by or first.sender == conn.local_role
+            if not knew or idx.missing_between(f.frame, first.frame) is not None:
+                continue
+            how = (
+                "it had sent"
+                if first.sender == failed_by
+                else f"it had received from the {failed_by}"
+            )
+            echo = (
+                ": a Pairing Failed answering a Pairing Failed"
+                if first.code == smp.CommandCode.PAIRING_FAILED
+                else ""
+            )
+            yield finding(
+                AFTER_FAILED,
+                f"The {first.sender} sent {first.name} at #{first.frame} after the Pairing "
+                f"Failed ({f.name}, 0x{f.reason:02x}) {how} at #{f.frame}{echo}. Pairing "
+                "Failed ended that pairing, and no further SMP of it may follow (Vol 3, "
+                f"Part H, 3.5.5); bpdiag counts what follows as pairing {p.id}.",
+                [f.frame, first.frame],
+                connection=conn.id,
+                pairing=p.id,
+            )
+            break  # once per connection: what follows is the same story
 
 
 @check

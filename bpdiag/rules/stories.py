@@ -219,7 +219,11 @@ def _failure_key(p: Pairing) -> tuple[str, int, str] | None:
 
 
 def _ignored_detail(
-    sr: SecurityProcedure, c: Connection | None, gap: int | None, timed: bool = True
+    sr: SecurityProcedure,
+    c: Connection | None,
+    gap: int | None,
+    timed: bool = True,
+    last_time: float | None = None,
 ) -> str:
     req = sr.request
     asked = ", ".join(
@@ -240,6 +244,21 @@ def _ignored_detail(
         text += (
             f"neither paired nor encrypted before the link closed at #{sr.answer_frame}"
             f"{after}{reason}."
+        )
+    elif not timed:
+        # a log without time stamps: how long the central had is not known
+        text += (
+            "neither paired nor encrypted before the log ends, and the log carries no time "
+            "stamps to tell whether the central had the 30 s the peripheral waits "
+            "(Vol 3, Part H, 3.4): whether it answered later is not known."
+        )
+    elif last_time is not None and last_time - sr.time < SMP_TIMEOUT_S:
+        # the stacks start the 30 s SMP timer when they send a Security Request (Linux
+        # smp_send_cmd, Zephyr smp_send): a capture that ends sooner cannot show the answer
+        left = max(last_time - sr.time, 0.0)
+        text += (
+            f"neither paired nor encrypted before the capture ends {left:.1f} s later, before "
+            f"the {SMP_TIMEOUT_S:.0f} s SMP timeout could show whether it answered."
         )
     else:
         text += "neither paired nor encrypted before the capture ends."
@@ -268,7 +287,13 @@ def security_requests(analysis: Analysis) -> Iterator[Finding]:
         gap = idx.missing_between(sr.request.frame, sr.answer_frame)
         yield finding(
             SECURITY_REQUEST_IGNORED,
-            _ignored_detail(sr, idx.connection(sr.connection), gap, analysis.capture.timed),
+            _ignored_detail(
+                sr,
+                idx.connection(sr.connection),
+                gap,
+                analysis.capture.timed,
+                analysis.capture.last_time,
+            ),
             frames,
             connection=sr.connection,
         )

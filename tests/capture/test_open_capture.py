@@ -56,7 +56,8 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "unknown format (first bytes 68 65 6c 6c 6f 20 77 6f); bpdiag reads btsnoop (62 74 "
             "73 6e 6f 6f 70 00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng "
             "(0a 0d 0d 0a), btmon's or hcidump's text output, BTstack's console HCI dump (CMD => "
-            "/ EVT <= lines), Wireshark's packet dissection text with the bytes (tshark -V -x), "
+            "/ EVT <= lines), a Bumble DEBUG log's ACL lines, Wireshark's packet dissection text "
+            "with the bytes (tshark -V -x), "
             "Apple PacketLogger files (.pklg, not its text export) and Android bug reports (zip "
             "or text), also gzip/bzip2/xz-compressed or in a zip or tar; a stack's log "
             "(logcat, bluetoothd, nRF Connect …) is no capture, but "
@@ -67,7 +68,8 @@ def test_str_and_pathlike_paths(tmp_path: Path) -> None:
             "unknown format (first bytes 00 01 02); bpdiag reads btsnoop (62 74 73 6e 6f 6f 70 "
             "00), pcap (a1 b2 c3 d4 or a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a), "
             "btmon's or hcidump's text output, BTstack's console HCI dump (CMD => / EVT <= "
-            "lines), Wireshark's packet dissection text with the bytes (tshark -V -x), Apple "
+            "lines), a Bumble DEBUG log's ACL lines, Wireshark's packet dissection text with the "
+            "bytes (tshark -V -x), Apple "
             "PacketLogger files (.pklg, not its text export) and Android bug reports (zip or "
             "text), also gzip/bzip2/xz-compressed or in a zip or tar",
         ),

@@ -94,3 +94,59 @@ def test_an_incomplete_pairing_across_a_gap_does_not_say_it_stopped_there(
         inc.detail
     )
     assert "whether the pairing went on there is not known" in inc.detail
+
+
+def _two_peers_text(second: str) -> str:
+    """A made-up btmon excerpt: a Pairing Request on handle 64, whose peer btmon names in the
+    Number of Completed Packets after it, then (a later excerpt) the same handle with the
+    peer ``second`` and its Disconnect Complete."""
+    return (
+        "< ACL Data TX: Handle 64 flags 0x00 dlen 11                #20 [hci0] 10.000000\n"
+        "      SMP: Pairing Request (0x01) len 6\n"
+        "        IO capability: KeyboardDisplay (0x04)\n"
+        "        OOB data: Authentication data not present (0x00)\n"
+        "        Authentication requirement: Bonding, MITM, SC, No Keypresses (0x0d)\n"
+        "        Max encryption key size: 16\n"
+        "        Initiator key distribution: EncKey IdKey (0x03)\n"
+        "        Responder key distribution: EncKey IdKey (0x03)\n"
+        "> HCI Event: Number of Completed Packets (0x13) plen 5     #21 [hci0] 10.010000\n"
+        "        Num handles: 1\n"
+        "        Handle: 64 Address: C0:00:00:00:00:0A (Static)\n"
+        "        Count: 1\n"
+        "> HCI Event: Number of Completed Packets (0x13) plen 5     #22 [hci0] 12.000000\n"
+        "        Num handles: 1\n"
+        f"        Handle: 64 Address: {second} (Static)\n"
+        "        Count: 1\n"
+        "> HCI Event: Disconnect Complete (0x05) plen 4             #23 [hci0] 12.100000\n"
+        "        Status: Success (0x00)\n"
+        f"        Handle: 64 Address: {second} (Static)\n"
+        "        Reason: Remote User Terminated Connection (0x13)\n"
+    )
+
+
+def test_another_peer_on_the_same_handle_is_another_link(tmp_path: Path) -> None:
+    """btmon names each handle's peer; a handle whose peer changes with no disconnection
+    in the text was freed and given again in what the text leaves out: the disconnection
+    that follows belongs to the second link, not to the first one's pairing."""
+    a = _diagnosed(tmp_path, _two_peers_text("C0:00:00:00:00:0B"))
+    [moved] = [p for p in a.problems if p.kind == ProblemKind.NEW_LINK]
+    assert moved.record == 23
+    assert moved.message.startswith(
+        "line 15: btmon names C0:00:00:00:00:0B as the peer of handle 64, C0:00:00:00:00:0A "
+        "at line 11, with no disconnection between in the text"
+    )
+    first, second = a.connections
+    assert (first.first_frame, first.last_frame, first.disconnect_frame) == (20, 20, None)
+    assert (second.first_frame, second.disconnect_frame) == (23, 23)
+    [p] = a.pairings
+    assert p.connection == first.id
+    [inc] = [f for f in a.findings if f.code == "pairing-incomplete"]
+    assert "closed at #23" not in inc.detail
+    assert "leaves records out before #23" in inc.detail
+
+
+def test_the_same_peer_on_a_handle_is_the_same_link(tmp_path: Path) -> None:
+    a = _diagnosed(tmp_path, _two_peers_text("C0:00:00:00:00:0A"))
+    assert [p for p in a.problems if p.kind == ProblemKind.NEW_LINK] == []
+    [c] = a.connections
+    assert c.disconnect_frame == 23

@@ -94,3 +94,29 @@ def test_committed_text_is_btmons_printing(tmp_path: Path) -> None:
     out = subprocess.run([btmon, "-r", str(snoop)], capture_output=True, text=True).stdout
     strip = lambda s: [line.split("  ")[0] for line in s.splitlines()[1:]]  # noqa: E731
     assert strip(out) == strip(TEXT.read_text())
+
+
+def test_a_management_record_cut_after_its_header_is_no_record_of_zeros(tmp_path: Path) -> None:
+    """An excerpt that stops on a management event's header (the trailer cut mid-cookie):
+    btmon prints every such event's parameters, none are in the text, so no record is made of
+    zeros (an all-zero address, confirm hint 0 and value 0 read as if printed) and a problem
+    names the line."""
+    from bpdiag.capture import open_capture
+
+    text = (
+        "> ACL Data RX: Handle 2048 flags 0x02 dlen 21         #40 [hci0] 7.100000\n"
+        "      SMP: Pairing Random (0x04) len 16\n"
+        "        Random value: 00112233445566778899aabbccddeeff\n"
+        "@ MGMT Event: User Confirmation Request (0x000f) plen 12              {0x00\n"
+    )
+    p = tmp_path / "cut.txt"
+    p.write_text(text)
+    with open_capture(p) as cap:
+        records = list(cap)
+        problems = list(cap.problems)
+    assert [r.index for r in records] == [40]  # the SMP record only
+    [cut] = problems
+    assert cut.kind == "truncated"
+    assert cut.message.startswith(
+        "line 4: the text ends inside a record (@ MGMT Event: User Confirmation Request"
+    )

@@ -42,6 +42,12 @@ from bpdiag.rules.explain import CATALOGUE, explain
         ("encryption change event; status=1283", "nimble-sm-peer-0x503"),
         ("encryption change event; status=1029", "nimble-sm-us-0x405"),
         ("encryption change event; status=518", "nimble-hci-0x206"),
+        # 0x216 = 0x200 + HCI 0x16 (Connection Terminated By Local Host)
+        ("disconnect; reason=534", "nimble-hci-0x216"),
+        # the host's own BLE_HS_ENOTCONN (7) in an encryption change: the link broke under
+        # the Security Manager (ble_sm_connection_broken)
+        ("encryption change event; status=7", "nimble-enotconn"),
+        ("enc_change status=7", "nimble-enotconn"),
         # Zephyr
         ("Security failed: F4:12:FA:00:00:01 (random) level 1 err 4", "zephyr-security-err-4"),
         ("BT_SECURITY_ERR_PIN_OR_KEY_MISSING", "zephyr-security-err-2"),
@@ -53,6 +59,24 @@ from bpdiag.rules.explain import CATALOGUE, explain
             "zephyr-security-err-9",
         ),
         ("Pairing Failed (4). Disconnecting.", "zephyr-security-err-4"),
+        # hci_ecc.c: the host's ECC emulation rejected the peer's P-256 key
+        (
+            "[00:00:05.100,000] <err> bt_hci_ecc: public key is not valid (ret -3)",
+            "zephyr-hci-ecc-invalid-public-key",
+        ),
+        ("bt_hci_ecc: public key is not valid (ret -3)", "zephyr-hci-ecc-invalid-public-key"),
+        # smp.c: no key entry left for the peer (CONFIG_BT_MAX_PAIRED reached)
+        (
+            "[00001234] <err> bt_smp: Unable to get keys for c0:ff:ee:00:00:01 (random)",
+            "zephyr-smp-no-keys",
+        ),
+        # an SMP PDU the host's pairing state did not allow (Zephyr allowed_cmds, Linux
+        # allow_cmd), named by its command code (Vol 3, Part H, 3.3)
+        ("<wrn> bt_smp: Unexpected SMP code 0x0a", "zephyr-unexpected-smp-0x0a"),
+        (
+            "Bluetooth: hci0: unexpected SMP command 0x0b from c0:ff:ee:00:00:01",
+            "linux-unexpected-smp-0x0b",
+        ),
         # Android
         ("UNBOND_REASON_AUTH_REJECTED", "android-unbond-reason-2"),
         ("android.bluetooth.device.extra.REASON: 7", "android-unbond-reason-7"),
@@ -253,3 +277,60 @@ def test_a_stack_entry_shadows_the_bare_authentication_failed_words() -> None:
         e.key for e in explain("Authentication failed with status BLE_GAP_SEC_STATUS_UNSPECIFIED")
     ]
     assert keys == ["nordic-sec-status-0x88"]
+
+
+def test_a_small_nimble_status_is_read_only_in_its_event() -> None:
+    """7 is BLE_HS_ENOTCONN only in NimBLE's encryption change event; elsewhere a bare
+    status 7 is some other stack's number."""
+    assert [e.key for e in explain("status=7")] == []
+    assert [e.key for e in explain("encryption change event; status=17")] == []
+
+
+def test_zephyr_ecc_message_needs_its_own_words() -> None:
+    """Only Zephyr's hci_ecc.c wording ('public key is not valid (ret N)' or the bt_hci_ecc
+    module) is read as its check; the same words in prose are no log line of it."""
+    assert [e.key for e in explain("I think the public key is not valid here")] == []
+    assert [e.key for e in explain("unable to get keys for the new user")] == []
+    [e] = explain("bt_hci_ecc: public key is not valid (ret -3)")
+    assert "invalid-public-key" in [c.finding for c in e.causes]
+    assert "hci_ecc.c" in e.cite
+
+
+def test_an_unexpected_smp_pdu_is_named_by_its_command_code() -> None:
+    [e] = explain("bt_smp: Unexpected SMP code 0x05")
+    assert "Pairing Failed (0x05)" in e.meaning and "Vol 3, Part H" in e.meaning
+    [late] = explain("bt_smp: Unexpected SMP code 0x02")
+    assert [c.finding for c in late.causes] == ["pairing-out-of-order"]
+    # the code is a command code, not a Pairing Failed reason
+    [random] = explain("bt_smp: Unexpected SMP code 0x04")
+    assert "Pairing Random" in random.source and "Confirm Value Failed" not in random.meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # BTstack's examples on SM_EVENT_REENCRYPTION_COMPLETE: the HCI status in words
+        ("Re-encryption failed, bonding information missing", "pin-or-key-missing"),
+        ("Re-encryption failed, timeout", "hci-status-0x08"),
+        ("Re-encryption failed, disconnected", "hci-status-0x13"),
+    ],
+)
+def test_btstack_reencryption_words_are_its_hci_status(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # hcidump's status line by name under a failed event (parser/hci.c)
+        ("    Error: Page Timeout", "hci-status-0x04"),
+        ("Error: Connection Timeout", "hci-status-0x08"),
+        # Linux smp_conn_security() on a link without an SMP channel
+        (
+            "[  63.1] Bluetooth: SMP security requested but not available",
+            "linux-smp-security-not-available",
+        ),
+    ],
+)
+def test_hcidump_error_lines_and_the_kernels_smp_channel(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]

@@ -79,6 +79,29 @@ def test_security_request_ignored_and_bonded_reconnection() -> None:
     assert run_rules(_analysis([c], [], security_requests=[encrypted])) == []
 
 
+def test_an_unanswered_security_request_says_what_the_log_cannot_show() -> None:
+    """A log that ends soon after a Security Request (a pasted excerpt) or carries no time
+    stamps cannot show that the central never answered: the stacks give it the 30 s SMP
+    timeout (Vol 3, Part H, 3.4). A capture that went on longer can."""
+    sr = SecurityRequest(frame=7, auth_req=9, bonding=True, mitm=False, sc=True)
+    proc = SecurityProcedure(1, sr, 10.0)  # unanswered, the link still open
+
+    def detail(first: float, last: float, records: int = 9) -> str:
+        a = _analysis([_conn(1)], [], security_requests=[proc])
+        a.capture.first_time, a.capture.last_time, a.capture.records = first, last, records
+        [f] = run_rules(a)
+        assert f.code == "security-request-ignored"
+        assert "did not answer" not in f.title
+        return f.detail
+
+    short = detail(9.0, 10.4)
+    assert "before the capture ends 0.4 s later, before the 30 s SMP timeout could show" in short
+    untimed = detail(10.0, 10.0)
+    assert "carries no time stamps" in untimed and "not known" in untimed
+    long = detail(9.0, 45.0)
+    assert long.endswith("neither paired nor encrypted before the capture ends.")
+
+
 def test_peer_state_changed_when_the_later_response_was_missed() -> None:
     refused = _pairing(1, 1, failure=(0x05, "responder"))
     accepted = _pairing(2, 2, success=True)  # no Pairing Response captured, yet it completed
