@@ -64,6 +64,20 @@ FIELDS = (
     "btsmp.public_key_y",
     "btsmp.dhkey_check",
     "btsmp.notification_type",
+    # BR/EDR pairing (tests/decode/test_hci_bredr.py)
+    "bthci_evt.bd_addr",
+    "bthci_evt.io_capability",
+    "bthci_evt.oob_data_present",
+    "bthci_evt.auth_requirements",
+    "bthci_evt.key_type",
+    "bthci_evt.link_key",
+    "bthci_evt.numeric_value",
+    "bthci_cmd.bd_addr",
+    "bthci_cmd.connection_handle",
+    "bthci_cmd.io_capability",
+    "bthci_cmd.oob_data_present",
+    "bthci_cmd.auth_requirements",
+    "bthci_cmd.reason",
 )
 # -n: no name resolution (an address stays bytes); occurrence=a with "," between occurrences
 ARGS = (

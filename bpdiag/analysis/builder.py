@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from bpdiag.analysis.bredr import MESSAGES as _BREDR_MESSAGES
+from bpdiag.analysis.bredr import BredrTracker
 from bpdiag.analysis.keys import note_decryption
 from bpdiag.analysis.model import (
     Advertiser,
@@ -180,6 +182,7 @@ class Analyzer:
         self._pending_sr: dict[int, tuple[SecurityProcedure, list[Step]]] = {}
         # PDUs whose sender was unknown when they came (local role learnt later)
         self._unresolved: list[tuple[Connection, Step, Failure | KeyDistributed | None, bool]] = []
+        self._bredr = BredrTracker()  # BR/EDR pairing messages → attempts
 
     # ------------------------------------------------------------------ helpers
     def heed(self, problems: list[Problem]) -> None:
@@ -671,7 +674,10 @@ class Analyzer:
                 self._set_local_role(conn, role)
             else:
                 conn.peripheral.address = m.peer_address
+                self._bredr.connected(conn)
             return conn
+        if type(m) in _BREDR_MESSAGES:
+            return self._bredr_message(pdu)
         if isinstance(m, hci.LeCreateConnection):
             cast(FrameAddresses, self.analysis.connect_attempts).append((pdu.frame, m.peer_address))
             return None
@@ -695,6 +701,7 @@ class Analyzer:
                 self._close_security_request(conn, RequestOutcome.DISCONNECTED, pdu.frame, pdu.time)
                 self._by_link.pop(pdu.link, None)
                 self._open.pop(conn.id, None)
+                self._bredr.disconnected(conn)
         elif isinstance(m, hci.EncryptionChange):
             if m.status != _SUCCESS or m.encryption_enabled:
                 self._encryption(conn, pdu.frame, m.status, "hci-encryption-change", m.key_size)
@@ -715,6 +722,21 @@ class Analyzer:
         elif isinstance(m, hci.LeEnableEncryption):
             self._set_local_role(conn, _CENTRAL)
             self._note_early_encryption(conn, pdu.frame)
+        return conn
+
+    def _bredr_message(self, pdu: Pdu) -> Connection | None:
+        """A BR/EDR pairing message (``analysis.bredr``).  One that names a handle
+        (Authentication Requested / Complete) makes the connection if the log missed its
+        Connection Complete — a BR/EDR one; one that names the peer by address joins the
+        connection the stream found for it, else none."""
+        conn = None
+        if pdu.link is not None:
+            conn = self._by_link.get(pdu.link)
+            if conn is None:
+                conn = self._new_connection(pdu.link, pdu.frame, Transport.BR_EDR)
+            elif pdu.frame > conn.last_frame:
+                conn.last_frame = pdu.frame
+        self._bredr.feed(pdu, conn)
         return conn
 
     def _monitor(self, pdu: Pdu) -> None:
@@ -753,6 +775,7 @@ class Analyzer:
                     )
                 ]
             )
+        self.analysis.bredr_pairings = self._bredr.finish()
         by_id = {c.id: c for c in self.analysis.connections}
         self._resolve_senders()
         for p in self.analysis.pairings:

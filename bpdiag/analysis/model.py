@@ -839,6 +839,43 @@ class Encryption:
 
 
 @dataclass(slots=True)
+class BredrPairing:
+    """A BR/EDR (classic) pairing or authentication as a host's HCI log shows it (Vol 4,
+    Part E, 7.1 and 7.7; ``analysis.bredr`` groups the messages): frames and codes only.
+    The pairing itself runs in the controllers (LMP), so the log has no more than this."""
+
+    first_frame: int
+    connection: int | None = None  # None: no Connection Complete for the peer in the log
+    peer_address: str | None = None
+    requested_frame: int | None = None  # the host's Authentication Requested (7.1.15)
+    # (frame, event code): Link Key (7.7.23), PIN Code (7.7.22), User Confirmation (7.7.42)
+    # and User Passkey (7.7.43) Requests
+    requests: list[tuple[int, int]] = field(default_factory=list)
+    io_frames: list[int] = field(default_factory=list)  # IO Capability Request/Reply/Response
+    local_io: tuple[int, int, int] | None = None  # IO capability, OOB, auth requirements
+    peer_io: tuple[int, int, int] | None = None
+    # (frame, opcode, reason or None) of each negative reply the local host sent
+    refusals: list[tuple[int, int, int | None]] = field(default_factory=list)
+    link_key_type: int | None = None  # Link Key Notification (7.7.24): a new key was made
+    simple_pairing: tuple[int, int] | None = None  # (frame, status) of 7.7.45
+    authentication: tuple[int, int] | None = None  # (frame, status) of 7.7.6
+    disconnect_frame: int | None = None  # the connection ended before the attempt did
+
+    @property
+    def result(self) -> tuple[int, int] | None:
+        """(frame, status) of the first event that says the attempt failed, else of the
+        last that says how it ended; ``None`` when the log shows no end."""
+        ends = [e for e in (self.simple_pairing, self.authentication) if e is not None]
+        failed = [e for e in ends if e[1] != 0]
+        return failed[0] if failed else ends[-1] if ends else None
+
+    @property
+    def failed(self) -> bool:
+        result = self.result
+        return result is not None and result[1] != 0
+
+
+@dataclass(slots=True)
 class AttError:
     """An ATT Error Response and the request it answers."""
 
@@ -970,11 +1007,14 @@ class Analysis:
     # (pairing, earlier pairing): a Pairing Response that came after the phase-2 PDUs of the
     # pairing before it on its link (which had no response), so it began a pairing of its own
     late_responses: list[tuple[int, int]] = field(default_factory=list)
+    bredr_pairings: list[BredrPairing] = field(default_factory=list)  # analysis.bredr
     index: Any = field(default=None, repr=False, compare=False)  # analysis.index.index_of
 
     @property
     def failed(self) -> bool:
-        """Exit status 1: a pairing or an encryption failed."""
-        return any(p.outcome == Outcome.FAILED for p in self.pairings) or any(
-            e.status != 0 for e in self.encryptions
+        """Exit status 1: a pairing (LE or BR/EDR) or an encryption failed."""
+        return (
+            any(p.outcome == Outcome.FAILED for p in self.pairings)
+            or any(e.status != 0 for e in self.encryptions)
+            or any(b.failed for b in self.bredr_pairings)
         )

@@ -142,14 +142,18 @@ def wire(
     optional: bool = False,
     render: Callable[[Any], object] | None = None,
     default: Any = dataclasses.MISSING,
+    secret: bool = False,
 ) -> Any:
     """A dataclass field declared with its wire layout (see ``Param``): ``key`` defaults to
     the attribute's name, ``name_key`` to ``<key>_name``; ``optional`` fields default to
-    ``None``."""
+    ``None``.  A ``secret`` (key material) is neither shown by ``fields()`` nor in the
+    message's ``repr``: it is only there to be read by the code that needs it."""
     if optional and default is dataclasses.MISSING:
         default = None
+    if secret:
+        key = ""
     param = Param("", size, kind, key, names, name_key, optional, render)
-    return dataclasses.field(default=default, metadata={"wire": param})
+    return dataclasses.field(default=default, metadata={"wire": param}, repr=not secret)
 
 
 def declared_params(cls: type) -> dict[str, Param]:

@@ -45,6 +45,7 @@ from bpdiag.decode.declare import (
     wire,
 )
 from bpdiag.decode.declare import address_str as address_str
+from bpdiag.decode.hci_names import BREDR_AUTH_REQUIREMENTS, BREDR_IO_CAPABILITIES, LINK_KEY_TYPES
 from bpdiag.decode.hci_names import COMMAND_NAMES as COMMAND_NAMES
 from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
@@ -81,6 +82,21 @@ def command_of(msg: object) -> int | None:
 def event_of(msg: object) -> int | None:
     """The event code of an HCI event (not an LE Meta subevent), else None."""
     return getattr(msg, "code", None) if isinstance(msg, _Event) else None
+
+
+def io_capability_name(value: int) -> str:
+    """BR/EDR IO_Capability (Vol 4, Part E, 7.1.29, 7.7.41); ``reserved (0x..)`` above 0x03."""
+    return BREDR_IO_CAPABILITIES.get(value) or reserved_name(value)
+
+
+def auth_requirements_name(value: int) -> str:
+    """BR/EDR Authentication_Requirements (Vol 4, Part E, 7.1.29, 7.7.41)."""
+    return BREDR_AUTH_REQUIREMENTS.get(value) or reserved_name(value)
+
+
+def link_key_type_name(value: int) -> str:
+    """Key_Type of a Link Key Notification (Vol 4, Part E, 7.7.24)."""
+    return LINK_KEY_TYPES.get(value) or reserved_name(value)
 
 
 def status_name(code: int) -> str:
@@ -229,6 +245,66 @@ class SetConnectionEncryption(_Command):
     encryption_enable: int = _u()
 
 
+# BR/EDR pairing (Vol 4, Part E, 7.1): the host's answers to the controller's requests.  Each
+# is answered by Command Complete (Status, BD_ADDR), whose BD_ADDR bpdiag does not read.
+@_command(0x040C)
+@dataclass(frozen=True, slots=True)
+class LinkKeyRequestNegativeReply(_Command):
+    """Vol 4, Part E, 7.1.11 HCI_Link_Key_Request_Negative_Reply: BD_ADDR (the host has no
+    link key for the peer)."""
+
+    bd_addr: str = _addr()
+
+
+@_command(0x040E)
+@dataclass(frozen=True, slots=True)
+class PinCodeRequestNegativeReply(_Command):
+    """Vol 4, Part E, 7.1.13 HCI_PIN_Code_Request_Negative_Reply: BD_ADDR (the host cannot
+    give a PIN)."""
+
+    bd_addr: str = _addr()
+
+
+def _io_capability() -> Any:
+    return wire(1, names=io_capability_name)
+
+
+def _auth_requirements() -> Any:
+    return wire(1, names=auth_requirements_name)
+
+
+@_command(0x042B)
+@dataclass(frozen=True, slots=True)
+class IoCapabilityRequestReply(_Command):
+    """Vol 4, Part E, 7.1.29 HCI_IO_Capability_Request_Reply (9 octets): BD_ADDR,
+    IO_Capability, OOB_Data_Present, Authentication_Requirements — the local host's side of
+    the IO capability exchange."""
+
+    bd_addr: str = _addr()
+    io_capability: int = _io_capability()
+    oob_data_present: int = _u()
+    auth_requirements: int = _auth_requirements()
+
+
+@_command(0x042D)
+@dataclass(frozen=True, slots=True)
+class UserConfirmationRequestNegativeReply(_Command):
+    """Vol 4, Part E, 7.1.31 HCI_User_Confirmation_Request_Negative_Reply: BD_ADDR (the
+    numeric comparison was rejected, by the user or the host)."""
+
+    bd_addr: str = _addr()
+
+
+@_command(0x0434)
+@dataclass(frozen=True, slots=True)
+class IoCapabilityRequestNegativeReply(_Command):
+    """Vol 4, Part E, 7.1.36 HCI_IO_Capability_Request_Negative_Reply (7 octets): BD_ADDR,
+    Reason (an HCI error code: why the host refused to pair)."""
+
+    bd_addr: str = _addr()
+    reason: int = _status()
+
+
 @_command(0x1009, returns=(Param("bd_addr", 6, "addr"),))
 @dataclass(frozen=True, slots=True)
 class ReadBdAddr(_Command):
@@ -348,6 +424,11 @@ HciCommandMessage = (
     | Disconnect
     | AuthenticationRequested
     | SetConnectionEncryption
+    | LinkKeyRequestNegativeReply
+    | PinCodeRequestNegativeReply
+    | IoCapabilityRequestReply
+    | UserConfirmationRequestNegativeReply
+    | IoCapabilityRequestNegativeReply
     | ReadBdAddr
     | LeCreateConnection
     | LeEnableEncryption
@@ -491,6 +572,98 @@ class EncryptionKeyRefreshComplete(_Event):
     handle: int = _handle()
 
 
+# BR/EDR pairing (Vol 4, Part E, 7.7): what the controller asks the host and how the pairing
+# ended.  All but Authentication Complete name the peer by BD_ADDR, not by a handle.
+@_event(0x06)
+@dataclass(frozen=True, slots=True)
+class AuthenticationComplete(_Event):
+    """Vol 4, Part E, 7.7.6 HCI_Authentication_Complete (3 octets): Status,
+    Connection_Handle — how the authentication the host asked for (7.1.15) ended."""
+
+    status: int = _status()
+    handle: int = _handle()
+
+
+@_event(0x16)
+@dataclass(frozen=True, slots=True)
+class PinCodeRequest(_Event):
+    """Vol 4, Part E, 7.7.22 HCI_PIN_Code_Request (6 octets): BD_ADDR — legacy pairing
+    needs a PIN."""
+
+    bd_addr: str = _addr()
+
+
+@_event(0x17)
+@dataclass(frozen=True, slots=True)
+class LinkKeyRequest(_Event):
+    """Vol 4, Part E, 7.7.23 HCI_Link_Key_Request (6 octets): BD_ADDR — the controller asks
+    the host for the stored link key of the peer."""
+
+    bd_addr: str = _addr()
+
+
+@_event(0x18)
+@dataclass(frozen=True, slots=True)
+class LinkKeyNotification(_Event):
+    """Vol 4, Part E, 7.7.24 HCI_Link_Key_Notification (23 octets): BD_ADDR, Link_Key (16),
+    Key_Type — a pairing made a new link key.  The key is secret: read, never shown."""
+
+    bd_addr: str = _addr()
+    link_key: bytes = wire(16, "octets", secret=True)
+    key_type: int = wire(1, names=link_key_type_name)
+
+
+@_event(0x31)
+@dataclass(frozen=True, slots=True)
+class IoCapabilityRequest(_Event):
+    """Vol 4, Part E, 7.7.40 HCI_IO_Capability_Request (6 octets): BD_ADDR — Secure Simple
+    Pairing starts and the controller asks for the local IO capability."""
+
+    bd_addr: str = _addr()
+
+
+@_event(0x32)
+@dataclass(frozen=True, slots=True)
+class IoCapabilityResponse(_Event):
+    """Vol 4, Part E, 7.7.41 HCI_IO_Capability_Response (9 octets): BD_ADDR, IO_Capability,
+    OOB_Data_Present, Authentication_Requirements — the peer's side of the exchange."""
+
+    bd_addr: str = _addr()
+    io_capability: int = _io_capability()
+    oob_data_present: int = _u()
+    auth_requirements: int = _auth_requirements()
+
+
+@_event(0x33)
+@dataclass(frozen=True, slots=True)
+class UserConfirmationRequest(_Event):
+    """Vol 4, Part E, 7.7.42 HCI_User_Confirmation_Request (10 octets): BD_ADDR,
+    Numeric_Value (u32) — numeric comparison (or Just Works' confirmation).  The number is
+    kept, not shown, as passkeys are not."""
+
+    bd_addr: str = _addr()
+    numeric_value: int = wire(4, secret=True)
+
+
+@_event(0x34)
+@dataclass(frozen=True, slots=True)
+class UserPasskeyRequest(_Event):
+    """Vol 4, Part E, 7.7.43 HCI_User_Passkey_Request (6 octets): BD_ADDR — the host must
+    enter the passkey the peer shows."""
+
+    bd_addr: str = _addr()
+
+
+@_event(0x36)
+@dataclass(frozen=True, slots=True)
+class SimplePairingComplete(_Event):
+    """Vol 4, Part E, 7.7.45 HCI_Simple_Pairing_Complete (7 octets): Status, BD_ADDR — how
+    Secure Simple Pairing ended."""
+
+    status: int = _status()
+    bd_addr: str = _addr()
+
+
 def _opcode() -> Any:
     """The opcode of the command a Command Complete / Status answers."""
     return wire(2, key="command_opcode", names=command_name, name_key="command_name")
@@ -620,6 +793,15 @@ HciEventMessage = (
     | DisconnectionComplete
     | EncryptionChange
     | EncryptionKeyRefreshComplete
+    | AuthenticationComplete
+    | PinCodeRequest
+    | LinkKeyRequest
+    | LinkKeyNotification
+    | IoCapabilityRequest
+    | IoCapabilityResponse
+    | UserConfirmationRequest
+    | UserPasskeyRequest
+    | SimplePairingComplete
     | CommandComplete
     | CommandStatus
     | LeConnectionComplete
@@ -629,6 +811,23 @@ HciEventMessage = (
 TYPED_EVENTS = frozenset({*EVENTS, LE_META})
 """Event codes ``parse_event`` decodes into their own class (0x3E: see ``TYPED_SUBEVENTS``)."""
 TYPED_SUBEVENTS = frozenset(LE_SUBEVENTS)
+
+
+def _by_address(registry: dict[int, Layout]) -> frozenset[int]:
+    """The codes whose message names its connection by the peer's BD_ADDR alone (no
+    Connection_Handle): the BR/EDR pairing requests and replies."""
+    return frozenset(
+        code
+        for code, layout in registry.items()
+        if {p.attr for p in layout.params} >= {"bd_addr"}
+        and not any(p.attr == "handle" for p in layout.params)
+    )
+
+
+ADDRESSED_EVENTS = _by_address(EVENTS)
+"""Event codes whose message has a ``bd_addr`` and no ``handle``: the hot path finds the
+connection by the address a BR/EDR Connection Complete gave its handle."""
+ADDRESSED_COMMANDS = _by_address(COMMANDS)
 
 
 def parse_event(data: bytes, start: int = 0) -> HciEventMessage:

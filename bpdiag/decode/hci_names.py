@@ -575,3 +575,33 @@ LE_SUBEVENT_NAMES: dict[int, str] = {
     0x32: "LE CS Subevent Result Continue",
     0x33: "LE CS Test End Complete",
 }
+
+
+# BR/EDR Secure Simple Pairing (Vol 4, Part E, 7.1.29 / 7.7.41): IO_Capability (0x04-0xFF
+# reserved on BR/EDR: KeyboardDisplay is LE's), Authentication_Requirements (0x06-0xFF
+# reserved), and Key_Type of Link Key Notification (7.7.24; 0x09-0xFF reserved).
+BREDR_IO_CAPABILITIES: dict[int, str] = {
+    0x00: "DisplayOnly",
+    0x01: "DisplayYesNo",
+    0x02: "KeyboardOnly",
+    0x03: "NoInputNoOutput",
+}
+BREDR_AUTH_REQUIREMENTS: dict[int, str] = {
+    0x00: "MITM not required, no bonding",
+    0x01: "MITM required, no bonding",
+    0x02: "MITM not required, dedicated bonding",
+    0x03: "MITM required, dedicated bonding",
+    0x04: "MITM not required, general bonding",
+    0x05: "MITM required, general bonding",
+}
+LINK_KEY_TYPES: dict[int, str] = {
+    0x00: "Combination Key",
+    0x01: "Local Unit Key",
+    0x02: "Remote Unit Key",
+    0x03: "Debug Combination Key",
+    0x04: "Unauthenticated Combination Key generated from P-192",
+    0x05: "Authenticated Combination Key generated from P-192",
+    0x06: "Changed Combination Key",
+    0x07: "Unauthenticated Combination Key generated from P-256",
+    0x08: "Authenticated Combination Key generated from P-256",
+}

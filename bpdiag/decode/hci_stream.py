@@ -63,6 +63,8 @@ EVENTS = hci.TYPED_EVENTS
 LE_SUBEVENTS = hci.TYPED_SUBEVENTS
 WANTED_CIDS = frozenset({CID_ATT, CID_SMP, CID_BREDR_SMP})
 _HANDLE_COMMANDS = hci.HANDLE_STATUS_COMMANDS  # remembered for Command Status
+_ADDRESSED_EVENTS = hci.ADDRESSED_EVENTS  # BR/EDR pairing: the connection by its BD_ADDR
+_ADDRESSED_COMMANDS = hci.ADDRESSED_COMMANDS
 _ATT_REQUESTS = att.REQUESTS
 _SMP_CIDS = frozenset({CID_SMP, CID_BREDR_SMP})
 _ATT_ERROR = att.ERROR_RESPONSE
@@ -74,6 +76,7 @@ _parse_event = hci.parse_event
 _parse_command = hci.parse_command
 # the event classes _event tells apart, bound once (not two look-ups and a tuple per event)
 _CONNECTED = (hci.LeConnectionComplete, hci.ConnectionComplete)
+_BREDR_CONNECTED = hci.ConnectionComplete
 _UNTYPED_EVENTS = (hci.HciEvent, hci.LeMetaEvent)
 _COMMAND_STATUS = hci.CommandStatus
 _COMMAND_COMPLETE = hci.CommandComplete
@@ -135,6 +138,8 @@ class HciStream:
     """Feed records of HCI link types in order; get the PDUs each completes."""
 
     __slots__ = (
+        "_bredr",
+        "_bredr_handles",
         "_by_adapter",
         "_closed_at",
         "_cmd_handle",
@@ -159,6 +164,10 @@ class HciStream:
         self._req: dict[int, int] = {}  # key → last ATT request: record << 8 | opcode
         self._req_pending: dict[int, int] = {}  # key → opcode of a request still in fragments
         self._cmd_handle: dict[int, int] = {}  # adapter << 16 | opcode → handle
+        # BR/EDR connections by (adapter, peer BD_ADDR) → handle, and back: the pairing
+        # events and replies name the peer, not the handle (empty in an LE-only log)
+        self._bredr: dict[tuple[int, str], int] = {}
+        self._bredr_handles: dict[tuple[int, int], str] = {}
         self._formats: dict[tuple[int, int], int] = {}  # (adapter, cookie) → control format
         self._unknown_types: dict[int, list[int]] = {}  # H4 type → [first record, count]
         # Fragment state by adapter, so a Close Index costs what that adapter had open (a
@@ -676,12 +685,17 @@ class HciStream:
             if msg.status == 0:
                 handle = msg.handle
                 self._forget_link(adapter, handle)  # a new connection on a reused handle
+                if type(msg) is _BREDR_CONNECTED:
+                    self._bredr[adapter, msg.peer_address] = handle
+                    self._bredr_handles[adapter, handle] = msg.peer_address
+        elif code in _ADDRESSED_EVENTS:  # a BR/EDR pairing event: the peer's BD_ADDR
+            handle = self._bredr.get((adapter, msg.bd_addr))  # type: ignore[union-attr,arg-type]
         elif isinstance(msg, _COMMAND_STATUS):
             handle = self._cmd_handle.get(adapter << 16 | msg.opcode)
         elif isinstance(msg, _COMMAND_COMPLETE):
             handle = msg.handle
         elif not isinstance(msg, _UNTYPED_EVENTS):
-            handle = msg.handle
+            handle = msg.handle  # type: ignore[union-attr]  # (the addressed ones are above)
             if isinstance(msg, _DISCONNECTED) and msg.status == 0:
                 self._forget_link(adapter, handle)
         link = None if handle is None else ("hci", adapter, handle)
@@ -696,7 +710,9 @@ class HciStream:
             return self._error(rec, exc)
         opcode = msg.opcode
         handle: int | None = getattr(msg, "handle", None)
-        if handle is not None and opcode in _HANDLE_COMMANDS:
+        if opcode in _ADDRESSED_COMMANDS:
+            handle = self._bredr.get((adapter, msg.bd_addr))  # type: ignore[union-attr]
+        elif handle is not None and opcode in _HANDLE_COMMANDS:
             self._cmd_handle[adapter << 16 | opcode] = handle
         link = None if handle is None else ("hci", adapter, handle)
         return [Pdu(rec.index, rec.timestamp, direction, link, _HCI, opcode, msg, rec.index)]
@@ -704,6 +720,10 @@ class HciStream:
     def _forget_link(self, adapter: int, handle: int) -> None:
         """Drop partial PDUs and remembered requests of a connection handle."""
         # (a connection event of every connection calls it; most find nothing to drop)
+        if self._bredr_handles:
+            addr = self._bredr_handles.pop((adapter, handle), None)
+            if addr is not None and self._bredr.get((adapter, addr)) == handle:
+                del self._bredr[adapter, addr]
         base = _key(adapter, handle, 0)
         if self._req:
             for key in (base, base + 1, base + 2):
@@ -722,6 +742,8 @@ class HciStream:
         older than ``record`` stop counting (``_closed_at``); fragment state is dropped
         through the per-adapter index, so the cost is what this adapter had open."""
         self._closed_at[adapter] = record
+        for a, h in [k for k in self._bredr_handles if k[0] == adapter]:
+            self._forget_link(a, h)
         for key in self._by_adapter.pop(adapter, ()):
             self._forget_link(adapter, key >> 2 & 0x0FFF)
 

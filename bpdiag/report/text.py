@@ -30,6 +30,7 @@ from bpdiag.decode.smp import error_meaning, error_name
 from bpdiag.report.problems import describe as describe_problem
 from bpdiag.report.smp_text import smp_summary
 from bpdiag.report.terminal import escape_controls
+from bpdiag.rules.base import Severity
 from bpdiag.rules.diagnosis import Diagnosed
 from bpdiag.rules.evidence import check_detail
 
@@ -456,7 +457,9 @@ def text_lines(analysis: Diagnosed, show_keys: bool = False) -> Iterator[str]:
     if loose:
         yield ""
         yield from _render_findings(loose, "  ")
-    if shown == 0:
+    # a finding on no connection that says something failed (a BR/EDR pairing whose
+    # connection the log does not show) is what was found
+    if shown == 0 and not any(f.severity == Severity.ERROR for f in loose):
         yield ""
         if analysis.capture.records == 0:
             yield (

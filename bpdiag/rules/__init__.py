@@ -8,6 +8,7 @@ from bpdiag.rules import (  # noqa: F401  (importing registers the rules)
     att_security,
     bluez_host,
     bluez_pairing,
+    bredr,
     capture_quality,
     keys,
     links,

@@ -280,3 +280,16 @@ def btstack_text(records: list[H4], style: str = "posix", log_every: int = 0) ->
         if log_every and n % log_every == 0:
             lines.append(f"{stamp}LOG -- hci.c.{1000 + n}: state {n % 7}, a log line of BTstack's")
     return "\n".join(lines) + "\n"
+
+
+def btsnoop_h4_bytes(records: list[H4]) -> bytes:
+    """A btsnoop file (datalink 1002, H4) of ``records``: flags bit 0 received, bit 1 command
+    or event, as Android and BlueZ write them."""
+    out = [b"btsnoop\x00" + struct.pack(">II", 1, 1002)]
+    for r in records:
+        flags = (1 if r.received else 0) | (2 if r.packet[0] in (1, 4) else 0)
+        out.append(
+            struct.pack(">IIIIq", len(r.packet), len(r.packet), flags, 0, r.ts_us + EPOCH_DELTA_US)
+        )
+        out.append(r.packet)
+    return b"".join(out)
