@@ -173,6 +173,7 @@ class Analyzer:
         self._links: dict[Any, Any] = {}  # each link tuple once (the connections share it)
         self._offers: dict[tuple[Any, ...], Features] = {}  # (_features)
         self._adapter_address: dict[int, str] = {}
+        self._local_sides: dict[str, Endpoint] = {}  # the adapter's side by its address
         self._open: dict[int, Pairing] = {}  # connection id → pairing open for new PDUs
         self._last: dict[int, Pairing] = {}  # connection id → last pairing (for phase 3)
         self._enc_pending: dict[int, int] = {}  # connection id → frame of LL_ENC_REQ
@@ -249,7 +250,19 @@ class Analyzer:
         local = self._adapter_address.get(conn.link[1])
         if local is not None:
             side = conn.central if role == _CENTRAL else conn.peripheral
-            if side.address is None:
+            if side.address is None and side.address_type is None and side.identity is None:
+                # The adapter's side, as every connection of the adapter has it: one shared
+                # Endpoint (nothing changes a public address's side later, and ``_share``
+                # would make it one at the end; the fresh one dropped now leaves no hole
+                # among the objects kept)
+                shared = self._local_sides.get(local)
+                if shared is None:
+                    shared = self._local_sides[local] = Endpoint(local, "public")
+                if role == _CENTRAL:
+                    conn.central = shared
+                else:
+                    conn.peripheral = shared
+            elif side.address is None:
                 side.address = local
                 side.address_type = "public"
 

@@ -726,18 +726,31 @@ class Pairing:
     else:
         frames: InitVar[list[int] | None] = None
     steps: Steps = field(default_factory=Steps)
-    security_request: SecurityRequest | None = None
+    # The facts most pairings of a long log never have read as attributes (the properties
+    # set below the class) and are kept together in ``_rare``, None until one is set: a
+    # slot each would be 64 bytes more on every pairing.  InitVars at run time; to mypy
+    # fields.
+    if TYPE_CHECKING:
+        security_request: SecurityRequest | None = None
+    else:
+        security_request: InitVar[SecurityRequest | None] = None
     request: Features | None = None
     response: Features | None = None
     secure_connections: bool | None = None
     method: Method | None = None
     method_because: str | None = None
-    passkey_displayed_by: Side | None = None
+    if TYPE_CHECKING:
+        passkey_displayed_by: Side | None = None
+    else:
+        passkey_displayed_by: InitVar[Side | None] = None
     confirms: int = 0
     randoms: int = 0
     public_keys: int = 0
     dhkey_checks: int = 0
-    keypresses: int = 0
+    if TYPE_CHECKING:
+        keypresses: int = 0
+    else:
+        keypresses: InitVar[int] = 0
     # The lists below are one shared empty list until their first item (``add_*``): most
     # pairings of a long log have no cut frames, many no keys or checks.
     keys: Sequence[KeyDistributed] = field(default_factory=_no_items)
@@ -745,17 +758,34 @@ class Pairing:
     encrypted_frame: int | None = None
     encryption_status: int | None = None
     ended_frame: int | None = None  # Pairing Failed, or the encryption that closed phase 2
-    early_encryption_request: int | None = None  # LL_ENC_REQ / LE Start Encryption mid-pairing
+    if TYPE_CHECKING:  # LL_ENC_REQ / LE Start Encryption mid-pairing
+        early_encryption_request: int | None = None
+    else:
+        early_encryption_request: InitVar[int | None] = None
     checks: Sequence[Check] = field(default_factory=_no_items)  # spec checks (verify.py)
-    numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
-    cut_frames: Sequence[int] = field(default_factory=_no_items)  # SMP PDUs the log cut
-    # SMP PDUs whose sender the capture did not show, told from SMP's order (sender_order)
-    senders_from_order: Sequence[int] = field(default_factory=_no_items)
-    _frames: list[int] | None = field(default=None, init=False, repr=False)
+    if TYPE_CHECKING:
+        numeric_value: int | None = None  # SC Numeric Comparison: the six digits both showed
+        cut_frames: Sequence[int] = field(default_factory=_no_items)  # SMP PDUs the log cut
+        # SMP PDUs whose sender the capture did not show, told from SMP's order (sender_order)
+        senders_from_order: Sequence[int] = field(default_factory=_no_items)
+    else:
+        numeric_value: InitVar[int | None] = None
+        cut_frames: InitVar[Sequence[int]] = _NO_ITEMS
+        senders_from_order: InitVar[Sequence[int]] = _NO_ITEMS
+    _rare: _Rare | None = field(default=None, init=False, repr=False)
 
-    # ``frames`` is an InitVar at run time; to mypy a field, hence the default (RUF033)
-    def __post_init__(self, frames: list[int] | None = None) -> None:  # noqa: RUF033
-        self._frames = frames
+    # The InitVars are given to ``__post_init__`` in their order (their defaults: RUF033)
+    def __post_init__(
+        self,
+        frames: list[int] | None = None,  # noqa: RUF033
+        *rare: Any,
+    ) -> None:
+        if frames is not None:
+            self._rare = _Rare()
+            self._rare.frames = frames
+        for name, value in zip(_RARE_PAIRING, rare, strict=True):
+            if value is not _RARE_DEFAULTS[name]:
+                setattr(self, name, value)
 
     def add_key(self, key: KeyDistributed) -> None:
         keys = self.keys
@@ -808,17 +838,94 @@ class Pairing:
 
 def _pairing_frames(p: Pairing) -> list[int]:
     """The frames of the pairing's SMP PDUs, in order: its steps' unless they were given."""
-    if p._frames is not None:
-        return p._frames
+    rare = p._rare
+    if rare is not None and rare.frames is not None:
+        return rare.frames
     steps = p.steps
     return steps.frames() if isinstance(steps, Steps) else [s.frame for s in steps]
 
 
 def _set_pairing_frames(p: Pairing, frames: list[int]) -> None:
-    p._frames = frames
+    _set_rare(p, "frames", frames, None)
 
 
 setattr(Pairing, "frames", property(_pairing_frames, _set_pairing_frames))  # noqa: B010
+
+# The pairing's facts kept in ``_rare``, in their InitVars' order, with their defaults
+_RARE_PAIRING = (
+    *("security_request", "passkey_displayed_by", "keypresses", "early_encryption_request"),
+    *("numeric_value", "cut_frames", "senders_from_order"),
+)
+_RARE_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(_RARE_PAIRING),
+    "keypresses": 0,
+    "cut_frames": _NO_ITEMS,
+    "senders_from_order": _NO_ITEMS,
+}
+# What a pairing compares and prints by, in the dataclass's order of its fields
+_PAIRING_NAMES = (
+    *("id", "connection", "first_frame", "steps", "security_request", "request", "response"),
+    *("secure_connections", "method", "method_because", "passkey_displayed_by", "confirms"),
+    *("randoms", "public_keys", "dhkey_checks", "keypresses", "keys", "failure"),
+    *("encrypted_frame", "encryption_status", "ended_frame", "early_encryption_request"),
+    *("checks", "numeric_value", "cut_frames", "senders_from_order"),
+)
+
+
+class _Rare:
+    """A pairing's rare facts (``Pairing._rare``), each at its default until set, and the
+    frames a hand-built pairing was given."""
+
+    __slots__ = (*_RARE_PAIRING, "frames")
+
+    def __init__(self) -> None:
+        for name in _RARE_PAIRING:
+            setattr(self, name, _RARE_DEFAULTS[name])
+        self.frames: list[int] | None = None
+
+
+def _set_rare(p: Pairing, name: str, value: Any, default: Any) -> None:
+    rare = p._rare
+    if rare is None:
+        if value is default:
+            return
+        rare = p._rare = _Rare()
+    setattr(rare, name, value)
+
+
+def _rare_property(name: str) -> property:
+    default = _RARE_DEFAULTS[name]
+
+    def get(p: Pairing) -> Any:
+        rare = p._rare
+        return default if rare is None else getattr(rare, name)
+
+    def put(p: Pairing, value: Any) -> None:
+        _set_rare(p, name, value, default)
+
+    return property(get, put)
+
+
+def _pairing_key(p: Pairing) -> tuple[Any, ...]:
+    return tuple(getattr(p, n) for n in _PAIRING_NAMES)
+
+
+def _pairing_eq(p: Pairing, other: object) -> object:  # a bool, or NotImplemented
+    if type(other) is not Pairing:
+        return NotImplemented
+    given = [None if r is None else r.frames for r in (p._rare, other._rare)]
+    return given[0] == given[1] and _pairing_key(p) == _pairing_key(other)
+
+
+def _pairing_repr(p: Pairing) -> str:
+    shown = ", ".join(f"{n}={v!r}" for n, v in zip(_PAIRING_NAMES, _pairing_key(p), strict=True))
+    return f"Pairing({shown})"
+
+
+for _name in _RARE_PAIRING:
+    setattr(Pairing, _name, _rare_property(_name))
+setattr(Pairing, "__eq__", _pairing_eq)  # noqa: B010
+setattr(Pairing, "__repr__", _pairing_repr)  # noqa: B010
 
 
 @dataclass(slots=True)

@@ -78,28 +78,41 @@ def _pair_table(lo: list[int], hi: list[int]) -> U32:
 
 
 _T = [_t_table(r) for r in range(4)]
-_TA = _pair_table(_T[0], _T[1])  # rows 0, 1 → MixColumns output column
-_TB = _pair_table(_T[2], _T[3])  # rows 2, 3
 _S = SBOX
-_FA = _pair_table(_S, [s << 8 for s in _S])  # last round (no MixColumns): rows 0, 1
-_FB = _pair_table([s << 16 for s in _S], [s << 24 for s in _S])  # rows 2, 3
-_SUB16 = _pair_table(_S, [s << 8 for s in _S])  # SubWord on an octet pair
+
+
+class Tables:
+    """The lookup tables of the rounds, 1.25 MiB of arrays: made for a search (a few ms) and
+    dropped with it, not kept by the module for the rest of the process (``expand_keys`` and
+    ``encrypt`` make them when not given)."""
+
+    __slots__ = ("fa", "fb", "sub16", "ta", "tb")
+
+    def __init__(self) -> None:
+        self.ta = _pair_table(_T[0], _T[1])  # rows 0, 1 → MixColumns output column
+        self.tb = _pair_table(_T[2], _T[3])  # rows 2, 3
+        self.fa = _pair_table(_S, [s << 8 for s in _S])  # last round (no MixColumns): rows 0, 1
+        self.fb = _pair_table([s << 16 for s in _S], [s << 24 for s in _S])  # rows 2, 3
+        self.sub16 = _pair_table(_S, [s << 8 for s in _S])  # SubWord on an octet pair
+
+
 # ShiftRows (FIPS-197, 5.1.2) as an octet permutation: output column c, row r comes from
 # input column c + r.
 _SHIFT = np.array([4 * ((c + r) % 4) + r for c in range(4) for r in range(4)], dtype=np.intp)
 _RCON = (0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1B, 0x36)
 
 
-def expand_keys(keys: U32) -> U32:
+def expand_keys(keys: U32, tables: Tables | None = None) -> U32:
     """The 44 round-key words (FIPS-197, 5.2) of each key: ``(4, n)`` uint32 key columns →
     ``(44, n)`` uint32 round-key columns (column convention of this module)."""
+    sub16 = (tables or Tables()).sub16
     n = keys.shape[1]
     w = np.empty((44, n), dtype=np.uint32)
     w[:4] = keys
     for i in range(4, 44, 4):
         t = w[i - 1]
         rot = (t >> 8) | (t << 24)  # RotWord
-        sub = _SUB16[rot & 0xFFFF] | (_SUB16[rot >> 16] << 16)  # SubWord
+        sub = sub16[rot & 0xFFFF] | (sub16[rot >> 16] << 16)  # SubWord
         np.bitwise_xor(w[i - 4], sub, out=w[i])
         w[i] ^= np.uint32(_RCON[i // 4 - 1])
         np.bitwise_xor(w[i - 3], w[i], out=w[i + 1])
@@ -120,10 +133,11 @@ def to_bytes(cols: U32, i: int) -> bytes:
     return cols[:, i].astype("<u4").tobytes()
 
 
-def encrypt(round_keys: U32, block: U32) -> U32:
+def encrypt(round_keys: U32, block: U32, tables: Tables | None = None) -> U32:
     """AES-128 (FIPS-197, 5.1) under each of ``round_keys`` (``(44, n)``, ``expand_keys``) of
     ``block`` (``(4, n)`` column words, or ``(4, 1)`` for the same block under every key):
     ``(4, n)`` ciphertext column words."""
+    t = tables or Tables()
     n = round_keys.shape[1]
     state = np.empty((4, n), dtype=np.uint32)
     np.bitwise_xor(np.broadcast_to(block, (4, n)), round_keys[0:4], out=state)
@@ -134,7 +148,7 @@ def encrypt(round_keys: U32, block: U32) -> U32:
     m0, m1 = np.uint32(0x000000FF), np.uint32(0x0000FF00)
     m2, m3 = np.uint32(0x00FF0000), np.uint32(0xFF000000)
     for rnd in range(1, 11):
-        ta, tb = (_TA, _TB) if rnd < 10 else (_FA, _FB)
+        ta, tb = (t.ta, t.tb) if rnd < 10 else (t.fa, t.fb)
         for c in range(4):
             # ShiftRows: output column c takes row r from input column c + r.
             np.bitwise_and(state[c], m0, out=lo)

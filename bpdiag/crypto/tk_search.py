@@ -102,15 +102,16 @@ def search_passkeys(
     ]
     want = [aes_batch.columns(c) for c, _ in targets]
     p2c = aes_batch.columns(p2)
+    tables = aes_batch.Tables()  # dropped when the search ends
     for lo in range(start, stop, CHUNK):
         hi = min(lo + CHUNK, stop)
-        rk = aes_batch.expand_keys(_candidate_keys(lo, hi))
+        rk = aes_batch.expand_keys(_candidate_keys(lo, hi), tables)
         for t, (x1, w) in enumerate(zip(firsts, want, strict=True)):
             if found[t] is not None:
                 continue
-            y = aes_batch.encrypt(rk, x1)
+            y = aes_batch.encrypt(rk, x1, tables)
             y ^= p2c
-            out = aes_batch.encrypt(rk, y)
+            out = aes_batch.encrypt(rk, y, tables)
             # Column 0 only (a false hit is 1 in 2^32 and is caught by the scalar check).
             hits = np.flatnonzero(out[0] == w[0, 0])
             for h in hits:

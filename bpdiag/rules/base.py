@@ -10,6 +10,7 @@ rendered text.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import InitVar, dataclass, field
 from enum import StrEnum
@@ -67,15 +68,53 @@ class Finding:
     else:
         detail: InitVar[str | Words]
     fix: str
-    frames: list[int] = field(default_factory=list)
+    # ``frames`` reads as a list of ints (the property set below the class), kept packed
+    if TYPE_CHECKING:
+        frames: list[int] = field(default_factory=list)
+    else:
+        frames: InitVar[list[int] | None] = None
     connection: int | None = None
     pairing: int | None = None
     spec: str = ""
     _detail: str | Words = field(default="", init=False, repr=False)
+    _frames: bytes | list[int] = field(default=b"", init=False, repr=False)
 
-    # ``detail`` is an InitVar at run time; to mypy a field (RUF033 as in ``Pairing``)
-    def __post_init__(self, detail: str | Words = "") -> None:  # noqa: RUF033
+    # ``detail`` and ``frames`` are InitVars at run time; to mypy fields (RUF033 as in
+    # ``Pairing``)
+    def __post_init__(
+        self,
+        detail: str | Words = "",  # noqa: RUF033
+        frames: list[int] | None = None,  # noqa: RUF033
+    ) -> None:
         self._detail = detail
+        self._frames = _packed_frames(frames) if frames else b""
+
+
+# A finding's evidence frames, packed as native unsigned ints: a long log has tens of
+# thousands of findings, and a list of a few frame numbers, each its own int object, is
+# some 150 bytes where the numbers are 8.  Frames that do not fit are kept as the list.
+_FRAME_MAX = 1 << (8 * array("I").itemsize)
+
+
+def _packed_frames(frames: Iterable[int]) -> bytes | list[int]:
+    kept = list(frames)
+    if all(type(n) is int and 0 <= n < _FRAME_MAX for n in kept):
+        return array("I", kept).tobytes()
+    return kept
+
+
+def _finding_frames(f: Finding) -> list[int]:
+    packed = f._frames
+    if type(packed) is bytes:
+        return memoryview(packed).cast("I").tolist()
+    return list(packed)
+
+
+def _set_finding_frames(f: Finding, frames: list[int]) -> None:
+    f._frames = _packed_frames(frames)
+
+
+setattr(Finding, "frames", property(_finding_frames, _set_finding_frames))  # noqa: B010
 
 
 def worded(words: str | Words) -> str:
