@@ -136,3 +136,14 @@ def unquote(line: str, depth: int) -> str:
 
 def indent_of(s: str) -> int:
     return len(s) - len(s.lstrip(" "))
+
+
+class LineReader:
+    """A text reader's state: the text, the problems list it reports into, and ``index``,
+    the frame number of the last record it made (what the readers of one-line records
+    share)."""
+
+    def __init__(self, f: TextIO, problems: list[Problem]) -> None:
+        self.f = f
+        self.problems = problems
+        self.index = 0

@@ -45,9 +45,8 @@ import datetime
 import functools
 import re
 from collections.abc import Iterator
-from typing import TextIO
 
-from bpdiag.capture._textlines import clean_lines, is_elision
+from bpdiag.capture._textlines import LineReader, clean_lines, is_elision
 from bpdiag.capture.btmon_text import ACL_RX, ACL_TX, MONITOR_COMMAND, MONITOR_EVENT
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
@@ -157,13 +156,8 @@ class _Packet:
         self.cut_to = 0  # the length BTstack said it cut the packet from (0: not cut)
 
 
-class BtstackTextReader:
+class BtstackTextReader(LineReader):
     """Turns BTstack console text into Linux monitor ``Record``s (link type 2001)."""
-
-    def __init__(self, f: TextIO, problems: list[Problem]) -> None:
-        self.f = f
-        self.problems = problems
-        self.index = 0
 
     def records(self) -> Iterator[Record]:
         frame = 0

@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TextIO
 
-from bpdiag.capture._textlines import clean_lines, is_elision
+from bpdiag.capture._textlines import LineReader, clean_lines, is_elision
 from bpdiag.capture.btmon_text import ACL_RX, ACL_TX
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
@@ -60,13 +59,8 @@ def _time(prefix: str) -> float | None:
     return seconds + int(digits) / 10.0 ** len(digits)
 
 
-class BumbleTextReader:
+class BumbleTextReader(LineReader):
     """Turns the ACL lines of a Bumble DEBUG log into Linux monitor ``Record``s."""
-
-    def __init__(self, f: TextIO, problems: list[Problem]) -> None:
-        self.f = f
-        self.problems = problems
-        self.index = 0
 
     def records(self) -> Iterator[Record]:
         last_time = 0.0
