@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TextIO, TypeVar
 
-from bpdiag.capture.record import Problem
+from bpdiag.capture.record import Problem, ProblemKind
 from bpdiag.errors import Stage
 
 MAX_LINE = 4096
@@ -136,6 +136,18 @@ def unquote(line: str, depth: int) -> str:
 
 def indent_of(s: str) -> int:
     return len(s) - len(s.lstrip(" "))
+
+
+def elision(record: int, offset: int, line: int, layer: Stage) -> Problem:
+    """The problem an elision line (``line``) makes before ``record``, the next one read:
+    records are left out there, and what they held is not known."""
+    return Problem(
+        record,
+        offset,
+        f"line {line}: the text leaves records out here (an elision); what they held is not known",
+        layer,
+        ProblemKind.MISSING,
+    )
 
 
 class LineReader:

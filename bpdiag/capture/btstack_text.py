@@ -46,7 +46,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from bpdiag.capture._textlines import LineReader, clean_lines, is_elision
+from bpdiag.capture._textlines import LineReader, clean_lines, elision, is_elision
 from bpdiag.capture.btmon_text import ACL_RX, ACL_TX, MONITOR_COMMAND, MONITOR_EVENT
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
@@ -219,16 +219,7 @@ class BtstackTextReader(LineReader):
                 continue
             frame += 1
             if elided_at:
-                self.problems.append(
-                    Problem(
-                        frame,
-                        offset,
-                        f"line {elided_at}: the text leaves records out here (an elision); "
-                        "what they held is not known",
-                        LAYER,
-                        ProblemKind.MISSING,
-                    )
-                )
+                self.problems.append(elision(frame, offset, elided_at, LAYER))
                 elided_at = 0
             if log is not None:
                 cm = _CUT_NOTE.search(log)

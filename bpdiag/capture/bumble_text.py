@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bpdiag.capture._textlines import LineReader, clean_lines, is_elision
+from bpdiag.capture._textlines import LineReader, clean_lines, elision, is_elision
 from bpdiag.capture.btmon_text import ACL_RX, ACL_TX
 from bpdiag.capture.record import Direction, LinkType, Problem, ProblemKind, Record
 from bpdiag.errors import Stage
@@ -79,16 +79,7 @@ class BumbleTextReader(LineReader):
                 last_time = t
             packets += 1
             if elided_at:
-                self.problems.append(
-                    Problem(
-                        lineno,
-                        offset,
-                        f"line {elided_at}: the text leaves records out here (an elision); "
-                        "what they held is not known",
-                        LAYER,
-                        ProblemKind.MISSING,
-                    )
-                )
+                self.problems.append(elision(lineno, offset, elided_at, LAYER))
                 elided_at = 0
             handle = int(m.group("handle"), 16)
             if handle > 0x0EFF:
