@@ -99,3 +99,16 @@ def bench_capture(factory: pytest.TempPathFactory, generator: str, records: int)
     script = ROOT / "bench" / f"{generator}.py"
     subprocess.run([sys.executable, str(script), "--records", str(records), str(path)], check=True)
     return path
+
+
+def assert_bumble_parses(packet: object, cls: type, expected: dict[str, object]) -> None:
+    """The HCI command or event Bumble serialised as ``packet`` (H4 type byte first) parses
+    as ``cls``, with the ``expected`` fields among its ``fields()``."""
+    from bpdiag.decode import hci
+
+    wire = bytes(packet)  # type: ignore[call-overload]
+    body = wire[1:]
+    msg = hci.parse_command(body) if wire[0] == 0x01 else hci.parse_event(body)
+    assert type(msg) is cls
+    fields = msg.fields()
+    assert {k: fields[k] for k in expected} == expected

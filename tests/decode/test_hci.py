@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bpdiag.decode import hci
 from bpdiag.errors import BadLength, DecodeError, Truncated
-from tests.helpers import fields_of
+from tests.helpers import assert_bumble_parses, fields_of
 
 RAND = bytes(range(0xA0, 0xA8))  # Random_Number, wire order
 LTK = bytes(range(0x10, 0x20))  # Long_Term_Key, wire order
@@ -645,12 +645,7 @@ ADDR = Address("C0:11:22:33:44:55")
     ids=lambda v: type(v).__name__ if not isinstance(v, dict) else "",
 )
 def test_bumble_round_trip(packet: object, cls: type, expected: dict[str, object]) -> None:
-    wire = bytes(packet)  # type: ignore[call-overload]
-    body = wire[1:]  # Bumble serialises with the H4 packet type byte
-    msg = hci.parse_command(body) if wire[0] == 0x01 else hci.parse_event(body)
-    assert type(msg) is cls
-    fields = msg.fields()
-    assert {k: fields[k] for k in expected} == expected
+    assert_bumble_parses(packet, cls, expected)
 
 
 # ---------------------------------------------------------------- ACL

@@ -19,6 +19,7 @@ from bpdiag.errors import Truncated
 from tests.bredr_sim import classic_pairing
 from tests.capture.writers import H4, btsnoop_h4_bytes
 from tests.decode.test_hci_stream import cmd, evt, h4rec
+from tests.helpers import assert_bumble_parses
 from tests.tshark import Tshark
 
 ADDR = bytes([0x95, 0x67, 0xF7, 0x13, 0xC4, 0x0C])  # 0C:C4:13:F7:67:95, least significant first
@@ -197,12 +198,7 @@ BUMBLE_ADDR = Address("0C:C4:13:F7:67:95")
     ids=lambda v: type(v).__name__ if not isinstance(v, dict) else "",
 )
 def test_bumble_built(packet: object, cls: type, expected: dict[str, object]) -> None:
-    wire = bytes(packet)  # type: ignore[call-overload]
-    body = wire[1:]  # Bumble serialises with the H4 packet type byte
-    msg = hci.parse_command(body) if wire[0] == 0x01 else hci.parse_event(body)
-    assert type(msg) is cls
-    fields = msg.fields()
-    assert {k: fields[k] for k in expected} == expected
+    assert_bumble_parses(packet, cls, expected)
 
 
 def test_the_registry_gives_the_hot_path_its_filters() -> None:
