@@ -257,15 +257,10 @@ class Capture(Closing):
         self.format = fmt
         if fmt in _TEXT_FORMATS:
             enc = text_encoding(head)
-            raw: io.RawIOBase
-            if seekable:
-                self._f.seek(0)
-                raw = cast(io.RawIOBase, self._f)
-            else:  # a pipe: the sniffed bytes are read again, then the rest
-                raw = PrefixedRaw(src.buf, self._f)
-            # a read that fails (a damaged zip entry or gzip stream) ends the text there
+            # a read that fails (a damaged zip entry or gzip stream) ends the text there;
+            # one that failed in the sniff (a pipe's, not read again) is told at the end
             raw = EndOnError(
-                cast(BinaryIO, raw), self.problems, Stage(fmt), src.error if not seekable else None
+                self._rewound(src), self.problems, Stage(fmt), src.error if not seekable else None
             )
             text = io.TextIOWrapper(io.BufferedReader(raw), encoding=enc, errors="replace")
             self._text = text_reader(fmt, text, self.problems)
@@ -286,7 +281,8 @@ class Capture(Closing):
         return batches, chain.from_iterable(batches)
 
     def _rewound(self, src: Source) -> BinaryIO:
-        """The file from its first byte again, after ``src`` sniffed its head."""
+        """The file from its first byte again, after ``src`` sniffed its head: sought back,
+        or (a pipe) the sniffed bytes read again, then the rest."""
         try:
             if self._f.seekable():
                 self._f.seek(0)

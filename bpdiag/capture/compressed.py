@@ -25,7 +25,7 @@ import bz2
 import io
 import lzma
 import zlib
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 MAX_OUT = 256 << 20
 """Past this many decompressed bytes, the ratio below is enforced."""
@@ -33,16 +33,6 @@ MAX_RATIO = 200
 """At most this many decompressed bytes per compressed byte once past ``MAX_OUT`` (captures
 compress about 3–20 times; long runs of identical records somewhat more)."""
 _CHUNK = 1 << 13  # compressed bytes per step: damage loses at most what one step inflates
-
-
-class _Decompressor(Protocol):
-    @property
-    def eof(self) -> bool: ...
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes, max_length: int = ...) -> bytes: ...
 
 
 def compression_of(head: bytes) -> str | None:
@@ -68,7 +58,9 @@ UNDO = {"zstd": "zstd -d FILE", "lz4": "lz4 -d FILE"}
 """How to decompress what bpdiag does not."""
 
 
-def _new(kind: str) -> _Decompressor:
+def _new(kind: str) -> Any:
+    """A decompressor of ``kind``: zlib's (hands back ``unconsumed_tail``, can ``copy()``),
+    or bz2's/lzma's (keep their unconsumed input, say ``needs_input``)."""
     if kind == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if kind == "bzip2":
@@ -127,13 +119,13 @@ class Decompressing(io.RawIOBase):
             self._carry = rest
         if self.kind == "gzip":
             # input max_length left over is handed back (``unconsumed_tail``)
-            feed = self._carry or d.unconsumed_tail or self._read()  # type: ignore[attr-defined]
+            feed = self._carry or d.unconsumed_tail or self._read()
         else:  # bz2/lzma keep what they did not consume, and say when they need more
-            feed = (self._carry or self._read()) if d.needs_input else b""  # type: ignore[attr-defined]
+            feed = (self._carry or self._read()) if d.needs_input else b""
         self._carry = b""
-        saved = d.copy() if self.kind == "gzip" else None  # type: ignore[attr-defined]
+        saved = d.copy() if self.kind == "gzip" else None
         try:
-            data = d.decompress(feed, want)
+            data: bytes = d.decompress(feed, want)
         except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
             self._ended = True
             # what the step inflated before the damage is handed out first (gzip: again,
@@ -182,12 +174,3 @@ def _salvaged(d: Any, feed: bytes, want: int) -> bytes:
         if have >= want or d.unconsumed_tail:
             break
     return b"".join(out)
-
-
-def decompressed_head(head: bytes, kind: str, size: int = 4096) -> bytes:
-    """The first decompressed bytes of a stream whose first compressed bytes are ``head``
-    (as many as ``head`` yields, up to ``size``; empty when they cannot be decompressed)."""
-    try:
-        return _new(kind).decompress(head, size)
-    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError):
-        return b""
