@@ -205,10 +205,12 @@ def _analyze_and_report(
         sys.stdout.flush()
     if all(a.capture.records == 0 for a in analyses):
         # a log of which no record could be read says nothing about the pairing: not "ok"
+        from bpdiag.capture import TEXT_FORMATS
+
         for a in analyses:
             hint = (
                 f"; for the errors its text names: bpdiag explain --file {a.capture.path}"
-                if a.capture.format.endswith("-text")
+                if a.capture.format in TEXT_FORMATS
                 else ""
             )
             click.echo(

@@ -71,7 +71,13 @@ FORMATS = (
 )
 
 _SNIFF = 4096
-_TEXT_FORMATS = ("btmon-text", "hcidump-text", "wireshark-text", "btstack-text", "bumble-text")
+TEXT_FORMATS = (  # the formats read from text (a log, a paste)
+    "btmon-text",
+    "hcidump-text",
+    "wireshark-text",
+    "btstack-text",
+    "bumble-text",
+)
 _READERS: dict[str, type[BatchReader]] = {
     "btsnoop": BtsnoopReader,
     "pcap": PcapReader,
@@ -207,7 +213,7 @@ class Capture(Closing):
         fmt = format_of(head)
         if fmt is None and head[257:262] == b"ustar":
             fmt = "tar"  # (open_inputs reads the captures in it)
-        if fmt is None or fmt in _TEXT_FORMATS:
+        if fmt is None or fmt in TEXT_FORMATS:
             from bpdiag.capture.text_formats import (
                 scan_text_format,
                 text_encoding,
@@ -255,7 +261,7 @@ class Capture(Closing):
                 "for this, extract one capture from it first"
             )
         self.format = fmt
-        if fmt in _TEXT_FORMATS:
+        if fmt in TEXT_FORMATS:
             enc = text_encoding(head)
             # a read that fails (a damaged zip entry or gzip stream) ends the text there;
             # one that failed in the sniff (a pipe's, not read again) is told at the end
@@ -359,6 +365,7 @@ def open_capture(path: str | os.PathLike[str]) -> Capture:
 
 __all__ = [
     "FORMATS",
+    "TEXT_FORMATS",
     "Capture",
     "Direction",
     "LinkType",
