@@ -100,15 +100,8 @@ class _ZipEntry(io.RawIOBase):
 def _spool_stdin() -> tuple[str, bytes, BinaryIO]:
     """Standard input's first bytes, and the stream that reads them again."""
     raw = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115
-    head = b""
-    while len(head) < _SNIFF:
-        more = raw.read(_SNIFF - len(head))
-        if not more:
-            break
-        head += more
-    from bpdiag.capture._io import PrefixedRaw
-
-    return "-", head, PrefixedRaw(head, raw)  # type: ignore[return-value]
+    head, stream = _peek(raw)
+    return "-", head, stream
 
 
 def _peek(f: BinaryIO, n: int = _SNIFF) -> tuple[bytes, BinaryIO]:
