@@ -4,6 +4,9 @@ takes any case, and pair --help lists the simulated peer's knobs."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from tests.conftest import OWN
 from tests.helpers import bpdiag_in_process
 
@@ -55,3 +58,19 @@ def test_analyze_in_process_leaves_the_collector_on() -> None:
     result = CliRunner().invoke(main, ["analyze", "--json", "captures/not_in_pairing_mode.btsnoop"])
     assert result.exit_code == 1, result.output
     assert gc.isenabled()
+
+
+def test_a_text_log_is_not_called_a_btsnoop_file(tmp_path: Path) -> None:
+    # A text log has no link type: the header says its lines were read as monitor records,
+    # not that the file was a btsnoop one; a text with no record read names no link type.
+    log = tmp_path / "paste.txt"
+    log.write_text(
+        "< HCI Command: LE Set Scan Enable (0x08|0x000c) plen 2\n"
+        "        Scanning: Enabled (0x01)\n"
+        "        Filter duplicates: Enabled (0x01)\n"
+    )
+    r = run("analyze", "--json", str(log))
+    cap = json.loads(r.stdout)["capture"]
+    assert cap["format"] == "btmon-text"
+    assert cap["link_type_name"] == "text (read as Linux monitor records)"
+    assert "btsnoop" not in run("analyze", str(log)).stdout.splitlines()[0]

@@ -21,9 +21,9 @@ from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.job import Cancelled, Job, Progress
 from bpdiag.analysis.key_evidence import KeyTracker
 from bpdiag.analysis.model import Analysis, CaptureInfo, Connection, Pairing
-from bpdiag.capture import Capture, open_capture
+from bpdiag.capture import TEXT_FORMATS, Capture, open_capture
 from bpdiag.capture._io import Frames
-from bpdiag.capture.record import Direction, Problem, Record
+from bpdiag.capture.record import Direction, LinkType, Problem, Record
 from bpdiag.crypto.decryptor import LinkDecryptor
 from bpdiag.crypto.keyring import Keyring
 from bpdiag.decode.pdu import Pdu
@@ -152,6 +152,11 @@ class Reading:
             )
             if cap.format == "packetlogger":
                 info.link_type_name = "Apple PacketLogger (read as Linux monitor records)"
+            elif cap.format in TEXT_FORMATS and cap.link_type == LinkType.BTSNOOP_MONITOR:
+                # a text log has no link type: its lines are read as monitor records
+                info.link_type_name = "text (read as Linux monitor records)"
+            elif cap.link_type == -1:  # no record told one (Wireshark text with no frame)
+                info.link_type_name = "none (no record read)"
             keyring = self.keys if self.keys is not None else Keyring()
             analyzer = Analyzer(info, keyring)
             self.analyzer = analyzer
