@@ -637,6 +637,30 @@ def _numbered_failure_entries() -> tuple[Explanation, ...]:
     return numbered_failure_entries()
 
 
+def _domainless_code_entries() -> tuple[Explanation, ...]:
+    from bpdiag.rules.explain_stacks import domainless_code_entries
+
+    return domainless_code_entries()
+
+
+# "SMP timeout" in a stack's own words, no stack named: what the specification says of it
+# (a stack's own entry, Zephyr's bt_smp "SMP Timeout", says more and leaves this one out)
+_SMP_TIMEOUT = Explanation(
+    "smp-timeout",
+    (r"\bSMP[ _-]?time[ _-]?out\b", r"\bsmp_timeout\b"),
+    "An SMP timeout in a stack's own words (Vol 3, Part H, 3.4)",
+    "A Security Manager procedure waited 30 s for an SMP PDU that did not come (the peer "
+    "stopped answering, a passkey was not entered or confirmed in time, or a PDU was lost). "
+    "By the specification the pairing has failed and no more SMP PDUs may be sent on this "
+    "connection: pairing again needs a new connection. The line does not say which side "
+    "timed out.",
+    (
+        Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
+        Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
+    ),
+)
+
+
 def _disconnect_entries() -> tuple[Explanation, ...]:
     """btmgmt's (and bluetoothctl's mgmt menu's) ``hci0 ADDR type LE Public disconnected
     with reason 1`` and bluetoothd's debug log ``dev_disconnected() Device ADDR disconnected,
@@ -729,6 +753,8 @@ CATALOGUE = (
     *_disconnect_entries(),
     *_mgmt_auth_entries(),
     *_numbered_failure_entries(),
+    *_domainless_code_entries(),
+    _SMP_TIMEOUT,
     _SMP_ANY,
     _PAIRING_FAILED,
     *CATALOGUE,
