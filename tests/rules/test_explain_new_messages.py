@@ -41,6 +41,15 @@ def keys(text: str) -> list[str]:
         # ESPHome / esp32-ble2mqtt on ESP_GAP_BLE_AUTH_CMPL_EVT: fail_reason in hex
         ("E (3311096) BLE2MQTT: Authentication failed, status: 0x66", "esp-auth-smp-102"),
         ("[E][madoka:120]: Authentication failed, status: 0x51", "esp-auth-smp-81"),
+        # a line that names the event: its number is fail_reason (esp_gap_ble_api.h)
+        ("ESP_GAP_BLE_AUTH_CMPL_EVT: Authentication Fail Code 0x55", "esp-auth-smp-85"),
+        # CBATTErrorUnlikelyError = 0x0E, as bleak's macOS backend passes it on
+        (
+            "bleak.exc.BleakError: Failed to write characteristic 34: Error "
+            'Domain=CBATTErrorDomain Code=14 "Unlikely error." '
+            "UserInfo={NSLocalizedDescription=Unlikely error.}",
+            "corebluetooth-cbatterror-14",
+        ),
         # CBError.h codes the table did not have
         ('Error Domain=CBErrorDomain Code=0 "Unknown error."', "corebluetooth-cberror-0"),
         (
@@ -103,3 +112,10 @@ def test_an_everyday_word_is_no_cberror_name() -> None:
     # CBError.unknown's name is the word "unknown": only the qualified name is the code
     assert keys("unknown error") == []
     assert keys("CBError.unknown") == ["corebluetooth-cberror-0"]
+
+
+def test_unlikely_error_is_no_security_error() -> None:
+    [e] = explain("Error Domain=CBATTErrorDomain Code=14")
+    assert "0x0E, Unlikely Error" in e.meaning
+    assert "says nothing about pairing" in e.meaning
+    assert e.causes == ()
