@@ -192,10 +192,11 @@ CATALOGUE: tuple[Explanation, ...] = (
             r"key missing",
             # the number where the line says it is the status of an encryption (Zephyr
             # smp.c bt_smp_encrypt_change() "hci status 0x06", "Encryption Change status
-            # 0x06"); not a 0x06 in prose ("expecting 0x06 Encryption Information" is SMP's
-            # command code)
+            # 0x06"), in hex: NimBLE prints its own statuses in decimal ("encryption change
+            # event; status=6" is BLE_HS_ENOMEM); not a 0x06 in prose ("expecting 0x06
+            # Encryption Information" is SMP's command code)
             r"\bhci status 0x0*6\b",
-            r"\bencrypt\w*\b[^\n]*?\b(?:status|reason|err(?:or)?)\b\s*[:=]?\s*(?:0x0*6|6)\b(?![\w.(])",
+            r"\bencrypt\w*\b[^\n]*?\b(?:status|reason|err(?:or)?)\b\s*[:=]?\s*0x0*6\b(?![\w.(])",
             # BTstack's examples on SM_EVENT_REENCRYPTION_COMPLETE with
             # ERROR_CODE_PIN_OR_KEY_MISSING (sm_pairing_peripheral.c and the others)
             r"\bRe-encryption failed, bonding information missing\b",

@@ -50,7 +50,7 @@ def test_prose_numbers_are_not_codes(text: str) -> None:
             "pin-or-key-missing",
         ),
         ("Encryption Change status 0x06", "pin-or-key-missing"),
-        ("Encryption failed, reason: 6", "pin-or-key-missing"),
+        ("Encryption failed, reason: 0x06", "pin-or-key-missing"),
         ("Status: PIN or Key Missing (0x06)", "pin-or-key-missing"),
         ("BluetoothGatt: onClientConnectionState() - status=133 clientIf=7", "android-gatt-133"),
         ("D/BluetoothGatt: onConnectionStateChange status 0x85", "android-gatt-133"),
@@ -59,6 +59,11 @@ def test_prose_numbers_are_not_codes(text: str) -> None:
 )
 def test_numbers_the_words_make_codes(text: str, key: str) -> None:
     assert key in keys(text)
+
+
+def test_a_decimal_encryption_status_is_no_hci_code() -> None:
+    # NimBLE prints its host statuses in decimal: 6 is BLE_HS_ENOMEM (HCI 0x06 would be 518)
+    assert "pin-or-key-missing" not in keys("GAP event: encryption change event; status=6")
 
 
 def test_a_bare_status_is_no_android_gatt_status() -> None:
