@@ -787,10 +787,10 @@ _DENIED_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _DENIED_AFTER = re.compile(
-    r"\s*(?:errors?|failures?|events?|responses?|times)?\s*(?:seen|received|reported|total)?"
-    r"\s*(?:count\s*[:=]?|[:=])\s*(?:0|none)(?![\w.])",
+    r"\s*(?:(?:errors?|failures?|events?|responses?|times)\s*(?:seen|received|reported|total)?"
+    r"\s*[:=]?|count\s*[:=]?)\s*(?:0|none)(?![\w.])",
     re.IGNORECASE,
-)
+)  # a number right after the message alone ("Pairing failed: 0") is no count
 
 
 def _denied(text: str, span: tuple[int, int]) -> bool:

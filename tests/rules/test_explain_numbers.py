@@ -91,5 +91,7 @@ def test_a_denial_covers_only_the_message_it_stands_before() -> None:
     assert keys("Insufficient Authentication; no Insufficient Encryption") == [
         "att-insufficient-authentication"
     ]
+    # a number right after a message is no count of it
+    assert keys("Pairing failed: 0") == ["pairing-failed-no-reason"]
     # "No agent" is the message itself, not a denial of another
     assert keys("No agent available for request type 0") == ["bluez-no-agent-type-0"]
