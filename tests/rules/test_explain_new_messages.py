@@ -57,6 +57,23 @@ def keys(text: str) -> list[str]:
             "corebluetooth-cberror-3",
         ),
         ("Error Domain=CBErrorDomain Code=13", "corebluetooth-cberror-13"),
+        # NSError's description without text of its own
+        (
+            "The operation couldn’t be completed. (CBErrorDomain error 14.)",
+            "corebluetooth-cberror-14",
+        ),
+        (
+            "The operation couldn’t be completed. (CBErrorDomain error 1.)",
+            "corebluetooth-cberror-1",
+        ),
+        (
+            "The operation couldn’t be completed. (CBATTErrorDomain error 14.)",
+            "corebluetooth-cbatterror-14",
+        ),
+        (
+            "The operation couldn’t be completed. (CBATTErrorDomain error 5.)",
+            "corebluetooth-cbatterror-5",
+        ),
         # a code without its domain: both CoreBluetooth readings
         ("didFailToConnect: Code=14", "error-code-14-without-domain"),
     ],
