@@ -784,7 +784,9 @@ def _explain_stack_result(result: str, as_json: bool, attempt: dict[str, object]
     "known messages to explain, with their line numbers; - reads standard input.",
 )
 def explain(error: tuple[str, ...], log: str | None) -> None:
-    """Explain an OS/library error message: its possible wire causes and how to capture them."""
+    """Explain an OS/library error message: its possible wire causes and how to capture them.
+
+    A lone - as ERROR reads the messages from standard input, line by line, as --file - does."""
     from bpdiag.report.explain_text import render_explanations, render_unknown
     from bpdiag.rules.explain import explain as lookup
 
@@ -792,6 +794,8 @@ def explain(error: tuple[str, ...], log: str | None) -> None:
         if error:
             _fail("give either ERROR or --file LOG")
         _explain_log(log)
+    if error == ("-",):  # a lone "-" is standard input, as `--file -` reads it
+        _explain_log("-")
     if not error:
         _fail("missing argument ERROR (the message, or --file LOG)")
     text = " ".join(error)

@@ -62,10 +62,13 @@ def _android_gatt(
 ) -> Explanation:
     """Android's BluetoothGatt ``status`` (gatt_api.h ``name``) as apps log it; a ``named``
     status (a catch-all) is also shown by its name and matched in hex."""
+    # the number only where the line says it is a GATT status: "status" on a line that names
+    # GATT or a BluetoothGatt callback (a bare "status 5" is any stack's, "0x85" anything)
+    gatt_said = r"\b(?:(?!esp_)\w*gatt\w*|on\w*connection\w*state\w*)\b[^\n]*?"
+    number = rf"(?:{status}|0x0*{status:x})" if named else str(status)
     return Explanation(
         f"android-gatt-{status}",
-        (rf"\b{name}\b", rf"(gatt )?status[ =:]*{status}\b")
-        + ((rf"0x{status:x}\b",) if named else ()),
+        (rf"\b{name}\b", rf"{gatt_said}\bstatus\b\s*[=:]?\s*{number}\b(?![\w.])"),
         f"Android BluetoothGatt status {status}" + (f" ({name})" if named else ""),
         meaning,
         causes,
@@ -187,7 +190,13 @@ CATALOGUE: tuple[Explanation, ...] = (
         (
             r"PIN or Key Missing",
             r"key missing",
-            r"0x06\b.*(encrypt|hci)",
+            # the number where the line says it is the status of an encryption (Zephyr
+            # smp.c bt_smp_encrypt_change() "hci status 0x06", "Encryption Change status
+            # 0x06"), in hex: NimBLE prints its own statuses in decimal ("encryption change
+            # event; status=6" is BLE_HS_ENOMEM); not a 0x06 in prose ("expecting 0x06
+            # Encryption Information" is SMP's command code)
+            r"\bhci status 0x0*6\b",
+            r"\bencrypt\w*\b[^\n]*?\b(?:status|reason|err(?:or)?)\b\s*[:=]?\s*0x0*6\b(?![\w.(])",
             # BTstack's examples on SM_EVENT_REENCRYPTION_COMPLETE with
             # ERROR_CODE_PIN_OR_KEY_MISSING (sm_pairing_peripheral.c and the others)
             r"\bRe-encryption failed, bonding information missing\b",
@@ -629,6 +638,30 @@ def _numbered_failure_entries() -> tuple[Explanation, ...]:
     return numbered_failure_entries()
 
 
+def _domainless_code_entries() -> tuple[Explanation, ...]:
+    from bpdiag.rules.explain_stacks import domainless_code_entries
+
+    return domainless_code_entries()
+
+
+# "SMP timeout" in a stack's own words, no stack named: what the specification says of it
+# (a stack's own entry, Zephyr's bt_smp "SMP Timeout", says more and leaves this one out)
+_SMP_TIMEOUT = Explanation(
+    "smp-timeout",
+    (r"\bSMP[ _-]?time[ _-]?out\b", r"\bsmp_timeout\b"),
+    "An SMP timeout in a stack's own words (Vol 3, Part H, 3.4)",
+    "A Security Manager procedure waited 30 s for an SMP PDU that did not come (the peer "
+    "stopped answering, a passkey was not entered or confirmed in time, or a PDU was lost). "
+    "By the specification the pairing has failed and no more SMP PDUs may be sent on this "
+    "connection: pairing again needs a new connection. The line does not say which side "
+    "timed out.",
+    (
+        Cause("The pairing stops and nothing comes for 30 s", "pairing-incomplete"),
+        Cause("The same timeout on every attempt", "repeated-smp-timeouts"),
+    ),
+)
+
+
 def _disconnect_entries() -> tuple[Explanation, ...]:
     """btmgmt's (and bluetoothctl's mgmt menu's) ``hci0 ADDR type LE Public disconnected
     with reason 1`` and bluetoothd's debug log ``dev_disconnected() Device ADDR disconnected,
@@ -721,6 +754,8 @@ CATALOGUE = (
     *_disconnect_entries(),
     *_mgmt_auth_entries(),
     *_numbered_failure_entries(),
+    *_domainless_code_entries(),
+    _SMP_TIMEOUT,
     _SMP_ANY,
     _PAIRING_FAILED,
     *CATALOGUE,
@@ -744,17 +779,45 @@ def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
     return [(e, tuple(re.compile(p, re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE]
 
 
+# A message the line says did not happen: a negation or a count of none right before it
+# ("no Insufficient Authentication", "zero … errors seen", "0 GATT_ERROR") or a count of
+# zero right after it ("Insufficient Authentication errors: 0", "GATT_ERROR count 0")
+_DENIED_BEFORE = re.compile(
+    r"(?<![\w-])(?:no|zero|never|without|none of|0)(?:\s+(?:more|further|new|such|any))?\s+$",
+    re.IGNORECASE,
+)
+_DENIED_AFTER = re.compile(
+    r"\s*(?:(?:errors?|failures?|events?|responses?|times)\s*(?:seen|received|reported|total)?"
+    r"\s*[:=]?|count\s*[:=]?)\s*(?:0|none)(?![\w.])",
+    re.IGNORECASE,
+)  # a number right after the message alone ("Pairing failed: 0") is no count
+
+
+def _denied(text: str, span: tuple[int, int]) -> bool:
+    """The line says the message at ``span`` did not happen (it counts none of it)."""
+    return bool(_DENIED_BEFORE.search(text, 0, span[0]) or _DENIED_AFTER.match(text, span[1]))
+
+
 def explain(text: str) -> list[Explanation]:
     """Entries whose patterns match ``text`` (case-insensitive), best first; an entry whose
     match is part of a more specific entry's match is left out, and so is one matched only
     by its bare words (``weak``) when another entry matched."""
     hits: list[tuple[int, Explanation, tuple[int, int]]] = []
+    denied: list[tuple[int, int]] = []  # what the line says did not happen
     for e, patterns in _compiled():
         for i, pat in enumerate(patterns):
-            m = pat.search(text)
+            m = None
+            for m in pat.finditer(text):
+                if not _denied(text, m.span()):
+                    break
+                denied.append(m.span())
+                m = None
             if m:
                 hits.append((i, e, m.span()))
                 break
+    # a match inside a denied one is denied with it ("Key Missing" in "never PIN or Key
+    # Missing")
+    hits = [h for h in hits if not any(c <= h[2][0] and h[2][1] <= d for c, d in denied)]
     if any(i < e.weak for i, e, _ in hits):
         hits = [h for h in hits if h[0] < h[1].weak]
     spans = [(s[0], s[1], bool(e.cite)) for _, e, s in hits]

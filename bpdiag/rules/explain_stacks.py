@@ -179,6 +179,9 @@ def _apple_cberror(row: Table, smp: Smp) -> Iterator[_Values]:
     name = row.text("name")
     words = re.escape(re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()).replace("\\ ", r"\s*")
     values = {
+        # the bare name only where it is no everyday word ("peerRemovedPairingInformation",
+        # not "unknown")
+        "bare_name": rf"\b{name}\b" if name != name.lower() else _NEVER,
         "words": rf"\b{words}\b" if row.flag("match_words") else _NEVER,
         "summary": row.text("meaning").split(":")[0],
     }
@@ -396,6 +399,53 @@ def numbered_failure_entries() -> tuple[Explanation, ...]:
                 "reading a cause into the number.",
                 causes,
                 weak=0,  # a line that names its numbering is explained by that entry
+            )
+        )
+    return tuple(out)
+
+
+def domainless_code_entries() -> tuple[Explanation, ...]:
+    """An error code with no domain on its line (``Code=14``, an NSError printed in part):
+    CoreBluetooth numbers its errors in two domains (CBError.h: CBErrorDomain 0–16,
+    CBATTErrorDomain the ATT error codes 0x01–0x11), and other frameworks number theirs
+    again, so the number alone says which of them only when the line names the domain
+    (``Error Domain=CBErrorDomain Code=14``, matched by the CoreBluetooth entries).  Each
+    entry gives both CoreBluetooth readings and says the number alone cannot tell."""
+    from bpdiag.decode.att import ErrorCode as AttError
+
+    cb = {row.integer("code"): row for row in _TABLES.sub("apple_cberror").rows()}
+    att = {row.integer("code"): row for row in _TABLES.sub("apple_cbatterror").rows()}
+    out = []
+    for n in range(0, 0x12):
+        readings, causes = [], []
+        if n in cb:
+            row = cb[n]
+            readings.append(
+                f"in CBErrorDomain it is CBError.{row.text('name')}: {row.text('meaning')}"
+            )
+            if row.text("finding") != NO_FINDING:
+                causes.append(Cause(row.text("meaning").split(":")[0], row.text("finding")))
+        if 1 <= n <= 0x11:
+            readings.append(
+                f"in CBATTErrorDomain it is the ATT error 0x{n:02x} {AttError(n).label}, "
+                "the peer's answer to an ATT request"
+            )
+            if n in att:
+                causes.append(Cause(f"ATT Error Response 0x{n:02x}", att[n].text("finding")))
+        out.append(
+            Explanation(
+                f"error-code-{n}-without-domain",
+                (rf"^(?![^\n]*domain)[^\n]*?(?<![\w.])Code\s*=\s*{n}(?![\w.])",),
+                f"An error Code={n} whose domain the line does not give",
+                "The line gives the number without the domain that numbers it (an NSError "
+                f"prints 'Error Domain=… Code={n}'). If it is CoreBluetooth's, "
+                + "; ".join(readings)
+                + ". Other frameworks number their errors again: find the whole error "
+                "line (its Domain) before reading a cause into the number.",
+                tuple(causes),
+                ("air",),
+                _TABLES.sub("apple_cberror").text("source"),
+                weak=0,  # a line that names the domain is explained by that entry
             )
         )
     return tuple(out)
