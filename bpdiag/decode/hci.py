@@ -340,6 +340,39 @@ class IoCapabilityRequestNegativeReply(_Command):
     reason: int = _status()
 
 
+_STORED_KEY = 22  # BD_ADDR (6) and Link_Key (16)
+
+
+def _stored_keys(params: bytes, values: dict[str, object]) -> None:
+    """After the count, one BD_ADDR and Link_Key pair per key (in that order, as tshark
+    reads Write Stored Link Key and Return Link Keys)."""
+    n = params[0]
+    _need(params, 1 + _STORED_KEY * n, f"stored link keys ({n})")
+    starts = range(1, 1 + _STORED_KEY * n, _STORED_KEY)
+    values["bd_addrs"] = tuple(address_str(params[i : i + 6]) for i in starts)
+    values["link_keys"] = tuple(bytes(params[i + 6 : i + _STORED_KEY]) for i in starts)
+
+
+def _stored_addresses() -> Any:
+    return wire(0, key="bd_addrs", default=())
+
+
+def _stored_link_keys() -> Any:
+    """The link keys of a stored-key message: secret (one ``redacted`` for all of them)."""
+    return wire(0, render=lambda keys: [k.hex() for k in keys], secret=True, default=())
+
+
+@_command(0x0C11, order=("num_keys",), hook=_stored_keys)
+@dataclass(frozen=True, slots=True)
+class WriteStoredLinkKey(_Command):
+    """Vol 4, Part E, 7.3.8 HCI_Write_Stored_Link_Key: Num_Keys_To_Write, then BD_ADDR and
+    Link_Key (16) for each — the host stores bonds' link keys in the controller."""
+
+    num_keys: int = _u()
+    bd_addrs: tuple[str, ...] = _stored_addresses()
+    link_keys: tuple[bytes, ...] = _stored_link_keys()
+
+
 @_command(0x1009, returns=(Param("bd_addr", 6, "addr"),))
 @dataclass(frozen=True, slots=True)
 class ReadBdAddr(_Command):
@@ -432,6 +465,19 @@ class LeEnableEncryption(_Command):
 
 
 LeStartEncryption = LeEnableEncryption
+
+
+@_command(0x2017)
+@dataclass(frozen=True, slots=True)
+class LeEncrypt(_Command):
+    """Vol 4, Part E, 7.8.22 HCI_LE_Encrypt: Key (16), Plaintext_Data (16), both most
+    significant octet first — the host has the controller run AES-128 (to resolve an RPA
+    with an IRK, or in its key derivations): the key is secret."""
+
+    key: bytes = _key()
+    plaintext_data: bytes = _octets(16)
+
+
 _RETURNS_HANDLE = (Param("handle", 2, "handle"),)
 
 
@@ -466,9 +512,11 @@ HciCommandMessage = (
     | IoCapabilityRequestReply
     | UserConfirmationRequestNegativeReply
     | UserPasskeyRequestReply
+    | WriteStoredLinkKey
     | IoCapabilityRequestNegativeReply
     | ReadBdAddr
     | LeCreateConnection
+    | LeEncrypt
     | LeEnableEncryption
     | LeLtkReply
     | LeLtkNegativeReply
@@ -651,6 +699,17 @@ class LinkKeyNotification(_Event):
     key_type: int = wire(1, names=link_key_type_name)
 
 
+@_event(0x15, order=("num_keys",), hook=_stored_keys)
+@dataclass(frozen=True, slots=True)
+class ReturnLinkKeys(_Event):
+    """Vol 4, Part E, 7.7.21 HCI_Return_Link_Keys: Num_Keys, then BD_ADDR and Link_Key (16)
+    for each — the controller returns the link keys it stores (Read Stored Link Key)."""
+
+    num_keys: int = _u()
+    bd_addrs: tuple[str, ...] = _stored_addresses()
+    link_keys: tuple[bytes, ...] = _stored_link_keys()
+
+
 @_event(0x31)
 @dataclass(frozen=True, slots=True)
 class IoCapabilityRequest(_Event):
@@ -805,6 +864,18 @@ class LeLtkRequest(_LeEvent):
     ediv: int = _u(2)
 
 
+@_le_event(0x09)
+@dataclass(frozen=True, slots=True)
+class LeGenerateDhkeyComplete(_LeEvent):
+    """Vol 4, Part E, 7.7.65.9 HCI_LE_Generate_DHKey_Complete (33 octets after the subevent
+    code): Status, DH_Key (32) — the controller's ECDH result for LE Secure Connections,
+    the pairing's secret."""
+
+    subevent: int = _subevent()
+    status: int = _status()
+    dh_key: bytes = _key(32)
+
+
 _CONNECTION_PART = struct.Struct("<BHBB6s")  # Status … Peer_Address: 11 octets
 
 
@@ -835,6 +906,7 @@ HciEventMessage = (
     | PinCodeRequest
     | LinkKeyRequest
     | LinkKeyNotification
+    | ReturnLinkKeys
     | IoCapabilityRequest
     | IoCapabilityResponse
     | UserConfirmationRequest
@@ -844,6 +916,7 @@ HciEventMessage = (
     | CommandStatus
     | LeConnectionComplete
     | LeLtkRequest
+    | LeGenerateDhkeyComplete
 )
 
 TYPED_EVENTS = frozenset({*EVENTS, LE_META})

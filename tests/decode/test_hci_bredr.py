@@ -407,3 +407,28 @@ def test_the_bumble_pairing_is_real(bredr_captures: list[Path]) -> None:
         assert [m.status for m in spc] == [hci.ErrorCode.AUTHENTICATION_FAILURE]
     rejected = names["bredr_rejected_responder.btsnoop"]
     assert any(isinstance(m, hci.UserConfirmationRequestNegativeReply) for m in rejected)
+
+
+def test_stored_link_keys_agree_with_tshark(tmp_path: Path, dissect: Tshark) -> None:
+    """Write Stored Link Key (7.3.8) and Return Link Keys (7.7.21): a count, then a BD_ADDR
+    and Link_Key pair per key, read as tshark reads them; the keys are secret."""
+    other, key2 = bytes([1, 2, 3, 4, 5, 6]), bytes(range(0xB0, 0xC0))
+    pairs = bytes([2]) + ADDR + KEY + other + key2
+    path = tmp_path / "stored_keys.btsnoop"
+    recs = [
+        H4(1_700_000_000_000_000, True, evt(0x15, pairs)),
+        H4(1_700_000_000_001_000, False, cmd(0x0C11, pairs)),
+    ]
+    path.write_bytes(btsnoop_h4_bytes(recs))
+    theirs = {f.number: f for f in dissect.fresh(path)}
+    got = [(pdu.frame, pdu.msg) for pdu, _c in Reading(str(path))]
+    assert [type(m) for _f, m in got] == [hci.ReturnLinkKeys, hci.WriteStoredLinkKey]
+    for frame, msg in got:
+        side = "bthci_evt" if isinstance(msg, hci.ReturnLinkKeys) else "bthci_cmd"
+        assert {"link_keys"} == msg.SECRETS
+        assert msg.num_keys == 2
+        assert list(msg.bd_addrs) == [a.upper() for a in theirs[frame].all(f"{side}.bd_addr")]
+        assert [k.hex() for k in msg.link_keys] == list(theirs[frame].all(f"{side}.link_key"))
+        assert KEY.hex() not in repr(msg)
+    with pytest.raises(Truncated):
+        hci.parse_event(bytes([0x15, 23, 2]) + ADDR + KEY)  # two keys said, one there

@@ -20,12 +20,20 @@ SPEC = {
     ("hci command", 0x040D): {"pin_code"},
     # 7.1.32 HCI_User_Passkey_Request_Reply: Numeric_Value, the passkey entered
     ("hci command", 0x042E): {"numeric_value"},
+    # 7.3.8 HCI_Write_Stored_Link_Key: Link_Key[i]
+    ("hci command", 0x0C11): {"link_keys"},
+    # 7.8.22 HCI_LE_Encrypt: Key (an IRK, or a key a host derives with it)
+    ("hci command", 0x2017): {"key"},
     # 7.8.24 HCI_LE_Enable_Encryption ("LE Start Encryption"): Long_Term_Key
     ("hci command", 0x2019): {"ltk"},
     # 7.8.25 HCI_LE_Long_Term_Key_Request_Reply: Long_Term_Key
     ("hci command", 0x201A): {"ltk"},
     # 7.7.24 HCI_Link_Key_Notification: Link_Key
     ("hci event", 0x18): {"link_key"},
+    # 7.7.21 HCI_Return_Link_Keys: Link_Key[i]
+    ("hci event", 0x15): {"link_keys"},
+    # 7.7.65.9 HCI_LE_Generate_DHKey_Complete: DH_Key
+    ("le subevent", 0x09): {"dh_key"},
     # 7.7.42 HCI_User_Confirmation_Request: Numeric_Value (bpdiag keeps it as a passkey)
     ("hci event", 0x33): {"numeric_value"},
     # Vol 3, Part H, 3.6.2 Encryption Information (LTK), 3.6.4 Identity Information (IRK),
@@ -52,22 +60,33 @@ def _pdu(msg: object, layer: Layer) -> Pdu:
 def test_every_declared_hci_secret_is_redacted_and_shown_on_request() -> None:
     """Each HCI message with secrets, read from distinct bytes: its secrets read
     ``redacted`` and their values appear nowhere in the fields; with show_keys they do."""
-    registries = {"hci command": hci.COMMANDS, "hci event": hci.EVENTS}
+    registries = {
+        "hci command": hci.COMMANDS,
+        "hci event": hci.EVENTS,
+        "le subevent": hci.LE_SUBEVENTS,
+    }
+    seen = set()
     for (kind, code), keys in declared().items():
         if kind not in registries:
             continue
+        seen.add(kind)
         layout = registries[kind][code]
-        msg = layout.build(bytes(range(0x41, 0x41 + layout.length)))
+        data = bytes(range(0x41, 0x41 + layout.length))
+        if layout.hook is not None:  # the stored link keys: a count, then one pair
+            data = b"\x01" + bytes(range(0x41, 0x41 + 22))
+        msg = layout.build(data)
         assert secret_keys(msg) == keys
         shown = pdu_fields(_pdu(msg, Layer.HCI), True)
         hidden = pdu_fields(_pdu(msg, Layer.HCI), False)
         text = json.dumps(hidden)
         for k in keys:
             assert hidden[k] == REDACTED
-            assert str(shown[k]) not in text
+            values = shown[k] if isinstance(shown[k], list) else [shown[k]]
+            assert values and all(str(v) not in text for v in values), (kind, code, k)
         assert {k: v for k, v in shown.items() if k not in keys} == {
             k: v for k, v in hidden.items() if k not in keys
         }
+    assert seen == set(registries)
 
 
 def test_smp_and_mgmt_secrets_are_redacted() -> None:
