@@ -1,6 +1,12 @@
 """BR/EDR (classic) pairing between two Bumble devices on a virtual link, each side's HCI
 written as a btsnoop by ``bumble.snoop.BtSnooper``: real Secure Simple Pairing traffic (the
-virtual controllers run the LMP exchange), for the tests of the BR/EDR decoders and rule."""
+virtual controllers run the LMP exchange), for the tests of the BR/EDR decoders and rule.
+
+With ``reuse_key`` the initiator's controller then asks again for the link key (a Link Key
+Request event, as a controller does when the bond is reused: Bumble's virtual controller
+never sends one itself, so it is handed to the host as if the controller had), and
+Bumble's host answers with a Link Key Request Reply holding the key its key store kept
+from the pairing."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from pathlib import Path
 from bumble.controller import Controller
 from bumble.core import PhysicalTransport
 from bumble.device import Device
-from bumble.hci import Address
+from bumble.hci import Address, HCI_Link_Key_Request_Event
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
 from bumble.link import LocalLink
@@ -37,7 +43,7 @@ class _Delegate(PairingDelegate):
         return self.accept
 
 
-async def _pair(initiator_log: Path, responder_log: Path, accept: bool) -> bool:
+async def _pair(initiator_log: Path, responder_log: Path, accept: bool, reuse_key: bool) -> bool:
     link = LocalLink()
     devices = []
     files = []
@@ -66,6 +72,11 @@ async def _pair(initiator_log: Path, responder_log: Path, accept: bool) -> bool:
             paired = False
         for _ in range(20):
             await asyncio.sleep(0.01)  # let the last events reach both snoopers
+        if reuse_key:
+            ask = HCI_Link_Key_Request_Event(bd_addr=Address(RESPONDER))
+            devices[0].host.on_packet(bytes(ask))
+            for _ in range(20):
+                await asyncio.sleep(0.01)  # the reply, its Command Complete
         return paired
     finally:
         for f in files:
@@ -73,14 +84,15 @@ async def _pair(initiator_log: Path, responder_log: Path, accept: bool) -> bool:
                 f.close()
 
 
-def classic_pairing(folder: Path, accept: bool) -> tuple[Path, Path, bool]:
+def classic_pairing(folder: Path, accept: bool, reuse_key: bool = False) -> tuple[Path, Path, bool]:
     """Pair ``INITIATOR`` with ``RESPONDER`` over BR/EDR; the responder's user answers the
-    numeric comparison with ``accept``.  Returns the two sides' btsnoop logs and whether the
-    initiator's authentication succeeded."""
-    tag = "ok" if accept else "rejected"
+    numeric comparison with ``accept`` (and, with ``reuse_key``, the initiator's host gives
+    the link key back to its controller).  Returns the two sides' btsnoop logs and whether
+    the initiator's authentication succeeded."""
+    tag = ("ok" if accept else "rejected") + ("_reused" if reuse_key else "")
     i_log, r_log = (
         folder / f"bredr_{tag}_initiator.btsnoop",
         folder / f"bredr_{tag}_responder.btsnoop",
     )
-    paired = asyncio.run(_pair(i_log, r_log, accept))
+    paired = asyncio.run(_pair(i_log, r_log, accept, reuse_key))
     return i_log, r_log, paired

@@ -112,3 +112,29 @@ def assert_bumble_parses(packet: object, cls: type, expected: dict[str, object])
     assert type(msg) is cls
     fields = msg.fields()
     assert {k: fields[k] for k in expected} == expected
+
+
+def key_forms_in(text: str, key: bytes) -> list[str]:
+    """The ways ``key`` (or its bytes reversed) appears in ``text``, empty when it does not:
+    hex in any case with or without separators (``07c5``, ``07:C5``, ``07 c5``), hex split
+    over the lines of a hex dump (offsets and ASCII column around it), a Python bytes repr
+    (scapy's ``load = b'...'``) or an integer (scapy shows a link key as one)."""
+    found = []
+    low = text.lower()
+    for order, k in (("wire order", key), ("reversed", key[::-1])):
+        want = k.hex()
+        if want in re.sub(r"[\s:\-_.,|]", "", low):
+            found.append(f"hex ({order})")
+        # a hex dump: "0010  07 c5 08 …  ..g.." — the byte columns of every line, joined
+        dumped = "".join(
+            m.group(1).replace(" ", "")
+            for m in re.finditer(r"^\s*[0-9a-f]{4,8}:?\s+((?:[0-9a-f]{2} ?)+)", low, re.M)
+        )
+        if want in dumped:
+            found.append(f"hex dump ({order})")
+        if repr(k)[2:-1] in text:
+            found.append(f"bytes repr ({order})")
+        number = str(int.from_bytes(k, "big"))
+        if len(number) >= 20 and number in text:  # a short number is found anywhere
+            found.append(f"integer ({order})")
+    return found

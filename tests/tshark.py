@@ -78,6 +78,9 @@ FIELDS = (
     "bthci_cmd.oob_data_present",
     "bthci_cmd.auth_requirements",
     "bthci_cmd.reason",
+    "bthci_cmd.link_key",
+    "bthci_cmd.pin_code_length",
+    "bthci_cmd.passkey",
 )
 # -n: no name resolution (an address stays bytes); occurrence=a with "," between occurrences
 ARGS = (

@@ -52,7 +52,9 @@ class Param:
 
     In ``fields()`` the value goes under ``key`` (``""``: not shown; ``render`` turns it
     into what is shown) and, when ``names`` is given, its name under ``name_key``; an
-    ``optional`` value is left out when it is ``None``."""
+    ``optional`` value is left out when it is ``None``.  A ``secret`` holds key material:
+    ``fields()`` shows it like any other, and its key is among the message's ``SECRETS``,
+    which every output redacts unless --show-keys."""
 
     attr: str
     size: int
@@ -62,6 +64,7 @@ class Param:
     name_key: str = ""
     optional: bool = False
     render: Callable[[Any], object] | None = None
+    secret: bool = False
 
     def read(self, data: bytes, offset: int) -> object:
         chunk = data[offset : offset + self.size]
@@ -106,6 +109,11 @@ def attrs(o: object, names: Names) -> dict[str, object]:
     return out
 
 
+def secret_keys(params: Iterable[Param]) -> frozenset[str]:
+    """The ``fields()`` keys of the ``secret`` parameters among ``params``."""
+    return frozenset(p.key for p in params if p.secret and p.key)
+
+
 def size_of(params: Iterable[Param]) -> int:
     """Octets the parameters take on the wire."""
     return sum(p.size for p in params)
@@ -146,13 +154,12 @@ def wire(
 ) -> Any:
     """A dataclass field declared with its wire layout (see ``Param``): ``key`` defaults to
     the attribute's name, ``name_key`` to ``<key>_name``; ``optional`` fields default to
-    ``None``.  A ``secret`` (key material) is neither shown by ``fields()`` nor in the
-    message's ``repr``: it is only there to be read by the code that needs it."""
+    ``None``.  A ``secret`` (key material) is left out of the message's ``repr`` and its
+    ``fields()`` key is in the class's ``SECRETS`` (``secret_keys``): the one declaration
+    every output's redaction comes from."""
     if optional and default is dataclasses.MISSING:
         default = None
-    if secret:
-        key = ""
-    param = Param("", size, kind, key, names, name_key, optional, render)
+    param = Param("", size, kind, key, names, name_key, optional, render, secret)
     return dataclasses.field(default=default, metadata={"wire": param}, repr=not secret)
 
 
@@ -296,10 +303,12 @@ def _compile(layout: Layout) -> Callable[[bytes], Any]:
 
 class Declared:
     """Base of the declared messages: ``fields()`` shows every declared parameter, in the
-    order of the dataclass's attributes (which need not be the wire order)."""
+    order of the dataclass's attributes (which need not be the wire order); ``SECRETS``
+    names the ``fields()`` keys that hold key material (derived from ``wire(secret=True)``)."""
 
     __slots__ = ()
     SHOWN: ClassVar[tuple[Param, ...]] = ()
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
 
     def fields(self) -> dict[str, object]:
         return show_params(self.SHOWN, self)
@@ -313,6 +322,7 @@ def undeclared(cls: D) -> D:
     fields (the raw parameters, and a code worth showing) are what ``fields()`` shows; it
     is in no registry (the parser builds it with the code and the bytes)."""
     cls.SHOWN = tuple(declared_params(cls).values())
+    cls.SECRETS = secret_keys(cls.SHOWN)
     return cls
 
 
@@ -334,6 +344,7 @@ def declare(
     def register(cls: D) -> D:
         params = declared_params(cls)
         cls.SHOWN = tuple(params.values())
+        cls.SECRETS = secret_keys(cls.SHOWN)
         attrs = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         fixed = ((code_attr, code),) if code_attr in attrs else ()
         if not fixed:

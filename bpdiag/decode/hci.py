@@ -20,7 +20,9 @@ derived from it.  ``COMMANDS``, ``EVENTS``, ``LE_SUBEVENTS`` are those registrie
 
 Field conventions of ``fields()``: addresses as tshark prints them (most significant byte
 first, ``AA:BB:CC:DD:EE:FF``), ``rand`` / ``ltk`` as hex in wire order, codes as ints with a
-``*_name`` beside status and reason codes.
+``*_name`` beside status and reason codes.  Key material (an LTK, a link key, a PIN, a
+passkey, a numeric comparison's value) is declared ``secret``: each class's ``SECRETS``
+names those keys, and every output redacts them unless --show-keys.
 """
 
 from __future__ import annotations
@@ -52,10 +54,6 @@ from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
 from bpdiag.decode.hci_names import STATUS_NAMES as STATUS_NAMES
 from bpdiag.decode.hci_names import ErrorCode as ErrorCode
 from bpdiag.errors import BadLength, Stage, Truncated
-
-KEY_FIELDS = frozenset({"ltk"})
-"""Names of ``fields()`` keys that hold key material (redacted unless asked for)."""
-
 
 # Vol 4, Part E, 7.8.12 / 7.7.65.1: Peer_Address_Type.
 ADDRESS_TYPES = {0: "public", 1: "random", 2: "public-identity", 3: "random-identity"}
@@ -155,6 +153,11 @@ def _octets(size: int) -> Any:
     return wire(size, "octets")
 
 
+def _key(size: int = 16) -> Any:
+    """Key material in wire order: shown as hex with --show-keys, else redacted."""
+    return wire(size, "octets", secret=True)
+
+
 COMMANDS: dict[int, Layout] = {}
 """Command opcode → how ``parse_command`` reads it."""
 EVENTS: dict[int, Layout] = {}
@@ -247,6 +250,16 @@ class SetConnectionEncryption(_Command):
 
 # BR/EDR pairing (Vol 4, Part E, 7.1): the host's answers to the controller's requests.  Each
 # is answered by Command Complete (Status, BD_ADDR), whose BD_ADDR bpdiag does not read.
+@_command(0x040B)
+@dataclass(frozen=True, slots=True)
+class LinkKeyRequestReply(_Command):
+    """Vol 4, Part E, 7.1.10 HCI_Link_Key_Request_Reply (22 octets): BD_ADDR, Link_Key (16)
+    — the host gives the controller the stored link key of the peer (a bond is reused)."""
+
+    bd_addr: str = _addr()
+    link_key: bytes = _key()
+
+
 @_command(0x040C)
 @dataclass(frozen=True, slots=True)
 class LinkKeyRequestNegativeReply(_Command):
@@ -254,6 +267,18 @@ class LinkKeyRequestNegativeReply(_Command):
     link key for the peer)."""
 
     bd_addr: str = _addr()
+
+
+@_command(0x040D)
+@dataclass(frozen=True, slots=True)
+class PinCodeRequestReply(_Command):
+    """Vol 4, Part E, 7.1.12 HCI_PIN_Code_Request_Reply (23 octets): BD_ADDR,
+    PIN_Code_Length, PIN_Code (16, the first PIN_Code_Length octets used) — legacy pairing's
+    secret, from which the link key is made."""
+
+    bd_addr: str = _addr()
+    pin_code_length: int = _u()
+    pin_code: bytes = _key()
 
 
 @_command(0x040E)
@@ -295,6 +320,16 @@ class UserConfirmationRequestNegativeReply(_Command):
     bd_addr: str = _addr()
 
 
+@_command(0x042E)
+@dataclass(frozen=True, slots=True)
+class UserPasskeyRequestReply(_Command):
+    """Vol 4, Part E, 7.1.32 HCI_User_Passkey_Request_Reply (10 octets): BD_ADDR,
+    Numeric_Value (u32, the passkey the user entered) — the passkey is the pairing's secret."""
+
+    bd_addr: str = _addr()
+    numeric_value: int = wire(4, secret=True)
+
+
 @_command(0x0434)
 @dataclass(frozen=True, slots=True)
 class IoCapabilityRequestNegativeReply(_Command):
@@ -303,6 +338,39 @@ class IoCapabilityRequestNegativeReply(_Command):
 
     bd_addr: str = _addr()
     reason: int = _status()
+
+
+_STORED_KEY = 22  # BD_ADDR (6) and Link_Key (16)
+
+
+def _stored_keys(params: bytes, values: dict[str, object]) -> None:
+    """After the count, one BD_ADDR and Link_Key pair per key (in that order, as tshark
+    reads Write Stored Link Key and Return Link Keys)."""
+    n = params[0]
+    _need(params, 1 + _STORED_KEY * n, f"stored link keys ({n})")
+    starts = range(1, 1 + _STORED_KEY * n, _STORED_KEY)
+    values["bd_addrs"] = tuple(address_str(params[i : i + 6]) for i in starts)
+    values["link_keys"] = tuple(bytes(params[i + 6 : i + _STORED_KEY]) for i in starts)
+
+
+def _stored_addresses() -> Any:
+    return wire(0, key="bd_addrs", default=())
+
+
+def _stored_link_keys() -> Any:
+    """The link keys of a stored-key message: secret (one ``redacted`` for all of them)."""
+    return wire(0, render=lambda keys: [k.hex() for k in keys], secret=True, default=())
+
+
+@_command(0x0C11, order=("num_keys",), hook=_stored_keys)
+@dataclass(frozen=True, slots=True)
+class WriteStoredLinkKey(_Command):
+    """Vol 4, Part E, 7.3.8 HCI_Write_Stored_Link_Key: Num_Keys_To_Write, then BD_ADDR and
+    Link_Key (16) for each — the host stores bonds' link keys in the controller."""
+
+    num_keys: int = _u()
+    bd_addrs: tuple[str, ...] = _stored_addresses()
+    link_keys: tuple[bytes, ...] = _stored_link_keys()
 
 
 @_command(0x1009, returns=(Param("bd_addr", 6, "addr"),))
@@ -393,10 +461,23 @@ class LeEnableEncryption(_Command):
     handle: int = _handle()
     rand: bytes = _octets(8)
     ediv: int = _u(2)
-    ltk: bytes = _octets(16)
+    ltk: bytes = _key()
 
 
 LeStartEncryption = LeEnableEncryption
+
+
+@_command(0x2017)
+@dataclass(frozen=True, slots=True)
+class LeEncrypt(_Command):
+    """Vol 4, Part E, 7.8.22 HCI_LE_Encrypt: Key (16), Plaintext_Data (16), both most
+    significant octet first — the host has the controller run AES-128 (to resolve an RPA
+    with an IRK, or in its key derivations): the key is secret."""
+
+    key: bytes = _key()
+    plaintext_data: bytes = _octets(16)
+
+
 _RETURNS_HANDLE = (Param("handle", 2, "handle"),)
 
 
@@ -407,7 +488,7 @@ class LeLtkReply(_Command):
     Long_Term_Key (16); its Command Complete returns Status, Connection_Handle."""
 
     handle: int = _handle()
-    ltk: bytes = _octets(16)
+    ltk: bytes = _key()
 
 
 @_command(0x201B, returns=_RETURNS_HANDLE)
@@ -424,13 +505,18 @@ HciCommandMessage = (
     | Disconnect
     | AuthenticationRequested
     | SetConnectionEncryption
+    | LinkKeyRequestReply
     | LinkKeyRequestNegativeReply
+    | PinCodeRequestReply
     | PinCodeRequestNegativeReply
     | IoCapabilityRequestReply
     | UserConfirmationRequestNegativeReply
+    | UserPasskeyRequestReply
+    | WriteStoredLinkKey
     | IoCapabilityRequestNegativeReply
     | ReadBdAddr
     | LeCreateConnection
+    | LeEncrypt
     | LeEnableEncryption
     | LeLtkReply
     | LeLtkNegativeReply
@@ -606,11 +692,22 @@ class LinkKeyRequest(_Event):
 @dataclass(frozen=True, slots=True)
 class LinkKeyNotification(_Event):
     """Vol 4, Part E, 7.7.24 HCI_Link_Key_Notification (23 octets): BD_ADDR, Link_Key (16),
-    Key_Type — a pairing made a new link key.  The key is secret: read, never shown."""
+    Key_Type — a pairing made a new link key (secret: redacted unless --show-keys)."""
 
     bd_addr: str = _addr()
-    link_key: bytes = wire(16, "octets", secret=True)
+    link_key: bytes = _key()
     key_type: int = wire(1, names=link_key_type_name)
+
+
+@_event(0x15, order=("num_keys",), hook=_stored_keys)
+@dataclass(frozen=True, slots=True)
+class ReturnLinkKeys(_Event):
+    """Vol 4, Part E, 7.7.21 HCI_Return_Link_Keys: Num_Keys, then BD_ADDR and Link_Key (16)
+    for each — the controller returns the link keys it stores (Read Stored Link Key)."""
+
+    num_keys: int = _u()
+    bd_addrs: tuple[str, ...] = _stored_addresses()
+    link_keys: tuple[bytes, ...] = _stored_link_keys()
 
 
 @_event(0x31)
@@ -639,7 +736,7 @@ class IoCapabilityResponse(_Event):
 class UserConfirmationRequest(_Event):
     """Vol 4, Part E, 7.7.42 HCI_User_Confirmation_Request (10 octets): BD_ADDR,
     Numeric_Value (u32) — numeric comparison (or Just Works' confirmation).  The number is
-    kept, not shown, as passkeys are not."""
+    secret, as passkeys are: redacted unless --show-keys."""
 
     bd_addr: str = _addr()
     numeric_value: int = wire(4, secret=True)
@@ -767,6 +864,18 @@ class LeLtkRequest(_LeEvent):
     ediv: int = _u(2)
 
 
+@_le_event(0x09)
+@dataclass(frozen=True, slots=True)
+class LeGenerateDhkeyComplete(_LeEvent):
+    """Vol 4, Part E, 7.7.65.9 HCI_LE_Generate_DHKey_Complete (33 octets after the subevent
+    code): Status, DH_Key (32) — the controller's ECDH result for LE Secure Connections,
+    the pairing's secret."""
+
+    subevent: int = _subevent()
+    status: int = _status()
+    dh_key: bytes = _key(32)
+
+
 _CONNECTION_PART = struct.Struct("<BHBB6s")  # Status … Peer_Address: 11 octets
 
 
@@ -797,6 +906,7 @@ HciEventMessage = (
     | PinCodeRequest
     | LinkKeyRequest
     | LinkKeyNotification
+    | ReturnLinkKeys
     | IoCapabilityRequest
     | IoCapabilityResponse
     | UserConfirmationRequest
@@ -806,6 +916,7 @@ HciEventMessage = (
     | CommandStatus
     | LeConnectionComplete
     | LeLtkRequest
+    | LeGenerateDhkeyComplete
 )
 
 TYPED_EVENTS = frozenset({*EVENTS, LE_META})

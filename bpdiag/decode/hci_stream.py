@@ -77,7 +77,8 @@ _parse_command = hci.parse_command
 # the event classes _event tells apart, bound once (not two look-ups and a tuple per event)
 _CONNECTED = (hci.LeConnectionComplete, hci.ConnectionComplete)
 _BREDR_CONNECTED = hci.ConnectionComplete
-_UNTYPED_EVENTS = (hci.HciEvent, hci.LeMetaEvent)
+# events that name no connection: the untyped ones, and the typed ones with no handle
+_UNTYPED_EVENTS = (hci.HciEvent, hci.LeMetaEvent, hci.ReturnLinkKeys, hci.LeGenerateDhkeyComplete)
 _COMMAND_STATUS = hci.CommandStatus
 _COMMAND_COMPLETE = hci.CommandComplete
 _DISCONNECTED = hci.DisconnectionComplete

@@ -15,7 +15,8 @@ Every parser checks each length before reading and raises only ``DecodeError`` s
 (``layer=Stage.LL``).  ``fields()`` prints addresses most significant octet first, as tshark does,
 the access address as ``0x8e89bed6``, byte strings (Rand, SKD, IV, channel map, features) as
 hex in wire order, error codes as ints.  Nothing here is key material: Rand, EDIV, SKD and IV
-travel in clear on purpose (the session key needs the LTK), so ``KEY_FIELDS`` is empty.
+travel in clear on purpose (the session key needs the LTK), so no parameter is declared
+``secret`` and no class has ``SECRETS``.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ from bpdiag.decode.labels import Labelled
 from bpdiag.errors import BadLength, Stage, Truncated
 
 ADV_ACCESS_ADDRESS = 0x8E89BED6
-KEY_FIELDS: frozenset[str] = frozenset()
-"""``fields()`` keys of this module holding key material: none (see the module docstring)."""
 
 _LAYER = Stage.LL
 

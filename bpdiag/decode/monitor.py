@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-from bpdiag.decode.declare import Names, Param, attrs, read_params, size_of
+from bpdiag.decode.declare import Names, Param, attrs, read_params, secret_keys, size_of
 from bpdiag.decode.hci import address_str
 from bpdiag.decode.labels import Labelled, sentence
 from bpdiag.errors import Stage, Truncated, Unsupported
@@ -319,10 +319,16 @@ _NAMES: dict[str, Callable[[int], object]] = {
 }
 
 
-def _p(attr: str, size: int = 1, kind: str = "int") -> Param:
-    """A parameter shown under its own name (status and reason codes with their name)."""
+def _p(attr: str, size: int = 1, kind: str = "int", secret: bool = False) -> Param:
+    """A parameter shown under its own name (status and reason codes with their name); a
+    ``secret`` one is in its record's ``SECRETS`` (redacted unless --show-keys)."""
     names = _NAMES.get(attr)
-    return Param(attr, size, kind, attr, names, f"{attr}_name" if names else "")
+    return Param(attr, size, kind, attr, names, f"{attr}_name" if names else "", secret=secret)
+
+
+def _passkey() -> Param:
+    """A passkey (u32): the TK of the pairing it is entered for (Vol 3, Part H, 2.3.5.3)."""
+    return _p("passkey", 4, secret=True)
 
 
 def _address(attr: str = "address") -> tuple[Param, ...]:
@@ -350,7 +356,7 @@ MGMT_COMMAND_LAYOUTS: dict[int, _Layout] = {
     0x0018: (_p("io_capability"),),
     0x0019: (*_ADDR, _p("io_capability")),
     0x001B: (*_ADDR, _p("disconnect")),
-    0x001E: (*_ADDR, _p("passkey", 4)),
+    0x001E: (*_ADDR, _passkey()),
     **dict.fromkeys((0x0023, 0x0024, 0x0041), (_p("address_types"),)),
     0x002F: (_p("privacy"),),
     0x0030: (_p("irk_count", 2),),
@@ -373,7 +379,7 @@ MGMT_EVENT_LAYOUTS: dict[int, _Layout] = {
     0x0012: (*_ADDR, _p("rssi", 1, "sint"), _p("flags", 4), _p("eir_length", 2)),
     0x0013: (_p("address_types"), _p("discovering")),
     **dict.fromkeys((0x0014, 0x0015, 0x0016, 0x001B), _ADDR),
-    0x0017: (*_ADDR, _p("passkey", 4), _p("entered")),
+    0x0017: (*_ADDR, _passkey(), _p("entered")),
     0x0018: (_p("store_hint"), _p("random_address", 6, "addr"), *_ADDR),
     0x0019: (_p("store_hint"), *_ADDR, _p("csrk_type")),
     0x001A: (*_ADDR, _p("action")),
@@ -382,6 +388,13 @@ MGMT_EVENT_LAYOUTS: dict[int, _Layout] = {
         *(_p("min_interval", 2), _p("max_interval", 2), _p("latency", 2), _p("timeout", 2)),
     ),
 }
+
+_NONE: frozenset[str] = frozenset()
+MGMT_COMMAND_SECRETS = {
+    op: k for op, lay in MGMT_COMMAND_LAYOUTS.items() if (k := secret_keys(lay))
+}
+"""MGMT opcode → the ``fields()`` keys of its parameters that are declared ``secret``."""
+MGMT_EVENT_SECRETS = {ev: k for ev, lay in MGMT_EVENT_LAYOUTS.items() if (k := secret_keys(lay))}
 
 # Command Complete return parameters bpdiag reads: Address and Address_Type (the commands
 # in MGMT_ADDR_RETURNS), and Read Controller Information's (0x0004) Address, then past
@@ -716,6 +729,11 @@ class ControlCommand(MonitorRecord):
     def secret(self) -> bool:
         return self.command in MGMT_KEY_COMMANDS
 
+    @property
+    def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
+        """The ``fields()`` keys holding key material (from the command's layout)."""
+        return MGMT_COMMAND_SECRETS.get(self.command, _NONE) if self.command is not None else _NONE
+
 
 @_record(MonitorOpcode.CONTROL_EVENT)
 class ControlEvent(MonitorRecord):
@@ -735,6 +753,11 @@ class ControlEvent(MonitorRecord):
 
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)
+
+    @property
+    def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
+        """The ``fields()`` keys holding key material (from the event's layout)."""
+        return MGMT_EVENT_SECRETS.get(self.event, _NONE) if self.event is not None else _NONE
 
 
 @dataclass(frozen=True, slots=True)

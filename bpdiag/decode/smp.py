@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
+from types import MappingProxyType
 from typing import ClassVar, TypeVar, dataclass_transform
 
 from bpdiag.decode.declare import attrs, slot_setter
@@ -205,9 +206,6 @@ _AUTH_REQ_NAMES: tuple[tuple[int, str], ...] = (
 )
 _ADDRESS_TYPE_NAMES: dict[int, str] = {0x00: "public", 0x01: "random"}
 
-KEY_FIELDS: frozenset[str] = frozenset({"ltk", "irk", "csrk"})
-"""``fields()`` keys holding key material: redacted unless ``--show-keys``."""
-
 REDACTED = "redacted"
 
 
@@ -290,12 +288,15 @@ def format_bd_addr(wire: bytes) -> str:
 class _Param:
     """One parameter of a command on the wire: the dataclass attribute it fills, its size
     in octets, how it is decoded (``int``: unsigned little-endian; ``octets``: bytes in wire
-    order; ``bd_addr``: 6 octets in wire order, dumped MSB first) and its ``fields()`` key."""
+    order; ``bd_addr``: 6 octets in wire order, dumped MSB first), its ``fields()`` key and
+    whether it is key material (``secret``: its key is in the command's ``SECRETS``, which
+    every output redacts unless --show-keys)."""
 
     attr: str
     size: int
     kind: str
     key: str
+    secret: bool = False
 
 
 def _int(attr: str, size: int = 1, key: str = "") -> _Param:
@@ -304,6 +305,11 @@ def _int(attr: str, size: int = 1, key: str = "") -> _Param:
 
 def _octets(attr: str, size: int, key: str = "") -> _Param:
     return _Param(attr, size, "octets", key or attr)
+
+
+def _key(attr: str) -> _Param:
+    """A distributed 128-bit key (Vol 3, Part H, 3.6): key material."""
+    return _Param(attr, 16, "octets", attr, secret=True)
 
 
 def _bd_addr(attr: str) -> _Param:
@@ -326,6 +332,7 @@ def _command(code: CommandCode, *params: _Param) -> Callable[[type[_C]], type[_C
             raise TypeError(f"{cls.__name__}: layout {params} does not match fields {attrs}")
         cls.CODE = int(code)
         cls.PARAMS = params
+        cls.SECRETS = frozenset(p.key for p in params if p.secret)
         cls.LENGTH = 1 + sum(p.size for p in params)
         cls.decode = staticmethod(_compile_decode(cls))
         _COMMANDS[int(code)] = cls
@@ -388,6 +395,8 @@ class SmpCommand(_Wire):
     code: int = field(init=False)
     CODE: ClassVar[int] = -1
     PARAMS: ClassVar[tuple[_Param, ...]] = ()
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+    """The ``fields()`` keys that hold key material (from the layout's ``secret`` params)."""
     LENGTH: ClassVar[int] = 1  # total PDU length, code octet included
     decode: ClassVar[Callable[[bytes], SmpCommand]]
     """``_decode`` compiled for the class (``_compile_decode``): what ``parse_smp`` calls."""
@@ -637,7 +646,7 @@ class PairingFailed(SmpCommand):
     reason: int
 
 
-@_command(CommandCode.ENCRYPTION_INFORMATION, _octets("ltk", 16))
+@_command(CommandCode.ENCRYPTION_INFORMATION, _key("ltk"))
 class EncryptionInformation(SmpCommand):
     """Vol 3, Part H, 3.6.2 Encryption Information: the 128-bit LTK — 17 octets."""
 
@@ -653,7 +662,7 @@ class CentralIdentification(SmpCommand):
     rand: bytes
 
 
-@_command(CommandCode.IDENTITY_INFORMATION, _octets("irk", 16))
+@_command(CommandCode.IDENTITY_INFORMATION, _key("irk"))
 class IdentityInformation(SmpCommand):
     """Vol 3, Part H, 3.6.4 Identity Information: the 128-bit IRK — 17 octets."""
 
@@ -670,7 +679,7 @@ class IdentityAddressInformation(SmpCommand):
     address: bytes
 
 
-@_command(CommandCode.SIGNING_INFORMATION, _octets("csrk", 16))
+@_command(CommandCode.SIGNING_INFORMATION, _key("csrk"))
 class SigningInformation(SmpCommand):
     """Vol 3, Part H, 3.6.6 Signing Information: the 128-bit CSRK — 17 octets."""
 
@@ -740,6 +749,8 @@ def smp_length(code: int) -> int | None:
 
 
 SMP_LENGTHS: dict[int, int] = {code: cls.LENGTH for code, cls in _COMMANDS.items()}
+COMMANDS: Mapping[int, type[SmpCommand]] = MappingProxyType(_COMMANDS)
+"""Command code → its declared class (read only)."""
 """Exact PDU length of every defined command code, code octet included."""
 
 

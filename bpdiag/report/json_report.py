@@ -1,8 +1,9 @@
 """The JSON outputs: ``analyze --json`` (schema ``bpdiag.analysis/1``) and ``dump --json``.
 
 The contract is documented in docs/json.md; tests/report/test_json_schema.py keeps the two
-in step.  Key material (LTK, IRK, CSRK, and a passkey, which is the TK) is the string
-``"redacted"`` unless ``show_keys``.
+in step.  Key material — the fields a message's declaration calls secret (LTK, IRK, CSRK,
+link key, PIN, a passkey, which is the TK; ``bpdiag.decode.secret_fields``) — is the
+string ``"redacted"`` unless ``show_keys``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 from bpdiag.analysis.gc_pause import gc_paused
 from bpdiag.analysis.model import Connection, Features
 from bpdiag.decode.pdu import Pdu
+from bpdiag.decode.secret_fields import secret_keys
 from bpdiag.report import json_objects as jo
 from bpdiag.rules.diagnosis import Diagnosed
 
@@ -22,7 +24,6 @@ SCHEMA = "bpdiag.analysis/1"
 DUMP_SCHEMA = "bpdiag.dump/1"
 
 REDACTED = "redacted"
-KEY_FIELDS = frozenset({"ltk", "irk", "csrk", "passkey"})  # a passkey is the TK
 
 
 def analysis_to_json(analysis: Diagnosed) -> dict[str, Any]:
@@ -209,9 +210,11 @@ def write_analysis(analysis: Diagnosed, out: TextIO, chunk: int = 1 << 16) -> No
 
 
 def pdu_fields(pdu: Pdu, show_keys: bool) -> dict[str, Any]:
+    """The fields of a PDU as every output shows them: its declared secrets ``"redacted"``
+    unless ``show_keys`` (the one place a decoded field is redacted)."""
     fields = pdu.msg.fields()
     if not show_keys:
-        for k in KEY_FIELDS.intersection(fields):
+        for k in secret_keys(pdu.msg).intersection(fields):
             if fields[k] is not None:
                 fields[k] = REDACTED
     return fields

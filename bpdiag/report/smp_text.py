@@ -2,7 +2,8 @@
 the command's name, then ``key=value`` pairs (``Pairing Request io=KeyboardDisplay oob=0
 auth=Bonding|MITM key=16 ikd=EncKey rkd=EncKey|IdKey``).
 
-LTK, IRK and CSRK read ``redacted`` unless ``show_keys``.  The pairing values that are not
+The keys a command's declaration calls secret (LTK, IRK, CSRK: ``SECRETS``) read
+``redacted`` unless ``show_keys``.  The pairing values that are not
 keys but let a listener attack the pairing (confirm, random, DHKey check — legacy pairing's
 TK falls to a search over them) are left out unless ``show_keys``; ``fields()`` (the dump
 and JSON) always has them.
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bpdiag.decode import smp
+from bpdiag.decode.secret_fields import secret_keys
 
 _Items = list[tuple[str, object]]
 
@@ -25,7 +27,7 @@ def _joined(names: Sequence[str]) -> str:
 def _declared(cmd: smp.SmpCommand, show_keys: bool) -> _Items:
     """By default the declared fields, the octet strings that are not keys only with
     ``show_keys``."""
-    shown = [p.key for p in cmd.PARAMS if p.kind != "octets" or p.key in smp.KEY_FIELDS]
+    shown = [p.key for p in cmd.PARAMS if p.kind != "octets" or p.secret]
     return [(k, v) for k, v in cmd.fields().items() if show_keys or k in shown]
 
 
@@ -98,10 +100,5 @@ def smp_summary(cmd: Any, show_keys: bool = False) -> str:
     if isinstance(cmd, smp.PairingFailed):
         return f"{cmd.name}: {smp.error_name(cmd.reason)} (0x{cmd.reason:02x})"
     items = _ITEMS.get(type(cmd), _declared)(cmd, show_keys)
-    hide = not show_keys
-    return " ".join(
-        [
-            cmd.name,
-            *(f"{k}={smp.REDACTED if hide and k in smp.KEY_FIELDS else v}" for k, v in items),
-        ]
-    )
+    hide = frozenset() if show_keys else secret_keys(cmd)
+    return " ".join([cmd.name, *(f"{k}={smp.REDACTED if k in hide else v}" for k, v in items)])

@@ -6,9 +6,10 @@ no traceback with local variables.
   vanished), control characters shown as escapes.
 - ``hides_key_bytes``: whether a packet's bytes hold key material that must not be dumped
   (a field redacted, or MGMT key records whose parameters are withheld).
-- ``redact_dissection``: scapy's dissection of a raw frame with key fields (LTK, IRK, CSRK,
-  link key, passkey) redacted; for a frame bpdiag knows carries keys, raw payload bytes and
-  hex dumps are withheld too.
+- ``redact_dissection``: scapy's dissection of a raw frame with key fields redacted (the
+  names bpdiag's declarations call secret: LTK, IRK, CSRK, link key, PIN, passkey, numeric
+  value — scapy names them as the spec and bpdiag do); for a frame bpdiag knows carries
+  keys, raw payload bytes and hex dumps are withheld too.
 - ``SafeCrash``: a mixin for the App: an unexpected exception ends the app with one line
   (exit status 3), not Textual's traceback that prints local variables (the bytes of the
   record being parsed, keys among them).
@@ -21,14 +22,15 @@ from typing import Any
 
 from rich.text import Text
 
+from bpdiag.decode.secret_fields import SECRET_KEYS
 from bpdiag.exits import EXIT_INTERNAL, one_line
 from bpdiag.report.terminal import escape_controls
 
 REDACTED = "redacted"
 
-# scapy field names (scapy.layers.bluetooth / bluetooth4LE) that hold key material.
-SCAPY_KEY_FIELDS = ("ltk", "irk", "csrk", "link_key", "numeric_value", "passkey")
-_KEY_LINE = re.compile(r"^(\s*(?:" + "|".join(SCAPY_KEY_FIELDS) + r")\s*=).*$", re.MULTILINE)
+# scapy's field names (scapy.layers.bluetooth / bluetooth4LE) for key material are the keys
+# bpdiag's declarations call secret (tests/tui/test_tui_safety.py dissects each with scapy).
+_KEY_LINE = re.compile(r"^(\s*(?:" + "|".join(sorted(SECRET_KEYS)) + r")\s*=).*$", re.MULTILINE)
 _LOAD_LINE = re.compile(r"^(\s*load\s*=).*$", re.MULTILINE)
 
 

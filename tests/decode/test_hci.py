@@ -76,10 +76,11 @@ def test_ltk_replies() -> None:
     assert neg.fields() == {"handle": 0x40}
 
 
-def test_key_fields_cover_every_key_in_fields() -> None:
-    assert frozenset({"ltk"}) == hci.KEY_FIELDS
+def test_secrets_cover_every_key_in_fields() -> None:
     reply = hci.parse_command(_cmd(0x201A, b"\x40\x00" + LTK))
-    assert {k for k, v in reply.fields().items() if v == LTK.hex()} <= hci.KEY_FIELDS
+    assert frozenset({"ltk"}) == reply.SECRETS
+    assert {k for k, v in reply.fields().items() if v == LTK.hex()} <= reply.SECRETS
+    assert LTK.hex() not in repr(reply)
 
 
 def test_le_create_connection() -> None:

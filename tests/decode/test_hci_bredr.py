@@ -58,23 +58,35 @@ def test_io_capability_response_names_and_reserved() -> None:
     assert odd.fields()["auth_requirements_name"] == "reserved (0x06)"
 
 
-def test_link_key_notification_keeps_the_key_out_of_fields_and_repr() -> None:
+def test_link_key_notification_declares_the_key_secret() -> None:
     msg = hci.parse_event(bytes([0x18, 0x17]) + ADDR + KEY + b"\x08")  # P-256 authenticated
     assert isinstance(msg, hci.LinkKeyNotification)
-    assert msg.link_key == KEY  # read, for whoever needs it
+    assert msg.link_key == KEY
     assert msg.fields() == {
         "bd_addr": PEER,
+        "link_key": KEY.hex(),  # what --show-keys shows; redacted by every output otherwise
         "key_type": 8,
         "key_type_name": "Authenticated Combination Key generated from P-256",
     }
+    assert {"link_key"} == msg.SECRETS
     assert KEY.hex() not in repr(msg) and "link_key" not in repr(msg)
 
 
-def test_user_confirmation_request_keeps_the_number_out_of_fields() -> None:
+def test_link_key_request_reply_declares_the_key_secret() -> None:
+    msg = hci.parse_command(bytes([0x0B, 0x04, 0x16]) + ADDR + KEY)  # 7.1.10
+    assert isinstance(msg, hci.LinkKeyRequestReply)
+    assert msg.name == "Link Key Request Reply"
+    assert msg.fields() == {"bd_addr": PEER, "link_key": KEY.hex()}
+    assert {"link_key"} == msg.SECRETS
+    assert KEY.hex() not in repr(msg)
+
+
+def test_user_confirmation_request_declares_the_number_secret() -> None:
     msg = hci.parse_event(bytes([0x33, 0x0A]) + ADDR + (999999).to_bytes(4, "little"))
     assert isinstance(msg, hci.UserConfirmationRequest)
     assert msg.numeric_value == 999999
-    assert msg.fields() == {"bd_addr": PEER}
+    assert msg.fields() == {"bd_addr": PEER, "numeric_value": 999999}
+    assert {"numeric_value"} == msg.SECRETS
     assert "999999" not in repr(msg)
 
 
@@ -204,9 +216,10 @@ def test_bumble_built(packet: object, cls: type, expected: dict[str, object]) ->
 def test_the_registry_gives_the_hot_path_its_filters() -> None:
     """Declared once: the new codes are in the filters and the BD_ADDR sets."""
     assert {0x06, 0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36} <= hci.TYPED_EVENTS
-    assert {0x040C, 0x040E, 0x042B, 0x042D, 0x0434} <= hci.TYPED_COMMANDS
+    bredr_commands = {0x040B, 0x040C, 0x040D, 0x040E, 0x042B, 0x042D, 0x042E, 0x0434}
+    assert bredr_commands <= hci.TYPED_COMMANDS
     assert {0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36} == hci.ADDRESSED_EVENTS
-    assert {0x040C, 0x040E, 0x042B, 0x042D, 0x0434} == hci.ADDRESSED_COMMANDS
+    assert bredr_commands == hci.ADDRESSED_COMMANDS
 
 
 # ---------------------------------------------------------------- the hot path
@@ -270,7 +283,7 @@ EVENT_MAP = {
     "oob_data_present": "bthci_evt.oob_data_present",
     "auth_requirements": "bthci_evt.auth_requirements",
     "key_type": "bthci_evt.key_type",
-    "link_key": "bthci_evt.link_key",  # attributes kept out of fields(): compared as read
+    "link_key": "bthci_evt.link_key",  # secrets: compared as read
     "numeric_value": "bthci_evt.numeric_value",
 }
 COMMAND_MAP = {
@@ -280,6 +293,9 @@ COMMAND_MAP = {
     "oob_data_present": "bthci_cmd.oob_data_present",
     "auth_requirements": "bthci_cmd.auth_requirements",
     "reason": "bthci_cmd.reason",
+    "link_key": "bthci_cmd.link_key",
+    "pin_code_length": "bthci_cmd.pin_code_length",  # tshark shows the PIN as text
+    "numeric_value": "bthci_cmd.passkey",  # User Passkey Request Reply's Numeric_Value
 }
 BREDR_CLASSES = (
     hci.AuthenticationComplete,
@@ -292,8 +308,11 @@ BREDR_CLASSES = (
     hci.UserPasskeyRequest,
     hci.SimplePairingComplete,
     hci.AuthenticationRequested,
+    hci.LinkKeyRequestReply,
     hci.LinkKeyRequestNegativeReply,
+    hci.PinCodeRequestReply,
     hci.PinCodeRequestNegativeReply,
+    hci.UserPasskeyRequestReply,
     hci.IoCapabilityRequestReply,
     hci.UserConfirmationRequestNegativeReply,
     hci.IoCapabilityRequestNegativeReply,
@@ -308,8 +327,11 @@ def _hand_built(path: Path) -> Path:
         (cmd(0x0411, b"\x0b\x30"), False),  # Authentication Requested, 0x300B
         (evt(0x17, ADDR), True),
         (cmd(0x040C, ADDR), False),
+        (cmd(0x040B, ADDR + KEY), False),  # Link Key Request Reply
         (evt(0x16, ADDR), True),
         (cmd(0x040E, ADDR), False),
+        (cmd(0x040D, ADDR + b"\x04" + b"1234" + bytes(12)), False),  # PIN Code Request Reply
+        (cmd(0x042E, ADDR + (999999).to_bytes(4, "little")), False),  # User Passkey Req. Reply
         (evt(0x31, ADDR), True),
         (cmd(0x042B, ADDR + bytes([0x03, 0x01, 0x04])), False),
         (evt(0x32, ADDR + bytes([0x04, 0x00, 0x05])), True),  # reserved IO capability 0x04
@@ -385,3 +407,28 @@ def test_the_bumble_pairing_is_real(bredr_captures: list[Path]) -> None:
         assert [m.status for m in spc] == [hci.ErrorCode.AUTHENTICATION_FAILURE]
     rejected = names["bredr_rejected_responder.btsnoop"]
     assert any(isinstance(m, hci.UserConfirmationRequestNegativeReply) for m in rejected)
+
+
+def test_stored_link_keys_agree_with_tshark(tmp_path: Path, dissect: Tshark) -> None:
+    """Write Stored Link Key (7.3.8) and Return Link Keys (7.7.21): a count, then a BD_ADDR
+    and Link_Key pair per key, read as tshark reads them; the keys are secret."""
+    other, key2 = bytes([1, 2, 3, 4, 5, 6]), bytes(range(0xB0, 0xC0))
+    pairs = bytes([2]) + ADDR + KEY + other + key2
+    path = tmp_path / "stored_keys.btsnoop"
+    recs = [
+        H4(1_700_000_000_000_000, True, evt(0x15, pairs)),
+        H4(1_700_000_000_001_000, False, cmd(0x0C11, pairs)),
+    ]
+    path.write_bytes(btsnoop_h4_bytes(recs))
+    theirs = {f.number: f for f in dissect.fresh(path)}
+    got = [(pdu.frame, pdu.msg) for pdu, _c in Reading(str(path))]
+    assert [type(m) for _f, m in got] == [hci.ReturnLinkKeys, hci.WriteStoredLinkKey]
+    for frame, msg in got:
+        side = "bthci_evt" if isinstance(msg, hci.ReturnLinkKeys) else "bthci_cmd"
+        assert {"link_keys"} == msg.SECRETS
+        assert msg.num_keys == 2
+        assert list(msg.bd_addrs) == [a.upper() for a in theirs[frame].all(f"{side}.bd_addr")]
+        assert [k.hex() for k in msg.link_keys] == list(theirs[frame].all(f"{side}.link_key"))
+        assert KEY.hex() not in repr(msg)
+    with pytest.raises(Truncated):
+        hci.parse_event(bytes([0x15, 23, 2]) + ADDR + KEY)  # two keys said, one there

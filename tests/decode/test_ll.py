@@ -40,7 +40,7 @@ from scapy.layers.bluetooth4LE import (
 from scapy.packet import Packet
 
 from bpdiag.decode import ll
-from bpdiag.decode.smp import KEY_FIELDS as SMP_KEY_FIELDS
+from bpdiag.decode.secret_fields import SECRET_KEYS, secret_keys
 from bpdiag.errors import BadLength, DecodeError, Truncated
 from tests.helpers import decode_error, fields_of
 
@@ -338,9 +338,9 @@ def test_enc_req_and_rsp_in_wire_order() -> None:
 
 
 def test_nothing_is_key_material() -> None:
-    assert frozenset() == ll.KEY_FIELDS
+    assert not any(secret_keys(layout.cls) for layout in ll.CONTROLS.values())
     req = _ctl(LL_ENC_REQ())
-    assert not SMP_KEY_FIELDS.intersection(req.fields())
+    assert not SECRET_KEYS.intersection(req.fields())
 
 
 def test_error_codes() -> None:

@@ -123,3 +123,33 @@ async def test_a_crash_shows_one_line_and_no_locals(
     assert "secret" not in shown and "locals" not in shown.lower()
     _no_key(shown, LTK)
     assert app.return_code == 3
+
+
+def test_scapy_names_of_every_declared_secret_are_redacted() -> None:
+    """scapy's dissection of each message bpdiag declares secret, built by scapy itself:
+    its key field reads ``redacted`` (the filter's names are the declarations')."""
+    pytest.importorskip("scapy")
+    from scapy.layers import bluetooth as bt
+
+    from bpdiag.tui.safety import redact_dissection
+    from tests.helpers import key_forms_in
+
+    key = bytes(range(0xC0, 0xD0))
+    addr = "0c:c4:13:f7:67:95"
+    packets = [
+        bt.HCI_Cmd_Link_Key_Request_Reply(bd_addr=addr, link_key=int.from_bytes(key, "big")),
+        bt.HCI_Cmd_PIN_Code_Request_Reply(bd_addr=addr, pin_code_length=16, pin_code=key),
+        bt.HCI_Cmd_LE_Long_Term_Key_Request_Reply(connection_handle=1, ltk=key),
+        bt.HCI_Cmd_LE_Enable_Encryption(connection_handle=1, ltk=key),
+        bt.SM_Encryption_Information(ltk=key),
+        bt.SM_Identity_Information(irk=key),
+        bt.SM_Signing_Information(csrk=key),
+    ]
+    for pkt in packets:
+        text = pkt.show(dump=True)
+        assert key_forms_in(text, key), type(pkt).__name__  # scapy shows it
+        safe = redact_dissection(text, False, False)
+        assert "redacted" in safe and key_forms_in(safe, key) == [], type(pkt).__name__
+    passkey = bt.HCI_Cmd_User_Passkey_Request_Reply(bd_addr=addr, numeric_value=918273)
+    safe = redact_dissection(passkey.show(dump=True), False, False)
+    assert "918273" not in safe and "redacted" in safe

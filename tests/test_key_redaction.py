@@ -1,0 +1,193 @@
+"""Key material never reaches an output without --show-keys, and reaches the ones that show
+fields with it: a BR/EDR bond made and reused by a real Bumble stack (tests/bredr_sim.py:
+Link Key Notification, then Link Key Request Reply with the same key) and an LE pairing
+(the STK in LE Start Encryption, the LTK in SMP Encryption Information).  Each output is
+searched whole for the key's bytes in every form they could take (tests.helpers.key_forms_in).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bpdiag.analysis.run import Reading
+from bpdiag.decode.secret_fields import secret_keys
+from tests.bredr_sim import classic_pairing
+from tests.capture.writers import H4, btsnoop_h4_bytes
+from tests.helpers import ROOT, bpdiag_in_process, key_forms_in
+
+LE = ROOT / "captures" / "legacy_justworks_success.btsnoop"
+ADDR = bytes([0x95, 0x67, 0xF7, 0x13, 0xC4, 0x0C])
+
+
+def _hand_built(path: Path) -> Path:
+    """The other messages declared secret, with distinct keys: Return Link Keys (7.7.21)
+    and Write Stored Link Key (7.3.8) with two keys, LE Encrypt (7.8.22), LE Generate
+    DHKey Complete (7.7.65.9), PIN Code Request Reply (7.1.12)."""
+    k = [bytes(range(s, s + 16)) for s in (0x20, 0x40, 0x60, 0x80)]
+    stored = bytes([2]) + ADDR + k[0] + bytes(range(1, 7)) + k[1]
+    packets = [
+        (True, bytes([0x04, 0x15, len(stored)]) + stored),
+        (False, bytes([0x01, 0x11, 0x0C, len(stored)]) + stored),
+        (False, bytes([0x01, 0x17, 0x20, 32]) + k[2] + bytes(16)),
+        (True, bytes([0x04, 0x3E, 34, 0x09, 0x00]) + k[3] + bytes(range(0xA0, 0xB0))),
+        (False, bytes([0x01, 0x0D, 0x04, 23]) + ADDR + b"\x10" + bytes(range(0xC0, 0xD0))),
+    ]
+    recs = [H4(1_700_000_000_000_000 + i * 1000, rx, p) for i, (rx, p) in enumerate(packets)]
+    path.write_bytes(btsnoop_h4_bytes(recs))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bredr(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bredr_keys")
+    initiator, _responder, paired = classic_pairing(folder, True, reuse_key=True)
+    assert paired
+    return initiator
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _hand_built(tmp_path_factory.mktemp("hand_keys") / "keys.btsnoop")
+
+
+def _keys(path: Path) -> dict[int, tuple[str, list[bytes]]]:
+    """Frame → its message's name and the secret octet strings bpdiag decoded from it (a
+    key of zeros, which no search can tell from other zeros, left out)."""
+    out: dict[int, tuple[str, list[bytes]]] = {}
+    for pdu, _conn in Reading(str(path)):
+        fields = pdu.msg.fields()
+        for k in secret_keys(pdu.msg):
+            value = fields.get(k)
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and v.strip("0"):
+                    out.setdefault(pdu.frame, (pdu.name, []))[1].append(bytes.fromhex(v))
+    return out
+
+
+def _named(path: Path) -> dict[str, set[bytes]]:
+    out: dict[str, set[bytes]] = {}
+    for name, keys in _keys(path).values():
+        out.setdefault(name, set()).update(keys)
+    return out
+
+
+def _capture(which: str, bredr: Path, hand: Path) -> Path:
+    return {"bredr": bredr, "le": LE, "hand": hand}[which]
+
+
+def test_the_bumble_capture_has_the_link_key_twice(bredr: Path) -> None:
+    keys = _named(bredr)
+    assert keys["Link Key Notification"] == keys["Link Key Request Reply"]
+    (key,) = keys["Link Key Notification"]
+    assert len(key) == 16
+
+
+def test_the_le_capture_has_its_keys() -> None:
+    keys = _named(LE)
+    assert {"LE Start Encryption", "Encryption Information"} <= set(keys)
+
+
+def test_the_hand_built_capture_has_its_keys(hand: Path) -> None:
+    keys = _named(hand)
+    assert len(keys["Return Link Keys"]) == len(keys["Write Stored Link Key"]) == 2
+    assert {"LE Encrypt", "LE Generate DHKey Complete", "PIN Code Request Reply"} <= set(keys)
+
+
+def _all(path: Path) -> set[bytes]:
+    return {key for _name, keys in _keys(path).values() for key in keys}
+
+
+@pytest.mark.parametrize("which", ["bredr", "le", "hand"])
+@pytest.mark.parametrize("args", [["dump"], ["dump", "--json"]])
+def test_dump_redacts_keys_unless_asked(
+    bredr: Path, hand: Path, which: str, args: list[str]
+) -> None:
+    path = _capture(which, bredr, hand)
+    keys = _all(path)
+    hidden = bpdiag_in_process(*args, str(path)).stdout
+    assert "redacted" in hidden
+    shown = bpdiag_in_process(*args, "--show-keys", str(path)).stdout
+    for key in keys:
+        assert key_forms_in(hidden, key) == [], key.hex()
+        assert key.hex() in shown
+
+
+@pytest.mark.parametrize("which", ["bredr", "le", "hand"])
+def test_analyze_never_leaks_keys(bredr: Path, hand: Path, which: str, tmp_path: Path) -> None:
+    path = _capture(which, bredr, hand)
+    html = tmp_path / "report.html"
+    outputs = [
+        bpdiag_in_process("analyze", str(path)).stdout,
+        bpdiag_in_process("analyze", "--json", str(path)).stdout,
+        bpdiag_in_process("analyze", "--html", str(html), str(path)).stdout,
+        html.read_text(encoding="utf-8"),
+    ]
+    for key in _all(path):
+        for out in outputs:
+            assert key_forms_in(out, key) == [], key.hex()
+
+
+def test_analyze_text_shows_the_ltk_with_show_keys() -> None:
+    shown = bpdiag_in_process("analyze", "--show-keys", str(LE)).stdout
+    hidden = bpdiag_in_process("analyze", str(LE)).stdout
+    for ltk in _named(LE)["Encryption Information"]:
+        assert ltk.hex() in shown and ltk.hex() not in hidden
+
+
+# ---------------------------------------------------------------- the TUI
+def _screen(app: object, widget: str) -> str:
+    return str(app.query_one(widget).render())  # type: ignore[attr-defined]
+
+
+def _fields_table(app: object) -> str:
+    table = app.query_one("#fields")  # type: ignore[attr-defined]
+    return "\n".join(" ".join(map(str, table.get_row_at(i))) for i in range(table.row_count))
+
+
+@pytest.mark.parametrize("which", ["bredr", "le", "hand"])
+@pytest.mark.parametrize("show_keys", [False, True])
+async def test_tui_packet_details_and_frames_view(
+    bredr: Path, hand: Path, which: str, show_keys: bool
+) -> None:
+    pytest.importorskip("textual")
+    pytest.importorskip("scapy")
+    from bpdiag.tui.app import make_app
+    from tests.tui.pilot import running
+
+    path = _capture(which, bredr, hand)
+    keys = _keys(path)
+    async with running(make_app(str(path), show_keys), size=(150, 44)) as (app, pilot):
+        assert app.loaded is not None
+        rows = [r for r in app.loaded.packets if r.frame in keys]
+        assert len(rows) == len(keys)
+        for row in rows:
+            app.show_detail(row)
+            await pilot.pause()
+            seen = _fields_table(app) + "\n" + _screen(app, "#detail")
+            for key in keys[row.frame][1]:
+                if show_keys:
+                    assert key.hex() in seen  # the field, and the bytes in the hex dump
+                    assert "hex dump (wire order)" in key_forms_in(seen, key)
+                else:
+                    assert key_forms_in(seen, key) == [], (row.name, key.hex())
+        table = app.query_one("#packets")
+        table.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.raw_frames is not None
+        for row in rows:
+            table.move_cursor(row=list(app.raw_frames).index(row.frame))  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = _screen(app, "#detail")
+            listing = "\n".join(
+                " ".join(map(str, table.get_row_at(i)))  # type: ignore[attr-defined]
+                for i in range(table.row_count)  # type: ignore[attr-defined]
+            )
+            for key in keys[row.frame][1]:
+                if show_keys:
+                    assert key_forms_in(detail, key), (row.name, detail)
+                else:
+                    assert key_forms_in(detail + listing, key) == [], (row.name, detail)
