@@ -87,6 +87,8 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 SIDES = ["ok_initiator", "ok_responder", "rejected_initiator", "rejected_responder"]
 TOOLS = {
     "btmon": ["btmon", "-r"],
+    "hcidump": ["hcidump", "-t", "-r"],
+    "hcidump-X": ["hcidump", "-X", "-t", "-r"],
 }
 
 
@@ -108,9 +110,11 @@ def test_the_text_tells_the_captures_bredr_story(
     assert ("bredr-pairing-failed" in codes) is side.startswith("rejected")
 
 
-def test_the_shared_bredr_capture_as_btmon_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tool", list(TOOLS))
+def test_the_shared_bredr_capture_as_text(tool: str, tmp_path: Path) -> None:
     require_shared()
-    btmon = _tool("btmon")
+    command = TOOLS[tool]
+    printer = [_tool(command[0]), *command[1:]]
     # btsnoop of the pcapng's H4 packets (its 4-byte direction header off); btmon prints
     # no record of the packets of H4 type 0x07 the capture also holds, so they are left out
     # of both for the frame numbers to agree
@@ -120,7 +124,7 @@ def test_the_shared_bredr_capture_as_btmon_text(tmp_path: Path) -> None:
     ]
     snoop = tmp_path / "bluffs.btsnoop"
     snoop.write_bytes(btsnoop_h4_bytes([h for h in packets if h.packet[:1] in b"\x01\x02\x04"]))
-    text = _printed([btmon, "-r"], snoop, tmp_path / "bluffs.txt")
+    text = _printed(printer, snoop, tmp_path / "bluffs.txt")
     binary, printed = _story(diagnose_file(snoop)), _story(diagnose_file(text))
     assert printed == binary
     attempts = printed["bredr"]
@@ -256,3 +260,55 @@ def test_a_printed_link_key_is_read_and_not_shown(tmp_path: Path) -> None:
     assert note.link_key.hex() == key and note.bd_addr == PEER
     a = diagnose_file(p)
     assert not a.problems and key not in render_text(a)
+
+
+# ---------------------------------------------------------------- hcidump
+HCIDUMP_FAILED = """\
+> HCI Event: IO Capability Response (0x32) plen 9
+    bdaddr F0:F1:F2:F3:F4:F6 capability {cap}
+    Capability: DisplayYesNo (OOB data not present)
+> HCI Event: Simple Pairing Complete (0x36) plen 7
+    status 0x05 bdaddr F0:F1:F2:F3:F4:F6
+    Error: Authentication Failure
+"""
+
+
+def test_hcidump_excerpt_of_a_failed_pairing(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, HCIDUMP_FAILED.format(cap="0x01 oob 0x00 auth 0x05"))
+    (p,) = a.bredr_pairings
+    assert p.peer_io == (1, 0, 5) and p.simple_pairing == (2, 5) and not a.problems
+
+
+def test_hcidump_cut_line_is_a_problem(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, HCIDUMP_FAILED.format(cap="0x01"))
+    (problem,) = a.problems
+    assert problem.message.endswith("the text has no oob; record skipped")
+    (p,) = a.bredr_pairings
+    assert p.peer_io is None and p.simple_pairing == (2, 5)
+
+
+def test_hcidump_masked_addresses_are_a_problem(tmp_path: Path) -> None:
+    # hcidump -Y prints "bdaddr F0:F1:F2:*:*:*" and the link key as "**"
+    a = _excerpt(
+        tmp_path,
+        "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
+        "    bdaddr F0:F1:F2:*:*:* key " + "*" * 32 + " type 8\n"
+        "    Type: Reserved\n",
+    )
+    assert not a.bredr_pairings
+    (problem,) = a.problems
+    assert problem.message.endswith(
+        "hcidump masked the bdaddr (-Y, --novendor): the peer is not known; record skipped"
+    )
+
+
+def test_hcidump_masked_key_keeps_its_type(tmp_path: Path) -> None:
+    a = _excerpt(
+        tmp_path,
+        "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
+        "    bdaddr F0:F1:F2:F3:F4:F6 key " + "*" * 32 + " type 8\n"
+        "    Type: Reserved\n",
+    )
+    (p,) = a.bredr_pairings
+    assert p.link_key_type == 8
+    assert any("printed the link key masked" in x.message for x in a.problems)
