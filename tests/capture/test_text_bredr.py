@@ -25,6 +25,7 @@ from bpdiag.report.text import render_text
 from tests.bredr_sim import classic_pairing
 from tests.capture.writers import H4, btsnoop_h4_bytes
 from tests.conftest import SHARED, require_shared
+from tests.helpers import bpdiag_in_process
 
 BLUFFS = SHARED / "h4phdr_bredr_ssp_no_le_smp_bluffs.pcapng"
 PEER = "F0:F1:F2:F3:F4:F6"
@@ -108,6 +109,23 @@ def test_the_text_tells_the_captures_bredr_story(
     assert (p["link_key_type"] == 8) is side.startswith("ok")
     codes = [f[0] for f in printed["findings"]]
     assert ("bredr-pairing-failed" in codes) is side.startswith("rejected")
+
+
+PASTES = {
+    "indentation lost": lambda line: line.lstrip(" "),  # a forum that strips leading spaces
+    "quoted": lambda line: "> " + line,  # a mail reply
+}
+
+
+@pytest.mark.parametrize("paste", list(PASTES))
+@pytest.mark.parametrize("side", ["ok_initiator", "rejected_responder"])
+def test_a_pasted_btmon_text_tells_the_same_story(
+    sims: dict[str, Path], side: str, paste: str, tmp_path: Path
+) -> None:
+    text = _printed([_tool("btmon"), "-r"], sims[side], tmp_path / "printed.txt")
+    text.write_text("\n".join(map(PASTES[paste], text.read_text().splitlines())) + "\n")
+    binary, printed = _story(diagnose_file(sims[side])), _story(diagnose_file(text))
+    assert printed == binary and printed["bredr"][0]["peer_io"] == (1, 0, 5)
 
 
 @pytest.mark.parametrize("tool", list(TOOLS))
@@ -260,6 +278,9 @@ def test_a_printed_link_key_is_read_and_not_shown(tmp_path: Path) -> None:
     assert note.link_key.hex() == key and note.bd_addr == PEER
     a = diagnose_file(p)
     assert not a.problems and key not in render_text(a)
+    for args in (("analyze", "--json"), ("dump",), ("dump", "--json")):
+        done = bpdiag_in_process(*args, str(p))
+        assert done.stdout and key not in done.stdout.lower(), args
 
 
 # ---------------------------------------------------------------- hcidump
