@@ -395,9 +395,9 @@ class HcidumpTextReader:
 
     # ------------------------------------------------------------ HCI
     def _command(self, op: int, b: _Block) -> bytes | None:
-        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26) from hcidump's lines: the
-        values it printed, and none it did not (a record short of one is skipped, with a
-        Problem)."""
+        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26, and BR/EDR pairing's:
+        ``_BREDR_COMMANDS``) from hcidump's lines: the values it printed, and none it did not
+        (a record short of one is skipped, with a Problem)."""
         if op in _BREDR_COMMANDS:
             return _bredr(_BREDR_COMMANDS[op], b.detail)
         wanted = {0x0406, 0x200D, 0x2043, 0x2019, 0x201A, 0x201B}
@@ -424,7 +424,8 @@ class HcidumpTextReader:
         return None
 
     def _event(self, code: int, plen: int, b: _Block) -> bytes | None:
-        """HCI events (Vol 4, Part E, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65) from hcidump."""
+        """HCI events (Vol 4, Part E, 7.7.3, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65, and BR/EDR
+        pairing's: ``_BREDR_EVENTS``, Link Key Notification) from hcidump."""
         d = b.detail
         if code in _STATUS_HANDLE_EVENTS:
             last = _STATUS_HANDLE_EVENTS[code]
@@ -490,8 +491,9 @@ class HcidumpTextReader:
 
     def _link_key(self, b: _Block) -> bytes:
         """Link Key Notification (7.7.24), parser/hci.c link_key_notify_dump(): "bdaddr …
-        key 0123…EF type 8".  hcidump -N prints the key as ``**``: the event is kept (its
-        key type says what the pairing made) with a key of zeros, and a Problem says so."""
+        key 0123…EF type 8".  A key printed as ``**`` (hcidump -Y, or hidden before a paste):
+        the event is kept (its key type says what the pairing made) with a key of zeros, and
+        a Problem says so."""
         d = b.detail
         addr, key_type = _address(d), _value(d, "type", 8)
         key = _hex_after(d, "key", 16)
