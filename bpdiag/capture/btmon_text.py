@@ -10,10 +10,10 @@ btmon (BlueZ ``monitor/``: ``packet.c`` prints the headers and HCI, ``l2cap.c`` 
 
 — followed by indented decode lines (``Status: PIN or Key Missing (0x06)``).  This reader
 rebuilds, from those lines, the bytes of the records that matter to pairing (SMP, the HCI
-connection and encryption commands and events, ATT Error Responses, management commands and
-events, log lines) as Linux monitor records (``src/shared/btsnoop.h`` opcodes, management
-parameters as ``doc/mgmt-api.txt`` lays them out), so the rest of bpdiag analyses them exactly
-as a btsnoop file.
+connection and encryption commands and events, BR/EDR pairing's events and the host's answers,
+ATT Error Responses, management commands and events, log lines) as Linux monitor records
+(``src/shared/btsnoop.h`` opcodes, management parameters as ``doc/mgmt-api.txt`` lays them
+out), so the rest of bpdiag analyses them exactly as a btsnoop file.
 
 Text as people paste it is read too: records are found anywhere (prose, ``[...]`` /
 ``<snip>`` elisions and excerpts that start inside a record are skipped), ``> `` / ``>> ``
@@ -365,9 +365,92 @@ def _event(code: int, d: list[str]) -> bytes | None:
             params += struct.pack("<H", _num(d, "Encrypted diversifier", 16))
         else:
             return None
+    elif code in _BREDR_EVENTS:
+        params = _bredr_params(_BREDR_EVENTS[code], d)
     else:
         return None
     return bytes([code, len(params)]) + params
+
+
+# ---------------------------------------------------------------- BR/EDR pairing
+# BR/EDR (classic) pairing's HCI events and commands (Vol 4, Part E, 7.7.3, 7.7.6, 7.7.22-24,
+# 7.7.40-45; 7.1.11, 7.1.13, 7.1.15-16, 7.1.29-31, 7.1.36), each as its parameters in wire
+# order: the line btmon prints for each (monitor/packet.c) and what it is.  Every one must be
+# in the text: a block that lacks one (an excerpt cut mid-record) is skipped with a problem,
+# as a zero would name a peer (00:00:00:00:00:00) or a capability (DisplayOnly) it did not.
+_ADDRESS = ("Address", "addr")
+_IO = (
+    ("IO capability", "io"),
+    ("OOB data", "u8"),
+    ("Authentication", "u8"),
+)
+_BREDR_EVENTS: dict[int, tuple[tuple[str, str], ...]] = {
+    0x03: (  # Connection Complete
+        ("Status", "u8"),
+        ("Handle", "handle"),
+        _ADDRESS,
+        ("Link type", "u8"),
+        ("Encryption", "u8"),
+    ),
+    0x06: (("Status", "u8"), ("Handle", "handle")),  # Authentication Complete
+    0x16: (_ADDRESS,),  # PIN Code Request
+    0x17: (_ADDRESS,),  # Link Key Request
+    # Link Key Notification: the key btmon printed (a secret the report redacts)
+    0x18: (_ADDRESS, ("Link key", "key"), ("Key type", "u8")),
+    0x31: (_ADDRESS,),  # IO Capability Request
+    0x32: (_ADDRESS, *_IO),  # IO Capability Response
+    0x33: (_ADDRESS, ("Passkey", "u32")),  # User Confirmation Request (its Numeric_Value)
+    0x34: (_ADDRESS,),  # User Passkey Request
+    0x36: (("Status", "u8"), _ADDRESS),  # Simple Pairing Complete
+}
+_BREDR_COMMANDS: dict[int, tuple[tuple[str, str], ...]] = {
+    0x040C: (_ADDRESS,),  # Link Key Request Negative Reply
+    0x040E: (_ADDRESS,),  # PIN Code Request Negative Reply
+    0x0411: (("Handle", "handle"),),  # Authentication Requested
+    0x0413: (("Handle", "handle"), ("Encryption", "u8")),  # Set Connection Encryption
+    0x042B: (_ADDRESS, *_IO),  # IO Capability Request Reply
+    0x042C: (_ADDRESS,),  # User Confirmation Request Reply
+    0x042D: (_ADDRESS,),  # User Confirmation Request Negative Reply
+    0x0434: (_ADDRESS, ("Reason", "u8")),  # IO Capability Request Negative Reply
+}
+# monitor/packet.c print_io_capability(): the names, for a text that lost the "(0x01)"
+_IO_NAMES = {"displayonly": 0, "displayyesno": 1, "keyboardonly": 2, "noinputnooutput": 3}
+
+
+def _bredr_params(spec: tuple[tuple[str, str], ...], d: list[str]) -> bytes:
+    """The parameters of a BR/EDR pairing event or command from btmon's lines, each field
+    of ``spec`` in turn; one the text lacks, or cannot be one (a value past its field's
+    width, an IO capability named and not numbered that btmon has no name for), is ``_Bad``."""
+    out = bytearray()
+    for name, kind in spec:
+        v = _field(d, name)
+        if v is None:
+            raise _Bad(f"the text has no {name} (the record's lines stop before it)")
+        if not v:
+            raise _Bad(f"{name}: the text has no value")
+        if kind == "addr":
+            m = ADDR.match(v)
+            if m is None:
+                raise _Bad(f"{name}: {v[:40]!r} is not a BD_ADDR")
+            out += bytes.fromhex(m.group(1).replace(":", ""))[::-1]
+        elif kind == "key":
+            out += _bytes(d, name, 16)
+        elif kind == "handle":
+            out += struct.pack("<H", _num(d, name, 12))
+        elif kind == "u32":
+            if _NUM.match(v) is None:
+                raise _Bad(f"{name}: {v[:40]!r} is not a number")
+            out += struct.pack("<I", _num(d, name, 32))
+        elif kind == "io" and PAREN_HEX.search(v) is None and _NUM.fullmatch(v) is None:
+            io = _IO_NAMES.get(v.lower())
+            if io is None:
+                raise _Bad(f"{name}: {v[:40]!r} is no IO capability btmon names")
+            out.append(io)
+        else:
+            if PAREN_HEX.search(v) is None and _NUM.match(v) is None:
+                raise _Bad(f"{name}: {v[:40]!r} has no value")
+            out.append(_num(d, name))
+    return bytes(out)
 
 
 def _timing_block(d: list[str]) -> bytes:
@@ -425,6 +508,8 @@ def _command(opcode: int, d: list[str]) -> bytes | None:
                 "<HH", _num(entry, "Scan interval", 16), _num(entry, "Scan window", 16)
             )
             params += _timing_block(entry)
+    elif opcode in _BREDR_COMMANDS:
+        params = _bredr_params(_BREDR_COMMANDS[opcode], d)
     else:
         return None
     return struct.pack("<HB", opcode, len(params)) + params
@@ -534,6 +619,7 @@ class _Block:
     detail: list[str] = field(default_factory=list)
     elided_at: int = 0  # the line of an elision ("[...]") between this record and the last
     flat: bool = False  # its decode lines lost their indentation (``_FLAT``)
+    cut: bool = False  # the text ends after its header (a problem says so: ``_cut_last``)
 
 
 class BtmonTextReader:
@@ -545,6 +631,7 @@ class BtmonTextReader:
         self.index = 0
         self.headers = 0  # record headers seen (of any kind)
         self.orphans = 0  # decode lines met before any header
+        self._note: str | None = None  # what the record being read lacks (a problem)
 
     def blocks(self) -> Iterator[_Block]:
         """Each record header with its decode lines, the paste's damage undone."""
@@ -663,6 +750,7 @@ class BtmonTextReader:
         """The text ends right after a header that btmon always follows with decode lines
         (an excerpt cut mid-record, the trailer often cut too): the record is not read, and
         this says so rather than dropping it unseen."""
+        block.cut = True
         h = block.header
         what = " ".join(h.what.split())[:60]
         self.problems.append(
@@ -742,10 +830,13 @@ class BtmonTextReader:
                 )
             if n is not None:
                 seen_n = n
+            self._note = None
             try:
                 rec = self._record(h, block.detail)
             except _Bad as exc:  # a value no record can carry
                 skipped += 1
+                if block.cut:
+                    continue  # its lines are not in the text: _cut_last said so
                 self.problems.append(
                     Problem(
                         last_frame + 1,
@@ -783,6 +874,9 @@ class BtmonTextReader:
                 before_first += numbered is None
             last_frame = frame
             self.index = frame
+            if self._note is not None:
+                self._problem(frame, block, self._note)
+                self._note = None
             if gap is not None:
                 self.problems.append(
                     Problem(
@@ -853,8 +947,9 @@ class BtmonTextReader:
                     None,
                     None,
                     f"the text looks like btmon output ({self.headers} record header(s)) but "
-                    "none of them is an SMP, HCI connection/encryption, ATT error, management "
-                    "or log record that bpdiag reads; nothing about pairing can be said",
+                    "none of them is an SMP, HCI connection/encryption, BR/EDR pairing, ATT "
+                    "error, management or log record that bpdiag reads; nothing about pairing "
+                    "can be said",
                     LAYER,
                 )
             )
@@ -927,6 +1022,8 @@ class BtmonTextReader:
             code = _hexval(re.sub(r"\s+plen \d+$", "", what))
             if code is None or code > 0xFF:
                 return None
+            if code == 0x18:
+                d = self._unprinted_key(d)
             ev = _event(code, d)
             return None if ev is None else (MONITOR_EVENT, ev, Direction.RECEIVED)
         if mark == "<" and what.startswith("HCI Command:"):
@@ -959,6 +1056,21 @@ class BtmonTextReader:
             body = bytes([6, len(ident_b)]) + ident_b + message.strip().encode() + b"\0"
             return USER_LOGGING, body, Direction.UNKNOWN
         return None
+
+    def _unprinted_key(self, d: list[str]) -> list[str]:
+        """A Link Key Notification whose key a paste hid (``Link key: <redacted>``,
+        ``XXXX…``): kept for what it says (a pairing made a key of this type) with a key of
+        zeros, and a problem says the key is not known.  (btmon prints the key: the record
+        carries it, and the report redacts it.)"""
+        v = _field(d, "Link key")
+        if v is None or re.fullmatch(r"[0-9a-fA-F]{32}", v.split()[0] if v.split() else ""):
+            return d
+        self._note = "the link key is not in the text (hidden before it was pasted?); it is "
+        self._note += "not known (its type is read)"
+        return [
+            ("Link key: " + "00" * 16) if line.lower().startswith("link key:") else line
+            for line in d
+        ]
 
     def _control(
         self, what: str, cookie_s: str | None, d: list[str]

@@ -13,8 +13,9 @@ hcidump prints one header line per packet, with ``-t`` after a wall-clock time::
 and, with ``-X`` / ``-x``, a hex dump (``0000: 01 00 …``) of what it does not decode: SMP
 opcodes it calls ``Unknown (0x0c)`` (the Secure Connections PDUs, Keypress Notification),
 LE Start Encryption, LTK Request Reply, the LE Long Term Key Request event.  This reader
-rebuilds the same Linux monitor records as ``btmon_text`` from both, so the analysis is
-the one of the capture hcidump printed.  Where hcidump printed no parameters (no ``-X``), or
+rebuilds the same Linux monitor records as ``btmon_text`` from both (BR/EDR pairing's events
+and the host's answers too: ``bdaddr … capability 0x01 oob 0x00 auth 0x05``), so the analysis
+is the one of the capture hcidump printed.  Where hcidump printed no parameters (no ``-X``), or
 printed wrong ones, the record says so with a Problem and nothing is guessed:
 
 - without ``-X``, packets hcidump does not decode carry no parameters: HCI ones are skipped,
@@ -339,8 +340,8 @@ class HcidumpTextReader:
                     None,
                     None,
                     f"the text looks like hcidump output ({self.headers} packet header(s)) but "
-                    "none of them is an SMP, HCI connection/encryption or ATT error packet "
-                    "that bpdiag reads; nothing about pairing can be said",
+                    "none of them is an SMP, HCI connection/encryption, BR/EDR pairing or ATT "
+                    "error packet that bpdiag reads; nothing about pairing can be said",
                     LAYER,
                 )
             )
@@ -394,9 +395,11 @@ class HcidumpTextReader:
 
     # ------------------------------------------------------------ HCI
     def _command(self, op: int, b: _Block) -> bytes | None:
-        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26) from hcidump's lines: the
-        values it printed, and none it did not (a record short of one is skipped, with a
-        Problem)."""
+        """HCI commands (Vol 4, Part E, 7.1.6, 7.8.12, 7.8.24–26, and BR/EDR pairing's:
+        ``_BREDR_COMMANDS``) from hcidump's lines: the values it printed, and none it did not
+        (a record short of one is skipped, with a Problem)."""
+        if op in _BREDR_COMMANDS:
+            return _bredr(_BREDR_COMMANDS[op], b.detail)
         wanted = {0x0406, 0x200D, 0x2043, 0x2019, 0x201A, 0x201B}
         if op not in wanted:
             return None
@@ -421,7 +424,8 @@ class HcidumpTextReader:
         return None
 
     def _event(self, code: int, plen: int, b: _Block) -> bytes | None:
-        """HCI events (Vol 4, Part E, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65) from hcidump."""
+        """HCI events (Vol 4, Part E, 7.7.3, 7.7.5, 7.7.8, 7.7.14–15, 7.7.39, 7.7.65, and BR/EDR
+        pairing's: ``_BREDR_EVENTS``, Link Key Notification) from hcidump."""
         d = b.detail
         if code in _STATUS_HANDLE_EVENTS:
             last = _STATUS_HANDLE_EVENTS[code]
@@ -434,6 +438,10 @@ class HcidumpTextReader:
                 raise _Bad("the text has no link type")
             link = {"SCO": 0, "ACL": 1, "eSCO": 2}[lm.group(1)]
             return _status_handle(d) + _address(d) + bytes([link, _value(d, "encrypt", 8)])
+        if code == 0x18:
+            return self._link_key(b)
+        if code in _BREDR_EVENTS:
+            return _bredr(_BREDR_EVENTS[code], d)
         if code in (0x0E, 0x0F):
             m = re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", d[0]) if d else None
             if not m:
@@ -480,6 +488,29 @@ class HcidumpTextReader:
                 return bytes([0x0A]) + bytes(b.dump)  # LE Enhanced Connection Complete
             return None
         return None
+
+    def _link_key(self, b: _Block) -> bytes:
+        """Link Key Notification (7.7.24), parser/hci.c link_key_notify_dump(): "bdaddr …
+        key 0123…EF type 8".  A key printed as ``**`` (hcidump -Y, or hidden before a paste):
+        the event is kept (its key type says what the pairing made) with a key of zeros, and
+        a Problem says so."""
+        d = b.detail
+        addr, key_type = _address(d), _value(d, "type", 8)
+        key = _hex_after(d, "key", 16)
+        if key is None:
+            if not re.search(r"\bkey \*{32}(?: |$)", " ".join(d)):
+                raise _Bad("the text has no key")
+            key = bytes(16)
+            self.problems.append(
+                Problem(
+                    self._frame,
+                    b.offset,
+                    f"line {b.lineno} (Link Key Notification): hcidump printed the link key "
+                    "masked (**); the key is not known (its type is read)",
+                    LAYER,
+                )
+            )
+        return addr + key + bytes([key_type])
 
     # ------------------------------------------------------------ SMP / ATT
     def _acl(self, b: _Block) -> tuple[int, bytes, Direction] | None:
@@ -619,6 +650,45 @@ def _status_handle(lines: list[str]) -> bytes:
 # Encryption Change (7.7.8), Disconnection Complete (7.7.5), Encryption Key Refresh Complete
 # (7.7.39).
 _STATUS_HANDLE_EVENTS: dict[int, str] = {0x08: "encrypt", 0x05: "reason", 0x30: ""}
+# BR/EDR pairing (Vol 4, Part E, 7.7.6, 7.7.22-23, 7.7.40-45; 7.1.11, 7.1.13, 7.1.15-16,
+# 7.1.29-31, 7.1.36): each message's parameters in wire order as the words parser/hci.c
+# prints before them ("bdaddr" the peer; the width in bits of a number).  A record whose text
+# lacks one is skipped with a Problem.
+_BREDR_EVENTS: dict[int, tuple[tuple[str, int], ...]] = {
+    0x06: (("status", 8), ("handle", 12)),  # Authentication Complete
+    0x16: (("bdaddr", 0),),  # PIN Code Request
+    0x17: (("bdaddr", 0),),  # Link Key Request
+    0x31: (("bdaddr", 0),),  # IO Capability Request
+    0x32: (("bdaddr", 0), ("capability", 8), ("oob", 8), ("auth", 8)),  # IO Capability Response
+    0x33: (("bdaddr", 0), ("passkey", 32)),  # User Confirmation Request
+    0x34: (("bdaddr", 0),),  # User Passkey Request
+    0x36: (("status", 8), ("bdaddr", 0)),  # Simple Pairing Complete
+}
+_BREDR_COMMANDS: dict[int, tuple[tuple[str, int], ...]] = {
+    0x040C: (("bdaddr", 0),),  # Link Key Request Negative Reply
+    0x040E: (("bdaddr", 0),),  # PIN Code Request Negative Reply
+    0x0411: (("handle", 12),),  # Authentication Requested
+    0x0413: (("handle", 12), ("encrypt", 8)),  # Set Connection Encryption
+    0x042B: (("bdaddr", 0), ("capability", 8), ("oob", 8), ("auth", 8)),
+    0x042C: (("bdaddr", 0),),  # User Confirmation Request Reply
+    0x042D: (("bdaddr", 0),),  # User Confirmation Request Negative Reply
+    0x0434: (("bdaddr", 0), ("reason", 8)),  # IO Capability Request Negative Reply
+}
+
+
+def _bredr(spec: tuple[tuple[str, int], ...], lines: list[str]) -> bytes:
+    """A BR/EDR pairing message's parameters from hcidump's words (``_BREDR_EVENTS``)."""
+    out = bytearray()
+    for word, bits in spec:
+        if word == "bdaddr":
+            out += _address(lines)
+        elif word == "handle":
+            out += struct.pack("<H", _value(lines, word, bits))
+        else:
+            out += _value(lines, word, bits).to_bytes(bits // 8, "little")
+    return bytes(out)
+
+
 # LE Create Connection's words after Own_Address_Type, in wire order (7.8.12)
 _CREATE_TIMING = ("min_interval", "max_interval", "latency", "supervision_to", "min_ce", "max_ce")
 # Commands whose Command Complete return parameters bpdiag reads (Read BD_ADDR, LTK replies)
@@ -634,4 +704,9 @@ def _address(lines: list[str]) -> bytes:
         m = re.search(r"bdaddr ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})", line)
         if m:
             return bytes.fromhex(m.group(1).replace(":", ""))[::-1]
+    if any(_MASKED.search(line) for line in lines):
+        raise _Bad("hcidump masked the bdaddr (-Y, --novendor): the peer is not known")
     raise _Bad("the text has no bdaddr")
+
+
+_MASKED = re.compile(r"\bbdaddr [0-9A-Fa-f]{2}:[0-9A-Fa-f:]{0,12}\*")  # "F0:F1:F2:*:*:*"

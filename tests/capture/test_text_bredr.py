@@ -1,0 +1,335 @@
+"""BR/EDR (classic) pairing from btmon's and hcidump's text: ``bpdiag analyze`` on the text a
+tool printed of a capture must tell the same BR/EDR pairing story as on the capture itself.
+
+The captures are real Secure Simple Pairing between two Bumble devices (tests/bredr_sim.py):
+a success, and a numeric comparison the responder's user rejects (Authentication Failure on
+both sides), each from the initiator's and the responder's HCI; and the shared corpus's
+BR/EDR capture of a phone and earbuds (bluffs' sc-pixelbuds-aseries.pcapng), written as
+btsnoop.  Then hand-written excerpts: what a paste cuts or changes is a problem, never a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bpdiag.analysis.model import Analysis
+from bpdiag.capture import open_capture
+from bpdiag.diagnose import diagnose_file
+from bpdiag.report.text import render_text
+from tests.bredr_sim import classic_pairing
+from tests.capture.writers import H4, btsnoop_h4_bytes
+from tests.conftest import SHARED, require_shared
+from tests.helpers import bpdiag_in_process
+
+BLUFFS = SHARED / "h4phdr_bredr_ssp_no_le_smp_bluffs.pcapng"
+PEER = "F0:F1:F2:F3:F4:F6"
+
+
+def _story(a: Analysis) -> dict[str, Any]:
+    """What the analysis says of BR/EDR pairing and the links, and the report's text after
+    its first line (which names the file and its format)."""
+    return {
+        "bredr": [dataclasses.asdict(p) for p in a.bredr_pairings],
+        "connections": [
+            (
+                c.id,
+                c.transport,
+                c.handle,
+                c.peripheral.address,
+                c.first_frame,
+                c.last_frame,
+                c.established_frame,
+                c.disconnect_frame,
+                c.disconnect_reason,
+            )
+            for c in a.connections
+        ],
+        "encryptions": [(e.connection, e.frame, e.status, e.how) for e in a.encryptions],
+        "findings": [
+            (f.code, f.severity, str(f.detail), list(f.frames), f.connection) for f in a.findings
+        ],
+        "problems": [p.message for p in a.problems],
+        "failed": a.failed,
+        "report": render_text(a).split("\n", 1)[1],
+    }
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} (Debian package bluez / bluez-hcidump) is not installed")
+    return path
+
+
+def _printed(tool: list[str], capture: Path, out: Path) -> Path:
+    done = subprocess.run([*tool, str(capture)], capture_output=True, text=True, check=True)
+    out.write_text(done.stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sims(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bredr_text")
+    out = {}
+    for accept in (True, False):
+        i_log, r_log, paired = classic_pairing(folder, accept)
+        assert paired is accept
+        tag = "ok" if accept else "rejected"
+        out[f"{tag}_initiator"], out[f"{tag}_responder"] = i_log, r_log
+    return out
+
+
+SIDES = ["ok_initiator", "ok_responder", "rejected_initiator", "rejected_responder"]
+TOOLS = {
+    "btmon": ["btmon", "-r"],
+    "hcidump": ["hcidump", "-t", "-r"],
+    "hcidump-X": ["hcidump", "-X", "-t", "-r"],
+}
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+@pytest.mark.parametrize("side", SIDES)
+def test_the_text_tells_the_captures_bredr_story(
+    sims: dict[str, Path], side: str, tool: str, tmp_path: Path
+) -> None:
+    command = TOOLS[tool]
+    text = _printed([_tool(command[0]), *command[1:]], sims[side], tmp_path / "printed.txt")
+    binary, printed = _story(diagnose_file(sims[side])), _story(diagnose_file(text))
+    assert printed == binary
+    # what the story holds (the comparison above is not of two empty ones)
+    (p,) = printed["bredr"]
+    assert p["simple_pairing"][1] == (0 if side.startswith("ok") else 0x05)
+    assert p["local_io"] == p["peer_io"] == (1, 0, 5)  # DisplayYesNo, MITM, general bonding
+    assert (p["link_key_type"] == 8) is side.startswith("ok")
+    codes = [f[0] for f in printed["findings"]]
+    assert ("bredr-pairing-failed" in codes) is side.startswith("rejected")
+
+
+PASTES = {
+    "indentation lost": lambda line: line.lstrip(" "),  # a forum that strips leading spaces
+    "quoted": lambda line: "> " + line,  # a mail reply
+}
+
+
+@pytest.mark.parametrize("paste", list(PASTES))
+@pytest.mark.parametrize("side", ["ok_initiator", "rejected_responder"])
+def test_a_pasted_btmon_text_tells_the_same_story(
+    sims: dict[str, Path], side: str, paste: str, tmp_path: Path
+) -> None:
+    text = _printed([_tool("btmon"), "-r"], sims[side], tmp_path / "printed.txt")
+    text.write_text("\n".join(map(PASTES[paste], text.read_text().splitlines())) + "\n")
+    binary, printed = _story(diagnose_file(sims[side])), _story(diagnose_file(text))
+    assert printed == binary and printed["bredr"][0]["peer_io"] == (1, 0, 5)
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+def test_the_shared_bredr_capture_as_text(tool: str, tmp_path: Path) -> None:
+    require_shared()
+    command = TOOLS[tool]
+    printer = [_tool(command[0]), *command[1:]]
+    # btsnoop of the pcapng's H4 packets (its 4-byte direction header off); btmon prints
+    # no record of the packets of H4 type 0x07 the capture also holds, so they are left out
+    # of both for the frame numbers to agree
+    packets = [
+        H4(round(r.timestamp * 1e6), r.payload[:4] != bytes(4), r.payload[4:])
+        for r in open_capture(BLUFFS)
+    ]
+    snoop = tmp_path / "bluffs.btsnoop"
+    snoop.write_bytes(btsnoop_h4_bytes([h for h in packets if h.packet[:1] in b"\x01\x02\x04"]))
+    text = _printed(printer, snoop, tmp_path / "bluffs.txt")
+    binary, printed = _story(diagnose_file(snoop)), _story(diagnose_file(text))
+    assert printed == binary
+    attempts = printed["bredr"]
+    assert len(attempts) == 5
+    first = attempts[0]
+    # the first: no stored key (Link Key Request Negative Reply), then SSP and a new key
+    assert first["refusals"][0][1] == 0x040C and first["link_key_type"] == 4
+    assert first["authentication"][1] == 0 and len(printed["encryptions"]) == 6
+
+
+# ---------------------------------------------------------------- hand-written excerpts
+def _excerpt(tmp_path: Path, text: str) -> Analysis:
+    p = tmp_path / "excerpt.txt"
+    p.write_text(text)
+    return diagnose_file(p)
+
+
+FAILED_SSP = """\
+> HCI Event: IO Capability Response (0x32) plen 9                  #51 0.140270
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        IO capability: {io}
+        OOB data: Authentication data not present (0x00)
+        Authentication: General Bonding - MITM required (0x05)
+> HCI Event: Simple Pairing Complete (0x36) plen 7                 #52 0.149889
+        Status: Authentication Failure (0x05)
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+"""
+
+
+def test_an_excerpt_of_a_failed_pairing_is_a_failed_pairing(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, FAILED_SSP.format(io="NoInputNoOutput (0x03)"))
+    (p,) = a.bredr_pairings
+    assert p.peer_address == PEER and p.peer_io == (3, 0, 5) and p.simple_pairing == (52, 5)
+    assert p.io_frames == [51] and a.failed and not a.problems
+    assert [f.code for f in a.findings] == ["bredr-pairing-failed"]
+
+
+def test_a_reserved_io_capability_is_read_as_printed(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, FAILED_SSP.format(io="Reserved (0x07)"))
+    (p,) = a.bredr_pairings
+    assert p.peer_io == (7, 0, 5)
+    assert "reserved (0x07)" in render_text(a)
+
+
+@pytest.mark.parametrize(
+    ("io", "says"),
+    [
+        ("Telepathic", "IO capability: 'Telepathic' is no IO capability btmon names"),
+        ("Reserved (0x1ff)", "IO capability 511 is out of range (at most 255)"),
+        ("", "IO capability: the text has no value"),
+    ],
+)
+def test_an_unknown_io_capability_is_a_problem(tmp_path: Path, io: str, says: str) -> None:
+    a = _excerpt(tmp_path, FAILED_SSP.format(io=io))
+    (problem,) = a.problems
+    assert problem.message == (
+        f"line 1 (> HCI Event: IO Capability Response (0x32) plen 9): {says}; record skipped"
+    )
+    # the Simple Pairing Complete after it is still read: the pairing failed
+    (p,) = a.bredr_pairings
+    assert p.peer_io is None and p.simple_pairing == (52, 5) and a.failed
+
+
+def test_a_truncated_event_block_is_a_problem(tmp_path: Path) -> None:
+    # the excerpt lost the IO Capability Response's last two lines
+    lines = FAILED_SSP.format(io="DisplayYesNo (0x01)").splitlines()
+    a = _excerpt(tmp_path, "\n".join(lines[:3] + lines[5:]) + "\n")
+    (problem,) = a.problems
+    assert problem.message.endswith(
+        "the text has no OOB data (the record's lines stop before it); record skipped"
+    )
+    assert problem.record == 1 and problem.message.startswith("line 1 ")
+    (p,) = a.bredr_pairings
+    assert p.peer_io is None and p.simple_pairing == (52, 5)
+
+
+def test_a_text_that_ends_after_a_bredr_header_says_so(tmp_path: Path) -> None:
+    text = FAILED_SSP.format(io="DisplayYesNo (0x01)").splitlines()
+    a = _excerpt(tmp_path, "\n".join(text[:6]) + "\n")  # Simple Pairing Complete's header only
+    assert [p.kind.value for p in a.problems] == ["truncated"]
+    assert "the text ends inside a record (> HCI Event: Simple Pairing Complete" in (
+        a.problems[0].message
+    )
+    (p,) = a.bredr_pairings
+    assert p.peer_io == (1, 0, 5) and p.simple_pairing is None
+
+
+def test_a_bredr_event_with_no_address_names_no_peer(tmp_path: Path) -> None:
+    a = _excerpt(
+        tmp_path,
+        "> HCI Event: Simple Pairing Complete (0x36) plen 7   #55 0.149889\n"
+        "        Status: Authentication Failure (0x05)\n"
+        "        Address: (gone)\n",
+    )
+    assert not a.bredr_pairings
+    assert a.problems[0].message.endswith("Address: '(gone)' is not a BD_ADDR; record skipped")
+
+
+NOTIFICATION = """\
+> HCI Event: Connect Complete (0x03) plen 11                       #55 0.138385
+        Status: Success (0x00)
+        Handle: 1
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        Link type: ACL (0x01)
+        Encryption: Disabled (0x00)
+> HCI Event: Link Key Notification (0x18) plen 23                  #56 0.896524
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        Link key: {key}
+        Key type: Authenticated Combination key from P-256 (0x08)
+> HCI Event: Auth Complete (0x06) plen 3                           #57 0.896609
+        Status: Success (0x00)
+        Handle: 1
+"""
+
+
+@pytest.mark.parametrize("key", ["<redacted>", "XX" * 16])
+def test_a_hidden_link_key_keeps_its_type(tmp_path: Path, key: str) -> None:
+    a = _excerpt(tmp_path, NOTIFICATION.format(key=key))
+    (p,) = a.bredr_pairings
+    assert p.link_key_type == 8
+    (problem,) = a.problems
+    assert problem.record == 56 and "the link key is not in the text" in problem.message
+
+
+def test_a_printed_link_key_is_read_and_not_shown(tmp_path: Path) -> None:
+    from bpdiag.analysis.run import Reading
+    from bpdiag.decode import hci
+
+    key = bytes(range(0xA0, 0xB0)).hex()
+    p = tmp_path / "excerpt.txt"
+    p.write_text(NOTIFICATION.format(key=key))
+    (note,) = [pdu.msg for pdu, _ in Reading(p) if isinstance(pdu.msg, hci.LinkKeyNotification)]
+    assert note.link_key.hex() == key and note.bd_addr == PEER
+    a = diagnose_file(p)
+    assert not a.problems and key not in render_text(a)
+    for args in (("analyze", "--json"), ("dump",), ("dump", "--json")):
+        done = bpdiag_in_process(*args, str(p))
+        assert done.stdout and key not in done.stdout.lower(), args
+
+
+# ---------------------------------------------------------------- hcidump
+HCIDUMP_FAILED = """\
+> HCI Event: IO Capability Response (0x32) plen 9
+    bdaddr F0:F1:F2:F3:F4:F6 capability {cap}
+    Capability: DisplayYesNo (OOB data not present)
+> HCI Event: Simple Pairing Complete (0x36) plen 7
+    status 0x05 bdaddr F0:F1:F2:F3:F4:F6
+    Error: Authentication Failure
+"""
+
+
+def test_hcidump_excerpt_of_a_failed_pairing(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, HCIDUMP_FAILED.format(cap="0x01 oob 0x00 auth 0x05"))
+    (p,) = a.bredr_pairings
+    assert p.peer_io == (1, 0, 5) and p.simple_pairing == (2, 5) and not a.problems
+
+
+def test_hcidump_cut_line_is_a_problem(tmp_path: Path) -> None:
+    a = _excerpt(tmp_path, HCIDUMP_FAILED.format(cap="0x01"))
+    (problem,) = a.problems
+    assert problem.message.endswith("the text has no oob; record skipped")
+    (p,) = a.bredr_pairings
+    assert p.peer_io is None and p.simple_pairing == (2, 5)
+
+
+def test_hcidump_masked_addresses_are_a_problem(tmp_path: Path) -> None:
+    # hcidump -Y prints "bdaddr F0:F1:F2:*:*:*" and the link key as "**"
+    a = _excerpt(
+        tmp_path,
+        "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
+        "    bdaddr F0:F1:F2:*:*:* key " + "*" * 32 + " type 8\n"
+        "    Type: Reserved\n",
+    )
+    assert not a.bredr_pairings
+    (problem,) = a.problems
+    assert problem.message.endswith(
+        "hcidump masked the bdaddr (-Y, --novendor): the peer is not known; record skipped"
+    )
+
+
+def test_hcidump_masked_key_keeps_its_type(tmp_path: Path) -> None:
+    a = _excerpt(
+        tmp_path,
+        "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
+        "    bdaddr F0:F1:F2:F3:F4:F6 key " + "*" * 32 + " type 8\n"
+        "    Type: Reserved\n",
+    )
+    (p,) = a.bredr_pairings
+    assert p.link_key_type == 8
+    assert any("printed the link key masked" in x.message for x in a.problems)
