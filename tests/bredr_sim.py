@@ -96,3 +96,15 @@ def classic_pairing(folder: Path, accept: bool, reuse_key: bool = False) -> tupl
     )
     paired = asyncio.run(_pair(i_log, r_log, accept, reuse_key))
     return i_log, r_log, paired
+
+
+def classic_logs(folder: Path) -> dict[str, Path]:
+    """Both sides' logs of a pairing the responder accepts and of one it rejects, by name:
+    ``ok_initiator``, ``ok_responder``, ``rejected_initiator``, ``rejected_responder``."""
+    out = {}
+    for accept in (True, False):
+        i_log, r_log, paired = classic_pairing(folder, accept)
+        assert paired is accept
+        tag = "ok" if accept else "rejected"
+        out[f"{tag}_initiator"], out[f"{tag}_responder"] = i_log, r_log
+    return out

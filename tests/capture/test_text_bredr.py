@@ -22,7 +22,7 @@ from bpdiag.analysis.model import Analysis
 from bpdiag.capture import open_capture
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.text import render_text
-from tests.bredr_sim import classic_pairing
+from tests.bredr_sim import classic_logs
 from tests.capture.writers import H4, btsnoop_h4_bytes
 from tests.conftest import SHARED, require_shared
 from tests.helpers import bpdiag_in_process
@@ -75,14 +75,7 @@ def _printed(tool: list[str], capture: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("bredr_text")
-    out = {}
-    for accept in (True, False):
-        i_log, r_log, paired = classic_pairing(folder, accept)
-        assert paired is accept
-        tag = "ok" if accept else "rejected"
-        out[f"{tag}_initiator"], out[f"{tag}_responder"] = i_log, r_log
-    return out
+    return classic_logs(tmp_path_factory.mktemp("bredr_text"))
 
 
 SIDES = ["ok_initiator", "ok_responder", "rejected_initiator", "rejected_responder"]
