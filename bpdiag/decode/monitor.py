@@ -396,6 +396,11 @@ MGMT_COMMAND_SECRETS = {
 """MGMT opcode → the ``fields()`` keys of its parameters that are declared ``secret``."""
 MGMT_EVENT_SECRETS = {ev: k for ev, lay in MGMT_EVENT_LAYOUTS.items() if (k := secret_keys(lay))}
 
+
+def _secrets(table: dict[int, frozenset[str]], code: int | None) -> frozenset[str]:
+    """The secret ``fields()`` keys of the MGMT command or event ``code`` (None: not MGMT)."""
+    return _NONE if code is None else table.get(code, _NONE)
+
 # Command Complete return parameters bpdiag reads: Address and Address_Type (the commands
 # in MGMT_ADDR_RETURNS), and Read Controller Information's (0x0004) Address, then past
 # Bluetooth_Version, Manufacturer and Supported_Settings, Current_Settings.
@@ -732,7 +737,7 @@ class ControlCommand(MonitorRecord):
     @property
     def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
         """The ``fields()`` keys holding key material (from the command's layout)."""
-        return MGMT_COMMAND_SECRETS.get(self.command, _NONE) if self.command is not None else _NONE
+        return _secrets(MGMT_COMMAND_SECRETS, self.command)
 
 
 @_record(MonitorOpcode.CONTROL_EVENT)
@@ -757,7 +762,7 @@ class ControlEvent(MonitorRecord):
     @property
     def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
         """The ``fields()`` keys holding key material (from the event's layout)."""
-        return MGMT_EVENT_SECRETS.get(self.event, _NONE) if self.event is not None else _NONE
+        return _secrets(MGMT_EVENT_SECRETS, self.event)
 
 
 @dataclass(frozen=True, slots=True)

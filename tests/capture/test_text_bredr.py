@@ -301,28 +301,29 @@ def test_hcidump_cut_line_is_a_problem(tmp_path: Path) -> None:
     assert p.peer_io is None and p.simple_pairing == (2, 5)
 
 
-def test_hcidump_masked_addresses_are_a_problem(tmp_path: Path) -> None:
-    # hcidump -Y prints "bdaddr F0:F1:F2:*:*:*" and the link key as "**"
+@pytest.mark.parametrize(
+    ("bdaddr", "problem"),
+    [
+        # hcidump -Y prints "bdaddr F0:F1:F2:*:*:*" and the link key as "**"
+        (
+            "F0:F1:F2:*:*:*",
+            "hcidump masked the bdaddr (-Y, --novendor): the peer is not known; record skipped",
+        ),
+        ("F0:F1:F2:F3:F4:F6", "printed the link key masked"),
+    ],
+)
+def test_hcidump_masked_fields_are_a_problem(tmp_path: Path, bdaddr: str, problem: str) -> None:
     a = _excerpt(
         tmp_path,
         "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
-        "    bdaddr F0:F1:F2:*:*:* key " + "*" * 32 + " type 8\n"
+        f"    bdaddr {bdaddr} key " + "*" * 32 + " type 8\n"
         "    Type: Reserved\n",
     )
-    assert not a.bredr_pairings
-    (problem,) = a.problems
-    assert problem.message.endswith(
-        "hcidump masked the bdaddr (-Y, --novendor): the peer is not known; record skipped"
-    )
-
-
-def test_hcidump_masked_key_keeps_its_type(tmp_path: Path) -> None:
-    a = _excerpt(
-        tmp_path,
-        "2026-12-03 12:25:15.896524 > HCI Event: Link Key Notification (0x18) plen 23\n"
-        "    bdaddr F0:F1:F2:F3:F4:F6 key " + "*" * 32 + " type 8\n"
-        "    Type: Reserved\n",
-    )
-    (p,) = a.bredr_pairings
-    assert p.link_key_type == 8
-    assert any("printed the link key masked" in x.message for x in a.problems)
+    if "*" in bdaddr:  # the address masked: the record is skipped
+        assert not a.bredr_pairings
+        (p,) = a.problems
+        assert p.message.endswith(problem)
+    else:  # the key masked: the record keeps its type
+        (pairing,) = a.bredr_pairings
+        assert pairing.link_key_type == 8
+        assert any(problem in x.message for x in a.problems)
