@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 # nothing (most do) does not pay for loading them.
 
 PASSKEY_SPACE = 1_000_000
-CHUNK = 16384
+# Candidates per batch: 32,768 take 0.53 s of CPU a pass over the 10^6 passkeys where 16,384
+# took 0.60 (fewer numpy calls per candidate); the batch's arrays (round keys, state) are
+# some 6 MB, freed when the search ends (65,536 saved 6 % more for twice that).
+CHUNK = 32768
 
 
 def passkey_tk(passkey: int) -> bytes:
