@@ -397,9 +397,17 @@ MGMT_COMMAND_SECRETS = {
 MGMT_EVENT_SECRETS = {ev: k for ev, lay in MGMT_EVENT_LAYOUTS.items() if (k := secret_keys(lay))}
 
 
-def _secrets(table: dict[int, frozenset[str]], code: int | None) -> frozenset[str]:
-    """The secret ``fields()`` keys of the MGMT command or event ``code`` (None: not MGMT)."""
-    return _NONE if code is None else table.get(code, _NONE)
+def _secrets(table: dict[int, frozenset[str]], attr: str) -> property:
+    """A control record's ``SECRETS`` (the name every message's secrets go by): the
+    ``fields()`` keys of its MGMT command or event (its ``attr``; None: not MGMT) that hold
+    key material, from that command's or event's layout."""
+
+    def get(record: object) -> frozenset[str]:
+        code = getattr(record, attr)
+        return _NONE if code is None else table.get(code, _NONE)
+
+    return property(get)
+
 
 # Command Complete return parameters bpdiag reads: Address and Address_Type (the commands
 # in MGMT_ADDR_RETURNS), and Read Controller Information's (0x0004) Address, then past
@@ -734,10 +742,7 @@ class ControlCommand(MonitorRecord):
     def secret(self) -> bool:
         return self.command in MGMT_KEY_COMMANDS
 
-    @property
-    def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
-        """The ``fields()`` keys holding key material (from the command's layout)."""
-        return _secrets(MGMT_COMMAND_SECRETS, self.command)
+    SECRETS = _secrets(MGMT_COMMAND_SECRETS, "command")
 
 
 @_record(MonitorOpcode.CONTROL_EVENT)
@@ -759,10 +764,7 @@ class ControlEvent(MonitorRecord):
     def _values(self) -> dict[str, object]:
         return _control_values(self.cookie, ("event", self.event, mgmt_event_name), self)
 
-    @property
-    def SECRETS(self) -> frozenset[str]:  # the name every message's secrets go by
-        """The ``fields()`` keys holding key material (from the event's layout)."""
-        return _secrets(MGMT_EVENT_SECRETS, self.event)
+    SECRETS = _secrets(MGMT_EVENT_SECRETS, "event")
 
 
 @dataclass(frozen=True, slots=True)
