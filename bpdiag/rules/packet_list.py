@@ -383,19 +383,26 @@ def _judge(att: _Attempt) -> Verdict | None:
         )
     last = att.pdus[-1]
     if last is request:
-        return _verdict(
-            "pairing-incomplete",
-            f"no SMP answer to the Pairing Request ({request.row.cite()}) in the list: the "
-            "peer did not answer, or the list is filtered or cut (a sniffer may have missed "
-            "the answer) — a packet list cannot tell which",
-            lines,
-        )
+        return unanswered([request.row])
     return _verdict(
         "pairing-incomplete",
         f"the SMP lines stop at {last.row.cite()} ({command_label(last.code)}) with no "
         "Pairing Failed and before phase 2 finished: the pairing may have stopped there, or "
         "the list may be filtered or cut — a packet list cannot tell which",
         lines,
+    )
+
+
+def unanswered(requests: list[Row]) -> Verdict:
+    """Pairing Requests that got no SMP answer in the list (a central retrying)."""
+    cites = ", ".join(r.cite() for r in requests[:5]) + (" …" if len(requests) > 5 else "")
+    what = "the Pairing Request" if len(requests) == 1 else f"{len(requests)} Pairing Requests"
+    return _verdict(
+        "pairing-incomplete",
+        f"no SMP answer to {what} ({cites}) in the list: the peer did not answer, or the "
+        "list is filtered or cut (a sniffer may have missed the answer) — a packet list "
+        "cannot tell which",
+        [r.line for r in requests],
     )
 
 
@@ -455,6 +462,8 @@ class PacketListReader:
         convs: dict[str, Conversation] = {}
         attempts: dict[str, _Attempt] = {}
         failed_at: dict[str, int] = {}
+        retried: dict[str, Verdict] = {}  # the last unanswered-request verdict per connection
+        retrying: dict[str, list[Row]] = {}
         controller: list[str] = []
         told = False
 
@@ -463,8 +472,17 @@ class PacketListReader:
             if att is None or not att.pdus:
                 return
             v = _judge(att)
-            if v is not None:
-                convs[key].verdicts.append(v)
+            conv = convs[key]
+            lone = len(att.pdus) == 1 and att.pdus[0].code == CommandCode.PAIRING_REQUEST
+            if lone and conv.verdicts and conv.verdicts[-1] is retried.get(key):
+                # the same unanswered request again: one verdict for the run of them
+                rows = [*retrying[key], att.pdus[0].row]
+                v = conv.verdicts[-1] = unanswered(rows)
+            elif v is not None:
+                conv.verdicts.append(v)
+                rows = [att.pdus[0].row]
+            if lone and v is not None:
+                retried[key], retrying[key] = v, rows
             f = att.first(CommandCode.PAIRING_FAILED)
             if f is not None:
                 failed_at[key] = f.row.line

@@ -302,3 +302,12 @@ def test_cli_explain_file_tells_the_story(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     assert f"Connection {OMRON} ↔ {PI}:" in run.output
     assert "finding pairing-mode-inactive" in run.output
+
+
+def test_a_central_retrying_unanswered_requests_is_one_verdict() -> None:
+    lines = [ws(n, f"{n}.0", PI, OMRON, "SMP", 16, REQ) for n in (325, 374, 422)]
+    story = story_of(lines)
+    (v,) = story.conversations[0].verdicts
+    assert v.code == "pairing-incomplete"
+    assert v.lines == (1, 2, 3)
+    assert v.text.startswith("no SMP answer to 3 Pairing Requests (line 1 (No. 325), line 2")
