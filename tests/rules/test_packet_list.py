@@ -311,3 +311,29 @@ def test_a_central_retrying_unanswered_requests_is_one_verdict() -> None:
     assert v.code == "pairing-incomplete"
     assert v.lines == (1, 2, 3)
     assert v.text.startswith("no SMP answer to 3 Pairing Requests (line 1 (No. 325), line 2")
+
+
+def test_rows_copied_from_the_window_are_tab_separated() -> None:
+    """Edit → Copy of selected rows: the columns are tab-separated, no Sent/Rcvd needed."""
+    lines = [
+        "No.\tTime\tSource\tDestination\tProtocol\tLength\tInfo",
+        f"15\t0.060120\t{PI}\t{OMRON}\tSMP\t16\tPairing Request: AuthReq: Bonding",
+        f"17\t0.090\t{OMRON}\t{PI}\tSMP\t11\tPairing Failed: Pairing Not Supported\r",
+    ]
+    story = story_of(lines)
+    assert [(c.name, [v.code for v in c.verdicts]) for c in story.conversations] == [
+        (f"{OMRON} ↔ {PI}", ["pairing-mode-inactive"])
+    ]
+
+
+def test_a_security_request_nobody_answered_says_what_the_list_cannot_show() -> None:
+    lines = [
+        ws(14, "0.03", OMRON, PI, "SMP", 11, "Rcvd Security Request: AuthReq: Bonding, MITM"),
+        ws(20, "0.50", "controller", "host", "HCI_EVT", 7, "Rcvd Disconnect Complete"),
+    ]
+    story = story_of(lines)
+    (v,) = story.conversations[0].verdicts
+    assert v.code == "security-request-ignored"
+    assert "may have encrypted with a stored key instead" in v.text
+    assert story.controller == ["line 2 (No. 20): Disconnect Complete"]
+    assert not story.failed  # no failure on the wire to ask a capture for
