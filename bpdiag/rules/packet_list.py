@@ -49,7 +49,12 @@ class Row:
     conversation: str  # the connection the row belongs to ("" for a controller ↔ host event)
 
     def cite(self) -> str:
+        """``line 4 (No. 17)``: the line of the file, and Wireshark's packet number."""
         return f"line {self.line}" + (f" (No. {self.number})" if self.number is not None else "")
+
+    def ref(self) -> str:
+        """The same inside parentheses: ``line 4, No. 17``."""
+        return f"line {self.line}" + (f", No. {self.number}" if self.number is not None else "")
 
 
 # Wireshark's list: No., Time, Source, Destination, Protocol, Length, Info.  The time is
@@ -156,7 +161,7 @@ _HCI_STATUS = re.compile(
 # HCI events and commands a pairing story mentions (packet-bthci_evt.c / _cmd.c names;
 # PacketLogger's "Disconnection Complete")
 _HCI_EVENTS = re.compile(
-    r"^(Encryption Change|Disconnect(?:ion)? Complete|Encryption Key Refresh Complete"
+    r"^(Encryption Change|Disconnect(?:ion)? Complete|Disconnect|Encryption Key Refresh Complete"
     r"|LE Start Encryption|LE Meta \(LE Long Term Key Request\)|LE Long Term Key Request)\b",
     re.IGNORECASE,
 )
@@ -299,33 +304,33 @@ def _judge(att: _Attempt) -> Verdict | None:
             and failed.reason in (ErrorCode.UNSPECIFIED_REASON, ErrorCode.PAIRING_NOT_SUPPORTED)
         ):
             asked = (
-                f", though it had asked for security itself ({security.row.cite()})"
+                f", though it had asked for security itself ({security.row.ref()})"
                 if security is not None and security.row.source == sender
                 else ""
             )
             return _verdict(
                 "pairing-mode-inactive",
                 f"{failed.row.cite()}: {sender} answered the Pairing Request "
-                f"({request.row.cite()}) at once with {_reason_words(failed.reason)}, before "
+                f"({request.row.ref()}) at once with {_reason_words(failed.reason)}, before "
                 f"any key exchange{asked}: the device refused at once — it is probably not "
                 "in pairing mode",
                 lines,
             )
         if phase2:
             where = (
-                f"after {', '.join(sorted({command_label(p.code) for p in phase2}))} "
-                f"({phase2[-1].row.cite()} last)"
+                f"after {', '.join(sorted({_label(p.code) for p in phase2}))} "
+                f"({phase2[-1].row.ref()} last)"
             )
         else:
             answered = response or request
             where = (
-                f"after the {command_label(answered.code)} ({answered.row.cite()}), "
+                f"after the {_label(answered.code)} ({answered.row.ref()}), "
                 if answered is not None
                 else ""
             ) + "before any key exchange"
         if failed.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS:
             offered = "; ".join(
-                f"{p.row.cite()} {command_label(p.code)} from {p.row.source}: AuthReq "
+                f"{p.row.ref()}: {_label(p.code)} from {p.row.source}, AuthReq "
                 f"{p.authreq or '(not shown)'}"
                 for p in (request, response)
                 if p is not None
@@ -367,7 +372,7 @@ def _judge(att: _Attempt) -> Verdict | None:
     if keys:
         return Verdict(
             f"no Pairing Failed: the pairing reached key distribution "
-            f"({', '.join(p.row.cite() for p in keys[:3])}{' …' if len(keys) > 3 else ''})",
+            f"({'; '.join(p.row.ref() for p in keys[:3])}{' …' if len(keys) > 3 else ''})",
             tuple(lines),
         )
     randoms = [p for p in phase2 if p.code == CommandCode.PAIRING_RANDOM]
@@ -376,8 +381,8 @@ def _judge(att: _Attempt) -> Verdict | None:
     done = checks if sc else randoms
     if len(done) >= 2:
         return Verdict(
-            f"no Pairing Failed: phase 2 finished (both {command_label(done[-1].code)}s, "
-            f"{done[-1].row.cite()} last); the keys, if any were to be given, go encrypted "
+            f"no Pairing Failed: phase 2 finished (both {_label(done[-1].code)}s, "
+            f"{done[-1].row.ref()} last); the keys, if any were to be given, go encrypted "
             "after it and are not in the list",
             tuple(lines),
         )
@@ -386,7 +391,7 @@ def _judge(att: _Attempt) -> Verdict | None:
         return unanswered([request.row])
     return _verdict(
         "pairing-incomplete",
-        f"the SMP lines stop at {last.row.cite()} ({command_label(last.code)}) with no "
+        f"the SMP lines stop at {last.row.cite()} ({_label(last.code)}) with no "
         "Pairing Failed and before phase 2 finished: the pairing may have stopped there, or "
         "the list may be filtered or cut — a packet list cannot tell which",
         lines,
@@ -395,7 +400,7 @@ def _judge(att: _Attempt) -> Verdict | None:
 
 def unanswered(requests: list[Row]) -> Verdict:
     """Pairing Requests that got no SMP answer in the list (a central retrying)."""
-    cites = ", ".join(r.cite() for r in requests[:5]) + (" …" if len(requests) > 5 else "")
+    cites = "; ".join(r.ref() for r in requests[:5]) + (" …" if len(requests) > 5 else "")
     what = "the Pairing Request" if len(requests) == 1 else f"{len(requests)} Pairing Requests"
     return _verdict(
         "pairing-incomplete",
@@ -406,12 +411,12 @@ def unanswered(requests: list[Row]) -> Verdict:
     )
 
 
-def command_label(code: CommandCode) -> str:
-    return code.label
+def _label(code: CommandCode) -> str:
+    return code.label  # the spec's name (decode/smp.py), which Wireshark's Info also uses
 
 
 def _step(p: Smp) -> str:
-    words = f"{p.row.cite()}: {command_label(p.code)} from {p.row.source or '?'}"
+    words = f"{p.row.cite()}: {_label(p.code)} from {p.row.source or '?'}"
     if p.code == CommandCode.PAIRING_FAILED:
         words += (
             f": {_reason_words(p.reason, True)}" if p.reason is not None else " (reason not named)"

@@ -67,9 +67,11 @@ def test_refused_at_once_is_pairing_mode_inactive_with_its_lines() -> None:
     (conv,) = story.conversations
     v = conv.verdicts[0]
     assert v.lines == (2, 3, 4)
-    assert v.text.startswith(f"line 4 (No. 17): {OMRON} answered the Pairing Request (line 3")
+    assert v.text.startswith(
+        f"line 4 (No. 17): {OMRON} answered the Pairing Request (line 3, No. 15) at once"
+    )
     assert "Unspecified Reason (0x08)" in v.text
-    assert "it had asked for security itself (line 2 (No. 14))" in v.text
+    assert "it had asked for security itself (line 2, No. 14)" in v.text
     assert v.title == "The device refused pairing at once: it is probably not in pairing mode"
     assert conv.steps[0] == f"line 2 (No. 14): Security Request from {OMRON} (AuthReq: Bonding)"
     assert "Pairing Request from RaspberryPi_ab:cd:ef (AuthReq: Bonding, MITM)" in conv.steps[1]
@@ -94,7 +96,7 @@ def test_failure_after_pairing_random_is_not_a_refusal_at_once() -> None:
     story = story_of(confirm)
     assert codes(story) == [["confirm-value-failed"]]
     v = story.conversations[0].verdicts[0]
-    assert "after Pairing Confirm, Pairing Random (line 6 (No. 20) last)" in v.text
+    assert "after Pairing Confirm, Pairing Random (line 6, No. 20 last)" in v.text
     assert "Confirm Value Failed (0x04)" in v.text
     # the same place with Unspecified Reason: a failure of its own, not pairing mode
     unspecified = [*confirm[:-1], confirm[-1].replace("Confirm Value Failed", "Unspecified Reason")]
@@ -144,7 +146,9 @@ def test_success_tells_no_failure_story() -> None:
     assert (
         story.conversations[0]
         .verdicts[0]
-        .text.startswith("no Pairing Failed: the pairing reached key distribution (line 9 (No. 17)")
+        .text.startswith(
+            "no Pairing Failed: the pairing reached key distribution (line 9, No. 17; line 10"
+        )
     )
     assert not story.failed
     # the HCI event is listed apart: the list does not say which connection it is on, nor
@@ -213,7 +217,8 @@ def test_authentication_requirements_asks_for_what_the_list_lacks() -> None:
     assert v.code == "pairing-failed"  # no one of the three 0x03 findings: it cannot tell
     assert "mitm-unsatisfiable" in v.text and "peer-requires-mitm" in v.text
     assert "needs the IO capabilities, which the Info column does not show" in v.text
-    assert "AuthReq Bonding, MITM" in v.text  # what the Info column does show
+    shown = f"line 1, No. 1: Pairing Request from {PI}, AuthReq Bonding, MITM"
+    assert shown in v.text  # what the Info column does show
 
 
 def test_packetlogger_text_list() -> None:
@@ -310,7 +315,9 @@ def test_a_central_retrying_unanswered_requests_is_one_verdict() -> None:
     (v,) = story.conversations[0].verdicts
     assert v.code == "pairing-incomplete"
     assert v.lines == (1, 2, 3)
-    assert v.text.startswith("no SMP answer to 3 Pairing Requests (line 1 (No. 325), line 2")
+    assert v.text.startswith(
+        "no SMP answer to 3 Pairing Requests (line 1, No. 325; line 2, No. 374; line 3"
+    )
 
 
 def test_rows_copied_from_the_window_are_tab_separated() -> None:
