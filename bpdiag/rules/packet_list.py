@@ -576,10 +576,15 @@ class PacketListReader:
                 "the Security Request); the addresses alone do not say it"
             )
             if controller:
+                told_status = any(", " in step for step in controller)
                 unknown.append(
-                    "the HCI lines do not say which connection they belong to, and Wireshark's "
-                    "Info column does not show an Encryption Change's or Disconnect "
-                    "Complete's status or reason"
+                    "the HCI lines do not say which connection they belong to"
+                    + (
+                        ""
+                        if told_status
+                        else ", and these lines show no Encryption Change or Disconnect "
+                        "Complete status or reason (Wireshark's Info column leaves it out)"
+                    )
                 )
         return PacketListStory(
             fmt, len(self._rows), list(convs.values()), controller, unknown, self.stopped
