@@ -16,6 +16,7 @@ from bpdiag.rules.explain import (
     Explanation,
     LogExplanations,
 )
+from bpdiag.rules.packet_list import PacketListStory
 
 
 def render_unknown(text: str, what: str = "the message") -> str:
@@ -57,14 +58,45 @@ def render_log(name: str, result: LogExplanations) -> str:
             f"read and {MAX_SEARCHED:,} distinct ones searched; cut the log to the failure)"
         )
     lines.append("")
+    if result.packet_list is not None:
+        lines += packet_list_lines(result.packet_list)
     text = "\n".join(lines) + "\n"
     for e, numbers in result.found:
         more = " …" if len(numbers) == MAX_SHOWN else ""
         where = "line " if len(numbers) == 1 else "lines "
         text += f"{where}{', '.join(map(str, numbers))}{more}: " + render_explanations([e])
-    if not known:
+    if not known and result.packet_list is None:
         text += render_unknown(name, "any message in")
     return text
+
+
+def packet_list_lines(story: PacketListStory) -> list[str]:
+    """A packet list's story: per connection the lines in order, then what they show (with
+    the finding the catalogue names for it), then what a packet list cannot tell."""
+    out = [
+        f"{story.fmt}'s packet list as text: {story.rows} summary line(s), read in order "
+        "(no packet bytes: what the Info column says, no more)."
+    ]
+    if story.stopped:
+        out.append(f"  (only the first {story.rows:,} summary lines were read)")
+    for conv in story.conversations:
+        out += ["", f"Connection {conv.name}:"]
+        out += [f"  {step}" for step in conv.steps]
+        for v in conv.verdicts:
+            finding = f" (finding {v.code}: {v.title})" if v.code else ""
+            out.append(f"  → {v.text}{finding}")
+    if story.controller:
+        out += ["", "HCI (controller ↔ host, no connection named on these lines):"]
+        out += [f"  {step}" for step in story.controller]
+    out += ["", "What a packet list cannot tell:"]
+    out += [f"  - {u}" for u in story.unknown]
+    if story.failed:
+        out.append(
+            "  For the verdict on those, attach the capture file itself (Wireshark: File → "
+            "Save As… pcapng; PacketLogger: the .pklg) and run `bpdiag analyze` on it."
+        )
+    out.append("")
+    return out
 
 
 def possible_causes(hits: list[Explanation]) -> list[dict[str, str]]:

@@ -13,10 +13,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from bpdiag.decode.hci_names import ErrorCode as HciError
 from bpdiag.decode.monitor import MgmtStatus
 from bpdiag.decode.smp import ErrorCode, error_meaning, error_name
+
+if TYPE_CHECKING:
+    from bpdiag.rules.packet_list import PacketListStory
 
 HOW_TO_CAPTURE = {
     "bluez": (
@@ -859,6 +863,9 @@ class LogExplanations:
     lines: int  # lines read
     searched: int  # distinct candidate lines searched
     stopped: bool  # a limit ended the reading before the log did
+    # what a packet list's summary lines show in order (Wireshark's or PacketLogger's list
+    # as text), None for any other log
+    packet_list: PacketListStory | None = None
 
 
 MAX_SHOWN = 5
@@ -867,7 +874,12 @@ MAX_SHOWN = 5
 def explain_lines(lines: Iterable[str]) -> LogExplanations:
     """The known messages in a stack's log (logcat, bluetoothd, nRF Connect, a Zephyr or
     ESP-IDF console): every line searched as ``explain`` searches a message, the same line
-    text (but for its time stamp) once, in bounded time."""
+    text (but for its time stamp) once, in bounded time.  A packet list's SMP, ATT and HCI
+    summary lines are also read in order, for the pairing story they tell
+    (``rules/packet_list.py``)."""
+    from bpdiag.rules.packet_list import PacketListReader
+
+    packets = PacketListReader()
     found: dict[str, tuple[Explanation, list[int]]] = {}
     seen: dict[str, list[Explanation]] = {}
     n = searched = 0
@@ -879,6 +891,7 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
             stopped = True
             break
         failed, after_failed = after_failed, bool(_PDU_FAILED.search(line))
+        packets.feed(n, line)
         if not _CANDIDATE.search(line):
             continue
         text = line[:4096].strip()
@@ -898,4 +911,4 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
             entry = found.setdefault(e.key, (e, []))
             if len(entry[1]) < MAX_SHOWN:
                 entry[1].append(n)
-    return LogExplanations(list(found.values()), n, searched, stopped)
+    return LogExplanations(list(found.values()), n, searched, stopped, packets.story())
