@@ -11,6 +11,7 @@ from bpdiag.rules import CATALOGUE
 from bpdiag.rules.explain import (
     HOW_TO_CAPTURE,
     MAX_LOG_LINES,
+    MAX_SEARCH_SECONDS,
     MAX_SEARCHED,
     MAX_SHOWN,
     Explanation,
@@ -55,7 +56,8 @@ def render_log(name: str, result: LogExplanations) -> str:
     if result.stopped:
         lines.append(
             f"  (reading stopped at line {result.lines}: at most {MAX_LOG_LINES:,} lines are "
-            f"read and {MAX_SEARCHED:,} distinct ones searched; cut the log to the failure)"
+            f"read and {MAX_SEARCHED:,} distinct ones searched, for {MAX_SEARCH_SECONDS:.0f} s "
+            "at most; cut the log to the failure)"
         )
     lines.append("")
     if result.packet_list is not None:

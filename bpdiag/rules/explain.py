@@ -10,6 +10,7 @@ that shows each in a capture, and how to record a capture that tells them apart.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -776,11 +777,35 @@ def _shadowed(span: tuple[int, int], cited: bool, others: list[tuple[int, int, b
     return False
 
 
+# A gap between the words of a pattern ("smp … reason 0x08") spans at most MAX_GAP characters
+# of the line: an unbounded one (``[^\n]*?``, ``.*``) costs a search time quadratic in the
+# line's length (1.4 s on a hostile 4,096-character line of "smp smp …", hours on a file of
+# them), a bounded one linear.  One message's words stand far closer than that.
+MAX_GAP = 200
+_GAPS = re.compile(r"\[\^\\n\]\*(\??)|(?<!\\)\.\*(\??)")
+
+
+def _bounded(pattern: str) -> str:
+    """``pattern`` with its unbounded gaps bounded to ``MAX_GAP`` characters (lazy ones stay
+    lazy)."""
+    return _GAPS.sub(
+        lambda m: (
+            ("[^\\n]" if m.group(0).startswith("[") else ".")
+            + f"{{0,{MAX_GAP}}}"
+            + (m.group(1) or m.group(2) or "")
+        ),
+        pattern,
+    )
+
+
 @cache
 def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
     """Every entry with its patterns compiled once (the catalogue has more patterns than
-    ``re``'s cache holds: searching by text compiled them again on every call, 120 ms)."""
-    return [(e, tuple(re.compile(p, re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE]
+    ``re``'s cache holds: searching by text compiled them again on every call, 120 ms), their
+    gaps bounded (``_bounded``)."""
+    return [
+        (e, tuple(re.compile(_bounded(p), re.IGNORECASE) for p in e.patterns)) for e in CATALOGUE
+    ]
 
 
 # A message the line says did not happen: a negation or a count of none right before it
@@ -852,6 +877,8 @@ _PDU_FAILED = re.compile(r"\bSMP: Pairing Failed \(0x05\)", re.IGNORECASE)
 _BARE_REASON = re.compile(r"reason\b\s*[:=]?\s*(?:0x)?[0-9a-f]+\s*$", re.IGNORECASE)
 MAX_LOG_LINES = 2_000_000  # lines of a log read by ``explain_lines``
 MAX_SEARCHED = 5_000  # distinct candidate lines searched
+MAX_LINE = 1_024  # characters of a line searched (a message stands at its start)
+MAX_SEARCH_SECONDS = 30.0  # searching a log ends after this, however many lines are left
 
 
 @dataclass(slots=True)
@@ -884,6 +911,7 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
     seen: dict[str, list[Explanation]] = {}
     n = searched = 0
     stopped = False
+    deadline = time.monotonic() + MAX_SEARCH_SECONDS
     after_failed = False  # the line before was btmon's or hcidump's SMP Pairing Failed
     for n, line in enumerate(lines, 1):
         if n > MAX_LOG_LINES:
@@ -894,7 +922,7 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
         packets.feed(n, line)
         if not _CANDIDATE.search(line):
             continue
-        text = line[:4096].strip()
+        text = line[:MAX_LINE].strip()
         if failed and _BARE_REASON.match(text):
             # hcidump prints the reason as a bare number on the next line ("reason 0x03"):
             # the PDU above says it is SMP's
@@ -902,7 +930,7 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
         body = _STAMP.sub("", text, count=1)
         hits = seen.get(body)
         if hits is None:
-            if searched >= MAX_SEARCHED:
+            if searched >= MAX_SEARCHED or time.monotonic() > deadline:
                 stopped = True
                 break
             searched += 1

@@ -85,3 +85,27 @@ def test_zephyr_console_numbers_each_in_its_own_numbering() -> None:
         ("zephyr-security-err-9", [2, 3]),
         ("hci-status-0x08", [4]),
     ]
+
+
+def test_a_hostile_line_is_searched_in_bounded_time() -> None:
+    # Words a pattern joins with a gap ("smp … reason"), thousands of times on one line: an
+    # unbounded gap made its search quadratic (1.4 s for 4,096 characters); gaps are bounded
+    # and a line is searched up to MAX_LINE characters.
+    import time
+
+    for line in ("smp " * 50_000, "smp reaso " * 20_000, "pairing failed " * 20_000):
+        t0 = time.process_time()
+        explain_lines([line])
+        assert time.process_time() - t0 < 1.0
+    assert ex._bounded(r"smp[^\n]*?\breason") == r"smp[^\n]{0,200}?\breason"
+    assert ex._bounded(r"\bmgmt\b.*status") == r"\bmgmt\b.{0,200}status"
+    assert ex._bounded(r"a\.*b") == r"a\.*b"  # an escaped dot is no gap
+
+
+def test_searching_a_log_stops_at_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ex, "MAX_SEARCH_SECONDS", 0.0)
+    result = explain_lines(f"status={n} failed" for n in range(100))
+    assert result.stopped and result.searched == 0
+    from bpdiag.report.explain_text import render_log
+
+    assert " s at most; cut the log to the failure" in render_log("log", result)
