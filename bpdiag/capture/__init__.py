@@ -243,15 +243,17 @@ class Capture(Closing):
                     "is Apple PacketLogger's packet list as text (summary lines only): it "
                     "holds no packet bytes to analyse; attach the PacketLogger file itself "
                     "(File → Save As… in PacketLogger: a .pklg, which bpdiag reads), or, for "
-                    "the errors it names: bpdiag explain --file FILE"
+                    "the pairing story its summary lines tell and the errors it names: "
+                    "bpdiag explain --file FILE"
                 )
             if wireshark_summary_only(head):
                 raise UnreadableCapture(
                     "is Wireshark's packet list as text (summary lines only): it holds no "
                     "packet bytes to analyse; export again with the details and the bytes "
                     '(File → Export Packet Dissections → As Plain Text, "Packet Bytes" '
-                    "ticked; tshark -V -x), or attach the capture file itself (an error in "
-                    'its Info column: bpdiag explain "…")'
+                    "ticked; tshark -V -x), or attach the capture file itself; the pairing "
+                    "story its summary lines tell, and the errors its Info column names: "
+                    "bpdiag explain --file FILE"
                 )
             raise _unknown_format(head)
         if fmt in ("zip", "tar"):
