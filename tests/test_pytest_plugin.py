@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# What an inner run's capture items import — the whole analysis, with cryptography — is
+# imported here first: runpytest_inprocess drops the modules an inner run imported, and
+# cryptography imported again rejected its own AES (TypeError: Expected instance of
+# BlockCipherAlgorithm) when this file ran on its own.
+import bpdiag.diagnose  # noqa: F401
 from tests.conftest import OWN, ROOT
 
 
