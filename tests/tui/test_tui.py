@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("textual")
 
-from textual.widgets import Tree
+from textual.widgets import DataTable, Tree
 
 from bpdiag.tui.app import make_app
 from tests.conftest import ROOT
@@ -97,6 +97,17 @@ def _wait(path: str):  # type: ignore[no-untyped-def]
             if pilot.app._first_failed is None or tree.cursor_node is pilot.app._first_failed:
                 break
             await pilot.pause(0.02)
+        # A DataTable sizes its columns for the rows it was given when it is next idle, and
+        # a pause may end before that on a loaded machine (Textual's idle wait measures this
+        # process's CPU, little when the machine is busy): the findings table was once taken
+        # with its columns as wide as their headers.  Wait for every table to have sized them.
+        tables = list(pilot.app.query(DataTable))
+        for _ in range(100):
+            if not any(t._require_update_dimensions for t in tables):
+                break
+            await pilot.pause(0.02)
+        else:
+            raise AssertionError("a table did not size its columns")
         for _ in range(5):
             await pilot.wait_for_scheduled_animations()
             await pilot.pause(0.05)
