@@ -9,15 +9,11 @@
 # (--dist loadfile: a module's fixtures and cached results stay in one process); pass -n 0
 # to run in one process, -m "not slow" (or "not tshark", "not live") to leave groups out.
 #
-# System packages (Debian/Ubuntu names):
-#   tshark          the reference decoder of the differential tests
-#   bluez           btmon: btsnoop writing and the btmon-text reader's round trips
-#   bluez-hcidump   hcidump: the text reader's tests against hcidump output
-#   dbus, libdbus-1-dev, libglib2.0-dev, pkg-config
-#                   python-dbusmock's private bus (its dbus-python is built from source)
-#   build-essential a C compiler and libc headers for that build
-#   chromium, fonts-liberation
-#                   the HTML report's screenshot test (headless)
+# BPDIAG_FUZZ=deep gives the Hypothesis tests whose example counts tests/helpers.py's
+# examples() sets their deep counts (the 2-3 times larger counts they had before they were
+# cut to where more examples reached nothing more of bpdiag): `BPDIAG_FUZZ=deep bash
+# scripts/test.sh` after changing one of the readers or decoders they fuzz.
+
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,20 @@ def _longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> Non
         return float(known.get(name, per_test * len(files[name])))
 
     items[:] = [item for name in sorted(files, key=lambda n: -cost(n)) for item in files[name]]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    """Collection runs with the cyclic collector off: it allocates the objects that
+    ``pytest_collection_finish`` freezes (imports, items, strategies), and each automatic
+    collection on the way traversed all that had been built so far again (the suite's
+    collection took 4.2-4.9 s of CPU, 3.1-3.2 s without them).  The collection at the end
+    still frees whatever cycles collection left."""
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,17 @@ import pytest
 from bpdiag.errors import DecodeError
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: ``BPDIAG_FUZZ=deep`` (scripts/test.sh's header): the Hypothesis tests that ``examples``
+#: sizes run the examples they ran before the suite was made faster, or more.
+FUZZ_DEEP = os.environ.get("BPDIAG_FUZZ", "") == "deep"
+
+
+def examples(default: int, deep: int) -> int:
+    """A Hypothesis test's ``max_examples``: ``default`` in a normal run, chosen as the count
+    past which more examples reached no line or branch of bpdiag that fewer had not (with
+    coverage, in the commit that chose it); ``deep`` under ``BPDIAG_FUZZ=deep``."""
+    return deep if FUZZ_DEEP else default
 
 
 def bpdiag(*args: str, **kw: Any) -> subprocess.CompletedProcess[Any]:

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+# What an inner run's capture items import — the whole analysis, with cryptography — is
+# imported here first: runpytest_inprocess drops the modules an inner run imported, and
+# cryptography imported again rejected its own AES (TypeError: Expected instance of
+# BlockCipherAlgorithm) when this file ran on its own.
+import bpdiag.diagnose  # noqa: F401
 from tests.conftest import OWN, ROOT
 
 
@@ -26,6 +33,25 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     """What lets a project's pytest find the plugin once bpdiag is installed."""
     registered = {ep.value for ep in importlib.metadata.entry_points(group="pytest11")}
     assert "bpdiag.pytest_plugin" in registered
+
+
+def test_loading_the_plugin_leaves_the_analysis_unimported() -> None:
+    """Every pytest process of an environment with bpdiag installed loads the plugin (each
+    xdist worker and the controller, whatever the project): the rules stack it checks
+    captures with (0.3–0.7 s) is imported when a capture item runs, not at load."""
+    probe = (
+        "import sys, bpdiag.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.startswith('bpdiag')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == [
+        "['bpdiag',",
+        "'bpdiag.pytest_plugin',",
+        "'bpdiag.report',",
+        "'bpdiag.report.expectations']",
+    ]
 
 
 @pytest.fixture

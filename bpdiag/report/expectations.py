@@ -31,9 +31,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bpdiag.rules.diagnosis import Diagnosed
+if TYPE_CHECKING:  # an annotation only: pytest_plugin imports this module at plugin load
+    from bpdiag.rules.diagnosis import Diagnosed
 
 FILE_NAME = "expectations.toml"
 _PAIRING_KEYS = ("outcome", "method", "secure_connections", "failure_reason", "failure_sent_by")

@@ -737,7 +737,14 @@ class BpdiagApp(SafeCrash, App[None]):
         self.push_screen(HelpScreen(HELP))
 
     def _cursor_to(self, tree: Tree[Any], node: TreeNode[Any]) -> None:
-        """Put the tree's cursor on ``node`` (the pairing the app opens on), unscrolled."""
+        """Put the tree's cursor on ``node`` (the pairing the app opens on), unscrolled.
+
+        The tree numbers its lines lazily, when it is next idle or drawn: a node added since
+        is on line -1 until then, and moving the cursor to it put the cursor on the root
+        (when this refresh came before the tree's idle — on a busy machine, now and then).
+        Asking for the last line numbers the lines first."""
+        if node.line < 0 and tree.last_line < 0:
+            return  # no lines at all: the node is not in the tree
         tree.move_cursor(node)
         tree.scroll_to(x=0, animate=False)
 

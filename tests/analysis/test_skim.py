@@ -8,6 +8,7 @@ real records with random damage.  And the test that decides what H4 records are 
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 from pathlib import Path
@@ -124,15 +125,26 @@ def _write_btsnoop(path: Path, recs: list[Record]) -> None:
             f.write(struct.pack(">IIIIq", orig, len(r.payload), r.flags, 0, ts) + r.payload)
 
 
+@functools.cache
+def _btsnoop_sources() -> list[Path]:
+    return [p for p in _framed() if p.suffix in (".btsnoop", ".log", ".snoop")]
+
+
+@functools.cache
+def _h4_records(path: Path) -> tuple[Record, ...] | None:
+    """A capture's records, read once per process (an example used to read its whole
+    capture again for the 200 records it damages); None unless its link type is H4."""
+    with open_capture(path) as cap:
+        return tuple(cap) if cap.link_type == LinkType.BTSNOOP_H4 else None
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32))
 def test_damaged_h4_records_agree(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
     rnd = random.Random(seed)
-    sources = [p for p in _framed() if p.suffix in (".btsnoop", ".log", ".snoop")]
-    with open_capture(rnd.choice(sources)) as cap:
-        if cap.link_type != LinkType.BTSNOOP_H4:
-            return
-        recs = list(cap)
+    recs = _h4_records(rnd.choice(_btsnoop_sources()))
+    if recs is None:
+        return
     start = rnd.randrange(max(1, len(recs) - 200))
     out = []
     for rec in recs[start : start + 200]:
@@ -143,10 +155,11 @@ def test_damaged_h4_records_agree(tmp_path_factory: pytest.TempPathFactory, seed
             data[at] = rnd.randrange(256)
         if data and rnd.random() < 0.05:
             del data[rnd.randrange(len(data)) :]
+        orig_length = rec.orig_length  # the cached record itself stays as read
         if rnd.random() < 0.05:
-            rec.orig_length = len(data) + 3  # stored cut short
+            orig_length = len(data) + 3  # stored cut short
         out.append(Record(rec.index, rec.timestamp, rec.link_type, bytes(data), 0,
-                          flags=rec.flags, orig_length=rec.orig_length))  # fmt: skip
+                          flags=rec.flags, orig_length=orig_length))  # fmt: skip
     path = tmp_path_factory.mktemp("damaged") / "d.btsnoop"
     _write_btsnoop(path, out)
     assert _read(path, True, 64) == _read(path, False, 64)

@@ -36,6 +36,7 @@ from tests.capture.writers import (
     pcapng_shb,
 )
 from tests.conftest import all_captures, capture_id
+from tests.helpers import examples
 
 AIR = (LinkType.NORDIC_BLE, LinkType.BLUETOOTH_LE_LL_WITH_PHDR, LinkType.BLUETOOTH_LE_LL)
 
@@ -339,7 +340,7 @@ def test_damaged_stretches_read_the_same_as_frames(
 _FIXED = (*range(12), *range(20, 28))  # type, length, interface; captured, original length
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(120, deep=300), deadline=None)
 @given(st.data())
 def test_alike_blocks_stop_at_the_first_block_unlike_the_first(data: st.DataObject) -> None:
     """``_alike_blocks`` (one pattern match) against octet-by-octet comparison: blocks of one

@@ -16,6 +16,7 @@ from bpdiag.crypto.decryptor import LinkDecryptor, _Link, _Session
 from bpdiag.crypto.keyring import Keyring, KnownKey
 from bpdiag.crypto.ll_crypto import COUNTER_MAX, LinkCipher, iv, nonce, session_key
 from bpdiag.crypto.smp_crypto import e, s1
+from tests.helpers import examples
 
 H = bytes.fromhex
 # Vol 6, Part C, 1: LTK, and LL_ENC_REQ / LL_ENC_RSP fields as on air (LSO first)
@@ -205,7 +206,7 @@ def test_wrong_direction_costs_one_try_not_a_window() -> None:
     assert dec.skipped_counters == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100, deep=200), deadline=None)
 @given(
     key=st.binary(min_size=16, max_size=16),
     counter=st.one_of(st.integers(0, 300), st.integers(COUNTER_MAX - 70, COUNTER_MAX)),

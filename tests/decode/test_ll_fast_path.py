@@ -10,6 +10,7 @@ same both ways too."""
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 from collections.abc import Callable
@@ -58,8 +59,16 @@ def _records(path: Path) -> list[Record]:
         return [r for r in cap if r.link_type in AIR]
 
 
-def _air_captures() -> list[Path]:
-    return [p for p in all_captures() if p.suffix in (".pcap", ".pcapng") and _records(p)]
+def _has_air(path: Path) -> bool:
+    with open_capture(path) as cap:
+        return any(r.link_type in AIR for r in cap)
+
+
+@functools.cache
+def _air_captures() -> tuple[Path, ...]:
+    """The pcap and pcapng captures with air records, looked for once per process (collection
+    asks twice, a test once more) and each only up to its first air record."""
+    return tuple(p for p in all_captures() if p.suffix in (".pcap", ".pcapng") and _has_air(p))
 
 
 def _run(recs: list[Record], fast: bool) -> Any:

@@ -13,7 +13,7 @@ from scapy.layers.ppi import PPI, PPI_Hdr
 
 from bpdiag.decode.ppi import parse_ppi
 from bpdiag.errors import BadLength, DecodeError, Truncated, Unsupported
-from tests.helpers import decode_error
+from tests.helpers import decode_error, examples
 
 AIR = bytes.fromhex("d6be898e 4006 ffeeddccbbaa 000000")  # ADV_IND, AdvA only, CRC
 
@@ -172,7 +172,7 @@ def test_scapy_ppi_round_trip() -> None:
     assert p.btle.rssi_count == 7
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(150, deep=400), deadline=None)
 @given(st.binary(max_size=50))
 def test_random_bytes_raise_only_decode_errors(data: bytes) -> None:
     with contextlib.suppress(DecodeError):

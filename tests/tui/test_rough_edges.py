@@ -105,7 +105,8 @@ async def test_finding_detail_has_room_and_scrolls() -> None:
         await pilot.pause()
         assert detail.has_focus
         await pilot.press("end")
-        await pilot.pause(0.5)
+        await pilot.wait_for_scheduled_animations()  # End scrolls smoothly, then stops
+        await pilot.pause()
         assert detail.scroll_y == detail.max_scroll_y > 0
 
 
