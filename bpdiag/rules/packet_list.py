@@ -23,7 +23,7 @@ from bpdiag.decode.att import ErrorCode as AttError
 from bpdiag.decode.hci_names import ErrorCode as HciError
 from bpdiag.decode.smp import CommandCode, ErrorCode, error_meaning, error_name
 from bpdiag.rules.base import declared
-from bpdiag.rules.smp_failures import _SIMPLE as RULE_BY_REASON
+from bpdiag.rules.smp_failures import RULE_BY_REASON
 
 MAX_LINE = 4096  # characters of a line read
 MAX_ROWS = 20_000  # summary rows kept (a story of more is cut, and says so)

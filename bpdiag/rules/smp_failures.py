@@ -41,7 +41,7 @@ PEER_REQUIRES_MITM = rule("peer-requires-mitm")
 SC_MISMATCH = rule("secure-connections-mismatch")
 # The Pairing Failed reasons whose rule needs no more telling apart (0x03, and 0x05/0x08
 # right after a Pairing Request, are told apart in smp_failures below)
-_SIMPLE: dict[int, RuleInfo] = {
+RULE_BY_REASON: dict[int, RuleInfo] = {
     ErrorCode.CONFIRM_VALUE_FAILED: rule("confirm-value-failed"),
     ErrorCode.DHKEY_CHECK_FAILED: rule("dhkey-check-failed"),
     ErrorCode.NUMERIC_COMPARISON_FAILED: rule("numeric-comparison-failed"),
@@ -53,9 +53,9 @@ _SIMPLE: dict[int, RuleInfo] = {
     ErrorCode.PASSKEY_ENTRY_FAILED: rule("passkey-entry-failed"),
     ErrorCode.OOB_NOT_AVAILABLE: rule("oob-not-available"),
 }
-PAIRING_NOT_SUPPORTED = _SIMPLE[ErrorCode.PAIRING_NOT_SUPPORTED]
-REPEATED = _SIMPLE[ErrorCode.REPEATED_ATTEMPTS]
-KEY_SIZE = _SIMPLE[ErrorCode.ENCRYPTION_KEY_SIZE]
+PAIRING_NOT_SUPPORTED = RULE_BY_REASON[ErrorCode.PAIRING_NOT_SUPPORTED]
+REPEATED = RULE_BY_REASON[ErrorCode.REPEATED_ATTEMPTS]
+KEY_SIZE = RULE_BY_REASON[ErrorCode.ENCRYPTION_KEY_SIZE]
 OTHER = rule("pairing-failed")
 
 
@@ -338,7 +338,7 @@ def smp_failures(analysis: Analysis) -> Iterator[Finding]:
                 OTHER, (_other_auth_words, p), frames, connection=p.connection, pairing=p.id
             )
             continue
-        info = _SIMPLE.get(f.reason, OTHER)
+        info = RULE_BY_REASON.get(f.reason, OTHER)
         mismatches = _relevant_mismatches(p) if p.checks else []
         if mismatches:  # (``finding`` sorts the frames and drops repeats)
             frames = [*frames, *(c.frame for c in mismatches)]
