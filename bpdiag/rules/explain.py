@@ -112,7 +112,6 @@ CATALOGUE: tuple[Explanation, ...] = (
         (
             r"org\.bluez\.Error\.AuthenticationFailed",
             r"\bAuthenticationFailed\b",
-            r"authentication ?failed",
         ),
         "BlueZ D-Bus / bleak / bluetoothctl "
         "('Failed to pair: org.bluez.Error.AuthenticationFailed')",
@@ -627,7 +626,9 @@ _SMP_ANY = Explanation(
 # "Pairing failed" in a stack's or an app's own words, with no reason the line names
 _PAIRING_FAILED = Explanation(
     "pairing-failed-no-reason",
-    (r"\bpairing (?:has )?failed\b",),
+    # the bare words are any stack's ("authentication failed, status:9" is ESP-IDF's, not
+    # BlueZ's org.bluez.Error.AuthenticationFailed, which its own entry matches by name)
+    (r"\bpairing (?:has )?failed\b", r"\bauthentication ?(?:has )?failed\b"),
     "A pairing failure in a stack's or an app's own words, without a reason this line gives",
     "Some side ended the pairing; this line does not say why or which side. The lines "
     "around it may carry the stack's reason or error code; a capture shows the SMP "

@@ -136,3 +136,12 @@ def test_unlikely_error_is_no_security_error() -> None:
     assert "0x0E, Unlikely Error" in e.meaning
     assert "says nothing about pairing" in e.meaning
     assert e.causes == ()
+
+
+def test_bare_authentication_failed_is_no_bluez_message() -> None:
+    # ESP-IDF's (and any stack's) words: BlueZ's error is known by its D-Bus name only
+    for line in ("E (1234) BT_BLE: authentication failed, status:9", "authentication failed"):
+        assert keys(line) == ["pairing-failed-no-reason"]
+    assert keys("Failed to pair: org.bluez.Error.AuthenticationFailed")[0] == (
+        "bluez-authentication-failed"
+    )
