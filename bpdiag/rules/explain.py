@@ -127,9 +127,11 @@ CATALOGUE: tuple[Explanation, ...] = (
     Explanation(
         "bluez-authentication-canceled",
         (r"AuthenticationCanceled", r"authentication ?cancel"),
-        "BlueZ D-Bus / bleak",
-        "The pairing was cancelled: the agent declined or did not answer, or the link dropped "
-        "during pairing.",
+        # the bare words are any stack's: the title says so (BlueZ's is the D-Bus name)
+        "BlueZ D-Bus / bleak ('org.bluez.Error.AuthenticationCanceled'), or a stack's own "
+        "words 'authentication cancelled'",
+        "The pairing was cancelled: with BlueZ, the agent declined or did not answer; with any "
+        "stack, the user or the app cancelled, or the link dropped during pairing.",
         (
             Cause(
                 "No agent registered, or the agent said no (bluetoothd 'No agent available')",
@@ -145,8 +147,10 @@ CATALOGUE: tuple[Explanation, ...] = (
     Explanation(
         "bluez-authentication-rejected",
         (r"AuthenticationRejected", r"authentication ?rejected"),
-        "BlueZ D-Bus / bleak",
-        "MGMT status Rejected / Not Supported: the peer (or the local policy) refused pairing.",
+        "BlueZ D-Bus / bleak ('org.bluez.Error.AuthenticationRejected'), or a stack's own "
+        "words 'authentication rejected'",
+        "The peer (or the local policy) refused pairing; with BlueZ, the MGMT status was "
+        "Rejected or Not Supported.",
         (
             Cause("SMP Pairing Failed 0x05 Pairing Not Supported", "pairing-not-supported"),
             Cause(
@@ -159,7 +163,8 @@ CATALOGUE: tuple[Explanation, ...] = (
     Explanation(
         "bluez-authentication-timeout",
         (r"AuthenticationTimeout", r"authentication ?timeout"),
-        "BlueZ D-Bus / bleak",
+        "BlueZ D-Bus / bleak ('org.bluez.Error.AuthenticationTimeout'), or a stack's own "
+        "words 'authentication timeout'",
         "No answer within the SMP timeout (30 s): the passkey was not entered, or the peer "
         "stopped answering.",
         (

@@ -145,3 +145,16 @@ def test_bare_authentication_failed_is_no_bluez_message() -> None:
     assert keys("Failed to pair: org.bluez.Error.AuthenticationFailed")[0] == (
         "bluez-authentication-failed"
     )
+
+
+def test_bare_cancel_reject_and_timeout_words_do_not_claim_bluez() -> None:
+    # the words are any stack's: an entry they match says so in its title, not "BlueZ" alone
+    from bpdiag.rules.explain import explain
+
+    for line in (
+        "E (99) BT_GAP: authentication cancelled by user",
+        "authentication rejected",
+        "W: authentication timeout",
+    ):
+        (e,) = explain(line)
+        assert "or a stack's own words" in e.title, (line, e.title)
