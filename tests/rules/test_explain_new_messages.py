@@ -157,4 +157,4 @@ def test_bare_cancel_reject_and_timeout_words_do_not_claim_bluez() -> None:
         "W: authentication timeout",
     ):
         (e,) = explain(line)
-        assert "or a stack's own words" in e.title, (line, e.title)
+        assert "or a stack's own words" in e.source, (line, e.source)
