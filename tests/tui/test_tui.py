@@ -103,7 +103,8 @@ def _wait(path: str):  # type: ignore[no-untyped-def]
         # with its columns as wide as their headers.  Wait for every table to have sized them.
         tables = list(pilot.app.query(DataTable))
         for _ in range(100):
-            if not any(t._require_update_dimensions for t in tables):
+            # (a private flag: a Textual without it leaves only the pauses below to wait)
+            if not any(getattr(t, "_require_update_dimensions", False) for t in tables):
                 break
             await pilot.pause(0.02)
         else:
