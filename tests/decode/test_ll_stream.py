@@ -537,10 +537,15 @@ _PHDR_FLAGS = st.integers(0, 0xFC7F)
 _CLOCK = st.integers(0, 2**32 - 1)
 
 
+# Built once, outside the strategy: scapy's packet building touches the random module, which
+# Hypothesis asks strategies not to use (HypothesisDeprecationWarning)
+_CONNECT_IND = connect_ind()
+
+
 @st.composite
 def _records(draw: st.DrawFn) -> list[tuple[int, bytes, float]]:
     """Sequences of well-framed records with random headers and payloads."""
-    out: list[tuple[int, bytes, float]] = [(251, connect_ind(), 0.0)]
+    out: list[tuple[int, bytes, float]] = [(251, _CONNECT_IND, 0.0)]
     t = 0.0
     for _ in range(draw(_COUNT)):
         t += draw(_GAP)
