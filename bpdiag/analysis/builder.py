@@ -200,7 +200,12 @@ class Analyzer:
             self.analysis.problems.extend(problems[:room])
         self.analysis.problems_dropped += max(0, len(problems) - max(room, 0))
 
-    def connection_for(self, pdu: Pdu, *, create: bool = True) -> Connection | None:
+    def connection_for(
+        self, pdu: Pdu, *, create: bool = True, transport: Transport = Transport.LE
+    ) -> Connection | None:
+        """The connection of ``pdu``'s link (None: it names none), made with ``transport``
+        if ``create`` and the log has none open on that link, or has just said the record is
+        on a new link of its handle (``heed``)."""
         link = pdu.link
         if link is None:
             return None
@@ -214,9 +219,9 @@ class Analyzer:
             self._new_link_at.discard(pdu.frame)
             del self._by_link[link]
             self._open.pop(conn.id, None)
-            conn = self._new_connection(link, pdu.frame) if create else None
+            conn = self._new_connection(link, pdu.frame, transport) if create else None
         if conn is None and create:
-            conn = self._new_connection(link, pdu.frame)
+            conn = self._new_connection(link, pdu.frame, transport)
         if conn is not None and pdu.frame > conn.last_frame:
             conn.last_frame = pdu.frame
         return conn
@@ -742,13 +747,7 @@ class Analyzer:
         (Authentication Requested / Complete) makes the connection if the log missed its
         Connection Complete — a BR/EDR one; one that names the peer by address joins the
         connection the stream found for it, else none."""
-        conn = None
-        if pdu.link is not None:
-            conn = self._by_link.get(pdu.link)
-            if conn is None:
-                conn = self._new_connection(pdu.link, pdu.frame, Transport.BR_EDR)
-            elif pdu.frame > conn.last_frame:
-                conn.last_frame = pdu.frame
+        conn = self.connection_for(pdu, transport=Transport.BR_EDR)
         self._bredr.feed(pdu, conn)
         return conn
 
