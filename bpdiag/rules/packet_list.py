@@ -15,6 +15,7 @@ event belongs to) is said to be unknown, never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -135,28 +136,23 @@ def parse_row(line: str, lineno: int) -> Row | None:
 
 # --- what a row says -------------------------------------------------------------------
 
+
+def _any_of(names: Iterable[str]) -> str:
+    """An alternation of ``names``, the longest first (so that a name is not matched by a
+    shorter one it begins with)."""
+    return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+
+
 _SMP_NAMES: dict[str, CommandCode] = {m.label.lower(): m for m in CommandCode}
 _SMP_NAMES["master identification"] = CommandCode.CENTRAL_IDENTIFICATION  # before 3.6
-_SMP_NAME = re.compile(
-    "|".join(sorted((re.escape(n) for n in _SMP_NAMES), key=len, reverse=True)), re.IGNORECASE
-)
+_SMP_NAME = re.compile(_any_of(_SMP_NAMES), re.IGNORECASE)
 _REASONS: dict[str, ErrorCode] = {error_name(int(c)).lower(): c for c in ErrorCode}
-_REASON = re.compile(
-    "|".join(sorted((re.escape(n) for n in _REASONS), key=len, reverse=True)), re.IGNORECASE
-)
+_REASON = re.compile(_any_of(_REASONS), re.IGNORECASE)
 _ATT_ERRORS: dict[str, AttError] = {m.label.lower(): m for m in AttError}
-_ATT_ERROR = re.compile(
-    r"\bError Response\b.*?\b("
-    + "|".join(sorted((re.escape(n) for n in _ATT_ERRORS), key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
-)
+_ATT_ERROR = re.compile(rf"\bError Response\b.*?\b({_any_of(_ATT_ERRORS)})\b", re.IGNORECASE)
 _HCI_ERRORS = {m.label.lower(): m for m in HciError}
 _HCI_STATUS = re.compile(
-    r"\b(?:Status|Reason)\s*[:=]?\s*("
-    + "|".join(sorted((re.escape(n) for n in _HCI_ERRORS), key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
+    rf"\b(?:Status|Reason)\s*[:=]?\s*({_any_of(_HCI_ERRORS)})\b", re.IGNORECASE
 )
 # HCI events and commands a pairing story mentions (packet-bthci_evt.c / _cmd.c names;
 # PacketLogger's "Disconnection Complete")
@@ -447,7 +443,8 @@ class PacketListReader:
     def feed(self, lineno: int, line: str) -> None:
         if self.stopped:
             return
-        if not any(w in line[:MAX_LINE] for w in ("SMP", "ATT", "HCI")):
+        head = line[:MAX_LINE]
+        if "SMP" not in head and "ATT" not in head and "HCI" not in head:
             return
         row = parse_row(line, lineno)
         if row is None:
@@ -471,6 +468,7 @@ class PacketListReader:
         retrying: dict[str, list[Row]] = {}
         controller: list[str] = []
         told = False
+        controller_status = False  # a controller line named its status or reason
 
         def close(key: str) -> None:
             att = attempts.pop(key, None)
@@ -507,6 +505,7 @@ class PacketListReader:
                     )
                 else:
                     controller.append(words)
+                    controller_status = controller_status or s is not None
                 continue
             key = row.conversation
             if row.protocol == "ATT":
@@ -576,12 +575,11 @@ class PacketListReader:
                 "the Security Request); the addresses alone do not say it"
             )
             if controller:
-                told_status = any(", " in step for step in controller)
                 unknown.append(
                     "the HCI lines do not say which connection they belong to"
                     + (
                         ""
-                        if told_status
+                        if controller_status
                         else ", and these lines show no Encryption Change or Disconnect "
                         "Complete status or reason (Wireshark's Info column leaves it out)"
                     )
