@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Container, Hashable, Iterable, Iterator, Sequence
-from dataclasses import InitVar, dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, fields, replace
 from enum import StrEnum
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -851,25 +851,14 @@ def _set_pairing_frames(p: Pairing, frames: list[int]) -> None:
 
 setattr(Pairing, "frames", property(_pairing_frames, _set_pairing_frames))  # noqa: B010
 
-# The pairing's facts kept in ``_rare``, in their InitVars' order, with their defaults
-_RARE_PAIRING = (
-    *("security_request", "passkey_displayed_by", "keypresses", "early_encryption_request"),
-    *("numeric_value", "cut_frames", "senders_from_order"),
-)
-_RARE_DEFAULTS: dict[str, Any] = {
-    **dict.fromkeys(_RARE_PAIRING),
-    "keypresses": 0,
-    "cut_frames": _NO_ITEMS,
-    "senders_from_order": _NO_ITEMS,
-}
-# What a pairing compares and prints by, in the dataclass's order of its fields
-_PAIRING_NAMES = (
-    *("id", "connection", "first_frame", "steps", "security_request", "request", "response"),
-    *("secure_connections", "method", "method_because", "passkey_displayed_by", "confirms"),
-    *("randoms", "public_keys", "dhkey_checks", "keypresses", "keys", "failure"),
-    *("encrypted_frame", "encryption_status", "ended_frame", "early_encryption_request"),
-    *("checks", "numeric_value", "cut_frames", "senders_from_order"),
-)
+# Read off the dataclass, so that a field added to ``Pairing`` cannot be left out here: its
+# declared names in order (the InitVars among them), then the InitVars but ``frames`` — the
+# facts kept in ``_rare`` — with their defaults, and what a pairing compares and prints by
+_PAIRING_FIELDS = Pairing.__dataclass_fields__  # every declared name, InitVars too
+_INITVARS = [n for n in _PAIRING_FIELDS if n not in {f.name for f in fields(Pairing)}]
+_RARE_PAIRING = tuple(n for n in _INITVARS if n != "frames")
+_RARE_DEFAULTS: dict[str, Any] = {n: _PAIRING_FIELDS[n].default for n in _RARE_PAIRING}
+_PAIRING_NAMES = tuple(n for n in _PAIRING_FIELDS if n not in ("frames", "_rare"))
 
 
 class _Rare:
