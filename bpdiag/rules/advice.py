@@ -60,12 +60,6 @@ _BLUEZ_AGENT = {
 }
 
 
-_SUGGESTION_NAMES = (
-    *("pairing", "io_capability", "mitm", "sc", "bonding", "max_key_size", "method", "why"),
-    *("also", "commands"),
-)
-
-
 @dataclass(slots=True, eq=False)
 class Suggestion:
     pairing: int
@@ -90,7 +84,7 @@ class Suggestion:
         self._why = why
 
 
-read_worded(Suggestion, "why", _SUGGESTION_NAMES)
+read_worded(Suggestion, "why")
 
 
 def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bool]:

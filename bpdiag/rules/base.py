@@ -45,10 +45,6 @@ class RuleInfo:
 
 _T = TypeVar("_T")
 
-_FINDING_NAMES = (
-    *("code", "severity", "title", "detail", "fix", "frames", "connection", "pairing"),
-    "spec",
-)
 # A detail worded when it is read: a function and the facts it words, ``(fn, *args)``.  A
 # long log has tens of thousands of findings whose details are a few hundred characters
 # each, made once and read once (the JSON) or never; the facts they are worded from (the
@@ -122,11 +118,14 @@ def worded(words: str | Words) -> str:
     return words if type(words) is str else words[0](*words[1:])  # type: ignore[operator]
 
 
-def read_worded(cls: type[_T], name: str, names: tuple[str, ...]) -> type[_T]:
+def read_worded(cls: type[_T], name: str) -> type[_T]:
     """Make the dataclass ``cls``'s ``name`` (kept in ``_name`` as a str or ``Words``, an
-    InitVar at run time) read as its text, and ``cls`` compare and print by its fields
-    ``names`` with that text, as the dataclass's own ``__eq__`` and ``__repr__`` would."""
+    InitVar at run time) read as its text, and ``cls`` compare and print by its declared
+    fields (InitVars among them; not the private ones that keep them) with that text, as the
+    dataclass's own ``__eq__`` and ``__repr__`` would."""
     private = "_" + name
+    by_name: dict[str, Any] = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    names = tuple(n for n in by_name if not n.startswith("_"))
 
     def get(obj: Any) -> str:
         return worded(getattr(obj, private))
@@ -153,7 +152,7 @@ def read_worded(cls: type[_T], name: str, names: tuple[str, ...]) -> type[_T]:
     return cls
 
 
-read_worded(Finding, "detail", _FINDING_NAMES)
+read_worded(Finding, "detail")
 
 
 Check = Callable[[Analysis], Iterable[Finding]]
