@@ -607,6 +607,8 @@ def _bonding_entries() -> tuple[Explanation, ...]:
                     rf".*?\bstatus 0x0*{code:x}\b",
                     # src/adapter.c pair_device_complete(): "%s (0x%02x)", mgmt_errstr()
                     rf"\bpair_device_complete\(\)[^\n]*?\(0x0*{code:x}\)",
+                    # src/device.c device_bonding_failed(): "status %u", in decimal
+                    rf"\bdevice_bonding_failed\(\)\s*status {code}\b",
                 ),
                 f"bluetoothd debug log: bonding ended with MGMT status {member.label} "
                 f"(0x{code:02x})",
@@ -614,7 +616,35 @@ def _bonding_entries() -> tuple[Explanation, ...]:
                 causes,
                 ("bluez",),
                 "BlueZ src/adapter.c bonding_attempt_complete(), pair_device_complete(), "
-                "src/device.c device_bonding_complete(); statuses lib/bluetooth/mgmt.h",
+                "src/device.c device_bonding_complete(), device_bonding_failed(); statuses "
+                "lib/bluetooth/mgmt.h",
+            )
+        )
+    return tuple(entries)
+
+
+def _connect_failed_entries() -> tuple[Explanation, ...]:
+    """bluetoothd's debug log of the MGMT Connect Failed event, src/adapter.c
+    ``connect_failed_callback() hci0 ADDR status 4``: the status is MGMT's, in decimal."""
+    entries = []
+    for member in MgmtStatus:
+        code = int(member)
+        if code == 0:
+            continue
+        entries.append(
+            Explanation(
+                f"bluez-connect-failed-status-0x{code:02x}",
+                (rf"\bconnect_failed_callback\(\)\s*hci\d+ \S+ status {code}\b",),
+                f"bluetoothd debug log: a connection failed with MGMT status {member.label} "
+                f"(0x{code:02x})",
+                "The kernel says (MGMT Connect Failed event): the connection did not come "
+                "up, so no pairing could run on it; the kernel turned the "
+                f"controller's HCI status into {member.label}. A capture shows the HCI "
+                "status of the connection's Command Status or Connection Complete.",
+                (),
+                ("bluez",),
+                "BlueZ src/adapter.c connect_failed_callback(); doc/mgmt-protocol.rst "
+                "(Connect Failed event); statuses lib/bluetooth/mgmt.h",
             )
         )
     return tuple(entries)
@@ -675,8 +705,9 @@ _SMP_TIMEOUT = Explanation(
 
 def _disconnect_entries() -> tuple[Explanation, ...]:
     """btmgmt's (and bluetoothctl's mgmt menu's) ``hci0 ADDR type LE Public disconnected
-    with reason 1`` and bluetoothd's debug log ``dev_disconnected() Device ADDR disconnected,
-    reason 2``: the MGMT Device Disconnected event's reason, BlueZ's own numbering
+    with reason 1``, bluetoothd's debug log ``dev_disconnected() Device ADDR disconnected,
+    reason 2`` and btmon's ``Reason: Connection timeout (0x01)`` line of the event: the MGMT
+    Device Disconnected event's reason, BlueZ's own numbering
     (doc/mgmt-protocol.rst, lib/bluetooth/mgmt.h MGMT_DEV_DISCONN_*), not an HCI error."""
     from bpdiag.rules.tables import load
 
@@ -696,8 +727,12 @@ def _disconnect_entries() -> tuple[Explanation, ...]:
                     # disconnect_cb() gets it next ("reason %u")
                     rf"\bdev_disconnected\(\)\s*Device \S+ disconnected, reason {code}\b",
                     rf"\bpolicy\.c:disconnect_cb\(\)\s*reason {code}\b",
+                    # btmon's '@ MGMT Event: Device Disconnected' prints it on its own line
+                    # (monitor/packet.c mgmt_device_disconnected_evt(): "Reason: %s (0x%2.2x)"),
+                    # in words no HCI error has with this number
+                    rf"^\s*Reason: {re.escape(row.text('name'))} \(0x{code:02x}\)\s*$",
                 ),
-                f"BlueZ (btmgmt, bluetoothctl's mgmt menu, bluetoothd -d): MGMT Device "
+                f"BlueZ (btmgmt, bluetoothctl's mgmt menu, bluetoothd -d, btmon): MGMT Device "
                 f"Disconnected, reason {code} "
                 f"({row.text('name')})",
                 f"The kernel says: {row.text('meaning')}. The number is the management "
@@ -762,6 +797,7 @@ CATALOGUE = (
     *_smp_reason_entries(),
     *_hci_status_entries(),
     *_bonding_entries(),
+    *_connect_failed_entries(),
     *_disconnect_entries(),
     *_mgmt_auth_entries(),
     *_numbered_failure_entries(),
@@ -919,6 +955,17 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
     stopped = False
     deadline = time.monotonic() + MAX_SEARCH_SECONDS
     after_failed = False  # the line before was btmon's or hcidump's SMP Pairing Failed
+    # The line of a reasonless "SMP: Pairing Failed (0x05)" (btmon and hcidump print the
+    # reason on the next line): kept back for one line, and told as the reason's when the
+    # next line names one, as within a line (``explain``)
+    header: int | None = None
+
+    def note(e: Explanation, lines: list[int]) -> None:
+        entry = found.setdefault(e.key, (e, []))
+        for k in lines:
+            if len(entry[1]) < MAX_SHOWN and k not in entry[1]:
+                entry[1].append(k)
+
     for n, line in enumerate(lines, 1):
         if n > MAX_LOG_LINES:
             n -= 1
@@ -926,6 +973,9 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
             break
         failed, after_failed = after_failed, bool(_PDU_FAILED.search(line))
         packets.feed(n, line)
+        if header is not None and header < n - 1:
+            note(_SMP_ANY, [header])
+            header = None
         if not _CANDIDATE.search(line):
             continue
         text = line[:MAX_LINE].strip()
@@ -941,8 +991,18 @@ def explain_lines(lines: Iterable[str]) -> LogExplanations:
                 break
             searched += 1
             hits = seen[body] = explain(text)
+        if header is not None:  # the line after the header
+            told = [header] if any(e.key.startswith("smp-reason-") for e in hits) else []
+            if not told:
+                note(_SMP_ANY, [header])
+            header = None
+        else:
+            told = []
         for e in hits:
-            entry = found.setdefault(e.key, (e, []))
-            if len(entry[1]) < MAX_SHOWN:
-                entry[1].append(n)
+            if e is _SMP_ANY and len(hits) == 1:
+                header = n  # the reason may come on the next line
+                continue
+            note(e, [*told, n] if e.key.startswith("smp-reason-") else [n])
+    if header is not None:
+        note(_SMP_ANY, [header])
     return LogExplanations(list(found.values()), n, searched, stopped, packets.story())

@@ -67,9 +67,31 @@ def test_hcidump_reason_on_the_line_after_pairing_failed() -> None:
         "      reason 0x03",
     ]
     keys = [(e.key, lines) for e, lines in explain_lines(log).found]
-    assert keys == [("smp-pairing-failed", [2]), ("smp-reason-0x03", [3])]
+    # the header and its reason are one message: the reason's, named by both lines
+    assert keys == [("smp-reason-0x03", [2, 3])]
     # the same bare number after anything else says nothing
     assert explain_lines(["connected", "      reason 0x03"]).found == []
+
+
+def test_btmon_reason_on_the_line_after_pairing_failed() -> None:
+    log = [
+        "> ACL Data RX: Handle 64 flags 0x02 dlen 6         #35 [hci0] 12.345678",
+        "      SMP: Pairing Failed (0x05) len 1",
+        "        Reason: Numeric comparison failed (0x0c)",
+    ]
+    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+    assert keys == [("smp-reason-0x0c", [2, 3])]
+
+
+def test_pairing_failed_without_a_reason_after_it_is_told_alone() -> None:
+    # a cut paste: the header is the last line, or a line without a reason follows it
+    for log in (
+        ["      SMP: Pairing Failed (0x05) len 1"],
+        ["      SMP: Pairing Failed (0x05) len 1", "> HCI Event: Disconnect Complete (0x05)"],
+        ["      SMP: Pairing Failed (0x05) len 1", "", "Reason: Unspecified reason (0x08)"],
+    ):
+        keys = [(e.key, lines) for e, lines in explain_lines(log).found]
+        assert keys[0] == ("smp-pairing-failed", [1]), log
 
 
 def test_zephyr_console_numbers_each_in_its_own_numbering() -> None:

@@ -23,6 +23,10 @@ from bpdiag.rules.explain import explain
         ("bluetoothd[901]: plugins/policy.c:disconnect_cb() reason 1", 1),
         # btmgmt / bluetoothctl's mgmt menu, client/mgmt.c disconnected()
         ("hci0 0A:0B:0C:0D:0E:0F type LE Random disconnected with reason 4", 4),
+        # btmon's '@ MGMT Event: Device Disconnected (0x000c)', its reason line
+        # (monitor/packet.c mgmt_device_disconnected_evt())
+        ("        Reason: Connection terminated by local host (0x02)", 2),
+        ("Reason: Connection timeout (0x01)", 1),
     ],
 )
 def test_bluez_disconnect_reason_is_mgmt_numbering_not_hci(text: str, reason: int) -> None:
@@ -43,6 +47,30 @@ def test_a_controller_disconnect_reason_is_still_hci() -> None:
     # a stack that prints the HCI Disconnection Complete reason keeps the HCI reading
     keys = [e.key for e in explain("Disconnected from 0A:0B:0C:0D:0E:0F (public) (reason 19)")]
     assert keys == ["hci-status-0x13"]
+    # and btmon's HCI Disconnect Complete reason line is the HCI error, not MGMT's
+    keys = [e.key for e in explain("Reason: Connection Terminated By Local Host (0x16)")]
+    assert keys == ["hci-status-0x16"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # src/device.c device_bonding_failed(): DBG("status %u", status), decimal
+        (
+            "bluetoothd[812]: src/device.c:device_bonding_failed() status 5",
+            "bluez-bonding-status-0x05",
+        ),
+        ("src/device.c:device_bonding_failed() status 14", "bluez-bonding-status-0x0e"),
+        # src/adapter.c connect_failed_callback(): DBG("hci%u %s status %u"), decimal
+        (
+            "bluetoothd[812]: src/adapter.c:connect_failed_callback() hci0 "
+            "0A:0B:0C:0D:0E:0F status 4",
+            "bluez-connect-failed-status-0x04",
+        ),
+    ],
+)
+def test_bluetoothd_decimal_statuses_are_mgmt(text: str, key: str) -> None:
+    assert [e.key for e in explain(text)] == [key]
 
 
 @pytest.mark.parametrize(
