@@ -464,6 +464,7 @@ class Analyzer:
             if conn.local_role is None:
                 if isinstance(also, Failure):
                     also.sender_unknown = "local-role-unknown"
+                    also.local = local_sent
                 continue
             local_is_central = conn.local_role == _CENTRAL
             step.sender = _CENTRAL if local_sent == local_is_central else _PERIPHERAL

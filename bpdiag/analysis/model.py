@@ -311,6 +311,9 @@ class Failure:
     # directions; SMP's order leaves either side), "no-direction-air" (a sniffer without
     # directions; a missed PDU could sit before it)
     sender_unknown: str | None = None
+    # with "local-role-unknown": the host the log was recorded on sent it (True) or
+    # received it (False), which the log's direction shows though the role is not known
+    local: bool | None = None
 
 
 @dataclass(slots=True)

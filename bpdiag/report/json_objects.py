@@ -95,6 +95,8 @@ def failure_json(f: Failure) -> dict[str, Any]:
     out = _failure_head(f)
     if f.sender_unknown is not None:  # why ``sent_by`` is unknown
         out["sender_unknown"] = f.sender_unknown
+    if f.local is not None:  # which host sent it, where its role is not known
+        out["sent_by_local_host"] = f.local
     return out
 
 

@@ -23,7 +23,6 @@ from bpdiag.analysis.model import (
     RequestOutcome,
     Role,
     SecurityProcedure,
-    Side,
 )
 from bpdiag.decode.pdu import Layer
 from bpdiag.decode.smp import error_meaning, error_name
@@ -33,6 +32,7 @@ from bpdiag.report.terminal import escape_controls
 from bpdiag.rules.base import Severity
 from bpdiag.rules.diagnosis import Diagnosed
 from bpdiag.rules.evidence import check_detail
+from bpdiag.rules.smp_failures import failure_sender
 
 METHOD_WORDS: dict[Method | None, str] = {
     Method.JUST_WORKS: "Just Works",
@@ -56,16 +56,6 @@ SENDER_UNKNOWN = {
     "no-direction-air": "the sniffer recorded no direction, and a PDU it missed could sit "
     "before the Pairing Failed",
 }
-
-
-_SIDE_WORDS = {
-    Side.INITIATOR: "the central (initiator)",
-    Side.RESPONDER: "the peripheral (responder)",
-}
-
-
-def _side_word(sent_by: Side) -> str:
-    return _SIDE_WORDS.get(sent_by, "one side")
 
 
 def pairing_headline(p: Pairing) -> str:
@@ -121,8 +111,10 @@ def explain_pairing(p: Pairing, conn: Connection | None) -> str:
             meaning = error_meaning(f.reason)
             why = SENDER_UNKNOWN.get(f.sender_unknown or "")
             which = f" Which side sent it is not known: {why}." if why else ""
+            if why and f.local is not None:
+                which = f" Whether that is the central or the peripheral is not known: {why}."
             return (
-                f"{_side_word(f.sent_by).capitalize()} ended the pairing at #{f.frame} with "
+                f"{failure_sender(f)} ended the pairing at #{f.frame} with "
                 f"Pairing Failed: {f.name} (0x{f.reason:02x}) — {meaning}.{which}"
             )
         return (

@@ -96,10 +96,11 @@ def _peer_needs(p: Pairing, rsp: Features | None) -> tuple[bool, bool | None, bo
         f is not None
         and f.layer == Layer.SMP
         and f.reason == ErrorCode.AUTHENTICATION_REQUIREMENTS
-        and f.sent_by == Side.RESPONDER
+        and (f.sent_by == Side.RESPONDER or (f.sent_by == Side.UNKNOWN and f.local is False))
     ):
         # The peer refused our offer for its authentication requirements: it needs MITM
-        # (or SC — handled by offering SC too).
+        # (or SC — handled by offering SC too).  A log that shows no role still shows that
+        # the other device sent it.
         mitm = True
     sc: bool | None = None
     if rsp is not None:

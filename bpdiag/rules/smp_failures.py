@@ -65,8 +65,25 @@ _SIDES = {
 }
 
 
-def _side(sent_by: Side) -> str:
-    return _SIDES.get(sent_by, "one side")
+_LOCAL_SIDES = {
+    True: "this host (the one the log was recorded on)",
+    False: "the remote device (the log's host received it)",
+}
+
+
+def _side(sent_by: Side, local: bool | None = None) -> str:
+    """Who sent a Pairing Failed: the central or the peripheral; when the log shows only
+    its direction (the local role unknown, ``Failure.local``), this host or the other."""
+    side = _SIDES.get(sent_by)
+    if side is None:
+        return _LOCAL_SIDES.get(local, "one side") if local is not None else "one side"
+    return side
+
+
+def failure_sender(f: Failure) -> str:
+    """``_side`` of a failure's sender, in a sentence's first word's case."""
+    side = _side(f.sent_by, f.local)
+    return side[0].upper() + side[1:]
 
 
 @cache
@@ -94,9 +111,10 @@ def _params(p: Pairing) -> str:
 
 
 @cache
-def _sent_failed(sent_by: Side, name: str, reason: int) -> str:
+def _sent_failed(sent_by: Side, local: bool | None, name: str, reason: int) -> str:
     """``The central (initiator) sent Pairing Failed: NAME (0xNN) at #`` (the frame follows)."""
-    return f"{_side(sent_by).capitalize()} sent Pairing Failed: {name} (0x{reason:02x}) at #"
+    side = _side(sent_by, local)
+    return f"{side[0].upper()}{side[1:]} sent Pairing Failed: {name} (0x{reason:02x}) at #"
 
 
 def _evidence(p: Pairing) -> list[int]:
@@ -191,7 +209,7 @@ def _refused_legacy_words(p: Pairing) -> str:
 def _sc_mismatch_words(p: Pairing) -> str:
     f = cast(Failure, p.failure)
     return (
-        f"{_side(f.sent_by).capitalize()} set the SC flag and refused at #{f.frame} with "
+        f"{failure_sender(f)} set the SC flag and refused at #{f.frame} with "
         f"Authentication Requirements (0x03); the other side did not offer Secure "
         f"Connections. {_params(p)}."
     )
@@ -381,7 +399,7 @@ def _inactive_words(p: Pairing, advertising_note: str) -> str:
 def _other_auth_words(p: Pairing) -> str:
     f = cast(Failure, p.failure)
     return (
-        f"{_side(f.sent_by).capitalize()} ended the pairing with Authentication "
+        f"{failure_sender(f)} ended the pairing with Authentication "
         f"Requirements (0x03) at #{f.frame}; the fields seen do not show which "
         f"requirement. {_params(p)}"
     )
@@ -390,7 +408,7 @@ def _other_auth_words(p: Pairing) -> str:
 def _failed_words(p: Pairing, earlier: str) -> str:
     """A Pairing Failed's detail; ``earlier``: the earlier failed attempts (0x09)."""
     f = cast(Failure, p.failure)
-    detail = f"{_sent_failed(f.sent_by, f.name, f.reason)}{f.frame}."
+    detail = f"{_sent_failed(f.sent_by, f.local, f.name, f.reason)}{f.frame}."
     if p.senders_from_order:  # the capture gave no direction (analysis.sender_order)
         detail += (
             " The capture does not show who sent "

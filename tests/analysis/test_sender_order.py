@@ -5,6 +5,7 @@ sniffer or log without direction flags stores them.  SMP's order (Vol 3, Part H,
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -190,6 +191,51 @@ def test_an_excerpt_that_shows_no_role_says_so() -> None:
     [p] = diagnose_file(path).pairings
     assert p.failure is not None and p.failure.sent_by == "unknown"
     assert p.failure.sender_unknown == "local-role-unknown"
+    # but the direction says the log's host received it: the other device sent it
+    assert p.failure.local is False
+
+
+@pytest.mark.skipif(shutil.which("btmon") is None, reason="needs btmon (BlueZ) to print logs")
+@pytest.mark.parametrize(
+    ("capture", "local"),
+    [
+        # the local central sent Numeric Comparison Failed (it rejected the comparison)
+        ("comparison_rejected_by_central.btsnoop", True),
+        # the peripheral refused: the local central received it
+        ("peer_requires_mitm.btsnoop", False),
+    ],
+)
+def test_an_excerpt_without_the_role_still_tells_which_host_sent_the_failure(
+    capture: str, local: bool, tmp_path: Path
+) -> None:
+    """``btmon -r`` of a scenario capture, pasted from its Pairing Failed on: no record tells
+    the local role, but the direction (TX/RX) tells whether the log's host sent it."""
+    import json
+    import subprocess
+
+    from bpdiag.diagnose import diagnose_file
+    from bpdiag.report.json_report import analysis_to_json
+    from bpdiag.report.text import render_text
+
+    text = subprocess.run(
+        ["btmon", "-r", str(CAPS / capture)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    start = next(i for i, line in enumerate(text) if "SMP: Pairing Failed" in line) - 1
+    path = tmp_path / "excerpt.txt"
+    path.write_text("\n".join(text[start:]) + "\n")
+    d = diagnose_file(path)
+    [p] = d.pairings
+    assert p.failure is not None and p.failure.sent_by == "unknown"
+    assert (p.failure.sender_unknown, p.failure.local) == ("local-role-unknown", local)
+    [failure] = [q["failure"] for q in json.loads(json.dumps(analysis_to_json(d)))["pairings"]]
+    assert failure["sent_by_local_host"] is local
+    said = "This host (the one the log was recorded on)" if local else "The remote device"
+    text_report = render_text(d)
+    assert said in text_report and "One side" not in text_report
+    if capture == "peer_requires_mitm.btsnoop":
+        # the other device refused with Authentication Requirements: it needs more (MITM)
+        [s] = d.suggestions
+        assert s.mitm and "says it needs more than was offered" in s.why
 
 
 def _h4_pcap(name: str, path: Path) -> None:
