@@ -60,27 +60,26 @@ def test_journal_of_a_pairing_without_agent() -> None:
     assert keys == [("bluez-no-agent-type-2", [1]), ("bluez-confirm-refused", [2])]
 
 
-def test_hcidump_reason_on_the_line_after_pairing_failed() -> None:
-    log = [
-        "> ACL data: handle 64 flags 0x02 dlen 6",
-        "    SMP: Pairing Failed (0x05)",
-        "      reason 0x03",
-    ]
+@pytest.mark.parametrize(
+    ("header", "reason", "key"),
+    [
+        # hcidump prints the reason as a bare number on the next line
+        ("    SMP: Pairing Failed (0x05)", "      reason 0x03", "smp-reason-0x03"),
+        # btmon its name and number
+        (
+            "      SMP: Pairing Failed (0x05) len 1",
+            "        Reason: Numeric comparison failed (0x0c)",
+            "smp-reason-0x0c",
+        ),
+    ],
+)
+def test_the_reason_on_the_line_after_pairing_failed(header: str, reason: str, key: str) -> None:
+    log = ["> ACL data: handle 64 flags 0x02 dlen 6", header, reason]
     keys = [(e.key, lines) for e, lines in explain_lines(log).found]
     # the header and its reason are one message: the reason's, named by both lines
-    assert keys == [("smp-reason-0x03", [2, 3])]
+    assert keys == [(key, [2, 3])]
     # the same bare number after anything else says nothing
     assert explain_lines(["connected", "      reason 0x03"]).found == []
-
-
-def test_btmon_reason_on_the_line_after_pairing_failed() -> None:
-    log = [
-        "> ACL Data RX: Handle 64 flags 0x02 dlen 6         #35 [hci0] 12.345678",
-        "      SMP: Pairing Failed (0x05) len 1",
-        "        Reason: Numeric comparison failed (0x0c)",
-    ]
-    keys = [(e.key, lines) for e, lines in explain_lines(log).found]
-    assert keys == [("smp-reason-0x0c", [2, 3])]
 
 
 def test_pairing_failed_without_a_reason_after_it_is_told_alone() -> None:

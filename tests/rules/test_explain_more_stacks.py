@@ -55,27 +55,6 @@ def test_a_controller_disconnect_reason_is_still_hci() -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        # src/device.c device_bonding_failed(): DBG("status %u", status), decimal
-        (
-            "bluetoothd[812]: src/device.c:device_bonding_failed() status 5",
-            "bluez-bonding-status-0x05",
-        ),
-        ("src/device.c:device_bonding_failed() status 14", "bluez-bonding-status-0x0e"),
-        # src/adapter.c connect_failed_callback(): DBG("hci%u %s status %u"), decimal
-        (
-            "bluetoothd[812]: src/adapter.c:connect_failed_callback() hci0 "
-            "0A:0B:0C:0D:0E:0F status 4",
-            "bluez-connect-failed-status-0x04",
-        ),
-    ],
-)
-def test_bluetoothd_decimal_statuses_are_mgmt(text: str, key: str) -> None:
-    assert [e.key for e in explain(text)] == [key]
-
-
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [
         # AOSP btif_dm.cc btif_dm_auth_cmpl_evt(): BTIF_TRACE_DEBUG(" %s() Authentication fail
         # reason %d", __func__, p_auth_cmpl->fail_reason) — the HCI status, in decimal
         (
@@ -167,6 +146,15 @@ def test_prose_and_other_spellings_are_not_bluedroid(text: str) -> None:
         ),
         ("pairing raised HRESULT 0x800704C7", "windows-hresult-0x800704c7"),
         ("[WinError -2147483629] The object has been closed", "windows-hresult-0x80000013"),
+        # bluetoothd -d, decimal MGMT statuses: src/device.c device_bonding_failed()
+        # ("status %u") and src/adapter.c connect_failed_callback() ("hci%u %s status %u")
+        ("src/device.c:device_bonding_failed() status 5", "bluez-bonding-status-0x05"),
+        ("src/device.c:device_bonding_failed() status 14", "bluez-bonding-status-0x0e"),
+        (
+            "bluetoothd[812]: src/adapter.c:connect_failed_callback() hci0 "
+            "0A:0B:0C:0D:0E:0F status 4",
+            "bluez-connect-failed-status-0x04",
+        ),
         # Android btif_dm_get_smp_config(): no PTS override in bt_stack.conf, not a failure
         (
             "bt_btif_dm: btif_dm_get_smp_config: SMP pairing options not found in stack "
