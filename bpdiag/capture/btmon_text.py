@@ -23,9 +23,13 @@ colour and CRLF are dropped, a header that lost its ``<`` / ``>`` (``ACL Data TX
 one column in) is read when its words say the direction, with a Problem, and older
 spellings are accepted (``Confim value``, ``Master
 Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
-a value out of its field's range makes the record a Problem, never an exception.  Frame
-numbers come from btmon's ``#N`` when present (a record btmon does not number — management,
-notes, log lines — shares the number of the HCI record before it).
+a value out of its field's range makes the record a Problem, never an exception.  BR/EDR
+pairing's messages are stricter (a field the text lacks skips the record with a Problem), but
+key material btmon printed — a link key, a PIN, a passkey — that the paste hid or cut
+(``Link key: <redacted>``) keeps its record, the value zeros and a Problem saying it is not
+known; no Problem quotes it, and every output redacts what was read (hci.py declares it
+secret).  Frame numbers come from btmon's ``#N`` when present (a record btmon does not
+number — management, notes, log lines — shares the number of the HCI record before it).
 """
 
 from __future__ import annotations

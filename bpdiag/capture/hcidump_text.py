@@ -36,7 +36,11 @@ printed wrong ones, the record says so with a Problem and nothing is guessed:
   cut short, with a Problem naming the fields missing; ``LE Connection Complete``, for which
   hcidump prints no interval, latency or timeout, is stored cut before them (unknown, not
   zero); an HCI record that lacks a field bpdiag rebuilds (a status, a handle, one of
-  ``LE Create Connection``'s values) is skipped with a Problem.
+  ``LE Create Connection``'s values) is skipped with a Problem;
+- key material (a link key, a PIN, a passkey) printed masked (``-Y``: ``key ****…``,
+  ``pin '****'``) or not as hcidump prints it keeps its record for what the record says
+  without it, the value zeros, with a Problem that says it is not known and never quotes
+  it (what was read, every output redacts: hci.py declares it secret).
 
 Frame numbers count the packets in print order, as the capture numbered them.
 """
