@@ -380,10 +380,11 @@ def _event(code: int, d: list[str], unknown: list[str] | None = None) -> bytes |
 
 # ---------------------------------------------------------------- BR/EDR pairing
 # BR/EDR (classic) pairing's HCI events and commands (Vol 4, Part E, 7.7.3, 7.7.6, 7.7.22-24,
-# 7.7.40-45; 7.1.10-13, 7.1.15-16, 7.1.29-32, 7.1.36), each as its parameters in wire order:
-# the line btmon prints for each (monitor/packet.c) and what it is.  Every one must be in the
-# text: a block that lacks one (an excerpt cut mid-record) is skipped with a problem, as a
-# zero would name a peer (00:00:00:00:00:00) or a capability (DisplayOnly) it did not.  Key
+# 7.7.40-45, 7.7.48-49; 7.1.10-13, 7.1.15-16, 7.1.29-32, 7.1.36-37), each as its parameters
+# in wire order: the line btmon prints for each (monitor/packet.c) and what it is.  Every one
+# must be in the text: a block that lacks one (an excerpt cut mid-record) is skipped with a
+# problem, as a zero would name a peer (00:00:00:00:00:00) or a capability (DisplayOnly) it
+# did not.  Key
 # material ("key", "pin", "passkey": what hci.py declares secret) is the exception: a value
 # the text hides or garbles is not known, the record is kept (what it says without it is
 # still so) and a problem says so — and no problem quotes it.
@@ -411,6 +412,8 @@ _BREDR_EVENTS: dict[int, tuple[tuple[str, str], ...]] = {
     0x33: (_ADDRESS, ("Passkey", "passkey")),  # User Confirmation Request (its Numeric_Value)
     0x34: (_ADDRESS,),  # User Passkey Request
     0x36: (("Status", "u8"), _ADDRESS),  # Simple Pairing Complete
+    0x3B: (_ADDRESS, ("Passkey", "passkey")),  # User Passkey Notification: the passkey shown
+    0x3C: (_ADDRESS, ("Notification type", "u8")),  # Keypress Notification
 }
 _BREDR_COMMANDS: dict[int, tuple[tuple[str, str], ...]] = {
     0x040B: (_ADDRESS, ("Link key", "key")),  # Link Key Request Reply: a stored key given back
@@ -425,6 +428,7 @@ _BREDR_COMMANDS: dict[int, tuple[tuple[str, str], ...]] = {
     0x042D: (_ADDRESS,),  # User Confirmation Request Negative Reply
     0x042E: (_ADDRESS, ("Passkey", "passkey")),  # User Passkey Request Reply (Numeric_Value)
     0x0434: (_ADDRESS, ("Reason", "u8")),  # IO Capability Request Negative Reply
+    0x0C60: (_ADDRESS, ("Type", "u8")),  # Send Keypress Notification
 }
 # monitor/packet.c print_io_capability(): the names, for a text that lost the "(0x01)"
 _IO_NAMES = {"displayonly": 0, "displayyesno": 1, "keyboardonly": 2, "noinputnooutput": 3}

@@ -666,12 +666,12 @@ def _status_handle(lines: list[str]) -> bytes:
 # Encryption Change (7.7.8), Disconnection Complete (7.7.5), Encryption Key Refresh Complete
 # (7.7.39).
 _STATUS_HANDLE_EVENTS: dict[int, str] = {0x08: "encrypt", 0x05: "reason", 0x30: ""}
-# BR/EDR pairing (Vol 4, Part E, 7.7.6, 7.7.22-24, 7.7.40-45; 7.1.10-13, 7.1.15-16,
-# 7.1.29-32, 7.1.36): each message's parameters in wire order as the words parser/hci.c
-# prints before them ("bdaddr" the peer; the width in bits of a number, or, for key
-# material — what hci.py declares secret — how it is printed: "key" 32 hex digits, "pin"
-# the PIN's characters in quotes, "passkey" a signed decimal).  A record whose text lacks
-# one is skipped with a Problem.
+# BR/EDR pairing (Vol 4, Part E, 7.7.6, 7.7.22-24, 7.7.40-45, 7.7.48-49; 7.1.10-13,
+# 7.1.15-16, 7.1.29-32, 7.1.36-37): each message's parameters in wire order as the words
+# parser/hci.c prints before them ("bdaddr" the peer; the width in bits of a number, or, for
+# key material — what hci.py declares secret — how it is printed: "key" 32 hex digits,
+# "pin" the PIN's characters in quotes, "passkey" a signed decimal).  A record whose text
+# lacks one is skipped with a Problem.
 _BREDR_EVENTS: dict[int, tuple[tuple[str, int | str], ...]] = {
     0x06: (("status", 8), ("handle", 12)),  # Authentication Complete
     0x16: (("bdaddr", 0),),  # PIN Code Request
@@ -682,6 +682,8 @@ _BREDR_EVENTS: dict[int, tuple[tuple[str, int | str], ...]] = {
     0x33: (("bdaddr", 0), ("passkey", "passkey")),  # User Confirmation Request
     0x34: (("bdaddr", 0),),  # User Passkey Request
     0x36: (("status", 8), ("bdaddr", 0)),  # Simple Pairing Complete
+    0x3B: (("bdaddr", 0), ("passkey", "passkey")),  # User Passkey Notification
+    0x3C: (("bdaddr", 0), ("type", 8)),  # Keypress Notification
 }
 _BREDR_COMMANDS: dict[int, tuple[tuple[str, int | str], ...]] = {
     0x040B: (("bdaddr", 0), ("key", "key")),  # Link Key Request Reply
@@ -695,6 +697,9 @@ _BREDR_COMMANDS: dict[int, tuple[tuple[str, int | str], ...]] = {
     0x042D: (("bdaddr", 0),),  # User Confirmation Request Negative Reply
     0x042E: (("bdaddr", 0), ("passkey", "passkey")),  # User Passkey Request Reply
     0x0434: (("bdaddr", 0), ("reason", 8)),  # IO Capability Request Negative Reply
+    # Send Keypress Notification: decoded ("bdaddr … type 1") though older hcidump names it
+    # "Unknown (0x03|0x0060)"
+    0x0C60: (("bdaddr", 0), ("type", 8)),
 }
 
 

@@ -150,36 +150,45 @@ def test_the_text_has_the_hosts_keyed_answers(
     assert _story(diagnose_file(text)) == _story(diagnose_file(keyed[side]))
     names = {name for _frame, name, _fields in printed}
     if side == "initiator":  # what the comparison holds
-        assert {"LinkKeyRequestReply", "PinCodeRequestReply", "UserPasskeyRequestReply"} <= names
+        assert {
+            "LinkKeyRequestReply",
+            "PinCodeRequestReply",
+            "UserPasskeyRequestReply",
+            "SendKeypressNotification",
+        } <= names
         (pin,) = [f for _n, name, f in printed if name == "PinCodeRequestReply"]
         assert pin["pin_code_length"] == 5
         assert pin["pin_code"] == PIN.encode().ljust(16, b"\0").hex()
-    else:
-        assert "UserPasskeyRequest" not in names and "IoCapabilityResponse" in names
+    else:  # the displaying side: the passkey it showed, the peer's keypresses
+        assert {"UserPasskeyNotification", "KeypressNotification"} <= names
+        assert "UserPasskeyRequest" not in names
 
 
-def _passkey(path: Path) -> int:
-    (value,) = [
-        f["numeric_value"]
-        for _n, name, f in _bredr_messages(path)
-        if name == "UserPasskeyRequestReply"
-    ]
-    assert isinstance(value, int)
-    return value
+def _secrets(path: Path) -> tuple[set[bytes], set[int]]:
+    """The key material of a log's BR/EDR messages: octet strings (link keys, PINs with
+    their padding) and passkeys."""
+    octets, passkeys = set(), set()
+    for _frame, _name, f in _bredr_messages(path):
+        for key in ("link_key", "pin_code"):
+            if key in f:
+                octets.add(bytes.fromhex(str(f[key])))
+        for key in ("numeric_value", "passkey"):
+            value = f.get(key)
+            if isinstance(value, int):
+                passkeys.add(value)
+    return octets, passkeys
 
 
 @pytest.mark.parametrize("tool", ["btmon", "hcidump"])
+@pytest.mark.parametrize("side", ["initiator", "responder"])
 def test_keys_read_from_text_are_redacted_unless_asked(
-    keyed: dict[str, Path], tool: str, tmp_path: Path
+    keyed: dict[str, Path], side: str, tool: str, tmp_path: Path
 ) -> None:
     command = TOOLS[tool]
-    text = _printed([_tool(command[0]), *command[1:]], keyed["initiator"], tmp_path / "t.txt")
-    messages = _bredr_messages(text)
-    (link_key,) = {
-        bytes.fromhex(str(f["link_key"])) for _n, _name, f in messages if "link_key" in f
-    }
-    pin = PIN.encode()
-    passkey = f"{_passkey(text):06d}"
+    text = _printed([_tool(command[0]), *command[1:]], keyed[side], tmp_path / "t.txt")
+    octets, passkeys = _secrets(text)
+    # what the text holds: the link key (and on the initiator a PIN), the passkey
+    assert len(octets) == (2 if side == "initiator" else 1) and len(passkeys) == 1
     html = tmp_path / "report.html"
     hidden = {
         "analyze": bpdiag_in_process("analyze", str(text)).stdout,
@@ -191,12 +200,15 @@ def test_keys_read_from_text_are_redacted_unless_asked(
     }
     for args, out in hidden.items():
         assert out, args
-        assert key_forms_in(out, link_key) == [], args
-        assert key_forms_in(out, pin.ljust(16, b"\0")) == [] and PIN[:3] not in out, args
-        assert re.search(rf"(?<!\d){passkey}(?!\d)", out) is None, args
+        for key in octets:
+            assert key_forms_in(out, key) == [], args
+        assert PIN[:3] not in out, args
+        for passkey in passkeys:
+            assert re.search(rf"(?<!\d){passkey:06d}(?!\d)", out) is None, args
     assert "redacted" in hidden["dump"]
     shown = bpdiag_in_process("dump", "--show-keys", str(text)).stdout
-    assert link_key.hex() in shown and pin.hex() in shown and str(int(passkey)) in shown
+    assert all(key.hex() in shown for key in octets)
+    assert all(str(passkey) in shown for passkey in passkeys)
 
 
 PASTES = {
