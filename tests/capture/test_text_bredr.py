@@ -228,13 +228,16 @@ def test_a_pasted_btmon_text_tells_the_same_story(
     assert printed == binary and printed["bredr"][0]["peer_io"] == (1, 0, 5)
 
 
+@pytest.mark.parametrize("tool", list(TOOLS))
 @pytest.mark.parametrize("paste", list(PASTES))
-def test_a_pasted_btmon_text_keeps_the_hosts_keyed_answers(
-    keyed: dict[str, Path], paste: str, tmp_path: Path
+def test_a_pasted_text_keeps_the_hosts_keyed_answers(
+    keyed: dict[str, Path], paste: str, tool: str, tmp_path: Path
 ) -> None:
-    # a PIN is printed as its characters, no number: a line that lost its indentation is
-    # still btmon's when it is "PIN code: …"
-    text = _printed([_tool("btmon"), "-r"], keyed["initiator"], tmp_path / "printed.txt")
+    # a PIN is printed as its characters, no number: a btmon line that lost its indentation
+    # is still btmon's when it is "PIN code: …"
+    command = TOOLS[tool]
+    printer = [_tool(command[0]), *command[1:]]
+    text = _printed(printer, keyed["initiator"], tmp_path / "printed.txt")
     text.write_text("\n".join(map(PASTES[paste], text.read_text().splitlines())) + "\n")
     assert _bredr_messages(text) == _bredr_messages(keyed["initiator"])
     assert _story(diagnose_file(text)) == _story(diagnose_file(keyed["initiator"]))
