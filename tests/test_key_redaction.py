@@ -7,6 +7,7 @@ searched whole for the key's bytes in every form they could take (tests.helpers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,58 @@ async def test_tui_packet_details_and_frames_view(
                     assert key_forms_in(detail, key), (row.name, detail)
                 else:
                     assert key_forms_in(detail + listing, key) == [], (row.name, detail)
+
+
+# ---------------------------------------------------------------- a passkey shown to the user
+@pytest.fixture(scope="module")
+def passkey_entry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
+    """The displaying side of a Bumble Passkey Entry (tests/bredr_sim.py): its controller's
+    User Passkey Notification (7.7.48) carries the passkey the peer's user typed.  Returns
+    the log, that record's frame and the passkey, read from the record's own bytes."""
+    from bpdiag.capture import open_capture
+
+    _initiator, responder, paired = classic_pairing(
+        tmp_path_factory.mktemp("passkey"), True, passkey=True
+    )
+    assert paired
+    with open_capture(responder) as cap:
+        (note,) = [r for r in cap if bytes(r.payload[:3]) == b"\x04\x3b\x0a"]  # H4 event
+    return responder, note.index, int.from_bytes(note.payload[9:13], "little")
+
+
+def test_a_passkey_notification_is_redacted_unless_asked(
+    passkey_entry: tuple[Path, int, int],
+) -> None:
+    path, frame, passkey = passkey_entry
+    number = re.compile(rf"(?<!\d){passkey}(?!\d)")
+    for args in (["dump"], ["dump", "--json"], ["analyze", "--json"]):
+        hidden = bpdiag_in_process(*args, str(path)).stdout
+        assert number.search(hidden) is None, args
+        assert key_forms_in(hidden, passkey.to_bytes(4, "little")) == [], args
+    shown = bpdiag_in_process("dump", "--show-keys", str(path)).stdout
+    (line,) = [x for x in shown.splitlines() if x.startswith(f"#{frame} ")]
+    assert "User Passkey Notification" in line and number.search(line)
+
+
+@pytest.mark.parametrize("show_keys", [False, True])
+async def test_tui_frames_view_hides_a_notified_passkey(
+    passkey_entry: tuple[Path, int, int], show_keys: bool
+) -> None:
+    pytest.importorskip("textual")
+    pytest.importorskip("scapy")
+    from bpdiag.tui.app import make_app
+    from tests.tui.pilot import running
+
+    path, frame, passkey = passkey_entry
+    async with running(make_app(str(path), show_keys), size=(150, 44)) as (app, pilot):
+        table = app.query_one("#packets")
+        table.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.raw_frames is not None
+        table.move_cursor(row=list(app.raw_frames).index(frame))  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = _screen(app, "#detail")
+        assert "0x3b" in detail  # the User Passkey Notification's dissection
+        assert bool(key_forms_in(detail, passkey.to_bytes(4, "little"))) is show_keys, detail

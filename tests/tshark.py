@@ -81,6 +81,9 @@ FIELDS = (
     "bthci_cmd.link_key",
     "bthci_cmd.pin_code_length",
     "bthci_cmd.passkey",
+    "bthci_evt.passkey",
+    "bthci_evt.notification_type",
+    "bthci_cmd.notification_type",
 )
 # -n: no name resolution (an address stays bytes); occurrence=a with "," between occurrences
 ARGS = (

@@ -23,9 +23,13 @@ colour and CRLF are dropped, a header that lost its ``<`` / ``>`` (``ACL Data TX
 one column in) is read when its words say the direction, with a Problem, and older
 spellings are accepted (``Confim value``, ``Master
 Identification``, no frame numbers, no trailer at all).  Values an excerpt leaves out are zero;
-a value out of its field's range makes the record a Problem, never an exception.  Frame
-numbers come from btmon's ``#N`` when present (a record btmon does not number — management,
-notes, log lines — shares the number of the HCI record before it).
+a value out of its field's range makes the record a Problem, never an exception.  BR/EDR
+pairing's messages are stricter (a field the text lacks skips the record with a Problem), but
+key material btmon printed — a link key, a PIN, a passkey — that the paste hid or cut
+(``Link key: <redacted>``) keeps its record, the value zeros and a Problem saying it is not
+known; no Problem quotes it, and every output redacts what was read (hci.py declares it
+secret).  Frame numbers come from btmon's ``#N`` when present (a record btmon does not
+number — management, notes, log lines — shares the number of the HCI record before it).
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ _FLAT = re.compile(
     r"(?:\(0x[0-9a-fA-F]+(?:\|0x[0-9a-fA-F]+)?\)(?: (?:len|ncmd|plen|dlen) \d+)?"
     r"|: (?:-?\d+(?:\.\d+)?(?: [a-z]+)?|0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}"
     r"|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}(?: \(.*\))?))"
+    r"|PIN code: .{0,64}"  # a PIN is printed as its characters (print_pin_code)
 )
 _MAX_DETAIL = 512  # decode lines kept per record (a Read Local Supported Commands has ~70)
 
@@ -316,8 +321,9 @@ def _acl(handle: int, cid: int, payload: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------- HCI
-def _event(code: int, d: list[str]) -> bytes | None:
-    """HCI events (Vol 4, Part E, 7.7) bpdiag reads, from btmon's decode lines."""
+def _event(code: int, d: list[str], unknown: list[str] | None = None) -> bytes | None:
+    """HCI events (Vol 4, Part E, 7.7) bpdiag reads, from btmon's decode lines (``unknown``:
+    see ``_bredr_params``)."""
     if code == 0x08:
         params = struct.pack("<BHB", _num(d, "Status"), _handle(d), _num(d, "Encryption"))
     elif code == 0x05:
@@ -366,7 +372,7 @@ def _event(code: int, d: list[str]) -> bytes | None:
         else:
             return None
     elif code in _BREDR_EVENTS:
-        params = _bredr_params(_BREDR_EVENTS[code], d)
+        params = _bredr_params(_BREDR_EVENTS[code], d, unknown)
     else:
         return None
     return bytes([code, len(params)]) + params
@@ -374,10 +380,14 @@ def _event(code: int, d: list[str]) -> bytes | None:
 
 # ---------------------------------------------------------------- BR/EDR pairing
 # BR/EDR (classic) pairing's HCI events and commands (Vol 4, Part E, 7.7.3, 7.7.6, 7.7.22-24,
-# 7.7.40-45; 7.1.11, 7.1.13, 7.1.15-16, 7.1.29-31, 7.1.36), each as its parameters in wire
-# order: the line btmon prints for each (monitor/packet.c) and what it is.  Every one must be
-# in the text: a block that lacks one (an excerpt cut mid-record) is skipped with a problem,
-# as a zero would name a peer (00:00:00:00:00:00) or a capability (DisplayOnly) it did not.
+# 7.7.40-45, 7.7.48-49; 7.1.10-13, 7.1.15-16, 7.1.29-32, 7.1.36-37), each as its parameters
+# in wire order: the line btmon prints for each (monitor/packet.c) and what it is.  Every one
+# must be in the text: a block that lacks one (an excerpt cut mid-record) is skipped with a
+# problem, as a zero would name a peer (00:00:00:00:00:00) or a capability (DisplayOnly) it
+# did not.  Key
+# material ("key", "pin", "passkey": what hci.py declares secret) is the exception: a value
+# the text hides or garbles is not known, the record is kept (what it says without it is
+# still so) and a problem says so — and no problem quotes it.
 _ADDRESS = ("Address", "addr")
 _IO = (
     ("IO capability", "io"),
@@ -399,33 +409,85 @@ _BREDR_EVENTS: dict[int, tuple[tuple[str, str], ...]] = {
     0x18: (_ADDRESS, ("Link key", "key"), ("Key type", "u8")),
     0x31: (_ADDRESS,),  # IO Capability Request
     0x32: (_ADDRESS, *_IO),  # IO Capability Response
-    0x33: (_ADDRESS, ("Passkey", "u32")),  # User Confirmation Request (its Numeric_Value)
+    0x33: (_ADDRESS, ("Passkey", "passkey")),  # User Confirmation Request (its Numeric_Value)
     0x34: (_ADDRESS,),  # User Passkey Request
     0x36: (("Status", "u8"), _ADDRESS),  # Simple Pairing Complete
+    0x3B: (_ADDRESS, ("Passkey", "passkey")),  # User Passkey Notification: the passkey shown
+    0x3C: (_ADDRESS, ("Notification type", "u8")),  # Keypress Notification
 }
 _BREDR_COMMANDS: dict[int, tuple[tuple[str, str], ...]] = {
+    0x040B: (_ADDRESS, ("Link key", "key")),  # Link Key Request Reply: a stored key given back
     0x040C: (_ADDRESS,),  # Link Key Request Negative Reply
+    # PIN Code Request Reply: PIN_Code_Length, then the PIN btmon prints as its characters
+    0x040D: (_ADDRESS, ("PIN length", "u8"), ("PIN code", "pin")),
     0x040E: (_ADDRESS,),  # PIN Code Request Negative Reply
     0x0411: (("Handle", "handle"),),  # Authentication Requested
     0x0413: (("Handle", "handle"), ("Encryption", "u8")),  # Set Connection Encryption
     0x042B: (_ADDRESS, *_IO),  # IO Capability Request Reply
     0x042C: (_ADDRESS,),  # User Confirmation Request Reply
     0x042D: (_ADDRESS,),  # User Confirmation Request Negative Reply
+    0x042E: (_ADDRESS, ("Passkey", "passkey")),  # User Passkey Request Reply (Numeric_Value)
     0x0434: (_ADDRESS, ("Reason", "u8")),  # IO Capability Request Negative Reply
+    0x0C60: (_ADDRESS, ("Type", "u8")),  # Send Keypress Notification
 }
 # monitor/packet.c print_io_capability(): the names, for a text that lost the "(0x01)"
 _IO_NAMES = {"displayonly": 0, "displayyesno": 1, "keyboardonly": 2, "noinputnooutput": 3}
 
 
-def _bredr_params(spec: tuple[tuple[str, str], ...], d: list[str]) -> bytes:
+_KEY_HEX = re.compile(r"[0-9a-fA-F]{32}")
+# monitor/packet.c print_passkey(): "%06d" of the u32, so one above 2^31 - 1 prints negative
+_PASSKEY = re.compile(r"-?\d{1,10}")
+_PIN_SIZE = 16  # PIN_Code (7.1.12): 16 octets, the first PIN_Code_Length of them the PIN
+
+
+def _secret(kind: str, v: str, out: bytearray) -> bytes | None:
+    """Key material as btmon prints it (``kind`` "key", "passkey" or "pin"), in wire order,
+    or ``None`` when the text does not hold it as btmon prints it (hidden, cut or garbled
+    before it was pasted).  A PIN is its characters as btmon prints them (``%c`` each, so a
+    NUL ends it early), UTF-8 as the text is read, as many as the PIN_Code_Length before it
+    (the last octet of ``out``) says, the rest of the 16 octets zeros (the spec leaves them
+    unused)."""
+    if kind == "key":
+        word = v.partition(" ")[0]
+        return bytes.fromhex(word) if _KEY_HEX.fullmatch(word) else None
+    if kind == "passkey":
+        n = int(v) if _PASSKEY.fullmatch(v) else None
+        if n is None or not -(1 << 31) <= n < 1 << 32:
+            return None
+        return struct.pack("<I", n & 0xFFFFFFFF)
+    try:
+        pin = v.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no octets a PIN had
+        return None
+    if len(pin) != out[-1] or len(pin) > _PIN_SIZE or "\ufffd" in v or set(v) == {"*"}:
+        return None  # (U+FFFD: octets the text's encoding could not hold; "*": masked)
+    return pin.ljust(_PIN_SIZE, b"\0")
+
+
+_SECRET_SIZES = {"key": 16, "passkey": 4, "pin": _PIN_SIZE}
+
+
+def _bredr_params(
+    spec: tuple[tuple[str, str], ...], d: list[str], unknown: list[str] | None = None
+) -> bytes:
     """The parameters of a BR/EDR pairing event or command from btmon's lines, each field
     of ``spec`` in turn; one the text lacks, or cannot be one (a value past its field's
-    width, an IO capability named and not numbered that btmon has no name for), is ``_Bad``."""
+    width, an IO capability named and not numbered that btmon has no name for), is ``_Bad``.
+    Key material the text has a line for but not as btmon prints it is zeros, its name
+    added to ``unknown`` (no message quotes it)."""
     out = bytearray()
     for name, kind in spec:
         v = _field(d, name)
         if v is None:
             raise _Bad(f"the text has no {name} (the record's lines stop before it)")
+        if kind in _SECRET_SIZES:
+            value = _secret(kind, v, out)
+            if value is None:
+                if unknown is not None:
+                    unknown.append(name)
+                value = bytes(_SECRET_SIZES[kind])
+            out += value
+            continue
         if not v:
             raise _Bad(f"{name}: the text has no value")
         if kind == "addr":
@@ -433,14 +495,8 @@ def _bredr_params(spec: tuple[tuple[str, str], ...], d: list[str]) -> bytes:
             if m is None:
                 raise _Bad(f"{name}: {v[:40]!r} is not a BD_ADDR")
             out += bytes.fromhex(m.group(1).replace(":", ""))[::-1]
-        elif kind == "key":
-            out += _bytes(d, name, 16)
         elif kind == "handle":
             out += struct.pack("<H", _num(d, name, 12))
-        elif kind == "u32":
-            if _NUM.match(v) is None:
-                raise _Bad(f"{name}: {v[:40]!r} is not a number")
-            out += struct.pack("<I", _num(d, name, 32))
         elif kind == "io" and PAREN_HEX.search(v) is None and _NUM.fullmatch(v) is None:
             io = _IO_NAMES.get(v.lower())
             if io is None:
@@ -477,8 +533,9 @@ def _sub_opcode(d: list[str]) -> int | None:
     return None
 
 
-def _command(opcode: int, d: list[str]) -> bytes | None:
-    """HCI commands (Vol 4, Part E, 7.1 and 7.8) bpdiag reads, from btmon's decode lines."""
+def _command(opcode: int, d: list[str], unknown: list[str] | None = None) -> bytes | None:
+    """HCI commands (Vol 4, Part E, 7.1 and 7.8) bpdiag reads, from btmon's decode lines
+    (``unknown``: see ``_bredr_params``)."""
     if opcode == 0x2019:
         params = struct.pack("<H", _handle(d)) + _le64(d, "Random number")
         params += struct.pack("<H", _num(d, "Encrypted diversifier", 16))
@@ -509,7 +566,7 @@ def _command(opcode: int, d: list[str]) -> bytes | None:
             )
             params += _timing_block(entry)
     elif opcode in _BREDR_COMMANDS:
-        params = _bredr_params(_BREDR_COMMANDS[opcode], d)
+        params = _bredr_params(_BREDR_COMMANDS[opcode], d, unknown)
     else:
         return None
     return struct.pack("<HB", opcode, len(params)) + params
@@ -1022,15 +1079,17 @@ class BtmonTextReader:
             code = _hexval(re.sub(r"\s+plen \d+$", "", what))
             if code is None or code > 0xFF:
                 return None
-            if code == 0x18:
-                d = self._unprinted_key(d)
-            ev = _event(code, d)
+            unknown: list[str] = []
+            ev = _event(code, d, unknown)
+            self._unprinted(unknown)
             return None if ev is None else (MONITOR_EVENT, ev, Direction.RECEIVED)
         if mark == "<" and what.startswith("HCI Command:"):
             op = _sub_opcode([what])
             if op is None:
                 return None
-            cmd = _command(op, d)
+            unknown = []
+            cmd = _command(op, d, unknown)
+            self._unprinted(unknown)
             return None if cmd is None else (MONITOR_COMMAND, cmd, Direction.SENT)
         if mark == "@":
             return self._control(what, h.cookie, d)
@@ -1057,20 +1116,16 @@ class BtmonTextReader:
             return USER_LOGGING, body, Direction.UNKNOWN
         return None
 
-    def _unprinted_key(self, d: list[str]) -> list[str]:
-        """A Link Key Notification whose key a paste hid (``Link key: <redacted>``,
-        ``XXXX…``): kept for what it says (a pairing made a key of this type) with a key of
-        zeros, and a problem says the key is not known.  (btmon prints the key: the record
-        carries it, and the report redacts it.)"""
-        v = _field(d, "Link key")
-        if v is None or re.fullmatch(r"[0-9a-fA-F]{32}", v.split()[0] if v.split() else ""):
-            return d
-        self._note = "the link key is not in the text (hidden before it was pasted?); it is "
-        self._note += "not known (its type is read)"
-        return [
-            ("Link key: " + "00" * 16) if line.lower().startswith("link key:") else line
-            for line in d
-        ]
+    def _unprinted(self, unknown: list[str]) -> None:
+        """A BR/EDR pairing message whose key material a paste hid (``Link key:
+        <redacted>``, ``Passkey: XXXXXX``, ``PIN code: ****``) is kept for what it says (a
+        pairing made a key of this type, the host gave a stored key, a passkey or a PIN)
+        with zeros in its place, and a problem says the value is not known.  (btmon prints
+        them: the record carries them, and every output redacts them.)"""
+        if unknown:
+            names = " and ".join(name.lower() for name in unknown)
+            self._note = f"the {names} is not in the text as btmon prints it (hidden or cut "
+            self._note += "before it was pasted?); it is not known (the rest of the record is read)"
 
     def _control(
         self, what: str, cookie_s: str | None, d: list[str]

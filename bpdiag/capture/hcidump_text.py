@@ -36,7 +36,11 @@ printed wrong ones, the record says so with a Problem and nothing is guessed:
   cut short, with a Problem naming the fields missing; ``LE Connection Complete``, for which
   hcidump prints no interval, latency or timeout, is stored cut before them (unknown, not
   zero); an HCI record that lacks a field bpdiag rebuilds (a status, a handle, one of
-  ``LE Create Connection``'s values) is skipped with a Problem.
+  ``LE Create Connection``'s values) is skipped with a Problem;
+- key material (a link key, a PIN, a passkey) printed masked (``-Y``: ``key ****…``,
+  ``pin '****'``) or not as hcidump prints it keeps its record for what the record says
+  without it, the value zeros, with a Problem that says it is not known and never quotes
+  it (what was read, every output redacts: hci.py declares it secret).
 
 Frame numbers count the packets in print order, as the capture numbered them.
 """
@@ -399,7 +403,7 @@ class HcidumpTextReader:
         ``_BREDR_COMMANDS``) from hcidump's lines: the values it printed, and none it did not
         (a record short of one is skipped, with a Problem)."""
         if op in _BREDR_COMMANDS:
-            return _bredr(_BREDR_COMMANDS[op], b.detail)
+            return self._bredr(_BREDR_COMMANDS[op], b)
         wanted = {0x0406, 0x200D, 0x2043, 0x2019, 0x201A, 0x201B}
         if op not in wanted:
             return None
@@ -438,10 +442,8 @@ class HcidumpTextReader:
                 raise _Bad("the text has no link type")
             link = {"SCO": 0, "ACL": 1, "eSCO": 2}[lm.group(1)]
             return _status_handle(d) + _address(d) + bytes([link, _value(d, "encrypt", 8)])
-        if code == 0x18:
-            return self._link_key(b)
         if code in _BREDR_EVENTS:
-            return _bredr(_BREDR_EVENTS[code], d)
+            return self._bredr(_BREDR_EVENTS[code], b)
         if code in (0x0E, 0x0F):
             m = re.search(r"\(0x([0-9a-fA-F]{1,2})\|0x([0-9a-fA-F]{1,4})\)", d[0]) if d else None
             if not m:
@@ -489,28 +491,42 @@ class HcidumpTextReader:
             return None
         return None
 
-    def _link_key(self, b: _Block) -> bytes:
-        """Link Key Notification (7.7.24), parser/hci.c link_key_notify_dump(): "bdaddr …
-        key 0123…EF type 8".  A key printed as ``**`` (hcidump -Y, or hidden before a paste):
-        the event is kept (its key type says what the pairing made) with a key of zeros, and
-        a Problem says so."""
-        d = b.detail
-        addr, key_type = _address(d), _value(d, "type", 8)
-        key = _hex_after(d, "key", 16)
-        if key is None:
-            if not re.search(r"\bkey \*{32}(?: |$)", " ".join(d)):
-                raise _Bad("the text has no key")
-            key = bytes(16)
-            self.problems.append(
-                Problem(
-                    self._frame,
-                    b.offset,
-                    f"line {b.lineno} (Link Key Notification): hcidump printed the link key "
-                    "masked (**); the key is not known (its type is read)",
-                    LAYER,
-                )
-            )
-        return addr + key + bytes([key_type])
+    def _bredr(self, spec: tuple[tuple[str, int | str], ...], b: _Block) -> bytes:
+        """A BR/EDR pairing message's parameters from hcidump's words (``_BREDR_EVENTS``).
+        Key material printed masked (``key ****…``, ``pin '****'``: hcidump -Y) or not as
+        hcidump prints it (hidden or cut before a paste) is zeros, and a Problem says it is
+        not known: the record is kept for what it says without it (a pairing made a key of
+        this type, the host gave a stored key, a PIN, a passkey).  No Problem quotes it."""
+        out = bytearray()
+        for word, kind in spec:
+            if word == "bdaddr":
+                out += _address(b.detail)
+            elif isinstance(kind, str):
+                value, masked = _secret(b.detail, word, kind, out)
+                if value is None:
+                    what = _SECRET_NAMES[kind]
+                    how = (
+                        "hcidump printed the {} masked (hcidump -Y)"
+                        if masked
+                        else "the {} is not in the text as hcidump prints it (hidden or cut "
+                        "before it was pasted?)"
+                    )
+                    self.problems.append(
+                        Problem(
+                            self._frame,
+                            b.offset,
+                            f"line {b.lineno} ({_name(b.header.rest)}): {how.format(what)}; "
+                            f"the {what} is not known (the rest of the record is read)",
+                            LAYER,
+                        )
+                    )
+                    value = bytes(_SECRET_SIZES[kind])
+                out += value
+            elif word == "handle":
+                out += struct.pack("<H", _value(b.detail, word, kind))
+            else:
+                out += _value(b.detail, word, kind).to_bytes(kind // 8, "little")
+        return bytes(out)
 
     # ------------------------------------------------------------ SMP / ATT
     def _acl(self, b: _Block) -> tuple[int, bytes, Direction] | None:
@@ -650,43 +666,84 @@ def _status_handle(lines: list[str]) -> bytes:
 # Encryption Change (7.7.8), Disconnection Complete (7.7.5), Encryption Key Refresh Complete
 # (7.7.39).
 _STATUS_HANDLE_EVENTS: dict[int, str] = {0x08: "encrypt", 0x05: "reason", 0x30: ""}
-# BR/EDR pairing (Vol 4, Part E, 7.7.6, 7.7.22-23, 7.7.40-45; 7.1.11, 7.1.13, 7.1.15-16,
-# 7.1.29-31, 7.1.36): each message's parameters in wire order as the words parser/hci.c
-# prints before them ("bdaddr" the peer; the width in bits of a number).  A record whose text
+# BR/EDR pairing (Vol 4, Part E, 7.7.6, 7.7.22-24, 7.7.40-45, 7.7.48-49; 7.1.10-13,
+# 7.1.15-16, 7.1.29-32, 7.1.36-37): each message's parameters in wire order as the words
+# parser/hci.c prints before them ("bdaddr" the peer; the width in bits of a number, or, for
+# key material — what hci.py declares secret — how it is printed: "key" 32 hex digits,
+# "pin" the PIN's characters in quotes, "passkey" a signed decimal).  A record whose text
 # lacks one is skipped with a Problem.
-_BREDR_EVENTS: dict[int, tuple[tuple[str, int], ...]] = {
+_BREDR_EVENTS: dict[int, tuple[tuple[str, int | str], ...]] = {
     0x06: (("status", 8), ("handle", 12)),  # Authentication Complete
     0x16: (("bdaddr", 0),),  # PIN Code Request
     0x17: (("bdaddr", 0),),  # Link Key Request
+    0x18: (("bdaddr", 0), ("key", "key"), ("type", 8)),  # Link Key Notification
     0x31: (("bdaddr", 0),),  # IO Capability Request
     0x32: (("bdaddr", 0), ("capability", 8), ("oob", 8), ("auth", 8)),  # IO Capability Response
-    0x33: (("bdaddr", 0), ("passkey", 32)),  # User Confirmation Request
+    0x33: (("bdaddr", 0), ("passkey", "passkey")),  # User Confirmation Request
     0x34: (("bdaddr", 0),),  # User Passkey Request
     0x36: (("status", 8), ("bdaddr", 0)),  # Simple Pairing Complete
+    0x3B: (("bdaddr", 0), ("passkey", "passkey")),  # User Passkey Notification
+    0x3C: (("bdaddr", 0), ("type", 8)),  # Keypress Notification
 }
-_BREDR_COMMANDS: dict[int, tuple[tuple[str, int], ...]] = {
+_BREDR_COMMANDS: dict[int, tuple[tuple[str, int | str], ...]] = {
+    0x040B: (("bdaddr", 0), ("key", "key")),  # Link Key Request Reply
     0x040C: (("bdaddr", 0),),  # Link Key Request Negative Reply
+    0x040D: (("bdaddr", 0), ("len", 8), ("pin", "pin")),  # PIN Code Request Reply
     0x040E: (("bdaddr", 0),),  # PIN Code Request Negative Reply
     0x0411: (("handle", 12),),  # Authentication Requested
     0x0413: (("handle", 12), ("encrypt", 8)),  # Set Connection Encryption
     0x042B: (("bdaddr", 0), ("capability", 8), ("oob", 8), ("auth", 8)),
     0x042C: (("bdaddr", 0),),  # User Confirmation Request Reply
     0x042D: (("bdaddr", 0),),  # User Confirmation Request Negative Reply
+    0x042E: (("bdaddr", 0), ("passkey", "passkey")),  # User Passkey Request Reply
     0x0434: (("bdaddr", 0), ("reason", 8)),  # IO Capability Request Negative Reply
+    # Send Keypress Notification: decoded ("bdaddr … type 1") though older hcidump names it
+    # "Unknown (0x03|0x0060)"
+    0x0C60: (("bdaddr", 0), ("type", 8)),
 }
 
 
-def _bredr(spec: tuple[tuple[str, int], ...], lines: list[str]) -> bytes:
-    """A BR/EDR pairing message's parameters from hcidump's words (``_BREDR_EVENTS``)."""
-    out = bytearray()
-    for word, bits in spec:
-        if word == "bdaddr":
-            out += _address(lines)
-        elif word == "handle":
-            out += struct.pack("<H", _value(lines, word, bits))
-        else:
-            out += _value(lines, word, bits).to_bytes(bits // 8, "little")
-    return bytes(out)
+_SECRET_SIZES = {"key": 16, "passkey": 4, "pin": 16}
+_SECRET_NAMES = {"key": "link key", "passkey": "passkey", "pin": "PIN"}
+# how parser/hci.c prints each: "key 0123…EF" (%2.2X per octet, "**" each with -Y), "pin
+# '1234'" (the PIN_Code_Length characters, '*' each with -Y; a NUL ends it early), "passkey
+# 123456" (%d of the u32: one above 2^31 - 1 prints negative)
+_SECRET_WORDS = {
+    "key": re.compile(r"\bkey (\S*)"),
+    "pin": re.compile(r"\bpin '(.*)'$"),
+    "passkey": re.compile(r"\bpasskey (\S*)"),
+}
+
+
+def _secret(lines: list[str], word: str, kind: str, out: bytearray) -> tuple[bytes | None, bool]:
+    """Key material after ``word`` in wire order, or ``None`` when the text does not hold it
+    as hcidump prints it, and whether hcidump masked it (all ``*``).  A PIN is the UTF-8 of
+    its characters, as many as the PIN_Code_Length before it (the last octet of ``out``),
+    the rest of its 16 octets zeros (the spec leaves them unused).  No word at all: the
+    record cannot be rebuilt (``_Bad``)."""
+    pat = _SECRET_WORDS[kind]
+    for line in lines:
+        m = pat.search(line)
+        if m is not None:
+            v = m.group(1)
+            break
+    else:
+        raise _Bad(f"the text has no {word}")
+    masked = bool(v) and set(v) == {"*"}
+    if kind == "key":
+        return (bytes.fromhex(v) if re.fullmatch(r"[0-9a-fA-F]{32}", v) else None), masked
+    if kind == "passkey":
+        n = int(v) if re.fullmatch(r"-?\d{1,10}", v) else None
+        if n is None or not -(1 << 31) <= n < 1 << 32:
+            return None, masked
+        return struct.pack("<I", n & 0xFFFFFFFF), False
+    try:
+        pin = v.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no octets a PIN had
+        return None, False
+    if masked or len(pin) != out[-1] or len(pin) > 16 or "\ufffd" in v:
+        return None, masked
+    return pin.ljust(16, b"\0"), False
 
 
 # LE Create Connection's words after Own_Address_Type, in wire order (7.8.12)

@@ -53,6 +53,7 @@ from bpdiag.decode.hci_names import EVENT_NAMES as EVENT_NAMES
 from bpdiag.decode.hci_names import LE_SUBEVENT_NAMES as LE_SUBEVENT_NAMES
 from bpdiag.decode.hci_names import STATUS_NAMES as STATUS_NAMES
 from bpdiag.decode.hci_names import ErrorCode as ErrorCode
+from bpdiag.decode.smp import keypress_name
 from bpdiag.errors import BadLength, Stage, Truncated
 
 # Vol 4, Part E, 7.8.12 / 7.7.65.1: Peer_Address_Type.
@@ -340,6 +341,23 @@ class IoCapabilityRequestNegativeReply(_Command):
     reason: int = _status()
 
 
+def _keypress() -> Any:
+    """Notification_Type of a BR/EDR keypress (Vol 4, Part E, 7.1.37, 7.7.49): the values
+    and names of SMP's Keypress Notification (Vol 3, Part H, Table 3.8)."""
+    return wire(1, names=keypress_name)
+
+
+@_command(0x0C60)
+@dataclass(frozen=True, slots=True)
+class SendKeypressNotification(_Command):
+    """Vol 4, Part E, 7.1.37 HCI_Send_Keypress_Notification (7 octets): BD_ADDR,
+    Notification_Type — the local user's keypresses during Passkey Entry, sent to the peer
+    (whose controller reports them as Keypress Notification, 7.7.49)."""
+
+    bd_addr: str = _addr()
+    notification_type: int = _keypress()
+
+
 _STORED_KEY = 22  # BD_ADDR (6) and Link_Key (16)
 
 
@@ -514,6 +532,7 @@ HciCommandMessage = (
     | UserPasskeyRequestReply
     | WriteStoredLinkKey
     | IoCapabilityRequestNegativeReply
+    | SendKeypressNotification
     | ReadBdAddr
     | LeCreateConnection
     | LeEncrypt
@@ -751,6 +770,28 @@ class UserPasskeyRequest(_Event):
     bd_addr: str = _addr()
 
 
+@_event(0x3B)
+@dataclass(frozen=True, slots=True)
+class UserPasskeyNotification(_Event):
+    """Vol 4, Part E, 7.7.48 HCI_User_Passkey_Notification (10 octets): BD_ADDR, Passkey
+    (u32) — Passkey Entry with the local side displaying: the host shows the passkey the
+    peer's user must type.  The passkey is the pairing's secret: redacted unless
+    --show-keys."""
+
+    bd_addr: str = _addr()
+    passkey: int = wire(4, secret=True)
+
+
+@_event(0x3C)
+@dataclass(frozen=True, slots=True)
+class KeypressNotification(_Event):
+    """Vol 4, Part E, 7.7.49 HCI_Keypress_Notification (7 octets): BD_ADDR,
+    Notification_Type — the peer's user pressed a key while typing the passkey."""
+
+    bd_addr: str = _addr()
+    notification_type: int = _keypress()
+
+
 @_event(0x36)
 @dataclass(frozen=True, slots=True)
 class SimplePairingComplete(_Event):
@@ -911,6 +952,8 @@ HciEventMessage = (
     | IoCapabilityResponse
     | UserConfirmationRequest
     | UserPasskeyRequest
+    | UserPasskeyNotification
+    | KeypressNotification
     | SimplePairingComplete
     | CommandComplete
     | CommandStatus

@@ -11,6 +11,7 @@ btsnoop.  Then hand-written excerpts: what a paste cuts or changes is a problem,
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,13 +20,15 @@ from typing import Any
 import pytest
 
 from bpdiag.analysis.model import Analysis
+from bpdiag.analysis.run import Reading
 from bpdiag.capture import open_capture
+from bpdiag.decode import hci
 from bpdiag.diagnose import diagnose_file
 from bpdiag.report.text import render_text
-from tests.bredr_sim import classic_logs
+from tests.bredr_sim import classic_logs, classic_pairing
 from tests.capture.writers import H4, btsnoop_h4_bytes
 from tests.conftest import SHARED, require_shared
-from tests.helpers import bpdiag_in_process
+from tests.helpers import bpdiag_in_process, key_forms_in
 
 BLUFFS = SHARED / "h4phdr_bredr_ssp_no_le_smp_bluffs.pcapng"
 PEER = "F0:F1:F2:F3:F4:F6"
@@ -104,6 +107,110 @@ def test_the_text_tells_the_captures_bredr_story(
     assert ("bredr-pairing-failed" in codes) is side.startswith("rejected")
 
 
+# ---------------------------------------------------------------- the host's keyed answers
+PIN = "wQ9\u00e9"  # 5 octets of UTF-8: btmon and hcidump print the octets as they are
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Passkey Entry (User Passkey Notification and Keypress Notifications on the
+    responder, User Passkey Request Reply on the initiator), then the bond reused (Link Key
+    Request Reply) and a PIN asked for (PIN Code Request Reply)."""
+    folder = tmp_path_factory.mktemp("bredr_keyed")
+    initiator, responder, paired = classic_pairing(
+        folder, True, reuse_key=True, passkey=True, pin=PIN
+    )
+    assert paired
+    return {"initiator": initiator, "responder": responder}
+
+
+def _bredr_messages(path: Path) -> list[tuple[int, str, dict[str, object]]]:
+    """Every BR/EDR pairing request and answer bpdiag decodes (the messages that name the
+    peer by BD_ADDR), with its frame and every field, key material included."""
+    out = []
+    for pdu, _conn in Reading(str(path)):
+        m = pdu.msg
+        answer = isinstance(m, (hci.CommandComplete, hci.CommandStatus))
+        if (not answer and hci.command_of(m) in hci.ADDRESSED_COMMANDS) or (
+            hci.event_of(m) in hci.ADDRESSED_EVENTS
+        ):
+            out.append((pdu.frame, type(m).__name__, m.fields()))
+    return out
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+@pytest.mark.parametrize("side", ["initiator", "responder"])
+def test_the_text_has_the_hosts_keyed_answers(
+    keyed: dict[str, Path], side: str, tool: str, tmp_path: Path
+) -> None:
+    command = TOOLS[tool]
+    text = _printed([_tool(command[0]), *command[1:]], keyed[side], tmp_path / "printed.txt")
+    binary, printed = _bredr_messages(keyed[side]), _bredr_messages(text)
+    assert printed == binary
+    assert _story(diagnose_file(text)) == _story(diagnose_file(keyed[side]))
+    names = {name for _frame, name, _fields in printed}
+    if side == "initiator":  # what the comparison holds
+        assert {
+            "LinkKeyRequestReply",
+            "PinCodeRequestReply",
+            "UserPasskeyRequestReply",
+            "SendKeypressNotification",
+        } <= names
+        (pin,) = [f for _n, name, f in printed if name == "PinCodeRequestReply"]
+        assert pin["pin_code_length"] == 5
+        assert pin["pin_code"] == PIN.encode().ljust(16, b"\0").hex()
+    else:  # the displaying side: the passkey it showed, the peer's keypresses
+        assert {"UserPasskeyNotification", "KeypressNotification"} <= names
+        assert "UserPasskeyRequest" not in names
+
+
+def _secrets(path: Path) -> tuple[set[bytes], set[int]]:
+    """The key material of a log's BR/EDR messages: octet strings (link keys, PINs with
+    their padding) and passkeys."""
+    octets, passkeys = set(), set()
+    for _frame, _name, f in _bredr_messages(path):
+        for key in ("link_key", "pin_code"):
+            if key in f:
+                octets.add(bytes.fromhex(str(f[key])))
+        for key in ("numeric_value", "passkey"):
+            value = f.get(key)
+            if isinstance(value, int):
+                passkeys.add(value)
+    return octets, passkeys
+
+
+@pytest.mark.parametrize("tool", ["btmon", "hcidump"])
+@pytest.mark.parametrize("side", ["initiator", "responder"])
+def test_keys_read_from_text_are_redacted_unless_asked(
+    keyed: dict[str, Path], side: str, tool: str, tmp_path: Path
+) -> None:
+    command = TOOLS[tool]
+    text = _printed([_tool(command[0]), *command[1:]], keyed[side], tmp_path / "t.txt")
+    octets, passkeys = _secrets(text)
+    # what the text holds: the link key (and on the initiator a PIN), the passkey
+    assert len(octets) == (2 if side == "initiator" else 1) and len(passkeys) == 1
+    html = tmp_path / "report.html"
+    hidden = {
+        "analyze": bpdiag_in_process("analyze", str(text)).stdout,
+        "analyze --json": bpdiag_in_process("analyze", "--json", str(text)).stdout,
+        "analyze --html": bpdiag_in_process("analyze", "--html", str(html), str(text)).stdout
+        + html.read_text(encoding="utf-8"),
+        "dump": bpdiag_in_process("dump", str(text)).stdout,
+        "dump --json": bpdiag_in_process("dump", "--json", str(text)).stdout,
+    }
+    for args, out in hidden.items():
+        assert out, args
+        for key in octets:
+            assert key_forms_in(out, key) == [], args
+        assert PIN[:3] not in out, args
+        for passkey in passkeys:
+            assert re.search(rf"(?<!\d){passkey:06d}(?!\d)", out) is None, args
+    assert "redacted" in hidden["dump"]
+    shown = bpdiag_in_process("dump", "--show-keys", str(text)).stdout
+    assert all(key.hex() in shown for key in octets)
+    assert all(str(passkey) in shown for passkey in passkeys)
+
+
 PASTES = {
     "indentation lost": lambda line: line.lstrip(" "),  # a forum that strips leading spaces
     "quoted": lambda line: "> " + line,  # a mail reply
@@ -119,6 +226,21 @@ def test_a_pasted_btmon_text_tells_the_same_story(
     text.write_text("\n".join(map(PASTES[paste], text.read_text().splitlines())) + "\n")
     binary, printed = _story(diagnose_file(sims[side])), _story(diagnose_file(text))
     assert printed == binary and printed["bredr"][0]["peer_io"] == (1, 0, 5)
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+@pytest.mark.parametrize("paste", list(PASTES))
+def test_a_pasted_text_keeps_the_hosts_keyed_answers(
+    keyed: dict[str, Path], paste: str, tool: str, tmp_path: Path
+) -> None:
+    # a PIN is printed as its characters, no number: a btmon line that lost its indentation
+    # is still btmon's when it is "PIN code: …"
+    command = TOOLS[tool]
+    printer = [_tool(command[0]), *command[1:]]
+    text = _printed(printer, keyed["initiator"], tmp_path / "printed.txt")
+    text.write_text("\n".join(map(PASTES[paste], text.read_text().splitlines())) + "\n")
+    assert _bredr_messages(text) == _bredr_messages(keyed["initiator"])
+    assert _story(diagnose_file(text)) == _story(diagnose_file(keyed["initiator"]))
 
 
 @pytest.mark.parametrize("tool", list(TOOLS))
@@ -327,3 +449,81 @@ def test_hcidump_masked_fields_are_a_problem(tmp_path: Path, bdaddr: str, proble
         (pairing,) = a.bredr_pairings
         assert pairing.link_key_type == 8
         assert any(problem in x.message for x in a.problems)
+
+
+# ---------------------------------------------------------------- key material a paste hid
+KEYED = {
+    "btmon": """\
+< HCI Command: Link Key Request Reply (0x01|0x000b) plen 22        #59 0.375490
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        Link key: {key}
+< HCI Command: User Passkey Request Reply (0x01|0x002e) plen 10    #60 0.525928
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        Passkey: {passkey}
+< HCI Command: PIN Code Request Reply (0x01|0x000d) plen 23        #61 0.945212
+        Address: F0:F1:F2:F3:F4:F6 (OUI F0-F1-F2)
+        PIN length: 4
+        PIN code: {pin}
+""",
+    "hcidump": """\
+2026-12-03 14:11:00.375490 < HCI Command: Link Key Request Reply (0x01|0x000b) plen 22
+    bdaddr F0:F1:F2:F3:F4:F6 key {key}
+2026-12-03 14:11:00.525928 < HCI Command: User Passkey Request Reply (0x01|0x002e) plen 10
+    bdaddr F0:F1:F2:F3:F4:F6 passkey {passkey}
+2026-12-03 14:11:00.945212 < HCI Command: PIN Code Request Reply (0x01|0x000d) plen 23
+    bdaddr F0:F1:F2:F3:F4:F6 len 4 pin '{pin}'
+""",
+}
+KEY = "93f11829ef23696f56130ff26f1e4d7b"
+
+
+def _keyed_messages(path: Path) -> list[dict[str, object]]:
+    return [f for _frame, _name, f in _bredr_messages(path)]
+
+
+@pytest.mark.parametrize("tool", list(KEYED))
+def test_printed_keys_are_read(tool: str, tmp_path: Path) -> None:
+    # btmon prints the passkey with %06d of the u32 (hcidump with %d): one above 2^31 - 1
+    # comes out negative and is the u32 it was
+    p = tmp_path / "keys.txt"
+    p.write_text(KEYED[tool].format(key=KEY.upper(), passkey="-000001", pin="0 9Z"))
+    lkrr, uprr, pin = _keyed_messages(p)
+    assert lkrr == {"bd_addr": PEER, "link_key": KEY}
+    assert uprr == {"bd_addr": PEER, "numeric_value": 0xFFFFFFFF}
+    assert pin["pin_code_length"] == 4 and pin["pin_code"] == b"0 9Z".ljust(16, b"\0").hex()
+    assert not diagnose_file(p).problems
+
+
+BTMON_HIDES = "is not in the text as btmon prints it (hidden or cut before it was pasted?)"
+HCIDUMP_HIDES = "is not in the text as hcidump prints it (hidden or cut before it was pasted?)"
+
+
+@pytest.mark.parametrize(
+    ("tool", "key", "passkey", "pin", "says"),
+    [
+        ("btmon", "<redacted>", "XXXXXX", "****", [BTMON_HIDES] * 3),
+        # cut short: a digit lost, a PIN shorter than its length; a passkey past 32 bits
+        ("btmon", KEY[:-1], "98765432109", "12", [BTMON_HIDES] * 3),
+        ("hcidump", KEY[:-1], "98765432109", "12", [HCIDUMP_HIDES] * 3),
+        ("hcidump", "*" * 32, "<hidden>", "****", ["masked (hcidump -Y)", HCIDUMP_HIDES] * 2),
+    ],
+)
+def test_hidden_keys_are_problems_and_the_records_are_kept(
+    tool: str, key: str, passkey: str, pin: str, says: list[str], tmp_path: Path
+) -> None:
+    p = tmp_path / "keys.txt"
+    p.write_text(KEYED[tool].format(key=key, passkey=passkey, pin=pin))
+    lkrr, uprr, pin_reply = _keyed_messages(p)
+    # kept for what they say (the host gave a stored key, a passkey, a PIN of 4), the
+    # values zeros, never what the text holds in their place
+    assert lkrr == {"bd_addr": PEER, "link_key": "00" * 16}
+    assert uprr == {"bd_addr": PEER, "numeric_value": 0}
+    assert pin_reply == {"bd_addr": PEER, "pin_code_length": 4, "pin_code": "00" * 16}
+    a = diagnose_file(p)
+    assert [x.record for x in a.problems] == ([1, 2, 3] if tool == "hcidump" else [59, 60, 61])
+    for problem, words, what in zip(a.problems, says, ["link key", "passkey", "pin"], strict=False):
+        assert words in problem.message and "is not known" in problem.message
+        assert what in problem.message.lower()
+        # no problem quotes what stood in the key's place
+        assert key not in problem.message and passkey not in problem.message
+        assert f"{pin}'" not in problem.message and f"code: {pin}" not in problem.message

@@ -215,10 +215,11 @@ def test_bumble_built(packet: object, cls: type, expected: dict[str, object]) ->
 
 def test_the_registry_gives_the_hot_path_its_filters() -> None:
     """Declared once: the new codes are in the filters and the BD_ADDR sets."""
-    assert {0x06, 0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36} <= hci.TYPED_EVENTS
-    bredr_commands = {0x040B, 0x040C, 0x040D, 0x040E, 0x042B, 0x042D, 0x042E, 0x0434}
+    bredr_events = {0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36, 0x3B, 0x3C}
+    assert {0x06, *bredr_events} <= hci.TYPED_EVENTS
+    bredr_commands = {0x040B, 0x040C, 0x040D, 0x040E, 0x042B, 0x042D, 0x042E, 0x0434, 0x0C60}
     assert bredr_commands <= hci.TYPED_COMMANDS
-    assert {0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36} == hci.ADDRESSED_EVENTS
+    assert bredr_events == hci.ADDRESSED_EVENTS
     assert bredr_commands == hci.ADDRESSED_COMMANDS
 
 
@@ -285,6 +286,8 @@ EVENT_MAP = {
     "key_type": "bthci_evt.key_type",
     "link_key": "bthci_evt.link_key",  # secrets: compared as read
     "numeric_value": "bthci_evt.numeric_value",
+    "passkey": "bthci_evt.passkey",  # User Passkey Notification's Passkey
+    "notification_type": "bthci_evt.notification_type",
 }
 COMMAND_MAP = {
     "handle": "bthci_cmd.connection_handle",
@@ -296,6 +299,7 @@ COMMAND_MAP = {
     "link_key": "bthci_cmd.link_key",
     "pin_code_length": "bthci_cmd.pin_code_length",  # tshark shows the PIN as text
     "numeric_value": "bthci_cmd.passkey",  # User Passkey Request Reply's Numeric_Value
+    "notification_type": "bthci_cmd.notification_type",
 }
 BREDR_CLASSES = (
     hci.AuthenticationComplete,
@@ -316,6 +320,9 @@ BREDR_CLASSES = (
     hci.IoCapabilityRequestReply,
     hci.UserConfirmationRequestNegativeReply,
     hci.IoCapabilityRequestNegativeReply,
+    hci.UserPasskeyNotification,
+    hci.KeypressNotification,
+    hci.SendKeypressNotification,
 )
 
 
@@ -338,6 +345,9 @@ def _hand_built(path: Path) -> Path:
         (evt(0x33, ADDR + (999999).to_bytes(4, "little")), True),
         (cmd(0x042D, ADDR), False),
         (evt(0x34, ADDR), True),
+        (evt(0x3B, ADDR + (999999).to_bytes(4, "little")), True),  # User Passkey Notification
+        (evt(0x3C, ADDR + b"\x05"), True),  # Keypress Notification, reserved type 0x05
+        (cmd(0x0C60, ADDR + b"\x04"), False),  # Send Keypress Notification: entry completed
         (cmd(0x0434, ADDR + b"\x18"), False),
         (evt(0x18, ADDR + KEY + b"\x08"), True),
         (evt(0x36, b"\x05" + ADDR), True),
@@ -365,7 +375,8 @@ def bredr_captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     for accept in (True, False):
         i_log, r_log, _paired = classic_pairing(folder, accept)
         out += [i_log, r_log]
-    return out
+    i_log, r_log, _paired = classic_pairing(folder, True, passkey=True)  # Passkey Entry
+    return [*out, i_log, r_log]
 
 
 def test_bredr_fields_agree_with_tshark(bredr_captures: list[Path], dissect: Tshark) -> None:

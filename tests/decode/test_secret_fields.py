@@ -36,6 +36,8 @@ SPEC = {
     ("le subevent", 0x09): {"dh_key"},
     # 7.7.42 HCI_User_Confirmation_Request: Numeric_Value (bpdiag keeps it as a passkey)
     ("hci event", 0x33): {"numeric_value"},
+    # 7.7.48 HCI_User_Passkey_Notification: Passkey (the one the peer's user must type)
+    ("hci event", 0x3B): {"passkey"},
     # Vol 3, Part H, 3.6.2 Encryption Information (LTK), 3.6.4 Identity Information (IRK),
     # 3.6.6 Signing Information (CSRK)
     ("smp", 0x06): {"ltk"},
