@@ -956,6 +956,9 @@ class BredrPairing:
     # (frame, opcode, reason or None) of each negative reply the local host sent
     refusals: list[tuple[int, int, int | None]] = field(default_factory=list)
     link_key_type: int | None = None  # Link Key Notification (7.7.24): a new key was made
+    # the host's Link Key Request Reply (7.1.10): it gave the controller a stored key for the
+    # peer, so the link was to be authenticated with the bond, not paired anew
+    key_given_frame: int | None = None
     simple_pairing: tuple[int, int] | None = None  # (frame, status) of 7.7.45
     authentication: tuple[int, int] | None = None  # (frame, status) of 7.7.6
     disconnect_frame: int | None = None  # the connection ended before the attempt did

@@ -88,18 +88,33 @@ def _status(frame: int, status: int, what: str) -> str:
 
 
 def _meaning(p: BredrPairing, status: int) -> str:
-    stored_key = (
-        p.simple_pairing is None
-        and not p.io_frames
-        and not p.refusals
-        and any(code == 0x17 for _f, code in p.requests)
-        and not any(code == 0x16 for _f, code in p.requests)
+    no_pairing = p.simple_pairing is None and not p.io_frames
+    given = p.key_given_frame
+    stored_key = no_pairing and (
+        given is not None
+        or (
+            not p.refusals
+            and any(code == 0x17 for _f, code in p.requests)
+            and not any(code == 0x16 for _f, code in p.requests)
+        )
     )
-    if status == E.AUTHENTICATION_FAILURE and stored_key:
-        # a Link Key Request the host did not refuse, and no pairing: the stored key was used
+    if status == E.PIN_OR_KEY_MISSING and no_pairing and given is not None:
+        # the local host had a key and gave it (7.1.10): the missing key is the peer's
         return (
-            "authentication with the stored link key failed (no pairing ran): the two sides "
-            "do not hold the same key, a stale bond; remove it on both sides and pair again"
+            f"the local host gave the controller its stored link key for the peer (Link Key "
+            f"Request Reply, #{given}) and the authentication ended with PIN or Key Missing: "
+            "the peer has no key for this host — it forgot the bond (reset, or paired again "
+            "with another host), so the stored key is stale; remove the bond on this side and "
+            "pair again with the peer in pairing mode"
+        )
+    if status == E.AUTHENTICATION_FAILURE and stored_key:
+        # the stored key was used (a Link Key Request Reply, or a Link Key Request the host
+        # did not refuse), and no pairing ran
+        by = "" if given is None else f" (given at #{given}, Link Key Request Reply)"
+        return (
+            f"authentication with the stored link key{by} failed (no pairing ran): the two "
+            "sides do not hold the same key, a stale bond; remove it on both sides and pair "
+            "again"
         )
     meaning = _MEANING.get(status)
     if meaning is None:
@@ -139,7 +154,8 @@ def _words(p: BredrPairing, frame: int, status: int) -> str:
 
 
 def _frames(p: BredrPairing) -> list[int]:
-    frames = [*p.io_frames, *(r[0] for r in p.refusals)]
+    given = [] if p.key_given_frame is None else [p.key_given_frame]
+    frames = [*given, *p.io_frames, *(r[0] for r in p.refusals)]
     frames += [e[0] for e in (p.simple_pairing, p.authentication) if e is not None]
     return frames
 

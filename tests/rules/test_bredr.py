@@ -4,6 +4,8 @@ analysis.bredr's grouping of HCI messages into attempts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bpdiag.analysis.bredr import BredrTracker
@@ -111,6 +113,34 @@ def test_a_stored_key_that_fails_is_a_stale_bond_not_a_rejection() -> None:
     assert "rejected or mistyped" not in f.detail
 
 
+def test_a_stored_key_the_peer_lacks_says_the_peer_forgot_the_bond() -> None:
+    """The host gave its stored key (Link Key Request Reply) and authentication ended with PIN
+    or Key Missing: the key missing is the peer's, the bond stale on this side."""
+    (f,) = _found(
+        _bredr(
+            requested_frame=10,
+            requests=[(11, 0x17)],
+            key_given_frame=12,
+            authentication=(19, E.PIN_OR_KEY_MISSING),
+        )
+    )
+    assert "its stored link key for the peer (Link Key Request Reply, #12)" in f.detail
+    assert "the peer has no key for this host" in f.detail
+    assert "one side has no link key" not in f.detail
+    assert f.frames == [12, 19]
+    # with a key given and Authentication Failure: the two keys differ
+    (g,) = _found(_bredr(key_given_frame=12, authentication=(19, E.AUTHENTICATION_FAILURE)))
+    assert "stored link key (given at #12, Link Key Request Reply) failed" in g.detail
+    # without the reply in the log, 0x06 says only that one side has no key
+    (h,) = _found(_bredr(requests=[(11, 0x17)], authentication=(19, E.PIN_OR_KEY_MISSING)))
+    assert "one side has no link key" in h.detail and "Link Key Request Reply" not in h.detail
+    # and a pairing that ran (IO capabilities exchanged) is not a stored key's failure
+    (k,) = _found(
+        _bredr(key_given_frame=12, io_frames=[13, 14], authentication=(19, E.PIN_OR_KEY_MISSING))
+    )
+    assert "the peer has no key for this host" not in k.detail
+
+
 def test_the_first_failing_event_is_the_one_worded() -> None:
     (f,) = _found(
         _bredr(
@@ -197,6 +227,23 @@ def test_tracker_a_responders_attempt_ends_at_the_next_request() -> None:
     first, second = t.finish()
     assert first.failed and first.connection is None and first.peer_address == PEER
     assert second.first_frame == 3
+
+
+def test_tracker_keeps_the_stored_key_the_host_gave(tmp_path: Path) -> None:
+    """Bumble's host answering its controller's Link Key Request with the key it kept from
+    the pairing (tests/bredr_sim.py ``reuse_key``): the reply is the attempt's
+    ``key_given_frame``, read from the btsnoop like any record."""
+    from bpdiag.diagnose import diagnose_file
+    from tests.bredr_sim import classic_pairing
+
+    i_log, _r_log, paired = classic_pairing(tmp_path, True, reuse_key=True)
+    assert paired
+    attempts = diagnose_file(i_log).bredr_pairings
+    given = [p for p in attempts if p.key_given_frame is not None]
+    assert len(given) == 1 and given[0].peer_address is not None
+    (p,) = given
+    assert p.requests and p.requests[0][0] < p.key_given_frame  # the request, then the reply
+    assert attempts[0].key_given_frame is None  # the first pairing had no key to give
 
 
 def test_tracker_a_link_key_request_before_connection_complete_joins_it() -> None:
