@@ -2,7 +2,7 @@
 
 Bluetooth Core Spec v5.4, Vol 4, Part E: a BR/EDR pairing happens below HCI (LMP), so a host
 log sees only the controller's requests and the host's answers (7.7.22-7.7.24, 7.7.40-7.7.43;
-7.1.10, 7.1.11, 7.1.13, 7.1.29, 7.1.31, 7.1.36) and how it ended: Simple Pairing Complete (7.7.45)
+7.1.10-7.1.13, 7.1.29, 7.1.31, 7.1.32, 7.1.36) and how it ended: Simple Pairing Complete (7.7.45)
 and, on the side that asked for it (Authentication Requested, 7.1.15), Authentication
 Complete (7.7.6).  Those messages are grouped here into attempts, one per peer address at a
 time (the requests name the peer by BD_ADDR, and a Link Key Request may come before the
@@ -45,6 +45,8 @@ MESSAGES = frozenset(
         hci.AuthenticationComplete,
         hci.LinkKeyNotification,
         hci.LinkKeyRequestReply,
+        hci.PinCodeRequestReply,
+        hci.UserPasskeyRequestReply,
         hci.IoCapabilityRequestReply,
         hci.IoCapabilityResponse,
         hci.UserConfirmationRequest,
@@ -112,6 +114,10 @@ class BredrTracker:
             p.link_key_type = m.key_type
         elif isinstance(m, hci.LinkKeyRequestReply):
             p.key_given_frame = frame
+        elif isinstance(m, hci.PinCodeRequestReply):
+            p.pin_given_frame = frame
+        elif isinstance(m, hci.UserPasskeyRequestReply):
+            p.passkey_given_frame = frame
         elif isinstance(m, hci.SimplePairingComplete):
             p.simple_pairing = (frame, m.status)
         elif isinstance(m, hci.AuthenticationComplete):

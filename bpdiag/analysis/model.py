@@ -959,6 +959,10 @@ class BredrPairing:
     # the host's Link Key Request Reply (7.1.10): it gave the controller a stored key for the
     # peer, so the link was to be authenticated with the bond, not paired anew
     key_given_frame: int | None = None
+    # the host's PIN Code Request Reply (7.1.12) and User Passkey Request Reply (7.1.32):
+    # the PIN or passkey the local user gave
+    pin_given_frame: int | None = None
+    passkey_given_frame: int | None = None
     simple_pairing: tuple[int, int] | None = None  # (frame, status) of 7.7.45
     authentication: tuple[int, int] | None = None  # (frame, status) of 7.7.6
     disconnect_frame: int | None = None  # the connection ended before the attempt did

@@ -107,6 +107,21 @@ def _meaning(p: BredrPairing, status: int) -> str:
             "with another host), so the stored key is stale; remove the bond on this side and "
             "pair again with the peer in pairing mode"
         )
+    if status == E.AUTHENTICATION_FAILURE and p.pin_given_frame is not None and no_pairing:
+        # legacy PIN pairing (no IO capability exchange): the PINs differed, or the peer's
+        # user gave none
+        return (
+            f"the PIN pairing failed after the local host gave a PIN (PIN Code Request Reply, "
+            f"#{p.pin_given_frame}): the PIN entered here did not match the peer's (the "
+            "peer's fixed PIN, often 0000 or 1234, is in its manual), or the peer's user "
+            "entered none"
+        )
+    if status == E.AUTHENTICATION_FAILURE and p.passkey_given_frame is not None:
+        return (
+            f"the Passkey Entry failed after the local user typed a passkey (User Passkey "
+            f"Request Reply, #{p.passkey_given_frame}): it did not match the one the peer "
+            "showed, or the peer's user rejected the pairing"
+        )
     if status == E.AUTHENTICATION_FAILURE and stored_key:
         # the stored key was used (a Link Key Request Reply, or a Link Key Request the host
         # did not refuse), and no pairing ran
@@ -154,7 +169,9 @@ def _words(p: BredrPairing, frame: int, status: int) -> str:
 
 
 def _frames(p: BredrPairing) -> list[int]:
-    given = [] if p.key_given_frame is None else [p.key_given_frame]
+    given = [
+        f for f in (p.key_given_frame, p.pin_given_frame, p.passkey_given_frame) if f is not None
+    ]
     frames = [*given, *p.io_frames, *(r[0] for r in p.refusals)]
     frames += [e[0] for e in (p.simple_pairing, p.authentication) if e is not None]
     return frames

@@ -124,6 +124,25 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"initiator": initiator, "responder": responder}
 
 
+def test_the_answers_the_host_gave_are_kept_with_their_attempts(
+    keyed: dict[str, Path], tmp_path: Path
+) -> None:
+    """Bumble's host answering with the passkey its user typed (User Passkey Request Reply),
+    the key it kept (Link Key Request Reply) and a PIN (PIN Code Request Reply): each is the
+    frame of its attempt's answer, from the btsnoop as from btmon's text of it."""
+    binary = diagnose_file(keyed["initiator"]).bredr_pairings
+    answers = [(p.passkey_given_frame, p.key_given_frame, p.pin_given_frame) for p in binary]
+    for kind in range(3):
+        assert sum(a[kind] is not None for a in answers) == 1, answers
+    typed = next(p for p in binary if p.passkey_given_frame is not None)
+    assert not typed.failed and typed.key_given_frame is None  # a pairing: no key to give
+    text = _printed([_tool("btmon"), "-r"], keyed["initiator"], tmp_path / "printed.txt")
+    printed = diagnose_file(text).bredr_pairings
+    assert [(p.passkey_given_frame, p.key_given_frame, p.pin_given_frame) for p in printed] == (
+        answers
+    )
+
+
 def _bredr_messages(path: Path) -> list[tuple[int, str, dict[str, object]]]:
     """Every BR/EDR pairing request and answer bpdiag decodes (the messages that name the
     peer by BD_ADDR), with its frame and every field, key material included."""

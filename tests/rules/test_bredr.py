@@ -4,8 +4,6 @@ analysis.bredr's grouping of HCI messages into attempts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bpdiag.analysis.bredr import BredrTracker
@@ -141,6 +139,24 @@ def test_a_stored_key_the_peer_lacks_says_the_peer_forgot_the_bond() -> None:
     assert "the peer has no key for this host" not in k.detail
 
 
+def test_a_pin_or_passkey_given_before_authentication_failure_is_named() -> None:
+    (f,) = _found(_bredr(pin_given_frame=13, authentication=(19, E.AUTHENTICATION_FAILURE)))
+    assert "after the local host gave a PIN (PIN Code Request Reply, #13)" in f.detail
+    assert "did not match the peer's" in f.detail and f.frames == [13, 19]
+    (g,) = _found(
+        _bredr(
+            io_frames=[12, 13],
+            passkey_given_frame=15,
+            simple_pairing=(18, E.AUTHENTICATION_FAILURE),
+        )
+    )
+    assert "the local user typed a passkey (User Passkey Request Reply, #15)" in g.detail
+    assert g.frames == [12, 13, 15, 18]
+    # a PIN given and another status: the status's own words
+    (h,) = _found(_bredr(pin_given_frame=13, authentication=(19, E.PAIRING_NOT_ALLOWED)))
+    assert "pairing is not allowed now" in h.detail and "PIN entered here" not in h.detail
+
+
 def test_the_first_failing_event_is_the_one_worded() -> None:
     (f,) = _found(
         _bredr(
@@ -227,23 +243,6 @@ def test_tracker_a_responders_attempt_ends_at_the_next_request() -> None:
     first, second = t.finish()
     assert first.failed and first.connection is None and first.peer_address == PEER
     assert second.first_frame == 3
-
-
-def test_tracker_keeps_the_stored_key_the_host_gave(tmp_path: Path) -> None:
-    """Bumble's host answering its controller's Link Key Request with the key it kept from
-    the pairing (tests/bredr_sim.py ``reuse_key``): the reply is the attempt's
-    ``key_given_frame``, read from the btsnoop like any record."""
-    from bpdiag.diagnose import diagnose_file
-    from tests.bredr_sim import classic_pairing
-
-    i_log, _r_log, paired = classic_pairing(tmp_path, True, reuse_key=True)
-    assert paired
-    attempts = diagnose_file(i_log).bredr_pairings
-    given = [p for p in attempts if p.key_given_frame is not None]
-    assert len(given) == 1 and given[0].peer_address is not None
-    (p,) = given
-    assert p.requests and p.requests[0][0] < p.key_given_frame  # the request, then the reply
-    assert attempts[0].key_given_frame is None  # the first pairing had no key to give
 
 
 def test_tracker_a_link_key_request_before_connection_complete_joins_it() -> None:
