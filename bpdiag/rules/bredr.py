@@ -112,9 +112,9 @@ def _meaning(p: BredrPairing, status: int) -> str:
         # user gave none
         return (
             f"the PIN pairing failed after the local host gave a PIN (PIN Code Request Reply, "
-            f"#{p.pin_given_frame}): the PIN entered here did not match the peer's (the "
-            "peer's fixed PIN, often 0000 or 1234, is in its manual), or the peer's user "
-            "entered none"
+            f"#{p.pin_given_frame}): the PIN entered here did not match the peer's (a device "
+            "without a keyboard has a fixed PIN, often 0000 or 1234, given in its manual), or "
+            "the peer's user entered none"
         )
     if status == E.AUTHENTICATION_FAILURE and p.passkey_given_frame is not None:
         return (
