@@ -17,7 +17,9 @@ never SMP reason 0x05).  Each entry cites where its numbers come from:
 - Zephyr ``include/zephyr/bluetooth/conn.h`` (enum bt_security_err) and
   ``subsys/bluetooth/host/smp.c`` (security_err_get: which SMP reasons fold into which);
 - Android ``android/bluetooth/BluetoothDevice.java`` (UNBOND_REASON_*), the native stack's
-  ``stack/include/gatt_api.h`` (GATT_INSUF_*);
+  ``stack/include/gatt_api.h`` (GATT_INSUF_*) and ``btif/src/btif_dm.cc``
+  (``btif_dm_ble_auth_cmpl_evt()``: ``LE authentication for … failed with reason %d``, the
+  same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS as ESP-IDF's fail_reason below, from the same rows);
 - ESP-IDF ``components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h`` (esp_gatt_status_t)
   and ``esp_gap_ble_api.h`` (esp_ble_auth_fail_rsn_t, ``esp_ble_auth_cmpl_t.fail_reason``:
   ESP_AUTH_SMP_PASSKEY_FAIL = 78 = Bluedroid's BTA_DM_AUTH_FAIL_BASE (HCI_ERR_MAX_ERR + 10,
@@ -172,7 +174,45 @@ def _esp_auth(row: Table, smp: Smp) -> Iterator[_Values]:
         reports = f"{row.text('meaning')} (as SMP 0x{how:02x})"
         yield _Values({"reports": reports, "base": base}, smp.get(how, ()))
     else:
-        yield _Values({"reports": f"Bluedroid's own reason: {row.text('meaning')}", "base": base})
+        # what an ESP-IDF application can check for it (not Android's)
+        hint = f" ({row.text('esp_hint')})" if "esp_hint" in row else ""
+        reports = f"Bluedroid's own reason: {row.text('meaning')}{hint}"
+        yield _Values({"reports": reports, "base": base})
+
+
+def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    """An [esp_auth] row (or one of AOSP's own statuses) as btif_dm_ble_auth_cmpl_evt()
+    prints it: the same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS, named as AOSP names it."""
+    if row.flag("aosp_unused"):  # a status AOSP's smp_status.h no longer has
+        return
+    table, base = _TABLES.sub("android_le_auth"), _TABLES.sub("esp_auth").integer("base")
+    code = row.integer("code") if "code" in row else base + row.integer("status")
+    if "meaning" not in row:  # one of the spec's reasons, AOSP naming it as tSMP_STATUS does
+        reason = row.integer("smp")
+        name = {
+            r.integer("smp"): r.text("name") for r in _TABLES.sub("bluedroid_smp_status").rows()
+        }[reason]
+        reports = (
+            f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
+            "either side (the line does not say which)"
+        )
+        causes: tuple[Cause, ...] | None = _reason_causes(smp, reason)
+    else:
+        name, reports = row.text("status_name"), f"its own status: {row.text('meaning')}"
+        causes = smp.get(row.integer("smp"), ()) if "smp" in row else None
+        if "smp" in row:
+            reports += f" (as SMP 0x{row.integer('smp'):02x})"
+    groups = table.rows("outcomes")
+    outcome = next(g for g in groups if name in g.texts("statuses") or not g.texts("statuses"))
+    values = {
+        "code": code,
+        "status": code - base,
+        "status_name": name,
+        "base": base,
+        "reports": reports,
+        "outcome": outcome.text("says"),
+    }
+    yield _Values(values, causes)
 
 
 def _apple_cberror(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -291,6 +331,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "bluez": _bluez,
     "bluez_att": _bluez_att,
     "android_btif_auth": _android_btif_auth,
+    "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,
     "ti_gapbond": _ti_gapbond,
@@ -305,7 +346,9 @@ def _table_entries(
     """A table's entries: one (or more) per row, its templates filled from the row and the
     values ``fill`` adds; then the entries the table writes out whole (``fixed``)."""
     capture, cite = table.texts("capture"), table.text("source")
-    for row in table.rows():
+    # a table numbered as another is takes that table's rows (written once), then its own
+    shared = _TABLES.sub(table.text("rows_from")).rows() if "rows_from" in table else ()
+    for row in shared + (table.rows() if "rows" in table else ()):
         for extra in fill(row, smp):
             values = {**row.data, **extra.values}
             if extra.causes is not None:
