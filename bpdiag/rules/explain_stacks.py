@@ -202,15 +202,13 @@ def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
         causes = smp.get(row.integer("smp"), ()) if "smp" in row else None
         if "smp" in row:
             reports += f" (as SMP 0x{row.integer('smp'):02x})"
-    groups = table.rows("outcomes")
-    outcome = next(g for g in groups if name in g.texts("statuses") or not g.texts("statuses"))
     values = {
         "code": code,
         "status": code - base,
         "status_name": name,
         "base": base,
         "reports": reports,
-        "outcome": outcome.text("says"),
+        "outcome": _outcome(table, name),
     }
     yield _Values(values, causes)
 
@@ -265,8 +263,52 @@ def _hci_values(code: int) -> _Values:
     return _Values({"name": HciError(code).label, "hci_meaning": meaning}, causes)
 
 
+def _aosp_hci_names() -> dict[int, str]:
+    """AOSP's names for the HCI error codes (hci_error_code.h, without ``HCI_ERR_``)."""
+    return {r.integer("hci"): r.text("aosp") for r in _TABLES.sub("android_hci_error").rows()}
+
+
+def _outcome(table: Table, status: str | None) -> str:
+    """What the stack does next for ``status`` (a name): the words of the first of the table's
+    ``outcomes`` that lists it, or of the one that lists none (the default)."""
+    groups = table.rows("outcomes")
+    return next(
+        g.text("says") for g in groups if status in g.texts("statuses") or not g.texts("statuses")
+    )
+
+
+def _with(extra: _Values, **values: object) -> _Values:
+    return replace(extra, values={**extra.values, **values})
+
+
 def _android_btif_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    hci = row.integer("hci")
+    yield _with(_hci_values(hci), aosp=_aosp_hci_names()[hci])
+
+
+def _android_hci_error(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _hci_values(row.integer("hci"))
+
+
+def _android_btif_bonding(row: Table, smp: Smp) -> Iterator[_Values]:
+    """One entry per HCI error code, named as hci_reason_code_text() prints it."""
+    from bpdiag.decode.hci_names import ErrorCode as HciError
+
+    names, table = _aosp_hci_names(), _TABLES.sub("android_btif_bonding")
+    for member in HciError:
+        code = int(member)
+        if not code:  # 0x00 is success: no failure
+            continue
+        aosp = names.get(code)
+        shown = f"HCI_ERR_{aosp}" if aosp else f"UNKNOWN[0x{code:02x}]"
+        outcome = _outcome(table, aosp)
+        yield _with(
+            _hci_values(code),
+            hci=code,
+            printed=rf"{re.escape(shown)}(?!\w)",
+            shown=shown,
+            outcome=outcome,
+        )
 
 
 def _bluedroid_hcif_disc(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -274,8 +316,7 @@ def _bluedroid_hcif_disc(row: Table, smp: Smp) -> Iterator[_Values]:
 
     for member in HciError:
         if int(member):  # 0x00 is success: no disconnection reason
-            extra = _hci_values(int(member))
-            yield replace(extra, values={**extra.values, "hci": int(member)})
+            yield _with(_hci_values(int(member)), hci=int(member))
 
 
 def _bluedroid_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -331,6 +372,8 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "bluez": _bluez,
     "bluez_att": _bluez_att,
     "android_btif_auth": _android_btif_auth,
+    "android_hci_error": _android_hci_error,
+    "android_btif_bonding": _android_btif_bonding,
     "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,

@@ -67,3 +67,109 @@ def test_le_authentication_failed_says_what_the_app_sees() -> None:
     assert "repeated-smp-timeouts" in {c.finding for c in e.causes}
     [e] = explain(_LE_AUTH.format(102))
     assert "keeps its keys" in e.meaning
+
+
+# btif_dm_auth_cmpl_evt(): LOG_WARN("Bonding failed with failure reason:%s",
+# hci_reason_code_text(p_auth_cmpl->fail_reason)) — hci_error_code.h's names, which are not
+# the spec's words, and UNKNOWN[0x%02hx] for a code it does not name
+@pytest.mark.parametrize(
+    ("printed", "hci"),
+    [
+        ("HCI_ERR_AUTH_FAILURE", 0x05),
+        ("HCI_ERR_KEY_MISSING", 0x06),
+        ("HCI_ERR_PAGE_TIMEOUT", 0x04),
+        ("HCI_ERR_CONNECTION_TOUT", 0x08),
+        ("HCI_ERR_PEER_USER", 0x13),
+        ("HCI_ERR_PAIRING_NOT_ALLOWED", 0x18),
+        ("HCI_ERR_INSUFFCIENT_SECURITY", 0x2F),  # the header's spelling
+        ("HCI_ERR_LIMIT_REACHED", 0x43),
+        ("UNKNOWN[0x11]", 0x11),  # Unsupported Feature or Parameter Value: no AOSP name
+        ("UNKNOWN[0x3d]", 0x3D),
+    ],
+)
+def test_bonding_failed_reason_is_the_hci_status_by_aosp_name(printed: str, hci: int) -> None:
+    line = f"bt_btif_dm: Bonding failed with failure reason:{printed}"
+    [e] = explain(line)  # not also Android's ACTION_BOND_STATE_CHANGED reason
+    assert e.key == f"android-btif-bonding-failed-0x{hci:02x}"
+    assert f"HCI 0x{hci:02x}" in e.source
+    assert "btif_dm_auth_cmpl_evt()" in e.cite
+
+
+def test_bonding_failed_says_what_the_app_sees() -> None:
+    def meaning(printed: str) -> str:
+        [e] = explain(f"Bonding failed with failure reason:{printed}")
+        return e.meaning
+
+    assert "UNBOND_REASON_REMOTE_DEVICE_DOWN" in meaning("HCI_ERR_CONNECTION_TOUT")
+    assert "UNBOND_REASON_AUTH_REJECTED" in meaning("HCI_ERR_PAIRING_NOT_ALLOWED")
+    assert "UNBOND_REASON_AUTH_FAILED" in meaning("HCI_ERR_KEY_MISSING")
+    assert "UNBOND_REASON_REMOVED" in meaning("HCI_ERR_COMMAND_DISALLOWED")
+
+
+def test_bonding_failed_unknown_code_is_read_whole() -> None:
+    # "UNKNOWN[0x110]" is no UNKNOWN[0x11]: only the bare words "Bonding failed" are known
+    assert _keys("Bonding failed with failure reason:UNKNOWN[0x110]") == ["android-unbond-reason"]
+
+
+# btif_dm_auth_cmpl_evt(): LOG_WARN("Authentication fail:%s", hci_reason_code_text(…)) for the
+# statuses it maps to BT_STATUS_AUTH_FAILURE — the same entries as older releases' decimal
+# " %s() Authentication fail reason %d"
+@pytest.mark.parametrize(
+    ("printed", "hci"),
+    [
+        ("HCI_ERR_AUTH_FAILURE", 5),
+        ("HCI_ERR_KEY_MISSING", 6),
+        ("HCI_ERR_HOST_REJECT_SECURITY", 14),
+        ("HCI_ERR_UNSPECIFIED", 31),
+        ("HCI_ERR_INSUFFCIENT_SECURITY", 47),
+    ],
+)
+def test_authentication_fail_names_the_hci_status(printed: str, hci: int) -> None:
+    assert _keys(f"bt_btif_dm: Authentication fail:{printed}") == [f"android-btif-auth-fail-{hci}"]
+    old = f"bt_btif_dm: btif_dm_auth_cmpl_evt() Authentication fail reason {hci}"
+    assert _keys(old) == [f"android-btif-auth-fail-{hci}"]
+
+
+def test_key_missing_points_to_the_bond_lost_finding() -> None:
+    for line in (
+        "Authentication fail:HCI_ERR_KEY_MISSING",
+        "Bonding failed with failure reason:HCI_ERR_KEY_MISSING",
+        "btif_dm_auth_cmpl_evt() Authentication fail reason 6",
+    ):
+        [e] = explain(line)
+        assert "bond-lost" in {c.finding for c in e.causes}, line
+
+
+# other lines that print hci_error_code_text() names
+@pytest.mark.parametrize(
+    ("text", "hci"),
+    [
+        # bta_dm_sec.cc bta_dm_authentication_complete_cback()
+        (
+            "bt_bta_dm: Deleting device record as authentication failed entry:"
+            "xx:xx:xx:xx:5e:ff reason:HCI_ERR_KEY_MISSING",
+            0x06,
+        ),
+        # btm_sec.cc btm_sec_encrypt_change()
+        ("bt_btm_sec: Encryption collision failed status:HCI_ERR_UNSPECIFIED", 0x1F),
+        # btm_sec.cc btm_sec_connected()
+        (
+            "Connection failed during bonding attempt peer:xx:xx:xx:xx:5e:ff "
+            "reason:HCI_ERR_PAGE_TIMEOUT",
+            0x04,
+        ),
+        # btm_sec.cc btm_sec_disconnected()
+        (
+            "Got uncommon disconnection reason:HCI_ERR_CONN_FAILED_ESTABLISHMENT "
+            "handle:0x0040 comment:stack::acl",
+            0x3E,
+        ),
+    ],
+)
+def test_aosp_hci_error_names(text: str, hci: int) -> None:
+    assert _keys(text) == [f"android-hci-err-0x{hci:02x}"]
+
+
+def test_an_hci_err_name_is_matched_whole() -> None:
+    assert _keys("status:HCI_ERR_AUTH_FAILURES") == []
+    assert _keys("status:MY_HCI_ERR_AUTH_FAILURE") == []
