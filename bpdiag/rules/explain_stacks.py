@@ -180,37 +180,104 @@ def _esp_auth(row: Table, smp: Smp) -> Iterator[_Values]:
         yield _Values({"reports": reports, "base": base})
 
 
-def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
-    """An [esp_auth] row (or one of AOSP's own statuses) as btif_dm_ble_auth_cmpl_evt()
-    prints it: the same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS, named as AOSP names it."""
-    if row.flag("aosp_unused"):  # a status AOSP's smp_status.h no longer has
-        return
-    table, base = _TABLES.sub("android_le_auth"), _TABLES.sub("esp_auth").integer("base")
-    code = row.integer("code") if "code" in row else base + row.integer("status")
-    if "meaning" not in row:  # one of the spec's reasons, AOSP naming it as tSMP_STATUS does
+_SPEC_REASONS = 0x0E  # smp_status.h SMP_MAX_FAIL_RSN_PER_SPEC: the last of the spec's
+
+
+@dataclass(frozen=True, slots=True)
+class _SmpStatus:
+    """One of AOSP's tSMP_STATUS values (smp_status.h): its number, its name without
+    ``SMP_``, what it reports (worded from its row), and the causes a capture can show."""
+
+    status: int
+    name: str
+    reports: str
+    causes: tuple[Cause, ...]
+    row: Table
+
+
+def _aosp_smp_statuses(smp: Smp) -> tuple[_SmpStatus, ...]:
+    """AOSP's tSMP_STATUS values, from the rows that number them already: the spec's reasons
+    as [bluedroid_smp_status] names them, the stack's own as [esp_auth] numbers them (the same
+    Bluedroid smp_api.h: BTA_DM_AUTH_FAIL_BASE + the status; less those AOSP removed), then
+    those only AOSP has ([android_smp_status])."""
+    out = []
+    for row in _TABLES.sub("bluedroid_smp_status").rows():
         reason = row.integer("smp")
-        name = {
-            r.integer("smp"): r.text("name") for r in _TABLES.sub("bluedroid_smp_status").rows()
-        }[reason]
         reports = (
             f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
             "either side (the line does not say which)"
         )
-        causes: tuple[Cause, ...] | None = _reason_causes(smp, reason)
-    else:
-        name, reports = row.text("status_name"), f"its own status: {row.text('meaning')}"
-        causes = smp.get(row.integer("smp"), ()) if "smp" in row else None
-        if "smp" in row:
+        out.append(_SmpStatus(reason, row.text("name"), reports, _reason_causes(smp, reason), row))
+    base = _TABLES.sub("esp_auth").integer("base")
+    own = [
+        (r.integer("code") - base, r)
+        for r in _TABLES.sub("esp_auth").rows()
+        if "status_name" in r and not r.flag("aosp_unused")
+    ]
+    own += [(r.integer("status"), r) for r in _TABLES.sub("android_smp_status").rows("own")]
+    for status, row in own:
+        reports = f"its own status: {row.text('meaning')}"
+        if "smp" in row:  # standing for an SMP reason
             reports += f" (as SMP 0x{row.integer('smp'):02x})"
-    values = {
-        "code": code,
-        "status": code - base,
-        "status_name": name,
-        "base": base,
-        "reports": reports,
-        "outcome": _outcome(table, name),
-    }
-    yield _Values(values, causes)
+            causes = smp.get(row.integer("smp"), ())
+        else:
+            causes = _causes(row)
+        out.append(_SmpStatus(status, row.text("status_name"), reports, causes, row))
+    return tuple(out)
+
+
+def _android_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
+    """The stack's own statuses (above the spec's reasons) by their smp_status.h names."""
+    for st in _aosp_smp_statuses(smp):
+        if st.status > _SPEC_REASONS:
+            values = {"status": st.status, "status_name": st.name, "reports": st.reports}
+            yield _Values({**values, "dashed": _dashed(st.name)}, st.causes)
+
+
+def _android_smp_sent(row: Table, smp: Smp) -> Iterator[_Values]:
+    """The spec's reasons as smp_send_pair_fail() logs the Pairing Failed it sends."""
+    from bpdiag.decode.smp import error_meaning
+
+    peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
+    for st in _aosp_smp_statuses(smp):
+        if st.status <= _SPEC_REASONS:
+            causes = tuple(c for c in st.causes if c.finding not in peer_sent)
+            values = {
+                "status": st.status,
+                "status_name": st.name,
+                "reason_name": error_name(st.status),
+                "reason_meaning": error_meaning(st.status),
+            }
+            yield _Values(values, causes)
+
+
+def _android_smp_cmpl(row: Table, smp: Smp) -> Iterator[_Values]:
+    """Every status a pairing can end with, as smp_proc_pairing_cmpl() logs it."""
+    table = _TABLES.sub("android_smp_cmpl")
+    for st in _aosp_smp_statuses(smp):
+        if st.row.flag("metrics_only"):  # no pairing ends with it
+            continue
+        who = table.text("who_spec" if st.status <= _SPEC_REASONS else "who_own")
+        values = {"status": st.status, "status_name": st.name, "reports": st.reports}
+        yield _Values({**values, "who": who.format(status_name=st.name)}, st.causes)
+
+
+def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    """Each of AOSP's SMP statuses as btif_dm_ble_auth_cmpl_evt() prints it:
+    BTA_DM_AUTH_FAIL_BASE + the tSMP_STATUS, the numbering of ESP-IDF's fail_reason."""
+    table, base = _TABLES.sub("android_le_auth"), _TABLES.sub("esp_auth").integer("base")
+    for st in _aosp_smp_statuses(smp):
+        if st.row.flag("metrics_only"):  # no pairing ends with it
+            continue
+        values = {
+            "code": base + st.status,
+            "status": st.status,
+            "status_name": st.name,
+            "base": base,
+            "reports": st.reports,
+            "outcome": _outcome(table, st.name),
+        }
+        yield _Values(values, st.causes)
 
 
 def _apple_cberror(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -374,6 +441,9 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "android_btif_auth": _android_btif_auth,
     "android_hci_error": _android_hci_error,
     "android_btif_bonding": _android_btif_bonding,
+    "android_smp_status": _android_smp_status,
+    "android_smp_sent": _android_smp_sent,
+    "android_smp_cmpl": _android_smp_cmpl,
     "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,
@@ -389,9 +459,7 @@ def _table_entries(
     """A table's entries: one (or more) per row, its templates filled from the row and the
     values ``fill`` adds; then the entries the table writes out whole (``fixed``)."""
     capture, cite = table.texts("capture"), table.text("source")
-    # a table numbered as another is takes that table's rows (written once), then its own
-    shared = _TABLES.sub(table.text("rows_from")).rows() if "rows_from" in table else ()
-    for row in shared + (table.rows() if "rows" in table else ()):
+    for row in table.rows():
         for extra in fill(row, smp):
             values = {**row.data, **extra.values}
             if extra.causes is not None:

@@ -173,3 +173,97 @@ def test_aosp_hci_error_names(text: str, hci: int) -> None:
 def test_an_hci_err_name_is_matched_whole() -> None:
     assert _keys("status:HCI_ERR_AUTH_FAILURES") == []
     assert _keys("status:MY_HCI_ERR_AUTH_FAILURE") == []
+
+
+# smp_act.cc smp_send_pair_fail(): LOG_ERROR("Pairing failed smp_status:%s",
+# smp_status_text(p_cb->status)) right before it sends the Pairing Failed PDU; dumpsys shows
+# its BTM_LogHistory ("%-6s %-25s: %s %s": tag SMP, message, address, extra)
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("bt_smp: Pairing failed smp_status:SMP_PAIR_AUTH_FAIL", 0x03),
+        ("Pairing failed smp_status:SMP_CONFIRM_VALUE_ERR", 0x04),
+        ("Pairing failed smp_status:SMP_PAIR_FAIL_UNKNOWN", 0x08),
+        ("Pairing failed smp_status:SMP_XTRANS_DERIVE_NOT_ALLOW", 0x0E),
+        (
+            "  12-03 14:00:00.123 SMP    Pairing failed           : xx:xx:xx:xx:5e:ff "
+            "smp_status:SMP_DHKEY_CHK_FAIL",
+            0x0B,
+        ),
+    ],
+)
+def test_pairing_failed_smp_status_is_sent_by_this_device(text: str, reason: int) -> None:
+    [e] = explain(text)  # not also the direction-less bluedroid-smp-* name entry
+    assert e.key == f"android-smp-sent-pairing-failed-0x{reason:02x}"
+    assert "this device sent" in e.source
+    assert "smp_send_pair_fail()" in e.cite
+
+
+def test_a_pairing_failed_this_device_sent_has_no_peer_sent_causes() -> None:
+    [e] = explain("Pairing failed smp_status:SMP_PAIR_AUTH_FAIL")
+    findings = {c.finding for c in e.causes}
+    assert "mitm-unsatisfiable" in findings
+    assert "peer-requires-mitm" not in findings  # that one the peer sends
+
+
+# smp_utils.cc smp_proc_pairing_cmpl(): LOG_WARN("Pairing process has failed to remote:%s
+# smp_reason:%s sec_level:0x%0x", …) and its BTM_LogHistory "Pairing failed … reason:%s"
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        (
+            "bt_smp: Pairing process has failed to remote:xx:xx:xx:xx:5e:ff "
+            "smp_reason:SMP_PAIR_NOT_SUPPORT sec_level:0x0",
+            0x05,
+        ),
+        (
+            "Pairing process has failed to remote:xx:xx:xx:xx:5e:ff smp_reason:SMP_CONN_TOUT "
+            "sec_level:0x0",
+            0x19,
+        ),
+        (
+            "Pairing process has failed to remote:xx:xx:xx:xx:5e:ff smp_reason:SMP_RSP_TIMEOUT "
+            "sec_level:0x0",
+            0x16,
+        ),
+        ("SMP    Pairing failed           : xx:xx:xx:xx:5e:ff reason:SMP_ENC_FAIL", 0x14),
+        ("SMP    Pairing failed           : xx:xx:xx:xx:5e:ff reason:SMP_REPEATED_ATTEMPTS", 9),
+    ],
+)
+def test_pairing_process_failed_is_the_pairings_end_status(text: str, status: int) -> None:
+    assert _keys(text) == [f"android-smp-pairing-failed-0x{status:02x}"]
+
+
+def test_the_stacks_own_smp_status_is_no_pairing_failed_reason() -> None:
+    [e] = explain(
+        "Pairing process has failed to remote:xx:xx:xx:xx:5e:ff smp_reason:SMP_RSP_TIMEOUT "
+        "sec_level:0x0"
+    )
+    assert "No Pairing Failed PDU carries it" in e.meaning
+    assert "pairing-incomplete" in {c.finding for c in e.causes}
+
+
+# smp_status_text() names of the stack's own statuses (smp_status.h, above 0x0E), on any line
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("status:SMP_BUSY", "android-smp-status-busy"),
+        # smp_act.cc smp_sirk_verify()'s BTM_LogHistory: no smp_send_pair_fail() line
+        (
+            "SIRK verification: Verification failed, smp_status:SMP_SIRK_DEVICE_INVALID",
+            "android-smp-status-sirk-device-invalid",
+        ),
+        ("result:SMP_FAIL", "android-smp-status-fail"),
+        ("reason SMP_PAIR_INTERNAL_ERR", "android-smp-status-pair-internal-err"),
+        ("SMP_UNKNOWN_IO_CAP", "android-smp-status-unknown-io-cap"),
+    ],
+)
+def test_aosp_own_smp_status_names(text: str, key: str) -> None:
+    assert _keys(text) == [key]
+
+
+def test_smp_status_names_are_matched_whole() -> None:
+    assert _keys("SMP_FAILED") == []
+    assert _keys("BTM_LE_SMP_FAIL") == []
+    # SMP_INIT_FAIL, SMP_DIV_NOT_AVAIL: removed from AOSP, so not AOSP's
+    assert "android-smp-status-init-fail" not in _keys("SMP_INIT_FAIL")
