@@ -262,6 +262,20 @@ def _android_smp_cmpl(row: Table, smp: Smp) -> Iterator[_Values]:
         yield _Values({**values, "who": who.format(status_name=st.name)}, st.causes)
 
 
+def _android_smp_check(row: Table, smp: Smp) -> Iterator[_Values]:
+    """A check of AOSP's Security Manager that fails the pairing with the row's status."""
+    table = _TABLES.sub("android_smp_check")
+    st = {s.name: s for s in _aosp_smp_statuses(smp)}[row.text("status")]
+    values = {"status": st.status, "status_name": st.name}
+    if st.status <= _SPEC_REASONS:
+        peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
+        sent = table.text("sent_spec").format(**values, reason_name=error_name(st.status))
+        causes = tuple(c for c in st.causes if c.finding not in peer_sent)
+    else:
+        sent, causes = table.text("sent_own").format(**values), st.causes
+    yield _Values({**values, "sent": sent}, causes)
+
+
 def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
     """Each of AOSP's SMP statuses as btif_dm_ble_auth_cmpl_evt() prints it:
     BTA_DM_AUTH_FAIL_BASE + the tSMP_STATUS, the numbering of ESP-IDF's fail_reason."""
@@ -444,6 +458,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "android_smp_status": _android_smp_status,
     "android_smp_sent": _android_smp_sent,
     "android_smp_cmpl": _android_smp_cmpl,
+    "android_smp_check": _android_smp_check,
     "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,

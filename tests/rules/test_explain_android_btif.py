@@ -267,3 +267,66 @@ def test_smp_status_names_are_matched_whole() -> None:
     assert _keys("BTM_LE_SMP_FAIL") == []
     # SMP_INIT_FAIL, SMP_DIV_NOT_AVAIL: removed from AOSP, so not AOSP's
     assert "android-smp-status-init-fail" not in _keys("SMP_INIT_FAIL")
+
+
+# Checks of AOSP's Security Manager that fail a pairing, each line as its source prints it and
+# the tSMP_STATUS the source sets right after it
+@pytest.mark.parametrize(
+    ("text", "slug", "status"),
+    [
+        # smp_act.cc smp_proc_pair_cmd()
+        (
+            "bt_smp: pairing failed - peripheral requires secure connection only mode",
+            "sc-only-peripheral",
+            "SMP_PAIR_AUTH_FAIL (0x03)",
+        ),
+        (
+            "Central requires secure connection only mode but it can't be provided -> "
+            "Central fails pairing",
+            "sc-only-central",
+            "SMP_PAIR_AUTH_FAIL (0x03)",
+        ),
+        # smp_act.cc smp_decide_association_model()
+        (
+            "IO capability does not meet authentication requirement",
+            "io-cap-mitm",
+            "SMP_PAIR_AUTH_FAIL (0x03)",
+        ),
+        (
+            "Association Model=SMP_MODEL_OUT_OF_RANGE (failed)",
+            "association-model",
+            "SMP_UNKNOWN_IO_CAP (0x10)",
+        ),
+        ("dhkey chcks do no match", "dhkey-check", "SMP_DHKEY_CHK_FAIL (0x0b)"),
+        # smp_utils.cc smp_check_commitment()
+        ("Commitment check fails", "commitment", "SMP_CONFIRM_VALUE_ERR (0x04)"),
+        # smp_api.cc SMP_PasskeyReply(), SMP_ConfirmReply(), SMP_SecurityGrant()
+        (
+            "Wrong key len:1234567 or passkey entry fail",
+            "passkey-entry",
+            "SMP_PASSKEY_ENTRY_FAIL (0x01)",
+        ),
+        ("Numeric Comparison fails", "numeric-comparison", "SMP_NUMERIC_COMPAR_FAIL (0x0c)"),
+        ("Consent dialog fails for JUSTWORKS", "consent", "SMP_NUMERIC_COMPAR_FAIL (0x0c)"),
+        # smp_utils.cc smp_pairing_request_response_parameters_are_valid()
+        (
+            "Rcvd from the peer cmd 0x01 with Maximum Encryption Key value (0x06) out of range).",
+            "parameter-out-of-range",
+            "SMP_INVALID_PARAMETERS (0x0a)",
+        ),
+    ],
+)
+def test_security_manager_checks_name_the_status_they_fail_with(
+    text: str, slug: str, status: str
+) -> None:
+    [e] = explain(text)  # and not also the bare "pairing failed"
+    assert e.key == f"android-smp-check-{slug}"
+    assert e.source.endswith(status)
+
+
+def test_a_check_says_whether_a_pairing_failed_was_sent() -> None:
+    [e] = explain("Commitment check fails")
+    assert "sends the peer a Pairing Failed with the reason 0x04" in e.meaning
+    assert "confirm-value-failed" in {c.finding for c in e.causes}
+    [e] = explain("Association Model=SMP_MODEL_OUT_OF_RANGE (failed)")
+    assert "no Pairing Failed is sent" in e.meaning
