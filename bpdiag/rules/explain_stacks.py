@@ -276,6 +276,11 @@ def _android_smp_check(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({**values, "sent": sent}, causes)
 
 
+def _android_encrypt_link(row: Table, smp: Smp) -> Iterator[_Values]:
+    told = f": {row.text('encrypt')}" if "encrypt" in row else ""
+    yield _Values({"dashed": _dashed(row.text("name")), "told": told})
+
+
 def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
     """Each of AOSP's SMP statuses as btif_dm_ble_auth_cmpl_evt() prints it:
     BTA_DM_AUTH_FAIL_BASE + the tSMP_STATUS, the numbering of ESP-IDF's fail_reason."""
@@ -459,6 +464,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "android_smp_sent": _android_smp_sent,
     "android_smp_cmpl": _android_smp_cmpl,
     "android_smp_check": _android_smp_check,
+    "android_encrypt_link": _android_encrypt_link,
     "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,

@@ -330,3 +330,41 @@ def test_a_check_says_whether_a_pairing_failed_was_sent() -> None:
     assert "confirm-value-failed" in {c.finding for c in e.causes}
     [e] = explain("Association Model=SMP_MODEL_OUT_OF_RANGE (failed)")
     assert "no Pairing Failed is sent" in e.meaning
+
+
+# bta_dm_sec.cc bta_dm_encrypt_cback(): "Unable to encrypt link peer:%s transport:%s status:%s
+# callback:%c" / "Failed to encrypt link …", btm_status_text() of a tBTM_STATUS
+_ENCRYPT = (
+    "bt_bta_dm: {} to encrypt link peer:xx:xx:xx:xx:5e:ff transport:BT_TRANSPORT_LE "
+    "status:{} callback:T"
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "status", "key"),
+    [
+        ("Failed", "BTM_ERR_KEY_MISSING", "android-encrypt-link-err-key-missing"),
+        ("Failed", "BTM_FAILED_ON_SECURITY", "android-encrypt-link-failed-on-security"),
+        ("Failed", "BTM_ERR_PROCESSING", "android-encrypt-link-err-processing"),
+        ("Unable", "BTM_BUSY", "android-encrypt-link-busy"),
+        ("Unable", "BTM_WRONG_MODE", "android-encrypt-link-wrong-mode"),
+        ("Failed", "BTM_DEVICE_TIMEOUT", "android-encrypt-link-device-timeout"),
+    ],
+)
+def test_encrypt_link_failures_name_the_btm_status(words: str, status: str, key: str) -> None:
+    assert _keys(_ENCRYPT.format(words, status)) == [key]
+
+
+def test_encrypt_link_key_missing_is_the_lost_bond() -> None:
+    [e] = explain(_ENCRYPT.format("Failed", "BTM_ERR_KEY_MISSING"))
+    assert "(22;" in e.meaning  # btm_status.h numbers it 22
+    assert {c.finding for c in e.causes} == {"bond-lost"}
+
+
+def test_a_succeeded_encryption_is_no_failure() -> None:
+    # "Encrypted link peer:… status:BTM_SUCCESS" (the same function, on success)
+    line = (
+        "Encrypted link peer:xx:xx:xx:xx:5e:ff transport:BT_TRANSPORT_LE status:BTM_SUCCESS "
+        "callback:T"
+    )
+    assert _keys(line) == []
