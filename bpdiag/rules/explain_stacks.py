@@ -281,6 +281,22 @@ def _android_encrypt_link(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _Values({"dashed": _dashed(row.text("name")), "told": told})
 
 
+def _android_bond_callback(row: Table, smp: Smp) -> Iterator[_Values]:
+    """A bt_status_t as the app sees it: the [android_unbond] row it becomes, and its causes."""
+    unbond = {r.integer("code"): r for r in _TABLES.sub("android_unbond").rows()}
+    reason = unbond[row.integer("unbond")]
+    values = {
+        "unbond_name": reason.text("name"),
+        "unbond_meaning": reason.text("meaning"),
+        "how": row.text("how", ""),
+        # btif's dumpsys history words the status ("bt_status:failure bond_state:0")
+        "history": (
+            rf"\bbt_status:\s*{row.text('text')}\s+bond_state:\s*0\b" if "text" in row else _NEVER
+        ),
+    }
+    yield _Values(values, _causes(reason))
+
+
 def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
     """Each of AOSP's SMP statuses as btif_dm_ble_auth_cmpl_evt() prints it:
     BTA_DM_AUTH_FAIL_BASE + the tSMP_STATUS, the numbering of ESP-IDF's fail_reason."""
@@ -465,6 +481,7 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "android_smp_cmpl": _android_smp_cmpl,
     "android_smp_check": _android_smp_check,
     "android_encrypt_link": _android_encrypt_link,
+    "android_bond_callback": _android_bond_callback,
     "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,

@@ -368,3 +368,46 @@ def test_a_succeeded_encryption_is_no_failure() -> None:
         "callback:T"
     )
     assert _keys(line) == []
+
+
+# BondStateMachine.java bondStateChangeCallback(): infoLog("bondStateChangeCallback: Status: "
+# + status + " Address: " + device + " newState: " + newState + " hciReason: " + hciReason)
+@pytest.mark.parametrize(
+    ("status", "unbond"),
+    [
+        (9, "UNBOND_REASON_AUTH_FAILED (1)"),  # BT_STATUS_AUTH_FAILURE
+        (10, "UNBOND_REASON_REMOTE_DEVICE_DOWN (4)"),  # BT_STATUS_RMT_DEV_DOWN
+        (11, "UNBOND_REASON_AUTH_REJECTED (2)"),  # BT_STATUS_AUTH_REJECTED
+        (1, "UNBOND_REASON_REMOVED (9)"),  # BT_STATUS_FAIL: getUnbondReasonFromHALCode's default
+    ],
+)
+def test_bond_state_callback_status_is_bt_status(status: int, unbond: str) -> None:
+    line = (
+        f"BluetoothBondStateMachine: bondStateChangeCallback: Status: {status} Address: "
+        "XX:XX:XX:XX:5E:FF newState: 0 hciReason: 0"
+    )
+    [e] = explain(line)
+    assert e.key == f"android-bond-callback-status-{status}"
+    assert e.source.endswith(unbond)
+
+
+def test_bond_state_callback_not_a_failure() -> None:
+    # bonding, bonded: no failure, whatever the status
+    for state in (1, 2):
+        line = f"bondStateChangeCallback: Status: 0 Address: XX:XX:XX:XX:5E:FF newState: {state}"
+        assert _keys(line) == []
+
+
+def test_bond_state_history_words_the_bt_status() -> None:
+    # btif_dm.cc bond_state_changed(): BTM_LogHistory(kBtmLogTagCallback, bd_addr, "Bond state
+    # changed", "bt_status:%s bond_state:%u reason:%s"), bt_status_text()'s words, in dumpsys
+    line = "API    Bond state changed       : xx:xx:xx:xx:5e:ff bt_status:{} bond_state:0 reason:"
+    assert _keys(line.format("failure") + "HCI_SUCCESS") == ["android-bond-callback-status-9"]
+    assert _keys(line.format("fail") + "HCI_SUCCESS") == ["android-bond-callback-status-1"]
+    assert _keys(line.format("rejected") + "HCI_SUCCESS") == ["android-bond-callback-status-11"]
+    assert _keys(line.format("success") + "HCI_SUCCESS") == []
+    # a BR/EDR bonding's HCI reason is read beside it
+    assert sorted(_keys(line.format("failure") + "HCI_ERR_KEY_MISSING")) == [
+        "android-bond-callback-status-9",
+        "android-hci-err-0x06",
+    ]
