@@ -95,6 +95,12 @@ def test_bonding_failed_reason_is_the_hci_status_by_aosp_name(printed: str, hci:
     assert "btif_dm_auth_cmpl_evt()" in e.cite
 
 
+def test_bonding_failed_in_hex_is_the_same_hci_status() -> None:
+    # mid-2023: LOG_WARN("Bonding failed with failure reason: 0x%02x", p_auth_cmpl->fail_reason)
+    assert _keys("Bonding failed with failure reason: 0x05") == ["android-btif-bonding-failed-0x05"]
+    assert _keys("Bonding failed with failure reason: 0x2f") == ["android-btif-bonding-failed-0x2f"]
+
+
 def test_bonding_failed_says_what_the_app_sees() -> None:
     def meaning(printed: str) -> str:
         [e] = explain(f"Bonding failed with failure reason:{printed}")
@@ -411,3 +417,29 @@ def test_bond_state_history_words_the_bt_status() -> None:
         "android-bond-callback-status-9",
         "android-hci-err-0x06",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # btif_dm_ble_auth_cmpl_evt(), BTA_DM_AUTH_SMP_CONN_TOUT for a bonded device
+        (
+            "bt_btif_dm: Bonded device addr=xx:xx:xx:xx:5e:ff, timed out - will not remove "
+            "the keys",
+            "android-le-auth-bonded-timeout-keeps-keys",
+        ),
+        # btm_sec.cc read_encryption_key_size_complete_after_key_refresh()
+        (
+            "encryption key too short, disconnecting. handle: 0x40 key_size 5",
+            "android-encryption-key-too-short",
+        ),
+        # btu_hcif.cc read_encryption_key_size_complete_after_encryption_change(), LOG(ERROR)
+        (
+            "read_encryption_key_size_complete_after_encryption_change encryption key too "
+            "short, disconnecting. handle: 0x0040 key_size: 1",
+            "android-encryption-key-too-short",
+        ),
+    ],
+)
+def test_btif_and_btm_fixed_lines(text: str, key: str) -> None:
+    assert _keys(text) == [key]
