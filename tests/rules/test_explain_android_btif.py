@@ -314,6 +314,13 @@ def test_smp_status_names_are_matched_whole() -> None:
         ),
         ("Numeric Comparison fails", "numeric-comparison", "SMP_NUMERIC_COMPAR_FAIL (0x0c)"),
         ("Consent dialog fails for JUSTWORKS", "consent", "SMP_NUMERIC_COMPAR_FAIL (0x0c)"),
+        # smp_api.cc SMP_Pair(), smp_utils.cc smp_send_msg_to_L2CAP()
+        (
+            "L2C connect fixed channel failed.",
+            "l2cap-channel",
+            "SMP_PAIR_INTERNAL_ERR (0x0f)",
+        ),
+        ("SMP failed to pass msg to L2CAP", "l2cap-send", "SMP_PAIR_INTERNAL_ERR (0x0f)"),
         # smp_utils.cc smp_pairing_request_response_parameters_are_valid()
         (
             "Rcvd from the peer cmd 0x01 with Maximum Encryption Key value (0x06) out of range).",
@@ -428,6 +435,8 @@ def test_bond_state_history_words_the_bt_status() -> None:
             "the keys",
             "android-le-auth-bonded-timeout-keeps-keys",
         ),
+        # btif_dm_ssp_cfm_req_evt(), btif_dm_pin_req_evt()
+        ("bt_btif_dm: already in bonding state, reject request", "android-btif-already-bonding"),
         # btm_sec.cc read_encryption_key_size_complete_after_key_refresh()
         (
             "encryption key too short, disconnecting. handle: 0x40 key_size 5",
