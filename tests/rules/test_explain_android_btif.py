@@ -337,6 +337,36 @@ def test_security_manager_checks_name_the_status_they_fail_with(
     assert e.source.endswith(status)
 
 
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        # the words of releases before the logging clean-up of December 2023 (__func__, spaces)
+        # and before the inclusive-language change of 2020
+        (
+            "smp_proc_pair_cmd: pairing failed - slave requires secure connection only mode",
+            "sc-only-peripheral",
+        ),
+        (
+            "Slave requires secure connection only mode but it can't be provided -> Slave "
+            "fails pairing",
+            "sc-only-peripheral-response",
+        ),
+        # 2015's SMP_TRACE_ERROR, its string continued with a backslash (the spaces kept)
+        (
+            "smp_proc_pair_cmd Master requires secure connection only mode "
+            "            but it can't be provided -> Master fails pairing",
+            "sc-only-central",
+        ),
+        ("Association Model = SMP_MODEL_OUT_OF_RANGE (failed)", "association-model"),
+        ("SMP_PasskeyReply() - Wrong key len: 0 or passkey entry fail", "passkey-entry"),
+        ("smp_match_dhkey_checks: dhkey chcks do no match", "dhkey-check"),
+        ("SMP_ConfirmReply() - Numeric Comparison fails", "numeric-comparison"),
+    ],
+)
+def test_older_words_of_the_checks(text: str, slug: str) -> None:
+    assert _keys(text) == [f"android-smp-check-{slug}"]
+
+
 def test_a_check_says_whether_a_pairing_failed_was_sent() -> None:
     [e] = explain("Commitment check fails")
     assert "sends the peer a Pairing Failed with the reason 0x04" in e.meaning
