@@ -19,7 +19,12 @@ never SMP reason 0x05).  Each entry cites where its numbers come from:
 - Android ``android/bluetooth/BluetoothDevice.java`` (UNBOND_REASON_*), the native stack's
   ``stack/include/gatt_api.h`` (GATT_INSUF_*) and ``btif/src/btif_dm.cc``
   (``btif_dm_ble_auth_cmpl_evt()``: ``LE authentication for … failed with reason %d``, the
-  same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS as ESP-IDF's fail_reason below, from the same rows);
+  same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS as ESP-IDF's fail_reason below, from the same rows;
+  ``btif_dm_auth_cmpl_evt()``: the bonding's HCI status by ``stack/include/hci_error_code.h``'s
+  names), the Security Manager's ``stack/smp`` lines by ``stack/include/smp_status.h``
+  (tSMP_STATUS: which side sent a Pairing Failed, the stack's own statuses above 0x0E),
+  ``bta/dm/bta_dm_sec.cc`` by ``stack/include/btm_status.h`` (tBTM_STATUS), and
+  ``btservice/BondStateMachine.java`` (bt_status_t → UNBOND_REASON_*);
 - ESP-IDF ``components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h`` (esp_gatt_status_t)
   and ``esp_gap_ble_api.h`` (esp_ble_auth_fail_rsn_t, ``esp_ble_auth_cmpl_t.fail_reason``:
   ESP_AUTH_SMP_PASSKEY_FAIL = 78 = Bluedroid's BTA_DM_AUTH_FAIL_BASE (HCI_ERR_MAX_ERR + 10,
