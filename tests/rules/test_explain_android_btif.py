@@ -321,6 +321,12 @@ def test_smp_status_names_are_matched_whole() -> None:
             "SMP_PAIR_INTERNAL_ERR (0x0f)",
         ),
         ("SMP failed to pass msg to L2CAP", "l2cap-send", "SMP_PAIR_INTERNAL_ERR (0x0f)"),
+        # smp_utils.cc smp_command_has_valid_fixed_length()
+        (
+            "Rcvd from the peer cmd 0x03 with invalid length 0x10 (per spec the length is 0x11).",
+            "command-length",
+            "SMP_INVALID_PARAMETERS (0x0a)",
+        ),
         # smp_utils.cc smp_pairing_request_response_parameters_are_valid()
         (
             "Rcvd from the peer cmd 0x01 with Maximum Encryption Key value (0x06) out of range).",
@@ -464,6 +470,13 @@ def test_bond_state_history_words_the_bt_status() -> None:
             "bt_btif_dm: Bonded device addr=xx:xx:xx:xx:5e:ff, timed out - will not remove "
             "the keys",
             "android-le-auth-bonded-timeout-keeps-keys",
+        ),
+        # btif_dm_auth_cmpl_evt()
+        ("bt_btif_dm: Pairing timeout; retrying (1) ...", "android-btif-pairing-timeout-retry"),
+        ("auto pair failed. Reinitiate Bond", "android-btif-auto-pair-failed"),
+        (
+            "btif_dm_auth_cmpl_evt() auto pair failed. Reinitiate Bond",
+            "android-btif-auto-pair-failed",
         ),
         # btif_dm_ssp_cfm_req_evt(), btif_dm_pin_req_evt()
         ("bt_btif_dm: already in bonding state, reject request", "android-btif-already-bonding"),
