@@ -333,6 +333,11 @@ def test_smp_status_names_are_matched_whole() -> None:
             "parameter-out-of-range",
             "SMP_INVALID_PARAMETERS (0x0a)",
         ),
+        (
+            "Rcvd from the peer cmd 0x02 with IO Capability value (0x05) out of range).",
+            "parameter-out-of-range",
+            "SMP_INVALID_PARAMETERS (0x0a)",
+        ),
     ],
 )
 def test_security_manager_checks_name_the_status_they_fail_with(
