@@ -55,6 +55,17 @@ def test_le_authentication_codes_aosp_does_not_have_are_not_read(code: int) -> N
     assert _keys(_LE_AUTH.format(code)) == []
 
 
+def test_the_shared_numbering_keeps_each_stack_its_own_entry() -> None:
+    # the same rows number ESP-IDF's fail_reason: an ESP-IDF line stays ESP-IDF's, and what
+    # an ESP-IDF application can check is not told to an Android log
+    [esp] = explain("ESP_GAP_BLE_AUTH_CMPL_EVT fail_reason 93")
+    assert esp.key == "esp-auth-smp-93"
+    assert esp.source.startswith("ESP-IDF") and "ESP_BLE_SM_IOCAP_MODE" in esp.meaning
+    [android] = explain(_LE_AUTH.format(93))
+    assert android.source.startswith("Android") and "SMP_UNKNOWN_IO_CAP (0x10)" in android.source
+    assert "ESP" not in android.meaning
+
+
 def test_le_authentication_failed_says_what_the_app_sees() -> None:
     [e] = explain(_LE_AUTH.format(80))
     assert "SMP reason Authentication Requirements (0x03)" in e.meaning
