@@ -409,12 +409,14 @@ def _android_btif_bonding(row: Table, smp: Smp) -> Iterator[_Values]:
         aosp = names.get(code)
         shown = f"HCI_ERR_{aosp}" if aosp else f"UNKNOWN[0x{code:02x}]"
         outcome = _outcome(table, aosp)
+        notes = [n.text("says") for n in table.rows("notes") if n.text("status") == aosp]
         yield _with(
             _hci_values(code),
             hci=code,
             printed=rf"{re.escape(shown)}(?!\w)",
             shown=shown,
             outcome=outcome,
+            note="".join(f" {n}" for n in notes),
         )
 
 

@@ -511,3 +511,36 @@ def test_bond_state_history_words_the_bt_status() -> None:
 )
 def test_btif_and_btm_fixed_lines(text: str, key: str) -> None:
     assert _keys(text) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # btm_sec.cc btm_sec_bond_by_transport()
+        (
+            "bt_btm_sec: BTM_SecBond: already busy in state: BTM_PAIR_STATE_WAIT_AUTH_COMPLETE",
+            "android-btm-bond-busy",
+        ),
+        # btm_sec.cc BTM_SetEncryption()
+        (
+            "Security Manager: BTM_SetEncryption busy, enqueue request",
+            "android-btm-encryption-queued",
+        ),
+        # btm_ble_sec.cc btm_ble_start_encrypt()
+        ("Link Encryption is active, Busy!", "android-btm-encryption-already-starting"),
+        # smp_act.cc smp_link_encrypted()
+        (
+            "SMP state machine busy so skipping encryption enable:1 device:xx:xx:xx:xx:5e:ff",
+            "android-smp-busy-skips-encryption",
+        ),
+    ],
+)
+def test_android_busy_lines_are_not_bluez_in_progress(text: str, key: str) -> None:
+    assert _keys(text) == [key]  # they were BlueZ's 'InProgress' by the bare word Busy
+
+
+def test_a_bonding_that_could_not_start_is_told_so() -> None:
+    [e] = explain("Bonding failed with failure reason:HCI_ERR_ILLEGAL_COMMAND")
+    assert "bta_dm_bond()" in e.meaning
+    [e] = explain("Bonding failed with failure reason:HCI_ERR_PAGE_TIMEOUT")
+    assert "bta_dm_bond()" not in e.meaning
