@@ -496,6 +496,11 @@ def test_bond_state_history_words_the_bt_status() -> None:
         ),
         # btif_dm_ssp_cfm_req_evt(), btif_dm_pin_req_evt()
         ("bt_btif_dm: already in bonding state, reject request", "android-btif-already-bonding"),
+        (
+            "bta_dm_ble_smp_cback: bonded device disconnected when encrypting - no reason to "
+            "unbond",
+            "android-le-auth-bonded-timeout-keeps-keys",
+        ),
         # btm_sec.cc read_encryption_key_size_complete_after_key_refresh()
         (
             "encryption key too short, disconnecting. handle: 0x40 key_size 5",
