@@ -549,3 +549,20 @@ def test_a_bonding_that_could_not_start_is_told_so() -> None:
     assert "bta_dm_bond()" in e.meaning
     [e] = explain("Bonding failed with failure reason:HCI_ERR_PAGE_TIMEOUT")
     assert "bta_dm_bond()" not in e.meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Android 13: btif_dm.cc btif_dm_upstreams_evt() BTA_DM_REPORT_BONDING_EVT
+        "bt_btif_dm: Received encryption failed: Report bonding firstly.",
+        # bta_hh_le.cc bta_hh_security_cmpl()
+        "Received encryption failed status:BTA_HH_ERR_AUTH_FAILED btm_status:BTM_ERR_KEY_MISSING",
+        # bta_dm_act.cc bta_dm_process_delete_key_RC_to_unpair()
+        "bt_bta_dm: RC key missing",
+    ],
+)
+def test_android_13_hogp_key_missing_removes_the_bond(text: str) -> None:
+    [e] = explain(text)  # not also the bare "key missing"
+    assert e.key == "android-hogp-key-missing-unpairs"
+    assert {c.finding for c in e.causes} == {"bond-lost"}
