@@ -239,21 +239,26 @@ def _android_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
             yield _Values({**values, "dashed": _dashed(st.name)}, st.causes)
 
 
+def _sent_here(causes: tuple[Cause, ...]) -> tuple[Cause, ...]:
+    """``causes`` less the findings of a Pairing Failed the peer sends: a line that says this
+    device sent it ([android_smp_sent] ``peer_sent``)."""
+    peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
+    return tuple(c for c in causes if c.finding not in peer_sent)
+
+
 def _android_smp_sent(row: Table, smp: Smp) -> Iterator[_Values]:
     """The spec's reasons as smp_send_pair_fail() logs the Pairing Failed it sends."""
     from bpdiag.decode.smp import error_meaning
 
-    peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
     for st in _aosp_smp_statuses(smp):
         if st.status <= _SPEC_REASONS:
-            causes = tuple(c for c in st.causes if c.finding not in peer_sent)
             values = {
                 "status": st.status,
                 "status_name": st.name,
                 "reason_name": error_name(st.status),
                 "reason_meaning": error_meaning(st.status),
             }
-            yield _Values(values, causes)
+            yield _Values(values, _sent_here(st.causes))
 
 
 def _android_smp_cmpl(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -273,9 +278,8 @@ def _android_smp_check(row: Table, smp: Smp) -> Iterator[_Values]:
     st = {s.name: s for s in _aosp_smp_statuses(smp)}[row.text("status")]
     values = {"status": st.status, "status_name": st.name}
     if st.status <= _SPEC_REASONS:
-        peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
         sent = table.text("sent_spec").format(**values, reason_name=error_name(st.status))
-        causes = tuple(c for c in st.causes if c.finding not in peer_sent)
+        causes = _sent_here(st.causes)
     else:
         sent, causes = table.text("sent_own").format(**values), st.causes
     yield _Values({**values, "sent": sent}, causes)
