@@ -533,6 +533,7 @@ def test_btif_and_btm_fixed_lines(text: str, key: str) -> None:
         ),
         # btm_ble_sec.cc btm_ble_start_encrypt()
         ("Link Encryption is active, Busy!", "android-btm-encryption-already-starting"),
+        ("bt_btm_ble: No key available to encrypt the link", "android-btm-no-ltk"),
         # smp_act.cc smp_link_encrypted()
         (
             "SMP state machine busy so skipping encryption enable:1 device:xx:xx:xx:xx:5e:ff",
