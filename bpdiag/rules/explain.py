@@ -106,6 +106,30 @@ _SMP_FAILURES = (
     Cause("HCI Encryption Change 0x06 PIN or Key Missing (stale bond)", "bond-lost"),
 )
 
+
+def _meanings(table: str) -> dict[int, tuple[str, tuple[Cause, ...]]]:
+    """``{code: (meaning, causes)}`` of a table of rules/explain_codes.toml; the causes
+    ``"smp_failures"`` stand for the SMP failures above."""
+    from bpdiag.rules.tables import TableError, load
+
+    out: dict[int, tuple[str, tuple[Cause, ...]]] = {}
+    for row in load("explain_codes.toml").sub(table).rows():
+        if "causes" not in row:
+            causes: tuple[Cause, ...] = ()
+        elif isinstance(row.data["causes"], str):
+            if row.text("causes") != "smp_failures":
+                raise TableError(f"explain_codes.toml: {table} row: unknown causes group")
+            causes = _SMP_FAILURES
+        else:
+            causes = tuple(Cause(w, f) for w, f in row.pairs("causes"))
+        out[row.integer("code")] = (row.text("meaning"), causes)
+    return out
+
+
+# HCI 0x06 PIN or Key Missing: its own entry below, and what the stacks' entries that name
+# the code say of it
+_KEY_MISSING = _meanings("hci")[0x06]
+
 CATALOGUE: tuple[Explanation, ...] = (
     Explanation(
         "bluez-authentication-failed",
@@ -211,18 +235,8 @@ CATALOGUE: tuple[Explanation, ...] = (
             r"\bRe-encryption failed, bonding information missing\b",
         ),
         "HCI status 0x06 (btmon, Wireshark, Android logs)",
-        "Encryption with a stored key was refused: the peer has no key for this bond.",
-        (
-            Cause(
-                "HCI Encryption Change / LL_REJECT_IND with 0x06 after LE Start Encryption",
-                "bond-lost",
-            ),
-            Cause(
-                "Two tools on one link: one paired, the other encrypts with a key the link "
-                "does not have yet",
-                "mixed-tools",
-            ),
-        ),
+        f"{_KEY_MISSING[0][0].upper()}{_KEY_MISSING[0][1:]}.",
+        _KEY_MISSING[1],
     ),
     Explanation(
         "bluez-connection-abort",
@@ -508,25 +522,6 @@ def _smp_reason_entries() -> tuple[Explanation, ...]:
 def _spelled(words: str) -> str:
     """A pattern of ``words`` as stacks write them: any case, spaces or underscores."""
     return re.escape(words).replace("\\ ", r"[ _]")
-
-
-def _meanings(table: str) -> dict[int, tuple[str, tuple[Cause, ...]]]:
-    """``{code: (meaning, causes)}`` of a table of rules/explain_codes.toml; the causes
-    ``"smp_failures"`` stand for the SMP failures above."""
-    from bpdiag.rules.tables import TableError, load
-
-    out: dict[int, tuple[str, tuple[Cause, ...]]] = {}
-    for row in load("explain_codes.toml").sub(table).rows():
-        if "causes" not in row:
-            causes: tuple[Cause, ...] = ()
-        elif isinstance(row.data["causes"], str):
-            if row.text("causes") != "smp_failures":
-                raise TableError(f"explain_codes.toml: {table} row: unknown causes group")
-            causes = _SMP_FAILURES
-        else:
-            causes = tuple(Cause(w, f) for w, f in row.pairs("causes"))
-        out[row.integer("code")] = (row.text("meaning"), causes)
-    return out
 
 
 # BTstack's examples (sm_pairing_peripheral.c, sm_pairing_central.c …) print these on

@@ -17,7 +17,14 @@ never SMP reason 0x05).  Each entry cites where its numbers come from:
 - Zephyr ``include/zephyr/bluetooth/conn.h`` (enum bt_security_err) and
   ``subsys/bluetooth/host/smp.c`` (security_err_get: which SMP reasons fold into which);
 - Android ``android/bluetooth/BluetoothDevice.java`` (UNBOND_REASON_*), the native stack's
-  ``stack/include/gatt_api.h`` (GATT_INSUF_*);
+  ``stack/include/gatt_api.h`` (GATT_INSUF_*) and ``btif/src/btif_dm.cc``
+  (``btif_dm_ble_auth_cmpl_evt()``: ``LE authentication for … failed with reason %d``, the
+  same BTA_DM_AUTH_FAIL_BASE + tSMP_STATUS as ESP-IDF's fail_reason below, from the same rows;
+  ``btif_dm_auth_cmpl_evt()``: the bonding's HCI status by ``stack/include/hci_error_code.h``'s
+  names), the Security Manager's ``stack/smp`` lines by ``stack/include/smp_status.h``
+  (tSMP_STATUS: which side sent a Pairing Failed, the stack's own statuses above 0x0E),
+  ``bta/dm/bta_dm_sec.cc`` by ``stack/include/btm_status.h`` (tBTM_STATUS), and
+  ``btservice/BondStateMachine.java`` (bt_status_t → UNBOND_REASON_*);
 - ESP-IDF ``components/bt/host/bluedroid/api/include/api/esp_gatt_defs.h`` (esp_gatt_status_t)
   and ``esp_gap_ble_api.h`` (esp_ble_auth_fail_rsn_t, ``esp_ble_auth_cmpl_t.fail_reason``:
   ESP_AUTH_SMP_PASSKEY_FAIL = 78 = Bluedroid's BTA_DM_AUTH_FAIL_BASE (HCI_ERR_MAX_ERR + 10,
@@ -172,7 +179,149 @@ def _esp_auth(row: Table, smp: Smp) -> Iterator[_Values]:
         reports = f"{row.text('meaning')} (as SMP 0x{how:02x})"
         yield _Values({"reports": reports, "base": base}, smp.get(how, ()))
     else:
-        yield _Values({"reports": f"Bluedroid's own reason: {row.text('meaning')}", "base": base})
+        # what an ESP-IDF application can check for it (not Android's)
+        hint = f" ({row.text('esp_hint')})" if "esp_hint" in row else ""
+        reports = f"Bluedroid's own reason: {row.text('meaning')}{hint}"
+        yield _Values({"reports": reports, "base": base})
+
+
+_SPEC_REASONS = 0x0E  # smp_status.h SMP_MAX_FAIL_RSN_PER_SPEC: the last of the spec's
+
+
+@dataclass(frozen=True, slots=True)
+class _SmpStatus:
+    """One of AOSP's tSMP_STATUS values (smp_status.h): its number, its name without
+    ``SMP_``, what it reports (worded from its row), and the causes a capture can show."""
+
+    status: int
+    name: str
+    reports: str
+    causes: tuple[Cause, ...]
+    row: Table
+
+
+def _aosp_smp_statuses(smp: Smp) -> tuple[_SmpStatus, ...]:
+    """AOSP's tSMP_STATUS values, from the rows that number them already: the spec's reasons
+    as [bluedroid_smp_status] names them, the stack's own as [esp_auth] numbers them (the same
+    Bluedroid smp_api.h: BTA_DM_AUTH_FAIL_BASE + the status; less those AOSP removed), then
+    those only AOSP has ([android_smp_status])."""
+    out = []
+    for row in _TABLES.sub("bluedroid_smp_status").rows():
+        reason = row.integer("smp")
+        reports = (
+            f"a Pairing Failed with SMP reason {error_name(reason)} (0x{reason:02x}), sent by "
+            "either side (the line does not say which)"
+        )
+        out.append(_SmpStatus(reason, row.text("name"), reports, _reason_causes(smp, reason), row))
+    base = _TABLES.sub("esp_auth").integer("base")
+    own = [
+        (r.integer("code") - base, r)
+        for r in _TABLES.sub("esp_auth").rows()
+        if "status_name" in r and not r.flag("aosp_unused")
+    ]
+    own += [(r.integer("status"), r) for r in _TABLES.sub("android_smp_status").rows("own")]
+    for status, row in own:
+        reports = f"its own status: {row.text('meaning')}"
+        if "smp" in row:  # standing for an SMP reason
+            reports += f" (as SMP 0x{row.integer('smp'):02x})"
+            causes = smp.get(row.integer("smp"), ())
+        else:
+            causes = _causes(row)
+        out.append(_SmpStatus(status, row.text("status_name"), reports, causes, row))
+    return tuple(out)
+
+
+def _android_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
+    """The stack's own statuses (above the spec's reasons) by their smp_status.h names."""
+    for st in _aosp_smp_statuses(smp):
+        if st.status > _SPEC_REASONS:
+            values = {"status": st.status, "status_name": st.name, "reports": st.reports}
+            yield _Values({**values, "dashed": _dashed(st.name)}, st.causes)
+
+
+def _sent_here(causes: tuple[Cause, ...]) -> tuple[Cause, ...]:
+    """``causes`` less the findings of a Pairing Failed the peer sends: a line that says this
+    device sent it ([android_smp_sent] ``peer_sent``)."""
+    peer_sent = set(_TABLES.sub("android_smp_sent").texts("peer_sent"))
+    return tuple(c for c in causes if c.finding not in peer_sent)
+
+
+def _android_smp_sent(row: Table, smp: Smp) -> Iterator[_Values]:
+    """The spec's reasons as smp_send_pair_fail() logs the Pairing Failed it sends."""
+    from bpdiag.decode.smp import error_meaning
+
+    for st in _aosp_smp_statuses(smp):
+        if st.status <= _SPEC_REASONS:
+            values = {
+                "status": st.status,
+                "status_name": st.name,
+                "reason_name": error_name(st.status),
+                "reason_meaning": error_meaning(st.status),
+            }
+            yield _Values(values, _sent_here(st.causes))
+
+
+def _android_smp_cmpl(row: Table, smp: Smp) -> Iterator[_Values]:
+    """Every status a pairing can end with, as smp_proc_pairing_cmpl() logs it."""
+    table = _TABLES.sub("android_smp_cmpl")
+    for st in _aosp_smp_statuses(smp):
+        if st.row.flag("metrics_only"):  # no pairing ends with it
+            continue
+        who = table.text("who_spec" if st.status <= _SPEC_REASONS else "who_own")
+        values = {"status": st.status, "status_name": st.name, "reports": st.reports}
+        yield _Values({**values, "who": who.format(status_name=st.name)}, st.causes)
+
+
+def _android_smp_check(row: Table, smp: Smp) -> Iterator[_Values]:
+    """A check of AOSP's Security Manager that fails the pairing with the row's status."""
+    table = _TABLES.sub("android_smp_check")
+    st = {s.name: s for s in _aosp_smp_statuses(smp)}[row.text("status")]
+    values = {"status": st.status, "status_name": st.name}
+    if st.status <= _SPEC_REASONS:
+        sent = table.text("sent_spec").format(**values, reason_name=error_name(st.status))
+        causes = _sent_here(st.causes)
+    else:
+        sent, causes = table.text("sent_own").format(**values), st.causes
+    yield _Values({**values, "sent": sent}, causes)
+
+
+def _android_encrypt_link(row: Table, smp: Smp) -> Iterator[_Values]:
+    told = f": {row.text('encrypt')}" if "encrypt" in row else ""
+    yield _Values({"dashed": _dashed(row.text("name")), "told": told})
+
+
+def _android_bond_callback(row: Table, smp: Smp) -> Iterator[_Values]:
+    """A bt_status_t as the app sees it: the [android_unbond] row it becomes, and its causes."""
+    unbond = {r.integer("code"): r for r in _TABLES.sub("android_unbond").rows()}
+    reason = unbond[row.integer("unbond")]
+    values = {
+        "unbond_name": reason.text("name"),
+        "unbond_meaning": reason.text("meaning"),
+        "how": row.text("how", ""),
+        # btif's dumpsys history words the status ("bt_status:failure bond_state:0")
+        "history": (
+            rf"\bbt_status:\s*{row.text('text')}\s+bond_state:\s*0\b" if "text" in row else _NEVER
+        ),
+    }
+    yield _Values(values, _causes(reason))
+
+
+def _android_le_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    """Each of AOSP's SMP statuses as btif_dm_ble_auth_cmpl_evt() prints it:
+    BTA_DM_AUTH_FAIL_BASE + the tSMP_STATUS, the numbering of ESP-IDF's fail_reason."""
+    table, base = _TABLES.sub("android_le_auth"), _TABLES.sub("esp_auth").integer("base")
+    for st in _aosp_smp_statuses(smp):
+        if st.row.flag("metrics_only"):  # no pairing ends with it
+            continue
+        values = {
+            "code": base + st.status,
+            "status": st.status,
+            "status_name": st.name,
+            "base": base,
+            "reports": st.reports,
+            "outcome": _outcome(table, st.name),
+        }
+        yield _Values(values, st.causes)
 
 
 def _apple_cberror(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -225,8 +374,54 @@ def _hci_values(code: int) -> _Values:
     return _Values({"name": HciError(code).label, "hci_meaning": meaning}, causes)
 
 
+def _aosp_hci_names() -> dict[int, str]:
+    """AOSP's names for the HCI error codes (hci_error_code.h, without ``HCI_ERR_``)."""
+    return {r.integer("hci"): r.text("aosp") for r in _TABLES.sub("android_hci_error").rows()}
+
+
+def _outcome(table: Table, status: str | None) -> str:
+    """What the stack does next for ``status`` (a name): the words of the first of the table's
+    ``outcomes`` that lists it, or of the one that lists none (the default)."""
+    groups = table.rows("outcomes")
+    return next(
+        g.text("says") for g in groups if status in g.texts("statuses") or not g.texts("statuses")
+    )
+
+
+def _with(extra: _Values, **values: object) -> _Values:
+    return replace(extra, values={**extra.values, **values})
+
+
 def _android_btif_auth(row: Table, smp: Smp) -> Iterator[_Values]:
+    hci = row.integer("hci")
+    yield _with(_hci_values(hci), aosp=_aosp_hci_names()[hci])
+
+
+def _android_hci_error(row: Table, smp: Smp) -> Iterator[_Values]:
     yield _hci_values(row.integer("hci"))
+
+
+def _android_btif_bonding(row: Table, smp: Smp) -> Iterator[_Values]:
+    """One entry per HCI error code, named as hci_reason_code_text() prints it."""
+    from bpdiag.decode.hci_names import ErrorCode as HciError
+
+    names, table = _aosp_hci_names(), _TABLES.sub("android_btif_bonding")
+    for member in HciError:
+        code = int(member)
+        if not code:  # 0x00 is success: no failure
+            continue
+        aosp = names.get(code)
+        shown = f"HCI_ERR_{aosp}" if aosp else f"UNKNOWN[0x{code:02x}]"
+        outcome = _outcome(table, aosp)
+        notes = [n.text("says") for n in table.rows("notes") if n.text("status") == aosp]
+        yield _with(
+            _hci_values(code),
+            hci=code,
+            printed=rf"{re.escape(shown)}(?!\w)",
+            shown=shown,
+            outcome=outcome,
+            note="".join(f" {n}" for n in notes),
+        )
 
 
 def _bluedroid_hcif_disc(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -234,8 +429,7 @@ def _bluedroid_hcif_disc(row: Table, smp: Smp) -> Iterator[_Values]:
 
     for member in HciError:
         if int(member):  # 0x00 is success: no disconnection reason
-            extra = _hci_values(int(member))
-            yield replace(extra, values={**extra.values, "hci": int(member)})
+            yield _with(_hci_values(int(member)), hci=int(member))
 
 
 def _bluedroid_smp_status(row: Table, smp: Smp) -> Iterator[_Values]:
@@ -291,6 +485,15 @@ _VALUES: dict[str, Callable[[Table, Smp], Iterator[_Values]]] = {
     "bluez": _bluez,
     "bluez_att": _bluez_att,
     "android_btif_auth": _android_btif_auth,
+    "android_hci_error": _android_hci_error,
+    "android_btif_bonding": _android_btif_bonding,
+    "android_smp_status": _android_smp_status,
+    "android_smp_sent": _android_smp_sent,
+    "android_smp_cmpl": _android_smp_cmpl,
+    "android_smp_check": _android_smp_check,
+    "android_encrypt_link": _android_encrypt_link,
+    "android_bond_callback": _android_bond_callback,
+    "android_le_auth": _android_le_auth,
     "bluedroid_hcif_disc": _bluedroid_hcif_disc,
     "bluedroid_smp_status": _bluedroid_smp_status,
     "ti_gapbond": _ti_gapbond,
