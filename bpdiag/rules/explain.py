@@ -14,7 +14,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+try:  # the parser ``re`` compiles with (CPython 3.11+), for ``_required``
+    import re._constants as _sre  # type: ignore[import-not-found]
+    from re._parser import parse as _sre_parse  # type: ignore[import-not-found]
+except ImportError:  # another Python's internals: every pattern is tried on every line
+    _sre = None
 
 from bpdiag.decode.hci_names import ErrorCode as HciError
 from bpdiag.decode.monitor import MgmtStatus
@@ -845,6 +851,81 @@ def _compiled() -> list[tuple[Explanation, tuple[re.Pattern[str], ...]]]:
     ]
 
 
+def _literal_runs(items: Iterable[tuple[Any, Any]], runs: list[str], run: list[str]) -> None:
+    """The runs of literal characters of a parsed pattern's sequence ``items`` that every
+    match contains, in order: a literal joins the run, a group's sequence is walked in
+    place, anything else (a class, a repeat, an alternation, an anchor) ends the run."""
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            run.append(chr(arg))
+        elif op is _sre.SUBPATTERN:
+            _literal_runs(arg[3].data, runs, run)
+        elif run:
+            runs.append("".join(run))
+            run.clear()
+
+
+def _required(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """The runs of characters every match of ``pattern`` contains, lower-cased (the
+    patterns ignore case), longest first; none when it has none of ASCII."""
+    if _sre is None:
+        return ()
+    runs: list[str] = []
+    run: list[str] = []
+    try:
+        _literal_runs(_sre_parse(pattern.pattern, pattern.flags).data, runs, run)
+    except (re.error, AttributeError, IndexError, TypeError, ValueError):  # another shape
+        return ()
+    if run:
+        runs.append("".join(run))
+    ascii_runs = {r.lower() for r in runs if r.isascii()}
+    return tuple(sorted(ascii_runs, key=lambda r: (-len(r), r)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """The catalogue's patterns by the words each needs (``_required``): a line searched
+    by only the entries whose words it holds, the rest cannot match it.  ``words`` →
+    the entries (by position in ``_compiled()``) with a pattern whose longest word it is;
+    ``always``: those with a pattern that needs no word; ``needs``: each entry's patterns'
+    words (all of which a line must hold for the pattern to be tried)."""
+
+    words: dict[str, tuple[int, ...]]
+    always: frozenset[int]
+    needs: tuple[tuple[tuple[str, ...], ...], ...]
+
+
+@cache
+def _index() -> _Index:
+    words: dict[str, list[int]] = {}
+    always: set[int] = set()
+    needs = []
+    for k, (_e, patterns) in enumerate(_compiled()):
+        need = tuple(_required(p) for p in patterns)
+        needs.append(need)
+        for w in need:
+            if w:
+                words.setdefault(w[0], []).append(k)
+            else:
+                always.add(k)
+    return _Index({w: tuple(ks) for w, ks in words.items()}, frozenset(always), tuple(needs))
+
+
+def _entries_for(text: str) -> list[int]:
+    """The positions in ``_compiled()`` of the entries that can match ``text``, in order:
+    those whose words it holds (an ASCII line; one that is not, whose characters a pattern
+    ignoring case may match in another form, 'ſ' for 's', is searched by them all)."""
+    index = _index()
+    if not text.isascii():
+        return list(range(len(index.needs)))
+    low = text.lower()
+    found = set(index.always)
+    for w, ks in index.words.items():
+        if w in low:
+            found.update(ks)
+    return sorted(found)
+
+
 # A message the line says did not happen: a negation or a count of none right before it
 # ("no Insufficient Authentication", "zero … errors seen", "0 GATT_ERROR") or a count of
 # zero right after it ("Insufficient Authentication errors: 0", "GATT_ERROR count 0")
@@ -870,8 +951,15 @@ def explain(text: str) -> list[Explanation]:
     by its bare words (``weak``) when another entry matched."""
     hits: list[tuple[int, Explanation, tuple[int, int]]] = []
     denied: list[tuple[int, int]] = []  # what the line says did not happen
-    for e, patterns in _compiled():
+    compiled = _compiled()
+    needs = _index().needs
+    low = text.lower() if text.isascii() else None
+    for k in _entries_for(text):
+        e, patterns = compiled[k]
         for i, pat in enumerate(patterns):
+            w = needs[k][i]
+            if low is not None and w and w[0] not in low:
+                continue  # a word every match holds is not in the line
             m = None
             for m in pat.finditer(text):
                 if not _denied(text, m.span()):
@@ -913,7 +1001,7 @@ _STAMP = re.compile(r"^[\d\s:.,/TZ+-]*(?:\[[\d.:,\s]*\])?[\s\d]*")
 _PDU_FAILED = re.compile(r"\bSMP: Pairing Failed \(0x05\)", re.IGNORECASE)
 _BARE_REASON = re.compile(r"reason\b\s*[:=]?\s*(?:0x)?[0-9a-f]+\s*$", re.IGNORECASE)
 MAX_LOG_LINES = 2_000_000  # lines of a log read by ``explain_lines``
-MAX_SEARCHED = 5_000  # distinct candidate lines searched
+MAX_SEARCHED = 20_000  # distinct candidate lines searched
 MAX_LINE = 1_024  # characters of a line searched (a message stands at its start)
 MAX_SEARCH_SECONDS = 30.0  # searching a log ends after this, however many lines are left
 
