@@ -318,3 +318,51 @@ async def test_tui_frames_view_hides_the_keys_of_every_keyed_message(
                     assert key_forms_in(detail, key), (frame, detail)
                 else:
                     assert key_forms_in(detail + listing, key) == [], (frame, detail)
+
+
+@pytest.fixture(scope="module")
+def cut_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, bytes]]:
+    """Key-bearing messages a log cut short (each length byte says more than is there), so
+    bpdiag decodes none of them: a Link Key Notification, an LE Add Device To Resolving
+    List, Read Local OOB Data's Command Complete, an LE Generate DHKey Complete.  Returns
+    the capture and, per frame, the key octets it still holds."""
+    k = [bytes(range(s, s + 12)) for s in (0x31, 0x51, 0x71, 0x91)]
+    packets = [
+        (False, bytes([0x01, 0x06, 0x04, 3, 0x40, 0x00, 0x13])),  # Disconnect: decoded
+        (True, bytes([0x04, 0x18, 23]) + ADDR + k[0]),  # Link_Key cut after 12 octets
+        (False, bytes([0x01, 0x27, 0x20, 39, 0x00]) + ADDR + k[1]),  # Peer_IRK cut
+        (True, bytes([0x04, 0x0E, 36, 0x01, 0x57, 0x0C, 0x00]) + k[2]),  # C cut
+        (True, bytes([0x04, 0x3E, 34, 0x09, 0x00]) + k[3]),  # DH_Key cut
+    ]
+    recs = [H4(1_700_000_000_000_000 + i * 1000, rx, p) for i, (rx, p) in enumerate(packets)]
+    path = tmp_path_factory.mktemp("cut_keys") / "cut.btsnoop"
+    path.write_bytes(btsnoop_h4_bytes(recs))
+    return path, {i: key for i, key in enumerate(k, 2)}
+
+
+@pytest.mark.parametrize("show_keys", [False, True])
+async def test_tui_frames_view_hides_what_is_left_of_a_cut_key(
+    cut_keys: tuple[Path, dict[int, bytes]], show_keys: bool
+) -> None:
+    """A record bpdiag could not decode has no decoded fields to say it holds a key; its
+    code's declaration does, and its bytes are withheld as a decoded one's are."""
+    pytest.importorskip("textual")
+    pytest.importorskip("scapy")
+    from bpdiag.tui.app import make_app
+    from tests.tui.pilot import running
+
+    path, known = cut_keys
+    assert {pdu.frame for pdu, _c in Reading(str(path))} == {1}  # the Disconnect alone
+    async with running(make_app(str(path), show_keys), size=(150, 44)) as (app, pilot):
+        await pilot.pause()
+        table = app.query_one("#packets")
+        table.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.raw_frames is not None
+        for frame, key in known.items():
+            table.move_cursor(row=list(app.raw_frames).index(frame))  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = _unwrapped(_screen(app, "#detail"))
+            assert bool(key_forms_in(detail, key)) is show_keys, (frame, detail)

@@ -307,6 +307,40 @@ def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
     return out
 
 
+@cache
+def _secret_codes() -> dict[str, frozenset[int]]:
+    """The HCI codes whose declared message holds key material, by what they are
+    (``hci command``, ``hci event``, ``le subevent``, ``hci return``)."""
+    from bpdiag.decode.secret_fields import declared
+
+    out: dict[str, set[int]] = {}
+    for kind, code in declared():
+        out.setdefault(kind, set()).add(code)
+    return {kind: frozenset(codes) for kind, codes in out.items()}
+
+
+def undecoded_holds_keys(frame: RawFrame) -> bool:
+    """Whether a record bpdiag could not decode (cut short by the log, its length byte
+    wrong) is an HCI packet of a code whose declaration holds key material — a Link Key
+    Notification, an LE Add Device To Resolving List, a Command Complete of LE Rand: what
+    bytes of the key it has are withheld as a decoded one's are.  For H4 records (btsnoop
+    1002, pcap 187 and 201, whose 4-octet direction header comes first)."""
+    offset = {1002: 0, 187: 0, 201: 4}.get(frame.link_type)
+    if offset is None:
+        return False
+    p = frame.payload[offset:]
+    codes = _secret_codes()
+    if len(p) >= 3 and p[0] == 0x01:
+        return p[1] | p[2] << 8 in codes.get("hci command", ())
+    if len(p) >= 2 and p[0] == 0x04:
+        if p[1] == 0x3E:
+            return len(p) >= 4 and p[3] in codes.get("le subevent", ())
+        if p[1] == 0x0E:
+            return len(p) >= 6 and p[4] | p[5] << 8 in codes.get("hci return", ())
+        return p[1] in codes.get("hci event", ())
+    return False
+
+
 def dissect(frame: RawFrame) -> tuple[str, str]:
     """scapy's one-line summary and full dissection of a record bpdiag does not decode
     itself (scapy is imported only here, on demand)."""
