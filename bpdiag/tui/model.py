@@ -289,6 +289,7 @@ class RawFrame:
     index: int
     link_type: int
     payload: bytes
+    flags: int = 0  # the record's flags (btsnoop: direction, command or event; a monitor opcode)
 
 
 def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
@@ -303,7 +304,7 @@ def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
                 continue
             if rec.index > frame + radius:
                 break
-            out.append(RawFrame(rec.index, rec.link_type, bytes(rec.payload)))
+            out.append(RawFrame(rec.index, rec.link_type, bytes(rec.payload), rec.flags))
     return out
 
 
@@ -323,21 +324,25 @@ def undecoded_holds_keys(frame: RawFrame) -> bool:
     """Whether a record bpdiag could not decode (cut short by the log, its length byte
     wrong) is an HCI packet of a code whose declaration holds key material — a Link Key
     Notification, an LE Add Device To Resolving List, a Command Complete of LE Rand: what
-    bytes of the key it has are withheld as a decoded one's are.  For H4 records (btsnoop
-    1002, pcap 187 and 201, whose 4-octet direction header comes first)."""
-    offset = {1002: 0, 187: 0, 201: 4}.get(frame.link_type)
-    if offset is None:
+    bytes of the key it has are withheld as a decoded one's are.  The packet is found in
+    the record as the decoders find it (``h4.split``: H4, H1, Linux monitor framings)."""
+    from bpdiag.decode import h4
+    from bpdiag.errors import DecodeError
+
+    try:
+        framing = h4.split(frame.link_type, frame.payload, frame.flags)
+    except DecodeError:
         return False
-    p = frame.payload[offset:]
+    p = frame.payload[framing.offset :]
     codes = _secret_codes()
-    if len(p) >= 3 and p[0] == 0x01:
-        return p[1] | p[2] << 8 in codes.get("hci command", ())
-    if len(p) >= 2 and p[0] == 0x04:
-        if p[1] == 0x3E:
-            return len(p) >= 4 and p[3] in codes.get("le subevent", ())
-        if p[1] == 0x0E:
-            return len(p) >= 6 and p[4] | p[5] << 8 in codes.get("hci return", ())
-        return p[1] in codes.get("hci event", ())
+    if framing.ptype == h4.COMMAND and len(p) >= 2:
+        return p[0] | p[1] << 8 in codes.get("hci command", ())
+    if framing.ptype == h4.EVENT and p:
+        if p[0] == 0x3E:
+            return len(p) >= 3 and p[2] in codes.get("le subevent", ())
+        if p[0] == 0x0E:
+            return len(p) >= 5 and p[3] | p[4] << 8 in codes.get("hci return", ())
+        return p[0] in codes.get("hci event", ())
     return False
 
 
