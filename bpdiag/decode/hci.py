@@ -365,10 +365,11 @@ class SendKeypressNotification(_Command):
     notification_type: int = _keypress()
 
 
-# Out of band data (Vol 2, Part H, 7.2.2; Vol 3, Part C, 5.2.2.7): C, the Simple Pairing
-# Hash, commits to the device's public key with R, the Simple Pairing Randomizer, a secret
-# the pairing's check values take in (f3's r).  Both are as secret as a passkey: whoever has
-# them can pose as the device over the air.  Each is 16 octets in wire order.
+# Out of band data (Secure Simple Pairing's out of band protocol, Vol 2, Part H, 7.2): C,
+# the Simple Pairing Hash, commits to the device's public key with R, the Simple Pairing
+# Randomizer, a secret the pairing's check values take in (f3's r).  Both are as secret as
+# a passkey: whoever has them can pose as the device over the air.  16 octets each, in
+# wire order.
 @_command(0x0430)
 @dataclass(frozen=True, slots=True)
 class RemoteOobDataRequestReply(_Command):
