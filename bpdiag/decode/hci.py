@@ -20,9 +20,12 @@ derived from it.  ``COMMANDS``, ``EVENTS``, ``LE_SUBEVENTS`` are those registrie
 
 Field conventions of ``fields()``: addresses as tshark prints them (most significant byte
 first, ``AA:BB:CC:DD:EE:FF``), ``rand`` / ``ltk`` as hex in wire order, codes as ints with a
-``*_name`` beside status and reason codes.  Key material (an LTK, a link key, a PIN, a
-passkey, a numeric comparison's value) is declared ``secret``: each class's ``SECRETS``
-names those keys, and every output redacts them unless --show-keys.
+``*_name`` beside status and reason codes.  Key material (an LTK, a link key, an IRK, a
+PIN, a passkey, a numeric comparison's value, OOB data, a Broadcast_Code, a DHKey) is
+declared ``secret``: each class's ``SECRETS`` names those keys, and every output redacts
+them unless --show-keys.  A Command Complete's return parameters are ``CommandComplete``
+fields, each declared there once (secret ones too: LE Encrypt's and LE Rand's results, the
+local OOB data) and named per command by ``_command(returns=…)`` (``RETURNS``).
 """
 
 from __future__ import annotations
@@ -165,7 +168,10 @@ EVENTS: dict[int, Layout] = {}
 """Event code → how ``parse_event`` reads it (LE Meta subevents: ``LE_SUBEVENTS``)."""
 LE_SUBEVENTS: dict[int, Layout] = {}
 RETURNS: dict[int, tuple[Param, ...]] = {}
-"""Opcode → the return parameters its Command Complete carries after Status."""
+"""Opcode → the return parameters its Command Complete carries after Status: fields of
+``CommandComplete``, declared there once (their size, how they are read, whether they are
+secret), named per command by ``_command(returns=…)``."""
+_RETURN_NAMES: dict[int, tuple[str, ...]] = {}
 STATUS_ANSWERED: set[int] = set()
 """Opcodes the controller answers with Command Status (the command's section says so)."""
 
@@ -173,15 +179,16 @@ STATUS_ANSWERED: set[int] = set()
 def _command(
     opcode: int,
     *,
-    returns: tuple[Param, ...] = (),
+    returns: tuple[str, ...] = (),
     status: bool = False,
     order: tuple[str | Param, ...] | None = None,
     hook: Hook | None = None,
 ) -> Callable[[D], D]:
-    """Declare a command: the return parameters of its Command Complete, and whether the
-    controller answers it with Command Status instead."""
+    """Declare a command: the return parameters of its Command Complete after Status (the
+    ``CommandComplete`` attributes they fill, in wire order), and whether the controller
+    answers it with Command Status instead."""
     if returns:
-        RETURNS[opcode] = returns
+        _RETURN_NAMES[opcode] = returns
     if status:
         STATUS_ANSWERED.add(opcode)
     return declare(COMMANDS, "opcode", opcode, order, hook)
@@ -358,6 +365,36 @@ class SendKeypressNotification(_Command):
     notification_type: int = _keypress()
 
 
+# Out of band data (Secure Simple Pairing's out of band protocol, Vol 2, Part H, 7.2): C,
+# the Simple Pairing Hash, commits to the device's public key with R, the Simple Pairing
+# Randomizer, a secret the pairing's check values take in (f3's r).  Both are as secret as
+# a passkey: whoever has them can pose as the device over the air.  16 octets each, in
+# wire order.
+@_command(0x0430)
+@dataclass(frozen=True, slots=True)
+class RemoteOobDataRequestReply(_Command):
+    """Vol 4, Part E, 7.1.34 HCI_Remote_OOB_Data_Request_Reply (38 octets): BD_ADDR, C (16),
+    R (16) — the host gives the controller the P-192 OOB data it received from the peer."""
+
+    bd_addr: str = _addr()
+    c: bytes = _key()
+    r: bytes = _key()
+
+
+@_command(0x0445)
+@dataclass(frozen=True, slots=True)
+class RemoteOobExtendedDataRequestReply(_Command):
+    """Vol 4, Part E, 7.1.53 HCI_Remote_OOB_Extended_Data_Request_Reply (70 octets):
+    BD_ADDR, C_192, R_192, C_256, R_256 (16 each) — the peer's OOB data for P-192 and
+    P-256 (Secure Connections)."""
+
+    bd_addr: str = _addr()
+    c_192: bytes = _key()
+    r_192: bytes = _key()
+    c_256: bytes = _key()
+    r_256: bytes = _key()
+
+
 _STORED_KEY = 22  # BD_ADDR (6) and Link_Key (16)
 
 
@@ -391,7 +428,22 @@ class WriteStoredLinkKey(_Command):
     link_keys: tuple[bytes, ...] = _stored_link_keys()
 
 
-@_command(0x1009, returns=(Param("bd_addr", 6, "addr"),))
+@_command(0x0C57, returns=("c", "r"))
+@dataclass(frozen=True, slots=True)
+class ReadLocalOobData(_Command):
+    """Vol 4, Part E, 7.3.60 HCI_Read_Local_OOB_Data: no parameters; its Command Complete
+    returns Status, C (16), R (16) — the local P-192 OOB data the host sends the peer out
+    of band (secret, as the peer's is)."""
+
+
+@_command(0x0C7D, returns=("c_192", "r_192", "c_256", "r_256"))
+@dataclass(frozen=True, slots=True)
+class ReadLocalOobExtendedData(_Command):
+    """Vol 4, Part E, 7.3.95 HCI_Read_Local_OOB_Extended_Data: no parameters; its Command
+    Complete returns Status, C_192, R_192, C_256, R_256 (16 each), all secret."""
+
+
+@_command(0x1009, returns=("bd_addr",))
 @dataclass(frozen=True, slots=True)
 class ReadBdAddr(_Command):
     """Vol 4, Part E, 7.4.6 HCI_Read_BD_ADDR: no parameters; its Command Complete returns
@@ -485,18 +537,112 @@ class LeEnableEncryption(_Command):
 LeStartEncryption = LeEnableEncryption
 
 
-@_command(0x2017)
+@_command(0x2017, returns=("encrypted_data",))
 @dataclass(frozen=True, slots=True)
 class LeEncrypt(_Command):
     """Vol 4, Part E, 7.8.22 HCI_LE_Encrypt: Key (16), Plaintext_Data (16), both most
     significant octet first — the host has the controller run AES-128 (to resolve an RPA
-    with an IRK, or in its key derivations): the key is secret."""
+    with an IRK, or in its key derivations): the key is secret.  Its Command Complete
+    returns Status, Encrypted_Data (16), secret too: a host that runs the security
+    function e in the controller (Vol 3, Part H, 2.2.1) gets there what s1 makes, the STK
+    (2.2.4), and what AES-CMAC's last block makes, f5's MacKey and LTK (2.2.7) — the
+    controller cannot tell those from the confirm values and hashes that are not secret."""
 
     key: bytes = _key()
     plaintext_data: bytes = _octets(16)
 
 
-_RETURNS_HANDLE = (Param("handle", 2, "handle"),)
+@_command(0x2018, returns=("random_number",))
+@dataclass(frozen=True, slots=True)
+class LeRand(_Command):
+    """Vol 4, Part E, 7.8.23 HCI_LE_Rand: no parameters; its Command Complete returns
+    Status, Random_Number (8 octets, made as Vol 2, Part H, 2 requires of the random numbers
+    of security).  Secret: hosts make key material from it (the legacy LTK, EDIV and Rand
+    a peripheral distributes, Vol 3, Part H, 2.4.2; Zephyr's host, without its own crypto,
+    makes its keys from LE Rand), and the log cannot say which number became a key."""
+
+
+@_command(0x2027)
+@dataclass(frozen=True, slots=True)
+class LeAddDeviceToResolvingList(_Command):
+    """Vol 4, Part E, 7.8.38 HCI_LE_Add_Device_To_Resolving_List (39 octets):
+    Peer_Identity_Address_Type, Peer_Identity_Address, Peer_IRK (16), Local_IRK (16) — the
+    host gives the controller a bonded device's IRK (and its own) to resolve private
+    addresses; Android and BlueZ send one per bond at start-up.  Both IRKs are secret."""
+
+    peer_identity_address_type: int = wire(1, names=address_type_name)
+    peer_identity_address: str = _addr()
+    peer_irk: bytes = _key()
+    local_irk: bytes = _key()
+
+
+# LE Audio broadcast (Vol 4, Part E, 7.8.103-7.8.106): an encrypted BIG's Broadcast_Code is
+# the key its session key is made from (Vol 6, Part B, 4.4.6.10): secret.
+@_command(
+    0x2068,
+    status=True,
+    order=(
+        "big_handle",
+        "advertising_handle",
+        "num_bis",
+        Param("", 11),  # SDU_Interval (3), Max_SDU, Max_Transport_Latency, RTN, PHY,
+        # Packing, Framing
+        "encryption",
+        "broadcast_code",
+    ),
+)
+@dataclass(frozen=True, slots=True)
+class LeCreateBig(_Command):
+    """Vol 4, Part E, 7.8.103 HCI_LE_Create_BIG (31 octets): BIG_Handle,
+    Advertising_Handle, Num_BIS, SDU_Interval (3), Max_SDU (2), Max_Transport_Latency (2),
+    RTN, PHY, Packing, Framing, Encryption, Broadcast_Code (16)."""
+
+    big_handle: int = _u()
+    advertising_handle: int = _u()
+    num_bis: int = _u()
+    encryption: int = _u()
+    broadcast_code: bytes = _key()
+
+
+@_command(
+    0x2069,
+    status=True,
+    order=(
+        "big_handle",
+        "advertising_handle",
+        "num_bis",
+        Param("", 16),  # SDU_Interval (3), ISO_Interval, NSE, Max_SDU, Max_PDU, PHY, Packing,
+        # Framing, BN, IRC, PTO
+        "encryption",
+        "broadcast_code",
+    ),
+)
+@dataclass(frozen=True, slots=True)
+class LeCreateBigTest(LeCreateBig):
+    """Vol 4, Part E, 7.8.104 HCI_LE_Create_BIG_Test (36 octets): BIG_Handle,
+    Advertising_Handle, Num_BIS, SDU_Interval (3), ISO_Interval (2), NSE, Max_SDU (2),
+    Max_PDU (2), PHY, Packing, Framing, BN, IRC, PTO, Encryption, Broadcast_Code (16)."""
+
+
+@_command(
+    0x206B,
+    status=True,
+    order=("big_handle", "sync_handle", "encryption", "broadcast_code", Param("", 3), "num_bis"),
+)
+@dataclass(frozen=True, slots=True)
+class LeBigCreateSync(_Command):
+    """Vol 4, Part E, 7.8.106 HCI_LE_BIG_Create_Sync (24 octets and one per BIS):
+    BIG_Handle, Sync_Handle (2), Encryption, Broadcast_Code (16), MSE, BIG_Sync_Timeout (2),
+    Num_BIS, BIS[i] (the indices, not read)."""
+
+    big_handle: int = _u()
+    sync_handle: int = _u(2)
+    encryption: int = _u()
+    broadcast_code: bytes = _key()
+    num_bis: int = _u()
+
+
+_RETURNS_HANDLE = ("handle",)
 
 
 @_command(0x201A, returns=_RETURNS_HANDLE)
@@ -535,7 +681,15 @@ HciCommandMessage = (
     | SendKeypressNotification
     | ReadBdAddr
     | LeCreateConnection
+    | RemoteOobDataRequestReply
+    | RemoteOobExtendedDataRequestReply
+    | ReadLocalOobData
+    | ReadLocalOobExtendedData
     | LeEncrypt
+    | LeRand
+    | LeAddDeviceToResolvingList
+    | LeCreateBig
+    | LeBigCreateSync
     | LeEnableEncryption
     | LeLtkReply
     | LeLtkNegativeReply
@@ -822,6 +976,12 @@ def _return_parameters(params: bytes, values: dict[str, object]) -> None:
     read_params(returns, ret[1:], values)
 
 
+def _returned_key(size: int = 16) -> Any:
+    """A return parameter that is key material (in wire order): ``None`` unless the command
+    answered returns it; redacted unless --show-keys."""
+    return wire(size, "octets", optional=True, secret=True)
+
+
 @_event(0x0E, order=("num_packets", "opcode"), hook=_return_parameters)
 @dataclass(frozen=True, slots=True)
 class CommandComplete(_Event):
@@ -834,11 +994,25 @@ class CommandComplete(_Event):
     status: int | None = _status()
     handle: int | None = _handle(optional=True)
     bd_addr: str | None = _addr(optional=True)
+    c: bytes | None = _returned_key()  # 7.3.60 Read Local OOB Data
+    r: bytes | None = _returned_key()
+    c_192: bytes | None = _returned_key()  # 7.3.95 Read Local OOB Extended Data
+    r_192: bytes | None = _returned_key()
+    c_256: bytes | None = _returned_key()
+    r_256: bytes | None = _returned_key()
+    encrypted_data: bytes | None = _returned_key()  # 7.8.22 LE Encrypt
+    random_number: bytes | None = _returned_key(8)  # 7.8.23 LE Rand
     num_packets: int = _u(shown=False, default=1)
 
     @property
     def name(self) -> str:
         return f"Command Complete ({command_name(self.opcode)})"
+
+
+_RETURNABLE = {p.attr: p for p in CommandComplete.SHOWN}
+RETURNS.update(
+    (opcode, tuple(_RETURNABLE[a] for a in names)) for opcode, names in _RETURN_NAMES.items()
+)
 
 
 @_event(0x0F, order=("status", "num_packets", "opcode"))

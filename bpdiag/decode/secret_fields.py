@@ -25,8 +25,10 @@ def secret_keys(msg: object) -> frozenset[str]:
 
 def declared() -> dict[tuple[str, int], frozenset[str]]:
     """Every declared message with key material: (what it is, its code) → its secret keys.
-    What it is: ``hci command``, ``hci event``, ``le subevent``, ``ll control``, ``smp``,
-    ``mgmt command`` or ``mgmt event``."""
+    What it is: ``hci command``, ``hci event``, ``le subevent``, ``ll control``,
+    ``hci return`` (a command's Command Complete return parameters, by the command's
+    opcode: Command Complete's own ``SECRETS`` are all of them), ``smp``, ``mgmt command``
+    or ``mgmt event``."""
     out: dict[tuple[str, int], frozenset[str]] = {}
     registries = (
         ("hci command", hci.COMMANDS),
@@ -37,8 +39,12 @@ def declared() -> dict[tuple[str, int], frozenset[str]]:
     for kind, registry in registries:
         for code, layout in registry.items():
             keys = secret_keys(layout.cls)
-            if keys:
+            if keys and layout.cls is not hci.CommandComplete:
                 out[kind, code] = keys
+    for opcode, params in hci.RETURNS.items():
+        returned = frozenset(p.key for p in params if p.secret)
+        if returned:
+            out["hci return", opcode] = returned
     for code, cls in smp.COMMANDS.items():
         if cls.SECRETS:
             out["smp", code] = cls.SECRETS

@@ -50,6 +50,7 @@ from bpdiag.tui.model import (
     raw_frame_summary,
     rerun_defaults,
     rerun_defaults_without_pairing,
+    undecoded_holds_keys,
 )
 from bpdiag.tui.safety import SafeCrash, hides_key_bytes, literal, redact_dissection
 from bpdiag.tui.widgets import (
@@ -613,11 +614,14 @@ class BpdiagApp(SafeCrash, App[None]):
             table.move_cursor(row=order.index(centre), scroll=True)
 
     def _keyed(self, raw: RawFrame) -> bool:
-        """Whether bpdiag's decoding of this frame found key material."""
+        """Whether bpdiag's decoding of this frame found key material, or — a frame it
+        could not decode — whether its code's declaration holds some."""
         if self.loaded is None:
             return True  # not known yet: assume it does
         row = next((r for r in self.loaded.packets if r.frame == raw.index), None)
-        return row is not None and hides_key_bytes(row.fields, False)
+        if row is None:
+            return undecoded_holds_keys(raw)
+        return hides_key_bytes(row.fields, False)
 
     def action_report(self) -> None:
         """Write the shareable HTML report beside the capture."""

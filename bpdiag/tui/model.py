@@ -289,6 +289,7 @@ class RawFrame:
     index: int
     link_type: int
     payload: bytes
+    flags: int = 0  # the record's flags (btsnoop: direction, command or event; a monitor opcode)
 
 
 def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
@@ -303,8 +304,46 @@ def frames_around(path: str, frame: int, radius: int = 100) -> list[RawFrame]:
                 continue
             if rec.index > frame + radius:
                 break
-            out.append(RawFrame(rec.index, rec.link_type, bytes(rec.payload)))
+            out.append(RawFrame(rec.index, rec.link_type, bytes(rec.payload), rec.flags))
     return out
+
+
+@cache
+def _secret_codes() -> dict[str, frozenset[int]]:
+    """The HCI codes whose declared message holds key material, by what they are
+    (``hci command``, ``hci event``, ``le subevent``, ``hci return``)."""
+    from bpdiag.decode.secret_fields import declared
+
+    out: dict[str, set[int]] = {}
+    for kind, code in declared():
+        out.setdefault(kind, set()).add(code)
+    return {kind: frozenset(codes) for kind, codes in out.items()}
+
+
+def undecoded_holds_keys(frame: RawFrame) -> bool:
+    """Whether a record bpdiag could not decode (cut short by the log, its length byte
+    wrong) is an HCI packet of a code whose declaration holds key material — a Link Key
+    Notification, an LE Add Device To Resolving List, a Command Complete of LE Rand: what
+    bytes of the key it has are withheld as a decoded one's are.  The packet is found in
+    the record as the decoders find it (``h4.split``: H4, H1, Linux monitor framings)."""
+    from bpdiag.decode import h4
+    from bpdiag.errors import DecodeError
+
+    try:
+        framing = h4.split(frame.link_type, frame.payload, frame.flags)
+    except DecodeError:
+        return False
+    p = frame.payload[framing.offset :]
+    codes = _secret_codes()
+    if framing.ptype == h4.COMMAND and len(p) >= 2:
+        return p[0] | p[1] << 8 in codes.get("hci command", ())
+    if framing.ptype == h4.EVENT and p:
+        if p[0] == 0x3E:
+            return len(p) >= 3 and p[2] in codes.get("le subevent", ())
+        if p[0] == 0x0E:
+            return len(p) >= 5 and p[3] | p[4] << 8 in codes.get("hci return", ())
+        return p[0] in codes.get("hci event", ())
+    return False
 
 
 def dissect(frame: RawFrame) -> tuple[str, str]:

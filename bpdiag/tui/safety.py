@@ -29,8 +29,11 @@ from bpdiag.report.terminal import escape_controls
 REDACTED = "redacted"
 
 # scapy's field names (scapy.layers.bluetooth / bluetooth4LE) for key material are the keys
-# bpdiag's declarations call secret (tests/tui/test_tui_safety.py dissects each with scapy).
-_KEY_LINE = re.compile(r"^(\s*(?:" + "|".join(sorted(SECRET_KEYS)) + r")\s*=).*$", re.MULTILINE)
+# bpdiag's declarations call secret, in any case (scapy's Remote OOB Data Request Reply names
+# its C and R in capitals; tests/tui/test_tui_safety.py dissects each with scapy).
+_KEY_LINE = re.compile(
+    r"^(\s*(?:" + "|".join(sorted(SECRET_KEYS)) + r")\s*=).*$", re.MULTILINE | re.IGNORECASE
+)
 _LOAD_LINE = re.compile(r"^(\s*load\s*=).*$", re.MULTILINE)
 
 

@@ -54,6 +54,11 @@ _APART = {("hcidump", "event"): {0x03}}
 # (7.1.30, BD_ADDR alone).  It decodes as an untyped HciCommand, from a text as from a
 # btsnoop, so the two agree; this says so, and fails once hci.py declares it.
 _UNDECLARED = {"command": {0x042C}}
+# Declared in hci.py (their OOB data is secret, so every output redacts it) but rebuilt by
+# neither reader yet: Remote OOB Data Request Reply (7.1.34) and Remote OOB Extended Data
+# Request Reply (7.1.53).  A text log of an OOB pairing lacks them (a key it cannot show);
+# this says so, and fails once a reader rebuilds them.
+_NOT_REBUILT = {"command": {0x0430, 0x0445}}
 
 
 @pytest.mark.parametrize(("tool", "what"), list(TABLES))
@@ -73,4 +78,4 @@ def test_every_declared_bredr_pairing_message_is_read(tool: str, what: str) -> N
     table = TABLES[tool, what][0]
     addressed = hci.ADDRESSED_EVENTS if what == "event" else hci.ADDRESSED_COMMANDS
     wanted = set(addressed) | _BY_HANDLE[what]
-    assert wanted - set(table) - _APART.get((tool, what), set()) == set()
+    assert wanted - set(table) - _APART.get((tool, what), set()) == _NOT_REBUILT.get(what, set())

@@ -218,6 +218,7 @@ def test_the_registry_gives_the_hot_path_its_filters() -> None:
     bredr_events = {0x16, 0x17, 0x18, 0x31, 0x32, 0x33, 0x34, 0x36, 0x3B, 0x3C}
     assert {0x06, *bredr_events} <= hci.TYPED_EVENTS
     bredr_commands = {0x040B, 0x040C, 0x040D, 0x040E, 0x042B, 0x042D, 0x042E, 0x0434, 0x0C60}
+    bredr_commands |= {0x0430, 0x0445}  # the OOB data replies
     assert bredr_commands <= hci.TYPED_COMMANDS
     assert bredr_events == hci.ADDRESSED_EVENTS
     assert bredr_commands == hci.ADDRESSED_COMMANDS

@@ -28,6 +28,25 @@ SPEC = {
     ("hci command", 0x2019): {"ltk"},
     # 7.8.25 HCI_LE_Long_Term_Key_Request_Reply: Long_Term_Key
     ("hci command", 0x201A): {"ltk"},
+    # 7.1.34 HCI_Remote_OOB_Data_Request_Reply: C, R (the peer's P-192 OOB data)
+    ("hci command", 0x0430): {"c", "r"},
+    # 7.1.53 HCI_Remote_OOB_Extended_Data_Request_Reply: C_192, R_192, C_256, R_256
+    ("hci command", 0x0445): {"c_192", "r_192", "c_256", "r_256"},
+    # 7.8.38 HCI_LE_Add_Device_To_Resolving_List: Peer_IRK, Local_IRK
+    ("hci command", 0x2027): {"peer_irk", "local_irk"},
+    # 7.8.103 HCI_LE_Create_BIG, 7.8.104 HCI_LE_Create_BIG_Test, 7.8.106
+    # HCI_LE_BIG_Create_Sync: Broadcast_Code (an encrypted BIG's session key comes from it)
+    ("hci command", 0x2068): {"broadcast_code"},
+    ("hci command", 0x2069): {"broadcast_code"},
+    ("hci command", 0x206B): {"broadcast_code"},
+    # Command Complete return parameters, by the command's opcode: 7.3.60
+    # HCI_Read_Local_OOB_Data (C, R), 7.3.95 HCI_Read_Local_OOB_Extended_Data (C_192, R_192,
+    # C_256, R_256), 7.8.22 HCI_LE_Encrypt (Encrypted_Data: s1's STK when a host runs e in
+    # the controller), 7.8.23 HCI_LE_Rand (Random_Number: hosts make keys from it)
+    ("hci return", 0x0C57): {"c", "r"},
+    ("hci return", 0x0C7D): {"c_192", "r_192", "c_256", "r_256"},
+    ("hci return", 0x2017): {"encrypted_data"},
+    ("hci return", 0x2018): {"random_number"},
     # 7.7.24 HCI_Link_Key_Notification: Link_Key
     ("hci event", 0x18): {"link_key"},
     # 7.7.21 HCI_Return_Link_Keys: Link_Key[i]
@@ -108,3 +127,24 @@ def test_messages_without_secrets_have_none() -> None:
     assert secret_keys(hci.parse_event(bytes([0x17, 0x06]) + bytes(6))) == frozenset()
     assert secret_keys(smp.parse_smp(b"\x03" + bytes(16))) == frozenset()  # Pairing Confirm
     assert secret_keys(object()) == frozenset()
+
+
+def test_every_declared_return_secret_is_redacted_and_shown_on_request() -> None:
+    """Each command whose Command Complete returns key material, answered with distinct
+    bytes: those return parameters read ``redacted`` and appear nowhere else in the
+    fields; with show_keys they are the bytes; a failed command's status alone has none."""
+    returns = {code: keys for (kind, code), keys in declared().items() if kind == "hci return"}
+    assert returns
+    for opcode, keys in returns.items():
+        size = sum(p.size for p in hci.RETURNS[opcode])
+        ret = bytes(range(0x41, 0x41 + size))
+        event = bytes([0x0E, 4 + size, 1]) + opcode.to_bytes(2, "little") + b"\x00" + ret
+        msg = hci.parse_event(event)
+        assert isinstance(msg, hci.CommandComplete) and secret_keys(msg) >= keys
+        shown = pdu_fields(_pdu(msg, Layer.HCI), True)
+        hidden = pdu_fields(_pdu(msg, Layer.HCI), False)
+        assert "".join(shown[k] for k in sorted(keys, key=list(shown).index)) == ret.hex()
+        assert {k for k, v in hidden.items() if v == REDACTED} == keys, hex(opcode)
+        assert all(shown[k] not in json.dumps(hidden) for k in keys)
+        failed = hci.parse_event(bytes([0x0E, 4, 1]) + opcode.to_bytes(2, "little") + b"\x0c")
+        assert REDACTED not in pdu_fields(_pdu(failed, Layer.HCI), False).values()
