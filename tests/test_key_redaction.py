@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -176,6 +177,24 @@ def _unwrapped(text: str) -> str:
     return text + "\n" + text.replace("\n", "")
 
 
+async def _frames_view(app: Any, pilot: Any) -> Any:
+    """The packets table switched to the frames view (``f``): every record, decoded or not."""
+    table = app.query_one("#packets")
+    table.focus()
+    await pilot.press("f")
+    await pilot.pause()
+    assert app.raw_frames is not None
+    return table
+
+
+async def _frame_detail(app: Any, pilot: Any, table: Any, frame: int) -> str:
+    """The detail pane of record ``frame`` in the frames view."""
+    table.move_cursor(row=list(app.raw_frames).index(frame))
+    await pilot.press("enter")
+    await pilot.pause()
+    return _screen(app, "#detail")
+
+
 def _fields_table(app: object) -> str:
     table = app.query_one("#fields")  # type: ignore[attr-defined]
     return "\n".join(" ".join(map(str, table.get_row_at(i))) for i in range(table.row_count))
@@ -299,20 +318,10 @@ async def test_tui_frames_view_hides_the_keys_of_every_keyed_message(
     path, known = keyed_known
     async with running(make_app(str(path), show_keys), size=(150, 44)) as (app, pilot):
         await pilot.pause()
-        table = app.query_one("#packets")
-        table.focus()
-        await pilot.press("f")
-        await pilot.pause()
-        assert app.raw_frames is not None
-        listing = "\n".join(
-            " ".join(map(str, table.get_row_at(i)))  # type: ignore[attr-defined]
-            for i in range(table.row_count)  # type: ignore[attr-defined]
-        )
+        table = await _frames_view(app, pilot)
+        listing = "\n".join(" ".join(map(str, table.get_row_at(i))) for i in range(table.row_count))
         for frame, keys in known.items():
-            table.move_cursor(row=list(app.raw_frames).index(frame))  # type: ignore[attr-defined]
-            await pilot.press("enter")
-            await pilot.pause()
-            detail = _unwrapped(_screen(app, "#detail"))
+            detail = _unwrapped(await _frame_detail(app, pilot, table, frame))
             for key in keys:
                 if show_keys:
                     assert key_forms_in(detail, key), (frame, detail)
@@ -355,14 +364,7 @@ async def test_tui_frames_view_hides_what_is_left_of_a_cut_key(
     assert {pdu.frame for pdu, _c in Reading(str(path))} == {1}  # the Disconnect alone
     async with running(make_app(str(path), show_keys), size=(150, 44)) as (app, pilot):
         await pilot.pause()
-        table = app.query_one("#packets")
-        table.focus()
-        await pilot.press("f")
-        await pilot.pause()
-        assert app.raw_frames is not None
+        table = await _frames_view(app, pilot)
         for frame, key in known.items():
-            table.move_cursor(row=list(app.raw_frames).index(frame))  # type: ignore[attr-defined]
-            await pilot.press("enter")
-            await pilot.pause()
-            detail = _unwrapped(_screen(app, "#detail"))
+            detail = _unwrapped(await _frame_detail(app, pilot, table, frame))
             assert bool(key_forms_in(detail, key)) is show_keys, (frame, detail)
