@@ -788,6 +788,7 @@ class Analyzer:
                 ]
             )
         self.analysis.bredr_pairings = self._bredr.finish()
+        self._drop_feeding_state()
         by_id = {c.id: c for c in self.analysis.connections}
         self._resolve_senders()
         for p in self.analysis.pairings:
@@ -812,6 +813,24 @@ class Analyzer:
         self._share()
         return self.analysis
 
+    def _drop_feeding_state(self) -> None:
+        """Free what only feeding reads (the links open, the pairing open and the last one
+        per connection, the offers and refusals seen): on a long log these maps hold an
+        entry per connection, and ``finish`` goes on to the checks and the passkey search
+        with them otherwise still held."""
+        for state in (
+            self._by_link,
+            self._new_link_at,
+            self._links,
+            self._offers,
+            self._local_sides,
+            self._open,
+            self._last,
+            self._enc_pending,
+            self._att_kinds,
+        ):
+            state.clear()
+
     def _share(self) -> None:
         """Once nothing more is added, equal endpoints become one shared ``Endpoint`` (not
         changed in place from here on): a long log keeps tens of thousands of connections,
@@ -827,7 +846,6 @@ class Analyzer:
             c.peripheral = endpoints.setdefault(
                 (peripheral.address, peripheral.address_type, peripheral.identity), peripheral
             )
-        self._links.clear()
 
 
 __all__ = ["Advertiser", "Analyzer"]
