@@ -47,14 +47,12 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 # ------------------------------------------------------------------ the index
 
 
-@dataclass(slots=True)
-class _Peer:
-    # its pairings in order: a tuple once the table is built (most peers of a long log
-    # paired once, and the table lives as long as its analysis's index)
-    pairings: Sequence[Pairing] = ()
-    # the addresses other than its key that its connections showed (private addresses an
-    # IRK resolved to the key), in order; None for the many peers that used only the key
-    aliases: list[str] | None = None
+_NO_PAIRINGS: tuple[Pairing, ...] = ()
+
+
+def _pairings(entry: Pairing | tuple[Pairing, ...]) -> Sequence[Pairing]:
+    """A peer's pairings in order, from its entry in ``Peers.peers``."""
+    return (entry,) if isinstance(entry, Pairing) else entry
 
 
 def remote(c: Connection) -> Endpoint:
@@ -90,9 +88,10 @@ def is_unresolved_rpa(c: Connection) -> bool:
     return top >> 6 == 0b01
 
 
-def _label(addr: str, peer: _Peer) -> str:
-    """The peer as a finding names it: its identity and the private addresses it used."""
-    others = list(dict.fromkeys(peer.aliases)) if peer.aliases else None
+def _label(addr: str, aliases: list[str] | None) -> str:
+    """The peer as a finding names it: its identity and the private addresses it used
+    (``aliases``: the addresses other than ``addr`` its connections showed, in order)."""
+    others = list(dict.fromkeys(aliases)) if aliases else None
     if not others:
         return addr
     return f"{addr} (identity address; it connected as {', '.join(others)})"
@@ -102,7 +101,13 @@ def _label(addr: str, peer: _Peer) -> str:
 class Peers:
     """The pairings grouped by peer (``peer_key``), built once per analysis index."""
 
-    peers: dict[str, _Peer]  # in the order each peer's first connection came
+    # in the order each peer's first connection came: its pairings in order, a lone one as
+    # itself (most peers of a long log paired once or never, and the table lives as long as
+    # its analysis's index: an object and a tuple per peer were most of it)
+    peers: dict[str, Pairing | tuple[Pairing, ...]]
+    # the addresses other than its key that a peer's connections showed (private addresses
+    # an IRK resolved to the key), in order; only the peers that have some
+    aliases: dict[str, list[str]]
     of_connection: PerConnection[str]  # connection id → its peer's key (``get``)
 
 
@@ -121,39 +126,35 @@ def peers_of(analysis: Analysis) -> Peers:
 
 
 def _peers(analysis: Analysis) -> Peers:
-    peers: dict[str, _Peer] = {}
+    peers: dict[str, Pairing | tuple[Pairing, ...]] = {}
+    aliases: dict[str, list[str]] = {}
     of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
-    peer_of: PerConnection[_Peer] = PerConnection(len(analysis.connections))  # id → peer
     for c in analysis.connections:
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
-            peer = peers.get(addr)
-            if peer is None:
-                peer = peers[addr] = _Peer()
+            if addr not in peers:
+                peers[addr] = _NO_PAIRINGS
             shown = ep.address
             if shown is not None and shown != addr:
-                if peer.aliases is None:
-                    peer.aliases = [shown]
-                else:
-                    peer.aliases.append(shown)
-            peer_of.set(c.id, peer)
+                aliases.setdefault(addr, []).append(shown)
             of_connection.set(c.id, addr)
-    grown: list[_Peer] = []  # the peers with more than one pairing: a list while building
+    grown: dict[str, list[Pairing]] = {}  # the peers with more than one pairing, while built
     for p in analysis.pairings:
-        known = peer_of.get(p.connection)
-        if known is not None:
-            ps = known.pairings
-            if not ps:
-                known.pairings = (p,)
-            elif type(ps) is tuple:
-                known.pairings = [*ps, p]
-                grown.append(known)
+        addr = of_connection.get(p.connection)
+        if addr is not None:
+            more = grown.get(addr)
+            if more is not None:
+                more.append(p)
+                continue
+            entry = peers[addr]
+            if isinstance(entry, Pairing):
+                grown[addr] = [entry, p]  # (its tuple is set below)
             else:
-                cast(list[Pairing], ps).append(p)
-    for peer in grown:
-        peer.pairings = tuple(peer.pairings)
-    return Peers(peers, of_connection)
+                peers[addr] = p
+    for addr, ps in grown.items():
+        peers[addr] = tuple(ps)
+    return Peers(peers, aliases, of_connection)
 
 
 def _next_on_connection(p: Pairing, idx: AnalysisIndex) -> Pairing | None:
@@ -306,18 +307,19 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
     idx = index_of(analysis)
     table = peers_of(analysis)
     bonded_at = _bond_evidence(analysis, table)
-    for addr, peer in table.peers.items():
-        ps = peer.pairings
-        if not ps:
+    aliases = table.aliases
+    for addr, entry in table.peers.items():
+        if entry is _NO_PAIRINGS:
             continue
+        ps = _pairings(entry)
         bonded = bonded_at.get(addr)
         if len(ps) == 1:
             # the other stories need two attempts at least (most peers of a long log
             # paired once): only DHKey Check Failed over a bond can be told from one
             if bonded is not None and _dhkey_failed(ps[0]):
-                yield from _dhkey_over_bond(_label(addr, peer), ps, bonded)
+                yield from _dhkey_over_bond(_label(addr, aliases.get(addr)), ps, bonded)
             continue
-        name = _label(addr, peer)
+        name = _label(addr, aliases.get(addr))
         yield from _state_changed(name, ps)
         yield from _timeouts(name, ps, idx, analysis)
         yield from _same_failure(name, ps)
@@ -473,8 +475,8 @@ def _bond_evidence(analysis: Analysis, table: Peers) -> dict[str, tuple[int, str
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
-    for addr, peer in table.peers.items():
-        for p in peer.pairings:
+    for addr, entry in table.peers.items():
+        for p in _pairings(entry):
             if (
                 p.outcome == Outcome.SUCCESS
                 and p.request is not None
