@@ -326,7 +326,12 @@ class Analyzer:
 
     # SMP ---------------------------------------------------------------------
     def _new_pairing(self, conn: Connection, frame: int) -> Pairing:
-        p = Pairing(id=len(self.analysis.pairings) + 1, connection=conn.id, first_frame=frame)
+        n = len(self.analysis.pairings) + 1
+        conns = self.analysis.connections
+        # the int object of connection n's id, where there is one: a long log numbers tens
+        # of thousands of each, and an int kept apart is 32 bytes
+        pid = conns[n - 1].id if n <= len(conns) and conns[n - 1].id == n else n
+        p = Pairing(id=pid, connection=conn.id, first_frame=frame)
         self.analysis.pairings.append(p)
         self._open[conn.id] = p
         self._last[conn.id] = p
