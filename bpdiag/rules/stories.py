@@ -47,11 +47,8 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 # ------------------------------------------------------------------ the index
 
 
-_NO_PAIRINGS: tuple[Pairing, ...] = ()
-
-
 def _pairings(entry: Pairing | tuple[Pairing, ...]) -> Sequence[Pairing]:
-    """A peer's pairings in order, from its entry in ``Peers.peers``."""
+    """A peer's pairings in order, from its entry in ``Peers.pairings``."""
     return (entry,) if isinstance(entry, Pairing) else entry
 
 
@@ -101,14 +98,21 @@ def _label(addr: str, aliases: list[str] | None) -> str:
 class Peers:
     """The pairings grouped by peer (``peer_key``), built once per analysis index."""
 
-    # in the order each peer's first connection came: its pairings in order, a lone one as
-    # itself (most peers of a long log paired once or never, and the table lives as long as
-    # its analysis's index: an object and a tuple per peer were most of it)
-    peers: dict[str, Pairing | tuple[Pairing, ...]]
+    # The peers that paired, in the order each one's first connection came: its key and its
+    # pairings in order, a lone one as itself (most peers of a long log paired once, and the
+    # table lives as long as its analysis's index).  Two lists, not a map: they are only
+    # walked (``items``), and a map's table costs some 60 bytes a peer.
+    keys: list[str]
+    pairings: list[Pairing | tuple[Pairing, ...]]
     # the addresses other than its key that a peer's connections showed (private addresses
     # an IRK resolved to the key), in order; only the peers that have some
     aliases: dict[str, list[str]]
     of_connection: PerConnection[str]  # connection id → its peer's key (``get``)
+
+    def items(self) -> Iterator[tuple[str, Sequence[Pairing]]]:
+        """Each peer that paired, with its pairings, in order."""
+        for addr, entry in zip(self.keys, self.pairings, strict=True):
+            yield addr, _pairings(entry)
 
 
 # One table per analysis index: the stories and the advice ask for the same peers, and an
@@ -126,35 +130,37 @@ def peers_of(analysis: Analysis) -> Peers:
 
 
 def _peers(analysis: Analysis) -> Peers:
-    peers: dict[str, Pairing | tuple[Pairing, ...]] = {}
+    first: dict[str, int] = {}  # peer → where its first connection came among the peers
     aliases: dict[str, list[str]] = {}
     of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
     for c in analysis.connections:
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
-            if addr not in peers:
-                peers[addr] = _NO_PAIRINGS
+            first.setdefault(addr, len(first))
             shown = ep.address
             if shown is not None and shown != addr:
                 aliases.setdefault(addr, []).append(shown)
             of_connection.set(c.id, addr)
-    grown: dict[str, list[Pairing]] = {}  # the peers with more than one pairing, while built
+    entries: list[Pairing | list[Pairing] | None] = [None] * len(first)  # by ``first``
     for p in analysis.pairings:
         addr = of_connection.get(p.connection)
         if addr is not None:
-            more = grown.get(addr)
-            if more is not None:
-                more.append(p)
-                continue
-            entry = peers[addr]
-            if isinstance(entry, Pairing):
-                grown[addr] = [entry, p]  # (its tuple is set below)
+            at = first[addr]
+            entry = entries[at]
+            if entry is None:
+                entries[at] = p
+            elif isinstance(entry, Pairing):
+                entries[at] = [entry, p]
             else:
-                peers[addr] = p
-    for addr, ps in grown.items():
-        peers[addr] = tuple(ps)
-    return Peers(peers, aliases, of_connection)
+                entry.append(p)
+    keys: list[str] = []
+    pairings: list[Pairing | tuple[Pairing, ...]] = []
+    for addr, entry in zip(first, entries, strict=True):
+        if entry is not None:
+            keys.append(addr)
+            pairings.append(entry if isinstance(entry, Pairing) else tuple(entry))
+    return Peers(keys, pairings, aliases, of_connection)
 
 
 def _next_on_connection(p: Pairing, idx: AnalysisIndex) -> Pairing | None:
@@ -308,10 +314,7 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
     table = peers_of(analysis)
     bonded_at = _bond_evidence(analysis, table)
     aliases = table.aliases
-    for addr, entry in table.peers.items():
-        if entry is _NO_PAIRINGS:
-            continue
-        ps = _pairings(entry)
+    for addr, ps in table.items():
         bonded = bonded_at.get(addr)
         if len(ps) == 1:
             # the other stories need two attempts at least (most peers of a long log
@@ -475,8 +478,8 @@ def _bond_evidence(analysis: Analysis, table: Peers) -> dict[str, tuple[int, str
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
-    for addr, entry in table.peers.items():
-        for p in _pairings(entry):
+    for addr, ps in table.items():
+        for p in ps:
             if (
                 p.outcome == Outcome.SUCCESS
                 and p.request is not None
