@@ -429,22 +429,26 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     idx = index_of(analysis)
     # the same peer across its private addresses where an IRK resolved them (peer_key)
     peer_of = peers_of(analysis).of_connection
-    peer_conns = [idx.connection(p.connection) for p in analysis.pairings]
-    peers = [peer_of.get(p.connection) for p in analysis.pairings]
-    # (peer, request) → the next pairing that succeeded with it, filled walking backwards
-    later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
+    # request → peer → the next pairing that succeeded with it, filled walking backwards (a
+    # map per request, of which a log has a few: no (peer, request) key made per pairing)
+    later_success: dict[tuple[object, ...], dict[str, Pairing]] = {}
     proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
-    for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
-        if peer is None or p.request is None:
+    for p in reversed(analysis.pairings):
+        if p.request is None:
+            continue
+        peer = peer_of.get(p.connection)
+        if peer is None:
             continue
         outcome = p.outcome
         if outcome == Outcome.FAILED:
             if later_success:  # (no key to build before the first success is met)
-                ok = later_success.get((peer, _request_key(p.request)))
+                by_peer = later_success.get(_request_key(p.request))
+                ok = by_peer.get(peer) if by_peer is not None else None
                 if ok is not None:
                     proven[p.id] = ok
         elif outcome == Outcome.SUCCESS:
-            later_success[(peer, _request_key(p.request))] = p
+            later_success.setdefault(_request_key(p.request), {})[peer] = p
+    del later_success
     refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
     # the latest Pairing Response from a resolvable private address no IRK resolved
@@ -452,7 +456,9 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     out = []
     texts: dict[str, str] = {}  # each text once (_shared)
     lists: dict[tuple[str, ...], list[str]] = {}  # each list of them once
-    for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
+    for p in analysis.pairings:
+        peer = peer_of.get(p.connection)
+        c = idx.connection(p.connection)
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
             gap = idx.missing_before_failure(p)
