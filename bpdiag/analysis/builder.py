@@ -794,10 +794,18 @@ class Analyzer:
             )
         self.analysis.bredr_pairings = self._bredr.finish()
         self._drop_feeding_state()
-        by_id = {c.id: c for c in self.analysis.connections}
+        conns = self.analysis.connections
+        n = len(conns)
+
+        def connection(cid: int) -> Connection | None:
+            """The connection with id ``cid``: the ``cid``-th, as ``_new_connection`` numbers
+            them (no map of them all, made and dropped here on a long log)."""
+            c = conns[cid - 1] if 0 < cid <= n else None
+            return c if c is not None and c.id == cid else None
+
         self._resolve_senders()
         for p in self.analysis.pairings:
-            c = by_id.get(p.connection)  # what the capture's directions did not tell:
+            c = connection(p.connection)  # what the capture's directions did not tell:
             lossless = c is not None and c.host_log
             infer_senders(p, lossless)
             f = p.failure
@@ -811,7 +819,7 @@ class Analyzer:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
             if checks:
-                verify(p, by_id.get(p.connection), self.keys)
+                verify(p, connection(p.connection), self.keys)
             if p.method is None:
                 infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)
