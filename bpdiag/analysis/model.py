@@ -343,30 +343,18 @@ class _StoredStep(Step):
         return smp.parse_smp(self._raw)
 
 
-# A packed step: its flags and its PDU's length, where and when it came, then the PDU.  The
-# first step packed gives its frame and time whole: the time as the microseconds it is
-# where it is a whole number of them (_FIRST, as a log's time stamps are), else as given
-# (_FULL); a later one, where it can, as the frames and microseconds it came after that first
-# (_NEAR: 8 octets where 14; the steps are most of what a long log's pairings keep); a step
-# kept as its object gives its index among them (_KEPT, no PDU).
-_FIRST = struct.Struct("<BBIq")  # flags (_MICROS), PDU length, frame, time in microseconds
-_FULL = struct.Struct("<BBId")  # flags, PDU length, frame, time
-_NEAR = struct.Struct("<BBHi")  # flags (_NEARBY), PDU length, frames and µs after the first
-_KEPT = struct.Struct("<BBI")  # flags (_WHOLE), 0, index in ``Steps._kept``
-_FULL_SIZE, _NEAR_SIZE, _KEPT_SIZE = _FULL.size, _NEAR.size, _KEPT.size  # (_FIRST's: _FULL's)
+_STEP = struct.Struct("<IdBB")  # frame, time, sender and flags, PDU length; then the PDU
+_FRAME = struct.Struct("<I")  # a header's first field (its flags are 2 octets before the PDU)
 _PACKED_FRAMES = range(1 << 32)  # a step of a frame beyond (a hand-made one) is kept whole
-_NEAR_FRAMES, _NEAR_US = 1 << 16, 1 << 31
-# Times (s, positive: no -0.0 or NaN to tell apart) whose microseconds a double holds exactly
-_MICROS_MAX = 2.0**52 / 1e6
 _ROLES = (Role.CENTRAL, Role.PERIPHERAL)
 _ROLE_BITS = {Role.CENTRAL: 0, Role.PERIPHERAL: 1}
-_DECRYPTED, _NEARBY, _MICROS, _WHOLE = 0x02, 0x04, 0x08, 0x80
+_DECRYPTED, _WHOLE = 0x02, 0x80
 
 
 class Steps(Sequence[Step]):
     """The steps of one pairing, packed: a long log holds hundreds of thousands of SMP PDUs,
     and a ``Step`` with its decoded command is some 250 bytes where its frame, time, sender
-    and wire bytes are about 30.  ``record`` packs a PDU the decoder gave whole with a
+    and wire bytes are about 40.  ``record`` packs a PDU the decoder gave whole with a
     known sender; a step whose sender is still to be learnt (it is set on the ``Step``
     later), whose command the log cut, or that is appended as a ``Step`` is kept as that
     object.  Reading gives ``Step``s, in order, as a list of them would."""
@@ -395,28 +383,11 @@ class Steps(Sequence[Step]):
             and frame in _PACKED_FRAMES
         ):
             raw = msg.to_bytes()  # the decoder's bytes, kept: nothing is encoded again
-            n = len(raw)
-            if n <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
+            if len(raw) <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
                 flags = bits | _DECRYPTED if decrypted else bits
                 packed = self._packed
-                head = None
-                # the microseconds of its time, where they give the time back exactly
-                us = round(time * 1e6) if 0.0 < time < _MICROS_MAX else None
-                if us is not None and us / 1e6 != time:
-                    us = None
-                if not packed:
-                    if us is not None:
-                        head = _FIRST.pack(flags | _MICROS, n, frame, us)
-                elif us is not None and packed[0] & _MICROS:  # near the first step?
-                    _flags, _n, first, first_us = _FIRST.unpack_from(packed)
-                    later = frame - first
-                    us -= first_us
-                    if 0 <= later < _NEAR_FRAMES and -_NEAR_US <= us < _NEAR_US:
-                        head = _NEAR.pack(flags | _NEARBY, n, later, us)
-                if head is None:
-                    head = _FULL.pack(flags, n, frame, time)
                 self._last = len(packed)
-                self._packed = b"".join((packed, head, raw))
+                self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
                 self._count += 1
                 return None
         step = Step(frame, time, sender, code, msg.name, msg, decrypted)
@@ -438,7 +409,7 @@ class Steps(Sequence[Step]):
         if kept is None:
             kept = self._kept = []
         self._last = len(self._packed)
-        self._packed = self._packed + _KEPT.pack(_WHOLE, 0, len(kept))
+        self._packed = self._packed + _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
 
@@ -454,62 +425,34 @@ class Steps(Sequence[Step]):
         return self._count
 
     def __iter__(self) -> Iterator[Step]:
-        packed, kept, near, full = self._packed, self._kept, _NEAR.unpack_from, _FULL.unpack_from
-        pos, end, first, first_us = 0, len(packed), 0, 0
+        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
+        pos, end = 0, len(packed)
         while pos < end:
-            flags = packed[pos]
-            if flags & _WHOLE:
-                yield kept[_KEPT.unpack_from(packed, pos)[2]]  # type: ignore[index]
-                pos += _KEPT_SIZE
-                continue
-            if flags & _NEARBY:
-                _flags, n, later, us = near(packed, pos)
-                frame, time = first + later, (first_us + us) / 1e6
-                pos += _NEAR_SIZE
-            elif flags & _MICROS:
-                _flags, n, first, first_us = _FIRST.unpack_from(packed, pos)
-                frame, time = first, first_us / 1e6
-                pos += _FULL_SIZE
+            frame, time, bits, n = unpack(packed, pos)
+            pos += size
+            if bits & _WHOLE:
+                yield kept[frame]  # type: ignore[index]
             else:
-                _flags, n, frame, time = full(packed, pos)
-                pos += _FULL_SIZE
-            yield _StoredStep(
-                frame, time, _ROLES[flags & 1], packed[pos : pos + n], bool(flags & _DECRYPTED)
-            )
-            pos += n
-
-    def _head(self, pos: int) -> tuple[int, int, float, int]:
-        """The flags, frame, time and PDU start (where its length is in the octet before the
-        header's end) of the packed step whose header starts at ``pos``."""
-        packed = self._packed
-        flags = packed[pos]
-        if flags & _NEARBY:
-            _flags, _n, first, first_us = _FIRST.unpack_from(packed)
-            _flags, _n, later, us = _NEAR.unpack_from(packed, pos)
-            return flags, first + later, (first_us + us) / 1e6, pos + _NEAR_SIZE
-        if flags & _MICROS:
-            _flags, _n, frame, us = _FIRST.unpack_from(packed, pos)
-            return flags, frame, us / 1e6, pos + _FULL_SIZE
-        _flags, _n, frame, time = _FULL.unpack_from(packed, pos)
-        return flags, frame, time, pos + _FULL_SIZE
+                yield _StoredStep(
+                    frame,
+                    time,
+                    _ROLES[bits & 1],
+                    bytes(packed[pos : pos + n]),
+                    bool(bits & _DECRYPTED),
+                )
+                pos += n
 
     def _step_at(self, pos: int) -> Step:
         """The step whose header starts at ``pos`` of ``_packed``."""
         packed = self._packed
-        if packed[pos] & _WHOLE:
-            index: int = _KEPT.unpack_from(packed, pos)[2]
-            return self._kept[index]  # type: ignore[index]
-        flags, frame, time, start = self._head(pos)
-        raw = packed[start : start + packed[pos + 1]]
-        return _StoredStep(frame, time, _ROLES[flags & 1], raw, bool(flags & _DECRYPTED))
-
-    def _next(self, pos: int) -> int:
-        """Where the header after the one at ``pos`` starts."""
-        packed = self._packed
-        flags = packed[pos]
-        if flags & _WHOLE:
-            return pos + _KEPT_SIZE
-        return pos + (_NEAR_SIZE if flags & _NEARBY else _FULL_SIZE) + packed[pos + 1]
+        head: tuple[int, float, int, int] = _STEP.unpack_from(packed, pos)
+        frame, time, bits, n = head
+        if bits & _WHOLE:
+            return self._kept[frame]  # type: ignore[index]
+        pos += _STEP.size
+        return _StoredStep(
+            frame, time, _ROLES[bits & 1], bytes(packed[pos : pos + n]), bool(bits & _DECRYPTED)
+        )
 
     def kept(self) -> Sequence[Step]:
         """The steps kept as ``Step`` objects, in order, without reading the packed ones.
@@ -524,30 +467,23 @@ class Steps(Sequence[Step]):
         stored, with nothing decoded; a kept step's encoded from its command, with its sender
         as it is now (it may be unknown).  A step the log cut, or whose command is no SMP
         command, is left out."""
-        packed, kept, near, full = self._packed, self._kept, _NEAR.unpack_from, _FULL.unpack_from
-        pos, end, first = 0, len(packed), 0
-        while pos < end:
-            flags = packed[pos]
-            if flags & _WHOLE:
-                step = kept[_KEPT.unpack_from(packed, pos)[2]]  # type: ignore[index]
+        # Only the flags and the length are read from a header until a step is wanted
+        packed, kept, size, frame_at = self._packed, self._kept, _STEP.size, _FRAME.unpack_from
+        start, end = size, len(packed) + size  # where the step's PDU starts
+        while start < end:
+            bits = packed[start - 2]
+            if bits & _WHOLE:
+                step = kept[frame_at(packed, start - size)[0]]  # type: ignore[index]
                 msg = step.msg
                 if isinstance(msg, smp.SmpCommand) and msg.code in codes:
                     yield step.frame, step.sender, msg.to_bytes()
-                pos += _KEPT_SIZE
+                start += size
                 continue
-            n = packed[pos + 1]
-            if flags & _NEARBY:
-                start = pos + _NEAR_SIZE
-                if packed[start] in codes:
-                    yield first + near(packed, pos)[2], _ROLES[flags & 1], packed[start : start + n]
-            else:
-                start = pos + _FULL_SIZE
-                frame = full(packed, pos)[2]
-                if not pos:
-                    first = frame
-                if packed[start] in codes:
-                    yield frame, _ROLES[flags & 1], packed[start : start + n]
-            pos = start + n
+            stop = start + packed[start - 1]
+            if packed[start] in codes:
+                pdu = bytes(packed[start:stop])
+                yield frame_at(packed, start - size)[0], _ROLES[bits & 1], pdu
+            start = stop + size
 
     @overload
     def __getitem__(self, i: int) -> Step: ...
@@ -562,30 +498,20 @@ class Steps(Sequence[Step]):
         i %= n
         if i == n - 1:  # the last step (rules ask for it): no walk through the others
             return self._step_at(self._last)
-        pos = 0
+        packed, unpack, size, pos = self._packed, _STEP.unpack_from, _STEP.size, 0
         for _ in range(i):
-            pos = self._next(pos)
+            pos += size + unpack(packed, pos)[3]
         return self._step_at(pos)
 
     def frames(self) -> list[int]:
         """The steps' frame numbers, in order."""
-        packed, kept, near, full = self._packed, self._kept, _NEAR.unpack_from, _FULL.unpack_from
+        packed, kept, unpack, size = self._packed, self._kept, _STEP.unpack_from, _STEP.size
         out: list[int] = []
-        pos, end, first = 0, len(packed), 0
+        pos, end = 0, len(packed)
         while pos < end:
-            flags = packed[pos]
-            if flags & _WHOLE:
-                out.append(kept[_KEPT.unpack_from(packed, pos)[2]].frame)  # type: ignore[index]
-                pos += _KEPT_SIZE
-            elif flags & _NEARBY:
-                out.append(first + near(packed, pos)[2])
-                pos += _NEAR_SIZE + packed[pos + 1]
-            else:
-                frame = full(packed, pos)[2]
-                if not pos:
-                    first = frame
-                out.append(frame)
-                pos += _FULL_SIZE + packed[pos + 1]
+            frame, _time, bits, n = unpack(packed, pos)
+            out.append(kept[frame].frame if bits & _WHOLE else frame)  # type: ignore[index]
+            pos += size + n
         return out
 
     def __eq__(self, other: object) -> bool:

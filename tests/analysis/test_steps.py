@@ -4,12 +4,9 @@ be learnt stay the objects the analysis sets it on."""
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bpdiag.analysis.model import Pairing, Role, Step, Steps
 from bpdiag.analysis.run import Reading
@@ -167,51 +164,3 @@ def test_a_frame_beyond_four_octets_is_kept_whole_and_read_back() -> None:
         (f, _CONFIRM.to_bytes()) for f in (7, 2**32, -1, 2**32 - 1)
     ]
     assert steps[0].frame == 7 and steps[-1].frame == 2**32 - 1 and steps[1].frame == 2**32
-
-
-def _bits(t: float) -> bytes:
-    return struct.pack("<d", t)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 2**32 - 1),
-            st.one_of(
-                st.floats(allow_nan=True, allow_infinity=True),
-                st.integers(0, 2**52).map(lambda us: us / 1e6),  # microsecond time stamps
-                st.integers(1_600_000_000_000_000, 1_800_000_000_000_000).map(lambda us: us / 1e6),
-            ),
-            st.sampled_from([Role.CENTRAL, Role.PERIPHERAL, Role.UNKNOWN]),
-            st.booleans(),
-        ),
-        max_size=12,
-    )
-)
-def test_frames_and_times_read_back_exactly_however_they_are_packed(
-    given_steps: list[tuple[int, float, Role, bool]],
-) -> None:
-    # a later step is packed as its offsets from the first where they give its frame and
-    # time back to the bit (-0.0, NaN, a time that is no whole microsecond: kept whole)
-    steps = Steps()
-    for frame, time, sender, decrypted in given_steps:
-        steps.record(frame, time, sender, 0x03, _CONFIRM, decrypted)
-    want = [(f, _bits(t), s, d) for f, t, s, d in given_steps]
-    assert [(s.frame, _bits(s.time), s.sender, s.decrypted) for s in steps] == want
-    n = len(want)
-    assert [(steps[i].frame, _bits(steps[i].time)) for i in range(n)] == [w[:2] for w in want]
-    assert steps.frames() == [w[0] for w in want]
-    assert [f for f, _, _ in steps.wire({0x03})] == [w[0] for w in want]
-
-
-def test_a_step_near_the_first_takes_8_octets_of_header_not_14() -> None:
-    steps = Steps()
-    steps.record(1000, 1_700_000_000.123456, Role.CENTRAL, 0x03, _CONFIRM)
-    one = len(steps._packed)
-    steps.record(1007, 1_700_000_000.200001, Role.PERIPHERAL, 0x03, _CONFIRM)
-    assert len(steps._packed) - one == one - 6  # 8 octets of header where the first has 14
-    steps.record(1000 + 2**16, 1_700_000_001.0, Role.PERIPHERAL, 0x03, _CONFIRM)  # too far
-    assert len(steps._packed) == 3 * one - 6
-    assert steps.frames() == [1000, 1007, 1000 + 2**16]
-    assert [s.time for s in steps] == [1_700_000_000.123456, 1_700_000_000.200001, 1_700_000_001.0]
