@@ -421,6 +421,24 @@ def _shared(
     return s
 
 
+def _came_earlier(why: str | Words, frame: int, other: str) -> str:
+    """``why``, and that a Pairing Response (``frame``) came from another unresolved
+    private address (``other``) and is not used."""
+    return worded(why) + (
+        f" A Pairing Response (#{frame}) came earlier from {other}, another resolvable "
+        "private address: it may be this device under a new address, but the capture has no "
+        "IRK to resolve either, so the peer could not be matched and that response is not used."
+    )
+
+
+def _succeeded_later(why: str | Words, pairing: int, frame: int) -> str:
+    """``why``, and that the same request succeeded later (``pairing``, its Pairing Request
+    ``frame``): each names its own frames, so it is worded when read."""
+    return worded(why) + (
+        f" The same request succeeded later (pairing {pairing}, Pairing Request #{frame})."
+    )
+
+
 @gc_paused()
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
@@ -484,20 +502,12 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                     and last_rpa_response[0] != peer
                 ):
                     other, rsp = last_rpa_response
-                    s.why = worded(s.why) + (
-                        f" A Pairing Response (#{rsp.frame}) came earlier from {other}, another "
-                        "resolvable private address: it may be this device under a new "
-                        "address, but the capture has no IRK to resolve either, so the peer "
-                        "could not be matched and that response is not used."
-                    )
+                    s.why = (_came_earlier, s._why, rsp.frame, other)  # worded when read
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 ok = proven.get(p.id)
                 if ok is not None and ok.request is not None and _state_is_the_cause(p, gap):
-                    s.why = worded(s.why) + (
-                        f" The same request succeeded later (pairing {ok.id}, Pairing Request "
-                        f"#{ok.request.frame})."
-                    )
+                    s.why = (_succeeded_later, s._why, ok.id, ok.request.frame)  # (as above)
                 out.append(_shared(s, texts, lists))
         if p.response is not None and peer is not None:
             last_response[peer] = p.response
