@@ -63,6 +63,7 @@ from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.errors import Stage
 
 MAX_PROBLEMS = 1000
+_SHARED_ENDPOINTS = 4096  # the equal endpoints ``Analyzer._share`` looks for among
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
 MAX_ATT_ERRORS = 1000  # distinct ATT refusals kept (repeats of one are counted in it)
 ATT_ERROR_FRAMES = 5  # frames kept per distinct ATT refusal
@@ -850,8 +851,12 @@ class Analyzer:
         most with one empty side.  (Packing the steps tight here, bytes for bytearrays, was
         tried: on 1M records the copies left the peak 4 MiB higher, not lower.)"""
         analysis = self.analysis
+        # the endpoints seen last (bounded: a map of every endpoint of a long log, most of
+        # them its peers' own, was the largest block this made, left free once it was done)
         endpoints: dict[tuple[str | None, str | None, str | None], Endpoint] = {}
         for c in analysis.connections:
+            if len(endpoints) >= _SHARED_ENDPOINTS:
+                endpoints.clear()
             central, peripheral = c.central, c.peripheral
             c.central = endpoints.setdefault(
                 (central.address, central.address_type, central.identity), central
