@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 from typing import cast
 from weakref import WeakKeyDictionary
 
@@ -130,36 +131,44 @@ def peers_of(analysis: Analysis) -> Peers:
 
 
 def _peers(analysis: Analysis) -> Peers:
-    first: dict[str, int] = {}  # peer → where its first connection came among the peers
     aliases: dict[str, list[str]] = {}
     of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
-    for c in analysis.connections:
+    keyed: list[tuple[str, int, int]] = []  # (peer, position, id) of its connections
+    for pos, c in enumerate(analysis.connections):
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
-            first.setdefault(addr, len(first))
             shown = ep.address
             if shown is not None and shown != addr:
                 aliases.setdefault(addr, []).append(shown)
             of_connection.set(c.id, addr)
-    entries: list[Pairing | list[Pairing] | None] = [None] * len(first)  # by ``first``
-    for p in analysis.pairings:
-        addr = of_connection.get(p.connection)
-        if addr is not None:
-            at = first[addr]
-            entry = entries[at]
-            if entry is None:
-                entries[at] = p
-            elif isinstance(entry, Pairing):
-                entries[at] = [entry, p]
-            else:
-                entry.append(p)
+            keyed.append((addr, pos, c.id))
+    # Where each peer's first connection came, told by sorting its connections by peer
+    # (stable), not by a map of every peer: on a long log that map was the largest block
+    # the rules made.  The peers come in that order, each one's pairings in theirs.
+    keyed.sort(key=itemgetter(0))
+    lead_of: PerConnection[int] = PerConnection(len(analysis.connections))
+    lead: tuple[str | None, int] = (None, 0)
+    for addr, pos, cid in keyed:
+        if addr != lead[0]:
+            lead = (addr, pos)
+        if of_connection.get(cid) == addr:  # (ids repeated by hand: the peer kept for it)
+            lead_of.set(cid, lead[1])
+    del keyed
+    paired = [(lead_of.get(p.connection), p) for p in analysis.pairings]
+    grouped = sorted(((at, p) for at, p in paired if at is not None), key=itemgetter(0))
+    del paired
     keys: list[str] = []
     pairings: list[Pairing | tuple[Pairing, ...]] = []
-    for addr, entry in zip(first, entries, strict=True):
-        if entry is not None:
-            keys.append(addr)
-            pairings.append(entry if isinstance(entry, Pairing) else tuple(entry))
+    i, n = 0, len(grouped)
+    while i < n:
+        at, p = grouped[i]
+        j = i + 1
+        while j < n and grouped[j][0] == at:
+            j += 1
+        keys.append(cast(str, of_connection.get(p.connection)))
+        pairings.append(p if j == i + 1 else tuple(q for _at, q in grouped[i:j]))
+        i = j
     return Peers(keys, pairings, aliases, of_connection)
 
 
