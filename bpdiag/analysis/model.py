@@ -359,7 +359,7 @@ class Steps(Sequence[Step]):
     later), whose command the log cut, or that is appended as a ``Step`` is kept as that
     object.  Reading gives ``Step``s, in order, as a list of them would."""
 
-    __slots__ = ("_count", "_kept", "_last", "_packed")
+    __slots__ = ("_count", "_kept", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         # bytes, made anew for each step: a pairing's few steps are copied a few times
@@ -367,7 +367,6 @@ class Steps(Sequence[Step]):
         self._packed = b""
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
-        self._last = 0  # where the last step's header starts in ``_packed``
         self.extend(steps)
 
     def record(
@@ -386,7 +385,6 @@ class Steps(Sequence[Step]):
             if len(raw) <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
                 flags = bits | _DECRYPTED if decrypted else bits
                 packed = self._packed
-                self._last = len(packed)
                 self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
                 self._count += 1
                 return None
@@ -408,7 +406,6 @@ class Steps(Sequence[Step]):
         kept = self._kept
         if kept is None:
             kept = self._kept = []
-        self._last = len(self._packed)
         self._packed = self._packed + _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
@@ -496,11 +493,11 @@ class Steps(Sequence[Step]):
         if not -n <= i < n:
             raise IndexError("step index out of range")
         i %= n
-        if i == n - 1:  # the last step (rules ask for it): no walk through the others
-            return self._step_at(self._last)
-        packed, unpack, size, pos = self._packed, _STEP.unpack_from, _STEP.size, 0
+        # a walk over the headers to it, reading each one's PDU length (its last octet): no
+        # position of the last step is kept (an int object each, on a long log's pairings)
+        packed, size, pos = self._packed, _STEP.size, 0
         for _ in range(i):
-            pos += size + unpack(packed, pos)[3]
+            pos += size + packed[pos + size - 1]
         return self._step_at(pos)
 
     def frames(self) -> list[int]:
