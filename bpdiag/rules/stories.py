@@ -15,10 +15,10 @@ Failed reasons), 3.6.7 (Security Request), 2.4.6 (encryption with a stored key).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from operator import attrgetter
+from operator import itemgetter
 from typing import cast
 from weakref import WeakKeyDictionary
 
@@ -131,11 +131,10 @@ def peers_of(analysis: Analysis) -> Peers:
 
 
 def _peers(analysis: Analysis) -> Peers:
-    conns = analysis.connections
     aliases: dict[str, list[str]] = {}
-    of_connection: PerConnection[str] = PerConnection(len(conns))
-    keyed: list[Connection] = []  # the connections to a known peer
-    for c in conns:
+    of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
+    keyed: list[tuple[str, int, int]] = []  # (peer, position, id) of its connections
+    for pos, c in enumerate(analysis.connections):
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
@@ -143,48 +142,34 @@ def _peers(analysis: Analysis) -> Peers:
             if shown is not None and shown != addr:
                 aliases.setdefault(addr, []).append(shown)
             of_connection.set(c.id, addr)
-            keyed.append(c)
+            keyed.append((addr, pos, c.id))
     # Where each peer's first connection came, told by sorting its connections by peer
     # (stable), not by a map of every peer: on a long log that map was the largest block
     # the rules made.  The peers come in that order, each one's pairings in theirs.
-    keyed.sort(key=lambda c: cast(str, of_connection.get(c.id)))
-    lead_of: PerConnection[int] = PerConnection(len(conns))  # connection id → its peer's
-    position = _positions(conns)
-    lead_addr: str | None = None
-    lead = 0
-    for c in keyed:
-        addr = of_connection.get(c.id)
-        if addr != lead_addr:
-            lead_addr, lead = addr, position(c)
-        lead_of.set(c.id, lead)
+    keyed.sort(key=itemgetter(0))
+    lead_of: PerConnection[int] = PerConnection(len(analysis.connections))
+    lead: tuple[str | None, int] = (None, 0)
+    for addr, pos, cid in keyed:
+        if addr != lead[0]:
+            lead = (addr, pos)
+        if of_connection.get(cid) == addr:  # (ids repeated by hand: the peer kept for it)
+            lead_of.set(cid, lead[1])
     del keyed
-    paired = [p for p in analysis.pairings if lead_of.get(p.connection) is not None]
-    paired.sort(key=lambda p: cast(int, lead_of.get(p.connection)))
+    paired = [(lead_of.get(p.connection), p) for p in analysis.pairings]
+    grouped = sorted(((at, p) for at, p in paired if at is not None), key=itemgetter(0))
+    del paired
     keys: list[str] = []
     pairings: list[Pairing | tuple[Pairing, ...]] = []
-    i, n = 0, len(paired)
+    i, n = 0, len(grouped)
     while i < n:
-        p = paired[i]
-        at = lead_of.get(p.connection)
+        at, p = grouped[i]
         j = i + 1
-        while j < n and lead_of.get(paired[j].connection) == at:
+        while j < n and grouped[j][0] == at:
             j += 1
         keys.append(cast(str, of_connection.get(p.connection)))
-        pairings.append(p if j == i + 1 else tuple(paired[i:j]))
+        pairings.append(p if j == i + 1 else tuple(q for _at, q in grouped[i:j]))
         i = j
     return Peers(keys, pairings, aliases, of_connection)
-
-
-def _positions(conns: list[Connection]) -> Callable[[Connection], int]:
-    """What orders the connections as ``conns`` does: their ids where they are 1, 2, … in
-    order (as the analysis numbers them: no int made), else (a hand-built analysis) their
-    positions, looked up."""
-    if all(c.id == i for i, c in enumerate(conns, start=1)):
-        return attrgetter("id")
-    at: dict[int, int] = {}
-    for i, c in enumerate(conns):
-        at.setdefault(id(c), i)
-    return lambda c: at[id(c)]
 
 
 def _next_on_connection(p: Pairing, idx: AnalysisIndex) -> Pairing | None:

@@ -120,22 +120,3 @@ def test_the_peer_table_follows_an_analysis_that_grew() -> None:
     a.pairings.append(_pairing(2, 2, response=True, success=True))
     [f] = [f for f in run_rules(a) if f.code == "peer-state-changed"]
     assert f.pairing == 2
-
-
-def test_peers_come_in_the_order_of_their_first_connection_whatever_the_ids() -> None:
-    from bpdiag.rules.stories import peers_of
-
-    # two peers; the second's first connection comes first in the list, under a higher id
-    conns = [
-        _conn(7, peer="BB:BB:BB:BB:BB:BB"),
-        _conn(2, peer="AA:AA:AA:AA:AA:AA"),
-        _conn(5, peer="BB:BB:BB:BB:BB:BB"),
-    ]
-    ps = [_pairing(1, 2), _pairing(2, 5), _pairing(3, 7)]
-    table = peers_of(_analysis(conns, ps))
-    assert table.keys == ["BB:BB:BB:BB:BB:BB", "AA:AA:AA:AA:AA:AA"]
-    assert [[p.id for p in q] for _k, q in table.items()] == [[2, 3], [1]]
-    # ids 1, 2, … in order (as an analysis numbers them): the same grouping
-    dense = [_conn(1, peer="BB:BB:BB:BB:BB:BB"), _conn(2), _conn(3, peer="BB:BB:BB:BB:BB:BB")]
-    table = peers_of(_analysis(dense, [_pairing(1, 2), _pairing(2, 3), _pairing(3, 1)]))
-    assert [[p.id for p in q] for _k, q in table.items()] == [[2, 3], [1]]
