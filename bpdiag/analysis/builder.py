@@ -63,6 +63,7 @@ from bpdiag.decode.pdu import Layer, Pdu
 from bpdiag.errors import Stage
 
 MAX_PROBLEMS = 1000
+_SHARED_ENDPOINTS = 4096  # the equal endpoints ``Analyzer._share`` looks for among
 MAX_MONITOR = 20000  # monitor notes/logs/control records kept for the rules
 MAX_ATT_ERRORS = 1000  # distinct ATT refusals kept (repeats of one are counted in it)
 ATT_ERROR_FRAMES = 5  # frames kept per distinct ATT refusal
@@ -326,7 +327,12 @@ class Analyzer:
 
     # SMP ---------------------------------------------------------------------
     def _new_pairing(self, conn: Connection, frame: int) -> Pairing:
-        p = Pairing(id=len(self.analysis.pairings) + 1, connection=conn.id, first_frame=frame)
+        n = len(self.analysis.pairings) + 1
+        conns = self.analysis.connections
+        # the int object of connection n's id, where there is one: a long log numbers tens
+        # of thousands of each, and an int kept apart is 32 bytes
+        pid = conns[n - 1].id if n <= len(conns) and conns[n - 1].id == n else n
+        p = Pairing(id=pid, connection=conn.id, first_frame=frame)
         self.analysis.pairings.append(p)
         self._open[conn.id] = p
         self._last[conn.id] = p
@@ -789,10 +795,19 @@ class Analyzer:
                 ]
             )
         self.analysis.bredr_pairings = self._bredr.finish()
-        by_id = {c.id: c for c in self.analysis.connections}
+        self._drop_feeding_state()
+        conns = self.analysis.connections
+        n = len(conns)
+
+        def connection(cid: int) -> Connection | None:
+            """The connection with id ``cid``: the ``cid``-th, as ``_new_connection`` numbers
+            them (no map of them all, made and dropped here on a long log)."""
+            c = conns[cid - 1] if 0 < cid <= n else None
+            return c if c is not None and c.id == cid else None
+
         self._resolve_senders()
         for p in self.analysis.pairings:
-            c = by_id.get(p.connection)  # what the capture's directions did not tell:
+            c = connection(p.connection)  # what the capture's directions did not tell:
             lossless = c is not None and c.host_log
             infer_senders(p, lossless)
             f = p.failure
@@ -806,12 +821,30 @@ class Analyzer:
             if p.secure_connections is None and p.public_keys:
                 p.secure_connections = True
             if checks:
-                verify(p, by_id.get(p.connection), self.keys)
+                verify(p, connection(p.connection), self.keys)
             if p.method is None:
                 infer_partial_method(p)
         note_decryption(self.analysis, self.decryptor, self.keys)
         self._share()
         return self.analysis
+
+    def _drop_feeding_state(self) -> None:
+        """Free what only feeding reads (the links open, the pairing open and the last one
+        per connection, the offers and refusals seen): on a long log these maps hold an
+        entry per connection, and ``finish`` goes on to the checks and the passkey search
+        with them otherwise still held."""
+        for state in (
+            self._by_link,
+            self._new_link_at,
+            self._links,
+            self._offers,
+            self._local_sides,
+            self._open,
+            self._last,
+            self._enc_pending,
+            self._att_kinds,
+        ):
+            state.clear()
 
     def _share(self) -> None:
         """Once nothing more is added, equal endpoints become one shared ``Endpoint`` (not
@@ -819,8 +852,12 @@ class Analyzer:
         most with one empty side.  (Packing the steps tight here, bytes for bytearrays, was
         tried: on 1M records the copies left the peak 4 MiB higher, not lower.)"""
         analysis = self.analysis
+        # the endpoints seen last (bounded: a map of every endpoint of a long log, most of
+        # them its peers' own, was the largest block this made, left free once it was done)
         endpoints: dict[tuple[str | None, str | None, str | None], Endpoint] = {}
         for c in analysis.connections:
+            if len(endpoints) >= _SHARED_ENDPOINTS:
+                endpoints.clear()
             central, peripheral = c.central, c.peripheral
             c.central = endpoints.setdefault(
                 (central.address, central.address_type, central.identity), central
@@ -828,7 +865,6 @@ class Analyzer:
             c.peripheral = endpoints.setdefault(
                 (peripheral.address, peripheral.address_type, peripheral.identity), peripheral
             )
-        self._links.clear()
 
 
 __all__ = ["Advertiser", "Analyzer"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from itertools import pairwise
 from typing import Any, Generic, TypeVar, cast
 
@@ -153,12 +153,8 @@ class AnalysisIndex:
         self._att_errors: dict[int | None, AttError | list[AttError]] = {}
         for a in analysis.att_errors:
             _add(self._att_errors, a.connection, a)
-        self._by_peer: dict[str, Connection | list[Connection]] = {}
         self._link_last_established: dict[Any, int] = {}
         for c in conns:
-            peer = _peer(c)
-            if peer is not None:
-                _add(self._by_peer, peer, c)
             est = c.established_frame or 0
             if est > self._link_last_established.get(c.link, -1):
                 self._link_last_established[c.link] = est
@@ -222,7 +218,22 @@ class AnalysisIndex:
     def connections_to(self, address: str) -> list[Connection]:
         """Connections whose peer (the remote side; the central when the local role is not
         central) has ``address``, in id order."""
-        return _items(self._by_peer, address)
+        return self._by_peer({address}).get(address, [])
+
+    def _by_peer(self, addresses: Container[str]) -> dict[str, list[Connection]]:
+        """The connections to each of ``addresses`` (as ``connections_to``), in id order:
+        made for the question asked, not kept (a long log's map of every peer to its
+        connections is an entry per connection, and one rule asks it once)."""
+        out: dict[str, list[Connection]] = {}
+        for c in self.analysis.connections:
+            peer = _peer(c)
+            if peer is not None and peer in addresses:
+                conns = out.get(peer)
+                if conns is None:
+                    out[peer] = [c]
+                else:
+                    conns.append(c)
+        return out
 
     def up_at(self, attempts: Iterable[tuple[int, str]]) -> list[Connection | None]:
         """For each ``(frame, address)``: the first connection (by id) to that peer that
@@ -237,8 +248,9 @@ class AnalysisIndex:
         by_addr: dict[str, list[int]] = {}
         for qi, (_frame, address) in enumerate(queries):
             by_addr.setdefault(address, []).append(qi)
+        by_peer = self._by_peer(by_addr)
         for address, qis in by_addr.items():
-            conns = _items(self._by_peer, address)
+            conns = by_peer.get(address)
             if not conns:
                 continue
             # Live interval of c for a query frame f (integers):

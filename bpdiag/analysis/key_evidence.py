@@ -196,6 +196,17 @@ class KeyTracker:
             ep.identity = found
 
     def finish(self, connections: list[Connection]) -> None:
+        """Resolve every connection's addresses with the IRKs learnt, then free what only
+        feeding reads (the keys per peer, the addresses tried): ``checks`` is what stays."""
         for c in connections:
             self.resolve(c.central)
             self.resolve(c.peripheral)
+        for state in (
+            self._by_peer,
+            self._pending,
+            self._pairing_open,
+            self._ltk_request,
+            self._resolved,
+            self._pending_irk,
+        ):
+            state.clear()

@@ -362,7 +362,7 @@ class Steps(Sequence[Step]):
     later), whose command the log cut, or that is appended as a ``Step`` is kept as that
     object.  Reading gives ``Step``s, in order, as a list of them would."""
 
-    __slots__ = ("_count", "_kept", "_last", "_packed")
+    __slots__ = ("_count", "_kept", "_packed")
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         # bytes, made anew for each step: a pairing's few steps are copied a few times
@@ -370,7 +370,6 @@ class Steps(Sequence[Step]):
         self._packed = b""
         self._kept: list[Step] | None = None  # the steps kept as objects
         self._count = 0
-        self._last = 0  # where the last step's header starts in ``_packed``
         self.extend(steps)
 
     def record(
@@ -389,7 +388,6 @@ class Steps(Sequence[Step]):
             if len(raw) <= 0xFF:  # (an SMP PDU is 65 octets at most: Vol 3, Part H, 3.3)
                 flags = bits | _DECRYPTED if decrypted else bits
                 packed = self._packed
-                self._last = len(packed)
                 self._packed = b"".join((packed, _STEP.pack(frame, time, flags, len(raw)), raw))
                 self._count += 1
                 return None
@@ -411,7 +409,6 @@ class Steps(Sequence[Step]):
         kept = self._kept
         if kept is None:
             kept = self._kept = []
-        self._last = len(self._packed)
         self._packed = self._packed + _STEP.pack(len(kept), 0.0, _WHOLE, 0)
         kept.append(step)
         self._count += 1
@@ -499,11 +496,11 @@ class Steps(Sequence[Step]):
         if not -n <= i < n:
             raise IndexError("step index out of range")
         i %= n
-        if i == n - 1:  # the last step (rules ask for it): no walk through the others
-            return self._step_at(self._last)
-        packed, unpack, size, pos = self._packed, _STEP.unpack_from, _STEP.size, 0
+        # a walk over the headers to it, reading each one's PDU length (its last octet): no
+        # position of the last step is kept (an int object each, on a long log's pairings)
+        packed, size, pos = self._packed, _STEP.size, 0
         for _ in range(i):
-            pos += size + unpack(packed, pos)[3]
+            pos += size + packed[pos + size - 1]
         return self._step_at(pos)
 
     def frames(self) -> list[int]:
@@ -1045,29 +1042,57 @@ class CaptureInfo:
         return self.records <= 1 or self.first_time != self.last_time
 
 
+def _address_octets(address: object) -> bytes | None:
+    """The six octets of an address printed ``AA:BB:CC:DD:EE:FF`` (as the decoder prints
+    them), None for anything that would not print back the same."""
+    if type(address) is not str or len(address) != 17:
+        return None
+    try:
+        octets = bytes.fromhex(address.replace(":", ""))
+    except ValueError:
+        return None
+    return octets if len(octets) == 6 and octets.hex(":").upper() == address else None
+
+
 class FrameAddresses(Sequence[tuple[int, str]]):
     """``(frame, address)`` pairs, read as a list of them: the frames in an array (no int
-    object each), the addresses in a list.  A long log sends tens of thousands of LE Create
-    Connection commands (``Analysis.connect_attempts``)."""
+    object each), the addresses as their six octets (printed again when read: a string each
+    was 66 bytes, and nothing but one rule reads them), any other as given.  A long log
+    sends tens of thousands of LE Create Connection commands (``Analysis.connect_attempts``),
+    many to addresses its connections never name."""
 
-    __slots__ = ("_addresses", "_frames")
+    __slots__ = ("_frames", "_octets", "_other")
 
     def __init__(self, items: Iterable[tuple[int, str]] = ()) -> None:
         self._frames = array("q")
-        self._addresses: list[str] = []
+        self._octets = bytearray()  # six per pair
+        self._other: dict[int, str] | None = None  # position → an address kept as given
         for item in items:
             self.append(item)
 
     def append(self, item: tuple[int, str]) -> None:
         frame, address = item
+        octets = _address_octets(address)
+        if octets is None:
+            if self._other is None:
+                self._other = {}
+            self._other[len(self._frames)] = address
+            octets = bytes(6)
         self._frames.append(frame)
-        self._addresses.append(address)
+        self._octets += octets
+
+    def _address(self, i: int) -> str:
+        other = self._other
+        if other is not None and i in other:
+            return other[i]
+        return self._octets[6 * i : 6 * i + 6].hex(":").upper()
 
     def __len__(self) -> int:
         return len(self._frames)
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
-        return zip(self._frames, self._addresses, strict=True)
+        address = self._address
+        return ((frame, address(i)) for i, frame in enumerate(self._frames))
 
     @overload
     def __getitem__(self, i: int) -> tuple[int, str]: ...
@@ -1075,8 +1100,12 @@ class FrameAddresses(Sequence[tuple[int, str]]):
     def __getitem__(self, i: slice) -> list[tuple[int, str]]: ...
     def __getitem__(self, i: int | slice) -> tuple[int, str] | list[tuple[int, str]]:
         if isinstance(i, slice):
-            return list(zip(self._frames[i], self._addresses[i], strict=True))
-        return self._frames[i], self._addresses[i]
+            return list(self)[i]
+        n = len(self._frames)
+        if not -n <= i < n:
+            raise IndexError("FrameAddresses index out of range")
+        i %= n
+        return self._frames[i], self._address(i)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrameAddresses | list):

@@ -422,6 +422,24 @@ def _shared(
     return s
 
 
+def _came_earlier(why: str | Words, frame: int, other: str) -> str:
+    """``why``, and that a Pairing Response (``frame``) came from another unresolved
+    private address (``other``) and is not used."""
+    return worded(why) + (
+        f" A Pairing Response (#{frame}) came earlier from {other}, another resolvable "
+        "private address: it may be this device under a new address, but the capture has no "
+        "IRK to resolve either, so the peer could not be matched and that response is not used."
+    )
+
+
+def _succeeded_later(why: str | Words, pairing: int, frame: int) -> str:
+    """``why``, and that the same request succeeded later (``pairing``, its Pairing Request
+    ``frame``): each names its own frames, so it is worded when read."""
+    return worded(why) + (
+        f" The same request succeeded later (pairing {pairing}, Pairing Request #{frame})."
+    )
+
+
 @gc_paused()
 def suggestions(analysis: Analysis) -> list[Suggestion]:
     from bpdiag.rules.tools import gatttool_seen
@@ -430,22 +448,26 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     idx = index_of(analysis)
     # the same peer across its private addresses where an IRK resolved them (peer_key)
     peer_of = peers_of(analysis).of_connection
-    peer_conns = [idx.connection(p.connection) for p in analysis.pairings]
-    peers = [peer_of.get(p.connection) for p in analysis.pairings]
-    # (peer, request) → the next pairing that succeeded with it, filled walking backwards
-    later_success: dict[tuple[str, tuple[object, ...]], Pairing] = {}
+    # request → peer → the next pairing that succeeded with it, filled walking backwards (a
+    # map per request, of which a log has a few: no (peer, request) key made per pairing)
+    later_success: dict[tuple[object, ...], dict[str, Pairing]] = {}
     proven: dict[int, Pairing] = {}  # failed pairing id → a later success with its request
-    for p, peer in zip(reversed(analysis.pairings), reversed(peers), strict=True):
-        if peer is None or p.request is None:
+    for p in reversed(analysis.pairings):
+        if p.request is None:
+            continue
+        peer = peer_of.get(p.connection)
+        if peer is None:
             continue
         outcome = p.outcome
         if outcome == Outcome.FAILED:
             if later_success:  # (no key to build before the first success is met)
-                ok = later_success.get((peer, _request_key(p.request)))
+                by_peer = later_success.get(_request_key(p.request))
+                ok = by_peer.get(peer) if by_peer is not None else None
                 if ok is not None:
                     proven[p.id] = ok
         elif outcome == Outcome.SUCCESS:
-            later_success[(peer, _request_key(p.request))] = p
+            later_success.setdefault(_request_key(p.request), {})[peer] = p
+    del later_success
     refusals = _host_refusals(analysis)
     last_response: dict[str, Features] = {}  # peer → its latest Pairing Response
     # the latest Pairing Response from a resolvable private address no IRK resolved
@@ -453,7 +475,9 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
     out = []
     texts: dict[str, str] = {}  # each text once (_shared)
     lists: dict[tuple[str, ...], list[str]] = {}  # each list of them once
-    for p, peer, c in zip(analysis.pairings, peers, peer_conns, strict=True):
+    for p in analysis.pairings:
+        peer = peer_of.get(p.connection)
+        c = idx.connection(p.connection)
         if p.outcome == Outcome.FAILED:
             earlier = last_response.get(peer) if peer is not None else None
             gap = idx.missing_before_failure(p)
@@ -479,20 +503,12 @@ def suggestions(analysis: Analysis) -> list[Suggestion]:
                     and last_rpa_response[0] != peer
                 ):
                     other, rsp = last_rpa_response
-                    s.why = worded(s.why) + (
-                        f" A Pairing Response (#{rsp.frame}) came earlier from {other}, another "
-                        "resolvable private address: it may be this device under a new "
-                        "address, but the capture has no IRK to resolve either, so the peer "
-                        "could not be matched and that response is not used."
-                    )
+                    s.why = (_came_earlier, s._why, rsp.frame, other)  # worded when read
                 if gatttool:  # only where the capture shows gatttool in use (deprecated)
                     s.commands.insert(1, f"gatttool -b <address> --sec-level={_level(s)} …")
                 ok = proven.get(p.id)
                 if ok is not None and ok.request is not None and _state_is_the_cause(p, gap):
-                    s.why = worded(s.why) + (
-                        f" The same request succeeded later (pairing {ok.id}, Pairing Request "
-                        f"#{ok.request.frame})."
-                    )
+                    s.why = (_succeeded_later, s._why, ok.id, ok.request.frame)  # (as above)
                 out.append(_shared(s, texts, lists))
         if p.response is not None and peer is not None:
             last_response[peer] = p.response

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 from typing import cast
 from weakref import WeakKeyDictionary
 
@@ -47,14 +48,9 @@ _TIMEOUT_SLACK_S = 1.0  # timers and timestamps are not exact
 # ------------------------------------------------------------------ the index
 
 
-@dataclass(slots=True)
-class _Peer:
-    # its pairings in order: a tuple once the table is built (most peers of a long log
-    # paired once, and the table lives as long as its analysis's index)
-    pairings: Sequence[Pairing] = ()
-    # the addresses other than its key that its connections showed (private addresses an
-    # IRK resolved to the key), in order; None for the many peers that used only the key
-    aliases: list[str] | None = None
+def _pairings(entry: Pairing | tuple[Pairing, ...]) -> Sequence[Pairing]:
+    """A peer's pairings in order, from its entry in ``Peers.pairings``."""
+    return (entry,) if isinstance(entry, Pairing) else entry
 
 
 def remote(c: Connection) -> Endpoint:
@@ -90,9 +86,10 @@ def is_unresolved_rpa(c: Connection) -> bool:
     return top >> 6 == 0b01
 
 
-def _label(addr: str, peer: _Peer) -> str:
-    """The peer as a finding names it: its identity and the private addresses it used."""
-    others = list(dict.fromkeys(peer.aliases)) if peer.aliases else None
+def _label(addr: str, aliases: list[str] | None) -> str:
+    """The peer as a finding names it: its identity and the private addresses it used
+    (``aliases``: the addresses other than ``addr`` its connections showed, in order)."""
+    others = list(dict.fromkeys(aliases)) if aliases else None
     if not others:
         return addr
     return f"{addr} (identity address; it connected as {', '.join(others)})"
@@ -102,8 +99,21 @@ def _label(addr: str, peer: _Peer) -> str:
 class Peers:
     """The pairings grouped by peer (``peer_key``), built once per analysis index."""
 
-    peers: dict[str, _Peer]  # in the order each peer's first connection came
+    # The peers that paired, in the order each one's first connection came: its key and its
+    # pairings in order, a lone one as itself (most peers of a long log paired once, and the
+    # table lives as long as its analysis's index).  Two lists, not a map: they are only
+    # walked (``items``), and a map's table costs some 60 bytes a peer.
+    keys: list[str]
+    pairings: list[Pairing | tuple[Pairing, ...]]
+    # the addresses other than its key that a peer's connections showed (private addresses
+    # an IRK resolved to the key), in order; only the peers that have some
+    aliases: dict[str, list[str]]
     of_connection: PerConnection[str]  # connection id → its peer's key (``get``)
+
+    def items(self) -> Iterator[tuple[str, Sequence[Pairing]]]:
+        """Each peer that paired, with its pairings, in order."""
+        for addr, entry in zip(self.keys, self.pairings, strict=True):
+            yield addr, _pairings(entry)
 
 
 # One table per analysis index: the stories and the advice ask for the same peers, and an
@@ -121,39 +131,45 @@ def peers_of(analysis: Analysis) -> Peers:
 
 
 def _peers(analysis: Analysis) -> Peers:
-    peers: dict[str, _Peer] = {}
+    aliases: dict[str, list[str]] = {}
     of_connection: PerConnection[str] = PerConnection(len(analysis.connections))
-    peer_of: PerConnection[_Peer] = PerConnection(len(analysis.connections))  # id → peer
-    for c in analysis.connections:
+    keyed: list[tuple[str, int, int]] = []  # (peer, position, id) of its connections
+    for pos, c in enumerate(analysis.connections):
         ep = remote(c)
         addr = ep.identity or ep.address  # peer_key(c), with remote(c) asked once
         if addr is not None:
-            peer = peers.get(addr)
-            if peer is None:
-                peer = peers[addr] = _Peer()
             shown = ep.address
             if shown is not None and shown != addr:
-                if peer.aliases is None:
-                    peer.aliases = [shown]
-                else:
-                    peer.aliases.append(shown)
-            peer_of.set(c.id, peer)
+                aliases.setdefault(addr, []).append(shown)
             of_connection.set(c.id, addr)
-    grown: list[_Peer] = []  # the peers with more than one pairing: a list while building
-    for p in analysis.pairings:
-        known = peer_of.get(p.connection)
-        if known is not None:
-            ps = known.pairings
-            if not ps:
-                known.pairings = (p,)
-            elif type(ps) is tuple:
-                known.pairings = [*ps, p]
-                grown.append(known)
-            else:
-                cast(list[Pairing], ps).append(p)
-    for peer in grown:
-        peer.pairings = tuple(peer.pairings)
-    return Peers(peers, of_connection)
+            keyed.append((addr, pos, c.id))
+    # Where each peer's first connection came, told by sorting its connections by peer
+    # (stable), not by a map of every peer: on a long log that map was the largest block
+    # the rules made.  The peers come in that order, each one's pairings in theirs.
+    keyed.sort(key=itemgetter(0))
+    lead_of: PerConnection[int] = PerConnection(len(analysis.connections))
+    lead: tuple[str | None, int] = (None, 0)
+    for addr, pos, cid in keyed:
+        if addr != lead[0]:
+            lead = (addr, pos)
+        if of_connection.get(cid) == addr:  # (ids repeated by hand: the peer kept for it)
+            lead_of.set(cid, lead[1])
+    del keyed
+    paired = [(lead_of.get(p.connection), p) for p in analysis.pairings]
+    grouped = sorted(((at, p) for at, p in paired if at is not None), key=itemgetter(0))
+    del paired
+    keys: list[str] = []
+    pairings: list[Pairing | tuple[Pairing, ...]] = []
+    i, n = 0, len(grouped)
+    while i < n:
+        at, p = grouped[i]
+        j = i + 1
+        while j < n and grouped[j][0] == at:
+            j += 1
+        keys.append(cast(str, of_connection.get(p.connection)))
+        pairings.append(p if j == i + 1 else tuple(q for _at, q in grouped[i:j]))
+        i = j
+    return Peers(keys, pairings, aliases, of_connection)
 
 
 def _next_on_connection(p: Pairing, idx: AnalysisIndex) -> Pairing | None:
@@ -306,18 +322,16 @@ def peer_stories(analysis: Analysis) -> Iterator[Finding]:
     idx = index_of(analysis)
     table = peers_of(analysis)
     bonded_at = _bond_evidence(analysis, table)
-    for addr, peer in table.peers.items():
-        ps = peer.pairings
-        if not ps:
-            continue
+    aliases = table.aliases
+    for addr, ps in table.items():
         bonded = bonded_at.get(addr)
         if len(ps) == 1:
             # the other stories need two attempts at least (most peers of a long log
             # paired once): only DHKey Check Failed over a bond can be told from one
             if bonded is not None and _dhkey_failed(ps[0]):
-                yield from _dhkey_over_bond(_label(addr, peer), ps, bonded)
+                yield from _dhkey_over_bond(_label(addr, aliases.get(addr)), ps, bonded)
             continue
-        name = _label(addr, peer)
+        name = _label(addr, aliases.get(addr))
         yield from _state_changed(name, ps)
         yield from _timeouts(name, ps, idx, analysis)
         yield from _same_failure(name, ps)
@@ -473,8 +487,8 @@ def _bond_evidence(analysis: Analysis, table: Peers) -> dict[str, tuple[int, str
                 else ("encryption with a stored key (refused: the peer had lost it)")
             )
             out[addr] = (e.frame, what)
-    for addr, peer in table.peers.items():
-        for p in peer.pairings:
+    for addr, ps in table.items():
+        for p in ps:
             if (
                 p.outcome == Outcome.SUCCESS
                 and p.request is not None

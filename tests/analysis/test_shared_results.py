@@ -91,6 +91,13 @@ def test_connect_attempts_read_as_a_list_of_pairs() -> None:
     assert list(kept) == pairs and kept == pairs and kept == FrameAddresses(pairs)
     assert (len(kept), kept[1], kept[-1], kept[:1]) == (2, pairs[1], pairs[1], pairs[:1])
     assert kept != pairs[:1] and repr(kept) == f"FrameAddresses({pairs!r})"
+    # kept as six octets where they print back the same; anything else as it was given
+    odd = [(1, "aa:00:00:00:00:01"), (2, "AA-00-00-00-00-01"), (3, "AA:00:00:00:00"), (4, "")]
+    mixed = FrameAddresses([*odd[:2], pairs[0], *odd[2:], pairs[1]])
+    assert list(mixed) == [*odd[:2], pairs[0], *odd[2:], pairs[1]]
+    assert mixed[0][1] is odd[0][1] and mixed[-1] == pairs[1] and mixed[2] == pairs[0]
+    with pytest.raises(IndexError):
+        mixed[6]
 
 
 def test_keys_read_as_the_keys_added_and_an_unknown_side_stays_an_object() -> None:
