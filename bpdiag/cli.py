@@ -808,23 +808,38 @@ def explain(error: tuple[str, ...], log: str | None) -> None:
 
 
 def _explain_log(log: str) -> NoReturn:
+    from bpdiag.capture.bugreport import open_log
+    from bpdiag.errors import UnreadableCapture
     from bpdiag.report.explain_text import render_log
     from bpdiag.report.terminal import escape_controls
     from bpdiag.rules.explain import explain_lines
 
     try:
-        if log == "-":
-            stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-        else:
-            stream = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115
+        name, raw = open_log(log)  # decompressed, or a bug report zip's text
+    except UnreadableCapture as exc:
+        _fail(f"{log}: {exc}")
     except OSError as exc:
         _fail(f"{log}: {exc.strerror or exc}")
-    with stream:
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    damage: list[str] = []
+
+    def lines() -> Iterator[str]:
         try:
-            result = explain_lines(stream)
-        except OSError as exc:
-            _fail(f"{log}: {exc.strerror or exc}")
-    click.echo(escape_controls(render_log(log, result)), nl=False)
+            yield from stream
+        except OSError as exc:  # a damaged compressed stream: what came before is told
+            damage.append(str(exc.strerror or exc))
+
+    with stream:
+        result = explain_lines(lines())
+    click.echo(escape_controls(render_log(name, result)), nl=False)
+    if damage:
+        click.echo(
+            escape_controls(
+                f"{name}: the text ends at line {result.lines + 1}: {damage[0]} (the lines "
+                "before it are explained above)"
+            ),
+            err=True,
+        )
     sys.exit(EXIT_OK if result.found else EXIT_FAILED)
 
 

@@ -37,7 +37,7 @@ from typing import BinaryIO, cast
 
 from bpdiag.capture import Capture, format_of
 from bpdiag.capture._open import open_regular
-from bpdiag.capture.compressed import READABLE, Decompressing, compression_of
+from bpdiag.capture.compressed import READABLE, UNDO, Decompressing, compression_of
 from bpdiag.capture.record import Problem, ProblemKind
 from bpdiag.errors import Stage, UnreadableCapture
 
@@ -386,3 +386,92 @@ def _open_entry(
         notes.append(Problem(None, None, f"{info.filename}: cannot be read ({exc})", Stage.ZIP))
         return None
     return Input(label, cap, list(notes))
+
+
+_BINARY_CAPTURES = frozenset({"btsnoop", "pcap", "pcapng", "packetlogger"})
+
+
+def open_log(path: str) -> tuple[str, BinaryIO]:
+    """A stack's log to read as lines of text (``explain --file``), by its content: the file
+    itself (``-``: standard input), decompressed when it is gzip, bzip2 or xz (a rotated
+    ``syslog.1.gz``, a journal export attached as ``.xz``), or, for a zip, the bug report's
+    main text (``adb bugreport`` writes a zip; ``_main_text`` finds its text).  Returns the
+    name to show and the text's bytes.  What is no log is ``UnreadableCapture`` with what to
+    do: a capture (``bpdiag analyze`` reads it), zstd or LZ4 (the command that decompresses
+    it), a zip with no bug report text, a zip read from a stream."""
+    if path == "-":  # its buffer (a pipe, a terminal, a test runner's stream alike)
+        name = "-"
+        head, f = _peek(cast(BinaryIO, sys.stdin.buffer))
+    else:
+        name = path
+        head, f = _peek(open_regular(path))
+    kind = compression_of(head)
+    if kind is not None and kind not in READABLE:
+        f.close()
+        raise UnreadableCapture(f"is {kind}-compressed; decompress it first: {UNDO[kind]}")
+    if kind is not None:
+        head, f = _peek_keeping_damage(Decompressing(f, kind))
+    fmt = format_of(head)
+    if fmt in _BINARY_CAPTURES:
+        f.close()
+        raise UnreadableCapture(
+            f"is a capture ({fmt}), not a log: `bpdiag analyze {name}` reads it"
+        )
+    if fmt != "zip":
+        return name, f
+    f.close()
+    if kind is not None or path == "-":
+        raise UnreadableCapture("is a zip read from a stream: save it as a file and give its name")
+    try:
+        zf = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise UnreadableCapture(f"is a damaged zip archive ({exc or type(exc).__name__})") from None
+    main = _main_text(zf, zf.infolist()[:MAX_ENTRIES])
+    notes: list[Problem] = []
+    if main is None or _bomb(main, notes):
+        zf.close()
+        why = notes[0].message if notes else "no bugreport-*.txt (or main_entry.txt) in it"
+        raise UnreadableCapture(
+            f"is a zip with no bug report text to read ({why}); `bpdiag analyze {name}` "
+            "reads the captures in it"
+        )
+    try:
+        entry = _ZipEntry(zf.open(main))  # type: ignore[arg-type]
+    except _ZIP_ERRORS as exc:
+        zf.close()
+        raise UnreadableCapture(f"{main.filename}: cannot be read ({exc})") from None
+    return f"{name}:{main.filename}", cast(BinaryIO, entry)
+
+
+class _Raising(io.RawIOBase):
+    """A raw stream whose every read raises ``error`` (what ended the stream before it)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        raise self._error
+
+
+def _peek_keeping_damage(f: Decompressing) -> tuple[bytes, BinaryIO]:
+    """``_peek`` of a decompressing stream, read raw (what a read hands out before damage
+    is kept), the damage raised again after the bytes before it (``_peek`` itself gives the
+    failure to the next read, which a decompressor that reported it once no longer has)."""
+    from bpdiag.capture._io import PrefixedRaw
+
+    head = b""
+    try:
+        while len(head) < _SNIFF:
+            more = f.read(_SNIFF - len(head))
+            if not more:
+                break
+            head += more
+    except OSError as exc:
+        rest: io.RawIOBase = _Raising(exc)
+    else:
+        rest = f
+    return head, cast(BinaryIO, PrefixedRaw(head, cast(BinaryIO, rest)))
