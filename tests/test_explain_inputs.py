@@ -6,7 +6,9 @@ what to do; a cut or damaged one tells what it read before the damage."""
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
+import io
 import lzma
 import zipfile
 from collections.abc import Callable
@@ -103,3 +105,36 @@ def test_a_damaged_bug_report_entry_is_no_crash(tmp_path: Path) -> None:
     r = bpdiag_in_process("explain", "--file", str(path))
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr
     assert "ends at line" in r.stderr or "message(s)" in r.stdout
+
+
+_MAGICS = [b"", b"\x1f\x8b\x08", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"PK\x03\x04", b"btsnoop\x00"]
+
+
+def test_open_log_never_raises_but_a_refusal(tmp_path: Path) -> None:
+    """Any bytes, behind any magic: a refusal (UnreadableCapture) or lines, never another
+    exception, and damage met while reading is an OSError the command tells."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bpdiag.capture.bugreport import open_log
+    from bpdiag.errors import UnreadableCapture
+    from bpdiag.rules.explain import explain_lines
+
+    path = tmp_path / "log"
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.sampled_from(_MAGICS), st.binary(max_size=600))
+    def check(magic: bytes, rest: bytes) -> None:
+        path.write_bytes(magic + rest)
+        try:
+            _name, raw = open_log(str(path))
+        except UnreadableCapture:
+            return
+        # damage is an OSError, which the command notes after what was read
+        with (
+            io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as text,
+            contextlib.suppress(OSError),
+        ):
+            explain_lines(text)
+
+    check()
