@@ -86,6 +86,17 @@ async def test_cursor_lands_on_the_first_failed_pairing_before_the_tree_is_drawn
         assert tree.cursor_node is node
 
 
+def _sized(table: DataTable) -> bool:  # type: ignore[type-arg]
+    """Every column of ``table`` is as wide as the longest one-line cell it shows."""
+    columns = table.ordered_columns
+    for i in range(min(table.row_count, 50)):
+        for column, cell in zip(columns, table.get_row_at(i), strict=False):
+            text = str(cell)
+            if "\n" not in text and column.content_width < len(text):
+                return False
+    return True
+
+
 def _wait(path: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await loaded(pilot, pilot.app)
@@ -101,14 +112,20 @@ def _wait(path: str):  # type: ignore[no-untyped-def]
         # a pause may end before that on a loaded machine (Textual's idle wait measures this
         # process's CPU, little when the machine is busy): the findings table was once taken
         # with its columns as wide as their headers.  Wait for every table to have sized them.
+        # The flag alone was seen clear with the findings table's columns still as wide as
+        # their headers (a full suite on a loaded machine): the columns must also be as wide
+        # as the one-line cells they show.
         tables = list(pilot.app.query(DataTable))
-        for _ in range(100):
-            # (a private flag: a Textual without it leaves only the pauses below to wait)
-            if not any(getattr(t, "_require_update_dimensions", False) for t in tables):
+        for _ in range(200):
+            # (a private flag: a Textual without it leaves the widths to tell)
+            pending = any(getattr(t, "_require_update_dimensions", False) for t in tables)
+            if not pending and all(_sized(t) for t in tables):
                 break
             await pilot.pause(0.02)
         else:
             raise AssertionError("a table did not size its columns")
+        for t in tables:
+            t.refresh()
         for _ in range(5):
             await pilot.wait_for_scheduled_animations()
             await pilot.pause(0.05)
