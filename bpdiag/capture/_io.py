@@ -634,12 +634,15 @@ class EndOnError(io.RawIOBase):
 
 class PrefixedRaw(io.RawIOBase):
     """A raw binary stream that returns ``prefix`` first, then what ``f`` reads: bytes sniffed
-    from a pipe (which cannot seek back) are read again through it."""
+    from a pipe (which cannot seek back) are read again through it.  With ``error`` (what
+    ended the sniffing), that is raised after the prefix instead: a stream that reports
+    damage once (a decompressor) would not report it again."""
 
-    def __init__(self, prefix: bytes, f: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, f: BinaryIO, error: OSError | None = None) -> None:
         super().__init__()
         self._prefix = memoryview(bytes(prefix))
         self._f = f
+        self._error = error
 
     def readable(self) -> bool:
         return True
@@ -651,6 +654,8 @@ class PrefixedRaw(io.RawIOBase):
             view[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
             return n
+        if self._error is not None:
+            raise self._error
         data = self._f.read(len(view))
         if not data:
             return 0

@@ -106,19 +106,22 @@ def _spool_stdin() -> tuple[str, bytes, BinaryIO]:
 
 def _peek(f: BinaryIO, n: int = _SNIFF) -> tuple[bytes, BinaryIO]:
     """The first ``n`` bytes of ``f`` (fewer if it ends or fails), and the stream that reads
-    them again, then the rest."""
+    them again, then the rest: a failure while sniffing is raised there after the bytes
+    before it, so it becomes the reader's problem (a decompressor, which reports damage once,
+    lost it here before)."""
     from bpdiag.capture._io import PrefixedRaw
 
     head = b""
+    error: OSError | None = None
     try:
         while len(head) < n:
             more = f.read(n - len(head))
             if not more:
                 break
             head += more
-    except OSError:
-        pass  # read again through the stream, the failure becomes the reader's problem
-    return head, PrefixedRaw(head, f)  # type: ignore[return-value]
+    except OSError as exc:
+        error = exc
+    return head, PrefixedRaw(head, f, error)  # type: ignore[return-value]
 
 
 def _is_tar(head: bytes) -> bool:
@@ -410,7 +413,7 @@ def open_log(path: str) -> tuple[str, BinaryIO]:
         f.close()
         raise UnreadableCapture(f"is {kind}-compressed; decompress it first: {UNDO[kind]}")
     if kind is not None:
-        head, f = _peek_keeping_damage(Decompressing(f, kind))
+        head, f = _peek(cast(BinaryIO, Decompressing(f, kind)))
     fmt = format_of(head)
     if fmt in _BINARY_CAPTURES:
         f.close()
@@ -441,37 +444,3 @@ def open_log(path: str) -> tuple[str, BinaryIO]:
         zf.close()
         raise UnreadableCapture(f"{main.filename}: cannot be read ({exc})") from None
     return f"{name}:{main.filename}", cast(BinaryIO, entry)
-
-
-class _Raising(io.RawIOBase):
-    """A raw stream whose every read raises ``error`` (what ended the stream before it)."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__()
-        self._error = error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        raise self._error
-
-
-def _peek_keeping_damage(f: Decompressing) -> tuple[bytes, BinaryIO]:
-    """``_peek`` of a decompressing stream, read raw (what a read hands out before damage
-    is kept), the damage raised again after the bytes before it (``_peek`` itself gives the
-    failure to the next read, which a decompressor that reported it once no longer has)."""
-    from bpdiag.capture._io import PrefixedRaw
-
-    head = b""
-    try:
-        while len(head) < _SNIFF:
-            more = f.read(_SNIFF - len(head))
-            if not more:
-                break
-            head += more
-    except OSError as exc:
-        rest: io.RawIOBase = _Raising(exc)
-    else:
-        rest = f
-    return head, cast(BinaryIO, PrefixedRaw(head, cast(BinaryIO, rest)))

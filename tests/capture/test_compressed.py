@@ -108,6 +108,18 @@ def test_a_cut_download_keeps_what_came_before(tmp_path: Path, kind: str) -> Non
     assert 0 < got < full
 
 
+def test_a_cut_within_the_sniffed_bytes_is_still_a_problem(tmp_path: Path) -> None:
+    """A gzip cut before 4 KiB of it inflated: the damage met while the input was sniffed is
+    the reader's problem, after the records before it (it was lost: the decompressor reports
+    damage once, and the sniffing swallowed it)."""
+    whole = gzip.compress(STORY.read_bytes())  # 1,352 bytes inflated: all within the sniff
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(whole[: len(whole) * 3 // 4])
+    [a] = diagnose_inputs(cut)
+    assert a.capture.records > 0
+    assert any("gzip stream ends early" in p.message for p in a.problems), a.problems
+
+
 def test_a_cut_gzipped_text_log_keeps_its_records(tmp_path: Path) -> None:
     text = _btmon_text(STORY)
     if not text:
