@@ -71,19 +71,17 @@ _LOCAL_SIDES = {
 }
 
 
-def _side(sent_by: Side, local: bool | None = None) -> str:
-    """Who sent a Pairing Failed: the central or the peripheral; when the log shows only
-    its direction (the local role unknown, ``Failure.local``), this host or the other."""
-    side = _SIDES.get(sent_by)
-    if side is None:
-        return _LOCAL_SIDES.get(local, "one side") if local is not None else "one side"
-    return side
+def _sender(sent_by: Side, local: bool | None) -> str:
+    """Who sent a Pairing Failed, as a sentence begins: the central or the peripheral; when
+    the log shows only its direction (the local role unknown, ``Failure.local``), this host
+    or the other."""
+    side = _SIDES.get(sent_by) or (_LOCAL_SIDES[local] if local is not None else "one side")
+    return side[0].upper() + side[1:]
 
 
 def failure_sender(f: Failure) -> str:
-    """``_side`` of a failure's sender, in a sentence's first word's case."""
-    side = _side(f.sent_by, f.local)
-    return side[0].upper() + side[1:]
+    """``_sender`` of a failure."""
+    return _sender(f.sent_by, f.local)
 
 
 @cache
@@ -113,8 +111,7 @@ def _params(p: Pairing) -> str:
 @cache
 def _sent_failed(sent_by: Side, local: bool | None, name: str, reason: int) -> str:
     """``The central (initiator) sent Pairing Failed: NAME (0xNN) at #`` (the frame follows)."""
-    side = _side(sent_by, local)
-    return f"{side[0].upper()}{side[1:]} sent Pairing Failed: {name} (0x{reason:02x}) at #"
+    return f"{_sender(sent_by, local)} sent Pairing Failed: {name} (0x{reason:02x}) at #"
 
 
 def _evidence(p: Pairing) -> list[int]:
