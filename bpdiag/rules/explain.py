@@ -865,34 +865,34 @@ def _literal_runs(items: Iterable[tuple[Any, Any]], runs: list[str], run: list[s
             run.clear()
 
 
-def _required(pattern: re.Pattern[str]) -> tuple[str, ...]:
-    """The runs of characters every match of ``pattern`` contains, lower-cased (the
-    patterns ignore case), longest first; none when it has none of ASCII."""
+def _required(pattern: re.Pattern[str]) -> str | None:
+    """The longest run of characters every match of ``pattern`` contains, lower-cased (the
+    patterns ignore case), or None when it has none of ASCII."""
     if _sre is None:
-        return ()
+        return None
     runs: list[str] = []
     run: list[str] = []
     try:
         _literal_runs(_sre_parse(pattern.pattern, pattern.flags).data, runs, run)
     except (re.error, AttributeError, IndexError, TypeError, ValueError):  # another shape
-        return ()
+        return None
     if run:
         runs.append("".join(run))
-    ascii_runs = {r.lower() for r in runs if r.isascii()}
-    return tuple(sorted(ascii_runs, key=lambda r: (-len(r), r)))
+    ascii_runs = [r.lower() for r in runs if r.isascii()]
+    return max(ascii_runs, key=len) if ascii_runs else None
 
 
 @dataclass(frozen=True, slots=True)
 class _Index:
     """The catalogue's patterns by the words each needs (``_required``): a line searched
     by only the entries whose words it holds, the rest cannot match it.  ``words`` →
-    the entries (by position in ``_compiled()``) with a pattern whose longest word it is;
-    ``always``: those with a pattern that needs no word; ``needs``: each entry's patterns'
-    words (all of which a line must hold for the pattern to be tried)."""
+    the entries (by position in ``_compiled()``) with a pattern that needs it; ``always``:
+    those with a pattern that needs no word; ``needs``: each entry's patterns' word (None:
+    none), which a line must hold for the pattern to be tried."""
 
     words: dict[str, tuple[int, ...]]
     always: frozenset[int]
-    needs: tuple[tuple[tuple[str, ...], ...], ...]
+    needs: tuple[tuple[str | None, ...], ...]
 
 
 @cache
@@ -904,21 +904,21 @@ def _index() -> _Index:
         need = tuple(_required(p) for p in patterns)
         needs.append(need)
         for w in need:
-            if w:
-                words.setdefault(w[0], []).append(k)
-            else:
+            if w is None:
                 always.add(k)
+            else:
+                words.setdefault(w, []).append(k)
     return _Index({w: tuple(ks) for w, ks in words.items()}, frozenset(always), tuple(needs))
 
 
-def _entries_for(text: str) -> list[int]:
-    """The positions in ``_compiled()`` of the entries that can match ``text``, in order:
-    those whose words it holds (an ASCII line; one that is not, whose characters a pattern
-    ignoring case may match in another form, 'ſ' for 's', is searched by them all)."""
+def _entries_for(low: str | None) -> list[int]:
+    """The positions in ``_compiled()`` of the entries that can match a line, in order: those
+    whose words its lower-cased text ``low`` holds (None for a line that is not ASCII, whose
+    characters a pattern ignoring case may match in another form, 'ſ' for 's': it is
+    searched by them all)."""
     index = _index()
-    if not text.isascii():
+    if low is None:
         return list(range(len(index.needs)))
-    low = text.lower()
     found = set(index.always)
     for w, ks in index.words.items():
         if w in low:
@@ -954,11 +954,11 @@ def explain(text: str) -> list[Explanation]:
     compiled = _compiled()
     needs = _index().needs
     low = text.lower() if text.isascii() else None
-    for k in _entries_for(text):
+    for k in _entries_for(low):
         e, patterns = compiled[k]
         for i, pat in enumerate(patterns):
             w = needs[k][i]
-            if low is not None and w and w[0] not in low:
+            if low is not None and w is not None and w not in low:
                 continue  # a word every match holds is not in the line
             m = None
             for m in pat.finditer(text):
